@@ -1,0 +1,155 @@
+// The node's durable state, behind an interface so that backends (SQLite
+// now, PostgreSQL later) share one conformance suite
+// (node/storage/storage_conformance_test.cc).
+//
+// Threading: every method is safe to call from several threads at once.
+// Durability: a method that returns OK has made its change durable
+// (SQLite: WAL with synchronous=FULL) — a crash after it returns loses
+// nothing. A method that fails changes nothing.
+#ifndef CBX_NODE_STORAGE_STORAGE_H_
+#define CBX_NODE_STORAGE_STORAGE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cbx/v1/office.pb.h"
+#include "core/util/bytes.h"
+
+namespace cbx::node {
+
+// A tag is the first 8 bytes of SHA-256("cbx/v1/tag" || y), read big-endian.
+using Tag = uint64_t;
+
+// One of a case's identifiers as the node keeps it: normalized, with the
+// OPRF output y under the node's current OPRF key and its tag.
+struct StoredIdentifier {
+  v1::IdentifierType type = v1::IDENTIFIER_TYPE_UNSPECIFIED;
+  std::string normalized_value;
+  int64_t observed_from_ms = 0;
+  int64_t observed_to_ms = 0;
+  Bytes y;  // 32 bytes
+  Tag tag = 0;
+};
+
+// A case with its identifiers. `record.identifiers` holds the identifiers'
+// normalized values (as v1::Identifier) for display; `identifiers` holds
+// them with y and tag.
+struct StoredCase {
+  v1::Case record;
+  std::vector<StoredIdentifier> identifiers;
+};
+
+// A match of one finalized output y against the node's open cases.
+struct OutputMatch {
+  Bytes y;
+  std::string case_number;
+  StoredIdentifier identifier;
+};
+
+// A change of the node's own tag index. The index is the set of tags of the
+// identifiers of open cases; `version` counts changes of that set (a tag
+// shared by two cases enters once and leaves when the last one goes).
+struct IndexChange {
+  uint64_t version = 0;
+  Tag tag = 0;
+  bool added = false;
+};
+
+// The node's copy of one peer's index.
+struct PeerIndex {
+  std::string member;
+  uint32_t oprf_epoch = 0;
+  uint64_t version = 0;
+  std::vector<Tag> tags;  // sorted ascending, no duplicates
+  int64_t synced_at_ms = 0;
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // --- Cases ---------------------------------------------------------------
+
+  // Inserts a new case. ALREADY_EXISTS if the case number is taken. Adds
+  // the identifiers' tags to the own index (new tags bump the version).
+  virtual absl::Status AddCase(const StoredCase& c) = 0;
+  // Replaces a case's record and identifier set in one transaction; the own
+  // index changes accordingly. NOT_FOUND if there is no such case.
+  virtual absl::Status UpdateCase(const StoredCase& c) = 0;
+  // NOT_FOUND if there is no such case.
+  virtual absl::StatusOr<StoredCase> GetCase(const std::string& number) = 0;
+  // Cases ordered by case number; closed ones only if asked.
+  virtual absl::StatusOr<std::vector<StoredCase>> ListCases(
+      bool include_closed) = 0;
+  // Open cases' identifiers whose y is one of `ys`. Closed cases never
+  // match.
+  virtual absl::StatusOr<std::vector<OutputMatch>> FindByOutputs(
+      const std::vector<Bytes>& ys) = 0;
+  // Every identifier of every case (for re-evaluation after an OPRF key
+  // rotation), and a way to write the new y/tag values back in one
+  // transaction that rewrites the own index from scratch.
+  virtual absl::Status ReplaceAllOutputs(
+      const std::vector<std::pair<std::string, StoredIdentifier>>&
+          case_and_identifier) = 0;
+
+  // --- Own index -------------------------------------------------------------
+
+  virtual absl::StatusOr<uint64_t> OwnIndexVersion() = 0;
+  // The current set of tags, sorted ascending.
+  virtual absl::StatusOr<std::vector<Tag>> OwnIndexTags() = 0;
+  // Changes with version > since, ascending. FAILED_PRECONDITION if the
+  // changes before `since` were compacted away and a full copy is needed.
+  virtual absl::StatusOr<std::vector<IndexChange>> OwnIndexChangesSince(
+      uint64_t since) = 0;
+
+  // --- Peer index copies -----------------------------------------------------
+
+  // Replaces the copy of `index.member`'s index.
+  virtual absl::Status SavePeerIndex(const PeerIndex& index) = 0;
+  // NOT_FOUND if no copy is held.
+  virtual absl::StatusOr<PeerIndex> LoadPeerIndex(
+      const std::string& member) = 0;
+  virtual absl::StatusOr<std::vector<PeerIndex>> LoadAllPeerIndexes() = 0;
+
+  // --- Replay cache and quotas -----------------------------------------------
+
+  // Records (sender, message_id) until expires_at_ms. ALREADY_EXISTS if the
+  // pair is already recorded and not yet swept.
+  virtual absl::Status RecordMessageId(const std::string& sender,
+                                       const Bytes& message_id,
+                                       int64_t expires_at_ms) = 0;
+  // Forgets message ids that expired before `now_ms`; returns how many.
+  virtual absl::StatusOr<int64_t> SweepMessageIds(int64_t now_ms) = 0;
+  // Adds `count` to `member`'s usage for `day` (days since the epoch, UTC)
+  // if the result stays within `limit`; RESOURCE_EXHAUSTED otherwise, with
+  // the usage unchanged. Returns the new usage.
+  virtual absl::StatusOr<uint32_t> ChargeQuota(const std::string& member,
+                                               int64_t day, uint32_t count,
+                                               uint32_t limit) = 0;
+
+  // --- What the office sees -----------------------------------------------------
+
+  virtual absl::Status AddHit(const v1::Hit& hit) = 0;
+  // Newest first; all hits if case_number is empty.
+  virtual absl::StatusOr<std::vector<v1::Hit>> ListHits(
+      const std::string& case_number) = 0;
+  virtual absl::Status AddNotification(const v1::Notification& n) = 0;
+  // Newest first; all if case_number is empty.
+  virtual absl::StatusOr<std::vector<v1::Notification>> ListNotifications(
+      const std::string& case_number) = 0;
+
+  // --- Key-value settings (OPRF epoch in use, directory version, ...) ------
+
+  virtual absl::StatusOr<std::optional<Bytes>> GetSetting(
+      const std::string& key) = 0;
+  virtual absl::Status PutSetting(const std::string& key,
+                                  const Bytes& value) = 0;
+};
+
+}  // namespace cbx::node
+
+#endif  // CBX_NODE_STORAGE_STORAGE_H_
