@@ -74,11 +74,18 @@ class Storage {
 
   // --- Cases ---------------------------------------------------------------
 
+  // A case is open when record.status is CASE_STATUS_OPEN. AddCase and
+  // UpdateCase refuse with INVALID_ARGUMENT (and change nothing) a case whose
+  // case number is empty, whose status is neither OPEN nor CLOSED, with a y
+  // that is not 32 bytes, or with two identifiers of the same type and
+  // normalized value. The identifiers keep the order given.
+
   // Inserts a new case. ALREADY_EXISTS if the case number is taken. Adds
   // the identifiers' tags to the own index (new tags bump the version).
   virtual absl::Status AddCase(const StoredCase& c) = 0;
   // Replaces a case's record and identifier set in one transaction; the own
-  // index changes accordingly. NOT_FOUND if there is no such case.
+  // index changes accordingly (closing a case removes its tags unless another
+  // open case still has them). NOT_FOUND if there is no such case.
   virtual absl::Status UpdateCase(const StoredCase& c) = 0;
   // NOT_FOUND if there is no such case.
   virtual absl::StatusOr<StoredCase> GetCase(const std::string& number) = 0;
@@ -86,12 +93,25 @@ class Storage {
   virtual absl::StatusOr<std::vector<StoredCase>> ListCases(
       bool include_closed) = 0;
   // Open cases' identifiers whose y is one of `ys`. Closed cases never
-  // match.
+  // match. Matches come in the order of `ys`, then by case number, then in
+  // the case's identifier order; a y that matches nothing (of any length)
+  // adds nothing.
   virtual absl::StatusOr<std::vector<OutputMatch>> FindByOutputs(
       const std::vector<Bytes>& ys) = 0;
   // Every identifier of every case (for re-evaluation after an OPRF key
   // rotation), and a way to write the new y/tag values back in one
   // transaction that rewrites the own index from scratch.
+  //
+  // Each pair names a stored identifier by case number, type and normalized
+  // value; its y and tag are replaced (the other fields are ignored). The
+  // pairs must cover every identifier of every case exactly once:
+  // INVALID_ARGUMENT for a y that is not 32 bytes or an identifier named
+  // twice, NOT_FOUND for a pair that names no stored identifier, ABORTED if
+  // some stored identifier is not named (cases changed since they were read:
+  // read again and retry). On success the own index version advances by one
+  // and the change log is dropped: OwnIndexChangesSince(v) for any earlier v
+  // is FAILED_PRECONDITION, so peers fetch a full copy (as they must after an
+  // OPRF key rotation anyway).
   virtual absl::Status ReplaceAllOutputs(
       const std::vector<std::pair<std::string, StoredIdentifier>>&
           case_and_identifier) = 0;
@@ -102,17 +122,27 @@ class Storage {
   // The current set of tags, sorted ascending.
   virtual absl::StatusOr<std::vector<Tag>> OwnIndexTags() = 0;
   // Changes with version > since, ascending. FAILED_PRECONDITION if the
-  // changes before `since` were compacted away and a full copy is needed.
+  // changes before `since` were compacted away and a full copy is needed,
+  // and also if `since` is newer than the current version (the caller's copy
+  // is from another history).
   virtual absl::StatusOr<std::vector<IndexChange>> OwnIndexChangesSince(
       uint64_t since) = 0;
+  // Forgets the recorded changes with version <= min(keep_after, current
+  // version), so that the change log stays bounded; afterwards
+  // OwnIndexChangesSince(v) is FAILED_PRECONDITION for v below that point.
+  // The tags and the version are unchanged. Compacting to an older point
+  // than before is a no-op.
+  virtual absl::Status CompactIndexChanges(uint64_t keep_after) = 0;
 
   // --- Peer index copies -----------------------------------------------------
 
-  // Replaces the copy of `index.member`'s index.
+  // Replaces the copy of `index.member`'s index. INVALID_ARGUMENT (nothing
+  // changed) if the member is empty or the tags are not strictly ascending.
   virtual absl::Status SavePeerIndex(const PeerIndex& index) = 0;
-  // NOT_FOUND if no copy is held.
+  // NOT_FOUND if no copy is held. DATA_LOSS if the stored copy is damaged.
   virtual absl::StatusOr<PeerIndex> LoadPeerIndex(
       const std::string& member) = 0;
+  // Every copy held, ordered by member.
   virtual absl::StatusOr<std::vector<PeerIndex>> LoadAllPeerIndexes() = 0;
 
   // --- Replay cache and quotas -----------------------------------------------
@@ -134,16 +164,19 @@ class Storage {
   // --- What the office sees -----------------------------------------------------
 
   virtual absl::Status AddHit(const v1::Hit& hit) = 0;
-  // Newest first; all hits if case_number is empty.
+  // Newest first (by received_at_ms; of equal times the one added last
+  // first); all hits if case_number is empty.
   virtual absl::StatusOr<std::vector<v1::Hit>> ListHits(
       const std::string& case_number) = 0;
   virtual absl::Status AddNotification(const v1::Notification& n) = 0;
-  // Newest first; all if case_number is empty.
+  // Newest first (by at_ms, then the one added last first); all if
+  // case_number is empty.
   virtual absl::StatusOr<std::vector<v1::Notification>> ListNotifications(
       const std::string& case_number) = 0;
 
   // --- Key-value settings (OPRF epoch in use, directory version, ...) ------
 
+  // std::nullopt if the key was never put.
   virtual absl::StatusOr<std::optional<Bytes>> GetSetting(
       const std::string& key) = 0;
   virtual absl::Status PutSetting(const std::string& key,

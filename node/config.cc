@@ -1,0 +1,173 @@
+#include "node/config.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "absl/status/status.h"
+#include "nlohmann/json.hpp"
+
+namespace cbx::node {
+namespace {
+
+using nlohmann::json;
+
+class FieldReader {
+ public:
+  FieldReader(const json& root, std::string name, std::string base_dir)
+      : root_(root), name_(std::move(name)), base_dir_(std::move(base_dir)) {}
+
+  absl::Status Error(const std::string& field, const std::string& problem) {
+    return absl::InvalidArgumentError(name_ + ": " + field + ": " + problem);
+  }
+
+  // Looks up "a.b" in the document; nullptr if absent.
+  const json* Find(const std::string& field) {
+    const json* node = &root_;
+    size_t start = 0;
+    while (true) {
+      size_t dot = field.find('.', start);
+      std::string key = field.substr(start, dot - start);
+      if (!node->is_object() || !node->contains(key)) return nullptr;
+      node = &(*node)[key];
+      if (dot == std::string::npos) return node;
+      start = dot + 1;
+    }
+  }
+
+  absl::StatusOr<std::string> String(const std::string& field, bool required) {
+    const json* v = Find(field);
+    if (v == nullptr) {
+      if (required) return Error(field, "missing");
+      return std::string();
+    }
+    if (!v->is_string()) return Error(field, "must be a string");
+    std::string s = v->get<std::string>();
+    if (required && s.empty()) return Error(field, "must not be empty");
+    return s;
+  }
+
+  absl::StatusOr<std::string> Path(const std::string& field) {
+    auto s = String(field, true);
+    if (!s.ok()) return s.status();
+    std::filesystem::path p(*s);
+    if (p.is_relative()) p = std::filesystem::path(base_dir_) / p;
+    return p.lexically_normal().string();
+  }
+
+  absl::StatusOr<std::string> Address(const std::string& field, bool required) {
+    auto s = String(field, required);
+    if (!s.ok() || s->empty()) return s;
+    static const std::regex kHostPort(R"(^[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}$)");
+    if (!std::regex_match(*s, kHostPort)) {
+      return Error(field, "'" + *s + "' is not host:port");
+    }
+    int port = std::stoi(s->substr(s->rfind(':') + 1));
+    if (port > 65535) return Error(field, "port " + std::to_string(port) +
+                                              " is out of range");
+    return s;
+  }
+
+  absl::StatusOr<int64_t> Millis(const std::string& field, int64_t fallback) {
+    const json* v = Find(field);
+    if (v == nullptr) return fallback;
+    if (!v->is_number_integer()) return Error(field, "must be an integer");
+    int64_t ms = v->get<int64_t>();
+    if (ms < 100 || ms > 86'400'000) {
+      return Error(field, "must be between 100 and 86400000 milliseconds");
+    }
+    return ms;
+  }
+
+ private:
+  const json& root_;
+  std::string name_;
+  std::string base_dir_;
+};
+
+#define CBX_ASSIGN_FIELD(lhs, expr) \
+  do {                              \
+    auto v_ = (expr);               \
+    if (!v_.ok()) return v_.status(); \
+    lhs = *std::move(v_);           \
+  } while (0)
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    int err = errno;
+    std::string why = std::strerror(err);
+    if (err == EACCES) return absl::PermissionDeniedError(path + ": " + why);
+    return absl::NotFoundError(path + ": " + why);
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+absl::StatusOr<Config> ParseConfig(const std::string& text,
+                                   const std::string& base_dir,
+                                   const std::string& name) {
+  json root = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (root.is_discarded()) {
+    return absl::InvalidArgumentError(name + ": not valid JSON");
+  }
+  if (!root.is_object()) {
+    return absl::InvalidArgumentError(name + ": must be a JSON object");
+  }
+  static const char* kKnown[] = {"member",        "data_dir",     "peer_listen",
+                                 "office_listen", "admin_listen", "tls",
+                                 "keys",          "directory",    "sync"};
+  for (const auto& [key, value] : root.items()) {
+    bool known = false;
+    for (const char* k : kKnown) known = known || key == k;
+    if (!known) {
+      return absl::InvalidArgumentError(name + ": " + key +
+                                        ": unknown field");
+    }
+  }
+  FieldReader r(root, name, base_dir);
+  Config c;
+  CBX_ASSIGN_FIELD(c.member, r.String("member", true));
+  static const std::regex kCode("^[A-Z]{2}$");
+  if (!std::regex_match(c.member, kCode)) {
+    return r.Error("member", "'" + c.member +
+                                 "' is not an ISO 3166-1 alpha-2 code "
+                                 "(two capital letters, e.g. MK)");
+  }
+  CBX_ASSIGN_FIELD(c.data_dir, r.Path("data_dir"));
+  CBX_ASSIGN_FIELD(c.peer_listen, r.Address("peer_listen", true));
+  CBX_ASSIGN_FIELD(c.office_listen, r.Address("office_listen", true));
+  CBX_ASSIGN_FIELD(c.admin_listen, r.Address("admin_listen", false));
+  if (c.peer_listen == c.office_listen) {
+    return r.Error("office_listen", "must differ from peer_listen");
+  }
+  CBX_ASSIGN_FIELD(c.tls_certificate, r.Path("tls.certificate"));
+  CBX_ASSIGN_FIELD(c.tls_private_key, r.Path("tls.private_key"));
+  CBX_ASSIGN_FIELD(c.office_ca, r.Path("tls.office_ca"));
+  CBX_ASSIGN_FIELD(c.node_signing_key, r.Path("keys.node_signing_key"));
+  CBX_ASSIGN_FIELD(c.oprf_key, r.Path("keys.oprf_key"));
+  CBX_ASSIGN_FIELD(c.genesis, r.Path("directory.genesis"));
+  CBX_ASSIGN_FIELD(c.index_interval_ms,
+                   r.Millis("sync.index_interval_ms", c.index_interval_ms));
+  CBX_ASSIGN_FIELD(c.directory_interval_ms,
+                   r.Millis("sync.directory_interval_ms",
+                            c.directory_interval_ms));
+  return c;
+}
+
+absl::StatusOr<Config> LoadConfig(const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  std::filesystem::path p(path);
+  std::string base = p.has_parent_path() ? p.parent_path().string() : ".";
+  return ParseConfig(*text, std::filesystem::absolute(base).string(),
+                     p.filename().string());
+}
+
+}  // namespace cbx::node

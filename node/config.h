@@ -1,0 +1,52 @@
+// The node's configuration file (JSON; spec/node-config.md).
+#ifndef CBX_NODE_CONFIG_H_
+#define CBX_NODE_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace cbx::node {
+
+struct Config {
+  // This node's member code ("MK").
+  std::string member;
+  // Folder for the database; created if missing. Absolute after loading.
+  std::string data_dir;
+  std::string peer_listen;
+  std::string office_listen;
+  // Loopback admin HTTP endpoint; empty: none.
+  std::string admin_listen;
+  // TLS: the node's certificate and key (server on both ports, client to
+  // peers), and the national CA that issues office certificates.
+  std::string tls_certificate;
+  std::string tls_private_key;
+  std::string office_ca;
+  // Key files (spec/keys.md).
+  std::string node_signing_key;
+  std::string oprf_key;
+  // The pinned genesis directory (binary SignedDirectory).
+  std::string genesis;
+  int64_t index_interval_ms = 2000;
+  int64_t directory_interval_ms = 10000;
+};
+
+// Reads and validates the config at `path`. Relative paths in it are
+// resolved against the file's folder. INVALID_ARGUMENT naming the field and
+// the problem ("node.json: tls.certificate: missing"); NOT_FOUND if the file
+// cannot be read.
+absl::StatusOr<Config> LoadConfig(const std::string& path);
+
+// Parses config text; `base_dir` resolves relative paths; `name` prefixes
+// errors.
+absl::StatusOr<Config> ParseConfig(const std::string& text,
+                                   const std::string& base_dir,
+                                   const std::string& name);
+
+// Reads a whole file. NOT_FOUND / PERMISSION_DENIED with the path.
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+}  // namespace cbx::node
+
+#endif  // CBX_NODE_CONFIG_H_

@@ -1,0 +1,126 @@
+#include "node/identity.h"
+
+#include <regex>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/crypto/x509.h"
+#include "grpc/grpc_security_constants.h"
+
+namespace cbx::node {
+namespace {
+
+absl::StatusOr<std::string> PeerCertificate(
+    const grpc::ServerContext& context) {
+  auto auth = context.auth_context();
+  if (auth == nullptr || !auth->IsPeerAuthenticated()) {
+    return absl::UnauthenticatedError("no client certificate was presented");
+  }
+  auto pems = auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+  if (pems.empty()) {
+    return absl::UnauthenticatedError("no client certificate was presented");
+  }
+  return std::string(pems.front().data(), pems.front().size());
+}
+
+absl::StatusOr<std::vector<std::string>> UrisOf(const std::string& pem) {
+  auto uris = crypto::CertificateUriSans(pem);
+  if (!uris.ok()) {
+    return absl::UnauthenticatedError("client certificate does not parse");
+  }
+  return uris;
+}
+
+}  // namespace
+
+std::string_view RoleName(OfficeRole role) {
+  switch (role) {
+    case OfficeRole::kProsecutor:
+      return "prosecutor";
+    case OfficeRole::kAuditor:
+      return "auditor";
+    case OfficeRole::kOperator:
+      return "operator";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<std::string> CallerMember(
+    const grpc::ServerContext& context,
+    const directory::Directory& directory) {
+  auto pem = PeerCertificate(context);
+  if (!pem.ok()) return pem.status();
+  auto uris = UrisOf(*pem);
+  if (!uris.ok()) return uris.status();
+  const v1::Member* member = nullptr;
+  for (const std::string& uri : *uris) {
+    if (uri.rfind(kOfficeUriPrefix, 0) == 0) {
+      return absl::UnauthenticatedError(
+          "an office certificate may not call the Peer service (" + uri + ")");
+    }
+    const v1::Member* m = directory.FindMemberByUri(uri);
+    if (m != nullptr) {
+      if (member != nullptr && member != m) {
+        return absl::UnauthenticatedError(
+            "client certificate names more than one member");
+      }
+      member = m;
+    }
+  }
+  if (member == nullptr) {
+    return absl::UnauthenticatedError(
+        "client certificate names no member of the directory (expected a URI "
+        "SAN spiffe://cbx/member/<CC>)");
+  }
+  std::vector<std::string> cas(member->ca_certificates_pem().begin(),
+                               member->ca_certificates_pem().end());
+  absl::Status issued = crypto::VerifyCertificateIssuedBy(*pem, cas);
+  if (!issued.ok()) {
+    return absl::UnauthenticatedError(
+        "client certificate for member " + member->code() +
+        " was not issued by that member's CA: " +
+        std::string(issued.message()));
+  }
+  return member->code();
+}
+
+absl::StatusOr<OfficeCaller> ParseOfficeUri(const std::string& uri) {
+  static const std::regex kOffice(
+      R"(^spiffe://cbx/office/([A-Z]{2})/([A-Za-z0-9._-]{1,64})/)"
+      R"((prosecutor|auditor|operator)$)");
+  std::smatch m;
+  if (!std::regex_match(uri, m, kOffice)) {
+    return absl::InvalidArgumentError("not an office URI: " + uri);
+  }
+  OfficeCaller caller;
+  caller.country = m[1];
+  caller.office = m[2];
+  std::string role = m[3];
+  caller.role = role == "prosecutor" ? OfficeRole::kProsecutor
+                : role == "auditor"  ? OfficeRole::kAuditor
+                                     : OfficeRole::kOperator;
+  return caller;
+}
+
+absl::StatusOr<OfficeCaller> CallerOffice(const grpc::ServerContext& context,
+                                          const std::string& self) {
+  auto pem = PeerCertificate(context);
+  if (!pem.ok()) return pem.status();
+  auto uris = UrisOf(*pem);
+  if (!uris.ok()) return uris.status();
+  for (const std::string& uri : *uris) {
+    auto caller = ParseOfficeUri(uri);
+    if (!caller.ok()) continue;
+    if (caller->country != self) {
+      return absl::UnauthenticatedError("office certificate is for country " +
+                                        caller->country + ", this node is " +
+                                        self);
+    }
+    return caller;
+  }
+  return absl::UnauthenticatedError(
+      "client certificate names no office (expected a URI SAN "
+      "spiffe://cbx/office/<CC>/<office>/<prosecutor|auditor|operator>)");
+}
+
+}  // namespace cbx::node

@@ -1,0 +1,51 @@
+// Who is calling: the client certificate of a mutual-TLS call mapped to a
+// member (Peer port) or an office and role (Office port).
+//
+// gRPC 1.51 verifies only the certificate chain (against the union of all
+// members' CAs on the Peer port); the mapping and the check that a member's
+// certificate comes from that member's own CA are done here.
+#ifndef CBX_NODE_IDENTITY_H_
+#define CBX_NODE_IDENTITY_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/directory/directory.h"
+#include "grpcpp/server_context.h"
+
+namespace cbx::node {
+
+inline constexpr char kMemberUriPrefix[] = "spiffe://cbx/member/";
+inline constexpr char kOfficeUriPrefix[] = "spiffe://cbx/office/";
+
+enum class OfficeRole { kProsecutor, kAuditor, kOperator };
+
+struct OfficeCaller {
+  std::string country;  // "MK"
+  std::string office;   // "PPO-Skopje"
+  OfficeRole role = OfficeRole::kProsecutor;
+  // "MK/PPO-Skopje", as carried in envelope headers and case records.
+  std::string Name() const { return country + "/" + office; }
+};
+
+std::string_view RoleName(OfficeRole role);
+
+// The member whose certificate made this call: its URI SAN
+// spiffe://cbx/member/<CC> names a member of `directory`, and the
+// certificate chains to one of that member's CAs. UNAUTHENTICATED otherwise,
+// saying why.
+absl::StatusOr<std::string> CallerMember(const grpc::ServerContext& context,
+                                         const directory::Directory& directory);
+
+// The office whose certificate made this call: URI SAN
+// spiffe://cbx/office/<CC>/<office>/<role> with CC = `self`.
+// UNAUTHENTICATED otherwise.
+absl::StatusOr<OfficeCaller> CallerOffice(const grpc::ServerContext& context,
+                                          const std::string& self);
+
+// Parses an office URI; INVALID_ARGUMENT if it is not of that form.
+absl::StatusOr<OfficeCaller> ParseOfficeUri(const std::string& uri);
+
+}  // namespace cbx::node
+
+#endif  // CBX_NODE_IDENTITY_H_

@@ -1,0 +1,263 @@
+#include "node/node.h"
+
+#include <sys/stat.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "node/directory_store.h"
+#include "node/log.h"
+#include "node/storage/sqlite_storage.h"
+
+namespace cbx::node {
+namespace {
+
+constexpr int64_t kSweepIntervalMs = 60'000;
+
+std::shared_ptr<grpc::ServerCredentials> MutualTls(const NodeContext& ctx,
+                                                   const std::string& roots) {
+  grpc::SslServerCredentialsOptions options(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  options.pem_root_certs = roots;
+  options.pem_key_cert_pairs.push_back(
+      {ctx.tls_private_key_pem, ctx.tls_certificate_pem});
+  return grpc::SslServerCredentials(options);
+}
+
+// Runs `work` every `interval_ms` on a thread of its own, so slow work never
+// blocks the io_context; a run still going when the next is due is skipped.
+void Every(boost::asio::io_context& io, int64_t interval_ms,
+           std::function<void()> work, std::atomic<bool>* stopping,
+           std::atomic<int>* running) {
+  auto timer = std::make_shared<boost::asio::steady_timer>(io);
+  auto busy = std::make_shared<std::atomic<bool>>(false);
+  auto tick = std::make_shared<std::function<void()>>();
+  std::weak_ptr<std::function<void()>> tick_weak = tick;
+  *tick = [timer, busy, work, interval_ms, stopping, running, tick_weak]() {
+    if (stopping->load()) return;
+    if (!busy->exchange(true)) {
+      running->fetch_add(1);
+      std::thread([busy, work, running] {
+        work();
+        busy->store(false);
+        running->fetch_sub(1);
+      }).detach();
+    }
+    timer->expires_after(std::chrono::milliseconds(interval_ms));
+    auto self = tick_weak.lock();
+    if (self == nullptr) return;
+    timer->async_wait([self](const boost::system::error_code& ec) {
+      if (!ec) (*self)();
+    });
+  };
+  // Keep the closure alive as long as the timer's handler refers to it.
+  timer->expires_after(std::chrono::milliseconds(0));
+  timer->async_wait([tick](const boost::system::error_code& ec) {
+    if (!ec) (*tick)();
+  });
+}
+
+}  // namespace
+
+absl::StatusOr<Bytes> ReadKeyFile(const std::string& path,
+                                  const std::string& field) {
+  auto text = ReadFile(path);
+  if (!text.ok()) {
+    return absl::Status(text.status().code(),
+                        absl::StrCat(field, ": ", text.status().message()));
+  }
+  std::string hex(absl::StripAsciiWhitespace(*text));
+  auto key = HexDecode(hex);
+  if (!key.ok() || key->size() != 32) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": ", path, " must hold 64 hex characters (a 32-byte key)"));
+  }
+  return key;
+}
+
+Node::Node(std::unique_ptr<NodeContext> ctx) : ctx_(std::move(ctx)) {}
+
+Node::~Node() {
+  Shutdown();
+  if (peer_server_) peer_server_->Shutdown();
+  if (office_server_) office_server_->Shutdown();
+}
+
+absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
+  auto ctx = std::make_unique<NodeContext>();
+  ctx->config = config;
+
+  ASSIGN_OR_RETURN(Bytes seed,
+                   ReadKeyFile(config.node_signing_key, "keys.node_signing_key"));
+  ASSIGN_OR_RETURN(auto signing, crypto::Ed25519PrivateKey::FromSeed(seed));
+  ctx->signing_key =
+      std::make_unique<crypto::Ed25519PrivateKey>(std::move(signing));
+  ASSIGN_OR_RETURN(Bytes oprf_sk, ReadKeyFile(config.oprf_key, "keys.oprf_key"));
+  auto oprf = crypto::OprfServerKey::FromPrivateBytes(oprf_sk);
+  if (!oprf.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("keys.oprf_key: ", oprf.status().message()));
+  }
+  ctx->oprf_key = std::make_unique<crypto::OprfServerKey>(*std::move(oprf));
+
+  ASSIGN_OR_RETURN(ctx->tls_certificate_pem, ReadFile(config.tls_certificate));
+  ASSIGN_OR_RETURN(ctx->tls_private_key_pem, ReadFile(config.tls_private_key));
+
+  ASSIGN_OR_RETURN(std::string genesis_bytes, ReadFile(config.genesis));
+  v1::SignedDirectory genesis;
+  if (!genesis.ParseFromString(genesis_bytes)) {
+    return absl::InvalidArgumentError("directory.genesis: " + config.genesis +
+                                      " is not a signed directory");
+  }
+
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "data_dir: cannot create ", config.data_dir, ": ", ec.message()));
+  }
+  ::chmod(config.data_dir.c_str(), 0700);
+  auto storage = SqliteStorage::Open(config.data_dir + "/node.db");
+  if (!storage.ok()) return storage.status();
+  ctx->storage = *std::move(storage);
+
+  auto state = LoadDirectoryState(*ctx->storage, genesis);
+  if (!state.ok()) {
+    return absl::Status(state.status().code(),
+                        absl::StrCat("directory: ", state.status().message()));
+  }
+  ctx->directory = *std::move(state);
+
+  // This node's keys must be the ones the directory lists for it.
+  std::shared_ptr<const directory::Directory> dir = ctx->directory->Current();
+  const v1::Member* me = dir->FindMember(config.member);
+  if (me == nullptr) {
+    return absl::FailedPreconditionError(
+        "member: " + config.member + " is not in the directory");
+  }
+  const Bytes key_id =
+      directory::NodeKeyId(ctx->signing_key->public_key().bytes());
+  if (dir->FindMemberByKeyId(key_id) != me) {
+    return absl::FailedPreconditionError(
+        "keys.node_signing_key: this key is not one of " + config.member +
+        "'s node keys in the directory");
+  }
+  if (me->oprf_key().public_key() != ctx->oprf_key->public_key()) {
+    return absl::FailedPreconditionError(
+        "keys.oprf_key: this key's public part differs from " + config.member +
+        "'s OPRF key in the directory (epoch " +
+        std::to_string(me->oprf_key().epoch()) + ")");
+  }
+
+  std::unique_ptr<Node> node(new Node(std::move(ctx)));
+  node->clients_ = std::make_unique<PeerClients>(node->ctx_.get());
+  node->sync_ = std::make_unique<PeerSync>(node->ctx_.get(),
+                                           node->clients_.get());
+  RETURN_IF_ERROR(node->sync_->LoadStoredIndexes());
+  node->query_ =
+      std::make_unique<QueryRunner>(node->ctx_.get(), node->clients_.get());
+  node->peer_service_ = std::make_unique<PeerService>(node->ctx_.get());
+  node->office_service_ = std::make_unique<OfficeService>(
+      node->ctx_.get(), node->query_.get(), node->sync_.get());
+  node->io_ = std::make_unique<boost::asio::io_context>();
+  return node;
+}
+
+absl::Status Node::Start() {
+  grpc::EnableDefaultHealthCheckService(true);
+  // Peer port: any member's CA may have issued the caller's chain; which
+  // member it is, and that its own CA issued it, is checked per call.
+  std::vector<std::string> cas;
+  for (const v1::Member& m : ctx_->directory->Current()->proto().members()) {
+    for (const std::string& pem : m.ca_certificates_pem()) cas.push_back(pem);
+  }
+  int peer_port = 0, office_port = 0;
+  {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort(ctx_->config.peer_listen,
+                             MutualTls(*ctx_, absl::StrJoin(cas, "\n")),
+                             &peer_port);
+    builder.RegisterService(peer_service_.get());
+    builder.SetMaxReceiveMessageSize(4 * 1024 * 1024);
+    peer_server_ = builder.BuildAndStart();
+  }
+  if (peer_server_ == nullptr || peer_port == 0) {
+    return absl::UnavailableError("peer_listen: cannot listen on " +
+                                  ctx_->config.peer_listen);
+  }
+  {
+    auto office_ca = ReadFile(ctx_->config.office_ca);
+    if (!office_ca.ok()) {
+      return absl::Status(office_ca.status().code(),
+                          absl::StrCat("tls.office_ca: ",
+                                       office_ca.status().message()));
+    }
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort(ctx_->config.office_listen,
+                             MutualTls(*ctx_, *office_ca), &office_port);
+    builder.RegisterService(office_service_.get());
+    office_server_ = builder.BuildAndStart();
+  }
+  if (office_server_ == nullptr || office_port == 0) {
+    return absl::UnavailableError("office_listen: cannot listen on " +
+                                  ctx_->config.office_listen);
+  }
+  LogEvent(ctx_->self(), "info", "listening",
+           {{"peer", ctx_->config.peer_listen},
+            {"office", ctx_->config.office_listen},
+            {"directory_version",
+             std::to_string(ctx_->directory->Current()->version())}});
+  return absl::OkStatus();
+}
+
+void Node::Run() {
+  boost::asio::io_context& io = *io_;
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([this](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    LogEvent(ctx_->self(), "info", "signal",
+             {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    Shutdown();
+  });
+  Every(io, ctx_->config.index_interval_ms, [this] { sync_->SyncAll(false); },
+        &stopping_, &background_);
+  Every(io, ctx_->config.directory_interval_ms,
+        [this] {
+          for (const std::string& m :
+               ctx_->directory->Current()->ActiveMemberCodes()) {
+            if (m != ctx_->self()) (void)sync_->SyncDirectory(m);
+          }
+        },
+        &stopping_, &background_);
+  Every(io, kSweepIntervalMs,
+        [this] { (void)ctx_->storage->SweepMessageIds(ctx_->clock->NowMs()); },
+        &stopping_, &background_);
+  LogEvent(ctx_->self(), "info", "ready", {});
+  io.run();
+  // Background work has deadlines; let it finish before the node goes away.
+  while (background_.load() > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // Drain: in-flight calls get a grace period, then the servers stop.
+  auto grace = std::chrono::system_clock::now() + std::chrono::seconds(5);
+  peer_server_->Shutdown(grace);
+  office_server_->Shutdown(grace);
+  LogEvent(ctx_->self(), "info", "stopped", {});
+}
+
+void Node::Shutdown() {
+  if (stopping_.exchange(true)) return;
+  if (io_) io_->stop();
+}
+
+}  // namespace cbx::node

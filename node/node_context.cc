@@ -1,0 +1,64 @@
+#include "node/node_context.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace cbx::node {
+
+uint32_t NodeContext::OprfEpoch() const {
+  const v1::Member* me = directory->Current()->FindMember(self());
+  return me == nullptr ? 0 : me->oprf_key().epoch();
+}
+
+int64_t NodeContext::MessageLifetimeMs() const {
+  return static_cast<int64_t>(
+             directory->Current()->policy().max_message_lifetime_s()) *
+         1000;
+}
+
+v1::Header NodeContext::NewHeader(const std::string& to,
+                                  const std::string& office) const {
+  v1::Header header =
+      envelope::MakeHeader(self(), {to}, *clock, MessageLifetimeMs());
+  header.set_office(office);
+  return header;
+}
+
+absl::Status StorageReplayCache::CheckAndRecord(const std::string& sender,
+                                                const Bytes& message_id,
+                                                int64_t expires_at_ms) {
+  return storage_->RecordMessageId(sender, message_id, expires_at_ms);
+}
+
+absl::Status StorageQuotaGate::Charge(const std::string& sender,
+                                      const v1::Message& message) {
+  if (message.kind_case() != v1::Message::kEvaluateRequest) {
+    return absl::OkStatus();
+  }
+  uint32_t count = static_cast<uint32_t>(
+      message.evaluate_request().blinded_elements_size());
+  int64_t day = clock_->NowMs() / 86'400'000;
+  auto used = storage_->ChargeQuota(sender, day, count, limit_);
+  if (!used.ok()) {
+    if (used.status().code() == absl::StatusCode::kResourceExhausted) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "member ", sender, " has used its quota of ", limit_,
+          " evaluations for today (UTC); this request asked for ", count));
+    }
+    return used.status();
+  }
+  return absl::OkStatus();
+}
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+absl::Status FromGrpc(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
+}
+
+}  // namespace cbx::node

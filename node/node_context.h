@@ -1,0 +1,80 @@
+// What every part of a running node shares: its identity, keys, directory,
+// storage and peer index copies. Built once by Node (node/node.h); the
+// pointed-to objects outlive every service and thread that uses them.
+#ifndef CBX_NODE_NODE_CONTEXT_H_
+#define CBX_NODE_NODE_CONTEXT_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "cbx/v1/message.pb.h"
+#include "core/crypto/ed25519.h"
+#include "core/crypto/voprf.h"
+#include "core/directory/directory.h"
+#include "core/directory/directory_state.h"
+#include "core/envelope/envelope.h"
+#include "core/envelope/replay_cache.h"
+#include "core/util/clock.h"
+#include "grpcpp/support/status.h"
+#include "node/config.h"
+#include "node/storage/storage.h"
+#include "node/tag_index.h"
+
+namespace cbx::node {
+
+struct NodeContext {
+  Config config;
+  std::unique_ptr<crypto::Ed25519PrivateKey> signing_key;
+  std::unique_ptr<crypto::OprfServerKey> oprf_key;
+  std::unique_ptr<directory::DirectoryState> directory;
+  std::unique_ptr<Storage> storage;
+  const Clock* clock = &SystemClock::Get();
+  PeerIndexSet peer_indexes;
+  // PEM text of the node's TLS certificate and key (client side to peers).
+  std::string tls_certificate_pem;
+  std::string tls_private_key_pem;
+
+  const std::string& self() const { return config.member; }
+  // This member's OPRF epoch in the current directory.
+  uint32_t OprfEpoch() const;
+  // Lifetime given to envelopes this node sends: the policy's maximum.
+  int64_t MessageLifetimeMs() const;
+  // A header from this node to `to`, on behalf of `office` (may be empty).
+  v1::Header NewHeader(const std::string& to, const std::string& office) const;
+};
+
+// The replay cache of envelope check 6, kept in storage so it survives a
+// restart.
+class StorageReplayCache final : public envelope::ReplayCache {
+ public:
+  explicit StorageReplayCache(Storage* storage) : storage_(storage) {}
+  absl::Status CheckAndRecord(const std::string& sender,
+                              const Bytes& message_id,
+                              int64_t expires_at_ms) override;
+
+ private:
+  Storage* storage_;
+};
+
+// Check 7's quota: blinded elements per peer per UTC day, from the policy.
+class StorageQuotaGate final : public envelope::QuotaGate {
+ public:
+  StorageQuotaGate(Storage* storage, const Clock* clock, uint32_t limit)
+      : storage_(storage), clock_(clock), limit_(limit) {}
+  absl::Status Charge(const std::string& sender,
+                      const v1::Message& message) override;
+
+ private:
+  Storage* storage_;
+  const Clock* clock_;
+  uint32_t limit_;
+};
+
+// absl codes map one-to-one onto gRPC codes.
+grpc::Status ToGrpc(const absl::Status& status);
+absl::Status FromGrpc(const grpc::Status& status);
+
+}  // namespace cbx::node
+
+#endif  // CBX_NODE_NODE_CONTEXT_H_

@@ -1,0 +1,369 @@
+#include "node/office_service.h"
+
+#include <ctime>
+#include <regex>
+
+#include "absl/strings/str_cat.h"
+#include "core/crypto/random.h"
+#include "core/identifiers/identifiers.h"
+#include "node/log.h"
+
+namespace cbx::node {
+namespace {
+
+std::string MonthOf(int64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[8];
+  std::strftime(buf, sizeof(buf), "%Y-%m", &tm);
+  return buf;
+}
+
+absl::Status ValidateCaseNumber(const std::string& number) {
+  static const std::regex kNumber(R"(^[A-Za-z0-9][A-Za-z0-9/._-]{0,63}$)");
+  if (!std::regex_match(number, kNumber)) {
+    return absl::InvalidArgumentError(
+        "case_number: use 1-64 letters, digits and / . _ - (got '" + number +
+        "')");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateOffences(
+    const google::protobuf::RepeatedPtrField<v1::Offence>& offences,
+    std::string_view field) {
+  for (int i = 0; i < offences.size(); ++i) {
+    if (offences[i].code() == v1::OFFENCE_CODE_UNSPECIFIED ||
+        !v1::OffenceCode_IsValid(offences[i].code())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, "[", i, "].code: give a known offence code"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void RefreshRecordIdentifiers(StoredCase& c) {
+  c.record.clear_identifiers();
+  for (const StoredIdentifier& id : c.identifiers) {
+    v1::Identifier* out = c.record.add_identifiers();
+    out->set_type(id.type);
+    out->set_value(id.normalized_value);
+    out->set_observed_from_ms(id.observed_from_ms);
+    out->set_observed_to_ms(id.observed_to_ms);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<OfficeCaller> OfficeService::Authorize(
+    grpc::ServerContext* context, std::string_view rpc,
+    std::initializer_list<OfficeRole> allowed) {
+  auto caller = CallerOffice(*context, ctx_->self());
+  if (!caller.ok()) {
+    LogEvent(ctx_->self(), "warn", "refused",
+             {{"rpc", std::string(rpc)},
+              {"code", "UNAUTHENTICATED"},
+              {"reason", std::string(caller.status().message())}});
+    return caller.status();
+  }
+  for (OfficeRole role : allowed) {
+    if (caller->role == role) return caller;
+  }
+  absl::Status denied = absl::PermissionDeniedError(absl::StrCat(
+      "role ", RoleName(caller->role), " may not call ", rpc));
+  LogEvent(ctx_->self(), "warn", "refused",
+           {{"rpc", std::string(rpc)},
+            {"office", caller->Name()},
+            {"code", "PERMISSION_DENIED"},
+            {"reason", std::string(denied.message())}});
+  return denied;
+}
+
+absl::StatusOr<StoredIdentifier> OfficeService::Prepare(
+    const v1::Identifier& id, std::string_view field) {
+  auto normalized = identifiers::Normalize(id.type(), id.value());
+  if (!normalized.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", normalized.status().message()));
+  }
+  if (id.observed_from_ms() < 0 || id.observed_to_ms() < 0 ||
+      (id.observed_to_ms() != 0 &&
+       id.observed_to_ms() < id.observed_from_ms())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": the observed window ends before it starts"));
+  }
+  StoredIdentifier out;
+  out.type = id.type();
+  out.normalized_value = *normalized;
+  out.observed_from_ms = id.observed_from_ms();
+  out.observed_to_ms = id.observed_to_ms();
+  auto y = ctx_->oprf_key->Evaluate(
+      identifiers::OprfInput(id.type(), *normalized));
+  if (!y.ok()) return y.status();
+  out.y = *std::move(y);
+  out.tag = identifiers::TagOf(out.y);
+  return out;
+}
+
+grpc::Status OfficeService::AddCase(grpc::ServerContext* context,
+                                    const v1::AddCaseRequest* request,
+                                    v1::Case* response) {
+  auto caller = Authorize(context, "AddCase", {OfficeRole::kProsecutor});
+  if (!caller.ok()) return ToGrpc(caller.status());
+  const v1::Case& in = request->case_();
+  if (absl::Status s = ValidateCaseNumber(in.case_number()); !s.ok()) {
+    return ToGrpc(s);
+  }
+  if (in.identifiers().empty()) {
+    return ToGrpc(absl::InvalidArgumentError(
+        "identifiers: a case needs at least one perpetrator identifier"));
+  }
+  if (in.offences().empty()) {
+    return ToGrpc(
+        absl::InvalidArgumentError("offences: give at least one offence"));
+  }
+  if (absl::Status s = ValidateOffences(in.offences(), "offences"); !s.ok()) {
+    return ToGrpc(s);
+  }
+  if (in.contact_point().empty()) {
+    return ToGrpc(absl::InvalidArgumentError(
+        "contact_point: give the office's 24/7 contact point"));
+  }
+  if (!v1::PerpetratorRole_IsValid(in.role())) {
+    return ToGrpc(absl::InvalidArgumentError("role: unknown role"));
+  }
+  static const std::regex kMonth(R"(^[0-9]{4}-(0[1-9]|1[0-2])$)");
+  if (!in.opened_month().empty() &&
+      !std::regex_match(in.opened_month(), kMonth)) {
+    return ToGrpc(absl::InvalidArgumentError(
+        "opened_month: use YYYY-MM (got '" + in.opened_month() + "')"));
+  }
+  StoredCase c;
+  for (int i = 0; i < in.identifiers_size(); ++i) {
+    auto id = Prepare(in.identifiers(i), absl::StrCat("identifiers[", i, "]"));
+    if (!id.ok()) return ToGrpc(id.status());
+    bool duplicate = false;
+    for (const StoredIdentifier& have : c.identifiers) {
+      duplicate = duplicate || (have.type == id->type &&
+                                have.normalized_value == id->normalized_value);
+    }
+    if (!duplicate) c.identifiers.push_back(*std::move(id));
+  }
+  const int64_t now = ctx_->clock->NowMs();
+  c.record.set_case_number(in.case_number());
+  c.record.set_case_token(crypto::RandomBytes(16));
+  c.record.set_office(caller->Name());
+  *c.record.mutable_offences() = in.offences();
+  c.record.set_role(in.role());
+  c.record.set_contact_point(in.contact_point());
+  c.record.set_status(v1::CASE_STATUS_OPEN);
+  c.record.set_opened_month(in.opened_month().empty() ? MonthOf(now)
+                                                      : in.opened_month());
+  c.record.set_created_at_ms(now);
+  c.record.set_updated_at_ms(now);
+  RefreshRecordIdentifiers(c);
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    absl::Status s = ctx_->storage->AddCase(c);
+    if (s.code() == absl::StatusCode::kAlreadyExists) {
+      return ToGrpc(absl::AlreadyExistsError(
+          "case_number: case " + in.case_number() + " already exists"));
+    }
+    if (!s.ok()) return ToGrpc(s);
+  }
+  LogEvent(ctx_->self(), "info", "case-added",
+           {{"case", in.case_number()},
+            {"office", caller->Name()},
+            {"identifiers", std::to_string(c.identifiers.size())}});
+  *response = c.record;
+  return grpc::Status::OK;
+}
+
+absl::StatusOr<v1::Case> OfficeService::Amend(
+    const OfficeCaller& caller, const std::string& number,
+    const std::function<absl::Status(StoredCase&)>& change) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  auto c = ctx_->storage->GetCase(number);
+  if (c.status().code() == absl::StatusCode::kNotFound) {
+    return absl::NotFoundError("case_number: no case " + number);
+  }
+  if (!c.ok()) return c.status();
+  if (c->record.office() != caller.Name()) {
+    return absl::PermissionDeniedError("case " + number + " belongs to " +
+                                       c->record.office());
+  }
+  if (c->record.status() == v1::CASE_STATUS_CLOSED) {
+    return absl::FailedPreconditionError("case " + number + " is closed");
+  }
+  RETURN_IF_ERROR(change(*c));
+  RefreshRecordIdentifiers(*c);
+  c->record.set_updated_at_ms(ctx_->clock->NowMs());
+  RETURN_IF_ERROR(ctx_->storage->UpdateCase(*c));
+  return c->record;
+}
+
+grpc::Status OfficeService::AmendCase(grpc::ServerContext* context,
+                                      const v1::AmendCaseRequest* request,
+                                      v1::Case* response) {
+  auto caller = Authorize(context, "AmendCase", {OfficeRole::kProsecutor});
+  if (!caller.ok()) return ToGrpc(caller.status());
+  if (absl::Status s = ValidateOffences(request->offences(), "offences");
+      !s.ok()) {
+    return ToGrpc(s);
+  }
+  // Prepare additions (normalize + evaluate) before taking the write lock.
+  std::vector<StoredIdentifier> additions;
+  for (int i = 0; i < request->add_identifiers_size(); ++i) {
+    auto id = Prepare(request->add_identifiers(i),
+                      absl::StrCat("add_identifiers[", i, "]"));
+    if (!id.ok()) return ToGrpc(id.status());
+    additions.push_back(*std::move(id));
+  }
+  std::vector<std::pair<v1::IdentifierType, std::string>> removals;
+  for (int i = 0; i < request->remove_identifiers_size(); ++i) {
+    const v1::Identifier& id = request->remove_identifiers(i);
+    auto normalized = identifiers::Normalize(id.type(), id.value());
+    if (!normalized.ok()) {
+      return ToGrpc(absl::InvalidArgumentError(absl::StrCat(
+          "remove_identifiers[", i, "]: ", normalized.status().message())));
+    }
+    removals.emplace_back(id.type(), *normalized);
+  }
+  auto updated = Amend(*caller, request->case_number(), [&](StoredCase& c) {
+    for (const auto& [type, value] : removals) {
+      auto it = std::find_if(c.identifiers.begin(), c.identifiers.end(),
+                             [&](const StoredIdentifier& s) {
+                               return s.type == type &&
+                                      s.normalized_value == value;
+                             });
+      if (it == c.identifiers.end()) {
+        return absl::NotFoundError(absl::StrCat(
+            "remove_identifiers: the case has no ",
+            identifiers::TypeName(type), " ", value));
+      }
+      c.identifiers.erase(it);
+    }
+    for (StoredIdentifier& add : additions) {
+      bool present = false;
+      for (const StoredIdentifier& s : c.identifiers) {
+        present = present || (s.type == add.type &&
+                              s.normalized_value == add.normalized_value);
+      }
+      if (!present) c.identifiers.push_back(add);
+    }
+    if (c.identifiers.empty()) {
+      return absl::FailedPreconditionError(
+          "a case keeps at least one identifier; close it instead");
+    }
+    if (!request->offences().empty()) {
+      *c.record.mutable_offences() = request->offences();
+    }
+    if (request->role() != v1::PERPETRATOR_ROLE_UNSPECIFIED) {
+      c.record.set_role(request->role());
+    }
+    if (!request->contact_point().empty()) {
+      c.record.set_contact_point(request->contact_point());
+    }
+    return absl::OkStatus();
+  });
+  if (!updated.ok()) return ToGrpc(updated.status());
+  LogEvent(ctx_->self(), "info", "case-amended",
+           {{"case", request->case_number()}, {"office", caller->Name()}});
+  *response = *std::move(updated);
+  return grpc::Status::OK;
+}
+
+grpc::Status OfficeService::CloseCase(grpc::ServerContext* context,
+                                      const v1::CloseCaseRequest* request,
+                                      v1::Case* response) {
+  auto caller = Authorize(context, "CloseCase", {OfficeRole::kProsecutor});
+  if (!caller.ok()) return ToGrpc(caller.status());
+  auto updated = Amend(*caller, request->case_number(), [](StoredCase& c) {
+    c.record.set_status(v1::CASE_STATUS_CLOSED);
+    return absl::OkStatus();
+  });
+  if (!updated.ok()) return ToGrpc(updated.status());
+  LogEvent(ctx_->self(), "info", "case-closed",
+           {{"case", request->case_number()}, {"office", caller->Name()}});
+  *response = *std::move(updated);
+  return grpc::Status::OK;
+}
+
+grpc::Status OfficeService::ListCases(grpc::ServerContext* context,
+                                      const v1::ListCasesRequest* request,
+                                      v1::ListCasesResponse* response) {
+  auto caller = Authorize(context, "ListCases", {OfficeRole::kProsecutor});
+  if (!caller.ok()) return ToGrpc(caller.status());
+  auto cases = ctx_->storage->ListCases(request->include_closed());
+  if (!cases.ok()) return ToGrpc(cases.status());
+  for (StoredCase& c : *cases) *response->add_cases() = std::move(c.record);
+  return grpc::Status::OK;
+}
+
+grpc::Status OfficeService::Query(grpc::ServerContext* context,
+                                  const v1::QueryRequest* request,
+                                  grpc::ServerWriter<v1::QueryEvent>* writer) {
+  auto caller = Authorize(context, "Query", {OfficeRole::kProsecutor});
+  if (!caller.ok()) return ToGrpc(caller.status());
+  absl::Status s = query_->Run(*request, *caller,
+                               [&](const v1::QueryEvent& event) {
+                                 return !context->IsCancelled() &&
+                                        writer->Write(event);
+                               });
+  return ToGrpc(s);
+}
+
+grpc::Status OfficeService::ListHits(grpc::ServerContext* context,
+                                     const v1::ListHitsRequest* request,
+                                     v1::ListHitsResponse* response) {
+  auto caller = Authorize(context, "ListHits", {OfficeRole::kProsecutor});
+  if (!caller.ok()) return ToGrpc(caller.status());
+  auto hits = ctx_->storage->ListHits(request->case_number());
+  if (!hits.ok()) return ToGrpc(hits.status());
+  for (v1::Hit& h : *hits) *response->add_hits() = std::move(h);
+  return grpc::Status::OK;
+}
+
+grpc::Status OfficeService::ListInbox(grpc::ServerContext* context,
+                                      const v1::ListInboxRequest* request,
+                                      v1::ListInboxResponse* response) {
+  auto caller = Authorize(context, "ListInbox", {OfficeRole::kProsecutor});
+  if (!caller.ok()) return ToGrpc(caller.status());
+  auto notes = ctx_->storage->ListNotifications(request->case_number());
+  if (!notes.ok()) return ToGrpc(notes.status());
+  for (v1::Notification& n : *notes) {
+    *response->add_notifications() = std::move(n);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status OfficeService::ListPeers(grpc::ServerContext* context,
+                                      const v1::ListPeersRequest*,
+                                      v1::ListPeersResponse* response) {
+  auto caller = Authorize(context, "ListPeers",
+                          {OfficeRole::kProsecutor, OfficeRole::kOperator});
+  if (!caller.ok()) return ToGrpc(caller.status());
+  std::shared_ptr<const directory::Directory> dir = ctx_->directory->Current();
+  response->set_directory_version(dir->version());
+  response->set_self(ctx_->self());
+  for (const v1::Member& m : dir->proto().members()) {
+    if (m.code() == ctx_->self()) continue;
+    v1::PeerStatus* p = response->add_peers();
+    p->set_member(m.code());
+    p->set_display_name(m.display_name());
+    p->set_endpoint(m.endpoint());
+    p->set_status(m.status());
+    p->set_oprf_epoch(m.oprf_key().epoch());
+    PeerIndexSet::Info held = ctx_->peer_indexes.Describe(m.code());
+    if (held.held) {
+      p->set_index_version(held.version);
+      p->set_index_count(held.count);
+      p->set_last_sync_ms(held.synced_at_ms);
+    }
+    p->set_last_error(sync_->LastError(m.code()));
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace cbx::node

@@ -1,0 +1,70 @@
+// The Office service: a country's own offices talking to their own node
+// (spec/office-api.md). Handlers identify the office and role from the
+// client certificate, validate, and delegate to storage or the query runner.
+// Threading: handlers run concurrently on gRPC's threads.
+#ifndef CBX_NODE_OFFICE_SERVICE_H_
+#define CBX_NODE_OFFICE_SERVICE_H_
+
+#include <mutex>
+
+#include "cbx/v1/office.grpc.pb.h"
+#include "node/node_context.h"
+#include "node/peer_sync.h"
+#include "node/query.h"
+
+namespace cbx::node {
+
+class OfficeService final : public v1::Office::Service {
+ public:
+  OfficeService(NodeContext* context, QueryRunner* query, PeerSync* sync)
+      : ctx_(context), query_(query), sync_(sync) {}
+
+  grpc::Status AddCase(grpc::ServerContext* context,
+                       const v1::AddCaseRequest* request,
+                       v1::Case* response) override;
+  grpc::Status AmendCase(grpc::ServerContext* context,
+                         const v1::AmendCaseRequest* request,
+                         v1::Case* response) override;
+  grpc::Status CloseCase(grpc::ServerContext* context,
+                         const v1::CloseCaseRequest* request,
+                         v1::Case* response) override;
+  grpc::Status ListCases(grpc::ServerContext* context,
+                         const v1::ListCasesRequest* request,
+                         v1::ListCasesResponse* response) override;
+  grpc::Status Query(grpc::ServerContext* context,
+                     const v1::QueryRequest* request,
+                     grpc::ServerWriter<v1::QueryEvent>* writer) override;
+  grpc::Status ListHits(grpc::ServerContext* context,
+                        const v1::ListHitsRequest* request,
+                        v1::ListHitsResponse* response) override;
+  grpc::Status ListInbox(grpc::ServerContext* context,
+                         const v1::ListInboxRequest* request,
+                         v1::ListInboxResponse* response) override;
+  grpc::Status ListPeers(grpc::ServerContext* context,
+                         const v1::ListPeersRequest* request,
+                         v1::ListPeersResponse* response) override;
+
+ private:
+  // The calling office if its role is one of `allowed`; UNAUTHENTICATED or
+  // PERMISSION_DENIED otherwise (logged).
+  absl::StatusOr<OfficeCaller> Authorize(
+      grpc::ServerContext* context, std::string_view rpc,
+      std::initializer_list<OfficeRole> allowed);
+  // Normalizes and evaluates `id` into a stored identifier.
+  absl::StatusOr<StoredIdentifier> Prepare(const v1::Identifier& id,
+                                           std::string_view field);
+  // Writes a case change; serialized so amend/close read-modify-write
+  // cannot interleave.
+  absl::StatusOr<v1::Case> Amend(
+      const OfficeCaller& caller, const std::string& number,
+      const std::function<absl::Status(StoredCase&)>& change);
+
+  NodeContext* ctx_;
+  QueryRunner* query_;
+  PeerSync* sync_;
+  std::mutex write_mu_;
+};
+
+}  // namespace cbx::node
+
+#endif  // CBX_NODE_OFFICE_SERVICE_H_

@@ -1,0 +1,48 @@
+// Channels from this node to every other member's Peer service, over mutual
+// TLS: this node's certificate as the client identity, and only the called
+// member's own CA(s) as trust roots, so the answer is bound to that member.
+// Thread-safe.
+#ifndef CBX_NODE_PEER_CLIENTS_H_
+#define CBX_NODE_PEER_CLIENTS_H_
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "cbx/v1/peer.grpc.pb.h"
+#include "node/node_context.h"
+
+namespace cbx::node {
+
+class PeerClients {
+ public:
+  explicit PeerClients(NodeContext* context) : ctx_(context) {}
+
+  // The stub for `member`, (re)creating its channel when first used or when
+  // the directory changed its endpoint or CAs. NOT_FOUND if the member is
+  // not in the directory.
+  absl::StatusOr<std::shared_ptr<v1::Peer::Stub>> Stub(
+      const std::string& member);
+
+  // Sends `request` and opens the reply envelope as an answer from `member`
+  // to `sent` (all seven checks, plus in_reply_to = sent's message id).
+  absl::StatusOr<envelope::OpenedEnvelope> OpenReply(
+      const std::string& member, const v1::Message& sent,
+      const v1::Envelope& reply, v1::Message::KindCase kind);
+
+ private:
+  struct Entry {
+    std::string fingerprint;  // endpoint + CAs the channel was made with
+    std::shared_ptr<v1::Peer::Stub> stub;
+  };
+  NodeContext* ctx_;
+  std::mutex mu_;
+  std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace cbx::node
+
+#endif  // CBX_NODE_PEER_CLIENTS_H_

@@ -1,0 +1,206 @@
+#include "node/peer_sync.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "node/directory_store.h"
+#include "node/log.h"
+
+namespace cbx::node {
+namespace {
+
+constexpr int64_t kSyncDeadlineMs = 30'000;
+
+std::chrono::system_clock::time_point In(int64_t ms) {
+  return std::chrono::system_clock::now() + std::chrono::milliseconds(ms);
+}
+
+}  // namespace
+
+absl::Status PeerSync::LoadStoredIndexes() {
+  auto all = ctx_->storage->LoadAllPeerIndexes();
+  if (!all.ok()) return all.status();
+  for (PeerIndex& index : *all) ctx_->peer_indexes.Put(std::move(index));
+  return absl::OkStatus();
+}
+
+absl::Status PeerSync::SyncIndex(const std::string& member) {
+  std::shared_ptr<const directory::Directory> dir = ctx_->directory->Current();
+  const v1::Member* m = dir->FindMember(member);
+  if (m == nullptr) return absl::NotFoundError(member + " is not a member");
+  const uint32_t epoch = m->oprf_key().epoch();
+  PeerIndex held = ctx_->peer_indexes.Get(member);
+  const bool have_epoch = !held.member.empty() && held.oprf_epoch == epoch;
+
+  v1::Message msg;
+  *msg.mutable_header() = ctx_->NewHeader(member, /*office=*/"");
+  msg.mutable_index_request()->set_oprf_epoch(epoch);
+  msg.mutable_index_request()->set_since_version(have_epoch ? held.version
+                                                            : 0);
+  auto stub = peers_->Stub(member);
+  if (!stub.ok()) return stub.status();
+  grpc::ClientContext cctx;
+  cctx.set_deadline(In(kSyncDeadlineMs));
+  auto reader =
+      (*stub)->SyncIndex(&cctx, envelope::Seal(msg, *ctx_->signing_key));
+  v1::IndexPart part;
+  if (!reader->Read(&part) || !part.has_manifest()) {
+    grpc::Status s = reader->Finish();
+    if (!s.ok()) return FromGrpc(s);
+    return absl::InvalidArgumentError(member +
+                                      " sent no signed index manifest");
+  }
+  auto opened = peers_->OpenReply(member, msg, part.manifest(),
+                                  v1::Message::kIndexManifest);
+  if (!opened.ok()) return opened.status();
+  const v1::IndexManifest manifest = opened->message.index_manifest();
+  if (manifest.member() != member || manifest.oprf_epoch() != epoch) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        member, "'s manifest is for ", manifest.member(), " epoch ",
+        manifest.oprf_epoch(), ", expected epoch ", epoch));
+  }
+  std::vector<Tag> added, removed;
+  while (reader->Read(&part)) {
+    if (!part.has_chunk()) {
+      return absl::InvalidArgumentError(member + " sent a second manifest");
+    }
+    auto a = UnpackTags(part.chunk().added_tags());
+    auto r = UnpackTags(part.chunk().removed_tags());
+    if (!a.ok()) return a.status();
+    if (!r.ok()) return r.status();
+    added.insert(added.end(), a->begin(), a->end());
+    removed.insert(removed.end(), r->begin(), r->end());
+  }
+  grpc::Status finished = reader->Finish();
+  if (!finished.ok()) return FromGrpc(finished);
+
+  PeerIndex next;
+  next.member = member;
+  next.oprf_epoch = epoch;
+  next.version = manifest.version();
+  next.synced_at_ms = ctx_->clock->NowMs();
+  if (manifest.full()) {
+    next.tags = std::move(added);
+  } else {
+    if (!have_epoch || manifest.from_version() != held.version) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          member, " sent a delta from version ", manifest.from_version(),
+          " but this node holds version ", held.version));
+    }
+    std::sort(removed.begin(), removed.end());
+    next.tags.reserve(held.tags.size() + added.size());
+    for (Tag t : held.tags) {
+      if (!std::binary_search(removed.begin(), removed.end(), t)) {
+        next.tags.push_back(t);
+      }
+    }
+    next.tags.insert(next.tags.end(), added.begin(), added.end());
+  }
+  std::sort(next.tags.begin(), next.tags.end());
+  next.tags.erase(std::unique(next.tags.begin(), next.tags.end()),
+                  next.tags.end());
+  if (next.tags.size() != manifest.count() ||
+      IndexDigest(next.tags) != manifest.digest()) {
+    return absl::DataLossError(absl::StrCat(
+        member, "'s index does not match its signed manifest (version ",
+        manifest.version(), ", ", manifest.count(), " tags); copy unchanged"));
+  }
+  const bool changed = next.version != held.version || !have_epoch;
+  if (changed) {
+    absl::Status saved = ctx_->storage->SavePeerIndex(next);
+    if (!saved.ok()) return saved;
+    LogEvent(ctx_->self(), "info", "index-synced",
+             {{"peer", member},
+              {"version", std::to_string(next.version)},
+              {"count", std::to_string(next.tags.size())},
+              {"full", manifest.full() ? "yes" : "no"}});
+  }
+  ctx_->peer_indexes.Put(std::move(next));
+  return absl::OkStatus();
+}
+
+absl::Status PeerSync::SyncDirectory(const std::string& member) {
+  auto stub = peers_->Stub(member);
+  if (!stub.ok()) return stub.status();
+  std::shared_ptr<const directory::Directory> before =
+      ctx_->directory->Current();
+  v1::GetDirectoryRequest req;
+  req.set_since_version(before->version());
+  v1::GetDirectoryResponse resp;
+  grpc::ClientContext cctx;
+  cctx.set_deadline(In(kSyncDeadlineMs));
+  grpc::Status s = (*stub)->GetDirectory(&cctx, req, &resp);
+  if (!s.ok()) return FromGrpc(s);
+  if (resp.versions().empty()) return absl::OkStatus();
+  std::vector<v1::SignedDirectory> versions(resp.versions().begin(),
+                                            resp.versions().end());
+  absl::Status updated = ctx_->directory->Update(versions);
+  // Persist whatever was adopted, even if a later version was refused.
+  std::shared_ptr<const directory::Directory> after =
+      ctx_->directory->Current();
+  for (const v1::SignedDirectory& v : versions) {
+    auto d = before->Adopt(v);
+    if (!d.ok()) break;
+    absl::Status saved = SaveDirectoryVersion(*ctx_->storage, **d);
+    if (!saved.ok()) return saved;
+    before = *d;
+    if (before->version() >= after->version()) break;
+  }
+  if (after->version() > req.since_version()) {
+    LogEvent(ctx_->self(), "info", "directory-adopted",
+             {{"from", member}, {"version", std::to_string(after->version())}});
+  }
+  return updated;
+}
+
+void PeerSync::SyncAll(bool directory) {
+  std::vector<std::string> members;
+  for (const std::string& code :
+       ctx_->directory->Current()->ActiveMemberCodes()) {
+    if (code != ctx_->self()) members.push_back(code);
+  }
+  std::vector<std::thread> threads;
+  for (const std::string& member : members) {
+    threads.emplace_back([this, member, directory] {
+      if (directory) {
+        absl::Status d = SyncDirectory(member);
+        if (!d.ok() && d.code() != absl::StatusCode::kUnavailable) {
+          LogEvent(ctx_->self(), "warn", "directory-sync-failed",
+                   {{"peer", member}, {"reason", std::string(d.message())}});
+        }
+      }
+      Record(member, SyncIndex(member));
+    });
+  }
+  for (std::thread& t : threads) t.join();
+}
+
+void PeerSync::Record(const std::string& member, const absl::Status& status) {
+  std::string error =
+      status.ok() ? ""
+                  : absl::StrCat(absl::StatusCodeToString(status.code()), ": ",
+                                 status.message());
+  std::string previous;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    previous = last_error_[member];
+    last_error_[member] = error;
+  }
+  // Log a failure once, not at every interval.
+  if (!error.empty() && error != previous) {
+    LogEvent(ctx_->self(), "warn", "index-sync-failed",
+             {{"peer", member}, {"reason", error}});
+  }
+}
+
+std::string PeerSync::LastError(const std::string& member) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = last_error_.find(member);
+  return it == last_error_.end() ? "" : it->second;
+}
+
+}  // namespace cbx::node

@@ -1,0 +1,49 @@
+// Background pulls from peers: each peer's tag index (a signed manifest and
+// a delta or a full copy, spec/index-sync.md) and newer directory versions.
+// Thread-safe; SyncAll runs one thread per peer so a dead peer costs only
+// its own deadline.
+#ifndef CBX_NODE_PEER_SYNC_H_
+#define CBX_NODE_PEER_SYNC_H_
+
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "node/node_context.h"
+#include "node/peer_clients.h"
+
+namespace cbx::node {
+
+class PeerSync {
+ public:
+  PeerSync(NodeContext* context, PeerClients* peers)
+      : ctx_(context), peers_(peers) {}
+
+  // Loads the stored index copies into memory (at start-up).
+  absl::Status LoadStoredIndexes();
+  // Pulls `member`'s index once; the copy changes only if the result
+  // matches the signed manifest.
+  absl::Status SyncIndex(const std::string& member);
+  // Asks `member` for directory versions newer than ours and adopts them.
+  absl::Status SyncDirectory(const std::string& member);
+  // SyncIndex (and, if `directory`, SyncDirectory) with every active peer,
+  // in parallel; returns when all are done.
+  void SyncAll(bool directory);
+
+  // The last index sync error for `member` ("" after a success).
+  std::string LastError(const std::string& member) const;
+
+ private:
+  void Record(const std::string& member, const absl::Status& status);
+
+  NodeContext* ctx_;
+  PeerClients* peers_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::string> last_error_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace cbx::node
+
+#endif  // CBX_NODE_PEER_SYNC_H_

@@ -1,0 +1,314 @@
+#include "node/storage/memory_storage.h"
+
+#include <algorithm>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "core/util/status_macros.h"
+#include "node/storage/validation.h"
+
+namespace cbx::node {
+namespace {
+
+// Newest first: by time descending, and of equal times the one added last
+// first. `items` is in insertion order.
+template <typename Message, typename TimeOf>
+std::vector<Message> NewestFirst(const std::vector<Message>& items,
+                                 const std::string& case_number,
+                                 TimeOf time_of) {
+  std::vector<Message> out;
+  for (auto it = items.rbegin(); it != items.rend(); ++it) {
+    if (case_number.empty() || it->case_number() == case_number) {
+      out.push_back(*it);
+    }
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [&](const Message& a, const Message& b) {
+                     return time_of(a) > time_of(b);
+                   });
+  return out;
+}
+
+}  // namespace
+
+void MemoryStorage::ApplyTagDeltasLocked(
+    const std::vector<std::pair<Tag, int64_t>>& deltas) {
+  for (const auto& [tag, delta] : deltas) {
+    auto it = own_refs_.find(tag);
+    const int64_t before = it == own_refs_.end() ? 0 : it->second;
+    const int64_t after = before + delta;
+    if (after == 0) {
+      own_refs_.erase(it);
+      changes_.push_back(IndexChange{++version_, tag, false});
+    } else if (before == 0) {
+      own_refs_.emplace(tag, after);
+      changes_.push_back(IndexChange{++version_, tag, true});
+    } else {
+      it->second = after;
+    }
+  }
+}
+
+// --- Cases -------------------------------------------------------------------
+
+absl::Status MemoryStorage::AddCase(const StoredCase& c) {
+  RETURN_IF_ERROR(ValidateCase(c));
+  absl::MutexLock lock(&mu_);
+  const std::string& number = c.record.case_number();
+  if (cases_.contains(number)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("case ", number, " already exists"));
+  }
+  cases_.emplace(number, c);
+  ApplyTagDeltasLocked(TagDeltas({}, OpenTags(c)));
+  return absl::OkStatus();
+}
+
+absl::Status MemoryStorage::UpdateCase(const StoredCase& c) {
+  RETURN_IF_ERROR(ValidateCase(c));
+  absl::MutexLock lock(&mu_);
+  auto it = cases_.find(c.record.case_number());
+  if (it == cases_.end()) {
+    return absl::NotFoundError(absl::StrCat("no case ", c.record.case_number()));
+  }
+  std::vector<Tag> old_tags = OpenTags(it->second);
+  it->second = c;
+  ApplyTagDeltasLocked(TagDeltas(old_tags, OpenTags(c)));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StoredCase> MemoryStorage::GetCase(const std::string& number) {
+  absl::MutexLock lock(&mu_);
+  auto it = cases_.find(number);
+  if (it == cases_.end()) {
+    return absl::NotFoundError(absl::StrCat("no case ", number));
+  }
+  return it->second;
+}
+
+absl::StatusOr<std::vector<StoredCase>> MemoryStorage::ListCases(
+    bool include_closed) {
+  absl::MutexLock lock(&mu_);
+  std::vector<StoredCase> out;
+  for (const auto& [number, c] : cases_) {
+    if (include_closed || IsOpen(c.record)) out.push_back(c);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<OutputMatch>> MemoryStorage::FindByOutputs(
+    const std::vector<Bytes>& ys) {
+  absl::MutexLock lock(&mu_);
+  std::vector<OutputMatch> out;
+  for (const Bytes& y : ys) {
+    for (const auto& [number, c] : cases_) {
+      if (!IsOpen(c.record)) continue;
+      for (const StoredIdentifier& id : c.identifiers) {
+        if (id.y == y) out.push_back(OutputMatch{y, number, id});
+      }
+    }
+  }
+  return out;
+}
+
+absl::Status MemoryStorage::ReplaceAllOutputs(
+    const std::vector<std::pair<std::string, StoredIdentifier>>&
+        case_and_identifier) {
+  RETURN_IF_ERROR(ValidateOutputs(case_and_identifier));
+  absl::MutexLock lock(&mu_);
+  // Check everything first, then write: a failure changes nothing.
+  std::vector<StoredIdentifier*> targets;
+  targets.reserve(case_and_identifier.size());
+  for (const auto& [number, id] : case_and_identifier) {
+    auto it = cases_.find(number);
+    StoredIdentifier* target = nullptr;
+    if (it != cases_.end()) {
+      for (StoredIdentifier& stored : it->second.identifiers) {
+        if (stored.type == id.type &&
+            stored.normalized_value == id.normalized_value) {
+          target = &stored;
+          break;
+        }
+      }
+    }
+    if (target == nullptr) {
+      return absl::NotFoundError(absl::StrCat(
+          "case ", number, " has no identifier ", id.normalized_value));
+    }
+    targets.push_back(target);
+  }
+  size_t stored = 0;
+  for (const auto& [number, c] : cases_) stored += c.identifiers.size();
+  if (stored != case_and_identifier.size()) {
+    return absl::AbortedError(absl::StrCat(
+        "the node holds ", stored, " identifiers but ",
+        case_and_identifier.size(), " were given; read the cases again"));
+  }
+  for (size_t i = 0; i < targets.size(); ++i) {
+    targets[i]->y = case_and_identifier[i].second.y;
+    targets[i]->tag = case_and_identifier[i].second.tag;
+  }
+  own_refs_.clear();
+  for (const auto& [number, c] : cases_) {
+    for (Tag tag : OpenTags(c)) ++own_refs_[tag];
+  }
+  changes_.clear();
+  ++version_;
+  compacted_through_ = version_;
+  return absl::OkStatus();
+}
+
+// --- Own index ---------------------------------------------------------------
+
+absl::StatusOr<uint64_t> MemoryStorage::OwnIndexVersion() {
+  absl::MutexLock lock(&mu_);
+  return version_;
+}
+
+absl::StatusOr<std::vector<Tag>> MemoryStorage::OwnIndexTags() {
+  absl::MutexLock lock(&mu_);
+  std::vector<Tag> tags;
+  tags.reserve(own_refs_.size());
+  for (const auto& [tag, refs] : own_refs_) tags.push_back(tag);
+  return tags;
+}
+
+absl::StatusOr<std::vector<IndexChange>> MemoryStorage::OwnIndexChangesSince(
+    uint64_t since) {
+  absl::MutexLock lock(&mu_);
+  if (since < compacted_through_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "changes up to version ", compacted_through_,
+        " were compacted; fetch a full copy of version ", version_));
+  }
+  if (since > version_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("version ", since, " is newer than the index's ",
+                     version_, "; fetch a full copy"));
+  }
+  auto first = std::upper_bound(
+      changes_.begin(), changes_.end(), since,
+      [](uint64_t v, const IndexChange& c) { return v < c.version; });
+  return std::vector<IndexChange>(first, changes_.end());
+}
+
+absl::Status MemoryStorage::CompactIndexChanges(uint64_t keep_after) {
+  absl::MutexLock lock(&mu_);
+  const uint64_t through = std::min(keep_after, version_);
+  if (through <= compacted_through_) return absl::OkStatus();
+  std::erase_if(changes_,
+                [&](const IndexChange& c) { return c.version <= through; });
+  compacted_through_ = through;
+  return absl::OkStatus();
+}
+
+// --- Peer indexes ------------------------------------------------------------
+
+absl::Status MemoryStorage::SavePeerIndex(const PeerIndex& index) {
+  RETURN_IF_ERROR(ValidatePeerIndex(index));
+  absl::MutexLock lock(&mu_);
+  peers_[index.member] = index;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PeerIndex> MemoryStorage::LoadPeerIndex(
+    const std::string& member) {
+  absl::MutexLock lock(&mu_);
+  auto it = peers_.find(member);
+  if (it == peers_.end()) {
+    return absl::NotFoundError(absl::StrCat("no index copy of ", member));
+  }
+  return it->second;
+}
+
+absl::StatusOr<std::vector<PeerIndex>> MemoryStorage::LoadAllPeerIndexes() {
+  absl::MutexLock lock(&mu_);
+  std::vector<PeerIndex> out;
+  out.reserve(peers_.size());
+  for (const auto& [member, index] : peers_) out.push_back(index);
+  return out;
+}
+
+// --- Replay cache and quotas -------------------------------------------------
+
+absl::Status MemoryStorage::RecordMessageId(const std::string& sender,
+                                            const Bytes& message_id,
+                                            int64_t expires_at_ms) {
+  absl::MutexLock lock(&mu_);
+  if (!replay_.emplace(std::make_pair(sender, message_id), expires_at_ms)
+           .second) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("message id already recorded for ", sender));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> MemoryStorage::SweepMessageIds(int64_t now_ms) {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int64_t>(std::erase_if(
+      replay_, [&](const auto& entry) { return entry.second < now_ms; }));
+}
+
+absl::StatusOr<uint32_t> MemoryStorage::ChargeQuota(const std::string& member,
+                                                    int64_t day, uint32_t count,
+                                                    uint32_t limit) {
+  absl::MutexLock lock(&mu_);
+  auto key = std::make_pair(member, day);
+  auto it = quotas_.find(key);
+  const uint64_t used = it == quotas_.end() ? 0 : it->second;
+  const uint64_t after = used + count;
+  if (after > limit) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(member, " has used ", used, " of ", limit, " for day ",
+                     day, "; ", count, " more would exceed it"));
+  }
+  quotas_[key] = static_cast<uint32_t>(after);
+  return static_cast<uint32_t>(after);
+}
+
+// --- What the office sees ----------------------------------------------------
+
+absl::Status MemoryStorage::AddHit(const v1::Hit& hit) {
+  absl::MutexLock lock(&mu_);
+  hits_.push_back(hit);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::Hit>> MemoryStorage::ListHits(
+    const std::string& case_number) {
+  absl::MutexLock lock(&mu_);
+  return NewestFirst(hits_, case_number,
+                     [](const v1::Hit& h) { return h.received_at_ms(); });
+}
+
+absl::Status MemoryStorage::AddNotification(const v1::Notification& n) {
+  absl::MutexLock lock(&mu_);
+  notifications_.push_back(n);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::Notification>> MemoryStorage::ListNotifications(
+    const std::string& case_number) {
+  absl::MutexLock lock(&mu_);
+  return NewestFirst(notifications_, case_number,
+                     [](const v1::Notification& n) { return n.at_ms(); });
+}
+
+// --- Settings ----------------------------------------------------------------
+
+absl::StatusOr<std::optional<Bytes>> MemoryStorage::GetSetting(
+    const std::string& key) {
+  absl::MutexLock lock(&mu_);
+  auto it = settings_.find(key);
+  if (it == settings_.end()) return std::optional<Bytes>();
+  return std::optional<Bytes>(it->second);
+}
+
+absl::Status MemoryStorage::PutSetting(const std::string& key,
+                                       const Bytes& value) {
+  absl::MutexLock lock(&mu_);
+  settings_[key] = value;
+  return absl::OkStatus();
+}
+
+}  // namespace cbx::node

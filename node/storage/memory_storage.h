@@ -1,0 +1,95 @@
+// Storage in memory, for unit tests of node logic: the same contract as
+// SqliteStorage (the conformance suite runs against both) without a file.
+// Nothing survives the object.
+#ifndef CBX_NODE_STORAGE_MEMORY_STORAGE_H_
+#define CBX_NODE_STORAGE_MEMORY_STORAGE_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "node/storage/storage.h"
+
+namespace cbx::node {
+
+// Threading: every method takes one mutex, so all are safe from any thread
+// and run one at a time. Each method checks everything before it changes
+// anything, so a failing method changes nothing. FindByOutputs scans every
+// identifier (fine for tests; SqliteStorage has an index).
+class MemoryStorage final : public Storage {
+ public:
+  MemoryStorage() = default;
+
+  absl::Status AddCase(const StoredCase& c) override;
+  absl::Status UpdateCase(const StoredCase& c) override;
+  absl::StatusOr<StoredCase> GetCase(const std::string& number) override;
+  absl::StatusOr<std::vector<StoredCase>> ListCases(
+      bool include_closed) override;
+  absl::StatusOr<std::vector<OutputMatch>> FindByOutputs(
+      const std::vector<Bytes>& ys) override;
+  absl::Status ReplaceAllOutputs(
+      const std::vector<std::pair<std::string, StoredIdentifier>>&
+          case_and_identifier) override;
+
+  absl::StatusOr<uint64_t> OwnIndexVersion() override;
+  absl::StatusOr<std::vector<Tag>> OwnIndexTags() override;
+  absl::StatusOr<std::vector<IndexChange>> OwnIndexChangesSince(
+      uint64_t since) override;
+  absl::Status CompactIndexChanges(uint64_t keep_after) override;
+
+  absl::Status SavePeerIndex(const PeerIndex& index) override;
+  absl::StatusOr<PeerIndex> LoadPeerIndex(const std::string& member) override;
+  absl::StatusOr<std::vector<PeerIndex>> LoadAllPeerIndexes() override;
+
+  absl::Status RecordMessageId(const std::string& sender,
+                               const Bytes& message_id,
+                               int64_t expires_at_ms) override;
+  absl::StatusOr<int64_t> SweepMessageIds(int64_t now_ms) override;
+  absl::StatusOr<uint32_t> ChargeQuota(const std::string& member, int64_t day,
+                                       uint32_t count, uint32_t limit) override;
+
+  absl::Status AddHit(const v1::Hit& hit) override;
+  absl::StatusOr<std::vector<v1::Hit>> ListHits(
+      const std::string& case_number) override;
+  absl::Status AddNotification(const v1::Notification& n) override;
+  absl::StatusOr<std::vector<v1::Notification>> ListNotifications(
+      const std::string& case_number) override;
+
+  absl::StatusOr<std::optional<Bytes>> GetSetting(
+      const std::string& key) override;
+  absl::Status PutSetting(const std::string& key, const Bytes& value) override;
+
+ private:
+  // Applies reference count changes to the own index and records the tags
+  // that enter or leave the set.
+  void ApplyTagDeltasLocked(const std::vector<std::pair<Tag, int64_t>>& deltas)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::Mutex mu_;
+  std::map<std::string, StoredCase> cases_ ABSL_GUARDED_BY(mu_);
+  // Tag -> number of identifiers of open cases with that tag (> 0).
+  std::map<Tag, int64_t> own_refs_ ABSL_GUARDED_BY(mu_);
+  std::vector<IndexChange> changes_ ABSL_GUARDED_BY(mu_);  // ascending
+  uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t compacted_through_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, PeerIndex> peers_ ABSL_GUARDED_BY(mu_);
+  // (sender, message id) -> expires_at_ms.
+  std::map<std::pair<std::string, Bytes>, int64_t> replay_
+      ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<std::string, int64_t>, uint32_t> quotas_
+      ABSL_GUARDED_BY(mu_);
+  std::vector<v1::Hit> hits_ ABSL_GUARDED_BY(mu_);  // in insertion order
+  std::vector<v1::Notification> notifications_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Bytes> settings_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace cbx::node
+
+#endif  // CBX_NODE_STORAGE_MEMORY_STORAGE_H_

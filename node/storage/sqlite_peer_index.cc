@@ -1,0 +1,97 @@
+#include "node/storage/sqlite_peer_index.h"
+
+#include <bit>
+#include <cstdint>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace cbx::node::sqlite {
+namespace {
+
+// Big-endian to host order and back (the same swap).
+uint64_t SwapBigEndian(uint64_t v) {
+  if constexpr (std::endian::native == std::endian::little) {
+    return __builtin_bswap64(v);
+  } else {
+    return v;
+  }
+}
+
+}  // namespace
+
+Bytes PackTags(const std::vector<Tag>& tags) {
+  Bytes packed(tags.size() * sizeof(Tag), '\0');
+  for (size_t i = 0; i < tags.size(); ++i) {
+    const uint64_t be = SwapBigEndian(tags[i]);
+    std::memcpy(packed.data() + i * sizeof(Tag), &be, sizeof(Tag));
+  }
+  return packed;
+}
+
+absl::Status WritePeerIndex(Database& db, const PeerIndex& index) {
+  const Bytes packed = PackTags(index.tags);
+  absl::StatusOr<Statement> upsert = db.Prepare(
+      "INSERT INTO peer_indexes (member, oprf_epoch, version, synced_at_ms, "
+      "tag_count, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+      "ON CONFLICT (member) DO UPDATE SET oprf_epoch = excluded.oprf_epoch, "
+      "version = excluded.version, synced_at_ms = excluded.synced_at_ms, "
+      "tag_count = excluded.tag_count, tags = excluded.tags");
+  if (!upsert.ok()) return upsert.status();
+  upsert->BindText(1, index.member)
+      .BindInt(2, index.oprf_epoch)
+      .BindInt(3, static_cast<int64_t>(index.version))
+      .BindInt(4, index.synced_at_ms)
+      .BindInt(5, static_cast<int64_t>(index.tags.size()))
+      .BindBlob(6, packed);
+  return upsert->Run();
+}
+
+absl::StatusOr<PeerIndex> ReadPeerIndex(Database& db, const Statement& stmt) {
+  PeerIndex index;
+  const int64_t rowid = stmt.ColumnInt(0);
+  index.member = stmt.ColumnText(1);
+  index.oprf_epoch = static_cast<uint32_t>(stmt.ColumnInt(2));
+  index.version = static_cast<uint64_t>(stmt.ColumnInt(3));
+  index.synced_at_ms = stmt.ColumnInt(4);
+  const int64_t count = stmt.ColumnInt(5);
+
+  // Incremental BLOB I/O reads the overflow pages straight into the vector;
+  // sqlite3_column_blob would first copy all of them into a buffer of its
+  // own.
+  sqlite3_blob* blob = nullptr;
+  int rc = sqlite3_blob_open(db.handle(), "main", "peer_indexes", "tags",
+                             rowid, /*flags=*/0, &blob);
+  if (rc == SQLITE_OK) {
+    const int64_t bytes = sqlite3_blob_bytes(blob);
+    if (count < 0 || bytes != count * static_cast<int64_t>(sizeof(Tag))) {
+      sqlite3_blob_close(blob);
+      return absl::DataLossError(
+          absl::StrCat("the index copy of ", index.member, " has ", bytes,
+                       " bytes for ", count, " tags"));
+    }
+    index.tags.resize(count);
+    if (bytes > 0) {
+      rc = sqlite3_blob_read(blob, index.tags.data(), static_cast<int>(bytes),
+                             0);
+    }
+  }
+  if (rc != SQLITE_OK) {
+    absl::Status status = ErrorStatus(
+        rc, db.handle(), absl::StrCat("reading the index copy of ", index.member));
+    sqlite3_blob_close(blob);
+    return status;
+  }
+  sqlite3_blob_close(blob);
+
+  for (Tag& tag : index.tags) tag = SwapBigEndian(tag);
+  for (size_t i = 1; i < index.tags.size(); ++i) {
+    if (index.tags[i - 1] >= index.tags[i]) {
+      return absl::DataLossError(absl::StrCat(
+          "the index copy of ", index.member, " is out of order at ", i));
+    }
+  }
+  return index;
+}
+
+}  // namespace cbx::node::sqlite

@@ -1,0 +1,631 @@
+#include "node/storage/sqlite_storage.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "core/util/status_macros.h"
+#include "node/storage/sqlite_own_index.h"
+#include "node/storage/sqlite_peer_index.h"
+#include "node/storage/sqlite_schema.h"
+#include "node/storage/validation.h"
+
+namespace cbx::node {
+namespace {
+
+using sqlite::Database;
+using sqlite::Statement;
+using sqlite::Transaction;
+using sqlite::IndexState;
+using sqlite::TagFromSql;
+using sqlite::TagToSql;
+
+absl::StatusOr<Transaction> BeginWrite(Database& db) {
+  return Transaction::Begin(db, Transaction::Mode::kWrite);
+}
+absl::StatusOr<Transaction> BeginRead(Database& db) {
+  return Transaction::Begin(db, Transaction::Mode::kRead);
+}
+
+template <typename Message>
+absl::StatusOr<Message> ParseRow(std::string_view blob, const char* what) {
+  Message message;
+  if (!message.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
+    return absl::DataLossError(absl::StrCat("a stored ", what, " is damaged"));
+  }
+  return message;
+}
+
+// --- Cases -------------------------------------------------------------------
+
+absl::Status InsertIdentifiers(Database& db, int64_t case_id,
+                               const std::vector<StoredIdentifier>& ids) {
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const StoredIdentifier& id = ids[i];
+    ASSIGN_OR_RETURN(Statement insert,
+                     db.Prepare("INSERT INTO identifiers (case_id, position, "
+                                "type, normalized_value, observed_from_ms, "
+                                "observed_to_ms, y, tag) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+    insert.BindInt(1, case_id)
+        .BindInt(2, static_cast<int64_t>(i))
+        .BindInt(3, id.type)
+        .BindText(4, id.normalized_value)
+        .BindInt(5, id.observed_from_ms)
+        .BindInt(6, id.observed_to_ms)
+        .BindBlob(7, id.y)
+        .BindInt(8, TagToSql(id.tag));
+    RETURN_IF_ERROR(insert.Run());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status InsertCase(Database& db, const StoredCase& c) {
+  const std::string record = c.record.SerializeAsString();
+  {
+    ASSIGN_OR_RETURN(
+        Statement insert,
+        db.Prepare(
+            "INSERT INTO cases (number, open, record) VALUES (?1, ?2, ?3)"));
+    insert.BindText(1, c.record.case_number())
+        .BindInt(2, IsOpen(c.record) ? 1 : 0)
+        .BindBlob(3, record);
+    absl::Status status = insert.Run();
+    if (absl::IsAlreadyExists(status)) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("case ", c.record.case_number(), " already exists"));
+    }
+    RETURN_IF_ERROR(status);
+  }
+  return InsertIdentifiers(db, sqlite3_last_insert_rowid(db.handle()),
+                           c.identifiers);
+}
+
+// Reads the identifiers of the current row of `stmt` from column `first`:
+// type, normalized_value, observed_from_ms, observed_to_ms, y, tag.
+StoredIdentifier ReadIdentifier(const Statement& stmt, int first) {
+  StoredIdentifier id;
+  id.type = static_cast<v1::IdentifierType>(stmt.ColumnInt(first));
+  id.normalized_value = stmt.ColumnText(first + 1);
+  id.observed_from_ms = stmt.ColumnInt(first + 2);
+  id.observed_to_ms = stmt.ColumnInt(first + 3);
+  id.y = stmt.ColumnBlob(first + 4);
+  id.tag = TagFromSql(stmt.ColumnInt(first + 5));
+  return id;
+}
+
+// --- Hits and notifications --------------------------------------------------
+
+template <typename Message>
+absl::StatusOr<std::vector<Message>> ListNewestFirst(
+    Database& db, const std::string& case_number, const char* all_sql,
+    const char* by_case_sql, const char* what) {
+  ASSIGN_OR_RETURN(Statement select,
+                   db.Prepare(case_number.empty() ? all_sql : by_case_sql));
+  if (!case_number.empty()) select.BindText(1, case_number);
+  std::vector<Message> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    ASSIGN_OR_RETURN(Message m,
+                     ParseRow<Message>(select.ColumnBlobView(0), what));
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(
+    const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path));
+  RETURN_IF_ERROR(sqlite::MigrateSchema(*db));
+  return std::unique_ptr<SqliteStorage>(new SqliteStorage(std::move(db)));
+}
+
+// --- Cases -------------------------------------------------------------------
+
+absl::Status SqliteStorage::AddCase(const StoredCase& c) {
+  RETURN_IF_ERROR(ValidateCase(c));
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
+  RETURN_IF_ERROR(InsertCase(*db_, c));
+  RETURN_IF_ERROR(sqlite::ApplyTagDeltas(*db_, TagDeltas({}, OpenTags(c))));
+  return txn.Commit();
+}
+
+absl::Status SqliteStorage::AddCases(const std::vector<StoredCase>& cases) {
+  std::vector<Tag> added;
+  for (const StoredCase& c : cases) {
+    RETURN_IF_ERROR(ValidateCase(c));
+    std::vector<Tag> tags = OpenTags(c);
+    added.insert(added.end(), tags.begin(), tags.end());
+  }
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
+  for (const StoredCase& c : cases) RETURN_IF_ERROR(InsertCase(*db_, c));
+  RETURN_IF_ERROR(sqlite::ApplyTagDeltas(*db_, TagDeltas({}, added)));
+  return txn.Commit();
+}
+
+absl::Status SqliteStorage::UpdateCase(const StoredCase& c) {
+  RETURN_IF_ERROR(ValidateCase(c));
+  absl::MutexLock lock(&mu_);
+  Database& db = *db_;
+  ASSIGN_OR_RETURN(Transaction txn, BeginWrite(db));
+  int64_t case_id = 0;
+  bool was_open = false;
+  {
+    ASSIGN_OR_RETURN(
+        Statement select,
+        db.Prepare("SELECT id, open FROM cases WHERE number = ?1"));
+    select.BindText(1, c.record.case_number());
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) {
+      return absl::NotFoundError(
+          absl::StrCat("no case ", c.record.case_number()));
+    }
+    case_id = select.ColumnInt(0);
+    was_open = select.ColumnInt(1) != 0;
+  }
+  std::vector<Tag> old_tags;
+  if (was_open) {
+    ASSIGN_OR_RETURN(
+        Statement select,
+        db.Prepare("SELECT tag FROM identifiers WHERE case_id = ?1"));
+    select.BindInt(1, case_id);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, select.Step());
+      if (!row) break;
+      old_tags.push_back(TagFromSql(select.ColumnInt(0)));
+    }
+  }
+  {
+    ASSIGN_OR_RETURN(
+        Statement remove,
+        db.Prepare("DELETE FROM identifiers WHERE case_id = ?1"));
+    RETURN_IF_ERROR(remove.BindInt(1, case_id).Run());
+  }
+  const std::string record = c.record.SerializeAsString();
+  {
+    ASSIGN_OR_RETURN(
+        Statement update,
+        db.Prepare("UPDATE cases SET open = ?2, record = ?3 WHERE id = ?1"));
+    update.BindInt(1, case_id)
+        .BindInt(2, IsOpen(c.record) ? 1 : 0)
+        .BindBlob(3, record);
+    RETURN_IF_ERROR(update.Run());
+  }
+  RETURN_IF_ERROR(InsertIdentifiers(db, case_id, c.identifiers));
+  RETURN_IF_ERROR(sqlite::ApplyTagDeltas(db, TagDeltas(old_tags, OpenTags(c))));
+  return txn.Commit();
+}
+
+absl::StatusOr<StoredCase> SqliteStorage::GetCase(const std::string& number) {
+  absl::MutexLock lock(&mu_);
+  Database& db = *db_;
+  ASSIGN_OR_RETURN(Transaction txn, BeginRead(db));
+  StoredCase c;
+  int64_t case_id = 0;
+  {
+    ASSIGN_OR_RETURN(
+        Statement select,
+        db.Prepare("SELECT id, record FROM cases WHERE number = ?1"));
+    select.BindText(1, number);
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) return absl::NotFoundError(absl::StrCat("no case ", number));
+    case_id = select.ColumnInt(0);
+    ASSIGN_OR_RETURN(c.record,
+                     ParseRow<v1::Case>(select.ColumnBlobView(1), "case"));
+  }
+  {
+    ASSIGN_OR_RETURN(
+        Statement select,
+        db.Prepare("SELECT type, normalized_value, observed_from_ms, "
+                   "observed_to_ms, y, tag FROM identifiers "
+                   "WHERE case_id = ?1 ORDER BY position"));
+    select.BindInt(1, case_id);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, select.Step());
+      if (!row) break;
+      c.identifiers.push_back(ReadIdentifier(select, 0));
+    }
+  }
+  RETURN_IF_ERROR(txn.Commit());
+  return c;
+}
+
+absl::StatusOr<std::vector<StoredCase>> SqliteStorage::ListCases(
+    bool include_closed) {
+  absl::MutexLock lock(&mu_);
+  Database& db = *db_;
+  ASSIGN_OR_RETURN(Transaction txn, BeginRead(db));
+  std::vector<StoredCase> cases;
+  std::vector<int64_t> ids;
+  {
+    ASSIGN_OR_RETURN(
+        Statement select,
+        db.Prepare("SELECT id, record FROM cases WHERE open = 1 OR ?1 "
+                   "ORDER BY number"));
+    select.BindInt(1, include_closed ? 1 : 0);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, select.Step());
+      if (!row) break;
+      ids.push_back(select.ColumnInt(0));
+      StoredCase& c = cases.emplace_back();
+      ASSIGN_OR_RETURN(c.record,
+                       ParseRow<v1::Case>(select.ColumnBlobView(1), "case"));
+    }
+  }
+  {
+    // The same cases in the same order, so the rows merge in one pass.
+    ASSIGN_OR_RETURN(
+        Statement select,
+        db.Prepare("SELECT i.case_id, i.type, i.normalized_value, "
+                   "i.observed_from_ms, i.observed_to_ms, i.y, i.tag "
+                   "FROM cases c JOIN identifiers i ON i.case_id = c.id "
+                   "WHERE c.open = 1 OR ?1 ORDER BY c.number, i.position"));
+    select.BindInt(1, include_closed ? 1 : 0);
+    size_t k = 0;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, select.Step());
+      if (!row) break;
+      const int64_t case_id = select.ColumnInt(0);
+      while (k < ids.size() && ids[k] != case_id) ++k;
+      if (k == ids.size()) {
+        return absl::InternalError("identifier rows out of case order");
+      }
+      cases[k].identifiers.push_back(ReadIdentifier(select, 1));
+    }
+  }
+  RETURN_IF_ERROR(txn.Commit());
+  return cases;
+}
+
+absl::StatusOr<std::vector<OutputMatch>> SqliteStorage::FindByOutputs(
+    const std::vector<Bytes>& ys) {
+  absl::MutexLock lock(&mu_);
+  Database& db = *db_;
+  ASSIGN_OR_RETURN(Transaction txn, BeginRead(db));
+  std::vector<OutputMatch> matches;
+  for (const Bytes& y : ys) {
+    ASSIGN_OR_RETURN(
+        Statement select,
+        db.Prepare("SELECT c.number, i.type, i.normalized_value, "
+                   "i.observed_from_ms, i.observed_to_ms, i.y, i.tag "
+                   "FROM identifiers i JOIN cases c ON c.id = i.case_id "
+                   "WHERE i.y = ?1 AND c.open = 1 "
+                   "ORDER BY c.number, i.position"));
+    select.BindBlob(1, y);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, select.Step());
+      if (!row) break;
+      OutputMatch& m = matches.emplace_back();
+      m.y = y;
+      m.case_number = select.ColumnText(0);
+      m.identifier = ReadIdentifier(select, 1);
+    }
+  }
+  RETURN_IF_ERROR(txn.Commit());
+  return matches;
+}
+
+absl::Status SqliteStorage::ReplaceAllOutputs(
+    const std::vector<std::pair<std::string, StoredIdentifier>>&
+        case_and_identifier) {
+  RETURN_IF_ERROR(ValidateOutputs(case_and_identifier));
+  absl::MutexLock lock(&mu_);
+  Database& db = *db_;
+  ASSIGN_OR_RETURN(Transaction txn, BeginWrite(db));
+  for (const auto& [number, id] : case_and_identifier) {
+    ASSIGN_OR_RETURN(
+        Statement update,
+        db.Prepare("UPDATE identifiers SET y = ?1, tag = ?2 "
+                   "WHERE case_id = (SELECT id FROM cases WHERE number = ?3) "
+                   "AND type = ?4 AND normalized_value = ?5"));
+    update.BindBlob(1, id.y)
+        .BindInt(2, TagToSql(id.tag))
+        .BindText(3, number)
+        .BindInt(4, id.type)
+        .BindText(5, id.normalized_value);
+    RETURN_IF_ERROR(update.Run());
+    if (db.Changes() == 0) {
+      return absl::NotFoundError(absl::StrCat(
+          "case ", number, " has no identifier ", id.normalized_value));
+    }
+  }
+  {
+    ASSIGN_OR_RETURN(Statement count,
+                     db.Prepare("SELECT COUNT(*) FROM identifiers"));
+    ASSIGN_OR_RETURN(bool row, count.Step());
+    const int64_t stored = row ? count.ColumnInt(0) : 0;
+    if (stored != static_cast<int64_t>(case_and_identifier.size())) {
+      return absl::AbortedError(absl::StrCat(
+          "the node holds ", stored, " identifiers but ",
+          case_and_identifier.size(), " were given; read the cases again"));
+    }
+  }
+  RETURN_IF_ERROR(db.Exec(
+      "DELETE FROM own_index;"
+      "INSERT INTO own_index (tag, refs) SELECT i.tag, COUNT(*) "
+      "  FROM identifiers i JOIN cases c ON c.id = i.case_id "
+      "  WHERE c.open = 1 GROUP BY i.tag;"
+      "DELETE FROM index_changes;"
+      "UPDATE own_index_state SET version = version + 1, "
+      "  compacted_through = version + 1 WHERE id = 1;"));
+  return txn.Commit();
+}
+
+// --- Own index -------------------------------------------------------------
+
+absl::StatusOr<uint64_t> SqliteStorage::OwnIndexVersion() {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(IndexState state, sqlite::ReadIndexState(*db_));
+  return state.version;
+}
+
+absl::StatusOr<std::vector<Tag>> SqliteStorage::OwnIndexTags() {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Statement select,
+                   db_->Prepare("SELECT tag FROM own_index ORDER BY tag"));
+  std::vector<Tag> tags;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    tags.push_back(TagFromSql(select.ColumnInt(0)));
+  }
+  sqlite::SignedToUnsignedOrder(tags);
+  return tags;
+}
+
+absl::StatusOr<std::vector<IndexChange>> SqliteStorage::OwnIndexChangesSince(
+    uint64_t since) {
+  absl::MutexLock lock(&mu_);
+  Database& db = *db_;
+  ASSIGN_OR_RETURN(Transaction txn, BeginRead(db));
+  ASSIGN_OR_RETURN(IndexState state, sqlite::ReadIndexState(db));
+  if (since < state.compacted_through) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "changes up to version ", state.compacted_through,
+        " were compacted; fetch a full copy of version ", state.version));
+  }
+  if (since > state.version) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("version ", since, " is newer than the index's ",
+                     state.version, "; fetch a full copy"));
+  }
+  std::vector<IndexChange> changes;
+  {
+    ASSIGN_OR_RETURN(
+        Statement select,
+        db.Prepare("SELECT version, tag, added FROM index_changes "
+                   "WHERE version > ?1 ORDER BY version"));
+    select.BindInt(1, static_cast<int64_t>(since));
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, select.Step());
+      if (!row) break;
+      changes.push_back(IndexChange{static_cast<uint64_t>(select.ColumnInt(0)),
+                                    TagFromSql(select.ColumnInt(1)),
+                                    select.ColumnInt(2) != 0});
+    }
+  }
+  RETURN_IF_ERROR(txn.Commit());
+  return changes;
+}
+
+absl::Status SqliteStorage::CompactIndexChanges(uint64_t keep_after) {
+  absl::MutexLock lock(&mu_);
+  Database& db = *db_;
+  ASSIGN_OR_RETURN(Transaction txn, BeginWrite(db));
+  ASSIGN_OR_RETURN(IndexState state, sqlite::ReadIndexState(db));
+  const uint64_t through = std::min(keep_after, state.version);
+  if (through <= state.compacted_through) return absl::OkStatus();
+  {
+    ASSIGN_OR_RETURN(
+        Statement remove,
+        db.Prepare("DELETE FROM index_changes WHERE version <= ?1"));
+    RETURN_IF_ERROR(remove.BindInt(1, static_cast<int64_t>(through)).Run());
+  }
+  {
+    ASSIGN_OR_RETURN(
+        Statement update,
+        db.Prepare(
+            "UPDATE own_index_state SET compacted_through = ?1 WHERE id = 1"));
+    RETURN_IF_ERROR(update.BindInt(1, static_cast<int64_t>(through)).Run());
+  }
+  return txn.Commit();
+}
+
+// --- Peer indexes ------------------------------------------------------------
+
+absl::Status SqliteStorage::SavePeerIndex(const PeerIndex& index) {
+  RETURN_IF_ERROR(ValidatePeerIndex(index));
+  absl::MutexLock lock(&mu_);
+  return sqlite::WritePeerIndex(*db_, index);
+}
+
+absl::StatusOr<PeerIndex> SqliteStorage::LoadPeerIndex(
+    const std::string& member) {
+  absl::MutexLock lock(&mu_);
+  Database& db = *db_;
+  ASSIGN_OR_RETURN(Transaction txn, BeginRead(db));
+  PeerIndex index;
+  {
+    ASSIGN_OR_RETURN(Statement select,
+                     db.Prepare(absl::StrCat(sqlite::kSelectPeerIndexes,
+                                             " WHERE member = ?1")));
+    select.BindText(1, member);
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) {
+      return absl::NotFoundError(absl::StrCat("no index copy of ", member));
+    }
+    ASSIGN_OR_RETURN(index, sqlite::ReadPeerIndex(db, select));
+  }
+  RETURN_IF_ERROR(txn.Commit());
+  return index;
+}
+
+absl::StatusOr<std::vector<PeerIndex>> SqliteStorage::LoadAllPeerIndexes() {
+  absl::MutexLock lock(&mu_);
+  Database& db = *db_;
+  ASSIGN_OR_RETURN(Transaction txn, BeginRead(db));
+  std::vector<PeerIndex> indexes;
+  {
+    ASSIGN_OR_RETURN(
+        Statement select,
+        db.Prepare(absl::StrCat(sqlite::kSelectPeerIndexes, " ORDER BY member")));
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, select.Step());
+      if (!row) break;
+      ASSIGN_OR_RETURN(PeerIndex index, sqlite::ReadPeerIndex(db, select));
+      indexes.push_back(std::move(index));
+    }
+  }
+  RETURN_IF_ERROR(txn.Commit());
+  return indexes;
+}
+
+// --- Replay cache and quotas -------------------------------------------------
+
+absl::Status SqliteStorage::RecordMessageId(const std::string& sender,
+                                            const Bytes& message_id,
+                                            int64_t expires_at_ms) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Statement insert,
+                   db_->Prepare("INSERT INTO replay (sender, message_id, "
+                                "expires_at_ms) VALUES (?1, ?2, ?3)"));
+  insert.BindText(1, sender).BindBlob(2, message_id).BindInt(3, expires_at_ms);
+  absl::Status status = insert.Run();
+  if (absl::IsAlreadyExists(status)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("message id already recorded for ", sender));
+  }
+  return status;
+}
+
+absl::StatusOr<int64_t> SqliteStorage::SweepMessageIds(int64_t now_ms) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(
+      Statement remove,
+      db_->Prepare("DELETE FROM replay WHERE expires_at_ms < ?1"));
+  RETURN_IF_ERROR(remove.BindInt(1, now_ms).Run());
+  return db_->Changes();
+}
+
+absl::StatusOr<uint32_t> SqliteStorage::ChargeQuota(const std::string& member,
+                                                    int64_t day, uint32_t count,
+                                                    uint32_t limit) {
+  absl::MutexLock lock(&mu_);
+  Database& db = *db_;
+  ASSIGN_OR_RETURN(Transaction txn, BeginWrite(db));
+  uint64_t used = 0;
+  {
+    ASSIGN_OR_RETURN(
+        Statement select,
+        db.Prepare("SELECT used FROM quotas WHERE member = ?1 AND day = ?2"));
+    select.BindText(1, member).BindInt(2, day);
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (row) used = static_cast<uint64_t>(select.ColumnInt(0));
+  }
+  const uint64_t after = used + count;
+  if (after > limit) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(member, " has used ", used, " of ", limit,
+                     " for day ", day, "; ", count, " more would exceed it"));
+  }
+  {
+    ASSIGN_OR_RETURN(
+        Statement upsert,
+        db.Prepare("INSERT INTO quotas (member, day, used) VALUES (?1, ?2, ?3) "
+                   "ON CONFLICT (member, day) DO UPDATE SET used = excluded.used"));
+    upsert.BindText(1, member).BindInt(2, day).BindInt(
+        3, static_cast<int64_t>(after));
+    RETURN_IF_ERROR(upsert.Run());
+  }
+  RETURN_IF_ERROR(txn.Commit());
+  return static_cast<uint32_t>(after);
+}
+
+// --- What the office sees ----------------------------------------------------
+
+absl::Status SqliteStorage::AddHit(const v1::Hit& hit) {
+  const std::string blob = hit.SerializeAsString();
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Statement insert,
+                   db_->Prepare("INSERT INTO hits (case_number, "
+                                "received_at_ms, hit) VALUES (?1, ?2, ?3)"));
+  insert.BindText(1, hit.case_number())
+      .BindInt(2, hit.received_at_ms())
+      .BindBlob(3, blob);
+  return insert.Run();
+}
+
+absl::StatusOr<std::vector<v1::Hit>> SqliteStorage::ListHits(
+    const std::string& case_number) {
+  absl::MutexLock lock(&mu_);
+  return ListNewestFirst<v1::Hit>(
+      *db_, case_number,
+      "SELECT hit FROM hits ORDER BY received_at_ms DESC, id DESC",
+      "SELECT hit FROM hits WHERE case_number = ?1 "
+      "ORDER BY received_at_ms DESC, id DESC",
+      "hit");
+}
+
+absl::Status SqliteStorage::AddNotification(const v1::Notification& n) {
+  const std::string blob = n.SerializeAsString();
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Statement insert,
+                   db_->Prepare("INSERT INTO notifications (case_number, "
+                                "at_ms, notification) VALUES (?1, ?2, ?3)"));
+  insert.BindText(1, n.case_number()).BindInt(2, n.at_ms()).BindBlob(3, blob);
+  return insert.Run();
+}
+
+absl::StatusOr<std::vector<v1::Notification>> SqliteStorage::ListNotifications(
+    const std::string& case_number) {
+  absl::MutexLock lock(&mu_);
+  return ListNewestFirst<v1::Notification>(
+      *db_, case_number,
+      "SELECT notification FROM notifications ORDER BY at_ms DESC, id DESC",
+      "SELECT notification FROM notifications WHERE case_number = ?1 "
+      "ORDER BY at_ms DESC, id DESC",
+      "notification");
+}
+
+// --- Settings ----------------------------------------------------------------
+
+absl::StatusOr<std::optional<Bytes>> SqliteStorage::GetSetting(
+    const std::string& key) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Statement select,
+                   db_->Prepare("SELECT value FROM settings WHERE key = ?1"));
+  select.BindText(1, key);
+  ASSIGN_OR_RETURN(bool row, select.Step());
+  if (!row) return std::optional<Bytes>();
+  return std::optional<Bytes>(select.ColumnBlob(0));
+}
+
+absl::Status SqliteStorage::PutSetting(const std::string& key,
+                                       const Bytes& value) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(
+      Statement upsert,
+      db_->Prepare("INSERT INTO settings (key, value) VALUES (?1, ?2) "
+                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
+  return upsert.BindText(1, key).BindBlob(2, value).Run();
+}
+
+absl::StatusOr<std::string> SqliteStorage::Pragma(const std::string& name) {
+  if (name.empty() || !std::all_of(name.begin(), name.end(), [](char ch) {
+        return (ch >= 'a' && ch <= 'z') || ch == '_';
+      })) {
+    return absl::InvalidArgumentError(absl::StrCat("bad pragma name ", name));
+  }
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Statement select,
+                   db_->Prepare(absl::StrCat("PRAGMA ", name)));
+  ASSIGN_OR_RETURN(bool row, select.Step());
+  if (!row) return std::string();
+  return select.ColumnText(0);
+}
+
+}  // namespace cbx::node

@@ -1,0 +1,104 @@
+// Storage on one SQLite file (DESIGN §9: the embedded default).
+#ifndef CBX_NODE_STORAGE_SQLITE_STORAGE_H_
+#define CBX_NODE_STORAGE_SQLITE_STORAGE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "node/storage/sqlite_db.h"
+#include "node/storage/storage.h"
+
+namespace cbx::node {
+
+// The Storage contract on an SQLite database in WAL mode with
+// synchronous=FULL: a method that returns OK has committed and synced its
+// transaction; a method that fails has rolled it back. The schema and its
+// layout are described in sqlite_schema.cc.
+//
+// Threading: one connection, guarded by one mutex, so every method is safe
+// from any thread and methods run one at a time (readers wait for writers
+// too). The node's storage work is small next to its network and crypto
+// work; if reads ever queue behind writes, a pool of read-only connections
+// (WAL lets them read while one writes) is the next step. Other processes
+// may read the file (an operator's sqlite3 shell, a backup); a writer
+// elsewhere makes a method wait up to 5 s for the lock and then fail with
+// UNAVAILABLE.
+class SqliteStorage final : public Storage {
+ public:
+  // Opens the database at `path`, creating it if missing, and brings its
+  // schema to the current version. UNAVAILABLE if the file cannot be
+  // opened, DATA_LOSS if it is not a database, FAILED_PRECONDITION if a
+  // newer cbx-node wrote it.
+  static absl::StatusOr<std::unique_ptr<SqliteStorage>> Open(
+      const std::string& path);
+
+  absl::Status AddCase(const StoredCase& c) override;
+  absl::Status UpdateCase(const StoredCase& c) override;
+  absl::StatusOr<StoredCase> GetCase(const std::string& number) override;
+  absl::StatusOr<std::vector<StoredCase>> ListCases(
+      bool include_closed) override;
+  absl::StatusOr<std::vector<OutputMatch>> FindByOutputs(
+      const std::vector<Bytes>& ys) override;
+  absl::Status ReplaceAllOutputs(
+      const std::vector<std::pair<std::string, StoredIdentifier>>&
+          case_and_identifier) override;
+
+  absl::StatusOr<uint64_t> OwnIndexVersion() override;
+  absl::StatusOr<std::vector<Tag>> OwnIndexTags() override;
+  absl::StatusOr<std::vector<IndexChange>> OwnIndexChangesSince(
+      uint64_t since) override;
+  absl::Status CompactIndexChanges(uint64_t keep_after) override;
+
+  absl::Status SavePeerIndex(const PeerIndex& index) override;
+  absl::StatusOr<PeerIndex> LoadPeerIndex(const std::string& member) override;
+  absl::StatusOr<std::vector<PeerIndex>> LoadAllPeerIndexes() override;
+
+  absl::Status RecordMessageId(const std::string& sender,
+                               const Bytes& message_id,
+                               int64_t expires_at_ms) override;
+  absl::StatusOr<int64_t> SweepMessageIds(int64_t now_ms) override;
+  absl::StatusOr<uint32_t> ChargeQuota(const std::string& member, int64_t day,
+                                       uint32_t count, uint32_t limit) override;
+
+  absl::Status AddHit(const v1::Hit& hit) override;
+  absl::StatusOr<std::vector<v1::Hit>> ListHits(
+      const std::string& case_number) override;
+  absl::Status AddNotification(const v1::Notification& n) override;
+  absl::StatusOr<std::vector<v1::Notification>> ListNotifications(
+      const std::string& case_number) override;
+
+  absl::StatusOr<std::optional<Bytes>> GetSetting(
+      const std::string& key) override;
+  absl::Status PutSetting(const std::string& key, const Bytes& value) override;
+
+  // --- Beyond the Storage interface ------------------------------------------
+
+  // Adds many cases in one transaction, all or none, with AddCase's checks
+  // and codes (ALREADY_EXISTS also for a number repeated in `cases`). For
+  // bulk imports and the benchmark: one sync instead of one per case.
+  absl::Status AddCases(const std::vector<StoredCase>& cases);
+
+  // The value of `PRAGMA <name>` on this connection, as text (diagnostics
+  // and tests: "journal_mode", "synchronous", "foreign_keys", ...).
+  // INVALID_ARGUMENT unless `name` is lower-case letters and underscores.
+  absl::StatusOr<std::string> Pragma(const std::string& name);
+
+ private:
+  explicit SqliteStorage(std::unique_ptr<sqlite::Database> db)
+      : db_(std::move(db)) {}
+
+  absl::Mutex mu_;
+  std::unique_ptr<sqlite::Database> db_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace cbx::node
+
+#endif  // CBX_NODE_STORAGE_SQLITE_STORAGE_H_

@@ -1,0 +1,75 @@
+#include "node/tag_index.h"
+
+#include <algorithm>
+#include <mutex>
+
+#include "absl/status/status.h"
+#include "core/crypto/sha256.h"
+
+namespace cbx::node {
+
+Bytes PackTags(const std::vector<Tag>& tags, size_t begin, size_t end) {
+  Bytes out;
+  out.reserve((end - begin) * 8);
+  for (size_t i = begin; i < end; ++i) AppendUint64BE(out, tags[i]);
+  return out;
+}
+
+absl::StatusOr<std::vector<Tag>> UnpackTags(std::string_view packed) {
+  if (packed.size() % 8 != 0) {
+    return absl::InvalidArgumentError(
+        "packed tags are not a multiple of 8 bytes");
+  }
+  std::vector<Tag> tags;
+  tags.reserve(packed.size() / 8);
+  for (size_t i = 0; i < packed.size(); i += 8) {
+    tags.push_back(ReadUint64BE(packed.substr(i, 8)));
+  }
+  return tags;
+}
+
+Bytes IndexDigest(const std::vector<Tag>& sorted_tags) {
+  crypto::Sha256Hasher hasher;
+  // Hash in blocks of 64 Ki tags: one EVP call per block, not per tag.
+  constexpr size_t kBlock = 65536;
+  for (size_t i = 0; i < sorted_tags.size(); i += kBlock) {
+    hasher.Update(PackTags(sorted_tags, i,
+                           std::min(sorted_tags.size(), i + kBlock)));
+  }
+  return hasher.Finish();
+}
+
+void PeerIndexSet::Put(PeerIndex index) {
+  auto copy = std::make_shared<const PeerIndex>(std::move(index));
+  std::unique_lock lock(mu_);
+  copies_[copy->member] = std::move(copy);
+}
+
+bool PeerIndexSet::Contains(const std::string& member, Tag tag) const {
+  std::shared_ptr<const PeerIndex> copy;
+  {
+    std::shared_lock lock(mu_);
+    auto it = copies_.find(member);
+    if (it == copies_.end()) return false;
+    copy = it->second;
+  }
+  return std::binary_search(copy->tags.begin(), copy->tags.end(), tag);
+}
+
+PeerIndexSet::Info PeerIndexSet::Describe(const std::string& member) const {
+  std::shared_lock lock(mu_);
+  auto it = copies_.find(member);
+  if (it == copies_.end()) return Info{};
+  const PeerIndex& copy = *it->second;
+  return Info{true, copy.oprf_epoch, copy.version, copy.tags.size(),
+              copy.synced_at_ms};
+}
+
+PeerIndex PeerIndexSet::Get(const std::string& member) const {
+  std::shared_lock lock(mu_);
+  auto it = copies_.find(member);
+  if (it == copies_.end()) return PeerIndex{};
+  return *it->second;
+}
+
+}  // namespace cbx::node

@@ -1,0 +1,56 @@
+// Tag sets: the node's own index and its copies of peers' indexes
+// (spec/index-sync.md).
+#ifndef CBX_NODE_TAG_INDEX_H_
+#define CBX_NODE_TAG_INDEX_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "core/util/bytes.h"
+#include "node/storage/storage.h"
+
+namespace cbx::node {
+
+// SHA-256 of the tags in ascending order, each as 8 big-endian bytes.
+Bytes IndexDigest(const std::vector<Tag>& sorted_tags);
+// Tags as concatenated 8-byte big-endian values, and back.
+Bytes PackTags(const std::vector<Tag>& tags, size_t begin, size_t end);
+// INVALID_ARGUMENT unless the length is a multiple of 8.
+absl::StatusOr<std::vector<Tag>> UnpackTags(std::string_view packed);
+
+// The node's in-memory copies of every peer's index, for the membership test
+// of a query. Reads take a shared lock; a sync swaps a whole copy in.
+// Thread-safe.
+class PeerIndexSet {
+ public:
+  // Replaces (or adds) the copy of `index.member`.
+  void Put(PeerIndex index);
+  // True if `member`'s copy holds `tag`; false if no copy is held.
+  bool Contains(const std::string& member, Tag tag) const;
+  struct Info {
+    bool held = false;
+    uint32_t oprf_epoch = 0;
+    uint64_t version = 0;
+    uint64_t count = 0;
+    int64_t synced_at_ms = 0;
+  };
+  // What copy of `member`'s index is held (held = false if none).
+  Info Describe(const std::string& member) const;
+  // A full copy of `member`'s index (empty PeerIndex if none).
+  PeerIndex Get(const std::string& member) const;
+
+ private:
+  mutable std::shared_mutex mu_;
+  std::map<std::string, std::shared_ptr<const PeerIndex>> copies_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace cbx::node
+
+#endif  // CBX_NODE_TAG_INDEX_H_
