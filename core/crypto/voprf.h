@@ -1,0 +1,135 @@
+// The (verifiable) oblivious pseudorandom function of RFC 9497, suite
+// P256-SHA256, over OpenSSL 3.0. cbx runs it in VOPRF mode (spec/oprf.md):
+//
+//   querier                                   peer (OprfServerKey)
+//   OprfBlind(input) -> blind, blinded  ---->
+//                                       <---- BlindEvaluate(blinded...)
+//   OprfFinalize(...) -> y                     = evaluated..., one DLEQ proof
+//
+// and a node computes y for its own identifiers with OprfServerKey::Evaluate.
+//
+// Elements are 33-byte SEC1 compressed P-256 points, scalars 32-byte
+// big-endian integers below the group order. No OpenSSL type leaves
+// core/crypto. Every step that touches a secret scalar (the server key, a
+// blind, the proof nonce) uses OpenSSL's constant-time P-256 code; hashing to
+// the curve does not (see hash_to_curve.h). All functions are thread-safe.
+#ifndef CBX_CORE_CRYPTO_VOPRF_H_
+#define CBX_CORE_CRYPTO_VOPRF_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/util/bytes.h"
+
+namespace cbx::crypto {
+
+inline constexpr size_t kP256ElementSize = 33;  // compressed point
+inline constexpr size_t kP256ScalarSize = 32;
+inline constexpr size_t kVoprfProofSize = 64;  // c || s
+inline constexpr size_t kOprfOutputSize = 32;
+// RFC 9497 encodes an element's index in a batch and an input's length in two
+// bytes.
+inline constexpr size_t kOprfMaxBatchSize = 65535;
+inline constexpr size_t kOprfMaxInputSize = 65535;
+
+enum class OprfMode : uint8_t { kOprf = 0x00, kVoprf = 0x01 };
+
+// The RFC 9497 contextString: "OPRFV1-" || I2OSP(mode, 1) || "-P256-SHA256".
+Bytes OprfContextString(OprfMode mode);
+
+struct BlindEvaluation {
+  std::vector<Bytes> evaluated_elements;
+  Bytes proof;  // empty in kOprf mode
+};
+
+// Server key. Immutable, thread-safe.
+class OprfServerKey {
+ public:
+  // RFC 9497 section 3.2.1 DeriveKeyPair. INVALID_ARGUMENT if `seed` is not
+  // 32 bytes or `info` is longer than 65535 bytes; INTERNAL if all 256
+  // counters hash to zero (probability about 2^-65536).
+  static absl::StatusOr<OprfServerKey> DeriveKeyPair(
+      std::string_view seed, std::string_view info,
+      OprfMode mode = OprfMode::kVoprf);
+  // A fresh key, uniform in [1, n-1], from the system's secure random source.
+  static OprfServerKey Generate(OprfMode mode = OprfMode::kVoprf);
+  // 32-byte big-endian scalar in [1, n-1]; INVALID_ARGUMENT otherwise.
+  static absl::StatusOr<OprfServerKey> FromPrivateBytes(
+      std::string_view sk, OprfMode mode = OprfMode::kVoprf);
+
+  // The 32-byte private scalar. Secret: store it only where the node can
+  // read it.
+  Bytes PrivateBytes() const;
+  const Bytes& public_key() const { return public_key_; }  // 33-byte pkS
+  OprfMode mode() const { return mode_; }
+
+  // Batched BlindEvaluate with ONE DLEQ proof over the whole batch (VOPRF).
+  // INVALID_ARGUMENT if the batch is empty or any element is not a valid,
+  // non-identity compressed point.
+  // Returns one evaluated element per blinded element, in order; in kVoprf
+  // mode also the 64-byte proof (RFC 9497 GenerateProof with
+  // ComputeCompositesFast). INVALID_ARGUMENT too for a batch above
+  // kOprfMaxBatchSize.
+  absl::StatusOr<BlindEvaluation> BlindEvaluate(
+      const std::vector<Bytes>& blinded_elements) const;
+  // Same with a fixed proof random scalar (tests and vectors only).
+  // `proof_random_scalar` is 32 bytes in [1, n-1] (INVALID_ARGUMENT otherwise);
+  // ignored in kOprf mode.
+  absl::StatusOr<BlindEvaluation> BlindEvaluateWithProofScalar(
+      const std::vector<Bytes>& blinded_elements,
+      std::string_view proof_random_scalar) const;
+
+  // Server-side unblinded Evaluate(skS, input) (RFC 9497 3.3.1/3.3.2): the
+  // 32-byte output, equal to what a client's OprfFinalize yields for `input`.
+  // INVALID_ARGUMENT if `input` is longer than kOprfMaxInputSize.
+  absl::StatusOr<Bytes> Evaluate(std::string_view input) const;
+
+ private:
+  struct Impl;
+  OprfServerKey(std::shared_ptr<const Impl> impl, Bytes public_key,
+                OprfMode mode);
+
+  std::shared_ptr<const Impl> impl_;
+  Bytes public_key_;
+  OprfMode mode_;
+};
+
+struct BlindedInput {
+  Bytes blind;            // 32-byte secret scalar; keep private
+  Bytes blinded_element;  // 33 bytes, sent to the server
+};
+
+// RFC 9497 Blind with a fresh random blind. Use a new blind for every
+// evaluation request; never reuse one across peers. INVALID_ARGUMENT if
+// `input` is longer than kOprfMaxInputSize.
+absl::StatusOr<BlindedInput> OprfBlind(std::string_view input,
+                                       OprfMode mode = OprfMode::kVoprf);
+// Same with a given blind (tests and vectors only): 32 bytes in [1, n-1],
+// INVALID_ARGUMENT otherwise.
+absl::StatusOr<BlindedInput> OprfBlindWithScalar(
+    std::string_view input, std::string_view blind,
+    OprfMode mode = OprfMode::kVoprf);
+
+// VOPRF: verifies the batched proof against server_public_key (UNAUTHENTICATED
+// "DLEQ proof does not verify" if it fails; INVALID_ARGUMENT for
+// malformed/mismatched sizes), then Finalize for each input.
+// OPRF mode: proof and server_public_key are ignored.
+// The four vectors must be non-empty and of equal length (at most
+// kOprfMaxBatchSize); every element must be a valid compressed point, every
+// blind a scalar in [1, n-1], every input at most kOprfMaxInputSize bytes
+// and the proof 64 bytes of two scalars below n, else INVALID_ARGUMENT (in
+// kOprf mode the blinded elements are only counted, not parsed). Returns the
+// 32-byte outputs, in input order.
+absl::StatusOr<std::vector<Bytes>> OprfFinalize(
+    const std::vector<Bytes>& inputs, const std::vector<Bytes>& blinds,
+    const std::vector<Bytes>& blinded_elements,
+    const std::vector<Bytes>& evaluated_elements, std::string_view proof,
+    std::string_view server_public_key, OprfMode mode = OprfMode::kVoprf);
+
+}  // namespace cbx::crypto
+
+#endif  // CBX_CORE_CRYPTO_VOPRF_H_

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every micro benchmark of a build in turn:
+#   scripts/bench.sh BUILD_DIR [benchmark flags...]
+# runs each executable BUILD_DIR/bench/*/cbx_*_bench (one per bench folder)
+# with the given flags (e.g. --benchmark_min_time=0.2), and exits non-zero if
+# any of them fails or none is found.
+set -uo pipefail
+
+if [[ $# -lt 1 ]]; then
+  echo "usage: $0 BUILD_DIR [benchmark flags...]" >&2
+  exit 2
+fi
+build_dir=$1
+shift
+
+shopt -s nullglob
+benches=()
+for candidate in "$build_dir"/bench/*/cbx_*_bench; do
+  [[ -f $candidate && -x $candidate ]] && benches+=("$candidate")
+done
+if [[ ${#benches[@]} -eq 0 ]]; then
+  echo "no benchmarks found under $build_dir/bench/*/cbx_*_bench" >&2
+  exit 1
+fi
+
+failed=()
+for bench in "${benches[@]}"; do
+  echo "=== $bench"
+  if ! "$bench" "$@"; then
+    echo "FAILED: $bench" >&2
+    failed+=("$bench")
+  fi
+  echo
+done
+
+if [[ ${#failed[@]} -gt 0 ]]; then
+  echo "${#failed[@]} of ${#benches[@]} benchmarks failed: ${failed[*]}" >&2
+  exit 1
+fi
+echo "all ${#benches[@]} benchmarks passed"
