@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "cbx/v1/directory.pb.h"
 #include "core/directory/directory.h"
+#include "core/directory/directory_state.h"
 #include "node/storage/storage.h"
 
 namespace cbx::node {

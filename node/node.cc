@@ -15,6 +15,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "core/util/status_macros.h"
 #include "node/directory_store.h"
 #include "node/log.h"
 #include "node/storage/sqlite_storage.h"
@@ -229,14 +230,16 @@ void Node::Run() {
              {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
     Shutdown();
   });
-  Every(io, ctx_->config.index_interval_ms, [this] { sync_->SyncAll(false); },
-        &stopping_, &background_);
-  Every(io, ctx_->config.directory_interval_ms,
-        [this] {
-          for (const std::string& m :
-               ctx_->directory->Current()->ActiveMemberCodes()) {
-            if (m != ctx_->self()) (void)sync_->SyncDirectory(m);
-          }
+  // Index sync every interval; directory sync rides along every
+  // directory_interval_ms. Each peer syncs on its own thread.
+  auto last_directory_sync = std::make_shared<int64_t>(0);
+  Every(io, ctx_->config.index_interval_ms,
+        [this, last_directory_sync] {
+          int64_t now = ctx_->clock->NowMs();
+          bool directory =
+              now - *last_directory_sync >= ctx_->config.directory_interval_ms;
+          if (directory) *last_directory_sync = now;
+          sync_->SyncAll(directory);
         },
         &stopping_, &background_);
   Every(io, kSweepIntervalMs,
@@ -248,6 +251,7 @@ void Node::Run() {
   while (background_.load() > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  sync_->Drain();
   // Drain: in-flight calls get a grace period, then the servers stop.
   auto grace = std::chrono::system_clock::now() + std::chrono::seconds(5);
   peer_server_->Shutdown(grace);

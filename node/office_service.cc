@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/crypto/random.h"
 #include "core/identifiers/identifiers.h"
+#include "core/util/status_macros.h"
 #include "node/log.h"
 
 namespace cbx::node {
@@ -32,7 +33,7 @@ absl::Status ValidateCaseNumber(const std::string& number) {
 
 absl::Status ValidateOffences(
     const google::protobuf::RepeatedPtrField<v1::Offence>& offences,
-    std::string_view field) {
+    const std::string& field) {
   for (int i = 0; i < offences.size(); ++i) {
     if (offences[i].code() == v1::OFFENCE_CODE_UNSPECIFIED ||
         !v1::OffenceCode_IsValid(offences[i].code())) {
@@ -71,7 +72,8 @@ absl::StatusOr<OfficeCaller> OfficeService::Authorize(
     if (caller->role == role) return caller;
   }
   absl::Status denied = absl::PermissionDeniedError(absl::StrCat(
-      "role ", RoleName(caller->role), " may not call ", rpc));
+      "role ", std::string(RoleName(caller->role)), " may not call ",
+      std::string(rpc)));
   LogEvent(ctx_->self(), "warn", "refused",
            {{"rpc", std::string(rpc)},
             {"office", caller->Name()},
@@ -81,7 +83,7 @@ absl::StatusOr<OfficeCaller> OfficeService::Authorize(
 }
 
 absl::StatusOr<StoredIdentifier> OfficeService::Prepare(
-    const v1::Identifier& id, std::string_view field) {
+    const v1::Identifier& id, const std::string& field) {
   auto normalized = identifiers::Normalize(id.type(), id.value());
   if (!normalized.ok()) {
     return absl::InvalidArgumentError(
@@ -240,7 +242,7 @@ grpc::Status OfficeService::AmendCase(grpc::ServerContext* context,
       if (it == c.identifiers.end()) {
         return absl::NotFoundError(absl::StrCat(
             "remove_identifiers: the case has no ",
-            identifiers::TypeName(type), " ", value));
+            std::string(identifiers::TypeName(type)), " ", value));
       }
       c.identifiers.erase(it);
     }

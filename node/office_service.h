@@ -52,7 +52,7 @@ class OfficeService final : public v1::Office::Service {
       std::initializer_list<OfficeRole> allowed);
   // Normalizes and evaluates `id` into a stored identifier.
   absl::StatusOr<StoredIdentifier> Prepare(const v1::Identifier& id,
-                                           std::string_view field);
+                                           const std::string& field);
   // Writes a case change; serialized so amend/close read-modify-write
   // cannot interleave.
   absl::StatusOr<v1::Case> Amend(

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/identifiers/identifiers.h"
 #include "node/directory_store.h"
+#include "node/identity.h"
 #include "node/log.h"
 
 namespace cbx::node {

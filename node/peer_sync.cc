@@ -13,7 +13,7 @@
 namespace cbx::node {
 namespace {
 
-constexpr int64_t kSyncDeadlineMs = 30'000;
+constexpr int64_t kSyncDeadlineMs = 10'000;
 
 std::chrono::system_clock::time_point In(int64_t ms) {
   return std::chrono::system_clock::now() + std::chrono::milliseconds(ms);
@@ -158,14 +158,14 @@ absl::Status PeerSync::SyncDirectory(const std::string& member) {
 }
 
 void PeerSync::SyncAll(bool directory) {
-  std::vector<std::string> members;
-  for (const std::string& code :
+  for (const std::string& member :
        ctx_->directory->Current()->ActiveMemberCodes()) {
-    if (code != ctx_->self()) members.push_back(code);
-  }
-  std::vector<std::thread> threads;
-  for (const std::string& member : members) {
-    threads.emplace_back([this, member, directory] {
+    if (member == ctx_->self()) continue;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!in_flight_.insert(member).second) continue;
+    }
+    std::thread([this, member, directory] {
       if (directory) {
         absl::Status d = SyncDirectory(member);
         if (!d.ok() && d.code() != absl::StatusCode::kUnavailable) {
@@ -174,9 +174,16 @@ void PeerSync::SyncAll(bool directory) {
         }
       }
       Record(member, SyncIndex(member));
-    });
+      std::lock_guard<std::mutex> lock(mu_);
+      in_flight_.erase(member);
+      idle_.notify_all();
+    }).detach();
   }
-  for (std::thread& t : threads) t.join();
+}
+
+void PeerSync::Drain() {
+  std::unique_lock<std::mutex> lock(mu_);
+  idle_.wait(lock, [this] { return in_flight_.empty(); });
 }
 
 void PeerSync::Record(const std::string& member, const absl::Status& status) {

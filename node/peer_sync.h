@@ -5,7 +5,9 @@
 #ifndef CBX_NODE_PEER_SYNC_H_
 #define CBX_NODE_PEER_SYNC_H_
 
+#include <condition_variable>
 #include <map>
+#include <set>
 #include <mutex>
 #include <string>
 
@@ -28,9 +30,12 @@ class PeerSync {
   absl::Status SyncIndex(const std::string& member);
   // Asks `member` for directory versions newer than ours and adopts them.
   absl::Status SyncDirectory(const std::string& member);
-  // SyncIndex (and, if `directory`, SyncDirectory) with every active peer,
-  // in parallel; returns when all are done.
+  // Starts SyncIndex (and, if `directory`, SyncDirectory) with every active
+  // peer that has no sync in flight, each on a thread of its own, and
+  // returns at once: a slow or dead peer holds up only its own sync.
   void SyncAll(bool directory);
+  // Waits until every sync started by SyncAll has finished.
+  void Drain();
 
   // The last index sync error for `member` ("" after a success).
   std::string LastError(const std::string& member) const;
@@ -42,6 +47,8 @@ class PeerSync {
   PeerClients* peers_;
   mutable std::mutex mu_;
   std::map<std::string, std::string> last_error_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> in_flight_ ABSL_GUARDED_BY(mu_);
+  std::condition_variable idle_;
 };
 
 }  // namespace cbx::node

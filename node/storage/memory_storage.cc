@@ -69,7 +69,8 @@ absl::Status MemoryStorage::UpdateCase(const StoredCase& c) {
   absl::MutexLock lock(&mu_);
   auto it = cases_.find(c.record.case_number());
   if (it == cases_.end()) {
-    return absl::NotFoundError(absl::StrCat("no case ", c.record.case_number()));
+    return absl::NotFoundError(
+        absl::StrCat("no case ", c.record.case_number()));
   }
   std::vector<Tag> old_tags = OpenTags(it->second);
   it->second = c;
@@ -183,8 +184,8 @@ absl::StatusOr<std::vector<IndexChange>> MemoryStorage::OwnIndexChangesSince(
   }
   if (since > version_) {
     return absl::FailedPreconditionError(
-        absl::StrCat("version ", since, " is newer than the index's ",
-                     version_, "; fetch a full copy"));
+        absl::StrCat("version ", since, " is newer than the index's ", version_,
+                     "; fetch a full copy"));
   }
   auto first = std::upper_bound(
       changes_.begin(), changes_.end(), since,

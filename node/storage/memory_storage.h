@@ -81,8 +81,7 @@ class MemoryStorage final : public Storage {
   uint64_t compacted_through_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, PeerIndex> peers_ ABSL_GUARDED_BY(mu_);
   // (sender, message id) -> expires_at_ms.
-  std::map<std::pair<std::string, Bytes>, int64_t> replay_
-      ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<std::string, Bytes>, int64_t> replay_ ABSL_GUARDED_BY(mu_);
   std::map<std::pair<std::string, int64_t>, uint32_t> quotas_
       ABSL_GUARDED_BY(mu_);
   std::vector<v1::Hit> hits_ ABSL_GUARDED_BY(mu_);  // in insertion order

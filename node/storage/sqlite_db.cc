@@ -5,10 +5,6 @@
 namespace cbx::node::sqlite {
 namespace {
 
-// How long a statement waits for another connection's lock (another
-// process, or the sqlite3 shell of an operator) before failing with BUSY.
-constexpr int kBusyTimeoutMs = 5000;
-
 absl::string_view AbslView(std::string_view s) {
   return absl::string_view(s.data(), s.size());
 }
@@ -22,7 +18,8 @@ absl::Status ErrorStatus(int rc, sqlite3* db, std::string_view context) {
                    " (", sqlite3_errstr(rc), ", code ", rc, ")");
   switch (rc & 0xff) {
     case SQLITE_CONSTRAINT:
-      if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
+      if (rc == SQLITE_CONSTRAINT_PRIMARYKEY ||
+          rc == SQLITE_CONSTRAINT_UNIQUE) {
         return absl::AlreadyExistsError(message);
       }
       return absl::InternalError(message);
@@ -77,9 +74,9 @@ Statement& Statement::BindText(int index, std::string_view value) {
 Statement& Statement::BindBlob(int index, std::string_view value) {
   // A zero-length blob from a null pointer would bind NULL.
   static const char kEmpty = 0;
-  int rc = sqlite3_bind_blob64(stmt_, index,
-                               value.empty() ? &kEmpty : value.data(),
-                               value.size(), SQLITE_STATIC);
+  int rc =
+      sqlite3_bind_blob64(stmt_, index, value.empty() ? &kEmpty : value.data(),
+                          value.size(), SQLITE_STATIC);
   if (bind_error_ == SQLITE_OK) bind_error_ = rc;
   return *this;
 }
@@ -133,12 +130,13 @@ std::string_view Statement::ColumnBlobView(int column) const {
 // --- Database ----------------------------------------------------------------
 
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(
-    const std::string& path) {
+    const std::string& path, int busy_timeout_ms) {
   sqlite3* raw = nullptr;
   // NOMUTEX: the owner serializes use of the connection.
   int rc = sqlite3_open_v2(
       path.c_str(), &raw,
-      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+      nullptr);
   if (rc != SQLITE_OK) {
     absl::Status status = ErrorStatus(rc, raw, absl::StrCat("opening ", path));
     sqlite3_close(raw);
@@ -146,7 +144,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   }
   std::unique_ptr<Database> db(new Database(raw));
   sqlite3_extended_result_codes(raw, 1);
-  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
+  sqlite3_busy_timeout(raw, busy_timeout_ms);
 
   // WAL, so that readers in other processes (an operator's sqlite3 shell,
   // a backup) do not block the node; FULL, so that every commit is synced

@@ -40,7 +40,9 @@ class Statement {
  public:
   Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
   Statement(Statement&& other) noexcept
-      : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)) {}
+      : db_(other.db_),
+        stmt_(std::exchange(other.stmt_, nullptr)),
+        bind_error_(other.bind_error_) {}
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
   Statement& operator=(Statement&&) = delete;
@@ -75,11 +77,11 @@ class Statement {
 class Database {
  public:
   // Opens (creating if needed) the database file at `path` with extended
-  // result codes, WAL journal, synchronous=FULL, foreign keys and a busy
-  // timeout. UNAVAILABLE if the file cannot be opened, DATA_LOSS if it is
-  // not a database.
-  static absl::StatusOr<std::unique_ptr<Database>> Open(
-      const std::string& path);
+  // result codes, WAL journal, synchronous=FULL, foreign keys, and waiting
+  // up to `busy_timeout_ms` for another connection's lock. UNAVAILABLE if
+  // the file cannot be opened, DATA_LOSS if it is not a database.
+  static absl::StatusOr<std::unique_ptr<Database>> Open(const std::string& path,
+                                                        int busy_timeout_ms);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

@@ -45,10 +45,10 @@ absl::Status ApplyTagDeltas(
       return absl::InternalError(
           absl::StrCat("own index count of tag ", tag, " would be ", after));
     }
-    const char* sql =
-        after == 0    ? "DELETE FROM own_index WHERE tag = ?1"
-        : before == 0 ? "INSERT INTO own_index (tag, refs) VALUES (?1, ?2)"
-                      : "UPDATE own_index SET refs = ?2 WHERE tag = ?1";
+    const char* sql = after == 0 ? "DELETE FROM own_index WHERE tag = ?1"
+                      : before == 0
+                          ? "INSERT INTO own_index (tag, refs) VALUES (?1, ?2)"
+                          : "UPDATE own_index SET refs = ?2 WHERE tag = ?1";
     {
       ASSIGN_OR_RETURN(Statement write, db.Prepare(sql));
       write.BindInt(1, TagToSql(tag));

@@ -60,15 +60,15 @@ absl::StatusOr<PeerIndex> ReadPeerIndex(Database& db, const Statement& stmt) {
   // sqlite3_column_blob would first copy all of them into a buffer of its
   // own.
   sqlite3_blob* blob = nullptr;
-  int rc = sqlite3_blob_open(db.handle(), "main", "peer_indexes", "tags",
-                             rowid, /*flags=*/0, &blob);
+  int rc = sqlite3_blob_open(db.handle(), "main", "peer_indexes", "tags", rowid,
+                             /*flags=*/0, &blob);
   if (rc == SQLITE_OK) {
     const int64_t bytes = sqlite3_blob_bytes(blob);
     if (count < 0 || bytes != count * static_cast<int64_t>(sizeof(Tag))) {
       sqlite3_blob_close(blob);
-      return absl::DataLossError(
-          absl::StrCat("the index copy of ", index.member, " has ", bytes,
-                       " bytes for ", count, " tags"));
+      return absl::DataLossError(absl::StrCat("the index copy of ",
+                                              index.member, " has ", bytes,
+                                              " bytes for ", count, " tags"));
     }
     index.tags.resize(count);
     if (bytes > 0) {
@@ -77,8 +77,9 @@ absl::StatusOr<PeerIndex> ReadPeerIndex(Database& db, const Statement& stmt) {
     }
   }
   if (rc != SQLITE_OK) {
-    absl::Status status = ErrorStatus(
-        rc, db.handle(), absl::StrCat("reading the index copy of ", index.member));
+    absl::Status status =
+        ErrorStatus(rc, db.handle(),
+                    absl::StrCat("reading the index copy of ", index.member));
     sqlite3_blob_close(blob);
     return status;
   }

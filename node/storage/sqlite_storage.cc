@@ -13,11 +13,11 @@ namespace cbx::node {
 namespace {
 
 using sqlite::Database;
-using sqlite::Statement;
-using sqlite::Transaction;
 using sqlite::IndexState;
+using sqlite::Statement;
 using sqlite::TagFromSql;
 using sqlite::TagToSql;
+using sqlite::Transaction;
 
 absl::StatusOr<Transaction> BeginWrite(Database& db) {
   return Transaction::Begin(db, Transaction::Mode::kWrite);
@@ -117,7 +117,18 @@ absl::StatusOr<std::vector<Message>> ListNewestFirst(
 
 absl::StatusOr<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(
     const std::string& path) {
-  ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path));
+  return Open(path, Options());
+}
+
+absl::StatusOr<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(
+    const std::string& path, const Options& options) {
+  if (options.cache_size_kib <= 0) {
+    return absl::InvalidArgumentError("cache_size_kib must be positive");
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Database> db,
+                   Database::Open(path, options.busy_timeout_ms));
+  RETURN_IF_ERROR(
+      db->Exec(absl::StrCat("PRAGMA cache_size = -", options.cache_size_kib)));
   RETURN_IF_ERROR(sqlite::MigrateSchema(*db));
   return std::unique_ptr<SqliteStorage>(new SqliteStorage(std::move(db)));
 }
@@ -180,9 +191,8 @@ absl::Status SqliteStorage::UpdateCase(const StoredCase& c) {
     }
   }
   {
-    ASSIGN_OR_RETURN(
-        Statement remove,
-        db.Prepare("DELETE FROM identifiers WHERE case_id = ?1"));
+    ASSIGN_OR_RETURN(Statement remove,
+                     db.Prepare("DELETE FROM identifiers WHERE case_id = ?1"));
     RETURN_IF_ERROR(remove.BindInt(1, case_id).Run());
   }
   const std::string record = c.record.SerializeAsString();
@@ -344,14 +354,14 @@ absl::Status SqliteStorage::ReplaceAllOutputs(
           case_and_identifier.size(), " were given; read the cases again"));
     }
   }
-  RETURN_IF_ERROR(db.Exec(
-      "DELETE FROM own_index;"
-      "INSERT INTO own_index (tag, refs) SELECT i.tag, COUNT(*) "
-      "  FROM identifiers i JOIN cases c ON c.id = i.case_id "
-      "  WHERE c.open = 1 GROUP BY i.tag;"
-      "DELETE FROM index_changes;"
-      "UPDATE own_index_state SET version = version + 1, "
-      "  compacted_through = version + 1 WHERE id = 1;"));
+  RETURN_IF_ERROR(
+      db.Exec("DELETE FROM own_index;"
+              "INSERT INTO own_index (tag, refs) SELECT i.tag, COUNT(*) "
+              "  FROM identifiers i JOIN cases c ON c.id = i.case_id "
+              "  WHERE c.open = 1 GROUP BY i.tag;"
+              "DELETE FROM index_changes;"
+              "UPDATE own_index_state SET version = version + 1, "
+              "  compacted_through = version + 1 WHERE id = 1;"));
   return txn.Commit();
 }
 
@@ -395,10 +405,9 @@ absl::StatusOr<std::vector<IndexChange>> SqliteStorage::OwnIndexChangesSince(
   }
   std::vector<IndexChange> changes;
   {
-    ASSIGN_OR_RETURN(
-        Statement select,
-        db.Prepare("SELECT version, tag, added FROM index_changes "
-                   "WHERE version > ?1 ORDER BY version"));
+    ASSIGN_OR_RETURN(Statement select,
+                     db.Prepare("SELECT version, tag, added FROM index_changes "
+                                "WHERE version > ?1 ORDER BY version"));
     select.BindInt(1, static_cast<int64_t>(since));
     while (true) {
       ASSIGN_OR_RETURN(bool row, select.Step());
@@ -470,9 +479,9 @@ absl::StatusOr<std::vector<PeerIndex>> SqliteStorage::LoadAllPeerIndexes() {
   ASSIGN_OR_RETURN(Transaction txn, BeginRead(db));
   std::vector<PeerIndex> indexes;
   {
-    ASSIGN_OR_RETURN(
-        Statement select,
-        db.Prepare(absl::StrCat(sqlite::kSelectPeerIndexes, " ORDER BY member")));
+    ASSIGN_OR_RETURN(Statement select,
+                     db.Prepare(absl::StrCat(sqlite::kSelectPeerIndexes,
+                                             " ORDER BY member")));
     while (true) {
       ASSIGN_OR_RETURN(bool row, select.Step());
       if (!row) break;
@@ -504,9 +513,8 @@ absl::Status SqliteStorage::RecordMessageId(const std::string& sender,
 
 absl::StatusOr<int64_t> SqliteStorage::SweepMessageIds(int64_t now_ms) {
   absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(
-      Statement remove,
-      db_->Prepare("DELETE FROM replay WHERE expires_at_ms < ?1"));
+  ASSIGN_OR_RETURN(Statement remove,
+                   db_->Prepare("DELETE FROM replay WHERE expires_at_ms < ?1"));
   RETURN_IF_ERROR(remove.BindInt(1, now_ms).Run());
   return db_->Changes();
 }
@@ -529,14 +537,15 @@ absl::StatusOr<uint32_t> SqliteStorage::ChargeQuota(const std::string& member,
   const uint64_t after = used + count;
   if (after > limit) {
     return absl::ResourceExhaustedError(
-        absl::StrCat(member, " has used ", used, " of ", limit,
-                     " for day ", day, "; ", count, " more would exceed it"));
+        absl::StrCat(member, " has used ", used, " of ", limit, " for day ",
+                     day, "; ", count, " more would exceed it"));
   }
   {
     ASSIGN_OR_RETURN(
         Statement upsert,
-        db.Prepare("INSERT INTO quotas (member, day, used) VALUES (?1, ?2, ?3) "
-                   "ON CONFLICT (member, day) DO UPDATE SET used = excluded.used"));
+        db.Prepare(
+            "INSERT INTO quotas (member, day, used) VALUES (?1, ?2, ?3) "
+            "ON CONFLICT (member, day) DO UPDATE SET used = excluded.used"));
     upsert.BindText(1, member).BindInt(2, day).BindInt(
         3, static_cast<int64_t>(after));
     RETURN_IF_ERROR(upsert.Run());

@@ -161,7 +161,7 @@ class Storage {
                                                int64_t day, uint32_t count,
                                                uint32_t limit) = 0;
 
-  // --- What the office sees -----------------------------------------------------
+  // --- What the office sees ------------------------------------------------
 
   virtual absl::Status AddHit(const v1::Hit& hit) = 0;
   // Newest first (by received_at_ms; of equal times the one added last

@@ -1,0 +1,292 @@
+// What only the SQLite backend promises: durability across reopen, its
+// pragmas, rollback of failed transactions, and SQLite errors as status
+// codes. The shared contract is in storage_conformance_test.cc.
+#include "node/storage/sqlite_storage.h"
+
+#include <sqlite3.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "node/storage/sqlite_db.h"
+#include "node/storage/storage_test_util.h"
+
+namespace cbx::node {
+namespace {
+
+using testing::ExpectSameCase;
+using testing::Ident;
+using testing::MakeCase;
+using testing::TempDir;
+
+// Runs `sql` on a separate connection to the file, as an operator's sqlite3
+// shell would.
+void RawExec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  EXPECT_EQ(rc, SQLITE_OK) << (error != nullptr ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+class SqliteStorageTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<SqliteStorage> Open() {
+    auto storage = SqliteStorage::Open(path_);
+    EXPECT_TRUE(storage.ok()) << storage.status();
+    return storage.ok() ? std::move(storage).value() : nullptr;
+  }
+
+  TempDir dir_;
+  std::string path_ = dir_.File("node.db");
+};
+
+TEST_F(SqliteStorageTest, EverythingSurvivesCloseAndReopen) {
+  StoredCase open_case =
+      MakeCase("MK-1", true, {Ident("a", 1), Ident("shared", 2)});
+  StoredCase closed_case = MakeCase("MK-2", false, {Ident("b", 3)});
+  PeerIndex rs{"RS", 2, 40, {3, 9, 0xFFFFFFFFFFFFFFFFu}, 123};
+  {
+    auto storage = Open();
+    ASSERT_NE(storage, nullptr);
+    ASSERT_OK(storage->AddCase(open_case));
+    ASSERT_OK(storage->AddCase(closed_case));
+    ASSERT_OK(storage->AddCase(MakeCase("MK-3", true, {Ident("shared", 2)})));
+    ASSERT_OK(
+        storage->UpdateCase(MakeCase("MK-3", false, {Ident("shared", 2)})));
+    ASSERT_OK(storage->CompactIndexChanges(1));
+    ASSERT_OK(storage->SavePeerIndex(rs));
+    ASSERT_OK(storage->RecordMessageId("RS", "m1", 5000));
+    ASSERT_OK(storage->ChargeQuota("RS", 20000, 9, 10).status());
+    v1::Hit hit;
+    hit.set_query_id("q1");
+    hit.set_case_number("MK-1");
+    ASSERT_OK(storage->AddHit(hit));
+    v1::Notification n;
+    n.set_from_member("AL");
+    n.set_case_number("MK-1");
+    ASSERT_OK(storage->AddNotification(n));
+    ASSERT_OK(storage->PutSetting("directory_version", "17"));
+  }
+  auto storage = Open();
+  ASSERT_NE(storage, nullptr);
+  ASSERT_OK_AND_ASSIGN(StoredCase got1, storage->GetCase("MK-1"));
+  ExpectSameCase(got1, open_case);
+  ASSERT_OK_AND_ASSIGN(StoredCase got2, storage->GetCase("MK-2"));
+  ExpectSameCase(got2, closed_case);
+  ASSERT_OK_AND_ASSIGN(uint64_t version, storage->OwnIndexVersion());
+  EXPECT_EQ(version, 2u);
+  ASSERT_OK_AND_ASSIGN(auto tags, storage->OwnIndexTags());
+  EXPECT_EQ(tags, std::vector<Tag>({1, 2}));
+  EXPECT_EQ(CodeOf(storage->OwnIndexChangesSince(0)),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_OK_AND_ASSIGN(auto changes, storage->OwnIndexChangesSince(1));
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].tag, 2u);
+  ASSERT_OK_AND_ASSIGN(PeerIndex got_rs, storage->LoadPeerIndex("RS"));
+  EXPECT_EQ(got_rs.tags, rs.tags);
+  EXPECT_EQ(got_rs.version, 40u);
+  EXPECT_EQ(got_rs.oprf_epoch, 2u);
+  EXPECT_EQ(got_rs.synced_at_ms, 123);
+  EXPECT_EQ(CodeOf(storage->RecordMessageId("RS", "m1", 5000)),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(CodeOf(storage->ChargeQuota("RS", 20000, 2, 10)),
+            absl::StatusCode::kResourceExhausted);
+  ASSERT_OK_AND_ASSIGN(uint32_t used, storage->ChargeQuota("RS", 20000, 1, 10));
+  EXPECT_EQ(used, 10u);
+  ASSERT_OK_AND_ASSIGN(auto hits, storage->ListHits("MK-1"));
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].query_id(), "q1");
+  ASSERT_OK_AND_ASSIGN(auto inbox, storage->ListNotifications(""));
+  ASSERT_EQ(inbox.size(), 1u);
+  EXPECT_EQ(inbox[0].from_member(), "AL");
+  ASSERT_OK_AND_ASSIGN(auto setting, storage->GetSetting("directory_version"));
+  EXPECT_EQ(setting.value_or("none"), "17");
+}
+
+TEST_F(SqliteStorageTest, UsesWalWithFullSync) {
+  auto storage = Open();
+  ASSERT_NE(storage, nullptr);
+  ASSERT_OK_AND_ASSIGN(std::string journal, storage->Pragma("journal_mode"));
+  EXPECT_EQ(journal, "wal");
+  ASSERT_OK_AND_ASSIGN(std::string sync, storage->Pragma("synchronous"));
+  EXPECT_EQ(sync, "2");  // FULL
+  ASSERT_OK_AND_ASSIGN(std::string fk, storage->Pragma("foreign_keys"));
+  EXPECT_EQ(fk, "1");
+  ASSERT_OK_AND_ASSIGN(std::string busy, storage->Pragma("busy_timeout"));
+  EXPECT_EQ(busy, "5000");
+  ASSERT_OK_AND_ASSIGN(std::string cache, storage->Pragma("cache_size"));
+  EXPECT_EQ(cache, "-2000");
+  ASSERT_OK_AND_ASSIGN(std::string version, storage->Pragma("user_version"));
+  EXPECT_EQ(version, "1");
+  EXPECT_EQ(CodeOf(storage->Pragma("journal_mode=DELETE")),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(SqliteStorageTest, FailedTransactionLeavesNothingBehind) {
+  auto storage = Open();
+  ASSERT_NE(storage, nullptr);
+  StoredCase before = MakeCase("MK-1", true, {Ident("a", 1)});
+  ASSERT_OK(storage->AddCase(before));
+  // Make the last statement of a case change fail, after the case and its
+  // identifiers were written in the same transaction.
+  RawExec(path_,
+          "CREATE TRIGGER fail_changes BEFORE INSERT ON index_changes "
+          "BEGIN SELECT RAISE(ABORT, 'injected failure'); END;");
+
+  EXPECT_EQ(CodeOf(storage->AddCase(MakeCase("MK-2", true, {Ident("b", 2)}))),
+            absl::StatusCode::kInternal);
+  EXPECT_EQ(CodeOf(storage->GetCase("MK-2")), absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      CodeOf(storage->UpdateCase(MakeCase("MK-1", false, {Ident("a", 1)}))),
+      absl::StatusCode::kInternal);
+  ASSERT_OK_AND_ASSIGN(StoredCase got, storage->GetCase("MK-1"));
+  ExpectSameCase(got, before);
+  ASSERT_OK_AND_ASSIGN(auto tags, storage->OwnIndexTags());
+  EXPECT_EQ(tags, std::vector<Tag>({1}));
+  ASSERT_OK_AND_ASSIGN(uint64_t version, storage->OwnIndexVersion());
+  EXPECT_EQ(version, 1u);
+  ASSERT_OK_AND_ASSIGN(auto all, storage->ListCases(true));
+  EXPECT_EQ(all.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(auto matches, storage->FindByOutputs({Ident("b", 2).y}));
+  EXPECT_TRUE(matches.empty());
+
+  // With the fault gone the same calls succeed.
+  RawExec(path_, "DROP TRIGGER fail_changes;");
+  ASSERT_OK(storage->AddCase(MakeCase("MK-2", true, {Ident("b", 2)})));
+  ASSERT_OK_AND_ASSIGN(version, storage->OwnIndexVersion());
+  EXPECT_EQ(version, 2u);
+}
+
+TEST_F(SqliteStorageTest, AddCasesIsAllOrNothing) {
+  auto storage = Open();
+  ASSERT_NE(storage, nullptr);
+  ASSERT_OK(storage->AddCase(MakeCase("MK-5", true, {Ident("e", 5)})));
+  std::vector<StoredCase> batch = {
+      MakeCase("MK-1", true, {Ident("a", 1), Ident("s", 9)}),
+      MakeCase("MK-2", true, {Ident("s", 9)}),
+      MakeCase("MK-5", true, {Ident("x", 7)}),  // taken
+  };
+  EXPECT_EQ(CodeOf(storage->AddCases(batch)), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(CodeOf(storage->GetCase("MK-1")), absl::StatusCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(uint64_t version, storage->OwnIndexVersion());
+  EXPECT_EQ(version, 1u);
+
+  batch.pop_back();
+  batch.push_back(MakeCase("MK-3", false, {Ident("c", 3)}));
+  ASSERT_OK(storage->AddCases(batch));
+  ASSERT_OK_AND_ASSIGN(auto tags, storage->OwnIndexTags());
+  EXPECT_EQ(tags, std::vector<Tag>({1, 5, 9}));
+  ASSERT_OK_AND_ASSIGN(version, storage->OwnIndexVersion());
+  EXPECT_EQ(version, 3u);
+  ASSERT_OK_AND_ASSIGN(auto all, storage->ListCases(true));
+  EXPECT_EQ(all.size(), 4u);
+
+  std::vector<StoredCase> bad = {MakeCase("MK-7", true, {Ident("g", 7)}),
+                                 MakeCase("", true, {})};
+  EXPECT_EQ(CodeOf(storage->AddCases(bad)), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(storage->GetCase("MK-7")), absl::StatusCode::kNotFound);
+}
+
+TEST_F(SqliteStorageTest, NotADatabaseIsDataLoss) {
+  {
+    std::ofstream out(path_, std::ios::binary);
+    out << std::string(8192, 'x');
+  }
+  auto storage = SqliteStorage::Open(path_);
+  EXPECT_EQ(CodeOf(storage), absl::StatusCode::kDataLoss) << storage.status();
+}
+
+TEST_F(SqliteStorageTest, NewerSchemaIsFailedPrecondition) {
+  { ASSERT_NE(Open(), nullptr); }
+  RawExec(path_, "PRAGMA user_version = 99;");
+  auto storage = SqliteStorage::Open(path_);
+  EXPECT_EQ(CodeOf(storage), absl::StatusCode::kFailedPrecondition)
+      << storage.status();
+}
+
+TEST_F(SqliteStorageTest, UnopenablePathIsUnavailable) {
+  auto storage = SqliteStorage::Open(dir_.File("no/such/dir/node.db"));
+  EXPECT_EQ(CodeOf(storage), absl::StatusCode::kUnavailable)
+      << storage.status();
+}
+
+TEST_F(SqliteStorageTest, DamagedStoredDataIsDataLoss) {
+  {
+    auto storage = Open();
+    ASSERT_NE(storage, nullptr);
+    ASSERT_OK(storage->SavePeerIndex(PeerIndex{"RS", 1, 1, {1, 2, 3}, 0}));
+    ASSERT_OK(storage->SavePeerIndex(PeerIndex{"AL", 1, 1, {1, 2, 3}, 0}));
+    ASSERT_OK(storage->AddCase(MakeCase("MK-1", true, {Ident("a", 1)})));
+  }
+  RawExec(path_,
+          "UPDATE peer_indexes SET tag_count = 4 WHERE member = 'RS';"
+          "UPDATE peer_indexes SET tags = zeroblob(24) WHERE member = 'AL';"
+          "UPDATE cases SET record = x'ffffffff' WHERE number = 'MK-1';");
+  auto storage = Open();
+  ASSERT_NE(storage, nullptr);
+  EXPECT_EQ(CodeOf(storage->LoadPeerIndex("RS")), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(CodeOf(storage->LoadPeerIndex("AL")), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(CodeOf(storage->LoadAllPeerIndexes()), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(CodeOf(storage->GetCase("MK-1")), absl::StatusCode::kDataLoss);
+}
+
+TEST_F(SqliteStorageTest, AnotherWritersLockIsUnavailable) {
+  SqliteStorage::Options options;
+  options.busy_timeout_ms = 50;
+  auto opened = SqliteStorage::Open(path_, options);
+  ASSERT_OK(opened.status());
+  SqliteStorage& storage = **opened;
+  ASSERT_OK_AND_ASSIGN(std::string busy, storage.Pragma("busy_timeout"));
+  EXPECT_EQ(busy, "50");
+
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  EXPECT_EQ(CodeOf(storage.PutSetting("k", "v")),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(CodeOf(storage.ChargeQuota("RS", 1, 1, 10)),
+            absl::StatusCode::kUnavailable);
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+
+  ASSERT_OK(storage.PutSetting("k", "v"));
+  ASSERT_OK_AND_ASSIGN(uint32_t used, storage.ChargeQuota("RS", 1, 1, 10));
+  EXPECT_EQ(used, 1u);
+}
+
+TEST(SqliteErrorStatusTest, MapsResultCodes) {
+  using sqlite::ErrorStatus;
+  EXPECT_EQ(ErrorStatus(SQLITE_CONSTRAINT_PRIMARYKEY, nullptr, "x").code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ErrorStatus(SQLITE_CONSTRAINT_UNIQUE, nullptr, "x").code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ErrorStatus(SQLITE_CONSTRAINT_FOREIGNKEY, nullptr, "x").code(),
+            absl::StatusCode::kInternal);
+  EXPECT_EQ(ErrorStatus(SQLITE_BUSY, nullptr, "x").code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ErrorStatus(SQLITE_IOERR_FSYNC, nullptr, "x").code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ErrorStatus(SQLITE_FULL, nullptr, "x").code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ErrorStatus(SQLITE_CORRUPT, nullptr, "x").code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ErrorStatus(SQLITE_NOTADB, nullptr, "x").code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ErrorStatus(SQLITE_READONLY, nullptr, "x").code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ErrorStatus(SQLITE_MISUSE, nullptr, "x").code(),
+            absl::StatusCode::kInternal);
+  absl::Status s = ErrorStatus(SQLITE_CORRUPT, nullptr, "reading cases");
+  EXPECT_NE(s.message().find("reading cases"), absl::string_view::npos);
+  EXPECT_NE(s.message().find("malformed"), absl::string_view::npos) << s;
+}
+
+}  // namespace
+}  // namespace cbx::node

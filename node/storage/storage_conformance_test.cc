@@ -1,0 +1,663 @@
+// The Storage contract (storage.h), run against every backend.
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "node/storage/memory_storage.h"
+#include "node/storage/sqlite_storage.h"
+#include "node/storage/storage.h"
+#include "node/storage/storage_test_util.h"
+
+namespace cbx::node {
+namespace {
+
+using testing::ExpectSameCase;
+using testing::Ident;
+using testing::MakeCase;
+using testing::TempDir;
+using testing::Y;
+
+struct SqliteBackend {
+  static std::unique_ptr<Storage> Make(const TempDir& dir) {
+    auto storage = SqliteStorage::Open(dir.File("node.db"));
+    EXPECT_TRUE(storage.ok()) << storage.status();
+    return storage.ok() ? std::move(storage).value() : nullptr;
+  }
+};
+
+struct MemoryBackend {
+  static std::unique_ptr<Storage> Make(const TempDir&) {
+    return std::make_unique<MemoryStorage>();
+  }
+};
+
+template <typename Backend>
+class StorageConformanceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    storage_ = Backend::Make(dir_);
+    ASSERT_NE(storage_, nullptr);
+  }
+
+  Storage& s() { return *storage_; }
+
+  std::vector<Tag> Tags() {
+    auto tags = storage_->OwnIndexTags();
+    EXPECT_TRUE(tags.ok()) << tags.status();
+    return tags.ok() ? *tags : std::vector<Tag>{};
+  }
+  uint64_t Version() {
+    auto version = storage_->OwnIndexVersion();
+    EXPECT_TRUE(version.ok()) << version.status();
+    return version.ok() ? *version : ~uint64_t{0};
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Storage> storage_;
+};
+
+using Backends = ::testing::Types<SqliteBackend, MemoryBackend>;
+class BackendNames {
+ public:
+  template <typename T>
+  static std::string GetName(int) {
+    return std::is_same_v<T, SqliteBackend> ? "Sqlite" : "Memory";
+  }
+};
+TYPED_TEST_SUITE(StorageConformanceTest, Backends, BackendNames);
+
+std::vector<std::tuple<uint64_t, Tag, bool>> Flatten(
+    const std::vector<IndexChange>& changes) {
+  std::vector<std::tuple<uint64_t, Tag, bool>> out;
+  for (const IndexChange& c : changes) {
+    out.emplace_back(c.version, c.tag, c.added);
+  }
+  return out;
+}
+
+// --- Cases -------------------------------------------------------------------
+
+TYPED_TEST(StorageConformanceTest, AddThenGetReturnsTheCase) {
+  StoredCase c =
+      MakeCase("MK-2026-0142", true,
+               {Ident("mallory", 30), Ident("eve", 10),
+                Ident("+38970123456", 20, v1::IDENTIFIER_TYPE_PHONE)});
+  ASSERT_OK(this->s().AddCase(c));
+  ASSERT_OK_AND_ASSIGN(StoredCase got, this->s().GetCase("MK-2026-0142"));
+  ExpectSameCase(got, c);  // identifiers keep their order
+}
+
+TYPED_TEST(StorageConformanceTest, DuplicateCaseNumberIsAlreadyExists) {
+  StoredCase first = MakeCase("MK-1", true, {Ident("a", 1)});
+  ASSERT_OK(this->s().AddCase(first));
+  StoredCase second = MakeCase("MK-1", true, {Ident("b", 2)});
+  second.record.set_office("other");
+  EXPECT_EQ(CodeOf(this->s().AddCase(second)),
+            absl::StatusCode::kAlreadyExists);
+  ASSERT_OK_AND_ASSIGN(StoredCase got, this->s().GetCase("MK-1"));
+  ExpectSameCase(got, first);
+  EXPECT_EQ(this->Tags(), std::vector<Tag>({1}));
+  EXPECT_EQ(this->Version(), 1u);
+}
+
+TYPED_TEST(StorageConformanceTest, MissingCaseIsNotFound) {
+  EXPECT_EQ(CodeOf(this->s().GetCase("nope")), absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      CodeOf(this->s().UpdateCase(MakeCase("nope", true, {Ident("a", 1)}))),
+      absl::StatusCode::kNotFound);
+  EXPECT_EQ(CodeOf(this->s().GetCase("nope")), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(this->Tags().empty());
+  EXPECT_EQ(this->Version(), 0u);
+}
+
+TYPED_TEST(StorageConformanceTest, InvalidCasesAreRefusedAndChangeNothing) {
+  StoredCase no_number = MakeCase("", true, {Ident("a", 1)});
+  StoredCase no_status = MakeCase("MK-1", true, {Ident("a", 1)});
+  no_status.record.set_status(v1::CASE_STATUS_UNSPECIFIED);
+  StoredCase short_y = MakeCase("MK-1", true, {Ident("a", 1)});
+  short_y.identifiers[0].y = "short";
+  StoredCase twice = MakeCase("MK-1", true, {Ident("a", 1), Ident("a", 2)});
+  for (const StoredCase& bad : {no_number, no_status, short_y, twice}) {
+    EXPECT_EQ(CodeOf(this->s().AddCase(bad)),
+              absl::StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(CodeOf(this->s().GetCase("MK-1")), absl::StatusCode::kNotFound);
+
+  // The same value under another type is another identifier.
+  StoredCase ok = MakeCase(
+      "MK-1", true,
+      {Ident("123", 1), Ident("123", 2, v1::IDENTIFIER_TYPE_TELEGRAM_USER_ID)});
+  ASSERT_OK(this->s().AddCase(ok));
+  for (StoredCase bad : {no_status, short_y, twice}) {
+    bad.record.set_case_number("MK-1");
+    EXPECT_EQ(CodeOf(this->s().UpdateCase(bad)),
+              absl::StatusCode::kInvalidArgument);
+  }
+  ASSERT_OK_AND_ASSIGN(StoredCase got, this->s().GetCase("MK-1"));
+  ExpectSameCase(got, ok);
+  EXPECT_EQ(this->Version(), 2u);
+}
+
+TYPED_TEST(StorageConformanceTest, UpdateReplacesRecordAndIdentifiers) {
+  ASSERT_OK(this->s().AddCase(
+      MakeCase("MK-1", true, {Ident("a", 1), Ident("b", 2)})));
+  StoredCase updated = MakeCase("MK-1", true, {Ident("c", 3), Ident("b", 2)});
+  updated.record.set_contact_point("+389 2 111 111");
+  updated.record.set_updated_at_ms(1'760'000'000'000);
+  ASSERT_OK(this->s().UpdateCase(updated));
+  ASSERT_OK_AND_ASSIGN(StoredCase got, this->s().GetCase("MK-1"));
+  ExpectSameCase(got, updated);
+  EXPECT_EQ(this->Tags(), std::vector<Tag>({2, 3}));
+  // Only the set's changes count: tag 2 stayed, 1 left, 3 came.
+  ASSERT_OK_AND_ASSIGN(auto changes, this->s().OwnIndexChangesSince(2));
+  EXPECT_EQ(Flatten(changes), (std::vector<std::tuple<uint64_t, Tag, bool>>{
+                                  {3, 1, false}, {4, 3, true}}));
+}
+
+TYPED_TEST(StorageConformanceTest, ListCasesOrdersByNumberAndFiltersClosed) {
+  ASSERT_OK(this->s().AddCase(MakeCase("MK-3", true, {Ident("c", 3)})));
+  ASSERT_OK(this->s().AddCase(MakeCase("MK-1", false, {Ident("a", 1)})));
+  ASSERT_OK(this->s().AddCase(
+      MakeCase("MK-2", true, {Ident("b", 2), Ident("bb", 22)})));
+  ASSERT_OK(this->s().AddCase(MakeCase("MK-0", true, {})));
+
+  ASSERT_OK_AND_ASSIGN(auto open, this->s().ListCases(false));
+  ASSERT_EQ(open.size(), 3u);
+  EXPECT_EQ(open[0].record.case_number(), "MK-0");
+  EXPECT_EQ(open[1].record.case_number(), "MK-2");
+  EXPECT_EQ(open[2].record.case_number(), "MK-3");
+  EXPECT_TRUE(open[0].identifiers.empty());
+  ASSERT_EQ(open[1].identifiers.size(), 2u);
+  EXPECT_EQ(open[1].identifiers[0].normalized_value, "b");
+  EXPECT_EQ(open[1].identifiers[1].normalized_value, "bb");
+
+  ASSERT_OK_AND_ASSIGN(auto all, this->s().ListCases(true));
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[1].record.case_number(), "MK-1");
+  EXPECT_EQ(all[1].record.status(), v1::CASE_STATUS_CLOSED);
+  ASSERT_EQ(all[1].identifiers.size(), 1u);
+  EXPECT_EQ(all[1].identifiers[0].tag, 1u);
+  for (size_t i = 0; i < all.size(); ++i) {
+    ASSERT_OK_AND_ASSIGN(StoredCase one,
+                         this->s().GetCase(all[i].record.case_number()));
+    ExpectSameCase(all[i], one);
+  }
+}
+
+// --- Own index ---------------------------------------------------------------
+
+TYPED_TEST(StorageConformanceTest, OwnIndexCountsSharedTagsOnce) {
+  EXPECT_EQ(this->Version(), 0u);
+  ASSERT_OK(this->s().AddCase(
+      MakeCase("A", true, {Ident("a1", 10), Ident("shared", 20)})));
+  EXPECT_EQ(this->Version(), 2u);
+  ASSERT_OK(this->s().AddCase(
+      MakeCase("B", true, {Ident("shared", 20), Ident("b1", 30)})));
+  EXPECT_EQ(this->Version(), 3u);  // only tag 30 is new
+  EXPECT_EQ(this->Tags(), std::vector<Tag>({10, 20, 30}));
+
+  // Closing A: 10 leaves, 20 stays (B still has it).
+  ASSERT_OK(this->s().UpdateCase(
+      MakeCase("A", false, {Ident("a1", 10), Ident("shared", 20)})));
+  EXPECT_EQ(this->Tags(), std::vector<Tag>({20, 30}));
+  EXPECT_EQ(this->Version(), 4u);
+  // Closing B: the last holders of 20 and 30 go.
+  ASSERT_OK(this->s().UpdateCase(
+      MakeCase("B", false, {Ident("shared", 20), Ident("b1", 30)})));
+  EXPECT_TRUE(this->Tags().empty());
+  EXPECT_EQ(this->Version(), 6u);
+  // Reopening A brings its tags back.
+  ASSERT_OK(this->s().UpdateCase(
+      MakeCase("A", true, {Ident("a1", 10), Ident("shared", 20)})));
+  EXPECT_EQ(this->Tags(), std::vector<Tag>({10, 20}));
+
+  ASSERT_OK_AND_ASSIGN(auto all, this->s().OwnIndexChangesSince(0));
+  EXPECT_EQ(Flatten(all),
+            (std::vector<std::tuple<uint64_t, Tag, bool>>{{1, 10, true},
+                                                          {2, 20, true},
+                                                          {3, 30, true},
+                                                          {4, 10, false},
+                                                          {5, 20, false},
+                                                          {6, 30, false},
+                                                          {7, 10, true},
+                                                          {8, 20, true}}));
+  ASSERT_OK_AND_ASSIGN(auto since5, this->s().OwnIndexChangesSince(5));
+  EXPECT_EQ(Flatten(since5),
+            (std::vector<std::tuple<uint64_t, Tag, bool>>{
+                {6, 30, false}, {7, 10, true}, {8, 20, true}}));
+  ASSERT_OK_AND_ASSIGN(auto none, this->s().OwnIndexChangesSince(8));
+  EXPECT_TRUE(none.empty());
+  EXPECT_EQ(CodeOf(this->s().OwnIndexChangesSince(9)),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TYPED_TEST(StorageConformanceTest, SameTagTwiceInOneCase) {
+  ASSERT_OK(this->s().AddCase(MakeCase(
+      "A", true,
+      {Ident("x", 5), Ident("x", 5, v1::IDENTIFIER_TYPE_PLATFORM_HANDLE)})));
+  EXPECT_EQ(this->Tags(), std::vector<Tag>({5}));
+  EXPECT_EQ(this->Version(), 1u);
+  ASSERT_OK(this->s().UpdateCase(MakeCase("A", true, {Ident("x", 5)})));
+  EXPECT_EQ(this->Tags(), std::vector<Tag>({5}));
+  EXPECT_EQ(this->Version(), 1u);
+  ASSERT_OK(this->s().UpdateCase(MakeCase("A", true, {})));
+  EXPECT_TRUE(this->Tags().empty());
+  EXPECT_EQ(this->Version(), 2u);
+}
+
+TYPED_TEST(StorageConformanceTest, ClosedCaseNeverEntersTheIndex) {
+  ASSERT_OK(this->s().AddCase(MakeCase("A", false, {Ident("a", 1)})));
+  EXPECT_TRUE(this->Tags().empty());
+  EXPECT_EQ(this->Version(), 0u);
+  // Changing a closed case's identifiers leaves the index alone.
+  ASSERT_OK(this->s().UpdateCase(MakeCase("A", false, {Ident("b", 2)})));
+  EXPECT_TRUE(this->Tags().empty());
+  EXPECT_EQ(this->Version(), 0u);
+}
+
+TYPED_TEST(StorageConformanceTest, OwnIndexTagsAscendAsUnsigned) {
+  const Tag high = 0xF000000000000001u, mid = 0x8000000000000000u,
+            low = 0x7FFFFFFFFFFFFFFFu;
+  ASSERT_OK(this->s().AddCase(MakeCase(
+      "A", true,
+      {Ident("h", high), Ident("z", 0), Ident("m", mid), Ident("l", low)})));
+  EXPECT_EQ(this->Tags(), std::vector<Tag>({0, low, mid, high}));
+  ASSERT_OK_AND_ASSIGN(auto changes, this->s().OwnIndexChangesSince(0));
+  ASSERT_EQ(changes.size(), 4u);
+  EXPECT_EQ(changes[3].tag, high);
+  EXPECT_TRUE(changes[3].added);
+}
+
+TYPED_TEST(StorageConformanceTest, CompactionForgetsOldChanges) {
+  for (int i = 1; i <= 5; ++i) {
+    ASSERT_OK(this->s().AddCase(
+        MakeCase("C" + std::to_string(i), true, {Ident("v", i * 100)})));
+  }
+  ASSERT_OK(this->s().CompactIndexChanges(3));
+  EXPECT_EQ(CodeOf(this->s().OwnIndexChangesSince(0)),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(CodeOf(this->s().OwnIndexChangesSince(2)),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_OK_AND_ASSIGN(auto since3, this->s().OwnIndexChangesSince(3));
+  EXPECT_EQ(Flatten(since3), (std::vector<std::tuple<uint64_t, Tag, bool>>{
+                                 {4, 400, true}, {5, 500, true}}));
+  // Compacting to an older point does nothing; past the version clamps.
+  ASSERT_OK(this->s().CompactIndexChanges(1));
+  ASSERT_OK_AND_ASSIGN(auto again, this->s().OwnIndexChangesSince(3));
+  EXPECT_EQ(again.size(), 2u);
+  ASSERT_OK(this->s().CompactIndexChanges(1000));
+  EXPECT_EQ(CodeOf(this->s().OwnIndexChangesSince(4)),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_OK_AND_ASSIGN(auto at5, this->s().OwnIndexChangesSince(5));
+  EXPECT_TRUE(at5.empty());
+  EXPECT_EQ(this->Version(), 5u);
+  EXPECT_EQ(this->Tags(), std::vector<Tag>({100, 200, 300, 400, 500}));
+  // New changes after a compaction are served.
+  ASSERT_OK(this->s().AddCase(MakeCase("C6", true, {Ident("v", 600)})));
+  ASSERT_OK_AND_ASSIGN(auto at6, this->s().OwnIndexChangesSince(5));
+  EXPECT_EQ(Flatten(at6),
+            (std::vector<std::tuple<uint64_t, Tag, bool>>{{6, 600, true}}));
+}
+
+// --- Outputs -----------------------------------------------------------------
+
+TYPED_TEST(StorageConformanceTest, FindByOutputsMatchesOpenCasesOnly) {
+  StoredIdentifier shared = Ident("shared", 1);
+  StoredIdentifier only_a = Ident("only-a", 2);
+  StoredIdentifier only_closed = Ident("only-closed", 3);
+  ASSERT_OK(this->s().AddCase(MakeCase("B", true, {shared})));
+  ASSERT_OK(this->s().AddCase(MakeCase("A", true, {only_a, shared})));
+  ASSERT_OK(this->s().AddCase(MakeCase("Z", false, {shared, only_closed})));
+
+  ASSERT_OK_AND_ASSIGN(
+      auto matches, this->s().FindByOutputs(
+                        {only_closed.y, shared.y, Y(999), "short", only_a.y}));
+  ASSERT_EQ(matches.size(), 3u);
+  EXPECT_EQ(matches[0].y, shared.y);
+  EXPECT_EQ(matches[0].case_number, "A");
+  EXPECT_TRUE(testing::SameIdentifier(matches[0].identifier, shared));
+  EXPECT_EQ(matches[1].y, shared.y);
+  EXPECT_EQ(matches[1].case_number, "B");
+  EXPECT_EQ(matches[2].y, only_a.y);
+  EXPECT_EQ(matches[2].case_number, "A");
+  EXPECT_TRUE(testing::SameIdentifier(matches[2].identifier, only_a));
+
+  // Closing A drops its matches.
+  ASSERT_OK(this->s().UpdateCase(MakeCase("A", false, {only_a, shared})));
+  ASSERT_OK_AND_ASSIGN(auto after,
+                       this->s().FindByOutputs({only_a.y, shared.y}));
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].case_number, "B");
+  ASSERT_OK_AND_ASSIGN(auto nothing, this->s().FindByOutputs({}));
+  EXPECT_TRUE(nothing.empty());
+}
+
+TYPED_TEST(StorageConformanceTest, ReplaceAllOutputsRewritesTheIndex) {
+  ASSERT_OK(this->s().AddCase(
+      MakeCase("A", true, {Ident("a", 1), Ident("shared", 2)})));
+  ASSERT_OK(this->s().AddCase(MakeCase("B", true, {Ident("shared", 2)})));
+  ASSERT_OK(this->s().AddCase(MakeCase("C", false, {Ident("c", 3)})));
+  ASSERT_EQ(this->Version(), 2u);
+
+  auto rekeyed = [](const std::string& value, Tag tag,
+                    v1::IdentifierType type =
+                        v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME) {
+    StoredIdentifier id = Ident(value, tag, type);
+    id.y = Y(tag + 1'000'000);
+    id.observed_from_ms = 42;  // ignored: only y and tag are written
+    return id;
+  };
+  std::vector<std::pair<std::string, StoredIdentifier>> outputs = {
+      {"C", rekeyed("c", 13)},
+      {"A", rekeyed("shared", 12)},
+      {"B", rekeyed("shared", 22)},
+      {"A", rekeyed("a", 11)}};
+  ASSERT_OK(this->s().ReplaceAllOutputs(outputs));
+  EXPECT_EQ(this->Version(), 3u);
+  EXPECT_EQ(this->Tags(), std::vector<Tag>({11, 12, 22}));
+  EXPECT_EQ(CodeOf(this->s().OwnIndexChangesSince(2)),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_OK_AND_ASSIGN(auto none, this->s().OwnIndexChangesSince(3));
+  EXPECT_TRUE(none.empty());
+
+  ASSERT_OK_AND_ASSIGN(StoredCase a, this->s().GetCase("A"));
+  ASSERT_EQ(a.identifiers.size(), 2u);
+  EXPECT_EQ(a.identifiers[0].normalized_value, "a");
+  EXPECT_EQ(a.identifiers[0].tag, 11u);
+  EXPECT_EQ(a.identifiers[0].y, Y(1'000'011));
+  EXPECT_EQ(a.identifiers[0].observed_from_ms, 1'700'000'000'000);
+  ASSERT_OK_AND_ASSIGN(auto old_match,
+                       this->s().FindByOutputs({Ident("a", 1).y}));
+  EXPECT_TRUE(old_match.empty());
+  ASSERT_OK_AND_ASSIGN(auto new_match, this->s().FindByOutputs({Y(1'000'022)}));
+  ASSERT_EQ(new_match.size(), 1u);
+  EXPECT_EQ(new_match[0].case_number, "B");
+
+  // Later changes continue from the new version.
+  ASSERT_OK(
+      this->s().UpdateCase(MakeCase("B", false, {rekeyed("shared", 22)})));
+  ASSERT_OK_AND_ASSIGN(auto after, this->s().OwnIndexChangesSince(3));
+  EXPECT_EQ(Flatten(after),
+            (std::vector<std::tuple<uint64_t, Tag, bool>>{{4, 22, false}}));
+}
+
+TYPED_TEST(StorageConformanceTest, ReplaceAllOutputsRefusesBadSets) {
+  ASSERT_OK(
+      this->s().AddCase(MakeCase("A", true, {Ident("a", 1), Ident("b", 2)})));
+  StoredIdentifier a2 = Ident("a", 11);
+  StoredIdentifier b2 = Ident("b", 12);
+
+  // Not every identifier named: the cases changed since they were read.
+  EXPECT_EQ(CodeOf(this->s().ReplaceAllOutputs({{"A", a2}})),
+            absl::StatusCode::kAborted);
+  // An identifier that is not stored.
+  EXPECT_EQ(CodeOf(this->s().ReplaceAllOutputs(
+                {{"A", a2}, {"A", b2}, {"A", Ident("c", 13)}})),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(CodeOf(this->s().ReplaceAllOutputs({{"A", a2}, {"Q", b2}})),
+            absl::StatusCode::kNotFound);
+  StoredIdentifier wrong_type = b2;
+  wrong_type.type = v1::IDENTIFIER_TYPE_EMAIL;
+  EXPECT_EQ(CodeOf(this->s().ReplaceAllOutputs({{"A", a2}, {"A", wrong_type}})),
+            absl::StatusCode::kNotFound);
+  // Named twice, or a bad y.
+  EXPECT_EQ(CodeOf(this->s().ReplaceAllOutputs({{"A", a2}, {"A", a2}})),
+            absl::StatusCode::kInvalidArgument);
+  StoredIdentifier short_y = b2;
+  short_y.y = Bytes(31, 'x');
+  EXPECT_EQ(CodeOf(this->s().ReplaceAllOutputs({{"A", a2}, {"A", short_y}})),
+            absl::StatusCode::kInvalidArgument);
+
+  // Nothing changed.
+  EXPECT_EQ(this->Version(), 2u);
+  EXPECT_EQ(this->Tags(), std::vector<Tag>({1, 2}));
+  ASSERT_OK_AND_ASSIGN(auto changes, this->s().OwnIndexChangesSince(0));
+  EXPECT_EQ(changes.size(), 2u);
+  ASSERT_OK_AND_ASSIGN(StoredCase a, this->s().GetCase("A"));
+  EXPECT_EQ(a.identifiers[0].tag, 1u);
+  EXPECT_EQ(a.identifiers[0].y, Ident("a", 1).y);
+}
+
+// --- Peer indexes ------------------------------------------------------------
+
+std::vector<Tag> SortedTags(size_t n, uint64_t seed) {
+  std::vector<Tag> tags;
+  tags.reserve(n);
+  uint64_t x = seed;
+  Tag t = 0;
+  for (size_t i = 0; i < n; ++i) {
+    x = x * 6364136223846793005u + 1442695040888963407u;
+    t += 1 + (x >> 16);  // strictly ascending, ends past 2^63
+    tags.push_back(t);
+  }
+  return tags;
+}
+
+TYPED_TEST(StorageConformanceTest, PeerIndexRoundTripsAHundredThousandTags) {
+  PeerIndex rs{"RS", 3, 77, SortedTags(100'000, 1), 1'760'000'000'000};
+  ASSERT_GT(rs.tags.back(), 0x8000000000000000u);
+  ASSERT_OK(this->s().SavePeerIndex(rs));
+  ASSERT_OK_AND_ASSIGN(PeerIndex got, this->s().LoadPeerIndex("RS"));
+  EXPECT_EQ(got.member, "RS");
+  EXPECT_EQ(got.oprf_epoch, 3u);
+  EXPECT_EQ(got.version, 77u);
+  EXPECT_EQ(got.synced_at_ms, 1'760'000'000'000);
+  EXPECT_TRUE(got.tags == rs.tags);
+
+  // Saving again replaces the copy.
+  PeerIndex rs2{"RS", 4, 1, {5, 6, 7}, 1'760'000'100'000};
+  ASSERT_OK(this->s().SavePeerIndex(rs2));
+  PeerIndex al{"AL", 1, 9, {}, 5};
+  ASSERT_OK(this->s().SavePeerIndex(al));
+  ASSERT_OK_AND_ASSIGN(PeerIndex got2, this->s().LoadPeerIndex("RS"));
+  EXPECT_EQ(got2.oprf_epoch, 4u);
+  EXPECT_EQ(got2.version, 1u);
+  EXPECT_EQ(got2.tags, std::vector<Tag>({5, 6, 7}));
+
+  ASSERT_OK_AND_ASSIGN(auto all, this->s().LoadAllPeerIndexes());
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].member, "AL");
+  EXPECT_TRUE(all[0].tags.empty());
+  EXPECT_EQ(all[0].version, 9u);
+  EXPECT_EQ(all[1].member, "RS");
+  EXPECT_EQ(all[1].tags, std::vector<Tag>({5, 6, 7}));
+
+  EXPECT_EQ(CodeOf(this->s().LoadPeerIndex("XK")), absl::StatusCode::kNotFound);
+}
+
+TYPED_TEST(StorageConformanceTest, PeerIndexMustBeStrictlyAscending) {
+  ASSERT_OK(this->s().SavePeerIndex(PeerIndex{"RS", 1, 1, {1, 2}, 0}));
+  EXPECT_EQ(CodeOf(this->s().SavePeerIndex(PeerIndex{"RS", 1, 2, {2, 1}, 0})),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(this->s().SavePeerIndex(PeerIndex{"RS", 1, 2, {1, 1}, 0})),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(this->s().SavePeerIndex(PeerIndex{"", 1, 2, {1}, 0})),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_OK_AND_ASSIGN(PeerIndex got, this->s().LoadPeerIndex("RS"));
+  EXPECT_EQ(got.version, 1u);
+  EXPECT_EQ(got.tags, std::vector<Tag>({1, 2}));
+  ASSERT_OK_AND_ASSIGN(auto all, this->s().LoadAllPeerIndexes());
+  EXPECT_EQ(all.size(), 1u);
+}
+
+// --- Replay cache and quotas -------------------------------------------------
+
+TYPED_TEST(StorageConformanceTest, ReplayCacheRecordsRefusesAndSweeps) {
+  const Bytes id1("\x01\x00\x02", 3), id2 = "m2";
+  ASSERT_OK(this->s().RecordMessageId("RS", id1, 1000));
+  EXPECT_EQ(CodeOf(this->s().RecordMessageId("RS", id1, 5000)),
+            absl::StatusCode::kAlreadyExists);
+  ASSERT_OK(this->s().RecordMessageId("AL", id1, 2000));  // other sender
+  ASSERT_OK(this->s().RecordMessageId("RS", id2, 3000));
+  ASSERT_OK(this->s().RecordMessageId("RS", Bytes("\x01\x00\x03", 3), 500));
+
+  // Only ids that expired before `now` go: 500 and 1000, not 2000 at 2000.
+  ASSERT_OK_AND_ASSIGN(int64_t swept, this->s().SweepMessageIds(2000));
+  EXPECT_EQ(swept, 2);
+  EXPECT_EQ(CodeOf(this->s().RecordMessageId("AL", id1, 9000)),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(CodeOf(this->s().RecordMessageId("RS", id2, 9000)),
+            absl::StatusCode::kAlreadyExists);
+  ASSERT_OK(this->s().RecordMessageId("RS", id1, 9000));  // swept: new again
+  ASSERT_OK_AND_ASSIGN(int64_t none, this->s().SweepMessageIds(2000));
+  EXPECT_EQ(none, 0);
+  ASSERT_OK_AND_ASSIGN(int64_t rest, this->s().SweepMessageIds(10'000));
+  EXPECT_EQ(rest, 3);
+}
+
+TYPED_TEST(StorageConformanceTest, QuotaChargesUpToTheLimit) {
+  ASSERT_OK_AND_ASSIGN(uint32_t used,
+                       this->s().ChargeQuota("RS", 20000, 60, 100));
+  EXPECT_EQ(used, 60u);
+  ASSERT_OK_AND_ASSIGN(used, this->s().ChargeQuota("RS", 20000, 40, 100));
+  EXPECT_EQ(used, 100u);  // exactly at the limit is allowed
+  EXPECT_EQ(CodeOf(this->s().ChargeQuota("RS", 20000, 1, 100)),
+            absl::StatusCode::kResourceExhausted);
+  ASSERT_OK_AND_ASSIGN(used, this->s().ChargeQuota("RS", 20000, 0, 100));
+  EXPECT_EQ(used, 100u);  // unchanged by the refusal
+  // A higher limit lets more through.
+  ASSERT_OK_AND_ASSIGN(used, this->s().ChargeQuota("RS", 20000, 5, 105));
+  EXPECT_EQ(used, 105u);
+
+  // A new day starts from zero; members are counted apart.
+  ASSERT_OK_AND_ASSIGN(used, this->s().ChargeQuota("RS", 20001, 7, 100));
+  EXPECT_EQ(used, 7u);
+  ASSERT_OK_AND_ASSIGN(used, this->s().ChargeQuota("AL", 20000, 3, 100));
+  EXPECT_EQ(used, 3u);
+  // One request larger than the whole limit is refused and records nothing.
+  EXPECT_EQ(CodeOf(this->s().ChargeQuota("ME", 20000, 101, 100)),
+            absl::StatusCode::kResourceExhausted);
+  ASSERT_OK_AND_ASSIGN(used, this->s().ChargeQuota("ME", 20000, 0, 100));
+  EXPECT_EQ(used, 0u);
+  // No overflow near the top of the range.
+  ASSERT_OK_AND_ASSIGN(
+      used, this->s().ChargeQuota("XK", 1, 0xFFFFFFF0u, 0xFFFFFFFFu));
+  EXPECT_EQ(CodeOf(this->s().ChargeQuota("XK", 1, 0xFFFFFFF0u, 0xFFFFFFFFu)),
+            absl::StatusCode::kResourceExhausted);
+}
+
+// --- Hits and notifications
+// ----------------------------------------------------
+
+v1::Hit MakeHit(const std::string& query_id, const std::string& case_number,
+                int64_t at_ms) {
+  v1::Hit hit;
+  hit.set_query_id(query_id);
+  hit.set_member("RS");
+  hit.set_case_number(case_number);
+  hit.set_received_at_ms(at_ms);
+  hit.mutable_reference()->set_case_token("token-" + query_id);
+  hit.mutable_reference()->set_member("RS");
+  hit.set_envelope_sha256(Bytes(32, '\x5a'));
+  return hit;
+}
+
+std::vector<std::string> QueryIds(const std::vector<v1::Hit>& hits) {
+  std::vector<std::string> ids;
+  for (const v1::Hit& h : hits) ids.push_back(h.query_id());
+  return ids;
+}
+
+TYPED_TEST(StorageConformanceTest, HitsNewestFirstAndByCase) {
+  ASSERT_OK(this->s().AddHit(MakeHit("q1", "MK-1", 100)));
+  ASSERT_OK(this->s().AddHit(MakeHit("q2", "MK-2", 300)));
+  ASSERT_OK(this->s().AddHit(MakeHit("q3", "MK-1", 200)));
+  ASSERT_OK(this->s().AddHit(MakeHit("q4", "MK-1", 200)));  // tie: added last
+  ASSERT_OK_AND_ASSIGN(auto all, this->s().ListHits(""));
+  EXPECT_EQ(QueryIds(all), (std::vector<std::string>{"q2", "q4", "q3", "q1"}));
+  EXPECT_EQ(all[0].SerializeAsString(),
+            MakeHit("q2", "MK-2", 300).SerializeAsString());
+  ASSERT_OK_AND_ASSIGN(auto mk1, this->s().ListHits("MK-1"));
+  EXPECT_EQ(QueryIds(mk1), (std::vector<std::string>{"q4", "q3", "q1"}));
+  ASSERT_OK_AND_ASSIGN(auto none, this->s().ListHits("MK-9"));
+  EXPECT_TRUE(none.empty());
+}
+
+v1::Notification MakeNotification(const std::string& from,
+                                  const std::string& case_number,
+                                  int64_t at_ms) {
+  v1::Notification n;
+  n.set_at_ms(at_ms);
+  n.set_from_member(from);
+  n.set_from_office(from + "/office");
+  n.set_case_number(case_number);
+  n.mutable_purpose()->set_case_number("THEIRS-1");
+  n.mutable_purpose()->set_legal_basis("MLA-Convention-1959 Art.1");
+  n.mutable_purpose()->set_offence(v1::OFFENCE_CODE_CYBER_STALKING);
+  return n;
+}
+
+TYPED_TEST(StorageConformanceTest, NotificationsNewestFirstAndByCase) {
+  ASSERT_OK(this->s().AddNotification(MakeNotification("RS", "MK-1", 50)));
+  ASSERT_OK(this->s().AddNotification(MakeNotification("AL", "MK-2", 10)));
+  ASSERT_OK(this->s().AddNotification(MakeNotification("HR", "MK-1", 70)));
+  ASSERT_OK(this->s().AddNotification(MakeNotification("SI", "MK-1", 50)));
+  ASSERT_OK_AND_ASSIGN(auto all, this->s().ListNotifications(""));
+  std::vector<std::string> from;
+  for (const auto& n : all) from.push_back(n.from_member());
+  EXPECT_EQ(from, (std::vector<std::string>{"HR", "SI", "RS", "AL"}));
+  EXPECT_EQ(all[3].SerializeAsString(),
+            MakeNotification("AL", "MK-2", 10).SerializeAsString());
+  ASSERT_OK_AND_ASSIGN(auto mk2, this->s().ListNotifications("MK-2"));
+  ASSERT_EQ(mk2.size(), 1u);
+  EXPECT_EQ(mk2[0].from_member(), "AL");
+  ASSERT_OK_AND_ASSIGN(auto none, this->s().ListNotifications("MK-9"));
+  EXPECT_TRUE(none.empty());
+}
+
+// --- Settings ----------------------------------------------------------------
+
+TYPED_TEST(StorageConformanceTest, SettingsPutGetOverwrite) {
+  ASSERT_OK_AND_ASSIGN(auto missing, this->s().GetSetting("oprf_epoch"));
+  EXPECT_FALSE(missing.has_value());
+  ASSERT_OK(this->s().PutSetting("oprf_epoch", Bytes("\x00\x00\x00\x03", 4)));
+  ASSERT_OK(this->s().PutSetting("empty", ""));
+  ASSERT_OK_AND_ASSIGN(auto epoch, this->s().GetSetting("oprf_epoch"));
+  ASSERT_TRUE(epoch.has_value());
+  EXPECT_EQ(*epoch, Bytes("\x00\x00\x00\x03", 4));
+  ASSERT_OK_AND_ASSIGN(auto empty, this->s().GetSetting("empty"));
+  ASSERT_TRUE(empty.has_value());  // empty, not missing
+  EXPECT_EQ(*empty, "");
+  ASSERT_OK(this->s().PutSetting("oprf_epoch", "4"));
+  ASSERT_OK_AND_ASSIGN(epoch, this->s().GetSetting("oprf_epoch"));
+  EXPECT_EQ(epoch.value_or("none"), "4");
+}
+
+// --- Threads -----------------------------------------------------------------
+
+TYPED_TEST(StorageConformanceTest, ConcurrentCallsStayConsistent) {
+  constexpr int kThreads = 4, kPerThread = 25;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const int n = t * kPerThread + i;
+        // Every case shares tag 1 and has one tag of its own.
+        EXPECT_OK(this->s().AddCase(
+            MakeCase("C" + std::to_string(1000 + n), true,
+                     {Ident("shared", 1), Ident("own", 10 + n)})));
+        EXPECT_OK(this->s().ChargeQuota("RS", 1, 1, 1'000'000).status());
+        EXPECT_OK(this->s().RecordMessageId("RS", std::to_string(n), 1));
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  const int total = kThreads * kPerThread;
+  EXPECT_EQ(this->Tags().size(), static_cast<size_t>(total + 1));
+  EXPECT_EQ(this->Version(), static_cast<uint64_t>(total + 1));
+  ASSERT_OK_AND_ASSIGN(uint32_t used,
+                       this->s().ChargeQuota("RS", 1, 0, 1'000'000));
+  EXPECT_EQ(used, static_cast<uint32_t>(total));
+  ASSERT_OK_AND_ASSIGN(auto changes, this->s().OwnIndexChangesSince(0));
+  ASSERT_EQ(changes.size(), static_cast<size_t>(total + 1));
+  for (size_t i = 0; i < changes.size(); ++i) {
+    EXPECT_EQ(changes[i].version, i + 1);
+  }
+  ASSERT_OK_AND_ASSIGN(int64_t swept, this->s().SweepMessageIds(2));
+  EXPECT_EQ(swept, total);
+}
+
+}  // namespace
+}  // namespace cbx::node

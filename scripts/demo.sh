@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# make demo: a federation of eight Western Balkan nodes on this machine, with
+# mutual TLS, answering one cross-border query end to end.
+#
+# Every name, number and case below is fictional.
+set -euo pipefail
+
+BUILD_DIR=${1:-build}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$(cd "$ROOT/$BUILD_DIR" && pwd)
+RUN=${CBX_DEMO_DIR:-$ROOT/demo-run}
+BASE_PORT=${CBX_DEMO_BASE_PORT:-7100}
+COUNTRIES=(MK RS BA HR ME AL XK SI)
+NODE=$BUILD/node/cbx-node
+ADMIN=$BUILD/admin/cbx-admin
+CBX=$BUILD/client/cbx
+
+bold() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+say() { printf '   %s\n' "$*"; }
+run() { printf '   \033[2m$ %s\033[0m\n' "$*"; }
+
+declare -A PIDS=()
+stop_all() {
+  for cc in "${!PIDS[@]}"; do kill -TERM "${PIDS[$cc]}" 2>/dev/null || true; done
+  for cc in "${!PIDS[@]}"; do wait "${PIDS[$cc]}" 2>/dev/null || true; done
+  PIDS=()
+}
+trap stop_all EXIT
+
+# cbx as an office of country $1 with role $2; the rest are cbx's arguments.
+as_office() {
+  local cc=$1 role=$2
+  shift 2
+  local cert
+  cert=$(ls "$RUN/$cc"/offices/*-"$role".crt | head -n 1)
+  local port
+  port=$(sed -n 's/.*"office_listen": *"[^:]*:\([0-9]*\)".*/\1/p' "$RUN/$cc/node.json")
+  "$CBX" --node "localhost:$port" --cert "$cert" --key "${cert%.crt}.key" \
+    --ca "$RUN/$cc/ca.crt" "$@"
+}
+office_name() { basename "$(ls "$RUN/$1"/offices/*-prosecutor.crt | head -n 1)" -prosecutor.crt; }
+
+bold "cbx demo — do any of our neighbours hold a case on the same perpetrator?"
+say "Eight prosecution services (MK RS BA HR ME AL XK SI) each run a cbx-node."
+say "Nodes answer blindly: a peer learns nothing about an identifier it does not hold."
+
+bold "1. The federation's PKI, keys and signed genesis directory"
+rm -rf "$RUN"
+run "certs/make-federation.sh $RUN --countries $(IFS=,; echo "${COUNTRIES[*]}") --base-port $BASE_PORT"
+bash "$ROOT/certs/make-federation.sh" "$RUN" --countries "$(IFS=,; echo "${COUNTRIES[*]}")" \
+  --base-port "$BASE_PORT" --admin "$ADMIN" >"$RUN.make.log" 2>&1 || {
+  cat "$RUN.make.log"; exit 1; }
+mv "$RUN.make.log" "$RUN/make-federation.log"
+say "a national CA per country; node certificates spiffe://cbx/member/<CC>;"
+say "office certificates spiffe://cbx/office/<CC>/<office>/<role>;"
+"$ADMIN" directory verify --genesis "$RUN/genesis.pb" | sed 's/^/   /'
+
+bold "2. Starting eight nodes on loopback (mutual TLS on every port)"
+for cc in "${COUNTRIES[@]}"; do
+  "$NODE" --config "$RUN/$cc/node.json" >"$RUN/$cc/node.log" 2>&1 &
+  PIDS[$cc]=$!
+done
+for cc in "${COUNTRIES[@]}"; do
+  for _ in $(seq 1 100); do
+    if as_office "$cc" operator peers >/dev/null 2>&1; then break; fi
+    if ! kill -0 "${PIDS[$cc]}" 2>/dev/null; then
+      echo "cbx demo: $cc's node stopped at start:"; cat "$RUN/$cc/node.log"; exit 1
+    fi
+    sleep 0.1
+  done
+  say "$cc ready  (log: demo-run/$cc/node.log)"
+done
+
+bold "3. Prosecutors register their own (fictional) cases in their own node"
+add_case() {
+  local cc=$1; shift
+  run "cbx case add $*   # as $(office_name "$cc")"
+  as_office "$cc" prosecutor case add "$@" >/dev/null
+}
+add_case RS RS-KT-2026-0117 --id telegram_username:balkan_room_admin \
+  --id 'phone@2025-03..2026-02:+381 64 555 0101' --offence ncii-sharing \
+  --offence group-admin --role administrator --contact '+381 11 555 0000 (24/7 duty prosecutor, fictional)'
+add_case BA BA-T09-2026-0042 --id 'telegram_username@2025-06..:@Balkan_Room_Admin' \
+  --id telegram_user_id:5012345678 --offence ncii-sharing+ai --role administrator \
+  --contact '+387 33 555 000 (24/7, fictional)'
+add_case HR HR-KO-2026-0315 --id telegram_chat:t.me/smokva_public_room \
+  --offence cyber-harassment --role poster --contact '+385 1 555 0000 (24/7, fictional)'
+add_case ME ME-2026-0021 --id email:sender.of.threats@example.org \
+  --offence ncii-threat --role requester --contact '+382 20 555 000 (24/7, fictional)'
+add_case AL AL-2026-0888 --id phone:+355695550111 --offence cyber-stalking \
+  --role poster --contact '+355 4 555 0000 (24/7, fictional)'
+add_case SI SI-2026-0007 --id "content_sha256:$(printf 'fictional image' | sha256sum | cut -c1-64)" \
+  --offence ncii-sharing+minor --role resharer --contact '+386 1 555 0000 (24/7, fictional)'
+
+bold "4. Nodes pull each other's blind tag indexes (signed manifests, 8 bytes per identifier)"
+for _ in $(seq 1 100); do
+  if as_office MK operator peers --json 2>/dev/null | grep -o '"index_count": *[0-9]*' \
+      | awk -F: '{s+=$2} END {exit !(s>=7)}'; then break; fi
+  sleep 0.2
+done
+run "cbx peers   # as MK's operator"
+as_office MK operator peers | sed 's/^/   /'
+
+bold "5. A prosecutor in Skopje asks every peer about one account and one phone number"
+run "cbx query --id telegram_username:t.me/Balkan_Room_Admin --id 'phone:+381 64 555 0101' --case MK-2026-0142 ..."
+as_office MK prosecutor query --id telegram_username:t.me/Balkan_Room_Admin \
+  --id 'phone:+381 64 555 0101' --case MK-2026-0142 \
+  --legal-basis 'Art. 18 Convention on Mutual Assistance in Criminal Matters' \
+  --offence ncii-sharing | sed 's/^/   /'
+say "Each peer blinded-evaluated the identifiers with its OPRF key and proved it (DLEQ);"
+say "MK checked every proof, tested its copy of that peer's index, and resolved the hits."
+
+bold "6. The signed case references MK received"
+run "cbx hits --case MK-2026-0142"
+as_office MK prosecutor hits --case MK-2026-0142 | sed 's/^/   /'
+
+bold "7. The other side: Belgrade and Sarajevo were told who asked, and why"
+for cc in RS BA; do
+  run "cbx inbox   # as $(office_name "$cc")"
+  as_office "$cc" prosecutor inbox | sed 's/^/   /'
+done
+say "HR, ME, AL and SI learned only that MK asked about two identifiers, for what purpose."
+
+bold "8. Refused requests, each with its reason"
+run "cbx query ...   # with MK's auditor certificate"
+as_office MK auditor query --id telegram_username:balkan_room_admin --case MK-2026-0142 \
+  --legal-basis test --offence ncii-sharing 2>&1 | sed 's/^/   /' || true
+run "cbx query --id 'phone:070 123 456' ...   # no country code"
+as_office MK prosecutor query --id 'phone:070 123 456' --case MK-2026-0142 \
+  --legal-basis test --offence ncii-sharing 2>&1 | sed 's/^/   /' || true
+
+bold "9. Stopping every node (SIGTERM: each drains its calls and stops)"
+stop_all
+trap - EXIT
+say "All nodes stopped. Files, keys and logs: demo-run/"
+bold "Done: one query, eight countries, two hits with signed case references, no data pooled."

@@ -1,0 +1,504 @@
+// End-to-end tests of a federation of real cbx-node processes on loopback
+// (issue: "A federation that answers"). One federation serves the whole
+// suite; tests run in the order written, and the last ones stop, pause and
+// restart nodes.
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cbx/v1/message.pb.h"
+#include "core/crypto/random.h"
+#include "core/crypto/voprf.h"
+#include "core/envelope/envelope.h"
+#include "core/util/clock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/federation.h"
+
+namespace cbx::testing {
+namespace {
+
+using ::cbx::v1::PeerAnswer;
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+v1::Identifier Id(v1::IdentifierType type, const std::string& value) {
+  v1::Identifier id;
+  id.set_type(type);
+  id.set_value(value);
+  return id;
+}
+
+class FederationTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    FederationOptions options;
+    options.countries = {"MK", "RS", "BA", "HR", "ME", "AL", "XK"};
+    options.edit_spec = [](nlohmann::json& spec) {
+      spec["policy"]["evaluations_per_peer_per_day"] = 300;
+      for (auto& m : spec["members"]) {
+        if (m["code"] == "XK") m["status"] = "suspended";
+      }
+    };
+    auto f = Federation::Create(options);
+    ASSERT_TRUE(f.ok()) << f.status();
+    fed_ = f->release();
+    absl::Status started = fed_->StartAll();
+    ASSERT_TRUE(started.ok()) << started;
+    AddCase("RS", "RS-2026-001",
+            {Id(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME, "balkan_room_admin"),
+             Id(v1::IDENTIFIER_TYPE_PHONE, "+381 64 123 4567")});
+    AddCase("BA", "BA-2026-17",
+            {Id(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME, "@Balkan_Room_Admin"),
+             Id(v1::IDENTIFIER_TYPE_TELEGRAM_USER_ID, "5012345678")});
+    AddCase("HR", "HR-2026-9",
+            {Id(v1::IDENTIFIER_TYPE_PHONE, "+385911112223")});
+    AddCase("ME", "ME-2026-1",
+            {Id(v1::IDENTIFIER_TYPE_EMAIL, "someone@example.org")});
+    AddCase("AL", "AL-2026-4",
+            {Id(v1::IDENTIFIER_TYPE_CONTENT_SHA256, std::string(64, 'a'))});
+    AddCase("MK", "MK-2026-0142",
+            {Id(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME, "balkan_room_admin")});
+    absl::Status synced = fed_->WaitForIndex(
+        "MK", {{"RS", 2}, {"BA", 2}, {"HR", 1}, {"ME", 1}, {"AL", 1}});
+    ASSERT_TRUE(synced.ok()) << synced;
+  }
+
+  static void TearDownTestSuite() {
+    delete fed_;
+    fed_ = nullptr;
+  }
+
+  void TearDown() override {
+    if (HasFailure() && fed_ != nullptr) fed_->DumpLogs();
+  }
+
+  static void AddCase(const std::string& cc, const std::string& number,
+                      const std::vector<v1::Identifier>& ids) {
+    v1::AddCaseRequest req;
+    v1::Case* c = req.mutable_case_();
+    c->set_case_number(number);
+    for (const auto& id : ids) *c->add_identifiers() = id;
+    v1::Offence* o = c->add_offences();
+    o->set_code(v1::OFFENCE_CODE_NCII_SHARING);
+    c->add_offences()->set_code(v1::OFFENCE_CODE_GROUP_ADMINISTRATION);
+    c->set_role(v1::PERPETRATOR_ROLE_ADMINISTRATOR);
+    c->set_contact_point("+000 24/7 duty prosecutor (fictional)");
+    grpc::ClientContext ctx;
+    v1::Case out;
+    grpc::Status s = fed_->Office(cc)->AddCase(&ctx, req, &out);
+    ASSERT_TRUE(s.ok()) << cc << " " << s.error_message();
+  }
+
+  struct QueryResult {
+    grpc::Status status;
+    std::vector<PeerAnswer> answers;  // in arrival order
+    v1::QuerySummary summary;
+    std::map<std::string, PeerAnswer> by_member;
+  };
+
+  static QueryResult Query(const std::string& cc,
+                           const std::vector<v1::Identifier>& ids,
+                           const std::string& role = "prosecutor") {
+    v1::QueryRequest req;
+    for (const auto& id : ids) *req.add_identifiers() = id;
+    req.mutable_purpose()->set_case_number(cc + "-2026-0142");
+    req.mutable_purpose()->set_legal_basis("MLA-Convention-1959 Art.1");
+    req.mutable_purpose()->set_offence(v1::OFFENCE_CODE_NCII_SHARING);
+    auto office = fed_->Office(cc, role);
+    grpc::ClientContext ctx;
+    auto reader = office->Query(&ctx, req);
+    QueryResult result;
+    v1::QueryEvent event;
+    while (reader->Read(&event)) {
+      if (event.has_answer()) {
+        result.answers.push_back(event.answer());
+        result.by_member[event.answer().member()] = event.answer();
+      } else {
+        result.summary = event.summary();
+      }
+    }
+    result.status = reader->Finish();
+    return result;
+  }
+
+  // An envelope from `from` to `to`, signed with `from`'s node key.
+  static v1::Envelope Envelope(const std::string& from, const std::string& to,
+                               const std::function<void(v1::Message&)>& fill,
+                               int64_t issued_offset_ms = 0,
+                               int64_t lifetime_ms = 60'000) {
+    FakeClock clock(SystemClock::Get().NowMs() + issued_offset_ms);
+    v1::Message msg;
+    *msg.mutable_header() =
+        envelope::MakeHeader(from, {to}, clock, lifetime_ms);
+    fill(msg);
+    return envelope::Seal(msg, fed_->SigningKey(from));
+  }
+
+  static void FillEvaluate(v1::Message& msg, int elements = 1) {
+    v1::EvaluateRequest* req = msg.mutable_evaluate_request();
+    req->set_oprf_epoch(1);
+    for (int i = 0; i < elements; ++i) {
+      auto blinded = crypto::OprfBlind("cbx test input " + std::to_string(i));
+      req->add_blinded_elements(blinded->blinded_element);
+    }
+    req->mutable_purpose()->set_case_number("TEST-1");
+    req->mutable_purpose()->set_legal_basis("test");
+    req->mutable_purpose()->set_offence(v1::OFFENCE_CODE_CYBER_STALKING);
+  }
+
+  static grpc::Status Evaluate(v1::Peer::Stub& stub, const v1::Envelope& env) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(10));
+    v1::Envelope reply;
+    return stub.Evaluate(&ctx, env, &reply);
+  }
+
+  static Federation* fed_;
+};
+
+Federation* FederationTest::fed_ = nullptr;
+
+TEST_F(FederationTest, QueryHitsInTwoCountriesAndMissesInTheRest) {
+  QueryResult r = Query(
+      "MK", {Id(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME, "t.me/balkan_room_admin")});
+  ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+  ASSERT_EQ(r.answers.size(), 5u);  // XK is suspended: not asked
+  EXPECT_EQ(r.by_member["RS"].outcome(), v1::PEER_OUTCOME_HIT);
+  EXPECT_EQ(r.by_member["BA"].outcome(), v1::PEER_OUTCOME_HIT);
+  for (const char* miss : {"HR", "ME", "AL"}) {
+    EXPECT_EQ(r.by_member[miss].outcome(), v1::PEER_OUTCOME_MISS) << miss;
+  }
+  EXPECT_EQ(r.summary.hit_members_size(), 2);
+  EXPECT_EQ(r.summary.miss_members_size(), 3);
+  EXPECT_EQ(r.summary.failed_members_size(), 0);
+  ASSERT_EQ(r.by_member["RS"].references_size(), 1);
+  const v1::CaseReference& ref = r.by_member["RS"].references(0);
+  EXPECT_EQ(ref.member(), "RS");
+  EXPECT_EQ(ref.case_token().size(), 16u);
+  EXPECT_EQ(ref.offences_size(), 2);
+  EXPECT_EQ(ref.role(), v1::PERPETRATOR_ROLE_ADMINISTRATOR);
+  ASSERT_EQ(ref.matched_size(), 1);
+  EXPECT_EQ(ref.matched(0).type(), v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME);
+  EXPECT_EQ(ref.matched(0).input_index(), 0u);
+  EXPECT_EQ(ref.status(), v1::CASE_STATUS_OPEN);
+  EXPECT_FALSE(ref.competent_office().empty());
+  EXPECT_FALSE(ref.contact_point().empty());
+
+  // The querier keeps the references it received...
+  {
+    grpc::ClientContext ctx;
+    v1::ListHitsRequest req;
+    req.set_case_number("MK-2026-0142");
+    v1::ListHitsResponse hits;
+    ASSERT_TRUE(fed_->Office("MK")->ListHits(&ctx, req, &hits).ok());
+    EXPECT_GE(hits.hits_size(), 2);
+    EXPECT_EQ(hits.hits(0).envelope_sha256().size(), 32u);
+  }
+  // ...and each peer that resolved told its own office who asked.
+  for (const char* cc : {"RS", "BA"}) {
+    grpc::ClientContext ctx;
+    v1::ListInboxResponse inbox;
+    ASSERT_TRUE(
+        fed_->Office(cc)->ListInbox(&ctx, v1::ListInboxRequest(), &inbox).ok());
+    ASSERT_GE(inbox.notifications_size(), 1) << cc;
+    EXPECT_EQ(inbox.notifications(0).from_member(), "MK");
+    EXPECT_NE(inbox.notifications(0).from_office().find("MK/"),
+              std::string::npos);
+    EXPECT_EQ(inbox.notifications(0).purpose().case_number(), "MK-2026-0142");
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::ListInboxResponse inbox;
+    ASSERT_TRUE(fed_->Office("HR")
+                    ->ListInbox(&ctx, v1::ListInboxRequest(), &inbox)
+                    .ok());
+    EXPECT_EQ(inbox.notifications_size(), 0);
+  }
+}
+
+TEST_F(FederationTest, SeveralIdentifiersHitSeveralPeers) {
+  QueryResult r =
+      Query("MK", {Id(v1::IDENTIFIER_TYPE_PHONE, "00385 91 111 2223"),
+                   Id(v1::IDENTIFIER_TYPE_EMAIL, "SomeOne@Example.org"),
+                   Id(v1::IDENTIFIER_TYPE_TELEGRAM_USER_ID, "999")});
+  ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+  ASSERT_EQ(r.by_member["HR"].outcome(), v1::PEER_OUTCOME_HIT);
+  EXPECT_EQ(r.by_member["HR"].references(0).matched(0).input_index(), 0u);
+  ASSERT_EQ(r.by_member["ME"].outcome(), v1::PEER_OUTCOME_HIT);
+  EXPECT_EQ(r.by_member["ME"].references(0).matched(0).input_index(), 1u);
+  EXPECT_EQ(r.by_member["RS"].outcome(), v1::PEER_OUTCOME_MISS);
+  EXPECT_EQ(r.by_member["BA"].outcome(), v1::PEER_OUTCOME_MISS);
+  EXPECT_EQ(r.by_member["AL"].outcome(), v1::PEER_OUTCOME_MISS);
+}
+
+TEST_F(FederationTest, MissLeavesNoTraceOfTheIdentifierAtTheResponders) {
+  QueryResult r =
+      Query("MK", {Id(v1::IDENTIFIER_TYPE_PHONE, "+389 70 999 111"),
+                   Id(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME, "ghost_admin_77")});
+  ASSERT_TRUE(r.status.ok());
+  ASSERT_EQ(r.summary.miss_members_size(), 5);
+  for (const char* cc : {"RS", "BA", "HR", "ME", "AL"}) {
+    std::string haystack = Slurp(fed_->LogOf(cc));
+    for (const auto& entry :
+         std::filesystem::directory_iterator(fed_->NodeDir(cc) + "/data")) {
+      haystack += Slurp(entry.path().string());
+    }
+    ASSERT_GT(haystack.size(), 1000u) << cc;
+    for (const char* needle :
+         {"38970999111", "389 70 999", "ghost_admin_77", "GHOST_ADMIN"}) {
+      EXPECT_EQ(haystack.find(needle), std::string::npos)
+          << cc << " holds " << needle;
+    }
+  }
+}
+
+TEST_F(FederationTest, OfficeRequestsAreValidatedAndRoleChecked) {
+  QueryResult as_auditor =
+      Query("MK", {Id(v1::IDENTIFIER_TYPE_PHONE, "+38970123456")}, "auditor");
+  EXPECT_EQ(as_auditor.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  QueryResult bad = Query("MK", {Id(v1::IDENTIFIER_TYPE_PHONE, "070 123 456")});
+  EXPECT_EQ(bad.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(bad.status.error_message().find("identifiers[0]"),
+            std::string::npos);
+  EXPECT_TRUE(bad.answers.empty());
+
+  v1::AddCaseRequest dup;
+  dup.mutable_case_()->set_case_number("MK-2026-0142");
+  *dup.mutable_case_()->add_identifiers() =
+      Id(v1::IDENTIFIER_TYPE_PHONE, "+38970123456");
+  dup.mutable_case_()->add_offences()->set_code(v1::OFFENCE_CODE_CSAM);
+  dup.mutable_case_()->set_contact_point("x");
+  grpc::ClientContext ctx;
+  v1::Case out;
+  EXPECT_EQ(fed_->Office("MK")->AddCase(&ctx, dup, &out).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+}
+
+TEST_F(FederationTest, EveryEnvelopeRefusalEndToEnd) {
+  auto rs_to_mk = fed_->PeerAs("MK", "RS");
+  v1::Envelope good = Envelope("RS", "MK", [](v1::Message& m) {
+    FillEvaluate(m);
+  });
+  ASSERT_TRUE(Evaluate(*rs_to_mk, good).ok());
+  // 6: replay.
+  EXPECT_EQ(Evaluate(*rs_to_mk, good).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  // 2: bad signature.
+  v1::Envelope forged = Envelope("RS", "MK", [](v1::Message& m) {
+    FillEvaluate(m);
+  });
+  (*forged.mutable_signature())[5] ^= 1;
+  EXPECT_EQ(Evaluate(*rs_to_mk, forged).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  // 5: expired, and issued too far in the future.
+  EXPECT_EQ(Evaluate(*rs_to_mk,
+                     Envelope("RS", "MK", [](v1::Message& m) { FillEvaluate(m); },
+                              -600'000, 120'000))
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Evaluate(*rs_to_mk,
+                     Envelope("RS", "MK", [](v1::Message& m) { FillEvaluate(m); },
+                              600'000, 60'000))
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  // 4: not in the audience.
+  EXPECT_EQ(Evaluate(*rs_to_mk, Envelope("RS", "BA", [](v1::Message& m) {
+                       FillEvaluate(m);
+                     })).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // 3: BA's certificate carrying RS's signed envelope.
+  auto ba_to_mk = fed_->PeerAs("MK", "BA");
+  EXPECT_EQ(Evaluate(*ba_to_mk, Envelope("RS", "MK", [](v1::Message& m) {
+                       FillEvaluate(m);
+                     })).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  // 7: a suspended member.
+  auto xk_to_mk = fed_->PeerAs("MK", "XK");
+  EXPECT_EQ(Evaluate(*xk_to_mk, Envelope("XK", "MK", [](v1::Message& m) {
+                       FillEvaluate(m);
+                     })).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // 1: a kind this RPC does not take, and a body that does not parse.
+  EXPECT_EQ(Evaluate(*rs_to_mk, Envelope("RS", "MK", [](v1::Message& m) {
+                       m.mutable_resolve_request()->add_outputs(
+                           std::string(32, 'y'));
+                     })).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::Envelope garbage = good;
+  garbage.set_body("\xff\xff\xff not a message");
+  EXPECT_EQ(Evaluate(*rs_to_mk, garbage).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  // Every refusal is logged with its code.
+  std::string log = Slurp(fed_->LogOf("MK"));
+  EXPECT_NE(log.find("code=ALREADY_EXISTS"), std::string::npos);
+  EXPECT_NE(log.find("code=PERMISSION_DENIED"), std::string::npos);
+}
+
+TEST_F(FederationTest, MutualTlsRefusals) {
+  // No client certificate: the handshake fails.
+  auto anonymous = fed_->PeerWithFiles("MK", "", "");
+  v1::Envelope env = Envelope("RS", "MK", [](v1::Message& m) {
+    FillEvaluate(m);
+  });
+  EXPECT_EQ(Evaluate(*anonymous, env).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  // A certificate from a CA outside the directory.
+  std::string dir = fed_->dir() + "/rogue";
+  std::string out;
+  ASSERT_EQ(RunCommand(
+                "mkdir -p " + dir + " && cd " + dir +
+                    " && openssl req -x509 -newkey ec -pkeyopt "
+                    "ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt "
+                    "-days 2 -subj /CN=rogue && openssl req -newkey ec "
+                    "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout leaf.key "
+                    "-out leaf.csr -subj /CN=RS && printf "
+                    "'subjectAltName=URI:spiffe://cbx/member/RS\\n' > ext && "
+                    "openssl x509 -req -in leaf.csr -CA ca.crt -CAkey ca.key "
+                    "-CAcreateserial -out leaf.crt -days 2 -extfile ext",
+                &out),
+            0)
+      << out;
+  auto rogue = fed_->PeerWithFiles("MK", dir + "/leaf.crt", dir + "/leaf.key");
+  EXPECT_EQ(Evaluate(*rogue, env).error_code(), grpc::StatusCode::UNAVAILABLE);
+  // MK's own CA minting an RS identity: the chain verifies, but RS's
+  // certificates come only from RS's CA.
+  std::string mk = fed_->NodeDir("MK");
+  ASSERT_EQ(RunCommand("cd " + dir +
+                           " && openssl x509 -req -in leaf.csr -CA " + mk +
+                           "/ca.crt -CAkey " + mk +
+                           "/ca.key -CAcreateserial -out minted.crt -days 2 "
+                           "-extfile ext",
+                       &out),
+            0)
+      << out;
+  auto minted =
+      fed_->PeerWithFiles("MK", dir + "/minted.crt", dir + "/leaf.key");
+  EXPECT_EQ(Evaluate(*minted, env).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  // An office certificate on the Peer port.
+  std::string office = fed_->OfficeCertificate("MK", "prosecutor");
+  auto office_stub = fed_->PeerWithFiles(
+      "MK", office, office.substr(0, office.size() - 4) + ".key");
+  EXPECT_EQ(Evaluate(*office_stub, env).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(FederationTest, QuotaIsEnforcedPerPeerPerDay) {
+  auto me_to_al = fed_->PeerAs("AL", "ME");
+  auto batch = [](v1::Message& m) { FillEvaluate(m, 200); };
+  EXPECT_TRUE(Evaluate(*me_to_al, Envelope("ME", "AL", batch)).ok());
+  grpc::Status s = Evaluate(*me_to_al, Envelope("ME", "AL", batch));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(s.error_message().find("quota"), std::string::npos);
+}
+
+TEST_F(FederationTest, ResolveTakesOnlyFinalizedOutputs) {
+  auto rs_to_ba = fed_->PeerAs("BA", "RS");
+  auto resolve = [&](const std::string& output) {
+    v1::Envelope env = Envelope("RS", "BA", [&](v1::Message& m) {
+      v1::ResolveRequest* r = m.mutable_resolve_request();
+      r->set_oprf_epoch(1);
+      r->add_outputs(output);
+      r->mutable_purpose()->set_case_number("RS-2026-001");
+      r->mutable_purpose()->set_legal_basis("test");
+      r->mutable_purpose()->set_offence(v1::OFFENCE_CODE_NCII_SHARING);
+    });
+    grpc::ClientContext ctx;
+    v1::Envelope reply;
+    grpc::Status s = rs_to_ba->Resolve(&ctx, env, &reply);
+    return std::make_pair(s, reply);
+  };
+  // An 8-byte index tag is refused outright.
+  EXPECT_EQ(resolve(std::string(8, 't')).first.error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  // A 32-byte value that is no one's output resolves to nothing.
+  auto [status, reply] = resolve(crypto::RandomBytes(32));
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  v1::Message msg;
+  ASSERT_TRUE(msg.ParseFromString(reply.body()));
+  EXPECT_EQ(msg.resolve_response().references_size(), 0);
+}
+
+TEST_F(FederationTest, SlowAndDeadPeersAreNamedAndDelayNoOne) {
+  fed_->Pause("HR");  // accepts connections, never answers
+  fed_->Stop("AL");   // gone
+  auto start = std::chrono::steady_clock::now();
+  QueryResult r = Query(
+      "MK", {Id(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME, "balkan_room_admin")});
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  fed_->Resume("HR");
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.by_member["RS"].outcome(), v1::PEER_OUTCOME_HIT);
+  EXPECT_EQ(r.by_member["BA"].outcome(), v1::PEER_OUTCOME_HIT);
+  EXPECT_EQ(r.by_member["ME"].outcome(), v1::PEER_OUTCOME_MISS);
+  EXPECT_EQ(r.by_member["HR"].outcome(), v1::PEER_OUTCOME_ERROR);
+  EXPECT_EQ(r.by_member["HR"].status_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_NE(r.by_member["HR"].error().find("did not answer within"),
+            std::string::npos);
+  EXPECT_EQ(r.by_member["AL"].outcome(), v1::PEER_OUTCOME_ERROR);
+  EXPECT_EQ(r.by_member["AL"].status_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(r.summary.failed_members_size(), 2);
+  // The answers that came streamed before the slow peer's deadline.
+  ASSERT_EQ(r.answers.size(), 5u);
+  EXPECT_EQ(r.answers.back().member(), "HR");
+  EXPECT_LT(r.by_member["RS"].latency_ms(), 2000);
+  EXPECT_LT(elapsed, std::chrono::milliseconds(3000 + 2000));
+  ASSERT_TRUE(fed_->Start("AL").ok());
+}
+
+TEST_F(FederationTest, RestartKeepsCasesIndexesAndReplayCache) {
+  auto rs_to_mk = fed_->PeerAs("MK", "RS");
+  v1::Envelope accepted = Envelope("RS", "MK", [](v1::Message& m) {
+    FillEvaluate(m);
+  });
+  ASSERT_TRUE(Evaluate(*rs_to_mk, accepted).ok());
+  fed_->Stop("MK");
+  // With RS down, MK's copy of RS's index can only come from MK's disk.
+  fed_->Stop("RS");
+  ASSERT_TRUE(fed_->Start("MK").ok());
+  {
+    grpc::ClientContext ctx;
+    v1::ListCasesResponse cases;
+    ASSERT_TRUE(fed_->Office("MK")
+                    ->ListCases(&ctx, v1::ListCasesRequest(), &cases)
+                    .ok());
+    ASSERT_EQ(cases.cases_size(), 1);
+    EXPECT_EQ(cases.cases(0).case_number(), "MK-2026-0142");
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::ListPeersResponse peers;
+    ASSERT_TRUE(fed_->Office("MK", "operator")
+                    ->ListPeers(&ctx, v1::ListPeersRequest(), &peers)
+                    .ok());
+    bool found = false;
+    for (const auto& p : peers.peers()) {
+      if (p.member() == "RS") {
+        found = true;
+        EXPECT_EQ(p.index_count(), 2u);
+      }
+    }
+    EXPECT_TRUE(found);
+  }
+  ASSERT_TRUE(fed_->Start("RS").ok());
+  auto again = fed_->PeerAs("MK", "RS");
+  EXPECT_EQ(Evaluate(*again, accepted).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  // And the federation still answers.
+  ASSERT_TRUE(fed_->WaitForIndex("MK", {{"RS", 2}, {"BA", 2}}).ok());
+  QueryResult r = Query(
+      "MK", {Id(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME, "balkan_room_admin")});
+  EXPECT_EQ(r.by_member["RS"].outcome(), v1::PEER_OUTCOME_HIT);
+}
+
+}  // namespace
+}  // namespace cbx::testing
