@@ -1,0 +1,320 @@
+// Normalization of phone numbers, e-mail addresses and handles on other
+// platforms (spec/identifiers.md, "phone", "email", "platform_handle").
+#include <string>
+#include <string_view>
+
+#include "core/identifiers/rules.h"
+#include "core/identifiers/text.h"
+
+namespace cbx::identifiers::internal {
+namespace {
+
+constexpr std::string_view kPhone = "phone";
+constexpr std::string_view kEmail = "email";
+constexpr std::string_view kHandle = "platform_handle";
+
+// E.164 allows at most 15 digits. The shortest numbers in use have 7 (Niue
+// +683 and Tokelau +690, 4-digit subscriber numbers).
+constexpr size_t kMinPhoneDigits = 7;
+constexpr size_t kMaxPhoneDigits = 15;
+
+// Characters people write between the digits of a phone number: spaces
+// (including the no-break spaces word processors insert), hyphens and
+// dashes, dots, parentheses and the slash common in ex-Yugoslav notation
+// ("070/123-456").
+bool IsPhoneSeparator(char32_t cp) {
+  return cp == ' ' || cp == 0x00A0 || cp == 0x2007 || cp == 0x202F ||
+         cp == 0x3000 || cp == '-' || (cp >= 0x2010 && cp <= 0x2013) ||
+         cp == 0x2212 || cp == '.' || cp == '(' || cp == ')' || cp == '/';
+}
+
+// Country codes of the region and of the countries its offices most often
+// meet whose numbering plans use a national trunk prefix 0 that is dropped
+// in international form, so that no number under them starts with 0:
+// "+389 070 ..." is a mistake for "+389 70 ...", and accepting it would make
+// the same number two identifiers. (Not so everywhere: Italian numbers keep
+// their 0 after +39, so the check cannot be universal.) E.164 country codes
+// are prefix-free, so at most one entry matches.
+std::string_view TrunkZeroCountryCode(std::string_view digits) {
+  static constexpr std::string_view kCodes[] = {
+      "355", "381", "382", "383", "385", "386", "387", "389",  // W. Balkans
+      "359", "40",                                             // neighbours
+      "31",  "32",  "33",  "41",  "43",  "44",  "46",  "49",  "90"};
+  for (std::string_view cc : kCodes) {
+    if (digits.size() > cc.size() && digits.starts_with(cc) &&
+        digits[cc.size()] == '0') {
+      return cc;
+    }
+  }
+  return "";
+}
+
+// The national number of `value` with its first digit (a trunk 0) removed,
+// as the office wrote it: "070 123 456" -> "70 123 456".
+std::string WithoutTrunkZero(std::string_view value) {
+  size_t zero = value.find('0');
+  std::string out(value.substr(0, zero));
+  out += value.substr(zero + 1);
+  return std::string(TrimAsciiSpaces(out));
+}
+
+std::string Count(size_t n, std::string_view noun) {
+  return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> NormalizePhone(std::string_view value) {
+  std::string_view s = value;
+  if (StartsWithNoCase(s, "tel:")) s = TrimAsciiSpaces(s.substr(4));
+
+  // Keep the digits and a leading '+', drop separators and a "(0)" trunk
+  // prefix written after the country code ("+44 (0)20 ..."), refuse the rest.
+  std::string compact;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    if (!compact.empty() && s.substr(pos, 3) == "(0)") {
+      pos += 3;
+      continue;
+    }
+    char32_t cp;
+    DecodeUtf8(s, &pos, &cp);  // Clean() guarantees valid UTF-8
+    if (cp < 0x80 && IsAsciiDigit(static_cast<char>(cp))) {
+      compact.push_back(static_cast<char>(cp));
+    } else if (cp == '+') {
+      if (!compact.empty()) {
+        return Refuse(kPhone, value,
+                      "has a '+' that is not at the start; enter one number, "
+                      "starting with '+' and the country code");
+      }
+      compact.push_back('+');
+    } else if (IsPhoneSeparator(cp)) {
+      continue;
+    } else if (cp < 0x80 && IsAsciiAlpha(static_cast<char>(cp))) {
+      return Refuse(kPhone, value,
+                    "contains the letter " + DescribeCodePoint(cp) +
+                        "; write the number with digits only (no extension, "
+                        "no letters)");
+    } else {
+      return Refuse(kPhone, value,
+                    "contains " + DescribeCodePoint(cp) +
+                        ", which is not part of a phone number");
+    }
+  }
+  if (compact.empty() || compact == "+") {
+    return Refuse(kPhone, value, "has no digits");
+  }
+
+  std::string_view digits;
+  if (compact.front() == '+') {
+    digits = std::string_view(compact).substr(1);
+  } else if (compact.starts_with("00")) {
+    digits = std::string_view(compact).substr(2);
+  } else if (compact.front() == '0') {
+    return Refuse(kPhone, value,
+                  "has no country code; write it as +389 " +
+                      WithoutTrunkZero(s) +
+                      " if it is a North Macedonian number: '+', the country "
+                      "code, then the number without its leading 0");
+  } else {
+    return Refuse(kPhone, value,
+                  "has no '+' or '00' before the country code; if it starts "
+                  "with the country code write +" +
+                      compact + ", otherwise add '+' and the country code");
+  }
+  if (digits.empty()) {
+    return Refuse(kPhone, value,
+                  "has no digits after the international prefix");
+  }
+  if (digits.front() == '0') {
+    return Refuse(kPhone, value,
+                  "has a 0 right after the international prefix; country "
+                  "codes never start with 0 (write +389 70 123 456, not "
+                  "+00389 70 123 456)");
+  }
+  if (std::string_view cc = TrunkZeroCountryCode(digits); !cc.empty()) {
+    return Refuse(kPhone, value,
+                  "has a 0 after the country code +" + std::string(cc) +
+                      "; that 0 is dialled only inside the country: write +" +
+                      std::string(cc) + " " +
+                      std::string(digits.substr(cc.size() + 1)));
+  }
+  if (digits.size() < kMinPhoneDigits || digits.size() > kMaxPhoneDigits) {
+    return Refuse(kPhone, value,
+                  "has " + Count(digits.size(), "digit") +
+                      " after the international prefix; an international "
+                      "number has 7 to 15, country code included");
+  }
+  return "+" + std::string(digits);
+}
+
+absl::StatusOr<std::string> NormalizeEmail(std::string_view value) {
+  std::string_view s = value;
+  if (StartsWithNoCase(s, "mailto:")) s.remove_prefix(7);
+  if (FirstSpace(s).has_value()) {
+    return Refuse(kEmail, value,
+                  "contains a space; enter only the address, e.g. "
+                  "name@example.com");
+  }
+  if (std::optional<char32_t> cp = FirstNonAscii(s); cp.has_value()) {
+    size_t first = 0;
+    while (static_cast<unsigned char>(s[first]) < 0x80) ++first;
+    size_t at = s.find('@');
+    if (at != std::string_view::npos && first > at) {
+      return Refuse(kEmail, value,
+                    "has " + DescribeCodePoint(*cp) +
+                        " in its domain; write the domain in its punycode "
+                        "form (xn--...), as the mail provider shows it");
+    }
+    return Refuse(kEmail, value,
+                  "contains " + DescribeCodePoint(*cp) +
+                      " before the '@'; addresses that are not ASCII there "
+                      "cannot be entered (only a domain has an ASCII "
+                      "punycode form)");
+  }
+  std::string address = AsciiLower(s);
+  size_t at = address.find('@');
+  if (at == std::string::npos) {
+    return Refuse(kEmail, value, "has no '@'");
+  }
+  if (address.find('@', at + 1) != std::string::npos) {
+    return Refuse(kEmail, value, "has more than one '@'; enter one address");
+  }
+  std::string_view local = std::string_view(address).substr(0, at);
+  std::string_view domain = std::string_view(address).substr(at + 1);
+  if (local.empty()) return Refuse(kEmail, value, "has nothing before '@'");
+  for (char c : local) {
+    if (std::string_view("()<>[]\\,;:\"").find(c) != std::string_view::npos) {
+      return Refuse(kEmail, value,
+                    "contains '" + std::string(1, c) +
+                        "'; enter only the address, e.g. name@example.com");
+    }
+  }
+  if (local.size() > 64) {
+    return Refuse(kEmail, value,
+                  "has " + Count(local.size(), "character") +
+                      " before '@'; an address has at most 64 there");
+  }
+  // A final dot is either the root of a fully qualified domain or the full
+  // stop of a sentence the address was copied from; both mean the same
+  // address.
+  if (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
+  if (domain.empty()) return Refuse(kEmail, value, "has nothing after '@'");
+  if (domain.front() == '[') {
+    return Refuse(kEmail, value,
+                  "has an IP address as its domain, which is not supported");
+  }
+  size_t labels = 0;
+  std::string_view rest = domain;
+  while (true) {
+    size_t dot = rest.find('.');
+    std::string_view label = rest.substr(0, dot);
+    ++labels;
+    if (label.empty()) {
+      return Refuse(kEmail, value,
+                    "has an empty part in its domain ('..' or a '.' right "
+                    "after '@')");
+    }
+    for (char c : label) {
+      if (!IsAsciiLower(c) && !IsAsciiDigit(c) && c != '-') {
+        return Refuse(kEmail, value,
+                      "has '" + std::string(1, c) +
+                          "' in its domain; a domain has only letters, "
+                          "digits, '-' and '.'");
+      }
+    }
+    if (label.front() == '-' || label.back() == '-') {
+      return Refuse(kEmail, value,
+                    "has a domain part starting or ending with '-'");
+    }
+    if (label.size() > 63) {
+      return Refuse(kEmail, value,
+                    "has a domain part longer than 63 characters");
+    }
+    if (dot == std::string_view::npos) break;
+    rest.remove_prefix(dot + 1);
+  }
+  if (labels < 2) {
+    return Refuse(kEmail, value,
+                  "has a domain without a '.'; enter the full domain, e.g. "
+                  "name@example.com");
+  }
+  std::string normalized = std::string(local) + "@" + std::string(domain);
+  if (domain.size() > 253 || normalized.size() > 254) {
+    return Refuse(kEmail, value,
+                  "is longer than an e-mail address can be (254 characters)");
+  }
+  return normalized;
+}
+
+absl::StatusOr<std::string> NormalizePlatformHandle(std::string_view value) {
+  size_t colon = value.find(':');
+  if (colon == std::string_view::npos) {
+    return Refuse(kHandle, value,
+                  "has no ':'; write it as platform:handle, e.g. "
+                  "instagram:some.user");
+  }
+  std::string platform = AsciiLower(TrimAsciiSpaces(value.substr(0, colon)));
+  std::string_view handle = TrimAsciiSpaces(value.substr(colon + 1));
+  if (platform == "http" || platform == "https" || handle.starts_with("//")) {
+    return Refuse(kHandle, value,
+                  "is a link; write it as platform:handle, e.g. "
+                  "instagram:some.user for instagram.com/some.user");
+  }
+  if (platform.empty()) {
+    return Refuse(kHandle, value,
+                  "has no platform before ':'; write it as platform:handle, "
+                  "e.g. instagram:some.user");
+  }
+  size_t pos = 0;
+  while (pos < platform.size()) {
+    char32_t cp;
+    DecodeUtf8(platform, &pos, &cp);
+    if (cp < 0x80 &&
+        (IsAsciiLower(static_cast<char>(cp)) ||
+         IsAsciiDigit(static_cast<char>(cp)) || cp == '.' || cp == '-')) {
+      continue;
+    }
+    return Refuse(
+        kHandle, value,
+        "has a platform name containing " +
+            (cp == ' ' ? std::string("a space") : DescribeCodePoint(cp)) +
+            "; platform names use only a-z, 0-9, '.' and '-' "
+            "(e.g. instagram, tiktok, x)");
+  }
+  // Other names of the same platforms. Part of the rule: adding an alias
+  // later changes the OPRF input of values already indexed under it.
+  if (platform == "twitter") platform = "x";
+  if (platform == "ig") platform = "instagram";
+  if (platform == "fb") platform = "facebook";
+  if (platform == "vkontakte") platform = "vk";
+  if (platform == "telegram" || platform == "tg" || platform == "t.me" ||
+      platform == "telegram.me") {
+    return Refuse(kHandle, value,
+                  "names Telegram, which has its own types: enter it as "
+                  "telegram_username, telegram_user_id or telegram_chat");
+  }
+  if (!handle.empty() && handle.front() == '@') handle.remove_prefix(1);
+  if (handle.empty()) {
+    return Refuse(kHandle, value, "has no handle after ':'");
+  }
+  if (FirstSpace(handle).has_value()) {
+    return Refuse(kHandle, value,
+                  "has a handle containing a space; enter the handle (the "
+                  "name in the profile's address), not the display name");
+  }
+  if (std::optional<char32_t> cp = FirstNonAscii(handle); cp.has_value()) {
+    return Refuse(kHandle, value,
+                  "has a handle containing " + DescribeCodePoint(*cp) +
+                      "; enter the handle (the name in the profile's "
+                      "address), not the display name");
+  }
+  if (handle.find('/') != std::string_view::npos) {
+    return Refuse(kHandle, value,
+                  "has a handle containing '/'; enter only the handle, not a "
+                  "link");
+  }
+  return platform + ":" + AsciiLower(handle);
+}
+
+}  // namespace cbx::identifiers::internal
