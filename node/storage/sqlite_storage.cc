@@ -80,7 +80,7 @@ absl::Status InsertCase(Database& db, const StoredCase& c) {
                            c.identifiers);
 }
 
-// Reads the identifiers of the current row of `stmt` from column `first`:
+// Reads the identifier in the current row of `stmt` from column `first`:
 // type, normalized_value, observed_from_ms, observed_to_ms, y, tag.
 StoredIdentifier ReadIdentifier(const Statement& stmt, int first) {
   StoredIdentifier id;
