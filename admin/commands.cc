@@ -1,0 +1,169 @@
+#include "admin/commands.h"
+
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "admin/directory_ops.h"
+#include "admin/directory_view.h"
+#include "admin/federation_spec.h"
+#include "admin/file_io.h"
+#include "admin/key_file.h"
+#include "core/crypto/ed25519.h"
+#include "core/crypto/sha256.h"
+#include "core/util/status_macros.h"
+
+namespace cbx::admin {
+namespace {
+
+absl::StatusOr<LoadedKey> LoadKeyWarning(KeyKind kind, const std::string& path,
+                                         std::ostream& err) {
+  ASSIGN_OR_RETURN(LoadedKey key, LoadKeyFile(kind, path));
+  if (key.readable_by_others) {
+    // Not refused: a key on removable media (FAT) cannot carry mode 0600.
+    err << "warning: " << path << " has mode 0" << std::oct << key.mode
+        << std::dec << "; a secret key file should be 0600 (chmod 600 " << path
+        << ")\n";
+  }
+  return key;
+}
+
+// A directory file and the SHA-256 of its bytes (what operators compare
+// when they pin a genesis, spec/directory.md §5.1).
+absl::StatusOr<NamedDirectory> ReadNamedDirectory(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string bytes, ReadFileContents(path));
+  NamedDirectory out;
+  out.source = path;
+  ASSIGN_OR_RETURN(out.signed_dir, ParseSignedDirectory(bytes, path));
+  out.file_sha256 = HexEncode(crypto::Sha256(bytes));
+  return out;
+}
+
+absl::Status WithPath(const std::string& path, const absl::Status& status) {
+  return absl::Status(status.code(),
+                      absl::StrCat(path, ": ", status.message()));
+}
+
+}  // namespace
+
+absl::Status KeyGenerate(const KeyGenerateArgs& args, std::ostream& out,
+                         std::ostream&) {
+  ASSIGN_OR_RETURN(KeyKind kind, ParseKeyKind(args.kind));
+  ASSIGN_OR_RETURN(KeyMaterial key, GenerateKeyFile(kind, args.out));
+  out << (args.json ? KeyJson(key, args.out).dump(2) + "\n" : KeyText(key));
+  return absl::OkStatus();
+}
+
+absl::Status KeyPublic(const KeyPublicArgs& args, std::ostream& out,
+                       std::ostream& err) {
+  ASSIGN_OR_RETURN(KeyKind kind, ParseKeyKind(args.kind));
+  ASSIGN_OR_RETURN(LoadedKey loaded, LoadKeyWarning(kind, args.in, err));
+  out << (args.json ? KeyJson(loaded.key, args.in).dump(2) + "\n"
+                    : KeyText(loaded.key));
+  return absl::OkStatus();
+}
+
+absl::Status DirectoryBuild(const DirectoryBuildArgs& args, std::ostream& out,
+                            std::ostream& err) {
+  SpecContext context;
+  context.now_ms = args.now_ms;
+  std::optional<v1::Directory> previous;
+  if (!args.previous.empty()) {
+    ASSIGN_OR_RETURN(v1::SignedDirectory prev,
+                     ReadSignedDirectory(args.previous));
+    ASSIGN_OR_RETURN(previous, InnerDirectory(prev));
+    context.default_version = previous->version() + 1;
+  }
+  ASSIGN_OR_RETURN(v1::Directory d, DirectoryFromSpecFile(args.spec, context));
+  absl::StatusOr<v1::SignedDirectory> unsigned_dir = BuildUnsigned(d);
+  if (!unsigned_dir.ok()) return WithPath(args.spec, unsigned_dir.status());
+  if (previous.has_value()) {
+    absl::Status successor = CheckSuccessor(*previous, d);
+    if (!successor.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(args.spec, ": not a valid update of ", args.previous,
+                       ": ", successor.message()));
+    }
+  } else if (d.version() > 1) {
+    err << "note: version " << d.version()
+        << " is an update; pass --previous with version " << d.version() - 1
+        << " to check it against that version before it is circulated\n";
+  }
+  RETURN_IF_ERROR(WriteSignedDirectory(args.out, *unsigned_dir));
+  out << "wrote " << args.out << ": version " << d.version() << " of "
+      << d.federation() << ", " << d.members_size()
+      << " members, unsigned; it needs "
+      << (d.version() == 1
+              ? absl::StrCat(d.policy().governance_threshold(),
+                             " governance signatures of its own members")
+              : absl::StrCat("the governance threshold of version ",
+                             d.version() - 1, " in signatures"))
+      << " (cbx-admin directory sign)\n";
+  return absl::OkStatus();
+}
+
+absl::Status DirectorySign(const DirectorySignArgs& args, std::ostream& out,
+                           std::ostream& err) {
+  ASSIGN_OR_RETURN(v1::SignedDirectory signed_dir,
+                   ReadSignedDirectory(args.in));
+  std::optional<v1::SignedDirectory> previous;
+  if (!args.previous.empty()) {
+    ASSIGN_OR_RETURN(previous, ReadSignedDirectory(args.previous));
+  }
+  ASSIGN_OR_RETURN(LoadedKey loaded,
+                   LoadKeyWarning(KeyKind::kGovernance, args.key, err));
+  ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey key,
+                   crypto::Ed25519PrivateKey::FromSeed(loaded.key.secret));
+  absl::StatusOr<SignResult> result =
+      SignAsMember(signed_dir, args.member, key,
+                   previous.has_value() ? &*previous : nullptr);
+  if (!result.ok()) return WithPath(args.in, result.status());
+  RETURN_IF_ERROR(WriteSignedDirectory(args.out, signed_dir));
+  out << args.member << " signed version " << result->version << "; "
+      << result->valid_signatures << " of " << result->threshold
+      << " signatures needed are present";
+  if (result->valid_signatures >= result->threshold) {
+    out << " (threshold reached: run cbx-admin directory verify)";
+  }
+  out << "; wrote " << args.out << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status DirectoryVerify(const DirectoryVerifyArgs& args, std::ostream& out,
+                             std::ostream&) {
+  ASSIGN_OR_RETURN(NamedDirectory genesis, ReadNamedDirectory(args.genesis));
+  std::vector<NamedDirectory> updates;
+  for (const std::string& path : args.updates) {
+    ASSIGN_OR_RETURN(NamedDirectory update, ReadNamedDirectory(path));
+    updates.push_back(std::move(update));
+  }
+  ChainReport report = VerifyChain(genesis, updates);
+  out << (args.json ? ChainJson(report).dump(2) + "\n" : ChainText(report));
+  return report.status;
+}
+
+absl::Status DirectoryShow(const DirectoryShowArgs& args, std::ostream& out,
+                           std::ostream&) {
+  ASSIGN_OR_RETURN(NamedDirectory file, ReadNamedDirectory(args.in));
+  const v1::SignedDirectory& signed_dir = file.signed_dir;
+  std::optional<v1::Directory> previous;
+  if (!args.previous.empty()) {
+    ASSIGN_OR_RETURN(v1::SignedDirectory prev,
+                     ReadSignedDirectory(args.previous));
+    ASSIGN_OR_RETURN(previous, InnerDirectory(prev));
+    ASSIGN_OR_RETURN(v1::Directory d, InnerDirectory(signed_dir));
+    if (previous->version() + 1 != d.version()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          args.previous, " is version ", previous->version(), ", but ", args.in,
+          " is version ", d.version(),
+          " and is signed with the keys of version ", d.version() - 1));
+    }
+  }
+  absl::StatusOr<nlohmann::json> summary =
+      DirectoryJson(signed_dir, previous.has_value() ? &*previous : nullptr);
+  if (!summary.ok()) return WithPath(args.in, summary.status());
+  (*summary)["file_sha256"] = file.file_sha256;
+  out << (args.json ? summary->dump(2) + "\n" : DirectoryText(*summary));
+  return absl::OkStatus();
+}
+
+}  // namespace cbx::admin
