@@ -1,0 +1,298 @@
+#include "client/cli.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/statusor.h"
+#include "cbx/v1/office.grpc.pb.h"
+#include "client/arguments.h"
+#include "client/commands.h"
+#include "client/offence_labels.h"
+
+namespace cbx::client {
+namespace {
+
+// A command whose arguments are converted, waiting for its connection.
+using Runner = std::function<int(CommandContext&)>;
+
+template <typename Request>
+absl::StatusOr<Runner> Bind(absl::StatusOr<Request> request,
+                            int (*command)(CommandContext&, const Request&)) {
+  if (!request.ok()) return request.status();
+  return Runner([request = *std::move(request), command](CommandContext& ctx) {
+    return command(ctx, request);
+  });
+}
+
+constexpr char kIdHelp[] =
+    "Perpetrator identifier TYPE:VALUE, or TYPE@WINDOW:VALUE with the window "
+    "in which it was observed (FROM..TO, FROM.., ..TO or one date; dates "
+    "YYYY-MM-DD or YYYY-MM, UTC). Types: telegram_user_id, "
+    "telegram_username, telegram_chat, phone, email, platform_handle, "
+    "content_sha256. Repeatable.";
+constexpr char kOffenceHelp[] =
+    "Offence code ncii-sharing, ncii-threat, cyber-stalking, "
+    "cyber-harassment, cyber-incitement, csam or group-admin, with any of "
+    "+attempted, +ai (AI-manipulated), +minor (minor victim). Repeatable.";
+constexpr char kRoleHelp[] =
+    "Perpetrator role: creator, administrator, poster, resharer or requester";
+
+constexpr char kFooter[] =
+    "Connection: --node, --cert, --key and --ca fall back to CBX_NODE, "
+    "CBX_CERT, CBX_KEY and CBX_CA.\n"
+    "Exit codes: 0 done; 1 the node refused or could not be reached; 2 a "
+    "mistake in the arguments or connection options (nothing was sent).\n"
+    "\n"
+    "Examples:\n"
+    "  cbx case add MK-2026-0142 --id telegram_username:@smokva_admin \\\n"
+    "      --id 'phone@2025-01..2025-06:+389 70 123 456' \\\n"
+    "      --offence ncii-sharing+ai --offence group-admin \\\n"
+    "      --role administrator --contact '+389 2 3100 100 (24/7)'\n"
+    "  cbx query --id telegram_username:@smokva_admin --case MK-2026-0142 \\\n"
+    "      --legal-basis 'MLA-Convention-1959 Art.1' --offence ncii-sharing\n"
+    "  cbx hits --case MK-2026-0142 --lang mk\n"
+    "Full reference: spec/office-api.md";
+
+constexpr char kSubcommandFooter[] =
+    "Connection and output options (--node, --cert, --key, --ca, "
+    "--server-name, --timeout, --json, --lang) may be given before or after "
+    "the subcommand; see 'cbx --help'.";
+
+// "cbx case add" for the deepest subcommand the parser reached.
+std::string CommandPath(const CLI::App& app) {
+  std::string path = app.get_name();
+  const CLI::App* at = &app;
+  while (true) {
+    std::vector<const CLI::App*> subs =
+        at->get_subcommands([](const CLI::App* sub) { return sub->parsed(); });
+    if (subs.empty()) return path;
+    at = subs.front();
+    path += " " + at->get_name();
+  }
+}
+
+// "case add: " (the subcommand the parser reached, for messages), or "".
+std::string Subcommand(const CLI::App& app) {
+  std::string path = CommandPath(app);
+  size_t space = path.find(' ');
+  return space == std::string::npos ? "" : path.substr(space + 1) + ": ";
+}
+
+CLI::Option* Repeatable(CLI::Option* option) {
+  // One value per occurrence, so that "--id a NUMBER" does not take NUMBER
+  // as a second identifier.
+  return option->allow_extra_args(false);
+}
+
+}  // namespace
+
+int RunCli(int argc, const char* const* argv, std::ostream& out,
+           std::ostream& err, const EnvLookup& env) {
+  CLI::App app{
+      "cbx: register an office's cases in its cbx-node and query every peer "
+      "country's node for the same perpetrators.",
+      "cbx"};
+  // Subcommands copy the footer when created: they get the short one, the
+  // top-level help the full one (set below, after the subcommands).
+  app.footer(kSubcommandFooter);
+  app.require_subcommand(1);
+  // Connection and output options may also follow the subcommand.
+  app.fallthrough();
+  app.set_version_flag("--version", "cbx 0.1.0");
+
+  ConnectionFlags flags;
+  bool json = false;
+  std::string lang_code = "en";
+  app.add_option("--node", flags.node, "The node's Office endpoint (CBX_NODE)")
+      ->type_name("HOST:PORT");
+  app.add_option("--cert", flags.cert,
+                 "The office's client certificate, PEM (CBX_CERT)")
+      ->type_name("FILE");
+  app.add_option("--key", flags.key, "Its private key, PEM (CBX_KEY)")
+      ->type_name("FILE");
+  app.add_option("--ca", flags.ca,
+                 "The national CA that issued the node's certificate (CBX_CA)")
+      ->type_name("FILE");
+  app.add_option("--server-name", flags.server_name,
+                 "Name to expect in the node's certificate instead of the "
+                 "host of --node")
+      ->type_name("NAME");
+  app.add_option("--timeout", flags.timeout_s,
+                 "Seconds to wait for the node (default 30)")
+      ->type_name("SECONDS");
+  app.add_flag("--json", json,
+               "Machine-readable output: one JSON document, or for query one "
+               "JSON object per line as answers arrive");
+  app.add_option("--lang", lang_code,
+                 "Language of offence labels: en, mk, sr, bs, hr, cnr, sq, sl")
+      ->type_name("LANG");
+
+  // cbx case ...
+  CLI::App* case_cmd =
+      app.add_subcommand("case", "Register and maintain the office's cases");
+  case_cmd->require_subcommand(1);
+
+  AddCaseArgs add;
+  CLI::App* add_cmd = case_cmd->add_subcommand(
+      "add", "Register a case and its perpetrator identifiers");
+  add_cmd->add_option("NUMBER", add.number, "The office's case number")
+      ->required();
+  Repeatable(add_cmd->add_option("--id", add.ids, kIdHelp))
+      ->required()
+      ->type_name("TYPE[@WINDOW]:VALUE");
+  Repeatable(add_cmd->add_option("--offence", add.offences, kOffenceHelp))
+      ->required()
+      ->type_name("CODE[+attempted][+ai][+minor]");
+  add_cmd->add_option("--role", add.role, kRoleHelp)
+      ->required()
+      ->type_name("ROLE");
+  add_cmd
+      ->add_option("--contact", add.contact,
+                   "The competent office's 24/7 contact point, as peers will "
+                   "see it")
+      ->required()
+      ->type_name("TEXT");
+  add_cmd
+      ->add_option("--opened", add.opened,
+                   "Month the case was opened (default: the node's current "
+                   "month)")
+      ->type_name("YYYY-MM");
+
+  AmendCaseArgs amend;
+  CLI::App* amend_cmd = case_cmd->add_subcommand(
+      "amend", "Change a case; give at least one change");
+  amend_cmd->add_option("NUMBER", amend.number, "The case number")->required();
+  Repeatable(amend_cmd->add_option("--add-id", amend.add_ids,
+                                   "Add an identifier (as --id of case add)"))
+      ->type_name("TYPE[@WINDOW]:VALUE");
+  Repeatable(amend_cmd->add_option(
+                 "--remove-id", amend.remove_ids,
+                 "Remove an identifier, matched on type and normalized value"))
+      ->type_name("TYPE:VALUE");
+  Repeatable(amend_cmd->add_option(
+                 "--offence", amend.offences,
+                 "Replace the offences with these (as --offence of case add)"))
+      ->type_name("CODE[+attempted][+ai][+minor]");
+  amend_cmd->add_option("--role", amend.role, kRoleHelp)->type_name("ROLE");
+  amend_cmd->add_option("--contact", amend.contact, "Replace the contact point")
+      ->type_name("TEXT");
+
+  std::string close_number;
+  CLI::App* close_cmd = case_cmd->add_subcommand(
+      "close", "Close a case: its identifiers leave the index");
+  close_cmd->add_option("NUMBER", close_number, "The case number")->required();
+
+  bool list_all = false;
+  CLI::App* list_cmd =
+      case_cmd->add_subcommand("list", "List the office's open cases");
+  list_cmd->add_flag("--all", list_all, "Include closed cases");
+
+  // cbx query
+  QueryArgs query;
+  CLI::App* query_cmd = app.add_subcommand(
+      "query", "Ask peer nodes, blindly, whether they hold these identifiers");
+  Repeatable(query_cmd->add_option("--id", query.ids, kIdHelp))
+      ->required()
+      ->type_name("TYPE[@WINDOW]:VALUE");
+  query_cmd
+      ->add_option("--case", query.case_number,
+                   "Your case this query is for (the stated purpose)")
+      ->required()
+      ->type_name("NUMBER");
+  query_cmd
+      ->add_option("--legal-basis", query.legal_basis,
+                   "Legal basis of the request, e.g. 'MLA-Convention-1959 "
+                   "Art.1'")
+      ->required()
+      ->type_name("TEXT");
+  query_cmd
+      ->add_option("--offence", query.offence,
+                   "Offence code of the purpose (no +parameters)")
+      ->required()
+      ->type_name("CODE");
+  Repeatable(
+      query_cmd->add_option(
+          "--peer", query.peers,
+          "Ask only this member (repeatable); default every active peer"))
+      ->type_name("CC");
+
+  // cbx hits / inbox / peers
+  std::string hits_case;
+  CLI::App* hits_cmd = app.add_subcommand(
+      "hits", "Case references received from peers for our queries");
+  hits_cmd->add_option("--case", hits_case, "Only hits for this case")
+      ->type_name("NUMBER");
+  std::string inbox_case;
+  CLI::App* inbox_cmd = app.add_subcommand(
+      "inbox", "Peers that resolved one of our cases, and for what purpose");
+  inbox_cmd->add_option("--case", inbox_case, "Only this case")
+      ->type_name("NUMBER");
+  CLI::App* peers_cmd = app.add_subcommand(
+      "peers", "The federation's members as this node sees them");
+
+  app.footer(kFooter);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::ParseError& e) {
+    err << "cbx: " << Subcommand(app) << e.what() << "\n"
+        << "nothing was sent; run '" << CommandPath(app)
+        << " --help' for usage\n";
+    return kExitUsage;
+  }
+
+  absl::StatusOr<Runner> runner = absl::InternalError("no command");
+  if (add_cmd->parsed()) {
+    runner = Bind(BuildAddCaseRequest(add), &AddCase);
+  } else if (amend_cmd->parsed()) {
+    runner = Bind(BuildAmendCaseRequest(amend), &AmendCase);
+  } else if (close_cmd->parsed()) {
+    runner = Bind(BuildCloseCaseRequest(close_number), &CloseCase);
+  } else if (list_cmd->parsed()) {
+    v1::ListCasesRequest request;
+    request.set_include_closed(list_all);
+    runner = Bind(absl::StatusOr<v1::ListCasesRequest>(request), &ListCases);
+  } else if (query_cmd->parsed()) {
+    runner = Bind(BuildQueryRequest(query), &Query);
+  } else if (hits_cmd->parsed()) {
+    runner = Bind(BuildListHitsRequest(hits_case), &ListHits);
+  } else if (inbox_cmd->parsed()) {
+    runner = Bind(BuildListInboxRequest(inbox_case), &ListInbox);
+  } else if (peers_cmd->parsed()) {
+    runner = Bind(absl::StatusOr<v1::ListPeersRequest>(v1::ListPeersRequest()),
+                  &ListPeers);
+  }
+  if (!runner.ok()) {
+    err << "cbx: " << Subcommand(app) << std::string(runner.status().message())
+        << "\n"
+        << "nothing was sent; run '" << CommandPath(app)
+        << " --help' for usage\n";
+    return kExitUsage;
+  }
+  absl::StatusOr<Lang> lang = ParseLang(lang_code);
+  if (!lang.ok()) {
+    err << "cbx: --lang: " << std::string(lang.status().message()) << "\n";
+    return kExitUsage;
+  }
+  absl::StatusOr<ConnectionSettings> settings = ResolveConnection(flags, env);
+  if (!settings.ok()) {
+    err << "cbx: " << std::string(settings.status().message()) << "\n";
+    return kExitUsage;
+  }
+
+  std::unique_ptr<v1::Office::Stub> stub =
+      v1::Office::NewStub(CreateChannel(*settings));
+  CommandContext ctx{*stub, *settings, json, *lang, out, err};
+  return (*runner)(ctx);
+}
+
+}  // namespace cbx::client

@@ -1,0 +1,59 @@
+// Offence codes, their short names on the command line, and their display
+// labels in the eight languages of the federation (spec/offence-codes.md).
+//
+// Codes, never labels, cross the border: a label is how this CLI shows a code
+// to its user, in the language the user chose with --lang.
+#ifndef CBX_CLIENT_OFFENCE_LABELS_H_
+#define CBX_CLIENT_OFFENCE_LABELS_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cbx/v1/cases.pb.h"
+
+namespace cbx::client {
+
+// Display languages, after ISO 639 (cnr: Montenegrin).
+enum class Lang { kEn, kMk, kSr, kBs, kHr, kCnr, kSq, kSl };
+
+// All languages, in the order of spec/offence-codes.md.
+const std::vector<Lang>& AllLangs();
+// "en", "mk", ...
+std::string_view LangCode(Lang lang);
+// Parses a --lang value; INVALID_ARGUMENT naming the accepted codes otherwise.
+absl::StatusOr<Lang> ParseLang(std::string_view code);
+
+// Every specified offence code (not OFFENCE_CODE_UNSPECIFIED).
+const std::vector<v1::OffenceCode>& AllOffenceCodes();
+// The command-line name of `code` ("ncii-sharing"); empty for
+// OFFENCE_CODE_UNSPECIFIED and for values this CLI does not know.
+std::string_view OffenceCodeName(v1::OffenceCode code);
+// Parses a command-line name; INVALID_ARGUMENT listing the names otherwise.
+absl::StatusOr<v1::OffenceCode> ParseOffenceCodeName(std::string_view name);
+// The label of `code` in `lang`; "offence #N" for codes this CLI does not
+// know (a newer node may send them).
+std::string OffenceLabel(v1::OffenceCode code, Lang lang);
+
+// The parameters an offence may carry.
+enum class Qualifier { kAttempted, kAiManipulated, kMinorVictim };
+const std::vector<Qualifier>& AllQualifiers();
+// The command-line suffix ("attempted", "ai", "minor").
+std::string_view QualifierName(Qualifier q);
+std::string_view QualifierLabel(Qualifier q, Lang lang);
+// Inverse of QualifierName; nullopt for anything else.
+std::optional<Qualifier> ParseQualifierName(std::string_view name);
+// Whether `offence` carries `q`, and setting it.
+bool HasQualifier(const v1::Offence& offence, Qualifier q);
+void SetQualifier(v1::Offence& offence, Qualifier q);
+
+// "ncii-sharing+attempted+ai": the command-line form of `offence`.
+std::string OffenceArgForm(const v1::Offence& offence);
+// "<label> (attempted, AI-manipulated)" in `lang`.
+std::string DescribeOffence(const v1::Offence& offence, Lang lang);
+
+}  // namespace cbx::client
+
+#endif  // CBX_CLIENT_OFFENCE_LABELS_H_

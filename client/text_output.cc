@@ -1,0 +1,223 @@
+#include "client/text_output.h"
+
+#include <cstdio>
+#include <utility>
+#include <vector>
+
+#include "client/identifier_arg.h"
+#include "client/names.h"
+#include "client/strings.h"
+#include "client/table.h"
+#include "client/time_format.h"
+#include "core/util/bytes.h"
+
+namespace cbx::client {
+namespace {
+
+using Fields = std::vector<std::pair<std::string, std::string>>;
+
+// Text this CLI composed itself (lines already sanitized), "-" for empty.
+std::string OrDash(std::string s) { return s.empty() ? "-" : s; }
+
+// Text from the node (and through it from peers) as shown: control
+// characters replaced, "-" for empty.
+std::string Show(std::string_view s) {
+  return s.empty() ? "-" : SanitizeForTerminal(s);
+}
+
+std::string Timestamp(int64_t ms) { return Show(FormatTimestamp(ms)); }
+
+std::string Offences(
+    const google::protobuf::RepeatedPtrField<v1::Offence>& offences,
+    Lang lang) {
+  std::vector<std::string> lines;
+  for (const v1::Offence& o : offences)
+    lines.push_back(DescribeOffence(o, lang));
+  return OrDash(Join(lines, "\n"));
+}
+
+// "phone:+38970123456 (2025-01-01..2025-06-30)", one per line.
+std::string Identifiers(
+    const google::protobuf::RepeatedPtrField<v1::Identifier>& ids) {
+  std::vector<std::string> lines;
+  for (const v1::Identifier& id : ids) {
+    std::string line =
+        IdentifierTypeName(id.type()) + ":" + SanitizeForTerminal(id.value());
+    std::string window =
+        FormatWindow(id.observed_from_ms(), id.observed_to_ms());
+    if (!window.empty()) line += " (" + window + ")";
+    lines.push_back(std::move(line));
+  }
+  return OrDash(Join(lines, "\n"));
+}
+
+// "telegram_username, observed 2025-01-01..2025-06-30, your --id 1".
+std::string Matched(
+    const google::protobuf::RepeatedPtrField<v1::MatchedIdentifier>& matched) {
+  std::vector<std::string> lines;
+  for (const v1::MatchedIdentifier& m : matched) {
+    std::string line = IdentifierTypeName(m.type());
+    std::string window = FormatWindow(m.observed_from_ms(), m.observed_to_ms());
+    line += ", observed " + (window.empty() ? "when unknown" : window);
+    line += ", your --id " + std::to_string(m.input_index() + 1);
+    lines.push_back(std::move(line));
+  }
+  return OrDash(Join(lines, "\n"));
+}
+
+std::string ReferenceText(const v1::CaseReference& ref, Lang lang) {
+  Fields fields = {
+      {"case token", Show(HexEncode(ref.case_token()))},
+      {"offences", Offences(ref.offences(), lang)},
+      {"role", Show(RoleName(ref.role()))},
+      {"matched", Matched(ref.matched())},
+      {"office", Show(ref.competent_office())},
+      {"24/7 contact", Show(ref.contact_point())},
+      {"status", CaseStatusName(ref.status())},
+      {"opened", Show(ref.opened_month())},
+  };
+  return RenderFields(fields, 4);
+}
+
+std::string Plural(size_t n, std::string_view one, std::string_view many) {
+  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+}
+
+std::string MemberList(
+    const google::protobuf::RepeatedPtrField<std::string>& members) {
+  std::vector<std::string> v;
+  for (const std::string& m : members) v.push_back(SanitizeForTerminal(m));
+  return Join(v, ", ");
+}
+
+}  // namespace
+
+std::string CaseText(const v1::Case& c, Lang lang) {
+  Fields fields = {
+      {"case", Show(c.case_number())},
+      {"token", Show(HexEncode(c.case_token()))},
+      {"office", Show(c.office())},
+      {"status", CaseStatusName(c.status())},
+      {"opened", Show(c.opened_month())},
+      {"role", Show(RoleName(c.role()))},
+      {"offences", Offences(c.offences(), lang)},
+      {"identifiers", Identifiers(c.identifiers())},
+      {"24/7 contact", Show(c.contact_point())},
+      {"created", Timestamp(c.created_at_ms())},
+      {"updated", Timestamp(c.updated_at_ms())},
+  };
+  return RenderFields(fields);
+}
+
+std::string CaseListText(const v1::ListCasesResponse& response, Lang lang) {
+  if (response.cases().empty()) return "no cases\n";
+  Table table({"CASE", "STATUS", "OPENED", "ROLE", "OFFENCES", "IDENTIFIERS",
+               "UPDATED"});
+  for (const v1::Case& c : response.cases()) {
+    table.AddRow({Show(c.case_number()), CaseStatusName(c.status()),
+                  Show(c.opened_month()), Show(RoleName(c.role())),
+                  Offences(c.offences(), lang), Identifiers(c.identifiers()),
+                  Timestamp(c.updated_at_ms())});
+  }
+  return table.Render();
+}
+
+std::string PeerAnswerText(const v1::PeerAnswer& answer, Lang lang) {
+  char head[64];
+  std::snprintf(head, sizeof head, "%-3s %-5s %6lld ms",
+                Show(answer.member()).c_str(),
+                PeerOutcomeName(answer.outcome()).c_str(),
+                static_cast<long long>(answer.latency_ms()));
+  std::string out = head;
+  switch (answer.outcome()) {
+    case v1::PEER_OUTCOME_HIT:
+      out += "  " +
+             Plural(answer.references_size(), "case reference",
+                    "case references") +
+             "\n";
+      for (int i = 0; i < answer.references_size(); ++i) {
+        if (i > 0) out += "\n";
+        out += ReferenceText(answer.references(i), lang);
+      }
+      break;
+    case v1::PEER_OUTCOME_ERROR: {
+      out += "  " + StatusCodeName(answer.status_code());
+      if (!answer.error().empty()) {
+        out += ": " + SanitizeForTerminal(answer.error());
+      }
+      out += "\n";
+      break;
+    }
+    default:
+      out += "\n";
+      break;
+  }
+  return out;
+}
+
+std::string QuerySummaryText(const v1::QuerySummary& s) {
+  std::vector<std::string> parts;
+  auto part = [&](const google::protobuf::RepeatedPtrField<std::string>& m,
+                  std::string_view one, std::string_view many) {
+    std::string p = Plural(m.size(), one, many);
+    if (!m.empty()) p += " (" + MemberList(m) + ")";
+    parts.push_back(std::move(p));
+  };
+  part(s.hit_members(), "hit", "hits");
+  part(s.miss_members(), "miss", "misses");
+  part(s.failed_members(), "error", "errors");
+  return "done in " + std::to_string(s.elapsed_ms()) +
+         " ms: " + Join(parts, ", ") + "; query " + Show(s.query_id()) + "\n";
+}
+
+std::string HitsText(const v1::ListHitsResponse& response, Lang lang) {
+  if (response.hits().empty()) return "no hits\n";
+  Table table({"RECEIVED", "CASE", "MEMBER", "OFFICE", "OFFENCES", "ROLE",
+               "MATCHED", "STATUS", "OPENED", "24/7 CONTACT", "CASE TOKEN"});
+  for (const v1::Hit& h : response.hits()) {
+    const v1::CaseReference& ref = h.reference();
+    table.AddRow({Timestamp(h.received_at_ms()), Show(h.case_number()),
+                  Show(h.member()), Show(ref.competent_office()),
+                  Offences(ref.offences(), lang), Show(RoleName(ref.role())),
+                  Matched(ref.matched()), CaseStatusName(ref.status()),
+                  Show(ref.opened_month()), Show(ref.contact_point()),
+                  Show(HexEncode(ref.case_token()))});
+  }
+  return table.Render();
+}
+
+std::string InboxText(const v1::ListInboxResponse& response, Lang lang) {
+  if (response.notifications().empty()) return "no notifications\n";
+  Table table({"AT", "OUR CASE", "FROM", "OFFICE", "THEIR CASE", "OFFENCE",
+               "LEGAL BASIS"});
+  for (const v1::Notification& n : response.notifications()) {
+    const v1::Purpose& p = n.purpose();
+    table.AddRow({Timestamp(n.at_ms()), Show(n.case_number()),
+                  Show(n.from_member()), Show(n.from_office()),
+                  Show(p.case_number()),
+                  p.offence() == v1::OFFENCE_CODE_UNSPECIFIED
+                      ? "-"
+                      : OffenceLabel(p.offence(), lang),
+                  Show(p.legal_basis())});
+  }
+  return table.Render();
+}
+
+std::string PeersText(const v1::ListPeersResponse& response) {
+  std::string out = "directory version " +
+                    std::to_string(response.directory_version()) +
+                    ", this node " + Show(response.self()) + "\n";
+  if (response.peers().empty()) return out + "no peers\n";
+  Table table({"MEMBER", "NAME", "ENDPOINT", "STATUS", "OPRF EPOCH",
+               "INDEX VERSION", "INDEX COUNT", "LAST SYNC", "LAST ERROR"});
+  for (const v1::PeerStatus& p : response.peers()) {
+    table.AddRow({Show(p.member()), Show(p.display_name()), Show(p.endpoint()),
+                  MemberStatusName(p.status()), std::to_string(p.oprf_epoch()),
+                  std::to_string(p.index_version()),
+                  std::to_string(p.index_count()), Timestamp(p.last_sync_ms()),
+                  Show(p.last_error())});
+  }
+  return out + table.Render();
+}
+
+}  // namespace cbx::client

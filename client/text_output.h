@@ -1,0 +1,31 @@
+// The CLI's default, human-readable output: aligned tables and field
+// blocks, times in UTC ISO 8601, offences as labels in the chosen language.
+// Every function is pure and returns complete lines ending in '\n'.
+#ifndef CBX_CLIENT_TEXT_OUTPUT_H_
+#define CBX_CLIENT_TEXT_OUTPUT_H_
+
+#include <string>
+
+#include "cbx/v1/office.pb.h"
+#include "client/offence_labels.h"
+
+namespace cbx::client {
+
+// One case as a block of fields (after case add, amend, close).
+std::string CaseText(const v1::Case& c, Lang lang);
+// The office's cases as a table; "no cases" when there are none.
+std::string CaseListText(const v1::ListCasesResponse& response, Lang lang);
+
+// One streamed answer of a query: a status line per peer ("RS  HIT  212 ms")
+// and, for a hit, a field block per case reference.
+std::string PeerAnswerText(const v1::PeerAnswer& answer, Lang lang);
+// The closing line of a query.
+std::string QuerySummaryText(const v1::QuerySummary& summary);
+
+std::string HitsText(const v1::ListHitsResponse& response, Lang lang);
+std::string InboxText(const v1::ListInboxResponse& response, Lang lang);
+std::string PeersText(const v1::ListPeersResponse& response);
+
+}  // namespace cbx::client
+
+#endif  // CBX_CLIENT_TEXT_OUTPUT_H_

@@ -1,0 +1,214 @@
+#include "client/text_output.h"
+
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "client/strings.h"
+#include "client/test_protos.h"
+#include "gtest/gtest.h"
+
+namespace cbx::client {
+namespace {
+
+using namespace ::cbx::client::testing;
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines = SplitLines(text);
+  EXPECT_EQ(lines.back(), "") << "output ends with a newline";
+  lines.pop_back();
+  return lines;
+}
+
+// The display column at which `needle` starts in `line` (npos if absent).
+size_t Column(const std::string& line, const std::string& needle) {
+  size_t at = line.find(needle);
+  if (at == std::string::npos) return std::string::npos;
+  return DisplayWidth(line.substr(0, at));
+}
+
+TEST(TextOutputTest, Case) {
+  EXPECT_EQ(CaseText(SampleCase(), Lang::kEn),
+            "case          MK-2026-0142\n"
+            "token         0f1e2d3c4b5a69788796a5b4c3d2e1f0\n"
+            "office        MK/PPO-Skopje\n"
+            "status        open\n"
+            "opened        2026-01\n"
+            "role          administrator\n"
+            "offences      Non-consensual sharing of intimate or manipulated "
+            "material (AI-manipulated)\n"
+            "              Running or administering a group or channel for "
+            "such material\n"
+            "identifiers   telegram_username:smokva_admin "
+            "(2025-01-01..2025-06-30)\n"
+            "              phone:+38970123456\n"
+            "24/7 contact  +389 2 3100 100\n"
+            "created       2025-03-14T09:26:53Z\n"
+            "updated       2025-03-14T10:26:53Z\n");
+}
+
+TEST(TextOutputTest, CaseListInTheChosenLanguage) {
+  v1::ListCasesResponse r;
+  *r.add_cases() = SampleCase();
+  v1::Case closed;
+  closed.set_case_number("MK-2025-0007");
+  closed.set_status(v1::CASE_STATUS_CLOSED);
+  closed.add_offences()->set_code(v1::OFFENCE_CODE_CYBER_STALKING);
+  *r.add_cases() = closed;
+  std::vector<std::string> lines = Lines(CaseListText(r, Lang::kSr));
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0].rfind("CASE          STATUS  OPENED   ROLE           "
+                           "OFFENCES  ",
+                           0),
+            0u)
+      << lines[0];
+  EXPECT_EQ(lines[1].rfind("MK-2026-0142  open    2026-01  administrator  "
+                           "Дељење интимног или измењеног материјала без "
+                           "пристанка (измењено помоћу ВИ)  ",
+                           0),
+            0u)
+      << lines[1];
+  // The second offence and identifier continue the row on the next line.
+  EXPECT_EQ(lines[2].rfind(std::string(46, ' ') +
+                               "Вођење или администрирање групе или канала "
+                               "за такав материјал ",
+                           0),
+            0u)
+      << lines[2];
+  EXPECT_EQ(lines[3].rfind("MK-2025-0007  closed  -        -              "
+                           "Сајбер прогањање ",
+                           0),
+            0u)
+      << lines[3];
+  // Columns line up by characters (Cyrillic is two bytes a letter).
+  size_t ids = Column(lines[0], "IDENTIFIERS");
+  EXPECT_EQ(Column(lines[1],
+                   "telegram_username:smokva_admin "
+                   "(2025-01-01..2025-06-30)  2025-03-14T10:26:53Z"),
+            ids);
+  EXPECT_EQ(Column(lines[2], "phone:+38970123456"), ids);
+  size_t after_label = lines[3].find("прогањање");
+  ASSERT_NE(after_label, std::string::npos);
+  EXPECT_EQ(DisplayWidth(lines[3].substr(0, lines[3].find('-', after_label))),
+            ids);
+  size_t updated = Column(lines[0], "UPDATED");
+  EXPECT_EQ(Column(lines[1], "2025-03-14T10:26:53Z"), updated);
+  EXPECT_EQ(lines[3].size() - 1, lines[3].rfind('-'));
+  EXPECT_EQ(DisplayWidth(lines[3]), updated + 1);
+  EXPECT_EQ(CaseListText(v1::ListCasesResponse(), Lang::kEn), "no cases\n");
+}
+
+TEST(TextOutputTest, PeerAnswers) {
+  EXPECT_EQ(PeerAnswerText(HitAnswer(), Lang::kEn),
+            "RS  HIT      212 ms  1 case reference\n"
+            "    case token    abababababababababababababababab\n"
+            "    offences      Threat to share intimate or manipulated "
+            "material (sextortion) (attempted)\n"
+            "    role          poster\n"
+            "    matched       telegram_username, observed 2025-01-01.., "
+            "your --id 1\n"
+            "                  phone, observed when unknown, your --id 2\n"
+            "    office        RS/VJT-Beograd\n"
+            "    24/7 contact  +381 11 000 0000\n"
+            "    status        open\n"
+            "    opened        2025-11\n");
+  EXPECT_EQ(PeerAnswerText(MissAnswer(), Lang::kEn), "HR  MISS      95 ms\n");
+  EXPECT_EQ(PeerAnswerText(ErrorAnswer(), Lang::kEn),
+            "BA  ERROR   3001 ms  DEADLINE_EXCEEDED: BA did not answer within "
+            "3000 ms\n");
+}
+
+TEST(TextOutputTest, SeveralReferencesAreSeparated) {
+  v1::PeerAnswer a = HitAnswer();
+  *a.add_references() = SampleReference();
+  std::string text = PeerAnswerText(a, Lang::kEn);
+  EXPECT_NE(text.find("2 case references\n"), std::string::npos);
+  EXPECT_NE(text.find("opened        2025-11\n\n    case token"),
+            std::string::npos);
+}
+
+TEST(TextOutputTest, Summary) {
+  EXPECT_EQ(QuerySummaryText(SampleSummary()),
+            "done in 3012 ms: 1 hit (RS), 1 miss (HR), 1 error (BA); query "
+            "q-7f3c\n");
+  v1::QuerySummary none;
+  none.set_query_id("q-1");
+  none.add_miss_members("HR");
+  none.add_miss_members("SI");
+  EXPECT_EQ(QuerySummaryText(none),
+            "done in 0 ms: 0 hits, 2 misses (HR, SI), 0 errors; query q-1\n");
+}
+
+TEST(TextOutputTest, Hits) {
+  std::vector<std::string> lines = Lines(HitsText(SampleHits(), Lang::kEn));
+  ASSERT_EQ(lines.size(), 3u);
+  const char* headers[] = {"RECEIVED", "CASE ",        "MEMBER",    "OFFICE",
+                           "OFFENCES", "ROLE",         "MATCHED",   "STATUS",
+                           "OPENED",   "24/7 CONTACT", "CASE TOKEN"};
+  const char* cells[] = {
+      "2025-03-14T09:26:53Z",
+      "MK-2026-0142",
+      "RS ",
+      "RS/VJT-Beograd",
+      "Threat to share intimate or manipulated material (sextortion) "
+      "(attempted)",
+      "poster",
+      "telegram_username, observed 2025-01-01.., your --id 1",
+      "open",
+      "2025-11",
+      "+381 11 000 0000",
+      "abababababababababababababababab"};
+  for (size_t i = 0; i < std::size(headers); ++i) {
+    EXPECT_EQ(Column(lines[1], cells[i]), Column(lines[0], headers[i]))
+        << headers[i] << "\n"
+        << lines[0] << "\n"
+        << lines[1];
+  }
+  // The second matched identifier continues the MATCHED column.
+  EXPECT_EQ(Column(lines[2], "phone, observed when unknown, your --id 2"),
+            Column(lines[0], "MATCHED"));
+  EXPECT_EQ(HitsText(v1::ListHitsResponse(), Lang::kEn), "no hits\n");
+}
+
+TEST(TextOutputTest, Inbox) {
+  EXPECT_EQ(InboxText(SampleInbox(), Lang::kSq),
+            "AT                    OUR CASE      FROM  OFFICE          "
+            "THEIR CASE  OFFENCE                 LEGAL BASIS\n"
+            "2025-03-14T10:26:53Z  MK-2026-0142  AL    AL/SPAK-Tirana  "
+            "AL-2026-77  Përndjekje kibernetike  MLA-Convention-1959 Art.1\n");
+  EXPECT_EQ(InboxText(v1::ListInboxResponse(), Lang::kEn),
+            "no notifications\n");
+}
+
+TEST(TextOutputTest, Peers) {
+  EXPECT_EQ(PeersText(SamplePeers()),
+            "directory version 3, this node MK\n"
+            "MEMBER  NAME                ENDPOINT             STATUS     "
+            "OPRF EPOCH  INDEX VERSION  INDEX COUNT  LAST SYNC             "
+            "LAST ERROR\n"
+            "RS      Republic of Serbia  cbx.rs.example:7443  active     "
+            "2           1200           48211        2025-03-14T10:26:53Z  "
+            "-\n"
+            "XK      Kosovo              cbx.xk.example:7443  suspended  "
+            "1           0              0            -                     "
+            "UNAVAILABLE: connection refused\n");
+}
+
+TEST(TextOutputTest, TextFromTheWireCannotDriveTheTerminal) {
+  v1::PeerAnswer a = ErrorAnswer();
+  a.set_error("bad\x1b[2Jpeer\nline");
+  std::string text = PeerAnswerText(a, Lang::kEn);
+  EXPECT_EQ(text.find('\x1b'), std::string::npos);
+  EXPECT_NE(text.find("bad?[2Jpeer?line\n"), std::string::npos) << text;
+  v1::CaseReference ref = SampleReference();
+  ref.set_contact_point(
+      "+381\xc2\x9b"
+      "31m");
+  a = HitAnswer();
+  *a.mutable_references(0) = ref;
+  text = PeerAnswerText(a, Lang::kEn);
+  EXPECT_NE(text.find("+381?31m"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace cbx::client
