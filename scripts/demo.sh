@@ -32,13 +32,20 @@ as_office() {
   local cc=$1 role=$2
   shift 2
   local cert
-  cert=$(ls "$RUN/$cc"/offices/*-"$role".crt | head -n 1)
+  cert=$(office_cert "$cc" "$role")
   local port
   port=$(sed -n 's/.*"office_listen": *"[^:]*:\([0-9]*\)".*/\1/p' "$RUN/$cc/node.json")
   "$CBX" --node "localhost:$port" --cert "$cert" --key "${cert%.crt}.key" \
     --ca "$RUN/$cc/ca.crt" "$@"
 }
-office_name() { basename "$(ls "$RUN/$1"/offices/*-prosecutor.crt | head -n 1)" -prosecutor.crt; }
+# The capital's office where the demo PKI has one, else the first office.
+declare -A CAPITAL=([MK]=PPO-Skopje [RS]=VJT-Beograd [BA]=TBiH-Sarajevo [HR]=ZDO-Zagreb
+  [ME]=VDT-Podgorica [AL]=PPSH-Tirane [XK]=PTH-Prishtine [SI]=ODT-Ljubljana)
+office_cert() {
+  local preferred="$RUN/$1/offices/${CAPITAL[$1]:-none}-$2.crt"
+  if [ -f "$preferred" ]; then echo "$preferred"; else ls "$RUN/$1"/offices/*-"$2".crt | head -n 1; fi
+}
+office_name() { basename "$(office_cert "$1" prosecutor)" -prosecutor.crt; }
 
 bold "cbx demo — do any of our neighbours hold a case on the same perpetrator?"
 say "Eight prosecution services (MK RS BA HR ME AL XK SI) each run a cbx-node."
@@ -95,7 +102,7 @@ add_case SI SI-2026-0007 --id "content_sha256:$(printf 'fictional image' | sha25
 bold "4. Nodes pull each other's blind tag indexes (signed manifests, 8 bytes per identifier)"
 for _ in $(seq 1 100); do
   if as_office MK operator peers --json 2>/dev/null | grep -o '"index_count": *[0-9]*' \
-      | awk -F: '{s+=$2} END {exit !(s>=7)}'; then break; fi
+      | awk -F: '{s+=$2} END {exit !(s>=8)}'; then break; fi
   sleep 0.2
 done
 run "cbx peers   # as MK's operator"
@@ -119,7 +126,7 @@ for cc in RS BA; do
   run "cbx inbox   # as $(office_name "$cc")"
   as_office "$cc" prosecutor inbox | sed 's/^/   /'
 done
-say "HR, ME, AL and SI learned only that MK asked about two identifiers, for what purpose."
+say "The five peers that missed learned only that MK asked about two identifiers, and why."
 
 bold "8. Refused requests, each with its reason"
 run "cbx query ...   # with MK's auditor certificate"
