@@ -1,6 +1,8 @@
 #include "tests/integration/federation.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <spawn.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -182,23 +184,26 @@ std::string Federation::OfficeCertificate(const std::string& cc,
 
 absl::Status Federation::Start(const std::string& cc) {
   std::string log = LogOf(cc);
-  pid_t pid = fork();
-  if (pid < 0) return absl::InternalError("fork failed");
-  if (pid == 0) {
-    FILE* f = std::fopen(log.c_str(), "a");
-    if (f != nullptr) {
-      dup2(fileno(f), STDOUT_FILENO);
-      dup2(fileno(f), STDERR_FILENO);
-    }
-    std::string config = NodeDir(cc) + "/node.json";
-    execl(NodeBinary().c_str(), "cbx-node", "--config", config.c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  // posix_spawn, not fork: fork runs gRPC's atfork handlers in this (gRPC
+  // client) process, which leaves its channels unable to reconnect.
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0600);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  std::string config = NodeDir(cc) + "/node.json";
+  std::string binary = NodeBinary();
+  char* argv[] = {const_cast<char*>("cbx-node"), const_cast<char*>("--config"),
+                  config.data(), nullptr};
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return absl::InternalError("posix_spawn failed");
   pids_[cc] = pid;
   // Ready when the Office port answers an authenticated call.
   auto office = Office(cc, "operator");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::string last_error;
   while (std::chrono::steady_clock::now() < deadline) {
     int status;
     if (waitpid(pid, &status, WNOHANG) == pid) {
@@ -207,16 +212,17 @@ absl::Status Federation::Start(const std::string& cc) {
                                  Slurp(log));
     }
     grpc::ClientContext ctx;
+    ctx.set_wait_for_ready(true);
     ctx.set_deadline(std::chrono::system_clock::now() +
                      std::chrono::milliseconds(500));
     v1::ListPeersResponse resp;
-    if (office->ListPeers(&ctx, v1::ListPeersRequest(), &resp).ok()) {
-      return absl::OkStatus();
-    }
+    grpc::Status s = office->ListPeers(&ctx, v1::ListPeersRequest(), &resp);
+    if (s.ok()) return absl::OkStatus();
+    last_error = s.error_message();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  return absl::DeadlineExceededError(cc + "'s node did not become ready:\n" +
-                                     Slurp(log));
+  return absl::DeadlineExceededError(cc + "'s node did not become ready (" +
+                                     last_error + "):\n" + Slurp(log));
 }
 
 absl::Status Federation::StartAll() {
@@ -254,7 +260,7 @@ void Federation::Resume(const std::string& cc) {
 
 absl::Status Federation::WaitForIndex(
     const std::string& querier, const std::map<std::string, uint64_t>& counts,
-    int64_t timeout_ms) {
+    int64_t synced_after_ms, int64_t timeout_ms) {
   auto office = Office(querier, "operator");
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(timeout_ms);
@@ -268,7 +274,10 @@ absl::Status Federation::WaitForIndex(
       for (const v1::PeerStatus& p : resp.peers()) {
         auto it = counts.find(p.member());
         if (it == counts.end()) continue;
-        if (p.index_count() == it->second && p.last_sync_ms() > 0) ++good;
+        if (p.index_count() == it->second &&
+            p.last_sync_ms() > synced_after_ms) {
+          ++good;
+        }
         absl::StrAppend(&last, p.member(), "=", p.index_count(), " ");
       }
       if (good == counts.size()) return absl::OkStatus();
@@ -286,10 +295,15 @@ std::unique_ptr<v1::Office::Stub> Federation::Office(const std::string& cc,
   options.pem_root_certs = Slurp(NodeDir(cc) + "/ca.crt");
   options.pem_cert_chain = Slurp(cert);
   options.pem_private_key = Slurp(key);
-  return v1::Office::NewStub(grpc::CreateChannel(
+  grpc::ChannelArguments args;
+  // Nodes start while the harness polls them: reconnect quickly.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
+  return v1::Office::NewStub(grpc::CreateCustomChannel(
       "localhost:" + OfficeEndpoint(cc).substr(OfficeEndpoint(cc).rfind(':') +
                                                1),
-      grpc::SslCredentials(options)));
+      grpc::SslCredentials(options), args));
 }
 
 std::unique_ptr<v1::Peer::Stub> Federation::PeerWithFiles(

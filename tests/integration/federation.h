@@ -47,9 +47,11 @@ class Federation {
   void Resume(const std::string& cc);  // SIGCONT
 
   // Waits until `querier`'s copy of each of `peers`' index holds exactly the
-  // count given. DEADLINE_EXCEEDED after `timeout_ms`.
+  // count given and was synced after `synced_after_ms` (Unix ms).
+  // DEADLINE_EXCEEDED after `timeout_ms`.
   absl::Status WaitForIndex(const std::string& querier,
                             const std::map<std::string, uint64_t>& counts,
+                            int64_t synced_after_ms = 0,
                             int64_t timeout_ms = 20000);
 
   // An Office stub for `cc`'s node with the certificate of its office in

@@ -489,15 +489,18 @@ TEST_F(FederationTest, RestartKeepsCasesIndexesAndReplayCache) {
     }
     EXPECT_TRUE(found);
   }
+  const int64_t restarted_ms = SystemClock::Get().NowMs();
   ASSERT_TRUE(fed_->Start("RS").ok());
   auto again = fed_->PeerAs("MK", "RS");
   EXPECT_EQ(Evaluate(*again, accepted).error_code(),
             grpc::StatusCode::ALREADY_EXISTS);
   // And the federation still answers.
-  ASSERT_TRUE(fed_->WaitForIndex("MK", {{"RS", 2}, {"BA", 2}}).ok());
+  ASSERT_TRUE(
+      fed_->WaitForIndex("MK", {{"RS", 2}, {"BA", 2}}, restarted_ms).ok());
   QueryResult r = Query(
       "MK", {Id(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME, "balkan_room_admin")});
-  EXPECT_EQ(r.by_member["RS"].outcome(), v1::PEER_OUTCOME_HIT);
+  EXPECT_EQ(r.by_member["RS"].outcome(), v1::PEER_OUTCOME_HIT)
+      << r.by_member["RS"].error();
 }
 
 }  // namespace
