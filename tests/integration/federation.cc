@@ -289,6 +289,11 @@ absl::Status Federation::WaitForIndex(
 
 std::unique_ptr<v1::Office::Stub> Federation::Office(const std::string& cc,
                                                      const std::string& role) {
+  return v1::Office::NewStub(OfficeChannel(cc, role));
+}
+
+std::shared_ptr<grpc::Channel> Federation::OfficeChannel(
+    const std::string& cc, const std::string& role) {
   std::string cert = OfficeCertificate(cc, role);
   std::string key = cert.substr(0, cert.size() - 4) + ".key";
   grpc::SslCredentialsOptions options;
@@ -300,13 +305,19 @@ std::unique_ptr<v1::Office::Stub> Federation::Office(const std::string& cc,
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
-  return v1::Office::NewStub(grpc::CreateCustomChannel(
+  return grpc::CreateCustomChannel(
       "localhost:" + OfficeEndpoint(cc).substr(OfficeEndpoint(cc).rfind(':') +
                                                1),
-      grpc::SslCredentials(options), args));
+      grpc::SslCredentials(options), args);
 }
 
 std::unique_ptr<v1::Peer::Stub> Federation::PeerWithFiles(
+    const std::string& target, const std::string& cert_file,
+    const std::string& key_file) {
+  return v1::Peer::NewStub(PeerChannel(target, cert_file, key_file));
+}
+
+std::shared_ptr<grpc::Channel> Federation::PeerChannel(
     const std::string& target, const std::string& cert_file,
     const std::string& key_file) {
   grpc::SslCredentialsOptions options;
@@ -319,8 +330,8 @@ std::unique_ptr<v1::Peer::Stub> Federation::PeerWithFiles(
   // A fresh connection per stub: tests compare certificates.
   args.SetInt("cbx.test.unique", std::rand());
   std::string port = PeerEndpoint(target).substr(PeerEndpoint(target).rfind(':') + 1);
-  return v1::Peer::NewStub(grpc::CreateCustomChannel(
-      "localhost:" + port, grpc::SslCredentials(options), args));
+  return grpc::CreateCustomChannel("localhost:" + port,
+                                  grpc::SslCredentials(options), args);
 }
 
 std::unique_ptr<v1::Peer::Stub> Federation::PeerAs(const std::string& target,

@@ -18,6 +18,7 @@
 #include "cbx/v1/office.grpc.pb.h"
 #include "cbx/v1/peer.grpc.pb.h"
 #include "core/crypto/ed25519.h"
+#include "grpcpp/channel.h"
 #include "nlohmann/json.hpp"
 
 namespace cbx::testing {
@@ -63,6 +64,11 @@ class Federation {
   // files given (defaults: `as`'s node certificate).
   std::unique_ptr<v1::Peer::Stub> PeerAs(const std::string& target,
                                          const std::string& as);
+  std::shared_ptr<grpc::Channel> OfficeChannel(const std::string& cc,
+                                              const std::string& role);
+  std::shared_ptr<grpc::Channel> PeerChannel(const std::string& target,
+                                             const std::string& cert_file,
+                                             const std::string& key_file);
   std::unique_ptr<v1::Peer::Stub> PeerWithFiles(const std::string& target,
                                                 const std::string& cert_file,
                                                 const std::string& key_file);

@@ -14,6 +14,7 @@
 #include "core/crypto/voprf.h"
 #include "core/envelope/envelope.h"
 #include "core/util/clock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/integration/federation.h"
 
@@ -223,6 +224,26 @@ TEST_F(FederationTest, QueryHitsInTwoCountriesAndMissesInTheRest) {
                     .ok());
     EXPECT_EQ(inbox.notifications_size(), 0);
   }
+}
+
+TEST_F(FederationTest, BothPortsServeTheStandardHealthService) {
+  std::string office = fed_->OfficeCertificate("RS", "operator");
+  std::string cert_dir = fed_->NodeDir("RS");
+  // The Peer port, as a member; the Office port, as an office.
+  auto check = [](const std::shared_ptr<grpc::Channel>& channel) {
+    auto health = grpc::health::v1::Health::NewStub(channel);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(10));
+    grpc::health::v1::HealthCheckResponse resp;
+    grpc::Status s =
+        health->Check(&ctx, grpc::health::v1::HealthCheckRequest(), &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  };
+  check(fed_->PeerChannel("RS", cert_dir + "/../MK/node.crt",
+                          cert_dir + "/../MK/node.key"));
+  check(fed_->OfficeChannel("RS", "operator"));
 }
 
 TEST_F(FederationTest, SeveralIdentifiersHitSeveralPeers) {
