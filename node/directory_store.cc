@@ -17,25 +17,35 @@ absl::Status SaveDirectoryVersion(Storage& storage,
                             version.signed_directory().SerializeAsString());
 }
 
-absl::StatusOr<std::vector<v1::SignedDirectory>> LoadDirectoryVersionsAfter(
-    Storage& storage, uint64_t since,
-    const std::shared_ptr<const directory::Directory>& current) {
-  std::vector<v1::SignedDirectory> out;
-  for (uint64_t v = since + 1; v <= current->version(); ++v) {
+absl::StatusOr<int> AdoptStoredVersions(Storage& storage,
+                                        directory::DirectoryState& state) {
+  int adopted = 0;
+  for (uint64_t v = state.Current()->version() + 1;; ++v) {
     auto stored = storage.GetSetting(Key(v));
     if (!stored.ok()) return stored.status();
-    if (!stored->has_value()) {
-      return absl::DataLossError(
-          absl::StrCat("directory version ", v, " is missing from storage"));
-    }
-    v1::SignedDirectory signed_dir;
-    if (!signed_dir.ParseFromString(**stored)) {
+    if (!stored->has_value()) return adopted;
+    v1::SignedDirectory next;
+    if (!next.ParseFromString(**stored)) {
       return absl::DataLossError(
           absl::StrCat("stored directory version ", v, " does not parse"));
     }
-    out.push_back(std::move(signed_dir));
+    absl::Status s = state.Update({next});
+    if (!s.ok()) return s;
+    ++adopted;
   }
-  return out;
+}
+
+absl::StatusOr<uint64_t> InstallDirectory(Storage& storage,
+                                          const v1::SignedDirectory& genesis,
+                                          const v1::SignedDirectory& next) {
+  auto state = LoadDirectoryState(storage, genesis);
+  if (!state.ok()) return state.status();
+  std::shared_ptr<const directory::Directory> current = (*state)->Current();
+  auto adopted = current->Adopt(next);
+  if (!adopted.ok()) return adopted.status();
+  absl::Status saved = SaveDirectoryVersion(storage, **adopted);
+  if (!saved.ok()) return saved;
+  return (*adopted)->version();
 }
 
 absl::StatusOr<std::unique_ptr<directory::DirectoryState>> LoadDirectoryState(
@@ -57,18 +67,8 @@ absl::StatusOr<std::unique_ptr<directory::DirectoryState>> LoadDirectoryState(
     if (!s.ok()) return s;
   }
   auto state = std::make_unique<directory::DirectoryState>(*start);
-  for (uint64_t v = 2;; ++v) {
-    auto stored = storage.GetSetting(Key(v));
-    if (!stored.ok()) return stored.status();
-    if (!stored->has_value()) break;
-    v1::SignedDirectory next;
-    if (!next.ParseFromString(**stored)) {
-      return absl::DataLossError(
-          absl::StrCat("stored directory version ", v, " does not parse"));
-    }
-    absl::Status s = state->Update({next});
-    if (!s.ok()) return s;
-  }
+  auto adopted = AdoptStoredVersions(storage, *state);
+  if (!adopted.ok()) return adopted.status();
   return state;
 }
 

@@ -18,10 +18,21 @@ namespace cbx::node {
 absl::Status SaveDirectoryVersion(Storage& storage,
                                   const directory::Directory& version);
 
-// Versions after `since` up to `current`, oldest first.
-absl::StatusOr<std::vector<v1::SignedDirectory>> LoadDirectoryVersionsAfter(
-    Storage& storage, uint64_t since,
-    const std::shared_ptr<const directory::Directory>& current);
+// Adopts every version stored after `state`'s current one (for example
+// one an operator installed with InstallDirectory while the node runs).
+// Returns how many were adopted.
+absl::StatusOr<int> AdoptStoredVersions(Storage& storage,
+                                        directory::DirectoryState& state);
+
+// What an operator runs to install a directory update that k governance
+// members signed: verifies `next` as the successor of the newest version in
+// the node's database (pinned genesis + stored updates) and stores it. A
+// running node adopts it within one directory interval and serves it to its
+// peers. FAILED_PRECONDITION if it is not the next version (or is already
+// installed); UNAUTHENTICATED if too few valid governance signatures.
+absl::StatusOr<uint64_t> InstallDirectory(Storage& storage,
+                                          const v1::SignedDirectory& genesis,
+                                          const v1::SignedDirectory& next);
 
 // Verifies the pinned `genesis`, then adopts every stored later version in
 // order. A stored genesis that differs from the pinned one is

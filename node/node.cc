@@ -238,7 +238,20 @@ void Node::Run() {
           int64_t now = ctx_->clock->NowMs();
           bool directory =
               now - *last_directory_sync >= ctx_->config.directory_interval_ms;
-          if (directory) *last_directory_sync = now;
+          if (directory) {
+            *last_directory_sync = now;
+            // Versions an operator installed while the node runs.
+            auto adopted = AdoptStoredVersions(*ctx_->storage, *ctx_->directory);
+            if (!adopted.ok()) {
+              LogEvent(ctx_->self(), "error", "directory-install-refused",
+                       {{"reason", std::string(adopted.status().message())}});
+            } else if (*adopted > 0) {
+              LogEvent(ctx_->self(), "info", "directory-adopted",
+                       {{"from", "local install"},
+                        {"version", std::to_string(
+                                        ctx_->directory->Current()->version())}});
+            }
+          }
           sync_->SyncAll(directory);
         },
         &stopping_, &background_);

@@ -67,11 +67,10 @@ grpc::Status PeerService::GetDirectory(grpc::ServerContext* context,
                                        v1::GetDirectoryResponse* response) {
   auto caller = CallerMember(*context, *ctx_->directory->Current());
   if (!caller.ok()) return ToGrpc(caller.status());
-  auto versions = LoadDirectoryVersionsAfter(*ctx_->storage,
-                                             request->since_version(),
-                                             ctx_->directory->Current());
-  if (!versions.ok()) return ToGrpc(versions.status());
-  for (auto& v : *versions) *response->add_versions() = std::move(v);
+  for (v1::SignedDirectory& v :
+       ctx_->directory->VersionsAfter(request->since_version())) {
+    *response->add_versions() = std::move(v);
+  }
   return grpc::Status::OK;
 }
 

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "cbx/v1/message.pb.h"
 #include "core/crypto/random.h"
@@ -522,6 +523,73 @@ TEST_F(FederationTest, RestartKeepsCasesIndexesAndReplayCache) {
       "MK", {Id(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME, "balkan_room_admin")});
   EXPECT_EQ(r.by_member["RS"].outcome(), v1::PEER_OUTCOME_HIT)
       << r.by_member["RS"].error();
+}
+
+}  // namespace
+}  // namespace cbx::testing
+
+namespace cbx::testing {
+namespace {
+
+// Runs last: it suspends HR for the rest of the suite.
+TEST_F(FederationTest, OperatorInstalledDirectoryUpdateSpreadsToPeers) {
+  nlohmann::json next = fed_->spec();
+  next["version"] = 2;
+  next.erase("issued_at_ms");
+  for (auto& m : next["members"]) {
+    if (m["code"] == "HR") m["status"] = "suspended";
+  }
+  const std::string dir = fed_->dir();
+  std::ofstream(dir + "/federation-v2.json") << next.dump(2);
+  std::string out;
+  const std::string admin = AdminBinary();
+  ASSERT_EQ(RunCommand(admin + " directory build --spec " + dir +
+                           "/federation-v2.json --out " + dir +
+                           "/v2.pb --previous " + dir + "/genesis.pb",
+                       &out),
+            0)
+      << out;
+  // Too few signatures: refused, nothing installed.
+  const std::string install = NodeBinary() + " --config " +
+                              fed_->NodeDir("MK") +
+                              "/node.json --install-directory " + dir +
+                              "/v2.pb";
+  EXPECT_EQ(RunCommand(install, &out), 1) << out;
+  EXPECT_NE(out.find("refused"), std::string::npos) << out;
+  // k = 4 of 7 governance members sign.
+  for (const char* cc : {"MK", "RS", "BA", "HR"}) {
+    ASSERT_EQ(RunCommand(admin + " directory sign --in " + dir +
+                             "/v2.pb --member " + cc + " --key " + dir + "/" +
+                             cc + "/governance.key --out " + dir +
+                             "/v2.pb --previous " + dir + "/genesis.pb",
+                         &out),
+              0)
+        << out;
+  }
+  ASSERT_EQ(RunCommand(install, &out), 0) << out;
+  // Installing it twice is refused: versions never go back or repeat.
+  EXPECT_EQ(RunCommand(install, &out), 1) << out;
+
+  // MK adopts it, and RS learns it from MK through Peer.GetDirectory.
+  auto version_of = [](Federation* f, const std::string& cc) {
+    grpc::ClientContext ctx;
+    v1::ListPeersResponse peers;
+    f->Office(cc, "operator")->ListPeers(&ctx, v1::ListPeersRequest(), &peers);
+    return peers.directory_version();
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while ((version_of(fed_, "MK") < 2 || version_of(fed_, "RS") < 2) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(version_of(fed_, "MK"), 2u);
+  ASSERT_EQ(version_of(fed_, "RS"), 2u);
+  // A suspended member is no longer asked.
+  QueryResult r = Query(
+      "MK", {Id(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME, "balkan_room_admin")});
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.by_member.count("HR"), 0u);
+  EXPECT_EQ(r.by_member["RS"].outcome(), v1::PEER_OUTCOME_HIT);
 }
 
 }  // namespace

@@ -1,0 +1,257 @@
+// The node's append-only audit log (DESIGN.md §8, spec/audit-log.md): an
+// RFC 9162 Merkle tree over serialized AuditEntry leaves, kept durably in
+// its own SQLite file, with proofs, signed checkpoints, the cosignatures
+// peers return for them, and tamper evidence.
+//
+// Durability: Append returns only once its entry is committed (WAL,
+// synchronous=FULL). Concurrent Appends are *group committed*: one writer
+// thread takes every request waiting (up to a batch size), writes them in
+// one transaction — leaves, the perfect subtrees they complete, the new
+// compact range — and releases each caller when that transaction has
+// committed: one fsync per batch, not per entry. A crash at any moment
+// loses no acknowledged entry and leaves a log that verifies.
+//
+// Tamper evidence: the log trusts its state row (size, compact range) only
+// after Open has checked it against the stored rows, the head file and the
+// latest checkpoint; from then on every proof it serves is first verified
+// against that root. When it finds stored data that does not add up, it
+// latches DATA_LOSS: every later read and Append return that status, whose
+// message says what is wrong. See spec/audit-log.md §2 for what each check
+// catches and what an operator and an auditor do about it.
+//
+// Threading: every public method is thread-safe. Internally:
+//   - a writer thread owns the write connection and the working compact
+//     range; callers of Append wait on their own notification;
+//   - a head thread rewrites the head file after each committed batch
+//     (coalescing batches when it falls behind), off the commit path;
+//   - reads (proofs, leaves, roots) share one read connection under a
+//     mutex; WAL lets them run while the writer commits;
+//   - Verify opens a connection of its own, so it blocks nobody.
+// The destructor drains pending Appends, writes the final head and joins
+// both threads; no call may be in flight when it runs.
+#ifndef CBX_NODE_AUDIT_AUDIT_LOG_H_
+#define CBX_NODE_AUDIT_AUDIT_LOG_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "cbx/v1/audit.pb.h"
+#include "core/crypto/ed25519.h"
+#include "core/merkle/compact_range.h"
+#include "core/util/bytes.h"
+#include "core/util/clock.h"
+#include "node/audit/audit_store.h"
+#include "node/audit/head_file.h"
+
+namespace cbx::node::audit {
+
+struct AuditLogOptions {
+  // The most entries one transaction takes.
+  size_t max_batch_size = 1024;
+  // How long the writer waits for a batch to fill once a first entry is
+  // waiting. Zero (the default) commits whatever is waiting as soon as the
+  // previous commit is done: under load, entries arriving during one fsync
+  // form the next batch anyway, and a lone Append pays no extra latency.
+  absl::Duration max_batch_delay = absl::ZeroDuration();
+  // The head file; empty means "<db_path>.head".
+  std::string head_path;
+  // Source of AuditEntry.time_ms; null means SystemClock::Get(). Must
+  // outlive the log.
+  const Clock* clock = nullptr;
+  // Perfect subtrees of this level and above are cached in memory once read
+  // (they never change): n / 2^level hashes at most.
+  uint64_t cache_min_level = 8;
+};
+
+// Counters since Open; for tests, benchmarks and /metrics.
+struct AuditLogStats {
+  uint64_t appended = 0;       // entries committed
+  uint64_t commits = 0;        // batch transactions committed (one fsync)
+  uint64_t largest_batch = 0;  // entries in the largest batch
+  uint64_t head_writes = 0;    // head file replacements
+  // Leaf data hashed to check it (reads, Verify); appends not counted. Open
+  // hashes none: it resumes from the stored compact range.
+  uint64_t leaves_hashed = 0;
+};
+
+class AuditLog {
+ public:
+  // Opens the log in the SQLite file `db_path` (created if missing, with
+  // its head file). Checks, before serving anything:
+  //   - the state row: its compact range parses and gives its size and root;
+  //   - the leaves: sequence numbers 0 .. size-1, no more, no fewer;
+  //   - the popcount(size) stored perfect subtrees of the right edge
+  //     reproduce the compact range (no rehashing of the log);
+  //   - the head file: not ahead of the database, and consistent with it;
+  //   - the latest stored checkpoint: not ahead, and consistent.
+  // DATA_LOSS, naming the failed check, if any fails; FAILED_PRECONDITION if
+  // another AuditLog holds the database (one writer per log); UNAVAILABLE
+  // for files that cannot be opened.
+  static absl::StatusOr<std::unique_ptr<AuditLog>> Open(
+      const std::string& db_path, const AuditLogOptions& options);
+
+  ~AuditLog();
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  // Appends `entry`, setting its sequence (the next leaf index) and time_ms
+  // (the clock's now); any values given for them are overwritten. Returns
+  // the sequence once the entry is durable. INVALID_ARGUMENT for an entry
+  // that cannot be a leaf (leaf.h); DATA_LOSS once tampering was found;
+  // UNAVAILABLE (retry) if the batch's transaction failed cleanly, or, after
+  // a commit whose outcome is unknown, for every later call until the log is
+  // reopened; RESOURCE_EXHAUSTED for a full disk.
+  absl::StatusOr<uint64_t> Append(v1::AuditEntry entry);
+
+  // The committed tree: every entry it counts is durable.
+  uint64_t Size() const;
+  Bytes Root() const;
+  // OK, or the DATA_LOSS (or write failure) the log has latched.
+  absl::Status Health() const;
+
+  // MTH of the first `size` entries, verified to be consistent with Root().
+  // OUT_OF_RANGE if size > Size().
+  absl::StatusOr<Bytes> RootAt(uint64_t size);
+
+  // The stored bytes of leaf `index`, after checking that they hash to the
+  // stored leaf hash and parse as an AuditEntry of that sequence.
+  // OUT_OF_RANGE if index >= Size().
+  absl::StatusOr<std::string> LeafData(uint64_t index);
+
+  // The leaves [begin, end) as stored, each checked as by LeafData.
+  // INVALID_ARGUMENT if begin > end; OUT_OF_RANGE if end > Size().
+  absl::StatusOr<std::vector<std::string>> ReadEntries(uint64_t begin,
+                                                       uint64_t end);
+
+  // PATH(index, D[0:size]), verified against RootAt(size) before it is
+  // returned. OUT_OF_RANGE if size > Size(); INVALID_ARGUMENT if
+  // index >= size.
+  absl::StatusOr<std::vector<Bytes>> InclusionProof(uint64_t index,
+                                                    uint64_t size);
+
+  // PROOF(size1, D[0:size2]), verified against RootAt(size1) and
+  // RootAt(size2). OUT_OF_RANGE if size2 > Size(); INVALID_ARGUMENT if
+  // size1 == 0 or size1 > size2.
+  absl::StatusOr<std::vector<Bytes>> ConsistencyProof(uint64_t size1,
+                                                      uint64_t size2);
+
+  // Signs a checkpoint (c2sp.org/tlog-checkpoint) of the committed tree as
+  // origin `origin` ("cbx/<CC>/audit", which is also the key name) with
+  // `key`, stores it, and returns the signed note. If a checkpoint of the
+  // current size is stored already, returns that one (with its
+  // cosignatures) instead. INVALID_ARGUMENT for an unusable origin;
+  // FAILED_PRECONDITION if the log's checkpoints carry another origin.
+  absl::StatusOr<std::string> SignCheckpoint(
+      const crypto::Ed25519PrivateKey& key, const std::string& origin);
+
+  // The stored checkpoint of the largest size (or of `size`) with the
+  // cosignatures added to it, as one signed note. NOT_FOUND if none.
+  absl::StatusOr<std::string> LatestCheckpoint();
+  absl::StatusOr<std::string> CheckpointAt(uint64_t size);
+
+  // Stores a cosignature line ("— <name> <base64>", with or without its
+  // newline) for the checkpoint of `size`, to be returned with it. The
+  // caller must have verified it (core/note/witness.h): the log only checks
+  // its form. NOT_FOUND if no checkpoint of that size is stored;
+  // INVALID_ARGUMENT for a malformed line or one the note could not hold;
+  // ALREADY_EXISTS if that (name, key ID) has signed it already with
+  // another line (adding the same line again is OK).
+  absl::Status AddCosignature(uint64_t size, const std::string& line);
+
+  // Re-checks everything, for auditor tooling and tests: rehashes every
+  // leaf and checks it parses with its sequence; rebuilds the tree and
+  // compares every perfect subtree, the state row, the in-memory root, the
+  // head file and every stored checkpoint with it. O(size). OK, or the
+  // DATA_LOSS it found (and latched).
+  absl::Status Verify();
+
+  AuditLogStats Stats() const;
+
+ private:
+  struct Request;
+  class StoredHashSource;
+  struct Snapshot {
+    uint64_t size = 0;
+    Bytes root;
+  };
+
+  AuditLog(std::string db_path, AuditLogOptions options, int lock_fd,
+           std::unique_ptr<AuditStore> writer,
+           std::unique_ptr<AuditStore> reader, merkle::CompactRange range);
+
+  void WriterLoop();
+  void HeadLoop();
+  void CommitBatch(std::vector<Request*>& batch);
+  bool QueueReady() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
+  bool BatchFullOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
+  bool HeadReady() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(head_mu_);
+
+  Snapshot Current() const;
+  // Latches `status` (a DATA_LOSS) and returns it.
+  absl::Status Fail(absl::Status status) const;
+  // Health() for reads; also the write failure for Append.
+  absl::Status ReadableStatus() const;
+
+  // Read-side helpers; require read_mu_.
+  absl::StatusOr<LeafRow> CheckedLeaf(uint64_t index)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
+  absl::StatusOr<Bytes> AnchoredRoot(uint64_t size, const Snapshot& current)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
+  absl::StatusOr<std::string> CheckpointNote(const CheckpointRow& row)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+
+  const std::string db_path_;
+  const AuditLogOptions options_;
+  const Clock& clock_;
+  const int lock_fd_;
+
+  // The committed state, and what the log latched.
+  mutable absl::Mutex state_mu_;
+  uint64_t size_ ABSL_GUARDED_BY(state_mu_);
+  Bytes root_ ABSL_GUARDED_BY(state_mu_);
+  mutable absl::Status tamper_ ABSL_GUARDED_BY(state_mu_);
+  absl::Status write_failure_ ABSL_GUARDED_BY(state_mu_);
+  AuditLogStats stats_ ABSL_GUARDED_BY(state_mu_);
+
+  // Appends waiting for the writer.
+  absl::Mutex queue_mu_;
+  std::deque<Request*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+
+  // The write connection and the compact range of the committed tree; the
+  // writer thread holds write_mu_ for each batch, checkpoint calls for
+  // their own writes. Acquired before state_mu_, never after it.
+  absl::Mutex write_mu_;
+  std::unique_ptr<AuditStore> writer_ ABSL_GUARDED_BY(write_mu_);
+  merkle::CompactRange range_ ABSL_GUARDED_BY(write_mu_);
+
+  // The read connection and the cache of upper perfect subtrees.
+  absl::Mutex read_mu_;
+  std::unique_ptr<AuditStore> reader_ ABSL_GUARDED_BY(read_mu_);
+  absl::flat_hash_map<std::pair<uint64_t, uint64_t>, Bytes> cache_
+      ABSL_GUARDED_BY(read_mu_);
+
+  // The next head to write.
+  absl::Mutex head_mu_;
+  std::optional<Head> head_next_ ABSL_GUARDED_BY(head_mu_);
+  bool head_stopping_ ABSL_GUARDED_BY(head_mu_) = false;
+
+  std::thread writer_thread_;
+  std::thread head_thread_;
+};
+
+}  // namespace cbx::node::audit
+
+#endif  // CBX_NODE_AUDIT_AUDIT_LOG_H_

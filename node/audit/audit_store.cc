@@ -1,0 +1,334 @@
+#include "node/audit/audit_store.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/util/status_macros.h"
+
+namespace cbx::node::audit {
+namespace {
+
+// How long a statement waits for another connection's lock (an operator's
+// sqlite3 shell, a backup) before failing with UNAVAILABLE.
+constexpr int kBusyTimeoutMs = 5000;
+
+// The database format this code writes (PRAGMA user_version).
+constexpr int kFormatVersion = 1;
+
+constexpr char kSchema[] = R"sql(
+CREATE TABLE leaves (
+  seq INTEGER PRIMARY KEY,
+  leaf_hash BLOB NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE TABLE subtrees (
+  level INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+CREATE TABLE state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  size INTEGER NOT NULL,
+  root BLOB NOT NULL,
+  compact_range BLOB NOT NULL
+);
+CREATE TABLE checkpoints (
+  size INTEGER PRIMARY KEY,
+  root BLOB NOT NULL,
+  note TEXT NOT NULL,
+  signed_ms INTEGER NOT NULL
+);
+CREATE TABLE cosignatures (
+  size INTEGER NOT NULL REFERENCES checkpoints (size),
+  name TEXT NOT NULL,
+  key_id INTEGER NOT NULL,
+  line TEXT NOT NULL,
+  added INTEGER PRIMARY KEY AUTOINCREMENT,
+  UNIQUE (size, name, key_id)
+);
+)sql";
+
+// SQLite integers are signed 64-bit; every size and index the log can reach
+// (< 2^63 leaves) fits.
+int64_t I64(uint64_t v) { return static_cast<int64_t>(v); }
+uint64_t U64(int64_t v) { return static_cast<uint64_t>(v); }
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AuditStore>> AuditStore::Open(
+    const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Database> db,
+                   sqlite::Database::Open(path, kBusyTimeoutMs));
+  return std::unique_ptr<AuditStore>(new AuditStore(std::move(db)));
+}
+
+absl::Status AuditStore::Initialize() {
+  ASSIGN_OR_RETURN(sqlite::Transaction txn,
+                   sqlite::Transaction::Begin(*db_,
+                                              sqlite::Transaction::Mode::kWrite));
+  int64_t version = 0;
+  {
+    ASSIGN_OR_RETURN(sqlite::Statement stmt, db_->Prepare("PRAGMA user_version"));
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (row) version = stmt.ColumnInt(0);
+  }
+  if (version == kFormatVersion) return absl::OkStatus();  // rolls back
+  if (version != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the audit database has format ", version, "; this node reads ",
+        kFormatVersion));
+  }
+  {
+    ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                     db_->Prepare("SELECT COUNT(*) FROM sqlite_schema"));
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (row && stmt.ColumnInt(0) != 0) {
+      return absl::FailedPreconditionError(
+          "the audit database holds tables but no format version: it is "
+          "not an audit log");
+    }
+  }
+  RETURN_IF_ERROR(db_->Exec(kSchema));
+  merkle::CompactRange empty;
+  {
+    ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                     db_->Prepare("INSERT INTO state (id, size, root, "
+                                  "compact_range) VALUES (1, 0, ?, ?)"));
+    const Bytes root = empty.Root();
+    const Bytes range = empty.Serialize();
+    RETURN_IF_ERROR(stmt.BindBlob(1, root).BindBlob(2, range).Run());
+  }
+  RETURN_IF_ERROR(
+      db_->Exec(absl::StrCat("PRAGMA user_version = ", kFormatVersion)));
+  return txn.Commit();
+}
+
+absl::StatusOr<StateRow> AuditStore::ReadState() {
+  ASSIGN_OR_RETURN(
+      sqlite::Statement stmt,
+      db_->Prepare("SELECT size, root, compact_range FROM state WHERE id = 1"));
+  ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) {
+    return absl::DataLossError(
+        "the audit database has no state row: it was truncated or edited");
+  }
+  StateRow state;
+  if (stmt.ColumnInt(0) < 0) {
+    return absl::DataLossError("the audit state row has a negative size");
+  }
+  state.size = U64(stmt.ColumnInt(0));
+  state.root = stmt.ColumnBlob(1);
+  state.compact_range = stmt.ColumnBlob(2);
+  return state;
+}
+
+absl::Status AuditStore::AppendBatch(
+    const std::vector<LeafRow>& leaves,
+    const std::vector<merkle::PerfectSubtree>& subtrees,
+    const merkle::CompactRange& state) {
+  ASSIGN_OR_RETURN(sqlite::Transaction txn,
+                   sqlite::Transaction::Begin(*db_,
+                                              sqlite::Transaction::Mode::kWrite));
+  for (const LeafRow& leaf : leaves) {
+    ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                     db_->Prepare("INSERT INTO leaves (seq, leaf_hash, data) "
+                                  "VALUES (?, ?, ?)"));
+    RETURN_IF_ERROR(stmt.BindInt(1, I64(leaf.sequence))
+                        .BindBlob(2, leaf.leaf_hash)
+                        .BindBlob(3, leaf.data)
+                        .Run());
+  }
+  for (const merkle::PerfectSubtree& subtree : subtrees) {
+    if (subtree.level == 0) continue;  // stored as leaves.leaf_hash
+    ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                     db_->Prepare("INSERT INTO subtrees (level, idx, hash) "
+                                  "VALUES (?, ?, ?)"));
+    RETURN_IF_ERROR(stmt.BindInt(1, I64(subtree.level))
+                        .BindInt(2, I64(subtree.index))
+                        .BindBlob(3, subtree.hash)
+                        .Run());
+  }
+  {
+    const Bytes root = state.Root();
+    const Bytes range = state.Serialize();
+    ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                     db_->Prepare("UPDATE state SET size = ?, root = ?, "
+                                  "compact_range = ? WHERE id = 1"));
+    RETURN_IF_ERROR(stmt.BindInt(1, I64(state.size()))
+                        .BindBlob(2, root)
+                        .BindBlob(3, range)
+                        .Run());
+    if (db_->Changes() != 1) {
+      return absl::DataLossError("the audit state row is missing");
+    }
+  }
+  return txn.Commit();
+}
+
+absl::StatusOr<std::optional<LeafRow>> AuditStore::ReadLeaf(
+    uint64_t sequence) {
+  ASSIGN_OR_RETURN(
+      sqlite::Statement stmt,
+      db_->Prepare("SELECT leaf_hash, data FROM leaves WHERE seq = ?"));
+  stmt.BindInt(1, I64(sequence));
+  ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::nullopt;
+  return LeafRow{sequence, stmt.ColumnBlob(0), stmt.ColumnBlob(1)};
+}
+
+absl::StatusOr<std::vector<LeafRow>> AuditStore::ReadLeaves(uint64_t begin,
+                                                            uint64_t end) {
+  ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                   db_->Prepare("SELECT seq, leaf_hash, data FROM leaves "
+                                "WHERE seq >= ? AND seq < ? ORDER BY seq"));
+  stmt.BindInt(1, I64(begin)).BindInt(2, I64(end));
+  std::vector<LeafRow> rows;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    rows.push_back(
+        LeafRow{U64(stmt.ColumnInt(0)), stmt.ColumnBlob(1), stmt.ColumnBlob(2)});
+  }
+  return rows;
+}
+
+absl::Status AuditStore::ScanLeaves(
+    const std::function<absl::Status(uint64_t, std::string_view,
+                                     std::string_view)>& visit) {
+  ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                   db_->Prepare("SELECT seq, leaf_hash, data FROM leaves "
+                                "ORDER BY seq"));
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return absl::OkStatus();
+    RETURN_IF_ERROR(visit(U64(stmt.ColumnInt(0)), stmt.ColumnBlobView(1),
+                          stmt.ColumnBlobView(2)));
+  }
+}
+
+absl::StatusOr<std::optional<Bytes>> AuditStore::ReadSubtree(uint64_t level,
+                                                             uint64_t index) {
+  if (level == 0) {
+    ASSIGN_OR_RETURN(
+        sqlite::Statement stmt,
+        db_->Prepare("SELECT leaf_hash FROM leaves WHERE seq = ?"));
+    stmt.BindInt(1, I64(index));
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return std::nullopt;
+    return stmt.ColumnBlob(0);
+  }
+  ASSIGN_OR_RETURN(
+      sqlite::Statement stmt,
+      db_->Prepare("SELECT hash FROM subtrees WHERE level = ? AND idx = ?"));
+  stmt.BindInt(1, I64(level)).BindInt(2, I64(index));
+  ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::nullopt;
+  return stmt.ColumnBlob(0);
+}
+
+absl::StatusOr<LeafStats> AuditStore::ReadLeafStats() {
+  ASSIGN_OR_RETURN(
+      sqlite::Statement stmt,
+      db_->Prepare("SELECT COUNT(*), MIN(seq), MAX(seq) FROM leaves"));
+  ASSIGN_OR_RETURN(bool row, stmt.Step());
+  LeafStats stats;
+  if (!row) return stats;
+  stats.count = U64(stmt.ColumnInt(0));
+  if (!stmt.IsNull(1)) stats.min_sequence = U64(stmt.ColumnInt(1));
+  if (!stmt.IsNull(2)) stats.max_sequence = U64(stmt.ColumnInt(2));
+  return stats;
+}
+
+absl::StatusOr<uint64_t> AuditStore::CountSubtrees() {
+  ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                   db_->Prepare("SELECT COUNT(*) FROM subtrees"));
+  ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return row ? U64(stmt.ColumnInt(0)) : 0;
+}
+
+absl::Status AuditStore::InsertCheckpoint(const CheckpointRow& row) {
+  ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                   db_->Prepare("INSERT INTO checkpoints (size, root, note, "
+                                "signed_ms) VALUES (?, ?, ?, ?)"));
+  return stmt.BindInt(1, I64(row.size))
+      .BindBlob(2, row.root)
+      .BindText(3, row.note)
+      .BindInt(4, row.signed_ms)
+      .Run();
+}
+
+namespace {
+
+CheckpointRow CheckpointFrom(const sqlite::Statement& stmt) {
+  return CheckpointRow{U64(stmt.ColumnInt(0)), stmt.ColumnBlob(1),
+                       stmt.ColumnText(2), stmt.ColumnInt(3)};
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<CheckpointRow>> AuditStore::ReadCheckpoint(
+    uint64_t size) {
+  ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                   db_->Prepare("SELECT size, root, note, signed_ms FROM "
+                                "checkpoints WHERE size = ?"));
+  stmt.BindInt(1, I64(size));
+  ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::nullopt;
+  return CheckpointFrom(stmt);
+}
+
+absl::StatusOr<std::optional<CheckpointRow>> AuditStore::LatestCheckpoint() {
+  ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                   db_->Prepare("SELECT size, root, note, signed_ms FROM "
+                                "checkpoints ORDER BY size DESC LIMIT 1"));
+  ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::nullopt;
+  return CheckpointFrom(stmt);
+}
+
+absl::StatusOr<std::vector<CheckpointRow>> AuditStore::ListCheckpoints() {
+  ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                   db_->Prepare("SELECT size, root, note, signed_ms FROM "
+                                "checkpoints ORDER BY size"));
+  std::vector<CheckpointRow> rows;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return rows;
+    rows.push_back(CheckpointFrom(stmt));
+  }
+}
+
+absl::StatusOr<std::vector<std::string>> AuditStore::ReadCosignatures(
+    uint64_t size) {
+  ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                   db_->Prepare("SELECT line FROM cosignatures WHERE size = ? "
+                                "ORDER BY added"));
+  stmt.BindInt(1, I64(size));
+  std::vector<std::string> lines;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return lines;
+    lines.push_back(stmt.ColumnText(0));
+  }
+}
+
+absl::Status AuditStore::InsertCosignature(uint64_t size,
+                                           std::string_view name,
+                                           uint32_t key_id,
+                                           std::string_view line) {
+  ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                   db_->Prepare("INSERT INTO cosignatures (size, name, key_id, "
+                                "line) VALUES (?, ?, ?, ?)"));
+  return stmt.BindInt(1, I64(size))
+      .BindText(2, name)
+      .BindInt(3, key_id)
+      .BindText(4, line)
+      .Run();
+}
+
+absl::StatusOr<sqlite::Transaction> AuditStore::BeginRead() {
+  return sqlite::Transaction::Begin(*db_, sqlite::Transaction::Mode::kRead);
+}
+
+}  // namespace cbx::node::audit

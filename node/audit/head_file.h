@@ -1,0 +1,48 @@
+// The head file: a small text file beside the audit database that holds the
+// size and root of the log as last committed, so that an older copy of the
+// database put back in place of the current one is noticed on the next Open
+// (spec/audit-log.md §2, "The head file").
+//
+//   cbx-audit-head/v1
+//   <size, decimal>
+//   <base64 of the 32-byte root>
+//
+// It is replaced atomically: written to "<path>.tmp", synced, renamed over
+// the old file, and the folder synced. Not a lock: AuditLog serializes its
+// own writes. Functions are safe from any thread for distinct paths.
+#ifndef CBX_NODE_AUDIT_HEAD_FILE_H_
+#define CBX_NODE_AUDIT_HEAD_FILE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/util/bytes.h"
+
+namespace cbx::node::audit {
+
+struct Head {
+  uint64_t size = 0;
+  Bytes root;  // 32 bytes
+
+  friend bool operator==(const Head&, const Head&) = default;
+};
+
+// The head file's text for `head`.
+std::string FormatHead(const Head& head);
+
+// Reads the head file at `path`: nullopt if there is none; DATA_LOSS if it
+// is not a head file (wrong header, size or root); UNAVAILABLE if it cannot
+// be read.
+absl::StatusOr<std::optional<Head>> ReadHead(const std::string& path);
+
+// Replaces the head file at `path` with `head`, durably and atomically (see
+// above). UNAVAILABLE (or RESOURCE_EXHAUSTED for a full disk) on failure,
+// leaving the old file in place.
+absl::Status WriteHead(const std::string& path, const Head& head);
+
+}  // namespace cbx::node::audit
+
+#endif  // CBX_NODE_AUDIT_HEAD_FILE_H_
