@@ -132,6 +132,18 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   if (!storage.ok()) return storage.status();
   ctx->storage = *std::move(storage);
 
+  audit::AuditLogOptions audit_options;
+  audit_options.clock = ctx->clock;
+  auto audit_log =
+      audit::AuditLog::Open(config.data_dir + "/audit.db", audit_options);
+  if (!audit_log.ok()) {
+    return absl::Status(audit_log.status().code(),
+                        absl::StrCat("audit log: ",
+                                     audit_log.status().message()));
+  }
+  ctx->audit = *std::move(audit_log);
+  ctx->audit_trail = std::make_unique<AuditTrail>(ctx->audit.get());
+
   auto state = LoadDirectoryState(*ctx->storage, genesis);
   if (!state.ok()) {
     return absl::Status(state.status().code(),

@@ -49,6 +49,15 @@ absl::Status StorageQuotaGate::Charge(const std::string& sender,
   return absl::OkStatus();
 }
 
+absl::Status AuditFailure(const absl::Status& log_status) {
+  if (log_status.code() == absl::StatusCode::kDataLoss) {
+    return absl::DataLossError(
+        absl::StrCat("audit log: ", log_status.message()));
+  }
+  return absl::UnavailableError(absl::StrCat(
+      "audit log cannot record this exchange now: ", log_status.message()));
+}
+
 grpc::Status ToGrpc(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()),

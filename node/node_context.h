@@ -17,6 +17,8 @@
 #include "core/envelope/replay_cache.h"
 #include "core/util/clock.h"
 #include "grpcpp/support/status.h"
+#include "node/audit/audit_log.h"
+#include "node/audit_trail.h"
 #include "node/config.h"
 #include "node/storage/storage.h"
 #include "node/tag_index.h"
@@ -31,6 +33,8 @@ struct NodeContext {
   std::unique_ptr<Storage> storage;
   const Clock* clock = &SystemClock::Get();
   PeerIndexSet peer_indexes;
+  std::unique_ptr<audit::AuditLog> audit;
+  std::unique_ptr<AuditTrail> audit_trail;
   // PEM text of the node's TLS certificate and key (client side to peers).
   std::string tls_certificate_pem;
   std::string tls_private_key_pem;
@@ -70,6 +74,11 @@ class StorageQuotaGate final : public envelope::QuotaGate {
   const Clock* clock_;
   uint32_t limit_;
 };
+
+// What a caller is told when the audit log cannot record its exchange:
+// DATA_LOSS stays DATA_LOSS (the log was tampered with), anything else is
+// UNAVAILABLE (retry later).
+absl::Status AuditFailure(const absl::Status& log_status);
 
 // absl codes map one-to-one onto gRPC codes.
 grpc::Status ToGrpc(const absl::Status& status);

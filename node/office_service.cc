@@ -108,11 +108,11 @@ absl::StatusOr<StoredIdentifier> OfficeService::Prepare(
   return out;
 }
 
-grpc::Status OfficeService::AddCase(grpc::ServerContext* context,
-                                    const v1::AddCaseRequest* request,
-                                    v1::Case* response) {
+grpc::Status OfficeService::DoAddCase(grpc::ServerContext* context,
+    const v1::AddCaseRequest* request, v1::Case* response, OfficeAudit& audit) {
   auto caller = Authorize(context, "AddCase", {OfficeRole::kProsecutor});
   if (!caller.ok()) return ToGrpc(caller.status());
+  audit.office = caller->Name();
   const v1::Case& in = request->case_();
   if (absl::Status s = ValidateCaseNumber(in.case_number()); !s.ok()) {
     return ToGrpc(s);
@@ -174,6 +174,7 @@ grpc::Status OfficeService::AddCase(grpc::ServerContext* context,
     }
     if (!s.ok()) return ToGrpc(s);
   }
+  audit.counts.elements = static_cast<uint32_t>(c.identifiers.size());
   LogEvent(ctx_->self(), "info", "case-added",
            {{"case", in.case_number()},
             {"office", caller->Name()},
@@ -205,11 +206,11 @@ absl::StatusOr<v1::Case> OfficeService::Amend(
   return c->record;
 }
 
-grpc::Status OfficeService::AmendCase(grpc::ServerContext* context,
-                                      const v1::AmendCaseRequest* request,
-                                      v1::Case* response) {
+grpc::Status OfficeService::DoAmendCase(grpc::ServerContext* context,
+    const v1::AmendCaseRequest* request, v1::Case* response, OfficeAudit& audit) {
   auto caller = Authorize(context, "AmendCase", {OfficeRole::kProsecutor});
   if (!caller.ok()) return ToGrpc(caller.status());
+  audit.office = caller->Name();
   if (absl::Status s = ValidateOffences(request->offences(), "offences");
       !s.ok()) {
     return ToGrpc(s);
@@ -276,11 +277,11 @@ grpc::Status OfficeService::AmendCase(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status OfficeService::CloseCase(grpc::ServerContext* context,
-                                      const v1::CloseCaseRequest* request,
-                                      v1::Case* response) {
+grpc::Status OfficeService::DoCloseCase(grpc::ServerContext* context,
+    const v1::CloseCaseRequest* request, v1::Case* response, OfficeAudit& audit) {
   auto caller = Authorize(context, "CloseCase", {OfficeRole::kProsecutor});
   if (!caller.ok()) return ToGrpc(caller.status());
+  audit.office = caller->Name();
   auto updated = Amend(*caller, request->case_number(), [](StoredCase& c) {
     c.record.set_status(v1::CASE_STATUS_CLOSED);
     return absl::OkStatus();
@@ -292,46 +293,56 @@ grpc::Status OfficeService::CloseCase(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status OfficeService::ListCases(grpc::ServerContext* context,
-                                      const v1::ListCasesRequest* request,
-                                      v1::ListCasesResponse* response) {
+grpc::Status OfficeService::DoListCases(grpc::ServerContext* context,
+    const v1::ListCasesRequest* request, v1::ListCasesResponse* response, OfficeAudit& audit) {
   auto caller = Authorize(context, "ListCases", {OfficeRole::kProsecutor});
   if (!caller.ok()) return ToGrpc(caller.status());
+  audit.office = caller->Name();
   auto cases = ctx_->storage->ListCases(request->include_closed());
   if (!cases.ok()) return ToGrpc(cases.status());
   for (StoredCase& c : *cases) *response->add_cases() = std::move(c.record);
   return grpc::Status::OK;
 }
 
-grpc::Status OfficeService::Query(grpc::ServerContext* context,
-                                  const v1::QueryRequest* request,
-                                  grpc::ServerWriter<v1::QueryEvent>* writer) {
+grpc::Status OfficeService::DoQuery(grpc::ServerContext* context,
+    const v1::QueryRequest* request, grpc::ServerWriter<v1::QueryEvent>* writer, OfficeAudit& audit) {
   auto caller = Authorize(context, "Query", {OfficeRole::kProsecutor});
   if (!caller.ok()) return ToGrpc(caller.status());
+  audit.office = caller->Name();
+  audit.counts.elements =
+      static_cast<uint32_t>(request->identifiers_size());
   absl::Status s = query_->Run(*request, *caller,
                                [&](const v1::QueryEvent& event) {
+                                 if (event.has_summary()) {
+                                   audit.counts.hits = static_cast<uint32_t>(
+                                       event.summary().hit_members_size());
+                                 }
+                                 if (event.has_answer()) {
+                                   audit.counts.references +=
+                                       event.answer().references_size();
+                                 }
                                  return !context->IsCancelled() &&
                                         writer->Write(event);
                                });
   return ToGrpc(s);
 }
 
-grpc::Status OfficeService::ListHits(grpc::ServerContext* context,
-                                     const v1::ListHitsRequest* request,
-                                     v1::ListHitsResponse* response) {
+grpc::Status OfficeService::DoListHits(grpc::ServerContext* context,
+    const v1::ListHitsRequest* request, v1::ListHitsResponse* response, OfficeAudit& audit) {
   auto caller = Authorize(context, "ListHits", {OfficeRole::kProsecutor});
   if (!caller.ok()) return ToGrpc(caller.status());
+  audit.office = caller->Name();
   auto hits = ctx_->storage->ListHits(request->case_number());
   if (!hits.ok()) return ToGrpc(hits.status());
   for (v1::Hit& h : *hits) *response->add_hits() = std::move(h);
   return grpc::Status::OK;
 }
 
-grpc::Status OfficeService::ListInbox(grpc::ServerContext* context,
-                                      const v1::ListInboxRequest* request,
-                                      v1::ListInboxResponse* response) {
+grpc::Status OfficeService::DoListInbox(grpc::ServerContext* context,
+    const v1::ListInboxRequest* request, v1::ListInboxResponse* response, OfficeAudit& audit) {
   auto caller = Authorize(context, "ListInbox", {OfficeRole::kProsecutor});
   if (!caller.ok()) return ToGrpc(caller.status());
+  audit.office = caller->Name();
   auto notes = ctx_->storage->ListNotifications(request->case_number());
   if (!notes.ok()) return ToGrpc(notes.status());
   for (v1::Notification& n : *notes) {
@@ -340,12 +351,12 @@ grpc::Status OfficeService::ListInbox(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status OfficeService::ListPeers(grpc::ServerContext* context,
-                                      const v1::ListPeersRequest*,
-                                      v1::ListPeersResponse* response) {
+grpc::Status OfficeService::DoListPeers(grpc::ServerContext* context,
+    const v1::ListPeersRequest* request, v1::ListPeersResponse* response, OfficeAudit& audit) {
   auto caller = Authorize(context, "ListPeers",
                           {OfficeRole::kProsecutor, OfficeRole::kOperator});
   if (!caller.ok()) return ToGrpc(caller.status());
+  audit.office = caller->Name();
   std::shared_ptr<const directory::Directory> dir = ctx_->directory->Current();
   response->set_directory_version(dir->version());
   response->set_self(ctx_->self());
@@ -366,6 +377,80 @@ grpc::Status OfficeService::ListPeers(grpc::ServerContext* context,
     p->set_last_error(sync_->LastError(m.code()));
   }
   return grpc::Status::OK;
+}
+
+grpc::Status OfficeService::Logged(std::string_view rpc,
+                                   const OfficeAudit& audit,
+                                   const grpc::Status& status) {
+  absl::Status logged = ctx_->audit_trail->Call(
+      v1::AUDIT_DIRECTION_LOCAL, "", rpc, audit.kind, audit.office,
+      static_cast<absl::StatusCode>(status.error_code()), audit.counts);
+  if (!logged.ok()) return ToGrpc(AuditFailure(logged));
+  return status;
+}
+
+grpc::Status OfficeService::AddCase(grpc::ServerContext* context,
+                                   const v1::AddCaseRequest* request, v1::Case* response) {
+  OfficeAudit audit;
+  audit.kind = "add_case";
+  return Logged("Office.AddCase", audit,
+                DoAddCase(context, request, response, audit));
+}
+
+grpc::Status OfficeService::AmendCase(grpc::ServerContext* context,
+                                   const v1::AmendCaseRequest* request, v1::Case* response) {
+  OfficeAudit audit;
+  audit.kind = "amend_case";
+  return Logged("Office.AmendCase", audit,
+                DoAmendCase(context, request, response, audit));
+}
+
+grpc::Status OfficeService::CloseCase(grpc::ServerContext* context,
+                                   const v1::CloseCaseRequest* request, v1::Case* response) {
+  OfficeAudit audit;
+  audit.kind = "close_case";
+  return Logged("Office.CloseCase", audit,
+                DoCloseCase(context, request, response, audit));
+}
+
+grpc::Status OfficeService::ListCases(grpc::ServerContext* context,
+                                   const v1::ListCasesRequest* request, v1::ListCasesResponse* response) {
+  OfficeAudit audit;
+  audit.kind = "list_cases";
+  return Logged("Office.ListCases", audit,
+                DoListCases(context, request, response, audit));
+}
+
+grpc::Status OfficeService::Query(grpc::ServerContext* context,
+                                   const v1::QueryRequest* request, grpc::ServerWriter<v1::QueryEvent>* writer) {
+  OfficeAudit audit;
+  audit.kind = "query";
+  return Logged("Office.Query", audit,
+                DoQuery(context, request, writer, audit));
+}
+
+grpc::Status OfficeService::ListHits(grpc::ServerContext* context,
+                                   const v1::ListHitsRequest* request, v1::ListHitsResponse* response) {
+  OfficeAudit audit;
+  audit.kind = "list_hits";
+  return Logged("Office.ListHits", audit,
+                DoListHits(context, request, response, audit));
+}
+
+grpc::Status OfficeService::ListInbox(grpc::ServerContext* context,
+                                   const v1::ListInboxRequest* request, v1::ListInboxResponse* response) {
+  OfficeAudit audit;
+  audit.kind = "list_inbox";
+  return Logged("Office.ListInbox", audit,
+                DoListInbox(context, request, response, audit));
+}
+
+grpc::Status OfficeService::ListPeers(grpc::ServerContext* context,
+                                   const v1::ListPeersRequest* request, v1::ListPeersResponse* response) {
+  OfficeAudit audit;
+  audit.kind = "list_peers";
+  return Logged("Office.ListPeers", audit,
+                DoListPeers(context, request, response, audit));
 }
 
 }  // namespace cbx::node

@@ -31,7 +31,7 @@ absl::StatusOr<envelope::OpenedEnvelope> PeerService::Admit(
              {{"rpc", std::string(rpc)},
               {"code", absl::StatusCodeToString(caller.status().code())},
               {"reason", std::string(caller.status().message())}});
-    return caller.status();
+    return Refuse(rpc, "", envelope, caller.status());
   }
   StorageQuotaGate quota(ctx_->storage.get(), ctx_->clock,
                          dir->policy().evaluations_per_peer_per_day());
@@ -50,8 +50,18 @@ absl::StatusOr<envelope::OpenedEnvelope> PeerService::Admit(
               {"from", *caller},
               {"code", absl::StatusCodeToString(opened.status().code())},
               {"reason", std::string(opened.status().message())}});
+    return Refuse(rpc, *caller, envelope, opened.status());
   }
   return opened;
+}
+
+absl::Status PeerService::Refuse(std::string_view rpc,
+                                 const std::string& caller,
+                                 const v1::Envelope& envelope,
+                                 const absl::Status& refusal) {
+  absl::Status logged = ctx_->audit_trail->Envelope(
+      v1::AUDIT_DIRECTION_RECEIVED, caller, rpc, envelope, refusal.code());
+  return logged.ok() ? refusal : AuditFailure(logged);
 }
 
 v1::Envelope PeerService::Reply(const v1::Message& request,
@@ -66,12 +76,19 @@ grpc::Status PeerService::GetDirectory(grpc::ServerContext* context,
                                        const v1::GetDirectoryRequest* request,
                                        v1::GetDirectoryResponse* response) {
   auto caller = CallerMember(*context, *ctx_->directory->Current());
-  if (!caller.ok()) return ToGrpc(caller.status());
-  for (v1::SignedDirectory& v :
-       ctx_->directory->VersionsAfter(request->since_version())) {
-    *response->add_versions() = std::move(v);
+  absl::Status status = caller.status();
+  if (caller.ok()) {
+    for (v1::SignedDirectory& v :
+         ctx_->directory->VersionsAfter(request->since_version())) {
+      *response->add_versions() = std::move(v);
+    }
   }
-  return grpc::Status::OK;
+  absl::Status logged = ctx_->audit_trail->Call(
+      v1::AUDIT_DIRECTION_RECEIVED, caller.ok() ? *caller : "",
+      "Peer.GetDirectory", "get_directory", "", status.code(),
+      {static_cast<uint32_t>(response->versions_size()), 0, 0});
+  if (!logged.ok()) return ToGrpc(AuditFailure(logged));
+  return ToGrpc(status);
 }
 
 absl::StatusOr<std::shared_ptr<const PeerService::OwnIndexSnapshot>>
@@ -95,11 +112,14 @@ grpc::Status PeerService::SyncIndex(
     grpc::ServerContext* context, const v1::Envelope* request,
     grpc::ServerWriter<v1::IndexPart>* writer) {
   auto opened = Admit(context, *request, v1::Message::kIndexRequest,
-                      "SyncIndex");
+                      "Peer.SyncIndex");
   if (!opened.ok()) return ToGrpc(opened.status());
   const v1::IndexRequest& req = opened->message.index_request();
   auto snap = Snapshot();
-  if (!snap.ok()) return ToGrpc(snap.status());
+  if (!snap.ok()) {
+    return Answer("Peer.SyncIndex", *opened, *request, snap.status(), {},
+                  nullptr);
+  }
   const uint32_t epoch = ctx_->OprfEpoch();
 
   v1::Message manifest_msg;
@@ -130,7 +150,8 @@ grpc::Status PeerService::SyncIndex(
       }
     } else if (changes.status().code() !=
                absl::StatusCode::kFailedPrecondition) {
-      return ToGrpc(changes.status());
+      return Answer("Peer.SyncIndex", *opened, *request, changes.status(),
+                    {}, nullptr);
     }
   }
   manifest->set_full(full);
@@ -139,6 +160,11 @@ grpc::Status PeerService::SyncIndex(
 
   v1::IndexPart first;
   *first.mutable_manifest() = Reply(opened->message, std::move(manifest_msg));
+  grpc::Status logged =
+      Answer("Peer.SyncIndex", *opened, *request, absl::OkStatus(),
+             {static_cast<uint32_t>(to_send.size() + removed.size()), 0, 0},
+             &first.manifest());
+  if (!logged.ok()) return logged;
   if (!writer->Write(first)) return grpc::Status::CANCELLED;
   for (size_t i = 0; i < to_send.size() || (i == 0 && !removed.empty());
        i += kTagsPerChunk) {
@@ -159,30 +185,28 @@ grpc::Status PeerService::SyncIndex(
   return grpc::Status::OK;
 }
 
-grpc::Status PeerService::Evaluate(grpc::ServerContext* context,
-                                   const v1::Envelope* request,
-                                   v1::Envelope* response) {
-  auto opened = Admit(context, *request, v1::Message::kEvaluateRequest,
-                      "Evaluate");
-  if (!opened.ok()) return ToGrpc(opened.status());
-  const v1::EvaluateRequest& req = opened->message.evaluate_request();
+absl::Status PeerService::DoEvaluate(const envelope::OpenedEnvelope& opened,
+                                     v1::Envelope* response,
+                                     AuditCounts& counts) {
+  const v1::EvaluateRequest& req = opened.message.evaluate_request();
+  counts.elements = static_cast<uint32_t>(req.blinded_elements_size());
   const uint32_t epoch = ctx_->OprfEpoch();
   if (req.oprf_epoch() != epoch) {
-    return ToGrpc(absl::FailedPreconditionError(
+    return (absl::FailedPreconditionError(
         absl::StrCat("OPRF epoch ", req.oprf_epoch(),
                      " is not this member's current epoch ", epoch,
                      "; refresh the directory")));
   }
   if (req.blinded_elements_size() == 0 ||
       req.blinded_elements_size() > kMaxBatch) {
-    return ToGrpc(absl::InvalidArgumentError(absl::StrCat(
+    return (absl::InvalidArgumentError(absl::StrCat(
         "an evaluation batch holds 1 to ", kMaxBatch, " elements, not ",
         req.blinded_elements_size())));
   }
   std::vector<Bytes> blinded(req.blinded_elements().begin(),
                              req.blinded_elements().end());
   auto evaluated = ctx_->oprf_key->BlindEvaluate(blinded);
-  if (!evaluated.ok()) return ToGrpc(evaluated.status());
+  if (!evaluated.ok()) return (evaluated.status());
   v1::Message reply;
   v1::EvaluateResponse* resp = reply.mutable_evaluate_response();
   resp->set_oprf_epoch(epoch);
@@ -190,53 +214,51 @@ grpc::Status PeerService::Evaluate(grpc::ServerContext* context,
     resp->add_evaluated_elements(std::move(e));
   }
   resp->set_proof(std::move(evaluated->proof));
-  *response = Reply(opened->message, std::move(reply));
+  *response = Reply(opened.message, std::move(reply));
   LogEvent(ctx_->self(), "info", "evaluated",
-           {{"from", opened->message.header().sender()},
-            {"office", opened->message.header().office()},
+           {{"from", opened.message.header().sender()},
+            {"office", opened.message.header().office()},
             {"elements", std::to_string(blinded.size())},
             {"purpose", PurposeText(req.purpose())}});
-  return grpc::Status::OK;
+  return absl::OkStatus();
 }
 
-grpc::Status PeerService::Resolve(grpc::ServerContext* context,
-                                  const v1::Envelope* request,
-                                  v1::Envelope* response) {
-  auto opened = Admit(context, *request, v1::Message::kResolveRequest,
-                      "Resolve");
-  if (!opened.ok()) return ToGrpc(opened.status());
-  const v1::Message& msg = opened->message;
+absl::Status PeerService::DoResolve(const envelope::OpenedEnvelope& opened,
+                                    v1::Envelope* response,
+                                    AuditCounts& counts) {
+  const v1::Message& msg = opened.message;
   const v1::ResolveRequest& req = msg.resolve_request();
+  counts.elements = static_cast<uint32_t>(req.outputs_size());
   if (req.outputs_size() == 0 || req.outputs_size() > kMaxBatch) {
-    return ToGrpc(absl::InvalidArgumentError(absl::StrCat(
+    return (absl::InvalidArgumentError(absl::StrCat(
         "a resolve request holds 1 to ", kMaxBatch, " outputs, not ",
         req.outputs_size())));
   }
   for (int i = 0; i < req.outputs_size(); ++i) {
     if (req.outputs(i).size() != crypto::kOprfOutputSize) {
       // An 8-byte index tag lands here: only a finalized y resolves.
-      return ToGrpc(absl::InvalidArgumentError(absl::StrCat(
+      return (absl::InvalidArgumentError(absl::StrCat(
           "outputs[", i, "] is ", req.outputs(i).size(),
           " bytes; only a finalized 32-byte OPRF output resolves (an index "
           "tag does not)")));
     }
   }
   if (req.oprf_epoch() != ctx_->OprfEpoch()) {
-    return ToGrpc(absl::FailedPreconditionError(
+    return (absl::FailedPreconditionError(
         absl::StrCat("OPRF epoch ", req.oprf_epoch(),
                      " is not this member's current epoch ",
                      ctx_->OprfEpoch())));
   }
   std::vector<Bytes> ys(req.outputs().begin(), req.outputs().end());
   auto matches = ctx_->storage->FindByOutputs(ys);
-  if (!matches.ok()) return ToGrpc(matches.status());
+  if (!matches.ok()) return (matches.status());
 
   std::map<std::string, v1::CaseReference> by_case;
   for (const OutputMatch& m : *matches) {
     auto it = by_case.find(m.case_number);
     if (it == by_case.end()) {
       auto stored = ctx_->storage->GetCase(m.case_number);
-      if (!stored.ok()) return ToGrpc(stored.status());
+      if (!stored.ok()) return (stored.status());
       const v1::Case& c = stored->record;
       v1::CaseReference ref;
       ref.set_case_token(c.case_token());
@@ -268,7 +290,7 @@ grpc::Status PeerService::Resolve(grpc::ServerContext* context,
     note.set_case_number(case_number);
     *note.mutable_purpose() = req.purpose();
     absl::Status s = ctx_->storage->AddNotification(note);
-    if (!s.ok()) return ToGrpc(s);
+    if (!s.ok()) return (s);
   }
 
   v1::Message reply;
@@ -276,6 +298,8 @@ grpc::Status PeerService::Resolve(grpc::ServerContext* context,
     *reply.mutable_resolve_response()->add_references() = std::move(ref);
   }
   reply.mutable_resolve_response();
+  counts.hits = static_cast<uint32_t>(matches->size());
+  counts.references = static_cast<uint32_t>(by_case.size());
   *response = Reply(msg, std::move(reply));
   LogEvent(ctx_->self(), "info", "resolved",
            {{"from", msg.header().sender()},
@@ -283,7 +307,51 @@ grpc::Status PeerService::Resolve(grpc::ServerContext* context,
             {"outputs", std::to_string(ys.size())},
             {"cases", std::to_string(by_case.size())},
             {"purpose", PurposeText(req.purpose())}});
-  return grpc::Status::OK;
+  return absl::OkStatus();
+}
+
+grpc::Status PeerService::Evaluate(grpc::ServerContext* context,
+                                   const v1::Envelope* request,
+                                   v1::Envelope* response) {
+  auto opened = Admit(context, *request, v1::Message::kEvaluateRequest,
+                      "Peer.Evaluate");
+  if (!opened.ok()) return ToGrpc(opened.status());
+  AuditCounts counts;
+  absl::Status s = DoEvaluate(*opened, response, counts);
+  return Answer("Peer.Evaluate", *opened, *request, s, counts,
+                s.ok() ? response : nullptr);
+}
+
+grpc::Status PeerService::Resolve(grpc::ServerContext* context,
+                                  const v1::Envelope* request,
+                                  v1::Envelope* response) {
+  auto opened = Admit(context, *request, v1::Message::kResolveRequest,
+                      "Peer.Resolve");
+  if (!opened.ok()) return ToGrpc(opened.status());
+  AuditCounts counts;
+  absl::Status s = DoResolve(*opened, response, counts);
+  return Answer("Peer.Resolve", *opened, *request, s, counts,
+                s.ok() ? response : nullptr);
+}
+
+grpc::Status PeerService::Answer(std::string_view rpc,
+                                 const envelope::OpenedEnvelope& opened,
+                                 const v1::Envelope& request,
+                                 const absl::Status& status,
+                                 const AuditCounts& counts,
+                                 const v1::Envelope* reply) {
+  const std::string& caller = opened.message.header().sender();
+  absl::Status logged = ctx_->audit_trail->Envelope(
+      v1::AUDIT_DIRECTION_RECEIVED, caller, rpc, request, status.code(),
+      counts);
+  if (logged.ok() && reply != nullptr) {
+    logged = ctx_->audit_trail->Envelope(v1::AUDIT_DIRECTION_SENT, caller, rpc,
+                                         *reply, absl::StatusCode::kOk, counts);
+  }
+  // Log before answer: an exchange the log could not record is not
+  // answered.
+  if (!logged.ok()) return ToGrpc(AuditFailure(logged));
+  return ToGrpc(status);
 }
 
 }  // namespace cbx::node

@@ -12,6 +12,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "cbx/v1/peer.grpc.pb.h"
+#include "node/audit_trail.h"
 #include "node/node_context.h"
 
 namespace cbx::node {
@@ -43,6 +44,21 @@ class PeerService final : public v1::Peer::Service {
   absl::StatusOr<envelope::OpenedEnvelope> Admit(
       grpc::ServerContext* context, const v1::Envelope& envelope,
       v1::Message::KindCase kind, std::string_view rpc);
+  // Logs a refusal of `envelope` (durably) and returns `refusal`, or the
+  // log's failure.
+  absl::Status Refuse(std::string_view rpc, const std::string& caller,
+                      const v1::Envelope& envelope,
+                      const absl::Status& refusal);
+  // Logs the request as received with `status` and, if given, `reply` as
+  // sent; then returns `status` (or the log's failure: log before answer).
+  grpc::Status Answer(std::string_view rpc,
+                      const envelope::OpenedEnvelope& opened,
+                      const v1::Envelope& request, const absl::Status& status,
+                      const AuditCounts& counts, const v1::Envelope* reply);
+  absl::Status DoEvaluate(const envelope::OpenedEnvelope& opened,
+                          v1::Envelope* response, AuditCounts& counts);
+  absl::Status DoResolve(const envelope::OpenedEnvelope& opened,
+                         v1::Envelope* response, AuditCounts& counts);
   // Seals `reply` as the answer to `request`.
   v1::Envelope Reply(const v1::Message& request, v1::Message reply);
 

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/directory_store.h"
+#include "core/util/status_macros.h"
 #include "node/log.h"
 
 namespace cbx::node {
@@ -17,6 +18,10 @@ constexpr int64_t kSyncDeadlineMs = 10'000;
 
 std::chrono::system_clock::time_point In(int64_t ms) {
   return std::chrono::system_clock::now() + std::chrono::milliseconds(ms);
+}
+
+absl::Status AuditOrFail(const absl::Status& logged) {
+  return logged.ok() ? logged : AuditFailure(logged);
 }
 
 }  // namespace
@@ -43,18 +48,58 @@ absl::Status PeerSync::SyncIndex(const std::string& member) {
                                                             : 0);
   auto stub = peers_->Stub(member);
   if (!stub.ok()) return stub.status();
+  const v1::Envelope request = envelope::Seal(msg, *ctx_->signing_key);
+  RETURN_IF_ERROR(AuditOrFail(ctx_->audit_trail->Envelope(
+      v1::AUDIT_DIRECTION_SENT, member, "Peer.SyncIndex", request,
+      absl::StatusCode::kOk)));
   grpc::ClientContext cctx;
   cctx.set_deadline(In(kSyncDeadlineMs));
-  auto reader =
-      (*stub)->SyncIndex(&cctx, envelope::Seal(msg, *ctx_->signing_key));
+  auto reader = (*stub)->SyncIndex(&cctx, request);
   v1::IndexPart part;
   if (!reader->Read(&part) || !part.has_manifest()) {
     grpc::Status s = reader->Finish();
-    if (!s.ok()) return FromGrpc(s);
-    return absl::InvalidArgumentError(member +
-                                      " sent no signed index manifest");
+    absl::Status failure =
+        s.ok() ? absl::InvalidArgumentError(member +
+                                            " sent no signed index manifest")
+               : FromGrpc(s);
+    RETURN_IF_ERROR(AuditOrFail(ctx_->audit_trail->Call(
+        v1::AUDIT_DIRECTION_LOCAL, member, "Peer.SyncIndex", "call_failed",
+        "", failure.code(), {}, envelope::EnvelopeSha256(request))));
+    return failure;
   }
-  auto opened = peers_->OpenReply(member, msg, part.manifest(),
+  const v1::Envelope manifest_envelope = part.manifest();
+  // Read the whole stream first (a full copy of a million tags is 8 MB),
+  // so the call is finished whatever the content turns out to be.
+  std::vector<v1::IndexChunk> chunks;
+  bool second_manifest = false;
+  while (reader->Read(&part)) {
+    if (part.has_chunk()) {
+      chunks.push_back(std::move(*part.mutable_chunk()));
+    } else {
+      second_manifest = true;
+    }
+  }
+  grpc::Status finished = reader->Finish();
+  absl::Status outcome =
+      !finished.ok()   ? FromGrpc(finished)
+      : second_manifest ? absl::InvalidArgumentError(
+                              member + " sent a second manifest")
+                        : ApplyIndexStream(member, msg, epoch, held,
+                                           have_epoch, manifest_envelope,
+                                           chunks);
+  // The manifest is logged as received with the outcome of applying it.
+  RETURN_IF_ERROR(AuditOrFail(ctx_->audit_trail->Envelope(
+      v1::AUDIT_DIRECTION_RECEIVED, member, "Peer.SyncIndex",
+      manifest_envelope, outcome.code())));
+  return outcome;
+}
+
+absl::Status PeerSync::ApplyIndexStream(
+    const std::string& member, const v1::Message& msg, uint32_t epoch,
+    const PeerIndex& held, bool have_epoch,
+    const v1::Envelope& manifest_envelope,
+    const std::vector<v1::IndexChunk>& chunks) {
+  auto opened = peers_->OpenReply(member, msg, manifest_envelope,
                                   v1::Message::kIndexManifest);
   if (!opened.ok()) return opened.status();
   const v1::IndexManifest manifest = opened->message.index_manifest();
@@ -64,20 +109,14 @@ absl::Status PeerSync::SyncIndex(const std::string& member) {
         manifest.oprf_epoch(), ", expected epoch ", epoch));
   }
   std::vector<Tag> added, removed;
-  while (reader->Read(&part)) {
-    if (!part.has_chunk()) {
-      return absl::InvalidArgumentError(member + " sent a second manifest");
-    }
-    auto a = UnpackTags(part.chunk().added_tags());
-    auto r = UnpackTags(part.chunk().removed_tags());
+  for (const v1::IndexChunk& chunk : chunks) {
+    auto a = UnpackTags(chunk.added_tags());
+    auto r = UnpackTags(chunk.removed_tags());
     if (!a.ok()) return a.status();
     if (!r.ok()) return r.status();
     added.insert(added.end(), a->begin(), a->end());
     removed.insert(removed.end(), r->begin(), r->end());
   }
-  grpc::Status finished = reader->Finish();
-  if (!finished.ok()) return FromGrpc(finished);
-
   PeerIndex next;
   next.member = member;
   next.oprf_epoch = epoch;
@@ -134,6 +173,10 @@ absl::Status PeerSync::SyncDirectory(const std::string& member) {
   grpc::ClientContext cctx;
   cctx.set_deadline(In(kSyncDeadlineMs));
   grpc::Status s = (*stub)->GetDirectory(&cctx, req, &resp);
+  RETURN_IF_ERROR(AuditOrFail(ctx_->audit_trail->Call(
+      v1::AUDIT_DIRECTION_SENT, member, "Peer.GetDirectory", "get_directory",
+      "", static_cast<absl::StatusCode>(s.error_code()),
+      {static_cast<uint32_t>(resp.versions_size()), 0, 0})));
   if (!s.ok()) return FromGrpc(s);
   if (resp.versions().empty()) return absl::OkStatus();
   std::vector<v1::SignedDirectory> versions(resp.versions().begin(),

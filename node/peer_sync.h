@@ -42,6 +42,13 @@ class PeerSync {
 
  private:
   void Record(const std::string& member, const absl::Status& status);
+  // Opens the signed manifest, reads the chunks and replaces the copy if
+  // the result matches the manifest.
+  absl::Status ApplyIndexStream(
+      const std::string& member, const v1::Message& msg, uint32_t epoch,
+      const PeerIndex& held, bool have_epoch,
+      const v1::Envelope& manifest_envelope,
+      const std::vector<v1::IndexChunk>& chunks);
 
   NodeContext* ctx_;
   PeerClients* peers_;

@@ -177,6 +177,29 @@ absl::Status QueryRunner::Run(
   return absl::OkStatus();
 }
 
+absl::StatusOr<v1::Envelope> QueryRunner::Send(
+    const std::string& member, std::string_view rpc, const v1::Message& msg,
+    const std::string& office, uint32_t elements, int64_t budget_ms,
+    const std::function<grpc::Status(const v1::Envelope&, v1::Envelope*)>&
+        call) {
+  v1::Envelope request = envelope::Seal(msg, *ctx_->signing_key);
+  // Logged as sent before it leaves.
+  absl::Status logged = ctx_->audit_trail->Envelope(
+      v1::AUDIT_DIRECTION_SENT, member, rpc, request, absl::StatusCode::kOk,
+      {elements, 0, 0});
+  if (!logged.ok()) return AuditFailure(logged);
+  v1::Envelope reply;
+  grpc::Status s = call(request, &reply);
+  if (!s.ok()) {
+    absl::Status failure = CallFailure(member, s, budget_ms);
+    logged = ctx_->audit_trail->Call(
+        v1::AUDIT_DIRECTION_LOCAL, member, rpc, "call_failed", office,
+        failure.code(), {elements, 0, 0}, envelope::EnvelopeSha256(request));
+    return logged.ok() ? failure : AuditFailure(logged);
+  }
+  return reply;
+}
+
 v1::PeerAnswer QueryRunner::AskPeer(const std::string& member,
                                     const std::vector<Input>& inputs,
                                     const v1::Purpose& purpose,
@@ -219,18 +242,29 @@ v1::PeerAnswer QueryRunner::AskPeer(const std::string& member,
   er->set_oprf_epoch(epoch);
   for (const Bytes& b : blinded) er->add_blinded_elements(b);
   *er->mutable_purpose() = purpose;
-  v1::Envelope eval_reply;
-  {
-    grpc::ClientContext cctx;
-    cctx.set_deadline(Deadline(deadline_ms));
-    grpc::Status s = (*stub)->Evaluate(
-        &cctx, envelope::Seal(eval_msg, *ctx_->signing_key), &eval_reply);
-    if (!s.ok()) return Failure(member, CallFailure(member, s, budget_ms));
-  }
+  const uint32_t n = static_cast<uint32_t>(blinded.size());
+  auto eval_reply = Send(
+      member, "Peer.Evaluate", eval_msg, caller.Name(), n, budget_ms,
+      [&](const v1::Envelope& request, v1::Envelope* reply) {
+        grpc::ClientContext cctx;
+        cctx.set_deadline(Deadline(deadline_ms));
+        return (*stub)->Evaluate(&cctx, request, reply);
+      });
+  if (!eval_reply.ok()) return Failure(member, eval_reply.status());
+  // The reply is logged as received with the outcome of every check on it.
+  auto received = [&](const v1::Envelope& reply, const absl::Status& status,
+                      AuditCounts counts) {
+    return ctx_->audit_trail->Envelope(v1::AUDIT_DIRECTION_RECEIVED, member,
+                                       "Peer.Evaluate", reply, status.code(),
+                                       counts);
+  };
   auto opened =
-      peers_->OpenReply(member, eval_msg, eval_reply,
+      peers_->OpenReply(member, eval_msg, *eval_reply,
                         v1::Message::kEvaluateResponse);
-  if (!opened.ok()) return Failure(member, opened.status());
+  if (!opened.ok()) {
+    absl::Status logged = received(*eval_reply, opened.status(), {n, 0, 0});
+    return Failure(member, logged.ok() ? opened.status() : AuditFailure(logged));
+  }
   const v1::EvaluateResponse& resp = opened->message.evaluate_response();
   if (resp.evaluated_elements_size() != static_cast<int>(blinded.size())) {
     return Failure(member, absl::InvalidArgumentError(absl::StrCat(
@@ -244,6 +278,8 @@ v1::PeerAnswer QueryRunner::AskPeer(const std::string& member,
   auto ys = crypto::OprfFinalize(oprf_inputs, blinds, blinded, evaluated,
                                  resp.proof(), m->oprf_key().public_key());
   if (!ys.ok()) {
+    absl::Status logged = received(*eval_reply, ys.status(), {n, 0, 0});
+    if (!logged.ok()) return Failure(member, AuditFailure(logged));
     return Failure(member, absl::Status(ys.status().code(),
                                         absl::StrCat("answer from ", member,
                                                      " failed verification: ",
@@ -256,6 +292,12 @@ v1::PeerAnswer QueryRunner::AskPeer(const std::string& member,
       hit_inputs.push_back(static_cast<uint32_t>(i));
     }
   }
+  {
+    absl::Status logged =
+        received(*eval_reply, absl::OkStatus(),
+                 {n, static_cast<uint32_t>(hit_inputs.size()), 0});
+    if (!logged.ok()) return Failure(member, AuditFailure(logged));
+  }
   v1::PeerAnswer answer;
   answer.set_member(member);
   answer.set_outcome(v1::PEER_OUTCOME_MISS);
@@ -267,14 +309,26 @@ v1::PeerAnswer QueryRunner::AskPeer(const std::string& member,
     rr->set_oprf_epoch(epoch);
     for (uint32_t i : hit_inputs) rr->add_outputs((*ys)[i]);
     *rr->mutable_purpose() = purpose;
-    v1::Envelope res_reply;
-    grpc::ClientContext cctx;
-    cctx.set_deadline(Deadline(deadline_ms));
-    grpc::Status s = (*stub)->Resolve(
-        &cctx, envelope::Seal(res_msg, *ctx_->signing_key), &res_reply);
-    if (!s.ok()) return Failure(member, CallFailure(member, s, budget_ms));
-    auto resolved = peers_->OpenReply(member, res_msg, res_reply,
+    const uint32_t h = static_cast<uint32_t>(hit_inputs.size());
+    auto res_reply = Send(
+        member, "Peer.Resolve", res_msg, caller.Name(), h, budget_ms,
+        [&](const v1::Envelope& request, v1::Envelope* reply) {
+          grpc::ClientContext cctx;
+          cctx.set_deadline(Deadline(deadline_ms));
+          return (*stub)->Resolve(&cctx, request, reply);
+        });
+    if (!res_reply.ok()) return Failure(member, res_reply.status());
+    auto resolved = peers_->OpenReply(member, res_msg, *res_reply,
                                       v1::Message::kResolveResponse);
+    absl::Status logged = ctx_->audit_trail->Envelope(
+        v1::AUDIT_DIRECTION_RECEIVED, member, "Peer.Resolve", *res_reply,
+        resolved.status().code(),
+        {h, h,
+         resolved.ok() ? static_cast<uint32_t>(resolved->message
+                                                   .resolve_response()
+                                                   .references_size())
+                       : 0});
+    if (!logged.ok()) return Failure(member, AuditFailure(logged));
     if (!resolved.ok()) return Failure(member, resolved.status());
     for (const v1::CaseReference& ref :
          resolved->message.resolve_response().references()) {

@@ -39,6 +39,15 @@ class QueryRunner {
                          const OfficeCaller& caller,
                          const std::string& query_id, int64_t deadline_ms);
 
+  // Seals `msg`, logs it as sent, and calls `call` with it; a transport
+  // failure is logged (LOCAL, "call_failed") and returned as the status
+  // this peer's answer reports.
+  absl::StatusOr<v1::Envelope> Send(
+      const std::string& member, std::string_view rpc, const v1::Message& msg,
+      const std::string& office, uint32_t elements, int64_t budget_ms,
+      const std::function<grpc::Status(const v1::Envelope&, v1::Envelope*)>&
+          call);
+
   NodeContext* ctx_;
   PeerClients* peers_;
 };

@@ -42,7 +42,6 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -54,6 +53,7 @@
 #include "core/util/clock.h"
 #include "node/audit/audit_store.h"
 #include "node/audit/head_file.h"
+#include "node/audit/stored_hash_source.h"
 
 namespace cbx::node::audit {
 
@@ -181,7 +181,6 @@ class AuditLog {
 
  private:
   struct Request;
-  class StoredHashSource;
   struct Snapshot {
     uint64_t size = 0;
     Bytes root;
@@ -207,10 +206,10 @@ class AuditLog {
   // Read-side helpers; require read_mu_.
   absl::StatusOr<LeafRow> CheckedLeaf(uint64_t index)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
+  // Checks that `row` hashes to its leaf hash and holds entry `index`.
+  absl::Status CheckLeafRow(const LeafRow& row, uint64_t index);
   absl::StatusOr<Bytes> AnchoredRoot(uint64_t size, const Snapshot& current)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
-  absl::StatusOr<std::string> CheckpointNote(const CheckpointRow& row)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
   const std::string db_path_;
   const AuditLogOptions options_;
@@ -240,8 +239,7 @@ class AuditLog {
   // The read connection and the cache of upper perfect subtrees.
   absl::Mutex read_mu_;
   std::unique_ptr<AuditStore> reader_ ABSL_GUARDED_BY(read_mu_);
-  absl::flat_hash_map<std::pair<uint64_t, uint64_t>, Bytes> cache_
-      ABSL_GUARDED_BY(read_mu_);
+  SubtreeCache cache_ ABSL_GUARDED_BY(read_mu_);
 
   // The next head to write.
   absl::Mutex head_mu_;

@@ -121,8 +121,8 @@ absl::Status WriteHead(const std::string& path, const Head& head) {
     return ErrnoStatus(err, "cannot rename to", path);
   }
   // The rename is durable once the folder's entry is.
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const std::string dir = parent.empty() ? std::string(1, '.') : parent.string();
   int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return ErrnoStatus(errno, "cannot open folder", dir);
   int rc = fsync(dfd);

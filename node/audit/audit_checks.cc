@@ -1,0 +1,320 @@
+#include "node/audit/audit_checks.h"
+
+#include <bit>
+#include <map>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "core/merkle/hash.h"
+#include "core/merkle/proof_builder.h"
+#include "core/merkle/verify.h"
+#include "core/note/checkpoint.h"
+#include "core/note/note.h"
+#include "core/util/status_macros.h"
+#include "node/audit/leaf.h"
+#include "node/audit/stored_hash_source.h"
+
+namespace cbx::node::audit {
+namespace {
+
+std::string Short(const Bytes& hash) { return HexEncode(hash).substr(0, 16); }
+
+// The state row, with its compact range parsed and checked against the
+// row's own size and root.
+absl::StatusOr<std::pair<StateRow, merkle::CompactRange>> ReadCheckedState(
+    AuditStore& store) {
+  ASSIGN_OR_RETURN(StateRow state, store.ReadState());
+  absl::StatusOr<merkle::CompactRange> range =
+      merkle::CompactRange::Parse(state.compact_range);
+  if (!range.ok()) {
+    return absl::DataLossError(absl::StrCat(
+        "the audit state row's compact range is malformed (",
+        range.status().message(), ")"));
+  }
+  if (range->size() != state.size || range->Root() != state.root) {
+    return absl::DataLossError(absl::StrCat(
+        "the audit state row contradicts itself: size ", state.size, " root ",
+        Short(state.root), "..., but its compact range gives size ",
+        range->size(), " root ", Short(range->Root()), "..."));
+  }
+  return std::make_pair(std::move(state), *std::move(range));
+}
+
+// OK if (old_size, old_root), which `what` recorded, is a prefix of the
+// stored tree of `size` with root `root` (already trusted).
+absl::Status CheckPrefix(AuditStore& store, uint64_t size, const Bytes& root,
+                         uint64_t old_size, const Bytes& old_root,
+                         const std::string& what) {
+  if (old_size > size) {
+    return absl::DataLossError(absl::StrCat(
+        "the audit database is older than its ", what,
+        ": a copy may have been put back (the database holds ", size,
+        " entries, the ", what, " records ", old_size, ")"));
+  }
+  absl::Status status;
+  if (old_size == 0) {
+    if (old_root != merkle::EmptyRoot()) {
+      status = absl::DataLossError("root of the empty tree is wrong");
+    }
+  } else if (old_size == size) {
+    if (old_root != root) status = absl::DataLossError("roots differ");
+  } else {
+    StoredHashSource source(store, size);
+    ASSIGN_OR_RETURN(std::vector<Bytes> proof,
+                     merkle::ConsistencyProof(source, old_size, size));
+    status =
+        merkle::VerifyConsistency(old_size, size, proof, old_root, root);
+  }
+  if (!status.ok()) {
+    return absl::DataLossError(absl::StrCat(
+        "the audit database does not extend the tree its ", what,
+        " records (size ", old_size, ", root ", Short(old_root),
+        "...; the database holds ", size, " entries, root ", Short(root),
+        "...): ", status.message()));
+  }
+  return absl::OkStatus();
+}
+
+// The checkpoint a stored row holds, checked against the row's columns.
+absl::StatusOr<note::Checkpoint> ParseStoredCheckpoint(
+    const CheckpointRow& row) {
+  absl::StatusOr<note::Note> parsed = note::ParseNote(row.note);
+  absl::StatusOr<note::Checkpoint> checkpoint =
+      parsed.ok() ? note::ParseCheckpoint(parsed->text)
+                  : absl::StatusOr<note::Checkpoint>(parsed.status());
+  if (!checkpoint.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("the stored checkpoint of size ", row.size,
+                     " is not a checkpoint: ", checkpoint.status().message()));
+  }
+  if (checkpoint->size != row.size || checkpoint->root_hash != row.root) {
+    return absl::DataLossError(absl::StrCat(
+        "the stored checkpoint of size ", row.size,
+        " says size ", checkpoint->size, " root ",
+        Short(checkpoint->root_hash), "... in its signed text"));
+  }
+  return *std::move(checkpoint);
+}
+
+}  // namespace
+
+absl::StatusOr<merkle::CompactRange> CheckOnOpen(
+    AuditStore& store, const std::optional<Head>& head,
+    const std::string& head_path) {
+  ASSIGN_OR_RETURN(auto checked, ReadCheckedState(store));
+  const StateRow& state = checked.first;
+  merkle::CompactRange& range = checked.second;
+  const uint64_t size = state.size;
+
+  ASSIGN_OR_RETURN(LeafStats leaves, store.ReadLeafStats());
+  if (leaves.count != size ||
+      (size > 0 && (leaves.min_sequence != 0 ||
+                    leaves.max_sequence != size - 1))) {
+    std::string found =
+        leaves.count == 0
+            ? std::string("no leaf rows")
+            : absl::StrCat(leaves.count, " leaf rows with sequences ",
+                           leaves.min_sequence.value_or(0), " to ",
+                           leaves.max_sequence.value_or(0));
+    return absl::DataLossError(absl::StrCat(
+        "the audit log's leaves are not the sequences 0 to size-1: the "
+        "state says ",
+        size, " entries, the database holds ", found,
+        leaves.count < size ? " (rows were deleted)"
+                            : " (rows were added or renumbered)"));
+  }
+
+  StoredHashSource source(store, size);
+  ASSIGN_OR_RETURN(merkle::CompactRange from_store,
+                   merkle::CompactRange::FromHashSource(source, size));
+  if (!(from_store == range)) {
+    return absl::DataLossError(absl::StrCat(
+        "the stored perfect subtrees do not reproduce the audit log's state "
+        "(size ",
+        size, ", root ", Short(state.root), "..., from the subtrees ",
+        Short(from_store.Root()),
+        "...): a stored hash or the state row was altered"));
+  }
+
+  if (!head.has_value()) {
+    if (size > 0) {
+      return absl::DataLossError(absl::StrCat(
+          "the audit head file ", head_path,
+          " is missing, but the database holds ", size,
+          " entries: the database may come from elsewhere, or the head file "
+          "was deleted"));
+    }
+  } else {
+    RETURN_IF_ERROR(CheckPrefix(store, size, state.root, head->size,
+                                head->root,
+                                absl::StrCat("head file (", head_path, ")")));
+  }
+
+  ASSIGN_OR_RETURN(std::optional<CheckpointRow> latest,
+                   store.LatestCheckpoint());
+  if (latest.has_value()) {
+    RETURN_IF_ERROR(ParseStoredCheckpoint(*latest).status());
+    RETURN_IF_ERROR(CheckPrefix(store, size, state.root, latest->size,
+                                latest->root, "latest signed checkpoint"));
+  }
+  return std::move(range);
+}
+
+absl::Status CheckEverything(AuditStore& store, const FullCheckInput& input,
+                             uint64_t* leaves_hashed) {
+  ASSIGN_OR_RETURN(sqlite::Transaction txn, store.BeginRead());
+  ASSIGN_OR_RETURN(auto checked, ReadCheckedState(store));
+  const StateRow& state = checked.first;
+  const merkle::CompactRange& range = checked.second;
+  const uint64_t size = state.size;
+  if (size < input.committed_size) {
+    return absl::DataLossError(absl::StrCat(
+        "the audit database holds ", size, " entries, fewer than the ",
+        input.committed_size,
+        " this log committed: it was replaced or rolled back while open"));
+  }
+
+  // Roots the rebuilt tree must have at given sizes, and who recorded them.
+  std::multimap<uint64_t, std::pair<Bytes, std::string>> expected_roots;
+  expected_roots.emplace(
+      input.committed_size,
+      std::make_pair(input.committed_root, "the log's committed state"));
+  if (input.head.has_value()) {
+    expected_roots.emplace(
+        input.head->size,
+        std::make_pair(input.head->root,
+                       absl::StrCat("the head file ", input.head_path)));
+  } else if (size > 0) {
+    return absl::DataLossError(absl::StrCat("the audit head file ",
+                                            input.head_path, " is missing"));
+  }
+  ASSIGN_OR_RETURN(std::vector<CheckpointRow> checkpoints,
+                   store.ListCheckpoints());
+  std::string origin;
+  for (const CheckpointRow& row : checkpoints) {
+    ASSIGN_OR_RETURN(note::Checkpoint checkpoint, ParseStoredCheckpoint(row));
+    if (!origin.empty() && checkpoint.origin != origin) {
+      return absl::DataLossError(absl::StrCat(
+          "the stored checkpoints name two origins: ", origin, " and ",
+          checkpoint.origin));
+    }
+    origin = checkpoint.origin;
+    ASSIGN_OR_RETURN(std::vector<std::string> cosignatures,
+                     store.ReadCosignatures(row.size));
+    for (const std::string& line : cosignatures) {
+      if (!note::ParseSignatureLine(line).ok()) {
+        return absl::DataLossError(
+            absl::StrCat("a stored cosignature of the checkpoint of size ",
+                         row.size, " is malformed"));
+      }
+    }
+    expected_roots.emplace(
+        row.size, std::make_pair(row.root, absl::StrCat(
+                                               "the signed checkpoint of size ",
+                                               row.size)));
+  }
+  if (!expected_roots.empty() && expected_roots.rbegin()->first > size) {
+    return absl::DataLossError(absl::StrCat(
+        "the audit database (", size, " entries) is older than ",
+        expected_roots.rbegin()->second.second, ", which records size ",
+        expected_roots.rbegin()->first, ": a copy may have been put back"));
+  }
+
+  auto check_roots = [&](uint64_t at, const Bytes& root) -> absl::Status {
+    auto [first, last] = expected_roots.equal_range(at);
+    for (auto it = first; it != last; ++it) {
+      if (it->second.first != root) {
+        return absl::DataLossError(absl::StrCat(
+            "the tree rebuilt from the stored leaves has root ", Short(root),
+            "... at size ", at, ", but ", it->second.second, " records ",
+            Short(it->second.first),
+            "...: stored leaves or that record were altered"));
+      }
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(check_roots(0, merkle::EmptyRoot()));
+
+  merkle::CompactRange rebuilt;
+  uint64_t next = 0;
+  RETURN_IF_ERROR(store.ScanLeaves([&](uint64_t sequence,
+                                       std::string_view leaf_hash,
+                                       std::string_view data) -> absl::Status {
+    if (sequence >= size) {
+      return absl::DataLossError(absl::StrCat(
+          "the audit database holds leaf ", sequence,
+          " beyond the state's size ", size, ": rows were added"));
+    }
+    if (sequence != next) {
+      return absl::DataLossError(
+          absl::StrCat("leaf ", next, " is missing from the audit database",
+                       sequence > next + 1
+                           ? absl::StrCat(" (and up to ", sequence - 1, ")")
+                           : std::string(),
+                       ": rows were deleted"));
+    }
+    const Bytes hash = merkle::LeafHash(data);
+    ++*leaves_hashed;
+    if (hash != leaf_hash) {
+      return absl::DataLossError(absl::StrCat(
+          "leaf ", sequence,
+          ": its stored bytes do not hash to its stored leaf hash"));
+    }
+    absl::StatusOr<v1::AuditEntry> entry = DecodeLeaf(data);
+    if (!entry.ok() || entry->sequence() != sequence) {
+      return absl::DataLossError(absl::StrCat(
+          "leaf ", sequence,
+          entry.ok() ? absl::StrCat(" holds the entry of sequence ",
+                                    entry->sequence())
+                     : std::string(" does not parse as an AuditEntry")));
+    }
+    ASSIGN_OR_RETURN(std::vector<merkle::PerfectSubtree> completed,
+                     rebuilt.Append(hash));
+    for (const merkle::PerfectSubtree& subtree : completed) {
+      if (subtree.level == 0) continue;
+      ASSIGN_OR_RETURN(std::optional<Bytes> stored,
+                       store.ReadSubtree(subtree.level, subtree.index));
+      if (!stored.has_value() || *stored != subtree.hash) {
+        return absl::DataLossError(absl::StrCat(
+            "perfect subtree (level ", subtree.level, ", index ",
+            subtree.index, ") ",
+            stored.has_value()
+                ? "differs from the one rebuilt from the stored leaves: a "
+                  "stored hash or leaf was altered"
+                : "is missing: rows were deleted"));
+      }
+    }
+    ++next;
+    if (expected_roots.count(next) != 0) {
+      RETURN_IF_ERROR(check_roots(next, rebuilt.Root()));
+    }
+    return absl::OkStatus();
+  }));
+  if (next != size) {
+    return absl::DataLossError(absl::StrCat(
+        next + 1 == size ? absl::StrCat("leaf ", next, " is")
+                         : absl::StrCat("leaves ", next, " to ", size - 1,
+                                        " are"),
+        " missing from the audit database: rows were deleted"));
+  }
+  ASSIGN_OR_RETURN(uint64_t subtrees, store.CountSubtrees());
+  const uint64_t want = size - static_cast<uint64_t>(std::popcount(size));
+  if (subtrees != want) {
+    return absl::DataLossError(absl::StrCat(
+        "the audit database holds ", subtrees,
+        " perfect subtrees of level >= 1; a tree of ", size, " leaves has ",
+        want));
+  }
+  if (!(rebuilt == range)) {
+    return absl::DataLossError(absl::StrCat(
+        "the audit state row (root ", Short(state.root),
+        "...) differs from the tree rebuilt from the stored leaves (root ",
+        Short(rebuilt.Root()), "...)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace cbx::node::audit

@@ -1,0 +1,673 @@
+#include "node/audit/audit_log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "core/merkle/hash.h"
+#include "core/merkle/proof_builder.h"
+#include "core/merkle/verify.h"
+#include "core/note/checkpoint.h"
+#include "core/note/note.h"
+#include "core/note/signer.h"
+#include "core/util/status_macros.h"
+#include "node/audit/audit_checks.h"
+#include "node/audit/leaf.h"
+#include "node/audit/stored_hash_source.h"
+
+namespace cbx::node::audit {
+
+struct AuditLog::Request {
+  v1::AuditEntry entry;
+  absl::Status status;
+  uint64_t sequence = 0;
+  absl::Notification done;
+};
+
+namespace {
+
+std::string Short(const Bytes& hash) { return HexEncode(hash).substr(0, 16); }
+
+// A signed note with the cosignature lines appended (each without its
+// newline, as stored).
+std::string WithCosignatures(const std::string& note,
+                             const std::vector<std::string>& lines) {
+  std::string out = note;
+  for (const std::string& line : lines) absl::StrAppend(&out, line, "\n");
+  return out;
+}
+
+absl::StatusOr<std::string> CheckpointNoteFrom(AuditStore& store,
+                                               const CheckpointRow& row) {
+  ASSIGN_OR_RETURN(std::vector<std::string> lines,
+                   store.ReadCosignatures(row.size));
+  return WithCosignatures(row.note, lines);
+}
+
+}  // namespace
+
+// --- Open and close ----------------------------------------------------------
+
+absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(
+    const std::string& db_path, const AuditLogOptions& options_in) {
+  AuditLogOptions options = options_in;
+  if (options.head_path.empty()) options.head_path = db_path + ".head";
+  if (options.max_batch_size == 0) {
+    return absl::InvalidArgumentError("max_batch_size must be at least 1");
+  }
+
+  // One writer per log: two would each sequence from their own state.
+  const std::string lock_path = db_path + ".lock";
+  int lock_fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot open ", lock_path, ": ", strerror(errno)));
+  }
+  if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    close(lock_fd);
+    if (err == EWOULDBLOCK) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the audit log ", db_path, " is open already (", lock_path,
+          " is locked by another process or AuditLog)"));
+    }
+    return absl::UnavailableError(
+        absl::StrCat("cannot lock ", lock_path, ": ", strerror(err)));
+  }
+  auto fail = [lock_fd](absl::Status status) {
+    close(lock_fd);
+    return status;
+  };
+
+  absl::StatusOr<std::unique_ptr<AuditStore>> writer =
+      AuditStore::Open(db_path);
+  if (!writer.ok()) return fail(writer.status());
+  if (absl::Status s = (*writer)->Initialize(); !s.ok()) return fail(s);
+  absl::StatusOr<std::optional<Head>> head = ReadHead(options.head_path);
+  if (!head.ok()) return fail(head.status());
+  absl::StatusOr<merkle::CompactRange> range =
+      CheckOnOpen(**writer, *head, options.head_path);
+  if (!range.ok()) return fail(range.status());
+  absl::StatusOr<std::unique_ptr<AuditStore>> reader =
+      AuditStore::Open(db_path);
+  if (!reader.ok()) return fail(reader.status());
+
+  // A head that trails the database (a crash between a commit and the head
+  // write) is brought up to date before anything else is committed.
+  const Head current{range->size(), range->Root()};
+  if (!head->has_value() || **head != current) {
+    if (absl::Status s = WriteHead(options.head_path, current); !s.ok()) {
+      return fail(s);
+    }
+  }
+  return std::unique_ptr<AuditLog>(
+      new AuditLog(db_path, std::move(options), lock_fd, *std::move(writer),
+                   *std::move(reader), *std::move(range)));
+}
+
+AuditLog::AuditLog(std::string db_path, AuditLogOptions options, int lock_fd,
+                   std::unique_ptr<AuditStore> writer,
+                   std::unique_ptr<AuditStore> reader,
+                   merkle::CompactRange range)
+    : db_path_(std::move(db_path)),
+      options_(std::move(options)),
+      clock_(options_.clock != nullptr ? *options_.clock
+                                       : SystemClock::Get()),
+      lock_fd_(lock_fd),
+      size_(range.size()),
+      root_(range.Root()),
+      writer_(std::move(writer)),
+      range_(std::move(range)),
+      reader_(std::move(reader)) {
+  writer_thread_ = std::thread([this] { WriterLoop(); });
+  head_thread_ = std::thread([this] { HeadLoop(); });
+}
+
+AuditLog::~AuditLog() {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    stopping_ = true;
+  }
+  writer_thread_.join();  // commits what is queued
+  {
+    absl::MutexLock lock(&head_mu_);
+    head_stopping_ = true;
+  }
+  head_thread_.join();  // writes the last head
+  close(lock_fd_);
+}
+
+// --- Appending ---------------------------------------------------------------
+
+absl::StatusOr<uint64_t> AuditLog::Append(v1::AuditEntry entry) {
+  {
+    absl::MutexLock lock(&state_mu_);
+    if (!tamper_.ok()) return tamper_;
+    if (!write_failure_.ok()) return write_failure_;
+  }
+  // Check the entry here, in the caller's thread, with the widest values
+  // the writer may give sequence and time: its own encoding cannot fail.
+  entry.set_sequence(std::numeric_limits<uint64_t>::max());
+  entry.set_time_ms(-1);
+  RETURN_IF_ERROR(EncodeLeaf(entry).status());
+
+  Request request;
+  request.entry = std::move(entry);
+  {
+    absl::MutexLock lock(&queue_mu_);
+    if (stopping_) {
+      return absl::FailedPreconditionError("the audit log is closing");
+    }
+    queue_.push_back(&request);
+  }
+  request.done.WaitForNotification();
+  if (!request.status.ok()) return request.status;
+  return request.sequence;
+}
+
+bool AuditLog::QueueReady() const { return !queue_.empty() || stopping_; }
+
+bool AuditLog::BatchFullOrStopping() const {
+  return queue_.size() >= options_.max_batch_size || stopping_;
+}
+
+bool AuditLog::HeadReady() const {
+  return head_next_.has_value() || head_stopping_;
+}
+
+void AuditLog::WriterLoop() {
+  while (true) {
+    std::vector<Request*> batch;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      queue_mu_.Await(absl::Condition(this, &AuditLog::QueueReady));
+      if (queue_.empty()) return;  // stopping, and nothing left
+      if (options_.max_batch_delay > absl::ZeroDuration() &&
+          !BatchFullOrStopping()) {
+        queue_mu_.AwaitWithTimeout(
+            absl::Condition(this, &AuditLog::BatchFullOrStopping),
+            options_.max_batch_delay);
+      }
+      const size_t n = std::min(queue_.size(), options_.max_batch_size);
+      batch.assign(queue_.begin(), queue_.begin() + n);
+      queue_.erase(queue_.begin(), queue_.begin() + n);
+    }
+    CommitBatch(batch);
+  }
+}
+
+void AuditLog::CommitBatch(std::vector<Request*>& batch) {
+  absl::Status status;
+  {
+    absl::MutexLock lock(&state_mu_);
+    status = !tamper_.ok() ? tamper_ : write_failure_;
+  }
+  if (status.ok()) {
+    absl::MutexLock lock(&write_mu_);
+    merkle::CompactRange range = range_;
+    std::vector<LeafRow> leaves;
+    std::vector<merkle::PerfectSubtree> subtrees;
+    leaves.reserve(batch.size());
+    for (Request* request : batch) {
+      request->entry.set_sequence(range.size());
+      request->entry.set_time_ms(clock_.NowMs());
+      absl::StatusOr<std::string> leaf = EncodeLeaf(request->entry);
+      if (!leaf.ok()) {  // Append checked it; kept for safety
+        request->status = leaf.status();
+        continue;
+      }
+      Bytes hash = merkle::LeafHash(*leaf);
+      absl::StatusOr<std::vector<merkle::PerfectSubtree>> completed =
+          range.Append(hash);
+      if (!completed.ok()) {
+        request->status = completed.status();
+        continue;
+      }
+      request->sequence = range.size() - 1;
+      leaves.push_back(
+          LeafRow{request->sequence, std::move(hash), *std::move(leaf)});
+      for (merkle::PerfectSubtree& subtree : *completed) {
+        if (subtree.level > 0) subtrees.push_back(std::move(subtree));
+      }
+    }
+    if (!leaves.empty()) {
+      status = writer_->AppendBatch(leaves, subtrees, range);
+    }
+    if (status.ok() && !leaves.empty()) {
+      range_ = std::move(range);
+      const Head head{range_.size(), range_.Root()};
+      {
+        absl::MutexLock state(&state_mu_);
+        size_ = head.size;
+        root_ = head.root;
+        stats_.appended += leaves.size();
+        ++stats_.commits;
+        stats_.largest_batch =
+            std::max<uint64_t>(stats_.largest_batch, leaves.size());
+      }
+      absl::MutexLock lock_head(&head_mu_);
+      head_next_ = head;
+    } else if (!status.ok()) {
+      // A failure before COMMIT rolled back cleanly; one in COMMIT may or
+      // may not have reached the disk. Only the state row tells.
+      const absl::Status failure = status;
+      absl::StatusOr<StateRow> state = writer_->ReadState();
+      absl::MutexLock lock(&state_mu_);
+      if (failure.code() == absl::StatusCode::kAlreadyExists) {
+        if (tamper_.ok()) {
+          tamper_ = absl::DataLossError(absl::StrCat(
+              "the audit database holds rows beyond the log's size ",
+              range_.size(), ": rows were added (", failure.message(), ")"));
+        }
+        status = tamper_;
+      } else if (!state.ok() || state->size != range_.size() ||
+                 state->root != root_) {
+        if (write_failure_.ok()) {
+          write_failure_ = absl::UnavailableError(absl::StrCat(
+              "an audit log commit failed and its outcome is unknown; "
+              "reopen the log (",
+              failure.message(), ")"));
+        }
+        status = write_failure_;
+      }
+    }
+  }
+  for (Request* request : batch) {
+    if (request->status.ok()) request->status = status;
+    request->done.Notify();
+  }
+}
+
+void AuditLog::HeadLoop() {
+  while (true) {
+    Head head;
+    {
+      absl::MutexLock lock(&head_mu_);
+      head_mu_.Await(absl::Condition(this, &AuditLog::HeadReady));
+      if (!head_next_.has_value()) return;  // stopping, nothing left
+      head = *std::move(head_next_);
+      head_next_.reset();
+    }
+    absl::Status status = WriteHead(options_.head_path, head);
+    absl::MutexLock lock(&state_mu_);
+    if (status.ok()) {
+      ++stats_.head_writes;
+    } else if (write_failure_.ok()) {
+      // Without a current head file, a database put back would go
+      // unnoticed: stop appending until an operator looks.
+      write_failure_ = absl::UnavailableError(absl::StrCat(
+          "cannot write the audit head file: ", status.message()));
+    }
+  }
+}
+
+// --- State -------------------------------------------------------------------
+
+AuditLog::Snapshot AuditLog::Current() const {
+  absl::MutexLock lock(&state_mu_);
+  return Snapshot{size_, root_};
+}
+
+uint64_t AuditLog::Size() const {
+  absl::MutexLock lock(&state_mu_);
+  return size_;
+}
+
+Bytes AuditLog::Root() const {
+  absl::MutexLock lock(&state_mu_);
+  return root_;
+}
+
+absl::Status AuditLog::Health() const {
+  absl::MutexLock lock(&state_mu_);
+  if (!tamper_.ok()) return tamper_;
+  return write_failure_;
+}
+
+absl::Status AuditLog::ReadableStatus() const {
+  absl::MutexLock lock(&state_mu_);
+  return tamper_;
+}
+
+absl::Status AuditLog::Fail(absl::Status status) const {
+  if (status.code() != absl::StatusCode::kDataLoss) return status;
+  absl::MutexLock lock(&state_mu_);
+  if (tamper_.ok()) tamper_ = status;
+  return status;
+}
+
+AuditLogStats AuditLog::Stats() const {
+  absl::MutexLock lock(&state_mu_);
+  return stats_;
+}
+
+// --- Reads -------------------------------------------------------------------
+
+absl::StatusOr<LeafRow> AuditLog::CheckedLeaf(uint64_t index) {
+  absl::StatusOr<std::optional<LeafRow>> row = reader_->ReadLeaf(index);
+  if (!row.ok()) return Fail(row.status());
+  if (!row->has_value()) {
+    return Fail(absl::DataLossError(absl::StrCat(
+        "leaf ", index, " is missing from the audit database: rows were "
+        "deleted")));
+  }
+  RETURN_IF_ERROR(CheckLeafRow(**row, index));
+  return **std::move(row);
+}
+
+absl::Status AuditLog::CheckLeafRow(const LeafRow& row, uint64_t index) {
+  {
+    absl::MutexLock lock(&state_mu_);
+    ++stats_.leaves_hashed;
+  }
+  if (merkle::LeafHash(row.data) != row.leaf_hash) {
+    return Fail(absl::DataLossError(absl::StrCat(
+        "leaf ", index,
+        ": its stored bytes do not hash to its stored leaf hash")));
+  }
+  absl::StatusOr<v1::AuditEntry> entry = DecodeLeaf(row.data);
+  if (!entry.ok() || entry->sequence() != index) {
+    return Fail(absl::DataLossError(absl::StrCat(
+        "leaf ", index,
+        entry.ok() ? absl::StrCat(" holds the entry of sequence ",
+                                  entry->sequence())
+                   : std::string(" does not parse as an AuditEntry"))));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Bytes> AuditLog::AnchoredRoot(uint64_t size,
+                                             const Snapshot& current) {
+  if (size == current.size) return current.root;
+  if (size == 0) return merkle::EmptyRoot();
+  StoredHashSource source(*reader_, current.size, &cache_,
+                          options_.cache_min_level);
+  absl::StatusOr<Bytes> root = merkle::RootHash(source, size);
+  if (!root.ok()) return Fail(root.status());
+  absl::StatusOr<std::vector<Bytes>> proof =
+      merkle::ConsistencyProof(source, size, current.size);
+  if (!proof.ok()) return Fail(proof.status());
+  absl::Status status = merkle::VerifyConsistency(size, current.size, *proof,
+                                                  *root, current.root);
+  if (!status.ok()) {
+    return Fail(absl::DataLossError(absl::StrCat(
+        "the stored perfect subtrees give root ", Short(*root),
+        "... at size ", size, ", which is not consistent with the log's root ",
+        Short(current.root), "... at size ", current.size,
+        ": a stored hash was altered (", status.message(), ")")));
+  }
+  return root;
+}
+
+absl::StatusOr<Bytes> AuditLog::RootAt(uint64_t size) {
+  RETURN_IF_ERROR(ReadableStatus());
+  const Snapshot current = Current();
+  if (size > current.size) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "the audit log has ", current.size, " entries, not ", size));
+  }
+  absl::MutexLock lock(&read_mu_);
+  return AnchoredRoot(size, current);
+}
+
+absl::StatusOr<std::string> AuditLog::LeafData(uint64_t index) {
+  RETURN_IF_ERROR(ReadableStatus());
+  const Snapshot current = Current();
+  if (index >= current.size) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "the audit log has ", current.size, " entries; no leaf ", index));
+  }
+  absl::MutexLock lock(&read_mu_);
+  ASSIGN_OR_RETURN(LeafRow row, CheckedLeaf(index));
+  return std::move(row.data);
+}
+
+absl::StatusOr<std::vector<std::string>> AuditLog::ReadEntries(uint64_t begin,
+                                                               uint64_t end) {
+  RETURN_IF_ERROR(ReadableStatus());
+  if (begin > end) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("range [", begin, ", ", end, ") is reversed"));
+  }
+  const Snapshot current = Current();
+  if (end > current.size) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "the audit log has ", current.size, " entries, not ", end));
+  }
+  absl::MutexLock lock(&read_mu_);
+  absl::StatusOr<std::vector<LeafRow>> rows = reader_->ReadLeaves(begin, end);
+  if (!rows.ok()) return Fail(rows.status());
+  std::vector<std::string> out;
+  out.reserve(rows->size());
+  for (LeafRow& row : *rows) {
+    const uint64_t index = begin + out.size();
+    if (row.sequence != index) {
+      return Fail(absl::DataLossError(absl::StrCat(
+          "leaf ", index, " is missing from the audit database: rows were "
+          "deleted")));
+    }
+    RETURN_IF_ERROR(CheckLeafRow(row, index));
+    out.push_back(std::move(row.data));
+  }
+  if (out.size() != end - begin) {
+    return Fail(absl::DataLossError(absl::StrCat(
+        "leaf ", begin + out.size(),
+        " is missing from the audit database: rows were deleted")));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Bytes>> AuditLog::InclusionProof(uint64_t index,
+                                                            uint64_t size) {
+  RETURN_IF_ERROR(ReadableStatus());
+  const Snapshot current = Current();
+  if (size > current.size) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "the audit log has ", current.size, " entries, not ", size));
+  }
+  if (index >= size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "leaf ", index, " is not in the tree of size ", size));
+  }
+  absl::MutexLock lock(&read_mu_);
+  ASSIGN_OR_RETURN(LeafRow leaf, CheckedLeaf(index));
+  StoredHashSource source(*reader_, current.size, &cache_,
+                          options_.cache_min_level);
+  absl::StatusOr<std::vector<Bytes>> proof =
+      merkle::InclusionProof(source, index, size);
+  if (!proof.ok()) return Fail(proof.status());
+  ASSIGN_OR_RETURN(Bytes root, AnchoredRoot(size, current));
+  absl::Status status =
+      merkle::VerifyInclusion(index, size, leaf.leaf_hash, *proof, root);
+  if (!status.ok()) {
+    return Fail(absl::DataLossError(absl::StrCat(
+        "the inclusion proof of leaf ", index, " in the tree of size ", size,
+        " built from the stored hashes does not reach the log's root: a "
+        "stored leaf or hash was altered (",
+        status.message(), ")")));
+  }
+  return proof;
+}
+
+absl::StatusOr<std::vector<Bytes>> AuditLog::ConsistencyProof(uint64_t size1,
+                                                              uint64_t size2) {
+  RETURN_IF_ERROR(ReadableStatus());
+  const Snapshot current = Current();
+  if (size2 > current.size) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "the audit log has ", current.size, " entries, not ", size2));
+  }
+  if (size1 == 0 || size1 > size2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "no consistency proof from size ", size1, " to size ", size2));
+  }
+  absl::MutexLock lock(&read_mu_);
+  StoredHashSource source(*reader_, current.size, &cache_,
+                          options_.cache_min_level);
+  absl::StatusOr<std::vector<Bytes>> proof =
+      merkle::ConsistencyProof(source, size1, size2);
+  if (!proof.ok()) return Fail(proof.status());
+  ASSIGN_OR_RETURN(Bytes root1, AnchoredRoot(size1, current));
+  ASSIGN_OR_RETURN(Bytes root2, AnchoredRoot(size2, current));
+  absl::Status status =
+      merkle::VerifyConsistency(size1, size2, *proof, root1, root2);
+  if (!status.ok()) {
+    return Fail(absl::DataLossError(absl::StrCat(
+        "the consistency proof from size ", size1, " to size ", size2,
+        " built from the stored hashes does not verify: a stored hash was "
+        "altered (",
+        status.message(), ")")));
+  }
+  return proof;
+}
+
+// --- Checkpoints -------------------------------------------------------------
+
+absl::StatusOr<std::string> AuditLog::SignCheckpoint(
+    const crypto::Ed25519PrivateKey& key, const std::string& origin) {
+  RETURN_IF_ERROR(ReadableStatus());
+  ASSIGN_OR_RETURN(note::NoteSigner signer,
+                   note::NoteSigner::Create(origin, key));
+  // Under write_mu_ no batch is half-committed: the current state is the
+  // one on disk, and checkpoints are stored in size order.
+  absl::MutexLock lock(&write_mu_);
+  const Snapshot current = Current();
+  ASSIGN_OR_RETURN(std::optional<CheckpointRow> latest,
+                   writer_->LatestCheckpoint());
+  if (latest.has_value()) {
+    absl::StatusOr<note::Note> parsed = note::ParseNote(latest->note);
+    absl::StatusOr<note::Checkpoint> checkpoint =
+        parsed.ok() ? note::ParseCheckpoint(parsed->text)
+                    : absl::StatusOr<note::Checkpoint>(parsed.status());
+    if (!checkpoint.ok()) {
+      return Fail(absl::DataLossError(absl::StrCat(
+          "the stored checkpoint of size ", latest->size,
+          " is not a checkpoint: ", checkpoint.status().message())));
+    }
+    if (checkpoint->origin != origin) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the audit log's checkpoints are of origin ",
+                       checkpoint->origin, ", not ", origin));
+    }
+    if (latest->size == current.size) {
+      return CheckpointNoteFrom(*writer_, *latest);
+    }
+  }
+  note::Checkpoint checkpoint;
+  checkpoint.origin = origin;
+  checkpoint.size = current.size;
+  checkpoint.root_hash = current.root;
+  ASSIGN_OR_RETURN(std::string text, note::FormatCheckpoint(checkpoint));
+  ASSIGN_OR_RETURN(note::Signature signature, signer.Sign(text));
+  ASSIGN_OR_RETURN(std::string signed_note,
+                   note::FormatNote(note::Note{text, {signature}}));
+  RETURN_IF_ERROR(writer_->InsertCheckpoint(
+      CheckpointRow{current.size, current.root, signed_note, clock_.NowMs()}));
+  return signed_note;
+}
+
+absl::StatusOr<std::string> AuditLog::LatestCheckpoint() {
+  RETURN_IF_ERROR(ReadableStatus());
+  absl::MutexLock lock(&read_mu_);
+  ASSIGN_OR_RETURN(std::optional<CheckpointRow> row,
+                   reader_->LatestCheckpoint());
+  if (!row.has_value()) {
+    return absl::NotFoundError("the audit log has no checkpoint yet");
+  }
+  return CheckpointNoteFrom(*reader_, *row);
+}
+
+absl::StatusOr<std::string> AuditLog::CheckpointAt(uint64_t size) {
+  RETURN_IF_ERROR(ReadableStatus());
+  absl::MutexLock lock(&read_mu_);
+  ASSIGN_OR_RETURN(std::optional<CheckpointRow> row,
+                   reader_->ReadCheckpoint(size));
+  if (!row.has_value()) {
+    return absl::NotFoundError(
+        absl::StrCat("the audit log has no checkpoint of size ", size));
+  }
+  return CheckpointNoteFrom(*reader_, *row);
+}
+
+absl::Status AuditLog::AddCosignature(uint64_t size, const std::string& line) {
+  RETURN_IF_ERROR(ReadableStatus());
+  std::string_view bare = line;
+  if (!bare.empty() && bare.back() == '\n') bare.remove_suffix(1);
+  ASSIGN_OR_RETURN(note::Signature signature, note::ParseSignatureLine(bare));
+
+  absl::MutexLock lock(&write_mu_);
+  ASSIGN_OR_RETURN(std::optional<CheckpointRow> row,
+                   writer_->ReadCheckpoint(size));
+  if (!row.has_value()) {
+    return absl::NotFoundError(
+        absl::StrCat("the audit log has no checkpoint of size ", size));
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> lines,
+                   writer_->ReadCosignatures(size));
+  for (const std::string& stored : lines) {
+    if (stored == bare) return absl::OkStatus();
+  }
+  // The note parser rejects repeated (name, key ID) pairs, the log's own
+  // signature included, and notes past the size and signature limits.
+  std::vector<std::string> all = lines;
+  all.emplace_back(bare);
+  absl::StatusOr<note::Note> note =
+      note::ParseNote(WithCosignatures(row->note, all));
+  if (!note.ok()) {
+    absl::StatusOr<note::Note> before =
+        note::ParseNote(WithCosignatures(row->note, lines));
+    bool repeated = false;
+    if (before.ok()) {
+      for (const note::Signature& s : before->signatures) {
+        repeated |= s.name == signature.name && s.key_id == signature.key_id;
+      }
+    }
+    if (repeated) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "the checkpoint of size ", size, " already carries a signature by ",
+          signature.name, " with that key"));
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot add this cosignature to the checkpoint of size ",
+                     size, ": ", note.status().message()));
+  }
+  return writer_->InsertCosignature(size, signature.name, signature.key_id,
+                                    bare);
+}
+
+// --- Verify ------------------------------------------------------------------
+
+absl::Status AuditLog::Verify() {
+  RETURN_IF_ERROR(ReadableStatus());
+  FullCheckInput input;
+  input.head_path = options_.head_path;
+  // The head, then the committed state, then the database's snapshot: each
+  // can only trail the next.
+  absl::StatusOr<std::optional<Head>> head = ReadHead(options_.head_path);
+  if (!head.ok()) return Fail(head.status());
+  input.head = *std::move(head);
+  const Snapshot current = Current();
+  input.committed_size = current.size;
+  input.committed_root = current.root;
+
+  ASSIGN_OR_RETURN(std::unique_ptr<AuditStore> store,
+                   AuditStore::Open(db_path_));
+  uint64_t hashed = 0;
+  absl::Status status = CheckEverything(*store, input, &hashed);
+  {
+    absl::MutexLock lock(&state_mu_);
+    stats_.leaves_hashed += hashed;
+  }
+  return Fail(status);
+}
+
+}  // namespace cbx::node::audit

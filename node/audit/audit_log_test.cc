@@ -1,0 +1,341 @@
+#include "node/audit/audit_log.h"
+
+#include <algorithm>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/merkle/hash.h"
+#include "core/merkle/in_memory_tree.h"
+#include "core/merkle/proof_builder.h"
+#include "core/merkle/verify.h"
+#include "gtest/gtest.h"
+#include "node/audit/leaf.h"
+#include "node/audit/testing/test_util.h"
+
+namespace cbx::node::audit {
+namespace {
+
+using ::cbx::node::audit::testing::MakeTempDir;
+using ::cbx::node::audit::testing::SampleEntry;
+
+constexpr int64_t kStartMs = 1767225600000;  // 2026-01-01T00:00:00Z
+
+class AuditLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    db_path_ = dir_ + "/audit.db";
+    options_.clock = &clock_;
+  }
+
+  std::unique_ptr<AuditLog> OpenLog() {
+    absl::StatusOr<std::unique_ptr<AuditLog>> log =
+        AuditLog::Open(db_path_, options_);
+    EXPECT_TRUE(log.ok()) << log.status();
+    return log.ok() ? *std::move(log) : nullptr;
+  }
+
+  // Appends n sample entries one by one, mirroring them in `tree`.
+  void AppendSamples(AuditLog& log, uint64_t n, merkle::InMemoryTree& tree) {
+    for (uint64_t i = 0; i < n; ++i) {
+      const uint64_t want = log.Size();
+      absl::StatusOr<uint64_t> seq = log.Append(SampleEntry(want));
+      ASSERT_TRUE(seq.ok()) << seq.status();
+      ASSERT_EQ(*seq, want);
+      absl::StatusOr<std::string> leaf = log.LeafData(*seq);
+      ASSERT_TRUE(leaf.ok()) << leaf.status();
+      tree.AppendLeaf(*leaf);
+      clock_.AdvanceMs(3);
+    }
+  }
+
+  std::string dir_;
+  std::string db_path_;
+  FakeClock clock_{kStartMs};
+  AuditLogOptions options_;
+};
+
+TEST_F(AuditLogTest, EmptyLog) {
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->Size(), 0u);
+  EXPECT_EQ(log->Root(), merkle::EmptyRoot());
+  EXPECT_EQ(log->RootAt(0).value(), merkle::EmptyRoot());
+  EXPECT_EQ(log->RootAt(1).status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(log->LeafData(0).status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(log->InclusionProof(0, 1).status().code(),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(log->InclusionProof(0, 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(log->ConsistencyProof(0, 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(log->ReadEntries(0, 0).value().empty());
+  EXPECT_TRUE(log->Verify().ok());
+  EXPECT_TRUE(log->Health().ok());
+}
+
+TEST_F(AuditLogTest, AssignsSequenceAndTimeAndKeepsTheRest) {
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  for (uint64_t i = 0; i < 3; ++i) {
+    v1::AuditEntry entry = SampleEntry(i);
+    entry.set_sequence(77);     // overwritten
+    entry.set_time_ms(12345);  // overwritten
+    ASSERT_EQ(log->Append(entry).value(), i);
+    clock_.AdvanceMs(10);
+  }
+  for (uint64_t i = 0; i < 3; ++i) {
+    absl::StatusOr<v1::AuditEntry> entry = DecodeLeaf(log->LeafData(i).value());
+    ASSERT_TRUE(entry.ok());
+    EXPECT_EQ(entry->sequence(), i);
+    EXPECT_EQ(entry->time_ms(), kStartMs + 10 * static_cast<int64_t>(i));
+    v1::AuditEntry want = SampleEntry(i);
+    want.set_sequence(i);
+    want.set_time_ms(entry->time_ms());
+    EXPECT_EQ(entry->SerializeAsString(), want.SerializeAsString());
+  }
+}
+
+TEST_F(AuditLogTest, RejectsBadEntriesWithoutUsingASequence) {
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  v1::AuditEntry bad = SampleEntry(0);
+  bad.set_user(std::string("\xc3\x28", 2));  // invalid UTF-8
+  EXPECT_EQ(log->Append(bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  bad = SampleEntry(0);
+  bad.set_office(std::string(kMaxLeafSize, 'o'));
+  EXPECT_EQ(log->Append(bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(log->Append(SampleEntry(0)).value(), 0u);
+  EXPECT_EQ(log->Size(), 1u);
+}
+
+// Root, RootAt, proofs and leaves against core/merkle's in-memory tree, for
+// sizes around powers of two and random ones.
+TEST_F(AuditLogTest, MatchesInMemoryTree) {
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  merkle::InMemoryTree tree;
+  std::mt19937_64 rng(20260101);
+  std::vector<uint64_t> sizes = {1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 31, 32, 33};
+  for (int i = 0; i < 4; ++i) sizes.push_back(34 + rng() % 200);
+  std::sort(sizes.begin(), sizes.end());
+  for (uint64_t size : sizes) {
+    AppendSamples(*log, size - log->Size(), tree);
+    ASSERT_EQ(log->Size(), size);
+    ASSERT_EQ(log->Root(), merkle::RootHash(tree, size).value())
+        << "size " << size;
+  }
+  const uint64_t n = log->Size();
+  for (uint64_t size = 0; size <= n; ++size) {
+    ASSERT_EQ(log->RootAt(size).value(), merkle::RootHash(tree, size).value())
+        << "size " << size;
+  }
+  // Inclusion of random leaves in random trees, and every leaf in the last.
+  for (int trial = 0; trial < 300; ++trial) {
+    const uint64_t size = 1 + rng() % n;
+    const uint64_t index = trial < static_cast<int>(n) ? trial % size
+                                                        : rng() % size;
+    absl::StatusOr<std::vector<Bytes>> proof =
+        log->InclusionProof(index, size);
+    ASSERT_TRUE(proof.ok()) << proof.status();
+    EXPECT_EQ(*proof, merkle::InclusionProof(tree, index, size).value());
+    EXPECT_TRUE(merkle::VerifyInclusion(
+                    index, size, merkle::LeafHash(log->LeafData(index).value()),
+                    *proof, log->RootAt(size).value())
+                    .ok());
+  }
+  for (int trial = 0; trial < 300; ++trial) {
+    uint64_t size1 = 1 + rng() % n;
+    uint64_t size2 = 1 + rng() % n;
+    if (size1 > size2) std::swap(size1, size2);
+    absl::StatusOr<std::vector<Bytes>> proof =
+        log->ConsistencyProof(size1, size2);
+    ASSERT_TRUE(proof.ok()) << proof.status();
+    EXPECT_EQ(*proof, merkle::ConsistencyProof(tree, size1, size2).value());
+    EXPECT_TRUE(merkle::VerifyConsistency(size1, size2, *proof,
+                                          log->RootAt(size1).value(),
+                                          log->RootAt(size2).value())
+                    .ok());
+  }
+  EXPECT_EQ(log->ConsistencyProof(n, n + 1).status().code(),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(log->ConsistencyProof(3, 2).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(log->InclusionProof(n, n).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  // ReadEntries gives the same bytes as LeafData.
+  absl::StatusOr<std::vector<std::string>> entries = log->ReadEntries(5, 40);
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  ASSERT_EQ(entries->size(), 35u);
+  for (uint64_t i = 5; i < 40; ++i) {
+    EXPECT_EQ((*entries)[i - 5], log->LeafData(i).value());
+  }
+  EXPECT_EQ(log->ReadEntries(6, 5).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(log->ReadEntries(0, n + 1).status().code(),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_TRUE(log->Verify().ok()) << log->Verify();
+}
+
+TEST_F(AuditLogTest, RestartResumesFromTheStoredState) {
+  merkle::InMemoryTree tree;
+  Bytes root;
+  {
+    auto log = OpenLog();
+    ASSERT_NE(log, nullptr);
+    AppendSamples(*log, 300, tree);
+    root = log->Root();
+  }
+  // The head file records what was committed.
+  absl::StatusOr<std::optional<Head>> head = ReadHead(db_path_ + ".head");
+  ASSERT_TRUE(head.ok() && head->has_value());
+  EXPECT_EQ(**head, (Head{300, root}));
+
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->Size(), 300u);
+  EXPECT_EQ(log->Root(), root);
+  // Open hashed no leaf: it loaded the compact range from the state row.
+  EXPECT_EQ(log->Stats().leaves_hashed, 0u);
+  EXPECT_EQ(log->InclusionProof(17, 300).value(),
+            merkle::InclusionProof(tree, 17, 300).value());
+  AppendSamples(*log, 45, tree);
+  EXPECT_EQ(log->Root(), merkle::RootHash(tree, 345).value());
+  EXPECT_EQ(log->ConsistencyProof(300, 345).value(),
+            merkle::ConsistencyProof(tree, 300, 345).value());
+  EXPECT_TRUE(log->Verify().ok());
+  // One proof, 45 LeafData calls, then Verify's 345.
+  EXPECT_EQ(log->Stats().leaves_hashed, 1u + 45u + 345u);
+}
+
+TEST_F(AuditLogTest, OneWriterPerLog) {
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  absl::StatusOr<std::unique_ptr<AuditLog>> second =
+      AuditLog::Open(db_path_, options_);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+  log.reset();
+  EXPECT_TRUE(AuditLog::Open(db_path_, options_).ok());
+}
+
+TEST_F(AuditLogTest, AHeadThatTrailsTheDatabaseIsBroughtUpToDate) {
+  Bytes root_at_5;
+  {
+    auto log = OpenLog();
+    ASSERT_NE(log, nullptr);
+    merkle::InMemoryTree tree;
+    AppendSamples(*log, 5, tree);
+    root_at_5 = log->Root();
+    AppendSamples(*log, 6, tree);
+  }
+  // As after a crash between a commit and the head write.
+  ASSERT_TRUE(WriteHead(db_path_ + ".head", Head{5, root_at_5}).ok());
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->Size(), 11u);
+  EXPECT_EQ(ReadHead(db_path_ + ".head").value()->size, 11u);
+}
+
+TEST_F(AuditLogTest, ConcurrentAppendsAreContiguousDurableAndBatched) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 500;
+  std::vector<std::vector<uint64_t>> got(kThreads);
+  {
+    auto log = OpenLog();
+    ASSERT_NE(log, nullptr);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kPerThread; ++i) {
+          absl::StatusOr<uint64_t> seq =
+              log->Append(SampleEntry(static_cast<uint64_t>(t * 1000 + i)));
+          ASSERT_TRUE(seq.ok()) << seq.status();
+          got[t].push_back(*seq);
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    const AuditLogStats stats = log->Stats();
+    EXPECT_EQ(stats.appended, uint64_t{kThreads * kPerThread});
+    // Group commit: fewer transactions than entries.
+    EXPECT_LT(stats.commits, stats.appended);
+    EXPECT_GT(stats.largest_batch, 1u);
+    EXPECT_LE(stats.largest_batch, uint64_t{kThreads});
+    std::printf("  %d appends in %llu commits (largest batch %llu)\n",
+                kThreads * kPerThread,
+                static_cast<unsigned long long>(stats.commits),
+                static_cast<unsigned long long>(stats.largest_batch));
+  }
+  // Each caller's sequences increase; together they are 0 .. n-1.
+  std::set<uint64_t> all;
+  for (const auto& seqs : got) {
+    EXPECT_TRUE(std::is_sorted(seqs.begin(), seqs.end()));
+    all.insert(seqs.begin(), seqs.end());
+  }
+  ASSERT_EQ(all.size(), size_t{kThreads * kPerThread});
+  EXPECT_EQ(*all.rbegin(), uint64_t{kThreads * kPerThread - 1});
+
+  // All of it durable and correct after a restart.
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  ASSERT_EQ(log->Size(), uint64_t{kThreads * kPerThread});
+  merkle::InMemoryTree tree;
+  absl::StatusOr<std::vector<std::string>> leaves =
+      log->ReadEntries(0, log->Size());
+  ASSERT_TRUE(leaves.ok()) << leaves.status();
+  for (const std::string& leaf : *leaves) tree.AppendLeaf(leaf);
+  EXPECT_EQ(log->Root(), merkle::RootHash(tree, tree.size()).value());
+  EXPECT_TRUE(log->Verify().ok());
+}
+
+TEST_F(AuditLogTest, BatchesRespectTheirLimits) {
+  options_.max_batch_size = 3;
+  options_.max_batch_delay = absl::Milliseconds(20);
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        ASSERT_TRUE(log->Append(SampleEntry(t)).ok());
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  const AuditLogStats stats = log->Stats();
+  EXPECT_EQ(stats.appended, 120u);
+  EXPECT_LE(stats.largest_batch, 3u);
+  EXPECT_GE(stats.commits, 40u);
+  EXPECT_TRUE(log->Verify().ok());
+}
+
+TEST_F(AuditLogTest, ABatchDelayLetsALoneAppendThrough) {
+  options_.max_batch_delay = absl::Milliseconds(5);
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->Append(SampleEntry(0)).value(), 0u);
+  EXPECT_EQ(log->Append(SampleEntry(1)).value(), 1u);
+  EXPECT_EQ(log->Stats().commits, 2u);
+}
+
+TEST_F(AuditLogTest, RejectsAZeroBatchSize) {
+  options_.max_batch_size = 0;
+  EXPECT_EQ(AuditLog::Open(db_path_, options_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(AuditLogTest, RefusesADatabaseOfAnotherFormat) {
+  testing::RawSql(db_path_, "CREATE TABLE other (x); PRAGMA user_version = 7;");
+  EXPECT_EQ(AuditLog::Open(db_path_, options_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace cbx::node::audit

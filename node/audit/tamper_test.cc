@@ -1,0 +1,403 @@
+// Tamper evidence: each way of altering the stored log is refused with
+// DATA_LOSS by Open or by the reads that touch it, and by Verify, with a
+// message that says what is wrong.
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "core/crypto/ed25519.h"
+#include "core/merkle/hash.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "node/audit/audit_log.h"
+#include "node/audit/leaf.h"
+#include "node/audit/testing/test_util.h"
+
+namespace cbx::node::audit {
+namespace {
+
+using ::cbx::node::audit::testing::MakeTempDir;
+using ::cbx::node::audit::testing::RawQuery;
+using ::cbx::node::audit::testing::RawSql;
+using ::cbx::node::audit::testing::SampleEntry;
+using ::testing::HasSubstr;
+
+MATCHER_P(IsDataLoss, text, "") {
+  const absl::Status& status = arg;
+  *result_listener << "status " << status;
+  return status.code() == absl::StatusCode::kDataLoss &&
+         absl::StrContains(status.message(), text);
+}
+
+// Flips the lowest bit of the first byte of leaf `seq`'s stored data.
+void FlipFirstDataByte(const std::string& path, uint64_t seq) {
+  Bytes data =
+      HexDecode(RawQuery(path, absl::StrCat("SELECT hex(data) FROM leaves "
+                                            "WHERE seq = ",
+                                            seq)))
+          .value();
+  ASSERT_FALSE(data.empty());
+  data[0] ^= 1;
+  RawSql(path, absl::StrCat("UPDATE leaves SET data = x'", HexEncode(data),
+                            "' WHERE seq = ", seq));
+}
+
+class TamperTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    db_path_ = dir_ + "/audit.db";
+  }
+
+  std::unique_ptr<AuditLog> OpenLog() {
+    absl::StatusOr<std::unique_ptr<AuditLog>> log =
+        AuditLog::Open(db_path_, options_);
+    EXPECT_TRUE(log.ok()) << log.status();
+    return log.ok() ? *std::move(log) : nullptr;
+  }
+
+  absl::Status OpenStatus() {
+    return AuditLog::Open(db_path_, options_).status();
+  }
+
+  // A log of n entries, closed.
+  void MakeLog(uint64_t n) {
+    auto log = OpenLog();
+    ASSERT_NE(log, nullptr);
+    for (uint64_t i = 0; i < n; ++i) ASSERT_TRUE(log->Append(SampleEntry(i)).ok());
+  }
+
+  // Every read refuses with the latched status once tampering was found.
+  void ExpectRefusesEverything(AuditLog& log, const std::string& text) {
+    EXPECT_THAT(log.Health(), IsDataLoss(text));
+    EXPECT_THAT(log.LeafData(0).status(), IsDataLoss(text));
+    EXPECT_THAT(log.ReadEntries(0, 1).status(), IsDataLoss(text));
+    EXPECT_THAT(log.RootAt(1).status(), IsDataLoss(text));
+    EXPECT_THAT(log.InclusionProof(0, 1).status(), IsDataLoss(text));
+    EXPECT_THAT(log.ConsistencyProof(1, 2).status(), IsDataLoss(text));
+    EXPECT_THAT(log.LatestCheckpoint().status(), IsDataLoss(text));
+    EXPECT_THAT(log.Append(SampleEntry(0)).status(), IsDataLoss(text));
+    EXPECT_THAT(log.Verify(), IsDataLoss(text));
+  }
+
+  std::string dir_;
+  std::string db_path_;
+  AuditLogOptions options_;
+};
+
+TEST_F(TamperTest, FlippedLeafByte) {
+  MakeLog(40);
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  // Flip the first byte of leaf 5's data behind the log's back.
+  FlipFirstDataByte(db_path_, 5);
+  const std::string what =
+      "leaf 5: its stored bytes do not hash to its stored leaf hash";
+  EXPECT_TRUE(log->LeafData(4).ok());
+  EXPECT_THAT(log->LeafData(5).status(), IsDataLoss(what));
+  ExpectRefusesEverything(*log, what);
+  log.reset();
+
+  // Open does not rehash leaves, so it opens; the first read of leaf 5, an
+  // export through it, and Verify refuse.
+  log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  EXPECT_THAT(log->ReadEntries(0, 10).status(), IsDataLoss(what));
+  log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  EXPECT_THAT(log->InclusionProof(5, 40).status(), IsDataLoss(what));
+  log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  EXPECT_THAT(log->Verify(), IsDataLoss(what));
+}
+
+// A leaf replaced with other bytes *and* their hash: Open trusts the stored
+// state (it does not rehash the log), but no proof through that leaf
+// reaches the root, and Verify's rebuilt tree differs.
+TEST_F(TamperTest, ConsistentlyReplacedLeafAndRestartWithoutRehash) {
+  MakeLog(64);
+  Bytes root;
+  {
+    auto log = OpenLog();
+    root = log->Root();
+  }
+  v1::AuditEntry forged = SampleEntry(999);
+  forged.set_sequence(3);
+  const std::string leaf = EncodeLeaf(forged).value();
+  RawSql(db_path_, absl::StrCat("UPDATE leaves SET data = x'", HexEncode(leaf),
+                                "', leaf_hash = x'",
+                                HexEncode(merkle::LeafHash(leaf)),
+                                "' WHERE seq = 3"));
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->Root(), root);
+  EXPECT_EQ(log->Stats().leaves_hashed, 0u);
+  EXPECT_TRUE(log->LeafData(3).ok());  // the forgery is self-consistent
+  EXPECT_THAT(log->InclusionProof(3, 64).status(),
+              IsDataLoss("the inclusion proof of leaf 3 in the tree of size "
+                         "64 built from the stored hashes does not reach"));
+  log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  EXPECT_THAT(log->Verify(),
+              IsDataLoss("perfect subtree (level 1, index 1) differs from the "
+                         "one rebuilt from the stored leaves"));
+}
+
+TEST_F(TamperTest, SwappedLeaves) {
+  MakeLog(10);
+  RawSql(db_path_,
+         "UPDATE leaves SET seq = -1 WHERE seq = 2;"
+         "UPDATE leaves SET seq = 2 WHERE seq = 3;"
+         "UPDATE leaves SET seq = 3 WHERE seq = -1;");
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  EXPECT_THAT(log->LeafData(2).status(),
+              IsDataLoss("leaf 2 holds the entry of sequence 3"));
+  log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  EXPECT_THAT(log->Verify(),
+              IsDataLoss("leaf 2 holds the entry of sequence 3"));
+}
+
+TEST_F(TamperTest, DeletedLeafRow) {
+  MakeLog(20);
+  {
+    auto log = OpenLog();
+    ASSERT_NE(log, nullptr);
+    RawSql(db_path_, "DELETE FROM leaves WHERE seq = 7");
+    EXPECT_THAT(log->LeafData(7).status(),
+                IsDataLoss("leaf 7 is missing from the audit database"));
+    ExpectRefusesEverything(*log, "leaf 7 is missing");
+  }
+  EXPECT_THAT(OpenStatus(),
+              IsDataLoss("the state says 20 entries, the database holds 19 "
+                         "leaf rows with sequences 0 to 19 (rows were "
+                         "deleted)"));
+}
+
+TEST_F(TamperTest, DeletedLastRowFoundByVerify) {
+  MakeLog(20);
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  RawSql(db_path_, "DELETE FROM leaves WHERE seq = 19");
+  EXPECT_THAT(log->Verify(), IsDataLoss("leaf 19 is missing from the audit "
+                                        "database: rows were deleted"));
+  log.reset();
+  EXPECT_THAT(OpenStatus(), IsDataLoss("rows were deleted"));
+}
+
+TEST_F(TamperTest, DeletedRowFoundByAnExport) {
+  MakeLog(20);
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  RawSql(db_path_, "DELETE FROM leaves WHERE seq = 12");
+  EXPECT_TRUE(log->ReadEntries(0, 12).ok());
+  EXPECT_THAT(log->ReadEntries(10, 15).status(),
+              IsDataLoss("leaf 12 is missing"));
+}
+
+TEST_F(TamperTest, DeletedSubtreeRow) {
+  MakeLog(64);
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  RawSql(db_path_, "DELETE FROM subtrees WHERE level = 2 AND idx = 0");
+  // Leaf 5's path has (2, 0) as its level-2 sibling.
+  EXPECT_THAT(log->InclusionProof(5, 64).status(),
+              IsDataLoss("perfect subtree (level 2, index 0) is missing"));
+  log.reset();
+  log = OpenLog();  // (2, 0) is not on the right edge of 64: Open is fine
+  ASSERT_NE(log, nullptr);
+  EXPECT_THAT(log->Verify(), IsDataLoss("perfect subtree (level 2, index 0) "
+                                        "is missing: rows were deleted"));
+}
+
+TEST_F(TamperTest, CorruptedSubtreeHash) {
+  MakeLog(64);
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  RawSql(db_path_, "UPDATE subtrees SET hash = zeroblob(32) "
+                   "WHERE level = 1 AND idx = 0");
+  // Leaf 2's path has (1, 0) as its level-1 sibling.
+  EXPECT_THAT(log->InclusionProof(2, 64).status(),
+              IsDataLoss("does not reach the log's root"));
+  ExpectRefusesEverything(*log, "does not reach the log's root");
+  log.reset();
+  log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  // Roots of smaller trees are checked against the current root as well.
+  EXPECT_THAT(log->RootAt(2).status(),
+              IsDataLoss("which is not consistent with the log's root"));
+  log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  EXPECT_THAT(log->ConsistencyProof(3, 40).status(),
+              IsDataLoss("not consistent with the log's root"));
+  log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  EXPECT_THAT(log->Verify(),
+              IsDataLoss("perfect subtree (level 1, index 0) differs from the "
+                         "one rebuilt from the stored leaves"));
+}
+
+TEST_F(TamperTest, CorruptedRightEdgeSubtreeFailsOpen) {
+  MakeLog(13);  // right edge: (3, 0), (2, 2), (0, 12)
+  {
+    auto log = OpenLog();
+    ASSERT_NE(log, nullptr);
+    RawSql(db_path_, "UPDATE subtrees SET hash = zeroblob(32) "
+                     "WHERE level = 2 AND idx = 2");
+    EXPECT_THAT(log->Verify(), IsDataLoss("perfect subtree (level 2, index 2) "
+                                          "differs"));
+  }
+  EXPECT_THAT(OpenStatus(),
+              IsDataLoss("the stored perfect subtrees do not reproduce the "
+                         "audit log's state (size 13"));
+}
+
+TEST_F(TamperTest, CorruptedStateRow) {
+  MakeLog(13);
+  RawSql(db_path_, "UPDATE state SET root = zeroblob(32)");
+  EXPECT_THAT(OpenStatus(), IsDataLoss("the audit state row contradicts "
+                                       "itself: size 13"));
+  RawSql(db_path_, "UPDATE state SET compact_range = x'00'");
+  EXPECT_THAT(OpenStatus(),
+              IsDataLoss("the audit state row's compact range is malformed"));
+  RawSql(db_path_, "DELETE FROM state");
+  EXPECT_THAT(OpenStatus(), IsDataLoss("no state row"));
+}
+
+TEST_F(TamperTest, RowsAddedBeyondTheSize) {
+  MakeLog(8);
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  RawSql(db_path_,
+         "INSERT INTO leaves (seq, leaf_hash, data) VALUES (8, zeroblob(32), "
+         "x'00')");
+  EXPECT_THAT(log->Append(SampleEntry(8)).status(),
+              IsDataLoss("rows beyond the log's size 8"));
+  EXPECT_THAT(log->Verify(), IsDataLoss("rows beyond the log's size 8"));
+  log.reset();
+  EXPECT_THAT(OpenStatus(),
+              IsDataLoss("the state says 8 entries, the database holds 9 leaf "
+                         "rows with sequences 0 to 8 (rows were added"));
+}
+
+TEST_F(TamperTest, OlderCopyPutBack) {
+  MakeLog(10);
+  const std::string copy = dir_ + "/copy";
+  std::filesystem::create_directory(copy);
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    if (std::filesystem::exists(db_path_ + suffix)) {
+      std::filesystem::copy_file(db_path_ + suffix, copy + "/audit.db" + suffix);
+    }
+  }
+  {
+    auto log = OpenLog();
+    ASSERT_NE(log, nullptr);
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(log->Append(SampleEntry(i)).ok());
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(db_path_ + suffix);
+    if (std::filesystem::exists(copy + "/audit.db" + suffix)) {
+      std::filesystem::copy_file(copy + "/audit.db" + suffix, db_path_ + suffix);
+    }
+  }
+  EXPECT_THAT(OpenStatus(),
+              IsDataLoss("the audit database is older than its head file (" +
+                         db_path_ +
+                         ".head): a copy may have been put back (the database "
+                         "holds 10 entries, the head file"));
+  // A database deleted outright is the oldest copy of all.
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(db_path_ + suffix);
+  }
+  EXPECT_THAT(OpenStatus(), IsDataLoss("older than its head file"));
+}
+
+// The same check while the log runs: Verify compares the head file, the
+// committed state and the database.
+TEST_F(TamperTest, VerifyComparesTheHeadFile) {
+  MakeLog(10);
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  // A head from a longer history than the database holds.
+  ASSERT_TRUE(
+      WriteHead(db_path_ + ".head", Head{12, merkle::LeafHash("x")}).ok());
+  EXPECT_THAT(log->Verify(),
+              IsDataLoss("the audit database (10 entries) is older than the "
+                         "head file"));
+  EXPECT_THAT(log->LeafData(0).status(), IsDataLoss("older than the head"));
+}
+
+TEST_F(TamperTest, HeadFileDisagrees) {
+  MakeLog(10);
+  ASSERT_TRUE(
+      WriteHead(db_path_ + ".head", Head{10, merkle::LeafHash("x")}).ok());
+  EXPECT_THAT(OpenStatus(),
+              IsDataLoss("the audit database does not extend the tree its "
+                         "head file"));
+  ASSERT_TRUE(
+      WriteHead(db_path_ + ".head", Head{4, merkle::LeafHash("x")}).ok());
+  EXPECT_THAT(OpenStatus(), IsDataLoss("does not extend the tree its head"));
+  std::filesystem::remove(db_path_ + ".head");
+  EXPECT_THAT(OpenStatus(), IsDataLoss("is missing, but the database holds 10 "
+                                       "entries"));
+  std::ofstream(db_path_ + ".head") << "garbage\n";
+  EXPECT_THAT(OpenStatus(), IsDataLoss("is malformed"));
+}
+
+TEST_F(TamperTest, CheckpointAheadOfTheDatabase) {
+  // A checkpoint row of a larger tree than the database holds.
+  const crypto::Ed25519PrivateKey key = crypto::Ed25519PrivateKey::Generate();
+  std::string note;
+  {
+    options_.head_path = dir_ + "/other.head";
+    auto other = AuditLog::Open(dir_ + "/other.db", options_);
+    ASSERT_TRUE(other.ok());
+    for (int i = 0; i < 12; ++i) ASSERT_TRUE((*other)->Append(SampleEntry(i)).ok());
+    note = (*other)->SignCheckpoint(key, "cbx/XK/audit").value();
+    options_.head_path.clear();
+  }
+  MakeLog(10);
+  RawSql(db_path_,
+         absl::StrCat("ATTACH '", dir_, "/other.db' AS other;"
+                      "INSERT INTO checkpoints SELECT * FROM other.checkpoints;"));
+  EXPECT_THAT(OpenStatus(),
+              IsDataLoss("the audit database is older than its latest signed "
+                         "checkpoint"));
+  // And a checkpoint row whose columns disagree with its signed text.
+  RawSql(db_path_, "UPDATE checkpoints SET size = 10");
+  EXPECT_THAT(OpenStatus(),
+              IsDataLoss("the stored checkpoint of size 10 says size 12"));
+  EXPECT_THAT(note, HasSubstr("cbx/XK/audit\n12\n"));
+}
+
+TEST_F(TamperTest, TamperedCheckpointFoundByVerify) {
+  const crypto::Ed25519PrivateKey key = crypto::Ed25519PrivateKey::Generate();
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(log->Append(SampleEntry(i)).ok());
+  ASSERT_TRUE(log->SignCheckpoint(key, "cbx/XK/audit").ok());
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(log->Append(SampleEntry(i)).ok());
+  ASSERT_TRUE(log->SignCheckpoint(key, "cbx/XK/audit").ok());
+  EXPECT_TRUE(log->Verify().ok());
+  // Rewrite the first checkpoint's text to another root: no longer signed
+  // correctly, and no longer the root of the tree of size 6.
+  const std::string note = RawQuery(db_path_,
+                                    "SELECT note FROM checkpoints WHERE size = 6");
+  const std::string root_b64 = Base64Encode(log->RootAt(6).value());
+  const std::string forged_root = Base64Encode(merkle::LeafHash("forged"));
+  std::string forged = note;
+  forged.replace(forged.find(root_b64), root_b64.size(), forged_root);
+  RawSql(db_path_, absl::StrCat("UPDATE checkpoints SET note = '", forged,
+                                "', root = x'",
+                                HexEncode(merkle::LeafHash("forged")),
+                                "' WHERE size = 6"));
+  EXPECT_THAT(log->Verify(),
+              IsDataLoss("the signed checkpoint of size 6 records"));
+}
+
+}  // namespace
+}  // namespace cbx::node::audit

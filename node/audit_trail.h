@@ -1,0 +1,57 @@
+// Turns the node's exchanges into audit log entries (spec/audit-log.md §2):
+// one entry per envelope sent or received (answered or refused) and per
+// call without an envelope. Each method returns only once the entry is
+// durable; callers answer only after that ("log before answer"), and answer
+// with the log's error if it fails.
+//
+// Entries carry codes and counts, never identifier values or free-text
+// messages. Thread-safe (the log is).
+#ifndef CBX_NODE_AUDIT_TRAIL_H_
+#define CBX_NODE_AUDIT_TRAIL_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "cbx/v1/audit.pb.h"
+#include "cbx/v1/envelope.pb.h"
+#include "node/audit/audit_log.h"
+
+namespace cbx::node {
+
+struct AuditCounts {
+  uint32_t elements = 0;
+  uint32_t hits = 0;
+  uint32_t references = 0;
+};
+
+class AuditTrail {
+ public:
+  explicit AuditTrail(audit::AuditLog* log) : log_(log) {}
+
+  // An envelope this node sent to, or received from, `peer` ("" if the
+  // caller could not be identified). The envelope's body is parsed for the
+  // kind, message id, reply-to, office and user; an unparsable body (a
+  // refusal) leaves those empty.
+  absl::Status Envelope(v1::AuditDirection direction, const std::string& peer,
+                        std::string_view rpc, const v1::Envelope& envelope,
+                        absl::StatusCode code, AuditCounts counts = {});
+
+  // A call without an envelope: GetDirectory, checkpoints, office calls, or
+  // a peer call that failed in transport (direction LOCAL, kind
+  // "call_failed", with the SHA-256 of the envelope that was not answered).
+  absl::Status Call(v1::AuditDirection direction, const std::string& peer,
+                    std::string_view rpc, std::string_view kind,
+                    const std::string& office, absl::StatusCode code,
+                    AuditCounts counts = {},
+                    const std::string& envelope_sha256 = "");
+
+  audit::AuditLog* log() const { return log_; }
+
+ private:
+  audit::AuditLog* log_;
+};
+
+}  // namespace cbx::node
+
+#endif  // CBX_NODE_AUDIT_TRAIL_H_
