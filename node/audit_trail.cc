@@ -22,6 +22,7 @@ absl::Status AuditTrail::Envelope(v1::AuditDirection direction,
                                   std::string_view rpc,
                                   const v1::Envelope& envelope,
                                   absl::StatusCode code, AuditCounts counts) {
+  if (log_ == nullptr) return damage_;
   v1::AuditEntry entry;
   entry.set_direction(direction);
   entry.set_peer(peer);
@@ -47,6 +48,7 @@ absl::Status AuditTrail::Call(v1::AuditDirection direction,
                               std::string_view kind, const std::string& office,
                               absl::StatusCode code, AuditCounts counts,
                               const std::string& envelope_sha256) {
+  if (log_ == nullptr) return damage_;
   v1::AuditEntry entry;
   entry.set_direction(direction);
   entry.set_peer(peer);

@@ -28,6 +28,16 @@ struct AuditCounts {
 class AuditTrail {
  public:
   explicit AuditTrail(audit::AuditLog* log) : log_(log) {}
+  // A trail over a log that could not be opened because it was found
+  // damaged: every append fails with `damage` (a DATA_LOSS), so the node
+  // answers nothing it cannot log, and says why.
+  explicit AuditTrail(absl::Status damage)
+      : log_(nullptr), damage_(std::move(damage)) {}
+
+  // OK, or why the log cannot be served (DATA_LOSS).
+  absl::Status Health() const {
+    return log_ == nullptr ? damage_ : log_->Health();
+  }
 
   // An envelope this node sent to, or received from, `peer` ("" if the
   // caller could not be identified). The envelope's body is parsed for the
@@ -50,6 +60,7 @@ class AuditTrail {
 
  private:
   audit::AuditLog* log_;
+  absl::Status damage_;
 };
 
 }  // namespace cbx::node

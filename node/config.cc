@@ -122,7 +122,8 @@ absl::StatusOr<Config> ParseConfig(const std::string& text,
   }
   static const char* kKnown[] = {"member",        "data_dir",     "peer_listen",
                                  "office_listen", "admin_listen", "tls",
-                                 "keys",          "directory",    "sync"};
+                                 "keys",          "directory",    "sync",
+                                 "audit"};
   for (const auto& [key, value] : root.items()) {
     bool known = false;
     for (const char* k : kKnown) known = known || key == k;
@@ -158,6 +159,18 @@ absl::StatusOr<Config> ParseConfig(const std::string& text,
   CBX_ASSIGN_FIELD(c.directory_interval_ms,
                    r.Millis("sync.directory_interval_ms",
                             c.directory_interval_ms));
+  CBX_ASSIGN_FIELD(c.checkpoint_interval_ms,
+                   r.Millis("audit.checkpoint_interval_ms",
+                            c.checkpoint_interval_ms));
+  CBX_ASSIGN_FIELD(c.witness_interval_ms,
+                   r.Millis("audit.witness_interval_ms", c.witness_interval_ms));
+  if (const json* every = r.Find("audit.checkpoint_every_entries")) {
+    if (!every->is_number_integer() || every->get<int64_t>() < 1) {
+      return r.Error("audit.checkpoint_every_entries",
+                     "must be a positive integer");
+    }
+    c.checkpoint_every_entries = every->get<int64_t>();
+  }
   return c;
 }
 

@@ -30,6 +30,13 @@ struct Config {
   std::string genesis;
   int64_t index_interval_ms = 2000;
   int64_t directory_interval_ms = 10000;
+  // Audit log: how often a checkpoint is signed (if the log grew), how many
+  // entries force one sooner, and how often peers' logs are witnessed.
+  // Witnesses should come several times per checkpoint interval, so that
+  // each checkpoint gathers its cosignatures before the next one.
+  int64_t checkpoint_interval_ms = 30000;
+  int64_t checkpoint_every_entries = 100000;
+  int64_t witness_interval_ms = 5000;
 };
 
 // Reads and validates the config at `path`. Relative paths in it are

@@ -136,13 +136,21 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   audit_options.clock = ctx->clock;
   auto audit_log =
       audit::AuditLog::Open(config.data_dir + "/audit.db", audit_options);
-  if (!audit_log.ok()) {
+  if (audit_log.ok()) {
+    ctx->audit = *std::move(audit_log);
+    ctx->audit_trail = std::make_unique<AuditTrail>(ctx->audit.get());
+  } else if (audit_log.status().code() == absl::StatusCode::kDataLoss) {
+    // A damaged log is evidence: keep it as it is, start, and refuse every
+    // exchange (none could be logged) and every audit call with DATA_LOSS,
+    // so offices, peers and auditors all see why.
+    LogEvent(config.member, "error", "ALERT-audit-log-damaged",
+             {{"reason", std::string(audit_log.status().message())}});
+    ctx->audit_trail = std::make_unique<AuditTrail>(audit_log.status());
+  } else {
     return absl::Status(audit_log.status().code(),
                         absl::StrCat("audit log: ",
                                      audit_log.status().message()));
   }
-  ctx->audit = *std::move(audit_log);
-  ctx->audit_trail = std::make_unique<AuditTrail>(ctx->audit.get());
 
   auto state = LoadDirectoryState(*ctx->storage, genesis);
   if (!state.ok()) {
@@ -179,9 +187,13 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   RETURN_IF_ERROR(node->sync_->LoadStoredIndexes());
   node->query_ =
       std::make_unique<QueryRunner>(node->ctx_.get(), node->clients_.get());
-  node->peer_service_ = std::make_unique<PeerService>(node->ctx_.get());
+  node->witness_ =
+      std::make_unique<Witness>(node->ctx_.get(), node->clients_.get());
+  node->peer_service_ =
+      std::make_unique<PeerService>(node->ctx_.get(), node->witness_.get());
   node->office_service_ = std::make_unique<OfficeService>(
-      node->ctx_.get(), node->query_.get(), node->sync_.get());
+      node->ctx_.get(), node->query_.get(), node->sync_.get(),
+      node->witness_.get());
   node->io_ = std::make_unique<boost::asio::io_context>();
   return node;
 }
@@ -266,6 +278,22 @@ void Node::Run() {
           }
           sync_->SyncAll(directory);
         },
+        &stopping_, &background_);
+  // Checkpoints: on a timer if the log grew, sooner after many entries.
+  auto last_checkpoint = std::make_shared<int64_t>(0);
+  Every(io, std::min<int64_t>(1000, ctx_->config.checkpoint_interval_ms),
+        [this, last_checkpoint] {
+          int64_t now = ctx_->clock->NowMs();
+          bool due = now - *last_checkpoint >= ctx_->config.checkpoint_interval_ms;
+          if (due) *last_checkpoint = now;
+          absl::Status s = witness_->MaybeCheckpoint(due);
+          if (!s.ok()) {
+            LogEvent(ctx_->self(), "error", "checkpoint-failed",
+                     {{"reason", std::string(s.message())}});
+          }
+        },
+        &stopping_, &background_);
+  Every(io, ctx_->config.witness_interval_ms, [this] { witness_->RoundAll(); },
         &stopping_, &background_);
   Every(io, kSweepIntervalMs,
         [this] { (void)ctx_->storage->SweepMessageIds(ctx_->clock->NowMs()); },

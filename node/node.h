@@ -21,6 +21,7 @@
 #include "node/peer_service.h"
 #include "node/peer_sync.h"
 #include "node/query.h"
+#include "node/witness.h"
 
 namespace boost::asio {
 class io_context;
@@ -54,6 +55,7 @@ class Node {
   std::unique_ptr<PeerClients> clients_;
   std::unique_ptr<PeerSync> sync_;
   std::unique_ptr<QueryRunner> query_;
+  std::unique_ptr<Witness> witness_;
   std::unique_ptr<PeerService> peer_service_;
   std::unique_ptr<OfficeService> office_service_;
   std::unique_ptr<grpc::Server> peer_server_;

@@ -6,6 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "core/crypto/random.h"
 #include "core/identifiers/identifiers.h"
+#include "core/note/checkpoint.h"
+#include "core/note/note.h"
 #include "core/util/status_macros.h"
 #include "node/log.h"
 
@@ -451,6 +453,132 @@ grpc::Status OfficeService::ListPeers(grpc::ServerContext* context,
   audit.kind = "list_peers";
   return Logged("Office.ListPeers", audit,
                 DoListPeers(context, request, response, audit));
+}
+
+grpc::Status OfficeService::Audited(
+    grpc::ServerContext* context, std::string_view rpc, std::string_view kind,
+    const std::function<absl::Status()>& body) {
+  OfficeAudit audit;
+  audit.kind = std::string(kind);
+  auto caller = Authorize(context, rpc, {OfficeRole::kAuditor});
+  if (!caller.ok()) return Logged(rpc, audit, ToGrpc(caller.status()));
+  audit.office = caller->Name();
+  absl::Status status = ctx_->audit_trail->Health();
+  if (status.ok()) status = body();
+  // A damaged log is reported as such: the auditor's tools show DATA_LOSS.
+  if (status.code() == absl::StatusCode::kDataLoss) {
+    status = AuditFailure(status);
+  }
+  return Logged(rpc, audit, ToGrpc(status));
+}
+
+grpc::Status OfficeService::AuditCheckpoint(
+    grpc::ServerContext* context, const v1::AuditCheckpointRequest*,
+    v1::AuditCheckpointResponse* response) {
+  return Audited(context, "Office.AuditCheckpoint", "audit_checkpoint",
+                 [&]() -> absl::Status {
+                   ASSIGN_OR_RETURN(std::string note,
+                                    witness_->BestCheckpoint());
+                   response->set_checkpoint(note);
+                   response->set_member(ctx_->self());
+                   response->set_witness_threshold(
+                       ctx_->directory->Current()->policy().witness_threshold());
+                   return absl::OkStatus();
+                 });
+}
+
+grpc::Status OfficeService::AuditDirectory(grpc::ServerContext* context,
+                                           const v1::AuditDirectoryRequest*,
+                                           v1::AuditDirectoryResponse* response) {
+  return Audited(context, "Office.AuditDirectory", "audit_directory",
+                 [&]() -> absl::Status {
+                   for (v1::SignedDirectory& v :
+                        ctx_->directory->VersionsAfter(0)) {
+                     *response->add_versions() = std::move(v);
+                   }
+                   return absl::OkStatus();
+                 });
+}
+
+grpc::Status OfficeService::AuditConsistency(
+    grpc::ServerContext* context, const v1::AuditConsistencyRequest* request,
+    v1::AuditProofResponse* response) {
+  return Audited(context, "Office.AuditConsistency", "audit_consistency",
+                 [&]() -> absl::Status {
+                   ASSIGN_OR_RETURN(auto proof,
+                                    ctx_->audit->ConsistencyProof(
+                                        request->size1(), request->size2()));
+                   for (Bytes& h : proof) response->add_proof(std::move(h));
+                   return absl::OkStatus();
+                 });
+}
+
+grpc::Status OfficeService::AuditInclusion(
+    grpc::ServerContext* context, const v1::AuditInclusionRequest* request,
+    v1::AuditProofResponse* response) {
+  return Audited(context, "Office.AuditInclusion", "audit_inclusion",
+                 [&]() -> absl::Status {
+                   ASSIGN_OR_RETURN(std::string leaf,
+                                    ctx_->audit->LeafData(request->index()));
+                   ASSIGN_OR_RETURN(auto proof,
+                                    ctx_->audit->InclusionProof(
+                                        request->index(), request->size()));
+                   response->set_leaf(std::move(leaf));
+                   for (Bytes& h : proof) response->add_proof(std::move(h));
+                   return absl::OkStatus();
+                 });
+}
+
+grpc::Status OfficeService::AuditExport(
+    grpc::ServerContext* context, const v1::AuditExportRequest* request,
+    grpc::ServerWriter<v1::AuditExportChunk>* writer) {
+  return Audited(
+      context, "Office.AuditExport", "audit_export", [&]() -> absl::Status {
+        std::string checkpoint;
+        uint64_t size = request->size();
+        if (size == 0) {
+          ASSIGN_OR_RETURN(checkpoint, witness_->BestCheckpoint());
+          ASSIGN_OR_RETURN(note::Note note, note::ParseNote(checkpoint));
+          ASSIGN_OR_RETURN(note::Checkpoint cp,
+                           note::ParseCheckpoint(note.text));
+          size = cp.size;
+        } else {
+          auto at = ctx_->audit->CheckpointAt(size);
+          if (!at.ok()) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "no checkpoint of size ", size,
+                " is stored; give size 0 for the latest"));
+          }
+          checkpoint = *at;
+        }
+        if (request->begin() >= request->end() || request->end() > size) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "export range [", request->begin(), ", ", request->end(),
+              ") must be non-empty and within the checkpoint's ", size,
+              " entries"));
+        }
+        constexpr uint64_t kPerChunk = 256;
+        bool first = true;
+        for (uint64_t begin = request->begin(); begin < request->end();
+             begin += kPerChunk) {
+          uint64_t end = std::min(request->end(), begin + kPerChunk);
+          ASSIGN_OR_RETURN(auto leaves, ctx_->audit->ReadEntries(begin, end));
+          v1::AuditExportChunk chunk;
+          if (first) chunk.set_checkpoint(checkpoint);
+          first = false;
+          for (uint64_t i = begin; i < end; ++i) {
+            v1::AuditExportedEntry* e = chunk.add_entries();
+            e->set_index(i);
+            e->set_leaf(std::move(leaves[i - begin]));
+            ASSIGN_OR_RETURN(auto proof, ctx_->audit->InclusionProof(i, size));
+            for (Bytes& h : proof) e->add_inclusion_proof(std::move(h));
+          }
+          if (!writer->Write(chunk)) {
+            return absl::CancelledError("the auditor went away");
+          }
+        }
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace cbx::node

@@ -12,13 +12,15 @@
 #include "node/node_context.h"
 #include "node/peer_sync.h"
 #include "node/query.h"
+#include "node/witness.h"
 
 namespace cbx::node {
 
 class OfficeService final : public v1::Office::Service {
  public:
-  OfficeService(NodeContext* context, QueryRunner* query, PeerSync* sync)
-      : ctx_(context), query_(query), sync_(sync) {}
+  OfficeService(NodeContext* context, QueryRunner* query, PeerSync* sync,
+                Witness* witness)
+      : ctx_(context), query_(query), sync_(sync), witness_(witness) {}
 
   grpc::Status AddCase(grpc::ServerContext* context,
                        const v1::AddCaseRequest* request,
@@ -44,6 +46,22 @@ class OfficeService final : public v1::Office::Service {
   grpc::Status ListPeers(grpc::ServerContext* context,
                          const v1::ListPeersRequest* request,
                          v1::ListPeersResponse* response) override;
+  // Auditor role.
+  grpc::Status AuditCheckpoint(grpc::ServerContext* context,
+                               const v1::AuditCheckpointRequest* request,
+                               v1::AuditCheckpointResponse* response) override;
+  grpc::Status AuditDirectory(grpc::ServerContext* context,
+                              const v1::AuditDirectoryRequest* request,
+                              v1::AuditDirectoryResponse* response) override;
+  grpc::Status AuditConsistency(grpc::ServerContext* context,
+                                const v1::AuditConsistencyRequest* request,
+                                v1::AuditProofResponse* response) override;
+  grpc::Status AuditInclusion(grpc::ServerContext* context,
+                              const v1::AuditInclusionRequest* request,
+                              v1::AuditProofResponse* response) override;
+  grpc::Status AuditExport(
+      grpc::ServerContext* context, const v1::AuditExportRequest* request,
+      grpc::ServerWriter<v1::AuditExportChunk>* writer) override;
 
  private:
   // What the audit entry of an office call records besides rpc and status.
@@ -85,9 +103,15 @@ class OfficeService final : public v1::Office::Service {
       const OfficeCaller& caller, const std::string& number,
       const std::function<absl::Status(StoredCase&)>& change);
 
+  // Auditor calls: the body, after the role check, as an absl::Status.
+  grpc::Status Audited(grpc::ServerContext* context, std::string_view rpc,
+                       std::string_view kind,
+                       const std::function<absl::Status()>& body);
+
   NodeContext* ctx_;
   QueryRunner* query_;
   PeerSync* sync_;
+  Witness* witness_;
   std::mutex write_mu_;
 };
 

@@ -4,6 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/identifiers/identifiers.h"
+#include "core/note/checkpoint.h"
+#include "core/note/note.h"
+#include "core/util/status_macros.h"
 #include "node/directory_store.h"
 #include "node/identity.h"
 #include "node/log.h"
@@ -18,8 +21,10 @@ std::string PurposeText(const v1::Purpose& p) {
 
 }  // namespace
 
-PeerService::PeerService(NodeContext* context)
-    : ctx_(context), replay_cache_(context->storage.get()) {}
+PeerService::PeerService(NodeContext* context, Witness* witness)
+    : ctx_(context),
+      witness_(witness),
+      replay_cache_(context->storage.get()) {}
 
 absl::StatusOr<envelope::OpenedEnvelope> PeerService::Admit(
     grpc::ServerContext* context, const v1::Envelope& envelope,
@@ -352,6 +357,76 @@ grpc::Status PeerService::Answer(std::string_view rpc,
   // answered.
   if (!logged.ok()) return ToGrpc(AuditFailure(logged));
   return ToGrpc(status);
+}
+
+grpc::Status PeerService::AnswerCall(std::string_view rpc,
+                                     std::string_view kind,
+                                     const std::string& caller,
+                                     const absl::Status& status) {
+  absl::Status logged = ctx_->audit_trail->Call(
+      v1::AUDIT_DIRECTION_RECEIVED, caller, rpc, kind, "", status.code());
+  if (!logged.ok()) return ToGrpc(AuditFailure(logged));
+  return ToGrpc(status);
+}
+
+grpc::Status PeerService::GetCheckpoint(
+    grpc::ServerContext* context, const v1::GetCheckpointRequest* request,
+    v1::GetCheckpointResponse* response) {
+  auto caller = CallerMember(*context, *ctx_->directory->Current());
+  if (!caller.ok()) {
+    return AnswerCall("Peer.GetCheckpoint", "get_checkpoint", "",
+                      caller.status());
+  }
+  absl::Status status = [&]() -> absl::Status {
+    // The timer's latest checkpoint, so that every witness cosigns the
+    // same one; a first one if the log has none yet.
+    auto found = ctx_->audit->LatestCheckpoint();
+    if (found.status().code() == absl::StatusCode::kNotFound) {
+      RETURN_IF_ERROR(witness_->MaybeCheckpoint(/*force=*/true));
+      found = ctx_->audit->LatestCheckpoint();
+    }
+    ASSIGN_OR_RETURN(std::string latest, found);
+    ASSIGN_OR_RETURN(note::Note note, note::ParseNote(latest));
+    ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpoint(note.text));
+    // Only the node's own signature: witnesses vouch for themselves.
+    note::Note own{note.text, {}};
+    for (const note::Signature& sig : note.signatures) {
+      if (sig.name == AuditOrigin(ctx_->self())) own.signatures.push_back(sig);
+    }
+    ASSIGN_OR_RETURN(std::string text, note::FormatNote(own));
+    response->set_checkpoint(text);
+    const uint64_t since = request->since_size();
+    if (since > cp.size) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "this log has ", cp.size, " entries in its latest checkpoint, not ",
+          since));
+    }
+    if (since > 0 && since < cp.size) {
+      ASSIGN_OR_RETURN(auto proof,
+                       ctx_->audit->ConsistencyProof(since, cp.size));
+      for (Bytes& h : proof) response->add_consistency_proof(std::move(h));
+    }
+    return absl::OkStatus();
+  }();
+  if (!status.ok() && status.code() == absl::StatusCode::kDataLoss) {
+    status = AuditFailure(status);
+  }
+  return AnswerCall("Peer.GetCheckpoint", "get_checkpoint", *caller, status);
+}
+
+grpc::Status PeerService::AddCosignature(
+    grpc::ServerContext* context, const v1::AddCosignatureRequest* request,
+    v1::AddCosignatureResponse* response) {
+  auto caller = CallerMember(*context, *ctx_->directory->Current());
+  if (!caller.ok()) {
+    return AnswerCall("Peer.AddCosignature", "add_cosignature", "",
+                      caller.status());
+  }
+  auto count =
+      witness_->AcceptCosignature(*caller, request->cosigned_checkpoint());
+  if (count.ok()) response->set_cosignatures(*count);
+  return AnswerCall("Peer.AddCosignature", "add_cosignature", *caller,
+                    count.status());
 }
 
 }  // namespace cbx::node

@@ -14,6 +14,7 @@
 #include "cbx/v1/peer.grpc.pb.h"
 #include "node/audit_trail.h"
 #include "node/node_context.h"
+#include "node/witness.h"
 
 namespace cbx::node {
 
@@ -24,7 +25,7 @@ inline constexpr size_t kTagsPerChunk = 65536;
 
 class PeerService final : public v1::Peer::Service {
  public:
-  explicit PeerService(NodeContext* context);
+  PeerService(NodeContext* context, Witness* witness);
 
   grpc::Status GetDirectory(grpc::ServerContext* context,
                             const v1::GetDirectoryRequest* request,
@@ -38,6 +39,12 @@ class PeerService final : public v1::Peer::Service {
   grpc::Status Resolve(grpc::ServerContext* context,
                        const v1::Envelope* request,
                        v1::Envelope* response) override;
+  grpc::Status GetCheckpoint(grpc::ServerContext* context,
+                             const v1::GetCheckpointRequest* request,
+                             v1::GetCheckpointResponse* response) override;
+  grpc::Status AddCosignature(grpc::ServerContext* context,
+                              const v1::AddCosignatureRequest* request,
+                              v1::AddCosignatureResponse* response) override;
 
  private:
   // Identifies the caller and opens the envelope; logs a refusal.
@@ -70,7 +77,14 @@ class PeerService final : public v1::Peer::Service {
   // The own index at its current version, computed once per version.
   absl::StatusOr<std::shared_ptr<const OwnIndexSnapshot>> Snapshot();
 
+  // Logs a call without an envelope (received) and returns `status`, or
+  // the log's failure.
+  grpc::Status AnswerCall(std::string_view rpc, std::string_view kind,
+                          const std::string& caller,
+                          const absl::Status& status);
+
   NodeContext* ctx_;
+  Witness* witness_;
   StorageReplayCache replay_cache_;
   std::mutex snapshot_mu_;
   std::shared_ptr<const OwnIndexSnapshot> snapshot_

@@ -1,6 +1,5 @@
 #include "node/audit/audit_checks.h"
 
-#include <bit>
 #include <map>
 #include <string_view>
 #include <utility>
@@ -30,9 +29,9 @@ absl::StatusOr<std::pair<StateRow, merkle::CompactRange>> ReadCheckedState(
   absl::StatusOr<merkle::CompactRange> range =
       merkle::CompactRange::Parse(state.compact_range);
   if (!range.ok()) {
-    return absl::DataLossError(absl::StrCat(
-        "the audit state row's compact range is malformed (",
-        range.status().message(), ")"));
+    return absl::DataLossError(
+        absl::StrCat("the audit state row's compact range is malformed (",
+                     range.status().message(), ")"));
   }
   if (range->size() != state.size || range->Root() != state.root) {
     return absl::DataLossError(absl::StrCat(
@@ -49,10 +48,10 @@ absl::Status CheckPrefix(AuditStore& store, uint64_t size, const Bytes& root,
                          uint64_t old_size, const Bytes& old_root,
                          const std::string& what) {
   if (old_size > size) {
-    return absl::DataLossError(absl::StrCat(
-        "the audit database is older than its ", what,
-        ": a copy may have been put back (the database holds ", size,
-        " entries, the ", what, " records ", old_size, ")"));
+    return absl::DataLossError(
+        absl::StrCat("the audit database is older than its ", what,
+                     ": a copy may have been put back (the database holds ",
+                     size, " entries, the ", what, " records ", old_size, ")"));
   }
   absl::Status status;
   if (old_size == 0) {
@@ -65,15 +64,14 @@ absl::Status CheckPrefix(AuditStore& store, uint64_t size, const Bytes& root,
     StoredHashSource source(store, size);
     ASSIGN_OR_RETURN(std::vector<Bytes> proof,
                      merkle::ConsistencyProof(source, old_size, size));
-    status =
-        merkle::VerifyConsistency(old_size, size, proof, old_root, root);
+    status = merkle::VerifyConsistency(old_size, size, proof, old_root, root);
   }
   if (!status.ok()) {
-    return absl::DataLossError(absl::StrCat(
-        "the audit database does not extend the tree its ", what,
-        " records (size ", old_size, ", root ", Short(old_root),
-        "...; the database holds ", size, " entries, root ", Short(root),
-        "...): ", status.message()));
+    return absl::DataLossError(
+        absl::StrCat("the audit database does not extend the tree its ", what,
+                     " records (size ", old_size, ", root ", Short(old_root),
+                     "...; the database holds ", size, " entries, root ",
+                     Short(root), "...): ", status.message()));
   }
   return absl::OkStatus();
 }
@@ -91,10 +89,10 @@ absl::StatusOr<note::Checkpoint> ParseStoredCheckpoint(
                      " is not a checkpoint: ", checkpoint.status().message()));
   }
   if (checkpoint->size != row.size || checkpoint->root_hash != row.root) {
-    return absl::DataLossError(absl::StrCat(
-        "the stored checkpoint of size ", row.size,
-        " says size ", checkpoint->size, " root ",
-        Short(checkpoint->root_hash), "... in its signed text"));
+    return absl::DataLossError(
+        absl::StrCat("the stored checkpoint of size ", row.size, " says size ",
+                     checkpoint->size, " root ", Short(checkpoint->root_hash),
+                     "... in its signed text"));
   }
   return *std::move(checkpoint);
 }
@@ -110,9 +108,8 @@ absl::StatusOr<merkle::CompactRange> CheckOnOpen(
   const uint64_t size = state.size;
 
   ASSIGN_OR_RETURN(LeafStats leaves, store.ReadLeafStats());
-  if (leaves.count != size ||
-      (size > 0 && (leaves.min_sequence != 0 ||
-                    leaves.max_sequence != size - 1))) {
+  if (leaves.count != size || (size > 0 && (leaves.min_sequence != 0 ||
+                                            leaves.max_sequence != size - 1))) {
     std::string found =
         leaves.count == 0
             ? std::string("no leaf rows")
@@ -148,8 +145,7 @@ absl::StatusOr<merkle::CompactRange> CheckOnOpen(
           "was deleted"));
     }
   } else {
-    RETURN_IF_ERROR(CheckPrefix(store, size, state.root, head->size,
-                                head->root,
+    RETURN_IF_ERROR(CheckPrefix(store, size, state.root, head->size, head->root,
                                 absl::StrCat("head file (", head_path, ")")));
   }
 
@@ -188,8 +184,8 @@ absl::Status CheckEverything(AuditStore& store, const FullCheckInput& input,
         std::make_pair(input.head->root,
                        absl::StrCat("the head file ", input.head_path)));
   } else if (size > 0) {
-    return absl::DataLossError(absl::StrCat("the audit head file ",
-                                            input.head_path, " is missing"));
+    return absl::DataLossError(
+        absl::StrCat("the audit head file ", input.head_path, " is missing"));
   }
   ASSIGN_OR_RETURN(std::vector<CheckpointRow> checkpoints,
                    store.ListCheckpoints());
@@ -197,9 +193,9 @@ absl::Status CheckEverything(AuditStore& store, const FullCheckInput& input,
   for (const CheckpointRow& row : checkpoints) {
     ASSIGN_OR_RETURN(note::Checkpoint checkpoint, ParseStoredCheckpoint(row));
     if (!origin.empty() && checkpoint.origin != origin) {
-      return absl::DataLossError(absl::StrCat(
-          "the stored checkpoints name two origins: ", origin, " and ",
-          checkpoint.origin));
+      return absl::DataLossError(
+          absl::StrCat("the stored checkpoints name two origins: ", origin,
+                       " and ", checkpoint.origin));
     }
     origin = checkpoint.origin;
     ASSIGN_OR_RETURN(std::vector<std::string> cosignatures,
@@ -212,9 +208,9 @@ absl::Status CheckEverything(AuditStore& store, const FullCheckInput& input,
       }
     }
     expected_roots.emplace(
-        row.size, std::make_pair(row.root, absl::StrCat(
-                                               "the signed checkpoint of size ",
-                                               row.size)));
+        row.size,
+        std::make_pair(row.root, absl::StrCat("the signed checkpoint of size ",
+                                              row.size)));
   }
   if (!expected_roots.empty() && expected_roots.rbegin()->first > size) {
     return absl::DataLossError(absl::StrCat(
@@ -242,19 +238,20 @@ absl::Status CheckEverything(AuditStore& store, const FullCheckInput& input,
   uint64_t next = 0;
   RETURN_IF_ERROR(store.ScanLeaves([&](uint64_t sequence,
                                        std::string_view leaf_hash,
-                                       std::string_view data) -> absl::Status {
+                                       std::string_view data,
+                                       std::string_view subtrees)
+                                       -> absl::Status {
     if (sequence >= size) {
-      return absl::DataLossError(absl::StrCat(
-          "the audit database holds leaf ", sequence,
-          " beyond the state's size ", size, ": rows were added"));
+      return absl::DataLossError(
+          absl::StrCat("the audit database holds leaf ", sequence,
+                       " beyond the state's size ", size, ": rows were added"));
     }
     if (sequence != next) {
-      return absl::DataLossError(
-          absl::StrCat("leaf ", next, " is missing from the audit database",
-                       sequence > next + 1
-                           ? absl::StrCat(" (and up to ", sequence - 1, ")")
-                           : std::string(),
-                       ": rows were deleted"));
+      return absl::DataLossError(absl::StrCat(
+          "leaf ", next, " is missing from the audit database",
+          sequence > next + 1 ? absl::StrCat(" (and up to ", sequence - 1, ")")
+                              : std::string(),
+          ": rows were deleted"));
     }
     const Bytes hash = merkle::LeafHash(data);
     ++*leaves_hashed;
@@ -267,24 +264,26 @@ absl::Status CheckEverything(AuditStore& store, const FullCheckInput& input,
     if (!entry.ok() || entry->sequence() != sequence) {
       return absl::DataLossError(absl::StrCat(
           "leaf ", sequence,
-          entry.ok() ? absl::StrCat(" holds the entry of sequence ",
-                                    entry->sequence())
-                     : std::string(" does not parse as an AuditEntry")));
+          entry.ok()
+              ? absl::StrCat(" holds the entry of sequence ", entry->sequence())
+              : std::string(" does not parse as an AuditEntry")));
     }
     ASSIGN_OR_RETURN(std::vector<merkle::PerfectSubtree> completed,
                      rebuilt.Append(hash));
-    for (const merkle::PerfectSubtree& subtree : completed) {
-      if (subtree.level == 0) continue;
-      ASSIGN_OR_RETURN(std::optional<Bytes> stored,
-                       store.ReadSubtree(subtree.level, subtree.index));
-      if (!stored.has_value() || *stored != subtree.hash) {
+    if (subtrees.size() != (completed.size() - 1) * merkle::kHashSize) {
+      return absl::DataLossError(
+          absl::StrCat("the row of leaf ", sequence, " holds ", subtrees.size(),
+                       " bytes of perfect subtree hashes; it completes ",
+                       completed.size() - 1, " subtrees"));
+    }
+    for (size_t i = 1; i < completed.size(); ++i) {
+      const merkle::PerfectSubtree& subtree = completed[i];
+      if (subtrees.substr((i - 1) * merkle::kHashSize, merkle::kHashSize) !=
+          subtree.hash) {
         return absl::DataLossError(absl::StrCat(
-            "perfect subtree (level ", subtree.level, ", index ",
-            subtree.index, ") ",
-            stored.has_value()
-                ? "differs from the one rebuilt from the stored leaves: a "
-                  "stored hash or leaf was altered"
-                : "is missing: rows were deleted"));
+            "perfect subtree (level ", subtree.level, ", index ", subtree.index,
+            ") differs from the one rebuilt from the stored leaves: a stored "
+            "hash or leaf was altered"));
       }
     }
     ++next;
@@ -295,18 +294,10 @@ absl::Status CheckEverything(AuditStore& store, const FullCheckInput& input,
   }));
   if (next != size) {
     return absl::DataLossError(absl::StrCat(
-        next + 1 == size ? absl::StrCat("leaf ", next, " is")
-                         : absl::StrCat("leaves ", next, " to ", size - 1,
-                                        " are"),
+        next + 1 == size
+            ? absl::StrCat("leaf ", next, " is")
+            : absl::StrCat("leaves ", next, " to ", size - 1, " are"),
         " missing from the audit database: rows were deleted"));
-  }
-  ASSIGN_OR_RETURN(uint64_t subtrees, store.CountSubtrees());
-  const uint64_t want = size - static_cast<uint64_t>(std::popcount(size));
-  if (subtrees != want) {
-    return absl::DataLossError(absl::StrCat(
-        "the audit database holds ", subtrees,
-        " perfect subtrees of level >= 1; a tree of ", size, " leaves has ",
-        want));
   }
   if (!(rebuilt == range)) {
     return absl::DataLossError(absl::StrCat(

@@ -23,7 +23,9 @@
 //   - a writer thread owns the write connection and the working compact
 //     range; callers of Append wait on their own notification;
 //   - a head thread rewrites the head file after each committed batch
-//     (coalescing batches when it falls behind), off the commit path;
+//     (coalescing batches when it falls behind), and checkpoints the WAL
+//     into the database file now and then, with a connection of its own:
+//     both off the commit path, so no Append waits for them;
 //   - reads (proofs, leaves, roots) share one read connection under a
 //     mutex; WAL lets them run while the writer commits;
 //   - Verify opens a connection of its own, so it blocks nobody.
@@ -77,10 +79,11 @@ struct AuditLogOptions {
 
 // Counters since Open; for tests, benchmarks and /metrics.
 struct AuditLogStats {
-  uint64_t appended = 0;       // entries committed
-  uint64_t commits = 0;        // batch transactions committed (one fsync)
-  uint64_t largest_batch = 0;  // entries in the largest batch
-  uint64_t head_writes = 0;    // head file replacements
+  uint64_t appended = 0;         // entries committed
+  uint64_t commits = 0;          // batch transactions committed (one fsync)
+  uint64_t largest_batch = 0;    // entries in the largest batch
+  uint64_t head_writes = 0;      // head file replacements
+  uint64_t wal_checkpoints = 0;  // background WAL checkpoints
   // Leaf data hashed to check it (reads, Verify); appends not counted. Open
   // hashes none: it resumes from the stored compact range.
   uint64_t leaves_hashed = 0;
@@ -188,7 +191,9 @@ class AuditLog {
 
   AuditLog(std::string db_path, AuditLogOptions options, int lock_fd,
            std::unique_ptr<AuditStore> writer,
-           std::unique_ptr<AuditStore> reader, merkle::CompactRange range);
+           std::unique_ptr<AuditStore> reader,
+           std::unique_ptr<AuditStore> checkpointer,
+           merkle::CompactRange range);
 
   void WriterLoop();
   void HeadLoop();
@@ -240,6 +245,9 @@ class AuditLog {
   absl::Mutex read_mu_;
   std::unique_ptr<AuditStore> reader_ ABSL_GUARDED_BY(read_mu_);
   SubtreeCache cache_ ABSL_GUARDED_BY(read_mu_);
+
+  // Used by the head thread only.
+  std::unique_ptr<AuditStore> checkpointer_;
 
   // The next head to write.
   absl::Mutex head_mu_;

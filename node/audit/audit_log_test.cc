@@ -19,15 +19,15 @@
 namespace cbx::node::audit {
 namespace {
 
-using ::cbx::node::audit::testing::MakeTempDir;
 using ::cbx::node::audit::testing::SampleEntry;
+using ::cbx::node::audit::testing::ScopedTempDir;
 
 constexpr int64_t kStartMs = 1767225600000;  // 2026-01-01T00:00:00Z
 
 class AuditLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir();
+    dir_ = tmp_.path();
     db_path_ = dir_ + "/audit.db";
     options_.clock = &clock_;
   }
@@ -53,6 +53,7 @@ class AuditLogTest : public ::testing::Test {
     }
   }
 
+  ScopedTempDir tmp_;
   std::string dir_;
   std::string db_path_;
   FakeClock clock_{kStartMs};
@@ -83,7 +84,7 @@ TEST_F(AuditLogTest, AssignsSequenceAndTimeAndKeepsTheRest) {
   ASSERT_NE(log, nullptr);
   for (uint64_t i = 0; i < 3; ++i) {
     v1::AuditEntry entry = SampleEntry(i);
-    entry.set_sequence(77);     // overwritten
+    entry.set_sequence(77);    // overwritten
     entry.set_time_ms(12345);  // overwritten
     ASSERT_EQ(log->Append(entry).value(), i);
     clock_.AdvanceMs(10);
@@ -139,10 +140,9 @@ TEST_F(AuditLogTest, MatchesInMemoryTree) {
   // Inclusion of random leaves in random trees, and every leaf in the last.
   for (int trial = 0; trial < 300; ++trial) {
     const uint64_t size = 1 + rng() % n;
-    const uint64_t index = trial < static_cast<int>(n) ? trial % size
-                                                        : rng() % size;
-    absl::StatusOr<std::vector<Bytes>> proof =
-        log->InclusionProof(index, size);
+    const uint64_t index =
+        trial < static_cast<int>(n) ? trial % size : rng() % size;
+    absl::StatusOr<std::vector<Bytes>> proof = log->InclusionProof(index, size);
     ASSERT_TRUE(proof.ok()) << proof.status();
     EXPECT_EQ(*proof, merkle::InclusionProof(tree, index, size).value());
     EXPECT_TRUE(merkle::VerifyInclusion(

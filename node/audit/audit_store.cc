@@ -1,5 +1,6 @@
 #include "node/audit/audit_store.h"
 
+#include <bit>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -19,14 +20,9 @@ constexpr char kSchema[] = R"sql(
 CREATE TABLE leaves (
   seq INTEGER PRIMARY KEY,
   leaf_hash BLOB NOT NULL,
-  data BLOB NOT NULL
+  data BLOB NOT NULL,
+  subtrees BLOB NOT NULL
 );
-CREATE TABLE subtrees (
-  level INTEGER NOT NULL,
-  idx INTEGER NOT NULL,
-  hash BLOB NOT NULL,
-  PRIMARY KEY (level, idx)
-) WITHOUT ROWID;
 CREATE TABLE state (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   size INTEGER NOT NULL,
@@ -54,6 +50,8 @@ CREATE TABLE cosignatures (
 int64_t I64(uint64_t v) { return static_cast<int64_t>(v); }
 uint64_t U64(int64_t v) { return static_cast<uint64_t>(v); }
 
+constexpr size_t kSubtreeHashSize = 32;
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<AuditStore>> AuditStore::Open(
@@ -64,20 +62,21 @@ absl::StatusOr<std::unique_ptr<AuditStore>> AuditStore::Open(
 }
 
 absl::Status AuditStore::Initialize() {
-  ASSIGN_OR_RETURN(sqlite::Transaction txn,
-                   sqlite::Transaction::Begin(*db_,
-                                              sqlite::Transaction::Mode::kWrite));
+  ASSIGN_OR_RETURN(
+      sqlite::Transaction txn,
+      sqlite::Transaction::Begin(*db_, sqlite::Transaction::Mode::kWrite));
   int64_t version = 0;
   {
-    ASSIGN_OR_RETURN(sqlite::Statement stmt, db_->Prepare("PRAGMA user_version"));
+    ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                     db_->Prepare("PRAGMA user_version"));
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (row) version = stmt.ColumnInt(0);
   }
   if (version == kFormatVersion) return absl::OkStatus();  // rolls back
   if (version != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the audit database has format ", version, "; this node reads ",
-        kFormatVersion));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the audit database has format ", version,
+                     "; this node reads ", kFormatVersion));
   }
   {
     ASSIGN_OR_RETURN(sqlite::Statement stmt,
@@ -123,30 +122,19 @@ absl::StatusOr<StateRow> AuditStore::ReadState() {
   return state;
 }
 
-absl::Status AuditStore::AppendBatch(
-    const std::vector<LeafRow>& leaves,
-    const std::vector<merkle::PerfectSubtree>& subtrees,
-    const merkle::CompactRange& state) {
-  ASSIGN_OR_RETURN(sqlite::Transaction txn,
-                   sqlite::Transaction::Begin(*db_,
-                                              sqlite::Transaction::Mode::kWrite));
+absl::Status AuditStore::AppendBatch(const std::vector<LeafRow>& leaves,
+                                     const merkle::CompactRange& state) {
+  ASSIGN_OR_RETURN(
+      sqlite::Transaction txn,
+      sqlite::Transaction::Begin(*db_, sqlite::Transaction::Mode::kWrite));
   for (const LeafRow& leaf : leaves) {
     ASSIGN_OR_RETURN(sqlite::Statement stmt,
-                     db_->Prepare("INSERT INTO leaves (seq, leaf_hash, data) "
-                                  "VALUES (?, ?, ?)"));
+                     db_->Prepare("INSERT INTO leaves (seq, leaf_hash, data, "
+                                  "subtrees) VALUES (?, ?, ?, ?)"));
     RETURN_IF_ERROR(stmt.BindInt(1, I64(leaf.sequence))
                         .BindBlob(2, leaf.leaf_hash)
                         .BindBlob(3, leaf.data)
-                        .Run());
-  }
-  for (const merkle::PerfectSubtree& subtree : subtrees) {
-    if (subtree.level == 0) continue;  // stored as leaves.leaf_hash
-    ASSIGN_OR_RETURN(sqlite::Statement stmt,
-                     db_->Prepare("INSERT INTO subtrees (level, idx, hash) "
-                                  "VALUES (?, ?, ?)"));
-    RETURN_IF_ERROR(stmt.BindInt(1, I64(subtree.level))
-                        .BindInt(2, I64(subtree.index))
-                        .BindBlob(3, subtree.hash)
+                        .BindBlob(4, leaf.subtrees)
                         .Run());
   }
   {
@@ -166,44 +154,47 @@ absl::Status AuditStore::AppendBatch(
   return txn.Commit();
 }
 
-absl::StatusOr<std::optional<LeafRow>> AuditStore::ReadLeaf(
-    uint64_t sequence) {
+absl::StatusOr<std::optional<LeafRow>> AuditStore::ReadLeaf(uint64_t sequence) {
   ASSIGN_OR_RETURN(
       sqlite::Statement stmt,
-      db_->Prepare("SELECT leaf_hash, data FROM leaves WHERE seq = ?"));
+      db_->Prepare("SELECT leaf_hash, data, subtrees FROM leaves WHERE "
+                   "seq = ?"));
   stmt.BindInt(1, I64(sequence));
   ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return std::nullopt;
-  return LeafRow{sequence, stmt.ColumnBlob(0), stmt.ColumnBlob(1)};
+  return LeafRow{sequence, stmt.ColumnBlob(0), stmt.ColumnBlob(1),
+                 stmt.ColumnBlob(2)};
 }
 
 absl::StatusOr<std::vector<LeafRow>> AuditStore::ReadLeaves(uint64_t begin,
                                                             uint64_t end) {
   ASSIGN_OR_RETURN(sqlite::Statement stmt,
-                   db_->Prepare("SELECT seq, leaf_hash, data FROM leaves "
-                                "WHERE seq >= ? AND seq < ? ORDER BY seq"));
+                   db_->Prepare("SELECT seq, leaf_hash, data, subtrees FROM "
+                                "leaves WHERE seq >= ? AND seq < ? ORDER BY "
+                                "seq"));
   stmt.BindInt(1, I64(begin)).BindInt(2, I64(end));
   std::vector<LeafRow> rows;
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
-    rows.push_back(
-        LeafRow{U64(stmt.ColumnInt(0)), stmt.ColumnBlob(1), stmt.ColumnBlob(2)});
+    rows.push_back(LeafRow{U64(stmt.ColumnInt(0)), stmt.ColumnBlob(1),
+                           stmt.ColumnBlob(2), stmt.ColumnBlob(3)});
   }
   return rows;
 }
 
 absl::Status AuditStore::ScanLeaves(
     const std::function<absl::Status(uint64_t, std::string_view,
-                                     std::string_view)>& visit) {
+                                     std::string_view, std::string_view)>&
+        visit) {
   ASSIGN_OR_RETURN(sqlite::Statement stmt,
-                   db_->Prepare("SELECT seq, leaf_hash, data FROM leaves "
-                                "ORDER BY seq"));
+                   db_->Prepare("SELECT seq, leaf_hash, data, subtrees FROM "
+                                "leaves ORDER BY seq"));
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) return absl::OkStatus();
     RETURN_IF_ERROR(visit(U64(stmt.ColumnInt(0)), stmt.ColumnBlobView(1),
-                          stmt.ColumnBlobView(2)));
+                          stmt.ColumnBlobView(2), stmt.ColumnBlobView(3)));
   }
 }
 
@@ -218,13 +209,23 @@ absl::StatusOr<std::optional<Bytes>> AuditStore::ReadSubtree(uint64_t level,
     if (!row) return std::nullopt;
     return stmt.ColumnBlob(0);
   }
-  ASSIGN_OR_RETURN(
-      sqlite::Statement stmt,
-      db_->Prepare("SELECT hash FROM subtrees WHERE level = ? AND idx = ?"));
-  stmt.BindInt(1, I64(level)).BindInt(2, I64(index));
+  // The subtree's last leaf, which completed it; callers ask only for
+  // subtrees inside the tree, so this does not overflow.
+  const uint64_t seq = ((index + 1) << level) - 1;
+  ASSIGN_OR_RETURN(sqlite::Statement stmt,
+                   db_->Prepare("SELECT subtrees FROM leaves WHERE seq = ?"));
+  stmt.BindInt(1, I64(seq));
   ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return std::nullopt;
-  return stmt.ColumnBlob(0);
+  std::string_view hashes = stmt.ColumnBlobView(0);
+  const size_t want = CompletedSubtrees(seq) * kSubtreeHashSize;
+  if (hashes.size() != want) {
+    return absl::DataLossError(
+        absl::StrCat("the row of leaf ", seq, " holds ", hashes.size(),
+                     " bytes of perfect subtree hashes; it completes ",
+                     CompletedSubtrees(seq), " subtrees, ", want, " bytes"));
+  }
+  return Bytes(hashes.substr((level - 1) * kSubtreeHashSize, kSubtreeHashSize));
 }
 
 absl::StatusOr<LeafStats> AuditStore::ReadLeafStats() {
@@ -238,13 +239,6 @@ absl::StatusOr<LeafStats> AuditStore::ReadLeafStats() {
   if (!stmt.IsNull(1)) stats.min_sequence = U64(stmt.ColumnInt(1));
   if (!stmt.IsNull(2)) stats.max_sequence = U64(stmt.ColumnInt(2));
   return stats;
-}
-
-absl::StatusOr<uint64_t> AuditStore::CountSubtrees() {
-  ASSIGN_OR_RETURN(sqlite::Statement stmt,
-                   db_->Prepare("SELECT COUNT(*) FROM subtrees"));
-  ASSIGN_OR_RETURN(bool row, stmt.Step());
-  return row ? U64(stmt.ColumnInt(0)) : 0;
 }
 
 absl::Status AuditStore::InsertCheckpoint(const CheckpointRow& row) {
@@ -313,8 +307,7 @@ absl::StatusOr<std::vector<std::string>> AuditStore::ReadCosignatures(
   }
 }
 
-absl::Status AuditStore::InsertCosignature(uint64_t size,
-                                           std::string_view name,
+absl::Status AuditStore::InsertCosignature(uint64_t size, std::string_view name,
                                            uint32_t key_id,
                                            std::string_view line) {
   ASSIGN_OR_RETURN(sqlite::Statement stmt,
@@ -325,6 +318,14 @@ absl::Status AuditStore::InsertCosignature(uint64_t size,
       .BindInt(3, key_id)
       .BindText(4, line)
       .Run();
+}
+
+absl::Status AuditStore::CheckpointWal() {
+  return db_->Exec("PRAGMA wal_checkpoint(PASSIVE)");
+}
+
+absl::Status AuditStore::SetAutoCheckpoint(int pages) {
+  return db_->Exec(absl::StrCat("PRAGMA wal_autocheckpoint = ", pages));
 }
 
 absl::StatusOr<sqlite::Transaction> AuditStore::BeginRead() {

@@ -1,13 +1,17 @@
-// The audit log's SQLite tables, one connection each (spec/audit-log.md §2,
-// "Storage"):
+// The audit log's SQLite tables, one connection each (spec/audit-log.md
+// §2.7):
 //
-//   leaves       (seq, leaf_hash, data)       one row per entry
-//   subtrees     (level, idx, hash)           every perfect subtree of
-//                                             level >= 1 (level 0 is
-//                                             leaves.leaf_hash)
-//   state        (size, root, compact_range)  one row: the committed tree
+//   leaves       (seq, leaf_hash, data, subtrees)  one row per entry
+//   state        (size, root, compact_range)       one row: the committed tree
 //   checkpoints  (size, root, note, signed_ms)
 //   cosignatures (size, name, key_id, line)
+//
+// Every perfect subtree is stored in the row of the leaf that completes it:
+// leaves.subtrees of leaf s holds the hashes of the subtrees (L, s >> L) for
+// L = 1 .. trailing_ones(s), lowest level first (level 0 is leaf_hash). So
+// subtree (L, i) is in row (i + 1) * 2^L - 1, and a batch of appends writes
+// only to the right edge of one B-tree: a third of the WAL pages per commit
+// that a separate (level, index) table costs.
 //
 // The store moves rows; it checks nothing about what they mean (AuditLog and
 // its checks do). Not thread-safe: the owner serializes all use of one
@@ -15,6 +19,7 @@
 #ifndef CBX_NODE_AUDIT_AUDIT_STORE_H_
 #define CBX_NODE_AUDIT_AUDIT_STORE_H_
 
+#include <bit>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,10 +36,18 @@
 
 namespace cbx::node::audit {
 
+// How many perfect subtrees of level >= 1 leaf `sequence` completes: the
+// trailing one bits of its index.
+inline uint64_t CompletedSubtrees(uint64_t sequence) {
+  return static_cast<uint64_t>(std::countr_one(sequence));
+}
+
 struct LeafRow {
   uint64_t sequence = 0;
   Bytes leaf_hash;
   std::string data;
+  // The perfect subtrees of level >= 1 this leaf completes (see above).
+  Bytes subtrees;
 };
 
 struct StateRow {
@@ -72,29 +85,27 @@ class AuditStore {
   // The state row; DATA_LOSS if it is missing or malformed.
   absl::StatusOr<StateRow> ReadState();
 
-  // Inserts `leaves` and the level >= 1 `subtrees`, and sets the state row
-  // to `state`, in one write transaction: all or nothing, durable when OK.
+  // Inserts `leaves` and sets the state row to `state`, in one write
+  // transaction: all or nothing, durable when OK.
   absl::Status AppendBatch(const std::vector<LeafRow>& leaves,
-                           const std::vector<merkle::PerfectSubtree>& subtrees,
                            const merkle::CompactRange& state);
 
   absl::StatusOr<std::optional<LeafRow>> ReadLeaf(uint64_t sequence);
   // The rows with begin <= seq < end, in order (missing rows are absent).
-  absl::StatusOr<std::vector<LeafRow>> ReadLeaves(uint64_t begin,
-                                                  uint64_t end);
+  absl::StatusOr<std::vector<LeafRow>> ReadLeaves(uint64_t begin, uint64_t end);
   // Calls `visit` for every leaf row in sequence order, stopping at the
   // first error it returns. The views are valid during the call only.
   absl::Status ScanLeaves(
-      const std::function<absl::Status(uint64_t sequence,
-                                       std::string_view leaf_hash,
-                                       std::string_view data)>& visit);
+      const std::function<absl::Status(
+          uint64_t sequence, std::string_view leaf_hash, std::string_view data,
+          std::string_view subtrees)>& visit);
   // The stored hash of perfect subtree (level, index): the leaf hash for
-  // level 0. nullopt if there is no such row.
+  // level 0. nullopt if the row that holds it is missing; DATA_LOSS if that
+  // row's subtrees column does not have the length its sequence implies.
   absl::StatusOr<std::optional<Bytes>> ReadSubtree(uint64_t level,
                                                    uint64_t index);
   // COUNT, MIN and MAX of leaves.seq (COUNT reads the whole table).
   absl::StatusOr<LeafStats> ReadLeafStats();
-  absl::StatusOr<uint64_t> CountSubtrees();
 
   // ALREADY_EXISTS if a checkpoint of that size is stored.
   absl::Status InsertCheckpoint(const CheckpointRow& row);
@@ -107,6 +118,13 @@ class AuditStore {
   // ALREADY_EXISTS if (size, name, key_id) is stored.
   absl::Status InsertCosignature(uint64_t size, std::string_view name,
                                  uint32_t key_id, std::string_view line);
+
+  // Copies what the WAL holds into the database file without blocking
+  // writers or readers (PRAGMA wal_checkpoint(PASSIVE)).
+  absl::Status CheckpointWal();
+  // Sets when a commit on this connection checkpoints the WAL itself
+  // (PRAGMA wal_autocheckpoint, in pages; 0 = never).
+  absl::Status SetAutoCheckpoint(int pages);
 
   // A read transaction: everything read until it ends sees one snapshot.
   absl::StatusOr<sqlite::Transaction> BeginRead();

@@ -1,6 +1,8 @@
 // Checks the committed spec vectors (spec/vectors/audit.json) against
 // core/merkle and core/note independently of the log, and that the
 // generator (a real AuditLog under a fake clock) still produces them.
+#include "node/audit/testing/audit_vectors.h"
+
 #include <string>
 #include <vector>
 
@@ -12,7 +14,6 @@
 #include "core/note/verifier.h"
 #include "gtest/gtest.h"
 #include "node/audit/leaf.h"
-#include "node/audit/testing/audit_vectors.h"
 #include "node/audit/testing/test_util.h"
 #include "tests/testing/vectors.h"
 
@@ -53,14 +54,15 @@ TEST(AuditVectorsTest, LeavesRootsProofsAndCheckpoint) {
   const auto& roots = doc["roots"];
   ASSERT_EQ(roots.size(), 8u);
   for (uint64_t size = 0; size <= 7; ++size) {
-    EXPECT_EQ(Unhex(roots[size]),
-              size == 0 ? merkle::EmptyRoot()
-                        : merkle::RootHash(tree, size).value());
+    EXPECT_EQ(Unhex(roots[size]), size == 0
+                                      ? merkle::EmptyRoot()
+                                      : merkle::RootHash(tree, size).value());
   }
   for (const auto& p : doc["inclusion"]) {
     const uint64_t index = p["index"], size = p["size"];
     EXPECT_TRUE(merkle::VerifyInclusion(
-                    index, size, merkle::LeafHash(Unhex(doc["entries"][index]["leaf"])),
+                    index, size,
+                    merkle::LeafHash(Unhex(doc["entries"][index]["leaf"])),
                     Hashes(p["proof"]), Unhex(roots[size]))
                     .ok())
         << index << " " << size;
@@ -76,17 +78,17 @@ TEST(AuditVectorsTest, LeavesRootsProofsAndCheckpoint) {
   absl::StatusOr<note::Verifier> verifier =
       note::Verifier::Parse(doc["verifier_key"].get<std::string>());
   ASSERT_TRUE(verifier.ok());
-  absl::StatusOr<note::SignedCheckpoint> checkpoint = note::OpenCheckpoint(
-      doc["checkpoint"].get<std::string>(),
-      doc["origin"].get<std::string>(), *verifier);
+  absl::StatusOr<note::SignedCheckpoint> checkpoint =
+      note::OpenCheckpoint(doc["checkpoint"].get<std::string>(),
+                           doc["origin"].get<std::string>(), *verifier);
   ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
   EXPECT_EQ(checkpoint->checkpoint.size, 7u);
   EXPECT_EQ(checkpoint->checkpoint.root_hash, Unhex(roots[7]));
 }
 
 TEST(AuditVectorsTest, GeneratorReproducesTheCommittedFile) {
-  absl::StatusOr<nlohmann::json> built =
-      testing::BuildAuditVectors(testing::MakeTempDir());
+  testing::ScopedTempDir tmp;
+  absl::StatusOr<nlohmann::json> built = testing::BuildAuditVectors(tmp.path());
   ASSERT_TRUE(built.ok()) << built.status();
   EXPECT_EQ(*built, Vectors())
       << "regenerate with cbx_gen_audit_vectors spec/vectors/audit.json";

@@ -1,5 +1,7 @@
 // Checkpoints the log signs, and the cosignatures it keeps for them, checked
 // with core/note as a witness or auditor would.
+#include "core/note/checkpoint.h"
+
 #include <string>
 #include <vector>
 
@@ -7,7 +9,6 @@
 #include "absl/strings/str_cat.h"
 #include "core/crypto/ed25519.h"
 #include "core/merkle/hash.h"
-#include "core/note/checkpoint.h"
 #include "core/note/cosignature.h"
 #include "core/note/note.h"
 #include "core/note/signature.h"
@@ -19,15 +20,15 @@
 namespace cbx::node::audit {
 namespace {
 
-using ::cbx::node::audit::testing::MakeTempDir;
 using ::cbx::node::audit::testing::SampleEntry;
+using ::cbx::node::audit::testing::ScopedTempDir;
 
 constexpr char kOrigin[] = "cbx/XK/audit";
 
-class CheckpointTest : public ::testing::Test {
+class AuditCheckpointTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_path_ = MakeTempDir() + "/audit.db";
+    db_path_ = tmp_.path() + "/audit.db";
     log_ = Open();
   }
 
@@ -48,12 +49,13 @@ class CheckpointTest : public ::testing::Test {
     for (int i = 0; i < n; ++i) ASSERT_TRUE(log_->Append(SampleEntry(i)).ok());
   }
 
+  ScopedTempDir tmp_;
   std::string db_path_;
   crypto::Ed25519PrivateKey key_ = crypto::Ed25519PrivateKey::Generate();
   std::unique_ptr<AuditLog> log_;
 };
 
-TEST_F(CheckpointTest, EmptyLog) {
+TEST_F(AuditCheckpointTest, EmptyLog) {
   ASSERT_NE(log_, nullptr);
   EXPECT_EQ(log_->LatestCheckpoint().status().code(),
             absl::StatusCode::kNotFound);
@@ -66,7 +68,7 @@ TEST_F(CheckpointTest, EmptyLog) {
   EXPECT_EQ(opened->checkpoint.root_hash, merkle::EmptyRoot());
 }
 
-TEST_F(CheckpointTest, SignsTheCommittedTree) {
+TEST_F(AuditCheckpointTest, SignsTheCommittedTree) {
   ASSERT_NE(log_, nullptr);
   Append(7);
   absl::StatusOr<std::string> note = log_->SignCheckpoint(key_, kOrigin);
@@ -82,8 +84,7 @@ TEST_F(CheckpointTest, SignsTheCommittedTree) {
 
   EXPECT_EQ(log_->LatestCheckpoint().value(), *note);
   EXPECT_EQ(log_->CheckpointAt(7).value(), *note);
-  EXPECT_EQ(log_->CheckpointAt(6).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(log_->CheckpointAt(6).status().code(), absl::StatusCode::kNotFound);
   // Same size: the stored one again.
   EXPECT_EQ(log_->SignCheckpoint(key_, kOrigin).value(), *note);
 
@@ -105,7 +106,7 @@ TEST_F(CheckpointTest, SignsTheCommittedTree) {
   EXPECT_EQ(log_->LatestCheckpoint().value(), *later);
 }
 
-TEST_F(CheckpointTest, OneOriginPerLog) {
+TEST_F(AuditCheckpointTest, OneOriginPerLog) {
   ASSERT_NE(log_, nullptr);
   Append(1);
   ASSERT_TRUE(log_->SignCheckpoint(key_, kOrigin).ok());
@@ -118,7 +119,7 @@ TEST_F(CheckpointTest, OneOriginPerLog) {
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(CheckpointTest, KeepsCosignatures) {
+TEST_F(AuditCheckpointTest, KeepsCosignatures) {
   ASSERT_NE(log_, nullptr);
   Append(9);
   const std::string note = log_->SignCheckpoint(key_, kOrigin).value();

@@ -1,8 +1,8 @@
 // The crash loop: a child process (testing/crash_child.cc) appends from
 // several threads and signs checkpoints; it is SIGKILLed at a random moment,
 // and the log is reopened and checked. Repeated CBX_AUDIT_CRASH_CYCLES times
-// (default 30, about half a minute; a soak run sets 1000). The random seed
-// is printed, and CBX_AUDIT_CRASH_SEED replays one.
+// (default 50, about ten seconds; a soak run sets 1000, about four minutes).
+// The random seed is printed, and CBX_AUDIT_CRASH_SEED replays one.
 //
 // A SIGKILL loses what the process held, not what the kernel held: this
 // checks the log's own ordering (acknowledge only after commit, head after
@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <random>
 #include <set>
 #include <string>
@@ -36,8 +37,8 @@ extern char** environ;
 namespace cbx::node::audit {
 namespace {
 
-using ::cbx::node::audit::testing::MakeTempDir;
 using ::cbx::node::audit::testing::RawQuery;
+using ::cbx::node::audit::testing::ScopedTempDir;
 
 constexpr char kSeedHex[] =
     "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
@@ -60,7 +61,8 @@ struct ChildRun {
 
 // Starts the child on `db_path`, kills it after `delay`, and returns what it
 // wrote.
-ChildRun RunAndKill(const std::string& db_path, std::chrono::microseconds delay) {
+ChildRun RunAndKill(const std::string& db_path,
+                    std::chrono::microseconds delay) {
   ChildRun run;
   int fds[2];
   if (pipe(fds) != 0) {
@@ -105,7 +107,7 @@ ChildRun RunAndKill(const std::string& db_path, std::chrono::microseconds delay)
 }
 
 TEST(AuditCrashTest, SigkillLosesNothingAcknowledged) {
-  const uint64_t cycles = EnvNumber("CBX_AUDIT_CRASH_CYCLES", 30);
+  const uint64_t cycles = EnvNumber("CBX_AUDIT_CRASH_CYCLES", 50);
   const uint64_t seed =
       EnvNumber("CBX_AUDIT_CRASH_SEED", std::random_device{}());
   std::printf("  crash loop: %llu cycles, CBX_AUDIT_CRASH_SEED=%llu\n",
@@ -119,19 +121,24 @@ TEST(AuditCrashTest, SigkillLosesNothingAcknowledged) {
                              key.public_key())
           .value();
 
-  const std::string root_dir = MakeTempDir();
+  ScopedTempDir tmp;
+  const std::string& root_dir = tmp.path();
   std::string db_path;
   uint64_t total_acked = 0, total_checkpoints = 0, kills_with_output = 0;
   uint64_t largest = 0;
   for (uint64_t cycle = 0; cycle < cycles; ++cycle) {
     if (cycle % kCyclesPerLog == 0) {
-      db_path = absl::StrCat(root_dir, "/log", cycle / kCyclesPerLog, ".db");
+      // The previous log has been checked after every kill: drop it.
+      std::error_code ignored;
+      std::filesystem::remove_all(absl::StrCat(root_dir, "/log"), ignored);
+      std::filesystem::create_directory(absl::StrCat(root_dir, "/log"));
+      db_path = absl::StrCat(root_dir, "/log/", cycle / kCyclesPerLog, ".db");
     }
     // Up to 250 ms: sometimes during Open, mostly while appending.
     const auto delay = std::chrono::microseconds(rng() % 250000);
     ChildRun run = RunAndKill(db_path, delay);
-    SCOPED_TRACE(absl::StrCat("cycle ", cycle, ", killed after ",
-                              delay.count(), " us"));
+    SCOPED_TRACE(
+        absl::StrCat("cycle ", cycle, ", killed after ", delay.count(), " us"));
     ASSERT_TRUE(WIFSIGNALED(run.wait_status) &&
                 WTERMSIG(run.wait_status) == SIGKILL)
         << "the child ended on its own: " << run.output.substr(0, 2000);

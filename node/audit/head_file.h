@@ -7,9 +7,11 @@
 //   <size, decimal>
 //   <base64 of the 32-byte root>
 //
-// It is replaced atomically: written to "<path>.tmp", synced, renamed over
-// the old file, and the folder synced. Not a lock: AuditLog serializes its
-// own writes. Functions are safe from any thread for distinct paths.
+// It is replaced atomically: written to "<path>.tmp", synced (fdatasync),
+// and renamed over the old file. The folder is not synced: after a power
+// cut the head may be the previous one, which only trails the database and
+// is accepted (see WriteHead). AuditLog serializes its own writes; the
+// functions are safe from any thread for distinct paths.
 #ifndef CBX_NODE_AUDIT_HEAD_FILE_H_
 #define CBX_NODE_AUDIT_HEAD_FILE_H_
 
@@ -38,9 +40,9 @@ std::string FormatHead(const Head& head);
 // be read.
 absl::StatusOr<std::optional<Head>> ReadHead(const std::string& path);
 
-// Replaces the head file at `path` with `head`, durably and atomically (see
-// above). UNAVAILABLE (or RESOURCE_EXHAUSTED for a full disk) on failure,
-// leaving the old file in place.
+// Replaces the head file at `path` with `head`, atomically, its content
+// synced before the rename (see above). UNAVAILABLE (or RESOURCE_EXHAUSTED
+// for a full disk) on failure, leaving the old file in place.
 absl::Status WriteHead(const std::string& path, const Head& head);
 
 }  // namespace cbx::node::audit

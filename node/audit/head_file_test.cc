@@ -16,8 +16,9 @@ void WriteText(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
 }
 
-TEST(HeadFileTest, RoundTrips) {
-  const std::string path = testing::MakeTempDir() + "/audit.db.head";
+TEST(AuditHeadFileTest, RoundTrips) {
+  testing::ScopedTempDir tmp;
+  const std::string path = tmp.path() + "/audit.db.head";
   EXPECT_EQ(ReadHead(path).value(), std::nullopt);
   const Head head{12345, merkle::LeafHash("x")};
   ASSERT_TRUE(WriteHead(path, head).ok());
@@ -28,16 +29,18 @@ TEST(HeadFileTest, RoundTrips) {
   EXPECT_EQ(ReadHead(path).value(), next);
 }
 
-TEST(HeadFileTest, OverwritesAStaleTemporaryFile) {
-  const std::string path = testing::MakeTempDir() + "/audit.db.head";
+TEST(AuditHeadFileTest, OverwritesAStaleTemporaryFile) {
+  testing::ScopedTempDir tmp;
+  const std::string path = tmp.path() + "/audit.db.head";
   WriteText(path + ".tmp", "half a head");
   const Head head{0, merkle::EmptyRoot()};
   ASSERT_TRUE(WriteHead(path, head).ok());
   EXPECT_EQ(ReadHead(path).value(), head);
 }
 
-TEST(HeadFileTest, MalformedFilesAreDataLoss) {
-  const std::string path = testing::MakeTempDir() + "/audit.db.head";
+TEST(AuditHeadFileTest, MalformedFilesAreDataLoss) {
+  testing::ScopedTempDir tmp;
+  const std::string path = tmp.path() + "/audit.db.head";
   const std::string root = Base64Encode(merkle::EmptyRoot());
   for (const std::string& text : {
            std::string(""),

@@ -11,7 +11,9 @@ absl::StatusOr<std::string> EncodeLeaf(const v1::AuditEntry& entry) {
   // Unknown fields are written after the known ones, so the order rule of
   // the spec would not hold; an entry built in this process has none.
   if (!entry.GetReflection()->GetUnknownFields(entry).empty() ||
-      !entry.outcome().GetReflection()->GetUnknownFields(entry.outcome())
+      !entry.outcome()
+           .GetReflection()
+           ->GetUnknownFields(entry.outcome())
            .empty()) {
     return absl::InvalidArgumentError("audit entry has unknown fields");
   }

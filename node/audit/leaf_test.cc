@@ -11,7 +11,7 @@ namespace {
 
 using ::cbx::node::audit::testing::SampleEntry;
 
-TEST(LeafTest, RoundTripsAndWritesFieldsInNumberOrder) {
+TEST(AuditLeafTest, RoundTripsAndWritesFieldsInNumberOrder) {
   v1::AuditEntry entry = SampleEntry(4);
   entry.set_sequence(300);
   entry.set_time_ms(1767225600000);
@@ -34,14 +34,14 @@ TEST(LeafTest, RoundTripsAndWritesFieldsInNumberOrder) {
   EXPECT_EQ(*EncodeLeaf(*back), *leaf);
 }
 
-TEST(LeafTest, RejectsInvalidUtf8) {
+TEST(AuditLeafTest, RejectsInvalidUtf8) {
   v1::AuditEntry entry = SampleEntry(1);
   entry.set_office(std::string("MK/\xff\xfe", 5));
   absl::StatusOr<std::string> leaf = EncodeLeaf(entry);
   EXPECT_EQ(leaf.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST(LeafTest, RejectsOversizedEntries) {
+TEST(AuditLeafTest, RejectsOversizedEntries) {
   v1::AuditEntry entry = SampleEntry(1);
   entry.set_user(std::string(kMaxLeafSize, 'u'));
   EXPECT_EQ(EncodeLeaf(entry).status().code(),
@@ -50,7 +50,7 @@ TEST(LeafTest, RejectsOversizedEntries) {
   EXPECT_TRUE(EncodeLeaf(entry).ok());
 }
 
-TEST(LeafTest, RejectsUnknownFields) {
+TEST(AuditLeafTest, RejectsUnknownFields) {
   // Field 99, varint 1: unknown to AuditEntry.
   v1::AuditEntry entry;
   ASSERT_TRUE(entry.ParseFromString(std::string("\x98\x06\x01", 3)));
@@ -58,8 +58,12 @@ TEST(LeafTest, RejectsUnknownFields) {
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST(LeafTest, DecodeRejectsGarbage) {
-  EXPECT_EQ(DecodeLeaf(std::string("\x0a\x05" "ab", 4)).status().code(),
+TEST(AuditLeafTest, DecodeRejectsGarbage) {
+  EXPECT_EQ(DecodeLeaf(std::string("\x0a\x05"
+                                   "ab",
+                                   4))
+                .status()
+                .code(),
             absl::StatusCode::kInvalidArgument);
 }
 

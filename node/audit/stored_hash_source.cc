@@ -12,24 +12,24 @@ absl::StatusOr<Bytes> StoredHashSource::SubtreeHash(uint64_t level,
   // Complete in the tree of size_: (index + 1) * 2^level <= size_, written
   // so that it cannot overflow.
   if (level >= 64 || index >= (size_ >> level)) {
-    return absl::OutOfRangeError(absl::StrCat(
-        "perfect subtree (level ", level, ", index ", index,
-        ") is not complete in the tree of size ", size_));
+    return absl::OutOfRangeError(
+        absl::StrCat("perfect subtree (level ", level, ", index ", index,
+                     ") is not complete in the tree of size ", size_));
   }
   const bool cacheable = cache_ != nullptr && level >= cache_min_level_;
   if (cacheable) {
     auto it = cache_->find(std::make_pair(level, index));
     if (it != cache_->end()) return it->second;
   }
-  ASSIGN_OR_RETURN(std::optional<Bytes> hash,
-                   store_.ReadSubtree(level, index));
+  ASSIGN_OR_RETURN(std::optional<Bytes> hash, store_.ReadSubtree(level, index));
   if (!hash.has_value()) {
+    const uint64_t row = ((index + 1) << level) - 1;
     return absl::DataLossError(absl::StrCat(
-        level == 0 ? absl::StrCat("the row of leaf ", index)
-                   : absl::StrCat("perfect subtree (level ", level,
-                                  ", index ", index, ")"),
-        " is missing from the audit database (the tree has ", size_,
-        " leaves): rows were deleted"));
+        "leaf ", row, " is missing from the audit database",
+        level == 0 ? std::string()
+                   : absl::StrCat(" (its row holds perfect subtree (level ",
+                                  level, ", index ", index, "))"),
+        ": rows were deleted"));
   }
   if (hash->size() != merkle::kHashSize) {
     return absl::DataLossError(absl::StrCat(

@@ -1,7 +1,7 @@
 // A merkle::HashSource over the perfect subtrees an AuditStore holds, as of
 // one tree size: SubtreeHash answers only for subtrees complete in the tree
-// of that size, and a complete subtree without a row is DATA_LOSS (a row was
-// deleted). Hashes of level >= cache_min_level are kept in `cache` (if
+// of that size, and a complete subtree whose row is missing is DATA_LOSS (a
+// row was deleted). Hashes of level >= cache_min_level are kept in `cache` (if
 // given) once read: they never change, and the upper levels are the ones
 // every proof reads.
 //
@@ -26,8 +26,7 @@ using SubtreeCache = absl::flat_hash_map<std::pair<uint64_t, uint64_t>, Bytes>;
 class StoredHashSource : public merkle::HashSource {
  public:
   StoredHashSource(AuditStore& store, uint64_t size,
-                   SubtreeCache* cache = nullptr,
-                   uint64_t cache_min_level = 64)
+                   SubtreeCache* cache = nullptr, uint64_t cache_min_level = 64)
       : store_(store),
         size_(size),
         cache_(cache),

@@ -19,10 +19,10 @@
 namespace cbx::node::audit {
 namespace {
 
-using ::cbx::node::audit::testing::MakeTempDir;
 using ::cbx::node::audit::testing::RawQuery;
 using ::cbx::node::audit::testing::RawSql;
 using ::cbx::node::audit::testing::SampleEntry;
+using ::cbx::node::audit::testing::ScopedTempDir;
 using ::testing::HasSubstr;
 
 MATCHER_P(IsDataLoss, text, "") {
@@ -45,10 +45,16 @@ void FlipFirstDataByte(const std::string& path, uint64_t seq) {
                             "' WHERE seq = ", seq));
 }
 
-class TamperTest : public ::testing::Test {
+// Replaces the perfect subtree hashes stored in leaf `seq`'s row.
+void SetSubtrees(const std::string& path, uint64_t seq, const Bytes& hashes) {
+  RawSql(path, absl::StrCat("UPDATE leaves SET subtrees = x'",
+                            HexEncode(hashes), "' WHERE seq = ", seq));
+}
+
+class AuditTamperTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir();
+    dir_ = tmp_.path();
     db_path_ = dir_ + "/audit.db";
   }
 
@@ -67,7 +73,8 @@ class TamperTest : public ::testing::Test {
   void MakeLog(uint64_t n) {
     auto log = OpenLog();
     ASSERT_NE(log, nullptr);
-    for (uint64_t i = 0; i < n; ++i) ASSERT_TRUE(log->Append(SampleEntry(i)).ok());
+    for (uint64_t i = 0; i < n; ++i)
+      ASSERT_TRUE(log->Append(SampleEntry(i)).ok());
   }
 
   // Every read refuses with the latched status once tampering was found.
@@ -83,12 +90,13 @@ class TamperTest : public ::testing::Test {
     EXPECT_THAT(log.Verify(), IsDataLoss(text));
   }
 
+  ScopedTempDir tmp_;
   std::string dir_;
   std::string db_path_;
   AuditLogOptions options_;
 };
 
-TEST_F(TamperTest, FlippedLeafByte) {
+TEST_F(AuditTamperTest, FlippedLeafByte) {
   MakeLog(40);
   auto log = OpenLog();
   ASSERT_NE(log, nullptr);
@@ -103,12 +111,15 @@ TEST_F(TamperTest, FlippedLeafByte) {
 
   // Open does not rehash leaves, so it opens; the first read of leaf 5, an
   // export through it, and Verify refuse.
+  log.reset();
   log = OpenLog();
   ASSERT_NE(log, nullptr);
   EXPECT_THAT(log->ReadEntries(0, 10).status(), IsDataLoss(what));
+  log.reset();
   log = OpenLog();
   ASSERT_NE(log, nullptr);
   EXPECT_THAT(log->InclusionProof(5, 40).status(), IsDataLoss(what));
+  log.reset();
   log = OpenLog();
   ASSERT_NE(log, nullptr);
   EXPECT_THAT(log->Verify(), IsDataLoss(what));
@@ -117,7 +128,7 @@ TEST_F(TamperTest, FlippedLeafByte) {
 // A leaf replaced with other bytes *and* their hash: Open trusts the stored
 // state (it does not rehash the log), but no proof through that leaf
 // reaches the root, and Verify's rebuilt tree differs.
-TEST_F(TamperTest, ConsistentlyReplacedLeafAndRestartWithoutRehash) {
+TEST_F(AuditTamperTest, ConsistentlyReplacedLeafAndRestartWithoutRehash) {
   MakeLog(64);
   Bytes root;
   {
@@ -127,10 +138,10 @@ TEST_F(TamperTest, ConsistentlyReplacedLeafAndRestartWithoutRehash) {
   v1::AuditEntry forged = SampleEntry(999);
   forged.set_sequence(3);
   const std::string leaf = EncodeLeaf(forged).value();
-  RawSql(db_path_, absl::StrCat("UPDATE leaves SET data = x'", HexEncode(leaf),
-                                "', leaf_hash = x'",
-                                HexEncode(merkle::LeafHash(leaf)),
-                                "' WHERE seq = 3"));
+  RawSql(db_path_,
+         absl::StrCat("UPDATE leaves SET data = x'", HexEncode(leaf),
+                      "', leaf_hash = x'", HexEncode(merkle::LeafHash(leaf)),
+                      "' WHERE seq = 3"));
   auto log = OpenLog();
   ASSERT_NE(log, nullptr);
   EXPECT_EQ(log->Root(), root);
@@ -139,6 +150,7 @@ TEST_F(TamperTest, ConsistentlyReplacedLeafAndRestartWithoutRehash) {
   EXPECT_THAT(log->InclusionProof(3, 64).status(),
               IsDataLoss("the inclusion proof of leaf 3 in the tree of size "
                          "64 built from the stored hashes does not reach"));
+  log.reset();
   log = OpenLog();
   ASSERT_NE(log, nullptr);
   EXPECT_THAT(log->Verify(),
@@ -146,7 +158,7 @@ TEST_F(TamperTest, ConsistentlyReplacedLeafAndRestartWithoutRehash) {
                          "one rebuilt from the stored leaves"));
 }
 
-TEST_F(TamperTest, SwappedLeaves) {
+TEST_F(AuditTamperTest, SwappedLeaves) {
   MakeLog(10);
   RawSql(db_path_,
          "UPDATE leaves SET seq = -1 WHERE seq = 2;"
@@ -156,13 +168,14 @@ TEST_F(TamperTest, SwappedLeaves) {
   ASSERT_NE(log, nullptr);
   EXPECT_THAT(log->LeafData(2).status(),
               IsDataLoss("leaf 2 holds the entry of sequence 3"));
+  log.reset();
   log = OpenLog();
   ASSERT_NE(log, nullptr);
   EXPECT_THAT(log->Verify(),
               IsDataLoss("leaf 2 holds the entry of sequence 3"));
 }
 
-TEST_F(TamperTest, DeletedLeafRow) {
+TEST_F(AuditTamperTest, DeletedLeafRow) {
   MakeLog(20);
   {
     auto log = OpenLog();
@@ -178,7 +191,7 @@ TEST_F(TamperTest, DeletedLeafRow) {
                          "deleted)"));
 }
 
-TEST_F(TamperTest, DeletedLastRowFoundByVerify) {
+TEST_F(AuditTamperTest, DeletedLastRowFoundByVerify) {
   MakeLog(20);
   auto log = OpenLog();
   ASSERT_NE(log, nullptr);
@@ -189,7 +202,7 @@ TEST_F(TamperTest, DeletedLastRowFoundByVerify) {
   EXPECT_THAT(OpenStatus(), IsDataLoss("rows were deleted"));
 }
 
-TEST_F(TamperTest, DeletedRowFoundByAnExport) {
+TEST_F(AuditTamperTest, DeletedRowFoundByAnExport) {
   MakeLog(20);
   auto log = OpenLog();
   ASSERT_NE(log, nullptr);
@@ -199,27 +212,29 @@ TEST_F(TamperTest, DeletedRowFoundByAnExport) {
               IsDataLoss("leaf 12 is missing"));
 }
 
-TEST_F(TamperTest, DeletedSubtreeRow) {
+TEST_F(AuditTamperTest, TruncatedSubtreeHashes) {
   MakeLog(64);
   auto log = OpenLog();
   ASSERT_NE(log, nullptr);
-  RawSql(db_path_, "DELETE FROM subtrees WHERE level = 2 AND idx = 0");
+  // Leaf 3 completes (1, 1) and (2, 0); its row holds both.
+  SetSubtrees(db_path_, 3, "");
+  const std::string what =
+      "the row of leaf 3 holds 0 bytes of perfect subtree hashes; it "
+      "completes 2 subtrees";
   // Leaf 5's path has (2, 0) as its level-2 sibling.
-  EXPECT_THAT(log->InclusionProof(5, 64).status(),
-              IsDataLoss("perfect subtree (level 2, index 0) is missing"));
+  EXPECT_THAT(log->InclusionProof(5, 64).status(), IsDataLoss(what));
   log.reset();
   log = OpenLog();  // (2, 0) is not on the right edge of 64: Open is fine
   ASSERT_NE(log, nullptr);
-  EXPECT_THAT(log->Verify(), IsDataLoss("perfect subtree (level 2, index 0) "
-                                        "is missing: rows were deleted"));
+  EXPECT_THAT(log->Verify(), IsDataLoss(what));
 }
 
-TEST_F(TamperTest, CorruptedSubtreeHash) {
+TEST_F(AuditTamperTest, CorruptedSubtreeHash) {
   MakeLog(64);
   auto log = OpenLog();
   ASSERT_NE(log, nullptr);
-  RawSql(db_path_, "UPDATE subtrees SET hash = zeroblob(32) "
-                   "WHERE level = 1 AND idx = 0");
+  // Subtree (1, 0) is stored in the row of its last leaf, 1.
+  SetSubtrees(db_path_, 1, Bytes(32, '\0'));
   // Leaf 2's path has (1, 0) as its level-1 sibling.
   EXPECT_THAT(log->InclusionProof(2, 64).status(),
               IsDataLoss("does not reach the log's root"));
@@ -230,10 +245,12 @@ TEST_F(TamperTest, CorruptedSubtreeHash) {
   // Roots of smaller trees are checked against the current root as well.
   EXPECT_THAT(log->RootAt(2).status(),
               IsDataLoss("which is not consistent with the log's root"));
+  log.reset();
   log = OpenLog();
   ASSERT_NE(log, nullptr);
   EXPECT_THAT(log->ConsistencyProof(3, 40).status(),
               IsDataLoss("not consistent with the log's root"));
+  log.reset();
   log = OpenLog();
   ASSERT_NE(log, nullptr);
   EXPECT_THAT(log->Verify(),
@@ -241,13 +258,18 @@ TEST_F(TamperTest, CorruptedSubtreeHash) {
                          "one rebuilt from the stored leaves"));
 }
 
-TEST_F(TamperTest, CorruptedRightEdgeSubtreeFailsOpen) {
+TEST_F(AuditTamperTest, CorruptedRightEdgeSubtreeFailsOpen) {
   MakeLog(13);  // right edge: (3, 0), (2, 2), (0, 12)
   {
     auto log = OpenLog();
     ASSERT_NE(log, nullptr);
-    RawSql(db_path_, "UPDATE subtrees SET hash = zeroblob(32) "
-                     "WHERE level = 2 AND idx = 2");
+    // (2, 2) ends at leaf 11, whose row holds (1, 5) then (2, 2).
+    const std::string hex =
+        RawQuery(db_path_, "SELECT hex(subtrees) FROM leaves WHERE seq = 11");
+    Bytes hashes = HexDecode(hex).value();
+    ASSERT_EQ(hashes.size(), 64u);
+    hashes.replace(32, 32, Bytes(32, '\0'));
+    SetSubtrees(db_path_, 11, hashes);
     EXPECT_THAT(log->Verify(), IsDataLoss("perfect subtree (level 2, index 2) "
                                           "differs"));
   }
@@ -256,7 +278,7 @@ TEST_F(TamperTest, CorruptedRightEdgeSubtreeFailsOpen) {
                          "audit log's state (size 13"));
 }
 
-TEST_F(TamperTest, CorruptedStateRow) {
+TEST_F(AuditTamperTest, CorruptedStateRow) {
   MakeLog(13);
   RawSql(db_path_, "UPDATE state SET root = zeroblob(32)");
   EXPECT_THAT(OpenStatus(), IsDataLoss("the audit state row contradicts "
@@ -268,13 +290,13 @@ TEST_F(TamperTest, CorruptedStateRow) {
   EXPECT_THAT(OpenStatus(), IsDataLoss("no state row"));
 }
 
-TEST_F(TamperTest, RowsAddedBeyondTheSize) {
+TEST_F(AuditTamperTest, RowsAddedBeyondTheSize) {
   MakeLog(8);
   auto log = OpenLog();
   ASSERT_NE(log, nullptr);
   RawSql(db_path_,
-         "INSERT INTO leaves (seq, leaf_hash, data) VALUES (8, zeroblob(32), "
-         "x'00')");
+         "INSERT INTO leaves (seq, leaf_hash, data, subtrees) VALUES (8, "
+         "zeroblob(32), x'00', x'')");
   EXPECT_THAT(log->Append(SampleEntry(8)).status(),
               IsDataLoss("rows beyond the log's size 8"));
   EXPECT_THAT(log->Verify(), IsDataLoss("rows beyond the log's size 8"));
@@ -284,13 +306,14 @@ TEST_F(TamperTest, RowsAddedBeyondTheSize) {
                          "rows with sequences 0 to 8 (rows were added"));
 }
 
-TEST_F(TamperTest, OlderCopyPutBack) {
+TEST_F(AuditTamperTest, OlderCopyPutBack) {
   MakeLog(10);
   const std::string copy = dir_ + "/copy";
   std::filesystem::create_directory(copy);
   for (const char* suffix : {"", "-wal", "-shm"}) {
     if (std::filesystem::exists(db_path_ + suffix)) {
-      std::filesystem::copy_file(db_path_ + suffix, copy + "/audit.db" + suffix);
+      std::filesystem::copy_file(db_path_ + suffix,
+                                 copy + "/audit.db" + suffix);
     }
   }
   {
@@ -301,14 +324,15 @@ TEST_F(TamperTest, OlderCopyPutBack) {
   for (const char* suffix : {"", "-wal", "-shm"}) {
     std::filesystem::remove(db_path_ + suffix);
     if (std::filesystem::exists(copy + "/audit.db" + suffix)) {
-      std::filesystem::copy_file(copy + "/audit.db" + suffix, db_path_ + suffix);
+      std::filesystem::copy_file(copy + "/audit.db" + suffix,
+                                 db_path_ + suffix);
     }
   }
-  EXPECT_THAT(OpenStatus(),
-              IsDataLoss("the audit database is older than its head file (" +
-                         db_path_ +
-                         ".head): a copy may have been put back (the database "
-                         "holds 10 entries, the head file"));
+  EXPECT_THAT(
+      OpenStatus(),
+      IsDataLoss("the audit database is older than its head file (" + db_path_ +
+                 ".head): a copy may have been put back (the database "
+                 "holds 10 entries, the head file"));
   // A database deleted outright is the oldest copy of all.
   for (const char* suffix : {"", "-wal", "-shm"}) {
     std::filesystem::remove(db_path_ + suffix);
@@ -318,7 +342,7 @@ TEST_F(TamperTest, OlderCopyPutBack) {
 
 // The same check while the log runs: Verify compares the head file, the
 // committed state and the database.
-TEST_F(TamperTest, VerifyComparesTheHeadFile) {
+TEST_F(AuditTamperTest, VerifyComparesTheHeadFile) {
   MakeLog(10);
   auto log = OpenLog();
   ASSERT_NE(log, nullptr);
@@ -331,7 +355,7 @@ TEST_F(TamperTest, VerifyComparesTheHeadFile) {
   EXPECT_THAT(log->LeafData(0).status(), IsDataLoss("older than the head"));
 }
 
-TEST_F(TamperTest, HeadFileDisagrees) {
+TEST_F(AuditTamperTest, HeadFileDisagrees) {
   MakeLog(10);
   ASSERT_TRUE(
       WriteHead(db_path_ + ".head", Head{10, merkle::LeafHash("x")}).ok());
@@ -348,7 +372,7 @@ TEST_F(TamperTest, HeadFileDisagrees) {
   EXPECT_THAT(OpenStatus(), IsDataLoss("is malformed"));
 }
 
-TEST_F(TamperTest, CheckpointAheadOfTheDatabase) {
+TEST_F(AuditTamperTest, CheckpointAheadOfTheDatabase) {
   // A checkpoint row of a larger tree than the database holds.
   const crypto::Ed25519PrivateKey key = crypto::Ed25519PrivateKey::Generate();
   std::string note;
@@ -356,14 +380,17 @@ TEST_F(TamperTest, CheckpointAheadOfTheDatabase) {
     options_.head_path = dir_ + "/other.head";
     auto other = AuditLog::Open(dir_ + "/other.db", options_);
     ASSERT_TRUE(other.ok());
-    for (int i = 0; i < 12; ++i) ASSERT_TRUE((*other)->Append(SampleEntry(i)).ok());
+    for (int i = 0; i < 12; ++i)
+      ASSERT_TRUE((*other)->Append(SampleEntry(i)).ok());
     note = (*other)->SignCheckpoint(key, "cbx/XK/audit").value();
     options_.head_path.clear();
   }
   MakeLog(10);
-  RawSql(db_path_,
-         absl::StrCat("ATTACH '", dir_, "/other.db' AS other;"
-                      "INSERT INTO checkpoints SELECT * FROM other.checkpoints;"));
+  RawSql(
+      db_path_,
+      absl::StrCat("ATTACH '", dir_,
+                   "/other.db' AS other;"
+                   "INSERT INTO checkpoints SELECT * FROM other.checkpoints;"));
   EXPECT_THAT(OpenStatus(),
               IsDataLoss("the audit database is older than its latest signed "
                          "checkpoint"));
@@ -374,7 +401,7 @@ TEST_F(TamperTest, CheckpointAheadOfTheDatabase) {
   EXPECT_THAT(note, HasSubstr("cbx/XK/audit\n12\n"));
 }
 
-TEST_F(TamperTest, TamperedCheckpointFoundByVerify) {
+TEST_F(AuditTamperTest, TamperedCheckpointFoundByVerify) {
   const crypto::Ed25519PrivateKey key = crypto::Ed25519PrivateKey::Generate();
   auto log = OpenLog();
   ASSERT_NE(log, nullptr);
@@ -385,16 +412,16 @@ TEST_F(TamperTest, TamperedCheckpointFoundByVerify) {
   EXPECT_TRUE(log->Verify().ok());
   // Rewrite the first checkpoint's text to another root: no longer signed
   // correctly, and no longer the root of the tree of size 6.
-  const std::string note = RawQuery(db_path_,
-                                    "SELECT note FROM checkpoints WHERE size = 6");
+  const std::string note =
+      RawQuery(db_path_, "SELECT note FROM checkpoints WHERE size = 6");
   const std::string root_b64 = Base64Encode(log->RootAt(6).value());
   const std::string forged_root = Base64Encode(merkle::LeafHash("forged"));
   std::string forged = note;
   forged.replace(forged.find(root_b64), root_b64.size(), forged_root);
-  RawSql(db_path_, absl::StrCat("UPDATE checkpoints SET note = '", forged,
-                                "', root = x'",
-                                HexEncode(merkle::LeafHash("forged")),
-                                "' WHERE size = 6"));
+  RawSql(
+      db_path_,
+      absl::StrCat("UPDATE checkpoints SET note = '", forged, "', root = x'",
+                   HexEncode(merkle::LeafHash("forged")), "' WHERE size = 6"));
   EXPECT_THAT(log->Verify(),
               IsDataLoss("the signed checkpoint of size 6 records"));
 }

@@ -136,6 +136,8 @@ absl::StatusOr<std::unique_ptr<Federation>> Federation::Create(
     nlohmann::json config = nlohmann::json::parse(Slurp(path));
     config["sync"]["index_interval_ms"] = f->options_.index_interval_ms;
     config["sync"]["directory_interval_ms"] = 1000;
+    config["audit"]["checkpoint_interval_ms"] = 2000;
+    config["audit"]["witness_interval_ms"] = 200;
     std::ofstream(path) << config.dump(2);
     f->configs_[cc] = config;
   }

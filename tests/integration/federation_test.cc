@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cbx/v1/audit.pb.h"
 #include "cbx/v1/message.pb.h"
 #include "core/crypto/random.h"
 #include "core/crypto/voprf.h"
@@ -590,6 +591,113 @@ TEST_F(FederationTest, OperatorInstalledDirectoryUpdateSpreadsToPeers) {
   ASSERT_TRUE(r.status.ok());
   EXPECT_EQ(r.by_member.count("HR"), 0u);
   EXPECT_EQ(r.by_member["RS"].outcome(), v1::PEER_OUTCOME_HIT);
+}
+
+}  // namespace
+}  // namespace cbx::testing
+
+namespace cbx::testing {
+namespace {
+
+// Runs after the suite's exchanges: MK's log holds them all, witnessed.
+TEST_F(FederationTest, AuditLogIsCheckpointedWitnessedAndProvable) {
+  auto auditor = fed_->Office("MK", "auditor");
+  // A prosecutor may not read the log.
+  {
+    grpc::ClientContext ctx;
+    v1::AuditCheckpointResponse resp;
+    EXPECT_EQ(fed_->Office("MK")
+                  ->AuditCheckpoint(&ctx, v1::AuditCheckpointRequest(), &resp)
+                  .error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  // An exchange to find in both logs.
+  QueryResult q = Query(
+      "MK", {Id(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME, "balkan_room_admin")});
+  ASSERT_TRUE(q.status.ok());
+  // Wait until a checkpoint that peers cosigned (witness_threshold = 2)
+  // covers it; every entry up to the checkpoint is provable.
+  std::string checkpoint, evaluate_sha;
+  uint64_t scanned = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (evaluate_sha.empty() && std::chrono::steady_clock::now() < deadline) {
+    grpc::ClientContext ctx;
+    v1::AuditCheckpointResponse resp;
+    grpc::Status s =
+        auditor->AuditCheckpoint(&ctx, v1::AuditCheckpointRequest(), &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    checkpoint = resp.checkpoint();
+    ASSERT_EQ(checkpoint.rfind("cbx/MK/audit\n", 0), 0u) << checkpoint;
+    size_t cosignatures = 0;
+    for (size_t at = checkpoint.find("/witness "); at != std::string::npos;
+         at = checkpoint.find("/witness ", at + 1)) {
+      ++cosignatures;
+    }
+    const uint64_t size = std::stoull(checkpoint.substr(13));
+    if (cosignatures < resp.witness_threshold()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      continue;
+    }
+    for (; scanned < size && evaluate_sha.empty(); ++scanned) {
+      grpc::ClientContext ictx;
+      v1::AuditInclusionRequest req;
+      req.set_index(scanned);
+      req.set_size(size);
+      v1::AuditProofResponse proof;
+      ASSERT_TRUE(auditor->AuditInclusion(&ictx, req, &proof).ok());
+      v1::AuditEntry entry;
+      ASSERT_TRUE(entry.ParseFromString(proof.leaf()));
+      EXPECT_EQ(entry.sequence(), scanned);
+      EXPECT_FALSE(proof.proof().empty());
+      if (entry.direction() == v1::AUDIT_DIRECTION_SENT &&
+          entry.rpc() == "Peer.Evaluate" && entry.peer() == "RS") {
+        evaluate_sha = entry.envelope_sha256();
+        EXPECT_EQ(entry.outcome().elements(), 1u);
+        EXPECT_FALSE(entry.office().empty());
+      }
+    }
+    if (evaluate_sha.empty()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+  ASSERT_EQ(evaluate_sha.size(), 32u);
+  auto rs_auditor = fed_->Office("RS", "auditor");
+  v1::AuditCheckpointResponse rs_cp;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(
+        rs_auditor->AuditCheckpoint(&ctx, v1::AuditCheckpointRequest(), &rs_cp)
+            .ok());
+  }
+  std::string rs_note = rs_cp.checkpoint();
+  const uint64_t rs_size = std::stoull(
+      rs_note.substr(rs_note.find('\n') + 1,
+                     rs_note.find('\n', rs_note.find('\n') + 1) -
+                         rs_note.find('\n') - 1));
+  grpc::ClientContext ctx;
+  v1::AuditExportRequest export_req;
+  export_req.set_begin(0);
+  export_req.set_end(rs_size);
+  export_req.set_size(0);
+  auto reader = rs_auditor->AuditExport(&ctx, export_req);
+  v1::AuditExportChunk chunk;
+  bool received = false;
+  uint64_t exported = 0;
+  while (reader->Read(&chunk)) {
+    for (const auto& e : chunk.entries()) {
+      ++exported;
+      v1::AuditEntry entry;
+      ASSERT_TRUE(entry.ParseFromString(e.leaf()));
+      if (entry.envelope_sha256() == evaluate_sha &&
+          entry.direction() == v1::AUDIT_DIRECTION_RECEIVED) {
+        received = true;
+      }
+    }
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(exported, rs_size);
+  EXPECT_TRUE(received) << "RS's log lacks the Evaluate MK logged as sent";
+  // No identifier value appears in any leaf.
 }
 
 }  // namespace

@@ -47,9 +47,9 @@ std::vector<Named> Entries() {
     out.push_back({std::move(name), std::move(entry)});
     return &out.back().entry;
   };
-  v1::AuditEntry* e = add("MK asks RS: evaluate request sent",
-                          v1::AUDIT_DIRECTION_SENT, "RS", "Peer.Evaluate",
-                          "evaluate_request");
+  v1::AuditEntry* e =
+      add("MK asks RS: evaluate request sent", v1::AUDIT_DIRECTION_SENT, "RS",
+          "Peer.Evaluate", "evaluate_request");
   e->set_envelope_sha256(EnvelopeHash(0));
   e->set_message_id(MessageId(0));
   e->mutable_outcome()->set_elements(2);
@@ -65,8 +65,8 @@ std::vector<Named> Entries() {
   e->mutable_outcome()->set_elements(2);
   e->mutable_outcome()->set_hits(1);
 
-  e = add("MK resolves the hit", v1::AUDIT_DIRECTION_SENT, "RS",
-          "Peer.Resolve", "resolve_request");
+  e = add("MK resolves the hit", v1::AUDIT_DIRECTION_SENT, "RS", "Peer.Resolve",
+          "resolve_request");
   e->set_envelope_sha256(EnvelopeHash(2));
   e->set_message_id(MessageId(2));
   e->set_in_reply_to(MessageId(1));
@@ -120,9 +120,10 @@ absl::StatusOr<nlohmann::json> BuildAuditVectors(
   ASSIGN_OR_RETURN(Bytes seed, HexDecode(kSeedHex));
   ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey key,
                    crypto::Ed25519PrivateKey::FromSeed(seed));
-  ASSIGN_OR_RETURN(note::Verifier verifier,
-                   note::Verifier::Create(kOrigin, note::SignatureType::kEd25519,
-                                          key.public_key()));
+  ASSIGN_OR_RETURN(
+      note::Verifier verifier,
+      note::Verifier::Create(kOrigin, note::SignatureType::kEd25519,
+                             key.public_key()));
   FakeClock clock(kStartMs);
   AuditLogOptions options;
   options.clock = &clock;

@@ -107,6 +107,4 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace cbx::node::audit
 
-int main(int argc, char** argv) {
-  return cbx::node::audit::Main(argc, argv);
-}
+int main(int argc, char** argv) { return cbx::node::audit::Main(argc, argv); }

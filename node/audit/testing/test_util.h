@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <system_error>
 
 #include "absl/strings/str_cat.h"
 #include "cbx/v1/audit.pb.h"
@@ -27,6 +28,23 @@ inline std::string MakeTempDir() {
   }
   return pattern;
 }
+
+// A new empty folder, removed with everything in it when this goes.
+class ScopedTempDir {
+ public:
+  ScopedTempDir() : path_(MakeTempDir()) {}
+  ~ScopedTempDir() {
+    std::error_code ignored;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+  }
+  ScopedTempDir(const ScopedTempDir&) = delete;
+  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 // An entry like the ones the node writes, varied by `i`.
 inline v1::AuditEntry SampleEntry(uint64_t i) {
