@@ -380,6 +380,7 @@ grpc::Status PeerService::GetCheckpoint(
   absl::Status status = [&]() -> absl::Status {
     // The timer's latest checkpoint, so that every witness cosigns the
     // same one; a first one if the log has none yet.
+    RETURN_IF_ERROR(ctx_->audit_trail->Health());
     auto found = ctx_->audit->LatestCheckpoint();
     if (found.status().code() == absl::StatusCode::kNotFound) {
       RETURN_IF_ERROR(witness_->MaybeCheckpoint(/*force=*/true));

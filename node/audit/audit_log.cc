@@ -278,7 +278,10 @@ void AuditLog::CommitBatch(std::vector<Request*>& batch) {
       const absl::Status failure = status;
       absl::StatusOr<StateRow> state = writer_->ReadState();
       absl::MutexLock lock(&state_mu_);
-      if (failure.code() == absl::StatusCode::kAlreadyExists) {
+      if (failure.code() == absl::StatusCode::kDataLoss) {
+        if (tamper_.ok()) tamper_ = failure;  // SQLite found corruption
+        status = tamper_;
+      } else if (failure.code() == absl::StatusCode::kAlreadyExists) {
         if (tamper_.ok()) {
           tamper_ = absl::DataLossError(absl::StrCat(
               "the audit database holds rows beyond the log's size ",

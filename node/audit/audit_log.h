@@ -94,7 +94,8 @@ class AuditLog {
   // Opens the log in the SQLite file `db_path` (created if missing, with
   // its head file). Checks, before serving anything:
   //   - the state row: its compact range parses and gives its size and root;
-  //   - the leaves: sequence numbers 0 .. size-1, no more, no fewer;
+  //   - the leaves: sequence numbers 0 .. size-1, no more, no fewer (one
+  //     COUNT over the leaf rows: it reads the table but hashes nothing);
   //   - the popcount(size) stored perfect subtrees of the right edge
   //     reproduce the compact range (no rehashing of the log);
   //   - the head file: not ahead of the database, and consistent with it;
@@ -152,10 +153,11 @@ class AuditLog {
 
   // Signs a checkpoint (c2sp.org/tlog-checkpoint) of the committed tree as
   // origin `origin` ("cbx/<CC>/audit", which is also the key name) with
-  // `key`, stores it, and returns the signed note. If a checkpoint of the
-  // current size is stored already, returns that one (with its
-  // cosignatures) instead. INVALID_ARGUMENT for an unusable origin;
-  // FAILED_PRECONDITION if the log's checkpoints carry another origin.
+  // `key`, stores it, and returns the signed note once that row is
+  // durable. If a checkpoint of the current size is stored already, returns
+  // that one (with its cosignatures) instead. INVALID_ARGUMENT for an
+  // unusable origin; FAILED_PRECONDITION if the log's checkpoints carry
+  // another origin.
   absl::StatusOr<std::string> SignCheckpoint(
       const crypto::Ed25519PrivateKey& key, const std::string& origin);
 
@@ -176,7 +178,8 @@ class AuditLog {
   // Re-checks everything, for auditor tooling and tests: rehashes every
   // leaf and checks it parses with its sequence; rebuilds the tree and
   // compares every perfect subtree, the state row, the in-memory root, the
-  // head file and every stored checkpoint with it. O(size). OK, or the
+  // head file and every stored checkpoint with it (their signatures are the
+  // auditor's to check: the log holds no directory). O(size). OK, or the
   // DATA_LOSS it found (and latched).
   absl::Status Verify();
 
@@ -203,9 +206,10 @@ class AuditLog {
   bool HeadReady() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(head_mu_);
 
   Snapshot Current() const;
-  // Latches `status` (a DATA_LOSS) and returns it.
+  // Latches `status` if it is a DATA_LOSS; returns it either way.
   absl::Status Fail(absl::Status status) const;
-  // Health() for reads; also the write failure for Append.
+  // The latched DATA_LOSS, if any: what reads check first (a write failure
+  // blocks appends only).
   absl::Status ReadableStatus() const;
 
   // Read-side helpers; require read_mu_.

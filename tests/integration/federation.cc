@@ -219,7 +219,12 @@ absl::Status Federation::Start(const std::string& cc) {
                      std::chrono::milliseconds(500));
     v1::ListPeersResponse resp;
     grpc::Status s = office->ListPeers(&ctx, v1::ListPeersRequest(), &resp);
-    if (s.ok()) return absl::OkStatus();
+    // Any answer from the node itself means it is up (a node whose audit
+    // log is damaged answers DATA_LOSS to everything).
+    if (s.error_code() != grpc::StatusCode::UNAVAILABLE &&
+        s.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
+      return absl::OkStatus();
+    }
     last_error = s.error_message();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

@@ -702,3 +702,46 @@ TEST_F(FederationTest, AuditLogIsCheckpointedWitnessedAndProvable) {
 
 }  // namespace
 }  // namespace cbx::testing
+
+namespace cbx::testing {
+namespace {
+
+// Runs last: ME's log is tampered with and stays refused.
+TEST_F(FederationTest, TamperedAuditLogIsRefusedWithDataLoss) {
+  fed_->Stop("ME");
+  const std::string db = fed_->NodeDir("ME") + "/data/audit.db";
+  std::string out;
+  // A deleted row in the middle of the log.
+  ASSERT_EQ(RunCommand("sqlite3 '" + db +
+                           "' 'DELETE FROM leaves WHERE seq = 3'",
+                       &out),
+            0)
+      << out;
+  absl::Status started = fed_->Start("ME");
+  ASSERT_TRUE(started.ok()) << started;
+  // The node refuses every exchange it could not log, and its auditor sees
+  // why.
+  grpc::ClientContext ctx;
+  v1::AuditCheckpointResponse resp;
+  grpc::Status s = fed_->Office("ME", "auditor")
+                       ->AuditCheckpoint(&ctx, v1::AuditCheckpointRequest(),
+                                         &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DATA_LOSS) << s.error_message();
+  EXPECT_NE(s.error_message().find("audit log"), std::string::npos);
+  grpc::ClientContext ctx2;
+  v1::ListCasesResponse cases;
+  EXPECT_EQ(fed_->Office("ME")
+                ->ListCases(&ctx2, v1::ListCasesRequest(), &cases)
+                .error_code(),
+            grpc::StatusCode::DATA_LOSS);
+  EXPECT_NE(Slurp(fed_->LogOf("ME")).find("ALERT-audit-log-damaged"),
+            std::string::npos);
+  // Peers asking ME get the same answer, and are not delayed by it.
+  QueryResult r = Query(
+      "MK", {Id(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME, "balkan_room_admin")});
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.by_member["RS"].outcome(), v1::PEER_OUTCOME_HIT);
+}
+
+}  // namespace
+}  // namespace cbx::testing
