@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test demo bench soak fuzz format clean
+.PHONY: all deps configure build test demo bench soak format clean
 
 all: build
 
@@ -28,6 +28,10 @@ demo: build
 
 bench: build
 	@bash scripts/bench.sh $(BUILD_DIR)
+
+# The audit log's crash loop, 1,000 SIGKILL cycles (make test runs 50).
+soak: build
+	cd $(BUILD_DIR) && CBX_AUDIT_CRASH_CYCLES=1000 ./node/audit/cbx_audit_test --gtest_filter='*Crash*'
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i
