@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "cbx/v1/office.grpc.pb.h"
 #include "client/arguments.h"
+#include "client/audit_cli.h"
 #include "client/commands.h"
 #include "client/offence_labels.h"
 
@@ -54,6 +55,7 @@ constexpr char kFooter[] =
     "  cbx query --id telegram_username:@smokva_admin --case MK-2026-0142 \\\n"
     "      --legal-basis 'MLA-Convention-1959 Art.1' --offence ncii-sharing\n"
     "  cbx hits --case MK-2026-0142 --lang mk\n"
+    "  cbx audit verify --genesis genesis.pb     (auditor certificate)\n"
     "Full reference: spec/office-api.md";
 
 constexpr char kSubcommandFooter[] =
@@ -93,7 +95,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
            std::ostream& err, const EnvLookup& env) {
   CLI::App app{
       "cbx: register an office's cases in its cbx-node and query every peer "
-      "country's node for the same perpetrators.",
+      "country's node for the same perpetrators; auditors verify the node's "
+      "audit log.",
       "cbx"};
   // Subcommands copy the footer when created: they get the short one, the
   // top-level help the full one (set below, after the subcommands).
@@ -233,6 +236,10 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
   CLI::App* peers_cmd = app.add_subcommand(
       "peers", "The federation's members as this node sees them");
 
+  // cbx audit ...
+  audit::AuditArgs audit_args;
+  CLI::App* audit_cmd = audit::AddAuditCommands(app, audit_args);
+
   app.footer(kFooter);
 
   try {
@@ -245,6 +252,18 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
     return app.exit(e, out, err);
   } catch (const CLI::ParseError& e) {
     err << "cbx: " << Subcommand(app) << e.what() << "\n"
+        << "nothing was sent; run '" << CommandPath(app)
+        << " --help' for usage\n";
+    return kExitUsage;
+  }
+
+  if (audit_cmd->parsed()) {
+    return audit::RunAudit(audit_args, flags, json, CommandPath(app), out, err,
+                           env);
+  }
+  if (!audit_args.genesis.empty() || audit_args.allow_unwitnessed) {
+    err << "cbx: " << Subcommand(app)
+        << "--genesis and --allow-unwitnessed are for the audit commands\n"
         << "nothing was sent; run '" << CommandPath(app)
         << " --help' for usage\n";
     return kExitUsage;
