@@ -1,9 +1,12 @@
 #include "node/identity.h"
 
+#include <map>
+#include <mutex>
 #include <regex>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "core/crypto/sha256.h"
 #include "core/crypto/x509.h"
 #include "grpc/grpc_security_constants.h"
 
@@ -45,11 +48,49 @@ std::string_view RoleName(OfficeRole role) {
   return "unknown";
 }
 
+namespace {
+
+// Verifying a certificate chain costs about as much as a whole blind
+// evaluation, and a peer presents the same certificate on every call: the
+// verdict is remembered per (directory version, certificate). Only
+// successes are cached; the cache is cleared when it grows past a bound.
+struct IdentityCache {
+  std::mutex mu;
+  std::map<std::pair<uint64_t, Bytes>, std::string> members;
+};
+
+IdentityCache& Cache() {
+  static IdentityCache* cache = new IdentityCache();
+  return *cache;
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> CallerMember(
     const grpc::ServerContext& context,
     const directory::Directory& directory) {
   auto pem = PeerCertificate(context);
   if (!pem.ok()) return pem.status();
+  const auto key = std::make_pair(directory.version(), crypto::Sha256(*pem));
+  {
+    IdentityCache& cache = Cache();
+    std::lock_guard<std::mutex> lock(cache.mu);
+    auto it = cache.members.find(key);
+    if (it != cache.members.end()) return it->second;
+  }
+  auto member = VerifyCallerMember(*pem, directory);
+  if (member.ok()) {
+    IdentityCache& cache = Cache();
+    std::lock_guard<std::mutex> lock(cache.mu);
+    if (cache.members.size() > 4096) cache.members.clear();
+    cache.members[key] = *member;
+  }
+  return member;
+}
+
+absl::StatusOr<std::string> VerifyCallerMember(
+    const std::string& pem_text, const directory::Directory& directory) {
+  const std::string* pem = &pem_text;
   auto uris = UrisOf(*pem);
   if (!uris.ok()) return uris.status();
   const v1::Member* member = nullptr;

@@ -43,6 +43,10 @@ absl::StatusOr<std::string> CallerMember(const grpc::ServerContext& context,
 absl::StatusOr<OfficeCaller> CallerOffice(const grpc::ServerContext& context,
                                           const std::string& self);
 
+// The check behind CallerMember for one PEM certificate, uncached.
+absl::StatusOr<std::string> VerifyCallerMember(
+    const std::string& pem, const directory::Directory& directory);
+
 // Parses an office URI; INVALID_ARGUMENT if it is not of that form.
 absl::StatusOr<OfficeCaller> ParseOfficeUri(const std::string& uri);
 

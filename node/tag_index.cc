@@ -42,7 +42,20 @@ Bytes IndexDigest(const std::vector<Tag>& sorted_tags) {
 void PeerIndexSet::Put(PeerIndex index) {
   auto copy = std::make_shared<const PeerIndex>(std::move(index));
   std::unique_lock lock(mu_);
+  confirmed_ms_[copy->member] = copy->synced_at_ms;
   copies_[copy->member] = std::move(copy);
+}
+
+std::shared_ptr<const PeerIndex> PeerIndexSet::Share(
+    const std::string& member) const {
+  std::shared_lock lock(mu_);
+  auto it = copies_.find(member);
+  return it == copies_.end() ? nullptr : it->second;
+}
+
+void PeerIndexSet::Touch(const std::string& member, int64_t at_ms) {
+  std::unique_lock lock(mu_);
+  if (copies_.count(member) > 0) confirmed_ms_[member] = at_ms;
 }
 
 bool PeerIndexSet::Contains(const std::string& member, Tag tag) const {
@@ -61,8 +74,10 @@ PeerIndexSet::Info PeerIndexSet::Describe(const std::string& member) const {
   auto it = copies_.find(member);
   if (it == copies_.end()) return Info{};
   const PeerIndex& copy = *it->second;
+  auto confirmed = confirmed_ms_.find(member);
   return Info{true, copy.oprf_epoch, copy.version, copy.tags.size(),
-              copy.synced_at_ms};
+              confirmed == confirmed_ms_.end() ? copy.synced_at_ms
+                                               : confirmed->second};
 }
 
 PeerIndex PeerIndexSet::Get(const std::string& member) const {

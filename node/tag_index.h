@@ -44,11 +44,18 @@ class PeerIndexSet {
   Info Describe(const std::string& member) const;
   // A full copy of `member`'s index (empty PeerIndex if none).
   PeerIndex Get(const std::string& member) const;
+  // The held copy itself, without copying its tags (null if none).
+  std::shared_ptr<const PeerIndex> Share(const std::string& member) const;
+  // Records that `member`'s copy was confirmed current at `at_ms`.
+  void Touch(const std::string& member, int64_t at_ms);
 
  private:
   mutable std::shared_mutex mu_;
   std::map<std::string, std::shared_ptr<const PeerIndex>> copies_
       ABSL_GUARDED_BY(mu_);
+  // Last confirmation per member (a copy's own synced_at_ms is when it was
+  // built).
+  std::map<std::string, int64_t> confirmed_ms_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace cbx::node
