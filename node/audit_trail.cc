@@ -18,8 +18,7 @@ void SetOutcome(v1::AuditEntry& entry, absl::StatusCode code,
 }  // namespace
 
 absl::Status AuditTrail::Envelope(v1::AuditDirection direction,
-                                  const std::string& peer,
-                                  std::string_view rpc,
+                                  const std::string& peer, std::string_view rpc,
                                   const v1::Envelope& envelope,
                                   absl::StatusCode code, AuditCounts counts) {
   if (log_ == nullptr) return damage_;

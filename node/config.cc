@@ -66,8 +66,8 @@ class FieldReader {
       return Error(field, "'" + *s + "' is not host:port");
     }
     int port = std::stoi(s->substr(s->rfind(':') + 1));
-    if (port > 65535) return Error(field, "port " + std::to_string(port) +
-                                              " is out of range");
+    if (port > 65535)
+      return Error(field, "port " + std::to_string(port) + " is out of range");
     return s;
   }
 
@@ -88,11 +88,11 @@ class FieldReader {
   std::string base_dir_;
 };
 
-#define CBX_ASSIGN_FIELD(lhs, expr) \
-  do {                              \
-    auto v_ = (expr);               \
+#define CBX_ASSIGN_FIELD(lhs, expr)   \
+  do {                                \
+    auto v_ = (expr);                 \
     if (!v_.ok()) return v_.status(); \
-    lhs = *std::move(v_);           \
+    lhs = *std::move(v_);             \
   } while (0)
 
 }  // namespace
@@ -120,16 +120,14 @@ absl::StatusOr<Config> ParseConfig(const std::string& text,
   if (!root.is_object()) {
     return absl::InvalidArgumentError(name + ": must be a JSON object");
   }
-  static const char* kKnown[] = {"member",        "data_dir",     "peer_listen",
-                                 "office_listen", "admin_listen", "tls",
-                                 "keys",          "directory",    "sync",
-                                 "audit"};
+  static const char* kKnown[] = {
+      "member", "data_dir", "peer_listen", "office_listen", "admin_listen",
+      "tls",    "keys",     "directory",   "sync",          "audit"};
   for (const auto& [key, value] : root.items()) {
     bool known = false;
     for (const char* k : kKnown) known = known || key == k;
     if (!known) {
-      return absl::InvalidArgumentError(name + ": " + key +
-                                        ": unknown field");
+      return absl::InvalidArgumentError(name + ": " + key + ": unknown field");
     }
   }
   FieldReader r(root, name, base_dir);
@@ -156,14 +154,14 @@ absl::StatusOr<Config> ParseConfig(const std::string& text,
   CBX_ASSIGN_FIELD(c.genesis, r.Path("directory.genesis"));
   CBX_ASSIGN_FIELD(c.index_interval_ms,
                    r.Millis("sync.index_interval_ms", c.index_interval_ms));
-  CBX_ASSIGN_FIELD(c.directory_interval_ms,
-                   r.Millis("sync.directory_interval_ms",
-                            c.directory_interval_ms));
-  CBX_ASSIGN_FIELD(c.checkpoint_interval_ms,
-                   r.Millis("audit.checkpoint_interval_ms",
-                            c.checkpoint_interval_ms));
-  CBX_ASSIGN_FIELD(c.witness_interval_ms,
-                   r.Millis("audit.witness_interval_ms", c.witness_interval_ms));
+  CBX_ASSIGN_FIELD(
+      c.directory_interval_ms,
+      r.Millis("sync.directory_interval_ms", c.directory_interval_ms));
+  CBX_ASSIGN_FIELD(
+      c.checkpoint_interval_ms,
+      r.Millis("audit.checkpoint_interval_ms", c.checkpoint_interval_ms));
+  CBX_ASSIGN_FIELD(c.witness_interval_ms, r.Millis("audit.witness_interval_ms",
+                                                   c.witness_interval_ms));
   if (const json* every = r.Find("audit.checkpoint_every_entries")) {
     if (!every->is_number_integer() || every->get<int64_t>() < 1) {
       return r.Error("audit.checkpoint_every_entries",

@@ -67,8 +67,7 @@ IdentityCache& Cache() {
 }  // namespace
 
 absl::StatusOr<std::string> CallerMember(
-    const grpc::ServerContext& context,
-    const directory::Directory& directory) {
+    const grpc::ServerContext& context, const directory::Directory& directory) {
   auto pem = PeerCertificate(context);
   if (!pem.ok()) return pem.status();
   const auto key = std::make_pair(directory.version(), crypto::Sha256(*pem));
@@ -117,10 +116,10 @@ absl::StatusOr<std::string> VerifyCallerMember(
                                member->ca_certificates_pem().end());
   absl::Status issued = crypto::VerifyCertificateIssuedBy(*pem, cas);
   if (!issued.ok()) {
-    return absl::UnauthenticatedError(
-        "client certificate for member " + member->code() +
-        " was not issued by that member's CA: " +
-        std::string(issued.message()));
+    return absl::UnauthenticatedError("client certificate for member " +
+                                      member->code() +
+                                      " was not issued by that member's CA: " +
+                                      std::string(issued.message()));
   }
   return member->code();
 }

@@ -11,11 +11,11 @@ void LogEvent(std::string_view member, std::string_view level,
               std::string_view event, std::initializer_list<LogField> fields) {
   auto now = std::chrono::system_clock::now();
   std::time_t t = std::chrono::system_clock::to_time_t(now);
-  int ms = static_cast<int>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          now.time_since_epoch())
-          .count() %
-      1000);
+  int ms =
+      static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                           now.time_since_epoch())
+                           .count() %
+                       1000);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char stamp[32];

@@ -1,8 +1,8 @@
 // cbx-node: one country's node.
 //
 //   cbx-node --config node.json                      run the node
-//   cbx-node --config node.json --check              check config, keys, directory
-//   cbx-node --config node.json --install-directory v2.pb
+//   cbx-node --config node.json --check              check config, keys,
+//   directory cbx-node --config node.json --install-directory v2.pb
 //                                                    install a signed update
 #include <filesystem>
 #include <iostream>

@@ -12,10 +12,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/util/status_macros.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
-#include "core/util/status_macros.h"
 #include "node/directory_store.h"
 #include "node/log.h"
 #include "node/storage/sqlite_storage.h"
@@ -98,12 +98,13 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   auto ctx = std::make_unique<NodeContext>();
   ctx->config = config;
 
-  ASSIGN_OR_RETURN(Bytes seed,
-                   ReadKeyFile(config.node_signing_key, "keys.node_signing_key"));
+  ASSIGN_OR_RETURN(Bytes seed, ReadKeyFile(config.node_signing_key,
+                                           "keys.node_signing_key"));
   ASSIGN_OR_RETURN(auto signing, crypto::Ed25519PrivateKey::FromSeed(seed));
   ctx->signing_key =
       std::make_unique<crypto::Ed25519PrivateKey>(std::move(signing));
-  ASSIGN_OR_RETURN(Bytes oprf_sk, ReadKeyFile(config.oprf_key, "keys.oprf_key"));
+  ASSIGN_OR_RETURN(Bytes oprf_sk,
+                   ReadKeyFile(config.oprf_key, "keys.oprf_key"));
   auto oprf = crypto::OprfServerKey::FromPrivateBytes(oprf_sk);
   if (!oprf.ok()) {
     return absl::InvalidArgumentError(
@@ -147,9 +148,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
              {{"reason", std::string(audit_log.status().message())}});
     ctx->audit_trail = std::make_unique<AuditTrail>(audit_log.status());
   } else {
-    return absl::Status(audit_log.status().code(),
-                        absl::StrCat("audit log: ",
-                                     audit_log.status().message()));
+    return absl::Status(
+        audit_log.status().code(),
+        absl::StrCat("audit log: ", audit_log.status().message()));
   }
 
   auto state = LoadDirectoryState(*ctx->storage, genesis);
@@ -163,8 +164,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   std::shared_ptr<const directory::Directory> dir = ctx->directory->Current();
   const v1::Member* me = dir->FindMember(config.member);
   if (me == nullptr) {
-    return absl::FailedPreconditionError(
-        "member: " + config.member + " is not in the directory");
+    return absl::FailedPreconditionError("member: " + config.member +
+                                         " is not in the directory");
   }
   const Bytes key_id =
       directory::NodeKeyId(ctx->signing_key->public_key().bytes());
@@ -182,8 +183,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
 
   std::unique_ptr<Node> node(new Node(std::move(ctx)));
   node->clients_ = std::make_unique<PeerClients>(node->ctx_.get());
-  node->sync_ = std::make_unique<PeerSync>(node->ctx_.get(),
-                                           node->clients_.get());
+  node->sync_ =
+      std::make_unique<PeerSync>(node->ctx_.get(), node->clients_.get());
   RETURN_IF_ERROR(node->sync_->LoadStoredIndexes());
   node->query_ =
       std::make_unique<QueryRunner>(node->ctx_.get(), node->clients_.get());
@@ -191,9 +192,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
       std::make_unique<Witness>(node->ctx_.get(), node->clients_.get());
   node->peer_service_ =
       std::make_unique<PeerService>(node->ctx_.get(), node->witness_.get());
-  node->office_service_ = std::make_unique<OfficeService>(
-      node->ctx_.get(), node->query_.get(), node->sync_.get(),
-      node->witness_.get());
+  node->office_service_ =
+      std::make_unique<OfficeService>(node->ctx_.get(), node->query_.get(),
+                                      node->sync_.get(), node->witness_.get());
   node->io_ = std::make_unique<boost::asio::io_context>();
   return node;
 }
@@ -223,9 +224,9 @@ absl::Status Node::Start() {
   {
     auto office_ca = ReadFile(ctx_->config.office_ca);
     if (!office_ca.ok()) {
-      return absl::Status(office_ca.status().code(),
-                          absl::StrCat("tls.office_ca: ",
-                                       office_ca.status().message()));
+      return absl::Status(
+          office_ca.status().code(),
+          absl::StrCat("tls.office_ca: ", office_ca.status().message()));
     }
     grpc::ServerBuilder builder;
     builder.AddListeningPort(ctx_->config.office_listen,
@@ -257,47 +258,52 @@ void Node::Run() {
   // Index sync every interval; directory sync rides along every
   // directory_interval_ms. Each peer syncs on its own thread.
   auto last_directory_sync = std::make_shared<int64_t>(0);
-  Every(io, ctx_->config.index_interval_ms,
-        [this, last_directory_sync] {
-          int64_t now = ctx_->clock->NowMs();
-          bool directory =
-              now - *last_directory_sync >= ctx_->config.directory_interval_ms;
-          if (directory) {
-            *last_directory_sync = now;
-            // Versions an operator installed while the node runs.
-            auto adopted = AdoptStoredVersions(*ctx_->storage, *ctx_->directory);
-            if (!adopted.ok()) {
-              LogEvent(ctx_->self(), "error", "directory-install-refused",
-                       {{"reason", std::string(adopted.status().message())}});
-            } else if (*adopted > 0) {
-              LogEvent(ctx_->self(), "info", "directory-adopted",
-                       {{"from", "local install"},
-                        {"version", std::to_string(
-                                        ctx_->directory->Current()->version())}});
-            }
+  Every(
+      io, ctx_->config.index_interval_ms,
+      [this, last_directory_sync] {
+        int64_t now = ctx_->clock->NowMs();
+        bool directory =
+            now - *last_directory_sync >= ctx_->config.directory_interval_ms;
+        if (directory) {
+          *last_directory_sync = now;
+          // Versions an operator installed while the node runs.
+          auto adopted = AdoptStoredVersions(*ctx_->storage, *ctx_->directory);
+          if (!adopted.ok()) {
+            LogEvent(ctx_->self(), "error", "directory-install-refused",
+                     {{"reason", std::string(adopted.status().message())}});
+          } else if (*adopted > 0) {
+            LogEvent(ctx_->self(), "info", "directory-adopted",
+                     {{"from", "local install"},
+                      {"version",
+                       std::to_string(ctx_->directory->Current()->version())}});
           }
-          sync_->SyncAll(directory);
-        },
-        &stopping_, &background_);
+        }
+        sync_->SyncAll(directory);
+      },
+      &stopping_, &background_);
   // Checkpoints: on a timer if the log grew, sooner after many entries.
   auto last_checkpoint = std::make_shared<int64_t>(0);
-  Every(io, std::min<int64_t>(1000, ctx_->config.checkpoint_interval_ms),
-        [this, last_checkpoint] {
-          int64_t now = ctx_->clock->NowMs();
-          bool due = now - *last_checkpoint >= ctx_->config.checkpoint_interval_ms;
-          if (due) *last_checkpoint = now;
-          absl::Status s = witness_->MaybeCheckpoint(due);
-          if (!s.ok()) {
-            LogEvent(ctx_->self(), "error", "checkpoint-failed",
-                     {{"reason", std::string(s.message())}});
-          }
-        },
-        &stopping_, &background_);
-  Every(io, ctx_->config.witness_interval_ms, [this] { witness_->RoundAll(); },
-        &stopping_, &background_);
-  Every(io, kSweepIntervalMs,
-        [this] { (void)ctx_->storage->SweepMessageIds(ctx_->clock->NowMs()); },
-        &stopping_, &background_);
+  Every(
+      io, std::min<int64_t>(1000, ctx_->config.checkpoint_interval_ms),
+      [this, last_checkpoint] {
+        int64_t now = ctx_->clock->NowMs();
+        bool due =
+            now - *last_checkpoint >= ctx_->config.checkpoint_interval_ms;
+        if (due) *last_checkpoint = now;
+        absl::Status s = witness_->MaybeCheckpoint(due);
+        if (!s.ok()) {
+          LogEvent(ctx_->self(), "error", "checkpoint-failed",
+                   {{"reason", std::string(s.message())}});
+        }
+      },
+      &stopping_, &background_);
+  Every(
+      io, ctx_->config.witness_interval_ms, [this] { witness_->RoundAll(); },
+      &stopping_, &background_);
+  Every(
+      io, kSweepIntervalMs,
+      [this] { (void)ctx_->storage->SweepMessageIds(ctx_->clock->NowMs()); },
+      &stopping_, &background_);
   LogEvent(ctx_->self(), "info", "ready", {});
   io.run();
   // Background work has deadlines; let it finish before the node goes away.

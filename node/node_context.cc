@@ -34,8 +34,8 @@ absl::Status StorageQuotaGate::Charge(const std::string& sender,
   if (message.kind_case() != v1::Message::kEvaluateRequest) {
     return absl::OkStatus();
   }
-  uint32_t count = static_cast<uint32_t>(
-      message.evaluate_request().blinded_elements_size());
+  uint32_t count =
+      static_cast<uint32_t>(message.evaluate_request().blinded_elements_size());
   int64_t day = clock_->NowMs() / 86'400'000;
   auto used = storage_->ChargeQuota(sender, day, count, limit_);
   if (!used.ok()) {

@@ -73,9 +73,9 @@ absl::StatusOr<OfficeCaller> OfficeService::Authorize(
   for (OfficeRole role : allowed) {
     if (caller->role == role) return caller;
   }
-  absl::Status denied = absl::PermissionDeniedError(absl::StrCat(
-      "role ", std::string(RoleName(caller->role)), " may not call ",
-      std::string(rpc)));
+  absl::Status denied = absl::PermissionDeniedError(
+      absl::StrCat("role ", std::string(RoleName(caller->role)),
+                   " may not call ", std::string(rpc)));
   LogEvent(ctx_->self(), "warn", "refused",
            {{"rpc", std::string(rpc)},
             {"office", caller->Name()},
@@ -102,8 +102,8 @@ absl::StatusOr<StoredIdentifier> OfficeService::Prepare(
   out.normalized_value = *normalized;
   out.observed_from_ms = id.observed_from_ms();
   out.observed_to_ms = id.observed_to_ms();
-  auto y = ctx_->oprf_key->Evaluate(
-      identifiers::OprfInput(id.type(), *normalized));
+  auto y =
+      ctx_->oprf_key->Evaluate(identifiers::OprfInput(id.type(), *normalized));
   if (!y.ok()) return y.status();
   out.y = *std::move(y);
   out.tag = identifiers::TagOf(out.y);
@@ -111,7 +111,8 @@ absl::StatusOr<StoredIdentifier> OfficeService::Prepare(
 }
 
 grpc::Status OfficeService::DoAddCase(grpc::ServerContext* context,
-    const v1::AddCaseRequest* request, v1::Case* response, OfficeAudit& audit) {
+                                      const v1::AddCaseRequest* request,
+                                      v1::Case* response, OfficeAudit& audit) {
   auto caller = Authorize(context, "AddCase", {OfficeRole::kProsecutor});
   if (!caller.ok()) return ToGrpc(caller.status());
   audit.office = caller->Name();
@@ -209,7 +210,9 @@ absl::StatusOr<v1::Case> OfficeService::Amend(
 }
 
 grpc::Status OfficeService::DoAmendCase(grpc::ServerContext* context,
-    const v1::AmendCaseRequest* request, v1::Case* response, OfficeAudit& audit) {
+                                        const v1::AmendCaseRequest* request,
+                                        v1::Case* response,
+                                        OfficeAudit& audit) {
   auto caller = Authorize(context, "AmendCase", {OfficeRole::kProsecutor});
   if (!caller.ok()) return ToGrpc(caller.status());
   audit.office = caller->Name();
@@ -237,15 +240,15 @@ grpc::Status OfficeService::DoAmendCase(grpc::ServerContext* context,
   }
   auto updated = Amend(*caller, request->case_number(), [&](StoredCase& c) {
     for (const auto& [type, value] : removals) {
-      auto it = std::find_if(c.identifiers.begin(), c.identifiers.end(),
-                             [&](const StoredIdentifier& s) {
-                               return s.type == type &&
-                                      s.normalized_value == value;
-                             });
+      auto it =
+          std::find_if(c.identifiers.begin(), c.identifiers.end(),
+                       [&](const StoredIdentifier& s) {
+                         return s.type == type && s.normalized_value == value;
+                       });
       if (it == c.identifiers.end()) {
-        return absl::NotFoundError(absl::StrCat(
-            "remove_identifiers: the case has no ",
-            std::string(identifiers::TypeName(type)), " ", value));
+        return absl::NotFoundError(
+            absl::StrCat("remove_identifiers: the case has no ",
+                         std::string(identifiers::TypeName(type)), " ", value));
       }
       c.identifiers.erase(it);
     }
@@ -280,7 +283,9 @@ grpc::Status OfficeService::DoAmendCase(grpc::ServerContext* context,
 }
 
 grpc::Status OfficeService::DoCloseCase(grpc::ServerContext* context,
-    const v1::CloseCaseRequest* request, v1::Case* response, OfficeAudit& audit) {
+                                        const v1::CloseCaseRequest* request,
+                                        v1::Case* response,
+                                        OfficeAudit& audit) {
   auto caller = Authorize(context, "CloseCase", {OfficeRole::kProsecutor});
   if (!caller.ok()) return ToGrpc(caller.status());
   audit.office = caller->Name();
@@ -296,7 +301,9 @@ grpc::Status OfficeService::DoCloseCase(grpc::ServerContext* context,
 }
 
 grpc::Status OfficeService::DoListCases(grpc::ServerContext* context,
-    const v1::ListCasesRequest* request, v1::ListCasesResponse* response, OfficeAudit& audit) {
+                                        const v1::ListCasesRequest* request,
+                                        v1::ListCasesResponse* response,
+                                        OfficeAudit& audit) {
   auto caller = Authorize(context, "ListCases", {OfficeRole::kProsecutor});
   if (!caller.ok()) return ToGrpc(caller.status());
   audit.office = caller->Name();
@@ -307,30 +314,31 @@ grpc::Status OfficeService::DoListCases(grpc::ServerContext* context,
 }
 
 grpc::Status OfficeService::DoQuery(grpc::ServerContext* context,
-    const v1::QueryRequest* request, grpc::ServerWriter<v1::QueryEvent>* writer, OfficeAudit& audit) {
+                                    const v1::QueryRequest* request,
+                                    grpc::ServerWriter<v1::QueryEvent>* writer,
+                                    OfficeAudit& audit) {
   auto caller = Authorize(context, "Query", {OfficeRole::kProsecutor});
   if (!caller.ok()) return ToGrpc(caller.status());
   audit.office = caller->Name();
-  audit.counts.elements =
-      static_cast<uint32_t>(request->identifiers_size());
-  absl::Status s = query_->Run(*request, *caller,
-                               [&](const v1::QueryEvent& event) {
-                                 if (event.has_summary()) {
-                                   audit.counts.hits = static_cast<uint32_t>(
-                                       event.summary().hit_members_size());
-                                 }
-                                 if (event.has_answer()) {
-                                   audit.counts.references +=
-                                       event.answer().references_size();
-                                 }
-                                 return !context->IsCancelled() &&
-                                        writer->Write(event);
-                               });
+  audit.counts.elements = static_cast<uint32_t>(request->identifiers_size());
+  absl::Status s =
+      query_->Run(*request, *caller, [&](const v1::QueryEvent& event) {
+        if (event.has_summary()) {
+          audit.counts.hits =
+              static_cast<uint32_t>(event.summary().hit_members_size());
+        }
+        if (event.has_answer()) {
+          audit.counts.references += event.answer().references_size();
+        }
+        return !context->IsCancelled() && writer->Write(event);
+      });
   return ToGrpc(s);
 }
 
 grpc::Status OfficeService::DoListHits(grpc::ServerContext* context,
-    const v1::ListHitsRequest* request, v1::ListHitsResponse* response, OfficeAudit& audit) {
+                                       const v1::ListHitsRequest* request,
+                                       v1::ListHitsResponse* response,
+                                       OfficeAudit& audit) {
   auto caller = Authorize(context, "ListHits", {OfficeRole::kProsecutor});
   if (!caller.ok()) return ToGrpc(caller.status());
   audit.office = caller->Name();
@@ -341,7 +349,9 @@ grpc::Status OfficeService::DoListHits(grpc::ServerContext* context,
 }
 
 grpc::Status OfficeService::DoListInbox(grpc::ServerContext* context,
-    const v1::ListInboxRequest* request, v1::ListInboxResponse* response, OfficeAudit& audit) {
+                                        const v1::ListInboxRequest* request,
+                                        v1::ListInboxResponse* response,
+                                        OfficeAudit& audit) {
   auto caller = Authorize(context, "ListInbox", {OfficeRole::kProsecutor});
   if (!caller.ok()) return ToGrpc(caller.status());
   audit.office = caller->Name();
@@ -354,7 +364,9 @@ grpc::Status OfficeService::DoListInbox(grpc::ServerContext* context,
 }
 
 grpc::Status OfficeService::DoListPeers(grpc::ServerContext* context,
-    const v1::ListPeersRequest* request, v1::ListPeersResponse* response, OfficeAudit& audit) {
+                                        const v1::ListPeersRequest* request,
+                                        v1::ListPeersResponse* response,
+                                        OfficeAudit& audit) {
   auto caller = Authorize(context, "ListPeers",
                           {OfficeRole::kProsecutor, OfficeRole::kOperator});
   if (!caller.ok()) return ToGrpc(caller.status());
@@ -392,7 +404,8 @@ grpc::Status OfficeService::Logged(std::string_view rpc,
 }
 
 grpc::Status OfficeService::AddCase(grpc::ServerContext* context,
-                                   const v1::AddCaseRequest* request, v1::Case* response) {
+                                    const v1::AddCaseRequest* request,
+                                    v1::Case* response) {
   OfficeAudit audit;
   audit.kind = "add_case";
   return Logged("Office.AddCase", audit,
@@ -400,7 +413,8 @@ grpc::Status OfficeService::AddCase(grpc::ServerContext* context,
 }
 
 grpc::Status OfficeService::AmendCase(grpc::ServerContext* context,
-                                   const v1::AmendCaseRequest* request, v1::Case* response) {
+                                      const v1::AmendCaseRequest* request,
+                                      v1::Case* response) {
   OfficeAudit audit;
   audit.kind = "amend_case";
   return Logged("Office.AmendCase", audit,
@@ -408,7 +422,8 @@ grpc::Status OfficeService::AmendCase(grpc::ServerContext* context,
 }
 
 grpc::Status OfficeService::CloseCase(grpc::ServerContext* context,
-                                   const v1::CloseCaseRequest* request, v1::Case* response) {
+                                      const v1::CloseCaseRequest* request,
+                                      v1::Case* response) {
   OfficeAudit audit;
   audit.kind = "close_case";
   return Logged("Office.CloseCase", audit,
@@ -416,7 +431,8 @@ grpc::Status OfficeService::CloseCase(grpc::ServerContext* context,
 }
 
 grpc::Status OfficeService::ListCases(grpc::ServerContext* context,
-                                   const v1::ListCasesRequest* request, v1::ListCasesResponse* response) {
+                                      const v1::ListCasesRequest* request,
+                                      v1::ListCasesResponse* response) {
   OfficeAudit audit;
   audit.kind = "list_cases";
   return Logged("Office.ListCases", audit,
@@ -424,7 +440,8 @@ grpc::Status OfficeService::ListCases(grpc::ServerContext* context,
 }
 
 grpc::Status OfficeService::Query(grpc::ServerContext* context,
-                                   const v1::QueryRequest* request, grpc::ServerWriter<v1::QueryEvent>* writer) {
+                                  const v1::QueryRequest* request,
+                                  grpc::ServerWriter<v1::QueryEvent>* writer) {
   OfficeAudit audit;
   audit.kind = "query";
   return Logged("Office.Query", audit,
@@ -432,7 +449,8 @@ grpc::Status OfficeService::Query(grpc::ServerContext* context,
 }
 
 grpc::Status OfficeService::ListHits(grpc::ServerContext* context,
-                                   const v1::ListHitsRequest* request, v1::ListHitsResponse* response) {
+                                     const v1::ListHitsRequest* request,
+                                     v1::ListHitsResponse* response) {
   OfficeAudit audit;
   audit.kind = "list_hits";
   return Logged("Office.ListHits", audit,
@@ -440,7 +458,8 @@ grpc::Status OfficeService::ListHits(grpc::ServerContext* context,
 }
 
 grpc::Status OfficeService::ListInbox(grpc::ServerContext* context,
-                                   const v1::ListInboxRequest* request, v1::ListInboxResponse* response) {
+                                      const v1::ListInboxRequest* request,
+                                      v1::ListInboxResponse* response) {
   OfficeAudit audit;
   audit.kind = "list_inbox";
   return Logged("Office.ListInbox", audit,
@@ -448,16 +467,17 @@ grpc::Status OfficeService::ListInbox(grpc::ServerContext* context,
 }
 
 grpc::Status OfficeService::ListPeers(grpc::ServerContext* context,
-                                   const v1::ListPeersRequest* request, v1::ListPeersResponse* response) {
+                                      const v1::ListPeersRequest* request,
+                                      v1::ListPeersResponse* response) {
   OfficeAudit audit;
   audit.kind = "list_peers";
   return Logged("Office.ListPeers", audit,
                 DoListPeers(context, request, response, audit));
 }
 
-grpc::Status OfficeService::Audited(
-    grpc::ServerContext* context, std::string_view rpc, std::string_view kind,
-    const std::function<absl::Status()>& body) {
+grpc::Status OfficeService::Audited(grpc::ServerContext* context,
+                                    std::string_view rpc, std::string_view kind,
+                                    const std::function<absl::Status()>& body) {
   OfficeAudit audit;
   audit.kind = std::string(kind);
   auto caller = Authorize(context, rpc, {OfficeRole::kAuditor});
@@ -475,29 +495,29 @@ grpc::Status OfficeService::Audited(
 grpc::Status OfficeService::AuditCheckpoint(
     grpc::ServerContext* context, const v1::AuditCheckpointRequest*,
     v1::AuditCheckpointResponse* response) {
-  return Audited(context, "Office.AuditCheckpoint", "audit_checkpoint",
-                 [&]() -> absl::Status {
-                   ASSIGN_OR_RETURN(std::string note,
-                                    witness_->BestCheckpoint());
-                   response->set_checkpoint(note);
-                   response->set_member(ctx_->self());
-                   response->set_witness_threshold(
-                       ctx_->directory->Current()->policy().witness_threshold());
-                   return absl::OkStatus();
-                 });
+  return Audited(
+      context, "Office.AuditCheckpoint", "audit_checkpoint",
+      [&]() -> absl::Status {
+        ASSIGN_OR_RETURN(std::string note, witness_->BestCheckpoint());
+        response->set_checkpoint(note);
+        response->set_member(ctx_->self());
+        response->set_witness_threshold(
+            ctx_->directory->Current()->policy().witness_threshold());
+        return absl::OkStatus();
+      });
 }
 
-grpc::Status OfficeService::AuditDirectory(grpc::ServerContext* context,
-                                           const v1::AuditDirectoryRequest*,
-                                           v1::AuditDirectoryResponse* response) {
-  return Audited(context, "Office.AuditDirectory", "audit_directory",
-                 [&]() -> absl::Status {
-                   for (v1::SignedDirectory& v :
-                        ctx_->directory->VersionsAfter(0)) {
-                     *response->add_versions() = std::move(v);
-                   }
-                   return absl::OkStatus();
-                 });
+grpc::Status OfficeService::AuditDirectory(
+    grpc::ServerContext* context, const v1::AuditDirectoryRequest*,
+    v1::AuditDirectoryResponse* response) {
+  return Audited(
+      context, "Office.AuditDirectory", "audit_directory",
+      [&]() -> absl::Status {
+        for (v1::SignedDirectory& v : ctx_->directory->VersionsAfter(0)) {
+          *response->add_versions() = std::move(v);
+        }
+        return absl::OkStatus();
+      });
 }
 
 grpc::Status OfficeService::AuditConsistency(
@@ -545,9 +565,9 @@ grpc::Status OfficeService::AuditExport(
         } else {
           auto at = ctx_->audit->CheckpointAt(size);
           if (!at.ok()) {
-            return absl::FailedPreconditionError(absl::StrCat(
-                "no checkpoint of size ", size,
-                " is stored; give size 0 for the latest"));
+            return absl::FailedPreconditionError(
+                absl::StrCat("no checkpoint of size ", size,
+                             " is stored; give size 0 for the latest"));
           }
           checkpoint = *at;
         }

@@ -73,22 +73,31 @@ class OfficeService final : public v1::Office::Service {
   // Logs the call (LOCAL) and returns `status`, or the log's failure.
   grpc::Status Logged(std::string_view rpc, const OfficeAudit& audit,
                       const grpc::Status& status);
-  grpc::Status DoAddCase(grpc::ServerContext* context, const v1::AddCaseRequest* request,
-                v1::Case* response, OfficeAudit& audit);
-  grpc::Status DoAmendCase(grpc::ServerContext* context, const v1::AmendCaseRequest* request,
-                v1::Case* response, OfficeAudit& audit);
-  grpc::Status DoCloseCase(grpc::ServerContext* context, const v1::CloseCaseRequest* request,
-                v1::Case* response, OfficeAudit& audit);
-  grpc::Status DoListCases(grpc::ServerContext* context, const v1::ListCasesRequest* request,
-                v1::ListCasesResponse* response, OfficeAudit& audit);
-  grpc::Status DoQuery(grpc::ServerContext* context, const v1::QueryRequest* request,
-                grpc::ServerWriter<v1::QueryEvent>* writer, OfficeAudit& audit);
-  grpc::Status DoListHits(grpc::ServerContext* context, const v1::ListHitsRequest* request,
-                v1::ListHitsResponse* response, OfficeAudit& audit);
-  grpc::Status DoListInbox(grpc::ServerContext* context, const v1::ListInboxRequest* request,
-                v1::ListInboxResponse* response, OfficeAudit& audit);
-  grpc::Status DoListPeers(grpc::ServerContext* context, const v1::ListPeersRequest* request,
-                v1::ListPeersResponse* response, OfficeAudit& audit);
+  grpc::Status DoAddCase(grpc::ServerContext* context,
+                         const v1::AddCaseRequest* request, v1::Case* response,
+                         OfficeAudit& audit);
+  grpc::Status DoAmendCase(grpc::ServerContext* context,
+                           const v1::AmendCaseRequest* request,
+                           v1::Case* response, OfficeAudit& audit);
+  grpc::Status DoCloseCase(grpc::ServerContext* context,
+                           const v1::CloseCaseRequest* request,
+                           v1::Case* response, OfficeAudit& audit);
+  grpc::Status DoListCases(grpc::ServerContext* context,
+                           const v1::ListCasesRequest* request,
+                           v1::ListCasesResponse* response, OfficeAudit& audit);
+  grpc::Status DoQuery(grpc::ServerContext* context,
+                       const v1::QueryRequest* request,
+                       grpc::ServerWriter<v1::QueryEvent>* writer,
+                       OfficeAudit& audit);
+  grpc::Status DoListHits(grpc::ServerContext* context,
+                          const v1::ListHitsRequest* request,
+                          v1::ListHitsResponse* response, OfficeAudit& audit);
+  grpc::Status DoListInbox(grpc::ServerContext* context,
+                           const v1::ListInboxRequest* request,
+                           v1::ListInboxResponse* response, OfficeAudit& audit);
+  grpc::Status DoListPeers(grpc::ServerContext* context,
+                           const v1::ListPeersRequest* request,
+                           v1::ListPeersResponse* response, OfficeAudit& audit);
   // The calling office if its role is one of `allowed`; UNAUTHENTICATED or
   // PERMISSION_DENIED otherwise (logged).
   absl::StatusOr<OfficeCaller> Authorize(

@@ -22,9 +22,7 @@ std::string PurposeText(const v1::Purpose& p) {
 }  // namespace
 
 PeerService::PeerService(NodeContext* context, Witness* witness)
-    : ctx_(context),
-      witness_(witness),
-      replay_cache_(context->storage.get()) {}
+    : ctx_(context), witness_(witness), replay_cache_(context->storage.get()) {}
 
 absl::StatusOr<envelope::OpenedEnvelope> PeerService::Admit(
     grpc::ServerContext* context, const v1::Envelope& envelope,
@@ -69,8 +67,7 @@ absl::Status PeerService::Refuse(std::string_view rpc,
   return logged.ok() ? refusal : AuditFailure(logged);
 }
 
-v1::Envelope PeerService::Reply(const v1::Message& request,
-                                v1::Message reply) {
+v1::Envelope PeerService::Reply(const v1::Message& request, v1::Message reply) {
   *reply.mutable_header() = ctx_->NewHeader(request.header().sender(),
                                             /*office=*/"");
   reply.mutable_header()->set_in_reply_to(request.header().message_id());
@@ -113,11 +110,11 @@ PeerService::Snapshot() {
   return snapshot_;
 }
 
-grpc::Status PeerService::SyncIndex(
-    grpc::ServerContext* context, const v1::Envelope* request,
-    grpc::ServerWriter<v1::IndexPart>* writer) {
-  auto opened = Admit(context, *request, v1::Message::kIndexRequest,
-                      "Peer.SyncIndex");
+grpc::Status PeerService::SyncIndex(grpc::ServerContext* context,
+                                    const v1::Envelope* request,
+                                    grpc::ServerWriter<v1::IndexPart>* writer) {
+  auto opened =
+      Admit(context, *request, v1::Message::kIndexRequest, "Peer.SyncIndex");
   if (!opened.ok()) return ToGrpc(opened.status());
   const v1::IndexRequest& req = opened->message.index_request();
   auto snap = Snapshot();
@@ -155,8 +152,8 @@ grpc::Status PeerService::SyncIndex(
       }
     } else if (changes.status().code() !=
                absl::StatusCode::kFailedPrecondition) {
-      return Answer("Peer.SyncIndex", *opened, *request, changes.status(),
-                    {}, nullptr);
+      return Answer("Peer.SyncIndex", *opened, *request, changes.status(), {},
+                    nullptr);
     }
   }
   manifest->set_full(full);
@@ -197,16 +194,15 @@ absl::Status PeerService::DoEvaluate(const envelope::OpenedEnvelope& opened,
   counts.elements = static_cast<uint32_t>(req.blinded_elements_size());
   const uint32_t epoch = ctx_->OprfEpoch();
   if (req.oprf_epoch() != epoch) {
-    return (absl::FailedPreconditionError(
-        absl::StrCat("OPRF epoch ", req.oprf_epoch(),
-                     " is not this member's current epoch ", epoch,
-                     "; refresh the directory")));
+    return (absl::FailedPreconditionError(absl::StrCat(
+        "OPRF epoch ", req.oprf_epoch(), " is not this member's current epoch ",
+        epoch, "; refresh the directory")));
   }
   if (req.blinded_elements_size() == 0 ||
       req.blinded_elements_size() > kMaxBatch) {
-    return (absl::InvalidArgumentError(absl::StrCat(
-        "an evaluation batch holds 1 to ", kMaxBatch, " elements, not ",
-        req.blinded_elements_size())));
+    return (absl::InvalidArgumentError(
+        absl::StrCat("an evaluation batch holds 1 to ", kMaxBatch,
+                     " elements, not ", req.blinded_elements_size())));
   }
   std::vector<Bytes> blinded(req.blinded_elements().begin(),
                              req.blinded_elements().end());
@@ -235,9 +231,9 @@ absl::Status PeerService::DoResolve(const envelope::OpenedEnvelope& opened,
   const v1::ResolveRequest& req = msg.resolve_request();
   counts.elements = static_cast<uint32_t>(req.outputs_size());
   if (req.outputs_size() == 0 || req.outputs_size() > kMaxBatch) {
-    return (absl::InvalidArgumentError(absl::StrCat(
-        "a resolve request holds 1 to ", kMaxBatch, " outputs, not ",
-        req.outputs_size())));
+    return (absl::InvalidArgumentError(
+        absl::StrCat("a resolve request holds 1 to ", kMaxBatch,
+                     " outputs, not ", req.outputs_size())));
   }
   for (int i = 0; i < req.outputs_size(); ++i) {
     if (req.outputs(i).size() != crypto::kOprfOutputSize) {
@@ -249,10 +245,9 @@ absl::Status PeerService::DoResolve(const envelope::OpenedEnvelope& opened,
     }
   }
   if (req.oprf_epoch() != ctx_->OprfEpoch()) {
-    return (absl::FailedPreconditionError(
-        absl::StrCat("OPRF epoch ", req.oprf_epoch(),
-                     " is not this member's current epoch ",
-                     ctx_->OprfEpoch())));
+    return (absl::FailedPreconditionError(absl::StrCat(
+        "OPRF epoch ", req.oprf_epoch(), " is not this member's current epoch ",
+        ctx_->OprfEpoch())));
   }
   std::vector<Bytes> ys(req.outputs().begin(), req.outputs().end());
   auto matches = ctx_->storage->FindByOutputs(ys);
@@ -318,8 +313,8 @@ absl::Status PeerService::DoResolve(const envelope::OpenedEnvelope& opened,
 grpc::Status PeerService::Evaluate(grpc::ServerContext* context,
                                    const v1::Envelope* request,
                                    v1::Envelope* response) {
-  auto opened = Admit(context, *request, v1::Message::kEvaluateRequest,
-                      "Peer.Evaluate");
+  auto opened =
+      Admit(context, *request, v1::Message::kEvaluateRequest, "Peer.Evaluate");
   if (!opened.ok()) return ToGrpc(opened.status());
   AuditCounts counts;
   absl::Status s = DoEvaluate(*opened, response, counts);
@@ -330,8 +325,8 @@ grpc::Status PeerService::Evaluate(grpc::ServerContext* context,
 grpc::Status PeerService::Resolve(grpc::ServerContext* context,
                                   const v1::Envelope* request,
                                   v1::Envelope* response) {
-  auto opened = Admit(context, *request, v1::Message::kResolveRequest,
-                      "Peer.Resolve");
+  auto opened =
+      Admit(context, *request, v1::Message::kResolveRequest, "Peer.Resolve");
   if (!opened.ok()) return ToGrpc(opened.status());
   AuditCounts counts;
   absl::Status s = DoResolve(*opened, response, counts);
@@ -346,9 +341,9 @@ grpc::Status PeerService::Answer(std::string_view rpc,
                                  const AuditCounts& counts,
                                  const v1::Envelope* reply) {
   const std::string& caller = opened.message.header().sender();
-  absl::Status logged = ctx_->audit_trail->Envelope(
-      v1::AUDIT_DIRECTION_RECEIVED, caller, rpc, request, status.code(),
-      counts);
+  absl::Status logged =
+      ctx_->audit_trail->Envelope(v1::AUDIT_DIRECTION_RECEIVED, caller, rpc,
+                                  request, status.code(), counts);
   if (logged.ok() && reply != nullptr) {
     logged = ctx_->audit_trail->Envelope(v1::AUDIT_DIRECTION_SENT, caller, rpc,
                                          *reply, absl::StatusCode::kOk, counts);
@@ -369,9 +364,9 @@ grpc::Status PeerService::AnswerCall(std::string_view rpc,
   return ToGrpc(status);
 }
 
-grpc::Status PeerService::GetCheckpoint(
-    grpc::ServerContext* context, const v1::GetCheckpointRequest* request,
-    v1::GetCheckpointResponse* response) {
+grpc::Status PeerService::GetCheckpoint(grpc::ServerContext* context,
+                                        const v1::GetCheckpointRequest* request,
+                                        v1::GetCheckpointResponse* response) {
   auto caller = CallerMember(*context, *ctx_->directory->Current());
   if (!caller.ok()) {
     return AnswerCall("Peer.GetCheckpoint", "get_checkpoint", "",
@@ -398,9 +393,9 @@ grpc::Status PeerService::GetCheckpoint(
     response->set_checkpoint(text);
     const uint64_t since = request->since_size();
     if (since > cp.size) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "this log has ", cp.size, " entries in its latest checkpoint, not ",
-          since));
+      return absl::FailedPreconditionError(
+          absl::StrCat("this log has ", cp.size,
+                       " entries in its latest checkpoint, not ", since));
     }
     if (since > 0 && since < cp.size) {
       ASSIGN_OR_RETURN(auto proof,

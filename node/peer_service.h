@@ -48,9 +48,10 @@ class PeerService final : public v1::Peer::Service {
 
  private:
   // Identifies the caller and opens the envelope; logs a refusal.
-  absl::StatusOr<envelope::OpenedEnvelope> Admit(
-      grpc::ServerContext* context, const v1::Envelope& envelope,
-      v1::Message::KindCase kind, std::string_view rpc);
+  absl::StatusOr<envelope::OpenedEnvelope> Admit(grpc::ServerContext* context,
+                                                 const v1::Envelope& envelope,
+                                                 v1::Message::KindCase kind,
+                                                 std::string_view rpc);
   // Logs a refusal of `envelope` (durably) and returns `refusal`, or the
   // log's failure.
   absl::Status Refuse(std::string_view rpc, const std::string& caller,

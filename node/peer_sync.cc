@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "node/directory_store.h"
 #include "core/util/status_macros.h"
+#include "node/directory_store.h"
 #include "node/log.h"
 
 namespace cbx::node {
@@ -39,8 +39,7 @@ absl::Status PeerSync::SyncIndex(const std::string& member) {
   if (m == nullptr) return absl::NotFoundError(member + " is not a member");
   const uint32_t epoch = m->oprf_key().epoch();
   // Shared, not copied: a million tags are 8 MB.
-  std::shared_ptr<const PeerIndex> held_copy =
-      ctx_->peer_indexes.Share(member);
+  std::shared_ptr<const PeerIndex> held_copy = ctx_->peer_indexes.Share(member);
   static const PeerIndex kNone;
   const PeerIndex& held = held_copy != nullptr ? *held_copy : kNone;
   const bool have_epoch = held_copy != nullptr && held.oprf_epoch == epoch;
@@ -48,8 +47,7 @@ absl::Status PeerSync::SyncIndex(const std::string& member) {
   v1::Message msg;
   *msg.mutable_header() = ctx_->NewHeader(member, /*office=*/"");
   msg.mutable_index_request()->set_oprf_epoch(epoch);
-  msg.mutable_index_request()->set_since_version(have_epoch ? held.version
-                                                            : 0);
+  msg.mutable_index_request()->set_since_version(have_epoch ? held.version : 0);
   auto stub = peers_->Stub(member);
   if (!stub.ok()) return stub.status();
   const v1::Envelope request = envelope::Seal(msg, *ctx_->signing_key);
@@ -62,13 +60,13 @@ absl::Status PeerSync::SyncIndex(const std::string& member) {
   v1::IndexPart part;
   if (!reader->Read(&part) || !part.has_manifest()) {
     grpc::Status s = reader->Finish();
-    absl::Status failure =
-        s.ok() ? absl::InvalidArgumentError(member +
-                                            " sent no signed index manifest")
-               : FromGrpc(s);
+    absl::Status failure = s.ok()
+                               ? absl::InvalidArgumentError(
+                                     member + " sent no signed index manifest")
+                               : FromGrpc(s);
     RETURN_IF_ERROR(AuditOrFail(ctx_->audit_trail->Call(
-        v1::AUDIT_DIRECTION_LOCAL, member, "Peer.SyncIndex", "call_failed",
-        "", failure.code(), {}, envelope::EnvelopeSha256(request))));
+        v1::AUDIT_DIRECTION_LOCAL, member, "Peer.SyncIndex", "call_failed", "",
+        failure.code(), {}, envelope::EnvelopeSha256(request))));
     return failure;
   }
   const v1::Envelope manifest_envelope = part.manifest();
@@ -85,16 +83,15 @@ absl::Status PeerSync::SyncIndex(const std::string& member) {
   }
   grpc::Status finished = reader->Finish();
   absl::Status outcome =
-      !finished.ok()   ? FromGrpc(finished)
-      : second_manifest ? absl::InvalidArgumentError(
-                              member + " sent a second manifest")
-                        : ApplyIndexStream(member, msg, epoch, held,
-                                           have_epoch, manifest_envelope,
-                                           chunks);
+      !finished.ok() ? FromGrpc(finished)
+      : second_manifest
+          ? absl::InvalidArgumentError(member + " sent a second manifest")
+          : ApplyIndexStream(member, msg, epoch, held, have_epoch,
+                             manifest_envelope, chunks);
   // The manifest is logged as received with the outcome of applying it.
   RETURN_IF_ERROR(AuditOrFail(ctx_->audit_trail->Envelope(
-      v1::AUDIT_DIRECTION_RECEIVED, member, "Peer.SyncIndex",
-      manifest_envelope, outcome.code())));
+      v1::AUDIT_DIRECTION_RECEIVED, member, "Peer.SyncIndex", manifest_envelope,
+      outcome.code())));
   return outcome;
 }
 
@@ -123,15 +120,13 @@ absl::Status PeerSync::ApplyIndexStream(
   }
   if (!manifest.full() && have_epoch &&
       manifest.from_version() == held.version &&
-      manifest.version() == held.version && added.empty() &&
-      removed.empty()) {
+      manifest.version() == held.version && added.empty() && removed.empty()) {
     // Nothing changed: the copy was checked against a signed manifest when
     // it was taken; confirm its size and mark it current.
     if (manifest.count() != held.tags.size()) {
       return absl::DataLossError(absl::StrCat(
-          member, "'s manifest says ", manifest.count(),
-          " tags at version ", manifest.version(), "; this node holds ",
-          held.tags.size()));
+          member, "'s manifest says ", manifest.count(), " tags at version ",
+          manifest.version(), "; this node holds ", held.tags.size()));
     }
     ctx_->peer_indexes.Touch(member, ctx_->clock->NowMs());
     return absl::OkStatus();

@@ -7,8 +7,8 @@
 
 #include <condition_variable>
 #include <map>
-#include <set>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -44,11 +44,11 @@ class PeerSync {
   void Record(const std::string& member, const absl::Status& status);
   // Opens the signed manifest, reads the chunks and replaces the copy if
   // the result matches the manifest.
-  absl::Status ApplyIndexStream(
-      const std::string& member, const v1::Message& msg, uint32_t epoch,
-      const PeerIndex& held, bool have_epoch,
-      const v1::Envelope& manifest_envelope,
-      const std::vector<v1::IndexChunk>& chunks);
+  absl::Status ApplyIndexStream(const std::string& member,
+                                const v1::Message& msg, uint32_t epoch,
+                                const PeerIndex& held, bool have_epoch,
+                                const v1::Envelope& manifest_envelope,
+                                const std::vector<v1::IndexChunk>& chunks);
 
   NodeContext* ctx_;
   PeerClients* peers_;

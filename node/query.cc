@@ -29,15 +29,15 @@ absl::Status CallFailure(const std::string& member, const grpc::Status& s,
                          int64_t budget_ms) {
   switch (s.error_code()) {
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return absl::DeadlineExceededError(absl::StrCat(
-          member, " did not answer within ", budget_ms, " ms"));
+      return absl::DeadlineExceededError(
+          absl::StrCat(member, " did not answer within ", budget_ms, " ms"));
     case grpc::StatusCode::UNAVAILABLE:
       return absl::UnavailableError(
           absl::StrCat(member, " is unreachable: ", s.error_message()));
     default:
-      return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                          absl::StrCat(member, " refused: ",
-                                       s.error_message()));
+      return absl::Status(
+          static_cast<absl::StatusCode>(s.error_code()),
+          absl::StrCat(member, " refused: ", s.error_message()));
   }
 }
 
@@ -63,8 +63,8 @@ absl::Status QueryRunner::Run(
     const v1::Identifier& id = request.identifiers(i);
     auto input = identifiers::NormalizedOprfInput(id.type(), id.value());
     if (!input.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "identifiers[", i, "]: ", input.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("identifiers[", i, "]: ", input.status().message()));
     }
     inputs.push_back({id.type(), *std::move(input)});
   }
@@ -211,8 +211,8 @@ v1::PeerAnswer QueryRunner::AskPeer(const std::string& member,
   std::shared_ptr<const directory::Directory> dir = ctx_->directory->Current();
   const v1::Member* m = dir->FindMember(member);
   if (m == nullptr) {
-    return Failure(member, absl::NotFoundError(absl::StrCat(
-                               member, " left the directory")));
+    return Failure(member, absl::NotFoundError(
+                               absl::StrCat(member, " left the directory")));
   }
   const uint32_t epoch = m->oprf_key().epoch();
   // Without a current copy of the peer's index a miss would be a guess:
@@ -243,13 +243,13 @@ v1::PeerAnswer QueryRunner::AskPeer(const std::string& member,
   for (const Bytes& b : blinded) er->add_blinded_elements(b);
   *er->mutable_purpose() = purpose;
   const uint32_t n = static_cast<uint32_t>(blinded.size());
-  auto eval_reply = Send(
-      member, "Peer.Evaluate", eval_msg, caller.Name(), n, budget_ms,
-      [&](const v1::Envelope& request, v1::Envelope* reply) {
-        grpc::ClientContext cctx;
-        cctx.set_deadline(Deadline(deadline_ms));
-        return (*stub)->Evaluate(&cctx, request, reply);
-      });
+  auto eval_reply =
+      Send(member, "Peer.Evaluate", eval_msg, caller.Name(), n, budget_ms,
+           [&](const v1::Envelope& request, v1::Envelope* reply) {
+             grpc::ClientContext cctx;
+             cctx.set_deadline(Deadline(deadline_ms));
+             return (*stub)->Evaluate(&cctx, request, reply);
+           });
   if (!eval_reply.ok()) return Failure(member, eval_reply.status());
   // The reply is logged as received with the outcome of every check on it.
   auto received = [&](const v1::Envelope& reply, const absl::Status& status,
@@ -258,19 +258,19 @@ v1::PeerAnswer QueryRunner::AskPeer(const std::string& member,
                                        "Peer.Evaluate", reply, status.code(),
                                        counts);
   };
-  auto opened =
-      peers_->OpenReply(member, eval_msg, *eval_reply,
-                        v1::Message::kEvaluateResponse);
+  auto opened = peers_->OpenReply(member, eval_msg, *eval_reply,
+                                  v1::Message::kEvaluateResponse);
   if (!opened.ok()) {
     absl::Status logged = received(*eval_reply, opened.status(), {n, 0, 0});
-    return Failure(member, logged.ok() ? opened.status() : AuditFailure(logged));
+    return Failure(member,
+                   logged.ok() ? opened.status() : AuditFailure(logged));
   }
   const v1::EvaluateResponse& resp = opened->message.evaluate_response();
   if (resp.evaluated_elements_size() != static_cast<int>(blinded.size())) {
-    return Failure(member, absl::InvalidArgumentError(absl::StrCat(
-                               member, " answered ",
-                               resp.evaluated_elements_size(),
-                               " elements for ", blinded.size())));
+    return Failure(member,
+                   absl::InvalidArgumentError(absl::StrCat(
+                       member, " answered ", resp.evaluated_elements_size(),
+                       " elements for ", blinded.size())));
   }
   std::vector<Bytes> evaluated(resp.evaluated_elements().begin(),
                                resp.evaluated_elements().end());
@@ -310,13 +310,13 @@ v1::PeerAnswer QueryRunner::AskPeer(const std::string& member,
     for (uint32_t i : hit_inputs) rr->add_outputs((*ys)[i]);
     *rr->mutable_purpose() = purpose;
     const uint32_t h = static_cast<uint32_t>(hit_inputs.size());
-    auto res_reply = Send(
-        member, "Peer.Resolve", res_msg, caller.Name(), h, budget_ms,
-        [&](const v1::Envelope& request, v1::Envelope* reply) {
-          grpc::ClientContext cctx;
-          cctx.set_deadline(Deadline(deadline_ms));
-          return (*stub)->Resolve(&cctx, request, reply);
-        });
+    auto res_reply =
+        Send(member, "Peer.Resolve", res_msg, caller.Name(), h, budget_ms,
+             [&](const v1::Envelope& request, v1::Envelope* reply) {
+               grpc::ClientContext cctx;
+               cctx.set_deadline(Deadline(deadline_ms));
+               return (*stub)->Resolve(&cctx, request, reply);
+             });
     if (!res_reply.ok()) return Failure(member, res_reply.status());
     auto resolved = peers_->OpenReply(member, res_msg, *res_reply,
                                       v1::Message::kResolveResponse);
@@ -324,10 +324,10 @@ v1::PeerAnswer QueryRunner::AskPeer(const std::string& member,
         v1::AUDIT_DIRECTION_RECEIVED, member, "Peer.Resolve", *res_reply,
         resolved.status().code(),
         {h, h,
-         resolved.ok() ? static_cast<uint32_t>(resolved->message
-                                                   .resolve_response()
-                                                   .references_size())
-                       : 0});
+         resolved.ok()
+             ? static_cast<uint32_t>(
+                   resolved->message.resolve_response().references_size())
+             : 0});
     if (!logged.ok()) return Failure(member, AuditFailure(logged));
     if (!resolved.ok()) return Failure(member, resolved.status());
     for (const v1::CaseReference& ref :

@@ -35,8 +35,7 @@ class QueryRunner {
   };
   v1::PeerAnswer AskPeer(const std::string& member,
                          const std::vector<Input>& inputs,
-                         const v1::Purpose& purpose,
-                         const OfficeCaller& caller,
+                         const v1::Purpose& purpose, const OfficeCaller& caller,
                          const std::string& query_id, int64_t deadline_ms);
 
   // Seals `msg`, logs it as sent, and calls `call` with it; a transport

@@ -33,8 +33,8 @@ Bytes IndexDigest(const std::vector<Tag>& sorted_tags) {
   // Hash in blocks of 64 Ki tags: one EVP call per block, not per tag.
   constexpr size_t kBlock = 65536;
   for (size_t i = 0; i < sorted_tags.size(); i += kBlock) {
-    hasher.Update(PackTags(sorted_tags, i,
-                           std::min(sorted_tags.size(), i + kBlock)));
+    hasher.Update(
+        PackTags(sorted_tags, i, std::min(sorted_tags.size(), i + kBlock)));
   }
   return hasher.Finish();
 }
@@ -75,9 +75,9 @@ PeerIndexSet::Info PeerIndexSet::Describe(const std::string& member) const {
   if (it == copies_.end()) return Info{};
   const PeerIndex& copy = *it->second;
   auto confirmed = confirmed_ms_.find(member);
-  return Info{true, copy.oprf_epoch, copy.version, copy.tags.size(),
-              confirmed == confirmed_ms_.end() ? copy.synced_at_ms
-                                               : confirmed->second};
+  return Info{
+      true, copy.oprf_epoch, copy.version, copy.tags.size(),
+      confirmed == confirmed_ms_.end() ? copy.synced_at_ms : confirmed->second};
 }
 
 PeerIndex PeerIndexSet::Get(const std::string& member) const {

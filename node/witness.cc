@@ -17,9 +17,7 @@ constexpr int64_t kWitnessDeadlineMs = 5000;
 // The size of the newest checkpoint of this node's log that is witnessed.
 constexpr char kWitnessedKey[] = "audit/witnessed-size";
 
-std::string StateKey(const std::string& member) {
-  return "witness/" + member;
-}
+std::string StateKey(const std::string& member) { return "witness/" + member; }
 
 absl::Status Logged(const absl::Status& logged) {
   return logged.ok() ? logged : AuditFailure(logged);
@@ -69,8 +67,8 @@ absl::Status Witness::MaybeCheckpoint(bool force) {
     return latest.status();
   }
   if (size == last_size) return absl::OkStatus();
-  if (!force && size - last_size <
-                    static_cast<uint64_t>(ctx_->config.checkpoint_every_entries)) {
+  if (!force && size - last_size < static_cast<uint64_t>(
+                                       ctx_->config.checkpoint_every_entries)) {
     return absl::OkStatus();
   }
   auto signed_note =
@@ -105,13 +103,12 @@ absl::Status Witness::WitnessPeer(const std::string& member) {
     call = (*stub)->GetCheckpoint(&cctx, req, &resp);
   }
   RETURN_IF_ERROR(Logged(ctx_->audit_trail->Call(
-      v1::AUDIT_DIRECTION_SENT, member, "Peer.GetCheckpoint",
-      "get_checkpoint", "", static_cast<absl::StatusCode>(call.error_code()))));
+      v1::AUDIT_DIRECTION_SENT, member, "Peer.GetCheckpoint", "get_checkpoint",
+      "", static_cast<absl::StatusCode>(call.error_code()))));
   if (!call.ok()) return FromGrpc(call);
 
-  absl::StatusOr<note::SignedCheckpoint> opened =
-      absl::UnauthenticatedError(member + "'s checkpoint is not signed by " +
-                                 "any of its node keys");
+  absl::StatusOr<note::SignedCheckpoint> opened = absl::UnauthenticatedError(
+      member + "'s checkpoint is not signed by " + "any of its node keys");
   for (const note::Verifier& key : log_keys) {
     opened = note::OpenCheckpoint(resp.checkpoint(), origin, key);
     if (opened.ok()) break;
@@ -137,10 +134,10 @@ absl::Status Witness::WitnessPeer(const std::string& member) {
       absl::Status v = merkle::VerifyConsistency(
           last->size, now.size, proof, last->root_hash, now.root_hash);
       if (!v.ok()) {
-        consistent = absl::DataLossError(absl::StrCat(
-            member, "'s checkpoint ", now.size,
-            " is not consistent with the one of size ", last->size,
-            " this node cosigned: ", v.message()));
+        consistent = absl::DataLossError(
+            absl::StrCat(member, "'s checkpoint ", now.size,
+                         " is not consistent with the one of size ", last->size,
+                         " this node cosigned: ", v.message()));
       }
     }
   }
@@ -154,19 +151,18 @@ absl::Status Witness::WitnessPeer(const std::string& member) {
         absl::StrCat("witness-evidence/", member, "/", ctx_->clock->NowMs()),
         evidence));
     LogEvent(ctx_->self(), "error", "ALERT-inconsistent-checkpoint",
-             {{"peer", member},
-              {"reason", std::string(consistent.message())}});
+             {{"peer", member}, {"reason", std::string(consistent.message())}});
     return consistent;
   }
 
   // Cosign and hand the cosignature back.
-  ASSIGN_OR_RETURN(note::Cosigner cosigner,
-                   note::Cosigner::Create(WitnessName(ctx_->self()),
-                                          *ctx_->signing_key));
-  ASSIGN_OR_RETURN(note::Signature cosig,
-                   cosigner.Cosign(opened->text, static_cast<uint64_t>(
-                                                     ctx_->clock->NowMs() /
-                                                     1000)));
+  ASSIGN_OR_RETURN(
+      note::Cosigner cosigner,
+      note::Cosigner::Create(WitnessName(ctx_->self()), *ctx_->signing_key));
+  ASSIGN_OR_RETURN(
+      note::Signature cosig,
+      cosigner.Cosign(opened->text,
+                      static_cast<uint64_t>(ctx_->clock->NowMs() / 1000)));
   v1::AddCosignatureRequest add;
   add.set_cosigned_checkpoint(opened->text + "\n" +
                               note::FormatSignatureLine(cosig));
@@ -179,7 +175,8 @@ absl::Status Witness::WitnessPeer(const std::string& member) {
   }
   RETURN_IF_ERROR(Logged(ctx_->audit_trail->Call(
       v1::AUDIT_DIRECTION_SENT, member, "Peer.AddCosignature",
-      "add_cosignature", "", static_cast<absl::StatusCode>(call.error_code()))));
+      "add_cosignature", "",
+      static_cast<absl::StatusCode>(call.error_code()))));
   if (!call.ok()) return FromGrpc(call);
   RETURN_IF_ERROR(ctx_->storage->PutSetting(StateKey(member), opened->text));
   return absl::OkStatus();
@@ -222,17 +219,17 @@ absl::StatusOr<uint32_t> Witness::AcceptCosignature(
         "the cosigned text differs from this node's checkpoint of size ",
         cp.size));
   }
-  std::vector<note::Verifier> keys =
-      MemberVerifiers(*ctx_->directory->Current(), witness,
-                      WitnessName(witness), note::SignatureType::kCosignatureV1);
+  std::vector<note::Verifier> keys = MemberVerifiers(
+      *ctx_->directory->Current(), witness, WitnessName(witness),
+      note::SignatureType::kCosignatureV1);
   bool added = false;
   for (const note::Signature& sig : note.signatures) {
     if (sig.name != WitnessName(witness)) continue;
     for (const note::Verifier& key : keys) {
       if (key.key_id() != sig.key_id) continue;
       RETURN_IF_ERROR(key.Verify(note.text, sig).status());
-      RETURN_IF_ERROR(ctx_->audit->AddCosignature(
-          cp.size, note::FormatSignatureLine(sig)));
+      RETURN_IF_ERROR(
+          ctx_->audit->AddCosignature(cp.size, note::FormatSignatureLine(sig)));
       added = true;
     }
   }
@@ -243,13 +240,12 @@ absl::StatusOr<uint32_t> Witness::AcceptCosignature(
   ASSIGN_OR_RETURN(std::string now, ctx_->audit->CheckpointAt(cp.size));
   ASSIGN_OR_RETURN(note::Note with, note::ParseNote(now));
   const uint32_t count = static_cast<uint32_t>(with.signatures.size() - 1);
-  if (count >=
-      ctx_->directory->Current()->policy().witness_threshold()) {
+  if (count >= ctx_->directory->Current()->policy().witness_threshold()) {
     std::lock_guard<std::mutex> lock(checkpoint_mu_);
     ASSIGN_OR_RETURN(auto previous, ctx_->storage->GetSetting(kWitnessedKey));
     if (!previous.has_value() || std::stoull(*previous) < cp.size) {
-      RETURN_IF_ERROR(ctx_->storage->PutSetting(kWitnessedKey,
-                                                std::to_string(cp.size)));
+      RETURN_IF_ERROR(
+          ctx_->storage->PutSetting(kWitnessedKey, std::to_string(cp.size)));
     }
   }
   return count;

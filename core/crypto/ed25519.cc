@@ -55,9 +55,8 @@ bool Ed25519PublicKey::Verify(std::string_view message,
                               std::string_view signature) const {
   if (signature.size() != kEd25519SignatureSize) return false;
   MdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx ||
-      EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr,
-                           impl_->pkey.get()) != 1) {
+  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr,
+                                   impl_->pkey.get()) != 1) {
     return false;
   }
   return EVP_DigestVerify(ctx.get(), U8(signature), signature.size(),
@@ -79,14 +78,14 @@ absl::StatusOr<Ed25519PrivateKey> Ed25519PrivateKey::FromSeed(
   if (seed.size() != kEd25519SeedSize) {
     return absl::InvalidArgumentError("Ed25519 seed must be 32 bytes");
   }
-  PkeyPtr pkey(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
-                                            U8(seed), seed.size()));
+  PkeyPtr pkey(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, U8(seed),
+                                            seed.size()));
   if (!pkey) return absl::InternalError("OpenSSL refused the Ed25519 seed");
   Bytes pub(kEd25519PublicKeySize, '\0');
   size_t pub_len = pub.size();
-  if (EVP_PKEY_get_raw_public_key(
-          pkey.get(), reinterpret_cast<unsigned char*>(pub.data()),
-          &pub_len) != 1) {
+  if (EVP_PKEY_get_raw_public_key(pkey.get(),
+                                  reinterpret_cast<unsigned char*>(pub.data()),
+                                  &pub_len) != 1) {
     return absl::InternalError("cannot derive Ed25519 public key");
   }
   auto public_key = Ed25519PublicKey::FromBytes(pub);
@@ -113,9 +112,8 @@ Bytes Ed25519PrivateKey::Sign(std::string_view message) const {
 Bytes Ed25519PrivateKey::Seed() const {
   Bytes seed(kEd25519SeedSize, '\0');
   size_t len = seed.size();
-  EVP_PKEY_get_raw_private_key(impl_->pkey.get(),
-                               reinterpret_cast<unsigned char*>(seed.data()),
-                               &len);
+  EVP_PKEY_get_raw_private_key(
+      impl_->pkey.get(), reinterpret_cast<unsigned char*>(seed.data()), &len);
   return seed;
 }
 

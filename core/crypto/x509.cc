@@ -77,8 +77,8 @@ absl::Status VerifyCertificateIssuedBy(
     return absl::UnauthenticatedError("no CA certificate to verify against");
   }
   std::unique_ptr<X509_STORE_CTX, StoreCtxDeleter> ctx(X509_STORE_CTX_new());
-  if (!ctx || X509_STORE_CTX_init(ctx.get(), store.get(), leaf.get(),
-                                  nullptr) != 1) {
+  if (!ctx ||
+      X509_STORE_CTX_init(ctx.get(), store.get(), leaf.get(), nullptr) != 1) {
     return absl::InternalError("cannot set up certificate verification");
   }
   if (X509_verify_cert(ctx.get()) != 1) {

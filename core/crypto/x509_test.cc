@@ -36,11 +36,11 @@ TEST(X509Test, VerifiesIssuer) {
   std::string leaf = ReadVector("leaf_mk_from_a.crt");
   EXPECT_TRUE(VerifyCertificateIssuedBy(leaf, {ReadVector("ca_a.crt")}).ok());
   // Either CA of a member may have issued it.
-  EXPECT_TRUE(
-      VerifyCertificateIssuedBy(leaf, {ReadVector("ca_b.crt"),
-                                       ReadVector("ca_a.crt")})
-          .ok());
-  absl::Status wrong = VerifyCertificateIssuedBy(leaf, {ReadVector("ca_b.crt")});
+  EXPECT_TRUE(VerifyCertificateIssuedBy(
+                  leaf, {ReadVector("ca_b.crt"), ReadVector("ca_a.crt")})
+                  .ok());
+  absl::Status wrong =
+      VerifyCertificateIssuedBy(leaf, {ReadVector("ca_b.crt")});
   EXPECT_EQ(wrong.code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(VerifyCertificateIssuedBy(leaf, {}).code(),
             absl::StatusCode::kUnauthenticated);

@@ -48,8 +48,8 @@ constexpr char kProofScalar[] =
     "f9db001266677f62c095021db018cd8cbb55941d4073698ce45c405d1348b7b1";
 
 json Generate() {
-  auto key = crypto::OprfServerKey::DeriveKeyPair(
-      cbx::testing::Unhex(kSeedHex), kKeyInfo);
+  auto key = crypto::OprfServerKey::DeriveKeyPair(cbx::testing::Unhex(kSeedHex),
+                                                  kKeyInfo);
   EXPECT_TRUE(key.ok()) << key.status();
   json doc;
   doc["_about"] =
@@ -134,9 +134,8 @@ TEST(LookupVectors, SameAccountSameTagAndOutputsEqualServerEvaluate) {
   // A tampered proof is refused.
   std::string proof = ex["proof"];
   proof[0] = proof[0] == '0' ? '1' : '0';
-  std::vector<Bytes> inputs = {
-      cbx::testing::Unhex(ids[0]["oprf_input_hex"]),
-      cbx::testing::Unhex(ids[1]["oprf_input_hex"])};
+  std::vector<Bytes> inputs = {cbx::testing::Unhex(ids[0]["oprf_input_hex"]),
+                               cbx::testing::Unhex(ids[1]["oprf_input_hex"])};
   auto refused = crypto::OprfFinalize(
       inputs,
       {cbx::testing::Unhex(ex["blinds"][0]),

@@ -11,10 +11,10 @@
 #define CBX_CONCAT_INNER_(a, b) a##b
 #define CBX_CONCAT_(a, b) CBX_CONCAT_INNER_(a, b)
 
-#define RETURN_IF_ERROR(expr)                       \
-  do {                                              \
-    ::absl::Status cbx_status_ = (expr);            \
-    if (!cbx_status_.ok()) return cbx_status_;      \
+#define RETURN_IF_ERROR(expr)                  \
+  do {                                         \
+    ::absl::Status cbx_status_ = (expr);       \
+    if (!cbx_status_.ok()) return cbx_status_; \
   } while (0)
 
 #define CBX_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \

@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <spawn.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -96,11 +96,11 @@ absl::StatusOr<std::unique_ptr<Federation>> Federation::Create(
   int base = PickBasePort(f->options_.countries.size());
   if (base == 0) return absl::UnavailableError("no free port range");
   std::string out;
-  std::string cmd = absl::StrCat(
-      "bash ", Quote(SourceDir() + "/certs/make-federation.sh"), " ",
-      Quote(f->dir_ + "/fed"), " --countries ",
-      absl::StrJoin(f->options_.countries, ","), " --base-port ", base,
-      " --admin ", Quote(AdminBinary()));
+  std::string cmd =
+      absl::StrCat("bash ", Quote(SourceDir() + "/certs/make-federation.sh"),
+                   " ", Quote(f->dir_ + "/fed"), " --countries ",
+                   absl::StrJoin(f->options_.countries, ","), " --base-port ",
+                   base, " --admin ", Quote(AdminBinary()));
   if (RunCommand(cmd, &out) != 0) {
     return absl::InternalError("make-federation.sh failed:\n" + out);
   }
@@ -121,11 +121,11 @@ absl::StatusOr<std::unique_ptr<Federation>> Federation::Create(
                                         f->options_.countries.size() / 2 + 1);
     for (size_t i = 0; i < k; ++i) {
       const std::string& cc = f->options_.countries[i];
-      std::string sign = absl::StrCat(
-          Quote(AdminBinary()), " directory sign --in ", Quote(genesis),
-          " --member ", cc, " --key ", Quote(f->dir_ + "/" + cc +
-                                             "/governance.key"),
-          " --out ", Quote(genesis));
+      std::string sign =
+          absl::StrCat(Quote(AdminBinary()), " directory sign --in ",
+                       Quote(genesis), " --member ", cc, " --key ",
+                       Quote(f->dir_ + "/" + cc + "/governance.key"), " --out ",
+                       Quote(genesis));
       if (RunCommand(sign, &out) != 0) {
         return absl::InternalError("directory sign failed:\n" + out);
       }
@@ -269,8 +269,8 @@ absl::Status Federation::WaitForIndex(
     const std::string& querier, const std::map<std::string, uint64_t>& counts,
     int64_t synced_after_ms, int64_t timeout_ms) {
   auto office = Office(querier, "operator");
-  auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::milliseconds(timeout_ms);
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   std::string last;
   while (std::chrono::steady_clock::now() < deadline) {
     grpc::ClientContext ctx;
@@ -313,8 +313,8 @@ std::shared_ptr<grpc::Channel> Federation::OfficeChannel(
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
   return grpc::CreateCustomChannel(
-      "localhost:" + OfficeEndpoint(cc).substr(OfficeEndpoint(cc).rfind(':') +
-                                               1),
+      "localhost:" +
+          OfficeEndpoint(cc).substr(OfficeEndpoint(cc).rfind(':') + 1),
       grpc::SslCredentials(options), args);
 }
 
@@ -336,9 +336,10 @@ std::shared_ptr<grpc::Channel> Federation::PeerChannel(
   grpc::ChannelArguments args;
   // A fresh connection per stub: tests compare certificates.
   args.SetInt("cbx.test.unique", std::rand());
-  std::string port = PeerEndpoint(target).substr(PeerEndpoint(target).rfind(':') + 1);
+  std::string port =
+      PeerEndpoint(target).substr(PeerEndpoint(target).rfind(':') + 1);
   return grpc::CreateCustomChannel("localhost:" + port,
-                                  grpc::SslCredentials(options), args);
+                                   grpc::SslCredentials(options), args);
 }
 
 std::unique_ptr<v1::Peer::Stub> Federation::PeerAs(const std::string& target,
@@ -348,8 +349,8 @@ std::unique_ptr<v1::Peer::Stub> Federation::PeerAs(const std::string& target,
 }
 
 crypto::Ed25519PrivateKey Federation::SigningKey(const std::string& cc) const {
-  std::string hex(absl::StripAsciiWhitespace(
-      Slurp(NodeDir(cc) + "/node-signing.key")));
+  std::string hex(
+      absl::StripAsciiWhitespace(Slurp(NodeDir(cc) + "/node-signing.key")));
   auto key = crypto::Ed25519PrivateKey::FromSeed(*HexDecode(hex));
   return *std::move(key);
 }

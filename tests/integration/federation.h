@@ -57,15 +57,14 @@ class Federation {
 
   // An Office stub for `cc`'s node with the certificate of its office in
   // `role` (prosecutor, auditor, operator).
-  std::unique_ptr<v1::Office::Stub> Office(const std::string& cc,
-                                           const std::string& role =
-                                               "prosecutor");
+  std::unique_ptr<v1::Office::Stub> Office(
+      const std::string& cc, const std::string& role = "prosecutor");
   // A Peer stub to `target`'s node presenting the TLS certificate and key
   // files given (defaults: `as`'s node certificate).
   std::unique_ptr<v1::Peer::Stub> PeerAs(const std::string& target,
                                          const std::string& as);
   std::shared_ptr<grpc::Channel> OfficeChannel(const std::string& cc,
-                                              const std::string& role);
+                                               const std::string& role);
   std::shared_ptr<grpc::Channel> PeerChannel(const std::string& target,
                                              const std::string& cert_file,
                                              const std::string& key_file);

@@ -2,6 +2,8 @@
 // (issue: "A federation that answers"). One federation serves the whole
 // suite; tests run in the order written, and the last ones stop, pause and
 // restart nodes.
+#include "tests/integration/federation.h"
+
 #include <signal.h>
 
 #include <chrono>
@@ -18,7 +20,6 @@
 #include "core/util/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "tests/integration/federation.h"
 
 namespace cbx::testing {
 namespace {
@@ -171,8 +172,8 @@ class FederationTest : public ::testing::Test {
 Federation* FederationTest::fed_ = nullptr;
 
 TEST_F(FederationTest, QueryHitsInTwoCountriesAndMissesInTheRest) {
-  QueryResult r = Query(
-      "MK", {Id(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME, "t.me/balkan_room_admin")});
+  QueryResult r = Query("MK", {Id(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME,
+                                  "t.me/balkan_room_admin")});
   ASSERT_TRUE(r.status.ok()) << r.status.error_message();
   ASSERT_EQ(r.answers.size(), 5u);  // XK is suspended: not asked
   EXPECT_EQ(r.by_member["RS"].outcome(), v1::PEER_OUTCOME_HIT);
@@ -264,9 +265,9 @@ TEST_F(FederationTest, SeveralIdentifiersHitSeveralPeers) {
 }
 
 TEST_F(FederationTest, MissLeavesNoTraceOfTheIdentifierAtTheResponders) {
-  QueryResult r =
-      Query("MK", {Id(v1::IDENTIFIER_TYPE_PHONE, "+389 70 999 111"),
-                   Id(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME, "ghost_admin_77")});
+  QueryResult r = Query(
+      "MK", {Id(v1::IDENTIFIER_TYPE_PHONE, "+389 70 999 111"),
+             Id(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME, "ghost_admin_77")});
   ASSERT_TRUE(r.status.ok());
   ASSERT_EQ(r.summary.miss_members_size(), 5);
   for (const char* cc : {"RS", "BA", "HR", "ME", "AL"}) {
@@ -287,7 +288,8 @@ TEST_F(FederationTest, MissLeavesNoTraceOfTheIdentifierAtTheResponders) {
 TEST_F(FederationTest, OfficeRequestsAreValidatedAndRoleChecked) {
   QueryResult as_auditor =
       Query("MK", {Id(v1::IDENTIFIER_TYPE_PHONE, "+38970123456")}, "auditor");
-  EXPECT_EQ(as_auditor.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(as_auditor.status.error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
   QueryResult bad = Query("MK", {Id(v1::IDENTIFIER_TYPE_PHONE, "070 123 456")});
   EXPECT_EQ(bad.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(bad.status.error_message().find("identifiers[0]"),
@@ -308,54 +310,60 @@ TEST_F(FederationTest, OfficeRequestsAreValidatedAndRoleChecked) {
 
 TEST_F(FederationTest, EveryEnvelopeRefusalEndToEnd) {
   auto rs_to_mk = fed_->PeerAs("MK", "RS");
-  v1::Envelope good = Envelope("RS", "MK", [](v1::Message& m) {
-    FillEvaluate(m);
-  });
+  v1::Envelope good =
+      Envelope("RS", "MK", [](v1::Message& m) { FillEvaluate(m); });
   ASSERT_TRUE(Evaluate(*rs_to_mk, good).ok());
   // 6: replay.
   EXPECT_EQ(Evaluate(*rs_to_mk, good).error_code(),
             grpc::StatusCode::ALREADY_EXISTS);
   // 2: bad signature.
-  v1::Envelope forged = Envelope("RS", "MK", [](v1::Message& m) {
-    FillEvaluate(m);
-  });
+  v1::Envelope forged =
+      Envelope("RS", "MK", [](v1::Message& m) { FillEvaluate(m); });
   (*forged.mutable_signature())[5] ^= 1;
   EXPECT_EQ(Evaluate(*rs_to_mk, forged).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   // 5: expired, and issued too far in the future.
   EXPECT_EQ(Evaluate(*rs_to_mk,
-                     Envelope("RS", "MK", [](v1::Message& m) { FillEvaluate(m); },
-                              -600'000, 120'000))
+                     Envelope(
+                         "RS", "MK", [](v1::Message& m) { FillEvaluate(m); },
+                         -600'000, 120'000))
                 .error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(Evaluate(*rs_to_mk,
-                     Envelope("RS", "MK", [](v1::Message& m) { FillEvaluate(m); },
-                              600'000, 60'000))
+                     Envelope(
+                         "RS", "MK", [](v1::Message& m) { FillEvaluate(m); },
+                         600'000, 60'000))
                 .error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
   // 4: not in the audience.
-  EXPECT_EQ(Evaluate(*rs_to_mk, Envelope("RS", "BA", [](v1::Message& m) {
-                       FillEvaluate(m);
-                     })).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      Evaluate(*rs_to_mk,
+               Envelope("RS", "BA", [](v1::Message& m) { FillEvaluate(m); }))
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
   // 3: BA's certificate carrying RS's signed envelope.
   auto ba_to_mk = fed_->PeerAs("MK", "BA");
-  EXPECT_EQ(Evaluate(*ba_to_mk, Envelope("RS", "MK", [](v1::Message& m) {
-                       FillEvaluate(m);
-                     })).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(
+      Evaluate(*ba_to_mk,
+               Envelope("RS", "MK", [](v1::Message& m) { FillEvaluate(m); }))
+          .error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
   // 7: a suspended member.
   auto xk_to_mk = fed_->PeerAs("MK", "XK");
-  EXPECT_EQ(Evaluate(*xk_to_mk, Envelope("XK", "MK", [](v1::Message& m) {
-                       FillEvaluate(m);
-                     })).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      Evaluate(*xk_to_mk,
+               Envelope("XK", "MK", [](v1::Message& m) { FillEvaluate(m); }))
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
   // 1: a kind this RPC does not take, and a body that does not parse.
-  EXPECT_EQ(Evaluate(*rs_to_mk, Envelope("RS", "MK", [](v1::Message& m) {
-                       m.mutable_resolve_request()->add_outputs(
-                           std::string(32, 'y'));
-                     })).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(
+      Evaluate(*rs_to_mk, Envelope("RS", "MK",
+                                   [](v1::Message& m) {
+                                     m.mutable_resolve_request()->add_outputs(
+                                         std::string(32, 'y'));
+                                   }))
+          .error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
   v1::Envelope garbage = good;
   garbage.set_body("\xff\xff\xff not a message");
   EXPECT_EQ(Evaluate(*rs_to_mk, garbage).error_code(),
@@ -369,9 +377,8 @@ TEST_F(FederationTest, EveryEnvelopeRefusalEndToEnd) {
 TEST_F(FederationTest, MutualTlsRefusals) {
   // No client certificate: the handshake fails.
   auto anonymous = fed_->PeerWithFiles("MK", "", "");
-  v1::Envelope env = Envelope("RS", "MK", [](v1::Message& m) {
-    FillEvaluate(m);
-  });
+  v1::Envelope env =
+      Envelope("RS", "MK", [](v1::Message& m) { FillEvaluate(m); });
   EXPECT_EQ(Evaluate(*anonymous, env).error_code(),
             grpc::StatusCode::UNAVAILABLE);
   // A certificate from a CA outside the directory.
@@ -395,9 +402,8 @@ TEST_F(FederationTest, MutualTlsRefusals) {
   // MK's own CA minting an RS identity: the chain verifies, but RS's
   // certificates come only from RS's CA.
   std::string mk = fed_->NodeDir("MK");
-  ASSERT_EQ(RunCommand("cd " + dir +
-                           " && openssl x509 -req -in leaf.csr -CA " + mk +
-                           "/ca.crt -CAkey " + mk +
+  ASSERT_EQ(RunCommand("cd " + dir + " && openssl x509 -req -in leaf.csr -CA " +
+                           mk + "/ca.crt -CAkey " + mk +
                            "/ca.key -CAcreateserial -out minted.crt -days 2 "
                            "-extfile ext",
                        &out),
@@ -464,7 +470,8 @@ TEST_F(FederationTest, SlowAndDeadPeersAreNamedAndDelayNoOne) {
   EXPECT_EQ(r.by_member["BA"].outcome(), v1::PEER_OUTCOME_HIT);
   EXPECT_EQ(r.by_member["ME"].outcome(), v1::PEER_OUTCOME_MISS);
   EXPECT_EQ(r.by_member["HR"].outcome(), v1::PEER_OUTCOME_ERROR);
-  EXPECT_EQ(r.by_member["HR"].status_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(r.by_member["HR"].status_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
   EXPECT_NE(r.by_member["HR"].error().find("did not answer within"),
             std::string::npos);
   EXPECT_EQ(r.by_member["AL"].outcome(), v1::PEER_OUTCOME_ERROR);
@@ -480,9 +487,8 @@ TEST_F(FederationTest, SlowAndDeadPeersAreNamedAndDelayNoOne) {
 
 TEST_F(FederationTest, RestartKeepsCasesIndexesAndReplayCache) {
   auto rs_to_mk = fed_->PeerAs("MK", "RS");
-  v1::Envelope accepted = Envelope("RS", "MK", [](v1::Message& m) {
-    FillEvaluate(m);
-  });
+  v1::Envelope accepted =
+      Envelope("RS", "MK", [](v1::Message& m) { FillEvaluate(m); });
   ASSERT_TRUE(Evaluate(*rs_to_mk, accepted).ok());
   fed_->Stop("MK");
   // With RS down, MK's copy of RS's index can only come from MK's disk.
@@ -551,10 +557,9 @@ TEST_F(FederationTest, OperatorInstalledDirectoryUpdateSpreadsToPeers) {
             0)
       << out;
   // Too few signatures: refused, nothing installed.
-  const std::string install = NodeBinary() + " --config " +
-                              fed_->NodeDir("MK") +
-                              "/node.json --install-directory " + dir +
-                              "/v2.pb";
+  const std::string install =
+      NodeBinary() + " --config " + fed_->NodeDir("MK") +
+      "/node.json --install-directory " + dir + "/v2.pb";
   EXPECT_EQ(RunCommand(install, &out), 1) << out;
   EXPECT_NE(out.find("refused"), std::string::npos) << out;
   // k = 4 of 7 governance members sign.
@@ -670,10 +675,9 @@ TEST_F(FederationTest, AuditLogIsCheckpointedWitnessedAndProvable) {
             .ok());
   }
   std::string rs_note = rs_cp.checkpoint();
-  const uint64_t rs_size = std::stoull(
-      rs_note.substr(rs_note.find('\n') + 1,
-                     rs_note.find('\n', rs_note.find('\n') + 1) -
-                         rs_note.find('\n') - 1));
+  const uint64_t rs_size = std::stoull(rs_note.substr(
+      rs_note.find('\n') + 1,
+      rs_note.find('\n', rs_note.find('\n') + 1) - rs_note.find('\n') - 1));
   grpc::ClientContext ctx;
   v1::AuditExportRequest export_req;
   export_req.set_begin(0);
@@ -712,10 +716,10 @@ TEST_F(FederationTest, TamperedAuditLogIsRefusedWithDataLoss) {
   const std::string db = fed_->NodeDir("ME") + "/data/audit.db";
   std::string out;
   // A deleted row in the middle of the log.
-  ASSERT_EQ(RunCommand("sqlite3 '" + db +
-                           "' 'DELETE FROM leaves WHERE seq = 3'",
-                       &out),
-            0)
+  ASSERT_EQ(
+      RunCommand("sqlite3 '" + db + "' 'DELETE FROM leaves WHERE seq = 3'",
+                 &out),
+      0)
       << out;
   absl::Status started = fed_->Start("ME");
   ASSERT_TRUE(started.ok()) << started;
@@ -723,9 +727,9 @@ TEST_F(FederationTest, TamperedAuditLogIsRefusedWithDataLoss) {
   // why.
   grpc::ClientContext ctx;
   v1::AuditCheckpointResponse resp;
-  grpc::Status s = fed_->Office("ME", "auditor")
-                       ->AuditCheckpoint(&ctx, v1::AuditCheckpointRequest(),
-                                         &resp);
+  grpc::Status s =
+      fed_->Office("ME", "auditor")
+          ->AuditCheckpoint(&ctx, v1::AuditCheckpointRequest(), &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::DATA_LOSS) << s.error_message();
   EXPECT_NE(s.error_message().find("audit log"), std::string::npos);
   grpc::ClientContext ctx2;
