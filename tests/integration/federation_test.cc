@@ -480,8 +480,8 @@ TEST_F(FederationTest, SlowAndDeadPeersAreNamedAndDelayNoOne) {
   // The answers that came streamed before the slow peer's deadline.
   ASSERT_EQ(r.answers.size(), 5u);
   EXPECT_EQ(r.answers.back().member(), "HR");
-  EXPECT_LT(r.by_member["RS"].latency_ms(), 2000);
-  EXPECT_LT(elapsed, std::chrono::milliseconds(3000 + 2000));
+  EXPECT_LT(r.by_member["RS"].latency_ms(), 2500);  // < the 3 s deadline
+  EXPECT_LT(elapsed, std::chrono::milliseconds(3000 + 4000));
   ASSERT_TRUE(fed_->Start("AL").ok());
 }
 
