@@ -17,6 +17,19 @@ absl::Status SaveDirectoryVersion(Storage& storage,
                             version.signed_directory().SerializeAsString());
 }
 
+absl::Status SaveAdoptedVersions(Storage& storage,
+                                 const directory::DirectoryState& state,
+                                 uint64_t since) {
+  // VersionsAfter returns since+1, since+2, ... in order.
+  uint64_t version = since;
+  for (const v1::SignedDirectory& v : state.VersionsAfter(since)) {
+    absl::Status saved =
+        storage.PutSetting(Key(++version), v.SerializeAsString());
+    if (!saved.ok()) return saved;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int> AdoptStoredVersions(Storage& storage,
                                         directory::DirectoryState& state) {
   int adopted = 0;

@@ -18,6 +18,12 @@ namespace cbx::node {
 absl::Status SaveDirectoryVersion(Storage& storage,
                                   const directory::Directory& version);
 
+// Persists every version `state` adopted after `since` (already verified
+// by the state, so nothing is verified again).
+absl::Status SaveAdoptedVersions(Storage& storage,
+                                 const directory::DirectoryState& state,
+                                 uint64_t since);
+
 // Adopts every version stored after `state`'s current one (for example
 // one an operator installed with InstallDirectory while the node runs).
 // Returns how many were adopted.

@@ -196,17 +196,12 @@ absl::Status PeerSync::SyncDirectory(const std::string& member) {
   std::vector<v1::SignedDirectory> versions(resp.versions().begin(),
                                             resp.versions().end());
   absl::Status updated = ctx_->directory->Update(versions);
-  // Persist whatever was adopted, even if a later version was refused.
+  // Persist whatever was adopted, even if a later version was refused; the
+  // state verified them already.
   std::shared_ptr<const directory::Directory> after =
       ctx_->directory->Current();
-  for (const v1::SignedDirectory& v : versions) {
-    auto d = before->Adopt(v);
-    if (!d.ok()) break;
-    absl::Status saved = SaveDirectoryVersion(*ctx_->storage, **d);
-    if (!saved.ok()) return saved;
-    before = *d;
-    if (before->version() >= after->version()) break;
-  }
+  RETURN_IF_ERROR(
+      SaveAdoptedVersions(*ctx_->storage, *ctx_->directory, before->version()));
   if (after->version() > req.since_version()) {
     LogEvent(ctx_->self(), "info", "directory-adopted",
              {{"from", member}, {"version", std::to_string(after->version())}});
