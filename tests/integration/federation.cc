@@ -22,7 +22,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "core/crypto/voprf.h"
+#include "core/envelope/envelope.h"
 #include "core/util/bytes.h"
+#include "core/util/clock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 
@@ -138,6 +141,7 @@ absl::StatusOr<std::unique_ptr<Federation>> Federation::Create(
     config["sync"]["directory_interval_ms"] = 1000;
     config["audit"]["checkpoint_interval_ms"] = 2000;
     config["audit"]["witness_interval_ms"] = 200;
+    if (f->options_.edit_config) f->options_.edit_config(cc, config);
     std::ofstream(path) << config.dump(2);
     f->configs_[cc] = config;
   }
@@ -185,6 +189,12 @@ std::string Federation::OfficeCertificate(const std::string& cc,
 }
 
 absl::Status Federation::Start(const std::string& cc) {
+  absl::Status spawned = Spawn(cc);
+  if (!spawned.ok()) return spawned;
+  return WaitReady(cc);
+}
+
+absl::Status Federation::Spawn(const std::string& cc) {
   std::string log = LogOf(cc);
   // posix_spawn, not fork: fork runs gRPC's atfork handlers in this (gRPC
   // client) process, which leaves its channels unable to reconnect.
@@ -202,6 +212,13 @@ absl::Status Federation::Start(const std::string& cc) {
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return absl::InternalError("posix_spawn failed");
   pids_[cc] = pid;
+  return absl::OkStatus();
+}
+
+absl::Status Federation::WaitReady(const std::string& cc) {
+  const pid_t pid = pids_[cc];
+  if (pid <= 0) return absl::FailedPreconditionError(cc + " is not running");
+  const std::string log = LogOf(cc);
   // Ready when the Office port answers an authenticated call.
   auto office = Office(cc, "operator");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -353,6 +370,29 @@ crypto::Ed25519PrivateKey Federation::SigningKey(const std::string& cc) const {
       absl::StripAsciiWhitespace(Slurp(NodeDir(cc) + "/node-signing.key")));
   auto key = crypto::Ed25519PrivateKey::FromSeed(*HexDecode(hex));
   return *std::move(key);
+}
+
+v1::Envelope SealAs(const Federation& fed, const std::string& from,
+                    const std::string& to,
+                    const std::function<void(v1::Message&)>& fill,
+                    int64_t issued_offset_ms, int64_t lifetime_ms) {
+  FakeClock clock(SystemClock::Get().NowMs() + issued_offset_ms);
+  v1::Message msg;
+  *msg.mutable_header() = envelope::MakeHeader(from, {to}, clock, lifetime_ms);
+  fill(msg);
+  return envelope::Seal(msg, fed.SigningKey(from));
+}
+
+void FillEvaluate(v1::Message& msg, int elements) {
+  v1::EvaluateRequest* req = msg.mutable_evaluate_request();
+  req->set_oprf_epoch(1);
+  for (int i = 0; i < elements; ++i) {
+    auto blinded = crypto::OprfBlind("cbx test input " + std::to_string(i));
+    req->add_blinded_elements(blinded->blinded_element);
+  }
+  req->mutable_purpose()->set_case_number("TEST-1");
+  req->mutable_purpose()->set_legal_basis("test");
+  req->mutable_purpose()->set_offence(v1::OFFENCE_CODE_CYBER_STALKING);
 }
 
 void Federation::DumpLogs() const {

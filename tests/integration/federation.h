@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "cbx/v1/envelope.pb.h"
+#include "cbx/v1/message.pb.h"
 #include "cbx/v1/office.grpc.pb.h"
 #include "cbx/v1/peer.grpc.pb.h"
 #include "core/crypto/ed25519.h"
@@ -29,6 +31,8 @@ struct FederationOptions {
   // (e.g. to lower a quota or suspend a member).
   std::function<void(nlohmann::json&)> edit_spec;
   int64_t index_interval_ms = 300;
+  // Applied to each node's node.json after the harness's own settings.
+  std::function<void(const std::string& cc, nlohmann::json&)> edit_config;
 };
 
 class Federation {
@@ -41,6 +45,10 @@ class Federation {
   // Starts `cc`'s node and waits until its Office port answers.
   absl::Status Start(const std::string& cc);
   absl::Status StartAll();
+  // Starts `cc`'s node without waiting; WaitReady waits until its Office
+  // port answers (any answer from the node itself).
+  absl::Status Spawn(const std::string& cc);
+  absl::Status WaitReady(const std::string& cc);
   // SIGTERM and wait (drain and stop).
   void Stop(const std::string& cc);
   void Kill(const std::string& cc);    // SIGKILL
@@ -95,6 +103,15 @@ class Federation {
   std::map<std::string, nlohmann::json> configs_;
   std::map<std::string, pid_t> pids_;
 };
+
+// An envelope from `from` to `to` signed with `from`'s node key, issued
+// `issued_offset_ms` from now; `fill` sets the message body.
+v1::Envelope SealAs(const Federation& fed, const std::string& from,
+                    const std::string& to,
+                    const std::function<void(v1::Message&)>& fill,
+                    int64_t issued_offset_ms = 0, int64_t lifetime_ms = 60'000);
+// An EvaluateRequest for OPRF epoch 1 with `elements` freshly blinded inputs.
+void FillEvaluate(v1::Message& msg, int elements = 1);
 
 // Paths of the project's binaries, from the build.
 std::string NodeBinary();

@@ -133,29 +133,11 @@ class FederationTest : public ::testing::Test {
     return result;
   }
 
-  // An envelope from `from` to `to`, signed with `from`'s node key.
   static v1::Envelope Envelope(const std::string& from, const std::string& to,
                                const std::function<void(v1::Message&)>& fill,
                                int64_t issued_offset_ms = 0,
                                int64_t lifetime_ms = 60'000) {
-    FakeClock clock(SystemClock::Get().NowMs() + issued_offset_ms);
-    v1::Message msg;
-    *msg.mutable_header() =
-        envelope::MakeHeader(from, {to}, clock, lifetime_ms);
-    fill(msg);
-    return envelope::Seal(msg, fed_->SigningKey(from));
-  }
-
-  static void FillEvaluate(v1::Message& msg, int elements = 1) {
-    v1::EvaluateRequest* req = msg.mutable_evaluate_request();
-    req->set_oprf_epoch(1);
-    for (int i = 0; i < elements; ++i) {
-      auto blinded = crypto::OprfBlind("cbx test input " + std::to_string(i));
-      req->add_blinded_elements(blinded->blinded_element);
-    }
-    req->mutable_purpose()->set_case_number("TEST-1");
-    req->mutable_purpose()->set_legal_basis("test");
-    req->mutable_purpose()->set_offence(v1::OFFENCE_CODE_CYBER_STALKING);
+    return SealAs(*fed_, from, to, fill, issued_offset_ms, lifetime_ms);
   }
 
   static grpc::Status Evaluate(v1::Peer::Stub& stub, const v1::Envelope& env) {
