@@ -200,6 +200,9 @@ Json PeersJson(const v1::ListPeersResponse& response) {
     pj["index_count"] = p.index_count();
     pj["last_sync"] = Time(p.last_sync_ms());
     pj["last_error"] = Optional(p.last_error());
+    pj["cosigned_size"] = p.cosigned_size();
+    pj["cosigned_at"] = Time(p.cosigned_at_ms());
+    pj["witness_alert"] = Optional(p.witness_alert());
     peers.push_back(std::move(pj));
   }
   Json j;

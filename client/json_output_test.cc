@@ -131,16 +131,31 @@ TEST(JsonOutputTest, Inbox) {
 }
 
 TEST(JsonOutputTest, Peers) {
-  EXPECT_EQ(RoundTrip(PeersJson(SamplePeers())), nlohmann::json::parse(R"({
+  nlohmann::json expected = nlohmann::json::parse(R"({
       "directory_version": 3, "self": "MK", "peers": [
       {"member": "RS", "display_name": "Republic of Serbia",
        "endpoint": "cbx.rs.example:7443", "status": "active",
        "oprf_epoch": 2, "index_version": 1200, "index_count": 48211,
-       "last_sync": "2025-03-14T10:26:53Z", "last_error": null},
+       "last_sync": "2025-03-14T10:26:53Z", "last_error": null,
+       "cosigned_size": 9120, "cosigned_at": "2025-03-14T10:26:53Z",
+       "witness_alert": null},
       {"member": "XK", "display_name": "Kosovo",
        "endpoint": "cbx.xk.example:7443", "status": "suspended",
        "oprf_epoch": 1, "index_version": 0, "index_count": 0,
-       "last_sync": null, "last_error": "UNAVAILABLE: connection refused"}]})"));
+       "last_sync": null, "last_error": "UNAVAILABLE: connection refused",
+       "cosigned_size": 310, "cosigned_at": "2025-03-14T09:26:53Z",
+       "witness_alert": ""}]})");
+  expected["peers"][1]["witness_alert"] =
+      "since 2025-03-14T10:26:53.000Z: XK's log shrank from 310 to 12 (1 "
+      "checkpoint refused, the latest of size 12)";
+  EXPECT_EQ(RoundTrip(PeersJson(SamplePeers())), expected);
+  // Never cosigned: a size of 0 and no time.
+  v1::ListPeersResponse fresh;
+  fresh.add_peers()->set_member("BA");
+  nlohmann::json j = RoundTrip(PeersJson(fresh));
+  EXPECT_EQ(j["peers"][0]["cosigned_size"], 0);
+  EXPECT_TRUE(j["peers"][0]["cosigned_at"].is_null());
+  EXPECT_TRUE(j["peers"][0]["witness_alert"].is_null());
 }
 
 TEST(JsonOutputTest, UnknownEnumValuesAndBadUtf8DoNotBreakTheOutput) {

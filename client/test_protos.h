@@ -141,6 +141,8 @@ inline v1::ListPeersResponse SamplePeers() {
   p->set_index_version(1200);
   p->set_index_count(48211);
   p->set_last_sync_ms(kUpdatedMs);
+  p->set_cosigned_size(9120);
+  p->set_cosigned_at_ms(kUpdatedMs);
   p = r.add_peers();
   p->set_member("XK");
   p->set_display_name("Kosovo");
@@ -148,6 +150,11 @@ inline v1::ListPeersResponse SamplePeers() {
   p->set_status(v1::MEMBER_STATUS_SUSPENDED);
   p->set_oprf_epoch(1);
   p->set_last_error("UNAVAILABLE: connection refused");
+  p->set_cosigned_size(310);
+  p->set_cosigned_at_ms(kCreatedMs);
+  p->set_witness_alert(
+      "since 2025-03-14T10:26:53.000Z: XK's log shrank from 310 to 12 (1 "
+      "checkpoint refused, the latest of size 12)");
   return r;
 }
 

@@ -208,14 +208,18 @@ std::string PeersText(const v1::ListPeersResponse& response) {
                     std::to_string(response.directory_version()) +
                     ", this node " + Show(response.self()) + "\n";
   if (response.peers().empty()) return out + "no peers\n";
+  // The index columns, then this node as a witness of the peer's log.
   Table table({"MEMBER", "NAME", "ENDPOINT", "STATUS", "OPRF EPOCH",
-               "INDEX VERSION", "INDEX COUNT", "LAST SYNC", "LAST ERROR"});
+               "INDEX VERSION", "INDEX COUNT", "LAST SYNC", "LAST ERROR",
+               "COSIGNED", "COSIGNED AT", "WITNESS ALERT"});
   for (const v1::PeerStatus& p : response.peers()) {
-    table.AddRow({Show(p.member()), Show(p.display_name()), Show(p.endpoint()),
-                  MemberStatusName(p.status()), std::to_string(p.oprf_epoch()),
-                  std::to_string(p.index_version()),
-                  std::to_string(p.index_count()), Timestamp(p.last_sync_ms()),
-                  Show(p.last_error())});
+    table.AddRow(
+        {Show(p.member()), Show(p.display_name()), Show(p.endpoint()),
+         MemberStatusName(p.status()), std::to_string(p.oprf_epoch()),
+         std::to_string(p.index_version()), std::to_string(p.index_count()),
+         Timestamp(p.last_sync_ms()), Show(p.last_error()),
+         p.cosigned_size() == 0 ? "-" : std::to_string(p.cosigned_size()),
+         Timestamp(p.cosigned_at_ms()), Show(p.witness_alert())});
   }
   return out + table.Render();
 }

@@ -185,13 +185,26 @@ TEST(TextOutputTest, Peers) {
             "directory version 3, this node MK\n"
             "MEMBER  NAME                ENDPOINT             STATUS     "
             "OPRF EPOCH  INDEX VERSION  INDEX COUNT  LAST SYNC             "
-            "LAST ERROR\n"
+            "LAST ERROR                       COSIGNED  COSIGNED AT           "
+            "WITNESS ALERT\n"
             "RS      Republic of Serbia  cbx.rs.example:7443  active     "
             "2           1200           48211        2025-03-14T10:26:53Z  "
+            "-                                9120      2025-03-14T10:26:53Z  "
             "-\n"
             "XK      Kosovo              cbx.xk.example:7443  suspended  "
             "1           0              0            -                     "
-            "UNAVAILABLE: connection refused\n");
+            "UNAVAILABLE: connection refused  310       2025-03-14T09:26:53Z  "
+            "since 2025-03-14T10:26:53.000Z: XK's log shrank from 310 to 12 "
+            "(1 checkpoint refused, the latest of size 12)\n");
+  // A peer this node never cosigned for.
+  v1::ListPeersResponse fresh;
+  fresh.set_self("MK");
+  fresh.add_peers()->set_member("BA");
+  std::vector<std::string> lines = Lines(PeersText(fresh));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[2].substr(Column(lines[1], "COSIGNED ")),
+            "-" + std::string(9, ' ') + "-" + std::string(12, ' ') + "-")
+      << lines[2];
 }
 
 TEST(TextOutputTest, TextFromTheWireCannotDriveTheTerminal) {
@@ -208,6 +221,11 @@ TEST(TextOutputTest, TextFromTheWireCannotDriveTheTerminal) {
   *a.mutable_references(0) = ref;
   text = PeerAnswerText(a, Lang::kEn);
   EXPECT_NE(text.find("+381?31m"), std::string::npos) << text;
+  v1::ListPeersResponse peers = SamplePeers();
+  peers.mutable_peers(1)->set_witness_alert("forked\x1b]0;log\x07");
+  text = PeersText(peers);
+  EXPECT_EQ(text.find('\x1b'), std::string::npos);
+  EXPECT_NE(text.find("forked?]0;log?\n"), std::string::npos) << text;
 }
 
 }  // namespace

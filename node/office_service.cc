@@ -389,6 +389,11 @@ grpc::Status OfficeService::DoListPeers(grpc::ServerContext* context,
       p->set_last_sync_ms(held.synced_at_ms);
     }
     p->set_last_error(sync_->LastError(m.code()));
+    auto witnessed = witness_->Describe(m.code());
+    if (!witnessed.ok()) return ToGrpc(witnessed.status());
+    p->set_cosigned_size(witnessed->cosigned_size);
+    p->set_cosigned_at_ms(witnessed->cosigned_at_ms);
+    p->set_witness_alert(witnessed->alert);
   }
   return grpc::Status::OK;
 }

@@ -381,7 +381,16 @@ TEST(CbxE2eTest, JsonOutputParses) {
                 "manipuluar (zhvatje seksuale)");
     } else if (cmd[0] == "peers") {
       EXPECT_EQ(j["directory_version"], 4);
-      EXPECT_EQ(j["peers"].size(), 4u);
+      ASSERT_EQ(j["peers"].size(), 4u);
+      EXPECT_EQ(j["peers"][0]["member"], "AL");
+      EXPECT_EQ(j["peers"][0]["cosigned_size"], 1000);
+      EXPECT_EQ(j["peers"][0]["cosigned_at"], "2025-11-03T07:59:00Z");
+      EXPECT_TRUE(j["peers"][0]["witness_alert"].is_null());
+      EXPECT_EQ(j["peers"][1]["member"], "BA");
+      EXPECT_EQ(j["peers"][1]["cosigned_size"], 4120);
+      EXPECT_EQ(j["peers"][1]["witness_alert"],
+                "since 2025-11-03T07:00:00.000Z: BA's log shrank from 4120 to "
+                "96 (2 checkpoints refused, the latest of size 130)");
     } else {
       EXPECT_EQ(j["hits"][0]["reference"]["member"], "RS");
     }
@@ -403,6 +412,18 @@ TEST(CbxE2eTest, TablesForInboxAndPeers) {
   ASSERT_EQ(peers.code, 0) << Joined(peers);
   EXPECT_EQ(peers.lines[0], "directory version 4, this node MK");
   EXPECT_NE(peers.out.find("RS      Србија"), std::string::npos) << peers.out;
+  ASSERT_EQ(peers.lines.size(), 6u) << peers.out;
+  EXPECT_NE(
+      peers.lines[1].find("COSIGNED  COSIGNED AT           WITNESS ALERT"),
+      std::string::npos)
+      << peers.lines[1];
+  EXPECT_NE(peers.lines[2].find("1000      2025-11-03T07:59:00Z  -"),
+            std::string::npos)
+      << peers.lines[2];
+  EXPECT_NE(peers.lines[3].find("4120      2025-11-03T07:00:00Z  since "
+                                "2025-11-03T07:00:00.000Z: BA's log shrank"),
+            std::string::npos)
+      << peers.lines[3];
 }
 
 TEST(CbxE2eTest, BadArgumentExitsTwoAndSendsNothing) {

@@ -363,6 +363,18 @@ grpc::Status FakeOffice::ListPeers(grpc::ServerContext* ctx,
     ps->set_index_count(p.holds.size());
     ps->set_last_sync_ms(NowMs());
     if (!p.error.empty()) ps->set_last_error(p.error);
+    // As a witness, the node cosigned each peer's log a minute ago, except
+    // BA's, which it refuses since an hour ago.
+    if (p.member == "BA") {
+      ps->set_cosigned_size(4120);
+      ps->set_cosigned_at_ms(NowMs() - 3'600'000);
+      ps->set_witness_alert(
+          "since 2025-11-03T07:00:00.000Z: BA's log shrank from 4120 to 96 (2 "
+          "checkpoints refused, the latest of size 130)");
+    } else {
+      ps->set_cosigned_size(1000 + p.holds.size());
+      ps->set_cosigned_at_ms(NowMs() - 60'000);
+    }
   }
   return grpc::Status::OK;
 }

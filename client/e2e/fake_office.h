@@ -3,7 +3,8 @@
 // cases it is given (normalizing identifiers with core/identifiers), refuses
 // duplicates and unknown cases, checks the caller's role from the client
 // certificate's URI SAN, and answers a query from four scripted peers, each
-// after its own delay, streaming the answers in arrival order.
+// after its own delay, streaming the answers in arrival order. ListPeers
+// shows BA's log refused by the node as a witness.
 //
 // Thread-safe: gRPC calls the handlers from its own threads.
 #ifndef CBX_CLIENT_E2E_FAKE_OFFICE_H_
