@@ -24,13 +24,11 @@
 // reported with the range: on a shared machine the disk's speed drifts by
 // several times within a minute.
 //
-// With --proof-entries N, it then builds a log of N entries (64 threads),
-// reopens it (timing Open, whose checks count the leaf rows), and times
-// random inclusion and consistency proofs from it (DESIGN §11: <= 1 ms).
+// Proofs served from large logs: cbx_audit_proof_bench (proof_bench.cc).
 //
 //   cbx_audit_bench [--dir DIR] [--seconds S] [--sync-seconds S]
 //                   [--threads 1,16,64] [--repeat R] [--max-batch N]
-//                   [--delay-us U] [--proof-entries N] [--keep]
+//                   [--delay-us U] [--keep]
 // Flags of Google Benchmark (--benchmark_*), which `make bench` may pass to
 // every benchmark, are ignored.
 #include <fcntl.h>
@@ -43,7 +41,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -74,7 +71,6 @@ struct Flags {
   double seconds = 2;
   double sync_seconds = 1;
   int repeat = 3;
-  uint64_t proof_entries = 0;
   std::vector<int> threads = {1, 16, 64};
   size_t max_batch = 1024;
   int64_t delay_us = 0;
@@ -86,7 +82,7 @@ Flags ParseFlags(int argc, char** argv) {
   const std::string usage =
       "usage: cbx_audit_bench [--dir DIR] [--seconds S] [--sync-seconds S] "
       "[--threads 1,16,64] [--repeat R] [--max-batch N] [--delay-us U] "
-      "[--proof-entries N] [--keep]";
+      "[--keep]";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -120,10 +116,6 @@ Flags ParseFlags(int argc, char** argv) {
     } else if (arg == "--delay-us") {
       if (!absl::SimpleAtoi(value(), &flags.delay_us) || flags.delay_us < 0) {
         Die("--delay-us needs a non-negative number");
-      }
-    } else if (arg == "--proof-entries") {
-      if (!absl::SimpleAtoi(value(), &flags.proof_entries)) {
-        Die("--proof-entries needs a number");
       }
     } else if (arg == "--repeat") {
       if (!absl::SimpleAtoi(value(), &flags.repeat) || flags.repeat < 1) {
@@ -240,62 +232,6 @@ RunResult RunAppends(const std::string& db_path, int threads,
   return result;
 }
 
-// Builds a log of `n` entries, reopens it and times proofs from it.
-void MeasureProofs(const std::string& db_path, uint64_t n) {
-  for (const char* suffix : {"", "-wal", "-shm", ".head", ".lock"}) {
-    std::filesystem::remove(db_path + suffix);
-  }
-  {
-    absl::StatusOr<std::unique_ptr<AuditLog>> log =
-        AuditLog::Open(db_path, AuditLogOptions());
-    if (!log.ok()) Die(log.status().ToString());
-    const auto start = SteadyClock::now();
-    std::atomic<uint64_t> next{0};
-    std::vector<std::thread> workers;
-    for (int t = 0; t < 64; ++t) {
-      workers.emplace_back([&, t] {
-        for (uint64_t i; (i = next.fetch_add(1)) < n;) {
-          absl::StatusOr<uint64_t> seq = (*log)->Append(Entry(t, i));
-          if (!seq.ok()) Die(seq.status().ToString());
-        }
-      });
-    }
-    for (std::thread& worker : workers) worker.join();
-    std::printf("\n  built a log of %llu entries in %.1f s\n",
-                static_cast<unsigned long long>(n), SecondsSince(start));
-  }
-  const auto open_start = SteadyClock::now();
-  absl::StatusOr<std::unique_ptr<AuditLog>> log =
-      AuditLog::Open(db_path, AuditLogOptions());
-  if (!log.ok()) Die(log.status().ToString());
-  std::printf("  Open (with its checks): %.3f s\n", SecondsSince(open_start));
-
-  std::mt19937_64 rng(1);
-  constexpr int kProofs = 2000;
-  for (int kind = 0; kind < 2; ++kind) {
-    std::vector<double> us;
-    for (int i = 0; i < kProofs; ++i) {
-      const uint64_t a = 1 + rng() % n;
-      const auto before = SteadyClock::now();
-      absl::Status status = kind == 0
-                                ? (*log)->InclusionProof(a - 1, n).status()
-                                : (*log)->ConsistencyProof(a, n).status();
-      if (!status.ok()) Die(status.ToString());
-      us.push_back(
-          std::chrono::duration<double, std::micro>(SteadyClock::now() - before)
-              .count());
-    }
-    std::sort(us.begin(), us.end());
-    double sum = 0;
-    for (double u : us) sum += u;
-    std::printf(
-        "  %s proof (verified before it is served): mean %.0f us, "
-        "p99 %.0f us\n",
-        kind == 0 ? "inclusion  " : "consistency", sum / us.size(),
-        us[us.size() * 99 / 100]);
-  }
-}
-
 int Main(int argc, char** argv) {
   const Flags flags = ParseFlags(argc, argv);
   std::filesystem::path dir;
@@ -374,9 +310,6 @@ int Main(int argc, char** argv) {
         "%d runs): %s (%.0f)\n",
         kGoalEntriesPerSecond, flags.repeat,
         best_median >= kGoalEntriesPerSecond ? "met" : "MISSED", best_median);
-  }
-  if (flags.proof_entries > 0) {
-    MeasureProofs((dir / "proofs.db").string(), flags.proof_entries);
   }
   if (own_dir && !flags.keep) std::filesystem::remove_all(dir);
   return 0;

@@ -24,10 +24,12 @@
 
 namespace cbx::node::audit {
 
+// One Append (one entry) or AppendAll (several), committed whole in one
+// transaction.
 struct AuditLog::Request {
-  v1::AuditEntry entry;
+  std::vector<v1::AuditEntry> entries;
   absl::Status status;
-  uint64_t sequence = 0;
+  uint64_t sequence = 0;  // of the first entry
   absl::Notification done;
 };
 
@@ -42,6 +44,8 @@ constexpr auto kWalCheckpointInterval = std::chrono::milliseconds(20);
 // The writer still checkpoints by itself if the WAL grows past this (the
 // head thread stuck, or a long reader pinning old frames): 64 MiB.
 constexpr int kBackstopCheckpointPages = 16384;
+// How many checked roots of smaller trees the log keeps (AuditLog::anchored_).
+constexpr size_t kAnchoredRoots = 64;
 
 }  // namespace
 
@@ -146,36 +150,68 @@ AuditLog::~AuditLog() {
 
 // --- Appending ---------------------------------------------------------------
 
+namespace {
+
+// Checks `entry` in the caller's thread, with the widest values the writer
+// may give sequence and time, so that the writer's own encoding cannot
+// fail.
+absl::Status CheckEncodable(v1::AuditEntry& entry) {
+  entry.set_sequence(std::numeric_limits<uint64_t>::max());
+  entry.set_time_ms(-1);
+  return EncodeLeaf(entry).status();
+}
+
+}  // namespace
+
 absl::StatusOr<uint64_t> AuditLog::Append(v1::AuditEntry entry) {
+  RETURN_IF_ERROR(CheckEncodable(entry));
+  Request request;
+  request.entries.push_back(std::move(entry));
+  RETURN_IF_ERROR(Enqueue(request));
+  return request.sequence;
+}
+
+absl::StatusOr<uint64_t> AuditLog::AppendAll(
+    std::vector<v1::AuditEntry> entries) {
+  if (entries.empty()) {
+    return absl::InvalidArgumentError("AppendAll needs at least one entry");
+  }
+  for (size_t i = 0; i < entries.size(); ++i) {
+    absl::Status status = CheckEncodable(entries[i]);
+    if (!status.ok()) {
+      return absl::Status(
+          status.code(), absl::StrCat("entry ", i, " of ", entries.size(), ": ",
+                                      status.message()));
+    }
+  }
+  Request request;
+  request.entries = std::move(entries);
+  RETURN_IF_ERROR(Enqueue(request));
+  return request.sequence;
+}
+
+absl::Status AuditLog::Enqueue(Request& request) {
   {
     absl::MutexLock lock(&state_mu_);
     if (!tamper_.ok()) return tamper_;
     if (!write_failure_.ok()) return write_failure_;
   }
-  // Check the entry here, in the caller's thread, with the widest values
-  // the writer may give sequence and time: its own encoding cannot fail.
-  entry.set_sequence(std::numeric_limits<uint64_t>::max());
-  entry.set_time_ms(-1);
-  RETURN_IF_ERROR(EncodeLeaf(entry).status());
-
-  Request request;
-  request.entry = std::move(entry);
   {
     absl::MutexLock lock(&queue_mu_);
     if (stopping_) {
       return absl::FailedPreconditionError("the audit log is closing");
     }
     queue_.push_back(&request);
+    queued_entries_ += request.entries.size();
   }
   request.done.WaitForNotification();
-  if (!request.status.ok()) return request.status;
-  return request.sequence;
+  return request.status;
 }
 
 bool AuditLog::QueueReady() const { return !queue_.empty() || stopping_; }
 
 bool AuditLog::BatchFullOrStopping() const {
-  return queue_.size() >= options_.max_batch_size || stopping_;
+  return queued_entries_ >= options_.max_batch_size || stopping_;
 }
 
 bool AuditLog::HeadReady() const {
@@ -195,9 +231,17 @@ void AuditLog::WriterLoop() {
             absl::Condition(this, &AuditLog::BatchFullOrStopping),
             options_.max_batch_delay);
       }
-      const size_t n = std::min(queue_.size(), options_.max_batch_size);
-      batch.assign(queue_.begin(), queue_.begin() + n);
-      queue_.erase(queue_.begin(), queue_.begin() + n);
+      // Whole requests, up to max_batch_size entries; at least one, so an
+      // AppendAll larger than that commits alone.
+      size_t entries = 0;
+      while (!queue_.empty()) {
+        const size_t next = queue_.front()->entries.size();
+        if (!batch.empty() && entries + next > options_.max_batch_size) break;
+        entries += next;
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+      queued_entries_ -= entries;
     }
     CommitBatch(batch);
   }
@@ -213,32 +257,46 @@ void AuditLog::CommitBatch(std::vector<Request*>& batch) {
     absl::MutexLock lock(&write_mu_);
     merkle::CompactRange range = range_;
     std::vector<LeafRow> leaves;
-    leaves.reserve(batch.size());
     for (Request* request : batch) {
-      request->entry.set_sequence(range.size());
-      request->entry.set_time_ms(clock_.NowMs());
-      absl::StatusOr<std::string> leaf = EncodeLeaf(request->entry);
-      if (!leaf.ok()) {  // Append checked it; kept for safety
-        request->status = leaf.status();
-        continue;
+      // Encode the request's entries first, so that one that fails (Append
+      // checked them; kept for safety) fails its request alone, before it
+      // has used a sequence.
+      const uint64_t first = range.size();
+      std::vector<std::string> encoded;
+      encoded.reserve(request->entries.size());
+      for (v1::AuditEntry& entry : request->entries) {
+        entry.set_sequence(first + encoded.size());
+        entry.set_time_ms(clock_.NowMs());
+        absl::StatusOr<std::string> leaf = EncodeLeaf(entry);
+        if (!leaf.ok()) {
+          request->status = leaf.status();
+          break;
+        }
+        encoded.push_back(*std::move(leaf));
       }
-      Bytes hash = merkle::LeafHash(*leaf);
-      absl::StatusOr<std::vector<merkle::PerfectSubtree>> completed =
-          range.Append(hash);
-      if (!completed.ok()) {
-        request->status = completed.status();
-        continue;
+      if (!request->status.ok()) continue;
+      request->sequence = first;
+      for (std::string& leaf : encoded) {
+        Bytes hash = merkle::LeafHash(leaf);
+        absl::StatusOr<std::vector<merkle::PerfectSubtree>> completed =
+            range.Append(hash);
+        if (!completed.ok()) {  // a full tree: nothing of the batch commits
+          status = completed.status();
+          break;
+        }
+        // Level 0 is the leaf hash; the rest, lowest first, go in its row.
+        Bytes subtrees;
+        for (size_t i = 1; i < completed->size(); ++i) {
+          subtrees += (*completed)[i].hash;
+        }
+        leaves.push_back(LeafRow{range.size() - 1, std::move(hash),
+                                 std::move(leaf), std::move(subtrees)});
       }
-      request->sequence = range.size() - 1;
-      // Level 0 is the leaf hash; the rest, lowest first, go in its row.
-      Bytes subtrees;
-      for (size_t i = 1; i < completed->size(); ++i) {
-        subtrees += (*completed)[i].hash;
-      }
-      leaves.push_back(LeafRow{request->sequence, std::move(hash),
-                               *std::move(leaf), std::move(subtrees)});
+      if (!status.ok()) break;
     }
-    if (!leaves.empty()) status = writer_->AppendBatch(leaves, range);
+    if (status.ok() && !leaves.empty()) {
+      status = writer_->AppendBatch(leaves, range);
+    }
     if (status.ok() && !leaves.empty()) {
       range_ = std::move(range);
       const Head head{range_.size(), range_.Root()};
@@ -362,6 +420,12 @@ AuditLogStats AuditLog::Stats() const {
 
 // --- Reads -------------------------------------------------------------------
 
+absl::StatusOr<sqlite::Transaction> AuditLog::BeginRead() {
+  absl::StatusOr<sqlite::Transaction> txn = reader_->BeginRead();
+  if (!txn.ok()) return Fail(txn.status());
+  return txn;
+}
+
 absl::StatusOr<LeafRow> AuditLog::CheckedLeaf(uint64_t index) {
   absl::StatusOr<std::optional<LeafRow>> row = reader_->ReadLeaf(index);
   if (!row.ok()) return Fail(row.status());
@@ -400,6 +464,7 @@ absl::StatusOr<Bytes> AuditLog::AnchoredRoot(uint64_t size,
                                              const Snapshot& current) {
   if (size == current.size) return current.root;
   if (size == 0) return merkle::EmptyRoot();
+  if (auto it = anchored_.find(size); it != anchored_.end()) return it->second;
   StoredHashSource source(*reader_, current.size, &cache_,
                           options_.cache_min_level);
   absl::StatusOr<Bytes> root = merkle::RootHash(source, size);
@@ -416,6 +481,12 @@ absl::StatusOr<Bytes> AuditLog::AnchoredRoot(uint64_t size,
         Short(current.root), "... at size ", current.size,
         ": a stored hash was altered (", status.message(), ")")));
   }
+  if (anchored_order_.size() >= kAnchoredRoots) {
+    anchored_.erase(anchored_order_.front());
+    anchored_order_.pop_front();
+  }
+  anchored_.emplace(size, *root);
+  anchored_order_.push_back(size);
   return root;
 }
 
@@ -427,6 +498,7 @@ absl::StatusOr<Bytes> AuditLog::RootAt(uint64_t size) {
         "the audit log has ", current.size, " entries, not ", size));
   }
   absl::MutexLock lock(&read_mu_);
+  ASSIGN_OR_RETURN(sqlite::Transaction read, BeginRead());
   return AnchoredRoot(size, current);
 }
 
@@ -438,6 +510,7 @@ absl::StatusOr<std::string> AuditLog::LeafData(uint64_t index) {
         "the audit log has ", current.size, " entries; no leaf ", index));
   }
   absl::MutexLock lock(&read_mu_);
+  ASSIGN_OR_RETURN(sqlite::Transaction read, BeginRead());
   ASSIGN_OR_RETURN(LeafRow row, CheckedLeaf(index));
   return std::move(row.data);
 }
@@ -455,6 +528,7 @@ absl::StatusOr<std::vector<std::string>> AuditLog::ReadEntries(uint64_t begin,
         "the audit log has ", current.size, " entries, not ", end));
   }
   absl::MutexLock lock(&read_mu_);
+  ASSIGN_OR_RETURN(sqlite::Transaction read, BeginRead());
   absl::StatusOr<std::vector<LeafRow>> rows = reader_->ReadLeaves(begin, end);
   if (!rows.ok()) return Fail(rows.status());
   std::vector<std::string> out;
@@ -491,6 +565,7 @@ absl::StatusOr<std::vector<Bytes>> AuditLog::InclusionProof(uint64_t index,
         absl::StrCat("leaf ", index, " is not in the tree of size ", size));
   }
   absl::MutexLock lock(&read_mu_);
+  ASSIGN_OR_RETURN(sqlite::Transaction read, BeginRead());
   ASSIGN_OR_RETURN(LeafRow leaf, CheckedLeaf(index));
   StoredHashSource source(*reader_, current.size, &cache_,
                           options_.cache_min_level);
@@ -523,6 +598,7 @@ absl::StatusOr<std::vector<Bytes>> AuditLog::ConsistencyProof(uint64_t size1,
         "no consistency proof from size ", size1, " to size ", size2));
   }
   absl::MutexLock lock(&read_mu_);
+  ASSIGN_OR_RETURN(sqlite::Transaction read, BeginRead());
   StoredHashSource source(*reader_, current.size, &cache_,
                           options_.cache_min_level);
   absl::StatusOr<std::vector<Bytes>> proof =

@@ -27,7 +27,8 @@
 //     into the database file now and then, with a connection of its own:
 //     both off the commit path, so no Append waits for them;
 //   - reads (proofs, leaves, roots) share one read connection under a
-//     mutex; WAL lets them run while the writer commits;
+//     mutex, each call in one read transaction (one snapshot, one WAL read
+//     lock); WAL lets them run while the writer commits;
 //   - Verify opens a connection of its own, so it blocks nobody.
 // The destructor drains pending Appends, writes the final head and joins
 // both threads; no call may be in flight when it runs.
@@ -44,6 +45,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -119,6 +121,16 @@ class AuditLog {
   // reopened; RESOURCE_EXHAUSTED for a full disk.
   absl::StatusOr<uint64_t> Append(v1::AuditEntry entry);
 
+  // Appends `entries` in order, each as Append would, in one transaction:
+  // all of them are committed, with consecutive sequences, or none is.
+  // Returns the first sequence once all are durable. For bulk imports and
+  // benchmarks that build large logs: one fsync and one compact-range walk
+  // for the lot. The transaction may exceed max_batch_size (appends waiting
+  // at the same time may share it, up to that size). INVALID_ARGUMENT if
+  // `entries` is empty or one of them cannot be a leaf (nothing is
+  // appended); otherwise errors as Append.
+  absl::StatusOr<uint64_t> AppendAll(std::vector<v1::AuditEntry> entries);
+
   // The committed tree: every entry it counts is durable.
   uint64_t Size() const;
   Bytes Root() const;
@@ -126,7 +138,9 @@ class AuditLog {
   absl::Status Health() const;
 
   // MTH of the first `size` entries, verified to be consistent with Root().
-  // OUT_OF_RANGE if size > Size().
+  // The log keeps the last 64 roots it so verified, and proofs at those
+  // sizes reuse them (a size's root never changes). OUT_OF_RANGE if
+  // size > Size().
   absl::StatusOr<Bytes> RootAt(uint64_t size);
 
   // The stored bytes of leaf `index`, after checking that they hash to the
@@ -201,6 +215,8 @@ class AuditLog {
   void WriterLoop();
   void HeadLoop();
   void CommitBatch(std::vector<Request*>& batch);
+  // Queues `request` and waits until the writer has committed it.
+  absl::Status Enqueue(Request& request);
   bool QueueReady() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
   bool BatchFullOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
   bool HeadReady() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(head_mu_);
@@ -213,6 +229,10 @@ class AuditLog {
   absl::Status ReadableStatus() const;
 
   // Read-side helpers; require read_mu_.
+  // A read transaction on the read connection for one call: every statement
+  // of the call reads one snapshot, under one WAL read lock.
+  absl::StatusOr<sqlite::Transaction> BeginRead()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
   absl::StatusOr<LeafRow> CheckedLeaf(uint64_t index)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
   // Checks that `row` hashes to its leaf hash and holds entry `index`.
@@ -236,6 +256,7 @@ class AuditLog {
   // Appends waiting for the writer.
   absl::Mutex queue_mu_;
   std::deque<Request*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  size_t queued_entries_ ABSL_GUARDED_BY(queue_mu_) = 0;  // in queue_
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
 
   // The write connection and the compact range of the committed tree; the
@@ -249,6 +270,13 @@ class AuditLog {
   absl::Mutex read_mu_;
   std::unique_ptr<AuditStore> reader_ ABSL_GUARDED_BY(read_mu_);
   SubtreeCache cache_ ABSL_GUARDED_BY(read_mu_);
+  // Roots of smaller trees that AnchoredRoot has checked against the log's
+  // root, for the last sizes asked (proofs are asked at checkpoint sizes,
+  // below the growing log's size): the root of a size never changes, and a
+  // proof is still checked against it, so a stored hash altered later is
+  // still found by the first proof that uses it.
+  absl::flat_hash_map<uint64_t, Bytes> anchored_ ABSL_GUARDED_BY(read_mu_);
+  std::deque<uint64_t> anchored_order_ ABSL_GUARDED_BY(read_mu_);
 
   // Used by the head thread only.
   std::unique_ptr<AuditStore> checkpointer_;

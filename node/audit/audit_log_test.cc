@@ -358,6 +358,127 @@ TEST_F(AuditLogTest, ABatchDelayLetsALoneAppendThrough) {
   EXPECT_EQ(log->Stats().commits, 2u);
 }
 
+TEST_F(AuditLogTest, AppendAllCommitsEveryEntryInOneTransaction) {
+  options_.max_batch_size = 3;  // AppendAll may exceed it
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  merkle::InMemoryTree tree;
+  AppendSamples(*log, 5, tree);
+  const uint64_t commits = log->Stats().commits;
+  std::vector<v1::AuditEntry> entries;
+  for (uint64_t i = 0; i < 40; ++i) {
+    entries.push_back(SampleEntry(100 + i));
+    entries.back().set_sequence(77);  // overwritten
+  }
+  absl::StatusOr<uint64_t> first = log->AppendAll(entries);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(*first, 5u);
+  EXPECT_EQ(log->Size(), 45u);
+  EXPECT_EQ(log->Stats().commits, commits + 1);
+  EXPECT_EQ(log->Stats().largest_batch, 40u);
+  for (uint64_t i = 0; i < 40; ++i) {
+    absl::StatusOr<v1::AuditEntry> entry =
+        DecodeLeaf(log->LeafData(5 + i).value());
+    ASSERT_TRUE(entry.ok());
+    EXPECT_EQ(entry->sequence(), 5 + i);
+    EXPECT_EQ(entry->time_ms(), clock_.NowMs());
+    v1::AuditEntry want = entries[i];
+    want.set_sequence(5 + i);
+    want.set_time_ms(entry->time_ms());
+    EXPECT_EQ(entry->SerializeAsString(), want.SerializeAsString());
+    tree.AppendLeaf(log->LeafData(5 + i).value());
+  }
+  // The same tree, subtrees and state as appending one by one.
+  EXPECT_EQ(log->Root(), merkle::RootHash(tree, 45).value());
+  EXPECT_EQ(log->InclusionProof(7, 45).value(),
+            merkle::InclusionProof(tree, 7, 45).value());
+  EXPECT_EQ(log->ConsistencyProof(5, 45).value(),
+            merkle::ConsistencyProof(tree, 5, 45).value());
+  EXPECT_TRUE(log->Verify().ok()) << log->Verify();
+  EXPECT_EQ(log->Append(SampleEntry(0)).value(), 45u);
+  log.reset();
+  log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->Size(), 46u);
+  EXPECT_TRUE(log->Verify().ok()) << log->Verify();
+}
+
+TEST_F(AuditLogTest, AppendAllWithABadEntryAppendsNothing) {
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->AppendAll({}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  std::vector<v1::AuditEntry> entries = {SampleEntry(0), SampleEntry(1),
+                                         SampleEntry(2)};
+  entries[1].set_user(std::string("\xc3\x28", 2));  // invalid UTF-8
+  absl::Status status = log->AppendAll(entries).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("entry 1 of 3"), std::string::npos) << status;
+  EXPECT_EQ(log->Size(), 0u);
+  EXPECT_EQ(log->Stats().commits, 0u);
+  entries[1] = SampleEntry(1);
+  EXPECT_EQ(log->AppendAll(entries).value(), 0u);
+  EXPECT_EQ(log->Size(), 3u);
+}
+
+TEST_F(AuditLogTest, AppendAllAndAppendsAtOnceStayContiguous) {
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  std::vector<std::thread> threads;
+  std::vector<std::vector<uint64_t>> firsts(4);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 30; ++i) {
+        std::vector<v1::AuditEntry> entries;
+        for (int k = 0; k <= (t + i) % 5; ++k) {
+          entries.push_back(SampleEntry(t * 1000 + i));
+        }
+        absl::StatusOr<uint64_t> first = entries.size() == 1
+                                             ? log->Append(entries[0])
+                                             : log->AppendAll(entries);
+        ASSERT_TRUE(first.ok()) << first.status();
+        // Each call's entries are consecutive: check them by sequence.
+        for (uint64_t k = 0; k < entries.size(); ++k) {
+          v1::AuditEntry got =
+              DecodeLeaf(log->LeafData(*first + k).value()).value();
+          EXPECT_EQ(got.user(), entries[k].user());
+        }
+        firsts[t].push_back(*first);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const auto& f : firsts) EXPECT_TRUE(std::is_sorted(f.begin(), f.end()));
+  EXPECT_EQ(log->Stats().appended, log->Size());
+  EXPECT_TRUE(log->Verify().ok()) << log->Verify();
+}
+
+// Checked roots of smaller trees are reused; proofs are still checked
+// against them, so an altered hash is found by the first proof using it.
+TEST_F(AuditLogTest, ReusedRootsStillCatchAnAlteredHash) {
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  merkle::InMemoryTree tree;
+  AppendSamples(*log, 64, tree);
+  for (int round = 0; round < 2; ++round) {
+    for (uint64_t size = 1; size < 64; ++size) {
+      ASSERT_EQ(log->RootAt(size).value(),
+                merkle::RootHash(tree, size).value());
+      ASSERT_EQ(log->InclusionProof(size - 1, size).value(),
+                merkle::InclusionProof(tree, size - 1, size).value());
+    }
+  }
+  // Subtree (1, 0) is stored in the row of its last leaf, 1; it is the
+  // level-1 sibling on leaf 2's path.
+  testing::RawSql(db_path_,
+                  "UPDATE leaves SET subtrees = zeroblob(32) WHERE seq = 1");
+  const absl::Status status = log->InclusionProof(2, 40).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_NE(status.message().find("does not reach the log's root"),
+            std::string::npos)
+      << status;
+}
+
 TEST_F(AuditLogTest, RejectsAZeroBatchSize) {
   options_.max_batch_size = 0;
   EXPECT_EQ(AuditLog::Open(db_path_, options_).status().code(),
