@@ -1,5 +1,7 @@
 #include "node/audit_trail.h"
 
+#include <vector>
+
 #include "cbx/v1/message.pb.h"
 #include "core/envelope/envelope.h"
 
@@ -15,22 +17,20 @@ void SetOutcome(v1::AuditEntry& entry, absl::StatusCode code,
   outcome->set_references(counts.references);
 }
 
-}  // namespace
-
-absl::Status AuditTrail::Envelope(v1::AuditDirection direction,
-                                  const std::string& peer, std::string_view rpc,
-                                  const v1::Envelope& envelope,
-                                  absl::StatusCode code, AuditCounts counts) {
-  if (log_ == nullptr) return damage_;
+// An entry for an envelope whose body parsed as `message` (null: it did
+// not parse) and whose EnvelopeSha256 is `sha256`.
+v1::AuditEntry EnvelopeEntry(v1::AuditDirection direction,
+                             const std::string& peer, std::string_view rpc,
+                             const Bytes& sha256, const v1::Message* message,
+                             absl::StatusCode code, const AuditCounts& counts) {
   v1::AuditEntry entry;
   entry.set_direction(direction);
   entry.set_peer(peer);
   entry.set_rpc(std::string(rpc));
-  entry.set_envelope_sha256(envelope::EnvelopeSha256(envelope));
-  v1::Message message;
-  if (message.ParseFromString(envelope.body())) {
-    entry.set_kind(envelope::KindName(message.kind_case()));
-    const v1::Header& h = message.header();
+  entry.set_envelope_sha256(sha256);
+  if (message != nullptr) {
+    entry.set_kind(envelope::KindName(message->kind_case()));
+    const v1::Header& h = message->header();
     // Only well-formed ids: the log holds nothing a sender could stuff.
     if (h.message_id().size() == 16) entry.set_message_id(h.message_id());
     if (h.in_reply_to().size() == 16) entry.set_in_reply_to(h.in_reply_to());
@@ -38,7 +38,47 @@ absl::Status AuditTrail::Envelope(v1::AuditDirection direction,
     if (h.user().size() <= 128) entry.set_user(h.user());
   }
   SetOutcome(entry, code, counts);
-  auto appended = log_->Append(std::move(entry));
+  return entry;
+}
+
+v1::AuditEntry EnvelopeEntry(v1::AuditDirection direction,
+                             const std::string& peer, std::string_view rpc,
+                             const v1::Envelope& envelope,
+                             absl::StatusCode code, const AuditCounts& counts) {
+  v1::Message message;
+  const bool parsed = message.ParseFromString(envelope.body());
+  return EnvelopeEntry(direction, peer, rpc, envelope::EnvelopeSha256(envelope),
+                       parsed ? &message : nullptr, code, counts);
+}
+
+}  // namespace
+
+absl::Status AuditTrail::Envelope(v1::AuditDirection direction,
+                                  const std::string& peer, std::string_view rpc,
+                                  const v1::Envelope& envelope,
+                                  absl::StatusCode code, AuditCounts counts) {
+  if (log_ == nullptr) return damage_;
+  auto appended =
+      log_->Append(EnvelopeEntry(direction, peer, rpc, envelope, code, counts));
+  return appended.ok() ? absl::OkStatus() : appended.status();
+}
+
+absl::Status AuditTrail::Exchange(const std::string& peer, std::string_view rpc,
+                                  const envelope::OpenedEnvelope& request,
+                                  absl::StatusCode code,
+                                  const AuditCounts& counts,
+                                  const v1::Envelope* reply) {
+  if (log_ == nullptr) return damage_;
+  std::vector<v1::AuditEntry> entries;
+  entries.reserve(2);
+  entries.push_back(EnvelopeEntry(v1::AUDIT_DIRECTION_RECEIVED, peer, rpc,
+                                  request.envelope_sha256, &request.message,
+                                  code, counts));
+  if (reply != nullptr) {
+    entries.push_back(EnvelopeEntry(v1::AUDIT_DIRECTION_SENT, peer, rpc, *reply,
+                                    absl::StatusCode::kOk, counts));
+  }
+  auto appended = log_->AppendAll(std::move(entries));
   return appended.ok() ? absl::OkStatus() : appended.status();
 }
 

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "cbx/v1/audit.pb.h"
 #include "cbx/v1/envelope.pb.h"
+#include "core/envelope/envelope.h"
 #include "node/audit/audit_log.h"
 
 namespace cbx::node {
@@ -46,6 +47,17 @@ class AuditTrail {
   absl::Status Envelope(v1::AuditDirection direction, const std::string& peer,
                         std::string_view rpc, const v1::Envelope& envelope,
                         absl::StatusCode code, AuditCounts counts = {});
+
+  // A request this node received from `peer` and answered: its RECEIVED
+  // entry with `code` and, if `reply` is given, the reply's SENT entry,
+  // appended together (both durable, with consecutive sequences, or
+  // neither), so that answering costs one wait for the log, not two. The
+  // request's fields come from `request`, the parse and hash Open made of
+  // it, instead of parsing and hashing its body again.
+  absl::Status Exchange(const std::string& peer, std::string_view rpc,
+                        const envelope::OpenedEnvelope& request,
+                        absl::StatusCode code, const AuditCounts& counts,
+                        const v1::Envelope* reply);
 
   // A call without an envelope: GetDirectory, checkpoints, office calls, or
   // a peer call that failed in transport (direction LOCAL, kind

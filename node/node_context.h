@@ -5,6 +5,7 @@
 #define CBX_NODE_NODE_CONTEXT_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -48,19 +49,6 @@ struct NodeContext {
   v1::Header NewHeader(const std::string& to, const std::string& office) const;
 };
 
-// The replay cache of envelope check 6, kept in storage so it survives a
-// restart.
-class StorageReplayCache final : public envelope::ReplayCache {
- public:
-  explicit StorageReplayCache(Storage* storage) : storage_(storage) {}
-  absl::Status CheckAndRecord(const std::string& sender,
-                              const Bytes& message_id,
-                              int64_t expires_at_ms) override;
-
- private:
-  Storage* storage_;
-};
-
 // Check 7's quota: blinded elements per peer per UTC day, from the policy.
 class StorageQuotaGate final : public envelope::QuotaGate {
  public:
@@ -69,10 +57,42 @@ class StorageQuotaGate final : public envelope::QuotaGate {
   absl::Status Charge(const std::string& sender,
                       const v1::Message& message) override;
 
+  // What Charge would charge for `message` now, for a caller that charges
+  // it together with the replay record (StorageReplayCache); nullopt for a
+  // message this quota does not count.
+  std::optional<Storage::QuotaCharge> ChargeFor(
+      const v1::Message& message) const;
+  // The refusal of a charge of `count` that would exceed the quota.
+  absl::Status Exhausted(const std::string& sender, uint32_t count) const;
+
  private:
   Storage* storage_;
   const Clock* clock_;
   uint32_t limit_;
+};
+
+// The replay cache of envelope check 6, kept in storage so it survives a
+// restart. Given the request's quota gate, it makes check 6's record and
+// check 7b's charge durable in one storage write
+// (Storage::RecordMessageIdAndCharge), which concurrent requests share: one
+// sync per group of accepted envelopes instead of two per envelope.
+class StorageReplayCache final : public envelope::ReplayCache {
+ public:
+  explicit StorageReplayCache(Storage* storage,
+                              const StorageQuotaGate* quota = nullptr)
+      : storage_(storage), quota_(quota) {}
+  absl::Status CheckAndRecord(const std::string& sender,
+                              const Bytes& message_id,
+                              int64_t expires_at_ms) override;
+  // One write if `quota` is the gate this cache was made with; any other
+  // gate is charged separately, after the record (the default).
+  envelope::ReplayAndQuota CheckRecordAndCharge(
+      const std::string& sender, const Bytes& message_id, int64_t expires_at_ms,
+      const v1::Message& message, envelope::QuotaGate* quota) override;
+
+ private:
+  Storage* storage_;
+  const StorageQuotaGate* quota_;
 };
 
 // What a caller is told when the audit log cannot record its exchange:

@@ -22,7 +22,7 @@ std::string PurposeText(const v1::Purpose& p) {
 }  // namespace
 
 PeerService::PeerService(NodeContext* context, Witness* witness)
-    : ctx_(context), witness_(witness), replay_cache_(context->storage.get()) {}
+    : ctx_(context), witness_(witness) {}
 
 absl::StatusOr<envelope::OpenedEnvelope> PeerService::Admit(
     grpc::ServerContext* context, const v1::Envelope& envelope,
@@ -38,13 +38,15 @@ absl::StatusOr<envelope::OpenedEnvelope> PeerService::Admit(
   }
   StorageQuotaGate quota(ctx_->storage.get(), ctx_->clock,
                          dir->policy().evaluations_per_peer_per_day());
+  // Records the message id and charges the quota in one storage write.
+  StorageReplayCache replay_cache(ctx_->storage.get(), &quota);
   envelope::OpenOptions options;
   options.directory = dir.get();
   options.receiver = ctx_->self();
   options.authenticated_member = *caller;
   options.accepted_kinds = {kind};
   options.clock = ctx_->clock;
-  options.replay_cache = &replay_cache_;
+  options.replay_cache = &replay_cache;
   options.quota = &quota;
   auto opened = envelope::Open(envelope, options);
   if (!opened.ok()) {
@@ -119,8 +121,7 @@ grpc::Status PeerService::SyncIndex(grpc::ServerContext* context,
   const v1::IndexRequest& req = opened->message.index_request();
   auto snap = Snapshot();
   if (!snap.ok()) {
-    return Answer("Peer.SyncIndex", *opened, *request, snap.status(), {},
-                  nullptr);
+    return Answer("Peer.SyncIndex", *opened, snap.status(), {}, nullptr);
   }
   const uint32_t epoch = ctx_->OprfEpoch();
 
@@ -152,8 +153,7 @@ grpc::Status PeerService::SyncIndex(grpc::ServerContext* context,
       }
     } else if (changes.status().code() !=
                absl::StatusCode::kFailedPrecondition) {
-      return Answer("Peer.SyncIndex", *opened, *request, changes.status(), {},
-                    nullptr);
+      return Answer("Peer.SyncIndex", *opened, changes.status(), {}, nullptr);
     }
   }
   manifest->set_full(full);
@@ -163,7 +163,7 @@ grpc::Status PeerService::SyncIndex(grpc::ServerContext* context,
   v1::IndexPart first;
   *first.mutable_manifest() = Reply(opened->message, std::move(manifest_msg));
   grpc::Status logged =
-      Answer("Peer.SyncIndex", *opened, *request, absl::OkStatus(),
+      Answer("Peer.SyncIndex", *opened, absl::OkStatus(),
              {static_cast<uint32_t>(to_send.size() + removed.size()), 0, 0},
              &first.manifest());
   if (!logged.ok()) return logged;
@@ -318,7 +318,7 @@ grpc::Status PeerService::Evaluate(grpc::ServerContext* context,
   if (!opened.ok()) return ToGrpc(opened.status());
   AuditCounts counts;
   absl::Status s = DoEvaluate(*opened, response, counts);
-  return Answer("Peer.Evaluate", *opened, *request, s, counts,
+  return Answer("Peer.Evaluate", *opened, s, counts,
                 s.ok() ? response : nullptr);
 }
 
@@ -330,24 +330,18 @@ grpc::Status PeerService::Resolve(grpc::ServerContext* context,
   if (!opened.ok()) return ToGrpc(opened.status());
   AuditCounts counts;
   absl::Status s = DoResolve(*opened, response, counts);
-  return Answer("Peer.Resolve", *opened, *request, s, counts,
+  return Answer("Peer.Resolve", *opened, s, counts,
                 s.ok() ? response : nullptr);
 }
 
 grpc::Status PeerService::Answer(std::string_view rpc,
                                  const envelope::OpenedEnvelope& opened,
-                                 const v1::Envelope& request,
                                  const absl::Status& status,
                                  const AuditCounts& counts,
                                  const v1::Envelope* reply) {
-  const std::string& caller = opened.message.header().sender();
   absl::Status logged =
-      ctx_->audit_trail->Envelope(v1::AUDIT_DIRECTION_RECEIVED, caller, rpc,
-                                  request, status.code(), counts);
-  if (logged.ok() && reply != nullptr) {
-    logged = ctx_->audit_trail->Envelope(v1::AUDIT_DIRECTION_SENT, caller, rpc,
-                                         *reply, absl::StatusCode::kOk, counts);
-  }
+      ctx_->audit_trail->Exchange(opened.message.header().sender(), rpc, opened,
+                                  status.code(), counts, reply);
   // Log before answer: an exchange the log could not record is not
   // answered.
   if (!logged.ok()) return ToGrpc(AuditFailure(logged));

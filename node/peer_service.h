@@ -58,11 +58,12 @@ class PeerService final : public v1::Peer::Service {
                       const v1::Envelope& envelope,
                       const absl::Status& refusal);
   // Logs the request as received with `status` and, if given, `reply` as
-  // sent; then returns `status` (or the log's failure: log before answer).
+  // sent, in one append; then returns `status` (or the log's failure: log
+  // before answer).
   grpc::Status Answer(std::string_view rpc,
                       const envelope::OpenedEnvelope& opened,
-                      const v1::Envelope& request, const absl::Status& status,
-                      const AuditCounts& counts, const v1::Envelope* reply);
+                      const absl::Status& status, const AuditCounts& counts,
+                      const v1::Envelope* reply);
   absl::Status DoEvaluate(const envelope::OpenedEnvelope& opened,
                           v1::Envelope* response, AuditCounts& counts);
   absl::Status DoResolve(const envelope::OpenedEnvelope& opened,
@@ -86,7 +87,6 @@ class PeerService final : public v1::Peer::Service {
 
   NodeContext* ctx_;
   Witness* witness_;
-  StorageReplayCache replay_cache_;
   std::mutex snapshot_mu_;
   std::shared_ptr<const OwnIndexSnapshot> snapshot_
       ABSL_GUARDED_BY(snapshot_mu_);

@@ -227,22 +227,20 @@ absl::StatusOr<OpenedEnvelope> Open(const v1::Envelope& envelope,
                   absl::StrCat("sender ", h.sender(), " is suspended"));
   }
 
-  absl::Status replay = options.replay_cache->CheckAndRecord(
-      h.sender(), h.message_id(), h.expires_at_ms());
-  if (!replay.ok()) {
+  // 6 then 7b, in one call so that a durable cache may make the record and
+  // the charge durable together.
+  const ReplayAndQuota admitted = options.replay_cache->CheckRecordAndCharge(
+      h.sender(), h.message_id(), h.expires_at_ms(), message, options.quota);
+  if (!admitted.replay.ok()) {
     return Refuse(
-        replay.code(), "6 (replay)",
-        replay.code() == absl::StatusCode::kAlreadyExists
+        admitted.replay.code(), "6 (replay)",
+        admitted.replay.code() == absl::StatusCode::kAlreadyExists
             ? absl::StrCat("message id ", HexEncode(h.message_id()), " from ",
                            h.sender(), " was already received")
-            : replay.message());
+            : admitted.replay.message());
   }
-
-  if (options.quota != nullptr) {
-    absl::Status charged = options.quota->Charge(h.sender(), message);
-    if (!charged.ok()) {
-      return Refuse(charged.code(), "7 (quota)", charged.message());
-    }
+  if (!admitted.quota.ok()) {
+    return Refuse(admitted.quota.code(), "7 (quota)", admitted.quota.message());
   }
 
   out.envelope_sha256 = EnvelopeSha256(envelope);

@@ -518,6 +518,77 @@ TEST_F(OpenTest, QuotaExhaustedIsResourceExhausted) {
   EXPECT_TRUE(Open(Make(81), Options()).ok());
 }
 
+// A cache that makes the record and the charge in one step, as the node's
+// storage does, with the outcome it is told to give.
+class OneStepCache final : public ReplayCache {
+ public:
+  absl::Status CheckAndRecord(const std::string&, const Bytes&,
+                              int64_t) override {
+    return absl::InternalError("Open must use CheckRecordAndCharge");
+  }
+  ReplayAndQuota CheckRecordAndCharge(const std::string& sender,
+                                      const Bytes& message_id,
+                                      int64_t expires_at_ms,
+                                      const v1::Message& message,
+                                      QuotaGate* quota) override {
+    (void)sender, (void)message_id, (void)expires_at_ms, (void)message;
+    passed_quota = quota;
+    return outcome;
+  }
+  ReplayAndQuota outcome;
+  QuotaGate* passed_quota = nullptr;
+};
+
+TEST_F(OpenTest, ReplayAndQuotaInOneStep) {
+  OneStepCache cache;
+  OpenOptions o = Options();
+  o.replay_cache = &cache;
+  EXPECT_TRUE(Open(Make(85), o).ok());
+  EXPECT_EQ(cache.passed_quota, &quota_);
+  EXPECT_EQ(quota_.charges.load(), 0);  // the cache charges, not Open
+
+  cache.outcome.replay = absl::AlreadyExistsError("seen");
+  auto opened = Open(Make(86), o);
+  EXPECT_EQ(opened.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(absl::StartsWith(opened.status().message(),
+                               "check 6 (replay): message id "))
+      << opened.status();
+
+  // One write that failed: check 6's prefix, the storage's code and text.
+  cache.outcome.replay = absl::UnavailableError("disk went away");
+  opened = Open(Make(87), o);
+  EXPECT_EQ(opened.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(opened.status().message(), "check 6 (replay): disk went away");
+
+  cache.outcome.replay = absl::OkStatus();
+  cache.outcome.quota = absl::ResourceExhaustedError("used up");
+  opened = Open(Make(88), o);
+  EXPECT_EQ(opened.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(opened.status().message(), "check 7 (quota): used up");
+}
+
+TEST(ReplayCacheTest, DefaultRecordsThenCharges) {
+  InMemoryReplayCache cache;
+  FakeQuota quota;
+  const v1::Message m = TestEvaluateRequest(1);
+  ReplayAndQuota out = cache.CheckRecordAndCharge("MK", "id", 1, m, &quota);
+  EXPECT_TRUE(out.replay.ok());
+  EXPECT_TRUE(out.quota.ok());
+  EXPECT_EQ(quota.charges.load(), 1);
+  // A replay is not charged.
+  out = cache.CheckRecordAndCharge("MK", "id", 1, m, &quota);
+  EXPECT_EQ(out.replay.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(quota.charges.load(), 1);
+  // No gate: no charge.
+  out = cache.CheckRecordAndCharge("MK", "id2", 1, m, nullptr);
+  EXPECT_TRUE(out.replay.ok() && out.quota.ok());
+  quota.exhausted = true;
+  out = cache.CheckRecordAndCharge("MK", "id3", 1, m, &quota);
+  EXPECT_TRUE(out.replay.ok());
+  EXPECT_EQ(out.quota.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(cache.size(), 3u);  // the quota's refusal keeps the id used
+}
+
 // --- Order and bytes ---------------------------------------------------------
 
 TEST_F(OpenTest, TheFirstFailingCheckDecides) {

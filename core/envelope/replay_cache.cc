@@ -4,6 +4,19 @@
 
 namespace cbx::envelope {
 
+ReplayAndQuota ReplayCache::CheckRecordAndCharge(const std::string& sender,
+                                                 const Bytes& message_id,
+                                                 int64_t expires_at_ms,
+                                                 const v1::Message& message,
+                                                 QuotaGate* quota) {
+  ReplayAndQuota out;
+  out.replay = CheckAndRecord(sender, message_id, expires_at_ms);
+  if (out.replay.ok() && quota != nullptr) {
+    out.quota = quota->Charge(sender, message);
+  }
+  return out;
+}
+
 absl::Status InMemoryReplayCache::CheckAndRecord(const std::string& sender,
                                                  const Bytes& message_id,
                                                  int64_t expires_at_ms) {

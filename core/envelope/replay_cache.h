@@ -18,6 +18,19 @@
 
 namespace cbx::envelope {
 
+class QuotaGate;
+
+// The outcome of check 6 and, if it passed, check 7b.
+struct ReplayAndQuota {
+  // Check 6: OK if the pair was new and is now recorded; ALREADY_EXISTS if
+  // it was recorded before; other codes for storage failures.
+  absl::Status replay;
+  // Check 7b, only if `replay` is OK: OK if charged (or no quota);
+  // RESOURCE_EXHAUSTED with nothing charged; other codes for storage
+  // failures.
+  absl::Status quota;
+};
+
 // Records (sender, message_id) pairs until their expires_at. The node's
 // implementation is durable (it survives restart); implementations must be
 // thread-safe, and CheckAndRecord must be atomic: of two concurrent calls
@@ -32,6 +45,19 @@ class ReplayCache {
   virtual absl::Status CheckAndRecord(const std::string& sender,
                                       const Bytes& message_id,
                                       int64_t expires_at_ms) = 0;
+
+  // Checks 6 and 7b as Open runs them: CheckAndRecord and then, if the pair
+  // was new, `quota->Charge(sender, message)` (no charge if `quota` is
+  // null). This default does exactly that. A cache that keeps the quota in
+  // the same durable store may override it to make the record and the
+  // charge durable in one write instead of two; the outcomes must be the
+  // same, except that a storage failure of that one write is reported as
+  // check 6's (nothing recorded, nothing charged).
+  virtual ReplayAndQuota CheckRecordAndCharge(const std::string& sender,
+                                              const Bytes& message_id,
+                                              int64_t expires_at_ms,
+                                              const v1::Message& message,
+                                              QuotaGate* quota);
 };
 
 // A replay cache in memory, for tests and tools. Thread-safe (one mutex).

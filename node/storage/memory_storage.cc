@@ -254,6 +254,11 @@ absl::StatusOr<uint32_t> MemoryStorage::ChargeQuota(const std::string& member,
                                                     int64_t day, uint32_t count,
                                                     uint32_t limit) {
   absl::MutexLock lock(&mu_);
+  return ChargeQuotaLocked(member, day, count, limit);
+}
+
+absl::StatusOr<uint32_t> MemoryStorage::ChargeQuotaLocked(
+    const std::string& member, int64_t day, uint32_t count, uint32_t limit) {
   auto key = std::make_pair(member, day);
   auto it = quotas_.find(key);
   const uint64_t used = it == quotas_.end() ? 0 : it->second;
@@ -265,6 +270,22 @@ absl::StatusOr<uint32_t> MemoryStorage::ChargeQuota(const std::string& member,
   }
   quotas_[key] = static_cast<uint32_t>(after);
   return static_cast<uint32_t>(after);
+}
+
+absl::StatusOr<Storage::AdmitOutcome> MemoryStorage::RecordMessageIdAndCharge(
+    const std::string& sender, const Bytes& message_id, int64_t expires_at_ms,
+    const std::optional<QuotaCharge>& charge) {
+  absl::MutexLock lock(&mu_);
+  if (!replay_.emplace(std::make_pair(sender, message_id), expires_at_ms)
+           .second) {
+    return AdmitOutcome::kAlreadyRecorded;
+  }
+  if (charge.has_value() &&
+      !ChargeQuotaLocked(sender, charge->day, charge->count, charge->limit)
+           .ok()) {
+    return AdmitOutcome::kOverQuota;
+  }
+  return AdmitOutcome::kAccepted;
 }
 
 // --- What the office sees ----------------------------------------------------

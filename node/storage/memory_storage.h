@@ -54,6 +54,9 @@ class MemoryStorage final : public Storage {
   absl::StatusOr<int64_t> SweepMessageIds(int64_t now_ms) override;
   absl::StatusOr<uint32_t> ChargeQuota(const std::string& member, int64_t day,
                                        uint32_t count, uint32_t limit) override;
+  absl::StatusOr<AdmitOutcome> RecordMessageIdAndCharge(
+      const std::string& sender, const Bytes& message_id, int64_t expires_at_ms,
+      const std::optional<QuotaCharge>& charge) override;
 
   absl::Status AddHit(const v1::Hit& hit) override;
   absl::StatusOr<std::vector<v1::Hit>> ListHits(
@@ -70,6 +73,10 @@ class MemoryStorage final : public Storage {
   // Applies reference count changes to the own index and records the tags
   // that enter or leave the set.
   void ApplyTagDeltasLocked(const std::vector<std::pair<Tag, int64_t>>& deltas)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<uint32_t> ChargeQuotaLocked(const std::string& member,
+                                             int64_t day, uint32_t count,
+                                             uint32_t limit)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;

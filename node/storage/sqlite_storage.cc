@@ -113,6 +113,56 @@ absl::StatusOr<std::vector<Message>> ListNewestFirst(
   return out;
 }
 
+// --- Replay cache and quotas -------------------------------------------------
+
+// Both run inside the caller's write transaction. A refused INSERT or a
+// refused charge undoes only itself, not the transaction, so one refusal in
+// a group commit does not touch the other callers' changes.
+
+// ALREADY_EXISTS if (sender, message_id) is recorded.
+absl::Status InsertMessageId(Database& db, const std::string& sender,
+                             const Bytes& message_id, int64_t expires_at_ms) {
+  ASSIGN_OR_RETURN(Statement insert,
+                   db.Prepare("INSERT INTO replay (sender, message_id, "
+                              "expires_at_ms) VALUES (?1, ?2, ?3)"));
+  insert.BindText(1, sender).BindBlob(2, message_id).BindInt(3, expires_at_ms);
+  absl::Status status = insert.Run();
+  if (absl::IsAlreadyExists(status)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("message id already recorded for ", sender));
+  }
+  return status;
+}
+
+// Adds `count` to `member`'s usage for `day` if the result stays within
+// `limit`, and says whether it did (false: nothing changed). `*used` is the
+// usage before. An over-quota charge is an outcome, not an error: errors are
+// storage failures (a full disk is RESOURCE_EXHAUSTED too).
+absl::StatusOr<bool> ChargeQuotaIn(Database& db, const std::string& member,
+                                   int64_t day, uint32_t count, uint32_t limit,
+                                   uint64_t* used) {
+  *used = 0;
+  {
+    ASSIGN_OR_RETURN(
+        Statement select,
+        db.Prepare("SELECT used FROM quotas WHERE member = ?1 AND day = ?2"));
+    select.BindText(1, member).BindInt(2, day);
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (row) *used = static_cast<uint64_t>(select.ColumnInt(0));
+  }
+  const uint64_t after = *used + count;
+  if (after > limit) return false;
+  ASSIGN_OR_RETURN(
+      Statement upsert,
+      db.Prepare(
+          "INSERT INTO quotas (member, day, used) VALUES (?1, ?2, ?3) "
+          "ON CONFLICT (member, day) DO UPDATE SET used = excluded.used"));
+  upsert.BindText(1, member).BindInt(2, day).BindInt(
+      3, static_cast<int64_t>(after));
+  RETURN_IF_ERROR(upsert.Run());
+  return true;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(
@@ -499,16 +549,7 @@ absl::Status SqliteStorage::RecordMessageId(const std::string& sender,
                                             const Bytes& message_id,
                                             int64_t expires_at_ms) {
   absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Statement insert,
-                   db_->Prepare("INSERT INTO replay (sender, message_id, "
-                                "expires_at_ms) VALUES (?1, ?2, ?3)"));
-  insert.BindText(1, sender).BindBlob(2, message_id).BindInt(3, expires_at_ms);
-  absl::Status status = insert.Run();
-  if (absl::IsAlreadyExists(status)) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("message id already recorded for ", sender));
-  }
-  return status;
+  return InsertMessageId(*db_, sender, message_id, expires_at_ms);
 }
 
 absl::StatusOr<int64_t> SqliteStorage::SweepMessageIds(int64_t now_ms) {
@@ -523,35 +564,99 @@ absl::StatusOr<uint32_t> SqliteStorage::ChargeQuota(const std::string& member,
                                                     int64_t day, uint32_t count,
                                                     uint32_t limit) {
   absl::MutexLock lock(&mu_);
-  Database& db = *db_;
-  ASSIGN_OR_RETURN(Transaction txn, BeginWrite(db));
+  ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
   uint64_t used = 0;
-  {
-    ASSIGN_OR_RETURN(
-        Statement select,
-        db.Prepare("SELECT used FROM quotas WHERE member = ?1 AND day = ?2"));
-    select.BindText(1, member).BindInt(2, day);
-    ASSIGN_OR_RETURN(bool row, select.Step());
-    if (row) used = static_cast<uint64_t>(select.ColumnInt(0));
-  }
-  const uint64_t after = used + count;
-  if (after > limit) {
+  ASSIGN_OR_RETURN(bool charged,
+                   ChargeQuotaIn(*db_, member, day, count, limit, &used));
+  if (!charged) {
     return absl::ResourceExhaustedError(
         absl::StrCat(member, " has used ", used, " of ", limit, " for day ",
                      day, "; ", count, " more would exceed it"));
   }
-  {
-    ASSIGN_OR_RETURN(
-        Statement upsert,
-        db.Prepare(
-            "INSERT INTO quotas (member, day, used) VALUES (?1, ?2, ?3) "
-            "ON CONFLICT (member, day) DO UPDATE SET used = excluded.used"));
-    upsert.BindText(1, member).BindInt(2, day).BindInt(
-        3, static_cast<int64_t>(after));
-    RETURN_IF_ERROR(upsert.Run());
-  }
   RETURN_IF_ERROR(txn.Commit());
-  return static_cast<uint32_t>(after);
+  return static_cast<uint32_t>(used + count);
+}
+
+// A call of RecordMessageIdAndCharge waiting for its group commit. The
+// references point into the caller's frame, which outlives the request.
+struct SqliteStorage::AdmitRequest {
+  const std::string& sender;
+  const Bytes& message_id;
+  int64_t expires_at_ms;
+  const std::optional<QuotaCharge>& charge;
+  absl::StatusOr<AdmitOutcome> result = absl::UnknownError("not committed");
+  bool done = false;
+};
+
+// Every accepted envelope writes here before it is answered, so this is the
+// node's hottest write. A sync costs far more CPU (and time) than the rows,
+// so concurrent callers share one transaction: the first caller to find no
+// commit running becomes the leader, takes every request queued by then,
+// commits them together and wakes their callers; requests that arrive
+// meanwhile form the next group. No caller waits on a timer: a lone call
+// commits at once.
+absl::StatusOr<Storage::AdmitOutcome> SqliteStorage::RecordMessageIdAndCharge(
+    const std::string& sender, const Bytes& message_id, int64_t expires_at_ms,
+    const std::optional<QuotaCharge>& charge) {
+  AdmitRequest request{sender,
+                       message_id,
+                       expires_at_ms,
+                       charge,
+                       absl::UnknownError("not committed"),
+                       false};
+  admit_mu_.Lock();
+  admit_queue_.push_back(&request);
+  while (!request.done && admit_leader_) admit_cv_.Wait(&admit_mu_);
+  if (!request.done) {
+    admit_leader_ = true;
+    while (!request.done) {
+      std::vector<AdmitRequest*> group;
+      group.swap(admit_queue_);
+      admit_mu_.Unlock();
+      CommitAdmitGroup(group);
+      admit_mu_.Lock();
+      for (AdmitRequest* r : group) r->done = true;
+    }
+    // Hand over: a caller still queued becomes the next leader.
+    admit_leader_ = false;
+  }
+  admit_cv_.SignalAll();
+  admit_mu_.Unlock();
+  return request.result;
+}
+
+void SqliteStorage::CommitAdmitGroup(const std::vector<AdmitRequest*>& group) {
+  absl::MutexLock lock(&mu_);
+  Database& db = *db_;
+  absl::Status failure = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(Transaction txn, BeginWrite(db));
+    // In queue order, so that the outcomes are those of the calls run one
+    // after another in that order (two calls with the same pair: the first
+    // records it; charges see the ones before them).
+    for (AdmitRequest* r : group) {
+      absl::Status recorded =
+          InsertMessageId(db, r->sender, r->message_id, r->expires_at_ms);
+      if (absl::IsAlreadyExists(recorded)) {
+        r->result = AdmitOutcome::kAlreadyRecorded;
+        continue;
+      }
+      RETURN_IF_ERROR(recorded);
+      r->result = AdmitOutcome::kAccepted;
+      if (!r->charge.has_value()) continue;
+      uint64_t used = 0;
+      ASSIGN_OR_RETURN(
+          bool charged,
+          ChargeQuotaIn(db, r->sender, r->charge->day, r->charge->count,
+                        r->charge->limit, &used));
+      if (!charged) r->result = AdmitOutcome::kOverQuota;
+    }
+    return txn.Commit();
+  }();
+  if (failure.ok()) return;
+  // Rolled back: nothing of the group was recorded or charged, so every
+  // caller gets the failure, also one whose pair was refused as a replay
+  // of another caller's in this group.
+  for (AdmitRequest* r : group) r->result = failure;
 }
 
 // --- What the office sees ----------------------------------------------------

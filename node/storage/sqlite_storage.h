@@ -81,6 +81,9 @@ class SqliteStorage final : public Storage {
   absl::StatusOr<int64_t> SweepMessageIds(int64_t now_ms) override;
   absl::StatusOr<uint32_t> ChargeQuota(const std::string& member, int64_t day,
                                        uint32_t count, uint32_t limit) override;
+  absl::StatusOr<AdmitOutcome> RecordMessageIdAndCharge(
+      const std::string& sender, const Bytes& message_id, int64_t expires_at_ms,
+      const std::optional<QuotaCharge>& charge) override;
 
   absl::Status AddHit(const v1::Hit& hit) override;
   absl::StatusOr<std::vector<v1::Hit>> ListHits(
@@ -108,6 +111,19 @@ class SqliteStorage final : public Storage {
  private:
   explicit SqliteStorage(std::unique_ptr<sqlite::Database> db)
       : db_(std::move(db)) {}
+
+  struct AdmitRequest;
+  // Runs `group` in one write transaction and sets each request's result;
+  // if the transaction fails, every result is that failure.
+  void CommitAdmitGroup(const std::vector<AdmitRequest*>& group)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The group commit of RecordMessageIdAndCharge: calls queue here; at most
+  // one of them (the leader) commits at a time, for everyone queued.
+  absl::Mutex admit_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  absl::CondVar admit_cv_;
+  std::vector<AdmitRequest*> admit_queue_ ABSL_GUARDED_BY(admit_mu_);
+  bool admit_leader_ ABSL_GUARDED_BY(admit_mu_) = false;
 
   absl::Mutex mu_;
   std::unique_ptr<sqlite::Database> db_ ABSL_GUARDED_BY(mu_);

@@ -160,6 +160,28 @@ class Storage {
   virtual absl::StatusOr<uint32_t> ChargeQuota(const std::string& member,
                                                int64_t day, uint32_t count,
                                                uint32_t limit) = 0;
+  // Envelope checks 6 and 7b as one durable write: records (sender,
+  // message_id) as RecordMessageId does and then, if `charge` is given,
+  // charges `charge->count` to the sender's usage for `charge->day` within
+  // `charge->limit` as ChargeQuota does — in one transaction, so that an
+  // accepted envelope costs one sync, not two. Concurrent calls may share
+  // one transaction (SQLite: a group commit); each call's outcome is still
+  // that of the calls run one after another. An error is a storage failure
+  // and means that nothing changed.
+  struct QuotaCharge {
+    int64_t day = 0;
+    uint32_t count = 0;
+    uint32_t limit = 0;
+  };
+  enum class AdmitOutcome {
+    kAccepted,         // recorded and charged
+    kAlreadyRecorded,  // the pair was recorded before: nothing changed
+    kOverQuota,        // the pair is now recorded (its id is used), but the
+                       // charge would exceed the limit: nothing charged
+  };
+  virtual absl::StatusOr<AdmitOutcome> RecordMessageIdAndCharge(
+      const std::string& sender, const Bytes& message_id, int64_t expires_at_ms,
+      const std::optional<QuotaCharge>& charge) = 0;
 
   // --- What the office sees ------------------------------------------------
 

@@ -1,5 +1,7 @@
 // The Storage contract (storage.h), run against every backend.
+#include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -623,6 +625,85 @@ TYPED_TEST(StorageConformanceTest, SettingsPutGetOverwrite) {
   ASSERT_OK(this->s().PutSetting("oprf_epoch", "4"));
   ASSERT_OK_AND_ASSIGN(epoch, this->s().GetSetting("oprf_epoch"));
   EXPECT_EQ(epoch.value_or("none"), "4");
+}
+
+TYPED_TEST(StorageConformanceTest, RecordAndChargeIsChecksSixAndSevenB) {
+  using Outcome = Storage::AdmitOutcome;
+  const Storage::QuotaCharge two{20000, 2, 5};
+  ASSERT_OK_AND_ASSIGN(Outcome outcome, this->s().RecordMessageIdAndCharge(
+                                            "RS", "m1", 1000, two));
+  EXPECT_EQ(outcome, Outcome::kAccepted);
+  // A recorded pair: refused, nothing charged.
+  ASSERT_OK_AND_ASSIGN(
+      outcome, this->s().RecordMessageIdAndCharge("RS", "m1", 1000, two));
+  EXPECT_EQ(outcome, Outcome::kAlreadyRecorded);
+  EXPECT_EQ(CodeOf(this->s().RecordMessageId("RS", "m1", 1000)),
+            absl::StatusCode::kAlreadyExists);
+  ASSERT_OK_AND_ASSIGN(uint32_t used, this->s().ChargeQuota("RS", 20000, 0, 5));
+  EXPECT_EQ(used, 2u);
+  // No charge: only the record.
+  ASSERT_OK_AND_ASSIGN(outcome, this->s().RecordMessageIdAndCharge(
+                                    "RS", "m2", 1000, std::nullopt));
+  EXPECT_EQ(outcome, Outcome::kAccepted);
+  ASSERT_OK_AND_ASSIGN(used, this->s().ChargeQuota("RS", 20000, 0, 5));
+  EXPECT_EQ(used, 2u);
+  ASSERT_OK_AND_ASSIGN(
+      outcome, this->s().RecordMessageIdAndCharge("RS", "m3", 1000, two));
+  EXPECT_EQ(outcome, Outcome::kAccepted);
+  // 4 + 2 > 5: the id is used up, the quota is not charged.
+  ASSERT_OK_AND_ASSIGN(
+      outcome, this->s().RecordMessageIdAndCharge("RS", "m4", 1000, two));
+  EXPECT_EQ(outcome, Outcome::kOverQuota);
+  EXPECT_EQ(CodeOf(this->s().RecordMessageId("RS", "m4", 1000)),
+            absl::StatusCode::kAlreadyExists);
+  ASSERT_OK_AND_ASSIGN(used, this->s().ChargeQuota("RS", 20000, 0, 5));
+  EXPECT_EQ(used, 4u);
+  // Another sender has its own pairs and its own quota.
+  ASSERT_OK_AND_ASSIGN(
+      outcome, this->s().RecordMessageIdAndCharge("AL", "m4", 1000, two));
+  EXPECT_EQ(outcome, Outcome::kAccepted);
+  // Swept like RecordMessageId's pairs.
+  ASSERT_OK_AND_ASSIGN(int64_t swept, this->s().SweepMessageIds(2000));
+  EXPECT_EQ(swept, 5);
+}
+
+// Concurrent callers (a group commit in SQLite) get the outcomes of the
+// calls made one after another: each pair is accepted once, and the quota
+// lets exactly `limit` charges through.
+TYPED_TEST(StorageConformanceTest, ConcurrentRecordAndChargeIsExact) {
+  constexpr int kThreads = 8, kIds = 40;
+  constexpr uint32_t kLimit = 25;
+  std::atomic<int> accepted{0}, replays{0}, over{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      // Every thread sends every id: only one of each may pass check 6.
+      for (int i = 0; i < kIds; ++i) {
+        auto outcome = this->s().RecordMessageIdAndCharge(
+            "RS", "id" + std::to_string(i), 1000,
+            Storage::QuotaCharge{7, 1, kLimit});
+        ASSERT_OK(outcome.status());
+        switch (*outcome) {
+          case Storage::AdmitOutcome::kAccepted:
+            ++accepted;
+            break;
+          case Storage::AdmitOutcome::kAlreadyRecorded:
+            ++replays;
+            break;
+          case Storage::AdmitOutcome::kOverQuota:
+            ++over;
+            break;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(accepted.load(), static_cast<int>(kLimit));
+  EXPECT_EQ(over.load(), kIds - static_cast<int>(kLimit));
+  EXPECT_EQ(replays.load(), (kThreads - 1) * kIds);
+  ASSERT_OK_AND_ASSIGN(uint32_t used,
+                       this->s().ChargeQuota("RS", 7, 0, kLimit));
+  EXPECT_EQ(used, kLimit);
 }
 
 // --- Threads -----------------------------------------------------------------
