@@ -3,7 +3,9 @@
 #include <ctime>
 #include <regex>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "core/crypto/random.h"
 #include "core/identifiers/identifiers.h"
 #include "core/note/checkpoint.h"
@@ -13,6 +15,46 @@
 
 namespace cbx::node {
 namespace {
+
+// Paging of the Office's listings (spec/office-api.md §2.4).
+constexpr uint32_t kDefaultPageSize = 100;
+constexpr uint32_t kMaxPageSize = 1000;
+
+// A page_token carries the storage's cursor with the listing and filter it
+// was made for, so a token is never applied to another listing. Opaque to
+// offices: URL-safe base64 of "<listing>\n<filter>\n<cursor>".
+std::string PageToken(const std::string& listing, const std::string& filter,
+                      const std::string& cursor) {
+  if (cursor.empty()) return "";
+  return absl::WebSafeBase64Escape(
+      absl::StrCat(listing, "\n", filter, "\n", cursor));
+}
+
+absl::StatusOr<PageRequest> ReadPage(const std::string& listing,
+                                     const std::string& filter,
+                                     uint32_t page_size,
+                                     const std::string& page_token) {
+  PageRequest page;
+  page.limit =
+      page_size == 0 ? kDefaultPageSize : std::min(page_size, kMaxPageSize);
+  if (page_token.empty()) return page;
+  std::string raw;
+  std::vector<std::string> parts;
+  if (absl::WebSafeBase64Unescape(page_token, &raw)) {
+    parts = absl::StrSplit(raw, absl::MaxSplits('\n', 2));
+  }
+  if (parts.size() != 3 || parts[0] != listing || parts[2].empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_token: not a token this node gave for ", listing));
+  }
+  if (parts[1] != filter) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "page_token: made for another filter of ", listing,
+        "; repeat the first request's filter or start again without a token"));
+  }
+  page.after = parts[2];
+  return page;
+}
 
 std::string MonthOf(int64_t ms) {
   std::time_t t = static_cast<std::time_t>(ms / 1000);
@@ -307,9 +349,16 @@ grpc::Status OfficeService::DoListCases(grpc::ServerContext* context,
   auto caller = Authorize(context, "ListCases", {OfficeRole::kProsecutor});
   if (!caller.ok()) return ToGrpc(caller.status());
   audit.office = caller->Name();
-  auto cases = ctx_->storage->ListCases(request->include_closed());
+  const std::string filter = request->include_closed() ? "closed" : "open";
+  auto page = ReadPage("ListCases", filter, request->page_size(),
+                       request->page_token());
+  if (!page.ok()) return ToGrpc(page.status());
+  auto cases = ctx_->storage->ListCases(request->include_closed(), *page);
   if (!cases.ok()) return ToGrpc(cases.status());
-  for (StoredCase& c : *cases) *response->add_cases() = std::move(c.record);
+  for (StoredCase& c : cases->items) {
+    *response->add_cases() = std::move(c.record);
+  }
+  response->set_next_page_token(PageToken("ListCases", filter, cases->next));
   return grpc::Status::OK;
 }
 
@@ -342,9 +391,14 @@ grpc::Status OfficeService::DoListHits(grpc::ServerContext* context,
   auto caller = Authorize(context, "ListHits", {OfficeRole::kProsecutor});
   if (!caller.ok()) return ToGrpc(caller.status());
   audit.office = caller->Name();
-  auto hits = ctx_->storage->ListHits(request->case_number());
+  auto page = ReadPage("ListHits", request->case_number(), request->page_size(),
+                       request->page_token());
+  if (!page.ok()) return ToGrpc(page.status());
+  auto hits = ctx_->storage->ListHits(request->case_number(), *page);
   if (!hits.ok()) return ToGrpc(hits.status());
-  for (v1::Hit& h : *hits) *response->add_hits() = std::move(h);
+  for (v1::Hit& h : hits->items) *response->add_hits() = std::move(h);
+  response->set_next_page_token(
+      PageToken("ListHits", request->case_number(), hits->next));
   return grpc::Status::OK;
 }
 
@@ -355,11 +409,16 @@ grpc::Status OfficeService::DoListInbox(grpc::ServerContext* context,
   auto caller = Authorize(context, "ListInbox", {OfficeRole::kProsecutor});
   if (!caller.ok()) return ToGrpc(caller.status());
   audit.office = caller->Name();
-  auto notes = ctx_->storage->ListNotifications(request->case_number());
+  auto page = ReadPage("ListInbox", request->case_number(),
+                       request->page_size(), request->page_token());
+  if (!page.ok()) return ToGrpc(page.status());
+  auto notes = ctx_->storage->ListNotifications(request->case_number(), *page);
   if (!notes.ok()) return ToGrpc(notes.status());
-  for (v1::Notification& n : *notes) {
+  for (v1::Notification& n : notes->items) {
     *response->add_notifications() = std::move(n);
   }
+  response->set_next_page_token(
+      PageToken("ListInbox", request->case_number(), notes->next));
   return grpc::Status::OK;
 }
 

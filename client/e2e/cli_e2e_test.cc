@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -175,6 +176,36 @@ TEST(CbxE2eTest, CaseAddThenListShowsIt) {
                         "материјал"),
             std::string::npos)
       << mk.out;
+}
+
+// The fake serves two items per page: five cases are three pages, and the
+// CLI shows them as one listing, each once, in order; so is the inbox.
+TEST(CbxE2eTest, ListingsFollowEveryPage) {
+  for (int i = 1; i <= 5; ++i) {
+    EnsureCase("MK-2026-080" + std::to_string(i),
+               "paged_case_" + std::to_string(i));
+  }
+  ProcessRun list = RunCbx(With(Conn(), {"case", "list", "--json"}));
+  ASSERT_EQ(list.code, 0) << Joined(list);
+  nlohmann::json j = nlohmann::json::parse(list.out);
+  std::vector<std::string> numbers;
+  for (const auto& c : j["cases"]) numbers.push_back(c["case_number"]);
+  EXPECT_GE(numbers.size(), 5u);
+  EXPECT_TRUE(std::is_sorted(numbers.begin(), numbers.end()));
+  EXPECT_EQ(std::adjacent_find(numbers.begin(), numbers.end()), numbers.end());
+  for (int i = 1; i <= 5; ++i) {
+    EXPECT_EQ(std::count(numbers.begin(), numbers.end(),
+                         "MK-2026-080" + std::to_string(i)),
+              1);
+  }
+  EXPECT_FALSE(j.contains("next_page_token"));
+  ProcessRun inbox = RunCbx(With(Conn(), {"inbox", "--json"}));
+  ASSERT_EQ(inbox.code, 0) << Joined(inbox);
+  EXPECT_GE(nlohmann::json::parse(inbox.out)["notifications"].size(), 5u);
+  ProcessRun text = RunCbx(With(Conn(), {"case", "list"}));
+  ASSERT_EQ(text.code, 0) << Joined(text);
+  EXPECT_NE(text.out.find("MK-2026-0801"), std::string::npos);
+  EXPECT_NE(text.out.find("MK-2026-0805"), std::string::npos);
 }
 
 TEST(CbxE2eTest, DuplicateAndUnknownCasesAreTheNodesErrors) {

@@ -3,11 +3,31 @@
 #include <algorithm>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "core/identifiers/identifiers.h"
 #include "grpcpp/grpcpp.h"
 
 namespace cbx::client::testing {
 namespace {
+
+// The fake serves at most two items per page (fewer if asked), so that the
+// CLI's tests cross page boundaries. Its page tokens are item offsets.
+template <typename Item, typename AddTo>
+grpc::Status ServePage(const std::vector<Item>& items, uint32_t page_size,
+                       const std::string& token, std::string* next,
+                       AddTo add_to) {
+  size_t begin = 0;
+  if (!token.empty() && !absl::SimpleAtoi(token, &begin)) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "page_token: not a token this node gave");
+  }
+  const size_t size = std::min<size_t>(page_size == 0 ? 2 : page_size, 2);
+  for (size_t i = begin; i < items.size() && i < begin + size; ++i) {
+    add_to(items[i]);
+  }
+  if (begin + size < items.size()) *next = std::to_string(begin + size);
+  return grpc::Status::OK;
+}
 
 constexpr char kOfficePrefix[] = "spiffe://cbx/office/";
 // 2025-11-03T08:00:00Z: the fake's clock, so outputs are predictable.
@@ -177,13 +197,16 @@ grpc::Status FakeOffice::ListCases(grpc::ServerContext* ctx,
   grpc::Status s = Authorize(ctx, {"prosecutor"}, &office);
   if (!s.ok()) return s;
   absl::MutexLock lock(&mu_);
+  std::vector<v1::Case> listed;
   for (const auto& [number, c] : cases_) {
     if (c.status() == v1::CASE_STATUS_CLOSED && !request->include_closed()) {
       continue;
     }
-    *response->add_cases() = c;
+    listed.push_back(c);
   }
-  return grpc::Status::OK;
+  return ServePage(listed, request->page_size(), request->page_token(),
+                   response->mutable_next_page_token(),
+                   [&](const v1::Case& c) { *response->add_cases() = c; });
 }
 
 grpc::Status FakeOffice::Query(grpc::ServerContext* ctx,
@@ -311,13 +334,16 @@ grpc::Status FakeOffice::ListHits(grpc::ServerContext* ctx,
   grpc::Status s = Authorize(ctx, {"prosecutor"}, &office);
   if (!s.ok()) return s;
   absl::MutexLock lock(&mu_);
+  std::vector<v1::Hit> listed;
   for (const v1::Hit& h : hits_) {
     if (request->case_number().empty() ||
         h.case_number() == request->case_number()) {
-      *response->add_hits() = h;
+      listed.push_back(h);
     }
   }
-  return grpc::Status::OK;
+  return ServePage(listed, request->page_size(), request->page_token(),
+                   response->mutable_next_page_token(),
+                   [&](const v1::Hit& h) { *response->add_hits() = h; });
 }
 
 grpc::Status FakeOffice::ListInbox(grpc::ServerContext* ctx,
@@ -328,11 +354,12 @@ grpc::Status FakeOffice::ListInbox(grpc::ServerContext* ctx,
   if (!s.ok()) return s;
   absl::MutexLock lock(&mu_);
   // Canned: Albania's SPAK resolved each of our cases once.
+  std::vector<v1::Notification> listed;
   for (const auto& [number, c] : cases_) {
     if (!request->case_number().empty() && number != request->case_number()) {
       continue;
     }
-    v1::Notification* n = response->add_notifications();
+    v1::Notification* n = &listed.emplace_back();
     n->set_at_ms(NowMs() + 3600000);
     n->set_from_member("AL");
     n->set_from_office("AL/SPAK-Tirana");
@@ -341,7 +368,10 @@ grpc::Status FakeOffice::ListInbox(grpc::ServerContext* ctx,
     n->mutable_purpose()->set_legal_basis("MLA-Convention-1959 Art.1");
     n->mutable_purpose()->set_offence(v1::OFFENCE_CODE_NCII_THREAT);
   }
-  return grpc::Status::OK;
+  return ServePage(
+      listed, request->page_size(), request->page_token(),
+      response->mutable_next_page_token(),
+      [&](const v1::Notification& n) { *response->add_notifications() = n; });
 }
 
 grpc::Status FakeOffice::ListPeers(grpc::ServerContext* ctx,

@@ -1,31 +1,56 @@
 #include "node/storage/memory_storage.h"
 
 #include <algorithm>
+#include <optional>
 #include <tuple>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
+#include "node/storage/page.h"
 #include "node/storage/validation.h"
 
 namespace cbx::node {
 namespace {
 
 // Newest first: by time descending, and of equal times the one added last
-// first. `items` is in insertion order.
+// first; keyset paging on (time, position + 1). `items` is in insertion
+// order.
 template <typename Message, typename TimeOf>
-std::vector<Message> NewestFirst(const std::vector<Message>& items,
-                                 const std::string& case_number,
-                                 TimeOf time_of) {
-  std::vector<Message> out;
-  for (auto it = items.rbegin(); it != items.rend(); ++it) {
-    if (case_number.empty() || it->case_number() == case_number) {
-      out.push_back(*it);
-    }
+absl::StatusOr<Page<Message>> NewestFirst(const std::vector<Message>& items,
+                                          const std::string& case_number,
+                                          const PageRequest& page,
+                                          TimeOf time_of) {
+  std::optional<TimeIdCursor> after;
+  if (!page.after.empty()) {
+    auto parsed = ParseTimeIdCursor(page.after);
+    if (!parsed.ok()) return parsed.status();
+    after = *parsed;
   }
-  std::stable_sort(out.begin(), out.end(),
-                   [&](const Message& a, const Message& b) {
-                     return time_of(a) > time_of(b);
-                   });
+  std::vector<std::pair<TimeIdCursor, const Message*>> keyed;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!case_number.empty() && items[i].case_number() != case_number) {
+      continue;
+    }
+    TimeIdCursor key{time_of(items[i]), static_cast<int64_t>(i) + 1};
+    if (after.has_value() &&
+        std::pair(key.time, key.id) >= std::pair(after->time, after->id)) {
+      continue;
+    }
+    keyed.emplace_back(key, &items[i]);
+  }
+  std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.first.time, a.first.id) >
+           std::pair(b.first.time, b.first.id);
+  });
+  Page<Message> out;
+  for (size_t i = 0; i < keyed.size(); ++i) {
+    if (page.limit != 0 && out.items.size() == page.limit) {
+      out.next = FormatTimeIdCursor(keyed[i - 1].first);
+      break;
+    }
+    out.items.push_back(*keyed[i].second);
+  }
   return out;
 }
 
@@ -87,12 +112,17 @@ absl::StatusOr<StoredCase> MemoryStorage::GetCase(const std::string& number) {
   return it->second;
 }
 
-absl::StatusOr<std::vector<StoredCase>> MemoryStorage::ListCases(
-    bool include_closed) {
+absl::StatusOr<Page<StoredCase>> MemoryStorage::ListCases(
+    bool include_closed, const PageRequest& page) {
   absl::MutexLock lock(&mu_);
-  std::vector<StoredCase> out;
-  for (const auto& [number, c] : cases_) {
-    if (include_closed || IsOpen(c.record)) out.push_back(c);
+  Page<StoredCase> out;
+  for (auto it = cases_.upper_bound(page.after); it != cases_.end(); ++it) {
+    if (!include_closed && !IsOpen(it->second.record)) continue;
+    if (page.limit != 0 && out.items.size() == page.limit) {
+      out.next = out.items.back().record.case_number();
+      break;
+    }
+    out.items.push_back(it->second);
   }
   return out;
 }
@@ -296,10 +326,10 @@ absl::Status MemoryStorage::AddHit(const v1::Hit& hit) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<v1::Hit>> MemoryStorage::ListHits(
-    const std::string& case_number) {
+absl::StatusOr<Page<v1::Hit>> MemoryStorage::ListHits(
+    const std::string& case_number, const PageRequest& page) {
   absl::MutexLock lock(&mu_);
-  return NewestFirst(hits_, case_number,
+  return NewestFirst(hits_, case_number, page,
                      [](const v1::Hit& h) { return h.received_at_ms(); });
 }
 
@@ -309,10 +339,10 @@ absl::Status MemoryStorage::AddNotification(const v1::Notification& n) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<v1::Notification>> MemoryStorage::ListNotifications(
-    const std::string& case_number) {
+absl::StatusOr<Page<v1::Notification>> MemoryStorage::ListNotifications(
+    const std::string& case_number, const PageRequest& page) {
   absl::MutexLock lock(&mu_);
-  return NewestFirst(notifications_, case_number,
+  return NewestFirst(notifications_, case_number, page,
                      [](const v1::Notification& n) { return n.at_ms(); });
 }
 

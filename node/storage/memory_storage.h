@@ -30,8 +30,8 @@ class MemoryStorage final : public Storage {
   absl::Status AddCase(const StoredCase& c) override;
   absl::Status UpdateCase(const StoredCase& c) override;
   absl::StatusOr<StoredCase> GetCase(const std::string& number) override;
-  absl::StatusOr<std::vector<StoredCase>> ListCases(
-      bool include_closed) override;
+  absl::StatusOr<Page<StoredCase>> ListCases(
+      bool include_closed, const PageRequest& page = {}) override;
   absl::StatusOr<std::vector<OutputMatch>> FindByOutputs(
       const std::vector<Bytes>& ys) override;
   absl::Status ReplaceAllOutputs(
@@ -59,11 +59,11 @@ class MemoryStorage final : public Storage {
       const std::optional<QuotaCharge>& charge) override;
 
   absl::Status AddHit(const v1::Hit& hit) override;
-  absl::StatusOr<std::vector<v1::Hit>> ListHits(
-      const std::string& case_number) override;
+  absl::StatusOr<Page<v1::Hit>> ListHits(const std::string& case_number,
+                                         const PageRequest& page = {}) override;
   absl::Status AddNotification(const v1::Notification& n) override;
-  absl::StatusOr<std::vector<v1::Notification>> ListNotifications(
-      const std::string& case_number) override;
+  absl::StatusOr<Page<v1::Notification>> ListNotifications(
+      const std::string& case_number, const PageRequest& page = {}) override;
 
   absl::StatusOr<std::optional<Bytes>> GetSetting(
       const std::string& key) override;

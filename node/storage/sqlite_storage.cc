@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
+#include "node/storage/page.h"
 #include "node/storage/sqlite_own_index.h"
 #include "node/storage/sqlite_peer_index.h"
 #include "node/storage/sqlite_schema.h"
@@ -95,20 +96,50 @@ StoredIdentifier ReadIdentifier(const Statement& stmt, int first) {
 
 // --- Hits and notifications --------------------------------------------------
 
+// SQLite's LIMIT for a page: one more than asked, to learn whether another
+// page follows; -1 (none) for no limit.
+int64_t SqlLimit(const PageRequest& page) {
+  return page.limit == 0 ? -1 : static_cast<int64_t>(page.limit) + 1;
+}
+
+// Newest first by `time_column`, then by row id, from `table`'s `blob_column`
+// (a serialized Message), of one case or all; keyset paging on (time, id).
 template <typename Message>
-absl::StatusOr<std::vector<Message>> ListNewestFirst(
-    Database& db, const std::string& case_number, const char* all_sql,
-    const char* by_case_sql, const char* what) {
-  ASSIGN_OR_RETURN(Statement select,
-                   db.Prepare(case_number.empty() ? all_sql : by_case_sql));
+absl::StatusOr<Page<Message>> ListNewestFirst(
+    Database& db, const std::string& table, const std::string& time_column,
+    const std::string& blob_column, const std::string& case_number,
+    const PageRequest& page, const char* what) {
+  TimeIdCursor after;
+  if (!page.after.empty()) {
+    ASSIGN_OR_RETURN(after, ParseTimeIdCursor(page.after));
+  }
+  // Only the conditions in use, so that SQLite walks the right index
+  // (by case, or by time) from the cursor on.
+  std::string where = " WHERE 1";
+  if (!case_number.empty()) where += " AND case_number = ?1";
+  if (!page.after.empty()) {
+    absl::StrAppend(&where, " AND (", time_column, ", id) < (?2, ?3)");
+  }
+  const std::string sql = absl::StrCat(
+      "SELECT ", time_column, ", id, ", blob_column, " FROM ", table, where,
+      " ORDER BY ", time_column, " DESC, id DESC LIMIT ?4");
+  ASSIGN_OR_RETURN(Statement select, db.Prepare(sql));
   if (!case_number.empty()) select.BindText(1, case_number);
-  std::vector<Message> out;
+  if (!page.after.empty()) select.BindInt(2, after.time).BindInt(3, after.id);
+  select.BindInt(4, SqlLimit(page));
+  Page<Message> out;
+  TimeIdCursor last;
   while (true) {
     ASSIGN_OR_RETURN(bool row, select.Step());
     if (!row) break;
+    if (page.limit != 0 && out.items.size() == page.limit) {
+      out.next = FormatTimeIdCursor(last);
+      break;
+    }
+    last = {select.ColumnInt(0), select.ColumnInt(1)};
     ASSIGN_OR_RETURN(Message m,
-                     ParseRow<Message>(select.ColumnBlobView(0), what));
-    out.push_back(std::move(m));
+                     ParseRow<Message>(select.ColumnBlobView(2), what));
+    out.items.push_back(std::move(m));
   }
   return out;
 }
@@ -294,37 +325,49 @@ absl::StatusOr<StoredCase> SqliteStorage::GetCase(const std::string& number) {
   return c;
 }
 
-absl::StatusOr<std::vector<StoredCase>> SqliteStorage::ListCases(
-    bool include_closed) {
+absl::StatusOr<Page<StoredCase>> SqliteStorage::ListCases(
+    bool include_closed, const PageRequest& page) {
   absl::MutexLock lock(&mu_);
   Database& db = *db_;
   ASSIGN_OR_RETURN(Transaction txn, BeginRead(db));
-  std::vector<StoredCase> cases;
+  Page<StoredCase> out;
+  std::vector<StoredCase>& cases = out.items;
   std::vector<int64_t> ids;
+  std::string last_number;
   {
-    ASSIGN_OR_RETURN(
-        Statement select,
-        db.Prepare("SELECT id, record FROM cases WHERE open = 1 OR ?1 "
-                   "ORDER BY number"));
-    select.BindInt(1, include_closed ? 1 : 0);
+    ASSIGN_OR_RETURN(Statement select,
+                     db.Prepare("SELECT id, number, record FROM cases "
+                                "WHERE (open = 1 OR ?1) AND number > ?2 "
+                                "ORDER BY number LIMIT ?3"));
+    select.BindInt(1, include_closed ? 1 : 0)
+        .BindText(2, page.after)
+        .BindInt(3, SqlLimit(page));
     while (true) {
       ASSIGN_OR_RETURN(bool row, select.Step());
       if (!row) break;
+      if (page.limit != 0 && cases.size() == page.limit) {
+        out.next = last_number;
+        break;
+      }
       ids.push_back(select.ColumnInt(0));
+      last_number = select.ColumnText(1);
       StoredCase& c = cases.emplace_back();
       ASSIGN_OR_RETURN(c.record,
-                       ParseRow<v1::Case>(select.ColumnBlobView(1), "case"));
+                       ParseRow<v1::Case>(select.ColumnBlobView(2), "case"));
     }
   }
-  {
+  if (!cases.empty()) {
     // The same cases in the same order, so the rows merge in one pass.
     ASSIGN_OR_RETURN(
         Statement select,
         db.Prepare("SELECT i.case_id, i.type, i.normalized_value, "
                    "i.observed_from_ms, i.observed_to_ms, i.y, i.tag "
                    "FROM cases c JOIN identifiers i ON i.case_id = c.id "
-                   "WHERE c.open = 1 OR ?1 ORDER BY c.number, i.position"));
-    select.BindInt(1, include_closed ? 1 : 0);
+                   "WHERE (c.open = 1 OR ?1) AND c.number > ?2 "
+                   "AND c.number <= ?3 ORDER BY c.number, i.position"));
+    select.BindInt(1, include_closed ? 1 : 0)
+        .BindText(2, page.after)
+        .BindText(3, last_number);
     size_t k = 0;
     while (true) {
       ASSIGN_OR_RETURN(bool row, select.Step());
@@ -338,7 +381,7 @@ absl::StatusOr<std::vector<StoredCase>> SqliteStorage::ListCases(
     }
   }
   RETURN_IF_ERROR(txn.Commit());
-  return cases;
+  return out;
 }
 
 absl::StatusOr<std::vector<OutputMatch>> SqliteStorage::FindByOutputs(
@@ -673,15 +716,11 @@ absl::Status SqliteStorage::AddHit(const v1::Hit& hit) {
   return insert.Run();
 }
 
-absl::StatusOr<std::vector<v1::Hit>> SqliteStorage::ListHits(
-    const std::string& case_number) {
+absl::StatusOr<Page<v1::Hit>> SqliteStorage::ListHits(
+    const std::string& case_number, const PageRequest& page) {
   absl::MutexLock lock(&mu_);
-  return ListNewestFirst<v1::Hit>(
-      *db_, case_number,
-      "SELECT hit FROM hits ORDER BY received_at_ms DESC, id DESC",
-      "SELECT hit FROM hits WHERE case_number = ?1 "
-      "ORDER BY received_at_ms DESC, id DESC",
-      "hit");
+  return ListNewestFirst<v1::Hit>(*db_, "hits", "received_at_ms", "hit",
+                                  case_number, page, "hit");
 }
 
 absl::Status SqliteStorage::AddNotification(const v1::Notification& n) {
@@ -694,15 +733,12 @@ absl::Status SqliteStorage::AddNotification(const v1::Notification& n) {
   return insert.Run();
 }
 
-absl::StatusOr<std::vector<v1::Notification>> SqliteStorage::ListNotifications(
-    const std::string& case_number) {
+absl::StatusOr<Page<v1::Notification>> SqliteStorage::ListNotifications(
+    const std::string& case_number, const PageRequest& page) {
   absl::MutexLock lock(&mu_);
-  return ListNewestFirst<v1::Notification>(
-      *db_, case_number,
-      "SELECT notification FROM notifications ORDER BY at_ms DESC, id DESC",
-      "SELECT notification FROM notifications WHERE case_number = ?1 "
-      "ORDER BY at_ms DESC, id DESC",
-      "notification");
+  return ListNewestFirst<v1::Notification>(*db_, "notifications", "at_ms",
+                                           "notification", case_number, page,
+                                           "notification");
 }
 
 // --- Settings ----------------------------------------------------------------

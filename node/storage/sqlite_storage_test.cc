@@ -100,11 +100,11 @@ TEST_F(SqliteStorageTest, EverythingSurvivesCloseAndReopen) {
   ASSERT_OK_AND_ASSIGN(uint32_t used, storage->ChargeQuota("RS", 20000, 1, 10));
   EXPECT_EQ(used, 10u);
   ASSERT_OK_AND_ASSIGN(auto hits, storage->ListHits("MK-1"));
-  ASSERT_EQ(hits.size(), 1u);
-  EXPECT_EQ(hits[0].query_id(), "q1");
+  ASSERT_EQ(hits.items.size(), 1u);
+  EXPECT_EQ(hits.items[0].query_id(), "q1");
   ASSERT_OK_AND_ASSIGN(auto inbox, storage->ListNotifications(""));
-  ASSERT_EQ(inbox.size(), 1u);
-  EXPECT_EQ(inbox[0].from_member(), "AL");
+  ASSERT_EQ(inbox.items.size(), 1u);
+  EXPECT_EQ(inbox.items[0].from_member(), "AL");
   ASSERT_OK_AND_ASSIGN(auto setting, storage->GetSetting("directory_version"));
   EXPECT_EQ(setting.value_or("none"), "17");
 }
@@ -152,7 +152,7 @@ TEST_F(SqliteStorageTest, FailedTransactionLeavesNothingBehind) {
   ASSERT_OK_AND_ASSIGN(uint64_t version, storage->OwnIndexVersion());
   EXPECT_EQ(version, 1u);
   ASSERT_OK_AND_ASSIGN(auto all, storage->ListCases(true));
-  EXPECT_EQ(all.size(), 1u);
+  EXPECT_EQ(all.items.size(), 1u);
   ASSERT_OK_AND_ASSIGN(auto matches, storage->FindByOutputs({Ident("b", 2).y}));
   EXPECT_TRUE(matches.empty());
 
@@ -185,7 +185,7 @@ TEST_F(SqliteStorageTest, AddCasesIsAllOrNothing) {
   ASSERT_OK_AND_ASSIGN(version, storage->OwnIndexVersion());
   EXPECT_EQ(version, 3u);
   ASSERT_OK_AND_ASSIGN(auto all, storage->ListCases(true));
-  EXPECT_EQ(all.size(), 4u);
+  EXPECT_EQ(all.items.size(), 4u);
 
   std::vector<StoredCase> bad = {MakeCase("MK-7", true, {Ident("g", 7)}),
                                  MakeCase("", true, {})};

@@ -50,6 +50,22 @@ struct OutputMatch {
   StoredIdentifier identifier;
 };
 
+// Which part of a listing to return: the items after the cursor `after`
+// (empty: from the first), at most `limit` of them (0: no limit).
+struct PageRequest {
+  std::string after;
+  size_t limit = 0;
+};
+
+// One page of a listing: its items, and the cursor of the next page (empty
+// when this page is the last). Cursors are opaque strings the storage makes
+// and parses; one that does not parse is INVALID_ARGUMENT.
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::string next;
+};
+
 // A change of the node's own tag index. The index is the set of tags of the
 // identifiers of open cases; `version` counts changes of that set (a tag
 // shared by two cases enters once and leaves when the last one goes).
@@ -90,8 +106,8 @@ class Storage {
   // NOT_FOUND if there is no such case.
   virtual absl::StatusOr<StoredCase> GetCase(const std::string& number) = 0;
   // Cases ordered by case number; closed ones only if asked.
-  virtual absl::StatusOr<std::vector<StoredCase>> ListCases(
-      bool include_closed) = 0;
+  virtual absl::StatusOr<Page<StoredCase>> ListCases(
+      bool include_closed, const PageRequest& page = {}) = 0;
   // Open cases' identifiers whose y is one of `ys`. Closed cases never
   // match. Matches come in the order of `ys`, then by case number, then in
   // the case's identifier order; a y that matches nothing (of any length)
@@ -188,13 +204,13 @@ class Storage {
   virtual absl::Status AddHit(const v1::Hit& hit) = 0;
   // Newest first (by received_at_ms; of equal times the one added last
   // first); all hits if case_number is empty.
-  virtual absl::StatusOr<std::vector<v1::Hit>> ListHits(
-      const std::string& case_number) = 0;
+  virtual absl::StatusOr<Page<v1::Hit>> ListHits(
+      const std::string& case_number, const PageRequest& page = {}) = 0;
   virtual absl::Status AddNotification(const v1::Notification& n) = 0;
   // Newest first (by at_ms, then the one added last first); all if
   // case_number is empty.
-  virtual absl::StatusOr<std::vector<v1::Notification>> ListNotifications(
-      const std::string& case_number) = 0;
+  virtual absl::StatusOr<Page<v1::Notification>> ListNotifications(
+      const std::string& case_number, const PageRequest& page = {}) = 0;
 
   // --- Key-value settings (OPRF epoch in use, directory version, ...) ------
 

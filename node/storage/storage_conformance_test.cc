@@ -165,7 +165,9 @@ TYPED_TEST(StorageConformanceTest, ListCasesOrdersByNumberAndFiltersClosed) {
       MakeCase("MK-2", true, {Ident("b", 2), Ident("bb", 22)})));
   ASSERT_OK(this->s().AddCase(MakeCase("MK-0", true, {})));
 
-  ASSERT_OK_AND_ASSIGN(auto open, this->s().ListCases(false));
+  ASSERT_OK_AND_ASSIGN(auto open_page, this->s().ListCases(false));
+  EXPECT_EQ(open_page.next, "");
+  const std::vector<StoredCase>& open = open_page.items;
   ASSERT_EQ(open.size(), 3u);
   EXPECT_EQ(open[0].record.case_number(), "MK-0");
   EXPECT_EQ(open[1].record.case_number(), "MK-2");
@@ -175,7 +177,8 @@ TYPED_TEST(StorageConformanceTest, ListCasesOrdersByNumberAndFiltersClosed) {
   EXPECT_EQ(open[1].identifiers[0].normalized_value, "b");
   EXPECT_EQ(open[1].identifiers[1].normalized_value, "bb");
 
-  ASSERT_OK_AND_ASSIGN(auto all, this->s().ListCases(true));
+  ASSERT_OK_AND_ASSIGN(auto all_page, this->s().ListCases(true));
+  const std::vector<StoredCase>& all = all_page.items;
   ASSERT_EQ(all.size(), 4u);
   EXPECT_EQ(all[1].record.case_number(), "MK-1");
   EXPECT_EQ(all[1].record.status(), v1::CASE_STATUS_CLOSED);
@@ -567,14 +570,15 @@ TYPED_TEST(StorageConformanceTest, HitsNewestFirstAndByCase) {
   ASSERT_OK(this->s().AddHit(MakeHit("q2", "MK-2", 300)));
   ASSERT_OK(this->s().AddHit(MakeHit("q3", "MK-1", 200)));
   ASSERT_OK(this->s().AddHit(MakeHit("q4", "MK-1", 200)));  // tie: added last
-  ASSERT_OK_AND_ASSIGN(auto all, this->s().ListHits(""));
+  ASSERT_OK_AND_ASSIGN(auto all_page, this->s().ListHits(""));
+  const std::vector<v1::Hit>& all = all_page.items;
   EXPECT_EQ(QueryIds(all), (std::vector<std::string>{"q2", "q4", "q3", "q1"}));
   EXPECT_EQ(all[0].SerializeAsString(),
             MakeHit("q2", "MK-2", 300).SerializeAsString());
   ASSERT_OK_AND_ASSIGN(auto mk1, this->s().ListHits("MK-1"));
-  EXPECT_EQ(QueryIds(mk1), (std::vector<std::string>{"q4", "q3", "q1"}));
+  EXPECT_EQ(QueryIds(mk1.items), (std::vector<std::string>{"q4", "q3", "q1"}));
   ASSERT_OK_AND_ASSIGN(auto none, this->s().ListHits("MK-9"));
-  EXPECT_TRUE(none.empty());
+  EXPECT_TRUE(none.items.empty());
 }
 
 v1::Notification MakeNotification(const std::string& from,
@@ -596,17 +600,74 @@ TYPED_TEST(StorageConformanceTest, NotificationsNewestFirstAndByCase) {
   ASSERT_OK(this->s().AddNotification(MakeNotification("AL", "MK-2", 10)));
   ASSERT_OK(this->s().AddNotification(MakeNotification("HR", "MK-1", 70)));
   ASSERT_OK(this->s().AddNotification(MakeNotification("SI", "MK-1", 50)));
-  ASSERT_OK_AND_ASSIGN(auto all, this->s().ListNotifications(""));
+  ASSERT_OK_AND_ASSIGN(auto all_page, this->s().ListNotifications(""));
+  const std::vector<v1::Notification>& all = all_page.items;
   std::vector<std::string> from;
   for (const auto& n : all) from.push_back(n.from_member());
   EXPECT_EQ(from, (std::vector<std::string>{"HR", "SI", "RS", "AL"}));
   EXPECT_EQ(all[3].SerializeAsString(),
             MakeNotification("AL", "MK-2", 10).SerializeAsString());
   ASSERT_OK_AND_ASSIGN(auto mk2, this->s().ListNotifications("MK-2"));
-  ASSERT_EQ(mk2.size(), 1u);
-  EXPECT_EQ(mk2[0].from_member(), "AL");
+  ASSERT_EQ(mk2.items.size(), 1u);
+  EXPECT_EQ(mk2.items[0].from_member(), "AL");
   ASSERT_OK_AND_ASSIGN(auto none, this->s().ListNotifications("MK-9"));
-  EXPECT_TRUE(none.empty());
+  EXPECT_TRUE(none.items.empty());
+}
+
+// Pages of `limit` items, following each page's cursor, give the whole
+// listing in order, each item once, and the last page says it is the last.
+TYPED_TEST(StorageConformanceTest, ListingsPageWithCursors) {
+  for (int i = 0; i < 7; ++i) {
+    const std::string n = std::to_string(i);
+    ASSERT_OK(this->s().AddCase(
+        MakeCase("MK-" + n, i != 3, {Ident("p" + n, 100 + i)})));
+    // Two at each time: the tie is broken by the order they were added.
+    ASSERT_OK(this->s().AddHit(MakeHit("q" + n, "MK-1", 10 * (i / 2))));
+    ASSERT_OK(this->s().AddNotification(
+        MakeNotification("R" + n, i % 2 ? "MK-1" : "MK-2", 10 * (i / 2))));
+  }
+  for (size_t limit : {1u, 2u, 3u, 6u, 7u, 8u}) {
+    SCOPED_TRACE(limit);
+    std::vector<std::string> cases, hits, inbox, inbox_mk1;
+    size_t pages = 0;
+    for (PageRequest page{"", limit};; ++pages) {
+      ASSERT_OK_AND_ASSIGN(auto got, this->s().ListCases(false, page));
+      ASSERT_LE(got.items.size(), limit);
+      for (const auto& c : got.items) cases.push_back(c.record.case_number());
+      if (got.next.empty()) break;
+      page.after = got.next;
+    }
+    EXPECT_EQ(pages, (6 - 1) / limit);
+    for (PageRequest page{"", limit};;) {
+      ASSERT_OK_AND_ASSIGN(auto got, this->s().ListHits("", page));
+      for (const auto& h : got.items) hits.push_back(h.query_id());
+      if (got.next.empty()) break;
+      page.after = got.next;
+    }
+    for (PageRequest page{"", limit};;) {
+      ASSERT_OK_AND_ASSIGN(auto got, this->s().ListNotifications("", page));
+      for (const auto& n : got.items) inbox.push_back(n.from_member());
+      if (got.next.empty()) break;
+      page.after = got.next;
+    }
+    for (PageRequest page{"", limit};;) {
+      ASSERT_OK_AND_ASSIGN(auto got, this->s().ListNotifications("MK-1", page));
+      for (const auto& n : got.items) inbox_mk1.push_back(n.from_member());
+      if (got.next.empty()) break;
+      page.after = got.next;
+    }
+    EXPECT_EQ(cases, (std::vector<std::string>{"MK-0", "MK-1", "MK-2", "MK-4",
+                                               "MK-5", "MK-6"}));
+    EXPECT_EQ(hits, (std::vector<std::string>{"q6", "q5", "q4", "q3", "q2",
+                                              "q1", "q0"}));
+    EXPECT_EQ(inbox, (std::vector<std::string>{"R6", "R5", "R4", "R3", "R2",
+                                               "R1", "R0"}));
+    EXPECT_EQ(inbox_mk1, (std::vector<std::string>{"R5", "R3", "R1"}));
+  }
+  EXPECT_EQ(CodeOf(this->s().ListHits("", PageRequest{"not a cursor", 2})),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(this->s().ListNotifications("", PageRequest{"12:x", 2})),
+            absl::StatusCode::kInvalidArgument);
 }
 
 // --- Settings ----------------------------------------------------------------

@@ -290,6 +290,50 @@ TEST_F(FederationTest, OfficeRequestsAreValidatedAndRoleChecked) {
             grpc::StatusCode::ALREADY_EXISTS);
 }
 
+// Listings come in pages (spec/office-api.md §2.4); a token works only for
+// the listing and filter it was made for.
+TEST_F(FederationTest, OfficeListingsComeInPages) {
+  AddCase("HR", "HR-2026-10", {Id(v1::IDENTIFIER_TYPE_PHONE, "+385911112224")});
+  AddCase("HR", "HR-2026-11", {Id(v1::IDENTIFIER_TYPE_PHONE, "+385911112225")});
+  auto office = fed_->Office("HR");
+  std::vector<std::string> numbers;
+  v1::ListCasesRequest req;
+  req.set_page_size(1);
+  std::string first_token;
+  do {
+    grpc::ClientContext ctx;
+    v1::ListCasesResponse page;
+    grpc::Status s = office->ListCases(&ctx, req, &page);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    ASSERT_LE(page.cases_size(), 1);
+    for (const v1::Case& c : page.cases()) numbers.push_back(c.case_number());
+    if (first_token.empty()) first_token = page.next_page_token();
+    req.set_page_token(page.next_page_token());
+  } while (!req.page_token().empty());
+  EXPECT_EQ(numbers, (std::vector<std::string>{"HR-2026-10", "HR-2026-11",
+                                               "HR-2026-9"}));
+  ASSERT_FALSE(first_token.empty());
+
+  auto code_of = [&](const v1::ListCasesRequest& r) {
+    grpc::ClientContext ctx;
+    v1::ListCasesResponse page;
+    return office->ListCases(&ctx, r, &page).error_code();
+  };
+  v1::ListCasesRequest garbage;
+  garbage.set_page_token("not-a-token");
+  EXPECT_EQ(code_of(garbage), grpc::StatusCode::INVALID_ARGUMENT);
+  v1::ListCasesRequest other_filter;
+  other_filter.set_include_closed(true);
+  other_filter.set_page_token(first_token);
+  EXPECT_EQ(code_of(other_filter), grpc::StatusCode::INVALID_ARGUMENT);
+  grpc::ClientContext ctx;
+  v1::ListInboxRequest inbox;
+  inbox.set_page_token(first_token);
+  v1::ListInboxResponse notes;
+  EXPECT_EQ(office->ListInbox(&ctx, inbox, &notes).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(FederationTest, EveryEnvelopeRefusalEndToEnd) {
   auto rs_to_mk = fed_->PeerAs("MK", "RS");
   v1::Envelope good =

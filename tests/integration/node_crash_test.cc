@@ -452,13 +452,18 @@ TEST_F(NodeCrashTest, SigkillUnderLoadLosesNothingAcknowledged) {
     // Every acknowledged case is still there.
     for (const std::string& c : acked.cases) cases.insert(c);
     {
-      grpc::ClientContext ctx;
-      v1::ListCasesResponse list;
-      grpc::Status s =
-          fed_->Office(kNode)->ListCases(&ctx, v1::ListCasesRequest(), &list);
-      ASSERT_TRUE(s.ok()) << s.error_message();
+      auto office = fed_->Office(kNode);
       std::set<std::string> present;
-      for (const v1::Case& c : list.cases()) present.insert(c.case_number());
+      v1::ListCasesRequest req;
+      req.set_page_size(1000);
+      do {
+        grpc::ClientContext ctx;
+        v1::ListCasesResponse page;
+        grpc::Status s = office->ListCases(&ctx, req, &page);
+        ASSERT_TRUE(s.ok()) << s.error_message();
+        for (const v1::Case& c : page.cases()) present.insert(c.case_number());
+        req.set_page_token(page.next_page_token());
+      } while (!req.page_token().empty());
       for (const std::string& c : cases) {
         ASSERT_TRUE(present.count(c)) << "acknowledged case lost: " << c;
       }

@@ -1,0 +1,24 @@
+#include "node/storage/page.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace cbx::node {
+
+std::string FormatTimeIdCursor(const TimeIdCursor& cursor) {
+  return absl::StrCat(cursor.time, ":", cursor.id);
+}
+
+absl::StatusOr<TimeIdCursor> ParseTimeIdCursor(const std::string& text) {
+  const size_t colon = text.find(':');
+  TimeIdCursor cursor;
+  if (colon == std::string_view::npos ||
+      !absl::SimpleAtoi(text.substr(0, colon), &cursor.time) ||
+      !absl::SimpleAtoi(text.substr(colon + 1), &cursor.id)) {
+    return absl::InvalidArgumentError(
+        "not a cursor of this listing: expected <time>:<id>");
+  }
+  return cursor;
+}
+
+}  // namespace cbx::node
