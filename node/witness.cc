@@ -348,12 +348,23 @@ void Witness::RoundAll() {
        ctx_->directory->Current()->ActiveMemberCodes()) {
     if (member == ctx_->self()) continue;
     absl::Status s = WitnessPeer(member);
-    if (!s.ok() && s.code() != absl::StatusCode::kUnavailable &&
-        s.code() != absl::StatusCode::kNotFound &&
-        s.code() != absl::StatusCode::kDeadlineExceeded &&
-        s.code() != absl::StatusCode::kDataLoss) {
-      LogEvent(ctx_->self(), "warn", "witness-failed",
-               {{"peer", member}, {"reason", std::string(s.message())}});
+    const bool worth_a_line = !s.ok() &&
+                              s.code() != absl::StatusCode::kUnavailable &&
+                              s.code() != absl::StatusCode::kNotFound &&
+                              s.code() != absl::StatusCode::kDeadlineExceeded &&
+                              s.code() != absl::StatusCode::kDataLoss;
+    // One line when a failure starts or changes, not one per round (every
+    // witness_interval_ms), and one when it ends.
+    std::string& last = last_failure_[member];
+    const std::string now = worth_a_line ? s.ToString() : "";
+    if (now != last) {
+      if (worth_a_line) {
+        LogEvent(ctx_->self(), "warn", "witness-failed",
+                 {{"peer", member}, {"reason", std::string(s.message())}});
+      } else if (s.ok()) {
+        LogEvent(ctx_->self(), "info", "witness-recovered", {{"peer", member}});
+      }
+      if (worth_a_line || s.ok()) last = now;
     }
   }
 }

@@ -10,6 +10,7 @@
 #define CBX_NODE_WITNESS_H_
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -110,6 +111,9 @@ class Witness {
   PeerClients* peers_;
   std::mutex checkpoint_mu_;
   std::mutex round_mu_;
+  // Per peer, the failure last logged as witness-failed (guarded by
+  // round_mu_).
+  std::map<std::string, std::string> last_failure_;
 };
 
 }  // namespace cbx::node
