@@ -31,7 +31,7 @@ bench: build
 
 # The crash loops, 1,000 SIGKILL cycles each (make test runs 50 and 24):
 # the audit log library under concurrent appends, then a whole cbx-node
-# under concurrent load (about 40 minutes on 2 cores).
+# under concurrent load (about 50 minutes on 2 cores).
 soak: build
 	cd $(BUILD_DIR) && CBX_AUDIT_CRASH_CYCLES=1000 ./node/audit/cbx_audit_test --gtest_filter='*Crash*'
 	cd $(BUILD_DIR) && CBX_NODE_CRASH_CYCLES=1000 ./tests/integration/cbx_node_crash_test
