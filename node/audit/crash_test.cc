@@ -37,6 +37,7 @@ extern char** environ;
 namespace cbx::node::audit {
 namespace {
 
+using ::cbx::node::audit::testing::EnvNumber;
 using ::cbx::node::audit::testing::RawQuery;
 using ::cbx::node::audit::testing::ScopedTempDir;
 
@@ -46,13 +47,6 @@ constexpr char kOrigin[] = "cbx/XK/audit";
 constexpr int kChildThreads = 8;
 // A fresh log every this many cycles keeps Verify's O(n) cost bounded.
 constexpr int kCyclesPerLog = 10;
-
-uint64_t EnvNumber(const char* name, uint64_t fallback) {
-  const char* value = std::getenv(name);
-  uint64_t out = 0;
-  if (value == nullptr || !absl::SimpleAtoi(value, &out)) return fallback;
-  return out;
-}
 
 struct ChildRun {
   std::string output;  // everything it wrote to stdout

@@ -32,13 +32,6 @@
 namespace cbx::testing {
 namespace {
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 bool PortFree(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return false;
@@ -70,6 +63,13 @@ int PickBasePort(size_t n) {
 std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
 }  // namespace
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
 
 std::string NodeBinary() { return CBX_NODE_BIN; }
 std::string AdminBinary() { return CBX_ADMIN_BIN; }

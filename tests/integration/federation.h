@@ -119,6 +119,9 @@ std::string AdminBinary();
 std::string CliBinary();
 std::string SourceDir();
 
+// The whole file, or "" if it cannot be read.
+std::string Slurp(const std::string& path);
+
 // Runs a shell command; returns its exit code, with stdout+stderr in *output.
 int RunCommand(const std::string& command, std::string* output);
 

@@ -9,7 +9,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "cbx/v1/audit.pb.h"
@@ -25,13 +24,6 @@ namespace cbx::testing {
 namespace {
 
 using ::cbx::v1::PeerAnswer;
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 v1::Identifier Id(v1::IdentifierType type, const std::string& value) {
   v1::Identifier id;

@@ -20,17 +20,14 @@
 // CBX_NODE_CRASH_CYCLES sets the number of cycles (default 24, about a
 // minute; `make soak` runs 1,000). The random seed is printed and
 // CBX_NODE_CRASH_SEED replays one.
-#include <sqlite3.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <random>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -46,29 +43,19 @@
 #include "core/util/bytes.h"
 #include "gtest/gtest.h"
 #include "node/audit/audit_log.h"
+#include "node/audit/testing/test_util.h"
 #include "tests/integration/federation.h"
 
 namespace cbx::testing {
 namespace {
 
+using ::cbx::node::audit::testing::EnvNumber;
+using ::cbx::node::audit::testing::RawQuery;
+
 constexpr char kNode[] = "RS";
 constexpr char kOrigin[] = "cbx/RS/audit";
 constexpr int kEvaluateThreads = 3;
 constexpr int kFullCheckEvery = 50;
-
-uint64_t EnvNumber(const char* name, uint64_t fallback) {
-  const char* value = std::getenv(name);
-  uint64_t out = 0;
-  if (value == nullptr || !absl::SimpleAtoi(value, &out)) return fallback;
-  return out;
-}
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Codes a call gets when the node died under it or was not up: nothing was
 // acknowledged. Every other code is an answer from the node itself.
@@ -78,30 +65,6 @@ bool NotAnswered(grpc::StatusCode code) {
          code == grpc::StatusCode::CANCELLED ||
          code == grpc::StatusCode::UNKNOWN ||
          code == grpc::StatusCode::INTERNAL;
-}
-
-std::string IntegrityCheck(const std::string& db_path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) !=
-      SQLITE_OK) {
-    std::string error = sqlite3_errmsg(db);
-    sqlite3_close(db);
-    return "cannot open: " + error;
-  }
-  std::string out;
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr) ==
-      SQLITE_OK) {
-    while (sqlite3_step(stmt) == SQLITE_ROW) {
-      if (!out.empty()) out += "; ";
-      out += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    }
-  } else {
-    out = std::string("cannot check: ") + sqlite3_errmsg(db);
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return out;
 }
 
 // What the node acknowledged during one cycle, from every load thread.
@@ -387,8 +350,8 @@ TEST_F(NodeCrashTest, SigkillUnderLoadLosesNothingAcknowledged) {
       std::this_thread::sleep_for(std::chrono::microseconds(rng() % 400'000));
       fed_->Kill(kNode);
       ++kills_while_starting;
-      ASSERT_EQ(IntegrityCheck(AuditDb()), "ok");
-      ASSERT_EQ(IntegrityCheck(NodeDb()), "ok");
+      ASSERT_EQ(RawQuery(AuditDb(), "PRAGMA integrity_check"), "ok");
+      ASSERT_EQ(RawQuery(NodeDb(), "PRAGMA integrity_check"), "ok");
       absl::Status started = fed_->Start(kNode);
       ASSERT_TRUE(started.ok()) << started;
     }
@@ -400,8 +363,8 @@ TEST_F(NodeCrashTest, SigkillUnderLoadLosesNothingAcknowledged) {
     load.join();
     EXPECT_TRUE(acked.unexpected.empty()) << acked.unexpected.front();
 
-    ASSERT_EQ(IntegrityCheck(AuditDb()), "ok");
-    ASSERT_EQ(IntegrityCheck(NodeDb()), "ok");
+    ASSERT_EQ(RawQuery(AuditDb(), "PRAGMA integrity_check"), "ok");
+    ASSERT_EQ(RawQuery(NodeDb(), "PRAGMA integrity_check"), "ok");
     absl::Status started = fed_->Start(kNode);
     ASSERT_TRUE(started.ok()) << started;
 

@@ -11,7 +11,6 @@
 #include <functional>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,13 +36,6 @@ constexpr char kAlert[] = "ALERT-inconsistent-checkpoint";
 // data_dir.
 constexpr const char* kAuditFiles[] = {"audit.db", "audit.db-wal",
                                        "audit.db-shm", "audit.db.head"};
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Polls `done` every 100 ms until it holds or `timeout` passes.
 bool WaitFor(const std::function<bool()>& done,

@@ -11,11 +11,21 @@
 #include <string>
 #include <system_error>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cbx/v1/audit.pb.h"
 #include "gtest/gtest.h"
 
 namespace cbx::node::audit::testing {
+
+// The number in environment variable `name`, or `fallback` if it is unset
+// or not a number (the crash loops' cycle counts and seeds).
+inline uint64_t EnvNumber(const char* name, uint64_t fallback) {
+  const char* value = std::getenv(name);
+  uint64_t out = 0;
+  if (value == nullptr || !absl::SimpleAtoi(value, &out)) return fallback;
+  return out;
+}
 
 // A new empty folder under the test's temporary directory.
 inline std::string MakeTempDir() {
