@@ -641,12 +641,7 @@ struct SqliteStorage::AdmitRequest {
 absl::StatusOr<Storage::AdmitOutcome> SqliteStorage::RecordMessageIdAndCharge(
     const std::string& sender, const Bytes& message_id, int64_t expires_at_ms,
     const std::optional<QuotaCharge>& charge) {
-  AdmitRequest request{sender,
-                       message_id,
-                       expires_at_ms,
-                       charge,
-                       absl::UnknownError("not committed"),
-                       false};
+  AdmitRequest request{sender, message_id, expires_at_ms, charge};
   admit_mu_.Lock();
   admit_queue_.push_back(&request);
   while (!request.done && admit_leader_) admit_cv_.Wait(&admit_mu_);
