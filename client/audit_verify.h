@@ -31,18 +31,20 @@
 #include "cbx/v1/audit.pb.h"
 #include "cbx/v1/directory.pb.h"
 #include "core/directory/directory.h"
+#include "core/logcheck/checkpoint_verifier.h"
+#include "core/logcheck/consistency.h"
+#include "core/logcheck/log_keys.h"
 #include "core/note/checkpoint.h"
 #include "core/util/bytes.h"
 
 namespace cbx::client::audit {
 
-// "cbx/<CC>/audit": the origin and log key name of `member`'s log.
-std::string LogOrigin(std::string_view member);
-// "cbx/<CC>/witness": the cosigner key name of `member` as a witness.
-std::string WitnessName(std::string_view member);
-
-// "0a1b2c3d": a note key ID as verifier keys write it.
-std::string KeyIdHex(uint32_t key_id);
+// The names, the checkpoint and witness rules and the consistency rule are
+// core/logcheck's, shared with the node's witness; the auditor adds the
+// directory chain, its clock's warnings and the entries.
+using logcheck::KeyIdHex;
+using logcheck::LogOrigin;
+using logcheck::WitnessName;
 
 // Parses the bytes of a pinned genesis file (a binary SignedDirectory) and
 // verifies it as a genesis (version 1, signed by a threshold of its own
@@ -66,53 +68,23 @@ absl::StatusOr<VerifiedDirectory> VerifyDirectoryChain(
     const v1::SignedDirectory& genesis,
     const std::vector<v1::SignedDirectory>& versions);
 
-// A valid cosignature on a checkpoint.
-struct Cosignature {
-  std::string witness;  // the witnessing member's code
-  std::string name;     // "cbx/<WC>/witness"
-  uint32_t key_id = 0;
-  uint64_t timestamp = 0;  // POSIX seconds
-};
+using logcheck::Cosignature;
+using logcheck::IgnoredSignature;
 
-// A signature line that no key of the directory could check, and why; the
-// spec says to ignore it (it neither counts nor rejects the note).
-struct IgnoredSignature {
-  std::string name;
-  uint32_t key_id = 0;
-  std::string reason;
-};
-
-// A checkpoint whose log signature and every known cosignature verified.
-struct CheckpointReport {
-  std::string member;
-  std::string origin;
-  uint64_t directory_version = 0;
-  note::Checkpoint checkpoint;
-  std::string text;  // the signed note text
+// A checkpoint whose log signature and every known cosignature verified
+// (logcheck::VerifiedCheckpoint), as the auditor reports it.
+struct CheckpointReport : logcheck::VerifiedCheckpoint {
   std::string note;  // the whole note, signatures included, as given
-  uint32_t log_key_id = 0;
-  std::vector<Cosignature> cosignatures;  // in note order
-  std::vector<IgnoredSignature> ignored;  // in note order
-  size_t witnesses = 0;           // distinct members among `cosignatures`
-  size_t threshold = 0;           // the directory policy's witness_threshold
-  size_t eligible_witnesses = 0;  // the other members of the directory
-  bool witnessed = false;         // witnesses >= threshold
   // Things worth a look that do not fail the check (e.g. a cosignature
   // dated in the future).
   std::vector<std::string> warnings;
 };
 
 // Verifies `note` as a checkpoint of `member`'s log against `dir`
-// (spec/audit-log.md §9 A):
-//   - the log keys are `member`'s node keys, named cbx/<CC>/audit, type 0x01;
-//     the witness keys are every other member's node keys, named
-//     cbx/<WC>/witness, type 0x04;
-//   - the note parses strictly; every line by one of those keys verifies;
-//     other lines are reported in `ignored`;
-//   - a node key of `member` signed it; the text is a checkpoint with origin
-//     cbx/<CC>/audit;
-//   - witnessed when cosignatures of at least policy.witness_threshold
-//     distinct members verified.
+// (spec/audit-log.md §9.2) by the rules of core/logcheck: the log keys are
+// `member`'s node keys, the witness keys every other member's; every line by
+// one of them must verify; other lines are reported in `ignored`; witnessed
+// when at least policy.witness_threshold distinct members cosigned.
 // `now_ms` (the auditor's clock) is used only to warn about cosignatures
 // dated more than policy.max_clock_skew_s in the future. Not being
 // witnessed is reported, not an error (see RequireWitnessed).
@@ -120,34 +92,18 @@ absl::StatusOr<CheckpointReport> VerifyCheckpoint(
     const directory::Directory& dir, std::string_view member,
     std::string_view note, int64_t now_ms);
 
-// "2 of the 2 needed (RS, AL)": who cosigned, against the threshold.
-std::string DescribeWitnesses(const CheckpointReport& report);
+// "2 of the 2 needed (RS, AL)"; OK or UNAUTHENTICATED "checkpoint N of
+// cbx/CC/audit is not witnessed: ..." (see core/logcheck).
+using logcheck::DescribeWitnesses;
+using logcheck::RequireWitnessed;
 
-// OK if the checkpoint is witnessed; else UNAUTHENTICATED "checkpoint N of
-// cbx/CC/audit is not witnessed: ..." naming who cosigned, how many the
-// directory requires, and any ignored signature lines.
-absl::Status RequireWitnessed(const CheckpointReport& report);
-
-// Whether moving the auditor's trust from `trusted` to `latest` needs a
-// consistency proof from the node: 0 < trusted.size < latest.size.
-bool NeedsConsistencyProof(const note::Checkpoint& trusted,
-                           const note::Checkpoint& latest);
-
-enum class Consistency {
-  kFromEmpty,  // the trusted tree was empty: nothing to check
-  kSame,       // same size, same root
-  kExtended,   // a larger tree, proven to extend the trusted one
-};
-
-// Checks that `latest` (size n, root r2) extends `trusted` (size m, root
-// r1) with `proof` (spec/audit-log.md §9 B). DATA_LOSS "the log was
-// rewritten: checkpoint n is not consistent with the trusted checkpoint m"
-// and the reason (the log shrank; same size with another root; the proof
-// does not reach the roots). INVALID_ARGUMENT for a malformed proof, which
-// proves nothing either way. Both checkpoints' origins must match.
-absl::StatusOr<Consistency> CheckConsistency(const note::Checkpoint& trusted,
-                                             const note::Checkpoint& latest,
-                                             const std::vector<Bytes>& proof);
+// The consistency rule between the last trusted checkpoint and a newer one
+// (spec/audit-log.md §9.3): NeedsConsistencyProof, and CheckConsistency's
+// DATA_LOSS "the log was rewritten: checkpoint n is not consistent with the
+// trusted checkpoint m (...)" (see core/logcheck/consistency.h).
+using logcheck::CheckConsistency;
+using logcheck::Consistency;
+using logcheck::NeedsConsistencyProof;
 
 // Verifies that `leaf` is entry `index` of the tree of `size` leaves with
 // root `root` (inclusion proof `proof`, spec/audit-log.md §9 C), then that it

@@ -343,74 +343,11 @@ TEST(VerifyCheckpointTest, RotatedNodeKeyVerifiesWithTheLatestDirectory) {
       VerifyCheckpoint(*Genesis(), "MK", note, testing::kTestNowMs).ok());
 }
 
-// --- consistency ----------------------------------------------------------
+// The consistency rule's tests are core/logcheck/consistency_test.cc.
 
 note::Checkpoint Cp(const TestLog& log, uint64_t size) {
   return note::Checkpoint{
       "cbx/" + log.member() + "/audit", size, log.Root(size), {}};
-}
-
-TEST(ConsistencyTest, ExtendedLogIsConsistent) {
-  TestLog log = MkLog(9);
-  EXPECT_TRUE(NeedsConsistencyProof(Cp(log, 5), Cp(log, 9)));
-  auto c = CheckConsistency(Cp(log, 5), Cp(log, 9), log.ConsistencyProof(5, 9));
-  ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_EQ(*c, Consistency::kExtended);
-}
-
-TEST(ConsistencyTest, SameTreeAndEmptyTree) {
-  TestLog log = MkLog(9);
-  EXPECT_FALSE(NeedsConsistencyProof(Cp(log, 9), Cp(log, 9)));
-  auto same = CheckConsistency(Cp(log, 9), Cp(log, 9), {});
-  ASSERT_TRUE(same.ok());
-  EXPECT_EQ(*same, Consistency::kSame);
-  EXPECT_FALSE(NeedsConsistencyProof(Cp(log, 0), Cp(log, 9)));
-  auto empty = CheckConsistency(Cp(log, 0), Cp(log, 9), {});
-  ASSERT_TRUE(empty.ok());
-  EXPECT_EQ(*empty, Consistency::kFromEmpty);
-}
-
-TEST(ConsistencyTest, RewrittenLogIsDetected) {
-  TestLog log = MkLog(9);
-  // The same log with entry 2 rewritten.
-  TestLog forged("MK");
-  for (uint64_t i = 0; i < 9; ++i) {
-    v1::AuditEntry e;
-    ASSERT_TRUE(e.ParseFromString(log.leaf(i)));
-    if (i == 2) e.set_peer("AL");
-    forged.Append(e);
-  }
-  auto c = CheckConsistency(Cp(log, 5), Cp(forged, 9),
-                            forged.ConsistencyProof(5, 9));
-  ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(Msg(c.status()),
-              HasSubstr("the log was rewritten: checkpoint 9 is not "
-                        "consistent with the trusted checkpoint 5"));
-
-  auto same_size = CheckConsistency(Cp(log, 9), Cp(forged, 9), {});
-  ASSERT_FALSE(same_size.ok());
-  EXPECT_EQ(Msg(same_size.status()),
-            "the log was rewritten: checkpoint 9 is not consistent with the "
-            "trusted checkpoint 9 (same size, different root hash)");
-
-  auto shrunk = CheckConsistency(Cp(log, 9), Cp(log, 5), {});
-  ASSERT_FALSE(shrunk.ok());
-  EXPECT_EQ(shrunk.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(Msg(shrunk.status()),
-            "the log was rewritten: checkpoint 5 is not consistent with the "
-            "trusted checkpoint 9 (the log shrank)");
-}
-
-TEST(ConsistencyTest, MalformedProofProvesNothing) {
-  TestLog log = MkLog(9);
-  std::vector<Bytes> proof = log.ConsistencyProof(5, 9);
-  proof.pop_back();
-  auto c = CheckConsistency(Cp(log, 5), Cp(log, 9), proof);
-  ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(Msg(c.status()), HasSubstr("the consistency proof from size 5 "
-                                         "to 9 is malformed"));
 }
 
 // --- inclusion --------------------------------------------------------------
