@@ -9,7 +9,7 @@
 #include "absl/status/statusor.h"
 #include "cbx/v1/office.grpc.pb.h"
 #include "client/arguments.h"
-#include "client/audit_cli.h"
+#include "client/audit/cli.h"
 #include "client/commands.h"
 #include "client/offence_labels.h"
 

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "client/audit_test_log.h"
+#include "client/audit/test_log.h"
 #include "client/e2e/fake_audit_office.h"
 #include "client/e2e/process.h"
 #include "core/directory/testing/test_federation.h"

@@ -1,7 +1,7 @@
 // An in-process fake of the node's Office service for the auditor's
 // end-to-end test: it serves the five Audit* RPCs (auditor role only, from
 // the client certificate's URI SAN) from a member's audit log kept in memory
-// (client/audit_test_log.h: a real RFC 9162 tree, checkpoints signed with the
+// (client/audit/test_log.h: a real RFC 9162 tree, checkpoints signed with the
 // test federation's node keys, cosigned by the other members' keys).
 //
 // The test drives it: append entries, publish a checkpoint with chosen
@@ -22,7 +22,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "cbx/v1/office.grpc.pb.h"
-#include "client/audit_test_log.h"
+#include "client/audit/test_log.h"
 
 namespace cbx::client::testing {
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "cbx/v1/audit.pb.h"
-#include "client/audit_export.h"
+#include "client/audit/export.h"
 #include "core/merkle/in_memory_tree.h"
 #include "core/util/bytes.h"
 

@@ -1,9 +1,9 @@
-#include "client/audit_verify.h"
+#include "client/audit/verify.h"
 
 #include <string>
 #include <vector>
 
-#include "client/audit_test_log.h"
+#include "client/audit/test_log.h"
 #include "core/directory/testing/test_federation.h"
 #include "core/note/key_id.h"
 #include "core/note/note.h"

@@ -1,16 +1,16 @@
-#include "client/audit_commands.h"
+#include "client/audit/commands.h"
 
 #include <memory>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "client/audit_export.h"
+#include "client/audit/export.h"
 #include "client/audit_files.h"
-#include "client/audit_output.h"
-#include "client/audit_reconcile.h"
-#include "client/audit_state.h"
-#include "client/audit_verify.h"
+#include "client/audit/output.h"
+#include "client/audit/reconcile.h"
+#include "client/audit/state.h"
+#include "client/audit/verify.h"
 #include "client/json_output.h"
 #include "client/names.h"
 #include "client/strings.h"

@@ -1,4 +1,4 @@
-#include "client/audit_state.h"
+#include "client/audit/state.h"
 
 #include <utility>
 

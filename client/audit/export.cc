@@ -1,4 +1,4 @@
-#include "client/audit_export.h"
+#include "client/audit/export.h"
 
 #include <set>
 #include <utility>

@@ -1,4 +1,4 @@
-#include "client/audit_test_log.h"
+#include "client/audit/test_log.h"
 
 #include <cstdlib>
 #include <utility>

@@ -39,7 +39,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "client/audit_export.h"
+#include "client/audit/export.h"
 
 namespace cbx::client::audit {
 

@@ -1,4 +1,4 @@
-#include "client/audit_reconcile.h"
+#include "client/audit/reconcile.h"
 
 #include <algorithm>
 #include <deque>

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "client/audit_export.h"
+#include "client/audit/export.h"
 #include "client/audit_files.h"
-#include "client/audit_test_log.h"
+#include "client/audit/test_log.h"
 #include "client/cli.h"
 #include "core/directory/testing/test_federation.h"
 #include "gmock/gmock.h"

@@ -10,9 +10,9 @@
 #include <string>
 
 #include "cbx/v1/audit.pb.h"
-#include "client/audit_export.h"
-#include "client/audit_reconcile.h"
-#include "client/audit_verify.h"
+#include "client/audit/export.h"
+#include "client/audit/reconcile.h"
+#include "client/audit/verify.h"
 #include "client/json_output.h"
 
 namespace cbx::client::audit {

@@ -1,9 +1,9 @@
-#include "client/audit_reconcile.h"
+#include "client/audit/reconcile.h"
 
 #include <string>
 #include <vector>
 
-#include "client/audit_test_log.h"
+#include "client/audit/test_log.h"
 #include "core/crypto/sha256.h"
 #include "core/directory/testing/test_federation.h"
 #include "gmock/gmock.h"

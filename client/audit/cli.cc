@@ -1,4 +1,4 @@
-#include "client/audit_cli.h"
+#include "client/audit/cli.h"
 
 #include <sys/stat.h>
 
@@ -13,10 +13,10 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cbx/v1/office.grpc.pb.h"
-#include "client/audit_commands.h"
+#include "client/audit/commands.h"
 #include "client/audit_files.h"
-#include "client/audit_state.h"
-#include "client/audit_verify.h"
+#include "client/audit/state.h"
+#include "client/audit/verify.h"
 #include "client/commands.h"
 #include "client/strings.h"
 

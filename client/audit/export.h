@@ -30,7 +30,7 @@
 #include "absl/status/statusor.h"
 #include "cbx/v1/audit.pb.h"
 #include "cbx/v1/directory.pb.h"
-#include "client/audit_verify.h"
+#include "client/audit/verify.h"
 #include "core/util/bytes.h"
 
 namespace cbx::client::audit {

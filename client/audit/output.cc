@@ -1,4 +1,4 @@
-#include "client/audit_output.h"
+#include "client/audit/output.h"
 
 #include <utility>
 #include <vector>

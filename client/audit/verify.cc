@@ -1,4 +1,4 @@
-#include "client/audit_verify.h"
+#include "client/audit/verify.h"
 
 #include <utility>
 

@@ -1,4 +1,4 @@
-#include "client/audit_state.h"
+#include "client/audit/state.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,7 +11,7 @@
 #include <string>
 
 #include "client/audit_files.h"
-#include "client/audit_test_log.h"
+#include "client/audit/test_log.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"

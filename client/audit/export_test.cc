@@ -1,9 +1,9 @@
-#include "client/audit_export.h"
+#include "client/audit/export.h"
 
 #include <string>
 #include <vector>
 
-#include "client/audit_test_log.h"
+#include "client/audit/test_log.h"
 #include "core/directory/testing/test_federation.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
