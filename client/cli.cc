@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,252 @@ CLI::Option* Repeatable(CLI::Option* option) {
   return option->allow_extra_args(false);
 }
 
+// The options every command takes (connection and output).
+struct GlobalOptions {
+  ConnectionFlags flags;
+  bool json = false;
+  std::string lang_code = "en";
+};
+
+// What the office commands parse into, and their subcommands (to tell which
+// one the parser reached). CLI11 keeps pointers into it: it must not move.
+struct OfficeCommands {
+  AddCaseArgs add;
+  AmendCaseArgs amend;
+  std::string close_number;
+  bool list_all = false;
+  QueryArgs query;
+  std::string hits_case;
+  std::string inbox_case;
+
+  CLI::App* add_cmd = nullptr;
+  CLI::App* amend_cmd = nullptr;
+  CLI::App* close_cmd = nullptr;
+  CLI::App* list_cmd = nullptr;
+  CLI::App* query_cmd = nullptr;
+  CLI::App* hits_cmd = nullptr;
+  CLI::App* inbox_cmd = nullptr;
+  CLI::App* peers_cmd = nullptr;
+};
+
+void AddGlobalOptions(CLI::App& app, GlobalOptions& g) {
+  app.add_option("--node", g.flags.node,
+                 "The node's Office endpoint (CBX_NODE)")
+      ->type_name("HOST:PORT");
+  app.add_option("--cert", g.flags.cert,
+                 "The office's client certificate, PEM (CBX_CERT)")
+      ->type_name("FILE");
+  app.add_option("--key", g.flags.key, "Its private key, PEM (CBX_KEY)")
+      ->type_name("FILE");
+  app.add_option("--ca", g.flags.ca,
+                 "The national CA that issued the node's certificate (CBX_CA)")
+      ->type_name("FILE");
+  app.add_option("--server-name", g.flags.server_name,
+                 "Name to expect in the node's certificate instead of the "
+                 "host of --node")
+      ->type_name("NAME");
+  app.add_option("--timeout", g.flags.timeout_s,
+                 "Seconds to wait for the node (default 30)")
+      ->type_name("SECONDS");
+  app.add_flag("--json", g.json,
+               "Machine-readable output: one JSON document, or for query one "
+               "JSON object per line as answers arrive");
+  app.add_option("--lang", g.lang_code,
+                 "Language of offence labels: en, mk, sr, bs, hr, cnr, sq, sl")
+      ->type_name("LANG");
+}
+
+// cbx case add
+void AddCaseAddCommand(CLI::App& case_cmd, OfficeCommands& c) {
+  AddCaseArgs& add = c.add;
+  c.add_cmd = case_cmd.add_subcommand(
+      "add", "Register a case and its perpetrator identifiers");
+  c.add_cmd->add_option("NUMBER", add.number, "The office's case number")
+      ->required();
+  Repeatable(c.add_cmd->add_option("--id", add.ids, kIdHelp))
+      ->required()
+      ->type_name("TYPE[@WINDOW]:VALUE");
+  Repeatable(c.add_cmd->add_option("--offence", add.offences, kOffenceHelp))
+      ->required()
+      ->type_name("CODE[+attempted][+ai][+minor]");
+  c.add_cmd->add_option("--role", add.role, kRoleHelp)
+      ->required()
+      ->type_name("ROLE");
+  c.add_cmd
+      ->add_option("--contact", add.contact,
+                   "The competent office's 24/7 contact point, as peers will "
+                   "see it")
+      ->required()
+      ->type_name("TEXT");
+  c.add_cmd
+      ->add_option("--opened", add.opened,
+                   "Month the case was opened (default: the node's current "
+                   "month)")
+      ->type_name("YYYY-MM");
+}
+
+// cbx case amend
+void AddCaseAmendCommand(CLI::App& case_cmd, OfficeCommands& c) {
+  AmendCaseArgs& amend = c.amend;
+  c.amend_cmd = case_cmd.add_subcommand(
+      "amend", "Change a case; give at least one change");
+  c.amend_cmd->add_option("NUMBER", amend.number, "The case number")
+      ->required();
+  Repeatable(c.amend_cmd->add_option("--add-id", amend.add_ids,
+                                     "Add an identifier (as --id of case add)"))
+      ->type_name("TYPE[@WINDOW]:VALUE");
+  Repeatable(c.amend_cmd->add_option(
+                 "--remove-id", amend.remove_ids,
+                 "Remove an identifier, matched on type and normalized value"))
+      ->type_name("TYPE:VALUE");
+  Repeatable(c.amend_cmd->add_option(
+                 "--offence", amend.offences,
+                 "Replace the offences with these (as --offence of case add)"))
+      ->type_name("CODE[+attempted][+ai][+minor]");
+  c.amend_cmd->add_option("--role", amend.role, kRoleHelp)->type_name("ROLE");
+  c.amend_cmd
+      ->add_option("--contact", amend.contact, "Replace the contact point")
+      ->type_name("TEXT");
+}
+
+// cbx case add / amend / close / list
+void AddCaseCommands(CLI::App& app, OfficeCommands& c) {
+  CLI::App* case_cmd =
+      app.add_subcommand("case", "Register and maintain the office's cases");
+  case_cmd->require_subcommand(1);
+  AddCaseAddCommand(*case_cmd, c);
+  AddCaseAmendCommand(*case_cmd, c);
+  c.close_cmd = case_cmd->add_subcommand(
+      "close", "Close a case: its identifiers leave the index");
+  c.close_cmd->add_option("NUMBER", c.close_number, "The case number")
+      ->required();
+  c.list_cmd =
+      case_cmd->add_subcommand("list", "List the office's open cases");
+  c.list_cmd->add_flag("--all", c.list_all, "Include closed cases");
+}
+
+// cbx query
+void AddQueryCommand(CLI::App& app, OfficeCommands& c) {
+  QueryArgs& query = c.query;
+  c.query_cmd = app.add_subcommand(
+      "query", "Ask peer nodes, blindly, whether they hold these identifiers");
+  Repeatable(c.query_cmd->add_option("--id", query.ids, kIdHelp))
+      ->required()
+      ->type_name("TYPE[@WINDOW]:VALUE");
+  c.query_cmd
+      ->add_option("--case", query.case_number,
+                   "Your case this query is for (the stated purpose)")
+      ->required()
+      ->type_name("NUMBER");
+  c.query_cmd
+      ->add_option("--legal-basis", query.legal_basis,
+                   "Legal basis of the request, e.g. 'MLA-Convention-1959 "
+                   "Art.1'")
+      ->required()
+      ->type_name("TEXT");
+  c.query_cmd
+      ->add_option("--offence", query.offence,
+                   "Offence code of the purpose (no +parameters)")
+      ->required()
+      ->type_name("CODE");
+  Repeatable(
+      c.query_cmd->add_option(
+          "--peer", query.peers,
+          "Ask only this member (repeatable); default every active peer"))
+      ->type_name("CC");
+}
+
+// cbx hits / inbox / peers
+void AddListCommands(CLI::App& app, OfficeCommands& c) {
+  c.hits_cmd = app.add_subcommand(
+      "hits", "Case references received from peers for our queries");
+  c.hits_cmd->add_option("--case", c.hits_case, "Only hits for this case")
+      ->type_name("NUMBER");
+  c.inbox_cmd = app.add_subcommand(
+      "inbox", "Peers that resolved one of our cases, and for what purpose");
+  c.inbox_cmd->add_option("--case", c.inbox_case, "Only this case")
+      ->type_name("NUMBER");
+  c.peers_cmd = app.add_subcommand(
+      "peers", "The federation's members as this node sees them");
+}
+
+// The office command the parser reached, with its request converted;
+// INVALID_ARGUMENT (or another code) saying which argument is wrong.
+absl::StatusOr<Runner> ChosenCommand(const OfficeCommands& c) {
+  if (c.add_cmd->parsed()) return Bind(BuildAddCaseRequest(c.add), &AddCase);
+  if (c.amend_cmd->parsed()) {
+    return Bind(BuildAmendCaseRequest(c.amend), &AmendCase);
+  }
+  if (c.close_cmd->parsed()) {
+    return Bind(BuildCloseCaseRequest(c.close_number), &CloseCase);
+  }
+  if (c.list_cmd->parsed()) {
+    v1::ListCasesRequest request;
+    request.set_include_closed(c.list_all);
+    return Bind(absl::StatusOr<v1::ListCasesRequest>(request), &ListCases);
+  }
+  if (c.query_cmd->parsed()) return Bind(BuildQueryRequest(c.query), &Query);
+  if (c.hits_cmd->parsed()) {
+    return Bind(BuildListHitsRequest(c.hits_case), &ListHits);
+  }
+  if (c.inbox_cmd->parsed()) {
+    return Bind(BuildListInboxRequest(c.inbox_case), &ListInbox);
+  }
+  if (c.peers_cmd->parsed()) {
+    return Bind(absl::StatusOr<v1::ListPeersRequest>(v1::ListPeersRequest()),
+                &ListPeers);
+  }
+  return absl::InternalError("no command");
+}
+
+// Prints a usage mistake of the subcommand the parser reached; returns
+// kExitUsage.
+int UsageError(const CLI::App& app, std::ostream& err,
+               const std::string& message) {
+  err << "cbx: " << Subcommand(app) << message << "\n"
+      << "nothing was sent; run '" << CommandPath(app)
+      << " --help' for usage\n";
+  return kExitUsage;
+}
+
+// Parses `argv` into `app`. nullopt to go on; else the exit code (help and
+// version printed: 0; a parse error printed: kExitUsage).
+std::optional<int> Parse(CLI::App& app, int argc, const char* const* argv,
+                         std::ostream& out, std::ostream& err) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::ParseError& e) {
+    return UsageError(app, err, e.what());
+  }
+  return std::nullopt;
+}
+
+// Checks the language and connection options (exit 2 if wrong), connects
+// and runs `runner`.
+int ConnectAndRun(const Runner& runner, const GlobalOptions& g,
+                  std::ostream& out, std::ostream& err, const EnvLookup& env) {
+  absl::StatusOr<Lang> lang = ParseLang(g.lang_code);
+  if (!lang.ok()) {
+    err << "cbx: --lang: " << std::string(lang.status().message()) << "\n";
+    return kExitUsage;
+  }
+  absl::StatusOr<ConnectionSettings> settings = ResolveConnection(g.flags, env);
+  if (!settings.ok()) {
+    err << "cbx: " << std::string(settings.status().message()) << "\n";
+    return kExitUsage;
+  }
+  std::unique_ptr<v1::Office::Stub> stub =
+      v1::Office::NewStub(CreateChannel(*settings));
+  CommandContext ctx{*stub, *settings, g.json, *lang, out, err};
+  return runner(ctx);
+}
+
 }  // namespace
 
 int RunCli(int argc, const char* const* argv, std::ostream& out,
@@ -106,212 +353,31 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
   app.fallthrough();
   app.set_version_flag("--version", "cbx 0.1.0");
 
-  ConnectionFlags flags;
-  bool json = false;
-  std::string lang_code = "en";
-  app.add_option("--node", flags.node, "The node's Office endpoint (CBX_NODE)")
-      ->type_name("HOST:PORT");
-  app.add_option("--cert", flags.cert,
-                 "The office's client certificate, PEM (CBX_CERT)")
-      ->type_name("FILE");
-  app.add_option("--key", flags.key, "Its private key, PEM (CBX_KEY)")
-      ->type_name("FILE");
-  app.add_option("--ca", flags.ca,
-                 "The national CA that issued the node's certificate (CBX_CA)")
-      ->type_name("FILE");
-  app.add_option("--server-name", flags.server_name,
-                 "Name to expect in the node's certificate instead of the "
-                 "host of --node")
-      ->type_name("NAME");
-  app.add_option("--timeout", flags.timeout_s,
-                 "Seconds to wait for the node (default 30)")
-      ->type_name("SECONDS");
-  app.add_flag("--json", json,
-               "Machine-readable output: one JSON document, or for query one "
-               "JSON object per line as answers arrive");
-  app.add_option("--lang", lang_code,
-                 "Language of offence labels: en, mk, sr, bs, hr, cnr, sq, sl")
-      ->type_name("LANG");
-
-  // cbx case ...
-  CLI::App* case_cmd =
-      app.add_subcommand("case", "Register and maintain the office's cases");
-  case_cmd->require_subcommand(1);
-
-  AddCaseArgs add;
-  CLI::App* add_cmd = case_cmd->add_subcommand(
-      "add", "Register a case and its perpetrator identifiers");
-  add_cmd->add_option("NUMBER", add.number, "The office's case number")
-      ->required();
-  Repeatable(add_cmd->add_option("--id", add.ids, kIdHelp))
-      ->required()
-      ->type_name("TYPE[@WINDOW]:VALUE");
-  Repeatable(add_cmd->add_option("--offence", add.offences, kOffenceHelp))
-      ->required()
-      ->type_name("CODE[+attempted][+ai][+minor]");
-  add_cmd->add_option("--role", add.role, kRoleHelp)
-      ->required()
-      ->type_name("ROLE");
-  add_cmd
-      ->add_option("--contact", add.contact,
-                   "The competent office's 24/7 contact point, as peers will "
-                   "see it")
-      ->required()
-      ->type_name("TEXT");
-  add_cmd
-      ->add_option("--opened", add.opened,
-                   "Month the case was opened (default: the node's current "
-                   "month)")
-      ->type_name("YYYY-MM");
-
-  AmendCaseArgs amend;
-  CLI::App* amend_cmd = case_cmd->add_subcommand(
-      "amend", "Change a case; give at least one change");
-  amend_cmd->add_option("NUMBER", amend.number, "The case number")->required();
-  Repeatable(amend_cmd->add_option("--add-id", amend.add_ids,
-                                   "Add an identifier (as --id of case add)"))
-      ->type_name("TYPE[@WINDOW]:VALUE");
-  Repeatable(amend_cmd->add_option(
-                 "--remove-id", amend.remove_ids,
-                 "Remove an identifier, matched on type and normalized value"))
-      ->type_name("TYPE:VALUE");
-  Repeatable(amend_cmd->add_option(
-                 "--offence", amend.offences,
-                 "Replace the offences with these (as --offence of case add)"))
-      ->type_name("CODE[+attempted][+ai][+minor]");
-  amend_cmd->add_option("--role", amend.role, kRoleHelp)->type_name("ROLE");
-  amend_cmd->add_option("--contact", amend.contact, "Replace the contact point")
-      ->type_name("TEXT");
-
-  std::string close_number;
-  CLI::App* close_cmd = case_cmd->add_subcommand(
-      "close", "Close a case: its identifiers leave the index");
-  close_cmd->add_option("NUMBER", close_number, "The case number")->required();
-
-  bool list_all = false;
-  CLI::App* list_cmd =
-      case_cmd->add_subcommand("list", "List the office's open cases");
-  list_cmd->add_flag("--all", list_all, "Include closed cases");
-
-  // cbx query
-  QueryArgs query;
-  CLI::App* query_cmd = app.add_subcommand(
-      "query", "Ask peer nodes, blindly, whether they hold these identifiers");
-  Repeatable(query_cmd->add_option("--id", query.ids, kIdHelp))
-      ->required()
-      ->type_name("TYPE[@WINDOW]:VALUE");
-  query_cmd
-      ->add_option("--case", query.case_number,
-                   "Your case this query is for (the stated purpose)")
-      ->required()
-      ->type_name("NUMBER");
-  query_cmd
-      ->add_option("--legal-basis", query.legal_basis,
-                   "Legal basis of the request, e.g. 'MLA-Convention-1959 "
-                   "Art.1'")
-      ->required()
-      ->type_name("TEXT");
-  query_cmd
-      ->add_option("--offence", query.offence,
-                   "Offence code of the purpose (no +parameters)")
-      ->required()
-      ->type_name("CODE");
-  Repeatable(
-      query_cmd->add_option(
-          "--peer", query.peers,
-          "Ask only this member (repeatable); default every active peer"))
-      ->type_name("CC");
-
-  // cbx hits / inbox / peers
-  std::string hits_case;
-  CLI::App* hits_cmd = app.add_subcommand(
-      "hits", "Case references received from peers for our queries");
-  hits_cmd->add_option("--case", hits_case, "Only hits for this case")
-      ->type_name("NUMBER");
-  std::string inbox_case;
-  CLI::App* inbox_cmd = app.add_subcommand(
-      "inbox", "Peers that resolved one of our cases, and for what purpose");
-  inbox_cmd->add_option("--case", inbox_case, "Only this case")
-      ->type_name("NUMBER");
-  CLI::App* peers_cmd = app.add_subcommand(
-      "peers", "The federation's members as this node sees them");
-
-  // cbx audit ...
+  GlobalOptions global;
+  AddGlobalOptions(app, global);
+  OfficeCommands office;
+  AddCaseCommands(app, office);
+  AddQueryCommand(app, office);
+  AddListCommands(app, office);
   audit::AuditArgs audit_args;
   CLI::App* audit_cmd = audit::AddAuditCommands(app, audit_args);
-
   app.footer(kFooter);
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e, out, err);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e, out, err);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e, out, err);
-  } catch (const CLI::ParseError& e) {
-    err << "cbx: " << Subcommand(app) << e.what() << "\n"
-        << "nothing was sent; run '" << CommandPath(app)
-        << " --help' for usage\n";
-    return kExitUsage;
-  }
+  if (std::optional<int> exit = Parse(app, argc, argv, out, err)) return *exit;
 
   if (audit_cmd->parsed()) {
-    return audit::RunAudit(audit_args, flags, json, CommandPath(app), out, err,
-                           env);
+    return audit::RunAudit(audit_args, global.flags, global.json,
+                           CommandPath(app), out, err, env);
   }
   if (!audit_args.genesis.empty() || audit_args.allow_unwitnessed) {
-    err << "cbx: " << Subcommand(app)
-        << "--genesis and --allow-unwitnessed are for the audit commands\n"
-        << "nothing was sent; run '" << CommandPath(app)
-        << " --help' for usage\n";
-    return kExitUsage;
+    return UsageError(
+        app, err, "--genesis and --allow-unwitnessed are for the audit commands");
   }
-
-  absl::StatusOr<Runner> runner = absl::InternalError("no command");
-  if (add_cmd->parsed()) {
-    runner = Bind(BuildAddCaseRequest(add), &AddCase);
-  } else if (amend_cmd->parsed()) {
-    runner = Bind(BuildAmendCaseRequest(amend), &AmendCase);
-  } else if (close_cmd->parsed()) {
-    runner = Bind(BuildCloseCaseRequest(close_number), &CloseCase);
-  } else if (list_cmd->parsed()) {
-    v1::ListCasesRequest request;
-    request.set_include_closed(list_all);
-    runner = Bind(absl::StatusOr<v1::ListCasesRequest>(request), &ListCases);
-  } else if (query_cmd->parsed()) {
-    runner = Bind(BuildQueryRequest(query), &Query);
-  } else if (hits_cmd->parsed()) {
-    runner = Bind(BuildListHitsRequest(hits_case), &ListHits);
-  } else if (inbox_cmd->parsed()) {
-    runner = Bind(BuildListInboxRequest(inbox_case), &ListInbox);
-  } else if (peers_cmd->parsed()) {
-    runner = Bind(absl::StatusOr<v1::ListPeersRequest>(v1::ListPeersRequest()),
-                  &ListPeers);
-  }
+  absl::StatusOr<Runner> runner = ChosenCommand(office);
   if (!runner.ok()) {
-    err << "cbx: " << Subcommand(app) << std::string(runner.status().message())
-        << "\n"
-        << "nothing was sent; run '" << CommandPath(app)
-        << " --help' for usage\n";
-    return kExitUsage;
+    return UsageError(app, err, std::string(runner.status().message()));
   }
-  absl::StatusOr<Lang> lang = ParseLang(lang_code);
-  if (!lang.ok()) {
-    err << "cbx: --lang: " << std::string(lang.status().message()) << "\n";
-    return kExitUsage;
-  }
-  absl::StatusOr<ConnectionSettings> settings = ResolveConnection(flags, env);
-  if (!settings.ok()) {
-    err << "cbx: " << std::string(settings.status().message()) << "\n";
-    return kExitUsage;
-  }
-
-  std::unique_ptr<v1::Office::Stub> stub =
-      v1::Office::NewStub(CreateChannel(*settings));
-  CommandContext ctx{*stub, *settings, json, *lang, out, err};
-  return (*runner)(ctx);
+  return ConnectAndRun(*runner, global, out, err, env);
 }
 
 }  // namespace cbx::client

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
@@ -89,44 +90,29 @@ bool Exists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
-}  // namespace
+// --genesis and --allow-unwitnessed may stand anywhere on the line, like
+// the connection options: they are defined on every level, bound to the
+// same variables, so that each subcommand's --help lists them.
+void AddAuditOptions(CLI::App* on, AuditArgs& args) {
+  on->add_option("--genesis", args.genesis,
+                 "The federation's genesis directory you pinned (binary "
+                 "SignedDirectory) (CBX_GENESIS)")
+      ->type_name("FILE")
+      ->group("Audit options");
+  on->add_flag("--allow-unwitnessed", args.allow_unwitnessed,
+               "Accept a checkpoint signed by the node but cosigned by "
+               "fewer witnesses than the directory's witness_threshold")
+      ->group("Audit options");
+}
 
-CLI::App* AddAuditCommands(CLI::App& app, AuditArgs& args) {
-  // --genesis and --allow-unwitnessed may stand anywhere on the line, like
-  // the connection options: they are defined on every level, bound to the
-  // same variables, so that each subcommand's --help lists them.
-  auto add_common = [&args](CLI::App* on) {
-    on->add_option("--genesis", args.genesis,
-                   "The federation's genesis directory you pinned (binary "
-                   "SignedDirectory) (CBX_GENESIS)")
-        ->type_name("FILE")
-        ->group("Audit options");
-    on->add_flag("--allow-unwitnessed", args.allow_unwitnessed,
-                 "Accept a checkpoint signed by the node but cosigned by "
-                 "fewer witnesses than the directory's witness_threshold")
-        ->group("Audit options");
-  };
-  add_common(&app);
-  CLI::App* audit = app.add_subcommand(
-      "audit",
-      "Auditors: verify a node's audit log from signed data (auditor "
-      "certificate; spec/audit-log.md §9)");
-  audit->require_subcommand(1);
-  // Its subcommands copy this footer when they are created.
-  audit->footer(
-      audit->get_footer() +
-      "\nAudit exit codes: 0 verified; 1 verification failed, or the node "
-      "refused or could not be reached (the reason is printed); 2 a mistake "
-      "in the arguments, the connection options or --genesis (nothing was "
-      "sent).");
-  add_common(audit);
+// An audit subcommand and what it runs.
+struct Sub {
+  CLI::App* app;
+  AuditCommandKind kind;
+};
 
-  struct Sub {
-    CLI::App* app;
-    AuditCommandKind kind;
-  };
-  std::vector<Sub> subs;
-
+// cbx audit checkpoint / verify / prove: they ask the node.
+void AddNodeCommands(CLI::App* audit, AuditArgs& args, std::vector<Sub>& subs) {
   CLI::App* checkpoint = audit->add_subcommand(
       "checkpoint",
       "Fetch the node's latest checkpoint; verify its signature and every "
@@ -155,7 +141,11 @@ CLI::App* AddAuditCommands(CLI::App& app, AuditArgs& args) {
                    "size)")
       ->type_name("N");
   subs.push_back({prove, AuditCommandKind::kProve});
+}
 
+// cbx audit export: asks the node, writes a file.
+void AddExportCommand(CLI::App* audit, AuditArgs& args,
+                      std::vector<Sub>& subs) {
   CLI::App* exp = audit->add_subcommand(
       "export",
       "Save entries [A, B) with their inclusion proofs, the checkpoint and "
@@ -174,7 +164,11 @@ CLI::App* AddAuditCommands(CLI::App& app, AuditArgs& args) {
       ->required()
       ->type_name("FILE");
   subs.push_back({exp, AuditCommandKind::kExport});
+}
 
+// cbx audit verify-export / reconcile: offline.
+void AddOfflineCommands(CLI::App* audit, AuditArgs& args,
+                        std::vector<Sub>& subs) {
   CLI::App* verify_export = audit->add_subcommand(
       "verify-export",
       "Offline: verify an export file (directory chain, checkpoint, "
@@ -202,90 +196,87 @@ CLI::App* AddAuditCommands(CLI::App& app, AuditArgs& args) {
                    "directory's max_message_lifetime_s + max_clock_skew_s)")
       ->type_name("SECONDS");
   subs.push_back({reconcile, AuditCommandKind::kReconcile});
-
-  for (const Sub& s : subs) {
-    add_common(s.app);
-    AuditCommandKind kind = s.kind;
-    s.app->parse_complete_callback([&args, kind]() { args.command = kind; });
-  }
-  return audit;
 }
 
-int RunAudit(const AuditArgs& args, const ConnectionFlags& flags, bool json,
-             const std::string& command_path, std::ostream& out,
-             std::ostream& err, const EnvLookup& env) {
-  const std::string name = command_path.rfind("cbx ", 0) == 0
-                               ? command_path.substr(4)
-                               : command_path;
-  auto usage = [&](const std::string& message) {
-    err << "cbx: " << name << ": " << message << "\n"
-        << "nothing was sent; run '" << command_path << " --help' for usage\n";
-    return kExitUsage;
-  };
-
-  // Arguments first.
-  auto size = ParseOptionalCount("--size", args.size);
-  if (!size.ok()) return usage(Str(size.status().message()));
+// The audit arguments converted, before the genesis and the connection.
+struct ConvertedArgs {
+  std::optional<uint64_t> size;
   uint64_t index = 0;
+  ExportRange range;
+  std::optional<int64_t> margin;
+  std::string state_dir;
+};
+
+// export's range; INVALID_ARGUMENT with the usage message.
+absl::Status ConvertRange(const AuditArgs& args, std::optional<uint64_t> size,
+                          ExportRange& range) {
+  auto from = ParseOptionalCount("--from", args.from);
+  if (!from.ok()) return from.status();
+  auto to = ParseOptionalCount("--to", args.to);
+  if (!to.ok()) return to.status();
+  range.from = from->value_or(0);
+  range.to = *to;
+  range.size = size;
+  if (range.to && range.from >= *range.to) {
+    return absl::InvalidArgumentError(
+        "--from " + args.from + " is not before --to " + args.to +
+        ": the range [A, B) is empty (B is exclusive)");
+  }
+  if (range.to && range.size && *range.to > *range.size) {
+    return absl::InvalidArgumentError(
+        "--to " + args.to + " is beyond --size " + args.size +
+        ": a checkpoint of size N proves entries 0..N-1");
+  }
+  range.out_path = args.out;
+  if (Exists(range.out_path)) {
+    return absl::InvalidArgumentError(
+        "--out " + Quoted(range.out_path) +
+        " exists; choose another name or remove it");
+  }
+  return absl::OkStatus();
+}
+
+// Converts and checks the arguments of `args.command`, in the order the
+// usage messages promise; INVALID_ARGUMENT with the usage message.
+absl::StatusOr<ConvertedArgs> ConvertArgs(const AuditArgs& args,
+                                          const EnvLookup& env) {
+  ConvertedArgs c;
+  auto size = ParseOptionalCount("--size", args.size);
+  if (!size.ok()) return size.status();
+  c.size = *size;
   if (args.command == AuditCommandKind::kProve) {
     auto v = ParseCount("INDEX", args.index);
-    if (!v.ok()) return usage(Str(v.status().message()));
-    index = *v;
+    if (!v.ok()) return v.status();
+    c.index = *v;
   }
-  ExportRange range;
   if (args.command == AuditCommandKind::kExport) {
-    auto from = ParseOptionalCount("--from", args.from);
-    if (!from.ok()) return usage(Str(from.status().message()));
-    auto to = ParseOptionalCount("--to", args.to);
-    if (!to.ok()) return usage(Str(to.status().message()));
-    range.from = from->value_or(0);
-    range.to = *to;
-    range.size = *size;
-    if (range.to && range.from >= *range.to) {
-      return usage("--from " + args.from + " is not before --to " + args.to +
-                   ": the range [A, B) is empty (B is exclusive)");
-    }
-    if (range.to && range.size && *range.to > *range.size) {
-      return usage("--to " + args.to + " is beyond --size " + args.size +
-                   ": a checkpoint of size N proves entries 0..N-1");
-    }
-    range.out_path = args.out;
-    if (Exists(range.out_path)) {
-      return usage("--out " + Quoted(range.out_path) +
-                   " exists; choose another name or remove it");
+    if (absl::Status s = ConvertRange(args, c.size, c.range); !s.ok()) {
+      return s;
     }
   }
-  std::optional<int64_t> margin;
   if (!args.margin.empty()) {
     auto m = ParseCount("--margin", args.margin);
-    if (!m.ok()) return usage(Str(m.status().message()));
-    if (*m > 365ull * 86400) return usage("--margin: at most a year");
-    margin = static_cast<int64_t>(*m);
-  }
-  std::string state_dir = args.state_dir;
-  if (args.command == AuditCommandKind::kVerify && state_dir.empty()) {
-    auto d = DefaultStateDir(env);
-    if (!d.ok()) return usage(Str(d.status().message()));
-    state_dir = *d;
-  }
-
-  AuditOptions options;
-  auto genesis = LoadGenesis(args.genesis, env);
-  if (!genesis.ok()) return usage(Str(genesis.status().message()));
-  options.genesis = *std::move(genesis);
-  options.allow_unwitnessed = args.allow_unwitnessed;
-  options.now_ms = absl::ToUnixMillis(absl::Now());
-
-  // Offline commands need no node.
-  if (args.command == AuditCommandKind::kVerifyExport ||
-      args.command == AuditCommandKind::kReconcile) {
-    OfflineContext ctx{json, out, err};
-    if (args.command == AuditCommandKind::kVerifyExport) {
-      return VerifyExportCommand(ctx, options, args.file_a);
+    if (!m.ok()) return m.status();
+    if (*m > 365ull * 86400) {
+      return absl::InvalidArgumentError("--margin: at most a year");
     }
-    return ReconcileCommand(ctx, options, args.file_a, args.file_b, margin);
+    c.margin = static_cast<int64_t>(*m);
   }
+  c.state_dir = args.state_dir;
+  if (args.command == AuditCommandKind::kVerify && c.state_dir.empty()) {
+    auto d = DefaultStateDir(env);
+    if (!d.ok()) return d.status();
+    c.state_dir = *d;
+  }
+  return c;
+}
 
+// Connects (exit 2 if the connection options are wrong) and runs one of
+// the commands that ask the node.
+int RunNodeCommand(const AuditArgs& args, const ConvertedArgs& c,
+                   const AuditOptions& options, const ConnectionFlags& flags,
+                   bool json, const std::string& name, std::ostream& out,
+                   std::ostream& err, const EnvLookup& env) {
   absl::StatusOr<ConnectionSettings> settings = ResolveConnection(flags, env);
   if (!settings.ok()) {
     err << "cbx: " << Str(settings.status().message()) << "\n";
@@ -298,15 +289,81 @@ int RunAudit(const AuditArgs& args, const ConnectionFlags& flags, bool json,
     case AuditCommandKind::kCheckpoint:
       return CheckpointCommand(ctx, options);
     case AuditCommandKind::kVerify:
-      return VerifyCommand(ctx, options, state_dir);
+      return VerifyCommand(ctx, options, c.state_dir);
     case AuditCommandKind::kProve:
-      return ProveCommand(ctx, options, index, *size);
+      return ProveCommand(ctx, options, c.index, c.size);
     case AuditCommandKind::kExport:
-      return ExportCommand(ctx, options, range);
+      return ExportCommand(ctx, options, c.range);
     default:
       err << "cbx: " << name << ": no audit command\n";
       return kExitUsage;
   }
+}
+
+}  // namespace
+
+CLI::App* AddAuditCommands(CLI::App& app, AuditArgs& args) {
+  AddAuditOptions(&app, args);
+  CLI::App* audit = app.add_subcommand(
+      "audit",
+      "Auditors: verify a node's audit log from signed data (auditor "
+      "certificate; spec/audit-log.md §9)");
+  audit->require_subcommand(1);
+  // Its subcommands copy this footer when they are created.
+  audit->footer(
+      audit->get_footer() +
+      "\nAudit exit codes: 0 verified; 1 verification failed, or the node "
+      "refused or could not be reached (the reason is printed); 2 a mistake "
+      "in the arguments, the connection options or --genesis (nothing was "
+      "sent).");
+  AddAuditOptions(audit, args);
+
+  std::vector<Sub> subs;
+  AddNodeCommands(audit, args, subs);
+  AddExportCommand(audit, args, subs);
+  AddOfflineCommands(audit, args, subs);
+  for (const Sub& s : subs) {
+    AddAuditOptions(s.app, args);
+    AuditCommandKind kind = s.kind;
+    s.app->parse_complete_callback([&args, kind]() { args.command = kind; });
+  }
+  return audit;
+}
+
+int RunAudit(const AuditArgs& args, const ConnectionFlags& flags, bool json,
+             const std::string& command_path, std::ostream& out,
+             std::ostream& err, const EnvLookup& env) {
+  const std::string name = command_path.rfind("cbx ", 0) == 0
+                               ? command_path.substr(4)
+                               : command_path;
+  auto usage = [&](const absl::Status& status) {
+    err << "cbx: " << name << ": " << Str(status.message()) << "\n"
+        << "nothing was sent; run '" << command_path << " --help' for usage\n";
+    return kExitUsage;
+  };
+
+  // Arguments first, then the pinned genesis.
+  absl::StatusOr<ConvertedArgs> converted = ConvertArgs(args, env);
+  if (!converted.ok()) return usage(converted.status());
+  AuditOptions options;
+  auto genesis = LoadGenesis(args.genesis, env);
+  if (!genesis.ok()) return usage(genesis.status());
+  options.genesis = *std::move(genesis);
+  options.allow_unwitnessed = args.allow_unwitnessed;
+  options.now_ms = absl::ToUnixMillis(absl::Now());
+
+  // Offline commands need no node.
+  if (args.command == AuditCommandKind::kVerifyExport) {
+    OfflineContext ctx{json, out, err};
+    return VerifyExportCommand(ctx, options, args.file_a);
+  }
+  if (args.command == AuditCommandKind::kReconcile) {
+    OfflineContext ctx{json, out, err};
+    return ReconcileCommand(ctx, options, args.file_a, args.file_b,
+                            converted->margin);
+  }
+  return RunNodeCommand(args, *converted, options, flags, json, name, out, err,
+                        env);
 }
 
 }  // namespace cbx::client::audit
