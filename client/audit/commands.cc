@@ -413,43 +413,49 @@ int ProveCommand(CommandContext& ctx, const AuditOptions& options,
   return kExitOk;
 }
 
-int ExportCommand(CommandContext& ctx, const AuditOptions& options,
-                  const ExportRange& range) {
-  Run run("export", ctx.json, ctx.out, ctx.err);
-  auto versions = FetchDirectoryVersions(ctx, run);
-  if (!versions.ok()) return versions.code;
+namespace {
 
+// The end of an export's range (exclusive) and the checkpoint size its
+// proofs are against (0: the latest).
+struct ExportBounds {
   uint64_t to = 0;
-  uint64_t size = range.size.value_or(0);
+  uint64_t size = 0;
+};
+
+// The bounds of `range`; without --to or --size, the latest checkpoint's
+// size (fetched and verified against `versions`).
+Fetched<ExportBounds> ResolveExportBounds(
+    CommandContext& ctx, Run& run, const AuditOptions& options,
+    const ExportRange& range,
+    const std::vector<v1::SignedDirectory>& versions) {
+  ExportBounds b;
+  b.size = range.size.value_or(0);
   if (range.to.has_value()) {
-    to = *range.to;
+    b.to = *range.to;
   } else if (range.size.has_value()) {
-    to = *range.size;
+    b.to = *range.size;
   } else {
     // The whole log up to the latest checkpoint: learn its size first.
-    auto dir = VerifyDirectoryChain(options.genesis, *versions.value);
-    if (!dir.ok())
-      return run.FailStatus(dir.status(), "the node's directory: ");
+    auto dir = VerifyDirectoryChain(options.genesis, versions);
+    if (!dir.ok()) {
+      return Failed<ExportBounds>(
+          run.FailStatus(dir.status(), "the node's directory: "));
+    }
     auto report = FetchCheckpoint(ctx, run, *dir, options);
-    if (!report.ok()) return report.code;
-    to = size = report.value->checkpoint.size;
+    if (!report.ok()) return Failed<ExportBounds>(report.code);
+    b.to = b.size = report.value->checkpoint.size;
   }
-  if (range.from >= to) {
-    return run.Fail("nothing to export: --from " + Num(range.from) +
-                    " is not before the end of the range, " + Num(to) +
-                    " (the checkpoint's size)");
-  }
+  return Got(b);
+}
 
+// Reads the AuditExport stream into `file` (checkpoint and entries).
+grpc::Status ReadExportStream(CommandContext& ctx,
+                              const v1::AuditExportRequest& request,
+                              AuditExport& file) {
   grpc::ClientContext rpc;
   rpc.set_deadline(Deadline(ctx.settings));
-  v1::AuditExportRequest request;
-  request.set_begin(range.from);
-  request.set_end(to);
-  request.set_size(size);
   std::unique_ptr<grpc::ClientReaderInterface<v1::AuditExportChunk>> reader =
       ctx.stub.AuditExport(&rpc, request);
-  AuditExport file;
-  file.directory_versions = *std::move(versions.value);
   v1::AuditExportChunk chunk;
   bool first = true;
   while (reader->Read(&chunk)) {
@@ -464,38 +470,76 @@ int ExportCommand(CommandContext& ctx, const AuditOptions& options,
       file.entries.push_back(std::move(x));
     }
   }
-  grpc::Status status = reader->Finish();
-  const std::string what = "exporting entries " + Num(range.from) + ".." +
-                           (to > 0 ? Num(to - 1) : std::string("-1"));
+  return reader->Finish();
+}
+
+// Entries [from, b.to) against checkpoint b.size from the node, with
+// `versions`, checked to be what was asked for (not yet verified).
+Fetched<AuditExport> FetchExport(CommandContext& ctx, Run& run, uint64_t from,
+                                 const ExportBounds& b,
+                                 std::vector<v1::SignedDirectory> versions) {
+  v1::AuditExportRequest request;
+  request.set_begin(from);
+  request.set_end(b.to);
+  request.set_size(b.size);
+  AuditExport file;
+  file.directory_versions = std::move(versions);
+  grpc::Status status = ReadExportStream(ctx, request, file);
+  const std::string what = "exporting entries " + Num(from) + ".." +
+                           (b.to > 0 ? Num(b.to - 1) : std::string("-1"));
   if (!status.ok()) {
-    return run.FailRpc(
+    return Failed<AuditExport>(run.FailRpc(
         what + " (after " + Num(file.entries.size()) + " entries)", status,
-        ctx.settings);
+        ctx.settings));
   }
   if (file.checkpoint.empty()) {
-    return run.Fail(
-        "the node's export carries no checkpoint; nothing was "
-        "written");
+    return Failed<AuditExport>(
+        run.Fail("the node's export carries no checkpoint; nothing was "
+                 "written"));
   }
   file.member = MemberOfCheckpoint(file.checkpoint);
   if (file.member.empty()) {
-    return run.Fail(
-        "the node's export checkpoint names no cbx log "
-        "(origin cbx/<CC>/audit); nothing was written");
+    return Failed<AuditExport>(
+        run.Fail("the node's export checkpoint names no cbx log "
+                 "(origin cbx/<CC>/audit); nothing was written"));
   }
-  const uint64_t count = to - range.from;
+  const uint64_t count = b.to - from;
   if (file.entries.size() != count ||
-      (count > 0 && file.entries.front().index != range.from)) {
+      (count > 0 && file.entries.front().index != from)) {
     std::string got = file.entries.empty()
                           ? std::string("no entries")
                           : "entries " + Num(file.entries.front().index) +
                                 ".." + Num(file.entries.back().index) + " (" +
                                 Num(file.entries.size()) + ")";
-    return run.Fail("the node sent " + got + " for the range " +
-                    Num(range.from) + ".." +
-                    (count > 0 ? Num(to - 1) : std::string("(empty)")) +
-                    "; nothing was written");
+    return Failed<AuditExport>(
+        run.Fail("the node sent " + got + " for the range " + Num(from) +
+                 ".." + (count > 0 ? Num(b.to - 1) : std::string("(empty)")) +
+                 "; nothing was written"));
   }
+  return Got(std::move(file));
+}
+
+}  // namespace
+
+int ExportCommand(CommandContext& ctx, const AuditOptions& options,
+                  const ExportRange& range) {
+  Run run("export", ctx.json, ctx.out, ctx.err);
+  auto versions = FetchDirectoryVersions(ctx, run);
+  if (!versions.ok()) return versions.code;
+  auto bounds = ResolveExportBounds(ctx, run, options, range, *versions.value);
+  if (!bounds.ok()) return bounds.code;
+  const uint64_t to = bounds.value->to;
+  const uint64_t size = bounds.value->size;
+  if (range.from >= to) {
+    return run.Fail("nothing to export: --from " + Num(range.from) +
+                    " is not before the end of the range, " + Num(to) +
+                    " (the checkpoint's size)");
+  }
+  auto fetched = FetchExport(ctx, run, range.from, *bounds.value,
+                             *std::move(versions.value));
+  if (!fetched.ok()) return fetched.code;
+  const AuditExport& file = *fetched.value;
+
   ExportCheckOptions check;
   check.now_ms = options.now_ms;
   check.require_witnessed = !options.allow_unwitnessed;

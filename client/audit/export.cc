@@ -66,6 +66,56 @@ std::string Where(const std::string& array, size_t i) {
   return array + "[" + Num(i) + "]";
 }
 
+// "directory_versions": hex of binary SignedDirectory messages.
+absl::StatusOr<std::vector<v1::SignedDirectory>> ParseDirectoryVersions(
+    const Json& versions) {
+  if (!versions.is_array()) {
+    return absl::InvalidArgumentError("directory_versions: not an array");
+  }
+  std::vector<v1::SignedDirectory> out;
+  for (size_t i = 0; i < versions.size(); ++i) {
+    const std::string where = Where("directory_versions", i);
+    auto bytes = GetHex(versions[i], where);
+    if (!bytes.ok()) return bytes.status();
+    v1::SignedDirectory sd;
+    if (!sd.ParseFromString(*bytes)) {
+      return absl::InvalidArgumentError(where +
+                                        ": not a binary SignedDirectory");
+    }
+    out.push_back(std::move(sd));
+  }
+  return out;
+}
+
+// One item of "entries", `where` ("entries[3]") naming it in messages.
+absl::StatusOr<ExportedEntry> ParseExportedEntry(const Json& e,
+                                                 const std::string& where) {
+  if (absl::Status s =
+          ExactFields(e, where, {"index", "leaf_hex", "inclusion_proof"});
+      !s.ok()) {
+    return s;
+  }
+  ExportedEntry x;
+  if (!e["index"].is_number_unsigned()) {
+    return absl::InvalidArgumentError(where +
+                                      ".index: not a non-negative integer");
+  }
+  x.index = e["index"].get<uint64_t>();
+  auto leaf = GetHex(e["leaf_hex"], where + ".leaf_hex");
+  if (!leaf.ok()) return leaf.status();
+  x.leaf = *std::move(leaf);
+  const Json& proof = e["inclusion_proof"];
+  if (!proof.is_array()) {
+    return absl::InvalidArgumentError(where + ".inclusion_proof: not an array");
+  }
+  for (size_t j = 0; j < proof.size(); ++j) {
+    auto h = GetHex(proof[j], Where(where + ".inclusion_proof", j));
+    if (!h.ok()) return h.status();
+    x.inclusion_proof.push_back(*std::move(h));
+  }
+  return x;
+}
+
 }  // namespace
 
 std::string FormatExport(const AuditExport& e) {
@@ -129,21 +179,9 @@ absl::StatusOr<AuditExport> ParseExport(std::string_view text) {
   if (!checkpoint.ok()) return checkpoint.status();
   out.checkpoint = *checkpoint;
 
-  const Json& versions = doc["directory_versions"];
-  if (!versions.is_array()) {
-    return absl::InvalidArgumentError("directory_versions: not an array");
-  }
-  for (size_t i = 0; i < versions.size(); ++i) {
-    const std::string where = Where("directory_versions", i);
-    auto bytes = GetHex(versions[i], where);
-    if (!bytes.ok()) return bytes.status();
-    v1::SignedDirectory sd;
-    if (!sd.ParseFromString(*bytes)) {
-      return absl::InvalidArgumentError(where +
-                                        ": not a binary SignedDirectory");
-    }
-    out.directory_versions.push_back(std::move(sd));
-  }
+  auto versions = ParseDirectoryVersions(doc["directory_versions"]);
+  if (!versions.ok()) return versions.status();
+  out.directory_versions = *std::move(versions);
 
   const Json& entries = doc["entries"];
   if (!entries.is_array()) {
@@ -151,33 +189,9 @@ absl::StatusOr<AuditExport> ParseExport(std::string_view text) {
   }
   out.entries.reserve(entries.size());
   for (size_t i = 0; i < entries.size(); ++i) {
-    const std::string where = Where("entries", i);
-    const Json& e = entries[i];
-    if (absl::Status s =
-            ExactFields(e, where, {"index", "leaf_hex", "inclusion_proof"});
-        !s.ok()) {
-      return s;
-    }
-    ExportedEntry x;
-    if (!e["index"].is_number_unsigned()) {
-      return absl::InvalidArgumentError(where +
-                                        ".index: not a non-negative integer");
-    }
-    x.index = e["index"].get<uint64_t>();
-    auto leaf = GetHex(e["leaf_hex"], where + ".leaf_hex");
-    if (!leaf.ok()) return leaf.status();
-    x.leaf = *std::move(leaf);
-    const Json& proof = e["inclusion_proof"];
-    if (!proof.is_array()) {
-      return absl::InvalidArgumentError(where +
-                                        ".inclusion_proof: not an array");
-    }
-    for (size_t j = 0; j < proof.size(); ++j) {
-      auto h = GetHex(proof[j], Where(where + ".inclusion_proof", j));
-      if (!h.ok()) return h.status();
-      x.inclusion_proof.push_back(*std::move(h));
-    }
-    out.entries.push_back(std::move(x));
+    auto x = ParseExportedEntry(entries[i], Where("entries", i));
+    if (!x.ok()) return x.status();
+    out.entries.push_back(*std::move(x));
   }
   return out;
 }
