@@ -17,84 +17,141 @@ int Report(const absl::Status& status) {
   return 1;
 }
 
+// What the commands parse into, and their subcommands (to tell which one
+// the parser reached). CLI11 keeps pointers into it: it must not move.
+struct Commands {
+  KeyGenerateArgs generate;
+  KeyPublicArgs pub;
+  DirectoryBuildArgs build;
+  DirectorySignArgs sign;
+  DirectoryVerifyArgs verify;
+  DirectoryShowArgs show;
+
+  CLI::App* gen_cmd = nullptr;
+  CLI::App* pub_cmd = nullptr;
+  CLI::App* build_cmd = nullptr;
+  CLI::App* sign_cmd = nullptr;
+  CLI::App* verify_cmd = nullptr;
+  CLI::App* show_cmd = nullptr;
+};
+
+// cbx-admin key generate / public
+void AddKeyCommands(CLI::App& app, Commands& c) {
+  CLI::App* key = app.add_subcommand("key", "Generate and inspect key files");
+  key->require_subcommand(1);
+  const auto kinds = CLI::IsMember({"node", "governance", "oprf"});
+
+  KeyGenerateArgs& generate = c.generate;
+  c.gen_cmd = key->add_subcommand(
+      "generate",
+      "Write a new key to a new file (mode 0600) and print its public key");
+  c.gen_cmd->add_option("--kind", generate.kind, "node | governance | oprf")
+      ->required()
+      ->check(kinds);
+  c.gen_cmd
+      ->add_option("--out", generate.out,
+                   "Key file to create (never overwritten)")
+      ->required();
+  c.gen_cmd->add_flag("--json", generate.json, "Print JSON");
+
+  KeyPublicArgs& pub = c.pub;
+  c.pub_cmd =
+      key->add_subcommand("public", "Print the public key of a key file");
+  c.pub_cmd->add_option("--kind", pub.kind, "node | governance | oprf")
+      ->required()
+      ->check(kinds);
+  c.pub_cmd->add_option("--in", pub.in, "Key file")->required();
+  c.pub_cmd->add_flag("--json", pub.json, "Print JSON");
+}
+
+// cbx-admin directory build / sign: they write directories.
+void AddDirectoryWriteCommands(CLI::App& dir, Commands& c) {
+  DirectoryBuildArgs& build = c.build;
+  c.build_cmd = dir.add_subcommand(
+      "build", "Build an unsigned directory from a federation spec (JSON)");
+  c.build_cmd->add_option("--spec", build.spec, "Federation spec (JSON)")
+      ->required();
+  c.build_cmd->add_option("--out", build.out, "Directory file to write (.pb)")
+      ->required();
+  c.build_cmd->add_option("--previous", build.previous,
+                          "For an update: the version it follows (checks the "
+                          "update against it; the spec's version defaults to "
+                          "its version + 1)");
+
+  DirectorySignArgs& sign = c.sign;
+  c.sign_cmd = dir.add_subcommand(
+      "sign", "Add one member's governance signature to a directory");
+  c.sign_cmd->add_option("--in", sign.in, "Directory to sign (.pb)")
+      ->required();
+  c.sign_cmd
+      ->add_option("--member", sign.member, "Signing member's code, e.g. MK")
+      ->required();
+  c.sign_cmd->add_option("--key", sign.key, "The member's governance key file")
+      ->required();
+  c.sign_cmd
+      ->add_option("--out", sign.out, "Where to write the signed directory")
+      ->required();
+  c.sign_cmd->add_option("--previous", sign.previous,
+                         "For an update (version > 1): the previous version");
+}
+
+// cbx-admin directory verify / show: they read directories.
+void AddDirectoryReadCommands(CLI::App& dir, Commands& c) {
+  DirectoryVerifyArgs& verify = c.verify;
+  c.verify_cmd = dir.add_subcommand(
+      "verify", "Verify a genesis and updates in order; exit 1 on failure");
+  c.verify_cmd->add_option("--genesis", verify.genesis, "Pinned genesis (.pb)")
+      ->required();
+  c.verify_cmd->add_option("--update", verify.updates,
+                           "Next versions, in order (repeatable)");
+  c.verify_cmd->add_flag("--json", verify.json, "Print JSON");
+
+  DirectoryShowArgs& show = c.show;
+  c.show_cmd =
+      dir.add_subcommand("show", "Print a readable summary of a directory");
+  c.show_cmd->add_option("--in", show.in, "Directory (.pb)")->required();
+  c.show_cmd->add_option("--previous", show.previous,
+                         "For an update: the previous version, to check the "
+                         "signatures");
+  c.show_cmd->add_flag("--json", show.json, "Print JSON");
+}
+
+// Runs the command the parser reached; its exit code.
+int RunChosen(Commands& c) {
+  if (c.gen_cmd->parsed()) {
+    return Report(KeyGenerate(c.generate, std::cout, std::cerr));
+  }
+  if (c.pub_cmd->parsed()) {
+    return Report(KeyPublic(c.pub, std::cout, std::cerr));
+  }
+  if (c.build_cmd->parsed()) {
+    c.build.now_ms = SystemClock::Get().NowMs();
+    return Report(DirectoryBuild(c.build, std::cout, std::cerr));
+  }
+  if (c.sign_cmd->parsed()) {
+    return Report(DirectorySign(c.sign, std::cout, std::cerr));
+  }
+  if (c.verify_cmd->parsed()) {
+    return Report(DirectoryVerify(c.verify, std::cout, std::cerr));
+  }
+  if (c.show_cmd->parsed()) {
+    return Report(DirectoryShow(c.show, std::cout, std::cerr));
+  }
+  return 2;
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{
       "cbx-admin: keys and the signed federation directory of a cbx "
       "federation"};
   app.require_subcommand(1);
-
-  CLI::App* key = app.add_subcommand("key", "Generate and inspect key files");
-  key->require_subcommand(1);
-  const auto kinds = CLI::IsMember({"node", "governance", "oprf"});
-
-  KeyGenerateArgs generate;
-  CLI::App* gen = key->add_subcommand(
-      "generate",
-      "Write a new key to a new file (mode 0600) and print its public key");
-  gen->add_option("--kind", generate.kind, "node | governance | oprf")
-      ->required()
-      ->check(kinds);
-  gen->add_option("--out", generate.out,
-                  "Key file to create (never overwritten)")
-      ->required();
-  gen->add_flag("--json", generate.json, "Print JSON");
-
-  KeyPublicArgs pub;
-  CLI::App* pub_cmd =
-      key->add_subcommand("public", "Print the public key of a key file");
-  pub_cmd->add_option("--kind", pub.kind, "node | governance | oprf")
-      ->required()
-      ->check(kinds);
-  pub_cmd->add_option("--in", pub.in, "Key file")->required();
-  pub_cmd->add_flag("--json", pub.json, "Print JSON");
-
+  Commands commands;
+  AddKeyCommands(app, commands);
   CLI::App* dir = app.add_subcommand(
       "directory", "Build, sign, verify and show directories");
   dir->require_subcommand(1);
-
-  DirectoryBuildArgs build;
-  CLI::App* build_cmd = dir->add_subcommand(
-      "build", "Build an unsigned directory from a federation spec (JSON)");
-  build_cmd->add_option("--spec", build.spec, "Federation spec (JSON)")
-      ->required();
-  build_cmd->add_option("--out", build.out, "Directory file to write (.pb)")
-      ->required();
-  build_cmd->add_option("--previous", build.previous,
-                        "For an update: the version it follows (checks the "
-                        "update against it; the spec's version defaults to "
-                        "its version + 1)");
-
-  DirectorySignArgs sign;
-  CLI::App* sign_cmd = dir->add_subcommand(
-      "sign", "Add one member's governance signature to a directory");
-  sign_cmd->add_option("--in", sign.in, "Directory to sign (.pb)")->required();
-  sign_cmd
-      ->add_option("--member", sign.member, "Signing member's code, e.g. MK")
-      ->required();
-  sign_cmd->add_option("--key", sign.key, "The member's governance key file")
-      ->required();
-  sign_cmd->add_option("--out", sign.out, "Where to write the signed directory")
-      ->required();
-  sign_cmd->add_option("--previous", sign.previous,
-                       "For an update (version > 1): the previous version");
-
-  DirectoryVerifyArgs verify;
-  CLI::App* verify_cmd = dir->add_subcommand(
-      "verify", "Verify a genesis and updates in order; exit 1 on failure");
-  verify_cmd->add_option("--genesis", verify.genesis, "Pinned genesis (.pb)")
-      ->required();
-  verify_cmd->add_option("--update", verify.updates,
-                         "Next versions, in order (repeatable)");
-  verify_cmd->add_flag("--json", verify.json, "Print JSON");
-
-  DirectoryShowArgs show;
-  CLI::App* show_cmd =
-      dir->add_subcommand("show", "Print a readable summary of a directory");
-  show_cmd->add_option("--in", show.in, "Directory (.pb)")->required();
-  show_cmd->add_option("--previous", show.previous,
-                       "For an update: the previous version, to check the "
-                       "signatures");
-  show_cmd->add_flag("--json", show.json, "Print JSON");
+  AddDirectoryWriteCommands(*dir, commands);
+  AddDirectoryReadCommands(*dir, commands);
 
   try {
     app.parse(argc, argv);
@@ -102,25 +159,7 @@ int Main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
-
-  if (gen->parsed()) {
-    return Report(KeyGenerate(generate, std::cout, std::cerr));
-  }
-  if (pub_cmd->parsed()) return Report(KeyPublic(pub, std::cout, std::cerr));
-  if (build_cmd->parsed()) {
-    build.now_ms = SystemClock::Get().NowMs();
-    return Report(DirectoryBuild(build, std::cout, std::cerr));
-  }
-  if (sign_cmd->parsed()) {
-    return Report(DirectorySign(sign, std::cout, std::cerr));
-  }
-  if (verify_cmd->parsed()) {
-    return Report(DirectoryVerify(verify, std::cout, std::cerr));
-  }
-  if (show_cmd->parsed()) {
-    return Report(DirectoryShow(show, std::cout, std::cerr));
-  }
-  return 2;
+  return RunChosen(commands);
 }
 
 }  // namespace
