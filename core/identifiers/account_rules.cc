@@ -62,14 +62,11 @@ std::string Count(size_t n, std::string_view noun) {
   return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
 }
 
-}  // namespace
-
-absl::StatusOr<std::string> NormalizePhone(std::string_view value) {
-  std::string_view s = value;
-  if (StartsWithNoCase(s, "tel:")) s = TrimAsciiSpaces(s.substr(4));
-
-  // Keep the digits and a leading '+', drop separators and a "(0)" trunk
-  // prefix written after the country code ("+44 (0)20 ..."), refuse the rest.
+// The digits of the phone number `s` and a leading '+': separators and a
+// "(0)" trunk prefix written after the country code ("+44 (0)20 ...")
+// dropped, anything else refused. `value` is what the office typed.
+absl::StatusOr<std::string> CompactPhone(std::string_view s,
+                                         std::string_view value) {
   std::string compact;
   size_t pos = 0;
   while (pos < s.size()) {
@@ -104,12 +101,20 @@ absl::StatusOr<std::string> NormalizePhone(std::string_view value) {
   if (compact.empty() || compact == "+") {
     return Refuse(kPhone, value, "has no digits");
   }
+  return compact;
+}
 
+// The digits after the international prefix ('+' or "00") of `compact`,
+// checked: a country code, no trunk 0 after it, 7 to 15 digits. `s` is
+// the number as written (for the hint), `value` what the office typed.
+absl::StatusOr<std::string_view> InternationalDigits(std::string_view compact,
+                                                     std::string_view s,
+                                                     std::string_view value) {
   std::string_view digits;
   if (compact.front() == '+') {
-    digits = std::string_view(compact).substr(1);
+    digits = compact.substr(1);
   } else if (compact.starts_with("00")) {
-    digits = std::string_view(compact).substr(2);
+    digits = compact.substr(2);
   } else if (compact.front() == '0') {
     return Refuse(kPhone, value,
                   "has no country code; write it as +389 " +
@@ -120,7 +125,8 @@ absl::StatusOr<std::string> NormalizePhone(std::string_view value) {
     return Refuse(kPhone, value,
                   "has no '+' or '00' before the country code; if it starts "
                   "with the country code write +" +
-                      compact + ", otherwise add '+' and the country code");
+                      std::string(compact) +
+                      ", otherwise add '+' and the country code");
   }
   if (digits.empty()) {
     return Refuse(kPhone, value,
@@ -145,12 +151,11 @@ absl::StatusOr<std::string> NormalizePhone(std::string_view value) {
                       " after the international prefix; an international "
                       "number has 7 to 15, country code included");
   }
-  return "+" + std::string(digits);
+  return digits;
 }
 
-absl::StatusOr<std::string> NormalizeEmail(std::string_view value) {
-  std::string_view s = value;
-  if (StartsWithNoCase(s, "mailto:")) s.remove_prefix(7);
+// Refuses an address with a space or a non-ASCII character, saying where.
+absl::Status CheckEmailCharacters(std::string_view s, std::string_view value) {
   if (FirstSpace(s).has_value()) {
     return Refuse(kEmail, value,
                   "contains a space; enter only the address, e.g. "
@@ -172,16 +177,12 @@ absl::StatusOr<std::string> NormalizeEmail(std::string_view value) {
                       "cannot be entered (only a domain has an ASCII "
                       "punycode form)");
   }
-  std::string address = AsciiLower(s);
-  size_t at = address.find('@');
-  if (at == std::string::npos) {
-    return Refuse(kEmail, value, "has no '@'");
-  }
-  if (address.find('@', at + 1) != std::string::npos) {
-    return Refuse(kEmail, value, "has more than one '@'; enter one address");
-  }
-  std::string_view local = std::string_view(address).substr(0, at);
-  std::string_view domain = std::string_view(address).substr(at + 1);
+  return absl::OkStatus();
+}
+
+// The part before '@' (lower-cased already).
+absl::Status CheckEmailLocalPart(std::string_view local,
+                                 std::string_view value) {
   if (local.empty()) return Refuse(kEmail, value, "has nothing before '@'");
   for (char c : local) {
     if (std::string_view("()<>[]\\,;:\"").find(c) != std::string_view::npos) {
@@ -195,10 +196,37 @@ absl::StatusOr<std::string> NormalizeEmail(std::string_view value) {
                   "has " + Count(local.size(), "character") +
                       " before '@'; an address has at most 64 there");
   }
-  // A final dot is either the root of a fully qualified domain or the full
-  // stop of a sentence the address was copied from; both mean the same
-  // address.
-  if (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
+  return absl::OkStatus();
+}
+
+// One label of the domain (between dots).
+absl::Status CheckDomainLabel(std::string_view label, std::string_view value) {
+  if (label.empty()) {
+    return Refuse(kEmail, value,
+                  "has an empty part in its domain ('..' or a '.' right "
+                  "after '@')");
+  }
+  for (char c : label) {
+    if (!IsAsciiLower(c) && !IsAsciiDigit(c) && c != '-') {
+      return Refuse(kEmail, value,
+                    "has '" + std::string(1, c) +
+                        "' in its domain; a domain has only letters, "
+                        "digits, '-' and '.'");
+    }
+  }
+  if (label.front() == '-' || label.back() == '-') {
+    return Refuse(kEmail, value,
+                  "has a domain part starting or ending with '-'");
+  }
+  if (label.size() > 63) {
+    return Refuse(kEmail, value, "has a domain part longer than 63 characters");
+  }
+  return absl::OkStatus();
+}
+
+// The domain (lower-cased, without a final dot): a host name of at least
+// two labels, no IP address.
+absl::Status CheckEmailDomain(std::string_view domain, std::string_view value) {
   if (domain.empty()) return Refuse(kEmail, value, "has nothing after '@'");
   if (domain.front() == '[') {
     return Refuse(kEmail, value,
@@ -208,28 +236,10 @@ absl::StatusOr<std::string> NormalizeEmail(std::string_view value) {
   std::string_view rest = domain;
   while (true) {
     size_t dot = rest.find('.');
-    std::string_view label = rest.substr(0, dot);
     ++labels;
-    if (label.empty()) {
-      return Refuse(kEmail, value,
-                    "has an empty part in its domain ('..' or a '.' right "
-                    "after '@')");
-    }
-    for (char c : label) {
-      if (!IsAsciiLower(c) && !IsAsciiDigit(c) && c != '-') {
-        return Refuse(kEmail, value,
-                      "has '" + std::string(1, c) +
-                          "' in its domain; a domain has only letters, "
-                          "digits, '-' and '.'");
-      }
-    }
-    if (label.front() == '-' || label.back() == '-') {
-      return Refuse(kEmail, value,
-                    "has a domain part starting or ending with '-'");
-    }
-    if (label.size() > 63) {
-      return Refuse(kEmail, value,
-                    "has a domain part longer than 63 characters");
+    if (absl::Status s = CheckDomainLabel(rest.substr(0, dot), value);
+        !s.ok()) {
+      return s;
     }
     if (dot == std::string_view::npos) break;
     rest.remove_prefix(dot + 1);
@@ -239,6 +249,42 @@ absl::StatusOr<std::string> NormalizeEmail(std::string_view value) {
                   "has a domain without a '.'; enter the full domain, e.g. "
                   "name@example.com");
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> NormalizePhone(std::string_view value) {
+  std::string_view s = value;
+  if (StartsWithNoCase(s, "tel:")) s = TrimAsciiSpaces(s.substr(4));
+  absl::StatusOr<std::string> compact = CompactPhone(s, value);
+  if (!compact.ok()) return compact.status();
+  absl::StatusOr<std::string_view> digits =
+      InternationalDigits(*compact, s, value);
+  if (!digits.ok()) return digits.status();
+  return "+" + std::string(*digits);
+}
+
+absl::StatusOr<std::string> NormalizeEmail(std::string_view value) {
+  std::string_view s = value;
+  if (StartsWithNoCase(s, "mailto:")) s.remove_prefix(7);
+  if (absl::Status st = CheckEmailCharacters(s, value); !st.ok()) return st;
+  std::string address = AsciiLower(s);
+  size_t at = address.find('@');
+  if (at == std::string::npos) {
+    return Refuse(kEmail, value, "has no '@'");
+  }
+  if (address.find('@', at + 1) != std::string::npos) {
+    return Refuse(kEmail, value, "has more than one '@'; enter one address");
+  }
+  std::string_view local = std::string_view(address).substr(0, at);
+  std::string_view domain = std::string_view(address).substr(at + 1);
+  if (absl::Status st = CheckEmailLocalPart(local, value); !st.ok()) return st;
+  // A final dot is either the root of a fully qualified domain or the full
+  // stop of a sentence the address was copied from; both mean the same
+  // address.
+  if (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
+  if (absl::Status st = CheckEmailDomain(domain, value); !st.ok()) return st;
   std::string normalized = std::string(local) + "@" + std::string(domain);
   if (domain.size() > 253 || normalized.size() > 254) {
     return Refuse(kEmail, value,
