@@ -261,41 +261,14 @@ Bytes Uncompressed(const P256Field& f, const BIGNUM* x, const BIGNUM* y,
   return out;
 }
 
-// hash_to_curve(msg) as affine (x, y), SEC1 uncompressed. Fills `trace` if
-// it is not null.
-absl::StatusOr<Bytes> HashToCurveImpl(std::string_view msg,
-                                      std::string_view dst,
+// Q0 + Q1, SEC1 uncompressed, for the two mapped points Q_i = (xn_i / xd_i,
+// y_i) (Montgomery form); x[] receives their affine x. Temporaries come
+// from `frame`. Fills trace->q0, q1 and p if `trace` is not null.
+absl::StatusOr<Bytes> AddMappedPoints(const P256Field& f, BIGNUM* const xn[2],
+                                      BIGNUM* const xd[2], BIGNUM* const y[2],
+                                      BIGNUM* const x[2], CtxFrame& frame,
+                                      BN_CTX* ctx,
                                       HashToCurveP256Trace* trace) {
-  // hash_to_field(msg, 2): u_i = OS2IP(uniform[48 i, 48 i + 48)) mod p.
-  ASSIGN_OR_RETURN(Bytes uniform,
-                   ExpandMessageXmdSha256(msg, dst, 2 * kHashToFieldL));
-  const P256Field& f = P256Field::Get();
-  BN_CTX* ctx = ThreadBnCtx();
-  CtxFrame frame(ctx);
-  BIGNUM* u[2];
-  BIGNUM* xn[2];
-  BIGNUM* xd[2];
-  BIGNUM* y[2];
-  BIGNUM* x[2];
-  for (int i = 0; i < 2; ++i) {
-    u[i] = frame.Get();
-    xn[i] = frame.Get();
-    xd[i] = frame.Get();
-    y[i] = frame.Get();
-    x[i] = frame.Get();
-    std::string_view part =
-        std::string_view(uniform).substr(i * kHashToFieldL, kHashToFieldL);
-    Check(BN_bin2bn(U8(part), part.size(), u[i]) != nullptr);
-    Check(BN_nnmod(u[i], u[i], f.p(), ctx));
-    if (trace != nullptr) {
-      Bytes& out = i == 0 ? trace->u0 : trace->u1;
-      out.assign(kFieldSize, '\0');
-      BN_bn2binpad(u[i], reinterpret_cast<unsigned char*>(out.data()),
-                   kFieldSize);
-    }
-    f.ToMont(u[i], u[i], ctx);
-    MapToCurveSswu(f, u[i], xn[i], xd[i], y[i], ctx);
-  }
   // P = Q0 + Q1 (clear_cofactor is the identity map for P-256, h_eff = 1),
   // affine, with a single field inversion (Montgomery's trick):
   //   x_i = xn_i / xd_i,  lambda = (y1 - y0) / (x1 - x0) = (y1 - y0) xd / l
@@ -357,6 +330,44 @@ absl::StatusOr<Bytes> HashToCurveImpl(std::string_view msg,
   Bytes point = Uncompressed(f, x3, y3, ctx);
   if (trace != nullptr) trace->p = point;
   return point;
+}
+
+// hash_to_curve(msg) as affine (x, y), SEC1 uncompressed. Fills `trace` if
+// it is not null.
+absl::StatusOr<Bytes> HashToCurveImpl(std::string_view msg,
+                                      std::string_view dst,
+                                      HashToCurveP256Trace* trace) {
+  // hash_to_field(msg, 2): u_i = OS2IP(uniform[48 i, 48 i + 48)) mod p.
+  ASSIGN_OR_RETURN(Bytes uniform,
+                   ExpandMessageXmdSha256(msg, dst, 2 * kHashToFieldL));
+  const P256Field& f = P256Field::Get();
+  BN_CTX* ctx = ThreadBnCtx();
+  CtxFrame frame(ctx);
+  BIGNUM* u[2];
+  BIGNUM* xn[2];
+  BIGNUM* xd[2];
+  BIGNUM* y[2];
+  BIGNUM* x[2];
+  for (int i = 0; i < 2; ++i) {
+    u[i] = frame.Get();
+    xn[i] = frame.Get();
+    xd[i] = frame.Get();
+    y[i] = frame.Get();
+    x[i] = frame.Get();
+    std::string_view part =
+        std::string_view(uniform).substr(i * kHashToFieldL, kHashToFieldL);
+    Check(BN_bin2bn(U8(part), part.size(), u[i]) != nullptr);
+    Check(BN_nnmod(u[i], u[i], f.p(), ctx));
+    if (trace != nullptr) {
+      Bytes& out = i == 0 ? trace->u0 : trace->u1;
+      out.assign(kFieldSize, '\0');
+      BN_bn2binpad(u[i], reinterpret_cast<unsigned char*>(out.data()),
+                   kFieldSize);
+    }
+    f.ToMont(u[i], u[i], ctx);
+    MapToCurveSswu(f, u[i], xn[i], xd[i], y[i], ctx);
+  }
+  return AddMappedPoints(f, xn, xd, y, x, frame, ctx, trace);
 }
 
 }  // namespace
