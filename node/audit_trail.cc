@@ -71,9 +71,7 @@ class LogSink final : public AuditSink {
 }  // namespace
 
 AuditTrail::AuditTrail(audit::AuditLog* log)
-    : log_(log),
-      owned_(std::make_unique<LogSink>(log)),
-      sink_(owned_.get()) {}
+    : log_(log), owned_(std::make_unique<LogSink>(log)), sink_(owned_.get()) {}
 
 AuditTrail::~AuditTrail() = default;
 
@@ -82,8 +80,8 @@ absl::Status AuditTrail::Envelope(v1::AuditDirection direction,
                                   const v1::Envelope& envelope,
                                   absl::StatusCode code, AuditCounts counts) {
   if (sink_ == nullptr) return damage_;
-  auto appended =
-      sink_->Append(EnvelopeEntry(direction, peer, rpc, envelope, code, counts));
+  auto appended = sink_->Append(
+      EnvelopeEntry(direction, peer, rpc, envelope, code, counts));
   return appended.ok() ? absl::OkStatus() : appended.status();
 }
 

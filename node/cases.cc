@@ -9,8 +9,8 @@
 #include "core/identifiers/identifiers.h"
 #include "core/util/status_macros.h"
 #include "node/grpc_status.h"
-#include "node/log_before_effect.h"
 #include "node/log.h"
+#include "node/log_before_effect.h"
 #include "node/page_token.h"
 
 namespace cbx::node {
@@ -151,9 +151,9 @@ absl::StatusOr<StoredCase> CaseBook::NewCase(const std::string& office,
   }
   StoredCase c;
   for (int i = 0; i < in.identifiers_size(); ++i) {
-    ASSIGN_OR_RETURN(StoredIdentifier id,
-                     Prepare(in.identifiers(i),
-                             absl::StrCat("identifiers[", i, "]")));
+    ASSIGN_OR_RETURN(
+        StoredIdentifier id,
+        Prepare(in.identifiers(i), absl::StrCat("identifiers[", i, "]")));
     AddOnce(c.identifiers, std::move(id));
   }
   const int64_t now = clock_->NowMs();
@@ -181,8 +181,8 @@ absl::StatusOr<v1::Case> CaseBook::Add(const std::string& office,
   RETURN_IF_ERROR(Commit(call, [&](StorageTransaction& txn) -> absl::Status {
     absl::Status added = txn.AddCase(*c);
     if (added.code() == absl::StatusCode::kAlreadyExists) {
-      return absl::AlreadyExistsError("case_number: case " +
-                                      in.case_number() + " already exists");
+      return absl::AlreadyExistsError("case_number: case " + in.case_number() +
+                                      " already exists");
     }
     return added;
   }));
@@ -247,11 +247,10 @@ absl::StatusOr<v1::Case> CaseBook::Amend(const std::string& office,
 
   auto edit = [&](StoredCase& c) -> absl::Status {
     for (const auto& [type, value] : removals) {
-      auto it = std::find_if(
-          c.identifiers.begin(), c.identifiers.end(),
-          [&](const StoredIdentifier& s) {
-            return SameIdentifier(s, type, value);
-          });
+      auto it = std::find_if(c.identifiers.begin(), c.identifiers.end(),
+                             [&](const StoredIdentifier& s) {
+                               return SameIdentifier(s, type, value);
+                             });
       if (it == c.identifiers.end()) {
         return absl::NotFoundError(
             absl::StrCat("remove_identifiers: the case has no ",
@@ -302,8 +301,7 @@ absl::StatusOr<v1::Case> CaseBook::Close(const std::string& office,
   return updated;
 }
 
-absl::StatusOr<CaseList> CaseBook::List(bool include_closed,
-                                        uint32_t page_size,
+absl::StatusOr<CaseList> CaseBook::List(bool include_closed, uint32_t page_size,
                                         const std::string& page_token) {
   const std::string filter = include_closed ? "closed" : "open";
   ASSIGN_OR_RETURN(PageRequest page,
@@ -331,8 +329,10 @@ absl::Status CaseBook::Commit(const Call& call, const Change& change) {
   return ApplyLogged(
       self_, *storage_,
       {.change = change,
-       .append = [&] { return append(call.kind, absl::StatusCode::kOk,
-                                     call.counts); },
+       .append =
+           [&] {
+             return append(call.kind, absl::StatusCode::kOk, call.counts);
+           },
        .append_refusal =
            [&](const absl::Status& refusal) {
              return append(call.kind, refusal.code(), {});
@@ -344,9 +344,8 @@ absl::Status CaseBook::Commit(const Call& call, const Change& change) {
 }
 
 absl::Status CaseBook::Logged(const Call& call, const absl::Status& status) {
-  absl::Status logged =
-      trail_->Call(v1::AUDIT_DIRECTION_LOCAL, "", call.rpc, call.kind,
-                   call.office, status.code(), {});
+  absl::Status logged = trail_->Call(v1::AUDIT_DIRECTION_LOCAL, "", call.rpc,
+                                     call.kind, call.office, status.code(), {});
   return logged.ok() ? status : AuditFailure(logged);
 }
 

@@ -75,17 +75,18 @@ TEST_F(CaseBookTest, EachInvalidFieldIsRefusedByName) {
     edit(c);
     return c;
   };
-  bad.push_back({"case_number", with([](v1::Case& c) { c.clear_case_number(); })});
+  bad.push_back(
+      {"case_number", with([](v1::Case& c) { c.clear_case_number(); })});
   bad.push_back({"case_number", with([](v1::Case& c) {
                    c.set_case_number("-starts-with-dash");
                  })});
   bad.push_back({"case_number", with([](v1::Case& c) {
                    c.set_case_number(std::string(65, 'A'));
                  })});
-  bad.push_back({"case_number", with([](v1::Case& c) {
-                   c.set_case_number("PPO 2");
-                 })});
-  bad.push_back({"identifiers", with([](v1::Case& c) { c.clear_identifiers(); })});
+  bad.push_back(
+      {"case_number", with([](v1::Case& c) { c.set_case_number("PPO 2"); })});
+  bad.push_back(
+      {"identifiers", with([](v1::Case& c) { c.clear_identifiers(); })});
   bad.push_back({"identifiers[0]", with([](v1::Case& c) {
                    c.mutable_identifiers(0)->set_value("");
                  })});
@@ -95,18 +96,18 @@ TEST_F(CaseBookTest, EachInvalidFieldIsRefusedByName) {
                  })});
   bad.push_back({"offences", with([](v1::Case& c) { c.clear_offences(); })});
   bad.push_back({"offences[0].code", with([](v1::Case& c) {
-                   c.mutable_offences(0)->set_code(v1::OFFENCE_CODE_UNSPECIFIED);
+                   c.mutable_offences(0)->set_code(
+                       v1::OFFENCE_CODE_UNSPECIFIED);
                  })});
-  bad.push_back({"contact_point", with([](v1::Case& c) {
-                   c.clear_contact_point();
-                 })});
+  bad.push_back(
+      {"contact_point", with([](v1::Case& c) { c.clear_contact_point(); })});
   bad.push_back({"role", with([](v1::Case& c) {
                    c.set_role(static_cast<v1::PerpetratorRole>(99));
                  })});
-  for (const char* month : {"2026-13", "2026-00", "26-01", "2026-1", "2026/01"}) {
-    bad.push_back({"opened_month", with([&](v1::Case& c) {
-                     c.set_opened_month(month);
-                   })});
+  for (const char* month :
+       {"2026-13", "2026-00", "26-01", "2026-1", "2026/01"}) {
+    bad.push_back({"opened_month",
+                   with([&](v1::Case& c) { c.set_opened_month(month); })});
   }
   for (const Bad& b : bad) {
     SCOPED_TRACE(b.c.ShortDebugString());
@@ -190,7 +191,8 @@ TEST_F(CaseBookTest, AmendRefusalsChangeNothing) {
   };
   auto none = [](v1::AmendCaseRequest&) {};
   EXPECT_EQ(amend(kOffice, "NOPE", none).code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(amend(kOffice, "NOPE", none).message(), "case_number: no case NOPE");
+  EXPECT_EQ(amend(kOffice, "NOPE", none).message(),
+            "case_number: no case NOPE");
   absl::Status other = amend("MK/PPO-Bitola", "PPO-6", none);
   EXPECT_EQ(other.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(other.message(), "case PPO-6 belongs to MK/PPO-Skopje");

@@ -21,8 +21,8 @@
 #include "core/directory/directory_state.h"
 #include "core/envelope/envelope.h"
 #include "core/util/clock.h"
-#include "node/audit/audit_log.h"
 #include "node/admission.h"  // IWYU pragma: export
+#include "node/audit/audit_log.h"
 #include "node/audit_trail.h"
 #include "node/config.h"
 #include "node/grpc_status.h"  // IWYU pragma: export

@@ -51,8 +51,8 @@ class DomainFixture : public ::testing::Test {
 
   // The y and tag the node stores for a username.
   Bytes YOf(const std::string& username) const {
-    auto normalized = identifiers::Normalize(
-        v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME, username);
+    auto normalized =
+        identifiers::Normalize(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME, username);
     EXPECT_TRUE(normalized.ok()) << normalized.status();
     auto y = oprf_key_.Evaluate(identifiers::OprfInput(
         v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME, *normalized));
