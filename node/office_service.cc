@@ -68,41 +68,48 @@ grpc::Status OfficeService::Serve(grpc::ServerContext* context,
   return ToGrpc(status);
 }
 
+grpc::Status OfficeService::ServeCaseChange(
+    grpc::ServerContext* context, std::string_view rpc, std::string_view kind,
+    const std::function<absl::StatusOr<v1::Case>(const std::string&)>& change,
+    v1::Case* response) {
+  return Serve(context, rpc, kind, {OfficeRole::kProsecutor},
+               [&](const OfficeCaller& caller, OfficeAudit& audit) {
+                 audit.logged = true;  // the case book logs before effect
+                 absl::StatusOr<v1::Case> changed = change(caller.Name());
+                 if (changed.ok()) *response = *std::move(changed);
+                 return changed.status();
+               });
+}
+
 grpc::Status OfficeService::AddCase(grpc::ServerContext* context,
                                     const v1::AddCaseRequest* request,
                                     v1::Case* response) {
-  return Serve(context, "Office.AddCase", "add_case", {OfficeRole::kProsecutor},
-               [&](const OfficeCaller& caller, OfficeAudit& audit) {
-                 audit.logged = true;  // the case book logs before effect
-                 ASSIGN_OR_RETURN(*response,
-                                  cases_.Add(caller.Name(), request->case_()));
-                 return absl::OkStatus();
-               });
+  return ServeCaseChange(
+      context, "Office.AddCase", "add_case",
+      [&](const std::string& office) {
+        return cases_.Add(office, request->case_());
+      },
+      response);
 }
 
 grpc::Status OfficeService::AmendCase(grpc::ServerContext* context,
                                       const v1::AmendCaseRequest* request,
                                       v1::Case* response) {
-  return Serve(
-      context, "Office.AmendCase", "amend_case", {OfficeRole::kProsecutor},
-      [&](const OfficeCaller& caller, OfficeAudit& audit) {
-        audit.logged = true;
-        ASSIGN_OR_RETURN(*response, cases_.Amend(caller.Name(), *request));
-        return absl::OkStatus();
-      });
+  return ServeCaseChange(
+      context, "Office.AmendCase", "amend_case",
+      [&](const std::string& office) { return cases_.Amend(office, *request); },
+      response);
 }
 
 grpc::Status OfficeService::CloseCase(grpc::ServerContext* context,
                                       const v1::CloseCaseRequest* request,
                                       v1::Case* response) {
-  return Serve(
-      context, "Office.CloseCase", "close_case", {OfficeRole::kProsecutor},
-      [&](const OfficeCaller& caller, OfficeAudit& audit) {
-        audit.logged = true;
-        ASSIGN_OR_RETURN(*response,
-                         cases_.Close(caller.Name(), request->case_number()));
-        return absl::OkStatus();
-      });
+  return ServeCaseChange(
+      context, "Office.CloseCase", "close_case",
+      [&](const std::string& office) {
+        return cases_.Close(office, request->case_number());
+      },
+      response);
 }
 
 grpc::Status OfficeService::ListCases(grpc::ServerContext* context,

@@ -91,6 +91,13 @@ class OfficeService final : public v1::Office::Service {
                      std::string_view kind,
                      std::initializer_list<OfficeRole> allowed,
                      const Body& body);
+  // A case book write (AddCase, AmendCase, CloseCase) for a prosecutor:
+  // `change` runs for the caller's office and logs the call itself (log
+  // before effect); its record is the response.
+  grpc::Status ServeCaseChange(
+      grpc::ServerContext* context, std::string_view rpc, std::string_view kind,
+      const std::function<absl::StatusOr<v1::Case>(const std::string&)>& change,
+      v1::Case* response);
   // The calling office if its role is one of `allowed`; UNAUTHENTICATED or
   // PERMISSION_DENIED otherwise (written to the event log).
   absl::StatusOr<OfficeCaller> Authorize(

@@ -69,7 +69,6 @@ absl::Status PeerService::Refuse(std::string_view rpc,
   return logged.ok() ? refusal : AuditFailure(logged);
 }
 
-template <typename RespondFn>
 grpc::Status PeerService::Respond(grpc::ServerContext* context,
                                   const v1::Envelope& request,
                                   v1::Message::KindCase kind,
@@ -77,7 +76,7 @@ grpc::Status PeerService::Respond(grpc::ServerContext* context,
                                   RespondFn respond) {
   auto opened = Admit(context, request, kind, rpc);
   if (!opened.ok()) return ToGrpc(opened.status());
-  absl::StatusOr<v1::Envelope> answer = respond(*opened);
+  absl::StatusOr<v1::Envelope> answer = (responder_.*respond)(*opened);
   if (!answer.ok()) return ToGrpc(answer.status());
   *response = *std::move(answer);
   return grpc::Status::OK;
@@ -87,20 +86,14 @@ grpc::Status PeerService::Evaluate(grpc::ServerContext* context,
                                    const v1::Envelope* request,
                                    v1::Envelope* response) {
   return Respond(context, *request, v1::Message::kEvaluateRequest,
-                 "Peer.Evaluate", response,
-                 [this](const envelope::OpenedEnvelope& opened) {
-                   return responder_.Evaluate(opened);
-                 });
+                 "Peer.Evaluate", response, &LookupResponder::Evaluate);
 }
 
 grpc::Status PeerService::Resolve(grpc::ServerContext* context,
                                   const v1::Envelope* request,
                                   v1::Envelope* response) {
   return Respond(context, *request, v1::Message::kResolveRequest,
-                 "Peer.Resolve", response,
-                 [this](const envelope::OpenedEnvelope& opened) {
-                   return responder_.Resolve(opened);
-                 });
+                 "Peer.Resolve", response, &LookupResponder::Resolve);
 }
 
 grpc::Status PeerService::SyncIndex(grpc::ServerContext* context,

@@ -56,13 +56,15 @@ class PeerService final : public v1::Peer::Service {
   absl::Status Refuse(std::string_view rpc, const std::string& caller,
                       const v1::Envelope& envelope,
                       const absl::Status& refusal);
-  // Admits `request` as `kind` and hands it to `respond`, which answers
-  // into `response` and logs the exchange; one mapping to gRPC.
-  template <typename Respond>
+  // Admits `request` as `kind` and hands it to the responder's `respond`,
+  // which answers into `response` and logs the exchange; one mapping to
+  // gRPC.
+  using RespondFn = absl::StatusOr<v1::Envelope> (LookupResponder::*)(
+      const envelope::OpenedEnvelope&);
   grpc::Status Respond(grpc::ServerContext* context,
                        const v1::Envelope& request, v1::Message::KindCase kind,
                        std::string_view rpc, v1::Envelope* response,
-                       Respond respond);
+                       RespondFn respond);
   // A call without an envelope (received): runs `body` for the identified
   // caller, logs the call with its outcome, and returns it (or the log's
   // failure) as a gRPC status.
