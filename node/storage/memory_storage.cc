@@ -122,8 +122,8 @@ absl::Status MemoryStorage::ReadWriteTransaction(
     const TransactionBody& body,
     const CommitFailureHandler& on_commit_failure) {
   absl::MutexLock lock(&mu_);
-  Undo undo{cases_,          own_refs_, changes_, version_, hits_,
-            notifications_, settings_};
+  Undo undo{cases_, own_refs_,      changes_, version_,
+            hits_,  notifications_, settings_};
   auto restore = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     cases_ = std::move(undo.cases);
     own_refs_ = std::move(undo.own_refs);

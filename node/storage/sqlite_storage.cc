@@ -293,8 +293,7 @@ class SqliteTxn final : public StorageTransaction {
       const std::string& key) override {
     return ReadSetting(db_, key);
   }
-  absl::Status PutSetting(const std::string& key,
-                          const Bytes& value) override {
+  absl::Status PutSetting(const std::string& key, const Bytes& value) override {
     return WriteSetting(db_, key, value);
   }
 

@@ -885,7 +885,8 @@ TYPED_TEST(StorageConformanceTest, TransactionReadsItsOwnWrites) {
   EXPECT_EQ(this->Version(), 2u);
 }
 
-TYPED_TEST(StorageConformanceTest, FailedWriteInsideATransactionChangesNothing) {
+TYPED_TEST(StorageConformanceTest,
+           FailedWriteInsideATransactionChangesNothing) {
   ASSERT_OK(this->s().AddCase(MakeCase("A-1", true, {Ident("a", 1)})));
   ASSERT_OK(this->s().ReadWriteTransaction([](StorageTransaction& txn) {
     // Same number: refused whole, also the new tag it would have added.
