@@ -902,6 +902,40 @@ TYPED_TEST(StorageConformanceTest,
   EXPECT_EQ(a.identifiers[0].normalized_value, "a");
 }
 
+TYPED_TEST(StorageConformanceTest, TransactionsRunBesideGroupCommittedAdmits) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 25;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    // Half the threads write cases in transactions, half admit envelopes
+    // (the group commit of RecordMessageIdAndCharge).
+    threads.emplace_back([this, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const int n = t * kPerThread + i;
+        if (t % 2 == 0) {
+          EXPECT_OK(
+              this->s().ReadWriteTransaction([n](StorageTransaction& txn) {
+                return txn.AddCase(MakeCase("T" + std::to_string(n), true,
+                                            {Ident("own", 100 + n)}));
+              }));
+        } else {
+          auto outcome = this->s().RecordMessageIdAndCharge(
+              "RS", std::to_string(n), 10,
+              Storage::QuotaCharge{1, 1, 1'000'000});
+          ASSERT_TRUE(outcome.ok()) << outcome.status();
+          EXPECT_EQ(*outcome, Storage::AdmitOutcome::kAccepted);
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  ASSERT_OK_AND_ASSIGN(auto cases, this->s().ListCases(true));
+  EXPECT_EQ(cases.items.size(), static_cast<size_t>(kThreads / 2 * kPerThread));
+  ASSERT_OK_AND_ASSIGN(uint32_t used,
+                       this->s().ChargeQuota("RS", 1, 0, 1'000'000));
+  EXPECT_EQ(used, static_cast<uint32_t>(kThreads / 2 * kPerThread));
+}
+
 // MemoryStorage's test seam: a commit that fails after the body succeeded.
 TEST(MemoryStorageTest, FailedCommitRollsBackAndTellsTheHandler) {
   MemoryStorage s;
