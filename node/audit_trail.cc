@@ -51,15 +51,37 @@ v1::AuditEntry EnvelopeEntry(v1::AuditDirection direction,
                        parsed ? &message : nullptr, code, counts);
 }
 
+// The production sink: the node's audit log.
+class LogSink final : public AuditSink {
+ public:
+  explicit LogSink(audit::AuditLog* log) : log_(log) {}
+  absl::StatusOr<uint64_t> Append(v1::AuditEntry entry) override {
+    return log_->Append(std::move(entry));
+  }
+  absl::StatusOr<uint64_t> AppendAll(
+      std::vector<v1::AuditEntry> entries) override {
+    return log_->AppendAll(std::move(entries));
+  }
+  absl::Status Health() const override { return log_->Health(); }
+
+ private:
+  audit::AuditLog* log_;
+};
+
 }  // namespace
+
+AuditTrail::AuditTrail(audit::AuditLog* log)
+    : log_(log), owned_(std::make_unique<LogSink>(log)), sink_(owned_.get()) {}
+
+AuditTrail::~AuditTrail() = default;
 
 absl::Status AuditTrail::Envelope(v1::AuditDirection direction,
                                   const std::string& peer, std::string_view rpc,
                                   const v1::Envelope& envelope,
                                   absl::StatusCode code, AuditCounts counts) {
-  if (log_ == nullptr) return damage_;
-  auto appended =
-      log_->Append(EnvelopeEntry(direction, peer, rpc, envelope, code, counts));
+  if (sink_ == nullptr) return damage_;
+  auto appended = sink_->Append(
+      EnvelopeEntry(direction, peer, rpc, envelope, code, counts));
   return appended.ok() ? absl::OkStatus() : appended.status();
 }
 
@@ -68,7 +90,7 @@ absl::Status AuditTrail::Exchange(const std::string& peer, std::string_view rpc,
                                   absl::StatusCode code,
                                   const AuditCounts& counts,
                                   const v1::Envelope* reply) {
-  if (log_ == nullptr) return damage_;
+  if (sink_ == nullptr) return damage_;
   std::vector<v1::AuditEntry> entries;
   entries.reserve(2);
   entries.push_back(EnvelopeEntry(v1::AUDIT_DIRECTION_RECEIVED, peer, rpc,
@@ -78,7 +100,7 @@ absl::Status AuditTrail::Exchange(const std::string& peer, std::string_view rpc,
     entries.push_back(EnvelopeEntry(v1::AUDIT_DIRECTION_SENT, peer, rpc, *reply,
                                     absl::StatusCode::kOk, counts));
   }
-  auto appended = log_->AppendAll(std::move(entries));
+  auto appended = sink_->AppendAll(std::move(entries));
   return appended.ok() ? absl::OkStatus() : appended.status();
 }
 
@@ -87,7 +109,7 @@ absl::Status AuditTrail::Call(v1::AuditDirection direction,
                               std::string_view kind, const std::string& office,
                               absl::StatusCode code, AuditCounts counts,
                               const std::string& envelope_sha256) {
-  if (log_ == nullptr) return damage_;
+  if (sink_ == nullptr) return damage_;
   v1::AuditEntry entry;
   entry.set_direction(direction);
   entry.set_peer(peer);
@@ -96,7 +118,7 @@ absl::Status AuditTrail::Call(v1::AuditDirection direction,
   entry.set_office(office);
   entry.set_envelope_sha256(envelope_sha256);
   SetOutcome(entry, code, counts);
-  auto appended = log_->Append(std::move(entry));
+  auto appended = sink_->Append(std::move(entry));
   return appended.ok() ? absl::OkStatus() : appended.status();
 }
 

@@ -9,10 +9,14 @@
 #ifndef CBX_NODE_AUDIT_TRAIL_H_
 #define CBX_NODE_AUDIT_TRAIL_H_
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "cbx/v1/audit.pb.h"
 #include "cbx/v1/envelope.pb.h"
 #include "core/envelope/envelope.h"
@@ -26,18 +30,37 @@ struct AuditCounts {
   uint32_t references = 0;
 };
 
+// Where a trail's entries go: the node's audit::AuditLog in production
+// (an adapter over it, made by AuditTrail), a recording fake in tests
+// (node/testing/test_audit_sink.h) that can be told to fail. Each method
+// has the contract of the audit::AuditLog method of the same name: it
+// returns only once the entries are durable, and a failure means none of
+// them was appended. Implementations are thread-safe.
+class AuditSink {
+ public:
+  virtual ~AuditSink() = default;
+  virtual absl::StatusOr<uint64_t> Append(v1::AuditEntry entry) = 0;
+  virtual absl::StatusOr<uint64_t> AppendAll(
+      std::vector<v1::AuditEntry> entries) = 0;
+  virtual absl::Status Health() const = 0;
+};
+
 class AuditTrail {
  public:
-  explicit AuditTrail(audit::AuditLog* log) : log_(log) {}
+  // A trail over the node's log, which must outlive it.
+  explicit AuditTrail(audit::AuditLog* log);
+  // A trail over another sink (tests), which must outlive it; log() is
+  // null.
+  explicit AuditTrail(AuditSink* sink) : sink_(sink) {}
   // A trail over a log that could not be opened because it was found
   // damaged: every append fails with `damage` (a DATA_LOSS), so the node
   // answers nothing it cannot log, and says why.
-  explicit AuditTrail(absl::Status damage)
-      : log_(nullptr), damage_(std::move(damage)) {}
+  explicit AuditTrail(absl::Status damage) : damage_(std::move(damage)) {}
+  ~AuditTrail();
 
   // OK, or why the log cannot be served (DATA_LOSS).
   absl::Status Health() const {
-    return log_ == nullptr ? damage_ : log_->Health();
+    return sink_ == nullptr ? damage_ : sink_->Health();
   }
 
   // An envelope this node sent to, or received from, `peer` ("" if the
@@ -68,10 +91,13 @@ class AuditTrail {
                     AuditCounts counts = {},
                     const std::string& envelope_sha256 = "");
 
+  // The node's log, or null for a trail over a damaged log or a test sink.
   audit::AuditLog* log() const { return log_; }
 
  private:
-  audit::AuditLog* log_;
+  audit::AuditLog* log_ = nullptr;
+  std::unique_ptr<AuditSink> owned_;  // the adapter over log_, if any
+  AuditSink* sink_ = nullptr;         // null: every append fails with damage_
   absl::Status damage_;
 };
 

@@ -1,14 +1,22 @@
 // The Office service: a country's own offices talking to their own node
-// (spec/office-api.md). Handlers identify the office and role from the
-// client certificate, validate, and delegate to storage or the query runner.
-// Threading: handlers run concurrently on gRPC's threads.
+// (spec/office-api.md). Every handler has one shape (Serve): authorize (the
+// office and role from the client certificate), delegate to the domain —
+// the case book (node/cases.h), the query runner, the witness, storage's
+// listings — log the call, and map the absl::Status to gRPC once.
+// Threading: handlers run concurrently on gRPC's threads; the service holds
+// no lock (the case book's writes are serialized by storage transactions).
 #ifndef CBX_NODE_OFFICE_SERVICE_H_
 #define CBX_NODE_OFFICE_SERVICE_H_
 
-#include <mutex>
+#include <functional>
+#include <initializer_list>
+#include <string>
+#include <string_view>
 
 #include "cbx/v1/office.grpc.pb.h"
 #include "node/audit_trail.h"
+#include "node/cases.h"
+#include "node/identity.h"
 #include "node/node_context.h"
 #include "node/peer_sync.h"
 #include "node/query.h"
@@ -19,8 +27,7 @@ namespace cbx::node {
 class OfficeService final : public v1::Office::Service {
  public:
   OfficeService(NodeContext* context, QueryRunner* query, PeerSync* sync,
-                Witness* witness)
-      : ctx_(context), query_(query), sync_(sync), witness_(witness) {}
+                Witness* witness);
 
   grpc::Status AddCase(grpc::ServerContext* context,
                        const v1::AddCaseRequest* request,
@@ -69,59 +76,49 @@ class OfficeService final : public v1::Office::Service {
     std::string office;  // set once the caller is identified
     std::string kind;
     AuditCounts counts;
+    // Set by a body whose domain call logged the call itself (the case
+    // book's writes: log before effect).
+    bool logged = false;
   };
-  // Logs the call (LOCAL) and returns `status`, or the log's failure.
-  grpc::Status Logged(std::string_view rpc, const OfficeAudit& audit,
-                      const grpc::Status& status);
-  grpc::Status DoAddCase(grpc::ServerContext* context,
-                         const v1::AddCaseRequest* request, v1::Case* response,
-                         OfficeAudit& audit);
-  grpc::Status DoAmendCase(grpc::ServerContext* context,
-                           const v1::AmendCaseRequest* request,
-                           v1::Case* response, OfficeAudit& audit);
-  grpc::Status DoCloseCase(grpc::ServerContext* context,
-                           const v1::CloseCaseRequest* request,
-                           v1::Case* response, OfficeAudit& audit);
-  grpc::Status DoListCases(grpc::ServerContext* context,
-                           const v1::ListCasesRequest* request,
-                           v1::ListCasesResponse* response, OfficeAudit& audit);
-  grpc::Status DoQuery(grpc::ServerContext* context,
-                       const v1::QueryRequest* request,
-                       grpc::ServerWriter<v1::QueryEvent>* writer,
-                       OfficeAudit& audit);
-  grpc::Status DoListHits(grpc::ServerContext* context,
-                          const v1::ListHitsRequest* request,
-                          v1::ListHitsResponse* response, OfficeAudit& audit);
-  grpc::Status DoListInbox(grpc::ServerContext* context,
-                           const v1::ListInboxRequest* request,
-                           v1::ListInboxResponse* response, OfficeAudit& audit);
-  grpc::Status DoListPeers(grpc::ServerContext* context,
-                           const v1::ListPeersRequest* request,
-                           v1::ListPeersResponse* response, OfficeAudit& audit);
+  using Body =
+      std::function<absl::Status(const OfficeCaller&, OfficeAudit& audit)>;
+
+  // The one handler: authorizes the caller for `allowed` roles, runs
+  // `body`, logs the call as LOCAL `rpc` ("Office.AddCase") of `kind`
+  // unless the body did, and returns the outcome as a gRPC status (the
+  // log's failure instead, if it could not log: log before answer).
+  grpc::Status Serve(grpc::ServerContext* context, std::string_view rpc,
+                     std::string_view kind,
+                     std::initializer_list<OfficeRole> allowed,
+                     const Body& body);
+  // A case book write (AddCase, AmendCase, CloseCase) for a prosecutor:
+  // `change` runs for the caller's office and logs the call itself (log
+  // before effect); its record is the response.
+  grpc::Status ServeCaseChange(
+      grpc::ServerContext* context, std::string_view rpc, std::string_view kind,
+      const std::function<absl::StatusOr<v1::Case>(const std::string&)>& change,
+      v1::Case* response);
   // The calling office if its role is one of `allowed`; UNAUTHENTICATED or
-  // PERMISSION_DENIED otherwise (logged).
+  // PERMISSION_DENIED otherwise (written to the event log).
   absl::StatusOr<OfficeCaller> Authorize(
       grpc::ServerContext* context, std::string_view rpc,
       std::initializer_list<OfficeRole> allowed);
-  // Normalizes and evaluates `id` into a stored identifier.
-  absl::StatusOr<StoredIdentifier> Prepare(const v1::Identifier& id,
-                                           const std::string& field);
-  // Writes a case change; serialized so amend/close read-modify-write
-  // cannot interleave.
-  absl::StatusOr<v1::Case> Amend(
-      const OfficeCaller& caller, const std::string& number,
-      const std::function<absl::Status(StoredCase&)>& change);
-
-  // Auditor calls: the body, after the role check, as an absl::Status.
+  // An auditor's call: `body` runs only on a healthy log; a DATA_LOSS is
+  // reported as the log's (AuditFailure).
   grpc::Status Audited(grpc::ServerContext* context, std::string_view rpc,
                        std::string_view kind,
                        const std::function<absl::Status()>& body);
+  // ListPeers' body.
+  absl::Status DescribePeers(v1::ListPeersResponse* response);
+  // AuditExport's body.
+  absl::Status Export(const v1::AuditExportRequest& request,
+                      grpc::ServerWriter<v1::AuditExportChunk>* writer);
 
   NodeContext* ctx_;
   QueryRunner* query_;
   PeerSync* sync_;
   Witness* witness_;
-  std::mutex write_mu_;
+  CaseBook cases_;
 };
 
 }  // namespace cbx::node

@@ -1,27 +1,26 @@
 // The Peer service: what this node answers to other members' nodes
 // (spec/lookup.md, spec/index-sync.md).
 //
-// Each handler validates (caller identity, the envelope's seven checks),
-// delegates to storage and crypto, and maps the result to a gRPC status.
-// Threading: handlers run on gRPC's threads concurrently; all shared state
-// is in NodeContext (thread-safe) or guarded here.
+// Each handler authorizes (the caller's certificate names a member),
+// validates (the envelope's seven checks, with the replay cache and quota
+// of node/admission.h), delegates to the lookup responder
+// (node/lookup_responder.h) or the witness, and maps the absl::Status to
+// gRPC once. Threading: handlers run on gRPC's threads concurrently; the
+// service holds no state of its own (the responder and NodeContext are
+// thread-safe).
 #ifndef CBX_NODE_PEER_SERVICE_H_
 #define CBX_NODE_PEER_SERVICE_H_
 
-#include <mutex>
+#include <functional>
+#include <string>
+#include <string_view>
 
-#include "absl/base/thread_annotations.h"
 #include "cbx/v1/peer.grpc.pb.h"
-#include "node/audit_trail.h"
+#include "node/lookup_responder.h"
 #include "node/node_context.h"
 #include "node/witness.h"
 
 namespace cbx::node {
-
-// Largest batch one EvaluateRequest or ResolveRequest may carry.
-inline constexpr int kMaxBatch = 1024;
-// Tags per IndexChunk of a SyncIndex stream (512 KiB of tags).
-inline constexpr size_t kTagsPerChunk = 65536;
 
 class PeerService final : public v1::Peer::Service {
  public:
@@ -57,39 +56,31 @@ class PeerService final : public v1::Peer::Service {
   absl::Status Refuse(std::string_view rpc, const std::string& caller,
                       const v1::Envelope& envelope,
                       const absl::Status& refusal);
-  // Logs the request as received with `status` and, if given, `reply` as
-  // sent, in one append; then returns `status` (or the log's failure: log
-  // before answer).
-  grpc::Status Answer(std::string_view rpc,
-                      const envelope::OpenedEnvelope& opened,
-                      const absl::Status& status, const AuditCounts& counts,
-                      const v1::Envelope* reply);
-  absl::Status DoEvaluate(const envelope::OpenedEnvelope& opened,
-                          v1::Envelope* response, AuditCounts& counts);
-  absl::Status DoResolve(const envelope::OpenedEnvelope& opened,
-                         v1::Envelope* response, AuditCounts& counts);
-  // Seals `reply` as the answer to `request`.
-  v1::Envelope Reply(const v1::Message& request, v1::Message reply);
+  // Admits `request` as `kind` and hands it to the responder's `respond`,
+  // which answers into `response` and logs the exchange; one mapping to
+  // gRPC.
+  using RespondFn = absl::StatusOr<v1::Envelope> (LookupResponder::*)(
+      const envelope::OpenedEnvelope&);
+  grpc::Status Respond(grpc::ServerContext* context,
+                       const v1::Envelope& request, v1::Message::KindCase kind,
+                       std::string_view rpc, v1::Envelope* response,
+                       RespondFn respond);
+  // A call without an envelope (received): runs `body` for the identified
+  // caller, logs the call with its outcome, and returns it (or the log's
+  // failure) as a gRPC status.
+  grpc::Status Called(
+      grpc::ServerContext* context, std::string_view rpc, std::string_view kind,
+      const std::function<absl::Status(const std::string&)>& body,
+      AuditCounts* counts = nullptr);
 
-  struct OwnIndexSnapshot {
-    uint64_t version = 0;
-    std::vector<Tag> tags;
-    Bytes digest;
-  };
-  // The own index at its current version, computed once per version.
-  absl::StatusOr<std::shared_ptr<const OwnIndexSnapshot>> Snapshot();
-
-  // Logs a call without an envelope (received) and returns `status`, or
-  // the log's failure.
-  grpc::Status AnswerCall(std::string_view rpc, std::string_view kind,
-                          const std::string& caller,
-                          const absl::Status& status);
+  // GetCheckpoint's answer: the latest checkpoint with only this node's
+  // signature, and a consistency proof from the caller's size.
+  absl::Status ServeCheckpoint(const v1::GetCheckpointRequest& request,
+                               v1::GetCheckpointResponse* response);
 
   NodeContext* ctx_;
   Witness* witness_;
-  std::mutex snapshot_mu_;
-  std::shared_ptr<const OwnIndexSnapshot> snapshot_
-      ABSL_GUARDED_BY(snapshot_mu_);
+  LookupResponder responder_;
 };
 
 }  // namespace cbx::node

@@ -56,6 +56,102 @@ absl::StatusOr<Page<Message>> NewestFirst(const std::vector<Message>& items,
 
 }  // namespace
 
+// --- Transactions ------------------------------------------------------------
+
+struct MemoryStorage::Undo {
+  std::map<std::string, StoredCase> cases;
+  std::map<Tag, int64_t> own_refs;
+  std::vector<IndexChange> changes;
+  uint64_t version = 0;
+  std::vector<v1::Hit> hits;
+  std::vector<v1::Notification> notifications;
+  std::map<std::string, Bytes> settings;
+};
+
+// Every call runs under the mutex ReadWriteTransaction holds.
+class MemoryStorage::Txn final : public StorageTransaction {
+ public:
+  explicit Txn(MemoryStorage* s) : s_(s) {}
+  absl::StatusOr<StoredCase> GetCase(const std::string& number) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->GetCaseLocked(number);
+  }
+  absl::Status AddCase(const StoredCase& c) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->AddCaseLocked(c);
+  }
+  absl::Status UpdateCase(const StoredCase& c) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->UpdateCaseLocked(c);
+  }
+  absl::StatusOr<std::vector<OutputMatch>> FindByOutputs(
+      const std::vector<Bytes>& ys) override ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->FindByOutputsLocked(ys);
+  }
+  absl::StatusOr<uint64_t> OwnIndexVersion() override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->version_;
+  }
+  absl::Status AddHit(const v1::Hit& hit) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    s_->hits_.push_back(hit);
+    return absl::OkStatus();
+  }
+  absl::Status AddNotification(const v1::Notification& n) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    s_->notifications_.push_back(n);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::optional<Bytes>> GetSetting(
+      const std::string& key) override ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    auto it = s_->settings_.find(key);
+    if (it == s_->settings_.end()) return std::optional<Bytes>();
+    return std::optional<Bytes>(it->second);
+  }
+  absl::Status PutSetting(const std::string& key, const Bytes& value) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    s_->settings_[key] = value;
+    return absl::OkStatus();
+  }
+
+ private:
+  MemoryStorage* s_;
+};
+
+absl::Status MemoryStorage::ReadWriteTransaction(
+    const TransactionBody& body,
+    const CommitFailureHandler& on_commit_failure) {
+  absl::MutexLock lock(&mu_);
+  Undo undo{cases_, own_refs_,      changes_, version_,
+            hits_,  notifications_, settings_};
+  auto restore = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    cases_ = std::move(undo.cases);
+    own_refs_ = std::move(undo.own_refs);
+    changes_ = std::move(undo.changes);
+    version_ = undo.version;
+    hits_ = std::move(undo.hits);
+    notifications_ = std::move(undo.notifications);
+    settings_ = std::move(undo.settings);
+  };
+  Txn txn(this);
+  absl::Status status = body(txn);
+  if (!status.ok()) {
+    restore();
+    return status;
+  }
+  absl::Status committed = std::exchange(next_commit_, absl::OkStatus());
+  if (!committed.ok()) {
+    restore();
+    if (on_commit_failure != nullptr) on_commit_failure(committed);
+  }
+  return committed;
+}
+
+void MemoryStorage::FailNextCommit(absl::Status failure) {
+  absl::MutexLock lock(&mu_);
+  next_commit_ = std::move(failure);
+}
+
 void MemoryStorage::ApplyTagDeltasLocked(
     const std::vector<std::pair<Tag, int64_t>>& deltas) {
   for (const auto& [tag, delta] : deltas) {
@@ -77,8 +173,12 @@ void MemoryStorage::ApplyTagDeltasLocked(
 // --- Cases -------------------------------------------------------------------
 
 absl::Status MemoryStorage::AddCase(const StoredCase& c) {
-  RETURN_IF_ERROR(ValidateCase(c));
   absl::MutexLock lock(&mu_);
+  return AddCaseLocked(c);
+}
+
+absl::Status MemoryStorage::AddCaseLocked(const StoredCase& c) {
+  RETURN_IF_ERROR(ValidateCase(c));
   const std::string& number = c.record.case_number();
   if (cases_.contains(number)) {
     return absl::AlreadyExistsError(
@@ -90,8 +190,12 @@ absl::Status MemoryStorage::AddCase(const StoredCase& c) {
 }
 
 absl::Status MemoryStorage::UpdateCase(const StoredCase& c) {
-  RETURN_IF_ERROR(ValidateCase(c));
   absl::MutexLock lock(&mu_);
+  return UpdateCaseLocked(c);
+}
+
+absl::Status MemoryStorage::UpdateCaseLocked(const StoredCase& c) {
+  RETURN_IF_ERROR(ValidateCase(c));
   auto it = cases_.find(c.record.case_number());
   if (it == cases_.end()) {
     return absl::NotFoundError(
@@ -105,6 +209,11 @@ absl::Status MemoryStorage::UpdateCase(const StoredCase& c) {
 
 absl::StatusOr<StoredCase> MemoryStorage::GetCase(const std::string& number) {
   absl::MutexLock lock(&mu_);
+  return GetCaseLocked(number);
+}
+
+absl::StatusOr<StoredCase> MemoryStorage::GetCaseLocked(
+    const std::string& number) {
   auto it = cases_.find(number);
   if (it == cases_.end()) {
     return absl::NotFoundError(absl::StrCat("no case ", number));
@@ -130,6 +239,11 @@ absl::StatusOr<Page<StoredCase>> MemoryStorage::ListCases(
 absl::StatusOr<std::vector<OutputMatch>> MemoryStorage::FindByOutputs(
     const std::vector<Bytes>& ys) {
   absl::MutexLock lock(&mu_);
+  return FindByOutputsLocked(ys);
+}
+
+std::vector<OutputMatch> MemoryStorage::FindByOutputsLocked(
+    const std::vector<Bytes>& ys) {
   std::vector<OutputMatch> out;
   for (const Bytes& y : ys) {
     for (const auto& [number, c] : cases_) {

@@ -23,9 +23,25 @@ namespace cbx::node {
 // and run one at a time. Each method checks everything before it changes
 // anything, so a failing method changes nothing. FindByOutputs scans every
 // identifier (fine for tests; SqliteStorage has an index).
+//
+// ReadWriteTransaction holds the mutex for the whole body and copies the
+// state its transactions can write (cases, own index, hits,
+// notifications, settings) first; a body that fails, or a commit that a
+// test made fail (FailNextCommit), restores that copy. O(state) per
+// transaction: a test backend.
 class MemoryStorage final : public Storage {
  public:
   MemoryStorage() = default;
+
+  absl::Status ReadWriteTransaction(
+      const TransactionBody& body,
+      const CommitFailureHandler& on_commit_failure) override;
+  using Storage::ReadWriteTransaction;
+
+  // For tests: the next ReadWriteTransaction whose body returns OK fails to
+  // commit with `failure` (nothing it wrote stays), as a disk error at
+  // commit would.
+  void FailNextCommit(absl::Status failure);
 
   absl::Status AddCase(const StoredCase& c) override;
   absl::Status UpdateCase(const StoredCase& c) override;
@@ -70,6 +86,19 @@ class MemoryStorage final : public Storage {
   absl::Status PutSetting(const std::string& key, const Bytes& value) override;
 
  private:
+  class Txn;
+  // What a transaction can change, copied before its body runs.
+  struct Undo;
+
+  absl::Status AddCaseLocked(const StoredCase& c)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status UpdateCaseLocked(const StoredCase& c)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<StoredCase> GetCaseLocked(const std::string& number)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::vector<OutputMatch> FindByOutputsLocked(const std::vector<Bytes>& ys)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   // Applies reference count changes to the own index and records the tags
   // that enter or leave the set.
   void ApplyTagDeltasLocked(const std::vector<std::pair<Tag, int64_t>>& deltas)
@@ -94,6 +123,7 @@ class MemoryStorage final : public Storage {
   std::vector<v1::Hit> hits_ ABSL_GUARDED_BY(mu_);  // in insertion order
   std::vector<v1::Notification> notifications_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Bytes> settings_ ABSL_GUARDED_BY(mu_);
+  absl::Status next_commit_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace cbx::node

@@ -1,6 +1,7 @@
 #include "node/storage/sqlite_storage.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
@@ -93,6 +94,212 @@ StoredIdentifier ReadIdentifier(const Statement& stmt, int first) {
   id.tag = TagFromSql(stmt.ColumnInt(first + 5));
   return id;
 }
+
+// AddCase's writes, inside the caller's write transaction; `c` is valid.
+absl::Status AddCaseIn(Database& db, const StoredCase& c) {
+  RETURN_IF_ERROR(InsertCase(db, c));
+  return sqlite::ApplyTagDeltas(db, TagDeltas({}, OpenTags(c)));
+}
+
+// UpdateCase's writes, inside the caller's write transaction; `c` is valid.
+absl::Status UpdateCaseIn(Database& db, const StoredCase& c) {
+  int64_t case_id = 0;
+  bool was_open = false;
+  {
+    ASSIGN_OR_RETURN(
+        Statement select,
+        db.Prepare("SELECT id, open FROM cases WHERE number = ?1"));
+    select.BindText(1, c.record.case_number());
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) {
+      return absl::NotFoundError(
+          absl::StrCat("no case ", c.record.case_number()));
+    }
+    case_id = select.ColumnInt(0);
+    was_open = select.ColumnInt(1) != 0;
+  }
+  std::vector<Tag> old_tags;
+  if (was_open) {
+    ASSIGN_OR_RETURN(
+        Statement select,
+        db.Prepare("SELECT tag FROM identifiers WHERE case_id = ?1"));
+    select.BindInt(1, case_id);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, select.Step());
+      if (!row) break;
+      old_tags.push_back(TagFromSql(select.ColumnInt(0)));
+    }
+  }
+  {
+    ASSIGN_OR_RETURN(Statement remove,
+                     db.Prepare("DELETE FROM identifiers WHERE case_id = ?1"));
+    RETURN_IF_ERROR(remove.BindInt(1, case_id).Run());
+  }
+  const std::string record = c.record.SerializeAsString();
+  {
+    ASSIGN_OR_RETURN(
+        Statement update,
+        db.Prepare("UPDATE cases SET open = ?2, record = ?3 WHERE id = ?1"));
+    update.BindInt(1, case_id)
+        .BindInt(2, IsOpen(c.record) ? 1 : 0)
+        .BindBlob(3, record);
+    RETURN_IF_ERROR(update.Run());
+  }
+  RETURN_IF_ERROR(InsertIdentifiers(db, case_id, c.identifiers));
+  return sqlite::ApplyTagDeltas(db, TagDeltas(old_tags, OpenTags(c)));
+}
+
+// GetCase's reads, inside the caller's transaction.
+absl::StatusOr<StoredCase> GetCaseIn(Database& db, const std::string& number) {
+  StoredCase c;
+  int64_t case_id = 0;
+  {
+    ASSIGN_OR_RETURN(
+        Statement select,
+        db.Prepare("SELECT id, record FROM cases WHERE number = ?1"));
+    select.BindText(1, number);
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) return absl::NotFoundError(absl::StrCat("no case ", number));
+    case_id = select.ColumnInt(0);
+    ASSIGN_OR_RETURN(c.record,
+                     ParseRow<v1::Case>(select.ColumnBlobView(1), "case"));
+  }
+  {
+    ASSIGN_OR_RETURN(
+        Statement select,
+        db.Prepare("SELECT type, normalized_value, observed_from_ms, "
+                   "observed_to_ms, y, tag FROM identifiers "
+                   "WHERE case_id = ?1 ORDER BY position"));
+    select.BindInt(1, case_id);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, select.Step());
+      if (!row) break;
+      c.identifiers.push_back(ReadIdentifier(select, 0));
+    }
+  }
+  return c;
+}
+
+// FindByOutputs' reads, inside the caller's transaction.
+absl::StatusOr<std::vector<OutputMatch>> FindByOutputsIn(
+    Database& db, const std::vector<Bytes>& ys) {
+  std::vector<OutputMatch> matches;
+  for (const Bytes& y : ys) {
+    ASSIGN_OR_RETURN(
+        Statement select,
+        db.Prepare("SELECT c.number, i.type, i.normalized_value, "
+                   "i.observed_from_ms, i.observed_to_ms, i.y, i.tag "
+                   "FROM identifiers i JOIN cases c ON c.id = i.case_id "
+                   "WHERE i.y = ?1 AND c.open = 1 "
+                   "ORDER BY c.number, i.position"));
+    select.BindBlob(1, y);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, select.Step());
+      if (!row) break;
+      OutputMatch& m = matches.emplace_back();
+      m.y = y;
+      m.case_number = select.ColumnText(0);
+      m.identifier = ReadIdentifier(select, 1);
+    }
+  }
+  return matches;
+}
+
+absl::Status InsertHit(Database& db, const v1::Hit& hit) {
+  const std::string blob = hit.SerializeAsString();
+  ASSIGN_OR_RETURN(Statement insert,
+                   db.Prepare("INSERT INTO hits (case_number, "
+                              "received_at_ms, hit) VALUES (?1, ?2, ?3)"));
+  insert.BindText(1, hit.case_number())
+      .BindInt(2, hit.received_at_ms())
+      .BindBlob(3, blob);
+  return insert.Run();
+}
+
+absl::Status InsertNotification(Database& db, const v1::Notification& n) {
+  const std::string blob = n.SerializeAsString();
+  ASSIGN_OR_RETURN(Statement insert,
+                   db.Prepare("INSERT INTO notifications (case_number, "
+                              "at_ms, notification) VALUES (?1, ?2, ?3)"));
+  insert.BindText(1, n.case_number()).BindInt(2, n.at_ms()).BindBlob(3, blob);
+  return insert.Run();
+}
+
+absl::StatusOr<std::optional<Bytes>> ReadSetting(Database& db,
+                                                 const std::string& key) {
+  ASSIGN_OR_RETURN(Statement select,
+                   db.Prepare("SELECT value FROM settings WHERE key = ?1"));
+  select.BindText(1, key);
+  ASSIGN_OR_RETURN(bool row, select.Step());
+  if (!row) return std::optional<Bytes>();
+  return std::optional<Bytes>(select.ColumnBlob(0));
+}
+
+absl::Status WriteSetting(Database& db, const std::string& key,
+                          const Bytes& value) {
+  ASSIGN_OR_RETURN(
+      Statement upsert,
+      db.Prepare("INSERT INTO settings (key, value) VALUES (?1, ?2) "
+                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
+  return upsert.BindText(1, key).BindBlob(2, value).Run();
+}
+
+// Runs `write` inside a savepoint of the open transaction, so that a write
+// that fails midway (a case row inserted, one of its identifiers refused)
+// undoes itself and leaves the transaction as it was.
+absl::Status InSavepoint(Database& db,
+                         const std::function<absl::Status()>& write) {
+  RETURN_IF_ERROR(db.Exec("SAVEPOINT cbx_write"));
+  absl::Status status = write();
+  if (status.ok()) return db.Exec("RELEASE cbx_write");
+  // Best effort: if even the rollback fails, the transaction's commit will
+  // fail too, or the body returns `status` and everything is rolled back.
+  (void)db.Exec("ROLLBACK TO cbx_write; RELEASE cbx_write");
+  return status;
+}
+
+// The transaction a ReadWriteTransaction body is given. Runs on the
+// storage's connection while ReadWriteTransaction holds its mutex.
+class SqliteTxn final : public StorageTransaction {
+ public:
+  explicit SqliteTxn(Database& db) : db_(db) {}
+
+  absl::StatusOr<StoredCase> GetCase(const std::string& number) override {
+    return GetCaseIn(db_, number);
+  }
+  absl::Status AddCase(const StoredCase& c) override {
+    RETURN_IF_ERROR(ValidateCase(c));
+    return InSavepoint(db_, [&] { return AddCaseIn(db_, c); });
+  }
+  absl::Status UpdateCase(const StoredCase& c) override {
+    RETURN_IF_ERROR(ValidateCase(c));
+    return InSavepoint(db_, [&] { return UpdateCaseIn(db_, c); });
+  }
+  absl::StatusOr<std::vector<OutputMatch>> FindByOutputs(
+      const std::vector<Bytes>& ys) override {
+    return FindByOutputsIn(db_, ys);
+  }
+  absl::StatusOr<uint64_t> OwnIndexVersion() override {
+    ASSIGN_OR_RETURN(IndexState state, sqlite::ReadIndexState(db_));
+    return state.version;
+  }
+  absl::Status AddHit(const v1::Hit& hit) override {
+    return InsertHit(db_, hit);
+  }
+  absl::Status AddNotification(const v1::Notification& n) override {
+    return InsertNotification(db_, n);
+  }
+  absl::StatusOr<std::optional<Bytes>> GetSetting(
+      const std::string& key) override {
+    return ReadSetting(db_, key);
+  }
+  absl::Status PutSetting(const std::string& key, const Bytes& value) override {
+    return WriteSetting(db_, key, value);
+  }
+
+ private:
+  Database& db_;
+};
 
 // --- Hits and notifications --------------------------------------------------
 
@@ -214,14 +421,29 @@ absl::StatusOr<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(
   return std::unique_ptr<SqliteStorage>(new SqliteStorage(std::move(db)));
 }
 
+// --- Transactions ------------------------------------------------------------
+
+absl::Status SqliteStorage::ReadWriteTransaction(
+    const TransactionBody& body,
+    const CommitFailureHandler& on_commit_failure) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
+  SqliteTxn txn_view(*db_);
+  RETURN_IF_ERROR(body(txn_view));  // ~Transaction rolls back
+  absl::Status committed = txn.Commit();
+  if (!committed.ok() && on_commit_failure != nullptr) {
+    on_commit_failure(committed);
+  }
+  return committed;
+}
+
 // --- Cases -------------------------------------------------------------------
 
 absl::Status SqliteStorage::AddCase(const StoredCase& c) {
   RETURN_IF_ERROR(ValidateCase(c));
   absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
-  RETURN_IF_ERROR(InsertCase(*db_, c));
-  RETURN_IF_ERROR(sqlite::ApplyTagDeltas(*db_, TagDeltas({}, OpenTags(c))));
+  RETURN_IF_ERROR(AddCaseIn(*db_, c));
   return txn.Commit();
 }
 
@@ -242,85 +464,15 @@ absl::Status SqliteStorage::AddCases(const std::vector<StoredCase>& cases) {
 absl::Status SqliteStorage::UpdateCase(const StoredCase& c) {
   RETURN_IF_ERROR(ValidateCase(c));
   absl::MutexLock lock(&mu_);
-  Database& db = *db_;
-  ASSIGN_OR_RETURN(Transaction txn, BeginWrite(db));
-  int64_t case_id = 0;
-  bool was_open = false;
-  {
-    ASSIGN_OR_RETURN(
-        Statement select,
-        db.Prepare("SELECT id, open FROM cases WHERE number = ?1"));
-    select.BindText(1, c.record.case_number());
-    ASSIGN_OR_RETURN(bool row, select.Step());
-    if (!row) {
-      return absl::NotFoundError(
-          absl::StrCat("no case ", c.record.case_number()));
-    }
-    case_id = select.ColumnInt(0);
-    was_open = select.ColumnInt(1) != 0;
-  }
-  std::vector<Tag> old_tags;
-  if (was_open) {
-    ASSIGN_OR_RETURN(
-        Statement select,
-        db.Prepare("SELECT tag FROM identifiers WHERE case_id = ?1"));
-    select.BindInt(1, case_id);
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, select.Step());
-      if (!row) break;
-      old_tags.push_back(TagFromSql(select.ColumnInt(0)));
-    }
-  }
-  {
-    ASSIGN_OR_RETURN(Statement remove,
-                     db.Prepare("DELETE FROM identifiers WHERE case_id = ?1"));
-    RETURN_IF_ERROR(remove.BindInt(1, case_id).Run());
-  }
-  const std::string record = c.record.SerializeAsString();
-  {
-    ASSIGN_OR_RETURN(
-        Statement update,
-        db.Prepare("UPDATE cases SET open = ?2, record = ?3 WHERE id = ?1"));
-    update.BindInt(1, case_id)
-        .BindInt(2, IsOpen(c.record) ? 1 : 0)
-        .BindBlob(3, record);
-    RETURN_IF_ERROR(update.Run());
-  }
-  RETURN_IF_ERROR(InsertIdentifiers(db, case_id, c.identifiers));
-  RETURN_IF_ERROR(sqlite::ApplyTagDeltas(db, TagDeltas(old_tags, OpenTags(c))));
+  ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
+  RETURN_IF_ERROR(UpdateCaseIn(*db_, c));
   return txn.Commit();
 }
 
 absl::StatusOr<StoredCase> SqliteStorage::GetCase(const std::string& number) {
   absl::MutexLock lock(&mu_);
-  Database& db = *db_;
-  ASSIGN_OR_RETURN(Transaction txn, BeginRead(db));
-  StoredCase c;
-  int64_t case_id = 0;
-  {
-    ASSIGN_OR_RETURN(
-        Statement select,
-        db.Prepare("SELECT id, record FROM cases WHERE number = ?1"));
-    select.BindText(1, number);
-    ASSIGN_OR_RETURN(bool row, select.Step());
-    if (!row) return absl::NotFoundError(absl::StrCat("no case ", number));
-    case_id = select.ColumnInt(0);
-    ASSIGN_OR_RETURN(c.record,
-                     ParseRow<v1::Case>(select.ColumnBlobView(1), "case"));
-  }
-  {
-    ASSIGN_OR_RETURN(
-        Statement select,
-        db.Prepare("SELECT type, normalized_value, observed_from_ms, "
-                   "observed_to_ms, y, tag FROM identifiers "
-                   "WHERE case_id = ?1 ORDER BY position"));
-    select.BindInt(1, case_id);
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, select.Step());
-      if (!row) break;
-      c.identifiers.push_back(ReadIdentifier(select, 0));
-    }
-  }
+  ASSIGN_OR_RETURN(Transaction txn, BeginRead(*db_));
+  ASSIGN_OR_RETURN(StoredCase c, GetCaseIn(*db_, number));
   RETURN_IF_ERROR(txn.Commit());
   return c;
 }
@@ -387,27 +539,8 @@ absl::StatusOr<Page<StoredCase>> SqliteStorage::ListCases(
 absl::StatusOr<std::vector<OutputMatch>> SqliteStorage::FindByOutputs(
     const std::vector<Bytes>& ys) {
   absl::MutexLock lock(&mu_);
-  Database& db = *db_;
-  ASSIGN_OR_RETURN(Transaction txn, BeginRead(db));
-  std::vector<OutputMatch> matches;
-  for (const Bytes& y : ys) {
-    ASSIGN_OR_RETURN(
-        Statement select,
-        db.Prepare("SELECT c.number, i.type, i.normalized_value, "
-                   "i.observed_from_ms, i.observed_to_ms, i.y, i.tag "
-                   "FROM identifiers i JOIN cases c ON c.id = i.case_id "
-                   "WHERE i.y = ?1 AND c.open = 1 "
-                   "ORDER BY c.number, i.position"));
-    select.BindBlob(1, y);
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, select.Step());
-      if (!row) break;
-      OutputMatch& m = matches.emplace_back();
-      m.y = y;
-      m.case_number = select.ColumnText(0);
-      m.identifier = ReadIdentifier(select, 1);
-    }
-  }
+  ASSIGN_OR_RETURN(Transaction txn, BeginRead(*db_));
+  ASSIGN_OR_RETURN(std::vector<OutputMatch> matches, FindByOutputsIn(*db_, ys));
   RETURN_IF_ERROR(txn.Commit());
   return matches;
 }
@@ -700,15 +833,8 @@ void SqliteStorage::CommitAdmitGroup(const std::vector<AdmitRequest*>& group) {
 // --- What the office sees ----------------------------------------------------
 
 absl::Status SqliteStorage::AddHit(const v1::Hit& hit) {
-  const std::string blob = hit.SerializeAsString();
   absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Statement insert,
-                   db_->Prepare("INSERT INTO hits (case_number, "
-                                "received_at_ms, hit) VALUES (?1, ?2, ?3)"));
-  insert.BindText(1, hit.case_number())
-      .BindInt(2, hit.received_at_ms())
-      .BindBlob(3, blob);
-  return insert.Run();
+  return InsertHit(*db_, hit);
 }
 
 absl::StatusOr<Page<v1::Hit>> SqliteStorage::ListHits(
@@ -719,13 +845,8 @@ absl::StatusOr<Page<v1::Hit>> SqliteStorage::ListHits(
 }
 
 absl::Status SqliteStorage::AddNotification(const v1::Notification& n) {
-  const std::string blob = n.SerializeAsString();
   absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Statement insert,
-                   db_->Prepare("INSERT INTO notifications (case_number, "
-                                "at_ms, notification) VALUES (?1, ?2, ?3)"));
-  insert.BindText(1, n.case_number()).BindInt(2, n.at_ms()).BindBlob(3, blob);
-  return insert.Run();
+  return InsertNotification(*db_, n);
 }
 
 absl::StatusOr<Page<v1::Notification>> SqliteStorage::ListNotifications(
@@ -741,22 +862,13 @@ absl::StatusOr<Page<v1::Notification>> SqliteStorage::ListNotifications(
 absl::StatusOr<std::optional<Bytes>> SqliteStorage::GetSetting(
     const std::string& key) {
   absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Statement select,
-                   db_->Prepare("SELECT value FROM settings WHERE key = ?1"));
-  select.BindText(1, key);
-  ASSIGN_OR_RETURN(bool row, select.Step());
-  if (!row) return std::optional<Bytes>();
-  return std::optional<Bytes>(select.ColumnBlob(0));
+  return ReadSetting(*db_, key);
 }
 
 absl::Status SqliteStorage::PutSetting(const std::string& key,
                                        const Bytes& value) {
   absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(
-      Statement upsert,
-      db_->Prepare("INSERT INTO settings (key, value) VALUES (?1, ?2) "
-                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
-  return upsert.BindText(1, key).BindBlob(2, value).Run();
+  return WriteSetting(*db_, key, value);
 }
 
 absl::StatusOr<std::string> SqliteStorage::Pragma(const std::string& name) {

@@ -54,6 +54,15 @@ class SqliteStorage final : public Storage {
   static absl::StatusOr<std::unique_ptr<SqliteStorage>> Open(
       const std::string& path, const Options& options);
 
+  // BEGIN IMMEDIATE on the one connection, holding the mutex for the
+  // body: readers and the group commit of RecordMessageIdAndCharge wait for
+  // it. Each write of the transaction runs in a savepoint, so a write that
+  // fails changes nothing.
+  absl::Status ReadWriteTransaction(
+      const TransactionBody& body,
+      const CommitFailureHandler& on_commit_failure) override;
+  using Storage::ReadWriteTransaction;
+
   absl::Status AddCase(const StoredCase& c) override;
   absl::Status UpdateCase(const StoredCase& c) override;
   absl::StatusOr<StoredCase> GetCase(const std::string& number) override;

@@ -288,5 +288,28 @@ TEST(SqliteErrorStatusTest, MapsResultCodes) {
   EXPECT_NE(s.message().find("malformed"), absl::string_view::npos) << s;
 }
 
+TEST_F(SqliteStorageTest, ATransactionIsDurableOrAbsentAfterReopen) {
+  {
+    std::unique_ptr<SqliteStorage> s = Open();
+    ASSERT_NE(s, nullptr);
+    ASSERT_OK(s->ReadWriteTransaction([](StorageTransaction& txn) {
+      return txn.AddCase(MakeCase("KEPT", true, {Ident("a", 1)}));
+    }));
+    EXPECT_EQ(s->ReadWriteTransaction([](StorageTransaction& txn) {
+                 absl::Status added =
+                     txn.AddCase(MakeCase("GONE", true, {Ident("b", 2)}));
+                 if (!added.ok()) return added;
+                 return absl::UnavailableError("the audit log failed");
+               }).code(),
+              absl::StatusCode::kUnavailable);
+  }
+  std::unique_ptr<SqliteStorage> s = Open();
+  ASSERT_NE(s, nullptr);
+  EXPECT_TRUE(s->GetCase("KEPT").ok());
+  EXPECT_EQ(CodeOf(s->GetCase("GONE")), absl::StatusCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(auto tags, s->OwnIndexTags());
+  EXPECT_EQ(tags, std::vector<Tag>{1});
+}
+
 }  // namespace
 }  // namespace cbx::node

@@ -10,6 +10,7 @@
 #define CBX_NODE_STORAGE_STORAGE_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -84,9 +85,75 @@ struct PeerIndex {
   int64_t synced_at_ms = 0;
 };
 
+// The reads and writes a domain operation makes inside one
+// Storage::ReadWriteTransaction. Each method behaves as the Storage method
+// of the same name (same checks, same codes), except that its writes are
+// seen only by this transaction's later calls (read-your-writes) until the
+// transaction commits, and are undone if it rolls back. A write that fails
+// changes nothing, also inside the transaction, so a body may go on after
+// it (e.g. after an ALREADY_EXISTS) if it has a reason to.
+//
+// Valid only during the body it was given to; not thread-safe (one body,
+// one thread).
+class StorageTransaction {
+ public:
+  virtual ~StorageTransaction() = default;
+
+  virtual absl::StatusOr<StoredCase> GetCase(const std::string& number) = 0;
+  virtual absl::Status AddCase(const StoredCase& c) = 0;
+  virtual absl::Status UpdateCase(const StoredCase& c) = 0;
+  virtual absl::StatusOr<std::vector<OutputMatch>> FindByOutputs(
+      const std::vector<Bytes>& ys) = 0;
+  virtual absl::StatusOr<uint64_t> OwnIndexVersion() = 0;
+  virtual absl::Status AddHit(const v1::Hit& hit) = 0;
+  virtual absl::Status AddNotification(const v1::Notification& n) = 0;
+  virtual absl::StatusOr<std::optional<Bytes>> GetSetting(
+      const std::string& key) = 0;
+  virtual absl::Status PutSetting(const std::string& key,
+                                  const Bytes& value) = 0;
+};
+
 class Storage {
  public:
   virtual ~Storage() = default;
+
+  // --- Transactions ----------------------------------------------------------
+
+  // The body of a read-write transaction (see ReadWriteTransaction).
+  using TransactionBody = std::function<absl::Status(StorageTransaction&)>;
+  // Told why a commit failed, after the rollback and before the write lock
+  // is released (see ReadWriteTransaction).
+  using CommitFailureHandler = std::function<void(const absl::Status&)>;
+
+  // Runs `body` in one read-write transaction, in the spirit of Trillian's
+  // ReadWriteTransaction:
+  //   - body returns non-OK: everything it wrote is rolled back and that
+  //     status is returned;
+  //   - body returns OK: the transaction commits, and on success its writes
+  //     become visible to every reader at once and durable together (OK is
+  //     returned); if the commit fails, nothing changed, `on_commit_failure`
+  //     (if given) is called with the failure, and the failure is returned.
+  // A failure to begin the transaction is returned without running `body`.
+  //
+  // The body runs holding the storage's write lock: other writers (and on
+  // the backends here, readers too) wait for it, so it must be short and
+  // must not wait on the network. It must use only the StorageTransaction
+  // it is given, never this Storage (that would deadlock). Appending to the
+  // audit log (a local fsync) is allowed and is the intended use: the
+  // append is the body's last step, so a change commits only once its
+  // audit entry is durable, and an append that fails rolls it back
+  // (spec/audit-log.md §2.10, log before effect). `on_commit_failure` runs
+  // still holding the lock, so that what it records (the audit log's entry
+  // voiding the one the body appended) precedes any other change; it must
+  // not use the storage either.
+  //
+  // Thread-safe; transactions run one at a time.
+  virtual absl::Status ReadWriteTransaction(
+      const TransactionBody& body,
+      const CommitFailureHandler& on_commit_failure) = 0;
+  absl::Status ReadWriteTransaction(const TransactionBody& body) {
+    return ReadWriteTransaction(body, nullptr);
+  }
 
   // --- Cases ---------------------------------------------------------------
 

@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/util/status_macros.h"
 #include "gtest/gtest.h"
 #include "node/storage/memory_storage.h"
 #include "node/storage/sqlite_storage.h"
@@ -799,6 +800,161 @@ TYPED_TEST(StorageConformanceTest, ConcurrentCallsStayConsistent) {
   }
   ASSERT_OK_AND_ASSIGN(int64_t swept, this->s().SweepMessageIds(2));
   EXPECT_EQ(swept, total);
+}
+
+// --- ReadWriteTransaction ------------------------------------------------
+
+v1::Notification Note(const std::string& case_number, int64_t at_ms) {
+  v1::Notification n;
+  n.set_case_number(case_number);
+  n.set_at_ms(at_ms);
+  n.set_from_member("RS");
+  return n;
+}
+
+TYPED_TEST(StorageConformanceTest, TransactionCommitsEverythingTogether) {
+  ASSERT_OK(this->s().ReadWriteTransaction([](StorageTransaction& txn) {
+    RETURN_IF_ERROR(txn.AddCase(MakeCase("A-1", true, {Ident("a", 1)})));
+    RETURN_IF_ERROR(txn.AddNotification(Note("A-1", 5)));
+    v1::Hit hit;
+    hit.set_case_number("A-1");
+    RETURN_IF_ERROR(txn.AddHit(hit));
+    return txn.PutSetting("k", "v");
+  }));
+  ASSERT_OK_AND_ASSIGN(StoredCase got, this->s().GetCase("A-1"));
+  EXPECT_EQ(got.record.case_number(), "A-1");
+  EXPECT_EQ(this->Tags(), std::vector<Tag>{1});
+  EXPECT_EQ(this->Version(), 1u);
+  ASSERT_OK_AND_ASSIGN(auto notes, this->s().ListNotifications(""));
+  EXPECT_EQ(notes.items.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(auto hits, this->s().ListHits(""));
+  EXPECT_EQ(hits.items.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(auto setting, this->s().GetSetting("k"));
+  EXPECT_EQ(setting, std::optional<Bytes>("v"));
+}
+
+TYPED_TEST(StorageConformanceTest, TransactionBodyErrorRollsBackEverything) {
+  ASSERT_OK(this->s().AddCase(MakeCase("OLD", true, {Ident("old", 7)})));
+  ASSERT_OK(this->s().PutSetting("k", "before"));
+  const absl::Status refused = absl::UnavailableError("the audit log failed");
+  absl::Status status =
+      this->s().ReadWriteTransaction([&](StorageTransaction& txn) {
+        RETURN_IF_ERROR(txn.AddCase(MakeCase("NEW", true, {Ident("n", 1)})));
+        StoredCase old = MakeCase("OLD", false, {Ident("old", 7)});
+        RETURN_IF_ERROR(txn.UpdateCase(old));
+        RETURN_IF_ERROR(txn.AddNotification(Note("OLD", 9)));
+        RETURN_IF_ERROR(txn.PutSetting("k", "after"));
+        return refused;
+      });
+  EXPECT_EQ(status, refused);
+  EXPECT_EQ(CodeOf(this->s().GetCase("NEW")), absl::StatusCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(StoredCase old, this->s().GetCase("OLD"));
+  EXPECT_EQ(old.record.status(), v1::CASE_STATUS_OPEN);
+  EXPECT_EQ(this->Tags(), std::vector<Tag>{7});
+  EXPECT_EQ(this->Version(), 1u);
+  ASSERT_OK_AND_ASSIGN(auto changes, this->s().OwnIndexChangesSince(0));
+  EXPECT_EQ(changes.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(auto notes, this->s().ListNotifications(""));
+  EXPECT_TRUE(notes.items.empty());
+  ASSERT_OK_AND_ASSIGN(auto cases, this->s().ListCases(true));
+  EXPECT_EQ(cases.items.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(auto setting, this->s().GetSetting("k"));
+  EXPECT_EQ(setting, std::optional<Bytes>("before"));
+}
+
+TYPED_TEST(StorageConformanceTest, TransactionReadsItsOwnWrites) {
+  ASSERT_OK(this->s().ReadWriteTransaction([](StorageTransaction& txn) {
+    EXPECT_EQ(CodeOf(txn.GetCase("A-1")), absl::StatusCode::kNotFound);
+    RETURN_IF_ERROR(txn.AddCase(MakeCase("A-1", true, {Ident("a", 1)})));
+    ASSIGN_OR_RETURN(StoredCase c, txn.GetCase("A-1"));
+    EXPECT_EQ(c.identifiers.size(), 1u);
+    ASSIGN_OR_RETURN(uint64_t version, txn.OwnIndexVersion());
+    EXPECT_EQ(version, 1u);
+    ASSIGN_OR_RETURN(auto matches, txn.FindByOutputs({Ident("a", 1).y}));
+    EXPECT_EQ(matches.size(), 1u);
+    c.record.set_status(v1::CASE_STATUS_CLOSED);
+    RETURN_IF_ERROR(txn.UpdateCase(c));
+    ASSIGN_OR_RETURN(matches, txn.FindByOutputs({Ident("a", 1).y}));
+    EXPECT_TRUE(matches.empty());
+    RETURN_IF_ERROR(txn.PutSetting("k", "v"));
+    ASSIGN_OR_RETURN(auto setting, txn.GetSetting("k"));
+    EXPECT_EQ(setting, std::optional<Bytes>("v"));
+    return absl::OkStatus();
+  }));
+  EXPECT_TRUE(this->Tags().empty());
+  EXPECT_EQ(this->Version(), 2u);
+}
+
+TYPED_TEST(StorageConformanceTest,
+           FailedWriteInsideATransactionChangesNothing) {
+  ASSERT_OK(this->s().AddCase(MakeCase("A-1", true, {Ident("a", 1)})));
+  ASSERT_OK(this->s().ReadWriteTransaction([](StorageTransaction& txn) {
+    // Same number: refused whole, also the new tag it would have added.
+    EXPECT_EQ(txn.AddCase(MakeCase("A-1", true, {Ident("b", 2)})).code(),
+              absl::StatusCode::kAlreadyExists);
+    EXPECT_EQ(txn.UpdateCase(MakeCase("NONE", true, {Ident("c", 3)})).code(),
+              absl::StatusCode::kNotFound);
+    return txn.AddCase(MakeCase("B-1", true, {Ident("d", 4)}));
+  }));
+  EXPECT_EQ(this->Tags(), (std::vector<Tag>{1, 4}));
+  ASSERT_OK_AND_ASSIGN(StoredCase a, this->s().GetCase("A-1"));
+  EXPECT_EQ(a.identifiers.size(), 1u);
+  EXPECT_EQ(a.identifiers[0].normalized_value, "a");
+}
+
+TYPED_TEST(StorageConformanceTest, TransactionsRunBesideGroupCommittedAdmits) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 25;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    // Half the threads write cases in transactions, half admit envelopes
+    // (the group commit of RecordMessageIdAndCharge).
+    threads.emplace_back([this, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const int n = t * kPerThread + i;
+        if (t % 2 == 0) {
+          EXPECT_OK(
+              this->s().ReadWriteTransaction([n](StorageTransaction& txn) {
+                return txn.AddCase(MakeCase("T" + std::to_string(n), true,
+                                            {Ident("own", 100 + n)}));
+              }));
+        } else {
+          auto outcome = this->s().RecordMessageIdAndCharge(
+              "RS", std::to_string(n), 10,
+              Storage::QuotaCharge{1, 1, 1'000'000});
+          ASSERT_TRUE(outcome.ok()) << outcome.status();
+          EXPECT_EQ(*outcome, Storage::AdmitOutcome::kAccepted);
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  ASSERT_OK_AND_ASSIGN(auto cases, this->s().ListCases(true));
+  EXPECT_EQ(cases.items.size(), static_cast<size_t>(kThreads / 2 * kPerThread));
+  ASSERT_OK_AND_ASSIGN(uint32_t used,
+                       this->s().ChargeQuota("RS", 1, 0, 1'000'000));
+  EXPECT_EQ(used, static_cast<uint32_t>(kThreads / 2 * kPerThread));
+}
+
+// MemoryStorage's test seam: a commit that fails after the body succeeded.
+TEST(MemoryStorageTest, FailedCommitRollsBackAndTellsTheHandler) {
+  MemoryStorage s;
+  s.FailNextCommit(absl::UnavailableError("disk I/O error"));
+  absl::Status told;
+  absl::Status status = s.ReadWriteTransaction(
+      [](StorageTransaction& txn) {
+        return txn.AddCase(MakeCase("A-1", true, {Ident("a", 1)}));
+      },
+      [&](const absl::Status& failure) { told = failure; });
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(told.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(CodeOf(s.GetCase("A-1")), absl::StatusCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(uint64_t version, s.OwnIndexVersion());
+  EXPECT_EQ(version, 0u);
+  // Only the next commit fails.
+  EXPECT_OK(s.ReadWriteTransaction([](StorageTransaction& txn) {
+    return txn.AddCase(MakeCase("A-1", true, {Ident("a", 1)}));
+  }));
 }
 
 }  // namespace

@@ -1,0 +1,77 @@
+// The storage side of envelope admission (spec/envelope.md checks 6 and
+// 7): the replay cache and the per-peer evaluation quota, kept in the
+// node's Storage so that they survive a restart.
+//
+// Threading: both classes are thin, stateless adapters over Storage (which
+// is thread-safe); one is made per request, on the request's thread.
+#ifndef CBX_NODE_ADMISSION_H_
+#define CBX_NODE_ADMISSION_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "cbx/v1/message.pb.h"
+#include "core/envelope/envelope.h"
+#include "core/envelope/replay_cache.h"
+#include "core/util/clock.h"
+#include "node/storage/storage.h"
+
+namespace cbx::node {
+
+// Check 7's quota: blinded elements per peer per UTC day, from the policy.
+class StorageQuotaGate final : public envelope::QuotaGate {
+ public:
+  // `storage` and `clock` must outlive the gate.
+  StorageQuotaGate(Storage* storage, const Clock* clock, uint32_t limit)
+      : storage_(storage), clock_(clock), limit_(limit) {}
+  // Charges `message`'s blinded elements to `sender` for today (UTC); OK
+  // for a message this quota does not count; RESOURCE_EXHAUSTED (nothing
+  // charged) past the limit; a storage failure as is.
+  absl::Status Charge(const std::string& sender,
+                      const v1::Message& message) override;
+
+  // What Charge would charge for `message` now, for a caller that charges
+  // it together with the replay record (StorageReplayCache); nullopt for a
+  // message this quota does not count.
+  std::optional<Storage::QuotaCharge> ChargeFor(
+      const v1::Message& message) const;
+  // The refusal of a charge of `count` that would exceed the quota.
+  absl::Status Exhausted(const std::string& sender, uint32_t count) const;
+
+ private:
+  Storage* storage_;
+  const Clock* clock_;
+  uint32_t limit_;
+};
+
+// The replay cache of envelope check 6, kept in storage so it survives a
+// restart. Given the request's quota gate, it makes check 6's record and
+// check 7b's charge durable in one storage write
+// (Storage::RecordMessageIdAndCharge), which concurrent requests share: one
+// sync per group of accepted envelopes instead of two per envelope.
+class StorageReplayCache final : public envelope::ReplayCache {
+ public:
+  // `storage` (and `quota`, if given) must outlive the cache.
+  explicit StorageReplayCache(Storage* storage,
+                              const StorageQuotaGate* quota = nullptr)
+      : storage_(storage), quota_(quota) {}
+  // ALREADY_EXISTS if (sender, message_id) is recorded; else records it.
+  absl::Status CheckAndRecord(const std::string& sender,
+                              const Bytes& message_id,
+                              int64_t expires_at_ms) override;
+  // One write if `quota` is the gate this cache was made with; any other
+  // gate is charged separately, after the record (the default).
+  envelope::ReplayAndQuota CheckRecordAndCharge(
+      const std::string& sender, const Bytes& message_id, int64_t expires_at_ms,
+      const v1::Message& message, envelope::QuotaGate* quota) override;
+
+ private:
+  Storage* storage_;
+  const StorageQuotaGate* quota_;
+};
+
+}  // namespace cbx::node
+
+#endif  // CBX_NODE_ADMISSION_H_

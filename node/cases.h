@@ -1,0 +1,131 @@
+// The node's own cases (spec/office-api.md §3): what a prosecutor's office
+// adds, amends, closes and lists, and what the node publishes of them in
+// its own tag index.
+//
+// CaseBook validates an office's case, prepares its identifiers (normalize,
+// OPRF-evaluate under the node's key, drop repeats) and writes it. Every
+// change follows LOG BEFORE EFFECT (spec/audit-log.md §2.10): the write
+// and the call's audit entry happen in one storage transaction, the append
+// last; the change commits only once its entry is durable, and an append
+// that fails rolls it back. A change is therefore never visible — to
+// ListCases, to peers' index sync, to Resolve — before its entry.
+//
+// Threading: thread-safe, and holds no lock of its own. The
+// read-modify-write of Amend and Close runs inside the storage's
+// transaction (Storage::ReadWriteTransaction), which serializes it against
+// every other write; preparing identifiers (the OPRF evaluations) happens
+// before, outside it.
+#ifndef CBX_NODE_CASES_H_
+#define CBX_NODE_CASES_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cbx/v1/office.pb.h"
+#include "core/crypto/voprf.h"
+#include "core/util/clock.h"
+#include "node/audit_trail.h"
+#include "node/storage/storage.h"
+
+namespace cbx::node {
+
+// One page of ListCases.
+struct CaseList {
+  std::vector<v1::Case> cases;
+  std::string next_page_token;  // empty on the last page
+};
+
+class CaseBook {
+ public:
+  // `self` is this member's code (for the event log). `storage`,
+  // `oprf_key`, `trail` and `clock` must outlive the book.
+  CaseBook(std::string self, Storage* storage,
+           const crypto::OprfServerKey* oprf_key, AuditTrail* trail,
+           const Clock* clock);
+
+  // Office.AddCase for `office` (its full name, "MK/PPO-Skopje"): checks
+  // `in` (case number, identifiers, offences, contact point, role, opened
+  // month: INVALID_ARGUMENT naming the field), evaluates its identifiers
+  // (repeats of one type and normalized value kept once), and stores it
+  // open with a fresh case token, stamped with the clock. Returns the
+  // stored record. ALREADY_EXISTS if the case number is taken.
+  //
+  // Every call, refused or not, leaves one LOCAL "Office.AddCase" audit
+  // entry with its outcome; if that entry cannot be appended, nothing is
+  // stored and the result is AuditFailure's (UNAVAILABLE, or DATA_LOSS
+  // for a damaged log). If the storage commit fails after the entry, a
+  // "not_applied" entry voids it (spec/audit-log.md §2.10) and the commit's
+  // failure is returned.
+  absl::StatusOr<v1::Case> Add(const std::string& office, const v1::Case& in);
+
+  // Office.AmendCase: removes `remove_identifiers` (NOT_FOUND for one the
+  // case does not have), adds `add_identifiers` (ones already present are
+  // kept once), and replaces offences, role and contact point when given.
+  // NOT_FOUND for no such case, PERMISSION_DENIED for another office's
+  // case, FAILED_PRECONDITION for a closed case or one that would be left
+  // without identifiers; INVALID_ARGUMENT for a malformed field. Audit and
+  // log before effect as Add ("Office.AmendCase").
+  absl::StatusOr<v1::Case> Amend(const std::string& office,
+                                 const v1::AmendCaseRequest& request);
+
+  // Office.CloseCase: marks the case closed, which takes its tags out of
+  // the own index (unless another open case has them). Errors as Amend's
+  // for the case; audit as Add ("Office.CloseCase").
+  absl::StatusOr<v1::Case> Close(const std::string& office,
+                                 const std::string& case_number);
+
+  // Office.ListCases' page: cases by number, closed ones only if asked,
+  // `page_size` of them (0: the default). INVALID_ARGUMENT for a token not
+  // given for this listing and filter. Reads only: no audit entry (the
+  // caller logs the call).
+  absl::StatusOr<CaseList> List(bool include_closed, uint32_t page_size,
+                                const std::string& page_token);
+
+  // The stored record of one case. NOT_FOUND if there is none.
+  absl::StatusOr<v1::Case> Get(const std::string& case_number);
+
+ private:
+  // The audit entry of one office call.
+  struct Call {
+    std::string_view rpc;
+    std::string_view kind;
+    const std::string& office;
+    AuditCounts counts;
+  };
+  using Change = std::function<absl::Status(StorageTransaction&)>;
+
+  // Normalizes and evaluates `id` into a stored identifier; `field` names
+  // it in an INVALID_ARGUMENT.
+  absl::StatusOr<StoredIdentifier> Prepare(const v1::Identifier& id,
+                                           const std::string& field) const;
+  // Add's checks and the record to store.
+  absl::StatusOr<StoredCase> NewCase(const std::string& office,
+                                     const v1::Case& in) const;
+  // Runs `change` and appends `call`'s OK entry in one transaction (log
+  // before effect, node/log_before_effect.h); logs a refusal `change`
+  // returned, or voids the entry after a failed commit.
+  absl::Status Commit(const Call& call, const Change& change);
+  // Reads `number` for `office`'s change inside `txn`, applies `edit`,
+  // restamps and writes it back; `*out` is the new record.
+  absl::Status Rewrite(StorageTransaction& txn, const std::string& office,
+                       const std::string& number,
+                       const std::function<absl::Status(StoredCase&)>& edit,
+                       v1::Case* out) const;
+  // Appends `call`'s entry with `status`'s code and returns `status`, or
+  // AuditFailure if the append fails.
+  absl::Status Logged(const Call& call, const absl::Status& status);
+
+  std::string self_;
+  Storage* storage_;
+  const crypto::OprfServerKey* oprf_key_;
+  AuditTrail* trail_;
+  const Clock* clock_;
+};
+
+}  // namespace cbx::node
+
+#endif  // CBX_NODE_CASES_H_

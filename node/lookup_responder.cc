@@ -1,0 +1,313 @@
+#include "node/lookup_responder.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/util/status_macros.h"
+#include "node/grpc_status.h"
+#include "node/log.h"
+#include "node/log_before_effect.h"
+#include "node/tag_index.h"
+
+namespace cbx::node {
+namespace {
+
+constexpr char kEvaluate[] = "Peer.Evaluate";
+constexpr char kResolve[] = "Peer.Resolve";
+constexpr char kSyncIndex[] = "Peer.SyncIndex";
+
+std::string PurposeText(const v1::Purpose& p) {
+  return absl::StrCat(p.case_number(), "|", p.legal_basis(), "|",
+                      v1::OffenceCode_Name(p.offence()));
+}
+
+v1::CaseReference ReferenceTo(const v1::Case& c, const std::string& self) {
+  v1::CaseReference ref;
+  ref.set_case_token(c.case_token());
+  ref.set_member(self);
+  *ref.mutable_offences() = c.offences();
+  ref.set_role(c.role());
+  ref.set_competent_office(c.office());
+  ref.set_contact_point(c.contact_point());
+  ref.set_status(c.status());
+  ref.set_opened_month(c.opened_month());
+  return ref;
+}
+
+// The references of the cases `matches` name, by case number, each with
+// the request's outputs that matched it.
+absl::StatusOr<std::map<std::string, v1::CaseReference>> References(
+    StorageTransaction& txn, const std::string& self,
+    const v1::ResolveRequest& req, const std::vector<OutputMatch>& matches) {
+  std::map<std::string, v1::CaseReference> by_case;
+  for (const OutputMatch& m : matches) {
+    auto it = by_case.find(m.case_number);
+    if (it == by_case.end()) {
+      ASSIGN_OR_RETURN(StoredCase stored, txn.GetCase(m.case_number));
+      it = by_case.emplace(m.case_number, ReferenceTo(stored.record, self))
+               .first;
+    }
+    for (int i = 0; i < req.outputs_size(); ++i) {
+      if (req.outputs(i) != m.y) continue;
+      v1::MatchedIdentifier* matched = it->second.add_matched();
+      matched->set_type(m.identifier.type);
+      matched->set_observed_from_ms(m.identifier.observed_from_ms);
+      matched->set_observed_to_ms(m.identifier.observed_to_ms);
+      matched->set_input_index(i);
+    }
+  }
+  return by_case;
+}
+
+}  // namespace
+
+bool IndexAnswer::WriteChunks(
+    const std::function<bool(const v1::IndexPart&)>& write) const {
+  const std::vector<Tag>& to_send = TagsToSend();
+  for (size_t i = 0; i < to_send.size() || (i == 0 && !removed.empty());
+       i += kTagsPerChunk) {
+    v1::IndexPart part;
+    size_t end = std::min(to_send.size(), i + kTagsPerChunk);
+    part.mutable_chunk()->set_added_tags(PackTags(to_send, i, end));
+    if (i == 0) {
+      part.mutable_chunk()->set_removed_tags(
+          PackTags(removed, 0, removed.size()));
+    }
+    if (!write(part)) return false;
+  }
+  return true;
+}
+
+uint32_t LookupResponder::OprfEpoch() const {
+  const v1::Member* me = d_.directory->Current()->FindMember(d_.self);
+  return me == nullptr ? 0 : me->oprf_key().epoch();
+}
+
+v1::Envelope LookupResponder::Reply(const v1::Message& request,
+                                    v1::Message reply) const {
+  const int64_t lifetime_ms =
+      static_cast<int64_t>(
+          d_.directory->Current()->policy().max_message_lifetime_s()) *
+      1000;
+  *reply.mutable_header() = envelope::MakeHeader(
+      d_.self, {request.header().sender()}, *d_.clock, lifetime_ms);
+  reply.mutable_header()->set_in_reply_to(request.header().message_id());
+  return envelope::Seal(reply, *d_.signing_key);
+}
+
+absl::Status LookupResponder::Answer(std::string_view rpc,
+                                     const envelope::OpenedEnvelope& opened,
+                                     const absl::Status& status,
+                                     const AuditCounts& counts,
+                                     const v1::Envelope* reply) {
+  absl::Status logged =
+      d_.trail->Exchange(opened.message.header().sender(), rpc, opened,
+                         status.code(), counts, reply);
+  // Log before answer: an exchange the log could not record is not
+  // answered.
+  return logged.ok() ? status : AuditFailure(logged);
+}
+
+absl::StatusOr<v1::Envelope> LookupResponder::Evaluate(
+    const envelope::OpenedEnvelope& opened) {
+  const v1::EvaluateRequest& req = opened.message.evaluate_request();
+  AuditCounts counts;
+  counts.elements = static_cast<uint32_t>(req.blinded_elements_size());
+  const uint32_t epoch = OprfEpoch();
+  if (req.oprf_epoch() != epoch) {
+    return Answer(kEvaluate, opened,
+                  absl::FailedPreconditionError(
+                      absl::StrCat("OPRF epoch ", req.oprf_epoch(),
+                                   " is not this member's current epoch ",
+                                   epoch, "; refresh the directory")),
+                  counts, nullptr);
+  }
+  if (req.blinded_elements_size() == 0 ||
+      req.blinded_elements_size() > kMaxBatch) {
+    return Answer(kEvaluate, opened,
+                  absl::InvalidArgumentError(absl::StrCat(
+                      "an evaluation batch holds 1 to ", kMaxBatch,
+                      " elements, not ", req.blinded_elements_size())),
+                  counts, nullptr);
+  }
+  std::vector<Bytes> blinded(req.blinded_elements().begin(),
+                             req.blinded_elements().end());
+  auto evaluated = d_.oprf_key->BlindEvaluate(blinded);
+  if (!evaluated.ok()) {
+    return Answer(kEvaluate, opened, evaluated.status(), counts, nullptr);
+  }
+  v1::Message reply;
+  v1::EvaluateResponse* resp = reply.mutable_evaluate_response();
+  resp->set_oprf_epoch(epoch);
+  for (auto& e : evaluated->evaluated_elements) {
+    resp->add_evaluated_elements(std::move(e));
+  }
+  resp->set_proof(std::move(evaluated->proof));
+  v1::Envelope sealed = Reply(opened.message, std::move(reply));
+  LogEvent(d_.self, "info", "evaluated",
+           {{"from", opened.message.header().sender()},
+            {"office", opened.message.header().office()},
+            {"elements", std::to_string(blinded.size())},
+            {"purpose", PurposeText(req.purpose())}});
+  RETURN_IF_ERROR(Answer(kEvaluate, opened, absl::OkStatus(), counts, &sealed));
+  return sealed;
+}
+
+absl::Status LookupResponder::CheckResolve(
+    const v1::ResolveRequest& req) const {
+  if (req.outputs_size() == 0 || req.outputs_size() > kMaxBatch) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a resolve request holds 1 to ", kMaxBatch,
+                     " outputs, not ", req.outputs_size()));
+  }
+  for (int i = 0; i < req.outputs_size(); ++i) {
+    if (req.outputs(i).size() != crypto::kOprfOutputSize) {
+      // An 8-byte index tag lands here: only a finalized y resolves.
+      return absl::InvalidArgumentError(absl::StrCat(
+          "outputs[", i, "] is ", req.outputs(i).size(),
+          " bytes; only a finalized 32-byte OPRF output resolves (an index "
+          "tag does not)"));
+    }
+  }
+  if (req.oprf_epoch() != OprfEpoch()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("OPRF epoch ", req.oprf_epoch(),
+                     " is not this member's current epoch ", OprfEpoch()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Envelope> LookupResponder::Resolve(
+    const envelope::OpenedEnvelope& opened) {
+  const v1::Message& msg = opened.message;
+  const v1::ResolveRequest& req = msg.resolve_request();
+  const std::string& sender = msg.header().sender();
+  AuditCounts counts;
+  counts.elements = static_cast<uint32_t>(req.outputs_size());
+  if (absl::Status s = CheckResolve(req); !s.ok()) {
+    return Answer(kResolve, opened, s, counts, nullptr);
+  }
+  std::vector<Bytes> ys(req.outputs().begin(), req.outputs().end());
+  v1::Envelope sealed;
+  size_t cases = 0;
+  // Reads, notifications and the exchange's entry in one transaction: the
+  // office sees a notification only once the exchange is logged.
+  auto change = [&](StorageTransaction& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<OutputMatch> matches, txn.FindByOutputs(ys));
+    ASSIGN_OR_RETURN(auto by_case, References(txn, d_.self, req, matches));
+    // The link runs both ways: this node's office learns who asked.
+    for (const auto& [case_number, ref] : by_case) {
+      v1::Notification note;
+      note.set_at_ms(d_.clock->NowMs());
+      note.set_from_member(sender);
+      note.set_from_office(msg.header().office());
+      note.set_case_number(case_number);
+      *note.mutable_purpose() = req.purpose();
+      RETURN_IF_ERROR(txn.AddNotification(note));
+    }
+    v1::Message reply;
+    reply.mutable_resolve_response();
+    for (auto& [number, ref] : by_case) {
+      *reply.mutable_resolve_response()->add_references() = std::move(ref);
+    }
+    counts.hits = static_cast<uint32_t>(matches.size());
+    counts.references = static_cast<uint32_t>(by_case.size());
+    cases = by_case.size();
+    sealed = Reply(msg, std::move(reply));
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(ApplyLogged(
+      d_.self, *d_.storage,
+      {.change = change,
+       .append =
+           [&] {
+             return d_.trail->Exchange(sender, kResolve, opened,
+                                       absl::StatusCode::kOk, counts, &sealed);
+           },
+       .append_refusal =
+           [&](const absl::Status& refusal) {
+             return d_.trail->Exchange(sender, kResolve, opened, refusal.code(),
+                                       counts, nullptr);
+           },
+       .append_void =
+           [&](const absl::Status& failure) {
+             return d_.trail->Call(v1::AUDIT_DIRECTION_LOCAL, sender, kResolve,
+                                   "not_applied", msg.header().office(),
+                                   failure.code(), counts,
+                                   opened.envelope_sha256);
+           }}));
+  LogEvent(d_.self, "info", "resolved",
+           {{"from", sender},
+            {"office", msg.header().office()},
+            {"outputs", std::to_string(ys.size())},
+            {"cases", std::to_string(cases)},
+            {"purpose", PurposeText(req.purpose())}});
+  return sealed;
+}
+
+absl::StatusOr<std::shared_ptr<const OwnIndexSnapshot>>
+LookupResponder::Snapshot() {
+  ASSIGN_OR_RETURN(uint64_t version, d_.storage->OwnIndexVersion());
+  absl::MutexLock lock(&snapshot_mu_);
+  if (snapshot_ == nullptr || snapshot_->version != version) {
+    ASSIGN_OR_RETURN(std::vector<Tag> tags, d_.storage->OwnIndexTags());
+    auto snap = std::make_shared<OwnIndexSnapshot>();
+    snap->version = version;
+    snap->digest = IndexDigest(tags);
+    snap->tags = std::move(tags);
+    snapshot_ = std::move(snap);
+  }
+  return snapshot_;
+}
+
+absl::StatusOr<IndexAnswer> LookupResponder::SyncIndex(
+    const envelope::OpenedEnvelope& opened) {
+  const v1::IndexRequest& req = opened.message.index_request();
+  auto snap = Snapshot();
+  if (!snap.ok()) return Answer(kSyncIndex, opened, snap.status(), {}, nullptr);
+  IndexAnswer out;
+  out.snapshot = *std::move(snap);
+  const OwnIndexSnapshot& s = *out.snapshot;
+  const uint32_t epoch = OprfEpoch();
+  // A delta only when the caller holds this epoch's index at a version we
+  // still have changes for; otherwise the whole index.
+  if (req.oprf_epoch() == epoch && req.since_version() > 0 &&
+      req.since_version() <= s.version) {
+    auto changes = d_.storage->OwnIndexChangesSince(req.since_version());
+    if (changes.ok()) {
+      out.full = false;
+      // Net effect per tag: the last change wins.
+      std::map<Tag, bool> last;
+      for (const IndexChange& c : *changes) {
+        if (c.version > s.version) break;
+        last[c.tag] = c.added;
+      }
+      for (const auto& [tag, is_added] : last) {
+        (is_added ? out.added : out.removed).push_back(tag);
+      }
+    } else if (changes.status().code() !=
+               absl::StatusCode::kFailedPrecondition) {
+      return Answer(kSyncIndex, opened, changes.status(), {}, nullptr);
+    }
+  }
+  v1::Message manifest_msg;
+  v1::IndexManifest* manifest = manifest_msg.mutable_index_manifest();
+  manifest->set_member(d_.self);
+  manifest->set_oprf_epoch(epoch);
+  manifest->set_version(s.version);
+  manifest->set_count(s.tags.size());
+  manifest->set_digest(s.digest);
+  manifest->set_full(out.full);
+  manifest->set_from_version(out.full ? 0 : req.since_version());
+  *out.manifest.mutable_manifest() =
+      Reply(opened.message, std::move(manifest_msg));
+  const uint32_t sent =
+      static_cast<uint32_t>(out.TagsToSend().size() + out.removed.size());
+  RETURN_IF_ERROR(Answer(kSyncIndex, opened, absl::OkStatus(), {sent, 0, 0},
+                         &out.manifest.manifest()));
+  return out;
+}
+
+}  // namespace cbx::node

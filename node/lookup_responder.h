@@ -1,0 +1,136 @@
+// Lookup as the responder (spec/lookup.md, spec/index-sync.md): what this
+// node answers to another member's admitted envelope — an evaluation of
+// blinded elements, a resolution of finalized outputs into case references,
+// and its own tag index (whole, or the changes since a version).
+//
+// Every method takes an envelope that has passed the seven envelope checks
+// (PeerService admits it, node/admission.h), and logs the exchange before
+// it returns: the request's RECEIVED entry with the outcome and, when it
+// answers, the reply's SENT entry, in one append (spec/audit-log.md §2.5,
+// log before answer). If that append fails the method returns AuditFailure
+// (UNAVAILABLE, or DATA_LOSS for a damaged log) instead of the answer.
+// Resolve's inbox notifications follow log before effect (§2.10): they are
+// stored in the storage transaction that appends the exchange, so an
+// office never sees a notification of an exchange the log does not hold.
+//
+// Threading: thread-safe. Evaluate and SyncIndex run concurrently; Resolve
+// runs its storage work and append inside the storage's write transaction.
+// The own-index snapshot is computed once per index version, under a
+// mutex.
+#ifndef CBX_NODE_LOOKUP_RESPONDER_H_
+#define CBX_NODE_LOOKUP_RESPONDER_H_
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "cbx/v1/envelope.pb.h"
+#include "cbx/v1/peer.pb.h"
+#include "core/crypto/ed25519.h"
+#include "core/crypto/voprf.h"
+#include "core/directory/directory_state.h"
+#include "core/envelope/envelope.h"
+#include "core/util/clock.h"
+#include "node/audit_trail.h"
+#include "node/storage/storage.h"
+
+namespace cbx::node {
+
+// Largest batch one EvaluateRequest or ResolveRequest may carry.
+inline constexpr int kMaxBatch = 1024;
+// Tags per IndexChunk of a SyncIndex stream (512 KiB of tags).
+inline constexpr size_t kTagsPerChunk = 65536;
+
+// The own index at one version.
+struct OwnIndexSnapshot {
+  uint64_t version = 0;
+  std::vector<Tag> tags;  // ascending
+  Bytes digest;           // IndexDigest(tags)
+};
+
+// What SyncIndex answers: the signed manifest, then chunks of tags.
+struct IndexAnswer {
+  v1::IndexPart manifest;  // the first part: the sealed IndexManifest
+  bool full = true;
+  std::shared_ptr<const OwnIndexSnapshot> snapshot;
+  std::vector<Tag> added;    // a delta's added tags (full: unused)
+  std::vector<Tag> removed;  // a delta's removed tags
+
+  // The tags sent: the whole snapshot, or the delta's additions.
+  const std::vector<Tag>& TagsToSend() const {
+    return full ? snapshot->tags : added;
+  }
+  // Calls `write` with each chunk part after the manifest, in order (at
+  // least one if anything is removed); false if `write` returned false.
+  bool WriteChunks(
+      const std::function<bool(const v1::IndexPart&)>& write) const;
+};
+
+class LookupResponder {
+ public:
+  // Everything the responder reads; each pointee must outlive it.
+  struct Deps {
+    std::string self;  // this member's code
+    const directory::DirectoryState* directory = nullptr;
+    const crypto::OprfServerKey* oprf_key = nullptr;
+    const crypto::Ed25519PrivateKey* signing_key = nullptr;
+    Storage* storage = nullptr;
+    AuditTrail* trail = nullptr;
+    const Clock* clock = nullptr;
+  };
+  explicit LookupResponder(Deps deps) : d_(std::move(deps)) {}
+
+  // Peer.Evaluate: BlindEvaluate of the request's batch with one DLEQ
+  // proof, sealed as the reply. FAILED_PRECONDITION for an OPRF epoch that
+  // is not this member's current one; INVALID_ARGUMENT for an empty batch,
+  // one over kMaxBatch, or an element that is not a point.
+  absl::StatusOr<v1::Envelope> Evaluate(const envelope::OpenedEnvelope& opened);
+
+  // Peer.Resolve: the references of the open cases that hold one of the
+  // request's finalized outputs y, each with the matched identifiers'
+  // types, windows and input indexes; and, for each such case, a
+  // notification in this node's inbox naming the asking member, office and
+  // purpose (stored only with the exchange's entry: log before effect).
+  // INVALID_ARGUMENT for an empty batch, one over kMaxBatch, or an output
+  // that is not 32 bytes (an 8-byte index tag lands here);
+  // FAILED_PRECONDITION for another OPRF epoch.
+  absl::StatusOr<v1::Envelope> Resolve(const envelope::OpenedEnvelope& opened);
+
+  // Peer.SyncIndex: the manifest of the own index (member, epoch, version,
+  // count, digest) and, when the caller holds this epoch's index at a
+  // version whose changes are still kept, the delta since it (the last
+  // change of each tag wins); otherwise the whole index.
+  absl::StatusOr<IndexAnswer> SyncIndex(const envelope::OpenedEnvelope& opened);
+
+  // The own index at its current version, computed once per version.
+  absl::StatusOr<std::shared_ptr<const OwnIndexSnapshot>> Snapshot();
+
+  // This member's OPRF epoch in the current directory (0 if not a member).
+  uint32_t OprfEpoch() const;
+
+ private:
+  // Logs the exchange (the request with `status`'s code and `counts`, and
+  // `reply` if given) and returns `status`, or AuditFailure.
+  absl::Status Answer(std::string_view rpc,
+                      const envelope::OpenedEnvelope& opened,
+                      const absl::Status& status, const AuditCounts& counts,
+                      const v1::Envelope* reply);
+  // Checks a ResolveRequest's batch and epoch.
+  absl::Status CheckResolve(const v1::ResolveRequest& req) const;
+  // Seals `reply` as the answer to `request`.
+  v1::Envelope Reply(const v1::Message& request, v1::Message reply) const;
+
+  const Deps d_;
+  absl::Mutex snapshot_mu_;
+  std::shared_ptr<const OwnIndexSnapshot> snapshot_
+      ABSL_GUARDED_BY(snapshot_mu_);
+};
+
+}  // namespace cbx::node
+
+#endif  // CBX_NODE_LOOKUP_RESPONDER_H_
