@@ -4,15 +4,13 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <chrono>
 #include <filesystem>
-#include <functional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/util/status_macros.h"
+#include "grpc/support/time.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
@@ -33,39 +31,6 @@ std::shared_ptr<grpc::ServerCredentials> MutualTls(const NodeContext& ctx,
   options.pem_key_cert_pairs.push_back(
       {ctx.tls_private_key_pem, ctx.tls_certificate_pem});
   return grpc::SslServerCredentials(options);
-}
-
-// Runs `work` every `interval_ms` on a thread of its own, so slow work never
-// blocks the io_context; a run still going when the next is due is skipped.
-void Every(boost::asio::io_context& io, int64_t interval_ms,
-           std::function<void()> work, std::atomic<bool>* stopping,
-           std::atomic<int>* running) {
-  auto timer = std::make_shared<boost::asio::steady_timer>(io);
-  auto busy = std::make_shared<std::atomic<bool>>(false);
-  auto tick = std::make_shared<std::function<void()>>();
-  std::weak_ptr<std::function<void()>> tick_weak = tick;
-  *tick = [timer, busy, work, interval_ms, stopping, running, tick_weak]() {
-    if (stopping->load()) return;
-    if (!busy->exchange(true)) {
-      running->fetch_add(1);
-      std::thread([busy, work, running] {
-        work();
-        busy->store(false);
-        running->fetch_sub(1);
-      }).detach();
-    }
-    timer->expires_after(std::chrono::milliseconds(interval_ms));
-    auto self = tick_weak.lock();
-    if (self == nullptr) return;
-    timer->async_wait([self](const boost::system::error_code& ec) {
-      if (!ec) (*self)();
-    });
-  };
-  // Keep the closure alive as long as the timer's handler refers to it.
-  timer->expires_after(std::chrono::milliseconds(0));
-  timer->async_wait([tick](const boost::system::error_code& ec) {
-    if (!ec) (*tick)();
-  });
 }
 
 }  // namespace
@@ -90,8 +55,11 @@ Node::Node(std::unique_ptr<NodeContext> ctx) : ctx_(std::move(ctx)) {}
 
 Node::~Node() {
   Shutdown();
+  if (local_executor_) local_executor_->Shutdown();
+  if (sync_executor_) sync_executor_->Shutdown();
   if (peer_server_) peer_server_->Shutdown();
   if (office_server_) office_server_->Shutdown();
+  if (lookup_executor_) lookup_executor_->Shutdown();
 }
 
 absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
@@ -182,19 +150,25 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   }
 
   std::unique_ptr<Node> node(new Node(std::move(ctx)));
-  node->clients_ = std::make_unique<PeerClients>(node->ctx_.get());
-  node->sync_ =
-      std::make_unique<PeerSync>(node->ctx_.get(), node->clients_.get());
+  NodeContext* c = node->ctx_.get();
+  node->clients_ = std::make_unique<PeerClients>(c);
+  node->transport_ = std::make_unique<GrpcPeerTransport>(node->clients_.get());
+  node->lookup_executor_ =
+      std::make_unique<Executor>("lookup", kLookupThreads);
+  node->sync_executor_ = std::make_unique<Executor>("sync", kSyncThreads);
+  node->local_executor_ = std::make_unique<Executor>("local", kLocalThreads);
+  node->sync_ = std::make_unique<IndexSync>(c, node->transport_.get(),
+                                            node->sync_executor_.get());
   RETURN_IF_ERROR(node->sync_->LoadStoredIndexes());
-  node->query_ =
-      std::make_unique<QueryRunner>(node->ctx_.get(), node->clients_.get());
-  node->witness_ =
-      std::make_unique<Witness>(node->ctx_.get(), node->clients_.get());
+  node->query_ = std::make_unique<LookupQuerier>(
+      c, node->transport_.get(), node->lookup_executor_.get());
+  node->checkpoints_ = std::make_unique<Checkpoints>(c);
+  node->witnessing_ = std::make_unique<Witnessing>(c, node->transport_.get());
   node->peer_service_ =
-      std::make_unique<PeerService>(node->ctx_.get(), node->witness_.get());
-  node->office_service_ =
-      std::make_unique<OfficeService>(node->ctx_.get(), node->query_.get(),
-                                      node->sync_.get(), node->witness_.get());
+      std::make_unique<PeerService>(c, node->checkpoints_.get());
+  node->office_service_ = std::make_unique<OfficeService>(
+      c, node->query_.get(), node->sync_.get(), node->witnessing_.get(),
+      node->checkpoints_.get());
   node->io_ = std::make_unique<boost::asio::io_context>();
   return node;
 }
@@ -246,21 +220,13 @@ absl::Status Node::Start() {
   return absl::OkStatus();
 }
 
-void Node::Run() {
-  boost::asio::io_context& io = *io_;
-  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
-  signals.async_wait([this](const boost::system::error_code& ec, int signo) {
-    if (ec) return;
-    LogEvent(ctx_->self(), "info", "signal",
-             {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
-    Shutdown();
-  });
+void Node::StartTimers() {
   // Index sync every interval; directory sync rides along every
-  // directory_interval_ms. Each peer syncs on its own thread.
+  // directory_interval_ms. The tick posts one item per peer to the sync
+  // executor and returns.
   auto last_directory_sync = std::make_shared<int64_t>(0);
-  Every(
-      io, ctx_->config.index_interval_ms,
-      [this, last_directory_sync] {
+  local_executor_->Every(
+      ctx_->config.index_interval_ms, [this, last_directory_sync] {
         int64_t now = ctx_->clock->NowMs();
         bool directory =
             now - *last_directory_sync >= ctx_->config.directory_interval_ms;
@@ -279,42 +245,57 @@ void Node::Run() {
           }
         }
         sync_->SyncAll(directory);
-      },
-      &stopping_, &background_);
+      });
   // Checkpoints: on a timer if the log grew, sooner after many entries.
   auto last_checkpoint = std::make_shared<int64_t>(0);
-  Every(
-      io, std::min<int64_t>(1000, ctx_->config.checkpoint_interval_ms),
+  local_executor_->Every(
+      std::min<int64_t>(1000, ctx_->config.checkpoint_interval_ms),
       [this, last_checkpoint] {
         int64_t now = ctx_->clock->NowMs();
         bool due =
             now - *last_checkpoint >= ctx_->config.checkpoint_interval_ms;
         if (due) *last_checkpoint = now;
-        absl::Status s = witness_->MaybeCheckpoint(due);
+        absl::Status s = checkpoints_->MaybeCheckpoint(due);
         if (!s.ok()) {
           LogEvent(ctx_->self(), "error", "checkpoint-failed",
                    {{"reason", std::string(s.message())}});
         }
-      },
-      &stopping_, &background_);
-  Every(
-      io, ctx_->config.witness_interval_ms, [this] { witness_->RoundAll(); },
-      &stopping_, &background_);
-  Every(
-      io, kSweepIntervalMs,
-      [this] { (void)ctx_->storage->SweepMessageIds(ctx_->clock->NowMs()); },
-      &stopping_, &background_);
+      });
+  sync_executor_->Every(ctx_->config.witness_interval_ms,
+                        [this] { witnessing_->RoundAll(); });
+  local_executor_->Every(kSweepIntervalMs, [this] {
+    (void)ctx_->storage->SweepMessageIds(ctx_->clock->NowMs());
+  });
+}
+
+void Node::StopBackground() {
+  // The local executor first: its sync tick posts to the sync executor.
+  local_executor_->Shutdown();
+  sync_executor_->Shutdown();
+}
+
+void Node::Run() {
+  boost::asio::io_context& io = *io_;
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([this](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    LogEvent(ctx_->self(), "info", "signal",
+             {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    Shutdown();
+  });
+  if (!stopping_.load()) StartTimers();
   LogEvent(ctx_->self(), "info", "ready", {});
   io.run();
   // Background work has deadlines; let it finish before the node goes away.
-  while (background_.load() > 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  sync_->Drain();
-  // Drain: in-flight calls get a grace period, then the servers stop.
-  auto grace = std::chrono::system_clock::now() + std::chrono::seconds(5);
+  StopBackground();
+  // Drain: in-flight calls get a grace period, then the servers stop. (A
+  // gRPC deadline: on gRPC's own clock, not the node's.)
+  const gpr_timespec grace = gpr_time_add(
+      gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_seconds(5, GPR_TIMESPAN));
   peer_server_->Shutdown(grace);
   office_server_->Shutdown(grace);
+  // Queries still running were answered or cancelled with their calls.
+  lookup_executor_->Shutdown();
   LogEvent(ctx_->self(), "info", "stopped", {});
 }
 

@@ -448,7 +448,7 @@ grpc::Status OfficeService::DoListPeers(grpc::ServerContext* context,
       p->set_last_sync_ms(held.synced_at_ms);
     }
     p->set_last_error(sync_->LastError(m.code()));
-    auto witnessed = witness_->Describe(m.code());
+    auto witnessed = witnessing_->Describe(m.code());
     if (!witnessed.ok()) return ToGrpc(witnessed.status());
     p->set_cosigned_size(witnessed->cosigned_size);
     p->set_cosigned_at_ms(witnessed->cosigned_at_ms);
@@ -562,7 +562,7 @@ grpc::Status OfficeService::AuditCheckpoint(
   return Audited(
       context, "Office.AuditCheckpoint", "audit_checkpoint",
       [&]() -> absl::Status {
-        ASSIGN_OR_RETURN(std::string note, witness_->BestCheckpoint());
+        ASSIGN_OR_RETURN(std::string note, checkpoints_->BestCheckpoint());
         response->set_checkpoint(note);
         response->set_member(ctx_->self());
         response->set_witness_threshold(
@@ -621,7 +621,7 @@ grpc::Status OfficeService::AuditExport(
         std::string checkpoint;
         uint64_t size = request->size();
         if (size == 0) {
-          ASSIGN_OR_RETURN(checkpoint, witness_->BestCheckpoint());
+          ASSIGN_OR_RETURN(checkpoint, checkpoints_->BestCheckpoint());
           ASSIGN_OR_RETURN(note::Note note, note::ParseNote(checkpoint));
           ASSIGN_OR_RETURN(note::Checkpoint cp,
                            note::ParseCheckpoint(note.text));

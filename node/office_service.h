@@ -10,17 +10,22 @@
 #include "cbx/v1/office.grpc.pb.h"
 #include "node/audit_trail.h"
 #include "node/node_context.h"
-#include "node/peer_sync.h"
-#include "node/query.h"
-#include "node/witness.h"
+#include "node/checkpoints.h"
+#include "node/index_sync.h"
+#include "node/lookup_querier.h"
+#include "node/witnessing.h"
 
 namespace cbx::node {
 
 class OfficeService final : public v1::Office::Service {
  public:
-  OfficeService(NodeContext* context, QueryRunner* query, PeerSync* sync,
-                Witness* witness)
-      : ctx_(context), query_(query), sync_(sync), witness_(witness) {}
+  OfficeService(NodeContext* context, LookupQuerier* query, IndexSync* sync,
+                Witnessing* witnessing, Checkpoints* checkpoints)
+      : ctx_(context),
+        query_(query),
+        sync_(sync),
+        witnessing_(witnessing),
+        checkpoints_(checkpoints) {}
 
   grpc::Status AddCase(grpc::ServerContext* context,
                        const v1::AddCaseRequest* request,
@@ -118,9 +123,10 @@ class OfficeService final : public v1::Office::Service {
                        const std::function<absl::Status()>& body);
 
   NodeContext* ctx_;
-  QueryRunner* query_;
-  PeerSync* sync_;
-  Witness* witness_;
+  LookupQuerier* query_;
+  IndexSync* sync_;
+  Witnessing* witnessing_;
+  Checkpoints* checkpoints_;
   std::mutex write_mu_;
 };
 

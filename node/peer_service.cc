@@ -21,8 +21,8 @@ std::string PurposeText(const v1::Purpose& p) {
 
 }  // namespace
 
-PeerService::PeerService(NodeContext* context, Witness* witness)
-    : ctx_(context), witness_(witness) {}
+PeerService::PeerService(NodeContext* context, Checkpoints* checkpoints)
+    : ctx_(context), checkpoints_(checkpoints) {}
 
 absl::StatusOr<envelope::OpenedEnvelope> PeerService::Admit(
     grpc::ServerContext* context, const v1::Envelope& envelope,
@@ -372,7 +372,7 @@ grpc::Status PeerService::GetCheckpoint(grpc::ServerContext* context,
     RETURN_IF_ERROR(ctx_->audit_trail->Health());
     auto found = ctx_->audit->LatestCheckpoint();
     if (found.status().code() == absl::StatusCode::kNotFound) {
-      RETURN_IF_ERROR(witness_->MaybeCheckpoint(/*force=*/true));
+      RETURN_IF_ERROR(checkpoints_->MaybeCheckpoint(/*force=*/true));
       found = ctx_->audit->LatestCheckpoint();
     }
     ASSIGN_OR_RETURN(std::string latest, found);
@@ -413,7 +413,7 @@ grpc::Status PeerService::AddCosignature(
                       caller.status());
   }
   auto count =
-      witness_->AcceptCosignature(*caller, request->cosigned_checkpoint());
+      checkpoints_->AcceptCosignature(*caller, request->cosigned_checkpoint());
   if (count.ok()) response->set_cosignatures(*count);
   return AnswerCall("Peer.AddCosignature", "add_cosignature", *caller,
                     count.status());

@@ -14,7 +14,7 @@
 #include "cbx/v1/peer.grpc.pb.h"
 #include "node/audit_trail.h"
 #include "node/node_context.h"
-#include "node/witness.h"
+#include "node/checkpoints.h"
 
 namespace cbx::node {
 
@@ -25,7 +25,7 @@ inline constexpr size_t kTagsPerChunk = 65536;
 
 class PeerService final : public v1::Peer::Service {
  public:
-  PeerService(NodeContext* context, Witness* witness);
+  PeerService(NodeContext* context, Checkpoints* checkpoints);
 
   grpc::Status GetDirectory(grpc::ServerContext* context,
                             const v1::GetDirectoryRequest* request,
@@ -86,7 +86,7 @@ class PeerService final : public v1::Peer::Service {
                           const absl::Status& status);
 
   NodeContext* ctx_;
-  Witness* witness_;
+  Checkpoints* checkpoints_;
   std::mutex snapshot_mu_;
   std::shared_ptr<const OwnIndexSnapshot> snapshot_
       ABSL_GUARDED_BY(snapshot_mu_);
