@@ -197,6 +197,11 @@ int FakePeers::PeakInFlight() {
   return peak_in_flight_;
 }
 
+void FakePeers::WaitForInFlight(int n) {
+  std::unique_lock<std::mutex> lock(mu_);
+  released_cv_.wait(lock, [&] { return in_flight_ >= n; });
+}
+
 std::vector<int64_t> FakePeers::Budgets(const std::string& member) {
   Member* m = Find(member);
   std::lock_guard<std::mutex> lock(mu_);
@@ -213,6 +218,7 @@ absl::Status FakePeers::Enter(Member& m, const std::string& rpc,
     ++m.calls[rpc];
     m.budgets.push_back(budget_ms);
     peak_in_flight_ = std::max(peak_in_flight_, ++in_flight_);
+    released_cv_.notify_all();
     behaviour = m.behaviour;
     refusal = m.refusal;
     delay_ms = m.delay_ms;
@@ -238,6 +244,7 @@ absl::Status FakePeers::Enter(Member& m, const std::string& rpc,
 void FakePeers::Leave() {
   std::lock_guard<std::mutex> lock(mu_);
   --in_flight_;
+  released_cv_.notify_all();
 }
 
 // Leaves on every path out of a call.

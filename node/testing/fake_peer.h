@@ -20,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "cbx/v1/directory.pb.h"
+#include "cbx/v1/message.pb.h"
 #include "core/crypto/ed25519.h"
 #include "core/crypto/voprf.h"
 #include "core/merkle/in_memory_tree.h"
@@ -98,6 +99,8 @@ class FakePeers final : public PeerTransport {
   int Calls(const std::string& member, const std::string& rpc);
   // The most calls that were in flight at once, over all members.
   int PeakInFlight();
+  // Blocks until `n` calls are in flight at once.
+  void WaitForInFlight(int n);
   // The budgets `member` was given, in call order.
   std::vector<int64_t> Budgets(const std::string& member);
 
