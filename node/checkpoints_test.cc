@@ -81,7 +81,8 @@ TEST_F(CheckpointsTest, AcceptsAWitnessCosignature) {
   Append();
   auto best = checkpoints_.BestCheckpoint();
   ASSERT_TRUE(best.ok()) << best.status();
-  auto count = checkpoints_.AcceptCosignature("RS", Cosigned(*best, "RS", "RS"));
+  auto count =
+      checkpoints_.AcceptCosignature("RS", Cosigned(*best, "RS", "RS"));
   ASSERT_TRUE(count.ok()) << count.status();
   EXPECT_EQ(*count, 1u);
 }

@@ -53,8 +53,8 @@ bool Executor::Post(std::function<void()> work) {
 }
 
 void Executor::Every(int64_t interval_ms, std::function<void()> work) {
-  auto timer = std::make_shared<Timer>(
-      *io_, interval_ms < 1 ? 1 : interval_ms, std::move(work));
+  auto timer = std::make_shared<Timer>(*io_, interval_ms < 1 ? 1 : interval_ms,
+                                       std::move(work));
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
@@ -98,8 +98,10 @@ void Executor::Shutdown() {
     for (const std::thread& w : workers_) {
       if (w.get_id() == std::this_thread::get_id()) {
         // Joining ourselves would never return: a broken invariant.
-        std::fprintf(stderr, "cbx-node: executor %s shut down from its own "
-                             "work item\n", name_.c_str());
+        std::fprintf(stderr,
+                     "cbx-node: executor %s shut down from its own "
+                     "work item\n",
+                     name_.c_str());
         std::abort();
       }
     }

@@ -13,9 +13,9 @@ namespace {
 // takes deadlines only as time points. (With a fake clock in tests the
 // budget stays what the fake clock made it.)
 void SetBudget(grpc::ClientContext& context, int64_t budget_ms) {
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::milliseconds(budget_ms < 0 ? 0
-                                                               : budget_ms));
+  context.set_deadline(
+      std::chrono::system_clock::now() +
+      std::chrono::milliseconds(budget_ms < 0 ? 0 : budget_ms));
 }
 
 // One unary call to `member` through `method` of its stub.
@@ -35,15 +35,13 @@ absl::StatusOr<Response> Unary(PeerClients& clients, const std::string& member,
 }  // namespace
 
 absl::StatusOr<v1::Envelope> GrpcPeerTransport::Evaluate(
-    const std::string& member, const v1::Envelope& request,
-    int64_t budget_ms) {
-  return Unary<v1::Envelope, v1::Envelope>(*clients_, member, request,
-                                           budget_ms, &v1::Peer::Stub::Evaluate);
+    const std::string& member, const v1::Envelope& request, int64_t budget_ms) {
+  return Unary<v1::Envelope, v1::Envelope>(
+      *clients_, member, request, budget_ms, &v1::Peer::Stub::Evaluate);
 }
 
 absl::StatusOr<v1::Envelope> GrpcPeerTransport::Resolve(
-    const std::string& member, const v1::Envelope& request,
-    int64_t budget_ms) {
+    const std::string& member, const v1::Envelope& request, int64_t budget_ms) {
   return Unary<v1::Envelope, v1::Envelope>(*clients_, member, request,
                                            budget_ms, &v1::Peer::Stub::Resolve);
 }

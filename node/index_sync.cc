@@ -70,10 +70,10 @@ absl::Status IndexSync::SyncIndex(const std::string& member) {
         }
       });
   if (!manifest_envelope.has_value()) {
-    absl::Status failure =
-        finished.ok() ? absl::InvalidArgumentError(
-                            member + " sent no signed index manifest")
-                      : finished;
+    absl::Status failure = finished.ok()
+                               ? absl::InvalidArgumentError(
+                                     member + " sent no signed index manifest")
+                               : finished;
     RETURN_IF_ERROR(AuditOrFail(ctx_->audit_trail->Call(
         v1::AUDIT_DIRECTION_LOCAL, member, "Peer.SyncIndex", "call_failed", "",
         failure.code(), {}, envelope::EnvelopeSha256(request))));
@@ -87,8 +87,8 @@ absl::Status IndexSync::SyncIndex(const std::string& member) {
                              *manifest_envelope, chunks);
   // The manifest is logged as received with the outcome of applying it.
   RETURN_IF_ERROR(AuditOrFail(ctx_->audit_trail->Envelope(
-      v1::AUDIT_DIRECTION_RECEIVED, member, "Peer.SyncIndex", *manifest_envelope,
-      outcome.code())));
+      v1::AUDIT_DIRECTION_RECEIVED, member, "Peer.SyncIndex",
+      *manifest_envelope, outcome.code())));
   return outcome;
 }
 

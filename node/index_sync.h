@@ -18,8 +18,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "node/node_context.h"
 #include "node/executor.h"
+#include "node/node_context.h"
 #include "node/peer_transport.h"
 
 namespace cbx::node {

@@ -150,8 +150,7 @@ TEST_F(IndexSyncTest, DirectorySyncAdoptsANewerVersion) {
   peers_.ServeDirectories("RS", {directory::testing::SignedV2()});
   ASSERT_TRUE(sync_.SyncDirectory("RS").ok());
   EXPECT_EQ(node_.ctx().directory->Current()->version(), 2u);
-  auto sent =
-      node_.AuditEntries(v1::AUDIT_DIRECTION_SENT, "Peer.GetDirectory");
+  auto sent = node_.AuditEntries(v1::AUDIT_DIRECTION_SENT, "Peer.GetDirectory");
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].outcome().elements(), 1u);
   // Nothing newer: nothing changes.

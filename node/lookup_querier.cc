@@ -164,19 +164,19 @@ absl::Status LookupQuerier::Run(
   // after the last answer.
   AnswerQueue answers;
   for (const std::string& member : targets) {
-    PeerLookup lookup{.member = member,
-                      .inputs = &inputs,
-                      .purpose = &purpose,
-                      .office = caller.Name(),
-                      .query_id = query_id,
-                      .deadline_ms = start_ms + budget_ms,
-                      .budget_ms = budget_ms};
-    const bool posted = executor_->Post([this, &answers, lookup] {
-      answers.Push(AskPeer(lookup));
-    });
+    PeerLookup lookup;
+    lookup.member = member;
+    lookup.inputs = &inputs;
+    lookup.purpose = &purpose;
+    lookup.office = caller.Name();
+    lookup.query_id = query_id;
+    lookup.deadline_ms = start_ms + budget_ms;
+    lookup.budget_ms = budget_ms;
+    const bool posted = executor_->Post(
+        [this, &answers, lookup] { answers.Push(AskPeer(lookup)); });
     if (!posted) {
-      answers.Push(Failure(member, absl::UnavailableError(
-                                       "this node is shutting down")));
+      answers.Push(Failure(
+          member, absl::UnavailableError("this node is shutting down")));
     }
   }
 
@@ -225,10 +225,10 @@ absl::StatusOr<v1::Envelope> LookupQuerier::Send(const PeerLookup& lookup,
   if (!reply.ok()) {
     absl::Status failure =
         CallFailure(lookup.member, reply.status(), lookup.budget_ms);
-    logged = ctx_->audit_trail->Call(
-        v1::AUDIT_DIRECTION_LOCAL, lookup.member, rpc, "call_failed",
-        lookup.office, failure.code(), {elements, 0, 0},
-        envelope::EnvelopeSha256(request));
+    logged = ctx_->audit_trail->Call(v1::AUDIT_DIRECTION_LOCAL, lookup.member,
+                                     rpc, "call_failed", lookup.office,
+                                     failure.code(), {elements, 0, 0},
+                                     envelope::EnvelopeSha256(request));
     return logged.ok() ? failure : AuditFailure(logged);
   }
   return reply;
@@ -306,9 +306,8 @@ absl::StatusOr<LookupQuerier::Evaluated> LookupQuerier::BlindAndEvaluate(
   er->set_oprf_epoch(lookup.epoch);
   for (const Bytes& b : out.blinded) er->add_blinded_elements(b);
   *er->mutable_purpose() = *lookup.purpose;
-  ASSIGN_OR_RETURN(out.reply,
-                   Send(lookup, "Peer.Evaluate", out.sent,
-                        static_cast<uint32_t>(out.blinded.size())));
+  ASSIGN_OR_RETURN(out.reply, Send(lookup, "Peer.Evaluate", out.sent,
+                                   static_cast<uint32_t>(out.blinded.size())));
   return out;
 }
 
@@ -325,9 +324,9 @@ absl::StatusOr<std::vector<Bytes>> LookupQuerier::VerifyAndFinalize(
   if (resp.evaluated_elements_size() != static_cast<int>(n)) {
     return LogReceived(
         lookup, "Peer.Evaluate", evaluated.reply,
-        absl::InvalidArgumentError(
-            absl::StrCat(lookup.member, " answered ",
-                         resp.evaluated_elements_size(), " elements for ", n)),
+        absl::InvalidArgumentError(absl::StrCat(lookup.member, " answered ",
+                                                resp.evaluated_elements_size(),
+                                                " elements for ", n)),
         {n, 0, 0});
   }
   std::vector<Bytes> elements(resp.evaluated_elements().begin(),
@@ -336,13 +335,12 @@ absl::StatusOr<std::vector<Bytes>> LookupQuerier::VerifyAndFinalize(
                                  evaluated.blinded, elements, resp.proof(),
                                  lookup.oprf_public_key);
   if (!ys.ok()) {
-    return LogReceived(
-        lookup, "Peer.Evaluate", evaluated.reply,
-        absl::Status(ys.status().code(),
-                     absl::StrCat("answer from ", lookup.member,
-                                  " failed verification: ",
-                                  ys.status().message())),
-        {n, 0, 0});
+    return LogReceived(lookup, "Peer.Evaluate", evaluated.reply,
+                       absl::Status(ys.status().code(),
+                                    absl::StrCat("answer from ", lookup.member,
+                                                 " failed verification: ",
+                                                 ys.status().message())),
+                       {n, 0, 0});
   }
   return ys;
 }
@@ -357,10 +355,10 @@ absl::StatusOr<std::vector<uint32_t>> LookupQuerier::Membership(
       hit_inputs.push_back(static_cast<uint32_t>(i));
     }
   }
-  RETURN_IF_ERROR(LogReceived(
-      lookup, "Peer.Evaluate", evaluated.reply, absl::OkStatus(),
-      {static_cast<uint32_t>(outputs.size()),
-       static_cast<uint32_t>(hit_inputs.size()), 0}));
+  RETURN_IF_ERROR(LogReceived(lookup, "Peer.Evaluate", evaluated.reply,
+                              absl::OkStatus(),
+                              {static_cast<uint32_t>(outputs.size()),
+                               static_cast<uint32_t>(hit_inputs.size()), 0}));
   return hit_inputs;
 }
 
@@ -378,9 +376,10 @@ absl::Status LookupQuerier::ResolveAndStore(
   auto resolved = OpenPeerReply(*ctx_, lookup.member, sent, reply,
                                 v1::Message::kResolveResponse);
   const uint32_t references =
-      resolved.ok() ? static_cast<uint32_t>(
-                          resolved->message.resolve_response().references_size())
-                    : 0;
+      resolved.ok()
+          ? static_cast<uint32_t>(
+                resolved->message.resolve_response().references_size())
+          : 0;
   RETURN_IF_ERROR(LogReceived(lookup, "Peer.Resolve", reply, resolved.status(),
                               {h, h, references}));
   for (const v1::CaseReference& ref :

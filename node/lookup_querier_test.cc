@@ -3,8 +3,8 @@
 #include <dirent.h>
 
 #include <memory>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/identifiers/identifiers.h"
@@ -65,8 +65,8 @@ class LookupQuerierTest : public ::testing::Test {
   }
   // `member` holds a case for kEmail.
   void GiveCase(const std::string& member) {
-    auto input = identifiers::NormalizedOprfInput(v1::IDENTIFIER_TYPE_EMAIL,
-                                                  kEmail);
+    auto input =
+        identifiers::NormalizedOprfInput(v1::IDENTIFIER_TYPE_EMAIL, kEmail);
     ASSERT_TRUE(input.ok());
     v1::CaseReference ref;
     ref.set_case_token("token-" + member);
@@ -81,8 +81,7 @@ class LookupQuerierTest : public ::testing::Test {
     id->set_value(kEmail);
     request.mutable_purpose()->set_case_number("MK-2026-1");
     request.mutable_purpose()->set_legal_basis("CPC art. 1");
-    request.mutable_purpose()->set_offence(
-        static_cast<v1::OffenceCode>(1));
+    request.mutable_purpose()->set_offence(static_cast<v1::OffenceCode>(1));
     for (std::string& p : peers) request.add_peers(std::move(p));
     return request;
   }
@@ -306,19 +305,18 @@ TEST_P(LookupQuerierGarbageTest, GarbageIsAnErrorAndLoggedReceived) {
 
 INSTANTIATE_TEST_SUITE_P(
     Kinds, LookupQuerierGarbageTest,
-    ::testing::Values(
-        GarbageCase{FakeBehaviour::kWrongCount,
-                    absl::StatusCode::kInvalidArgument,
-                    "RS answered 0 elements for 1"},
-        GarbageCase{FakeBehaviour::kBadProof,
-                    absl::StatusCode::kUnauthenticated,
-                    "answer from RS failed verification"},
-        GarbageCase{FakeBehaviour::kUnopenable,
-                    absl::StatusCode::kUnauthenticated,
-                    "answer from RS refused"},
-        GarbageCase{FakeBehaviour::kWrongMember,
-                    absl::StatusCode::kUnauthenticated,
-                    "answer from RS refused"}));
+    ::testing::Values(GarbageCase{FakeBehaviour::kWrongCount,
+                                  absl::StatusCode::kInvalidArgument,
+                                  "RS answered 0 elements for 1"},
+                      GarbageCase{FakeBehaviour::kBadProof,
+                                  absl::StatusCode::kUnauthenticated,
+                                  "answer from RS failed verification"},
+                      GarbageCase{FakeBehaviour::kUnopenable,
+                                  absl::StatusCode::kUnauthenticated,
+                                  "answer from RS refused"},
+                      GarbageCase{FakeBehaviour::kWrongMember,
+                                  absl::StatusCode::kUnauthenticated,
+                                  "answer from RS refused"}));
 
 TEST_F(LookupQuerierTest, ThirtyTwoPeersOnFourThreads) {
   executor_->Shutdown();

@@ -33,6 +33,32 @@ std::shared_ptr<grpc::ServerCredentials> MutualTls(const NodeContext& ctx,
   return grpc::SslServerCredentials(options);
 }
 
+// This node's keys must be the ones the directory lists for it.
+// FAILED_PRECONDITION naming the key otherwise.
+absl::Status CheckOwnKeys(const NodeContext& ctx) {
+  const Config& config = ctx.config;
+  std::shared_ptr<const directory::Directory> dir = ctx.directory->Current();
+  const v1::Member* me = dir->FindMember(config.member);
+  if (me == nullptr) {
+    return absl::FailedPreconditionError("member: " + config.member +
+                                         " is not in the directory");
+  }
+  const Bytes key_id =
+      directory::NodeKeyId(ctx.signing_key->public_key().bytes());
+  if (dir->FindMemberByKeyId(key_id) != me) {
+    return absl::FailedPreconditionError(
+        "keys.node_signing_key: this key is not one of " + config.member +
+        "'s node keys in the directory");
+  }
+  if (me->oprf_key().public_key() != ctx.oprf_key->public_key()) {
+    return absl::FailedPreconditionError(
+        "keys.oprf_key: this key's public part differs from " + config.member +
+        "'s OPRF key in the directory (epoch " +
+        std::to_string(me->oprf_key().epoch()) + ")");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<Bytes> ReadKeyFile(const std::string& path,
@@ -128,49 +154,31 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   }
   ctx->directory = *std::move(state);
 
-  // This node's keys must be the ones the directory lists for it.
-  std::shared_ptr<const directory::Directory> dir = ctx->directory->Current();
-  const v1::Member* me = dir->FindMember(config.member);
-  if (me == nullptr) {
-    return absl::FailedPreconditionError("member: " + config.member +
-                                         " is not in the directory");
-  }
-  const Bytes key_id =
-      directory::NodeKeyId(ctx->signing_key->public_key().bytes());
-  if (dir->FindMemberByKeyId(key_id) != me) {
-    return absl::FailedPreconditionError(
-        "keys.node_signing_key: this key is not one of " + config.member +
-        "'s node keys in the directory");
-  }
-  if (me->oprf_key().public_key() != ctx->oprf_key->public_key()) {
-    return absl::FailedPreconditionError(
-        "keys.oprf_key: this key's public part differs from " + config.member +
-        "'s OPRF key in the directory (epoch " +
-        std::to_string(me->oprf_key().epoch()) + ")");
-  }
-
+  RETURN_IF_ERROR(CheckOwnKeys(*ctx));
   std::unique_ptr<Node> node(new Node(std::move(ctx)));
-  NodeContext* c = node->ctx_.get();
-  node->clients_ = std::make_unique<PeerClients>(c);
-  node->transport_ = std::make_unique<GrpcPeerTransport>(node->clients_.get());
-  node->lookup_executor_ =
-      std::make_unique<Executor>("lookup", kLookupThreads);
-  node->sync_executor_ = std::make_unique<Executor>("sync", kSyncThreads);
-  node->local_executor_ = std::make_unique<Executor>("local", kLocalThreads);
-  node->sync_ = std::make_unique<IndexSync>(c, node->transport_.get(),
-                                            node->sync_executor_.get());
-  RETURN_IF_ERROR(node->sync_->LoadStoredIndexes());
-  node->query_ = std::make_unique<LookupQuerier>(
-      c, node->transport_.get(), node->lookup_executor_.get());
-  node->checkpoints_ = std::make_unique<Checkpoints>(c);
-  node->witnessing_ = std::make_unique<Witnessing>(c, node->transport_.get());
-  node->peer_service_ =
-      std::make_unique<PeerService>(c, node->checkpoints_.get());
-  node->office_service_ = std::make_unique<OfficeService>(
-      c, node->query_.get(), node->sync_.get(), node->witnessing_.get(),
-      node->checkpoints_.get());
-  node->io_ = std::make_unique<boost::asio::io_context>();
+  RETURN_IF_ERROR(node->BuildModules());
   return node;
+}
+
+absl::Status Node::BuildModules() {
+  NodeContext* c = ctx_.get();
+  clients_ = std::make_unique<PeerClients>(c);
+  transport_ = std::make_unique<GrpcPeerTransport>(clients_.get());
+  lookup_executor_ = std::make_unique<Executor>("lookup", kLookupThreads);
+  sync_executor_ = std::make_unique<Executor>("sync", kSyncThreads);
+  local_executor_ = std::make_unique<Executor>("local", kLocalThreads);
+  sync_ =
+      std::make_unique<IndexSync>(c, transport_.get(), sync_executor_.get());
+  RETURN_IF_ERROR(sync_->LoadStoredIndexes());
+  query_ = std::make_unique<LookupQuerier>(c, transport_.get(),
+                                           lookup_executor_.get());
+  checkpoints_ = std::make_unique<Checkpoints>(c);
+  witnessing_ = std::make_unique<Witnessing>(c, transport_.get());
+  peer_service_ = std::make_unique<PeerService>(c, checkpoints_.get());
+  office_service_ = std::make_unique<OfficeService>(
+      c, query_.get(), sync_.get(), witnessing_.get(), checkpoints_.get());
+  io_ = std::make_unique<boost::asio::io_context>();
+  return absl::OkStatus();
 }
 
 absl::Status Node::Start() {

@@ -78,6 +78,8 @@ class Node {
  private:
   explicit Node(std::unique_ptr<NodeContext> ctx);
 
+  // Creates the transport, executors, domain modules and services.
+  absl::Status BuildModules();
   // Starts the timers of the background work on the local executor.
   void StartTimers();
   // Stops the executors, each waiting for its work: the background ones,

@@ -49,8 +49,7 @@ class PeerTransport {
   // thread; returns the stream's final status. Parts delivered before a
   // failure stay delivered: the caller judges them by that status.
   virtual absl::Status SyncIndex(
-      const std::string& member, const v1::Envelope& request,
-      int64_t budget_ms,
+      const std::string& member, const v1::Envelope& request, int64_t budget_ms,
       const std::function<void(v1::IndexPart&&)>& on_part) = 0;
 
   // Peer.GetDirectory.

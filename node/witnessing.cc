@@ -57,8 +57,8 @@ absl::StatusOr<bool> CheckAgainstCosigned(const std::string& member,
   if (cosigned == nullptr) return true;
   const note::Checkpoint& before = *cosigned;
   if (now.size < before.size) {
-    return absl::DataLossError(absl::StrCat(
-        member, "'s log shrank from ", before.size, " to ", now.size));
+    return absl::DataLossError(absl::StrCat(member, "'s log shrank from ",
+                                            before.size, " to ", now.size));
   }
   if (now.size == before.size) {
     if (now.root_hash != before.root_hash) {
@@ -76,10 +76,10 @@ absl::StatusOr<bool> CheckAgainstCosigned(const std::string& member,
   absl::Status v = merkle::VerifyConsistency(before.size, now.size, proof,
                                              before.root_hash, now.root_hash);
   if (!v.ok()) {
-    return absl::DataLossError(absl::StrCat(
-        member, "'s checkpoint ", now.size,
-        " is not consistent with the one of size ", before.size,
-        " this node cosigned: ", v.message()));
+    return absl::DataLossError(
+        absl::StrCat(member, "'s checkpoint ", now.size,
+                     " is not consistent with the one of size ", before.size,
+                     " this node cosigned: ", v.message()));
   }
   return true;
 }
@@ -206,9 +206,9 @@ absl::StatusOr<std::optional<Witnessing::Alert>> Witnessing::LoadAlert(
 }
 
 absl::Status Witnessing::Refuse(const std::string& member, const Cosigned& last,
-                             const v1::GetCheckpointResponse& served,
-                             const note::Checkpoint& refused,
-                             absl::Status reason) {
+                                const v1::GetCheckpointResponse& served,
+                                const note::Checkpoint& refused,
+                                absl::Status reason) {
   // Every round asks again, and a peer that stays inconsistent serves the
   // same checkpoint until it signs the next one: keep and raise each
   // checkpoint once, not once a round.

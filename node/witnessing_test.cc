@@ -83,13 +83,12 @@ TEST_F(WitnessingTest, FirstRoundCosignsAndStores) {
   EXPECT_EQ(d.cosigned_size, 5u);
   EXPECT_EQ(d.cosigned_at_ms, node_.clock().NowMs());
   EXPECT_EQ(d.alert, "");
-  EXPECT_EQ(node_.AuditEntries(v1::AUDIT_DIRECTION_SENT, "Peer.GetCheckpoint")
+  EXPECT_EQ(
+      node_.AuditEntries(v1::AUDIT_DIRECTION_SENT, "Peer.GetCheckpoint").size(),
+      1u);
+  EXPECT_EQ(node_.AuditEntries(v1::AUDIT_DIRECTION_SENT, "Peer.AddCosignature")
                 .size(),
             1u);
-  EXPECT_EQ(
-      node_.AuditEntries(v1::AUDIT_DIRECTION_SENT, "Peer.AddCosignature")
-          .size(),
-      1u);
 }
 
 TEST_F(WitnessingTest, ConsistentGrowthIsCosignedAgain) {
@@ -112,7 +111,8 @@ TEST_F(WitnessingTest, PeerDownIsItsErrorAndNoAlert) {
   EXPECT_EQ(witnessing_.WitnessPeer("RS").code(),
             absl::StatusCode::kUnavailable);
   EXPECT_EQ(Describe("RS").alert, "");
-  auto sent = node_.AuditEntries(v1::AUDIT_DIRECTION_SENT, "Peer.GetCheckpoint");
+  auto sent =
+      node_.AuditEntries(v1::AUDIT_DIRECTION_SENT, "Peer.GetCheckpoint");
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].outcome().status_code(),
             static_cast<int>(absl::StatusCode::kUnavailable));
@@ -235,9 +235,8 @@ TEST_F(CheckAgainstCosignedTest, Rules) {
       CheckAgainstCosigned("RS", &five, eight, 5, Proof(4, 8)).status().code(),
       absl::StatusCode::kDataLoss);
   // Asked from another size: the proof is for that one; retry.
-  EXPECT_EQ(
-      CheckAgainstCosigned("RS", &five, eight, 0, {}).status().code(),
-      absl::StatusCode::kUnavailable);
+  EXPECT_EQ(CheckAgainstCosigned("RS", &five, eight, 0, {}).status().code(),
+            absl::StatusCode::kUnavailable);
 }
 
 }  // namespace

@@ -42,8 +42,8 @@ crypto::Ed25519PrivateKey FakeNodeKey(const std::string& code) {
 
 crypto::OprfServerKey FakeOprfKey(const std::string& code) {
   if (IsTestMember(code)) {
-    auto key = crypto::OprfServerKey::FromPrivateBytes(
-        fed::TestOprfScalar(code, 1));
+    auto key =
+        crypto::OprfServerKey::FromPrivateBytes(fed::TestOprfScalar(code, 1));
     if (!key.ok()) std::abort();
     return *std::move(key);
   }
@@ -112,9 +112,8 @@ FakePeers::Member* FakePeers::Find(const std::string& code) {
   return it == members_.end() ? nullptr : it->second.get();
 }
 
-void FakePeers::SetBehaviour(const std::string& member,
-                             FakeBehaviour behaviour, absl::Status refusal,
-                             int64_t delay_ms) {
+void FakePeers::SetBehaviour(const std::string& member, FakeBehaviour behaviour,
+                             absl::Status refusal, int64_t delay_ms) {
   Member* m = Find(member);
   std::lock_guard<std::mutex> lock(mu_);
   m->behaviour = behaviour;
@@ -129,8 +128,7 @@ void FakePeers::Release() {
 }
 
 void FakePeers::AddCase(const std::string& member,
-                        const std::string& oprf_input,
-                        v1::IdentifierType type,
+                        const std::string& oprf_input, v1::IdentifierType type,
                         const v1::CaseReference& reference) {
   Member* m = Find(member);
   auto y = m->oprf.Evaluate(oprf_input);
@@ -248,16 +246,18 @@ void FakePeers::Leave() {
 }
 
 // Leaves on every path out of a call.
-#define FAKE_ENTER(m, rpc, budget)                 \
-  RETURN_IF_ERROR(([&] {                           \
-    absl::Status s = Enter(m, rpc, budget);        \
-    if (!s.ok()) Leave();                          \
-    return s;                                      \
-  })());                                           \
-  struct LeaveOnExit {                             \
-    FakePeers* self;                               \
-    ~LeaveOnExit() { self->Leave(); }              \
-  } leave_on_exit{this}
+#define FAKE_ENTER(m, rpc, budget)          \
+  RETURN_IF_ERROR(([&] {                    \
+    absl::Status s = Enter(m, rpc, budget); \
+    if (!s.ok()) Leave();                   \
+    return s;                               \
+  })());                                    \
+  struct LeaveOnExit {                      \
+    FakePeers* self;                        \
+    ~LeaveOnExit() { self->Leave(); }       \
+  } leave_on_exit {                         \
+    this                                    \
+  }
 
 absl::StatusOr<v1::Message> FakePeers::OpenRequest(
     const v1::Envelope& request) {
@@ -317,7 +317,8 @@ absl::StatusOr<v1::Envelope> FakePeers::Evaluate(const std::string& member,
   v1::Message reply;
   v1::EvaluateResponse* resp = reply.mutable_evaluate_response();
   resp->set_oprf_epoch(1);
-  for (const Bytes& e : eval.evaluated_elements) resp->add_evaluated_elements(e);
+  for (const Bytes& e : eval.evaluated_elements)
+    resp->add_evaluated_elements(e);
   resp->set_proof(eval.proof);
   return Answer(*m, msg, std::move(reply));
 }
@@ -445,13 +446,14 @@ absl::StatusOr<v1::GetCheckpointResponse> FakePeers::GetCheckpoint(
       m->log_mode == FakeLog::kShrunk ? m->shrunk_size : m->log.size();
   const uint64_t since = request.since_size();
   if (since > size) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "this log has ", size, " entries in its latest checkpoint, not ",
-        since));
+    return absl::FailedPreconditionError(
+        absl::StrCat("this log has ", size,
+                     " entries in its latest checkpoint, not ", since));
   }
   v1::GetCheckpointResponse resp;
-  ASSIGN_OR_RETURN(std::string note,
-                   SignedCheckpoint(*m, size, m->log_mode == FakeLog::kForkRoot));
+  ASSIGN_OR_RETURN(
+      std::string note,
+      SignedCheckpoint(*m, size, m->log_mode == FakeLog::kForkRoot));
   resp.set_checkpoint(note);
   if (since > 0 && since < size) {
     ASSIGN_OR_RETURN(std::vector<Bytes> proof,

@@ -112,8 +112,7 @@ class FakePeers final : public PeerTransport {
                                        const v1::Envelope& request,
                                        int64_t budget_ms) override;
   absl::Status SyncIndex(
-      const std::string& member, const v1::Envelope& request,
-      int64_t budget_ms,
+      const std::string& member, const v1::Envelope& request, int64_t budget_ms,
       const std::function<void(v1::IndexPart&&)>& on_part) override;
   absl::StatusOr<v1::GetDirectoryResponse> GetDirectory(
       const std::string& member, const v1::GetDirectoryRequest& request,
@@ -140,8 +139,7 @@ class FakePeers final : public PeerTransport {
   void Leave();
   // `reply` with a header from `m` in reply to `request`, sealed by `m`'s
   // node key (or, scripted, broken or by another member).
-  v1::Envelope Answer(Member& m, const v1::Message& request,
-                      v1::Message reply);
+  v1::Envelope Answer(Member& m, const v1::Message& request, v1::Message reply);
   absl::StatusOr<v1::Message> OpenRequest(const v1::Envelope& request);
   absl::StatusOr<std::string> SignedCheckpoint(Member& m, uint64_t size,
                                                bool fork_root);

@@ -66,8 +66,8 @@ std::vector<v1::AuditEntry> TestNode::AuditEntries() {
   return out;
 }
 
-std::vector<v1::AuditEntry> TestNode::AuditEntries(
-    v1::AuditDirection direction, const std::string& rpc) {
+std::vector<v1::AuditEntry> TestNode::AuditEntries(v1::AuditDirection direction,
+                                                   const std::string& rpc) {
   std::vector<v1::AuditEntry> out;
   for (v1::AuditEntry& e : AuditEntries()) {
     if (e.direction() == direction && e.rpc() == rpc) out.push_back(e);
