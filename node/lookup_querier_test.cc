@@ -10,6 +10,7 @@
 #include "core/identifiers/identifiers.h"
 #include "gtest/gtest.h"
 #include "node/executor.h"
+#include "node/index_sync.h"
 #include "node/testing/fake_peer.h"
 #include "node/testing/test_node.h"
 
@@ -357,6 +358,28 @@ TEST_F(LookupQuerierTest, MorePeersThanThreadsWithAllHangingDoesNotDeadlock) {
               static_cast<int>(absl::StatusCode::kDeadlineExceeded));
   }
   EXPECT_EQ(peers_->PeakInFlight(), 2);
+}
+
+// Why the node has separate executors: syncs stuck on a dead peer hold the
+// sync executor's threads, never the lookup executor's.
+TEST_F(LookupQuerierTest, SyncsStuckOnADeadPeerDoNotDelayAQuery) {
+  HoldAllIndexes();
+  Executor sync_executor("sync", 1);
+  IndexSync sync(&node_->ctx(), peers_.get(), &sync_executor);
+  peers_->SetBehaviour("AL", FakeBehaviour::kHang);
+  absl::Status al_sync;
+  // AL's sync holds the sync executor's only thread; RS's waits behind it.
+  sync_executor.Post([&] { al_sync = sync.SyncIndex("AL"); });
+  peers_->WaitForInFlight(1);
+  sync.SyncAll(/*directory=*/false);
+  std::vector<v1::PeerAnswer> answers = Query(Request({"RS"}));
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].outcome(), v1::PEER_OUTCOME_MISS) << answers[0].error();
+  EXPECT_EQ(peers_->Calls("AL", "SyncIndex"), 1);
+  peers_->Release();
+  sync.Drain();
+  sync_executor.Shutdown();
+  EXPECT_EQ(al_sync.code(), absl::StatusCode::kDeadlineExceeded);
 }
 
 TEST_F(LookupQuerierTest, AfterShutdownPeersAreUnavailable) {
