@@ -4,15 +4,13 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <chrono>
 #include <filesystem>
-#include <functional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/util/status_macros.h"
+#include "grpc/support/time.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
@@ -35,37 +33,30 @@ std::shared_ptr<grpc::ServerCredentials> MutualTls(const NodeContext& ctx,
   return grpc::SslServerCredentials(options);
 }
 
-// Runs `work` every `interval_ms` on a thread of its own, so slow work never
-// blocks the io_context; a run still going when the next is due is skipped.
-void Every(boost::asio::io_context& io, int64_t interval_ms,
-           std::function<void()> work, std::atomic<bool>* stopping,
-           std::atomic<int>* running) {
-  auto timer = std::make_shared<boost::asio::steady_timer>(io);
-  auto busy = std::make_shared<std::atomic<bool>>(false);
-  auto tick = std::make_shared<std::function<void()>>();
-  std::weak_ptr<std::function<void()>> tick_weak = tick;
-  *tick = [timer, busy, work, interval_ms, stopping, running, tick_weak]() {
-    if (stopping->load()) return;
-    if (!busy->exchange(true)) {
-      running->fetch_add(1);
-      std::thread([busy, work, running] {
-        work();
-        busy->store(false);
-        running->fetch_sub(1);
-      }).detach();
-    }
-    timer->expires_after(std::chrono::milliseconds(interval_ms));
-    auto self = tick_weak.lock();
-    if (self == nullptr) return;
-    timer->async_wait([self](const boost::system::error_code& ec) {
-      if (!ec) (*self)();
-    });
-  };
-  // Keep the closure alive as long as the timer's handler refers to it.
-  timer->expires_after(std::chrono::milliseconds(0));
-  timer->async_wait([tick](const boost::system::error_code& ec) {
-    if (!ec) (*tick)();
-  });
+// This node's keys must be the ones the directory lists for it.
+// FAILED_PRECONDITION naming the key otherwise.
+absl::Status CheckOwnKeys(const NodeContext& ctx) {
+  const Config& config = ctx.config;
+  std::shared_ptr<const directory::Directory> dir = ctx.directory->Current();
+  const v1::Member* me = dir->FindMember(config.member);
+  if (me == nullptr) {
+    return absl::FailedPreconditionError("member: " + config.member +
+                                         " is not in the directory");
+  }
+  const Bytes key_id =
+      directory::NodeKeyId(ctx.signing_key->public_key().bytes());
+  if (dir->FindMemberByKeyId(key_id) != me) {
+    return absl::FailedPreconditionError(
+        "keys.node_signing_key: this key is not one of " + config.member +
+        "'s node keys in the directory");
+  }
+  if (me->oprf_key().public_key() != ctx.oprf_key->public_key()) {
+    return absl::FailedPreconditionError(
+        "keys.oprf_key: this key's public part differs from " + config.member +
+        "'s OPRF key in the directory (epoch " +
+        std::to_string(me->oprf_key().epoch()) + ")");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -90,8 +81,11 @@ Node::Node(std::unique_ptr<NodeContext> ctx) : ctx_(std::move(ctx)) {}
 
 Node::~Node() {
   Shutdown();
+  if (local_executor_) local_executor_->Shutdown();
+  if (sync_executor_) sync_executor_->Shutdown();
   if (peer_server_) peer_server_->Shutdown();
   if (office_server_) office_server_->Shutdown();
+  if (lookup_executor_) lookup_executor_->Shutdown();
 }
 
 absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
@@ -160,43 +154,31 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   }
   ctx->directory = *std::move(state);
 
-  // This node's keys must be the ones the directory lists for it.
-  std::shared_ptr<const directory::Directory> dir = ctx->directory->Current();
-  const v1::Member* me = dir->FindMember(config.member);
-  if (me == nullptr) {
-    return absl::FailedPreconditionError("member: " + config.member +
-                                         " is not in the directory");
-  }
-  const Bytes key_id =
-      directory::NodeKeyId(ctx->signing_key->public_key().bytes());
-  if (dir->FindMemberByKeyId(key_id) != me) {
-    return absl::FailedPreconditionError(
-        "keys.node_signing_key: this key is not one of " + config.member +
-        "'s node keys in the directory");
-  }
-  if (me->oprf_key().public_key() != ctx->oprf_key->public_key()) {
-    return absl::FailedPreconditionError(
-        "keys.oprf_key: this key's public part differs from " + config.member +
-        "'s OPRF key in the directory (epoch " +
-        std::to_string(me->oprf_key().epoch()) + ")");
-  }
-
+  RETURN_IF_ERROR(CheckOwnKeys(*ctx));
   std::unique_ptr<Node> node(new Node(std::move(ctx)));
-  node->clients_ = std::make_unique<PeerClients>(node->ctx_.get());
-  node->sync_ =
-      std::make_unique<PeerSync>(node->ctx_.get(), node->clients_.get());
-  RETURN_IF_ERROR(node->sync_->LoadStoredIndexes());
-  node->query_ =
-      std::make_unique<QueryRunner>(node->ctx_.get(), node->clients_.get());
-  node->witness_ =
-      std::make_unique<Witness>(node->ctx_.get(), node->clients_.get());
-  node->peer_service_ =
-      std::make_unique<PeerService>(node->ctx_.get(), node->witness_.get());
-  node->office_service_ =
-      std::make_unique<OfficeService>(node->ctx_.get(), node->query_.get(),
-                                      node->sync_.get(), node->witness_.get());
-  node->io_ = std::make_unique<boost::asio::io_context>();
+  RETURN_IF_ERROR(node->BuildModules());
   return node;
+}
+
+absl::Status Node::BuildModules() {
+  NodeContext* c = ctx_.get();
+  clients_ = std::make_unique<PeerClients>(c);
+  transport_ = std::make_unique<GrpcPeerTransport>(clients_.get());
+  lookup_executor_ = std::make_unique<Executor>("lookup", kLookupThreads);
+  sync_executor_ = std::make_unique<Executor>("sync", kSyncThreads);
+  local_executor_ = std::make_unique<Executor>("local", kLocalThreads);
+  sync_ =
+      std::make_unique<IndexSync>(c, transport_.get(), sync_executor_.get());
+  RETURN_IF_ERROR(sync_->LoadStoredIndexes());
+  query_ = std::make_unique<LookupQuerier>(c, transport_.get(),
+                                           lookup_executor_.get());
+  checkpoints_ = std::make_unique<Checkpoints>(c);
+  witnessing_ = std::make_unique<Witnessing>(c, transport_.get());
+  peer_service_ = std::make_unique<PeerService>(c, checkpoints_.get());
+  office_service_ = std::make_unique<OfficeService>(
+      c, query_.get(), sync_.get(), witnessing_.get(), checkpoints_.get());
+  io_ = std::make_unique<boost::asio::io_context>();
+  return absl::OkStatus();
 }
 
 absl::Status Node::Start() {
@@ -246,21 +228,13 @@ absl::Status Node::Start() {
   return absl::OkStatus();
 }
 
-void Node::Run() {
-  boost::asio::io_context& io = *io_;
-  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
-  signals.async_wait([this](const boost::system::error_code& ec, int signo) {
-    if (ec) return;
-    LogEvent(ctx_->self(), "info", "signal",
-             {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
-    Shutdown();
-  });
+void Node::StartTimers() {
   // Index sync every interval; directory sync rides along every
-  // directory_interval_ms. Each peer syncs on its own thread.
+  // directory_interval_ms. The tick posts one item per peer to the sync
+  // executor and returns.
   auto last_directory_sync = std::make_shared<int64_t>(0);
-  Every(
-      io, ctx_->config.index_interval_ms,
-      [this, last_directory_sync] {
+  local_executor_->Every(
+      ctx_->config.index_interval_ms, [this, last_directory_sync] {
         int64_t now = ctx_->clock->NowMs();
         bool directory =
             now - *last_directory_sync >= ctx_->config.directory_interval_ms;
@@ -279,42 +253,57 @@ void Node::Run() {
           }
         }
         sync_->SyncAll(directory);
-      },
-      &stopping_, &background_);
+      });
   // Checkpoints: on a timer if the log grew, sooner after many entries.
   auto last_checkpoint = std::make_shared<int64_t>(0);
-  Every(
-      io, std::min<int64_t>(1000, ctx_->config.checkpoint_interval_ms),
+  local_executor_->Every(
+      std::min<int64_t>(1000, ctx_->config.checkpoint_interval_ms),
       [this, last_checkpoint] {
         int64_t now = ctx_->clock->NowMs();
         bool due =
             now - *last_checkpoint >= ctx_->config.checkpoint_interval_ms;
         if (due) *last_checkpoint = now;
-        absl::Status s = witness_->MaybeCheckpoint(due);
+        absl::Status s = checkpoints_->MaybeCheckpoint(due);
         if (!s.ok()) {
           LogEvent(ctx_->self(), "error", "checkpoint-failed",
                    {{"reason", std::string(s.message())}});
         }
-      },
-      &stopping_, &background_);
-  Every(
-      io, ctx_->config.witness_interval_ms, [this] { witness_->RoundAll(); },
-      &stopping_, &background_);
-  Every(
-      io, kSweepIntervalMs,
-      [this] { (void)ctx_->storage->SweepMessageIds(ctx_->clock->NowMs()); },
-      &stopping_, &background_);
+      });
+  sync_executor_->Every(ctx_->config.witness_interval_ms,
+                        [this] { witnessing_->RoundAll(); });
+  local_executor_->Every(kSweepIntervalMs, [this] {
+    (void)ctx_->storage->SweepMessageIds(ctx_->clock->NowMs());
+  });
+}
+
+void Node::StopBackground() {
+  // The local executor first: its sync tick posts to the sync executor.
+  local_executor_->Shutdown();
+  sync_executor_->Shutdown();
+}
+
+void Node::Run() {
+  boost::asio::io_context& io = *io_;
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([this](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    LogEvent(ctx_->self(), "info", "signal",
+             {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    Shutdown();
+  });
+  if (!stopping_.load()) StartTimers();
   LogEvent(ctx_->self(), "info", "ready", {});
   io.run();
   // Background work has deadlines; let it finish before the node goes away.
-  while (background_.load() > 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  sync_->Drain();
-  // Drain: in-flight calls get a grace period, then the servers stop.
-  auto grace = std::chrono::system_clock::now() + std::chrono::seconds(5);
+  StopBackground();
+  // Drain: in-flight calls get a grace period, then the servers stop. (A
+  // gRPC deadline: on gRPC's own clock, not the node's.)
+  const gpr_timespec grace = gpr_time_add(
+      gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_seconds(5, GPR_TIMESPAN));
   peer_server_->Shutdown(grace);
   office_server_->Shutdown(grace);
+  // Queries still running were answered or cancelled with their calls.
+  lookup_executor_->Shutdown();
   LogEvent(ctx_->self(), "info", "stopped", {});
 }
 

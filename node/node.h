@@ -1,27 +1,43 @@
 // A running cbx-node: loads its config, keys, storage and directory, serves
 // the Peer and Office services on mutual TLS, and runs its background work
-// (index sync, directory sync, replay-cache sweeps) on a Boost.Asio
-// io_context that also handles SIGTERM/SIGINT (drain and stop).
+// (index sync, directory sync, witnessing, checkpoints, replay-cache
+// sweeps) on bounded executors (node/executor.h).
 //
 // Threading: Create and Run are called from the main thread; Shutdown may be
-// called from any thread (tests use it instead of a signal).
+// called from any thread (tests use it instead of a signal). Run's own
+// io_context only waits for SIGTERM/SIGINT. Besides gRPC's server threads,
+// the node has exactly kLookupThreads + kSyncThreads + kLocalThreads
+// threads of its own, in three executors, so that no kind of work can
+// starve another:
+//   lookup (kLookupThreads): the per-peer items of office queries; an
+//       office's query waits only for its own peers, never behind syncs.
+//   sync (kSyncThreads): index and directory pulls (one item per peer) and
+//       witness rounds, whose calls to dead peers may each hold a thread
+//       for their budget.
+//   local (kLocalThreads): the timers and local work: checkpoints, replay-
+//       cache sweeps, adopting installed directory versions, and starting
+//       each sync round (which posts to `sync` and returns).
+// Run returns only once every executor has finished all its work: no
+// thread outlives the node.
 #ifndef CBX_NODE_NODE_H_
 #define CBX_NODE_NODE_H_
 
 #include <atomic>
 #include <memory>
-#include <thread>
 
 #include "absl/status/statusor.h"
 #include "grpcpp/server.h"
+#include "node/checkpoints.h"
 #include "node/config.h"
+#include "node/executor.h"
+#include "node/grpc_peer_transport.h"
+#include "node/index_sync.h"
+#include "node/lookup_querier.h"
 #include "node/node_context.h"
 #include "node/office_service.h"
 #include "node/peer_clients.h"
 #include "node/peer_service.h"
-#include "node/peer_sync.h"
-#include "node/query.h"
-#include "node/witness.h"
+#include "node/witnessing.h"
 
 namespace boost::asio {
 class io_context;
@@ -31,6 +47,17 @@ namespace cbx::node {
 
 class Node {
  public:
+  // The executors' sizes (see the file comment). Lookup: a query asks up
+  // to every active member at once and each ask blocks a thread for up to
+  // the policy's peer deadline, so 16 lets a federation of 16 peers be
+  // asked fully in parallel and two queries share it; beyond that, asks
+  // queue (their budget keeps running). Sync: 4 dead peers at a time cost
+  // one sync interval each. Local: checkpoints and sweeps are quick and
+  // must not overlap.
+  static constexpr int kLookupThreads = 16;
+  static constexpr int kSyncThreads = 4;
+  static constexpr int kLocalThreads = 1;
+
   // Loads everything `config` names and checks that this node's keys are the
   // ones the directory lists for it. FAILED_PRECONDITION / INVALID_ARGUMENT /
   // NOT_FOUND with a message naming the file or field otherwise.
@@ -46,24 +73,37 @@ class Node {
   void Shutdown();
 
   NodeContext& context() { return *ctx_; }
-  PeerSync& sync() { return *sync_; }
+  IndexSync& sync() { return *sync_; }
 
  private:
   explicit Node(std::unique_ptr<NodeContext> ctx);
 
+  // Creates the transport, executors, domain modules and services.
+  absl::Status BuildModules();
+  // Starts the timers of the background work on the local executor.
+  void StartTimers();
+  // Stops the executors, each waiting for its work: the background ones,
+  // then (once the servers drained) the lookup one.
+  void StopBackground();
+
   std::unique_ptr<NodeContext> ctx_;
   std::unique_ptr<PeerClients> clients_;
-  std::unique_ptr<PeerSync> sync_;
-  std::unique_ptr<QueryRunner> query_;
-  std::unique_ptr<Witness> witness_;
+  std::unique_ptr<GrpcPeerTransport> transport_;
+  // Created before, and stopped before the destruction of, the modules
+  // whose work they run.
+  std::unique_ptr<Executor> lookup_executor_;
+  std::unique_ptr<Executor> sync_executor_;
+  std::unique_ptr<Executor> local_executor_;
+  std::unique_ptr<IndexSync> sync_;
+  std::unique_ptr<LookupQuerier> query_;
+  std::unique_ptr<Checkpoints> checkpoints_;
+  std::unique_ptr<Witnessing> witnessing_;
   std::unique_ptr<PeerService> peer_service_;
   std::unique_ptr<OfficeService> office_service_;
   std::unique_ptr<grpc::Server> peer_server_;
   std::unique_ptr<grpc::Server> office_server_;
   std::unique_ptr<boost::asio::io_context> io_;
   std::atomic<bool> stopping_{false};
-  // Background jobs still running (they finish before Run returns).
-  std::atomic<int> background_{0};
 };
 
 // Reads a key file: 64 hex characters (32 bytes) and an optional newline.

@@ -11,12 +11,14 @@
 
 namespace cbx::node {
 
-OfficeService::OfficeService(NodeContext* context, QueryRunner* query,
-                             PeerSync* sync, Witness* witness)
+OfficeService::OfficeService(NodeContext* context, LookupQuerier* query,
+                             IndexSync* sync, Witnessing* witnessing,
+                             Checkpoints* checkpoints)
     : ctx_(context),
       query_(query),
       sync_(sync),
-      witness_(witness),
+      witnessing_(witnessing),
+      checkpoints_(checkpoints),
       cases_(context->self(), context->storage.get(), context->oprf_key.get(),
              context->audit_trail.get(), context->clock) {}
 
@@ -218,7 +220,7 @@ absl::Status OfficeService::DescribePeers(v1::ListPeersResponse* response) {
       p->set_last_sync_ms(held.synced_at_ms);
     }
     p->set_last_error(sync_->LastError(m.code()));
-    ASSIGN_OR_RETURN(auto witnessed, witness_->Describe(m.code()));
+    ASSIGN_OR_RETURN(auto witnessed, witnessing_->Describe(m.code()));
     p->set_cosigned_size(witnessed.cosigned_size);
     p->set_cosigned_at_ms(witnessed.cosigned_at_ms);
     p->set_witness_alert(witnessed.alert);
@@ -247,7 +249,7 @@ grpc::Status OfficeService::AuditCheckpoint(
   return Audited(
       context, "Office.AuditCheckpoint", "audit_checkpoint",
       [&]() -> absl::Status {
-        ASSIGN_OR_RETURN(std::string note, witness_->BestCheckpoint());
+        ASSIGN_OR_RETURN(std::string note, checkpoints_->BestCheckpoint());
         response->set_checkpoint(note);
         response->set_member(ctx_->self());
         response->set_witness_threshold(
@@ -311,7 +313,7 @@ absl::Status OfficeService::Export(
   std::string checkpoint;
   uint64_t size = request.size();
   if (size == 0) {
-    ASSIGN_OR_RETURN(checkpoint, witness_->BestCheckpoint());
+    ASSIGN_OR_RETURN(checkpoint, checkpoints_->BestCheckpoint());
     ASSIGN_OR_RETURN(note::Note note, note::ParseNote(checkpoint));
     ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpoint(note.text));
     size = cp.size;

@@ -18,16 +18,17 @@
 #include "node/cases.h"
 #include "node/identity.h"
 #include "node/node_context.h"
-#include "node/peer_sync.h"
-#include "node/query.h"
-#include "node/witness.h"
+#include "node/checkpoints.h"
+#include "node/index_sync.h"
+#include "node/lookup_querier.h"
+#include "node/witnessing.h"
 
 namespace cbx::node {
 
 class OfficeService final : public v1::Office::Service {
  public:
-  OfficeService(NodeContext* context, QueryRunner* query, PeerSync* sync,
-                Witness* witness);
+  OfficeService(NodeContext* context, LookupQuerier* query, IndexSync* sync,
+                Witnessing* witnessing, Checkpoints* checkpoints);
 
   grpc::Status AddCase(grpc::ServerContext* context,
                        const v1::AddCaseRequest* request,
@@ -115,9 +116,10 @@ class OfficeService final : public v1::Office::Service {
                       grpc::ServerWriter<v1::AuditExportChunk>* writer);
 
   NodeContext* ctx_;
-  QueryRunner* query_;
-  PeerSync* sync_;
-  Witness* witness_;
+  LookupQuerier* query_;
+  IndexSync* sync_;
+  Witnessing* witnessing_;
+  Checkpoints* checkpoints_;
   CaseBook cases_;
 };
 

@@ -37,30 +37,4 @@ absl::StatusOr<std::shared_ptr<v1::Peer::Stub>> PeerClients::Stub(
   return entry.stub;
 }
 
-absl::StatusOr<envelope::OpenedEnvelope> PeerClients::OpenReply(
-    const std::string& member, const v1::Message& sent,
-    const v1::Envelope& reply, v1::Message::KindCase kind) {
-  std::shared_ptr<const directory::Directory> dir = ctx_->directory->Current();
-  StorageReplayCache replay_cache(ctx_->storage.get());
-  envelope::OpenOptions options;
-  options.directory = dir.get();
-  options.receiver = ctx_->self();
-  // The TLS server certificate was verified against this member's CA only.
-  options.authenticated_member = member;
-  options.accepted_kinds = {kind};
-  options.clock = ctx_->clock;
-  options.replay_cache = &replay_cache;
-  auto opened = envelope::Open(reply, options);
-  if (!opened.ok()) {
-    return absl::Status(opened.status().code(),
-                        absl::StrCat("answer from ", member,
-                                     " refused: ", opened.status().message()));
-  }
-  if (opened->message.header().in_reply_to() != sent.header().message_id()) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("answer from ", member, " does not reply to our request"));
-  }
-  return opened;
-}
-
 }  // namespace cbx::node

@@ -1,7 +1,8 @@
 // Channels from this node to every other member's Peer service, over mutual
 // TLS: this node's certificate as the client identity, and only the called
 // member's own CA(s) as trust roots, so the answer is bound to that member.
-// Thread-safe.
+// One channel per member, cached and shared by every call to it (gRPC
+// multiplexes them). Used by GrpcPeerTransport. Thread-safe.
 #ifndef CBX_NODE_PEER_CLIENTS_H_
 #define CBX_NODE_PEER_CLIENTS_H_
 
@@ -26,12 +27,6 @@ class PeerClients {
   // not in the directory.
   absl::StatusOr<std::shared_ptr<v1::Peer::Stub>> Stub(
       const std::string& member);
-
-  // Sends `request` and opens the reply envelope as an answer from `member`
-  // to `sent` (all seven checks, plus in_reply_to = sent's message id).
-  absl::StatusOr<envelope::OpenedEnvelope> OpenReply(
-      const std::string& member, const v1::Message& sent,
-      const v1::Envelope& reply, v1::Message::KindCase kind);
 
  private:
   struct Entry {

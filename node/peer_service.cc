@@ -11,9 +11,9 @@
 
 namespace cbx::node {
 
-PeerService::PeerService(NodeContext* context, Witness* witness)
+PeerService::PeerService(NodeContext* context, Checkpoints* checkpoints)
     : ctx_(context),
-      witness_(witness),
+      checkpoints_(checkpoints),
       responder_(LookupResponder::Deps{
           .self = context->self(),
           .directory = context->directory.get(),
@@ -167,7 +167,7 @@ absl::Status PeerService::ServeCheckpoint(
   RETURN_IF_ERROR(ctx_->audit_trail->Health());
   auto found = ctx_->audit->LatestCheckpoint();
   if (found.status().code() == absl::StatusCode::kNotFound) {
-    RETURN_IF_ERROR(witness_->MaybeCheckpoint(/*force=*/true));
+    RETURN_IF_ERROR(checkpoints_->MaybeCheckpoint(/*force=*/true));
     found = ctx_->audit->LatestCheckpoint();
   }
   ASSIGN_OR_RETURN(std::string latest, found);
@@ -199,7 +199,7 @@ grpc::Status PeerService::AddCosignature(
   return Called(context, "Peer.AddCosignature", "add_cosignature",
                 [&](const std::string& caller) -> absl::Status {
                   ASSIGN_OR_RETURN(uint32_t count,
-                                   witness_->AcceptCosignature(
+                                   checkpoints_->AcceptCosignature(
                                        caller, request->cosigned_checkpoint()));
                   response->set_cosignatures(count);
                   return absl::OkStatus();

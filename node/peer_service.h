@@ -18,13 +18,13 @@
 #include "cbx/v1/peer.grpc.pb.h"
 #include "node/lookup_responder.h"
 #include "node/node_context.h"
-#include "node/witness.h"
+#include "node/checkpoints.h"
 
 namespace cbx::node {
 
 class PeerService final : public v1::Peer::Service {
  public:
-  PeerService(NodeContext* context, Witness* witness);
+  PeerService(NodeContext* context, Checkpoints* checkpoints);
 
   grpc::Status GetDirectory(grpc::ServerContext* context,
                             const v1::GetDirectoryRequest* request,
@@ -79,7 +79,7 @@ class PeerService final : public v1::Peer::Service {
                                v1::GetCheckpointResponse* response);
 
   NodeContext* ctx_;
-  Witness* witness_;
+  Checkpoints* checkpoints_;
   LookupResponder responder_;
 };
 

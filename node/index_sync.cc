@@ -1,24 +1,20 @@
-#include "node/peer_sync.h"
+#include "node/index_sync.h"
 
 #include <algorithm>
-#include <chrono>
+#include <optional>
 #include <set>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
 #include "node/directory_store.h"
 #include "node/log.h"
+#include "node/peer_reply.h"
 
 namespace cbx::node {
 namespace {
 
 constexpr int64_t kSyncDeadlineMs = 10'000;
-
-std::chrono::system_clock::time_point In(int64_t ms) {
-  return std::chrono::system_clock::now() + std::chrono::milliseconds(ms);
-}
 
 absl::Status AuditOrFail(const absl::Status& logged) {
   return logged.ok() ? logged : AuditFailure(logged);
@@ -26,14 +22,14 @@ absl::Status AuditOrFail(const absl::Status& logged) {
 
 }  // namespace
 
-absl::Status PeerSync::LoadStoredIndexes() {
+absl::Status IndexSync::LoadStoredIndexes() {
   auto all = ctx_->storage->LoadAllPeerIndexes();
   if (!all.ok()) return all.status();
   for (PeerIndex& index : *all) ctx_->peer_indexes.Put(std::move(index));
   return absl::OkStatus();
 }
 
-absl::Status PeerSync::SyncIndex(const std::string& member) {
+absl::Status IndexSync::SyncIndex(const std::string& member) {
   std::shared_ptr<const directory::Directory> dir = ctx_->directory->Current();
   const v1::Member* m = dir->FindMember(member);
   if (m == nullptr) return absl::NotFoundError(member + " is not a member");
@@ -48,60 +44,61 @@ absl::Status PeerSync::SyncIndex(const std::string& member) {
   *msg.mutable_header() = ctx_->NewHeader(member, /*office=*/"");
   msg.mutable_index_request()->set_oprf_epoch(epoch);
   msg.mutable_index_request()->set_since_version(have_epoch ? held.version : 0);
-  auto stub = peers_->Stub(member);
-  if (!stub.ok()) return stub.status();
   const v1::Envelope request = envelope::Seal(msg, *ctx_->signing_key);
   RETURN_IF_ERROR(AuditOrFail(ctx_->audit_trail->Envelope(
       v1::AUDIT_DIRECTION_SENT, member, "Peer.SyncIndex", request,
       absl::StatusCode::kOk)));
-  grpc::ClientContext cctx;
-  cctx.set_deadline(In(kSyncDeadlineMs));
-  auto reader = (*stub)->SyncIndex(&cctx, request);
-  v1::IndexPart part;
-  if (!reader->Read(&part) || !part.has_manifest()) {
-    grpc::Status s = reader->Finish();
-    absl::Status failure = s.ok()
+  // The whole stream is read before its content is judged (a full copy of
+  // a million tags is 8 MB), so the call is finished whatever it holds.
+  std::optional<v1::Envelope> manifest_envelope;
+  bool first = true;
+  bool second_manifest = false;
+  std::vector<v1::IndexChunk> chunks;
+  absl::Status finished = transport_->SyncIndex(
+      member, request, kSyncDeadlineMs, [&](v1::IndexPart&& part) {
+        if (first) {
+          first = false;
+          if (part.has_manifest()) {
+            manifest_envelope = std::move(*part.mutable_manifest());
+          }
+        } else if (!manifest_envelope.has_value()) {
+          // A stream that did not open with a manifest is refused whole.
+        } else if (part.has_chunk()) {
+          chunks.push_back(std::move(*part.mutable_chunk()));
+        } else {
+          second_manifest = true;
+        }
+      });
+  if (!manifest_envelope.has_value()) {
+    absl::Status failure = finished.ok()
                                ? absl::InvalidArgumentError(
                                      member + " sent no signed index manifest")
-                               : FromGrpc(s);
+                               : finished;
     RETURN_IF_ERROR(AuditOrFail(ctx_->audit_trail->Call(
         v1::AUDIT_DIRECTION_LOCAL, member, "Peer.SyncIndex", "call_failed", "",
         failure.code(), {}, envelope::EnvelopeSha256(request))));
     return failure;
   }
-  const v1::Envelope manifest_envelope = part.manifest();
-  // Read the whole stream first (a full copy of a million tags is 8 MB),
-  // so the call is finished whatever the content turns out to be.
-  std::vector<v1::IndexChunk> chunks;
-  bool second_manifest = false;
-  while (reader->Read(&part)) {
-    if (part.has_chunk()) {
-      chunks.push_back(std::move(*part.mutable_chunk()));
-    } else {
-      second_manifest = true;
-    }
-  }
-  grpc::Status finished = reader->Finish();
   absl::Status outcome =
-      !finished.ok() ? FromGrpc(finished)
+      !finished.ok() ? finished
       : second_manifest
           ? absl::InvalidArgumentError(member + " sent a second manifest")
           : ApplyIndexStream(member, msg, epoch, held, have_epoch,
-                             manifest_envelope, chunks);
+                             *manifest_envelope, chunks);
   // The manifest is logged as received with the outcome of applying it.
   RETURN_IF_ERROR(AuditOrFail(ctx_->audit_trail->Envelope(
-      v1::AUDIT_DIRECTION_RECEIVED, member, "Peer.SyncIndex", manifest_envelope,
-      outcome.code())));
+      v1::AUDIT_DIRECTION_RECEIVED, member, "Peer.SyncIndex",
+      *manifest_envelope, outcome.code())));
   return outcome;
 }
 
-absl::Status PeerSync::ApplyIndexStream(
+absl::Status IndexSync::ApplyIndexStream(
     const std::string& member, const v1::Message& msg, uint32_t epoch,
     const PeerIndex& held, bool have_epoch,
     const v1::Envelope& manifest_envelope,
     const std::vector<v1::IndexChunk>& chunks) {
-  auto opened = peers_->OpenReply(member, msg, manifest_envelope,
-                                  v1::Message::kIndexManifest);
+  auto opened = OpenPeerReply(*ctx_, member, msg, manifest_envelope,
+                              v1::Message::kIndexManifest);
   if (!opened.ok()) return opened.status();
   const v1::IndexManifest manifest = opened->message.index_manifest();
   if (manifest.member() != member || manifest.oprf_epoch() != epoch) {
@@ -176,25 +173,21 @@ absl::Status PeerSync::ApplyIndexStream(
   return absl::OkStatus();
 }
 
-absl::Status PeerSync::SyncDirectory(const std::string& member) {
-  auto stub = peers_->Stub(member);
-  if (!stub.ok()) return stub.status();
+absl::Status IndexSync::SyncDirectory(const std::string& member) {
   std::shared_ptr<const directory::Directory> before =
       ctx_->directory->Current();
   v1::GetDirectoryRequest req;
   req.set_since_version(before->version());
-  v1::GetDirectoryResponse resp;
-  grpc::ClientContext cctx;
-  cctx.set_deadline(In(kSyncDeadlineMs));
-  grpc::Status s = (*stub)->GetDirectory(&cctx, req, &resp);
+  absl::StatusOr<v1::GetDirectoryResponse> resp =
+      transport_->GetDirectory(member, req, kSyncDeadlineMs);
   RETURN_IF_ERROR(AuditOrFail(ctx_->audit_trail->Call(
       v1::AUDIT_DIRECTION_SENT, member, "Peer.GetDirectory", "get_directory",
-      "", static_cast<absl::StatusCode>(s.error_code()),
-      {static_cast<uint32_t>(resp.versions_size()), 0, 0})));
-  if (!s.ok()) return FromGrpc(s);
-  if (resp.versions().empty()) return absl::OkStatus();
-  std::vector<v1::SignedDirectory> versions(resp.versions().begin(),
-                                            resp.versions().end());
+      "", resp.status().code(),
+      {resp.ok() ? static_cast<uint32_t>(resp->versions_size()) : 0, 0, 0})));
+  if (!resp.ok()) return resp.status();
+  if (resp->versions().empty()) return absl::OkStatus();
+  std::vector<v1::SignedDirectory> versions(resp->versions().begin(),
+                                            resp->versions().end());
   absl::Status updated = ctx_->directory->Update(versions);
   // Persist whatever was adopted, even if a later version was refused; the
   // state verified them already.
@@ -209,7 +202,7 @@ absl::Status PeerSync::SyncDirectory(const std::string& member) {
   return updated;
 }
 
-void PeerSync::SyncAll(bool directory) {
+void IndexSync::SyncAll(bool directory) {
   for (const std::string& member :
        ctx_->directory->Current()->ActiveMemberCodes()) {
     if (member == ctx_->self()) continue;
@@ -217,7 +210,7 @@ void PeerSync::SyncAll(bool directory) {
       std::lock_guard<std::mutex> lock(mu_);
       if (!in_flight_.insert(member).second) continue;
     }
-    std::thread([this, member, directory] {
+    const bool posted = executor_->Post([this, member, directory] {
       if (directory) {
         absl::Status d = SyncDirectory(member);
         if (!d.ok() && d.code() != absl::StatusCode::kUnavailable) {
@@ -229,16 +222,22 @@ void PeerSync::SyncAll(bool directory) {
       std::lock_guard<std::mutex> lock(mu_);
       in_flight_.erase(member);
       idle_.notify_all();
-    }).detach();
+    });
+    if (!posted) {  // shutting down: nothing more starts
+      std::lock_guard<std::mutex> lock(mu_);
+      in_flight_.erase(member);
+      idle_.notify_all();
+      return;
+    }
   }
 }
 
-void PeerSync::Drain() {
+void IndexSync::Drain() {
   std::unique_lock<std::mutex> lock(mu_);
   idle_.wait(lock, [this] { return in_flight_.empty(); });
 }
 
-void PeerSync::Record(const std::string& member, const absl::Status& status) {
+void IndexSync::Record(const std::string& member, const absl::Status& status) {
   std::string error =
       status.ok() ? ""
                   : absl::StrCat(absl::StatusCodeToString(status.code()), ": ",
@@ -256,7 +255,7 @@ void PeerSync::Record(const std::string& member, const absl::Status& status) {
   }
 }
 
-std::string PeerSync::LastError(const std::string& member) const {
+std::string IndexSync::LastError(const std::string& member) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = last_error_.find(member);
   return it == last_error_.end() ? "" : it->second;

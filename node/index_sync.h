@@ -1,9 +1,14 @@
 // Background pulls from peers: each peer's tag index (a signed manifest and
 // a delta or a full copy, spec/index-sync.md) and newer directory versions.
-// Thread-safe; SyncAll runs one thread per peer so a dead peer costs only
-// its own deadline.
-#ifndef CBX_NODE_PEER_SYNC_H_
-#define CBX_NODE_PEER_SYNC_H_
+// A copy changes only when the result matches the peer's signed manifest.
+//
+// Threading model: SyncIndex and SyncDirectory block their caller for at
+// most one call's budget. SyncAll posts one work item per peer to the
+// executor and returns at once, so a dead peer holds up only its own item
+// (and one of the executor's threads, for its budget); at most one sync per
+// peer is in flight. Thread-safe.
+#ifndef CBX_NODE_INDEX_SYNC_H_
+#define CBX_NODE_INDEX_SYNC_H_
 
 #include <condition_variable>
 #include <map>
@@ -13,15 +18,20 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "node/executor.h"
 #include "node/node_context.h"
-#include "node/peer_clients.h"
+#include "node/peer_transport.h"
 
 namespace cbx::node {
 
-class PeerSync {
+class IndexSync {
  public:
-  PeerSync(NodeContext* context, PeerClients* peers)
-      : ctx_(context), peers_(peers) {}
+  // Uses `context` for this node's identity and keys, directory, clock,
+  // storage (the copies, directory versions, the replay cache), peer index
+  // copies and audit trail; pulls through `transport`; SyncAll posts to
+  // `executor`. All three must outlive this.
+  IndexSync(NodeContext* context, PeerTransport* transport, Executor* executor)
+      : ctx_(context), transport_(transport), executor_(executor) {}
 
   // Loads the stored index copies into memory (at start-up).
   absl::Status LoadStoredIndexes();
@@ -30,11 +40,13 @@ class PeerSync {
   absl::Status SyncIndex(const std::string& member);
   // Asks `member` for directory versions newer than ours and adopts them.
   absl::Status SyncDirectory(const std::string& member);
-  // Starts SyncIndex (and, if `directory`, SyncDirectory) with every active
-  // peer that has no sync in flight, each on a thread of its own, and
-  // returns at once: a slow or dead peer holds up only its own sync.
+  // Posts SyncIndex (and, if `directory`, SyncDirectory first) for every
+  // active peer that has no sync in flight, one work item each, and returns
+  // at once: a slow or dead peer holds up only its own sync. May be called
+  // from a work item of the executor (it never waits for the items).
   void SyncAll(bool directory);
-  // Waits until every sync started by SyncAll has finished.
+  // Waits until every sync started by SyncAll has finished. Not from a work
+  // item of the executor.
   void Drain();
 
   // The last index sync error for `member` ("" after a success).
@@ -51,7 +63,8 @@ class PeerSync {
                                 const std::vector<v1::IndexChunk>& chunks);
 
   NodeContext* ctx_;
-  PeerClients* peers_;
+  PeerTransport* transport_;
+  Executor* executor_;
   mutable std::mutex mu_;
   std::map<std::string, std::string> last_error_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> in_flight_ ABSL_GUARDED_BY(mu_);
@@ -60,4 +73,4 @@ class PeerSync {
 
 }  // namespace cbx::node
 
-#endif  // CBX_NODE_PEER_SYNC_H_
+#endif  // CBX_NODE_INDEX_SYNC_H_

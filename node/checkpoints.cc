@@ -1,0 +1,146 @@
+#include "node/checkpoints.h"
+
+#include "absl/strings/str_cat.h"
+#include "core/note/checkpoint.h"
+#include "core/note/note.h"
+#include "core/util/status_macros.h"
+
+namespace cbx::node {
+namespace {
+
+// The size of the newest checkpoint of this node's log that is witnessed.
+constexpr char kWitnessedKey[] = "audit/witnessed-size";
+
+}  // namespace
+
+std::string AuditOrigin(const std::string& member) {
+  return "cbx/" + member + "/audit";
+}
+
+std::string WitnessName(const std::string& member) {
+  return "cbx/" + member + "/witness";
+}
+
+std::vector<note::Verifier> MemberVerifiers(const directory::Directory& dir,
+                                            const std::string& member,
+                                            const std::string& name,
+                                            note::SignatureType type) {
+  std::vector<note::Verifier> out;
+  const v1::Member* m = dir.FindMember(member);
+  if (m == nullptr) return out;
+  for (const v1::NodeKey& key : m->node_keys()) {
+    auto pub = crypto::Ed25519PublicKey::FromBytes(key.public_key());
+    if (!pub.ok()) continue;
+    auto v = note::Verifier::Create(name, type, *pub);
+    if (v.ok()) out.push_back(*std::move(v));
+  }
+  return out;
+}
+
+absl::Status Checkpoints::MaybeCheckpoint(bool force) {
+  RETURN_IF_ERROR(ctx_->audit_trail->Health());
+  std::lock_guard<std::mutex> lock(checkpoint_mu_);
+  audit::AuditLog& log = *ctx_->audit;
+  const uint64_t size = log.Size();
+  if (size == 0) return absl::OkStatus();
+  uint64_t last_size = 0;
+  auto latest = log.LatestCheckpoint();
+  if (latest.ok()) {
+    auto note = note::ParseNote(*latest);
+    if (note.ok()) {
+      auto cp = note::ParseCheckpoint(note->text);
+      if (cp.ok()) last_size = cp->size;
+    }
+  } else if (latest.status().code() != absl::StatusCode::kNotFound) {
+    return latest.status();
+  }
+  if (size == last_size) return absl::OkStatus();
+  if (!force && size - last_size < static_cast<uint64_t>(
+                                       ctx_->config.checkpoint_every_entries)) {
+    return absl::OkStatus();
+  }
+  auto signed_note =
+      log.SignCheckpoint(*ctx_->signing_key, AuditOrigin(ctx_->self()));
+  return signed_note.ok() ? absl::OkStatus() : signed_note.status();
+}
+
+absl::StatusOr<uint32_t> Checkpoints::AcceptCosignature(
+    const std::string& witness, const std::string& note_text) {
+  RETURN_IF_ERROR(ctx_->audit_trail->Health());
+  ASSIGN_OR_RETURN(note::Note note, note::ParseNote(note_text));
+  ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpoint(note.text));
+  if (cp.origin != AuditOrigin(ctx_->self())) {
+    return absl::InvalidArgumentError("not a checkpoint of this node's log");
+  }
+  // It must be one of our own stored checkpoints, word for word.
+  auto stored = ctx_->audit->CheckpointAt(cp.size);
+  if (!stored.ok()) {
+    return absl::Status(stored.status().code(),
+                        absl::StrCat("no checkpoint of size ", cp.size, ": ",
+                                     stored.status().message()));
+  }
+  ASSIGN_OR_RETURN(note::Note ours, note::ParseNote(*stored));
+  if (ours.text != note.text) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the cosigned text differs from this node's checkpoint of size ",
+        cp.size));
+  }
+  std::vector<note::Verifier> keys = MemberVerifiers(
+      *ctx_->directory->Current(), witness, WitnessName(witness),
+      note::SignatureType::kCosignatureV1);
+  bool added = false;
+  for (const note::Signature& sig : note.signatures) {
+    if (sig.name != WitnessName(witness)) continue;
+    for (const note::Verifier& key : keys) {
+      if (key.key_id() != sig.key_id) continue;
+      RETURN_IF_ERROR(key.Verify(note.text, sig).status());
+      RETURN_IF_ERROR(
+          ctx_->audit->AddCosignature(cp.size, note::FormatSignatureLine(sig)));
+      added = true;
+    }
+  }
+  if (!added) {
+    return absl::UnauthenticatedError("no cosignature by " +
+                                      WitnessName(witness) + " on the note");
+  }
+  ASSIGN_OR_RETURN(std::string now, ctx_->audit->CheckpointAt(cp.size));
+  ASSIGN_OR_RETURN(note::Note with, note::ParseNote(now));
+  const uint32_t count = static_cast<uint32_t>(with.signatures.size() - 1);
+  if (count >= ctx_->directory->Current()->policy().witness_threshold()) {
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    ASSIGN_OR_RETURN(auto previous, ctx_->storage->GetSetting(kWitnessedKey));
+    if (!previous.has_value() || std::stoull(*previous) < cp.size) {
+      RETURN_IF_ERROR(
+          ctx_->storage->PutSetting(kWitnessedKey, std::to_string(cp.size)));
+    }
+  }
+  return count;
+}
+
+absl::StatusOr<std::string> Checkpoints::BestCheckpoint() {
+  RETURN_IF_ERROR(ctx_->audit_trail->Health());
+  ASSIGN_OR_RETURN(auto witnessed, ctx_->storage->GetSetting(kWitnessedKey));
+  if (witnessed.has_value()) {
+    // That size is kept in the node's database, the checkpoints in the audit
+    // log's: with an older audit database put back, it may name no stored
+    // checkpoint, or one of the new history that no witness cosigned.
+    auto found = ctx_->audit->CheckpointAt(std::stoull(*witnessed));
+    if (found.ok()) {
+      ASSIGN_OR_RETURN(note::Note note, note::ParseNote(*found));
+      if (note.signatures.size() - 1 >=
+          ctx_->directory->Current()->policy().witness_threshold()) {
+        return found;
+      }
+    } else if (found.status().code() != absl::StatusCode::kNotFound) {
+      return found.status();
+    }
+  }
+  auto latest = ctx_->audit->LatestCheckpoint();
+  if (latest.status().code() == absl::StatusCode::kNotFound) {
+    RETURN_IF_ERROR(MaybeCheckpoint(/*force=*/true));
+    return ctx_->audit->LatestCheckpoint();
+  }
+  return latest;
+}
+
+}  // namespace cbx::node

@@ -1,0 +1,140 @@
+#include "node/checkpoints.h"
+
+#include <string>
+
+#include "core/note/checkpoint.h"
+#include "core/note/cosignature.h"
+#include "core/note/note.h"
+#include "gtest/gtest.h"
+#include "node/testing/fake_peer.h"
+#include "node/testing/test_node.h"
+
+namespace cbx::node {
+namespace {
+
+using ::cbx::node::testing::FakeGenesis;
+using ::cbx::node::testing::FakeNodeKey;
+using ::cbx::node::testing::TestNode;
+
+class CheckpointsTest : public ::testing::Test {
+ protected:
+  CheckpointsTest() : node_(FakeGenesis()), checkpoints_(&node_.ctx()) {}
+
+  // One audit entry, as any exchange would append.
+  void Append(int n = 1) {
+    for (int i = 0; i < n; ++i) {
+      ASSERT_TRUE(node_.ctx()
+                      .audit_trail
+                      ->Call(v1::AUDIT_DIRECTION_LOCAL, "", "Office.ListCases",
+                             "list_cases", "MK/PPO-Skopje",
+                             absl::StatusCode::kOk)
+                      .ok());
+    }
+  }
+  note::Checkpoint Parse(const std::string& signed_note) {
+    auto n = note::ParseNote(signed_note);
+    EXPECT_TRUE(n.ok());
+    auto cp = note::ParseCheckpoint(n->text);
+    EXPECT_TRUE(cp.ok());
+    return *cp;
+  }
+  // `note` with a cosignature of `witness` by the node key of `signer`.
+  std::string Cosigned(const std::string& signed_note,
+                       const std::string& witness, const std::string& signer) {
+    auto n = note::ParseNote(signed_note);
+    auto cosigner =
+        note::Cosigner::Create(WitnessName(witness), FakeNodeKey(signer));
+    auto sig = cosigner->Cosign(n->text, node_.clock().NowMs() / 1000);
+    n->signatures.push_back(*sig);
+    return *note::FormatNote(*n);
+  }
+
+  TestNode node_;
+  Checkpoints checkpoints_;
+};
+
+TEST_F(CheckpointsTest, SignsOnlyWhenDueAndGrown) {
+  ASSERT_TRUE(checkpoints_.MaybeCheckpoint(/*force=*/true).ok());
+  EXPECT_EQ(node_.ctx().audit->LatestCheckpoint().status().code(),
+            absl::StatusCode::kNotFound);  // an empty log has none
+  Append();
+  ASSERT_TRUE(checkpoints_.MaybeCheckpoint(/*force=*/false).ok());
+  EXPECT_EQ(node_.ctx().audit->LatestCheckpoint().status().code(),
+            absl::StatusCode::kNotFound);  // not due, too few entries
+  ASSERT_TRUE(checkpoints_.MaybeCheckpoint(/*force=*/true).ok());
+  auto latest = node_.ctx().audit->LatestCheckpoint();
+  ASSERT_TRUE(latest.ok());
+  note::Checkpoint cp = Parse(*latest);
+  EXPECT_EQ(cp.origin, "cbx/MK/audit");
+  EXPECT_EQ(cp.size, 1u);
+  // Many entries force one before it is due.
+  node_.ctx().config.checkpoint_every_entries = 3;
+  Append(2);
+  ASSERT_TRUE(checkpoints_.MaybeCheckpoint(/*force=*/false).ok());
+  EXPECT_EQ(Parse(*node_.ctx().audit->LatestCheckpoint()).size, 1u);
+  Append(1);
+  ASSERT_TRUE(checkpoints_.MaybeCheckpoint(/*force=*/false).ok());
+  EXPECT_EQ(Parse(*node_.ctx().audit->LatestCheckpoint()).size, 4u);
+}
+
+TEST_F(CheckpointsTest, AcceptsAWitnessCosignature) {
+  Append();
+  auto best = checkpoints_.BestCheckpoint();
+  ASSERT_TRUE(best.ok()) << best.status();
+  auto count =
+      checkpoints_.AcceptCosignature("RS", Cosigned(*best, "RS", "RS"));
+  ASSERT_TRUE(count.ok()) << count.status();
+  EXPECT_EQ(*count, 1u);
+}
+
+TEST_F(CheckpointsTest, RefusesWhatIsNotAValidCosignature) {
+  Append();
+  auto best = checkpoints_.BestCheckpoint();
+  ASSERT_TRUE(best.ok());
+  // Signed by AL's key under RS's witness name.
+  EXPECT_EQ(checkpoints_.AcceptCosignature("RS", Cosigned(*best, "RS", "AL"))
+                .status()
+                .code(),
+            absl::StatusCode::kUnauthenticated);
+  // RS's cosignature handed in by AL.
+  EXPECT_EQ(checkpoints_.AcceptCosignature("AL", Cosigned(*best, "RS", "RS"))
+                .status()
+                .code(),
+            absl::StatusCode::kUnauthenticated);
+  // Not this node's checkpoint text.
+  note::Checkpoint other = Parse(*best);
+  other.root_hash[0] ^= 1;
+  note::Note forged;
+  forged.text = *note::FormatCheckpoint(other);
+  auto signer = note::Cosigner::Create(WitnessName("RS"), FakeNodeKey("RS"));
+  forged.signatures.push_back(*signer->Cosign(forged.text, 1));
+  EXPECT_EQ(checkpoints_.AcceptCosignature("RS", *note::FormatNote(forged))
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CheckpointsTest, BestCheckpointIsTheNewestWitnessedOne) {
+  Append();
+  auto first = checkpoints_.BestCheckpoint();  // signs the first one
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(Parse(*first).size, 1u);
+  // The policy's threshold is 2: RS and AL cosign.
+  ASSERT_TRUE(
+      checkpoints_.AcceptCosignature("RS", Cosigned(*first, "RS", "RS")).ok());
+  auto count =
+      checkpoints_.AcceptCosignature("AL", Cosigned(*first, "AL", "AL"));
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(*count, 2u);
+  // A newer checkpoint nobody cosigned yet: auditors still see size 1.
+  Append(2);
+  ASSERT_TRUE(checkpoints_.MaybeCheckpoint(/*force=*/true).ok());
+  EXPECT_EQ(Parse(*node_.ctx().audit->LatestCheckpoint()).size, 3u);
+  auto best = checkpoints_.BestCheckpoint();
+  ASSERT_TRUE(best.ok());
+  EXPECT_EQ(Parse(*best).size, 1u);
+  EXPECT_EQ(note::ParseNote(*best)->signatures.size(), 3u);
+}
+
+}  // namespace
+}  // namespace cbx::node

@@ -1,0 +1,86 @@
+#include "node/grpc_peer_transport.h"
+
+#include <chrono>
+
+#include "core/util/status_macros.h"
+#include "grpcpp/client_context.h"
+#include "node/node_context.h"
+
+namespace cbx::node {
+namespace {
+
+// The one place the node turns a budget into a wall-clock deadline: gRPC
+// takes deadlines only as time points. (With a fake clock in tests the
+// budget stays what the fake clock made it.)
+void SetBudget(grpc::ClientContext& context, int64_t budget_ms) {
+  context.set_deadline(
+      std::chrono::system_clock::now() +
+      std::chrono::milliseconds(budget_ms < 0 ? 0 : budget_ms));
+}
+
+// One unary call to `member` through `method` of its stub.
+template <typename Request, typename Response, typename Method>
+absl::StatusOr<Response> Unary(PeerClients& clients, const std::string& member,
+                               const Request& request, int64_t budget_ms,
+                               Method method) {
+  ASSIGN_OR_RETURN(std::shared_ptr<v1::Peer::Stub> stub, clients.Stub(member));
+  grpc::ClientContext context;
+  SetBudget(context, budget_ms);
+  Response response;
+  grpc::Status s = ((*stub).*method)(&context, request, &response);
+  if (!s.ok()) return FromGrpc(s);
+  return response;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Envelope> GrpcPeerTransport::Evaluate(
+    const std::string& member, const v1::Envelope& request, int64_t budget_ms) {
+  return Unary<v1::Envelope, v1::Envelope>(
+      *clients_, member, request, budget_ms, &v1::Peer::Stub::Evaluate);
+}
+
+absl::StatusOr<v1::Envelope> GrpcPeerTransport::Resolve(
+    const std::string& member, const v1::Envelope& request, int64_t budget_ms) {
+  return Unary<v1::Envelope, v1::Envelope>(*clients_, member, request,
+                                           budget_ms, &v1::Peer::Stub::Resolve);
+}
+
+absl::Status GrpcPeerTransport::SyncIndex(
+    const std::string& member, const v1::Envelope& request, int64_t budget_ms,
+    const std::function<void(v1::IndexPart&&)>& on_part) {
+  ASSIGN_OR_RETURN(std::shared_ptr<v1::Peer::Stub> stub,
+                   clients_->Stub(member));
+  grpc::ClientContext context;
+  SetBudget(context, budget_ms);
+  auto reader = stub->SyncIndex(&context, request);
+  v1::IndexPart part;
+  while (reader->Read(&part)) {
+    on_part(std::move(part));
+    part.Clear();
+  }
+  return FromGrpc(reader->Finish());
+}
+
+absl::StatusOr<v1::GetDirectoryResponse> GrpcPeerTransport::GetDirectory(
+    const std::string& member, const v1::GetDirectoryRequest& request,
+    int64_t budget_ms) {
+  return Unary<v1::GetDirectoryRequest, v1::GetDirectoryResponse>(
+      *clients_, member, request, budget_ms, &v1::Peer::Stub::GetDirectory);
+}
+
+absl::StatusOr<v1::GetCheckpointResponse> GrpcPeerTransport::GetCheckpoint(
+    const std::string& member, const v1::GetCheckpointRequest& request,
+    int64_t budget_ms) {
+  return Unary<v1::GetCheckpointRequest, v1::GetCheckpointResponse>(
+      *clients_, member, request, budget_ms, &v1::Peer::Stub::GetCheckpoint);
+}
+
+absl::StatusOr<v1::AddCosignatureResponse> GrpcPeerTransport::AddCosignature(
+    const std::string& member, const v1::AddCosignatureRequest& request,
+    int64_t budget_ms) {
+  return Unary<v1::AddCosignatureRequest, v1::AddCosignatureResponse>(
+      *clients_, member, request, budget_ms, &v1::Peer::Stub::AddCosignature);
+}
+
+}  // namespace cbx::node

@@ -1,0 +1,407 @@
+#include "node/lookup_querier.h"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "core/crypto/random.h"
+#include "core/identifiers/identifiers.h"
+#include "core/util/status_macros.h"
+#include "node/log.h"
+#include "node/peer_reply.h"
+#include "node/lookup_responder.h"
+
+namespace cbx::node {
+namespace {
+
+v1::PeerAnswer Failure(const std::string& member, const absl::Status& status) {
+  v1::PeerAnswer answer;
+  answer.set_member(member);
+  answer.set_outcome(v1::PEER_OUTCOME_ERROR);
+  answer.set_status_code(static_cast<int>(status.code()));
+  answer.set_error(std::string(status.message()));
+  return answer;
+}
+
+absl::Status CallFailure(const std::string& member, const absl::Status& s,
+                         int64_t budget_ms) {
+  switch (s.code()) {
+    case absl::StatusCode::kDeadlineExceeded:
+      return absl::DeadlineExceededError(
+          absl::StrCat(member, " did not answer within ", budget_ms, " ms"));
+    case absl::StatusCode::kUnavailable:
+      return absl::UnavailableError(
+          absl::StrCat(member, " is unreachable: ", s.message()));
+    default:
+      return absl::Status(s.code(),
+                          absl::StrCat(member, " refused: ", s.message()));
+  }
+}
+
+// The answers of a query's peers, handed from the pool to the caller.
+class AnswerQueue {
+ public:
+  void Push(v1::PeerAnswer answer) {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_.push_back(std::move(answer));
+    cv_.notify_one();
+  }
+  v1::PeerAnswer Pop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return !done_.empty(); });
+    v1::PeerAnswer answer = std::move(done_.front());
+    done_.pop_front();
+    return answer;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<v1::PeerAnswer> done_;
+};
+
+void Count(const v1::PeerAnswer& answer, v1::QuerySummary& summary) {
+  switch (answer.outcome()) {
+    case v1::PEER_OUTCOME_HIT:
+      summary.add_hit_members(answer.member());
+      break;
+    case v1::PEER_OUTCOME_MISS:
+      summary.add_miss_members(answer.member());
+      break;
+    default:
+      summary.add_failed_members(answer.member());
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<LookupQuerier::Input>> LookupQuerier::Validate(
+    const v1::QueryRequest& request) {
+  if (request.identifiers_size() == 0) {
+    return absl::InvalidArgumentError("identifiers: give at least one");
+  }
+  if (request.identifiers_size() > kMaxBatch) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("identifiers: at most ", kMaxBatch, " per query"));
+  }
+  std::vector<Input> inputs;
+  for (int i = 0; i < request.identifiers_size(); ++i) {
+    const v1::Identifier& id = request.identifiers(i);
+    auto input = identifiers::NormalizedOprfInput(id.type(), id.value());
+    if (!input.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("identifiers[", i, "]: ", input.status().message()));
+    }
+    inputs.push_back({id.type(), *std::move(input)});
+  }
+  const v1::Purpose& purpose = request.purpose();
+  if (purpose.case_number().empty()) {
+    return absl::InvalidArgumentError(
+        "purpose.case_number: give your own case number");
+  }
+  if (purpose.legal_basis().empty()) {
+    return absl::InvalidArgumentError(
+        "purpose.legal_basis: give the legal basis of the request");
+  }
+  if (purpose.offence() == v1::OFFENCE_CODE_UNSPECIFIED ||
+      !v1::OffenceCode_IsValid(purpose.offence())) {
+    return absl::InvalidArgumentError("purpose.offence: give an offence code");
+  }
+  return inputs;
+}
+
+absl::StatusOr<std::vector<std::string>> LookupQuerier::Targets(
+    const v1::QueryRequest& request) const {
+  std::shared_ptr<const directory::Directory> dir = ctx_->directory->Current();
+  std::vector<std::string> targets;
+  if (request.peers().empty()) {
+    for (const std::string& code : dir->ActiveMemberCodes()) {
+      if (code != ctx_->self()) targets.push_back(code);
+    }
+  } else {
+    for (const std::string& code : request.peers()) {
+      if (code == ctx_->self()) {
+        return absl::InvalidArgumentError(
+            "peers: this node's own member is not a peer");
+      }
+      if (dir->FindMember(code) == nullptr) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("peers: ", code, " is not a member of the directory"));
+      }
+      if (!dir->IsActive(code)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("peers: ", code, " is suspended"));
+      }
+      targets.push_back(code);
+    }
+  }
+  if (targets.empty()) {
+    return absl::FailedPreconditionError("there is no active peer to ask");
+  }
+  return targets;
+}
+
+absl::Status LookupQuerier::Run(
+    const v1::QueryRequest& request, const OfficeCaller& caller,
+    const std::function<bool(const v1::QueryEvent&)>& emit) {
+  ASSIGN_OR_RETURN(const std::vector<Input> inputs, Validate(request));
+  ASSIGN_OR_RETURN(const std::vector<std::string> targets, Targets(request));
+  const v1::Purpose& purpose = request.purpose();
+  const std::string query_id = HexEncode(crypto::RandomBytes(8));
+  const int64_t start_ms = ctx_->clock->NowMs();
+  const int64_t budget_ms =
+      ctx_->directory->Current()->policy().peer_deadline_ms();
+  LogEvent(ctx_->self(), "info", "query",
+           {{"id", query_id},
+            {"office", caller.Name()},
+            {"identifiers", std::to_string(inputs.size())},
+            {"peers", std::to_string(targets.size())},
+            {"case", purpose.case_number()}});
+
+  // One work item per peer; this thread only waits and emits. Every item
+  // refers to `inputs` and `purpose`, which outlive them: Run returns only
+  // after the last answer.
+  AnswerQueue answers;
+  for (const std::string& member : targets) {
+    PeerLookup lookup;
+    lookup.member = member;
+    lookup.inputs = &inputs;
+    lookup.purpose = &purpose;
+    lookup.office = caller.Name();
+    lookup.query_id = query_id;
+    lookup.deadline_ms = start_ms + budget_ms;
+    lookup.budget_ms = budget_ms;
+    const bool posted = executor_->Post(
+        [this, &answers, lookup] { answers.Push(AskPeer(lookup)); });
+    if (!posted) {
+      answers.Push(Failure(
+          member, absl::UnavailableError("this node is shutting down")));
+    }
+  }
+
+  v1::QuerySummary summary;
+  summary.set_query_id(query_id);
+  bool listening = true;
+  for (size_t received = 0; received < targets.size(); ++received) {
+    v1::PeerAnswer answer = answers.Pop();
+    Count(answer, summary);
+    if (listening) {
+      v1::QueryEvent event;
+      *event.mutable_answer() = std::move(answer);
+      listening = emit(event);
+    }
+  }
+  summary.set_elapsed_ms(ctx_->clock->NowMs() - start_ms);
+  LogEvent(ctx_->self(), "info", "query-done",
+           {{"id", query_id},
+            {"hits", std::to_string(summary.hit_members_size())},
+            {"misses", std::to_string(summary.miss_members_size())},
+            {"failed", std::to_string(summary.failed_members_size())},
+            {"ms", std::to_string(summary.elapsed_ms())}});
+  if (listening) {
+    v1::QueryEvent event;
+    *event.mutable_summary() = std::move(summary);
+    emit(event);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Envelope> LookupQuerier::Send(const PeerLookup& lookup,
+                                                 std::string_view rpc,
+                                                 const v1::Message& msg,
+                                                 uint32_t elements) {
+  v1::Envelope request = envelope::Seal(msg, *ctx_->signing_key);
+  // Logged as sent before it leaves.
+  absl::Status logged = ctx_->audit_trail->Envelope(
+      v1::AUDIT_DIRECTION_SENT, lookup.member, rpc, request,
+      absl::StatusCode::kOk, {elements, 0, 0});
+  if (!logged.ok()) return AuditFailure(logged);
+  const int64_t left_ms = lookup.deadline_ms - ctx_->clock->NowMs();
+  absl::StatusOr<v1::Envelope> reply =
+      rpc == "Peer.Evaluate"
+          ? transport_->Evaluate(lookup.member, request, left_ms)
+          : transport_->Resolve(lookup.member, request, left_ms);
+  if (!reply.ok()) {
+    absl::Status failure =
+        CallFailure(lookup.member, reply.status(), lookup.budget_ms);
+    logged = ctx_->audit_trail->Call(v1::AUDIT_DIRECTION_LOCAL, lookup.member,
+                                     rpc, "call_failed", lookup.office,
+                                     failure.code(), {elements, 0, 0},
+                                     envelope::EnvelopeSha256(request));
+    return logged.ok() ? failure : AuditFailure(logged);
+  }
+  return reply;
+}
+
+absl::Status LookupQuerier::LogReceived(const PeerLookup& lookup,
+                                        std::string_view rpc,
+                                        const v1::Envelope& reply,
+                                        const absl::Status& outcome,
+                                        AuditCounts counts) {
+  absl::Status logged =
+      ctx_->audit_trail->Envelope(v1::AUDIT_DIRECTION_RECEIVED, lookup.member,
+                                  rpc, reply, outcome.code(), counts);
+  return logged.ok() ? outcome : AuditFailure(logged);
+}
+
+v1::PeerAnswer LookupQuerier::AskPeer(PeerLookup lookup) {
+  const int64_t start_ms = ctx_->clock->NowMs();
+  const std::string& member = lookup.member;
+  {
+    std::shared_ptr<const directory::Directory> dir =
+        ctx_->directory->Current();
+    const v1::Member* m = dir->FindMember(member);
+    if (m == nullptr) {
+      return Failure(member, absl::NotFoundError(
+                                 absl::StrCat(member, " left the directory")));
+    }
+    lookup.epoch = m->oprf_key().epoch();
+    lookup.oprf_public_key = m->oprf_key().public_key();
+  }
+  // Without a current copy of the peer's index a miss would be a guess:
+  // say so instead, and spend none of the peer's quota.
+  PeerIndexSet::Info held = ctx_->peer_indexes.Describe(member);
+  if (!held.held || held.oprf_epoch != lookup.epoch) {
+    return Failure(member,
+                   absl::FailedPreconditionError(absl::StrCat(
+                       "no current copy of ", member,
+                       "'s index yet (index sync pending); ask again soon")));
+  }
+  absl::StatusOr<Evaluated> evaluated = BlindAndEvaluate(lookup);
+  if (!evaluated.ok()) return Failure(member, evaluated.status());
+  absl::StatusOr<std::vector<Bytes>> outputs =
+      VerifyAndFinalize(lookup, *evaluated);
+  if (!outputs.ok()) return Failure(member, outputs.status());
+  absl::StatusOr<std::vector<uint32_t>> hit_inputs =
+      Membership(lookup, *evaluated, *outputs);
+  if (!hit_inputs.ok()) return Failure(member, hit_inputs.status());
+
+  v1::PeerAnswer answer;
+  answer.set_member(member);
+  answer.set_outcome(v1::PEER_OUTCOME_MISS);
+  if (!hit_inputs->empty()) {
+    absl::Status resolved =
+        ResolveAndStore(lookup, *outputs, *hit_inputs, answer);
+    if (!resolved.ok()) return Failure(member, resolved);
+    if (answer.references_size() > 0) {
+      answer.set_outcome(v1::PEER_OUTCOME_HIT);
+    }
+  }
+  answer.set_latency_ms(ctx_->clock->NowMs() - start_ms);
+  return answer;
+}
+
+absl::StatusOr<LookupQuerier::Evaluated> LookupQuerier::BlindAndEvaluate(
+    const PeerLookup& lookup) {
+  Evaluated out;
+  for (const Input& in : *lookup.inputs) {
+    ASSIGN_OR_RETURN(crypto::BlindedInput b, crypto::OprfBlind(in.oprf_input));
+    out.oprf_inputs.push_back(in.oprf_input);
+    out.blinds.push_back(std::move(b.blind));
+    out.blinded.push_back(std::move(b.blinded_element));
+  }
+  *out.sent.mutable_header() = ctx_->NewHeader(lookup.member, lookup.office);
+  v1::EvaluateRequest* er = out.sent.mutable_evaluate_request();
+  er->set_oprf_epoch(lookup.epoch);
+  for (const Bytes& b : out.blinded) er->add_blinded_elements(b);
+  *er->mutable_purpose() = *lookup.purpose;
+  ASSIGN_OR_RETURN(out.reply, Send(lookup, "Peer.Evaluate", out.sent,
+                                   static_cast<uint32_t>(out.blinded.size())));
+  return out;
+}
+
+absl::StatusOr<std::vector<Bytes>> LookupQuerier::VerifyAndFinalize(
+    const PeerLookup& lookup, const Evaluated& evaluated) {
+  const uint32_t n = static_cast<uint32_t>(evaluated.blinded.size());
+  auto opened = OpenPeerReply(*ctx_, lookup.member, evaluated.sent,
+                              evaluated.reply, v1::Message::kEvaluateResponse);
+  if (!opened.ok()) {
+    return LogReceived(lookup, "Peer.Evaluate", evaluated.reply,
+                       opened.status(), {n, 0, 0});
+  }
+  const v1::EvaluateResponse& resp = opened->message.evaluate_response();
+  if (resp.evaluated_elements_size() != static_cast<int>(n)) {
+    return LogReceived(
+        lookup, "Peer.Evaluate", evaluated.reply,
+        absl::InvalidArgumentError(absl::StrCat(lookup.member, " answered ",
+                                                resp.evaluated_elements_size(),
+                                                " elements for ", n)),
+        {n, 0, 0});
+  }
+  std::vector<Bytes> elements(resp.evaluated_elements().begin(),
+                              resp.evaluated_elements().end());
+  auto ys = crypto::OprfFinalize(evaluated.oprf_inputs, evaluated.blinds,
+                                 evaluated.blinded, elements, resp.proof(),
+                                 lookup.oprf_public_key);
+  if (!ys.ok()) {
+    return LogReceived(lookup, "Peer.Evaluate", evaluated.reply,
+                       absl::Status(ys.status().code(),
+                                    absl::StrCat("answer from ", lookup.member,
+                                                 " failed verification: ",
+                                                 ys.status().message())),
+                       {n, 0, 0});
+  }
+  return ys;
+}
+
+absl::StatusOr<std::vector<uint32_t>> LookupQuerier::Membership(
+    const PeerLookup& lookup, const Evaluated& evaluated,
+    const std::vector<Bytes>& outputs) {
+  std::vector<uint32_t> hit_inputs;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (ctx_->peer_indexes.Contains(lookup.member,
+                                    identifiers::TagOf(outputs[i]))) {
+      hit_inputs.push_back(static_cast<uint32_t>(i));
+    }
+  }
+  RETURN_IF_ERROR(LogReceived(lookup, "Peer.Evaluate", evaluated.reply,
+                              absl::OkStatus(),
+                              {static_cast<uint32_t>(outputs.size()),
+                               static_cast<uint32_t>(hit_inputs.size()), 0}));
+  return hit_inputs;
+}
+
+absl::Status LookupQuerier::ResolveAndStore(
+    const PeerLookup& lookup, const std::vector<Bytes>& outputs,
+    const std::vector<uint32_t>& hit_inputs, v1::PeerAnswer& answer) {
+  v1::Message sent;
+  *sent.mutable_header() = ctx_->NewHeader(lookup.member, lookup.office);
+  v1::ResolveRequest* rr = sent.mutable_resolve_request();
+  rr->set_oprf_epoch(lookup.epoch);
+  for (uint32_t i : hit_inputs) rr->add_outputs(outputs[i]);
+  *rr->mutable_purpose() = *lookup.purpose;
+  const uint32_t h = static_cast<uint32_t>(hit_inputs.size());
+  ASSIGN_OR_RETURN(v1::Envelope reply, Send(lookup, "Peer.Resolve", sent, h));
+  auto resolved = OpenPeerReply(*ctx_, lookup.member, sent, reply,
+                                v1::Message::kResolveResponse);
+  const uint32_t references =
+      resolved.ok()
+          ? static_cast<uint32_t>(
+                resolved->message.resolve_response().references_size())
+          : 0;
+  RETURN_IF_ERROR(LogReceived(lookup, "Peer.Resolve", reply, resolved.status(),
+                              {h, h, references}));
+  for (const v1::CaseReference& ref :
+       resolved->message.resolve_response().references()) {
+    v1::CaseReference* out = answer.add_references();
+    *out = ref;
+    // Point input_index at the office's own identifier list.
+    for (v1::MatchedIdentifier& mi : *out->mutable_matched()) {
+      if (mi.input_index() < hit_inputs.size()) {
+        mi.set_input_index(hit_inputs[mi.input_index()]);
+      }
+    }
+    v1::Hit hit;
+    hit.set_query_id(lookup.query_id);
+    hit.set_member(lookup.member);
+    *hit.mutable_reference() = *out;
+    hit.set_case_number(lookup.purpose->case_number());
+    hit.set_received_at_ms(ctx_->clock->NowMs());
+    hit.set_envelope_sha256(resolved->envelope_sha256);
+    RETURN_IF_ERROR(ctx_->storage->AddHit(hit));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace cbx::node

@@ -1,0 +1,128 @@
+// The querier's side of a lookup (spec/lookup.md): blind every identifier
+// afresh for each peer, ask the peers in parallel, verify each batched DLEQ
+// proof, finalize, test membership in that peer's index copy, and resolve
+// the hits. A slow or dead peer never delays the others' answers.
+//
+// Every exchange is logged as spec/audit-log.md §2 says: each request
+// envelope SENT before it leaves, each reply RECEIVED with the outcome of
+// the checks on it (the refusal's code when a check fails), a transport
+// failure LOCAL "call_failed".
+//
+// Threading model: Run is called on the office's thread (a gRPC handler)
+// and posts one work item per peer to `executor`; each item asks its peer
+// with blocking calls bounded by the policy's peer_deadline_ms. Run waits
+// on its own thread (never on the pool) and emits each answer as it
+// completes. So a query to N peers uses at most the executor's threads,
+// never N new ones, and queries share that bound. Thread-safe.
+#ifndef CBX_NODE_LOOKUP_QUERIER_H_
+#define CBX_NODE_LOOKUP_QUERIER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cbx/v1/office.pb.h"
+#include "node/executor.h"
+#include "node/identity.h"
+#include "node/node_context.h"
+#include "node/peer_transport.h"
+
+namespace cbx::node {
+
+class LookupQuerier {
+ public:
+  // Uses `context` for this node's identity and keys, directory, clock,
+  // storage (hits, the replay cache of replies), peer index copies and
+  // audit trail; the context is the node's shared state, built once by
+  // Node, and every other module reads the same one. Asks peers through
+  // `transport`, on `executor`'s threads. All three must outlive this.
+  LookupQuerier(NodeContext* context, PeerTransport* transport,
+                Executor* executor)
+      : ctx_(context), transport_(transport), executor_(executor) {}
+
+  // Validates `request` (INVALID_ARGUMENT naming the field; nothing is sent
+  // then), asks the peers, and calls `emit` with one PeerAnswer per peer as
+  // each completes, then one QuerySummary. `emit` is called from the calling
+  // thread only; if it returns false (the office went away) the remaining
+  // answers are still awaited but not emitted. FAILED_PRECONDITION if no
+  // peer is active. Must not be called from `executor`'s own work items.
+  absl::Status Run(const v1::QueryRequest& request, const OfficeCaller& caller,
+                   const std::function<bool(const v1::QueryEvent&)>& emit);
+
+ private:
+  struct Input {
+    v1::IdentifierType type;
+    Bytes oprf_input;
+  };
+  // One peer's part of a query, shared by the steps of AskPeer.
+  struct PeerLookup {
+    std::string member;
+    const std::vector<Input>* inputs = nullptr;
+    const v1::Purpose* purpose = nullptr;
+    std::string office;       // the asking office ("MK/PPO-Skopje")
+    std::string query_id;     // hex, for the office's hits and the event log
+    int64_t deadline_ms = 0;  // the query's deadline, on ctx_->clock
+    int64_t budget_ms = 0;    // the policy's peer deadline, for messages
+    // Set by AskPeer from the directory:
+    uint32_t epoch = 0;
+    Bytes oprf_public_key;
+  };
+  // The evaluate exchange: what was sent, and the unopened reply.
+  struct Evaluated {
+    v1::Message sent;
+    v1::Envelope reply;
+    std::vector<Bytes> oprf_inputs, blinds, blinded;
+  };
+
+  // The identifiers' OPRF inputs; INVALID_ARGUMENT naming the field.
+  static absl::StatusOr<std::vector<Input>> Validate(
+      const v1::QueryRequest& request);
+  // The members to ask: the request's, or every active peer.
+  absl::StatusOr<std::vector<std::string>> Targets(
+      const v1::QueryRequest& request) const;
+
+  // One peer's answer; never fails (a failure is an ERROR answer).
+  v1::PeerAnswer AskPeer(PeerLookup lookup);
+  // 1. Blinds each input afresh and sends Peer.Evaluate.
+  absl::StatusOr<Evaluated> BlindAndEvaluate(const PeerLookup& lookup);
+  // 2. Opens the reply, checks its size, verifies the batched proof against
+  // the directory's key and finalizes: the OPRF outputs. A refused reply is
+  // logged RECEIVED with the refusal's code.
+  absl::StatusOr<std::vector<Bytes>> VerifyAndFinalize(
+      const PeerLookup& lookup, const Evaluated& evaluated);
+  // 3. The inputs whose tag is in the peer's index copy; logs the reply
+  // RECEIVED (OK) with the hit count.
+  absl::StatusOr<std::vector<uint32_t>> Membership(
+      const PeerLookup& lookup, const Evaluated& evaluated,
+      const std::vector<Bytes>& outputs);
+  // 4. Sends Peer.Resolve with the hits' outputs, logs the reply, stores a
+  // Hit per reference and adds the references to `answer`.
+  absl::Status ResolveAndStore(const PeerLookup& lookup,
+                               const std::vector<Bytes>& outputs,
+                               const std::vector<uint32_t>& hit_inputs,
+                               v1::PeerAnswer& answer);
+
+  // Seals `msg`, logs it as sent, and sends it with what is left of the
+  // query's budget; a transport failure is logged (LOCAL, "call_failed")
+  // and returned as the status this peer's answer reports.
+  absl::StatusOr<v1::Envelope> Send(const PeerLookup& lookup,
+                                    std::string_view rpc,
+                                    const v1::Message& msg, uint32_t elements);
+  // Logs `reply` RECEIVED with `outcome`'s code; returns `outcome`, or the
+  // audit failure if the entry could not be written.
+  absl::Status LogReceived(const PeerLookup& lookup, std::string_view rpc,
+                           const v1::Envelope& reply,
+                           const absl::Status& outcome, AuditCounts counts);
+
+  NodeContext* ctx_;
+  PeerTransport* transport_;
+  Executor* executor_;
+};
+
+}  // namespace cbx::node
+
+#endif  // CBX_NODE_LOOKUP_QUERIER_H_

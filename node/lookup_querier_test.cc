@@ -1,0 +1,398 @@
+#include "node/lookup_querier.h"
+
+#include <dirent.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/identifiers/identifiers.h"
+#include "gtest/gtest.h"
+#include "node/executor.h"
+#include "node/index_sync.h"
+#include "node/testing/fake_peer.h"
+#include "node/testing/test_node.h"
+
+namespace cbx::node {
+namespace {
+
+using ::cbx::node::testing::FakeBehaviour;
+using ::cbx::node::testing::FakeGenesis;
+using ::cbx::node::testing::FakePeers;
+using ::cbx::node::testing::TestNode;
+
+constexpr char kEmail[] = "suspect@example.org";
+constexpr int64_t kPeerDeadlineMs = 2000;  // the test federation's policy
+
+int ThreadCount() {
+  int n = 0;
+  DIR* dir = opendir("/proc/self/task");
+  while (dirent* e = readdir(dir)) n += e->d_name[0] != '.';
+  closedir(dir);
+  return n;
+}
+
+class LookupQuerierTest : public ::testing::Test {
+ protected:
+  void Build(int extra_members, int threads) {
+    const v1::SignedDirectory genesis = FakeGenesis(extra_members);
+    node_ = std::make_unique<TestNode>(genesis);
+    peers_ = std::make_unique<FakePeers>(genesis, "MK", &node_->clock());
+    executor_ = std::make_unique<Executor>("test", threads);
+    querier_ = std::make_unique<LookupQuerier>(&node_->ctx(), peers_.get(),
+                                               executor_.get());
+  }
+  void SetUp() override { Build(0, 4); }
+  void TearDown() override {
+    peers_->Release();
+    executor_->Shutdown();
+  }
+
+  // This node's copy of `member`'s index, as a sync would leave it.
+  void HoldIndex(const std::string& member) {
+    PeerIndex index;
+    index.member = member;
+    index.oprf_epoch = 1;
+    index.version = peers_->IndexVersion(member);
+    index.tags = peers_->IndexTags(member);
+    node_->ctx().peer_indexes.Put(std::move(index));
+  }
+  void HoldAllIndexes() {
+    for (const std::string& code :
+         node_->ctx().directory->Current()->ActiveMemberCodes()) {
+      if (code != "MK") HoldIndex(code);
+    }
+  }
+  // `member` holds a case for kEmail.
+  void GiveCase(const std::string& member) {
+    auto input =
+        identifiers::NormalizedOprfInput(v1::IDENTIFIER_TYPE_EMAIL, kEmail);
+    ASSERT_TRUE(input.ok());
+    v1::CaseReference ref;
+    ref.set_case_token("token-" + member);
+    ref.set_member(member);
+    peers_->AddCase(member, *input, v1::IDENTIFIER_TYPE_EMAIL, ref);
+  }
+
+  static v1::QueryRequest Request(std::vector<std::string> peers = {}) {
+    v1::QueryRequest request;
+    v1::Identifier* id = request.add_identifiers();
+    id->set_type(v1::IDENTIFIER_TYPE_EMAIL);
+    id->set_value(kEmail);
+    request.mutable_purpose()->set_case_number("MK-2026-1");
+    request.mutable_purpose()->set_legal_basis("CPC art. 1");
+    request.mutable_purpose()->set_offence(static_cast<v1::OffenceCode>(1));
+    for (std::string& p : peers) request.add_peers(std::move(p));
+    return request;
+  }
+
+  // Runs a query; the answers in the order they were emitted, then the
+  // summary in `summary`.
+  std::vector<v1::PeerAnswer> Query(
+      const v1::QueryRequest& request, v1::QuerySummary* summary = nullptr,
+      const std::function<void(const v1::PeerAnswer&)>& on_answer = {}) {
+    std::vector<v1::PeerAnswer> answers;
+    status_ = querier_->Run(request, caller_, [&](const v1::QueryEvent& e) {
+      if (e.has_answer()) {
+        answers.push_back(e.answer());
+        if (on_answer) on_answer(e.answer());
+      } else if (summary != nullptr) {
+        *summary = e.summary();
+      }
+      return true;
+    });
+    return answers;
+  }
+
+  static const v1::PeerAnswer& For(const std::vector<v1::PeerAnswer>& all,
+                                   const std::string& member) {
+    for (const v1::PeerAnswer& a : all) {
+      if (a.member() == member) return a;
+    }
+    static const v1::PeerAnswer kNone;
+    ADD_FAILURE() << "no answer from " << member;
+    return kNone;
+  }
+
+  std::unique_ptr<TestNode> node_;
+  std::unique_ptr<FakePeers> peers_;
+  std::unique_ptr<Executor> executor_;
+  std::unique_ptr<LookupQuerier> querier_;
+  OfficeCaller caller_{"MK", "PPO-Skopje", OfficeRole::kProsecutor};
+  absl::Status status_;
+};
+
+TEST_F(LookupQuerierTest, AsksEveryActivePeerAndSummarizes) {
+  HoldAllIndexes();
+  v1::QuerySummary summary;
+  std::vector<v1::PeerAnswer> answers = Query(Request(), &summary);
+  ASSERT_TRUE(status_.ok()) << status_;
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(For(answers, "RS").outcome(), v1::PEER_OUTCOME_MISS);
+  EXPECT_EQ(For(answers, "AL").outcome(), v1::PEER_OUTCOME_MISS);
+  EXPECT_EQ(summary.miss_members_size(), 2);
+  EXPECT_EQ(summary.failed_members_size(), 0);
+  // One SENT and one RECEIVED (OK, one element, no hit) per peer.
+  auto sent = node_->AuditEntries(v1::AUDIT_DIRECTION_SENT, "Peer.Evaluate");
+  auto received =
+      node_->AuditEntries(v1::AUDIT_DIRECTION_RECEIVED, "Peer.Evaluate");
+  ASSERT_EQ(sent.size(), 2u);
+  ASSERT_EQ(received.size(), 2u);
+  for (const v1::AuditEntry& e : received) {
+    EXPECT_EQ(e.outcome().status_code(), 0);
+    EXPECT_EQ(e.outcome().elements(), 1u);
+    EXPECT_EQ(e.outcome().hits(), 0u);
+  }
+  for (const v1::AuditEntry& e : sent) EXPECT_EQ(e.office(), "MK/PPO-Skopje");
+  EXPECT_EQ(peers_->Budgets("RS").front(), kPeerDeadlineMs);
+}
+
+TEST_F(LookupQuerierTest, HitIsResolvedAndStored) {
+  GiveCase("RS");
+  HoldAllIndexes();
+  v1::QuerySummary summary;
+  std::vector<v1::PeerAnswer> answers = Query(Request(), &summary);
+  ASSERT_TRUE(status_.ok()) << status_;
+  const v1::PeerAnswer& rs = For(answers, "RS");
+  ASSERT_EQ(rs.outcome(), v1::PEER_OUTCOME_HIT) << rs.error();
+  ASSERT_EQ(rs.references_size(), 1);
+  EXPECT_EQ(rs.references(0).case_token(), "token-RS");
+  ASSERT_EQ(rs.references(0).matched_size(), 1);
+  EXPECT_EQ(rs.references(0).matched(0).input_index(), 0u);
+  EXPECT_EQ(For(answers, "AL").outcome(), v1::PEER_OUTCOME_MISS);
+  EXPECT_EQ(summary.hit_members_size(), 1);
+
+  auto hits = node_->ctx().storage->ListHits("MK-2026-1");
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->items.size(), 1u);
+  EXPECT_EQ(hits->items[0].member(), "RS");
+  EXPECT_EQ(hits->items[0].query_id(), summary.query_id());
+  EXPECT_EQ(hits->items[0].reference().case_token(), "token-RS");
+
+  auto evaluated =
+      node_->AuditEntries(v1::AUDIT_DIRECTION_RECEIVED, "Peer.Evaluate");
+  bool rs_hit = false;
+  for (const v1::AuditEntry& e : evaluated) {
+    if (e.peer() == "RS") rs_hit = e.outcome().hits() == 1;
+  }
+  EXPECT_TRUE(rs_hit);
+  auto sent = node_->AuditEntries(v1::AUDIT_DIRECTION_SENT, "Peer.Resolve");
+  auto received =
+      node_->AuditEntries(v1::AUDIT_DIRECTION_RECEIVED, "Peer.Resolve");
+  ASSERT_EQ(sent.size(), 1u);
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(received[0].outcome().status_code(), 0);
+  EXPECT_EQ(received[0].outcome().references(), 1u);
+  EXPECT_EQ(received[0].in_reply_to(), sent[0].message_id());
+}
+
+TEST_F(LookupQuerierTest, NoIndexCopyIsFailedPreconditionAndSendsNothing) {
+  HoldIndex("AL");
+  std::vector<v1::PeerAnswer> answers = Query(Request({"RS"}));
+  ASSERT_TRUE(status_.ok()) << status_;
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].outcome(), v1::PEER_OUTCOME_ERROR);
+  EXPECT_EQ(answers[0].status_code(),
+            static_cast<int>(absl::StatusCode::kFailedPrecondition));
+  EXPECT_NE(answers[0].error().find("index sync pending"), std::string::npos);
+  EXPECT_EQ(peers_->Calls("RS", "Evaluate"), 0);
+  EXPECT_TRUE(node_->AuditEntries().empty());
+}
+
+TEST_F(LookupQuerierTest, InvalidRequestSendsNothing) {
+  v1::QueryRequest request = Request();
+  request.clear_identifiers();
+  Query(request);
+  EXPECT_EQ(status_.code(), absl::StatusCode::kInvalidArgument);
+  request = Request({"MK"});
+  Query(request);
+  EXPECT_EQ(status_.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(node_->AuditEntries().empty());
+}
+
+TEST_F(LookupQuerierTest, SlowPeerDoesNotDelayTheOthers) {
+  HoldAllIndexes();
+  peers_->SetBehaviour("RS", FakeBehaviour::kHang);
+  std::vector<std::string> order;
+  std::vector<v1::PeerAnswer> answers =
+      Query(Request(), nullptr, [&](const v1::PeerAnswer& a) {
+        order.push_back(a.member());
+        // AL's answer arrives while RS still hangs; only then is RS's
+        // call let go (as its budget would run out).
+        if (a.member() == "AL") peers_->Release();
+      });
+  ASSERT_TRUE(status_.ok()) << status_;
+  ASSERT_EQ(order, (std::vector<std::string>{"AL", "RS"}));
+  const v1::PeerAnswer& rs = For(answers, "RS");
+  EXPECT_EQ(rs.outcome(), v1::PEER_OUTCOME_ERROR);
+  EXPECT_EQ(rs.status_code(),
+            static_cast<int>(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_EQ(rs.error(), "RS did not answer within 2000 ms");
+  EXPECT_LE(peers_->Budgets("RS").front(), kPeerDeadlineMs);
+  // The unanswered request is logged LOCAL call_failed.
+  auto failed = node_->AuditEntries(v1::AUDIT_DIRECTION_LOCAL, "Peer.Evaluate");
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].kind(), "call_failed");
+  EXPECT_EQ(failed[0].outcome().status_code(),
+            static_cast<int>(absl::StatusCode::kDeadlineExceeded));
+}
+
+TEST_F(LookupQuerierTest, LateAnswerWithinBudgetCountsAndBeyondItFails) {
+  HoldAllIndexes();
+  peers_->SetBehaviour("RS", FakeBehaviour::kDelay, absl::OkStatus(), 150);
+  std::vector<v1::PeerAnswer> answers = Query(Request({"RS"}));
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].outcome(), v1::PEER_OUTCOME_MISS);
+  EXPECT_GE(answers[0].latency_ms(), 150);
+
+  peers_->SetBehaviour("RS", FakeBehaviour::kDelay, absl::OkStatus(), 5000);
+  const int64_t before = node_->clock().NowMs();
+  answers = Query(Request({"RS"}));
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].status_code(),
+            static_cast<int>(absl::StatusCode::kDeadlineExceeded));
+  // It gave up at the budget, not at the peer's 5 s.
+  EXPECT_EQ(node_->clock().NowMs() - before, kPeerDeadlineMs);
+}
+
+TEST_F(LookupQuerierTest, RefusalIsReportedAndLogged) {
+  HoldAllIndexes();
+  peers_->SetBehaviour("RS", FakeBehaviour::kRefuse,
+                       absl::ResourceExhaustedError("quota used"));
+  std::vector<v1::PeerAnswer> answers = Query(Request({"RS"}));
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].status_code(),
+            static_cast<int>(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(answers[0].error(), "RS refused: quota used");
+  auto failed = node_->AuditEntries(v1::AUDIT_DIRECTION_LOCAL, "Peer.Evaluate");
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].outcome().status_code(),
+            static_cast<int>(absl::StatusCode::kResourceExhausted));
+}
+
+struct GarbageCase {
+  FakeBehaviour behaviour;
+  absl::StatusCode code;
+  const char* message;  // a part of the answer's error
+};
+
+class LookupQuerierGarbageTest
+    : public LookupQuerierTest,
+      public ::testing::WithParamInterface<GarbageCase> {};
+
+TEST_P(LookupQuerierGarbageTest, GarbageIsAnErrorAndLoggedReceived) {
+  const GarbageCase& c = GetParam();
+  HoldAllIndexes();
+  peers_->SetBehaviour("RS", c.behaviour);
+  std::vector<v1::PeerAnswer> answers = Query(Request());
+  ASSERT_TRUE(status_.ok()) << status_;
+  const v1::PeerAnswer& rs = For(answers, "RS");
+  EXPECT_EQ(rs.outcome(), v1::PEER_OUTCOME_ERROR);
+  EXPECT_EQ(rs.status_code(), static_cast<int>(c.code)) << rs.error();
+  EXPECT_NE(rs.error().find(c.message), std::string::npos) << rs.error();
+  EXPECT_EQ(For(answers, "AL").outcome(), v1::PEER_OUTCOME_MISS);
+  // The reply is logged as received, with the refusal's code.
+  int logged = 0;
+  for (const v1::AuditEntry& e :
+       node_->AuditEntries(v1::AUDIT_DIRECTION_RECEIVED, "Peer.Evaluate")) {
+    if (e.peer() != "RS") continue;
+    ++logged;
+    EXPECT_EQ(e.outcome().status_code(), static_cast<int>(c.code));
+  }
+  EXPECT_EQ(logged, 1);
+  EXPECT_EQ(peers_->Calls("RS", "Resolve"), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Kinds, LookupQuerierGarbageTest,
+    ::testing::Values(GarbageCase{FakeBehaviour::kWrongCount,
+                                  absl::StatusCode::kInvalidArgument,
+                                  "RS answered 0 elements for 1"},
+                      GarbageCase{FakeBehaviour::kBadProof,
+                                  absl::StatusCode::kUnauthenticated,
+                                  "answer from RS failed verification"},
+                      GarbageCase{FakeBehaviour::kUnopenable,
+                                  absl::StatusCode::kUnauthenticated,
+                                  "answer from RS refused"},
+                      GarbageCase{FakeBehaviour::kWrongMember,
+                                  absl::StatusCode::kUnauthenticated,
+                                  "answer from RS refused"}));
+
+TEST_F(LookupQuerierTest, ThirtyTwoPeersOnFourThreads) {
+  executor_->Shutdown();
+  Build(/*extra_members=*/30, /*threads=*/4);
+  HoldAllIndexes();
+  const int threads_before = ThreadCount();
+  v1::QuerySummary summary;
+  std::vector<v1::PeerAnswer> answers = Query(Request(), &summary);
+  ASSERT_TRUE(status_.ok()) << status_;
+  EXPECT_EQ(answers.size(), 32u);
+  EXPECT_EQ(summary.miss_members_size(), 32);
+  EXPECT_LE(peers_->PeakInFlight(), 4);
+  EXPECT_GE(peers_->PeakInFlight(), 1);
+  EXPECT_EQ(ThreadCount(), threads_before);
+}
+
+TEST_F(LookupQuerierTest, MorePeersThanThreadsWithAllHangingDoesNotDeadlock) {
+  executor_->Shutdown();
+  Build(/*extra_members=*/6, /*threads=*/2);
+  HoldAllIndexes();
+  for (const std::string& code :
+       node_->ctx().directory->Current()->ActiveMemberCodes()) {
+    if (code != "MK") peers_->SetBehaviour(code, FakeBehaviour::kHang);
+  }
+  // Eight peers, two workers, nobody answers: both workers are held, six
+  // asks wait in the queue. Once the budget runs out (the release), every
+  // ask ends; the query's own thread never took a worker.
+  std::thread releaser([&] {
+    peers_->WaitForInFlight(2);
+    peers_->Release();
+  });
+  std::vector<v1::PeerAnswer> answers = Query(Request());
+  releaser.join();
+  ASSERT_TRUE(status_.ok()) << status_;
+  ASSERT_EQ(answers.size(), 8u);
+  for (const v1::PeerAnswer& a : answers) {
+    EXPECT_EQ(a.status_code(),
+              static_cast<int>(absl::StatusCode::kDeadlineExceeded));
+  }
+  EXPECT_EQ(peers_->PeakInFlight(), 2);
+}
+
+// Why the node has separate executors: syncs stuck on a dead peer hold the
+// sync executor's threads, never the lookup executor's.
+TEST_F(LookupQuerierTest, SyncsStuckOnADeadPeerDoNotDelayAQuery) {
+  HoldAllIndexes();
+  Executor sync_executor("sync", 1);
+  IndexSync sync(&node_->ctx(), peers_.get(), &sync_executor);
+  peers_->SetBehaviour("AL", FakeBehaviour::kHang);
+  absl::Status al_sync;
+  // AL's sync holds the sync executor's only thread; RS's waits behind it.
+  sync_executor.Post([&] { al_sync = sync.SyncIndex("AL"); });
+  peers_->WaitForInFlight(1);
+  sync.SyncAll(/*directory=*/false);
+  std::vector<v1::PeerAnswer> answers = Query(Request({"RS"}));
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].outcome(), v1::PEER_OUTCOME_MISS) << answers[0].error();
+  EXPECT_EQ(peers_->Calls("AL", "SyncIndex"), 1);
+  peers_->Release();
+  sync.Drain();
+  sync_executor.Shutdown();
+  EXPECT_EQ(al_sync.code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+TEST_F(LookupQuerierTest, AfterShutdownPeersAreUnavailable) {
+  HoldAllIndexes();
+  executor_->Shutdown();
+  std::vector<v1::PeerAnswer> answers = Query(Request());
+  ASSERT_EQ(answers.size(), 2u);
+  for (const v1::PeerAnswer& a : answers) {
+    EXPECT_EQ(a.status_code(),
+              static_cast<int>(absl::StatusCode::kUnavailable));
+  }
+  EXPECT_TRUE(node_->AuditEntries().empty());
+}
+
+}  // namespace
+}  // namespace cbx::node

@@ -1,0 +1,159 @@
+// In-process fake members of a test federation, behind the PeerTransport
+// interface: they answer with real crypto (their node keys sign real
+// envelopes and checkpoints, their OPRF keys evaluate with real DLEQ
+// proofs), and each can be scripted to misbehave: answer garbage, answer
+// late, never answer, or refuse. For the domain modules' unit tests; never
+// for production.
+//
+// Threading: thread-safe; calls to several members may run at once (the
+// fake counts how many are in flight, so tests can check a bound).
+#ifndef CBX_NODE_TESTING_FAKE_PEER_H_
+#define CBX_NODE_TESTING_FAKE_PEER_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "cbx/v1/directory.pb.h"
+#include "cbx/v1/message.pb.h"
+#include "core/crypto/ed25519.h"
+#include "core/crypto/voprf.h"
+#include "core/merkle/in_memory_tree.h"
+#include "core/util/clock.h"
+#include "node/peer_transport.h"
+#include "node/storage/storage.h"
+
+namespace cbx::node::testing {
+
+// The test federation (core/directory/testing/test_federation.h: MK, RS,
+// AL with their node and OPRF keys), signed as a genesis, optionally with
+// `extra_members` more active members ("BA", "BB", ...) whose keys are
+// derived from their codes, for fan-out tests with many peers.
+v1::SignedDirectory FakeGenesis(int extra_members = 0);
+// The node signing key and OPRF key of `code` in FakeGenesis.
+crypto::Ed25519PrivateKey FakeNodeKey(const std::string& code);
+crypto::OprfServerKey FakeOprfKey(const std::string& code);
+
+// How a fake member answers.
+enum class FakeBehaviour {
+  kAnswer,       // correctly
+  kWrongCount,   // Evaluate: one evaluated element too few
+  kBadProof,     // Evaluate: a DLEQ proof that does not verify
+  kUnopenable,   // Evaluate/Resolve: an envelope whose signature is broken
+  kWrongMember,  // Evaluate/Resolve: a reply sealed by another member
+  kBadDigest,    // SyncIndex: a manifest whose digest is not the chunks'
+  kDelay,        // after `delay_ms` on the fake clock (advanced by the
+                 // call); DEADLINE_EXCEEDED if that exceeds the budget
+  kHang,         // never, until Release(): then DEADLINE_EXCEEDED
+  kRefuse,       // fails with `refusal`
+};
+
+// What a fake member serves from its audit log at GetCheckpoint.
+enum class FakeLog {
+  kHonest,    // its real log, with a real consistency proof
+  kForkRoot,  // a checkpoint of the same size with a different root
+  kBadProof,  // its real checkpoint with a consistency proof that fails
+  kShrunk,    // a checkpoint of `shrunk_size` entries (a smaller log)
+};
+
+class FakePeers final : public PeerTransport {
+ public:
+  // Members of `genesis` answer as fakes; `self` is the node asking. The
+  // clock makes the replies' headers and moves for kDelay.
+  FakePeers(const v1::SignedDirectory& genesis, std::string self,
+            FakeClock* clock);
+  ~FakePeers() override;
+
+  // Scripting (before or between calls).
+  void SetBehaviour(const std::string& member, FakeBehaviour behaviour,
+                    absl::Status refusal = absl::UnavailableError("down"),
+                    int64_t delay_ms = 0);
+  // Opens the gate of every kHang call, now and later.
+  void Release();
+
+  // `member` holds a case with `reference`, matched by the identifier whose
+  // OPRF input is `oprf_input` (identifiers::NormalizedOprfInput); its
+  // index grows by that tag and its version by one.
+  void AddCase(const std::string& member, const std::string& oprf_input,
+               v1::IdentifierType type, const v1::CaseReference& reference);
+  // The tags and version of `member`'s index.
+  std::vector<Tag> IndexTags(const std::string& member);
+  uint64_t IndexVersion(const std::string& member);
+
+  // Appends `count` entries to `member`'s audit log.
+  void AppendToLog(const std::string& member, int count);
+  void SetLog(const std::string& member, FakeLog log, uint64_t shrunk_size = 0);
+  // The cosigned notes `member` was handed by AddCosignature.
+  std::vector<std::string> Cosignatures(const std::string& member);
+
+  // Directory versions `member` serves at GetDirectory.
+  void ServeDirectories(const std::string& member,
+                        std::vector<v1::SignedDirectory> versions);
+
+  // Calls made to `member` of Peer.<rpc> ("Evaluate", "Resolve", ...).
+  int Calls(const std::string& member, const std::string& rpc);
+  // The most calls that were in flight at once, over all members.
+  int PeakInFlight();
+  // Blocks until `n` calls are in flight at once.
+  void WaitForInFlight(int n);
+  // The budgets `member` was given, in call order.
+  std::vector<int64_t> Budgets(const std::string& member);
+
+  // PeerTransport.
+  absl::StatusOr<v1::Envelope> Evaluate(const std::string& member,
+                                        const v1::Envelope& request,
+                                        int64_t budget_ms) override;
+  absl::StatusOr<v1::Envelope> Resolve(const std::string& member,
+                                       const v1::Envelope& request,
+                                       int64_t budget_ms) override;
+  absl::Status SyncIndex(
+      const std::string& member, const v1::Envelope& request, int64_t budget_ms,
+      const std::function<void(v1::IndexPart&&)>& on_part) override;
+  absl::StatusOr<v1::GetDirectoryResponse> GetDirectory(
+      const std::string& member, const v1::GetDirectoryRequest& request,
+      int64_t budget_ms) override;
+  absl::StatusOr<v1::GetCheckpointResponse> GetCheckpoint(
+      const std::string& member, const v1::GetCheckpointRequest& request,
+      int64_t budget_ms) override;
+  absl::StatusOr<v1::AddCosignatureResponse> AddCosignature(
+      const std::string& member, const v1::AddCosignatureRequest& request,
+      int64_t budget_ms) override;
+
+ private:
+  struct Member;
+  struct Case {
+    Bytes y;
+    v1::IdentifierType type;
+    v1::CaseReference reference;
+  };
+
+  Member* Find(const std::string& code);
+  // Counts the call, applies the timing part of the script (kDelay, kHang,
+  // kRefuse): OK if the member then answers.
+  absl::Status Enter(Member& m, const std::string& rpc, int64_t budget_ms);
+  void Leave();
+  // `reply` with a header from `m` in reply to `request`, sealed by `m`'s
+  // node key (or, scripted, broken or by another member).
+  v1::Envelope Answer(Member& m, const v1::Message& request, v1::Message reply);
+  absl::StatusOr<v1::Message> OpenRequest(const v1::Envelope& request);
+  absl::StatusOr<std::string> SignedCheckpoint(Member& m, uint64_t size,
+                                               bool fork_root);
+
+  const std::string self_;
+  FakeClock* clock_;
+  std::mutex mu_;
+  std::condition_variable released_cv_;
+  bool released_ = false;
+  int in_flight_ = 0;
+  int peak_in_flight_ = 0;
+  std::map<std::string, std::unique_ptr<Member>> members_;
+};
+
+}  // namespace cbx::node::testing
+
+#endif  // CBX_NODE_TESTING_FAKE_PEER_H_

@@ -1,0 +1,316 @@
+#include "node/witnessing.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "core/merkle/verify.h"
+#include "core/note/checkpoint.h"
+#include "core/note/cosignature.h"
+#include "core/note/note.h"
+#include "core/util/status_macros.h"
+#include "nlohmann/json.hpp"
+#include "node/log.h"
+
+namespace cbx::node {
+namespace {
+
+// The budget of each call to a peer.
+constexpr int64_t kWitnessDeadlineMs = 5000;
+
+// Storage settings of the witness, per peer `member`:
+// the last checkpoint of its log this node cosigned (Cosigned::note),
+std::string CosignedKey(const std::string& member) {
+  return "witness/" + member;
+}
+// when this node cosigned it (Unix ms, decimal),
+std::string CosignedAtKey(const std::string& member) {
+  return "witness-cosigned-ms/" + member;
+}
+// the open alert (JSON; empty once closed),
+std::string AlertKey(const std::string& member) {
+  return "witness-alert/" + member;
+}
+// and the evidence of each checkpoint refused, one key per distinct
+// checkpoint (JSON).
+std::string EvidenceKey(const std::string& member,
+                        const note::Checkpoint& refused) {
+  return absl::StrCat("witness-evidence/", member, "/", refused.size, "/",
+                      HexEncode(refused.root_hash));
+}
+
+std::string UtcTime(int64_t ms) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms),
+                          absl::UTCTimeZone());
+}
+
+absl::Status Logged(const absl::Status& logged) {
+  return logged.ok() ? logged : AuditFailure(logged);
+}
+
+}  // namespace
+
+absl::StatusOr<bool> CheckAgainstCosigned(const std::string& member,
+                                          const note::Checkpoint* cosigned,
+                                          const note::Checkpoint& now,
+                                          uint64_t asked,
+                                          const std::vector<Bytes>& proof) {
+  if (cosigned == nullptr) return true;
+  const note::Checkpoint& before = *cosigned;
+  if (now.size < before.size) {
+    return absl::DataLossError(absl::StrCat(member, "'s log shrank from ",
+                                            before.size, " to ", now.size));
+  }
+  if (now.size == before.size) {
+    if (now.root_hash != before.root_hash) {
+      return absl::DataLossError(absl::StrCat(
+          member, "'s log has two different roots at size ", now.size));
+    }
+    return false;  // nothing new to cosign, and nothing wrong
+  }
+  if (asked != before.size) {
+    // The peer signed a larger checkpoint between the two fetches; the
+    // proof for it comes next round.
+    return absl::UnavailableError(absl::StrCat(
+        member, "'s latest checkpoint changed while it was fetched"));
+  }
+  absl::Status v = merkle::VerifyConsistency(before.size, now.size, proof,
+                                             before.root_hash, now.root_hash);
+  if (!v.ok()) {
+    return absl::DataLossError(
+        absl::StrCat(member, "'s checkpoint ", now.size,
+                     " is not consistent with the one of size ", before.size,
+                     " this node cosigned: ", v.message()));
+  }
+  return true;
+}
+
+absl::StatusOr<v1::GetCheckpointResponse> Witnessing::FetchCheckpoint(
+    const std::string& member, uint64_t since_size) {
+  v1::GetCheckpointRequest req;
+  req.set_since_size(since_size);
+  absl::StatusOr<v1::GetCheckpointResponse> resp =
+      transport_->GetCheckpoint(member, req, kWitnessDeadlineMs);
+  RETURN_IF_ERROR(Logged(ctx_->audit_trail->Call(
+      v1::AUDIT_DIRECTION_SENT, member, "Peer.GetCheckpoint", "get_checkpoint",
+      "", resp.status().code())));
+  return resp;
+}
+
+absl::Status Witnessing::WitnessPeer(const std::string& member) {
+  std::shared_ptr<const directory::Directory> dir = ctx_->directory->Current();
+  const std::string origin = AuditOrigin(member);
+  std::vector<note::Verifier> log_keys =
+      MemberVerifiers(*dir, member, origin, note::SignatureType::kEd25519);
+  if (log_keys.empty()) {
+    return absl::NotFoundError(member + " has no node key in the directory");
+  }
+  ASSIGN_OR_RETURN(std::optional<Cosigned> last, LoadCosigned(member));
+  uint64_t asked = last.has_value() ? last->checkpoint.size : 0;
+  absl::StatusOr<v1::GetCheckpointResponse> resp =
+      FetchCheckpoint(member, asked);
+  if (resp.status().code() == absl::StatusCode::kFailedPrecondition &&
+      asked > 0) {
+    // The peer says its latest checkpoint is smaller than the one this node
+    // cosigned. Its word is no evidence, its signed checkpoint is: ask for
+    // that one, without a proof, and measure it like any other.
+    asked = 0;
+    resp = FetchCheckpoint(member, asked);
+  }
+  if (!resp.ok()) return resp.status();
+
+  absl::StatusOr<note::SignedCheckpoint> opened = absl::UnauthenticatedError(
+      member + "'s checkpoint is not signed by " + "any of its node keys");
+  for (const note::Verifier& key : log_keys) {
+    opened = note::OpenCheckpoint(resp->checkpoint(), origin, key);
+    if (opened.ok()) break;
+  }
+  if (!opened.ok()) return opened.status();
+
+  const std::vector<Bytes> proof(resp->consistency_proof().begin(),
+                                 resp->consistency_proof().end());
+  absl::StatusOr<bool> fresh = CheckAgainstCosigned(
+      member, last.has_value() ? &last->checkpoint : nullptr,
+      opened->checkpoint, asked, proof);
+  if (fresh.status().code() == absl::StatusCode::kDataLoss) {
+    return Refuse(member, *last, *resp, opened->checkpoint, fresh.status());
+  }
+  if (!fresh.ok()) return fresh.status();
+  if (*fresh) RETURN_IF_ERROR(Cosign(member, *opened, resp->checkpoint()));
+  return CloseAlert(member);
+}
+
+absl::Status Witnessing::Cosign(const std::string& member,
+                                const note::SignedCheckpoint& opened,
+                                const std::string& served_note) {
+  ASSIGN_OR_RETURN(
+      note::Cosigner cosigner,
+      note::Cosigner::Create(WitnessName(ctx_->self()), *ctx_->signing_key));
+  const int64_t cosigned_ms = ctx_->clock->NowMs();
+  ASSIGN_OR_RETURN(
+      note::Signature cosig,
+      cosigner.Cosign(opened.text, static_cast<uint64_t>(cosigned_ms / 1000)));
+  v1::AddCosignatureRequest add;
+  add.set_cosigned_checkpoint(opened.text + "\n" +
+                              note::FormatSignatureLine(cosig));
+  absl::StatusOr<v1::AddCosignatureResponse> added =
+      transport_->AddCosignature(member, add, kWitnessDeadlineMs);
+  RETURN_IF_ERROR(Logged(ctx_->audit_trail->Call(
+      v1::AUDIT_DIRECTION_SENT, member, "Peer.AddCosignature",
+      "add_cosignature", "", added.status().code())));
+  if (!added.ok()) return added.status();
+  // Keep the peer's signature with ours: if the peer's log is ever rewritten
+  // below this checkpoint, this note is the half of the evidence only the
+  // witnesses still hold.
+  ASSIGN_OR_RETURN(note::Note cosigned, note::ParseNote(served_note));
+  cosigned.signatures.push_back(cosig);
+  ASSIGN_OR_RETURN(std::string cosigned_note, note::FormatNote(cosigned));
+  RETURN_IF_ERROR(
+      ctx_->storage->PutSetting(CosignedKey(member), cosigned_note));
+  // Written second: a crash in between leaves the previous time beside the
+  // new checkpoint, which the next cosignature corrects.
+  return ctx_->storage->PutSetting(CosignedAtKey(member),
+                                   std::to_string(cosigned_ms));
+}
+
+absl::StatusOr<std::optional<Witnessing::Cosigned>> Witnessing::LoadCosigned(
+    const std::string& member) {
+  ASSIGN_OR_RETURN(auto stored, ctx_->storage->GetSetting(CosignedKey(member)));
+  if (!stored.has_value()) return std::nullopt;
+  Cosigned last;
+  last.note = *stored;
+  // Older nodes stored the checkpoint text alone, which is no note.
+  auto note = note::ParseNote(*stored);
+  ASSIGN_OR_RETURN(last.checkpoint,
+                   note::ParseCheckpoint(note.ok() ? note->text : *stored));
+  ASSIGN_OR_RETURN(auto at, ctx_->storage->GetSetting(CosignedAtKey(member)));
+  if (at.has_value() && !absl::SimpleAtoi(*at, &last.at_ms)) last.at_ms = 0;
+  return last;
+}
+
+absl::StatusOr<std::optional<Witnessing::Alert>> Witnessing::LoadAlert(
+    const std::string& member) {
+  ASSIGN_OR_RETURN(auto stored, ctx_->storage->GetSetting(AlertKey(member)));
+  if (!stored.has_value() || stored->empty()) return std::nullopt;
+  auto doc =
+      nlohmann::json::parse(*stored, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) {
+    return absl::InternalError("the stored witness alert for " + member +
+                               " does not parse");
+  }
+  Alert alert;
+  alert.since_ms = doc.value("since_ms", int64_t{0});
+  alert.reason = doc.value("reason", std::string());
+  alert.refused = doc.value("refused", uint64_t{0});
+  alert.latest_size = doc.value("latest_size", uint64_t{0});
+  return alert;
+}
+
+absl::Status Witnessing::Refuse(const std::string& member, const Cosigned& last,
+                                const v1::GetCheckpointResponse& served,
+                                const note::Checkpoint& refused,
+                                absl::Status reason) {
+  // Every round asks again, and a peer that stays inconsistent serves the
+  // same checkpoint until it signs the next one: keep and raise each
+  // checkpoint once, not once a round.
+  const std::string evidence_key = EvidenceKey(member, refused);
+  ASSIGN_OR_RETURN(auto kept, ctx_->storage->GetSetting(evidence_key));
+  ASSIGN_OR_RETURN(std::optional<Alert> alert, LoadAlert(member));
+  if (kept.has_value() && alert.has_value()) return reason;
+  const int64_t now_ms = ctx_->clock->NowMs();
+  if (!kept.has_value()) {
+    // The same members as an auditor's evidence file (audit-log.md §9.3).
+    nlohmann::ordered_json doc;
+    doc["origin"] = AuditOrigin(member);
+    doc["recorded"] = UtcTime(now_ms);
+    doc["reason"] = std::string(reason.message());
+    doc["trusted_checkpoint"] = last.note;
+    doc["new_checkpoint"] = served.checkpoint();
+    nlohmann::ordered_json proof = nlohmann::ordered_json::array();
+    for (const std::string& h : served.consistency_proof()) {
+      proof.push_back(HexEncode(h));
+    }
+    doc["consistency_proof"] = std::move(proof);
+    RETURN_IF_ERROR(ctx_->storage->PutSetting(
+        evidence_key,
+        doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+  }
+  Alert next = alert.value_or(
+      Alert{.since_ms = now_ms, .reason = std::string(reason.message())});
+  ++next.refused;
+  next.latest_size = refused.size;
+  nlohmann::json stored;
+  stored["since_ms"] = next.since_ms;
+  stored["reason"] = next.reason;
+  stored["refused"] = next.refused;
+  stored["latest_size"] = next.latest_size;
+  RETURN_IF_ERROR(ctx_->storage->PutSetting(
+      AlertKey(member),
+      stored.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+  LogEvent(ctx_->self(), "error", "ALERT-inconsistent-checkpoint",
+           {{"peer", member},
+            {"size", std::to_string(refused.size)},
+            {"root", HexEncode(refused.root_hash)},
+            {"cosigned_size", std::to_string(last.checkpoint.size)},
+            {"evidence", evidence_key},
+            {"reason", std::string(reason.message())}});
+  return reason;
+}
+
+absl::Status Witnessing::CloseAlert(const std::string& member) {
+  ASSIGN_OR_RETURN(std::optional<Alert> alert, LoadAlert(member));
+  if (!alert.has_value()) return absl::OkStatus();
+  RETURN_IF_ERROR(ctx_->storage->PutSetting(AlertKey(member), ""));
+  // The evidence stays: a log that was inconsistent once is reported even
+  // if its operator put the right one back.
+  LogEvent(ctx_->self(), "warn", "witness-resumed",
+           {{"peer", member},
+            {"alert_since", UtcTime(alert->since_ms)},
+            {"refused", std::to_string(alert->refused)}});
+  return absl::OkStatus();
+}
+
+absl::StatusOr<WitnessedPeer> Witnessing::Describe(const std::string& member) {
+  WitnessedPeer out;
+  ASSIGN_OR_RETURN(std::optional<Cosigned> last, LoadCosigned(member));
+  if (last.has_value()) {
+    out.cosigned_size = last->checkpoint.size;
+    out.cosigned_at_ms = last->at_ms;
+  }
+  ASSIGN_OR_RETURN(std::optional<Alert> alert, LoadAlert(member));
+  if (alert.has_value()) {
+    out.alert = absl::StrCat(
+        "since ", UtcTime(alert->since_ms), ": ", alert->reason, " (",
+        alert->refused, alert->refused == 1 ? " checkpoint" : " checkpoints",
+        " refused, the latest of size ", alert->latest_size, ")");
+  }
+  return out;
+}
+
+void Witnessing::RoundAll() {
+  std::lock_guard<std::mutex> lock(round_mu_);
+  for (const std::string& member :
+       ctx_->directory->Current()->ActiveMemberCodes()) {
+    if (member == ctx_->self()) continue;
+    absl::Status s = WitnessPeer(member);
+    const bool worth_a_line = !s.ok() &&
+                              s.code() != absl::StatusCode::kUnavailable &&
+                              s.code() != absl::StatusCode::kNotFound &&
+                              s.code() != absl::StatusCode::kDeadlineExceeded &&
+                              s.code() != absl::StatusCode::kDataLoss;
+    // One line when a failure starts or changes, not one per round (every
+    // witness_interval_ms), and one when it ends.
+    std::string& last = last_failure_[member];
+    const std::string now = worth_a_line ? s.ToString() : "";
+    if (now != last) {
+      if (worth_a_line) {
+        LogEvent(ctx_->self(), "warn", "witness-failed",
+                 {{"peer", member}, {"reason", std::string(s.message())}});
+      } else if (s.ok()) {
+        LogEvent(ctx_->self(), "info", "witness-recovered", {{"peer", member}});
+      }
+      if (worth_a_line || s.ok()) last = now;
+    }
+  }
+}
+
+}  // namespace cbx::node

@@ -1,0 +1,243 @@
+#include "node/witnessing.h"
+
+#include <memory>
+#include <string>
+
+#include "core/merkle/hash.h"
+#include "core/merkle/in_memory_tree.h"
+#include "core/merkle/proof_builder.h"
+#include "core/note/note.h"
+#include "gtest/gtest.h"
+#include "node/testing/fake_peer.h"
+#include "node/testing/test_node.h"
+
+namespace cbx::node {
+namespace {
+
+using ::cbx::node::testing::FakeBehaviour;
+using ::cbx::node::testing::FakeGenesis;
+using ::cbx::node::testing::FakeLog;
+using ::cbx::node::testing::FakePeers;
+using ::cbx::node::testing::TestNode;
+
+class WitnessingTest : public ::testing::Test {
+ protected:
+  WitnessingTest()
+      : genesis_(FakeGenesis()),
+        node_(genesis_),
+        peers_(genesis_, "MK", &node_.clock()),
+        witnessing_(&node_.ctx(), &peers_) {}
+
+  WitnessedPeer Describe(const std::string& member) {
+    auto d = witnessing_.Describe(member);
+    EXPECT_TRUE(d.ok()) << d.status();
+    return d.ok() ? *d : WitnessedPeer{};
+  }
+  // The checkpoint `member` serves now, parsed.
+  note::Checkpoint Served(const std::string& member) {
+    v1::GetCheckpointRequest req;
+    auto resp = peers_.GetCheckpoint(member, req, 1000);
+    EXPECT_TRUE(resp.ok());
+    auto n = note::ParseNote(resp->checkpoint());
+    auto cp = note::ParseCheckpoint(n->text);
+    EXPECT_TRUE(cp.ok());
+    return *cp;
+  }
+  // The node log lines of one round, with how many are `event`.
+  int RoundCounting(const std::string& member, const std::string& event,
+                    absl::Status* status) {
+    ::testing::internal::CaptureStderr();
+    *status = witnessing_.WitnessPeer(member);
+    const std::string out = ::testing::internal::GetCapturedStderr();
+    int n = 0;
+    for (size_t at = out.find(event); at != std::string::npos;
+         at = out.find(event, at + 1)) {
+      ++n;
+    }
+    return n;
+  }
+
+  v1::SignedDirectory genesis_;
+  TestNode node_;
+  FakePeers peers_;
+  Witnessing witnessing_;
+};
+
+TEST_F(WitnessingTest, FirstRoundCosignsAndStores) {
+  peers_.AppendToLog("RS", 5);
+  ASSERT_TRUE(witnessing_.WitnessPeer("RS").ok());
+  std::vector<std::string> cosigned = peers_.Cosignatures("RS");
+  ASSERT_EQ(cosigned.size(), 1u);
+  // The cosignature verifies with MK's key under its witness name.
+  auto n = note::ParseNote(cosigned[0]);
+  ASSERT_TRUE(n.ok()) << n.status();
+  ASSERT_EQ(n->signatures.size(), 1u);
+  EXPECT_EQ(n->signatures[0].name, WitnessName("MK"));
+  std::vector<note::Verifier> keys =
+      MemberVerifiers(*node_.ctx().directory->Current(), "MK",
+                      WitnessName("MK"), note::SignatureType::kCosignatureV1);
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_TRUE(keys[0].Verify(n->text, n->signatures[0]).ok());
+
+  WitnessedPeer d = Describe("RS");
+  EXPECT_EQ(d.cosigned_size, 5u);
+  EXPECT_EQ(d.cosigned_at_ms, node_.clock().NowMs());
+  EXPECT_EQ(d.alert, "");
+  EXPECT_EQ(
+      node_.AuditEntries(v1::AUDIT_DIRECTION_SENT, "Peer.GetCheckpoint").size(),
+      1u);
+  EXPECT_EQ(node_.AuditEntries(v1::AUDIT_DIRECTION_SENT, "Peer.AddCosignature")
+                .size(),
+            1u);
+}
+
+TEST_F(WitnessingTest, ConsistentGrowthIsCosignedAgain) {
+  peers_.AppendToLog("RS", 5);
+  ASSERT_TRUE(witnessing_.WitnessPeer("RS").ok());
+  // Nothing new: no second cosignature.
+  ASSERT_TRUE(witnessing_.WitnessPeer("RS").ok());
+  EXPECT_EQ(peers_.Cosignatures("RS").size(), 1u);
+  peers_.AppendToLog("RS", 3);
+  node_.clock().AdvanceMs(5000);
+  ASSERT_TRUE(witnessing_.WitnessPeer("RS").ok());
+  EXPECT_EQ(peers_.Cosignatures("RS").size(), 2u);
+  EXPECT_EQ(Describe("RS").cosigned_size, 8u);
+  EXPECT_EQ(Describe("RS").cosigned_at_ms, node_.clock().NowMs());
+}
+
+TEST_F(WitnessingTest, PeerDownIsItsErrorAndNoAlert) {
+  peers_.SetBehaviour("RS", FakeBehaviour::kRefuse,
+                      absl::UnavailableError("down"));
+  EXPECT_EQ(witnessing_.WitnessPeer("RS").code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Describe("RS").alert, "");
+  auto sent =
+      node_.AuditEntries(v1::AUDIT_DIRECTION_SENT, "Peer.GetCheckpoint");
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].outcome().status_code(),
+            static_cast<int>(absl::StatusCode::kUnavailable));
+}
+
+TEST_F(WitnessingTest, RoundAllWitnessesEveryPeer) {
+  peers_.AppendToLog("RS", 2);
+  peers_.AppendToLog("AL", 3);
+  witnessing_.RoundAll();
+  EXPECT_EQ(Describe("RS").cosigned_size, 2u);
+  EXPECT_EQ(Describe("AL").cosigned_size, 3u);
+}
+
+struct ForkCase {
+  const char* name;
+  FakeLog log;
+  int grow;             // entries the peer appends after the first round
+  uint64_t shrunk;      // for kShrunk
+  const char* message;  // a part of the refusal
+};
+
+class WitnessingForkTest : public WitnessingTest,
+                           public ::testing::WithParamInterface<ForkCase> {};
+
+TEST_P(WitnessingForkTest, ForkIsRefusedKeptOnceAndAlertedOnce) {
+  const ForkCase& c = GetParam();
+  peers_.AppendToLog("RS", 5);
+  ASSERT_TRUE(witnessing_.WitnessPeer("RS").ok());
+  peers_.AppendToLog("RS", c.grow);
+  peers_.SetLog("RS", c.log, c.shrunk);
+  const note::Checkpoint refused = Served("RS");
+
+  absl::Status s;
+  EXPECT_EQ(RoundCounting("RS", "ALERT-inconsistent-checkpoint", &s), 1);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_NE(s.message().find(c.message), std::string::npos) << s;
+  // Refused: nothing cosigned, the cosigned checkpoint stays.
+  EXPECT_EQ(peers_.Cosignatures("RS").size(), 1u);
+  EXPECT_EQ(Describe("RS").cosigned_size, 5u);
+  // The evidence, under the refused checkpoint's size and root.
+  const std::string key = "witness-evidence/RS/" +
+                          std::to_string(refused.size) + "/" +
+                          HexEncode(refused.root_hash);
+  auto evidence = node_.ctx().storage->GetSetting(key);
+  ASSERT_TRUE(evidence.ok());
+  ASSERT_TRUE(evidence->has_value()) << key;
+  EXPECT_NE((*evidence)->find("\"trusted_checkpoint\""), std::string::npos);
+  const std::string alert = Describe("RS").alert;
+  EXPECT_NE(alert.find("since 2026-01-01T00:00:00.000Z"), std::string::npos)
+      << alert;
+  EXPECT_NE(alert.find("(1 checkpoint refused, the latest of size " +
+                       std::to_string(refused.size) + ")"),
+            std::string::npos)
+      << alert;
+
+  // The same checkpoint again: refused again, but neither kept nor alerted
+  // a second time.
+  node_.clock().AdvanceMs(5000);
+  EXPECT_EQ(RoundCounting("RS", "ALERT-inconsistent-checkpoint", &s), 0);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(Describe("RS").alert, alert);
+  EXPECT_EQ(**node_.ctx().storage->GetSetting(key), **evidence);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Kinds, WitnessingForkTest,
+    ::testing::Values(
+        ForkCase{"SameSizeOtherRoot", FakeLog::kForkRoot, 0, 0,
+                 "RS's log has two different roots at size 5"},
+        ForkCase{"ProofFails", FakeLog::kBadProof, 3, 0,
+                 "RS's checkpoint 8 is not consistent with the one of size 5"},
+        ForkCase{"Shrunk", FakeLog::kShrunk, 0, 3,
+                 "RS's log shrank from 5 to 3"}),
+    [](const ::testing::TestParamInfo<ForkCase>& info) {
+      return info.param.name;
+    });
+
+TEST_F(WitnessingTest, AlertClosesWhenTheLogIsConsistentAgain) {
+  peers_.AppendToLog("RS", 5);
+  ASSERT_TRUE(witnessing_.WitnessPeer("RS").ok());
+  peers_.SetLog("RS", FakeLog::kForkRoot);
+  EXPECT_EQ(witnessing_.WitnessPeer("RS").code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(Describe("RS").alert, "");
+  peers_.SetLog("RS", FakeLog::kHonest);
+  EXPECT_TRUE(witnessing_.WitnessPeer("RS").ok());
+  EXPECT_EQ(Describe("RS").alert, "");
+}
+
+// The rule itself, without a peer.
+class CheckAgainstCosignedTest : public ::testing::Test {
+ protected:
+  CheckAgainstCosignedTest() {
+    for (int i = 0; i < 8; ++i) tree_.AppendLeaf("entry " + std::to_string(i));
+  }
+  note::Checkpoint At(uint64_t size) {
+    note::Checkpoint cp;
+    cp.origin = "cbx/RS/audit";
+    cp.size = size;
+    cp.root_hash = *merkle::RootHash(tree_, size);
+    return cp;
+  }
+  std::vector<Bytes> Proof(uint64_t from, uint64_t to) {
+    return *merkle::ConsistencyProof(tree_, from, to);
+  }
+  merkle::InMemoryTree tree_;
+};
+
+TEST_F(CheckAgainstCosignedTest, Rules) {
+  const note::Checkpoint five = At(5), eight = At(8);
+  EXPECT_TRUE(*CheckAgainstCosigned("RS", nullptr, five, 0, {}));
+  EXPECT_FALSE(*CheckAgainstCosigned("RS", &five, five, 5, {}));
+  EXPECT_TRUE(*CheckAgainstCosigned("RS", &five, eight, 5, Proof(5, 8)));
+  EXPECT_EQ(CheckAgainstCosigned("RS", &eight, five, 0, {}).status().code(),
+            absl::StatusCode::kDataLoss);
+  note::Checkpoint forked = five;
+  forked.root_hash[0] ^= 1;
+  EXPECT_EQ(CheckAgainstCosigned("RS", &five, forked, 5, {}).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(
+      CheckAgainstCosigned("RS", &five, eight, 5, Proof(4, 8)).status().code(),
+      absl::StatusCode::kDataLoss);
+  // Asked from another size: the proof is for that one; retry.
+  EXPECT_EQ(CheckAgainstCosigned("RS", &five, eight, 0, {}).status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace cbx::node
