@@ -97,7 +97,7 @@ class PosixEnv final : public Env {
       out.append(buffer, static_cast<size_t>(n));
       if (out.size() > max_bytes) {
         ::close(fd);
-        return absl::FailedPreconditionError(
+        return absl::OutOfRangeError(
             absl::StrCat(path, ": larger than ", max_bytes, " bytes"));
       }
     }

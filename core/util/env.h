@@ -111,8 +111,10 @@ class Env {
 
   // --- Primitive operations ------------------------------------------------
 
-  // The whole content of `path`. FAILED_PRECONDITION ("larger than N bytes")
-  // if it holds more than `max_bytes`; the errno table otherwise.
+  // The whole content of `path`. OUT_OF_RANGE ("larger than N bytes") if it
+  // holds more than `max_bytes` (a code the errno table never gives, so a
+  // caller can tell "too long" from "not readable"); the errno table
+  // otherwise.
   virtual absl::StatusOr<std::string> ReadFile(const std::string& path,
                                                size_t max_bytes) = 0;
   absl::StatusOr<std::string> ReadFile(const std::string& path) {
