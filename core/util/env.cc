@@ -181,6 +181,16 @@ std::string TempPathFor(const std::string& path) {
 // How many names WriteFileAtomic tries before giving up.
 constexpr int kTempNameAttempts = 16;
 
+// Writes all of `data` to `file`, syncs and closes it; the first error. The
+// file is closed even after a failure, so that the caller can remove it.
+absl::Status WriteSyncClose(WritableFile& file, std::string_view data) {
+  absl::Status status = file.Append(data);
+  if (status.ok()) status = file.Sync();
+  absl::Status closed = file.Close();
+  if (status.ok()) status = closed;
+  return status;
+}
+
 }  // namespace
 
 absl::Status ErrnoToStatus(int err, std::string_view what_and_path) {
@@ -261,11 +271,7 @@ absl::Status Env::WriteFileAtomic(const std::string& path,
     if (file.status().code() != absl::StatusCode::kAlreadyExists) break;
   }
   if (!file.ok()) return file.status();
-  absl::Status status = (*file)->Append(data);
-  if (status.ok()) status = (*file)->Sync();
-  // Closed even after a failure, so that the temporary file can go.
-  absl::Status closed = (*file)->Close();
-  if (status.ok()) status = closed;
+  absl::Status status = WriteSyncClose(**file, data);
   if (status.ok()) status = RenameFile(tmp, path);
   if (!status.ok()) {
     RemoveFile(tmp).IgnoreError();  // the error to report is the first one
@@ -280,10 +286,7 @@ absl::Status Env::WriteNewFile(const std::string& path, std::string_view data,
   absl::StatusOr<std::unique_ptr<WritableFile>> file =
       CreateFile(path, options.mode);
   if (!file.ok()) return file.status();
-  absl::Status status = (*file)->Append(data);
-  if (status.ok()) status = (*file)->Sync();
-  absl::Status closed = (*file)->Close();
-  if (status.ok()) status = closed;
+  absl::Status status = WriteSyncClose(**file, data);
   if (status.ok() && options.sync_dir) status = SyncDir(DirName(path));
   if (!status.ok()) RemoveFile(path).IgnoreError();
   return status;
