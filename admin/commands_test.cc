@@ -6,11 +6,11 @@
 #include "absl/status/status.h"
 #include "admin/directory_ops.h"
 #include "admin/file_io.h"
-#include "core/util/env.h"
 #include "admin/key_file.h"
 #include "admin/test_support.h"
 #include "core/crypto/sha256.h"
 #include "core/directory/directory.h"
+#include "core/util/env.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
@@ -155,7 +155,8 @@ TEST_F(CommandsTest, BuildSignVerifyShowJson) {
                          "issued_at", "signatures_needed", "valid_signatures",
                          "signatures", "adopted", "file_sha256"}));
   EXPECT_EQ(v["file"], g);
-  EXPECT_EQ(v["file_sha256"], HexEncode(crypto::Sha256(*Env::Default()->ReadFile(g))));
+  EXPECT_EQ(v["file_sha256"],
+            HexEncode(crypto::Sha256(*Env::Default()->ReadFile(g))));
   EXPECT_EQ(v["version"], 1);
   EXPECT_EQ(v["issued_at_ms"], 1750000000000);
   EXPECT_EQ(v["issued_at"], "2025-06-15T15:06:40.000Z");
@@ -230,7 +231,8 @@ TEST_F(CommandsTest, UpdateNeedsPreviousAndShowChecksAgainstIt) {
   Sign("MK", g, g);
   Sign("RS", g, g);
 
-  json spec = json::parse(*Env::Default()->ReadFile(dir_.File("federation.json")));
+  json spec =
+      json::parse(*Env::Default()->ReadFile(dir_.File("federation.json")));
   spec["issued_at_ms"] = 1760000000000;
   spec["members"][2]["status"] = "suspended";
   testing::WriteTextFile(dir_.File("v2.json"), spec.dump());
@@ -278,7 +280,8 @@ TEST_F(CommandsTest, UpdateNeedsPreviousAndShowChecksAgainstIt) {
 TEST_F(CommandsTest, BuildChecksAnUpdateAgainstPrevious) {
   MakeFederation();
   const std::string g = dir_.File("genesis.pb");
-  json spec = json::parse(*Env::Default()->ReadFile(dir_.File("federation.json")));
+  json spec =
+      json::parse(*Env::Default()->ReadFile(dir_.File("federation.json")));
   spec["issued_at_ms"] = 1760000000000;
   // A new OPRF key for MK must come with epoch 2.
   Run(KeyGenerate, KeyGenerateArgs{"oprf", dir_.File("MK-oprf-2")});

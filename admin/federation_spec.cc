@@ -307,7 +307,8 @@ absl::Status ParseCaCertificates(const json& m, const std::string& path,
                       "missing (the path of the national CA certificate, PEM)");
   }
   for (const auto& [field, file] : files) {
-    absl::StatusOr<std::string> pem = Env::Default()->ReadFile(Resolve(context, file));
+    absl::StatusOr<std::string> pem =
+        Env::Default()->ReadFile(Resolve(context, file));
     if (!pem.ok()) return FieldError(field, pem.status().message());
     absl::StatusOr<std::vector<std::string>> certs = SplitPemCertificates(*pem);
     if (!certs.ok()) {

@@ -4,10 +4,10 @@
 
 #include "absl/status/status.h"
 #include "admin/file_io.h"
-#include "core/util/env.h"
 #include "admin/key_file.h"
 #include "admin/test_support.h"
 #include "core/util/bytes.h"
+#include "core/util/env.h"
 #include "gtest/gtest.h"
 
 namespace cbx::admin {
@@ -129,8 +129,9 @@ TEST_F(FederationSpecTest, DerivesPublicKeysFromKeyFilesRelativeToTheSpec) {
   mk["node_key_not_after_ms"] = 2000;
   mk["oprf_key"] = "oprf.key";
   mk["governance_key"] = "gov.key";
-  WriteTextFile(dir_.File("ca.crt"), *Env::Default()->ReadFile(TestCaPath()) +
-                                         *Env::Default()->ReadFile(TestCa2Path()));
+  WriteTextFile(dir_.File("ca.crt"),
+                *Env::Default()->ReadFile(TestCaPath()) +
+                    *Env::Default()->ReadFile(TestCa2Path()));
   mk["ca_certificate"] = "ca.crt";
   WriteTextFile(dir_.File("federation.json"), spec.dump(2));
 

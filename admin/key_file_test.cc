@@ -4,9 +4,9 @@
 
 #include "absl/status/status.h"
 #include "admin/file_io.h"
-#include "core/util/env.h"
 #include "admin/test_support.h"
 #include "core/directory/directory.h"
+#include "core/util/env.h"
 #include "gtest/gtest.h"
 
 namespace cbx::admin {

@@ -92,7 +92,8 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(
       AuditStore::Open(db_path);
   if (!writer.ok()) return fail(writer.status());
   if (absl::Status s = (*writer)->Initialize(); !s.ok()) return fail(s);
-  absl::StatusOr<std::optional<Head>> head = ReadHead(options.head_path, options.env);
+  absl::StatusOr<std::optional<Head>> head =
+      ReadHead(options.head_path, options.env);
   if (!head.ok()) return fail(head.status());
   absl::StatusOr<merkle::CompactRange> range =
       CheckOnOpen(**writer, *head, options.head_path);
@@ -112,7 +113,8 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(
   // write) is brought up to date before anything else is committed.
   const Head current{range->size(), range->Root()};
   if (!head->has_value() || **head != current) {
-    if (absl::Status s = WriteHead(options.head_path, current, options.env); !s.ok()) {
+    if (absl::Status s = WriteHead(options.head_path, current, options.env);
+        !s.ok()) {
       return fail(s);
     }
   }
@@ -638,7 +640,8 @@ absl::Status AuditLog::Verify() {
   input.head_path = options_.head_path;
   // The head, then the committed state, then the database's snapshot: each
   // can only trail the next.
-  absl::StatusOr<std::optional<Head>> head = ReadHead(options_.head_path, options_.env);
+  absl::StatusOr<std::optional<Head>> head =
+      ReadHead(options_.head_path, options_.env);
   if (!head.ok()) return Fail(head.status());
   input.head = *std::move(head);
   const Snapshot current = Current();
