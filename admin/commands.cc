@@ -10,6 +10,7 @@
 #include "admin/key_file.h"
 #include "core/crypto/ed25519.h"
 #include "core/crypto/sha256.h"
+#include "core/util/env.h"
 #include "core/util/status_macros.h"
 
 namespace cbx::admin {
@@ -30,7 +31,7 @@ absl::StatusOr<LoadedKey> LoadKeyWarning(KeyKind kind, const std::string& path,
 // A directory file and the SHA-256 of its bytes (what operators compare
 // when they pin a genesis, spec/directory.md §5.1).
 absl::StatusOr<NamedDirectory> ReadNamedDirectory(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string bytes, ReadFileContents(path));
+  ASSIGN_OR_RETURN(std::string bytes, Env::Default()->ReadFile(path));
   NamedDirectory out;
   out.source = path;
   ASSIGN_OR_RETURN(out.signed_dir, ParseSignedDirectory(bytes, path));

@@ -10,6 +10,7 @@
 #include "admin/test_support.h"
 #include "core/crypto/sha256.h"
 #include "core/directory/directory.h"
+#include "core/util/env.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
@@ -154,7 +155,8 @@ TEST_F(CommandsTest, BuildSignVerifyShowJson) {
                          "issued_at", "signatures_needed", "valid_signatures",
                          "signatures", "adopted", "file_sha256"}));
   EXPECT_EQ(v["file"], g);
-  EXPECT_EQ(v["file_sha256"], HexEncode(crypto::Sha256(*ReadFileContents(g))));
+  EXPECT_EQ(v["file_sha256"],
+            HexEncode(crypto::Sha256(*Env::Default()->ReadFile(g))));
   EXPECT_EQ(v["version"], 1);
   EXPECT_EQ(v["issued_at_ms"], 1750000000000);
   EXPECT_EQ(v["issued_at"], "2025-06-15T15:06:40.000Z");
@@ -212,7 +214,7 @@ TEST_F(CommandsTest, SignRefusalWritesNothing) {
                         dir_.File("MK-governance"), dir_.File("signed.pb"), ""},
       &status);
   EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(ReadFileContents(dir_.File("signed.pb")).status().code(),
+  EXPECT_EQ(Env::Default()->ReadFile(dir_.File("signed.pb")).status().code(),
             absl::StatusCode::kNotFound);
   // A node key is refused where a governance key is asked for only if its
   // public part differs, which it does.
@@ -229,7 +231,8 @@ TEST_F(CommandsTest, UpdateNeedsPreviousAndShowChecksAgainstIt) {
   Sign("MK", g, g);
   Sign("RS", g, g);
 
-  json spec = json::parse(*ReadFileContents(dir_.File("federation.json")));
+  json spec =
+      json::parse(*Env::Default()->ReadFile(dir_.File("federation.json")));
   spec["issued_at_ms"] = 1760000000000;
   spec["members"][2]["status"] = "suspended";
   testing::WriteTextFile(dir_.File("v2.json"), spec.dump());
@@ -277,7 +280,8 @@ TEST_F(CommandsTest, UpdateNeedsPreviousAndShowChecksAgainstIt) {
 TEST_F(CommandsTest, BuildChecksAnUpdateAgainstPrevious) {
   MakeFederation();
   const std::string g = dir_.File("genesis.pb");
-  json spec = json::parse(*ReadFileContents(dir_.File("federation.json")));
+  json spec =
+      json::parse(*Env::Default()->ReadFile(dir_.File("federation.json")));
   spec["issued_at_ms"] = 1760000000000;
   // A new OPRF key for MK must come with epoch 2.
   Run(KeyGenerate, KeyGenerateArgs{"oprf", dir_.File("MK-oprf-2")});
@@ -292,7 +296,7 @@ TEST_F(CommandsTest, BuildChecksAnUpdateAgainstPrevious) {
             dir_.File("v2.json") + ": not a valid update of " + g +
                 ": member MK: a new OPRF key must have epoch 2 (version 1 has "
                 "epoch 1), not 1");
-  EXPECT_EQ(ReadFileContents(dir_.File("v2.pb")).status().code(),
+  EXPECT_EQ(Env::Default()->ReadFile(dir_.File("v2.pb")).status().code(),
             absl::StatusCode::kNotFound);
 
   spec["members"][0]["oprf_epoch"] = 2;

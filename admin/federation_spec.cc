@@ -15,6 +15,7 @@
 #include "core/crypto/ed25519.h"
 #include "core/crypto/x509.h"
 #include "core/util/bytes.h"
+#include "core/util/env.h"
 #include "core/util/status_macros.h"
 
 namespace cbx::admin {
@@ -306,7 +307,8 @@ absl::Status ParseCaCertificates(const json& m, const std::string& path,
                       "missing (the path of the national CA certificate, PEM)");
   }
   for (const auto& [field, file] : files) {
-    absl::StatusOr<std::string> pem = ReadFileContents(Resolve(context, file));
+    absl::StatusOr<std::string> pem =
+        Env::Default()->ReadFile(Resolve(context, file));
     if (!pem.ok()) return FieldError(field, pem.status().message());
     absl::StatusOr<std::vector<std::string>> certs = SplitPemCertificates(*pem);
     if (!certs.ok()) {
@@ -571,7 +573,7 @@ absl::StatusOr<v1::Directory> DirectoryFromSpecText(
 
 absl::StatusOr<v1::Directory> DirectoryFromSpecFile(const std::string& path,
                                                     SpecContext context) {
-  ASSIGN_OR_RETURN(std::string text, ReadFileContents(path));
+  ASSIGN_OR_RETURN(std::string text, Env::Default()->ReadFile(path));
   size_t slash = path.rfind('/');
   context.base_dir = slash == std::string::npos ? "."
                      : slash == 0               ? "/"

@@ -7,6 +7,7 @@
 #include "admin/key_file.h"
 #include "admin/test_support.h"
 #include "core/util/bytes.h"
+#include "core/util/env.h"
 #include "gtest/gtest.h"
 
 namespace cbx::admin {
@@ -128,8 +129,9 @@ TEST_F(FederationSpecTest, DerivesPublicKeysFromKeyFilesRelativeToTheSpec) {
   mk["node_key_not_after_ms"] = 2000;
   mk["oprf_key"] = "oprf.key";
   mk["governance_key"] = "gov.key";
-  WriteTextFile(dir_.File("ca.crt"), *ReadFileContents(TestCaPath()) +
-                                         *ReadFileContents(TestCa2Path()));
+  WriteTextFile(dir_.File("ca.crt"),
+                *Env::Default()->ReadFile(TestCaPath()) +
+                    *Env::Default()->ReadFile(TestCa2Path()));
   mk["ca_certificate"] = "ca.crt";
   WriteTextFile(dir_.File("federation.json"), spec.dump(2));
 
@@ -365,8 +367,8 @@ TEST_F(FederationSpecTest, FileErrorsArePrefixedWithTheSpecPath) {
 }
 
 TEST(SplitPemCertificatesTest, SplitsConcatenatedCertificates) {
-  std::string a = *ReadFileContents(TestCaPath());
-  std::string b = *ReadFileContents(TestCa2Path());
+  std::string a = *Env::Default()->ReadFile(TestCaPath());
+  std::string b = *Env::Default()->ReadFile(TestCa2Path());
   absl::StatusOr<std::vector<std::string>> certs =
       SplitPemCertificates("junk before\n" + a + "\n" + b);
   ASSERT_TRUE(certs.ok()) << certs.status();

@@ -6,6 +6,7 @@
 #include "core/crypto/ed25519.h"
 #include "core/crypto/voprf.h"
 #include "core/directory/directory.h"
+#include "core/util/env.h"
 #include "core/util/status_macros.h"
 
 namespace cbx::admin {
@@ -105,7 +106,7 @@ absl::StatusOr<KeyMaterial> GenerateKeyFile(KeyKind kind,
 }
 
 absl::StatusOr<LoadedKey> LoadKeyFile(KeyKind kind, const std::string& path) {
-  ASSIGN_OR_RETURN(std::string contents, ReadFileContents(path));
+  ASSIGN_OR_RETURN(std::string contents, Env::Default()->ReadFile(path));
   absl::StatusOr<KeyMaterial> key = DecodeKeyFile(kind, contents);
   if (!key.ok()) {
     return absl::Status(
@@ -113,8 +114,8 @@ absl::StatusOr<LoadedKey> LoadKeyFile(KeyKind kind, const std::string& path) {
         absl::StrCat(path, ": not a ", std::string(KeyKindName(kind)),
                      " key file: ", key.status().message()));
   }
-  ASSIGN_OR_RETURN(unsigned mode, FileMode(path));
-  return LoadedKey{*std::move(key), (mode & 077) != 0, mode};
+  ASSIGN_OR_RETURN(FileInfo info, Env::Default()->Stat(path));
+  return LoadedKey{*std::move(key), (info.mode & 077) != 0, info.mode};
 }
 
 }  // namespace cbx::admin

@@ -6,6 +6,7 @@
 #include "admin/file_io.h"
 #include "admin/test_support.h"
 #include "core/directory/directory.h"
+#include "core/util/env.h"
 #include "gtest/gtest.h"
 
 namespace cbx::admin {
@@ -136,9 +137,9 @@ TEST(KeyFileTest, GenerateKeyFileWritesMode0600AndNeverOverwrites) {
   absl::StatusOr<KeyMaterial> key = GenerateKeyFile(KeyKind::kGovernance, path);
   ::umask(old_umask);
   ASSERT_TRUE(key.ok()) << key.status();
-  absl::StatusOr<unsigned> mode = FileMode(path);
-  ASSERT_TRUE(mode.ok());
-  EXPECT_EQ(*mode, 0600u);
+  absl::StatusOr<FileInfo> info = Env::Default()->Stat(path);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->mode, 0600u);
 
   absl::StatusOr<LoadedKey> loaded = LoadKeyFile(KeyKind::kGovernance, path);
   ASSERT_TRUE(loaded.ok()) << loaded.status();

@@ -1,7 +1,7 @@
-// Small file helpers for the auditor's commands: whole-file reads with a size
-// limit, and replacing a file atomically (write a temporary file in the same
-// directory, fsync, rename, fsync the directory), so that a crash never
-// leaves a half-written export or trusted checkpoint behind.
+// The auditor's commands' file helpers, in their words: whole-file reads
+// with a size limit, folders made 0700, and files replaced atomically (a
+// crash never leaves a half-written export or trusted checkpoint behind).
+// Each is one call to core/util/env.h, whose errno table gives the codes.
 #ifndef CBX_CLIENT_AUDIT_FILES_H_
 #define CBX_CLIENT_AUDIT_FILES_H_
 
@@ -14,18 +14,18 @@
 
 namespace cbx::client::audit {
 
-// The contents of `path`. NOT_FOUND if it does not exist; INVALID_ARGUMENT
-// if it is larger than `max_bytes` or cannot be read (with strerror).
+// The contents of `path` (Env::ReadFile). NOT_FOUND ("'<path>': no such
+// file") if it does not exist; OUT_OF_RANGE ("larger than N bytes") past
+// `max_bytes`; the Env's errno table otherwise.
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path,
                                           size_t max_bytes);
 
-// Creates `dir` and its missing parents with mode 0700. INVALID_ARGUMENT
-// (with strerror) if that fails or a component is not a directory.
+// Creates `dir` and its missing parents with mode 0700 (Env::CreateDirs).
+// FAILED_PRECONDITION ("... is not a directory") if a component is a file.
 absl::Status MakeDirectories(const std::string& dir);
 
-// Writes `data` to `path` atomically with mode `mode` (before umask).
-// INVALID_ARGUMENT with strerror on failure; the old file, if any, is then
-// unchanged.
+// Replaces `path` with `data`, with permission bits exactly `mode`
+// (Env::WriteFileAtomic). On failure the old file, if any, is unchanged.
 absl::Status WriteFileAtomically(const std::string& path, std::string_view data,
                                  unsigned mode = 0644);
 

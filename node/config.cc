@@ -1,11 +1,7 @@
 #include "node/config.h"
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <regex>
-#include <sstream>
 
 #include "absl/status/status.h"
 #include "nlohmann/json.hpp"
@@ -97,17 +93,8 @@ class FieldReader {
 
 }  // namespace
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    int err = errno;
-    std::string why = std::strerror(err);
-    if (err == EACCES) return absl::PermissionDeniedError(path + ": " + why);
-    return absl::NotFoundError(path + ": " + why);
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+absl::StatusOr<std::string> ReadFile(const std::string& path, Env* env) {
+  return env->ReadFile(path);
 }
 
 absl::StatusOr<Config> ParseConfig(const std::string& text,

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "core/util/env.h"
 
 namespace cbx::node {
 
@@ -42,7 +43,8 @@ struct Config {
 // Reads and validates the config at `path`. Relative paths in it are
 // resolved against the file's folder. INVALID_ARGUMENT naming the field and
 // the problem ("node.json: tls.certificate: missing"); NOT_FOUND if the file
-// cannot be read.
+// does not exist, another code of the Env's errno table if it cannot be
+// read.
 absl::StatusOr<Config> LoadConfig(const std::string& path);
 
 // Parses config text; `base_dir` resolves relative paths; `name` prefixes
@@ -51,8 +53,10 @@ absl::StatusOr<Config> ParseConfig(const std::string& text,
                                    const std::string& base_dir,
                                    const std::string& name);
 
-// Reads a whole file. NOT_FOUND / PERMISSION_DENIED with the path.
-absl::StatusOr<std::string> ReadFile(const std::string& path);
+// Reads a whole file through `env` (core/util/env.h): NOT_FOUND,
+// PERMISSION_DENIED, ... by the Env's errno table, naming the path.
+absl::StatusOr<std::string> ReadFile(const std::string& path,
+                                     Env* env = Env::Default());
 
 }  // namespace cbx::node
 

@@ -60,6 +60,7 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(
     const std::string& db_path, const AuditLogOptions& options_in) {
   AuditLogOptions options = options_in;
   if (options.head_path.empty()) options.head_path = db_path + ".head";
+  if (options.env == nullptr) options.env = Env::Default();
   if (options.max_batch_size == 0) {
     return absl::InvalidArgumentError("max_batch_size must be at least 1");
   }
@@ -91,7 +92,8 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(
       AuditStore::Open(db_path);
   if (!writer.ok()) return fail(writer.status());
   if (absl::Status s = (*writer)->Initialize(); !s.ok()) return fail(s);
-  absl::StatusOr<std::optional<Head>> head = ReadHead(options.head_path);
+  absl::StatusOr<std::optional<Head>> head =
+      ReadHead(options.head_path, options.env);
   if (!head.ok()) return fail(head.status());
   absl::StatusOr<merkle::CompactRange> range =
       CheckOnOpen(**writer, *head, options.head_path);
@@ -111,7 +113,8 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(
   // write) is brought up to date before anything else is committed.
   const Head current{range->size(), range->Root()};
   if (!head->has_value() || **head != current) {
-    if (absl::Status s = WriteHead(options.head_path, current); !s.ok()) {
+    if (absl::Status s = WriteHead(options.head_path, current, options.env);
+        !s.ok()) {
       return fail(s);
     }
   }
@@ -361,7 +364,7 @@ void AuditLog::HeadLoop() {
       head = *std::move(head_next_);
       head_next_.reset();
     }
-    absl::Status status = WriteHead(options_.head_path, head);
+    absl::Status status = WriteHead(options_.head_path, head, options_.env);
     {
       // Let the next batches coalesce; stopping cuts the wait short.
       absl::MutexLock lock(&head_mu_);
@@ -637,7 +640,8 @@ absl::Status AuditLog::Verify() {
   input.head_path = options_.head_path;
   // The head, then the committed state, then the database's snapshot: each
   // can only trail the next.
-  absl::StatusOr<std::optional<Head>> head = ReadHead(options_.head_path);
+  absl::StatusOr<std::optional<Head>> head =
+      ReadHead(options_.head_path, options_.env);
   if (!head.ok()) return Fail(head.status());
   input.head = *std::move(head);
   const Snapshot current = Current();

@@ -55,6 +55,7 @@
 #include "core/merkle/compact_range.h"
 #include "core/util/bytes.h"
 #include "core/util/clock.h"
+#include "core/util/env.h"
 #include "node/audit/audit_store.h"
 #include "node/audit/head_file.h"
 #include "node/audit/stored_hash_source.h"
@@ -71,6 +72,9 @@ struct AuditLogOptions {
   absl::Duration max_batch_delay = absl::ZeroDuration();
   // The head file; empty means "<db_path>.head".
   std::string head_path;
+  // Reads and writes the head file (not the SQLite database); null means
+  // Env::Default(). Tests pass a testing::FaultEnv. Must outlive the log.
+  Env* env = nullptr;
   // Source of AuditEntry.time_ms; null means SystemClock::Get(). Must
   // outlive the log.
   const Clock* clock = nullptr;
@@ -104,7 +108,8 @@ class AuditLog {
   //   - the latest stored checkpoint: not ahead, and consistent.
   // DATA_LOSS, naming the failed check, if any fails; FAILED_PRECONDITION if
   // another AuditLog holds the database (one writer per log); UNAVAILABLE
-  // for files that cannot be opened.
+  // for files that cannot be opened; the Env's errno table (core/util/env.h)
+  // if the head file cannot be read or brought up to date.
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(
       const std::string& db_path, const AuditLogOptions& options);
 

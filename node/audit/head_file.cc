@@ -1,10 +1,5 @@
 #include "node/audit/head_file.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <string.h>
-#include <unistd.h>
-
 #include <string_view>
 #include <vector>
 
@@ -12,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/merkle/hash.h"
+#include "core/util/status_macros.h"
 
 namespace cbx::node::audit {
 namespace {
@@ -20,34 +16,10 @@ constexpr std::string_view kHeader = "cbx-audit-head/v1";
 // A head file is three short lines; anything longer is not one.
 constexpr size_t kMaxHeadFileSize = 256;
 
-absl::Status ErrnoStatus(int err, std::string_view what,
-                         const std::string& path) {
-  std::string message =
-      absl::StrCat(absl::string_view(what.data(), what.size()), " ", path, ": ",
-                   strerror(err));
-  if (err == ENOSPC || err == EDQUOT) {
-    return absl::ResourceExhaustedError(message);
-  }
-  return absl::UnavailableError(message);
-}
-
 absl::Status Malformed(const std::string& path, std::string_view why) {
   return absl::DataLossError(
       absl::StrCat("the audit head file ", path, " is malformed (",
                    absl::string_view(why.data(), why.size()), ")"));
-}
-
-// Writes all of `data` to `fd`.
-bool WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
 }
 
 }  // namespace
@@ -57,29 +29,14 @@ std::string FormatHead(const Head& head) {
                       head.size, "\n", Base64Encode(head.root), "\n");
 }
 
-absl::StatusOr<std::optional<Head>> ReadHead(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return std::nullopt;
-    return ErrnoStatus(errno, "cannot open", path);
-  }
-  std::string text;
-  char buf[kMaxHeadFileSize + 1];
-  while (text.size() <= kMaxHeadFileSize) {
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      close(fd);
-      return ErrnoStatus(err, "cannot read", path);
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  if (text.size() > kMaxHeadFileSize) return Malformed(path, "too long");
+absl::StatusOr<std::optional<Head>> ReadHead(const std::string& path,
+                                             Env* env) {
+  absl::StatusOr<std::string> text = env->ReadFile(path, kMaxHeadFileSize);
+  if (absl::IsNotFound(text.status())) return std::nullopt;
+  if (absl::IsOutOfRange(text.status())) return Malformed(path, "too long");
+  if (!text.ok()) return text.status();
 
-  std::vector<absl::string_view> lines = absl::StrSplit(text, '\n');
+  std::vector<absl::string_view> lines = absl::StrSplit(*text, '\n');
   // Three lines, each ending in a newline: four parts, the last empty.
   if (lines.size() != 4 || !lines[3].empty()) {
     return Malformed(path, "not three lines");
@@ -102,23 +59,10 @@ absl::StatusOr<std::optional<Head>> ReadHead(const std::string& path) {
   return head;
 }
 
-absl::Status WriteHead(const std::string& path, const Head& head) {
-  const std::string tmp = path + ".tmp";
-  const std::string text = FormatHead(head);
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return ErrnoStatus(errno, "cannot create", tmp);
-  if (!WriteAll(fd, text) || fdatasync(fd) != 0) {
-    int err = errno;
-    close(fd);
-    unlink(tmp.c_str());
-    return ErrnoStatus(err, "cannot write", tmp);
-  }
-  if (close(fd) != 0) return ErrnoStatus(errno, "cannot close", tmp);
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    unlink(tmp.c_str());
-    return ErrnoStatus(err, "cannot rename to", path);
-  }
+absl::Status WriteHead(const std::string& path, const Head& head, Env* env) {
+  // 0600: only the node has any business with its audit files.
+  RETURN_IF_ERROR(env->WriteFileAtomic(path, FormatHead(head),
+                                       {.mode = 0600, .sync_dir = false}));
   // The folder is not synced: a head lost to a power cut is an older head,
   // and an older head only trails the database, which Open accepts. What
   // must never happen is a head ahead of the database or a torn one, and
