@@ -1,6 +1,8 @@
 #include "node/checkpoints.h"
 
 #include "absl/strings/str_cat.h"
+#include "core/logcheck/checkpoint_verifier.h"
+#include "core/logcheck/log_keys.h"
 #include "core/note/checkpoint.h"
 #include "core/note/note.h"
 #include "core/util/status_macros.h"
@@ -12,30 +14,6 @@ namespace {
 constexpr char kWitnessedKey[] = "audit/witnessed-size";
 
 }  // namespace
-
-std::string AuditOrigin(const std::string& member) {
-  return "cbx/" + member + "/audit";
-}
-
-std::string WitnessName(const std::string& member) {
-  return "cbx/" + member + "/witness";
-}
-
-std::vector<note::Verifier> MemberVerifiers(const directory::Directory& dir,
-                                            const std::string& member,
-                                            const std::string& name,
-                                            note::SignatureType type) {
-  std::vector<note::Verifier> out;
-  const v1::Member* m = dir.FindMember(member);
-  if (m == nullptr) return out;
-  for (const v1::NodeKey& key : m->node_keys()) {
-    auto pub = crypto::Ed25519PublicKey::FromBytes(key.public_key());
-    if (!pub.ok()) continue;
-    auto v = note::Verifier::Create(name, type, *pub);
-    if (v.ok()) out.push_back(*std::move(v));
-  }
-  return out;
-}
 
 absl::Status Checkpoints::MaybeCheckpoint(bool force) {
   RETURN_IF_ERROR(ctx_->audit_trail->Health());
@@ -60,7 +38,7 @@ absl::Status Checkpoints::MaybeCheckpoint(bool force) {
     return absl::OkStatus();
   }
   auto signed_note =
-      log.SignCheckpoint(*ctx_->signing_key, AuditOrigin(ctx_->self()));
+      log.SignCheckpoint(*ctx_->signing_key, logcheck::LogOrigin(ctx_->self()));
   return signed_note.ok() ? absl::OkStatus() : signed_note.status();
 }
 
@@ -69,7 +47,7 @@ absl::StatusOr<uint32_t> Checkpoints::AcceptCosignature(
   RETURN_IF_ERROR(ctx_->audit_trail->Health());
   ASSIGN_OR_RETURN(note::Note note, note::ParseNote(note_text));
   ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpoint(note.text));
-  if (cp.origin != AuditOrigin(ctx_->self())) {
+  if (cp.origin != logcheck::LogOrigin(ctx_->self())) {
     return absl::InvalidArgumentError("not a checkpoint of this node's log");
   }
   // It must be one of our own stored checkpoints, word for word.
@@ -85,28 +63,23 @@ absl::StatusOr<uint32_t> Checkpoints::AcceptCosignature(
         "the cosigned text differs from this node's checkpoint of size ",
         cp.size));
   }
-  std::vector<note::Verifier> keys = MemberVerifiers(
-      *ctx_->directory->Current(), witness, WitnessName(witness),
-      note::SignatureType::kCosignatureV1);
-  bool added = false;
-  for (const note::Signature& sig : note.signatures) {
-    if (sig.name != WitnessName(witness)) continue;
-    for (const note::Verifier& key : keys) {
-      if (key.key_id() != sig.key_id) continue;
-      RETURN_IF_ERROR(key.Verify(note.text, sig).status());
-      RETURN_IF_ERROR(
-          ctx_->audit->AddCosignature(cp.size, note::FormatSignatureLine(sig)));
-      added = true;
-    }
-  }
-  if (!added) {
-    return absl::UnauthenticatedError("no cosignature by " +
-                                      WitnessName(witness) + " on the note");
+  // One verifier for the witness, this side and the auditor
+  // (core/logcheck): witnesses count as distinct members, so a member's two
+  // keys (during a rotation) count once.
+  ASSIGN_OR_RETURN(
+      logcheck::LogKeys keys,
+      logcheck::KeysOfLog(*ctx_->directory->Current(), ctx_->self()));
+  ASSIGN_OR_RETURN(std::vector<note::Signature> lines,
+                   logcheck::VerifyCosignaturesBy(keys, witness, note));
+  for (const note::Signature& sig : lines) {
+    RETURN_IF_ERROR(
+        ctx_->audit->AddCosignature(cp.size, note::FormatSignatureLine(sig)));
   }
   ASSIGN_OR_RETURN(std::string now, ctx_->audit->CheckpointAt(cp.size));
-  ASSIGN_OR_RETURN(note::Note with, note::ParseNote(now));
-  const uint32_t count = static_cast<uint32_t>(with.signatures.size() - 1);
-  if (count >= ctx_->directory->Current()->policy().witness_threshold()) {
+  ASSIGN_OR_RETURN(logcheck::VerifiedCheckpoint with,
+                   logcheck::VerifyCheckpoint(keys, now));
+  const uint32_t count = static_cast<uint32_t>(with.witnesses);
+  if (with.witnessed) {
     std::lock_guard<std::mutex> lock(checkpoint_mu_);
     ASSIGN_OR_RETURN(auto previous, ctx_->storage->GetSetting(kWitnessedKey));
     if (!previous.has_value() || std::stoull(*previous) < cp.size) {
@@ -126,11 +99,12 @@ absl::StatusOr<std::string> Checkpoints::BestCheckpoint() {
     // checkpoint, or one of the new history that no witness cosigned.
     auto found = ctx_->audit->CheckpointAt(std::stoull(*witnessed));
     if (found.ok()) {
-      ASSIGN_OR_RETURN(note::Note note, note::ParseNote(*found));
-      if (note.signatures.size() - 1 >=
-          ctx_->directory->Current()->policy().witness_threshold()) {
-        return found;
-      }
+      ASSIGN_OR_RETURN(
+          logcheck::LogKeys keys,
+          logcheck::KeysOfLog(*ctx_->directory->Current(), ctx_->self()));
+      ASSIGN_OR_RETURN(logcheck::VerifiedCheckpoint verified,
+                       logcheck::VerifyCheckpoint(keys, *found));
+      if (verified.witnessed) return found;
     } else if (found.status().code() != absl::StatusCode::kNotFound) {
       return found.status();
     }

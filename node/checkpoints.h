@@ -23,16 +23,6 @@
 
 namespace cbx::node {
 
-// "cbx/<CC>/audit": the origin of a member's log and its key name.
-std::string AuditOrigin(const std::string& member);
-// "cbx/<CC>/witness": the key name of a member's cosignatures.
-std::string WitnessName(const std::string& member);
-// Verifiers for every node key `member` has in `dir`, under `name`.
-std::vector<note::Verifier> MemberVerifiers(const directory::Directory& dir,
-                                            const std::string& member,
-                                            const std::string& name,
-                                            note::SignatureType type);
-
 class Checkpoints {
  public:
   // Uses `context`'s audit log and trail, signing key, directory (the

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "core/directory/testing/test_federation.h"
+#include "core/logcheck/log_keys.h"
 #include "core/note/checkpoint.h"
 #include "core/note/cosignature.h"
 #include "core/note/note.h"
@@ -42,8 +44,8 @@ class CheckpointsTest : public ::testing::Test {
   std::string Cosigned(const std::string& signed_note,
                        const std::string& witness, const std::string& signer) {
     auto n = note::ParseNote(signed_note);
-    auto cosigner =
-        note::Cosigner::Create(WitnessName(witness), FakeNodeKey(signer));
+    auto cosigner = note::Cosigner::Create(logcheck::WitnessName(witness),
+                                           FakeNodeKey(signer));
     auto sig = cosigner->Cosign(n->text, node_.clock().NowMs() / 1000);
     n->signatures.push_back(*sig);
     return *note::FormatNote(*n);
@@ -106,7 +108,8 @@ TEST_F(CheckpointsTest, RefusesWhatIsNotAValidCosignature) {
   other.root_hash[0] ^= 1;
   note::Note forged;
   forged.text = *note::FormatCheckpoint(other);
-  auto signer = note::Cosigner::Create(WitnessName("RS"), FakeNodeKey("RS"));
+  auto signer =
+      note::Cosigner::Create(logcheck::WitnessName("RS"), FakeNodeKey("RS"));
   forged.signatures.push_back(*signer->Cosign(forged.text, 1));
   EXPECT_EQ(checkpoints_.AcceptCosignature("RS", *note::FormatNote(forged))
                 .status()
@@ -134,6 +137,59 @@ TEST_F(CheckpointsTest, BestCheckpointIsTheNewestWitnessedOne) {
   ASSERT_TRUE(best.ok());
   EXPECT_EQ(Parse(*best).size, 1u);
   EXPECT_EQ(note::ParseNote(*best)->signatures.size(), 3u);
+}
+
+// A genesis in which RS has a second node key (as during a key rotation).
+v1::SignedDirectory GenesisWithTwoRsKeys() {
+  v1::Directory d = directory::testing::GenesisDirectory();
+  for (v1::Member& m : *d.mutable_members()) {
+    if (m.code() != "RS") continue;
+    v1::NodeKey second = m.node_keys(0);
+    second.set_public_key(
+        directory::testing::TestKey("RS/node/2").public_key().bytes());
+    *m.add_node_keys() = second;
+  }
+  return directory::testing::SignAs(
+      d, {{"MK", "MK/governance/1"}, {"RS", "RS/governance/1"}});
+}
+
+// spec/audit-log.md §8: witnesses count as distinct members. Two
+// cosignatures by two keys of one member are one witness, so they neither
+// reach a threshold of 2 nor make the checkpoint the one auditors see.
+TEST(CheckpointsWitnessCountTest, TwoKeysOfOneMemberCountOnce) {
+  TestNode node(GenesisWithTwoRsKeys());
+  Checkpoints checkpoints(&node.ctx());
+  ASSERT_TRUE(node.ctx()
+                  .audit_trail
+                  ->Call(v1::AUDIT_DIRECTION_LOCAL, "", "Office.ListCases",
+                         "list_cases", "MK/PPO-Skopje", absl::StatusCode::kOk)
+                  .ok());
+  auto first = checkpoints.BestCheckpoint();
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto n = note::ParseNote(*first);
+  ASSERT_TRUE(n.ok());
+  for (const char* label : {"RS/node/1", "RS/node/2"}) {
+    auto cosigner = note::Cosigner::Create(logcheck::WitnessName("RS"),
+                                           directory::testing::TestKey(label));
+    ASSERT_TRUE(cosigner.ok());
+    n->signatures.push_back(*cosigner->Cosign(n->text, 1767225600));
+  }
+  auto count = checkpoints.AcceptCosignature("RS", *note::FormatNote(*n));
+  ASSERT_TRUE(count.ok()) << count.status();
+  EXPECT_EQ(*count, 1u);
+  // Both lines are kept (they are evidence), but the checkpoint is not
+  // witnessed: the stored note has two cosignature lines and one witness.
+  auto stored = node.ctx().audit->CheckpointAt(1);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(note::ParseNote(*stored)->signatures.size(), 3u);
+  // Once AL cosigns too, two members have: witnessed.
+  auto al =
+      note::Cosigner::Create(logcheck::WitnessName("AL"), FakeNodeKey("AL"));
+  note::Note by_al = *note::ParseNote(*first);
+  by_al.signatures.push_back(*al->Cosign(by_al.text, 1767225600));
+  count = checkpoints.AcceptCosignature("AL", *note::FormatNote(by_al));
+  ASSERT_TRUE(count.ok()) << count.status();
+  EXPECT_EQ(*count, 2u);
 }
 
 }  // namespace

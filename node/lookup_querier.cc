@@ -9,8 +9,8 @@
 #include "core/identifiers/identifiers.h"
 #include "core/util/status_macros.h"
 #include "node/log.h"
-#include "node/peer_reply.h"
 #include "node/lookup_responder.h"
+#include "node/peer_reply.h"
 
 namespace cbx::node {
 namespace {

@@ -16,11 +16,11 @@
 #include "cbx/v1/office.grpc.pb.h"
 #include "node/audit_trail.h"
 #include "node/cases.h"
-#include "node/identity.h"
-#include "node/node_context.h"
 #include "node/checkpoints.h"
+#include "node/identity.h"
 #include "node/index_sync.h"
 #include "node/lookup_querier.h"
+#include "node/node_context.h"
 #include "node/witnessing.h"
 
 namespace cbx::node {

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/identifiers/identifiers.h"
+#include "core/logcheck/log_keys.h"
 #include "core/note/checkpoint.h"
 #include "core/note/note.h"
 #include "core/util/status_macros.h"
@@ -176,7 +177,8 @@ absl::Status PeerService::ServeCheckpoint(
   // Only the node's own signature: witnesses vouch for themselves.
   note::Note own{note.text, {}};
   for (const note::Signature& sig : note.signatures) {
-    if (sig.name == AuditOrigin(ctx_->self())) own.signatures.push_back(sig);
+    if (sig.name == logcheck::LogOrigin(ctx_->self()))
+      own.signatures.push_back(sig);
   }
   ASSIGN_OR_RETURN(std::string text, note::FormatNote(own));
   response->set_checkpoint(text);

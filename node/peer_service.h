@@ -16,9 +16,9 @@
 #include <string_view>
 
 #include "cbx/v1/peer.grpc.pb.h"
+#include "node/checkpoints.h"
 #include "node/lookup_responder.h"
 #include "node/node_context.h"
-#include "node/checkpoints.h"
 
 namespace cbx::node {
 

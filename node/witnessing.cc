@@ -3,7 +3,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "core/merkle/verify.h"
+#include "core/logcheck/checkpoint_verifier.h"
+#include "core/logcheck/consistency.h"
+#include "core/logcheck/log_keys.h"
 #include "core/note/checkpoint.h"
 #include "core/note/cosignature.h"
 #include "core/note/note.h"
@@ -56,32 +58,41 @@ absl::StatusOr<bool> CheckAgainstCosigned(const std::string& member,
                                           const std::vector<Bytes>& proof) {
   if (cosigned == nullptr) return true;
   const note::Checkpoint& before = *cosigned;
-  if (now.size < before.size) {
-    return absl::DataLossError(absl::StrCat(member, "'s log shrank from ",
-                                            before.size, " to ", now.size));
-  }
-  if (now.size == before.size) {
-    if (now.root_hash != before.root_hash) {
-      return absl::DataLossError(absl::StrCat(
-          member, "'s log has two different roots at size ", now.size));
-    }
-    return false;  // nothing new to cosign, and nothing wrong
-  }
-  if (asked != before.size) {
+  if (logcheck::NeedsConsistencyProof(before, now) && asked != before.size) {
     // The peer signed a larger checkpoint between the two fetches; the
     // proof for it comes next round.
     return absl::UnavailableError(absl::StrCat(
         member, "'s latest checkpoint changed while it was fetched"));
   }
-  absl::Status v = merkle::VerifyConsistency(before.size, now.size, proof,
-                                             before.root_hash, now.root_hash);
-  if (!v.ok()) {
-    return absl::DataLossError(
-        absl::StrCat(member, "'s checkpoint ", now.size,
-                     " is not consistent with the one of size ", before.size,
-                     " this node cosigned: ", v.message()));
+  // The rule is core/logcheck's, shared with the auditor; the words name
+  // the peer.
+  const logcheck::ConsistencyVerdict verdict =
+      logcheck::CompareCheckpoints(before, now, proof);
+  switch (verdict.comparison) {
+    case logcheck::Comparison::kSame:
+      return false;  // nothing new to cosign, and nothing wrong
+    case logcheck::Comparison::kFromEmpty:
+    case logcheck::Comparison::kExtended:
+      return true;
+    case logcheck::Comparison::kShrank:
+      return absl::DataLossError(absl::StrCat(member, "'s log shrank from ",
+                                              before.size, " to ", now.size));
+    case logcheck::Comparison::kForked:
+      return absl::DataLossError(absl::StrCat(
+          member, "'s log has two different roots at size ", now.size));
+    case logcheck::Comparison::kProofFails:
+    case logcheck::Comparison::kMalformedProof:
+      // A malformed proof proves nothing, but the peer owes a proof for
+      // the checkpoint it signed: refuse it as inconsistent.
+      return absl::DataLossError(
+          absl::StrCat(member, "'s checkpoint ", now.size,
+                       " is not consistent with the one of size ", before.size,
+                       " this node cosigned: ", verdict.proof_error));
+    case logcheck::Comparison::kOtherLog:
+      return absl::InvalidArgumentError(absl::StrCat(
+          member, "'s checkpoint is of another log (", now.origin, ")"));
   }
-  return true;
+  return absl::InternalError("unknown checkpoint comparison");
 }
 
 absl::StatusOr<v1::GetCheckpointResponse> Witnessing::FetchCheckpoint(
@@ -98,10 +109,8 @@ absl::StatusOr<v1::GetCheckpointResponse> Witnessing::FetchCheckpoint(
 
 absl::Status Witnessing::WitnessPeer(const std::string& member) {
   std::shared_ptr<const directory::Directory> dir = ctx_->directory->Current();
-  const std::string origin = AuditOrigin(member);
-  std::vector<note::Verifier> log_keys =
-      MemberVerifiers(*dir, member, origin, note::SignatureType::kEd25519);
-  if (log_keys.empty()) {
+  ASSIGN_OR_RETURN(logcheck::LogKeys keys, logcheck::KeysOfLog(*dir, member));
+  if (keys.log_keys.empty()) {
     return absl::NotFoundError(member + " has no node key in the directory");
   }
   ASSIGN_OR_RETURN(std::optional<Cosigned> last, LoadCosigned(member));
@@ -118,40 +127,34 @@ absl::Status Witnessing::WitnessPeer(const std::string& member) {
   }
   if (!resp.ok()) return resp.status();
 
-  absl::StatusOr<note::SignedCheckpoint> opened = absl::UnauthenticatedError(
-      member + "'s checkpoint is not signed by " + "any of its node keys");
-  for (const note::Verifier& key : log_keys) {
-    opened = note::OpenCheckpoint(resp->checkpoint(), origin, key);
-    if (opened.ok()) break;
-  }
-  if (!opened.ok()) return opened.status();
+  ASSIGN_OR_RETURN(logcheck::VerifiedCheckpoint opened,
+                   logcheck::VerifyCheckpoint(keys, resp->checkpoint()));
 
   const std::vector<Bytes> proof(resp->consistency_proof().begin(),
                                  resp->consistency_proof().end());
   absl::StatusOr<bool> fresh = CheckAgainstCosigned(
-      member, last.has_value() ? &last->checkpoint : nullptr,
-      opened->checkpoint, asked, proof);
+      member, last.has_value() ? &last->checkpoint : nullptr, opened.checkpoint,
+      asked, proof);
   if (fresh.status().code() == absl::StatusCode::kDataLoss) {
-    return Refuse(member, *last, *resp, opened->checkpoint, fresh.status());
+    return Refuse(member, *last, *resp, opened.checkpoint, fresh.status());
   }
   if (!fresh.ok()) return fresh.status();
-  if (*fresh) RETURN_IF_ERROR(Cosign(member, *opened, resp->checkpoint()));
+  if (*fresh) RETURN_IF_ERROR(Cosign(member, opened.text, resp->checkpoint()));
   return CloseAlert(member);
 }
 
 absl::Status Witnessing::Cosign(const std::string& member,
-                                const note::SignedCheckpoint& opened,
+                                const std::string& text,
                                 const std::string& served_note) {
-  ASSIGN_OR_RETURN(
-      note::Cosigner cosigner,
-      note::Cosigner::Create(WitnessName(ctx_->self()), *ctx_->signing_key));
+  ASSIGN_OR_RETURN(note::Cosigner cosigner,
+                   note::Cosigner::Create(logcheck::WitnessName(ctx_->self()),
+                                          *ctx_->signing_key));
   const int64_t cosigned_ms = ctx_->clock->NowMs();
   ASSIGN_OR_RETURN(
       note::Signature cosig,
-      cosigner.Cosign(opened.text, static_cast<uint64_t>(cosigned_ms / 1000)));
+      cosigner.Cosign(text, static_cast<uint64_t>(cosigned_ms / 1000)));
   v1::AddCosignatureRequest add;
-  add.set_cosigned_checkpoint(opened.text + "\n" +
-                              note::FormatSignatureLine(cosig));
+  add.set_cosigned_checkpoint(text + "\n" + note::FormatSignatureLine(cosig));
   absl::StatusOr<v1::AddCosignatureResponse> added =
       transport_->AddCosignature(member, add, kWitnessDeadlineMs);
   RETURN_IF_ERROR(Logged(ctx_->audit_trail->Call(
@@ -220,7 +223,7 @@ absl::Status Witnessing::Refuse(const std::string& member, const Cosigned& last,
   if (!kept.has_value()) {
     // The same members as an auditor's evidence file (audit-log.md §9.3).
     nlohmann::ordered_json doc;
-    doc["origin"] = AuditOrigin(member);
+    doc["origin"] = logcheck::LogOrigin(member);
     doc["recorded"] = UtcTime(now_ms);
     doc["reason"] = std::string(reason.message());
     doc["trusted_checkpoint"] = last.note;

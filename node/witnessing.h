@@ -97,10 +97,9 @@ class Witnessing {
   // Peer.GetCheckpoint from `since_size`, logged as SENT.
   absl::StatusOr<v1::GetCheckpointResponse> FetchCheckpoint(
       const std::string& member, uint64_t since_size);
-  // Cosigns `opened`, hands the cosignature to `member` and stores the note
-  // as the last one cosigned.
-  absl::Status Cosign(const std::string& member,
-                      const note::SignedCheckpoint& opened,
+  // Cosigns the verified checkpoint `text`, hands the cosignature to
+  // `member` and stores the note as the last one cosigned.
+  absl::Status Cosign(const std::string& member, const std::string& text,
                       const std::string& served_note);
   // Keeps the evidence of a refused checkpoint and raises the alert, both
   // once per distinct checkpoint; returns `reason`.

@@ -3,6 +3,8 @@
 #include <memory>
 #include <string>
 
+#include "core/logcheck/checkpoint_verifier.h"
+#include "core/logcheck/log_keys.h"
 #include "core/merkle/hash.h"
 #include "core/merkle/in_memory_tree.h"
 #include "core/merkle/proof_builder.h"
@@ -72,12 +74,12 @@ TEST_F(WitnessingTest, FirstRoundCosignsAndStores) {
   auto n = note::ParseNote(cosigned[0]);
   ASSERT_TRUE(n.ok()) << n.status();
   ASSERT_EQ(n->signatures.size(), 1u);
-  EXPECT_EQ(n->signatures[0].name, WitnessName("MK"));
-  std::vector<note::Verifier> keys =
-      MemberVerifiers(*node_.ctx().directory->Current(), "MK",
-                      WitnessName("MK"), note::SignatureType::kCosignatureV1);
-  ASSERT_EQ(keys.size(), 1u);
-  EXPECT_TRUE(keys[0].Verify(n->text, n->signatures[0]).ok());
+  EXPECT_EQ(n->signatures[0].name, logcheck::WitnessName("MK"));
+  auto keys = logcheck::KeysOfLog(*node_.ctx().directory->Current(), "RS");
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  auto by_mk = logcheck::VerifyCosignaturesBy(*keys, "MK", *n);
+  ASSERT_TRUE(by_mk.ok()) << by_mk.status();
+  EXPECT_EQ(by_mk->size(), 1u);
 
   WitnessedPeer d = Describe("RS");
   EXPECT_EQ(d.cosigned_size, 5u);

@@ -7,6 +7,7 @@
 #include "core/directory/testing/test_federation.h"
 #include "core/envelope/envelope.h"
 #include "core/identifiers/identifiers.h"
+#include "core/logcheck/log_keys.h"
 #include "core/merkle/proof_builder.h"
 #include "core/note/checkpoint.h"
 #include "core/note/note.h"
@@ -421,7 +422,7 @@ absl::StatusOr<std::string> FakePeers::SignedCheckpoint(Member& m,
                                                         uint64_t size,
                                                         bool fork_root) {
   note::Checkpoint cp;
-  cp.origin = AuditOrigin(m.code);
+  cp.origin = logcheck::LogOrigin(m.code);
   cp.size = size;
   ASSIGN_OR_RETURN(cp.root_hash, merkle::RootHash(m.log, size));
   if (fork_root) cp.root_hash = crypto::Sha256("forked " + cp.root_hash);
