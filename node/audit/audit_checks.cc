@@ -159,22 +159,20 @@ absl::StatusOr<merkle::CompactRange> CheckOnOpen(
   return std::move(range);
 }
 
-absl::Status CheckEverything(AuditStore& store, const FullCheckInput& input,
-                             uint64_t* leaves_hashed) {
-  ASSIGN_OR_RETURN(sqlite::Transaction txn, store.BeginRead());
-  ASSIGN_OR_RETURN(auto checked, ReadCheckedState(store));
-  const StateRow& state = checked.first;
-  const merkle::CompactRange& range = checked.second;
-  const uint64_t size = state.size;
-  if (size < input.committed_size) {
-    return absl::DataLossError(absl::StrCat(
-        "the audit database holds ", size, " entries, fewer than the ",
-        input.committed_size,
-        " this log committed: it was replaced or rolled back while open"));
-  }
+namespace {
 
-  // Roots the rebuilt tree must have at given sizes, and who recorded them.
-  std::multimap<uint64_t, std::pair<Bytes, std::string>> expected_roots;
+// Roots the tree rebuilt from the stored leaves must have at given sizes,
+// each with who recorded it.
+using ExpectedRoots = std::multimap<uint64_t, std::pair<Bytes, std::string>>;
+
+// The roots recorded by the log's committed state, the head file and every
+// stored signed checkpoint (whose cosignature lines must parse). DATA_LOSS if
+// a record is missing, malformed, names a second origin, or records a size
+// beyond the database's `size` (an older copy put back).
+absl::StatusOr<ExpectedRoots> CollectExpectedRoots(AuditStore& store,
+                                                   const FullCheckInput& input,
+                                                   uint64_t size) {
+  ExpectedRoots expected_roots;
   expected_roots.emplace(
       input.committed_size,
       std::make_pair(input.committed_root, "the log's committed state"));
@@ -219,21 +217,34 @@ absl::Status CheckEverything(AuditStore& store, const FullCheckInput& input,
         expected_roots.rbegin()->first, ": a copy may have been put back"));
   }
 
-  auto check_roots = [&](uint64_t at, const Bytes& root) -> absl::Status {
-    auto [first, last] = expected_roots.equal_range(at);
-    for (auto it = first; it != last; ++it) {
-      if (it->second.first != root) {
-        return absl::DataLossError(absl::StrCat(
-            "the tree rebuilt from the stored leaves has root ", Short(root),
-            "... at size ", at, ", but ", it->second.second, " records ",
-            Short(it->second.first),
-            "...: stored leaves or that record were altered"));
-      }
-    }
-    return absl::OkStatus();
-  };
-  RETURN_IF_ERROR(check_roots(0, merkle::EmptyRoot()));
+  return expected_roots;
+}
 
+// DATA_LOSS unless `root`, the rebuilt tree's root at size `at`, is the one
+// every record of that size holds.
+absl::Status CheckRoots(const ExpectedRoots& expected_roots, uint64_t at,
+                        const Bytes& root) {
+  auto [first, last] = expected_roots.equal_range(at);
+  for (auto it = first; it != last; ++it) {
+    if (it->second.first != root) {
+      return absl::DataLossError(
+          absl::StrCat("the tree rebuilt from the stored leaves has root ",
+                       Short(root), "... at size ", at, ", but ",
+                       it->second.second, " records ", Short(it->second.first),
+                       "...: stored leaves or that record were altered"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Rebuilds the tree from the `size` stored leaves in order, checking each
+// row (no gap, no extra row, its hash, its entry's sequence, its perfect
+// subtree hashes) and the root at every recorded size. Counts the leaves
+// hashed into `*leaves_hashed`. The rebuilt tree, or the first DATA_LOSS.
+// (The per-row checks are one lambda: ScanLeaves calls it for every row.)
+absl::StatusOr<merkle::CompactRange> RebuildFromLeaves(
+    AuditStore& store, uint64_t size, const ExpectedRoots& expected_roots,
+    uint64_t* leaves_hashed) {
   merkle::CompactRange rebuilt;
   uint64_t next = 0;
   RETURN_IF_ERROR(store.ScanLeaves([&](uint64_t sequence,
@@ -288,7 +299,7 @@ absl::Status CheckEverything(AuditStore& store, const FullCheckInput& input,
     }
     ++next;
     if (expected_roots.count(next) != 0) {
-      RETURN_IF_ERROR(check_roots(next, rebuilt.Root()));
+      RETURN_IF_ERROR(CheckRoots(expected_roots, next, rebuilt.Root()));
     }
     return absl::OkStatus();
   }));
@@ -299,6 +310,38 @@ absl::Status CheckEverything(AuditStore& store, const FullCheckInput& input,
             : absl::StrCat("leaves ", next, " to ", size - 1, " are"),
         " missing from the audit database: rows were deleted"));
   }
+  if (next != size) {
+    return absl::DataLossError(absl::StrCat(
+        next + 1 == size
+            ? absl::StrCat("leaf ", next, " is")
+            : absl::StrCat("leaves ", next, " to ", size - 1, " are"),
+        " missing from the audit database: rows were deleted"));
+  }
+  return rebuilt;
+}
+
+}  // namespace
+
+absl::Status CheckEverything(AuditStore& store, const FullCheckInput& input,
+                             uint64_t* leaves_hashed) {
+  ASSIGN_OR_RETURN(sqlite::Transaction txn, store.BeginRead());
+  ASSIGN_OR_RETURN(auto checked, ReadCheckedState(store));
+  const StateRow& state = checked.first;
+  const merkle::CompactRange& range = checked.second;
+  const uint64_t size = state.size;
+  if (size < input.committed_size) {
+    return absl::DataLossError(absl::StrCat(
+        "the audit database holds ", size, " entries, fewer than the ",
+        input.committed_size,
+        " this log committed: it was replaced or rolled back while open"));
+  }
+
+  ASSIGN_OR_RETURN(ExpectedRoots expected_roots,
+                   CollectExpectedRoots(store, input, size));
+  RETURN_IF_ERROR(CheckRoots(expected_roots, 0, merkle::EmptyRoot()));
+  ASSIGN_OR_RETURN(
+      merkle::CompactRange rebuilt,
+      RebuildFromLeaves(store, size, expected_roots, leaves_hashed));
   if (!(rebuilt == range)) {
     return absl::DataLossError(absl::StrCat(
         "the audit state row (root ", Short(state.root),
