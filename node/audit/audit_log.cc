@@ -255,6 +255,80 @@ void AuditLog::WriterLoop() {
   }
 }
 
+// Encodes the batch's entries as leaves after `range`, which it extends.
+// A request whose entries do not encode fails alone (Append checked them;
+// kept for safety) before it has used a sequence; a full tree fails the
+// whole batch (nothing of it commits).
+absl::Status AuditLog::EncodeBatch(std::vector<Request*>& batch,
+                                   merkle::CompactRange& range,
+                                   std::vector<LeafRow>& leaves) {
+  for (Request* request : batch) {
+    const uint64_t first = range.size();
+    std::vector<std::string> encoded;
+    encoded.reserve(request->entries.size());
+    for (v1::AuditEntry& entry : request->entries) {
+      entry.set_sequence(first + encoded.size());
+      entry.set_time_ms(clock_.NowMs());
+      absl::StatusOr<std::string> leaf = EncodeLeaf(entry);
+      if (!leaf.ok()) {
+        request->status = leaf.status();
+        break;
+      }
+      encoded.push_back(*std::move(leaf));
+    }
+    if (!request->status.ok()) continue;
+    request->sequence = first;
+    for (std::string& leaf : encoded) {
+      Bytes hash = merkle::LeafHash(leaf);
+      absl::StatusOr<std::vector<merkle::PerfectSubtree>> completed =
+          range.Append(hash);
+      if (!completed.ok()) {  // a full tree: nothing of the batch commits
+        return completed.status();
+      }
+      // Level 0 is the leaf hash; the rest, lowest first, go in its row.
+      Bytes subtrees;
+      for (size_t i = 1; i < completed->size(); ++i) {
+        subtrees += (*completed)[i].hash;
+      }
+      leaves.push_back(LeafRow{range.size() - 1, std::move(hash),
+                               std::move(leaf), std::move(subtrees)});
+    }
+  }
+  return absl::OkStatus();
+}
+
+// After a failed commit of a batch: a failure before COMMIT rolled back
+// cleanly; one in COMMIT may or may not have reached the disk, and only the
+// state row tells. Latches tampering (DATA_LOSS) or an unknown outcome
+// (UNAVAILABLE until reopened) and returns what the batch's requests are
+// told.
+absl::Status AuditLog::AfterFailedCommit(const absl::Status& failure) {
+  absl::Status status = failure;
+  absl::StatusOr<StateRow> state = writer_->ReadState();
+  absl::MutexLock lock(&state_mu_);
+  if (failure.code() == absl::StatusCode::kDataLoss) {
+    if (tamper_.ok()) tamper_ = failure;  // SQLite found corruption
+    status = tamper_;
+  } else if (failure.code() == absl::StatusCode::kAlreadyExists) {
+    if (tamper_.ok()) {
+      tamper_ = absl::DataLossError(absl::StrCat(
+          "the audit database holds rows beyond the log's size ", range_.size(),
+          ": rows were added (", failure.message(), ")"));
+    }
+    status = tamper_;
+  } else if (!state.ok() || state->size != range_.size() ||
+             state->root != root_) {
+    if (write_failure_.ok()) {
+      write_failure_ = absl::UnavailableError(
+          absl::StrCat("an audit log commit failed and its outcome is unknown; "
+                       "reopen the log (",
+                       failure.message(), ")"));
+    }
+    status = write_failure_;
+  }
+  return status;
+}
+
 void AuditLog::CommitBatch(std::vector<Request*>& batch) {
   absl::Status status;
   {
@@ -265,43 +339,7 @@ void AuditLog::CommitBatch(std::vector<Request*>& batch) {
     absl::MutexLock lock(&write_mu_);
     merkle::CompactRange range = range_;
     std::vector<LeafRow> leaves;
-    for (Request* request : batch) {
-      // Encode the request's entries first, so that one that fails (Append
-      // checked them; kept for safety) fails its request alone, before it
-      // has used a sequence.
-      const uint64_t first = range.size();
-      std::vector<std::string> encoded;
-      encoded.reserve(request->entries.size());
-      for (v1::AuditEntry& entry : request->entries) {
-        entry.set_sequence(first + encoded.size());
-        entry.set_time_ms(clock_.NowMs());
-        absl::StatusOr<std::string> leaf = EncodeLeaf(entry);
-        if (!leaf.ok()) {
-          request->status = leaf.status();
-          break;
-        }
-        encoded.push_back(*std::move(leaf));
-      }
-      if (!request->status.ok()) continue;
-      request->sequence = first;
-      for (std::string& leaf : encoded) {
-        Bytes hash = merkle::LeafHash(leaf);
-        absl::StatusOr<std::vector<merkle::PerfectSubtree>> completed =
-            range.Append(hash);
-        if (!completed.ok()) {  // a full tree: nothing of the batch commits
-          status = completed.status();
-          break;
-        }
-        // Level 0 is the leaf hash; the rest, lowest first, go in its row.
-        Bytes subtrees;
-        for (size_t i = 1; i < completed->size(); ++i) {
-          subtrees += (*completed)[i].hash;
-        }
-        leaves.push_back(LeafRow{range.size() - 1, std::move(hash),
-                                 std::move(leaf), std::move(subtrees)});
-      }
-      if (!status.ok()) break;
-    }
+    status = EncodeBatch(batch, range, leaves);
     if (status.ok() && !leaves.empty()) {
       status = writer_->AppendBatch(leaves, range);
     }
@@ -320,31 +358,7 @@ void AuditLog::CommitBatch(std::vector<Request*>& batch) {
       absl::MutexLock lock_head(&head_mu_);
       head_next_ = head;
     } else if (!status.ok()) {
-      // A failure before COMMIT rolled back cleanly; one in COMMIT may or
-      // may not have reached the disk. Only the state row tells.
-      const absl::Status failure = status;
-      absl::StatusOr<StateRow> state = writer_->ReadState();
-      absl::MutexLock lock(&state_mu_);
-      if (failure.code() == absl::StatusCode::kDataLoss) {
-        if (tamper_.ok()) tamper_ = failure;  // SQLite found corruption
-        status = tamper_;
-      } else if (failure.code() == absl::StatusCode::kAlreadyExists) {
-        if (tamper_.ok()) {
-          tamper_ = absl::DataLossError(absl::StrCat(
-              "the audit database holds rows beyond the log's size ",
-              range_.size(), ": rows were added (", failure.message(), ")"));
-        }
-        status = tamper_;
-      } else if (!state.ok() || state->size != range_.size() ||
-                 state->root != root_) {
-        if (write_failure_.ok()) {
-          write_failure_ = absl::UnavailableError(absl::StrCat(
-              "an audit log commit failed and its outcome is unknown; "
-              "reopen the log (",
-              failure.message(), ")"));
-        }
-        status = write_failure_;
-      }
+      status = AfterFailedCommit(status);
     }
   }
   for (Request* request : batch) {

@@ -220,6 +220,12 @@ class AuditLog {
   void WriterLoop();
   void HeadLoop();
   void CommitBatch(std::vector<Request*>& batch);
+  absl::Status EncodeBatch(std::vector<Request*>& batch,
+                           merkle::CompactRange& range,
+                           std::vector<LeafRow>& leaves)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::Status AfterFailedCommit(const absl::Status& failure)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Queues `request` and waits until the writer has committed it.
   absl::Status Enqueue(Request& request);
   bool QueueReady() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
