@@ -1,21 +1,26 @@
 #include "node/log.h"
 
-#include <chrono>
+#include <atomic>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
 
 namespace cbx::node {
+namespace {
+
+std::atomic<const Clock*> log_clock{nullptr};
+
+}  // namespace
+
+void SetLogClock(const Clock* clock) { log_clock.store(clock); }
 
 void LogEvent(std::string_view member, std::string_view level,
               std::string_view event, std::initializer_list<LogField> fields) {
-  auto now = std::chrono::system_clock::now();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  int ms =
-      static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                           now.time_since_epoch())
-                           .count() %
-                       1000);
+  const Clock* clock = log_clock.load();
+  const int64_t now_ms =
+      (clock != nullptr ? clock : &SystemClock::Get())->NowMs();
+  std::time_t t = static_cast<std::time_t>(now_ms / 1000);
+  int ms = static_cast<int>(now_ms % 1000);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char stamp[32];

@@ -127,6 +127,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   if (!storage.ok()) return storage.status();
   ctx->storage = *std::move(storage);
 
+  // Every time read goes through the node's clock, the log's too.
+  SetLogClock(ctx->clock);
   audit::AuditLogOptions audit_options;
   audit_options.clock = ctx->clock;
   auto audit_log =
