@@ -7,8 +7,10 @@
 #include <cstring>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "client/names.h"
 #include "client/strings.h"
+#include "core/util/env.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
@@ -58,29 +60,20 @@ absl::StatusOr<std::string> ReadPem(const Option& option, const Resolved& path,
                                     std::string_view kind) {
   std::string where = std::string(option.flag) + " " + Quoted(path.value);
   if (path.source != option.flag) where += " (from " + path.source + ")";
-  std::FILE* f = std::fopen(path.value.c_str(), "rb");
-  if (f == nullptr) {
+  // A file over the limit is OUT_OF_RANGE: not a PEM file of ours.
+  absl::StatusOr<std::string> read =
+      Env::Default()->ReadFile(path.value, kMaxPemBytes);
+  const bool too_big = read.status().code() == absl::StatusCode::kOutOfRange;
+  if (!read.ok() && !too_big) {
+    // The Env's message ends in strerror's text ("<what>: <reason>"); the
+    // office is shown the flag it gave and that reason.
+    std::string message(read.status().message());
+    const size_t colon = message.rfind(": ");
+    if (colon != std::string::npos) message = message.substr(colon + 2);
     return absl::InvalidArgumentError(
-        where + ": cannot read the file: " + std::strerror(errno));
+        absl::StrCat(where, ": cannot read the file: ", message));
   }
-  std::string data;
-  char buf[4096];
-  size_t n;
-  bool too_big = false;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
-    data.append(buf, n);
-    if (static_cast<long>(data.size()) > kMaxPemBytes) {
-      too_big = true;
-      break;
-    }
-  }
-  bool failed = std::ferror(f) != 0;
-  int read_errno = errno;
-  std::fclose(f);
-  if (failed) {
-    return absl::InvalidArgumentError(
-        where + ": cannot read the file: " + std::strerror(read_errno));
-  }
+  const std::string data = read.ok() ? *std::move(read) : std::string();
   if (too_big || data.find(marker) == std::string::npos) {
     return absl::InvalidArgumentError(where + ": not a PEM " +
                                       std::string(kind) + " (no '" +
