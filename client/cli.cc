@@ -209,8 +209,7 @@ void AddCaseCommands(CLI::App& app, OfficeCommands& c) {
       "close", "Close a case: its identifiers leave the index");
   c.close_cmd->add_option("NUMBER", c.close_number, "The case number")
       ->required();
-  c.list_cmd =
-      case_cmd->add_subcommand("list", "List the office's open cases");
+  c.list_cmd = case_cmd->add_subcommand("list", "List the office's open cases");
   c.list_cmd->add_flag("--all", c.list_all, "Include closed cases");
 }
 
@@ -371,7 +370,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
   }
   if (!audit_args.genesis.empty() || audit_args.allow_unwitnessed) {
     return UsageError(
-        app, err, "--genesis and --allow-unwitnessed are for the audit commands");
+        app, err,
+        "--genesis and --allow-unwitnessed are for the audit commands");
   }
   absl::StatusOr<Runner> runner = ChosenCommand(office);
   if (!runner.ok()) {

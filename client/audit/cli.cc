@@ -15,9 +15,9 @@
 #include "absl/time/time.h"
 #include "cbx/v1/office.grpc.pb.h"
 #include "client/audit/commands.h"
-#include "client/audit_files.h"
 #include "client/audit/state.h"
 #include "client/audit/verify.h"
+#include "client/audit_files.h"
 #include "client/commands.h"
 #include "client/strings.h"
 

@@ -1,5 +1,7 @@
 // `cbx audit ...` through RunCli: argument and genesis checks (exit 2,
 // nothing sent) and the offline commands on real export files.
+#include "client/cli.h"
+
 #include <filesystem>
 #include <map>
 #include <sstream>
@@ -7,9 +9,8 @@
 #include <vector>
 
 #include "client/audit/export.h"
-#include "client/audit_files.h"
 #include "client/audit/test_log.h"
-#include "client/cli.h"
+#include "client/audit_files.h"
 #include "core/directory/testing/test_federation.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -6,11 +6,11 @@
 
 #include "absl/strings/string_view.h"
 #include "client/audit/export.h"
-#include "client/audit_files.h"
 #include "client/audit/output.h"
 #include "client/audit/reconcile.h"
 #include "client/audit/state.h"
 #include "client/audit/verify.h"
+#include "client/audit_files.h"
 #include "client/json_output.h"
 #include "client/names.h"
 #include "client/strings.h"
@@ -488,9 +488,9 @@ Fetched<AuditExport> FetchExport(CommandContext& ctx, Run& run, uint64_t from,
   const std::string what = "exporting entries " + Num(from) + ".." +
                            (b.to > 0 ? Num(b.to - 1) : std::string("-1"));
   if (!status.ok()) {
-    return Failed<AuditExport>(run.FailRpc(
-        what + " (after " + Num(file.entries.size()) + " entries)", status,
-        ctx.settings));
+    return Failed<AuditExport>(
+        run.FailRpc(what + " (after " + Num(file.entries.size()) + " entries)",
+                    status, ctx.settings));
   }
   if (file.checkpoint.empty()) {
     return Failed<AuditExport>(
@@ -512,8 +512,8 @@ Fetched<AuditExport> FetchExport(CommandContext& ctx, Run& run, uint64_t from,
                                 ".." + Num(file.entries.back().index) + " (" +
                                 Num(file.entries.size()) + ")";
     return Failed<AuditExport>(
-        run.Fail("the node sent " + got + " for the range " + Num(from) +
-                 ".." + (count > 0 ? Num(b.to - 1) : std::string("(empty)")) +
+        run.Fail("the node sent " + got + " for the range " + Num(from) + ".." +
+                 (count > 0 ? Num(b.to - 1) : std::string("(empty)")) +
                  "; nothing was written"));
   }
   return Got(std::move(file));

@@ -10,8 +10,8 @@
 #include <sstream>
 #include <string>
 
-#include "client/audit_files.h"
 #include "client/audit/test_log.h"
+#include "client/audit_files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "client/audit/export.h"
-#include "client/audit_files.h"
 #include "client/audit/reconcile.h"
 #include "client/audit/test_log.h"
+#include "client/audit_files.h"
 #include "core/directory/testing/test_federation.h"
 #include "gtest/gtest.h"
 

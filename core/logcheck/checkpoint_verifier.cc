@@ -11,8 +11,7 @@ namespace {
 std::string Num(uint64_t n) { return std::to_string(n); }
 
 absl::Status WithPrefix(const absl::Status& status, const std::string& prefix) {
-  return absl::Status(status.code(),
-                      prefix + std::string(status.message()));
+  return absl::Status(status.code(), prefix + std::string(status.message()));
 }
 
 std::string VersionLabel(const LogKeys& keys) {
@@ -197,8 +196,8 @@ absl::Status RequireWitnessed(const VerifiedCheckpoint& checkpoint) {
   std::string message =
       "checkpoint " + Num(checkpoint.checkpoint.size) + " of " +
       checkpoint.origin + " is not witnessed: " + Num(checkpoint.witnesses) +
-      (checkpoint.witnesses == 1 ? " witness" : " witnesses") +
-      " cosigned it" + JoinedWitnesses(checkpoint) + ", directory version " +
+      (checkpoint.witnesses == 1 ? " witness" : " witnesses") + " cosigned it" +
+      JoinedWitnesses(checkpoint) + ", directory version " +
       Num(checkpoint.directory_version) + " requires " +
       Num(checkpoint.threshold) + " (witness_threshold)";
   for (const IgnoredSignature& ig : checkpoint.ignored) {

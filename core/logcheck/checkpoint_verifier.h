@@ -56,8 +56,8 @@ struct VerifiedCheckpoint {
   std::string origin;  // "cbx/CC/audit"
   uint64_t directory_version = 0;
   note::Checkpoint checkpoint;
-  std::string text;  // the signed note text
-  uint32_t log_key_id = 0;  // the first log key that signed it
+  std::string text;                       // the signed note text
+  uint32_t log_key_id = 0;                // the first log key that signed it
   std::vector<Cosignature> cosignatures;  // in note order
   std::vector<IgnoredSignature> ignored;  // in note order
   size_t witnesses = 0;           // distinct members among `cosignatures`

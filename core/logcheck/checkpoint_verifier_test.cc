@@ -46,8 +46,10 @@ LogKeys Keys(const directory::Directory& dir, std::string_view member) {
 // The checkpoint text of `origin` at `size` (the root is a digest of the
 // size: these tests need no tree).
 std::string Text(uint64_t size, std::string origin = "cbx/MK/audit") {
-  note::Checkpoint cp{std::move(origin), size,
-                      crypto::Sha256("root " + std::to_string(size)), {}};
+  note::Checkpoint cp{std::move(origin),
+                      size,
+                      crypto::Sha256("root " + std::to_string(size)),
+                      {}};
   return Must(note::FormatCheckpoint(cp));
 }
 
@@ -204,13 +206,13 @@ TEST(VerifyCheckpointTest, TheLogsOwnMemberCannotWitnessIt) {
 
 TEST(VerifyCheckpointTest, BadCosignatureByAKnownWitnessRejectsTheNote) {
   // RS's cosignature of checkpoint 7, moved onto checkpoint 8.
-  auto r = VerifyCheckpoint(Keys(*Genesis(), "MK"),
-                            NoteBuilder(Text(8))
-                                .Log()
-                                .Witness("AL")
-                                .Cosign("cbx/RS/witness", "RS/node/1", kNowS,
-                                        Text(7))
-                                .str());
+  auto r = VerifyCheckpoint(
+      Keys(*Genesis(), "MK"),
+      NoteBuilder(Text(8))
+          .Log()
+          .Witness("AL")
+          .Cosign("cbx/RS/witness", "RS/node/1", kNowS, Text(7))
+          .str());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_THAT(Msg(r.status()),
@@ -223,8 +225,8 @@ TEST(VerifyCheckpointTest, AlteredLogSignatureRejectsTheNote) {
   b.Log().Witness("RS").Witness("AL");
   note::Note altered = b.note();
   altered.text = Text(9);
-  auto r = VerifyCheckpoint(Keys(*Genesis(), "MK"),
-                            Must(note::FormatNote(altered)));
+  auto r =
+      VerifyCheckpoint(Keys(*Genesis(), "MK"), Must(note::FormatNote(altered)));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_THAT(Msg(r.status()),
@@ -248,8 +250,7 @@ TEST(VerifyCheckpointTest, NotSignedByALogKeyIsUnauthenticated) {
 
 TEST(VerifyCheckpointTest, AnotherOriginOrAMalformedNoteIsInvalidArgument) {
   auto other = VerifyCheckpoint(
-      Keys(*Genesis(), "MK"),
-      NoteBuilder(Text(1, "cbx/RS/audit")).Log().str());
+      Keys(*Genesis(), "MK"), NoteBuilder(Text(1, "cbx/RS/audit")).Log().str());
   ASSERT_FALSE(other.ok());
   EXPECT_EQ(other.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Msg(other.status()),

@@ -36,8 +36,7 @@ ConsistencyVerdict CompareCheckpoints(const note::Checkpoint& trusted,
 absl::StatusOr<Consistency> CheckConsistency(const note::Checkpoint& trusted,
                                              const note::Checkpoint& latest,
                                              const std::vector<Bytes>& proof) {
-  const ConsistencyVerdict verdict =
-      CompareCheckpoints(trusted, latest, proof);
+  const ConsistencyVerdict verdict = CompareCheckpoints(trusted, latest, proof);
   const std::string rewritten =
       "the log was rewritten: checkpoint " + std::to_string(latest.size) +
       " is not consistent with the trusted checkpoint " +

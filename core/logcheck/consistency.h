@@ -37,10 +37,10 @@ enum class Comparison {
   kSame,       // same size, same root
   kExtended,   // a larger tree, proven to extend the trusted one
   // Evidence of a rewritten log (DATA_LOSS):
-  kShrank,       // the latest tree is smaller
-  kForked,       // same size and another root (also: a trusted tree of size
-                 // 0 whose root is not the empty tree's)
-  kProofFails,   // a well-formed proof that does not reach the roots
+  kShrank,      // the latest tree is smaller
+  kForked,      // same size and another root (also: a trusted tree of size
+                // 0 whose root is not the empty tree's)
+  kProofFails,  // a well-formed proof that does not reach the roots
   // Proves nothing (INVALID_ARGUMENT):
   kMalformedProof,
   kOtherLog,  // the two checkpoints have different origins

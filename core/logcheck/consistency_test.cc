@@ -23,8 +23,8 @@ class Log {
     }
   }
   note::Checkpoint Cp(uint64_t size) const {
-    return note::Checkpoint{"cbx/MK/audit", size,
-                            *merkle::RootHash(tree_, size), {}};
+    return note::Checkpoint{
+        "cbx/MK/audit", size, *merkle::RootHash(tree_, size), {}};
   }
   std::vector<Bytes> Proof(uint64_t size1, uint64_t size2) const {
     return *merkle::ConsistencyProof(tree_, size1, size2);
@@ -42,9 +42,9 @@ TEST(ConsistencyTest, ExtendedLogIsConsistent) {
   auto c = CheckConsistency(log.Cp(5), log.Cp(9), log.Proof(5, 9));
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(*c, Consistency::kExtended);
-  EXPECT_EQ(CompareCheckpoints(log.Cp(5), log.Cp(9), log.Proof(5, 9))
-                .comparison,
-            Comparison::kExtended);
+  EXPECT_EQ(
+      CompareCheckpoints(log.Cp(5), log.Cp(9), log.Proof(5, 9)).comparison,
+      Comparison::kExtended);
 }
 
 TEST(ConsistencyTest, SameTreeAndEmptyTree) {

@@ -37,10 +37,10 @@ struct WitnessKey {
 
 // The keys of one member's log under one directory version.
 struct LogKeys {
-  std::string member;          // "CC"
-  std::string origin;          // "cbx/CC/audit"
+  std::string member;  // "CC"
+  std::string origin;  // "cbx/CC/audit"
   uint64_t directory_version = 0;
-  size_t threshold = 0;        // the policy's witness_threshold
+  size_t threshold = 0;          // the policy's witness_threshold
   int64_t max_clock_skew_s = 0;  // the policy's, for callers that warn
   // The member's node keys, named `origin`, type kEd25519.
   std::vector<note::Verifier> log_keys;
