@@ -4,10 +4,10 @@
 //   cbx-node --config node.json --check              check config, keys,
 //   directory cbx-node --config node.json --install-directory v2.pb
 //                                                    install a signed update
-#include <filesystem>
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "core/util/env.h"
 #include "node/config.h"
 #include "node/directory_store.h"
 #include "node/node.h"
@@ -38,8 +38,12 @@ int InstallDirectory(const cbx::node::Config& config, const std::string& file) {
     std::cerr << "cbx-node: " << file << " is not a signed directory\n";
     return 2;
   }
-  std::error_code ec;
-  std::filesystem::create_directories(config.data_dir, ec);
+  if (absl::Status made =
+          cbx::Env::Default()->CreateDirs(config.data_dir, 0700);
+      !made.ok()) {
+    std::cerr << "cbx-node: data_dir: " << made.message() << "\n";
+    return 1;
+  }
   auto storage = cbx::node::SqliteStorage::Open(config.data_dir + "/node.db");
   if (!storage.ok()) {
     std::cerr << "cbx-node: " << storage.status().message() << "\n";

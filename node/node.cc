@@ -4,11 +4,11 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <filesystem>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/util/env.h"
 #include "core/util/status_macros.h"
 #include "grpc/support/time.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -116,11 +116,10 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
                                       " is not a signed directory");
   }
 
-  std::error_code ec;
-  std::filesystem::create_directories(config.data_dir, ec);
-  if (ec) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "data_dir: cannot create ", config.data_dir, ": ", ec.message()));
+  if (absl::Status made = Env::Default()->CreateDirs(config.data_dir, 0700);
+      !made.ok()) {
+    return absl::Status(made.code(),
+                        absl::StrCat("data_dir: ", made.message()));
   }
   ::chmod(config.data_dir.c_str(), 0700);
   auto storage = SqliteStorage::Open(config.data_dir + "/node.db");
