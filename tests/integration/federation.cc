@@ -257,6 +257,11 @@ absl::Status Federation::StartAll() {
   return absl::OkStatus();
 }
 
+pid_t Federation::Pid(const std::string& cc) const {
+  auto it = pids_.find(cc);
+  return it == pids_.end() ? 0 : it->second;
+}
+
 void Federation::Stop(const std::string& cc) {
   pid_t pid = pids_[cc];
   if (pid <= 0) return;

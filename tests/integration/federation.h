@@ -54,6 +54,8 @@ class Federation {
   void Kill(const std::string& cc);    // SIGKILL
   void Pause(const std::string& cc);   // SIGSTOP: accepts, never answers
   void Resume(const std::string& cc);  // SIGCONT
+  // The process id of `cc`'s running node; 0 if it is not running.
+  pid_t Pid(const std::string& cc) const;
 
   // Waits until `querier`'s copy of each of `peers`' index holds exactly the
   // count given and was synced after `synced_after_ms` (Unix ms).
