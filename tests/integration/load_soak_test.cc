@@ -26,6 +26,7 @@
 // bound — too short to warm up). `make soak-load` runs 3600.
 #include <dirent.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
@@ -95,7 +96,19 @@ uint64_t OpenFds(pid_t pid) {
 struct Sample {
   double at_s;
   std::map<std::string, uint64_t> rss_kib, fds;
+  std::map<std::string, uint64_t> db_kib;  // node.db + audit.db (+ WAL)
 };
+
+// Size of `dir`'s node.db and audit.db with their WAL files, in KiB.
+uint64_t DatabaseKib(const std::string& dir) {
+  uint64_t bytes = 0;
+  for (const char* name :
+       {"node.db", "node.db-wal", "audit.db", "audit.db-wal"}) {
+    struct stat st;
+    if (::stat((dir + "/" + name).c_str(), &st) == 0) bytes += st.st_size;
+  }
+  return bytes / 1024;
+}
 
 // Shared between the load threads and the restart loop.
 struct SoakState {
@@ -337,6 +350,12 @@ TEST(LoadSoakTest, MixedLoadWithRestartsHoldsMemoryAndDescriptors) {
     ASSERT_TRUE(added.ok()) << added.error_message();
   }
 
+  // Queries start once MK holds every peer's index (before that a peer
+  // answers FAILED_PRECONDITION "index sync pending", as documented).
+  absl::Status synced = fed->WaitForIndex(
+      "MK", {{"RS", 1}, {"BA", 0}, {"HR", 0}, {"ME", 0}}, 0, 60'000);
+  ASSERT_TRUE(synced.ok()) << synced;
+
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
   threads.emplace_back([&] { soak.QueryLoop(stop); });
@@ -359,6 +378,7 @@ TEST(LoadSoakTest, MixedLoadWithRestartsHoldsMemoryAndDescriptors) {
         const pid_t pid = fed->Pid(cc);
         s.rss_kib[cc] = RssKib(pid);
         s.fds[cc] = OpenFds(pid);
+        s.db_kib[cc] = DatabaseKib(fed->NodeDir(cc) + "/data");
         if (s.rss_kib[cc] == 0) died = cc;
       }
       samples.push_back(std::move(s));
@@ -397,9 +417,10 @@ TEST(LoadSoakTest, MixedLoadWithRestartsHoldsMemoryAndDescriptors) {
   for (const Sample& s : samples) {
     std::printf("  t=%6.0fs", s.at_s);
     for (const std::string& cc : kWatched) {
-      std::printf("  %s rss %6llu KiB fds %3llu", cc.c_str(),
+      std::printf("  %s rss %6llu KiB fds %3llu db %7llu KiB", cc.c_str(),
                   static_cast<unsigned long long>(s.rss_kib.at(cc)),
-                  static_cast<unsigned long long>(s.fds.at(cc)));
+                  static_cast<unsigned long long>(s.fds.at(cc)),
+                  static_cast<unsigned long long>(s.db_kib.at(cc)));
     }
     std::printf("\n");
   }
