@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test demo bench soak format clean
+.PHONY: all deps configure build test demo bench soak fuzz format clean
 
 all: build
 
@@ -35,6 +35,13 @@ bench: build
 soak: build
 	cd $(BUILD_DIR) && CBX_AUDIT_CRASH_CYCLES=1000 ./node/audit/cbx_audit_test --gtest_filter='*Crash*'
 	cd $(BUILD_DIR) && CBX_NODE_CRASH_CYCLES=1000 ./tests/integration/cbx_node_crash_test
+
+# Every libFuzzer target for FUZZ_SECONDS (default 60) each, built with clang
+# in build-fuzz; new inputs go to FUZZ_OUT (/tmp/cbx-fuzz), merged into
+# fuzz/corpus only with FUZZ_MERGE=1 (fuzz/README.md).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run_fuzzers.sh
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i
