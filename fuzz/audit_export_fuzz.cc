@@ -170,7 +170,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!v.ok()) {
     // Directory versions are the file's own and may be refused; the
     // checkpoint and the proofs were rebuilt, so only the leaves may fail.
-    const std::string_view m = v.status().message();
+    const absl::string_view m = v.status().message();
     Check(absl::StartsWith(m, "entry ") || absl::StartsWith(m, "directory: "));
   }
   return 0;

@@ -51,7 +51,8 @@ void CheckHex(std::string_view text) {
     return;
   }
   Check(decoded->size() == text.size() / 2);
-  Check(HexEncode(*decoded) == absl::AsciiStrToLower(text));
+  Check(HexEncode(*decoded) ==
+        absl::AsciiStrToLower(absl::string_view(text.data(), text.size())));
 }
 
 void CheckKeyFile(admin::KeyKind kind, std::string_view contents) {
@@ -64,7 +65,9 @@ void CheckKeyFile(admin::KeyKind kind, std::string_view contents) {
     // A secret is never echoed back (only when it is long enough for that
     // to mean something: short strings can occur by chance).
     if (contents.size() >= 16) {
-      Check(!absl::StrContains(key.status().message(), contents));
+      Check(!absl::StrContains(key.status().message(),
+                               absl::string_view(contents.data(),
+                                                 contents.size())));
     }
     // Well-formed files are refused only for an invalid OPRF scalar.
     if (well_formed) Check(kind == admin::KeyKind::kOprf);
@@ -74,7 +77,9 @@ void CheckKeyFile(admin::KeyKind kind, std::string_view contents) {
   Check(key->kind == kind);
   Check(key->secret == *HexDecode(hex));
   const std::string canonical = admin::EncodeKeyFile(*key);
-  Check(canonical == absl::AsciiStrToLower(hex) + "\n");
+  Check(canonical ==
+        absl::AsciiStrToLower(absl::string_view(hex.data(), hex.size())) +
+            "\n");
   auto again = admin::DecodeKeyFile(kind, canonical);
   Check(again.ok());
   Check(again->secret == key->secret && again->public_key == key->public_key &&

@@ -66,7 +66,9 @@ bool IsKnown(const std::string& name, uint32_t key_id) {
 }
 
 void CheckLines(std::string_view text) {
-  for (std::string_view line : absl::StrSplit(text, '\n')) {
+  for (absl::string_view l :
+       absl::StrSplit(absl::string_view(text.data(), text.size()), '\n')) {
+    const std::string_view line(l.data(), l.size());
     auto sig = note::ParseSignatureLine(line);
     if (sig.ok()) {
       Check(note::FormatSignatureLine(*sig) == std::string(line) + "\n");
