@@ -42,6 +42,20 @@ bool AllHex(std::string_view s) {
   return true;
 }
 
+// The longest run of hex digits in `s` (the first of equal length).
+std::string_view LongestHexRun(std::string_view s) {
+  std::string_view best;
+  size_t start = 0;
+  for (size_t i = 0; i <= s.size(); ++i) {
+    if (i < s.size() && std::isxdigit(static_cast<unsigned char>(s[i]))) {
+      continue;
+    }
+    if (i - start > best.size()) best = s.substr(start, i - start);
+    start = i + 1;
+  }
+  return best;
+}
+
 void CheckHex(std::string_view text) {
   auto decoded = HexDecode(text);
   const bool valid = text.size() % 2 == 0 && AllHex(text);
@@ -62,12 +76,12 @@ void CheckKeyFile(admin::KeyKind kind, std::string_view contents) {
   const bool well_formed = hex.size() == 64 && AllHex(hex);
   if (!key.ok()) {
     Check(key.status().code() == absl::StatusCode::kInvalidArgument);
-    // A secret is never echoed back (only when it is long enough for that
-    // to mean something: short strings can occur by chance).
-    if (contents.size() >= 16) {
+    // A secret is never echoed back: no run of 16 or more hex digits of
+    // the content is in the message.
+    const std::string_view run = LongestHexRun(contents);
+    if (run.size() >= 16) {
       Check(!absl::StrContains(key.status().message(),
-                               absl::string_view(contents.data(),
-                                                 contents.size())));
+                               absl::string_view(run.data(), run.size())));
     }
     // Well-formed files are refused only for an invalid OPRF scalar.
     if (well_formed) Check(kind == admin::KeyKind::kOprf);
