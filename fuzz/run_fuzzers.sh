@@ -42,7 +42,7 @@ for t in $FUZZ_TARGETS; do
     "$dir/new" "fuzz/corpus/$t" >"$dir/log" 2>&1
   rc=$?
   set -e
-  last="$(grep -E '^#[0-9]+ +DONE' "$dir/log" | tail -1 || true)"
+  last="$(grep -E '^#[0-9]+[[:space:]]+DONE' "$dir/log" | tail -1 || true)"
   execs="$(grep -E '^stat::number_of_executed_units' "$dir/log" |
            awk '{print $2}' | tail -1)"
   if [[ $rc -ne 0 ]]; then
