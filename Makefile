@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test demo bench soak soak-load format clean
+.PHONY: all deps configure build test demo bench soak soak-load fuzz format clean
 
 all: build
 
@@ -41,6 +41,13 @@ soak: build
 # open descriptors of the never-restarted nodes within 5% after warm-up.
 soak-load: build
 	cd $(BUILD_DIR) && CBX_SOAK_SECONDS=$${CBX_SOAK_SECONDS:-3600} ./tests/integration/cbx_load_soak_test
+
+# Every libFuzzer target for FUZZ_SECONDS (default 60) each, built with clang
+# in build-fuzz; new inputs go to FUZZ_OUT (/tmp/cbx-fuzz), merged into
+# fuzz/corpus only with FUZZ_MERGE=1 (fuzz/README.md).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run_fuzzers.sh
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

@@ -11,6 +11,39 @@ namespace {
 
 using nlohmann::json;
 
+// The longest host:port: a DNS name (253) in brackets, ':' and 5 digits.
+constexpr size_t kMaxHostPort = 253 + 2 + 1 + 5;
+
+// Whether `s` is a host of letters, digits, '.', '-', '[', ']' and ':',
+// then ':' and a port of 1 to 5 digits, at most kMaxHostPort in all. A loop,
+// not std::regex: libstdc++'s regex recurses once per character and a long
+// value overflowed the stack.
+bool IsHostPort(const std::string& s) {
+  if (s.size() > kMaxHostPort) return false;
+  const size_t colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  const size_t port_digits = s.size() - colon - 1;
+  if (port_digits < 1 || port_digits > 5) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    const bool digit = c >= '0' && c <= '9';
+    if (i > colon) {
+      if (!digit) return false;
+      continue;
+    }
+    const bool host = digit || (c >= 'A' && c <= 'Z') ||
+                      (c >= 'a' && c <= 'z') || c == '.' || c == '-' ||
+                      c == '[' || c == ']' || c == ':';
+    if (!host) return false;
+  }
+  return true;
+}
+
+// `s`, cut to 100 bytes for an error message.
+std::string Abbreviated(const std::string& s) {
+  return s.size() <= 100 ? s : s.substr(0, 100) + "...";
+}
+
 class FieldReader {
  public:
   FieldReader(const json& root, std::string name, std::string base_dir)
@@ -57,9 +90,8 @@ class FieldReader {
   absl::StatusOr<std::string> Address(const std::string& field, bool required) {
     auto s = String(field, required);
     if (!s.ok() || s->empty()) return s;
-    static const std::regex kHostPort(R"(^[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}$)");
-    if (!std::regex_match(*s, kHostPort)) {
-      return Error(field, "'" + *s + "' is not host:port");
+    if (!IsHostPort(*s)) {
+      return Error(field, "'" + Abbreviated(*s) + "' is not host:port");
     }
     int port = std::stoi(s->substr(s->rfind(':') + 1));
     if (port > 65535)

@@ -1,5 +1,9 @@
 #include "node/config.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace cbx::node {
@@ -77,6 +81,43 @@ TEST(ConfigTest, RejectsNonJsonAndMissingFile) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(LoadConfig("/nonexistent/cbx.json").status().code(),
             absl::StatusCode::kNotFound);
+}
+
+// Found by fuzz/config_json_fuzz: a long host:port value used to overflow
+// the stack in std::regex (a crash at start-up instead of an error).
+TEST(ConfigTest, LongAddressIsRefusedNotACrash) {
+  for (const std::string& value :
+       {std::string(200000, 'a') + ":7101", std::string(200000, '1')}) {
+    std::string text = kGood;
+    const std::string from = R"("peer_listen": "127.0.0.1:7101")";
+    text.replace(text.find(from), from.size(),
+                 R"("peer_listen": ")" + value + "\"");
+    auto c = ParseConfig(text, "/srv", "node.json");
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(c.status().message().find("peer_listen: "), std::string::npos);
+  }
+}
+
+// The host:port rule as before: a host of letters, digits, '.', '-', '[',
+// ']' and ':', then ':' and a port of 1 to 5 digits up to 65535.
+TEST(ConfigTest, AddressRule) {
+  const std::vector<std::pair<std::string, bool>> cases = {
+      {"127.0.0.1:7101", true},  {"[::1]:7101", true},
+      {"node.mk:0", true},       {"a:65535", true},
+      {"::1:80", true},          {"a:65536", false},
+      {"a:123456", false},       {":7101", false},
+      {"a:", false},             {"a", false},
+      {"a b:1", false},          {"a:1x", false},
+      {"host_name:1", false},    {"", false},
+  };
+  for (const auto& [value, ok] : cases) {
+    std::string text = kGood;
+    const std::string from = R"("peer_listen": "127.0.0.1:7101")";
+    text.replace(text.find(from), from.size(),
+                 R"("peer_listen": ")" + value + "\"");
+    auto c = ParseConfig(text, "/srv", "node.json");
+    EXPECT_EQ(c.ok(), ok) << value << ": " << c.status();
+  }
 }
 
 }  // namespace
