@@ -289,6 +289,19 @@ class SqliteTxn final : public StorageTransaction {
   absl::Status AddNotification(const v1::Notification& n) override {
     return InsertNotification(db_, n);
   }
+  absl::StatusOr<uint32_t> ChargeQuota(const std::string& member, int64_t day,
+                                       uint32_t count,
+                                       uint32_t limit) override {
+    uint64_t used = 0;
+    ASSIGN_OR_RETURN(bool charged,
+                     ChargeQuotaIn(db_, member, day, count, limit, &used));
+    if (!charged) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat(member, " has used ", used, " of ", limit, " for day ",
+                       day, "; ", count, " more would exceed it"));
+    }
+    return static_cast<uint32_t>(used + count);
+  }
   absl::StatusOr<std::optional<Bytes>> GetSetting(
       const std::string& key) override {
     return ReadSetting(db_, key);
