@@ -38,9 +38,9 @@ absl::Status CheckPurposeText(const v1::Purpose& purpose);
 
 // What the seven envelope checks leave to the receiver of an admitted peer
 // request (spec/lookup.md §3 and §4, "The sender's office and purpose"):
-// `header.office` names an office of the sender ("RS/PPO-Belgrade"; it may
-// be empty only in an index_request, which no office asks), and the
-// purpose of an evaluate or resolve request passes CheckPurposeText.
+// `header.office` is empty or names an office of the sender
+// ("RS/PPO-Belgrade", never "MK/..."), and the purpose of an evaluate or
+// resolve request passes CheckPurposeText.
 // INVALID_ARGUMENT naming the field. Called once per request, where every
 // peer request passes (PeerService::Admit).
 absl::Status CheckPeerRequest(const v1::Message& message);

@@ -50,7 +50,9 @@ TEST(AdmissionTest, TheOfficeMustBeTheSendersOwn) {
   for (auto kind :
        {v1::Message::kEvaluateRequest, v1::Message::kResolveRequest}) {
     EXPECT_TRUE(CheckPeerRequest(Request(kind, "RS/PPO-Belgrade")).ok());
-    for (const char* office : {"MK/PPO-Skopje", "", "RS/PPO\nALERT-x"}) {
+    // Empty: the office is informative (spec/envelope.md §2).
+    EXPECT_TRUE(CheckPeerRequest(Request(kind, "")).ok());
+    for (const char* office : {"MK/PPO-Skopje", "RS/", "RS/PPO\nALERT-x"}) {
       absl::Status s = CheckPeerRequest(Request(kind, office));
       EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << office;
       EXPECT_NE(s.message().find("header.office: not an office of RS"),
@@ -58,7 +60,7 @@ TEST(AdmissionTest, TheOfficeMustBeTheSendersOwn) {
           << s;
     }
   }
-  // An index request is the node's own: no office, or its own.
+  // An index request is the node's own: no office, or one of its own.
   EXPECT_TRUE(CheckPeerRequest(Request(v1::Message::kIndexRequest, "")).ok());
   EXPECT_EQ(CheckPeerRequest(Request(v1::Message::kIndexRequest, "MK/PPO"))
                 .code(),
@@ -102,6 +104,14 @@ TEST(AdmissionTest, PurposeTextIsUtf8WithoutControls) {
   p.set_case_number("RS\xff");
   EXPECT_EQ(CheckPurposeText(p).message(),
             "purpose.case_number: not valid UTF-8 at byte 2");
+  for (const char* bad : {"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                          "ab\xe2\x82"}) {
+    p.set_case_number(bad);  // overlong, surrogate, > U+10FFFF, truncated
+    EXPECT_EQ(CheckPurposeText(p).code(), absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+  p.set_case_number("\xf0\x9f\x98\x80");  // U+1F600
+  EXPECT_TRUE(CheckPurposeText(p).ok());
   // Emptiness is the querier's rule, not this check's.
   EXPECT_TRUE(CheckPurposeText(v1::Purpose()).ok());
 }

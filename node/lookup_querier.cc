@@ -1,5 +1,6 @@
 #include "node/lookup_querier.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>

@@ -258,6 +258,10 @@ absl::Status InSavepoint(Database& db,
   return status;
 }
 
+absl::StatusOr<bool> ChargeQuotaIn(Database& db, const std::string& member,
+                                   int64_t day, uint32_t count, uint32_t limit,
+                                   uint64_t* used);
+
 // The transaction a ReadWriteTransaction body is given. Runs on the
 // storage's connection while ReadWriteTransaction holds its mutex.
 class SqliteTxn final : public StorageTransaction {
