@@ -157,8 +157,9 @@ std::string PeerAnswerText(const v1::PeerAnswer& answer, Lang lang) {
         out += StatusCodeName(answer.status_code()) + ": ";
       }
       out += answer.error().empty()
-                 ? std::string("phantom hit: the peer's index held the "
-                               "identifier but its answer named no case")
+                 ? std::string(
+                       "phantom hit: the peer's index held the "
+                       "identifier but its answer named no case")
                  : SanitizeForTerminal(answer.error());
       out += "\n";
       for (int i = 0; i < answer.references_size(); ++i) {

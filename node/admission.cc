@@ -52,8 +52,8 @@ bool NextCodePoint(const std::string& text, size_t* pos, char32_t* cp) {
 absl::Status CheckText(const std::string& field, const std::string& text,
                        size_t max) {
   if (text.size() > max) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": at most ", max, " bytes, not ", text.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": at most ", max, " bytes, not ", text.size()));
   }
   for (size_t pos = 0; pos < text.size();) {
     char32_t cp;
@@ -101,10 +101,12 @@ absl::Status CheckPeerRequest(const v1::Message& message) {
   // must be one of the sender's.
   if (!h.office().empty() && !IsOfficeOf(h.office(), h.sender())) {
     // The office is the sender's text: its length is shown, never the text.
-    return absl::InvalidArgumentError(absl::StrCat(
-        "header.office: not an office of ", h.sender(),
-        " (expected \"", h.sender(), "/<office>\", office 1 to 64 of A-Z a-z "
-        "0-9 . _ -; got ", h.office().size(), " bytes)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("header.office: not an office of ", h.sender(),
+                     " (expected \"", h.sender(),
+                     "/<office>\", office 1 to 64 of A-Z a-z "
+                     "0-9 . _ -; got ",
+                     h.office().size(), " bytes)"));
   }
   switch (message.kind_case()) {
     case v1::Message::kEvaluateRequest:

@@ -62,9 +62,9 @@ TEST(AdmissionTest, TheOfficeMustBeTheSendersOwn) {
   }
   // An index request is the node's own: no office, or one of its own.
   EXPECT_TRUE(CheckPeerRequest(Request(v1::Message::kIndexRequest, "")).ok());
-  EXPECT_EQ(CheckPeerRequest(Request(v1::Message::kIndexRequest, "MK/PPO"))
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      CheckPeerRequest(Request(v1::Message::kIndexRequest, "MK/PPO")).code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 // Threat: an unbounded legal basis, or one that starts a log line.
@@ -104,8 +104,8 @@ TEST(AdmissionTest, PurposeTextIsUtf8WithoutControls) {
   p.set_case_number("RS\xff");
   EXPECT_EQ(CheckPurposeText(p).message(),
             "purpose.case_number: not valid UTF-8 at byte 2");
-  for (const char* bad : {"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
-                          "ab\xe2\x82"}) {
+  for (const char* bad :
+       {"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "ab\xe2\x82"}) {
     p.set_case_number(bad);  // overlong, surrogate, > U+10FFFF, truncated
     EXPECT_EQ(CheckPurposeText(p).code(), absl::StatusCode::kInvalidArgument)
         << bad;

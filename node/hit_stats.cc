@@ -53,8 +53,8 @@ std::optional<std::string> HitStats::RecordAsked(const std::string& member,
   c.alert = absl::StrFormat(
       "since %s: hit rate %.1f%% (%d hits in %d identifiers asked) against a "
       "median of %.1f%% for the other peers (alarm above %.1f%%)",
-      UtcTime(c.alert_since_ms), 100.0 * rate, c.hits, c.asked,
-      100.0 * median, 100.0 * bound);
+      UtcTime(c.alert_since_ms), 100.0 * rate, c.hits, c.asked, 100.0 * median,
+      100.0 * bound);
   if (starts) return c.alert;
   return std::nullopt;
 }

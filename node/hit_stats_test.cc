@@ -85,7 +85,8 @@ TEST(HitStatsTest, AlarmClearsWhenTheRateFallsBackAndCanStartAgain) {
   // 10 hits in 300: 3.3%, under the 5% floor.
   EXPECT_FALSE(stats.RecordAsked("RS", 250, 0, kNow).has_value());
   EXPECT_TRUE(stats.Describe("RS").alert.empty());
-  std::optional<std::string> again = stats.RecordAsked("RS", 100, 100, kNow + 5);
+  std::optional<std::string> again =
+      stats.RecordAsked("RS", 100, 100, kNow + 5);
   ASSERT_TRUE(again.has_value());
   EXPECT_NE(again->find("since 2026-01-01T00:00:00.005Z"), std::string::npos);
 }

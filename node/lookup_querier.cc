@@ -34,25 +34,25 @@ absl::Status CheckReferences(const std::string& member,
   for (int i = 0; i < resp.references_size(); ++i) {
     const v1::CaseReference& ref = resp.references(i);
     if (ref.member() != member) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "answer from ", member, " refused: references[", i,
-          "] names another member"));
+      return absl::InvalidArgumentError(absl::StrCat("answer from ", member,
+                                                     " refused: references[", i,
+                                                     "] names another member"));
     }
     if (!IsOfficeOf(ref.competent_office(), member)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "answer from ", member, " refused: references[", i,
-          "].competent_office is not an office of ", member));
-    }
-    if (ref.matched_size() == 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("answer from ", member, " refused: references[", i,
-                       "] matches no output"));
+                       "].competent_office is not an office of ", member));
+    }
+    if (ref.matched_size() == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("answer from ", member,
+                                                     " refused: references[", i,
+                                                     "] matches no output"));
     }
     for (int j = 0; j < ref.matched_size(); ++j) {
       if (ref.matched(j).input_index() >= outputs) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "answer from ", member, " refused: references[", i, "].matched[",
-            j, "].input_index is past the request's ", outputs, " outputs"));
+            "answer from ", member, " refused: references[", i, "].matched[", j,
+            "].input_index is past the request's ", outputs, " outputs"));
       }
     }
   }
@@ -453,8 +453,8 @@ absl::Status LookupQuerier::ResolveAndStore(const PeerLookup& lookup,
   // is logged with the refusal, nothing is stored, and the office is told
   // the hit was a phantom.
   const absl::Status refused = CheckReferences(lookup.member, resp, h);
-  const absl::Status logged = LogReceived(lookup, "Peer.Resolve", reply,
-                                          refused, {h, h, references});
+  const absl::Status logged =
+      LogReceived(lookup, "Peer.Resolve", reply, refused, {h, h, references});
   if (logged != refused) return logged;  // the log could not take it
   if (!refused.ok()) {
     Phantom(lookup, hits, resp, resolved->envelope_sha256, refused.code(),
@@ -480,14 +480,23 @@ absl::Status LookupQuerier::ResolveAndStore(const PeerLookup& lookup,
     RETURN_IF_ERROR(ctx_->storage->AddHit(hit));
   }
   answer.set_outcome(references > 0 ? v1::PEER_OUTCOME_HIT
-                                     : v1::PEER_OUTCOME_MISS);
+                                    : v1::PEER_OUTCOME_MISS);
   std::vector<uint32_t> unanswered;  // indexes into the office's identifiers
   for (uint32_t k = 0; k < h; ++k) {
     if (!answered[k]) unanswered.push_back(hits.inputs[k]);
   }
-  if (unanswered.empty()) return absl::OkStatus();
-  const std::string which = absl::StrCat(
-      "identifiers[", absl::StrJoin(unanswered, "], identifiers["), "]");
+  if (!unanswered.empty()) {
+    Unanswered(lookup, hits, resp, resolved->envelope_sha256, unanswered,
+               answer);
+  }
+  return absl::OkStatus();
+}
+
+void LookupQuerier::Unanswered(const PeerLookup& lookup, const Hits& hits,
+                               const v1::ResolveResponse& resp,
+                               const Bytes& reply_sha256,
+                               const std::vector<uint32_t>& unanswered,
+                               v1::PeerAnswer& answer) {
   if (resp.index_version() > hits.copy_version) {
     // The peer's index moved on since our copy: the case was closed or
     // amended meanwhile, a plain miss for those identifiers.
@@ -497,18 +506,19 @@ absl::Status LookupQuerier::ResolveAndStore(const PeerLookup& lookup,
               {"copy_version", std::to_string(hits.copy_version)},
               {"reply_version", std::to_string(resp.index_version())},
               {"identifiers", std::to_string(unanswered.size())}});
-    return absl::OkStatus();
+    return;
   }
   // At the copy's own version (or, impossibly, an older one) the index
   // held the tag and the signed answer names no case for it.
-  Phantom(lookup, hits, resp, resolved->envelope_sha256, absl::StatusCode::kOk,
-          absl::StrCat(lookup.member, "'s index at version ",
-                       hits.copy_version, " holds ", which,
+  const std::string which = absl::StrCat(
+      "identifiers[", absl::StrJoin(unanswered, "], identifiers["), "]");
+  Phantom(lookup, hits, resp, reply_sha256, absl::StatusCode::kOk,
+          absl::StrCat(lookup.member, "'s index at version ", hits.copy_version,
+                       " holds ", which,
                        ", but its signed answer at index version ",
                        resp.index_version(), " names no case for ",
                        unanswered.size() == 1 ? "it" : "them"),
           answer);
-  return absl::OkStatus();
 }
 
 void LookupQuerier::Phantom(const PeerLookup& lookup, const Hits& hits,

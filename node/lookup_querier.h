@@ -130,6 +130,14 @@ class LookupQuerier {
   absl::Status ResolveAndStore(const PeerLookup& lookup,
                                const std::vector<Bytes>& outputs,
                                const Hits& hits, v1::PeerAnswer& answer);
+  // The hits `unanswered` (indexes into the office's identifiers) that
+  // `resp` names no case for: withdrawn since the copy (a miss, logged
+  // "hit-withdrawn") if the reply's index version is newer than the
+  // copy's, else a phantom (Phantom).
+  void Unanswered(const PeerLookup& lookup, const Hits& hits,
+                  const v1::ResolveResponse& resp, const Bytes& reply_sha256,
+                  const std::vector<uint32_t>& unanswered,
+                  v1::PeerAnswer& answer);
   // Makes `answer` a PHANTOM with `why`, counts it and raises
   // ALERT-phantom-hit with the evidence: the copy's version, the reply's
   // version and the signed reply's SHA-256.

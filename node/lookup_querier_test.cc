@@ -355,15 +355,13 @@ INSTANTIATE_TEST_SUITE_P(
 // logged RECEIVED with its refusal's code too.
 INSTANTIATE_TEST_SUITE_P(
     HostileKinds, LookupQuerierGarbageTest,
-    ::testing::Values(GarbageCase{FakeBehaviour::kTooMany,
-                                  absl::StatusCode::kInvalidArgument,
-                                  "RS answered 2 elements for 1"},
-                      GarbageCase{FakeBehaviour::kGarbage,
-                                  absl::StatusCode::kInvalidArgument,
-                                  "answer from RS refused"},
-                      GarbageCase{FakeBehaviour::kNotAReply,
-                                  absl::StatusCode::kUnauthenticated,
-                                  "answer from RS"}));
+    ::testing::Values(
+        GarbageCase{FakeBehaviour::kTooMany, absl::StatusCode::kInvalidArgument,
+                    "RS answered 2 elements for 1"},
+        GarbageCase{FakeBehaviour::kGarbage, absl::StatusCode::kInvalidArgument,
+                    "answer from RS refused"},
+        GarbageCase{FakeBehaviour::kNotAReply,
+                    absl::StatusCode::kUnauthenticated, "answer from RS"}));
 
 // Threat: an office names the same peer 40,000 times (issue 9). Each peer
 // is asked once; more names than the directory has members are refused
@@ -394,7 +392,8 @@ TEST_F(LookupQuerierTest, APeerCodeIsCheckedBeforeItIsLookedUp) {
   HoldAllIndexes();
   Query(Request({"RS", "rs\nALERT"}));
   EXPECT_EQ(status_.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(status_.message(), "peers[1]: a member code is two capital letters");
+  EXPECT_EQ(status_.message(),
+            "peers[1]: a member code is two capital letters");
   EXPECT_EQ(peers_->Calls("RS", "Evaluate"), 0);
 }
 
@@ -462,7 +461,7 @@ TEST_F(LookupQuerierTest, AnAnswerAtAnOlderIndexVersionIsAPhantom) {
 
 TEST_F(LookupQuerierTest, ACaseClosedSinceTheCopyIsAMissNotAPhantom) {
   GiveCase("RS");
-  HoldAllIndexes();  // the copy still holds the tag (version 1)
+  HoldAllIndexes();          // the copy still holds the tag (version 1)
   peers_->CloseCases("RS");  // RS's index is at version 2 without it
   std::vector<v1::PeerAnswer> answers = Query(Request({"RS"}));
   ASSERT_EQ(answers.size(), 1u);

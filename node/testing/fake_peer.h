@@ -56,11 +56,11 @@ enum class FakeBehaviour {
                  // request's message id
   kTooMany,      // Evaluate: one evaluated element too many
   // Resolve only (SetResolveBehaviour): a malicious member's answers.
-  kPhantom,         // no reference, at the index version it serves
-  kPhantomOlder,    // no reference, at an index version older than served
-  kForeignMember,   // its references name another member
-  kForeignOffice,   // its references name an office of another country
-  kBadInputIndex,   // a matched input_index past the request's outputs
+  kPhantom,        // no reference, at the index version it serves
+  kPhantomOlder,   // no reference, at an index version older than served
+  kForeignMember,  // its references name another member
+  kForeignOffice,  // its references name an office of another country
+  kBadInputIndex,  // a matched input_index past the request's outputs
 };
 
 // What a fake member serves from its audit log at GetCheckpoint.
