@@ -121,7 +121,8 @@ Json PeerAnswerJson(const v1::PeerAnswer& answer, Lang lang) {
   for (char& ch : outcome) ch = static_cast<char>(std::tolower(ch));
   j["outcome"] = outcome;
   j["latency_ms"] = answer.latency_ms();
-  if (answer.outcome() == v1::PEER_OUTCOME_ERROR) {
+  if (answer.outcome() == v1::PEER_OUTCOME_ERROR ||
+      answer.outcome() == v1::PEER_OUTCOME_PHANTOM) {
     j["status_code"] = StatusCodeName(answer.status_code());
     j["error"] = answer.error();
   }
@@ -203,6 +204,8 @@ Json PeersJson(const v1::ListPeersResponse& response) {
     pj["cosigned_size"] = p.cosigned_size();
     pj["cosigned_at"] = Time(p.cosigned_at_ms());
     pj["witness_alert"] = Optional(p.witness_alert());
+    pj["phantom_hits"] = p.phantom_hits();
+    pj["hit_rate_alert"] = Optional(p.hit_rate_alert());
     peers.push_back(std::move(pj));
   }
   Json j;

@@ -106,6 +106,26 @@ TEST(JsonOutputTest, QueryEvents) {
       "failed_members": ["BA"], "elapsed_ms": 3012})"));
 }
 
+TEST(JsonOutputTest, PhantomAnswerAndPeerAlerts) {
+  v1::PeerAnswer a = MissAnswer();
+  a.set_outcome(v1::PEER_OUTCOME_PHANTOM);
+  a.set_error("phantom hit: HR's index at version 3 holds identifiers[0]");
+  EXPECT_EQ(RoundTrip(PeerAnswerJson(a, Lang::kEn)),
+            nlohmann::json::parse(R"({"event": "answer", "member": "HR",
+      "outcome": "phantom", "latency_ms": 95, "status_code": "OK",
+      "error": "phantom hit: HR's index at version 3 holds identifiers[0]",
+      "references": []})"));
+  v1::ListPeersResponse peers;
+  v1::PeerStatus* p = peers.add_peers();
+  p->set_member("RS");
+  p->set_phantom_hits(2);
+  p->set_hit_rate_alert("since 2026-01-01T00:00:00.000Z: hit rate 6.0%");
+  nlohmann::json j = RoundTrip(PeersJson(peers));
+  EXPECT_EQ(j["peers"][0]["phantom_hits"], 2);
+  EXPECT_EQ(j["peers"][0]["hit_rate_alert"],
+            "since 2026-01-01T00:00:00.000Z: hit rate 6.0%");
+}
+
 TEST(JsonOutputTest, Hits) {
   nlohmann::json j = RoundTrip(HitsJson(SampleHits(), Lang::kEn));
   ASSERT_EQ(j["hits"].size(), 1u);
@@ -145,6 +165,11 @@ TEST(JsonOutputTest, Peers) {
        "last_sync": null, "last_error": "UNAVAILABLE: connection refused",
        "cosigned_size": 310, "cosigned_at": "2025-03-14T09:26:53Z",
        "witness_alert": ""}]})");
+  // As a querier (added with the phantom-hit counts): nothing to report.
+  for (nlohmann::json& peer : expected["peers"]) {
+    peer["phantom_hits"] = 0;
+    peer["hit_rate_alert"] = nullptr;
+  }
   expected["peers"][1]["witness_alert"] =
       "since 2025-03-14T10:26:53.000Z: XK's log shrank from 310 to 12 (1 "
       "checkpoint refused, the latest of size 12)";

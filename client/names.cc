@@ -91,6 +91,8 @@ std::string PeerOutcomeName(v1::PeerOutcome outcome) {
       return "MISS";
     case v1::PEER_OUTCOME_ERROR:
       return "ERROR";
+    case v1::PEER_OUTCOME_PHANTOM:
+      return "PHANTOM";
     default:
       return "OUTCOME #" + std::to_string(static_cast<int>(outcome));
   }

@@ -148,6 +148,25 @@ std::string PeerAnswerText(const v1::PeerAnswer& answer, Lang lang) {
       out += "\n";
       break;
     }
+    case v1::PEER_OUTCOME_PHANTOM: {
+      // One line: the peer's index claimed a hit its signed answer does
+      // not stand behind (spec/lookup.md §2.1); then any references it did
+      // stand behind.
+      out += "  ";
+      if (answer.status_code() != 0) {
+        out += StatusCodeName(answer.status_code()) + ": ";
+      }
+      out += answer.error().empty()
+                 ? std::string(
+                       "phantom hit: the peer's index held the "
+                       "identifier but its answer named no case")
+                 : SanitizeForTerminal(answer.error());
+      out += "\n";
+      for (int i = 0; i < answer.references_size(); ++i) {
+        out += "\n" + ReferenceText(answer.references(i), lang);
+      }
+      break;
+    }
     default:
       out += "\n";
       break;
@@ -221,7 +240,19 @@ std::string PeersText(const v1::ListPeersResponse& response) {
          p.cosigned_size() == 0 ? "-" : std::to_string(p.cosigned_size()),
          Timestamp(p.cosigned_at_ms()), Show(p.witness_alert())});
   }
-  return out + table.Render();
+  out += table.Render();
+  // As a querier: only peers with something to say, one line each.
+  for (const v1::PeerStatus& p : response.peers()) {
+    if (p.phantom_hits() == 0 && p.hit_rate_alert().empty()) continue;
+    out += Show(p.member()) + ": " +
+           Plural(static_cast<size_t>(p.phantom_hits()), "phantom hit",
+                  "phantom hits");
+    if (!p.hit_rate_alert().empty()) {
+      out += "; hit-rate alert " + Show(p.hit_rate_alert());
+    }
+    out += "\n";
+  }
+  return out;
 }
 
 }  // namespace cbx::client

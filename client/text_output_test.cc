@@ -118,6 +118,32 @@ TEST(TextOutputTest, PeerAnswers) {
             "3000 ms\n");
 }
 
+TEST(TextOutputTest, PhantomAnswerIsOneLineOfExplanation) {
+  v1::PeerAnswer a = MissAnswer();
+  a.set_outcome(v1::PEER_OUTCOME_PHANTOM);
+  a.set_error("phantom hit: HR's index at version 3 holds identifiers[0]");
+  EXPECT_EQ(PeerAnswerText(a, Lang::kEn),
+            "HR  PHANTOM     95 ms  phantom hit: HR's index at version 3 holds "
+            "identifiers[0]\n");
+  a.set_status_code(3);  // INVALID_ARGUMENT: a refused reference
+  a.set_error("phantom hit: answer from HR refused\x1b[2J");
+  EXPECT_EQ(PeerAnswerText(a, Lang::kEn),
+            "HR  PHANTOM     95 ms  INVALID_ARGUMENT: phantom hit: answer from "
+            "HR refused?[2J\n");
+}
+
+TEST(TextOutputTest, PeersWithPhantomHitsOrAHitRateAlert) {
+  v1::ListPeersResponse peers = SamplePeers();
+  peers.mutable_peers(0)->set_phantom_hits(2);
+  peers.mutable_peers(0)->set_hit_rate_alert("since 2026-01-01: rate\n6%");
+  peers.mutable_peers(1)->set_phantom_hits(1);
+  std::vector<std::string> lines = Lines(PeersText(peers));
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_EQ(lines[4],
+            "RS: 2 phantom hits; hit-rate alert since 2026-01-01: rate?6%");
+  EXPECT_EQ(lines[5], "XK: 1 phantom hit");
+}
+
 TEST(TextOutputTest, SeveralReferencesAreSeparated) {
   v1::PeerAnswer a = HitAnswer();
   *a.add_references() = SampleReference();

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "cbx/v1/message.pb.h"
@@ -19,6 +20,30 @@
 #include "node/storage/storage.h"
 
 namespace cbx::node {
+
+// The largest purpose strings a query may state and a peer request may
+// carry (spec/lookup.md §2, "Purpose bounds"), in bytes of UTF-8.
+inline constexpr size_t kMaxCaseNumberBytes = 64;
+inline constexpr size_t kMaxLegalBasisBytes = 256;
+
+// True if `office` is an office name of member `member`: "<member>/<name>",
+// name 1 to 64 of A-Z a-z 0-9 . _ - (spec/office-api.md §2).
+bool IsOfficeOf(std::string_view office, std::string_view member);
+
+// Checks the purpose's strings: each at most its maximum, valid UTF-8,
+// without control characters (C0, DEL, C1). INVALID_ARGUMENT naming the
+// field ("purpose.legal_basis: ..."). An empty string passes: whether one
+// is required is the caller's rule (the querier requires both).
+absl::Status CheckPurposeText(const v1::Purpose& purpose);
+
+// What the seven envelope checks leave to the receiver of an admitted peer
+// request (spec/lookup.md §3 and §4, "The sender's office and purpose"):
+// `header.office` is empty or names an office of the sender
+// ("RS/PPO-Belgrade", never "MK/..."), and the purpose of an evaluate or
+// resolve request passes CheckPurposeText.
+// INVALID_ARGUMENT naming the field. Called once per request, where every
+// peer request passes (PeerService::Admit).
+absl::Status CheckPeerRequest(const v1::Message& message);
 
 // Check 7's quota: blinded elements per peer per UTC day, from the policy.
 class StorageQuotaGate final : public envelope::QuotaGate {

@@ -1,19 +1,63 @@
 #include "node/lookup_querier.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
+#include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/crypto/random.h"
 #include "core/identifiers/identifiers.h"
 #include "core/util/status_macros.h"
+#include "node/admission.h"
 #include "node/log.h"
 #include "node/lookup_responder.h"
 #include "node/peer_reply.h"
 
 namespace cbx::node {
 namespace {
+
+bool IsMemberCode(const std::string& code) {
+  return code.size() == 2 && code[0] >= 'A' && code[0] <= 'Z' &&
+         code[1] >= 'A' && code[1] <= 'Z';
+}
+
+// Why `resp`, the answer to a Resolve of `outputs` outputs sent to
+// `member`, is refused: a reference that names another member, an office
+// not of `member`, no output or an output past the request's.
+absl::Status CheckReferences(const std::string& member,
+                             const v1::ResolveResponse& resp,
+                             uint32_t outputs) {
+  for (int i = 0; i < resp.references_size(); ++i) {
+    const v1::CaseReference& ref = resp.references(i);
+    if (ref.member() != member) {
+      return absl::InvalidArgumentError(absl::StrCat("answer from ", member,
+                                                     " refused: references[", i,
+                                                     "] names another member"));
+    }
+    if (!IsOfficeOf(ref.competent_office(), member)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("answer from ", member, " refused: references[", i,
+                       "].competent_office is not an office of ", member));
+    }
+    if (ref.matched_size() == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("answer from ", member,
+                                                     " refused: references[", i,
+                                                     "] matches no output"));
+    }
+    for (int j = 0; j < ref.matched_size(); ++j) {
+      if (ref.matched(j).input_index() >= outputs) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "answer from ", member, " refused: references[", i, "].matched[", j,
+            "].input_index is past the request's ", outputs, " outputs"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
 
 v1::PeerAnswer Failure(const std::string& member, const absl::Status& status) {
   v1::PeerAnswer answer;
@@ -104,6 +148,7 @@ absl::StatusOr<std::vector<LookupQuerier::Input>> LookupQuerier::Validate(
     return absl::InvalidArgumentError(
         "purpose.legal_basis: give the legal basis of the request");
   }
+  RETURN_IF_ERROR(CheckPurposeText(purpose));
   if (purpose.offence() == v1::OFFENCE_CODE_UNSPECIFIED ||
       !v1::OffenceCode_IsValid(purpose.offence())) {
     return absl::InvalidArgumentError("purpose.offence: give an offence code");
@@ -120,7 +165,22 @@ absl::StatusOr<std::vector<std::string>> LookupQuerier::Targets(
       if (code != ctx_->self()) targets.push_back(code);
     }
   } else {
-    for (const std::string& code : request.peers()) {
+    // Each peer is asked once, however often it is named; more names than
+    // the directory has members cannot all be distinct, and are refused
+    // before any is looked at.
+    if (request.peers_size() > dir->proto().members_size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "peers: at most ", dir->proto().members_size(),
+          " (the directory's members), not ", request.peers_size()));
+    }
+    std::set<std::string> named;
+    for (int i = 0; i < request.peers_size(); ++i) {
+      const std::string& code = request.peers(i);
+      if (!IsMemberCode(code)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "peers[", i, "]: a member code is two capital letters"));
+      }
+      if (!named.insert(code).second) continue;
       if (code == ctx_->self()) {
         return absl::InvalidArgumentError(
             "peers: this node's own member is not a peer");
@@ -273,20 +333,15 @@ v1::PeerAnswer LookupQuerier::AskPeer(PeerLookup lookup) {
   absl::StatusOr<std::vector<Bytes>> outputs =
       VerifyAndFinalize(lookup, *evaluated);
   if (!outputs.ok()) return Failure(member, outputs.status());
-  absl::StatusOr<std::vector<uint32_t>> hit_inputs =
-      Membership(lookup, *evaluated, *outputs);
-  if (!hit_inputs.ok()) return Failure(member, hit_inputs.status());
+  absl::StatusOr<Hits> hits = Membership(lookup, *evaluated, *outputs);
+  if (!hits.ok()) return Failure(member, hits.status());
 
   v1::PeerAnswer answer;
   answer.set_member(member);
   answer.set_outcome(v1::PEER_OUTCOME_MISS);
-  if (!hit_inputs->empty()) {
-    absl::Status resolved =
-        ResolveAndStore(lookup, *outputs, *hit_inputs, answer);
+  if (!hits->inputs.empty()) {
+    absl::Status resolved = ResolveAndStore(lookup, *outputs, *hits, answer);
     if (!resolved.ok()) return Failure(member, resolved);
-    if (answer.references_size() > 0) {
-      answer.set_outcome(v1::PEER_OUTCOME_HIT);
-    }
   }
   answer.set_latency_ms(ctx_->clock->NowMs() - start_ms);
   return answer;
@@ -345,52 +400,75 @@ absl::StatusOr<std::vector<Bytes>> LookupQuerier::VerifyAndFinalize(
   return ys;
 }
 
-absl::StatusOr<std::vector<uint32_t>> LookupQuerier::Membership(
+absl::StatusOr<LookupQuerier::Hits> LookupQuerier::Membership(
     const PeerLookup& lookup, const Evaluated& evaluated,
     const std::vector<Bytes>& outputs) {
-  std::vector<uint32_t> hit_inputs;
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    if (ctx_->peer_indexes.Contains(lookup.member,
-                                    identifiers::TagOf(outputs[i]))) {
-      hit_inputs.push_back(static_cast<uint32_t>(i));
+  // One copy for every tag, so the hits are those of one known version.
+  std::shared_ptr<const PeerIndex> copy =
+      ctx_->peer_indexes.Share(lookup.member);
+  Hits hits;
+  if (copy != nullptr) {
+    hits.copy_version = copy->version;
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      if (std::binary_search(copy->tags.begin(), copy->tags.end(),
+                             identifiers::TagOf(outputs[i]))) {
+        hits.inputs.push_back(static_cast<uint32_t>(i));
+      }
     }
   }
   RETURN_IF_ERROR(LogReceived(lookup, "Peer.Evaluate", evaluated.reply,
                               absl::OkStatus(),
                               {static_cast<uint32_t>(outputs.size()),
-                               static_cast<uint32_t>(hit_inputs.size()), 0}));
-  return hit_inputs;
+                               static_cast<uint32_t>(hits.inputs.size()), 0}));
+  std::optional<std::string> alarm = stats_.RecordAsked(
+      lookup.member, outputs.size(), hits.inputs.size(), ctx_->clock->NowMs());
+  if (alarm.has_value()) {
+    LogEvent(ctx_->self(), "alert", "ALERT-peer-hit-rate",
+             {{"peer", lookup.member}, {"alarm", *alarm}});
+  }
+  return hits;
 }
 
-absl::Status LookupQuerier::ResolveAndStore(
-    const PeerLookup& lookup, const std::vector<Bytes>& outputs,
-    const std::vector<uint32_t>& hit_inputs, v1::PeerAnswer& answer) {
+absl::Status LookupQuerier::ResolveAndStore(const PeerLookup& lookup,
+                                            const std::vector<Bytes>& outputs,
+                                            const Hits& hits,
+                                            v1::PeerAnswer& answer) {
   v1::Message sent;
   *sent.mutable_header() = ctx_->NewHeader(lookup.member, lookup.office);
   v1::ResolveRequest* rr = sent.mutable_resolve_request();
   rr->set_oprf_epoch(lookup.epoch);
-  for (uint32_t i : hit_inputs) rr->add_outputs(outputs[i]);
+  for (uint32_t i : hits.inputs) rr->add_outputs(outputs[i]);
   *rr->mutable_purpose() = *lookup.purpose;
-  const uint32_t h = static_cast<uint32_t>(hit_inputs.size());
+  const uint32_t h = static_cast<uint32_t>(hits.inputs.size());
   ASSIGN_OR_RETURN(v1::Envelope reply, Send(lookup, "Peer.Resolve", sent, h));
   auto resolved = OpenPeerReply(*ctx_, lookup.member, sent, reply,
                                 v1::Message::kResolveResponse);
-  const uint32_t references =
-      resolved.ok()
-          ? static_cast<uint32_t>(
-                resolved->message.resolve_response().references_size())
-          : 0;
-  RETURN_IF_ERROR(LogReceived(lookup, "Peer.Resolve", reply, resolved.status(),
-                              {h, h, references}));
-  for (const v1::CaseReference& ref :
-       resolved->message.resolve_response().references()) {
+  if (!resolved.ok()) {
+    return LogReceived(lookup, "Peer.Resolve", reply, resolved.status(),
+                       {h, h, 0});
+  }
+  const v1::ResolveResponse& resp = resolved->message.resolve_response();
+  const uint32_t references = static_cast<uint32_t>(resp.references_size());
+  // A reference the peer cannot stand behind refuses the whole reply: it
+  // is logged with the refusal, nothing is stored, and the office is told
+  // the hit was a phantom.
+  const absl::Status refused = CheckReferences(lookup.member, resp, h);
+  const absl::Status logged =
+      LogReceived(lookup, "Peer.Resolve", reply, refused, {h, h, references});
+  if (logged != refused) return logged;  // the log could not take it
+  if (!refused.ok()) {
+    Phantom(lookup, hits, resp, resolved->envelope_sha256, refused.code(),
+            std::string(refused.message()), answer);
+    return absl::OkStatus();
+  }
+  std::vector<bool> answered(h, false);
+  for (const v1::CaseReference& ref : resp.references()) {
     v1::CaseReference* out = answer.add_references();
     *out = ref;
     // Point input_index at the office's own identifier list.
     for (v1::MatchedIdentifier& mi : *out->mutable_matched()) {
-      if (mi.input_index() < hit_inputs.size()) {
-        mi.set_input_index(hit_inputs[mi.input_index()]);
-      }
+      answered[mi.input_index()] = true;
+      mi.set_input_index(hits.inputs[mi.input_index()]);
     }
     v1::Hit hit;
     hit.set_query_id(lookup.query_id);
@@ -401,7 +479,66 @@ absl::Status LookupQuerier::ResolveAndStore(
     hit.set_envelope_sha256(resolved->envelope_sha256);
     RETURN_IF_ERROR(ctx_->storage->AddHit(hit));
   }
+  answer.set_outcome(references > 0 ? v1::PEER_OUTCOME_HIT
+                                    : v1::PEER_OUTCOME_MISS);
+  std::vector<uint32_t> unanswered;  // indexes into the office's identifiers
+  for (uint32_t k = 0; k < h; ++k) {
+    if (!answered[k]) unanswered.push_back(hits.inputs[k]);
+  }
+  if (!unanswered.empty()) {
+    Unanswered(lookup, hits, resp, resolved->envelope_sha256, unanswered,
+               answer);
+  }
   return absl::OkStatus();
+}
+
+void LookupQuerier::Unanswered(const PeerLookup& lookup, const Hits& hits,
+                               const v1::ResolveResponse& resp,
+                               const Bytes& reply_sha256,
+                               const std::vector<uint32_t>& unanswered,
+                               v1::PeerAnswer& answer) {
+  if (resp.index_version() > hits.copy_version) {
+    // The peer's index moved on since our copy: the case was closed or
+    // amended meanwhile, a plain miss for those identifiers.
+    LogEvent(ctx_->self(), "info", "hit-withdrawn",
+             {{"peer", lookup.member},
+              {"query", lookup.query_id},
+              {"copy_version", std::to_string(hits.copy_version)},
+              {"reply_version", std::to_string(resp.index_version())},
+              {"identifiers", std::to_string(unanswered.size())}});
+    return;
+  }
+  // At the copy's own version (or, impossibly, an older one) the index
+  // held the tag and the signed answer names no case for it.
+  const std::string which = absl::StrCat(
+      "identifiers[", absl::StrJoin(unanswered, "], identifiers["), "]");
+  Phantom(lookup, hits, resp, reply_sha256, absl::StatusCode::kOk,
+          absl::StrCat(lookup.member, "'s index at version ", hits.copy_version,
+                       " holds ", which,
+                       ", but its signed answer at index version ",
+                       resp.index_version(), " names no case for ",
+                       unanswered.size() == 1 ? "it" : "them"),
+          answer);
+}
+
+void LookupQuerier::Phantom(const PeerLookup& lookup, const Hits& hits,
+                            const v1::ResolveResponse& resp,
+                            const Bytes& reply_sha256, absl::StatusCode code,
+                            const std::string& why, v1::PeerAnswer& answer) {
+  answer.set_outcome(v1::PEER_OUTCOME_PHANTOM);
+  answer.set_status_code(static_cast<int>(code));
+  answer.set_error(absl::StrCat(
+      "phantom hit: ", why, " (", lookup.member,
+      " may be probing queries; its signed answer is kept as evidence)"));
+  const uint64_t count = stats_.RecordPhantom(lookup.member);
+  LogEvent(ctx_->self(), "alert", "ALERT-phantom-hit",
+           {{"peer", lookup.member},
+            {"query", lookup.query_id},
+            {"copy_version", std::to_string(hits.copy_version)},
+            {"reply_version", std::to_string(resp.index_version())},
+            {"code", absl::StatusCodeToString(code)},
+            {"reply_sha256", HexEncode(reply_sha256)},
+            {"phantoms", std::to_string(count)}});
 }
 
 }  // namespace cbx::node

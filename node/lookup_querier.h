@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "cbx/v1/office.pb.h"
 #include "node/executor.h"
+#include "node/hit_stats.h"
 #include "node/identity.h"
 #include "node/node_context.h"
 #include "node/peer_transport.h"
@@ -53,6 +54,13 @@ class LookupQuerier {
   absl::Status Run(const v1::QueryRequest& request, const OfficeCaller& caller,
                    const std::function<bool(const v1::QueryEvent&)>& emit);
 
+  // What the queries since this node started saw of `member`: identifiers
+  // asked, hits, phantom hits and the hit-rate alarm (node/hit_stats.h;
+  // in memory only). For ListPeers.
+  HitStats::PeerView PeerStats(const std::string& member) const {
+    return stats_.Describe(member);
+  }
+
  private:
   struct Input {
     v1::IdentifierType type;
@@ -78,10 +86,20 @@ class LookupQuerier {
     std::vector<Bytes> oprf_inputs, blinds, blinded;
   };
 
+  // The hits of one peer's evaluation: the inputs whose tag is in the
+  // index copy, and that copy's version.
+  struct Hits {
+    std::vector<uint32_t> inputs;
+    uint64_t copy_version = 0;
+  };
+
   // The identifiers' OPRF inputs; INVALID_ARGUMENT naming the field.
   static absl::StatusOr<std::vector<Input>> Validate(
       const v1::QueryRequest& request);
-  // The members to ask: the request's, or every active peer.
+  // The members to ask: the request's, each once, or every active peer.
+  // INVALID_ARGUMENT for more entries than the directory has members, a
+  // code that is not two capital letters, this node, a code the directory
+  // does not hold or a suspended member.
   absl::StatusOr<std::vector<std::string>> Targets(
       const v1::QueryRequest& request) const;
 
@@ -96,15 +114,37 @@ class LookupQuerier {
       const PeerLookup& lookup, const Evaluated& evaluated);
   // 3. The inputs whose tag is in the peer's index copy; logs the reply
   // RECEIVED (OK) with the hit count.
-  absl::StatusOr<std::vector<uint32_t>> Membership(
-      const PeerLookup& lookup, const Evaluated& evaluated,
-      const std::vector<Bytes>& outputs);
+  // Counts them in the peer's hit statistics (ALERT-peer-hit-rate when its
+  // alarm starts).
+  absl::StatusOr<Hits> Membership(const PeerLookup& lookup,
+                                  const Evaluated& evaluated,
+                                  const std::vector<Bytes>& outputs);
   // 4. Sends Peer.Resolve with the hits' outputs, logs the reply, stores a
-  // Hit per reference and adds the references to `answer`.
+  // Hit per reference, adds the references to `answer` and sets its
+  // outcome: HIT, MISS (every hit without a reference was withdrawn since
+  // the copy's version), or PHANTOM (a hit the answer does not stand
+  // behind at the copy's version or an older one; or a reference that
+  // names another member, an office of another country or no requested
+  // output: the whole reply is then refused, logged RECEIVED
+  // INVALID_ARGUMENT, and nothing stored).
   absl::Status ResolveAndStore(const PeerLookup& lookup,
                                const std::vector<Bytes>& outputs,
-                               const std::vector<uint32_t>& hit_inputs,
-                               v1::PeerAnswer& answer);
+                               const Hits& hits, v1::PeerAnswer& answer);
+  // The hits `unanswered` (indexes into the office's identifiers) that
+  // `resp` names no case for: withdrawn since the copy (a miss, logged
+  // "hit-withdrawn") if the reply's index version is newer than the
+  // copy's, else a phantom (Phantom).
+  void Unanswered(const PeerLookup& lookup, const Hits& hits,
+                  const v1::ResolveResponse& resp, const Bytes& reply_sha256,
+                  const std::vector<uint32_t>& unanswered,
+                  v1::PeerAnswer& answer);
+  // Makes `answer` a PHANTOM with `why`, counts it and raises
+  // ALERT-phantom-hit with the evidence: the copy's version, the reply's
+  // version and the signed reply's SHA-256.
+  void Phantom(const PeerLookup& lookup, const Hits& hits,
+               const v1::ResolveResponse& resp, const Bytes& reply_sha256,
+               absl::StatusCode code, const std::string& why,
+               v1::PeerAnswer& answer);
 
   // Seals `msg`, logs it as sent, and sends it with what is left of the
   // query's budget; a transport failure is logged (LOCAL, "call_failed")
@@ -121,6 +161,7 @@ class LookupQuerier {
   NodeContext* ctx_;
   PeerTransport* transport_;
   Executor* executor_;
+  HitStats stats_;
 };
 
 }  // namespace cbx::node

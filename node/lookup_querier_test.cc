@@ -7,9 +7,11 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "core/identifiers/identifiers.h"
 #include "gtest/gtest.h"
 #include "node/executor.h"
+#include "node/hit_stats.h"
 #include "node/index_sync.h"
 #include "node/testing/fake_peer.h"
 #include "node/testing/test_node.h"
@@ -72,7 +74,37 @@ class LookupQuerierTest : public ::testing::Test {
     v1::CaseReference ref;
     ref.set_case_token("token-" + member);
     ref.set_member(member);
+    ref.set_competent_office(member + "/PPO");
     peers_->AddCase(member, *input, v1::IDENTIFIER_TYPE_EMAIL, ref);
+  }
+  // `member` holds a case for each of `emails`.
+  void GiveCases(const std::string& member,
+                 const std::vector<std::string>& emails) {
+    for (const std::string& email : emails) {
+      auto input =
+          identifiers::NormalizedOprfInput(v1::IDENTIFIER_TYPE_EMAIL, email);
+      ASSERT_TRUE(input.ok());
+      v1::CaseReference ref;
+      ref.set_case_token("token-" + email);
+      ref.set_member(member);
+      ref.set_competent_office(member + "/PPO");
+      peers_->AddCase(member, *input, v1::IDENTIFIER_TYPE_EMAIL, ref);
+    }
+  }
+  // The RECEIVED entries of `rpc` from `member`.
+  std::vector<v1::AuditEntry> ReceivedFrom(const std::string& member,
+                                           const std::string& rpc) {
+    std::vector<v1::AuditEntry> out;
+    for (const v1::AuditEntry& e :
+         node_->AuditEntries(v1::AUDIT_DIRECTION_RECEIVED, rpc)) {
+      if (e.peer() == member) out.push_back(e);
+    }
+    return out;
+  }
+  size_t StoredHits() {
+    auto hits = node_->ctx().storage->ListHits("");
+    EXPECT_TRUE(hits.ok());
+    return hits.ok() ? hits->items.size() : 0;
   }
 
   static v1::QueryRequest Request(std::vector<std::string> peers = {}) {
@@ -318,6 +350,236 @@ INSTANTIATE_TEST_SUITE_P(
                       GarbageCase{FakeBehaviour::kWrongMember,
                                   absl::StatusCode::kUnauthenticated,
                                   "answer from RS refused"}));
+
+// Audit completeness against a hostile peer: each of these replies is
+// logged RECEIVED with its refusal's code too.
+INSTANTIATE_TEST_SUITE_P(
+    HostileKinds, LookupQuerierGarbageTest,
+    ::testing::Values(
+        GarbageCase{FakeBehaviour::kTooMany, absl::StatusCode::kInvalidArgument,
+                    "RS answered 2 elements for 1"},
+        GarbageCase{FakeBehaviour::kGarbage, absl::StatusCode::kInvalidArgument,
+                    "answer from RS refused"},
+        GarbageCase{FakeBehaviour::kNotAReply,
+                    absl::StatusCode::kUnauthenticated, "answer from RS"}));
+
+// Threat: an office names the same peer 40,000 times (issue 9). Each peer
+// is asked once; more names than the directory has members are refused
+// before anything is sent.
+TEST_F(LookupQuerierTest, APeerNamedManyTimesIsRefusedOrAskedOnce) {
+  HoldAllIndexes();
+  Query(Request(std::vector<std::string>(40'000, "RS")));
+  EXPECT_EQ(status_.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status_.message(),
+            "peers: at most 3 (the directory's members), not 40000");
+  EXPECT_EQ(peers_->Calls("RS", "Evaluate"), 0);
+  EXPECT_TRUE(node_->AuditEntries().empty());
+
+  v1::QuerySummary summary;
+  std::vector<v1::PeerAnswer> answers =
+      Query(Request({"RS", "RS", "RS"}), &summary);
+  ASSERT_TRUE(status_.ok()) << status_;
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(summary.miss_members_size(), 1);
+  // Asked once: one batch of RS's quota, one exchange in the log.
+  EXPECT_EQ(peers_->Calls("RS", "Evaluate"), 1);
+  EXPECT_EQ(
+      node_->AuditEntries(v1::AUDIT_DIRECTION_SENT, "Peer.Evaluate").size(),
+      1u);
+}
+
+TEST_F(LookupQuerierTest, APeerCodeIsCheckedBeforeItIsLookedUp) {
+  HoldAllIndexes();
+  Query(Request({"RS", "rs\nALERT"}));
+  EXPECT_EQ(status_.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status_.message(),
+            "peers[1]: a member code is two capital letters");
+  EXPECT_EQ(peers_->Calls("RS", "Evaluate"), 0);
+}
+
+TEST_F(LookupQuerierTest, OverlongOrControlPurposeIsRefusedNamingTheField) {
+  HoldAllIndexes();
+  v1::QueryRequest request = Request();
+  request.mutable_purpose()->set_case_number(std::string(65, 'A'));
+  Query(request);
+  EXPECT_EQ(status_.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status_.message(), "purpose.case_number: at most 64 bytes, not 65");
+  request = Request();
+  request.mutable_purpose()->set_legal_basis(std::string(257, 'x'));
+  Query(request);
+  EXPECT_EQ(status_.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status_.message(),
+            "purpose.legal_basis: at most 256 bytes, not 257");
+  request = Request();
+  request.mutable_purpose()->set_legal_basis("CPC\nALERT-forged line");
+  Query(request);
+  EXPECT_EQ(status_.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status_.message(),
+            "purpose.legal_basis: control character U+000A is not allowed");
+  EXPECT_EQ(peers_->Calls("RS", "Evaluate"), 0);
+  EXPECT_TRUE(node_->AuditEntries().empty());
+}
+
+// Threat: a member's index holds a tag its Resolve will not stand behind
+// (issue 9, phantom hits): the office is told PHANTOM, not MISS.
+TEST_F(LookupQuerierTest, AHitTheAnswerDoesNotStandBehindIsAPhantom) {
+  GiveCase("RS");
+  HoldAllIndexes();
+  peers_->SetResolveBehaviour("RS", FakeBehaviour::kPhantom);
+  v1::QuerySummary summary;
+  std::vector<v1::PeerAnswer> answers = Query(Request(), &summary);
+  ASSERT_TRUE(status_.ok()) << status_;
+  const v1::PeerAnswer& rs = For(answers, "RS");
+  EXPECT_EQ(rs.outcome(), v1::PEER_OUTCOME_PHANTOM);
+  EXPECT_EQ(rs.status_code(), 0);
+  EXPECT_EQ(rs.error(),
+            "phantom hit: RS's index at version 1 holds identifiers[0], but "
+            "its signed answer at index version 1 names no case for it (RS "
+            "may be probing queries; its signed answer is kept as evidence)");
+  EXPECT_EQ(summary.failed_members_size(), 1);
+  EXPECT_EQ(StoredHits(), 0u);
+  // The reply is logged RECEIVED as usual: it is the evidence.
+  auto received = ReceivedFrom("RS", "Peer.Resolve");
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(received[0].outcome().status_code(), 0);
+  EXPECT_EQ(received[0].outcome().references(), 0u);
+  EXPECT_EQ(querier_->PeerStats("RS").phantoms, 1u);
+  EXPECT_EQ(querier_->PeerStats("AL").phantoms, 0u);
+}
+
+TEST_F(LookupQuerierTest, AnAnswerAtAnOlderIndexVersionIsAPhantom) {
+  GiveCase("RS");
+  HoldAllIndexes();
+  peers_->SetResolveBehaviour("RS", FakeBehaviour::kPhantomOlder);
+  std::vector<v1::PeerAnswer> answers = Query(Request({"RS"}));
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].outcome(), v1::PEER_OUTCOME_PHANTOM);
+  EXPECT_NE(answers[0].error().find("at index version 0"), std::string::npos)
+      << answers[0].error();
+  EXPECT_EQ(querier_->PeerStats("RS").phantoms, 1u);
+}
+
+TEST_F(LookupQuerierTest, ACaseClosedSinceTheCopyIsAMissNotAPhantom) {
+  GiveCase("RS");
+  HoldAllIndexes();          // the copy still holds the tag (version 1)
+  peers_->CloseCases("RS");  // RS's index is at version 2 without it
+  std::vector<v1::PeerAnswer> answers = Query(Request({"RS"}));
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].outcome(), v1::PEER_OUTCOME_MISS) << answers[0].error();
+  EXPECT_TRUE(answers[0].error().empty());
+  EXPECT_EQ(peers_->Calls("RS", "Resolve"), 1);
+  EXPECT_EQ(querier_->PeerStats("RS").phantoms, 0u);
+}
+
+struct ForeignCase {
+  FakeBehaviour behaviour;
+  const char* message;  // a part of the answer's error
+};
+
+class LookupQuerierForeignReferenceTest
+    : public LookupQuerierTest,
+      public ::testing::WithParamInterface<ForeignCase> {};
+
+// Threat: a reference for another member, another country's office, or
+// identifiers never asked: refused, logged with the refusal, not stored.
+TEST_P(LookupQuerierForeignReferenceTest, IsRefusedAndAPhantom) {
+  GiveCase("RS");
+  HoldAllIndexes();
+  peers_->SetResolveBehaviour("RS", GetParam().behaviour);
+  std::vector<v1::PeerAnswer> answers = Query(Request({"RS"}));
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].outcome(), v1::PEER_OUTCOME_PHANTOM);
+  EXPECT_EQ(answers[0].status_code(),
+            static_cast<int>(absl::StatusCode::kInvalidArgument));
+  EXPECT_NE(answers[0].error().find(GetParam().message), std::string::npos)
+      << answers[0].error();
+  EXPECT_EQ(answers[0].references_size(), 0);
+  EXPECT_EQ(StoredHits(), 0u);
+  auto received = ReceivedFrom("RS", "Peer.Resolve");
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(received[0].outcome().status_code(),
+            static_cast<int>(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(querier_->PeerStats("RS").phantoms, 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Kinds, LookupQuerierForeignReferenceTest,
+    ::testing::Values(
+        ForeignCase{FakeBehaviour::kForeignMember,
+                    "references[0] names another member"},
+        ForeignCase{FakeBehaviour::kForeignOffice,
+                    "references[0].competent_office is not an office of RS"},
+        ForeignCase{FakeBehaviour::kBadInputIndex,
+                    "references[0].matched[0].input_index is past the "
+                    "request's 1 outputs"}));
+
+// Threat: a poisoned index hits far more often than the federation's
+// others: the per-peer hit-rate alarm.
+TEST_F(LookupQuerierTest, APeerThatHitsFarMoreOftenRaisesTheHitRateAlarm) {
+  std::vector<std::string> emails;
+  for (int i = 0; i < 50; ++i) {
+    emails.push_back(absl::StrCat("person", i, "@example.org"));
+  }
+  GiveCases("RS", {emails[0], emails[1], emails[2]});
+  HoldAllIndexes();
+  v1::QueryRequest request = Request();
+  request.clear_identifiers();
+  for (const std::string& email : emails) {
+    v1::Identifier* id = request.add_identifiers();
+    id->set_type(v1::IDENTIFIER_TYPE_EMAIL);
+    id->set_value(email);
+  }
+  std::vector<v1::PeerAnswer> answers = Query(request);
+  ASSERT_TRUE(status_.ok()) << status_;
+  EXPECT_EQ(For(answers, "RS").outcome(), v1::PEER_OUTCOME_HIT);
+  // RS: 3 of 50 (6%), AL: 0 of 50; the bound is max(10 x 0%, 5%).
+  HitStats::PeerView rs = querier_->PeerStats("RS");
+  EXPECT_EQ(rs.asked, 50u);
+  EXPECT_EQ(rs.hits, 3u);
+  EXPECT_NE(rs.alert.find("hit rate 6.0% (3 hits in 50 identifiers asked)"),
+            std::string::npos)
+      << rs.alert;
+  EXPECT_TRUE(querier_->PeerStats("AL").alert.empty());
+}
+
+// Audit completeness: every garbage Resolve reply is logged RECEIVED with
+// the refusal's code, and the office sees an ERROR.
+class LookupQuerierResolveGarbageTest
+    : public LookupQuerierTest,
+      public ::testing::WithParamInterface<GarbageCase> {};
+
+TEST_P(LookupQuerierResolveGarbageTest, IsLoggedReceivedWithItsCode) {
+  const GarbageCase& c = GetParam();
+  GiveCase("RS");
+  HoldAllIndexes();
+  peers_->SetResolveBehaviour("RS", c.behaviour);
+  std::vector<v1::PeerAnswer> answers = Query(Request({"RS"}));
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].outcome(), v1::PEER_OUTCOME_ERROR);
+  EXPECT_EQ(answers[0].status_code(), static_cast<int>(c.code))
+      << answers[0].error();
+  EXPECT_NE(answers[0].error().find(c.message), std::string::npos)
+      << answers[0].error();
+  auto received = ReceivedFrom("RS", "Peer.Resolve");
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(received[0].outcome().status_code(), static_cast<int>(c.code));
+  EXPECT_EQ(StoredHits(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Kinds, LookupQuerierResolveGarbageTest,
+    ::testing::Values(GarbageCase{FakeBehaviour::kUnopenable,
+                                  absl::StatusCode::kUnauthenticated,
+                                  "answer from RS refused"},
+                      GarbageCase{FakeBehaviour::kWrongMember,
+                                  absl::StatusCode::kUnauthenticated,
+                                  "answer from RS refused"},
+                      GarbageCase{FakeBehaviour::kGarbage,
+                                  absl::StatusCode::kInvalidArgument,
+                                  "answer from RS refused"},
+                      GarbageCase{FakeBehaviour::kNotAReply,
+                                  absl::StatusCode::kUnauthenticated,
+                                  "answer from RS"}));
 
 TEST_F(LookupQuerierTest, ThirtyTwoPeersOnFourThreads) {
   executor_->Shutdown();

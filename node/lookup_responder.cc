@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/directory/policy.h"
 #include "core/util/status_macros.h"
 #include "node/grpc_status.h"
 #include "node/log.h"
@@ -179,6 +180,24 @@ absl::Status LookupResponder::CheckResolve(
   return absl::OkStatus();
 }
 
+absl::Status LookupResponder::ChargeResolve(StorageTransaction& txn,
+                                            const std::string& sender,
+                                            uint32_t outputs) const {
+  const uint32_t limit =
+      directory::ResolvesPerPeerPerDay(d_.directory->Current()->policy());
+  const int64_t day = d_.clock->NowMs() / 86'400'000;
+  auto charged =
+      txn.ChargeQuota(ResolveQuotaAccount(sender), day, outputs, limit);
+  if (charged.status().code() == absl::StatusCode::kResourceExhausted) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("member ", sender, " has used its quota of ", limit,
+                     " resolve outputs for today (UTC); this request asked "
+                     "for ",
+                     outputs));
+  }
+  return charged.status();
+}
+
 absl::StatusOr<v1::Envelope> LookupResponder::Resolve(
     const envelope::OpenedEnvelope& opened) {
   const v1::Message& msg = opened.message;
@@ -195,7 +214,13 @@ absl::StatusOr<v1::Envelope> LookupResponder::Resolve(
   // Reads, notifications and the exchange's entry in one transaction: the
   // office sees a notification only once the exchange is logged.
   auto change = [&](StorageTransaction& txn) -> absl::Status {
+    // The quota is charged with the notifications: a refused request
+    // charges nothing, an accepted one durably.
+    RETURN_IF_ERROR(ChargeResolve(txn, sender, counts.elements));
     ASSIGN_OR_RETURN(std::vector<OutputMatch> matches, txn.FindByOutputs(ys));
+    // The version the matches are of, read in the same transaction: the
+    // querier tells a withdrawn case from a phantom hit by it.
+    ASSIGN_OR_RETURN(const uint64_t index_version, txn.OwnIndexVersion());
     ASSIGN_OR_RETURN(auto by_case, References(txn, d_.self, req, matches));
     // The link runs both ways: this node's office learns who asked.
     for (const auto& [case_number, ref] : by_case) {
@@ -208,7 +233,7 @@ absl::StatusOr<v1::Envelope> LookupResponder::Resolve(
       RETURN_IF_ERROR(txn.AddNotification(note));
     }
     v1::Message reply;
-    reply.mutable_resolve_response();
+    reply.mutable_resolve_response()->set_index_version(index_version);
     for (auto& [number, ref] : by_case) {
       *reply.mutable_resolve_response()->add_references() = std::move(ref);
     }

@@ -46,6 +46,13 @@ inline constexpr int kMaxBatch = 1024;
 // Tags per IndexChunk of a SyncIndex stream (512 KiB of tags).
 inline constexpr size_t kTagsPerChunk = 65536;
 
+// The row of the quotas table (Storage::ChargeQuota) that counts the
+// Resolve outputs `sender` sent this node per UTC day; the evaluation quota
+// is the row named by the bare member code, which never holds a '/'.
+inline std::string ResolveQuotaAccount(const std::string& sender) {
+  return sender + "/resolve";
+}
+
 // The own index at one version.
 struct OwnIndexSnapshot {
   uint64_t version = 0;
@@ -93,12 +100,17 @@ class LookupResponder {
 
   // Peer.Resolve: the references of the open cases that hold one of the
   // request's finalized outputs y, each with the matched identifiers'
-  // types, windows and input indexes; and, for each such case, a
-  // notification in this node's inbox naming the asking member, office and
-  // purpose (stored only with the exchange's entry: log before effect).
-  // INVALID_ARGUMENT for an empty batch, one over kMaxBatch, or an output
-  // that is not 32 bytes (an 8-byte index tag lands here);
-  // FAILED_PRECONDITION for another OPRF epoch.
+  // types, windows and input indexes, and the own index version they were
+  // found at (index_version, read in the same transaction); and, for each
+  // such case, a notification in this node's inbox naming the asking
+  // member, office and purpose (stored only with the exchange's entry: log
+  // before effect). The request's outputs are charged to the sender's
+  // daily Resolve quota (policy resolves_per_peer_per_day) in that same
+  // transaction. INVALID_ARGUMENT for an empty batch, one over kMaxBatch,
+  // or an output that is not 32 bytes (an 8-byte index tag lands here);
+  // FAILED_PRECONDITION for another OPRF epoch; RESOURCE_EXHAUSTED past the
+  // quota (nothing charged, stored or notified). Each refusal is logged.
+  // Refused requests charge nothing.
   absl::StatusOr<v1::Envelope> Resolve(const envelope::OpenedEnvelope& opened);
 
   // Peer.SyncIndex: the manifest of the own index (member, epoch, version,
@@ -120,6 +132,10 @@ class LookupResponder {
                       const envelope::OpenedEnvelope& opened,
                       const absl::Status& status, const AuditCounts& counts,
                       const v1::Envelope* reply);
+  // Charges `outputs` to `sender`'s Resolve quota for today (UTC) in
+  // `txn`; RESOURCE_EXHAUSTED (nothing charged) past the policy's limit.
+  absl::Status ChargeResolve(StorageTransaction& txn, const std::string& sender,
+                             uint32_t outputs) const;
   // Checks a ResolveRequest's batch and epoch.
   absl::Status CheckResolve(const v1::ResolveRequest& req) const;
   // Seals `reply` as the answer to `request`.

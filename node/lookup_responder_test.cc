@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/directory/directory.h"
+#include "core/directory/policy.h"
 #include "core/directory/testing/test_federation.h"
 #include "gtest/gtest.h"
 #include "node/cases.h"
@@ -202,6 +203,63 @@ TEST_F(LookupResponderTest, ResolveAnswersReferencesAndNotifiesTheOffice) {
   EXPECT_EQ(sent.direction(), v1::AUDIT_DIRECTION_SENT);
   EXPECT_EQ(sent.outcome().references(), 1u);
   EXPECT_EQ(sent.outcome().hits(), 2u);
+}
+
+TEST_F(LookupResponderTest, ResolveAnswersItsIndexVersion) {
+  AddCase("PPO-1", {"@alice_one"});
+  AddCase("PPO-2", {"@carol_three"});
+  auto reply = responder_.Resolve(ResolveRequest({Bytes(32, 'z')}));
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(Body(*reply).resolve_response().index_version(), OwnVersion());
+  EXPECT_GT(OwnVersion(), 0u);
+}
+
+// Threat: a peer holding one matching y resolves it without limit, each
+// call storing a notification (issue 9). The outputs are charged to its
+// daily quota with the notifications; refused batches charge nothing.
+TEST_F(LookupResponderTest, AResolveFloodStopsAtTheDailyQuota) {
+  AddCase("PPO-1", {"@alice_one"});
+  const uint32_t limit = directory::kDefaultResolvesPerPeerPerDay;
+  std::vector<Bytes> batch(1000, Bytes(32, 'z'));
+  batch[0] = YOf("@alice_one");
+  // A refused batch (another epoch) is not charged.
+  EXPECT_EQ(responder_.Resolve(ResolveRequest(batch, 2)).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  for (uint32_t sent = 0; sent + batch.size() <= limit; sent += batch.size()) {
+    auto reply = responder_.Resolve(ResolveRequest(batch));
+    ASSERT_TRUE(reply.ok()) << "after " << sent << ": " << reply.status();
+  }
+  EXPECT_EQ(Notifications(), limit / batch.size());
+  auto refused = responder_.Resolve(ResolveRequest({YOf("@alice_one")}));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(refused.status().message(),
+            "member RS has used its quota of 10000 resolve outputs for today "
+            "(UTC); this request asked for 1");
+  // Nothing stored or notified, and the refusal is logged RECEIVED.
+  EXPECT_EQ(Notifications(), limit / batch.size());
+  v1::AuditEntry last = LastEntry();
+  EXPECT_EQ(last.direction(), v1::AUDIT_DIRECTION_RECEIVED);
+  EXPECT_EQ(last.rpc(), "Peer.Resolve");
+  EXPECT_EQ(last.outcome().status_code(),
+            static_cast<int>(absl::StatusCode::kResourceExhausted));
+  // The next UTC day starts afresh.
+  clock_.AdvanceMs(86'400'000);
+  EXPECT_TRUE(responder_.Resolve(ResolveRequest({YOf("@alice_one")})).ok());
+  // The charge is durable in storage, per sender: another day's row.
+  auto used = storage_.ChargeQuota(ResolveQuotaAccount("RS"),
+                                   clock_.NowMs() / 86'400'000, 0, limit);
+  ASSERT_TRUE(used.ok()) << used.status();
+  EXPECT_EQ(*used, 1u);
+}
+
+TEST_F(LookupResponderTest, AResolveWhoseCommitFailsChargesNothing) {
+  AddCase("PPO-1", {"@alice_one"});
+  storage_.FailNextCommit(absl::UnavailableError("disk gone"));
+  EXPECT_FALSE(responder_.Resolve(ResolveRequest({YOf("@alice_one")})).ok());
+  auto used = storage_.ChargeQuota(ResolveQuotaAccount("RS"),
+                                   clock_.NowMs() / 86'400'000, 0, 10);
+  ASSERT_TRUE(used.ok()) << used.status();
+  EXPECT_EQ(*used, 0u);
 }
 
 TEST_F(LookupResponderTest, ResolveOfAClosedCaseFindsNothing) {

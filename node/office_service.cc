@@ -224,6 +224,9 @@ absl::Status OfficeService::DescribePeers(v1::ListPeersResponse* response) {
     p->set_cosigned_size(witnessed.cosigned_size);
     p->set_cosigned_at_ms(witnessed.cosigned_at_ms);
     p->set_witness_alert(witnessed.alert);
+    const HitStats::PeerView seen = query_->PeerStats(m.code());
+    p->set_phantom_hits(seen.phantoms);
+    p->set_hit_rate_alert(seen.alert);
   }
   return absl::OkStatus();
 }

@@ -6,6 +6,7 @@
 #include "core/note/checkpoint.h"
 #include "core/note/note.h"
 #include "core/util/status_macros.h"
+#include "node/admission.h"
 #include "node/directory_store.h"
 #include "node/identity.h"
 #include "node/log.h"
@@ -50,13 +51,17 @@ absl::StatusOr<envelope::OpenedEnvelope> PeerService::Admit(
   options.replay_cache = &replay_cache;
   options.quota = &quota;
   auto opened = envelope::Open(envelope, options);
-  if (!opened.ok()) {
+  // What the envelope checks leave to the receiver: the header's office
+  // is the sender's, the purpose's text is bounded (node/admission.h).
+  absl::Status admitted =
+      opened.ok() ? CheckPeerRequest(opened->message) : opened.status();
+  if (!admitted.ok()) {
     LogEvent(ctx_->self(), "warn", "refused",
              {{"rpc", std::string(rpc)},
               {"from", *caller},
-              {"code", absl::StatusCodeToString(opened.status().code())},
-              {"reason", std::string(opened.status().message())}});
-    return Refuse(rpc, *caller, envelope, opened.status());
+              {"code", absl::StatusCodeToString(admitted.code())},
+              {"reason", std::string(admitted.message())}});
+    return Refuse(rpc, *caller, envelope, admitted);
   }
   return opened;
 }

@@ -66,6 +66,7 @@ struct MemoryStorage::Undo {
   std::vector<v1::Hit> hits;
   std::vector<v1::Notification> notifications;
   std::map<std::string, Bytes> settings;
+  std::map<std::pair<std::string, int64_t>, uint32_t> quotas;
 };
 
 // Every call runs under the mutex ReadWriteTransaction holds.
@@ -102,6 +103,11 @@ class MemoryStorage::Txn final : public StorageTransaction {
     s_->notifications_.push_back(n);
     return absl::OkStatus();
   }
+  absl::StatusOr<uint32_t> ChargeQuota(const std::string& member, int64_t day,
+                                       uint32_t count, uint32_t limit) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->ChargeQuotaLocked(member, day, count, limit);
+  }
   absl::StatusOr<std::optional<Bytes>> GetSetting(
       const std::string& key) override ABSL_NO_THREAD_SAFETY_ANALYSIS {
     auto it = s_->settings_.find(key);
@@ -122,8 +128,8 @@ absl::Status MemoryStorage::ReadWriteTransaction(
     const TransactionBody& body,
     const CommitFailureHandler& on_commit_failure) {
   absl::MutexLock lock(&mu_);
-  Undo undo{cases_, own_refs_,      changes_, version_,
-            hits_,  notifications_, settings_};
+  Undo undo{cases_, own_refs_,      changes_,  version_,
+            hits_,  notifications_, settings_, quotas_};
   auto restore = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     cases_ = std::move(undo.cases);
     own_refs_ = std::move(undo.own_refs);
@@ -132,6 +138,7 @@ absl::Status MemoryStorage::ReadWriteTransaction(
     hits_ = std::move(undo.hits);
     notifications_ = std::move(undo.notifications);
     settings_ = std::move(undo.settings);
+    quotas_ = std::move(undo.quotas);
   };
   Txn txn(this);
   absl::Status status = body(txn);

@@ -258,6 +258,10 @@ absl::Status InSavepoint(Database& db,
   return status;
 }
 
+absl::StatusOr<bool> ChargeQuotaIn(Database& db, const std::string& member,
+                                   int64_t day, uint32_t count, uint32_t limit,
+                                   uint64_t* used);
+
 // The transaction a ReadWriteTransaction body is given. Runs on the
 // storage's connection while ReadWriteTransaction holds its mutex.
 class SqliteTxn final : public StorageTransaction {
@@ -288,6 +292,19 @@ class SqliteTxn final : public StorageTransaction {
   }
   absl::Status AddNotification(const v1::Notification& n) override {
     return InsertNotification(db_, n);
+  }
+  absl::StatusOr<uint32_t> ChargeQuota(const std::string& member, int64_t day,
+                                       uint32_t count,
+                                       uint32_t limit) override {
+    uint64_t used = 0;
+    ASSIGN_OR_RETURN(bool charged,
+                     ChargeQuotaIn(db_, member, day, count, limit, &used));
+    if (!charged) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat(member, " has used ", used, " of ", limit, " for day ",
+                       day, "; ", count, " more would exceed it"));
+    }
+    return static_cast<uint32_t>(used + count);
   }
   absl::StatusOr<std::optional<Bytes>> GetSetting(
       const std::string& key) override {

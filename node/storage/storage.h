@@ -107,6 +107,11 @@ class StorageTransaction {
   virtual absl::StatusOr<uint64_t> OwnIndexVersion() = 0;
   virtual absl::Status AddHit(const v1::Hit& hit) = 0;
   virtual absl::Status AddNotification(const v1::Notification& n) = 0;
+  // As Storage::ChargeQuota, inside the transaction: the charge commits
+  // (durably) with the body's other writes, or is undone with them.
+  virtual absl::StatusOr<uint32_t> ChargeQuota(const std::string& member,
+                                               int64_t day, uint32_t count,
+                                               uint32_t limit) = 0;
   virtual absl::StatusOr<std::optional<Bytes>> GetSetting(
       const std::string& key) = 0;
   virtual absl::Status PutSetting(const std::string& key,

@@ -862,6 +862,37 @@ TYPED_TEST(StorageConformanceTest, TransactionBodyErrorRollsBackEverything) {
   EXPECT_EQ(setting, std::optional<Bytes>("before"));
 }
 
+// The Resolve quota (node/lookup_responder.h) is charged inside the
+// transaction that stores the notifications: it commits with them, or not
+// at all.
+TYPED_TEST(StorageConformanceTest, TransactionChargesQuotaWithItsWrites) {
+  ASSERT_OK(this->s().ReadWriteTransaction([](StorageTransaction& txn) {
+    ASSIGN_OR_RETURN(uint32_t used, txn.ChargeQuota("RS/resolve", 9, 60, 100));
+    EXPECT_EQ(used, 60u);
+    // Past the limit: refused, the usage unchanged, the body may go on.
+    EXPECT_EQ(CodeOf(txn.ChargeQuota("RS/resolve", 9, 41, 100)),
+              absl::StatusCode::kResourceExhausted);
+    ASSIGN_OR_RETURN(used, txn.ChargeQuota("RS/resolve", 9, 40, 100));
+    EXPECT_EQ(used, 100u);
+    return txn.AddNotification(Note("A-1", 5));
+  }));
+  ASSERT_OK_AND_ASSIGN(uint32_t used,
+                       this->s().ChargeQuota("RS/resolve", 9, 0, 100));
+  EXPECT_EQ(used, 100u);
+  // A separate row from the member's evaluation quota.
+  ASSERT_OK_AND_ASSIGN(used, this->s().ChargeQuota("RS", 9, 0, 100));
+  EXPECT_EQ(used, 0u);
+  // Rolled back with the body.
+  const absl::Status refused = absl::UnavailableError("the audit log failed");
+  EXPECT_EQ(this->s().ReadWriteTransaction([&](StorageTransaction& txn) {
+    RETURN_IF_ERROR(txn.ChargeQuota("AL/resolve", 9, 7, 100).status());
+    return refused;
+  }),
+            refused);
+  ASSERT_OK_AND_ASSIGN(used, this->s().ChargeQuota("AL/resolve", 9, 0, 100));
+  EXPECT_EQ(used, 0u);
+}
+
 TYPED_TEST(StorageConformanceTest, TransactionReadsItsOwnWrites) {
   ASSERT_OK(this->s().ReadWriteTransaction([](StorageTransaction& txn) {
     EXPECT_EQ(CodeOf(txn.GetCase("A-1")), absl::StatusCode::kNotFound);

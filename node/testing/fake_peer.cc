@@ -79,6 +79,7 @@ struct FakePeers::Member {
   const crypto::Ed25519PrivateKey key;
   const crypto::OprfServerKey oprf;
   FakeBehaviour behaviour = FakeBehaviour::kAnswer;
+  FakeBehaviour resolve_behaviour = FakeBehaviour::kAnswer;
   absl::Status refusal;
   int64_t delay_ms = 0;
   std::vector<Case> cases;
@@ -120,6 +121,25 @@ void FakePeers::SetBehaviour(const std::string& member, FakeBehaviour behaviour,
   m->behaviour = behaviour;
   m->refusal = std::move(refusal);
   m->delay_ms = delay_ms;
+}
+
+void FakePeers::SetResolveBehaviour(const std::string& member,
+                                    FakeBehaviour behaviour) {
+  Member* m = Find(member);
+  std::lock_guard<std::mutex> lock(mu_);
+  m->resolve_behaviour = behaviour;
+}
+
+void FakePeers::CloseCases(const std::string& member) {
+  Member* m = Find(member);
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Tag> tags = m->index[m->version];
+  for (const Case& c : m->cases) {
+    tags.erase(std::remove(tags.begin(), tags.end(), identifiers::TagOf(c.y)),
+               tags.end());
+  }
+  m->cases.clear();
+  m->index[++m->version] = std::move(tags);
 }
 
 void FakePeers::Release() {
@@ -270,11 +290,14 @@ absl::StatusOr<v1::Message> FakePeers::OpenRequest(
 }
 
 v1::Envelope FakePeers::Answer(Member& m, const v1::Message& request,
-                               v1::Message reply) {
+                               v1::Message reply, bool resolve) {
   FakeBehaviour behaviour;
   {
     std::lock_guard<std::mutex> lock(mu_);
     behaviour = m.behaviour;
+    if (resolve && m.resolve_behaviour != FakeBehaviour::kAnswer) {
+      behaviour = m.resolve_behaviour;
+    }
   }
   const Member* signer = &m;
   if (behaviour == FakeBehaviour::kWrongMember) {
@@ -288,7 +311,16 @@ v1::Envelope FakePeers::Answer(Member& m, const v1::Message& request,
   *reply.mutable_header() =
       envelope::MakeHeader(signer->code, {self_}, *clock_, 60'000);
   reply.mutable_header()->set_in_reply_to(request.header().message_id());
+  if (behaviour == FakeBehaviour::kNotAReply) {
+    Flip(*reply.mutable_header()->mutable_in_reply_to());
+  }
   v1::Envelope sealed = envelope::Seal(reply, signer->key);
+  if (behaviour == FakeBehaviour::kGarbage) {
+    // Signed as it is, so only the body's parse fails.
+    sealed.set_body("\xff\xff\xff not a message");
+    sealed.set_signature(
+        signer->key.Sign(envelope::EnvelopeSigningInput(sealed.body())));
+  }
   if (behaviour == FakeBehaviour::kUnopenable) {
     Flip(*sealed.mutable_signature());
   }
@@ -314,6 +346,9 @@ absl::StatusOr<v1::Envelope> FakePeers::Evaluate(const std::string& member,
   if (behaviour == FakeBehaviour::kWrongCount) {
     eval.evaluated_elements.pop_back();
   }
+  if (behaviour == FakeBehaviour::kTooMany) {
+    eval.evaluated_elements.push_back(eval.evaluated_elements.front());
+  }
   if (behaviour == FakeBehaviour::kBadProof) Flip(eval.proof);
   v1::Message reply;
   v1::EvaluateResponse* resp = reply.mutable_evaluate_response();
@@ -335,6 +370,7 @@ absl::StatusOr<v1::Envelope> FakePeers::Resolve(const std::string& member,
   v1::Message reply;
   v1::ResolveResponse* resp = reply.mutable_resolve_response();
   std::unique_lock<std::mutex> lock(mu_);
+  resp->set_index_version(m->version);
   for (const Case& c : m->cases) {
     v1::CaseReference* ref = nullptr;
     for (int i = 0; i < req.outputs_size(); ++i) {
@@ -348,8 +384,43 @@ absl::StatusOr<v1::Envelope> FakePeers::Resolve(const std::string& member,
       matched->set_input_index(i);
     }
   }
+  Corrupt(*m, m->resolve_behaviour, *resp);
   lock.unlock();
-  return Answer(*m, msg, std::move(reply));
+  return Answer(*m, msg, std::move(reply), /*resolve=*/true);
+}
+
+void FakePeers::Corrupt(const Member& m, FakeBehaviour behaviour,
+                        v1::ResolveResponse& resp) {
+  const std::string other = m.code == "AL" ? "RS" : "AL";
+  switch (behaviour) {
+    case FakeBehaviour::kPhantom:
+      resp.clear_references();
+      break;
+    case FakeBehaviour::kPhantomOlder:
+      resp.clear_references();
+      resp.set_index_version(m.version == 0 ? 0 : m.version - 1);
+      break;
+    case FakeBehaviour::kForeignMember:
+      for (v1::CaseReference& r : *resp.mutable_references()) {
+        r.set_member(other);
+        r.set_competent_office(other + "/PPO");
+      }
+      break;
+    case FakeBehaviour::kForeignOffice:
+      for (v1::CaseReference& r : *resp.mutable_references()) {
+        r.set_competent_office(other + "/PPO");
+      }
+      break;
+    case FakeBehaviour::kBadInputIndex:
+      for (v1::CaseReference& r : *resp.mutable_references()) {
+        for (v1::MatchedIdentifier& mi : *r.mutable_matched()) {
+          mi.set_input_index(1u << 20);
+        }
+      }
+      break;
+    default:
+      break;
+  }
 }
 
 absl::Status FakePeers::SyncIndex(

@@ -51,6 +51,16 @@ enum class FakeBehaviour {
                  // call); DEADLINE_EXCEEDED if that exceeds the budget
   kHang,         // never, until Release(): then DEADLINE_EXCEEDED
   kRefuse,       // fails with `refusal`
+  kGarbage,      // Evaluate/Resolve: a signed reply whose body is no Message
+  kNotAReply,    // Evaluate/Resolve: a reply whose in_reply_to is not the
+                 // request's message id
+  kTooMany,      // Evaluate: one evaluated element too many
+  // Resolve only (SetResolveBehaviour): a malicious member's answers.
+  kPhantom,        // no reference, at the index version it serves
+  kPhantomOlder,   // no reference, at an index version older than served
+  kForeignMember,  // its references name another member
+  kForeignOffice,  // its references name an office of another country
+  kBadInputIndex,  // a matched input_index past the request's outputs
 };
 
 // What a fake member serves from its audit log at GetCheckpoint.
@@ -73,6 +83,9 @@ class FakePeers final : public PeerTransport {
   void SetBehaviour(const std::string& member, FakeBehaviour behaviour,
                     absl::Status refusal = absl::UnavailableError("down"),
                     int64_t delay_ms = 0);
+  // How `member` answers Peer.Resolve from now on, whatever SetBehaviour
+  // says of its other RPCs (kAnswer: as SetBehaviour says).
+  void SetResolveBehaviour(const std::string& member, FakeBehaviour behaviour);
   // Opens the gate of every kHang call, now and later.
   void Release();
 
@@ -81,6 +94,9 @@ class FakePeers final : public PeerTransport {
   // index grows by that tag and its version by one.
   void AddCase(const std::string& member, const std::string& oprf_input,
                v1::IdentifierType type, const v1::CaseReference& reference);
+  // `member` closes every case it holds: its index loses their tags and its
+  // version grows by one.
+  void CloseCases(const std::string& member);
   // The tags and version of `member`'s index.
   std::vector<Tag> IndexTags(const std::string& member);
   uint64_t IndexVersion(const std::string& member);
@@ -139,7 +155,11 @@ class FakePeers final : public PeerTransport {
   void Leave();
   // `reply` with a header from `m` in reply to `request`, sealed by `m`'s
   // node key (or, scripted, broken or by another member).
-  v1::Envelope Answer(Member& m, const v1::Message& request, v1::Message reply);
+  v1::Envelope Answer(Member& m, const v1::Message& request, v1::Message reply,
+                      bool resolve = false);
+  // Applies a Resolve-only fault to an honest `resp` of `m`.
+  void Corrupt(const Member& m, FakeBehaviour behaviour,
+               v1::ResolveResponse& resp);
   absl::StatusOr<v1::Message> OpenRequest(const v1::Envelope& request);
   absl::StatusOr<std::string> SignedCheckpoint(Member& m, uint64_t size,
                                                bool fork_root);
