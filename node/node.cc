@@ -5,10 +5,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/util/env.h"
+#include "core/util/key_file.h"
 #include "core/util/status_macros.h"
 #include "grpc/support/time.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -61,20 +61,30 @@ absl::Status CheckOwnKeys(const NodeContext& ctx) {
 
 }  // namespace
 
-absl::StatusOr<Bytes> ReadKeyFile(const std::string& path,
-                                  const std::string& field) {
-  auto text = ReadFile(path);
-  if (!text.ok()) {
-    return absl::Status(text.status().code(),
-                        absl::StrCat(field, ": ", text.status().message()));
+absl::StatusOr<NodeKeys> ReadNodeKeys(const Config& config, Env* env) {
+  const auto in_field = [](std::string_view field, const absl::Status& s) {
+    return absl::Status(s.code(), absl::StrCat(field, ": ", s.message()));
+  };
+  NodeKeys keys;
+  absl::StatusOr<KeyFile> seed =
+      cbx::ReadKeyFile(env, config.node_signing_key, "node signing key",
+                       KeyFileAccess::kOwnerOnly);
+  if (!seed.ok()) return in_field("keys.node_signing_key", seed.status());
+  ASSIGN_OR_RETURN(auto signing,
+                   crypto::Ed25519PrivateKey::FromSeed(seed->secret));
+  keys.signing =
+      std::make_unique<crypto::Ed25519PrivateKey>(std::move(signing));
+  absl::StatusOr<KeyFile> scalar = cbx::ReadKeyFile(
+      env, config.oprf_key, "OPRF key", KeyFileAccess::kOwnerOnly);
+  if (!scalar.ok()) return in_field("keys.oprf_key", scalar.status());
+  auto oprf = crypto::OprfServerKey::FromPrivateBytes(scalar->secret);
+  if (!oprf.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("keys.oprf_key: ", config.oprf_key,
+                     ": not an OPRF key: ", oprf.status().message()));
   }
-  std::string hex(absl::StripAsciiWhitespace(*text));
-  auto key = HexDecode(hex);
-  if (!key.ok() || key->size() != 32) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": ", path, " must hold 64 hex characters (a 32-byte key)"));
-  }
-  return key;
+  keys.oprf = std::make_unique<crypto::OprfServerKey>(*std::move(oprf));
+  return keys;
 }
 
 Node::Node(std::unique_ptr<NodeContext> ctx) : ctx_(std::move(ctx)) {}
@@ -92,19 +102,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   auto ctx = std::make_unique<NodeContext>();
   ctx->config = config;
 
-  ASSIGN_OR_RETURN(Bytes seed, ReadKeyFile(config.node_signing_key,
-                                           "keys.node_signing_key"));
-  ASSIGN_OR_RETURN(auto signing, crypto::Ed25519PrivateKey::FromSeed(seed));
-  ctx->signing_key =
-      std::make_unique<crypto::Ed25519PrivateKey>(std::move(signing));
-  ASSIGN_OR_RETURN(Bytes oprf_sk,
-                   ReadKeyFile(config.oprf_key, "keys.oprf_key"));
-  auto oprf = crypto::OprfServerKey::FromPrivateBytes(oprf_sk);
-  if (!oprf.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("keys.oprf_key: ", oprf.status().message()));
-  }
-  ctx->oprf_key = std::make_unique<crypto::OprfServerKey>(*std::move(oprf));
+  ASSIGN_OR_RETURN(NodeKeys keys, ReadNodeKeys(config));
+  ctx->signing_key = std::move(keys.signing);
+  ctx->oprf_key = std::move(keys.oprf);
 
   ASSIGN_OR_RETURN(ctx->tls_certificate_pem, ReadFile(config.tls_certificate));
   ASSIGN_OR_RETURN(ctx->tls_private_key_pem, ReadFile(config.tls_private_key));
