@@ -12,9 +12,11 @@
 #include "core/util/status_macros.h"
 #include "grpc/support/time.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "node/directory_store.h"
+#include "node/grpc_limits.h"
 #include "node/log.h"
 #include "node/storage/sqlite_storage.h"
 
@@ -31,6 +33,36 @@ std::shared_ptr<grpc::ServerCredentials> MutualTls(const NodeContext& ctx,
   options.pem_key_cert_pairs.push_back(
       {ctx.tls_private_key_pem, ctx.tls_certificate_pem});
   return grpc::SslServerCredentials(options);
+}
+
+// The limits of node/grpc_limits.h on one server (peer or office port):
+// requests up to `max_request_bytes`, bounded streams, pings, idleness,
+// age, handshake time and transport memory (`quota_name` names the quota
+// in gRPC's traces).
+void ApplyServerLimits(grpc::ServerBuilder& builder, size_t max_request_bytes,
+                       const std::string& quota_name) {
+  builder.SetMaxReceiveMessageSize(static_cast<int>(max_request_bytes));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             kMaxConcurrentStreams);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      kMinRecvPingIntervalMs);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, kMaxPingStrikes);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             kServerKeepaliveTimeMs);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             kServerKeepaliveTimeoutMs);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             kMaxConnectionIdleMs);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                             kMaxConnectionAgeMs);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                             kMaxConnectionAgeGraceMs);
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             kServerHandshakeTimeoutMs);
+  grpc::ResourceQuota quota(quota_name);
+  quota.Resize(kServerMemoryQuotaBytes);
+  builder.SetResourceQuota(quota);
 }
 
 // This node's keys must be the ones the directory lists for it.
@@ -197,7 +229,7 @@ absl::Status Node::Start() {
                              MutualTls(*ctx_, absl::StrJoin(cas, "\n")),
                              &peer_port);
     builder.RegisterService(peer_service_.get());
-    builder.SetMaxReceiveMessageSize(4 * 1024 * 1024);
+    ApplyServerLimits(builder, kMaxPeerRequestBytes, "cbx-peer");
     peer_server_ = builder.BuildAndStart();
   }
   if (peer_server_ == nullptr || peer_port == 0) {
@@ -215,6 +247,7 @@ absl::Status Node::Start() {
     builder.AddListeningPort(ctx_->config.office_listen,
                              MutualTls(*ctx_, *office_ca), &office_port);
     builder.RegisterService(office_service_.get());
+    ApplyServerLimits(builder, kMaxOfficeRequestBytes, "cbx-office");
     office_server_ = builder.BuildAndStart();
   }
   if (office_server_ == nullptr || office_port == 0) {
