@@ -94,7 +94,7 @@ absl::StatusOr<KeyMaterial> GenerateKeyFile(KeyKind kind,
 }
 
 absl::StatusOr<LoadedKey> LoadKeyFile(KeyKind kind, const std::string& path) {
-  const std::string what = absl::StrCat(KeyKindName(kind), " key");
+  const std::string what = std::string(KeyKindName(kind)) + " key";
   // Any mode: the caller warns about a loose one (a key on removable media
   // cannot always be 0600); the node refuses it (node/node.cc).
   ASSIGN_OR_RETURN(

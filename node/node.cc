@@ -94,8 +94,9 @@ absl::Status CheckOwnKeys(const NodeContext& ctx) {
 }  // namespace
 
 absl::StatusOr<NodeKeys> ReadNodeKeys(const Config& config, Env* env) {
-  const auto in_field = [](std::string_view field, const absl::Status& s) {
-    return absl::Status(s.code(), absl::StrCat(field, ": ", s.message()));
+  const auto in_field = [](const std::string& field, const absl::Status& s) {
+    return absl::Status(s.code(), absl::StrCat(std::string(field), ": ",
+                                              std::string(s.message())));
   };
   NodeKeys keys;
   absl::StatusOr<KeyFile> seed =

@@ -24,7 +24,7 @@ std::string Octal(unsigned mode) {
 std::string WithArticle(std::string_view what) {
   const char c = what.empty() ? 'x' : what[0];
   const bool vowel = std::string_view("aeiouAEIOU").find(c) != std::string_view::npos;
-  return absl::StrCat(vowel ? "an " : "a ", what);
+  return (vowel ? "an " : "a ") + std::string(what);
 }
 
 }  // namespace
