@@ -15,7 +15,8 @@ connection (issue 9):
                close.
 
 Prints "ready" once the attack is under way, then keeps it up until SIGTERM
-(or --seconds), then prints one JSON line of counters and exits 0.
+(but at least --min-seconds; at most --seconds), then prints one JSON line of
+counters (closed_by_server: connections the server closed) and exits 0.
 Needs Debian's python3-h2 (scripts/install-deps.sh).
 """
 
@@ -204,7 +205,8 @@ def slowloris(args, counters, deadline):
         except OSError:
             counters["connect_failures"] += 1
     print("ready", flush=True)
-    while not stop and time.time() < deadline:
+    hold_until = time.time() + args.min_seconds
+    while time.time() < deadline and (not stop or time.time() < hold_until):
         for d in drips:
             s, data, at, _ = d
             if s is None:
@@ -242,9 +244,19 @@ def half_open(args, counters, deadline):
         except OSError:
             counters["connect_failures"] += 1
     print("ready", flush=True)
-    while not stop and time.time() < deadline:
+    hold_until = time.time() + args.min_seconds
+    while time.time() < deadline and (not stop or time.time() < hold_until):
         time.sleep(0.05)
+    # Which of them the server has closed meanwhile (a read sees the end).
     for s in socks:
+        try:
+            s.setblocking(False)
+            if s.recv(1) == b"":
+                counters["closed_by_server"] += 1
+        except (BlockingIOError, ssl.SSLWantReadError):
+            pass
+        except OSError:
+            counters["closed_by_server"] += 1
         s.close()
 
 
@@ -263,6 +275,9 @@ def main():
     p.add_argument("--batch", type=int, default=100)
     p.add_argument("--drip-ms", type=int, default=100)
     p.add_argument("--seconds", type=float, default=60)
+    # slowloris, half-open: keep the connections at least this long after
+    # "ready", even if told to stop, to see the server close them.
+    p.add_argument("--min-seconds", type=float, default=0)
     args = p.parse_args()
     signal.signal(signal.SIGTERM, on_term)
     counters = {"connections": 0, "connect_failures": 0, "streams": 0,
