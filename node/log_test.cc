@@ -58,7 +58,7 @@ TEST(LogTest, EscapesQuotesBackslashesAndControlBytes) {
 
 TEST(LogTest, EscapesBytesThatAreNotUtf8) {
   EXPECT_EQ(EscapeLogValue("a\xff"), "\"a\\xff\"");
-  EXPECT_EQ(EscapeLogValue("\xc3"), "\"\\xc3\"");          // truncated
+  EXPECT_EQ(EscapeLogValue("\xc3"), "\"\\xc3\"");           // truncated
   EXPECT_EQ(EscapeLogValue("\xc0\xaf"), "\"\\xc0\\xaf\"");  // overlong '/'
   EXPECT_EQ(EscapeLogValue("\xed\xa0\x80"),                 // a surrogate
             "\"\\xed\\xa0\\x80\"");

@@ -100,7 +100,7 @@ absl::StatusOr<NodeKeys> ReadNodeKeys(const Config& config, Env* env) {
   };
   NodeKeys keys;
   absl::StatusOr<KeyFile> seed =
-      cbx::ReadKeyFile(env, config.node_signing_key, "node signing key",
+      cbx::ReadKeyFile(env, config.node_signing_key, "a node signing key",
                        KeyFileAccess::kOwnerOnly);
   if (!seed.ok()) return in_field("keys.node_signing_key", seed.status());
   ASSIGN_OR_RETURN(auto signing,
@@ -108,7 +108,7 @@ absl::StatusOr<NodeKeys> ReadNodeKeys(const Config& config, Env* env) {
   keys.signing =
       std::make_unique<crypto::Ed25519PrivateKey>(std::move(signing));
   absl::StatusOr<KeyFile> scalar = cbx::ReadKeyFile(
-      env, config.oprf_key, "OPRF key", KeyFileAccess::kOwnerOnly);
+      env, config.oprf_key, "an OPRF key", KeyFileAccess::kOwnerOnly);
   if (!scalar.ok()) return in_field("keys.oprf_key", scalar.status());
   auto oprf = crypto::OprfServerKey::FromPrivateBytes(scalar->secret);
   if (!oprf.ok()) {

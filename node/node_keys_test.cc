@@ -55,17 +55,16 @@ TEST_F(NodeKeysTest, ReadsWellFormedPrivateKeyFiles) {
 }
 
 TEST_F(NodeKeysTest, RefusesWhitespaceTheOldReaderStripped) {
-  const std::string hex =
-      HexEncode(directory::testing::TestSeed("MK/node/1"));
+  const std::string hex = HexEncode(directory::testing::TestSeed("MK/node/1"));
   for (const std::string& contents :
        {"  " + hex + "\n", hex + "\r\n", hex + "\n\n", "\t" + hex,
         hex.substr(0, 32) + " " + hex.substr(32)}) {
     Write(config_.node_signing_key, contents);
     absl::StatusOr<NodeKeys> keys = ReadNodeKeys(config_);
     EXPECT_EQ(keys.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_NE(keys.status().message().find("keys.node_signing_key: " +
-                                           config_.node_signing_key +
-                                           ": not a node signing key file"),
+    EXPECT_NE(keys.status().message().find(
+                  "keys.node_signing_key: " + config_.node_signing_key +
+                  ": not a node signing key file"),
               std::string::npos)
         << keys.status();
   }
@@ -80,11 +79,10 @@ TEST_F(NodeKeysTest, RefusesAnOprfScalarOfZeroOrNotBelowTheOrder) {
         std::string(64, 'f')}) {
     Write(config_.oprf_key, hex + "\n");
     absl::StatusOr<NodeKeys> keys = ReadNodeKeys(config_);
-    EXPECT_EQ(keys.status().code(), absl::StatusCode::kInvalidArgument)
-        << hex;
-    EXPECT_NE(keys.status().message().find("keys.oprf_key: " +
-                                           config_.oprf_key),
-              std::string::npos)
+    EXPECT_EQ(keys.status().code(), absl::StatusCode::kInvalidArgument) << hex;
+    EXPECT_NE(
+        keys.status().message().find("keys.oprf_key: " + config_.oprf_key),
+        std::string::npos)
         << keys.status();
   }
 }
@@ -96,7 +94,8 @@ TEST_F(NodeKeysTest, RefusesAKeyFileGroupOrOthersMayRead) {
   EXPECT_EQ(keys.status().message(),
             "keys.oprf_key: " + config_.oprf_key +
                 " has mode 0640: an OPRF key file must not be readable by "
-                "group or others; run: chmod 600 " + config_.oprf_key);
+                "group or others; run: chmod 600 " +
+                config_.oprf_key);
   ASSERT_EQ(::chmod(config_.oprf_key.c_str(), 0600), 0);
   ASSERT_EQ(::chmod(config_.node_signing_key.c_str(), 0604), 0);
   EXPECT_EQ(ReadNodeKeys(config_).status().code(),

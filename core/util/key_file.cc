@@ -20,23 +20,15 @@ std::string Octal(unsigned mode) {
   return buf;
 }
 
-// "a <what>" or "an <what>".
-std::string WithArticle(std::string_view what) {
-  const char c = what.empty() ? 'x' : what[0];
-  const bool vowel = std::string_view("aeiouAEIOU").find(c) != std::string_view::npos;
-  return (vowel ? "an " : "a ") + std::string(what);
-}
-
 }  // namespace
 
 absl::StatusOr<Bytes> ParseKeyFile(std::string_view contents) {
   std::string_view hex = contents;
   if (!hex.empty() && hex.back() == '\n') hex.remove_suffix(1);
   if (hex.size() != 2 * kKeyFileSecretBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("expected ", 2 * kKeyFileSecretBytes,
-                     " hex digits and a newline, found ", contents.size(),
-                     " bytes"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "expected ", 2 * kKeyFileSecretBytes,
+        " hex digits and a newline, found ", contents.size(), " bytes"));
   }
   for (char c : hex) {
     if (!IsHexDigit(c)) {
@@ -52,22 +44,23 @@ absl::StatusOr<KeyFile> ReadKeyFile(Env* env, const std::string& path,
   ASSIGN_OR_RETURN(FileInfo info, env->Stat(path));
   if (access == KeyFileAccess::kOwnerOnly && (info.mode & 077) != 0) {
     return absl::FailedPreconditionError(absl::StrCat(
-        path, " has mode ", Octal(info.mode), ": ", WithArticle(what),
+        path, " has mode ", Octal(info.mode), ": ", std::string(what),
         " file must not be readable by group or others; run: chmod 600 ",
         path));
   }
   absl::StatusOr<std::string> contents = env->ReadFile(path, kKeyFileMaxBytes);
   if (contents.status().code() == absl::StatusCode::kOutOfRange) {
     return absl::InvalidArgumentError(absl::StrCat(
-        path, ": not ", WithArticle(what), " file: expected ", 2 * kKeyFileSecretBytes,
-        " hex digits and a newline, found more than ", kKeyFileMaxBytes,
-        " bytes"));
+        path, ": not ", std::string(what), " file: expected ",
+        2 * kKeyFileSecretBytes, " hex digits and a newline, found more than ",
+        kKeyFileMaxBytes, " bytes"));
   }
   RETURN_IF_ERROR(contents.status());
   absl::StatusOr<Bytes> secret = ParseKeyFile(*contents);
   if (!secret.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": not ", WithArticle(what), " file: ", secret.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not ", std::string(what),
+                     " file: ", secret.status().message()));
   }
   return KeyFile{*std::move(secret), info.mode};
 }

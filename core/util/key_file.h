@@ -45,13 +45,14 @@ struct KeyFile {
   unsigned mode = 0;  // the file's permission bits
 };
 
-// Reads the key file `path` through `env`. `what` names the key in messages
-// ("node signing key", "OPRF key"). Errors name the file:
+// Reads the key file `path` through `env`. `what` names the key, with its
+// article, in messages ("a node signing key", "an OPRF key"). Errors name
+// the file:
 //   - the Env's error (NOT_FOUND, PERMISSION_DENIED, ...) if it cannot be
 //     stat'ed or read;
-//   - FAILED_PRECONDITION "<path> has mode 0644: a <what> file must not be
+//   - FAILED_PRECONDITION "<path> has mode 0644: <what> file must not be
 //     readable by group or others; run: chmod 600 <path>" under kOwnerOnly;
-//   - INVALID_ARGUMENT "<path>: not a <what> file: <ParseKeyFile's reason>"
+//   - INVALID_ARGUMENT "<path>: not <what> file: <ParseKeyFile's reason>"
 //     for any content but 64 hex digits and an optional LF.
 // Whether the secret is a valid key of its kind (an OPRF scalar in [1, n-1])
 // is the caller's check.

@@ -40,9 +40,10 @@ class KeyFileTest : public ::testing::Test {
     EXPECT_EQ(::chmod(path.c_str(), mode), 0);
     return path;
   }
-  absl::StatusOr<KeyFile> Read(const std::string& path,
-                               KeyFileAccess access = KeyFileAccess::kOwnerOnly) {
-    return ReadKeyFile(Env::Default(), path, "OPRF key", access);
+  absl::StatusOr<KeyFile> Read(
+      const std::string& path,
+      KeyFileAccess access = KeyFileAccess::kOwnerOnly) {
+    return ReadKeyFile(Env::Default(), path, "an OPRF key", access);
   }
 
   std::string dir_;
@@ -67,15 +68,15 @@ TEST_F(KeyFileTest, RefusesAnythingElseNamingTheFile) {
   const std::string good(kSeed);
   const std::string cases[] = {
       "",
-      good.substr(2) + "\n",    // short
-      good + "00\n",            // long
-      good + "\n\n",            // two line feeds
-      good + "\r\n",            // CR LF
-      good + " \n",             // trailing space
-      " " + good,               // leading space
-      "\t" + good + "\n",       // tab
-      "0x" + good.substr(2),    // 0x prefix
-      "zz" + good.substr(2),    // not hex
+      good.substr(2) + "\n",                        // short
+      good + "00\n",                                // long
+      good + "\n\n",                                // two line feeds
+      good + "\r\n",                                // CR LF
+      good + " \n",                                 // trailing space
+      " " + good,                                   // leading space
+      "\t" + good + "\n",                           // tab
+      "0x" + good.substr(2),                        // 0x prefix
+      "zz" + good.substr(2),                        // not hex
       good.substr(0, 32) + "\n" + good.substr(32),  // a line break inside
       good + "\n" + std::string(1000, 'a'),         // much longer
   };
@@ -120,7 +121,7 @@ TEST_F(KeyFileTest, PassesOnTheEnvsErrors) {
   testing::FaultEnv env;
   env.FailAlways(FileOp::kRead, EIO);
   absl::StatusOr<KeyFile> key =
-      ReadKeyFile(&env, path, "node signing key", KeyFileAccess::kOwnerOnly);
+      ReadKeyFile(&env, path, "a node signing key", KeyFileAccess::kOwnerOnly);
   EXPECT_EQ(key.status().code(), absl::StatusCode::kInternal);
   EXPECT_NE(key.status().message().find(path), std::string::npos)
       << key.status();

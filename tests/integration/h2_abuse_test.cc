@@ -84,8 +84,8 @@ class Attack {
     std::vector<char*> argv;
     for (std::string& a : argv_s) argv.push_back(a.data());
     argv.push_back(nullptr);
-    int rc = posix_spawn(&pid_, kPython, &actions, nullptr, argv.data(),
-                         environ);
+    int rc =
+        posix_spawn(&pid_, kPython, &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     close(fds[1]);
     out_ = fds[0];
@@ -202,8 +202,8 @@ class H2AbuseTest : public ::testing::Test {
 
   static std::vector<std::string> AttackArgs(
       const std::string& mode, const std::vector<std::string>& extra) {
-    const nlohmann::json config = nlohmann::json::parse(
-        Slurp(fed_->NodeDir("RS") + "/node.json"));
+    const nlohmann::json config =
+        nlohmann::json::parse(Slurp(fed_->NodeDir("RS") + "/node.json"));
     const std::string listen = config["peer_listen"].get<std::string>();
     std::vector<std::string> args = {
         "--port", listen.substr(listen.rfind(':') + 1),
@@ -228,8 +228,8 @@ class H2AbuseTest : public ::testing::Test {
     const double limit = 2 * base.P99() + kFloorMs;
     std::cout << "[h2-abuse] " << mode << ": baseline p50 " << base.P50()
               << " ms p99 " << base.P99() << " ms; under attack p50 "
-              << hit.P50() << " ms p99 " << hit.P99() << " ms (limit "
-              << limit << " ms); failures " << hit.failures
+              << hit.P50() << " ms p99 " << hit.P99() << " ms (limit " << limit
+              << " ms); failures " << hit.failures
               << "; attack: " << counters.dump() << std::endl;
     RecordProperty("baseline_p99_ms", std::to_string(base.P99()));
     RecordProperty("attack_p99_ms", std::to_string(hit.P99()));
@@ -268,17 +268,17 @@ TEST_F(H2AbuseTest, DISABLED_RapidResetLeavesOtherPeersServed) {
 }
 
 TEST_F(H2AbuseTest, ThousandsOfHeldStreamsLeaveOtherPeersServed) {
-  const nlohmann::json c = UnderAttack(
-      "hold-streams", {"--connections", "40", "--streams", "1000"});
+  const nlohmann::json c =
+      UnderAttack("hold-streams", {"--connections", "40", "--streams", "1000"});
   EXPECT_GE(c.value("streams", 0), 1000) << c.dump();
   // The server caps streams per connection (node/grpc_limits.h).
   EXPECT_LE(c.value("server_stream_limit", 0), 100) << c.dump();
 }
 
 TEST_F(H2AbuseTest, SlowLorisConnectionsLeaveOtherPeersServed) {
-  const nlohmann::json c =
-      UnderAttack("slowloris", {"--connections", "200", "--drip-ms", "50",
-                                "--min-seconds", "13"});
+  const nlohmann::json c = UnderAttack(
+      "slowloris",
+      {"--connections", "200", "--drip-ms", "50", "--min-seconds", "13"});
   EXPECT_GE(c.value("connections", 0), 150) << c.dump();
   // The 10 s handshake timeout (node/grpc_limits.h; gRPC's default is
   // 120 s) closed the connections still dribbling their ClientHello.
@@ -286,8 +286,8 @@ TEST_F(H2AbuseTest, SlowLorisConnectionsLeaveOtherPeersServed) {
 }
 
 TEST_F(H2AbuseTest, HalfOpenConnectionsLeaveOtherPeersServed) {
-  const nlohmann::json c = UnderAttack(
-      "half-open", {"--connections", "300", "--min-seconds", "13"});
+  const nlohmann::json c =
+      UnderAttack("half-open", {"--connections", "300", "--min-seconds", "13"});
   EXPECT_GE(c.value("connections", 0), 250) << c.dump();
   // The handshake timeout closed those that never finished the handshake
   // (100 TCP only, 100 with half a ClientHello).
