@@ -103,7 +103,7 @@ class Attack {
   nlohmann::json Stop() {
     if (pid_ > 0) {
       kill(pid_, SIGTERM);
-      while (ReadSome(5000)) {
+      while (ReadSome(30000)) {
       }
       int status = 0;
       waitpid(pid_, &status, 0);
