@@ -7,12 +7,13 @@
 #include "core/crypto/voprf.h"
 #include "core/directory/directory.h"
 #include "core/util/env.h"
+#include "core/util/key_file.h"
 #include "core/util/status_macros.h"
 
 namespace cbx::admin {
 namespace {
 
-constexpr size_t kSecretSize = 32;
+constexpr size_t kSecretSize = kKeyFileSecretBytes;
 
 KeyMaterial FromEd25519(KeyKind kind, const crypto::Ed25519PrivateKey& key) {
   KeyMaterial out{kind, key.Seed(), key.public_key().bytes(), std::nullopt};
@@ -79,22 +80,9 @@ std::string EncodeKeyFile(const KeyMaterial& key) {
 
 absl::StatusOr<KeyMaterial> DecodeKeyFile(KeyKind kind,
                                           std::string_view contents) {
-  std::string_view hex = contents;
-  if (!hex.empty() && hex.back() == '\n') hex.remove_suffix(1);
-  if (hex.size() != 2 * kSecretSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "expected ", 2 * kSecretSize, " hex digits and a newline, found ",
-        contents.size(), " bytes"));
-  }
-  // Writers write lower case; readers accept either (spec/keys.md §3).
-  for (char c : hex) {
-    bool is_hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-                  (c >= 'A' && c <= 'F');
-    if (!is_hex) {
-      return absl::InvalidArgumentError("expected hex digits only (0-9, a-f)");
-    }
-  }
-  ASSIGN_OR_RETURN(Bytes secret, HexDecode(hex));
+  // The one key-file parser (core/util/key_file.h): writers write lower
+  // case; readers accept either (spec/keys.md §3).
+  ASSIGN_OR_RETURN(Bytes secret, ParseKeyFile(contents));
   return KeyFromSecret(kind, secret);
 }
 
@@ -106,16 +94,19 @@ absl::StatusOr<KeyMaterial> GenerateKeyFile(KeyKind kind,
 }
 
 absl::StatusOr<LoadedKey> LoadKeyFile(KeyKind kind, const std::string& path) {
-  ASSIGN_OR_RETURN(std::string contents, Env::Default()->ReadFile(path));
-  absl::StatusOr<KeyMaterial> key = DecodeKeyFile(kind, contents);
+  const std::string what = "a " + std::string(KeyKindName(kind)) + " key";
+  // Any mode: the caller warns about a loose one (a key on removable media
+  // cannot always be 0600); the node refuses it (node/node.cc).
+  ASSIGN_OR_RETURN(
+      KeyFile file,
+      ReadKeyFile(Env::Default(), path, what, KeyFileAccess::kAnyMode));
+  absl::StatusOr<KeyMaterial> key = KeyFromSecret(kind, file.secret);
   if (!key.ok()) {
-    return absl::Status(
-        key.status().code(),
-        absl::StrCat(path, ": not a ", std::string(KeyKindName(kind)),
-                     " key file: ", key.status().message()));
+    return absl::Status(key.status().code(),
+                        absl::StrCat(path, ": not ", what, " file: ",
+                                     key.status().message()));
   }
-  ASSIGN_OR_RETURN(FileInfo info, Env::Default()->Stat(path));
-  return LoadedKey{*std::move(key), (info.mode & 077) != 0, info.mode};
+  return LoadedKey{*std::move(key), (file.mode & 077) != 0, file.mode};
 }
 
 }  // namespace cbx::admin

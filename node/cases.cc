@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -21,6 +22,18 @@ bool IsAlnum(char ch) {
   return IsDigit(ch) || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z');
 }
 
+// What a refusal quotes of a rejected value: the value itself if it is
+// short, printable ASCII; otherwise only its length, so that a message never
+// carries megabytes or control bytes back.
+std::string Quoted(const std::string& value) {
+  bool plain = value.size() <= 64;
+  for (size_t i = 0; plain && i < value.size(); ++i) {
+    plain = value[i] >= 0x20 && value[i] < 0x7F;
+  }
+  if (plain) return "'" + value + "'";
+  return absl::StrCat(value.size(), " bytes");
+}
+
 // 1-64 characters: a letter or digit, then letters, digits and / . _ -.
 absl::Status ValidateCaseNumber(const std::string& number) {
   bool ok = !number.empty() && number.size() <= 64 && IsAlnum(number[0]);
@@ -30,8 +43,69 @@ absl::Status ValidateCaseNumber(const std::string& number) {
   }
   if (!ok) {
     return absl::InvalidArgumentError(
-        "case_number: use 1-64 letters, digits and / . _ - (got '" + number +
-        "')");
+        "case_number: use 1-64 letters, digits and / . _ - (got " +
+        Quoted(number) + ")");
+  }
+  return absl::OkStatus();
+}
+
+// The length (1-4) of the well-formed UTF-8 character at the start of `s`
+// (no overlong form, no surrogate, nothing above U+10FFFF); 0 if none.
+size_t Utf8CharAt(std::string_view s) {
+  const auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  const unsigned char lead = b(0);
+  if (lead < 0x80) return 1;
+  size_t n;
+  uint32_t cp, min;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    n = 2, min = 0x80, cp = lead & 0x1F;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    n = 3, min = 0x800, cp = lead & 0x0F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    n = 4, min = 0x10000, cp = lead & 0x07;
+  } else {
+    return 0;
+  }
+  for (size_t i = 1; i < n; ++i) {
+    if (i >= s.size() || (b(i) & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b(i) & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return n;
+}
+
+// Free text (spec/office-api.md §3): one line of UTF-8, not blank, at most
+// kMaxFreeTextBytes bytes, no control character (C0, DEL, C1) and no line
+// or paragraph separator.
+absl::Status ValidateFreeText(const std::string& text,
+                              const std::string& field) {
+  if (text.size() > kMaxFreeTextBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": at most ", kMaxFreeTextBytes, " bytes (got ", text.size(),
+        ")"));
+  }
+  bool blank = true;
+  for (size_t i = 0; i < text.size();) {
+    const std::string_view rest = std::string_view(text).substr(i);
+    const size_t n = Utf8CharAt(rest);
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const bool control =
+        n == 0 || (n == 1 && (c < 0x20 || c == 0x7F)) ||
+        (n == 2 && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0) ||
+        (n == 3 && rest.substr(0, 2) == "\xE2\x80" &&
+         (rest[2] == '\xA8' || rest[2] == '\xA9'));
+    if (control) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field,
+          ": one line of UTF-8 text, without control characters (at byte ", i,
+          ")"));
+    }
+    if (!(n == 1 && c == ' ')) blank = false;
+    i += n;
+  }
+  if (blank) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": give the office's 24/7 contact point"));
   }
   return absl::OkStatus();
 }
@@ -49,6 +123,10 @@ bool IsMonth(const std::string& month) {
 absl::Status ValidateOffences(
     const google::protobuf::RepeatedPtrField<v1::Offence>& offences,
     const std::string& field) {
+  if (offences.size() > kMaxCaseOffences) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": at most ", kMaxCaseOffences, " per case"));
+  }
   for (int i = 0; i < offences.size(); ++i) {
     if (offences[i].code() == v1::OFFENCE_CODE_UNSPECIFIED ||
         !v1::OffenceCode_IsValid(offences[i].code())) {
@@ -134,6 +212,10 @@ absl::StatusOr<StoredCase> CaseBook::NewCase(const std::string& office,
     return absl::InvalidArgumentError(
         "identifiers: a case needs at least one perpetrator identifier");
   }
+  if (in.identifiers_size() > kMaxCaseIdentifiers) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "identifiers: at most ", kMaxCaseIdentifiers, " per case"));
+  }
   if (in.offences().empty()) {
     return absl::InvalidArgumentError("offences: give at least one offence");
   }
@@ -142,12 +224,13 @@ absl::StatusOr<StoredCase> CaseBook::NewCase(const std::string& office,
     return absl::InvalidArgumentError(
         "contact_point: give the office's 24/7 contact point");
   }
+  RETURN_IF_ERROR(ValidateFreeText(in.contact_point(), "contact_point"));
   if (!v1::PerpetratorRole_IsValid(in.role())) {
     return absl::InvalidArgumentError("role: unknown role");
   }
   if (!in.opened_month().empty() && !IsMonth(in.opened_month())) {
-    return absl::InvalidArgumentError("opened_month: use YYYY-MM (got '" +
-                                      in.opened_month() + "')");
+    return absl::InvalidArgumentError("opened_month: use YYYY-MM (got " +
+                                      Quoted(in.opened_month()) + ")");
   }
   StoredCase c;
   for (int i = 0; i < in.identifiers_size(); ++i) {
@@ -225,7 +308,20 @@ absl::StatusOr<v1::Case> CaseBook::Amend(const std::string& office,
   std::vector<StoredIdentifier> additions;
   std::vector<std::pair<v1::IdentifierType, std::string>> removals;
   absl::Status checked = [&]() -> absl::Status {
+    RETURN_IF_ERROR(ValidateCaseNumber(request.case_number()));
     RETURN_IF_ERROR(ValidateOffences(request.offences(), "offences"));
+    if (!request.contact_point().empty()) {
+      RETURN_IF_ERROR(
+          ValidateFreeText(request.contact_point(), "contact_point"));
+    }
+    for (const auto& [list, n] :
+         {std::pair{"add_identifiers", request.add_identifiers_size()},
+          std::pair{"remove_identifiers", request.remove_identifiers_size()}}) {
+      if (n > kMaxCaseIdentifiers) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(list, ": at most ", kMaxCaseIdentifiers, " per call"));
+      }
+    }
     for (int i = 0; i < request.add_identifiers_size(); ++i) {
       ASSIGN_OR_RETURN(StoredIdentifier id,
                        Prepare(request.add_identifiers(i),
@@ -263,6 +359,11 @@ absl::StatusOr<v1::Case> CaseBook::Amend(const std::string& office,
       return absl::FailedPreconditionError(
           "a case keeps at least one identifier; close it instead");
     }
+    if (c.identifiers.size() > static_cast<size_t>(kMaxCaseIdentifiers)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "add_identifiers: a case holds at most ", kMaxCaseIdentifiers,
+          " identifiers"));
+    }
     if (!request.offences().empty()) {
       *c.record.mutable_offences() = request.offences();
     }
@@ -286,6 +387,9 @@ absl::StatusOr<v1::Case> CaseBook::Amend(const std::string& office,
 absl::StatusOr<v1::Case> CaseBook::Close(const std::string& office,
                                          const std::string& case_number) {
   Call call{"Office.CloseCase", "close_case", office, {}};
+  if (absl::Status valid = ValidateCaseNumber(case_number); !valid.ok()) {
+    return Logged(call, valid);
+  }
   v1::Case updated;
   RETURN_IF_ERROR(Commit(call, [&](StorageTransaction& txn) {
     return Rewrite(

@@ -18,6 +18,7 @@
 #ifndef CBX_NODE_CASES_H_
 #define CBX_NODE_CASES_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -32,6 +33,12 @@
 #include "node/storage/storage.h"
 
 namespace cbx::node {
+
+// What an office may store in one case (spec/office-api.md §3): more is
+// refused with INVALID_ARGUMENT naming the field, and nothing is stored.
+inline constexpr int kMaxCaseIdentifiers = 1024;  // also per Amend list
+inline constexpr int kMaxCaseOffences = 32;
+inline constexpr size_t kMaxFreeTextBytes = 512;  // contact_point
 
 // One page of ListCases.
 struct CaseList {

@@ -2,6 +2,7 @@
 // sink (node/testing/case_fixture.h).
 #include "node/cases.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -376,6 +377,125 @@ TEST_F(CaseBookTest, ARefusalIsLoggedOnceAndAnOkOnce) {
   EXPECT_EQ(entries[0].outcome().status_code(), 0);
   EXPECT_EQ(entries[1].outcome().status_code(),
             static_cast<int>(absl::StatusCode::kAlreadyExists));
+}
+
+// Hostile office input (issue 9): every free-text field and every list of a
+// case is bounded; a refusal names the field, quotes no huge or control
+// text back, and stores nothing.
+TEST_F(CaseBookTest, AddRefusesOversizedAndMultiLineFields) {
+  struct Bad {
+    std::string what;
+    std::function<void(v1::Case&)> edit;
+    std::string message;
+  } bads[] = {
+      {"a megabyte contact point",
+       [](v1::Case& c) { c.set_contact_point(std::string(1 << 20, 'x')); },
+       "contact_point: at most 512 bytes (got 1048576)"},
+      {"a contact point with a newline",
+       [](v1::Case& c) { c.set_contact_point("+389 2 000\nALERT-x"); },
+       "contact_point: one line of UTF-8 text, without control characters "
+       "(at byte 10)"},
+      {"a contact point with a carriage return",
+       [](v1::Case& c) { c.set_contact_point("a\rb"); },
+       "contact_point: one line of UTF-8 text, without control characters "
+       "(at byte 1)"},
+      {"a contact point that is not UTF-8",
+       [](v1::Case& c) { c.set_contact_point("caf\xe9"); },
+       "contact_point: one line of UTF-8 text, without control characters "
+       "(at byte 3)"},
+      {"a contact point with U+2028",
+       [](v1::Case& c) { c.set_contact_point("a\xe2\x80\xa8z"); },
+       "contact_point: one line of UTF-8 text, without control characters "
+       "(at byte 1)"},
+      {"a blank contact point",
+       [](v1::Case& c) { c.set_contact_point("   "); },
+       "contact_point: give the office's 24/7 contact point"},
+      {"1025 identifiers",
+       [](v1::Case& c) {
+         for (int i = 0; i < 1024; ++i) {
+           *c.add_identifiers() = Username("@user_" + std::to_string(i));
+         }
+       },
+       "identifiers: at most 1024 per case"},
+      {"33 offences",
+       [](v1::Case& c) {
+         for (int i = 0; i < 32; ++i) {
+           c.add_offences()->set_code(v1::OFFENCE_CODE_NCII_SHARING);
+         }
+       },
+       "offences: at most 32 per case"},
+      {"a megabyte case number",
+       [](v1::Case& c) { c.set_case_number(std::string(1 << 20, 'A')); },
+       "case_number: use 1-64 letters, digits and / . _ - (got 1048576 "
+       "bytes)"},
+      {"a megabyte month",
+       [](v1::Case& c) { c.set_opened_month(std::string(1 << 20, '1')); },
+       "opened_month: use YYYY-MM (got 1048576 bytes)"},
+  };
+  for (const Bad& bad : bads) {
+    v1::Case c = NewCase("PPO-90", {"@alice_one"});
+    bad.edit(c);
+    absl::Status s = book_.Add(kOffice, c).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad.what;
+    EXPECT_EQ(s.message(), bad.message) << bad.what;
+  }
+  EXPECT_EQ(StoredCases(), 0u);
+  EXPECT_TRUE(OwnTags().empty());
+  // The longest contact point and the most identifiers and offences pass.
+  v1::Case most = NewCase("PPO-91", {});
+  most.set_contact_point(std::string(510, 'x') + "ш");     // 512 bytes
+  for (int i = 0; i < 1024; ++i) {
+    *most.add_identifiers() = Username("@user_" + std::to_string(i));
+  }
+  for (int i = 1; i < 32; ++i) {
+    most.add_offences()->set_code(v1::OFFENCE_CODE_CYBER_STALKING);
+  }
+  MustAdd(most);
+  EXPECT_EQ(StoredCases(), 1u);
+}
+
+TEST_F(CaseBookTest, AmendAndCloseRefuseOversizedFields) {
+  v1::Case before = MustAdd(NewCase("PPO-92", {"@alice_one"}));
+  const uint64_t version = OwnVersion();
+  v1::AmendCaseRequest r;
+  r.set_case_number("PPO-92");
+  r.set_contact_point(std::string(513, 'x'));
+  absl::Status s = book_.Amend(kOffice, r).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "contact_point: at most 512 bytes (got 513)");
+  r.set_contact_point("line\none");
+  EXPECT_EQ(book_.Amend(kOffice, r).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  r.clear_contact_point();
+  for (int i = 0; i < 1025; ++i) {
+    *r.add_remove_identifiers() = Username("@user_" + std::to_string(i));
+  }
+  s = book_.Amend(kOffice, r).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "remove_identifiers: at most 1024 per call");
+  r.clear_remove_identifiers();
+  // 1024 more would make 1025 in the case.
+  for (int i = 0; i < 1024; ++i) {
+    *r.add_add_identifiers() = Username("@user_" + std::to_string(i));
+  }
+  s = book_.Amend(kOffice, r).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "add_identifiers: a case holds at most 1024 identifiers");
+  r.clear_add_identifiers();
+  r.set_case_number(std::string(100000, 'A'));
+  s = book_.Amend(kOffice, r).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_LT(s.message().size(), 200u) << "echoes the whole number back";
+  s = book_.Close(kOffice, "bad\nnumber").status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "case_number: use 1-64 letters, digits and / . _ - (got 10 "
+            "bytes)");
+  auto after = book_.Get("PPO-92");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->SerializeAsString(), before.SerializeAsString());
+  EXPECT_EQ(OwnVersion(), version);
 }
 
 }  // namespace

@@ -10,7 +10,181 @@ namespace {
 
 std::atomic<const Clock*> log_clock{nullptr};
 
+bool IsAsciiAlnum(unsigned char c) {
+  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+         (c >= 'a' && c <= 'z');
+}
+
+// A byte a bare value may hold.
+bool IsBareValueByte(unsigned char c) {
+  return IsAsciiAlnum(c) || c == '-' || c == '.' || c == '_' || c == ':' ||
+         c == '/' || c == '@' || c == '+' || c == ',';
+}
+
+// A byte a time, member, level, event or key may hold.
+bool IsNameByte(unsigned char c) {
+  return IsAsciiAlnum(c) || c == '-' || c == '.' || c == '_' || c == ':';
+}
+
+// The length (2-4) of the well-formed UTF-8 sequence (RFC 3629: no overlong
+// form, no surrogate, nothing above U+10FFFF) at the start of `s`, its code
+// point in *cp; 0 if there is none (a lone or truncated byte).
+size_t Utf8SequenceAt(std::string_view s, uint32_t* cp) {
+  const auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  const auto cont = [&](size_t i) {
+    return i < s.size() && (b(i) & 0xC0) == 0x80;
+  };
+  const unsigned char lead = b(0);
+  size_t n;
+  uint32_t min;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    n = 2, min = 0x80, *cp = lead & 0x1F;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    n = 3, min = 0x800, *cp = lead & 0x0F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    n = 4, min = 0x10000, *cp = lead & 0x07;
+  } else {
+    return 0;
+  }
+  for (size_t i = 1; i < n; ++i) {
+    if (!cont(i)) return 0;
+    *cp = (*cp << 6) | (b(i) & 0x3F);
+  }
+  if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF)) {
+    return 0;
+  }
+  return n;
+}
+
+// Code points that are valid UTF-8 but end a line or reorder text on a
+// terminal: C1 controls, the line and paragraph separators, and the
+// bidirectional embeddings, overrides and isolates.
+bool IsUnsafeCodePoint(uint32_t cp) {
+  return (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x2028 && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069);
+}
+
+void AppendHexEscape(std::string& out, unsigned char c) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.append("\\x");
+  out.push_back(kHex[c >> 4]);
+  out.push_back(kHex[c & 0xF]);
+}
+
+// Appends `s` escaped for the inside of a quoted value.
+void AppendQuotedBody(std::string& out, std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"':
+          out.append("\\\"");
+          break;
+        case '\\':
+          out.append("\\\\");
+          break;
+        case '\n':
+          out.append("\\n");
+          break;
+        case '\r':
+          out.append("\\r");
+          break;
+        case '\t':
+          out.append("\\t");
+          break;
+        default:
+          if (c < 0x20 || c == 0x7F) {
+            AppendHexEscape(out, c);
+          } else {
+            out.push_back(static_cast<char>(c));
+          }
+      }
+      ++i;
+      continue;
+    }
+    uint32_t cp = 0;
+    const size_t n = Utf8SequenceAt(s.substr(i), &cp);
+    if (n == 0) {
+      AppendHexEscape(out, c);
+      ++i;
+    } else if (IsUnsafeCodePoint(cp)) {
+      for (size_t k = 0; k < n; ++k) {
+        AppendHexEscape(out, static_cast<unsigned char>(s[i + k]));
+      }
+      i += n;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+}
+
+// Appends `s` with every byte outside IsNameByte replaced by '_'.
+void AppendName(std::string& out, std::string_view s) {
+  for (char c : s) {
+    out.push_back(IsNameByte(static_cast<unsigned char>(c)) ? c : '_');
+  }
+}
+
 }  // namespace
+
+std::string EscapeLogValue(std::string_view value) {
+  bool bare = !value.empty() && value.size() <= kMaxLogValueBytes;
+  for (size_t i = 0; bare && i < value.size(); ++i) {
+    bare = IsBareValueByte(static_cast<unsigned char>(value[i]));
+  }
+  if (bare) return std::string(value);
+  std::string_view kept = value;
+  if (kept.size() > kMaxLogValueBytes) {
+    // Cut at a character boundary: back off over continuation bytes.
+    size_t cut = kMaxLogValueBytes;
+    while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80 &&
+           kMaxLogValueBytes - cut < 3) {
+      --cut;
+    }
+    kept = value.substr(0, cut);
+  }
+  std::string out;
+  out.reserve(kept.size() + 24);
+  out.push_back('"');
+  AppendQuotedBody(out, kept);
+  if (kept.size() < value.size()) {
+    out.append("\xE2\x80\xA6(").append(std::to_string(value.size()));
+    out.append(" bytes)");
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string FormatLogLine(int64_t now_ms, std::string_view member,
+                          std::string_view level, std::string_view event,
+                          std::initializer_list<LogField> fields) {
+  std::time_t t = static_cast<std::time_t>(now_ms / 1000);
+  int ms = static_cast<int>(now_ms % 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char stamp[48];
+  size_t len = std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(stamp + len, sizeof(stamp) - len, ".%03dZ", ms);
+  std::string line;
+  line.reserve(160);
+  AppendName(line, stamp);
+  line.push_back(' ');
+  AppendName(line, member);
+  line.push_back(' ');
+  AppendName(line, level);
+  line.push_back(' ');
+  AppendName(line, event);
+  for (const auto& [key, value] : fields) {
+    line.push_back(' ');
+    AppendName(line, key);
+    line.push_back('=');
+    line.append(EscapeLogValue(value));
+  }
+  line.push_back('\n');
+  return line;
+}
 
 void SetLogClock(const Clock* clock) { log_clock.store(clock); }
 
@@ -19,27 +193,7 @@ void LogEvent(std::string_view member, std::string_view level,
   const Clock* clock = log_clock.load();
   const int64_t now_ms =
       (clock != nullptr ? clock : &SystemClock::Get())->NowMs();
-  std::time_t t = static_cast<std::time_t>(now_ms / 1000);
-  int ms = static_cast<int>(now_ms % 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string line;
-  line.reserve(160);
-  line.append(stamp).append(".");
-  char msbuf[8];
-  std::snprintf(msbuf, sizeof(msbuf), "%03dZ", ms);
-  line.append(msbuf).append(" ");
-  line.append(member).append(" ").append(level).append(" ").append(event);
-  for (const auto& [key, value] : fields) {
-    line.append(" ").append(key).append("=");
-    bool quote = value.empty() || value.find(' ') != std::string::npos;
-    if (quote) line.append("\"");
-    line.append(value);
-    if (quote) line.append("\"");
-  }
-  line.append("\n");
+  const std::string line = FormatLogLine(now_ms, member, level, event, fields);
   static std::mutex mu;
   std::lock_guard<std::mutex> lock(mu);
   std::fwrite(line.data(), 1, line.size(), stderr);

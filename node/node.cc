@@ -5,16 +5,18 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/util/env.h"
+#include "core/util/key_file.h"
 #include "core/util/status_macros.h"
 #include "grpc/support/time.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "node/directory_store.h"
+#include "node/grpc_limits.h"
 #include "node/log.h"
 #include "node/storage/sqlite_storage.h"
 
@@ -31,6 +33,36 @@ std::shared_ptr<grpc::ServerCredentials> MutualTls(const NodeContext& ctx,
   options.pem_key_cert_pairs.push_back(
       {ctx.tls_private_key_pem, ctx.tls_certificate_pem});
   return grpc::SslServerCredentials(options);
+}
+
+// The limits of node/grpc_limits.h on one server (peer or office port):
+// requests up to `max_request_bytes`, bounded streams, pings, idleness,
+// age, handshake time and transport memory (`quota_name` names the quota
+// in gRPC's traces).
+void ApplyServerLimits(grpc::ServerBuilder& builder, size_t max_request_bytes,
+                       const std::string& quota_name) {
+  builder.SetMaxReceiveMessageSize(static_cast<int>(max_request_bytes));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             kMaxConcurrentStreams);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      kMinRecvPingIntervalMs);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, kMaxPingStrikes);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             kServerKeepaliveTimeMs);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             kServerKeepaliveTimeoutMs);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             kMaxConnectionIdleMs);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                             kMaxConnectionAgeMs);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                             kMaxConnectionAgeGraceMs);
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             kServerHandshakeTimeoutMs);
+  grpc::ResourceQuota quota(quota_name);
+  quota.Resize(kServerMemoryQuotaBytes);
+  builder.SetResourceQuota(quota);
 }
 
 // This node's keys must be the ones the directory lists for it.
@@ -61,20 +93,31 @@ absl::Status CheckOwnKeys(const NodeContext& ctx) {
 
 }  // namespace
 
-absl::StatusOr<Bytes> ReadKeyFile(const std::string& path,
-                                  const std::string& field) {
-  auto text = ReadFile(path);
-  if (!text.ok()) {
-    return absl::Status(text.status().code(),
-                        absl::StrCat(field, ": ", text.status().message()));
+absl::StatusOr<NodeKeys> ReadNodeKeys(const Config& config, Env* env) {
+  const auto in_field = [](const std::string& field, const absl::Status& s) {
+    return absl::Status(s.code(), absl::StrCat(std::string(field), ": ",
+                                              std::string(s.message())));
+  };
+  NodeKeys keys;
+  absl::StatusOr<KeyFile> seed =
+      cbx::ReadKeyFile(env, config.node_signing_key, "a node signing key",
+                       KeyFileAccess::kOwnerOnly);
+  if (!seed.ok()) return in_field("keys.node_signing_key", seed.status());
+  ASSIGN_OR_RETURN(auto signing,
+                   crypto::Ed25519PrivateKey::FromSeed(seed->secret));
+  keys.signing =
+      std::make_unique<crypto::Ed25519PrivateKey>(std::move(signing));
+  absl::StatusOr<KeyFile> scalar = cbx::ReadKeyFile(
+      env, config.oprf_key, "an OPRF key", KeyFileAccess::kOwnerOnly);
+  if (!scalar.ok()) return in_field("keys.oprf_key", scalar.status());
+  auto oprf = crypto::OprfServerKey::FromPrivateBytes(scalar->secret);
+  if (!oprf.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("keys.oprf_key: ", config.oprf_key,
+                     ": not an OPRF key: ", oprf.status().message()));
   }
-  std::string hex(absl::StripAsciiWhitespace(*text));
-  auto key = HexDecode(hex);
-  if (!key.ok() || key->size() != 32) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": ", path, " must hold 64 hex characters (a 32-byte key)"));
-  }
-  return key;
+  keys.oprf = std::make_unique<crypto::OprfServerKey>(*std::move(oprf));
+  return keys;
 }
 
 Node::Node(std::unique_ptr<NodeContext> ctx) : ctx_(std::move(ctx)) {}
@@ -92,19 +135,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   auto ctx = std::make_unique<NodeContext>();
   ctx->config = config;
 
-  ASSIGN_OR_RETURN(Bytes seed, ReadKeyFile(config.node_signing_key,
-                                           "keys.node_signing_key"));
-  ASSIGN_OR_RETURN(auto signing, crypto::Ed25519PrivateKey::FromSeed(seed));
-  ctx->signing_key =
-      std::make_unique<crypto::Ed25519PrivateKey>(std::move(signing));
-  ASSIGN_OR_RETURN(Bytes oprf_sk,
-                   ReadKeyFile(config.oprf_key, "keys.oprf_key"));
-  auto oprf = crypto::OprfServerKey::FromPrivateBytes(oprf_sk);
-  if (!oprf.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("keys.oprf_key: ", oprf.status().message()));
-  }
-  ctx->oprf_key = std::make_unique<crypto::OprfServerKey>(*std::move(oprf));
+  ASSIGN_OR_RETURN(NodeKeys keys, ReadNodeKeys(config));
+  ctx->signing_key = std::move(keys.signing);
+  ctx->oprf_key = std::move(keys.oprf);
 
   ASSIGN_OR_RETURN(ctx->tls_certificate_pem, ReadFile(config.tls_certificate));
   ASSIGN_OR_RETURN(ctx->tls_private_key_pem, ReadFile(config.tls_private_key));
@@ -197,7 +230,7 @@ absl::Status Node::Start() {
                              MutualTls(*ctx_, absl::StrJoin(cas, "\n")),
                              &peer_port);
     builder.RegisterService(peer_service_.get());
-    builder.SetMaxReceiveMessageSize(4 * 1024 * 1024);
+    ApplyServerLimits(builder, kMaxPeerRequestBytes, "cbx-peer");
     peer_server_ = builder.BuildAndStart();
   }
   if (peer_server_ == nullptr || peer_port == 0) {
@@ -215,6 +248,7 @@ absl::Status Node::Start() {
     builder.AddListeningPort(ctx_->config.office_listen,
                              MutualTls(*ctx_, *office_ca), &office_port);
     builder.RegisterService(office_service_.get());
+    ApplyServerLimits(builder, kMaxOfficeRequestBytes, "cbx-office");
     office_server_ = builder.BuildAndStart();
   }
   if (office_server_ == nullptr || office_port == 0) {

@@ -106,10 +106,19 @@ class Node {
   std::atomic<bool> stopping_{false};
 };
 
-// Reads a key file: 64 hex characters (32 bytes) and an optional newline.
-// INVALID_ARGUMENT naming `field` and the path if it is anything else.
-absl::StatusOr<Bytes> ReadKeyFile(const std::string& path,
-                                  const std::string& field);
+// The node's two secret keys, read through `env` from the files `config`
+// names (keys.node_signing_key, keys.oprf_key) by the one key-file reader
+// (core/util/key_file.h, spec/keys.md §3). Each error starts with the config
+// field and names the file: FAILED_PRECONDITION if group or others may read
+// it (with the chmod to run), INVALID_ARGUMENT if its content is not 64 hex
+// digits and an optional LF or, for the OPRF key, the scalar is 0 or not
+// below the group order; the Env's code if it cannot be read.
+struct NodeKeys {
+  std::unique_ptr<crypto::Ed25519PrivateKey> signing;
+  std::unique_ptr<crypto::OprfServerKey> oprf;
+};
+absl::StatusOr<NodeKeys> ReadNodeKeys(const Config& config,
+                                      Env* env = Env::Default());
 
 }  // namespace cbx::node
 

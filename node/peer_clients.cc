@@ -4,6 +4,7 @@
 #include "absl/strings/str_join.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "node/grpc_limits.h"
 
 namespace cbx::node {
 
@@ -28,7 +29,8 @@ absl::StatusOr<std::shared_ptr<v1::Peer::Stub>> PeerClients::Stub(
     // Fail fast and retry soon when a peer is down, rather than hanging.
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-    args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+    // Replies sized to the protocol (node/grpc_limits.h).
+    args.SetMaxReceiveMessageSize(static_cast<int>(kMaxPeerReplyBytes));
     auto channel = grpc::CreateCustomChannel(
         m->endpoint(), grpc::SslCredentials(options), args);
     entry.stub = std::shared_ptr<v1::Peer::Stub>(v1::Peer::NewStub(channel));

@@ -10,6 +10,7 @@ packages=(
   libssl-dev openssl libabsl-dev libboost1.74-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev sqlite3 nlohmann-json3-dev libcli11-dev
+  python3 python3-h2  # tests/integration/h2_abuse.py (HTTP/2 abuse tests)
 )
 
 missing=()

@@ -1,0 +1,298 @@
+// HTTP/2 and TLS abuse against a real node (issue 9): a client holding a
+// valid member certificate (BA's node certificate) attacks RS's peer port
+// with tests/integration/h2_abuse.py (Debian's python3-h2) while MK, an
+// honest peer on its own connection, sends Evaluate calls to RS:
+//   (a) rapid reset (CVE-2023-44487): streams opened and reset at once;
+//   (b) thousands of open streams held without a request;
+//   (c) slow-loris: the TLS ClientHello, or the HTTP/2 preface, one byte at
+//       a time on many connections;
+//   (d) half-open connections that stop mid-way and never close.
+// In each, RS stays up, every honest call succeeds, and the honest calls'
+// p99 stays under 2x the p99 of the same number of calls just before the
+// attack, plus a 20 ms floor for the noise of a shared 2-core machine.
+// (a) is disabled: gRPC 1.51 cannot withstand it (see the test).
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/integration/federation.h"
+
+extern char** environ;
+
+namespace cbx::testing {
+namespace {
+
+// Honest calls per phase (baseline, then under attack).
+constexpr int kCalls = 150;
+// The absolute allowance on top of 2x the baseline p99, for the noise of a
+// machine whose 2 cores the attacker, the node and other work share.
+constexpr double kFloorMs = 20;
+
+// The attack script, run by Debian's interpreter (python3-h2 is a Debian
+// package; another python3 on PATH may not have it).
+constexpr char kPython[] = "/usr/bin/python3";
+
+struct Latencies {
+  std::vector<double> ms;
+  int failures = 0;
+  std::string first_failure;
+
+  double P99() const {
+    if (ms.empty()) return 0;
+    std::vector<double> sorted = ms;
+    std::sort(sorted.begin(), sorted.end());
+    size_t at = (sorted.size() * 99 + 99) / 100 - 1;
+    return sorted[std::min(at, sorted.size() - 1)];
+  }
+  double P50() const {
+    if (ms.empty()) return 0;
+    std::vector<double> sorted = ms;
+    std::sort(sorted.begin(), sorted.end());
+    return sorted[sorted.size() / 2];
+  }
+};
+
+// One running attack: the script's process and its stdout.
+class Attack {
+ public:
+  // Starts h2_abuse.py against `port` and waits (up to 20 s) for its
+  // "ready" line. Empty error on success.
+  std::string Start(const std::vector<std::string>& script_args) {
+    int fds[2];
+    if (pipe(fds) != 0) return "pipe failed";
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    std::vector<std::string> argv_s = {
+        kPython, SourceDir() + "/tests/integration/h2_abuse.py"};
+    argv_s.insert(argv_s.end(), script_args.begin(), script_args.end());
+    std::vector<char*> argv;
+    for (std::string& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int rc =
+        posix_spawn(&pid_, kPython, &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    out_ = fds[0];
+    if (rc != 0) return "cannot run " + std::string(kPython);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (output_.find("ready\n") != std::string::npos) return "";
+      if (!ReadSome(200)) break;
+    }
+    return "the attack never became ready; its output: " + output_;
+  }
+
+  // Stops the attack (SIGTERM) and returns its counters.
+  nlohmann::json Stop() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      while (ReadSome(30000)) {
+      }
+      int status = 0;
+      waitpid(pid_, &status, 0);
+      pid_ = 0;
+    }
+    if (out_ >= 0) close(out_);
+    out_ = -1;
+    const size_t line = output_.rfind('{');
+    if (line == std::string::npos) return nlohmann::json::object();
+    return nlohmann::json::parse(output_.substr(line), nullptr, false);
+  }
+
+  ~Attack() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (out_ >= 0) close(out_);
+  }
+
+ private:
+  // Reads what the script printed within `timeout_ms`; false at its end.
+  bool ReadSome(int timeout_ms) {
+    pollfd p{out_, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) <= 0) return timeout_ms < 1000;
+    char buf[4096];
+    ssize_t n = read(out_, buf, sizeof(buf));
+    if (n <= 0) return false;
+    output_.append(buf, static_cast<size_t>(n));
+    return true;
+  }
+
+  pid_t pid_ = 0;
+  int out_ = -1;
+  std::string output_;
+};
+
+class H2AbuseTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    FederationOptions options;
+    options.countries = {"MK", "RS", "BA"};
+    auto fed = Federation::Create(options);
+    ASSERT_TRUE(fed.ok()) << fed.status();
+    fed_ = fed->release();
+    absl::Status started = fed_->StartAll();
+    ASSERT_TRUE(started.ok()) << started;
+    honest_ = fed_->PeerAs("RS", "MK").release();
+    // Warm up the honest connection and the node's caches.
+    Latencies warm = Calls(20);
+    ASSERT_EQ(warm.failures, 0) << warm.first_failure;
+  }
+  static void TearDownTestSuite() {
+    delete honest_;
+    honest_ = nullptr;
+    delete fed_;
+    fed_ = nullptr;
+  }
+  void TearDown() override {
+    if (HasFailure() && fed_ != nullptr) fed_->DumpLogs();
+  }
+
+  // `n` honest Evaluate calls from MK to RS, one at a time, each timed
+  // (envelopes are sealed beforehand, so only the call is measured).
+  static Latencies Calls(int n) {
+    std::vector<v1::Envelope> envelopes;
+    for (int i = 0; i < n; ++i) {
+      envelopes.push_back(
+          SealAs(*fed_, "MK", "RS", [](v1::Message& m) { FillEvaluate(m); }));
+    }
+    Latencies out;
+    // A node that falls over must fail the test, not hang it: calls stop
+    // after 30 s, and each not made counts as failed.
+    const auto give_up =
+        std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    for (const v1::Envelope& env : envelopes) {
+      if (std::chrono::steady_clock::now() > give_up) {
+        if (out.failures++ == 0) out.first_failure = "not made: out of time";
+        continue;
+      }
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(5));
+      v1::Envelope reply;
+      const auto start = std::chrono::steady_clock::now();
+      grpc::Status s = honest_->Evaluate(&ctx, env, &reply);
+      const auto end = std::chrono::steady_clock::now();
+      out.ms.push_back(
+          std::chrono::duration<double, std::milli>(end - start).count());
+      if (!s.ok()) {
+        if (out.failures++ == 0) out.first_failure = s.error_message();
+      }
+    }
+    return out;
+  }
+
+  static std::vector<std::string> AttackArgs(
+      const std::string& mode, const std::vector<std::string>& extra) {
+    const nlohmann::json config =
+        nlohmann::json::parse(Slurp(fed_->NodeDir("RS") + "/node.json"));
+    const std::string listen = config["peer_listen"].get<std::string>();
+    std::vector<std::string> args = {
+        "--port", listen.substr(listen.rfind(':') + 1),
+        "--cert", fed_->NodeDir("BA") + "/node.crt",
+        "--key",  fed_->NodeDir("BA") + "/node.key",
+        "--mode", mode};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+
+  // The baseline, then the same calls under the attack; checks RS held.
+  // Returns the attack's counters.
+  nlohmann::json UnderAttack(const std::string& mode,
+                             const std::vector<std::string>& extra) {
+    const Latencies base = Calls(kCalls);
+    EXPECT_EQ(base.failures, 0) << base.first_failure;
+    Attack attack;
+    const std::string error = attack.Start(AttackArgs(mode, extra));
+    EXPECT_EQ(error, "");
+    const Latencies hit = Calls(kCalls);
+    const nlohmann::json counters = attack.Stop();
+    const double limit = 2 * base.P99() + kFloorMs;
+    std::cout << "[h2-abuse] " << mode << ": baseline p50 " << base.P50()
+              << " ms p99 " << base.P99() << " ms; under attack p50 "
+              << hit.P50() << " ms p99 " << hit.P99() << " ms (limit " << limit
+              << " ms); failures " << hit.failures
+              << "; attack: " << counters.dump() << std::endl;
+    RecordProperty("baseline_p99_ms", std::to_string(base.P99()));
+    RecordProperty("attack_p99_ms", std::to_string(hit.P99()));
+    EXPECT_EQ(hit.failures, 0) << hit.first_failure;
+    EXPECT_LE(hit.P99(), limit) << mode;
+    // RS is still up and answers its office, and honest calls still work.
+    EXPECT_TRUE(fed_->WaitReady("RS").ok());
+    const Latencies after = Calls(5);
+    EXPECT_EQ(after.failures, 0) << after.first_failure;
+    return counters;
+  }
+
+  static Federation* fed_;
+  static v1::Peer::Stub* honest_;
+};
+
+Federation* H2AbuseTest::fed_ = nullptr;
+v1::Peer::Stub* H2AbuseTest::honest_ = nullptr;
+
+// DISABLED: fails today, on this branch as on main. Debian 12's gRPC 1.51
+// has no defence against rapid reset (upstream's came in gRPC C-core
+// 1.57.1 / 1.58.x / 1.60: a bound on pending requests and on RST_STREAM
+// per read), and none of the channel arguments 1.51 knows (streams per
+// connection, the memory quota) counts streams the client has already
+// reset. Measured on a loaded 2-core machine: 4 connections reset 66,800
+// streams in the time of 150 honest calls; the honest calls went from a
+// p99 of 134 ms to 148 of 150 failing at their 5 s deadline, and RS took
+// tens of seconds to recover (on main the node also grew past 4 GB RSS).
+// Run it with --gtest_also_run_disabled_tests; it passes once the node
+// runs on a gRPC with the fix, or behind a proxy that limits resets.
+TEST_F(H2AbuseTest, DISABLED_RapidResetLeavesOtherPeersServed) {
+  const nlohmann::json c =
+      UnderAttack("rapid-reset", {"--connections", "4", "--batch", "100"});
+  // Thousands of streams opened and reset while the honest calls ran.
+  EXPECT_GE(c.value("streams", 0), 1000) << c.dump();
+}
+
+TEST_F(H2AbuseTest, ThousandsOfHeldStreamsLeaveOtherPeersServed) {
+  const nlohmann::json c =
+      UnderAttack("hold-streams", {"--connections", "40", "--streams", "1000"});
+  EXPECT_GE(c.value("streams", 0), 1000) << c.dump();
+  // The server caps streams per connection (node/grpc_limits.h).
+  EXPECT_LE(c.value("server_stream_limit", 0), 100) << c.dump();
+}
+
+TEST_F(H2AbuseTest, SlowLorisConnectionsLeaveOtherPeersServed) {
+  const nlohmann::json c = UnderAttack(
+      "slowloris",
+      {"--connections", "200", "--drip-ms", "50", "--min-seconds", "13"});
+  EXPECT_GE(c.value("connections", 0), 150) << c.dump();
+  // The 10 s handshake timeout (node/grpc_limits.h; gRPC's default is
+  // 120 s) closed the connections still dribbling their ClientHello.
+  EXPECT_GE(c.value("closed_by_server", 0), 75) << c.dump();
+}
+
+TEST_F(H2AbuseTest, HalfOpenConnectionsLeaveOtherPeersServed) {
+  const nlohmann::json c =
+      UnderAttack("half-open", {"--connections", "300", "--min-seconds", "13"});
+  EXPECT_GE(c.value("connections", 0), 250) << c.dump();
+  // The handshake timeout closed those that never finished the handshake
+  // (100 TCP only, 100 with half a ClientHello).
+  EXPECT_GE(c.value("closed_by_server", 0), 150) << c.dump();
+}
+
+}  // namespace
+}  // namespace cbx::testing
