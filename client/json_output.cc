@@ -203,6 +203,7 @@ Json PeersJson(const v1::ListPeersResponse& response) {
     pj["cosigned_size"] = p.cosigned_size();
     pj["cosigned_at"] = Time(p.cosigned_at_ms());
     pj["witness_alert"] = Optional(p.witness_alert());
+    pj["index_alert"] = Optional(p.index_alert());
     peers.push_back(std::move(pj));
   }
   Json j;

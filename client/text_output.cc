@@ -221,7 +221,15 @@ std::string PeersText(const v1::ListPeersResponse& response) {
          p.cosigned_size() == 0 ? "-" : std::to_string(p.cosigned_size()),
          Timestamp(p.cosigned_at_ms()), Show(p.witness_alert())});
   }
-  return out + table.Render();
+  out += table.Render();
+  // A refused index (spec/index-sync.md, "Caps") on a line of its own: the
+  // reason is too long for a column, and rare.
+  for (const v1::PeerStatus& p : response.peers()) {
+    if (p.index_alert().empty()) continue;
+    out += "index alert " + Show(p.member()) + ": " + Show(p.index_alert()) +
+           "\n";
+  }
+  return out;
 }
 
 }  // namespace cbx::client
