@@ -191,7 +191,9 @@ class IndexSync::Stream {
               member_, " removed more tags than the ", held_.tags.size(),
               " this node holds")));
     }
-    if (added_.empty()) added_.reserve(manifest_.count());
+    // A full copy's tags in one allocation (count <= the cap); a delta's
+    // few grow as they come.
+    if (manifest_.full() && added_.empty()) added_.reserve(manifest_.count());
     auto unpacked = UnpackTags(a);
     if (!unpacked.ok()) return Refuse(unpacked.status());
     added_.insert(added_.end(), unpacked->begin(), unpacked->end());
