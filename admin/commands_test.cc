@@ -179,6 +179,9 @@ TEST_F(CommandsTest, BuildSignVerifyShowJson) {
                 "valid_signatures", "signatures_needed", "file_sha256"}));
   EXPECT_EQ(j["policy"]["governance_threshold"], 2);
   EXPECT_EQ(j["policy"]["witness_threshold"], 2);
+  EXPECT_EQ(j["policy"]["max_index_tags"], 1'048'576);
+  EXPECT_EQ(j["policy"]["max_index_growth_per_day"], 65'536);
+  EXPECT_EQ(j["policy"]["resolves_per_peer_per_day"], 10'000);
   ASSERT_EQ(j["members"].size(), 3u);
   const json& mk = j["members"][0];
   EXPECT_EQ(Keys(mk),
@@ -204,6 +207,10 @@ TEST_F(CommandsTest, BuildSignVerifyShowJson) {
   EXPECT_NE(out.find(std::string("CA sha256       ") + kTestCaSha256),
             std::string::npos);
   EXPECT_NE(out.find("signatures: 2 valid of 2 needed"), std::string::npos);
+  EXPECT_NE(out.find("caps: index 1048576 tags, growth 65536 tags/day, 10000 "
+                     "resolves/peer/day\n"),
+            std::string::npos)
+      << out;
 }
 
 TEST_F(CommandsTest, SignRefusalWritesNothing) {

@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "core/crypto/sha256.h"
 #include "core/directory/directory.h"
+#include "core/directory/policy.h"
 #include "core/util/bytes.h"
 #include "core/util/status_macros.h"
 
@@ -87,6 +88,10 @@ absl::StatusOr<json> DirectoryJson(const v1::SignedDirectory& signed_dir,
       {"evaluations_per_peer_per_day", p.evaluations_per_peer_per_day()},
       {"peer_deadline_ms", p.peer_deadline_ms()},
       {"witness_threshold", p.witness_threshold()},
+      // The caps as they apply (0 on the wire: the default).
+      {"max_index_tags", directory::MaxIndexTags(p)},
+      {"max_index_growth_per_day", directory::MaxIndexGrowthPerDay(p)},
+      {"resolves_per_peer_per_day", directory::ResolvesPerPeerPerDay(p)},
   };
   json members = json::array();
   for (const v1::Member& m : d.members()) {
@@ -153,6 +158,12 @@ std::string DirectoryText(const json& s) {
       " evaluations/peer/day, peer deadline ",
       p["peer_deadline_ms"].get<uint32_t>(), " ms, witness threshold ",
       p["witness_threshold"].get<uint32_t>(), "\n");
+  absl::StrAppend(&out, "caps: index ", p["max_index_tags"].get<uint32_t>(),
+                  " tags, growth ",
+                  p["max_index_growth_per_day"].get<uint32_t>(),
+                  " tags/day, ",
+                  p["resolves_per_peer_per_day"].get<uint32_t>(),
+                  " resolves/peer/day\n");
   absl::StrAppend(&out, "members (", s["members"].size(), "):\n");
   for (const json& m : s["members"]) {
     absl::StrAppend(&out, "  ", m["code"].get<std::string>(), "  ",

@@ -14,6 +14,7 @@
 #include "admin/key_file.h"
 #include "core/crypto/ed25519.h"
 #include "core/crypto/x509.h"
+#include "core/directory/policy.h"
 #include "core/util/bytes.h"
 #include "core/util/env.h"
 #include "core/util/status_macros.h"
@@ -422,7 +423,8 @@ absl::Status ParsePolicy(const json* p, size_t members, v1::Policy& policy) {
       CheckObject(obj, path,
                   {"governance_threshold", "max_message_lifetime_s",
                    "max_clock_skew_s", "evaluations_per_peer_per_day",
-                   "peer_deadline_ms", "witness_threshold"}));
+                   "peer_deadline_ms", "witness_threshold", "max_index_tags",
+                   "max_index_growth_per_day", "resolves_per_peer_per_day"}));
   constexpr uint64_t kU32 = std::numeric_limits<uint32_t>::max();
   auto get = [&](std::string_view key, uint32_t fallback,
                  bool positive) -> absl::StatusOr<uint32_t> {
@@ -465,6 +467,20 @@ absl::Status ParsePolicy(const json* p, size_t members, v1::Policy& policy) {
                                    " peers who could cosign a checkpoint"));
   }
   policy.set_witness_threshold(witnesses);
+  // The caps on a member (spec/threats.md). Written explicitly, so that the
+  // directory says what applies; 0 (the wire's "default") is refused here.
+  ASSIGN_OR_RETURN(uint32_t max_tags, get("max_index_tags",
+                                          directory::kDefaultMaxIndexTags,
+                                          true));
+  policy.set_max_index_tags(max_tags);
+  ASSIGN_OR_RETURN(uint32_t growth,
+                   get("max_index_growth_per_day",
+                       directory::kDefaultMaxIndexGrowthPerDay, true));
+  policy.set_max_index_growth_per_day(growth);
+  ASSIGN_OR_RETURN(uint32_t resolves,
+                   get("resolves_per_peer_per_day",
+                       directory::kDefaultResolvesPerPeerPerDay, true));
+  policy.set_resolves_per_peer_per_day(resolves);
   return absl::OkStatus();
 }
 

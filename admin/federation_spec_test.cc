@@ -72,6 +72,10 @@ TEST_F(FederationSpecTest, ParsesAFullSpecAndAppliesDefaults) {
   EXPECT_EQ(p.evaluations_per_peer_per_day(), 10000u);
   EXPECT_EQ(p.peer_deadline_ms(), 3000u);
   EXPECT_EQ(p.witness_threshold(), 2u);
+  // The caps are written out (spec/directory.md §2 defaults), not left 0.
+  EXPECT_EQ(p.max_index_tags(), 1'048'576u);
+  EXPECT_EQ(p.max_index_growth_per_day(), 65'536u);
+  EXPECT_EQ(p.resolves_per_peer_per_day(), 10'000u);
   ASSERT_EQ(d->members_size(), 3);
   const v1::Member& mk = d->members(0);
   EXPECT_EQ(mk.code(), "MK");
@@ -108,6 +112,19 @@ TEST_F(FederationSpecTest, ExplicitPolicyIsKept) {
   EXPECT_EQ(d->policy().peer_deadline_ms(), 1500u);
   EXPECT_EQ(d->policy().witness_threshold(), 1u);
   EXPECT_EQ(d->members(0).oprf_key().epoch(), 7u);
+}
+
+TEST_F(FederationSpecTest, ExplicitCapsAreKept) {
+  json spec = SpecFor(members_, 2);
+  spec["policy"] = {{"max_index_tags", 5000},
+                    {"max_index_growth_per_day", 100},
+                    {"resolves_per_peer_per_day", 20}};
+  absl::StatusOr<v1::Directory> d = Parse(spec);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->policy().max_index_tags(), 5000u);
+  EXPECT_EQ(d->policy().max_index_growth_per_day(), 100u);
+  EXPECT_EQ(d->policy().resolves_per_peer_per_day(), 20u);
+  EXPECT_EQ(d->policy().evaluations_per_peer_per_day(), 10000u);
 }
 
 TEST_F(FederationSpecTest, DerivesPublicKeysFromKeyFilesRelativeToTheSpec) {
@@ -339,6 +356,19 @@ TEST_F(FederationSpecTest, PolicyErrors) {
             }),
             "policy.max_message_lifetime_s: 4294967296 is larger than the "
             "maximum 4294967295");
+  EXPECT_EQ(ErrorAfter([](json& s) { s["policy"]["max_index_tags"] = 0; }),
+            "policy.max_index_tags: must be at least 1");
+  EXPECT_EQ(
+      ErrorAfter([](json& s) { s["policy"]["max_index_growth_per_day"] = 0; }),
+      "policy.max_index_growth_per_day: must be at least 1");
+  EXPECT_EQ(
+      ErrorAfter([](json& s) { s["policy"]["resolves_per_peer_per_day"] = -1; }),
+      "policy.resolves_per_peer_per_day: must be a non-negative integer, "
+      "found a negative integer");
+  EXPECT_EQ(ErrorAfter([](json& s) {
+              s["policy"]["max_index_tag"] = 10;
+            }).rfind("policy.max_index_tag: unknown field", 0),
+            0u);
 }
 
 TEST_F(FederationSpecTest, SyntaxErrorsSayWhere) {

@@ -206,6 +206,7 @@ Json PeersJson(const v1::ListPeersResponse& response) {
     pj["witness_alert"] = Optional(p.witness_alert());
     pj["phantom_hits"] = p.phantom_hits();
     pj["hit_rate_alert"] = Optional(p.hit_rate_alert());
+    pj["index_alert"] = Optional(p.index_alert());
     peers.push_back(std::move(pj));
   }
   Json j;

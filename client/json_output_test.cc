@@ -158,13 +158,13 @@ TEST(JsonOutputTest, Peers) {
        "oprf_epoch": 2, "index_version": 1200, "index_count": 48211,
        "last_sync": "2025-03-14T10:26:53Z", "last_error": null,
        "cosigned_size": 9120, "cosigned_at": "2025-03-14T10:26:53Z",
-       "witness_alert": null},
+       "witness_alert": null, "index_alert": null},
       {"member": "XK", "display_name": "Kosovo",
        "endpoint": "cbx.xk.example:7443", "status": "suspended",
        "oprf_epoch": 1, "index_version": 0, "index_count": 0,
        "last_sync": null, "last_error": "UNAVAILABLE: connection refused",
        "cosigned_size": 310, "cosigned_at": "2025-03-14T09:26:53Z",
-       "witness_alert": ""}]})");
+       "witness_alert": "", "index_alert": null}]})");
   // As a querier (added with the phantom-hit counts): nothing to report.
   for (nlohmann::json& peer : expected["peers"]) {
     peer["phantom_hits"] = 0;
@@ -181,6 +181,15 @@ TEST(JsonOutputTest, Peers) {
   EXPECT_EQ(j["peers"][0]["cosigned_size"], 0);
   EXPECT_TRUE(j["peers"][0]["cosigned_at"].is_null());
   EXPECT_TRUE(j["peers"][0]["witness_alert"].is_null());
+  EXPECT_TRUE(j["peers"][0]["index_alert"].is_null());
+  // A peer whose index was refused under the caps.
+  v1::ListPeersResponse refused = SamplePeers();
+  refused.mutable_peers(0)->set_index_alert(
+      "since 2025-03-14T10:26:53.000Z: RS's index version 9 has 2000000 "
+      "tags, over the policy's cap of 1048576 (FAILED_PRECONDITION)");
+  j = RoundTrip(PeersJson(refused));
+  EXPECT_EQ(j["peers"][0]["index_alert"], refused.peers(0).index_alert());
+  EXPECT_TRUE(j["peers"][1]["index_alert"].is_null());
 }
 
 TEST(JsonOutputTest, UnknownEnumValuesAndBadUtf8DoNotBreakTheOutput) {

@@ -252,6 +252,13 @@ std::string PeersText(const v1::ListPeersResponse& response) {
     }
     out += "\n";
   }
+  // A refused index (spec/index-sync.md, "Caps") on a line of its own: the
+  // reason is too long for a column, and rare.
+  for (const v1::PeerStatus& p : response.peers()) {
+    if (p.index_alert().empty()) continue;
+    out += "index alert " + Show(p.member()) + ": " + Show(p.index_alert()) +
+           "\n";
+  }
   return out;
 }
 

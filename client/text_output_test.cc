@@ -233,6 +233,20 @@ TEST(TextOutputTest, Peers) {
       << lines[2];
 }
 
+TEST(TextOutputTest, PeerIndexAlertIsALineAfterTheTable) {
+  v1::ListPeersResponse peers = SamplePeers();
+  peers.mutable_peers(0)->set_index_alert(
+      "since 2025-03-14T10:26:53.000Z: RS's index version 9 has 2000000 "
+      "tags, over the policy's cap of 1048576 (FAILED_PRECONDITION)\x1b[2J");
+  std::string text = PeersText(peers);
+  EXPECT_EQ(text.substr(0, PeersText(SamplePeers()).size()),
+            PeersText(SamplePeers()));
+  EXPECT_EQ(text.substr(PeersText(SamplePeers()).size()),
+            "index alert RS: since 2025-03-14T10:26:53.000Z: RS's index "
+            "version 9 has 2000000 tags, over the policy's cap of 1048576 "
+            "(FAILED_PRECONDITION)?[2J\n");
+}
+
 TEST(TextOutputTest, TextFromTheWireCannotDriveTheTerminal) {
   v1::PeerAnswer a = ErrorAnswer();
   a.set_error("bad\x1b[2Jpeer\nline");

@@ -48,7 +48,7 @@ absl::StatusOr<v1::Envelope> GrpcPeerTransport::Resolve(
 
 absl::Status GrpcPeerTransport::SyncIndex(
     const std::string& member, const v1::Envelope& request, int64_t budget_ms,
-    const std::function<void(v1::IndexPart&&)>& on_part) {
+    const std::function<bool(v1::IndexPart&&)>& on_part) {
   ASSIGN_OR_RETURN(std::shared_ptr<v1::Peer::Stub> stub,
                    clients_->Stub(member));
   grpc::ClientContext context;
@@ -56,7 +56,13 @@ absl::Status GrpcPeerTransport::SyncIndex(
   auto reader = stub->SyncIndex(&context, request);
   v1::IndexPart part;
   while (reader->Read(&part)) {
-    on_part(std::move(part));
+    if (!on_part(std::move(part))) {
+      // The receiver refused the stream: stop the server's sending (and the
+      // buffering of whatever it still sends) now.
+      context.TryCancel();
+      (void)reader->Finish();
+      return absl::CancelledError("index stream stopped by the receiver");
+    }
     part.Clear();
   }
   return FromGrpc(reader->Finish());

@@ -22,7 +22,7 @@ class GrpcPeerTransport final : public PeerTransport {
                                        int64_t budget_ms) override;
   absl::Status SyncIndex(
       const std::string& member, const v1::Envelope& request, int64_t budget_ms,
-      const std::function<void(v1::IndexPart&&)>& on_part) override;
+      const std::function<bool(v1::IndexPart&&)>& on_part) override;
   absl::StatusOr<v1::GetDirectoryResponse> GetDirectory(
       const std::string& member, const v1::GetDirectoryRequest& request,
       int64_t budget_ms) override;

@@ -6,26 +6,242 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "core/directory/policy.h"
 #include "core/util/status_macros.h"
 #include "node/directory_store.h"
 #include "node/log.h"
+#include "node/lookup_responder.h"
 #include "node/peer_reply.h"
 
 namespace cbx::node {
 namespace {
 
 constexpr int64_t kSyncDeadlineMs = 10'000;
+constexpr int64_t kMsPerDay = 86'400'000;
 
 absl::Status AuditOrFail(const absl::Status& logged) {
   return logged.ok() ? logged : AuditFailure(logged);
 }
 
+int64_t UtcDay(int64_t ms) {
+  return ms >= 0 ? ms / kMsPerDay : (ms - kMsPerDay + 1) / kMsPerDay;
+}
+
+std::string UtcTime(int64_t ms) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms),
+                          absl::UTCTimeZone());
+}
+
+// The growth baseline for a copy held at `today`: the count of the copy
+// held when the day began.
+uint64_t BaselineCount(const PeerIndex& held, int64_t today) {
+  return held.baseline_day == today ? held.baseline_count : held.tags.size();
+}
+
 }  // namespace
+
+// One SyncIndex stream, judged part by part as it arrives (spec/index-sync.md,
+// "Caps", in that order): the manifest is opened and checked against the
+// caps before any chunk is taken, and each chunk against the manifest, so a
+// refused stream is stopped at the part that shows it and at most `count`
+// (<= the cap) added tags are ever held. Not thread-safe (one stream).
+class IndexSync::Stream {
+ public:
+  Stream(const NodeContext& ctx, const std::string& member,
+         const v1::Message& request, uint32_t epoch, const PeerIndex& held,
+         bool have_held, bool have_epoch)
+      : ctx_(ctx),
+        member_(member),
+        request_(request),
+        epoch_(epoch),
+        held_(held),
+        have_held_(have_held),
+        have_epoch_(have_epoch) {}
+
+  // Takes the next part; false once the stream is refused (see refusal()).
+  bool Take(v1::IndexPart&& part) {
+    if (!refusal_.ok()) return false;
+    if (!manifest_envelope_.has_value()) {
+      if (!part.has_manifest()) {
+        no_manifest_ = true;
+        return Refuse(absl::InvalidArgumentError(
+            member_ + " sent no signed index manifest"));
+      }
+      manifest_envelope_ = std::move(*part.mutable_manifest());
+      return OnManifest();
+    }
+    if (!part.has_chunk()) {
+      return Refuse(absl::InvalidArgumentError(member_ +
+                                               " sent a second manifest"));
+    }
+    return OnChunk(part.chunk());
+  }
+
+  // OK unless the stream was refused: then why.
+  const absl::Status& refusal() const { return refusal_; }
+  // The refusal is a broken cap (alert and evidence).
+  bool over_cap() const { return !cap_.empty(); }
+  // Which cap and its limit ("count", "growth", "chunk", "announced",
+  // "removed").
+  const std::string& cap() const { return cap_; }
+  uint64_t limit() const { return limit_; }
+  // The stream did not open with a manifest.
+  bool no_manifest() const { return no_manifest_; }
+  const std::optional<v1::Envelope>& manifest_envelope() const {
+    return manifest_envelope_;
+  }
+  // Valid once a manifest was opened.
+  bool manifest_opened() const { return opened_; }
+  const v1::IndexManifest& manifest() const { return manifest_; }
+  std::vector<Tag>& added() { return added_; }
+  std::vector<Tag>& removed() { return removed_; }
+
+ private:
+  bool Refuse(absl::Status status) {
+    refusal_ = std::move(status);
+    return false;
+  }
+  bool OverCap(std::string cap, uint64_t limit, absl::Status status) {
+    cap_ = std::move(cap);
+    limit_ = limit;
+    return Refuse(std::move(status));
+  }
+
+  bool OnManifest() {
+    auto opened = OpenPeerReply(ctx_, member_, request_, *manifest_envelope_,
+                                v1::Message::kIndexManifest);
+    if (!opened.ok()) return Refuse(opened.status());
+    manifest_ = opened->message.index_manifest();
+    opened_ = true;
+    if (manifest_.member() != member_ || manifest_.oprf_epoch() != epoch_) {
+      return Refuse(absl::InvalidArgumentError(absl::StrCat(
+          member_, "'s manifest is for ", manifest_.member(), " epoch ",
+          manifest_.oprf_epoch(), ", expected epoch ", epoch_)));
+    }
+    const v1::Policy& policy = ctx_.directory->Current()->policy();
+    const uint64_t cap = directory::MaxIndexTags(policy);
+    if (manifest_.count() > cap) {
+      return OverCap("count", cap,
+                     absl::FailedPreconditionError(absl::StrCat(
+                         member_, "'s index version ", manifest_.version(),
+                         " has ", manifest_.count(),
+                         " tags, over the policy's cap of ", cap)));
+    }
+    if (have_held_) {
+      const uint64_t growth_cap = directory::MaxIndexGrowthPerDay(policy);
+      const uint64_t baseline =
+          BaselineCount(held_, UtcDay(ctx_.clock->NowMs()));
+      if (manifest_.count() > baseline &&
+          manifest_.count() - baseline > growth_cap) {
+        return OverCap(
+            "growth", growth_cap,
+            absl::FailedPreconditionError(absl::StrCat(
+                member_, "'s index version ", manifest_.version(), " has ",
+                manifest_.count(), " tags, ", manifest_.count() - baseline,
+                " more than the ", baseline,
+                " held when the UTC day began; the policy allows ",
+                growth_cap, " a day")));
+      }
+    }
+    if (!manifest_.full() &&
+        (!have_epoch_ || manifest_.from_version() != held_.version)) {
+      return Refuse(absl::InvalidArgumentError(absl::StrCat(
+          member_, " sent a delta from version ", manifest_.from_version(),
+          " but this node holds version ", held_.version)));
+    }
+    return true;
+  }
+
+  bool OnChunk(const v1::IndexChunk& chunk) {
+    const std::string& a = chunk.added_tags();
+    const std::string& r = chunk.removed_tags();
+    if (a.size() % sizeof(Tag) != 0 || r.size() % sizeof(Tag) != 0) {
+      return Refuse(absl::InvalidArgumentError(absl::StrCat(
+          member_, " sent a chunk of ", a.size(), " + ", r.size(),
+          " bytes of tags, not a multiple of ", sizeof(Tag))));
+    }
+    // Sizes first, before a tag is unpacked.
+    const uint64_t n_added = a.size() / sizeof(Tag);
+    const uint64_t n_removed = r.size() / sizeof(Tag);
+    if (n_added > kTagsPerChunk) {
+      return OverCap("chunk", kTagsPerChunk,
+                     absl::InvalidArgumentError(absl::StrCat(
+                         member_, " sent a chunk of ", n_added,
+                         " tags; a chunk holds at most ", kTagsPerChunk)));
+    }
+    if (added_.size() + n_added > manifest_.count()) {
+      return OverCap(
+          "announced", manifest_.count(),
+          absl::InvalidArgumentError(absl::StrCat(
+              member_, " sent more than the ", manifest_.count(),
+              " tags its manifest for version ", manifest_.version(),
+              " announced")));
+    }
+    if (manifest_.full() && n_removed > 0) {
+      return Refuse(absl::InvalidArgumentError(
+          member_ + " sent removed tags in a full copy"));
+    }
+    // A delta removes at most what is held (removals arrive in the first
+    // chunk, spec/index-sync.md).
+    if (removed_.size() + n_removed > held_.tags.size()) {
+      return OverCap(
+          "removed", held_.tags.size(),
+          absl::InvalidArgumentError(absl::StrCat(
+              member_, " removed more tags than the ", held_.tags.size(),
+              " this node holds")));
+    }
+    // A full copy's tags in one allocation (count <= the cap); a delta's
+    // few grow as they come.
+    if (manifest_.full() && added_.empty()) added_.reserve(manifest_.count());
+    auto unpacked = UnpackTags(a);
+    if (!unpacked.ok()) return Refuse(unpacked.status());
+    added_.insert(added_.end(), unpacked->begin(), unpacked->end());
+    unpacked = UnpackTags(r);
+    if (!unpacked.ok()) return Refuse(unpacked.status());
+    removed_.insert(removed_.end(), unpacked->begin(), unpacked->end());
+    return true;
+  }
+
+  const NodeContext& ctx_;
+  const std::string& member_;
+  const v1::Message& request_;
+  const uint32_t epoch_;
+  const PeerIndex& held_;
+  const bool have_held_;
+  const bool have_epoch_;
+  absl::Status refusal_;
+  std::string cap_;
+  uint64_t limit_ = 0;
+  bool no_manifest_ = false;
+  std::optional<v1::Envelope> manifest_envelope_;
+  bool opened_ = false;
+  v1::IndexManifest manifest_;
+  std::vector<Tag> added_, removed_;
+};
 
 absl::Status IndexSync::LoadStoredIndexes() {
   auto all = ctx_->storage->LoadAllPeerIndexes();
   if (!all.ok()) return all.status();
-  for (PeerIndex& index : *all) ctx_->peer_indexes.Put(std::move(index));
+  std::map<std::string, int64_t> synced_at;
+  for (PeerIndex& index : *all) {
+    synced_at[index.member] = index.synced_at_ms;
+    ctx_->peer_indexes.Put(std::move(index));
+  }
+  // An alert stands until a later copy is accepted: evidence newer than the
+  // held copy raises it again.
+  auto evidence = ctx_->storage->ListIndexEvidence("");
+  if (!evidence.ok()) return evidence.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const IndexEvidence& e : *evidence) {  // oldest first
+    if (e.received_at_ms < synced_at[e.member]) continue;
+    Alert& alert = index_alert_[e.member];
+    if (alert.since_ms == 0) alert.since_ms = e.received_at_ms;
+    alert.reason = absl::StrCat(
+        e.reason, " (",
+        absl::StatusCodeToString(static_cast<absl::StatusCode>(e.status_code)),
+        ")");
+  }
   return absl::OkStatus();
 }
 
@@ -48,29 +264,15 @@ absl::Status IndexSync::SyncIndex(const std::string& member) {
   RETURN_IF_ERROR(AuditOrFail(ctx_->audit_trail->Envelope(
       v1::AUDIT_DIRECTION_SENT, member, "Peer.SyncIndex", request,
       absl::StatusCode::kOk)));
-  // The whole stream is read before its content is judged (a full copy of
-  // a million tags is 8 MB), so the call is finished whatever it holds.
-  std::optional<v1::Envelope> manifest_envelope;
-  bool first = true;
-  bool second_manifest = false;
-  std::vector<v1::IndexChunk> chunks;
+  // Each part is judged as it arrives; the first one refused stops the call.
+  Stream stream(*ctx_, member, msg, epoch, held, held_copy != nullptr,
+                have_epoch);
   absl::Status finished = transport_->SyncIndex(
-      member, request, kSyncDeadlineMs, [&](v1::IndexPart&& part) {
-        if (first) {
-          first = false;
-          if (part.has_manifest()) {
-            manifest_envelope = std::move(*part.mutable_manifest());
-          }
-        } else if (!manifest_envelope.has_value()) {
-          // A stream that did not open with a manifest is refused whole.
-        } else if (part.has_chunk()) {
-          chunks.push_back(std::move(*part.mutable_chunk()));
-        } else {
-          second_manifest = true;
-        }
-      });
-  if (!manifest_envelope.has_value()) {
-    absl::Status failure = finished.ok()
+      member, request, kSyncDeadlineMs,
+      [&](v1::IndexPart&& part) { return stream.Take(std::move(part)); });
+  if (!stream.manifest_envelope().has_value()) {
+    absl::Status failure = !stream.refusal().ok() ? stream.refusal()
+                           : finished.ok()
                                ? absl::InvalidArgumentError(
                                      member + " sent no signed index manifest")
                                : finished;
@@ -79,45 +281,29 @@ absl::Status IndexSync::SyncIndex(const std::string& member) {
         failure.code(), {}, envelope::EnvelopeSha256(request))));
     return failure;
   }
+  // The stream's own refusal comes first: it is why the call was stopped.
   absl::Status outcome =
-      !finished.ok() ? finished
-      : second_manifest
-          ? absl::InvalidArgumentError(member + " sent a second manifest")
-          : ApplyIndexStream(member, msg, epoch, held, have_epoch,
-                             *manifest_envelope, chunks);
+      !stream.refusal().ok() ? stream.refusal()
+      : !finished.ok()       ? finished
+                             : ApplyIndexStream(member, epoch, held, have_epoch,
+                                                stream);
   // The manifest is logged as received with the outcome of applying it.
   RETURN_IF_ERROR(AuditOrFail(ctx_->audit_trail->Envelope(
       v1::AUDIT_DIRECTION_RECEIVED, member, "Peer.SyncIndex",
-      *manifest_envelope, outcome.code())));
+      *stream.manifest_envelope(), outcome.code())));
+  if (stream.over_cap()) RaiseAlert(member, stream);
+  if (outcome.ok()) ClearAlert(member);
   return outcome;
 }
 
-absl::Status IndexSync::ApplyIndexStream(
-    const std::string& member, const v1::Message& msg, uint32_t epoch,
-    const PeerIndex& held, bool have_epoch,
-    const v1::Envelope& manifest_envelope,
-    const std::vector<v1::IndexChunk>& chunks) {
-  auto opened = OpenPeerReply(*ctx_, member, msg, manifest_envelope,
-                              v1::Message::kIndexManifest);
-  if (!opened.ok()) return opened.status();
-  const v1::IndexManifest manifest = opened->message.index_manifest();
-  if (manifest.member() != member || manifest.oprf_epoch() != epoch) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        member, "'s manifest is for ", manifest.member(), " epoch ",
-        manifest.oprf_epoch(), ", expected epoch ", epoch));
-  }
-  std::vector<Tag> added, removed;
-  for (const v1::IndexChunk& chunk : chunks) {
-    auto a = UnpackTags(chunk.added_tags());
-    auto r = UnpackTags(chunk.removed_tags());
-    if (!a.ok()) return a.status();
-    if (!r.ok()) return r.status();
-    added.insert(added.end(), a->begin(), a->end());
-    removed.insert(removed.end(), r->begin(), r->end());
-  }
-  if (!manifest.full() && have_epoch &&
-      manifest.from_version() == held.version &&
-      manifest.version() == held.version && added.empty() && removed.empty()) {
+absl::Status IndexSync::ApplyIndexStream(const std::string& member,
+                                         uint32_t epoch, const PeerIndex& held,
+                                         bool have_epoch, Stream& stream) {
+  const v1::IndexManifest& manifest = stream.manifest();
+  std::vector<Tag>& added = stream.added();
+  std::vector<Tag>& removed = stream.removed();
+  if (!manifest.full() && manifest.version() == held.version &&
+      added.empty() && removed.empty()) {
     // Nothing changed: the copy was checked against a signed manifest when
     // it was taken; confirm its size and mark it current.
     if (manifest.count() != held.tags.size()) {
@@ -128,19 +314,18 @@ absl::Status IndexSync::ApplyIndexStream(
     ctx_->peer_indexes.Touch(member, ctx_->clock->NowMs());
     return absl::OkStatus();
   }
+  const int64_t now_ms = ctx_->clock->NowMs();
+  const int64_t today = UtcDay(now_ms);
   PeerIndex next;
   next.member = member;
   next.oprf_epoch = epoch;
   next.version = manifest.version();
-  next.synced_at_ms = ctx_->clock->NowMs();
+  next.synced_at_ms = now_ms;
   if (manifest.full()) {
     next.tags = std::move(added);
   } else {
-    if (!have_epoch || manifest.from_version() != held.version) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          member, " sent a delta from version ", manifest.from_version(),
-          " but this node holds version ", held.version));
-    }
+    // The delta's from_version was checked against the held copy with the
+    // manifest.
     std::sort(removed.begin(), removed.end());
     next.tags.reserve(held.tags.size() + added.size());
     for (Tag t : held.tags) {
@@ -159,6 +344,11 @@ absl::Status IndexSync::ApplyIndexStream(
         member, "'s index does not match its signed manifest (version ",
         manifest.version(), ", ", manifest.count(), " tags); copy unchanged"));
   }
+  // The day's baseline: the copy held when it began, or this one if none
+  // was held.
+  next.baseline_day = today;
+  next.baseline_count = !held.member.empty() ? BaselineCount(held, today)
+                                             : next.tags.size();
   const bool changed = next.version != held.version || !have_epoch;
   if (changed) {
     absl::Status saved = ctx_->storage->SavePeerIndex(next);
@@ -171,6 +361,59 @@ absl::Status IndexSync::ApplyIndexStream(
   }
   ctx_->peer_indexes.Put(std::move(next));
   return absl::OkStatus();
+}
+
+void IndexSync::RaiseAlert(const std::string& member, const Stream& stream) {
+  const v1::IndexManifest& manifest = stream.manifest();
+  const int64_t now_ms = ctx_->clock->NowMs();
+  const std::string reason(stream.refusal().message());
+  const std::string key =
+      absl::StrCat(manifest.version(), "/", manifest.count(), "/",
+                   manifest.full() ? "full" : "delta", "/",
+                   manifest.from_version(), "/", manifest.digest());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Alert& alert = index_alert_[member];
+    if (alert.since_ms == 0) alert.since_ms = now_ms;
+    alert.reason = absl::StrCat(
+        reason, " (", absl::StatusCodeToString(stream.refusal().code()), ")");
+    if (alert.manifest_key == key) return;  // alerted already
+    alert.manifest_key = key;
+  }
+  LogEvent(ctx_->self(), "alert", "ALERT-index-over-cap",
+           {{"peer", member},
+            {"version", std::to_string(manifest.version())},
+            {"count", std::to_string(manifest.count())},
+            {"cap", stream.cap()},
+            {"limit", std::to_string(stream.limit())},
+            {"code", absl::StatusCodeToString(stream.refusal().code())},
+            {"reason", reason}});
+  IndexEvidence evidence;
+  evidence.member = member;
+  evidence.version = manifest.version();
+  evidence.count = manifest.count();
+  evidence.received_at_ms = now_ms;
+  evidence.status_code = static_cast<int32_t>(stream.refusal().code());
+  evidence.reason = reason;
+  evidence.manifest = stream.manifest_envelope()->SerializeAsString();
+  absl::Status kept = ctx_->storage->AddIndexEvidence(evidence);
+  if (!kept.ok()) {
+    LogEvent(ctx_->self(), "warn", "index-evidence-not-stored",
+             {{"peer", member}, {"reason", kept.ToString()}});
+  }
+}
+
+void IndexSync::ClearAlert(const std::string& member) {
+  std::lock_guard<std::mutex> lock(mu_);
+  index_alert_.erase(member);
+}
+
+std::string IndexSync::IndexAlert(const std::string& member) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = index_alert_.find(member);
+  if (it == index_alert_.end()) return "";
+  return absl::StrCat("since ", UtcTime(it->second.since_ms), ": ",
+                      it->second.reason);
 }
 
 absl::Status IndexSync::SyncDirectory(const std::string& member) {

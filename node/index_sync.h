@@ -1,6 +1,11 @@
 // Background pulls from peers: each peer's tag index (a signed manifest and
 // a delta or a full copy, spec/index-sync.md) and newer directory versions.
-// A copy changes only when the result matches the peer's signed manifest.
+// A copy changes only when the result matches the peer's signed manifest
+// and the manifest is within the policy's caps (spec/index-sync.md,
+// "Caps"): the stream is judged part by part and stopped at the first part
+// that breaks a cap, so a peer can make this node hold at most the cap's
+// tags; the offending signed manifest is kept as evidence and the peer's
+// index alert raised.
 //
 // Threading model: SyncIndex and SyncDirectory block their caller for at
 // most one call's budget. SyncAll posts one work item per peer to the
@@ -51,16 +56,24 @@ class IndexSync {
 
   // The last index sync error for `member` ("" after a success).
   std::string LastError(const std::string& member) const;
+  // Why `member`'s index was last refused under the caps, and since when;
+  // "" if none was, or if a later index was accepted. Survives a restart
+  // through the stored evidence (LoadStoredIndexes).
+  std::string IndexAlert(const std::string& member) const;
 
  private:
+  class Stream;
+
   void Record(const std::string& member, const absl::Status& status);
-  // Opens the signed manifest, reads the chunks and replaces the copy if
-  // the result matches the manifest.
-  absl::Status ApplyIndexStream(const std::string& member,
-                                const v1::Message& msg, uint32_t epoch,
+  // Replaces the copy with the stream's result if it matches the manifest.
+  absl::Status ApplyIndexStream(const std::string& member, uint32_t epoch,
                                 const PeerIndex& held, bool have_epoch,
-                                const v1::Envelope& manifest_envelope,
-                                const std::vector<v1::IndexChunk>& chunks);
+                                Stream& stream);
+  // A cap broken by `stream`: the alert (once per offending manifest) and
+  // the evidence.
+  void RaiseAlert(const std::string& member, const Stream& stream);
+  // Clears `member`'s index alert (its index was accepted).
+  void ClearAlert(const std::string& member);
 
   NodeContext* ctx_;
   PeerTransport* transport_;
@@ -68,6 +81,15 @@ class IndexSync {
   mutable std::mutex mu_;
   std::map<std::string, std::string> last_error_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> in_flight_ ABSL_GUARDED_BY(mu_);
+  // Per member with an index alert: since when, why (the latest refusal),
+  // and the manifest last alerted for (version, count, digest, ...), so
+  // that one manifest alerts once however often it is served.
+  struct Alert {
+    int64_t since_ms = 0;
+    std::string reason;
+    std::string manifest_key;
+  };
+  std::map<std::string, Alert> index_alert_ ABSL_GUARDED_BY(mu_);
   std::condition_variable idle_;
 };
 

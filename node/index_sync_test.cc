@@ -2,11 +2,14 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "core/directory/testing/test_federation.h"
 #include "core/identifiers/identifiers.h"
 #include "gtest/gtest.h"
 #include "node/executor.h"
+#include "node/lookup_responder.h"
 #include "node/testing/fake_peer.h"
 #include "node/testing/test_node.h"
 
@@ -16,12 +19,13 @@ namespace {
 using ::cbx::node::testing::FakeBehaviour;
 using ::cbx::node::testing::FakeGenesis;
 using ::cbx::node::testing::FakePeers;
+using ::cbx::node::testing::FakeServedIndex;
 using ::cbx::node::testing::TestNode;
 
 class IndexSyncTest : public ::testing::Test {
  protected:
-  IndexSyncTest()
-      : genesis_(FakeGenesis()),
+  explicit IndexSyncTest(v1::SignedDirectory genesis = FakeGenesis())
+      : genesis_(std::move(genesis)),
         node_(genesis_),
         peers_(genesis_, "MK", &node_.clock()),
         executor_("test", 1),
@@ -156,6 +160,283 @@ TEST_F(IndexSyncTest, DirectorySyncAdoptsANewerVersion) {
   // Nothing newer: nothing changes.
   ASSERT_TRUE(sync_.SyncDirectory("RS").ok());
   EXPECT_EQ(node_.ctx().directory->Current()->version(), 2u);
+}
+
+// --- A malicious member: the caps (spec/index-sync.md, "Caps") -------------
+
+constexpr uint32_t kCap = 1000;
+constexpr uint32_t kGrowth = 100;
+constexpr int64_t kDayMs = 86'400'000;
+
+// The test federation with small caps, signed as a genesis.
+v1::SignedDirectory CappedGenesis() {
+  v1::Directory d = directory::testing::GenesisDirectory();
+  d.mutable_policy()->set_max_index_tags(kCap);
+  d.mutable_policy()->set_max_index_growth_per_day(kGrowth);
+  return directory::testing::SignAs(
+      d, {{"MK", "MK/governance/1"}, {"RS", "RS/governance/1"}});
+}
+
+int Occurrences(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (size_t at = text.find(what); at != std::string::npos;
+       at = text.find(what, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+class IndexCapsTest : public IndexSyncTest {
+ protected:
+  IndexCapsTest() : IndexSyncTest(CappedGenesis()) {}
+
+  // RS serves `tags` generated tags at `version` (honest manifest).
+  void Serve(uint64_t tags, uint64_t version) {
+    FakeServedIndex index;
+    index.tags = tags;
+    index.version = version;
+    peers_.ServeIndex("RS", index);
+  }
+  std::vector<IndexEvidence> Evidence() {
+    auto evidence = node_.ctx().storage->ListIndexEvidence("RS");
+    EXPECT_TRUE(evidence.ok()) << evidence.status();
+    return evidence.ok() ? *evidence : std::vector<IndexEvidence>{};
+  }
+};
+
+TEST_F(IndexCapsTest, PoisonedIndexOverTheCapIsRefusedBeforeAnyChunk) {
+  // Ten times the cap, honestly signed: every query would "hit".
+  Serve(10 * kCap, 1);
+  ::testing::internal::CaptureStderr();
+  absl::Status s = sync_.SyncIndex("RS");
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_NE(s.message().find("over the policy's cap of 1000"),
+            std::string::npos)
+      << s;
+  // Stopped at the manifest: no chunk was taken.
+  EXPECT_EQ(peers_.IndexPartsDelivered("RS"), 1);
+  EXPECT_TRUE(peers_.IndexStreamStopped("RS"));
+  EXPECT_FALSE(Held("RS").held);
+  // RECEIVED with the refusal, the alert, the evidence, the peer's state.
+  ASSERT_EQ(Received().size(), 1u);
+  EXPECT_EQ(Received()[0].outcome().status_code(),
+            static_cast<int>(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(Occurrences(log, "ALERT-index-over-cap"), 1) << log;
+  EXPECT_NE(log.find("count=10000"), std::string::npos) << log;
+  std::vector<IndexEvidence> evidence = Evidence();
+  ASSERT_EQ(evidence.size(), 1u);
+  EXPECT_EQ(evidence[0].version, 1u);
+  EXPECT_EQ(evidence[0].count, 10 * kCap);
+  EXPECT_EQ(evidence[0].status_code,
+            static_cast<int32_t>(absl::StatusCode::kFailedPrecondition));
+  v1::Envelope kept;
+  ASSERT_TRUE(kept.ParseFromString(evidence[0].manifest));
+  EXPECT_EQ(envelope::EnvelopeSha256(kept),
+            Received()[0].envelope_sha256());
+  EXPECT_NE(sync_.IndexAlert("RS").find("over the policy's cap"),
+            std::string::npos)
+      << sync_.IndexAlert("RS");
+  EXPECT_EQ(sync_.IndexAlert("AL"), "");
+}
+
+TEST_F(IndexCapsTest, NoCopyHeldIsBoundedByTheAbsoluteCapOnly) {
+  Serve(kCap, 1);
+  ASSERT_TRUE(sync_.SyncIndex("RS").ok());
+  EXPECT_EQ(Held("RS").count, kCap);
+  EXPECT_EQ(sync_.IndexAlert("RS"), "");
+}
+
+TEST_F(IndexCapsTest, ManifestThatLiesLowIsStoppedWhenItsCountIsCrossed) {
+  FakeServedIndex index;
+  index.tags = 10 * kCap;
+  index.claimed_count = 50;
+  index.tags_per_chunk = 100;
+  peers_.ServeIndex("RS", index);
+  absl::Status s = sync_.SyncIndex("RS");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(s.message().find("more than the 50 tags its manifest"),
+            std::string::npos)
+      << s;
+  // The manifest and the first chunk (100 > 50), of 101 parts.
+  EXPECT_EQ(peers_.IndexPartsDelivered("RS"), 2);
+  EXPECT_TRUE(peers_.IndexStreamStopped("RS"));
+  EXPECT_FALSE(Held("RS").held);
+  EXPECT_EQ(Evidence().size(), 1u);
+  EXPECT_NE(sync_.IndexAlert("RS"), "");
+}
+
+TEST_F(IndexCapsTest, MemoryIsBoundedByTheCap) {
+  // A manifest at the cap and a stream of ten times as many tags: the
+  // puller takes at most the cap's tags and stops at the chunk past it.
+  FakeServedIndex index;
+  index.tags = 10 * kCap;
+  index.claimed_count = kCap;
+  index.tags_per_chunk = 100;
+  peers_.ServeIndex("RS", index);
+  absl::Status s = sync_.SyncIndex("RS");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  // Manifest + 10 chunks of 100 (the cap) + the one that crosses it.
+  EXPECT_EQ(peers_.IndexPartsDelivered("RS"), 1 + kCap / 100 + 1);
+  EXPECT_TRUE(peers_.IndexStreamStopped("RS"));
+  EXPECT_FALSE(Held("RS").held);
+}
+
+TEST_F(IndexCapsTest, DailyGrowthIsCappedAndAllowedAgainTheNextDay) {
+  // Start of a UTC day, so that the test's steps stay within it.
+  node_.clock().SetMs((node_.clock().NowMs() / kDayMs + 1) * kDayMs);
+  Serve(50, 1);
+  ASSERT_TRUE(sync_.SyncIndex("RS").ok());  // the day's baseline: 50
+  Serve(50 + kGrowth + 1, 2);
+  absl::Status s = sync_.SyncIndex("RS");
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_NE(s.message().find("101 more than the 50 held when the UTC day"),
+            std::string::npos)
+      << s;
+  EXPECT_EQ(peers_.IndexPartsDelivered("RS"), 1);
+  EXPECT_EQ(Held("RS").version, 1u);
+  // Up to the day's allowance, in one step or several.
+  Serve(50 + kGrowth / 2, 3);
+  ASSERT_TRUE(sync_.SyncIndex("RS").ok());
+  Serve(50 + kGrowth, 4);
+  ASSERT_TRUE(sync_.SyncIndex("RS").ok());
+  EXPECT_EQ(Held("RS").count, 50 + kGrowth);
+  EXPECT_EQ(sync_.IndexAlert("RS"), "");
+  // One more the same day is over: the baseline is still 50.
+  node_.clock().AdvanceMs(kDayMs - 1000);
+  Serve(50 + kGrowth + 1, 5);
+  EXPECT_EQ(sync_.SyncIndex("RS").code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(sync_.IndexAlert("RS"), "");
+  // The next UTC day: the baseline is the copy held, 150.
+  node_.clock().AdvanceMs(1000);
+  Serve(50 + 2 * kGrowth, 6);
+  ASSERT_TRUE(sync_.SyncIndex("RS").ok());
+  EXPECT_EQ(Held("RS").count, 50 + 2 * kGrowth);
+  EXPECT_EQ(sync_.IndexAlert("RS"), "");
+  // A shrink is no growth.
+  Serve(10, 7);
+  ASSERT_TRUE(sync_.SyncIndex("RS").ok());
+  EXPECT_EQ(Held("RS").count, 10u);
+}
+
+TEST_F(IndexCapsTest, TheBaselineSurvivesARestart) {
+  node_.clock().SetMs((node_.clock().NowMs() / kDayMs + 1) * kDayMs);
+  Serve(50, 1);
+  ASSERT_TRUE(sync_.SyncIndex("RS").ok());
+  Serve(50 + kGrowth, 2);
+  ASSERT_TRUE(sync_.SyncIndex("RS").ok());
+  auto stored = node_.ctx().storage->LoadPeerIndex("RS");
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->baseline_day, node_.clock().NowMs() / kDayMs);
+  EXPECT_EQ(stored->baseline_count, 50u);
+
+  // The same node after a restart, later the same day: its copies and
+  // their baselines come from storage, so the allowance is not renewed.
+  TestNode restarted(genesis_);
+  restarted.clock().SetMs(node_.clock().NowMs() + 3'600'000);
+  ASSERT_TRUE(restarted.ctx().storage->SavePeerIndex(*stored).ok());
+  FakePeers peers(genesis_, "MK", &restarted.clock());
+  Executor executor("restarted", 1);
+  IndexSync sync(&restarted.ctx(), &peers, &executor);
+  ASSERT_TRUE(sync.LoadStoredIndexes().ok());
+  FakeServedIndex grown;
+  grown.tags = 50 + kGrowth + 1;
+  grown.version = 3;
+  peers.ServeIndex("RS", grown);
+  EXPECT_EQ(sync.SyncIndex("RS").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(restarted.ctx().peer_indexes.Describe("RS").version, 2u);
+  executor.Shutdown();
+}
+
+TEST_F(IndexCapsTest, LastGoodCopyIsKeptAndStillAnswersQueries) {
+  GiveCase("RS", "a@example.org");
+  ASSERT_TRUE(sync_.SyncIndex("RS").ok());
+  const std::vector<Tag> good = peers_.IndexTags("RS");
+  ASSERT_EQ(good.size(), 1u);
+  Serve(2 * kCap, 9);
+  EXPECT_EQ(sync_.SyncIndex("RS").code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Held("RS").version, 1u);
+  EXPECT_EQ(node_.ctx().peer_indexes.Get("RS").tags, good);
+  EXPECT_TRUE(node_.ctx().peer_indexes.Contains("RS", good[0]));
+  EXPECT_FALSE(node_.ctx().peer_indexes.Contains(
+      "RS", FakePeers::ServedTags(1)[0]));
+  EXPECT_EQ(node_.ctx().storage->LoadPeerIndex("RS")->version, 1u);
+}
+
+TEST_F(IndexCapsTest, AlertOncePerOffendingManifestUntilAnIndexIsAccepted) {
+  Serve(2 * kCap, 1);
+  ::testing::internal::CaptureStderr();
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(sync_.SyncIndex("RS").code(),
+              absl::StatusCode::kFailedPrecondition);
+  }
+  std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(Occurrences(log, "ALERT-index-over-cap"), 1) << log;
+  EXPECT_EQ(Evidence().size(), 1u);
+  ASSERT_EQ(Received().size(), 3u);  // each refusal is in the audit log
+  const std::string first_alert = sync_.IndexAlert("RS");
+  EXPECT_EQ(first_alert.rfind("since 20", 0), 0u) << first_alert;
+
+  // Another offending manifest: another alert and its evidence; the alert
+  // keeps its start.
+  node_.clock().AdvanceMs(60'000);
+  Serve(3 * kCap, 2);
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(sync_.SyncIndex("RS").code(),
+            absl::StatusCode::kFailedPrecondition);
+  log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(Occurrences(log, "ALERT-index-over-cap"), 1) << log;
+  EXPECT_EQ(Evidence().size(), 2u);
+  EXPECT_EQ(sync_.IndexAlert("RS").substr(0, 30), first_alert.substr(0, 30));
+  EXPECT_NE(sync_.IndexAlert("RS").find("3000 tags"), std::string::npos);
+
+  // The alert stands across a restart (from the evidence)...
+  IndexSync restarted(&node_.ctx(), &peers_, &executor_);
+  ASSERT_TRUE(restarted.LoadStoredIndexes().ok());
+  EXPECT_NE(restarted.IndexAlert("RS").find("3000 tags"), std::string::npos)
+      << restarted.IndexAlert("RS");
+  // ...and ends when an index within the caps is accepted.
+  peers_.ServeIndex("RS", std::nullopt);
+  GiveCase("RS", "a@example.org");
+  ASSERT_TRUE(sync_.SyncIndex("RS").ok());
+  EXPECT_EQ(sync_.IndexAlert("RS"), "");
+}
+
+TEST_F(IndexSyncTest, OversizedChunkIsRefused) {
+  // Within the default cap, but one chunk of 65,537 tags.
+  FakeServedIndex index;
+  index.tags = kTagsPerChunk + 1;
+  index.tags_per_chunk = kTagsPerChunk + 1;
+  peers_.ServeIndex("RS", index);
+  absl::Status s = sync_.SyncIndex("RS");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(s.message().find("a chunk holds at most 65536"), std::string::npos)
+      << s;
+  EXPECT_EQ(peers_.IndexPartsDelivered("RS"), 2);
+  EXPECT_FALSE(Held("RS").held);
+  auto evidence = node_.ctx().storage->ListIndexEvidence("RS");
+  ASSERT_TRUE(evidence.ok());
+  EXPECT_EQ(evidence->size(), 1u);
+  // The same index in chunks of the protocol's size is accepted.
+  index.tags_per_chunk = kTagsPerChunk;
+  peers_.ServeIndex("RS", index);
+  ASSERT_TRUE(sync_.SyncIndex("RS").ok());
+  EXPECT_EQ(Held("RS").count, kTagsPerChunk + 1);
+  EXPECT_EQ(peers_.IndexPartsDelivered("RS"), 3);
+}
+
+TEST_F(IndexSyncTest, ChunkOfStrayBytesIsRefused) {
+  FakeServedIndex index;
+  index.tags = 10;
+  index.trailing_bytes = 3;
+  peers_.ServeIndex("RS", index);
+  absl::Status s = sync_.SyncIndex("RS");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(s.message().find("not a multiple of 8"), std::string::npos) << s;
+  EXPECT_TRUE(peers_.IndexStreamStopped("RS"));
+  EXPECT_FALSE(Held("RS").held);
 }
 
 }  // namespace

@@ -220,6 +220,7 @@ absl::Status OfficeService::DescribePeers(v1::ListPeersResponse* response) {
       p->set_last_sync_ms(held.synced_at_ms);
     }
     p->set_last_error(sync_->LastError(m.code()));
+    p->set_index_alert(sync_->IndexAlert(m.code()));
     ASSIGN_OR_RETURN(auto witnessed, witnessing_->Describe(m.code()));
     p->set_cosigned_size(witnessed.cosigned_size);
     p->set_cosigned_at_ms(witnessed.cosigned_at_ms);

@@ -47,10 +47,13 @@ class PeerTransport {
   // Peer.SyncIndex: calls `on_part` with each part of the stream, in order,
   // as it arrives (a full copy is never buffered twice), on the calling
   // thread; returns the stream's final status. Parts delivered before a
-  // failure stay delivered: the caller judges them by that status.
+  // failure stay delivered: the caller judges them by that status. If
+  // `on_part` returns false the call is cancelled at once: no further part
+  // is read or delivered, and the result is CANCELLED (the caller, which
+  // stopped the stream, knows why).
   virtual absl::Status SyncIndex(
       const std::string& member, const v1::Envelope& request, int64_t budget_ms,
-      const std::function<void(v1::IndexPart&&)>& on_part) = 0;
+      const std::function<bool(v1::IndexPart&&)>& on_part) = 0;
 
   // Peer.GetDirectory.
   virtual absl::StatusOr<v1::GetDirectoryResponse> GetDirectory(

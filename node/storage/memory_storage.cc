@@ -381,6 +381,34 @@ absl::StatusOr<std::vector<PeerIndex>> MemoryStorage::LoadAllPeerIndexes() {
   return out;
 }
 
+absl::Status MemoryStorage::AddIndexEvidence(const IndexEvidence& evidence) {
+  RETURN_IF_ERROR(ValidateIndexEvidence(evidence));
+  absl::MutexLock lock(&mu_);
+  evidence_.push_back(evidence);
+  size_t held = 0;
+  for (const IndexEvidence& e : evidence_) held += e.member == evidence.member;
+  for (auto it = evidence_.begin();
+       held > kMaxIndexEvidencePerMember && it != evidence_.end();) {
+    if (it->member == evidence.member) {
+      it = evidence_.erase(it);
+      --held;
+    } else {
+      ++it;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<IndexEvidence>> MemoryStorage::ListIndexEvidence(
+    const std::string& member) {
+  absl::MutexLock lock(&mu_);
+  std::vector<IndexEvidence> out;
+  for (const IndexEvidence& e : evidence_) {
+    if (member.empty() || e.member == member) out.push_back(e);
+  }
+  return out;
+}
+
 // --- Replay cache and quotas -------------------------------------------------
 
 absl::Status MemoryStorage::RecordMessageId(const std::string& sender,

@@ -63,6 +63,9 @@ class MemoryStorage final : public Storage {
   absl::Status SavePeerIndex(const PeerIndex& index) override;
   absl::StatusOr<PeerIndex> LoadPeerIndex(const std::string& member) override;
   absl::StatusOr<std::vector<PeerIndex>> LoadAllPeerIndexes() override;
+  absl::Status AddIndexEvidence(const IndexEvidence& evidence) override;
+  absl::StatusOr<std::vector<IndexEvidence>> ListIndexEvidence(
+      const std::string& member) override;
 
   absl::Status RecordMessageId(const std::string& sender,
                                const Bytes& message_id,
@@ -116,6 +119,7 @@ class MemoryStorage final : public Storage {
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t compacted_through_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, PeerIndex> peers_ ABSL_GUARDED_BY(mu_);
+  std::vector<IndexEvidence> evidence_ ABSL_GUARDED_BY(mu_);  // oldest first
   // (sender, message id) -> expires_at_ms.
   std::map<std::pair<std::string, Bytes>, int64_t> replay_ ABSL_GUARDED_BY(mu_);
   std::map<std::pair<std::string, int64_t>, uint32_t> quotas_

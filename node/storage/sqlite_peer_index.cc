@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "core/util/status_macros.h"
 
 namespace cbx::node::sqlite {
 namespace {
@@ -44,7 +45,16 @@ absl::Status WritePeerIndex(Database& db, const PeerIndex& index) {
       .BindInt(4, index.synced_at_ms)
       .BindInt(5, static_cast<int64_t>(index.tags.size()))
       .BindBlob(6, packed);
-  return upsert->Run();
+  RETURN_IF_ERROR(upsert->Run());
+  ASSIGN_OR_RETURN(
+      Statement baseline,
+      db.Prepare("INSERT INTO peer_index_baselines (member, day, count) "
+                 "VALUES (?1, ?2, ?3) ON CONFLICT (member) DO UPDATE SET "
+                 "day = excluded.day, count = excluded.count"));
+  baseline.BindText(1, index.member)
+      .BindInt(2, index.baseline_day)
+      .BindInt(3, static_cast<int64_t>(index.baseline_count));
+  return baseline.Run();
 }
 
 absl::StatusOr<PeerIndex> ReadPeerIndex(Database& db, const Statement& stmt) {
@@ -55,6 +65,8 @@ absl::StatusOr<PeerIndex> ReadPeerIndex(Database& db, const Statement& stmt) {
   index.version = static_cast<uint64_t>(stmt.ColumnInt(3));
   index.synced_at_ms = stmt.ColumnInt(4);
   const int64_t count = stmt.ColumnInt(5);
+  index.baseline_day = stmt.ColumnInt(6);
+  index.baseline_count = static_cast<uint64_t>(stmt.ColumnInt(7));
 
   // Incremental BLOB I/O reads the overflow pages straight into the vector;
   // sqlite3_column_blob would first copy all of them into a buffer of its
@@ -93,6 +105,57 @@ absl::StatusOr<PeerIndex> ReadPeerIndex(Database& db, const Statement& stmt) {
     }
   }
   return index;
+}
+
+absl::Status WriteIndexEvidence(Database& db, const IndexEvidence& evidence) {
+  {
+    ASSIGN_OR_RETURN(
+        Statement insert,
+        db.Prepare("INSERT INTO index_evidence (member, version, count, "
+                   "received_at_ms, status_code, reason, manifest) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+    insert.BindText(1, evidence.member)
+        .BindInt(2, static_cast<int64_t>(evidence.version))
+        .BindInt(3, static_cast<int64_t>(evidence.count))
+        .BindInt(4, evidence.received_at_ms)
+        .BindInt(5, evidence.status_code)
+        .BindText(6, evidence.reason)
+        .BindBlob(7, evidence.manifest);
+    RETURN_IF_ERROR(insert.Run());
+  }
+  ASSIGN_OR_RETURN(
+      Statement trim,
+      db.Prepare("DELETE FROM index_evidence WHERE member = ?1 AND id NOT IN "
+                 "(SELECT id FROM index_evidence WHERE member = ?1 "
+                 "ORDER BY id DESC LIMIT ?2)"));
+  trim.BindText(1, evidence.member)
+      .BindInt(2, static_cast<int64_t>(kMaxIndexEvidencePerMember));
+  return trim.Run();
+}
+
+absl::StatusOr<std::vector<IndexEvidence>> ReadIndexEvidence(
+    Database& db, const std::string& member) {
+  ASSIGN_OR_RETURN(
+      Statement select,
+      db.Prepare("SELECT member, version, count, received_at_ms, status_code, "
+                 "reason, manifest FROM index_evidence "
+                 "WHERE ?1 = '' OR member = ?1 ORDER BY id"));
+  select.BindText(1, member);
+  std::vector<IndexEvidence> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    IndexEvidence e;
+    e.member = select.ColumnText(0);
+    e.version = static_cast<uint64_t>(select.ColumnInt(1));
+    e.count = static_cast<uint64_t>(select.ColumnInt(2));
+    e.received_at_ms = select.ColumnInt(3);
+    e.status_code = static_cast<int32_t>(select.ColumnInt(4));
+    e.reason = select.ColumnText(5);
+    e.manifest = select.ColumnBlob(6);
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 }  // namespace cbx::node::sqlite

@@ -22,19 +22,30 @@ namespace cbx::node::sqlite {
 
 // The columns ReadPeerIndex expects; append a WHERE or ORDER BY clause.
 inline constexpr char kSelectPeerIndexes[] =
-    "SELECT rowid, member, oprf_epoch, version, synced_at_ms, tag_count "
-    "FROM peer_indexes";
+    "SELECT p.rowid, p.member, p.oprf_epoch, p.version, p.synced_at_ms, "
+    "p.tag_count, COALESCE(b.day, 0), COALESCE(b.count, 0) "
+    "FROM peer_indexes AS p LEFT JOIN peer_index_baselines AS b "
+    "ON b.member = p.member";
 
 // The BLOB for `tags`: each tag as 8 bytes, big-endian.
 Bytes PackTags(const std::vector<Tag>& tags);
 
-// Replaces (or adds) the row of `index.member`. The caller has validated it.
+// Replaces (or adds) the row of `index.member` and its baseline. The caller
+// has validated it and holds a write transaction.
 absl::Status WritePeerIndex(Database& db, const PeerIndex& index);
 
 // Reads the peer index in the current row of `stmt` (kSelectPeerIndexes).
 // DATA_LOSS if the BLOB's size does not match the tag count or the tags do
 // not strictly ascend.
 absl::StatusOr<PeerIndex> ReadPeerIndex(Database& db, const Statement& stmt);
+
+// Adds `evidence` and drops the member's oldest beyond
+// kMaxIndexEvidencePerMember. The caller has validated it and holds a write
+// transaction.
+absl::Status WriteIndexEvidence(Database& db, const IndexEvidence& evidence);
+// `member`'s evidence (everyone's if empty), oldest first.
+absl::StatusOr<std::vector<IndexEvidence>> ReadIndexEvidence(
+    Database& db, const std::string& member);
 
 }  // namespace cbx::node::sqlite
 

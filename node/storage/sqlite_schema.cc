@@ -105,10 +105,35 @@ CREATE TABLE settings (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 2 (issue 9, index caps): each peer index copy's daily growth
+// baseline, in a table of its own so that peer_indexes keeps its tags
+// column last (a column added to peer_indexes would follow the tags, and
+// reading it would walk the BLOB's overflow pages); and the signed
+// manifests of peers that broke a cap, kept as evidence.
+constexpr char kSchemaV2[] = R"sql(
+CREATE TABLE peer_index_baselines (
+  member TEXT PRIMARY KEY NOT NULL,
+  day INTEGER NOT NULL,
+  count INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE index_evidence (
+  id INTEGER PRIMARY KEY,
+  member TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  received_at_ms INTEGER NOT NULL,
+  status_code INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  manifest BLOB NOT NULL  -- serialized cbx.v1.Envelope, as received
+);
+CREATE INDEX index_evidence_by_member ON index_evidence(member, id);
+)sql";
+
 // kMigrations[i] takes the schema from version i to version i + 1. To change
 // the schema, append a step (never edit a released one) and bump
 // kSchemaVersion.
-constexpr const char* kMigrations[] = {kSchemaV1};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 }  // namespace

@@ -692,7 +692,9 @@ absl::Status SqliteStorage::CompactIndexChanges(uint64_t keep_after) {
 absl::Status SqliteStorage::SavePeerIndex(const PeerIndex& index) {
   RETURN_IF_ERROR(ValidatePeerIndex(index));
   absl::MutexLock lock(&mu_);
-  return sqlite::WritePeerIndex(*db_, index);
+  ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
+  RETURN_IF_ERROR(sqlite::WritePeerIndex(*db_, index));
+  return txn.Commit();
 }
 
 absl::StatusOr<PeerIndex> SqliteStorage::LoadPeerIndex(
@@ -704,7 +706,7 @@ absl::StatusOr<PeerIndex> SqliteStorage::LoadPeerIndex(
   {
     ASSIGN_OR_RETURN(Statement select,
                      db.Prepare(absl::StrCat(sqlite::kSelectPeerIndexes,
-                                             " WHERE member = ?1")));
+                                             " WHERE p.member = ?1")));
     select.BindText(1, member);
     ASSIGN_OR_RETURN(bool row, select.Step());
     if (!row) {
@@ -724,7 +726,7 @@ absl::StatusOr<std::vector<PeerIndex>> SqliteStorage::LoadAllPeerIndexes() {
   {
     ASSIGN_OR_RETURN(Statement select,
                      db.Prepare(absl::StrCat(sqlite::kSelectPeerIndexes,
-                                             " ORDER BY member")));
+                                             " ORDER BY p.member")));
     while (true) {
       ASSIGN_OR_RETURN(bool row, select.Step());
       if (!row) break;
@@ -734,6 +736,24 @@ absl::StatusOr<std::vector<PeerIndex>> SqliteStorage::LoadAllPeerIndexes() {
   }
   RETURN_IF_ERROR(txn.Commit());
   return indexes;
+}
+
+absl::Status SqliteStorage::AddIndexEvidence(const IndexEvidence& evidence) {
+  RETURN_IF_ERROR(ValidateIndexEvidence(evidence));
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
+  RETURN_IF_ERROR(sqlite::WriteIndexEvidence(*db_, evidence));
+  return txn.Commit();
+}
+
+absl::StatusOr<std::vector<IndexEvidence>> SqliteStorage::ListIndexEvidence(
+    const std::string& member) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Transaction txn, BeginRead(*db_));
+  ASSIGN_OR_RETURN(std::vector<IndexEvidence> out,
+                   sqlite::ReadIndexEvidence(*db_, member));
+  RETURN_IF_ERROR(txn.Commit());
+  return out;
 }
 
 // --- Replay cache and quotas -------------------------------------------------

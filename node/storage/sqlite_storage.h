@@ -83,6 +83,9 @@ class SqliteStorage final : public Storage {
   absl::Status SavePeerIndex(const PeerIndex& index) override;
   absl::StatusOr<PeerIndex> LoadPeerIndex(const std::string& member) override;
   absl::StatusOr<std::vector<PeerIndex>> LoadAllPeerIndexes() override;
+  absl::Status AddIndexEvidence(const IndexEvidence& evidence) override;
+  absl::StatusOr<std::vector<IndexEvidence>> ListIndexEvidence(
+      const std::string& member) override;
 
   absl::Status RecordMessageId(const std::string& sender,
                                const Bytes& message_id,

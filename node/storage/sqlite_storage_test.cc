@@ -12,6 +12,7 @@
 
 #include "gtest/gtest.h"
 #include "node/storage/sqlite_db.h"
+#include "node/storage/sqlite_schema.h"
 #include "node/storage/storage_test_util.h"
 
 namespace cbx::node {
@@ -123,7 +124,7 @@ TEST_F(SqliteStorageTest, UsesWalWithFullSync) {
   ASSERT_OK_AND_ASSIGN(std::string cache, storage->Pragma("cache_size"));
   EXPECT_EQ(cache, "-2000");
   ASSERT_OK_AND_ASSIGN(std::string version, storage->Pragma("user_version"));
-  EXPECT_EQ(version, "1");
+  EXPECT_EQ(version, std::to_string(sqlite::kSchemaVersion));
   EXPECT_EQ(CodeOf(storage->Pragma("journal_mode=DELETE")),
             absl::StatusCode::kInvalidArgument);
 }
@@ -208,6 +209,43 @@ TEST_F(SqliteStorageTest, NewerSchemaIsFailedPrecondition) {
   auto storage = SqliteStorage::Open(path_);
   EXPECT_EQ(CodeOf(storage), absl::StatusCode::kFailedPrecondition)
       << storage.status();
+}
+
+// A node.db written by a build of schema version 1 (before the index caps)
+// is migrated in place: its copies load with no baseline, and the new
+// tables work.
+TEST_F(SqliteStorageTest, SchemaVersion1IsMigrated) {
+  {
+    auto storage = Open();
+    ASSERT_NE(storage, nullptr);
+    ASSERT_OK(storage->SavePeerIndex(PeerIndex{"RS", 1, 4, {1, 2, 3}, 9}));
+  }
+  RawExec(path_,
+          "DROP TABLE peer_index_baselines; DROP TABLE index_evidence;"
+          "PRAGMA user_version = 1;");
+  auto storage = Open();
+  ASSERT_NE(storage, nullptr);
+  ASSERT_OK_AND_ASSIGN(std::string version, storage->Pragma("user_version"));
+  EXPECT_EQ(version, std::to_string(sqlite::kSchemaVersion));
+  ASSERT_OK_AND_ASSIGN(PeerIndex rs, storage->LoadPeerIndex("RS"));
+  EXPECT_EQ(rs.version, 4u);
+  EXPECT_EQ(rs.tags, std::vector<Tag>({1, 2, 3}));
+  EXPECT_EQ(rs.baseline_day, 0);
+  EXPECT_EQ(rs.baseline_count, 0u);
+  rs.baseline_day = 20'000;
+  rs.baseline_count = 3;
+  ASSERT_OK(storage->SavePeerIndex(rs));
+  IndexEvidence e;
+  e.member = "RS";
+  e.manifest = "signed";
+  ASSERT_OK(storage->AddIndexEvidence(e));
+  storage.reset();
+  storage = Open();
+  ASSERT_NE(storage, nullptr);
+  ASSERT_OK_AND_ASSIGN(PeerIndex reopened, storage->LoadPeerIndex("RS"));
+  EXPECT_EQ(reopened.baseline_count, 3u);
+  ASSERT_OK_AND_ASSIGN(auto evidence, storage->ListIndexEvidence("RS"));
+  EXPECT_EQ(evidence.size(), 1u);
 }
 
 TEST_F(SqliteStorageTest, UnopenablePathIsUnavailable) {

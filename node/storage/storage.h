@@ -83,7 +83,28 @@ struct PeerIndex {
   uint64_t version = 0;
   std::vector<Tag> tags;  // sorted ascending, no duplicates
   int64_t synced_at_ms = 0;
+  // The baseline of the daily growth cap (spec/index-sync.md, "Caps"): the
+  // UTC day (days since the Unix epoch) it is for, and the tag count of the
+  // copy held when that day began (or of the first copy accepted that day,
+  // if none was held). Stored with the copy so that a restart of this node
+  // cannot widen a peer's allowance.
+  int64_t baseline_day = 0;
+  uint64_t baseline_count = 0;
 };
+
+// An index manifest a peer signed whose stream broke a cap
+// (spec/index-sync.md, "Caps"), kept as evidence for governance.
+struct IndexEvidence {
+  std::string member;
+  uint64_t version = 0;        // the manifest's version
+  uint64_t count = 0;          // the manifest's count
+  int64_t received_at_ms = 0;  // by this node's clock
+  int32_t status_code = 0;     // the refusal (absl::StatusCode)
+  std::string reason;          // the refusal's message
+  Bytes manifest;              // the signed cbx.v1.Envelope, as received
+};
+// Evidence kept per member; the oldest beyond it is dropped.
+inline constexpr size_t kMaxIndexEvidencePerMember = 64;
 
 // The reads and writes a domain operation makes inside one
 // Storage::ReadWriteTransaction. Each method behaves as the Storage method
@@ -232,6 +253,15 @@ class Storage {
       const std::string& member) = 0;
   // Every copy held, ordered by member.
   virtual absl::StatusOr<std::vector<PeerIndex>> LoadAllPeerIndexes() = 0;
+
+  // Keeps `evidence` durably. Of one member's evidence only the newest
+  // kMaxIndexEvidencePerMember are kept (a peer cannot fill the disk by
+  // signing manifests). INVALID_ARGUMENT (nothing changed) if the member or
+  // the manifest is empty.
+  virtual absl::Status AddIndexEvidence(const IndexEvidence& evidence) = 0;
+  // `member`'s evidence, oldest first (all members' if `member` is empty).
+  virtual absl::StatusOr<std::vector<IndexEvidence>> ListIndexEvidence(
+      const std::string& member) = 0;
 
   // --- Replay cache and quotas -----------------------------------------------
 

@@ -488,6 +488,72 @@ TYPED_TEST(StorageConformanceTest, PeerIndexMustBeStrictlyAscending) {
   EXPECT_EQ(all.size(), 1u);
 }
 
+TYPED_TEST(StorageConformanceTest, PeerIndexKeepsItsGrowthBaseline) {
+  PeerIndex rs{"RS", 1, 7, {1, 2, 3}, 1'760'000'000'000};
+  rs.baseline_day = 20'371;
+  rs.baseline_count = 2;
+  ASSERT_OK(this->s().SavePeerIndex(rs));
+  ASSERT_OK(this->s().SavePeerIndex(PeerIndex{"AL", 1, 1, {4}, 5}));
+  ASSERT_OK_AND_ASSIGN(PeerIndex got, this->s().LoadPeerIndex("RS"));
+  EXPECT_EQ(got.baseline_day, 20'371);
+  EXPECT_EQ(got.baseline_count, 2u);
+  ASSERT_OK_AND_ASSIGN(auto all, this->s().LoadAllPeerIndexes());
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].member, "AL");
+  EXPECT_EQ(all[0].baseline_day, 0);
+  EXPECT_EQ(all[0].baseline_count, 0u);
+  EXPECT_EQ(all[1].baseline_count, 2u);
+  // Replacing the copy replaces its baseline.
+  rs.baseline_day = 20'372;
+  rs.baseline_count = 3;
+  ASSERT_OK(this->s().SavePeerIndex(rs));
+  ASSERT_OK_AND_ASSIGN(PeerIndex again, this->s().LoadPeerIndex("RS"));
+  EXPECT_EQ(again.baseline_day, 20'372);
+  EXPECT_EQ(again.baseline_count, 3u);
+}
+
+TYPED_TEST(StorageConformanceTest, IndexEvidenceIsKeptBoundedPerMember) {
+  auto evidence = [](const std::string& member, uint64_t version) {
+    IndexEvidence e;
+    e.member = member;
+    e.version = version;
+    e.count = 1'000'000 + version;
+    e.received_at_ms = 1'760'000'000'000 + static_cast<int64_t>(version);
+    e.status_code = static_cast<int32_t>(absl::StatusCode::kFailedPrecondition);
+    e.reason = "over the cap";
+    e.manifest = Bytes("\x0a\x00signed", 8);
+    return e;
+  };
+  ASSERT_OK(this->s().AddIndexEvidence(evidence("AL", 1)));
+  for (uint64_t v = 1; v <= kMaxIndexEvidencePerMember + 3; ++v) {
+    ASSERT_OK(this->s().AddIndexEvidence(evidence("RS", v)));
+  }
+  ASSERT_OK_AND_ASSIGN(auto rs, this->s().ListIndexEvidence("RS"));
+  ASSERT_EQ(rs.size(), kMaxIndexEvidencePerMember);
+  EXPECT_EQ(rs.front().version, 4u);  // the three oldest were dropped
+  EXPECT_EQ(rs.back().version, kMaxIndexEvidencePerMember + 3);
+  EXPECT_EQ(rs.back().count, 1'000'000 + kMaxIndexEvidencePerMember + 3);
+  EXPECT_EQ(rs.back().status_code,
+            static_cast<int32_t>(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(rs.back().reason, "over the cap");
+  EXPECT_EQ(rs.back().manifest, Bytes("\x0a\x00signed", 8));
+  ASSERT_OK_AND_ASSIGN(auto al, this->s().ListIndexEvidence("AL"));
+  ASSERT_EQ(al.size(), 1u);  // another member's evidence is not dropped
+  EXPECT_EQ(al[0].received_at_ms, 1'760'000'000'001);
+  ASSERT_OK_AND_ASSIGN(auto everyone, this->s().ListIndexEvidence(""));
+  EXPECT_EQ(everyone.size(), kMaxIndexEvidencePerMember + 1);
+
+  IndexEvidence no_member = evidence("", 1);
+  EXPECT_EQ(CodeOf(this->s().AddIndexEvidence(no_member)),
+            absl::StatusCode::kInvalidArgument);
+  IndexEvidence no_manifest = evidence("AL", 2);
+  no_manifest.manifest.clear();
+  EXPECT_EQ(CodeOf(this->s().AddIndexEvidence(no_manifest)),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_OK_AND_ASSIGN(auto al_after, this->s().ListIndexEvidence("AL"));
+  EXPECT_EQ(al_after.size(), 1u);
+}
+
 // --- Replay cache and quotas -------------------------------------------------
 
 TYPED_TEST(StorageConformanceTest, ReplayCacheRecordsRefusesAndSweeps) {

@@ -48,6 +48,17 @@ absl::Status ValidatePeerIndex(const PeerIndex& index) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateIndexEvidence(const IndexEvidence& evidence) {
+  if (evidence.member.empty()) {
+    return absl::InvalidArgumentError("index evidence without a member");
+  }
+  if (evidence.manifest.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "index evidence of ", evidence.member, " without a manifest"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateOutputs(
     const std::vector<std::pair<std::string, StoredIdentifier>>& outputs) {
   using Key = std::tuple<const std::string*, int, const std::string*>;

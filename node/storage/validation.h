@@ -31,6 +31,9 @@ absl::Status ValidateCase(const StoredCase& c);
 // INVALID_ARGUMENT unless the member is set and the tags strictly ascend.
 absl::Status ValidatePeerIndex(const PeerIndex& index);
 
+// INVALID_ARGUMENT unless the member and the manifest are set.
+absl::Status ValidateIndexEvidence(const IndexEvidence& evidence);
+
 // INVALID_ARGUMENT if a y is not kOutputSize bytes or one identifier (case
 // number, type, normalized value) is named twice.
 absl::Status ValidateOutputs(

@@ -14,6 +14,7 @@
 #include "core/note/signer.h"
 #include "core/util/status_macros.h"
 #include "node/checkpoints.h"
+#include "node/lookup_responder.h"
 #include "node/tag_index.h"
 
 namespace cbx::node::testing {
@@ -93,6 +94,9 @@ struct FakePeers::Member {
   std::vector<v1::SignedDirectory> directories;
   std::map<std::string, int> calls;
   std::vector<int64_t> budgets;
+  std::optional<FakeServedIndex> served_index;
+  int index_parts_delivered = 0;
+  bool index_stream_stopped = false;
 };
 
 FakePeers::FakePeers(const v1::SignedDirectory& genesis, std::string self,
@@ -425,50 +429,108 @@ void FakePeers::Corrupt(const Member& m, FakeBehaviour behaviour,
 
 absl::Status FakePeers::SyncIndex(
     const std::string& member, const v1::Envelope& request, int64_t budget_ms,
-    const std::function<void(v1::IndexPart&&)>& on_part) {
+    const std::function<bool(v1::IndexPart&&)>& on_part) {
   Member* m = Find(member);
   if (m == nullptr) return absl::NotFoundError(member + " is no member");
   FAKE_ENTER(*m, "SyncIndex", budget_ms);
   ASSIGN_OR_RETURN(v1::Message msg, OpenRequest(request));
   const uint64_t since = msg.index_request().since_version();
   v1::Message manifest_msg;
-  v1::IndexChunk chunk;
+  // Added tags in chunks (as lookup_responder sends them), then the removed
+  // ones in the first chunk.
+  std::vector<Tag> added, removed;
+  size_t per_chunk = kTagsPerChunk;
+  size_t trailing_bytes = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    const std::vector<Tag>& now = m->index[m->version];
+    m->index_parts_delivered = 0;
+    m->index_stream_stopped = false;
     v1::IndexManifest* manifest = manifest_msg.mutable_index_manifest();
     manifest->set_member(member);
     manifest->set_oprf_epoch(msg.index_request().oprf_epoch());
-    manifest->set_version(m->version);
-    manifest->set_count(now.size());
-    manifest->set_digest(IndexDigest(now));
+    if (m->served_index.has_value()) {
+      const FakeServedIndex& served = *m->served_index;
+      added = ServedTags(served.tags);
+      manifest->set_version(served.version);
+      manifest->set_count(served.claimed_count.value_or(added.size()));
+      manifest->set_digest(IndexDigest(added));
+      manifest->set_full(true);
+      per_chunk = std::max<size_t>(1, served.tags_per_chunk);
+      trailing_bytes = served.trailing_bytes;
+    } else {
+      const std::vector<Tag>& now = m->index[m->version];
+      manifest->set_version(m->version);
+      manifest->set_count(now.size());
+      manifest->set_digest(IndexDigest(now));
+      auto before = since == 0 ? m->index.end() : m->index.find(since);
+      if (before == m->index.end()) {
+        manifest->set_full(true);
+        added = now;
+      } else {
+        manifest->set_from_version(since);
+        std::set_difference(now.begin(), now.end(), before->second.begin(),
+                            before->second.end(), std::back_inserter(added));
+        std::set_difference(before->second.begin(), before->second.end(),
+                            now.begin(), now.end(),
+                            std::back_inserter(removed));
+      }
+    }
     if (m->behaviour == FakeBehaviour::kBadDigest) {
       Flip(*manifest->mutable_digest());
     }
-    auto before = since == 0 ? m->index.end() : m->index.find(since);
-    if (before == m->index.end()) {
-      manifest->set_full(true);
-      chunk.set_added_tags(PackTags(now, 0, now.size()));
-    } else {
-      manifest->set_from_version(since);
-      std::vector<Tag> added, removed;
-      std::set_difference(now.begin(), now.end(), before->second.begin(),
-                          before->second.end(), std::back_inserter(added));
-      std::set_difference(before->second.begin(), before->second.end(),
-                          now.begin(), now.end(), std::back_inserter(removed));
-      chunk.set_added_tags(PackTags(added, 0, added.size()));
-      chunk.set_removed_tags(PackTags(removed, 0, removed.size()));
-    }
   }
+  auto deliver = [&](v1::IndexPart&& part) {
+    const bool more = on_part(std::move(part));
+    std::lock_guard<std::mutex> lock(mu_);
+    ++m->index_parts_delivered;
+    m->index_stream_stopped = !more;
+    return more;
+  };
   v1::IndexPart first;
   *first.mutable_manifest() = Answer(*m, msg, std::move(manifest_msg));
-  on_part(std::move(first));
-  if (!chunk.added_tags().empty() || !chunk.removed_tags().empty()) {
+  if (!deliver(std::move(first))) return absl::CancelledError("stopped");
+  for (size_t i = 0; i < added.size() || (i == 0 && !removed.empty());
+       i += per_chunk) {
     v1::IndexPart part;
-    *part.mutable_chunk() = std::move(chunk);
-    on_part(std::move(part));
+    const size_t end = std::min(added.size(), i + per_chunk);
+    part.mutable_chunk()->set_added_tags(PackTags(added, i, end));
+    if (i == 0) {
+      part.mutable_chunk()->mutable_added_tags()->append(trailing_bytes, 'x');
+      part.mutable_chunk()->set_removed_tags(
+          PackTags(removed, 0, removed.size()));
+    }
+    if (!deliver(std::move(part))) return absl::CancelledError("stopped");
   }
   return absl::OkStatus();
+}
+
+void FakePeers::ServeIndex(const std::string& member,
+                           std::optional<FakeServedIndex> index) {
+  Member* m = Find(member);
+  if (m == nullptr) std::abort();
+  std::lock_guard<std::mutex> lock(mu_);
+  m->served_index = std::move(index);
+}
+
+std::vector<Tag> FakePeers::ServedTags(uint64_t n) {
+  std::vector<Tag> tags(n);
+  // Distinct and ascending, spread over the whole range.
+  for (uint64_t i = 0; i < n; ++i) tags[i] = (i + 1) * 0x0000010000000001ull;
+  return tags;
+}
+
+int FakePeers::IndexPartsDelivered(const std::string& member) {
+  Member* m = Find(member);
+  if (m == nullptr) std::abort();
+  std::lock_guard<std::mutex> lock(mu_);
+  return m->index_parts_delivered;
+}
+
+bool FakePeers::IndexStreamStopped(const std::string& member) {
+  Member* m = Find(member);
+  if (m == nullptr) std::abort();
+  std::lock_guard<std::mutex> lock(mu_);
+  return m->index_stream_stopped;
 }
 
 absl::StatusOr<v1::GetDirectoryResponse> FakePeers::GetDirectory(

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,19 @@ enum class FakeLog {
   kShrunk,    // a checkpoint of `shrunk_size` entries (a smaller log)
 };
 
+// An index a malicious member serves at SyncIndex instead of the one its
+// cases make: `tags` distinct generated tags (ascending) as a full copy at
+// `version`, its manifest signed with `claimed_count` tags (default: the
+// true count) and the true digest, in chunks of `tags_per_chunk` added
+// tags, the first chunk followed by `trailing_bytes` stray bytes.
+struct FakeServedIndex {
+  uint64_t tags = 0;
+  uint64_t version = 1;
+  std::optional<uint64_t> claimed_count;
+  size_t tags_per_chunk = 65536;
+  size_t trailing_bytes = 0;
+};
+
 class FakePeers final : public PeerTransport {
  public:
   // Members of `genesis` answer as fakes; `self` is the node asking. The
@@ -100,6 +114,16 @@ class FakePeers final : public PeerTransport {
   // The tags and version of `member`'s index.
   std::vector<Tag> IndexTags(const std::string& member);
   uint64_t IndexVersion(const std::string& member);
+  // From now on `member` serves `index` at SyncIndex (std::nullopt: its
+  // cases' index again).
+  void ServeIndex(const std::string& member,
+                  std::optional<FakeServedIndex> index);
+  // The tags FakeServedIndex{tags = n} serves.
+  static std::vector<Tag> ServedTags(uint64_t n);
+  // Of `member`'s last SyncIndex: the parts the receiver was handed, and
+  // whether the receiver stopped the stream (its callback returned false).
+  int IndexPartsDelivered(const std::string& member);
+  bool IndexStreamStopped(const std::string& member);
 
   // Appends `count` entries to `member`'s audit log.
   void AppendToLog(const std::string& member, int count);
@@ -129,7 +153,7 @@ class FakePeers final : public PeerTransport {
                                        int64_t budget_ms) override;
   absl::Status SyncIndex(
       const std::string& member, const v1::Envelope& request, int64_t budget_ms,
-      const std::function<void(v1::IndexPart&&)>& on_part) override;
+      const std::function<bool(v1::IndexPart&&)>& on_part) override;
   absl::StatusOr<v1::GetDirectoryResponse> GetDirectory(
       const std::string& member, const v1::GetDirectoryRequest& request,
       int64_t budget_ms) override;
