@@ -39,6 +39,17 @@ uint64_t BaselineCount(const PeerIndex& held, int64_t today) {
   return held.baseline_day == today ? held.baseline_count : held.tags.size();
 }
 
+// The growth allowed over that baseline: one day's cap, or, when the copy
+// was last confirmed current d > 1 UTC days ago (this puller was down, or
+// the peer unreachable), d days' — what an honest member may have grown
+// meanwhile, so a puller that was away is not locked out.
+uint64_t GrowthAllowance(const PeerIndex& held, int64_t today,
+                         uint64_t per_day) {
+  if (held.baseline_day == today) return per_day;
+  const int64_t days = today - UtcDay(held.synced_at_ms);
+  return per_day * static_cast<uint64_t>(std::max<int64_t>(1, days));
+}
+
 }  // namespace
 
 // One SyncIndex stream, judged part by part as it arrives (spec/index-sync.md,
@@ -72,8 +83,8 @@ class IndexSync::Stream {
       return OnManifest();
     }
     if (!part.has_chunk()) {
-      return Refuse(absl::InvalidArgumentError(member_ +
-                                               " sent a second manifest"));
+      return Refuse(
+          absl::InvalidArgumentError(member_ + " sent a second manifest"));
     }
     return OnChunk(part.chunk());
   }
@@ -122,16 +133,17 @@ class IndexSync::Stream {
     const v1::Policy& policy = ctx_.directory->Current()->policy();
     const uint64_t cap = directory::MaxIndexTags(policy);
     if (manifest_.count() > cap) {
-      return OverCap("count", cap,
-                     absl::FailedPreconditionError(absl::StrCat(
-                         member_, "'s index version ", manifest_.version(),
-                         " has ", manifest_.count(),
-                         " tags, over the policy's cap of ", cap)));
+      return OverCap(
+          "count", cap,
+          absl::FailedPreconditionError(absl::StrCat(
+              member_, "'s index version ", manifest_.version(), " has ",
+              manifest_.count(), " tags, over the policy's cap of ", cap)));
     }
     if (have_held_) {
-      const uint64_t growth_cap = directory::MaxIndexGrowthPerDay(policy);
-      const uint64_t baseline =
-          BaselineCount(held_, UtcDay(ctx_.clock->NowMs()));
+      const int64_t today = UtcDay(ctx_.clock->NowMs());
+      const uint64_t growth_cap = GrowthAllowance(
+          held_, today, directory::MaxIndexGrowthPerDay(policy));
+      const uint64_t baseline = BaselineCount(held_, today);
       if (manifest_.count() > baseline &&
           manifest_.count() - baseline > growth_cap) {
         return OverCap(
@@ -140,8 +152,8 @@ class IndexSync::Stream {
                 member_, "'s index version ", manifest_.version(), " has ",
                 manifest_.count(), " tags, ", manifest_.count() - baseline,
                 " more than the ", baseline,
-                " held when the UTC day began; the policy allows ",
-                growth_cap, " a day")));
+                " held when the UTC day began; the policy allows ", growth_cap,
+                " since the copy was last current")));
       }
     }
     if (!manifest_.full() &&
@@ -157,9 +169,9 @@ class IndexSync::Stream {
     const std::string& a = chunk.added_tags();
     const std::string& r = chunk.removed_tags();
     if (a.size() % sizeof(Tag) != 0 || r.size() % sizeof(Tag) != 0) {
-      return Refuse(absl::InvalidArgumentError(absl::StrCat(
-          member_, " sent a chunk of ", a.size(), " + ", r.size(),
-          " bytes of tags, not a multiple of ", sizeof(Tag))));
+      return Refuse(absl::InvalidArgumentError(
+          absl::StrCat(member_, " sent a chunk of ", a.size(), " + ", r.size(),
+                       " bytes of tags, not a multiple of ", sizeof(Tag))));
     }
     // Sizes first, before a tag is unpacked.
     const uint64_t n_added = a.size() / sizeof(Tag);
@@ -171,12 +183,11 @@ class IndexSync::Stream {
                          " tags; a chunk holds at most ", kTagsPerChunk)));
     }
     if (added_.size() + n_added > manifest_.count()) {
-      return OverCap(
-          "announced", manifest_.count(),
-          absl::InvalidArgumentError(absl::StrCat(
-              member_, " sent more than the ", manifest_.count(),
-              " tags its manifest for version ", manifest_.version(),
-              " announced")));
+      return OverCap("announced", manifest_.count(),
+                     absl::InvalidArgumentError(absl::StrCat(
+                         member_, " sent more than the ", manifest_.count(),
+                         " tags its manifest for version ", manifest_.version(),
+                         " announced")));
     }
     if (manifest_.full() && n_removed > 0) {
       return Refuse(absl::InvalidArgumentError(
@@ -185,11 +196,10 @@ class IndexSync::Stream {
     // A delta removes at most what is held (removals arrive in the first
     // chunk, spec/index-sync.md).
     if (removed_.size() + n_removed > held_.tags.size()) {
-      return OverCap(
-          "removed", held_.tags.size(),
-          absl::InvalidArgumentError(absl::StrCat(
-              member_, " removed more tags than the ", held_.tags.size(),
-              " this node holds")));
+      return OverCap("removed", held_.tags.size(),
+                     absl::InvalidArgumentError(
+                         absl::StrCat(member_, " removed more tags than the ",
+                                      held_.tags.size(), " this node holds")));
     }
     // A full copy's tags in one allocation (count <= the cap); a delta's
     // few grow as they come.
@@ -284,9 +294,9 @@ absl::Status IndexSync::SyncIndex(const std::string& member) {
   // The stream's own refusal comes first: it is why the call was stopped.
   absl::Status outcome =
       !stream.refusal().ok() ? stream.refusal()
-      : !finished.ok()       ? finished
-                             : ApplyIndexStream(member, epoch, held, have_epoch,
-                                                stream);
+      : !finished.ok()
+          ? finished
+          : ApplyIndexStream(member, epoch, held, have_epoch, stream);
   // The manifest is logged as received with the outcome of applying it.
   RETURN_IF_ERROR(AuditOrFail(ctx_->audit_trail->Envelope(
       v1::AUDIT_DIRECTION_RECEIVED, member, "Peer.SyncIndex",
@@ -302,8 +312,8 @@ absl::Status IndexSync::ApplyIndexStream(const std::string& member,
   const v1::IndexManifest& manifest = stream.manifest();
   std::vector<Tag>& added = stream.added();
   std::vector<Tag>& removed = stream.removed();
-  if (!manifest.full() && manifest.version() == held.version &&
-      added.empty() && removed.empty()) {
+  if (!manifest.full() && manifest.version() == held.version && added.empty() &&
+      removed.empty()) {
     // Nothing changed: the copy was checked against a signed manifest when
     // it was taken; confirm its size and mark it current.
     if (manifest.count() != held.tags.size()) {
@@ -347,8 +357,8 @@ absl::Status IndexSync::ApplyIndexStream(const std::string& member,
   // The day's baseline: the copy held when it began, or this one if none
   // was held.
   next.baseline_day = today;
-  next.baseline_count = !held.member.empty() ? BaselineCount(held, today)
-                                             : next.tags.size();
+  next.baseline_count =
+      !held.member.empty() ? BaselineCount(held, today) : next.tags.size();
   const bool changed = next.version != held.version || !have_epoch;
   if (changed) {
     absl::Status saved = ctx_->storage->SavePeerIndex(next);

@@ -232,8 +232,7 @@ TEST_F(IndexCapsTest, PoisonedIndexOverTheCapIsRefusedBeforeAnyChunk) {
             static_cast<int32_t>(absl::StatusCode::kFailedPrecondition));
   v1::Envelope kept;
   ASSERT_TRUE(kept.ParseFromString(evidence[0].manifest));
-  EXPECT_EQ(envelope::EnvelopeSha256(kept),
-            Received()[0].envelope_sha256());
+  EXPECT_EQ(envelope::EnvelopeSha256(kept), Received()[0].envelope_sha256());
   EXPECT_NE(sync_.IndexAlert("RS").find("over the policy's cap"),
             std::string::npos)
       << sync_.IndexAlert("RS");
@@ -320,6 +319,25 @@ TEST_F(IndexCapsTest, DailyGrowthIsCappedAndAllowedAgainTheNextDay) {
   EXPECT_EQ(Held("RS").count, 10u);
 }
 
+TEST_F(IndexCapsTest, PullerAwayForDaysMayCatchUpThatManyDaysOfGrowth) {
+  node_.clock().SetMs((node_.clock().NowMs() / kDayMs + 1) * kDayMs);
+  Serve(50, 1);
+  ASSERT_TRUE(sync_.SyncIndex("RS").ok());
+  // Three days without a sync (this node was down): an honest member grew
+  // by up to three days' allowance meanwhile.
+  node_.clock().AdvanceMs(3 * kDayMs);
+  Serve(50 + 3 * kGrowth + 1, 2);
+  EXPECT_EQ(sync_.SyncIndex("RS").code(),
+            absl::StatusCode::kFailedPrecondition);
+  Serve(50 + 3 * kGrowth, 3);
+  ASSERT_TRUE(sync_.SyncIndex("RS").ok());
+  EXPECT_EQ(Held("RS").count, 50 + 3 * kGrowth);
+  // Back to one day's allowance once the copy is current again.
+  Serve(50 + 3 * kGrowth + 1, 4);
+  EXPECT_EQ(sync_.SyncIndex("RS").code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 TEST_F(IndexCapsTest, TheBaselineSurvivesARestart) {
   node_.clock().SetMs((node_.clock().NowMs() / kDayMs + 1) * kDayMs);
   Serve(50, 1);
@@ -360,8 +378,8 @@ TEST_F(IndexCapsTest, LastGoodCopyIsKeptAndStillAnswersQueries) {
   EXPECT_EQ(Held("RS").version, 1u);
   EXPECT_EQ(node_.ctx().peer_indexes.Get("RS").tags, good);
   EXPECT_TRUE(node_.ctx().peer_indexes.Contains("RS", good[0]));
-  EXPECT_FALSE(node_.ctx().peer_indexes.Contains(
-      "RS", FakePeers::ServedTags(1)[0]));
+  EXPECT_FALSE(
+      node_.ctx().peer_indexes.Contains("RS", FakePeers::ServedTags(1)[0]));
   EXPECT_EQ(node_.ctx().storage->LoadPeerIndex("RS")->version, 1u);
 }
 
