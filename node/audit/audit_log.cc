@@ -343,7 +343,8 @@ absl::Status AuditLog::LatchWriteFailure(const absl::Status& cause,
   if (write_failure_.ok()) {
     write_failure_ = absl::Status(
         DiskFaultCode(cause),
-        absl::StrCat(what, "; the log retries by itself when the disk works (",
+        absl::StrCat(absl::string_view(what.data(), what.size()),
+                     "; the log retries by itself when the disk works (",
                      cause.message(), ")"));
   }
   return write_failure_;
@@ -386,12 +387,15 @@ absl::Status AuditLog::Recover() {
     IoHealth::Get().Failed(options_.head_path, status);
     return status;
   }
-  IoHealth::Get().Succeeded(options_.head_path);
   range_ = *std::move(range);
-  absl::MutexLock lock(&state_mu_);
-  size_ = current.size;
-  root_ = current.root;
-  write_failure_ = absl::OkStatus();
+  {
+    absl::MutexLock lock(&state_mu_);
+    size_ = current.size;
+    root_ = current.root;
+    write_failure_ = absl::OkStatus();
+    ++recoveries_;
+  }
+  IoHealth::Get().Succeeded(options_.head_path);
   return absl::OkStatus();
 }
 
@@ -444,7 +448,32 @@ void AuditLog::HeadLoop() {
       head = *std::move(head_next_);
       head_next_.reset();
     }
-    absl::Status status = WriteHead(options_.head_path, head, options_.env);
+    uint64_t recoveries;
+    {
+      absl::MutexLock lock(&state_mu_);
+      recoveries = recoveries_;
+    }
+    const absl::Status status =
+        WriteHead(options_.head_path, head, options_.env);
+    bool report = status.ok();
+    {
+      absl::MutexLock lock(&state_mu_);
+      if (status.ok()) {
+        ++stats_.head_writes;
+      } else if (recoveries_ == recoveries) {
+        // Without a current head file, a database put back would go
+        // unnoticed: stop appending until the head can be written
+        // (Recover). Not if Recover has run since this write began: it
+        // wrote a newer head after the disk healed.
+        LatchWriteFailure(status, "cannot write the audit head file")
+            .IgnoreError();  // what Appends will get
+        report = true;
+      }
+    }
+    if (report && status.ok()) IoHealth::Get().Succeeded(options_.head_path);
+    if (report && !status.ok()) {
+      IoHealth::Get().Failed(options_.head_path, status);
+    }
     {
       // Let the next batches coalesce; stopping cuts the wait short.
       absl::MutexLock lock(&head_mu_);
@@ -453,25 +482,13 @@ void AuditLog::HeadLoop() {
     }
     // A failed checkpoint is retried next time, and the writer's backstop
     // remains; it costs nothing but WAL size.
-    bool checkpointed = false;
     const auto now = std::chrono::steady_clock::now();
     if (now - last_checkpoint >= kWalCheckpointInterval) {
       last_checkpoint = now;
-      checkpointed = checkpointer_->CheckpointWal().ok();
-    }
-    if (status.ok()) {
-      IoHealth::Get().Succeeded(options_.head_path);
-    } else {
-      IoHealth::Get().Failed(options_.head_path, status);
-    }
-    absl::MutexLock lock(&state_mu_);
-    if (checkpointed) ++stats_.wal_checkpoints;
-    if (status.ok()) {
-      ++stats_.head_writes;
-    } else {
-      // Without a current head file, a database put back would go
-      // unnoticed: stop appending until the head can be written (Recover).
-      LatchWriteFailure(status, "cannot write the audit head file");
+      if (checkpointer_->CheckpointWal().ok()) {
+        absl::MutexLock lock(&state_mu_);
+        ++stats_.wal_checkpoints;
+      }
     }
   }
 }

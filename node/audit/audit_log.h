@@ -291,6 +291,9 @@ class AuditLog {
   absl::Status write_failure_ ABSL_GUARDED_BY(state_mu_);
   // When Recover last ran (the clock's ms); 0 before the first time.
   int64_t last_recovery_ms_ ABSL_GUARDED_BY(state_mu_) = 0;
+  // Successful Recovers: a head write that failed before the latest one
+  // does not latch again.
+  uint64_t recoveries_ ABSL_GUARDED_BY(state_mu_) = 0;
   AuditLogStats stats_ ABSL_GUARDED_BY(state_mu_);
 
   // Appends waiting for the writer.
