@@ -76,9 +76,9 @@ class NodeDiskFaultTest : public ::testing::TestWithParam<NodeFault> {
 
   void Fail() {
     const NodeFault& f = GetParam();
-    vfs_.FailAlways(f.op, f.file,
-                    f.err == ENOSPC ? FaultVfs::Enospc(f.op)
-                                    : FaultVfs::Eio(f.op));
+    vfs_.FailAlways(
+        f.op, f.file,
+        f.err == ENOSPC ? FaultVfs::Enospc(f.op) : FaultVfs::Eio(f.op));
   }
 
   std::string dir_ = MakeTempDir();

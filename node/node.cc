@@ -131,17 +131,17 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   SetLogClock(ctx->clock);
   // Disk faults (spec/storage-faults.md): one line when a file starts
   // failing, one when it is written again.
-  IoHealth::Get().SetListener([member = config.member](
-                                  const std::string& file, bool failing,
-                                  const std::string& message) {
-    if (failing) {
-      LogEvent(member, "error", "ALERT-storage-failing",
-               {{"file", file}, {"error", message}});
-    } else {
-      LogEvent(member, "info", "storage-recovered",
-               {{"file", file}, {"error", message}});
-    }
-  });
+  IoHealth::Get().SetListener(
+      [member = config.member](const std::string& file, bool failing,
+                               const std::string& message) {
+        if (failing) {
+          LogEvent(member, "error", "ALERT-storage-failing",
+                   {{"file", file}, {"error", message}});
+        } else {
+          LogEvent(member, "info", "storage-recovered",
+                   {{"file", file}, {"error", message}});
+        }
+      });
   audit::AuditLogOptions audit_options;
   audit_options.clock = ctx->clock;
   auto audit_log =

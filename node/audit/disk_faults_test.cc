@@ -129,8 +129,7 @@ INSTANTIATE_TEST_SUITE_P(
         DbFault{"WriteEio", VfsOp::kWrite, EIO, absl::StatusCode::kUnavailable},
         DbFault{"FsyncEnospc", VfsOp::kSync, ENOSPC,
                 absl::StatusCode::kUnavailable},
-        DbFault{"FsyncEio", VfsOp::kSync, EIO,
-                absl::StatusCode::kUnavailable}),
+        DbFault{"FsyncEio", VfsOp::kSync, EIO, absl::StatusCode::kUnavailable}),
     [](const ::testing::TestParamInfo<DbFault>& info) {
       return info.param.name;
     });
@@ -200,17 +199,16 @@ TEST_P(AuditHeadDiskFaultTest, LatchedWhileTheFaultLastsThenRecovers) {
 
 INSTANTIATE_TEST_SUITE_P(
     Faults, AuditHeadDiskFaultTest,
-    ::testing::Values(
-        HeadFault{"WriteEnospc", FileOp::kWrite, ENOSPC,
-                  absl::StatusCode::kResourceExhausted},
-        HeadFault{"WriteEio", FileOp::kWrite, EIO,
-                  absl::StatusCode::kUnavailable},
-        HeadFault{"FsyncEnospc", FileOp::kSync, ENOSPC,
-                  absl::StatusCode::kResourceExhausted},
-        HeadFault{"FsyncEio", FileOp::kSync, EIO,
-                  absl::StatusCode::kUnavailable},
-        HeadFault{"RenameEio", FileOp::kRename, EIO,
-                  absl::StatusCode::kUnavailable}),
+    ::testing::Values(HeadFault{"WriteEnospc", FileOp::kWrite, ENOSPC,
+                                absl::StatusCode::kResourceExhausted},
+                      HeadFault{"WriteEio", FileOp::kWrite, EIO,
+                                absl::StatusCode::kUnavailable},
+                      HeadFault{"FsyncEnospc", FileOp::kSync, ENOSPC,
+                                absl::StatusCode::kResourceExhausted},
+                      HeadFault{"FsyncEio", FileOp::kSync, EIO,
+                                absl::StatusCode::kUnavailable},
+                      HeadFault{"RenameEio", FileOp::kRename, EIO,
+                                absl::StatusCode::kUnavailable}),
     [](const ::testing::TestParamInfo<HeadFault>& info) {
       return info.param.name;
     });

@@ -29,9 +29,9 @@ using testing::VfsOp;
 struct DiskFault {
   std::string name;
   VfsOp op;
-  int err;                 // ENOSPC or EIO
-  absl::StatusCode want;   // what a write is refused with
-  std::string said;        // what the message says
+  int err;                // ENOSPC or EIO
+  absl::StatusCode want;  // what a write is refused with
+  std::string said;       // what the message says
 };
 
 VfsError ErrorFor(const DiskFault& f) {
@@ -147,11 +147,10 @@ TEST_P(NodeDbFaultTest, AFailedCommitOfATransactionChangesNothing) {
   EXPECT_FALSE(IoHealth::Get().IsFailing(path_));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Faults, NodeDbFaultTest, ::testing::ValuesIn(Faults()),
-    [](const ::testing::TestParamInfo<DiskFault>& info) {
-      return info.param.name;
-    });
+INSTANTIATE_TEST_SUITE_P(Faults, NodeDbFaultTest, ::testing::ValuesIn(Faults()),
+                         [](const ::testing::TestParamInfo<DiskFault>& info) {
+                           return info.param.name;
+                         });
 
 TEST(IoHealthTest, OneAlertPerFaultPeriodPerFile) {
   IoHealth health;

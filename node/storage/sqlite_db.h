@@ -36,11 +36,11 @@ namespace cbx::node::sqlite {
 // ALREADY_EXISTS; other constraint violations INTERNAL (inputs are checked
 // before they reach SQL, so one means a broken invariant); BUSY, LOCKED,
 // I/O errors and a file that cannot be opened UNAVAILABLE; a full disk or
-// no memory RESOURCE_EXHAUSTED (SQLITE_FULL is ENOSPC or EDQUOT); corruption or a file that is not a database
-// DATA_LOSS; a read-only or permission-denied file PERMISSION_DENIED;
-// anything else INTERNAL.
-// For an I/O error the message ends with the system error's text, when
-// SQLite knows it ("... (disk I/O error, code 778): Input/output error").
+// no memory RESOURCE_EXHAUSTED (SQLITE_FULL is ENOSPC or EDQUOT); corruption or
+// a file that is not a database DATA_LOSS; a read-only or permission-denied
+// file PERMISSION_DENIED; anything else INTERNAL. For an I/O error the message
+// ends with the system error's text, when SQLite knows it ("... (disk I/O
+// error, code 778): Input/output error").
 absl::Status ErrorStatus(int rc, sqlite3* db, std::string_view context);
 
 // True for the result codes of a failed write to the disk: SQLITE_FULL and
@@ -145,8 +145,7 @@ class Database {
   void NoteWriteSucceeded();
 
  private:
-  Database(sqlite3* db, std::string path, int busy_timeout_ms,
-           std::string vfs)
+  Database(sqlite3* db, std::string path, int busy_timeout_ms, std::string vfs)
       : db_(db),
         path_(std::move(path)),
         busy_timeout_ms_(busy_timeout_ms),

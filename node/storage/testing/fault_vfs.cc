@@ -23,7 +23,9 @@ struct FaultFile {
   sqlite3_file* real() { return reinterpret_cast<sqlite3_file*>(this + 1); }
 };
 
-FaultFile* Cast(sqlite3_file* file) { return reinterpret_cast<FaultFile*>(file); }
+FaultFile* Cast(sqlite3_file* file) {
+  return reinterpret_cast<FaultFile*>(file);
+}
 const sqlite3_io_methods& Real(sqlite3_file* file) {
   return *Cast(file)->real()->pMethods;
 }
@@ -39,8 +41,8 @@ int Fault(sqlite3_file* file, VfsOp op) {
 
 int Close(sqlite3_file* file) {
   FaultFile* f = Cast(file);
-  int rc = f->real()->pMethods != nullptr ? Real(file).xClose(f->real())
-                                          : SQLITE_OK;
+  int rc =
+      f->real()->pMethods != nullptr ? Real(file).xClose(f->real()) : SQLITE_OK;
   delete f->name;
   f->name = nullptr;
   return rc;
@@ -253,8 +255,7 @@ void FaultVfs::FailNth(VfsOp op, const std::string& suffix, int nth,
   Inject(VfsFault{op, suffix, error, nth - 1, 1});
 }
 
-void FaultVfs::FailAlways(VfsOp op, const std::string& suffix,
-                          VfsError error) {
+void FaultVfs::FailAlways(VfsOp op, const std::string& suffix, VfsError error) {
   Inject(VfsFault{op, suffix, error, 0, VfsFault::kForever});
 }
 
