@@ -137,8 +137,10 @@ INSTANTIATE_TEST_SUITE_P(
                   absl::StatusCode::kUnavailable},
         NodeFault{"NodeDbFsyncEio", "node.db-wal", VfsOp::kSync, EIO,
                   absl::StatusCode::kUnavailable},
+        // The log's RESOURCE_EXHAUSTED reaches the office as UNAVAILABLE
+        // (AuditFailure, spec/errors.md §7).
         NodeFault{"AuditDbWriteEnospc", "audit.db-wal", VfsOp::kWrite, ENOSPC,
-                  absl::StatusCode::kResourceExhausted},
+                  absl::StatusCode::kUnavailable},
         NodeFault{"AuditDbWriteEio", "audit.db-wal", VfsOp::kWrite, EIO,
                   absl::StatusCode::kUnavailable},
         NodeFault{"AuditDbFsyncEnospc", "audit.db-wal", VfsOp::kSync, ENOSPC,

@@ -11,14 +11,8 @@ absl::Status AuditFailure(const absl::Status& log_status) {
     return absl::DataLossError(
         absl::StrCat("audit log: ", log_status.message()));
   }
-  // A full disk keeps its code (spec/storage-faults.md): retry later, as
-  // UNAVAILABLE, but the operator has to free space first.
-  return absl::Status(
-      log_status.code() == absl::StatusCode::kResourceExhausted
-          ? absl::StatusCode::kResourceExhausted
-          : absl::StatusCode::kUnavailable,
-      absl::StrCat("audit log cannot record this exchange now: ",
-                   log_status.message()));
+  return absl::UnavailableError(absl::StrCat(
+      "audit log cannot record this exchange now: ", log_status.message()));
 }
 
 grpc::Status ToGrpc(const absl::Status& status) {

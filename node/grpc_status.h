@@ -9,9 +9,8 @@
 namespace cbx::node {
 
 // What a caller is told when the audit log cannot record its exchange:
-// DATA_LOSS stays DATA_LOSS (the log was tampered with), RESOURCE_EXHAUSTED
-// stays RESOURCE_EXHAUSTED (its disk is full), anything else is UNAVAILABLE
-// (retry later). spec/audit-log.md §2.5, §2.10; spec/storage-faults.md.
+// DATA_LOSS stays DATA_LOSS (the log was tampered with), anything else is
+// UNAVAILABLE (retry later). spec/audit-log.md §2.5, §2.10.
 absl::Status AuditFailure(const absl::Status& log_status);
 
 // absl codes map one-to-one onto gRPC codes.
