@@ -18,6 +18,7 @@
 #include "node/directory_store.h"
 #include "node/grpc_limits.h"
 #include "node/log.h"
+#include "node/storage/io_health.h"
 #include "node/storage/sqlite_storage.h"
 
 namespace cbx::node {
@@ -161,6 +162,19 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
 
   // Every time read goes through the node's clock, the log's too.
   SetLogClock(ctx->clock);
+  // Disk faults (spec/storage-faults.md): one line when a file starts
+  // failing, one when it is written again.
+  IoHealth::Get().SetListener(
+      [member = config.member](const std::string& file, bool failing,
+                               const std::string& message) {
+        if (failing) {
+          LogEvent(member, "error", "ALERT-storage-failing",
+                   {{"file", file}, {"error", message}});
+        } else {
+          LogEvent(member, "info", "storage-recovered",
+                   {{"file", file}, {"error", message}});
+        }
+      });
   audit::AuditLogOptions audit_options;
   audit_options.clock = ctx->clock;
   auto audit_log =

@@ -8,6 +8,7 @@
 #include "core/util/status_macros.h"
 #include "node/log.h"
 #include "node/page_token.h"
+#include "node/storage/io_health.h"
 
 namespace cbx::node {
 
@@ -205,6 +206,7 @@ absl::Status OfficeService::DescribePeers(v1::ListPeersResponse* response) {
   std::shared_ptr<const directory::Directory> dir = ctx_->directory->Current();
   response->set_directory_version(dir->version());
   response->set_self(ctx_->self());
+  response->set_node_alert(IoHealth::Get().Alert());
   for (const v1::Member& m : dir->proto().members()) {
     if (m.code() == ctx_->self()) continue;
     v1::PeerStatus* p = response->add_peers();

@@ -21,6 +21,7 @@
 #include "node/audit/audit_checks.h"
 #include "node/audit/leaf.h"
 #include "node/audit/stored_hash_source.h"
+#include "node/storage/io_health.h"
 
 namespace cbx::node::audit {
 
@@ -51,6 +52,15 @@ constexpr int kBackstopCheckpointPages = 16384;
 constexpr auto kMinHeadInterval = absl::Milliseconds(10);
 // How many checked roots of smaller trees the log keeps (AuditLog::anchored_).
 constexpr size_t kAnchoredRoots = 64;
+
+// The code a disk fault is reported with (spec/storage-faults.md): a full
+// disk stays RESOURCE_EXHAUSTED; every other failure to write (an I/O
+// error, a failed fsync, an outcome that is unknown) is UNAVAILABLE, retry.
+absl::StatusCode DiskFaultCode(const absl::Status& cause) {
+  return cause.code() == absl::StatusCode::kResourceExhausted
+             ? absl::StatusCode::kResourceExhausted
+             : absl::StatusCode::kUnavailable;
+}
 
 }  // namespace
 
@@ -89,7 +99,7 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(
   };
 
   absl::StatusOr<std::unique_ptr<AuditStore>> writer =
-      AuditStore::Open(db_path);
+      AuditStore::Open(db_path, options.sqlite_vfs);
   if (!writer.ok()) return fail(writer.status());
   if (absl::Status s = (*writer)->Initialize(); !s.ok()) return fail(s);
   absl::StatusOr<std::optional<Head>> head =
@@ -99,10 +109,10 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(
       CheckOnOpen(**writer, *head, options.head_path);
   if (!range.ok()) return fail(range.status());
   absl::StatusOr<std::unique_ptr<AuditStore>> reader =
-      AuditStore::Open(db_path);
+      AuditStore::Open(db_path, options.sqlite_vfs);
   if (!reader.ok()) return fail(reader.status());
   absl::StatusOr<std::unique_ptr<AuditStore>> checkpointer =
-      AuditStore::Open(db_path);
+      AuditStore::Open(db_path, options.sqlite_vfs);
   if (!checkpointer.ok()) return fail(checkpointer.status());
   if (absl::Status s = (*writer)->SetAutoCheckpoint(kBackstopCheckpointPages);
       !s.ok()) {
@@ -199,6 +209,7 @@ absl::StatusOr<uint64_t> AuditLog::AppendAll(
 }
 
 absl::Status AuditLog::Enqueue(Request& request) {
+  MaybeRecover();
   {
     absl::MutexLock lock(&state_mu_);
     if (!tamper_.ok()) return tamper_;
@@ -299,12 +310,15 @@ absl::Status AuditLog::EncodeBatch(std::vector<Request*>& batch,
 
 // After a failed commit of a batch: a failure before COMMIT rolled back
 // cleanly; one in COMMIT may or may not have reached the disk, and only the
-// state row tells. Latches tampering (DATA_LOSS) or an unknown outcome
-// (UNAVAILABLE until reopened) and returns what the batch's requests are
-// told.
+// state row tells, read on a fresh connection if the failure was a disk
+// fault (what the failed connection caches is not trusted). Latches
+// tampering (DATA_LOSS) or an unknown outcome (until Recover) and returns
+// what the batch's requests are told.
 absl::Status AuditLog::AfterFailedCommit(const absl::Status& failure) {
   absl::Status status = failure;
-  absl::StatusOr<StateRow> state = writer_->ReadState();
+  absl::Status reopened = writer_->db().ReopenIfFaulted();
+  absl::StatusOr<StateRow> state =
+      reopened.ok() ? writer_->ReadState() : absl::StatusOr<StateRow>(reopened);
   absl::MutexLock lock(&state_mu_);
   if (failure.code() == absl::StatusCode::kDataLoss) {
     if (tamper_.ok()) tamper_ = failure;  // SQLite found corruption
@@ -318,15 +332,71 @@ absl::Status AuditLog::AfterFailedCommit(const absl::Status& failure) {
     status = tamper_;
   } else if (!state.ok() || state->size != range_.size() ||
              state->root != root_) {
-    if (write_failure_.ok()) {
-      write_failure_ = absl::UnavailableError(
-          absl::StrCat("an audit log commit failed and its outcome is unknown; "
-                       "reopen the log (",
-                       failure.message(), ")"));
-    }
-    status = write_failure_;
+    status = LatchWriteFailure(
+        failure, "an audit log commit failed and its outcome is unknown");
   }
   return status;
+}
+
+absl::Status AuditLog::LatchWriteFailure(const absl::Status& cause,
+                                         std::string_view what) {
+  if (write_failure_.ok()) {
+    write_failure_ = absl::Status(
+        DiskFaultCode(cause),
+        absl::StrCat(absl::string_view(what.data(), what.size()),
+                     "; the log retries by itself when the disk works (",
+                     cause.message(), ")"));
+  }
+  return write_failure_;
+}
+
+void AuditLog::MaybeRecover() {
+  {
+    absl::MutexLock lock(&state_mu_);
+    if (write_failure_.ok() || !tamper_.ok()) return;
+    const int64_t now = clock_.NowMs();
+    if (last_recovery_ms_ != 0 &&
+        now - last_recovery_ms_ <
+            absl::ToInt64Milliseconds(options_.recovery_interval)) {
+      return;
+    }
+    last_recovery_ms_ = now;
+  }
+  Recover().IgnoreError();  // the latched status is what Enqueue returns
+}
+
+absl::Status AuditLog::Recover() {
+  absl::MutexLock write_lock(&write_mu_);
+  {
+    absl::MutexLock lock(&state_mu_);
+    if (!tamper_.ok()) return tamper_;
+    if (write_failure_.ok()) return absl::OkStatus();
+  }
+  // Open's checks, with what this log acknowledged as the head: the stored
+  // log must not be behind it and must be consistent with it. A fresh
+  // connection, so that the state row comes from the file.
+  const Head acknowledged{range_.size(), range_.Root()};
+  absl::Status status = writer_->db().Reopen();
+  absl::StatusOr<merkle::CompactRange> range =
+      status.ok() ? CheckOnOpen(*writer_, acknowledged, options_.head_path)
+                  : absl::StatusOr<merkle::CompactRange>(status);
+  if (!range.ok()) return Fail(range.status());  // DATA_LOSS latches
+  const Head current{range->size(), range->Root()};
+  status = WriteHead(options_.head_path, current, options_.env);
+  if (!status.ok()) {
+    IoHealth::Get().Failed(options_.head_path, status);
+    return status;
+  }
+  range_ = *std::move(range);
+  {
+    absl::MutexLock lock(&state_mu_);
+    size_ = current.size;
+    root_ = current.root;
+    write_failure_ = absl::OkStatus();
+    ++recoveries_;
+  }
+  IoHealth::Get().Succeeded(options_.head_path);
+  return absl::OkStatus();
 }
 
 void AuditLog::CommitBatch(std::vector<Request*>& batch) {
@@ -378,7 +448,32 @@ void AuditLog::HeadLoop() {
       head = *std::move(head_next_);
       head_next_.reset();
     }
-    absl::Status status = WriteHead(options_.head_path, head, options_.env);
+    uint64_t recoveries;
+    {
+      absl::MutexLock lock(&state_mu_);
+      recoveries = recoveries_;
+    }
+    const absl::Status status =
+        WriteHead(options_.head_path, head, options_.env);
+    bool report = status.ok();
+    {
+      absl::MutexLock lock(&state_mu_);
+      if (status.ok()) {
+        ++stats_.head_writes;
+      } else if (recoveries_ == recoveries) {
+        // Without a current head file, a database put back would go
+        // unnoticed: stop appending until the head can be written
+        // (Recover). Not if Recover has run since this write began: it
+        // wrote a newer head after the disk healed.
+        LatchWriteFailure(status, "cannot write the audit head file")
+            .IgnoreError();  // what Appends will get
+        report = true;
+      }
+    }
+    if (report && status.ok()) IoHealth::Get().Succeeded(options_.head_path);
+    if (report && !status.ok()) {
+      IoHealth::Get().Failed(options_.head_path, status);
+    }
     {
       // Let the next batches coalesce; stopping cuts the wait short.
       absl::MutexLock lock(&head_mu_);
@@ -387,21 +482,13 @@ void AuditLog::HeadLoop() {
     }
     // A failed checkpoint is retried next time, and the writer's backstop
     // remains; it costs nothing but WAL size.
-    bool checkpointed = false;
     const auto now = std::chrono::steady_clock::now();
     if (now - last_checkpoint >= kWalCheckpointInterval) {
       last_checkpoint = now;
-      checkpointed = checkpointer_->CheckpointWal().ok();
-    }
-    absl::MutexLock lock(&state_mu_);
-    if (checkpointed) ++stats_.wal_checkpoints;
-    if (status.ok()) {
-      ++stats_.head_writes;
-    } else if (write_failure_.ok()) {
-      // Without a current head file, a database put back would go
-      // unnoticed: stop appending until an operator looks.
-      write_failure_ = absl::UnavailableError(
-          absl::StrCat("cannot write the audit head file: ", status.message()));
+      if (checkpointer_->CheckpointWal().ok()) {
+        absl::MutexLock lock(&state_mu_);
+        ++stats_.wal_checkpoints;
+      }
     }
   }
 }
@@ -663,7 +750,7 @@ absl::Status AuditLog::Verify() {
   input.committed_root = current.root;
 
   ASSIGN_OR_RETURN(std::unique_ptr<AuditStore> store,
-                   AuditStore::Open(db_path_));
+                   AuditStore::Open(db_path_, options_.sqlite_vfs));
   uint64_t hashed = 0;
   absl::Status status = CheckEverything(*store, input, &hashed);
   {

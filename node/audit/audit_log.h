@@ -41,6 +41,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -75,6 +76,13 @@ struct AuditLogOptions {
   // Reads and writes the head file (not the SQLite database); null means
   // Env::Default(). Tests pass a testing::FaultEnv. Must outlive the log.
   Env* env = nullptr;
+  // The SQLite VFS for the database ("": the default). Tests pass a
+  // FaultVfs's name (node/storage/testing/fault_vfs.h).
+  std::string sqlite_vfs;
+  // After a write failure has latched (see Append), the next Append tries
+  // to recover (Recover) once this long has passed since the last try, by
+  // the log's clock; the Appends in between get the latched status.
+  absl::Duration recovery_interval = absl::Seconds(1);
   // Source of AuditEntry.time_ms; null means SystemClock::Get(). Must
   // outlive the log.
   const Clock* clock = nullptr;
@@ -120,10 +128,12 @@ class AuditLog {
   // Appends `entry`, setting its sequence (the next leaf index) and time_ms
   // (the clock's now); any values given for them are overwritten. Returns
   // the sequence once the entry is durable. INVALID_ARGUMENT for an entry
-  // that cannot be a leaf (leaf.h); DATA_LOSS once tampering was found;
-  // UNAVAILABLE (retry) if the batch's transaction failed cleanly, or, after
-  // a commit whose outcome is unknown, for every later call until the log is
-  // reopened; RESOURCE_EXHAUSTED for a full disk.
+  // that cannot be a leaf (leaf.h); DATA_LOSS once tampering was found (for
+  // good). A disk fault (spec/storage-faults.md) gives RESOURCE_EXHAUSTED
+  // for a full disk and UNAVAILABLE otherwise (retry): for this batch only
+  // if its transaction failed cleanly; latched if the commit's outcome is
+  // unknown or the head file cannot be written, until an Append at least
+  // options.recovery_interval after the last try recovers (Recover).
   absl::StatusOr<uint64_t> Append(v1::AuditEntry entry);
 
   // Appends `entries` in order, each as Append would, in one transaction:
@@ -141,6 +151,17 @@ class AuditLog {
   Bytes Root() const;
   // OK, or the DATA_LOSS (or write failure) the log has latched.
   absl::Status Health() const;
+
+  // Clears a latched write failure if the disk works again: reopens the
+  // write connection (nothing cached from before the fault is trusted),
+  // runs Open's checks on the state row read from the file against what
+  // the log acknowledged (the stored log must hold every acknowledged
+  // entry, and more only if consistent with them: a commit reported as
+  // failed may have reached the disk), adopts that state and rewrites the
+  // head file. OK if nothing is latched or it recovered; the latched
+  // DATA_LOSS, or the error that keeps the failure latched. Append calls
+  // it (at most once per options.recovery_interval); thread-safe.
+  absl::Status Recover();
 
   // MTH of the first `size` entries, verified to be consistent with Root().
   // The log keeps the last 64 roots it so verified, and proofs at those
@@ -226,6 +247,12 @@ class AuditLog {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status AfterFailedCommit(const absl::Status& failure)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Latches a write failure caused by `cause` (keeps the first one).
+  absl::Status LatchWriteFailure(const absl::Status& cause,
+                                 std::string_view what)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_mu_);
+  // Recover, if a write failure is latched and the interval has passed.
+  void MaybeRecover() ABSL_LOCKS_EXCLUDED(state_mu_, write_mu_);
   // Queues `request` and waits until the writer has committed it.
   absl::Status Enqueue(Request& request);
   bool QueueReady() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
@@ -262,6 +289,11 @@ class AuditLog {
   Bytes root_ ABSL_GUARDED_BY(state_mu_);
   mutable absl::Status tamper_ ABSL_GUARDED_BY(state_mu_);
   absl::Status write_failure_ ABSL_GUARDED_BY(state_mu_);
+  // When Recover last ran (the clock's ms); 0 before the first time.
+  int64_t last_recovery_ms_ ABSL_GUARDED_BY(state_mu_) = 0;
+  // Successful Recovers: a head write that failed before the latest one
+  // does not latch again.
+  uint64_t recoveries_ ABSL_GUARDED_BY(state_mu_) = 0;
   AuditLogStats stats_ ABSL_GUARDED_BY(state_mu_);
 
   // Appends waiting for the writer.

@@ -55,9 +55,9 @@ constexpr size_t kSubtreeHashSize = 32;
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<AuditStore>> AuditStore::Open(
-    const std::string& path) {
+    const std::string& path, const std::string& vfs) {
   ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Database> db,
-                   sqlite::Database::Open(path, kBusyTimeoutMs));
+                   sqlite::Database::Open(path, kBusyTimeoutMs, vfs));
   return std::unique_ptr<AuditStore>(new AuditStore(std::move(db)));
 }
 
@@ -321,11 +321,17 @@ absl::Status AuditStore::InsertCosignature(uint64_t size, std::string_view name,
 }
 
 absl::Status AuditStore::CheckpointWal() {
-  return db_->Exec("PRAGMA wal_checkpoint(PASSIVE)");
+  // A connection that saw a disk fault is replaced first, as a transaction
+  // would replace it (spec/storage-faults.md).
+  RETURN_IF_ERROR(db_->ReopenIfFaulted());
+  RETURN_IF_ERROR(db_->Exec("PRAGMA wal_checkpoint(PASSIVE)"));
+  db_->NoteWriteSucceeded();
+  return absl::OkStatus();
 }
 
 absl::Status AuditStore::SetAutoCheckpoint(int pages) {
-  return db_->Exec(absl::StrCat("PRAGMA wal_autocheckpoint = ", pages));
+  return db_->ExecOnEveryConnection(
+      absl::StrCat("PRAGMA wal_autocheckpoint = ", pages));
 }
 
 absl::StatusOr<sqlite::Transaction> AuditStore::BeginRead() {

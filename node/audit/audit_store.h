@@ -73,9 +73,10 @@ struct LeafStats {
 class AuditStore {
  public:
   // Opens (creating if needed) the database at `path` in WAL mode with
-  // synchronous=FULL. Errors as sqlite::Database::Open.
+  // synchronous=FULL, through the SQLite VFS `vfs` ("" for the default).
+  // Errors as sqlite::Database::Open.
   static absl::StatusOr<std::unique_ptr<AuditStore>> Open(
-      const std::string& path);
+      const std::string& path, const std::string& vfs = "");
 
   // Creates the tables and the state row of the empty log if the database
   // is new (user_version 0 and no tables). FAILED_PRECONDITION for a

@@ -431,9 +431,9 @@ absl::StatusOr<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(
     return absl::InvalidArgumentError("cache_size_kib must be positive");
   }
   ASSIGN_OR_RETURN(std::unique_ptr<Database> db,
-                   Database::Open(path, options.busy_timeout_ms));
-  RETURN_IF_ERROR(
-      db->Exec(absl::StrCat("PRAGMA cache_size = -", options.cache_size_kib)));
+                   Database::Open(path, options.busy_timeout_ms, options.vfs));
+  RETURN_IF_ERROR(db->ExecOnEveryConnection(
+      absl::StrCat("PRAGMA cache_size = -", options.cache_size_kib)));
   RETURN_IF_ERROR(sqlite::MigrateSchema(*db));
   return std::unique_ptr<SqliteStorage>(new SqliteStorage(std::move(db)));
 }

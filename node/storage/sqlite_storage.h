@@ -43,12 +43,18 @@ class SqliteStorage final : public Storage {
     // database runs several times faster with a cache that holds the y
     // index (about 50 MB per million identifiers).
     int64_t cache_size_kib = 2000;
+    // The SQLite VFS to open the file with ("": the default). Tests pass a
+    // FaultVfs's name (node/storage/testing/fault_vfs.h).
+    std::string vfs;
   };
 
   // Opens the database at `path`, creating it if missing, and brings its
   // schema to the current version. UNAVAILABLE if the file cannot be
   // opened, DATA_LOSS if it is not a database, FAILED_PRECONDITION if a
-  // newer cbx-node wrote it.
+  // newer cbx-node wrote it. A write that fails on the disk returns
+  // RESOURCE_EXHAUSTED (a full disk) or UNAVAILABLE (an I/O error, a failed
+  // fsync), changes nothing, and the next call runs on a fresh connection
+  // (spec/storage-faults.md).
   static absl::StatusOr<std::unique_ptr<SqliteStorage>> Open(
       const std::string& path);
   static absl::StatusOr<std::unique_ptr<SqliteStorage>> Open(
