@@ -212,6 +212,7 @@ Json PeersJson(const v1::ListPeersResponse& response) {
   Json j;
   j["directory_version"] = response.directory_version();
   j["self"] = response.self();
+  j["node_alert"] = Optional(response.node_alert());
   j["peers"] = std::move(peers);
   return j;
 }

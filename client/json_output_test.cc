@@ -152,7 +152,7 @@ TEST(JsonOutputTest, Inbox) {
 
 TEST(JsonOutputTest, Peers) {
   nlohmann::json expected = nlohmann::json::parse(R"({
-      "directory_version": 3, "self": "MK", "peers": [
+      "directory_version": 3, "self": "MK", "node_alert": null, "peers": [
       {"member": "RS", "display_name": "Republic of Serbia",
        "endpoint": "cbx.rs.example:7443", "status": "active",
        "oprf_epoch": 2, "index_version": 1200, "index_count": 48211,
@@ -190,6 +190,10 @@ TEST(JsonOutputTest, Peers) {
   j = RoundTrip(PeersJson(refused));
   EXPECT_EQ(j["peers"][0]["index_alert"], refused.peers(0).index_alert());
   EXPECT_TRUE(j["peers"][1]["index_alert"].is_null());
+  // This node's own storage failing.
+  refused.set_node_alert("node.db: No space left on device");
+  EXPECT_EQ(RoundTrip(PeersJson(refused))["node_alert"],
+            "node.db: No space left on device");
 }
 
 TEST(JsonOutputTest, UnknownEnumValuesAndBadUtf8DoNotBreakTheOutput) {

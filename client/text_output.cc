@@ -226,6 +226,10 @@ std::string PeersText(const v1::ListPeersResponse& response) {
   std::string out = "directory version " +
                     std::to_string(response.directory_version()) +
                     ", this node " + Show(response.self()) + "\n";
+  // This node's own storage failing (spec/storage-faults.md).
+  if (!response.node_alert().empty()) {
+    out += "node alert: " + Show(response.node_alert()) + "\n";
+  }
   if (response.peers().empty()) return out + "no peers\n";
   // The index columns, then this node as a witness of the peer's log.
   Table table({"MEMBER", "NAME", "ENDPOINT", "STATUS", "OPRF EPOCH",

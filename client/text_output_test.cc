@@ -144,6 +144,15 @@ TEST(TextOutputTest, PeersWithPhantomHitsOrAHitRateAlert) {
   EXPECT_EQ(lines[5], "XK: 1 phantom hit");
 }
 
+TEST(TextOutputTest, PeersWithANodeAlert) {
+  v1::ListPeersResponse peers = SamplePeers();
+  peers.set_node_alert("since 2026-01-01: node.db: No space left on device");
+  std::vector<std::string> lines = Lines(PeersText(peers));
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_EQ(lines[1],
+            "node alert: since 2026-01-01: node.db: No space left on device");
+}
+
 TEST(TextOutputTest, SeveralReferencesAreSeparated) {
   v1::PeerAnswer a = HitAnswer();
   *a.add_references() = SampleReference();
