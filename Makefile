@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test demo bench soak soak-load fuzz format clean
+.PHONY: all deps configure build test demo bench soak soak-load fuzz sanitize tsan format clean
 
 all: build
 
@@ -48,6 +48,47 @@ soak-load: build
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run_fuzzers.sh
+
+# Sanitizers (README "Sanitizers"), each in its own build folder, with the
+# test harness's deadlines scaled by CBX_TEST_TIME_SCALE. Every report of
+# the test binaries and of the cbx-node processes they start is written to
+# <build>/sanitizer-logs/; the target fails if any is there.
+# `make sanitize`: ASan + UBSan (+ LeakSanitizer) over the whole suite.
+# `make tsan`: ThreadSanitizer over the node's concurrent and integration
+# tests. -O1 -g1 to shorten the cold build; benchmarks are not built.
+ASAN_DIR ?= build-asan
+TSAN_DIR ?= build-tsan
+SAN_TIME_SCALE ?= 4
+SAN_CMAKE_FLAGS = -DCBX_BUILD_BENCHMARKS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	"-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" \
+	"-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
+SAN_DIR_SUPP = $(CURDIR)/sanitizers
+TSAN_TARGETS = cbx_node_test cbx_audit_test cbx_storage_test \
+	cbx_federation_test cbx_node_crash_test cbx_witness_test
+# Tests of binaries `make tsan` does not build.
+TSAN_EXCLUDE = _NOT_BUILT|_corpus|cbx_admin_cli_test|cbx_make_federation_test|cbx_client_e2e|cbx_audit_e2e
+
+sanitize: deps
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DCBX_SANITIZE=address,undefined \
+		$(SAN_CMAKE_FLAGS) $(CMAKE_FLAGS)
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	rm -rf $(ASAN_DIR)/sanitizer-logs && mkdir -p $(ASAN_DIR)/sanitizer-logs
+	cd $(ASAN_DIR) && CBX_TEST_TIME_SCALE=$(SAN_TIME_SCALE) \
+	  ASAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_DIR)/sanitizer-logs/asan:detect_leaks=1:strict_string_checks=1:check_initialization_order=1 \
+	  LSAN_OPTIONS=suppressions=$(SAN_DIR_SUPP)/lsan.supp:print_suppressions=0 \
+	  UBSAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_DIR)/sanitizer-logs/ubsan:print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS) --timeout 1800; \
+	  rc=$$?; cd $(CURDIR) && bash sanitizers/findings.sh $(ASAN_DIR)/sanitizer-logs && exit $$rc
+
+tsan: deps
+	cmake -S . -B $(TSAN_DIR) -G Ninja -DCBX_SANITIZE=thread \
+		$(SAN_CMAKE_FLAGS) $(CMAKE_FLAGS)
+	cmake --build $(TSAN_DIR) -j $(JOBS) --target $(TSAN_TARGETS)
+	rm -rf $(TSAN_DIR)/sanitizer-logs && mkdir -p $(TSAN_DIR)/sanitizer-logs
+	cd $(TSAN_DIR) && CBX_TEST_TIME_SCALE=$(SAN_TIME_SCALE) \
+	  TSAN_OPTIONS=log_path=$(CURDIR)/$(TSAN_DIR)/sanitizer-logs/tsan:suppressions=$(SAN_DIR_SUPP)/tsan.supp:second_deadlock_stack=1:history_size=4 \
+	  ctest --output-on-failure -j $(JOBS) --timeout 1800 -E '$(TSAN_EXCLUDE)'; \
+	  rc=$$?; cd $(CURDIR) && bash sanitizers/findings.sh $(TSAN_DIR)/sanitizer-logs && exit $$rc
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

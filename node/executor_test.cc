@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "gtest/gtest.h"
+#include "tests/testing/time_scale.h"
 
 namespace cbx::node {
 namespace {
@@ -48,7 +49,8 @@ class Gate {
 template <typename Pred>
 bool Eventually(std::mutex& mu, std::condition_variable& cv, Pred pred) {
   std::unique_lock<std::mutex> lock(mu);
-  return cv.wait_for(lock, std::chrono::seconds(20), pred);
+  return cv.wait_for(lock, cbx::testing::Scaled(std::chrono::seconds(20)),
+                     pred);
 }
 
 TEST(ExecutorTest, RunsEveryPostedItem) {

@@ -36,7 +36,7 @@ double HitStats::MedianOfOthers(const std::string& member) const {
 std::optional<std::string> HitStats::RecordAsked(const std::string& member,
                                                  uint64_t asked, uint64_t hits,
                                                  int64_t now_ms) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Counts& c = peers_[member];
   c.asked += asked;
   c.hits += hits;
@@ -60,12 +60,12 @@ std::optional<std::string> HitStats::RecordAsked(const std::string& member,
 }
 
 uint64_t HitStats::RecordPhantom(const std::string& member) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return ++peers_[member].phantoms;
 }
 
 HitStats::PeerView HitStats::Describe(const std::string& member) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = peers_.find(member);
   if (it == peers_.end()) return {};
   return {it->second.asked, it->second.hits, it->second.phantoms,

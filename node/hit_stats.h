@@ -20,11 +20,11 @@
 
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 
 namespace cbx::node {
 
@@ -70,7 +70,7 @@ class HitStats {
   double MedianOfOthers(const std::string& member) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   std::map<std::string, Counts> peers_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -275,7 +275,7 @@ absl::StatusOr<v1::Envelope> LookupResponder::Resolve(
 absl::StatusOr<std::shared_ptr<const OwnIndexSnapshot>>
 LookupResponder::Snapshot() {
   ASSIGN_OR_RETURN(uint64_t version, d_.storage->OwnIndexVersion());
-  absl::MutexLock lock(&snapshot_mu_);
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
   if (snapshot_ == nullptr || snapshot_->version != version) {
     ASSIGN_OR_RETURN(std::vector<Tag> tags, d_.storage->OwnIndexTags());
     auto snap = std::make_shared<OwnIndexSnapshot>();

@@ -23,12 +23,12 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "cbx/v1/envelope.pb.h"
 #include "cbx/v1/peer.pb.h"
 #include "core/crypto/ed25519.h"
@@ -142,7 +142,7 @@ class LookupResponder {
   v1::Envelope Reply(const v1::Message& request, v1::Message reply) const;
 
   const Deps d_;
-  absl::Mutex snapshot_mu_;
+  std::mutex snapshot_mu_;
   std::shared_ptr<const OwnIndexSnapshot> snapshot_
       ABSL_GUARDED_BY(snapshot_mu_);
 };

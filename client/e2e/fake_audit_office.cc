@@ -23,25 +23,25 @@ FakeAuditOffice::FakeAuditOffice(std::string member, std::string key_label)
     : member_(std::move(member)),
       key_label_(key_label.empty() ? member_ + "/node/1"
                                    : std::move(key_label)) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   log_ = std::make_unique<audit::testing::TestLog>(member_, key_label_);
   directory_ = {directory::testing::SignedGenesis()};
 }
 
 uint64_t FakeAuditOffice::Append(v1::AuditEntry entry) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return log_->Append(std::move(entry));
 }
 
 void FakeAuditOffice::Publish(
     const std::vector<audit::testing::TestCosigner>& cosigners) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   latest_ = log_->size();
   checkpoints_[latest_] = log_->Checkpoint(latest_, cosigners);
 }
 
 void FakeAuditOffice::Rewrite(uint64_t index, v1::AuditEntry entry) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto rebuilt = std::make_unique<audit::testing::TestLog>(member_, key_label_);
   for (uint64_t i = 0; i < log_->size(); ++i) {
     if (i == index) {
@@ -56,17 +56,17 @@ void FakeAuditOffice::Rewrite(uint64_t index, v1::AuditEntry entry) {
 }
 
 void FakeAuditOffice::SetDirectory(std::vector<v1::SignedDirectory> versions) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   directory_ = std::move(versions);
 }
 
 void FakeAuditOffice::CorruptProofs(bool corrupt) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   corrupt_ = corrupt;
 }
 
 uint64_t FakeAuditOffice::size() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return log_->size();
 }
 
@@ -105,7 +105,7 @@ grpc::Status FakeAuditOffice::AuditCheckpoint(
     grpc::ServerContext* ctx, const v1::AuditCheckpointRequest*,
     v1::AuditCheckpointResponse* response) {
   if (grpc::Status s = Authorize(ctx, "AuditCheckpoint"); !s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = checkpoints_.find(latest_);
   if (it == checkpoints_.end()) {
     return Error(grpc::StatusCode::UNAVAILABLE, "no checkpoint signed yet");
@@ -120,7 +120,7 @@ grpc::Status FakeAuditOffice::AuditDirectory(
     grpc::ServerContext* ctx, const v1::AuditDirectoryRequest*,
     v1::AuditDirectoryResponse* response) {
   if (grpc::Status s = Authorize(ctx, "AuditDirectory"); !s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (const v1::SignedDirectory& v : directory_) *response->add_versions() = v;
   return grpc::Status::OK;
 }
@@ -129,7 +129,7 @@ grpc::Status FakeAuditOffice::AuditConsistency(
     grpc::ServerContext* ctx, const v1::AuditConsistencyRequest* request,
     v1::AuditProofResponse* response) {
   if (grpc::Status s = Authorize(ctx, "AuditConsistency"); !s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const uint64_t m = request->size1(), n = request->size2();
   if (m == 0 || m > n) {
     return Error(grpc::StatusCode::INVALID_ARGUMENT,
@@ -150,7 +150,7 @@ grpc::Status FakeAuditOffice::AuditInclusion(
     grpc::ServerContext* ctx, const v1::AuditInclusionRequest* request,
     v1::AuditProofResponse* response) {
   if (grpc::Status s = Authorize(ctx, "AuditInclusion"); !s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (request->size() > log_->size()) {
     return Error(grpc::StatusCode::OUT_OF_RANGE,
                  "the log has " + std::to_string(log_->size()) + " entries");
@@ -172,7 +172,7 @@ grpc::Status FakeAuditOffice::AuditExport(
     grpc::ServerContext* ctx, const v1::AuditExportRequest* request,
     grpc::ServerWriter<v1::AuditExportChunk>* writer) {
   if (grpc::Status s = Authorize(ctx, "AuditExport"); !s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const uint64_t size = request->size() == 0 ? latest_ : request->size();
   auto it = checkpoints_.find(size);
   if (it == checkpoints_.end()) {

@@ -17,10 +17,11 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "cbx/v1/office.grpc.pb.h"
 #include "client/audit/test_log.h"
 
@@ -75,7 +76,7 @@ class FakeAuditOffice final : public v1::Office::Service {
   const std::string member_;
   const std::string key_label_;
   std::atomic<int> calls_{0};
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   std::unique_ptr<audit::testing::TestLog> log_ ABSL_GUARDED_BY(mu_);
   // Signed checkpoints by size; latest_ is the size of the latest one.
   std::map<uint64_t, std::string> checkpoints_ ABSL_GUARDED_BY(mu_);

@@ -68,7 +68,7 @@ grpc::Status FakeOffice::Authorize(grpc::ServerContext* ctx,
     if (!uri.empty()) break;
   }
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     last_caller_ = uri;
   }
   // spiffe://cbx/office/<CC>/<office>/<role>
@@ -114,7 +114,7 @@ grpc::Status FakeOffice::AddCase(grpc::ServerContext* ctx,
   c.clear_identifiers();
   s = NormalizeInto(request->case_().identifiers(), c.mutable_identifiers());
   if (!s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (cases_.count(c.case_number()) > 0) {
     return grpc::Status(grpc::StatusCode::ALREADY_EXISTS,
                         "case " + c.case_number() + " exists");
@@ -144,7 +144,7 @@ grpc::Status FakeOffice::AmendCase(grpc::ServerContext* ctx,
   if (!s.ok()) return s;
   s = NormalizeInto(request->remove_identifiers(), &remove);
   if (!s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = cases_.find(request->case_number());
   if (it == cases_.end()) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
@@ -178,7 +178,7 @@ grpc::Status FakeOffice::CloseCase(grpc::ServerContext* ctx,
   std::string office;
   grpc::Status s = Authorize(ctx, {"prosecutor"}, &office);
   if (!s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = cases_.find(request->case_number());
   if (it == cases_.end()) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
@@ -196,7 +196,7 @@ grpc::Status FakeOffice::ListCases(grpc::ServerContext* ctx,
   std::string office;
   grpc::Status s = Authorize(ctx, {"prosecutor"}, &office);
   if (!s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::vector<v1::Case> listed;
   for (const auto& [number, c] : cases_) {
     if (c.status() == v1::CASE_STATUS_CLOSED && !request->include_closed()) {
@@ -225,7 +225,7 @@ grpc::Status FakeOffice::Query(grpc::ServerContext* ctx,
   }
   std::string query_id;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     query_id = "q-" + std::to_string(next_query_++);
   }
 
@@ -310,7 +310,7 @@ grpc::Status FakeOffice::Query(grpc::ServerContext* ctx,
         hit.set_case_number(request->purpose().case_number());
         hit.set_received_at_ms(NowMs());
         hit.set_envelope_sha256(std::string(32, '\x11'));
-        absl::MutexLock lock(&mu_);
+        std::lock_guard<std::mutex> lock(mu_);
         hits_.push_back(hit);
       }
     }
@@ -333,7 +333,7 @@ grpc::Status FakeOffice::ListHits(grpc::ServerContext* ctx,
   std::string office;
   grpc::Status s = Authorize(ctx, {"prosecutor"}, &office);
   if (!s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::vector<v1::Hit> listed;
   for (const v1::Hit& h : hits_) {
     if (request->case_number().empty() ||
@@ -352,7 +352,7 @@ grpc::Status FakeOffice::ListInbox(grpc::ServerContext* ctx,
   std::string office;
   grpc::Status s = Authorize(ctx, {"prosecutor"}, &office);
   if (!s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   // Canned: Albania's SPAK resolved each of our cases once.
   std::vector<v1::Notification> listed;
   for (const auto& [number, c] : cases_) {
@@ -410,7 +410,7 @@ grpc::Status FakeOffice::ListPeers(grpc::ServerContext* ctx,
 }
 
 bool FakeOffice::GetCase(const std::string& number, v1::Case* out) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = cases_.find(number);
   if (it == cases_.end()) return false;
   *out = it->second;
@@ -418,7 +418,7 @@ bool FakeOffice::GetCase(const std::string& number, v1::Case* out) const {
 }
 
 std::string FakeOffice::last_caller() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return last_caller_;
 }
 

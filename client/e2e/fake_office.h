@@ -13,10 +13,11 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "cbx/v1/office.grpc.pb.h"
 
 namespace cbx::client::testing {
@@ -80,7 +81,7 @@ class FakeOffice final : public v1::Office::Service {
 
   std::atomic<int> calls_{0};
   const std::vector<ScriptedPeer> peers_;
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   std::map<std::string, v1::Case> cases_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::Hit> hits_ ABSL_GUARDED_BY(mu_);
   std::string last_caller_ ABSL_GUARDED_BY(mu_);

@@ -12,6 +12,7 @@
 #include <iostream>
 
 #include "gtest/gtest.h"
+#include "tests/testing/time_scale.h"
 
 namespace cbx::client::testing {
 
@@ -57,7 +58,7 @@ ProcessRun RunProcess(const std::string& path,
   }
   std::string partial;
   bool out_open = true, err_open = true;
-  auto give_up = start + std::chrono::seconds(60);
+  auto give_up = start + cbx::testing::Scaled(std::chrono::seconds(60));
   while ((out_open || err_open) && Clock::now() < give_up) {
     pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
     if (poll(fds, 2, 1000) <= 0) continue;

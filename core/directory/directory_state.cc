@@ -11,13 +11,13 @@ DirectoryState::DirectoryState(std::shared_ptr<const Directory> start)
 }
 
 std::shared_ptr<const Directory> DirectoryState::Current() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return current_;
 }
 
 absl::Status DirectoryState::Update(
     const std::vector<v1::SignedDirectory>& versions) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (const v1::SignedDirectory& next : versions) {
     v1::Directory peek;
     if (!peek.ParseFromString(next.directory())) {
@@ -35,7 +35,7 @@ absl::Status DirectoryState::Update(
 
 std::vector<v1::SignedDirectory> DirectoryState::VersionsAfter(
     uint64_t since_version) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   // history_ holds consecutive versions ending with the current one.
   const uint64_t first = current_->version() + 1 - history_.size();
   std::vector<v1::SignedDirectory> out;

@@ -4,11 +4,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "cbx/v1/directory.pb.h"
 #include "core/directory/directory.h"
 
@@ -37,7 +37,7 @@ class DirectoryState {
   std::vector<v1::SignedDirectory> VersionsAfter(uint64_t since_version) const;
 
  private:
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   std::shared_ptr<const Directory> current_ ABSL_GUARDED_BY(mu_);
   // history_.back() == current_->signed_directory(); consecutive versions.
   std::vector<v1::SignedDirectory> history_ ABSL_GUARDED_BY(mu_);

@@ -20,7 +20,7 @@ ReplayAndQuota ReplayCache::CheckRecordAndCharge(const std::string& sender,
 absl::Status InMemoryReplayCache::CheckAndRecord(const std::string& sender,
                                                  const Bytes& message_id,
                                                  int64_t expires_at_ms) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto [it, inserted] =
       seen_.try_emplace(std::make_pair(sender, message_id), expires_at_ms);
   if (!inserted) {
@@ -32,7 +32,7 @@ absl::Status InMemoryReplayCache::CheckAndRecord(const std::string& sender,
 }
 
 size_t InMemoryReplayCache::Sweep(int64_t now_ms) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   size_t removed = 0;
   for (auto it = seen_.begin(); it != seen_.end();) {
     if (it->second <= now_ms) {
@@ -46,7 +46,7 @@ size_t InMemoryReplayCache::Sweep(int64_t now_ms) {
 }
 
 size_t InMemoryReplayCache::size() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return seen_.size();
 }
 

@@ -7,12 +7,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "cbx/v1/message.pb.h"
 #include "core/util/bytes.h"
 
@@ -72,7 +72,7 @@ class InMemoryReplayCache final : public ReplayCache {
   size_t size() const;
 
  private:
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   std::map<std::pair<std::string, Bytes>, int64_t> seen_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -13,7 +13,6 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "core/merkle/hash.h"
 #include "core/merkle/proof_builder.h"
 #include "core/merkle/verify.h"
@@ -31,7 +30,10 @@ struct AuditLog::Request {
   std::vector<v1::AuditEntry> entries;
   absl::Status status;
   uint64_t sequence = 0;  // of the first entry
-  absl::Notification done;
+  // Set by the writer once `status` and `sequence` are final.
+  std::mutex done_mu;
+  std::condition_variable done_cv;
+  bool done ABSL_GUARDED_BY(done_mu) = false;
 };
 
 namespace {
@@ -154,13 +156,15 @@ AuditLog::AuditLog(std::string db_path, AuditLogOptions options, int lock_fd,
 
 AuditLog::~AuditLog() {
   {
-    absl::MutexLock lock(&queue_mu_);
+    std::lock_guard<std::mutex> lock(queue_mu_);
     stopping_ = true;
+    queue_cv_.notify_all();
   }
   writer_thread_.join();  // commits what is queued
   {
-    absl::MutexLock lock(&head_mu_);
+    std::lock_guard<std::mutex> lock(head_mu_);
     head_stopping_ = true;
+    head_cv_.notify_all();
   }
   head_thread_.join();  // writes the last head
   close(lock_fd_);
@@ -211,19 +215,21 @@ absl::StatusOr<uint64_t> AuditLog::AppendAll(
 absl::Status AuditLog::Enqueue(Request& request) {
   MaybeRecover();
   {
-    absl::MutexLock lock(&state_mu_);
+    std::lock_guard<std::mutex> lock(state_mu_);
     if (!tamper_.ok()) return tamper_;
     if (!write_failure_.ok()) return write_failure_;
   }
   {
-    absl::MutexLock lock(&queue_mu_);
+    std::lock_guard<std::mutex> lock(queue_mu_);
     if (stopping_) {
       return absl::FailedPreconditionError("the audit log is closing");
     }
     queue_.push_back(&request);
     queued_entries_ += request.entries.size();
+    queue_cv_.notify_all();
   }
-  request.done.WaitForNotification();
+  std::unique_lock<std::mutex> done(request.done_mu);
+  request.done_cv.wait(done, [&request] { return request.done; });
   return request.status;
 }
 
@@ -241,14 +247,14 @@ void AuditLog::WriterLoop() {
   while (true) {
     std::vector<Request*> batch;
     {
-      absl::MutexLock lock(&queue_mu_);
-      queue_mu_.Await(absl::Condition(this, &AuditLog::QueueReady));
+      std::unique_lock<std::mutex> lock(queue_mu_);
+      queue_cv_.wait(lock, [this] { return QueueReady(); });
       if (queue_.empty()) return;  // stopping, and nothing left
       if (options_.max_batch_delay > absl::ZeroDuration() &&
           !BatchFullOrStopping()) {
-        queue_mu_.AwaitWithTimeout(
-            absl::Condition(this, &AuditLog::BatchFullOrStopping),
-            options_.max_batch_delay);
+        queue_cv_.wait_for(lock,
+                           absl::ToChronoNanoseconds(options_.max_batch_delay),
+                           [this] { return BatchFullOrStopping(); });
       }
       // Whole requests, up to max_batch_size entries; at least one, so an
       // AppendAll larger than that commits alone.
@@ -319,7 +325,7 @@ absl::Status AuditLog::AfterFailedCommit(const absl::Status& failure) {
   absl::Status reopened = writer_->db().ReopenIfFaulted();
   absl::StatusOr<StateRow> state =
       reopened.ok() ? writer_->ReadState() : absl::StatusOr<StateRow>(reopened);
-  absl::MutexLock lock(&state_mu_);
+  std::lock_guard<std::mutex> lock(state_mu_);
   if (failure.code() == absl::StatusCode::kDataLoss) {
     if (tamper_.ok()) tamper_ = failure;  // SQLite found corruption
     status = tamper_;
@@ -352,7 +358,7 @@ absl::Status AuditLog::LatchWriteFailure(const absl::Status& cause,
 
 void AuditLog::MaybeRecover() {
   {
-    absl::MutexLock lock(&state_mu_);
+    std::lock_guard<std::mutex> lock(state_mu_);
     if (write_failure_.ok() || !tamper_.ok()) return;
     const int64_t now = clock_.NowMs();
     if (last_recovery_ms_ != 0 &&
@@ -366,9 +372,9 @@ void AuditLog::MaybeRecover() {
 }
 
 absl::Status AuditLog::Recover() {
-  absl::MutexLock write_lock(&write_mu_);
+  std::lock_guard<std::mutex> write_lock(write_mu_);
   {
-    absl::MutexLock lock(&state_mu_);
+    std::lock_guard<std::mutex> lock(state_mu_);
     if (!tamper_.ok()) return tamper_;
     if (write_failure_.ok()) return absl::OkStatus();
   }
@@ -389,7 +395,7 @@ absl::Status AuditLog::Recover() {
   }
   range_ = *std::move(range);
   {
-    absl::MutexLock lock(&state_mu_);
+    std::lock_guard<std::mutex> lock(state_mu_);
     size_ = current.size;
     root_ = current.root;
     write_failure_ = absl::OkStatus();
@@ -402,11 +408,11 @@ absl::Status AuditLog::Recover() {
 void AuditLog::CommitBatch(std::vector<Request*>& batch) {
   absl::Status status;
   {
-    absl::MutexLock lock(&state_mu_);
+    std::lock_guard<std::mutex> lock(state_mu_);
     status = !tamper_.ok() ? tamper_ : write_failure_;
   }
   if (status.ok()) {
-    absl::MutexLock lock(&write_mu_);
+    std::lock_guard<std::mutex> lock(write_mu_);
     merkle::CompactRange range = range_;
     std::vector<LeafRow> leaves;
     status = EncodeBatch(batch, range, leaves);
@@ -417,7 +423,7 @@ void AuditLog::CommitBatch(std::vector<Request*>& batch) {
       range_ = std::move(range);
       const Head head{range_.size(), range_.Root()};
       {
-        absl::MutexLock state(&state_mu_);
+        std::lock_guard<std::mutex> state(state_mu_);
         size_ = head.size;
         root_ = head.root;
         stats_.appended += leaves.size();
@@ -425,15 +431,18 @@ void AuditLog::CommitBatch(std::vector<Request*>& batch) {
         stats_.largest_batch =
             std::max<uint64_t>(stats_.largest_batch, leaves.size());
       }
-      absl::MutexLock lock_head(&head_mu_);
+      std::lock_guard<std::mutex> lock_head(head_mu_);
       head_next_ = head;
+      head_cv_.notify_all();
     } else if (!status.ok()) {
       status = AfterFailedCommit(status);
     }
   }
   for (Request* request : batch) {
     if (request->status.ok()) request->status = status;
-    request->done.Notify();
+    std::lock_guard<std::mutex> done(request->done_mu);
+    request->done = true;
+    request->done_cv.notify_all();
   }
 }
 
@@ -442,22 +451,22 @@ void AuditLog::HeadLoop() {
   while (true) {
     Head head;
     {
-      absl::MutexLock lock(&head_mu_);
-      head_mu_.Await(absl::Condition(this, &AuditLog::HeadReady));
+      std::unique_lock<std::mutex> lock(head_mu_);
+      head_cv_.wait(lock, [this] { return HeadReady(); });
       if (!head_next_.has_value()) return;  // stopping, nothing left
       head = *std::move(head_next_);
       head_next_.reset();
     }
     uint64_t recoveries;
     {
-      absl::MutexLock lock(&state_mu_);
+      std::lock_guard<std::mutex> lock(state_mu_);
       recoveries = recoveries_;
     }
     const absl::Status status =
         WriteHead(options_.head_path, head, options_.env);
     bool report = status.ok();
     {
-      absl::MutexLock lock(&state_mu_);
+      std::lock_guard<std::mutex> lock(state_mu_);
       if (status.ok()) {
         ++stats_.head_writes;
       } else if (recoveries_ == recoveries) {
@@ -476,9 +485,9 @@ void AuditLog::HeadLoop() {
     }
     {
       // Let the next batches coalesce; stopping cuts the wait short.
-      absl::MutexLock lock(&head_mu_);
-      head_mu_.AwaitWithTimeout(absl::Condition(&head_stopping_),
-                                kMinHeadInterval);
+      std::unique_lock<std::mutex> lock(head_mu_);
+      head_cv_.wait_for(lock, absl::ToChronoNanoseconds(kMinHeadInterval),
+                        [this] { return head_stopping_; });
     }
     // A failed checkpoint is retried next time, and the writer's backstop
     // remains; it costs nothing but WAL size.
@@ -486,7 +495,7 @@ void AuditLog::HeadLoop() {
     if (now - last_checkpoint >= kWalCheckpointInterval) {
       last_checkpoint = now;
       if (checkpointer_->CheckpointWal().ok()) {
-        absl::MutexLock lock(&state_mu_);
+        std::lock_guard<std::mutex> lock(state_mu_);
         ++stats_.wal_checkpoints;
       }
     }
@@ -496,40 +505,40 @@ void AuditLog::HeadLoop() {
 // --- State -------------------------------------------------------------------
 
 AuditLog::Snapshot AuditLog::Current() const {
-  absl::MutexLock lock(&state_mu_);
+  std::lock_guard<std::mutex> lock(state_mu_);
   return Snapshot{size_, root_};
 }
 
 uint64_t AuditLog::Size() const {
-  absl::MutexLock lock(&state_mu_);
+  std::lock_guard<std::mutex> lock(state_mu_);
   return size_;
 }
 
 Bytes AuditLog::Root() const {
-  absl::MutexLock lock(&state_mu_);
+  std::lock_guard<std::mutex> lock(state_mu_);
   return root_;
 }
 
 absl::Status AuditLog::Health() const {
-  absl::MutexLock lock(&state_mu_);
+  std::lock_guard<std::mutex> lock(state_mu_);
   if (!tamper_.ok()) return tamper_;
   return write_failure_;
 }
 
 absl::Status AuditLog::ReadableStatus() const {
-  absl::MutexLock lock(&state_mu_);
+  std::lock_guard<std::mutex> lock(state_mu_);
   return tamper_;
 }
 
 absl::Status AuditLog::Fail(absl::Status status) const {
   if (status.code() != absl::StatusCode::kDataLoss) return status;
-  absl::MutexLock lock(&state_mu_);
+  std::lock_guard<std::mutex> lock(state_mu_);
   if (tamper_.ok()) tamper_ = status;
   return status;
 }
 
 AuditLogStats AuditLog::Stats() const {
-  absl::MutexLock lock(&state_mu_);
+  std::lock_guard<std::mutex> lock(state_mu_);
   return stats_;
 }
 
@@ -556,7 +565,7 @@ absl::StatusOr<LeafRow> AuditLog::CheckedLeaf(uint64_t index) {
 
 absl::Status AuditLog::CheckLeafRow(const LeafRow& row, uint64_t index) {
   {
-    absl::MutexLock lock(&state_mu_);
+    std::lock_guard<std::mutex> lock(state_mu_);
     ++stats_.leaves_hashed;
   }
   if (merkle::LeafHash(row.data) != row.leaf_hash) {
@@ -612,7 +621,7 @@ absl::StatusOr<Bytes> AuditLog::RootAt(uint64_t size) {
     return absl::OutOfRangeError(absl::StrCat(
         "the audit log has ", current.size, " entries, not ", size));
   }
-  absl::MutexLock lock(&read_mu_);
+  std::lock_guard<std::mutex> lock(read_mu_);
   ASSIGN_OR_RETURN(sqlite::Transaction read, BeginRead());
   return AnchoredRoot(size, current);
 }
@@ -624,7 +633,7 @@ absl::StatusOr<std::string> AuditLog::LeafData(uint64_t index) {
     return absl::OutOfRangeError(absl::StrCat(
         "the audit log has ", current.size, " entries; no leaf ", index));
   }
-  absl::MutexLock lock(&read_mu_);
+  std::lock_guard<std::mutex> lock(read_mu_);
   ASSIGN_OR_RETURN(sqlite::Transaction read, BeginRead());
   ASSIGN_OR_RETURN(LeafRow row, CheckedLeaf(index));
   return std::move(row.data);
@@ -642,7 +651,7 @@ absl::StatusOr<std::vector<std::string>> AuditLog::ReadEntries(uint64_t begin,
     return absl::OutOfRangeError(absl::StrCat(
         "the audit log has ", current.size, " entries, not ", end));
   }
-  absl::MutexLock lock(&read_mu_);
+  std::lock_guard<std::mutex> lock(read_mu_);
   ASSIGN_OR_RETURN(sqlite::Transaction read, BeginRead());
   absl::StatusOr<std::vector<LeafRow>> rows = reader_->ReadLeaves(begin, end);
   if (!rows.ok()) return Fail(rows.status());
@@ -679,7 +688,7 @@ absl::StatusOr<std::vector<Bytes>> AuditLog::InclusionProof(uint64_t index,
     return absl::InvalidArgumentError(
         absl::StrCat("leaf ", index, " is not in the tree of size ", size));
   }
-  absl::MutexLock lock(&read_mu_);
+  std::lock_guard<std::mutex> lock(read_mu_);
   ASSIGN_OR_RETURN(sqlite::Transaction read, BeginRead());
   ASSIGN_OR_RETURN(LeafRow leaf, CheckedLeaf(index));
   StoredHashSource source(*reader_, current.size, &cache_,
@@ -712,7 +721,7 @@ absl::StatusOr<std::vector<Bytes>> AuditLog::ConsistencyProof(uint64_t size1,
     return absl::InvalidArgumentError(absl::StrCat(
         "no consistency proof from size ", size1, " to size ", size2));
   }
-  absl::MutexLock lock(&read_mu_);
+  std::lock_guard<std::mutex> lock(read_mu_);
   ASSIGN_OR_RETURN(sqlite::Transaction read, BeginRead());
   StoredHashSource source(*reader_, current.size, &cache_,
                           options_.cache_min_level);
@@ -754,7 +763,7 @@ absl::Status AuditLog::Verify() {
   uint64_t hashed = 0;
   absl::Status status = CheckEverything(*store, input, &hashed);
   {
-    absl::MutexLock lock(&state_mu_);
+    std::lock_guard<std::mutex> lock(state_mu_);
     stats_.leaves_hashed += hashed;
   }
   return Fail(status);

@@ -35,10 +35,12 @@
 #ifndef CBX_NODE_AUDIT_AUDIT_LOG_H_
 #define CBX_NODE_AUDIT_AUDIT_LOG_H_
 
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,7 +51,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "cbx/v1/audit.pb.h"
 #include "core/crypto/ed25519.h"
@@ -284,7 +285,7 @@ class AuditLog {
   const int lock_fd_;
 
   // The committed state, and what the log latched.
-  mutable absl::Mutex state_mu_;
+  mutable std::mutex state_mu_;
   uint64_t size_ ABSL_GUARDED_BY(state_mu_);
   Bytes root_ ABSL_GUARDED_BY(state_mu_);
   mutable absl::Status tamper_ ABSL_GUARDED_BY(state_mu_);
@@ -297,7 +298,8 @@ class AuditLog {
   AuditLogStats stats_ ABSL_GUARDED_BY(state_mu_);
 
   // Appends waiting for the writer.
-  absl::Mutex queue_mu_;
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;  // signalled when the queue grows or stops
   std::deque<Request*> queue_ ABSL_GUARDED_BY(queue_mu_);
   size_t queued_entries_ ABSL_GUARDED_BY(queue_mu_) = 0;  // in queue_
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
@@ -305,12 +307,12 @@ class AuditLog {
   // The write connection and the compact range of the committed tree; the
   // writer thread holds write_mu_ for each batch, checkpoint calls for
   // their own writes. Acquired before state_mu_, never after it.
-  absl::Mutex write_mu_;
+  std::mutex write_mu_;
   std::unique_ptr<AuditStore> writer_ ABSL_GUARDED_BY(write_mu_);
   merkle::CompactRange range_ ABSL_GUARDED_BY(write_mu_);
 
   // The read connection and the cache of upper perfect subtrees.
-  absl::Mutex read_mu_;
+  std::mutex read_mu_;
   std::unique_ptr<AuditStore> reader_ ABSL_GUARDED_BY(read_mu_);
   SubtreeCache cache_ ABSL_GUARDED_BY(read_mu_);
   // Roots of smaller trees that AnchoredRoot has checked against the log's
@@ -325,7 +327,8 @@ class AuditLog {
   std::unique_ptr<AuditStore> checkpointer_;
 
   // The next head to write.
-  absl::Mutex head_mu_;
+  std::mutex head_mu_;
+  std::condition_variable head_cv_;  // signalled when a head or stop is set
   std::optional<Head> head_next_ ABSL_GUARDED_BY(head_mu_);
   bool head_stopping_ ABSL_GUARDED_BY(head_mu_) = false;
 

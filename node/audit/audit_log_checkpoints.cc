@@ -42,7 +42,7 @@ absl::StatusOr<std::string> AuditLog::SignCheckpoint(
                    note::NoteSigner::Create(origin, key));
   // Under write_mu_ no batch is half-committed: the current state is the
   // one on disk, and checkpoints are stored in size order.
-  absl::MutexLock lock(&write_mu_);
+  std::lock_guard<std::mutex> lock(write_mu_);
   const Snapshot current = Current();
   ASSIGN_OR_RETURN(std::optional<CheckpointRow> latest,
                    writer_->LatestCheckpoint());
@@ -80,7 +80,7 @@ absl::StatusOr<std::string> AuditLog::SignCheckpoint(
 
 absl::StatusOr<std::string> AuditLog::LatestCheckpoint() {
   RETURN_IF_ERROR(ReadableStatus());
-  absl::MutexLock lock(&read_mu_);
+  std::lock_guard<std::mutex> lock(read_mu_);
   ASSIGN_OR_RETURN(std::optional<CheckpointRow> row,
                    reader_->LatestCheckpoint());
   if (!row.has_value()) {
@@ -91,7 +91,7 @@ absl::StatusOr<std::string> AuditLog::LatestCheckpoint() {
 
 absl::StatusOr<std::string> AuditLog::CheckpointAt(uint64_t size) {
   RETURN_IF_ERROR(ReadableStatus());
-  absl::MutexLock lock(&read_mu_);
+  std::lock_guard<std::mutex> lock(read_mu_);
   ASSIGN_OR_RETURN(std::optional<CheckpointRow> row,
                    reader_->ReadCheckpoint(size));
   if (!row.has_value()) {
@@ -107,7 +107,7 @@ absl::Status AuditLog::AddCosignature(uint64_t size, const std::string& line) {
   if (!bare.empty() && bare.back() == '\n') bare.remove_suffix(1);
   ASSIGN_OR_RETURN(note::Signature signature, note::ParseSignatureLine(bare));
 
-  absl::MutexLock lock(&write_mu_);
+  std::lock_guard<std::mutex> lock(write_mu_);
   ASSIGN_OR_RETURN(std::optional<CheckpointRow> row,
                    writer_->ReadCheckpoint(size));
   if (!row.has_value()) {

@@ -15,7 +15,7 @@ void IoHealth::Failed(const std::string& file, const absl::Status& status) {
   std::string message(status.message());
   Listener listener;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     auto [it, inserted] = failing_.insert_or_assign(file, message);
     if (!inserted) return;
     listener = listener_;
@@ -27,7 +27,7 @@ void IoHealth::Succeeded(const std::string& file) {
   std::string message;
   Listener listener;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     auto it = failing_.find(file);
     if (it == failing_.end()) return;
     message = std::move(it->second);
@@ -38,7 +38,7 @@ void IoHealth::Succeeded(const std::string& file) {
 }
 
 std::string IoHealth::Alert() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::string out;
   for (const auto& [file, message] : failing_) {
     absl::StrAppend(&out, out.empty() ? "storage failing: " : "; ", file, ": ",
@@ -48,12 +48,12 @@ std::string IoHealth::Alert() const {
 }
 
 bool IoHealth::IsFailing(const std::string& file) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return failing_.contains(file);
 }
 
 IoHealth::Listener IoHealth::SetListener(Listener listener) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return std::exchange(listener_, std::move(listener));
 }
 

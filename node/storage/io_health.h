@@ -13,11 +13,11 @@
 
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 
 namespace cbx::node {
 
@@ -49,7 +49,7 @@ class IoHealth {
   Listener SetListener(Listener listener) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   std::map<std::string, std::string> failing_ ABSL_GUARDED_BY(mu_);
   Listener listener_ ABSL_GUARDED_BY(mu_);
 };

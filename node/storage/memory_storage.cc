@@ -127,7 +127,7 @@ class MemoryStorage::Txn final : public StorageTransaction {
 absl::Status MemoryStorage::ReadWriteTransaction(
     const TransactionBody& body,
     const CommitFailureHandler& on_commit_failure) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Undo undo{cases_, own_refs_,      changes_,  version_,
             hits_,  notifications_, settings_, quotas_};
   auto restore = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -155,7 +155,7 @@ absl::Status MemoryStorage::ReadWriteTransaction(
 }
 
 void MemoryStorage::FailNextCommit(absl::Status failure) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   next_commit_ = std::move(failure);
 }
 
@@ -180,7 +180,7 @@ void MemoryStorage::ApplyTagDeltasLocked(
 // --- Cases -------------------------------------------------------------------
 
 absl::Status MemoryStorage::AddCase(const StoredCase& c) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return AddCaseLocked(c);
 }
 
@@ -197,7 +197,7 @@ absl::Status MemoryStorage::AddCaseLocked(const StoredCase& c) {
 }
 
 absl::Status MemoryStorage::UpdateCase(const StoredCase& c) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return UpdateCaseLocked(c);
 }
 
@@ -215,7 +215,7 @@ absl::Status MemoryStorage::UpdateCaseLocked(const StoredCase& c) {
 }
 
 absl::StatusOr<StoredCase> MemoryStorage::GetCase(const std::string& number) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return GetCaseLocked(number);
 }
 
@@ -230,7 +230,7 @@ absl::StatusOr<StoredCase> MemoryStorage::GetCaseLocked(
 
 absl::StatusOr<Page<StoredCase>> MemoryStorage::ListCases(
     bool include_closed, const PageRequest& page) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Page<StoredCase> out;
   for (auto it = cases_.upper_bound(page.after); it != cases_.end(); ++it) {
     if (!include_closed && !IsOpen(it->second.record)) continue;
@@ -245,7 +245,7 @@ absl::StatusOr<Page<StoredCase>> MemoryStorage::ListCases(
 
 absl::StatusOr<std::vector<OutputMatch>> MemoryStorage::FindByOutputs(
     const std::vector<Bytes>& ys) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return FindByOutputsLocked(ys);
 }
 
@@ -267,7 +267,7 @@ absl::Status MemoryStorage::ReplaceAllOutputs(
     const std::vector<std::pair<std::string, StoredIdentifier>>&
         case_and_identifier) {
   RETURN_IF_ERROR(ValidateOutputs(case_and_identifier));
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   // Check everything first, then write: a failure changes nothing.
   std::vector<StoredIdentifier*> targets;
   targets.reserve(case_and_identifier.size());
@@ -313,12 +313,12 @@ absl::Status MemoryStorage::ReplaceAllOutputs(
 // --- Own index ---------------------------------------------------------------
 
 absl::StatusOr<uint64_t> MemoryStorage::OwnIndexVersion() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return version_;
 }
 
 absl::StatusOr<std::vector<Tag>> MemoryStorage::OwnIndexTags() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::vector<Tag> tags;
   tags.reserve(own_refs_.size());
   for (const auto& [tag, refs] : own_refs_) tags.push_back(tag);
@@ -327,7 +327,7 @@ absl::StatusOr<std::vector<Tag>> MemoryStorage::OwnIndexTags() {
 
 absl::StatusOr<std::vector<IndexChange>> MemoryStorage::OwnIndexChangesSince(
     uint64_t since) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (since < compacted_through_) {
     return absl::FailedPreconditionError(absl::StrCat(
         "changes up to version ", compacted_through_,
@@ -345,7 +345,7 @@ absl::StatusOr<std::vector<IndexChange>> MemoryStorage::OwnIndexChangesSince(
 }
 
 absl::Status MemoryStorage::CompactIndexChanges(uint64_t keep_after) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const uint64_t through = std::min(keep_after, version_);
   if (through <= compacted_through_) return absl::OkStatus();
   std::erase_if(changes_,
@@ -358,14 +358,14 @@ absl::Status MemoryStorage::CompactIndexChanges(uint64_t keep_after) {
 
 absl::Status MemoryStorage::SavePeerIndex(const PeerIndex& index) {
   RETURN_IF_ERROR(ValidatePeerIndex(index));
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   peers_[index.member] = index;
   return absl::OkStatus();
 }
 
 absl::StatusOr<PeerIndex> MemoryStorage::LoadPeerIndex(
     const std::string& member) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = peers_.find(member);
   if (it == peers_.end()) {
     return absl::NotFoundError(absl::StrCat("no index copy of ", member));
@@ -374,7 +374,7 @@ absl::StatusOr<PeerIndex> MemoryStorage::LoadPeerIndex(
 }
 
 absl::StatusOr<std::vector<PeerIndex>> MemoryStorage::LoadAllPeerIndexes() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::vector<PeerIndex> out;
   out.reserve(peers_.size());
   for (const auto& [member, index] : peers_) out.push_back(index);
@@ -383,7 +383,7 @@ absl::StatusOr<std::vector<PeerIndex>> MemoryStorage::LoadAllPeerIndexes() {
 
 absl::Status MemoryStorage::AddIndexEvidence(const IndexEvidence& evidence) {
   RETURN_IF_ERROR(ValidateIndexEvidence(evidence));
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   evidence_.push_back(evidence);
   size_t held = 0;
   for (const IndexEvidence& e : evidence_) held += e.member == evidence.member;
@@ -401,7 +401,7 @@ absl::Status MemoryStorage::AddIndexEvidence(const IndexEvidence& evidence) {
 
 absl::StatusOr<std::vector<IndexEvidence>> MemoryStorage::ListIndexEvidence(
     const std::string& member) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::vector<IndexEvidence> out;
   for (const IndexEvidence& e : evidence_) {
     if (member.empty() || e.member == member) out.push_back(e);
@@ -414,7 +414,7 @@ absl::StatusOr<std::vector<IndexEvidence>> MemoryStorage::ListIndexEvidence(
 absl::Status MemoryStorage::RecordMessageId(const std::string& sender,
                                             const Bytes& message_id,
                                             int64_t expires_at_ms) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (!replay_.emplace(std::make_pair(sender, message_id), expires_at_ms)
            .second) {
     return absl::AlreadyExistsError(
@@ -424,7 +424,7 @@ absl::Status MemoryStorage::RecordMessageId(const std::string& sender,
 }
 
 absl::StatusOr<int64_t> MemoryStorage::SweepMessageIds(int64_t now_ms) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return static_cast<int64_t>(std::erase_if(
       replay_, [&](const auto& entry) { return entry.second < now_ms; }));
 }
@@ -432,7 +432,7 @@ absl::StatusOr<int64_t> MemoryStorage::SweepMessageIds(int64_t now_ms) {
 absl::StatusOr<uint32_t> MemoryStorage::ChargeQuota(const std::string& member,
                                                     int64_t day, uint32_t count,
                                                     uint32_t limit) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return ChargeQuotaLocked(member, day, count, limit);
 }
 
@@ -454,7 +454,7 @@ absl::StatusOr<uint32_t> MemoryStorage::ChargeQuotaLocked(
 absl::StatusOr<Storage::AdmitOutcome> MemoryStorage::RecordMessageIdAndCharge(
     const std::string& sender, const Bytes& message_id, int64_t expires_at_ms,
     const std::optional<QuotaCharge>& charge) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (!replay_.emplace(std::make_pair(sender, message_id), expires_at_ms)
            .second) {
     return AdmitOutcome::kAlreadyRecorded;
@@ -470,27 +470,27 @@ absl::StatusOr<Storage::AdmitOutcome> MemoryStorage::RecordMessageIdAndCharge(
 // --- What the office sees ----------------------------------------------------
 
 absl::Status MemoryStorage::AddHit(const v1::Hit& hit) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   hits_.push_back(hit);
   return absl::OkStatus();
 }
 
 absl::StatusOr<Page<v1::Hit>> MemoryStorage::ListHits(
     const std::string& case_number, const PageRequest& page) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return NewestFirst(hits_, case_number, page,
                      [](const v1::Hit& h) { return h.received_at_ms(); });
 }
 
 absl::Status MemoryStorage::AddNotification(const v1::Notification& n) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   notifications_.push_back(n);
   return absl::OkStatus();
 }
 
 absl::StatusOr<Page<v1::Notification>> MemoryStorage::ListNotifications(
     const std::string& case_number, const PageRequest& page) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return NewestFirst(notifications_, case_number, page,
                      [](const v1::Notification& n) { return n.at_ms(); });
 }
@@ -499,7 +499,7 @@ absl::StatusOr<Page<v1::Notification>> MemoryStorage::ListNotifications(
 
 absl::StatusOr<std::optional<Bytes>> MemoryStorage::GetSetting(
     const std::string& key) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = settings_.find(key);
   if (it == settings_.end()) return std::optional<Bytes>();
   return std::optional<Bytes>(it->second);
@@ -507,7 +507,7 @@ absl::StatusOr<std::optional<Bytes>> MemoryStorage::GetSetting(
 
 absl::Status MemoryStorage::PutSetting(const std::string& key,
                                        const Bytes& value) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   settings_[key] = value;
   return absl::OkStatus();
 }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -14,7 +15,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "node/storage/storage.h"
 
 namespace cbx::node {
@@ -111,7 +111,7 @@ class MemoryStorage final : public Storage {
                                              uint32_t limit)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  absl::Mutex mu_;
+  std::mutex mu_;
   std::map<std::string, StoredCase> cases_ ABSL_GUARDED_BY(mu_);
   // Tag -> number of identifiers of open cases with that tag (> 0).
   std::map<Tag, int64_t> own_refs_ ABSL_GUARDED_BY(mu_);

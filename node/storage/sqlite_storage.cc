@@ -443,7 +443,7 @@ absl::StatusOr<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(
 absl::Status SqliteStorage::ReadWriteTransaction(
     const TransactionBody& body,
     const CommitFailureHandler& on_commit_failure) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
   SqliteTxn txn_view(*db_);
   RETURN_IF_ERROR(body(txn_view));  // ~Transaction rolls back
@@ -458,7 +458,7 @@ absl::Status SqliteStorage::ReadWriteTransaction(
 
 absl::Status SqliteStorage::AddCase(const StoredCase& c) {
   RETURN_IF_ERROR(ValidateCase(c));
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
   RETURN_IF_ERROR(AddCaseIn(*db_, c));
   return txn.Commit();
@@ -471,7 +471,7 @@ absl::Status SqliteStorage::AddCases(const std::vector<StoredCase>& cases) {
     std::vector<Tag> tags = OpenTags(c);
     added.insert(added.end(), tags.begin(), tags.end());
   }
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
   for (const StoredCase& c : cases) RETURN_IF_ERROR(InsertCase(*db_, c));
   RETURN_IF_ERROR(sqlite::ApplyTagDeltas(*db_, TagDeltas({}, added)));
@@ -480,14 +480,14 @@ absl::Status SqliteStorage::AddCases(const std::vector<StoredCase>& cases) {
 
 absl::Status SqliteStorage::UpdateCase(const StoredCase& c) {
   RETURN_IF_ERROR(ValidateCase(c));
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
   RETURN_IF_ERROR(UpdateCaseIn(*db_, c));
   return txn.Commit();
 }
 
 absl::StatusOr<StoredCase> SqliteStorage::GetCase(const std::string& number) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(Transaction txn, BeginRead(*db_));
   ASSIGN_OR_RETURN(StoredCase c, GetCaseIn(*db_, number));
   RETURN_IF_ERROR(txn.Commit());
@@ -496,7 +496,7 @@ absl::StatusOr<StoredCase> SqliteStorage::GetCase(const std::string& number) {
 
 absl::StatusOr<Page<StoredCase>> SqliteStorage::ListCases(
     bool include_closed, const PageRequest& page) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Database& db = *db_;
   ASSIGN_OR_RETURN(Transaction txn, BeginRead(db));
   Page<StoredCase> out;
@@ -555,7 +555,7 @@ absl::StatusOr<Page<StoredCase>> SqliteStorage::ListCases(
 
 absl::StatusOr<std::vector<OutputMatch>> SqliteStorage::FindByOutputs(
     const std::vector<Bytes>& ys) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(Transaction txn, BeginRead(*db_));
   ASSIGN_OR_RETURN(std::vector<OutputMatch> matches, FindByOutputsIn(*db_, ys));
   RETURN_IF_ERROR(txn.Commit());
@@ -566,7 +566,7 @@ absl::Status SqliteStorage::ReplaceAllOutputs(
     const std::vector<std::pair<std::string, StoredIdentifier>>&
         case_and_identifier) {
   RETURN_IF_ERROR(ValidateOutputs(case_and_identifier));
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Database& db = *db_;
   ASSIGN_OR_RETURN(Transaction txn, BeginWrite(db));
   for (const auto& [number, id] : case_and_identifier) {
@@ -611,13 +611,13 @@ absl::Status SqliteStorage::ReplaceAllOutputs(
 // --- Own index -------------------------------------------------------------
 
 absl::StatusOr<uint64_t> SqliteStorage::OwnIndexVersion() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(IndexState state, sqlite::ReadIndexState(*db_));
   return state.version;
 }
 
 absl::StatusOr<std::vector<Tag>> SqliteStorage::OwnIndexTags() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(Statement select,
                    db_->Prepare("SELECT tag FROM own_index ORDER BY tag"));
   std::vector<Tag> tags;
@@ -632,7 +632,7 @@ absl::StatusOr<std::vector<Tag>> SqliteStorage::OwnIndexTags() {
 
 absl::StatusOr<std::vector<IndexChange>> SqliteStorage::OwnIndexChangesSince(
     uint64_t since) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Database& db = *db_;
   ASSIGN_OR_RETURN(Transaction txn, BeginRead(db));
   ASSIGN_OR_RETURN(IndexState state, sqlite::ReadIndexState(db));
@@ -665,7 +665,7 @@ absl::StatusOr<std::vector<IndexChange>> SqliteStorage::OwnIndexChangesSince(
 }
 
 absl::Status SqliteStorage::CompactIndexChanges(uint64_t keep_after) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Database& db = *db_;
   ASSIGN_OR_RETURN(Transaction txn, BeginWrite(db));
   ASSIGN_OR_RETURN(IndexState state, sqlite::ReadIndexState(db));
@@ -691,7 +691,7 @@ absl::Status SqliteStorage::CompactIndexChanges(uint64_t keep_after) {
 
 absl::Status SqliteStorage::SavePeerIndex(const PeerIndex& index) {
   RETURN_IF_ERROR(ValidatePeerIndex(index));
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
   RETURN_IF_ERROR(sqlite::WritePeerIndex(*db_, index));
   return txn.Commit();
@@ -699,7 +699,7 @@ absl::Status SqliteStorage::SavePeerIndex(const PeerIndex& index) {
 
 absl::StatusOr<PeerIndex> SqliteStorage::LoadPeerIndex(
     const std::string& member) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Database& db = *db_;
   ASSIGN_OR_RETURN(Transaction txn, BeginRead(db));
   PeerIndex index;
@@ -719,7 +719,7 @@ absl::StatusOr<PeerIndex> SqliteStorage::LoadPeerIndex(
 }
 
 absl::StatusOr<std::vector<PeerIndex>> SqliteStorage::LoadAllPeerIndexes() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Database& db = *db_;
   ASSIGN_OR_RETURN(Transaction txn, BeginRead(db));
   std::vector<PeerIndex> indexes;
@@ -740,7 +740,7 @@ absl::StatusOr<std::vector<PeerIndex>> SqliteStorage::LoadAllPeerIndexes() {
 
 absl::Status SqliteStorage::AddIndexEvidence(const IndexEvidence& evidence) {
   RETURN_IF_ERROR(ValidateIndexEvidence(evidence));
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
   RETURN_IF_ERROR(sqlite::WriteIndexEvidence(*db_, evidence));
   return txn.Commit();
@@ -748,7 +748,7 @@ absl::Status SqliteStorage::AddIndexEvidence(const IndexEvidence& evidence) {
 
 absl::StatusOr<std::vector<IndexEvidence>> SqliteStorage::ListIndexEvidence(
     const std::string& member) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(Transaction txn, BeginRead(*db_));
   ASSIGN_OR_RETURN(std::vector<IndexEvidence> out,
                    sqlite::ReadIndexEvidence(*db_, member));
@@ -761,12 +761,12 @@ absl::StatusOr<std::vector<IndexEvidence>> SqliteStorage::ListIndexEvidence(
 absl::Status SqliteStorage::RecordMessageId(const std::string& sender,
                                             const Bytes& message_id,
                                             int64_t expires_at_ms) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return InsertMessageId(*db_, sender, message_id, expires_at_ms);
 }
 
 absl::StatusOr<int64_t> SqliteStorage::SweepMessageIds(int64_t now_ms) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(Statement remove,
                    db_->Prepare("DELETE FROM replay WHERE expires_at_ms < ?1"));
   RETURN_IF_ERROR(remove.BindInt(1, now_ms).Run());
@@ -776,7 +776,7 @@ absl::StatusOr<int64_t> SqliteStorage::SweepMessageIds(int64_t now_ms) {
 absl::StatusOr<uint32_t> SqliteStorage::ChargeQuota(const std::string& member,
                                                     int64_t day, uint32_t count,
                                                     uint32_t limit) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
   uint64_t used = 0;
   ASSIGN_OR_RETURN(bool charged,
@@ -812,29 +812,29 @@ absl::StatusOr<Storage::AdmitOutcome> SqliteStorage::RecordMessageIdAndCharge(
     const std::string& sender, const Bytes& message_id, int64_t expires_at_ms,
     const std::optional<QuotaCharge>& charge) {
   AdmitRequest request{sender, message_id, expires_at_ms, charge};
-  admit_mu_.Lock();
+  std::unique_lock<std::mutex> admit(admit_mu_);
   admit_queue_.push_back(&request);
-  while (!request.done && admit_leader_) admit_cv_.Wait(&admit_mu_);
+  while (!request.done && admit_leader_) admit_cv_.wait(admit);
   if (!request.done) {
     admit_leader_ = true;
     while (!request.done) {
       std::vector<AdmitRequest*> group;
       group.swap(admit_queue_);
-      admit_mu_.Unlock();
+      admit.unlock();
       CommitAdmitGroup(group);
-      admit_mu_.Lock();
+      admit.lock();
       for (AdmitRequest* r : group) r->done = true;
     }
     // Hand over: a caller still queued becomes the next leader.
     admit_leader_ = false;
   }
-  admit_cv_.SignalAll();
-  admit_mu_.Unlock();
+  admit_cv_.notify_all();
+  admit.unlock();
   return request.result;
 }
 
 void SqliteStorage::CommitAdmitGroup(const std::vector<AdmitRequest*>& group) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Database& db = *db_;
   absl::Status failure = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(Transaction txn, BeginWrite(db));
@@ -870,25 +870,25 @@ void SqliteStorage::CommitAdmitGroup(const std::vector<AdmitRequest*>& group) {
 // --- What the office sees ----------------------------------------------------
 
 absl::Status SqliteStorage::AddHit(const v1::Hit& hit) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return InsertHit(*db_, hit);
 }
 
 absl::StatusOr<Page<v1::Hit>> SqliteStorage::ListHits(
     const std::string& case_number, const PageRequest& page) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return ListNewestFirst<v1::Hit>(*db_, "hits", "received_at_ms", "hit",
                                   case_number, page, "hit");
 }
 
 absl::Status SqliteStorage::AddNotification(const v1::Notification& n) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return InsertNotification(*db_, n);
 }
 
 absl::StatusOr<Page<v1::Notification>> SqliteStorage::ListNotifications(
     const std::string& case_number, const PageRequest& page) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return ListNewestFirst<v1::Notification>(*db_, "notifications", "at_ms",
                                            "notification", case_number, page,
                                            "notification");
@@ -898,13 +898,13 @@ absl::StatusOr<Page<v1::Notification>> SqliteStorage::ListNotifications(
 
 absl::StatusOr<std::optional<Bytes>> SqliteStorage::GetSetting(
     const std::string& key) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return ReadSetting(*db_, key);
 }
 
 absl::Status SqliteStorage::PutSetting(const std::string& key,
                                        const Bytes& value) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return WriteSetting(*db_, key, value);
 }
 
@@ -914,7 +914,7 @@ absl::StatusOr<std::string> SqliteStorage::Pragma(const std::string& name) {
       })) {
     return absl::InvalidArgumentError(absl::StrCat("bad pragma name ", name));
   }
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(Statement select,
                    db_->Prepare(absl::StrCat("PRAGMA ", name)));
   ASSIGN_OR_RETURN(bool row, select.Step());

@@ -2,8 +2,10 @@
 #ifndef CBX_NODE_STORAGE_SQLITE_STORAGE_H_
 #define CBX_NODE_STORAGE_SQLITE_STORAGE_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -12,7 +14,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "node/storage/sqlite_db.h"
 #include "node/storage/storage.h"
 
@@ -138,12 +139,12 @@ class SqliteStorage final : public Storage {
 
   // The group commit of RecordMessageIdAndCharge: calls queue here; at most
   // one of them (the leader) commits at a time, for everyone queued.
-  absl::Mutex admit_mu_ ABSL_ACQUIRED_BEFORE(mu_);
-  absl::CondVar admit_cv_;
+  std::mutex admit_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  std::condition_variable admit_cv_;
   std::vector<AdmitRequest*> admit_queue_ ABSL_GUARDED_BY(admit_mu_);
   bool admit_leader_ ABSL_GUARDED_BY(admit_mu_) = false;
 
-  absl::Mutex mu_;
+  std::mutex mu_;
   std::unique_ptr<sqlite::Database> db_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -8,13 +8,13 @@
 #define CBX_NODE_TESTING_TEST_AUDIT_SINK_H_
 
 #include <cstdint>
+#include <mutex>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "cbx/v1/audit.pb.h"
 #include "node/audit_trail.h"
 
@@ -26,12 +26,12 @@ class TestAuditSink final : public AuditSink {
   // Health() reports it too when it is a DATA_LOSS, as a damaged log's
   // would.
   void FailAppends(absl::Status failure) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     failure_ = std::move(failure);
   }
   // Appends succeed `n` more times, then fail with `failure`.
   void FailAfter(int n, absl::Status failure) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     succeed_before_failing_ = n;
     failure_ = std::move(failure);
   }
@@ -43,7 +43,7 @@ class TestAuditSink final : public AuditSink {
   }
   absl::StatusOr<uint64_t> AppendAll(
       std::vector<v1::AuditEntry> entries) override {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (!failure_.ok()) {
       if (succeed_before_failing_ == 0) return failure_;
       --succeed_before_failing_;
@@ -56,19 +56,19 @@ class TestAuditSink final : public AuditSink {
     return first;
   }
   absl::Status Health() const override {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return failure_.code() == absl::StatusCode::kDataLoss ? failure_
                                                           : absl::OkStatus();
   }
 
   // The entries appended so far, in order.
   std::vector<v1::AuditEntry> entries() const {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return entries_;
   }
 
  private:
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   std::vector<v1::AuditEntry> entries_ ABSL_GUARDED_BY(mu_);
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
   int succeed_before_failing_ ABSL_GUARDED_BY(mu_) = 0;

@@ -28,6 +28,7 @@
 #include "core/util/clock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "tests/testing/time_scale.h"
 
 namespace cbx::testing {
 namespace {
@@ -221,7 +222,8 @@ absl::Status Federation::WaitReady(const std::string& cc) {
   const std::string log = LogOf(cc);
   // Ready when the Office port answers an authenticated call.
   auto office = Office(cc, "operator");
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  auto deadline = std::chrono::steady_clock::now() +
+                  Scaled(std::chrono::seconds(20));
   std::string last_error;
   while (std::chrono::steady_clock::now() < deadline) {
     int status;
@@ -233,7 +235,7 @@ absl::Status Federation::WaitReady(const std::string& cc) {
     grpc::ClientContext ctx;
     ctx.set_wait_for_ready(true);
     ctx.set_deadline(std::chrono::system_clock::now() +
-                     std::chrono::milliseconds(500));
+                     Scaled(std::chrono::milliseconds(500)));
     v1::ListPeersResponse resp;
     grpc::Status s = office->ListPeers(&ctx, v1::ListPeersRequest(), &resp);
     // Any answer from the node itself means it is up (a node whose audit
@@ -291,8 +293,8 @@ absl::Status Federation::WaitForIndex(
     const std::string& querier, const std::map<std::string, uint64_t>& counts,
     int64_t synced_after_ms, int64_t timeout_ms) {
   auto office = Office(querier, "operator");
-  auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(ScaledMs(timeout_ms));
   std::string last;
   while (std::chrono::steady_clock::now() < deadline) {
     grpc::ClientContext ctx;

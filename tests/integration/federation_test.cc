@@ -19,6 +19,7 @@
 #include "core/util/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "tests/testing/time_scale.h"
 
 namespace cbx::testing {
 namespace {
@@ -135,7 +136,7 @@ class FederationTest : public ::testing::Test {
   static grpc::Status Evaluate(v1::Peer::Stub& stub, const v1::Envelope& env) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() +
-                     std::chrono::seconds(10));
+                     Scaled(std::chrono::seconds(10)));
     v1::Envelope reply;
     return stub.Evaluate(&ctx, env, &reply);
   }
@@ -211,7 +212,7 @@ TEST_F(FederationTest, BothPortsServeTheStandardHealthService) {
     auto health = grpc::health::v1::Health::NewStub(channel);
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() +
-                     std::chrono::seconds(10));
+                     Scaled(std::chrono::seconds(10)));
     grpc::health::v1::HealthCheckResponse resp;
     grpc::Status s =
         health->Check(&ctx, grpc::health::v1::HealthCheckRequest(), &resp);
@@ -499,7 +500,7 @@ TEST_F(FederationTest, SlowAndDeadPeersAreNamedAndDelayNoOne) {
   ASSERT_EQ(r.answers.size(), 5u);
   EXPECT_EQ(r.answers.back().member(), "HR");
   EXPECT_LT(r.by_member["RS"].latency_ms(), 2500);  // < the 3 s deadline
-  EXPECT_LT(elapsed, std::chrono::milliseconds(3000 + 4000));
+  EXPECT_LT(elapsed, std::chrono::milliseconds(3000 + ScaledMs(4000)));
   ASSERT_TRUE(fed_->Start("AL").ok());
 }
 
@@ -601,7 +602,8 @@ TEST_F(FederationTest, OperatorInstalledDirectoryUpdateSpreadsToPeers) {
     f->Office(cc, "operator")->ListPeers(&ctx, v1::ListPeersRequest(), &peers);
     return peers.directory_version();
   };
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  auto deadline = std::chrono::steady_clock::now() +
+                  Scaled(std::chrono::seconds(20));
   while ((version_of(fed_, "MK") < 2 || version_of(fed_, "RS") < 2) &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -642,7 +644,8 @@ TEST_F(FederationTest, AuditLogIsCheckpointedWitnessedAndProvable) {
   // covers it; every entry up to the checkpoint is provable.
   std::string checkpoint, evaluate_sha;
   uint64_t scanned = 0;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto deadline = std::chrono::steady_clock::now() +
+                  Scaled(std::chrono::seconds(30));
   while (evaluate_sha.empty() && std::chrono::steady_clock::now() < deadline) {
     grpc::ClientContext ctx;
     v1::AuditCheckpointResponse resp;

@@ -45,6 +45,7 @@
 #include "node/audit/audit_log.h"
 #include "node/audit/testing/test_util.h"
 #include "tests/integration/federation.h"
+#include "tests/testing/time_scale.h"
 
 namespace cbx::testing {
 namespace {
@@ -117,7 +118,8 @@ class NodeCrashTest : public ::testing::Test {
     std::vector<std::thread> threads;
     auto evaluate = fed_->PeerAs(kNode, "MK");
     auto deadline = [] {
-      return std::chrono::system_clock::now() + std::chrono::seconds(5);
+      return std::chrono::system_clock::now() +
+             Scaled(std::chrono::seconds(5));
     };
     auto answered = [&acked](const v1::Envelope& env, grpc::StatusCode code,
                              grpc::StatusCode expected) {
@@ -216,7 +218,7 @@ class NodeCrashTest : public ::testing::Test {
     auto peer = fed_->PeerAs(kNode, "MK");
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() +
-                     std::chrono::seconds(10));
+                     Scaled(std::chrono::seconds(10)));
     v1::GetCheckpointRequest req;
     req.set_since_size(since.size);
     v1::GetCheckpointResponse resp;
@@ -391,7 +393,7 @@ TEST_F(NodeCrashTest, SigkillUnderLoadLosesNothingAcknowledged) {
     // where the last cycle's check ended, as checkpoints come to cover it.
     std::map<Bytes, int> logged;
     auto wait_until =
-        std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        std::chrono::steady_clock::now() + Scaled(std::chrono::seconds(20));
     size_t missing = acked.envelopes.size();
     while (true) {
       absl::StatusOr<uint64_t> size = ExportFrom(exported_to, &logged);

@@ -25,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/integration/federation.h"
+#include "tests/testing/time_scale.h"
 
 namespace cbx::testing {
 namespace {
@@ -40,7 +41,7 @@ constexpr const char* kAuditFiles[] = {"audit.db", "audit.db-wal",
 // Polls `done` every 100 ms until it holds or `timeout` passes.
 bool WaitFor(const std::function<bool()>& done,
              std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto deadline = std::chrono::steady_clock::now() + Scaled(timeout);
   while (std::chrono::steady_clock::now() < deadline) {
     if (done()) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -112,7 +113,8 @@ std::map<std::string, std::string> Settings(const Federation& fed,
 v1::PeerStatus PeerStatusOf(Federation& fed, const std::string& cc,
                             const std::string& member) {
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   Scaled(std::chrono::seconds(5)));
   v1::ListPeersResponse resp;
   grpc::Status s = fed.Office(cc, "operator")
                        ->ListPeers(&ctx, v1::ListPeersRequest(), &resp);
@@ -134,7 +136,8 @@ struct ShownCheckpoint {
 
 ShownCheckpoint AuditCheckpointOf(Federation& fed, const std::string& cc) {
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   Scaled(std::chrono::seconds(5)));
   v1::AuditCheckpointResponse resp;
   grpc::Status s =
       fed.Office(cc, "auditor")
@@ -179,7 +182,7 @@ void GrowLog(Federation& fed, const std::string& cc, int calls) {
   for (int i = 0; i < calls; ++i) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() +
-                     std::chrono::seconds(5));
+                     Scaled(std::chrono::seconds(5)));
     v1::ListCasesResponse cases;
     grpc::Status s = office->ListCases(&ctx, v1::ListCasesRequest(), &cases);
     ASSERT_TRUE(s.ok()) << s.error_message();

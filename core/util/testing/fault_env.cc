@@ -42,7 +42,7 @@ class FaultWritableFile final : public WritableFile {
 };
 
 void FaultEnv::Inject(Fault fault) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   faults_.push_back(std::move(fault));
 }
 
@@ -55,23 +55,23 @@ void FaultEnv::FailAlways(FileOp op, int err) {
 }
 
 void FaultEnv::Heal() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   faults_.clear();
 }
 
 int64_t FaultEnv::Count(FileOp op) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return counts_[static_cast<size_t>(op)];
 }
 
 int64_t FaultEnv::Injected(FileOp op) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return injected_[static_cast<size_t>(op)];
 }
 
 FaultEnv::Decision FaultEnv::Next(FileOp op, const std::string& path,
                                   const std::string& other_path) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   ++counts_[static_cast<size_t>(op)];
   Decision decision;
   for (Fault& fault : faults_) {

@@ -28,11 +28,11 @@
 #include <cerrno>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "core/util/env.h"
 
 namespace cbx::testing {
@@ -107,7 +107,7 @@ class FaultEnv final : public Env {
                               const std::string& path);
 
   Env* const base_;
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   std::vector<Fault> faults_ ABSL_GUARDED_BY(mu_);
   std::array<int64_t, kFileOpCount> counts_ ABSL_GUARDED_BY(mu_){};
   std::array<int64_t, kFileOpCount> injected_ ABSL_GUARDED_BY(mu_){};

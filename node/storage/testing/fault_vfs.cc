@@ -246,7 +246,7 @@ FaultVfs::FaultVfs(std::string name)
 FaultVfs::~FaultVfs() { sqlite3_vfs_unregister(&vfs_); }
 
 void FaultVfs::Inject(VfsFault fault) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   faults_.push_back(std::move(fault));
 }
 
@@ -260,32 +260,32 @@ void FaultVfs::FailAlways(VfsOp op, const std::string& suffix, VfsError error) {
 }
 
 void FaultVfs::Heal() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   faults_.clear();
 }
 
 int64_t FaultVfs::Count(VfsOp op) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return counts_[static_cast<int>(op)];
 }
 
 int64_t FaultVfs::Injected(VfsOp op) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return injected_[static_cast<int>(op)];
 }
 
 int64_t FaultVfs::Opens() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return opens_;
 }
 
 void FaultVfs::CountOpen() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   ++opens_;
 }
 
 VfsError FaultVfs::Next(VfsOp op, const std::string& file) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   ++counts_[static_cast<int>(op)];
   VfsError result{SQLITE_OK, 0};
   for (VfsFault& fault : faults_) {

@@ -28,11 +28,11 @@
 
 #include <array>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 
 namespace cbx::node::testing {
 
@@ -98,7 +98,7 @@ class FaultVfs {
   const std::string name_;
   sqlite3_vfs* const base_;
   sqlite3_vfs vfs_;
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   std::vector<VfsFault> faults_ ABSL_GUARDED_BY(mu_);
   std::array<int64_t, kVfsOpCount> counts_ ABSL_GUARDED_BY(mu_){};
   std::array<int64_t, kVfsOpCount> injected_ ABSL_GUARDED_BY(mu_){};
