@@ -89,6 +89,12 @@ class FederationTest : public ::testing::Test {
     c->set_role(v1::PERPETRATOR_ROLE_ADMINISTRATOR);
     c->set_contact_point("+000 24/7 duty prosecutor (fictional)");
     grpc::ClientContext ctx;
+    // The setup's cases wait for a connection the starting node is slow to
+    // set up (a TLS handshake can take over 20 s on 2 busy cores), instead
+    // of failing the whole suite on the first attempt.
+    ctx.set_wait_for_ready(true);
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     Scaled(std::chrono::seconds(60)));
     v1::Case out;
     grpc::Status s = fed_->Office(cc)->AddCase(&ctx, req, &out);
     ASSERT_TRUE(s.ok()) << cc << " " << s.error_message();
