@@ -160,8 +160,7 @@ std::string DirectoryText(const json& s) {
       p["witness_threshold"].get<uint32_t>(), "\n");
   absl::StrAppend(&out, "caps: index ", p["max_index_tags"].get<uint32_t>(),
                   " tags, growth ",
-                  p["max_index_growth_per_day"].get<uint32_t>(),
-                  " tags/day, ",
+                  p["max_index_growth_per_day"].get<uint32_t>(), " tags/day, ",
                   p["resolves_per_peer_per_day"].get<uint32_t>(),
                   " resolves/peer/day\n");
   absl::StrAppend(&out, "members (", s["members"].size(), "):\n");

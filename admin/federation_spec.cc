@@ -469,9 +469,9 @@ absl::Status ParsePolicy(const json* p, size_t members, v1::Policy& policy) {
   policy.set_witness_threshold(witnesses);
   // The caps on a member (spec/threats.md). Written explicitly, so that the
   // directory says what applies; 0 (the wire's "default") is refused here.
-  ASSIGN_OR_RETURN(uint32_t max_tags, get("max_index_tags",
-                                          directory::kDefaultMaxIndexTags,
-                                          true));
+  ASSIGN_OR_RETURN(
+      uint32_t max_tags,
+      get("max_index_tags", directory::kDefaultMaxIndexTags, true));
   policy.set_max_index_tags(max_tags);
   ASSIGN_OR_RETURN(uint32_t growth,
                    get("max_index_growth_per_day",

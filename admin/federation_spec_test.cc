@@ -361,10 +361,10 @@ TEST_F(FederationSpecTest, PolicyErrors) {
   EXPECT_EQ(
       ErrorAfter([](json& s) { s["policy"]["max_index_growth_per_day"] = 0; }),
       "policy.max_index_growth_per_day: must be at least 1");
-  EXPECT_EQ(
-      ErrorAfter([](json& s) { s["policy"]["resolves_per_peer_per_day"] = -1; }),
-      "policy.resolves_per_peer_per_day: must be a non-negative integer, "
-      "found a negative integer");
+  EXPECT_EQ(ErrorAfter(
+                [](json& s) { s["policy"]["resolves_per_peer_per_day"] = -1; }),
+            "policy.resolves_per_peer_per_day: must be a non-negative integer, "
+            "found a negative integer");
   EXPECT_EQ(ErrorAfter([](json& s) {
               s["policy"]["max_index_tag"] = 10;
             }).rfind("policy.max_index_tag: unknown field", 0),

@@ -97,14 +97,13 @@ absl::StatusOr<LoadedKey> LoadKeyFile(KeyKind kind, const std::string& path) {
   const std::string what = "a " + std::string(KeyKindName(kind)) + " key";
   // Any mode: the caller warns about a loose one (a key on removable media
   // cannot always be 0600); the node refuses it (node/node.cc).
-  ASSIGN_OR_RETURN(
-      KeyFile file,
-      ReadKeyFile(Env::Default(), path, what, KeyFileAccess::kAnyMode));
+  ASSIGN_OR_RETURN(KeyFile file, ReadKeyFile(Env::Default(), path, what,
+                                             KeyFileAccess::kAnyMode));
   absl::StatusOr<KeyMaterial> key = KeyFromSecret(kind, file.secret);
   if (!key.ok()) {
-    return absl::Status(key.status().code(),
-                        absl::StrCat(path, ": not ", what, " file: ",
-                                     key.status().message()));
+    return absl::Status(
+        key.status().code(),
+        absl::StrCat(path, ": not ", what, " file: ", key.status().message()));
   }
   return LoadedKey{*std::move(key), (file.mode & 077) != 0, file.mode};
 }

@@ -260,8 +260,8 @@ std::string PeersText(const v1::ListPeersResponse& response) {
   // reason is too long for a column, and rare.
   for (const v1::PeerStatus& p : response.peers()) {
     if (p.index_alert().empty()) continue;
-    out += "index alert " + Show(p.member()) + ": " + Show(p.index_alert()) +
-           "\n";
+    out +=
+        "index alert " + Show(p.member()) + ": " + Show(p.index_alert()) + "\n";
   }
   return out;
 }

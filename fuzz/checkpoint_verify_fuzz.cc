@@ -112,8 +112,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Followed by the note's own lines: extra lines may be ignored or refuse
   // the note, but never take a cosignature away.
   if (n.ok()) {
-    auto mixed = fuzz::SignCheckpoint(text, "MK", {"RS", "AL"},
-                                      n->signatures);
+    auto mixed = fuzz::SignCheckpoint(text, "MK", {"RS", "AL"}, n->signatures);
     if (mixed.ok()) {
       auto m = VerifyAndCheck(*mixed);
       if (m.ok()) Check(m->witnesses >= 2);

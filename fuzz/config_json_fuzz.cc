@@ -51,8 +51,7 @@ bool Same(const node::Config& a, const node::Config& b) {
          a.tls_certificate == b.tls_certificate &&
          a.tls_private_key == b.tls_private_key && a.office_ca == b.office_ca &&
          a.node_signing_key == b.node_signing_key && a.oprf_key == b.oprf_key &&
-         a.genesis == b.genesis &&
-         a.index_interval_ms == b.index_interval_ms &&
+         a.genesis == b.genesis && a.index_interval_ms == b.index_interval_ms &&
          a.directory_interval_ms == b.directory_interval_ms &&
          a.checkpoint_interval_ms == b.checkpoint_interval_ms &&
          a.checkpoint_every_entries == b.checkpoint_every_entries &&

@@ -61,8 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // The OPRF input: deterministic, and the spec's exact layout.
   Check(input.ok());
-  const Bytes expected = std::string("cbx/v1/id") + '\0' + std::string(name) +
-                         '\0' + n;
+  const Bytes expected =
+      std::string("cbx/v1/id") + '\0' + std::string(name) + '\0' + n;
   Check(*input == expected);
   Check(identifiers::OprfInput(type, n) == expected);
   auto input_again = identifiers::NormalizedOprfInput(type, value);

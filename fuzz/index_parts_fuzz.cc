@@ -43,8 +43,8 @@ void Check(bool ok) {
 std::vector<v1::IndexPart> SplitParts(std::string_view in) {
   std::vector<v1::IndexPart> parts;
   while (in.size() >= 2) {
-    const size_t n = (static_cast<uint8_t>(in[0]) << 8) |
-                     static_cast<uint8_t>(in[1]);
+    const size_t n =
+        (static_cast<uint8_t>(in[0]) << 8) | static_cast<uint8_t>(in[1]);
     in.remove_prefix(2);
     const std::string_view record = in.substr(0, n);
     in.remove_prefix(record.size());
@@ -84,8 +84,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return true;
   }();
   (void)quiet;
-  const std::vector<v1::IndexPart> parts = SplitParts(
-      std::string_view(reinterpret_cast<const char*>(data), size));
+  const std::vector<v1::IndexPart> parts =
+      SplitParts(std::string_view(reinterpret_cast<const char*>(data), size));
   if (parts.empty()) return 0;
 
   v1::IndexManifest manifest;
@@ -121,8 +121,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // The manifest as sent, then one that tells the truth about the tags.
   const bool accepted = Matches(manifest, tags);
-  Check(accepted == (manifest.count() == tags.size() &&
-                     manifest.digest() == digest));
+  Check(accepted ==
+        (manifest.count() == tags.size() && manifest.digest() == digest));
   v1::IndexManifest honest = manifest;
   honest.set_count(tags.size());
   honest.set_digest(digest);

@@ -103,8 +103,7 @@ void CheckKeyFile(admin::KeyKind kind, std::string_view contents) {
     Check(!key->key_id.has_value());
   } else {
     Check(key->public_key.size() == 32);
-    Check(key->key_id.has_value() ==
-          (kind == admin::KeyKind::kNode));
+    Check(key->key_id.has_value() == (kind == admin::KeyKind::kNode));
     if (key->key_id.has_value()) {
       Check(*key->key_id == directory::NodeKeyId(key->public_key));
     }
@@ -116,9 +115,9 @@ void CheckKeyFile(admin::KeyKind kind, std::string_view contents) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   CheckHex(text);
-  for (admin::KeyKind kind : {admin::KeyKind::kNode,
-                              admin::KeyKind::kGovernance,
-                              admin::KeyKind::kOprf}) {
+  for (admin::KeyKind kind :
+       {admin::KeyKind::kNode, admin::KeyKind::kGovernance,
+        admin::KeyKind::kOprf}) {
     CheckKeyFile(kind, text);
   }
   return 0;

@@ -94,8 +94,7 @@ void CheckNote(std::string_view msg) {
     return;
   }
   Check(note::CheckNoteText(n->text).ok());
-  Check(!n->signatures.empty() &&
-        n->signatures.size() <= note::kMaxSignatures);
+  Check(!n->signatures.empty() && n->signatures.size() <= note::kMaxSignatures);
   std::set<std::pair<std::string, uint32_t>> seen;
   for (const note::Signature& s : n->signatures) {
     Check(seen.emplace(s.name, s.key_id).second);

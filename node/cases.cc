@@ -80,20 +80,20 @@ size_t Utf8CharAt(std::string_view s) {
 absl::Status ValidateFreeText(const std::string& text,
                               const std::string& field) {
   if (text.size() > kMaxFreeTextBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": at most ", kMaxFreeTextBytes, " bytes (got ", text.size(),
-        ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": at most ", kMaxFreeTextBytes, " bytes (got ",
+                     text.size(), ")"));
   }
   bool blank = true;
   for (size_t i = 0; i < text.size();) {
     const std::string_view rest = std::string_view(text).substr(i);
     const size_t n = Utf8CharAt(rest);
     const unsigned char c = static_cast<unsigned char>(text[i]);
-    const bool control =
-        n == 0 || (n == 1 && (c < 0x20 || c == 0x7F)) ||
-        (n == 2 && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0) ||
-        (n == 3 && rest.substr(0, 2) == "\xE2\x80" &&
-         (rest[2] == '\xA8' || rest[2] == '\xA9'));
+    const bool control = n == 0 || (n == 1 && (c < 0x20 || c == 0x7F)) ||
+                         (n == 2 && c == 0xC2 &&
+                          static_cast<unsigned char>(text[i + 1]) < 0xA0) ||
+                         (n == 3 && rest.substr(0, 2) == "\xE2\x80" &&
+                          (rest[2] == '\xA8' || rest[2] == '\xA9'));
     if (control) {
       return absl::InvalidArgumentError(absl::StrCat(
           field,
@@ -300,6 +300,41 @@ absl::Status CaseBook::Rewrite(
   return absl::OkStatus();
 }
 
+absl::Status CaseBook::CheckAmend(
+    const v1::AmendCaseRequest& request,
+    std::vector<StoredIdentifier>& additions,
+    std::vector<std::pair<v1::IdentifierType, std::string>>& removals) const {
+  RETURN_IF_ERROR(ValidateCaseNumber(request.case_number()));
+  RETURN_IF_ERROR(ValidateOffences(request.offences(), "offences"));
+  if (!request.contact_point().empty()) {
+    RETURN_IF_ERROR(ValidateFreeText(request.contact_point(), "contact_point"));
+  }
+  for (const auto& [list, n] :
+       {std::pair{"add_identifiers", request.add_identifiers_size()},
+        std::pair{"remove_identifiers", request.remove_identifiers_size()}}) {
+    if (n > kMaxCaseIdentifiers) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(list, ": at most ", kMaxCaseIdentifiers, " per call"));
+    }
+  }
+  for (int i = 0; i < request.add_identifiers_size(); ++i) {
+    ASSIGN_OR_RETURN(StoredIdentifier id,
+                     Prepare(request.add_identifiers(i),
+                             absl::StrCat("add_identifiers[", i, "]")));
+    additions.push_back(std::move(id));
+  }
+  for (int i = 0; i < request.remove_identifiers_size(); ++i) {
+    const v1::Identifier& id = request.remove_identifiers(i);
+    auto normalized = identifiers::Normalize(id.type(), id.value());
+    if (!normalized.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "remove_identifiers[", i, "]: ", normalized.status().message()));
+    }
+    removals.emplace_back(id.type(), *normalized);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::Case> CaseBook::Amend(const std::string& office,
                                          const v1::AmendCaseRequest& request) {
   Call call{"Office.AmendCase", "amend_case", office, {}};
@@ -307,38 +342,7 @@ absl::StatusOr<v1::Case> CaseBook::Amend(const std::string& office,
   // evaluated, before the transaction: it holds the storage's write lock.
   std::vector<StoredIdentifier> additions;
   std::vector<std::pair<v1::IdentifierType, std::string>> removals;
-  absl::Status checked = [&]() -> absl::Status {
-    RETURN_IF_ERROR(ValidateCaseNumber(request.case_number()));
-    RETURN_IF_ERROR(ValidateOffences(request.offences(), "offences"));
-    if (!request.contact_point().empty()) {
-      RETURN_IF_ERROR(
-          ValidateFreeText(request.contact_point(), "contact_point"));
-    }
-    for (const auto& [list, n] :
-         {std::pair{"add_identifiers", request.add_identifiers_size()},
-          std::pair{"remove_identifiers", request.remove_identifiers_size()}}) {
-      if (n > kMaxCaseIdentifiers) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(list, ": at most ", kMaxCaseIdentifiers, " per call"));
-      }
-    }
-    for (int i = 0; i < request.add_identifiers_size(); ++i) {
-      ASSIGN_OR_RETURN(StoredIdentifier id,
-                       Prepare(request.add_identifiers(i),
-                               absl::StrCat("add_identifiers[", i, "]")));
-      additions.push_back(std::move(id));
-    }
-    for (int i = 0; i < request.remove_identifiers_size(); ++i) {
-      const v1::Identifier& id = request.remove_identifiers(i);
-      auto normalized = identifiers::Normalize(id.type(), id.value());
-      if (!normalized.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "remove_identifiers[", i, "]: ", normalized.status().message()));
-      }
-      removals.emplace_back(id.type(), *normalized);
-    }
-    return absl::OkStatus();
-  }();
+  absl::Status checked = CheckAmend(request, additions, removals);
   if (!checked.ok()) return Logged(call, checked);
 
   auto edit = [&](StoredCase& c) -> absl::Status {
@@ -360,9 +364,9 @@ absl::StatusOr<v1::Case> CaseBook::Amend(const std::string& office,
           "a case keeps at least one identifier; close it instead");
     }
     if (c.identifiers.size() > static_cast<size_t>(kMaxCaseIdentifiers)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "add_identifiers: a case holds at most ", kMaxCaseIdentifiers,
-          " identifiers"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("add_identifiers: a case holds at most ",
+                       kMaxCaseIdentifiers, " identifiers"));
     }
     if (!request.offences().empty()) {
       *c.record.mutable_offences() = request.offences();

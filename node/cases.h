@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -107,6 +108,13 @@ class CaseBook {
 
   // Normalizes and evaluates `id` into a stored identifier; `field` names
   // it in an INVALID_ARGUMENT.
+  // An AmendCaseRequest's checks that need no stored state, with the
+  // additions evaluated and the removals normalized; INVALID_ARGUMENT naming
+  // the field. Run before the transaction, which holds the write lock.
+  absl::Status CheckAmend(
+      const v1::AmendCaseRequest& request,
+      std::vector<StoredIdentifier>& additions,
+      std::vector<std::pair<v1::IdentifierType, std::string>>& removals) const;
   absl::StatusOr<StoredIdentifier> Prepare(const v1::Identifier& id,
                                            const std::string& field) const;
   // Add's checks and the record to store.

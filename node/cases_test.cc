@@ -407,8 +407,7 @@ TEST_F(CaseBookTest, AddRefusesOversizedAndMultiLineFields) {
        [](v1::Case& c) { c.set_contact_point("a\xe2\x80\xa8z"); },
        "contact_point: one line of UTF-8 text, without control characters "
        "(at byte 1)"},
-      {"a blank contact point",
-       [](v1::Case& c) { c.set_contact_point("   "); },
+      {"a blank contact point", [](v1::Case& c) { c.set_contact_point("   "); },
        "contact_point: give the office's 24/7 contact point"},
       {"1025 identifiers",
        [](v1::Case& c) {
@@ -443,7 +442,7 @@ TEST_F(CaseBookTest, AddRefusesOversizedAndMultiLineFields) {
   EXPECT_TRUE(OwnTags().empty());
   // The longest contact point and the most identifiers and offences pass.
   v1::Case most = NewCase("PPO-91", {});
-  most.set_contact_point(std::string(510, 'x') + "ш");     // 512 bytes
+  most.set_contact_point(std::string(510, 'x') + "ш");  // 512 bytes
   for (int i = 0; i < 1024; ++i) {
     *most.add_identifiers() = Username("@user_" + std::to_string(i));
   }

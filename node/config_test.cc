@@ -102,13 +102,20 @@ TEST(ConfigTest, LongAddressIsRefusedNotACrash) {
 // ']' and ':', then ':' and a port of 1 to 5 digits up to 65535.
 TEST(ConfigTest, AddressRule) {
   const std::vector<std::pair<std::string, bool>> cases = {
-      {"127.0.0.1:7101", true},  {"[::1]:7101", true},
-      {"node.mk:0", true},       {"a:65535", true},
-      {"::1:80", true},          {"a:65536", false},
-      {"a:123456", false},       {":7101", false},
-      {"a:", false},             {"a", false},
-      {"a b:1", false},          {"a:1x", false},
-      {"host_name:1", false},    {"", false},
+      {"127.0.0.1:7101", true},
+      {"[::1]:7101", true},
+      {"node.mk:0", true},
+      {"a:65535", true},
+      {"::1:80", true},
+      {"a:65536", false},
+      {"a:123456", false},
+      {":7101", false},
+      {"a:", false},
+      {"a", false},
+      {"a b:1", false},
+      {"a:1x", false},
+      {"host_name:1", false},
+      {"", false},
   };
   for (const auto& [value, ok] : cases) {
     std::string text = kGood;

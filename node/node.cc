@@ -97,7 +97,7 @@ absl::Status CheckOwnKeys(const NodeContext& ctx) {
 absl::StatusOr<NodeKeys> ReadNodeKeys(const Config& config, Env* env) {
   const auto in_field = [](const std::string& field, const absl::Status& s) {
     return absl::Status(s.code(), absl::StrCat(std::string(field), ": ",
-                                              std::string(s.message())));
+                                               std::string(s.message())));
   };
   NodeKeys keys;
   absl::StatusOr<KeyFile> seed =

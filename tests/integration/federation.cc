@@ -222,8 +222,8 @@ absl::Status Federation::WaitReady(const std::string& cc) {
   const std::string log = LogOf(cc);
   // Ready when the Office port answers an authenticated call.
   auto office = Office(cc, "operator");
-  auto deadline = std::chrono::steady_clock::now() +
-                  Scaled(std::chrono::seconds(20));
+  auto deadline =
+      std::chrono::steady_clock::now() + Scaled(std::chrono::seconds(20));
   std::string last_error;
   while (std::chrono::steady_clock::now() < deadline) {
     int status;

@@ -608,8 +608,8 @@ TEST_F(FederationTest, OperatorInstalledDirectoryUpdateSpreadsToPeers) {
     f->Office(cc, "operator")->ListPeers(&ctx, v1::ListPeersRequest(), &peers);
     return peers.directory_version();
   };
-  auto deadline = std::chrono::steady_clock::now() +
-                  Scaled(std::chrono::seconds(20));
+  auto deadline =
+      std::chrono::steady_clock::now() + Scaled(std::chrono::seconds(20));
   while ((version_of(fed_, "MK") < 2 || version_of(fed_, "RS") < 2) &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -650,8 +650,8 @@ TEST_F(FederationTest, AuditLogIsCheckpointedWitnessedAndProvable) {
   // covers it; every entry up to the checkpoint is provable.
   std::string checkpoint, evaluate_sha;
   uint64_t scanned = 0;
-  auto deadline = std::chrono::steady_clock::now() +
-                  Scaled(std::chrono::seconds(30));
+  auto deadline =
+      std::chrono::steady_clock::now() + Scaled(std::chrono::seconds(30));
   while (evaluate_sha.empty() && std::chrono::steady_clock::now() < deadline) {
     grpc::ClientContext ctx;
     v1::AuditCheckpointResponse resp;

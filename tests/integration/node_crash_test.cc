@@ -118,8 +118,7 @@ class NodeCrashTest : public ::testing::Test {
     std::vector<std::thread> threads;
     auto evaluate = fed_->PeerAs(kNode, "MK");
     auto deadline = [] {
-      return std::chrono::system_clock::now() +
-             Scaled(std::chrono::seconds(5));
+      return std::chrono::system_clock::now() + Scaled(std::chrono::seconds(5));
     };
     auto answered = [&acked](const v1::Envelope& env, grpc::StatusCode code,
                              grpc::StatusCode expected) {
