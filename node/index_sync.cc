@@ -451,6 +451,7 @@ absl::Status IndexSync::SyncDirectory(const std::string& member) {
   if (after->version() > req.since_version()) {
     LogEvent(ctx_->self(), "info", "directory-adopted",
              {{"from", member}, {"version", std::to_string(after->version())}});
+    ctx_->DirectoryAdopted(*before, *after);
   }
   return updated;
 }

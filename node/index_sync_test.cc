@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -151,15 +152,23 @@ TEST_F(IndexSyncTest, SlowPeerDeadlineIsItsOwn) {
 }
 
 TEST_F(IndexSyncTest, DirectorySyncAdoptsANewerVersion) {
+  std::vector<std::pair<uint64_t, uint64_t>> told;
+  node_.ctx().AddDirectoryListener([&told](const directory::Directory& before,
+                                           const directory::Directory& after) {
+    told.emplace_back(before.version(), after.version());
+  });
   peers_.ServeDirectories("RS", {directory::testing::SignedV2()});
   ASSERT_TRUE(sync_.SyncDirectory("RS").ok());
   EXPECT_EQ(node_.ctx().directory->Current()->version(), 2u);
+  // The listeners heard of it once, with the versions before and after.
+  EXPECT_EQ(told, (std::vector<std::pair<uint64_t, uint64_t>>{{1, 2}}));
   auto sent = node_.AuditEntries(v1::AUDIT_DIRECTION_SENT, "Peer.GetDirectory");
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].outcome().elements(), 1u);
-  // Nothing newer: nothing changes.
+  // Nothing newer: nothing changes, and no listener is told.
   ASSERT_TRUE(sync_.SyncDirectory("RS").ok());
   EXPECT_EQ(node_.ctx().directory->Current()->version(), 2u);
+  EXPECT_EQ(told.size(), 1u);
 }
 
 // --- A malicious member: the caps (spec/index-sync.md, "Caps") -------------

@@ -290,6 +290,8 @@ void Node::StartTimers() {
         if (directory) {
           *last_directory_sync = now;
           // Versions an operator installed while the node runs.
+          std::shared_ptr<const directory::Directory> before =
+              ctx_->directory->Current();
           auto adopted = AdoptStoredVersions(*ctx_->storage, *ctx_->directory);
           if (!adopted.ok()) {
             LogEvent(ctx_->self(), "error", "directory-install-refused",
@@ -299,6 +301,7 @@ void Node::StartTimers() {
                      {{"from", "local install"},
                       {"version",
                        std::to_string(ctx_->directory->Current()->version())}});
+            ctx_->DirectoryAdopted(*before, *ctx_->directory->Current());
           }
         }
         sync_->SyncAll(directory);

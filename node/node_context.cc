@@ -1,5 +1,7 @@
 #include "node/node_context.h"
 
+#include <utility>
+
 namespace cbx::node {
 
 uint32_t NodeContext::OprfEpoch() const {
@@ -19,6 +21,22 @@ v1::Header NodeContext::NewHeader(const std::string& to,
       envelope::MakeHeader(self(), {to}, *clock, MessageLifetimeMs());
   header.set_office(office);
   return header;
+}
+
+void NodeContext::AddDirectoryListener(DirectoryListener listener) {
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  directory_listeners_.push_back(std::move(listener));
+}
+
+void NodeContext::DirectoryAdopted(const directory::Directory& before,
+                                   const directory::Directory& after) const {
+  if (before.version() == after.version()) return;
+  std::vector<DirectoryListener> listeners;
+  {
+    std::lock_guard<std::mutex> lock(listeners_mu_);
+    listeners = directory_listeners_;
+  }
+  for (const DirectoryListener& listener : listeners) listener(before, after);
 }
 
 }  // namespace cbx::node

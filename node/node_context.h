@@ -9,9 +9,12 @@
 #ifndef CBX_NODE_NODE_CONTEXT_H_
 #define CBX_NODE_NODE_CONTEXT_H_
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "cbx/v1/message.pb.h"
@@ -52,6 +55,24 @@ struct NodeContext {
   int64_t MessageLifetimeMs() const;
   // A header from this node to `to`, on behalf of `office` (may be empty).
   v1::Header NewHeader(const std::string& to, const std::string& office) const;
+
+  // What reacts to a newly adopted directory version (trust roots, OPRF
+  // key rotation, dropping a suspended member's index, ...). A listener
+  // gets the version current before and the one current now; it runs on
+  // the thread that adopted, after the version is persisted, and must not
+  // block for long (post slow work to an executor). Listeners are added
+  // while the node is wired, before its timers start.
+  using DirectoryListener = std::function<void(
+      const directory::Directory& before, const directory::Directory& after)>;
+  void AddDirectoryListener(DirectoryListener listener);
+  // Tells every listener that `after` replaced `before` (no-op when both
+  // have the same version).
+  void DirectoryAdopted(const directory::Directory& before,
+                        const directory::Directory& after) const;
+
+ private:
+  mutable std::mutex listeners_mu_;
+  std::vector<DirectoryListener> directory_listeners_;
 };
 
 }  // namespace cbx::node
