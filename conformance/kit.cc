@@ -55,6 +55,14 @@ absl::StatusOr<std::unique_ptr<Kit>> Kit::Load(const std::string& dir,
     ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey key,
                      crypto::Ed25519PrivateKey::FromSeed(seed));
     kit->node_keys_.emplace(m.code(), std::move(key));
+    // A retired key the kit publishes for check 2's key window (E9).
+    const std::string expired = dir + "/" + m.code() + "/node-signing-expired.key";
+    if (std::ifstream(expired).good()) {
+      ASSIGN_OR_RETURN(Bytes old, ReadSecret(expired));
+      ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey old_key,
+                       crypto::Ed25519PrivateKey::FromSeed(old));
+      kit->node_keys_.emplace(m.code() + ":expired", std::move(old_key));
+    }
   }
   if (kit->directory_->FindMember(kit->target_.member) == nullptr) {
     return absl::InvalidArgumentError("the kit federation has no member " +

@@ -40,7 +40,8 @@ class Kit {
   const directory::Directory& directory() const { return *directory_; }
   const v1::SignedDirectory& genesis() const { return genesis_; }
   const KitTarget& target() const { return target_; }
-  // `cc`'s node signing key; nullptr if the kit has none for `cc`.
+  // `cc`'s node signing key ("QA:expired": QA's retired key, whose window
+  // closed before the genesis); nullptr if the kit has none.
   const crypto::Ed25519PrivateKey* NodeKey(const std::string& cc) const;
   // The target's OPRF private key (the kit publishes it).
   const crypto::OprfServerKey& TargetOprfKey() const { return *oprf_key_; }

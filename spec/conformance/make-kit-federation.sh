@@ -63,6 +63,9 @@ for cc in $MEMBERS; do
   oprf_pub[$cc]="$("$admin" key generate --kind oprf --out "$dir/oprf.key")"
   gov_pub[$cc]="$("$admin" key generate --kind governance --out "$dir/governance.key")"
 done
+# QA also lists a second node key whose window closed when the genesis was
+# issued: an envelope signed with it fails check 2 (errors.md E9).
+qa_expired="$("$admin" key generate --kind node --out "$out/QA/node-signing-expired.key")"
 
 # The node under test's offices: the runner seeds the kit case as the
 # prosecutor and calls the audit RPCs as the auditor.
@@ -117,7 +120,14 @@ codes=($MEMBERS)
     echo "      \"display_name\": \"cbx conformance kit member $cc\","
     echo "      \"endpoint\": \"localhost:$((7441 + i))\","
     echo "      \"ca_certificate\": \"$cc/ca.crt\","
-    echo "      \"node_signing_key_public\": \"${node_pub[$cc]}\","
+    if [[ $cc == QA ]]; then
+      echo "      \"node_keys\": ["
+      echo "        {\"public_key\": \"${node_pub[$cc]}\"},"
+      echo "        {\"public_key\": \"$qa_expired\", \"not_before_ms\": 1, \"not_after_ms\": 1796428800000}"
+      echo "      ],"
+    else
+      echo "      \"node_signing_key_public\": \"${node_pub[$cc]}\","
+    fi
     echo "      \"oprf_key_public\": \"${oprf_pub[$cc]}\","
     echo "      \"oprf_epoch\": 1,"
     echo "      \"governance_key_public\": \"${gov_pub[$cc]}\","
