@@ -51,8 +51,7 @@ void KitCases(std::set<std::string>* all, std::set<std::string>* pending) {
   ASSERT_TRUE(cases.ok()) << cases.status();
   for (const auto& c : *cases) {
     all->insert(c["id"].get<std::string>());
-    if (!kH11SpecMerged &&
-        absl::StartsWith(c.value("rule", ""), "issue11-")) {
+    if (!kH11SpecMerged && absl::StartsWith(c.value("rule", ""), "issue11-")) {
       pending->insert(c["id"].get<std::string>());
     }
   }

@@ -56,7 +56,8 @@ absl::StatusOr<std::unique_ptr<Kit>> Kit::Load(const std::string& dir,
                      crypto::Ed25519PrivateKey::FromSeed(seed));
     kit->node_keys_.emplace(m.code(), std::move(key));
     // A retired key the kit publishes for check 2's key window (E9).
-    const std::string expired = dir + "/" + m.code() + "/node-signing-expired.key";
+    const std::string expired =
+        dir + "/" + m.code() + "/node-signing-expired.key";
     if (std::ifstream(expired).good()) {
       ASSIGN_OR_RETURN(Bytes old, ReadSecret(expired));
       ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey old_key,
@@ -68,12 +69,11 @@ absl::StatusOr<std::unique_ptr<Kit>> Kit::Load(const std::string& dir,
     return absl::InvalidArgumentError("the kit federation has no member " +
                                       kit->target_.member);
   }
-  ASSIGN_OR_RETURN(
-      Bytes oprf, ReadSecret(dir + "/" + kit->target_.member + "/oprf.key"));
+  ASSIGN_OR_RETURN(Bytes oprf,
+                   ReadSecret(dir + "/" + kit->target_.member + "/oprf.key"));
   ASSIGN_OR_RETURN(crypto::OprfServerKey oprf_key,
                    crypto::OprfServerKey::FromPrivateBytes(oprf));
-  kit->oprf_key_ =
-      std::make_unique<crypto::OprfServerKey>(std::move(oprf_key));
+  kit->oprf_key_ = std::make_unique<crypto::OprfServerKey>(std::move(oprf_key));
   return kit;
 }
 
@@ -121,8 +121,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Kit::Channel(
   args.SetString("cbx.conformance.identity", key);
   // The kit's node certificate names localhost and 127.0.0.1.
   args.SetSslTargetNameOverride("localhost");
-  auto channel = grpc::CreateCustomChannel(
-      address, grpc::SslCredentials(options), args);
+  auto channel =
+      grpc::CreateCustomChannel(address, grpc::SslCredentials(options), args);
   channels_[key] = channel;
   return channel;
 }

@@ -52,8 +52,8 @@ class Kit {
   // "bad:<name>" (bad/<name>.crt). Trusts every member CA of the kit.
   // INVALID_ARGUMENT for an unknown name; FAILED_PRECONDITION without an
   // office address.
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> Channel(
-      const std::string& tls, bool office) const;
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> Channel(const std::string& tls,
+                                                         bool office) const;
 
   // The member a TLS name stands for ("bad:qa-names-qb" → "QA": the member
   // whose CA issued it, as the runner's envelopes default to that sender).

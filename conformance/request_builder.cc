@@ -32,8 +32,7 @@ std::string DefaultKind(const std::string& rpc) {
 
 // The purpose every request carries unless the recipe says otherwise
 // ("purpose": null sends none).
-absl::Status SetPurpose(const json& spec, v1::Purpose* purpose,
-                        bool* present) {
+absl::Status SetPurpose(const json& spec, v1::Purpose* purpose, bool* present) {
   json p = {{"case_number", "KIT-QUERY-0001"},
             {"legal_basis", "cbx conformance kit"},
             {"offence", 1}};
@@ -64,9 +63,9 @@ absl::Status EvaluateBody(const Kit& kit, const json& spec,
     // Past 16 elements one blinded input is repeated: a batch-size or quota
     // case needs the count, not 1024 fresh blinds.
     if (i < 16) {
-      Bytes input = identifiers::OprfInput(
-          v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME,
-          absl::StrCat("cbx_kit_probe_", i));
+      Bytes input =
+          identifiers::OprfInput(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME,
+                                 absl::StrCat("cbx_kit_probe_", i));
       ASSIGN_OR_RETURN(crypto::BlindedInput b, crypto::OprfBlind(input));
       ex.inputs.push_back(input);
       ex.blinds.push_back(b.blind);
@@ -186,7 +185,10 @@ absl::StatusOr<v1::Envelope> RequestBuilder::Envelope(const json& c,
   } else if (tamper == "body") {
     // Not a Message (field 1 announcing 5 bytes, carrying 2), signed.
     v1::Envelope resealed;
-    resealed.set_body(std::string("\x0a\x05" "ab", 4));
+    resealed.set_body(
+        std::string("\x0a\x05"
+                    "ab",
+                    4));
     resealed.set_key_id(sealed.key_id());
     resealed.set_signature(
         key->Sign(envelope::EnvelopeSigningInput(resealed.body())));

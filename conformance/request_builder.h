@@ -16,8 +16,7 @@ namespace cbx::conformance {
 
 class RequestBuilder {
  public:
-  RequestBuilder(const Kit* kit, Runner::Seen* seen)
-      : kit_(kit), seen_(seen) {}
+  RequestBuilder(const Kit* kit, Runner::Seen* seen) : kit_(kit), seen_(seen) {}
 
   // The sealed envelope of an Evaluate, Resolve or SyncIndex case: the
   // message of c["message"] (or the RPC's kind with its defaults) under the

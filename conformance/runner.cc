@@ -27,16 +27,10 @@ void SetDeadline(grpc::ClientContext& ctx) {
                    std::chrono::seconds(kDeadlineSeconds));
 }
 
+// gRPC's code names, as the case files spell them (absl's codes are
+// gRPC's).
 std::string CodeName(grpc::StatusCode code) {
-  static const char* const kNames[] = {
-      "OK",           "CANCELLED",          "UNKNOWN",
-      "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-      "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-      "FAILED_PRECONDITION", "ABORTED",     "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL",          "UNAVAILABLE",
-      "DATA_LOSS",    "UNAUTHENTICATED"};
-  int i = static_cast<int>(code);
-  return i >= 0 && i <= 16 ? kNames[i] : absl::StrCat("code ", i);
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
 }
 
 // The raw bytes of an Envelope RPC's request, sent as they are (a body
@@ -75,6 +69,53 @@ grpc::Status SendEnvelope(v1::Peer::Stub& stub, const std::string& rpc,
   return reader->Finish();
 }
 
+// Sends the case's request; fills `ex`. A non-OK return means the case
+// could not be built or sent at all (not the node's answer).
+absl::Status Send(const Kit& kit, const json& c, Runner::Seen& seen,
+                  Exchange& ex) {
+  const std::string rpc = c["rpc"];
+  const bool office = rpc.rfind("Office.", 0) == 0;
+  const std::string tls =
+      c.value("tls", office ? std::string("office:auditor") : kit.target().as);
+  ex.as = Kit::MemberOfTls(tls);
+  ASSIGN_OR_RETURN(auto channel, kit.Channel(tls, office));
+  RequestBuilder build(&kit, &seen);
+  if (office) {
+    auto stub = v1::Office::NewStub(channel);
+    return SendOffice(*stub, build, c, ex);
+  }
+  auto stub = v1::Peer::NewStub(channel);
+  if (rpc == "Peer.Evaluate" || rpc == "Peer.Resolve" ||
+      rpc == "Peer.SyncIndex") {
+    const json env = c.value("envelope", json::object());
+    if (env.value("not_an_envelope", false)) {
+      // Field 1 (body) announcing 5 bytes and carrying 2: no Envelope.
+      ex.status = SendRaw(channel, "/cbx.v1.Peer/" + rpc.substr(5),
+                          std::string("\x0a\x05"
+                                      "ab",
+                                      4));
+      return absl::OkStatus();
+    }
+    const int until = c.value("repeat_until_refused", 0);
+    for (int call = 0; call < std::max(1, until); ++call) {
+      ASSIGN_OR_RETURN(v1::Envelope sealed, build.Envelope(c, ex));
+      ex.status = SendEnvelope(*stub, rpc, sealed, ex);
+      if (env.value("replay", false)) {
+        if (!ex.status.ok()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "the first send was refused ", CodeName(ex.status.error_code()),
+              ": ", ex.status.error_message()));
+        }
+        ex.status = SendEnvelope(*stub, rpc, sealed, ex);
+      }
+      if (until == 0 || !ex.status.ok()) return absl::OkStatus();
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat("still answered OK after ", until, " calls"));
+  }
+  return SendPeerPlain(*stub, build, c, ex);
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<json>> LoadCases(const std::string& dir) {
@@ -100,61 +141,13 @@ absl::StatusOr<std::vector<json>> LoadCases(const std::string& dir) {
                                           ": a case lacks id, rpc or expect");
       }
       if (!ids.insert(c["id"].get<std::string>()).second) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(file, ": id ", c["id"].get<std::string>(),
-                         " is used twice"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            file, ": id ", c["id"].get<std::string>(), " is used twice"));
       }
       cases.push_back(c);
     }
   }
   return cases;
-}
-
-// Sends the case's request; fills `ex`. A non-OK return means the case
-// could not be built or sent at all (not the node's answer).
-static absl::Status Send(const Kit& kit, const json& c, Runner::Seen& seen,
-                         Exchange& ex) {
-  const std::string rpc = c["rpc"];
-  const bool office = rpc.rfind("Office.", 0) == 0;
-  const std::string tls =
-      c.value("tls", office ? std::string("office:auditor") : kit.target().as);
-  ex.as = Kit::MemberOfTls(tls);
-  ASSIGN_OR_RETURN(auto channel, kit.Channel(tls, office));
-  RequestBuilder build(&kit, &seen);
-  if (office) {
-    auto stub = v1::Office::NewStub(channel);
-    return SendOffice(*stub, build, c, ex);
-  }
-  auto stub = v1::Peer::NewStub(channel);
-  if (rpc == "Peer.Evaluate" || rpc == "Peer.Resolve" ||
-      rpc == "Peer.SyncIndex") {
-    const json env = c.value("envelope", json::object());
-    if (env.value("not_an_envelope", false)) {
-      // Field 1 (body) announcing 5 bytes and carrying 2: no Envelope.
-      ex.status = SendRaw(channel,
-                          "/cbx.v1.Peer/" + rpc.substr(5),
-                          std::string("\x0a\x05" "ab", 4));
-      return absl::OkStatus();
-    }
-    const int until = c.value("repeat_until_refused", 0);
-    for (int call = 0; call < std::max(1, until); ++call) {
-      ASSIGN_OR_RETURN(v1::Envelope sealed, build.Envelope(c, ex));
-      ex.status = SendEnvelope(*stub, rpc, sealed, ex);
-      if (env.value("replay", false)) {
-        if (!ex.status.ok()) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("the first send was refused ",
-                           CodeName(ex.status.error_code()), ": ",
-                           ex.status.error_message()));
-        }
-        ex.status = SendEnvelope(*stub, rpc, sealed, ex);
-      }
-      if (until == 0 || !ex.status.ok()) return absl::OkStatus();
-    }
-    return absl::FailedPreconditionError(
-        absl::StrCat("still answered OK after ", until, " calls"));
-  }
-  return SendPeerPlain(*stub, build, c, ex);
 }
 
 CaseResult Runner::Run(const json& c) {
@@ -175,8 +168,8 @@ CaseResult Runner::Run(const json& c) {
   }
   const std::string got = CodeName(ex.status.error_code());
   if (std::find(codes.begin(), codes.end(), got) == codes.end()) {
-    result.why = absl::StrCat("expected ", absl::StrJoin(codes, " or "),
-                              ", got ", got);
+    result.why =
+        absl::StrCat("expected ", absl::StrJoin(codes, " or "), ", got ", got);
     if (!ex.status.error_message().empty()) {
       result.why += ": " + ex.status.error_message().substr(0, 200);
     }

@@ -65,8 +65,8 @@ absl::StatusOr<std::unique_ptr<KitNode>> KitNode::Start(
   if (ec) return absl::InternalError("cannot copy " + kit_dir);
   const std::string qt = node->kit_dir() + "/QT";
   for (const char* key : {"node.key", "node-signing.key", "oprf.key"}) {
-    fs::permissions(qt + "/" + key, fs::perms::owner_read | fs::perms::owner_write,
-                    ec);
+    fs::permissions(qt + "/" + key,
+                    fs::perms::owner_read | fs::perms::owner_write, ec);
   }
   node->peer_ = absl::StrCat("127.0.0.1:", FreePort());
   node->office_ = absl::StrCat("127.0.0.1:", FreePort());
@@ -84,8 +84,10 @@ absl::StatusOr<std::unique_ptr<KitNode>> KitNode::Start(
        {{"node_signing_key", "node-signing.key"}, {"oprf_key", "oprf.key"}}},
       {"directory", {{"genesis", "../genesis.pb"}}},
       // The kit's other members run no node: pull and witness rarely.
-      {"sync", {{"index_interval_ms", 600000}, {"directory_interval_ms", 600000}}},
-      {"audit", {{"checkpoint_interval_ms", 1000}, {"witness_interval_ms", 600000}}},
+      {"sync",
+       {{"index_interval_ms", 600000}, {"directory_interval_ms", 600000}}},
+      {"audit",
+       {{"checkpoint_interval_ms", 1000}, {"witness_interval_ms", 600000}}},
   };
   std::ofstream(qt + "/node.json") << config.dump(2);
 
@@ -147,10 +149,9 @@ std::string RunConformance(const std::string& runner,
                            const std::string& office_address,
                            const std::string& kit_dir,
                            const std::string& cases_dir, int* exit_code) {
-  std::string cmd = absl::StrCat("'", runner, "' --target ", peer_address,
-                                 " --office ", office_address,
-                                 " --as QA --keys '", kit_dir, "' --cases '",
-                                 cases_dir, "' 2>&1");
+  std::string cmd = absl::StrCat(
+      "'", runner, "' --target ", peer_address, " --office ", office_address,
+      " --as QA --keys '", kit_dir, "' --cases '", cases_dir, "' 2>&1");
   FILE* pipe = popen(cmd.c_str(), "r");
   std::string out;
   if (pipe == nullptr) {

@@ -110,8 +110,8 @@ class ProxyService final : public grpc::Service {
       options.pem_private_key = it->second.key_pem;
       grpc::ChannelArguments args;
       args.SetSslTargetNameOverride("localhost");
-      channel = grpc::CreateCustomChannel(
-          target_, grpc::SslCredentials(options), args);
+      channel = grpc::CreateCustomChannel(target_,
+                                          grpc::SslCredentials(options), args);
     }
     return channel;
   }
@@ -132,8 +132,8 @@ class ProxyService final : public grpc::Service {
 
   grpc::Status Unary(const std::string& method, grpc::ServerContext* ctx,
                      const ByteBuffer& req, ByteBuffer* resp) {
-    const bool envelope = method == "/cbx.v1.Peer/Evaluate" ||
-                          method == "/cbx.v1.Peer/Resolve";
+    const bool envelope =
+        method == "/cbx.v1.Peer/Evaluate" || method == "/cbx.v1.Peer/Resolve";
     const std::string key = method + "|" + Bytes(req);
     std::vector<std::string> cached;
     if (envelope && Cached(key, &cached)) {
@@ -147,11 +147,12 @@ class ProxyService final : public grpc::Service {
     }
     grpc::ClientContext out;
     out.set_deadline(ctx->deadline());
-    grpc::Status status = grpc::internal::BlockingUnaryCall<ByteBuffer, ByteBuffer>(
-        channel.get(),
-        grpc::internal::RpcMethod(method.c_str(),
-                                  grpc::internal::RpcMethod::NORMAL_RPC),
-        &out, req, resp);
+    grpc::Status status =
+        grpc::internal::BlockingUnaryCall<ByteBuffer, ByteBuffer>(
+            channel.get(),
+            grpc::internal::RpcMethod(method.c_str(),
+                                      grpc::internal::RpcMethod::NORMAL_RPC),
+            &out, req, resp);
     if (envelope && status.ok()) Remember(key, {Bytes(*resp)});
     return status;
   }
