@@ -5,6 +5,7 @@
 //
 // Prints "PASS <id>" or "FAIL <id>: <why>" per case, then "N passed, M
 // failed"; exits 0 only if every case passed (2 for a usage error).
+#include <algorithm>
 #include <iostream>
 #include <string>
 
@@ -75,6 +76,13 @@ int main(int argc, char** argv) {
   if (!cases.ok()) {
     std::cerr << "cbx-conformance: " << cases.status().message() << "\n";
     return 2;
+  }
+  for (const std::string& id : only) {
+    if (std::none_of(cases->begin(), cases->end(),
+                     [&](const auto& c) { return c["id"] == id; })) {
+      std::cerr << "cbx-conformance: no case " << id << "\n";
+      return 2;
+    }
   }
   cbx::conformance::Runner runner(kit->get());
   int passed = 0, failed = 0;
