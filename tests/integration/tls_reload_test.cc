@@ -3,10 +3,13 @@
 // MK queries continuously; a pair that is not RS's refused; a directory
 // version adding BA's new CA letting BA's new certificate in; MK's node
 // certificate and an office certificate revoked by CRL.
+#include <signal.h>
+
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -231,11 +234,35 @@ TEST_F(TlsReloadTest, RenewedCertificateIsServedWithoutAFailedQuery) {
   stop = true;
   querier.join();
   EXPECT_GT(queries.load(), 3);
+  std::cout << "queries from MK across RS's renewal: " << queries.load()
+            << ", failed: " << failures.load() << "\n";
   EXPECT_EQ(failures.load(), 0) << "of " << queries.load() << " queries";
   const std::string log = Log("RS");
   EXPECT_NE(log.find("tls-reloaded"), std::string::npos);
   EXPECT_NE(log.find("serial=" + serial), std::string::npos) << log;
   EXPECT_EQ(log.find("tls-reload-refused"), std::string::npos) << log;
+
+  // RS's own calls to MK now go out on new channels with the renewed
+  // certificate, and MK accepts them.
+  {
+    v1::QueryRequest req;
+    *req.add_identifiers() = Telegram("nobody_has_this_one");
+    req.mutable_purpose()->set_case_number("RS-2026-0001");
+    req.mutable_purpose()->set_legal_basis("MLA-Convention-1959 Art.1");
+    req.mutable_purpose()->set_offence(v1::OFFENCE_CODE_NCII_SHARING);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + seconds(20));
+    auto reader = fed_->Office("RS")->Query(&ctx, req);
+    v1::QueryEvent event;
+    v1::PeerOutcome mk = v1::PEER_OUTCOME_UNSPECIFIED;
+    while (reader->Read(&event)) {
+      if (event.has_answer() && event.answer().member() == "MK") {
+        mk = event.answer().outcome();
+      }
+    }
+    EXPECT_TRUE(reader->Finish().ok());
+    EXPECT_EQ(mk, v1::PEER_OUTCOME_MISS);
+  }
 
   // Another member's pair in RS's files: refused, the renewed one stays.
   std::filesystem::copy_file(
@@ -296,6 +323,15 @@ TEST_F(TlsReloadTest, DirectoryAddingANewCaLetsItsCertificateIn) {
     return GetDirectory(*stub).ok();
   })) << "BA's certificate from its new CA is still refused";
   EXPECT_NE(Log("RS").find("tls-roots-updated"), std::string::npos);
+}
+
+TEST_F(TlsReloadTest, SighupRereadsTheFilesAndKeepsServing) {
+  // SIGHUP's default action ends a process: the node must catch it.
+  ASSERT_EQ(kill(fed_->Pid("BA"), SIGHUP), 0);
+  EXPECT_TRUE(WaitFor(
+      [] { return Log("BA").find("signal=SIGHUP") != std::string::npos; }));
+  EXPECT_TRUE(GetDirectory(*fed_->PeerAs("BA", "MK")).ok());
+  EXPECT_NE(fed_->Pid("BA"), 0);
 }
 
 TEST_F(TlsReloadTest, RevokedCertificatesAreRefusedOnNewAndOpenConnections) {
