@@ -61,7 +61,7 @@ v1::Identifier Telegram(const std::string& value) {
   return id;
 }
 
-class TlsReloadTest : public ::testing::Test {
+class TlsFederationTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     FederationOptions options;
@@ -203,9 +203,9 @@ class TlsReloadTest : public ::testing::Test {
   static Federation* fed_;
 };
 
-Federation* TlsReloadTest::fed_ = nullptr;
+Federation* TlsFederationTest::fed_ = nullptr;
 
-TEST_F(TlsReloadTest, RenewedCertificateIsServedWithoutAFailedQuery) {
+TEST_F(TlsFederationTest, RenewedCertificateIsServedWithoutAFailedQuery) {
   const std::string old_serial = Serial(fed_->NodeDir("RS") + "/node.crt");
   ASSERT_EQ(PresentedSerial("RS"), old_serial);
   std::atomic<bool> stop{false};
@@ -280,7 +280,7 @@ TEST_F(TlsReloadTest, RenewedCertificateIsServedWithoutAFailedQuery) {
   EXPECT_TRUE(QueryHitsRs());
 }
 
-TEST_F(TlsReloadTest, DirectoryAddingANewCaLetsItsCertificateIn) {
+TEST_F(TlsFederationTest, DirectoryAddingANewCaLetsItsCertificateIn) {
   // BA's new national CA and a node certificate from it.
   const std::string ca2 = fed_->dir() + "/ba-ca2";
   std::filesystem::create_directories(ca2);
@@ -325,7 +325,7 @@ TEST_F(TlsReloadTest, DirectoryAddingANewCaLetsItsCertificateIn) {
   EXPECT_NE(Log("RS").find("tls-roots-updated"), std::string::npos);
 }
 
-TEST_F(TlsReloadTest, SighupRereadsTheFilesAndKeepsServing) {
+TEST_F(TlsFederationTest, SighupRereadsTheFilesAndKeepsServing) {
   // SIGHUP's default action ends a process: the node must catch it.
   ASSERT_EQ(kill(fed_->Pid("BA"), SIGHUP), 0);
   EXPECT_TRUE(WaitFor(
@@ -334,7 +334,7 @@ TEST_F(TlsReloadTest, SighupRereadsTheFilesAndKeepsServing) {
   EXPECT_NE(fed_->Pid("BA"), 0);
 }
 
-TEST_F(TlsReloadTest, RevokedCertificatesAreRefusedOnNewAndOpenConnections) {
+TEST_F(TlsFederationTest, RevokedCertificatesAreRefusedOnNewAndOpenConnections) {
   // Connections opened before the revocation.
   auto mk_open = fed_->PeerAs("RS", "MK");
   auto ba_open = fed_->PeerAs("RS", "BA");
