@@ -32,7 +32,8 @@ absl::StatusOr<std::vector<std::string>> UrisOf(const std::string& pem) {
 
 }  // namespace
 
-absl::StatusOr<std::string> CallerCertificatePem(const grpc::AuthContext& auth) {
+absl::StatusOr<std::string> CallerCertificatePem(
+    const grpc::AuthContext& auth) {
   if (!auth.IsPeerAuthenticated()) {
     return absl::UnauthenticatedError("no client certificate was presented");
   }

@@ -208,10 +208,11 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
 absl::Status Node::BuildModules() {
   NodeContext* c = ctx_.get();
   // The Peer port's roots and the CRLs follow the adopted directory.
-  c->AddDirectoryListener([tls = tls_.get()](const directory::Directory&,
-                                             const directory::Directory& after) {
-    tls->OnDirectoryAdopted(after);
-  });
+  c->AddDirectoryListener(
+      [tls = tls_.get()](const directory::Directory&,
+                         const directory::Directory& after) {
+        tls->OnDirectoryAdopted(after);
+      });
   clients_ = std::make_unique<PeerClients>(c);
   transport_ = std::make_unique<GrpcPeerTransport>(clients_.get());
   lookup_executor_ = std::make_unique<Executor>("lookup", kLookupThreads);

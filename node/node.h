@@ -6,7 +6,8 @@
 // Threading: Create and Run are called from the main thread; Shutdown may be
 // called from any thread (tests use it instead of a signal). Run's own
 // io_context only waits for SIGTERM/SIGINT, and for SIGHUP, on which it
-// rereads the TLS files (node/tls_credentials.h) on the main thread. Besides gRPC's server threads,
+// rereads the TLS files (node/tls_credentials.h) on the main thread.
+// Besides gRPC's server threads,
 // the node has exactly kLookupThreads + kSyncThreads + kLocalThreads
 // threads of its own, in three executors, so that no kind of work can
 // starve another:

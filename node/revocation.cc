@@ -12,10 +12,10 @@ std::string Utc(int64_t unix_s) {
 }
 
 std::string Describe(const crypto::RevocationList& list) {
-  return absl::StrCat(list.revoked.size(), " revoked, thisUpdate ",
-                      Utc(list.this_update_s), ", nextUpdate ",
-                      list.next_update_s == 0 ? "none"
-                                              : Utc(list.next_update_s));
+  return absl::StrCat(
+      list.revoked.size(), " revoked, thisUpdate ", Utc(list.this_update_s),
+      ", nextUpdate ",
+      list.next_update_s == 0 ? "none" : Utc(list.next_update_s));
 }
 
 bool Expired(const crypto::RevocationList& list, int64_t now_s) {
@@ -24,15 +24,16 @@ bool Expired(const crypto::RevocationList& list, int64_t now_s) {
 
 }  // namespace
 
-absl::Status RevocationSet::Check(const crypto::CertificateSummary& cert) const {
+absl::Status RevocationSet::Check(
+    const crypto::CertificateSummary& cert) const {
   auto it = entries_.find(cert.issuer_der);
   if (it == entries_.end()) return absl::OkStatus();
   const crypto::RevocationList& list = it->second.list;
   if (list.revoked.count(cert.serial_hex) == 0) return absl::OkStatus();
-  return absl::UnauthenticatedError(absl::StrCat(
-      "certificate ", cert.serial_hex, " (", cert.subject,
-      ") is revoked by the CRL of ", list.issuer, " (thisUpdate ",
-      Utc(list.this_update_s), ")"));
+  return absl::UnauthenticatedError(
+      absl::StrCat("certificate ", cert.serial_hex, " (", cert.subject,
+                   ") is revoked by the CRL of ", list.issuer, " (thisUpdate ",
+                   Utc(list.this_update_s), ")"));
 }
 
 RevocationSet LoadRevocations(const std::map<std::string, std::string>& files,
@@ -79,8 +80,7 @@ RevocationSet LoadRevocations(const std::map<std::string, std::string>& files,
   for (const auto& [issuer, entry] : next) {
     auto old = previous.entries().find(issuer);
     bool changed = old == previous.entries().end() ||
-                   old->second.list.this_update_s !=
-                       entry.list.this_update_s ||
+                   old->second.list.this_update_s != entry.list.this_update_s ||
                    old->second.list.revoked != entry.list.revoked;
     if (changed) {
       events->push_back({"info", "crl-loaded", entry.file, entry.list.issuer,

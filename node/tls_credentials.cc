@@ -92,12 +92,12 @@ absl::StatusOr<crypto::CertificateSummary> CheckNodeIdentity(
         absl::StrCat("the certificate also names ", absl::StrJoin(others, ", "),
                      "; a node certificate names only ", want));
   }
-  if (absl::Status issued = crypto::VerifyCertificateIssuedBy(cert_pem, own_cas);
+  if (absl::Status issued =
+          crypto::VerifyCertificateIssuedBy(cert_pem, own_cas);
       !issued.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the certificate does not chain to a CA of ", self,
-                     " in the current directory, or is not valid now: ",
-                     issued.message()));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the certificate does not chain to a CA of ", self,
+        " in the current directory, or is not valid now: ", issued.message()));
   }
   if (absl::Status ok = revoked.Check(summary); !ok.ok()) {
     return absl::FailedPreconditionError(ok.message());
@@ -189,10 +189,10 @@ std::string TlsCredentials::SourceFingerprint() const {
        {&config_.tls_certificate, &config_.tls_private_key,
         &config_.office_ca}) {
     auto text = env_->ReadFile(*path, kMaxTlsFileBytes);
-    absl::StrAppend(&all, *path, "\n",
-                    text.ok() ? HexEncode(crypto::Sha256(*text))
-                              : text.status().ToString(),
-                    "\n");
+    absl::StrAppend(
+        &all, *path, "\n",
+        text.ok() ? HexEncode(crypto::Sha256(*text)) : text.status().ToString(),
+        "\n");
   }
   for (const auto& [name, text] : ReadCrlFiles()) {
     absl::StrAppend(&all, name, "\n", HexEncode(crypto::Sha256(text)), "\n");
@@ -204,9 +204,9 @@ absl::Status TlsCredentials::WritePeerRoots(const directory::Directory& dir) {
   std::vector<std::string> cas = MemberCas(dir);
   std::string roots = absl::StrJoin(cas, "\n");
   if (roots == peer_roots_pem_) return absl::OkStatus();
-  RETURN_IF_ERROR(InField("data_dir", env_->WriteFileAtomic(
-                                          dir_ + "/peer-roots.pem", roots,
-                                          {.mode = 0600})));
+  RETURN_IF_ERROR(InField(
+      "data_dir",
+      env_->WriteFileAtomic(dir_ + "/peer-roots.pem", roots, {.mode = 0600})));
   const bool first = peer_roots_pem_.empty();
   peer_roots_pem_ = std::move(roots);
   if (!first) {
@@ -264,7 +264,7 @@ absl::Status TlsCredentials::ReloadIdentity(const std::string& cause,
                                             bool settle) {
   auto cert = env_->ReadFile(config_.tls_certificate, kMaxTlsFileBytes);
   auto key = env_->ReadFile(config_.tls_private_key, kMaxTlsFileBytes);
-  absl::Status s = !cert.ok() ? InField("tls.certificate", cert.status())
+  absl::Status s = !cert.ok()  ? InField("tls.certificate", cert.status())
                    : !key.ok() ? InField("tls.private_key", key.status())
                                : absl::OkStatus();
   std::shared_ptr<const TlsIdentity> current = identity();
@@ -277,8 +277,7 @@ absl::Status TlsCredentials::ReloadIdentity(const std::string& cause,
       absl::InternalError("not read");
   if (s.ok()) {
     summary = CheckNodeIdentity(*cert, *key, config_.member,
-                                OwnCas(*directory_->Current()),
-                                *revocations());
+                                OwnCas(*directory_->Current()), *revocations());
     if (!summary.ok()) {
       s = InField("tls.certificate", summary.status());
     }
@@ -293,10 +292,10 @@ absl::Status TlsCredentials::ReloadIdentity(const std::string& cause,
   mismatch_since_ms_ = 0;
   if (s.ok()) {
     // Key first: the file is read by gRPC as the key and as the chain.
-    s = InField("data_dir",
-                env_->WriteFileAtomic(dir_ + "/identity.pem",
-                                      absl::StrCat(*key, "\n", *cert),
-                                      {.mode = 0600}));
+    s = InField(
+        "data_dir",
+        env_->WriteFileAtomic(dir_ + "/identity.pem",
+                              absl::StrCat(*key, "\n", *cert), {.mode = 0600}));
   }
   if (!s.ok()) {
     LogEvent(config_.member, "error", "tls-reload-refused",
@@ -351,8 +350,9 @@ void TlsCredentials::Poll() {
         " has passed; its revocations stay in force, newer ones are unknown "
         "until a fresh CRL is installed");
     if (!expiry_alerted_.insert(list.issuer + "\n" + detail).second) continue;
-    LogEvent(config_.member, "warn", "ALERT-crl-expired",
-             {{"file", entry.file}, {"issuer", list.issuer}, {"detail", detail}});
+    LogEvent(
+        config_.member, "warn", "ALERT-crl-expired",
+        {{"file", entry.file}, {"issuer", list.issuer}, {"detail", detail}});
   }
 }
 

@@ -130,8 +130,8 @@ class TlsCredentials {
 
  private:
   TlsCredentials(const Config& config,
-                 const directory::DirectoryState* directory,
-                 const Clock* clock, Env* env);
+                 const directory::DirectoryState* directory, const Clock* clock,
+                 Env* env);
   // Reload's body.
   void ReloadLocked(const std::string& cause, bool settle)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
@@ -183,7 +183,8 @@ class TlsCredentials {
   mutable std::map<std::string, crypto::CertificateSummary> summaries_
       ABSL_GUARDED_BY(cache_mu_);
 
-  std::vector<std::shared_ptr<grpc::experimental::FileWatcherCertificateProvider>>
+  std::vector<
+      std::shared_ptr<grpc::experimental::FileWatcherCertificateProvider>>
       providers_;
 };
 

@@ -21,8 +21,10 @@ constexpr int64_t kDay = 86'400;
 class TlsReloadTest : public ::testing::Test {
  protected:
   const int64_t now_ = static_cast<int64_t>(std::time(nullptr));
-  TestKeyPair mk_ca_ = MakeTestCa("cbx test CA MK", now_ - kDay, now_ + 90 * kDay);
-  TestKeyPair rs_ca_ = MakeTestCa("cbx test CA RS", now_ - kDay, now_ + 90 * kDay);
+  TestKeyPair mk_ca_ =
+      MakeTestCa("cbx test CA MK", now_ - kDay, now_ + 90 * kDay);
+  TestKeyPair rs_ca_ =
+      MakeTestCa("cbx test CA RS", now_ - kDay, now_ + 90 * kDay);
   TestKeyPair office_ca_ =
       MakeTestCa("cbx test office CA MK", now_ - kDay, now_ + 90 * kDay);
   TestKeyPair node_ = Issue(mk_ca_, 0x10, "spiffe://cbx/member/MK");
@@ -73,8 +75,8 @@ TEST_F(TlsReloadTest, RefusesAnotherMembersCertificate) {
 }
 
 TEST_F(TlsReloadTest, RefusesOfficeCertificate) {
-  auto summary = Check(Issue(
-      mk_ca_, 0x13, "spiffe://cbx/office/MK/PPO-Skopje/prosecutor"));
+  auto summary = Check(
+      Issue(mk_ca_, 0x13, "spiffe://cbx/office/MK/PPO-Skopje/prosecutor"));
   EXPECT_EQ(summary.status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
@@ -86,9 +88,9 @@ TEST_F(TlsReloadTest, RefusesCertificateFromAnotherCa) {
 }
 
 TEST_F(TlsReloadTest, RefusesExpiredCertificate) {
-  TestKeyPair old = IssueTestCertificate(mk_ca_, 0x15, "cbx-node",
-                                         "spiffe://cbx/member/MK",
-                                         now_ - 10 * kDay, now_ - kDay);
+  TestKeyPair old =
+      IssueTestCertificate(mk_ca_, 0x15, "cbx-node", "spiffe://cbx/member/MK",
+                           now_ - 10 * kDay, now_ - kDay);
   EXPECT_EQ(Check(old).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
@@ -109,16 +111,17 @@ TEST_F(TlsReloadTest, CrlRevokesOnlyItsOwnCasSerials) {
   EXPECT_NE(s.message().find("certificate 10 "), std::string::npos);
   EXPECT_NE(s.message().find("is revoked by the CRL of"), std::string::npos);
   // Serial 0x10 of another CA is not revoked by MK's CRL.
-  EXPECT_TRUE(set.Check(Summary(Issue(rs_ca_, 0x10, "spiffe://cbx/member/RS")))
-                  .ok());
+  EXPECT_TRUE(
+      set.Check(Summary(Issue(rs_ca_, 0x10, "spiffe://cbx/member/RS"))).ok());
   EXPECT_TRUE(set.Check(Summary(renewed_)).ok());
 }
 
 TEST_F(TlsReloadTest, OfficeCaCrlRevokesOfficeCertificate) {
   TestKeyPair office =
       Issue(office_ca_, 0x99, "spiffe://cbx/office/MK/PPO-Skopje/prosecutor");
-  RevocationSet set = Load(
-      {{"office.crl", MakeTestCrl(office_ca_, {0x99}, now_ - 60, now_ + kDay)}});
+  RevocationSet set =
+      Load({{"office.crl",
+             MakeTestCrl(office_ca_, {0x99}, now_ - 60, now_ + kDay)}});
   EXPECT_EQ(set.Check(Summary(office)).code(),
             absl::StatusCode::kUnauthenticated);
 }
@@ -153,9 +156,9 @@ TEST_F(TlsReloadTest, RefusesOlderCrlThanTheOneInUse) {
       Load({{"mk.crl", MakeTestCrl(mk_ca_, {0x10}, now_ - 60, now_ + kDay)}});
   std::vector<RevocationEvent> events;
   // A replayed older CRL that did not list 0x10 yet.
-  RevocationSet set = Load(
-      {{"mk.crl", MakeTestCrl(mk_ca_, {}, now_ - 3600, now_ + kDay)}}, newer,
-      &events);
+  RevocationSet set =
+      Load({{"mk.crl", MakeTestCrl(mk_ca_, {}, now_ - 3600, now_ + kDay)}},
+           newer, &events);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].event, "crl-refused");
   EXPECT_NE(events[0].detail.find("older than the CRL in use"),

@@ -81,7 +81,8 @@ std::string NameDer(const X509_NAME* name) {
 std::string NameLine(const X509_NAME* name) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio) return "";
-  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
+  X509_NAME_print_ex(bio.get(), name, 0,
+                     XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, len > 0 ? static_cast<size_t>(len) : 0);

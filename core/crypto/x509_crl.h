@@ -19,10 +19,10 @@ namespace cbx::crypto {
 
 // The facts of one certificate the node logs and checks.
 struct CertificateSummary {
-  std::string serial_hex;  // upper-case hex, as `openssl x509 -serial` prints
-  std::string issuer_der;  // the issuer name, DER: matches a CRL's issuer
-  std::string issuer;      // the issuer name, one line, for messages
-  std::string subject;     // the subject name, one line, for messages
+  std::string serial_hex;    // upper-case hex, as `openssl x509 -serial` prints
+  std::string issuer_der;    // the issuer name, DER: matches a CRL's issuer
+  std::string issuer;        // the issuer name, one line, for messages
+  std::string subject;       // the subject name, one line, for messages
   int64_t not_before_s = 0;  // Unix seconds
   int64_t not_after_s = 0;
   std::vector<std::string> uris;  // URI subject alternative names

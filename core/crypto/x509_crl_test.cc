@@ -19,9 +19,9 @@ class X509CrlTest : public ::testing::Test {
   TestKeyPair ca_ = MakeTestCa("cbx test CA MK", kNow - kDay, kNow + 30 * kDay);
   TestKeyPair other_ca_ =
       MakeTestCa("cbx test CA RS", kNow - kDay, kNow + 30 * kDay);
-  TestKeyPair leaf_ = IssueTestCertificate(ca_, 0x1234, "cbx-node MK",
-                                           "spiffe://cbx/member/MK",
-                                           kNow - kDay, kNow + 10 * kDay);
+  TestKeyPair leaf_ =
+      IssueTestCertificate(ca_, 0x1234, "cbx-node MK", "spiffe://cbx/member/MK",
+                           kNow - kDay, kNow + 10 * kDay);
 };
 
 TEST_F(X509CrlTest, SummarizesCertificate) {
@@ -44,7 +44,8 @@ TEST_F(X509CrlTest, KeyMustMatchCertificate) {
   absl::Status mismatch =
       CheckKeyMatchesCertificate(ca_.private_key_pem, leaf_.certificate_pem);
   EXPECT_EQ(mismatch.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(mismatch.message(), "the private key does not match the certificate");
+  EXPECT_EQ(mismatch.message(),
+            "the private key does not match the certificate");
   EXPECT_EQ(CheckKeyMatchesCertificate("junk", leaf_.certificate_pem).code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(CheckKeyMatchesCertificate(leaf_.private_key_pem, "junk").code(),
@@ -53,8 +54,8 @@ TEST_F(X509CrlTest, KeyMustMatchCertificate) {
 
 TEST_F(X509CrlTest, ParsesCrlVerifiedByItsCa) {
   std::string crl = MakeTestCrl(ca_, {0x1234, 7}, kNow, kNow + 7 * kDay);
-  auto list = ParseVerifiedCrl(crl, {other_ca_.certificate_pem,
-                                     ca_.certificate_pem});
+  auto list =
+      ParseVerifiedCrl(crl, {other_ca_.certificate_pem, ca_.certificate_pem});
   ASSERT_TRUE(list.ok()) << list.status();
   EXPECT_EQ(list->this_update_s, kNow);
   EXPECT_EQ(list->next_update_s, kNow + 7 * kDay);

@@ -168,8 +168,7 @@ class TlsFederationTest : public ::testing::Test {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + seconds(5));
     v1::GetDirectoryResponse resp;
-    grpc::Status s =
-        stub->GetDirectory(&ctx, v1::GetDirectoryRequest(), &resp);
+    grpc::Status s = stub->GetDirectory(&ctx, v1::GetDirectoryRequest(), &resp);
     if (!s.ok()) return "";
     auto pems = ctx.auth_context()->FindPropertyValues("x509_pem_cert");
     if (pems.empty()) return "";
@@ -265,17 +264,16 @@ TEST_F(TlsFederationTest, RenewedCertificateIsServedWithoutAFailedQuery) {
   }
 
   // Another member's pair in RS's files: refused, the renewed one stays.
-  std::filesystem::copy_file(
-      fed_->NodeDir("BA") + "/node.crt", fed_->NodeDir("RS") + "/node.crt",
-      std::filesystem::copy_options::overwrite_existing);
-  std::filesystem::copy_file(
-      fed_->NodeDir("BA") + "/node.key", fed_->NodeDir("RS") + "/node.key",
-      std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(fed_->NodeDir("BA") + "/node.crt",
+                             fed_->NodeDir("RS") + "/node.crt",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(fed_->NodeDir("BA") + "/node.key",
+                             fed_->NodeDir("RS") + "/node.key",
+                             std::filesystem::copy_options::overwrite_existing);
   EXPECT_TRUE(WaitFor([&] {
     return Log("RS").find("tls-reload-refused") != std::string::npos;
   }));
-  EXPECT_NE(Log("RS").find("not RS's node certificate"),
-            std::string::npos);
+  EXPECT_NE(Log("RS").find("not RS's node certificate"), std::string::npos);
   EXPECT_EQ(PresentedSerial("RS"), serial);
   EXPECT_TRUE(QueryHitsRs());
 }
@@ -318,8 +316,7 @@ TEST_F(TlsFederationTest, DirectoryAddingANewCaLetsItsCertificateIn) {
       "/node.json --install-directory " + dir + "/v2.pb");
   // No restart: RS adopts it and trusts the new CA on new connections.
   EXPECT_TRUE(WaitFor([&] {
-    auto stub =
-        fed_->PeerWithFiles("RS", ca2 + "/node.crt", ca2 + "/node.key");
+    auto stub = fed_->PeerWithFiles("RS", ca2 + "/node.crt", ca2 + "/node.key");
     return GetDirectory(*stub).ok();
   })) << "BA's certificate from its new CA is still refused";
   EXPECT_NE(Log("RS").find("tls-roots-updated"), std::string::npos);
@@ -334,7 +331,8 @@ TEST_F(TlsFederationTest, SighupRereadsTheFilesAndKeepsServing) {
   EXPECT_NE(fed_->Pid("BA"), 0);
 }
 
-TEST_F(TlsFederationTest, RevokedCertificatesAreRefusedOnNewAndOpenConnections) {
+TEST_F(TlsFederationTest,
+       RevokedCertificatesAreRefusedOnNewAndOpenConnections) {
   // Connections opened before the revocation.
   auto mk_open = fed_->PeerAs("RS", "MK");
   auto ba_open = fed_->PeerAs("RS", "BA");
@@ -356,16 +354,17 @@ TEST_F(TlsFederationTest, RevokedCertificatesAreRefusedOnNewAndOpenConnections) 
   std::ofstream(db + "/crlnumber") << "01\n";
   const std::string ca = fed_->NodeDir("MK");
   const std::string office_cert = fed_->OfficeCertificate("MK", "prosecutor");
-  const std::string openssl_ca =
-      absl::StrCat(OpensslEnv("", db), "openssl ca -config ", fed_->dir(),
-                   "/openssl.cnf -keyfile ", ca, "/ca.key -cert ", ca,
-                   "/ca.crt ");
+  const std::string openssl_ca = absl::StrCat(
+      OpensslEnv("", db), "openssl ca -config ", fed_->dir(),
+      "/openssl.cnf -keyfile ", ca, "/ca.key -cert ", ca, "/ca.crt ");
   Run(openssl_ca + "-revoke " + ca + "/node.crt");
   Run(openssl_ca + "-revoke " + office_cert);
   Run(openssl_ca + "-gencrl -out " + db + "/mk.crl");
   // RS holds MK's CRL for the Peer port, MK for its Office port.
-  std::filesystem::copy_file(db + "/mk.crl", fed_->NodeDir("RS") + "/crl/mk.crl");
-  std::filesystem::copy_file(db + "/mk.crl", fed_->NodeDir("MK") + "/crl/mk.crl");
+  std::filesystem::copy_file(db + "/mk.crl",
+                             fed_->NodeDir("RS") + "/crl/mk.crl");
+  std::filesystem::copy_file(db + "/mk.crl",
+                             fed_->NodeDir("MK") + "/crl/mk.crl");
   WaitFor([&] {
     return Log("RS").find("crl-loaded") != std::string::npos &&
            Log("MK").find("crl-loaded") != std::string::npos;
@@ -398,9 +397,9 @@ TEST_F(TlsFederationTest, RevokedCertificatesAreRefusedOnNewAndOpenConnections) 
   {
     grpc::ClientContext ctx;
     v1::AuditCheckpointResponse resp;
-    grpc::Status s = fed_->Office("MK", "auditor")
-                         ->AuditCheckpoint(&ctx, v1::AuditCheckpointRequest(),
-                                           &resp);
+    grpc::Status s =
+        fed_->Office("MK", "auditor")
+            ->AuditCheckpoint(&ctx, v1::AuditCheckpointRequest(), &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
   }
 }

@@ -81,8 +81,7 @@ void AddExtension(X509* cert, X509* issuer, int nid, const std::string& value) {
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-  X509_EXTENSION* ext =
-      X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
   Check(ext != nullptr);
   Check(X509_add_ext(cert, ext, -1) == 1);
   X509_EXTENSION_free(ext);
@@ -139,8 +138,7 @@ TestKeyPair IssueTestCertificate(const TestKeyPair& ca, uint64_t serial,
   AddExtension(cert.get(), ca_cert.get(), NID_ext_key_usage,
                "serverAuth,clientAuth");
   if (!uri.empty()) {
-    AddExtension(cert.get(), ca_cert.get(), NID_subject_alt_name,
-                 "URI:" + uri);
+    AddExtension(cert.get(), ca_cert.get(), NID_subject_alt_name, "URI:" + uri);
   }
   Check(X509_sign(cert.get(), ca_key.get(), EVP_sha256()) > 0);
   return {CertPem(cert.get()), KeyPem(key.get())};
