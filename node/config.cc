@@ -168,6 +168,9 @@ absl::StatusOr<Config> ParseConfig(const std::string& text,
   CBX_ASSIGN_FIELD(c.tls_certificate, r.Path("tls.certificate"));
   CBX_ASSIGN_FIELD(c.tls_private_key, r.Path("tls.private_key"));
   CBX_ASSIGN_FIELD(c.office_ca, r.Path("tls.office_ca"));
+  if (r.Find("tls.crl_dir") != nullptr) {
+    CBX_ASSIGN_FIELD(c.crl_dir, r.Path("tls.crl_dir"));
+  }
   CBX_ASSIGN_FIELD(c.node_signing_key, r.Path("keys.node_signing_key"));
   CBX_ASSIGN_FIELD(c.oprf_key, r.Path("keys.oprf_key"));
   CBX_ASSIGN_FIELD(c.genesis, r.Path("directory.genesis"));

@@ -24,6 +24,9 @@ struct Config {
   std::string tls_certificate;
   std::string tls_private_key;
   std::string office_ca;
+  // Optional folder of PEM CRLs, one per CA (spec/keys.md §5); empty: none.
+  // Reloaded, like the three files above, when it changes and on SIGHUP.
+  std::string crl_dir;
   // Key files (spec/keys.md).
   std::string node_signing_key;
   std::string oprf_key;

@@ -16,14 +16,10 @@ namespace {
 absl::StatusOr<std::string> PeerCertificate(
     const grpc::ServerContext& context) {
   auto auth = context.auth_context();
-  if (auth == nullptr || !auth->IsPeerAuthenticated()) {
+  if (auth == nullptr) {
     return absl::UnauthenticatedError("no client certificate was presented");
   }
-  auto pems = auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
-  if (pems.empty()) {
-    return absl::UnauthenticatedError("no client certificate was presented");
-  }
-  return std::string(pems.front().data(), pems.front().size());
+  return CallerCertificatePem(*auth);
 }
 
 absl::StatusOr<std::vector<std::string>> UrisOf(const std::string& pem) {
@@ -35,6 +31,18 @@ absl::StatusOr<std::vector<std::string>> UrisOf(const std::string& pem) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::string> CallerCertificatePem(
+    const grpc::AuthContext& auth) {
+  if (!auth.IsPeerAuthenticated()) {
+    return absl::UnauthenticatedError("no client certificate was presented");
+  }
+  auto pems = auth.FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+  if (pems.empty()) {
+    return absl::UnauthenticatedError("no client certificate was presented");
+  }
+  return std::string(pems.front().data(), pems.front().size());
+}
 
 std::string_view RoleName(OfficeRole role) {
   switch (role) {

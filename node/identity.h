@@ -43,6 +43,11 @@ absl::StatusOr<std::string> CallerMember(const grpc::ServerContext& context,
 absl::StatusOr<OfficeCaller> CallerOffice(const grpc::ServerContext& context,
                                           const std::string& self);
 
+// The PEM client certificate of the connection `auth` (the leaf).
+// UNAUTHENTICATED "no client certificate was presented" if there is none.
+// Used by the per-call revocation check (node/tls_credentials.h).
+absl::StatusOr<std::string> CallerCertificatePem(const grpc::AuthContext& auth);
+
 // The check behind CallerMember for one PEM certificate, uncached.
 absl::StatusOr<std::string> VerifyCallerMember(
     const std::string& pem, const directory::Directory& directory);

@@ -20,21 +20,12 @@
 #include "node/log.h"
 #include "node/storage/io_health.h"
 #include "node/storage/sqlite_storage.h"
+#include "node/tls_credentials.h"
 
 namespace cbx::node {
 namespace {
 
 constexpr int64_t kSweepIntervalMs = 60'000;
-
-std::shared_ptr<grpc::ServerCredentials> MutualTls(const NodeContext& ctx,
-                                                   const std::string& roots) {
-  grpc::SslServerCredentialsOptions options(
-      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  options.pem_root_certs = roots;
-  options.pem_key_cert_pairs.push_back(
-      {ctx.tls_private_key_pem, ctx.tls_certificate_pem});
-  return grpc::SslServerCredentials(options);
-}
 
 // The limits of node/grpc_limits.h on one server (peer or office port):
 // requests up to `max_request_bytes`, bounded streams, pings, idleness,
@@ -140,9 +131,6 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   ctx->signing_key = std::move(keys.signing);
   ctx->oprf_key = std::move(keys.oprf);
 
-  ASSIGN_OR_RETURN(ctx->tls_certificate_pem, ReadFile(config.tls_certificate));
-  ASSIGN_OR_RETURN(ctx->tls_private_key_pem, ReadFile(config.tls_private_key));
-
   ASSIGN_OR_RETURN(std::string genesis_bytes, ReadFile(config.genesis));
   v1::SignedDirectory genesis;
   if (!genesis.ParseFromString(genesis_bytes)) {
@@ -203,13 +191,28 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   ctx->directory = *std::move(state);
 
   RETURN_IF_ERROR(CheckOwnKeys(*ctx));
+  // TLS: certificate, key, office CA and CRLs, checked, and the files gRPC
+  // watches written into data_dir (node/tls_credentials.h).
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<TlsCredentials> tls,
+      TlsCredentials::Create(config, ctx->directory.get(), ctx->clock));
+  ctx->tls_certificate_pem = tls->identity()->certificate_pem;
+  ctx->tls_private_key_pem = tls->identity()->private_key_pem;
+  ctx->tls = tls.get();
   std::unique_ptr<Node> node(new Node(std::move(ctx)));
+  node->tls_ = std::move(tls);
   RETURN_IF_ERROR(node->BuildModules());
   return node;
 }
 
 absl::Status Node::BuildModules() {
   NodeContext* c = ctx_.get();
+  // The Peer port's roots and the CRLs follow the adopted directory.
+  c->AddDirectoryListener(
+      [tls = tls_.get()](const directory::Directory&,
+                         const directory::Directory& after) {
+        tls->OnDirectoryAdopted(after);
+      });
   clients_ = std::make_unique<PeerClients>(c);
   transport_ = std::make_unique<GrpcPeerTransport>(clients_.get());
   lookup_executor_ = std::make_unique<Executor>("lookup", kLookupThreads);
@@ -233,16 +236,13 @@ absl::Status Node::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   // Peer port: any member's CA may have issued the caller's chain; which
   // member it is, and that its own CA issued it, is checked per call.
-  std::vector<std::string> cas;
-  for (const v1::Member& m : ctx_->directory->Current()->proto().members()) {
-    for (const std::string& pem : m.ca_certificates_pem()) cas.push_back(pem);
-  }
+  // Both ports: identity and roots follow tls_'s files, revocation is
+  // checked per call (node/tls_credentials.h).
   int peer_port = 0, office_port = 0;
   {
     grpc::ServerBuilder builder;
     builder.AddListeningPort(ctx_->config.peer_listen,
-                             MutualTls(*ctx_, absl::StrJoin(cas, "\n")),
-                             &peer_port);
+                             tls_->PeerServerCredentials(), &peer_port);
     builder.RegisterService(peer_service_.get());
     ApplyServerLimits(builder, kMaxPeerRequestBytes, "cbx-peer");
     peer_server_ = builder.BuildAndStart();
@@ -252,15 +252,9 @@ absl::Status Node::Start() {
                                   ctx_->config.peer_listen);
   }
   {
-    auto office_ca = ReadFile(ctx_->config.office_ca);
-    if (!office_ca.ok()) {
-      return absl::Status(
-          office_ca.status().code(),
-          absl::StrCat("tls.office_ca: ", office_ca.status().message()));
-    }
     grpc::ServerBuilder builder;
     builder.AddListeningPort(ctx_->config.office_listen,
-                             MutualTls(*ctx_, *office_ca), &office_port);
+                             tls_->OfficeServerCredentials(), &office_port);
     builder.RegisterService(office_service_.get());
     ApplyServerLimits(builder, kMaxOfficeRequestBytes, "cbx-office");
     office_server_ = builder.BuildAndStart();
@@ -323,6 +317,9 @@ void Node::StartTimers() {
       });
   sync_executor_->Every(ctx_->config.witness_interval_ms,
                         [this] { witnessing_->RoundAll(); });
+  // The operator's TLS files: reloaded when they change.
+  local_executor_->Every(TlsCredentials::kPollIntervalMs,
+                         [this] { tls_->Poll(); });
   local_executor_->Every(kSweepIntervalMs, [this] {
     (void)ctx_->storage->SweepMessageIds(ctx_->clock->NowMs());
   });
@@ -343,6 +340,16 @@ void Node::Run() {
              {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
     Shutdown();
   });
+  // SIGHUP: reread the TLS files now (spec/keys.md §5).
+  boost::asio::signal_set hangup(io, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_hangup =
+      [this, &hangup, &on_hangup](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        LogEvent(ctx_->self(), "info", "signal", {{"signal", "SIGHUP"}});
+        tls_->Reload("SIGHUP");
+        hangup.async_wait(on_hangup);
+      };
+  hangup.async_wait(on_hangup);
   if (!stopping_.load()) StartTimers();
   LogEvent(ctx_->self(), "info", "ready", {});
   io.run();

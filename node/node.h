@@ -5,7 +5,9 @@
 //
 // Threading: Create and Run are called from the main thread; Shutdown may be
 // called from any thread (tests use it instead of a signal). Run's own
-// io_context only waits for SIGTERM/SIGINT. Besides gRPC's server threads,
+// io_context only waits for SIGTERM/SIGINT, and for SIGHUP, on which it
+// rereads the TLS files (node/tls_credentials.h) on the main thread.
+// Besides gRPC's server threads,
 // the node has exactly kLookupThreads + kSyncThreads + kLocalThreads
 // threads of its own, in three executors, so that no kind of work can
 // starve another:
@@ -37,6 +39,7 @@
 #include "node/office_service.h"
 #include "node/peer_clients.h"
 #include "node/peer_service.h"
+#include "node/tls_credentials.h"
 #include "node/witnessing.h"
 
 namespace boost::asio {
@@ -87,6 +90,8 @@ class Node {
   void StopBackground();
 
   std::unique_ptr<NodeContext> ctx_;
+  // Before the servers: their credentials call it until they are gone.
+  std::unique_ptr<TlsCredentials> tls_;
   std::unique_ptr<PeerClients> clients_;
   std::unique_ptr<GrpcPeerTransport> transport_;
   // Created before, and stopped before the destruction of, the modules

@@ -34,6 +34,8 @@
 
 namespace cbx::node {
 
+class TlsCredentials;  // node/tls_credentials.h
+
 struct NodeContext {
   Config config;
   std::unique_ptr<crypto::Ed25519PrivateKey> signing_key;
@@ -44,9 +46,12 @@ struct NodeContext {
   PeerIndexSet peer_indexes;
   std::unique_ptr<audit::AuditLog> audit;
   std::unique_ptr<AuditTrail> audit_trail;
-  // PEM text of the node's TLS certificate and key (client side to peers).
+  // PEM text of the node's TLS certificate and key (client side to peers)
+  // as read at start; when `tls` is set (a running Node), PeerClients takes
+  // the identity in use from it instead, which follows reloads.
   std::string tls_certificate_pem;
   std::string tls_private_key_pem;
+  TlsCredentials* tls = nullptr;  // owned by Node; null in unit tests
 
   const std::string& self() const { return config.member; }
   // This member's OPRF epoch in the current directory.

@@ -5,6 +5,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "node/grpc_limits.h"
+#include "node/tls_credentials.h"
 
 namespace cbx::node {
 
@@ -17,14 +18,22 @@ absl::StatusOr<std::shared_ptr<v1::Peer::Stub>> PeerClients::Stub(
         absl::StrCat(member, " is not a member of the directory"));
   }
   std::string roots = absl::StrJoin(m->ca_certificates_pem(), "\n");
-  std::string fingerprint = absl::StrCat(m->endpoint(), "\n", roots);
+  // The identity in use: a reloaded certificate makes new channels (calls
+  // on the old one finish on it; gRPC drops it with its last stub).
+  std::shared_ptr<const TlsIdentity> identity;
+  if (ctx_->tls != nullptr) identity = ctx_->tls->identity();
+  std::string fingerprint =
+      absl::StrCat(m->endpoint(), "\n", roots, "\n",
+                   identity == nullptr ? 0 : identity->generation);
   std::lock_guard<std::mutex> lock(mu_);
   Entry& entry = entries_[member];
   if (entry.stub == nullptr || entry.fingerprint != fingerprint) {
     grpc::SslCredentialsOptions options;
     options.pem_root_certs = roots;
-    options.pem_private_key = ctx_->tls_private_key_pem;
-    options.pem_cert_chain = ctx_->tls_certificate_pem;
+    options.pem_private_key = identity == nullptr ? ctx_->tls_private_key_pem
+                                                  : identity->private_key_pem;
+    options.pem_cert_chain = identity == nullptr ? ctx_->tls_certificate_pem
+                                                 : identity->certificate_pem;
     grpc::ChannelArguments args;
     // Fail fast and retry soon when a peer is down, rather than hanging.
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);

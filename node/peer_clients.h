@@ -22,15 +22,17 @@ class PeerClients {
  public:
   explicit PeerClients(NodeContext* context) : ctx_(context) {}
 
-  // The stub for `member`, (re)creating its channel when first used or when
-  // the directory changed its endpoint or CAs. NOT_FOUND if the member is
+  // The stub for `member`, (re)creating its channel when first used, when
+  // the directory changed its endpoint or CAs, or when this node's TLS
+  // identity was reloaded (NodeContext::tls). NOT_FOUND if the member is
   // not in the directory.
   absl::StatusOr<std::shared_ptr<v1::Peer::Stub>> Stub(
       const std::string& member);
 
  private:
   struct Entry {
-    std::string fingerprint;  // endpoint + CAs the channel was made with
+    // endpoint + CAs + identity generation the channel was made with
+    std::string fingerprint;
     std::shared_ptr<v1::Peer::Stub> stub;
   };
   NodeContext* ctx_;

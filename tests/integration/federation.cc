@@ -72,7 +72,12 @@ std::string Slurp(const std::string& path) {
   return s.str();
 }
 
-std::string NodeBinary() { return CBX_NODE_BIN; }
+// CBX_NODE_BINARY runs the tests against another build's node (e.g. to show
+// that a test fails on an older commit).
+std::string NodeBinary() {
+  const char* other = std::getenv("CBX_NODE_BINARY");
+  return other != nullptr && *other != '\0' ? other : CBX_NODE_BIN;
+}
 std::string AdminBinary() { return CBX_ADMIN_BIN; }
 std::string CliBinary() { return CBX_CLI_BIN; }
 std::string SourceDir() { return CBX_SOURCE_DIR; }

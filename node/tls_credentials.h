@@ -1,0 +1,193 @@
+// The node's TLS material at runtime (spec/keys.md §2.1, §5): its own
+// certificate and key, the trust roots of the Peer port (every member's CA
+// in the adopted directory) and of the Office port (tls.office_ca), and the
+// CRLs of tls.crl_dir; all of it changes without a restart.
+//
+// How (gRPC 1.51): a running gRPC server cannot swap its credentials, but
+// grpc::experimental::TlsServerCredentials with a
+// FileWatcherCertificateProvider rereads its files every second and makes
+// the next handshakes use what they hold; open connections keep theirs. The
+// operator's files are not watched directly: TlsCredentials checks them
+// first and writes what passed, atomically, into <data_dir>/tls/ (folder
+// 0700, files 0600), the only files gRPC reads:
+//   identity.pem      the node's key and certificate in ONE file, so that
+//                     gRPC never reads a new key beside an old certificate
+//                     (it reads two files with no consistency check);
+//   peer-roots.pem    every member's CA of the current directory;
+//   office-roots.pem  a copy of tls.office_ca.
+// Outgoing peer channels (node/peer_clients.cc) take identity() and make a
+// new channel when its generation changes.
+//
+// Revocation is checked by the node itself on every call, on both ports,
+// in an AuthMetadataProcessor attached to the server credentials: a revoked
+// certificate's new and already open connections are refused
+// UNAUTHENTICATED on each call (gRPC 1.51's own CRL support only judges
+// handshakes, and needs OpenSSL hash-named files it never rereads).
+//
+// Threading: every public method is thread-safe. Reload, Poll and
+// OnDirectoryAdopted serialize on one mutex (file I/O under it); identity()
+// and CheckCaller only copy a snapshot pointer, so calls never wait for a
+// reload's I/O.
+#ifndef CBX_NODE_TLS_CREDENTIALS_H_
+#define CBX_NODE_TLS_CREDENTIALS_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "core/crypto/x509_crl.h"
+#include "core/directory/directory.h"
+#include "core/directory/directory_state.h"
+#include "core/util/clock.h"
+#include "core/util/env.h"
+#include "grpcpp/security/auth_context.h"
+#include "grpcpp/security/server_credentials.h"
+#include "node/config.h"
+#include "node/revocation.h"
+
+namespace grpc::experimental {
+class FileWatcherCertificateProvider;
+}
+
+namespace cbx::node {
+
+// The identity a node presents, as it is in use.
+struct TlsIdentity {
+  std::string certificate_pem;
+  std::string private_key_pem;
+  crypto::CertificateSummary summary;
+  uint64_t generation = 0;  // 1 at start, +1 per accepted reload
+};
+
+// The reload decision for the node's own pair (pure, for tests): OK with
+// the certificate's summary if `key_pem` is the key of `cert_pem`, the
+// certificate's URI SANs name `self`'s member URI (and no other member or
+// office), it chains to one of `own_cas` and is valid at the system time,
+// and `revoked` does not list it. INVALID_ARGUMENT for a pair that does not
+// parse or match; FAILED_PRECONDITION for a certificate that is not this
+// member's node certificate, or is revoked; each message says why.
+absl::StatusOr<crypto::CertificateSummary> CheckNodeIdentity(
+    const std::string& cert_pem, const std::string& key_pem,
+    const std::string& self, const std::vector<std::string>& own_cas,
+    const RevocationSet& revoked);
+
+class TlsCredentials {
+ public:
+  // How often gRPC rereads the files of <data_dir>/tls (its minimum) and
+  // how often Poll should be called to notice the operator's files change.
+  static constexpr unsigned kGrpcRefreshSeconds = 1;
+  static constexpr int64_t kPollIntervalMs = 1000;
+  // A pair whose key does not match its certificate is refused only after
+  // it stayed so this long: an operator replacing the two files is seen
+  // half-way by a poll now and then.
+  static constexpr int64_t kMismatchSettleMs = 3000;
+
+  // Reads and checks the config's certificate, key, office CA and CRL folder
+  // against the current directory, and writes <data_dir>/tls/. The error
+  // names the config field (tls.certificate, tls.office_ca, ...): the Env's
+  // code if a file cannot be read, INVALID_ARGUMENT / FAILED_PRECONDITION as
+  // CheckNodeIdentity says.
+  // `directory` (the node's) is read for the CAs of the version in use; it,
+  // `clock` and `env` must outlive the object.
+  static absl::StatusOr<std::unique_ptr<TlsCredentials>> Create(
+      const Config& config, const directory::DirectoryState* directory,
+      const Clock* clock, Env* env = Env::Default());
+  ~TlsCredentials();
+
+  // Credentials for a server port, watching <data_dir>/tls/ and checking
+  // revocation on every call. Call each once, before the servers start.
+  std::shared_ptr<grpc::ServerCredentials> PeerServerCredentials();
+  std::shared_ptr<grpc::ServerCredentials> OfficeServerCredentials();
+
+  // The identity in use now. Never null.
+  std::shared_ptr<const TlsIdentity> identity() const;
+  // The CRLs in use now. Never null.
+  std::shared_ptr<const RevocationSet> revocations() const;
+
+  // Rereads the operator's files and applies each valid change, logging
+  // tls-reloaded / tls-reload-refused / crl-* events; `cause` ("SIGHUP",
+  // "file-changed") goes into the log. An invalid file changes nothing.
+  void Reload(const std::string& cause);
+  // Reloads if any of the operator's files changed since the last look
+  // (content compared); raises ALERT-crl-expired once per CRL whose
+  // nextUpdate passed. Call every kPollIntervalMs.
+  void Poll();
+  // A directory listener (NodeContext::AddDirectoryListener): the Peer
+  // port's roots become `after`'s CAs, and the CRLs are checked again
+  // against them.
+  void OnDirectoryAdopted(const directory::Directory& after);
+
+  // OK unless the certificate of the connection `auth` is revoked
+  // (UNAUTHENTICATED, saying which CRL) — connections without a client
+  // certificate pass here and are refused by the services.
+  absl::Status CheckCaller(const grpc::AuthContext& auth) const;
+
+ private:
+  TlsCredentials(const Config& config,
+                 const directory::DirectoryState* directory, const Clock* clock,
+                 Env* env);
+  // Reload's body.
+  void ReloadLocked(const std::string& cause, bool settle)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
+
+  // The pieces of Reload; each logs what it did. Callers hold reload_mu_.
+  absl::Status ReloadIdentity(const std::string& cause, bool settle)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
+  absl::Status ReloadOfficeCa(const std::string& cause)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
+  void ReloadCrls(const directory::Directory& dir)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
+  absl::Status WritePeerRoots(const directory::Directory& dir)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
+  // The CAs of this member in `dir`.
+  std::vector<std::string> OwnCas(const directory::Directory& dir) const;
+  // Every member's CA in `dir`: the Peer port's roots.
+  static std::vector<std::string> MemberCas(const directory::Directory& dir);
+  // Every CA a CRL may come from: all members' in `dir` and the office CA.
+  std::vector<std::string> TrustedCas(const directory::Directory& dir) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
+  // The CRL folder's files (name -> content); empty without tls.crl_dir.
+  std::map<std::string, std::string> ReadCrlFiles() const;
+  // A digest of every operator file, to notice changes.
+  std::string SourceFingerprint() const;
+  std::shared_ptr<grpc::ServerCredentials> ServerCredentials(
+      const std::string& roots_file, const std::string& port);
+
+  const Config config_;
+  const Clock* const clock_;
+  Env* const env_;
+  const std::string dir_;  // <data_dir>/tls
+
+  const directory::DirectoryState* const directory_;
+
+  std::mutex reload_mu_;
+  std::string peer_roots_pem_ ABSL_GUARDED_BY(reload_mu_);
+  std::string office_ca_pem_ ABSL_GUARDED_BY(reload_mu_);
+  std::string fingerprint_ ABSL_GUARDED_BY(reload_mu_);
+  int64_t mismatch_since_ms_ ABSL_GUARDED_BY(reload_mu_) = 0;
+  std::set<std::string> expiry_alerted_ ABSL_GUARDED_BY(reload_mu_);
+
+  mutable std::mutex state_mu_;
+  std::shared_ptr<const TlsIdentity> identity_ ABSL_GUARDED_BY(state_mu_);
+  std::shared_ptr<const RevocationSet> revocations_ ABSL_GUARDED_BY(state_mu_);
+
+  // Certificate PEM digest -> summary: a peer presents the same
+  // certificate on every call. Cleared past a bound.
+  mutable std::mutex cache_mu_;
+  mutable std::map<std::string, crypto::CertificateSummary> summaries_
+      ABSL_GUARDED_BY(cache_mu_);
+
+  std::vector<
+      std::shared_ptr<grpc::experimental::FileWatcherCertificateProvider>>
+      providers_;
+};
+
+}  // namespace cbx::node
+
+#endif  // CBX_NODE_TLS_CREDENTIALS_H_
