@@ -26,11 +26,14 @@ PeerService::PeerService(NodeContext* context, Checkpoints* checkpoints)
           .clock = context->clock,
       }) {}
 
+absl::Status NotAnEnvelope() {
+  return absl::InvalidArgumentError("request is not a cbx Envelope");
+}
+
 absl::StatusOr<envelope::OpenedEnvelope> PeerService::Admit(
-    grpc::ServerContext* context, const v1::Envelope& envelope,
+    const absl::StatusOr<std::string>& caller, const v1::Envelope* envelope,
     v1::Message::KindCase kind, std::string_view rpc) {
   std::shared_ptr<const directory::Directory> dir = ctx_->directory->Current();
-  auto caller = CallerMember(*context, *dir);
   if (!caller.ok()) {
     LogEvent(ctx_->self(), "warn", "refused",
              {{"rpc", std::string(rpc)},
@@ -38,8 +41,28 @@ absl::StatusOr<envelope::OpenedEnvelope> PeerService::Admit(
               {"reason", std::string(caller.status().message())}});
     return Refuse(rpc, "", envelope, caller.status());
   }
+  if (envelope == nullptr) {
+    LogEvent(ctx_->self(), "warn", "refused",
+             {{"rpc", std::string(rpc)},
+              {"from", *caller},
+              {"code", absl::StatusCodeToString(NotAnEnvelope().code())},
+              {"reason", std::string(NotAnEnvelope().message())}});
+    return Refuse(rpc, *caller, nullptr, NotAnEnvelope());
+  }
   StorageQuotaGate quota(ctx_->storage.get(), ctx_->clock,
                          dir->policy().evaluations_per_peer_per_day());
+  // The receiver's stateless checks come before the charge
+  // (spec/lookup.md §3): a batch refused for its office, purpose, epoch,
+  // size or points spends no quota.
+  const uint32_t epoch = responder_.OprfEpoch();
+  quota.set_precheck([epoch](const v1::Message& message) -> absl::Status {
+    RETURN_IF_ERROR(CheckPeerRequest(message));
+    if (message.kind_case() != v1::Message::kEvaluateRequest) {
+      return absl::OkStatus();
+    }
+    return CheckEvaluateRequest(message.evaluate_request(), epoch,
+                                /*decode_points=*/true);
+  });
   // Records the message id and charges the quota in one storage write.
   StorageReplayCache replay_cache(ctx_->storage.get(), &quota);
   envelope::OpenOptions options;
@@ -50,7 +73,7 @@ absl::StatusOr<envelope::OpenedEnvelope> PeerService::Admit(
   options.clock = ctx_->clock;
   options.replay_cache = &replay_cache;
   options.quota = &quota;
-  auto opened = envelope::Open(envelope, options);
+  auto opened = envelope::Open(*envelope, options);
   // What the envelope checks leave to the receiver: the header's office
   // is the sender's, the purpose's text is bounded (node/admission.h).
   absl::Status admitted =
@@ -68,51 +91,99 @@ absl::StatusOr<envelope::OpenedEnvelope> PeerService::Admit(
 
 absl::Status PeerService::Refuse(std::string_view rpc,
                                  const std::string& caller,
-                                 const v1::Envelope& envelope,
+                                 const v1::Envelope* envelope,
                                  const absl::Status& refusal) {
-  absl::Status logged = ctx_->audit_trail->Envelope(
-      v1::AUDIT_DIRECTION_RECEIVED, caller, rpc, envelope, refusal.code());
+  // A body that is not an Envelope is logged as a call of kind
+  // "not_an_envelope" (spec/audit-log.md §2.1): there is nothing to hash.
+  absl::Status logged =
+      envelope == nullptr
+          ? ctx_->audit_trail->Call(v1::AUDIT_DIRECTION_RECEIVED, caller, rpc,
+                                    "not_an_envelope", "", refusal.code())
+          : ctx_->audit_trail->Envelope(v1::AUDIT_DIRECTION_RECEIVED, caller,
+                                        rpc, *envelope, refusal.code());
   return logged.ok() ? refusal : AuditFailure(logged);
 }
 
-grpc::Status PeerService::Respond(grpc::ServerContext* context,
-                                  const v1::Envelope& request,
-                                  v1::Message::KindCase kind,
-                                  std::string_view rpc, v1::Envelope* response,
-                                  RespondFn respond) {
-  auto opened = Admit(context, request, kind, rpc);
-  if (!opened.ok()) return ToGrpc(opened.status());
-  absl::StatusOr<v1::Envelope> answer = (responder_.*respond)(*opened);
-  if (!answer.ok()) return ToGrpc(answer.status());
-  *response = *std::move(answer);
+absl::StatusOr<v1::Envelope> PeerService::Respond(
+    const absl::StatusOr<std::string>& caller, const v1::Envelope* request,
+    v1::Message::KindCase kind, std::string_view rpc, RespondFn respond) {
+  ASSIGN_OR_RETURN(envelope::OpenedEnvelope opened,
+                   Admit(caller, request, kind, rpc));
+  return (responder_.*respond)(opened);
+}
+
+absl::StatusOr<v1::Envelope> PeerService::EvaluateAs(
+    const absl::StatusOr<std::string>& caller, const v1::Envelope* request) {
+  return Respond(caller, request, v1::Message::kEvaluateRequest,
+                 "Peer.Evaluate", &LookupResponder::Evaluate);
+}
+
+absl::StatusOr<v1::Envelope> PeerService::ResolveAs(
+    const absl::StatusOr<std::string>& caller, const v1::Envelope* request) {
+  return Respond(caller, request, v1::Message::kResolveRequest,
+                 "Peer.Resolve", &LookupResponder::Resolve);
+}
+
+namespace {
+
+// Reads the one request of a streamed unary call, answers it with
+// `answer` and writes the reply: the generated unary handler's behaviour,
+// except that a body which is not an Envelope reaches `answer` as null.
+grpc::Status ServeUnary(
+    grpc::ServerContext* context,
+    grpc::ServerUnaryStreamer<v1::Envelope, v1::Envelope>* stream,
+    const std::function<absl::StatusOr<v1::Envelope>(
+        const absl::StatusOr<std::string>&, const v1::Envelope*)>& answer,
+    const directory::Directory& directory) {
+  v1::Envelope request;
+  const bool parsed = stream->Read(&request);
+  absl::StatusOr<v1::Envelope> reply =
+      answer(CallerMember(*context, directory), parsed ? &request : nullptr);
+  if (!reply.ok()) return ToGrpc(reply.status());
+  if (!stream->Write(*reply)) return grpc::Status::CANCELLED;
   return grpc::Status::OK;
 }
 
-grpc::Status PeerService::Evaluate(grpc::ServerContext* context,
-                                   const v1::Envelope* request,
-                                   v1::Envelope* response) {
-  return Respond(context, *request, v1::Message::kEvaluateRequest,
-                 "Peer.Evaluate", response, &LookupResponder::Evaluate);
+}  // namespace
+
+grpc::Status PeerService::StreamedEvaluate(
+    grpc::ServerContext* context,
+    grpc::ServerUnaryStreamer<v1::Envelope, v1::Envelope>* stream) {
+  return ServeUnary(
+      context, stream,
+      [this](const absl::StatusOr<std::string>& caller,
+             const v1::Envelope* request) {
+        return EvaluateAs(caller, request);
+      },
+      *ctx_->directory->Current());
 }
 
-grpc::Status PeerService::Resolve(grpc::ServerContext* context,
-                                  const v1::Envelope* request,
-                                  v1::Envelope* response) {
-  return Respond(context, *request, v1::Message::kResolveRequest,
-                 "Peer.Resolve", response, &LookupResponder::Resolve);
+grpc::Status PeerService::StreamedResolve(
+    grpc::ServerContext* context,
+    grpc::ServerUnaryStreamer<v1::Envelope, v1::Envelope>* stream) {
+  return ServeUnary(
+      context, stream,
+      [this](const absl::StatusOr<std::string>& caller,
+             const v1::Envelope* request) {
+        return ResolveAs(caller, request);
+      },
+      *ctx_->directory->Current());
 }
 
-grpc::Status PeerService::SyncIndex(grpc::ServerContext* context,
-                                    const v1::Envelope* request,
-                                    grpc::ServerWriter<v1::IndexPart>* writer) {
-  auto opened =
-      Admit(context, *request, v1::Message::kIndexRequest, "Peer.SyncIndex");
+grpc::Status PeerService::StreamedSyncIndex(
+    grpc::ServerContext* context,
+    grpc::ServerSplitStreamer<v1::Envelope, v1::IndexPart>* stream) {
+  v1::Envelope request;
+  const bool parsed = stream->Read(&request);
+  auto opened = Admit(CallerMember(*context, *ctx_->directory->Current()),
+                      parsed ? &request : nullptr, v1::Message::kIndexRequest,
+                      "Peer.SyncIndex");
   if (!opened.ok()) return ToGrpc(opened.status());
   absl::StatusOr<IndexAnswer> answer = responder_.SyncIndex(*opened);
   if (!answer.ok()) return ToGrpc(answer.status());
-  if (!writer->Write(answer->manifest) ||
+  if (!stream->Write(answer->manifest) ||
       !answer->WriteChunks(
-          [&](const v1::IndexPart& part) { return writer->Write(part); })) {
+          [&](const v1::IndexPart& part) { return stream->Write(part); })) {
     return grpc::Status::CANCELLED;
   }
   LogEvent(ctx_->self(), "info", "index-sync-served",
