@@ -13,6 +13,16 @@
 
 namespace cbx::node {
 
+namespace {
+
+using grpc::internal::RpcMethod;
+using grpc::internal::RpcMethodHandler;
+using grpc::internal::RpcServiceMethod;
+using grpc::internal::ServerStreamingHandler;
+using grpc::protobuf::MessageLite;
+
+}  // namespace
+
 PeerService::PeerService(NodeContext* context, Checkpoints* checkpoints)
     : ctx_(context),
       checkpoints_(checkpoints),
@@ -24,7 +34,68 @@ PeerService::PeerService(NodeContext* context, Checkpoints* checkpoints)
           .storage = context->storage.get(),
           .trail = context->audit_trail.get(),
           .clock = context->clock,
-      }) {}
+      }) {
+  // The generated v1::Peer::Service's registration (peer.grpc.pb.cc), in
+  // its order, with ReceivedEnvelope for the three envelope requests.
+  AddMethod(new RpcServiceMethod(
+      "/cbx.v1.Peer/GetDirectory", RpcMethod::NORMAL_RPC,
+      new RpcMethodHandler<PeerService, v1::GetDirectoryRequest,
+                           v1::GetDirectoryResponse, MessageLite, MessageLite>(
+          [](PeerService* service, grpc::ServerContext* ctx,
+             const v1::GetDirectoryRequest* req,
+             v1::GetDirectoryResponse* resp) {
+            return service->GetDirectory(ctx, req, resp);
+          },
+          this)));
+  AddMethod(new RpcServiceMethod(
+      "/cbx.v1.Peer/SyncIndex", RpcMethod::SERVER_STREAMING,
+      new ServerStreamingHandler<PeerService, ReceivedEnvelope, v1::IndexPart>(
+          [](PeerService* service, grpc::ServerContext* ctx,
+             const ReceivedEnvelope* req,
+             grpc::ServerWriter<v1::IndexPart>* writer) {
+            return service->SyncIndex(ctx, req, writer);
+          },
+          this)));
+  AddMethod(new RpcServiceMethod(
+      "/cbx.v1.Peer/Evaluate", RpcMethod::NORMAL_RPC,
+      new RpcMethodHandler<PeerService, ReceivedEnvelope, v1::Envelope,
+                           ReceivedEnvelope, MessageLite>(
+          [](PeerService* service, grpc::ServerContext* ctx,
+             const ReceivedEnvelope* req, v1::Envelope* resp) {
+            return service->Evaluate(ctx, req, resp);
+          },
+          this)));
+  AddMethod(new RpcServiceMethod(
+      "/cbx.v1.Peer/Resolve", RpcMethod::NORMAL_RPC,
+      new RpcMethodHandler<PeerService, ReceivedEnvelope, v1::Envelope,
+                           ReceivedEnvelope, MessageLite>(
+          [](PeerService* service, grpc::ServerContext* ctx,
+             const ReceivedEnvelope* req, v1::Envelope* resp) {
+            return service->Resolve(ctx, req, resp);
+          },
+          this)));
+  AddMethod(new RpcServiceMethod(
+      "/cbx.v1.Peer/GetCheckpoint", RpcMethod::NORMAL_RPC,
+      new RpcMethodHandler<PeerService, v1::GetCheckpointRequest,
+                           v1::GetCheckpointResponse, MessageLite, MessageLite>(
+          [](PeerService* service, grpc::ServerContext* ctx,
+             const v1::GetCheckpointRequest* req,
+             v1::GetCheckpointResponse* resp) {
+            return service->GetCheckpoint(ctx, req, resp);
+          },
+          this)));
+  AddMethod(new RpcServiceMethod(
+      "/cbx.v1.Peer/AddCosignature", RpcMethod::NORMAL_RPC,
+      new RpcMethodHandler<PeerService, v1::AddCosignatureRequest,
+                           v1::AddCosignatureResponse, MessageLite,
+                           MessageLite>(
+          [](PeerService* service, grpc::ServerContext* ctx,
+             const v1::AddCosignatureRequest* req,
+             v1::AddCosignatureResponse* resp) {
+            return service->AddCosignature(ctx, req, resp);
+          },
+          this)));
+}
 
 absl::Status NotAnEnvelope() {
   return absl::InvalidArgumentError("request is not a cbx Envelope");
@@ -124,66 +195,40 @@ absl::StatusOr<v1::Envelope> PeerService::ResolveAs(
                  "Peer.Resolve", &LookupResponder::Resolve);
 }
 
-namespace {
-
-// Reads the one request of a streamed unary call, answers it with
-// `answer` and writes the reply: the generated unary handler's behaviour,
-// except that a body which is not an Envelope reaches `answer` as null.
-grpc::Status ServeUnary(
-    grpc::ServerContext* context,
-    grpc::ServerUnaryStreamer<v1::Envelope, v1::Envelope>* stream,
-    const std::function<absl::StatusOr<v1::Envelope>(
-        const absl::StatusOr<std::string>&, const v1::Envelope*)>& answer,
-    const directory::Directory& directory) {
-  v1::Envelope request;
-  const bool parsed = stream->Read(&request);
+grpc::Status PeerService::Evaluate(grpc::ServerContext* context,
+                                   const ReceivedEnvelope* request,
+                                   v1::Envelope* response) {
   absl::StatusOr<v1::Envelope> reply =
-      answer(CallerMember(*context, directory), parsed ? &request : nullptr);
+      EvaluateAs(CallerMember(*context, *ctx_->directory->Current()),
+                 request->parsed ? &request->envelope : nullptr);
   if (!reply.ok()) return ToGrpc(reply.status());
-  if (!stream->Write(*reply)) return grpc::Status::CANCELLED;
+  *response = *std::move(reply);
   return grpc::Status::OK;
 }
 
-}  // namespace
-
-grpc::Status PeerService::StreamedEvaluate(
-    grpc::ServerContext* context,
-    grpc::ServerUnaryStreamer<v1::Envelope, v1::Envelope>* stream) {
-  return ServeUnary(
-      context, stream,
-      [this](const absl::StatusOr<std::string>& caller,
-             const v1::Envelope* request) {
-        return EvaluateAs(caller, request);
-      },
-      *ctx_->directory->Current());
+grpc::Status PeerService::Resolve(grpc::ServerContext* context,
+                                  const ReceivedEnvelope* request,
+                                  v1::Envelope* response) {
+  absl::StatusOr<v1::Envelope> reply =
+      ResolveAs(CallerMember(*context, *ctx_->directory->Current()),
+                request->parsed ? &request->envelope : nullptr);
+  if (!reply.ok()) return ToGrpc(reply.status());
+  *response = *std::move(reply);
+  return grpc::Status::OK;
 }
 
-grpc::Status PeerService::StreamedResolve(
-    grpc::ServerContext* context,
-    grpc::ServerUnaryStreamer<v1::Envelope, v1::Envelope>* stream) {
-  return ServeUnary(
-      context, stream,
-      [this](const absl::StatusOr<std::string>& caller,
-             const v1::Envelope* request) {
-        return ResolveAs(caller, request);
-      },
-      *ctx_->directory->Current());
-}
-
-grpc::Status PeerService::StreamedSyncIndex(
-    grpc::ServerContext* context,
-    grpc::ServerSplitStreamer<v1::Envelope, v1::IndexPart>* stream) {
-  v1::Envelope request;
-  const bool parsed = stream->Read(&request);
+grpc::Status PeerService::SyncIndex(grpc::ServerContext* context,
+                                    const ReceivedEnvelope* request,
+                                    grpc::ServerWriter<v1::IndexPart>* writer) {
   auto opened = Admit(CallerMember(*context, *ctx_->directory->Current()),
-                      parsed ? &request : nullptr, v1::Message::kIndexRequest,
-                      "Peer.SyncIndex");
+                      request->parsed ? &request->envelope : nullptr,
+                      v1::Message::kIndexRequest, "Peer.SyncIndex");
   if (!opened.ok()) return ToGrpc(opened.status());
   absl::StatusOr<IndexAnswer> answer = responder_.SyncIndex(*opened);
   if (!answer.ok()) return ToGrpc(answer.status());
-  if (!stream->Write(answer->manifest) ||
+  if (!writer->Write(answer->manifest) ||
       !answer->WriteChunks(
-          [&](const v1::IndexPart& part) { return stream->Write(part); })) {
+          [&](const v1::IndexPart& part) { return writer->Write(part); })) {
     return grpc::Status::CANCELLED;
   }
   LogEvent(ctx_->self(), "info", "index-sync-served",

@@ -5,15 +5,20 @@
 // validates (the envelope's seven checks, with the replay cache and quota
 // of node/admission.h), delegates to the lookup responder
 // (node/lookup_responder.h) or the witness, and maps the absl::Status to
-// gRPC once. The three envelope methods are registered "streamed" (a
-// gRPC handler that reads the request itself) only so that a body that is
-// not an Envelope is refused INVALID_ARGUMENT "request is not a cbx
-// Envelope" and logged, where gRPC's own deserializer answers INTERNAL
-// with no message (spec/errors.md §2); on the wire they are the same
-// unary and server-streaming calls. Threading: handlers run on gRPC's
-// threads concurrently; the
-// service holds no state of its own (the responder and NodeContext are
-// thread-safe).
+// gRPC once. Threading: handlers run on gRPC's sync server threads
+// concurrently; the service holds no state of its own (the responder and
+// NodeContext are thread-safe).
+//
+// The service registers the six methods of cbx.v1.Peer itself, as the
+// generated v1::Peer::Service does, with one difference: Evaluate,
+// Resolve and SyncIndex take a ReceivedEnvelope, whose deserializer never
+// fails the call, so that a body that is not an Envelope reaches the
+// handler and is refused INVALID_ARGUMENT "request is not a cbx Envelope"
+// and logged (spec/errors.md B1) — gRPC's own deserializer answers
+// INTERNAL with no message and never calls the handler. The calls stay
+// unary and server-streaming (the request is read before a thread is
+// given to it: a stream that never sends its body holds no thread), and
+// the bytes parsed are the same (grpc::GenericDeserialize).
 #ifndef CBX_NODE_PEER_SERVICE_H_
 #define CBX_NODE_PEER_SERVICE_H_
 
@@ -22,22 +27,24 @@
 #include <string_view>
 
 #include "cbx/v1/peer.grpc.pb.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
 #include "node/checkpoints.h"
 #include "node/lookup_responder.h"
 #include "node/node_context.h"
 
 namespace cbx::node {
 
-// The generated service with Evaluate, Resolve and SyncIndex read by the
-// handlers themselves (see above).
-using PeerServiceBase = v1::Peer::WithStreamedUnaryMethod_Evaluate<
-    v1::Peer::WithStreamedUnaryMethod_Resolve<
-        v1::Peer::WithSplitStreamingMethod_SyncIndex<v1::Peer::Service>>>;
+// The body of an Evaluate, Resolve or SyncIndex request as received:
+// `envelope` is valid only if `parsed`.
+struct ReceivedEnvelope {
+  v1::Envelope envelope;
+  bool parsed = false;
+};
 
 // The refusal of a Peer request whose body does not parse as an Envelope.
 absl::Status NotAnEnvelope();
 
-class PeerService final : public PeerServiceBase {
+class PeerService final : public grpc::Service {
  public:
   PeerService(NodeContext* context, Checkpoints* checkpoints);
 
@@ -51,24 +58,25 @@ class PeerService final : public PeerServiceBase {
   absl::StatusOr<v1::Envelope> ResolveAs(
       const absl::StatusOr<std::string>& caller, const v1::Envelope* request);
 
+  // The six RPCs of cbx.v1.Peer (spec/lookup.md, spec/index-sync.md,
+  // spec/witnessing.md), as gRPC calls them.
   grpc::Status GetDirectory(grpc::ServerContext* context,
                             const v1::GetDirectoryRequest* request,
-                            v1::GetDirectoryResponse* response) override;
-  grpc::Status StreamedSyncIndex(
-      grpc::ServerContext* context,
-      grpc::ServerSplitStreamer<v1::Envelope, v1::IndexPart>* stream) override;
-  grpc::Status StreamedEvaluate(
-      grpc::ServerContext* context,
-      grpc::ServerUnaryStreamer<v1::Envelope, v1::Envelope>* stream) override;
-  grpc::Status StreamedResolve(
-      grpc::ServerContext* context,
-      grpc::ServerUnaryStreamer<v1::Envelope, v1::Envelope>* stream) override;
+                            v1::GetDirectoryResponse* response);
+  grpc::Status SyncIndex(grpc::ServerContext* context,
+                         const ReceivedEnvelope* request,
+                         grpc::ServerWriter<v1::IndexPart>* writer);
+  grpc::Status Evaluate(grpc::ServerContext* context,
+                        const ReceivedEnvelope* request,
+                        v1::Envelope* response);
+  grpc::Status Resolve(grpc::ServerContext* context,
+                       const ReceivedEnvelope* request, v1::Envelope* response);
   grpc::Status GetCheckpoint(grpc::ServerContext* context,
                              const v1::GetCheckpointRequest* request,
-                             v1::GetCheckpointResponse* response) override;
+                             v1::GetCheckpointResponse* response);
   grpc::Status AddCosignature(grpc::ServerContext* context,
                               const v1::AddCosignatureRequest* request,
-                              v1::AddCosignatureResponse* response) override;
+                              v1::AddCosignatureResponse* response);
 
  private:
   // Opens the envelope from the identified `caller` (`envelope` null: the
@@ -109,5 +117,27 @@ class PeerService final : public PeerServiceBase {
 };
 
 }  // namespace cbx::node
+
+// ReceivedEnvelope's deserializer: parses the body as gRPC parses an
+// Envelope, and records whether it did instead of failing the call.
+namespace grpc {
+template <>
+class SerializationTraits<cbx::node::ReceivedEnvelope, void> {
+ public:
+  static grpc::Status Serialize(const cbx::node::ReceivedEnvelope& message,
+                                grpc::ByteBuffer* buffer, bool* own_buffer) {
+    return grpc::GenericSerialize<grpc::ProtoBufferWriter, cbx::v1::Envelope>(
+        message.envelope, buffer, own_buffer);
+  }
+  static grpc::Status Deserialize(grpc::ByteBuffer* buffer,
+                                  cbx::node::ReceivedEnvelope* message) {
+    message->parsed =
+        grpc::GenericDeserialize<grpc::ProtoBufferReader, cbx::v1::Envelope>(
+            buffer, &message->envelope)
+            .ok();
+    return grpc::Status::OK;
+  }
+};
+}  // namespace grpc
 
 #endif  // CBX_NODE_PEER_SERVICE_H_
