@@ -105,21 +105,7 @@ absl::StatusOr<std::string> VerifyCallerMember(
         "spiffe://cbx/member/<CC> (spec/keys.md §2.1), not " +
         std::to_string(uris->size()));
   }
-  const v1::Member* member = nullptr;
-  for (const std::string& uri : *uris) {
-    if (uri.rfind(kOfficeUriPrefix, 0) == 0) {
-      return absl::UnauthenticatedError(
-          "an office certificate may not call the Peer service (" + uri + ")");
-    }
-    const v1::Member* m = directory.FindMemberByUri(uri);
-    if (m != nullptr) {
-      if (member != nullptr && member != m) {
-        return absl::UnauthenticatedError(
-            "client certificate names more than one member");
-      }
-      member = m;
-    }
-  }
+  const v1::Member* member = directory.FindMemberByUri(uris->front());
   if (member == nullptr) {
     return absl::UnauthenticatedError(
         "client certificate names no member of the directory (expected a URI "
