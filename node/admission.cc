@@ -103,9 +103,9 @@ absl::Status CheckPurpose(const v1::Purpose& purpose) {
   }
   if (purpose.offence() == v1::OFFENCE_CODE_UNSPECIFIED ||
       !v1::OffenceCode_IsValid(purpose.offence())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "purpose.offence: ", static_cast<int>(purpose.offence()),
-        " is not an offence code (spec/offence-codes.md)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("purpose.offence: ", static_cast<int>(purpose.offence()),
+                     " is not an offence code (spec/offence-codes.md)"));
   }
   return CheckPurposeText(purpose);
 }

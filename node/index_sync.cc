@@ -137,9 +137,9 @@ class IndexSync::Stream {
     // and the epoch that was asked for. The member's text is the peer's:
     // only its length is shown unless it is a member code's shape.
     if (manifest_.member() != member_) {
-      return Refuse(absl::InvalidArgumentError(absl::StrCat(
-          member_, "'s manifest names member ",
-          ShownMember(manifest_.member()), ", not ", member_)));
+      return Refuse(absl::InvalidArgumentError(
+          absl::StrCat(member_, "'s manifest names member ",
+                       ShownMember(manifest_.member()), ", not ", member_)));
     }
     if (manifest_.oprf_epoch() != epoch_) {
       return Refuse(absl::InvalidArgumentError(absl::StrCat(

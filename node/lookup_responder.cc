@@ -69,10 +69,9 @@ absl::StatusOr<std::map<std::string, v1::CaseReference>> References(
 absl::Status CheckEvaluateRequest(const v1::EvaluateRequest& req,
                                   uint32_t epoch, bool decode_points) {
   if (req.oprf_epoch() != epoch) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("OPRF epoch ", req.oprf_epoch(),
-                     " is not this member's current epoch ", epoch,
-                     "; refresh the directory"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "OPRF epoch ", req.oprf_epoch(), " is not this member's current epoch ",
+        epoch, "; refresh the directory"));
   }
   if (req.blinded_elements_size() == 0 ||
       req.blinded_elements_size() > kMaxBatch) {
@@ -194,8 +193,8 @@ absl::Status LookupResponder::CheckResolve(
   for (int j = 0; j < req.outputs_size(); ++j) {
     auto [it, inserted] = first.emplace(req.outputs(j), j);
     if (!inserted) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "outputs[", j, "] repeats outputs[", it->second, "]"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("outputs[", j, "] repeats outputs[", it->second, "]"));
     }
   }
   if (req.oprf_epoch() != OprfEpoch()) {

@@ -223,9 +223,9 @@ TEST_F(LookupResponderTest, ResolveRefusesARepeatedOutput) {
   EXPECT_EQ(last.direction(), v1::AUDIT_DIRECTION_RECEIVED);
   EXPECT_EQ(last.outcome().status_code(),
             static_cast<int>(absl::StatusCode::kInvalidArgument));
-  auto used = storage_.ChargeQuota(
-      ResolveQuotaAccount("RS"), clock_.NowMs() / 86'400'000, 0,
-      directory::kDefaultResolvesPerPeerPerDay);
+  auto used = storage_.ChargeQuota(ResolveQuotaAccount("RS"),
+                                   clock_.NowMs() / 86'400'000, 0,
+                                   directory::kDefaultResolvesPerPeerPerDay);
   ASSERT_TRUE(used.ok()) << used.status();
   EXPECT_EQ(*used, 0u);
 }
@@ -249,7 +249,8 @@ TEST_F(LookupResponderTest, AResolveFloodStopsAtTheDailyQuota) {
   std::vector<Bytes> batch;
   batch.push_back(YOf("@alice_one"));
   for (int i = 1; i < 1000; ++i) {
-    batch.push_back(Bytes(28, 'z') + std::string(reinterpret_cast<char*>(&i), 4));
+    batch.push_back(Bytes(28, 'z') +
+                    std::string(reinterpret_cast<char*>(&i), 4));
   }
   // A refused batch (another epoch) is not charged.
   EXPECT_EQ(responder_.Resolve(ResolveRequest(batch, 2)).status().code(),

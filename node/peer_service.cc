@@ -61,18 +61,16 @@ PeerService::PeerService(NodeContext* context, Checkpoints* checkpoints)
       new RpcMethodHandler<PeerService, ReceivedEnvelope, v1::Envelope,
                            ReceivedEnvelope, MessageLite>(
           [](PeerService* service, grpc::ServerContext* ctx,
-             const ReceivedEnvelope* req, v1::Envelope* resp) {
-            return service->Evaluate(ctx, req, resp);
-          },
+             const ReceivedEnvelope* req,
+             v1::Envelope* resp) { return service->Evaluate(ctx, req, resp); },
           this)));
   AddMethod(new RpcServiceMethod(
       "/cbx.v1.Peer/Resolve", RpcMethod::NORMAL_RPC,
       new RpcMethodHandler<PeerService, ReceivedEnvelope, v1::Envelope,
                            ReceivedEnvelope, MessageLite>(
           [](PeerService* service, grpc::ServerContext* ctx,
-             const ReceivedEnvelope* req, v1::Envelope* resp) {
-            return service->Resolve(ctx, req, resp);
-          },
+             const ReceivedEnvelope* req,
+             v1::Envelope* resp) { return service->Resolve(ctx, req, resp); },
           this)));
   AddMethod(new RpcServiceMethod(
       "/cbx.v1.Peer/GetCheckpoint", RpcMethod::NORMAL_RPC,
@@ -191,8 +189,8 @@ absl::StatusOr<v1::Envelope> PeerService::EvaluateAs(
 
 absl::StatusOr<v1::Envelope> PeerService::ResolveAs(
     const absl::StatusOr<std::string>& caller, const v1::Envelope* request) {
-  return Respond(caller, request, v1::Message::kResolveRequest,
-                 "Peer.Resolve", &LookupResponder::Resolve);
+  return Respond(caller, request, v1::Message::kResolveRequest, "Peer.Resolve",
+                 &LookupResponder::Resolve);
 }
 
 grpc::Status PeerService::Evaluate(grpc::ServerContext* context,

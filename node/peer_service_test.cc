@@ -90,8 +90,9 @@ TEST_F(PeerServiceTest, AnswersAnEvaluateAndChargesItsElements) {
 // batch was answered RESOURCE_EXHAUSTED once the day's quota was low. The
 // stateless checks now come first: INVALID_ARGUMENT, nothing charged.
 TEST_F(PeerServiceTest, AnOversizedBatchIsRefusedBeforeTheQuota) {
-  ASSERT_TRUE(
-      node_.ctx().storage->ChargeQuota("RS", Day(), Limit() - 10, Limit()).ok());
+  ASSERT_TRUE(node_.ctx()
+                  .storage->ChargeQuota("RS", Day(), Limit() - 10, Limit())
+                  .ok());
   const v1::Envelope big = Evaluate(20'000);
   auto refused = service_.EvaluateAs(std::string("RS"), &big);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument)
@@ -117,8 +118,9 @@ TEST_F(PeerServiceTest, ABatchRefusedForAnyStatelessCheckSpendsNoQuota) {
     r->add_blinded_elements(crypto::OprfBlind("x")->blinded_element);
     SetPurpose(r->mutable_purpose());
   });
-  EXPECT_EQ(service_.EvaluateAs(std::string("RS"), &other_epoch).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      service_.EvaluateAs(std::string("RS"), &other_epoch).status().code(),
+      absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(UsedQuota(), 0u);
   // A valid batch over the remaining quota is still RESOURCE_EXHAUSTED.
   ASSERT_TRUE(

@@ -680,9 +680,8 @@ absl::Status OprfCheckElements(const std::vector<Bytes>& elements) {
   for (size_t i = 0; i < elements.size(); ++i) {
     absl::StatusOr<PointPtr> p = g.Decode(elements[i]);
     if (!p.ok()) {
-      return absl::InvalidArgumentError(
-          "element " + std::to_string(i) + ": " +
-          std::string(p.status().message()));
+      return absl::InvalidArgumentError("element " + std::to_string(i) + ": " +
+                                        std::string(p.status().message()));
     }
   }
   return absl::OkStatus();

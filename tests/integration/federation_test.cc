@@ -8,9 +8,9 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "cbx/v1/audit.pb.h"
@@ -467,7 +467,8 @@ TEST_F(FederationTest, APeerCertificateCarriesExactlyOneUriSan) {
               "rs.example\\n' > https && printf "
               "'subjectAltName=URI:spiffe://cbx/member/RS\\n' > once && "
               "for x in twice https once; do openssl x509 -req -in leaf.csr "
-              "-CA " + rs + "/ca.crt -CAkey " + rs +
+              "-CA " +
+              rs + "/ca.crt -CAkey " + rs +
               "/ca.key -CAcreateserial -out $x.crt -days 2 -extfile $x "
               "|| exit 1; done",
           &out),
@@ -476,8 +477,8 @@ TEST_F(FederationTest, APeerCertificateCarriesExactlyOneUriSan) {
   v1::Envelope env =
       Envelope("RS", "MK", [](v1::Message& m) { FillEvaluate(m); });
   for (const char* name : {"twice", "https"}) {
-    auto stub = fed_->PeerWithFiles("MK", dir + "/" + name + ".crt",
-                                    dir + "/leaf.key");
+    auto stub =
+        fed_->PeerWithFiles("MK", dir + "/" + name + ".crt", dir + "/leaf.key");
     grpc::Status s = Evaluate(*stub, env);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << name;
     EXPECT_NE(s.error_message().find("exactly one URI SAN"), std::string::npos)
@@ -494,10 +495,9 @@ TEST_F(FederationTest, ABodyThatIsNotAnEnvelopeIsInvalidArgument) {
   auto channel = fed_->PeerChannel("MK", fed_->NodeDir("RS") + "/node.crt",
                                    fed_->NodeDir("RS") + "/node.key");
   grpc::GenericStub generic(channel);
-  // Field 1 (body) as a varint: the wrong wire type for a bytes field.
+  // Field 1 as a varint, then a truncated tag: no protobuf parses it.
   const char garbage[] = {0x08, 0x01, static_cast<char>(0xff)};
-  for (const char* method :
-       {"/cbx.v1.Peer/Evaluate", "/cbx.v1.Peer/Resolve"}) {
+  for (const char* method : {"/cbx.v1.Peer/Evaluate", "/cbx.v1.Peer/Resolve"}) {
     grpc::Slice slice(garbage, sizeof(garbage));
     grpc::ByteBuffer request(&slice, 1), reply;
     grpc::ClientContext ctx;
