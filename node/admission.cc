@@ -94,6 +94,22 @@ absl::Status CheckPurposeText(const v1::Purpose& purpose) {
                    kMaxLegalBasisBytes);
 }
 
+absl::Status CheckPurpose(const v1::Purpose& purpose) {
+  if (purpose.case_number().empty()) {
+    return absl::InvalidArgumentError("purpose.case_number is required");
+  }
+  if (purpose.legal_basis().empty()) {
+    return absl::InvalidArgumentError("purpose.legal_basis is required");
+  }
+  if (purpose.offence() == v1::OFFENCE_CODE_UNSPECIFIED ||
+      !v1::OffenceCode_IsValid(purpose.offence())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("purpose.offence: ", static_cast<int>(purpose.offence()),
+                     " is not an offence code (spec/offence-codes.md)"));
+  }
+  return CheckPurposeText(purpose);
+}
+
 absl::Status CheckPeerRequest(const v1::Message& message) {
   const v1::Header& h = message.header();
   // Empty is allowed (spec/envelope.md §2: the office is informative; a
@@ -110,9 +126,9 @@ absl::Status CheckPeerRequest(const v1::Message& message) {
   }
   switch (message.kind_case()) {
     case v1::Message::kEvaluateRequest:
-      return CheckPurposeText(message.evaluate_request().purpose());
+      return CheckPurpose(message.evaluate_request().purpose());
     case v1::Message::kResolveRequest:
-      return CheckPurposeText(message.resolve_request().purpose());
+      return CheckPurpose(message.resolve_request().purpose());
     default:
       return absl::OkStatus();
   }
@@ -151,6 +167,7 @@ std::optional<Storage::QuotaCharge> StorageQuotaGate::ChargeFor(
   if (message.kind_case() != v1::Message::kEvaluateRequest) {
     return std::nullopt;
   }
+  if (precheck_ && !precheck_(message).ok()) return std::nullopt;
   Storage::QuotaCharge charge;
   charge.day = clock_->NowMs() / 86'400'000;
   charge.count =

@@ -8,9 +8,11 @@
 #define CBX_NODE_ADMISSION_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "cbx/v1/message.pb.h"
@@ -36,11 +38,17 @@ bool IsOfficeOf(std::string_view office, std::string_view member);
 // is required is the caller's rule (the querier requires both).
 absl::Status CheckPurposeText(const v1::Purpose& purpose);
 
+// A peer request's purpose (spec/lookup.md §2, "Purpose"): case_number and
+// legal_basis are required, offence is a known code other than
+// OFFENCE_CODE_UNSPECIFIED, and the text passes CheckPurposeText.
+// INVALID_ARGUMENT naming the field ("purpose.case_number is required").
+absl::Status CheckPurpose(const v1::Purpose& purpose);
+
 // What the seven envelope checks leave to the receiver of an admitted peer
 // request (spec/lookup.md §3 and §4, "The sender's office and purpose"):
 // `header.office` is empty or names an office of the sender
 // ("RS/PPO-Belgrade", never "MK/..."), and the purpose of an evaluate or
-// resolve request passes CheckPurposeText.
+// resolve request passes CheckPurpose (a request without one is refused).
 // INVALID_ARGUMENT naming the field. Called once per request, where every
 // peer request passes (PeerService::Admit).
 absl::Status CheckPeerRequest(const v1::Message& message);
@@ -51,6 +59,13 @@ class StorageQuotaGate final : public envelope::QuotaGate {
   // `storage` and `clock` must outlive the gate.
   StorageQuotaGate(Storage* storage, const Clock* clock, uint32_t limit)
       : storage_(storage), clock_(clock), limit_(limit) {}
+  // The receiver's stateless checks of a request (spec/lookup.md §3: they
+  // come before the charge): a message `precheck` refuses is not charged
+  // (ChargeFor gives nullopt) and is left for the receiver to refuse, so a
+  // refused batch never spends quota. Call before the gate is used.
+  void set_precheck(std::function<absl::Status(const v1::Message&)> precheck) {
+    precheck_ = std::move(precheck);
+  }
   // Charges `message`'s blinded elements to `sender` for today (UTC); OK
   // for a message this quota does not count; RESOURCE_EXHAUSTED (nothing
   // charged) past the limit; a storage failure as is.
@@ -59,7 +74,7 @@ class StorageQuotaGate final : public envelope::QuotaGate {
 
   // What Charge would charge for `message` now, for a caller that charges
   // it together with the replay record (StorageReplayCache); nullopt for a
-  // message this quota does not count.
+  // message this quota does not count or the precheck refuses.
   std::optional<Storage::QuotaCharge> ChargeFor(
       const v1::Message& message) const;
   // The refusal of a charge of `count` that would exceed the quota.
@@ -69,6 +84,7 @@ class StorageQuotaGate final : public envelope::QuotaGate {
   Storage* storage_;
   const Clock* clock_;
   uint32_t limit_;
+  std::function<absl::Status(const v1::Message&)> precheck_;
 };
 
 // The replay cache of envelope check 6, kept in storage so it survives a

@@ -28,6 +28,7 @@ v1::Message Request(v1::Message::KindCase kind, const std::string& office) {
   if (purpose != nullptr) {
     purpose->set_case_number("RS-77");
     purpose->set_legal_basis("MLA-Convention-1959 Art.1");
+    purpose->set_offence(v1::OFFENCE_CODE_NCII_SHARING);
   }
   return m;
 }
@@ -85,6 +86,30 @@ TEST(AdmissionTest, PurposeTextIsBounded) {
   s = CheckPeerRequest(m);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "purpose.case_number: at most 64 bytes, not 65");
+}
+
+// Issue 11 point 8: a peer request without a purpose was answered.
+TEST(AdmissionTest, APurposeIsRequired) {
+  for (auto kind :
+       {v1::Message::kEvaluateRequest, v1::Message::kResolveRequest}) {
+    v1::Message m = Request(kind, "RS/PPO");
+    v1::Purpose* p = kind == v1::Message::kEvaluateRequest
+                         ? m.mutable_evaluate_request()->mutable_purpose()
+                         : m.mutable_resolve_request()->mutable_purpose();
+    const v1::Purpose full = *p;
+    p->clear_case_number();
+    EXPECT_EQ(CheckPeerRequest(m).message(), "purpose.case_number is required");
+    *p = full;
+    p->clear_legal_basis();
+    EXPECT_EQ(CheckPeerRequest(m).message(), "purpose.legal_basis is required");
+    *p = full;
+    p->set_offence(static_cast<v1::OffenceCode>(999));
+    EXPECT_EQ(CheckPeerRequest(m).code(), absl::StatusCode::kInvalidArgument);
+    p->clear_offence();
+    EXPECT_EQ(CheckPeerRequest(m).message(),
+              "purpose.offence: 0 is not an offence code "
+              "(spec/offence-codes.md)");
+  }
 }
 
 TEST(AdmissionTest, PurposeTextIsUtf8WithoutControls) {

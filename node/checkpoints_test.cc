@@ -89,6 +89,43 @@ TEST_F(CheckpointsTest, AcceptsAWitnessCosignature) {
   EXPECT_EQ(*count, 1u);
 }
 
+// Issue 11 point 3: the request is a signed note of the checkpoint's text
+// carrying the caller's cosignature line; the log's own signature may come
+// with it or not. An identical resend is OK and stores nothing new; a
+// different second cosignature by the same witness key is ALREADY_EXISTS.
+TEST_F(CheckpointsTest, ACosignatureResendIsIdempotentAndASecondOneRefused) {
+  Append();
+  auto best = checkpoints_.BestCheckpoint();
+  ASSERT_TRUE(best.ok()) << best.status();
+  const note::Checkpoint cp = Parse(*best);
+  // What a witness sends (node/witnessing.cc): the text, a blank line and
+  // its line, without the log's signature.
+  auto cosigned = note::ParseNote(Cosigned(*best, "RS", "RS"));
+  ASSERT_TRUE(cosigned.ok());
+  const std::string line =
+      note::FormatSignatureLine(cosigned->signatures.back());
+  const std::string bare = cosigned->text + "\n" + line;
+  auto count = checkpoints_.AcceptCosignature("RS", bare);
+  ASSERT_TRUE(count.ok()) << count.status();
+  EXPECT_EQ(*count, 1u);
+  // The same line again, alone or with the log's signature: OK, one copy.
+  count = checkpoints_.AcceptCosignature("RS", bare);
+  ASSERT_TRUE(count.ok()) << count.status();
+  EXPECT_EQ(*count, 1u);
+  count = checkpoints_.AcceptCosignature("RS", Cosigned(*best, "RS", "RS"));
+  ASSERT_TRUE(count.ok()) << count.status();
+  EXPECT_EQ(*count, 1u);
+  auto stored = node_.ctx().audit->CheckpointAt(cp.size);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(note::ParseNote(*stored)->signatures.size(), 2u);  // log + RS
+  // Another cosignature (a later timestamp) by the same witness key.
+  node_.clock().AdvanceMs(5'000);
+  EXPECT_EQ(checkpoints_.AcceptCosignature("RS", Cosigned(*best, "RS", "RS"))
+                .status()
+                .code(),
+            absl::StatusCode::kAlreadyExists);
+}
+
 TEST_F(CheckpointsTest, RefusesWhatIsNotAValidCosignature) {
   Append();
   auto best = checkpoints_.BestCheckpoint();

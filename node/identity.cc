@@ -100,21 +100,20 @@ absl::StatusOr<std::string> VerifyCallerMember(
   const std::string* pem = &pem_text;
   auto uris = UrisOf(*pem);
   if (!uris.ok()) return uris.status();
-  const v1::Member* member = nullptr;
-  for (const std::string& uri : *uris) {
-    if (uri.rfind(kOfficeUriPrefix, 0) == 0) {
-      return absl::UnauthenticatedError(
-          "an office certificate may not call the Peer service (" + uri + ")");
-    }
-    const v1::Member* m = directory.FindMemberByUri(uri);
-    if (m != nullptr) {
-      if (member != nullptr && member != m) {
-        return absl::UnauthenticatedError(
-            "client certificate names more than one member");
-      }
-      member = m;
-    }
+  if (uris->size() == 1 && uris->front().rfind(kOfficeUriPrefix, 0) == 0) {
+    return absl::UnauthenticatedError(
+        "an office certificate may not call the Peer service (" +
+        uris->front() + ")");
   }
+  // spec/keys.md §2.1: exactly one URI SAN. A second one, even the same
+  // member URI again or an https URI, makes the identity ambiguous.
+  if (uris->size() != 1) {
+    return absl::UnauthenticatedError(
+        "client certificate must carry exactly one URI SAN "
+        "spiffe://cbx/member/<CC> (spec/keys.md §2.1), not " +
+        std::to_string(uris->size()));
+  }
+  const v1::Member* member = directory.FindMemberByUri(uris->front());
   if (member == nullptr) {
     return absl::UnauthenticatedError(
         "client certificate names no member of the directory (expected a URI "

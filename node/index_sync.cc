@@ -50,6 +50,14 @@ uint64_t GrowthAllowance(const PeerIndex& held, int64_t today,
   return per_day * static_cast<uint64_t>(std::max<int64_t>(1, days));
 }
 
+// A member code from a peer's message as shown in a refusal: itself if it
+// has a member code's shape (two of A-Z), else "(N bytes)".
+std::string ShownMember(const std::string& code) {
+  const bool shaped = code.size() == 2 && code[0] >= 'A' && code[0] <= 'Z' &&
+                      code[1] >= 'A' && code[1] <= 'Z';
+  return shaped ? code : absl::StrCat("(", code.size(), " bytes)");
+}
+
 }  // namespace
 
 // One SyncIndex stream, judged part by part as it arrives (spec/index-sync.md,
@@ -125,10 +133,18 @@ class IndexSync::Stream {
     if (!opened.ok()) return Refuse(opened.status());
     manifest_ = opened->message.index_manifest();
     opened_ = true;
-    if (manifest_.member() != member_ || manifest_.oprf_epoch() != epoch_) {
+    // spec/index-sync.md §3: the manifest names the member that serves it
+    // and the epoch that was asked for. The member's text is the peer's:
+    // only its length is shown unless it is a member code's shape.
+    if (manifest_.member() != member_) {
+      return Refuse(absl::InvalidArgumentError(
+          absl::StrCat(member_, "'s manifest names member ",
+                       ShownMember(manifest_.member()), ", not ", member_)));
+    }
+    if (manifest_.oprf_epoch() != epoch_) {
       return Refuse(absl::InvalidArgumentError(absl::StrCat(
-          member_, "'s manifest is for ", manifest_.member(), " epoch ",
-          manifest_.oprf_epoch(), ", expected epoch ", epoch_)));
+          member_, "'s manifest is for OPRF epoch ", manifest_.oprf_epoch(),
+          ", but this node asked for epoch ", epoch_)));
     }
     const v1::Policy& policy = ctx_.directory->Current()->policy();
     const uint64_t cap = directory::MaxIndexTags(policy);

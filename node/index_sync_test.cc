@@ -121,6 +121,27 @@ TEST_F(IndexSyncTest, UnopenableManifestIsRefused) {
   EXPECT_FALSE(Held("RS").held);
 }
 
+// Issue 11 point 7: a correctly signed manifest naming the wrong member
+// was refused as "MK's manifest is for BA epoch 1, expected epoch 1".
+TEST_F(IndexSyncTest, AManifestForAnotherMemberOrEpochIsRefusedSayingWhich) {
+  FakeServedIndex index;
+  index.tags = 3;
+  index.manifest_member = "AL";
+  peers_.ServeIndex("RS", index);
+  absl::Status s = sync_.SyncIndex("RS");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(s.message(), "RS's manifest names member AL, not RS");
+  index.manifest_member.reset();
+  index.manifest_epoch = 9;
+  peers_.ServeIndex("RS", index);
+  s = sync_.SyncIndex("RS");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(s.message(),
+            "RS's manifest is for OPRF epoch 9, but this node asked for "
+            "epoch 1");
+  EXPECT_FALSE(Held("RS").held);
+}
+
 TEST_F(IndexSyncTest, PeerDownSetsLastErrorAndRecovers) {
   GiveCase("RS", "a@example.org");
   peers_.SetBehaviour("RS", FakeBehaviour::kRefuse,

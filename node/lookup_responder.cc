@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -64,6 +66,30 @@ absl::StatusOr<std::map<std::string, v1::CaseReference>> References(
 
 }  // namespace
 
+absl::Status CheckEvaluateRequest(const v1::EvaluateRequest& req,
+                                  uint32_t epoch, bool decode_points) {
+  if (req.oprf_epoch() != epoch) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "OPRF epoch ", req.oprf_epoch(), " is not this member's current epoch ",
+        epoch, "; refresh the directory"));
+  }
+  if (req.blinded_elements_size() == 0 ||
+      req.blinded_elements_size() > kMaxBatch) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("an evaluation batch holds 1 to ", kMaxBatch,
+                     " elements, not ", req.blinded_elements_size()));
+  }
+  if (!decode_points) return absl::OkStatus();
+  std::vector<Bytes> blinded(req.blinded_elements().begin(),
+                             req.blinded_elements().end());
+  absl::Status points = crypto::OprfCheckElements(blinded);
+  if (!points.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("blinded_elements: ", points.message()));
+  }
+  return absl::OkStatus();
+}
+
 bool IndexAnswer::WriteChunks(
     const std::function<bool(const v1::IndexPart&)>& write) const {
   const std::vector<Tag>& to_send = TagsToSend();
@@ -117,21 +143,10 @@ absl::StatusOr<v1::Envelope> LookupResponder::Evaluate(
   AuditCounts counts;
   counts.elements = static_cast<uint32_t>(req.blinded_elements_size());
   const uint32_t epoch = OprfEpoch();
-  if (req.oprf_epoch() != epoch) {
-    return Answer(kEvaluate, opened,
-                  absl::FailedPreconditionError(
-                      absl::StrCat("OPRF epoch ", req.oprf_epoch(),
-                                   " is not this member's current epoch ",
-                                   epoch, "; refresh the directory")),
-                  counts, nullptr);
-  }
-  if (req.blinded_elements_size() == 0 ||
-      req.blinded_elements_size() > kMaxBatch) {
-    return Answer(kEvaluate, opened,
-                  absl::InvalidArgumentError(absl::StrCat(
-                      "an evaluation batch holds 1 to ", kMaxBatch,
-                      " elements, not ", req.blinded_elements_size())),
-                  counts, nullptr);
+  // The points are decoded by BlindEvaluate itself; PeerService's quota
+  // gate decoded them already, before charging.
+  if (absl::Status s = CheckEvaluateRequest(req, epoch, false); !s.ok()) {
+    return Answer(kEvaluate, opened, s, counts, nullptr);
   }
   std::vector<Bytes> blinded(req.blinded_elements().begin(),
                              req.blinded_elements().end());
@@ -170,6 +185,16 @@ absl::Status LookupResponder::CheckResolve(
           "outputs[", i, "] is ", req.outputs(i).size(),
           " bytes; only a finalized 32-byte OPRF output resolves (an index "
           "tag does not)"));
+    }
+  }
+  // A repeated output is refused, not answered twice (spec/lookup.md §4):
+  // each output is one input of the querier's.
+  std::unordered_map<std::string_view, int> first;
+  for (int j = 0; j < req.outputs_size(); ++j) {
+    auto [it, inserted] = first.emplace(req.outputs(j), j);
+    if (!inserted) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("outputs[", j, "] repeats outputs[", it->second, "]"));
     }
   }
   if (req.oprf_epoch() != OprfEpoch()) {

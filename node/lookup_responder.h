@@ -53,6 +53,15 @@ inline std::string ResolveQuotaAccount(const std::string& sender) {
   return sender + "/resolve";
 }
 
+// The stateless checks of an evaluate request (spec/lookup.md §3), in
+// order: its OPRF epoch is `epoch`, this member's current one
+// (FAILED_PRECONDITION); it holds 1 to kMaxBatch elements; and, with
+// `decode_points`, each is a compressed P-256 point (INVALID_ARGUMENT
+// naming the element). They come before the quota charge: PeerService
+// runs them (with the purpose's) as the quota gate's precheck.
+absl::Status CheckEvaluateRequest(const v1::EvaluateRequest& req,
+                                  uint32_t epoch, bool decode_points);
+
 // The own index at one version.
 struct OwnIndexSnapshot {
   uint64_t version = 0;
@@ -107,7 +116,8 @@ class LookupResponder {
   // before effect). The request's outputs are charged to the sender's
   // daily Resolve quota (policy resolves_per_peer_per_day) in that same
   // transaction. INVALID_ARGUMENT for an empty batch, one over kMaxBatch,
-  // or an output that is not 32 bytes (an 8-byte index tag lands here);
+  // an output that is not 32 bytes (an 8-byte index tag lands here) or an
+  // output that repeats an earlier one ("outputs[j] repeats outputs[i]");
   // FAILED_PRECONDITION for another OPRF epoch; RESOURCE_EXHAUSTED past the
   // quota (nothing charged, stored or notified). Each refusal is logged.
   // Refused requests charge nothing.

@@ -65,6 +65,7 @@ class LookupResponderTest : public testing::DomainFixture {
     v1::ResolveRequest* r = m.mutable_resolve_request();
     r->set_oprf_epoch(epoch);
     r->mutable_purpose()->set_case_number("RS-77");
+    r->mutable_purpose()->set_legal_basis("MLA Convention 1959, Art. 1");
     r->mutable_purpose()->set_offence(v1::OFFENCE_CODE_NCII_SHARING);
     for (const Bytes& y : ys) r->add_outputs(y);
     return From(std::move(m));
@@ -205,6 +206,30 @@ TEST_F(LookupResponderTest, ResolveAnswersReferencesAndNotifiesTheOffice) {
   EXPECT_EQ(sent.outcome().hits(), 2u);
 }
 
+// Issue 11 point 1: [y, y] was answered with one reference whose matched
+// list repeated every entry (input_index 0, 1, 0, 1). A repeated output is
+// refused: nothing charged, no notification, logged RECEIVED with the code.
+TEST_F(LookupResponderTest, ResolveRefusesARepeatedOutput) {
+  AddCase("PPO-1", {"@alice_one"});
+  const Bytes y = YOf("@alice_one");
+  auto refused = responder_.Resolve(ResolveRequest({y, y}));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(), "outputs[1] repeats outputs[0]");
+  refused = responder_.Resolve(
+      ResolveRequest({y, YOf("@carol_three"), Bytes(32, 'z'), y}));
+  EXPECT_EQ(refused.status().message(), "outputs[3] repeats outputs[0]");
+  EXPECT_EQ(Notifications(), 0u);
+  v1::AuditEntry last = LastEntry();
+  EXPECT_EQ(last.direction(), v1::AUDIT_DIRECTION_RECEIVED);
+  EXPECT_EQ(last.outcome().status_code(),
+            static_cast<int>(absl::StatusCode::kInvalidArgument));
+  auto used = storage_.ChargeQuota(ResolveQuotaAccount("RS"),
+                                   clock_.NowMs() / 86'400'000, 0,
+                                   directory::kDefaultResolvesPerPeerPerDay);
+  ASSERT_TRUE(used.ok()) << used.status();
+  EXPECT_EQ(*used, 0u);
+}
+
 TEST_F(LookupResponderTest, ResolveAnswersItsIndexVersion) {
   AddCase("PPO-1", {"@alice_one"});
   AddCase("PPO-2", {"@carol_three"});
@@ -220,8 +245,13 @@ TEST_F(LookupResponderTest, ResolveAnswersItsIndexVersion) {
 TEST_F(LookupResponderTest, AResolveFloodStopsAtTheDailyQuota) {
   AddCase("PPO-1", {"@alice_one"});
   const uint32_t limit = directory::kDefaultResolvesPerPeerPerDay;
-  std::vector<Bytes> batch(1000, Bytes(32, 'z'));
-  batch[0] = YOf("@alice_one");
+  // Distinct outputs: a repeated one is refused (issue 11 point 1).
+  std::vector<Bytes> batch;
+  batch.push_back(YOf("@alice_one"));
+  for (int i = 1; i < 1000; ++i) {
+    batch.push_back(Bytes(28, 'z') +
+                    std::string(reinterpret_cast<char*>(&i), 4));
+  }
   // A refused batch (another epoch) is not charged.
   EXPECT_EQ(responder_.Resolve(ResolveRequest(batch, 2)).status().code(),
             absl::StatusCode::kFailedPrecondition);

@@ -13,6 +13,16 @@
 
 namespace cbx::node {
 
+namespace {
+
+using grpc::internal::RpcMethod;
+using grpc::internal::RpcMethodHandler;
+using grpc::internal::RpcServiceMethod;
+using grpc::internal::ServerStreamingHandler;
+using grpc::protobuf::MessageLite;
+
+}  // namespace
+
 PeerService::PeerService(NodeContext* context, Checkpoints* checkpoints)
     : ctx_(context),
       checkpoints_(checkpoints),
@@ -24,13 +34,75 @@ PeerService::PeerService(NodeContext* context, Checkpoints* checkpoints)
           .storage = context->storage.get(),
           .trail = context->audit_trail.get(),
           .clock = context->clock,
-      }) {}
+      }) {
+  // The generated v1::Peer::Service's registration (peer.grpc.pb.cc), in
+  // its order, with ReceivedEnvelope for the three envelope requests.
+  AddMethod(new RpcServiceMethod(
+      "/cbx.v1.Peer/GetDirectory", RpcMethod::NORMAL_RPC,
+      new RpcMethodHandler<PeerService, v1::GetDirectoryRequest,
+                           v1::GetDirectoryResponse, MessageLite, MessageLite>(
+          [](PeerService* service, grpc::ServerContext* ctx,
+             const v1::GetDirectoryRequest* req,
+             v1::GetDirectoryResponse* resp) {
+            return service->GetDirectory(ctx, req, resp);
+          },
+          this)));
+  AddMethod(new RpcServiceMethod(
+      "/cbx.v1.Peer/SyncIndex", RpcMethod::SERVER_STREAMING,
+      new ServerStreamingHandler<PeerService, ReceivedEnvelope, v1::IndexPart>(
+          [](PeerService* service, grpc::ServerContext* ctx,
+             const ReceivedEnvelope* req,
+             grpc::ServerWriter<v1::IndexPart>* writer) {
+            return service->SyncIndex(ctx, req, writer);
+          },
+          this)));
+  AddMethod(new RpcServiceMethod(
+      "/cbx.v1.Peer/Evaluate", RpcMethod::NORMAL_RPC,
+      new RpcMethodHandler<PeerService, ReceivedEnvelope, v1::Envelope,
+                           ReceivedEnvelope, MessageLite>(
+          [](PeerService* service, grpc::ServerContext* ctx,
+             const ReceivedEnvelope* req,
+             v1::Envelope* resp) { return service->Evaluate(ctx, req, resp); },
+          this)));
+  AddMethod(new RpcServiceMethod(
+      "/cbx.v1.Peer/Resolve", RpcMethod::NORMAL_RPC,
+      new RpcMethodHandler<PeerService, ReceivedEnvelope, v1::Envelope,
+                           ReceivedEnvelope, MessageLite>(
+          [](PeerService* service, grpc::ServerContext* ctx,
+             const ReceivedEnvelope* req,
+             v1::Envelope* resp) { return service->Resolve(ctx, req, resp); },
+          this)));
+  AddMethod(new RpcServiceMethod(
+      "/cbx.v1.Peer/GetCheckpoint", RpcMethod::NORMAL_RPC,
+      new RpcMethodHandler<PeerService, v1::GetCheckpointRequest,
+                           v1::GetCheckpointResponse, MessageLite, MessageLite>(
+          [](PeerService* service, grpc::ServerContext* ctx,
+             const v1::GetCheckpointRequest* req,
+             v1::GetCheckpointResponse* resp) {
+            return service->GetCheckpoint(ctx, req, resp);
+          },
+          this)));
+  AddMethod(new RpcServiceMethod(
+      "/cbx.v1.Peer/AddCosignature", RpcMethod::NORMAL_RPC,
+      new RpcMethodHandler<PeerService, v1::AddCosignatureRequest,
+                           v1::AddCosignatureResponse, MessageLite,
+                           MessageLite>(
+          [](PeerService* service, grpc::ServerContext* ctx,
+             const v1::AddCosignatureRequest* req,
+             v1::AddCosignatureResponse* resp) {
+            return service->AddCosignature(ctx, req, resp);
+          },
+          this)));
+}
+
+absl::Status NotAnEnvelope() {
+  return absl::InvalidArgumentError("request is not a cbx Envelope");
+}
 
 absl::StatusOr<envelope::OpenedEnvelope> PeerService::Admit(
-    grpc::ServerContext* context, const v1::Envelope& envelope,
+    const absl::StatusOr<std::string>& caller, const v1::Envelope* envelope,
     v1::Message::KindCase kind, std::string_view rpc) {
   std::shared_ptr<const directory::Directory> dir = ctx_->directory->Current();
-  auto caller = CallerMember(*context, *dir);
   if (!caller.ok()) {
     LogEvent(ctx_->self(), "warn", "refused",
              {{"rpc", std::string(rpc)},
@@ -38,8 +110,28 @@ absl::StatusOr<envelope::OpenedEnvelope> PeerService::Admit(
               {"reason", std::string(caller.status().message())}});
     return Refuse(rpc, "", envelope, caller.status());
   }
+  if (envelope == nullptr) {
+    LogEvent(ctx_->self(), "warn", "refused",
+             {{"rpc", std::string(rpc)},
+              {"from", *caller},
+              {"code", absl::StatusCodeToString(NotAnEnvelope().code())},
+              {"reason", std::string(NotAnEnvelope().message())}});
+    return Refuse(rpc, *caller, nullptr, NotAnEnvelope());
+  }
   StorageQuotaGate quota(ctx_->storage.get(), ctx_->clock,
                          dir->policy().evaluations_per_peer_per_day());
+  // The receiver's stateless checks come before the charge
+  // (spec/lookup.md §3): a batch refused for its office, purpose, epoch,
+  // size or points spends no quota.
+  const uint32_t epoch = responder_.OprfEpoch();
+  quota.set_precheck([epoch](const v1::Message& message) -> absl::Status {
+    RETURN_IF_ERROR(CheckPeerRequest(message));
+    if (message.kind_case() != v1::Message::kEvaluateRequest) {
+      return absl::OkStatus();
+    }
+    return CheckEvaluateRequest(message.evaluate_request(), epoch,
+                                /*decode_points=*/true);
+  });
   // Records the message id and charges the quota in one storage write.
   StorageReplayCache replay_cache(ctx_->storage.get(), &quota);
   envelope::OpenOptions options;
@@ -50,7 +142,7 @@ absl::StatusOr<envelope::OpenedEnvelope> PeerService::Admit(
   options.clock = ctx_->clock;
   options.replay_cache = &replay_cache;
   options.quota = &quota;
-  auto opened = envelope::Open(envelope, options);
+  auto opened = envelope::Open(*envelope, options);
   // What the envelope checks leave to the receiver: the header's office
   // is the sender's, the purpose's text is bounded (node/admission.h).
   absl::Status admitted =
@@ -68,45 +160,67 @@ absl::StatusOr<envelope::OpenedEnvelope> PeerService::Admit(
 
 absl::Status PeerService::Refuse(std::string_view rpc,
                                  const std::string& caller,
-                                 const v1::Envelope& envelope,
+                                 const v1::Envelope* envelope,
                                  const absl::Status& refusal) {
-  absl::Status logged = ctx_->audit_trail->Envelope(
-      v1::AUDIT_DIRECTION_RECEIVED, caller, rpc, envelope, refusal.code());
+  // A body that is not an Envelope is logged as a call of kind
+  // "not_an_envelope" (spec/audit-log.md §2.1): there is nothing to hash.
+  absl::Status logged =
+      envelope == nullptr
+          ? ctx_->audit_trail->Call(v1::AUDIT_DIRECTION_RECEIVED, caller, rpc,
+                                    "not_an_envelope", "", refusal.code())
+          : ctx_->audit_trail->Envelope(v1::AUDIT_DIRECTION_RECEIVED, caller,
+                                        rpc, *envelope, refusal.code());
   return logged.ok() ? refusal : AuditFailure(logged);
 }
 
-grpc::Status PeerService::Respond(grpc::ServerContext* context,
-                                  const v1::Envelope& request,
-                                  v1::Message::KindCase kind,
-                                  std::string_view rpc, v1::Envelope* response,
-                                  RespondFn respond) {
-  auto opened = Admit(context, request, kind, rpc);
-  if (!opened.ok()) return ToGrpc(opened.status());
-  absl::StatusOr<v1::Envelope> answer = (responder_.*respond)(*opened);
-  if (!answer.ok()) return ToGrpc(answer.status());
-  *response = *std::move(answer);
-  return grpc::Status::OK;
+absl::StatusOr<v1::Envelope> PeerService::Respond(
+    const absl::StatusOr<std::string>& caller, const v1::Envelope* request,
+    v1::Message::KindCase kind, std::string_view rpc, RespondFn respond) {
+  ASSIGN_OR_RETURN(envelope::OpenedEnvelope opened,
+                   Admit(caller, request, kind, rpc));
+  return (responder_.*respond)(opened);
+}
+
+absl::StatusOr<v1::Envelope> PeerService::EvaluateAs(
+    const absl::StatusOr<std::string>& caller, const v1::Envelope* request) {
+  return Respond(caller, request, v1::Message::kEvaluateRequest,
+                 "Peer.Evaluate", &LookupResponder::Evaluate);
+}
+
+absl::StatusOr<v1::Envelope> PeerService::ResolveAs(
+    const absl::StatusOr<std::string>& caller, const v1::Envelope* request) {
+  return Respond(caller, request, v1::Message::kResolveRequest, "Peer.Resolve",
+                 &LookupResponder::Resolve);
 }
 
 grpc::Status PeerService::Evaluate(grpc::ServerContext* context,
-                                   const v1::Envelope* request,
+                                   const ReceivedEnvelope* request,
                                    v1::Envelope* response) {
-  return Respond(context, *request, v1::Message::kEvaluateRequest,
-                 "Peer.Evaluate", response, &LookupResponder::Evaluate);
+  absl::StatusOr<v1::Envelope> reply =
+      EvaluateAs(CallerMember(*context, *ctx_->directory->Current()),
+                 request->parsed ? &request->envelope : nullptr);
+  if (!reply.ok()) return ToGrpc(reply.status());
+  *response = *std::move(reply);
+  return grpc::Status::OK;
 }
 
 grpc::Status PeerService::Resolve(grpc::ServerContext* context,
-                                  const v1::Envelope* request,
+                                  const ReceivedEnvelope* request,
                                   v1::Envelope* response) {
-  return Respond(context, *request, v1::Message::kResolveRequest,
-                 "Peer.Resolve", response, &LookupResponder::Resolve);
+  absl::StatusOr<v1::Envelope> reply =
+      ResolveAs(CallerMember(*context, *ctx_->directory->Current()),
+                request->parsed ? &request->envelope : nullptr);
+  if (!reply.ok()) return ToGrpc(reply.status());
+  *response = *std::move(reply);
+  return grpc::Status::OK;
 }
 
 grpc::Status PeerService::SyncIndex(grpc::ServerContext* context,
-                                    const v1::Envelope* request,
+                                    const ReceivedEnvelope* request,
                                     grpc::ServerWriter<v1::IndexPart>* writer) {
-  auto opened =
-      Admit(context, *request, v1::Message::kIndexRequest, "Peer.SyncIndex");
+  auto opened = Admit(CallerMember(*context, *ctx_->directory->Current()),
+                      request->parsed ? &request->envelope : nullptr,
+                      v1::Message::kIndexRequest, "Peer.SyncIndex");
   if (!opened.ok()) return ToGrpc(opened.status());
   absl::StatusOr<IndexAnswer> answer = responder_.SyncIndex(*opened);
   if (!answer.ok()) return ToGrpc(answer.status());

@@ -5,9 +5,20 @@
 // validates (the envelope's seven checks, with the replay cache and quota
 // of node/admission.h), delegates to the lookup responder
 // (node/lookup_responder.h) or the witness, and maps the absl::Status to
-// gRPC once. Threading: handlers run on gRPC's threads concurrently; the
-// service holds no state of its own (the responder and NodeContext are
-// thread-safe).
+// gRPC once. Threading: handlers run on gRPC's sync server threads
+// concurrently; the service holds no state of its own (the responder and
+// NodeContext are thread-safe).
+//
+// The service registers the six methods of cbx.v1.Peer itself, as the
+// generated v1::Peer::Service does, with one difference: Evaluate,
+// Resolve and SyncIndex take a ReceivedEnvelope, whose deserializer never
+// fails the call, so that a body that is not an Envelope reaches the
+// handler and is refused INVALID_ARGUMENT "request is not a cbx Envelope"
+// and logged (spec/errors.md B1) — gRPC's own deserializer answers
+// INTERNAL with no message and never calls the handler. The calls stay
+// unary and server-streaming (the request is read before a thread is
+// given to it: a stream that never sends its body holds no thread), and
+// the bytes parsed are the same (grpc::GenericDeserialize).
 #ifndef CBX_NODE_PEER_SERVICE_H_
 #define CBX_NODE_PEER_SERVICE_H_
 
@@ -16,55 +27,77 @@
 #include <string_view>
 
 #include "cbx/v1/peer.grpc.pb.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
 #include "node/checkpoints.h"
 #include "node/lookup_responder.h"
 #include "node/node_context.h"
 
 namespace cbx::node {
 
-class PeerService final : public v1::Peer::Service {
+// The body of an Evaluate, Resolve or SyncIndex request as received:
+// `envelope` is valid only if `parsed`.
+struct ReceivedEnvelope {
+  v1::Envelope envelope;
+  bool parsed = false;
+};
+
+// The refusal of a Peer request whose body does not parse as an Envelope.
+absl::Status NotAnEnvelope();
+
+class PeerService final : public grpc::Service {
  public:
   PeerService(NodeContext* context, Checkpoints* checkpoints);
 
+  // Evaluate and Resolve as the gRPC methods answer them, for a caller
+  // already identified (`caller` is CallerMember's result: an error if the
+  // certificate named no member) and a request that parsed (`request`
+  // null if it did not: NotAnEnvelope, logged). Every refusal is logged
+  // RECEIVED before it is returned. Thread-safe.
+  absl::StatusOr<v1::Envelope> EvaluateAs(
+      const absl::StatusOr<std::string>& caller, const v1::Envelope* request);
+  absl::StatusOr<v1::Envelope> ResolveAs(
+      const absl::StatusOr<std::string>& caller, const v1::Envelope* request);
+
+  // The six RPCs of cbx.v1.Peer (spec/lookup.md, spec/index-sync.md,
+  // spec/witnessing.md), as gRPC calls them.
   grpc::Status GetDirectory(grpc::ServerContext* context,
                             const v1::GetDirectoryRequest* request,
-                            v1::GetDirectoryResponse* response) override;
+                            v1::GetDirectoryResponse* response);
   grpc::Status SyncIndex(grpc::ServerContext* context,
-                         const v1::Envelope* request,
-                         grpc::ServerWriter<v1::IndexPart>* writer) override;
+                         const ReceivedEnvelope* request,
+                         grpc::ServerWriter<v1::IndexPart>* writer);
   grpc::Status Evaluate(grpc::ServerContext* context,
-                        const v1::Envelope* request,
-                        v1::Envelope* response) override;
+                        const ReceivedEnvelope* request,
+                        v1::Envelope* response);
   grpc::Status Resolve(grpc::ServerContext* context,
-                       const v1::Envelope* request,
-                       v1::Envelope* response) override;
+                       const ReceivedEnvelope* request, v1::Envelope* response);
   grpc::Status GetCheckpoint(grpc::ServerContext* context,
                              const v1::GetCheckpointRequest* request,
-                             v1::GetCheckpointResponse* response) override;
+                             v1::GetCheckpointResponse* response);
   grpc::Status AddCosignature(grpc::ServerContext* context,
                               const v1::AddCosignatureRequest* request,
-                              v1::AddCosignatureResponse* response) override;
+                              v1::AddCosignatureResponse* response);
 
  private:
-  // Identifies the caller and opens the envelope; logs a refusal.
-  absl::StatusOr<envelope::OpenedEnvelope> Admit(grpc::ServerContext* context,
-                                                 const v1::Envelope& envelope,
-                                                 v1::Message::KindCase kind,
-                                                 std::string_view rpc);
-  // Logs a refusal of `envelope` (durably) and returns `refusal`, or the
-  // log's failure.
+  // Opens the envelope from the identified `caller` (`envelope` null: the
+  // body was not an Envelope); logs a refusal. The stateless checks of an
+  // evaluate request run before its quota is charged.
+  absl::StatusOr<envelope::OpenedEnvelope> Admit(
+      const absl::StatusOr<std::string>& caller, const v1::Envelope* envelope,
+      v1::Message::KindCase kind, std::string_view rpc);
+  // Logs a refusal of `envelope` (durably; null: a body that was not an
+  // Envelope) and returns `refusal`, or the log's failure.
   absl::Status Refuse(std::string_view rpc, const std::string& caller,
-                      const v1::Envelope& envelope,
+                      const v1::Envelope* envelope,
                       const absl::Status& refusal);
   // Admits `request` as `kind` and hands it to the responder's `respond`,
   // which answers into `response` and logs the exchange; one mapping to
   // gRPC.
   using RespondFn = absl::StatusOr<v1::Envelope> (LookupResponder::*)(
       const envelope::OpenedEnvelope&);
-  grpc::Status Respond(grpc::ServerContext* context,
-                       const v1::Envelope& request, v1::Message::KindCase kind,
-                       std::string_view rpc, v1::Envelope* response,
-                       RespondFn respond);
+  absl::StatusOr<v1::Envelope> Respond(
+      const absl::StatusOr<std::string>& caller, const v1::Envelope* request,
+      v1::Message::KindCase kind, std::string_view rpc, RespondFn respond);
   // A call without an envelope (received): runs `body` for the identified
   // caller, logs the call with its outcome, and returns it (or the log's
   // failure) as a gRPC status.
@@ -84,5 +117,27 @@ class PeerService final : public v1::Peer::Service {
 };
 
 }  // namespace cbx::node
+
+// ReceivedEnvelope's deserializer: parses the body as gRPC parses an
+// Envelope, and records whether it did instead of failing the call.
+namespace grpc {
+template <>
+class SerializationTraits<cbx::node::ReceivedEnvelope, void> {
+ public:
+  static grpc::Status Serialize(const cbx::node::ReceivedEnvelope& message,
+                                grpc::ByteBuffer* buffer, bool* own_buffer) {
+    return grpc::GenericSerialize<grpc::ProtoBufferWriter, cbx::v1::Envelope>(
+        message.envelope, buffer, own_buffer);
+  }
+  static grpc::Status Deserialize(grpc::ByteBuffer* buffer,
+                                  cbx::node::ReceivedEnvelope* message) {
+    message->parsed =
+        grpc::GenericDeserialize<grpc::ProtoBufferReader, cbx::v1::Envelope>(
+            buffer, &message->envelope)
+            .ok();
+    return grpc::Status::OK;
+  }
+};
+}  // namespace grpc
 
 #endif  // CBX_NODE_PEER_SERVICE_H_

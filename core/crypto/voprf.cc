@@ -675,4 +675,16 @@ absl::StatusOr<std::vector<Bytes>> OprfFinalize(
   return outputs;
 }
 
+absl::Status OprfCheckElements(const std::vector<Bytes>& elements) {
+  const P256& g = P256::Get();
+  for (size_t i = 0; i < elements.size(); ++i) {
+    absl::StatusOr<PointPtr> p = g.Decode(elements[i]);
+    if (!p.ok()) {
+      return absl::InvalidArgumentError("element " + std::to_string(i) + ": " +
+                                        std::string(p.status().message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace cbx::crypto

@@ -98,6 +98,12 @@ class OprfServerKey {
   OprfMode mode_;
 };
 
+// INVALID_ARGUMENT naming the first of `elements` that is not a valid,
+// non-identity 33-byte compressed P-256 point (the check BlindEvaluate
+// makes), for a receiver that refuses a bad batch before charging for it;
+// OK otherwise. Thread-safe.
+absl::Status OprfCheckElements(const std::vector<Bytes>& elements);
+
 struct BlindedInput {
   Bytes blind;            // 32-byte secret scalar; keep private
   Bytes blinded_element;  // 33 bytes, sent to the server

@@ -455,6 +455,9 @@ absl::Status FakePeers::SyncIndex(
       manifest->set_count(served.claimed_count.value_or(added.size()));
       manifest->set_digest(IndexDigest(added));
       manifest->set_full(true);
+      if (served.manifest_member) manifest->set_member(*served.manifest_member);
+      if (served.manifest_epoch)
+        manifest->set_oprf_epoch(*served.manifest_epoch);
       per_chunk = std::max<size_t>(1, served.tags_per_chunk);
       trailing_bytes = served.trailing_bytes;
     } else {

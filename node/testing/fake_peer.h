@@ -76,13 +76,17 @@ enum class FakeLog {
 // cases make: `tags` distinct generated tags (ascending) as a full copy at
 // `version`, its manifest signed with `claimed_count` tags (default: the
 // true count) and the true digest, in chunks of `tags_per_chunk` added
-// tags, the first chunk followed by `trailing_bytes` stray bytes.
+// tags, the first chunk followed by `trailing_bytes` stray bytes. The
+// manifest names `manifest_member` and `manifest_epoch` if given (the
+// serving member and the requested epoch otherwise).
 struct FakeServedIndex {
   uint64_t tags = 0;
   uint64_t version = 1;
   std::optional<uint64_t> claimed_count;
   size_t tags_per_chunk = 65536;
   size_t trailing_bytes = 0;
+  std::optional<std::string> manifest_member;
+  std::optional<uint32_t> manifest_epoch;
 };
 
 class FakePeers final : public PeerTransport {

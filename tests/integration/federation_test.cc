@@ -7,8 +7,10 @@
 #include <signal.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "cbx/v1/audit.pb.h"
@@ -18,6 +20,7 @@
 #include "core/envelope/envelope.h"
 #include "core/util/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "tests/testing/time_scale.h"
 
@@ -444,6 +447,77 @@ TEST_F(FederationTest, MutualTlsRefusals) {
       "MK", office, office.substr(0, office.size() - 4) + ".key");
   EXPECT_EQ(Evaluate(*office_stub, env).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
+}
+
+// Issue 11 point 5: spec/keys.md §2.1 allows exactly one URI SAN, but a
+// certificate from RS's own CA naming RS twice, or RS and an https URI,
+// was accepted.
+TEST_F(FederationTest, APeerCertificateCarriesExactlyOneUriSan) {
+  const std::string dir = fed_->dir() + "/two-uris";
+  const std::string rs = fed_->NodeDir("RS");
+  std::string out;
+  ASSERT_EQ(
+      RunCommand(
+          "mkdir -p " + dir + " && cd " + dir +
+              " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+              "-nodes -keyout leaf.key -out leaf.csr -subj /CN=RS && printf "
+              "'subjectAltName=URI:spiffe://cbx/member/RS,URI:spiffe://cbx/"
+              "member/RS\\n' > twice && printf "
+              "'subjectAltName=URI:spiffe://cbx/member/RS,URI:https://"
+              "rs.example\\n' > https && printf "
+              "'subjectAltName=URI:spiffe://cbx/member/RS\\n' > once && "
+              "for x in twice https once; do openssl x509 -req -in leaf.csr "
+              "-CA " +
+              rs + "/ca.crt -CAkey " + rs +
+              "/ca.key -CAcreateserial -out $x.crt -days 2 -extfile $x "
+              "|| exit 1; done",
+          &out),
+      0)
+      << out;
+  v1::Envelope env =
+      Envelope("RS", "MK", [](v1::Message& m) { FillEvaluate(m); });
+  for (const char* name : {"twice", "https"}) {
+    auto stub =
+        fed_->PeerWithFiles("MK", dir + "/" + name + ".crt", dir + "/leaf.key");
+    grpc::Status s = Evaluate(*stub, env);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << name;
+    EXPECT_NE(s.error_message().find("exactly one URI SAN"), std::string::npos)
+        << name << ": " << s.error_message();
+  }
+  // The same key with one URI SAN is RS.
+  auto once = fed_->PeerWithFiles("MK", dir + "/once.crt", dir + "/leaf.key");
+  EXPECT_TRUE(Evaluate(*once, env).ok());
+}
+
+// Issue 11 point 4: a body that is not an Envelope was answered INTERNAL
+// with no message (gRPC's deserializer); it is INVALID_ARGUMENT.
+TEST_F(FederationTest, ABodyThatIsNotAnEnvelopeIsInvalidArgument) {
+  auto channel = fed_->PeerChannel("MK", fed_->NodeDir("RS") + "/node.crt",
+                                   fed_->NodeDir("RS") + "/node.key");
+  grpc::GenericStub generic(channel);
+  // Field 1 as a varint, then a truncated tag: no protobuf parses it.
+  const char garbage[] = {0x08, 0x01, static_cast<char>(0xff)};
+  for (const char* method : {"/cbx.v1.Peer/Evaluate", "/cbx.v1.Peer/Resolve"}) {
+    grpc::Slice slice(garbage, sizeof(garbage));
+    grpc::ByteBuffer request(&slice, 1), reply;
+    grpc::ClientContext ctx;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    grpc::Status status;
+    generic.UnaryCall(&ctx, method, grpc::StubOptions(), &request, &reply,
+                      [&](grpc::Status s) {
+                        std::lock_guard<std::mutex> lock(mu);
+                        status = s;
+                        done = true;
+                        cv.notify_one();
+                      });
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return done; });
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << method << ": " << status.error_message();
+    EXPECT_EQ(status.error_message(), "request is not a cbx Envelope");
+  }
 }
 
 TEST_F(FederationTest, QuotaIsEnforcedPerPeerPerDay) {

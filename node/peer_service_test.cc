@@ -1,0 +1,189 @@
+// PeerService in process, as MK answering RS: admission (the envelope
+// checks, the stateless request checks, the replay cache and quota) and
+// the responder together, for a caller already identified (the gRPC
+// methods add only CallerMember and the reading of the body). TestNode's
+// context: MemoryStorage, a FakeClock and a real audit log.
+#include "node/peer_service.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/crypto/voprf.h"
+#include "core/directory/policy.h"
+#include "core/envelope/envelope.h"
+#include "gtest/gtest.h"
+#include "node/checkpoints.h"
+#include "node/testing/fake_peer.h"
+#include "node/testing/test_node.h"
+
+namespace cbx::node {
+namespace {
+
+using ::cbx::node::testing::FakeGenesis;
+using ::cbx::node::testing::FakeNodeKey;
+using ::cbx::node::testing::TestNode;
+
+class PeerServiceTest : public ::testing::Test {
+ protected:
+  PeerServiceTest()
+      : node_(FakeGenesis()),
+        checkpoints_(&node_.ctx()),
+        service_(&node_.ctx(), &checkpoints_) {}
+
+  // An envelope from RS to MK carrying `fill`'s request.
+  v1::Envelope FromRs(const std::function<void(v1::Message&)>& fill) {
+    v1::Message m;
+    *m.mutable_header() =
+        envelope::MakeHeader("RS", {"MK"}, node_.clock(), 60'000);
+    m.mutable_header()->set_office("RS/PPO-Belgrade");
+    fill(m);
+    return envelope::Seal(m, FakeNodeKey("RS"));
+  }
+  static void SetPurpose(v1::Purpose* p) {
+    p->set_case_number("RS-2026-7");
+    p->set_legal_basis("MLA Convention 1959, Art. 1");
+    p->set_offence(v1::OFFENCE_CODE_NCII_SHARING);
+  }
+  // An evaluate request of `n` copies of one valid blinded element.
+  v1::Envelope Evaluate(int n, bool with_purpose = true) {
+    return FromRs([&](v1::Message& m) {
+      v1::EvaluateRequest* r = m.mutable_evaluate_request();
+      r->set_oprf_epoch(1);
+      const Bytes element = crypto::OprfBlind("cbx input")->blinded_element;
+      for (int i = 0; i < n; ++i) r->add_blinded_elements(element);
+      if (with_purpose) SetPurpose(r->mutable_purpose());
+    });
+  }
+  int64_t Day() { return node_.clock().NowMs() / 86'400'000; }
+  // Evaluations charged to RS today.
+  uint32_t UsedQuota() {
+    auto used = node_.ctx().storage->ChargeQuota("RS", Day(), 0, Limit());
+    EXPECT_TRUE(used.ok()) << used.status();
+    return used.ok() ? *used : 0;
+  }
+  uint32_t Limit() {
+    return node_.ctx()
+        .directory->Current()
+        ->policy()
+        .evaluations_per_peer_per_day();
+  }
+  v1::AuditEntry LastReceived(const std::string& rpc) {
+    auto entries = node_.AuditEntries(v1::AUDIT_DIRECTION_RECEIVED, rpc);
+    return entries.empty() ? v1::AuditEntry() : entries.back();
+  }
+
+  TestNode node_;
+  Checkpoints checkpoints_;
+  PeerService service_;
+};
+
+TEST_F(PeerServiceTest, AnswersAnEvaluateAndChargesItsElements) {
+  const v1::Envelope request = Evaluate(3);
+  auto reply = service_.EvaluateAs(std::string("RS"), &request);
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(UsedQuota(), 3u);
+}
+
+// Issue 11 point 2: a refused batch spent quota (the charge came with the
+// replay record, before the responder's checks), so a 20,000-element
+// batch was answered RESOURCE_EXHAUSTED once the day's quota was low. The
+// stateless checks now come first: INVALID_ARGUMENT, nothing charged.
+TEST_F(PeerServiceTest, AnOversizedBatchIsRefusedBeforeTheQuota) {
+  ASSERT_TRUE(node_.ctx()
+                  .storage->ChargeQuota("RS", Day(), Limit() - 10, Limit())
+                  .ok());
+  const v1::Envelope big = Evaluate(20'000);
+  auto refused = service_.EvaluateAs(std::string("RS"), &big);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument)
+      << refused.status();
+  EXPECT_EQ(UsedQuota(), Limit() - 10);
+  EXPECT_EQ(LastReceived("Peer.Evaluate").outcome().status_code(),
+            static_cast<int>(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(PeerServiceTest, ABatchRefusedForAnyStatelessCheckSpendsNoQuota) {
+  const v1::Envelope bad_point = FromRs([&](v1::Message& m) {
+    v1::EvaluateRequest* r = m.mutable_evaluate_request();
+    r->set_oprf_epoch(1);
+    // x = 2^256 - 1 is past the field: no point.
+    r->add_blinded_elements(Bytes(1, '\x02') + Bytes(32, '\xff'));
+    SetPurpose(r->mutable_purpose());
+  });
+  auto refused = service_.EvaluateAs(std::string("RS"), &bad_point);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  const v1::Envelope other_epoch = FromRs([&](v1::Message& m) {
+    v1::EvaluateRequest* r = m.mutable_evaluate_request();
+    r->set_oprf_epoch(7);
+    r->add_blinded_elements(crypto::OprfBlind("x")->blinded_element);
+    SetPurpose(r->mutable_purpose());
+  });
+  EXPECT_EQ(
+      service_.EvaluateAs(std::string("RS"), &other_epoch).status().code(),
+      absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(UsedQuota(), 0u);
+  // A valid batch over the remaining quota is still RESOURCE_EXHAUSTED.
+  ASSERT_TRUE(
+      node_.ctx().storage->ChargeQuota("RS", Day(), Limit() - 1, Limit()).ok());
+  const v1::Envelope two = Evaluate(2);
+  EXPECT_EQ(service_.EvaluateAs(std::string("RS"), &two).status().code(),
+            absl::StatusCode::kResourceExhausted);
+}
+
+// Issue 11 point 8: an Evaluate without a purpose was answered.
+TEST_F(PeerServiceTest, AnEvaluateWithoutAPurposeIsRefused) {
+  const v1::Envelope bare = Evaluate(1, /*with_purpose=*/false);
+  auto refused = service_.EvaluateAs(std::string("RS"), &bare);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(), "purpose.case_number is required");
+  EXPECT_EQ(UsedQuota(), 0u);
+  const v1::Envelope no_offence = FromRs([&](v1::Message& m) {
+    v1::EvaluateRequest* r = m.mutable_evaluate_request();
+    r->set_oprf_epoch(1);
+    r->add_blinded_elements(crypto::OprfBlind("x")->blinded_element);
+    SetPurpose(r->mutable_purpose());
+    r->mutable_purpose()->set_offence(v1::OFFENCE_CODE_UNSPECIFIED);
+  });
+  refused = service_.EvaluateAs(std::string("RS"), &no_offence);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("purpose.offence"),
+            std::string::npos);
+}
+
+TEST_F(PeerServiceTest, AResolveWithoutALegalBasisIsRefused) {
+  const v1::Envelope resolve = FromRs([&](v1::Message& m) {
+    v1::ResolveRequest* r = m.mutable_resolve_request();
+    r->set_oprf_epoch(1);
+    r->add_outputs(Bytes(32, 'y'));
+    SetPurpose(r->mutable_purpose());
+    r->mutable_purpose()->clear_legal_basis();
+  });
+  auto refused = service_.ResolveAs(std::string("RS"), &resolve);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(), "purpose.legal_basis is required");
+}
+
+// Issue 11 point 4: a body that is not an Envelope was answered INTERNAL
+// with no message by gRPC's deserializer, and not logged.
+TEST_F(PeerServiceTest, ABodyThatIsNotAnEnvelopeIsRefusedAndLogged) {
+  auto refused = service_.EvaluateAs(std::string("RS"), nullptr);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(), "request is not a cbx Envelope");
+  v1::AuditEntry e = LastReceived("Peer.Evaluate");
+  EXPECT_EQ(e.peer(), "RS");
+  EXPECT_EQ(e.kind(), "not_an_envelope");
+  EXPECT_EQ(e.outcome().status_code(),
+            static_cast<int>(absl::StatusCode::kInvalidArgument));
+  // The caller is identified first: an unknown certificate is
+  // UNAUTHENTICATED, logged with an empty peer.
+  auto unknown = service_.ResolveAs(
+      absl::UnauthenticatedError("no client certificate"), nullptr);
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kUnauthenticated);
+  e = LastReceived("Peer.Resolve");
+  EXPECT_EQ(e.peer(), "");
+  EXPECT_EQ(e.outcome().status_code(),
+            static_cast<int>(absl::StatusCode::kUnauthenticated));
+}
+
+}  // namespace
+}  // namespace cbx::node
