@@ -18,11 +18,6 @@
 namespace cbx::conformance {
 namespace {
 
-// Issue 11's decisions the node on this branch does not follow yet (branch
-// h11/spec changes the node): the cases whose rule starts "issue11-" fail
-// until it is merged. After the merge, set this to true.
-constexpr bool kH11SpecMerged = false;
-
 struct Outcome {
   std::set<std::string> passed, failed;
   std::string summary;
@@ -44,17 +39,11 @@ Outcome Parse(const std::string& output) {
   return o;
 }
 
-// Every case id, and the ids of the cases tagged with an issue 11 decision
-// the node does not follow yet.
-void KitCases(std::set<std::string>* all, std::set<std::string>* pending) {
+// Every case id.
+void KitCases(std::set<std::string>* all) {
   auto cases = LoadCases(CBX_CASES_DIR);
   ASSERT_TRUE(cases.ok()) << cases.status();
-  for (const auto& c : *cases) {
-    all->insert(c["id"].get<std::string>());
-    if (!kH11SpecMerged && absl::StartsWith(c.value("rule", ""), "issue11-")) {
-      pending->insert(c["id"].get<std::string>());
-    }
-  }
+  for (const auto& c : *cases) all->insert(c["id"].get<std::string>());
 }
 
 class ConformanceTest : public ::testing::Test {
@@ -91,13 +80,13 @@ KitNode* ConformanceTest::node_ = nullptr;
 
 TEST_F(ConformanceTest, TheNodePassesTheKit) {
   ASSERT_NE(node_, nullptr);
-  std::set<std::string> all, pending;
-  KitCases(&all, &pending);
+  std::set<std::string> all;
+  KitCases(&all);
   int exit_code = -1;
   Outcome o = Run(node_->peer_address(), &exit_code);
-  EXPECT_EQ(o.failed, pending);
-  EXPECT_EQ(o.passed.size() + o.failed.size(), all.size()) << o.summary;
-  EXPECT_EQ(exit_code, pending.empty() ? 0 : 1);
+  EXPECT_EQ(o.failed, std::set<std::string>{});
+  EXPECT_EQ(o.passed, all) << o.summary;
+  EXPECT_EQ(exit_code, 0);
 }
 
 TEST_F(ConformanceTest, TheKitCatchesANodeThatAnswersReplays) {
@@ -105,7 +94,7 @@ TEST_F(ConformanceTest, TheKitCatchesANodeThatAnswersReplays) {
   auto proxy = ReplayingProxy::Start(node_->kit_dir(), node_->peer_address());
   ASSERT_TRUE(proxy.ok()) << proxy.status();
   std::set<std::string> all, expected;
-  KitCases(&all, &expected);
+  KitCases(&all);
   // Exactly the cases of envelope check 6, one per envelope RPC.
   expected.insert("evaluate.check6.replay");
   expected.insert("resolve.check6.replay");
