@@ -20,6 +20,7 @@ PeerService::PeerService(NodeContext* context, Checkpoints* checkpoints)
           .self = context->self(),
           .directory = context->directory.get(),
           .oprf_key = context->oprf_key.get(),
+          .oprf_keys = context->oprf_keys.get(),
           .signing_key = context->signing_key.get(),
           .storage = context->storage.get(),
           .trail = context->audit_trail.get(),
