@@ -466,8 +466,6 @@ TEST_F(IndexSyncTest, ChunkOfStrayBytesIsRefused) {
   EXPECT_FALSE(Held("RS").held);
 }
 
-}  // namespace
-}  // namespace cbx::node
 
 // --- A peer rotates its OPRF key (spec/index-sync.md, "Epoch change") ------
 
@@ -530,3 +528,6 @@ TEST_F(IndexCapsTest, PeerEpochChangeDropsTheCopyAndPullsAgainAtOnce) {
   EXPECT_EQ(held.count, 140u);
   EXPECT_EQ(held.version, 1u);
 }
+
+}  // namespace
+}  // namespace cbx::node

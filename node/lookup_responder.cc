@@ -209,7 +209,27 @@ absl::Status LookupResponder::ChargeResolve(StorageTransaction& txn,
   return charged.status();
 }
 
+absl::Status LookupResponder::HoldingEpoch(
+    const std::function<absl::Status()>& f) const {
+  if (d_.oprf_keys == nullptr) return f();
+  return d_.oprf_keys->WithCurrent(
+      [&](const crypto::OprfServerKey&, uint32_t) { return f(); });
+}
+
 absl::StatusOr<v1::Envelope> LookupResponder::Resolve(
+    const envelope::OpenedEnvelope& opened) {
+  // The epoch check and the match against the stored outputs must see the
+  // same side of a key switch: a request for the epoch just left would
+  // otherwise be matched against the new outputs and silently miss.
+  absl::StatusOr<v1::Envelope> out;
+  (void)HoldingEpoch([&] {
+    out = ResolveHeld(opened);
+    return absl::OkStatus();
+  });
+  return out;
+}
+
+absl::StatusOr<v1::Envelope> LookupResponder::ResolveHeld(
     const envelope::OpenedEnvelope& opened) {
   const v1::Message& msg = opened.message;
   const v1::ResolveRequest& req = msg.resolve_request();
@@ -312,12 +332,19 @@ LookupResponder::Snapshot() {
 absl::StatusOr<IndexAnswer> LookupResponder::SyncIndex(
     const envelope::OpenedEnvelope& opened) {
   const v1::IndexRequest& req = opened.message.index_request();
-  auto snap = Snapshot();
+  // The tags and the epoch named in the manifest, from one side of a key
+  // switch.
+  absl::StatusOr<std::shared_ptr<const OwnIndexSnapshot>> snap;
+  uint32_t epoch = 0;
+  (void)HoldingEpoch([&] {
+    epoch = ServedEpoch();
+    snap = Snapshot();
+    return absl::OkStatus();
+  });
   if (!snap.ok()) return Answer(kSyncIndex, opened, snap.status(), {}, nullptr);
   IndexAnswer out;
   out.snapshot = *std::move(snap);
   const OwnIndexSnapshot& s = *out.snapshot;
-  const uint32_t epoch = ServedEpoch();
   if (req.oprf_epoch() != epoch) {
     // Only the served epoch's index is sent: never the previous one's
     // tags, and not the new one's before the switch.

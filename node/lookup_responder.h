@@ -155,6 +155,13 @@ class LookupResponder {
   // names the previous epoch (grace window).
   absl::Status CheckResolve(const v1::ResolveRequest& req,
                             bool* previous) const;
+  // Runs `f` with the served epoch held: no OPRF key switch happens while
+  // it runs (OprfKeys::WithCurrent), so what `f` reads of the stored
+  // outputs and the epoch agree.
+  absl::Status HoldingEpoch(const std::function<absl::Status()>& f) const;
+  // Resolve, holding the epoch.
+  absl::StatusOr<v1::Envelope> ResolveHeld(
+      const envelope::OpenedEnvelope& opened);
   // The key that answers a request naming `epoch` (OprfKeys::ForEpoch).
   absl::StatusOr<OprfKeys::ForRequest> KeyFor(uint32_t epoch) const;
   // Seals `reply` as the answer to `request`.

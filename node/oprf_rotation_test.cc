@@ -198,7 +198,7 @@ class OprfRotationTest : public ::testing::Test {
 // epoch is UNAVAILABLE until the switch and then answered with its key.
 TEST_F(OprfRotationTest, NewEpochIsNeverAnsweredWithTheOldKey) {
   ASSERT_TRUE(Start(1, 2).ok());
-  AddCase("MK-1", {"alice", "bob"});
+  AddCase("MK-1", {"alice", "bobby"});
   AdoptEpoch2();
 
   auto old_key = MkKey(1);
@@ -230,11 +230,11 @@ TEST_F(OprfRotationTest, NewEpochIsNeverAnsweredWithTheOldKey) {
 
 TEST_F(OprfRotationTest, NoOldEpochTagIsServedAfterTheSwitch) {
   ASSERT_TRUE(Start(1, 2).ok());
-  AddCase("MK-1", {"alice", "bob"});
+  AddCase("MK-1", {"alice", "bobby"});
   AddCase("MK-2", {"carol"});
   ASSERT_OK_AND_ASSIGN(IndexAnswer before, Sync(0, 1));
   const uint64_t old_version = before.snapshot->version;
-  EXPECT_EQ(before.snapshot->tags, TagsUnder(1, {"alice", "bob", "carol"}));
+  EXPECT_EQ(before.snapshot->tags, TagsUnder(1, {"alice", "bobby", "carol"}));
   // Staging runs before the directory names the new key; nothing changes
   // for peers meanwhile.
   RunToIdle();
@@ -246,26 +246,26 @@ TEST_F(OprfRotationTest, NoOldEpochTagIsServedAfterTheSwitch) {
   RunToIdle();
 
   ASSERT_OK_AND_ASSIGN(std::vector<Tag> own, ctx_.storage->OwnIndexTags());
-  EXPECT_EQ(own, TagsUnder(2, {"alice", "bob", "carol"}));
+  EXPECT_EQ(own, TagsUnder(2, {"alice", "bobby", "carol"}));
   // A puller from any old version gets the whole new-epoch index.
   ASSERT_OK_AND_ASSIGN(IndexAnswer after, Sync(old_version, 2));
   EXPECT_TRUE(after.full);
-  EXPECT_EQ(after.snapshot->tags, TagsUnder(2, {"alice", "bob", "carol"}));
+  EXPECT_EQ(after.snapshot->tags, TagsUnder(2, {"alice", "bobby", "carol"}));
   v1::Message manifest;
   manifest.ParseFromString(after.manifest.manifest().body());
   EXPECT_EQ(manifest.index_manifest().oprf_epoch(), 2u);
   // The old epoch's index is not served, even in the grace window.
   EXPECT_EQ(Sync(old_version, 1).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  for (Tag t : TagsUnder(1, {"alice", "bob", "carol"})) {
+  for (Tag t : TagsUnder(1, {"alice", "bobby", "carol"})) {
     EXPECT_FALSE(std::binary_search(own.begin(), own.end(), t));
   }
 }
 
 TEST_F(OprfRotationTest, CrashHalfWayResumesAndCatchesLateChanges) {
   ASSERT_TRUE(Start(1, 2, /*batch=*/2).ok());
-  AddCase("MK-1", {"a1", "a2", "a3"});
-  AddCase("MK-2", {"b1", "b2", "b3", "b4"});
+  AddCase("MK-1", {"user_a1", "user_a2", "user_a3"});
+  AddCase("MK-2", {"user_b1", "user_b2", "user_b3", "user_b4"});
   ASSERT_OK_AND_ASSIGN(bool more, rotation_->Step());
   EXPECT_TRUE(more);
   ASSERT_OK_AND_ASSIGN(more, rotation_->Step());
@@ -274,7 +274,7 @@ TEST_F(OprfRotationTest, CrashHalfWayResumesAndCatchesLateChanges) {
   ASSERT_TRUE(Start(1, 2, /*batch=*/2).ok());
   EXPECT_EQ(rotation_->staged(), 4u);
   // A case added during the recompute, below the cursor.
-  AddCase("MK-0", {"a0"});
+  AddCase("MK-0", {"user_a0"});
   // A case removed during the recompute.
   ASSERT_TRUE(book_->Close(kOffice, "MK-1").ok());
   RunToIdle();
@@ -283,13 +283,13 @@ TEST_F(OprfRotationTest, CrashHalfWayResumesAndCatchesLateChanges) {
   RunToIdle();
   EXPECT_EQ(rotation_->staged(), 8u) << "the late a0 staged by the last pass";
   ASSERT_OK_AND_ASSIGN(std::vector<Tag> own, ctx_.storage->OwnIndexTags());
-  EXPECT_EQ(own, TagsUnder(2, {"a0", "b1", "b2", "b3", "b4"}));
-  ASSERT_OK_AND_ASSIGN(Bytes y, Query("a0", 2));
+  EXPECT_EQ(own, TagsUnder(2, {"user_a0", "user_b1", "user_b2", "user_b3", "user_b4"}));
+  ASSERT_OK_AND_ASSIGN(Bytes y, Query("user_a0", 2));
   ASSERT_OK_AND_ASSIGN(v1::ResolveResponse hit, Resolve(y, 2));
   EXPECT_EQ(hit.references_size(), 1);
   // A case added after the switch is evaluated under the new key.
-  AddCase("MK-3", {"c1"});
-  ASSERT_OK_AND_ASSIGN(Bytes c1, Query("c1", 2));
+  AddCase("MK-3", {"user_c1"});
+  ASSERT_OK_AND_ASSIGN(Bytes c1, Query("user_c1", 2));
   ASSERT_OK_AND_ASSIGN(hit, Resolve(c1, 2));
   EXPECT_EQ(hit.references_size(), 1);
 }
