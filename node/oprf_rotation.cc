@@ -213,11 +213,12 @@ absl::StatusOr<bool> OprfRotation::StepLocked() {
     RETURN_IF_ERROR(Retire());
   }
   const Key next = keys.next();
-  if (next == nullptr) return false;
-  if (!pass_done_) return StageBatch();
   const v1::Member* me = Me(*ctx_->directory->Current());
-  if (me == nullptr || me->oprf_key().epoch() == keys.epoch()) return false;
-  if (me->oprf_key().public_key() != next->public_key()) {
+  const bool due = me != nullptr && me->oprf_key().epoch() != keys.epoch();
+  if (due && (next == nullptr ||
+              me->oprf_key().public_key() != next->public_key())) {
+    // The directory lists a key this node does not hold: the new epoch
+    // stays UNAVAILABLE until the operator configures it.
     if (!missing_alerted_) {
       missing_alerted_ = true;
       LogEvent(ctx_->self(), "error", "ALERT-oprf-key-missing",
@@ -228,6 +229,9 @@ absl::StatusOr<bool> OprfRotation::StepLocked() {
     }
     return false;
   }
+  if (next == nullptr) return false;
+  if (!pass_done_) return StageBatch();
+  if (!due) return false;
   return FinishAndSwitch(me->oprf_key().epoch());
 }
 

@@ -357,6 +357,16 @@ TEST_F(OprfRotationTest, KeysAreMatchedToTheDirectoryInEitherOrder) {
   EXPECT_EQ(Start(1, 0).code(), absl::StatusCode::kFailedPrecondition);
 }
 
+TEST_F(OprfRotationTest, ListedKeyNotHeldStaysUnavailable) {
+  ASSERT_TRUE(Start(1, 0).ok());
+  AddCase("MK-1", {"alice"});
+  AdoptEpoch2();
+  EXPECT_EQ(RunToIdle(), 1);  // nothing to do but raise the alert
+  EXPECT_EQ(Query("alice", 2).status().code(), absl::StatusCode::kUnavailable);
+  ASSERT_OK_AND_ASSIGN(Bytes y1, Query("alice", 1));
+  EXPECT_EQ(y1, YUnder(1, "alice"));
+}
+
 TEST_F(OprfRotationTest, AdoptedBeforeRestartFinishesWithoutTheOldKey) {
   ASSERT_TRUE(Start(1, 0).ok());
   AddCase("MK-1", {"alice"});
