@@ -174,15 +174,23 @@ void RefreshRecordIdentifiers(StoredCase& c) {
 
 CaseBook::CaseBook(std::string self, Storage* storage,
                    const crypto::OprfServerKey* oprf_key, AuditTrail* trail,
-                   const Clock* clock)
+                   const Clock* clock, const OprfKeys* oprf_keys)
     : self_(std::move(self)),
       storage_(storage),
       oprf_key_(oprf_key),
       trail_(trail),
-      clock_(clock) {}
+      clock_(clock),
+      oprf_keys_(oprf_keys) {}
+
+absl::Status CaseBook::WithKey(
+    const std::function<absl::Status(const Key&)>& f) const {
+  if (oprf_keys_ == nullptr) return f(*oprf_key_);
+  return oprf_keys_->WithCurrent(
+      [&](const Key& key, uint32_t) { return f(key); });
+}
 
 absl::StatusOr<StoredIdentifier> CaseBook::Prepare(
-    const v1::Identifier& id, const std::string& field) const {
+    const Key& key, const v1::Identifier& id, const std::string& field) const {
   auto normalized = identifiers::Normalize(id.type(), id.value());
   if (!normalized.ok()) {
     return absl::InvalidArgumentError(
@@ -199,13 +207,14 @@ absl::StatusOr<StoredIdentifier> CaseBook::Prepare(
   out.normalized_value = *normalized;
   out.observed_from_ms = id.observed_from_ms();
   out.observed_to_ms = id.observed_to_ms();
-  ASSIGN_OR_RETURN(out.y, oprf_key_->Evaluate(
-                              identifiers::OprfInput(id.type(), *normalized)));
+  ASSIGN_OR_RETURN(out.y, key.Evaluate(identifiers::OprfInput(
+                              id.type(), *normalized)));
   out.tag = identifiers::TagOf(out.y);
   return out;
 }
 
-absl::StatusOr<StoredCase> CaseBook::NewCase(const std::string& office,
+absl::StatusOr<StoredCase> CaseBook::NewCase(const Key& key,
+                                             const std::string& office,
                                              const v1::Case& in) const {
   RETURN_IF_ERROR(ValidateCaseNumber(in.case_number()));
   if (in.identifiers().empty()) {
@@ -236,7 +245,7 @@ absl::StatusOr<StoredCase> CaseBook::NewCase(const std::string& office,
   for (int i = 0; i < in.identifiers_size(); ++i) {
     ASSIGN_OR_RETURN(
         StoredIdentifier id,
-        Prepare(in.identifiers(i), absl::StrCat("identifiers[", i, "]")));
+        Prepare(key, in.identifiers(i), absl::StrCat("identifiers[", i, "]")));
     AddOnce(c.identifiers, std::move(id));
   }
   const int64_t now = clock_->NowMs();
@@ -257,8 +266,19 @@ absl::StatusOr<StoredCase> CaseBook::NewCase(const std::string& office,
 
 absl::StatusOr<v1::Case> CaseBook::Add(const std::string& office,
                                        const v1::Case& in) {
+  absl::StatusOr<v1::Case> out;
+  (void)WithKey([&](const Key& key) {
+    out = AddWith(key, office, in);
+    return absl::OkStatus();
+  });
+  return out;
+}
+
+absl::StatusOr<v1::Case> CaseBook::AddWith(const Key& key,
+                                           const std::string& office,
+                                           const v1::Case& in) {
   Call call{"Office.AddCase", "add_case", office, {}};
-  absl::StatusOr<StoredCase> c = NewCase(office, in);
+  absl::StatusOr<StoredCase> c = NewCase(key, office, in);
   if (!c.ok()) return Logged(call, c.status());
   call.counts.elements = static_cast<uint32_t>(c->identifiers.size());
   RETURN_IF_ERROR(Commit(call, [&](StorageTransaction& txn) -> absl::Status {
@@ -301,7 +321,7 @@ absl::Status CaseBook::Rewrite(
 }
 
 absl::Status CaseBook::CheckAmend(
-    const v1::AmendCaseRequest& request,
+    const Key& key, const v1::AmendCaseRequest& request,
     std::vector<StoredIdentifier>& additions,
     std::vector<std::pair<v1::IdentifierType, std::string>>& removals) const {
   RETURN_IF_ERROR(ValidateCaseNumber(request.case_number()));
@@ -319,7 +339,7 @@ absl::Status CaseBook::CheckAmend(
   }
   for (int i = 0; i < request.add_identifiers_size(); ++i) {
     ASSIGN_OR_RETURN(StoredIdentifier id,
-                     Prepare(request.add_identifiers(i),
+                     Prepare(key, request.add_identifiers(i),
                              absl::StrCat("add_identifiers[", i, "]")));
     additions.push_back(std::move(id));
   }
@@ -337,12 +357,23 @@ absl::Status CaseBook::CheckAmend(
 
 absl::StatusOr<v1::Case> CaseBook::Amend(const std::string& office,
                                          const v1::AmendCaseRequest& request) {
+  absl::StatusOr<v1::Case> out;
+  (void)WithKey([&](const Key& key) {
+    out = AmendWith(key, office, request);
+    return absl::OkStatus();
+  });
+  return out;
+}
+
+absl::StatusOr<v1::Case> CaseBook::AmendWith(
+    const Key& key, const std::string& office,
+    const v1::AmendCaseRequest& request) {
   Call call{"Office.AmendCase", "amend_case", office, {}};
   // Everything that needs no stored state is checked, and the additions
   // evaluated, before the transaction: it holds the storage's write lock.
   std::vector<StoredIdentifier> additions;
   std::vector<std::pair<v1::IdentifierType, std::string>> removals;
-  absl::Status checked = CheckAmend(request, additions, removals);
+  absl::Status checked = CheckAmend(key, request, additions, removals);
   if (!checked.ok()) return Logged(call, checked);
 
   auto edit = [&](StoredCase& c) -> absl::Status {

@@ -31,6 +31,7 @@
 #include "core/crypto/voprf.h"
 #include "core/util/clock.h"
 #include "node/audit_trail.h"
+#include "node/oprf_keys.h"
 #include "node/storage/storage.h"
 
 namespace cbx::node {
@@ -50,10 +51,13 @@ struct CaseList {
 class CaseBook {
  public:
   // `self` is this member's code (for the event log). `storage`,
-  // `oprf_key`, `trail` and `clock` must outlive the book.
+  // `oprf_key`, `trail`, `clock` and `oprf_keys` must outlive the book.
+  // With `oprf_keys` (a node that rotates its OPRF key, spec/oprf.md §2)
+  // identifiers are evaluated under its current key, held until the change
+  // commits (OprfKeys::WithCurrent), and `oprf_key` is unused.
   CaseBook(std::string self, Storage* storage,
            const crypto::OprfServerKey* oprf_key, AuditTrail* trail,
-           const Clock* clock);
+           const Clock* clock, const OprfKeys* oprf_keys = nullptr);
 
   // Office.AddCase for `office` (its full name, "MK/PPO-Skopje"): checks
   // `in` (case number, identifiers, offences, contact point, role, opened
@@ -105,6 +109,16 @@ class CaseBook {
     AuditCounts counts;
   };
   using Change = std::function<absl::Status(StorageTransaction&)>;
+  using Key = crypto::OprfServerKey;
+
+  // Runs `f` with the key identifiers are evaluated under, held until `f`
+  // returns (see the constructor).
+  absl::Status WithKey(const std::function<absl::Status(const Key&)>& f) const;
+  // Add and Amend under `key`.
+  absl::StatusOr<v1::Case> AddWith(const Key& key, const std::string& office,
+                                   const v1::Case& in);
+  absl::StatusOr<v1::Case> AmendWith(const Key& key, const std::string& office,
+                                     const v1::AmendCaseRequest& request);
 
   // Normalizes and evaluates `id` into a stored identifier; `field` names
   // it in an INVALID_ARGUMENT.
@@ -112,13 +126,14 @@ class CaseBook {
   // additions evaluated and the removals normalized; INVALID_ARGUMENT naming
   // the field. Run before the transaction, which holds the write lock.
   absl::Status CheckAmend(
-      const v1::AmendCaseRequest& request,
+      const Key& key, const v1::AmendCaseRequest& request,
       std::vector<StoredIdentifier>& additions,
       std::vector<std::pair<v1::IdentifierType, std::string>>& removals) const;
-  absl::StatusOr<StoredIdentifier> Prepare(const v1::Identifier& id,
+  absl::StatusOr<StoredIdentifier> Prepare(const Key& key,
+                                           const v1::Identifier& id,
                                            const std::string& field) const;
   // Add's checks and the record to store.
-  absl::StatusOr<StoredCase> NewCase(const std::string& office,
+  absl::StatusOr<StoredCase> NewCase(const Key& key, const std::string& office,
                                      const v1::Case& in) const;
   // Runs `change` and appends `call`'s OK entry in one transaction (log
   // before effect, node/log_before_effect.h); logs a refusal `change`
@@ -139,6 +154,7 @@ class CaseBook {
   const crypto::OprfServerKey* oprf_key_;
   AuditTrail* trail_;
   const Clock* clock_;
+  const OprfKeys* oprf_keys_;
 };
 
 }  // namespace cbx::node

@@ -173,6 +173,9 @@ absl::StatusOr<Config> ParseConfig(const std::string& text,
   }
   CBX_ASSIGN_FIELD(c.node_signing_key, r.Path("keys.node_signing_key"));
   CBX_ASSIGN_FIELD(c.oprf_key, r.Path("keys.oprf_key"));
+  if (r.Find("keys.oprf_key_next") != nullptr) {
+    CBX_ASSIGN_FIELD(c.oprf_key_next, r.Path("keys.oprf_key_next"));
+  }
   CBX_ASSIGN_FIELD(c.genesis, r.Path("directory.genesis"));
   CBX_ASSIGN_FIELD(c.index_interval_ms,
                    r.Millis("sync.index_interval_ms", c.index_interval_ms));

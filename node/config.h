@@ -30,6 +30,9 @@ struct Config {
   // Key files (spec/keys.md).
   std::string node_signing_key;
   std::string oprf_key;
+  // A second OPRF key file for a key rotation (spec/oprf.md §2.1); empty:
+  // none.
+  std::string oprf_key_next;
   // The pinned genesis directory (binary SignedDirectory).
   std::string genesis;
   int64_t index_interval_ms = 2000;

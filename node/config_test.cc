@@ -34,6 +34,25 @@ TEST(ConfigTest, ParsesAndResolvesRelativePaths) {
   EXPECT_TRUE(c->admin_listen.empty());
 }
 
+TEST(ConfigTest, OprfKeyNextIsOptional) {
+  auto without = ParseConfig(kGood, "/srv/cbx/mk", "node.json");
+  ASSERT_TRUE(without.ok()) << without.status();
+  EXPECT_TRUE(without->oprf_key_next.empty());
+  std::string text = kGood;
+  const std::string from = R"("oprf_key": "oprf.key")";
+  text.replace(text.find(from), from.size(),
+               R"("oprf_key": "oprf.key", "oprf_key_next": "oprf-2.key")");
+  auto with = ParseConfig(text, "/srv/cbx/mk", "node.json");
+  ASSERT_TRUE(with.ok()) << with.status();
+  EXPECT_EQ(with->oprf_key_next, "/srv/cbx/mk/oprf-2.key");
+  text.replace(text.find("\"oprf-2.key\""), 12, "7");
+  auto bad = ParseConfig(text, "/srv/cbx/mk", "node.json");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("keys.oprf_key_next: must be a string"),
+            std::string::npos)
+      << bad.status();
+}
+
 struct BadCase {
   std::string from, to, message;
 };

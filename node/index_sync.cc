@@ -33,9 +33,18 @@ std::string UtcTime(int64_t ms) {
                           absl::UTCTimeZone());
 }
 
+// A copy dropped for an epoch change (OnDirectory): no tags, version 0.
+bool IsDroppedCopy(const PeerIndex& held) {
+  return held.version == 0 && held.tags.empty() && !held.member.empty();
+}
+
 // The growth baseline for a copy held at `today`: the count of the copy
-// held when the day began.
+// held when the day began. A copy dropped for an epoch change keeps the
+// baseline it had until the new epoch's copy is accepted: a rotation
+// neither resets a peer's allowance nor, on a later day, counts its whole
+// re-sent index as growth.
 uint64_t BaselineCount(const PeerIndex& held, int64_t today) {
+  if (IsDroppedCopy(held)) return held.baseline_count;
   return held.baseline_day == today ? held.baseline_count : held.tags.size();
 }
 
@@ -45,7 +54,7 @@ uint64_t BaselineCount(const PeerIndex& held, int64_t today) {
 // meanwhile, so a puller that was away is not locked out.
 uint64_t GrowthAllowance(const PeerIndex& held, int64_t today,
                          uint64_t per_day) {
-  if (held.baseline_day == today) return per_day;
+  if (held.baseline_day == today || IsDroppedCopy(held)) return per_day;
   const int64_t days = today - UtcDay(held.synced_at_ms);
   return per_day * static_cast<uint64_t>(std::max<int64_t>(1, days));
 }
@@ -476,10 +485,51 @@ void IndexSync::SyncAll(bool directory) {
   for (const std::string& member :
        ctx_->directory->Current()->ActiveMemberCodes()) {
     if (member == ctx_->self()) continue;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!in_flight_.insert(member).second) continue;
+    if (!PostSync(member, directory)) return;
+  }
+}
+
+void IndexSync::OnDirectory(const directory::Directory& before,
+                            const directory::Directory& after) {
+  const int64_t now_ms = ctx_->clock->NowMs();
+  for (const v1::Member& m : after.proto().members()) {
+    if (m.code() == ctx_->self()) continue;
+    std::shared_ptr<const PeerIndex> held = ctx_->peer_indexes.Share(m.code());
+    if (held == nullptr || held->oprf_epoch == m.oprf_key().epoch() ||
+        IsDroppedCopy(*held)) {
+      continue;
     }
+    // No tag of the old epoch can match a query of the new one: drop the
+    // copy now rather than hold it until the next pull.
+    PeerIndex dropped;
+    dropped.member = m.code();
+    dropped.oprf_epoch = held->oprf_epoch;
+    dropped.synced_at_ms = held->synced_at_ms;
+    dropped.baseline_day = UtcDay(now_ms);
+    dropped.baseline_count = BaselineCount(*held, UtcDay(now_ms));
+    absl::Status saved = ctx_->storage->SavePeerIndex(dropped);
+    if (!saved.ok()) {
+      LogEvent(ctx_->self(), "warn", "index-drop-not-stored",
+               {{"peer", m.code()}, {"reason", saved.ToString()}});
+    }
+    ctx_->peer_indexes.Put(std::move(dropped));
+    LogEvent(ctx_->self(), "info", "index-epoch-changed",
+             {{"peer", m.code()},
+              {"from_epoch", std::to_string(held->oprf_epoch)},
+              {"to_epoch", std::to_string(m.oprf_key().epoch())}});
+    if (m.status() == v1::MEMBER_STATUS_ACTIVE) {
+      PostSync(m.code(), /*directory=*/false);
+    }
+  }
+  (void)before;  // the held copy's epoch is what is compared
+}
+
+bool IndexSync::PostSync(const std::string& member, bool directory) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!in_flight_.insert(member).second) return true;
+  }
+  {
     const bool posted = executor_->Post([this, member, directory] {
       if (directory) {
         absl::Status d = SyncDirectory(member);
@@ -497,9 +547,10 @@ void IndexSync::SyncAll(bool directory) {
       std::lock_guard<std::mutex> lock(mu_);
       in_flight_.erase(member);
       idle_.notify_all();
-      return;
+      return false;
     }
   }
+  return true;
 }
 
 void IndexSync::Drain() {

@@ -50,6 +50,14 @@ class IndexSync {
   // at once: a slow or dead peer holds up only its own sync. May be called
   // from a work item of the executor (it never waits for the items).
   void SyncAll(bool directory);
+  // The directory listener (NodeContext::AddDirectoryListener): for each
+  // peer whose OPRF epoch changed (a key rotation, spec/index-sync.md
+  // "Epoch change"), drops the held copy at once — in memory and in
+  // storage; queries to that peer then say "index sync pending", never a
+  // miss — keeping its growth baseline, and posts a full pull of the new
+  // epoch's index without waiting for the interval.
+  void OnDirectory(const directory::Directory& before,
+                   const directory::Directory& after);
   // Waits until every sync started by SyncAll has finished. Not from a work
   // item of the executor.
   void Drain();
@@ -65,6 +73,9 @@ class IndexSync {
   class Stream;
 
   void Record(const std::string& member, const absl::Status& status);
+  // Posts one sync of `member` (its directory first if `directory`) unless
+  // one is in flight; false if the executor is shutting down.
+  bool PostSync(const std::string& member, bool directory);
   // Replaces the copy with the stream's result if it matches the manifest.
   absl::Status ApplyIndexStream(const std::string& member, uint32_t epoch,
                                 const PeerIndex& held, bool have_epoch,

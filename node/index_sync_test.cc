@@ -487,5 +487,68 @@ TEST_F(IndexSyncTest, ChunkOfStrayBytesIsRefused) {
   EXPECT_FALSE(Held("RS").held);
 }
 
+
+// --- A peer rotates its OPRF key (spec/index-sync.md, "Epoch change") ------
+
+namespace epoch_change {
+
+// CappedGenesis with RS's OPRF key moved to epoch 2, as version 2.
+v1::SignedDirectory RsEpoch2() {
+  v1::Directory d = directory::testing::GenesisDirectory();
+  d.mutable_policy()->set_max_index_tags(kCap);
+  d.mutable_policy()->set_max_index_growth_per_day(kGrowth);
+  d.set_version(2);
+  d.set_issued_at_ms(d.issued_at_ms() + 1000);
+  for (v1::Member& m : *d.mutable_members()) {
+    if (m.code() != "RS") continue;
+    m.mutable_oprf_key()->set_public_key(
+        directory::testing::TestOprfPublicKey("RS", 2));
+    m.mutable_oprf_key()->set_epoch(2);
+  }
+  return directory::testing::SignAs(
+      d, {{"MK", "MK/governance/1"}, {"RS", "RS/governance/1"}});
+}
+
+}  // namespace epoch_change
+
+TEST_F(IndexCapsTest, PeerEpochChangeDropsTheCopyAndPullsAgainAtOnce) {
+  Serve(50, 7);
+  ASSERT_TRUE(sync_.SyncIndex("RS").ok());
+  ASSERT_EQ(Held("RS").count, 50u);
+  const int pulls = peers_.Calls("RS", "SyncIndex");
+  // RS has not switched yet when this node adopts its new epoch.
+  peers_.SetBehaviour("RS", FakeBehaviour::kRefuse,
+                      absl::UnavailableError("OPRF key rotation in progress"));
+  auto before = node_.ctx().directory->Current();
+  ASSERT_TRUE(node_.ctx().directory->Update({epoch_change::RsEpoch2()}).ok());
+  sync_.OnDirectory(*before, *node_.ctx().directory->Current());
+  // Dropped at once, in memory and on disk: a query to RS now says
+  // "index sync pending" (the held epoch is not RS's), never a miss.
+  PeerIndexSet::Info held = Held("RS");
+  EXPECT_EQ(held.count, 0u);
+  EXPECT_EQ(held.version, 0u);
+  EXPECT_NE(held.oprf_epoch, 2u);
+  auto stored = node_.ctx().storage->LoadPeerIndex("RS");
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_TRUE(stored->tags.empty());
+  // Pulled again without waiting for the interval.
+  sync_.Drain();
+  EXPECT_EQ(peers_.Calls("RS", "SyncIndex"), pulls + 1);
+  EXPECT_EQ(Held("RS").count, 0u);
+
+  // The next day RS serves its new epoch's index, a little bigger: judged
+  // against the baseline of the dropped copy (50), not as 140 tags of
+  // growth over nothing.
+  node_.clock().AdvanceMs(kDayMs);
+  peers_.SetBehaviour("RS", FakeBehaviour::kAnswer);
+  Serve(140, 1);
+  absl::Status pulled = sync_.SyncIndex("RS");
+  ASSERT_TRUE(pulled.ok()) << pulled;
+  held = Held("RS");
+  EXPECT_EQ(held.oprf_epoch, 2u);
+  EXPECT_EQ(held.count, 140u);
+  EXPECT_EQ(held.version, 1u);
+}
+
 }  // namespace
 }  // namespace cbx::node

@@ -321,8 +321,8 @@ v1::PeerAnswer LookupQuerier::AskPeer(PeerLookup lookup) {
   }
   // Without a current copy of the peer's index a miss would be a guess:
   // say so instead, and spend none of the peer's quota.
-  PeerIndexSet::Info held = ctx_->peer_indexes.Describe(member);
-  if (!held.held || held.oprf_epoch != lookup.epoch) {
+  lookup.copy = ctx_->peer_indexes.Share(member);
+  if (lookup.copy == nullptr || lookup.copy->oprf_epoch != lookup.epoch) {
     return Failure(member,
                    absl::FailedPreconditionError(absl::StrCat(
                        "no current copy of ", member,
@@ -403,9 +403,9 @@ absl::StatusOr<std::vector<Bytes>> LookupQuerier::VerifyAndFinalize(
 absl::StatusOr<LookupQuerier::Hits> LookupQuerier::Membership(
     const PeerLookup& lookup, const Evaluated& evaluated,
     const std::vector<Bytes>& outputs) {
-  // One copy for every tag, so the hits are those of one known version.
-  std::shared_ptr<const PeerIndex> copy =
-      ctx_->peer_indexes.Share(lookup.member);
+  // One copy for every tag, so the hits are those of one known version,
+  // of the epoch evaluated (taken by AskPeer).
+  const std::shared_ptr<const PeerIndex>& copy = lookup.copy;
   Hits hits;
   if (copy != nullptr) {
     hits.copy_version = copy->version;

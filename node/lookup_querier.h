@@ -78,6 +78,10 @@ class LookupQuerier {
     // Set by AskPeer from the directory:
     uint32_t epoch = 0;
     Bytes oprf_public_key;
+    // The peer's index copy of that epoch, taken once by AskPeer: the
+    // membership test uses this copy even if a sync (an epoch change)
+    // replaces it while the query runs, so tags and copy always agree.
+    std::shared_ptr<const PeerIndex> copy;
   };
   // The evaluate exchange: what was sent, and the unopened reply.
   struct Evaluated {

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/identifiers/identifiers.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "node/executor.h"
 #include "node/hit_stats.h"
@@ -217,6 +218,34 @@ TEST_F(LookupQuerierTest, HitIsResolvedAndStored) {
   EXPECT_EQ(received[0].outcome().status_code(), 0);
   EXPECT_EQ(received[0].outcome().references(), 1u);
   EXPECT_EQ(received[0].in_reply_to(), sent[0].message_id());
+}
+
+// A sync may replace a peer's copy while a query to it runs (an OPRF
+// epoch change: the old-epoch copy dropped, the new one pulled). The query
+// tests its outputs against the copy of the epoch it evaluated, taken when
+// it started, never against a copy of another epoch: that would be a
+// silent miss.
+TEST_F(LookupQuerierTest, ACopyReplacedDuringTheQueryIsNotUsed) {
+  GiveCase("RS");
+  HoldAllIndexes();
+  peers_->OnEvaluate([this](const std::string& member) {
+    if (member != "RS") return;
+    PeerIndex next;
+    next.member = "RS";
+    next.oprf_epoch = 2;
+    next.version = 1;
+    node_->ctx().peer_indexes.Put(std::move(next));
+  });
+  std::vector<v1::PeerAnswer> answers = Query(Request({"RS"}), nullptr);
+  ASSERT_TRUE(status_.ok()) << status_;
+  const v1::PeerAnswer& rs = For(answers, "RS");
+  EXPECT_EQ(rs.outcome(), v1::PEER_OUTCOME_HIT) << rs.DebugString();
+  // The next query sees the epoch-2 copy against the directory's epoch 1:
+  // pending, not a miss.
+  peers_->OnEvaluate(nullptr);
+  answers = Query(Request({"RS"}), nullptr);
+  EXPECT_EQ(For(answers, "RS").outcome(), v1::PEER_OUTCOME_ERROR);
+  EXPECT_THAT(For(answers, "RS").error(), ::testing::HasSubstr("pending"));
 }
 
 TEST_F(LookupQuerierTest, NoIndexCopyIsFailedPreconditionAndSendsNothing) {

@@ -43,7 +43,7 @@ v1::CaseReference ReferenceTo(const v1::Case& c, const std::string& self) {
 // the request's outputs that matched it.
 absl::StatusOr<std::map<std::string, v1::CaseReference>> References(
     StorageTransaction& txn, const std::string& self,
-    const v1::ResolveRequest& req, const std::vector<OutputMatch>& matches) {
+    const std::vector<Bytes>& ys, const std::vector<OutputMatch>& matches) {
   std::map<std::string, v1::CaseReference> by_case;
   for (const OutputMatch& m : matches) {
     auto it = by_case.find(m.case_number);
@@ -52,13 +52,13 @@ absl::StatusOr<std::map<std::string, v1::CaseReference>> References(
       it = by_case.emplace(m.case_number, ReferenceTo(stored.record, self))
                .first;
     }
-    for (int i = 0; i < req.outputs_size(); ++i) {
-      if (req.outputs(i) != m.y) continue;
+    for (size_t i = 0; i < ys.size(); ++i) {
+      if (ys[i] != m.y) continue;
       v1::MatchedIdentifier* matched = it->second.add_matched();
       matched->set_type(m.identifier.type);
       matched->set_observed_from_ms(m.identifier.observed_from_ms);
       matched->set_observed_to_ms(m.identifier.observed_to_ms);
-      matched->set_input_index(i);
+      matched->set_input_index(static_cast<uint32_t>(i));
     }
   }
   return by_case;
@@ -67,12 +67,7 @@ absl::StatusOr<std::map<std::string, v1::CaseReference>> References(
 }  // namespace
 
 absl::Status CheckEvaluateRequest(const v1::EvaluateRequest& req,
-                                  uint32_t epoch, bool decode_points) {
-  if (req.oprf_epoch() != epoch) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "OPRF epoch ", req.oprf_epoch(), " is not this member's current epoch ",
-        epoch, "; refresh the directory"));
-  }
+                                  bool decode_points) {
   if (req.blinded_elements_size() == 0 ||
       req.blinded_elements_size() > kMaxBatch) {
     return absl::InvalidArgumentError(
@@ -112,6 +107,26 @@ uint32_t LookupResponder::OprfEpoch() const {
   return me == nullptr ? 0 : me->oprf_key().epoch();
 }
 
+uint32_t LookupResponder::ServedEpoch() const {
+  return d_.oprf_keys != nullptr ? d_.oprf_keys->epoch() : OprfEpoch();
+}
+
+absl::StatusOr<OprfKeys::ForRequest> LookupResponder::KeyFor(
+    uint32_t epoch) const {
+  const uint32_t directory_epoch = OprfEpoch();
+  if (d_.oprf_keys != nullptr) {
+    return d_.oprf_keys->ForEpoch(epoch, directory_epoch, d_.clock->NowMs());
+  }
+  if (epoch != directory_epoch) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "OPRF epoch ", epoch, " is not this member's current epoch ",
+        directory_epoch, "; refresh the directory"));
+  }
+  // Not owned: the Deps' key outlives the responder.
+  return OprfKeys::ForRequest{OprfKeys::Key(OprfKeys::Key(), d_.oprf_key),
+                              false};
+}
+
 v1::Envelope LookupResponder::Reply(const v1::Message& request,
                                     v1::Message reply) const {
   const int64_t lifetime_ms =
@@ -142,21 +157,23 @@ absl::StatusOr<v1::Envelope> LookupResponder::Evaluate(
   const v1::EvaluateRequest& req = opened.message.evaluate_request();
   AuditCounts counts;
   counts.elements = static_cast<uint32_t>(req.blinded_elements_size());
-  const uint32_t epoch = OprfEpoch();
+  absl::StatusOr<OprfKeys::ForRequest> key = KeyFor(req.oprf_epoch());
+  if (!key.ok())
+    return Answer(kEvaluate, opened, key.status(), counts, nullptr);
   // The points are decoded by BlindEvaluate itself; PeerService's quota
   // gate decoded them already, before charging.
-  if (absl::Status s = CheckEvaluateRequest(req, epoch, false); !s.ok()) {
+  if (absl::Status s = CheckEvaluateRequest(req, false); !s.ok()) {
     return Answer(kEvaluate, opened, s, counts, nullptr);
   }
   std::vector<Bytes> blinded(req.blinded_elements().begin(),
                              req.blinded_elements().end());
-  auto evaluated = d_.oprf_key->BlindEvaluate(blinded);
+  auto evaluated = key->key->BlindEvaluate(blinded);
   if (!evaluated.ok()) {
     return Answer(kEvaluate, opened, evaluated.status(), counts, nullptr);
   }
   v1::Message reply;
   v1::EvaluateResponse* resp = reply.mutable_evaluate_response();
-  resp->set_oprf_epoch(epoch);
+  resp->set_oprf_epoch(req.oprf_epoch());
   for (auto& e : evaluated->evaluated_elements) {
     resp->add_evaluated_elements(std::move(e));
   }
@@ -171,8 +188,8 @@ absl::StatusOr<v1::Envelope> LookupResponder::Evaluate(
   return sealed;
 }
 
-absl::Status LookupResponder::CheckResolve(
-    const v1::ResolveRequest& req) const {
+absl::Status LookupResponder::CheckResolve(const v1::ResolveRequest& req,
+                                           bool* previous) const {
   if (req.outputs_size() == 0 || req.outputs_size() > kMaxBatch) {
     return absl::InvalidArgumentError(
         absl::StrCat("a resolve request holds 1 to ", kMaxBatch,
@@ -197,11 +214,8 @@ absl::Status LookupResponder::CheckResolve(
           absl::StrCat("outputs[", j, "] repeats outputs[", it->second, "]"));
     }
   }
-  if (req.oprf_epoch() != OprfEpoch()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("OPRF epoch ", req.oprf_epoch(),
-                     " is not this member's current epoch ", OprfEpoch()));
-  }
+  ASSIGN_OR_RETURN(OprfKeys::ForRequest key, KeyFor(req.oprf_epoch()));
+  *previous = key.previous;
   return absl::OkStatus();
 }
 
@@ -223,17 +237,48 @@ absl::Status LookupResponder::ChargeResolve(StorageTransaction& txn,
   return charged.status();
 }
 
+absl::Status LookupResponder::HoldingEpoch(
+    const std::function<absl::Status()>& f) const {
+  if (d_.oprf_keys == nullptr) return f();
+  return d_.oprf_keys->WithCurrent(
+      [&](const crypto::OprfServerKey&, uint32_t) { return f(); });
+}
+
 absl::StatusOr<v1::Envelope> LookupResponder::Resolve(
+    const envelope::OpenedEnvelope& opened) {
+  // The epoch check and the match against the stored outputs must see the
+  // same side of a key switch: a request for the epoch just left would
+  // otherwise be matched against the new outputs and silently miss.
+  absl::StatusOr<v1::Envelope> out;
+  (void)HoldingEpoch([&] {
+    out = ResolveHeld(opened);
+    return absl::OkStatus();
+  });
+  return out;
+}
+
+absl::StatusOr<v1::Envelope> LookupResponder::ResolveHeld(
     const envelope::OpenedEnvelope& opened) {
   const v1::Message& msg = opened.message;
   const v1::ResolveRequest& req = msg.resolve_request();
   const std::string& sender = msg.header().sender();
   AuditCounts counts;
   counts.elements = static_cast<uint32_t>(req.outputs_size());
-  if (absl::Status s = CheckResolve(req); !s.ok()) {
+  bool previous = false;
+  if (absl::Status s = CheckResolve(req, &previous); !s.ok()) {
     return Answer(kResolve, opened, s, counts, nullptr);
   }
   std::vector<Bytes> ys(req.outputs().begin(), req.outputs().end());
+  if (previous) {
+    // The grace window: the previous epoch's outputs stand for the
+    // current outputs of the same identifiers (none for one added since).
+    absl::StatusOr<std::vector<Bytes>> translated =
+        d_.storage->TranslatePreviousOutputs(ys);
+    if (!translated.ok()) {
+      return Answer(kResolve, opened, translated.status(), counts, nullptr);
+    }
+    ys = *std::move(translated);
+  }
   v1::Envelope sealed;
   size_t cases = 0;
   // Reads, notifications and the exchange's entry in one transaction: the
@@ -246,7 +291,7 @@ absl::StatusOr<v1::Envelope> LookupResponder::Resolve(
     // The version the matches are of, read in the same transaction: the
     // querier tells a withdrawn case from a phantom hit by it.
     ASSIGN_OR_RETURN(const uint64_t index_version, txn.OwnIndexVersion());
-    ASSIGN_OR_RETURN(auto by_case, References(txn, d_.self, req, matches));
+    ASSIGN_OR_RETURN(auto by_case, References(txn, d_.self, ys, matches));
     // The link runs both ways: this node's office learns who asked.
     for (const auto& [case_number, ref] : by_case) {
       v1::Notification note;
@@ -315,12 +360,35 @@ LookupResponder::Snapshot() {
 absl::StatusOr<IndexAnswer> LookupResponder::SyncIndex(
     const envelope::OpenedEnvelope& opened) {
   const v1::IndexRequest& req = opened.message.index_request();
-  auto snap = Snapshot();
+  // The tags and the epoch named in the manifest, from one side of a key
+  // switch.
+  absl::StatusOr<std::shared_ptr<const OwnIndexSnapshot>> snap;
+  uint32_t epoch = 0;
+  (void)HoldingEpoch([&] {
+    epoch = ServedEpoch();
+    snap = Snapshot();
+    return absl::OkStatus();
+  });
   if (!snap.ok()) return Answer(kSyncIndex, opened, snap.status(), {}, nullptr);
   IndexAnswer out;
   out.snapshot = *std::move(snap);
   const OwnIndexSnapshot& s = *out.snapshot;
-  const uint32_t epoch = OprfEpoch();
+  if (req.oprf_epoch() != epoch) {
+    // Only the served epoch's index is sent: never the previous one's
+    // tags, and not the new one's before the switch.
+    absl::StatusOr<OprfKeys::ForRequest> key = KeyFor(req.oprf_epoch());
+    if (!key.ok() && key.status().code() == absl::StatusCode::kUnavailable) {
+      return Answer(kSyncIndex, opened, key.status(), {}, nullptr);
+    }
+    if (key.ok() && key->previous) {
+      return Answer(kSyncIndex, opened,
+                    absl::FailedPreconditionError(absl::StrCat(
+                        "OPRF epoch ", req.oprf_epoch(),
+                        " was rotated away; this member's index is of epoch ",
+                        epoch, "; refresh the directory")),
+                    {}, nullptr);
+    }
+  }
   // A delta only when the caller holds this epoch's index at a version we
   // still have changes for; otherwise the whole index.
   if (req.oprf_epoch() == epoch && req.since_version() > 0 &&

@@ -37,6 +37,7 @@
 #include "core/envelope/envelope.h"
 #include "core/util/clock.h"
 #include "node/audit_trail.h"
+#include "node/oprf_keys.h"
 #include "node/storage/storage.h"
 
 namespace cbx::node {
@@ -53,14 +54,14 @@ inline std::string ResolveQuotaAccount(const std::string& sender) {
   return sender + "/resolve";
 }
 
-// The stateless checks of an evaluate request (spec/lookup.md §3), in
-// order: its OPRF epoch is `epoch`, this member's current one
-// (FAILED_PRECONDITION); it holds 1 to kMaxBatch elements; and, with
-// `decode_points`, each is a compressed P-256 point (INVALID_ARGUMENT
-// naming the element). They come before the quota charge: PeerService
-// runs them (with the purpose's) as the quota gate's precheck.
+// The stateless checks of an evaluate request (spec/lookup.md §3) after
+// its epoch (LookupResponder::CheckEpoch), in order: it holds 1 to
+// kMaxBatch elements; and, with `decode_points`, each is a compressed P-256
+// point (INVALID_ARGUMENT naming the element). They come before the quota
+// charge: PeerService runs them (with the purpose's and the epoch's) as the
+// quota gate's precheck.
 absl::Status CheckEvaluateRequest(const v1::EvaluateRequest& req,
-                                  uint32_t epoch, bool decode_points);
+                                  bool decode_points);
 
 // The own index at one version.
 struct OwnIndexSnapshot {
@@ -93,7 +94,11 @@ class LookupResponder {
   struct Deps {
     std::string self;  // this member's code
     const directory::DirectoryState* directory = nullptr;
+    // The key for every request (no rotation), when `oprf_keys` is null.
     const crypto::OprfServerKey* oprf_key = nullptr;
+    // The node's keys across a rotation (spec/oprf.md §2); when given, it
+    // decides which key answers which epoch (OprfKeys::ForEpoch).
+    const OprfKeys* oprf_keys = nullptr;
     const crypto::Ed25519PrivateKey* signing_key = nullptr;
     Storage* storage = nullptr;
     AuditTrail* trail = nullptr;
@@ -102,8 +107,11 @@ class LookupResponder {
   explicit LookupResponder(Deps deps) : d_(std::move(deps)) {}
 
   // Peer.Evaluate: BlindEvaluate of the request's batch with one DLEQ
-  // proof, sealed as the reply. FAILED_PRECONDITION for an OPRF epoch that
-  // is not this member's current one; INVALID_ARGUMENT for an empty batch,
+  // proof, sealed as the reply. The key is the request's epoch's
+  // (KeyFor): FAILED_PRECONDITION for an OPRF epoch that is not this
+  // member's current one nor the previous one within the grace window,
+  // UNAVAILABLE for the directory's new epoch before the switch to it;
+  // INVALID_ARGUMENT for an empty batch,
   // one over kMaxBatch, or an element that is not a point.
   absl::StatusOr<v1::Envelope> Evaluate(const envelope::OpenedEnvelope& opened);
 
@@ -118,7 +126,9 @@ class LookupResponder {
   // transaction. INVALID_ARGUMENT for an empty batch, one over kMaxBatch,
   // an output that is not 32 bytes (an 8-byte index tag lands here) or an
   // output that repeats an earlier one ("outputs[j] repeats outputs[i]");
-  // FAILED_PRECONDITION for another OPRF epoch; RESOURCE_EXHAUSTED past the
+  // the epoch as Evaluate's (the previous epoch's outputs, within the grace
+  // window, resolve through Storage::TranslatePreviousOutputs);
+  // RESOURCE_EXHAUSTED past the
   // quota (nothing charged, stored or notified). Each refusal is logged.
   // Refused requests charge nothing.
   absl::StatusOr<v1::Envelope> Resolve(const envelope::OpenedEnvelope& opened);
@@ -126,7 +136,10 @@ class LookupResponder {
   // Peer.SyncIndex: the manifest of the own index (member, epoch, version,
   // count, digest) and, when the caller holds this epoch's index at a
   // version whose changes are still kept, the delta since it (the last
-  // change of each tag wins); otherwise the whole index.
+  // change of each tag wins); otherwise the whole index. The index is
+  // always the served (current) epoch's: UNAVAILABLE for the directory's
+  // new epoch before the switch, FAILED_PRECONDITION for the previous
+  // epoch after it (its tags are never served again).
   absl::StatusOr<IndexAnswer> SyncIndex(const envelope::OpenedEnvelope& opened);
 
   // The own index at its current version, computed once per version.
@@ -134,6 +147,15 @@ class LookupResponder {
 
   // This member's OPRF epoch in the current directory (0 if not a member).
   uint32_t OprfEpoch() const;
+  // The epoch this node serves: the current key's (OprfKeys::epoch), or the
+  // directory's without `oprf_keys`.
+  uint32_t ServedEpoch() const;
+  // Whether a request naming `epoch` may be evaluated now (KeyFor's
+  // answer, without the key): the first stateless check of Evaluate and
+  // Resolve, run before the quota charge.
+  absl::Status CheckEpoch(uint32_t epoch) const {
+    return KeyFor(epoch).status();
+  }
 
  private:
   // Logs the exchange (the request with `status`'s code and `counts`, and
@@ -146,8 +168,19 @@ class LookupResponder {
   // `txn`; RESOURCE_EXHAUSTED (nothing charged) past the policy's limit.
   absl::Status ChargeResolve(StorageTransaction& txn, const std::string& sender,
                              uint32_t outputs) const;
-  // Checks a ResolveRequest's batch and epoch.
-  absl::Status CheckResolve(const v1::ResolveRequest& req) const;
+  // Checks a ResolveRequest's batch and epoch; `*previous` tells whether it
+  // names the previous epoch (grace window).
+  absl::Status CheckResolve(const v1::ResolveRequest& req,
+                            bool* previous) const;
+  // Runs `f` with the served epoch held: no OPRF key switch happens while
+  // it runs (OprfKeys::WithCurrent), so what `f` reads of the stored
+  // outputs and the epoch agree.
+  absl::Status HoldingEpoch(const std::function<absl::Status()>& f) const;
+  // Resolve, holding the epoch.
+  absl::StatusOr<v1::Envelope> ResolveHeld(
+      const envelope::OpenedEnvelope& opened);
+  // The key that answers a request naming `epoch` (OprfKeys::ForEpoch).
+  absl::StatusOr<OprfKeys::ForRequest> KeyFor(uint32_t epoch) const;
   // Seals `reply` as the answer to `request`.
   v1::Envelope Reply(const v1::Message& request, v1::Message reply) const;
 

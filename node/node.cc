@@ -26,6 +26,9 @@ namespace cbx::node {
 namespace {
 
 constexpr int64_t kSweepIntervalMs = 60'000;
+// How often the OPRF rotation looks for work (each tick works up to its
+// budget, OprfRotation::Options::tick_budget_ms).
+constexpr int64_t kOprfRotationTickMs = 1000;
 
 // The limits of node/grpc_limits.h on one server (peer or office port):
 // requests up to `max_request_bytes`, bounded streams, pings, idleness,
@@ -74,12 +77,8 @@ absl::Status CheckOwnKeys(const NodeContext& ctx) {
         "keys.node_signing_key: this key is not one of " + config.member +
         "'s node keys in the directory");
   }
-  if (me->oprf_key().public_key() != ctx.oprf_key->public_key()) {
-    return absl::FailedPreconditionError(
-        "keys.oprf_key: this key's public part differs from " + config.member +
-        "'s OPRF key in the directory (epoch " +
-        std::to_string(me->oprf_key().epoch()) + ")");
-  }
+  // The OPRF keys (keys.oprf_key and keys.oprf_key_next) are matched to
+  // the directory by OprfRotation::Start.
   return absl::OkStatus();
 }
 
@@ -109,6 +108,20 @@ absl::StatusOr<NodeKeys> ReadNodeKeys(const Config& config, Env* env) {
                      ": not an OPRF key: ", oprf.status().message()));
   }
   keys.oprf = std::make_unique<crypto::OprfServerKey>(*std::move(oprf));
+  if (!config.oprf_key_next.empty()) {
+    absl::StatusOr<KeyFile> next =
+        cbx::ReadKeyFile(env, config.oprf_key_next, "an OPRF key",
+                         KeyFileAccess::kOwnerOnly);
+    if (!next.ok()) return in_field("keys.oprf_key_next", next.status());
+    auto next_key = crypto::OprfServerKey::FromPrivateBytes(next->secret);
+    if (!next_key.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("keys.oprf_key_next: ", config.oprf_key_next,
+                       ": not an OPRF key: ", next_key.status().message()));
+    }
+    keys.oprf_next =
+        std::make_unique<crypto::OprfServerKey>(*std::move(next_key));
+  }
   return keys;
 }
 
@@ -201,6 +214,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   ctx->tls = tls.get();
   std::unique_ptr<Node> node(new Node(std::move(ctx)));
   node->tls_ = std::move(tls);
+  node->oprf_key_next_ = std::move(keys.oprf_next);
   RETURN_IF_ERROR(node->BuildModules());
   return node;
 }
@@ -221,6 +235,17 @@ absl::Status Node::BuildModules() {
   sync_ =
       std::make_unique<IndexSync>(c, transport_.get(), sync_executor_.get());
   RETURN_IF_ERROR(sync_->LoadStoredIndexes());
+  // The OPRF keys before the services, which read c->oprf_keys.
+  rotation_ = std::make_unique<OprfRotation>(c, sync_executor_.get());
+  RETURN_IF_ERROR(rotation_->Start(
+      std::make_unique<crypto::OprfServerKey>(*c->oprf_key),
+      std::move(oprf_key_next_)));
+  c->AddDirectoryListener(
+      [this](const directory::Directory& before,
+             const directory::Directory& after) {
+        sync_->OnDirectory(before, after);
+        rotation_->OnDirectory(before, after);
+      });
   query_ = std::make_unique<LookupQuerier>(c, transport_.get(),
                                            lookup_executor_.get());
   checkpoints_ = std::make_unique<Checkpoints>(c);
@@ -320,6 +345,8 @@ void Node::StartTimers() {
   // The operator's TLS files: reloaded when they change.
   local_executor_->Every(TlsCredentials::kPollIntervalMs,
                          [this] { tls_->Poll(); });
+  // OPRF key rotation: staging batches, the switch, the retirement.
+  sync_executor_->Every(kOprfRotationTickMs, [this] { rotation_->Tick(); });
   local_executor_->Every(kSweepIntervalMs, [this] {
     (void)ctx_->storage->SweepMessageIds(ctx_->clock->NowMs());
   });

@@ -37,6 +37,7 @@
 #include "node/lookup_querier.h"
 #include "node/node_context.h"
 #include "node/office_service.h"
+#include "node/oprf_rotation.h"
 #include "node/peer_clients.h"
 #include "node/peer_service.h"
 #include "node/tls_credentials.h"
@@ -100,6 +101,10 @@ class Node {
   std::unique_ptr<Executor> sync_executor_;
   std::unique_ptr<Executor> local_executor_;
   std::unique_ptr<IndexSync> sync_;
+  // OPRF key rotation (spec/oprf.md §2.1); the next key read at start
+  // until Start hands it over.
+  std::unique_ptr<OprfRotation> rotation_;
+  std::unique_ptr<crypto::OprfServerKey> oprf_key_next_;
   std::unique_ptr<LookupQuerier> query_;
   std::unique_ptr<Checkpoints> checkpoints_;
   std::unique_ptr<Witnessing> witnessing_;
@@ -121,6 +126,8 @@ class Node {
 struct NodeKeys {
   std::unique_ptr<crypto::Ed25519PrivateKey> signing;
   std::unique_ptr<crypto::OprfServerKey> oprf;
+  // keys.oprf_key_next, if configured (null otherwise); same checks.
+  std::unique_ptr<crypto::OprfServerKey> oprf_next;
 };
 absl::StatusOr<NodeKeys> ReadNodeKeys(const Config& config,
                                       Env* env = Env::Default());

@@ -29,6 +29,7 @@
 #include "node/audit_trail.h"
 #include "node/config.h"
 #include "node/grpc_status.h"  // IWYU pragma: export
+#include "node/oprf_keys.h"
 #include "node/storage/storage.h"
 #include "node/tag_index.h"
 
@@ -39,7 +40,11 @@ class TlsCredentials;  // node/tls_credentials.h
 struct NodeContext {
   Config config;
   std::unique_ptr<crypto::Ed25519PrivateKey> signing_key;
+  // The OPRF key loaded at start (keys.oprf_key); services use oprf_keys
+  // when it is set (a node that rotates, spec/oprf.md §2) and this
+  // otherwise (in-process tests).
   std::unique_ptr<crypto::OprfServerKey> oprf_key;
+  std::unique_ptr<OprfKeys> oprf_keys;
   std::unique_ptr<directory::DirectoryState> directory;
   std::unique_ptr<Storage> storage;
   const Clock* clock = &SystemClock::Get();

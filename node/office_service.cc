@@ -21,7 +21,8 @@ OfficeService::OfficeService(NodeContext* context, LookupQuerier* query,
       witnessing_(witnessing),
       checkpoints_(checkpoints),
       cases_(context->self(), context->storage.get(), context->oprf_key.get(),
-             context->audit_trail.get(), context->clock) {}
+             context->audit_trail.get(), context->clock,
+             context->oprf_keys.get()) {}
 
 absl::StatusOr<OfficeCaller> OfficeService::Authorize(
     grpc::ServerContext* context, std::string_view rpc,

@@ -30,6 +30,7 @@ PeerService::PeerService(NodeContext* context, Checkpoints* checkpoints)
           .self = context->self(),
           .directory = context->directory.get(),
           .oprf_key = context->oprf_key.get(),
+          .oprf_keys = context->oprf_keys.get(),
           .signing_key = context->signing_key.get(),
           .storage = context->storage.get(),
           .trail = context->audit_trail.get(),
@@ -123,13 +124,14 @@ absl::StatusOr<envelope::OpenedEnvelope> PeerService::Admit(
   // The receiver's stateless checks come before the charge
   // (spec/lookup.md §3): a batch refused for its office, purpose, epoch,
   // size or points spends no quota.
-  const uint32_t epoch = responder_.OprfEpoch();
-  quota.set_precheck([epoch](const v1::Message& message) -> absl::Status {
+  quota.set_precheck([this](const v1::Message& message) -> absl::Status {
     RETURN_IF_ERROR(CheckPeerRequest(message));
     if (message.kind_case() != v1::Message::kEvaluateRequest) {
       return absl::OkStatus();
     }
-    return CheckEvaluateRequest(message.evaluate_request(), epoch,
+    RETURN_IF_ERROR(
+        responder_.CheckEpoch(message.evaluate_request().oprf_epoch()));
+    return CheckEvaluateRequest(message.evaluate_request(),
                                 /*decode_points=*/true);
   });
   // Records the message id and charges the quota in one storage write.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <set>
 #include <tuple>
 #include <utility>
 
@@ -311,6 +312,127 @@ absl::Status MemoryStorage::ReplaceAllOutputs(
 }
 
 // --- Own index ---------------------------------------------------------------
+
+// --- OPRF key rotation --------------------------------------------------------
+
+absl::StatusOr<Page<IdentifierKey>> MemoryStorage::ListUnstagedIdentifiers(
+    const PageRequest& page) {
+  std::optional<ValueKey> after;
+  if (!page.after.empty()) {
+    ASSIGN_OR_RETURN(IdentifierCursor cursor,
+                     ParseIdentifierCursor(page.after));
+    after = ValueKey(cursor.type, cursor.normalized_value);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  std::set<ValueKey> unstaged;
+  for (const auto& [number, c] : cases_) {
+    for (const StoredIdentifier& id : c.identifiers) {
+      ValueKey key(id.type, id.normalized_value);
+      if (after.has_value() && key <= *after) continue;
+      if (staged_.count(key) == 0) unstaged.insert(std::move(key));
+    }
+  }
+  Page<IdentifierKey> out;
+  for (const ValueKey& key : unstaged) {
+    if (page.limit != 0 && out.items.size() == page.limit) {
+      const IdentifierKey& last = out.items.back();
+      out.next = FormatIdentifierCursor({last.type, last.normalized_value});
+      break;
+    }
+    out.items.push_back(
+        {static_cast<v1::IdentifierType>(key.first), key.second});
+  }
+  return out;
+}
+
+absl::Status MemoryStorage::StageOutputs(
+    const std::vector<StagedOutput>& outputs, const SettingWrites& settings) {
+  for (const StagedOutput& o : outputs) {
+    if (o.y.size() != 32) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("a staged y is 32 bytes, not ", o.y.size()));
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const StagedOutput& o : outputs) {
+    staged_[ValueKey(o.key.type, o.key.normalized_value)] = o;
+  }
+  for (const auto& [key, value] : settings) settings_[key] = value;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> MemoryStorage::CountStagedOutputs() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return staged_.size();
+}
+
+absl::Status MemoryStorage::ClearStagedOutputs() {
+  std::lock_guard<std::mutex> lock(mu_);
+  staged_.clear();
+  return absl::OkStatus();
+}
+
+absl::Status MemoryStorage::PromoteStagedOutputs(
+    const SettingWrites& settings) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Check everything first, then write: a failure changes nothing.
+  for (const auto& [number, c] : cases_) {
+    for (const StoredIdentifier& id : c.identifiers) {
+      if (staged_.count(ValueKey(id.type, id.normalized_value)) == 0) {
+        return absl::AbortedError(absl::StrCat(
+            "case ", number, " has an identifier with no staged output; "
+            "stage it and retry"));
+      }
+    }
+  }
+  previous_.clear();
+  for (auto& [number, c] : cases_) {
+    for (StoredIdentifier& id : c.identifiers) {
+      ValueKey key(id.type, id.normalized_value);
+      const StagedOutput& next = staged_.at(key);
+      previous_[id.y] = key;
+      id.y = next.y;
+      id.tag = next.tag;
+    }
+  }
+  staged_.clear();
+  own_refs_.clear();
+  for (const auto& [number, c] : cases_) {
+    for (Tag tag : OpenTags(c)) ++own_refs_[tag];
+  }
+  changes_.clear();
+  ++version_;
+  compacted_through_ = version_;
+  for (const auto& [key, value] : settings) settings_[key] = value;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Bytes>> MemoryStorage::TranslatePreviousOutputs(
+    const std::vector<Bytes>& ys) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Bytes> out(ys.size());
+  for (size_t i = 0; i < ys.size(); ++i) {
+    auto prev = previous_.find(ys[i]);
+    if (prev == previous_.end()) continue;
+    for (const auto& [number, c] : cases_) {
+      for (const StoredIdentifier& id : c.identifiers) {
+        if (ValueKey(id.type, id.normalized_value) == prev->second) {
+          out[i] = id.y;
+          break;
+        }
+      }
+      if (!out[i].empty()) break;
+    }
+  }
+  return out;
+}
+
+absl::Status MemoryStorage::DropPreviousOutputs(const SettingWrites& settings) {
+  std::lock_guard<std::mutex> lock(mu_);
+  previous_.clear();
+  for (const auto& [key, value] : settings) settings_[key] = value;
+  return absl::OkStatus();
+}
 
 absl::StatusOr<uint64_t> MemoryStorage::OwnIndexVersion() {
   std::lock_guard<std::mutex> lock(mu_);

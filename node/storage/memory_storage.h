@@ -54,6 +54,17 @@ class MemoryStorage final : public Storage {
       const std::vector<std::pair<std::string, StoredIdentifier>>&
           case_and_identifier) override;
 
+  absl::StatusOr<Page<IdentifierKey>> ListUnstagedIdentifiers(
+      const PageRequest& page) override;
+  absl::Status StageOutputs(const std::vector<StagedOutput>& outputs,
+                            const SettingWrites& settings) override;
+  absl::StatusOr<uint64_t> CountStagedOutputs() override;
+  absl::Status ClearStagedOutputs() override;
+  absl::Status PromoteStagedOutputs(const SettingWrites& settings) override;
+  absl::StatusOr<std::vector<Bytes>> TranslatePreviousOutputs(
+      const std::vector<Bytes>& ys) override;
+  absl::Status DropPreviousOutputs(const SettingWrites& settings) override;
+
   absl::StatusOr<uint64_t> OwnIndexVersion() override;
   absl::StatusOr<std::vector<Tag>> OwnIndexTags() override;
   absl::StatusOr<std::vector<IndexChange>> OwnIndexChangesSince(
@@ -127,6 +138,11 @@ class MemoryStorage final : public Storage {
   std::vector<v1::Hit> hits_ ABSL_GUARDED_BY(mu_);  // in insertion order
   std::vector<v1::Notification> notifications_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Bytes> settings_ ABSL_GUARDED_BY(mu_);
+  // OPRF key rotation: (type, normalized value) -> staged output, and a
+  // previous output -> its identifier value.
+  using ValueKey = std::pair<int64_t, std::string>;
+  std::map<ValueKey, StagedOutput> staged_ ABSL_GUARDED_BY(mu_);
+  std::map<Bytes, ValueKey> previous_ ABSL_GUARDED_BY(mu_);
   absl::Status next_commit_ ABSL_GUARDED_BY(mu_);
 };
 

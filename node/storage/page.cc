@@ -21,4 +21,21 @@ absl::StatusOr<TimeIdCursor> ParseTimeIdCursor(const std::string& text) {
   return cursor;
 }
 
+std::string FormatIdentifierCursor(const IdentifierCursor& cursor) {
+  return absl::StrCat(cursor.type, ":", cursor.normalized_value);
+}
+
+absl::StatusOr<IdentifierCursor> ParseIdentifierCursor(
+    const std::string& text) {
+  const size_t colon = text.find(':');
+  IdentifierCursor cursor;
+  if (colon == std::string::npos ||
+      !absl::SimpleAtoi(text.substr(0, colon), &cursor.type)) {
+    return absl::InvalidArgumentError(
+        "not a cursor of this listing: expected <type>:<value>");
+  }
+  cursor.normalized_value = text.substr(colon + 1);
+  return cursor;
+}
+
 }  // namespace cbx::node

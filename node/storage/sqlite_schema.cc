@@ -130,10 +130,32 @@ CREATE TABLE index_evidence (
 CREATE INDEX index_evidence_by_member ON index_evidence(member, id);
 )sql";
 
+// Version 3 (issue 10, OPRF key rotation, spec/oprf.md §2): the outputs
+// under the next key, staged per identifier value (type, normalized value)
+// while the current ones serve; the outputs they replaced, kept for the
+// grace window; and an index of identifiers by value, which both walk.
+// IF NOT EXISTS: a database brought back to an older user_version (as a
+// test does to replay a migration) may hold them already.
+constexpr char kSchemaV3[] = R"sql(
+CREATE INDEX IF NOT EXISTS identifiers_by_value ON identifiers(type, normalized_value);
+CREATE TABLE IF NOT EXISTS staged_outputs (
+  type INTEGER NOT NULL,
+  normalized_value TEXT NOT NULL,
+  y BLOB NOT NULL,
+  tag INTEGER NOT NULL,
+  PRIMARY KEY (type, normalized_value)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS previous_outputs (
+  y BLOB PRIMARY KEY NOT NULL,
+  type INTEGER NOT NULL,
+  normalized_value TEXT NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 // kMigrations[i] takes the schema from version i to version i + 1. To change
 // the schema, append a step (never edit a released one) and bump
 // kSchemaVersion.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 }  // namespace

@@ -81,6 +81,18 @@ class SqliteStorage final : public Storage {
       const std::vector<std::pair<std::string, StoredIdentifier>>&
           case_and_identifier) override;
 
+  // OPRF key rotation: in sqlite_staged_outputs.cc.
+  absl::StatusOr<Page<IdentifierKey>> ListUnstagedIdentifiers(
+      const PageRequest& page) override;
+  absl::Status StageOutputs(const std::vector<StagedOutput>& outputs,
+                            const SettingWrites& settings) override;
+  absl::StatusOr<uint64_t> CountStagedOutputs() override;
+  absl::Status ClearStagedOutputs() override;
+  absl::Status PromoteStagedOutputs(const SettingWrites& settings) override;
+  absl::StatusOr<std::vector<Bytes>> TranslatePreviousOutputs(
+      const std::vector<Bytes>& ys) override;
+  absl::Status DropPreviousOutputs(const SettingWrites& settings) override;
+
   absl::StatusOr<uint64_t> OwnIndexVersion() override;
   absl::StatusOr<std::vector<Tag>> OwnIndexTags() override;
   absl::StatusOr<std::vector<IndexChange>> OwnIndexChangesSince(

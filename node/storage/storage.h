@@ -13,6 +13,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -105,6 +106,24 @@ struct IndexEvidence {
 };
 // Evidence kept per member; the oldest beyond it is dropped.
 inline constexpr size_t kMaxIndexEvidencePerMember = 64;
+
+// An identifier's value as the OPRF input is made of it: its type and
+// normalized value. Two cases with the same value share its output.
+struct IdentifierKey {
+  v1::IdentifierType type = v1::IDENTIFIER_TYPE_UNSPECIFIED;
+  std::string normalized_value;
+};
+
+// An identifier value's OPRF output y and tag under the next OPRF key,
+// computed ahead of a key rotation (spec/oprf.md §2).
+struct StagedOutput {
+  IdentifierKey key;
+  Bytes y;  // 32 bytes
+  Tag tag = 0;
+};
+
+// Settings written in the same transaction as another change.
+using SettingWrites = std::vector<std::pair<std::string, Bytes>>;
 
 // The reads and writes a domain operation makes inside one
 // Storage::ReadWriteTransaction. Each method behaves as the Storage method
@@ -224,6 +243,47 @@ class Storage {
   virtual absl::Status ReplaceAllOutputs(
       const std::vector<std::pair<std::string, StoredIdentifier>>&
           case_and_identifier) = 0;
+
+  // --- OPRF key rotation (spec/oprf.md §2) ----------------------------------
+  //
+  // Outputs under the next key are staged per identifier value, beside the
+  // current ones, and made current in one transaction; the outputs they
+  // replace are kept (as previous outputs) for the grace window.
+
+  // The distinct identifier values of every case (open or closed) that have
+  // no staged output, ordered by (type, normalized value), after the cursor
+  // `page.after` (a cursor this method returned: a value that was staged
+  // since is skipped, one added below the cursor is not seen — list again
+  // from the start to catch those). INVALID_ARGUMENT for a cursor it did
+  // not make.
+  virtual absl::StatusOr<Page<IdentifierKey>> ListUnstagedIdentifiers(
+      const PageRequest& page) = 0;
+  // Stores `outputs` (replacing a staged output of the same value) and
+  // `settings` in one transaction. INVALID_ARGUMENT (nothing changed) for a
+  // y that is not 32 bytes.
+  virtual absl::Status StageOutputs(const std::vector<StagedOutput>& outputs,
+                                    const SettingWrites& settings) = 0;
+  // How many identifier values have a staged output.
+  virtual absl::StatusOr<uint64_t> CountStagedOutputs() = 0;
+  // Forgets every staged output (a next key was replaced).
+  virtual absl::Status ClearStagedOutputs() = 0;
+  // The switch, in one transaction: every identifier's y and tag become its
+  // value's staged output; the outputs replaced are kept as the previous
+  // outputs (replacing earlier ones); the own index is rebuilt from the new
+  // tags, its version advances by one and its change log is dropped
+  // (OwnIndexChangesSince(v) is FAILED_PRECONDITION for any earlier v, so
+  // every peer fetches a full copy); the staged outputs are forgotten; and
+  // `settings` are written. ABORTED (nothing changed) if some identifier's
+  // value has no staged output: stage it and retry.
+  virtual absl::Status PromoteStagedOutputs(const SettingWrites& settings) = 0;
+  // For each of `ys`, the current output of the identifier value whose
+  // previous output it is; an empty Bytes for a y that is no previous output
+  // (of any length). Same order as `ys`.
+  virtual absl::StatusOr<std::vector<Bytes>> TranslatePreviousOutputs(
+      const std::vector<Bytes>& ys) = 0;
+  // Forgets the previous outputs (the grace window ended) and writes
+  // `settings`, in one transaction.
+  virtual absl::Status DropPreviousOutputs(const SettingWrites& settings) = 0;
 
   // --- Own index -------------------------------------------------------------
 

@@ -389,6 +389,102 @@ TYPED_TEST(StorageConformanceTest, ReplaceAllOutputsRewritesTheIndex) {
             (std::vector<std::tuple<uint64_t, Tag, bool>>{{4, 22, false}}));
 }
 
+StagedOutput Staged(const std::string& value, Tag tag,
+                    v1::IdentifierType type =
+                        v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME) {
+  return StagedOutput{{type, value}, Y(tag + 1'000'000), tag};
+}
+
+std::vector<std::string> Values(const Page<IdentifierKey>& page) {
+  std::vector<std::string> out;
+  for (const IdentifierKey& k : page.items) out.push_back(k.normalized_value);
+  return out;
+}
+
+TYPED_TEST(StorageConformanceTest, UnstagedIdentifiersPageByValue) {
+  ASSERT_OK(this->s().AddCase(
+      MakeCase("A", true, {Ident("b", 1), Ident("shared", 2)})));
+  ASSERT_OK(this->s().AddCase(MakeCase("B", true, {Ident("shared", 2)})));
+  ASSERT_OK(this->s().AddCase(MakeCase("C", false, {Ident("a", 3)})));
+  // Distinct values of open and closed cases, in (type, value) order.
+  ASSERT_OK_AND_ASSIGN(auto all, this->s().ListUnstagedIdentifiers({}));
+  EXPECT_EQ(Values(all), std::vector<std::string>({"a", "b", "shared"}));
+  EXPECT_TRUE(all.next.empty());
+  ASSERT_OK_AND_ASSIGN(auto first,
+                       this->s().ListUnstagedIdentifiers({"", 2}));
+  EXPECT_EQ(Values(first), std::vector<std::string>({"a", "b"}));
+  ASSERT_FALSE(first.next.empty());
+  // A value staged meanwhile is skipped; the progress setting commits with
+  // the outputs.
+  ASSERT_OK(this->s().StageOutputs({Staged("shared", 12)},
+                                   {{"oprf/test", "cursor"}}));
+  ASSERT_OK_AND_ASSIGN(auto rest,
+                       this->s().ListUnstagedIdentifiers({first.next, 2}));
+  EXPECT_TRUE(rest.items.empty());
+  EXPECT_TRUE(rest.next.empty());
+  ASSERT_OK_AND_ASSIGN(auto setting, this->s().GetSetting("oprf/test"));
+  EXPECT_EQ(setting, std::optional<Bytes>("cursor"));
+  ASSERT_OK_AND_ASSIGN(uint64_t staged, this->s().CountStagedOutputs());
+  EXPECT_EQ(staged, 1u);
+  // Refusals.
+  EXPECT_EQ(CodeOf(this->s().ListUnstagedIdentifiers({"no cursor", 2})),
+            absl::StatusCode::kInvalidArgument);
+  StagedOutput bad = Staged("a", 1);
+  bad.y = Bytes(31, 'x');
+  EXPECT_EQ(CodeOf(this->s().StageOutputs({Staged("b", 11), bad}, {})),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_OK_AND_ASSIGN(staged, this->s().CountStagedOutputs());
+  EXPECT_EQ(staged, 1u);
+  ASSERT_OK(this->s().ClearStagedOutputs());
+  ASSERT_OK_AND_ASSIGN(staged, this->s().CountStagedOutputs());
+  EXPECT_EQ(staged, 0u);
+}
+
+TYPED_TEST(StorageConformanceTest, PromoteStagedOutputsSwitchesAtOnce) {
+  const StoredIdentifier a = Ident("a", 1), shared = Ident("shared", 2);
+  ASSERT_OK(this->s().AddCase(MakeCase("A", true, {a, shared})));
+  ASSERT_OK(this->s().AddCase(MakeCase("B", true, {shared})));
+  ASSERT_OK(this->s().AddCase(MakeCase("C", false, {Ident("c", 3)})));
+  ASSERT_EQ(this->Version(), 2u);
+  ASSERT_OK(this->s().StageOutputs({Staged("a", 11), Staged("shared", 12)}, {}));
+  // "c" has no staged output yet: nothing changes.
+  EXPECT_EQ(CodeOf(this->s().PromoteStagedOutputs({})),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(this->Tags(), std::vector<Tag>({1, 2}));
+  ASSERT_OK(this->s().StageOutputs({Staged("c", 13)}, {}));
+  ASSERT_OK(this->s().PromoteStagedOutputs({{"oprf/epoch", "2"}}));
+  EXPECT_EQ(this->Version(), 3u);
+  EXPECT_EQ(this->Tags(), std::vector<Tag>({11, 12}));
+  EXPECT_EQ(CodeOf(this->s().OwnIndexChangesSince(2)),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_OK_AND_ASSIGN(auto epoch, this->s().GetSetting("oprf/epoch"));
+  EXPECT_EQ(epoch, std::optional<Bytes>("2"));
+  ASSERT_OK_AND_ASSIGN(uint64_t staged, this->s().CountStagedOutputs());
+  EXPECT_EQ(staged, 0u);
+  // Only the new outputs match; the old ones translate to them.
+  ASSERT_OK_AND_ASSIGN(auto old_match, this->s().FindByOutputs({a.y}));
+  EXPECT_TRUE(old_match.empty());
+  ASSERT_OK_AND_ASSIGN(auto new_match, this->s().FindByOutputs({Y(1'000'012)}));
+  ASSERT_EQ(new_match.size(), 2u);
+  ASSERT_OK_AND_ASSIGN(auto translated, this->s().TranslatePreviousOutputs(
+                                            {shared.y, Y(99), a.y, "short"}));
+  EXPECT_EQ(translated, std::vector<Bytes>({Y(1'000'012), "", Y(1'000'011), ""}));
+  // Every identifier is now unstaged again for the next rotation.
+  ASSERT_OK_AND_ASSIGN(auto unstaged, this->s().ListUnstagedIdentifiers({}));
+  EXPECT_EQ(Values(unstaged), std::vector<std::string>({"a", "c", "shared"}));
+  // Later changes continue from the new version.
+  ASSERT_OK(this->s().UpdateCase(
+      MakeCase("B", false, {Ident("shared", 12)})));
+  ASSERT_OK_AND_ASSIGN(auto after, this->s().OwnIndexChangesSince(3));
+  EXPECT_TRUE(after.empty());  // A still holds tag 12
+  // The grace window ends.
+  ASSERT_OK(this->s().DropPreviousOutputs({{"oprf/previous", ""}}));
+  ASSERT_OK_AND_ASSIGN(translated, this->s().TranslatePreviousOutputs({a.y}));
+  EXPECT_EQ(translated, std::vector<Bytes>({""}));
+  ASSERT_OK_AND_ASSIGN(auto previous, this->s().GetSetting("oprf/previous"));
+  EXPECT_EQ(previous, std::optional<Bytes>(""));
+}
+
 TYPED_TEST(StorageConformanceTest, ReplaceAllOutputsRefusesBadSets) {
   ASSERT_OK(
       this->s().AddCase(MakeCase("A", true, {Ident("a", 1), Ident("b", 2)})));

@@ -152,6 +152,12 @@ void FakePeers::Release() {
   released_cv_.notify_all();
 }
 
+void FakePeers::OnEvaluate(
+    std::function<void(const std::string& member)> hook) {
+  std::lock_guard<std::mutex> lock(mu_);
+  on_evaluate_ = std::move(hook);
+}
+
 void FakePeers::AddCase(const std::string& member,
                         const std::string& oprf_input, v1::IdentifierType type,
                         const v1::CaseReference& reference) {
@@ -337,6 +343,12 @@ absl::StatusOr<v1::Envelope> FakePeers::Evaluate(const std::string& member,
   Member* m = Find(member);
   if (m == nullptr) return absl::NotFoundError(member + " is no member");
   FAKE_ENTER(*m, "Evaluate", budget_ms);
+  std::function<void(const std::string&)> hook;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    hook = on_evaluate_;
+  }
+  if (hook) hook(member);
   ASSIGN_OR_RETURN(v1::Message msg, OpenRequest(request));
   std::vector<Bytes> blinded(msg.evaluate_request().blinded_elements().begin(),
                              msg.evaluate_request().blinded_elements().end());

@@ -12,6 +12,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -106,6 +107,9 @@ class FakePeers final : public PeerTransport {
   void SetResolveBehaviour(const std::string& member, FakeBehaviour behaviour);
   // Opens the gate of every kHang call, now and later.
   void Release();
+  // Runs `hook` at the start of each Peer.Evaluate this transport answers
+  // (for races: a sync replacing an index copy while a query runs).
+  void OnEvaluate(std::function<void(const std::string& member)> hook);
 
   // `member` holds a case with `reference`, matched by the identifier whose
   // OPRF input is `oprf_input` (identifiers::NormalizedOprfInput); its
@@ -199,6 +203,7 @@ class FakePeers final : public PeerTransport {
   bool released_ = false;
   int in_flight_ = 0;
   int peak_in_flight_ = 0;
+  std::function<void(const std::string&)> on_evaluate_;  // guarded by mu_
   std::map<std::string, std::unique_ptr<Member>> members_;
 };
 
