@@ -6,6 +6,7 @@
 #include "core/note/checkpoint.h"
 #include "core/note/note.h"
 #include "core/util/status_macros.h"
+#include "node/directory_adoption.h"
 #include "node/log.h"
 #include "node/page_token.h"
 #include "node/storage/io_health.h"
@@ -207,6 +208,9 @@ absl::Status OfficeService::DescribePeers(v1::ListPeersResponse* response) {
   response->set_directory_version(dir->version());
   response->set_self(ctx_->self());
   response->set_node_alert(IoHealth::Get().Alert());
+  ASSIGN_OR_RETURN(std::string directory_alert,
+                   DirectoryAlert(*ctx_->storage));
+  response->set_directory_alert(directory_alert);
   for (const v1::Member& m : dir->proto().members()) {
     if (m.code() == ctx_->self()) continue;
     v1::PeerStatus* p = response->add_peers();

@@ -130,10 +130,26 @@ CREATE TABLE index_evidence (
 CREATE INDEX index_evidence_by_member ON index_evidence(member, id);
 )sql";
 
+// Version 3 (issue 10, equivocation): two directory versions with one
+// number, both validly signed, kept as evidence (spec/directory.md §8).
+// One row per distinct (version, conflicting bytes).
+constexpr char kSchemaV3[] = R"sql(
+CREATE TABLE directory_evidence (
+  id INTEGER PRIMARY KEY,
+  version INTEGER NOT NULL,
+  served_by TEXT NOT NULL,
+  received_at_ms INTEGER NOT NULL,
+  adopted BLOB NOT NULL,     -- serialized cbx.v1.SignedDirectory
+  conflicting BLOB NOT NULL  -- serialized cbx.v1.SignedDirectory
+);
+CREATE UNIQUE INDEX directory_evidence_distinct
+  ON directory_evidence(version, conflicting);
+)sql";
+
 // kMigrations[i] takes the schema from version i to version i + 1. To change
 // the schema, append a step (never edit a released one) and bump
 // kSchemaVersion.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 }  // namespace
