@@ -258,7 +258,7 @@ absl::Status ApplyOne(v1::Directory& d, const json& change,
     v1::Policy policy;
     absl::Status s =
         PolicyFromSpec(&merged, static_cast<size_t>(d.members_size()), policy);
-    if (!s.ok()) return ChangeError(path, s.message());
+    if (!s.ok()) return ChangeError(path, std::string(s.message()));
     *d.mutable_policy() = policy;
     return absl::OkStatus();
   }
