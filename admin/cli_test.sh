@@ -110,6 +110,42 @@ grep -q "chain verified: current version 2" out.txt || fail "verify update outpu
 expect_fail 1 "never go back" "$admin" directory verify --genesis genesis.pb --update v2-signed.pb --update genesis.pb
 expect_fail 1 "version 1" "$admin" directory verify --genesis v2-signed.pb
 
+# The governance workflow: propose from a change file, cosign offline into
+# one file per holder, combine with the k-of-n checks (docs/governance.md).
+cat >v2-changes.json <<'JSON'
+{"changes": [{"suspend": "BA"}, {"policy": {"max_message_lifetime_s": 600}}]}
+JSON
+"$admin" directory propose --current genesis.pb --changes v2-changes.json --out v2-proposal.pb >out.txt
+grep -qF "~ BA status: active -> suspended" out.txt || fail "propose diff: $(cat out.txt)"
+grep -qF "~ policy.max_message_lifetime_s: 300 -> 600" out.txt || fail "propose diff: $(cat out.txt)"
+expect_fail 1 "no member XK" "$admin" directory propose --current genesis.pb \
+  --changes <(echo '{"changes": [{"suspend": "XK"}]}') --out bad.pb
+"$admin" directory cosign --in v2-proposal.pb --previous genesis.pb --member MK --key MK-gov.key --out MK.sig >/dev/null
+"$admin" directory cosign --in v2-proposal.pb --previous genesis.pb --member RS --key RS-gov.key --out RS.sig >/dev/null
+expect_fail 1 "File exists" "$admin" directory cosign --in v2-proposal.pb --previous genesis.pb \
+  --member RS --key RS-gov.key --out MK.sig
+expect_fail 1 "not BA's governance key" "$admin" directory cosign --in v2-proposal.pb --previous genesis.pb \
+  --member BA --key MK-gov.key --out BA.sig
+expect_fail 1 "a second signature of MK" "$admin" directory combine --in v2-proposal.pb --previous genesis.pb \
+  --signature MK.sig --signature MK.sig --out v2c.pb
+sed 's/"member": "RS"/"member": "BA"/' RS.sig >BA-wrong.sig
+expect_fail 1 "does not verify with BA's governance key" "$admin" directory combine --in v2-proposal.pb \
+  --previous genesis.pb --signature MK.sig --signature BA-wrong.sig --out v2c.pb
+sed 's/"member": "RS"/"member": "XK"/' RS.sig >XK.sig
+expect_fail 1 "XK is not a member of version 1" "$admin" directory combine --in v2-proposal.pb \
+  --previous genesis.pb --signature MK.sig --signature XK.sig --out v2c.pb
+expect_fail 1 "only 1 valid signature(s) of the 2 of 3 needed" "$admin" directory combine --in v2-proposal.pb \
+  --previous genesis.pb --signature MK.sig --out v2c.pb
+"$admin" directory propose --current genesis.pb --changes <(echo '{"changes": [{"suspend": "RS"}]}') \
+  --out other.pb >/dev/null
+"$admin" directory cosign --in other.pb --previous genesis.pb --member BA --key BA-gov.key --out BA-other.sig >/dev/null
+expect_fail 1 "BA signed other bytes" "$admin" directory combine --in v2-proposal.pb \
+  --previous genesis.pb --signature MK.sig --signature BA-other.sig --out v2c.pb
+[[ ! -e v2c.pb ]] || fail "a refused combine wrote its output"
+"$admin" directory combine --in v2-proposal.pb --previous genesis.pb --signature MK.sig --signature RS.sig \
+  --out v2c.pb | grep -qF "2 valid governance signatures, 2 of 3 needed" || fail "combine output"
+"$admin" directory verify --genesis genesis.pb --update v2c.pb >/dev/null || fail "combined v2 does not verify"
+
 # Spec errors name the field.
 sed 's/, "endpoint": "localhost:7102",/,/' federation.json >bad.json
 expect_fail 1 "members[1].endpoint: missing" "$admin" directory build --spec bad.json --out bad.pb

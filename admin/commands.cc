@@ -3,11 +3,13 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "admin/directory_change.h"
 #include "admin/directory_ops.h"
 #include "admin/directory_view.h"
 #include "admin/federation_spec.h"
 #include "admin/file_io.h"
 #include "admin/key_file.h"
+#include "admin/signature_file.h"
 #include "core/crypto/ed25519.h"
 #include "core/crypto/sha256.h"
 #include "core/util/env.h"
@@ -126,6 +128,94 @@ absl::Status DirectorySign(const DirectorySignArgs& args, std::ostream& out,
     out << " (threshold reached: run cbx-admin directory verify)";
   }
   out << "; wrote " << args.out << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status DirectoryPropose(const DirectoryProposeArgs& args,
+                              std::ostream& out, std::ostream&) {
+  ASSIGN_OR_RETURN(v1::SignedDirectory current_file,
+                   ReadSignedDirectory(args.current));
+  ASSIGN_OR_RETURN(v1::Directory current, InnerDirectory(current_file));
+  ASSIGN_OR_RETURN(std::string text, Env::Default()->ReadFile(args.changes));
+  nlohmann::json changes =
+      nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (changes.is_discarded()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(args.changes, ": not valid JSON"));
+  }
+  SpecContext context;
+  context.base_dir = DirName(args.changes);
+  context.now_ms = args.now_ms;
+  absl::StatusOr<v1::Directory> next =
+      ApplyChanges(current, changes, context);
+  if (!next.ok()) return WithPath(args.changes, next.status());
+  ASSIGN_OR_RETURN(v1::SignedDirectory proposal, BuildUnsigned(*next));
+  RETURN_IF_ERROR(WriteSignedDirectory(args.out, proposal));
+  for (const std::string& line : DescribeDiff(current, *next)) {
+    out << line << "\n";
+  }
+  out << "wrote " << args.out << ": version " << next->version()
+      << ", unsigned, directory sha256 "
+      << HexEncode(crypto::Sha256(proposal.directory())) << "; it needs "
+      << current.policy().governance_threshold() << " of "
+      << current.members_size() << " governance signatures of version "
+      << current.version()
+      << " (each holder: cbx-admin directory cosign, then directory "
+         "combine)\n";
+  return absl::OkStatus();
+}
+
+absl::Status DirectoryCosign(const DirectoryCosignArgs& args,
+                             std::ostream& out, std::ostream& err) {
+  ASSIGN_OR_RETURN(v1::SignedDirectory proposal, ReadSignedDirectory(args.in));
+  std::optional<v1::SignedDirectory> previous;
+  if (!args.previous.empty()) {
+    ASSIGN_OR_RETURN(previous, ReadSignedDirectory(args.previous));
+  }
+  ASSIGN_OR_RETURN(LoadedKey loaded,
+                   LoadKeyWarning(KeyKind::kGovernance, args.key, err));
+  ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey key,
+                   crypto::Ed25519PrivateKey::FromSeed(loaded.key.secret));
+  absl::StatusOr<DetachedSignature> sig =
+      Cosign(proposal, args.member, key,
+             previous.has_value() ? &*previous : nullptr);
+  if (!sig.ok()) return WithPath(args.in, sig.status());
+  // A signature file is not secret, but one signer's file must never be
+  // overwritten by another's: created once, like a key file.
+  RETURN_IF_ERROR(Env::Default()->WriteNewFile(args.out,
+                                               SignatureFileText(*sig),
+                                               {.mode = 0644}));
+  out << args.member << " signed version " << sig->version
+      << " (directory sha256 " << sig->directory_sha256 << "); wrote "
+      << args.out << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status DirectoryCombine(const DirectoryCombineArgs& args,
+                              std::ostream& out, std::ostream&) {
+  ASSIGN_OR_RETURN(v1::SignedDirectory proposal, ReadSignedDirectory(args.in));
+  std::optional<v1::SignedDirectory> previous;
+  if (!args.previous.empty()) {
+    ASSIGN_OR_RETURN(previous, ReadSignedDirectory(args.previous));
+  }
+  std::vector<NamedSignature> signatures;
+  for (const std::string& path : args.signatures) {
+    ASSIGN_OR_RETURN(std::string text, Env::Default()->ReadFile(path));
+    ASSIGN_OR_RETURN(DetachedSignature sig, ParseSignatureFile(text, path));
+    signatures.push_back({path, std::move(sig)});
+  }
+  ASSIGN_OR_RETURN(CombineResult result,
+                   CombineSignatures(proposal, signatures,
+                                     previous.has_value() ? &*previous
+                                                          : nullptr));
+  RETURN_IF_ERROR(WriteSignedDirectory(args.out, result.combined));
+  out << "version " << result.version << ": " << result.valid_signatures
+      << " valid governance signatures, " << result.threshold << " of "
+      << result.signing_members
+      << " needed: threshold reached; wrote " << args.out
+      << " (install it on each node: cbx-node --config node.json "
+         "--install-directory "
+      << args.out << ")\n";
   return absl::OkStatus();
 }
 

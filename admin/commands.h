@@ -58,6 +58,42 @@ struct DirectorySignArgs {
 absl::Status DirectorySign(const DirectorySignArgs& args, std::ostream& out,
                            std::ostream& err);
 
+struct DirectoryProposeArgs {
+  std::string current;  // the version in force (.pb)
+  std::string changes;  // the change file (JSON)
+  std::string out;      // the unsigned proposal (.pb)
+  int64_t now_ms = 0;   // issued_at_ms unless the change file sets it
+};
+// Makes version current+1 from the current version and a change file,
+// writes it unsigned, and prints what changes (DescribeDiff) for the
+// governance key holders to read before they sign.
+absl::Status DirectoryPropose(const DirectoryProposeArgs& args,
+                              std::ostream& out, std::ostream& err);
+
+struct DirectoryCosignArgs {
+  std::string in;        // the proposal (.pb)
+  std::string member;
+  std::string key;       // the member's governance key file
+  std::string previous;  // empty for a genesis
+  std::string out;       // this member's own signature file (never replaced)
+};
+// Signs a proposal offline into a signature file of the signer's own
+// (admin/signature_file.h), with the checks of `directory sign`.
+absl::Status DirectoryCosign(const DirectoryCosignArgs& args,
+                             std::ostream& out, std::ostream& err);
+
+struct DirectoryCombineArgs {
+  std::string in;  // the proposal (.pb)
+  std::vector<std::string> signatures;
+  std::string previous;  // empty for a genesis
+  std::string out;       // the signed directory (.pb)
+};
+// Merges signature files into the proposal, checks each against the signing
+// version and reports k of n; refuses (writing nothing) a duplicate, a
+// non-member, a wrong key, a signature over other bytes, or too few.
+absl::Status DirectoryCombine(const DirectoryCombineArgs& args,
+                              std::ostream& out, std::ostream& err);
+
 struct DirectoryVerifyArgs {
   std::string genesis;
   std::vector<std::string> updates;

@@ -28,6 +28,25 @@ const char* StatusName(v1::MemberStatus status) {
   }
 }
 
+
+std::string WindowText(int64_t not_before_ms, int64_t not_after_ms) {
+  if (not_before_ms == 0 && not_after_ms == 0) return "no time limit";
+  if (not_after_ms == 0) return "valid from " + FormatTimeMs(not_before_ms);
+  if (not_before_ms == 0) return "valid until " + FormatTimeMs(not_after_ms);
+  return absl::StrCat("valid from ", FormatTimeMs(not_before_ms), " until ",
+                      FormatTimeMs(not_after_ms));
+}
+
+json SignaturesJson(const std::vector<SignatureCheck>& checks) {
+  json out = json::array();
+  for (const SignatureCheck& c : checks) {
+    out.push_back({{"member", c.member}, {"status", OutcomeName(c.outcome)}});
+  }
+  return out;
+}
+
+}  // namespace
+
 // SHA-256 of the DER inside a PEM certificate, as `openssl x509 -fingerprint
 // -sha256` shows it (without colons): what operators compare by phone.
 std::string PemFingerprint(std::string_view pem) {
@@ -48,24 +67,6 @@ std::string PemFingerprint(std::string_view pem) {
   if (!der.ok()) return "not a PEM certificate";
   return HexEncode(crypto::Sha256(*der));
 }
-
-std::string WindowText(int64_t not_before_ms, int64_t not_after_ms) {
-  if (not_before_ms == 0 && not_after_ms == 0) return "no time limit";
-  if (not_after_ms == 0) return "valid from " + FormatTimeMs(not_before_ms);
-  if (not_before_ms == 0) return "valid until " + FormatTimeMs(not_after_ms);
-  return absl::StrCat("valid from ", FormatTimeMs(not_before_ms), " until ",
-                      FormatTimeMs(not_after_ms));
-}
-
-json SignaturesJson(const std::vector<SignatureCheck>& checks) {
-  json out = json::array();
-  for (const SignatureCheck& c : checks) {
-    out.push_back({{"member", c.member}, {"status", OutcomeName(c.outcome)}});
-  }
-  return out;
-}
-
-}  // namespace
 
 std::string FormatTimeMs(int64_t ms) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms),

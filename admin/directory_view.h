@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "admin/directory_ops.h"
@@ -17,6 +18,10 @@
 #include "nlohmann/json.hpp"
 
 namespace cbx::admin {
+
+// SHA-256 of the DER inside a PEM certificate, in hex, as `openssl x509
+// -fingerprint -sha256` shows it without colons.
+std::string PemFingerprint(std::string_view pem);
 
 // "2025-06-01T12:00:00.000Z" (UTC).
 std::string FormatTimeMs(int64_t ms);

@@ -486,6 +486,42 @@ absl::Status ParsePolicy(const json* p, size_t members, v1::Policy& policy) {
 
 }  // namespace
 
+absl::StatusOr<v1::Member> MemberFromSpec(const json& m,
+                                          const std::string& path,
+                                          const SpecContext& context) {
+  return ParseMember(m, path, context);
+}
+
+absl::Status NodeKeysFromSpec(const json& m, const std::string& path,
+                              const SpecContext& context, v1::Member& member) {
+  return ParseNodeKeys(m, path, context, member);
+}
+
+absl::Status CaCertificatesFromSpec(const json& m, const std::string& path,
+                                    const SpecContext& context,
+                                    v1::Member& member) {
+  return ParseCaCertificates(m, path, context, member);
+}
+
+absl::StatusOr<Bytes> PublicKeyFromSpec(const json& object,
+                                        const std::string& path,
+                                        std::string_view hex_field,
+                                        std::string_view file_field,
+                                        KeyKind kind, size_t public_size,
+                                        const SpecContext& context) {
+  return PublicKeyFromHexOrFile(object, path, hex_field, file_field, kind,
+                                public_size, context);
+}
+
+absl::Status PolicyFromSpec(const json* policy, size_t members,
+                            v1::Policy& out) {
+  return ParsePolicy(policy, members, out);
+}
+
+absl::Status CheckDistinctMemberKeys(const v1::Directory& d) {
+  return CheckDistinctKeys(d);
+}
+
 uint32_t DefaultGovernanceThreshold(size_t members) {
   return static_cast<uint32_t>(members / 2 + 1);
 }

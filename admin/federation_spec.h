@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "admin/key_file.h"
+#include "core/util/bytes.h"
 #include "cbx/v1/directory.pb.h"
 #include "nlohmann/json.hpp"
 
@@ -59,6 +61,36 @@ absl::StatusOr<v1::Directory> DirectoryFromSpecText(std::string_view text,
 // its folder (context.base_dir is ignored). Errors are prefixed with `path`.
 absl::StatusOr<v1::Directory> DirectoryFromSpecFile(const std::string& path,
                                                     SpecContext context);
+
+// Pieces of the spec, for `directory propose`'s change file (admin/
+// directory_change.h): the same fields and errors as in a whole spec.
+//
+// One member object as in "members" (every field checked).
+absl::StatusOr<v1::Member> MemberFromSpec(const nlohmann::json& m,
+                                          const std::string& path,
+                                          const SpecContext& context);
+// The node key fields of a member object (node_keys, or node_signing_key[
+// _public] with its window), appended to `member`.
+absl::Status NodeKeysFromSpec(const nlohmann::json& m, const std::string& path,
+                              const SpecContext& context, v1::Member& member);
+// The ca_certificate / ca_certificates fields, appended to `member`.
+absl::Status CaCertificatesFromSpec(const nlohmann::json& m,
+                                    const std::string& path,
+                                    const SpecContext& context,
+                                    v1::Member& member);
+// A public key given as hex in `hex_field` or as the key file named in
+// `file_field` (exactly one of them) of `object`.
+absl::StatusOr<Bytes> PublicKeyFromSpec(const nlohmann::json& object,
+                                        const std::string& path,
+                                        std::string_view hex_field,
+                                        std::string_view file_field,
+                                        KeyKind kind, size_t public_size,
+                                        const SpecContext& context);
+// A "policy" object (nullptr: every default) for `members` members.
+absl::Status PolicyFromSpec(const nlohmann::json* policy, size_t members,
+                            v1::Policy& out);
+// The rule that no governance, node or OPRF key is listed twice.
+absl::Status CheckDistinctMemberKeys(const v1::Directory& d);
 
 // Splits PEM text into its CERTIFICATE blocks, each ending in a newline.
 // INVALID_ARGUMENT if there is none, if a block is not a certificate that

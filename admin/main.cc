@@ -26,6 +26,9 @@ struct Commands {
   DirectorySignArgs sign;
   DirectoryVerifyArgs verify;
   DirectoryShowArgs show;
+  DirectoryProposeArgs propose;
+  DirectoryCosignArgs cosign;
+  DirectoryCombineArgs combine;
 
   CLI::App* gen_cmd = nullptr;
   CLI::App* pub_cmd = nullptr;
@@ -33,6 +36,9 @@ struct Commands {
   CLI::App* sign_cmd = nullptr;
   CLI::App* verify_cmd = nullptr;
   CLI::App* show_cmd = nullptr;
+  CLI::App* propose_cmd = nullptr;
+  CLI::App* cosign_cmd = nullptr;
+  CLI::App* combine_cmd = nullptr;
 };
 
 // cbx-admin key generate / public
@@ -95,6 +101,61 @@ void AddDirectoryWriteCommands(CLI::App& dir, Commands& c) {
                          "For an update (version > 1): the previous version");
 }
 
+// cbx-admin directory propose / cosign / combine: the governance workflow
+// (propose, each holder signs offline into their own file, combine).
+void AddGovernanceCommands(CLI::App& dir, Commands& c) {
+  DirectoryProposeArgs& propose = c.propose;
+  c.propose_cmd = dir.add_subcommand(
+      "propose",
+      "Make the next version from the current one and a change file (JSON); "
+      "print what changes");
+  c.propose_cmd
+      ->add_option("--current", propose.current, "The version in force (.pb)")
+      ->required();
+  c.propose_cmd
+      ->add_option("--changes", propose.changes, "The change file (JSON)")
+      ->required();
+  c.propose_cmd
+      ->add_option("--out", propose.out, "The unsigned proposal to write (.pb)")
+      ->required();
+
+  DirectoryCosignArgs& cosign = c.cosign;
+  c.cosign_cmd = dir.add_subcommand(
+      "cosign",
+      "Sign a proposal offline into this member's own signature file");
+  c.cosign_cmd->add_option("--in", cosign.in, "The proposal (.pb)")
+      ->required();
+  c.cosign_cmd->add_option("--member", cosign.member, "Signing member's code")
+      ->required();
+  c.cosign_cmd
+      ->add_option("--key", cosign.key, "The member's governance key file")
+      ->required();
+  c.cosign_cmd
+      ->add_option("--previous", cosign.previous,
+                   "For an update (version > 1): the previous version")
+      ;
+  c.cosign_cmd
+      ->add_option("--out", cosign.out,
+                   "The signature file to create (never overwritten)")
+      ->required();
+
+  DirectoryCombineArgs& combine = c.combine;
+  c.combine_cmd = dir.add_subcommand(
+      "combine",
+      "Merge signature files into the proposal; check each and k of n");
+  c.combine_cmd->add_option("--in", combine.in, "The proposal (.pb)")
+      ->required();
+  c.combine_cmd
+      ->add_option("--signature", combine.signatures,
+                   "A signature file (repeatable)")
+      ->required();
+  c.combine_cmd->add_option("--previous", combine.previous,
+                            "For an update: the previous version");
+  c.combine_cmd
+      ->add_option("--out", combine.out, "The signed directory to write (.pb)")
+      ->required();
+}
+
 // cbx-admin directory verify / show: they read directories.
 void AddDirectoryReadCommands(CLI::App& dir, Commands& c) {
   DirectoryVerifyArgs& verify = c.verify;
@@ -131,6 +192,16 @@ int RunChosen(Commands& c) {
   if (c.sign_cmd->parsed()) {
     return Report(DirectorySign(c.sign, std::cout, std::cerr));
   }
+  if (c.propose_cmd->parsed()) {
+    c.propose.now_ms = SystemClock::Get().NowMs();
+    return Report(DirectoryPropose(c.propose, std::cout, std::cerr));
+  }
+  if (c.cosign_cmd->parsed()) {
+    return Report(DirectoryCosign(c.cosign, std::cout, std::cerr));
+  }
+  if (c.combine_cmd->parsed()) {
+    return Report(DirectoryCombine(c.combine, std::cout, std::cerr));
+  }
   if (c.verify_cmd->parsed()) {
     return Report(DirectoryVerify(c.verify, std::cout, std::cerr));
   }
@@ -148,10 +219,12 @@ int Main(int argc, char** argv) {
   Commands commands;
   AddKeyCommands(app, commands);
   CLI::App* dir = app.add_subcommand(
-      "directory", "Build, sign, verify and show directories");
+      "directory",
+      "Build, propose, sign, cosign, combine, verify and show directories");
   dir->require_subcommand(1);
   AddDirectoryWriteCommands(*dir, commands);
   AddDirectoryReadCommands(*dir, commands);
+  AddGovernanceCommands(*dir, commands);
 
   try {
     app.parse(argc, argv);

@@ -213,6 +213,10 @@ Json PeersJson(const v1::ListPeersResponse& response) {
   j["directory_version"] = response.directory_version();
   j["self"] = response.self();
   j["node_alert"] = Optional(response.node_alert());
+  // Only when there is one (added later; older outputs stay as they were).
+  if (!response.directory_alert().empty()) {
+    j["directory_alert"] = response.directory_alert();
+  }
   j["peers"] = std::move(peers);
   return j;
 }

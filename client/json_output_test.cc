@@ -194,6 +194,11 @@ TEST(JsonOutputTest, Peers) {
   refused.set_node_alert("node.db: No space left on device");
   EXPECT_EQ(RoundTrip(PeersJson(refused))["node_alert"],
             "node.db: No space left on device");
+  // A directory equivocation: the key appears only when there is one.
+  EXPECT_FALSE(RoundTrip(PeersJson(refused)).contains("directory_alert"));
+  refused.set_directory_alert("directory equivocation: version 4 served by RS");
+  EXPECT_EQ(RoundTrip(PeersJson(refused))["directory_alert"],
+            "directory equivocation: version 4 served by RS");
 }
 
 TEST(JsonOutputTest, UnknownEnumValuesAndBadUtf8DoNotBreakTheOutput) {

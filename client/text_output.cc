@@ -230,6 +230,10 @@ std::string PeersText(const v1::ListPeersResponse& response) {
   if (!response.node_alert().empty()) {
     out += "node alert: " + Show(response.node_alert()) + "\n";
   }
+  // Two validly signed directory versions with one number (directory.md §8).
+  if (!response.directory_alert().empty()) {
+    out += "ALERT " + Show(response.directory_alert()) + "\n";
+  }
   if (response.peers().empty()) return out + "no peers\n";
   // The index columns, then this node as a witness of the peer's log.
   Table table({"MEMBER", "NAME", "ENDPOINT", "STATUS", "OPRF EPOCH",

@@ -153,6 +153,16 @@ TEST(TextOutputTest, PeersWithANodeAlert) {
             "node alert: since 2026-01-01: node.db: No space left on device");
 }
 
+TEST(TextOutputTest, PeersWithADirectoryEquivocation) {
+  v1::ListPeersResponse peers = SamplePeers();
+  peers.set_directory_alert(
+      "directory equivocation: version 4 served by RS (adopted sha256 "
+      "1f0c2a3b4c5d6e7f, conflicting sha256 9ab2c3d4e5f60718)");
+  std::vector<std::string> lines = Lines(PeersText(peers));
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_EQ(lines[1], "ALERT " + peers.directory_alert());
+}
+
 TEST(TextOutputTest, SeveralReferencesAreSeparated) {
   v1::PeerAnswer a = HitAnswer();
   *a.add_references() = SampleReference();

@@ -1,6 +1,7 @@
 #include "node/directory_store.h"
 
 #include "absl/strings/str_cat.h"
+#include "core/util/clock.h"
 
 namespace cbx::node {
 namespace {
@@ -11,23 +12,41 @@ std::string Key(uint64_t version) {
 
 }  // namespace
 
-absl::Status SaveDirectoryVersion(Storage& storage,
-                                  const directory::Directory& version) {
-  return storage.PutSetting(Key(version.version()),
-                            version.signed_directory().SerializeAsString());
+absl::Status PersistDirectoryVersion(Storage& storage,
+                                     const directory::Directory& version) {
+  const std::string key = Key(version.version());
+  return storage.ReadWriteTransaction([&](StorageTransaction& txn)
+                                          -> absl::Status {
+    auto stored = txn.GetSetting(key);
+    if (!stored.ok()) return stored.status();
+    if (stored->has_value()) {
+      v1::SignedDirectory held;
+      if (held.ParseFromString(**stored) &&
+          held.directory() == version.signed_directory().directory()) {
+        return absl::OkStatus();
+      }
+      return absl::FailedPreconditionError(absl::StrCat(
+          "directory version ", version.version(),
+          " is stored already with other contents (installed meanwhile?)"));
+    }
+    return txn.PutSetting(key, version.signed_directory().SerializeAsString());
+  });
 }
 
-absl::Status SaveAdoptedVersions(Storage& storage,
-                                 const directory::DirectoryState& state,
-                                 uint64_t since) {
-  // VersionsAfter returns since+1, since+2, ... in order.
-  uint64_t version = since;
-  for (const v1::SignedDirectory& v : state.VersionsAfter(since)) {
-    absl::Status saved =
-        storage.PutSetting(Key(++version), v.SerializeAsString());
-    if (!saved.ok()) return saved;
-  }
-  return absl::OkStatus();
+absl::StatusOr<bool> KeepEquivocation(Storage& storage,
+                                      const directory::Equivocation& e,
+                                      const std::string& served_by,
+                                      int64_t now_ms) {
+  DirectoryEvidence evidence;
+  evidence.version = e.version;
+  evidence.served_by = served_by;
+  evidence.received_at_ms = now_ms;
+  evidence.adopted = e.adopted.SerializeAsString();
+  evidence.conflicting = e.conflicting.SerializeAsString();
+  absl::Status kept = storage.AddDirectoryEvidence(evidence);
+  if (kept.code() == absl::StatusCode::kAlreadyExists) return false;
+  if (!kept.ok()) return kept;
+  return true;
 }
 
 absl::StatusOr<int> AdoptStoredVersions(Storage& storage,
@@ -42,9 +61,10 @@ absl::StatusOr<int> AdoptStoredVersions(Storage& storage,
       return absl::DataLossError(
           absl::StrCat("stored directory version ", v, " does not parse"));
     }
-    absl::Status s = state.Update({next});
-    if (!s.ok()) return s;
-    ++adopted;
+    directory::DirectoryState::UpdateResult r =
+        state.AdoptVersions({next}, nullptr);  // stored already
+    if (!r.status.ok()) return r.status;
+    adopted += r.adopted;
   }
 }
 
@@ -53,12 +73,23 @@ absl::StatusOr<uint64_t> InstallDirectory(Storage& storage,
                                           const v1::SignedDirectory& next) {
   auto state = LoadDirectoryState(storage, genesis);
   if (!state.ok()) return state.status();
-  std::shared_ptr<const directory::Directory> current = (*state)->Current();
-  auto adopted = current->Adopt(next);
-  if (!adopted.ok()) return adopted.status();
-  absl::Status saved = SaveDirectoryVersion(storage, **adopted);
-  if (!saved.ok()) return saved;
-  return (*adopted)->version();
+  const uint64_t before = (*state)->Current()->version();
+  directory::DirectoryState::UpdateResult result = (*state)->AdoptVersions(
+      {next}, [&storage](const directory::Directory& version) {
+        return PersistDirectoryVersion(storage, version);
+      });
+  for (const directory::Equivocation& e : result.equivocations) {
+    absl::StatusOr<bool> kept = KeepEquivocation(
+        storage, e, kOperatorInstall, SystemClock::Get().NowMs());
+    if (!kept.ok()) return kept.status();
+  }
+  if (!result.status.ok()) return result.status;
+  if (result.adopted == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "directory versions never go back: version ",
+        (*state)->Current()->version(), " is installed already"));
+  }
+  return before + 1;
 }
 
 absl::StatusOr<std::unique_ptr<directory::DirectoryState>> LoadDirectoryState(
@@ -76,7 +107,7 @@ absl::StatusOr<std::unique_ptr<directory::DirectoryState>> LoadDirectoryState(
           "started with");
     }
   } else {
-    absl::Status s = SaveDirectoryVersion(storage, **start);
+    absl::Status s = PersistDirectoryVersion(storage, **start);
     if (!s.ok()) return s;
   }
   auto state = std::make_unique<directory::DirectoryState>(*start);

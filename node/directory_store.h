@@ -4,6 +4,7 @@
 #define CBX_NODE_DIRECTORY_STORE_H_
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -14,15 +15,28 @@
 
 namespace cbx::node {
 
-// Persists one adopted version.
-absl::Status SaveDirectoryVersion(Storage& storage,
-                                  const directory::Directory& version);
+// Persists one verified version, before it is made current
+// (spec/directory.md §5.3), in one durable storage transaction. OK without
+// writing if the same directory bytes are stored under its number already;
+// FAILED_PRECONDITION (nothing written) if other bytes are (an operator
+// installed another version with that number meanwhile: the node adopts
+// the stored one at its next install check, and the pulled one then shows
+// as an equivocation). Otherwise OK or the storage failure.
+absl::Status PersistDirectoryVersion(Storage& storage,
+                                     const directory::Directory& version);
 
-// Persists every version `state` adopted after `since` (already verified
-// by the state, so nothing is verified again).
-absl::Status SaveAdoptedVersions(Storage& storage,
-                                 const directory::DirectoryState& state,
-                                 uint64_t since);
+// What DirectoryEvidence.served_by says for a version an operator tried to
+// install (cbx-node --install-directory).
+inline constexpr char kOperatorInstall[] = "operator install";
+
+// Keeps `e` (the conflicting version served by `served_by`, received at
+// `now_ms`) as evidence in storage. Returns true if it is new evidence (the
+// caller raises the alarm), false if the same conflicting version was kept
+// before, or the storage error.
+absl::StatusOr<bool> KeepEquivocation(Storage& storage,
+                                      const directory::Equivocation& e,
+                                      const std::string& served_by,
+                                      int64_t now_ms);
 
 // Adopts every version stored after `state`'s current one (for example
 // one an operator installed with InstallDirectory while the node runs).
@@ -35,7 +49,10 @@ absl::StatusOr<int> AdoptStoredVersions(Storage& storage,
 // the node's database (pinned genesis + stored updates) and stores it. A
 // running node adopts it within one directory interval and serves it to its
 // peers. FAILED_PRECONDITION if it is not the next version (or is already
-// installed); UNAUTHENTICATED if too few valid governance signatures.
+// installed); UNAUTHENTICATED if too few valid governance signatures. A
+// version with an installed number, other bytes and valid signatures is an
+// equivocation: FAILED_PRECONDITION saying so, and both versions are kept
+// as evidence (served_by "operator install") for `cbx peers` to show.
 absl::StatusOr<uint64_t> InstallDirectory(Storage& storage,
                                           const v1::SignedDirectory& genesis,
                                           const v1::SignedDirectory& next);

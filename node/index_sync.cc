@@ -9,7 +9,7 @@
 #include "absl/time/time.h"
 #include "core/directory/policy.h"
 #include "core/util/status_macros.h"
-#include "node/directory_store.h"
+#include "node/directory_adoption.h"
 #include "node/log.h"
 #include "node/lookup_responder.h"
 #include "node/peer_reply.h"
@@ -455,7 +455,11 @@ absl::Status IndexSync::SyncDirectory(const std::string& member) {
   std::shared_ptr<const directory::Directory> before =
       ctx_->directory->Current();
   v1::GetDirectoryRequest req;
-  req.set_since_version(before->version());
+  // Ask from the version before ours, so that the peer serves the version we
+  // hold too and a different one with its number is seen (equivocation,
+  // spec/directory.md §8). The pinned genesis needs no such check.
+  req.set_since_version(before->version() > 1 ? before->version() - 1
+                                              : before->version());
   absl::StatusOr<v1::GetDirectoryResponse> resp =
       transport_->GetDirectory(member, req, kSyncDeadlineMs);
   RETURN_IF_ERROR(AuditOrFail(ctx_->audit_trail->Call(
@@ -464,21 +468,9 @@ absl::Status IndexSync::SyncDirectory(const std::string& member) {
       {resp.ok() ? static_cast<uint32_t>(resp->versions_size()) : 0, 0, 0})));
   if (!resp.ok()) return resp.status();
   if (resp->versions().empty()) return absl::OkStatus();
-  std::vector<v1::SignedDirectory> versions(resp->versions().begin(),
-                                            resp->versions().end());
-  absl::Status updated = ctx_->directory->Update(versions);
-  // Persist whatever was adopted, even if a later version was refused; the
-  // state verified them already.
-  std::shared_ptr<const directory::Directory> after =
-      ctx_->directory->Current();
-  RETURN_IF_ERROR(
-      SaveAdoptedVersions(*ctx_->storage, *ctx_->directory, before->version()));
-  if (after->version() > req.since_version()) {
-    LogEvent(ctx_->self(), "info", "directory-adopted",
-             {{"from", member}, {"version", std::to_string(after->version())}});
-    ctx_->DirectoryAdopted(*before, *after);
-  }
-  return updated;
+  // Verified, persisted, then current; listeners told (directory_adoption).
+  return AdoptDirectoryVersions(
+      *ctx_, {resp->versions().begin(), resp->versions().end()}, member);
 }
 
 void IndexSync::SyncAll(bool directory) {

@@ -15,6 +15,7 @@
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "node/directory_adoption.h"
 #include "node/directory_store.h"
 #include "node/grpc_limits.h"
 #include "node/log.h"
@@ -232,6 +233,7 @@ absl::Status Node::BuildModules() {
   lookup_executor_ = std::make_unique<Executor>("lookup", kLookupThreads);
   sync_executor_ = std::make_unique<Executor>("sync", kSyncThreads);
   local_executor_ = std::make_unique<Executor>("local", kLocalThreads);
+  WatchMembership(*c);  // members added, suspended, removed at runtime
   sync_ =
       std::make_unique<IndexSync>(c, transport_.get(), sync_executor_.get());
   RETURN_IF_ERROR(sync_->LoadStoredIndexes());
@@ -308,19 +310,12 @@ void Node::StartTimers() {
             now - *last_directory_sync >= ctx_->config.directory_interval_ms;
         if (directory) {
           *last_directory_sync = now;
-          // Versions an operator installed while the node runs.
-          std::shared_ptr<const directory::Directory> before =
-              ctx_->directory->Current();
-          auto adopted = AdoptStoredVersions(*ctx_->storage, *ctx_->directory);
+          // Versions an operator installed while the node runs (stored
+          // first by the install; adopted and announced here).
+          auto adopted = AdoptInstalledVersions(*ctx_);
           if (!adopted.ok()) {
             LogEvent(ctx_->self(), "error", "directory-install-refused",
                      {{"reason", std::string(adopted.status().message())}});
-          } else if (*adopted > 0) {
-            LogEvent(ctx_->self(), "info", "directory-adopted",
-                     {{"from", "local install"},
-                      {"version",
-                       std::to_string(ctx_->directory->Current()->version())}});
-            ctx_->DirectoryAdopted(*before, *ctx_->directory->Current());
           }
         }
         sync_->SyncAll(directory);

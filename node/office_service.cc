@@ -6,6 +6,7 @@
 #include "core/note/checkpoint.h"
 #include "core/note/note.h"
 #include "core/util/status_macros.h"
+#include "node/directory_adoption.h"
 #include "node/log.h"
 #include "node/page_token.h"
 #include "node/storage/io_health.h"
@@ -208,6 +209,13 @@ absl::Status OfficeService::DescribePeers(v1::ListPeersResponse* response) {
   response->set_directory_version(dir->version());
   response->set_self(ctx_->self());
   response->set_node_alert(IoHealth::Get().Alert());
+  // Never fails the listing (it is how an operator sees a failing disk).
+  absl::StatusOr<std::string> directory_alert = DirectoryAlert(*ctx_->storage);
+  response->set_directory_alert(
+      directory_alert.ok()
+          ? *directory_alert
+          : absl::StrCat("directory evidence unreadable: ",
+                         directory_alert.status().message()));
   for (const v1::Member& m : dir->proto().members()) {
     if (m.code() == ctx_->self()) continue;
     v1::PeerStatus* p = response->add_peers();

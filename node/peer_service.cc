@@ -269,11 +269,21 @@ grpc::Status PeerService::GetDirectory(grpc::ServerContext* context,
       &counts);
 }
 
+absl::Status PeerService::RefuseSuspended(const std::string& caller) const {
+  // spec/directory.md §6: a suspended member neither witnesses nor is
+  // witnessed; like its envelopes (check 7), its calls are PERMISSION_DENIED.
+  // GetDirectory stays open to it, so that it learns of its reactivation.
+  if (ctx_->directory->Current()->IsActive(caller)) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      absl::StrCat("caller ", caller, " is suspended"));
+}
+
 grpc::Status PeerService::GetCheckpoint(grpc::ServerContext* context,
                                         const v1::GetCheckpointRequest* request,
                                         v1::GetCheckpointResponse* response) {
   return Called(context, "Peer.GetCheckpoint", "get_checkpoint",
-                [&](const std::string&) {
+                [&](const std::string& caller) {
+                  RETURN_IF_ERROR(RefuseSuspended(caller));
                   absl::Status status = ServeCheckpoint(*request, response);
                   return status.code() == absl::StatusCode::kDataLoss
                              ? AuditFailure(status)
@@ -321,6 +331,7 @@ grpc::Status PeerService::AddCosignature(
     v1::AddCosignatureResponse* response) {
   return Called(context, "Peer.AddCosignature", "add_cosignature",
                 [&](const std::string& caller) -> absl::Status {
+                  RETURN_IF_ERROR(RefuseSuspended(caller));
                   ASSIGN_OR_RETURN(uint32_t count,
                                    checkpoints_->AcceptCosignature(
                                        caller, request->cosigned_checkpoint()));

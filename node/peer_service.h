@@ -106,6 +106,9 @@ class PeerService final : public grpc::Service {
       const std::function<absl::Status(const std::string&)>& body,
       AuditCounts* counts = nullptr);
 
+  // OK if `caller` is active in the current directory; PERMISSION_DENIED
+  // "caller CC is suspended" otherwise.
+  absl::Status RefuseSuspended(const std::string& caller) const;
   // GetCheckpoint's answer: the latest checkpoint with only this node's
   // signature, and a consistency proof from the caller's size.
   absl::Status ServeCheckpoint(const v1::GetCheckpointRequest& request,

@@ -53,6 +53,12 @@ std::shared_ptr<const PeerIndex> PeerIndexSet::Share(
   return it == copies_.end() ? nullptr : it->second;
 }
 
+void PeerIndexSet::Remove(const std::string& member) {
+  std::unique_lock lock(mu_);
+  copies_.erase(member);
+  confirmed_ms_.erase(member);
+}
+
 void PeerIndexSet::Touch(const std::string& member, int64_t at_ms) {
   std::unique_lock lock(mu_);
   if (copies_.count(member) > 0) confirmed_ms_[member] = at_ms;

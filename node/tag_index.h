@@ -46,6 +46,8 @@ class PeerIndexSet {
   PeerIndex Get(const std::string& member) const;
   // The held copy itself, without copying its tags (null if none).
   std::shared_ptr<const PeerIndex> Share(const std::string& member) const;
+  // Drops the copy of `member` (a member removed from the directory).
+  void Remove(const std::string& member);
   // Records that `member`'s copy was confirmed current at `at_ms`.
   void Touch(const std::string& member, int64_t at_ms);
 

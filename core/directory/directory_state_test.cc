@@ -13,7 +13,16 @@ using ::cbx::directory::testing::SignAs;
 using ::cbx::directory::testing::SignedGenesis;
 using ::cbx::directory::testing::SignedV2;
 using ::cbx::directory::testing::SignedV3;
+using ::cbx::directory::testing::V2Directory;
 using ::cbx::directory::testing::V3Directory;
+
+// Another version 2, signed like SignedV2 by two of the genesis' governance
+// keys: an equivocation.
+v1::SignedDirectory OtherV2() {
+  v1::Directory d = V2Directory();
+  d.mutable_policy()->set_max_message_lifetime_s(900);
+  return SignAs(d, {{"RS", "RS/governance/1"}, {"AL", "AL/governance/1"}});
+}
 
 std::shared_ptr<const Directory> Genesis() {
   auto g = Directory::FromGenesis(SignedGenesis());
@@ -103,6 +112,80 @@ TEST(DirectoryStateTest, ReadersSeeOnlyWholeVersionsWhileUpdating) {
   EXPECT_FALSE(went_back.load());
   EXPECT_EQ(state.Current()->version(), 3u);
   EXPECT_EQ(state.VersionsAfter(0).size(), 3u);
+}
+
+TEST(DirectoryStateTest, ValidlySignedOtherVersionIsAnEquivocation) {
+  DirectoryState state(Genesis());
+  ASSERT_TRUE(state.Update({SignedV2()}).ok());
+  DirectoryState::UpdateResult r =
+      state.AdoptVersions({OtherV2(), SignedV3()}, nullptr);
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kFailedPrecondition) << r.status;
+  EXPECT_NE(r.status.message().find("equivocation"), std::string::npos);
+  ASSERT_EQ(r.equivocations.size(), 1u);
+  EXPECT_EQ(r.equivocations[0].version, 2u);
+  EXPECT_EQ(r.equivocations[0].adopted.SerializeAsString(),
+            SignedV2().SerializeAsString());
+  EXPECT_EQ(r.equivocations[0].conflicting.SerializeAsString(),
+            OtherV2().SerializeAsString());
+  // Refused, and nothing after it in the batch is looked at.
+  EXPECT_EQ(r.adopted, 0);
+  EXPECT_EQ(state.Current()->version(), 2u);
+  EXPECT_EQ(state.Current()->signed_directory().SerializeAsString(),
+            SignedV2().SerializeAsString());
+}
+
+TEST(DirectoryStateTest, SameBytesOtherSignersIsNoEquivocation) {
+  DirectoryState state(Genesis());
+  ASSERT_TRUE(state.Update({SignedV2()}).ok());
+  v1::SignedDirectory resigned =
+      SignAs(V2Directory(), {{"MK", "MK/governance/1"}, {"AL", "AL/governance/1"}});
+  DirectoryState::UpdateResult r = state.AdoptVersions({resigned}, nullptr);
+  EXPECT_TRUE(r.status.ok()) << r.status;
+  EXPECT_TRUE(r.equivocations.empty());
+}
+
+TEST(DirectoryStateTest, BadlySignedOtherVersionIsRefusedWithoutAlarm) {
+  DirectoryState state(Genesis());
+  ASSERT_TRUE(state.Update({SignedV2()}).ok());
+  v1::Directory d = V2Directory();
+  d.mutable_policy()->set_max_message_lifetime_s(900);
+  // One signature where the genesis asks for two.
+  DirectoryState::UpdateResult r = state.AdoptVersions(
+      {SignAs(d, {{"RS", "RS/governance/1"}})}, nullptr);
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kUnauthenticated) << r.status;
+  EXPECT_TRUE(r.equivocations.empty());
+  EXPECT_EQ(state.Current()->signed_directory().SerializeAsString(),
+            SignedV2().SerializeAsString());
+}
+
+TEST(DirectoryStateTest, PersistsBeforeMakingCurrent) {
+  DirectoryState state(Genesis());
+  std::vector<uint64_t> persisted;
+  DirectoryState::UpdateResult r = state.AdoptVersions(
+      {SignedV2(), SignedV3()}, [&](const Directory& next) {
+        // Not current yet while it is being written.
+        EXPECT_EQ(state.Current()->version(), next.version() - 1);
+        persisted.push_back(next.version());
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.adopted, 2);
+  EXPECT_EQ(persisted, (std::vector<uint64_t>{2, 3}));
+  EXPECT_EQ(state.Current()->version(), 3u);
+}
+
+TEST(DirectoryStateTest, FailingPersistLeavesTheOldVersionCurrent) {
+  DirectoryState state(Genesis());
+  DirectoryState::UpdateResult r =
+      state.AdoptVersions({SignedV2(), SignedV3()}, [](const Directory& next) {
+        return next.version() == 3 ? absl::UnavailableError("disk full")
+                                   : absl::OkStatus();
+      });
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(r.persist_failed);
+  EXPECT_EQ(r.adopted, 1);
+  EXPECT_EQ(state.Current()->version(), 2u);
+  EXPECT_EQ(state.VersionsAfter(0).size(), 2u);
 }
 
 }  // namespace

@@ -531,6 +531,31 @@ absl::StatusOr<std::vector<IndexEvidence>> MemoryStorage::ListIndexEvidence(
   return out;
 }
 
+absl::Status MemoryStorage::DeletePeerIndex(const std::string& member) {
+  std::lock_guard<std::mutex> lock(mu_);
+  peers_.erase(member);
+  return absl::OkStatus();
+}
+
+absl::Status MemoryStorage::AddDirectoryEvidence(
+    const DirectoryEvidence& evidence) {
+  RETURN_IF_ERROR(ValidateDirectoryEvidence(evidence));
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const DirectoryEvidence& e : directory_evidence_) {
+    if (e.version == evidence.version && e.conflicting == evidence.conflicting) {
+      return absl::AlreadyExistsError("this directory evidence is kept already");
+    }
+  }
+  directory_evidence_.push_back(evidence);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<DirectoryEvidence>>
+MemoryStorage::ListDirectoryEvidence() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return directory_evidence_;
+}
+
 // --- Replay cache and quotas -------------------------------------------------
 
 absl::Status MemoryStorage::RecordMessageId(const std::string& sender,

@@ -77,6 +77,10 @@ class MemoryStorage final : public Storage {
   absl::Status AddIndexEvidence(const IndexEvidence& evidence) override;
   absl::StatusOr<std::vector<IndexEvidence>> ListIndexEvidence(
       const std::string& member) override;
+  absl::Status DeletePeerIndex(const std::string& member) override;
+  absl::Status AddDirectoryEvidence(const DirectoryEvidence& evidence) override;
+  absl::StatusOr<std::vector<DirectoryEvidence>> ListDirectoryEvidence()
+      override;
 
   absl::Status RecordMessageId(const std::string& sender,
                                const Bytes& message_id,
@@ -131,6 +135,7 @@ class MemoryStorage final : public Storage {
   uint64_t compacted_through_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, PeerIndex> peers_ ABSL_GUARDED_BY(mu_);
   std::vector<IndexEvidence> evidence_ ABSL_GUARDED_BY(mu_);  // oldest first
+  std::vector<DirectoryEvidence> directory_evidence_ ABSL_GUARDED_BY(mu_);
   // (sender, message id) -> expires_at_ms.
   std::map<std::pair<std::string, Bytes>, int64_t> replay_ ABSL_GUARDED_BY(mu_);
   std::map<std::pair<std::string, int64_t>, uint32_t> quotas_

@@ -152,10 +152,27 @@ CREATE TABLE IF NOT EXISTS previous_outputs (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 4 (issue 10, equivocation): two directory versions with one
+// number, both validly signed, kept as evidence (spec/directory.md §8).
+// One row per distinct (version, conflicting bytes).
+constexpr char kSchemaV4[] = R"sql(
+CREATE TABLE IF NOT EXISTS directory_evidence (
+  id INTEGER PRIMARY KEY,
+  version INTEGER NOT NULL,
+  served_by TEXT NOT NULL,
+  received_at_ms INTEGER NOT NULL,
+  adopted BLOB NOT NULL,     -- serialized cbx.v1.SignedDirectory
+  conflicting BLOB NOT NULL  -- serialized cbx.v1.SignedDirectory
+);
+CREATE UNIQUE INDEX IF NOT EXISTS directory_evidence_distinct
+  ON directory_evidence(version, conflicting);
+)sql";
+
 // kMigrations[i] takes the schema from version i to version i + 1. To change
 // the schema, append a step (never edit a released one) and bump
 // kSchemaVersion.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3,
+                                       kSchemaV4};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 }  // namespace

@@ -756,6 +756,76 @@ absl::StatusOr<std::vector<IndexEvidence>> SqliteStorage::ListIndexEvidence(
   return out;
 }
 
+absl::Status SqliteStorage::DeletePeerIndex(const std::string& member) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
+  for (const char* sql : {"DELETE FROM peer_indexes WHERE member = ?1",
+                          "DELETE FROM peer_index_baselines WHERE member = ?1"}) {
+    ASSIGN_OR_RETURN(Statement del, db_->Prepare(sql));
+    del.BindText(1, member);
+    RETURN_IF_ERROR(del.Run());
+  }
+  return txn.Commit();
+}
+
+absl::Status SqliteStorage::AddDirectoryEvidence(
+    const DirectoryEvidence& evidence) {
+  RETURN_IF_ERROR(ValidateDirectoryEvidence(evidence));
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
+  {
+    ASSIGN_OR_RETURN(Statement seen,
+                     db_->Prepare("SELECT 1 FROM directory_evidence WHERE "
+                                  "version = ?1 AND conflicting = ?2"));
+    seen.BindInt(1, static_cast<int64_t>(evidence.version))
+        .BindBlob(2, evidence.conflicting);
+    ASSIGN_OR_RETURN(bool row, seen.Step());
+    if (row) {
+      return absl::AlreadyExistsError("this directory evidence is kept already");
+    }
+  }
+  {
+    ASSIGN_OR_RETURN(
+        Statement insert,
+        db_->Prepare("INSERT INTO directory_evidence (version, served_by, "
+                     "received_at_ms, adopted, conflicting) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5)"));
+    insert.BindInt(1, static_cast<int64_t>(evidence.version))
+        .BindText(2, evidence.served_by)
+        .BindInt(3, evidence.received_at_ms)
+        .BindBlob(4, evidence.adopted)
+        .BindBlob(5, evidence.conflicting);
+    RETURN_IF_ERROR(insert.Run());
+  }
+  return txn.Commit();
+}
+
+absl::StatusOr<std::vector<DirectoryEvidence>>
+SqliteStorage::ListDirectoryEvidence() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Transaction txn, BeginRead(*db_));
+  std::vector<DirectoryEvidence> out;
+  {
+    ASSIGN_OR_RETURN(
+        Statement select,
+        db_->Prepare("SELECT version, served_by, received_at_ms, adopted, "
+                     "conflicting FROM directory_evidence ORDER BY id"));
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, select.Step());
+      if (!row) break;
+      DirectoryEvidence e;
+      e.version = static_cast<uint64_t>(select.ColumnInt(0));
+      e.served_by = select.ColumnText(1);
+      e.received_at_ms = select.ColumnInt(2);
+      e.adopted = select.ColumnBlob(3);
+      e.conflicting = select.ColumnBlob(4);
+      out.push_back(std::move(e));
+    }
+  }
+  RETURN_IF_ERROR(txn.Commit());
+  return out;
+}
+
 // --- Replay cache and quotas -------------------------------------------------
 
 absl::Status SqliteStorage::RecordMessageId(const std::string& sender,

@@ -105,6 +105,10 @@ class SqliteStorage final : public Storage {
   absl::Status AddIndexEvidence(const IndexEvidence& evidence) override;
   absl::StatusOr<std::vector<IndexEvidence>> ListIndexEvidence(
       const std::string& member) override;
+  absl::Status DeletePeerIndex(const std::string& member) override;
+  absl::Status AddDirectoryEvidence(const DirectoryEvidence& evidence) override;
+  absl::StatusOr<std::vector<DirectoryEvidence>> ListDirectoryEvidence()
+      override;
 
   absl::Status RecordMessageId(const std::string& sender,
                                const Bytes& message_id,

@@ -222,6 +222,7 @@ TEST_F(SqliteStorageTest, SchemaVersion1IsMigrated) {
   }
   RawExec(path_,
           "DROP TABLE peer_index_baselines; DROP TABLE index_evidence;"
+          "DROP TABLE directory_evidence;"  // schema 4 (issue 10)
           "PRAGMA user_version = 1;");
   auto storage = Open();
   ASSERT_NE(storage, nullptr);

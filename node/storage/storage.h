@@ -125,6 +125,17 @@ struct StagedOutput {
 // Settings written in the same transaction as another change.
 using SettingWrites = std::vector<std::pair<std::string, Bytes>>;
 
+// Two directory versions with one number, both validly signed by the
+// governance (spec/directory.md §8): the one this node adopted and the one
+// a peer served, kept as evidence for governance.
+struct DirectoryEvidence {
+  uint64_t version = 0;
+  std::string served_by;       // the member whose node served `conflicting`
+  int64_t received_at_ms = 0;  // by this node's clock
+  Bytes adopted;               // serialized cbx.v1.SignedDirectory
+  Bytes conflicting;           // serialized cbx.v1.SignedDirectory
+};
+
 // The reads and writes a domain operation makes inside one
 // Storage::ReadWriteTransaction. Each method behaves as the Storage method
 // of the same name (same checks, same codes), except that its writes are
@@ -322,6 +333,19 @@ class Storage {
   // `member`'s evidence, oldest first (all members' if `member` is empty).
   virtual absl::StatusOr<std::vector<IndexEvidence>> ListIndexEvidence(
       const std::string& member) = 0;
+  // Deletes the copy of `member`'s index (a member removed from the
+  // directory, spec/directory.md §6). OK also if none was held.
+  virtual absl::Status DeletePeerIndex(const std::string& member) = 0;
+
+  // Keeps `evidence` durably. ALREADY_EXISTS (nothing changed) if evidence
+  // with the same version and conflicting bytes is already kept (so a
+  // caller raises an alarm once per distinct version); INVALID_ARGUMENT if
+  // the version is 0 or either directory is empty.
+  virtual absl::Status AddDirectoryEvidence(
+      const DirectoryEvidence& evidence) = 0;
+  // Every directory evidence kept, oldest first.
+  virtual absl::StatusOr<std::vector<DirectoryEvidence>>
+  ListDirectoryEvidence() = 0;
 
   // --- Replay cache and quotas -----------------------------------------------
 

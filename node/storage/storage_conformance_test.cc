@@ -650,6 +650,49 @@ TYPED_TEST(StorageConformanceTest, IndexEvidenceIsKeptBoundedPerMember) {
   EXPECT_EQ(al_after.size(), 1u);
 }
 
+TYPED_TEST(StorageConformanceTest, DeletePeerIndexDropsTheCopy) {
+  ASSERT_OK(this->s().SavePeerIndex(PeerIndex{"RS", 1, 2, {5, 6}, 7}));
+  ASSERT_OK(this->s().SavePeerIndex(PeerIndex{"AL", 1, 3, {8}, 9}));
+  ASSERT_OK(this->s().DeletePeerIndex("RS"));
+  EXPECT_EQ(CodeOf(this->s().LoadPeerIndex("RS").status()),
+            absl::StatusCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(auto all, this->s().LoadAllPeerIndexes());
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].member, "AL");
+  ASSERT_OK(this->s().DeletePeerIndex("RS"));  // none held: still OK
+}
+
+TYPED_TEST(StorageConformanceTest, DirectoryEvidenceIsKeptOncePerVersion) {
+  DirectoryEvidence e;
+  e.version = 4;
+  e.served_by = "RS";
+  e.received_at_ms = 1'760'000'000'000;
+  e.adopted = Bytes("\x0a\x01a", 3);
+  e.conflicting = Bytes("\x0a\x01b", 3);
+  ASSERT_OK(this->s().AddDirectoryEvidence(e));
+  // The same conflicting version again (from another peer, or after a
+  // restart) is not new evidence.
+  DirectoryEvidence again = e;
+  again.served_by = "AL";
+  EXPECT_EQ(CodeOf(this->s().AddDirectoryEvidence(again)),
+            absl::StatusCode::kAlreadyExists);
+  DirectoryEvidence third = e;
+  third.conflicting = Bytes("\x0a\x01c", 3);
+  ASSERT_OK(this->s().AddDirectoryEvidence(third));
+  DirectoryEvidence empty = e;
+  empty.adopted.clear();
+  EXPECT_EQ(CodeOf(this->s().AddDirectoryEvidence(empty)),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_OK_AND_ASSIGN(auto kept, this->s().ListDirectoryEvidence());
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0].version, 4u);
+  EXPECT_EQ(kept[0].served_by, "RS");
+  EXPECT_EQ(kept[0].received_at_ms, 1'760'000'000'000);
+  EXPECT_EQ(kept[0].adopted, e.adopted);
+  EXPECT_EQ(kept[0].conflicting, e.conflicting);
+  EXPECT_EQ(kept[1].conflicting, third.conflicting);
+}
+
 // --- Replay cache and quotas -------------------------------------------------
 
 TYPED_TEST(StorageConformanceTest, ReplayCacheRecordsRefusesAndSweeps) {

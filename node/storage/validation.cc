@@ -59,6 +59,15 @@ absl::Status ValidateIndexEvidence(const IndexEvidence& evidence) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateDirectoryEvidence(const DirectoryEvidence& evidence) {
+  if (evidence.version == 0 || evidence.adopted.empty() ||
+      evidence.conflicting.empty()) {
+    return absl::InvalidArgumentError(
+        "directory evidence needs a version and both directories");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateOutputs(
     const std::vector<std::pair<std::string, StoredIdentifier>>& outputs) {
   using Key = std::tuple<const std::string*, int, const std::string*>;

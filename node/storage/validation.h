@@ -33,6 +33,8 @@ absl::Status ValidatePeerIndex(const PeerIndex& index);
 
 // INVALID_ARGUMENT unless the member and the manifest are set.
 absl::Status ValidateIndexEvidence(const IndexEvidence& evidence);
+// INVALID_ARGUMENT if the version is 0 or either directory is empty.
+absl::Status ValidateDirectoryEvidence(const DirectoryEvidence& evidence);
 
 // INVALID_ARGUMENT if a y is not kOutputSize bytes or one identifier (case
 // number, type, normalized value) is named twice.

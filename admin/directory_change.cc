@@ -1,0 +1,410 @@
+#include "admin/directory_change.h"
+
+#include <algorithm>
+#include <initializer_list>
+#include <limits>
+#include <map>
+#include <set>
+#include <string_view>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "admin/directory_ops.h"
+#include "admin/directory_view.h"
+#include "core/crypto/ed25519.h"
+#include "core/directory/directory.h"
+#include "core/util/bytes.h"
+#include "core/util/status_macros.h"
+
+namespace cbx::admin {
+namespace {
+
+using nlohmann::json;
+
+absl::Status ChangeError(const std::string& path, std::string_view problem) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(path, ": ", std::string(problem)));
+}
+
+// Refuses fields outside `allowed` (a misspelt field would be ignored).
+absl::Status Allowed(const json& object, const std::string& path,
+                     std::initializer_list<std::string_view> allowed) {
+  if (!object.is_object()) return ChangeError(path, "must be an object");
+  for (const auto& [key, unused] : object.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      std::vector<std::string> names(allowed.begin(), allowed.end());
+      return ChangeError(absl::StrCat(path, ".", key),
+                         absl::StrCat("unknown field (expected one of: ",
+                                      absl::StrJoin(names, ", "), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool Has(const json& object, std::string_view key) {
+  return object.is_object() && object.contains(std::string(key));
+}
+
+absl::StatusOr<int> MemberIndex(const v1::Directory& d, const json& code,
+                                const std::string& path) {
+  if (!code.is_string()) return ChangeError(path, "must be a member code");
+  const std::string c = code.get<std::string>();
+  for (int i = 0; i < d.members_size(); ++i) {
+    if (d.members(i).code() == c) return i;
+  }
+  return ChangeError(path, absl::StrCat("no member ", c, " in version ",
+                                        d.version() - 1));
+}
+
+absl::Status SetStatus(v1::Directory& d, const json& code,
+                       const std::string& path, v1::MemberStatus status) {
+  ASSIGN_OR_RETURN(int i, MemberIndex(d, code, path));
+  v1::Member& m = *d.mutable_members(i);
+  if (m.status() == status) {
+    return ChangeError(path, absl::StrCat(m.code(), " is already ",
+                                          status == v1::MEMBER_STATUS_ACTIVE
+                                              ? "active"
+                                              : "suspended"));
+  }
+  m.set_status(status);
+  return absl::OkStatus();
+}
+
+absl::Status ReplaceKeys(v1::Directory& d, const json& change,
+                         const std::string& path, const SpecContext& context) {
+  RETURN_IF_ERROR(Allowed(
+      change, path,
+      {"member", "governance_key_public", "governance_key", "node_keys",
+       "node_signing_key_public", "node_signing_key", "node_key_not_before_ms",
+       "node_key_not_after_ms", "oprf_key_public", "oprf_key", "oprf_epoch"}));
+  if (!Has(change, "member")) return ChangeError(path + ".member", "missing");
+  ASSIGN_OR_RETURN(int i, MemberIndex(d, change["member"], path + ".member"));
+  v1::Member& m = *d.mutable_members(i);
+  bool any = false;
+  if (Has(change, "governance_key_public") || Has(change, "governance_key")) {
+    ASSIGN_OR_RETURN(*m.mutable_governance_key(),
+                     PublicKeyFromSpec(change, path, "governance_key_public",
+                                       "governance_key", KeyKind::kGovernance,
+                                       crypto::kEd25519PublicKeySize, context));
+    any = true;
+  }
+  if (Has(change, "node_keys") || Has(change, "node_signing_key_public") ||
+      Has(change, "node_signing_key")) {
+    // The list replaces the member's node keys: to rotate, list the old key
+    // (with its not_after_ms) and the new one (spec/keys.md).
+    m.clear_node_keys();
+    RETURN_IF_ERROR(NodeKeysFromSpec(change, path, context, m));
+    any = true;
+  }
+  if (Has(change, "oprf_key_public") || Has(change, "oprf_key")) {
+    ASSIGN_OR_RETURN(Bytes oprf,
+                     PublicKeyFromSpec(change, path, "oprf_key_public",
+                                       "oprf_key", KeyKind::kOprf, 33, context));
+    uint32_t epoch = m.oprf_key().epoch() + 1;  // the rotation rule
+    if (Has(change, "oprf_epoch")) {
+      const json& e = change["oprf_epoch"];
+      if (!e.is_number_unsigned() ||
+          e.get<uint64_t>() > std::numeric_limits<uint32_t>::max()) {
+        return ChangeError(path + ".oprf_epoch", "must be a positive integer");
+      }
+      epoch = e.get<uint32_t>();
+    }
+    m.mutable_oprf_key()->set_public_key(oprf);
+    m.mutable_oprf_key()->set_epoch(epoch);
+    any = true;
+  } else if (Has(change, "oprf_epoch")) {
+    return ChangeError(path + ".oprf_epoch",
+                       "only with a new oprf_key_public or oprf_key");
+  }
+  if (!any) return ChangeError(path, "names no key to replace");
+  return absl::OkStatus();
+}
+
+absl::Status AddCa(v1::Directory& d, const json& change,
+                   const std::string& path, const SpecContext& context) {
+  RETURN_IF_ERROR(
+      Allowed(change, path, {"member", "ca_certificate", "ca_certificates"}));
+  if (!Has(change, "member")) return ChangeError(path + ".member", "missing");
+  ASSIGN_OR_RETURN(int i, MemberIndex(d, change["member"], path + ".member"));
+  v1::Member& m = *d.mutable_members(i);
+  std::set<std::string> held;
+  for (const std::string& pem : m.ca_certificates_pem()) {
+    held.insert(PemFingerprint(pem));
+  }
+  v1::Member added;
+  RETURN_IF_ERROR(CaCertificatesFromSpec(change, path, context, added));
+  for (const std::string& pem : added.ca_certificates_pem()) {
+    if (!held.insert(PemFingerprint(pem)).second) {
+      return ChangeError(path, absl::StrCat(m.code(), " lists CA ",
+                                            PemFingerprint(pem), " already"));
+    }
+    m.add_ca_certificates_pem(pem);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RemoveCa(v1::Directory& d, const json& change,
+                      const std::string& path) {
+  RETURN_IF_ERROR(Allowed(change, path, {"member", "sha256"}));
+  if (!Has(change, "member")) return ChangeError(path + ".member", "missing");
+  ASSIGN_OR_RETURN(int i, MemberIndex(d, change["member"], path + ".member"));
+  if (!Has(change, "sha256") || !change["sha256"].is_string()) {
+    return ChangeError(path + ".sha256",
+                       "missing (the CA certificate's SHA-256 fingerprint, "
+                       "as `cbx-admin directory show` prints it)");
+  }
+  std::string want = change["sha256"].get<std::string>();
+  want.erase(std::remove(want.begin(), want.end(), ':'), want.end());
+  std::transform(want.begin(), want.end(), want.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  v1::Member& m = *d.mutable_members(i);
+  auto* cas = m.mutable_ca_certificates_pem();
+  for (int j = 0; j < cas->size(); ++j) {
+    if (PemFingerprint(cas->Get(j)) == want) {
+      cas->erase(cas->begin() + j);
+      return absl::OkStatus();
+    }
+  }
+  return ChangeError(path + ".sha256",
+                     absl::StrCat(m.code(), " lists no CA with fingerprint ",
+                                  want));
+}
+
+absl::Status UpdateMember(v1::Directory& d, const json& change,
+                          const std::string& path) {
+  RETURN_IF_ERROR(Allowed(change, path, {"member", "display_name", "endpoint"}));
+  if (!Has(change, "member")) return ChangeError(path + ".member", "missing");
+  ASSIGN_OR_RETURN(int i, MemberIndex(d, change["member"], path + ".member"));
+  v1::Member& m = *d.mutable_members(i);
+  for (const char* field : {"display_name", "endpoint"}) {
+    if (!Has(change, field)) continue;
+    const json& v = change[field];
+    if (!v.is_string() || v.get<std::string>().empty()) {
+      return ChangeError(absl::StrCat(path, ".", field),
+                         "must be a non-empty string");
+    }
+    if (std::string_view(field) == "endpoint") {
+      m.set_endpoint(v.get<std::string>());
+    } else {
+      m.set_display_name(v.get<std::string>());
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The current policy as a spec "policy" object, with `change` laid over it.
+json MergedPolicy(const v1::Policy& p, const json& change) {
+  json merged = {
+      {"governance_threshold", p.governance_threshold()},
+      {"max_message_lifetime_s", p.max_message_lifetime_s()},
+      {"max_clock_skew_s", p.max_clock_skew_s()},
+      {"evaluations_per_peer_per_day", p.evaluations_per_peer_per_day()},
+      {"peer_deadline_ms", p.peer_deadline_ms()},
+      {"witness_threshold", p.witness_threshold()},
+      {"max_index_tags", p.max_index_tags()},
+      {"max_index_growth_per_day", p.max_index_growth_per_day()},
+      {"resolves_per_peer_per_day", p.resolves_per_peer_per_day()}};
+  // Fields a directory left at 0 (older versions) take the spec defaults.
+  for (auto it = merged.begin(); it != merged.end();) {
+    it = (*it == 0 && it.key() != "witness_threshold") ? merged.erase(it)
+                                                        : std::next(it);
+  }
+  if (change.is_object()) {
+    for (const auto& [key, value] : change.items()) merged[key] = value;
+  }
+  return merged;
+}
+
+// One change; `path` is "changes[i]".
+absl::Status ApplyOne(v1::Directory& d, const json& change,
+                      const std::string& path, const SpecContext& context) {
+  if (!change.is_object() || change.size() != 1) {
+    return ChangeError(path,
+                       "must be an object with one operation: add_member, "
+                       "remove, suspend, reactivate, replace_keys, add_ca, "
+                       "remove_ca, update_member or policy");
+  }
+  const auto& [op, arg] = *change.items().begin();
+  const std::string at = absl::StrCat(path, ".", op);
+  if (op == "add_member") {
+    ASSIGN_OR_RETURN(v1::Member m, MemberFromSpec(arg, at, context));
+    for (const v1::Member& other : d.members()) {
+      if (other.code() == m.code()) {
+        return ChangeError(at + ".code",
+                           absl::StrCat(m.code(), " is a member already"));
+      }
+    }
+    *d.add_members() = std::move(m);
+    return absl::OkStatus();
+  }
+  if (op == "remove") {
+    ASSIGN_OR_RETURN(int i, MemberIndex(d, arg, at));
+    d.mutable_members()->erase(d.mutable_members()->begin() + i);
+    return absl::OkStatus();
+  }
+  if (op == "suspend") {
+    return SetStatus(d, arg, at, v1::MEMBER_STATUS_SUSPENDED);
+  }
+  if (op == "reactivate") {
+    return SetStatus(d, arg, at, v1::MEMBER_STATUS_ACTIVE);
+  }
+  if (op == "replace_keys") return ReplaceKeys(d, arg, at, context);
+  if (op == "add_ca") return AddCa(d, arg, at, context);
+  if (op == "remove_ca") return RemoveCa(d, arg, at);
+  if (op == "update_member") return UpdateMember(d, arg, at);
+  if (op == "policy") {
+    if (!arg.is_object()) return ChangeError(at, "must be an object");
+    json merged = MergedPolicy(d.policy(), arg);
+    v1::Policy policy;
+    absl::Status s =
+        PolicyFromSpec(&merged, static_cast<size_t>(d.members_size()), policy);
+    if (!s.ok()) return ChangeError(path, std::string(s.message()));
+    *d.mutable_policy() = policy;
+    return absl::OkStatus();
+  }
+  return ChangeError(path, absl::StrCat("unknown operation \"", op, "\""));
+}
+
+std::string Short(std::string_view bytes) {
+  return HexEncode(bytes).substr(0, 16);
+}
+
+std::string StatusName(v1::MemberStatus s) {
+  return s == v1::MEMBER_STATUS_ACTIVE      ? "active"
+         : s == v1::MEMBER_STATUS_SUSPENDED ? "suspended"
+                                            : "unspecified";
+}
+
+std::string NodeKeyText(const v1::NodeKey& k) {
+  return absl::StrCat(HexEncode(directory::NodeKeyId(k.public_key())), " [",
+                      k.not_before_ms() == 0 ? "-" : FormatTimeMs(k.not_before_ms()),
+                      ", ",
+                      k.not_after_ms() == 0 ? "open" : FormatTimeMs(k.not_after_ms()),
+                      ")");
+}
+
+void DiffMember(const v1::Member& a, const v1::Member& b,
+                std::vector<std::string>& out) {
+  const std::string who = "~ " + b.code() + " ";
+  if (a.display_name() != b.display_name()) {
+    out.push_back(absl::StrCat(who, "display_name: \"", a.display_name(),
+                               "\" -> \"", b.display_name(), "\""));
+  }
+  if (a.endpoint() != b.endpoint()) {
+    out.push_back(
+        absl::StrCat(who, "endpoint: ", a.endpoint(), " -> ", b.endpoint()));
+  }
+  if (a.status() != b.status()) {
+    out.push_back(absl::StrCat(who, "status: ", StatusName(a.status()), " -> ",
+                               StatusName(b.status())));
+  }
+  if (a.governance_key() != b.governance_key()) {
+    out.push_back(absl::StrCat(who, "governance key: ", Short(a.governance_key()),
+                               "… -> ", Short(b.governance_key()), "…"));
+  }
+  if (a.oprf_key().SerializeAsString() != b.oprf_key().SerializeAsString()) {
+    out.push_back(absl::StrCat(
+        who, "OPRF key: ", Short(a.oprf_key().public_key()), "… epoch ",
+        a.oprf_key().epoch(), " -> ", Short(b.oprf_key().public_key()),
+        "… epoch ", b.oprf_key().epoch()));
+  }
+  std::set<std::string> old_keys, new_keys;
+  for (const v1::NodeKey& k : a.node_keys()) old_keys.insert(NodeKeyText(k));
+  for (const v1::NodeKey& k : b.node_keys()) new_keys.insert(NodeKeyText(k));
+  for (const std::string& k : old_keys) {
+    if (!new_keys.count(k)) out.push_back(who + "node key removed: " + k);
+  }
+  for (const std::string& k : new_keys) {
+    if (!old_keys.count(k)) out.push_back(who + "node key added: " + k);
+  }
+  std::set<std::string> old_cas, new_cas;
+  for (const std::string& p : a.ca_certificates_pem()) {
+    old_cas.insert(PemFingerprint(p));
+  }
+  for (const std::string& p : b.ca_certificates_pem()) {
+    new_cas.insert(PemFingerprint(p));
+  }
+  for (const std::string& f : old_cas) {
+    if (!new_cas.count(f)) out.push_back(who + "CA removed: sha256 " + f);
+  }
+  for (const std::string& f : new_cas) {
+    if (!old_cas.count(f)) out.push_back(who + "CA added: sha256 " + f);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Directory> ApplyChanges(const v1::Directory& current,
+                                           const json& changes,
+                                           const SpecContext& context) {
+  RETURN_IF_ERROR(Allowed(changes, "(top level)", {"issued_at_ms", "changes"}));
+  v1::Directory next = current;
+  next.set_version(current.version() + 1);
+  next.set_issued_at_ms(context.now_ms);
+  if (Has(changes, "issued_at_ms")) {
+    const json& at = changes["issued_at_ms"];
+    if (!at.is_number_unsigned()) {
+      return ChangeError("issued_at_ms", "must be ms since the Unix epoch");
+    }
+    next.set_issued_at_ms(at.get<int64_t>());
+  }
+  if (!Has(changes, "changes") || !changes["changes"].is_array() ||
+      changes["changes"].empty()) {
+    return ChangeError("changes", "must be a non-empty array of changes");
+  }
+  const json& list = changes["changes"];
+  for (size_t i = 0; i < list.size(); ++i) {
+    RETURN_IF_ERROR(
+        ApplyOne(next, list[i], absl::StrCat("changes[", i, "]"), context));
+  }
+  RETURN_IF_ERROR(CheckDistinctMemberKeys(next));
+  RETURN_IF_ERROR(directory::ValidateStructure(next));
+  RETURN_IF_ERROR(CheckSuccessor(current, next));
+  return next;
+}
+
+std::vector<std::string> DescribeDiff(const v1::Directory& before,
+                                      const v1::Directory& after) {
+  std::vector<std::string> out;
+  out.push_back(absl::StrCat("version ", before.version(), " -> ",
+                             after.version(), " of ", after.federation(),
+                             ", issued ", FormatTimeMs(after.issued_at_ms())));
+  // Policy: every uint32 field, by reflection, so new fields show too.
+  const auto* desc = v1::Policy::descriptor();
+  const auto* refl = v1::Policy::GetReflection();
+  for (int i = 0; i < desc->field_count(); ++i) {
+    const auto* f = desc->field(i);
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_UINT32) {
+      continue;
+    }
+    uint32_t a = refl->GetUInt32(before.policy(), f);
+    uint32_t b = refl->GetUInt32(after.policy(), f);
+    if (a != b) {
+      out.push_back(absl::StrCat("~ policy.", f->name(), ": ", a, " -> ", b));
+    }
+  }
+  std::map<std::string, const v1::Member*> old_members;
+  for (const v1::Member& m : before.members()) old_members[m.code()] = &m;
+  for (const v1::Member& m : after.members()) {
+    auto it = old_members.find(m.code());
+    if (it == old_members.end()) {
+      out.push_back(absl::StrCat(
+          "+ member ", m.code(), " (", m.display_name(), ") at ", m.endpoint(),
+          ", ", StatusName(m.status()), ", governance key ",
+          Short(m.governance_key()), "…, OPRF epoch ", m.oprf_key().epoch(),
+          ", ", m.node_keys_size(), " node key(s), ",
+          m.ca_certificates_pem_size(), " CA certificate(s)"));
+      continue;
+    }
+    DiffMember(*it->second, m, out);
+    old_members.erase(it);
+  }
+  for (const auto& [code, m] : old_members) {
+    out.push_back(absl::StrCat("- member ", code, " (", m->display_name(),
+                               ") removed"));
+  }
+  if (out.size() == 1) out.push_back("(no change)");
+  return out;
+}
+
+}  // namespace cbx::admin

@@ -1,0 +1,303 @@
+// Directory adoption (spec/directory.md §5.3, §8): persist before current,
+// and equivocation refused, kept as evidence and raised once.
+#include "node/directory_adoption.h"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "core/directory/testing/test_federation.h"
+#include "core/identifiers/identifiers.h"
+#include "gtest/gtest.h"
+#include "node/directory_store.h"
+#include "node/executor.h"
+#include "node/index_sync.h"
+#include "node/storage/memory_storage.h"
+#include "node/storage/sqlite_storage.h"
+#include "node/storage/testing/fault_vfs.h"
+#include "node/testing/fake_peer.h"
+#include "node/testing/test_node.h"
+
+namespace cbx::node {
+namespace {
+
+namespace fed = ::cbx::directory::testing;
+using ::cbx::node::testing::FakeGenesis;
+using ::cbx::node::testing::FakePeers;
+using ::cbx::node::testing::FaultVfs;
+using ::cbx::node::testing::TestNode;
+using ::cbx::node::testing::VfsOp;
+
+// Another version 2 that two of the genesis' governance keys signed.
+v1::SignedDirectory OtherV2() {
+  v1::Directory d = fed::V2Directory();
+  d.mutable_policy()->set_max_message_lifetime_s(900);
+  return fed::SignAs(d, {{"RS", "RS/governance/1"}, {"AL", "AL/governance/1"}});
+}
+
+int Count(const std::string& haystack, const std::string& needle) {
+  int n = 0;
+  for (size_t at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+class DirectoryAdoptionTest : public ::testing::Test {
+ protected:
+  DirectoryAdoptionTest()
+      : node_(FakeGenesis()),
+        peers_(FakeGenesis(), "MK", &node_.clock()),
+        executor_("test", 1),
+        sync_(&node_.ctx(), &peers_, &executor_) {
+    node_.ctx().AddDirectoryListener(
+        [this](const directory::Directory& before,
+               const directory::Directory& after) {
+          told_.emplace_back(before.version(), after.version());
+        });
+  }
+  ~DirectoryAdoptionTest() override { executor_.Shutdown(); }
+
+  uint64_t Current() { return node_.ctx().directory->Current()->version(); }
+
+  TestNode node_;
+  FakePeers peers_;
+  Executor executor_;
+  IndexSync sync_;
+  std::vector<std::pair<uint64_t, uint64_t>> told_;
+};
+
+// A version pulled from a peer while node.db cannot be written is not used:
+// the old version stays current until it can be stored.
+TEST_F(DirectoryAdoptionTest, PulledVersionIsNotCurrentUntilStored) {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() /
+       ("cbx-adoption-" + std::to_string(::getpid())))
+          .string();
+  std::filesystem::create_directories(dir);
+  FaultVfs vfs("cbx-fault-adoption");
+  SqliteStorage::Options options;
+  options.vfs = vfs.name();
+  auto storage = SqliteStorage::Open(dir + "/node.db", options);
+  ASSERT_TRUE(storage.ok()) << storage.status();
+  node_.ctx().storage = *std::move(storage);
+  vfs.FailAlways(VfsOp::kWrite, "node.db-wal", FaultVfs::Eio(VfsOp::kWrite));
+
+  peers_.ServeDirectories("RS", {fed::SignedV2()});
+  ::testing::internal::CaptureStderr();
+  absl::Status s = sync_.SyncDirectory("RS");
+  std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_EQ(Current(), 1u);
+  EXPECT_TRUE(told_.empty());
+  EXPECT_TRUE(absl::StrContains(log, "directory-persist-failed")) << log;
+
+  vfs.Heal();
+  ASSERT_TRUE(sync_.SyncDirectory("RS").ok());
+  EXPECT_EQ(Current(), 2u);
+  EXPECT_EQ(told_, (std::vector<std::pair<uint64_t, uint64_t>>{{1, 2}}));
+  // A restart resumes at the stored version.
+  auto reloaded = LoadDirectoryState(*node_.ctx().storage, FakeGenesis());
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status();
+  EXPECT_EQ((*reloaded)->Current()->version(), 2u);
+  node_.ctx().storage = std::make_unique<MemoryStorage>();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+TEST_F(DirectoryAdoptionTest, FailedCommitLeavesTheOldVersionCurrent) {
+  auto* memory = static_cast<MemoryStorage*>(node_.ctx().storage.get());
+  memory->FailNextCommit(absl::ResourceExhaustedError("disk full"));
+  peers_.ServeDirectories("RS", {fed::SignedV2()});
+  EXPECT_EQ(sync_.SyncDirectory("RS").code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(Current(), 1u);
+  auto stored = node_.ctx().storage->GetSetting("directory/2");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_FALSE(stored->has_value());
+}
+
+TEST_F(DirectoryAdoptionTest, EquivocationIsRefusedKeptAndRaisedOnce) {
+  peers_.ServeDirectories("RS", {fed::SignedV2()});
+  ASSERT_TRUE(sync_.SyncDirectory("RS").ok());
+  ASSERT_EQ(Current(), 2u);
+  // AL serves another version 2, validly signed.
+  peers_.ServeDirectories("AL", {OtherV2()});
+  ::testing::internal::CaptureStderr();
+  absl::Status first = sync_.SyncDirectory("AL");
+  absl::Status second = sync_.SyncDirectory("AL");
+  std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(first.code(), absl::StatusCode::kFailedPrecondition) << first;
+  EXPECT_EQ(second.code(), absl::StatusCode::kFailedPrecondition) << second;
+  EXPECT_EQ(node_.ctx().directory->Current()->signed_directory().directory(),
+            fed::SignedV2().directory());
+  // One alarm for the one distinct version, naming the peer.
+  EXPECT_EQ(Count(log, "ALERT-directory-equivocation"), 1) << log;
+  EXPECT_TRUE(absl::StrContains(log, "peer=AL")) << log;
+  auto kept = node_.ctx().storage->ListDirectoryEvidence();
+  ASSERT_TRUE(kept.ok());
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_EQ((*kept)[0].version, 2u);
+  EXPECT_EQ((*kept)[0].served_by, "AL");
+  EXPECT_EQ((*kept)[0].adopted, fed::SignedV2().SerializeAsString());
+  EXPECT_EQ((*kept)[0].conflicting, OtherV2().SerializeAsString());
+  auto alert = DirectoryAlert(*node_.ctx().storage);
+  ASSERT_TRUE(alert.ok());
+  EXPECT_TRUE(absl::StartsWith(*alert,
+                               "directory equivocation: version 2 served by AL"))
+      << *alert;
+  EXPECT_EQ(told_.size(), 1u);
+}
+
+TEST_F(DirectoryAdoptionTest, BadlySignedOtherVersionIsRefusedWithoutAlarm) {
+  peers_.ServeDirectories("RS", {fed::SignedV2()});
+  ASSERT_TRUE(sync_.SyncDirectory("RS").ok());
+  v1::Directory d = fed::V2Directory();
+  d.mutable_policy()->set_max_message_lifetime_s(900);
+  peers_.ServeDirectories("AL", {fed::SignAs(d, {{"AL", "AL/governance/1"}})});
+  ::testing::internal::CaptureStderr();
+  absl::Status s = sync_.SyncDirectory("AL");
+  std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated) << s;
+  EXPECT_FALSE(absl::StrContains(log, "ALERT")) << log;
+  auto kept = node_.ctx().storage->ListDirectoryEvidence();
+  ASSERT_TRUE(kept.ok());
+  EXPECT_TRUE(kept->empty());
+  auto alert = DirectoryAlert(*node_.ctx().storage);
+  ASSERT_TRUE(alert.ok());
+  EXPECT_EQ(*alert, "");
+}
+
+TEST_F(DirectoryAdoptionTest, OperatorInstallIsAdoptedAndEquivocationKept) {
+  Storage& storage = *node_.ctx().storage;
+  auto installed = InstallDirectory(storage, FakeGenesis(), fed::SignedV2());
+  ASSERT_TRUE(installed.ok()) << installed.status();
+  EXPECT_EQ(*installed, 2u);
+  // Installing it again, or another validly signed version 2, is refused;
+  // the other one is kept as evidence.
+  EXPECT_EQ(InstallDirectory(storage, FakeGenesis(), fed::SignedV2())
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  absl::Status other =
+      InstallDirectory(storage, FakeGenesis(), OtherV2()).status();
+  EXPECT_EQ(other.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(other.message(), "equivocation")) << other;
+  auto kept = storage.ListDirectoryEvidence();
+  ASSERT_TRUE(kept.ok());
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_EQ((*kept)[0].served_by, kOperatorInstall);
+
+  // The running node adopts the installed version at its next check.
+  auto adopted = AdoptInstalledVersions(node_.ctx());
+  ASSERT_TRUE(adopted.ok()) << adopted.status();
+  EXPECT_EQ(*adopted, 1);
+  EXPECT_EQ(Current(), 2u);
+  EXPECT_EQ(told_, (std::vector<std::pair<uint64_t, uint64_t>>{{1, 2}}));
+}
+
+// The operator installed a version 2 while a peer served another one: the
+// node does not overwrite the stored one, and adopts it.
+TEST_F(DirectoryAdoptionTest, StoredInstallWinsOverAPulledVersion) {
+  ASSERT_TRUE(
+      InstallDirectory(*node_.ctx().storage, FakeGenesis(), fed::SignedV2())
+          .ok());
+  peers_.ServeDirectories("AL", {OtherV2()});
+  EXPECT_EQ(sync_.SyncDirectory("AL").code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Current(), 1u);
+  ASSERT_TRUE(AdoptInstalledVersions(node_.ctx()).ok());
+  EXPECT_EQ(node_.ctx().directory->Current()->signed_directory().directory(),
+            fed::SignedV2().directory());
+  // Served again, it now shows as the equivocation it is.
+  EXPECT_EQ(sync_.SyncDirectory("AL").code(),
+            absl::StatusCode::kFailedPrecondition);
+  auto kept = node_.ctx().storage->ListDirectoryEvidence();
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->size(), 1u);
+}
+
+// --- Members changing at runtime (spec/directory.md §6) ----------------------
+
+// Version 3 without AL, signed with version 2's keys.
+v1::SignedDirectory V3WithoutAl() {
+  v1::Directory d = fed::V3Directory();
+  auto* members = d.mutable_members();
+  for (int i = 0; i < members->size(); ++i) {
+    if (members->Get(i).code() == "AL") members->erase(members->begin() + i);
+  }
+  d.mutable_policy()->set_witness_threshold(1);  // only RS can cosign now
+  return fed::SignAs(d, {{"MK", "MK/governance/1"}, {"RS", "RS/governance/2"}});
+}
+
+// The test federation's version 2 with AL active again, as version 3.
+v1::SignedDirectory V3AlReactivated() {
+  v1::Directory d = fed::V3Directory();
+  for (v1::Member& m : *d.mutable_members()) {
+    if (m.code() == "AL") m.set_status(v1::MEMBER_STATUS_ACTIVE);
+  }
+  return fed::SignAs(d, {{"MK", "MK/governance/1"}, {"RS", "RS/governance/2"}});
+}
+
+class MembershipTest : public DirectoryAdoptionTest {
+ protected:
+  MembershipTest() { WatchMembership(node_.ctx()); }
+  void GiveCase(const std::string& member, const std::string& email) {
+    auto input =
+        identifiers::NormalizedOprfInput(v1::IDENTIFIER_TYPE_EMAIL, email);
+    ASSERT_TRUE(input.ok());
+    v1::CaseReference ref;
+    ref.set_case_token(email);
+    peers_.AddCase(member, *input, v1::IDENTIFIER_TYPE_EMAIL, ref);
+  }
+  void SyncRound() {
+    sync_.SyncAll(/*directory=*/false);
+    sync_.Drain();
+  }
+};
+
+TEST_F(MembershipTest, SuspendedIsNotSyncedAndReactivatedResyncs) {
+  GiveCase("AL", "a@example.org");
+  SyncRound();
+  ASSERT_TRUE(node_.ctx().peer_indexes.Describe("AL").held);
+  const int calls = peers_.Calls("AL", "SyncIndex");
+  // Version 2 suspends AL: no longer synced (nor asked, nor witnessed: the
+  // same list of active members drives the queries and the witness rounds).
+  peers_.ServeDirectories("RS", {fed::SignedV2()});
+  ::testing::internal::CaptureStderr();
+  ASSERT_TRUE(sync_.SyncDirectory("RS").ok());
+  std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(absl::StrContains(log, "member-suspended")) << log;
+  EXPECT_FALSE(node_.ctx().directory->Current()->IsActive("AL"));
+  SyncRound();
+  EXPECT_EQ(peers_.Calls("AL", "SyncIndex"), calls);
+  // Version 3 reactivates it: synced again from the next round.
+  GiveCase("AL", "b@example.org");
+  peers_.ServeDirectories("RS", {fed::SignedV2(), V3AlReactivated()});
+  ASSERT_TRUE(sync_.SyncDirectory("RS").ok());
+  EXPECT_EQ(Current(), 3u);
+  SyncRound();
+  EXPECT_EQ(peers_.Calls("AL", "SyncIndex"), calls + 1);
+  EXPECT_EQ(node_.ctx().peer_indexes.Describe("AL").count, 2u);
+}
+
+TEST_F(MembershipTest, RemovedMembersIndexCopyIsDeleted) {
+  GiveCase("AL", "a@example.org");
+  SyncRound();
+  ASSERT_TRUE(node_.ctx().peer_indexes.Describe("AL").held);
+  ASSERT_TRUE(node_.ctx().storage->LoadPeerIndex("AL").ok());
+  peers_.ServeDirectories("RS", {fed::SignedV2(), V3WithoutAl()});
+  ASSERT_TRUE(sync_.SyncDirectory("RS").ok());
+  EXPECT_EQ(Current(), 3u);
+  EXPECT_FALSE(node_.ctx().peer_indexes.Describe("AL").held);
+  EXPECT_EQ(node_.ctx().storage->LoadPeerIndex("AL").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(node_.ctx().peer_indexes.Describe("RS").held);  // untouched
+}
+
+}  // namespace
+}  // namespace cbx::node
