@@ -25,7 +25,10 @@ struct Config {
   std::string tls_private_key;
   std::string office_ca;
   // Key files (spec/keys.md).
+  // A key file or a PKCS#11 URI ("pkcs11:...", kept as written). The next
+  // key of a rotation (spec/keys.md §4) is optional: empty if not given.
   std::string node_signing_key;
+  std::string node_signing_key_next;
   std::string oprf_key;
   // The pinned genesis directory (binary SignedDirectory).
   std::string genesis;

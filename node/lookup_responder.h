@@ -37,6 +37,7 @@
 #include "core/envelope/envelope.h"
 #include "core/util/clock.h"
 #include "node/audit_trail.h"
+#include "node/node_signing_keys.h"
 #include "node/storage/storage.h"
 
 namespace cbx::node {
@@ -85,7 +86,7 @@ class LookupResponder {
     std::string self;  // this member's code
     const directory::DirectoryState* directory = nullptr;
     const crypto::OprfServerKey* oprf_key = nullptr;
-    const crypto::Ed25519PrivateKey* signing_key = nullptr;
+    const NodeSigningKeys* signing_keys = nullptr;
     Storage* storage = nullptr;
     AuditTrail* trail = nullptr;
     const Clock* clock = nullptr;
@@ -139,7 +140,8 @@ class LookupResponder {
   // Checks a ResolveRequest's batch and epoch.
   absl::Status CheckResolve(const v1::ResolveRequest& req) const;
   // Seals `reply` as the answer to `request`.
-  v1::Envelope Reply(const v1::Message& request, v1::Message reply) const;
+  absl::StatusOr<v1::Envelope> Reply(const v1::Message& request,
+                                     v1::Message reply) const;
 
   const Deps d_;
   std::mutex snapshot_mu_;

@@ -29,6 +29,7 @@
 #include "node/audit_trail.h"
 #include "node/config.h"
 #include "node/grpc_status.h"  // IWYU pragma: export
+#include "node/node_signing_keys.h"
 #include "node/storage/storage.h"
 #include "node/tag_index.h"
 
@@ -36,7 +37,10 @@ namespace cbx::node {
 
 struct NodeContext {
   Config config;
-  std::unique_ptr<crypto::Ed25519PrivateKey> signing_key;
+  // The node signing keys and the rule choosing which signs
+  // (node/node_signing_keys.h): seal envelopes with signing_keys->Seal,
+  // sign checkpoints and cosignatures with every key of AllValid().
+  std::unique_ptr<NodeSigningKeys> signing_keys;
   std::unique_ptr<crypto::OprfServerKey> oprf_key;
   std::unique_ptr<directory::DirectoryState> directory;
   std::unique_ptr<Storage> storage;

@@ -20,7 +20,7 @@ PeerService::PeerService(NodeContext* context, Checkpoints* checkpoints)
           .self = context->self(),
           .directory = context->directory.get(),
           .oprf_key = context->oprf_key.get(),
-          .signing_key = context->signing_key.get(),
+          .signing_keys = context->signing_keys.get(),
           .storage = context->storage.get(),
           .trail = context->audit_trail.get(),
           .clock = context->clock,
