@@ -11,6 +11,7 @@
 #include "admin/key_file.h"
 #include "admin/signature_file.h"
 #include "core/crypto/ed25519.h"
+#include "core/crypto/pkcs11_signer.h"
 #include "core/crypto/sha256.h"
 #include "core/util/env.h"
 #include "core/util/status_macros.h"
@@ -112,12 +113,27 @@ absl::Status DirectorySign(const DirectorySignArgs& args, std::ostream& out,
   if (!args.previous.empty()) {
     ASSIGN_OR_RETURN(previous, ReadSignedDirectory(args.previous));
   }
-  ASSIGN_OR_RETURN(LoadedKey loaded,
-                   LoadKeyWarning(KeyKind::kGovernance, args.key, err));
-  ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey key,
-                   crypto::Ed25519PrivateKey::FromSeed(loaded.key.secret));
+  // --key is a key file or a PKCS#11 URI: a key in a token signs there
+  // (C_Sign) and never leaves it.
+  std::unique_ptr<crypto::Signer> key;
+  if (crypto::IsPkcs11Uri(args.key)) {
+    absl::StatusOr<std::unique_ptr<crypto::Pkcs11Signer>> token =
+        crypto::Pkcs11Signer::Open(args.key);
+    if (!token.ok()) {
+      return absl::Status(token.status().code(),
+                          absl::StrCat("--key: ", token.status().message()));
+    }
+    key = *std::move(token);
+  } else {
+    ASSIGN_OR_RETURN(LoadedKey loaded,
+                     LoadKeyWarning(KeyKind::kGovernance, args.key, err));
+    ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey seed_key,
+                     crypto::Ed25519PrivateKey::FromSeed(loaded.key.secret));
+    key = std::make_unique<crypto::Ed25519Signer>(std::move(seed_key),
+                                                  args.key);
+  }
   absl::StatusOr<SignResult> result =
-      SignAsMember(signed_dir, args.member, key,
+      SignAsMember(signed_dir, args.member, *key,
                    previous.has_value() ? &*previous : nullptr);
   if (!result.ok()) return WithPath(args.in, result.status());
   RETURN_IF_ERROR(WriteSignedDirectory(args.out, signed_dir));

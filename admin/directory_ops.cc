@@ -144,6 +144,14 @@ absl::StatusOr<SignResult> SignAsMember(v1::SignedDirectory& signed_dir,
                                         const std::string& member,
                                         const crypto::Ed25519PrivateKey& key,
                                         const v1::SignedDirectory* previous) {
+  return SignAsMember(signed_dir, member, crypto::Ed25519Signer(key),
+                      previous);
+}
+
+absl::StatusOr<SignResult> SignAsMember(v1::SignedDirectory& signed_dir,
+                                        const std::string& member,
+                                        const crypto::Signer& key,
+                                        const v1::SignedDirectory* previous) {
   ASSIGN_OR_RETURN(v1::Directory d, InnerDirectory(signed_dir));
   absl::Status structure = directory::ValidateStructure(d);
   if (!structure.ok()) {

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "cbx/v1/directory.pb.h"
 #include "core/crypto/ed25519.h"
+#include "core/crypto/signer.h"
 
 namespace cbx::admin {
 
@@ -86,6 +87,12 @@ struct SignResult {
 absl::StatusOr<SignResult> SignAsMember(v1::SignedDirectory& signed_dir,
                                         const std::string& member,
                                         const crypto::Ed25519PrivateKey& key,
+                                        const v1::SignedDirectory* previous);
+// The same with a key wherever it is kept (a PKCS#11 token,
+// core/crypto/signer.h); also the signer's error if the token fails.
+absl::StatusOr<SignResult> SignAsMember(v1::SignedDirectory& signed_dir,
+                                        const std::string& member,
+                                        const crypto::Signer& key,
                                         const v1::SignedDirectory* previous);
 
 // One verified (or failed) step of a chain.

@@ -92,7 +92,11 @@ void AddDirectoryWriteCommands(CLI::App& dir, Commands& c) {
   c.sign_cmd
       ->add_option("--member", sign.member, "Signing member's code, e.g. MK")
       ->required();
-  c.sign_cmd->add_option("--key", sign.key, "The member's governance key file")
+  c.sign_cmd
+      ->add_option("--key", sign.key,
+                   "The member's governance key: a key file, or a PKCS#11 URI "
+                   "(pkcs11:token=...;object=...?module-path=...&pin-source="
+                   "file:...) of a key in a token")
       ->required();
   c.sign_cmd
       ->add_option("--out", sign.out, "Where to write the signed directory")

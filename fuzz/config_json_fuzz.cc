@@ -50,7 +50,9 @@ bool Same(const node::Config& a, const node::Config& b) {
          a.admin_listen == b.admin_listen &&
          a.tls_certificate == b.tls_certificate &&
          a.tls_private_key == b.tls_private_key && a.office_ca == b.office_ca &&
-         a.node_signing_key == b.node_signing_key && a.oprf_key == b.oprf_key &&
+         a.node_signing_key == b.node_signing_key &&
+         a.node_signing_key_next == b.node_signing_key_next &&
+         a.oprf_key == b.oprf_key &&
          a.genesis == b.genesis && a.index_interval_ms == b.index_interval_ms &&
          a.directory_interval_ms == b.directory_interval_ms &&
          a.checkpoint_interval_ms == b.checkpoint_interval_ms &&
@@ -74,7 +76,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const std::string* p :
        {&c.data_dir, &c.tls_certificate, &c.tls_private_key, &c.office_ca,
         &c.node_signing_key, &c.oprf_key, &c.genesis}) {
+    // A node signing key may be a PKCS#11 URI, kept as written.
+    if (p == &c.node_signing_key && absl::StartsWith(*p, "pkcs11:")) continue;
     CheckPath(*p);
+  }
+  if (!c.node_signing_key_next.empty() &&
+      !absl::StartsWith(c.node_signing_key_next, "pkcs11:")) {
+    CheckPath(c.node_signing_key_next);
   }
   CheckAddress(c.peer_listen);
   CheckAddress(c.office_listen);

@@ -5,7 +5,9 @@
 #include "core/logcheck/log_keys.h"
 #include "core/note/checkpoint.h"
 #include "core/note/note.h"
+#include "core/note/signer.h"
 #include "core/util/status_macros.h"
+#include "node/log.h"
 
 namespace cbx::node {
 namespace {
@@ -32,14 +34,61 @@ absl::Status Checkpoints::MaybeCheckpoint(bool force) {
   } else if (latest.status().code() != absl::StatusCode::kNotFound) {
     return latest.status();
   }
-  if (size == last_size) return absl::OkStatus();
-  if (!force && size - last_size < static_cast<uint64_t>(
-                                       ctx_->config.checkpoint_every_entries)) {
+  // Every key valid now signs (node/node_signing_keys.h); none: refused
+  // when a checkpoint is due (the keys logged the alert).
+  absl::StatusOr<std::vector<std::shared_ptr<const crypto::Signer>>> valid =
+      ctx_->signing_keys->AllValid();
+  const bool due = size != last_size &&
+                   (force || size - last_size >=
+                                 static_cast<uint64_t>(
+                                     ctx_->config.checkpoint_every_entries));
+  if (!valid.ok()) return due ? valid.status() : absl::OkStatus();
+  const std::vector<std::shared_ptr<const crypto::Signer>>& signers = *valid;
+  if (!due) {
+    // Nothing new to sign; but after a key switch the checkpoints auditors
+    // are shown must carry the new key's signature too, or they stop
+    // verifying once a directory version drops the old key.
+    if (last_size > 0) RETURN_IF_ERROR(AddMissingSignatures(last_size, signers));
+    ASSIGN_OR_RETURN(auto witnessed, ctx_->storage->GetSetting(kWitnessedKey));
+    if (witnessed.has_value() && std::stoull(*witnessed) != last_size) {
+      absl::Status added =
+          AddMissingSignatures(std::stoull(*witnessed), signers);
+      if (!added.ok() && added.code() != absl::StatusCode::kNotFound) {
+        return added;
+      }
+    }
     return absl::OkStatus();
   }
   auto signed_note =
-      log.SignCheckpoint(*ctx_->signing_key, logcheck::LogOrigin(ctx_->self()));
+      log.SignCheckpoint(signers, logcheck::LogOrigin(ctx_->self()));
   return signed_note.ok() ? absl::OkStatus() : signed_note.status();
+}
+
+absl::Status Checkpoints::AddMissingSignatures(
+    uint64_t size,
+    const std::vector<std::shared_ptr<const crypto::Signer>>& signers) {
+  ASSIGN_OR_RETURN(std::string stored, ctx_->audit->CheckpointAt(size));
+  ASSIGN_OR_RETURN(note::Note note, note::ParseNote(stored));
+  const std::string origin = logcheck::LogOrigin(ctx_->self());
+  for (const auto& signer : signers) {
+    ASSIGN_OR_RETURN(note::NoteSigner ns,
+                     note::NoteSigner::Create(origin, signer));
+    bool present = false;
+    for (const note::Signature& sig : note.signatures) {
+      present = present || (sig.name == origin && sig.key_id == ns.key_id());
+    }
+    if (present) continue;
+    ASSIGN_OR_RETURN(note::Signature sig, ns.Sign(note.text));
+    // Stored beside the cosignatures: the log keeps the signed text as it
+    // was and returns every line with it (the line's form is all it
+    // checks).
+    RETURN_IF_ERROR(
+        ctx_->audit->AddCosignature(size, note::FormatSignatureLine(sig)));
+    LogEvent(ctx_->self(), "info", "checkpoint-resigned",
+             {{"size", std::to_string(size)},
+              {"key_id", logcheck::KeyIdHex(ns.key_id())}});
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<uint32_t> Checkpoints::AcceptCosignature(
@@ -102,9 +151,11 @@ absl::StatusOr<std::string> Checkpoints::BestCheckpoint() {
       ASSIGN_OR_RETURN(
           logcheck::LogKeys keys,
           logcheck::KeysOfLog(*ctx_->directory->Current(), ctx_->self()));
-      ASSIGN_OR_RETURN(logcheck::VerifiedCheckpoint verified,
-                       logcheck::VerifyCheckpoint(keys, *found));
-      if (verified.witnessed) return found;
+      // One signed only by a key the current directory dropped (before a
+      // key switch was caught up) verifies no more: show the latest.
+      absl::StatusOr<logcheck::VerifiedCheckpoint> verified =
+          logcheck::VerifyCheckpoint(keys, *found);
+      if (verified.ok() && verified->witnessed) return found;
     } else if (found.status().code() != absl::StatusCode::kNotFound) {
       return found.status();
     }

@@ -4,6 +4,12 @@
 // checkpoints and cosignatures are made with, shared by witnessing
 // (node/witnessing.h) and the Peer service.
 //
+// Node key rotation (spec/keys.md §4): a checkpoint is signed by every node
+// key valid now (node/node_signing_keys.h), and after a switch the latest
+// and the witnessed checkpoint get the new key's signature as well, so
+// that what auditors and witnesses are shown verifies under either
+// directory version.
+//
 // Threading model: no thread of its own; called from the background
 // executor's checkpoint timer and from gRPC handlers (GetCheckpoint,
 // AddCosignature, the auditor's calls). Thread-safe: signing and the
@@ -49,6 +55,13 @@ class Checkpoints {
   absl::StatusOr<std::string> BestCheckpoint();
 
  private:
+  // Adds to the stored checkpoint of `size` the signature of each of
+  // `signers` it lacks (a key switched to since it was signed). NOT_FOUND if
+  // no checkpoint of that size is stored.
+  absl::Status AddMissingSignatures(
+      uint64_t size,
+      const std::vector<std::shared_ptr<const crypto::Signer>>& signers);
+
   NodeContext* ctx_;
   std::mutex checkpoint_mu_;
 };

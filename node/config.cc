@@ -87,6 +87,14 @@ class FieldReader {
     return p.lexically_normal().string();
   }
 
+  // A key: a path as above, or a PKCS#11 URI (RFC 7512) kept as written.
+  absl::StatusOr<std::string> KeyPath(const std::string& field) {
+    auto s = String(field, true);
+    if (!s.ok()) return s.status();
+    if (s->rfind("pkcs11:", 0) == 0) return s;
+    return Path(field);
+  }
+
   absl::StatusOr<std::string> Address(const std::string& field, bool required) {
     auto s = String(field, required);
     if (!s.ok() || s->empty()) return s;
@@ -171,7 +179,11 @@ absl::StatusOr<Config> ParseConfig(const std::string& text,
   if (r.Find("tls.crl_dir") != nullptr) {
     CBX_ASSIGN_FIELD(c.crl_dir, r.Path("tls.crl_dir"));
   }
-  CBX_ASSIGN_FIELD(c.node_signing_key, r.Path("keys.node_signing_key"));
+  CBX_ASSIGN_FIELD(c.node_signing_key, r.KeyPath("keys.node_signing_key"));
+  if (r.Find("keys.node_signing_key_next") != nullptr) {
+    CBX_ASSIGN_FIELD(c.node_signing_key_next,
+                     r.KeyPath("keys.node_signing_key_next"));
+  }
   CBX_ASSIGN_FIELD(c.oprf_key, r.Path("keys.oprf_key"));
   if (r.Find("keys.oprf_key_next") != nullptr) {
     CBX_ASSIGN_FIELD(c.oprf_key_next, r.Path("keys.oprf_key_next"));

@@ -28,7 +28,10 @@ struct Config {
   // Reloaded, like the three files above, when it changes and on SIGHUP.
   std::string crl_dir;
   // Key files (spec/keys.md).
+  // A key file or a PKCS#11 URI ("pkcs11:...", kept as written). The next
+  // key of a rotation (spec/keys.md §4) is optional: empty if not given.
   std::string node_signing_key;
+  std::string node_signing_key_next;
   std::string oprf_key;
   // A second OPRF key file for a key rotation (spec/oprf.md §2.1); empty:
   // none.

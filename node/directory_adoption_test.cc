@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "core/crypto/signer.h"
 #include "core/directory/testing/test_federation.h"
 #include "core/identifiers/identifiers.h"
 #include "gtest/gtest.h"
@@ -245,7 +246,26 @@ v1::SignedDirectory V3AlReactivated() {
 
 class MembershipTest : public DirectoryAdoptionTest {
  protected:
-  MembershipTest() { WatchMembership(node_.ctx()); }
+  MembershipTest() {
+    WatchMembership(node_.ctx());
+    // Version 2 ends MK/node/1's validity and lists MK/node/2: this node
+    // holds both, as an operator rotating its key would (spec/keys.md §4),
+    // so it can still sign its requests after adopting it.
+    std::vector<NodeSigningKeys::Key> keys;
+    for (const auto& [field, label] :
+         {std::pair<const char*, const char*>{"keys.node_signing_key",
+                                              "MK/node/1"},
+          {"keys.node_signing_key_next", "MK/node/2"}}) {
+      crypto::Ed25519PrivateKey key = fed::TestKey(label);
+      NodeSigningKeys::Key k;
+      k.field = field;
+      k.key_id = directory::NodeKeyId(key.public_key().bytes());
+      k.signer = std::make_shared<crypto::Ed25519Signer>(std::move(key));
+      keys.push_back(std::move(k));
+    }
+    node_.ctx().signing_keys = std::make_unique<NodeSigningKeys>(
+        "MK", std::move(keys), node_.ctx().directory.get(), &node_.clock());
+  }
   void GiveCase(const std::string& member, const std::string& email) {
     auto input =
         identifiers::NormalizedOprfInput(v1::IDENTIFIER_TYPE_EMAIL, email);

@@ -295,7 +295,7 @@ absl::Status IndexSync::SyncIndex(const std::string& member) {
   *msg.mutable_header() = ctx_->NewHeader(member, /*office=*/"");
   msg.mutable_index_request()->set_oprf_epoch(epoch);
   msg.mutable_index_request()->set_since_version(have_epoch ? held.version : 0);
-  const v1::Envelope request = envelope::Seal(msg, *ctx_->signing_key);
+  ASSIGN_OR_RETURN(const v1::Envelope request, ctx_->signing_keys->Seal(msg));
   RETURN_IF_ERROR(AuditOrFail(ctx_->audit_trail->Envelope(
       v1::AUDIT_DIRECTION_SENT, member, "Peer.SyncIndex", request,
       absl::StatusCode::kOk)));

@@ -271,7 +271,7 @@ absl::StatusOr<v1::Envelope> LookupQuerier::Send(const PeerLookup& lookup,
                                                  std::string_view rpc,
                                                  const v1::Message& msg,
                                                  uint32_t elements) {
-  v1::Envelope request = envelope::Seal(msg, *ctx_->signing_key);
+  ASSIGN_OR_RETURN(v1::Envelope request, ctx_->signing_keys->Seal(msg));
   // Logged as sent before it leaves.
   absl::Status logged = ctx_->audit_trail->Envelope(
       v1::AUDIT_DIRECTION_SENT, lookup.member, rpc, request,

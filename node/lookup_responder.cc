@@ -127,8 +127,8 @@ absl::StatusOr<OprfKeys::ForRequest> LookupResponder::KeyFor(
                               false};
 }
 
-v1::Envelope LookupResponder::Reply(const v1::Message& request,
-                                    v1::Message reply) const {
+absl::StatusOr<v1::Envelope> LookupResponder::Reply(
+    const v1::Message& request, v1::Message reply) const {
   const int64_t lifetime_ms =
       static_cast<int64_t>(
           d_.directory->Current()->policy().max_message_lifetime_s()) *
@@ -136,7 +136,7 @@ v1::Envelope LookupResponder::Reply(const v1::Message& request,
   *reply.mutable_header() = envelope::MakeHeader(
       d_.self, {request.header().sender()}, *d_.clock, lifetime_ms);
   reply.mutable_header()->set_in_reply_to(request.header().message_id());
-  return envelope::Seal(reply, *d_.signing_key);
+  return d_.signing_keys->Seal(reply);
 }
 
 absl::Status LookupResponder::Answer(std::string_view rpc,
@@ -178,13 +178,17 @@ absl::StatusOr<v1::Envelope> LookupResponder::Evaluate(
     resp->add_evaluated_elements(std::move(e));
   }
   resp->set_proof(std::move(evaluated->proof));
-  v1::Envelope sealed = Reply(opened.message, std::move(reply));
+  absl::StatusOr<v1::Envelope> sealed = Reply(opened.message, std::move(reply));
+  if (!sealed.ok()) {
+    return Answer(kEvaluate, opened, sealed.status(), counts, nullptr);
+  }
   LogEvent(d_.self, "info", "evaluated",
            {{"from", opened.message.header().sender()},
             {"office", opened.message.header().office()},
             {"elements", std::to_string(blinded.size())},
             {"purpose", PurposeText(req.purpose())}});
-  RETURN_IF_ERROR(Answer(kEvaluate, opened, absl::OkStatus(), counts, &sealed));
+  RETURN_IF_ERROR(
+      Answer(kEvaluate, opened, absl::OkStatus(), counts, &*sealed));
   return sealed;
 }
 
@@ -310,7 +314,7 @@ absl::StatusOr<v1::Envelope> LookupResponder::ResolveHeld(
     counts.hits = static_cast<uint32_t>(matches.size());
     counts.references = static_cast<uint32_t>(by_case.size());
     cases = by_case.size();
-    sealed = Reply(msg, std::move(reply));
+    ASSIGN_OR_RETURN(sealed, Reply(msg, std::move(reply)));
     return absl::OkStatus();
   };
   RETURN_IF_ERROR(ApplyLogged(
@@ -419,8 +423,12 @@ absl::StatusOr<IndexAnswer> LookupResponder::SyncIndex(
   manifest->set_digest(s.digest);
   manifest->set_full(out.full);
   manifest->set_from_version(out.full ? 0 : req.since_version());
-  *out.manifest.mutable_manifest() =
+  absl::StatusOr<v1::Envelope> sealed =
       Reply(opened.message, std::move(manifest_msg));
+  if (!sealed.ok()) {
+    return Answer(kSyncIndex, opened, sealed.status(), {}, nullptr);
+  }
+  *out.manifest.mutable_manifest() = *std::move(sealed);
   const uint32_t sent =
       static_cast<uint32_t>(out.TagsToSend().size() + out.removed.size());
   RETURN_IF_ERROR(Answer(kSyncIndex, opened, absl::OkStatus(), {sent, 0, 0},

@@ -38,6 +38,7 @@
 #include "core/util/clock.h"
 #include "node/audit_trail.h"
 #include "node/oprf_keys.h"
+#include "node/node_signing_keys.h"
 #include "node/storage/storage.h"
 
 namespace cbx::node {
@@ -99,7 +100,7 @@ class LookupResponder {
     // The node's keys across a rotation (spec/oprf.md §2); when given, it
     // decides which key answers which epoch (OprfKeys::ForEpoch).
     const OprfKeys* oprf_keys = nullptr;
-    const crypto::Ed25519PrivateKey* signing_key = nullptr;
+    const NodeSigningKeys* signing_keys = nullptr;
     Storage* storage = nullptr;
     AuditTrail* trail = nullptr;
     const Clock* clock = nullptr;
@@ -182,7 +183,8 @@ class LookupResponder {
   // The key that answers a request naming `epoch` (OprfKeys::ForEpoch).
   absl::StatusOr<OprfKeys::ForRequest> KeyFor(uint32_t epoch) const;
   // Seals `reply` as the answer to `request`.
-  v1::Envelope Reply(const v1::Message& request, v1::Message reply) const;
+  absl::StatusOr<v1::Envelope> Reply(const v1::Message& request,
+                                     v1::Message reply) const;
 
   const Deps d_;
   std::mutex snapshot_mu_;

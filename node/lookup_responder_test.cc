@@ -29,12 +29,13 @@ class LookupResponderTest : public testing::DomainFixture {
  protected:
   LookupResponderTest()
       : directory_(*directory::Directory::FromGenesis(SignedGenesis())),
-        signing_key_(TestKey("MK/node/1")),
+        signing_keys_(NodeSigningKeys::Single("MK", TestKey("MK/node/1"),
+                                              &directory_, &clock_)),
         responder_(LookupResponder::Deps{
             .self = "MK",
             .directory = &directory_,
             .oprf_key = &oprf_key_,
-            .signing_key = &signing_key_,
+            .signing_keys = signing_keys_.get(),
             .storage = &storage_,
             .trail = &trail_,
             .clock = &clock_,
@@ -98,7 +99,7 @@ class LookupResponderTest : public testing::DomainFixture {
   }
 
   directory::DirectoryState directory_;
-  crypto::Ed25519PrivateKey signing_key_;
+  std::unique_ptr<NodeSigningKeys> signing_keys_;
   LookupResponder responder_;
   CaseBook book_{"MK", &storage_, &oprf_key_, &trail_, &clock_};
   int sent_ = 0;

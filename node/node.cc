@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/crypto/pkcs11_signer.h"
 #include "core/util/env.h"
 #include "core/util/key_file.h"
 #include "core/util/status_macros.h"
@@ -61,6 +62,23 @@ void ApplyServerLimits(grpc::ServerBuilder& builder, size_t max_request_bytes,
   builder.SetResourceQuota(quota);
 }
 
+// The node signing keys of `keys` (node_signing_key first), choosing by
+// `ctx`'s directory and clock.
+std::unique_ptr<NodeSigningKeys> MakeSigningKeys(const NodeContext& ctx,
+                                                 NodeKeys keys) {
+  std::vector<NodeSigningKeys::Key> list;
+  auto add = [&](std::string field,
+                 std::shared_ptr<const crypto::Signer> signer) {
+    if (signer == nullptr) return;
+    Bytes key_id = directory::NodeKeyId(signer->public_key().bytes());
+    list.push_back({std::move(field), std::move(signer), std::move(key_id)});
+  };
+  add("keys.node_signing_key", std::move(keys.signing));
+  add("keys.node_signing_key_next", std::move(keys.signing_next));
+  return std::make_unique<NodeSigningKeys>(ctx.config.member, std::move(list),
+                                           ctx.directory.get(), ctx.clock);
+}
+
 // This node's keys must be the ones the directory lists for it.
 // FAILED_PRECONDITION naming the key otherwise.
 absl::Status CheckOwnKeys(const NodeContext& ctx) {
@@ -71,11 +89,16 @@ absl::Status CheckOwnKeys(const NodeContext& ctx) {
     return absl::FailedPreconditionError("member: " + config.member +
                                          " is not in the directory");
   }
-  const Bytes key_id =
-      directory::NodeKeyId(ctx.signing_key->public_key().bytes());
-  if (dir->FindMemberByKeyId(key_id) != me) {
+  // During a rotation one of the two keys may not be listed yet (the next
+  // one, published ahead) or any more (the old one, dropped); which one
+  // signs is NodeSigningKeys's choice, made at every signature.
+  if (!ctx.signing_keys->AnyListedIn(*dir)) {
     return absl::FailedPreconditionError(
-        "keys.node_signing_key: this key is not one of " + config.member +
+        (config.node_signing_key_next.empty()
+             ? "keys.node_signing_key: this key is not"
+             : "keys.node_signing_key, keys.node_signing_key_next: neither "
+               "key is") +
+        std::string(" one of ") + config.member +
         "'s node keys in the directory");
   }
   // The OPRF keys (keys.oprf_key and keys.oprf_key_next) are matched to
@@ -85,20 +108,41 @@ absl::Status CheckOwnKeys(const NodeContext& ctx) {
 
 }  // namespace
 
+absl::StatusOr<std::shared_ptr<const crypto::Signer>> ReadSigningKey(
+    const std::string& where, const std::string& field, Env* env) {
+  if (crypto::IsPkcs11Uri(where)) {
+    absl::StatusOr<std::unique_ptr<crypto::Pkcs11Signer>> token =
+        crypto::Pkcs11Signer::Open(where);
+    if (!token.ok()) {
+      return absl::Status(token.status().code(),
+                          absl::StrCat(field, ": ", token.status().message()));
+    }
+    return std::shared_ptr<const crypto::Signer>(*std::move(token));
+  }
+  absl::StatusOr<KeyFile> seed = cbx::ReadKeyFile(
+      env, where, "a node signing key", KeyFileAccess::kOwnerOnly);
+  if (!seed.ok()) {
+    return absl::Status(seed.status().code(),
+                        absl::StrCat(field, ": ", seed.status().message()));
+  }
+  ASSIGN_OR_RETURN(auto key, crypto::Ed25519PrivateKey::FromSeed(seed->secret));
+  return std::make_shared<const crypto::Ed25519Signer>(std::move(key), where);
+}
+
 absl::StatusOr<NodeKeys> ReadNodeKeys(const Config& config, Env* env) {
   const auto in_field = [](const std::string& field, const absl::Status& s) {
     return absl::Status(s.code(), absl::StrCat(std::string(field), ": ",
                                                std::string(s.message())));
   };
   NodeKeys keys;
-  absl::StatusOr<KeyFile> seed =
-      cbx::ReadKeyFile(env, config.node_signing_key, "a node signing key",
-                       KeyFileAccess::kOwnerOnly);
-  if (!seed.ok()) return in_field("keys.node_signing_key", seed.status());
-  ASSIGN_OR_RETURN(auto signing,
-                   crypto::Ed25519PrivateKey::FromSeed(seed->secret));
-  keys.signing =
-      std::make_unique<crypto::Ed25519PrivateKey>(std::move(signing));
+  ASSIGN_OR_RETURN(keys.signing,
+                   ReadSigningKey(config.node_signing_key,
+                                  "keys.node_signing_key", env));
+  if (!config.node_signing_key_next.empty()) {
+    ASSIGN_OR_RETURN(keys.signing_next,
+                     ReadSigningKey(config.node_signing_key_next,
+                                    "keys.node_signing_key_next", env));
+  }
   absl::StatusOr<KeyFile> scalar = cbx::ReadKeyFile(
       env, config.oprf_key, "an OPRF key", KeyFileAccess::kOwnerOnly);
   if (!scalar.ok()) return in_field("keys.oprf_key", scalar.status());
@@ -142,7 +186,6 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   ctx->config = config;
 
   ASSIGN_OR_RETURN(NodeKeys keys, ReadNodeKeys(config));
-  ctx->signing_key = std::move(keys.signing);
   ctx->oprf_key = std::move(keys.oprf);
 
   ASSIGN_OR_RETURN(std::string genesis_bytes, ReadFile(config.genesis));
@@ -203,6 +246,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
                         absl::StrCat("directory: ", state.status().message()));
   }
   ctx->directory = *std::move(state);
+  ctx->signing_keys = MakeSigningKeys(*ctx, std::move(keys));
 
   RETURN_IF_ERROR(CheckOwnKeys(*ctx));
   // TLS: certificate, key, office CA and CRLs, checked, and the files gRPC
@@ -256,6 +300,12 @@ absl::Status Node::BuildModules() {
   office_service_ = std::make_unique<OfficeService>(
       c, query_.get(), sync_.get(), witnessing_.get(), checkpoints_.get());
   io_ = std::make_unique<boost::asio::io_context>();
+  // A version that lists the next node key (or ends the old one) switches
+  // the key that signs: log it when it happens (node/node_signing_keys.h).
+  c->AddDirectoryListener(
+      [c](const directory::Directory&, const directory::Directory&) {
+        c->signing_keys->Refresh();
+      });
   return absl::OkStatus();
 }
 
@@ -329,6 +379,9 @@ void Node::StartTimers() {
         bool due =
             now - *last_checkpoint >= ctx_->config.checkpoint_interval_ms;
         if (due) *last_checkpoint = now;
+        // A key switch by time passing is logged here, at most a second
+        // late, and the checkpoints get the new key's signature.
+        ctx_->signing_keys->Refresh();
         absl::Status s = checkpoints_->MaybeCheckpoint(due);
         if (!s.ok()) {
           LogEvent(ctx_->self(), "error", "checkpoint-failed",

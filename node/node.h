@@ -123,14 +123,25 @@ class Node {
 // it (with the chmod to run), INVALID_ARGUMENT if its content is not 64 hex
 // digits and an optional LF or, for the OPRF key, the scalar is 0 or not
 // below the group order; the Env's code if it cannot be read.
+// keys.node_signing_key_next, when the config names it, is read the same
+// way into `signing_next`. A signing key given as a PKCS#11 URI
+// ("pkcs11:...", core/crypto/pkcs11_signer.h) is opened in its token, its
+// errors prefixed with the field likewise.
 struct NodeKeys {
-  std::unique_ptr<crypto::Ed25519PrivateKey> signing;
+  std::shared_ptr<const crypto::Signer> signing;
+  std::shared_ptr<const crypto::Signer> signing_next;  // null: none
   std::unique_ptr<crypto::OprfServerKey> oprf;
   // keys.oprf_key_next, if configured (null otherwise); same checks.
   std::unique_ptr<crypto::OprfServerKey> oprf_next;
 };
 absl::StatusOr<NodeKeys> ReadNodeKeys(const Config& config,
                                       Env* env = Env::Default());
+
+// One node signing key named by config field `field` (for messages):
+// `where` is a key file (read as above) or a PKCS#11 URI.
+absl::StatusOr<std::shared_ptr<const crypto::Signer>> ReadSigningKey(
+    const std::string& where, const std::string& field,
+    Env* env = Env::Default());
 
 }  // namespace cbx::node
 

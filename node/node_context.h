@@ -30,6 +30,7 @@
 #include "node/config.h"
 #include "node/grpc_status.h"  // IWYU pragma: export
 #include "node/oprf_keys.h"
+#include "node/node_signing_keys.h"
 #include "node/storage/storage.h"
 #include "node/tag_index.h"
 
@@ -39,7 +40,10 @@ class TlsCredentials;  // node/tls_credentials.h
 
 struct NodeContext {
   Config config;
-  std::unique_ptr<crypto::Ed25519PrivateKey> signing_key;
+  // The node signing keys and the rule choosing which signs
+  // (node/node_signing_keys.h): seal envelopes with signing_keys->Seal,
+  // sign checkpoints and cosignatures with every key of AllValid().
+  std::unique_ptr<NodeSigningKeys> signing_keys;
   // The OPRF key loaded at start (keys.oprf_key); services use oprf_keys
   // when it is set (a node that rotates, spec/oprf.md §2) and this
   // otherwise (in-process tests).

@@ -68,8 +68,8 @@ class OprfRotationTest : public ::testing::Test {
     ctx_.directory = std::make_unique<directory::DirectoryState>(
         *directory::Directory::FromGenesis(SignedGenesis()));
     ctx_.storage = std::make_unique<MemoryStorage>();
-    ctx_.signing_key =
-        std::make_unique<crypto::Ed25519PrivateKey>(TestKey("MK/node/1"));
+    ctx_.signing_keys = NodeSigningKeys::Single(
+        "MK", TestKey("MK/node/1"), ctx_.directory.get(), &clock_);
   }
 
   // (Re)starts the node's rotation with keys.oprf_key = epoch `a`'s key and
@@ -91,7 +91,7 @@ class OprfRotationTest : public ::testing::Test {
         .self = "MK",
         .directory = ctx_.directory.get(),
         .oprf_keys = ctx_.oprf_keys.get(),
-        .signing_key = ctx_.signing_key.get(),
+        .signing_keys = ctx_.signing_keys.get(),
         .storage = ctx_.storage.get(),
         .trail = &trail_,
         .clock = &clock_,
@@ -206,7 +206,7 @@ TEST_F(OprfRotationTest, NewEpochIsNeverAnsweredWithTheOldKey) {
       .self = "MK",
       .directory = ctx_.directory.get(),
       .oprf_key = old_key.get(),
-      .signing_key = ctx_.signing_key.get(),
+      .signing_keys = ctx_.signing_keys.get(),
       .storage = ctx_.storage.get(),
       .trail = &trail_,
       .clock = &clock_,

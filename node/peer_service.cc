@@ -31,7 +31,7 @@ PeerService::PeerService(NodeContext* context, Checkpoints* checkpoints)
           .directory = context->directory.get(),
           .oprf_key = context->oprf_key.get(),
           .oprf_keys = context->oprf_keys.get(),
-          .signing_key = context->signing_key.get(),
+          .signing_keys = context->signing_keys.get(),
           .storage = context->storage.get(),
           .trail = context->audit_trail.get(),
           .clock = context->clock,

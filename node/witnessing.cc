@@ -146,15 +146,26 @@ absl::Status Witnessing::WitnessPeer(const std::string& member) {
 absl::Status Witnessing::Cosign(const std::string& member,
                                 const std::string& text,
                                 const std::string& served_note) {
-  ASSIGN_OR_RETURN(note::Cosigner cosigner,
-                   note::Cosigner::Create(logcheck::WitnessName(ctx_->self()),
-                                          *ctx_->signing_key));
+  // Every node key valid now cosigns (node/node_signing_keys.h): during a
+  // rotation the log's member finds a line it can check whichever of the
+  // two directory versions it holds; the two count as one witness.
+  ASSIGN_OR_RETURN(std::vector<std::shared_ptr<const crypto::Signer>> signers,
+                   ctx_->signing_keys->AllValid());
   const int64_t cosigned_ms = ctx_->clock->NowMs();
-  ASSIGN_OR_RETURN(
-      note::Signature cosig,
-      cosigner.Cosign(text, static_cast<uint64_t>(cosigned_ms / 1000)));
+  std::vector<note::Signature> cosigs;
+  std::string lines;
+  for (const auto& signer : signers) {
+    ASSIGN_OR_RETURN(
+        note::Cosigner cosigner,
+        note::Cosigner::Create(logcheck::WitnessName(ctx_->self()), signer));
+    ASSIGN_OR_RETURN(
+        note::Signature cosig,
+        cosigner.Cosign(text, static_cast<uint64_t>(cosigned_ms / 1000)));
+    lines += note::FormatSignatureLine(cosig);
+    cosigs.push_back(std::move(cosig));
+  }
   v1::AddCosignatureRequest add;
-  add.set_cosigned_checkpoint(text + "\n" + note::FormatSignatureLine(cosig));
+  add.set_cosigned_checkpoint(text + "\n" + lines);
   absl::StatusOr<v1::AddCosignatureResponse> added =
       transport_->AddCosignature(member, add, kWitnessDeadlineMs);
   RETURN_IF_ERROR(Logged(ctx_->audit_trail->Call(
@@ -165,7 +176,9 @@ absl::Status Witnessing::Cosign(const std::string& member,
   // below this checkpoint, this note is the half of the evidence only the
   // witnesses still hold.
   ASSIGN_OR_RETURN(note::Note cosigned, note::ParseNote(served_note));
-  cosigned.signatures.push_back(cosig);
+  for (note::Signature& cosig : cosigs) {
+    cosigned.signatures.push_back(std::move(cosig));
+  }
   ASSIGN_OR_RETURN(std::string cosigned_note, note::FormatNote(cosigned));
   RETURN_IF_ERROR(
       ctx_->storage->PutSetting(CosignedKey(member), cosigned_note));

@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "core/directory/testing/test_federation.h"
 #include "core/logcheck/checkpoint_verifier.h"
 #include "core/logcheck/log_keys.h"
 #include "core/merkle/hash.h"
@@ -201,6 +202,58 @@ TEST_F(WitnessingTest, AlertClosesWhenTheLogIsConsistentAgain) {
   peers_.SetLog("RS", FakeLog::kHonest);
   EXPECT_TRUE(witnessing_.WitnessPeer("RS").ok());
   EXPECT_EQ(Describe("RS").alert, "");
+}
+
+// Node key rotation (spec/keys.md §4): RS moves from RS/node/1 to
+// RS/node/2, and this witness (MK) from MK/node/1 to MK/node/2, while the
+// directory goes from the genesis (old keys only) through v2 (both) to v4
+// (new keys only).
+TEST_F(WitnessingTest, WitnessesAPeerAcrossItsNodeKeySwitch) {
+  namespace fed = ::cbx::directory::testing;
+  std::vector<NodeSigningKeys::Key> keys;
+  for (const char* label : {"MK/node/1", "MK/node/2"}) {
+    keys.push_back({"keys.node_signing_key",
+                    std::make_shared<crypto::Ed25519Signer>(fed::TestKey(label)),
+                    fed::TestKeyId(label)});
+  }
+  node_.ctx().signing_keys = std::make_unique<NodeSigningKeys>(
+      "MK", std::move(keys), node_.ctx().directory.get(), &node_.clock());
+  peers_.AppendToLog("RS", 5);
+  ASSERT_TRUE(witnessing_.WitnessPeer("RS").ok());
+  // v2 lists RS/node/2 and MK/node/2; RS signs with its new key.
+  ASSERT_TRUE(node_.ctx().directory->Update({fed::SignedV2()}).ok());
+  peers_.SetNodeKey("RS", fed::TestKey("RS/node/2"));
+  peers_.AppendToLog("RS", 3);
+  ASSERT_TRUE(witnessing_.WitnessPeer("RS").ok());
+  EXPECT_EQ(Describe("RS").cosigned_size, 8u);
+  // MK's cosignature is by MK/node/2 (MK/node/1 ended on 2025-12-31) and
+  // verifies for RS under v2.
+  std::vector<std::string> cosigned = peers_.Cosignatures("RS");
+  ASSERT_EQ(cosigned.size(), 2u);
+  auto n = note::ParseNote(cosigned[1]);
+  ASSERT_TRUE(n.ok()) << n.status();
+  auto v2_keys = logcheck::KeysOfLog(*node_.ctx().directory->Current(), "RS");
+  ASSERT_TRUE(v2_keys.ok());
+  auto by_mk = logcheck::VerifyCosignaturesBy(*v2_keys, "MK", *n);
+  ASSERT_TRUE(by_mk.ok()) << by_mk.status();
+  EXPECT_EQ(by_mk->size(), 1u);
+  // v4 drops the old keys: RS's next checkpoint is cosigned, consistent
+  // with the one cosigned under its old key...
+  ASSERT_TRUE(node_.ctx()
+                  .directory
+                  ->Update({fed::SignedV3(),
+                            testing::FakeV4WithoutOldNodeKeys()})
+                  .ok());
+  peers_.AppendToLog("RS", 2);
+  node_.clock().AdvanceMs(5000);
+  ASSERT_TRUE(witnessing_.WitnessPeer("RS").ok());
+  EXPECT_EQ(Describe("RS").cosigned_size, 10u);
+  // ...and a checkpoint signed with the dropped key is not.
+  peers_.SetNodeKey("RS", fed::TestKey("RS/node/1"));
+  peers_.AppendToLog("RS", 1);
+  EXPECT_EQ(witnessing_.WitnessPeer("RS").code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(Describe("RS").cosigned_size, 10u);
 }
 
 // The rule itself, without a peer.

@@ -11,6 +11,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev sqlite3 nlohmann-json3-dev libcli11-dev
   python3 python3-h2  # tests/integration/h2_abuse.py (HTTP/2 abuse tests)
+  # Keys in a PKCS#11 token (core/crypto/pkcs11_signer.h): the OASIS header
+  # from p11-kit; softhsm2 and opensc's pkcs11-tool for the token tests.
+  libp11-kit-dev softhsm2 opensc
 )
 
 missing=()

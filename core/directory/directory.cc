@@ -178,6 +178,12 @@ v1::SignedDirectory SignDirectory(
 absl::Status AddGovernanceSignature(v1::SignedDirectory& signed_dir,
                                     const std::string& member,
                                     const crypto::Ed25519PrivateKey& key) {
+  return AddGovernanceSignature(signed_dir, member, crypto::Ed25519Signer(key));
+}
+
+absl::Status AddGovernanceSignature(v1::SignedDirectory& signed_dir,
+                                    const std::string& member,
+                                    const crypto::Signer& signer) {
   if (!IsMemberCode(member)) {
     return absl::InvalidArgumentError(
         "governance signature: member must be two upper-case letters");
@@ -188,9 +194,12 @@ absl::Status AddGovernanceSignature(v1::SignedDirectory& signed_dir,
           "governance signature: ", member, " has already signed"));
     }
   }
+  absl::StatusOr<Bytes> signature =
+      signer.Sign(DirectorySigningInput(signed_dir.directory()));
+  if (!signature.ok()) return signature.status();
   v1::GovernanceSignature* sig = signed_dir.add_signatures();
   sig->set_member(member);
-  sig->set_signature(key.Sign(DirectorySigningInput(signed_dir.directory())));
+  sig->set_signature(*std::move(signature));
   return absl::OkStatus();
 }
 

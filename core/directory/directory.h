@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "cbx/v1/directory.pb.h"
 #include "core/crypto/ed25519.h"
+#include "core/crypto/signer.h"
 #include "core/util/bytes.h"
 
 namespace cbx::directory {
@@ -59,6 +60,11 @@ v1::SignedDirectory SignDirectory(
 absl::Status AddGovernanceSignature(v1::SignedDirectory& signed_dir,
                                     const std::string& member,
                                     const crypto::Ed25519PrivateKey& key);
+// The same with a key wherever it is kept (a PKCS#11 token,
+// core/crypto/signer.h); also the signer's error if it cannot sign.
+absl::Status AddGovernanceSignature(v1::SignedDirectory& signed_dir,
+                                    const std::string& member,
+                                    const crypto::Signer& signer);
 
 // The structural rules of spec/directory.md §3 on one Directory, on its own
 // (no predecessor, no signatures). OK or INVALID_ARGUMENT naming the first

@@ -161,6 +161,17 @@ v1::Envelope Seal(const v1::Message& message,
   return env;
 }
 
+absl::StatusOr<v1::Envelope> Seal(const v1::Message& message,
+                                  const crypto::Signer& signer) {
+  v1::Envelope env;
+  env.set_body(message.SerializeAsString());
+  env.set_key_id(directory::NodeKeyId(signer.public_key().bytes()));
+  ASSIGN_OR_RETURN(Bytes signature,
+                   signer.Sign(EnvelopeSigningInput(env.body())));
+  env.set_signature(std::move(signature));
+  return env;
+}
+
 v1::Header MakeHeader(std::string sender, std::vector<std::string> audience,
                       const Clock& clock, int64_t lifetime_ms) {
   v1::Header h;

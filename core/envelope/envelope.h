@@ -12,6 +12,7 @@
 #include "cbx/v1/envelope.pb.h"
 #include "cbx/v1/message.pb.h"
 #include "core/crypto/ed25519.h"
+#include "core/crypto/signer.h"
 #include "core/directory/directory.h"
 #include "core/envelope/replay_cache.h"
 #include "core/util/bytes.h"
@@ -30,6 +31,10 @@ Bytes EnvelopeSigningInput(std::string_view body);
 // `message`: the receiver does.
 v1::Envelope Seal(const v1::Message& message,
                   const crypto::Ed25519PrivateKey& key);
+// The same with a key wherever it is kept (core/crypto/signer.h): the
+// signer's error (a token that fails) if it cannot sign.
+absl::StatusOr<v1::Envelope> Seal(const v1::Message& message,
+                                  const crypto::Signer& signer);
 
 // Fills a Header: sender, audience, 16 random message_id bytes, issued_at =
 // clock now, expires_at = now + lifetime_ms.

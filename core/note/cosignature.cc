@@ -16,10 +16,15 @@ std::string CosignatureMessage(uint64_t timestamp, std::string_view text) {
 
 absl::StatusOr<Cosigner> Cosigner::Create(std::string_view name,
                                           crypto::Ed25519PrivateKey key) {
-  ASSIGN_OR_RETURN(
-      Verifier verifier,
-      Verifier::Create(name, SignatureType::kCosignatureV1, key.public_key()));
-  return Cosigner(std::move(key), std::move(verifier));
+  return Create(name, std::make_shared<crypto::Ed25519Signer>(std::move(key)));
+}
+
+absl::StatusOr<Cosigner> Cosigner::Create(
+    std::string_view name, std::shared_ptr<const crypto::Signer> signer) {
+  ASSIGN_OR_RETURN(Verifier verifier,
+                   Verifier::Create(name, SignatureType::kCosignatureV1,
+                                    signer->public_key()));
+  return Cosigner(std::move(signer), std::move(verifier));
 }
 
 absl::StatusOr<Signature> Cosigner::Cosign(std::string_view checkpoint_text,
@@ -30,7 +35,9 @@ absl::StatusOr<Signature> Cosigner::Cosign(std::string_view checkpoint_text,
   RETURN_IF_ERROR(ParseCheckpoint(checkpoint_text).status());
   Bytes signature;
   AppendUint64BE(signature, timestamp);
-  signature += key_.Sign(CosignatureMessage(timestamp, checkpoint_text));
+  ASSIGN_OR_RETURN(Bytes signed_bytes,
+                   signer_->Sign(CosignatureMessage(timestamp, checkpoint_text)));
+  signature += signed_bytes;
   return Signature{name(), key_id(), std::move(signature)};
 }
 

@@ -19,11 +19,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
 #include "core/crypto/ed25519.h"
+#include "core/crypto/signer.h"
 #include "core/note/signature.h"
 #include "core/note/verifier.h"
 
@@ -42,12 +44,17 @@ class Cosigner {
   // INVALID_ARGUMENT if `name` is not a valid key name.
   static absl::StatusOr<Cosigner> Create(std::string_view name,
                                          crypto::Ed25519PrivateKey key);
+  // The same with a key wherever it is kept (core/crypto/signer.h), shared
+  // with the caller.
+  static absl::StatusOr<Cosigner> Create(
+      std::string_view name, std::shared_ptr<const crypto::Signer> signer);
 
   // Cosigns the checkpoint note text `checkpoint_text` at `timestamp`.
   // INVALID_ARGUMENT if the text is not a valid checkpoint (ParseCheckpoint)
   // or the timestamp exceeds kMaxCosignatureTimestamp. Checking that the
   // checkpoint is consistent with what this cosigner signed before is the
-  // caller's duty: that check is what a cosignature vouches for.
+  // caller's duty: that check is what a cosignature vouches for. The
+  // signer's error if it cannot sign (a token).
   absl::StatusOr<Signature> Cosign(std::string_view checkpoint_text,
                                    uint64_t timestamp) const;
 
@@ -57,10 +64,10 @@ class Cosigner {
   const Verifier& verifier() const { return verifier_; }
 
  private:
-  Cosigner(crypto::Ed25519PrivateKey key, Verifier verifier)
-      : key_(std::move(key)), verifier_(std::move(verifier)) {}
+  Cosigner(std::shared_ptr<const crypto::Signer> signer, Verifier verifier)
+      : signer_(std::move(signer)), verifier_(std::move(verifier)) {}
 
-  crypto::Ed25519PrivateKey key_;
+  std::shared_ptr<const crypto::Signer> signer_;
   Verifier verifier_;
 };
 

@@ -12,10 +12,15 @@ namespace cbx::note {
 
 absl::StatusOr<NoteSigner> NoteSigner::Create(std::string_view name,
                                               crypto::Ed25519PrivateKey key) {
+  return Create(name, std::make_shared<crypto::Ed25519Signer>(std::move(key)));
+}
+
+absl::StatusOr<NoteSigner> NoteSigner::Create(
+    std::string_view name, std::shared_ptr<const crypto::Signer> signer) {
   ASSIGN_OR_RETURN(
       Verifier verifier,
-      Verifier::Create(name, SignatureType::kEd25519, key.public_key()));
-  return NoteSigner(std::move(key), std::move(verifier));
+      Verifier::Create(name, SignatureType::kEd25519, signer->public_key()));
+  return NoteSigner(std::move(signer), std::move(verifier));
 }
 
 absl::StatusOr<NoteSigner> NoteSigner::FromGoPrivateKey(std::string_view skey) {
@@ -55,15 +60,19 @@ absl::StatusOr<NoteSigner> NoteSigner::FromGoPrivateKey(std::string_view skey) {
 }
 
 std::string NoteSigner::EncodeGoPrivateKey() const {
+  const auto* in_memory =
+      dynamic_cast<const crypto::Ed25519Signer*>(signer_.get());
+  if (in_memory == nullptr) return "";
   Bytes material(1, static_cast<char>(SignatureType::kEd25519));
-  material += key_.Seed();
+  material += in_memory->key().Seed();
   return absl::StrFormat("PRIVATE+KEY+%s+%08x+%s", name(), key_id(),
                          Base64Encode(material));
 }
 
 absl::StatusOr<Signature> NoteSigner::Sign(std::string_view text) const {
   RETURN_IF_ERROR(CheckNoteText(text));
-  return Signature{name(), key_id(), key_.Sign(text)};
+  ASSIGN_OR_RETURN(Bytes signature, signer_->Sign(text));
+  return Signature{name(), key_id(), std::move(signature)};
 }
 
 }  // namespace cbx::note

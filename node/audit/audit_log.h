@@ -54,6 +54,7 @@
 #include "absl/time/time.h"
 #include "cbx/v1/audit.pb.h"
 #include "core/crypto/ed25519.h"
+#include "core/crypto/signer.h"
 #include "core/merkle/compact_range.h"
 #include "core/util/bytes.h"
 #include "core/util/clock.h"
@@ -201,6 +202,13 @@ class AuditLog {
   // another origin.
   absl::StatusOr<std::string> SignCheckpoint(
       const crypto::Ed25519PrivateKey& key, const std::string& origin);
+  // The same signed by each of `signers` (at least one; keys wherever they
+  // are kept, core/crypto/signer.h), one signature line each in that
+  // order: during a node key rotation a checkpoint carries the old and the
+  // new key's signature (spec/keys.md §4). A signer's error if one fails.
+  absl::StatusOr<std::string> SignCheckpoint(
+      const std::vector<std::shared_ptr<const crypto::Signer>>& signers,
+      const std::string& origin);
 
   // The stored checkpoint of the largest size (or of `size`) with the
   // cosignatures added to it, as one signed note. NOT_FOUND if none.

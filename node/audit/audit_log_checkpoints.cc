@@ -37,9 +37,23 @@ absl::StatusOr<std::string> CheckpointNoteFrom(AuditStore& store,
 
 absl::StatusOr<std::string> AuditLog::SignCheckpoint(
     const crypto::Ed25519PrivateKey& key, const std::string& origin) {
+  return SignCheckpoint({std::make_shared<crypto::Ed25519Signer>(key)},
+                        origin);
+}
+
+absl::StatusOr<std::string> AuditLog::SignCheckpoint(
+    const std::vector<std::shared_ptr<const crypto::Signer>>& signers,
+    const std::string& origin) {
   RETURN_IF_ERROR(ReadableStatus());
-  ASSIGN_OR_RETURN(note::NoteSigner signer,
-                   note::NoteSigner::Create(origin, key));
+  if (signers.empty()) {
+    return absl::InvalidArgumentError("a checkpoint needs a signer");
+  }
+  std::vector<note::NoteSigner> note_signers;
+  for (const auto& signer : signers) {
+    ASSIGN_OR_RETURN(note::NoteSigner s,
+                     note::NoteSigner::Create(origin, signer));
+    note_signers.push_back(std::move(s));
+  }
   // Under write_mu_ no batch is half-committed: the current state is the
   // one on disk, and checkpoints are stored in size order.
   std::lock_guard<std::mutex> lock(write_mu_);
@@ -70,9 +84,13 @@ absl::StatusOr<std::string> AuditLog::SignCheckpoint(
   checkpoint.size = current.size;
   checkpoint.root_hash = current.root;
   ASSIGN_OR_RETURN(std::string text, note::FormatCheckpoint(checkpoint));
-  ASSIGN_OR_RETURN(note::Signature signature, signer.Sign(text));
+  note::Note signed_checkpoint{text, {}};
+  for (const note::NoteSigner& signer : note_signers) {
+    ASSIGN_OR_RETURN(note::Signature signature, signer.Sign(text));
+    signed_checkpoint.signatures.push_back(std::move(signature));
+  }
   ASSIGN_OR_RETURN(std::string signed_note,
-                   note::FormatNote(note::Note{text, {signature}}));
+                   note::FormatNote(signed_checkpoint));
   RETURN_IF_ERROR(writer_->InsertCheckpoint(
       CheckpointRow{current.size, current.root, signed_note, clock_.NowMs()}));
   return signed_note;

@@ -73,11 +73,22 @@ v1::SignedDirectory FakeGenesis(int extra_members) {
   return fed::SignAs(d, {{"MK", "MK/governance/1"}, {"RS", "RS/governance/1"}});
 }
 
+v1::SignedDirectory FakeV4WithoutOldNodeKeys() {
+  v1::Directory d = fed::V3Directory();
+  d.set_version(4);
+  d.set_issued_at_ms(fed::kV3IssuedAtMs + 86'400'000);
+  for (v1::Member& m : *d.mutable_members()) {
+    if (m.code() != "MK" && m.code() != "RS") continue;
+    m.mutable_node_keys()->erase(m.mutable_node_keys()->begin());
+  }
+  return fed::SignAs(d, {{"MK", "MK/governance/1"}, {"RS", "RS/governance/2"}});
+}
+
 struct FakePeers::Member {
   Member(std::string c)
       : code(std::move(c)), key(FakeNodeKey(code)), oprf(FakeOprfKey(code)) {}
   const std::string code;
-  const crypto::Ed25519PrivateKey key;
+  crypto::Ed25519PrivateKey key;  // SetNodeKey may replace it
   const crypto::OprfServerKey oprf;
   FakeBehaviour behaviour = FakeBehaviour::kAnswer;
   FakeBehaviour resolve_behaviour = FakeBehaviour::kAnswer;
@@ -183,6 +194,13 @@ uint64_t FakePeers::IndexVersion(const std::string& member) {
   Member* m = Find(member);
   std::lock_guard<std::mutex> lock(mu_);
   return m->version;
+}
+
+void FakePeers::SetNodeKey(const std::string& member,
+                           crypto::Ed25519PrivateKey key) {
+  Member* m = Find(member);
+  std::lock_guard<std::mutex> lock(mu_);
+  m->key = std::move(key);
 }
 
 void FakePeers::AppendToLog(const std::string& member, int count) {
@@ -576,7 +594,7 @@ absl::StatusOr<std::string> FakePeers::SignedCheckpoint(Member& m,
   if (fork_root) cp.root_hash = crypto::Sha256("forked " + cp.root_hash);
   ASSIGN_OR_RETURN(std::string text, note::FormatCheckpoint(cp));
   ASSIGN_OR_RETURN(note::NoteSigner signer,
-                   note::NoteSigner::Create(cp.origin, FakeNodeKey(m.code)));
+                   note::NoteSigner::Create(cp.origin, m.key));
   note::Note note;
   note.text = text;
   ASSIGN_OR_RETURN(note::Signature sig, signer.Sign(text));

@@ -37,6 +37,11 @@ namespace cbx::node::testing {
 // `extra_members` more active members ("BA", "BB", ...) whose keys are
 // derived from their codes, for fan-out tests with many peers.
 v1::SignedDirectory FakeGenesis(int extra_members = 0);
+// Version 4 after the test federation's v2 and v3 (SignedV2, SignedV3):
+// v3 with the node keys v2 retired or replaced dropped (MK/node/1,
+// RS/node/1), signed with v3's governance keys. The end of a node key
+// rotation.
+v1::SignedDirectory FakeV4WithoutOldNodeKeys();
 // The node signing key and OPRF key of `code` in FakeGenesis.
 crypto::Ed25519PrivateKey FakeNodeKey(const std::string& code);
 crypto::OprfServerKey FakeOprfKey(const std::string& code);
@@ -132,6 +137,9 @@ class FakePeers final : public PeerTransport {
   // whether the receiver stopped the stream (its callback returned false).
   int IndexPartsDelivered(const std::string& member);
   bool IndexStreamStopped(const std::string& member);
+
+  // `member` signs with `key` from now on (a node key rotation).
+  void SetNodeKey(const std::string& member, crypto::Ed25519PrivateKey key);
 
   // Appends `count` entries to `member`'s audit log.
   void AppendToLog(const std::string& member, int count);

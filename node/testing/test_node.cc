@@ -27,8 +27,6 @@ TestNode::TestNode(const v1::SignedDirectory& genesis, std::string self)
     : dir_(TempDir()), clock_(directory::testing::kNowMs) {
   ctx_.config.member = self;
   ctx_.clock = &clock_;
-  ctx_.signing_key =
-      std::make_unique<crypto::Ed25519PrivateKey>(FakeNodeKey(self));
   ctx_.oprf_key = std::make_unique<crypto::OprfServerKey>(FakeOprfKey(self));
   auto dir = directory::Directory::FromGenesis(genesis);
   if (!dir.ok()) {
@@ -36,6 +34,8 @@ TestNode::TestNode(const v1::SignedDirectory& genesis, std::string self)
     std::abort();
   }
   ctx_.directory = std::make_unique<directory::DirectoryState>(*dir);
+  ctx_.signing_keys = NodeSigningKeys::Single(self, FakeNodeKey(self),
+                                              ctx_.directory.get(), &clock_);
   ctx_.storage = std::make_unique<MemoryStorage>();
   audit::AuditLogOptions options;
   options.clock = &clock_;
