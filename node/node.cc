@@ -246,6 +246,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
                         absl::StrCat("directory: ", state.status().message()));
   }
   ctx->directory = *std::move(state);
+  // MakeSigningKeys takes `keys` whole: keep the next OPRF key apart.
+  std::unique_ptr<crypto::OprfServerKey> oprf_next = std::move(keys.oprf_next);
   ctx->signing_keys = MakeSigningKeys(*ctx, std::move(keys));
 
   RETURN_IF_ERROR(CheckOwnKeys(*ctx));
@@ -259,7 +261,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   ctx->tls = tls.get();
   std::unique_ptr<Node> node(new Node(std::move(ctx)));
   node->tls_ = std::move(tls);
-  node->oprf_key_next_ = std::move(keys.oprf_next);
+  node->oprf_key_next_ = std::move(oprf_next);
   RETURN_IF_ERROR(node->BuildModules());
   return node;
 }
