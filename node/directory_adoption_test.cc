@@ -55,11 +55,10 @@ class DirectoryAdoptionTest : public ::testing::Test {
         peers_(FakeGenesis(), "MK", &node_.clock()),
         executor_("test", 1),
         sync_(&node_.ctx(), &peers_, &executor_) {
-    node_.ctx().AddDirectoryListener(
-        [this](const directory::Directory& before,
-               const directory::Directory& after) {
-          told_.emplace_back(before.version(), after.version());
-        });
+    node_.ctx().AddDirectoryListener([this](const directory::Directory& before,
+                                            const directory::Directory& after) {
+      told_.emplace_back(before.version(), after.version());
+    });
   }
   ~DirectoryAdoptionTest() override { executor_.Shutdown(); }
 
@@ -75,10 +74,9 @@ class DirectoryAdoptionTest : public ::testing::Test {
 // A version pulled from a peer while node.db cannot be written is not used:
 // the old version stays current until it can be stored.
 TEST_F(DirectoryAdoptionTest, PulledVersionIsNotCurrentUntilStored) {
-  const std::string dir =
-      (std::filesystem::temp_directory_path() /
-       ("cbx-adoption-" + std::to_string(::getpid())))
-          .string();
+  const std::string dir = (std::filesystem::temp_directory_path() /
+                           ("cbx-adoption-" + std::to_string(::getpid())))
+                              .string();
   std::filesystem::create_directories(dir);
   FaultVfs vfs("cbx-fault-adoption");
   SqliteStorage::Options options;
@@ -148,8 +146,8 @@ TEST_F(DirectoryAdoptionTest, EquivocationIsRefusedKeptAndRaisedOnce) {
   EXPECT_EQ((*kept)[0].conflicting, OtherV2().SerializeAsString());
   auto alert = DirectoryAlert(*node_.ctx().storage);
   ASSERT_TRUE(alert.ok());
-  EXPECT_TRUE(absl::StartsWith(*alert,
-                               "directory equivocation: version 2 served by AL"))
+  EXPECT_TRUE(absl::StartsWith(
+      *alert, "directory equivocation: version 2 served by AL"))
       << *alert;
   EXPECT_EQ(told_.size(), 1u);
 }
@@ -180,10 +178,9 @@ TEST_F(DirectoryAdoptionTest, OperatorInstallIsAdoptedAndEquivocationKept) {
   EXPECT_EQ(*installed, 2u);
   // Installing it again, or another validly signed version 2, is refused;
   // the other one is kept as evidence.
-  EXPECT_EQ(InstallDirectory(storage, FakeGenesis(), fed::SignedV2())
-                .status()
-                .code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      InstallDirectory(storage, FakeGenesis(), fed::SignedV2()).status().code(),
+      absl::StatusCode::kFailedPrecondition);
   absl::Status other =
       InstallDirectory(storage, FakeGenesis(), OtherV2()).status();
   EXPECT_EQ(other.code(), absl::StatusCode::kFailedPrecondition);

@@ -127,8 +127,8 @@ absl::StatusOr<OprfKeys::ForRequest> LookupResponder::KeyFor(
                               false};
 }
 
-absl::StatusOr<v1::Envelope> LookupResponder::Reply(
-    const v1::Message& request, v1::Message reply) const {
+absl::StatusOr<v1::Envelope> LookupResponder::Reply(const v1::Message& request,
+                                                    v1::Message reply) const {
   const int64_t lifetime_ms =
       static_cast<int64_t>(
           d_.directory->Current()->policy().max_message_lifetime_s()) *

@@ -37,8 +37,8 @@
 #include "core/envelope/envelope.h"
 #include "core/util/clock.h"
 #include "node/audit_trail.h"
-#include "node/oprf_keys.h"
 #include "node/node_signing_keys.h"
+#include "node/oprf_keys.h"
 #include "node/storage/storage.h"
 
 namespace cbx::node {

@@ -135,9 +135,8 @@ absl::StatusOr<NodeKeys> ReadNodeKeys(const Config& config, Env* env) {
                                                std::string(s.message())));
   };
   NodeKeys keys;
-  ASSIGN_OR_RETURN(keys.signing,
-                   ReadSigningKey(config.node_signing_key,
-                                  "keys.node_signing_key", env));
+  ASSIGN_OR_RETURN(keys.signing, ReadSigningKey(config.node_signing_key,
+                                                "keys.node_signing_key", env));
   if (!config.node_signing_key_next.empty()) {
     ASSIGN_OR_RETURN(keys.signing_next,
                      ReadSigningKey(config.node_signing_key_next,
@@ -154,9 +153,8 @@ absl::StatusOr<NodeKeys> ReadNodeKeys(const Config& config, Env* env) {
   }
   keys.oprf = std::make_unique<crypto::OprfServerKey>(*std::move(oprf));
   if (!config.oprf_key_next.empty()) {
-    absl::StatusOr<KeyFile> next =
-        cbx::ReadKeyFile(env, config.oprf_key_next, "an OPRF key",
-                         KeyFileAccess::kOwnerOnly);
+    absl::StatusOr<KeyFile> next = cbx::ReadKeyFile(
+        env, config.oprf_key_next, "an OPRF key", KeyFileAccess::kOwnerOnly);
     if (!next.ok()) return in_field("keys.oprf_key_next", next.status());
     auto next_key = crypto::OprfServerKey::FromPrivateBytes(next->secret);
     if (!next_key.ok()) {
@@ -285,15 +283,14 @@ absl::Status Node::BuildModules() {
   RETURN_IF_ERROR(sync_->LoadStoredIndexes());
   // The OPRF keys before the services, which read c->oprf_keys.
   rotation_ = std::make_unique<OprfRotation>(c, sync_executor_.get());
-  RETURN_IF_ERROR(rotation_->Start(
-      std::make_unique<crypto::OprfServerKey>(*c->oprf_key),
-      std::move(oprf_key_next_)));
-  c->AddDirectoryListener(
-      [this](const directory::Directory& before,
-             const directory::Directory& after) {
-        sync_->OnDirectory(before, after);
-        rotation_->OnDirectory(before, after);
-      });
+  RETURN_IF_ERROR(
+      rotation_->Start(std::make_unique<crypto::OprfServerKey>(*c->oprf_key),
+                       std::move(oprf_key_next_)));
+  c->AddDirectoryListener([this](const directory::Directory& before,
+                                 const directory::Directory& after) {
+    sync_->OnDirectory(before, after);
+    rotation_->OnDirectory(before, after);
+  });
   query_ = std::make_unique<LookupQuerier>(c, transport_.get(),
                                            lookup_executor_.get());
   checkpoints_ = std::make_unique<Checkpoints>(c);

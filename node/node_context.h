@@ -29,8 +29,8 @@
 #include "node/audit_trail.h"
 #include "node/config.h"
 #include "node/grpc_status.h"  // IWYU pragma: export
-#include "node/oprf_keys.h"
 #include "node/node_signing_keys.h"
+#include "node/oprf_keys.h"
 #include "node/storage/storage.h"
 #include "node/tag_index.h"
 

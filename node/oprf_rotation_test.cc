@@ -15,8 +15,8 @@
 #include "node/cases.h"
 #include "node/lookup_responder.h"
 #include "node/storage/memory_storage.h"
-#include "node/testing/case_fixture.h"
 #include "node/storage/storage_test_util.h"
+#include "node/testing/case_fixture.h"
 #include "node/testing/test_audit_sink.h"
 
 namespace cbx::node {
@@ -68,8 +68,8 @@ class OprfRotationTest : public ::testing::Test {
     ctx_.directory = std::make_unique<directory::DirectoryState>(
         *directory::Directory::FromGenesis(SignedGenesis()));
     ctx_.storage = std::make_unique<MemoryStorage>();
-    ctx_.signing_keys = NodeSigningKeys::Single(
-        "MK", TestKey("MK/node/1"), ctx_.directory.get(), &clock_);
+    ctx_.signing_keys = NodeSigningKeys::Single("MK", TestKey("MK/node/1"),
+                                                ctx_.directory.get(), &clock_);
   }
 
   // (Re)starts the node's rotation with keys.oprf_key = epoch `a`'s key and
@@ -283,7 +283,8 @@ TEST_F(OprfRotationTest, CrashHalfWayResumesAndCatchesLateChanges) {
   RunToIdle();
   EXPECT_EQ(rotation_->staged(), 8u) << "the late a0 staged by the last pass";
   ASSERT_OK_AND_ASSIGN(std::vector<Tag> own, ctx_.storage->OwnIndexTags());
-  EXPECT_EQ(own, TagsUnder(2, {"user_a0", "user_b1", "user_b2", "user_b3", "user_b4"}));
+  EXPECT_EQ(own, TagsUnder(2, {"user_a0", "user_b1", "user_b2", "user_b3",
+                               "user_b4"}));
   ASSERT_OK_AND_ASSIGN(Bytes y, Query("user_a0", 2));
   ASSERT_OK_AND_ASSIGN(v1::ResolveResponse hit, Resolve(y, 2));
   EXPECT_EQ(hit.references_size(), 1);
@@ -334,12 +335,12 @@ TEST_F(OprfRotationTest, KeysAreMatchedToTheDirectoryInEitherOrder) {
   // A key that is not the directory's is refused, naming the field.
   absl::Status wrong = Start(2, 0);
   EXPECT_EQ(wrong.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(wrong.message().find("keys.oprf_key"), std::string::npos)
-      << wrong;
+  EXPECT_NE(wrong.message().find("keys.oprf_key"), std::string::npos) << wrong;
   // Both orders start with epoch 1's key current.
   ASSERT_TRUE(Start(2, 1).ok());
   EXPECT_EQ(ctx_.oprf_keys->epoch(), 1u);
-  EXPECT_EQ(ctx_.oprf_keys->current()->public_key(), TestOprfPublicKey("MK", 1));
+  EXPECT_EQ(ctx_.oprf_keys->current()->public_key(),
+            TestOprfPublicKey("MK", 1));
   ASSERT_NE(ctx_.oprf_keys->next(), nullptr);
   AddCase("MK-1", {"alice"});
   AdoptEpoch2();
