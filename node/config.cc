@@ -1,9 +1,14 @@
 #include "node/config.h"
 
 #include <filesystem>
+#include <map>
 #include <regex>
+#include <set>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/util/status_macros.h"
 #include "nlohmann/json.hpp"
 
 namespace cbx::node {
@@ -137,6 +142,51 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, Env* env) {
   return env->ReadFile(path);
 }
 
+namespace {
+
+// Refuses a field the config does not define, at the top level and inside
+// each section (spec/node-config.md): a misspelt field must never fall back
+// to its default silently. A section that is not an object is refused too.
+absl::Status RefuseUnknownFields(const json& root, const std::string& name) {
+  static const std::map<std::string, std::set<std::string>> kSections = {
+      {"member", {}},
+      {"data_dir", {}},
+      {"peer_listen", {}},
+      {"office_listen", {}},
+      {"admin_listen", {}},
+      {"tls", {"certificate", "private_key", "office_ca", "crl_dir"}},
+      {"keys",
+       {"node_signing_key", "node_signing_key_next", "oprf_key",
+        "oprf_key_next"}},
+      {"directory", {"genesis"}},
+      {"sync", {"index_interval_ms", "directory_interval_ms"}},
+      {"audit",
+       {"checkpoint_interval_ms", "checkpoint_every_entries",
+        "witness_interval_ms"}},
+  };
+  for (const auto& [key, value] : root.items()) {
+    auto section = kSections.find(key);
+    if (section == kSections.end()) {
+      return absl::InvalidArgumentError(name + ": " + key + ": unknown field");
+    }
+    if (section->second.empty()) continue;  // a plain field
+    if (!value.is_object()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ": ", key, ": must be a JSON object"));
+    }
+    for (const auto& [field, unused] : value.items()) {
+      if (section->second.count(field) == 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(name, ": ", key, ".", field, ": unknown field (", key,
+                         " has: ", absl::StrJoin(section->second, ", "), ")"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<Config> ParseConfig(const std::string& text,
                                    const std::string& base_dir,
                                    const std::string& name) {
@@ -147,16 +197,7 @@ absl::StatusOr<Config> ParseConfig(const std::string& text,
   if (!root.is_object()) {
     return absl::InvalidArgumentError(name + ": must be a JSON object");
   }
-  static const char* kKnown[] = {
-      "member", "data_dir", "peer_listen", "office_listen", "admin_listen",
-      "tls",    "keys",     "directory",   "sync",          "audit"};
-  for (const auto& [key, value] : root.items()) {
-    bool known = false;
-    for (const char* k : kKnown) known = known || key == k;
-    if (!known) {
-      return absl::InvalidArgumentError(name + ": " + key + ": unknown field");
-    }
-  }
+  RETURN_IF_ERROR(RefuseUnknownFields(root, name));
   FieldReader r(root, name, base_dir);
   Config c;
   CBX_ASSIGN_FIELD(c.member, r.String("member", true));

@@ -78,6 +78,17 @@ TEST(ConfigTest, EveryErrorNamesTheFieldAndTheProblem) {
        "sync.index_interval_ms: must be an integer"},
       {R"("data_dir": "data",)", R"("data_dir": "data", "colour": "red",)",
        "colour: unknown field"},
+      // Misspelt fields inside a section are refused too (they used to fall
+      // back to their defaults silently).
+      {R"("index_interval_ms": 500)", R"("index_intervall_ms": 500)",
+       "sync.index_intervall_ms: unknown field (sync has: "},
+      {R"("office_ca": )", R"("ofice_ca": )",
+       "tls.ofice_ca: unknown field (tls has: certificate, crl_dir, "
+       "office_ca, private_key)"},
+      {R"("genesis": )", R"("genesis": "../genesis.pb", "genisis": )",
+       "directory.genisis: unknown field"},
+      {R"("sync": {"index_interval_ms": 500})", R"("sync": 500)",
+       "sync: must be a JSON object"},
   };
   for (const BadCase& bad : cases) {
     std::string text = kGood;

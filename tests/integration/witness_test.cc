@@ -234,13 +234,22 @@ class WitnessTest : public ::testing::Test {
   // Every alert `cc` raised about RS names a distinct checkpoint, whose
   // evidence it kept once: as many lines as evidence rows as checkpoints.
   void ExpectOneAlertAndEvidencePerCheckpoint(const std::string& cc) {
-    std::vector<AlertLine> alerts = Alerts(*fed_, cc, "RS");
+    std::vector<AlertLine> alerts;
     std::set<std::pair<uint64_t, std::string>> distinct;
-    for (const AlertLine& a : alerts) distinct.insert({a.size, a.root});
+    std::map<std::string, std::string> evidence;
+    // The witness keeps the evidence, then logs the alert that names it,
+    // while its rounds go on: read both until a round is not half-way.
+    WaitFor(
+        [&] {
+          evidence = Settings(*fed_, cc, "witness-evidence/RS/");
+          alerts = Alerts(*fed_, cc, "RS");
+          distinct.clear();
+          for (const AlertLine& a : alerts) distinct.insert({a.size, a.root});
+          return evidence.size() == distinct.size();
+        },
+        std::chrono::seconds(5));
     EXPECT_EQ(alerts.size(), distinct.size())
         << cc << " raised one checkpoint's alert more than once";
-    std::map<std::string, std::string> evidence =
-        Settings(*fed_, cc, "witness-evidence/RS/");
     EXPECT_EQ(evidence.size(), distinct.size());
     for (const auto& [size, root] : distinct) {
       EXPECT_EQ(
