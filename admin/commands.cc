@@ -129,8 +129,8 @@ absl::Status DirectorySign(const DirectorySignArgs& args, std::ostream& out,
                      LoadKeyWarning(KeyKind::kGovernance, args.key, err));
     ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey seed_key,
                      crypto::Ed25519PrivateKey::FromSeed(loaded.key.secret));
-    key = std::make_unique<crypto::Ed25519Signer>(std::move(seed_key),
-                                                  args.key);
+    key =
+        std::make_unique<crypto::Ed25519Signer>(std::move(seed_key), args.key);
   }
   absl::StatusOr<SignResult> result =
       SignAsMember(signed_dir, args.member, *key,
@@ -162,8 +162,7 @@ absl::Status DirectoryPropose(const DirectoryProposeArgs& args,
   SpecContext context;
   context.base_dir = DirName(args.changes);
   context.now_ms = args.now_ms;
-  absl::StatusOr<v1::Directory> next =
-      ApplyChanges(current, changes, context);
+  absl::StatusOr<v1::Directory> next = ApplyChanges(current, changes, context);
   if (!next.ok()) return WithPath(args.changes, next.status());
   ASSIGN_OR_RETURN(v1::SignedDirectory proposal, BuildUnsigned(*next));
   RETURN_IF_ERROR(WriteSignedDirectory(args.out, proposal));
@@ -181,8 +180,8 @@ absl::Status DirectoryPropose(const DirectoryProposeArgs& args,
   return absl::OkStatus();
 }
 
-absl::Status DirectoryCosign(const DirectoryCosignArgs& args,
-                             std::ostream& out, std::ostream& err) {
+absl::Status DirectoryCosign(const DirectoryCosignArgs& args, std::ostream& out,
+                             std::ostream& err) {
   ASSIGN_OR_RETURN(v1::SignedDirectory proposal, ReadSignedDirectory(args.in));
   std::optional<v1::SignedDirectory> previous;
   if (!args.previous.empty()) {
@@ -192,15 +191,13 @@ absl::Status DirectoryCosign(const DirectoryCosignArgs& args,
                    LoadKeyWarning(KeyKind::kGovernance, args.key, err));
   ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey key,
                    crypto::Ed25519PrivateKey::FromSeed(loaded.key.secret));
-  absl::StatusOr<DetachedSignature> sig =
-      Cosign(proposal, args.member, key,
-             previous.has_value() ? &*previous : nullptr);
+  absl::StatusOr<DetachedSignature> sig = Cosign(
+      proposal, args.member, key, previous.has_value() ? &*previous : nullptr);
   if (!sig.ok()) return WithPath(args.in, sig.status());
   // A signature file is not secret, but one signer's file must never be
   // overwritten by another's: created once, like a key file.
-  RETURN_IF_ERROR(Env::Default()->WriteNewFile(args.out,
-                                               SignatureFileText(*sig),
-                                               {.mode = 0644}));
+  RETURN_IF_ERROR(Env::Default()->WriteNewFile(
+      args.out, SignatureFileText(*sig), {.mode = 0644}));
   out << args.member << " signed version " << sig->version
       << " (directory sha256 " << sig->directory_sha256 << "); wrote "
       << args.out << "\n";
@@ -220,15 +217,15 @@ absl::Status DirectoryCombine(const DirectoryCombineArgs& args,
     ASSIGN_OR_RETURN(DetachedSignature sig, ParseSignatureFile(text, path));
     signatures.push_back({path, std::move(sig)});
   }
-  ASSIGN_OR_RETURN(CombineResult result,
-                   CombineSignatures(proposal, signatures,
-                                     previous.has_value() ? &*previous
-                                                          : nullptr));
+  ASSIGN_OR_RETURN(
+      CombineResult result,
+      CombineSignatures(proposal, signatures,
+                        previous.has_value() ? &*previous : nullptr));
   RETURN_IF_ERROR(WriteSignedDirectory(args.out, result.combined));
   out << "version " << result.version << ": " << result.valid_signatures
       << " valid governance signatures, " << result.threshold << " of "
-      << result.signing_members
-      << " needed: threshold reached; wrote " << args.out
+      << result.signing_members << " needed: threshold reached; wrote "
+      << args.out
       << " (install it on each node: cbx-node --config node.json "
          "--install-directory "
       << args.out << ")\n";

@@ -71,7 +71,7 @@ absl::Status DirectoryPropose(const DirectoryProposeArgs& args,
                               std::ostream& out, std::ostream& err);
 
 struct DirectoryCosignArgs {
-  std::string in;        // the proposal (.pb)
+  std::string in;  // the proposal (.pb)
   std::string member;
   std::string key;       // the member's governance key file
   std::string previous;  // empty for a genesis
@@ -79,8 +79,8 @@ struct DirectoryCosignArgs {
 };
 // Signs a proposal offline into a signature file of the signer's own
 // (admin/signature_file.h), with the checks of `directory sign`.
-absl::Status DirectoryCosign(const DirectoryCosignArgs& args,
-                             std::ostream& out, std::ostream& err);
+absl::Status DirectoryCosign(const DirectoryCosignArgs& args, std::ostream& out,
+                             std::ostream& err);
 
 struct DirectoryCombineArgs {
   std::string in;  // the proposal (.pb)

@@ -52,8 +52,8 @@ absl::StatusOr<int> MemberIndex(const v1::Directory& d, const json& code,
   for (int i = 0; i < d.members_size(); ++i) {
     if (d.members(i).code() == c) return i;
   }
-  return ChangeError(path, absl::StrCat("no member ", c, " in version ",
-                                        d.version() - 1));
+  return ChangeError(
+      path, absl::StrCat("no member ", c, " in version ", d.version() - 1));
 }
 
 absl::Status SetStatus(v1::Directory& d, const json& code,
@@ -61,10 +61,10 @@ absl::Status SetStatus(v1::Directory& d, const json& code,
   ASSIGN_OR_RETURN(int i, MemberIndex(d, code, path));
   v1::Member& m = *d.mutable_members(i);
   if (m.status() == status) {
-    return ChangeError(path, absl::StrCat(m.code(), " is already ",
-                                          status == v1::MEMBER_STATUS_ACTIVE
-                                              ? "active"
-                                              : "suspended"));
+    return ChangeError(
+        path, absl::StrCat(
+                  m.code(), " is already ",
+                  status == v1::MEMBER_STATUS_ACTIVE ? "active" : "suspended"));
   }
   m.set_status(status);
   return absl::OkStatus();
@@ -97,9 +97,9 @@ absl::Status ReplaceKeys(v1::Directory& d, const json& change,
     any = true;
   }
   if (Has(change, "oprf_key_public") || Has(change, "oprf_key")) {
-    ASSIGN_OR_RETURN(Bytes oprf,
-                     PublicKeyFromSpec(change, path, "oprf_key_public",
-                                       "oprf_key", KeyKind::kOprf, 33, context));
+    ASSIGN_OR_RETURN(
+        Bytes oprf, PublicKeyFromSpec(change, path, "oprf_key_public",
+                                      "oprf_key", KeyKind::kOprf, 33, context));
     uint32_t epoch = m.oprf_key().epoch() + 1;  // the rotation rule
     if (Has(change, "oprf_epoch")) {
       const json& e = change["oprf_epoch"];
@@ -165,14 +165,15 @@ absl::Status RemoveCa(v1::Directory& d, const json& change,
       return absl::OkStatus();
     }
   }
-  return ChangeError(path + ".sha256",
-                     absl::StrCat(m.code(), " lists no CA with fingerprint ",
-                                  want));
+  return ChangeError(
+      path + ".sha256",
+      absl::StrCat(m.code(), " lists no CA with fingerprint ", want));
 }
 
 absl::Status UpdateMember(v1::Directory& d, const json& change,
                           const std::string& path) {
-  RETURN_IF_ERROR(Allowed(change, path, {"member", "display_name", "endpoint"}));
+  RETURN_IF_ERROR(
+      Allowed(change, path, {"member", "display_name", "endpoint"}));
   if (!Has(change, "member")) return ChangeError(path + ".member", "missing");
   ASSIGN_OR_RETURN(int i, MemberIndex(d, change["member"], path + ".member"));
   v1::Member& m = *d.mutable_members(i);
@@ -207,7 +208,7 @@ json MergedPolicy(const v1::Policy& p, const json& change) {
   // Fields a directory left at 0 (older versions) take the spec defaults.
   for (auto it = merged.begin(); it != merged.end();) {
     it = (*it == 0 && it.key() != "witness_threshold") ? merged.erase(it)
-                                                        : std::next(it);
+                                                       : std::next(it);
   }
   if (change.is_object()) {
     for (const auto& [key, value] : change.items()) merged[key] = value;
@@ -276,11 +277,10 @@ std::string StatusName(v1::MemberStatus s) {
 }
 
 std::string NodeKeyText(const v1::NodeKey& k) {
-  return absl::StrCat(HexEncode(directory::NodeKeyId(k.public_key())), " [",
-                      k.not_before_ms() == 0 ? "-" : FormatTimeMs(k.not_before_ms()),
-                      ", ",
-                      k.not_after_ms() == 0 ? "open" : FormatTimeMs(k.not_after_ms()),
-                      ")");
+  return absl::StrCat(
+      HexEncode(directory::NodeKeyId(k.public_key())), " [",
+      k.not_before_ms() == 0 ? "-" : FormatTimeMs(k.not_before_ms()), ", ",
+      k.not_after_ms() == 0 ? "open" : FormatTimeMs(k.not_after_ms()), ")");
 }
 
 void DiffMember(const v1::Member& a, const v1::Member& b,
@@ -299,7 +299,8 @@ void DiffMember(const v1::Member& a, const v1::Member& b,
                                StatusName(b.status())));
   }
   if (a.governance_key() != b.governance_key()) {
-    out.push_back(absl::StrCat(who, "governance key: ", Short(a.governance_key()),
+    out.push_back(absl::StrCat(who,
+                               "governance key: ", Short(a.governance_key()),
                                "… -> ", Short(b.governance_key()), "…"));
   }
   if (a.oprf_key().SerializeAsString() != b.oprf_key().SerializeAsString()) {
@@ -400,8 +401,8 @@ std::vector<std::string> DescribeDiff(const v1::Directory& before,
     old_members.erase(it);
   }
   for (const auto& [code, m] : old_members) {
-    out.push_back(absl::StrCat("- member ", code, " (", m->display_name(),
-                               ") removed"));
+    out.push_back(
+        absl::StrCat("- member ", code, " (", m->display_name(), ") removed"));
   }
   if (out.size() == 1) out.push_back("(no change)");
   return out;

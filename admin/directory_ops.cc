@@ -144,8 +144,7 @@ absl::StatusOr<SignResult> SignAsMember(v1::SignedDirectory& signed_dir,
                                         const std::string& member,
                                         const crypto::Ed25519PrivateKey& key,
                                         const v1::SignedDirectory* previous) {
-  return SignAsMember(signed_dir, member, crypto::Ed25519Signer(key),
-                      previous);
+  return SignAsMember(signed_dir, member, crypto::Ed25519Signer(key), previous);
 }
 
 absl::StatusOr<SignResult> SignAsMember(v1::SignedDirectory& signed_dir,

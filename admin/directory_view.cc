@@ -28,7 +28,6 @@ const char* StatusName(v1::MemberStatus status) {
   }
 }
 
-
 std::string WindowText(int64_t not_before_ms, int64_t not_after_ms) {
   if (not_before_ms == 0 && not_after_ms == 0) return "no time limit";
   if (not_after_ms == 0) return "valid from " + FormatTimeMs(not_before_ms);

@@ -15,8 +15,8 @@
 
 #include "absl/status/statusor.h"
 #include "admin/key_file.h"
-#include "core/util/bytes.h"
 #include "cbx/v1/directory.pb.h"
+#include "core/util/bytes.h"
 #include "nlohmann/json.hpp"
 
 namespace cbx::admin {

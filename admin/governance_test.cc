@@ -34,8 +34,8 @@ class GovernanceTest : public ::testing::Test {
     int port = 7101;
     for (const std::string code : {"MK", "RS", "BA"}) {
       for (const char* kind : {"node", "governance", "oprf"}) {
-        auto key = GenerateKeyFile(*ParseKeyKind(kind),
-                                   dir_.File(code + "-" + kind));
+        auto key =
+            GenerateKeyFile(*ParseKeyKind(kind), dir_.File(code + "-" + kind));
         EXPECT_TRUE(key.ok()) << key.status();
       }
       members.push_back({{"code", code},
@@ -51,16 +51,15 @@ class GovernanceTest : public ::testing::Test {
                  {"policy", {{"governance_threshold", 2}}},
                  {"members", members}};
     testing::WriteTextFile(dir_.File("federation.json"), spec.dump(2));
-    Expect(DirectoryBuild(DirectoryBuildArgs{dir_.File("federation.json"),
-                                             dir_.File("genesis.pb"),
-                                             1750000000000, ""},
-                          out_, err_));
+    Expect(DirectoryBuild(
+        DirectoryBuildArgs{dir_.File("federation.json"),
+                           dir_.File("genesis.pb"), 1750000000000, ""},
+        out_, err_));
     for (const std::string code : {"MK", "RS"}) {
-      Expect(DirectorySign(
-          DirectorySignArgs{dir_.File("genesis.pb"), code,
-                            dir_.File(code + "-governance"),
-                            dir_.File("genesis.pb"), ""},
-          out_, err_));
+      Expect(DirectorySign(DirectorySignArgs{dir_.File("genesis.pb"), code,
+                                             dir_.File(code + "-governance"),
+                                             dir_.File("genesis.pb"), ""},
+                           out_, err_));
     }
   }
 
@@ -137,8 +136,8 @@ TEST_F(GovernanceTest, ProposeCosignCombineGivesAVersionNodesAdopt) {
   EXPECT_EQ(ReadJson("MK.sig")["member"], "MK");
   EXPECT_EQ(ReadJson("MK.sig")["version"], 2);
   Expect(Combine({"MK.sig", "BA.sig"}));
-  EXPECT_TRUE(absl::StrContains(
-      out_.str(), "2 valid governance signatures, 2 of 3 needed"))
+  EXPECT_TRUE(absl::StrContains(out_.str(),
+                                "2 valid governance signatures, 2 of 3 needed"))
       << out_.str();
 
   // What every node does with it: adopt it as the successor of the genesis.
@@ -160,21 +159,19 @@ TEST_F(GovernanceTest, AddRemoveAndReplaceKeys) {
   ASSERT_TRUE(xk_gov.ok() && xk_node.ok() && xk_oprf.ok() && rs_oprf2.ok() &&
               rs_gov2.ok());
   json changes = {
-      {"changes",
-       json::array(
-           {{{"add_member",
-              {{"code", "XK"},
-               {"display_name", "Prosecution XK"},
-               {"endpoint", "localhost:7104"},
-               {"ca_certificate", testing::TestCaPath()},
-               {"node_signing_key", "XK-node"},
-               {"oprf_key", "XK-oprf"},
-               {"governance_key", "XK-gov"}}}},
-            {{"remove", "BA"}},
-            {{"replace_keys",
-              {{"member", "RS"},
-               {"oprf_key", "RS-oprf-2"},
-               {"governance_key", "RS-gov-2"}}}}})}};
+      {"changes", json::array({{{"add_member",
+                                 {{"code", "XK"},
+                                  {"display_name", "Prosecution XK"},
+                                  {"endpoint", "localhost:7104"},
+                                  {"ca_certificate", testing::TestCaPath()},
+                                  {"node_signing_key", "XK-node"},
+                                  {"oprf_key", "XK-oprf"},
+                                  {"governance_key", "XK-gov"}}}},
+                               {{"remove", "BA"}},
+                               {{"replace_keys",
+                                 {{"member", "RS"},
+                                  {"oprf_key", "RS-oprf-2"},
+                                  {"governance_key", "RS-gov-2"}}}}})}};
   Expect(Propose(changes, "v2-proposal.pb"));
   const std::string diff = out_.str();
   EXPECT_TRUE(absl::StrContains(diff, "+ member XK (Prosecution XK)")) << diff;
@@ -207,7 +204,8 @@ TEST_F(GovernanceTest, ProposeRefusesWhatNodesWouldRefuse) {
       {{{"reactivate", "BA"}}, "BA is already active"},
       {{{"remove_ca", {{"member", "RS"}, {"sha256", "00ff"}}}},
        "RS lists no CA with fingerprint 00ff"},
-      {{{"add_ca", {{"member", "RS"}, {"ca_certificate", testing::TestCaPath()}}}},
+      {{{"add_ca",
+         {{"member", "RS"}, {"ca_certificate", testing::TestCaPath()}}}},
        "lists CA"},
       {{{"policy", {{"governance_threshold", 4}}}}, "governance_threshold"},
       {{{"policy", {{"max_lifetime", 4}}}}, "unknown field"},
@@ -216,23 +214,28 @@ TEST_F(GovernanceTest, ProposeRefusesWhatNodesWouldRefuse) {
   for (const Case& c : cases) {
     absl::Status s = Propose({{"changes", json::array({c.change})}}, "p.pb");
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.change;
-    EXPECT_TRUE(absl::StrContains(s.message(), c.says))
-        << s << " / " << c.says;
+    EXPECT_TRUE(absl::StrContains(s.message(), c.says)) << s << " / " << c.says;
     EXPECT_FALSE(Exists("p.pb"));
   }
   // Adding a member who is one already.
-  json again = {{"changes", json::array({{{"add_member", {{"code", "MK"},
-      {"display_name", "x"}, {"endpoint", "localhost:1"},
-      {"ca_certificate", testing::TestCaPath()},
-      {"node_signing_key", "MK-node"}, {"oprf_key", "MK-oprf"},
-      {"governance_key", "MK-governance"}}}}})}};
+  json again = {
+      {"changes", json::array({{{"add_member",
+                                 {{"code", "MK"},
+                                  {"display_name", "x"},
+                                  {"endpoint", "localhost:1"},
+                                  {"ca_certificate", testing::TestCaPath()},
+                                  {"node_signing_key", "MK-node"},
+                                  {"oprf_key", "MK-oprf"},
+                                  {"governance_key", "MK-governance"}}}}})}};
   absl::Status s = Propose(again, "p.pb");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
   // An OPRF key replaced with the same epoch breaks the rotation rule.
   ASSERT_TRUE(GenerateKeyFile(KeyKind::kOprf, dir_.File("RS-oprf-2")).ok());
   s = Propose({{"changes", json::array({{{"replace_keys",
-      {{"member", "RS"}, {"oprf_key", "RS-oprf-2"}, {"oprf_epoch", 1}}}}})}},
-      "p.pb");
+                                          {{"member", "RS"},
+                                           {"oprf_key", "RS-oprf-2"},
+                                           {"oprf_epoch", 1}}}}})}},
+              "p.pb");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
 }
 
@@ -262,8 +265,7 @@ TEST_F(GovernanceTest, CombineRefusesEachBadSignatureWithItsCode) {
   testing::WriteTextFile(dir_.File("BA-wrong.sig"), wrong.dump());
   s = Combine({"MK.sig", "BA-wrong.sig"});
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
-  EXPECT_TRUE(absl::StrContains(s.message(), "does not verify with BA's"))
-      << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "does not verify with BA's")) << s;
 
   // A signature over another proposal...
   json other_change = {{"changes", json::array({{{"suspend", "RS"}}})}};
@@ -282,7 +284,8 @@ TEST_F(GovernanceTest, CombineRefusesEachBadSignatureWithItsCode) {
   // Too few.
   s = Combine({"MK.sig"});
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
-  EXPECT_TRUE(absl::StrContains(s.message(), "only 1 valid signature(s) of the 2 of 3"))
+  EXPECT_TRUE(
+      absl::StrContains(s.message(), "only 1 valid signature(s) of the 2 of 3"))
       << s;
 
   // Not a signature file.

@@ -127,17 +127,14 @@ void AddGovernanceCommands(CLI::App& dir, Commands& c) {
   c.cosign_cmd = dir.add_subcommand(
       "cosign",
       "Sign a proposal offline into this member's own signature file");
-  c.cosign_cmd->add_option("--in", cosign.in, "The proposal (.pb)")
-      ->required();
+  c.cosign_cmd->add_option("--in", cosign.in, "The proposal (.pb)")->required();
   c.cosign_cmd->add_option("--member", cosign.member, "Signing member's code")
       ->required();
   c.cosign_cmd
       ->add_option("--key", cosign.key, "The member's governance key file")
       ->required();
-  c.cosign_cmd
-      ->add_option("--previous", cosign.previous,
-                   "For an update (version > 1): the previous version")
-      ;
+  c.cosign_cmd->add_option("--previous", cosign.previous,
+                           "For an update (version > 1): the previous version");
   c.cosign_cmd
       ->add_option("--out", cosign.out,
                    "The signature file to create (never overwritten)")

@@ -60,7 +60,7 @@ struct CombineResult {
   v1::SignedDirectory combined;
   uint64_t version = 0;
   size_t valid_signatures = 0;
-  uint32_t threshold = 0;   // of the signing version
+  uint32_t threshold = 0;      // of the signing version
   size_t signing_members = 0;  // n: members of the signing version
 };
 

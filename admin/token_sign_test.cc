@@ -55,9 +55,9 @@ class TokenSignTest : public ::testing::Test {
                  {"policy", {{"governance_threshold", 2}}},
                  {"members", members}};
     testing::WriteTextFile(dir_.File("federation.json"), spec.dump(2));
-    Run(DirectoryBuild, DirectoryBuildArgs{dir_.File("federation.json"),
-                                           dir_.File("genesis.pb"),
-                                           1750000000000, ""});
+    Run(DirectoryBuild,
+        DirectoryBuildArgs{dir_.File("federation.json"),
+                           dir_.File("genesis.pb"), 1750000000000, ""});
   }
 
   template <typename Args>
@@ -81,8 +81,9 @@ class TokenSignTest : public ::testing::Test {
 TEST_F(TokenSignTest, GovernanceKeyInATokenSignsTheGenesis) {
   const std::string g = dir_.File("genesis.pb");
   Run(DirectorySign, DirectorySignArgs{g, "MK", dir_.File("MK-governance"), g});
-  std::string out = Run(
-      DirectorySign, DirectorySignArgs{g, "BA", token_->Uri("BA-governance"), g});
+  std::string out =
+      Run(DirectorySign,
+          DirectorySignArgs{g, "BA", token_->Uri("BA-governance"), g});
   EXPECT_NE(out.find("BA signed version 1; 2 of 2"), std::string::npos) << out;
   auto bytes = Env::Default()->ReadFile(g);
   ASSERT_TRUE(bytes.ok());

@@ -52,8 +52,8 @@ bool Same(const node::Config& a, const node::Config& b) {
          a.tls_private_key == b.tls_private_key && a.office_ca == b.office_ca &&
          a.node_signing_key == b.node_signing_key &&
          a.node_signing_key_next == b.node_signing_key_next &&
-         a.oprf_key == b.oprf_key &&
-         a.genesis == b.genesis && a.index_interval_ms == b.index_interval_ms &&
+         a.oprf_key == b.oprf_key && a.genesis == b.genesis &&
+         a.index_interval_ms == b.index_interval_ms &&
          a.directory_interval_ms == b.directory_interval_ms &&
          a.checkpoint_interval_ms == b.checkpoint_interval_ms &&
          a.checkpoint_every_entries == b.checkpoint_every_entries &&

@@ -207,8 +207,8 @@ absl::StatusOr<StoredIdentifier> CaseBook::Prepare(
   out.normalized_value = *normalized;
   out.observed_from_ms = id.observed_from_ms();
   out.observed_to_ms = id.observed_to_ms();
-  ASSIGN_OR_RETURN(out.y, key.Evaluate(identifiers::OprfInput(
-                              id.type(), *normalized)));
+  ASSIGN_OR_RETURN(
+      out.y, key.Evaluate(identifiers::OprfInput(id.type(), *normalized)));
   out.tag = identifiers::TagOf(out.y);
   return out;
 }

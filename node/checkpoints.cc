@@ -38,17 +38,18 @@ absl::Status Checkpoints::MaybeCheckpoint(bool force) {
   // when a checkpoint is due (the keys logged the alert).
   absl::StatusOr<std::vector<std::shared_ptr<const crypto::Signer>>> valid =
       ctx_->signing_keys->AllValid();
-  const bool due = size != last_size &&
-                   (force || size - last_size >=
-                                 static_cast<uint64_t>(
-                                     ctx_->config.checkpoint_every_entries));
+  const bool due =
+      size != last_size &&
+      (force || size - last_size >= static_cast<uint64_t>(
+                                        ctx_->config.checkpoint_every_entries));
   if (!valid.ok()) return due ? valid.status() : absl::OkStatus();
   const std::vector<std::shared_ptr<const crypto::Signer>>& signers = *valid;
   if (!due) {
     // Nothing new to sign; but after a key switch the checkpoints auditors
     // are shown must carry the new key's signature too, or they stop
     // verifying once a directory version drops the old key.
-    if (last_size > 0) RETURN_IF_ERROR(AddMissingSignatures(last_size, signers));
+    if (last_size > 0)
+      RETURN_IF_ERROR(AddMissingSignatures(last_size, signers));
     ASSIGN_OR_RETURN(auto witnessed, ctx_->storage->GetSetting(kWitnessedKey));
     if (witnessed.has_value() && std::stoull(*witnessed) != last_size) {
       absl::Status added =

@@ -73,7 +73,8 @@ absl::Status AdoptDirectoryVersions(
 
 absl::StatusOr<int> AdoptInstalledVersions(NodeContext& ctx) {
   std::shared_ptr<const directory::Directory> before = ctx.directory->Current();
-  absl::StatusOr<int> adopted = AdoptStoredVersions(*ctx.storage, *ctx.directory);
+  absl::StatusOr<int> adopted =
+      AdoptStoredVersions(*ctx.storage, *ctx.directory);
   Announce(ctx, *before, "local install");
   return adopted;
 }
@@ -90,8 +91,8 @@ void WatchMembership(NodeContext& ctx) {
         LogEvent(c->self(), deleted.ok() ? "info" : "error", "member-removed",
                  {{"member", m.code()},
                   {"version", std::to_string(after.version())},
-                  {"index_copy", deleted.ok() ? "deleted"
-                                              : std::string(deleted.message())}});
+                  {"index_copy",
+                   deleted.ok() ? "deleted" : std::string(deleted.message())}});
       } else if (before.IsActive(m.code()) != after.IsActive(m.code())) {
         LogEvent(c->self(), "info",
                  after.IsActive(m.code()) ? "member-reactivated"

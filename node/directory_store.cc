@@ -15,22 +15,23 @@ std::string Key(uint64_t version) {
 absl::Status PersistDirectoryVersion(Storage& storage,
                                      const directory::Directory& version) {
   const std::string key = Key(version.version());
-  return storage.ReadWriteTransaction([&](StorageTransaction& txn)
-                                          -> absl::Status {
-    auto stored = txn.GetSetting(key);
-    if (!stored.ok()) return stored.status();
-    if (stored->has_value()) {
-      v1::SignedDirectory held;
-      if (held.ParseFromString(**stored) &&
-          held.directory() == version.signed_directory().directory()) {
-        return absl::OkStatus();
-      }
-      return absl::FailedPreconditionError(absl::StrCat(
-          "directory version ", version.version(),
-          " is stored already with other contents (installed meanwhile?)"));
-    }
-    return txn.PutSetting(key, version.signed_directory().SerializeAsString());
-  });
+  return storage.ReadWriteTransaction(
+      [&](StorageTransaction& txn) -> absl::Status {
+        auto stored = txn.GetSetting(key);
+        if (!stored.ok()) return stored.status();
+        if (stored->has_value()) {
+          v1::SignedDirectory held;
+          if (held.ParseFromString(**stored) &&
+              held.directory() == version.signed_directory().directory()) {
+            return absl::OkStatus();
+          }
+          return absl::FailedPreconditionError(absl::StrCat(
+              "directory version ", version.version(),
+              " is stored already with other contents (installed meanwhile?)"));
+        }
+        return txn.PutSetting(key,
+                              version.signed_directory().SerializeAsString());
+      });
 }
 
 absl::StatusOr<bool> KeepEquivocation(Storage& storage,
@@ -79,15 +80,15 @@ absl::StatusOr<uint64_t> InstallDirectory(Storage& storage,
         return PersistDirectoryVersion(storage, version);
       });
   for (const directory::Equivocation& e : result.equivocations) {
-    absl::StatusOr<bool> kept = KeepEquivocation(
-        storage, e, kOperatorInstall, SystemClock::Get().NowMs());
+    absl::StatusOr<bool> kept = KeepEquivocation(storage, e, kOperatorInstall,
+                                                 SystemClock::Get().NowMs());
     if (!kept.ok()) return kept.status();
   }
   if (!result.status.ok()) return result.status;
   if (result.adopted == 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "directory versions never go back: version ",
-        (*state)->Current()->version(), " is installed already"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("directory versions never go back: version ",
+                     (*state)->Current()->version(), " is installed already"));
   }
   return before + 1;
 }

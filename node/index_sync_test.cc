@@ -487,7 +487,6 @@ TEST_F(IndexSyncTest, ChunkOfStrayBytesIsRefused) {
   EXPECT_FALSE(Held("RS").held);
 }
 
-
 // --- A peer rotates its OPRF key (spec/index-sync.md, "Epoch change") ------
 
 namespace epoch_change {

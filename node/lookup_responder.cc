@@ -261,6 +261,8 @@ absl::StatusOr<v1::Envelope> LookupResponder::Resolve(
   return out;
 }
 
+// Over 80 lines on purpose: one storage transaction (log before
+// effect): quota, lookup, notification and audit entry must stay in it.
 absl::StatusOr<v1::Envelope> LookupResponder::ResolveHeld(
     const envelope::OpenedEnvelope& opened) {
   const v1::Message& msg = opened.message;

@@ -179,6 +179,9 @@ Node::~Node() {
   if (lookup_executor_) lookup_executor_->Shutdown();
 }
 
+// Over 80 lines on purpose: the start-up order, step by step (keys,
+// storage, audit log, directory, signing keys, TLS), each step's error
+// naming its config field; splitting it would scatter that order.
 absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   auto ctx = std::make_unique<NodeContext>();
   ctx->config = config;

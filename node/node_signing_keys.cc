@@ -20,8 +20,7 @@ std::string UtcTime(int64_t ms) {
 
 // `member`'s entry for the key `public_key` in `dir`; nullptr if none.
 const v1::NodeKey* Listed(const directory::Directory& dir,
-                          const std::string& member,
-                          const Bytes& public_key) {
+                          const std::string& member, const Bytes& public_key) {
   const v1::Member* me = dir.FindMember(member);
   if (me == nullptr) return nullptr;
   for (const v1::NodeKey& nk : me->node_keys()) {
@@ -81,7 +80,8 @@ absl::Status NodeSigningKeys::NoneValid(const directory::Directory& dir,
   for (const Key& k : keys_) {
     const v1::NodeKey* nk =
         Listed(dir, member_, k.signer->public_key().bytes());
-    std::string s = absl::StrCat(k.field, " (key id ", HexEncode(k.key_id), ") ");
+    std::string s =
+        absl::StrCat(k.field, " (key id ", HexEncode(k.key_id), ") ");
     if (nk == nullptr) {
       absl::StrAppend(&s, "is not one of ", member_, "'s node keys");
     } else if (now_ms < nk->not_before_ms()) {

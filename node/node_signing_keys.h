@@ -68,8 +68,8 @@ class NodeSigningKeys {
 
   // Every configured key valid now, the one Current() returns first.
   // FAILED_PRECONDITION as Current().
-  absl::StatusOr<std::vector<std::shared_ptr<const crypto::Signer>>>
-  AllValid() const;
+  absl::StatusOr<std::vector<std::shared_ptr<const crypto::Signer>>> AllValid()
+      const;
 
   // Seals `message` with Current(): its error, or the signer's.
   absl::StatusOr<v1::Envelope> Seal(const v1::Message& message) const;
@@ -93,8 +93,7 @@ class NodeSigningKeys {
   // Logs a switch or the alert if the choice changed.
   void Note(const std::vector<size_t>& valid, const directory::Directory& dir,
             int64_t now_ms) const;
-  absl::Status NoneValid(const directory::Directory& dir,
-                         int64_t now_ms) const;
+  absl::Status NoneValid(const directory::Directory& dir, int64_t now_ms) const;
 
   const std::string member_;
   const std::vector<Key> keys_;

@@ -76,7 +76,8 @@ class NodeSigningKeysTest : public ::testing::Test {
   }
   void Append(int n = 1) {
     for (int i = 0; i < n; ++i) {
-      ASSERT_TRUE(ctx().audit_trail
+      ASSERT_TRUE(ctx()
+                      .audit_trail
                       ->Call(v1::AUDIT_DIRECTION_LOCAL, "", "Office.ListCases",
                              "list_cases", "MK/PPO-Skopje",
                              absl::StatusCode::kOk)
@@ -149,8 +150,8 @@ TEST_F(NodeSigningKeysTest, AnEnvelopeSealedAcrossTheSwitchOpensAtAPeer) {
     ASSERT_TRUE(sealed.ok()) << sealed.status();
     // What RS checks (spec/envelope.md check 2): the key MK lists with this
     // id, valid when the message was issued.
-    auto key = (*v2)->NodeKeyAt("MK", sealed->key_id(),
-                                msg.header().issued_at_ms());
+    auto key =
+        (*v2)->NodeKeyAt("MK", sealed->key_id(), msg.header().issued_at_ms());
     ASSERT_TRUE(key.ok()) << key.status();
     EXPECT_TRUE(key->Verify(envelope::EnvelopeSigningInput(sealed->body()),
                             sealed->signature()));
@@ -174,8 +175,8 @@ TEST_F(NodeSigningKeysTest, TheSwitchIsLoggedOnce) {
             std::string::npos)
       << switched;
   size_t count = 0;
-  for (size_t at = switched.find("node-key-switched");
-       at != std::string::npos; at = switched.find("node-key-switched", at + 1)) {
+  for (size_t at = switched.find("node-key-switched"); at != std::string::npos;
+       at = switched.find("node-key-switched", at + 1)) {
     ++count;
   }
   EXPECT_EQ(count, 1u);
@@ -244,15 +245,15 @@ TEST_F(NodeSigningKeysTest, CheckpointsVerifyAcrossTheSwitch) {
   // The switch: the latest checkpoint gets the new key's signature too.
   node_.clock().SetMs(kInOverlapMs);
   ASSERT_TRUE(checkpoints.MaybeCheckpoint(/*force=*/false).ok());
-  EXPECT_EQ(LogKeyIds(*ctx().audit->LatestCheckpoint()),
-            (std::vector<uint32_t>{NoteKeyId("MK/node/1"),
-                                   NoteKeyId("MK/node/2")}));
+  EXPECT_EQ(
+      LogKeyIds(*ctx().audit->LatestCheckpoint()),
+      (std::vector<uint32_t>{NoteKeyId("MK/node/1"), NoteKeyId("MK/node/2")}));
   // In the overlap both keys sign, the newest first.
   Append();
   ASSERT_TRUE(checkpoints.MaybeCheckpoint(/*force=*/true).ok());
-  EXPECT_EQ(LogKeyIds(*ctx().audit->LatestCheckpoint()),
-            (std::vector<uint32_t>{NoteKeyId("MK/node/2"),
-                                   NoteKeyId("MK/node/1")}));
+  EXPECT_EQ(
+      LogKeyIds(*ctx().audit->LatestCheckpoint()),
+      (std::vector<uint32_t>{NoteKeyId("MK/node/2"), NoteKeyId("MK/node/1")}));
   // After it, the new key alone.
   node_.clock().SetMs(kAfterOverlapMs);
   Append();

@@ -212,10 +212,9 @@ absl::Status OfficeService::DescribePeers(v1::ListPeersResponse* response) {
   // Never fails the listing (it is how an operator sees a failing disk).
   absl::StatusOr<std::string> directory_alert = DirectoryAlert(*ctx_->storage);
   response->set_directory_alert(
-      directory_alert.ok()
-          ? *directory_alert
-          : absl::StrCat("directory evidence unreadable: ",
-                         directory_alert.status().message()));
+      directory_alert.ok() ? *directory_alert
+                           : absl::StrCat("directory evidence unreadable: ",
+                                          directory_alert.status().message()));
   for (const v1::Member& m : dir->proto().members()) {
     if (m.code() == ctx_->self()) continue;
     v1::PeerStatus* p = response->add_peers();

@@ -54,8 +54,7 @@ class OprfKeys {
     Key key;
     bool previous = false;
   };
-  absl::StatusOr<ForRequest> ForEpoch(uint32_t epoch,
-                                      uint32_t directory_epoch,
+  absl::StatusOr<ForRequest> ForEpoch(uint32_t epoch, uint32_t directory_epoch,
                                       int64_t now_ms) const;
 
   // The next key (null: none), whose outputs are being staged.

@@ -64,6 +64,9 @@ uint64_t OprfRotation::staged() const {
 // current until then; a third key is next (staged ahead), unless it is the
 // previous one still in its grace window (or past it: dropped, and the
 // operator told to delete its file).
+// Over 80 lines on purpose: the decision table between the configured
+// keys, the directory's key and the key the stored outputs are under
+// (spec/oprf.md §2.1), one branch per row.
 absl::Status OprfRotation::Start(
     std::unique_ptr<crypto::OprfServerKey> key,
     std::unique_ptr<crypto::OprfServerKey> next_key) {
@@ -179,8 +182,8 @@ void OprfRotation::OnDirectory(const directory::Directory& before,
                                const directory::Directory& after) {
   const v1::Member* old_me = Me(before);
   const v1::Member* me = Me(after);
-  if (me == nullptr || (old_me != nullptr && old_me->oprf_key().epoch() ==
-                                                 me->oprf_key().epoch())) {
+  if (me == nullptr || (old_me != nullptr &&
+                        old_me->oprf_key().epoch() == me->oprf_key().epoch())) {
     return;
   }
   if (executor_ != nullptr) executor_->Post([this] { Tick(); });
@@ -215,8 +218,8 @@ absl::StatusOr<bool> OprfRotation::StepLocked() {
   const Key next = keys.next();
   const v1::Member* me = Me(*ctx_->directory->Current());
   const bool due = me != nullptr && me->oprf_key().epoch() != keys.epoch();
-  if (due && (next == nullptr ||
-              me->oprf_key().public_key() != next->public_key())) {
+  if (due &&
+      (next == nullptr || me->oprf_key().public_key() != next->public_key())) {
     // The directory lists a key this node does not hold: the new epoch
     // stays UNAVAILABLE until the operator configures it.
     if (!missing_alerted_) {
@@ -282,9 +285,8 @@ absl::StatusOr<bool> OprfRotation::FinishAndSwitch(uint32_t epoch) {
     return storage.PromoteStagedOutputs(
         {{kOprfEpochSetting, std::to_string(epoch)},
          {kOprfPublicKeySetting, next_pk},
-         {kOprfPreviousSetting,
-          absl::StrCat(old_epoch, ":", grace_end, ":",
-                       HexEncode(current->public_key()))},
+         {kOprfPreviousSetting, absl::StrCat(old_epoch, ":", grace_end, ":",
+                                             HexEncode(current->public_key()))},
          {kOprfStagingKeySetting, ""},
          {kOprfCursorSetting, ""}});
   });

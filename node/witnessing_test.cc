@@ -212,9 +212,10 @@ TEST_F(WitnessingTest, WitnessesAPeerAcrossItsNodeKeySwitch) {
   namespace fed = ::cbx::directory::testing;
   std::vector<NodeSigningKeys::Key> keys;
   for (const char* label : {"MK/node/1", "MK/node/2"}) {
-    keys.push_back({"keys.node_signing_key",
-                    std::make_shared<crypto::Ed25519Signer>(fed::TestKey(label)),
-                    fed::TestKeyId(label)});
+    keys.push_back(
+        {"keys.node_signing_key",
+         std::make_shared<crypto::Ed25519Signer>(fed::TestKey(label)),
+         fed::TestKeyId(label)});
   }
   node_.ctx().signing_keys = std::make_unique<NodeSigningKeys>(
       "MK", std::move(keys), node_.ctx().directory.get(), &node_.clock());
@@ -239,11 +240,11 @@ TEST_F(WitnessingTest, WitnessesAPeerAcrossItsNodeKeySwitch) {
   EXPECT_EQ(by_mk->size(), 1u);
   // v4 drops the old keys: RS's next checkpoint is cosigned, consistent
   // with the one cosigned under its old key...
-  ASSERT_TRUE(node_.ctx()
-                  .directory
-                  ->Update({fed::SignedV3(),
-                            testing::FakeV4WithoutOldNodeKeys()})
-                  .ok());
+  ASSERT_TRUE(
+      node_.ctx()
+          .directory
+          ->Update({fed::SignedV3(), testing::FakeV4WithoutOldNodeKeys()})
+          .ok());
   peers_.AppendToLog("RS", 2);
   node_.clock().AdvanceMs(5000);
   ASSERT_TRUE(witnessing_.WitnessPeer("RS").ok());

@@ -48,7 +48,8 @@ class RotationTest : public ::testing::Test {
   }
   // The checkpoint of `size` signed by the log keys `labels` in that order,
   // cosigned by RS and AL.
-  std::string Checkpoint(uint64_t size, const std::vector<std::string>& labels) {
+  std::string Checkpoint(uint64_t size,
+                         const std::vector<std::string>& labels) {
     const std::string text = log_.CheckpointText(size);
     std::string note;
     for (const std::string& label : labels) {
@@ -59,9 +60,8 @@ class RotationTest : public ::testing::Test {
   }
   std::shared_ptr<const directory::Directory> Latest(size_t versions) {
     auto chain = VerifyDirectoryChain(
-        fed::SignedGenesis(),
-        std::vector<v1::SignedDirectory>(chain_.begin(),
-                                         chain_.begin() + versions));
+        fed::SignedGenesis(), std::vector<v1::SignedDirectory>(
+                                  chain_.begin(), chain_.begin() + versions));
     EXPECT_TRUE(chain.ok()) << chain.status();
     return chain->latest;
   }
@@ -73,8 +73,8 @@ class RotationTest : public ::testing::Test {
 TEST_F(RotationTest, TrustMovesFromTheOldKeysCheckpointToTheNewKeys) {
   // Before the rotation: trusted under the genesis, signed by MK/node/1.
   const std::string old_note = Checkpoint(3, {"MK/node/1"});
-  auto trusted = VerifyCheckpoint(*Latest(1), "MK", old_note,
-                                  testing::kTestNowMs);
+  auto trusted =
+      VerifyCheckpoint(*Latest(1), "MK", old_note, testing::kTestNowMs);
   ASSERT_TRUE(trusted.ok()) << trusted.status();
   ASSERT_TRUE(trusted->witnessed);
   // In the overlap (v2): both keys sign; an auditor holding the genesis
@@ -89,8 +89,8 @@ TEST_F(RotationTest, TrustMovesFromTheOldKeysCheckpointToTheNewKeys) {
   }
   // After it, MK/node/2 alone; v4 has dropped MK/node/1.
   const std::string new_note = Checkpoint(9, {"MK/node/2"});
-  auto latest = VerifyCheckpoint(*Latest(4), "MK", new_note,
-                                 testing::kTestNowMs);
+  auto latest =
+      VerifyCheckpoint(*Latest(4), "MK", new_note, testing::kTestNowMs);
   ASSERT_TRUE(latest.ok()) << latest.status();
   EXPECT_TRUE(latest->witnessed);
   // The trusted checkpoint is extended by a Merkle proof, whatever key
@@ -120,8 +120,8 @@ TEST_F(RotationTest, AnExportWhoseEntriesSpanBothKeysVerifies) {
   EXPECT_EQ(verified->entries.size(), 9u);
   EXPECT_EQ(verified->directory.latest->version(), 4u);
   // The overlap checkpoint, signed by both, verifies in an export too.
-  file = log_.Export(0, 6, 6, Checkpoint(6, {"MK/node/2", "MK/node/1"}),
-                     chain_);
+  file =
+      log_.Export(0, 6, 6, Checkpoint(6, {"MK/node/2", "MK/node/1"}), chain_);
   EXPECT_TRUE(VerifyExport(fed::SignedGenesis(), file, options).ok());
 }
 

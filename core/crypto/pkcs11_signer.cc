@@ -23,23 +23,38 @@ absl::string_view AV(std::string_view s) {
 // The PKCS#11 name of a return value, for messages.
 std::string RvName(CK_RV rv) {
   switch (rv) {
-    case CKR_OK: return "CKR_OK";
-    case CKR_GENERAL_ERROR: return "CKR_GENERAL_ERROR";
-    case CKR_ARGUMENTS_BAD: return "CKR_ARGUMENTS_BAD";
-    case CKR_DEVICE_ERROR: return "CKR_DEVICE_ERROR";
-    case CKR_DEVICE_REMOVED: return "CKR_DEVICE_REMOVED";
-    case CKR_KEY_HANDLE_INVALID: return "CKR_KEY_HANDLE_INVALID";
-    case CKR_KEY_TYPE_INCONSISTENT: return "CKR_KEY_TYPE_INCONSISTENT";
-    case CKR_MECHANISM_INVALID: return "CKR_MECHANISM_INVALID";
-    case CKR_PIN_INCORRECT: return "CKR_PIN_INCORRECT";
-    case CKR_PIN_LOCKED: return "CKR_PIN_LOCKED";
-    case CKR_SESSION_HANDLE_INVALID: return "CKR_SESSION_HANDLE_INVALID";
-    case CKR_TOKEN_NOT_PRESENT: return "CKR_TOKEN_NOT_PRESENT";
-    case CKR_USER_NOT_LOGGED_IN: return "CKR_USER_NOT_LOGGED_IN";
-    case CKR_CRYPTOKI_NOT_INITIALIZED: return "CKR_CRYPTOKI_NOT_INITIALIZED";
+    case CKR_OK:
+      return "CKR_OK";
+    case CKR_GENERAL_ERROR:
+      return "CKR_GENERAL_ERROR";
+    case CKR_ARGUMENTS_BAD:
+      return "CKR_ARGUMENTS_BAD";
+    case CKR_DEVICE_ERROR:
+      return "CKR_DEVICE_ERROR";
+    case CKR_DEVICE_REMOVED:
+      return "CKR_DEVICE_REMOVED";
+    case CKR_KEY_HANDLE_INVALID:
+      return "CKR_KEY_HANDLE_INVALID";
+    case CKR_KEY_TYPE_INCONSISTENT:
+      return "CKR_KEY_TYPE_INCONSISTENT";
+    case CKR_MECHANISM_INVALID:
+      return "CKR_MECHANISM_INVALID";
+    case CKR_PIN_INCORRECT:
+      return "CKR_PIN_INCORRECT";
+    case CKR_PIN_LOCKED:
+      return "CKR_PIN_LOCKED";
+    case CKR_SESSION_HANDLE_INVALID:
+      return "CKR_SESSION_HANDLE_INVALID";
+    case CKR_TOKEN_NOT_PRESENT:
+      return "CKR_TOKEN_NOT_PRESENT";
+    case CKR_USER_NOT_LOGGED_IN:
+      return "CKR_USER_NOT_LOGGED_IN";
+    case CKR_CRYPTOKI_NOT_INITIALIZED:
+      return "CKR_CRYPTOKI_NOT_INITIALIZED";
     default: {
       char buf[32];
-      std::snprintf(buf, sizeof buf, "CKR 0x%lx", static_cast<unsigned long>(rv));
+      std::snprintf(buf, sizeof buf, "CKR 0x%lx",
+                    static_cast<unsigned long>(rv));
       return buf;
     }
   }
@@ -94,7 +109,8 @@ absl::Status ParseAttributes(std::string_view part, char sep,
           "PKCS#11 URI: '", AV(item), "' is not an attribute=value pair"));
     }
     const std::string name(item.substr(0, eq));
-    ASSIGN_OR_RETURN(std::string value, PercentDecode(item.substr(eq + 1), name));
+    ASSIGN_OR_RETURN(std::string value,
+                     PercentDecode(item.substr(eq + 1), name));
     if (!into.emplace(name, std::move(value)).second) {
       return absl::InvalidArgumentError(
           absl::StrCat("PKCS#11 URI: ", name, " is given twice"));
@@ -124,9 +140,8 @@ absl::StatusOr<std::string> ReadPin(const std::string& source) {
   std::getline(in, pin);
   if (!pin.empty() && pin.back() == '\r') pin.pop_back();
   if (pin.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("PKCS#11 URI: pin-source: the PIN file ", path,
-                     " is empty"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "PKCS#11 URI: pin-source: the PIN file ", path, " is empty"));
   }
   return pin;
 }
@@ -167,10 +182,18 @@ absl::StatusOr<Pkcs11Uri> ParsePkcs11Uri(std::string_view uri) {
   Pkcs11Uri out;
   RETURN_IF_ERROR(ParseAttributes(path, ';', out.path));
   RETURN_IF_ERROR(ParseAttributes(query, '&', out.query));
-  static const char* kPath[] = {"token", "manufacturer", "serial", "model",
-                                "object", "id", "type", "library-description",
-                                "library-manufacturer", "library-version",
-                                "slot-id", "slot-description",
+  static const char* kPath[] = {"token",
+                                "manufacturer",
+                                "serial",
+                                "model",
+                                "object",
+                                "id",
+                                "type",
+                                "library-description",
+                                "library-manufacturer",
+                                "library-version",
+                                "slot-id",
+                                "slot-description",
                                 "slot-manufacturer"};
   for (const auto& [name, value] : out.path) {
     bool known = false;
@@ -213,16 +236,16 @@ struct Pkcs11Signer::Module {
     void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr) {
       const char* why = ::dlerror();
-      return absl::NotFoundError(absl::StrCat(
-          "PKCS#11 URI: module-path: cannot load the module ", path, ": ",
-          why != nullptr ? why : "dlopen failed"));
+      return absl::NotFoundError(
+          absl::StrCat("PKCS#11 URI: module-path: cannot load the module ",
+                       path, ": ", why != nullptr ? why : "dlopen failed"));
     }
     auto get_list = reinterpret_cast<CK_C_GetFunctionList>(
         ::dlsym(handle, "C_GetFunctionList"));
     if (get_list == nullptr) {
-      return absl::NotFoundError(absl::StrCat(
-          "PKCS#11 URI: module-path: ", path,
-          " is not a PKCS#11 module (no C_GetFunctionList)"));
+      return absl::NotFoundError(
+          absl::StrCat("PKCS#11 URI: module-path: ", path,
+                       " is not a PKCS#11 module (no C_GetFunctionList)"));
     }
     auto m = std::make_shared<Module>();
     m->path = path;
@@ -289,9 +312,9 @@ absl::StatusOr<CK_SLOT_ID> FindSlot(CK_FUNCTION_LIST_PTR f,
         seen.empty() ? "none" : absl::StrJoin(seen, ", "), ")"));
   }
   if (matching.size() > 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "PKCS#11 URI: ", matching.size(), " tokens match ", wanted,
-        "; name one with token=, serial=, ..."));
+    return absl::InvalidArgumentError(
+        absl::StrCat("PKCS#11 URI: ", matching.size(), " tokens match ", wanted,
+                     "; name one with token=, serial=, ..."));
   }
   return matching[0];
 }
@@ -331,14 +354,12 @@ absl::StatusOr<std::string> Attribute(CK_FUNCTION_LIST_PTR f,
                                       CK_ATTRIBUTE_TYPE type,
                                       std::string_view name) {
   CK_ATTRIBUTE a = {type, nullptr, 0};
-  if (CK_RV rv = f->C_GetAttributeValue(session, object, &a, 1);
-      rv != CKR_OK) {
+  if (CK_RV rv = f->C_GetAttributeValue(session, object, &a, 1); rv != CKR_OK) {
     return Failed(absl::StrCat("reading ", AV(name)), rv);
   }
   std::string v(a.ulValueLen, '\0');
   a.pValue = v.data();
-  if (CK_RV rv = f->C_GetAttributeValue(session, object, &a, 1);
-      rv != CKR_OK) {
+  if (CK_RV rv = f->C_GetAttributeValue(session, object, &a, 1); rv != CKR_OK) {
     return Failed(absl::StrCat("reading ", AV(name)), rv);
   }
   v.resize(a.ulValueLen);
@@ -354,14 +375,13 @@ absl::StatusOr<Bytes> SignIn(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE session,
   Bytes sig(kEd25519SignatureSize, '\0');
   CK_ULONG len = sig.size();
   CK_RV rv = f->C_Sign(
-      session,
-      reinterpret_cast<CK_BYTE_PTR>(const_cast<char*>(message.data())),
+      session, reinterpret_cast<CK_BYTE_PTR>(const_cast<char*>(message.data())),
       message.size(), reinterpret_cast<CK_BYTE_PTR>(sig.data()), &len);
   if (rv != CKR_OK) return Failed("C_Sign", rv);
   if (len != kEd25519SignatureSize) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("C_Sign returned ", len, " bytes, not an Ed25519 "
-                     "signature (64)"));
+    return absl::FailedPreconditionError(absl::StrCat("C_Sign returned ", len,
+                                                      " bytes, not an Ed25519 "
+                                                      "signature (64)"));
   }
   return sig;
 }
@@ -382,6 +402,9 @@ Pkcs11Signer::~Pkcs11Signer() {
   module_->f->C_CloseSession(session_);
 }
 
+// Over 80 lines: the PKCS#11 session sequence (load, initialize, find
+// the token, open, log in, find the key, read its public point), each
+// call with its own error naming the URI. Left whole for this session.
 absl::StatusOr<std::unique_ptr<Pkcs11Signer>> Pkcs11Signer::Open(
     std::string_view uri_text) {
   ASSIGN_OR_RETURN(Pkcs11Uri uri, ParsePkcs11Uri(uri_text));
@@ -422,14 +445,14 @@ absl::StatusOr<std::unique_ptr<Pkcs11Signer>> Pkcs11Signer::Open(
     f->C_CloseSession(session);
     return s;
   };
-  CK_RV rv = f->C_Login(session, CKU_USER,
-                        reinterpret_cast<CK_UTF8CHAR_PTR>(pin.data()),
-                        pin.size());
+  CK_RV rv =
+      f->C_Login(session, CKU_USER,
+                 reinterpret_cast<CK_UTF8CHAR_PTR>(pin.data()), pin.size());
   if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED ||
       rv == CKR_PIN_LEN_RANGE) {
-    return fail(absl::PermissionDeniedError(absl::StrCat(
-        "PKCS#11 URI: the token refused the PIN from pin-source ",
-        pin_source->second, " (", RvName(rv), ")")));
+    return fail(absl::PermissionDeniedError(
+        absl::StrCat("PKCS#11 URI: the token refused the PIN from pin-source ",
+                     pin_source->second, " (", RvName(rv), ")")));
   }
   if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
     return fail(Failed("C_Login", rv));

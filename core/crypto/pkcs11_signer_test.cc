@@ -74,8 +74,8 @@ TEST_F(SoftHsmSignerTest, SignatureVerifiesWithThePublicKey) {
   auto sig = (*signer)->Sign("cbx/v1/envelope test message");
   ASSERT_TRUE(sig.ok()) << sig.status();
   EXPECT_EQ(sig->size(), kEd25519SignatureSize);
-  EXPECT_TRUE((*signer)->public_key().Verify("cbx/v1/envelope test message",
-                                             *sig));
+  EXPECT_TRUE(
+      (*signer)->public_key().Verify("cbx/v1/envelope test message", *sig));
   EXPECT_FALSE((*signer)->public_key().Verify("another message", *sig));
   // Ed25519 is deterministic: the token computes RFC 8032 pure Ed25519.
   EXPECT_EQ(*(*signer)->Sign("cbx/v1/envelope test message"), *sig);
@@ -96,10 +96,10 @@ TEST_F(SoftHsmSignerTest, TwoKeysOfOneTokenSignSideBySide) {
 
 TEST_F(SoftHsmSignerTest, WrongPinIsPermissionDenied) {
   const std::string wrong = token_->WritePinFile("wrong.pin", "0000");
-  auto s = Pkcs11Signer::Open("pkcs11:token=cbx;object=node-signing"
-                              "?module-path=" +
-                              std::string(testing::kSoftHsmModule) +
-                              "&pin-source=file:" + wrong);
+  auto s = Pkcs11Signer::Open(
+      "pkcs11:token=cbx;object=node-signing"
+      "?module-path=" +
+      std::string(testing::kSoftHsmModule) + "&pin-source=file:" + wrong);
   EXPECT_EQ(s.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_NE(s.status().message().find("PIN"), std::string::npos) << s.status();
 }
@@ -109,10 +109,11 @@ TEST_F(SoftHsmSignerTest, MissingObjectAndTokenAreNotFound) {
   EXPECT_EQ(s.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(s.status().message().find("object=no-such-key"), std::string::npos)
       << s.status();
-  auto t = Pkcs11Signer::Open("pkcs11:token=other;object=node-signing"
-                              "?module-path=" +
-                              std::string(testing::kSoftHsmModule) +
-                              "&pin-source=file:" + token_->pin_file());
+  auto t = Pkcs11Signer::Open(
+      "pkcs11:token=other;object=node-signing"
+      "?module-path=" +
+      std::string(testing::kSoftHsmModule) +
+      "&pin-source=file:" + token_->pin_file());
   EXPECT_EQ(t.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(t.status().message().find("token=other"), std::string::npos)
       << t.status();

@@ -8,29 +8,25 @@
 
 #include <memory>
 
+#include "core/crypto/openssl_x509_util.h"
+
 namespace cbx::crypto {
 namespace {
 
-struct BioDeleter {
-  void operator()(BIO* p) const { BIO_free(p); }
-};
-struct X509Deleter {
-  void operator()(X509* p) const { X509_free(p); }
-};
+using internal::BioPtr;
+using internal::GeneralNamesDeleter;
+using internal::MemBio;
+using internal::X509Ptr;
+
 struct StoreDeleter {
   void operator()(X509_STORE* p) const { X509_STORE_free(p); }
 };
 struct StoreCtxDeleter {
   void operator()(X509_STORE_CTX* p) const { X509_STORE_CTX_free(p); }
 };
-struct GeneralNamesDeleter {
-  void operator()(GENERAL_NAMES* p) const { GENERAL_NAMES_free(p); }
-};
-using X509Ptr = std::unique_ptr<X509, X509Deleter>;
 
 X509Ptr ParsePem(std::string_view pem) {
-  std::unique_ptr<BIO, BioDeleter> bio(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  BioPtr bio = MemBio(pem);
   if (!bio) return nullptr;
   return X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
 }
@@ -64,8 +60,7 @@ absl::Status VerifyCertificateIssuedBy(
   if (!store) return absl::InternalError("out of memory");
   int loaded = 0;
   for (const std::string& pem : ca_pems) {
-    std::unique_ptr<BIO, BioDeleter> bio(
-        BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    BioPtr bio = MemBio(pem);
     while (X509* ca = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
       X509_STORE_add_cert(store.get(), ca);
       X509_free(ca);

@@ -12,15 +12,16 @@
 #include <ctime>
 #include <memory>
 
+#include "core/crypto/openssl_x509_util.h"
+
 namespace cbx::crypto {
 namespace {
 
-struct BioDeleter {
-  void operator()(BIO* p) const { BIO_free(p); }
-};
-struct X509Deleter {
-  void operator()(X509* p) const { X509_free(p); }
-};
+using internal::BioPtr;
+using internal::GeneralNamesDeleter;
+using internal::MemBio;
+using internal::X509Ptr;
+
 struct CrlDeleter {
   void operator()(X509_CRL* p) const { X509_CRL_free(p); }
 };
@@ -30,27 +31,6 @@ struct PkeyDeleter {
 struct BnDeleter {
   void operator()(BIGNUM* p) const { BN_free(p); }
 };
-struct GeneralNamesDeleter {
-  void operator()(GENERAL_NAMES* p) const { GENERAL_NAMES_free(p); }
-};
-using BioPtr = std::unique_ptr<BIO, BioDeleter>;
-using X509Ptr = std::unique_ptr<X509, X509Deleter>;
-
-BioPtr MemBio(std::string_view pem) {
-  return BioPtr(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-}
-
-// Every certificate in `pem`, in order.
-std::vector<X509Ptr> ParseAll(std::string_view pem) {
-  std::vector<X509Ptr> out;
-  BioPtr bio = MemBio(pem);
-  if (!bio) return out;
-  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
-    out.emplace_back(cert);
-  }
-  ERR_clear_error();  // The end of the PEM stream is reported as an error.
-  return out;
-}
 
 int64_t UnixSeconds(const ASN1_TIME* t) {
   if (t == nullptr) return 0;
@@ -107,7 +87,7 @@ std::vector<std::string> UriSans(X509* cert) {
 }  // namespace
 
 absl::StatusOr<CertificateSummary> SummarizeCertificate(std::string_view pem) {
-  std::vector<X509Ptr> certs = ParseAll(pem);
+  std::vector<X509Ptr> certs = internal::ParseAllCertificates(pem);
   if (certs.empty()) {
     return absl::InvalidArgumentError("no PEM certificate that parses");
   }
@@ -125,7 +105,7 @@ absl::StatusOr<CertificateSummary> SummarizeCertificate(std::string_view pem) {
 
 absl::Status CheckKeyMatchesCertificate(std::string_view key_pem,
                                         std::string_view cert_pem) {
-  std::vector<X509Ptr> certs = ParseAll(cert_pem);
+  std::vector<X509Ptr> certs = internal::ParseAllCertificates(cert_pem);
   if (certs.empty()) {
     return absl::InvalidArgumentError("no PEM certificate that parses");
   }
@@ -158,7 +138,7 @@ absl::StatusOr<RevocationList> ParseVerifiedCrl(
   bool named = false;
   bool verified = false;
   for (const std::string& pem : ca_pems) {
-    for (const X509Ptr& ca : ParseAll(pem)) {
+    for (const X509Ptr& ca : internal::ParseAllCertificates(pem)) {
       if (X509_NAME_cmp(X509_get_subject_name(ca.get()), issuer) != 0) continue;
       named = true;
       EVP_PKEY* key = X509_get0_pubkey(ca.get());

@@ -27,8 +27,8 @@ absl::Status DirectoryState::CheckOlder(const v1::SignedDirectory& next,
                                         uint64_t version,
                                         UpdateResult& result) const {
   std::shared_ptr<const Directory> held = Held(version);
-  if (held == nullptr || held->signed_directory().directory() ==
-                             next.directory()) {
+  if (held == nullptr ||
+      held->signed_directory().directory() == next.directory()) {
     return absl::OkStatus();  // overlap, or older than anything we hold
   }
   // Same number, other bytes. Signed by a threshold of the keys in force
@@ -48,8 +48,7 @@ absl::Status DirectoryState::CheckOlder(const v1::SignedDirectory& next,
                      " differs from the adopted one and does not verify: ",
                      verified.status().message()));
   }
-  result.equivocations.push_back(
-      {version, held->signed_directory(), next});
+  result.equivocations.push_back({version, held->signed_directory(), next});
   return absl::FailedPreconditionError(absl::StrCat(
       "directory equivocation: version ", version,
       " is validly signed but differs from the adopted version ", version));

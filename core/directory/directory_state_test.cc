@@ -137,8 +137,8 @@ TEST(DirectoryStateTest, ValidlySignedOtherVersionIsAnEquivocation) {
 TEST(DirectoryStateTest, SameBytesOtherSignersIsNoEquivocation) {
   DirectoryState state(Genesis());
   ASSERT_TRUE(state.Update({SignedV2()}).ok());
-  v1::SignedDirectory resigned =
-      SignAs(V2Directory(), {{"MK", "MK/governance/1"}, {"AL", "AL/governance/1"}});
+  v1::SignedDirectory resigned = SignAs(
+      V2Directory(), {{"MK", "MK/governance/1"}, {"AL", "AL/governance/1"}});
   DirectoryState::UpdateResult r = state.AdoptVersions({resigned}, nullptr);
   EXPECT_TRUE(r.status.ok()) << r.status;
   EXPECT_TRUE(r.equivocations.empty());
@@ -150,8 +150,8 @@ TEST(DirectoryStateTest, BadlySignedOtherVersionIsRefusedWithoutAlarm) {
   v1::Directory d = V2Directory();
   d.mutable_policy()->set_max_message_lifetime_s(900);
   // One signature where the genesis asks for two.
-  DirectoryState::UpdateResult r = state.AdoptVersions(
-      {SignAs(d, {{"RS", "RS/governance/1"}})}, nullptr);
+  DirectoryState::UpdateResult r =
+      state.AdoptVersions({SignAs(d, {{"RS", "RS/governance/1"}})}, nullptr);
   EXPECT_EQ(r.status.code(), absl::StatusCode::kUnauthenticated) << r.status;
   EXPECT_TRUE(r.equivocations.empty());
   EXPECT_EQ(state.Current()->signed_directory().SerializeAsString(),
@@ -161,8 +161,8 @@ TEST(DirectoryStateTest, BadlySignedOtherVersionIsRefusedWithoutAlarm) {
 TEST(DirectoryStateTest, PersistsBeforeMakingCurrent) {
   DirectoryState state(Genesis());
   std::vector<uint64_t> persisted;
-  DirectoryState::UpdateResult r = state.AdoptVersions(
-      {SignedV2(), SignedV3()}, [&](const Directory& next) {
+  DirectoryState::UpdateResult r =
+      state.AdoptVersions({SignedV2(), SignedV3()}, [&](const Directory& next) {
         // Not current yet while it is being written.
         EXPECT_EQ(state.Current()->version(), next.version() - 1);
         persisted.push_back(next.version());

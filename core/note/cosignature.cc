@@ -35,8 +35,8 @@ absl::StatusOr<Signature> Cosigner::Cosign(std::string_view checkpoint_text,
   RETURN_IF_ERROR(ParseCheckpoint(checkpoint_text).status());
   Bytes signature;
   AppendUint64BE(signature, timestamp);
-  ASSIGN_OR_RETURN(Bytes signed_bytes,
-                   signer_->Sign(CosignatureMessage(timestamp, checkpoint_text)));
+  ASSIGN_OR_RETURN(Bytes signed_bytes, signer_->Sign(CosignatureMessage(
+                                           timestamp, checkpoint_text)));
   signature += signed_bytes;
   return Signature{name(), key_id(), std::move(signature)};
 }

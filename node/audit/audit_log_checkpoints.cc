@@ -37,8 +37,7 @@ absl::StatusOr<std::string> CheckpointNoteFrom(AuditStore& store,
 
 absl::StatusOr<std::string> AuditLog::SignCheckpoint(
     const crypto::Ed25519PrivateKey& key, const std::string& origin) {
-  return SignCheckpoint({std::make_shared<crypto::Ed25519Signer>(key)},
-                        origin);
+  return SignCheckpoint({std::make_shared<crypto::Ed25519Signer>(key)}, origin);
 }
 
 absl::StatusOr<std::string> AuditLog::SignCheckpoint(

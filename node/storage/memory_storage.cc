@@ -313,7 +313,8 @@ absl::Status MemoryStorage::ReplaceAllOutputs(
 
 // --- Own index ---------------------------------------------------------------
 
-// --- OPRF key rotation --------------------------------------------------------
+// --- OPRF key rotation
+// --------------------------------------------------------
 
 absl::StatusOr<Page<IdentifierKey>> MemoryStorage::ListUnstagedIdentifiers(
     const PageRequest& page) {
@@ -379,9 +380,10 @@ absl::Status MemoryStorage::PromoteStagedOutputs(
   for (const auto& [number, c] : cases_) {
     for (const StoredIdentifier& id : c.identifiers) {
       if (staged_.count(ValueKey(id.type, id.normalized_value)) == 0) {
-        return absl::AbortedError(absl::StrCat(
-            "case ", number, " has an identifier with no staged output; "
-            "stage it and retry"));
+        return absl::AbortedError(
+            absl::StrCat("case ", number,
+                         " has an identifier with no staged output; "
+                         "stage it and retry"));
       }
     }
   }
@@ -542,8 +544,10 @@ absl::Status MemoryStorage::AddDirectoryEvidence(
   RETURN_IF_ERROR(ValidateDirectoryEvidence(evidence));
   std::lock_guard<std::mutex> lock(mu_);
   for (const DirectoryEvidence& e : directory_evidence_) {
-    if (e.version == evidence.version && e.conflicting == evidence.conflicting) {
-      return absl::AlreadyExistsError("this directory evidence is kept already");
+    if (e.version == evidence.version &&
+        e.conflicting == evidence.conflicting) {
+      return absl::AlreadyExistsError(
+          "this directory evidence is kept already");
     }
   }
   directory_evidence_.push_back(evidence);

@@ -759,8 +759,9 @@ absl::StatusOr<std::vector<IndexEvidence>> SqliteStorage::ListIndexEvidence(
 absl::Status SqliteStorage::DeletePeerIndex(const std::string& member) {
   std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
-  for (const char* sql : {"DELETE FROM peer_indexes WHERE member = ?1",
-                          "DELETE FROM peer_index_baselines WHERE member = ?1"}) {
+  for (const char* sql :
+       {"DELETE FROM peer_indexes WHERE member = ?1",
+        "DELETE FROM peer_index_baselines WHERE member = ?1"}) {
     ASSIGN_OR_RETURN(Statement del, db_->Prepare(sql));
     del.BindText(1, member);
     RETURN_IF_ERROR(del.Run());
@@ -781,7 +782,8 @@ absl::Status SqliteStorage::AddDirectoryEvidence(
         .BindBlob(2, evidence.conflicting);
     ASSIGN_OR_RETURN(bool row, seen.Step());
     if (row) {
-      return absl::AlreadyExistsError("this directory evidence is kept already");
+      return absl::AlreadyExistsError(
+          "this directory evidence is kept already");
     }
   }
   {

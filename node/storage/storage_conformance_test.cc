@@ -389,9 +389,9 @@ TYPED_TEST(StorageConformanceTest, ReplaceAllOutputsRewritesTheIndex) {
             (std::vector<std::tuple<uint64_t, Tag, bool>>{{4, 22, false}}));
 }
 
-StagedOutput Staged(const std::string& value, Tag tag,
-                    v1::IdentifierType type =
-                        v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME) {
+StagedOutput Staged(
+    const std::string& value, Tag tag,
+    v1::IdentifierType type = v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME) {
   return StagedOutput{{type, value}, Y(tag + 1'000'000), tag};
 }
 
@@ -410,8 +410,7 @@ TYPED_TEST(StorageConformanceTest, UnstagedIdentifiersPageByValue) {
   ASSERT_OK_AND_ASSIGN(auto all, this->s().ListUnstagedIdentifiers({}));
   EXPECT_EQ(Values(all), std::vector<std::string>({"a", "b", "shared"}));
   EXPECT_TRUE(all.next.empty());
-  ASSERT_OK_AND_ASSIGN(auto first,
-                       this->s().ListUnstagedIdentifiers({"", 2}));
+  ASSERT_OK_AND_ASSIGN(auto first, this->s().ListUnstagedIdentifiers({"", 2}));
   EXPECT_EQ(Values(first), std::vector<std::string>({"a", "b"}));
   ASSERT_FALSE(first.next.empty());
   // A value staged meanwhile is skipped; the progress setting commits with
@@ -446,7 +445,8 @@ TYPED_TEST(StorageConformanceTest, PromoteStagedOutputsSwitchesAtOnce) {
   ASSERT_OK(this->s().AddCase(MakeCase("B", true, {shared})));
   ASSERT_OK(this->s().AddCase(MakeCase("C", false, {Ident("c", 3)})));
   ASSERT_EQ(this->Version(), 2u);
-  ASSERT_OK(this->s().StageOutputs({Staged("a", 11), Staged("shared", 12)}, {}));
+  ASSERT_OK(
+      this->s().StageOutputs({Staged("a", 11), Staged("shared", 12)}, {}));
   // "c" has no staged output yet: nothing changes.
   EXPECT_EQ(CodeOf(this->s().PromoteStagedOutputs({})),
             absl::StatusCode::kAborted);
@@ -468,13 +468,13 @@ TYPED_TEST(StorageConformanceTest, PromoteStagedOutputsSwitchesAtOnce) {
   ASSERT_EQ(new_match.size(), 2u);
   ASSERT_OK_AND_ASSIGN(auto translated, this->s().TranslatePreviousOutputs(
                                             {shared.y, Y(99), a.y, "short"}));
-  EXPECT_EQ(translated, std::vector<Bytes>({Y(1'000'012), "", Y(1'000'011), ""}));
+  EXPECT_EQ(translated,
+            std::vector<Bytes>({Y(1'000'012), "", Y(1'000'011), ""}));
   // Every identifier is now unstaged again for the next rotation.
   ASSERT_OK_AND_ASSIGN(auto unstaged, this->s().ListUnstagedIdentifiers({}));
   EXPECT_EQ(Values(unstaged), std::vector<std::string>({"a", "c", "shared"}));
   // Later changes continue from the new version.
-  ASSERT_OK(this->s().UpdateCase(
-      MakeCase("B", false, {Ident("shared", 12)})));
+  ASSERT_OK(this->s().UpdateCase(MakeCase("B", false, {Ident("shared", 12)})));
   ASSERT_OK_AND_ASSIGN(auto after, this->s().OwnIndexChangesSince(3));
   EXPECT_TRUE(after.empty());  // A still holds tag 12
   // The grace window ends.

@@ -66,7 +66,9 @@ class OprfRotationTest : public ::testing::Test {
     if (HasFailure() && fed_ != nullptr) fed_->DumpLogs();
   }
 
-  std::string NextKeyPath() const { return fed_->NodeDir("MK") + "/oprf-2.key"; }
+  std::string NextKeyPath() const {
+    return fed_->NodeDir("MK") + "/oprf-2.key";
+  }
 
   // RS's office queries the username; MK's answer.
   v1::PeerAnswer QueryMk() {
@@ -107,8 +109,8 @@ class OprfRotationTest : public ::testing::Test {
   uint64_t DirectoryVersion(const std::string& cc) {
     grpc::ClientContext ctx;
     v1::ListPeersResponse peers;
-    fed_->Office(cc, "operator")->ListPeers(&ctx, v1::ListPeersRequest(),
-                                            &peers);
+    fed_->Office(cc, "operator")
+        ->ListPeers(&ctx, v1::ListPeersRequest(), &peers);
     return peers.directory_version();
   }
   // Installs version 2, which lists MK's next key with epoch 2, into MK.
@@ -134,16 +136,15 @@ class OprfRotationTest : public ::testing::Test {
         << out;
     for (const char* cc : {"MK", "RS", "BA"}) {
       ASSERT_EQ(RunCommand(admin + " directory sign --in " + dir +
-                               "/v2.pb --member " + cc + " --key " + dir +
-                               "/" + cc + "/governance.key --out " + dir +
+                               "/v2.pb --member " + cc + " --key " + dir + "/" +
+                               cc + "/governance.key --out " + dir +
                                "/v2.pb --previous " + dir + "/genesis.pb",
                            &out),
                 0)
           << out;
     }
     ASSERT_EQ(RunCommand(NodeBinary() + " --config " + fed_->NodeDir("MK") +
-                             "/node.json --install-directory " + dir +
-                             "/v2.pb",
+                             "/node.json --install-directory " + dir + "/v2.pb",
                          &out),
               0)
         << out;
@@ -213,16 +214,15 @@ TEST_F(OprfRotationTest, QueriesHitBeforeDuringAndAfterAndNoOldTagIsServed) {
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  ASSERT_TRUE(absl::StrContains(Slurp(fed_->LogOf("MK")),
-                                "oprf-rotation-progress"));
+  ASSERT_TRUE(
+      absl::StrContains(Slurp(fed_->LogOf("MK")), "oprf-rotation-progress"));
 
   // During: governance lists the new key; RS keeps asking.
   PublishEpoch2();
   deadline = deadline_for(60);
   bool switched = false, rs_adopted = false;
   int after_switch_hits = 0;
-  while (std::chrono::steady_clock::now() < deadline &&
-         after_switch_hits < 2) {
+  while (std::chrono::steady_clock::now() < deadline && after_switch_hits < 2) {
     ExpectHitOrPending(QueryMk(), &hits, &pending);
     switched = switched || absl::StrContains(Slurp(fed_->LogOf("MK")),
                                              "oprf-rotation-complete");
@@ -238,8 +238,8 @@ TEST_F(OprfRotationTest, QueriesHitBeforeDuringAndAfterAndNoOldTagIsServed) {
   EXPECT_TRUE(switched);
   EXPECT_TRUE(rs_adopted);
   EXPECT_EQ(after_switch_hits, 2);
-  printf("queries for MK's case: %d hits, %d pending answers, no miss\n",
-         hits, pending);
+  printf("queries for MK's case: %d hits, %d pending answers, no miss\n", hits,
+         pending);
 
   // MK serves no tag of the old epoch: epoch 1 is refused, epoch 2's index
   // holds the new tag only.

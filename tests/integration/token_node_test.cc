@@ -84,9 +84,10 @@ TEST(TokenNodeTest, NodeSigningKeyInSoftHsm) {
     ctx.set_deadline(std::chrono::system_clock::now() +
                      Scaled(std::chrono::seconds(5)));
     v1::AuditCheckpointResponse resp;
-    grpc::Status s = (*fed)->Office("MK", "auditor")
-                         ->AuditCheckpoint(&ctx, v1::AuditCheckpointRequest(),
-                                           &resp);
+    grpc::Status s =
+        (*fed)
+            ->Office("MK", "auditor")
+            ->AuditCheckpoint(&ctx, v1::AuditCheckpointRequest(), &resp);
     if (s.ok()) {
       verified = logcheck::VerifyCheckpoint(*keys, resp.checkpoint());
       if (verified.ok() && verified->witnessed) break;

@@ -37,8 +37,8 @@ absl::Status Run(const std::string& command) {
 }  // namespace
 
 bool SoftHsmToken::Installed() {
-  return std::filesystem::exists(kSoftHsmModule) &&
-         OnPath("softhsm2-util") && OnPath("pkcs11-tool");
+  return std::filesystem::exists(kSoftHsmModule) && OnPath("softhsm2-util") &&
+         OnPath("pkcs11-tool");
 }
 
 const char* SoftHsmToken::SkipReason() {
@@ -64,9 +64,9 @@ absl::StatusOr<std::unique_ptr<SoftHsmToken>> SoftHsmToken::Create(
                          "log.level = ERROR\n";
   ::setenv("SOFTHSM2_CONF", conf.c_str(), 1);
   t->pin_file_ = t->WritePinFile("token.pin", pin);
-  absl::Status made = Run(absl::StrCat(
-      "softhsm2-util --init-token --free --label '", label,
-      "' --so-pin 12345678 --pin '", pin, "'"));
+  absl::Status made =
+      Run(absl::StrCat("softhsm2-util --init-token --free --label '", label,
+                       "' --so-pin 12345678 --pin '", pin, "'"));
   if (!made.ok()) return made;
   return t;
 }
@@ -78,10 +78,10 @@ SoftHsmToken::~SoftHsmToken() {
 
 absl::Status SoftHsmToken::GenerateKey(const std::string& object,
                                        const std::string& id_hex) {
-  return Run(absl::StrCat(
-      "pkcs11-tool --module ", kSoftHsmModule, " --token-label '", label_,
-      "' --login --pin '", pin_, "' --keypairgen --key-type EC:edwards25519",
-      " --label '", object, "' --id ", id_hex));
+  return Run(absl::StrCat("pkcs11-tool --module ", kSoftHsmModule,
+                          " --token-label '", label_, "' --login --pin '", pin_,
+                          "' --keypairgen --key-type EC:edwards25519",
+                          " --label '", object, "' --id ", id_hex));
 }
 
 std::string SoftHsmToken::Uri(const std::string& object) const {
