@@ -22,13 +22,11 @@ struct PeerClients::Shared {
   RevocationSource source ABSL_GUARDED_BY(mu);  // null once PeerClients died
   std::map<std::string, std::string> refusals ABSL_GUARDED_BY(mu);
 
+  // Called under `mu`, so that ~PeerClients waits for a call in progress
+  // (the source only copies a pointer under its own lock).
   std::shared_ptr<const RevocationSet> Revocations() const {
-    RevocationSource copy;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      copy = source;
-    }
-    return copy == nullptr ? nullptr : copy();
+    std::lock_guard<std::mutex> lock(mu);
+    return source == nullptr ? nullptr : source();
   }
   void SetRefusal(const std::string& member, std::string why) {
     std::lock_guard<std::mutex> lock(mu);
@@ -45,7 +43,8 @@ namespace {
 // The handshake check of one member's channel: the server certificate
 // against the CRLs in use, then gRPC's own host name check (what
 // SslCredentials did alone). Synchronous: a map lookup and one parse.
-class RevocationVerifier : public grpc::experimental::ExternalCertificateVerifier {
+class RevocationVerifier
+    : public grpc::experimental::ExternalCertificateVerifier {
  public:
   RevocationVerifier(std::string member,
                      std::shared_ptr<PeerClients::Shared> shared)
@@ -92,8 +91,9 @@ class RevocationVerifier : public grpc::experimental::ExternalCertificateVerifie
               {"serial", summary->serial_hex},
               {"reason", std::string(s.message())}});
     shared_->SetRefusal(
-        member_, absl::StrCat("the Peer port of ", member_,
-                              " presents a revoked certificate: ", s.message()));
+        member_,
+        absl::StrCat("the Peer port of ", member_,
+                     " presents a revoked certificate: ", s.message()));
     return s;
   }
 
@@ -154,10 +154,10 @@ absl::StatusOr<std::shared_ptr<v1::Peer::Stub>> PeerClients::Stub(
   std::shared_ptr<const TlsIdentity> identity;
   if (ctx_->tls != nullptr) identity = ctx_->tls->identity();
   std::shared_ptr<const RevocationSet> revocations = shared_->Revocations();
-  std::string fingerprint = absl::StrCat(
-      m->endpoint(), "\n", roots, "\n",
-      identity == nullptr ? 0 : identity->generation, "\n",
-      RevocationFingerprint(revocations.get()));
+  std::string fingerprint =
+      absl::StrCat(m->endpoint(), "\n", roots, "\n",
+                   identity == nullptr ? 0 : identity->generation, "\n",
+                   RevocationFingerprint(revocations.get()));
   std::lock_guard<std::mutex> lock(mu_);
   Entry& entry = entries_[member];
   if (entry.stub == nullptr || entry.fingerprint != fingerprint) {

@@ -35,7 +35,8 @@ class PeerClients {
  public:
   // The CRLs to judge peers' certificates with, read at each handshake.
   // Must be thread-safe; may return null (no CRLs).
-  using RevocationSource = std::function<std::shared_ptr<const RevocationSet>()>;
+  using RevocationSource =
+      std::function<std::shared_ptr<const RevocationSet>()>;
 
   // `revocations` null: the CRLs of context->tls when it is set, none
   // otherwise.

@@ -68,8 +68,8 @@ class PeerClientsRevocationTest : public ::testing::Test {
       m.clear_ca_certificates_pem();
       m.add_ca_certificates_pem(rs_ca_.certificate_pem);
     }
-    auto dir = directory::Directory::FromGenesis(fed::SignAs(
-        d, {{"MK", "MK/governance/1"}, {"RS", "RS/governance/1"}}));
+    auto dir = directory::Directory::FromGenesis(
+        fed::SignAs(d, {{"MK", "MK/governance/1"}, {"RS", "RS/governance/1"}}));
     ASSERT_TRUE(dir.ok()) << dir.status();
     ctx_.config.member = "MK";
     ctx_.directory = std::make_unique<directory::DirectoryState>(*dir);
