@@ -12,8 +12,10 @@
 #include "admin/directory_ops.h"
 #include "admin/directory_view.h"
 #include "core/crypto/ed25519.h"
+#include "core/crypto/x509_crl.h"
 #include "core/directory/directory.h"
 #include "core/util/bytes.h"
+#include "core/util/env.h"
 #include "core/util/status_macros.h"
 
 namespace cbx::admin {
@@ -170,6 +172,46 @@ absl::Status RemoveCa(v1::Directory& d, const json& change,
       absl::StrCat(m.code(), " lists no CA with fingerprint ", want));
 }
 
+// set_crls: the member's CRLs become the files listed (an empty list
+// removes them); each must be a PEM CRL signed by one of the member's CAs
+// (spec/keys.md §5.1), as every node checks before using it.
+absl::Status SetCrls(v1::Directory& d, const json& change,
+                     const std::string& path, const SpecContext& context) {
+  RETURN_IF_ERROR(Allowed(change, path, {"member", "crls"}));
+  if (!Has(change, "member")) return ChangeError(path + ".member", "missing");
+  ASSIGN_OR_RETURN(int i, MemberIndex(d, change["member"], path + ".member"));
+  if (!Has(change, "crls") || !change["crls"].is_array()) {
+    return ChangeError(path + ".crls",
+                       "must be an array of CRL file paths (PEM); empty "
+                       "removes the member's CRLs");
+  }
+  v1::Member& m = *d.mutable_members(i);
+  const std::vector<std::string> cas(m.ca_certificates_pem().begin(),
+                                     m.ca_certificates_pem().end());
+  std::vector<std::string> crls;
+  const json& list = change["crls"];
+  for (size_t j = 0; j < list.size(); ++j) {
+    const std::string at = absl::StrCat(path, ".crls[", j, "]");
+    if (!list[j].is_string() || list[j].get<std::string>().empty()) {
+      return ChangeError(at, "must be a file path");
+    }
+    std::string file = list[j].get<std::string>();
+    if (file.front() != '/') file = absl::StrCat(context.base_dir, "/", file);
+    absl::StatusOr<std::string> pem = Env::Default()->ReadFile(file);
+    if (!pem.ok()) return ChangeError(at, std::string(pem.status().message()));
+    absl::StatusOr<crypto::RevocationList> crl =
+        crypto::ParseVerifiedCrl(*pem, cas);
+    if (!crl.ok()) {
+      return ChangeError(at, absl::StrCat("not a CRL of a CA of ", m.code(),
+                                          ": ", crl.status().message()));
+    }
+    crls.push_back(*std::move(pem));
+  }
+  m.clear_crls_pem();
+  for (std::string& pem : crls) m.add_crls_pem(std::move(pem));
+  return absl::OkStatus();
+}
+
 absl::Status UpdateMember(v1::Directory& d, const json& change,
                           const std::string& path) {
   RETURN_IF_ERROR(
@@ -223,7 +265,7 @@ absl::Status ApplyOne(v1::Directory& d, const json& change,
     return ChangeError(path,
                        "must be an object with one operation: add_member, "
                        "remove, suspend, reactivate, replace_keys, add_ca, "
-                       "remove_ca, update_member or policy");
+                       "remove_ca, set_crls, update_member or policy");
   }
   const auto& [op, arg] = *change.items().begin();
   const std::string at = absl::StrCat(path, ".", op);
@@ -252,6 +294,7 @@ absl::Status ApplyOne(v1::Directory& d, const json& change,
   if (op == "replace_keys") return ReplaceKeys(d, arg, at, context);
   if (op == "add_ca") return AddCa(d, arg, at, context);
   if (op == "remove_ca") return RemoveCa(d, arg, at);
+  if (op == "set_crls") return SetCrls(d, arg, at, context);
   if (op == "update_member") return UpdateMember(d, arg, at);
   if (op == "policy") {
     if (!arg.is_object()) return ChangeError(at, "must be an object");
@@ -330,6 +373,24 @@ void DiffMember(const v1::Member& a, const v1::Member& b,
   }
   for (const std::string& f : new_cas) {
     if (!old_cas.count(f)) out.push_back(who + "CA added: sha256 " + f);
+  }
+  const std::set<std::string> old_crls(a.crls_pem().begin(),
+                                       a.crls_pem().end());
+  const std::set<std::string> new_crls(b.crls_pem().begin(),
+                                       b.crls_pem().end());
+  const std::vector<std::string> cas(b.ca_certificates_pem().begin(),
+                                     b.ca_certificates_pem().end());
+  for (const std::string& pem : old_crls) {
+    if (!new_crls.count(pem)) out.push_back(who + "CRL removed");
+  }
+  for (const std::string& pem : new_crls) {
+    if (old_crls.count(pem)) continue;
+    auto crl = crypto::ParseVerifiedCrl(pem, cas);
+    out.push_back(
+        !crl.ok() ? who + "CRL added (does not verify with its CAs)"
+                  : absl::StrCat(who, "CRL added: ", crl->issuer, ", ",
+                                 crl->revoked.size(), " revoked, thisUpdate ",
+                                 FormatTimeMs(crl->this_update_s * 1000)));
   }
 }
 

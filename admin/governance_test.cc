@@ -14,6 +14,7 @@
 #include "admin/key_file.h"
 #include "admin/signature_file.h"
 #include "admin/test_support.h"
+#include "core/crypto/testing/test_pki.h"
 #include "core/directory/directory.h"
 #include "core/util/env.h"
 #include "gtest/gtest.h"
@@ -237,6 +238,52 @@ TEST_F(GovernanceTest, ProposeRefusesWhatNodesWouldRefuse) {
                                            {"oprf_epoch", 1}}}}})}},
               "p.pb");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+}
+
+TEST_F(GovernanceTest, SetCrlsListsACrlOfTheMembersOwnCa) {
+  // RS gains a CA made here (so a CRL of it can be signed) and its CRL.
+  const int64_t now = 1760000000;
+  auto ca = crypto::testing::MakeTestCa("cbx test CA RS 2027", now - 86400,
+                                        now + 86400 * 365);
+  auto other = crypto::testing::MakeTestCa("cbx test CA elsewhere", now - 86400,
+                                           now + 86400 * 365);
+  testing::WriteTextFile(dir_.File("rs-ca.crt"), ca.certificate_pem);
+  testing::WriteTextFile(dir_.File("rs.crl"),
+                         crypto::testing::MakeTestCrl(ca, {0x20}, now, 0));
+  testing::WriteTextFile(dir_.File("other.crl"),
+                         crypto::testing::MakeTestCrl(other, {0x20}, now, 0));
+  const json add_ca = {
+      {"add_ca",
+       {{"member", "RS"}, {"ca_certificate", dir_.File("rs-ca.crt")}}}};
+
+  // A CRL of a CA RS does not list is refused, as nodes would.
+  absl::Status s = Propose(
+      {{"changes",
+        json::array(
+            {add_ca,
+             {{"set_crls", {{"member", "RS"}, {"crls", {"other.crl"}}}}}})}},
+      "p.pb");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_TRUE(absl::StrContains(
+      s.message(), "changes[1].set_crls.crls[0]: not a CRL of a CA of RS"))
+      << s;
+
+  Expect(Propose(
+      {{"changes",
+        json::array(
+            {add_ca,
+             {{"set_crls", {{"member", "RS"}, {"crls", {"rs.crl"}}}}}})}},
+      "v2-proposal.pb"));
+  EXPECT_TRUE(absl::StrContains(
+      out_.str(), "~ RS CRL added: CN = cbx test CA RS 2027, 1 revoked"))
+      << out_.str();
+  auto proposal = ReadSignedDirectory(dir_.File("v2-proposal.pb"));
+  ASSERT_TRUE(proposal.ok()) << proposal.status();
+  v1::Directory d;
+  ASSERT_TRUE(d.ParseFromString(proposal->directory()));
+  for (const v1::Member& m : d.members()) {
+    EXPECT_EQ(m.crls_pem_size(), m.code() == "RS" ? 1 : 0) << m.code();
+  }
 }
 
 TEST_F(GovernanceTest, CombineRefusesEachBadSignatureWithItsCode) {

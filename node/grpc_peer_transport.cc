@@ -18,6 +18,17 @@ void SetBudget(grpc::ClientContext& context, int64_t budget_ms) {
       std::chrono::milliseconds(budget_ms < 0 ? 0 : budget_ms));
 }
 
+// A failed call's status; a call that could not connect because `member`'s
+// certificate is revoked says so (still UNAVAILABLE, spec/errors.md).
+absl::Status CallStatus(const PeerClients& clients, const std::string& member,
+                        const grpc::Status& s) {
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    std::string refusal = clients.RevocationRefusal(member);
+    if (!refusal.empty()) return absl::UnavailableError(refusal);
+  }
+  return FromGrpc(s);
+}
+
 // One unary call to `member` through `method` of its stub.
 template <typename Request, typename Response, typename Method>
 absl::StatusOr<Response> Unary(PeerClients& clients, const std::string& member,
@@ -28,7 +39,7 @@ absl::StatusOr<Response> Unary(PeerClients& clients, const std::string& member,
   SetBudget(context, budget_ms);
   Response response;
   grpc::Status s = ((*stub).*method)(&context, request, &response);
-  if (!s.ok()) return FromGrpc(s);
+  if (!s.ok()) return CallStatus(clients, member, s);
   return response;
 }
 
@@ -65,7 +76,9 @@ absl::Status GrpcPeerTransport::SyncIndex(
     }
     part.Clear();
   }
-  return FromGrpc(reader->Finish());
+  grpc::Status s = reader->Finish();
+  if (!s.ok()) return CallStatus(*clients_, member, s);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::GetDirectoryResponse> GrpcPeerTransport::GetDirectory(

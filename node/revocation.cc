@@ -22,6 +22,31 @@ bool Expired(const crypto::RevocationList& list, int64_t now_s) {
   return list.next_update_s != 0 && list.next_update_s < now_s;
 }
 
+// A CRL to consider: its name in events, its PEM, the CAs that may sign it.
+struct Source {
+  std::string name;
+  const std::string* pem;
+  const std::vector<std::string>* cas;
+};
+
+// The folder's files (any trusted CA) then the directory's CRLs (their
+// member's CAs only), named "directory:<member>#<i>".
+std::vector<Source> Sources(const std::map<std::string, std::string>& files,
+                            const std::vector<std::string>& trusted_cas,
+                            const std::vector<DirectoryCrl>& from_directory) {
+  std::vector<Source> sources;
+  for (const auto& [file, pem] : files) {
+    sources.push_back({file, &pem, &trusted_cas});
+  }
+  std::map<std::string, int> per_member;
+  for (const DirectoryCrl& crl : from_directory) {
+    sources.push_back(
+        {absl::StrCat("directory:", crl.member, "#", per_member[crl.member]++),
+         &crl.pem, &crl.member_cas});
+  }
+  return sources;
+}
+
 }  // namespace
 
 absl::Status RevocationSet::Check(
@@ -40,6 +65,16 @@ RevocationSet LoadRevocations(const std::map<std::string, std::string>& files,
                               const std::vector<std::string>& trusted_cas,
                               const RevocationSet& previous, int64_t now_s,
                               std::vector<RevocationEvent>* events) {
+  return LoadRevocations(files, trusted_cas, {}, previous, now_s, events);
+}
+
+RevocationSet LoadRevocations(const std::map<std::string, std::string>& files,
+                              const std::vector<std::string>& trusted_cas,
+                              const std::vector<DirectoryCrl>& from_directory,
+                              const RevocationSet& previous, int64_t now_s,
+                              std::vector<RevocationEvent>* events) {
+  const std::vector<Source> sources =
+      Sources(files, trusted_cas, from_directory);
   std::vector<RevocationEvent> local;
   if (events == nullptr) events = &local;
   // The previous CRL of each file, to keep when its new content is refused.
@@ -55,8 +90,9 @@ RevocationSet LoadRevocations(const std::map<std::string, std::string>& files,
       it->second = std::move(entry);
     }
   };
-  for (const auto& [file, pem] : files) {
-    auto list = crypto::ParseVerifiedCrl(pem, trusted_cas);
+  for (const Source& source : sources) {
+    const std::string& file = source.name;
+    auto list = crypto::ParseVerifiedCrl(*source.pem, *source.cas);
     auto before = by_file.find(file);
     if (!list.ok()) {
       events->push_back({"error", "crl-refused", file, "",
@@ -97,7 +133,8 @@ RevocationSet LoadRevocations(const std::map<std::string, std::string>& files,
   for (const auto& [issuer, entry] : previous.entries()) {
     if (next.count(issuer) == 0) {
       events->push_back({"info", "crl-removed", entry.file, entry.list.issuer,
-                         "no CRL of this CA in the folder any more"});
+                         "no CRL of this CA in the folder or the directory "
+                         "any more"});
     }
   }
   return RevocationSet(std::move(next));

@@ -1,6 +1,7 @@
 // Certificate revocation (spec/keys.md §5): the CRLs of the folder
-// tls.crl_dir, each verified against the CA that signed it, and the check
-// of a caller's certificate against them.
+// tls.crl_dir and of the adopted directory (Member.crls_pem), each verified
+// against the CA that signed it, and the check of a certificate against
+// them (callers on both ports, peers this node calls).
 //
 // A RevocationSet is an immutable snapshot: built by LoadRevocations from
 // the folder's files and the set in use before, then shared read-only by
@@ -13,7 +14,12 @@
 //   - a CRL past its nextUpdate stays in use (its revocations stay true) and
 //     raises ALERT-crl-expired: fail-open for revocations it cannot know
 //     yet, never for the ones it lists;
-//   - a file removed from the folder drops its CRL (the operator's act).
+//   - a file removed from the folder drops its CRL (the operator's act);
+//   - a CRL of the directory is used only if it verifies with a CA of the
+//     member that lists it (a member cannot revoke another's certificates),
+//     and is named "directory:<member>#<i>" in events; it competes with the
+//     folder's CRLs of the same CA, the newest thisUpdate winning;
+//   - a CRL dropped from the directory is dropped like a removed file.
 #ifndef CBX_NODE_REVOCATION_H_
 #define CBX_NODE_REVOCATION_H_
 
@@ -61,6 +67,28 @@ struct RevocationEvent {
   std::string detail;  // why refused; revoked count and dates otherwise
 };
 
+// A CRL a directory version lists for one of its members.
+struct DirectoryCrl {
+  std::string member;
+  std::string pem;
+  std::vector<std::string> member_cas;  // the member's ca_certificates_pem
+};
+
+// The CRLs `dir_members` (a directory's members) list, in order.
+template <typename Members>
+std::vector<DirectoryCrl> DirectoryCrls(const Members& dir_members) {
+  std::vector<DirectoryCrl> out;
+  for (const auto& m : dir_members) {
+    for (const std::string& pem : m.crls_pem()) {
+      out.push_back(
+          {m.code(),
+           pem,
+           {m.ca_certificates_pem().begin(), m.ca_certificates_pem().end()}});
+    }
+  }
+  return out;
+}
+
 // The set to use next: `files` (file name -> PEM text) checked against
 // `trusted_cas` (PEM, each may hold several certificates) by the rules of
 // the file comment, starting from `previous`, with `now_s` (Unix seconds)
@@ -68,6 +96,13 @@ struct RevocationEvent {
 // unchanged CRLs log nothing unless expired.
 RevocationSet LoadRevocations(const std::map<std::string, std::string>& files,
                               const std::vector<std::string>& trusted_cas,
+                              const RevocationSet& previous, int64_t now_s,
+                              std::vector<RevocationEvent>* events);
+// The same with the CRLs of the adopted directory as well, by the rules of
+// the file comment.
+RevocationSet LoadRevocations(const std::map<std::string, std::string>& files,
+                              const std::vector<std::string>& trusted_cas,
+                              const std::vector<DirectoryCrl>& from_directory,
                               const RevocationSet& previous, int64_t now_s,
                               std::vector<RevocationEvent>* events);
 

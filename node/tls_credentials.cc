@@ -244,9 +244,9 @@ absl::Status TlsCredentials::ReloadOfficeCa(const std::string& cause) {
 
 void TlsCredentials::ReloadCrls(const directory::Directory& dir) {
   std::vector<RevocationEvent> events;
-  auto next = std::make_shared<RevocationSet>(
-      LoadRevocations(ReadCrlFiles(), TrustedCas(dir), *revocations(),
-                      clock_->NowMs() / 1000, &events));
+  auto next = std::make_shared<RevocationSet>(LoadRevocations(
+      ReadCrlFiles(), TrustedCas(dir), DirectoryCrls(dir.proto().members()),
+      *revocations(), clock_->NowMs() / 1000, &events));
   for (const RevocationEvent& e : events) {
     if (e.event == "ALERT-crl-expired") {
       // Once per CRL (issuer, thisUpdate); Poll raises the ones that expire

@@ -1,7 +1,8 @@
 // The node's TLS material at runtime (spec/keys.md §2.1, §5): its own
 // certificate and key, the trust roots of the Peer port (every member's CA
 // in the adopted directory) and of the Office port (tls.office_ca), and the
-// CRLs of tls.crl_dir; all of it changes without a restart.
+// CRLs of tls.crl_dir and of the directory; all of it changes without a
+// restart.
 //
 // How (gRPC 1.51): a running gRPC server cannot swap its credentials, but
 // grpc::experimental::TlsServerCredentials with a

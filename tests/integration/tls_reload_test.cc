@@ -402,6 +402,15 @@ TEST_F(TlsFederationTest,
             ->AuditCheckpoint(&ctx, v1::AuditCheckpointRequest(), &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
   }
+
+  // RS's own calls to MK (index and directory pulls): MK's Peer port
+  // presents the revoked certificate, so RS refuses it at the handshake
+  // and logs which member and serial (spec/keys.md §5.3, errors.md T7).
+  const std::string serial = Serial(ca + "/node.crt");
+  EXPECT_TRUE(WaitFor([&] {
+    return Log("RS").find("peer-certificate-revoked member=MK serial=" +
+                          serial) != std::string::npos;
+  })) << "RS never refused MK's revoked server certificate";
 }
 
 }  // namespace
