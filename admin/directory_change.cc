@@ -267,7 +267,10 @@ absl::Status ApplyOne(v1::Directory& d, const json& change,
                        "remove, suspend, reactivate, replace_keys, add_ca, "
                        "remove_ca, set_crls, update_member or policy");
   }
-  const auto& [op, arg] = *change.items().begin();
+  // References into `change` itself: items().begin() is a temporary, so a
+  // binding to *change.items().begin() dangles (ASan: stack-use-after-scope).
+  const std::string& op = change.begin().key();
+  const json& arg = change.begin().value();
   const std::string at = absl::StrCat(path, ".", op);
   if (op == "add_member") {
     ASSIGN_OR_RETURN(v1::Member m, MemberFromSpec(arg, at, context));

@@ -1,5 +1,7 @@
 #include "node/oprf_keys.h"
 
+#include <mutex>
+#include <shared_mutex>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -12,11 +14,11 @@ OprfKeys::OprfKeys(Key current, uint32_t epoch)
 absl::Status OprfKeys::WithCurrent(
     const std::function<absl::Status(const crypto::OprfServerKey& key,
                                      uint32_t epoch)>& f) const {
-  absl::ReaderMutexLock hold(&switch_mu_);
+  std::shared_lock hold(switch_mu_);
   Key key;
   uint32_t epoch;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     key = current_;
     epoch = epoch_;
   }
@@ -24,18 +26,18 @@ absl::Status OprfKeys::WithCurrent(
 }
 
 OprfKeys::Key OprfKeys::current() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   return current_;
 }
 
 uint32_t OprfKeys::epoch() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   return epoch_;
 }
 
 absl::StatusOr<OprfKeys::ForRequest> OprfKeys::ForEpoch(
     uint32_t epoch, uint32_t directory_epoch, int64_t now_ms) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   if (epoch == epoch_) return ForRequest{current_, false};
   if (previous_ != nullptr && epoch == previous_epoch_ &&
       now_ms < grace_end_ms_) {
@@ -52,23 +54,23 @@ absl::StatusOr<OprfKeys::ForRequest> OprfKeys::ForEpoch(
 }
 
 OprfKeys::Key OprfKeys::next() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   return next_;
 }
 
 void OprfKeys::SetNext(Key next) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   next_ = std::move(next);
 }
 
 absl::Status OprfKeys::Switch(uint32_t new_epoch, int64_t grace_end_ms,
                               const std::function<absl::Status()>& commit) {
-  absl::WriterMutexLock hold(&switch_mu_);
+  std::unique_lock hold(switch_mu_);
   if (next() == nullptr) {
     return absl::FailedPreconditionError("no next OPRF key to switch to");
   }
   if (absl::Status s = commit(); !s.ok()) return s;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   previous_ = std::move(current_);
   previous_epoch_ = epoch_;
   grace_end_ms_ = grace_end_ms;
@@ -78,32 +80,32 @@ absl::Status OprfKeys::Switch(uint32_t new_epoch, int64_t grace_end_ms,
 }
 
 void OprfKeys::SetPrevious(Key previous, uint32_t epoch, int64_t grace_end_ms) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   previous_ = std::move(previous);
   previous_epoch_ = epoch;
   grace_end_ms_ = grace_end_ms;
 }
 
 std::optional<uint32_t> OprfKeys::previous_epoch() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   if (previous_ == nullptr) return std::nullopt;
   return previous_epoch_;
 }
 
 OprfKeys::Key OprfKeys::previous() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   return previous_;
 }
 
 int64_t OprfKeys::grace_end_ms() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   return grace_end_ms_;
 }
 
 void OprfKeys::RetirePrevious() {
   Key dropped;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     dropped = std::move(previous_);
   }
   // `dropped` goes here, outside the lock.

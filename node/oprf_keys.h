@@ -15,12 +15,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <shared_mutex>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "core/crypto/voprf.h"
 
 namespace cbx::node {
@@ -81,9 +82,10 @@ class OprfKeys {
   void RetirePrevious();
 
  private:
-  // Held shared by WithCurrent, exclusively by Switch.
-  mutable absl::Mutex switch_mu_;
-  mutable absl::Mutex mu_ ABSL_ACQUIRED_AFTER(switch_mu_);
+  // Held shared by WithCurrent, exclusively by Switch. Standard locks, not
+  // absl::Mutex, so that ThreadSanitizer sees them (README "Sanitizers").
+  mutable std::shared_mutex switch_mu_;
+  mutable std::mutex mu_ ABSL_ACQUIRED_AFTER(switch_mu_);
   Key current_ ABSL_GUARDED_BY(mu_);
   uint32_t epoch_ ABSL_GUARDED_BY(mu_);
   Key next_ ABSL_GUARDED_BY(mu_);

@@ -337,9 +337,15 @@ std::shared_ptr<grpc::Channel> Federation::OfficeChannel(
   options.pem_cert_chain = Slurp(cert);
   options.pem_private_key = Slurp(key);
   grpc::ChannelArguments args;
-  // Nodes start while the harness polls them: reconnect quickly.
+  // Nodes start while the harness polls them: reconnect quickly. gRPC
+  // takes its minimum connect timeout (TCP, TLS handshake and HTTP/2
+  // SETTINGS) from MIN_RECONNECT_BACKOFF: at 100 ms a sanitized node on a
+  // loaded machine never finished a handshake in time ("connection attempt
+  // timed out before receiving SETTINGS frame"), so that one is a scaled
+  // second; a refused connection is still retried within 100-500 ms.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+              static_cast<int>(ScaledMs(1000)));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
   return grpc::CreateCustomChannel(
       "localhost:" +
