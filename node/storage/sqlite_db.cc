@@ -158,7 +158,9 @@ absl::StatusOr<sqlite3*> Database::OpenConnection(const std::string& path,
   // NOMUTEX: the owner serializes use of the connection.
   int rc = sqlite3_open_v2(
       path.c_str(), &raw,
-      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+      // URI: SqliteStorage's read-only open passes "file:...?mode=ro".
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+          SQLITE_OPEN_URI,
       vfs.empty() ? nullptr : vfs.c_str());
   if (rc != SQLITE_OK) {
     absl::Status status = ErrorStatus(rc, raw, absl::StrCat("opening ", path));
