@@ -171,6 +171,9 @@ absl::StatusOr<sqlite3*> Database::OpenConnection(const std::string& path,
   std::unique_ptr<sqlite3, int (*)(sqlite3*)> owned(raw, &sqlite3_close);
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, busy_timeout_ms);
+  // A read-only open (SqliteStorage::Options::read_only, a "file:" URI with
+  // mode=ro or immutable=1) changes no journal mode and writes nothing.
+  if (sqlite3_db_readonly(raw, "main") == 1) return owned.release();
 
   // WAL, so that readers in other processes (an operator's sqlite3 shell,
   // a backup) do not block the node; FULL, so that every commit is synced
