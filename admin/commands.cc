@@ -266,6 +266,11 @@ absl::Status DirectoryShow(const DirectoryShowArgs& args, std::ostream& out,
       DirectoryJson(signed_dir, previous.has_value() ? &*previous : nullptr);
   if (!summary.ok()) return WithPath(args.in, summary.status());
   (*summary)["file_sha256"] = file.file_sha256;
+  if (previous.has_value()) {
+    // What changed, for the governance members who sign or check it.
+    ASSIGN_OR_RETURN(v1::Directory d, InnerDirectory(signed_dir));
+    (*summary)["changes"] = DescribeDiff(*previous, d);
+  }
   out << (args.json ? summary->dump(2) + "\n" : DirectoryText(*summary));
   return absl::OkStatus();
 }

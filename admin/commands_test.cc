@@ -269,6 +269,29 @@ TEST_F(CommandsTest, UpdateNeedsPreviousAndShowChecksAgainstIt) {
             json::parse(R"([{"member":"MK","status":"valid"}])"));
   EXPECT_EQ(shown["signatures_checked_against_version"], 1);
   EXPECT_EQ(shown["members"][2]["status"], "suspended");
+  const std::string suspended = shown["members"][2]["code"];
+  EXPECT_EQ(shown["changes"][1], "~ " + suspended + " status: active -> suspended")
+      << shown["changes"].dump();
+  // As text: every node key in full (not only its id), and what changed.
+  const std::string text =
+      Run(DirectoryShow, DirectoryShowArgs{dir_.File("v2.pb"), g, false});
+  for (const json& m : shown["members"]) {
+    for (const json& k : m["node_keys"]) {
+      const std::string key = k["public_key"];
+      EXPECT_EQ(key.size(), 64u);
+      EXPECT_NE(text.find("public key " + key), std::string::npos) << text;
+    }
+  }
+  EXPECT_NE(text.find("changes from the previous version:\n  version 1 -> 2"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("  ~ " + suspended + " status: active -> suspended\n"),
+            std::string::npos)
+      << text;
+  // Without --previous there is no diff to show.
+  EXPECT_FALSE(json::parse(Run(DirectoryShow,
+                               DirectoryShowArgs{dir_.File("v2.pb"), "", true}))
+                   .contains("changes"));
 
   Run(DirectoryVerify, DirectoryVerifyArgs{g, {dir_.File("v2.pb")}}, &status);
   EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated);

@@ -326,7 +326,8 @@ std::string NodeKeyText(const v1::NodeKey& k) {
   return absl::StrCat(
       HexEncode(directory::NodeKeyId(k.public_key())), " [",
       k.not_before_ms() == 0 ? "-" : FormatTimeMs(k.not_before_ms()), ", ",
-      k.not_after_ms() == 0 ? "open" : FormatTimeMs(k.not_after_ms()), ")");
+      k.not_after_ms() == 0 ? "open" : FormatTimeMs(k.not_after_ms()),
+      ") public key ", HexEncode(k.public_key()));
 }
 
 void DiffMember(const v1::Member& a, const v1::Member& b,
@@ -345,15 +346,16 @@ void DiffMember(const v1::Member& a, const v1::Member& b,
                                StatusName(b.status())));
   }
   if (a.governance_key() != b.governance_key()) {
-    out.push_back(absl::StrCat(who,
-                               "governance key: ", Short(a.governance_key()),
-                               "… -> ", Short(b.governance_key()), "…"));
+    // Whole keys: reviewers compare them read out on a call.
+    out.push_back(absl::StrCat(who, "governance key: ",
+                               HexEncode(a.governance_key()), " -> ",
+                               HexEncode(b.governance_key())));
   }
   if (a.oprf_key().SerializeAsString() != b.oprf_key().SerializeAsString()) {
     out.push_back(absl::StrCat(
-        who, "OPRF key: ", Short(a.oprf_key().public_key()), "… epoch ",
-        a.oprf_key().epoch(), " -> ", Short(b.oprf_key().public_key()),
-        "… epoch ", b.oprf_key().epoch()));
+        who, "OPRF key: ", HexEncode(a.oprf_key().public_key()), " epoch ",
+        a.oprf_key().epoch(), " -> ", HexEncode(b.oprf_key().public_key()),
+        " epoch ", b.oprf_key().epoch()));
   }
   std::set<std::string> old_keys, new_keys;
   for (const v1::NodeKey& k : a.node_keys()) old_keys.insert(NodeKeyText(k));
@@ -459,6 +461,16 @@ std::vector<std::string> DescribeDiff(const v1::Directory& before,
           Short(m.governance_key()), "…, OPRF epoch ", m.oprf_key().epoch(),
           ", ", m.node_keys_size(), " node key(s), ",
           m.ca_certificates_pem_size(), " CA certificate(s)"));
+      // Each key and CA in full on its own line, to compare on a call.
+      const std::string who = "+ " + m.code() + " ";
+      out.push_back(who + "governance key " + HexEncode(m.governance_key()));
+      out.push_back(who + "OPRF key " + HexEncode(m.oprf_key().public_key()));
+      for (const v1::NodeKey& k : m.node_keys()) {
+        out.push_back(who + "node key " + NodeKeyText(k));
+      }
+      for (const std::string& pem : m.ca_certificates_pem()) {
+        out.push_back(who + "CA sha256 " + PemFingerprint(pem));
+      }
       continue;
     }
     DiffMember(*it->second, m, out);

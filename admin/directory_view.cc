@@ -180,6 +180,9 @@ std::string DirectoryText(const json& s) {
                       WindowText(k["not_before_ms"].get<int64_t>(),
                                  k["not_after_ms"].get<int64_t>()),
                       "\n");
+      // The whole key, not only its id: reviewers compare it read out.
+      absl::StrAppend(&out, "                      public key ",
+                      k["public_key"].get<std::string>(), "\n");
     }
     absl::StrAppend(&out, "      OPRF key        epoch ",
                     m["oprf_key"]["epoch"].get<uint32_t>(), ", ",
@@ -202,6 +205,12 @@ std::string DirectoryText(const json& s) {
   for (const json& sig : sigs) {
     absl::StrAppend(&out, "  ", sig["member"].get<std::string>(), "  ",
                     sig["status"].get<std::string>(), "\n");
+  }
+  if (s.contains("changes")) {
+    absl::StrAppend(&out, "changes from the previous version:\n");
+    for (const json& line : s["changes"]) {
+      absl::StrAppend(&out, "  ", line.get<std::string>(), "\n");
+    }
   }
   return out;
 }

@@ -36,8 +36,8 @@ absl::StatusOr<nlohmann::json> DirectoryJson(
     const v1::SignedDirectory& signed_dir,
     const v1::Directory* signing_version);
 
-// The same summary as text for a terminal (with "file_sha256" if the caller
-// added that key).
+// The same summary as text for a terminal (with "file_sha256" and
+// "changes", a list of DescribeDiff lines, if the caller added those keys).
 std::string DirectoryText(const nlohmann::json& summary);
 
 // {"ok": bool, "error": "..." (only if not ok), "versions": [...]}.

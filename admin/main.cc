@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "admin/commands.h"
 #include "core/util/clock.h"
+#include "core/util/version.h"
 
 namespace cbx::admin {
 namespace {
@@ -217,6 +218,7 @@ int Main(int argc, char** argv) {
       "cbx-admin: keys and the signed federation directory of a cbx "
       "federation"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", VersionLine("cbx-admin"));
   Commands commands;
   AddKeyCommands(app, commands);
   CLI::App* dir = app.add_subcommand(

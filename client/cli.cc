@@ -13,6 +13,7 @@
 #include "client/audit/cli.h"
 #include "client/commands.h"
 #include "client/offence_labels.h"
+#include "core/util/version.h"
 
 namespace cbx::client {
 namespace {
@@ -350,7 +351,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
   app.require_subcommand(1);
   // Connection and output options may also follow the subcommand.
   app.fallthrough();
-  app.set_version_flag("--version", "cbx 0.1.0");
+  app.set_version_flag("--version", VersionLine("cbx"));
 
   GlobalOptions global;
   AddGlobalOptions(app, global);

@@ -11,6 +11,7 @@
 
 #include "conformance/kit.h"
 #include "conformance/runner.h"
+#include "core/util/version.h"
 
 namespace {
 
@@ -23,7 +24,8 @@ constexpr char kUsage[] =
     "  --keys    the kit federation (spec/conformance/federation)\n"
     "  --cases   the case files (spec/conformance/cases)\n"
     "  --only    run only the case with this id (repeatable)\n"
-    "  --member  the member code the node runs as (QT)\n";
+    "  --member  the member code the node runs as (QT)\n"
+    "  --version print the version and exit\n";
 
 }  // namespace
 
@@ -37,6 +39,10 @@ int main(int argc, char** argv) {
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
       std::cout << kUsage;
+      return 0;
+    }
+    if (arg == "--version") {
+      std::cout << cbx::VersionLine("cbx-conformance") << "\n";
       return 0;
     }
     if (i + 1 >= argc) {

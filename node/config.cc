@@ -163,6 +163,7 @@ absl::Status RefuseUnknownFields(const json& root, const std::string& name) {
       {"audit",
        {"checkpoint_interval_ms", "checkpoint_every_entries",
         "witness_interval_ms"}},
+      {"log", {"format", "level"}},
   };
   for (const auto& [key, value] : root.items()) {
     auto section = kSections.find(key);
@@ -246,6 +247,20 @@ absl::StatusOr<Config> ParseConfig(const std::string& text,
                      "must be a positive integer");
     }
     c.checkpoint_every_entries = every->get<int64_t>();
+  }
+  if (r.Find("log.format") != nullptr) {
+    std::string format;
+    CBX_ASSIGN_FIELD(format, r.String("log.format", true));
+    auto parsed = ParseLogFormat(format);
+    if (!parsed.ok()) return r.Error("log.format", std::string(parsed.status().message()));
+    c.log_format = *parsed;
+  }
+  if (r.Find("log.level") != nullptr) {
+    std::string level;
+    CBX_ASSIGN_FIELD(level, r.String("log.level", true));
+    auto parsed = ParseLogLevel(level);
+    if (!parsed.ok()) return r.Error("log.level", std::string(parsed.status().message()));
+    c.log_level = *parsed;
   }
   return c;
 }

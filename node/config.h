@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/util/env.h"
+#include "node/log.h"
 
 namespace cbx::node {
 
@@ -47,6 +48,10 @@ struct Config {
   int64_t checkpoint_interval_ms = 30000;
   int64_t checkpoint_every_entries = 100000;
   int64_t witness_interval_ms = 5000;
+  // The event log (node/log.h): "text" lines or JSON lines, and the least
+  // level written (--log-level overrides it).
+  LogFormat log_format = LogFormat::kText;
+  LogLevel log_level = LogLevel::kInfo;
 };
 
 // Reads and validates the config at `path`. Relative paths in it are

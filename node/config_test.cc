@@ -104,6 +104,60 @@ TEST(ConfigTest, EveryErrorNamesTheFieldAndTheProblem) {
   }
 }
 
+// Every section refuses a field it does not define (issue 12: --check must
+// catch a misspelling at every level): one misspelt field per section.
+TEST(ConfigTest, EverySectionRefusesAnUnknownField) {
+  const std::vector<std::pair<std::string, std::string>> sections = {
+      {"tls", R"({"certificate": "c", "private_key": "k", "office_ca": "o",
+                  "crl_dirr": "x"})"},
+      {"keys", R"({"node_signing_key": "s", "oprf_key": "o", "opfr_key_next": "n"})"},
+      {"directory", R"({"genesis": "g", "genisis": "g"})"},
+      {"sync", R"({"directory_intervall_ms": 500})"},
+      {"audit", R"({"witness_interval": 500})"},
+      {"log", R"({"levle": "debug"})"},
+  };
+  for (const auto& [section, body] : sections) {
+    std::string text = kGood;
+    text.replace(text.rfind('}'), 1, ", \"" + section + "\": " + body + "}");
+    auto c = ParseConfig(text, "/srv", "node.json");
+    ASSERT_FALSE(c.ok()) << section;
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(c.status().message().find("node.json: " + section + "."),
+              std::string::npos)
+        << c.status().message();
+    EXPECT_NE(c.status().message().find("unknown field"), std::string::npos)
+        << c.status().message();
+  }
+}
+
+TEST(ConfigTest, LogFormatAndLevel) {
+  auto plain = ParseConfig(kGood, "/srv", "node.json");
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(plain->log_format, LogFormat::kText);
+  EXPECT_EQ(plain->log_level, LogLevel::kInfo);
+  std::string text = kGood;
+  text.replace(text.rfind('}'), 1,
+               R"(, "log": {"format": "json", "level": "warning"}})");
+  auto json = ParseConfig(text, "/srv", "node.json");
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(json->log_format, LogFormat::kJson);
+  EXPECT_EQ(json->log_level, LogLevel::kWarn);
+  for (const auto& [bad, message] :
+       std::vector<std::pair<std::string, std::string>>{
+           {R"({"format": "xml"})", "log.format: 'xml' is not a log format"},
+           {R"({"level": "verbose"})", "log.level: 'verbose' is not a log level"},
+           {R"({"level": 3})", "log.level: must be a string"},
+           {R"("debug")", "log: must be a JSON object"}}) {
+    std::string t = kGood;
+    t.replace(t.rfind('}'), 1, R"(, "log": )" + bad + "}");
+    auto c = ParseConfig(t, "/srv", "node.json");
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(c.status().message().find("node.json: " + message),
+              std::string::npos)
+        << c.status().message();
+  }
+}
+
 TEST(ConfigTest, RejectsNonJsonAndMissingFile) {
   EXPECT_EQ(ParseConfig("{", "/", "x.json").status().code(),
             absl::StatusCode::kInvalidArgument);

@@ -103,9 +103,31 @@ void WatchMembership(NodeContext& ctx) {
     }
     for (const v1::Member& m : after.proto().members()) {
       if (before.FindMember(m.code()) == nullptr) {
+        // What an operator must know (issue 12): a new CA is trusted from
+        // this version on, and nodes still on an older version refuse the
+        // new member's handshakes ("certificate verify failed").
+        bool ca_known = false;
+        for (const v1::Member& old : before.proto().members()) {
+          for (const std::string& pem : old.ca_certificates_pem()) {
+            for (const std::string& mine : m.ca_certificates_pem()) {
+              ca_known = ca_known || pem == mine;
+            }
+          }
+        }
+        const std::string v = std::to_string(after.version());
         LogEvent(c->self(), "info", "member-added",
                  {{"member", m.code()},
-                  {"version", std::to_string(after.version())}});
+                  {"version", v},
+                  {"endpoint", m.endpoint()},
+                  {"ca", ca_known ? "known" : "new"},
+                  {"action",
+                   "none on this node; nodes not yet on version " + v +
+                       " refuse " + m.code() +
+                       "'s handshakes (certificate verify failed) until "
+                       "they adopt it; " +
+                       m.code() + "'s node needs version " + v +
+                       " installed (cbx-node --install-directory) before "
+                       "its first start"}});
       }
     }
   });

@@ -176,11 +176,13 @@ TEST_F(DirectoryAdoptionTest, OperatorInstallIsAdoptedAndEquivocationKept) {
   auto installed = InstallDirectory(storage, FakeGenesis(), fed::SignedV2());
   ASSERT_TRUE(installed.ok()) << installed.status();
   EXPECT_EQ(*installed, 2u);
-  // Installing it again, or another validly signed version 2, is refused;
-  // the other one is kept as evidence.
+  // Installing it again is reported as done (ALREADY_EXISTS, which
+  // cbx-node --install-directory reports with exit 0; issue 12 — it was
+  // FAILED_PRECONDITION); another validly signed version 2 is refused and
+  // kept as evidence.
   EXPECT_EQ(
       InstallDirectory(storage, FakeGenesis(), fed::SignedV2()).status().code(),
-      absl::StatusCode::kFailedPrecondition);
+      absl::StatusCode::kAlreadyExists);
   absl::Status other =
       InstallDirectory(storage, FakeGenesis(), OtherV2()).status();
   EXPECT_EQ(other.code(), absl::StatusCode::kFailedPrecondition);

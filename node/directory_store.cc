@@ -75,6 +75,25 @@ absl::StatusOr<uint64_t> InstallDirectory(Storage& storage,
   auto state = LoadDirectoryState(storage, genesis);
   if (!state.ok()) return state.status();
   const uint64_t before = (*state)->Current()->version();
+  // The same version again (an operator repeating a step, or installing
+  // what the node already fetched from a peer): nothing to do, and not an
+  // error. Other contents under an installed number go on below and are
+  // kept as an equivocation.
+  v1::Directory inner;
+  if (inner.ParseFromString(next.directory()) && inner.version() >= 1 &&
+      inner.version() <= before) {
+    auto stored = storage.GetSetting(Key(inner.version()));
+    if (!stored.ok()) return stored.status();
+    v1::SignedDirectory held;
+    if (stored->has_value() && held.ParseFromString(**stored) &&
+        held.directory() == next.directory()) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("directory version ", inner.version(),
+                       " is installed already (the same contents); the node "
+                       "uses version ",
+                       before));
+    }
+  }
   directory::DirectoryState::UpdateResult result = (*state)->AdoptVersions(
       {next}, [&storage](const directory::Directory& version) {
         return PersistDirectoryVersion(storage, version);

@@ -48,8 +48,10 @@ absl::StatusOr<int> AdoptStoredVersions(Storage& storage,
 // members signed: verifies `next` as the successor of the newest version in
 // the node's database (pinned genesis + stored updates) and stores it. A
 // running node adopts it within one directory interval and serves it to its
-// peers. FAILED_PRECONDITION if it is not the next version (or is already
-// installed); UNAUTHENTICATED if too few valid governance signatures. A
+// peers. ALREADY_EXISTS if a version with the same number and the same
+// signed contents is installed already (or was fetched from a peer): the
+// caller reports it and succeeds. FAILED_PRECONDITION if it is not the next
+// version; UNAUTHENTICATED if too few valid governance signatures. A
 // version with an installed number, other bytes and valid signatures is an
 // equivocation: FAILED_PRECONDITION saying so, and both versions are kept
 // as evidence (served_by "operator install") for `cbx peers` to show.

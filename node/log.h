@@ -21,6 +21,25 @@
 // level, event and keys are written with every byte outside
 // [A-Za-z0-9_.:-] replaced by '_'.
 //
+// With log.format "json" (spec/node-config.md) each event is instead one
+// JSON object per line (JSON Lines):
+//
+//   {"ts":"<UTC time>","member":"MK","level":"info","event":"ready",...}
+//
+// the fields following as string members in their order; a field named
+// ts, member, level or event is written as field_<name>. Values are cut
+// like text values; control bytes, U+2028-U+2029, U+202A-U+202E and
+// U+2066-U+2069 are written \uXXXX, and a byte that is not part of valid
+// UTF-8 as the six characters \\xNN (JSON text must be UTF-8).
+//
+// Levels, least to most severe: debug, info, warn (also spelt warning),
+// error. Events below the level set with SetLogOptions (info unless told)
+// are not written. Every event keeps its name whatever the format and
+// level; docs/operations.md "## Logs" lists them with their levels.
+//
+// gRPC's own log lines (gpr_log) are routed here by RouteGrpcLogging, as
+// the event `grpc`.
+//
 // Thread-safe.
 #ifndef CBX_NODE_LOG_H_
 #define CBX_NODE_LOG_H_
@@ -32,11 +51,31 @@
 #include <string_view>
 #include <utility>
 
+#include "absl/status/statusor.h"
 #include "core/util/clock.h"
 
 namespace cbx::node {
 
 using LogField = std::pair<std::string_view, std::string>;
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
+enum class LogFormat { kText, kJson };
+
+// "debug", "info", "warn" or "warning", "error" (the config's log.level and
+// --log-level). INVALID_ARGUMENT naming the accepted values otherwise.
+absl::StatusOr<LogLevel> ParseLogLevel(std::string_view name);
+// "text" or "json". INVALID_ARGUMENT otherwise.
+absl::StatusOr<LogFormat> ParseLogFormat(std::string_view name);
+// "debug", "info", "warn", "error".
+std::string_view LogLevelName(LogLevel level);
+
+// Sets the format and the least level written, for every later LogEvent.
+// Thread-safe; the node calls it once at start (text and info until then).
+void SetLogOptions(LogFormat format, LogLevel level);
+
+// Whether an event at `level` ("debug", "info", ...) is written now. An
+// unknown level name counts as error (it is always written).
+bool LogEnabled(std::string_view level);
 
 // The longest value a log line carries before it is cut (bytes of input).
 inline constexpr size_t kMaxLogValueBytes = 512;
@@ -53,6 +92,12 @@ std::string FormatLogLine(int64_t now_ms, std::string_view member,
                           std::string_view level, std::string_view event,
                           std::initializer_list<LogField> fields);
 
+// The JSON line LogEvent writes with log.format "json", ending in "\n".
+// Exposed for tests.
+std::string FormatJsonLogLine(int64_t now_ms, std::string_view member,
+                              std::string_view level, std::string_view event,
+                              std::initializer_list<LogField> fields);
+
 // `value` as a log line carries it: bare, or quoted and escaped. Exposed for
 // tests.
 std::string EscapeLogValue(std::string_view value);
@@ -61,6 +106,28 @@ std::string EscapeLogValue(std::string_view value);
 // sets it), SystemClock until then. `clock` must outlive every later
 // LogEvent; nullptr restores SystemClock. Thread-safe.
 void SetLogClock(const Clock* clock);
+
+// Routes gRPC's own log lines (gpr_log) through LogEvent as the event
+// `grpc`, with `file` (file:line) and `message` fields and the severity
+// mapped (gRPC ERROR -> error, INFO -> info, DEBUG -> debug). Unless the
+// environment sets GRPC_VERBOSITY, gRPC's verbosity follows `level`: DEBUG
+// for debug, ERROR otherwise (gRPC's INFO lines are its internals'
+// chatter). A line saying a TLS handshake failed to verify a certificate
+// gets a `hint` field naming the likely cause (see SetTlsFailureHint).
+// Call once, before the first gRPC object is made; `member` must outlive
+// the process (the node passes its config's).
+void RouteGrpcLogging(const std::string* member, LogLevel level);
+
+// The text RouteGrpcLogging adds as `hint` to a gRPC line reporting a
+// certificate that failed verification: the node sets it from each adopted
+// directory version (which version is in use, which members it added).
+// Thread-safe.
+void SetTlsFailureHint(std::string hint);
+
+// The `hint` for a gRPC log message: the TLS failure hint if `message`
+// reports a certificate that failed verification, else empty. Exposed for
+// tests.
+std::string GrpcLogHint(std::string_view message);
 
 }  // namespace cbx::node
 

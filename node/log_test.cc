@@ -170,5 +170,89 @@ TEST_F(ForgedLogLineTest, APeersNewlineCannotForgeAnAlert) {
       << resolved[0];
 }
 
+// log.format "json": one JSON object per line, the fields after ts,
+// member, level and event, in order, every value a JSON string.
+TEST(LogJsonTest, FormatsAJsonLine) {
+  EXPECT_EQ(FormatJsonLogLine(kMs, "MK", "info", "resolved",
+                              {{"from", "RS"}, {"reason", "no such case"}}),
+            "{\"ts\":\"2026-01-01T00:00:00.123Z\",\"member\":\"MK\","
+            "\"level\":\"info\",\"event\":\"resolved\",\"from\":\"RS\","
+            "\"reason\":\"no such case\"}\n");
+}
+
+// A value cannot end the object, add a member or break the line: quotes,
+// backslashes and control bytes are JSON escapes, line separators and bidi
+// overrides \uXXXX, a byte that is not UTF-8 the text "\xNN".
+TEST(LogJsonTest, EscapesEveryValue) {
+  const std::string line = FormatJsonLogLine(
+      kMs, "MK", "warn", "refused",
+      {{"office", "a\"},\"event\":\"ALERT-x\n\\"},
+       {"bidi", "x\xE2\x80\xAEy\xE2\x80\xA8z\x01"},
+       {"bytes", "\xFF\xC3"},
+       {"event", "forged"}});
+  EXPECT_EQ(line,
+            "{\"ts\":\"2026-01-01T00:00:00.123Z\",\"member\":\"MK\","
+            "\"level\":\"warn\",\"event\":\"refused\","
+            "\"office\":\"a\\\"},\\\"event\\\":\\\"ALERT-x\\n\\\\\","
+            "\"bidi\":\"x\\u202ey\\u2028z\\u0001\","
+            "\"bytes\":\"\\\\xff\\\\xc3\","
+            "\"field_event\":\"forged\"}\n");
+  EXPECT_EQ(line.find('\n'), line.size() - 1);
+}
+
+TEST(LogJsonTest, CutsALongValueLikeTheTextFormat) {
+  const std::string line = FormatJsonLogLine(
+      kMs, "MK", "info", "x", {{"v", std::string(kMaxLogValueBytes + 10, 'a')}});
+  EXPECT_NE(line.find(std::string(kMaxLogValueBytes, 'a') +
+                      "\xE2\x80\xA6(522 bytes)\"}"),
+            std::string::npos)
+      << line;
+}
+
+TEST(LogLevelTest, ParsesLevelsAndFormats) {
+  EXPECT_EQ(*ParseLogLevel("debug"), LogLevel::kDebug);
+  EXPECT_EQ(*ParseLogLevel("info"), LogLevel::kInfo);
+  EXPECT_EQ(*ParseLogLevel("warning"), LogLevel::kWarn);
+  EXPECT_EQ(*ParseLogLevel("warn"), LogLevel::kWarn);
+  EXPECT_EQ(*ParseLogLevel("error"), LogLevel::kError);
+  EXPECT_EQ(ParseLogLevel("verbose").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(*ParseLogFormat("json"), LogFormat::kJson);
+  EXPECT_EQ(ParseLogFormat("xml").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// Events below the level are not written; the format applies to the rest.
+TEST(LogLevelTest, EventsBelowTheLevelAreNotWritten) {
+  SetLogOptions(LogFormat::kJson, LogLevel::kWarn);
+  ::testing::internal::CaptureStderr();
+  LogEvent("MK", "debug", "index-sync-served", {{"to", "RS"}});
+  LogEvent("MK", "info", "index-synced", {{"peer", "RS"}});
+  LogEvent("MK", "warn", "index-sync-failed", {{"peer", "RS"}});
+  LogEvent("MK", "error", "ALERT-storage-failing", {{"file", "node.db"}});
+  const std::string out = ::testing::internal::GetCapturedStderr();
+  SetLogOptions(LogFormat::kText, LogLevel::kInfo);
+  const std::vector<std::string> lines = Lines(out);
+  ASSERT_EQ(lines.size(), 2u) << out;
+  EXPECT_NE(lines[0].find("\"event\":\"index-sync-failed\""), std::string::npos);
+  EXPECT_NE(lines[1].find("\"event\":\"ALERT-storage-failing\""),
+            std::string::npos);
+  EXPECT_TRUE(LogEnabled("info"));  // back to info
+  EXPECT_FALSE(LogEnabled("debug"));
+}
+
+// A gRPC line about a certificate that did not verify carries the hint the
+// node set from its directory; other gRPC lines carry none.
+TEST(GrpcLogTest, ACertificateVerifyFailureGetsTheHint) {
+  SetTlsFailureHint("directory version 2 in use; added in it: XK");
+  EXPECT_EQ(GrpcLogHint("Handshake failed with fatal error SSL_ERROR_SSL: "
+                        "error:0A000086:SSL routines::certificate verify "
+                        "failed."),
+            "directory version 2 in use; added in it: XK");
+  EXPECT_EQ(GrpcLogHint("Failed to connect to remote host: Connection refused"),
+            "");
+  SetTlsFailureHint("");
+}
+
 }  // namespace
 }  // namespace cbx::node

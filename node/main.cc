@@ -2,12 +2,19 @@
 //
 //   cbx-node --config node.json                      run the node
 //   cbx-node --config node.json --check              check config, keys,
-//   directory cbx-node --config node.json --install-directory v2.pb
+//                                                    directory; write nothing
+//   cbx-node --config node.json --install-directory v2.pb
 //                                                    install a signed update
+//   cbx-node --version
+//
+// The node refuses to run as root (exit 2) unless --allow-root is given.
+#include <unistd.h>
+
 #include <iostream>
 
 #include "CLI/CLI.hpp"
 #include "core/util/env.h"
+#include "core/util/version.h"
 #include "node/config.h"
 #include "node/directory_store.h"
 #include "node/node.h"
@@ -50,6 +57,11 @@ int InstallDirectory(const cbx::node::Config& config, const std::string& file) {
     return 1;
   }
   auto version = cbx::node::InstallDirectory(**storage, genesis, update);
+  if (version.status().code() == absl::StatusCode::kAlreadyExists) {
+    std::cout << "cbx-node: already installed: " << version.status().message()
+              << "\n";
+    return 0;
+  }
   if (!version.ok()) {
     std::cerr << "cbx-node: directory update refused: "
               << version.status().message() << "\n";
@@ -67,31 +79,70 @@ int main(int argc, char** argv) {
   CLI::App app{"cbx-node: a member's node of the cbx cross-border federation"};
   std::string config_path;
   std::string install_file;
+  std::string log_level;
   bool check_only = false;
+  bool allow_root = false;
+  app.set_version_flag("--version", cbx::VersionLine("cbx-node"));
   app.add_option("-c,--config", config_path, "the node's JSON config file")
       ->required();
   app.add_flag("--check", check_only,
-               "load and check the config, keys and directory, then exit");
+               "check the config, keys, certificates and directory without "
+               "serving or writing anything, then exit");
   app.add_option("--install-directory", install_file,
                  "verify a directory update signed by k governance members "
                  "and install it, then exit");
+  app.add_option("--log-level", log_level,
+                 "debug, info, warning or error: overrides the config's "
+                 "log.level");
+  app.add_flag("--allow-root", allow_root,
+               "run even as root (refused otherwise: the node needs no "
+               "privilege, and files it makes as root are not the service "
+               "user's)");
   CLI11_PARSE(app, argc, argv);
 
+  if (::geteuid() == 0 && !allow_root) {
+    std::cerr << "cbx-node: refusing to run as root: run it as an "
+                 "unprivileged user that owns data_dir (the systemd unit "
+                 "does), or pass --allow-root\n";
+    return 2;
+  }
   auto config = cbx::node::LoadConfig(config_path);
   if (!config.ok()) {
     std::cerr << "cbx-node: " << config.status().message() << "\n";
     return 2;
   }
+  if (!log_level.empty()) {
+    auto level = cbx::node::ParseLogLevel(log_level);
+    if (!level.ok()) {
+      std::cerr << "cbx-node: --log-level: " << level.status().message()
+                << "\n";
+      return 2;
+    }
+    config->log_level = *level;
+  }
+  cbx::node::SetLogOptions(config->log_format, config->log_level);
+  // Before any gRPC object: gRPC's own lines become `grpc` events.
+  static const std::string member = config->member;
+  cbx::node::RouteGrpcLogging(&member, config->log_level);
   if (!install_file.empty()) return InstallDirectory(*config, install_file);
+  if (check_only) {
+    auto notes = cbx::node::Node::Check(*config);
+    if (!notes.ok()) {
+      std::cerr << "cbx-node: " << notes.status().message() << "\n";
+      return 2;
+    }
+    for (const std::string& note : *notes) {
+      std::cout << "cbx-node: " << note << "\n";
+    }
+    std::cout << "cbx-node: config, keys, certificates and directory are in "
+                 "order for "
+              << config->member << "; nothing was written\n";
+    return 0;
+  }
   auto node = cbx::node::Node::Create(*config);
   if (!node.ok()) {
     std::cerr << "cbx-node: " << node.status().message() << "\n";
     return 2;
-  }
-  if (check_only) {
-    std::cout << "cbx-node: config, keys and directory are in order for "
-              << config->member << "\n";
-    return 0;
   }
   if (absl::Status s = (*node)->Start(); !s.ok()) {
     std::cerr << "cbx-node: " << s.message() << "\n";

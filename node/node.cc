@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <filesystem>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
@@ -21,6 +23,7 @@
 #include "node/grpc_limits.h"
 #include "node/log.h"
 #include "node/storage/io_health.h"
+#include "node/storage/memory_storage.h"
 #include "node/storage/sqlite_storage.h"
 #include "node/tls_credentials.h"
 
@@ -77,6 +80,33 @@ std::unique_ptr<NodeSigningKeys> MakeSigningKeys(const NodeContext& ctx,
   add("keys.node_signing_key_next", std::move(keys.signing_next));
   return std::make_unique<NodeSigningKeys>(ctx.config.member, std::move(list),
                                            ctx.directory.get(), ctx.clock);
+}
+
+// The hint a gRPC log line reporting a certificate that did not verify
+// carries: the version in use and the members it added to `before` (none
+// at start, `before` null).
+std::string TlsFailureHintFor(const directory::Directory* before,
+                              const directory::Directory& after) {
+  std::vector<std::string> added;
+  if (before != nullptr) {
+    for (const v1::Member& m : after.proto().members()) {
+      if (before->FindMember(m.code()) == nullptr) added.push_back(m.code());
+    }
+  }
+  std::string hint = absl::StrCat(
+      "a certificate did not chain to the CAs of the directory one side "
+      "uses (this node: version ",
+      after.version(),
+      "): a member added by a version one side has not adopted yet (install "
+      "it: cbx-node --install-directory), a CA missing from the directory, "
+      "or an expired or wrong certificate");
+  if (!added.empty()) {
+    absl::StrAppend(&hint, "; version ", after.version(), " added ",
+                    absl::StrJoin(added, ", "),
+                    ": if the failing peer is one of these, it has not "
+                    "adopted this version yet");
+  }
+  return hint;
 }
 
 // This node's keys must be the ones the directory lists for it.
@@ -267,6 +297,73 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   return node;
 }
 
+absl::StatusOr<std::vector<std::string>> Node::Check(const Config& config) {
+  std::vector<std::string> notes;
+  NodeContext ctx;
+  ctx.config = config;
+  ASSIGN_OR_RETURN(NodeKeys keys, ReadNodeKeys(config));
+  notes.push_back("key files: read, owner-only modes");
+  ASSIGN_OR_RETURN(std::string genesis_bytes, ReadFile(config.genesis));
+  v1::SignedDirectory genesis;
+  if (!genesis.ParseFromString(genesis_bytes)) {
+    return absl::InvalidArgumentError("directory.genesis: " + config.genesis +
+                                      " is not a signed directory");
+  }
+  const std::string db_path = config.data_dir + "/node.db";
+  SqliteStorage::Options read_only;
+  read_only.read_only = true;
+  auto storage = SqliteStorage::Open(db_path, read_only);
+  if (storage.ok()) {
+    ctx.storage = *std::move(storage);
+    notes.push_back(db_path + ": opened read-only");
+  } else if (storage.status().code() == absl::StatusCode::kNotFound) {
+    ctx.storage = std::make_unique<MemoryStorage>();
+    notes.push_back(db_path +
+                    ": absent (made at the first start); the genesis alone "
+                    "is the directory");
+  } else {
+    return absl::Status(storage.status().code(),
+                        absl::StrCat("data_dir: ", storage.status().message()));
+  }
+  auto state = LoadDirectoryState(*ctx.storage, genesis);
+  if (!state.ok()) {
+    return absl::Status(state.status().code(),
+                        absl::StrCat("directory: ", state.status().message()));
+  }
+  ctx.directory = *std::move(state);
+  notes.push_back(absl::StrCat("directory: version ",
+                               ctx.directory->Current()->version()));
+  const v1::Member* me = ctx.directory->Current()->FindMember(config.member);
+  const bool oprf_listed =
+      me != nullptr &&
+      (keys.oprf->public_key() == me->oprf_key().public_key() ||
+       (keys.oprf_next != nullptr &&
+        keys.oprf_next->public_key() == me->oprf_key().public_key()));
+  ctx.signing_keys = MakeSigningKeys(ctx, std::move(keys));
+  RETURN_IF_ERROR(CheckOwnKeys(ctx));
+  if (!oprf_listed) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        config.oprf_key_next.empty()
+            ? "keys.oprf_key: this key's public part differs from "
+            : "keys.oprf_key, keys.oprf_key_next: neither key's public part "
+              "is ",
+        config.member, "'s OPRF key in the directory"));
+  }
+  notes.push_back("keys: node signing key and OPRF key listed for " +
+                  config.member);
+  RETURN_IF_ERROR(TlsCredentials::Check(config, ctx.directory.get(), ctx.clock));
+  notes.push_back(
+      "tls: certificate is " + config.member +
+      "'s node certificate, matches its key and chains to its CA; office CA "
+      "and CRLs read");
+  std::error_code ec;
+  notes.push_back(
+      std::filesystem::exists(config.data_dir + "/audit.db", ec)
+          ? config.data_dir + "/audit.db: present, not opened by --check"
+          : config.data_dir + "/audit.db: absent (made at the first start)");
+  return notes;
+}
+
 absl::Status Node::BuildModules() {
   NodeContext* c = ctx_.get();
   // The Peer port's roots and the CRLs follow the adopted directory.
@@ -281,6 +378,13 @@ absl::Status Node::BuildModules() {
   sync_executor_ = std::make_unique<Executor>("sync", kSyncThreads);
   local_executor_ = std::make_unique<Executor>("local", kLocalThreads);
   WatchMembership(*c);  // members added, suspended, removed at runtime
+  // What a gRPC "certificate verify failed" line most likely means, given
+  // the directory in use (node/log.h, RouteGrpcLogging).
+  SetTlsFailureHint(TlsFailureHintFor(nullptr, *c->directory->Current()));
+  c->AddDirectoryListener([](const directory::Directory& before,
+                             const directory::Directory& after) {
+    SetTlsFailureHint(TlsFailureHintFor(&before, after));
+  });
   sync_ =
       std::make_unique<IndexSync>(c, transport_.get(), sync_executor_.get());
   RETURN_IF_ERROR(sync_->LoadStoredIndexes());

@@ -26,6 +26,8 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "grpcpp/server.h"
@@ -66,6 +68,16 @@ class Node {
   // ones the directory lists for it. FAILED_PRECONDITION / INVALID_ARGUMENT /
   // NOT_FOUND with a message naming the file or field otherwise.
   static absl::StatusOr<std::unique_ptr<Node>> Create(const Config& config);
+
+  // cbx-node --check: what Create checks (key files and their modes, the
+  // genesis, the directory versions in node.db, this member's keys in the
+  // directory, the TLS certificate, key, office CA and CRLs) without
+  // writing anything: no folder, database or <data_dir>/tls file is
+  // created or changed. node.db is opened read-only if it exists (the
+  // genesis alone is used if not); audit.db is not opened. On success, the
+  // lines to print (what was checked and what was not); else Create's
+  // error.
+  static absl::StatusOr<std::vector<std::string>> Check(const Config& config);
   ~Node();
 
   // Starts both servers. UNAVAILABLE if a port cannot be bound.

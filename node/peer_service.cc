@@ -231,7 +231,7 @@ grpc::Status PeerService::SyncIndex(grpc::ServerContext* context,
           [&](const v1::IndexPart& part) { return writer->Write(part); })) {
     return grpc::Status::CANCELLED;
   }
-  LogEvent(ctx_->self(), "info", "index-sync-served",
+  LogEvent(ctx_->self(), "debug", "index-sync-served",
            {{"to", opened->message.header().sender()},
             {"full", answer->full ? "yes" : "no"},
             {"version", std::to_string(answer->snapshot->version)},

@@ -107,11 +107,12 @@ absl::StatusOr<crypto::CertificateSummary> CheckNodeIdentity(
 
 TlsCredentials::TlsCredentials(const Config& config,
                                const directory::DirectoryState* directory,
-                               const Clock* clock, Env* env)
+                               const Clock* clock, Env* env, bool write_files)
     : config_(config),
       clock_(clock),
       env_(env),
       dir_(config.data_dir + "/tls"),
+      write_files_(write_files),
       directory_(directory),
       identity_(std::make_shared<TlsIdentity>()),
       revocations_(std::make_shared<RevocationSet>()) {}
@@ -122,16 +123,29 @@ absl::StatusOr<std::unique_ptr<TlsCredentials>> TlsCredentials::Create(
     const Config& config, const directory::DirectoryState* directory,
     const Clock* clock, Env* env) {
   std::unique_ptr<TlsCredentials> tls(
-      new TlsCredentials(config, directory, clock, env));
-  RETURN_IF_ERROR(InField("data_dir", env->CreateDirs(tls->dir_, 0700)));
-  std::lock_guard<std::mutex> lock(tls->reload_mu_);
-  std::shared_ptr<const directory::Directory> current = directory->Current();
-  tls->fingerprint_ = tls->SourceFingerprint();
-  RETURN_IF_ERROR(tls->WritePeerRoots(*current));
-  RETURN_IF_ERROR(InField("tls.office_ca", tls->ReloadOfficeCa("start")));
-  tls->ReloadCrls(*current);
-  RETURN_IF_ERROR(tls->ReloadIdentity("start", /*settle=*/false));
+      new TlsCredentials(config, directory, clock, env, /*write_files=*/true));
+  RETURN_IF_ERROR(tls->Load());
   return tls;
+}
+
+absl::Status TlsCredentials::Check(const Config& config,
+                                   const directory::DirectoryState* directory,
+                                   const Clock* clock, Env* env) {
+  TlsCredentials tls(config, directory, clock, env, /*write_files=*/false);
+  return tls.Load();
+}
+
+absl::Status TlsCredentials::Load() {
+  if (write_files_) {
+    RETURN_IF_ERROR(InField("data_dir", env_->CreateDirs(dir_, 0700)));
+  }
+  std::lock_guard<std::mutex> lock(reload_mu_);
+  std::shared_ptr<const directory::Directory> current = directory_->Current();
+  fingerprint_ = SourceFingerprint();
+  RETURN_IF_ERROR(WritePeerRoots(*current));
+  RETURN_IF_ERROR(InField("tls.office_ca", ReloadOfficeCa("start")));
+  ReloadCrls(*current);
+  return ReloadIdentity("start", /*settle=*/false);
 }
 
 std::shared_ptr<const TlsIdentity> TlsCredentials::identity() const {
@@ -204,9 +218,11 @@ absl::Status TlsCredentials::WritePeerRoots(const directory::Directory& dir) {
   std::vector<std::string> cas = MemberCas(dir);
   std::string roots = absl::StrJoin(cas, "\n");
   if (roots == peer_roots_pem_) return absl::OkStatus();
-  RETURN_IF_ERROR(InField(
-      "data_dir",
-      env_->WriteFileAtomic(dir_ + "/peer-roots.pem", roots, {.mode = 0600})));
+  if (write_files_) {
+    RETURN_IF_ERROR(InField("data_dir",
+                            env_->WriteFileAtomic(dir_ + "/peer-roots.pem",
+                                                  roots, {.mode = 0600})));
+  }
   const bool first = peer_roots_pem_.empty();
   peer_roots_pem_ = std::move(roots);
   if (!first) {
@@ -223,7 +239,7 @@ absl::Status TlsCredentials::ReloadOfficeCa(const std::string& cause) {
   absl::Status s = text.status();
   if (s.ok() && *text == office_ca_pem_) return absl::OkStatus();
   if (s.ok()) s = crypto::SummarizeCertificate(*text).status();
-  if (s.ok()) {
+  if (s.ok() && write_files_) {
     s = env_->WriteFileAtomic(dir_ + "/office-roots.pem", *text,
                               {.mode = 0600});
   }
@@ -290,7 +306,7 @@ absl::Status TlsCredentials::ReloadIdentity(const std::string& cause,
     if (now - mismatch_since_ms_ < kMismatchSettleMs) return s;
   }
   mismatch_since_ms_ = 0;
-  if (s.ok()) {
+  if (s.ok() && write_files_) {
     // Key first: the file is read by gRPC as the key and as the chain.
     s = InField(
         "data_dir",

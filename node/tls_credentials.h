@@ -99,6 +99,11 @@ class TlsCredentials {
   static absl::StatusOr<std::unique_ptr<TlsCredentials>> Create(
       const Config& config, const directory::DirectoryState* directory,
       const Clock* clock, Env* env = Env::Default());
+  // What Create checks, without writing anything (cbx-node --check): OK,
+  // or the error Create would return. Logs as Create does.
+  static absl::Status Check(const Config& config,
+                            const directory::DirectoryState* directory,
+                            const Clock* clock, Env* env = Env::Default());
   ~TlsCredentials();
 
   // Credentials for a server port, watching <data_dir>/tls/ and checking
@@ -132,7 +137,9 @@ class TlsCredentials {
  private:
   TlsCredentials(const Config& config,
                  const directory::DirectoryState* directory, const Clock* clock,
-                 Env* env);
+                 Env* env, bool write_files);
+  // Create's steps; with write_files_ false (Check) nothing is written.
+  absl::Status Load();
   // Reload's body.
   void ReloadLocked(const std::string& cause, bool settle)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
@@ -164,6 +171,8 @@ class TlsCredentials {
   const Clock* const clock_;
   Env* const env_;
   const std::string dir_;  // <data_dir>/tls
+  // False for Check: every step runs but <data_dir>/tls is not touched.
+  const bool write_files_;
 
   const directory::DirectoryState* const directory_;
 

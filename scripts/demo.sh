@@ -68,8 +68,12 @@ for cc in "${COUNTRIES[@]}"; do
   sed -i '$ s/^}$/,"audit": {"checkpoint_interval_ms": 2000, "witness_interval_ms": 300}}/' \
     "$RUN/$cc/node.json"
 done
+# cbx-node refuses to run as root unless told (spec/node-config.md); the
+# demo runs as whoever calls it, root in CI containers.
+ALLOW_ROOT=()
+if [ "$(id -u)" -eq 0 ]; then ALLOW_ROOT=(--allow-root); fi
 for cc in "${COUNTRIES[@]}"; do
-  "$NODE" --config "$RUN/$cc/node.json" >"$RUN/$cc/node.log" 2>&1 &
+  "$NODE" --config "$RUN/$cc/node.json" "${ALLOW_ROOT[@]}" >"$RUN/$cc/node.log" 2>&1 &
   PIDS[$cc]=$!
 done
 for cc in "${COUNTRIES[@]}"; do

@@ -99,8 +99,10 @@ absl::StatusOr<std::unique_ptr<KitNode>> KitNode::Start(
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
                                    O_WRONLY | O_CREAT | O_APPEND, 0600);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  // --allow-root: the tests run as root on CI and this machine.
   char* argv[] = {const_cast<char*>("cbx-node"), const_cast<char*>("--config"),
-                  const_cast<char*>(conf.c_str()), nullptr};
+                  const_cast<char*>(conf.c_str()),
+                  const_cast<char*>("--allow-root"), nullptr};
   int rc = posix_spawn(&node->pid_, node_binary.c_str(), &actions, nullptr,
                        argv, environ);
   posix_spawn_file_actions_destroy(&actions);

@@ -158,7 +158,9 @@ absl::StatusOr<sqlite3*> Database::OpenConnection(const std::string& path,
   // NOMUTEX: the owner serializes use of the connection.
   int rc = sqlite3_open_v2(
       path.c_str(), &raw,
-      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+      // URI: SqliteStorage's read-only open passes "file:...?mode=ro".
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+          SQLITE_OPEN_URI,
       vfs.empty() ? nullptr : vfs.c_str());
   if (rc != SQLITE_OK) {
     absl::Status status = ErrorStatus(rc, raw, absl::StrCat("opening ", path));
@@ -169,6 +171,9 @@ absl::StatusOr<sqlite3*> Database::OpenConnection(const std::string& path,
   std::unique_ptr<sqlite3, int (*)(sqlite3*)> owned(raw, &sqlite3_close);
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, busy_timeout_ms);
+  // A read-only open (SqliteStorage::Options::read_only, a "file:" URI with
+  // mode=ro or immutable=1) changes no journal mode and writes nothing.
+  if (sqlite3_db_readonly(raw, "main") == 1) return owned.release();
 
   // WAL, so that readers in other processes (an operator's sqlite3 shell,
   // a backup) do not block the node; FULL, so that every commit is synced

@@ -1,6 +1,7 @@
 #include "node/storage/sqlite_storage.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 
 #include "absl/strings/str_cat.h"
@@ -420,6 +421,40 @@ absl::StatusOr<bool> ChargeQuotaIn(Database& db, const std::string& member,
 
 }  // namespace
 
+absl::StatusOr<std::unique_ptr<SqliteStorage>> SqliteStorage::OpenReadOnly(
+    const std::string& path, const Options& options) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return absl::NotFoundError(absl::StrCat(path, ": no such file"));
+  }
+  // An SQLite URI (https://sqlite.org/uri.html): the path with %, ? and #
+  // escaped.
+  std::string uri = "file:";
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      absl::StrAppend(&uri, "%", absl::Hex(static_cast<unsigned char>(c),
+                                           absl::kZeroPad2));
+    } else {
+      uri.push_back(c);
+    }
+  }
+  uri += std::filesystem::exists(path + "-wal", ec) ? "?mode=ro"
+                                                    : "?immutable=1";
+  ASSIGN_OR_RETURN(std::unique_ptr<Database> db,
+                   Database::Open(uri, options.busy_timeout_ms, options.vfs));
+  ASSIGN_OR_RETURN(int64_t version, sqlite::SchemaVersion(*db));
+  if (version != sqlite::kSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " has schema version ", version, ", this build's is ",
+        sqlite::kSchemaVersion,
+        version < sqlite::kSchemaVersion
+            ? " (cbx-node upgrades it when it starts; read-only, it is not "
+              "read)"
+            : "; upgrade cbx-node"));
+  }
+  return std::unique_ptr<SqliteStorage>(new SqliteStorage(std::move(db)));
+}
+
 absl::StatusOr<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(
     const std::string& path) {
   return Open(path, Options());
@@ -430,6 +465,7 @@ absl::StatusOr<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(
   if (options.cache_size_kib <= 0) {
     return absl::InvalidArgumentError("cache_size_kib must be positive");
   }
+  if (options.read_only) return OpenReadOnly(path, options);
   ASSIGN_OR_RETURN(std::unique_ptr<Database> db,
                    Database::Open(path, options.busy_timeout_ms, options.vfs));
   RETURN_IF_ERROR(db->ExecOnEveryConnection(

@@ -47,6 +47,13 @@ class SqliteStorage final : public Storage {
     // The SQLite VFS to open the file with ("": the default). Tests pass a
     // FaultVfs's name (node/storage/testing/fault_vfs.h).
     std::string vfs;
+    // Open an existing file without writing anything (cbx-node --check):
+    // no file is created, the schema is not migrated (FAILED_PRECONDITION
+    // for a file of an older schema, which the node upgrades when it
+    // starts), and every write fails. Without a -wal file beside it (the
+    // node stopped cleanly) the file is opened immutable, so that not even
+    // a -shm file is made; with one, read-only (SQLite then uses the -shm).
+    bool read_only = false;
   };
 
   // Opens the database at `path`, creating it if missing, and brings its
@@ -144,6 +151,9 @@ class SqliteStorage final : public Storage {
   absl::StatusOr<std::string> Pragma(const std::string& name);
 
  private:
+  // Open with options.read_only: NOT_FOUND if `path` does not exist.
+  static absl::StatusOr<std::unique_ptr<SqliteStorage>> OpenReadOnly(
+      const std::string& path, const Options& options);
   explicit SqliteStorage(std::unique_ptr<sqlite::Database> db)
       : db_(std::move(db)) {}
 

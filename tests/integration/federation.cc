@@ -211,8 +211,9 @@ absl::Status Federation::Spawn(const std::string& cc) {
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
   std::string config = NodeDir(cc) + "/node.json";
   std::string binary = NodeBinary();
+  // --allow-root: the tests run as root on CI and this machine.
   char* argv[] = {const_cast<char*>("cbx-node"), const_cast<char*>("--config"),
-                  config.data(), nullptr};
+                  config.data(), const_cast<char*>("--allow-root"), nullptr};
   pid_t pid = 0;
   int rc = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv, environ);
   posix_spawn_file_actions_destroy(&actions);

@@ -657,7 +657,7 @@ TEST_F(FederationTest, OperatorInstalledDirectoryUpdateSpreadsToPeers) {
       << out;
   // Too few signatures: refused, nothing installed.
   const std::string install =
-      NodeBinary() + " --config " + fed_->NodeDir("MK") +
+      NodeBinary() + " --allow-root --config " + fed_->NodeDir("MK") +
       "/node.json --install-directory " + dir + "/v2.pb";
   EXPECT_EQ(RunCommand(install, &out), 1) << out;
   EXPECT_NE(out.find("refused"), std::string::npos) << out;
@@ -672,8 +672,13 @@ TEST_F(FederationTest, OperatorInstalledDirectoryUpdateSpreadsToPeers) {
         << out;
   }
   ASSERT_EQ(RunCommand(install, &out), 0) << out;
-  // Installing it twice is refused: versions never go back or repeat.
-  EXPECT_EQ(RunCommand(install, &out), 1) << out;
+  // Installing the same version twice is reported as done, exit 0 (issue
+  // 12; it used to be refused with exit 1).
+  EXPECT_EQ(RunCommand(install, &out), 0) << out;
+  EXPECT_NE(out.find("already installed: directory version 2 is installed "
+                     "already"),
+            std::string::npos)
+      << out;
 
   // MK adopts it, and RS learns it from MK through Peer.GetDirectory.
   auto version_of = [](Federation* f, const std::string& cc) {

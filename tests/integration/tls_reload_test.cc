@@ -312,7 +312,7 @@ TEST_F(TlsFederationTest, DirectoryAddingANewCaLetsItsCertificateIn) {
         " --key " + dir + "/" + cc + "/governance.key --out " + dir +
         "/v2.pb --previous " + dir + "/genesis.pb");
   }
-  Run(NodeBinary() + " --config " + fed_->NodeDir("RS") +
+  Run(NodeBinary() + " --allow-root --config " + fed_->NodeDir("RS") +
       "/node.json --install-directory " + dir + "/v2.pb");
   // No restart: RS adopts it and trusts the new CA on new connections.
   EXPECT_TRUE(WaitFor([&] {
