@@ -75,7 +75,21 @@ int main(int argc, char** argv) {
   app.add_option("--install-directory", install_file,
                  "verify a directory update signed by k governance members "
                  "and install it, then exit");
+  bool recover_audit_log = false;
+  app.add_flag("--recover-audit-log", recover_audit_log,
+               "start a new audit log for a node.db whose log is lost (not "
+               "built yet: refuses; docs/operations.md)");
   CLI11_PARSE(app, argc, argv);
+  if (recover_audit_log) {
+    // Starting a new log under the old origin would contradict what the
+    // witnesses cosigned; the new-origin procedure (issue 12) is not built.
+    std::cerr << "cbx-node: --recover-audit-log: starting a new audit log "
+                 "needs a new log origin announced by a directory update, "
+                 "which is not built yet; nothing was changed. See "
+                 "\"Restored node.db without its audit log\" in "
+                 "docs/operations.md\n";
+    return 2;
+  }
 
   auto config = cbx::node::LoadConfig(config_path);
   if (!config.ok()) {
