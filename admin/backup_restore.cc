@@ -285,8 +285,10 @@ absl::Status Restore(const RestoreArgs& args, std::ostream& out,
                    NodeStopped::Take(files));
   // The copy is verified where it will live, then renamed into place.
   const std::string copy = files.node_db + ".restoring";
-  ::unlink(copy.c_str());  // left by an interrupted restore
-  ::unlink((copy + "-journal").c_str());
+  for (const char* suffix : {"", ".partial", "-journal", ".partial-journal",
+                             "-wal", "-shm"}) {
+    ::unlink((copy + suffix).c_str());  // left by an interrupted restore
+  }
   node::sqlite::BackupOptions copy_options;
   copy_options.source_read_only = true;
   copy_options.pause_between_steps = absl::ZeroDuration();

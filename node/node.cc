@@ -233,9 +233,13 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   audit::AuditLogOptions audit_options;
   audit_options.clock = ctx->clock;
   auto audit_log = audit::AuditLog::Open(audit_db, audit_options);
+  const absl::Status matches =
+      audit_log.ok()
+          ? CheckOpenedAuditLog(expected_log, **audit_log, node_db, audit_db)
+          : absl::OkStatus();
+  if (matches.code() == absl::StatusCode::kFailedPrecondition) return matches;
+  if (!matches.ok()) audit_log = matches;  // the log's own checks failed
   if (audit_log.ok()) {
-    RETURN_IF_ERROR(
-        CheckOpenedAuditLog(expected_log, **audit_log, node_db, audit_db));
     ctx->audit = *std::move(audit_log);
     ctx->audit_trail = std::make_unique<AuditTrail>(ctx->audit.get());
   } else if (audit_log.status().code() == absl::StatusCode::kDataLoss) {

@@ -137,8 +137,7 @@ TEST_F(BackupRestoreTest, OnlineBackupRestoreAndTheRefusals) {
   EXPECT_NE(out.find("directory: version 1, verified"), std::string::npos)
       << out;
   EXPECT_NE(out.find("cases:     1,"), std::string::npos) << out;
-  EXPECT_NE(out.find("kept as " + Data("MK") + "/node.db.before-restore-"),
-            std::string::npos)
+  EXPECT_NE(out.find("/node.db.before-restore-"), std::string::npos)
       << out;
   // node.db is older than the audit log beside it: the node starts.
   ASSERT_TRUE(fed_->Start("MK").ok());
@@ -190,8 +189,8 @@ TEST_F(BackupRestoreTest, NodeDbWithoutItsAuditLogIsRefusedAtStart) {
   const std::string node = NodeBinary() + " --config " + Config("MK");
   std::string out;
   EXPECT_EQ(RunCommand(node, &out), 2) << out;
-  EXPECT_NE(out.find(data + "/audit.db is missing"), std::string::npos) << out;
-  EXPECT_NE(out.find(data + "/node.db implies an audit log of at least"),
+  EXPECT_NE(out.find("/audit.db is missing"), std::string::npos) << out;
+  EXPECT_NE(out.find("/node.db implies an audit log of at least"),
             std::string::npos)
       << out;
   EXPECT_NE(out.find("docs/operations.md"), std::string::npos) << out;
