@@ -106,8 +106,16 @@ if [[ ! -f "$NODE_FIXTURE" || ! -f "$AUDIT_FIXTURE" ]]; then
   for cc in MK RS; do kill -TERM "${PIDS[$cc]}"; wait "${PIDS[$cc]}" || true; done
   PIDS=()
   rm -f "$NODE_FIXTURE" "$AUDIT_FIXTURE"
-  "$ADMIN" backup --config "$RUN/fed/MK/node.json" --out "$NODE_FIXTURE" \
-    --audit-out "$AUDIT_FIXTURE" 2>/dev/null
+  if "$ADMIN" --help 2>/dev/null | grep -q "^ *backup "; then
+    "$ADMIN" backup --config "$RUN/fed/MK/node.json" --out "$NODE_FIXTURE" \
+      --audit-out "$AUDIT_FIXTURE" 2>/dev/null
+  else  # a cbx-admin from before `backup`: the nodes are stopped, so a
+        # plain copy is consistent; made a single file the same way
+    for pair in "node.db:$NODE_FIXTURE" "audit.db:$AUDIT_FIXTURE"; do
+      sqlite3 "$RUN/fed/MK/data/${pair%%:*}" ".backup '${pair#*:}'"
+      sqlite3 "${pair#*:}" "PRAGMA journal_mode=DELETE" >/dev/null
+    done
+  fi
   echo "made $NODE_FIXTURE and $AUDIT_FIXTURE"
 fi
 
