@@ -5,6 +5,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
+#include "admin/backup_restore.h"
 #include "admin/commands.h"
 #include "core/util/clock.h"
 #include "core/util/version.h"
@@ -40,7 +41,39 @@ struct Commands {
   CLI::App* propose_cmd = nullptr;
   CLI::App* cosign_cmd = nullptr;
   CLI::App* combine_cmd = nullptr;
+
+  BackupArgs backup;
+  RestoreArgs restore;
+  CLI::App* backup_cmd = nullptr;
+  CLI::App* restore_cmd = nullptr;
 };
+
+// cbx-admin backup / restore: the node's databases (admin/backup_restore.h).
+void AddDataCommands(CLI::App& app, Commands& c) {
+  c.backup_cmd = app.add_subcommand(
+      "backup",
+      "Copy the node's node.db (online, one consistent snapshot) into a new "
+      "0600 file; it holds perpetrator identifiers in clear");
+  c.backup_cmd->add_option("--config", c.backup.config, "The node's config")
+      ->required();
+  c.backup_cmd
+      ->add_option("--out", c.backup.out,
+                   "The node.db copy to create (never overwritten)")
+      ->required();
+  c.backup_cmd->add_option(
+      "--audit-out", c.backup.audit_out,
+      "Also copy audit.db here: evidence and an auditor's export, never to "
+      "be restored");
+  c.restore_cmd = app.add_subcommand(
+      "restore",
+      "Put a node.db backup in place while the node is stopped, after "
+      "verifying it; audit.db is never touched");
+  c.restore_cmd->add_option("--config", c.restore.config, "The node's config")
+      ->required();
+  c.restore_cmd
+      ->add_option("--from", c.restore.from, "The backup (cbx-admin backup)")
+      ->required();
+}
 
 // cbx-admin key generate / public
 void AddKeyCommands(CLI::App& app, Commands& c) {
@@ -207,6 +240,13 @@ int RunChosen(Commands& c) {
   if (c.verify_cmd->parsed()) {
     return Report(DirectoryVerify(c.verify, std::cout, std::cerr));
   }
+  if (c.backup_cmd->parsed()) {
+    return Report(Backup(c.backup, std::cout, std::cerr));
+  }
+  if (c.restore_cmd->parsed()) {
+    c.restore.now_ms = SystemClock::Get().NowMs();
+    return Report(Restore(c.restore, std::cout, std::cerr));
+  }
   if (c.show_cmd->parsed()) {
     return Report(DirectoryShow(c.show, std::cout, std::cerr));
   }
@@ -228,6 +268,7 @@ int Main(int argc, char** argv) {
   AddDirectoryWriteCommands(*dir, commands);
   AddDirectoryReadCommands(*dir, commands);
   AddGovernanceCommands(*dir, commands);
+  AddDataCommands(app, commands);
 
   try {
     app.parse(argc, argv);

@@ -7,6 +7,7 @@
 #include "core/note/note.h"
 #include "core/note/signer.h"
 #include "core/util/status_macros.h"
+#include "node/data_consistency.h"
 #include "node/log.h"
 
 namespace cbx::node {
@@ -62,7 +63,12 @@ absl::Status Checkpoints::MaybeCheckpoint(bool force) {
   }
   auto signed_note =
       log.SignCheckpoint(signers, logcheck::LogOrigin(ctx_->self()));
-  return signed_note.ok() ? absl::OkStatus() : signed_note.status();
+  if (!signed_note.ok()) return signed_note.status();
+  // node.db remembers the log it belongs with, so that a node.db restored
+  // without it refuses to start (node/data_consistency.h).
+  ASSIGN_OR_RETURN(note::Note signed_text, note::ParseNote(*signed_note));
+  ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpoint(signed_text.text));
+  return RecordCheckpoint(*ctx_->storage, cp.size, cp.root_hash);
 }
 
 absl::Status Checkpoints::AddMissingSignatures(

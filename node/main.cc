@@ -98,7 +98,21 @@ int main(int argc, char** argv) {
                "run even as root (refused otherwise: the node needs no "
                "privilege, and files it makes as root are not the service "
                "user's)");
+  bool recover_audit_log = false;
+  app.add_flag("--recover-audit-log", recover_audit_log,
+               "start a new audit log for a node.db whose log is lost (not "
+               "built yet: refuses; docs/operations.md)");
   CLI11_PARSE(app, argc, argv);
+  if (recover_audit_log) {
+    // Starting a new log under the old origin would contradict what the
+    // witnesses cosigned; the new-origin procedure (issue 12) is not built.
+    std::cerr << "cbx-node: --recover-audit-log: starting a new audit log "
+                 "needs a new log origin announced by a directory update, "
+                 "which is not built yet; nothing was changed. See "
+                 "\"Restored node.db without its audit log\" in "
+                 "docs/operations.md\n";
+    return 2;
+  }
 
   if (::geteuid() == 0 && !allow_root) {
     std::cerr << "cbx-node: refusing to run as root: run it as an "

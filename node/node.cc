@@ -18,6 +18,7 @@
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "node/data_consistency.h"
 #include "node/directory_adoption.h"
 #include "node/directory_store.h"
 #include "node/grpc_limits.h"
@@ -232,9 +233,17 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
                         absl::StrCat("data_dir: ", made.message()));
   }
   ::chmod(config.data_dir.c_str(), 0700);
-  auto storage = SqliteStorage::Open(config.data_dir + "/node.db");
+  const std::string node_db = config.data_dir + "/node.db";
+  const std::string audit_db = config.data_dir + "/audit.db";
+  auto storage = SqliteStorage::Open(node_db);
   if (!storage.ok()) return storage.status();
   ctx->storage = *std::move(storage);
+  // node.db must be this member's, and its audit log must be beside it
+  // (node/data_consistency.h): checked before opening the log creates one.
+  RETURN_IF_ERROR(CheckMember(*ctx->storage, config.member, node_db));
+  ASSIGN_OR_RETURN(AuditExpectation expected_log,
+                   ExpectedAuditLog(*ctx->storage));
+  RETURN_IF_ERROR(CheckAuditFileBeforeOpen(expected_log, node_db, audit_db));
 
   // Every time read goes through the node's clock, the log's too.
   SetLogClock(ctx->clock);
@@ -253,8 +262,13 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
       });
   audit::AuditLogOptions audit_options;
   audit_options.clock = ctx->clock;
-  auto audit_log =
-      audit::AuditLog::Open(config.data_dir + "/audit.db", audit_options);
+  auto audit_log = audit::AuditLog::Open(audit_db, audit_options);
+  const absl::Status matches =
+      audit_log.ok()
+          ? CheckOpenedAuditLog(expected_log, **audit_log, node_db, audit_db)
+          : absl::OkStatus();
+  if (matches.code() == absl::StatusCode::kFailedPrecondition) return matches;
+  if (!matches.ok()) audit_log = matches;  // the log's own checks failed
   if (audit_log.ok()) {
     ctx->audit = *std::move(audit_log);
     ctx->audit_trail = std::make_unique<AuditTrail>(ctx->audit.get());
@@ -416,6 +430,8 @@ absl::Status Node::BuildModules() {
 }
 
 absl::Status Node::Start() {
+  // A serving node's database names its member (node/data_consistency.h).
+  RETURN_IF_ERROR(RecordMember(*ctx_->storage, ctx_->config.member));
   grpc::EnableDefaultHealthCheckService(true);
   // Peer port: any member's CA may have issued the caller's chain; which
   // member it is, and that its own CA issued it, is checked per call.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "core/merkle/hash.h"
 #include "core/merkle/in_memory_tree.h"
 #include "core/merkle/proof_builder.h"
@@ -489,6 +490,24 @@ TEST_F(AuditLogTest, RefusesADatabaseOfAnotherFormat) {
   testing::RawSql(db_path_, "CREATE TABLE other (x); PRAGMA user_version = 7;");
   EXPECT_EQ(AuditLog::Open(db_path_, options_).status().code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+// docs/operations.md "Upgrades": a newer file is refused with both
+// versions named, and left as it was.
+TEST_F(AuditLogTest, RefusesAnAuditDbOfANewerSchemaNamingBothVersions) {
+  {
+    auto log = AuditLog::Open(db_path_, options_);
+    ASSERT_TRUE(log.ok()) << log.status();
+  }
+  const int newer = kAuditSchemaVersion + 1;
+  testing::RawSql(db_path_, absl::StrCat("PRAGMA user_version = ", newer));
+  const absl::Status status = AuditLog::Open(db_path_, options_).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(status.message().find(absl::StrCat(
+                "audit.db was written by a newer cbx (schema ", newer,
+                "); this binary understands up to ", kAuditSchemaVersion)),
+            std::string::npos)
+      << status;
 }
 
 }  // namespace

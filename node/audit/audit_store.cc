@@ -14,7 +14,7 @@ namespace {
 constexpr int kBusyTimeoutMs = 5000;
 
 // The database format this code writes (PRAGMA user_version).
-constexpr int kFormatVersion = 1;
+constexpr int kFormatVersion = kAuditSchemaVersion;
 
 constexpr char kSchema[] = R"sql(
 CREATE TABLE leaves (
@@ -73,6 +73,12 @@ absl::Status AuditStore::Initialize() {
     if (row) version = stmt.ColumnInt(0);
   }
   if (version == kFormatVersion) return absl::OkStatus();  // rolls back
+  if (version > kFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        db_->path(), " was written by a newer cbx (schema ", version,
+        "); this binary understands up to ", kFormatVersion,
+        ": upgrade cbx-node (an older binary never opens a newer audit log)"));
+  }
   if (version != 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("the audit database has format ", version,

@@ -36,6 +36,13 @@
 
 namespace cbx::node::audit {
 
+// The schema version of audit.db this build writes and reads (PRAGMA
+// user_version). A file with a higher one is refused, never opened: an
+// older binary cannot know what a newer one keeps. To change the schema,
+// add a migration from each older version and bump this
+// (docs/operations.md "Upgrades").
+inline constexpr int kAuditSchemaVersion = 1;
+
 // How many perfect subtrees of level >= 1 leaf `sequence` completes: the
 // trailing one bits of its index.
 inline uint64_t CompletedSubtrees(uint64_t sequence) {

@@ -165,9 +165,23 @@ uint64_t HeadSize(const Federation& fed, const std::string& cc) {
   return size;
 }
 
-// Replaces the audit log files in `to` with those in `from`.
+// The node.db files, which travel with the audit log: a node.db kept
+// beside an older log (or none) makes the node refuse to start
+// (node/data_consistency.h). What the node cannot see, and its witnesses
+// must, is the whole data folder put back (a virtual machine's snapshot).
+constexpr const char* kNodeDbFiles[] = {"node.db", "node.db-wal",
+                                        "node.db-shm"};
+
+// Replaces the audit log files in `to` with those in `from`, with the
+// node.db they belong with.
 void CopyAuditFiles(const std::string& from, const std::string& to) {
   fs::create_directories(to);
+  for (const char* name : kNodeDbFiles) {
+    fs::remove(to + "/" + name);
+    if (fs::exists(from + "/" + name)) {
+      fs::copy_file(from + "/" + name, to + "/" + name);
+    }
+  }
   for (const char* name : kAuditFiles) {
     fs::remove(to + "/" + name);
     if (fs::exists(from + "/" + name)) {
@@ -454,6 +468,20 @@ TEST_F(WitnessTest, DeletedLogStartsEmptyAndIsRefusedAsShrunk) {
   // Every file of the log, head file included: nothing is left that RS
   // could check the new, empty log against.
   const std::string data = fed_->NodeDir("RS") + "/data";
+  for (const char* name : kAuditFiles) fs::remove(data + "/" + name);
+  fs::remove(data + "/audit.db.lock");
+  // With its node.db still there, RS refuses to start: node.db records the
+  // checkpoints of the log that is gone (docs/operations.md, "Restored
+  // node.db without its audit log").
+  absl::Status refused = fed_->Start("RS");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("audit.db is missing"), std::string::npos)
+      << refused;
+  EXPECT_NE(refused.message().find("docs/operations.md"), std::string::npos)
+      << refused;
+  // The whole data folder lost: RS starts afresh, and its witnesses see
+  // the new, empty log.
+  for (const char* name : kNodeDbFiles) fs::remove(data + "/" + name);
   for (const char* name : kAuditFiles) fs::remove(data + "/" + name);
   fs::remove(data + "/audit.db.lock");
   absl::Status started = fed_->Start("RS");
