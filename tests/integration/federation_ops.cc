@@ -16,9 +16,9 @@
 #include "core/logcheck/log_keys.h"
 #include "core/note/checkpoint.h"
 #include "core/note/note.h"
+#include "core/util/status_macros.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
-#include "core/util/status_macros.h"
 #include "tests/testing/time_scale.h"
 
 namespace cbx::testing {
@@ -159,30 +159,31 @@ OperatorPki::OperatorPki(const Federation& fed)
 absl::StatusOr<std::string> OperatorPki::Openssl(const std::string& env,
                                                  const std::string& args) {
   std::string out;
-  RETURN_IF_ERROR(Run(absl::StrCat("OPENSSL_CONF=", Quote(config_), " ",
-                                      env, " openssl ", args),
-                         &out));
+  RETURN_IF_ERROR(Run(absl::StrCat("OPENSSL_CONF=", Quote(config_), " ", env,
+                                   " openssl ", args),
+                      &out));
   return out;
 }
 
 absl::Status OperatorPki::MakeCa(const std::string& ca_dir,
                                  const std::string& subject) {
   std::filesystem::create_directories(ca_dir);
-  return Openssl("CBX_SAN= CBX_CA_DB=",
-                 absl::StrCat("req -x509 -config ", Quote(config_),
-                              " -extensions ca_ext -newkey ec -pkeyopt ",
-                              "ec_paramgen_curve:P-256 -noenc -keyout ",
-                              Quote(ca_dir + "/ca.key"), " -subj ",
-                              Quote(subject), " -days 30 -sha256 -out ",
-                              Quote(ca_dir + "/ca.crt")))
+  return Openssl(
+             "CBX_SAN= CBX_CA_DB=",
+             absl::StrCat("req -x509 -config ", Quote(config_),
+                          " -extensions ca_ext -newkey ec -pkeyopt ",
+                          "ec_paramgen_curve:P-256 -noenc -keyout ",
+                          Quote(ca_dir + "/ca.key"), " -subj ", Quote(subject),
+                          " -days 30 -sha256 -out ", Quote(ca_dir + "/ca.crt")))
       .status();
 }
 
 absl::StatusOr<std::string> OperatorPki::IssueNodeCertificate(
     const std::string& cc, const std::string& ca_dir, const std::string& out) {
   absl::StatusOr<std::string> made = Openssl(
-      absl::StrCat("CBX_SAN=", Quote("URI:spiffe://cbx/member/" + cc +
-                                     ",DNS:localhost,IP:127.0.0.1"),
+      absl::StrCat("CBX_SAN=",
+                   Quote("URI:spiffe://cbx/member/" + cc +
+                         ",DNS:localhost,IP:127.0.0.1"),
                    " CBX_CA_DB="),
       absl::StrCat("req -x509 -config ", Quote(config_),
                    " -extensions leaf -newkey ec -pkeyopt ",
@@ -192,9 +193,9 @@ absl::StatusOr<std::string> OperatorPki::IssueNodeCertificate(
                    Quote("/CN=cbx-node " + cc + " renewed"),
                    " -days 30 -sha256 -out ", Quote(out + ".crt")));
   if (!made.ok()) return made.status();
-  std::filesystem::permissions(out + ".key",
-                               std::filesystem::perms::owner_read |
-                                   std::filesystem::perms::owner_write);
+  std::filesystem::permissions(
+      out + ".key",
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   return Serial(out + ".crt");
 }
 
@@ -212,13 +213,12 @@ absl::Status OperatorPki::Revoke(const std::string& ca_dir,
     std::ofstream(db + "/crlnumber") << "01\n";
   }
   const std::string env = "CBX_SAN= CBX_CA_DB=" + Quote(db);
-  const std::string ca =
-      absl::StrCat("ca -config ", Quote(config_), " -keyfile ",
-                   Quote(ca_dir + "/ca.key"), " -cert ",
-                   Quote(ca_dir + "/ca.crt"), " ");
+  const std::string ca = absl::StrCat(
+      "ca -config ", Quote(config_), " -keyfile ", Quote(ca_dir + "/ca.key"),
+      " -cert ", Quote(ca_dir + "/ca.crt"), " ");
   for (const std::string& cert : cert_files) {
-    absl::StatusOr<std::string> revoked = Openssl(env, ca + "-revoke " +
-                                                           Quote(cert));
+    absl::StatusOr<std::string> revoked =
+        Openssl(env, ca + "-revoke " + Quote(cert));
     if (!revoked.ok()) return revoked.status();
   }
   // Written beside and renamed: the node never reads half a CRL.
@@ -227,11 +227,12 @@ absl::Status OperatorPki::Revoke(const std::string& ca_dir,
       Openssl(env, ca + "-gencrl -out " + Quote(staged));
   if (!crl.ok()) return crl.status();
   std::error_code ec;
-  std::filesystem::copy_file(
-      staged, crl_out + ".tmp",
-      std::filesystem::copy_options::overwrite_existing, ec);
+  std::filesystem::copy_file(staged, crl_out + ".tmp",
+                             std::filesystem::copy_options::overwrite_existing,
+                             ec);
   if (!ec) std::filesystem::rename(crl_out + ".tmp", crl_out, ec);
-  if (ec) return absl::InternalError("placing " + crl_out + ": " + ec.message());
+  if (ec)
+    return absl::InternalError("placing " + crl_out + ": " + ec.message());
   return absl::OkStatus();
 }
 
@@ -271,18 +272,17 @@ absl::StatusOr<std::string> DirectoryUpdates::Next(
       << nlohmann::json{{"changes", changes}}.dump(2);
   const std::string admin = Quote(AdminBinary()) + " directory ";
   RETURN_IF_ERROR(Run(admin + "propose --current " + Quote(current) +
-                         " --changes " + Quote(stem + "-changes.json") +
-                         " --out " + Quote(stem + "-proposal.pb")));
-  std::string combine = admin + "combine --in " +
-                        Quote(stem + "-proposal.pb") + " --previous " +
-                        Quote(current) + " --out " + Quote(stem + ".pb");
+                      " --changes " + Quote(stem + "-changes.json") +
+                      " --out " + Quote(stem + "-proposal.pb")));
+  std::string combine = admin + "combine --in " + Quote(stem + "-proposal.pb") +
+                        " --previous " + Quote(current) + " --out " +
+                        Quote(stem + ".pb");
   for (const std::string& cc : signers_) {
     const std::string sig = stem + "-" + cc + ".sig";
-    RETURN_IF_ERROR(Run(admin + "cosign --in " +
-                           Quote(stem + "-proposal.pb") + " --previous " +
-                           Quote(current) + " --member " + cc + " --key " +
-                           Quote(fed_.NodeDir(cc) + "/governance.key") +
-                           " --out " + Quote(sig)));
+    RETURN_IF_ERROR(Run(
+        admin + "cosign --in " + Quote(stem + "-proposal.pb") + " --previous " +
+        Quote(current) + " --member " + cc + " --key " +
+        Quote(fed_.NodeDir(cc) + "/governance.key") + " --out " + Quote(sig)));
     combine += " --signature " + Quote(sig);
   }
   RETURN_IF_ERROR(Run(combine));

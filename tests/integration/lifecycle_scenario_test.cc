@@ -68,13 +68,23 @@ constexpr char kBitola[] = "PPO-Bitola";
 constexpr size_t kWitnessThreshold = 2;
 
 std::string CodeName(int code) {
-  static const char* const kNames[] = {
-      "OK",           "CANCELLED",          "UNKNOWN",
-      "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-      "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-      "FAILED_PRECONDITION", "ABORTED",     "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL",          "UNAVAILABLE",
-      "DATA_LOSS",    "UNAUTHENTICATED"};
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
   return code >= 0 && code <= 16 ? kNames[code] : absl::StrCat("CODE", code);
 }
 
@@ -88,15 +98,15 @@ struct Probe {
 // What one office saw in one phase.
 struct Figures {
   int64_t calls = 0;
-  int64_t ok = 0;       // calls that finished OK
-  int64_t clean = 0;    // OK and no peer answered ERROR
-  int64_t answers = 0;  // peer answers
+  int64_t ok = 0;             // calls that finished OK
+  int64_t clean = 0;          // OK and no peer answered ERROR
+  int64_t answers = 0;        // peer answers
   int64_t hits_expected = 0;  // answers from the owner of the case asked for
   int64_t hits_got = 0;
   // "<member> <CODE>: <message>" ("-" as member: the call itself) -> count.
   std::map<std::string, int64_t> errors;
-  std::vector<std::string> silent_misses;    // the owner answered MISS
-  std::vector<std::string> unexpected_hits;  // a HIT from another member
+  std::vector<std::string> silent_misses;          // the owner answered MISS
+  std::vector<std::string> unexpected_hits;        // a HIT from another member
   std::map<std::string, int64_t> owner_not_asked;  // owner -> times
 
   void Add(const Figures& o) {
@@ -240,7 +250,7 @@ class OfficeLoad {
         default:
           any_error = true;
           f.errors[absl::StrCat(a.member(), " ", CodeName(a.status_code()),
-                                ": ", a.error().substr(0, 160))]++;
+                                ": ", a.error().substr(0, 300))]++;
       }
     }
     grpc::Status s = reader->Finish();
@@ -249,7 +259,7 @@ class OfficeLoad {
       if (!any_error) ++f.clean;
     } else {
       f.errors[absl::StrCat("- ", CodeName(s.error_code()), ": ",
-                            s.error_message().substr(0, 160))]++;
+                            s.error_message().substr(0, 300))]++;
     }
     if (s.ok() && !probe.owner.empty() && !owner_asked) {
       f.owner_not_asked[probe.owner]++;
@@ -258,7 +268,7 @@ class OfficeLoad {
   }
 
   std::mutex mu_;
-  std::vector<Probe> probes_;  // guarded by mu_
+  std::vector<Probe> probes_;                              // guarded by mu_
   std::map<int, std::map<std::string, Figures>> figures_;  // guarded by mu_
   std::atomic<int> phase_{0};
   std::atomic<bool> stop_{false};
@@ -268,8 +278,8 @@ class OfficeLoad {
 
 class LifecycleScenarioTest : public ::testing::Test {
  protected:
-  static constexpr const char* kMembers[] = {"MK", "RS", "AL", "BA", "HR",
-                                             "ME"};
+  static constexpr const char* kMembers[] = {"MK", "RS", "AL",
+                                             "BA", "HR", "ME"};
 
   void SetUp() override;
   void TearDown() override {
@@ -307,12 +317,14 @@ class LifecycleScenarioTest : public ::testing::Test {
   grpc::Status GetDirectory(v1::Peer::Stub& stub) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + Scaled(seconds(5)));
+    ctx.set_wait_for_ready(true);
     v1::GetDirectoryResponse resp;
     return stub.GetDirectory(&ctx, v1::GetDirectoryRequest(), &resp);
   }
   uint64_t DirectoryVersion(const std::string& cc) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + Scaled(seconds(5)));
+    ctx.set_wait_for_ready(true);
     v1::ListPeersResponse resp;
     if (!OfficeOf(cc, "operator")
              ->ListPeers(&ctx, v1::ListPeersRequest(), &resp)
@@ -329,6 +341,7 @@ class LifecycleScenarioTest : public ::testing::Test {
     auto stub = v1::Peer::NewStub(channel);
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + Scaled(seconds(5)));
+    ctx.set_wait_for_ready(true);
     v1::GetDirectoryResponse resp;
     if (!stub->GetDirectory(&ctx, v1::GetDirectoryRequest(), &resp).ok()) {
       return "";
@@ -336,10 +349,45 @@ class LifecycleScenarioTest : public ::testing::Test {
     auto pems = ctx.auth_context()->FindPropertyValues("x509_pem_cert");
     if (pems.empty()) return "";
     const std::string file = fed_->dir() + "/presented.pem";
-    std::ofstream(file) << std::string(pems.front().data(), pems.front().size());
+    std::ofstream(file) << std::string(pems.front().data(),
+                                       pems.front().size());
     return OperatorPki::Serial(file);
   }
   std::string Log(const std::string& cc) { return Slurp(fed_->LogOf(cc)); }
+  // Waits until MK's copy of each of `counts`' indexes holds that many tags
+  // and was synced after `after_ms`.
+  absl::Status WaitForMkIndex(const std::map<std::string, uint64_t>& counts,
+                              int64_t after_ms = 0) {
+    std::string last;
+    bool done = WaitUntil(
+        [&] {
+          grpc::ClientContext ctx;
+          ctx.set_deadline(std::chrono::system_clock::now() +
+                           Scaled(seconds(5)));
+          ctx.set_wait_for_ready(true);
+          v1::ListPeersResponse resp;
+          grpc::Status s = OfficeOf("MK", "operator")
+                               ->ListPeers(&ctx, v1::ListPeersRequest(), &resp);
+          if (!s.ok()) {
+            last = s.error_message();
+            return false;
+          }
+          size_t good = 0;
+          last.clear();
+          for (const v1::PeerStatus& p : resp.peers()) {
+            auto it = counts.find(p.member());
+            if (it == counts.end()) continue;
+            good +=
+                p.index_count() == it->second && p.last_sync_ms() > after_ms;
+            absl::StrAppend(&last, p.member(), "=", p.index_count(), "@",
+                            p.last_sync_ms(), " ");
+          }
+          return good == counts.size();
+        },
+        seconds(30));
+    if (done) return absl::OkStatus();
+    return absl::DeadlineExceededError("MK's index copies: " + last);
+  }
 
   // Makes the next directory version and installs it at every running
   // node (one that fetched it from a peer already refuses the install as
@@ -375,7 +423,7 @@ class LifecycleScenarioTest : public ::testing::Test {
   std::unique_ptr<DirectoryUpdates> updates_;
   std::unique_ptr<OfficeLoad> load_;
   std::map<std::string, std::string> roots_;  // trust roots per member
-  nlohmann::json me_entry_;  // ME's member entry, for step 5
+  nlohmann::json me_entry_;                   // ME's member entry, for step 5
   std::vector<std::string> step_names_;
   std::vector<double> step_seconds_;
 };
@@ -407,6 +455,9 @@ void LifecycleScenarioTest::SetUp() {
       config["keys"]["node_signing_key_next"] = "node-signing-2.key";
     }
   };
+  // Index copies refreshed every second: often enough for the waits below,
+  // rarely enough to leave the two cores to the queries.
+  options.index_interval_ms = 1000;
   auto created = Federation::Create(options);
   ASSERT_TRUE(created.ok()) << created.status();
   fed_ = *std::move(created);
@@ -416,9 +467,9 @@ void LifecycleScenarioTest::SetUp() {
   }
   std::string out;
   for (const char* kind : {"oprf", "node"}) {
-    const std::string file = fed_->NodeDir("RS") + (kind[0] == 'o'
-                                                        ? "/oprf-2.key"
-                                                        : "/node-signing-2.key");
+    const std::string file =
+        fed_->NodeDir("RS") +
+        (kind[0] == 'o' ? "/oprf-2.key" : "/node-signing-2.key");
     ASSERT_EQ(RunCommand(AdminBinary() + " key generate --kind " + kind +
                              " --out " + file,
                          &out),
@@ -438,7 +489,7 @@ void LifecycleScenarioTest::SetUp() {
     ASSERT_TRUE(added.ok()) << added;
   }
   absl::Status synced =
-      fed_->WaitForIndex("MK", {{"RS", 1}, {"AL", 1}, {"BA", 1}, {"HR", 1}});
+      WaitForMkIndex({{"RS", 1}, {"AL", 1}, {"BA", 1}, {"HR", 1}});
   ASSERT_TRUE(synced.ok()) << synced;
 }
 
@@ -453,8 +504,8 @@ void LifecycleScenarioTest::Publish(const nlohmann::json& changes) {
   }
   const uint64_t version = updates_->current_version();
   for (const std::string& cc : Running()) {
-    EXPECT_TRUE(WaitUntil([&] { return DirectoryVersion(cc) >= version; },
-                          seconds(15)))
+    EXPECT_TRUE(
+        WaitUntil([&] { return DirectoryVersion(cc) >= version; }, seconds(15)))
         << cc << " did not adopt version " << version;
   }
 }
@@ -476,7 +527,15 @@ void LifecycleScenarioTest::ExpectOnlyAllowed(
     EXPECT_TRUE(f.unexpected_hits.empty())
         << what << ", " << office << ": hits from "
         << absl::StrJoin(f.unexpected_hits, ", ");
+    int64_t timeouts = 0;
     for (const auto& [error, n] : f.errors) {
+      // A peer slower than the policy's deadline is no refusal: on a
+      // loaded machine a few happen whatever changes. Bounded below.
+      if (absl::StrContains(error, " DEADLINE_EXCEEDED: ") &&
+          absl::StrContains(error, " did not answer within ")) {
+        timeouts += n;
+        continue;
+      }
       bool ok = false;
       for (const Refusal& r : allowed) {
         ok = ok || ((r.office.empty() || r.office == office) &&
@@ -485,6 +544,8 @@ void LifecycleScenarioTest::ExpectOnlyAllowed(
       }
       EXPECT_TRUE(ok) << what << ", " << office << ": " << n << " x " << error;
     }
+    EXPECT_LE(timeouts * 20, f.answers)
+        << what << ", " << office << ": more than 5% of the answers timed out";
   }
 }
 
@@ -517,10 +578,11 @@ absl::StatusOr<CheckpointView> LifecycleScenarioTest::AuditorCheckpoint(
     const std::string& cc) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + Scaled(seconds(5)));
+  ctx.set_wait_for_ready(true);
   v1::AuditCheckpointResponse resp;
-  grpc::Status s = OfficeOf(cc, "auditor")
-                       ->AuditCheckpoint(&ctx, v1::AuditCheckpointRequest(),
-                                         &resp);
+  grpc::Status s =
+      OfficeOf(cc, "auditor")
+          ->AuditCheckpoint(&ctx, v1::AuditCheckpointRequest(), &resp);
   if (!s.ok()) return absl::UnavailableError(s.error_message());
   return ViewCheckpoint(resp.checkpoint(), cc);
 }
@@ -532,6 +594,7 @@ void LifecycleScenarioTest::ExpectWitnessed(
     auto stub = PeerAs(cc, cc == "RS" ? "MK" : "RS");
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + Scaled(seconds(5)));
+    ctx.set_wait_for_ready(true);
     v1::GetCheckpointResponse resp;
     grpc::Status s =
         stub->GetCheckpoint(&ctx, v1::GetCheckpointRequest(), &resp);
@@ -555,21 +618,21 @@ void LifecycleScenarioTest::ExpectWitnessed(
                  view->witnesses.size() >= kWitnessThreshold;
         },
         seconds(20));
-    EXPECT_TRUE(witnessed) << step << ": " << cc << "'s checkpoint of size >= "
-                           << latest[cc] << " not witnessed: " << last;
+    EXPECT_TRUE(witnessed) << step << ": " << cc
+                           << "'s checkpoint of size >= " << latest[cc]
+                           << " not witnessed: " << last;
   }
 }
 
 int LifecycleScenarioTest::CbxAudit(const std::string& cc,
-                                    const std::string& args,
-                                    std::string* out) {
+                                    const std::string& args, std::string* out) {
   const std::string cert = fed_->OfficeCertificate(cc, "auditor");
   return RunCommand(
       absl::StrCat(CliBinary(), " audit ", args, " --node localhost:",
                    NodeConfigField(*fed_, cc, "office_listen").substr(10),
-                   " --cert ", cert, " --key ",
-                   cert.substr(0, cert.size() - 4), ".key --ca ", RootsFile(cc),
-                   " --genesis ", fed_->dir(), "/genesis.pb"),
+                   " --cert ", cert, " --key ", cert.substr(0, cert.size() - 4),
+                   ".key --ca ", RootsFile(cc), " --genesis ", fed_->dir(),
+                   "/genesis.pb"),
       out);
 }
 
@@ -589,20 +652,21 @@ void LifecycleScenarioTest::PrintTable() {
       // "<member> <CODE>: ..." -> "<CODE>(<member>)"
       const size_t sp = error.find(' ');
       const size_t colon = error.find(':');
-      by_code[error.substr(sp + 1, colon - sp - 1) + "(" +
-              error.substr(0, sp) + ")"] += n;
+      by_code[error.substr(sp + 1, colon - sp - 1) + "(" + error.substr(0, sp) +
+              ")"] += n;
     }
     std::string codes;
     for (const auto& [code, n] : by_code) {
       absl::StrAppend(&codes, codes.empty() ? "" : " ", code, "=", n);
     }
-    const double rate =
-        f.calls == 0 ? 0 : 100.0 * static_cast<double>(f.calls - f.clean) /
-                               static_cast<double>(f.calls);
-    std::snprintf(line, sizeof(line), "%-34s %6lld %6lld %6lld %4lld/%-3lld %6.2f%%  %s\n",
+    const double rate = f.calls == 0
+                            ? 0
+                            : 100.0 * static_cast<double>(f.calls - f.clean) /
+                                  static_cast<double>(f.calls);
+    std::snprintf(line, sizeof(line),
+                  "%-34s %6lld %6lld %6lld %4lld/%-3lld %6.2f%%  %s\n",
                   (std::to_string(step) + " " + step_names_[step]).c_str(),
-                  static_cast<long long>(f.calls),
-                  static_cast<long long>(f.ok),
+                  static_cast<long long>(f.calls), static_cast<long long>(f.ok),
                   static_cast<long long>(f.clean),
                   static_cast<long long>(f.hits_got),
                   static_cast<long long>(f.hits_expected), rate,
@@ -663,11 +727,12 @@ TEST_F(LifecycleScenarioTest, QueriesLiveThroughEveryKindOfChange) {
   ASSERT_TRUE(WaitUntil(
       [&] { return absl::StrContains(Log("RS"), "pass=done"); }, seconds(30)));
   const int64_t v2_at = SystemClock::Get().NowMs();
-  Publish({{{"replace_keys", {{"member", "RS"}, {"oprf_key", "RS/oprf-2.key"}}}}});
+  Publish(
+      {{{"replace_keys", {{"member", "RS"}, {"oprf_key", "RS/oprf-2.key"}}}}});
   EXPECT_TRUE(WaitUntil(
       [&] { return absl::StrContains(Log("RS"), "oprf-rotation-complete"); },
       seconds(30)));
-  absl::Status resynced = fed_->WaitForIndex("MK", {{"RS", 1}}, v2_at);
+  absl::Status resynced = WaitForMkIndex({{"RS", 1}}, v2_at);
   EXPECT_TRUE(resynced.ok()) << resynced;
   BeginSettled(1);
   CheckStep(1,
@@ -718,9 +783,11 @@ TEST_F(LifecycleScenarioTest, QueriesLiveThroughEveryKindOfChange) {
   auto al_serial =
       pki_->IssueNodeCertificate("AL", fed_->NodeDir("AL"), al_staged);
   ASSERT_TRUE(al_serial.ok()) << al_serial.status();
-  std::filesystem::rename(al_staged + ".crt", fed_->NodeDir("AL") + "/node.crt");
+  std::filesystem::rename(al_staged + ".crt",
+                          fed_->NodeDir("AL") + "/node.crt");
   std::this_thread::sleep_for(milliseconds(300));  // an operator's pace
-  std::filesystem::rename(al_staged + ".key", fed_->NodeDir("AL") + "/node.key");
+  std::filesystem::rename(al_staged + ".key",
+                          fed_->NodeDir("AL") + "/node.key");
   EXPECT_TRUE(WaitUntil([&] { return PresentedSerial("AL") == *al_serial; },
                         seconds(15)))
       << "AL presents " << PresentedSerial("AL");
@@ -737,15 +804,16 @@ TEST_F(LifecycleScenarioTest, QueriesLiveThroughEveryKindOfChange) {
   auto ba_serial = pki_->IssueNodeCertificate("BA", ca2, ca2 + "/node");
   ASSERT_TRUE(ba_serial.ok()) << ba_serial.status();
   roots_["BA"] += Slurp(ca2 + "/ca.crt");
-  Publish({{{"add_ca", {{"member", "BA"}, {"ca_certificate", ca2 + "/ca.crt"}}}}});
+  Publish(
+      {{{"add_ca", {{"member", "BA"}, {"ca_certificate", ca2 + "/ca.crt"}}}}});
   std::filesystem::rename(ca2 + "/node.crt", fed_->NodeDir("BA") + "/node.crt");
   std::this_thread::sleep_for(milliseconds(300));
   std::filesystem::rename(ca2 + "/node.key", fed_->NodeDir("BA") + "/node.key");
   EXPECT_TRUE(WaitUntil([&] { return PresentedSerial("BA") == *ba_serial; },
                         seconds(15)))
       << "BA presents " << PresentedSerial("BA");
-  const std::string old_ca = OperatorPki::Fingerprint(fed_->NodeDir("BA") +
-                                                      "/ca.crt");
+  const std::string old_ca =
+      OperatorPki::Fingerprint(fed_->NodeDir("BA") + "/ca.crt");
   Publish({{{"remove_ca", {{"member", "BA"}, {"sha256", old_ca}}}}});
   EXPECT_EQ(PresentedSerial("BA"), *ba_serial);
   BeginSettled(4);
@@ -761,7 +829,7 @@ TEST_F(LifecycleScenarioTest, QueriesLiveThroughEveryKindOfChange) {
   absl::Status me_started = fed_->Start("ME");
   ASSERT_TRUE(me_started.ok()) << me_started;
   ASSERT_TRUE(AddTelegramCase(*fed_, "ME", "ME-2026-31", "lc_ME").ok());
-  absl::Status me_synced = fed_->WaitForIndex("MK", {{"ME", 1}});
+  absl::Status me_synced = WaitForMkIndex({{"ME", 1}});
   EXPECT_TRUE(me_synced.ok()) << me_synced;
   load_->AddProbe({"lc_ME", "ME"});
   BeginSettled(5);
@@ -787,6 +855,7 @@ TEST_F(LifecycleScenarioTest, QueriesLiveThroughEveryKindOfChange) {
     req.mutable_purpose()->set_offence(v1::OFFENCE_CODE_NCII_SHARING);
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + Scaled(seconds(10)));
+    ctx.set_wait_for_ready(true);
     auto reader = OfficeOf("MK", "prosecutor")->Query(&ctx, req);
     v1::QueryEvent event;
     while (reader->Read(&event)) {
@@ -801,6 +870,7 @@ TEST_F(LifecycleScenarioTest, QueriesLiveThroughEveryKindOfChange) {
     {
       grpc::ClientContext ctx;
       ctx.set_deadline(std::chrono::system_clock::now() + Scaled(seconds(5)));
+      ctx.set_wait_for_ready(true);
       v1::GetCheckpointResponse resp;
       grpc::Status s =
           stub->GetCheckpoint(&ctx, v1::GetCheckpointRequest(), &resp);
@@ -810,6 +880,7 @@ TEST_F(LifecycleScenarioTest, QueriesLiveThroughEveryKindOfChange) {
     {
       grpc::ClientContext ctx;
       ctx.set_deadline(std::chrono::system_clock::now() + Scaled(seconds(5)));
+      ctx.set_wait_for_ready(true);
       v1::AddCosignatureRequest req;
       req.set_cosigned_checkpoint("cbx/" + std::string(cc) +
                                   "/audit\n1\nAAAA\n\n");
@@ -821,9 +892,11 @@ TEST_F(LifecycleScenarioTest, QueriesLiveThroughEveryKindOfChange) {
     {
       grpc::ClientContext ctx;
       ctx.set_deadline(std::chrono::system_clock::now() + Scaled(seconds(5)));
+      ctx.set_wait_for_ready(true);
       v1::Envelope reply;
       grpc::Status s = stub->Evaluate(
-          &ctx, SealAs(*fed_, "HR", cc, [](v1::Message& m) { FillEvaluate(m); }),
+          &ctx,
+          SealAs(*fed_, "HR", cc, [](v1::Message& m) { FillEvaluate(m); }),
           &reply);
       EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << cc;
       EXPECT_TRUE(absl::StrContains(s.error_message(), "HR is suspended"))
@@ -831,12 +904,14 @@ TEST_F(LifecycleScenarioTest, QueriesLiveThroughEveryKindOfChange) {
     }
   }
   BeginSettled(6);
-  CheckStep(6, {}, {}, {"HR"});
+  // A query in flight when MK adopted v7: HR's answer is refused
+  // (office-api.md, check 7).
+  CheckStep(6, {{"", "HR", "PERMISSION_DENIED", "sender HR is suspended"}}, {},
+            {"HR"});
   {
     // Settled: HR was never asked.
     Figures settled = load_->Total(12);
     EXPECT_GT(settled.owner_not_asked["HR"], 0);
-    EXPECT_EQ(settled.errors.size(), 0u);
   }
   ExpectWitnessed({"MK", "RS", "AL", "BA", "ME"}, "step 6");
   end_step("member suspended (HR)");
@@ -870,14 +945,12 @@ TEST_F(LifecycleScenarioTest, QueriesLiveThroughEveryKindOfChange) {
   for (const std::string& cc : Running()) {
     const std::string crl = fed_->NodeDir(cc) + "/crl/al.crl";
     if (cc == Running().front()) {
-      ASSERT_TRUE(
-          pki_->Revoke(fed_->NodeDir("AL"), {fed_->NodeDir("AL") + "/node.crt"},
-                       crl)
-              .ok());
+      ASSERT_TRUE(pki_->Revoke(fed_->NodeDir("AL"),
+                               {fed_->NodeDir("AL") + "/node.crt"}, crl)
+                      .ok());
     } else {
-      std::filesystem::copy_file(fed_->NodeDir(Running().front()) +
-                                     "/crl/al.crl",
-                                 crl);
+      std::filesystem::copy_file(
+          fed_->NodeDir(Running().front()) + "/crl/al.crl", crl);
     }
   }
   for (const char* cc : {"MK", "RS", "BA", "ME"}) {
@@ -889,8 +962,8 @@ TEST_F(LifecycleScenarioTest, QueriesLiveThroughEveryKindOfChange) {
         },
         seconds(10)))
         << cc << " still lets AL in: " << refused.error_message();
-    EXPECT_TRUE(GetDirectory(*PeerAs(cc, cc == std::string("RS") ? "MK" : "RS"))
-                    .ok())
+    EXPECT_TRUE(
+        GetDirectory(*PeerAs(cc, cc == std::string("RS") ? "MK" : "RS")).ok())
         << cc << " refuses another peer";
   }
   {
@@ -902,6 +975,7 @@ TEST_F(LifecycleScenarioTest, QueriesLiveThroughEveryKindOfChange) {
     req.mutable_purpose()->set_offence(v1::OFFENCE_CODE_NCII_SHARING);
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + Scaled(seconds(20)));
+    ctx.set_wait_for_ready(true);
     auto reader = OfficeOf("AL", "prosecutor")->Query(&ctx, req);
     v1::QueryEvent event;
     int answers = 0;
@@ -937,11 +1011,11 @@ TEST_F(LifecycleScenarioTest, QueriesLiveThroughEveryKindOfChange) {
     const std::string file = fed_->dir() + "/export-" + cc + ".json";
     EXPECT_EQ(CbxAudit(cc, "export --from 0 --out " + file, &out), 0)
         << cc << out;
-    EXPECT_EQ(RunCommand(absl::StrCat(CliBinary(), " audit verify-export ",
-                                      file, " --genesis ", fed_->dir(),
-                                      "/genesis.pb"),
-                         &out),
-              0)
+    EXPECT_EQ(
+        RunCommand(absl::StrCat(CliBinary(), " audit verify-export ", file,
+                                " --genesis ", fed_->dir(), "/genesis.pb"),
+                   &out),
+        0)
         << cc << out;
   }
   // RS's log spans two node keys: its latest witnessed checkpoint is signed
@@ -960,7 +1034,6 @@ TEST_F(LifecycleScenarioTest, QueriesLiveThroughEveryKindOfChange) {
   for (size_t i = 0; i < step_names_.size(); ++i) {
     std::printf("step %zu took %.1f s\n", i, step_seconds_[i]);
   }
-
 }
 
 }  // namespace
