@@ -35,9 +35,10 @@ set(CPACK_DEBIAN_PACKAGE_MAINTAINER ${CBX_PACKAGE_MAINTAINER})
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_COMPRESSION_TYPE xz)
-# Library dependencies from dpkg-shlibdeps (dpkg-dev); adduser for postinst.
+# Library dependencies from dpkg-shlibdeps (dpkg-dev); adduser for postinst,
+# procps for the unit's ExecReload (/bin/kill).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, procps")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
     "secure cross-border case sharing between prosecution services")
 # The extended description (CPack puts the summary above it and indents

@@ -10,9 +10,15 @@
 # CBX_DEBIAN_MIRROR), with bookworm-updates and bookworm-security (if this
 # machine uses them) in its sources.list and `apt-get update` already run, so
 # a later `apt-get install ./cbx_*.deb` only downloads the package's
-# dependencies. It is kept as a tarball:
+# dependencies; systemd and procps are installed in it, as on any Debian 12
+# server (systemd-analyze verifies the unit in the root; the unit's
+# ExecReload runs procps's /bin/kill). It is kept as a tarball:
 #
 #   $CBX_TEST_CACHE_DIR/bookworm-minbase.tar  (default /var/cache/cbx-test)
+#   $CBX_TEST_CACHE_DIR/bookworm-minbase.recipe  what was installed in it;
+#                                             a tarball of an older recipe
+#                                             is provisioned again, without
+#                                             a new debootstrap
 #   $CBX_TEST_CACHE_DIR/apt-archives/         .debs apt downloaded in the
 #                                             root, kept between runs
 #
@@ -24,7 +30,12 @@ set -euo pipefail
 readonly PROG="${0##*/}"
 readonly CACHE_DIR="${CBX_TEST_CACHE_DIR:-/var/cache/cbx-test}"
 readonly CACHE_TAR="$CACHE_DIR/bookworm-minbase.tar"
+readonly CACHE_RECIPE="$CACHE_DIR/bookworm-minbase.recipe"
 readonly SUITE=bookworm
+# Installed in the root after debootstrap; change it and caches are
+# provisioned again.
+readonly PROVISION=(systemd procps)
+readonly RECIPE="minbase+apt-update+${PROVISION[*]}"
 
 die() {
   echo "$PROG: $*" >&2
@@ -102,10 +113,41 @@ make_cache() {
     cat "$scratch/update.log" >&2
     die "apt-get update in the new $SUITE root failed"
   fi
+  provision_and_save "$scratch"
+  echo "$PROG: cached the $SUITE root in $CACHE_TAR ($(du -h "$CACHE_TAR" | cut -f1)) in $((SECONDS - started)) s"
+}
+
+# Installs PROVISION in SCRATCH/root (with /proc mounted, unmounted after),
+# then writes the tarball and its recipe.
+provision_and_save() {
+  local scratch="$1"
+  mount -t proc proc "$scratch/root/proc"
+  if ! chroot "$scratch/root" env DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -q --no-install-recommends "${PROVISION[@]}" \
+      >"$scratch/provision.log" 2>&1; then
+    umount_all "$scratch"
+    tail -n 20 "$scratch/provision.log" >&2
+    die "installing ${PROVISION[*]} in the $SUITE root failed"
+  fi
+  umount_all "$scratch"
   chroot "$scratch/root" apt-get clean
   tar -C "$scratch/root" -cf "$CACHE_TAR.tmp" .
   mv -f "$CACHE_TAR.tmp" "$CACHE_TAR"
-  echo "$PROG: cached the $SUITE root in $CACHE_TAR ($(du -h "$CACHE_TAR" | cut -f1)) in $((SECONDS - started)) s"
+  echo "$RECIPE" >"$CACHE_RECIPE"
+}
+
+# A tarball of an older recipe: unpacked, provisioned again, saved.
+reprovision_cache() {
+  local scratch
+  scratch="$(mktemp -d /var/tmp/cbx-bookworm-root.XXXXXX)"
+  trap 'umount_all "$scratch"; rm -rf --one-file-system -- "$scratch"' EXIT
+  echo "$PROG: the cached root predates '$RECIPE': installing ${PROVISION[*]} in it"
+  mkdir "$scratch/root"
+  tar -C "$scratch/root" -xf "$CACHE_TAR"
+  cp /etc/resolv.conf "$scratch/root/etc/resolv.conf" 2>/dev/null || true
+  chroot "$scratch/root" apt-get update -qq >"$scratch/update.log" 2>&1 ||
+    { cat "$scratch/update.log" >&2; die "apt-get update in the cached root failed"; }
+  provision_and_save "$scratch"
 }
 
 # Unmounts every mount point under DIR, deepest first.
@@ -126,6 +168,8 @@ warm() {
   flock 9
   if [[ ! -s "$CACHE_TAR" || "${CBX_PACKAGE_TEST_REFRESH:-0}" == 1 ]]; then
     make_cache
+  elif [[ "$(cat "$CACHE_RECIPE" 2>/dev/null)" != "$RECIPE" ]]; then
+    reprovision_cache
   fi
   flock -u 9
 }
