@@ -30,7 +30,7 @@ package: build
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
 	cd $(BUILD_DIR) && cpack -G DEB
 	@deb="$$(ls -t $(BUILD_DIR)/cbx_*_amd64.deb | head -n 1)"; \
-	  echo "lintian $$deb"; lintian --fail-on error --info "$$deb"
+	  echo "lintian $$deb"; lintian --fail-on error --display-info "$$deb"
 
 demo: build
 	@bash scripts/demo.sh $(BUILD_DIR)

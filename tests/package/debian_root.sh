@@ -42,6 +42,15 @@ die() {
   exit 1
 }
 
+# The folder a root is made or provisioned in; removed on every exit.
+scratch=""
+remove_scratch() {
+  [[ -n "$scratch" ]] || return 0
+  umount_all "$scratch"
+  rm -rf --one-file-system -- "$scratch"
+}
+trap remove_scratch EXIT
+
 # Prints "URI SUITE" for every `deb` source of this machine's apt, one-line
 # (.list) and deb822 (.sources) formats.
 apt_sources() {
@@ -90,11 +99,7 @@ make_cache() {
   security="$(source_for "$SUITE-security")"
 
   mkdir -p "$CACHE_DIR"
-  local scratch
   scratch="$(mktemp -d /var/tmp/cbx-bookworm-root.XXXXXX)"
-  # Nothing is mounted in it here (debootstrap unmounts its own /proc and
-  # /sys); --one-file-system keeps rm from crossing into a mount left behind.
-  trap 'umount_all "$scratch"; rm -rf --one-file-system -- "$scratch"' EXIT
 
   echo "$PROG: debootstrap --variant=minbase $SUITE from $mirror (first run only)"
   local started=$SECONDS
@@ -113,14 +118,13 @@ make_cache() {
     cat "$scratch/update.log" >&2
     die "apt-get update in the new $SUITE root failed"
   fi
-  provision_and_save "$scratch"
+  provision_and_save
   echo "$PROG: cached the $SUITE root in $CACHE_TAR ($(du -h "$CACHE_TAR" | cut -f1)) in $((SECONDS - started)) s"
 }
 
-# Installs PROVISION in SCRATCH/root (with /proc mounted, unmounted after),
+# Installs PROVISION in $scratch/root (with /proc mounted, unmounted after),
 # then writes the tarball and its recipe.
 provision_and_save() {
-  local scratch="$1"
   mount -t proc proc "$scratch/root/proc"
   if ! chroot "$scratch/root" env DEBIAN_FRONTEND=noninteractive \
       apt-get install -y -q --no-install-recommends "${PROVISION[@]}" \
@@ -138,16 +142,14 @@ provision_and_save() {
 
 # A tarball of an older recipe: unpacked, provisioned again, saved.
 reprovision_cache() {
-  local scratch
   scratch="$(mktemp -d /var/tmp/cbx-bookworm-root.XXXXXX)"
-  trap 'umount_all "$scratch"; rm -rf --one-file-system -- "$scratch"' EXIT
   echo "$PROG: the cached root predates '$RECIPE': installing ${PROVISION[*]} in it"
   mkdir "$scratch/root"
   tar -C "$scratch/root" -xf "$CACHE_TAR"
   cp /etc/resolv.conf "$scratch/root/etc/resolv.conf" 2>/dev/null || true
   chroot "$scratch/root" apt-get update -qq >"$scratch/update.log" 2>&1 ||
     { cat "$scratch/update.log" >&2; die "apt-get update in the cached root failed"; }
-  provision_and_save "$scratch"
+  provision_and_save
 }
 
 # Unmounts every mount point under DIR, deepest first.
