@@ -72,17 +72,30 @@ print_timings() {
 
 # --- work folder and cleanup ----------------------------------------------------
 
-work="$(mktemp -d /var/tmp/cbx-install-test.XXXXXX)"
-root="$work/root"
-node_pid=""
-readonly cache_dir="${CBX_TEST_CACHE_DIR:-/var/cache/cbx-test}"
-
+# umount_all DIR: unmounts every mount point under DIR, deepest first.
 umount_all() {
   local m
   while read -r m; do
     umount -l "$m" 2>/dev/null || true
-  done < <(awk -v d="$root/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r)
+  done < <(awk -v d="$1/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r)
 }
+
+# A run killed outright (SIGKILL, a lost machine) left its folder and
+# mounts: unmount and remove those whose test is gone (not those kept with
+# CBX_PACKAGE_TEST_KEEP=1).
+for old in /var/tmp/cbx-install-test.*; do
+  [[ -d "$old" && ! -e "$old/kept" ]] || continue
+  old_pid="$(cat "$old/pid" 2>/dev/null || true)"
+  if [[ -n "$old_pid" ]] && kill -0 "$old_pid" 2>/dev/null; then continue; fi
+  umount_all "$old"
+  rm -rf --one-file-system -- "$old" 2>/dev/null || true
+done
+
+work="$(mktemp -d /var/tmp/cbx-install-test.XXXXXX)"
+echo $$ >"$work/pid"
+root="$work/root"
+node_pid=""
+readonly cache_dir="${CBX_TEST_CACHE_DIR:-/var/cache/cbx-test}"
 
 cleanup() {
   local rc=$?
@@ -90,11 +103,12 @@ cleanup() {
     kill -KILL "$node_pid" 2>/dev/null || true
     wait "$node_pid" 2>/dev/null || true
   fi
-  umount_all
+  umount_all "$root"
   if awk -v d="$root/" 'index($2, d) == 1 { found = 1 } END { exit !found }' /proc/mounts; then
     echo "$PROG: left $work: something is still mounted in it" >&2
   elif [[ "${CBX_PACKAGE_TEST_KEEP:-0}" == 1 ]]; then
-    echo "$PROG: kept $work (CBX_PACKAGE_TEST_KEEP=1)"
+    touch "$work/kept"
+    echo "$PROG: kept $work (CBX_PACKAGE_TEST_KEEP=1; remove it by hand)"
   else
     rm -rf --one-file-system -- "$work"
   fi
