@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test demo bench soak soak-load fuzz sanitize tsan format clean
+.PHONY: all deps configure build test demo bench soak soak-load fuzz sanitize tsan format clean package
 
 all: build
 
@@ -22,6 +22,15 @@ build: configure
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# The Debian package, $(BUILD_DIR)/cbx_<version>-<revision>_amd64.deb
+# (packaging/), then lintian on it: errors fail the target. The package is
+# laid out for prefix /usr, which the build folder is set to first.
+package: build
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
+	cd $(BUILD_DIR) && cpack -G DEB
+	@deb="$$(ls -t $(BUILD_DIR)/cbx_*_amd64.deb | head -n 1)"; \
+	  echo "lintian $$deb"; lintian --fail-on error --display-info "$$deb"
 
 demo: build
 	@bash scripts/demo.sh $(BUILD_DIR)

@@ -14,6 +14,9 @@ packages=(
   # Keys in a PKCS#11 token (core/crypto/pkcs11_signer.h): the OASIS header
   # from p11-kit; softhsm2 and opensc's pkcs11-tool for the token tests.
   libp11-kit-dev softhsm2 opensc
+  # `make package` and its install test (tests/package/): dpkg-shlibdeps,
+  # lintian, a clean Debian 12 root, systemd-analyze for the unit.
+  dpkg-dev lintian debootstrap systemd
 )
 
 missing=()
