@@ -5,6 +5,8 @@
 #include <ctime>
 #include <mutex>
 
+#include "node/metrics.h"
+
 namespace cbx::node {
 namespace {
 
@@ -190,6 +192,8 @@ void SetLogClock(const Clock* clock) { log_clock.store(clock); }
 
 void LogEvent(std::string_view member, std::string_view level,
               std::string_view event, std::initializer_list<LogField> fields) {
+  // Every ALERT- event is counted for /metrics (cbx_alerts_total).
+  if (event.substr(0, 6) == "ALERT-") CountAlert(event);
   const Clock* clock = log_clock.load();
   const int64_t now_ms =
       (clock != nullptr ? clock : &SystemClock::Get())->NowMs();
