@@ -14,6 +14,10 @@ packages=(
   # Keys in a PKCS#11 token (core/crypto/pkcs11_signer.h): the OASIS header
   # from p11-kit; softhsm2 and opensc's pkcs11-tool for the token tests.
   libp11-kit-dev softhsm2 opensc
+  # Monitoring (tests/integration/metrics_test.cc, docs/prometheus/): a real
+  # Prometheus server and promtool. Debian may start its own prometheus
+  # service on install; the tests start theirs on other ports.
+  prometheus
 )
 
 missing=()
