@@ -4,9 +4,11 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <optional>
 #include <thread>
 
 namespace cbx::node {
@@ -34,7 +36,6 @@ class AdminHttpTest : public ::testing::Test {
   }
   void TearDown() override {
     if (thread_.joinable()) {
-      asio::post(io_, [this] { admin_.reset(); });
       guard_.reset();
       io_.stop();
       thread_.join();

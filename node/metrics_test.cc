@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <thread>
 
 #include "node/rpc_metrics.h"
@@ -49,18 +50,18 @@ TEST(MetricsTest, LabelValuesAndHelpAreEscaped) {
 TEST(MetricsTest, HistogramBucketsAreCumulativeAndEndInInf) {
   MetricsRegistry registry;
   HistogramFamily& h =
-      registry.Histogram("cbx_test_seconds", "Latency.", {"m"}, {0.1, 1});
-  h.With({"Evaluate"}).Observe(0.05);
-  h.With({"Evaluate"}).Observe(0.1);  // on the bound: counted in le="0.1"
+      registry.Histogram("cbx_test_seconds", "Latency.", {"m"}, {0.125, 1});
+  h.With({"Evaluate"}).Observe(0.0625);
+  h.With({"Evaluate"}).Observe(0.125);  // on the bound: in le="0.125"
   h.With({"Evaluate"}).Observe(0.5);
   h.With({"Evaluate"}).Observe(7);
   EXPECT_EQ(registry.Render(),
             "# HELP cbx_test_seconds Latency.\n"
             "# TYPE cbx_test_seconds histogram\n"
-            "cbx_test_seconds_bucket{m=\"Evaluate\",le=\"0.1\"} 2\n"
+            "cbx_test_seconds_bucket{m=\"Evaluate\",le=\"0.125\"} 2\n"
             "cbx_test_seconds_bucket{m=\"Evaluate\",le=\"1\"} 3\n"
             "cbx_test_seconds_bucket{m=\"Evaluate\",le=\"+Inf\"} 4\n"
-            "cbx_test_seconds_sum{m=\"Evaluate\"} 7.65\n"
+            "cbx_test_seconds_sum{m=\"Evaluate\"} 7.6875\n"
             "cbx_test_seconds_count{m=\"Evaluate\"} 4\n");
 }
 
@@ -68,9 +69,11 @@ TEST(MetricsTest, ValuesFormat) {
   EXPECT_EQ(FormatMetricValue(0), "0");
   EXPECT_EQ(FormatMetricValue(1e21), "1e+21");
   EXPECT_EQ(FormatMetricValue(0.1), "0.1");
-  EXPECT_EQ(FormatMetricValue(1.0 / 0.0), "+Inf");
-  EXPECT_EQ(FormatMetricValue(-1.0 / 0.0), "-Inf");
-  EXPECT_EQ(FormatMetricValue(0.0 / 0.0), "NaN");
+  const double inf = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(FormatMetricValue(inf), "+Inf");
+  EXPECT_EQ(FormatMetricValue(-inf), "-Inf");
+  EXPECT_EQ(FormatMetricValue(std::numeric_limits<double>::quiet_NaN()),
+            "NaN");
 }
 
 TEST(MetricsTest, CollectorsAddFamiliesAndCanBeRemoved) {
