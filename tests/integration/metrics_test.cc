@@ -53,7 +53,7 @@ HttpReply HttpGet(int port, const std::string& target) {
   std::string req = absl::StrCat("GET ", target,
                                  " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                                  "Connection: close\r\n\r\n");
-  (void)!write(fd, req.data(), req.size());
+  (void)!send(fd, req.data(), req.size(), MSG_NOSIGNAL);
   std::string raw;
   char buf[8192];
   ssize_t n;
