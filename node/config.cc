@@ -154,6 +154,7 @@ absl::Status RefuseUnknownFields(const json& root, const std::string& name) {
       {"peer_listen", {}},
       {"office_listen", {}},
       {"admin_listen", {}},
+      {"admin_allow_non_loopback", {}},
       {"tls", {"certificate", "private_key", "office_ca", "crl_dir"}},
       {"keys",
        {"node_signing_key", "node_signing_key_next", "oprf_key",
@@ -212,6 +213,12 @@ absl::StatusOr<Config> ParseConfig(const std::string& text,
   CBX_ASSIGN_FIELD(c.peer_listen, r.Address("peer_listen", true));
   CBX_ASSIGN_FIELD(c.office_listen, r.Address("office_listen", true));
   CBX_ASSIGN_FIELD(c.admin_listen, r.Address("admin_listen", false));
+  if (const json* remote = r.Find("admin_allow_non_loopback")) {
+    if (!remote->is_boolean()) {
+      return r.Error("admin_allow_non_loopback", "must be true or false");
+    }
+    c.admin_allow_non_loopback = remote->get<bool>();
+  }
   if (c.peer_listen == c.office_listen) {
     return r.Error("office_listen", "must differ from peer_listen");
   }

@@ -18,8 +18,10 @@ struct Config {
   std::string data_dir;
   std::string peer_listen;
   std::string office_listen;
-  // Loopback admin HTTP endpoint; empty: none.
+  // Admin HTTP endpoint (node/admin_http.h); empty: none. Loopback only
+  // unless admin_allow_non_loopback.
   std::string admin_listen;
+  bool admin_allow_non_loopback = false;
   // TLS: the node's certificate and key (server on both ports, client to
   // peers), and the national CA that issues office certificates.
   std::string tls_certificate;

@@ -53,6 +53,25 @@ TEST(ConfigTest, OprfKeyNextIsOptional) {
       << bad.status();
 }
 
+TEST(ConfigTest, AdminAllowNonLoopbackIsABoolean) {
+  std::string text = kGood;
+  text.replace(text.find("{") + 1, 0,
+               R"("admin_listen": "0.0.0.0:7301", "admin_allow_non_loopback": true,)");
+  auto c = ParseConfig(text, "/srv/cbx/mk", "node.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->admin_listen, "0.0.0.0:7301");
+  EXPECT_TRUE(c->admin_allow_non_loopback);
+  EXPECT_FALSE(ParseConfig(kGood, "/srv/cbx/mk", "node.json")
+                   ->admin_allow_non_loopback);
+  text.replace(text.find("true"), 4, "\"yes\"");
+  auto bad = ParseConfig(text, "/srv/cbx/mk", "node.json");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find(
+                "admin_allow_non_loopback: must be true or false"),
+            std::string::npos)
+      << bad.status();
+}
+
 struct BadCase {
   std::string from, to, message;
 };

@@ -5,6 +5,7 @@
 #include "core/util/status_macros.h"
 #include "grpcpp/client_context.h"
 #include "node/node_context.h"
+#include "node/rpc_metrics.h"
 
 namespace cbx::node {
 namespace {
@@ -29,17 +30,32 @@ absl::Status CallStatus(const PeerClients& clients, const std::string& member,
   return FromGrpc(s);
 }
 
-// One unary call to `member` through `method` of its stub.
+// Records the call `name` to `member` that started at `start` and ended
+// with `status` (node/rpc_metrics.h); returns `status`.
+absl::Status Counted(const std::string& member, std::string_view name,
+                     std::chrono::steady_clock::time_point start,
+                     absl::Status status) {
+  RecordPeerCall(member, name, status.code(),
+                 std::chrono::duration<double>(
+                     std::chrono::steady_clock::now() - start)
+                     .count());
+  return status;
+}
+
+// One unary call `name` to `member` through `method` of its stub.
 template <typename Request, typename Response, typename Method>
 absl::StatusOr<Response> Unary(PeerClients& clients, const std::string& member,
                                const Request& request, int64_t budget_ms,
-                               Method method) {
+                               std::string_view name, Method method) {
   ASSIGN_OR_RETURN(std::shared_ptr<v1::Peer::Stub> stub, clients.Stub(member));
   grpc::ClientContext context;
   SetBudget(context, budget_ms);
   Response response;
+  const auto start = std::chrono::steady_clock::now();
   grpc::Status s = ((*stub).*method)(&context, request, &response);
-  if (!s.ok()) return CallStatus(clients, member, s);
+  RETURN_IF_ERROR(Counted(member, name, start,
+                              s.ok() ? absl::OkStatus()
+                                     : CallStatus(clients, member, s)));
   return response;
 }
 
@@ -48,13 +64,13 @@ absl::StatusOr<Response> Unary(PeerClients& clients, const std::string& member,
 absl::StatusOr<v1::Envelope> GrpcPeerTransport::Evaluate(
     const std::string& member, const v1::Envelope& request, int64_t budget_ms) {
   return Unary<v1::Envelope, v1::Envelope>(
-      *clients_, member, request, budget_ms, &v1::Peer::Stub::Evaluate);
+      *clients_, member, request, budget_ms, "Evaluate", &v1::Peer::Stub::Evaluate);
 }
 
 absl::StatusOr<v1::Envelope> GrpcPeerTransport::Resolve(
     const std::string& member, const v1::Envelope& request, int64_t budget_ms) {
   return Unary<v1::Envelope, v1::Envelope>(*clients_, member, request,
-                                           budget_ms, &v1::Peer::Stub::Resolve);
+                                           budget_ms, "Resolve", &v1::Peer::Stub::Resolve);
 }
 
 absl::Status GrpcPeerTransport::SyncIndex(
@@ -64,6 +80,7 @@ absl::Status GrpcPeerTransport::SyncIndex(
                    clients_->Stub(member));
   grpc::ClientContext context;
   SetBudget(context, budget_ms);
+  const auto start = std::chrono::steady_clock::now();
   auto reader = stub->SyncIndex(&context, request);
   v1::IndexPart part;
   while (reader->Read(&part)) {
@@ -72,34 +89,36 @@ absl::Status GrpcPeerTransport::SyncIndex(
       // buffering of whatever it still sends) now.
       context.TryCancel();
       (void)reader->Finish();
-      return absl::CancelledError("index stream stopped by the receiver");
+      return Counted(
+          member, "SyncIndex", start,
+          absl::CancelledError("index stream stopped by the receiver"));
     }
     part.Clear();
   }
   grpc::Status s = reader->Finish();
-  if (!s.ok()) return CallStatus(*clients_, member, s);
-  return absl::OkStatus();
+  return Counted(member, "SyncIndex", start,
+                 s.ok() ? absl::OkStatus() : CallStatus(*clients_, member, s));
 }
 
 absl::StatusOr<v1::GetDirectoryResponse> GrpcPeerTransport::GetDirectory(
     const std::string& member, const v1::GetDirectoryRequest& request,
     int64_t budget_ms) {
   return Unary<v1::GetDirectoryRequest, v1::GetDirectoryResponse>(
-      *clients_, member, request, budget_ms, &v1::Peer::Stub::GetDirectory);
+      *clients_, member, request, budget_ms, "GetDirectory", &v1::Peer::Stub::GetDirectory);
 }
 
 absl::StatusOr<v1::GetCheckpointResponse> GrpcPeerTransport::GetCheckpoint(
     const std::string& member, const v1::GetCheckpointRequest& request,
     int64_t budget_ms) {
   return Unary<v1::GetCheckpointRequest, v1::GetCheckpointResponse>(
-      *clients_, member, request, budget_ms, &v1::Peer::Stub::GetCheckpoint);
+      *clients_, member, request, budget_ms, "GetCheckpoint", &v1::Peer::Stub::GetCheckpoint);
 }
 
 absl::StatusOr<v1::AddCosignatureResponse> GrpcPeerTransport::AddCosignature(
     const std::string& member, const v1::AddCosignatureRequest& request,
     int64_t budget_ms) {
   return Unary<v1::AddCosignatureRequest, v1::AddCosignatureResponse>(
-      *clients_, member, request, budget_ms, &v1::Peer::Stub::AddCosignature);
+      *clients_, member, request, budget_ms, "AddCosignature", &v1::Peer::Stub::AddCosignature);
 }
 
 }  // namespace cbx::node

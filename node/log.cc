@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "grpc/support/log.h"
+#include "node/metrics.h"
 
 namespace cbx::node {
 namespace {
@@ -330,6 +331,8 @@ void SetLogClock(const Clock* clock) { log_clock.store(clock); }
 
 void LogEvent(std::string_view member, std::string_view level,
               std::string_view event, std::initializer_list<LogField> fields) {
+  // Every ALERT- event is counted for /metrics (cbx_alerts_total).
+  if (event.substr(0, 6) == "ALERT-") CountAlert(event);
   if (!LogEnabled(level)) return;
   const Clock* clock = log_clock.load();
   const int64_t now_ms =

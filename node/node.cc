@@ -14,6 +14,7 @@
 #include "core/util/key_file.h"
 #include "core/util/status_macros.h"
 #include "grpc/support/time.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
@@ -23,6 +24,9 @@
 #include "node/directory_store.h"
 #include "node/grpc_limits.h"
 #include "node/log.h"
+#include "node/metrics.h"
+#include "node/node_metrics.h"
+#include "node/rpc_metrics.h"
 #include "node/storage/io_health.h"
 #include "node/storage/memory_storage.h"
 #include "node/storage/sqlite_storage.h"
@@ -202,6 +206,10 @@ absl::StatusOr<NodeKeys> ReadNodeKeys(const Config& config, Env* env) {
 Node::Node(std::unique_ptr<NodeContext> ctx) : ctx_(std::move(ctx)) {}
 
 Node::~Node() {
+  if (metrics_collector_ >= 0) {
+    MetricsRegistry::Default().RemoveCollector(metrics_collector_);
+  }
+  admin_.reset();
   Shutdown();
   if (local_executor_) local_executor_->Shutdown();
   if (sync_executor_) sync_executor_->Shutdown();
@@ -420,6 +428,13 @@ absl::Status Node::BuildModules() {
   office_service_ = std::make_unique<OfficeService>(
       c, query_.get(), sync_.get(), witnessing_.get(), checkpoints_.get());
   io_ = std::make_unique<boost::asio::io_context>();
+  // The node's metrics, read at each scrape of /metrics (node_metrics.h).
+  RegisterAlertCounters();
+  metrics_collector_ = MetricsRegistry::Default().AddCollector(
+      [this](Exposition& out) {
+        CollectNodeMetrics(
+            {ctx_.get(), sync_.get(), witnessing_.get(), query_.get()}, out);
+      });
   // A version that lists the next node key (or ends the old one) switches
   // the key that signs: log it when it happens (node/node_signing_keys.h).
   c->AddDirectoryListener(
@@ -433,6 +448,25 @@ absl::Status Node::Start() {
   // A serving node's database names its member (node/data_consistency.h).
   RETURN_IF_ERROR(RecordMember(*ctx_->storage, ctx_->config.member));
   grpc::EnableDefaultHealthCheckService(true);
+  // Server reflection on both ports (grpc.reflection.v1alpha): the Peer
+  // port's TLS asks for a member certificate, so there it answers members
+  // only; the Office port's, offices of this country only.
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // RPC metrics of both ports (node/rpc_metrics.h).
+  auto interceptors = [](std::string service, CallerLabeler caller) {
+    std::vector<
+        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        list;
+    list.push_back(
+        MakeServerMetricsInterceptor(std::move(service), std::move(caller)));
+    return list;
+  };
+  NodeContext* c = ctx_.get();
+  const CallerLabeler peer_caller = [c](const std::vector<std::string>& uris) {
+    return PeerCallerLabel(uris, [c](const std::string& code) {
+      return c->directory->Current()->FindMember(code) != nullptr;
+    });
+  };
   // Peer port: any member's CA may have issued the caller's chain; which
   // member it is, and that its own CA issued it, is checked per call.
   // Both ports: identity and roots follow tls_'s files, revocation is
@@ -444,6 +478,8 @@ absl::Status Node::Start() {
                              tls_->PeerServerCredentials(), &peer_port);
     builder.RegisterService(peer_service_.get());
     ApplyServerLimits(builder, kMaxPeerRequestBytes, "cbx-peer");
+    builder.experimental().SetInterceptorCreators(
+        interceptors("peer", peer_caller));
     peer_server_ = builder.BuildAndStart();
   }
   if (peer_server_ == nullptr || peer_port == 0) {
@@ -456,17 +492,39 @@ absl::Status Node::Start() {
                              tls_->OfficeServerCredentials(), &office_port);
     builder.RegisterService(office_service_.get());
     ApplyServerLimits(builder, kMaxOfficeRequestBytes, "cbx-office");
+    builder.experimental().SetInterceptorCreators(
+        interceptors("office", OfficeCallerLabel));
     office_server_ = builder.BuildAndStart();
   }
   if (office_server_ == nullptr || office_port == 0) {
     return absl::UnavailableError("office_listen: cannot listen on " +
                                   ctx_->config.office_listen);
   }
+  RETURN_IF_ERROR(StartAdmin());
   LogEvent(ctx_->self(), "info", "listening",
            {{"peer", ctx_->config.peer_listen},
             {"office", ctx_->config.office_listen},
+            {"admin", ctx_->config.admin_listen},
             {"directory_version",
              std::to_string(ctx_->directory->Current()->version())}});
+  return absl::OkStatus();
+}
+
+absl::Status Node::StartAdmin() {
+  if (ctx_->config.admin_listen.empty()) return absl::OkStatus();
+  const NodeMetricsSources sources{ctx_.get(), sync_.get(), witnessing_.get(),
+                                   query_.get()};
+  std::map<std::string, AdminHttp::Handler> routes;
+  routes["/healthz"] = [] { return AdminHttp::Response{200, "text/plain; charset=utf-8", "ok\n"}; };
+  routes["/readyz"] = [sources] { return CheckReadiness(sources); };
+  routes["/metrics"] = [] {
+    return AdminHttp::Response{200, "text/plain; version=0.0.4; charset=utf-8",
+                               MetricsRegistry::Default().Render()};
+  };
+  AdminHttp::Options options;
+  options.allow_non_loopback = ctx_->config.admin_allow_non_loopback;
+  ASSIGN_OR_RETURN(admin_, AdminHttp::Start(*io_, ctx_->config.admin_listen,
+                                            std::move(routes), options));
   return absl::OkStatus();
 }
 
@@ -550,6 +608,7 @@ void Node::Run() {
   if (!stopping_.load()) StartTimers();
   LogEvent(ctx_->self(), "info", "ready", {});
   io.run();
+  admin_.reset();  // no scrape while the node stops
   // Background work has deadlines; let it finish before the node goes away.
   StopBackground();
   // Drain: in-flight calls get a grace period, then the servers stop. (A

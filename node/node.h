@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/server.h"
 #include "node/checkpoints.h"
+#include "node/admin_http.h"
 #include "node/config.h"
 #include "node/executor.h"
 #include "node/grpc_peer_transport.h"
@@ -80,7 +81,10 @@ class Node {
   static absl::StatusOr<std::vector<std::string>> Check(const Config& config);
   ~Node();
 
-  // Starts both servers. UNAVAILABLE if a port cannot be bound.
+  // Starts both servers, and the admin endpoint if admin_listen is set
+  // (node/admin_http.h; it runs on Run's io_context, on the main thread).
+  // UNAVAILABLE if a port cannot be bound; INVALID_ARGUMENT for an
+  // admin_listen that is not loopback without admin_allow_non_loopback.
   absl::Status Start();
   // Runs background work until a signal or Shutdown(); then drains the
   // servers (in-flight calls finish, within a grace period) and returns.
@@ -96,6 +100,8 @@ class Node {
 
   // Creates the transport, executors, domain modules and services.
   absl::Status BuildModules();
+  // Opens the admin endpoint on io_ if the config names one.
+  absl::Status StartAdmin();
   // Starts the timers of the background work on the local executor.
   void StartTimers();
   // Stops the executors, each waiting for its work: the background ones,
@@ -125,6 +131,9 @@ class Node {
   std::unique_ptr<grpc::Server> peer_server_;
   std::unique_ptr<grpc::Server> office_server_;
   std::unique_ptr<boost::asio::io_context> io_;
+  // After io_: closed before it is destroyed.
+  std::unique_ptr<AdminHttp> admin_;
+  int metrics_collector_ = -1;  // the registry's id; -1: none
   std::atomic<bool> stopping_{false};
 };
 

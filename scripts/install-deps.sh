@@ -17,6 +17,10 @@ packages=(
   # `make package` and its install test (tests/package/): dpkg-shlibdeps,
   # lintian, a clean Debian 12 root, systemd-analyze for the unit.
   dpkg-dev lintian debootstrap systemd
+  # Monitoring (tests/integration/metrics_test.cc, docs/prometheus/): a real
+  # Prometheus server and promtool. Debian may start its own prometheus
+  # service on install; the tests start theirs on other ports.
+  prometheus
 )
 
 missing=()

@@ -214,6 +214,15 @@ class AuditLog {
   // cosignatures added to it, as one signed note. NOT_FOUND if none.
   absl::StatusOr<std::string> LatestCheckpoint();
   absl::StatusOr<std::string> CheckpointAt(uint64_t size);
+  // The stored checkpoint of the largest size, summed up for the node's
+  // metrics: its tree size, when it was signed (Unix ms) and how many
+  // cosignatures were added to it. NOT_FOUND if none.
+  struct CheckpointSummary {
+    uint64_t size = 0;
+    int64_t signed_ms = 0;
+    size_t cosignatures = 0;
+  };
+  absl::StatusOr<CheckpointSummary> LatestCheckpointSummary();
 
   // Stores a cosignature line ("— <name> <base64>", with or without its
   // newline) for the checkpoint of `size`, to be returned with it. The

@@ -106,6 +106,20 @@ absl::StatusOr<std::string> AuditLog::LatestCheckpoint() {
   return CheckpointNoteFrom(*reader_, *row);
 }
 
+absl::StatusOr<AuditLog::CheckpointSummary>
+AuditLog::LatestCheckpointSummary() {
+  RETURN_IF_ERROR(ReadableStatus());
+  std::lock_guard<std::mutex> lock(read_mu_);
+  ASSIGN_OR_RETURN(std::optional<CheckpointRow> row,
+                   reader_->LatestCheckpoint());
+  if (!row.has_value()) {
+    return absl::NotFoundError("the audit log has no checkpoint yet");
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> lines,
+                   reader_->ReadCosignatures(row->size));
+  return CheckpointSummary{row->size, row->signed_ms, lines.size()};
+}
+
 absl::StatusOr<std::string> AuditLog::CheckpointAt(uint64_t size) {
   RETURN_IF_ERROR(ReadableStatus());
   std::lock_guard<std::mutex> lock(read_mu_);

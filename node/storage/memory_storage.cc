@@ -580,6 +580,13 @@ absl::StatusOr<int64_t> MemoryStorage::SweepMessageIds(int64_t now_ms) {
       replay_, [&](const auto& entry) { return entry.second < now_ms; }));
 }
 
+absl::StatusOr<uint32_t> MemoryStorage::QuotaUsed(const std::string& member,
+                                                  int64_t day) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = quotas_.find(std::make_pair(member, day));
+  return it == quotas_.end() ? 0u : it->second;
+}
+
 absl::StatusOr<uint32_t> MemoryStorage::ChargeQuota(const std::string& member,
                                                     int64_t day, uint32_t count,
                                                     uint32_t limit) {

@@ -881,6 +881,17 @@ absl::StatusOr<int64_t> SqliteStorage::SweepMessageIds(int64_t now_ms) {
   return db_->Changes();
 }
 
+absl::StatusOr<uint32_t> SqliteStorage::QuotaUsed(const std::string& member,
+                                                  int64_t day) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(
+      Statement select,
+      db_->Prepare("SELECT used FROM quotas WHERE member = ?1 AND day = ?2"));
+  select.BindText(1, member).BindInt(2, day);
+  ASSIGN_OR_RETURN(bool row, select.Step());
+  return row ? static_cast<uint32_t>(select.ColumnInt(0)) : 0u;
+}
+
 absl::StatusOr<uint32_t> SqliteStorage::ChargeQuota(const std::string& member,
                                                     int64_t day, uint32_t count,
                                                     uint32_t limit) {

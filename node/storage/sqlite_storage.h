@@ -121,6 +121,8 @@ class SqliteStorage final : public Storage {
                                const Bytes& message_id,
                                int64_t expires_at_ms) override;
   absl::StatusOr<int64_t> SweepMessageIds(int64_t now_ms) override;
+  absl::StatusOr<uint32_t> QuotaUsed(const std::string& member,
+                                     int64_t day) override;
   absl::StatusOr<uint32_t> ChargeQuota(const std::string& member, int64_t day,
                                        uint32_t count, uint32_t limit) override;
   absl::StatusOr<AdmitOutcome> RecordMessageIdAndCharge(

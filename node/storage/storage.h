@@ -362,6 +362,10 @@ class Storage {
   virtual absl::StatusOr<uint32_t> ChargeQuota(const std::string& member,
                                                int64_t day, uint32_t count,
                                                uint32_t limit) = 0;
+  // `member`'s usage for `day` as ChargeQuota counts it (0 if none), read
+  // without writing (the node's metrics).
+  virtual absl::StatusOr<uint32_t> QuotaUsed(const std::string& member,
+                                             int64_t day) = 0;
   // Envelope checks 6 and 7b as one durable write: records (sender,
   // message_id) as RecordMessageId does and then, if `charge` is given,
   // charges `charge->count` to the sender's usage for `charge->day` within
