@@ -305,16 +305,25 @@ const std::vector<double>& RpcLatencyBuckets() {
   return kBuckets;
 }
 
-void CountAlert(std::string_view event) {
+namespace {
+
+// The series of cbx_alerts_total for `event` (ALERT-<name>), made at 0 the
+// first time.
+auto& AlertCell(std::string_view event) {
   std::string_view name = event;
   if (name.substr(0, 6) == "ALERT-") name.remove_prefix(6);
-  MetricsRegistry::Default()
+  return MetricsRegistry::Default()
       .Counter("cbx_alerts_total",
                "ALERT- events the node logged since it started, by alert "
                "(the event name without ALERT-).",
                {"alert"})
-      .With({std::string(name)})
-      .Increment();
+      .With({std::string(name)});
 }
+
+}  // namespace
+
+void CountAlert(std::string_view event) { AlertCell(event).Increment(); }
+
+void DeclareAlert(std::string_view event) { (void)AlertCell(event); }
 
 }  // namespace cbx::node

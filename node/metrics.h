@@ -213,6 +213,9 @@ std::string EscapeLabelValue(std::string_view v);
 // Counts one ALERT-<name> event (cbx_alerts_total{alert="<name>"}); `event`
 // is the whole event name. Called by the node's log for every ALERT- event.
 void CountAlert(std::string_view event);
+// Makes the series of `event` exist at 0, so that a scrape shows every
+// known alert before its first occurrence.
+void DeclareAlert(std::string_view event);
 
 }  // namespace cbx::node
 

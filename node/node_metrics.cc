@@ -172,7 +172,7 @@ const std::vector<std::string>& KnownAlerts() {
 
 void RegisterAlertCounters() {
   for (const std::string& alert : KnownAlerts()) {
-    CountAlert("ALERT-" + alert);
+    DeclareAlert("ALERT-" + alert);
   }
 }
 

@@ -32,6 +32,9 @@ BUILD=$(cd "${1:-$ROOT/build}" && pwd)
 OUT=${2:-$ROOT/tests/fixtures/schema}
 BASE_PORT=${CBX_FIXTURE_BASE_PORT:-7650}
 NODE=$BUILD/node/cbx-node
+# cbx-node refuses to run as root unless told (spec/node-config.md).
+ALLOW_ROOT=()
+if [[ $(id -u) == 0 ]]; then ALLOW_ROOT=(--allow-root); fi
 ADMIN=$BUILD/admin/cbx-admin
 CBX=$BUILD/client/cbx
 command -v sqlite3 >/dev/null || { echo "needs the sqlite3 shell" >&2; exit 1; }
@@ -80,7 +83,7 @@ if [[ ! -f "$NODE_FIXTURE" || ! -f "$AUDIT_FIXTURE" ]]; then
   for cc in MK RS; do
     sed -i '$ s/^}$/,"audit": {"checkpoint_interval_ms": 300, "witness_interval_ms": 200}}/' \
       "$RUN/fed/$cc/node.json"
-    "$NODE" --config "$RUN/fed/$cc/node.json" >"$RUN/$cc.log" 2>&1 &
+    "$NODE" --config "$RUN/fed/$cc/node.json" "${ALLOW_ROOT[@]}" >"$RUN/$cc.log" 2>&1 &
     PIDS[$cc]=$!
   done
   for cc in MK RS; do

@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "node/audit/audit_log.h"
 #include "node/audit/audit_store.h"
+#include "node/audit/head_file.h"
 #include "node/audit/testing/test_util.h"
 
 namespace cbx::node::audit {
@@ -48,7 +49,16 @@ TEST(AuditSchemaFixturesTest, EachFixtureOpensWithItsEntriesAndCheckpoints) {
     const std::string path = dir + "/audit.db";
     fs::copy_file(fixture, path);
     {
-      // No head file came with it (a backup holds the database only).
+      // A backup holds the database only; the head file the node kept
+      // beside it recorded the size and root of the state it wrote last.
+      auto store = AuditStore::Open(path);
+      ASSERT_TRUE(store.ok()) << store.status();
+      auto state = (*store)->ReadState();
+      ASSERT_TRUE(state.ok()) << state.status();
+      ASSERT_TRUE(
+          WriteHead(path + ".head", Head{state->size, state->root}).ok());
+    }
+    {
       auto log = AuditLog::Open(path, {});
       ASSERT_TRUE(log.ok()) << log.status();
       EXPECT_GT((*log)->Size(), 4u);

@@ -186,7 +186,8 @@ TEST_F(BackupRestoreTest, NodeDbWithoutItsAuditLogIsRefusedAtStart) {
       fs::rename(data + "/" + name, kept + "/" + name);
     }
   }
-  const std::string node = NodeBinary() + " --config " + Config("MK");
+  const std::string node =
+      NodeBinary() + " --allow-root --config " + Config("MK");
   std::string out;
   EXPECT_EQ(RunCommand(node, &out), 2) << out;
   EXPECT_NE(out.find("/audit.db is missing"), std::string::npos) << out;

@@ -292,7 +292,7 @@ absl::StatusOr<std::string> DirectoryUpdates::Next(
 
 absl::Status DirectoryUpdates::Install(const std::string& cc,
                                        const std::string& file) const {
-  return Run(Quote(NodeBinary()) + " --config " +
+  return Run(Quote(NodeBinary()) + " --allow-root --config " +
              Quote(fed_.NodeDir(cc) + "/node.json") + " --install-directory " +
              Quote(file));
 }
