@@ -71,8 +71,8 @@ class NodeStopped {
  public:
   static absl::StatusOr<std::unique_ptr<NodeStopped>> Take(
       const DataFiles& files) {
-    const int fd = ::open(files.audit_lock.c_str(),
-                          O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    const int fd =
+        ::open(files.audit_lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
       return absl::UnavailableError(absl::StrCat(
           "cannot open ", files.audit_lock, ": ", std::strerror(errno)));
@@ -80,14 +80,14 @@ class NodeStopped {
     std::unique_ptr<NodeStopped> held(new NodeStopped(fd));
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "cbx-node is running on ", files.dir, " (it holds ",
-          files.audit_lock, "): stop it first; restore never replaces the "
+          "cbx-node is running on ", files.dir, " (it holds ", files.audit_lock,
+          "): stop it first; restore never replaces the "
           "database under a running node"));
     }
     sqlite3* raw = nullptr;
-    const int rc = sqlite3_open_v2(files.node_db.c_str(), &raw,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                                   nullptr);
+    const int rc =
+        sqlite3_open_v2(files.node_db.c_str(), &raw,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
     held->db_ = raw;
     if (rc != SQLITE_OK) {
       return node::sqlite::ErrorStatus(rc, raw, "opening " + files.node_db);
@@ -97,8 +97,8 @@ class NodeStopped {
                      "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT",
                      nullptr, nullptr, nullptr) != SQLITE_OK) {
       return absl::FailedPreconditionError(absl::StrCat(
-          files.node_db, " is open in another process (",
-          sqlite3_errmsg(raw), "): close it (a cbx-node, an sqlite3 "
+          files.node_db, " is open in another process (", sqlite3_errmsg(raw),
+          "): close it (a cbx-node, an sqlite3 "
           "shell, cbx-node --install-directory) and try again"));
     }
     return held;
@@ -107,8 +107,8 @@ class NodeStopped {
   // Folds what node.db's WAL holds into node.db, so that the file moved
   // aside is whole, and releases the SQLite lock (the node lock stays).
   absl::Status FoldWal(const std::string& node_db) {
-    const int rc = sqlite3_exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)",
-                                nullptr, nullptr, nullptr);
+    const int rc = sqlite3_exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr,
+                                nullptr, nullptr);
     absl::Status status =
         rc == SQLITE_OK
             ? absl::OkStatus()
@@ -184,8 +184,9 @@ absl::StatusOr<Verified> VerifyCopy(const std::string& path,
     auto state = node::LoadDirectoryState(*storage, genesis);
     if (!state.ok()) {
       return absl::Status(state.status().code(),
-                          absl::StrCat(from, ": its directory does not verify "
-                                             "against the pinned genesis: ",
+                          absl::StrCat(from,
+                                       ": its directory does not verify "
+                                       "against the pinned genesis: ",
                                        state.status().message()));
     }
     v.directory_version = (*state)->Current()->version();
@@ -205,8 +206,8 @@ std::optional<int64_t> AuditLogSize(const std::string& audit_db) {
   if (FileSize(audit_db).value_or(0) == 0) return std::nullopt;
   sqlite3* raw = nullptr;
   std::optional<int64_t> size;
-  if (sqlite3_open_v2(audit_db.c_str(), &raw, SQLITE_OPEN_READONLY,
-                      nullptr) == SQLITE_OK) {
+  if (sqlite3_open_v2(audit_db.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) ==
+      SQLITE_OK) {
     sqlite3_stmt* stmt = nullptr;
     if (sqlite3_prepare_v2(raw, "SELECT size FROM state WHERE id = 1", -1,
                            &stmt, nullptr) == SQLITE_OK &&
@@ -223,8 +224,8 @@ std::optional<int64_t> AuditLogSize(const std::string& audit_db) {
 // would not follow the rename).
 absl::Status RenameDatabase(const std::string& from, const std::string& to) {
   if (FileSize(from + "-wal").value_or(0) > 0) {
-    return absl::InternalError(absl::StrCat(
-        from, "-wal still holds pages; nothing was replaced"));
+    return absl::InternalError(
+        absl::StrCat(from, "-wal still holds pages; nothing was replaced"));
   }
   ::unlink((from + "-wal").c_str());
   ::unlink((from + "-shm").c_str());
@@ -236,8 +237,9 @@ void PrintRestored(const RestoreArgs& args, const node::Config& config,
                    const std::string& aside, std::ostream& out) {
   out << "restored " << files.node_db << " from " << args.from << "\n"
       << "  member:    " << config.member
-      << (v.member_recorded ? "" : " (not recorded in the file: written "
-                                   "before cbx recorded it)")
+      << (v.member_recorded ? ""
+                            : " (not recorded in the file: written "
+                              "before cbx recorded it)")
       << "\n  schema:    " << v.schema_before;
   if (v.schema_before != node::sqlite::kSchemaVersion) {
     out << " (upgraded to " << node::sqlite::kSchemaVersion << ")";
@@ -246,7 +248,8 @@ void PrintRestored(const RestoreArgs& args, const node::Config& config,
       << ", verified from the pinned genesis\n"
       << "  cases:     " << v.cases << ", received hits: " << v.hits
       << ", inbox notifications: " << v.notifications << "\n";
-  if (!aside.empty()) out << "  the replaced node.db is kept as " << aside << "\n";
+  if (!aside.empty())
+    out << "  the replaced node.db is kept as " << aside << "\n";
   out << "  audit.db was not touched (an audit log is never restored).\n";
 }
 
@@ -258,9 +261,9 @@ absl::Status Backup(const BackupArgs& args, std::ostream& out,
   const DataFiles files = FilesOf(config);
   ASSIGN_OR_RETURN(node::sqlite::BackupReport report,
                    node::sqlite::BackupDatabase(files.node_db, args.out));
-  out << "backed up " << files.node_db << " to " << args.out << " (mode 0600): "
-      << report.pages << " pages of " << report.page_size << " bytes, schema "
-      << report.schema_version << ", one snapshot\n";
+  out << "backed up " << files.node_db << " to " << args.out
+      << " (mode 0600): " << report.pages << " pages of " << report.page_size
+      << " bytes, schema " << report.schema_version << ", one snapshot\n";
   err << "cbx-admin: " << args.out << " " << kPersonalData << "\n";
   if (args.audit_out.empty()) return absl::OkStatus();
   ASSIGN_OR_RETURN(
@@ -285,18 +288,18 @@ absl::Status Restore(const RestoreArgs& args, std::ostream& out,
                    NodeStopped::Take(files));
   // The copy is verified where it will live, then renamed into place.
   const std::string copy = files.node_db + ".restoring";
-  for (const char* suffix : {"", ".partial", "-journal", ".partial-journal",
-                             "-wal", "-shm"}) {
+  for (const char* suffix :
+       {"", ".partial", "-journal", ".partial-journal", "-wal", "-shm"}) {
     ::unlink((copy + suffix).c_str());  // left by an interrupted restore
   }
   node::sqlite::BackupOptions copy_options;
   copy_options.source_read_only = true;
   copy_options.pause_between_steps = absl::ZeroDuration();
-  auto copied =
-      node::sqlite::BackupDatabase(args.from, copy, copy_options);
+  auto copied = node::sqlite::BackupDatabase(args.from, copy, copy_options);
   if (!copied.ok()) {
-    return absl::Status(copied.status().code(),
-                        absl::StrCat(args.from, ": ", copied.status().message()));
+    return absl::Status(
+        copied.status().code(),
+        absl::StrCat(args.from, ": ", copied.status().message()));
   }
   absl::StatusOr<Verified> verified = VerifyCopy(copy, args.from, config);
   if (!verified.ok()) {

@@ -270,7 +270,8 @@ TEST_F(CommandsTest, UpdateNeedsPreviousAndShowChecksAgainstIt) {
   EXPECT_EQ(shown["signatures_checked_against_version"], 1);
   EXPECT_EQ(shown["members"][2]["status"], "suspended");
   const std::string suspended = shown["members"][2]["code"];
-  EXPECT_EQ(shown["changes"][1], "~ " + suspended + " status: active -> suspended")
+  EXPECT_EQ(shown["changes"][1],
+            "~ " + suspended + " status: active -> suspended")
       << shown["changes"].dump();
   // As text: every node key in full (not only its id), and what changed.
   const std::string text =

@@ -347,9 +347,9 @@ void DiffMember(const v1::Member& a, const v1::Member& b,
   }
   if (a.governance_key() != b.governance_key()) {
     // Whole keys: reviewers compare them read out on a call.
-    out.push_back(absl::StrCat(who, "governance key: ",
-                               HexEncode(a.governance_key()), " -> ",
-                               HexEncode(b.governance_key())));
+    out.push_back(
+        absl::StrCat(who, "governance key: ", HexEncode(a.governance_key()),
+                     " -> ", HexEncode(b.governance_key())));
   }
   if (a.oprf_key().SerializeAsString() != b.oprf_key().SerializeAsString()) {
     out.push_back(absl::StrCat(

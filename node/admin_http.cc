@@ -49,16 +49,17 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(
         std::chrono::milliseconds(state_->options.request_timeout_ms));
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec,
-                                                 size_t) { self->OnRead(ec); });
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       self->OnRead(ec);
+                     });
   }
 
  private:
   void OnRead(beast::error_code ec) {
     if (ec == http::error::header_limit) {
-      return Answer(http::status::request_header_fields_too_large,
-                    {431, "text/plain; charset=utf-8",
-                     "request header too large\n"});
+      return Answer(
+          http::status::request_header_fields_too_large,
+          {431, "text/plain; charset=utf-8", "request header too large\n"});
     }
     if (ec == http::error::body_limit) {
       return Answer(http::status::payload_too_large,
@@ -116,20 +117,20 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 void Accept(const std::shared_ptr<AdminHttp::State>& state) {
-  state->acceptor.async_accept([state](beast::error_code ec,
-                                       tcp::socket socket) {
-    if (state->closed || ec == asio::error::operation_aborted) return;
-    if (!ec) {
-      if (state->open.load() >= state->options.max_connections) {
-        // Over the bound: closed at once, before any byte is read.
-        beast::error_code ignored;
-        socket.close(ignored);
-      } else {
-        std::make_shared<Session>(std::move(socket), state)->Begin();
-      }
-    }
-    Accept(state);
-  });
+  state->acceptor.async_accept(
+      [state](beast::error_code ec, tcp::socket socket) {
+        if (state->closed || ec == asio::error::operation_aborted) return;
+        if (!ec) {
+          if (state->open.load() >= state->options.max_connections) {
+            // Over the bound: closed at once, before any byte is read.
+            beast::error_code ignored;
+            socket.close(ignored);
+          } else {
+            std::make_shared<Session>(std::move(socket), state)->Begin();
+          }
+        }
+        Accept(state);
+      });
 }
 
 // `listen` split into an address and a port. "localhost" is 127.0.0.1.

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
@@ -158,8 +158,8 @@ TEST(AdminHttpStartTest, PortInUseIsUnavailable) {
   asio::io_context io;
   auto first = AdminHttp::Start(io, "127.0.0.1:0", {});
   ASSERT_TRUE(first.ok());
-  auto second = AdminHttp::Start(
-      io, "127.0.0.1:" + std::to_string((*first)->port()), {});
+  auto second =
+      AdminHttp::Start(io, "127.0.0.1:" + std::to_string((*first)->port()), {});
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
 }
 

@@ -67,7 +67,8 @@ absl::Status Checkpoints::MaybeCheckpoint(bool force) {
   // node.db remembers the log it belongs with, so that a node.db restored
   // without it refuses to start (node/data_consistency.h).
   ASSIGN_OR_RETURN(note::Note signed_text, note::ParseNote(*signed_note));
-  ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpoint(signed_text.text));
+  ASSIGN_OR_RETURN(note::Checkpoint cp,
+                   note::ParseCheckpoint(signed_text.text));
   return RecordCheckpoint(*ctx_->storage, cp.size, cp.root_hash);
 }
 

@@ -259,14 +259,16 @@ absl::StatusOr<Config> ParseConfig(const std::string& text,
     std::string format;
     CBX_ASSIGN_FIELD(format, r.String("log.format", true));
     auto parsed = ParseLogFormat(format);
-    if (!parsed.ok()) return r.Error("log.format", std::string(parsed.status().message()));
+    if (!parsed.ok())
+      return r.Error("log.format", std::string(parsed.status().message()));
     c.log_format = *parsed;
   }
   if (r.Find("log.level") != nullptr) {
     std::string level;
     CBX_ASSIGN_FIELD(level, r.String("log.level", true));
     auto parsed = ParseLogLevel(level);
-    if (!parsed.ok()) return r.Error("log.level", std::string(parsed.status().message()));
+    if (!parsed.ok())
+      return r.Error("log.level", std::string(parsed.status().message()));
     c.log_level = *parsed;
   }
   return c;

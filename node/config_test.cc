@@ -55,14 +55,15 @@ TEST(ConfigTest, OprfKeyNextIsOptional) {
 
 TEST(ConfigTest, AdminAllowNonLoopbackIsABoolean) {
   std::string text = kGood;
-  text.replace(text.find("{") + 1, 0,
-               R"("admin_listen": "0.0.0.0:7301", "admin_allow_non_loopback": true,)");
+  text.replace(
+      text.find("{") + 1, 0,
+      R"("admin_listen": "0.0.0.0:7301", "admin_allow_non_loopback": true,)");
   auto c = ParseConfig(text, "/srv/cbx/mk", "node.json");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->admin_listen, "0.0.0.0:7301");
   EXPECT_TRUE(c->admin_allow_non_loopback);
-  EXPECT_FALSE(ParseConfig(kGood, "/srv/cbx/mk", "node.json")
-                   ->admin_allow_non_loopback);
+  EXPECT_FALSE(
+      ParseConfig(kGood, "/srv/cbx/mk", "node.json")->admin_allow_non_loopback);
   text.replace(text.find("true"), 4, "\"yes\"");
   auto bad = ParseConfig(text, "/srv/cbx/mk", "node.json");
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
@@ -129,7 +130,8 @@ TEST(ConfigTest, EverySectionRefusesAnUnknownField) {
   const std::vector<std::pair<std::string, std::string>> sections = {
       {"tls", R"({"certificate": "c", "private_key": "k", "office_ca": "o",
                   "crl_dirr": "x"})"},
-      {"keys", R"({"node_signing_key": "s", "oprf_key": "o", "opfr_key_next": "n"})"},
+      {"keys",
+       R"({"node_signing_key": "s", "oprf_key": "o", "opfr_key_next": "n"})"},
       {"directory", R"({"genesis": "g", "genisis": "g"})"},
       {"sync", R"({"directory_intervall_ms": 500})"},
       {"audit", R"({"witness_interval": 500})"},
@@ -164,7 +166,8 @@ TEST(ConfigTest, LogFormatAndLevel) {
   for (const auto& [bad, message] :
        std::vector<std::pair<std::string, std::string>>{
            {R"({"format": "xml"})", "log.format: 'xml' is not a log format"},
-           {R"({"level": "verbose"})", "log.level: 'verbose' is not a log level"},
+           {R"({"level": "verbose"})",
+            "log.level: 'verbose' is not a log level"},
            {R"({"level": 3})", "log.level: must be a string"},
            {R"("debug")", "log: must be a JSON object"}}) {
     std::string t = kGood;

@@ -71,7 +71,7 @@ absl::StatusOr<AuditExpectation> ExpectedAuditLog(Storage& storage) {
                    storage.ListNotifications("", one));
   if (!cases.items.empty() || !hits.items.empty() || !inbox.items.empty()) {
     expected.min_size = 1;
-    expected.why = !cases.items.empty() ? "it holds cases"
+    expected.why = !cases.items.empty()  ? "it holds cases"
                    : !hits.items.empty() ? "it holds received hits"
                                          : "it holds inbox notifications";
   }
@@ -129,10 +129,9 @@ absl::Status CheckMember(Storage& storage, const std::string& member,
   ASSIGN_OR_RETURN(std::optional<Bytes> recorded,
                    storage.GetSetting(kMemberSetting));
   if (!recorded.has_value() || *recorded == member) return absl::OkStatus();
-  return absl::FailedPreconditionError(
-      absl::StrCat(node_db, " belongs to member ", *recorded,
-                   ", not to this node's member ", member,
-                   " (config field member): it is another node's database"));
+  return absl::FailedPreconditionError(absl::StrCat(
+      node_db, " belongs to member ", *recorded, ", not to this node's member ",
+      member, " (config field member): it is another node's database"));
 }
 
 absl::Status RecordMember(Storage& storage, const std::string& member) {

@@ -32,14 +32,16 @@ class DataConsistencyTest : public ::testing::Test {
     }
     auto log = audit::AuditLog::Open(audit_db_, {});
     EXPECT_TRUE(log.ok()) << log.status();
-    for (int i = 0; i < n; ++i) EXPECT_TRUE((*log)->Append(Entry(i + salt)).ok());
+    for (int i = 0; i < n; ++i)
+      EXPECT_TRUE((*log)->Append(Entry(i + salt)).ok());
     return *std::move(log);
   }
 
   absl::Status CheckAll(const std::string& node_db = "node.db") {
     absl::StatusOr<AuditExpectation> expected = ExpectedAuditLog(storage_);
     if (!expected.ok()) return expected.status();
-    absl::Status before = CheckAuditFileBeforeOpen(*expected, node_db, audit_db_);
+    absl::Status before =
+        CheckAuditFileBeforeOpen(*expected, node_db, audit_db_);
     if (!before.ok()) return before;
     auto log = audit::AuditLog::Open(audit_db_, {});
     if (!log.ok()) return log.status();

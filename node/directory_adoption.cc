@@ -115,19 +115,19 @@ void WatchMembership(NodeContext& ctx) {
           }
         }
         const std::string v = std::to_string(after.version());
-        LogEvent(c->self(), "info", "member-added",
-                 {{"member", m.code()},
-                  {"version", v},
-                  {"endpoint", m.endpoint()},
-                  {"ca", ca_known ? "known" : "new"},
-                  {"action",
-                   "none on this node; nodes not yet on version " + v +
-                       " refuse " + m.code() +
-                       "'s handshakes (certificate verify failed) until "
-                       "they adopt it; " +
-                       m.code() + "'s node needs version " + v +
-                       " installed (cbx-node --install-directory) before "
-                       "its first start"}});
+        LogEvent(
+            c->self(), "info", "member-added",
+            {{"member", m.code()},
+             {"version", v},
+             {"endpoint", m.endpoint()},
+             {"ca", ca_known ? "known" : "new"},
+             {"action", "none on this node; nodes not yet on version " + v +
+                            " refuse " + m.code() +
+                            "'s handshakes (certificate verify failed) until "
+                            "they adopt it; " +
+                            m.code() + "'s node needs version " + v +
+                            " installed (cbx-node --install-directory) before "
+                            "its first start"}});
       }
     }
   });

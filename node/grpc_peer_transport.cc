@@ -35,10 +35,10 @@ absl::Status CallStatus(const PeerClients& clients, const std::string& member,
 absl::Status Counted(const std::string& member, std::string_view name,
                      std::chrono::steady_clock::time_point start,
                      absl::Status status) {
-  RecordPeerCall(member, name, status.code(),
-                 std::chrono::duration<double>(
-                     std::chrono::steady_clock::now() - start)
-                     .count());
+  RecordPeerCall(
+      member, name, status.code(),
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count());
   return status;
 }
 
@@ -53,9 +53,9 @@ absl::StatusOr<Response> Unary(PeerClients& clients, const std::string& member,
   Response response;
   const auto start = std::chrono::steady_clock::now();
   grpc::Status s = ((*stub).*method)(&context, request, &response);
-  RETURN_IF_ERROR(Counted(member, name, start,
-                              s.ok() ? absl::OkStatus()
-                                     : CallStatus(clients, member, s)));
+  RETURN_IF_ERROR(
+      Counted(member, name, start,
+              s.ok() ? absl::OkStatus() : CallStatus(clients, member, s)));
   return response;
 }
 
@@ -63,14 +63,16 @@ absl::StatusOr<Response> Unary(PeerClients& clients, const std::string& member,
 
 absl::StatusOr<v1::Envelope> GrpcPeerTransport::Evaluate(
     const std::string& member, const v1::Envelope& request, int64_t budget_ms) {
-  return Unary<v1::Envelope, v1::Envelope>(
-      *clients_, member, request, budget_ms, "Evaluate", &v1::Peer::Stub::Evaluate);
+  return Unary<v1::Envelope, v1::Envelope>(*clients_, member, request,
+                                           budget_ms, "Evaluate",
+                                           &v1::Peer::Stub::Evaluate);
 }
 
 absl::StatusOr<v1::Envelope> GrpcPeerTransport::Resolve(
     const std::string& member, const v1::Envelope& request, int64_t budget_ms) {
   return Unary<v1::Envelope, v1::Envelope>(*clients_, member, request,
-                                           budget_ms, "Resolve", &v1::Peer::Stub::Resolve);
+                                           budget_ms, "Resolve",
+                                           &v1::Peer::Stub::Resolve);
 }
 
 absl::Status GrpcPeerTransport::SyncIndex(
@@ -104,21 +106,24 @@ absl::StatusOr<v1::GetDirectoryResponse> GrpcPeerTransport::GetDirectory(
     const std::string& member, const v1::GetDirectoryRequest& request,
     int64_t budget_ms) {
   return Unary<v1::GetDirectoryRequest, v1::GetDirectoryResponse>(
-      *clients_, member, request, budget_ms, "GetDirectory", &v1::Peer::Stub::GetDirectory);
+      *clients_, member, request, budget_ms, "GetDirectory",
+      &v1::Peer::Stub::GetDirectory);
 }
 
 absl::StatusOr<v1::GetCheckpointResponse> GrpcPeerTransport::GetCheckpoint(
     const std::string& member, const v1::GetCheckpointRequest& request,
     int64_t budget_ms) {
   return Unary<v1::GetCheckpointRequest, v1::GetCheckpointResponse>(
-      *clients_, member, request, budget_ms, "GetCheckpoint", &v1::Peer::Stub::GetCheckpoint);
+      *clients_, member, request, budget_ms, "GetCheckpoint",
+      &v1::Peer::Stub::GetCheckpoint);
 }
 
 absl::StatusOr<v1::AddCosignatureResponse> GrpcPeerTransport::AddCosignature(
     const std::string& member, const v1::AddCosignatureRequest& request,
     int64_t budget_ms) {
   return Unary<v1::AddCosignatureRequest, v1::AddCosignatureResponse>(
-      *clients_, member, request, budget_ms, "AddCosignature", &v1::Peer::Stub::AddCosignature);
+      *clients_, member, request, budget_ms, "AddCosignature",
+      &v1::Peer::Stub::AddCosignature);
 }
 
 }  // namespace cbx::node

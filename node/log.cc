@@ -2,9 +2,9 @@
 
 #include <atomic>
 #include <cstdio>
-#include <ctime>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <mutex>
 
 #include "absl/status/status.h"
@@ -232,14 +232,15 @@ absl::StatusOr<LogLevel> ParseLogLevel(std::string_view name) {
   if (name == "warn" || name == "warning") return LogLevel::kWarn;
   if (name == "error") return LogLevel::kError;
   return absl::InvalidArgumentError(
-      absl::StrCat("'", std::string(name), "' is not a log level (debug, info, warning, error)"));
+      absl::StrCat("'", std::string(name),
+                   "' is not a log level (debug, info, warning, error)"));
 }
 
 absl::StatusOr<LogFormat> ParseLogFormat(std::string_view name) {
   if (name == "text") return LogFormat::kText;
   if (name == "json") return LogFormat::kJson;
-  return absl::InvalidArgumentError(
-      absl::StrCat("'", std::string(name), "' is not a log format (text, json)"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "'", std::string(name), "' is not a log format (text, json)"));
 }
 
 std::string_view LogLevelName(LogLevel level) {
@@ -320,8 +321,8 @@ std::string FormatJsonLogLine(int64_t now_ms, std::string_view member,
     line.push_back(',');
     const bool reserved =
         key == "ts" || key == "member" || key == "level" || key == "event";
-    AppendJsonMember(line, reserved ? absl::StrCat("field_", std::string(key)) : key,
-                     value);
+    AppendJsonMember(
+        line, reserved ? absl::StrCat("field_", std::string(key)) : key, value);
   }
   line.append("}\n");
   return line;

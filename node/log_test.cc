@@ -184,12 +184,12 @@ TEST(LogJsonTest, FormatsAJsonLine) {
 // backslashes and control bytes are JSON escapes, line separators and bidi
 // overrides \uXXXX, a byte that is not UTF-8 the text "\xNN".
 TEST(LogJsonTest, EscapesEveryValue) {
-  const std::string line = FormatJsonLogLine(
-      kMs, "MK", "warn", "refused",
-      {{"office", "a\"},\"event\":\"ALERT-x\n\\"},
-       {"bidi", "x\xE2\x80\xAEy\xE2\x80\xA8z\x01"},
-       {"bytes", "\xFF\xC3"},
-       {"event", "forged"}});
+  const std::string line =
+      FormatJsonLogLine(kMs, "MK", "warn", "refused",
+                        {{"office", "a\"},\"event\":\"ALERT-x\n\\"},
+                         {"bidi", "x\xE2\x80\xAEy\xE2\x80\xA8z\x01"},
+                         {"bytes", "\xFF\xC3"},
+                         {"event", "forged"}});
   EXPECT_EQ(line,
             "{\"ts\":\"2026-01-01T00:00:00.123Z\",\"member\":\"MK\","
             "\"level\":\"warn\",\"event\":\"refused\","
@@ -201,8 +201,9 @@ TEST(LogJsonTest, EscapesEveryValue) {
 }
 
 TEST(LogJsonTest, CutsALongValueLikeTheTextFormat) {
-  const std::string line = FormatJsonLogLine(
-      kMs, "MK", "info", "x", {{"v", std::string(kMaxLogValueBytes + 10, 'a')}});
+  const std::string line =
+      FormatJsonLogLine(kMs, "MK", "info", "x",
+                        {{"v", std::string(kMaxLogValueBytes + 10, 'a')}});
   EXPECT_NE(line.find(std::string(kMaxLogValueBytes, 'a') +
                       "\xE2\x80\xA6(522 bytes)\"}"),
             std::string::npos)
@@ -234,7 +235,8 @@ TEST(LogLevelTest, EventsBelowTheLevelAreNotWritten) {
   SetLogOptions(LogFormat::kText, LogLevel::kInfo);
   const std::vector<std::string> lines = Lines(out);
   ASSERT_EQ(lines.size(), 2u) << out;
-  EXPECT_NE(lines[0].find("\"event\":\"index-sync-failed\""), std::string::npos);
+  EXPECT_NE(lines[0].find("\"event\":\"index-sync-failed\""),
+            std::string::npos);
   EXPECT_NE(lines[1].find("\"event\":\"ALERT-storage-failing\""),
             std::string::npos);
   EXPECT_TRUE(LogEnabled("info"));  // back to info

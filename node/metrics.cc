@@ -95,7 +95,8 @@ Exposition::Family& Exposition::FamilyFor(std::string_view name,
   auto it = families_.find(name);
   if (it == families_.end()) {
     order_.emplace_back(name);
-    it = families_.emplace(std::string(name), Family{std::string(help), type, {}})
+    it = families_
+             .emplace(std::string(name), Family{std::string(help), type, {}})
              .first;
   }
   return it->second;
@@ -104,8 +105,8 @@ Exposition::Family& Exposition::FamilyFor(std::string_view name,
 void Exposition::Add(std::string_view family, std::string_view help,
                      MetricType type, const MetricLabels& labels,
                      double value) {
-  FamilyFor(family, help, type).lines.push_back(
-      SampleLine(family, labels, value));
+  FamilyFor(family, help, type)
+      .lines.push_back(SampleLine(family, labels, value));
 }
 
 void Exposition::AddHistogram(std::string_view family, std::string_view help,
@@ -123,9 +124,10 @@ void Exposition::AddHistogram(std::string_view family, std::string_view help,
     f.lines.push_back(
         SampleLine(bucket, with_le, static_cast<double>(cumulative)));
   }
-  f.lines.push_back(SampleLine(absl::StrCat(std::string(family), "_sum"), labels, sum));
-  f.lines.push_back(SampleLine(absl::StrCat(std::string(family), "_count"), labels,
-                               static_cast<double>(cumulative)));
+  f.lines.push_back(
+      SampleLine(absl::StrCat(std::string(family), "_sum"), labels, sum));
+  f.lines.push_back(SampleLine(absl::StrCat(std::string(family), "_count"),
+                               labels, static_cast<double>(cumulative)));
 }
 
 std::string Exposition::Render() const {

@@ -72,8 +72,7 @@ TEST(MetricsTest, ValuesFormat) {
   const double inf = std::numeric_limits<double>::infinity();
   EXPECT_EQ(FormatMetricValue(inf), "+Inf");
   EXPECT_EQ(FormatMetricValue(-inf), "-Inf");
-  EXPECT_EQ(FormatMetricValue(std::numeric_limits<double>::quiet_NaN()),
-            "NaN");
+  EXPECT_EQ(FormatMetricValue(std::numeric_limits<double>::quiet_NaN()), "NaN");
 }
 
 TEST(MetricsTest, CollectorsAddFamiliesAndCanBeRemoved) {

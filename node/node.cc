@@ -2,10 +2,9 @@
 
 #include <sys/stat.h>
 
-#include <filesystem>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -353,8 +352,8 @@ absl::StatusOr<std::vector<std::string>> Node::Check(const Config& config) {
                         absl::StrCat("directory: ", state.status().message()));
   }
   ctx.directory = *std::move(state);
-  notes.push_back(absl::StrCat("directory: version ",
-                               ctx.directory->Current()->version()));
+  notes.push_back(
+      absl::StrCat("directory: version ", ctx.directory->Current()->version()));
   const v1::Member* me = ctx.directory->Current()->FindMember(config.member);
   const bool oprf_listed =
       me != nullptr &&
@@ -373,7 +372,8 @@ absl::StatusOr<std::vector<std::string>> Node::Check(const Config& config) {
   }
   notes.push_back("keys: node signing key and OPRF key listed for " +
                   config.member);
-  RETURN_IF_ERROR(TlsCredentials::Check(config, ctx.directory.get(), ctx.clock));
+  RETURN_IF_ERROR(
+      TlsCredentials::Check(config, ctx.directory.get(), ctx.clock));
   notes.push_back(
       "tls: certificate is " + config.member +
       "'s node certificate, matches its key and chains to its CA; office CA "
@@ -430,8 +430,8 @@ absl::Status Node::BuildModules() {
   io_ = std::make_unique<boost::asio::io_context>();
   // The node's metrics, read at each scrape of /metrics (node_metrics.h).
   RegisterAlertCounters();
-  metrics_collector_ = MetricsRegistry::Default().AddCollector(
-      [this](Exposition& out) {
+  metrics_collector_ =
+      MetricsRegistry::Default().AddCollector([this](Exposition& out) {
         CollectNodeMetrics(
             {ctx_.get(), sync_.get(), witnessing_.get(), query_.get()}, out);
       });
@@ -515,7 +515,9 @@ absl::Status Node::StartAdmin() {
   const NodeMetricsSources sources{ctx_.get(), sync_.get(), witnessing_.get(),
                                    query_.get()};
   std::map<std::string, AdminHttp::Handler> routes;
-  routes["/healthz"] = [] { return AdminHttp::Response{200, "text/plain; charset=utf-8", "ok\n"}; };
+  routes["/healthz"] = [] {
+    return AdminHttp::Response{200, "text/plain; charset=utf-8", "ok\n"};
+  };
   routes["/readyz"] = [sources] { return CheckReadiness(sources); };
   routes["/metrics"] = [] {
     return AdminHttp::Response{200, "text/plain; version=0.0.4; charset=utf-8",

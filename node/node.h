@@ -31,8 +31,8 @@
 
 #include "absl/status/statusor.h"
 #include "grpcpp/server.h"
-#include "node/checkpoints.h"
 #include "node/admin_http.h"
+#include "node/checkpoints.h"
 #include "node/config.h"
 #include "node/executor.h"
 #include "node/grpc_peer_transport.h"

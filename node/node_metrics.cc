@@ -19,7 +19,8 @@ constexpr int64_t kDayMs = 86'400'000;
 
 // The data files whose size and disk-fault state are shown.
 std::vector<std::string> DataFiles() {
-  return {"node.db", "node.db-wal", "audit.db", "audit.db-wal", "audit.db.head"};
+  return {"node.db", "node.db-wal", "audit.db", "audit.db-wal",
+          "audit.db.head"};
 }
 
 void CollectPeers(const NodeMetricsSources& s, Exposition& out) {
@@ -59,8 +60,8 @@ void CollectPeers(const NodeMetricsSources& s, Exposition& out) {
                 peer, s.sync->IndexAlert(m.code()).empty() ? 0 : 1);
     }
     for (const auto& [quota, account, limit] :
-         {std::tuple<const char*, std::string, uint32_t>{
-              "evaluations", m.code(), evaluations},
+         {std::tuple<const char*, std::string, uint32_t>{"evaluations",
+                                                         m.code(), evaluations},
           {"resolves", ResolveQuotaAccount(m.code()), resolves}}) {
       absl::StatusOr<uint32_t> used = ctx.storage->QuotaUsed(account, day);
       if (!used.ok()) continue;
@@ -124,11 +125,10 @@ void CollectAudit(const NodeMetricsSources& s, Exposition& out) {
   absl::StatusOr<audit::AuditLog::CheckpointSummary> latest =
       ctx.audit->LatestCheckpointSummary();
   if (!latest.ok()) return;
-  out.Gauge("cbx_audit_last_checkpoint_age_seconds",
-            "Seconds since the latest checkpoint of the audit log was signed.",
-            {},
-            static_cast<double>(ctx.clock->NowMs() - latest->signed_ms) /
-                1000.0);
+  out.Gauge(
+      "cbx_audit_last_checkpoint_age_seconds",
+      "Seconds since the latest checkpoint of the audit log was signed.", {},
+      static_cast<double>(ctx.clock->NowMs() - latest->signed_ms) / 1000.0);
   out.Gauge("cbx_audit_last_checkpoint_tree_size",
             "Tree size of the latest checkpoint of the audit log.", {},
             static_cast<double>(latest->size));
@@ -147,9 +147,9 @@ void CollectStorage(const NodeMetricsSources& s, Exposition& out) {
                 {{"file", file}}, static_cast<double>(st.st_size));
     }
   }
-  for (const std::string& file : {std::string("node.db"),
-                                  std::string("audit.db"),
-                                  std::string("audit.db.head")}) {
+  for (const std::string& file :
+       {std::string("node.db"), std::string("audit.db"),
+        std::string("audit.db.head")}) {
     out.Gauge("cbx_storage_failing",
               "1 while writes to the file fail (ALERT-storage-failing).",
               {{"file", file}},
@@ -160,13 +160,17 @@ void CollectStorage(const NodeMetricsSources& s, Exposition& out) {
 }  // namespace
 
 const std::vector<std::string>& KnownAlerts() {
-  static const std::vector<std::string> kAlerts = {
-      "audit-entry-without-effect", "audit-log-damaged",
-      "crl-expired",                "directory-equivocation",
-      "inconsistent-checkpoint",    "index-over-cap",
-      "node-key-invalid",           "oprf-key-missing",
-      "peer-hit-rate",              "phantom-hit",
-      "storage-failing"};
+  static const std::vector<std::string> kAlerts = {"audit-entry-without-effect",
+                                                   "audit-log-damaged",
+                                                   "crl-expired",
+                                                   "directory-equivocation",
+                                                   "inconsistent-checkpoint",
+                                                   "index-over-cap",
+                                                   "node-key-invalid",
+                                                   "oprf-key-missing",
+                                                   "peer-hit-rate",
+                                                   "phantom-hit",
+                                                   "storage-failing"};
   return kAlerts;
 }
 
@@ -183,8 +187,7 @@ void CollectNodeMetrics(const NodeMetricsSources& s, Exposition& out) {
   out.Gauge("cbx_directory_version",
             "Version of the directory this node has adopted.", {},
             static_cast<double>(dir->version()));
-  absl::StatusOr<std::string> equivocation =
-      DirectoryAlert(*s.ctx->storage);
+  absl::StatusOr<std::string> equivocation = DirectoryAlert(*s.ctx->storage);
   out.Gauge("cbx_directory_equivocation",
             "1 once this node has seen two validly signed directory versions "
             "with one number (ALERT-directory-equivocation).",
@@ -228,7 +231,8 @@ AdminHttp::Response CheckReadiness(const NodeMetricsSources& s) {
     std::shared_ptr<const directory::Directory> dir =
         ctx.directory != nullptr ? ctx.directory->Current() : nullptr;
     std::string state = "ok";
-    const v1::Member* me = dir != nullptr ? dir->FindMember(ctx.self()) : nullptr;
+    const v1::Member* me =
+        dir != nullptr ? dir->FindMember(ctx.self()) : nullptr;
     if (dir == nullptr) {
       state = "no directory";
     } else if (me == nullptr) {

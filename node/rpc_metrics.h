@@ -40,9 +40,9 @@ MakeServerMetricsInterceptor(std::string service, CallerLabeler caller);
 
 // The caller labels of the two ports: a member code of the directory that
 // `is_member` accepts, or "unknown"; an office role, or "unknown".
-std::string PeerCallerLabel(const std::vector<std::string>& uris,
-                            const std::function<bool(const std::string&)>&
-                                is_member);
+std::string PeerCallerLabel(
+    const std::vector<std::string>& uris,
+    const std::function<bool(const std::string&)>& is_member);
 std::string OfficeCallerLabel(const std::vector<std::string>& uris);
 
 // Records one call this node made to `peer` (`method`: "Evaluate", ...).

@@ -219,8 +219,8 @@ absl::Status TlsCredentials::WritePeerRoots(const directory::Directory& dir) {
   std::string roots = absl::StrJoin(cas, "\n");
   if (roots == peer_roots_pem_) return absl::OkStatus();
   if (write_files_) {
-    RETURN_IF_ERROR(InField("data_dir",
-                            env_->WriteFileAtomic(dir_ + "/peer-roots.pem",
+    RETURN_IF_ERROR(
+        InField("data_dir", env_->WriteFileAtomic(dir_ + "/peer-roots.pem",
                                                   roots, {.mode = 0600})));
   }
   const bool first = peer_roots_pem_.empty();

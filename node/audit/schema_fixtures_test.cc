@@ -40,10 +40,9 @@ TEST(AuditSchemaFixturesTest, EachFixtureOpensWithItsEntriesAndCheckpoints) {
       << kAuditSchemaVersion << ".db";
   for (const auto& [version, fixture] : fixtures) {
     SCOPED_TRACE(fixture);
-    const std::string dir =
-        fs::temp_directory_path() / ("cbx_audit_fixture_" +
-                                     std::to_string(::getpid()) + "_" +
-                                     std::to_string(version));
+    const std::string dir = fs::temp_directory_path() /
+                            ("cbx_audit_fixture_" + std::to_string(::getpid()) +
+                             "_" + std::to_string(version));
     fs::remove_all(dir);
     fs::create_directories(dir);
     const std::string path = dir + "/audit.db";

@@ -22,7 +22,8 @@ absl::Status Errno(int err, const std::string& what) {
   const std::string message = absl::StrCat(what, ": ", std::strerror(err));
   if (err == EEXIST) return absl::AlreadyExistsError(message);
   if (err == ENOENT) return absl::NotFoundError(message);
-  if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(message);
+  if (err == EACCES || err == EPERM)
+    return absl::PermissionDeniedError(message);
   if (err == ENOSPC || err == EDQUOT) {
     return absl::ResourceExhaustedError(message);
   }
@@ -51,8 +52,8 @@ absl::Status Exec(sqlite3* db, const std::string& sql,
 
 absl::StatusOr<int64_t> PragmaInt(sqlite3* db, const std::string& pragma) {
   sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v2(db, ("PRAGMA " + pragma).c_str(), -1, &stmt,
-                              nullptr);
+  int rc =
+      sqlite3_prepare_v2(db, ("PRAGMA " + pragma).c_str(), -1, &stmt, nullptr);
   if (rc != SQLITE_OK) return ErrorStatus(rc, db, "PRAGMA " + pragma);
   rc = sqlite3_step(stmt);
   const int64_t value = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
@@ -137,9 +138,8 @@ absl::StatusOr<BackupReport> BackupDatabase(const std::string& source,
   auto run = [&]() -> absl::StatusOr<BackupReport> {
     const int source_flags =
         options.source_read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-    ASSIGN_OR_RETURN(
-        Connection src,
-        OpenConnection(source, source_flags, options.busy_timeout_ms));
+    ASSIGN_OR_RETURN(Connection src, OpenConnection(source, source_flags,
+                                                    options.busy_timeout_ms));
     ASSIGN_OR_RETURN(Connection dst,
                      OpenConnection(partial, SQLITE_OPEN_READWRITE,
                                     options.busy_timeout_ms));
@@ -176,8 +176,8 @@ absl::Status CheckIntegrity(Database& db) {
     if (line == "ok") return absl::OkStatus();
     absl::StrAppend(&findings, findings.empty() ? "" : "; ", line);
   }
-  return absl::DataLossError(absl::StrCat(
-      db.path(), ": PRAGMA integrity_check failed: ", findings));
+  return absl::DataLossError(
+      absl::StrCat(db.path(), ": PRAGMA integrity_check failed: ", findings));
 }
 
 }  // namespace cbx::node::sqlite

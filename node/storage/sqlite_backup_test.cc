@@ -99,9 +99,9 @@ TEST_F(SqliteBackupTest, WritesDuringTheCopyNeitherRestartItNorEnterIt) {
     // would): each step sees a new commit.
     went_back = went_back || copied < last_copied;
     last_copied = copied;
-    ASSERT_OK(storage_->AddCase(MakeCase(
-        "RS-" + std::to_string(writes), true,
-        {Ident("late-" + std::to_string(writes), 5000 + writes)})));
+    ASSERT_OK(storage_->AddCase(
+        MakeCase("RS-" + std::to_string(writes), true,
+                 {Ident("late-" + std::to_string(writes), 5000 + writes)})));
     ++writes;
   };
   auto report = BackupDatabase(source_, out_, options);

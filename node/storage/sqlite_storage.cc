@@ -432,14 +432,14 @@ absl::StatusOr<std::unique_ptr<SqliteStorage>> SqliteStorage::OpenReadOnly(
   std::string uri = "file:";
   for (char c : path) {
     if (c == '%' || c == '?' || c == '#') {
-      absl::StrAppend(&uri, "%", absl::Hex(static_cast<unsigned char>(c),
-                                           absl::kZeroPad2));
+      absl::StrAppend(
+          &uri, "%", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
     } else {
       uri.push_back(c);
     }
   }
-  uri += std::filesystem::exists(path + "-wal", ec) ? "?mode=ro"
-                                                    : "?immutable=1";
+  uri +=
+      std::filesystem::exists(path + "-wal", ec) ? "?mode=ro" : "?immutable=1";
   ASSIGN_OR_RETURN(std::unique_ptr<Database> db,
                    Database::Open(uri, options.busy_timeout_ms, options.vfs));
   ASSIGN_OR_RETURN(int64_t version, sqlite::SchemaVersion(*db));

@@ -22,8 +22,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void AddCase(Federation& fed, const std::string& cc,
-             const std::string& number, const std::string& email) {
+void AddCase(Federation& fed, const std::string& cc, const std::string& number,
+             const std::string& email) {
   v1::AddCaseRequest req;
   v1::Case* c = req.mutable_case_();
   c->set_case_number(number);
@@ -119,9 +119,8 @@ TEST_F(BackupRestoreTest, OnlineBackupRestoreAndTheRefusals) {
   EXPECT_NE(out.find("never overwrites"), std::string::npos) << out;
 
   // 2. Restore refuses while the node runs.
-  EXPECT_EQ(Admin("restore --config " + Config("MK") + " --from " + backup,
-                  &out),
-            1);
+  EXPECT_EQ(
+      Admin("restore --config " + Config("MK") + " --from " + backup, &out), 1);
   EXPECT_NE(out.find("cbx-node is running"), std::string::npos) << out;
 
   // 3. The node goes on; it is stopped and the backup put back.
@@ -129,16 +128,14 @@ TEST_F(BackupRestoreTest, OnlineBackupRestoreAndTheRefusals) {
   const uint64_t before_stop = RecordedCheckpoint("MK");
   WaitForCheckpointRecorded("MK", before_stop);
   fed_->Stop("MK");
-  ASSERT_EQ(Admin("restore --config " + Config("MK") + " --from " + backup,
-                  &out),
-            0)
+  ASSERT_EQ(
+      Admin("restore --config " + Config("MK") + " --from " + backup, &out), 0)
       << out;
   EXPECT_NE(out.find("member:    MK"), std::string::npos) << out;
   EXPECT_NE(out.find("directory: version 1, verified"), std::string::npos)
       << out;
   EXPECT_NE(out.find("cases:     1,"), std::string::npos) << out;
-  EXPECT_NE(out.find("/node.db.before-restore-"), std::string::npos)
-      << out;
+  EXPECT_NE(out.find("/node.db.before-restore-"), std::string::npos) << out;
   // node.db is older than the audit log beside it: the node starts.
   ASSERT_TRUE(fed_->Start("MK").ok());
   fed_->Stop("MK");
@@ -148,15 +145,15 @@ TEST_F(BackupRestoreTest, OnlineBackupRestoreAndTheRefusals) {
   ASSERT_EQ(
       Admin("backup --config " + Config("RS") + " --out " + rs_backup, &out), 0)
       << out;
-  EXPECT_EQ(Admin("restore --config " + Config("MK") + " --from " + rs_backup,
-                  &out),
-            1);
+  EXPECT_EQ(
+      Admin("restore --config " + Config("MK") + " --from " + rs_backup, &out),
+      1);
   EXPECT_NE(out.find("belongs to member RS"), std::string::npos) << out;
   const std::string newer = out_dir_ + "/newer.db";
   fs::copy_file(backup, newer);
-  ASSERT_EQ(RunCommand("sqlite3 " + Quote(newer) + " 'PRAGMA user_version=99'",
-                       &out),
-            0)
+  ASSERT_EQ(
+      RunCommand("sqlite3 " + Quote(newer) + " 'PRAGMA user_version=99'", &out),
+      0)
       << out;
   EXPECT_EQ(
       Admin("restore --config " + Config("MK") + " --from " + newer, &out), 1);

@@ -5,6 +5,7 @@
 // Office port. One federation of three nodes for the whole suite.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
@@ -18,8 +19,6 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
@@ -105,8 +104,8 @@ class MetricsTest : public ::testing::Test {
   }
 
   static int AdminPort(const std::string& cc) {
-    nlohmann::json config = nlohmann::json::parse(
-        Slurp(fed_->NodeDir(cc) + "/node.json"));
+    nlohmann::json config =
+        nlohmann::json::parse(Slurp(fed_->NodeDir(cc) + "/node.json"));
     return PortOf(config["admin_listen"].get<std::string>());
   }
 
@@ -153,19 +152,22 @@ TEST_F(MetricsTest, MetricsPassPromtoolAndCarryTheSeries) {
   EXPECT_NE(m.headers.find("text/plain; version=0.0.4"), std::string::npos)
       << m.headers;
   const std::vector<std::string> expected = {
-       "cbx_build_info{version=\"", "cbx_directory_version ",
-        "cbx_peer_calls_total{peer=\"RS\",method=\"Evaluate\",code=\"OK\"} ",
-        "cbx_peer_call_duration_seconds_bucket{peer=\"RS\",method=\"Evaluate\","
-        "le=\"+Inf\"} ",
-        "cbx_rpc_server_calls_total{service=\"office\",method=\"Query\","
-        "caller=\"prosecutor\",code=\"OK\"} ",
-        "cbx_peer_index_version{peer=\"BA\"} ", "cbx_peer_index_tags{peer=\"RS\"} ",
-        "cbx_peer_index_sync_lag_seconds{peer=\"RS\"} ",
-        "cbx_peer_quota_left{peer=\"RS\",quota=\"evaluations\"} ",
-        "cbx_audit_log_entries ", "cbx_storage_file_bytes{file=\"node.db\"} ",
-        "cbx_storage_failing{file=\"audit.db\"} 0",
-        "cbx_alerts_total{alert=\"phantom-hit\"} 0",
-        "cbx_audit_log_damaged 0"};
+      "cbx_build_info{version=\"",
+      "cbx_directory_version ",
+      "cbx_peer_calls_total{peer=\"RS\",method=\"Evaluate\",code=\"OK\"} ",
+      "cbx_peer_call_duration_seconds_bucket{peer=\"RS\",method=\"Evaluate\","
+      "le=\"+Inf\"} ",
+      "cbx_rpc_server_calls_total{service=\"office\",method=\"Query\","
+      "caller=\"prosecutor\",code=\"OK\"} ",
+      "cbx_peer_index_version{peer=\"BA\"} ",
+      "cbx_peer_index_tags{peer=\"RS\"} ",
+      "cbx_peer_index_sync_lag_seconds{peer=\"RS\"} ",
+      "cbx_peer_quota_left{peer=\"RS\",quota=\"evaluations\"} ",
+      "cbx_audit_log_entries ",
+      "cbx_storage_file_bytes{file=\"node.db\"} ",
+      "cbx_storage_failing{file=\"audit.db\"} 0",
+      "cbx_alerts_total{alert=\"phantom-hit\"} 0",
+      "cbx_audit_log_damaged 0"};
   // The index series appear once MK holds each peer's copy (its first sync
   // may still be running right after start).
   auto missing = [&] {
@@ -223,8 +225,8 @@ TEST_F(MetricsTest, PrometheusScrapesTheFederation) {
   }
   std::string targets;
   for (const std::string cc : {"MK", "RS", "BA"}) {
-    absl::StrAppend(&targets, targets.empty() ? "" : ", ", "'127.0.0.1:",
-                    AdminPort(cc), "'");
+    absl::StrAppend(&targets, targets.empty() ? "" : ", ",
+                    "'127.0.0.1:", AdminPort(cc), "'");
   }
   std::ofstream(dir + "/prometheus.yml")
       << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
@@ -232,8 +234,7 @@ TEST_F(MetricsTest, PrometheusScrapesTheFederation) {
       << "      - targets: [" << targets << "]\n";
   const std::string config = dir + "/prometheus.yml";
   std::string storage = "--storage.tsdb.path=" + dir + "/data";
-  std::string listen =
-      absl::StrCat("--web.listen-address=127.0.0.1:", port);
+  std::string listen = absl::StrCat("--web.listen-address=127.0.0.1:", port);
   std::string config_flag = "--config.file=" + config;
   const std::string log = dir + "/prometheus.log";
   posix_spawn_file_actions_t actions;
@@ -265,8 +266,9 @@ TEST_F(MetricsTest, PrometheusScrapesTheFederation) {
         if (isalnum(static_cast<unsigned char>(c)) || c == '_') {
           q.push_back(c);
         } else {
-          absl::StrAppend(&q, "%", absl::Hex(static_cast<unsigned char>(c),
-                                             absl::kZeroPad2));
+          absl::StrAppend(
+              &q, "%",
+              absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
         }
       }
       HttpReply r = HttpGet(port, "/api/v1/query?query=" + q);

@@ -55,13 +55,11 @@ std::string Snapshot(const std::string& dir) {
   std::string out;
   std::error_code ec;
   if (!std::filesystem::exists(dir, ec)) return "(absent)";
-  for (const auto& e :
-       std::filesystem::recursive_directory_iterator(dir, ec)) {
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir, ec)) {
     out += e.path().string();
     if (e.is_regular_file(ec)) {
       out += " " + std::to_string(e.file_size(ec)) + " " +
-             std::to_string(
-                 e.last_write_time(ec).time_since_epoch().count());
+             std::to_string(e.last_write_time(ec).time_since_epoch().count());
     }
     out += "\n";
   }

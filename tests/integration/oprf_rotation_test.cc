@@ -143,7 +143,8 @@ class OprfRotationTest : public ::testing::Test {
                 0)
           << out;
     }
-    ASSERT_EQ(RunCommand(NodeBinary() + " --allow-root --config " + fed_->NodeDir("MK") +
+    ASSERT_EQ(RunCommand(NodeBinary() + " --allow-root --config " +
+                             fed_->NodeDir("MK") +
                              "/node.json --install-directory " + dir + "/v2.pb",
                          &out),
               0)
