@@ -73,6 +73,22 @@ int InstallDirectory(const cbx::node::Config& config, const std::string& file) {
   return 0;
 }
 
+// --check: everything checkable without serving, writing nothing.
+int CheckOnly(const cbx::node::Config& config) {
+  auto notes = cbx::node::Node::Check(config);
+  if (!notes.ok()) {
+    std::cerr << "cbx-node: " << notes.status().message() << "\n";
+    return 2;
+  }
+  for (const std::string& note : *notes) {
+    std::cout << "cbx-node: " << note << "\n";
+  }
+  std::cout << "cbx-node: config, keys, certificates and directory are in "
+               "order for "
+            << config.member << "; nothing was written\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -139,20 +155,7 @@ int main(int argc, char** argv) {
   static const std::string member = config->member;
   cbx::node::RouteGrpcLogging(&member, config->log_level);
   if (!install_file.empty()) return InstallDirectory(*config, install_file);
-  if (check_only) {
-    auto notes = cbx::node::Node::Check(*config);
-    if (!notes.ok()) {
-      std::cerr << "cbx-node: " << notes.status().message() << "\n";
-      return 2;
-    }
-    for (const std::string& note : *notes) {
-      std::cout << "cbx-node: " << note << "\n";
-    }
-    std::cout << "cbx-node: config, keys, certificates and directory are in "
-                 "order for "
-              << config->member << "; nothing was written\n";
-    return 0;
-  }
+  if (check_only) return CheckOnly(*config);
   auto node = cbx::node::Node::Create(*config);
   if (!node.ok()) {
     std::cerr << "cbx-node: " << node.status().message() << "\n";

@@ -220,6 +220,45 @@ Node::~Node() {
 // Over 80 lines on purpose: the start-up order, step by step (keys,
 // storage, audit log, directory, signing keys, TLS), each step's error
 // naming its config field; splitting it would scatter that order.
+namespace {
+
+// Opens the audit log beside `node_db` into `ctx` (audit and audit_trail).
+// FAILED_PRECONDITION if it is not the log node.db expects; a damaged log
+// (DATA_LOSS) is kept as evidence and the node starts refusing every
+// exchange; any other failure is returned.
+absl::Status OpenAuditLog(NodeContext& ctx,
+                          const AuditExpectation& expected_log,
+                          const std::string& node_db,
+                          const std::string& audit_db) {
+  audit::AuditLogOptions audit_options;
+  audit_options.clock = ctx.clock;
+  auto audit_log = audit::AuditLog::Open(audit_db, audit_options);
+  const absl::Status matches =
+      audit_log.ok()
+          ? CheckOpenedAuditLog(expected_log, **audit_log, node_db, audit_db)
+          : absl::OkStatus();
+  if (matches.code() == absl::StatusCode::kFailedPrecondition) return matches;
+  if (!matches.ok()) audit_log = matches;  // the log's own checks failed
+  if (audit_log.ok()) {
+    ctx.audit = *std::move(audit_log);
+    ctx.audit_trail = std::make_unique<AuditTrail>(ctx.audit.get());
+  } else if (audit_log.status().code() == absl::StatusCode::kDataLoss) {
+    // A damaged log is evidence: keep it as it is, start, and refuse every
+    // exchange (none could be logged) and every audit call with DATA_LOSS,
+    // so offices, peers and auditors all see why.
+    LogEvent(ctx.config.member, "error", "ALERT-audit-log-damaged",
+             {{"reason", std::string(audit_log.status().message())}});
+    ctx.audit_trail = std::make_unique<AuditTrail>(audit_log.status());
+  } else {
+    return absl::Status(
+        audit_log.status().code(),
+        absl::StrCat("audit log: ", audit_log.status().message()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   auto ctx = std::make_unique<NodeContext>();
   ctx->config = config;
@@ -267,30 +306,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
                    {{"file", file}, {"error", message}});
         }
       });
-  audit::AuditLogOptions audit_options;
-  audit_options.clock = ctx->clock;
-  auto audit_log = audit::AuditLog::Open(audit_db, audit_options);
-  const absl::Status matches =
-      audit_log.ok()
-          ? CheckOpenedAuditLog(expected_log, **audit_log, node_db, audit_db)
-          : absl::OkStatus();
-  if (matches.code() == absl::StatusCode::kFailedPrecondition) return matches;
-  if (!matches.ok()) audit_log = matches;  // the log's own checks failed
-  if (audit_log.ok()) {
-    ctx->audit = *std::move(audit_log);
-    ctx->audit_trail = std::make_unique<AuditTrail>(ctx->audit.get());
-  } else if (audit_log.status().code() == absl::StatusCode::kDataLoss) {
-    // A damaged log is evidence: keep it as it is, start, and refuse every
-    // exchange (none could be logged) and every audit call with DATA_LOSS,
-    // so offices, peers and auditors all see why.
-    LogEvent(config.member, "error", "ALERT-audit-log-damaged",
-             {{"reason", std::string(audit_log.status().message())}});
-    ctx->audit_trail = std::make_unique<AuditTrail>(audit_log.status());
-  } else {
-    return absl::Status(
-        audit_log.status().code(),
-        absl::StrCat("audit log: ", audit_log.status().message()));
-  }
+  RETURN_IF_ERROR(OpenAuditLog(*ctx, expected_log, node_db, audit_db));
 
   auto state = LoadDirectoryState(*ctx->storage, genesis);
   if (!state.ok()) {

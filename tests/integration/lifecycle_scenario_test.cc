@@ -49,6 +49,7 @@
 #include "absl/strings/str_join.h"
 #include "cbx/v1/office.grpc.pb.h"
 #include "cbx/v1/peer.grpc.pb.h"
+#include "client/names.h"
 #include "core/util/clock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -66,27 +67,6 @@ constexpr char kSkopje[] = "PPO-Skopje";  // its certificate is revoked in 7
 constexpr char kBitola[] = "PPO-Bitola";
 // The policy's witness_threshold (make-federation.sh: 2 for 3+ members).
 constexpr size_t kWitnessThreshold = 2;
-
-std::string CodeName(int code) {
-  static const char* const kNames[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
-  return code >= 0 && code <= 16 ? kNames[code] : absl::StrCat("CODE", code);
-}
 
 // One identifier the offices ask for, and the member holding its case ("" :
 // nobody).
@@ -257,8 +237,9 @@ class OfficeLoad {
           break;
         default:
           any_error = true;
-          f.errors[absl::StrCat(a.member(), " ", CodeName(a.status_code()),
-                                ": ", a.error().substr(0, 300))]++;
+          f.errors[absl::StrCat(a.member(), " ",
+                                client::StatusCodeName(a.status_code()), ": ",
+                                a.error().substr(0, 300))]++;
       }
     }
     grpc::Status s = reader->Finish();
@@ -266,7 +247,7 @@ class OfficeLoad {
       ++f.ok;
       if (!any_error) ++f.clean;
     } else {
-      f.errors[absl::StrCat("- ", CodeName(s.error_code()), ": ",
+      f.errors[absl::StrCat("- ", client::StatusCodeName(s.error_code()), ": ",
                             s.error_message().substr(0, 300))]++;
     }
     if (s.ok() && !probe.owner.empty() && !owner_asked) {

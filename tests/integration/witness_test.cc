@@ -134,17 +134,10 @@ struct ShownCheckpoint {
   std::set<std::string> signers;  // key names
 };
 
-ShownCheckpoint AuditCheckpointOf(Federation& fed, const std::string& cc) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() +
-                   Scaled(std::chrono::seconds(5)));
-  v1::AuditCheckpointResponse resp;
-  grpc::Status s =
-      fed.Office(cc, "auditor")
-          ->AuditCheckpoint(&ctx, v1::AuditCheckpointRequest(), &resp);
-  EXPECT_TRUE(s.ok()) << cc << ": " << s.error_message();
+// The checkpoint `note` as a test reads it: size and signer names.
+ShownCheckpoint Shown(std::string note_text) {
   ShownCheckpoint shown;
-  shown.note = resp.checkpoint();
+  shown.note = std::move(note_text);
   auto note = note::ParseNote(shown.note);
   if (!note.ok()) return shown;
   auto checkpoint = note::ParseCheckpoint(note->text);
@@ -154,6 +147,18 @@ ShownCheckpoint AuditCheckpointOf(Federation& fed, const std::string& cc) {
     shown.signers.insert(sig.name);
   }
   return shown;
+}
+
+ShownCheckpoint AuditCheckpointOf(Federation& fed, const std::string& cc) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   Scaled(std::chrono::seconds(5)));
+  v1::AuditCheckpointResponse resp;
+  grpc::Status s =
+      fed.Office(cc, "auditor")
+          ->AuditCheckpoint(&ctx, v1::AuditCheckpointRequest(), &resp);
+  EXPECT_TRUE(s.ok()) << cc << ": " << s.error_message();
+  return Shown(resp.checkpoint());
 }
 
 // `cc`'s latest signed checkpoint, as its witnesses fetch it (Peer
@@ -167,17 +172,7 @@ ShownCheckpoint LatestCheckpointOf(Federation& fed, const std::string& cc) {
   grpc::Status s = fed.PeerAs(cc, "MK")->GetCheckpoint(
       &ctx, v1::GetCheckpointRequest(), &resp);
   EXPECT_TRUE(s.ok()) << cc << ": " << s.error_message();
-  ShownCheckpoint shown;
-  shown.note = resp.checkpoint();
-  auto note = note::ParseNote(shown.note);
-  if (!note.ok()) return shown;
-  auto checkpoint = note::ParseCheckpoint(note->text);
-  EXPECT_TRUE(checkpoint.ok()) << checkpoint.status();
-  if (checkpoint.ok()) shown.size = checkpoint->size;
-  for (const note::Signature& sig : note->signatures) {
-    shown.signers.insert(sig.name);
-  }
-  return shown;
+  return Shown(resp.checkpoint());
 }
 
 // The size of the tree `cc`'s audit log last committed, from its head file.
