@@ -188,6 +188,17 @@ Json InboxJson(const v1::ListInboxResponse& response, Lang lang) {
   return j;
 }
 
+// A certificate in use (spec/office-api.md §4.8).
+Json CertificateJson(const v1::CertificateInUse& c) {
+  Json j;
+  j["serial"] = c.serial();
+  j["not_after"] = Time(c.not_after_ms());
+  j["sha256_fingerprint"] = c.sha256_fingerprint();
+  j["first_seen"] = Time(c.first_seen_ms());
+  j["last_seen"] = Time(c.last_seen_ms());
+  return j;
+}
+
 Json PeersJson(const v1::ListPeersResponse& response) {
   Json peers = Json::array();
   for (const v1::PeerStatus& p : response.peers()) {
@@ -207,6 +218,13 @@ Json PeersJson(const v1::ListPeersResponse& response) {
     pj["phantom_hits"] = p.phantom_hits();
     pj["hit_rate_alert"] = Optional(p.hit_rate_alert());
     pj["index_alert"] = Optional(p.index_alert());
+    // Certificates only once seen (added later; older outputs stay).
+    if (p.has_client_certificate()) {
+      pj["client_certificate"] = CertificateJson(p.client_certificate());
+    }
+    if (p.has_server_certificate()) {
+      pj["server_certificate"] = CertificateJson(p.server_certificate());
+    }
     peers.push_back(std::move(pj));
   }
   Json j;
@@ -216,6 +234,9 @@ Json PeersJson(const v1::ListPeersResponse& response) {
   // Only when there is one (added later; older outputs stay as they were).
   if (!response.directory_alert().empty()) {
     j["directory_alert"] = response.directory_alert();
+  }
+  if (response.has_own_certificate()) {
+    j["own_certificate"] = CertificateJson(response.own_certificate());
   }
   j["peers"] = std::move(peers);
   return j;

@@ -199,6 +199,25 @@ TEST(JsonOutputTest, Peers) {
   refused.set_directory_alert("directory equivocation: version 4 served by RS");
   EXPECT_EQ(RoundTrip(PeersJson(refused))["directory_alert"],
             "directory equivocation: version 4 served by RS");
+  // Certificates in use: the keys appear only once seen.
+  EXPECT_FALSE(RoundTrip(PeersJson(refused)).contains("own_certificate"));
+  v1::CertificateInUse own;
+  own.set_serial("1A2B");
+  own.set_not_after_ms(1767225600000);
+  own.set_sha256_fingerprint("1A:99");
+  own.set_first_seen_ms(1741948013000);
+  own.set_last_seen_ms(1741948013000);
+  *refused.mutable_own_certificate() = own;
+  *refused.mutable_peers(1)->mutable_server_certificate() = own;
+  j = RoundTrip(PeersJson(refused));
+  nlohmann::json expected_certificate = nlohmann::json::parse(R"({
+      "serial": "1A2B", "not_after": "2026-01-01T00:00:00Z",
+      "sha256_fingerprint": "1A:99", "first_seen": "2025-03-14T10:26:53Z",
+      "last_seen": "2025-03-14T10:26:53Z"})");
+  EXPECT_EQ(j["own_certificate"], expected_certificate);
+  EXPECT_EQ(j["peers"][1]["server_certificate"], expected_certificate);
+  EXPECT_FALSE(j["peers"][1].contains("client_certificate"));
+  EXPECT_FALSE(j["peers"][0].contains("server_certificate"));
 }
 
 TEST(JsonOutputTest, UnknownEnumValuesAndBadUtf8DoNotBreakTheOutput) {

@@ -222,6 +222,48 @@ std::string InboxText(const v1::ListInboxResponse& response, Lang lang) {
   return table.Render();
 }
 
+namespace {
+
+// One row of the certificates table: the fingerprint's first 8 bytes (the
+// whole one is in --json), enough to compare with what openssl prints.
+std::vector<std::string> CertificateRow(std::string who,
+                                        const v1::CertificateInUse& c) {
+  std::string fingerprint = c.sha256_fingerprint().substr(0, 23);
+  if (c.sha256_fingerprint().size() > fingerprint.size()) fingerprint += "...";
+  return {std::move(who), Show(c.serial()), Timestamp(c.not_after_ms()),
+          Show(fingerprint), Timestamp(c.last_seen_ms())};
+}
+
+// The certificates in use (keys.md §5.1): this node's, then each peer's as
+// it called this node and as its Peer port answered this node.
+std::string CertificatesText(const v1::ListPeersResponse& response) {
+  Table table({"CERTIFICATE", "SERIAL", "NOT AFTER", "SHA-256", "LAST SEEN"});
+  if (response.has_own_certificate()) {
+    table.AddRow(CertificateRow("this node", response.own_certificate()));
+  }
+  for (const v1::PeerStatus& p : response.peers()) {
+    if (p.has_client_certificate()) {
+      table.AddRow(CertificateRow(Show(p.member()) + " calling this node",
+                                  p.client_certificate()));
+    }
+    if (p.has_server_certificate()) {
+      table.AddRow(CertificateRow(Show(p.member()) + " answering this node",
+                                  p.server_certificate()));
+    }
+  }
+  return table.Render();
+}
+
+bool AnyCertificate(const v1::ListPeersResponse& response) {
+  if (response.has_own_certificate()) return true;
+  for (const v1::PeerStatus& p : response.peers()) {
+    if (p.has_client_certificate() || p.has_server_certificate()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 std::string PeersText(const v1::ListPeersResponse& response) {
   std::string out = "directory version " +
                     std::to_string(response.directory_version()) +
@@ -249,6 +291,9 @@ std::string PeersText(const v1::ListPeersResponse& response) {
          Timestamp(p.cosigned_at_ms()), Show(p.witness_alert())});
   }
   out += table.Render();
+  if (AnyCertificate(response)) {
+    out += "certificates in use\n" + CertificatesText(response);
+  }
   // As a querier: only peers with something to say, one line each.
   for (const v1::PeerStatus& p : response.peers()) {
     if (p.phantom_hits() == 0 && p.hit_rate_alert().empty()) continue;

@@ -266,6 +266,33 @@ TEST(TextOutputTest, PeerIndexAlertIsALineAfterTheTable) {
             "(FAILED_PRECONDITION)?[2J\n");
 }
 
+TEST(TextOutputTest, CertificatesInUseAreATableAfterThePeers) {
+  v1::ListPeersResponse peers = SamplePeers();
+  v1::CertificateInUse own;
+  own.set_serial("1A2B");
+  own.set_not_after_ms(1767225600000);  // 2026-01-01
+  own.set_sha256_fingerprint(
+      "1A:99:53:70:7B:08:B3:B2:E9:87:69:B7:F3:50:FA:F3:74:10:10:A6:81:47:93:"
+      "45:78:21:17:1F:5D:EE:88:E2");
+  own.set_first_seen_ms(1741948013000);
+  own.set_last_seen_ms(1741948013000);
+  *peers.mutable_own_certificate() = own;
+  v1::CertificateInUse rs = own;
+  rs.set_serial("77");
+  *peers.mutable_peers(0)->mutable_client_certificate() = rs;
+  std::string text = PeersText(peers);
+  EXPECT_EQ(text.substr(0, PeersText(SamplePeers()).size()),
+            PeersText(SamplePeers()));
+  EXPECT_EQ(text.substr(PeersText(SamplePeers()).size()),
+            "certificates in use\n"
+            "CERTIFICATE           SERIAL  NOT AFTER             "
+            "SHA-256                     LAST SEEN\n"
+            "this node             1A2B    2026-01-01T00:00:00Z  "
+            "1A:99:53:70:7B:08:B3:B2...  2025-03-14T10:26:53Z\n"
+            "RS calling this node  77      2026-01-01T00:00:00Z  "
+            "1A:99:53:70:7B:08:B3:B2...  2025-03-14T10:26:53Z\n");
+}
+
 TEST(TextOutputTest, TextFromTheWireCannotDriveTheTerminal) {
   v1::PeerAnswer a = ErrorAnswer();
   a.set_error("bad\x1b[2Jpeer\nline");

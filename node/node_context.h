@@ -27,6 +27,7 @@
 #include "node/admission.h"  // IWYU pragma: export
 #include "node/audit/audit_log.h"
 #include "node/audit_trail.h"
+#include "node/certificates_seen.h"
 #include "node/config.h"
 #include "node/grpc_status.h"  // IWYU pragma: export
 #include "node/node_signing_keys.h"
@@ -61,6 +62,10 @@ struct NodeContext {
   std::string tls_certificate_pem;
   std::string tls_private_key_pem;
   TlsCredentials* tls = nullptr;  // owned by Node; null in unit tests
+  // The certificates peers presented (ListPeers); shared with the handshake
+  // verifiers of PeerClients, which may outlive this context.
+  std::shared_ptr<CertificatesSeen> certificates_seen =
+      std::make_shared<CertificatesSeen>();
 
   const std::string& self() const { return config.member; }
   // This member's OPRF epoch in the current directory.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "core/crypto/x509_crl.h"
 #include "core/note/checkpoint.h"
 #include "core/note/note.h"
 #include "core/util/status_macros.h"
@@ -10,6 +11,7 @@
 #include "node/log.h"
 #include "node/page_token.h"
 #include "node/storage/io_health.h"
+#include "node/tls_credentials.h"
 
 namespace cbx::node {
 
@@ -215,6 +217,7 @@ absl::Status OfficeService::DescribePeers(v1::ListPeersResponse* response) {
       directory_alert.ok() ? *directory_alert
                            : absl::StrCat("directory evidence unreadable: ",
                                           directory_alert.status().message()));
+  DescribeOwnCertificate(response);
   for (const v1::Member& m : dir->proto().members()) {
     if (m.code() == ctx_->self()) continue;
     v1::PeerStatus* p = response->add_peers();
@@ -238,8 +241,33 @@ absl::Status OfficeService::DescribePeers(v1::ListPeersResponse* response) {
     const HitStats::PeerView seen = query_->PeerStats(m.code());
     p->set_phantom_hits(seen.phantoms);
     p->set_hit_rate_alert(seen.alert);
+    using Side = CertificatesSeen::Side;
+    if (auto c = ctx_->certificates_seen->Describe(m.code(), Side::kClient)) {
+      *p->mutable_client_certificate() = *std::move(c);
+    }
+    if (auto c = ctx_->certificates_seen->Describe(m.code(), Side::kServer)) {
+      *p->mutable_server_certificate() = *std::move(c);
+    }
   }
   return absl::OkStatus();
+}
+
+void OfficeService::DescribeOwnCertificate(
+    v1::ListPeersResponse* response) const {
+  if (ctx_->tls != nullptr) {
+    std::shared_ptr<const TlsIdentity> identity = ctx_->tls->identity();
+    if (identity->generation > 0) {
+      *response->mutable_own_certificate() =
+          CertificatesSeen::InUse(identity->summary, identity->loaded_at_ms);
+    }
+    return;
+  }
+  // In-process nodes without TlsCredentials: the PEM read at start.
+  if (ctx_->tls_certificate_pem.empty()) return;
+  auto summary = crypto::SummarizeCertificate(ctx_->tls_certificate_pem);
+  if (summary.ok()) {
+    *response->mutable_own_certificate() = CertificatesSeen::InUse(*summary, 0);
+  }
 }
 
 grpc::Status OfficeService::Audited(grpc::ServerContext* context,

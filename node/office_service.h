@@ -111,6 +111,8 @@ class OfficeService final : public v1::Office::Service {
                        const std::function<absl::Status()>& body);
   // ListPeers' body.
   absl::Status DescribePeers(v1::ListPeersResponse* response);
+  // Sets response->own_certificate to the node certificate in use.
+  void DescribeOwnCertificate(v1::ListPeersResponse* response) const;
   // AuditExport's body.
   absl::Status Export(const v1::AuditExportRequest& request,
                       grpc::ServerWriter<v1::AuditExportChunk>* writer);

@@ -21,6 +21,10 @@ struct PeerClients::Shared {
   mutable std::mutex mu;
   RevocationSource source ABSL_GUARDED_BY(mu);  // null once PeerClients died
   std::map<std::string, std::string> refusals ABSL_GUARDED_BY(mu);
+  // Where the certificates peers present are recorded, and the clock that
+  // dates them; both null once PeerClients died.
+  std::shared_ptr<CertificatesSeen> seen ABSL_GUARDED_BY(mu);
+  const Clock* clock ABSL_GUARDED_BY(mu) = nullptr;
 
   // Called under `mu`, so that ~PeerClients waits for a call in progress
   // (the source only copies a pointer under its own lock).
@@ -63,13 +67,24 @@ class RevocationVerifier
                                   std::string(revoked.message()));
       return true;
     }
-    return host_name_->Verify(request, std::move(callback), sync_status);
+    bool done = host_name_->Verify(request, std::move(callback), sync_status);
+    if (done && sync_status->ok()) Record(request->peer_cert());
+    return done;
   }
 
   void Cancel(grpc::experimental::TlsCustomVerificationCheckRequest*) override {
   }
 
  private:
+  // Records `pem` as the certificate the member's Peer port presents now.
+  void Record(grpc::string_ref pem) {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    if (shared_->seen == nullptr || shared_->clock == nullptr) return;
+    shared_->seen->Record(member_, CertificatesSeen::Side::kServer,
+                          std::string_view(pem.data(), pem.size()),
+                          shared_->clock->NowMs());
+  }
+
   // OK unless `pem` is revoked; then logs and records why.
   absl::Status Check(const std::string& pem) {
     std::shared_ptr<const RevocationSet> revocations = shared_->Revocations();
@@ -125,6 +140,8 @@ PeerClients::PeerClients(NodeContext* context, RevocationSource revocations)
   }
   std::lock_guard<std::mutex> lock(shared_->mu);
   shared_->source = std::move(revocations);
+  shared_->seen = context->certificates_seen;
+  shared_->clock = context->clock;
 }
 
 PeerClients::~PeerClients() {
@@ -132,6 +149,8 @@ PeerClients::~PeerClients() {
   // channel); it must not reach the TlsCredentials of a stopped node.
   std::lock_guard<std::mutex> lock(shared_->mu);
   shared_->source = nullptr;
+  shared_->seen = nullptr;
+  shared_->clock = nullptr;
 }
 
 std::string PeerClients::RevocationRefusal(const std::string& member) const {

@@ -198,9 +198,8 @@ absl::StatusOr<v1::Envelope> PeerService::ResolveAs(
 grpc::Status PeerService::Evaluate(grpc::ServerContext* context,
                                    const ReceivedEnvelope* request,
                                    v1::Envelope* response) {
-  absl::StatusOr<v1::Envelope> reply =
-      EvaluateAs(CallerMember(*context, *ctx_->directory->Current()),
-                 request->parsed ? &request->envelope : nullptr);
+  absl::StatusOr<v1::Envelope> reply = EvaluateAs(
+      Identify(*context), request->parsed ? &request->envelope : nullptr);
   if (!reply.ok()) return ToGrpc(reply.status());
   *response = *std::move(reply);
   return grpc::Status::OK;
@@ -209,9 +208,8 @@ grpc::Status PeerService::Evaluate(grpc::ServerContext* context,
 grpc::Status PeerService::Resolve(grpc::ServerContext* context,
                                   const ReceivedEnvelope* request,
                                   v1::Envelope* response) {
-  absl::StatusOr<v1::Envelope> reply =
-      ResolveAs(CallerMember(*context, *ctx_->directory->Current()),
-                request->parsed ? &request->envelope : nullptr);
+  absl::StatusOr<v1::Envelope> reply = ResolveAs(
+      Identify(*context), request->parsed ? &request->envelope : nullptr);
   if (!reply.ok()) return ToGrpc(reply.status());
   *response = *std::move(reply);
   return grpc::Status::OK;
@@ -220,9 +218,9 @@ grpc::Status PeerService::Resolve(grpc::ServerContext* context,
 grpc::Status PeerService::SyncIndex(grpc::ServerContext* context,
                                     const ReceivedEnvelope* request,
                                     grpc::ServerWriter<v1::IndexPart>* writer) {
-  auto opened = Admit(CallerMember(*context, *ctx_->directory->Current()),
-                      request->parsed ? &request->envelope : nullptr,
-                      v1::Message::kIndexRequest, "Peer.SyncIndex");
+  auto opened =
+      Admit(Identify(*context), request->parsed ? &request->envelope : nullptr,
+            v1::Message::kIndexRequest, "Peer.SyncIndex");
   if (!opened.ok()) return ToGrpc(opened.status());
   absl::StatusOr<IndexAnswer> answer = responder_.SyncIndex(*opened);
   if (!answer.ok()) return ToGrpc(answer.status());
@@ -239,11 +237,27 @@ grpc::Status PeerService::SyncIndex(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+absl::StatusOr<std::string> PeerService::Identify(
+    const grpc::ServerContext& context) {
+  absl::StatusOr<std::string> caller =
+      CallerMember(context, *ctx_->directory->Current());
+  if (caller.ok()) {
+    // CallerMember succeeded, so the certificate property is there.
+    absl::StatusOr<std::string> pem =
+        CallerCertificatePem(*context.auth_context());
+    if (pem.ok()) {
+      ctx_->certificates_seen->Record(*caller, CertificatesSeen::Side::kClient,
+                                      *pem, ctx_->clock->NowMs());
+    }
+  }
+  return caller;
+}
+
 grpc::Status PeerService::Called(
     grpc::ServerContext* context, std::string_view rpc, std::string_view kind,
     const std::function<absl::Status(const std::string&)>& body,
     AuditCounts* counts) {
-  auto caller = CallerMember(*context, *ctx_->directory->Current());
+  auto caller = Identify(*context);
   absl::Status status = caller.status();
   if (caller.ok()) status = body(*caller);
   absl::Status logged = ctx_->audit_trail->Call(

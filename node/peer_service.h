@@ -79,6 +79,9 @@ class PeerService final : public grpc::Service {
                               v1::AddCosignatureResponse* response);
 
  private:
+  // CallerMember for `context` under the current directory; records the
+  // certificate of an identified caller as the one it presents now.
+  absl::StatusOr<std::string> Identify(const grpc::ServerContext& context);
   // Opens the envelope from the identified `caller` (`envelope` null: the
   // body was not an Envelope); logs a refusal. The stateless checks of an
   // evaluate request run before its quota is charged.

@@ -326,6 +326,7 @@ absl::Status TlsCredentials::ReloadIdentity(const std::string& cause,
   next->private_key_pem = *std::move(key);
   next->summary = *std::move(summary);
   next->generation = current->generation + 1;
+  next->loaded_at_ms = clock_->NowMs();
   LogEvent(config_.member, "info",
            cause == "start" ? "tls-identity" : "tls-reloaded",
            {{"what", "identity"},

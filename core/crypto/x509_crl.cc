@@ -84,6 +84,23 @@ std::vector<std::string> UriSans(X509* cert) {
   return uris;
 }
 
+std::string Sha256Fingerprint(const X509* cert) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (X509_digest(cert, EVP_sha256(), digest, &length) != 1) {
+    ERR_clear_error();
+    return "";
+  }
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    if (i > 0) out += ':';
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 0xf];
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<CertificateSummary> SummarizeCertificate(std::string_view pem) {
@@ -100,6 +117,7 @@ absl::StatusOr<CertificateSummary> SummarizeCertificate(std::string_view pem) {
   s.not_before_s = UnixSeconds(X509_get0_notBefore(cert));
   s.not_after_s = UnixSeconds(X509_get0_notAfter(cert));
   s.uris = UriSans(cert);
+  s.sha256_fingerprint = Sha256Fingerprint(cert);
   return s;
 }
 

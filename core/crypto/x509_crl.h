@@ -26,6 +26,9 @@ struct CertificateSummary {
   int64_t not_before_s = 0;  // Unix seconds
   int64_t not_after_s = 0;
   std::vector<std::string> uris;  // URI subject alternative names
+  // SHA-256 of the certificate's DER, upper-case hex bytes joined by ':',
+  // as `openssl x509 -noout -fingerprint -sha256` prints it.
+  std::string sha256_fingerprint;
 };
 
 // The summary of the first certificate in `pem`. INVALID_ARGUMENT if there

@@ -37,6 +37,32 @@ TEST_F(X509CrlTest, SummarizesCertificate) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// admin/testdata/test-ca.crt; the expected line is what
+// `openssl x509 -noout -fingerprint -sha256` prints for it.
+constexpr char kFixedCertificate[] = R"(-----BEGIN CERTIFICATE-----
+MIIB3zCCAYWgAwIBAgIUKLMUOHwHY73T25SfPebMhcu/efQwCgYIKoZIzj0EAwIw
+PDELMAkGA1UEBhMCTUsxETAPBgNVBAoMCGNieCB0ZXN0MRowGAYDVQQDDBFjYngt
+YWRtaW4gdGVzdCBDQTAgFw0yNjExMjgxMTExMzFaGA8yMTI2MTEwNDExMTEzMVow
+PDELMAkGA1UEBhMCTUsxETAPBgNVBAoMCGNieCB0ZXN0MRowGAYDVQQDDBFjYngt
+YWRtaW4gdGVzdCBDQTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABA1UVZSwdcv9
+1wbeHbMM6J720aKQ13fcnsSQraKXyKk1PscHlYfX8xPVfo5/4WmZ47tIclqeW5Pc
+pMRXSYZVqeajYzBhMB0GA1UdDgQWBBSl951lFJ0aXDObQOS3z8Xfs3GP2TAfBgNV
+HSMEGDAWgBSl951lFJ0aXDObQOS3z8Xfs3GP2TAPBgNVHRMBAf8EBTADAQH/MA4G
+A1UdDwEB/wQEAwIBBjAKBggqhkjOPQQDAgNIADBFAiEAsGQmvp7KVl1o1OJ6dm2R
+viCURXkPwvfbEWlfh6zY4QoCIG5B9zJrFmfPM46yZ0JsDisfnt0lJc3flVs7D/Og
+4Oft
+-----END CERTIFICATE-----
+)";
+
+TEST(CertificateFingerprintTest, IsOpensslsSha256Fingerprint) {
+  auto s = SummarizeCertificate(kFixedCertificate);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->sha256_fingerprint,
+            "1A:99:53:70:7B:08:B3:B2:E9:87:69:B7:F3:50:FA:F3:74:10:10:A6:81:47:"
+            "93:45:78:21:17:1F:5D:EE:88:E2");
+  EXPECT_EQ(s->serial_hex, "28B314387C0763BDD3DB949F3DE6CC85CBBF79F4");
+}
+
 TEST_F(X509CrlTest, KeyMustMatchCertificate) {
   EXPECT_TRUE(
       CheckKeyMatchesCertificate(leaf_.private_key_pem, leaf_.certificate_pem)

@@ -177,6 +177,24 @@ class TlsFederationTest : public ::testing::Test {
     return summary.ok() ? summary->serial_hex : "";
   }
 
+  static v1::ListPeersResponse ListPeersAt(const std::string& cc) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + seconds(10));
+    v1::ListPeersResponse out;
+    grpc::Status s =
+        fed_->Office(cc)->ListPeers(&ctx, v1::ListPeersRequest(), &out);
+    EXPECT_TRUE(s.ok()) << cc << " " << s.error_message();
+    return out;
+  }
+
+  static const v1::PeerStatus* PeerIn(const v1::ListPeersResponse& peers,
+                                      const std::string& member) {
+    for (const v1::PeerStatus& p : peers.peers()) {
+      if (p.member() == member) return &p;
+    }
+    return nullptr;
+  }
+
   static grpc::Status GetDirectory(v1::Peer::Stub& stub) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + seconds(5));
@@ -261,6 +279,28 @@ TEST_F(TlsFederationTest, RenewedCertificateIsServedWithoutAFailedQuery) {
     }
     EXPECT_TRUE(reader->Finish().ok());
     EXPECT_EQ(mk, v1::PEER_OUTCOME_MISS);
+  }
+
+  // Both sides can see the renewal in `cbx peers` (spec/keys.md §5.1): RS
+  // presents the renewed certificate, and MK saw it on RS's call.
+  {
+    const std::string fingerprint = std::string(absl::StripAsciiWhitespace(
+        absl::StripPrefix(Run("openssl x509 -noout -fingerprint -sha256 -in " +
+                              fed_->NodeDir("RS") + "/node.crt"),
+                          "sha256 Fingerprint=")));
+    v1::ListPeersResponse at_rs = ListPeersAt("RS");
+    EXPECT_EQ(at_rs.own_certificate().serial(), serial);
+    EXPECT_EQ(at_rs.own_certificate().sha256_fingerprint(), fingerprint);
+    v1::ListPeersResponse at_mk = ListPeersAt("MK");
+    const v1::PeerStatus* rs_at_mk = PeerIn(at_mk, "RS");
+    ASSERT_NE(rs_at_mk, nullptr);
+    EXPECT_EQ(rs_at_mk->client_certificate().serial(), serial);
+    EXPECT_EQ(rs_at_mk->client_certificate().sha256_fingerprint(), fingerprint);
+    // And MK's Peer port, as RS's new channel saw it.
+    const v1::PeerStatus* mk_at_rs = PeerIn(at_rs, "MK");
+    ASSERT_NE(mk_at_rs, nullptr);
+    EXPECT_EQ(mk_at_rs->server_certificate().serial(),
+              Serial(fed_->NodeDir("MK") + "/node.crt"));
   }
 
   // Another member's pair in RS's files: refused, the renewed one stays.
