@@ -191,7 +191,7 @@ absl::Status CaseBook::WithKey(
 
 absl::StatusOr<StoredIdentifier> CaseBook::Prepare(
     const Key& key, const v1::Identifier& id, const std::string& field) const {
-  auto normalized = identifiers::Normalize(id.type(), id.value());
+  auto normalized = identifiers::Normalize(id.type(), id.value(), self_);
   if (!normalized.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": ", normalized.status().message()));
@@ -345,7 +345,7 @@ absl::Status CaseBook::CheckAmend(
   }
   for (int i = 0; i < request.remove_identifiers_size(); ++i) {
     const v1::Identifier& id = request.remove_identifiers(i);
-    auto normalized = identifiers::Normalize(id.type(), id.value());
+    auto normalized = identifiers::Normalize(id.type(), id.value(), self_);
     if (!normalized.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "remove_identifiers[", i, "]: ", normalized.status().message()));

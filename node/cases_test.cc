@@ -124,6 +124,29 @@ TEST_F(CaseBookTest, EachInvalidFieldIsRefusedByName) {
   EXPECT_TRUE(OwnTags().empty());
 }
 
+TEST_F(CaseBookTest, ANationalFormPhoneGetsThisMembersFix) {
+  // This book is MK's: a number in national form is refused with the fix
+  // for a North Macedonian number, and stores nothing.
+  v1::Case c = NewCase("PPO-3", {"@alice_one"});
+  v1::Identifier* phone = c.add_identifiers();
+  phone->set_type(v1::IDENTIFIER_TYPE_PHONE);
+  phone->set_value("070 123 456");
+  auto added = book_.Add(kOffice, c);
+  EXPECT_EQ(added.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(added.status().message().find(
+                "write it as +389 70 123 456 if it is a number from North "
+                "Macedonia"),
+            std::string::npos)
+      << added.status();
+  EXPECT_EQ(StoredCases(), 0u);
+  // Another member's book gives its own country's fix.
+  CaseBook albanian{"AL", &storage_, &oprf_key_, &trail_, &clock_};
+  added = albanian.Add(kOffice, c);
+  EXPECT_NE(added.status().message().find("write it as +355 70 123 456"),
+            std::string::npos)
+      << added.status();
+}
+
 TEST_F(CaseBookTest, ValidCaseNumbersAndMonthsAreAccepted) {
   v1::Case c = NewCase(std::string(64, 'a'), {"@alice_one"});
   c.set_opened_month("2025-12");

@@ -121,7 +121,7 @@ void Count(const v1::PeerAnswer& answer, v1::QuerySummary& summary) {
 }  // namespace
 
 absl::StatusOr<std::vector<LookupQuerier::Input>> LookupQuerier::Validate(
-    const v1::QueryRequest& request) {
+    const v1::QueryRequest& request, std::string_view self) {
   if (request.identifiers_size() == 0) {
     return absl::InvalidArgumentError("identifiers: give at least one");
   }
@@ -132,7 +132,7 @@ absl::StatusOr<std::vector<LookupQuerier::Input>> LookupQuerier::Validate(
   std::vector<Input> inputs;
   for (int i = 0; i < request.identifiers_size(); ++i) {
     const v1::Identifier& id = request.identifiers(i);
-    auto input = identifiers::NormalizedOprfInput(id.type(), id.value());
+    auto input = identifiers::NormalizedOprfInput(id.type(), id.value(), self);
     if (!input.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("identifiers[", i, "]: ", input.status().message()));
@@ -205,7 +205,8 @@ absl::StatusOr<std::vector<std::string>> LookupQuerier::Targets(
 absl::Status LookupQuerier::Run(
     const v1::QueryRequest& request, const OfficeCaller& caller,
     const std::function<bool(const v1::QueryEvent&)>& emit) {
-  ASSIGN_OR_RETURN(const std::vector<Input> inputs, Validate(request));
+  ASSIGN_OR_RETURN(const std::vector<Input> inputs,
+                   Validate(request, ctx_->self()));
   ASSIGN_OR_RETURN(const std::vector<std::string> targets, Targets(request));
   const v1::Purpose& purpose = request.purpose();
   const std::string query_id = HexEncode(crypto::RandomBytes(8));

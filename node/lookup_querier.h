@@ -97,9 +97,10 @@ class LookupQuerier {
     uint64_t copy_version = 0;
   };
 
-  // The identifiers' OPRF inputs; INVALID_ARGUMENT naming the field.
+  // The identifiers' OPRF inputs; INVALID_ARGUMENT naming the field, worded
+  // for an office of member `self`.
   static absl::StatusOr<std::vector<Input>> Validate(
-      const v1::QueryRequest& request);
+      const v1::QueryRequest& request, std::string_view self);
   // The members to ask: the request's, each once, or every active peer.
   // INVALID_ARGUMENT for more entries than the directory has members, a
   // code that is not two capital letters, this node, a code the directory

@@ -49,15 +49,6 @@ std::string_view TrunkZeroCountryCode(std::string_view digits) {
   return "";
 }
 
-// The national number of `value` with its first digit (a trunk 0) removed,
-// as the office wrote it: "070 123 456" -> "70 123 456".
-std::string WithoutTrunkZero(std::string_view value) {
-  size_t zero = value.find('0');
-  std::string out(value.substr(0, zero));
-  out += value.substr(zero + 1);
-  return std::string(TrimAsciiSpaces(out));
-}
-
 std::string Count(size_t n, std::string_view noun) {
   return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
 }
@@ -104,23 +95,93 @@ absl::StatusOr<std::string> CompactPhone(std::string_view s,
   return compact;
 }
 
+// How the offices of one member write their own country's numbers in
+// national form: the country code and the national trunk prefix they drop
+// for the international form ("0"; Hungary's is "06"), or keep (Italy).
+// Members whose numbers have no trunk prefix (Czechia, Denmark, Estonia,
+// Greece, Cyprus, Latvia, Luxembourg, Malta, Poland, Portugal, Spain) and
+// Lithuania (prefix changed in 2025) are left out: their offices get the
+// general hint, never a guess.
+struct HomeNumbering {
+  std::string_view member;
+  std::string_view country_code;
+  std::string_view country;  // "a number from <country>"
+  std::string_view trunk_prefix;
+  bool keeps_trunk_prefix = false;
+};
+
+constexpr HomeNumbering kHomeNumbering[] = {
+    {"AL", "355", "Albania", "0"},
+    {"AT", "43", "Austria", "0"},
+    {"BA", "387", "Bosnia and Herzegovina", "0"},
+    {"BE", "32", "Belgium", "0"},
+    {"BG", "359", "Bulgaria", "0"},
+    {"DE", "49", "Germany", "0"},
+    {"FI", "358", "Finland", "0"},
+    {"FR", "33", "France", "0"},
+    {"HR", "385", "Croatia", "0"},
+    {"HU", "36", "Hungary", "06"},
+    {"IE", "353", "Ireland", "0"},
+    {"IT", "39", "Italy", "0", /*keeps_trunk_prefix=*/true},
+    {"ME", "382", "Montenegro", "0"},
+    {"MK", "389", "North Macedonia", "0"},
+    {"NL", "31", "the Netherlands", "0"},
+    {"RO", "40", "Romania", "0"},
+    {"RS", "381", "Serbia", "0"},
+    {"SE", "46", "Sweden", "0"},
+    {"SI", "386", "Slovenia", "0"},
+    {"SK", "421", "Slovakia", "0"},
+    {"XK", "383", "Kosovo", "0"},
+};
+
+// The refusal of a number in national form (`compact` starts with 0), with
+// the fix for `home_member`'s own country when its offices' national form
+// is known and `compact` starts with its trunk prefix, the general fix
+// otherwise. `s` is the number as written, `value` what the office typed.
+absl::Status RefuseNationalForm(std::string_view compact, std::string_view s,
+                                std::string_view value,
+                                std::string_view home_member) {
+  for (const HomeNumbering& home : kHomeNumbering) {
+    if (home.member != home_member || !compact.starts_with(home.trunk_prefix)) {
+      continue;
+    }
+    // The number as written, without the trunk prefix's digits.
+    std::string national(TrimAsciiSpaces(s));
+    if (!home.keeps_trunk_prefix) {
+      for (char digit : home.trunk_prefix) {
+        national.erase(national.find(digit), 1);
+      }
+      national = std::string(TrimAsciiSpaces(national));
+    }
+    std::string fix = "has no country code; write it as +";
+    fix += home.country_code;
+    fix += " " + national + " if it is a number from ";
+    fix += home.country;
+    fix += ": '+', the country code, then the number ";
+    fix += home.keeps_trunk_prefix ? "with" : "without";
+    fix += " its leading ";
+    fix += home.trunk_prefix;
+    return Refuse(kPhone, value, fix);
+  }
+  return Refuse(kPhone, value,
+                "has no country code; write '+' and the country code, then "
+                "the number as dialled from abroad (in most countries without "
+                "its leading 0)");
+}
+
 // The digits after the international prefix ('+' or "00") of `compact`,
 // checked: a country code, no trunk 0 after it, 7 to 15 digits. `s` is
 // the number as written (for the hint), `value` what the office typed.
-absl::StatusOr<std::string_view> InternationalDigits(std::string_view compact,
-                                                     std::string_view s,
-                                                     std::string_view value) {
+absl::StatusOr<std::string_view> InternationalDigits(
+    std::string_view compact, std::string_view s, std::string_view value,
+    std::string_view home_member) {
   std::string_view digits;
   if (compact.front() == '+') {
     digits = compact.substr(1);
   } else if (compact.starts_with("00")) {
     digits = compact.substr(2);
   } else if (compact.front() == '0') {
-    return Refuse(kPhone, value,
-                  "has no country code; write it as +389 " +
-                      WithoutTrunkZero(s) +
-                      " if it is a North Macedonian number: '+', the country "
-                      "code, then the number without its leading 0");
+    return RefuseNationalForm(compact, s, value, home_member);
   } else {
     return Refuse(kPhone, value,
                   "has no '+' or '00' before the country code; if it starts "
@@ -254,13 +315,14 @@ absl::Status CheckEmailDomain(std::string_view domain, std::string_view value) {
 
 }  // namespace
 
-absl::StatusOr<std::string> NormalizePhone(std::string_view value) {
+absl::StatusOr<std::string> NormalizePhone(std::string_view value,
+                                           std::string_view home_member) {
   std::string_view s = value;
   if (StartsWithNoCase(s, "tel:")) s = TrimAsciiSpaces(s.substr(4));
   absl::StatusOr<std::string> compact = CompactPhone(s, value);
   if (!compact.ok()) return compact.status();
   absl::StatusOr<std::string_view> digits =
-      InternationalDigits(*compact, s, value);
+      InternationalDigits(*compact, s, value, home_member);
   if (!digits.ok()) return digits.status();
   return "+" + std::string(*digits);
 }

@@ -50,7 +50,8 @@ absl::StatusOr<v1::IdentifierType> ParseType(std::string_view name) {
 }
 
 absl::StatusOr<std::string> Normalize(v1::IdentifierType type,
-                                      std::string_view value) {
+                                      std::string_view value,
+                                      std::string_view home_member) {
   std::string_view name = TypeName(type);
   if (name.empty()) {
     return absl::InvalidArgumentError(
@@ -68,7 +69,7 @@ absl::StatusOr<std::string> Normalize(v1::IdentifierType type,
     case v1::IDENTIFIER_TYPE_TELEGRAM_CHAT:
       return internal::NormalizeTelegramChat(cleaned);
     case v1::IDENTIFIER_TYPE_PHONE:
-      return internal::NormalizePhone(cleaned);
+      return internal::NormalizePhone(cleaned, home_member);
     case v1::IDENTIFIER_TYPE_EMAIL:
       return internal::NormalizeEmail(cleaned);
     case v1::IDENTIFIER_TYPE_PLATFORM_HANDLE:
@@ -95,8 +96,9 @@ Bytes OprfInput(v1::IdentifierType type, std::string_view normalized_value) {
 }
 
 absl::StatusOr<Bytes> NormalizedOprfInput(v1::IdentifierType type,
-                                          std::string_view value) {
-  ASSIGN_OR_RETURN(std::string normalized, Normalize(type, value));
+                                          std::string_view value,
+                                          std::string_view home_member) {
+  ASSIGN_OR_RETURN(std::string normalized, Normalize(type, value, home_member));
   return OprfInput(type, normalized);
 }
 

@@ -38,9 +38,12 @@ absl::StatusOr<v1::IdentifierType> ParseType(std::string_view name);
 // entered it, returning the normalized value (always non-empty printable
 // ASCII). INVALID_ARGUMENT, with a message a prosecutor can act on, when the
 // value cannot be normalized or `type` is unspecified/unknown. Never crashes
-// on any input.
+// on any input. `home_member` is the member code of the office that entered
+// the value ("" when unknown): it changes only the wording of a refusal (a
+// phone number in national form gets that country's fix), never a result.
 absl::StatusOr<std::string> Normalize(v1::IdentifierType type,
-                                      std::string_view value);
+                                      std::string_view value,
+                                      std::string_view home_member = "");
 
 // Largest value Normalize accepts, in bytes before trimming.
 inline constexpr size_t kMaxValueSize = 1024;
@@ -53,7 +56,8 @@ Bytes OprfInput(v1::IdentifierType type, std::string_view normalized_value);
 
 // Normalize, then OprfInput. Errors as Normalize.
 absl::StatusOr<Bytes> NormalizedOprfInput(v1::IdentifierType type,
-                                          std::string_view value);
+                                          std::string_view value,
+                                          std::string_view home_member = "");
 
 inline constexpr size_t kTagSize = 8;
 

@@ -162,8 +162,8 @@ std::vector<Case> Cases() {
       Ok(kPhone, "+383 44 123 456", "+38344123456"),
       Ok(kPhone, "+39 06 1234 5678", "+390612345678"),  // Italy keeps its 0
       No(kPhone, "070 123 456",
-         "phone: '070 123 456' has no country code; write it as +389 70 123 "
-         "456"),
+         "phone: '070 123 456' has no country code; write '+' and the "
+         "country code, then the number as dialled from abroad"),
       No(kPhone, "38970123456", "write +38970123456"),
       No(kPhone, "+00389 70 123 456", "country codes never start with 0"),
       No(kPhone, "+389 070 123 456",
@@ -474,6 +474,54 @@ TEST(SpecVectorsTest, Tags) {
     ASSERT_TRUE(tag.ok());
     EXPECT_EQ(*tag, TagOf(y));
   }
+}
+
+// A number in national form is refused with the fix for the entering
+// office's own country, never another's (a wrong country code would make a
+// wrong identifier); an unknown home gets the general fix.
+TEST(IdentifiersTest, NationalFormHintFollowsTheOfficesCountry) {
+  auto refusal = [](std::string_view value, std::string_view home) {
+    absl::StatusOr<std::string> r =
+        Normalize(v1::IDENTIFIER_TYPE_PHONE, value, home);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    return std::string(r.status().message());
+  };
+  EXPECT_EQ(refusal("069 555 0111", "AL"),
+            "phone: '069 555 0111' has no country code; write it as +355 69 "
+            "555 0111 if it is a number from Albania: '+', the country code, "
+            "then the number without its leading 0");
+  EXPECT_EQ(refusal("064/555-0101", "RS"),
+            "phone: '064/555-0101' has no country code; write it as +381 "
+            "64/555-0101 if it is a number from Serbia: '+', the country "
+            "code, then the number without its leading 0");
+  EXPECT_NE(refusal("070 123 456", "MK").find("write it as +389 70 123 456"),
+            std::string::npos);
+  // Hungary drops "06"; Italy keeps its 0.
+  EXPECT_NE(refusal("06 20 123 4567", "HU")
+                .find("write it as +36 20 123 4567 if it is a number from "
+                      "Hungary: '+', the country code, then the number "
+                      "without its leading 06"),
+            std::string::npos);
+  EXPECT_NE(refusal("06 1234 5678", "IT")
+                .find("write it as +39 06 1234 5678 if it is a number from "
+                      "Italy: '+', the country code, then the number with "
+                      "its leading 0"),
+            std::string::npos);
+  // No guess: unknown home, a member without a trunk prefix, a number that
+  // does not start with the home's trunk prefix.
+  for (auto [value, home] :
+       {std::pair{"069 555 0111", ""}, std::pair{"069 555 0111", "PL"},
+        std::pair{"069 555 0111", "ZZ"}, std::pair{"0 20 123 4567", "HU"}}) {
+    std::string message = refusal(value, home);
+    EXPECT_NE(message.find("has no country code; write '+' and the country "
+                           "code, then the number as dialled from abroad"),
+              std::string::npos)
+        << value << " at " << home << ": " << message;
+    EXPECT_EQ(message.find("+389"), std::string::npos) << message;
+  }
+  // The home changes only the wording, never a result.
+  EXPECT_EQ(*Normalize(v1::IDENTIFIER_TYPE_PHONE, "+355 69 555 0111", "RS"),
+            "+355695550111");
 }
 
 }  // namespace

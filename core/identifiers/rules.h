@@ -20,7 +20,10 @@ absl::StatusOr<std::string> NormalizeTelegramUsername(std::string_view value);
 absl::StatusOr<std::string> NormalizeTelegramChat(std::string_view value);
 
 // account_rules.cc
-absl::StatusOr<std::string> NormalizePhone(std::string_view value);
+// `home_member`: the member whose office entered the value ("" unknown); a
+// number in national form is refused with that country's fix.
+absl::StatusOr<std::string> NormalizePhone(std::string_view value,
+                                           std::string_view home_member);
 absl::StatusOr<std::string> NormalizeEmail(std::string_view value);
 absl::StatusOr<std::string> NormalizePlatformHandle(std::string_view value);
 
