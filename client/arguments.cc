@@ -51,10 +51,10 @@ absl::Status ValidateText(std::string_view option, std::string_view text) {
 
 absl::Status AddIdentifiers(
     std::string_view option, const std::vector<std::string>& args,
-    WindowPolicy policy,
+    WindowPolicy policy, std::string_view home_member,
     google::protobuf::RepeatedPtrField<v1::Identifier>* out) {
   for (const std::string& arg : args) {
-    auto id = ParseIdentifierArg(arg, policy);
+    auto id = ParseIdentifierArg(arg, policy, home_member);
     if (!id.ok()) return OptionError(option, arg, id.status());
     *out->Add() = *std::move(id);
   }
@@ -147,7 +147,8 @@ absl::Status ValidateCaseNumber(std::string_view number) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::AddCaseRequest> BuildAddCaseRequest(const AddCaseArgs& a) {
+absl::StatusOr<v1::AddCaseRequest> BuildAddCaseRequest(
+    const AddCaseArgs& a, std::string_view home_member) {
   v1::AddCaseRequest request;
   v1::Case& c = *request.mutable_case_();
   if (absl::Status s = CheckCaseNumber("NUMBER", a.number); !s.ok()) return s;
@@ -157,7 +158,7 @@ absl::StatusOr<v1::AddCaseRequest> BuildAddCaseRequest(const AddCaseArgs& a) {
                                    std::string("phone:+38970123456"));
   }
   if (absl::Status s = AddIdentifiers("--id", a.ids, WindowPolicy::kAllowed,
-                                      c.mutable_identifiers());
+                                      home_member, c.mutable_identifiers());
       !s.ok()) {
     return s;
   }
@@ -182,7 +183,7 @@ absl::StatusOr<v1::AddCaseRequest> BuildAddCaseRequest(const AddCaseArgs& a) {
 }
 
 absl::StatusOr<v1::AmendCaseRequest> BuildAmendCaseRequest(
-    const AmendCaseArgs& a) {
+    const AmendCaseArgs& a, std::string_view home_member) {
   v1::AmendCaseRequest request;
   if (absl::Status s = CheckCaseNumber("NUMBER", a.number); !s.ok()) return s;
   request.set_case_number(a.number);
@@ -194,13 +195,13 @@ absl::StatusOr<v1::AmendCaseRequest> BuildAmendCaseRequest(
   }
   if (absl::Status s =
           AddIdentifiers("--add-id", a.add_ids, WindowPolicy::kAllowed,
-                         request.mutable_add_identifiers());
+                         home_member, request.mutable_add_identifiers());
       !s.ok()) {
     return s;
   }
   if (absl::Status s =
           AddIdentifiers("--remove-id", a.remove_ids, WindowPolicy::kForbidden,
-                         request.mutable_remove_identifiers());
+                         home_member, request.mutable_remove_identifiers());
       !s.ok()) {
     return s;
   }
@@ -230,13 +231,15 @@ absl::StatusOr<v1::CloseCaseRequest> BuildCloseCaseRequest(
   return request;
 }
 
-absl::StatusOr<v1::QueryRequest> BuildQueryRequest(const QueryArgs& a) {
+absl::StatusOr<v1::QueryRequest> BuildQueryRequest(
+    const QueryArgs& a, std::string_view home_member) {
   v1::QueryRequest request;
   if (a.ids.empty()) {
     return OptionError("--id", "give at least one identifier to look for");
   }
-  if (absl::Status s = AddIdentifiers("--id", a.ids, WindowPolicy::kAllowed,
-                                      request.mutable_identifiers());
+  if (absl::Status s =
+          AddIdentifiers("--id", a.ids, WindowPolicy::kAllowed, home_member,
+                         request.mutable_identifiers());
       !s.ok()) {
     return s;
   }

@@ -37,7 +37,10 @@ struct AddCaseArgs {
   std::string contact;
   std::string opened;  // empty: the node sets the current month
 };
-absl::StatusOr<v1::AddCaseRequest> BuildAddCaseRequest(const AddCaseArgs& a);
+// `home_member` (the office's member code, "" if unknown) words a refused
+// identifier in the office's own country's terms (core/identifiers).
+absl::StatusOr<v1::AddCaseRequest> BuildAddCaseRequest(
+    const AddCaseArgs& a, std::string_view home_member = "");
 
 // `cbx case amend NUMBER [--add-id ...] [--remove-id ...] [--offence ...]
 // [--role ROLE] [--contact TEXT]`; at least one change.
@@ -50,7 +53,7 @@ struct AmendCaseArgs {
   std::string contact;
 };
 absl::StatusOr<v1::AmendCaseRequest> BuildAmendCaseRequest(
-    const AmendCaseArgs& a);
+    const AmendCaseArgs& a, std::string_view home_member = "");
 
 absl::StatusOr<v1::CloseCaseRequest> BuildCloseCaseRequest(
     std::string_view number);
@@ -64,7 +67,8 @@ struct QueryArgs {
   std::string offence;
   std::vector<std::string> peers;
 };
-absl::StatusOr<v1::QueryRequest> BuildQueryRequest(const QueryArgs& a);
+absl::StatusOr<v1::QueryRequest> BuildQueryRequest(
+    const QueryArgs& a, std::string_view home_member = "");
 
 // `cbx hits [--case NUMBER]` and `cbx inbox [--case NUMBER]`: an empty
 // number asks for everything.

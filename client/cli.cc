@@ -261,10 +261,14 @@ void AddListCommands(CLI::App& app, OfficeCommands& c) {
 
 // The office command the parser reached, with its request converted;
 // INVALID_ARGUMENT (or another code) saying which argument is wrong.
-absl::StatusOr<Runner> ChosenCommand(const OfficeCommands& c) {
-  if (c.add_cmd->parsed()) return Bind(BuildAddCaseRequest(c.add), &AddCase);
+// `home` is the office's member code ("" unknown), for identifier hints.
+absl::StatusOr<Runner> ChosenCommand(const OfficeCommands& c,
+                                     std::string_view home) {
+  if (c.add_cmd->parsed()) {
+    return Bind(BuildAddCaseRequest(c.add, home), &AddCase);
+  }
   if (c.amend_cmd->parsed()) {
-    return Bind(BuildAmendCaseRequest(c.amend), &AmendCase);
+    return Bind(BuildAmendCaseRequest(c.amend, home), &AmendCase);
   }
   if (c.close_cmd->parsed()) {
     return Bind(BuildCloseCaseRequest(c.close_number), &CloseCase);
@@ -274,7 +278,9 @@ absl::StatusOr<Runner> ChosenCommand(const OfficeCommands& c) {
     request.set_include_closed(c.list_all);
     return Bind(absl::StatusOr<v1::ListCasesRequest>(request), &ListCases);
   }
-  if (c.query_cmd->parsed()) return Bind(BuildQueryRequest(c.query), &Query);
+  if (c.query_cmd->parsed()) {
+    return Bind(BuildQueryRequest(c.query, home), &Query);
+  }
   if (c.hits_cmd->parsed()) {
     return Bind(BuildListHitsRequest(c.hits_case), &ListHits);
   }
@@ -374,7 +380,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
         app, err,
         "--genesis and --allow-unwitnessed are for the audit commands");
   }
-  absl::StatusOr<Runner> runner = ChosenCommand(office);
+  absl::StatusOr<Runner> runner =
+      ChosenCommand(office, OfficeMemberOfCertificate(global.flags, env));
   if (!runner.ok()) {
     return UsageError(app, err, std::string(runner.status().message()));
   }

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/names.h"
 #include "client/strings.h"
+#include "core/crypto/x509.h"
 #include "core/util/env.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -130,6 +131,25 @@ EnvLookup ProcessEnvironment() {
     if (v == nullptr) return std::nullopt;
     return std::string(v);
   };
+}
+
+std::string OfficeMemberOfCertificate(const ConnectionFlags& flags,
+                                      const EnvLookup& env) {
+  absl::StatusOr<Resolved> path = Resolve(kCert, flags.cert, env, "");
+  if (!path.ok()) return "";
+  absl::StatusOr<std::string> pem =
+      Env::Default()->ReadFile(path->value, kMaxPemBytes);
+  if (!pem.ok()) return "";
+  absl::StatusOr<std::vector<std::string>> uris =
+      crypto::CertificateUriSans(*pem);
+  if (!uris.ok()) return "";
+  constexpr std::string_view kOffice = "spiffe://cbx/office/";
+  for (std::string_view uri : *uris) {
+    if (!uri.starts_with(kOffice)) continue;
+    std::string_view rest = uri.substr(kOffice.size());
+    return std::string(rest.substr(0, rest.find('/')));
+  }
+  return "";
 }
 
 absl::StatusOr<ConnectionSettings> ResolveConnection(

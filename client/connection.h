@@ -47,6 +47,13 @@ struct ConnectionSettings {
   std::chrono::milliseconds timeout{30000};
 };
 
+// The member code of the office certificate that --cert or CBX_CERT names
+// (its URI SAN spiffe://cbx/office/<CC>/...), for wording hints in the
+// office's own country's terms; "" when there is none or it cannot be read
+// (the connection check then reports why).
+std::string OfficeMemberOfCertificate(const ConnectionFlags& flags,
+                                      const EnvLookup& env);
+
 // Fills each option from its flag, else its environment variable, and reads
 // the three PEM files. INVALID_ARGUMENT for a missing option (naming the flag
 // and the variable), an unreadable or non-PEM file (naming the flag and the

@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include "core/crypto/testing/test_pki.h"
 #include "gtest/gtest.h"
 
 namespace cbx::client {
@@ -65,6 +66,32 @@ class ConnectionTest : public ::testing::Test {
   fs::path dir_;
   std::map<std::string, std::string> env_;
 };
+
+TEST_F(ConnectionTest, OfficeMemberComesFromTheOfficeCertificate) {
+  using crypto::testing::IssueTestCertificate;
+  using crypto::testing::MakeTestCa;
+  const int64_t now = 1'780'000'000;
+  auto ca = MakeTestCa("cbx test office CA AL", now - 86400, now + 86400);
+  auto office = IssueTestCertificate(ca, 7, "AL/SPAK-Tirana",
+                                     "spiffe://cbx/office/AL/SPAK-Tirana",
+                                     now - 86400, now + 86400);
+  ConnectionFlags f = Flags();
+  f.cert = Write("al-office.pem", office.certificate_pem);
+  EXPECT_EQ(OfficeMemberOfCertificate(f, Env()), "AL");
+  // From the environment, as ResolveConnection reads it.
+  f.cert.clear();
+  env_["CBX_CERT"] = Path("al-office.pem");
+  EXPECT_EQ(OfficeMemberOfCertificate(f, Env()), "AL");
+  // Nothing to go by: no certificate, one that does not parse, a node's.
+  env_.clear();
+  EXPECT_EQ(OfficeMemberOfCertificate(f, Env()), "");
+  f.cert = Path("office.pem");
+  EXPECT_EQ(OfficeMemberOfCertificate(f, Env()), "");
+  auto node = IssueTestCertificate(
+      ca, 8, "cbx-node AL", "spiffe://cbx/member/AL", now - 86400, now + 86400);
+  f.cert = Write("node.pem", node.certificate_pem);
+  EXPECT_EQ(OfficeMemberOfCertificate(f, Env()), "");
+}
 
 TEST_F(ConnectionTest, ReadsFlagsAndFiles) {
   ConnectionFlags f = Flags();

@@ -82,8 +82,8 @@ absl::StatusOr<ObservedWindow> ParseWindow(std::string_view text) {
   return window;
 }
 
-absl::StatusOr<v1::Identifier> ParseIdentifierArg(std::string_view arg,
-                                                  WindowPolicy policy) {
+absl::StatusOr<v1::Identifier> ParseIdentifierArg(
+    std::string_view arg, WindowPolicy policy, std::string_view home_member) {
   size_t colon = arg.find(':');
   if (colon == std::string_view::npos) {
     return Error("no identifier type: write TYPE:VALUE, e.g. " +
@@ -133,7 +133,7 @@ absl::StatusOr<v1::Identifier> ParseIdentifierArg(std::string_view arg,
                  std::string("e.g. ") + std::string(kWindowExample));
   }
 
-  auto normalized = identifiers::Normalize(*type, value);
+  auto normalized = identifiers::Normalize(*type, value, home_member);
   if (!normalized.ok()) {
     return Error(std::string(normalized.status().message()));
   }

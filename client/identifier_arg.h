@@ -35,9 +35,12 @@ enum class WindowPolicy { kAllowed, kForbidden };
 // anything is sent; the identifier carries the value as entered, since the
 // node normalizes it again. INVALID_ARGUMENT with a message that says what
 // to fix (unknown type, missing value, malformed window, value that cannot
-// be normalized, window given where `policy` forbids one).
+// be normalized, window given where `policy` forbids one). `home_member`:
+// the office's member code ("" unknown), for a refusal in its own country's
+// terms.
 absl::StatusOr<v1::Identifier> ParseIdentifierArg(
-    std::string_view arg, WindowPolicy policy = WindowPolicy::kAllowed);
+    std::string_view arg, WindowPolicy policy = WindowPolicy::kAllowed,
+    std::string_view home_member = "");
 
 // Parses WINDOW as above into [from_ms, to_ms] (0 = unknown side).
 struct ObservedWindow {

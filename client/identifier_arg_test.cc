@@ -108,6 +108,18 @@ TEST(IdentifierArgTest, AtSignsInValuesAreNotWindows) {
   EXPECT_EQ(id.value(), "matrix:@user:example.org");
 }
 
+TEST(IdentifierArgTest, NationalFormHintIsInTheOfficesTerms) {
+  auto al =
+      ParseIdentifierArg("phone:069 555 0111", WindowPolicy::kAllowed, "AL");
+  EXPECT_EQ(al.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(al.status().message().find("write it as +355 69 555 0111"),
+            std::string::npos)
+      << al.status();
+  auto unknown = ParseIdentifierArg("phone:069 555 0111");
+  EXPECT_EQ(unknown.status().message().find("+389"), std::string::npos)
+      << unknown.status();
+}
+
 TEST(IdentifierArgTest, RejectsMalformedArguments) {
   EXPECT_NE(Reject("+38970123456").find("write TYPE:VALUE"), std::string::npos);
   EXPECT_NE(Reject("@smokva_admin").find("write TYPE:VALUE"),
