@@ -6,7 +6,9 @@
 // afterwards (CollectGarbage). Kept apart from sqlite_storage.cc, which
 // holds the rest of the backend.
 #include <algorithm>
+#include <chrono>
 #include <limits>
+#include <thread>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -310,6 +312,9 @@ absl::Status SqliteStorage::CollectGarbage() {
   while (true) {
     ASSIGN_OR_RETURN(int64_t deleted, CollectGarbageBatch());
     if (deleted == 0) return absl::OkStatus();
+    // std::mutex is not fair: without a pause this loop would take the
+    // lock again before a waiting caller wakes, and starve it.
+    std::this_thread::sleep_for(kGarbagePause);
   }
 }
 

@@ -2,6 +2,7 @@
 #ifndef CBX_NODE_STORAGE_SQLITE_STORAGE_H_
 #define CBX_NODE_STORAGE_SQLITE_STORAGE_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -153,10 +154,14 @@ class SqliteStorage final : public Storage {
   // Deletes the rows of OPRF key generations no longer in use (replaced
   // previous outputs, abandoned staged ones, the old own index), and index
   // changes compacted away, a batch (kGarbageBatch rows) per transaction
-  // so that other calls run between batches. PromoteStagedOutputs,
-  // DropPreviousOutputs, ClearStagedOutputs and Open call it.
+  // with a pause (kGarbagePause) between batches so that other calls run
+  // in between. PromoteStagedOutputs, DropPreviousOutputs,
+  // ClearStagedOutputs and Open call it. Each deleted output touches a
+  // random page of the y index, so a batch is kept small (a few hundred
+  // pages written).
   absl::Status CollectGarbage();
-  static constexpr int64_t kGarbageBatch = 2000;
+  static constexpr int64_t kGarbageBatch = 500;
+  static constexpr std::chrono::milliseconds kGarbagePause{2};
 
   // The value of `PRAGMA <name>` on this connection, as text (diagnostics
   // and tests: "journal_mode", "synchronous", "foreign_keys", ...).
