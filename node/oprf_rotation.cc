@@ -269,14 +269,10 @@ absl::StatusOr<bool> OprfRotation::StageBatch() {
 absl::StatusOr<bool> OprfRotation::FinishAndSwitch(uint32_t epoch) {
   Storage& storage = *ctx_->storage;
   OprfKeys& keys = *ctx_->oprf_keys;
-  // What was added since the pass passed it.
-  ASSIGN_OR_RETURN(Page<IdentifierKey> late,
-                   storage.ListUnstagedIdentifiers({"", 1}));
-  if (!late.items.empty()) {
-    cursor_.clear();
-    pass_done_ = false;
-    return StageBatch();
-  }
+  // No look for identifiers added since the pass passed them here (that
+  // would walk every identifier while holding the storage): the switch
+  // itself refuses (ABORTED) if one has no staged output, and then the pass
+  // runs again, in batches, to stage what is missing.
   const Key current = keys.current();
   const uint32_t old_epoch = keys.epoch();
   const int64_t grace_end = ctx_->clock->NowMs() + options_.grace_window_ms;
@@ -291,7 +287,10 @@ absl::StatusOr<bool> OprfRotation::FinishAndSwitch(uint32_t epoch) {
          {kOprfCursorSetting, ""}});
   });
   if (switched.code() == absl::StatusCode::kAborted) {
-    return true;  // a case changed between the last pass and the switch
+    // A case changed after the pass passed it: walk again.
+    cursor_.clear();
+    pass_done_ = false;
+    return true;
   }
   RETURN_IF_ERROR(switched);
   ASSIGN_OR_RETURN(uint64_t version, storage.OwnIndexVersion());

@@ -5,10 +5,12 @@
 // at a time, into staged storage (Storage::StageOutputs), with the progress
 // cursor committed with each batch, so that a node stopped half way resumes
 // where it was. When the adopted directory lists the next key as this
-// member's (its new epoch), a last pass stages what was added meanwhile and
-// one storage transaction makes the staged outputs current
-// (Storage::PromoteStagedOutputs) while OprfKeys::Switch holds case changes
-// off; the own index restarts for the new epoch. The previous key then
+// member's (its new epoch), one short storage transaction makes the staged
+// outputs current (Storage::PromoteStagedOutputs: it flips the key
+// generation, writing O(1) rows) while OprfKeys::Switch holds case changes
+// off; if an identifier added meanwhile has no staged output the switch is
+// refused and the pass runs again, in batches, first. The own index
+// restarts for the new epoch. The previous key then
 // answers requests naming the previous epoch until the grace window ends
 // (kOprfGraceWindowMs), after which it is dropped (its scalar cleared) and
 // the previous outputs deleted.

@@ -7,17 +7,26 @@
 // real OprfRotation over it: the staging pass (batches of 1000, each with
 // its progress cursor in one transaction, as the node's background ticks
 // run them, but back to back on one thread) and, after the directory lists
-// the new key, the switch transaction. It reports both times, the rate, and
-// the bare Evaluate cost per identifier on this machine for comparison.
+// the new key, the switch; then the end of the grace window (the previous
+// outputs dropped). It reports the times, the rate, and the bare Evaluate
+// cost per identifier on this machine for comparison.
+//
+// Meanwhile a prober thread makes the small storage calls a serving node
+// makes (a quota charge, as for each Evaluate request; a FindByOutputs of
+// one y, as Resolve does), one after another with a millisecond between
+// them, and reports per phase the longest any of them took: how long the
+// rotation made the node's queries wait.
 //
 //   cbx_oprf_rotation_bench [--identifiers N] [--dir DIR]
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -63,6 +72,66 @@ v1::SignedDirectory MkEpoch2() {
   return directory::testing::SignAs(
       d, {{"MK", "MK/governance/1"}, {"RS", "RS/governance/1"}});
 }
+
+// The prober (see the top): small storage calls in a loop on its own
+// thread, with the longest latency per phase.
+class Prober {
+ public:
+  enum Phase { kIdle, kStaging, kSwitch, kDrop, kPhases };
+  explicit Prober(Storage* storage)
+      : storage_(storage), thread_([this] { Loop(); }) {}
+  ~Prober() { Stop(); }
+  void SetPhase(Phase p) { phase_.store(p); }
+  void Stop() {
+    if (!thread_.joinable()) return;
+    stop_.store(true);
+    thread_.join();
+  }
+  // After Stop.
+  void Report(Phase p, const char* name) const {
+    printf("  %-8s: %6llu probe calls, longest %.1f ms\n", name,
+           static_cast<unsigned long long>(calls_[p]), max_ms_[p]);
+  }
+
+ private:
+  void Loop() {
+    std::mt19937_64 rng(7);
+    int64_t day = 20'000;
+    while (!stop_.load()) {
+      const Phase p = phase_.load();
+      Bytes y(32, '\0');
+      for (char& c : y) c = static_cast<char>(rng());
+      auto start = SteadyClock::now();
+      absl::StatusOr<uint32_t> charged =
+          storage_->ChargeQuota("RS", day, 1, 1'000'000);
+      if (charged.status().code() == absl::StatusCode::kResourceExhausted) {
+        ++day;
+      } else if (!charged.ok()) {
+        Die(charged.status().ToString());
+      }
+      Note(p, start);
+      start = SteadyClock::now();
+      if (auto found = storage_->FindByOutputs({y}); !found.ok()) {
+        Die(found.status().ToString());
+      }
+      Note(p, start);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  void Note(Phase p, SteadyClock::time_point start) {
+    const double ms = SecondsSince(start) * 1e3;
+    ++calls_[p];
+    if (ms > max_ms_[p]) max_ms_[p] = ms;
+  }
+
+  Storage* storage_;
+  std::atomic<Phase> phase_{kIdle};
+  std::atomic<bool> stop_{false};
+  // Written by the prober thread only; read after Stop.
+  uint64_t calls_[kPhases] = {};
+  double max_ms_[kPhases] = {};
+  std::thread thread_;
+};
 
 void Populate(SqliteStorage& storage, int64_t identifiers) {
   std::mt19937_64 rng(20261205);
@@ -127,6 +196,8 @@ int Run(int64_t identifiers, const std::string& dir) {
   if (absl::Status s = rotation.Start(MkKey(1), MkKey(2)); !s.ok()) {
     Die(s.ToString());
   }
+  Prober prober(ctx.storage.get());
+  prober.SetPhase(Prober::kStaging);
   auto stage_start = SteadyClock::now();
   while (true) {
     auto more = rotation.Step();
@@ -138,6 +209,7 @@ int Run(int64_t identifiers, const std::string& dir) {
   if (absl::Status s = ctx.directory->Update({MkEpoch2()}); !s.ok()) {
     Die(s.ToString());
   }
+  prober.SetPhase(Prober::kSwitch);
   auto switch_start = SteadyClock::now();
   while (true) {
     auto more = rotation.Step();
@@ -147,11 +219,26 @@ int Run(int64_t identifiers, const std::string& dir) {
   const double switch_s = SecondsSince(switch_start);
   if (ctx.oprf_keys->epoch() != 2) Die("the switch did not happen");
 
+  // The grace window ends: the previous generation's rows are deleted.
+  prober.SetPhase(Prober::kDrop);
+  auto drop_start = SteadyClock::now();
+  if (absl::Status s = ctx.storage->DropPreviousOutputs({}); !s.ok()) {
+    Die(s.ToString());
+  }
+  const double drop_s = SecondsSince(drop_start);
+  prober.Stop();
+
   printf("recompute (staging pass) of %llu identifiers: %.1f s (%.0f per s)\n",
          static_cast<unsigned long long>(rotation.staged()), stage_s,
          rotation.staged() / stage_s);
-  printf("switch transaction: %.2f s\n", switch_s);
+  printf("switch (incl. deleting the old own index in batches): %.2f s\n",
+         switch_s);
+  printf("drop of the previous outputs (in batches): %.2f s\n", drop_s);
   printf("total: %.1f s\n", stage_s + switch_s);
+  printf("concurrent small storage calls (ChargeQuota, FindByOutputs):\n");
+  prober.Report(Prober::kStaging, "staging");
+  prober.Report(Prober::kSwitch, "switch");
+  prober.Report(Prober::kDrop, "drop");
   std::filesystem::remove_all(dir);
   return 0;
 }

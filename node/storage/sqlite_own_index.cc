@@ -26,17 +26,34 @@ absl::StatusOr<IndexState> ReadIndexState(Database& db) {
                     static_cast<uint64_t>(select.ColumnInt(1))};
 }
 
-absl::Status ApplyTagDeltas(
-    Database& db, const std::vector<std::pair<Tag, int64_t>>& deltas) {
-  if (deltas.empty()) return absl::OkStatus();
-  ASSIGN_OR_RETURN(IndexState state, ReadIndexState(db));
-  uint64_t version = state.version;
+absl::StatusOr<Generations> ReadGenerations(Database& db) {
+  ASSIGN_OR_RETURN(
+      Statement select,
+      db.Prepare("SELECT current, previous, staging FROM oprf_generations "
+                 "WHERE id = 1"));
+  ASSIGN_OR_RETURN(bool row, select.Step());
+  if (!row) return absl::DataLossError("the OPRF generations row is missing");
+  Generations g;
+  g.current = select.ColumnInt(0);
+  if (!select.IsNull(1)) g.previous = select.ColumnInt(1);
+  g.staging = select.ColumnInt(2);
+  return g;
+}
+
+namespace {
+
+// Applies `deltas` to `generation`'s tag set; each tag that enters or
+// leaves the set is appended to `*entered_or_left` if it is given.
+absl::Status ApplyRefs(Database& db, int64_t generation,
+                       const std::vector<std::pair<Tag, int64_t>>& deltas,
+                       std::vector<std::pair<Tag, bool>>* entered_or_left) {
   for (const auto& [tag, delta] : deltas) {
     int64_t before = 0;
     {
       ASSIGN_OR_RETURN(Statement select,
-                       db.Prepare("SELECT refs FROM own_index WHERE tag = ?1"));
-      select.BindInt(1, TagToSql(tag));
+                       db.Prepare("SELECT refs FROM own_index WHERE "
+                                  "generation = ?1 AND tag = ?2"));
+      select.BindInt(1, generation).BindInt(2, TagToSql(tag));
       ASSIGN_OR_RETURN(bool row, select.Step());
       if (row) before = select.ColumnInt(0);
     }
@@ -45,25 +62,51 @@ absl::Status ApplyTagDeltas(
       return absl::InternalError(
           absl::StrCat("own index count of tag ", tag, " would be ", after));
     }
-    const char* sql = after == 0 ? "DELETE FROM own_index WHERE tag = ?1"
-                      : before == 0
-                          ? "INSERT INTO own_index (tag, refs) VALUES (?1, ?2)"
-                          : "UPDATE own_index SET refs = ?2 WHERE tag = ?1";
+    const char* sql =
+        after == 0 ? "DELETE FROM own_index WHERE generation = ?1 AND tag = ?2"
+        : before == 0
+            ? "INSERT INTO own_index (generation, tag, refs) "
+              "VALUES (?1, ?2, ?3)"
+            : "UPDATE own_index SET refs = ?3 WHERE generation = ?1 AND "
+              "tag = ?2";
     {
       ASSIGN_OR_RETURN(Statement write, db.Prepare(sql));
-      write.BindInt(1, TagToSql(tag));
-      if (after != 0) write.BindInt(2, after);
+      write.BindInt(1, generation).BindInt(2, TagToSql(tag));
+      if (after != 0) write.BindInt(3, after);
       RETURN_IF_ERROR(write.Run());
     }
-    if (after == 0 || before == 0) {
-      ASSIGN_OR_RETURN(Statement change,
-                       db.Prepare("INSERT INTO index_changes (version, tag, "
-                                  "added) VALUES (?1, ?2, ?3)"));
-      change.BindInt(1, static_cast<int64_t>(++version))
-          .BindInt(2, TagToSql(tag))
-          .BindInt(3, after == 0 ? 0 : 1);
-      RETURN_IF_ERROR(change.Run());
+    if ((after == 0 || before == 0) && entered_or_left != nullptr) {
+      entered_or_left->emplace_back(tag, after != 0);
     }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ApplyStagingTagDeltas(
+    Database& db, int64_t generation,
+    const std::vector<std::pair<Tag, int64_t>>& deltas) {
+  return ApplyRefs(db, generation, deltas, nullptr);
+}
+
+absl::Status ApplyTagDeltas(
+    Database& db, int64_t generation,
+    const std::vector<std::pair<Tag, int64_t>>& deltas) {
+  if (deltas.empty()) return absl::OkStatus();
+  std::vector<std::pair<Tag, bool>> changes;
+  RETURN_IF_ERROR(ApplyRefs(db, generation, deltas, &changes));
+  if (changes.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(IndexState state, ReadIndexState(db));
+  uint64_t version = state.version;
+  for (const auto& [tag, added] : changes) {
+    ASSIGN_OR_RETURN(Statement change,
+                     db.Prepare("INSERT INTO index_changes (version, tag, "
+                                "added) VALUES (?1, ?2, ?3)"));
+    change.BindInt(1, static_cast<int64_t>(++version))
+        .BindInt(2, TagToSql(tag))
+        .BindInt(3, added ? 1 : 0);
+    RETURN_IF_ERROR(change.Run());
   }
   ASSIGN_OR_RETURN(
       Statement update,

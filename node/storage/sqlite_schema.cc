@@ -168,12 +168,117 @@ CREATE UNIQUE INDEX IF NOT EXISTS directory_evidence_distinct
   ON directory_evidence(version, conflicting);
 )sql";
 
+// Version 5 (issue 10, an OPRF key switch that does not block the node,
+// spec/oprf.md §2): outputs per key generation. Each identifier row's y and
+// tag live in `outputs`, one row per (identifier row, generation); the
+// generations in use are named in oprf_generations: `current` (what every
+// read sees), `staging` (the next key's outputs, computed in the
+// background) and `previous` (the outputs the last switch replaced, kept
+// for the grace window; NULL when none). The own index keeps one tag set
+// per generation, the staging one maintained as outputs are staged and as
+// cases change, so that the switch only flips the generation numbers and
+// bumps the index version. Rows of any other generation are garbage, deleted
+// in small batches after a switch, a drop or a restart. output_counts and
+// identifier_count (kept by triggers) tell the switch in O(1) whether every
+// identifier row has a staged output.
+// staged_outputs and previous_outputs (version 3) are emptied into
+// `outputs` and no longer used; they stay (empty) so that no table of an
+// older file disappears. identifiers loses y and tag (now in `outputs`).
+constexpr char kSchemaV5[] = R"sql(
+CREATE TABLE oprf_generations (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  current INTEGER NOT NULL,
+  previous INTEGER,  -- NULL: no previous outputs kept
+  staging INTEGER NOT NULL CHECK (staging > current)
+);
+INSERT INTO oprf_generations (id, current, previous, staging) VALUES (1, 1,
+  CASE WHEN EXISTS (SELECT 1 FROM previous_outputs) THEN 0 END, 2);
+
+CREATE TABLE outputs (
+  case_id INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  generation INTEGER NOT NULL,
+  y BLOB NOT NULL,
+  tag INTEGER NOT NULL,  -- 0 in a previous generation migrated from v4
+  PRIMARY KEY (case_id, position, generation)
+) WITHOUT ROWID;
+CREATE INDEX outputs_by_y ON outputs(generation, y);
+INSERT INTO outputs (case_id, position, generation, y, tag)
+  SELECT case_id, position, 1, y, tag FROM identifiers;
+INSERT OR IGNORE INTO outputs (case_id, position, generation, y, tag)
+  SELECT i.case_id, i.position, 2, s.y, s.tag FROM staged_outputs s
+  JOIN identifiers i ON i.type = s.type
+  AND i.normalized_value = s.normalized_value;
+INSERT OR IGNORE INTO outputs (case_id, position, generation, y, tag)
+  SELECT i.case_id, i.position, 0, p.y, 0 FROM previous_outputs p
+  JOIN identifiers i ON i.type = p.type
+  AND i.normalized_value = p.normalized_value;
+DELETE FROM staged_outputs;
+DELETE FROM previous_outputs;
+
+CREATE TABLE own_index_v5 (
+  generation INTEGER NOT NULL,
+  tag INTEGER NOT NULL,
+  refs INTEGER NOT NULL CHECK (refs > 0),
+  PRIMARY KEY (generation, tag)
+) WITHOUT ROWID;
+INSERT INTO own_index_v5 (generation, tag, refs)
+  SELECT 1, tag, refs FROM own_index;
+INSERT INTO own_index_v5 (generation, tag, refs)
+  SELECT 2, o.tag, COUNT(*) FROM outputs o
+  JOIN cases c ON c.id = o.case_id
+  WHERE o.generation = 2 AND c.open = 1 GROUP BY o.tag;
+DROP TABLE own_index;
+ALTER TABLE own_index_v5 RENAME TO own_index;
+
+DROP INDEX identifiers_by_y;
+ALTER TABLE identifiers DROP COLUMN y;
+ALTER TABLE identifiers DROP COLUMN tag;
+
+CREATE TABLE output_counts (
+  generation INTEGER PRIMARY KEY,
+  rows INTEGER NOT NULL
+);
+INSERT INTO output_counts (generation, rows)
+  SELECT generation, COUNT(*) FROM outputs GROUP BY generation;
+CREATE TABLE identifier_count (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  rows INTEGER NOT NULL
+);
+INSERT INTO identifier_count (id, rows)
+  SELECT 1, COUNT(*) FROM identifiers;
+CREATE TRIGGER outputs_counted AFTER INSERT ON outputs BEGIN
+  INSERT INTO output_counts (generation, rows) VALUES (NEW.generation, 1)
+    ON CONFLICT (generation) DO UPDATE SET rows = rows + 1;
+END;
+CREATE TRIGGER outputs_uncounted AFTER DELETE ON outputs BEGIN
+  UPDATE output_counts SET rows = rows - 1
+    WHERE generation = OLD.generation;
+END;
+CREATE TRIGGER identifiers_counted AFTER INSERT ON identifiers BEGIN
+  UPDATE identifier_count SET rows = rows + 1 WHERE id = 1;
+END;
+CREATE TRIGGER identifiers_uncounted AFTER DELETE ON identifiers BEGIN
+  UPDATE identifier_count SET rows = rows - 1 WHERE id = 1;
+END;
+)sql";
+
 // kMigrations[i] takes the schema from version i to version i + 1. To change
 // the schema, append a step (never edit a released one) and bump
 // kSchemaVersion.
 constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3,
-                                       kSchemaV4};
+                                       kSchemaV4, kSchemaV5};
 static_assert(std::size(kMigrations) == kSchemaVersion);
+
+// Whether `table` has a column `column`.
+absl::StatusOr<bool> HasColumn(Database& db, const char* table,
+                               const char* column) {
+  absl::StatusOr<Statement> stmt = db.Prepare(
+      "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindText(1, table).BindText(2, column);
+  return stmt->Step();
+}
 
 }  // namespace
 
@@ -202,7 +307,16 @@ absl::Status MigrateSchema(Database& db) {
     absl::StatusOr<Transaction> txn =
         Transaction::Begin(db, Transaction::Mode::kWrite);
     if (!txn.ok()) return txn.status();
-    absl::Status status = db.Exec(kMigrations[v]);
+    absl::Status status = absl::OkStatus();
+    // A database a test brought back to an older user_version keeps the
+    // shape of version 5 (identifiers without y): that step is done.
+    bool done = false;
+    if (v == 4) {
+      absl::StatusOr<bool> has_y = HasColumn(db, "identifiers", "y");
+      if (!has_y.ok()) return has_y.status();
+      done = !*has_y;
+    }
+    if (!done) status = db.Exec(kMigrations[v]);
     if (status.ok()) {
       status = db.Exec(absl::StrCat("PRAGMA user_version = ", v + 1));
     }

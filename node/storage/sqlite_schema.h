@@ -14,7 +14,7 @@
 namespace cbx::node::sqlite {
 
 // The version this build writes.
-inline constexpr int64_t kSchemaVersion = 4;
+inline constexpr int64_t kSchemaVersion = 5;
 
 // The database's schema version (0 for a new file).
 absl::StatusOr<int64_t> SchemaVersion(Database& db);

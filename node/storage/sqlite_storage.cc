@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
@@ -40,29 +41,108 @@ absl::StatusOr<Message> ParseRow(std::string_view blob, const char* what) {
 
 // --- Cases -------------------------------------------------------------------
 
+// One identifier row's output under one generation.
+absl::Status InsertOutput(Database& db, int64_t case_id, int64_t position,
+                          int64_t generation, const Bytes& y, Tag tag) {
+  ASSIGN_OR_RETURN(Statement insert,
+                   db.Prepare("INSERT INTO outputs (case_id, position, "
+                              "generation, y, tag) VALUES (?1, ?2, ?3, ?4, "
+                              "?5) ON CONFLICT (case_id, position, "
+                              "generation) DO UPDATE SET y = excluded.y, "
+                              "tag = excluded.tag"));
+  insert.BindInt(1, case_id)
+      .BindInt(2, position)
+      .BindInt(3, generation)
+      .BindBlob(4, y)
+      .BindInt(5, TagToSql(tag));
+  return insert.Run();
+}
+
+// The identifier rows and their outputs under the current generation.
 absl::Status InsertIdentifiers(Database& db, int64_t case_id,
-                               const std::vector<StoredIdentifier>& ids) {
+                               const std::vector<StoredIdentifier>& ids,
+                               int64_t current) {
   for (size_t i = 0; i < ids.size(); ++i) {
     const StoredIdentifier& id = ids[i];
     ASSIGN_OR_RETURN(Statement insert,
                      db.Prepare("INSERT INTO identifiers (case_id, position, "
                                 "type, normalized_value, observed_from_ms, "
-                                "observed_to_ms, y, tag) "
-                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+                                "observed_to_ms) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
     insert.BindInt(1, case_id)
         .BindInt(2, static_cast<int64_t>(i))
         .BindInt(3, id.type)
         .BindText(4, id.normalized_value)
         .BindInt(5, id.observed_from_ms)
-        .BindInt(6, id.observed_to_ms)
-        .BindBlob(7, id.y)
-        .BindInt(8, TagToSql(id.tag));
+        .BindInt(6, id.observed_to_ms);
     RETURN_IF_ERROR(insert.Run());
+    RETURN_IF_ERROR(InsertOutput(db, case_id, static_cast<int64_t>(i),
+                                 current, id.y, id.tag));
   }
   return absl::OkStatus();
 }
 
-absl::Status InsertCase(Database& db, const StoredCase& c) {
+// An output (y, tag) by identifier value (type, normalized value).
+using ValueKey = std::pair<int64_t, std::string>;
+using OutputsByValue = std::map<ValueKey, std::pair<Bytes, Tag>>;
+
+// The staged output of a value some other identifier row already has.
+absl::StatusOr<std::optional<std::pair<Bytes, Tag>>> StagedOutputOf(
+    Database& db, int64_t staging, const StoredIdentifier& id) {
+  ASSIGN_OR_RETURN(
+      Statement select,
+      db.Prepare("SELECT o.y, o.tag FROM identifiers i JOIN outputs o ON "
+                 "o.case_id = i.case_id AND o.position = i.position AND "
+                 "o.generation = ?3 WHERE i.type = ?1 AND "
+                 "i.normalized_value = ?2 LIMIT 1"));
+  select.BindInt(1, id.type).BindText(2, id.normalized_value).BindInt(
+      3, staging);
+  ASSIGN_OR_RETURN(bool row, select.Step());
+  if (!row) return std::optional<std::pair<Bytes, Tag>>();
+  return std::optional<std::pair<Bytes, Tag>>(
+      {select.ColumnBlob(0), TagFromSql(select.ColumnInt(1))});
+}
+
+// The outputs of a case's new identifier rows under the staging and the
+// previous generation: those its old rows of the same value had
+// (`staged`, `previous`), else (staging only) another row's of that value.
+// A row whose value has no staged output anywhere is left without one (the
+// rotation stages it: ListUnstagedIdentifiers). Appends the staged tags of
+// the rows to `*staged_tags`.
+absl::Status InsertOtherGenerations(Database& db,
+                                    const sqlite::Generations& gens,
+                                    int64_t case_id,
+                                    const std::vector<StoredIdentifier>& ids,
+                                    const OutputsByValue& staged,
+                                    const OutputsByValue& previous,
+                                    std::vector<Tag>* staged_tags) {
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const ValueKey key{ids[i].type, ids[i].normalized_value};
+    const int64_t position = static_cast<int64_t>(i);
+    std::optional<std::pair<Bytes, Tag>> out;
+    if (auto it = staged.find(key); it != staged.end()) {
+      out = it->second;
+    } else {
+      ASSIGN_OR_RETURN(out, StagedOutputOf(db, gens.staging, ids[i]));
+    }
+    if (out.has_value()) {
+      RETURN_IF_ERROR(InsertOutput(db, case_id, position, gens.staging,
+                                   out->first, out->second));
+      staged_tags->push_back(out->second);
+    }
+    if (auto it = previous.find(key);
+        gens.previous.has_value() && it != previous.end()) {
+      RETURN_IF_ERROR(InsertOutput(db, case_id, position, *gens.previous,
+                                   it->second.first, it->second.second));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Inserts the case row and its identifier rows with their current outputs;
+// returns the case's row id.
+absl::StatusOr<int64_t> InsertCase(Database& db, const StoredCase& c,
+                                   int64_t current) {
   const std::string record = c.record.SerializeAsString();
   {
     ASSIGN_OR_RETURN(
@@ -79,8 +159,9 @@ absl::Status InsertCase(Database& db, const StoredCase& c) {
     }
     RETURN_IF_ERROR(status);
   }
-  return InsertIdentifiers(db, sqlite3_last_insert_rowid(db.handle()),
-                           c.identifiers);
+  const int64_t case_id = sqlite3_last_insert_rowid(db.handle());
+  RETURN_IF_ERROR(InsertIdentifiers(db, case_id, c.identifiers, current));
+  return case_id;
 }
 
 // Reads the identifier in the current row of `stmt` from column `first`:
@@ -98,12 +179,59 @@ StoredIdentifier ReadIdentifier(const Statement& stmt, int first) {
 
 // AddCase's writes, inside the caller's write transaction; `c` is valid.
 absl::Status AddCaseIn(Database& db, const StoredCase& c) {
-  RETURN_IF_ERROR(InsertCase(db, c));
-  return sqlite::ApplyTagDeltas(db, TagDeltas({}, OpenTags(c)));
+  ASSIGN_OR_RETURN(sqlite::Generations gens, sqlite::ReadGenerations(db));
+  ASSIGN_OR_RETURN(int64_t case_id, InsertCase(db, c, gens.current));
+  std::vector<Tag> staged_tags;
+  RETURN_IF_ERROR(InsertOtherGenerations(db, gens, case_id, c.identifiers, {},
+                                         {}, &staged_tags));
+  RETURN_IF_ERROR(
+      sqlite::ApplyTagDeltas(db, gens.current, TagDeltas({}, OpenTags(c))));
+  if (!IsOpen(c.record)) return absl::OkStatus();
+  return sqlite::ApplyStagingTagDeltas(db, gens.staging,
+                                       TagDeltas({}, staged_tags));
+}
+
+// A case's identifier rows' outputs under the current, staging and
+// previous generations, read before UpdateCase replaces the rows.
+struct OldOutputs {
+  std::vector<Tag> current_tags;
+  std::vector<Tag> staged_tags;
+  OutputsByValue staged;
+  OutputsByValue previous;
+};
+absl::StatusOr<OldOutputs> ReadOldOutputs(Database& db,
+                                          const sqlite::Generations& gens,
+                                          int64_t case_id) {
+  OldOutputs old;
+  ASSIGN_OR_RETURN(
+      Statement select,
+      db.Prepare("SELECT i.type, i.normalized_value, o.generation, o.y, "
+                 "o.tag FROM identifiers i JOIN outputs o ON o.case_id = "
+                 "i.case_id AND o.position = i.position WHERE i.case_id = ?1"));
+  select.BindInt(1, case_id);
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    const ValueKey key{select.ColumnInt(0), select.ColumnText(1)};
+    const int64_t generation = select.ColumnInt(2);
+    const Tag tag = TagFromSql(select.ColumnInt(4));
+    if (generation == gens.current) {
+      old.current_tags.push_back(tag);
+    } else if (generation == gens.staging) {
+      old.staged_tags.push_back(tag);
+      old.staged[key] = {select.ColumnBlob(3), tag};
+    } else if (generation == gens.previous) {
+      old.previous[key] = {select.ColumnBlob(3), tag};
+    }
+  }
+  return old;
 }
 
 // UpdateCase's writes, inside the caller's write transaction; `c` is valid.
+// The new identifier rows keep the staged and previous outputs the old rows
+// of the same value had.
 absl::Status UpdateCaseIn(Database& db, const StoredCase& c) {
+  ASSIGN_OR_RETURN(sqlite::Generations gens, sqlite::ReadGenerations(db));
   int64_t case_id = 0;
   bool was_open = false;
   {
@@ -119,21 +247,14 @@ absl::Status UpdateCaseIn(Database& db, const StoredCase& c) {
     case_id = select.ColumnInt(0);
     was_open = select.ColumnInt(1) != 0;
   }
-  std::vector<Tag> old_tags;
-  if (was_open) {
-    ASSIGN_OR_RETURN(
-        Statement select,
-        db.Prepare("SELECT tag FROM identifiers WHERE case_id = ?1"));
-    select.BindInt(1, case_id);
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, select.Step());
-      if (!row) break;
-      old_tags.push_back(TagFromSql(select.ColumnInt(0)));
-    }
+  ASSIGN_OR_RETURN(OldOutputs old, ReadOldOutputs(db, gens, case_id));
+  if (!was_open) {
+    old.current_tags.clear();
+    old.staged_tags.clear();
   }
-  {
-    ASSIGN_OR_RETURN(Statement remove,
-                     db.Prepare("DELETE FROM identifiers WHERE case_id = ?1"));
+  for (const char* sql : {"DELETE FROM outputs WHERE case_id = ?1",
+                          "DELETE FROM identifiers WHERE case_id = ?1"}) {
+    ASSIGN_OR_RETURN(Statement remove, db.Prepare(sql));
     RETURN_IF_ERROR(remove.BindInt(1, case_id).Run());
   }
   const std::string record = c.record.SerializeAsString();
@@ -146,8 +267,16 @@ absl::Status UpdateCaseIn(Database& db, const StoredCase& c) {
         .BindBlob(3, record);
     RETURN_IF_ERROR(update.Run());
   }
-  RETURN_IF_ERROR(InsertIdentifiers(db, case_id, c.identifiers));
-  return sqlite::ApplyTagDeltas(db, TagDeltas(old_tags, OpenTags(c)));
+  RETURN_IF_ERROR(InsertIdentifiers(db, case_id, c.identifiers, gens.current));
+  std::vector<Tag> staged_tags;
+  RETURN_IF_ERROR(InsertOtherGenerations(db, gens, case_id, c.identifiers,
+                                         old.staged, old.previous,
+                                         &staged_tags));
+  if (!IsOpen(c.record)) staged_tags.clear();
+  RETURN_IF_ERROR(sqlite::ApplyTagDeltas(
+      db, gens.current, TagDeltas(old.current_tags, OpenTags(c))));
+  return sqlite::ApplyStagingTagDeltas(
+      db, gens.staging, TagDeltas(old.staged_tags, staged_tags));
 }
 
 // GetCase's reads, inside the caller's transaction.
@@ -168,10 +297,13 @@ absl::StatusOr<StoredCase> GetCaseIn(Database& db, const std::string& number) {
   {
     ASSIGN_OR_RETURN(
         Statement select,
-        db.Prepare("SELECT type, normalized_value, observed_from_ms, "
-                   "observed_to_ms, y, tag FROM identifiers "
-                   "WHERE case_id = ?1 ORDER BY position"));
-    select.BindInt(1, case_id);
+        db.Prepare("SELECT i.type, i.normalized_value, i.observed_from_ms, "
+                   "i.observed_to_ms, o.y, o.tag FROM identifiers i "
+                   "LEFT JOIN outputs o ON o.case_id = i.case_id AND "
+                   "o.position = i.position AND o.generation = ?2 "
+                   "WHERE i.case_id = ?1 ORDER BY i.position"));
+    ASSIGN_OR_RETURN(sqlite::Generations gens, sqlite::ReadGenerations(db));
+    select.BindInt(1, case_id).BindInt(2, gens.current);
     while (true) {
       ASSIGN_OR_RETURN(bool row, select.Step());
       if (!row) break;
@@ -185,15 +317,19 @@ absl::StatusOr<StoredCase> GetCaseIn(Database& db, const std::string& number) {
 absl::StatusOr<std::vector<OutputMatch>> FindByOutputsIn(
     Database& db, const std::vector<Bytes>& ys) {
   std::vector<OutputMatch> matches;
+  if (ys.empty()) return matches;
+  ASSIGN_OR_RETURN(sqlite::Generations gens, sqlite::ReadGenerations(db));
   for (const Bytes& y : ys) {
     ASSIGN_OR_RETURN(
         Statement select,
         db.Prepare("SELECT c.number, i.type, i.normalized_value, "
-                   "i.observed_from_ms, i.observed_to_ms, i.y, i.tag "
-                   "FROM identifiers i JOIN cases c ON c.id = i.case_id "
-                   "WHERE i.y = ?1 AND c.open = 1 "
+                   "i.observed_from_ms, i.observed_to_ms, o.y, o.tag "
+                   "FROM outputs o JOIN identifiers i ON i.case_id = "
+                   "o.case_id AND i.position = o.position "
+                   "JOIN cases c ON c.id = o.case_id "
+                   "WHERE o.generation = ?2 AND o.y = ?1 AND c.open = 1 "
                    "ORDER BY c.number, i.position"));
-    select.BindBlob(1, y);
+    select.BindBlob(1, y).BindInt(2, gens.current);
     while (true) {
       ASSIGN_OR_RETURN(bool row, select.Step());
       if (!row) break;
@@ -471,7 +607,10 @@ absl::StatusOr<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(
   RETURN_IF_ERROR(db->ExecOnEveryConnection(
       absl::StrCat("PRAGMA cache_size = -", options.cache_size_kib)));
   RETURN_IF_ERROR(sqlite::MigrateSchema(*db));
-  return std::unique_ptr<SqliteStorage>(new SqliteStorage(std::move(db)));
+  std::unique_ptr<SqliteStorage> storage(new SqliteStorage(std::move(db)));
+  // What a switch or a drop left undeleted when the node stopped.
+  RETURN_IF_ERROR(storage->CollectGarbage());
+  return storage;
 }
 
 // --- Transactions ------------------------------------------------------------
@@ -509,8 +648,21 @@ absl::Status SqliteStorage::AddCases(const std::vector<StoredCase>& cases) {
   }
   std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
-  for (const StoredCase& c : cases) RETURN_IF_ERROR(InsertCase(*db_, c));
-  RETURN_IF_ERROR(sqlite::ApplyTagDeltas(*db_, TagDeltas({}, added)));
+  ASSIGN_OR_RETURN(sqlite::Generations gens, sqlite::ReadGenerations(*db_));
+  std::vector<Tag> staged_tags;
+  for (const StoredCase& c : cases) {
+    ASSIGN_OR_RETURN(int64_t case_id, InsertCase(*db_, c, gens.current));
+    std::vector<Tag> tags;
+    RETURN_IF_ERROR(InsertOtherGenerations(*db_, gens, case_id, c.identifiers,
+                                           {}, {}, &tags));
+    if (IsOpen(c.record)) {
+      staged_tags.insert(staged_tags.end(), tags.begin(), tags.end());
+    }
+  }
+  RETURN_IF_ERROR(
+      sqlite::ApplyTagDeltas(*db_, gens.current, TagDeltas({}, added)));
+  RETURN_IF_ERROR(sqlite::ApplyStagingTagDeltas(*db_, gens.staging,
+                                                TagDeltas({}, staged_tags)));
   return txn.Commit();
 }
 
@@ -566,13 +718,17 @@ absl::StatusOr<Page<StoredCase>> SqliteStorage::ListCases(
     ASSIGN_OR_RETURN(
         Statement select,
         db.Prepare("SELECT i.case_id, i.type, i.normalized_value, "
-                   "i.observed_from_ms, i.observed_to_ms, i.y, i.tag "
+                   "i.observed_from_ms, i.observed_to_ms, o.y, o.tag "
                    "FROM cases c JOIN identifiers i ON i.case_id = c.id "
+                   "LEFT JOIN outputs o ON o.case_id = i.case_id AND "
+                   "o.position = i.position AND o.generation = ?4 "
                    "WHERE (c.open = 1 OR ?1) AND c.number > ?2 "
                    "AND c.number <= ?3 ORDER BY c.number, i.position"));
+    ASSIGN_OR_RETURN(sqlite::Generations gens, sqlite::ReadGenerations(db));
     select.BindInt(1, include_closed ? 1 : 0)
         .BindText(2, page.after)
-        .BindText(3, last_number);
+        .BindText(3, last_number)
+        .BindInt(4, gens.current);
     size_t k = 0;
     while (true) {
       ASSIGN_OR_RETURN(bool row, select.Step());
@@ -605,17 +761,21 @@ absl::Status SqliteStorage::ReplaceAllOutputs(
   std::lock_guard<std::mutex> lock(mu_);
   Database& db = *db_;
   ASSIGN_OR_RETURN(Transaction txn, BeginWrite(db));
+  ASSIGN_OR_RETURN(sqlite::Generations gens, sqlite::ReadGenerations(db));
   for (const auto& [number, id] : case_and_identifier) {
     ASSIGN_OR_RETURN(
         Statement update,
-        db.Prepare("UPDATE identifiers SET y = ?1, tag = ?2 "
-                   "WHERE case_id = (SELECT id FROM cases WHERE number = ?3) "
-                   "AND type = ?4 AND normalized_value = ?5"));
+        db.Prepare("UPDATE outputs SET y = ?1, tag = ?2 WHERE generation = ?6 "
+                   "AND (case_id, position) = (SELECT i.case_id, i.position "
+                   "FROM identifiers i JOIN cases c ON c.id = i.case_id "
+                   "WHERE c.number = ?3 AND i.type = ?4 "
+                   "AND i.normalized_value = ?5)"));
     update.BindBlob(1, id.y)
         .BindInt(2, TagToSql(id.tag))
         .BindText(3, number)
         .BindInt(4, id.type)
-        .BindText(5, id.normalized_value);
+        .BindText(5, id.normalized_value)
+        .BindInt(6, gens.current);
     RETURN_IF_ERROR(update.Run());
     if (db.Changes() == 0) {
       return absl::NotFoundError(absl::StrCat(
@@ -623,8 +783,9 @@ absl::Status SqliteStorage::ReplaceAllOutputs(
     }
   }
   {
-    ASSIGN_OR_RETURN(Statement count,
-                     db.Prepare("SELECT COUNT(*) FROM identifiers"));
+    ASSIGN_OR_RETURN(
+        Statement count,
+        db.Prepare("SELECT rows FROM identifier_count WHERE id = 1"));
     ASSIGN_OR_RETURN(bool row, count.Step());
     const int64_t stored = row ? count.ColumnInt(0) : 0;
     if (stored != static_cast<int64_t>(case_and_identifier.size())) {
@@ -633,12 +794,23 @@ absl::Status SqliteStorage::ReplaceAllOutputs(
           case_and_identifier.size(), " were given; read the cases again"));
     }
   }
+  {
+    ASSIGN_OR_RETURN(
+        Statement rebuild,
+        db.Prepare("DELETE FROM own_index WHERE generation = ?1"));
+    RETURN_IF_ERROR(rebuild.BindInt(1, gens.current).Run());
+  }
+  {
+    ASSIGN_OR_RETURN(
+        Statement rebuild,
+        db.Prepare("INSERT INTO own_index (generation, tag, refs) "
+                   "SELECT ?1, o.tag, COUNT(*) FROM outputs o JOIN cases c "
+                   "ON c.id = o.case_id WHERE o.generation = ?1 AND "
+                   "c.open = 1 GROUP BY o.tag"));
+    RETURN_IF_ERROR(rebuild.BindInt(1, gens.current).Run());
+  }
   RETURN_IF_ERROR(
-      db.Exec("DELETE FROM own_index;"
-              "INSERT INTO own_index (tag, refs) SELECT i.tag, COUNT(*) "
-              "  FROM identifiers i JOIN cases c ON c.id = i.case_id "
-              "  WHERE c.open = 1 GROUP BY i.tag;"
-              "DELETE FROM index_changes;"
+      db.Exec("DELETE FROM index_changes;"
               "UPDATE own_index_state SET version = version + 1, "
               "  compacted_through = version + 1 WHERE id = 1;"));
   return txn.Commit();
@@ -654,14 +826,19 @@ absl::StatusOr<uint64_t> SqliteStorage::OwnIndexVersion() {
 
 absl::StatusOr<std::vector<Tag>> SqliteStorage::OwnIndexTags() {
   std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Transaction txn, BeginRead(*db_));
+  ASSIGN_OR_RETURN(sqlite::Generations gens, sqlite::ReadGenerations(*db_));
   ASSIGN_OR_RETURN(Statement select,
-                   db_->Prepare("SELECT tag FROM own_index ORDER BY tag"));
+                   db_->Prepare("SELECT tag FROM own_index WHERE "
+                                "generation = ?1 ORDER BY tag"));
+  select.BindInt(1, gens.current);
   std::vector<Tag> tags;
   while (true) {
     ASSIGN_OR_RETURN(bool row, select.Step());
     if (!row) break;
     tags.push_back(TagFromSql(select.ColumnInt(0)));
   }
+  RETURN_IF_ERROR(txn.Commit());
   sqlite::SignedToUnsignedOrder(tags);
   return tags;
 }

@@ -2,6 +2,7 @@
 #ifndef CBX_NODE_STORAGE_SQLITE_STORAGE_H_
 #define CBX_NODE_STORAGE_SQLITE_STORAGE_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -88,7 +89,10 @@ class SqliteStorage final : public Storage {
       const std::vector<std::pair<std::string, StoredIdentifier>>&
           case_and_identifier) override;
 
-  // OPRF key rotation: in sqlite_staged_outputs.cc.
+  // OPRF key rotation: in sqlite_staged_outputs.cc. Outputs are kept per
+  // key generation (schema version 5, sqlite_schema.cc): staging writes the
+  // staging generation's rows and tag set beside the current ones, and the
+  // switch only flips the generation numbers (O(1) rows written).
   absl::StatusOr<Page<IdentifierKey>> ListUnstagedIdentifiers(
       const PageRequest& page) override;
   absl::Status StageOutputs(const std::vector<StagedOutput>& outputs,
@@ -147,6 +151,18 @@ class SqliteStorage final : public Storage {
   // bulk imports and the benchmark: one sync instead of one per case.
   absl::Status AddCases(const std::vector<StoredCase>& cases);
 
+  // Deletes the rows of OPRF key generations no longer in use (replaced
+  // previous outputs, abandoned staged ones, the old own index), and index
+  // changes compacted away, a batch (kGarbageBatch rows) per transaction
+  // with a pause (kGarbagePause) between batches so that other calls run
+  // in between. PromoteStagedOutputs, DropPreviousOutputs,
+  // ClearStagedOutputs and Open call it. Each deleted output touches a
+  // random page of the y index, so a batch is kept small (a few hundred
+  // pages written).
+  absl::Status CollectGarbage();
+  static constexpr int64_t kGarbageBatch = 500;
+  static constexpr std::chrono::milliseconds kGarbagePause{2};
+
   // The value of `PRAGMA <name>` on this connection, as text (diagnostics
   // and tests: "journal_mode", "synchronous", "foreign_keys", ...).
   // INVALID_ARGUMENT unless `name` is lower-case letters and underscores.
@@ -171,6 +187,9 @@ class SqliteStorage final : public Storage {
   std::condition_variable admit_cv_;
   std::vector<AdmitRequest*> admit_queue_ ABSL_GUARDED_BY(admit_mu_);
   bool admit_leader_ ABSL_GUARDED_BY(admit_mu_) = false;
+
+  // One batch of CollectGarbage: how many rows it deleted.
+  absl::StatusOr<int64_t> CollectGarbageBatch() ABSL_LOCKS_EXCLUDED(mu_);
 
   std::mutex mu_;
   std::unique_ptr<sqlite::Database> db_ ABSL_GUARDED_BY(mu_);

@@ -5,15 +5,19 @@
 
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <fstream>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
 #include "node/storage/sqlite_db.h"
 #include "node/storage/sqlite_schema.h"
 #include "node/storage/storage_test_util.h"
+#include "node/storage/testing/fault_vfs.h"
 
 namespace cbx::node {
 namespace {
@@ -22,6 +26,12 @@ using testing::ExpectSameCase;
 using testing::Ident;
 using testing::MakeCase;
 using testing::TempDir;
+using testing::Y;
+
+StagedOutput Staged(const std::string& value, Tag tag) {
+  return StagedOutput{
+      {v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME, value}, Y(tag + 1'000'000), tag};
+}
 
 // Runs `sql` on a separate connection to the file, as an operator's sqlite3
 // shell would.
@@ -348,6 +358,156 @@ TEST_F(SqliteStorageTest, ATransactionIsDurableOrAbsentAfterReopen) {
   EXPECT_EQ(CodeOf(s->GetCase("GONE")), absl::StatusCode::kNotFound);
   ASSERT_OK_AND_ASSIGN(auto tags, s->OwnIndexTags());
   EXPECT_EQ(tags, std::vector<Tag>{1});
+}
+
+// Outputs per key generation (schema version 5): a node stopped half way
+// through staging resumes where it was, and one stopped after the switch
+// opens with the new outputs current.
+TEST_F(SqliteStorageTest, StagingResumesAndTheSwitchSurvivesReopen) {
+  {
+    auto s = Open();
+    ASSERT_NE(s, nullptr);
+    ASSERT_OK(s->AddCase(MakeCase("A", true, {Ident("a", 1), Ident("b", 2)})));
+    ASSERT_OK(s->AddCase(MakeCase("B", true, {Ident("c", 3)})));
+    ASSERT_OK(s->StageOutputs({Staged("a", 11)}, {{"oprf/cursor", "a"}}));
+  }
+  {
+    auto s = Open();
+    ASSERT_NE(s, nullptr);
+    ASSERT_OK_AND_ASSIGN(auto cursor, s->GetSetting("oprf/cursor"));
+    EXPECT_EQ(cursor, std::optional<Bytes>("a"));
+    ASSERT_OK_AND_ASSIGN(uint64_t staged, s->CountStagedOutputs());
+    EXPECT_EQ(staged, 1u);
+    ASSERT_OK_AND_ASSIGN(auto rest, s->ListUnstagedIdentifiers({}));
+    ASSERT_EQ(rest.items.size(), 2u);
+    EXPECT_EQ(rest.items[0].normalized_value, "b");
+    ASSERT_OK(s->StageOutputs({Staged("b", 12), Staged("c", 13)}, {}));
+    ASSERT_OK(s->PromoteStagedOutputs({{"oprf/epoch", "2"}}));
+  }
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  ASSERT_OK_AND_ASSIGN(auto tags, s->OwnIndexTags());
+  EXPECT_EQ(tags, std::vector<Tag>({11, 12, 13}));
+  ASSERT_OK_AND_ASSIGN(auto match, s->FindByOutputs({Y(1'000'013)}));
+  ASSERT_EQ(match.size(), 1u);
+  EXPECT_EQ(match[0].case_number, "B");
+  ASSERT_OK_AND_ASSIGN(auto translated,
+                       s->TranslatePreviousOutputs({Ident("a", 1).y}));
+  EXPECT_EQ(translated, std::vector<Bytes>({Y(1'000'011)}));
+}
+
+// A switch whose commit fails (the disk refuses the WAL's sync) leaves the
+// old generation current, also after a restart; the next attempt switches.
+TEST_F(SqliteStorageTest, AFailedSwitchLeavesTheOldGenerationCurrent) {
+  testing::FaultVfs vfs("cbx-fault-switch");
+  SqliteStorage::Options options;
+  options.vfs = vfs.name();
+  {
+    auto opened = SqliteStorage::Open(path_, options);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    SqliteStorage& s = **opened;
+    ASSERT_OK(s.AddCase(MakeCase("A", true, {Ident("a", 1)})));
+    ASSERT_OK(s.StageOutputs({Staged("a", 11)}, {}));
+    vfs.FailAlways(testing::VfsOp::kSync, "node.db-wal",
+                   testing::FaultVfs::Eio(testing::VfsOp::kSync));
+    EXPECT_EQ(CodeOf(s.PromoteStagedOutputs({{"oprf/epoch", "2"}})),
+              absl::StatusCode::kUnavailable);
+    vfs.Heal();
+    // A committed write tells IoHealth the disk is healthy again.
+    ASSERT_OK(s.AddCase(MakeCase("PROBE", false, {})));
+    ASSERT_OK_AND_ASSIGN(auto tags, s.OwnIndexTags());
+    EXPECT_EQ(tags, std::vector<Tag>({1}));
+  }
+  {
+    auto s = Open();
+    ASSERT_NE(s, nullptr);
+    ASSERT_OK_AND_ASSIGN(auto tags, s->OwnIndexTags());
+    EXPECT_EQ(tags, std::vector<Tag>({1}));
+    ASSERT_OK_AND_ASSIGN(auto epoch, s->GetSetting("oprf/epoch"));
+    EXPECT_EQ(epoch, std::nullopt);
+    ASSERT_OK(s->PromoteStagedOutputs({{"oprf/epoch", "2"}}));
+    ASSERT_OK_AND_ASSIGN(tags, s->OwnIndexTags());
+    EXPECT_EQ(tags, std::vector<Tag>({11}));
+  }
+}
+
+// Rows of a generation no longer in use (left by a node stopped between a
+// switch and the deletion that follows it) are deleted when it opens;
+// dropping the previous outputs deletes them too.
+TEST_F(SqliteStorageTest, OldGenerationsAreDeleted) {
+  {
+    auto s = Open();
+    ASSERT_NE(s, nullptr);
+    ASSERT_OK(s->AddCase(MakeCase("A", true, {Ident("a", 1), Ident("b", 2)})));
+    ASSERT_OK(s->StageOutputs({Staged("a", 11), Staged("b", 12)}, {}));
+    ASSERT_OK(s->PromoteStagedOutputs({}));
+  }
+  auto count = [&](const std::string& sql) -> int64_t {
+    auto db = sqlite::Database::Open(path_, 1000);
+    EXPECT_TRUE(db.ok());
+    auto stmt = (*db)->Prepare(sql);
+    EXPECT_TRUE(stmt.ok());
+    EXPECT_TRUE(*stmt->Step());
+    return stmt->ColumnInt(0);
+  };
+  // Generations 1 (previous) and 2 (current) hold two rows each.
+  EXPECT_EQ(count("SELECT COUNT(*) FROM outputs"), 4);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM own_index WHERE generation = 1"), 0);
+  RawExec(path_,
+          "INSERT INTO outputs (case_id, position, generation, y, tag) "
+          "SELECT case_id, position, 0, y, tag FROM outputs "
+          "WHERE generation = 1;"
+          "INSERT INTO own_index (generation, tag, refs) VALUES (7, 5, 1);");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM outputs"), 6);
+  {
+    auto s = Open();
+    ASSERT_NE(s, nullptr);
+  }
+  EXPECT_EQ(count("SELECT COUNT(*) FROM outputs"), 4);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM own_index"), 2);
+  {
+    auto s = Open();
+    ASSERT_NE(s, nullptr);
+    ASSERT_OK(s->DropPreviousOutputs({}));
+  }
+  EXPECT_EQ(count("SELECT COUNT(*) FROM outputs"), 2);
+  EXPECT_EQ(count("SELECT previous IS NULL FROM oprf_generations"), 1);
+}
+
+// A node.db of schema version 4 in the middle of a rotation (a staged and
+// a previous output) keeps both in the generations of version 5.
+TEST_F(SqliteStorageTest, SchemaVersion4RotationStateIsMigrated) {
+  std::filesystem::copy_file(
+      std::string(CBX_SCHEMA_FIXTURES_DIR) + "/node-v4.db", path_);
+  const Bytes staged_y = Y(77), previous_y = Y(66);
+  RawExec(path_,
+          "INSERT INTO staged_outputs (type, normalized_value, y, tag) "
+          "SELECT type, normalized_value, X'" +
+              absl::BytesToHexString(staged_y) +
+              "', 77 FROM identifiers;"
+              "INSERT INTO previous_outputs (y, type, normalized_value) "
+              "SELECT X'" +
+              absl::BytesToHexString(previous_y) +
+              "', type, normalized_value FROM identifiers;");
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  ASSERT_OK_AND_ASSIGN(Page<StoredCase> cases, s->ListCases(true, {}));
+  ASSERT_EQ(cases.items.size(), 1u);
+  ASSERT_EQ(cases.items[0].identifiers.size(), 1u);
+  const Bytes current_y = cases.items[0].identifiers[0].y;
+  ASSERT_OK_AND_ASSIGN(auto translated,
+                       s->TranslatePreviousOutputs({previous_y}));
+  EXPECT_EQ(translated, std::vector<Bytes>({current_y}));
+  ASSERT_OK_AND_ASSIGN(uint64_t staged, s->CountStagedOutputs());
+  EXPECT_EQ(staged, 1u);
+  ASSERT_OK_AND_ASSIGN(uint64_t version, s->OwnIndexVersion());
+  ASSERT_OK(s->PromoteStagedOutputs({}));
+  ASSERT_OK_AND_ASSIGN(auto tags, s->OwnIndexTags());
+  EXPECT_EQ(tags, std::vector<Tag>({77}));
+  ASSERT_OK_AND_ASSIGN(uint64_t after, s->OwnIndexVersion());
+  EXPECT_EQ(after, version + 1);
+  ASSERT_OK_AND_ASSIGN(translated, s->TranslatePreviousOutputs({current_y}));
+  EXPECT_EQ(translated, std::vector<Bytes>({staged_y}));
 }
 
 }  // namespace

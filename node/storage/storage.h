@@ -258,15 +258,19 @@ class Storage {
   // --- OPRF key rotation (spec/oprf.md §2) ----------------------------------
   //
   // Outputs under the next key are staged per identifier value, beside the
-  // current ones, and made current in one transaction; the outputs they
-  // replace are kept (as previous outputs) for the grace window.
+  // current ones (SQLite: a key generation of their own, with its tag set),
+  // and made current in one short transaction that does not depend on the
+  // number of identifiers; the outputs they replace are kept (as previous
+  // outputs) for the grace window.
 
   // The distinct identifier values of every case (open or closed) that have
   // no staged output, ordered by (type, normalized value), after the cursor
   // `page.after` (a cursor this method returned: a value that was staged
   // since is skipped, one added below the cursor is not seen — list again
-  // from the start to catch those). INVALID_ARGUMENT for a cursor it did
-  // not make.
+  // from the start to catch those). A page may hold fewer than `page.limit`
+  // values (even none) and still name a next page: a backend may bound the
+  // values it looks at per call, so that a call stays short when almost
+  // every value is staged. INVALID_ARGUMENT for a cursor it did not make.
   virtual absl::StatusOr<Page<IdentifierKey>> ListUnstagedIdentifiers(
       const PageRequest& page) = 0;
   // Stores `outputs` (replacing a staged output of the same value) and

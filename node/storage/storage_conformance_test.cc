@@ -485,6 +485,121 @@ TYPED_TEST(StorageConformanceTest, PromoteStagedOutputsSwitchesAtOnce) {
   EXPECT_EQ(previous, std::optional<Bytes>(""));
 }
 
+// While the next key's outputs are staged, every read still sees the
+// current ones; a refused switch changes nothing.
+TYPED_TEST(StorageConformanceTest, ReadsDuringStagingSeeTheCurrentOutputs) {
+  const StoredIdentifier a = Ident("a", 1), b = Ident("b", 2);
+  ASSERT_OK(this->s().AddCase(MakeCase("A", true, {a, b})));
+  ASSERT_OK(this->s().StageOutputs({Staged("a", 11)}, {}));
+  ASSERT_OK_AND_ASSIGN(auto old_match, this->s().FindByOutputs({a.y}));
+  ASSERT_EQ(old_match.size(), 1u);
+  EXPECT_TRUE(testing::SameIdentifier(old_match[0].identifier, a));
+  ASSERT_OK_AND_ASSIGN(auto staged_match,
+                       this->s().FindByOutputs({Y(1'000'011)}));
+  EXPECT_TRUE(staged_match.empty());
+  ASSERT_OK_AND_ASSIGN(StoredCase got, this->s().GetCase("A"));
+  ExpectSameCase(got, MakeCase("A", true, {a, b}));
+  EXPECT_EQ(this->Tags(), std::vector<Tag>({1, 2}));
+  EXPECT_EQ(this->Version(), 2u);
+  // "b" is not staged: the switch is refused and nothing moved.
+  EXPECT_EQ(CodeOf(this->s().PromoteStagedOutputs({{"oprf/epoch", "2"}})),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(this->Tags(), std::vector<Tag>({1, 2}));
+  EXPECT_EQ(this->Version(), 2u);
+  ASSERT_OK_AND_ASSIGN(auto epoch, this->s().GetSetting("oprf/epoch"));
+  EXPECT_EQ(epoch, std::nullopt);
+  ASSERT_OK_AND_ASSIGN(auto changes, this->s().OwnIndexChangesSince(0));
+  EXPECT_EQ(changes.size(), 2u);
+  ASSERT_OK_AND_ASSIGN(auto translated,
+                       this->s().TranslatePreviousOutputs({a.y}));
+  EXPECT_EQ(translated, std::vector<Bytes>({""}));
+}
+
+// Cases added, amended and closed while the outputs are staged: a value
+// staged already is staged for the new rows too; a new value is listed as
+// unstaged (even below the pass's cursor, from the start) and blocks the
+// switch until it is staged; the switched index is exactly the open cases'
+// new tags.
+TYPED_TEST(StorageConformanceTest, CasesChangedDuringStagingSwitchRight) {
+  ASSERT_OK(this->s().AddCase(
+      MakeCase("A", true, {Ident("m", 1), Ident("shared", 2)})));
+  ASSERT_OK(this->s().AddCase(MakeCase("B", true, {Ident("x", 3)})));
+  ASSERT_OK(this->s().StageOutputs(
+      {Staged("m", 11), Staged("shared", 12), Staged("x", 13)}, {}));
+  ASSERT_OK_AND_ASSIGN(auto none, this->s().ListUnstagedIdentifiers({}));
+  EXPECT_TRUE(none.items.empty());
+  // Mid-rotation: a new case with a staged value and a new one (below "m"),
+  // B amended (x kept, "d" added), A closed.
+  ASSERT_OK(this->s().AddCase(
+      MakeCase("C", true, {Ident("shared", 2), Ident("c", 4)})));
+  ASSERT_OK(this->s().UpdateCase(
+      MakeCase("B", true, {Ident("d", 5), Ident("x", 3)})));
+  ASSERT_OK(this->s().UpdateCase(
+      MakeCase("A", false, {Ident("m", 1), Ident("shared", 2)})));
+  EXPECT_EQ(this->Tags(), std::vector<Tag>({2, 3, 4, 5}));
+  ASSERT_OK_AND_ASSIGN(auto late, this->s().ListUnstagedIdentifiers({}));
+  EXPECT_EQ(Values(late), std::vector<std::string>({"c", "d"}));
+  EXPECT_EQ(CodeOf(this->s().PromoteStagedOutputs({})),
+            absl::StatusCode::kAborted);
+  ASSERT_OK(this->s().StageOutputs({Staged("c", 14), Staged("d", 15)}, {}));
+  const uint64_t before = this->Version();
+  ASSERT_OK(this->s().PromoteStagedOutputs({}));
+  EXPECT_EQ(this->Version(), before + 1);
+  EXPECT_EQ(this->Tags(), std::vector<Tag>({12, 13, 14, 15}));
+  ASSERT_OK_AND_ASSIGN(auto c_match, this->s().FindByOutputs({Y(1'000'014)}));
+  ASSERT_EQ(c_match.size(), 1u);
+  EXPECT_EQ(c_match[0].case_number, "C");
+  ASSERT_OK_AND_ASSIGN(auto shared_match,
+                       this->s().FindByOutputs({Y(1'000'012)}));
+  ASSERT_EQ(shared_match.size(), 1u);  // A is closed
+  EXPECT_EQ(shared_match[0].case_number, "C");
+  ASSERT_OK_AND_ASSIGN(StoredCase b, this->s().GetCase("B"));
+  ASSERT_EQ(b.identifiers.size(), 2u);
+  EXPECT_EQ(b.identifiers[0].y, Y(1'000'015));
+  EXPECT_EQ(b.identifiers[1].tag, 13u);
+  // Reopening A brings its new tags; the change log continues.
+  ASSERT_OK(this->s().UpdateCase(
+      MakeCase("A", true, {Ident("m", 11), Ident("shared", 12)})));
+  ASSERT_OK_AND_ASSIGN(auto after, this->s().OwnIndexChangesSince(before + 1));
+  EXPECT_EQ(Flatten(after), (std::vector<std::tuple<uint64_t, Tag, bool>>{
+                                {before + 2, 11, true}}));
+}
+
+// A second rotation: the outputs the first switch replaced are forgotten,
+// the second's previous outputs translate, and a case amended during the
+// grace window still translates its kept identifiers.
+TYPED_TEST(StorageConformanceTest, TwoRotationsKeepOnlyTheLastPrevious) {
+  const StoredIdentifier a = Ident("a", 1);
+  ASSERT_OK(this->s().AddCase(MakeCase("A", true, {a, Ident("b", 2)})));
+  ASSERT_OK(this->s().StageOutputs({Staged("a", 11), Staged("b", 12)}, {}));
+  ASSERT_OK(this->s().PromoteStagedOutputs({}));
+  StoredIdentifier a_now = Ident("a", 11);  // as the node stores it now
+  a_now.y = Y(1'000'011);
+  ASSERT_OK(
+      this->s().UpdateCase(MakeCase("A", true, {Ident("q", 5), a_now})));
+  ASSERT_OK_AND_ASSIGN(auto translated,
+                       this->s().TranslatePreviousOutputs({a.y}));
+  EXPECT_EQ(translated, std::vector<Bytes>({Y(1'000'011)}));
+  ASSERT_OK(this->s().StageOutputs({Staged("a", 21), Staged("q", 25)}, {}));
+  ASSERT_OK(this->s().PromoteStagedOutputs({}));
+  EXPECT_EQ(this->Tags(), std::vector<Tag>({21, 25}));
+  ASSERT_OK_AND_ASSIGN(translated, this->s().TranslatePreviousOutputs(
+                                       {a.y, Y(1'000'011), Ident("q", 5).y}));
+  EXPECT_EQ(translated,
+            std::vector<Bytes>({"", Y(1'000'021), Y(1'000'025)}));
+  // A next key replaced before its switch: its staged outputs are gone.
+  ASSERT_OK(this->s().StageOutputs({Staged("a", 31)}, {}));
+  ASSERT_OK(this->s().ClearStagedOutputs());
+  ASSERT_OK_AND_ASSIGN(auto unstaged, this->s().ListUnstagedIdentifiers({}));
+  EXPECT_EQ(Values(unstaged), std::vector<std::string>({"a", "q"}));
+  ASSERT_OK(this->s().DropPreviousOutputs({}));
+  ASSERT_OK_AND_ASSIGN(translated,
+                       this->s().TranslatePreviousOutputs({Y(1'000'011)}));
+  EXPECT_EQ(translated, std::vector<Bytes>({""}));
+  ASSERT_OK_AND_ASSIGN(auto current, this->s().FindByOutputs({Y(1'000'021)}));
+  EXPECT_EQ(current.size(), 1u);
+}
+
 TYPED_TEST(StorageConformanceTest, ReplaceAllOutputsRefusesBadSets) {
   ASSERT_OK(
       this->s().AddCase(MakeCase("A", true, {Ident("a", 1), Ident("b", 2)})));
