@@ -34,8 +34,12 @@ int64_t EraseOldest(std::vector<Row>& rows, int64_t before, size_t limit,
   if (due.size() > limit) due.resize(limit);
   std::vector<bool> erase(rows.size(), false);
   for (size_t i : due) erase[i] = true;
-  size_t i = 0;
-  std::erase_if(rows, [&](const Row&) { return erase[i++]; });
+  std::vector<Row> kept;
+  kept.reserve(rows.size() - due.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (!erase[i]) kept.push_back(std::move(rows[i]));
+  }
+  rows = std::move(kept);
   return static_cast<int64_t>(due.size());
 }
 
