@@ -332,12 +332,12 @@ class RetentionIndexTest : public RetentionTest {
 
 TEST_F(RetentionIndexTest, APeerFromBeforeTheHorizonGetsTheFullIndex) {
   const int64_t horizon = config_.index_change_log_days * kDayMs;
-  AddCase("PPO-1", {"@one"});
-  AddCase("PPO-2", {"@two"});
+  AddCase("PPO-1", {"@user_one"});
+  AddCase("PPO-2", {"@user_two"});
   EXPECT_TRUE(PeerSyncs());  // first copy: full, at version 2
   Sweep();                   // marks version 2 now
-  CloseCase("PPO-1");        // removes @one: version 3
-  AddCase("PPO-3", {"@three"});
+  CloseCase("PPO-1");        // removes @user_one: version 3
+  AddCase("PPO-3", {"@user_three"});
   // Within the horizon: nothing compacted; a delta still serves.
   clock_.AdvanceMs(horizon);
   EXPECT_EQ(Sweep().index_changes(), 0u);
@@ -353,12 +353,12 @@ TEST_F(RetentionIndexTest, APeerFromBeforeTheHorizonGetsTheFullIndex) {
   EXPECT_EQ(Copy(), OwnTags());
 
   // A peer still at version 1 (before the horizon) gets the full index,
-  // without the removed @one, and ends identical.
+  // without the removed @user_one, and ends identical.
   version_ = 1;
-  copy_ = {TagOf("@one")};
+  copy_ = {TagOf("@user_one")};
   EXPECT_TRUE(PeerSyncs());
   EXPECT_EQ(Copy(), OwnTags());
-  EXPECT_EQ(copy_.count(TagOf("@one")), 0u);
+  EXPECT_EQ(copy_.count(TagOf("@user_one")), 0u);
 }
 
 // The `retention` config section: defaults, and bad values refused with a
