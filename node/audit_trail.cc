@@ -122,4 +122,15 @@ absl::Status AuditTrail::Call(v1::AuditDirection direction,
   return appended.ok() ? absl::OkStatus() : appended.status();
 }
 
+absl::Status AuditTrail::RetentionSweep(const v1::RetentionCounts& counts) {
+  if (sink_ == nullptr) return damage_;
+  v1::AuditEntry entry;
+  entry.set_direction(v1::AUDIT_DIRECTION_LOCAL);
+  entry.set_rpc("Node.RetentionSweep");
+  entry.set_kind("retention_sweep");
+  *entry.mutable_outcome()->mutable_retention() = counts;
+  auto appended = sink_->Append(std::move(entry));
+  return appended.ok() ? absl::OkStatus() : appended.status();
+}
+
 }  // namespace cbx::node

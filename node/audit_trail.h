@@ -91,6 +91,11 @@ class AuditTrail {
                     AuditCounts counts = {},
                     const std::string& envelope_sha256 = "");
 
+  // A retention sweep's deletions (node/retention.h): direction LOCAL, rpc
+  // "Node.RetentionSweep", kind "retention_sweep", outcome OK with
+  // `counts` (spec/audit-log.md §2.1).
+  absl::Status RetentionSweep(const v1::RetentionCounts& counts);
+
   // The node's log, or null for a trail over a damaged log or a test sink.
   audit::AuditLog* log() const { return log_; }
 

@@ -165,6 +165,10 @@ absl::Status RefuseUnknownFields(const json& root, const std::string& name) {
        {"checkpoint_interval_ms", "checkpoint_every_entries",
         "witness_interval_ms"}},
       {"log", {"format", "level"}},
+      {"retention",
+       {"closed_case_identifiers_days", "received_references_days",
+        "inbox_days", "index_change_log_days", "sweep_interval_ms",
+        "batch_size"}},
   };
   for (const auto& [key, value] : root.items()) {
     auto section = kSections.find(key);
@@ -184,6 +188,47 @@ absl::Status RefuseUnknownFields(const json& root, const std::string& name) {
       }
     }
   }
+  return absl::OkStatus();
+}
+
+// An integer field in [min, max] (`unit` names it in the error), or
+// `fallback` if absent.
+absl::StatusOr<int64_t> Bounded(FieldReader& r, const std::string& field,
+                                int64_t min, int64_t max,
+                                const std::string& unit, int64_t fallback) {
+  const json* v = r.Find(field);
+  if (v == nullptr) return fallback;
+  if (!v->is_number_integer()) return r.Error(field, "must be an integer");
+  const int64_t n = v->get<int64_t>();
+  if (n < min || n > max) {
+    return r.Error(field, absl::StrCat("must be between ", min, " and ", max,
+                                       unit.empty() ? "" : " ", unit, ", not ",
+                                       n));
+  }
+  return n;
+}
+
+// The `retention` section. A period of 1 day at least (a sweep deleting
+// what arrived minutes ago is a misconfiguration, not a policy) and at most
+// 100 years.
+absl::Status ParseRetention(FieldReader& r, RetentionConfig& c) {
+  constexpr int64_t kMaxDays = 36'500;
+  CBX_ASSIGN_FIELD(c.closed_case_identifiers_days,
+                   Bounded(r, "retention.closed_case_identifiers_days", 1,
+                           kMaxDays, "days", c.closed_case_identifiers_days));
+  CBX_ASSIGN_FIELD(c.received_references_days,
+                   Bounded(r, "retention.received_references_days", 1,
+                           kMaxDays, "days", c.received_references_days));
+  CBX_ASSIGN_FIELD(c.inbox_days, Bounded(r, "retention.inbox_days", 1,
+                                         kMaxDays, "days", c.inbox_days));
+  CBX_ASSIGN_FIELD(c.index_change_log_days,
+                   Bounded(r, "retention.index_change_log_days", 1, kMaxDays,
+                           "days", c.index_change_log_days));
+  CBX_ASSIGN_FIELD(c.sweep_interval_ms,
+                   Bounded(r, "retention.sweep_interval_ms", 1000, 86'400'000,
+                           "milliseconds", c.sweep_interval_ms));
+  CBX_ASSIGN_FIELD(c.batch_size, Bounded(r, "retention.batch_size", 1, 100'000,
+                                         "rows", c.batch_size));
   return absl::OkStatus();
 }
 
@@ -271,6 +316,7 @@ absl::StatusOr<Config> ParseConfig(const std::string& text,
       return r.Error("log.level", std::string(parsed.status().message()));
     c.log_level = *parsed;
   }
+  RETURN_IF_ERROR(ParseRetention(r, c.retention));
   return c;
 }
 

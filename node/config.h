@@ -11,6 +11,27 @@
 
 namespace cbx::node {
 
+// The `retention` section (spec/node-config.md, docs/operations.md
+// "Retention"): how long each kind of row is kept, and how the periodic
+// sweep (node/retention.h) runs. Periods in days; the defaults' reasons are
+// in spec/node-config.md.
+struct RetentionConfig {
+  // A closed case's identifiers (values, outputs y, tags), counted from the
+  // case's closing; its row stays as a tombstone.
+  int64_t closed_case_identifiers_days = 730;
+  // Received case references (hits), counted from their arrival.
+  int64_t received_references_days = 730;
+  // Inbox entries (peers' notifications), counted from their arrival.
+  int64_t inbox_days = 730;
+  // Entries of the own index's change log; a peer whose copy is older is
+  // sent the full index.
+  int64_t index_change_log_days = 30;
+  // How often the sweep runs, and how many rows each of its transactions
+  // deletes at most.
+  int64_t sweep_interval_ms = 3'600'000;
+  int64_t batch_size = 1000;
+};
+
 struct Config {
   // This node's member code ("MK").
   std::string member;
@@ -54,6 +75,7 @@ struct Config {
   // level written (--log-level overrides it).
   LogFormat log_format = LogFormat::kText;
   LogLevel log_level = LogLevel::kInfo;
+  RetentionConfig retention;
 };
 
 // Reads and validates the config at `path`. Relative paths in it are

@@ -34,7 +34,6 @@
 namespace cbx::node {
 namespace {
 
-constexpr int64_t kSweepIntervalMs = 60'000;
 // How often the OPRF rotation looks for work (each tick works up to its
 // budget, OprfRotation::Options::tick_budget_ms).
 constexpr int64_t kOprfRotationTickMs = 1000;
@@ -210,6 +209,7 @@ Node::~Node() {
   }
   admin_.reset();
   Shutdown();
+  if (retention_) retention_->RequestStop();
   if (local_executor_) local_executor_->Shutdown();
   if (sync_executor_) sync_executor_->Shutdown();
   if (peer_server_) peer_server_->Shutdown();
@@ -436,6 +436,9 @@ absl::Status Node::BuildModules() {
     sync_->OnDirectory(before, after);
     rotation_->OnDirectory(before, after);
   });
+  retention_ = std::make_unique<Retention>(
+      c->self(), c->storage.get(), c->audit_trail.get(), c->clock,
+      c->config.retention, &MetricsRegistry::Default());
   query_ = std::make_unique<LookupQuerier>(c, transport_.get(),
                                            lookup_executor_.get());
   checkpoints_ = std::make_unique<Checkpoints>(c);
@@ -593,12 +596,18 @@ void Node::StartTimers() {
                          [this] { tls_->Poll(); });
   // OPRF key rotation: staging batches, the switch, the retirement.
   sync_executor_->Every(kOprfRotationTickMs, [this] { rotation_->Tick(); });
-  local_executor_->Every(kSweepIntervalMs, [this] {
-    (void)ctx_->storage->SweepMessageIds(ctx_->clock->NowMs());
-  });
+  // Retention (replay-cache rows included): bounded batches, each its own
+  // transaction; failures are logged by the sweep and retried next time.
+  // One sweep right after the start too, so that a node that was stopped
+  // past a period catches up without waiting a whole interval.
+  sync_executor_->Post([this] { (void)retention_->Sweep(); });
+  sync_executor_->Every(ctx_->config.retention.sweep_interval_ms,
+                        [this] { (void)retention_->Sweep(); });
 }
 
 void Node::StopBackground() {
+  // A long sweep stops after its current batch (the rest is next time's).
+  if (retention_) retention_->RequestStop();
   // The local executor first: its sync tick posts to the sync executor.
   local_executor_->Shutdown();
   sync_executor_->Shutdown();

@@ -43,6 +43,7 @@
 #include "node/oprf_rotation.h"
 #include "node/peer_clients.h"
 #include "node/peer_service.h"
+#include "node/retention.h"
 #include "node/tls_credentials.h"
 #include "node/witnessing.h"
 
@@ -123,6 +124,8 @@ class Node {
   // until Start hands it over.
   std::unique_ptr<OprfRotation> rotation_;
   std::unique_ptr<crypto::OprfServerKey> oprf_key_next_;
+  // The retention sweep (node/retention.h), on the sync executor's timer.
+  std::unique_ptr<Retention> retention_;
   std::unique_ptr<LookupQuerier> query_;
   std::unique_ptr<Checkpoints> checkpoints_;
   std::unique_ptr<Witnessing> witnessing_;

@@ -3,6 +3,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "client/names.h"
 #include "client/strings.h"
 #include "client/table.h"
@@ -122,6 +123,14 @@ std::string Outcome(const v1::AuditOutcome& o) {
   out += ", " + Plural(o.elements(), "element", "elements");
   out += ", " + Plural(o.hits(), "hit", "hits");
   out += ", " + Plural(o.references(), "reference", "references");
+  if (o.has_retention()) {  // a retention sweep's deletions
+    const v1::RetentionCounts& r = o.retention();
+    out += absl::StrCat("; deleted: ", r.closed_cases(), " closed cases, ",
+                        r.received_references(), " received references, ",
+                        r.inbox_entries(), " inbox entries, ",
+                        r.replay_entries(), " replay entries, ",
+                        r.index_changes(), " index changes");
+  }
   return out;
 }
 
@@ -291,6 +300,15 @@ Json EntryJson(const v1::AuditEntry& e) {
                   {"elements", o.elements()},
                   {"hits", o.hits()},
                   {"references", o.references()}};
+  if (o.has_retention()) {
+    const v1::RetentionCounts& r = o.retention();
+    j["outcome"]["retention"] = {
+        {"closed_cases", r.closed_cases()},
+        {"received_references", r.received_references()},
+        {"inbox_entries", r.inbox_entries()},
+        {"replay_entries", r.replay_entries()},
+        {"index_changes", r.index_changes()}};
+  }
   j["office"] = e.office();
   j["user"] = e.user();
   return j;

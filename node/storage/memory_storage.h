@@ -40,7 +40,8 @@ class MemoryStorage final : public Storage {
 
   // For tests: the next ReadWriteTransaction whose body returns OK fails to
   // commit with `failure` (nothing it wrote stays), as a disk error at
-  // commit would.
+  // commit would. A retention delete (DeleteHitsBefore, ...) also counts as
+  // a transaction here: if it comes first, it fails and deletes nothing.
   void FailNextCommit(absl::Status failure);
 
   absl::Status AddCase(const StoredCase& c) override;
@@ -93,6 +94,19 @@ class MemoryStorage final : public Storage {
   absl::StatusOr<AdmitOutcome> RecordMessageIdAndCharge(
       const std::string& sender, const Bytes& message_id, int64_t expires_at_ms,
       const std::optional<QuotaCharge>& charge) override;
+
+  // Retention's bounded deletes: in memory_retention.cc.
+  absl::StatusOr<int64_t> DeleteHitsBefore(int64_t before_ms, size_t limit,
+                                           const AfterDelete& then) override;
+  absl::StatusOr<int64_t> DeleteNotificationsBefore(
+      int64_t before_ms, size_t limit, const AfterDelete& then) override;
+  absl::StatusOr<int64_t> DeleteExpiredMessageIds(
+      int64_t now_ms, size_t limit, const AfterDelete& then) override;
+  absl::StatusOr<PurgeProgress> PurgeClosedCases(
+      int64_t closed_before_ms, const PageRequest& page,
+      const AfterDelete& then) override;
+  absl::StatusOr<int64_t> CompactIndexChangesBounded(
+      uint64_t through, size_t limit, const AfterDelete& then) override;
 
   absl::Status AddHit(const v1::Hit& hit) override;
   absl::StatusOr<Page<v1::Hit>> ListHits(const std::string& case_number,

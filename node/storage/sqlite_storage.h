@@ -133,6 +133,19 @@ class SqliteStorage final : public Storage {
       const std::string& sender, const Bytes& message_id, int64_t expires_at_ms,
       const std::optional<QuotaCharge>& charge) override;
 
+  // Retention's bounded deletes: in sqlite_retention.cc.
+  absl::StatusOr<int64_t> DeleteHitsBefore(int64_t before_ms, size_t limit,
+                                           const AfterDelete& then) override;
+  absl::StatusOr<int64_t> DeleteNotificationsBefore(
+      int64_t before_ms, size_t limit, const AfterDelete& then) override;
+  absl::StatusOr<int64_t> DeleteExpiredMessageIds(
+      int64_t now_ms, size_t limit, const AfterDelete& then) override;
+  absl::StatusOr<PurgeProgress> PurgeClosedCases(
+      int64_t closed_before_ms, const PageRequest& page,
+      const AfterDelete& then) override;
+  absl::StatusOr<int64_t> CompactIndexChangesBounded(
+      uint64_t through, size_t limit, const AfterDelete& then) override;
+
   absl::Status AddHit(const v1::Hit& hit) override;
   absl::StatusOr<Page<v1::Hit>> ListHits(const std::string& case_number,
                                          const PageRequest& page = {}) override;

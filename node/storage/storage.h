@@ -351,6 +351,57 @@ class Storage {
   virtual absl::StatusOr<std::vector<DirectoryEvidence>>
   ListDirectoryEvidence() = 0;
 
+  // --- Retention (node/retention.h) -----------------------------------------
+  //
+  // Bounded deletes for the retention sweep: each call deletes at most
+  // `limit` (>= 1; 0 is INVALID_ARGUMENT) of the oldest rows of one kind
+  // that are due, in one short transaction, so that a sweep never holds the
+  // write lock for long. In that same transaction it writes the settings
+  // `then(n)` returns for the number n of rows it deleted (n may be 0):
+  // `then` runs holding the write lock and must not use the storage. On
+  // failure nothing was deleted and nothing written. Each returns n; fewer
+  // than `limit` means that nothing due is left.
+  using AfterDelete = std::function<SettingWrites(int64_t deleted)>;
+
+  // Deletes received case references (hits) with received_at_ms <
+  // before_ms, oldest first.
+  virtual absl::StatusOr<int64_t> DeleteHitsBefore(int64_t before_ms,
+                                                   size_t limit,
+                                                   const AfterDelete& then) = 0;
+  // Deletes inbox notifications with at_ms < before_ms, oldest first.
+  virtual absl::StatusOr<int64_t> DeleteNotificationsBefore(
+      int64_t before_ms, size_t limit, const AfterDelete& then) = 0;
+  // Deletes replay-cache rows with expires_at_ms < now_ms, the earliest
+  // expiry first (SweepMessageIds in bounded batches).
+  virtual absl::StatusOr<int64_t> DeleteExpiredMessageIds(
+      int64_t now_ms, size_t limit, const AfterDelete& then) = 0;
+  // Looks at up to `page.limit` closed cases in case-number order after the
+  // cursor `page.after` (empty: from the first; `limit` 0 is
+  // INVALID_ARGUMENT) and, of those whose record.updated_at_ms (the time it
+  // was closed: a closed case is never changed again) is < closed_before_ms
+  // and which still hold identifiers, deletes the identifiers (values,
+  // outputs y, tags) and empties record.identifiers. The case's row stays
+  // as a tombstone: number, token, office, offences, role, contact point,
+  // status, opened month and dates, so that its number is never reused and
+  // its history still reads. Open cases are never touched; the own index
+  // is unchanged (a closed case's tags left it when it closed). `then` gets
+  // the number of cases stripped. Returns that number and the cursor of the
+  // next call (empty when every closed case has been looked at).
+  struct PurgeProgress {
+    int64_t purged = 0;
+    std::string next;
+  };
+  virtual absl::StatusOr<PurgeProgress> PurgeClosedCases(
+      int64_t closed_before_ms, const PageRequest& page,
+      const AfterDelete& then) = 0;
+  // As CompactIndexChanges(through), but forgets at most `limit` changes
+  // per call (the oldest): afterwards OwnIndexChangesSince(v) is
+  // FAILED_PRECONDITION for v below the new compaction point, and a peer
+  // asking from there is sent the full index. `then` gets the number of
+  // changes forgotten.
+  virtual absl::StatusOr<int64_t> CompactIndexChangesBounded(
+      uint64_t through, size_t limit, const AfterDelete& then) = 0;
+
   // --- Replay cache and quotas -----------------------------------------------
 
   // Records (sender, message_id) until expires_at_ms. ALREADY_EXISTS if the
