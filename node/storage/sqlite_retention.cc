@@ -129,6 +129,14 @@ absl::StatusOr<Storage::PurgeProgress> SqliteStorage::PurgeClosedCases(
     if (seen < page.limit) progress.next.clear();
   }
   for (Due& d : due) {
+    // The outputs of every key generation go with the identifiers (their y
+    // and tags are as personal as the values, and the rotation's counts of
+    // staged rows must stay those of live identifiers).
+    {
+      ASSIGN_OR_RETURN(Statement remove,
+                       db.Prepare("DELETE FROM outputs WHERE case_id = ?1"));
+      RETURN_IF_ERROR(remove.BindInt(1, d.id).Run());
+    }
     {
       ASSIGN_OR_RETURN(Statement remove,
                        db.Prepare("DELETE FROM identifiers WHERE case_id = ?1"));

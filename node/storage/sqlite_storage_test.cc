@@ -474,6 +474,42 @@ TEST_F(SqliteStorageTest, OldGenerationsAreDeleted) {
   EXPECT_EQ(count("SELECT previous IS NULL FROM oprf_generations"), 1);
 }
 
+// Retention strips a closed case of its outputs in every key generation,
+// not only of its identifier rows: the y values are as personal as the
+// values, and a switch must still wait for every live identifier's staged
+// output (the staged-row counts stay those of live identifiers).
+TEST_F(SqliteStorageTest, RetentionDeletesEveryGenerationsOutputs) {
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  StoredCase closed = MakeCase("C", false, {Ident("c", 3), Ident("d", 4)});
+  closed.record.set_updated_at_ms(1000);
+  ASSERT_OK(s->AddCase(closed));
+  ASSERT_OK(s->AddCase(MakeCase("A", true, {Ident("a", 1)})));
+  // A rotation under way: the closed case's rows are staged too.
+  ASSERT_OK(s->StageOutputs({Staged("c", 13), Staged("d", 14)}, {}));
+  auto count = [&](const std::string& sql) -> int64_t {
+    auto db = sqlite::Database::Open(path_, 1000);
+    EXPECT_TRUE(db.ok());
+    auto stmt = (*db)->Prepare(sql);
+    EXPECT_TRUE(stmt.ok());
+    EXPECT_TRUE(*stmt->Step());
+    return stmt->ColumnInt(0);
+  };
+  ASSERT_OK_AND_ASSIGN(
+      Storage::PurgeProgress p,
+      s->PurgeClosedCases(2000, {"", 10}, [](int64_t) { return SettingWrites{}; }));
+  EXPECT_EQ(p.purged, 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM outputs o JOIN cases c ON c.id = "
+                  "o.case_id WHERE c.number = 'C'"),
+            0);
+  // A's identifier has no staged output: the switch is still refused.
+  EXPECT_EQ(s->PromoteStagedOutputs({}).code(), absl::StatusCode::kAborted);
+  ASSERT_OK(s->StageOutputs({Staged("a", 11)}, {}));
+  ASSERT_OK(s->PromoteStagedOutputs({}));
+  ASSERT_OK_AND_ASSIGN(auto matches, s->FindByOutputs({Y(11 + 1'000'000)}));
+  EXPECT_EQ(matches.size(), 1u);
+}
+
 // A node.db of schema version 4 in the middle of a rotation (a staged and
 // a previous output) keeps both in the generations of version 5.
 TEST_F(SqliteStorageTest, SchemaVersion4RotationStateIsMigrated) {
