@@ -233,10 +233,14 @@ absl::Status OpenAuditLog(NodeContext& ctx,
   audit::AuditLogOptions audit_options;
   audit_options.clock = ctx.clock;
   auto audit_log = audit::AuditLog::Open(audit_db, audit_options);
-  const absl::Status matches =
+  absl::Status matches =
       audit_log.ok()
           ? CheckOpenedAuditLog(expected_log, **audit_log, node_db, audit_db)
           : absl::OkStatus();
+  if (matches.ok() && audit_log.ok()) {
+    // A recovered log (generation >= 2) begins with its predecessor entry.
+    matches = CheckLogStart(expected_log, **audit_log, audit_db);
+  }
   if (matches.code() == absl::StatusCode::kFailedPrecondition) return matches;
   if (!matches.ok()) audit_log = matches;  // the log's own checks failed
   if (audit_log.ok()) {
@@ -289,6 +293,17 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   RETURN_IF_ERROR(CheckMember(*ctx->storage, config.member, node_db));
   ASSIGN_OR_RETURN(AuditExpectation expected_log,
                    ExpectedAuditLog(*ctx->storage));
+  auto state = LoadDirectoryState(*ctx->storage, genesis);
+  if (!state.ok()) {
+    return absl::Status(state.status().code(),
+                        absl::StrCat("directory: ", state.status().message()));
+  }
+  ctx->directory = *std::move(state);
+  // A directory that announced a new log generation (spec/audit-log.md §12)
+  // waits for --recover-audit-log.
+  RETURN_IF_ERROR(CheckGeneration(expected_log, *ctx->directory->Current(),
+                                  config.member, node_db));
+  ctx->audit_generation = expected_log.generation;
   RETURN_IF_ERROR(CheckAuditFileBeforeOpen(expected_log, node_db, audit_db));
 
   // Every time read goes through the node's clock, the log's too.
@@ -307,13 +322,6 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
         }
       });
   RETURN_IF_ERROR(OpenAuditLog(*ctx, expected_log, node_db, audit_db));
-
-  auto state = LoadDirectoryState(*ctx->storage, genesis);
-  if (!state.ok()) {
-    return absl::Status(state.status().code(),
-                        absl::StrCat("directory: ", state.status().message()));
-  }
-  ctx->directory = *std::move(state);
   // MakeSigningKeys takes `keys` whole: keep the next OPRF key apart.
   std::unique_ptr<crypto::OprfServerKey> oprf_next = std::move(keys.oprf_next);
   ctx->signing_keys = MakeSigningKeys(*ctx, std::move(keys));
