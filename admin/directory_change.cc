@@ -228,25 +228,54 @@ absl::Status NewAuditLog(v1::Directory& d, const json& change,
   if (!Has(change, "member")) return ChangeError(path + ".member", "missing");
   ASSIGN_OR_RETURN(int i, MemberIndex(d, change["member"], path + ".member"));
   const std::string at = path + ".predecessor_checkpoint";
-  if (!Has(change, "predecessor_checkpoint") ||
-      !change["predecessor_checkpoint"].is_string()) {
+  const json* files = Has(change, "predecessor_checkpoint")
+                          ? &change["predecessor_checkpoint"]
+                          : nullptr;
+  if (files == nullptr || !(files->is_string() || files->is_array()) ||
+      (files->is_array() && files->empty())) {
     return ChangeError(at,
-                       "missing (a file holding the old log's last witnessed "
-                       "checkpoint with its cosignatures)");
+                       "missing (a file, or an array of files, holding the "
+                       "old log's last witnessed checkpoint with its "
+                       "cosignatures)");
   }
-  std::string file = change["predecessor_checkpoint"].get<std::string>();
-  if (!file.empty() && file.front() != '/') {
-    file = absl::StrCat(context.base_dir, "/", file);
+  // Several files (witnesses' notes of the same checkpoint) are merged:
+  // the same text, every distinct signature line.
+  note::Note merged;
+  std::set<std::pair<std::string, uint32_t>> seen;
+  const json list = files->is_string() ? json::array({*files}) : *files;
+  for (size_t j = 0; j < list.size(); ++j) {
+    const std::string where =
+        files->is_string() ? at : absl::StrCat(at, "[", j, "]");
+    if (!list[j].is_string() || list[j].get<std::string>().empty()) {
+      return ChangeError(where, "must be a file path");
+    }
+    std::string file = list[j].get<std::string>();
+    if (file.front() != '/') file = absl::StrCat(context.base_dir, "/", file);
+    absl::StatusOr<std::string> text = Env::Default()->ReadFile(file);
+    if (!text.ok()) {
+      return ChangeError(where, std::string(text.status().message()));
+    }
+    absl::StatusOr<note::Note> n = note::ParseNote(*text);
+    if (!n.ok()) {
+      return ChangeError(where, absl::StrCat("not a signed note: ",
+                                             n.status().message()));
+    }
+    if (j > 0 && n->text != merged.text) {
+      return ChangeError(where, "is another checkpoint than the first file");
+    }
+    merged.text = n->text;
+    for (note::Signature& sig : n->signatures) {
+      if (seen.insert({sig.name, sig.key_id}).second) {
+        merged.signatures.push_back(std::move(sig));
+      }
+    }
   }
-  absl::StatusOr<std::string> text = Env::Default()->ReadFile(file);
-  if (!text.ok()) return ChangeError(at, std::string(text.status().message()));
-  absl::StatusOr<note::Note> n = note::ParseNote(*text);
-  absl::StatusOr<note::Checkpoint> cp =
-      n.ok() ? note::ParseCheckpoint(n->text)
-             : absl::StatusOr<note::Checkpoint>(n.status());
-  if (!cp.ok()) {
-    return ChangeError(at, absl::StrCat("not a signed checkpoint note: ",
-                                        cp.status().message()));
+  absl::StatusOr<note::Checkpoint> cp = note::ParseCheckpoint(merged.text);
+  absl::StatusOr<std::string> text = note::FormatNote(merged);
+  if (!cp.ok() || !text.ok()) {
+    return ChangeError(at, absl::StrCat("not a checkpoint: ",
+                                        (cp.ok() ? text.status() : cp.status())
+                                            .message()));
   }
   v1::Member& m = *d.mutable_members(i);
   const uint32_t generation = logcheck::GenerationOf(m) + 1;
