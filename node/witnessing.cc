@@ -222,21 +222,18 @@ absl::Status Witnessing::FollowNewGeneration(
   // An alert about the old log is settled by governance's announcement;
   // its evidence stays.
   RETURN_IF_ERROR(ctx_->storage->PutSetting(AlertKey(member), ""));
-  if (beyond) {
-    LogEvent(ctx_->self(), "error", "ALERT-recovery-drops-cosigned",
-             {{"peer", member},
-              {"origin", was.origin},
-              {"cosigned_size", std::to_string(was.size)},
-              {"predecessor_size", std::to_string(p.size)},
-              {"evidence", GenerationKey(member, was.origin)}});
-  }
-  LogEvent(ctx_->self(), "info", "witness-log-recovered",
+  // One event, no alert: after a crash the last checkpoints are rarely
+  // witnessed by all, so a witness often cosigned beyond the predecessor.
+  // It says so (level warn), and keeps the note as evidence.
+  LogEvent(ctx_->self(), beyond ? "warn" : "info", "witness-log-recovered",
            {{"peer", member},
             {"generation", std::to_string(keys.generation)},
             {"origin", keys.origin},
             {"directory_version", std::to_string(dir.version())},
             {"recovery", logcheck::DescribeRecovery(member, keys.generation, p)},
-            {"cosigned_size", std::to_string(was.size)}});
+            {"cosigned_size", std::to_string(was.size)},
+            {"cosigned_beyond_predecessor", beyond ? "yes" : "no"},
+            {"evidence", GenerationKey(member, was.origin)}});
   return absl::OkStatus();
 }
 

@@ -110,8 +110,8 @@ class Witnessing {
   // The directory `dir` names generation keys.generation of `member`'s log
   // while `last` is of an older one: keeps `last` as that generation's,
   // forgets it as the log's latest (the next round starts from empty),
-  // closes an open alert, and logs one witness-log-recovered event, or
-  // ALERT-recovery-drops-cosigned if `last` lies beyond the predecessor.
+  // closes an open alert, and logs one witness-log-recovered event (level
+  // warn if `last` lies beyond the predecessor: entries it saw are lost).
   absl::Status FollowNewGeneration(const std::string& member,
                                    const logcheck::LogKeys& keys,
                                    const directory::Directory& dir,

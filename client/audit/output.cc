@@ -364,6 +364,7 @@ std::string ExportText(const std::string& path, const VerifiedExport& e) {
            : "every entry is in the checkpoint's tree and is the AuditEntry "
              "of its index"},
   };
+  if (!r.log_chain.empty()) f.emplace_back("log chain", r.log_chain);
   std::string out = RenderFields(f);
   for (const std::string& w : r.warnings) out += "warning: " + w + "\n";
   return out;

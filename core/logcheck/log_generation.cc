@@ -126,7 +126,7 @@ std::string DescribeRecovery(std::string_view member, uint32_t generation,
   std::string root = HexEncode(predecessor.root_hash);
   if (root.size() > 16) root = root.substr(0, 16) + "...";
   return absl::StrCat(
-      member, "'s audit log ", predecessor.origin,
+      std::string(member), "'s audit log ", predecessor.origin,
       " ends at its witnessed checkpoint ", predecessor.size, " (root ", root,
       "); generation ", generation, " (", LogOrigin(member, generation),
       ") starts from empty; entries the old log held after ",
