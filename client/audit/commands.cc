@@ -301,6 +301,8 @@ int CheckpointCommand(CommandContext& ctx, const AuditOptions& options) {
   return kExitOk;
 }
 
+namespace {
+
 // For the first checkpoint of a new generation of `r`'s log
 // (spec/audit-log.md §12): the line saying how the checkpoint the auditor
 // trusted of the old log relates to the predecessor `dir` names. DATA_LOSS
@@ -331,6 +333,8 @@ absl::StatusOr<std::string> CheckTrustedPredecessor(
          " is at or before its predecessor checkpoint " + Num(p->size) +
          "; entries " + Num(p->size) + " and after of that log are lost";
 }
+
+}  // namespace
 
 int VerifyCommand(CommandContext& ctx, const AuditOptions& options,
                   const std::string& state_dir) {

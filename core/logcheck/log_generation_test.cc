@@ -122,7 +122,7 @@ TEST(LogGenerationTest, FieldsThatDisagreeWithTheNoteAreRefused) {
   EXPECT_THAT(Msg(s), HasSubstr("is not the checkpoint"));
 }
 
-TEST(LogGenerationTest, SkippingOrGoingBackIsRefused) {
+TEST(LogGenerationTest, SkippingAGenerationIsRefused) {
   const note::Checkpoint old = Cp(12, "cbx/MK/audit/2");
   v1::Directory skip = NextWith(3, old, SignedNote(old, {"RS", "AL"}));
   absl::Status s = CheckGenerationSuccessor(Genesis()->proto(), skip);
