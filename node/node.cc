@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/crypto/pkcs11_signer.h"
+#include "core/logcheck/log_keys.h"
 #include "core/util/env.h"
 #include "core/util/key_file.h"
 #include "core/util/status_macros.h"
@@ -465,6 +466,26 @@ absl::Status Node::BuildModules() {
       [c](const directory::Directory&, const directory::Directory&) {
         c->signing_keys->Refresh();
       });
+  // A version that announces a new generation of this node's own audit log
+  // (spec/audit-log.md §12) needs its operator: the running log is
+  // superseded, and witnesses stop cosigning it.
+  c->AddDirectoryListener([c](const directory::Directory& before,
+                              const directory::Directory& after) {
+    const v1::Member* now = after.FindMember(c->self());
+    const v1::Member* was = before.FindMember(c->self());
+    if (now == nullptr || logcheck::GenerationOf(*now) <= c->audit_generation ||
+        (was != nullptr &&
+         logcheck::GenerationOf(*was) == logcheck::GenerationOf(*now))) {
+      return;
+    }
+    LogEvent(c->self(), "error", "audit-log-generation-announced",
+             {{"directory_version", std::to_string(after.version())},
+              {"generation", std::to_string(logcheck::GenerationOf(*now))},
+              {"running_generation", std::to_string(c->audit_generation)},
+              {"action",
+               "stop the node and run cbx-node --recover-audit-log "
+               "(docs/operations.md, Recovering a lost audit log)"}});
+  });
   return absl::OkStatus();
 }
 
