@@ -52,7 +52,10 @@ class DataConsistencyTest : public ::testing::Test {
     if (!before.ok()) return before;
     auto log = audit::AuditLog::Open(audit_db_, {});
     if (!log.ok()) return log.status();
-    return CheckOpenedAuditLog(*expected, **log, node_db, audit_db_);
+    absl::Status opened =
+        CheckOpenedAuditLog(*expected, **log, node_db, audit_db_);
+    if (!opened.ok()) return opened;
+    return CheckLogStart(*expected, **log, audit_db_);
   }
 
   TempDir dir_;
