@@ -14,6 +14,10 @@
 #include "core/crypto/ed25519.h"
 #include "core/crypto/x509_crl.h"
 #include "core/directory/directory.h"
+#include "core/logcheck/log_generation.h"
+#include "core/logcheck/log_keys.h"
+#include "core/note/checkpoint.h"
+#include "core/note/note.h"
 #include "core/util/bytes.h"
 #include "core/util/env.h"
 #include "core/util/status_macros.h"
@@ -212,6 +216,78 @@ absl::Status SetCrls(v1::Directory& d, const json& change,
   return absl::OkStatus();
 }
 
+// new_audit_log: the member lost its audit log (spec/audit-log.md §12);
+// its next generation starts, after `predecessor_checkpoint`: a file
+// holding the old log's last witnessed checkpoint as a signed note with its
+// cosignatures (as a witness or an auditor keeps it). CheckSuccessor then
+// verifies that it is a witnessed checkpoint of the old log.
+absl::Status NewAuditLog(v1::Directory& d, const json& change,
+                         const std::string& path, const SpecContext& context) {
+  RETURN_IF_ERROR(
+      Allowed(change, path, {"member", "predecessor_checkpoint"}));
+  if (!Has(change, "member")) return ChangeError(path + ".member", "missing");
+  ASSIGN_OR_RETURN(int i, MemberIndex(d, change["member"], path + ".member"));
+  const std::string at = path + ".predecessor_checkpoint";
+  const json* files = Has(change, "predecessor_checkpoint")
+                          ? &change["predecessor_checkpoint"]
+                          : nullptr;
+  if (files == nullptr || !(files->is_string() || files->is_array()) ||
+      (files->is_array() && files->empty())) {
+    return ChangeError(at,
+                       "missing (a file, or an array of files, holding the "
+                       "old log's last witnessed checkpoint with its "
+                       "cosignatures)");
+  }
+  // Several files (witnesses' notes of the same checkpoint) are merged:
+  // the same text, every distinct signature line.
+  note::Note merged;
+  std::set<std::pair<std::string, uint32_t>> seen;
+  const json list = files->is_string() ? json::array({*files}) : *files;
+  for (size_t j = 0; j < list.size(); ++j) {
+    const std::string where =
+        files->is_string() ? at : absl::StrCat(at, "[", j, "]");
+    if (!list[j].is_string() || list[j].get<std::string>().empty()) {
+      return ChangeError(where, "must be a file path");
+    }
+    std::string file = list[j].get<std::string>();
+    if (file.front() != '/') file = absl::StrCat(context.base_dir, "/", file);
+    absl::StatusOr<std::string> text = Env::Default()->ReadFile(file);
+    if (!text.ok()) {
+      return ChangeError(where, std::string(text.status().message()));
+    }
+    absl::StatusOr<note::Note> n = note::ParseNote(*text);
+    if (!n.ok()) {
+      return ChangeError(where, absl::StrCat("not a signed note: ",
+                                             n.status().message()));
+    }
+    if (j > 0 && n->text != merged.text) {
+      return ChangeError(where, "is another checkpoint than the first file");
+    }
+    merged.text = n->text;
+    for (note::Signature& sig : n->signatures) {
+      if (seen.insert({sig.name, sig.key_id}).second) {
+        merged.signatures.push_back(std::move(sig));
+      }
+    }
+  }
+  absl::StatusOr<note::Checkpoint> cp = note::ParseCheckpoint(merged.text);
+  absl::StatusOr<std::string> text = note::FormatNote(merged);
+  if (!cp.ok() || !text.ok()) {
+    return ChangeError(at, absl::StrCat("not a checkpoint: ",
+                                        (cp.ok() ? text.status() : cp.status())
+                                            .message()));
+  }
+  v1::Member& m = *d.mutable_members(i);
+  const uint32_t generation = logcheck::GenerationOf(m) + 1;
+  v1::AuditLogGeneration* g = m.mutable_audit_log();
+  g->set_generation(generation);
+  g->set_predecessor_origin(cp->origin);
+  g->set_predecessor_size(cp->size);
+  g->set_predecessor_root_hash(cp->root_hash);
+  g->set_predecessor_checkpoint(*text);
+  return absl::OkStatus();
+}
+
 absl::Status UpdateMember(v1::Directory& d, const json& change,
                           const std::string& path) {
   RETURN_IF_ERROR(
@@ -265,7 +341,7 @@ absl::Status ApplyOne(v1::Directory& d, const json& change,
     return ChangeError(path,
                        "must be an object with one operation: add_member, "
                        "remove, suspend, reactivate, replace_keys, add_ca, "
-                       "remove_ca, set_crls, update_member or policy");
+                       "remove_ca, set_crls, update_member, new_audit_log or policy");
   }
   // References into `change` itself: items().begin() is a temporary, so a
   // binding to *change.items().begin() dangles (ASan: stack-use-after-scope).
@@ -299,6 +375,7 @@ absl::Status ApplyOne(v1::Directory& d, const json& change,
   if (op == "remove_ca") return RemoveCa(d, arg, at);
   if (op == "set_crls") return SetCrls(d, arg, at, context);
   if (op == "update_member") return UpdateMember(d, arg, at);
+  if (op == "new_audit_log") return NewAuditLog(d, arg, at, context);
   if (op == "policy") {
     if (!arg.is_object()) return ChangeError(at, "must be an object");
     json merged = MergedPolicy(d.policy(), arg);
@@ -336,6 +413,16 @@ void DiffMember(const v1::Member& a, const v1::Member& b,
   if (a.display_name() != b.display_name()) {
     out.push_back(absl::StrCat(who, "display_name: \"", a.display_name(),
                                "\" -> \"", b.display_name(), "\""));
+  }
+  if (logcheck::GenerationOf(a) != logcheck::GenerationOf(b)) {
+    const uint32_t g = logcheck::GenerationOf(b);
+    auto p = logcheck::PredecessorOf(b);
+    out.push_back(
+        p.ok() ? absl::StrCat(who, "NEW AUDIT LOG: ",
+                              logcheck::DescribeRecovery(b.code(), g, *p))
+               : absl::StrCat(who, "audit log generation: ",
+                              logcheck::GenerationOf(a), " -> ", g, " (",
+                              p.status().message(), ")"));
   }
   if (a.endpoint() != b.endpoint()) {
     out.push_back(

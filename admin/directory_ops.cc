@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/directory/directory.h"
+#include "core/logcheck/log_generation.h"
 #include "core/util/bytes.h"
 #include "core/util/status_macros.h"
 
@@ -50,6 +51,9 @@ absl::Status CheckSuccessor(const v1::Directory& previous,
         "issued_at_ms ", next.issued_at_ms(), " is earlier than version ",
         previous.version(), "'s ", previous.issued_at_ms()));
   }
+  // A member's new audit log generation names a witnessed predecessor
+  // (spec/directory.md §5.2, spec/audit-log.md §12).
+  RETURN_IF_ERROR(logcheck::CheckGenerationSuccessor(previous, next));
   for (const v1::Member& m : next.members()) {
     const v1::Member* before = FindMember(previous, m.code());
     if (before == nullptr) continue;  // a new member starts at any epoch

@@ -222,6 +222,30 @@ TEST_F(DirectoryOpsTest, ChainFailuresAreReportedInOrder) {
   EXPECT_EQ(report.versions.size(), 1u);
 }
 
+TEST_F(DirectoryOpsTest, ANewAuditLogGenerationNeedsAWitnessedPredecessor) {
+  // spec/audit-log.md §12: governance cannot announce a new log without
+  // the old one's witnessed checkpoint, nor skip a generation.
+  v1::Directory next = genesis_;
+  next.set_version(2);
+  v1::AuditLogGeneration* g = next.mutable_members(1)->mutable_audit_log();
+  g->set_generation(2);
+  g->set_predecessor_origin("cbx/RS/audit");
+  g->set_predecessor_size(7);
+  g->set_predecessor_root_hash(std::string(32, 'r'));
+  g->set_predecessor_checkpoint("cbx/RS/audit\n7\n");
+  absl::Status s = CheckSuccessor(genesis_, next);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message().rfind("member RS: audit log generation 2: "
+                              "predecessor_checkpoint is not a signed note",
+                              0),
+            0u)
+      << s;
+  g->set_generation(3);
+  s = CheckSuccessor(genesis_, next);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("skips generations"), std::string::npos) << s;
+}
+
 TEST_F(DirectoryOpsTest, CheckSuccessorRules) {
   v1::Directory next = genesis_;
   next.set_version(2);

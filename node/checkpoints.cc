@@ -62,7 +62,7 @@ absl::Status Checkpoints::MaybeCheckpoint(bool force) {
     return absl::OkStatus();
   }
   auto signed_note =
-      log.SignCheckpoint(signers, logcheck::LogOrigin(ctx_->self()));
+      log.SignCheckpoint(signers, logcheck::LogOrigin(ctx_->self(), ctx_->audit_generation));
   if (!signed_note.ok()) return signed_note.status();
   // node.db remembers the log it belongs with, so that a node.db restored
   // without it refuses to start (node/data_consistency.h).
@@ -77,7 +77,7 @@ absl::Status Checkpoints::AddMissingSignatures(
     const std::vector<std::shared_ptr<const crypto::Signer>>& signers) {
   ASSIGN_OR_RETURN(std::string stored, ctx_->audit->CheckpointAt(size));
   ASSIGN_OR_RETURN(note::Note note, note::ParseNote(stored));
-  const std::string origin = logcheck::LogOrigin(ctx_->self());
+  const std::string origin = logcheck::LogOrigin(ctx_->self(), ctx_->audit_generation);
   for (const auto& signer : signers) {
     ASSIGN_OR_RETURN(note::NoteSigner ns,
                      note::NoteSigner::Create(origin, signer));
@@ -104,7 +104,7 @@ absl::StatusOr<uint32_t> Checkpoints::AcceptCosignature(
   RETURN_IF_ERROR(ctx_->audit_trail->Health());
   ASSIGN_OR_RETURN(note::Note note, note::ParseNote(note_text));
   ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpoint(note.text));
-  if (cp.origin != logcheck::LogOrigin(ctx_->self())) {
+  if (cp.origin != logcheck::LogOrigin(ctx_->self(), ctx_->audit_generation)) {
     return absl::InvalidArgumentError("not a checkpoint of this node's log");
   }
   // It must be one of our own stored checkpoints, word for word.
@@ -125,7 +125,8 @@ absl::StatusOr<uint32_t> Checkpoints::AcceptCosignature(
   // keys (during a rotation) count once.
   ASSIGN_OR_RETURN(
       logcheck::LogKeys keys,
-      logcheck::KeysOfLog(*ctx_->directory->Current(), ctx_->self()));
+      logcheck::KeysOfLog(*ctx_->directory->Current(), ctx_->self(),
+                              ctx_->audit_generation));
   ASSIGN_OR_RETURN(std::vector<note::Signature> lines,
                    logcheck::VerifyCosignaturesBy(keys, witness, note));
   for (const note::Signature& sig : lines) {
@@ -158,7 +159,8 @@ absl::StatusOr<std::string> Checkpoints::BestCheckpoint() {
     if (found.ok()) {
       ASSIGN_OR_RETURN(
           logcheck::LogKeys keys,
-          logcheck::KeysOfLog(*ctx_->directory->Current(), ctx_->self()));
+          logcheck::KeysOfLog(*ctx_->directory->Current(), ctx_->self(),
+                              ctx_->audit_generation));
       // One signed only by a key the current directory dropped (before a
       // key switch was caught up) verifies no more: show the latest.
       absl::StatusOr<logcheck::VerifiedCheckpoint> verified =

@@ -11,7 +11,13 @@
 //     only the backup kept) would otherwise start with a fresh, empty log,
 //     which peers then flag as inconsistent with the checkpoints they
 //     cosigned. The node refuses to start instead (exit 2), naming the
-//     files and the recovery procedure.
+//     files and the recovery procedure;
+//   - its audit log generation (spec/audit-log.md §12): after a lost log is
+//     recovered (RecoverAuditLog, `cbx-node --recover-audit-log`) node.db
+//     records generation n >= 2, and the log beside it must begin with the
+//     log_predecessor entry of generation n. The node refuses to start while
+//     the adopted directory names another generation for this member than
+//     node.db records (CheckGeneration).
 //
 // Threading: the functions are thread-safe if the Storage is; they keep no
 // state.
@@ -23,7 +29,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "core/directory/directory.h"
 #include "core/util/bytes.h"
+#include "core/util/clock.h"
 #include "node/audit/audit_log.h"
 #include "node/storage/storage.h"
 
@@ -35,6 +43,8 @@ inline constexpr char kCheckpointSizeSetting[] = "audit/checkpoint-size";
 inline constexpr char kCheckpointRootSetting[] = "audit/checkpoint-root";
 // Written by node/checkpoints.cc when a checkpoint is witnessed.
 inline constexpr char kWitnessedSizeSetting[] = "audit/witnessed-size";
+// The audit log generation node.db belongs with (absent: 1).
+inline constexpr char kAuditGenerationSetting[] = "audit/generation";
 
 // What node.db implies about the audit log beside it.
 struct AuditExpectation {
@@ -46,6 +56,10 @@ struct AuditExpectation {
   // log beside it must have that root at that size.
   uint64_t checkpoint_size = 0;
   Bytes checkpoint_root;
+  // The newest witnessed size node.db records (0: none).
+  uint64_t witnessed_size = 0;
+  // The audit log generation node.db records (1 if none).
+  uint32_t generation = 1;
 };
 
 // Reads what `storage` (node.db) implies: the recorded checkpoint and
@@ -70,6 +84,51 @@ absl::Status CheckOpenedAuditLog(const AuditExpectation& expected,
                                  audit::AuditLog& log,
                                  const std::string& node_db,
                                  const std::string& audit_db);
+
+// Before the audit log is opened, with the adopted directory `dir`:
+// FAILED_PRECONDITION if `dir` names a generation of `member`'s log other
+// than `expected.generation`: a newer one (the log was lost and governance
+// announced a new one: run --recover-audit-log, docs/operations.md
+// "Recovering a lost audit log"), or an older one (node.db is of a later
+// log than the directory knows). OK otherwise.
+absl::Status CheckGeneration(const AuditExpectation& expected,
+                             const directory::Directory& dir,
+                             const std::string& member,
+                             const std::string& node_db);
+
+// After the log of a generation >= 2 is opened: FAILED_PRECONDITION unless
+// its first entry is the log_predecessor entry of `expected.generation`
+// (another log put beside node.db, such as an old copy of the lost one).
+// OK for generation 1.
+absl::Status CheckLogStart(const AuditExpectation& expected,
+                           audit::AuditLog& log, const std::string& audit_db);
+
+// The first entry of generation `generation`'s log, announced in directory
+// version `directory_version` with `predecessor` (spec/audit-log.md §12).
+v1::AuditEntry LogPredecessorEntry(uint32_t generation,
+                                   const std::string& predecessor_origin,
+                                   uint64_t predecessor_size,
+                                   const Bytes& predecessor_root,
+                                   uint64_t directory_version);
+
+// `cbx-node --recover-audit-log`: starts a new audit log for `member` at
+// `audit_db` if, and only if, the adopted directory `dir` names for it the
+// generation after the one `storage` (node.db) records, with a predecessor
+// that is consistent with node.db: at or after the newest witnessed size
+// node.db records, and, at the size of node.db's last signed checkpoint,
+// with its root. An existing audit.db and its head file are moved aside
+// (to "<audit_db>.generation-<old>-<ms>", kept for reconciliation, never
+// to be put back), a new log is created whose first entry is the
+// log_predecessor entry, and node.db then records the new generation and
+// forgets the old log's checkpoints. Returns the line to show the operator.
+// FAILED_PRECONDITION naming what the directory must say if it does not
+// announce the recovery or its predecessor contradicts node.db; the log's
+// and storage's errors as they come. Safe to run again after a crash.
+absl::StatusOr<std::string> RecoverAuditLog(Storage& storage,
+                                            const directory::Directory& dir,
+                                            const std::string& member,
+                                            const std::string& audit_db,
+                                            const Clock* clock);
 
 // Records in `storage` that the node signed a checkpoint of `size` with
 // `root`. Storage errors as they come.

@@ -5,6 +5,10 @@
 //                                                    directory; write nothing
 //   cbx-node --config node.json --install-directory v2.pb
 //                                                    install a signed update
+//   cbx-node --config node.json --recover-audit-log
+//                                                    start the new audit log
+//                                                    generation the directory
+//                                                    announces
 //   cbx-node --version
 //
 // The node refuses to run as root (exit 2) unless --allow-root is given.
@@ -16,6 +20,7 @@
 #include "core/util/env.h"
 #include "core/util/version.h"
 #include "node/config.h"
+#include "node/data_consistency.h"
 #include "node/directory_store.h"
 #include "node/node.h"
 #include "node/storage/sqlite_storage.h"
@@ -73,6 +78,53 @@ int InstallDirectory(const cbx::node::Config& config, const std::string& file) {
   return 0;
 }
 
+// --recover-audit-log: starts the new audit log generation the adopted
+// directory announces for this member (spec/audit-log.md §12), then exits;
+// the node is started as usual afterwards. Exit 0 on success, 2 on a
+// refusal (nothing changed), 1 on another error.
+int RecoverAuditLog(const cbx::node::Config& config) {
+  auto genesis_bytes = cbx::node::ReadFile(config.genesis);
+  cbx::v1::SignedDirectory genesis;
+  if (!genesis_bytes.ok() || !genesis.ParseFromString(*genesis_bytes)) {
+    std::cerr << "cbx-node: directory.genesis: " << config.genesis
+              << " is not a readable signed directory\n";
+    return 2;
+  }
+  const std::string node_db = config.data_dir + "/node.db";
+  if (!cbx::Env::Default()->Stat(node_db).ok()) {
+    std::cerr << "cbx-node: --recover-audit-log: " << node_db
+              << " is missing: there is no node to recover a log for\n";
+    return 2;
+  }
+  auto storage = cbx::node::SqliteStorage::Open(node_db);
+  if (!storage.ok()) {
+    std::cerr << "cbx-node: " << storage.status().message() << "\n";
+    return 1;
+  }
+  absl::Status member =
+      cbx::node::CheckMember(**storage, config.member, node_db);
+  auto state = member.ok() ? cbx::node::LoadDirectoryState(**storage, genesis)
+                           : absl::StatusOr<std::unique_ptr<
+                                 cbx::directory::DirectoryState>>(member);
+  if (!state.ok()) {
+    std::cerr << "cbx-node: " << state.status().message() << "\n";
+    return 2;
+  }
+  auto done = cbx::node::RecoverAuditLog(
+      **storage, *(*state)->Current(), config.member,
+      config.data_dir + "/audit.db", &cbx::SystemClock::Get());
+  if (!done.ok()) {
+    std::cerr << "cbx-node: " << done.status().message() << "\n";
+    return done.status().code() == absl::StatusCode::kFailedPrecondition ? 2
+                                                                         : 1;
+  }
+  std::cout << "cbx-node: audit log recovered: " << *done
+            << ". Start the node as usual; see \"Recovering a lost audit "
+               "log\" in docs/operations.md for what to do about the lost "
+               "entries\n";
+  return 0;
+}
+
 // --check: everything checkable without serving, writing nothing.
 int CheckOnly(const cbx::node::Config& config) {
   auto notes = cbx::node::Node::Check(config);
@@ -116,19 +168,11 @@ int main(int argc, char** argv) {
                "user's)");
   bool recover_audit_log = false;
   app.add_flag("--recover-audit-log", recover_audit_log,
-               "start a new audit log for a node.db whose log is lost (not "
-               "built yet: refuses; docs/operations.md)");
+               "start the new audit log generation that the adopted "
+               "directory announces for this member, after the old log was "
+               "lost, then exit (docs/operations.md, \"Recovering a lost "
+               "audit log\")");
   CLI11_PARSE(app, argc, argv);
-  if (recover_audit_log) {
-    // Starting a new log under the old origin would contradict what the
-    // witnesses cosigned; the new-origin procedure (issue 12) is not built.
-    std::cerr << "cbx-node: --recover-audit-log: starting a new audit log "
-                 "needs a new log origin announced by a directory update, "
-                 "which is not built yet; nothing was changed. See "
-                 "\"Restored node.db without its audit log\" in "
-                 "docs/operations.md\n";
-    return 2;
-  }
 
   if (::geteuid() == 0 && !allow_root) {
     std::cerr << "cbx-node: refusing to run as root: run it as an "
@@ -156,6 +200,7 @@ int main(int argc, char** argv) {
   cbx::node::RouteGrpcLogging(&member, config->log_level);
   if (!install_file.empty()) return InstallDirectory(*config, install_file);
   if (check_only) return CheckOnly(*config);
+  if (recover_audit_log) return RecoverAuditLog(*config);
   auto node = cbx::node::Node::Create(*config);
   if (!node.ok()) {
     std::cerr << "cbx-node: " << node.status().message() << "\n";

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/crypto/pkcs11_signer.h"
+#include "core/logcheck/log_keys.h"
 #include "core/util/env.h"
 #include "core/util/key_file.h"
 #include "core/util/status_macros.h"
@@ -233,10 +234,14 @@ absl::Status OpenAuditLog(NodeContext& ctx,
   audit::AuditLogOptions audit_options;
   audit_options.clock = ctx.clock;
   auto audit_log = audit::AuditLog::Open(audit_db, audit_options);
-  const absl::Status matches =
+  absl::Status matches =
       audit_log.ok()
           ? CheckOpenedAuditLog(expected_log, **audit_log, node_db, audit_db)
           : absl::OkStatus();
+  if (matches.ok() && audit_log.ok()) {
+    // A recovered log (generation >= 2) begins with its predecessor entry.
+    matches = CheckLogStart(expected_log, **audit_log, audit_db);
+  }
   if (matches.code() == absl::StatusCode::kFailedPrecondition) return matches;
   if (!matches.ok()) audit_log = matches;  // the log's own checks failed
   if (audit_log.ok()) {
@@ -289,6 +294,17 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   RETURN_IF_ERROR(CheckMember(*ctx->storage, config.member, node_db));
   ASSIGN_OR_RETURN(AuditExpectation expected_log,
                    ExpectedAuditLog(*ctx->storage));
+  auto state = LoadDirectoryState(*ctx->storage, genesis);
+  if (!state.ok()) {
+    return absl::Status(state.status().code(),
+                        absl::StrCat("directory: ", state.status().message()));
+  }
+  ctx->directory = *std::move(state);
+  // A directory that announced a new log generation (spec/audit-log.md §12)
+  // waits for --recover-audit-log.
+  RETURN_IF_ERROR(CheckGeneration(expected_log, *ctx->directory->Current(),
+                                  config.member, node_db));
+  ctx->audit_generation = expected_log.generation;
   RETURN_IF_ERROR(CheckAuditFileBeforeOpen(expected_log, node_db, audit_db));
 
   // Every time read goes through the node's clock, the log's too.
@@ -307,13 +323,6 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
         }
       });
   RETURN_IF_ERROR(OpenAuditLog(*ctx, expected_log, node_db, audit_db));
-
-  auto state = LoadDirectoryState(*ctx->storage, genesis);
-  if (!state.ok()) {
-    return absl::Status(state.status().code(),
-                        absl::StrCat("directory: ", state.status().message()));
-  }
-  ctx->directory = *std::move(state);
   // MakeSigningKeys takes `keys` whole: keep the next OPRF key apart.
   std::unique_ptr<crypto::OprfServerKey> oprf_next = std::move(keys.oprf_next);
   ctx->signing_keys = MakeSigningKeys(*ctx, std::move(keys));
@@ -460,6 +469,26 @@ absl::Status Node::BuildModules() {
       [c](const directory::Directory&, const directory::Directory&) {
         c->signing_keys->Refresh();
       });
+  // A version that announces a new generation of this node's own audit log
+  // (spec/audit-log.md §12) needs its operator: the running log is
+  // superseded, and witnesses stop cosigning it.
+  c->AddDirectoryListener([c](const directory::Directory& before,
+                              const directory::Directory& after) {
+    const v1::Member* now = after.FindMember(c->self());
+    const v1::Member* was = before.FindMember(c->self());
+    if (now == nullptr || logcheck::GenerationOf(*now) <= c->audit_generation ||
+        (was != nullptr &&
+         logcheck::GenerationOf(*was) == logcheck::GenerationOf(*now))) {
+      return;
+    }
+    LogEvent(c->self(), "error", "audit-log-generation-announced",
+             {{"directory_version", std::to_string(after.version())},
+              {"generation", std::to_string(logcheck::GenerationOf(*now))},
+              {"running_generation", std::to_string(c->audit_generation)},
+              {"action",
+               "stop the node and run cbx-node --recover-audit-log "
+               "(docs/operations.md, Recovering a lost audit log)"}});
+  });
   return absl::OkStatus();
 }
 

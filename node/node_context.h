@@ -56,6 +56,10 @@ struct NodeContext {
   PeerIndexSet peer_indexes;
   std::unique_ptr<audit::AuditLog> audit;
   std::unique_ptr<AuditTrail> audit_trail;
+  // The generation of this node's audit log (spec/audit-log.md §12), as
+  // node.db records it: its checkpoints' origin is
+  // logcheck::LogOrigin(self(), audit_generation). Set at start.
+  uint32_t audit_generation = 1;
   // PEM text of the node's TLS certificate and key (client side to peers)
   // as read at start; when `tls` is set (a running Node), PeerClients takes
   // the identity in use from it instead, which follows reloads.

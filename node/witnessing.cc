@@ -5,6 +5,7 @@
 #include "absl/time/time.h"
 #include "core/logcheck/checkpoint_verifier.h"
 #include "core/logcheck/consistency.h"
+#include "core/logcheck/log_generation.h"
 #include "core/logcheck/log_keys.h"
 #include "core/note/checkpoint.h"
 #include "core/note/cosignature.h"
@@ -31,6 +32,12 @@ std::string CosignedAtKey(const std::string& member) {
 // the open alert (JSON; empty once closed),
 std::string AlertKey(const std::string& member) {
   return "witness-alert/" + member;
+}
+// the last checkpoint cosigned of each earlier generation of its log
+// (spec/audit-log.md §12), kept when the witness follows a new one,
+std::string GenerationKey(const std::string& member,
+                          const std::string& origin) {
+  return "witness-generation/" + member + "/" + origin;
 }
 // and the evidence of each checkpoint refused, one key per distinct
 // checkpoint (JSON).
@@ -114,6 +121,13 @@ absl::Status Witnessing::WitnessPeer(const std::string& member) {
     return absl::NotFoundError(member + " has no node key in the directory");
   }
   ASSIGN_OR_RETURN(std::optional<Cosigned> last, LoadCosigned(member));
+  if (last.has_value() && last->checkpoint.origin != keys.origin &&
+      keys.generation > 1) {
+    // The directory announced a new generation of the peer's log: follow
+    // it from empty instead of measuring it against the old one.
+    RETURN_IF_ERROR(FollowNewGeneration(member, keys, *dir, *last));
+    last.reset();
+  }
   uint64_t asked = last.has_value() ? last->checkpoint.size : 0;
   absl::StatusOr<v1::GetCheckpointResponse> resp =
       FetchCheckpoint(member, asked);
@@ -188,10 +202,46 @@ absl::Status Witnessing::Cosign(const std::string& member,
                                    std::to_string(cosigned_ms));
 }
 
+absl::Status Witnessing::FollowNewGeneration(
+    const std::string& member, const logcheck::LogKeys& keys,
+    const directory::Directory& dir, const Cosigned& last) {
+  const v1::Member* m = dir.FindMember(member);
+  if (m == nullptr) return absl::NotFoundError(member + " is not a member");
+  ASSIGN_OR_RETURN(logcheck::Predecessor p, logcheck::PredecessorOf(*m));
+  // What this witness cosigned of the old log must be at or before the
+  // predecessor (and the same checkpoint at its size): a checkpoint it
+  // cosigned beyond it means the recovery dropped entries a witness saw.
+  const note::Checkpoint& was = last.checkpoint;
+  const bool beyond =
+      was.origin == p.origin &&
+      (was.size > p.size || (was.size == p.size && was.root_hash != p.root_hash));
+  RETURN_IF_ERROR(
+      ctx_->storage->PutSetting(GenerationKey(member, was.origin), last.note));
+  RETURN_IF_ERROR(ctx_->storage->PutSetting(CosignedKey(member), ""));
+  RETURN_IF_ERROR(ctx_->storage->PutSetting(CosignedAtKey(member), ""));
+  // An alert about the old log is settled by governance's announcement;
+  // its evidence stays.
+  RETURN_IF_ERROR(ctx_->storage->PutSetting(AlertKey(member), ""));
+  // One event, no alert: after a crash the last checkpoints are rarely
+  // witnessed by all, so a witness often cosigned beyond the predecessor.
+  // It says so (level warn), and keeps the note as evidence.
+  LogEvent(ctx_->self(), beyond ? "warn" : "info", "witness-log-recovered",
+           {{"peer", member},
+            {"generation", std::to_string(keys.generation)},
+            {"origin", keys.origin},
+            {"directory_version", std::to_string(dir.version())},
+            {"recovery", logcheck::DescribeRecovery(member, keys.generation, p)},
+            {"cosigned_size", std::to_string(was.size)},
+            {"cosigned_beyond_predecessor", beyond ? "yes" : "no"},
+            {"evidence", GenerationKey(member, was.origin)}});
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::optional<Witnessing::Cosigned>> Witnessing::LoadCosigned(
     const std::string& member) {
   ASSIGN_OR_RETURN(auto stored, ctx_->storage->GetSetting(CosignedKey(member)));
-  if (!stored.has_value()) return std::nullopt;
+  // Empty: none since the log's new generation (FollowNewGeneration).
+  if (!stored.has_value() || stored->empty()) return std::nullopt;
   Cosigned last;
   last.note = *stored;
   // Older nodes stored the checkpoint text alone, which is no note.
@@ -236,7 +286,7 @@ absl::Status Witnessing::Refuse(const std::string& member, const Cosigned& last,
   if (!kept.has_value()) {
     // The same members as an auditor's evidence file (audit-log.md §9.3).
     nlohmann::ordered_json doc;
-    doc["origin"] = logcheck::LogOrigin(member);
+    doc["origin"] = refused.origin;
     doc["recorded"] = UtcTime(now_ms);
     doc["reason"] = std::string(reason.message());
     doc["trusted_checkpoint"] = last.note;

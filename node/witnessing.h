@@ -23,6 +23,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "cbx/v1/peer.pb.h"
+#include "core/logcheck/log_keys.h"
 #include "core/note/checkpoint.h"
 #include "core/note/verifier.h"
 #include "node/checkpoints.h"
@@ -106,6 +107,15 @@ class Witnessing {
   absl::Status Refuse(const std::string& member, const Cosigned& last,
                       const v1::GetCheckpointResponse& served,
                       const note::Checkpoint& refused, absl::Status reason);
+  // The directory `dir` names generation keys.generation of `member`'s log
+  // while `last` is of an older one: keeps `last` as that generation's,
+  // forgets it as the log's latest (the next round starts from empty),
+  // closes an open alert, and logs one witness-log-recovered event (level
+  // warn if `last` lies beyond the predecessor: entries it saw are lost).
+  absl::Status FollowNewGeneration(const std::string& member,
+                                   const logcheck::LogKeys& keys,
+                                   const directory::Directory& dir,
+                                   const Cosigned& last);
   // Closes the alert about `member`, if one is open: its log is consistent
   // again with the checkpoint this node cosigned.
   absl::Status CloseAlert(const std::string& member);

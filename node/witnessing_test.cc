@@ -9,6 +9,7 @@
 #include "core/merkle/hash.h"
 #include "core/merkle/in_memory_tree.h"
 #include "core/merkle/proof_builder.h"
+#include "core/note/cosignature.h"
 #include "core/note/note.h"
 #include "gtest/gtest.h"
 #include "node/testing/fake_peer.h"
@@ -293,6 +294,123 @@ TEST_F(CheckAgainstCosignedTest, Rules) {
   // Asked from another size: the proof is for that one; retry.
   EXPECT_EQ(CheckAgainstCosigned("RS", &five, eight, 0, {}).status().code(),
             absl::StatusCode::kUnavailable);
+}
+
+// Disaster recovery (spec/audit-log.md §12, witnessing.md "A new generation
+// of a member's log").
+class WitnessingGenerationTest : public WitnessingTest {
+ protected:
+  // RS's checkpoint served now, cosigned by MK and AL: a witnessed
+  // predecessor.
+  std::string WitnessedRsCheckpoint() {
+    v1::GetCheckpointRequest req;
+    auto resp = peers_.GetCheckpoint("RS", req, 1000);
+    EXPECT_TRUE(resp.ok());
+    auto n = note::ParseNote(resp->checkpoint());
+    EXPECT_TRUE(n.ok());
+    for (const char* w : {"MK", "AL"}) {
+      auto cosigner = note::Cosigner::Create(logcheck::WitnessName(w),
+                                             testing::FakeNodeKey(w));
+      EXPECT_TRUE(cosigner.ok());
+      auto sig = cosigner->Cosign(n->text, node_.clock().NowMs() / 1000);
+      EXPECT_TRUE(sig.ok());
+      n->signatures.push_back(*sig);
+    }
+    return *note::FormatNote(*n);
+  }
+  // The node adopts version 2, which names generation 2 of RS's log after
+  // `predecessor`.
+  void AnnounceRsGeneration2(const std::string& predecessor) {
+    v1::Directory d;
+    ASSERT_TRUE(d.ParseFromString(genesis_.directory()));
+    d.set_version(2);
+    auto n = note::ParseNote(predecessor);
+    auto cp = note::ParseCheckpoint(n->text);
+    ASSERT_TRUE(cp.ok());
+    for (v1::Member& m : *d.mutable_members()) {
+      if (m.code() != "RS") continue;
+      v1::AuditLogGeneration* g = m.mutable_audit_log();
+      g->set_generation(2);
+      g->set_predecessor_origin(cp->origin);
+      g->set_predecessor_size(cp->size);
+      g->set_predecessor_root_hash(cp->root_hash);
+      g->set_predecessor_checkpoint(predecessor);
+    }
+    v1::SignedDirectory v2 = directory::testing::SignAs(
+        d, {{"MK", "MK/governance/1"}, {"RS", "RS/governance/1"}});
+    ASSERT_TRUE(node_.ctx().directory->Update({v2}).ok());
+    ASSERT_EQ(node_.ctx().directory->Current()->version(), 2u);
+  }
+};
+
+TEST_F(WitnessingGenerationTest, ANewGenerationIsFollowedWithoutAnAlert) {
+  peers_.AppendToLog("RS", 5);
+  ASSERT_TRUE(witnessing_.WitnessPeer("RS").ok());
+  AnnounceRsGeneration2(WitnessedRsCheckpoint());
+  peers_.StartLogGeneration("RS", 2);
+  peers_.AppendToLog("RS", 2);
+  node_.clock().AdvanceMs(5000);
+
+  absl::Status s;
+  ::testing::internal::CaptureStderr();
+  s = witnessing_.WitnessPeer("RS");
+  const std::string out = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(out.find("ALERT-"), std::string::npos) << out;
+  EXPECT_NE(out.find("witness-log-recovered"), std::string::npos) << out;
+  EXPECT_NE(out.find("cbx/RS/audit/2"), std::string::npos) << out;
+  EXPECT_EQ(Describe("RS").cosigned_size, 2u);
+  EXPECT_EQ(Describe("RS").alert, "");
+  EXPECT_EQ(Served("RS").origin, "cbx/RS/audit/2");
+  // The old log's last cosigned note is kept.
+  auto kept = node_.ctx().storage->GetSetting(
+      "witness-generation/RS/cbx/RS/audit");
+  ASSERT_TRUE(kept.ok());
+  ASSERT_TRUE(kept->has_value());
+  EXPECT_NE((*kept)->find("cbx/RS/audit\n5\n"), std::string::npos);
+
+  // The new log grows: cosigned as usual, no second recovery event.
+  peers_.AppendToLog("RS", 3);
+  node_.clock().AdvanceMs(5000);
+  EXPECT_EQ(RoundCounting("RS", "witness-log-recovered", &s), 0);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(Describe("RS").cosigned_size, 5u);
+}
+
+TEST_F(WitnessingGenerationTest, OldOriginCheckpointsAreRefusedAfterIt) {
+  // An old copy grown again (or the old log) under the old origin, after
+  // governance announced generation 2: never cosigned, and no alert storm.
+  peers_.AppendToLog("RS", 5);
+  ASSERT_TRUE(witnessing_.WitnessPeer("RS").ok());
+  AnnounceRsGeneration2(WitnessedRsCheckpoint());
+  peers_.AppendToLog("RS", 4);
+  node_.clock().AdvanceMs(5000);
+  absl::Status s;
+  EXPECT_EQ(RoundCounting("RS", "ALERT-inconsistent-checkpoint", &s), 0);
+  // Its signature is under the old key name, which the directory no
+  // longer names for RS: no log key signed it.
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated) << s;
+  EXPECT_EQ(peers_.Cosignatures("RS").size(), 1u);  // the first round's
+}
+
+TEST_F(WitnessingGenerationTest, APredecessorBeforeWhatWasCosignedIsSaid) {
+  peers_.AppendToLog("RS", 5);
+  const std::string at5 = WitnessedRsCheckpoint();
+  peers_.AppendToLog("RS", 3);
+  ASSERT_TRUE(witnessing_.WitnessPeer("RS").ok());  // cosigned 8
+  AnnounceRsGeneration2(at5);  // declares 5..7 lost
+  peers_.StartLogGeneration("RS", 2);
+  peers_.AppendToLog("RS", 1);
+  node_.clock().AdvanceMs(5000);
+  absl::Status s;
+  ::testing::internal::CaptureStderr();
+  s = witnessing_.WitnessPeer("RS");
+  const std::string out = ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(s.ok()) << s;  // the new log is followed
+  EXPECT_EQ(out.find("ALERT-"), std::string::npos) << out;
+  EXPECT_NE(out.find("cosigned_beyond_predecessor=yes"), std::string::npos)
+      << out;
+  EXPECT_EQ(Describe("RS").cosigned_size, 1u);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "client/json_output.h"
 #include "client/names.h"
 #include "client/strings.h"
+#include "core/logcheck/log_generation.h"
 #include "core/note/note.h"
 #include "grpcpp/client_context.h"
 
@@ -192,9 +193,11 @@ Fetched<CheckpointReport> FetchCheckpoint(CommandContext& ctx, Run& run,
 // The directory and the latest checkpoint; fails unless witnessed (or
 // allowed not to be).
 Fetched<CheckpointReport> FetchTrustworthyCheckpoint(
-    CommandContext& ctx, Run& run, const AuditOptions& options) {
+    CommandContext& ctx, Run& run, const AuditOptions& options,
+    std::shared_ptr<const directory::Directory>* latest = nullptr) {
   auto dir = FetchDirectory(ctx, run, options);
   if (!dir.ok()) return Failed<CheckpointReport>(dir.code);
+  if (latest != nullptr) *latest = dir.value->latest;
   auto report = FetchCheckpoint(ctx, run, *dir.value, options);
   if (!report.ok()) return report;
   if (!options.allow_unwitnessed) {
@@ -235,7 +238,9 @@ std::string MemberOfCheckpoint(std::string_view note) {
   auto cp = note::ParseCheckpoint(parsed->text);
   if (!cp.ok()) return "";
   const std::string& o = cp->origin;
-  if (o.size() == 12 && o.rfind("cbx/", 0) == 0 && o.substr(6) == "/audit") {
+  // "cbx/XX/audit", or "cbx/XX/audit/<n>" for a later generation.
+  if (o.size() >= 12 && o.rfind("cbx/", 0) == 0 &&
+      GenerationOfOrigin(o.substr(4, 2), o) > 0) {
     return o.substr(4, 2);
   }
   return "";
@@ -296,10 +301,46 @@ int CheckpointCommand(CommandContext& ctx, const AuditOptions& options) {
   return kExitOk;
 }
 
+namespace {
+
+// For the first checkpoint of a new generation of `r`'s log
+// (spec/audit-log.md §12): the line saying how the checkpoint the auditor
+// trusted of the old log relates to the predecessor `dir` names. DATA_LOSS
+// if it lies beyond it (the recovery dropped entries this auditor trusted)
+// or has another root at its size.
+absl::StatusOr<std::string> CheckTrustedPredecessor(
+    TrustedStore& store, const directory::Directory& dir,
+    const CheckpointReport& r) {
+  const v1::Member* m = dir.FindMember(r.member);
+  if (m == nullptr) return std::string();
+  auto p = logcheck::PredecessorOf(*m);
+  if (!p.ok()) return std::string();
+  auto old = store.Load(p->origin);
+  if (!old.ok()) return old.status();
+  if (!old->has_value()) {
+    return "you trusted no checkpoint of " + p->origin;
+  }
+  const note::Checkpoint& t = (*old)->checkpoint;
+  if (t.size > p->size ||
+      (t.size == p->size && t.root_hash != p->root_hash)) {
+    return absl::DataLossError(
+        "the directory's new log for " + r.member + " starts after " +
+        p->origin + " checkpoint " + Num(p->size) +
+        ", but you trusted its checkpoint " + Num(t.size) + " (" +
+        (*old)->path + "): the recovery drops entries you verified");
+  }
+  return "your trusted checkpoint " + Num(t.size) + " of " + p->origin +
+         " is at or before its predecessor checkpoint " + Num(p->size) +
+         "; entries " + Num(p->size) + " and after of that log are lost";
+}
+
+}  // namespace
+
 int VerifyCommand(CommandContext& ctx, const AuditOptions& options,
                   const std::string& state_dir) {
   Run run("verify", ctx.json, ctx.out, ctx.err);
-  auto report = FetchTrustworthyCheckpoint(ctx, run, options);
+  std::shared_ptr<const directory::Directory> latest;
+  auto report = FetchTrustworthyCheckpoint(ctx, run, options, &latest);
   if (!report.ok()) return report.code;
   const CheckpointReport& r = *report.value;
   TrustedStore store(state_dir);
@@ -312,6 +353,17 @@ int VerifyCommand(CommandContext& ctx, const AuditOptions& options,
   }
   TrustUpdate update;
   update.state_file = store.PathFor(r.origin);
+  if (!trusted->has_value() && !r.log_chain.empty()) {
+    // A new generation of the log: what was trusted of the old one must be
+    // at or before the predecessor the directory names.
+    auto chained = CheckTrustedPredecessor(store, *latest, r);
+    if (!chained.ok()) {
+      return run.Fail(Str(chained.status().message()),
+                      "keep the trusted checkpoint; report it to the "
+                      "federation's governance members");
+    }
+    update.predecessor = *chained;
+  }
   if (!trusted->has_value()) {
     update.kind = TrustUpdate::Kind::kFirstUse;
   } else {

@@ -50,7 +50,7 @@ std::string Witnessed(const CheckpointReport& r) {
 }
 
 Fields CheckpointFields(const CheckpointReport& r) {
-  return {
+  Fields f = {
       {"log", r.origin},
       {"size", Num(r.checkpoint.size)},
       {"root hash", HexEncode(r.checkpoint.root_hash)},
@@ -59,6 +59,8 @@ Fields CheckpointFields(const CheckpointReport& r) {
        KeyName(r.origin, r.log_key_id) + " (node key of " + r.member + ")"},
       {"witnessed", Witnessed(r)},
   };
+  if (!r.log_chain.empty()) f.emplace_back("log chain", r.log_chain);
+  return f;
 }
 
 // The cosignature table, ignored lines and warnings.
@@ -219,6 +221,7 @@ Json CheckpointJson(const CheckpointReport& r) {
   j["witnessed"] = r.witnessed;
   j["witnesses"] = r.witnesses;
   j["witness_threshold"] = r.threshold;
+  if (!r.log_chain.empty()) j["log_chain"] = r.log_chain;
   Json cosigs = Json::array();
   for (const Cosignature& c : r.cosignatures) {
     cosigs.push_back({{"witness", c.witness},
@@ -245,6 +248,9 @@ std::string VerifyText(const CheckpointReport& report,
                        const TrustUpdate& trust) {
   Fields f = CheckpointFields(report);
   f.emplace_back("consistency", TrustLine(trust, report));
+  if (!trust.predecessor.empty()) {
+    f.emplace_back("predecessor", trust.predecessor);
+  }
   f.emplace_back("trusted now", "checkpoint " + Num(report.checkpoint.size) +
                                     ", stored in " + trust.state_file);
   return RenderFields(f) + CheckpointDetails(report);
@@ -260,6 +266,7 @@ Json VerifyJson(const CheckpointReport& report, const TrustUpdate& trust) {
       trust.trusted_size ? Json(*trust.trusted_size) : Json(nullptr);
   c["proof_hashes"] = trust.proof_hashes;
   c["state_file"] = trust.state_file;
+  if (!trust.predecessor.empty()) c["predecessor"] = trust.predecessor;
   j["consistency"] = c;
   return j;
 }
@@ -375,6 +382,7 @@ std::string ExportText(const std::string& path, const VerifiedExport& e) {
            : "every entry is in the checkpoint's tree and is the AuditEntry "
              "of its index"},
   };
+  if (!r.log_chain.empty()) f.emplace_back("log chain", r.log_chain);
   std::string out = RenderFields(f);
   for (const std::string& w : r.warnings) out += "warning: " + w + "\n";
   return out;

@@ -32,6 +32,9 @@ struct TrustUpdate {
   std::optional<uint64_t> trusted_size;  // before; none on first use
   size_t proof_hashes = 0;
   std::string state_file;
+  // The first checkpoint of a new log generation: how the trusted
+  // checkpoint of the old log relates to the predecessor ("" otherwise).
+  std::string predecessor;
 };
 // CheckpointText plus the consistency and trust lines.
 std::string VerifyText(const CheckpointReport& report,

@@ -4,8 +4,10 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "core/logcheck/log_generation.h"
 #include "core/merkle/hash.h"
 #include "core/merkle/verify.h"
+#include "core/note/note.h"
 
 namespace cbx::client::audit {
 namespace {
@@ -89,16 +91,78 @@ absl::StatusOr<VerifiedDirectory> VerifyDirectoryChain(
   return out;
 }
 
+uint32_t GenerationOfOrigin(std::string_view member, std::string_view origin) {
+  const std::string first = logcheck::LogOrigin(member);
+  if (origin == first) return 1;
+  if (origin.size() <= first.size() + 1 ||
+      origin.substr(0, first.size() + 1) != first + "/") {
+    return 0;
+  }
+  uint32_t n = 0;
+  for (char c : origin.substr(first.size() + 1)) {
+    if (c < '0' || c > '9' || n > 100000) return 0;
+    n = n * 10 + static_cast<uint32_t>(c - '0');
+  }
+  return n >= 2 && logcheck::LogOrigin(member, n) == origin ? n : 0;
+}
+
+std::string DescribeLogChain(const directory::Directory& dir,
+                             std::string_view member, uint32_t generation,
+                             CheckpointReport* report) {
+  const v1::Member* m = dir.FindMember(member);
+  if (m == nullptr) return "";
+  const uint32_t current = logcheck::GenerationOf(*m);
+  if (current < 2) return "";
+  auto p = logcheck::PredecessorOf(*m);
+  if (!p.ok()) return "";
+  const std::string versions = " (directory version " + Num(dir.version()) +
+                               ", governance-signed)";
+  if (generation == current) {
+    return "generation " + Num(current) + "; continues " + p->origin +
+           " after its witnessed checkpoint " + Num(p->size) + " (root " +
+           HexEncode(p->root_hash) + ")" + versions +
+           "; entries that log held after " + Num(p->size) + " are lost";
+  }
+  if (generation + 1 == current) {
+    if (report != nullptr && report->checkpoint.size > p->size) {
+      report->warnings.push_back(
+          "this checkpoint of " + p->origin + " lies beyond the predecessor "
+          "checkpoint " + Num(p->size) + ": the entries after " +
+          Num(p->size) + " were declared lost; reconcile them with peers' "
+          "logs");
+    }
+    return "generation " + Num(generation) + " of " + Num(current) +
+           "; counts up to its witnessed checkpoint " + Num(p->size) +
+           ", then continues as " + logcheck::LogOrigin(member, current) +
+           versions + "; entries after " + Num(p->size) + " are lost";
+  }
+  return "generation " + Num(generation) + " of " + Num(current) +
+         "; superseded (the current log is " +
+         logcheck::LogOrigin(member, current) + ")";
+}
+
 absl::StatusOr<CheckpointReport> VerifyCheckpoint(
     const directory::Directory& dir, std::string_view member,
     std::string_view note_text, int64_t now_ms) {
-  auto keys = logcheck::KeysOfLog(dir, member);
+  // A checkpoint of an earlier generation verifies with that origin.
+  uint32_t generation = 0;
+  if (auto n = note::ParseNote(note_text); n.ok()) {
+    if (auto cp = note::ParseCheckpoint(n->text); cp.ok()) {
+      generation = GenerationOfOrigin(member, cp->origin);
+      const v1::Member* m = dir.FindMember(member);
+      if (m != nullptr && generation > logcheck::GenerationOf(*m)) {
+        generation = 0;  // a generation the directory does not know
+      }
+    }
+  }
+  auto keys = logcheck::KeysOfLog(dir, member, generation);
   if (!keys.ok()) return keys.status();
   auto verified = logcheck::VerifyCheckpoint(*keys, note_text);
   if (!verified.ok()) return verified.status();
   CheckpointReport report;
   static_cast<logcheck::VerifiedCheckpoint&>(report) = *std::move(verified);
   report.note = std::string(note_text);
+  report.log_chain = DescribeLogChain(dir, member, keys->generation, &report);
   const int64_t skew_s = keys->max_clock_skew_s;
   for (const Cosignature& c : report.cosignatures) {
     if (now_ms >= 0 &&

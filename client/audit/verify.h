@@ -78,6 +78,10 @@ struct CheckpointReport : logcheck::VerifiedCheckpoint {
   // Things worth a look that do not fail the check (e.g. a cosignature
   // dated in the future).
   std::vector<std::string> warnings;
+  // Set when the member's log has more than one generation
+  // (spec/audit-log.md §12): how this log chains to the others, and the
+  // range lost between them.
+  std::string log_chain;
 };
 
 // Verifies `note` as a checkpoint of `member`'s log against `dir`
@@ -87,10 +91,27 @@ struct CheckpointReport : logcheck::VerifiedCheckpoint {
 // when at least policy.witness_threshold distinct members cosigned.
 // `now_ms` (the auditor's clock) is used only to warn about cosignatures
 // dated more than policy.max_clock_skew_s in the future. Not being
-// witnessed is reported, not an error (see RequireWitnessed).
+// witnessed is reported, not an error (see RequireWitnessed). A checkpoint
+// of an earlier generation of `member`'s log (spec/audit-log.md §12) is
+// verified with that generation's origin and `member`'s keys in `dir`;
+// log_chain then says where the generations join.
 absl::StatusOr<CheckpointReport> VerifyCheckpoint(
     const directory::Directory& dir, std::string_view member,
     std::string_view note, int64_t now_ms);
+
+// The chain line of `member`'s log generation `generation` under `dir`
+// ("" if the member's log has a single generation): for the current
+// generation, which log it continues and from which witnessed checkpoint;
+// for an earlier one, up to which checkpoint it counts and which range is
+// lost. For the predecessor generation, adds a warning to `report` (if
+// given) when its checkpoint lies beyond the predecessor checkpoint.
+std::string DescribeLogChain(const directory::Directory& dir,
+                             std::string_view member, uint32_t generation,
+                             CheckpointReport* report);
+
+// The generation of `member`'s log whose origin is `origin` (1 for
+// "cbx/<CC>/audit", n for "cbx/<CC>/audit/<n>"), or 0 if it is none.
+uint32_t GenerationOfOrigin(std::string_view member, std::string_view origin);
 
 // "2 of the 2 needed (RS, AL)"; OK or UNAUTHENTICATED "checkpoint N of
 // cbx/CC/audit is not witnessed: ..." (see core/logcheck).

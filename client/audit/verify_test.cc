@@ -130,6 +130,64 @@ TEST(ParseGenesisTest, AcceptsTheGenesisRejectsOthers) {
   EXPECT_THAT(Msg(v2.status()), HasSubstr("not a valid genesis"));
 }
 
+// --- log generations (spec/audit-log.md §12) -------------------------------
+
+// Version 2: MK's log generation 2 after `predecessor` of `log`, at `size`.
+std::shared_ptr<const directory::Directory> MkRecovered(
+    const TestLog& log, uint64_t size, const std::string& predecessor) {
+  v1::Directory d = fed::GenesisDirectory();
+  d.set_version(2);
+  for (v1::Member& m : *d.mutable_members()) {
+    if (m.code() != "MK") continue;
+    v1::AuditLogGeneration* g = m.mutable_audit_log();
+    g->set_generation(2);
+    g->set_predecessor_origin("cbx/MK/audit");
+    g->set_predecessor_size(size);
+    g->set_predecessor_root_hash(log.Root(size));
+    g->set_predecessor_checkpoint(predecessor);
+  }
+  auto v2 = Genesis()->Adopt(
+      fed::SignAs(d, {{"MK", "MK/governance/1"}, {"RS", "RS/governance/1"}}));
+  EXPECT_TRUE(v2.ok()) << v2.status();
+  return *v2;
+}
+
+TEST(LogGenerationTest, OriginsNameTheirGeneration) {
+  EXPECT_EQ(GenerationOfOrigin("MK", "cbx/MK/audit"), 1u);
+  EXPECT_EQ(GenerationOfOrigin("MK", "cbx/MK/audit/2"), 2u);
+  EXPECT_EQ(GenerationOfOrigin("MK", "cbx/MK/audit/02"), 0u);
+  EXPECT_EQ(GenerationOfOrigin("MK", "cbx/MK/audit/1"), 0u);
+  EXPECT_EQ(GenerationOfOrigin("MK", "cbx/RS/audit"), 0u);
+  EXPECT_EQ(GenerationOfOrigin("MK", "cbx/MK/audit/x"), 0u);
+}
+
+TEST(LogGenerationTest, TheOldLogVerifiesUnderTheNewGenerationWithItsChain) {
+  TestLog log = MkLog(8);
+  auto dir =
+      MkRecovered(log, 5, log.Checkpoint(5, {Witness("RS"), Witness("AL")}));
+  // An old checkpoint up to the predecessor: verified, chained.
+  auto at5 = VerifyCheckpoint(*dir, "MK",
+                              log.Checkpoint(5, {Witness("RS"), Witness("AL")}),
+                              testing::kTestNowMs);
+  ASSERT_TRUE(at5.ok()) << at5.status();
+  EXPECT_EQ(at5->origin, "cbx/MK/audit");
+  EXPECT_THAT(at5->log_chain,
+              HasSubstr("generation 1 of 2; counts up to its witnessed "
+                        "checkpoint 5, then continues as cbx/MK/audit/2"));
+  EXPECT_TRUE(at5->warnings.empty());
+  // One beyond it lies in the lost range: said, not refused.
+  auto at8 = VerifyCheckpoint(*dir, "MK",
+                              log.Checkpoint(8, {Witness("RS"), Witness("AL")}),
+                              testing::kTestNowMs);
+  ASSERT_TRUE(at8.ok()) << at8.status();
+  ASSERT_EQ(at8->warnings.size(), 1u);
+  EXPECT_THAT(at8->warnings[0], HasSubstr("lies beyond the predecessor"));
+  EXPECT_THAT(DescribeLogChain(*dir, "MK", 2, nullptr),
+              HasSubstr("continues cbx/MK/audit after its witnessed "
+                        "checkpoint 5"));
+  EXPECT_EQ(DescribeLogChain(*Genesis(), "MK", 1, nullptr), "");
+}
+
 // --- checkpoints ----------------------------------------------------------
 
 TEST(VerifyCheckpointTest, WitnessedByTwoMembers) {

@@ -11,6 +11,17 @@ std::string LogOrigin(std::string_view member) {
   return "cbx/" + std::string(member) + "/audit";
 }
 
+std::string LogOrigin(std::string_view member, uint32_t generation) {
+  if (generation <= 1) return LogOrigin(member);
+  return LogOrigin(member) + "/" + std::to_string(generation);
+}
+
+uint32_t GenerationOf(const v1::Member& m) {
+  return m.has_audit_log() && m.audit_log().generation() > 1
+             ? m.audit_log().generation()
+             : 1;
+}
+
 std::string WitnessName(std::string_view member) {
   return "cbx/" + std::string(member) + "/witness";
 }
@@ -43,8 +54,18 @@ absl::StatusOr<std::vector<note::Verifier>> NodeKeyVerifiers(
 }  // namespace
 
 absl::StatusOr<LogKeys> KeysOfLog(const directory::Directory& dir,
-                                  std::string_view member) {
-  const v1::Member* self = dir.FindMember(member);
+                                  std::string_view member,
+                                  uint32_t generation) {
+  return KeysOfLog(dir.proto(), member, generation);
+}
+
+absl::StatusOr<LogKeys> KeysOfLog(const v1::Directory& dir,
+                                  std::string_view member,
+                                  uint32_t generation) {
+  const v1::Member* self = nullptr;
+  for (const v1::Member& m : dir.members()) {
+    if (m.code() == member) self = &m;
+  }
   if (self == nullptr) {
     return absl::InvalidArgumentError(
         "the log's member '" + std::string(member) +
@@ -52,7 +73,8 @@ absl::StatusOr<LogKeys> KeysOfLog(const directory::Directory& dir,
   }
   LogKeys keys;
   keys.member = std::string(member);
-  keys.origin = LogOrigin(member);
+  keys.generation = generation != 0 ? generation : GenerationOf(*self);
+  keys.origin = LogOrigin(member, keys.generation);
   keys.directory_version = dir.version();
   keys.threshold = dir.policy().witness_threshold();
   keys.max_clock_skew_s = dir.policy().max_clock_skew_s();
@@ -60,7 +82,7 @@ absl::StatusOr<LogKeys> KeysOfLog(const directory::Directory& dir,
       NodeKeyVerifiers(*self, keys.origin, note::SignatureType::kEd25519);
   if (!log_keys.ok()) return log_keys.status();
   keys.log_keys = *std::move(log_keys);
-  for (const v1::Member& m : dir.proto().members()) {
+  for (const v1::Member& m : dir.members()) {
     keys.members.push_back(m.code());
     if (m.code() == member) continue;
     auto witness_keys = NodeKeyVerifiers(m, WitnessName(m.code()),

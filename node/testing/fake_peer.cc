@@ -99,6 +99,7 @@ struct FakePeers::Member {
   std::map<uint64_t, std::vector<Tag>> index{{0, {}}};
   uint64_t version = 0;
   merkle::InMemoryTree log;
+  uint32_t log_generation = 1;
   FakeLog log_mode = FakeLog::kHonest;
   uint64_t shrunk_size = 0;
   std::vector<std::string> cosignatures;
@@ -217,6 +218,15 @@ void FakePeers::SetLog(const std::string& member, FakeLog log,
   std::lock_guard<std::mutex> lock(mu_);
   m->log_mode = log;
   m->shrunk_size = shrunk_size;
+}
+
+void FakePeers::StartLogGeneration(const std::string& member,
+                                   uint32_t generation) {
+  Member* m = Find(member);
+  std::lock_guard<std::mutex> lock(mu_);
+  m->log = merkle::InMemoryTree();
+  m->log_generation = generation;
+  m->log_mode = FakeLog::kHonest;
 }
 
 std::vector<std::string> FakePeers::Cosignatures(const std::string& member) {
@@ -588,7 +598,7 @@ absl::StatusOr<std::string> FakePeers::SignedCheckpoint(Member& m,
                                                         uint64_t size,
                                                         bool fork_root) {
   note::Checkpoint cp;
-  cp.origin = logcheck::LogOrigin(m.code);
+  cp.origin = logcheck::LogOrigin(m.code, m.log_generation);
   cp.size = size;
   ASSIGN_OR_RETURN(cp.root_hash, merkle::RootHash(m.log, size));
   if (fork_root) cp.root_hash = crypto::Sha256("forked " + cp.root_hash);

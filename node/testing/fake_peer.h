@@ -144,6 +144,10 @@ class FakePeers final : public PeerTransport {
   // Appends `count` entries to `member`'s audit log.
   void AppendToLog(const std::string& member, int count);
   void SetLog(const std::string& member, FakeLog log, uint64_t shrunk_size = 0);
+  // `member` lost its log and starts generation `generation` of it
+  // (spec/audit-log.md §12): an empty log whose checkpoints carry origin
+  // logcheck::LogOrigin(member, generation).
+  void StartLogGeneration(const std::string& member, uint32_t generation);
   // The cosigned notes `member` was handed by AddCosignature.
   std::vector<std::string> Cosignatures(const std::string& member);
 

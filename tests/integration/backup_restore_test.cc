@@ -198,9 +198,13 @@ TEST_F(BackupRestoreTest, NodeDbWithoutItsAuditLogIsRefusedAtStart) {
   EXPECT_EQ(RunCommand(node, &out), 2) << out;
   EXPECT_NE(out.find("audit.db is empty"), std::string::npos) << out;
   fs::remove(data + "/audit.db");
-  // The recovery that would start a new log is not built: refused.
+  // Recovery without a directory that announces a new log generation:
+  // refused, naming what the directory must say, and nothing changed.
   EXPECT_EQ(RunCommand(node + " --recover-audit-log", &out), 2) << out;
-  EXPECT_NE(out.find("not built yet"), std::string::npos) << out;
+  EXPECT_NE(out.find("must name, for MK, audit log generation 2"),
+            std::string::npos)
+      << out;
+  EXPECT_FALSE(fs::exists(data + "/audit.db")) << "the refusal created a log";
   // Its own log put back, the node starts.
   for (const auto& entry : fs::directory_iterator(kept)) {
     fs::rename(entry.path(), data + "/" + entry.path().filename().string());
