@@ -4,7 +4,9 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <algorithm>
 #include <filesystem>
+#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -232,6 +234,18 @@ absl::Status OpenAuditLog(NodeContext& ctx,
                           const std::string& audit_db) {
   audit::AuditLogOptions audit_options;
   audit_options.clock = ctx.clock;
+  // A large log's leaf count runs after Open (spec/audit-log.md §2.9):
+  // /readyz says "check running" until it ends; damage it finds is raised
+  // as at open, and the log refuses every append from then on.
+  audit_options.on_open_check_done = [member = ctx.config.member](
+                                         const absl::Status& checked) {
+    if (checked.ok()) {
+      LogEvent(member, "info", "audit-log-checked", {});
+    } else {
+      LogEvent(member, "error", "ALERT-audit-log-damaged",
+               {{"reason", std::string(checked.message())}});
+    }
+  };
   auto audit_log = audit::AuditLog::Open(audit_db, audit_options);
   const absl::Status matches =
       audit_log.ok()
@@ -546,16 +560,54 @@ absl::Status Node::StartAdmin() {
   return absl::OkStatus();
 }
 
+namespace {
+
+// How often a paced round (one the operator did not set an interval for)
+// looks whether it is due.
+constexpr int64_t kPacedTickMs = 1000;
+
+size_t PeerCount(const NodeContext& ctx) {
+  const size_t members =
+      ctx.directory->Current()->ActiveMemberCodes().size();
+  return members > 0 ? members - 1 : 0;
+}
+
+// A paced round's next due time: `interval_ms` from `now_ms`, give or take
+// 10%, so that the members of a federation started together drift apart
+// instead of all pulling from each other in the same second.
+int64_t NextDue(int64_t now_ms, int64_t interval_ms) {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  std::uniform_int_distribution<int64_t> jitter(-interval_ms / 10,
+                                                interval_ms / 10);
+  return now_ms + interval_ms + jitter(rng);
+}
+
+}  // namespace
+
 void Node::StartTimers() {
   // Index sync every interval; directory sync rides along every
   // directory_interval_ms. The tick posts one item per peer to the sync
-  // executor and returns.
+  // executor and returns. An interval the operator did not set is paced
+  // with the number of peers and jittered (spec/node-config.md
+  // "Background work at federation size"): the tick then comes every
+  // second and runs the round when it is due.
+  const Config& config = ctx_->config;
   auto last_directory_sync = std::make_shared<int64_t>(0);
+  auto next_index_sync = std::make_shared<int64_t>(0);
   local_executor_->Every(
-      ctx_->config.index_interval_ms, [this, last_directory_sync] {
+      config.index_interval_set ? config.index_interval_ms
+                                : std::min(config.index_interval_ms,
+                                           kPacedTickMs),
+      [this, last_directory_sync, next_index_sync] {
         int64_t now = ctx_->clock->NowMs();
         bool directory =
             now - *last_directory_sync >= ctx_->config.directory_interval_ms;
+        if (!ctx_->config.index_interval_set) {
+          if (now < *next_index_sync && !directory) return;
+          *next_index_sync = NextDue(
+              now, PacedIntervalMs(ctx_->config.index_interval_ms, false,
+                                   PeerCount(*ctx_), kIndexSyncMsPerPeer));
+        }
         if (directory) {
           *last_directory_sync = now;
           // Versions an operator installed while the node runs (stored
@@ -586,8 +638,22 @@ void Node::StartTimers() {
                    {{"reason", std::string(s.message())}});
         }
       });
-  sync_executor_->Every(ctx_->config.witness_interval_ms,
-                        [this] { witnessing_->RoundAll(); });
+  if (config.witness_interval_set) {
+    sync_executor_->Every(config.witness_interval_ms,
+                          [this] { witnessing_->RoundAll(); });
+  } else {
+    auto next_witness = std::make_shared<int64_t>(0);
+    sync_executor_->Every(
+        std::min(config.witness_interval_ms, kPacedTickMs),
+        [this, next_witness] {
+          const int64_t now = ctx_->clock->NowMs();
+          if (now < *next_witness) return;
+          *next_witness = NextDue(
+              now, PacedIntervalMs(ctx_->config.witness_interval_ms, false,
+                                   PeerCount(*ctx_), kWitnessMsPerPeer));
+          witnessing_->RoundAll();
+        });
+  }
   // The operator's TLS files: reloaded when they change.
   local_executor_->Every(TlsCredentials::kPollIntervalMs,
                          [this] { tls_->Poll(); });

@@ -17,12 +17,13 @@
 // latency while it ran, and the load average when the run began. Appends
 // go into the log: each run adds one entry.
 //
-//   cbx_audit_open_bench --db PATH [--runs R]
+//   cbx_audit_open_bench --db PATH [--runs R]    (or CBX_AUDIT_OPEN_DB=PATH)
 // Flags of Google Benchmark (--benchmark_*) are ignored.
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -119,8 +120,13 @@ int main(int argc, char** argv) {
       cbx::node::audit::Die("usage: cbx_audit_open_bench --db PATH [--runs R]");
     }
   }
+  if (db.empty() && std::getenv("CBX_AUDIT_OPEN_DB") != nullptr) {
+    db = std::getenv("CBX_AUDIT_OPEN_DB");
+  }
   if (db.empty()) {
-    std::printf("cbx_audit_open_bench: no --db given; nothing to measure\n");
+    std::printf(
+        "cbx_audit_open_bench: no --db (or CBX_AUDIT_OPEN_DB) given; nothing "
+        "to measure\n");
     return 0;
   }
   std::printf("cbx_audit_open_bench: AuditLog::Open of %s\n", db.c_str());
