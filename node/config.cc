@@ -238,8 +238,6 @@ absl::StatusOr<Config> ParseConfig(const std::string& text,
     CBX_ASSIGN_FIELD(c.oprf_key_next, r.Path("keys.oprf_key_next"));
   }
   CBX_ASSIGN_FIELD(c.genesis, r.Path("directory.genesis"));
-  c.index_interval_set = r.Find("sync.index_interval_ms") != nullptr;
-  c.witness_interval_set = r.Find("audit.witness_interval_ms") != nullptr;
   CBX_ASSIGN_FIELD(c.index_interval_ms,
                    r.Millis("sync.index_interval_ms", c.index_interval_ms));
   CBX_ASSIGN_FIELD(

@@ -50,32 +50,11 @@ struct Config {
   int64_t checkpoint_interval_ms = 30000;
   int64_t checkpoint_every_entries = 100000;
   int64_t witness_interval_ms = 5000;
-  // Whether sync.index_interval_ms and audit.witness_interval_ms were given.
-  // When not, the two defaults above are minimums the node paces with the
-  // number of its peers (PacedIntervalMs), jittered: spec/node-config.md
-  // "Background work at federation size".
-  bool index_interval_set = false;
-  bool witness_interval_set = false;
   // The event log (node/log.h): "text" lines or JSON lines, and the least
   // level written (--log-level overrides it).
   LogFormat log_format = LogFormat::kText;
   LogLevel log_level = LogLevel::kInfo;
 };
-
-// Per peer, the default index sync and witness intervals grow by this much
-// (spec/node-config.md "Background work at federation size"): with 32 peers,
-// an index pull round every 8 s and a witness round every 9.6 s.
-inline constexpr int64_t kIndexSyncMsPerPeer = 250;
-inline constexpr int64_t kWitnessMsPerPeer = 300;
-
-// The interval of a round of per-peer work over `peers` peers: `configured_ms`
-// if the operator set it, else the larger of it and peers * per_peer_ms.
-inline int64_t PacedIntervalMs(int64_t configured_ms, bool set, size_t peers,
-                               int64_t per_peer_ms) {
-  if (set) return configured_ms;
-  const int64_t paced = static_cast<int64_t>(peers) * per_peer_ms;
-  return paced > configured_ms ? paced : configured_ms;
-}
 
 // Reads and validates the config at `path`. Relative paths in it are
 // resolved against the file's folder. INVALID_ARGUMENT naming the field and

@@ -226,7 +226,8 @@ TEST_F(BackupRestoreTest, RestoreOntoANewMachineCreatesTheDataFolder) {
   nlohmann::json config;
   std::ifstream(Config("MK")) >> config;
   config["data_dir"] = new_data;
-  const std::string new_config = fed_->dir() + "/new-machine.json";
+  // Beside MK's own (relative paths in a config resolve against its folder).
+  const std::string new_config = fed_->NodeDir("MK") + "/new-machine.json";
   std::ofstream(new_config) << config.dump(2);
   ASSERT_FALSE(fs::exists(new_data));
 
