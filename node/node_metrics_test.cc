@@ -9,6 +9,8 @@
 #include <mutex>
 #include <string>
 
+#include <unistd.h>
+
 #include "gtest/gtest.h"
 #include "node/audit_trail.h"
 #include "node/testing/fake_peer.h"
@@ -16,6 +18,9 @@
 
 namespace cbx::node {
 namespace {
+
+using ::cbx::node::testing::FakeGenesis;
+using ::cbx::node::testing::TestNode;
 
 TEST(NodeReadinessTest, AuditLogCheckRunningIsNotReadyYet) {
   TestNode node(FakeGenesis(0));
