@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <optional>
 
@@ -277,13 +278,12 @@ absl::Status Backup(const BackupArgs& args, std::ostream& out,
   return absl::OkStatus();
 }
 
-absl::Status Restore(const RestoreArgs& args, std::ostream& out,
-                     std::ostream& err) {
-  ASSIGN_OR_RETURN(node::Config config, node::LoadConfig(args.config));
-  const DataFiles files = FilesOf(config);
-  if (!FileSize(args.from).has_value()) {
-    return absl::NotFoundError(absl::StrCat(args.from, ": no such file"));
-  }
+namespace {
+
+// Restore into the existing data folder `files.dir`.
+absl::Status RestoreInto(const RestoreArgs& args, const node::Config& config,
+                         const DataFiles& files, std::ostream& out,
+                         std::ostream& err) {
   ASSIGN_OR_RETURN(std::unique_ptr<NodeStopped> stopped,
                    NodeStopped::Take(files));
   // The copy is verified where it will live, then renamed into place.
@@ -333,6 +333,41 @@ absl::Status Restore(const RestoreArgs& args, std::ostream& out,
            "without its audit log\" in docs/operations.md.\n";
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status Restore(const RestoreArgs& args, std::ostream& out,
+                     std::ostream& err) {
+  ASSIGN_OR_RETURN(node::Config config, node::LoadConfig(args.config));
+  const DataFiles files = FilesOf(config);
+  if (!FileSize(args.from).has_value()) {
+    return absl::NotFoundError(absl::StrCat(args.from, ": no such file"));
+  }
+  // Restoring onto a new machine, the main use: its data folder does not
+  // exist yet. Made as cbx-node makes it (0700, parents as needed), and
+  // removed again if the restore fails (the data folder as it was).
+  struct stat st;
+  if (::stat(files.dir.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data_dir: ", files.dir, " exists and is not a folder"));
+    }
+    return RestoreInto(args, config, files, out, err);
+  }
+  if (absl::Status made = Env::Default()->CreateDirs(files.dir, 0700);
+      !made.ok()) {
+    return absl::Status(made.code(),
+                        absl::StrCat("data_dir: ", made.message()));
+  }
+  ::chmod(files.dir.c_str(), 0700);
+  out << "created the data folder " << files.dir << " (mode 0700)\n";
+  absl::Status restored = RestoreInto(args, config, files, out, err);
+  if (!restored.ok()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(files.dir, ignored);  // only what we made
+  }
+  return restored;
 }
 
 }  // namespace cbx::admin

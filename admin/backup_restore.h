@@ -7,8 +7,9 @@
 //            --audit-out, a copy of audit.db too, for evidence and an
 //            auditor's export, never for restoring (an older copy of the
 //            audit log put back forks it);
-//   restore  refuses while the node runs, copies the backup into the data
-//            folder, verifies the copy (integrity, schema version, member,
+//   restore  refuses while the node runs, creates the data folder (0700)
+//            if it does not exist (restoring onto a new machine), copies
+//            the backup into the data folder, verifies the copy (integrity, schema version, member,
 //            directory against the pinned genesis), moves the node.db it
 //            replaces aside, and renames the copy into place. It never
 //            touches audit.db.
@@ -53,7 +54,8 @@ struct RestoreArgs {
 // is newer than this build's or unknown, or it belongs to another member
 // or federation; DATA_LOSS if it fails SQLite's integrity check;
 // UNAUTHENTICATED or INVALID_ARGUMENT if a directory version it holds does
-// not verify. On any failure the data folder is as it was.
+// not verify. On any failure the data folder is as it was (one restore
+// created is removed again).
 absl::Status Restore(const RestoreArgs& args, std::ostream& out,
                      std::ostream& err);
 

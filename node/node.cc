@@ -4,7 +4,11 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <algorithm>
 #include <filesystem>
+#include <mutex>
+#include <optional>
+#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -233,7 +237,46 @@ absl::Status OpenAuditLog(NodeContext& ctx,
                           const std::string& audit_db) {
   audit::AuditLogOptions audit_options;
   audit_options.clock = ctx.clock;
+  // A large log's leaf count runs after Open (spec/audit-log.md §2.9):
+  // /readyz says "check running" until it ends; damage it finds is raised
+  // as at open, and the log refuses every append from then on.
+  // A count that completes within Open is Open's result (a DATA_LOSS is
+  // raised below); one that completes after it is reported here, once.
+  auto report = [member = ctx.config.member](const absl::Status& checked) {
+    if (checked.ok()) {
+      LogEvent(member, "info", "audit-log-checked", {});
+    } else {
+      LogEvent(member, "error", "ALERT-audit-log-damaged",
+               {{"reason", std::string(checked.message())}});
+    }
+  };
+  struct CheckReport {
+    std::mutex mu;
+    bool opened = false;                 // Open has returned
+    std::optional<absl::Status> before;  // a result that came before that
+  };
+  auto check_report = std::make_shared<CheckReport>();
+  audit_options.on_open_check_done = [check_report,
+                                      report](const absl::Status& checked) {
+    {
+      std::lock_guard<std::mutex> lock(check_report->mu);
+      if (!check_report->opened) {
+        check_report->before = checked;
+        return;
+      }
+    }
+    report(checked);
+  };
   auto audit_log = audit::AuditLog::Open(audit_db, audit_options);
+  std::optional<absl::Status> before;
+  {
+    std::lock_guard<std::mutex> lock(check_report->mu);
+    check_report->opened = true;
+    before = check_report->before;
+  }
+  // Completed after Open's wait but before `opened` was set: not Open's
+  // result, so reported now.
+  if (audit_log.ok() && before.has_value()) report(*before);
   absl::Status matches =
       audit_log.ok()
           ? CheckOpenedAuditLog(expected_log, **audit_log, node_db, audit_db)
@@ -578,16 +621,71 @@ absl::Status Node::StartAdmin() {
   return absl::OkStatus();
 }
 
+namespace {
+
+// How often a paced round (one the operator left at its default) looks
+// whether it is due.
+constexpr int64_t kPacedTickMs = 1000;
+
+// The defaults of sync.index_interval_ms and audit.witness_interval_ms
+// (node/config.h). Left at them, an interval is paced with the number of
+// peers (spec/node-config.md "Background work at federation size"): per
+// peer, a round grows by this much (32 peers: index pulls every 8 s,
+// witnessing every 9.6 s).
+constexpr int64_t kDefaultIndexIntervalMs = 2000;
+constexpr int64_t kDefaultWitnessIntervalMs = 5000;
+constexpr int64_t kIndexSyncMsPerPeer = 250;
+constexpr int64_t kWitnessMsPerPeer = 300;
+
+// The interval of a paced round over `peers` peers.
+int64_t PacedIntervalMs(int64_t default_ms, size_t peers,
+                        int64_t per_peer_ms) {
+  return std::max(default_ms, static_cast<int64_t>(peers) * per_peer_ms);
+}
+
+size_t PeerCount(const NodeContext& ctx) {
+  const size_t members =
+      ctx.directory->Current()->ActiveMemberCodes().size();
+  return members > 0 ? members - 1 : 0;
+}
+
+// A paced round's next due time: `interval_ms` from `now_ms`, give or take
+// 10%, so that the members of a federation started together drift apart
+// instead of all pulling from each other in the same second.
+int64_t NextDue(int64_t now_ms, int64_t interval_ms) {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  std::uniform_int_distribution<int64_t> jitter(-interval_ms / 10,
+                                                interval_ms / 10);
+  return now_ms + interval_ms + jitter(rng);
+}
+
+}  // namespace
+
 void Node::StartTimers() {
   // Index sync every interval; directory sync rides along every
   // directory_interval_ms. The tick posts one item per peer to the sync
-  // executor and returns.
+  // executor and returns. An interval left at its default is paced with
+  // the number of peers and jittered (spec/node-config.md "Background work
+  // at federation size"): the tick then comes every second and runs the
+  // round when it is due.
+  const Config& config = ctx_->config;
+  const bool index_paced = config.index_interval_ms == kDefaultIndexIntervalMs;
+  const bool witness_paced =
+      config.witness_interval_ms == kDefaultWitnessIntervalMs;
   auto last_directory_sync = std::make_shared<int64_t>(0);
+  auto next_index_sync = std::make_shared<int64_t>(0);
   local_executor_->Every(
-      ctx_->config.index_interval_ms, [this, last_directory_sync] {
+      index_paced ? kPacedTickMs : config.index_interval_ms,
+      [this, last_directory_sync, next_index_sync, index_paced] {
         int64_t now = ctx_->clock->NowMs();
         bool directory =
             now - *last_directory_sync >= ctx_->config.directory_interval_ms;
+        if (index_paced) {
+          if (now < *next_index_sync && !directory) return;
+          *next_index_sync = NextDue(
+              now, PacedIntervalMs(kDefaultIndexIntervalMs, PeerCount(*ctx_),
+                                   kIndexSyncMsPerPeer));
+        }
         if (directory) {
           *last_directory_sync = now;
           // Versions an operator installed while the node runs (stored
@@ -618,8 +716,20 @@ void Node::StartTimers() {
                    {{"reason", std::string(s.message())}});
         }
       });
-  sync_executor_->Every(ctx_->config.witness_interval_ms,
-                        [this] { witnessing_->RoundAll(); });
+  if (!witness_paced) {
+    sync_executor_->Every(config.witness_interval_ms,
+                          [this] { witnessing_->RoundAll(); });
+  } else {
+    auto next_witness = std::make_shared<int64_t>(0);
+    sync_executor_->Every(kPacedTickMs, [this, next_witness] {
+          const int64_t now = ctx_->clock->NowMs();
+          if (now < *next_witness) return;
+          *next_witness = NextDue(
+              now, PacedIntervalMs(kDefaultWitnessIntervalMs, PeerCount(*ctx_),
+                                   kWitnessMsPerPeer));
+          witnessing_->RoundAll();
+        });
+  }
   // The operator's TLS files: reloaded when they change.
   local_executor_->Every(TlsCredentials::kPollIntervalMs,
                          [this] { tls_->Poll(); });

@@ -117,6 +117,10 @@ void CollectAudit(const NodeMetricsSources& s, Exposition& out) {
   if (ctx.audit == nullptr) return;
   out.Gauge("cbx_audit_log_entries", "Entries in the audit log.", {},
             static_cast<double>(ctx.audit->Size()));
+  out.Gauge("cbx_audit_log_check_running",
+            "1 while the leaf count the audit log runs after it opens has "
+            "not completed (spec/audit-log.md 2.9).",
+            {}, ctx.audit->OpenCheckRunning() ? 1 : 0);
   std::shared_ptr<const directory::Directory> dir = ctx.directory->Current();
   out.Gauge("cbx_audit_witness_threshold",
             "Cosignatures that make a checkpoint witnessed (the policy's "
@@ -213,7 +217,8 @@ AdminHttp::Response CheckReadiness(const NodeMetricsSources& s) {
     }
     checks.emplace_back("storage", state);
   }
-  // audit_log: open, not damaged, no write failure latched.
+  // audit_log: open, not damaged, no write failure latched, and the leaf
+  // count after open completed.
   {
     absl::Status health = ctx.audit_trail != nullptr
                               ? ctx.audit_trail->Health()
@@ -223,6 +228,9 @@ AdminHttp::Response CheckReadiness(const NodeMetricsSources& s) {
       state = absl::StrCat("damaged: ", health.message());
     } else if (!health.ok()) {
       state = absl::StrCat("not writable: ", health.message());
+    } else if (ctx.audit != nullptr && ctx.audit->OpenCheckRunning()) {
+      // Serving and appending, but not yet counted (spec/audit-log.md §2.9).
+      state = "audit log check running";
     }
     checks.emplace_back("audit_log", state);
   }

@@ -12,6 +12,17 @@
 # $CBX_AUDIT_PROOF_CACHE (default /var/tmp/cbx-audit-proof-bench): about
 # 0.2 GB for 1M, 2.1 GB for 10M (which takes one to two minutes to build).
 # Delete that folder to reclaim the space.
+#
+# cbx_audit_open_bench times AuditLog::Open of such a log, cold and warm, when
+# CBX_AUDIT_OPEN_DB names one (e.g. .../audit-10000000.db); without it, it
+# says so and passes.
+#
+# cbx_federation_bench starts a whole federation on loopback: 33 real
+# cbx-node processes (EU27 + AL BA ME MK RS XK) with 10,000 seeded index tags
+# each, and measures query p99 to 32 peers, threads and RSS per node, index
+# catch-up after a day offline and a bulk check of 10,000 identifiers
+# against 7 peers. It takes several minutes; CBX_FEDERATION_BENCH=0 skips
+# it, and its own flags (--members, --tags) size it when run by hand.
 set -uo pipefail
 
 if [[ $# -lt 1 ]]; then

@@ -1,5 +1,7 @@
 #include "node/audit/audit_checks.h"
 
+#include <algorithm>
+#include <functional>
 #include <map>
 #include <string_view>
 #include <utility>
@@ -97,7 +99,61 @@ absl::StatusOr<note::Checkpoint> ParseStoredCheckpoint(
   return *std::move(checkpoint);
 }
 
+// True if the lowest and highest stored sequences are those of a log of
+// `size` entries (no rows for the empty log).
+bool EndsMatch(uint64_t size, const LeafStats& ends) {
+  if (size == 0) return !ends.min_sequence.has_value();
+  return ends.min_sequence == 0 && ends.max_sequence == size - 1;
+}
+
+// DATA_LOSS unless `leaves` are the sequences 0 .. size-1.
+absl::Status CheckLeafStats(uint64_t size, const LeafStats& leaves) {
+  if (leaves.count == size && EndsMatch(size, leaves)) {
+    return absl::OkStatus();
+  }
+  std::string found =
+      leaves.count == 0
+          ? std::string("no leaf rows")
+          : absl::StrCat(leaves.count, " leaf rows with sequences ",
+                         leaves.min_sequence.value_or(0), " to ",
+                         leaves.max_sequence.value_or(0));
+  return absl::DataLossError(absl::StrCat(
+      "the audit log's leaves are not the sequences 0 to size-1: the "
+      "state says ",
+      size, " entries, the database holds ", found,
+      leaves.count < size ? " (rows were deleted)"
+                          : " (rows were added or renumbered)"));
+}
+
+// CheckLeafCount counts this many sequences per statement, and looks at
+// its `stop` between them.
+constexpr uint64_t kCountChunk = uint64_t{1} << 18;
+
 }  // namespace
+
+absl::Status CheckLeafCount(AuditStore& store,
+                            const std::function<bool()>& stop,
+                            const std::function<void()>& before_count) {
+  ASSIGN_OR_RETURN(sqlite::Transaction txn, store.BeginRead());
+  ASSIGN_OR_RETURN(StateRow state, store.ReadState());
+  ASSIGN_OR_RETURN(LeafStats leaves, store.ReadLeafEnds());
+  if (before_count) before_count();
+  if (!EndsMatch(state.size, leaves)) {
+    ASSIGN_OR_RETURN(leaves, store.ReadLeafStats());
+    return CheckLeafStats(state.size, leaves);
+  }
+  // The ends match: every row is below the size, and counting [0, size)
+  // counts them all.
+  for (uint64_t begin = 0; begin < state.size; begin += kCountChunk) {
+    if (stop && stop()) {
+      return absl::CancelledError("the audit log closed during its check");
+    }
+    const uint64_t end = std::min(state.size, begin + kCountChunk);
+    ASSIGN_OR_RETURN(uint64_t counted, store.CountLeaves(begin, end));
+    leaves.count += counted;
+  }
+  return CheckLeafStats(state.size, leaves);
+}
 
 absl::StatusOr<merkle::CompactRange> CheckOnOpen(
     AuditStore& store, const std::optional<Head>& head,
@@ -107,21 +163,12 @@ absl::StatusOr<merkle::CompactRange> CheckOnOpen(
   merkle::CompactRange& range = checked.second;
   const uint64_t size = state.size;
 
-  ASSIGN_OR_RETURN(LeafStats leaves, store.ReadLeafStats());
-  if (leaves.count != size || (size > 0 && (leaves.min_sequence != 0 ||
-                                            leaves.max_sequence != size - 1))) {
-    std::string found =
-        leaves.count == 0
-            ? std::string("no leaf rows")
-            : absl::StrCat(leaves.count, " leaf rows with sequences ",
-                           leaves.min_sequence.value_or(0), " to ",
-                           leaves.max_sequence.value_or(0));
-    return absl::DataLossError(absl::StrCat(
-        "the audit log's leaves are not the sequences 0 to size-1: the "
-        "state says ",
-        size, " entries, the database holds ", found,
-        leaves.count < size ? " (rows were deleted)"
-                            : " (rows were added or renumbered)"));
+  // The ends of the leaves (two seeks); their count is CheckLeafCount's,
+  // run after Open. Ends that are wrong are counted here, for the message.
+  ASSIGN_OR_RETURN(LeafStats ends, store.ReadLeafEnds());
+  if (!EndsMatch(size, ends)) {
+    ASSIGN_OR_RETURN(LeafStats leaves, store.ReadLeafStats());
+    RETURN_IF_ERROR(CheckLeafStats(size, leaves));
   }
 
   StoredHashSource source(store, size);

@@ -130,9 +130,17 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(
       return fail(s);
     }
   }
-  return std::unique_ptr<AuditLog>(new AuditLog(
+  const absl::Duration wait = options.open_check_wait;
+  std::unique_ptr<AuditLog> log(new AuditLog(
       db_path, std::move(options), lock_fd, *std::move(writer),
       *std::move(reader), *std::move(checkpointer), *std::move(range)));
+  // A log counted within the wait opens as if counted first.
+  absl::Status counted;
+  if (log->WaitOpenCheck(wait, &counted) &&
+      counted.code() == absl::StatusCode::kDataLoss) {
+    return counted;
+  }
+  return log;
 }
 
 AuditLog::AuditLog(std::string db_path, AuditLogOptions options, int lock_fd,
@@ -152,9 +160,16 @@ AuditLog::AuditLog(std::string db_path, AuditLogOptions options, int lock_fd,
       checkpointer_(std::move(checkpointer)) {
   writer_thread_ = std::thread([this] { WriterLoop(); });
   head_thread_ = std::thread([this] { HeadLoop(); });
+  check_thread_ = std::thread([this] { OpenCheckLoop(); });
 }
 
 AuditLog::~AuditLog() {
+  {
+    std::lock_guard<std::mutex> lock(check_mu_);
+    check_stopping_ = true;
+    check_cv_.notify_all();
+  }
+  check_thread_.join();  // stops between two counted ranges
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
     stopping_ = true;
@@ -168,6 +183,58 @@ AuditLog::~AuditLog() {
   }
   head_thread_.join();  // writes the last head
   close(lock_fd_);
+}
+
+// --- The leaf count after Open -----------------------------------------------
+
+void AuditLog::OpenCheckLoop() {
+  auto stopping = [this] {
+    std::lock_guard<std::mutex> lock(check_mu_);
+    return check_stopping_;
+  };
+  absl::Status status;
+  while (true) {
+    absl::StatusOr<std::unique_ptr<AuditStore>> store =
+        AuditStore::Open(db_path_, options_.sqlite_vfs);
+    status = store.ok() ? CheckLeafCount(**store, stopping,
+                                         options_.open_check_hook_for_testing)
+                        : store.status();
+    if (status.ok() || status.code() == absl::StatusCode::kDataLoss) break;
+    // Busy, closing or a disk fault: again in a second, unless closing.
+    std::unique_lock<std::mutex> lock(check_mu_);
+    if (check_cv_.wait_for(lock, std::chrono::seconds(1),
+                           [this] { return check_stopping_; })) {
+      return;
+    }
+  }
+  Fail(status);  // latches a DATA_LOSS
+  // Told before the waiters wake: whoever waits sees the report made.
+  if (options_.on_open_check_done) options_.on_open_check_done(status);
+  std::lock_guard<std::mutex> lock(check_mu_);
+  check_done_ = true;
+  check_result_ = status;
+  check_cv_.notify_all();
+}
+
+bool AuditLog::OpenCheckRunning() const {
+  std::lock_guard<std::mutex> lock(check_mu_);
+  return !check_done_;
+}
+
+absl::Status AuditLog::WaitForOpenCheck() {
+  std::unique_lock<std::mutex> lock(check_mu_);
+  check_cv_.wait(lock, [this] { return check_done_ || check_stopping_; });
+  return check_done_ ? check_result_
+                     : absl::CancelledError("the audit log is closing");
+}
+
+bool AuditLog::WaitOpenCheck(absl::Duration timeout, absl::Status* result) {
+  std::unique_lock<std::mutex> lock(check_mu_);
+  const bool done = check_cv_.wait_for(
+      lock, absl::ToChronoNanoseconds(std::max(timeout, absl::ZeroDuration())),
+      [this] { return check_done_; });
+  if (done) *result = check_result_;
+  return done;
 }
 
 // --- Appending ---------------------------------------------------------------

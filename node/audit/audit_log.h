@@ -29,9 +29,11 @@
 //   - reads (proofs, leaves, roots) share one read connection under a
 //     mutex, each call in one read transaction (one snapshot, one WAL read
 //     lock); WAL lets them run while the writer commits;
-//   - Verify opens a connection of its own, so it blocks nobody.
-// The destructor drains pending Appends, writes the final head and joins
-// both threads; no call may be in flight when it runs.
+//   - Verify opens a connection of its own, so it blocks nobody;
+//   - a check thread runs the leaf count Open leaves to after it, on a
+//     connection of its own, and ends when it completes.
+// The destructor stops the check, drains pending Appends, writes the final
+// head and joins the threads; no call may be in flight when it runs.
 #ifndef CBX_NODE_AUDIT_AUDIT_LOG_H_
 #define CBX_NODE_AUDIT_AUDIT_LOG_H_
 
@@ -39,6 +41,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -91,6 +94,19 @@ struct AuditLogOptions {
   // Perfect subtrees of this level and above are cached in memory once read
   // (they never change): n / 2^level hashes at most.
   uint64_t cache_min_level = 8;
+  // How long Open waits for the leaf count it leaves to its check thread
+  // (see Open): a log it counts within this opens as if counted before, and
+  // DATA_LOSS from the count is Open's; a larger log's count goes on after
+  // Open has returned. The wait is part of Open's time.
+  absl::Duration open_check_wait = absl::Milliseconds(200);
+  // Called once, on the log's check thread, when the leaf count Open left
+  // to run after it ends (before WaitForOpenCheck returns): OK, or the
+  // DATA_LOSS it latched. Not called if the log closes first. Must not
+  // destroy the log or wait for its check.
+  std::function<void(const absl::Status&)> on_open_check_done;
+  // Tests only: runs on the check thread once the check's snapshot is
+  // taken, before it counts (to append, or tamper, meanwhile).
+  std::function<void()> open_check_hook_for_testing;
 };
 
 // Counters since Open; for tests, benchmarks and /metrics.
@@ -110,12 +126,21 @@ class AuditLog {
   // Opens the log in the SQLite file `db_path` (created if missing, with
   // its head file). Checks, before serving anything:
   //   - the state row: its compact range parses and gives its size and root;
-  //   - the leaves: sequence numbers 0 .. size-1, no more, no fewer (one
-  //     COUNT over the leaf rows: it reads the table but hashes nothing);
+  //   - the leaves: the lowest and highest are sequences 0 and size-1
+  //     (two seeks);
   //   - the popcount(size) stored perfect subtrees of the right edge
   //     reproduce the compact range (no rehashing of the log);
   //   - the head file: not ahead of the database, and consistent with it;
   //   - the latest stored checkpoint: not ahead, and consistent.
+  // Every one of these reads O(log n) pages. Then, on a thread of its own
+  // and a connection of its own, it counts the leaf rows of one snapshot
+  // against that snapshot's size (CheckLeafCount: a row deleted between the
+  // ends), waiting for that count up to options.open_check_wait; a count
+  // that takes longer goes on after Open has returned: the log serves and
+  // appends meanwhile (OpenCheckRunning), and a mismatch latches DATA_LOSS
+  // with the same message (spec/audit-log.md §2.9). An error other than
+  // DATA_LOSS (a busy database) retries the count every second until it
+  // completes.
   // DATA_LOSS, naming the failed check, if any fails; FAILED_PRECONDITION if
   // another AuditLog holds the database (one writer per log); UNAVAILABLE
   // for files that cannot be opened; the Env's errno table (core/util/env.h)
@@ -241,6 +266,14 @@ class AuditLog {
   // DATA_LOSS it found (and latched).
   absl::Status Verify();
 
+  // True until the leaf count Open started has completed (passed or found
+  // damage); the node reports "audit log check running" meanwhile.
+  bool OpenCheckRunning() const;
+  // Waits for that count and returns its result: OK, or the DATA_LOSS it
+  // latched. CANCELLED if the log is closing. For tests, tools that must
+  // know before they go on, and benchmarks.
+  absl::Status WaitForOpenCheck();
+
   AuditLogStats Stats() const;
 
  private:
@@ -257,6 +290,11 @@ class AuditLog {
            merkle::CompactRange range);
 
   void WriterLoop();
+  // The check thread: CheckLeafCount until it completes or the log closes.
+  void OpenCheckLoop();
+  // Waits up to `timeout` for the check; true and its result in *result if
+  // it completed.
+  bool WaitOpenCheck(absl::Duration timeout, absl::Status* result);
   void HeadLoop();
   void CommitBatch(std::vector<Request*>& batch);
   absl::Status EncodeBatch(std::vector<Request*>& batch,
@@ -349,8 +387,16 @@ class AuditLog {
   std::optional<Head> head_next_ ABSL_GUARDED_BY(head_mu_);
   bool head_stopping_ ABSL_GUARDED_BY(head_mu_) = false;
 
+  // The leaf count Open left to run after it (OpenCheckLoop).
+  mutable std::mutex check_mu_;
+  std::condition_variable check_cv_;  // signalled when done or stopping
+  bool check_done_ ABSL_GUARDED_BY(check_mu_) = false;
+  absl::Status check_result_ ABSL_GUARDED_BY(check_mu_);
+  bool check_stopping_ ABSL_GUARDED_BY(check_mu_) = false;
+
   std::thread writer_thread_;
   std::thread head_thread_;
+  std::thread check_thread_;
 };
 
 }  // namespace cbx::node::audit

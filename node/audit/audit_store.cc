@@ -247,6 +247,31 @@ absl::StatusOr<LeafStats> AuditStore::ReadLeafStats() {
   return stats;
 }
 
+absl::StatusOr<LeafStats> AuditStore::ReadLeafEnds() {
+  // Two statements: SQLite answers a lone MIN or MAX of the rowid with one
+  // seek, but MIN and MAX together with a scan.
+  LeafStats stats;
+  for (const char* sql : {"SELECT seq FROM leaves ORDER BY seq ASC LIMIT 1",
+                          "SELECT seq FROM leaves ORDER BY seq DESC LIMIT 1"}) {
+    ASSIGN_OR_RETURN(sqlite::Statement stmt, db_->Prepare(sql));
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return stats;  // no rows
+    (stats.min_sequence.has_value() ? stats.max_sequence : stats.min_sequence) =
+        U64(stmt.ColumnInt(0));
+  }
+  return stats;
+}
+
+absl::StatusOr<uint64_t> AuditStore::CountLeaves(uint64_t begin,
+                                                 uint64_t end) {
+  ASSIGN_OR_RETURN(
+      sqlite::Statement stmt,
+      db_->Prepare("SELECT COUNT(*) FROM leaves WHERE seq >= ? AND seq < ?"));
+  stmt.BindInt(1, I64(begin)).BindInt(2, I64(end));
+  ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return row ? U64(stmt.ColumnInt(0)) : 0;
+}
+
 absl::Status AuditStore::InsertCheckpoint(const CheckpointRow& row) {
   ASSIGN_OR_RETURN(sqlite::Statement stmt,
                    db_->Prepare("INSERT INTO checkpoints (size, root, note, "

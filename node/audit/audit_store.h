@@ -114,6 +114,12 @@ class AuditStore {
                                                    uint64_t index);
   // COUNT, MIN and MAX of leaves.seq (COUNT reads the whole table).
   absl::StatusOr<LeafStats> ReadLeafStats();
+  // MIN and MAX of leaves.seq, count left 0: two B-tree descents, O(log n)
+  // pages whatever the table's size.
+  absl::StatusOr<LeafStats> ReadLeafEnds();
+  // COUNT of the rows with begin <= seq < end: a range scan of the table
+  // (every page of that range is read).
+  absl::StatusOr<uint64_t> CountLeaves(uint64_t begin, uint64_t end);
 
   // ALREADY_EXISTS if a checkpoint of that size is stored.
   absl::Status InsertCheckpoint(const CheckpointRow& row);

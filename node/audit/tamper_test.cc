@@ -1,7 +1,13 @@
 // Tamper evidence: each way of altering the stored log is refused with
 // DATA_LOSS by Open or by the reads that touch it, and by Verify, with a
-// message that says what is wrong.
+// message that says what is wrong. A row deleted between the first and the
+// last is found by the leaf count Open waits for briefly and leaves to run
+// after it on a large log (the tests at the end).
+#include <atomic>
+#include <condition_variable>
 #include <filesystem>
+#include <functional>
+#include <mutex>
 #include <fstream>
 #include <string>
 
@@ -424,6 +430,118 @@ TEST_F(AuditTamperTest, TamperedCheckpointFoundByVerify) {
                    HexEncode(merkle::LeafHash("forged")), "' WHERE size = 6"));
   EXPECT_THAT(log->Verify(),
               IsDataLoss("the signed checkpoint of size 6 records"));
+}
+
+// --- The leaf count Open leaves to after it (spec/audit-log.md §2.9) --------
+
+// Holds the check thread inside its snapshot until Release, so a test can
+// append or look at the log while the count has not run.
+class CheckGate {
+ public:
+  std::function<void()> Hook() {
+    return [this] {
+      std::unique_lock<std::mutex> lock(mu_);
+      entered_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [this] { return released_; });
+    };
+  }
+  void WaitEntered() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return entered_; });
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool entered_ = false;
+  bool released_ = false;
+};
+
+// A row deleted from the middle, which the ends Open looks at do not show,
+// is found by the count after Open: the log serves meanwhile, then goes to
+// its damaged state with the message Open gave before, and refuses appends.
+TEST_F(AuditTamperTest, DeletedLeafRowFoundByTheCountAfterOpen) {
+  MakeLog(20);
+  RawSql(db_path_, "DELETE FROM leaves WHERE seq = 7");
+  CheckGate gate;
+  options_.open_check_wait = absl::ZeroDuration();
+  options_.open_check_hook_for_testing = gate.Hook();
+  absl::Status reported;
+  std::atomic<int> reports{0};
+  options_.on_open_check_done = [&](const absl::Status& s) {
+    reported = s;
+    ++reports;
+  };
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  gate.WaitEntered();
+  EXPECT_TRUE(log->OpenCheckRunning());
+  EXPECT_TRUE(log->Health().ok());
+  absl::StatusOr<uint64_t> appended = log->Append(SampleEntry(20));
+  ASSERT_TRUE(appended.ok()) << appended.status();
+  EXPECT_EQ(*appended, 20u);
+  gate.Release();
+  const std::string message =
+      "the state says 20 entries, the database holds 19 leaf rows with "
+      "sequences 0 to 19 (rows were deleted)";
+  EXPECT_THAT(log->WaitForOpenCheck(), IsDataLoss(message));
+  EXPECT_FALSE(log->OpenCheckRunning());
+  EXPECT_EQ(reports.load(), 1);
+  EXPECT_THAT(reported, IsDataLoss(message));
+  ExpectRefusesEverything(*log, message);
+}
+
+// Appends while the count runs are outside its snapshot and do not count
+// as rows added: the check passes and the log verifies.
+TEST_F(AuditTamperTest, AppendsDuringTheCountAfterOpen) {
+  MakeLog(20);
+  CheckGate gate;
+  options_.open_check_wait = absl::ZeroDuration();
+  options_.open_check_hook_for_testing = gate.Hook();
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  gate.WaitEntered();
+  for (uint64_t i = 20; i < 25; ++i) {
+    absl::StatusOr<uint64_t> appended = log->Append(SampleEntry(i));
+    ASSERT_TRUE(appended.ok()) << appended.status();
+    EXPECT_EQ(*appended, i);
+  }
+  EXPECT_TRUE(log->OpenCheckRunning());
+  gate.Release();
+  EXPECT_TRUE(log->WaitForOpenCheck().ok());
+  EXPECT_FALSE(log->OpenCheckRunning());
+  EXPECT_EQ(log->Size(), 25u);
+  EXPECT_TRUE(log->Health().ok());
+  EXPECT_TRUE(log->Verify().ok());
+}
+
+// The ends are Open's own: a first or last row deleted, or a row added
+// beyond the size, fails Open even when it waits for no count.
+TEST_F(AuditTamperTest, EndsAreCheckedByOpenItself) {
+  options_.open_check_wait = absl::ZeroDuration();
+  MakeLog(20);
+  RawSql(db_path_, "DELETE FROM leaves WHERE seq = 0");
+  EXPECT_THAT(OpenStatus(),
+              IsDataLoss("the state says 20 entries, the database holds 19 "
+                         "leaf rows with sequences 1 to 19 (rows were "
+                         "deleted)"));
+}
+
+TEST_F(AuditTamperTest, RowAddedBeyondTheSizeFailsOpenWithoutTheCount) {
+  options_.open_check_wait = absl::ZeroDuration();
+  MakeLog(8);
+  RawSql(db_path_,
+         "INSERT INTO leaves (seq, leaf_hash, data, subtrees) VALUES (8, "
+         "zeroblob(32), x'00', x'')");
+  EXPECT_THAT(OpenStatus(),
+              IsDataLoss("the state says 8 entries, the database holds 9 leaf "
+                         "rows with sequences 0 to 8 (rows were added"));
 }
 
 }  // namespace

@@ -212,5 +212,53 @@ TEST_F(BackupRestoreTest, NodeDbWithoutItsAuditLogIsRefusedAtStart) {
   ASSERT_TRUE(fed_->Start("MK").ok());
 }
 
+// Restoring onto a new machine: the config's data_dir does not exist yet.
+// Restore creates it as cbx-node does (0700) and restores into it; it says
+// that the audit log is missing (the node then refuses to start until the
+// operator follows the recovery procedure). Before issue 12 restore failed
+// with "cannot open .../audit.db.lock".
+TEST_F(BackupRestoreTest, RestoreOntoANewMachineCreatesTheDataFolder) {
+  AddCase(*fed_, "MK", "MK-2026-1", "first@example.org");
+  const std::string backup = out_dir_ + "/mk-node.db";
+  std::string out;
+  ASSERT_EQ(Admin("backup --config " + Config("MK") + " --out " + backup, &out),
+            0)
+      << out;
+  // The new machine's config: MK's, with a data folder two levels down
+  // that does not exist.
+  const std::string new_data = fed_->dir() + "/new-machine/var/cbx";
+  nlohmann::json config;
+  std::ifstream(Config("MK")) >> config;
+  config["data_dir"] = new_data;
+  // Beside MK's own (relative paths in a config resolve against its folder).
+  const std::string new_config = fed_->NodeDir("MK") + "/new-machine.json";
+  std::ofstream(new_config) << config.dump(2);
+  ASSERT_FALSE(fs::exists(new_data));
+
+  EXPECT_EQ(Admin("restore --config " + new_config + " --from " + backup, &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("created the data folder " + new_data + " (mode 0700)"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("audit.db is missing"), std::string::npos) << out;
+  struct stat st;
+  ASSERT_EQ(::stat(new_data.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  EXPECT_TRUE(fs::exists(new_data + "/node.db"));
+
+  // A failed restore into a folder it created leaves no folder behind.
+  const std::string other_data = fed_->dir() + "/other-machine/cbx";
+  config["data_dir"] = other_data;
+  std::ofstream(new_config, std::ios::trunc) << config.dump(2);
+  const std::string junk = out_dir_ + "/junk.db";
+  std::ofstream(junk) << std::string(10000, 'x');
+  EXPECT_EQ(Admin("restore --config " + new_config + " --from " + junk, &out),
+            1)
+      << out;
+  EXPECT_FALSE(fs::exists(other_data)) << out;
+}
+
 }  // namespace
 }  // namespace cbx::testing

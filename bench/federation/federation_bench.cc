@@ -1,0 +1,342 @@
+// cbx_federation_bench: a whole federation on loopback (issue 12): N real
+// cbx-node processes (default 33: EU27 + AL BA ME MK RS XK) with the
+// node's default background intervals (index sync and witnessing paced
+// with the number of peers, spec/node-config.md), each node's own index
+// seeded with M tags (default 10,000). Measured, with the load average:
+//
+//   threads, RSS  of every node once each holds every peer's index;
+//   query         p50/p99 of an office query of one identifier at the
+//                 querier (MK) to all N-1 peers (goal p99 < 250 ms);
+//   catch-up      a node (AT) stopped, 1% of M new cases added at each of
+//                 its peers, restarted: time until its copies of every
+//                 peer's index hold them (goal < 10 s);
+//   bulk          one query of 10,000 identifiers (a seized phone's
+//                 contacts) at the querier to 7 peers, end to end (goal
+//                 < 5 s).
+//
+// Seeding: the M tags of each node's own index are random 64-bit values
+// written straight into node.db's own_index and index_changes (the node
+// stopped), not OPRF outputs of real identifiers: 33M real evaluations would
+// take about 45 CPU-minutes. Syncing, storing and matching them costs what
+// real tags cost; no query identifier matches one. The catch-up's new cases
+// are real (Office.AddCase). The bench's directory raises the policy's
+// evaluations_per_peer_per_day to 1,000,000 and max_index_growth_per_day to
+// 2^24 (a bulk check of 10,000 identifiers is 10,000 evaluations at each
+// of its peers; the default quota is 10,000 a day), and nothing else.
+//
+//   cbx_federation_bench [--members 33] [--tags 10000] [--queries 20]
+// CBX_FEDERATION_BENCH=0 in the environment skips it (make bench runs it by
+// default; it takes several minutes and about 35 processes). Flags of Google
+// Benchmark (--benchmark_*) are ignored.
+#include <dirent.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "tests/integration/federation.h"
+
+namespace cbx::testing {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+const std::vector<std::string> kMembers = {
+    "MK", "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI",
+    "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL",
+    "PL", "PT", "RO", "SE", "SI", "SK", "AL", "BA", "ME", "RS", "XK"};
+const char kQuerier[] = "MK";
+const char kOffline[] = "AT";
+
+[[noreturn]] void Die(const std::string& what) {
+  std::cerr << "cbx_federation_bench: " << what << "\n";
+  std::exit(1);
+}
+
+double SecondsSince(SteadyClock::time_point start) {
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string one, five, fifteen;
+  in >> one >> five >> fifteen;
+  return absl::StrCat(one, " ", five, " ", fifteen);
+}
+
+int Threads(pid_t pid) {
+  int n = 0;
+  if (DIR* d = opendir(absl::StrCat("/proc/", pid, "/task").c_str())) {
+    while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
+    closedir(d);
+  }
+  return n;
+}
+
+double RssMb(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atof(line.c_str() + 6) / 1024;
+  }
+  return 0;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
+}
+
+// Writes `tags` random tags into `cc`'s own index (node stopped).
+void Seed(Federation& fed, const std::string& cc, int64_t tags) {
+  const std::string sql = absl::StrCat(
+      "BEGIN; WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c "
+      "WHERE i < ",
+      tags,
+      ") INSERT OR IGNORE INTO own_index (tag, refs) SELECT random(), 1 FROM "
+      "c; INSERT INTO index_changes (version, tag, added) SELECT (SELECT "
+      "version FROM own_index_state) + ROW_NUMBER() OVER (ORDER BY tag), "
+      "tag, 1 FROM own_index; UPDATE own_index_state SET version = version + "
+      "(SELECT COUNT(*) FROM own_index); COMMIT;");
+  std::string out;
+  if (RunCommand("sqlite3 '" + fed.NodeDir(cc) + "/data/node.db' \"" + sql +
+                     "\"",
+                 &out) != 0) {
+    Die(cc + ": seeding failed: " + out);
+  }
+}
+
+v1::Identifier Email(const std::string& value) {
+  v1::Identifier id;
+  id.set_type(v1::IDENTIFIER_TYPE_EMAIL);
+  id.set_value(value);
+  return id;
+}
+
+// One office query at `cc`; its duration in seconds (stream read to the end).
+double TimedQuery(Federation& fed, const std::string& cc,
+                  const std::vector<v1::Identifier>& ids,
+                  const std::vector<std::string>& peers, int* answers) {
+  v1::QueryRequest req;
+  for (const auto& id : ids) *req.add_identifiers() = id;
+  for (const auto& p : peers) req.add_peers(p);
+  req.mutable_purpose()->set_case_number(cc + "-2026-0142");
+  req.mutable_purpose()->set_legal_basis("MLA-Convention-1959 Art.1");
+  req.mutable_purpose()->set_offence(v1::OFFENCE_CODE_NCII_SHARING);
+  auto office = fed.Office(cc);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(2));
+  const auto start = SteadyClock::now();
+  auto reader = office->Query(&ctx, req);
+  v1::QueryEvent event;
+  int ok_answers = 0;
+  while (reader->Read(&event)) {
+    if (event.has_answer() &&
+        event.answer().outcome() != v1::PEER_OUTCOME_ERROR) {
+      ++ok_answers;
+    }
+  }
+  grpc::Status status = reader->Finish();
+  const double s = SecondsSince(start);
+  if (!status.ok()) Die("query at " + cc + ": " + status.error_message());
+  if (answers != nullptr) *answers = ok_answers;
+  return s;
+}
+
+void AddCase(v1::Office::Stub& office, const std::string& cc,
+             const std::string& number, const std::string& email) {
+  v1::AddCaseRequest req;
+  v1::Case* c = req.mutable_case_();
+  c->set_case_number(number);
+  *c->add_identifiers() = Email(email);
+  c->add_offences()->set_code(v1::OFFENCE_CODE_NCII_SHARING);
+  c->set_role(v1::PERPETRATOR_ROLE_ADMINISTRATOR);
+  c->set_contact_point("+000 24/7 duty prosecutor (fictional)");
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::Case out;
+  grpc::Status s = office.AddCase(&ctx, req, &out);
+  if (!s.ok()) Die("AddCase at " + cc + ": " + s.error_message());
+}
+
+// Index counts of every peer of `querier`, each `count`.
+std::map<std::string, uint64_t> Counts(const std::vector<std::string>& members,
+                                       const std::string& querier,
+                                       uint64_t count) {
+  std::map<std::string, uint64_t> counts;
+  for (const auto& m : members) {
+    if (m != querier) counts[m] = count;
+  }
+  return counts;
+}
+
+int Main(int argc, char** argv) {
+  if (const char* skip = std::getenv("CBX_FEDERATION_BENCH");
+      skip != nullptr && std::string(skip) == "0") {
+    std::printf("cbx_federation_bench: skipped (CBX_FEDERATION_BENCH=0)\n");
+    return 0;
+  }
+  int members = 33;
+  int64_t tags = 10000;
+  int queries = 20;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--benchmark_", 0) == 0) continue;
+    if (i + 1 < argc && arg == "--members" && absl::SimpleAtoi(argv[i + 1], &members)) {
+      ++i;
+    } else if (i + 1 < argc && arg == "--tags" &&
+               absl::SimpleAtoi(argv[i + 1], &tags)) {
+      ++i;
+    } else if (i + 1 < argc && arg == "--queries" &&
+               absl::SimpleAtoi(argv[i + 1], &queries)) {
+      ++i;
+    } else {
+      Die("usage: cbx_federation_bench [--members N] [--tags M] [--queries K]");
+    }
+  }
+  members = std::clamp(members, 9, static_cast<int>(kMembers.size()));
+  FederationOptions options;
+  options.countries.assign(kMembers.begin(), kMembers.begin() + members);
+  options.edit_spec = [](nlohmann::json& spec) {
+    spec["policy"]["evaluations_per_peer_per_day"] = 1000000;
+    spec["policy"]["max_index_growth_per_day"] = 1 << 24;
+  };
+  // The node's own defaults for the background work, not the tests' fast
+  // ones.
+  options.edit_config = [](const std::string&, nlohmann::json& config) {
+    config["sync"].erase("index_interval_ms");
+    config["audit"].erase("witness_interval_ms");
+  };
+  std::printf(
+      "cbx_federation_bench: %d members on loopback, %lld seeded tags each, "
+      "default intervals; load at start %s\n",
+      members, static_cast<long long>(tags), LoadAverage().c_str());
+  std::fflush(stdout);
+  auto made = Federation::Create(options);
+  if (!made.ok()) Die(made.status().ToString());
+  Federation& fed = **made;
+  const std::vector<std::string>& all = options.countries;
+
+  // First start makes each node.db; then seed them stopped.
+  auto start = SteadyClock::now();
+  if (absl::Status s = fed.StartAll(); !s.ok()) Die(s.ToString());
+  for (const auto& cc : all) fed.Stop(cc);
+  for (const auto& cc : all) Seed(fed, cc, tags);
+  for (const auto& cc : all) {
+    if (absl::Status s = fed.Spawn(cc); !s.ok()) Die(s.ToString());
+  }
+  for (const auto& cc : all) {
+    if (absl::Status s = fed.WaitReady(cc); !s.ok()) Die(s.ToString());
+  }
+  std::printf("  started and seeded in %.1f s\n", SecondsSince(start));
+  std::fflush(stdout);
+
+  // Every node holds every peer's index (checked at the querier and at the
+  // node that goes offline later).
+  start = SteadyClock::now();
+  for (const char* cc : {kQuerier, kOffline}) {
+    if (absl::Status s = fed.WaitForIndex(cc, Counts(all, cc, tags), 0, 600000);
+        !s.ok()) {
+      Die(absl::StrCat(cc, ": first sync: ", s.ToString()));
+    }
+  }
+  std::printf("  first full sync at %s and %s: %.1f s\n", kQuerier, kOffline,
+              SecondsSince(start));
+
+  // Threads and RSS.
+  std::vector<double> rss;
+  std::vector<double> threads;
+  for (const auto& cc : all) {
+    rss.push_back(RssMb(fed.Pid(cc)));
+    threads.push_back(Threads(fed.Pid(cc)));
+  }
+  double thread_sum = 0;
+  for (double t : threads) thread_sum += t;
+  std::printf(
+      "  threads per node: min %.0f max %.0f (all nodes: %.0f); RSS per node: "
+      "median %.0f MB max %.0f MB; load %s\n",
+      *std::min_element(threads.begin(), threads.end()),
+      *std::max_element(threads.begin(), threads.end()), thread_sum,
+      Percentile(rss, 0.5), *std::max_element(rss.begin(), rss.end()),
+      LoadAverage().c_str());
+  std::fflush(stdout);
+
+  // Query p99 at the querier to every peer.
+  std::vector<double> latencies;
+  int min_answers = members;
+  for (int q = 0; q < queries; ++q) {
+    int answers = 0;
+    latencies.push_back(TimedQuery(
+        fed, kQuerier, {Email(absl::StrCat("nobody", q, "@example.org"))}, {},
+        &answers));
+    min_answers = std::min(min_answers, answers);
+  }
+  std::printf(
+      "  query of 1 identifier at %s to %d peers, %d queries: p50 %.0f ms, "
+      "p99 %.0f ms (goal < 250 ms); fewest peers answering: %d; load %s\n",
+      kQuerier, members - 1, queries, Percentile(latencies, 0.5) * 1000,
+      Percentile(latencies, 0.99) * 1000, min_answers, LoadAverage().c_str());
+  std::fflush(stdout);
+
+  // A day offline: 1% new cases at every peer meanwhile.
+  fed.Stop(kOffline);
+  const int64_t added = std::max<int64_t>(1, tags / 100);
+  start = SteadyClock::now();
+  for (const auto& cc : all) {
+    if (cc == kOffline) continue;
+    auto office = fed.Office(cc);
+    for (int64_t i = 0; i < added; ++i) {
+      AddCase(*office, cc, absl::StrCat(cc, "-2026-", i),
+              absl::StrCat("offline", i, "@", cc, ".example.org"));
+    }
+  }
+  std::printf("  %s stopped; %lld cases added at each of its %d peers in %.1f s\n",
+              kOffline, static_cast<long long>(added), members - 1,
+              SecondsSince(start));
+  std::fflush(stdout);
+  start = SteadyClock::now();
+  if (absl::Status s = fed.Start(kOffline); !s.ok()) Die(s.ToString());
+  const double ready = SecondsSince(start);
+  if (absl::Status s = fed.WaitForIndex(kOffline,
+                                        Counts(all, kOffline, tags + added), 0,
+                                        600000);
+      !s.ok()) {
+    Die(absl::StrCat(kOffline, ": catch-up: ", s.ToString()));
+  }
+  std::printf(
+      "  catch-up of %s: ready %.1f s after its start, in sync with all %d "
+      "peers %.1f s after it (goal < 10 s); load %s\n",
+      kOffline, ready, members - 1, SecondsSince(start), LoadAverage().c_str());
+  std::fflush(stdout);
+
+  // Bulk: 10,000 identifiers against 7 peers.
+  std::vector<v1::Identifier> contacts;
+  for (int i = 0; i < 10000; ++i) {
+    contacts.push_back(Email(absl::StrCat("contact", i, "@example.org")));
+  }
+  const std::vector<std::string> seven(all.begin() + 2, all.begin() + 9);
+  int answers = 0;
+  const double bulk = TimedQuery(fed, kQuerier, contacts, seven, &answers);
+  std::printf(
+      "  bulk check of 10,000 identifiers at %s against 7 peers (%s): %.2f s "
+      "(goal < 5 s), %d of 7 answered; load %s\n",
+      kQuerier, absl::StrJoin(seven, " ").c_str(), bulk, answers,
+      LoadAverage().c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace cbx::testing
+
+int main(int argc, char** argv) { return cbx::testing::Main(argc, argv); }
