@@ -319,11 +319,13 @@ absl::Status PeerService::ServeCheckpoint(
   ASSIGN_OR_RETURN(std::string latest, found);
   ASSIGN_OR_RETURN(note::Note note, note::ParseNote(latest));
   ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpoint(note.text));
-  // Only the node's own signature: witnesses vouch for themselves.
+  // Only the node's own signature, under the origin of the log's current
+  // generation (spec/audit-log.md §12): witnesses vouch for themselves.
+  const std::string origin =
+      logcheck::LogOrigin(ctx_->self(), ctx_->audit_generation);
   note::Note own{note.text, {}};
   for (const note::Signature& sig : note.signatures) {
-    if (sig.name == logcheck::LogOrigin(ctx_->self()))
-      own.signatures.push_back(sig);
+    if (sig.name == origin) own.signatures.push_back(sig);
   }
   ASSIGN_OR_RETURN(std::string text, note::FormatNote(own));
   response->set_checkpoint(text);
