@@ -350,8 +350,8 @@ absl::Status Restore(const RestoreArgs& args, std::ostream& out,
   struct stat st;
   if (::stat(files.dir.c_str(), &st) == 0) {
     if (!S_ISDIR(st.st_mode)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "data_dir: ", files.dir, " exists and is not a folder"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("data_dir: ", files.dir, " exists and is not a folder"));
     }
     return RestoreInto(args, config, files, out, err);
   }

@@ -9,10 +9,10 @@
 //            audit log put back forks it);
 //   restore  refuses while the node runs, creates the data folder (0700)
 //            if it does not exist (restoring onto a new machine), copies
-//            the backup into the data folder, verifies the copy (integrity, schema version, member,
-//            directory against the pinned genesis), moves the node.db it
-//            replaces aside, and renames the copy into place. It never
-//            touches audit.db.
+//            the backup into the data folder, verifies the copy (integrity,
+//            schema version, member, directory against the pinned genesis),
+//            moves the node.db it replaces aside, and renames the copy into
+//            place. It never touches audit.db.
 //
 // Threading: the functions are not meant to run concurrently with each
 // other on one data folder (restore takes the node's locks and refuses

@@ -223,8 +223,7 @@ absl::Status SetCrls(v1::Directory& d, const json& change,
 // verifies that it is a witnessed checkpoint of the old log.
 absl::Status NewAuditLog(v1::Directory& d, const json& change,
                          const std::string& path, const SpecContext& context) {
-  RETURN_IF_ERROR(
-      Allowed(change, path, {"member", "predecessor_checkpoint"}));
+  RETURN_IF_ERROR(Allowed(change, path, {"member", "predecessor_checkpoint"}));
   if (!Has(change, "member")) return ChangeError(path + ".member", "missing");
   ASSIGN_OR_RETURN(int i, MemberIndex(d, change["member"], path + ".member"));
   const std::string at = path + ".predecessor_checkpoint";
@@ -257,8 +256,8 @@ absl::Status NewAuditLog(v1::Directory& d, const json& change,
     }
     absl::StatusOr<note::Note> n = note::ParseNote(*text);
     if (!n.ok()) {
-      return ChangeError(where, absl::StrCat("not a signed note: ",
-                                             n.status().message()));
+      return ChangeError(
+          where, absl::StrCat("not a signed note: ", n.status().message()));
     }
     if (j > 0 && n->text != merged.text) {
       return ChangeError(where, "is another checkpoint than the first file");
@@ -273,9 +272,9 @@ absl::Status NewAuditLog(v1::Directory& d, const json& change,
   absl::StatusOr<note::Checkpoint> cp = note::ParseCheckpoint(merged.text);
   absl::StatusOr<std::string> text = note::FormatNote(merged);
   if (!cp.ok() || !text.ok()) {
-    return ChangeError(at, absl::StrCat("not a checkpoint: ",
-                                        (cp.ok() ? text.status() : cp.status())
-                                            .message()));
+    return ChangeError(
+        at, absl::StrCat("not a checkpoint: ",
+                         (cp.ok() ? text.status() : cp.status()).message()));
   }
   v1::Member& m = *d.mutable_members(i);
   const uint32_t generation = logcheck::GenerationOf(m) + 1;
@@ -338,10 +337,11 @@ json MergedPolicy(const v1::Policy& p, const json& change) {
 absl::Status ApplyOne(v1::Directory& d, const json& change,
                       const std::string& path, const SpecContext& context) {
   if (!change.is_object() || change.size() != 1) {
-    return ChangeError(path,
-                       "must be an object with one operation: add_member, "
-                       "remove, suspend, reactivate, replace_keys, add_ca, "
-                       "remove_ca, set_crls, update_member, new_audit_log or policy");
+    return ChangeError(
+        path,
+        "must be an object with one operation: add_member, "
+        "remove, suspend, reactivate, replace_keys, add_ca, "
+        "remove_ca, set_crls, update_member, new_audit_log or policy");
   }
   // References into `change` itself: items().begin() is a temporary, so a
   // binding to *change.items().begin() dangles (ASan: stack-use-after-scope).
@@ -420,9 +420,9 @@ void DiffMember(const v1::Member& a, const v1::Member& b,
     out.push_back(
         p.ok() ? absl::StrCat(who, "NEW AUDIT LOG: ",
                               logcheck::DescribeRecovery(b.code(), g, *p))
-               : absl::StrCat(who, "audit log generation: ",
-                              logcheck::GenerationOf(a), " -> ", g, " (",
-                              p.status().message(), ")"));
+               : absl::StrCat(
+                     who, "audit log generation: ", logcheck::GenerationOf(a),
+                     " -> ", g, " (", p.status().message(), ")"));
   }
   if (a.endpoint() != b.endpoint()) {
     out.push_back(

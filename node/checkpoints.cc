@@ -61,8 +61,8 @@ absl::Status Checkpoints::MaybeCheckpoint(bool force) {
     }
     return absl::OkStatus();
   }
-  auto signed_note =
-      log.SignCheckpoint(signers, logcheck::LogOrigin(ctx_->self(), ctx_->audit_generation));
+  auto signed_note = log.SignCheckpoint(
+      signers, logcheck::LogOrigin(ctx_->self(), ctx_->audit_generation));
   if (!signed_note.ok()) return signed_note.status();
   // node.db remembers the log it belongs with, so that a node.db restored
   // without it refuses to start (node/data_consistency.h).
@@ -77,7 +77,8 @@ absl::Status Checkpoints::AddMissingSignatures(
     const std::vector<std::shared_ptr<const crypto::Signer>>& signers) {
   ASSIGN_OR_RETURN(std::string stored, ctx_->audit->CheckpointAt(size));
   ASSIGN_OR_RETURN(note::Note note, note::ParseNote(stored));
-  const std::string origin = logcheck::LogOrigin(ctx_->self(), ctx_->audit_generation);
+  const std::string origin =
+      logcheck::LogOrigin(ctx_->self(), ctx_->audit_generation);
   for (const auto& signer : signers) {
     ASSIGN_OR_RETURN(note::NoteSigner ns,
                      note::NoteSigner::Create(origin, signer));
@@ -123,10 +124,9 @@ absl::StatusOr<uint32_t> Checkpoints::AcceptCosignature(
   // One verifier for the witness, this side and the auditor
   // (core/logcheck): witnesses count as distinct members, so a member's two
   // keys (during a rotation) count once.
-  ASSIGN_OR_RETURN(
-      logcheck::LogKeys keys,
-      logcheck::KeysOfLog(*ctx_->directory->Current(), ctx_->self(),
-                              ctx_->audit_generation));
+  ASSIGN_OR_RETURN(logcheck::LogKeys keys,
+                   logcheck::KeysOfLog(*ctx_->directory->Current(),
+                                       ctx_->self(), ctx_->audit_generation));
   ASSIGN_OR_RETURN(std::vector<note::Signature> lines,
                    logcheck::VerifyCosignaturesBy(keys, witness, note));
   for (const note::Signature& sig : lines) {

@@ -201,9 +201,9 @@ absl::StatusOr<int64_t> Bounded(FieldReader& r, const std::string& field,
   if (!v->is_number_integer()) return r.Error(field, "must be an integer");
   const int64_t n = v->get<int64_t>();
   if (n < min || n > max) {
-    return r.Error(field, absl::StrCat("must be between ", min, " and ", max,
-                                       unit.empty() ? "" : " ", unit, ", not ",
-                                       n));
+    return r.Error(field,
+                   absl::StrCat("must be between ", min, " and ", max,
+                                unit.empty() ? "" : " ", unit, ", not ", n));
   }
   return n;
 }
@@ -217,10 +217,10 @@ absl::Status ParseRetention(FieldReader& r, RetentionConfig& c) {
                    Bounded(r, "retention.closed_case_identifiers_days", 1,
                            kMaxDays, "days", c.closed_case_identifiers_days));
   CBX_ASSIGN_FIELD(c.received_references_days,
-                   Bounded(r, "retention.received_references_days", 1,
-                           kMaxDays, "days", c.received_references_days));
-  CBX_ASSIGN_FIELD(c.inbox_days, Bounded(r, "retention.inbox_days", 1,
-                                         kMaxDays, "days", c.inbox_days));
+                   Bounded(r, "retention.received_references_days", 1, kMaxDays,
+                           "days", c.received_references_days));
+  CBX_ASSIGN_FIELD(c.inbox_days, Bounded(r, "retention.inbox_days", 1, kMaxDays,
+                                         "days", c.inbox_days));
   CBX_ASSIGN_FIELD(c.index_change_log_days,
                    Bounded(r, "retention.index_change_log_days", 1, kMaxDays,
                            "days", c.index_change_log_days));

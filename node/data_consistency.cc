@@ -67,10 +67,10 @@ absl::StatusOr<AuditExpectation> ExpectedAuditLog(Storage& storage) {
   if (generation > 1) expected.generation = static_cast<uint32_t>(generation);
   if (expected.generation > 1 && expected.min_size == 0) {
     expected.min_size = 1;
-    expected.why = absl::StrCat("it records audit log generation ",
-                                expected.generation,
-                                ", whose log starts with its log_predecessor "
-                                "entry");
+    expected.why =
+        absl::StrCat("it records audit log generation ", expected.generation,
+                     ", whose log starts with its log_predecessor "
+                     "entry");
   }
   if (witnessed > expected.min_size) {
     expected.min_size = witnessed;
@@ -148,9 +148,9 @@ absl::Status CheckGeneration(const AuditExpectation& expected,
         "in docs/operations.md); nothing was changed"));
   }
   return absl::FailedPreconditionError(absl::StrCat(
-      node_db, " belongs with generation ", expected.generation, " of ",
-      member, "'s audit log, but the adopted directory (version ",
-      dir.version(), ") names generation ", named,
+      node_db, " belongs with generation ", expected.generation, " of ", member,
+      "'s audit log, but the adopted directory (version ", dir.version(),
+      ") names generation ", named,
       ": install the directory update that announced generation ",
       expected.generation, " (cbx-node --install-directory)"));
 }
@@ -226,8 +226,8 @@ absl::StatusOr<logcheck::Predecessor> RecoverablePredecessor(
   };
   const v1::Member* self = dir.FindMember(member);
   if (self == nullptr) {
-    return refuse(absl::StrCat(member, " is not in directory version ",
-                               dir.version()));
+    return refuse(
+        absl::StrCat(member, " is not in directory version ", dir.version()));
   }
   const uint32_t named = logcheck::GenerationOf(*self);
   if (named <= recorded) {
@@ -247,8 +247,8 @@ absl::StatusOr<logcheck::Predecessor> RecoverablePredecessor(
                    logcheck::KeysOfLog(dir, member, recorded));
   absl::StatusOr<logcheck::VerifiedCheckpoint> verified =
       logcheck::VerifyCheckpoint(old_keys, p->checkpoint_note);
-  absl::Status witnessed = verified.ok() ? logcheck::RequireWitnessed(*verified)
-                                         : verified.status();
+  absl::Status witnessed =
+      verified.ok() ? logcheck::RequireWitnessed(*verified) : verified.status();
   if (!witnessed.ok()) {
     return refuse(absl::StrCat("its predecessor checkpoint is not witnessed: ",
                                witnessed.message()));
@@ -299,10 +299,9 @@ absl::StatusOr<std::string> RecoverAuditLog(Storage& storage,
     options.clock = clock;
     ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditLog> log,
                      audit::AuditLog::Open(audit_db, options));
-    ASSIGN_OR_RETURN(uint64_t first,
-                     log->Append(LogPredecessorEntry(generation, p.origin,
-                                                     p.size, p.root_hash,
-                                                     dir.version())));
+    ASSIGN_OR_RETURN(uint64_t first, log->Append(LogPredecessorEntry(
+                                         generation, p.origin, p.size,
+                                         p.root_hash, dir.version())));
     if (first != 0) return absl::InternalError("the new log was not empty");
   }
   // Last: until node.db records the new generation, running this again

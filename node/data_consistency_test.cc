@@ -163,10 +163,10 @@ class AuditRecoveryTest : public DataConsistencyTest {
         *note::NoteSigner::Create(cp.origin, fed::TestKey("MK/node/1"))
              ->Sign(n.text));
     for (const std::string& w : witnesses) {
-      n.signatures.push_back(*note::Cosigner::Create(
-                                  logcheck::WitnessName(w),
+      n.signatures.push_back(
+          *note::Cosigner::Create(logcheck::WitnessName(w),
                                   fed::TestKey(w + "/node/1"))
-                                  ->Cosign(n.text, fed::kNowMs / 1000));
+               ->Cosign(n.text, fed::kNowMs / 1000));
     }
     return *note::FormatNote(n);
   }
@@ -188,8 +188,8 @@ class AuditRecoveryTest : public DataConsistencyTest {
       g->set_predecessor_root_hash(root);
       g->set_predecessor_checkpoint(note);
     }
-    auto v2 = Genesis()->Adopt(fed::SignAs(
-        d, {{"MK", "MK/governance/1"}, {"RS", "RS/governance/1"}}));
+    auto v2 = Genesis()->Adopt(
+        fed::SignAs(d, {{"MK", "MK/governance/1"}, {"RS", "RS/governance/1"}}));
     EXPECT_TRUE(v2.ok()) << v2.status();
     return *v2;
   }
@@ -272,8 +272,7 @@ TEST_F(AuditRecoveryTest, AnOldCopyIsMovedAsideAndNeverAcceptedAfter) {
   ASSERT_EQ(CheckAll().code(), absl::StatusCode::kFailedPrecondition);
   ASSERT_TRUE(Recover(*dir).ok());
   bool aside = false;
-  for (const auto& f :
-       std::filesystem::directory_iterator(dir_.File(""))) {
+  for (const auto& f : std::filesystem::directory_iterator(dir_.File(""))) {
     aside = aside || f.path().filename().string().rfind(
                          "audit.db.before-generation-2-", 0) == 0;
   }

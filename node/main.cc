@@ -103,9 +103,11 @@ int RecoverAuditLog(const cbx::node::Config& config) {
   }
   absl::Status member =
       cbx::node::CheckMember(**storage, config.member, node_db);
-  auto state = member.ok() ? cbx::node::LoadDirectoryState(**storage, genesis)
-                           : absl::StatusOr<std::unique_ptr<
-                                 cbx::directory::DirectoryState>>(member);
+  auto state =
+      member.ok()
+          ? cbx::node::LoadDirectoryState(**storage, genesis)
+          : absl::StatusOr<std::unique_ptr<cbx::directory::DirectoryState>>(
+                member);
   if (!state.ok()) {
     std::cerr << "cbx-node: " << state.status().message() << "\n";
     return 2;

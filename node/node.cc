@@ -2,9 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <algorithm>
 #include <filesystem>
 #include <mutex>
 #include <optional>
@@ -638,14 +638,12 @@ constexpr int64_t kIndexSyncMsPerPeer = 250;
 constexpr int64_t kWitnessMsPerPeer = 300;
 
 // The interval of a paced round over `peers` peers.
-int64_t PacedIntervalMs(int64_t default_ms, size_t peers,
-                        int64_t per_peer_ms) {
+int64_t PacedIntervalMs(int64_t default_ms, size_t peers, int64_t per_peer_ms) {
   return std::max(default_ms, static_cast<int64_t>(peers) * per_peer_ms);
 }
 
 size_t PeerCount(const NodeContext& ctx) {
-  const size_t members =
-      ctx.directory->Current()->ActiveMemberCodes().size();
+  const size_t members = ctx.directory->Current()->ActiveMemberCodes().size();
   return members > 0 ? members - 1 : 0;
 }
 
@@ -722,13 +720,13 @@ void Node::StartTimers() {
   } else {
     auto next_witness = std::make_shared<int64_t>(0);
     sync_executor_->Every(kPacedTickMs, [this, next_witness] {
-          const int64_t now = ctx_->clock->NowMs();
-          if (now < *next_witness) return;
-          *next_witness = NextDue(
-              now, PacedIntervalMs(kDefaultWitnessIntervalMs, PeerCount(*ctx_),
-                                   kWitnessMsPerPeer));
-          witnessing_->RoundAll();
-        });
+      const int64_t now = ctx_->clock->NowMs();
+      if (now < *next_witness) return;
+      *next_witness =
+          NextDue(now, PacedIntervalMs(kDefaultWitnessIntervalMs,
+                                       PeerCount(*ctx_), kWitnessMsPerPeer));
+      witnessing_->RoundAll();
+    });
   }
   // The operator's TLS files: reloaded when they change.
   local_executor_->Every(TlsCredentials::kPollIntervalMs,

@@ -3,13 +3,13 @@
 // node serves and logs meanwhile; ready once the count passes.
 #include "node/node_metrics.h"
 
+#include <unistd.h>
+
 #include <condition_variable>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
-
-#include <unistd.h>
 
 #include "gtest/gtest.h"
 #include "node/audit_trail.h"
@@ -26,9 +26,8 @@ TEST(NodeReadinessTest, AuditLogCheckRunningIsNotReadyYet) {
   TestNode node(FakeGenesis(0));
   NodeContext& ctx = node.ctx();
   // Reopen the node's log with its leaf count held inside its snapshot.
-  const std::string dir =
-      std::filesystem::temp_directory_path() /
-      ("cbx-readiness-" + std::to_string(::getpid()));
+  const std::string dir = std::filesystem::temp_directory_path() /
+                          ("cbx-readiness-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::mutex mu;
   std::condition_variable cv;

@@ -141,7 +141,8 @@ absl::Status Retention::Drain(int category, const Batch& batch) {
     auto then = [&](int64_t n) {
       v1::RetentionCounts next = pending_;
       Add(next, category, n);
-      return SettingWrites{{kRetentionPendingSetting, next.SerializeAsString()}};
+      return SettingWrites{
+          {kRetentionPendingSetting, next.SerializeAsString()}};
     };
     ASSIGN_OR_RETURN(BatchResult r, batch(then));
     Add(pending_, category, r.deleted);
@@ -156,11 +157,11 @@ absl::Status Retention::Drain(int category, const Batch& batch) {
 }
 
 Retention::Batch Retention::Rows(
-    std::function<absl::StatusOr<int64_t>(const Storage::AfterDelete&)>
-        remove) const {
+    std::function<absl::StatusOr<int64_t>(const Storage::AfterDelete&)> remove)
+    const {
   const int64_t limit = config_.batch_size;
-  return [remove = std::move(remove), limit](const Storage::AfterDelete& then)
-             -> absl::StatusOr<BatchResult> {
+  return [remove = std::move(remove), limit](
+             const Storage::AfterDelete& then) -> absl::StatusOr<BatchResult> {
     ASSIGN_OR_RETURN(int64_t n, remove(then));
     return BatchResult{n, n >= limit};
   };
@@ -179,9 +180,9 @@ absl::StatusOr<uint64_t> Retention::IndexHorizon(int64_t now_ms,
   // Marks older than the horizon: the newest one's version may go (its
   // changes are all older still); the marks themselves are no longer
   // needed.
-  auto first_kept = std::find_if(marks.begin(), marks.end(), [&](const Mark& m) {
-    return m.time_ms >= horizon;
-  });
+  auto first_kept =
+      std::find_if(marks.begin(), marks.end(),
+                   [&](const Mark& m) { return m.time_ms >= horizon; });
   for (auto it = marks.begin(); it != first_kept; ++it) {
     through = std::max(through, it->version);
   }
@@ -228,12 +229,11 @@ absl::Status Retention::DeleteDue(int64_t now, uint64_t version) {
         return BatchResult{p.purged, !p.next.empty()};
       });
   if (status.ok()) {
-    status = Drain(kReceivedReferences,
-                   Rows([&](const Storage::AfterDelete& then) {
-                     return storage_->DeleteHitsBefore(
-                         now - config_.received_references_days * kDayMs,
-                         limit, then);
-                   }));
+    status = Drain(
+        kReceivedReferences, Rows([&](const Storage::AfterDelete& then) {
+          return storage_->DeleteHitsBefore(
+              now - config_.received_references_days * kDayMs, limit, then);
+        }));
   }
   if (status.ok()) {
     status = Drain(kInboxEntries, Rows([&](const Storage::AfterDelete& then) {
@@ -251,8 +251,8 @@ absl::Status Retention::DeleteDue(int64_t now, uint64_t version) {
     status = through.status();
     if (status.ok() && *through > 0) {
       status = Drain(kIndexChanges, Rows([&](const Storage::AfterDelete& then) {
-                       return storage_->CompactIndexChangesBounded(
-                           *through, limit, then);
+                       return storage_->CompactIndexChangesBounded(*through,
+                                                                   limit, then);
                      }));
     }
   }
@@ -281,12 +281,13 @@ absl::StatusOr<v1::RetentionCounts> Retention::Sweep() {
     if (status.ok()) status = logged;
   }
   if (!Empty(swept_)) {
-    LogEvent(self_, "info", "retention-sweep",
-             {{"closed_cases", absl::StrCat(swept_.closed_cases())},
-              {"received_references", absl::StrCat(swept_.received_references())},
-              {"inbox_entries", absl::StrCat(swept_.inbox_entries())},
-              {"replay_entries", absl::StrCat(swept_.replay_entries())},
-              {"index_changes", absl::StrCat(swept_.index_changes())}});
+    LogEvent(
+        self_, "info", "retention-sweep",
+        {{"closed_cases", absl::StrCat(swept_.closed_cases())},
+         {"received_references", absl::StrCat(swept_.received_references())},
+         {"inbox_entries", absl::StrCat(swept_.inbox_entries())},
+         {"replay_entries", absl::StrCat(swept_.replay_entries())},
+         {"index_changes", absl::StrCat(swept_.index_changes())}});
   }
   if (!status.ok()) {
     LogEvent(self_, "error", "retention-sweep-failed",

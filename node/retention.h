@@ -94,8 +94,8 @@ class Retention {
   absl::Status Drain(int category, const Batch& batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A Batch over a bounded delete of rows: more while a batch is full.
-  Batch Rows(std::function<absl::StatusOr<int64_t>(
-                 const Storage::AfterDelete&)> remove) const;
+  Batch Rows(std::function<absl::StatusOr<int64_t>(const Storage::AfterDelete&)>
+                 remove) const;
   // Every category's batches, in turn, for a sweep at `now_ms` (the index
   // `version` read before it); stops at the first failure.
   absl::Status DeleteDue(int64_t now_ms, uint64_t version)

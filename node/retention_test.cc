@@ -262,8 +262,9 @@ TEST_F(RetentionTest, AStopLeavesTheRestForTheNextSweep) {
 TEST_F(RetentionTest, MetricsCountEachCategoryAndTheLastSweep) {
   std::unique_ptr<Retention> r = Sweeper();
   std::string text = metrics_.Render();
-  EXPECT_NE(text.find("cbx_retention_deleted_total{category=\"inbox_entries\"} 0"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("cbx_retention_deleted_total{category=\"inbox_entries\"} 0"),
+      std::string::npos)
       << text;
   AddHit(clock_.NowMs());
   AddHit(clock_.NowMs());
@@ -423,8 +424,7 @@ TEST(RetentionConfigTest, BadValuesAreRefusedSayingWhy) {
   };
   for (const auto& [section, message] : cases) {
     auto c = WithRetention(section);
-    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument)
-        << section;
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << section;
     EXPECT_NE(c.status().message().find(message), std::string::npos)
         << section << " -> " << c.status();
   }

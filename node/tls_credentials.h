@@ -63,7 +63,7 @@ struct TlsIdentity {
   std::string certificate_pem;
   std::string private_key_pem;
   crypto::CertificateSummary summary;
-  uint64_t generation = 0;  // 1 at start, +1 per accepted reload
+  uint64_t generation = 0;   // 1 at start, +1 per accepted reload
   int64_t loaded_at_ms = 0;  // when it was put in use
 };
 

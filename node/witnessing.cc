@@ -202,9 +202,10 @@ absl::Status Witnessing::Cosign(const std::string& member,
                                    std::to_string(cosigned_ms));
 }
 
-absl::Status Witnessing::FollowNewGeneration(
-    const std::string& member, const logcheck::LogKeys& keys,
-    const directory::Directory& dir, const Cosigned& last) {
+absl::Status Witnessing::FollowNewGeneration(const std::string& member,
+                                             const logcheck::LogKeys& keys,
+                                             const directory::Directory& dir,
+                                             const Cosigned& last) {
   const v1::Member* m = dir.FindMember(member);
   if (m == nullptr) return absl::NotFoundError(member + " is not a member");
   ASSIGN_OR_RETURN(logcheck::Predecessor p, logcheck::PredecessorOf(*m));
@@ -212,9 +213,9 @@ absl::Status Witnessing::FollowNewGeneration(
   // predecessor (and the same checkpoint at its size): a checkpoint it
   // cosigned beyond it means the recovery dropped entries a witness saw.
   const note::Checkpoint& was = last.checkpoint;
-  const bool beyond =
-      was.origin == p.origin &&
-      (was.size > p.size || (was.size == p.size && was.root_hash != p.root_hash));
+  const bool beyond = was.origin == p.origin &&
+                      (was.size > p.size ||
+                       (was.size == p.size && was.root_hash != p.root_hash));
   RETURN_IF_ERROR(
       ctx_->storage->PutSetting(GenerationKey(member, was.origin), last.note));
   RETURN_IF_ERROR(ctx_->storage->PutSetting(CosignedKey(member), ""));
@@ -225,15 +226,16 @@ absl::Status Witnessing::FollowNewGeneration(
   // One event, no alert: after a crash the last checkpoints are rarely
   // witnessed by all, so a witness often cosigned beyond the predecessor.
   // It says so (level warn), and keeps the note as evidence.
-  LogEvent(ctx_->self(), beyond ? "warn" : "info", "witness-log-recovered",
-           {{"peer", member},
-            {"generation", std::to_string(keys.generation)},
-            {"origin", keys.origin},
-            {"directory_version", std::to_string(dir.version())},
-            {"recovery", logcheck::DescribeRecovery(member, keys.generation, p)},
-            {"cosigned_size", std::to_string(was.size)},
-            {"cosigned_beyond_predecessor", beyond ? "yes" : "no"},
-            {"evidence", GenerationKey(member, was.origin)}});
+  LogEvent(
+      ctx_->self(), beyond ? "warn" : "info", "witness-log-recovered",
+      {{"peer", member},
+       {"generation", std::to_string(keys.generation)},
+       {"origin", keys.origin},
+       {"directory_version", std::to_string(dir.version())},
+       {"recovery", logcheck::DescribeRecovery(member, keys.generation, p)},
+       {"cosigned_size", std::to_string(was.size)},
+       {"cosigned_beyond_predecessor", beyond ? "yes" : "no"},
+       {"evidence", GenerationKey(member, was.origin)}});
   return absl::OkStatus();
 }
 

@@ -363,8 +363,8 @@ TEST_F(WitnessingGenerationTest, ANewGenerationIsFollowedWithoutAnAlert) {
   EXPECT_EQ(Describe("RS").alert, "");
   EXPECT_EQ(Served("RS").origin, "cbx/RS/audit/2");
   // The old log's last cosigned note is kept.
-  auto kept = node_.ctx().storage->GetSetting(
-      "witness-generation/RS/cbx/RS/audit");
+  auto kept =
+      node_.ctx().storage->GetSetting("witness-generation/RS/cbx/RS/audit");
   ASSERT_TRUE(kept.ok());
   ASSERT_TRUE(kept->has_value());
   EXPECT_NE((*kept)->find("cbx/RS/audit\n5\n"), std::string::npos);
@@ -398,7 +398,7 @@ TEST_F(WitnessingGenerationTest, APredecessorBeforeWhatWasCosignedIsSaid) {
   const std::string at5 = WitnessedRsCheckpoint();
   peers_.AppendToLog("RS", 3);
   ASSERT_TRUE(witnessing_.WitnessPeer("RS").ok());  // cosigned 8
-  AnnounceRsGeneration2(at5);  // declares 5..7 lost
+  AnnounceRsGeneration2(at5);                       // declares 5..7 lost
   peers_.StartLogGeneration("RS", 2);
   peers_.AppendToLog("RS", 1);
   node_.clock().AdvanceMs(5000);

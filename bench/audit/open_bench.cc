@@ -23,8 +23,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -96,8 +96,7 @@ void Run(const std::string& db_path, const std::string& state) {
   std::printf(
       "  %-22s Open %6.3f s  count %s, done at %6.3f s  append while "
       "counting %s  size %llu  load %s\n",
-      state.c_str(), open_s, running ? "after Open" : "within Open ",
-      check_s,
+      state.c_str(), open_s, running ? "after Open" : "within Open ", check_s,
       append_ms < 0 ? "     -   " : absl::StrCat(append_ms, " ms").c_str(),
       static_cast<unsigned long long>((*log)->Size()), load.c_str());
   std::fflush(stdout);

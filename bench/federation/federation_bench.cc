@@ -110,9 +110,9 @@ void Seed(Federation& fed, const std::string& cc, int64_t tags) {
       "tag, 1 FROM own_index; UPDATE own_index_state SET version = version + "
       "(SELECT COUNT(*) FROM own_index); COMMIT;");
   std::string out;
-  if (RunCommand("sqlite3 '" + fed.NodeDir(cc) + "/data/node.db' \"" + sql +
-                     "\"",
-                 &out) != 0) {
+  if (RunCommand(
+          "sqlite3 '" + fed.NodeDir(cc) + "/data/node.db' \"" + sql + "\"",
+          &out) != 0) {
     Die(cc + ": seeding failed: " + out);
   }
 }
@@ -193,7 +193,8 @@ int Main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg.rfind("--benchmark_", 0) == 0) continue;
-    if (i + 1 < argc && arg == "--members" && absl::SimpleAtoi(argv[i + 1], &members)) {
+    if (i + 1 < argc && arg == "--members" &&
+        absl::SimpleAtoi(argv[i + 1], &members)) {
       ++i;
     } else if (i + 1 < argc && arg == "--tags" &&
                absl::SimpleAtoi(argv[i + 1], &tags)) {
@@ -301,16 +302,16 @@ int Main(int argc, char** argv) {
               absl::StrCat("offline", i, "@", cc, ".example.org"));
     }
   }
-  std::printf("  %s stopped; %lld cases added at each of its %d peers in %.1f s\n",
-              kOffline, static_cast<long long>(added), members - 1,
-              SecondsSince(start));
+  std::printf(
+      "  %s stopped; %lld cases added at each of its %d peers in %.1f s\n",
+      kOffline, static_cast<long long>(added), members - 1,
+      SecondsSince(start));
   std::fflush(stdout);
   start = SteadyClock::now();
   if (absl::Status s = fed.Start(kOffline); !s.ok()) Die(s.ToString());
   const double ready = SecondsSince(start);
-  if (absl::Status s = fed.WaitForIndex(kOffline,
-                                        Counts(all, kOffline, tags + added), 0,
-                                        600000);
+  if (absl::Status s = fed.WaitForIndex(
+          kOffline, Counts(all, kOffline, tags + added), 0, 600000);
       !s.ok()) {
     Die(absl::StrCat(kOffline, ": catch-up: ", s.ToString()));
   }

@@ -321,8 +321,7 @@ absl::StatusOr<std::string> CheckTrustedPredecessor(
     return "you trusted no checkpoint of " + p->origin;
   }
   const note::Checkpoint& t = (*old)->checkpoint;
-  if (t.size > p->size ||
-      (t.size == p->size && t.root_hash != p->root_hash)) {
+  if (t.size > p->size || (t.size == p->size && t.root_hash != p->root_hash)) {
     return absl::DataLossError(
         "the directory's new log for " + r.member + " starts after " +
         p->origin + " checkpoint " + Num(p->size) +

@@ -127,11 +127,11 @@ std::string Outcome(const v1::AuditOutcome& o) {
   out += ", " + Plural(o.references(), "reference", "references");
   if (o.has_retention()) {  // a retention sweep's deletions
     const v1::RetentionCounts& r = o.retention();
-    out += absl::StrCat("; deleted: ", r.closed_cases(), " closed cases, ",
-                        r.received_references(), " received references, ",
-                        r.inbox_entries(), " inbox entries, ",
-                        r.replay_entries(), " replay entries, ",
-                        r.index_changes(), " index changes");
+    out +=
+        absl::StrCat("; deleted: ", r.closed_cases(), " closed cases, ",
+                     r.received_references(), " received references, ",
+                     r.inbox_entries(), " inbox entries, ", r.replay_entries(),
+                     " replay entries, ", r.index_changes(), " index changes");
   }
   return out;
 }

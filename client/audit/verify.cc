@@ -115,8 +115,8 @@ std::string DescribeLogChain(const directory::Directory& dir,
   if (current < 2) return "";
   auto p = logcheck::PredecessorOf(*m);
   if (!p.ok()) return "";
-  const std::string versions = " (directory version " + Num(dir.version()) +
-                               ", governance-signed)";
+  const std::string versions =
+      " (directory version " + Num(dir.version()) + ", governance-signed)";
   if (generation == current) {
     return "generation " + Num(current) + "; continues " + p->origin +
            " after its witnessed checkpoint " + Num(p->size) + " (root " +
@@ -126,9 +126,11 @@ std::string DescribeLogChain(const directory::Directory& dir,
   if (generation + 1 == current) {
     if (report != nullptr && report->checkpoint.size > p->size) {
       report->warnings.push_back(
-          "this checkpoint of " + p->origin + " lies beyond the predecessor "
-          "checkpoint " + Num(p->size) + ": the entries after " +
-          Num(p->size) + " were declared lost; reconcile them with peers' "
+          "this checkpoint of " + p->origin +
+          " lies beyond the predecessor "
+          "checkpoint " +
+          Num(p->size) + ": the entries after " + Num(p->size) +
+          " were declared lost; reconcile them with peers' "
           "logs");
     }
     return "generation " + Num(generation) + " of " + Num(current) +

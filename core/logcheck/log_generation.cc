@@ -76,10 +76,10 @@ absl::Status CheckMemberGeneration(const v1::Directory& previous,
     return absl::OkStatus();
   }
   if (is != was + 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "member ", now.code(), ": audit log generation ", is,
-        " skips generations (version ", previous.version(), " has ", was,
-        "; the next is ", was + 1, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("member ", now.code(), ": audit log generation ", is,
+                     " skips generations (version ", previous.version(),
+                     " has ", was, "; the next is ", was + 1, ")"));
   }
   ASSIGN_OR_RETURN(Predecessor p, PredecessorOf(now));
   // Witnessed under the version that knew the old log: a checkpoint only
@@ -88,10 +88,11 @@ absl::Status CheckMemberGeneration(const v1::Directory& previous,
   absl::StatusOr<VerifiedCheckpoint> verified =
       VerifyCheckpoint(keys, p.checkpoint_note);
   if (!verified.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "member ", now.code(), ": the predecessor checkpoint does not verify "
-        "under version ", previous.version(), ": ",
-        verified.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("member ", now.code(),
+                     ": the predecessor checkpoint does not verify "
+                     "under version ",
+                     previous.version(), ": ", verified.status().message()));
   }
   absl::Status witnessed = RequireWitnessed(*verified);
   if (!witnessed.ok()) {
@@ -125,12 +126,12 @@ std::string DescribeRecovery(std::string_view member, uint32_t generation,
                              const Predecessor& predecessor) {
   std::string root = HexEncode(predecessor.root_hash);
   if (root.size() > 16) root = root.substr(0, 16) + "...";
-  return absl::StrCat(
-      std::string(member), "'s audit log ", predecessor.origin,
-      " ends at its witnessed checkpoint ", predecessor.size, " (root ", root,
-      "); generation ", generation, " (", LogOrigin(member, generation),
-      ") starts from empty; entries the old log held after ",
-      predecessor.size, " are lost");
+  return absl::StrCat(std::string(member), "'s audit log ", predecessor.origin,
+                      " ends at its witnessed checkpoint ", predecessor.size,
+                      " (root ", root, "); generation ", generation, " (",
+                      LogOrigin(member, generation),
+                      ") starts from empty; entries the old log held after ",
+                      predecessor.size, " are lost");
 }
 
 }  // namespace cbx::logcheck

@@ -31,8 +31,10 @@ std::shared_ptr<const directory::Directory> Genesis() {
 }
 
 note::Checkpoint Cp(uint64_t size, std::string origin = "cbx/MK/audit") {
-  return note::Checkpoint{std::move(origin), size,
-                          crypto::Sha256("root " + std::to_string(size)), {}};
+  return note::Checkpoint{std::move(origin),
+                          size,
+                          crypto::Sha256("root " + std::to_string(size)),
+                          {}};
 }
 
 // MK's checkpoint `cp`, signed by MK/node/1 and cosigned by `witnesses`.
@@ -128,7 +130,6 @@ TEST(LogGenerationTest, SkippingAGenerationIsRefused) {
   absl::Status s = CheckGenerationSuccessor(Genesis()->proto(), skip);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(Msg(s), HasSubstr("skips generations"));
-
 }
 
 TEST(LogGenerationTest, APredecessorOfAnotherOriginIsRefused) {

@@ -45,8 +45,8 @@ struct WitnessKey {
 
 // The keys of one member's log under one directory version.
 struct LogKeys {
-  std::string member;  // "CC"
-  std::string origin;  // "cbx/CC/audit", or "cbx/CC/audit/<n>"
+  std::string member;       // "CC"
+  std::string origin;       // "cbx/CC/audit", or "cbx/CC/audit/<n>"
   uint32_t generation = 1;  // of the log (log_generation.h)
   uint64_t directory_version = 0;
   size_t threshold = 0;          // the policy's witness_threshold

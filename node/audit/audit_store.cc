@@ -262,8 +262,7 @@ absl::StatusOr<LeafStats> AuditStore::ReadLeafEnds() {
   return stats;
 }
 
-absl::StatusOr<uint64_t> AuditStore::CountLeaves(uint64_t begin,
-                                                 uint64_t end) {
+absl::StatusOr<uint64_t> AuditStore::CountLeaves(uint64_t begin, uint64_t end) {
   ASSIGN_OR_RETURN(
       sqlite::Statement stmt,
       db_->Prepare("SELECT COUNT(*) FROM leaves WHERE seq >= ? AND seq < ?"));

@@ -6,9 +6,9 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <mutex>
-#include <fstream>
 #include <string>
 
 #include "absl/status/status.h"

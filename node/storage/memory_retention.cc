@@ -94,7 +94,8 @@ absl::StatusOr<Storage::PurgeProgress> MemoryStorage::PurgeClosedCases(
   RETURN_IF_ERROR(std::exchange(next_commit_, absl::OkStatus()));
   PurgeProgress progress;
   size_t seen = 0;
-  auto it = page.after.empty() ? cases_.begin() : cases_.upper_bound(page.after);
+  auto it =
+      page.after.empty() ? cases_.begin() : cases_.upper_bound(page.after);
   for (; it != cases_.end() && seen < page.limit; ++it) {
     StoredCase& c = it->second;
     if (IsOpen(c.record)) continue;
@@ -120,7 +121,8 @@ absl::StatusOr<int64_t> MemoryStorage::CompactIndexChangesBounded(
   const uint64_t target = std::min(through, version_);
   int64_t n = 0;
   if (target > compacted_through_) {
-    const uint64_t point = std::min<uint64_t>(target, compacted_through_ + limit);
+    const uint64_t point =
+        std::min<uint64_t>(target, compacted_through_ + limit);
     n = static_cast<int64_t>(std::erase_if(
         changes_, [&](const IndexChange& c) { return c.version <= point; }));
     compacted_through_ = point;

@@ -148,8 +148,9 @@ TYPED_TEST(RetentionStorageTest, PurgesOnlyClosedCasesClosedBeforeTheCutoff) {
   ASSERT_OK(this->s().AddCase(open));
   ASSERT_OK_AND_ASSIGN(uint64_t version, this->s().OwnIndexVersion());
 
-  ASSERT_OK_AND_ASSIGN(Storage::PurgeProgress p,
-                       this->s().PurgeClosedCases(2000, {"", 10}, this->Tally()));
+  ASSERT_OK_AND_ASSIGN(
+      Storage::PurgeProgress p,
+      this->s().PurgeClosedCases(2000, {"", 10}, this->Tally()));
   EXPECT_EQ(p.purged, 1);
   EXPECT_EQ(p.next, "");
   EXPECT_EQ(this->TallySetting(), "1");
@@ -179,8 +180,8 @@ TYPED_TEST(RetentionStorageTest, PurgesOnlyClosedCasesClosedBeforeTheCutoff) {
   EXPECT_EQ(matches.size(), 1u);
 
   // Again: the tombstone is not counted twice.
-  ASSERT_OK_AND_ASSIGN(p,
-                       this->s().PurgeClosedCases(2000, {"", 10}, this->Tally()));
+  ASSERT_OK_AND_ASSIGN(
+      p, this->s().PurgeClosedCases(2000, {"", 10}, this->Tally()));
   EXPECT_EQ(p.purged, 0);
 }
 
@@ -220,15 +221,15 @@ TYPED_TEST(RetentionStorageTest, CompactsTheChangeLogInBatches) {
             absl::StatusCode::kFailedPrecondition);
   ASSERT_OK_AND_ASSIGN(auto changes, this->s().OwnIndexChangesSince(2));
   EXPECT_EQ(changes.size(), 4u);
-  ASSERT_OK_AND_ASSIGN(n,
-                       this->s().CompactIndexChangesBounded(5, 2, this->Tally()));
+  ASSERT_OK_AND_ASSIGN(
+      n, this->s().CompactIndexChangesBounded(5, 2, this->Tally()));
   EXPECT_EQ(n, 2);
-  ASSERT_OK_AND_ASSIGN(n,
-                       this->s().CompactIndexChangesBounded(5, 2, this->Tally()));
+  ASSERT_OK_AND_ASSIGN(
+      n, this->s().CompactIndexChangesBounded(5, 2, this->Tally()));
   EXPECT_EQ(n, 1);
   EXPECT_EQ(this->TallySetting(), "1");
-  ASSERT_OK_AND_ASSIGN(n,
-                       this->s().CompactIndexChangesBounded(5, 2, this->Tally()));
+  ASSERT_OK_AND_ASSIGN(
+      n, this->s().CompactIndexChangesBounded(5, 2, this->Tally()));
   EXPECT_EQ(n, 0);
   EXPECT_EQ(CodeOf(this->s().OwnIndexChangesSince(4)),
             absl::StatusCode::kFailedPrecondition);

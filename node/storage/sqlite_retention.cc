@@ -138,8 +138,9 @@ absl::StatusOr<Storage::PurgeProgress> SqliteStorage::PurgeClosedCases(
       RETURN_IF_ERROR(remove.BindInt(1, d.id).Run());
     }
     {
-      ASSIGN_OR_RETURN(Statement remove,
-                       db.Prepare("DELETE FROM identifiers WHERE case_id = ?1"));
+      ASSIGN_OR_RETURN(
+          Statement remove,
+          db.Prepare("DELETE FROM identifiers WHERE case_id = ?1"));
       RETURN_IF_ERROR(remove.BindInt(1, d.id).Run());
     }
     // A tombstone already: nothing to strip, nothing to count.
@@ -147,8 +148,9 @@ absl::StatusOr<Storage::PurgeProgress> SqliteStorage::PurgeClosedCases(
     d.record.clear_identifiers();
     ASSIGN_OR_RETURN(Statement update,
                      db.Prepare("UPDATE cases SET record = ?1 WHERE id = ?2"));
-    RETURN_IF_ERROR(
-        update.BindBlob(1, d.record.SerializeAsString()).BindInt(2, d.id).Run());
+    RETURN_IF_ERROR(update.BindBlob(1, d.record.SerializeAsString())
+                        .BindInt(2, d.id)
+                        .Run());
     ++progress.purged;
   }
   RETURN_IF_ERROR(WriteSettings(db, then(progress.purged)));

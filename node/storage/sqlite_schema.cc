@@ -273,8 +273,8 @@ static_assert(std::size(kMigrations) == kSchemaVersion);
 // Whether `table` has a column `column`.
 absl::StatusOr<bool> HasColumn(Database& db, const char* table,
                                const char* column) {
-  absl::StatusOr<Statement> stmt = db.Prepare(
-      "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2");
+  absl::StatusOr<Statement> stmt =
+      db.Prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2");
   if (!stmt.ok()) return stmt.status();
   stmt->BindText(1, table).BindText(2, column);
   return stmt->Step();

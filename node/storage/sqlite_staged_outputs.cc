@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
-#include <thread>
 #include <optional>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -67,7 +67,8 @@ absl::Status StageValue(Database& db, int64_t staging, const StagedOutput& o,
       if (!row) break;
       rows.emplace_back(select.ColumnInt(0), select.ColumnInt(1));
       if (select.ColumnInt(2) == 0) continue;
-      if (!select.IsNull(3)) removed->push_back(TagFromSql(select.ColumnInt(3)));
+      if (!select.IsNull(3))
+        removed->push_back(TagFromSql(select.ColumnInt(3)));
       added->push_back(o.tag);
     }
   }
@@ -284,8 +285,9 @@ absl::StatusOr<std::vector<Bytes>> SqliteStorage::TranslatePreviousOutputs(
         db.Prepare("SELECT c.y FROM outputs p JOIN outputs c ON c.case_id = "
                    "p.case_id AND c.position = p.position AND c.generation = "
                    "?3 WHERE p.generation = ?2 AND p.y = ?1 LIMIT 1"));
-    select.BindBlob(1, ys[i]).BindInt(2, *gens.previous).BindInt(3,
-                                                                 gens.current);
+    select.BindBlob(1, ys[i])
+        .BindInt(2, *gens.previous)
+        .BindInt(3, gens.current);
     ASSIGN_OR_RETURN(bool row, select.Step());
     if (row) out[i] = select.ColumnBlob(0);
   }
@@ -299,8 +301,8 @@ absl::Status SqliteStorage::DropPreviousOutputs(const SettingWrites& settings) {
     Database& db = *db_;
     ASSIGN_OR_RETURN(Transaction txn,
                      Transaction::Begin(db, Transaction::Mode::kWrite));
-    RETURN_IF_ERROR(db.Exec(
-        "UPDATE oprf_generations SET previous = NULL WHERE id = 1"));
+    RETURN_IF_ERROR(
+        db.Exec("UPDATE oprf_generations SET previous = NULL WHERE id = 1"));
     RETURN_IF_ERROR(WriteSettings(db, settings));
     RETURN_IF_ERROR(txn.Commit());
   }
@@ -329,18 +331,18 @@ absl::StatusOr<int64_t> SqliteStorage::CollectGarbageBatch() {
   if (gens.previous.has_value()) live.push_back(*gens.previous);
   for (const auto& [low, high] : DeadRanges(live)) {
     if (budget <= 0) break;
-    ASSIGN_OR_RETURN(int64_t n,
-                     DeleteGenerations(db, "outputs",
-                                       "case_id, position, generation", low,
-                                       high, budget));
+    ASSIGN_OR_RETURN(
+        int64_t n,
+        DeleteGenerations(db, "outputs", "case_id, position, generation", low,
+                          high, budget));
     budget -= n;
   }
   // Only the current and staging generations have a tag set.
   for (const auto& [low, high] : DeadRanges({gens.current, gens.staging})) {
     if (budget <= 0) break;
-    ASSIGN_OR_RETURN(int64_t n, DeleteGenerations(db, "own_index",
-                                                  "generation, tag", low, high,
-                                                  budget));
+    ASSIGN_OR_RETURN(int64_t n,
+                     DeleteGenerations(db, "own_index", "generation, tag", low,
+                                       high, budget));
     budget -= n;
   }
   if (budget > 0) {

@@ -76,8 +76,8 @@ absl::Status InsertIdentifiers(Database& db, int64_t case_id,
         .BindInt(5, id.observed_from_ms)
         .BindInt(6, id.observed_to_ms);
     RETURN_IF_ERROR(insert.Run());
-    RETURN_IF_ERROR(InsertOutput(db, case_id, static_cast<int64_t>(i),
-                                 current, id.y, id.tag));
+    RETURN_IF_ERROR(InsertOutput(db, case_id, static_cast<int64_t>(i), current,
+                                 id.y, id.tag));
   }
   return absl::OkStatus();
 }
@@ -95,8 +95,9 @@ absl::StatusOr<std::optional<std::pair<Bytes, Tag>>> StagedOutputOf(
                  "o.case_id = i.case_id AND o.position = i.position AND "
                  "o.generation = ?3 WHERE i.type = ?1 AND "
                  "i.normalized_value = ?2 LIMIT 1"));
-  select.BindInt(1, id.type).BindText(2, id.normalized_value).BindInt(
-      3, staging);
+  select.BindInt(1, id.type)
+      .BindText(2, id.normalized_value)
+      .BindInt(3, staging);
   ASSIGN_OR_RETURN(bool row, select.Step());
   if (!row) return std::optional<std::pair<Bytes, Tag>>();
   return std::optional<std::pair<Bytes, Tag>>(
@@ -109,13 +110,10 @@ absl::StatusOr<std::optional<std::pair<Bytes, Tag>>> StagedOutputOf(
 // A row whose value has no staged output anywhere is left without one (the
 // rotation stages it: ListUnstagedIdentifiers). Appends the staged tags of
 // the rows to `*staged_tags`.
-absl::Status InsertOtherGenerations(Database& db,
-                                    const sqlite::Generations& gens,
-                                    int64_t case_id,
-                                    const std::vector<StoredIdentifier>& ids,
-                                    const OutputsByValue& staged,
-                                    const OutputsByValue& previous,
-                                    std::vector<Tag>* staged_tags) {
+absl::Status InsertOtherGenerations(
+    Database& db, const sqlite::Generations& gens, int64_t case_id,
+    const std::vector<StoredIdentifier>& ids, const OutputsByValue& staged,
+    const OutputsByValue& previous, std::vector<Tag>* staged_tags) {
   for (size_t i = 0; i < ids.size(); ++i) {
     const ValueKey key{ids[i].type, ids[i].normalized_value};
     const int64_t position = static_cast<int64_t>(i);
@@ -275,8 +273,8 @@ absl::Status UpdateCaseIn(Database& db, const StoredCase& c) {
   if (!IsOpen(c.record)) staged_tags.clear();
   RETURN_IF_ERROR(sqlite::ApplyTagDeltas(
       db, gens.current, TagDeltas(old.current_tags, OpenTags(c))));
-  return sqlite::ApplyStagingTagDeltas(
-      db, gens.staging, TagDeltas(old.staged_tags, staged_tags));
+  return sqlite::ApplyStagingTagDeltas(db, gens.staging,
+                                       TagDeltas(old.staged_tags, staged_tags));
 }
 
 // GetCase's reads, inside the caller's transaction.
@@ -795,9 +793,8 @@ absl::Status SqliteStorage::ReplaceAllOutputs(
     }
   }
   {
-    ASSIGN_OR_RETURN(
-        Statement rebuild,
-        db.Prepare("DELETE FROM own_index WHERE generation = ?1"));
+    ASSIGN_OR_RETURN(Statement rebuild,
+                     db.Prepare("DELETE FROM own_index WHERE generation = ?1"));
     RETURN_IF_ERROR(rebuild.BindInt(1, gens.current).Run());
   }
   {

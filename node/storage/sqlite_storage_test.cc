@@ -7,8 +7,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -495,9 +495,10 @@ TEST_F(SqliteStorageTest, RetentionDeletesEveryGenerationsOutputs) {
     EXPECT_TRUE(*stmt->Step());
     return stmt->ColumnInt(0);
   };
-  ASSERT_OK_AND_ASSIGN(
-      Storage::PurgeProgress p,
-      s->PurgeClosedCases(2000, {"", 10}, [](int64_t) { return SettingWrites{}; }));
+  ASSERT_OK_AND_ASSIGN(Storage::PurgeProgress p,
+                       s->PurgeClosedCases(2000, {"", 10}, [](int64_t) {
+                         return SettingWrites{};
+                       }));
   EXPECT_EQ(p.purged, 1);
   EXPECT_EQ(count("SELECT COUNT(*) FROM outputs o JOIN cases c ON c.id = "
                   "o.case_id WHERE c.number = 'C'"),

@@ -561,8 +561,9 @@ TYPED_TEST(StorageConformanceTest, CasesChangedDuringStagingSwitchRight) {
   ASSERT_OK(this->s().UpdateCase(
       MakeCase("A", true, {Ident("m", 11), Ident("shared", 12)})));
   ASSERT_OK_AND_ASSIGN(auto after, this->s().OwnIndexChangesSince(before + 1));
-  EXPECT_EQ(Flatten(after), (std::vector<std::tuple<uint64_t, Tag, bool>>{
-                                {before + 2, 11, true}}));
+  EXPECT_EQ(
+      Flatten(after),
+      (std::vector<std::tuple<uint64_t, Tag, bool>>{{before + 2, 11, true}}));
 }
 
 // A second rotation: the outputs the first switch replaced are forgotten,
@@ -575,8 +576,7 @@ TYPED_TEST(StorageConformanceTest, TwoRotationsKeepOnlyTheLastPrevious) {
   ASSERT_OK(this->s().PromoteStagedOutputs({}));
   StoredIdentifier a_now = Ident("a", 11);  // as the node stores it now
   a_now.y = Y(1'000'011);
-  ASSERT_OK(
-      this->s().UpdateCase(MakeCase("A", true, {Ident("q", 5), a_now})));
+  ASSERT_OK(this->s().UpdateCase(MakeCase("A", true, {Ident("q", 5), a_now})));
   ASSERT_OK_AND_ASSIGN(auto translated,
                        this->s().TranslatePreviousOutputs({a.y}));
   EXPECT_EQ(translated, std::vector<Bytes>({Y(1'000'011)}));
@@ -585,8 +585,7 @@ TYPED_TEST(StorageConformanceTest, TwoRotationsKeepOnlyTheLastPrevious) {
   EXPECT_EQ(this->Tags(), std::vector<Tag>({21, 25}));
   ASSERT_OK_AND_ASSIGN(translated, this->s().TranslatePreviousOutputs(
                                        {a.y, Y(1'000'011), Ident("q", 5).y}));
-  EXPECT_EQ(translated,
-            std::vector<Bytes>({"", Y(1'000'021), Y(1'000'025)}));
+  EXPECT_EQ(translated, std::vector<Bytes>({"", Y(1'000'021), Y(1'000'025)}));
   // A next key replaced before its switch: its staged outputs are gone.
   ASSERT_OK(this->s().StageOutputs({Staged("a", 31)}, {}));
   ASSERT_OK(this->s().ClearStagedOutputs());
