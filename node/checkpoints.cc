@@ -11,12 +11,6 @@
 #include "node/log.h"
 
 namespace cbx::node {
-namespace {
-
-// The size of the newest checkpoint of this node's log that is witnessed.
-constexpr char kWitnessedKey[] = "audit/witnessed-size";
-
-}  // namespace
 
 absl::Status Checkpoints::MaybeCheckpoint(bool force) {
   RETURN_IF_ERROR(ctx_->audit_trail->Health());
@@ -51,7 +45,8 @@ absl::Status Checkpoints::MaybeCheckpoint(bool force) {
     // verifying once a directory version drops the old key.
     if (last_size > 0)
       RETURN_IF_ERROR(AddMissingSignatures(last_size, signers));
-    ASSIGN_OR_RETURN(auto witnessed, ctx_->storage->GetSetting(kWitnessedKey));
+    ASSIGN_OR_RETURN(auto witnessed,
+                     ctx_->storage->GetSetting(kWitnessedSizeSetting));
     if (witnessed.has_value() && std::stoull(*witnessed) != last_size) {
       absl::Status added =
           AddMissingSignatures(std::stoull(*witnessed), signers);
@@ -139,10 +134,11 @@ absl::StatusOr<uint32_t> Checkpoints::AcceptCosignature(
   const uint32_t count = static_cast<uint32_t>(with.witnesses);
   if (with.witnessed) {
     std::lock_guard<std::mutex> lock(checkpoint_mu_);
-    ASSIGN_OR_RETURN(auto previous, ctx_->storage->GetSetting(kWitnessedKey));
+    ASSIGN_OR_RETURN(auto previous,
+                     ctx_->storage->GetSetting(kWitnessedSizeSetting));
     if (!previous.has_value() || std::stoull(*previous) < cp.size) {
-      RETURN_IF_ERROR(
-          ctx_->storage->PutSetting(kWitnessedKey, std::to_string(cp.size)));
+      RETURN_IF_ERROR(ctx_->storage->PutSetting(kWitnessedSizeSetting,
+                                                std::to_string(cp.size)));
     }
   }
   return count;
@@ -150,7 +146,8 @@ absl::StatusOr<uint32_t> Checkpoints::AcceptCosignature(
 
 absl::StatusOr<std::string> Checkpoints::BestCheckpoint() {
   RETURN_IF_ERROR(ctx_->audit_trail->Health());
-  ASSIGN_OR_RETURN(auto witnessed, ctx_->storage->GetSetting(kWitnessedKey));
+  ASSIGN_OR_RETURN(auto witnessed,
+                   ctx_->storage->GetSetting(kWitnessedSizeSetting));
   if (witnessed.has_value()) {
     // That size is kept in the node's database, the checkpoints in the audit
     // log's: with an older audit database put back, it may name no stored

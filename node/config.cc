@@ -232,6 +232,27 @@ absl::Status ParseRetention(FieldReader& r, RetentionConfig& c) {
   return absl::OkStatus();
 }
 
+// The `log` section: format and level, each optional.
+absl::Status ParseLog(FieldReader& r, Config& c) {
+  if (r.Find("log.format") != nullptr) {
+    std::string format;
+    CBX_ASSIGN_FIELD(format, r.String("log.format", true));
+    auto parsed = ParseLogFormat(format);
+    if (!parsed.ok())
+      return r.Error("log.format", std::string(parsed.status().message()));
+    c.log_format = *parsed;
+  }
+  if (r.Find("log.level") != nullptr) {
+    std::string level;
+    CBX_ASSIGN_FIELD(level, r.String("log.level", true));
+    auto parsed = ParseLogLevel(level);
+    if (!parsed.ok())
+      return r.Error("log.level", std::string(parsed.status().message()));
+    c.log_level = *parsed;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<Config> ParseConfig(const std::string& text,
@@ -300,22 +321,7 @@ absl::StatusOr<Config> ParseConfig(const std::string& text,
     }
     c.checkpoint_every_entries = every->get<int64_t>();
   }
-  if (r.Find("log.format") != nullptr) {
-    std::string format;
-    CBX_ASSIGN_FIELD(format, r.String("log.format", true));
-    auto parsed = ParseLogFormat(format);
-    if (!parsed.ok())
-      return r.Error("log.format", std::string(parsed.status().message()));
-    c.log_format = *parsed;
-  }
-  if (r.Find("log.level") != nullptr) {
-    std::string level;
-    CBX_ASSIGN_FIELD(level, r.String("log.level", true));
-    auto parsed = ParseLogLevel(level);
-    if (!parsed.ok())
-      return r.Error("log.level", std::string(parsed.status().message()));
-    c.log_level = *parsed;
-  }
+  RETURN_IF_ERROR(ParseLog(r, c));
   RETURN_IF_ERROR(ParseRetention(r, c.retention));
   return c;
 }

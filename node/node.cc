@@ -659,6 +659,25 @@ int64_t NextDue(int64_t now_ms, int64_t interval_ms) {
 
 }  // namespace
 
+// Witness rounds every audit.witness_interval_ms, or, left at its default
+// (`paced`), every paced interval for the federation's size, jittered.
+void Node::StartWitnessing(bool paced) {
+  if (!paced) {
+    sync_executor_->Every(ctx_->config.witness_interval_ms,
+                          [this] { witnessing_->RoundAll(); });
+  } else {
+    auto next_witness = std::make_shared<int64_t>(0);
+    sync_executor_->Every(kPacedTickMs, [this, next_witness] {
+      const int64_t now = ctx_->clock->NowMs();
+      if (now < *next_witness) return;
+      *next_witness =
+          NextDue(now, PacedIntervalMs(kDefaultWitnessIntervalMs,
+                                       PeerCount(*ctx_), kWitnessMsPerPeer));
+      witnessing_->RoundAll();
+    });
+  }
+}
+
 void Node::StartTimers() {
   // Index sync every interval; directory sync rides along every
   // directory_interval_ms. The tick posts one item per peer to the sync
@@ -714,20 +733,7 @@ void Node::StartTimers() {
                    {{"reason", std::string(s.message())}});
         }
       });
-  if (!witness_paced) {
-    sync_executor_->Every(config.witness_interval_ms,
-                          [this] { witnessing_->RoundAll(); });
-  } else {
-    auto next_witness = std::make_shared<int64_t>(0);
-    sync_executor_->Every(kPacedTickMs, [this, next_witness] {
-      const int64_t now = ctx_->clock->NowMs();
-      if (now < *next_witness) return;
-      *next_witness =
-          NextDue(now, PacedIntervalMs(kDefaultWitnessIntervalMs,
-                                       PeerCount(*ctx_), kWitnessMsPerPeer));
-      witnessing_->RoundAll();
-    });
-  }
+  StartWitnessing(witness_paced);
   // The operator's TLS files: reloaded when they change.
   local_executor_->Every(TlsCredentials::kPollIntervalMs,
                          [this] { tls_->Poll(); });

@@ -105,6 +105,8 @@ class Node {
   absl::Status StartAdmin();
   // Starts the timers of the background work on the local executor.
   void StartTimers();
+  // The witness rounds, paced with the federation size unless configured.
+  void StartWitnessing(bool paced);
   // Stops the executors, each waiting for its work: the background ones,
   // then (once the servers drained) the lookup one.
   void StopBackground();

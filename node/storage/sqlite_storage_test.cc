@@ -53,6 +53,16 @@ class SqliteStorageTest : public ::testing::Test {
     return storage.ok() ? std::move(storage).value() : nullptr;
   }
 
+  // The first column of `sql`'s first row, on a separate connection.
+  int64_t Count(const std::string& sql) {
+    auto db = sqlite::Database::Open(path_, 1000);
+    EXPECT_TRUE(db.ok());
+    auto stmt = (*db)->Prepare(sql);
+    EXPECT_TRUE(stmt.ok());
+    EXPECT_TRUE(*stmt->Step());
+    return stmt->ColumnInt(0);
+  }
+
   TempDir dir_;
   std::string path_ = dir_.File("node.db");
 };
@@ -442,36 +452,28 @@ TEST_F(SqliteStorageTest, OldGenerationsAreDeleted) {
     ASSERT_OK(s->StageOutputs({Staged("a", 11), Staged("b", 12)}, {}));
     ASSERT_OK(s->PromoteStagedOutputs({}));
   }
-  auto count = [&](const std::string& sql) -> int64_t {
-    auto db = sqlite::Database::Open(path_, 1000);
-    EXPECT_TRUE(db.ok());
-    auto stmt = (*db)->Prepare(sql);
-    EXPECT_TRUE(stmt.ok());
-    EXPECT_TRUE(*stmt->Step());
-    return stmt->ColumnInt(0);
-  };
   // Generations 1 (previous) and 2 (current) hold two rows each.
-  EXPECT_EQ(count("SELECT COUNT(*) FROM outputs"), 4);
-  EXPECT_EQ(count("SELECT COUNT(*) FROM own_index WHERE generation = 1"), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM outputs"), 4);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM own_index WHERE generation = 1"), 0);
   RawExec(path_,
           "INSERT INTO outputs (case_id, position, generation, y, tag) "
           "SELECT case_id, position, 0, y, tag FROM outputs "
           "WHERE generation = 1;"
           "INSERT INTO own_index (generation, tag, refs) VALUES (7, 5, 1);");
-  EXPECT_EQ(count("SELECT COUNT(*) FROM outputs"), 6);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM outputs"), 6);
   {
     auto s = Open();
     ASSERT_NE(s, nullptr);
   }
-  EXPECT_EQ(count("SELECT COUNT(*) FROM outputs"), 4);
-  EXPECT_EQ(count("SELECT COUNT(*) FROM own_index"), 2);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM outputs"), 4);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM own_index"), 2);
   {
     auto s = Open();
     ASSERT_NE(s, nullptr);
     ASSERT_OK(s->DropPreviousOutputs({}));
   }
-  EXPECT_EQ(count("SELECT COUNT(*) FROM outputs"), 2);
-  EXPECT_EQ(count("SELECT previous IS NULL FROM oprf_generations"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM outputs"), 2);
+  EXPECT_EQ(Count("SELECT previous IS NULL FROM oprf_generations"), 1);
 }
 
 // Retention strips a closed case of its outputs in every key generation,
@@ -487,20 +489,12 @@ TEST_F(SqliteStorageTest, RetentionDeletesEveryGenerationsOutputs) {
   ASSERT_OK(s->AddCase(MakeCase("A", true, {Ident("a", 1)})));
   // A rotation under way: the closed case's rows are staged too.
   ASSERT_OK(s->StageOutputs({Staged("c", 13), Staged("d", 14)}, {}));
-  auto count = [&](const std::string& sql) -> int64_t {
-    auto db = sqlite::Database::Open(path_, 1000);
-    EXPECT_TRUE(db.ok());
-    auto stmt = (*db)->Prepare(sql);
-    EXPECT_TRUE(stmt.ok());
-    EXPECT_TRUE(*stmt->Step());
-    return stmt->ColumnInt(0);
-  };
   ASSERT_OK_AND_ASSIGN(Storage::PurgeProgress p,
                        s->PurgeClosedCases(2000, {"", 10}, [](int64_t) {
                          return SettingWrites{};
                        }));
   EXPECT_EQ(p.purged, 1);
-  EXPECT_EQ(count("SELECT COUNT(*) FROM outputs o JOIN cases c ON c.id = "
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM outputs o JOIN cases c ON c.id = "
                   "o.case_id WHERE c.number = 'C'"),
             0);
   // A's identifier has no staged output: the switch is still refused.
