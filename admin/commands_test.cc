@@ -187,7 +187,7 @@ TEST_F(CommandsTest, BuildSignVerifyShowJson) {
   EXPECT_EQ(Keys(mk),
             (std::set<std::string>{"code", "display_name", "endpoint", "status",
                                    "ca_certificates", "node_keys", "oprf_key",
-                                   "governance_key"}));
+                                   "governance_key", "audit_log"}));
   EXPECT_EQ(mk["code"], "MK");
   EXPECT_EQ(mk["endpoint"], "localhost:7101");
   EXPECT_EQ(mk["status"], "active");

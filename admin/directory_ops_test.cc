@@ -1,6 +1,7 @@
 #include "admin/directory_ops.h"
 
 #include "absl/status/status.h"
+#include "admin/directory_view.h"
 #include "admin/test_support.h"
 #include "core/directory/directory.h"
 #include "core/util/bytes.h"
@@ -244,6 +245,33 @@ TEST_F(DirectoryOpsTest, ANewAuditLogGenerationNeedsAWitnessedPredecessor) {
   s = CheckSuccessor(genesis_, next);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("skips generations"), std::string::npos) << s;
+}
+
+TEST_F(DirectoryOpsTest, ShowNamesEachMembersAuditLogGeneration) {
+  v1::Directory next = genesis_;
+  next.set_version(2);
+  v1::AuditLogGeneration* g = next.mutable_members(1)->mutable_audit_log();
+  g->set_generation(2);
+  g->set_predecessor_origin("cbx/RS/audit");
+  g->set_predecessor_size(7);
+  g->set_predecessor_root_hash(std::string(32, 'r'));
+  absl::StatusOr<nlohmann::json> shown = DirectoryJson(Unsigned(next), nullptr);
+  ASSERT_TRUE(shown.ok()) << shown.status();
+  const nlohmann::json& mk = (*shown)["members"][0]["audit_log"];
+  EXPECT_EQ(mk["generation"], 1);
+  EXPECT_EQ(mk["origin"], "cbx/MK/audit");
+  EXPECT_FALSE(mk.contains("predecessor"));
+  const nlohmann::json& rs = (*shown)["members"][1]["audit_log"];
+  EXPECT_EQ(rs["origin"], "cbx/RS/audit/2");
+  EXPECT_EQ(rs["predecessor"]["size"], 7);
+  const std::string text = DirectoryText(*shown);
+  EXPECT_NE(text.find("audit log       generation 2, origin cbx/RS/audit/2\n"
+                      "                      follows cbx/RS/audit at its "
+                      "witnessed checkpoint 7, root 7272"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("generation 1, origin cbx/MK/audit\n"),
+            std::string::npos);
 }
 
 TEST_F(DirectoryOpsTest, CheckSuccessorRules) {

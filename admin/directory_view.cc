@@ -9,6 +9,7 @@
 #include "core/crypto/sha256.h"
 #include "core/directory/directory.h"
 #include "core/directory/policy.h"
+#include "core/logcheck/log_generation.h"
 #include "core/util/bytes.h"
 #include "core/util/status_macros.h"
 
@@ -117,6 +118,18 @@ absl::StatusOr<json> DirectoryJson(const v1::SignedDirectory& signed_dir,
     member["oprf_key"] = {{"public_key", HexEncode(m.oprf_key().public_key())},
                           {"epoch", m.oprf_key().epoch()}};
     member["governance_key"] = HexEncode(m.governance_key());
+    // The audit log generation (spec/audit-log.md §12): 1 and today's
+    // origin unless a recovery announced a later one.
+    const uint32_t generation = logcheck::GenerationOf(m);
+    json log = {{"generation", generation},
+                {"origin", logcheck::LogOrigin(m.code(), generation)}};
+    if (generation > 1) {
+      log["predecessor"] = {
+          {"origin", m.audit_log().predecessor_origin()},
+          {"size", m.audit_log().predecessor_size()},
+          {"root_hash", HexEncode(m.audit_log().predecessor_root_hash())}};
+    }
+    member["audit_log"] = log;
     members.push_back(std::move(member));
   }
   out["members"] = members;
@@ -189,6 +202,18 @@ std::string DirectoryText(const json& s) {
                     m["oprf_key"]["public_key"].get<std::string>(), "\n");
     absl::StrAppend(&out, "      governance key  ",
                     m["governance_key"].get<std::string>(), "\n");
+    const json& log = m["audit_log"];
+    absl::StrAppend(&out, "      audit log       generation ",
+                    log["generation"].get<uint32_t>(), ", origin ",
+                    log["origin"].get<std::string>(), "\n");
+    if (log.contains("predecessor")) {
+      const json& p = log["predecessor"];
+      absl::StrAppend(&out, "                      follows ",
+                      p["origin"].get<std::string>(),
+                      " at its witnessed checkpoint ",
+                      p["size"].get<uint64_t>(), ", root ",
+                      p["root_hash"].get<std::string>(), "\n");
+    }
   }
   const json& sigs = s["signatures"];
   if (s.contains("valid_signatures")) {

@@ -200,6 +200,36 @@ TEST_F(DirectoryAdoptionTest, OperatorInstallIsAdoptedAndEquivocationKept) {
   EXPECT_EQ(told_, (std::vector<std::pair<uint64_t, uint64_t>>{{1, 2}}));
 }
 
+// A version 2, signed by a threshold of governance keys, in which MK's audit
+// log jumps to generation 3 with no witnessed predecessor: the governance
+// signatures hold, but the generation rule (spec/directory.md §5.2) does
+// not, so neither an operator's install nor a peer's copy is adopted. On
+// the code before the rule was applied by the node, both were adopted.
+v1::SignedDirectory V2SkippingAGeneration() {
+  v1::Directory d = fed::V2Directory();
+  for (v1::Member& m : *d.mutable_members()) {
+    if (m.code() == "MK") m.mutable_audit_log()->set_generation(3);
+  }
+  return fed::SignAs(d, {{"RS", "RS/governance/1"}, {"AL", "AL/governance/1"}});
+}
+
+TEST_F(DirectoryAdoptionTest, AVersionBreakingTheLogGenerationRuleIsRefused) {
+  absl::Status installed = InstallDirectory(*node_.ctx().storage, FakeGenesis(),
+                                            V2SkippingAGeneration())
+                               .status();
+  EXPECT_EQ(installed.code(), absl::StatusCode::kInvalidArgument) << installed;
+  EXPECT_TRUE(absl::StrContains(installed.message(), "MK")) << installed;
+  auto stored = node_.ctx().storage->GetSetting("directory/2");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_FALSE(stored->has_value());
+
+  peers_.ServeDirectories("AL", {V2SkippingAGeneration()});
+  EXPECT_EQ(sync_.SyncDirectory("AL").code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Current(), 1u);
+  EXPECT_TRUE(told_.empty());
+}
+
 // The operator installed a version 2 while a peer served another one: the
 // node does not overwrite the stored one, and adopts it.
 TEST_F(DirectoryAdoptionTest, StoredInstallWinsOverAPulledVersion) {

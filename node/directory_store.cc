@@ -1,6 +1,7 @@
 #include "node/directory_store.h"
 
 #include "absl/strings/str_cat.h"
+#include "core/logcheck/log_generation.h"
 #include "core/util/clock.h"
 
 namespace cbx::node {
@@ -130,7 +131,8 @@ absl::StatusOr<std::unique_ptr<directory::DirectoryState>> LoadDirectoryState(
     absl::Status s = PersistDirectoryVersion(storage, **start);
     if (!s.ok()) return s;
   }
-  auto state = std::make_unique<directory::DirectoryState>(*start);
+  auto state = std::make_unique<directory::DirectoryState>(
+      *start, logcheck::CheckGenerationSuccessor);
   auto adopted = AdoptStoredVersions(storage, *state);
   if (!adopted.ok()) return adopted.status();
   return state;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/string_view.h"
 #include "core/directory/directory.h"
+#include "core/logcheck/log_generation.h"
 #include "nlohmann/json.hpp"
 
 namespace cbx::client::audit {
@@ -196,6 +197,73 @@ absl::StatusOr<AuditExport> ParseExport(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// The predecessor the directory versions name for generation `generation`
+// of `member`'s log: the record of the first version that announced it (a
+// generation's record never changes, spec/directory.md §5.2 step 8).
+absl::StatusOr<logcheck::Predecessor> AnnouncedPredecessor(
+    const VerifiedDirectory& dir, const std::string& member,
+    uint32_t generation) {
+  std::vector<v1::Directory> versions;
+  for (const v1::SignedDirectory& s : dir.versions) {
+    v1::Directory d;
+    if (d.ParseFromString(s.directory())) versions.push_back(std::move(d));
+  }
+  versions.push_back(dir.latest->proto());
+  for (const v1::Directory& d : versions) {
+    for (const v1::Member& m : d.members()) {
+      if (m.code() == member && logcheck::GenerationOf(m) == generation) {
+        return logcheck::PredecessorOf(m);
+      }
+    }
+  }
+  return absl::NotFoundError("no directory version given announces it");
+}
+
+}  // namespace
+
+absl::Status CheckFirstEntry(const VerifiedDirectory& dir,
+                             const std::string& member,
+                             const std::string& origin,
+                             const v1::AuditEntry& entry) {
+  const uint32_t generation = GenerationOfOrigin(member, origin);
+  if (generation < 2) {
+    if (entry.has_log_predecessor()) {
+      return absl::DataLossError("a log_predecessor entry in " + origin +
+                                 ", the first generation of " + member +
+                                 "'s log, which has none");
+    }
+    return absl::OkStatus();
+  }
+  if (entry.kind() != "log_predecessor" || !entry.has_log_predecessor()) {
+    return absl::DataLossError(
+        origin + " is generation " + Num(generation) + " of " + member +
+        "'s log, but its entry 0 is \"" + entry.kind() +
+        "\", not the log_predecessor entry a recovered log starts with");
+  }
+  auto announced = AnnouncedPredecessor(dir, member, generation);
+  if (!announced.ok()) {
+    return absl::FailedPreconditionError(
+        "cannot check the log_predecessor entry of " + origin + ": " +
+        std::string(announced.status().message()) +
+        " (export with the directory versions up to the one that does)");
+  }
+  const v1::AuditLogPredecessor& p = entry.log_predecessor();
+  if (p.generation() != generation ||
+      p.predecessor_origin() != announced->origin ||
+      p.predecessor_size() != announced->size ||
+      p.predecessor_root_hash() != announced->root_hash) {
+    return absl::DataLossError(
+        "the log_predecessor entry names generation " + Num(p.generation()) +
+        " after " + p.predecessor_origin() + " checkpoint " +
+        Num(p.predecessor_size()) + ", but the directory announced " + origin +
+        " after " + announced->origin + " checkpoint " + Num(announced->size) +
+        (p.predecessor_size() == announced->size ? " with another root" : ""));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<VerifiedExport> VerifyExport(const v1::SignedDirectory& genesis,
                                             AuditExport file,
                                             const ExportCheckOptions& options) {
@@ -240,6 +308,11 @@ absl::StatusOr<VerifiedExport> VerifyExport(const v1::SignedDirectory& genesis,
   if (!file.entries.empty()) {
     out.begin = file.entries.front().index;
     out.end = file.entries.back().index + 1;
+  }
+  if (out.begin == 0 && !out.entries.empty()) {
+    absl::Status first = CheckFirstEntry(out.directory, file.member, cp.origin,
+                                         out.entries.front().entry);
+    if (!first.ok()) return WithPrefix(first, "entry 0: ");
   }
   out.file = std::move(file);
   return out;

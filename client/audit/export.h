@@ -95,10 +95,22 @@ struct ExportCheckOptions {
 //      valid (VerifyCheckpoint); witnessed if options.require_witnessed;
 //   3. the entries are consecutive and ascending, each below the checkpoint's
 //      size, each leaf with its inclusion proof leads to the checkpoint's
-//      root, and parses as an AuditEntry whose sequence is its index.
+//      root, and parses as an AuditEntry whose sequence is its index;
+//   4. if entry 0 is among them: CheckFirstEntry.
 absl::StatusOr<VerifiedExport> VerifyExport(const v1::SignedDirectory& genesis,
                                             AuditExport file,
                                             const ExportCheckOptions& options);
+
+// Entry 0 of `member`'s log `origin` against the directory (spec/audit-log.md
+// §12): in a recovered log (generation n >= 2) it is the log_predecessor
+// entry, and its generation, predecessor origin, size and root are those
+// the directory version that announced generation n names; in the first
+// generation there is no such entry. DATA_LOSS if not;
+// FAILED_PRECONDITION if none of `dir`'s versions announces generation n.
+absl::Status CheckFirstEntry(const VerifiedDirectory& dir,
+                             const std::string& member,
+                             const std::string& origin,
+                             const v1::AuditEntry& entry);
 
 }  // namespace cbx::client::audit
 

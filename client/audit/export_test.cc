@@ -4,6 +4,8 @@
 #include <vector>
 
 #include "client/audit/test_log.h"
+#include "core/crypto/sha256.h"
+#include "core/directory/testing/directory_vectors.h"
 #include "core/directory/testing/test_federation.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -218,6 +220,83 @@ TEST_F(ExportTest, EntryWhoseSequenceIsNotItsIndexFails) {
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(Msg(v.status()),
             "entry 1: the entry says sequence 0, not its index 1");
+}
+
+// Entry 0 of a recovered log against the directory version that announced
+// it (spec/audit-log.md §12): the auditor, not only the node, checks it.
+class FirstEntryTest : public ::testing::Test {
+ protected:
+  FirstEntryTest() {
+    v1::SignedDirectory v2 =
+        fed::SignAs(fed::V2WithMkLogGeneration(2, {"RS", "AL"}),
+                    {{"RS", "RS/governance/1"}, {"AL", "AL/governance/1"}});
+    auto dir = VerifyDirectoryChain(fed::SignedGenesis(), {v2});
+    EXPECT_TRUE(dir.ok()) << dir.status();
+    if (dir.ok()) dir_ = *dir;
+    entry_.set_kind("log_predecessor");
+    v1::AuditLogPredecessor* p = entry_.mutable_log_predecessor();
+    p->set_generation(2);
+    p->set_predecessor_origin("cbx/MK/audit");
+    p->set_predecessor_size(12);
+    p->set_predecessor_root_hash(crypto::Sha256("cbx vector root"));
+    p->set_directory_version(2);
+  }
+
+  absl::Status Check(const v1::AuditEntry& e,
+                     const std::string& origin = "cbx/MK/audit/2") const {
+    return CheckFirstEntry(dir_, "MK", origin, e);
+  }
+
+  VerifiedDirectory dir_;
+  v1::AuditEntry entry_;
+};
+
+TEST_F(FirstEntryTest, TheAnnouncedPredecessorIsAccepted) {
+  EXPECT_TRUE(Check(entry_).ok()) << Check(entry_);
+}
+
+TEST_F(FirstEntryTest, APredecessorOtherThanTheAnnouncedOneFails) {
+  v1::AuditEntry e = entry_;
+  e.mutable_log_predecessor()->set_predecessor_size(11);
+  EXPECT_EQ(Check(e).code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(Msg(Check(e)), HasSubstr("directory announced cbx/MK/audit/2 "
+                                       "after cbx/MK/audit checkpoint 12"));
+  e = entry_;
+  e.mutable_log_predecessor()->set_predecessor_root_hash(std::string(32, 'x'));
+  EXPECT_THAT(Msg(Check(e)), HasSubstr("with another root"));
+  e = entry_;
+  e.mutable_log_predecessor()->set_generation(3);
+  EXPECT_EQ(Check(e).code(), absl::StatusCode::kDataLoss);
+}
+
+TEST_F(FirstEntryTest, ARecoveredLogMustStartWithItsPredecessor) {
+  v1::AuditEntry e;
+  e.set_kind("evaluate_request");
+  EXPECT_EQ(Check(e).code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(Msg(Check(e)), HasSubstr("not the log_predecessor entry"));
+}
+
+TEST_F(FirstEntryTest, TheFirstGenerationHasNoPredecessorEntry) {
+  EXPECT_EQ(Check(entry_, "cbx/MK/audit").code(), absl::StatusCode::kDataLoss);
+  v1::AuditEntry e;
+  e.set_kind("evaluate_request");
+  EXPECT_TRUE(Check(e, "cbx/MK/audit").ok());
+}
+
+TEST_F(FirstEntryTest, AGenerationNoVersionAnnouncesCannotBeChecked) {
+  v1::AuditEntry e = entry_;
+  e.mutable_log_predecessor()->set_generation(3);
+  EXPECT_EQ(Check(e, "cbx/MK/audit/3").code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(DirectoryChainTest, AVersionSkippingALogGenerationDoesNotFollow) {
+  v1::SignedDirectory v2 =
+      fed::SignAs(fed::V2WithMkLogGeneration(3, {"RS", "AL"}),
+                  {{"RS", "RS/governance/1"}, {"AL", "AL/governance/1"}});
+  auto dir = VerifyDirectoryChain(fed::SignedGenesis(), {v2});
+  EXPECT_EQ(dir.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Msg(dir.status()), HasSubstr("skips generations"));
 }
 
 TEST(ParseExportTest, ReportsTheFieldThatIsWrong) {

@@ -79,11 +79,17 @@ absl::StatusOr<VerifiedDirectory> VerifyDirectoryChain(
       continue;
     }
     auto adopted = out.latest->Adopt(next);
-    if (!adopted.ok()) {
-      return WithPrefix(adopted.status(),
-                        where + ": version " + Num(d.version()) +
-                            " does not follow from version " +
-                            Num(out.latest->version()) + ": ");
+    absl::Status follows = adopted.status();
+    // Step 8 of spec/directory.md §5.2 (audit log generations), as nodes
+    // apply it.
+    if (follows.ok()) {
+      follows = logcheck::CheckGenerationSuccessor(out.latest->proto(),
+                                                   (*adopted)->proto());
+    }
+    if (!follows.ok()) {
+      return WithPrefix(follows, where + ": version " + Num(d.version()) +
+                                     " does not follow from version " +
+                                     Num(out.latest->version()) + ": ");
     }
     out.latest = *std::move(adopted);
     out.versions.push_back(next);

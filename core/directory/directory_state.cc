@@ -1,12 +1,15 @@
 #include "core/directory/directory_state.h"
 
 #include <cstdlib>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
 namespace cbx::directory {
 
-DirectoryState::DirectoryState(std::shared_ptr<const Directory> start) {
+DirectoryState::DirectoryState(std::shared_ptr<const Directory> start,
+                               SuccessorRule rule)
+    : rule_(std::move(rule)) {
   if (start == nullptr) std::abort();  // Programming error, not input.
   chain_.push_back(std::move(start));
 }
@@ -76,6 +79,10 @@ DirectoryState::UpdateResult DirectoryState::AdoptVersions(
     if (!adopted.ok()) {
       result.status = adopted.status();
       return result;
+    }
+    if (rule_ != nullptr) {
+      result.status = rule_(current->proto(), (*adopted)->proto());
+      if (!result.status.ok()) return result;
     }
     // Persist first (spec/directory.md §5.3): a version a crash could
     // forget is never used.

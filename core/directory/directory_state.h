@@ -30,8 +30,17 @@ struct Equivocation {
 // mutex, so that a slow `persist` (a disk write) never blocks readers.
 class DirectoryState {
  public:
+  // A rule on consecutive versions that the governance signatures alone
+  // do not enforce and that lives in a layer above this one (the audit log
+  // generations of spec/directory.md §5.2: logcheck::
+  // CheckGenerationSuccessor). OK, or why `next` may not follow `previous`.
+  using SuccessorRule = std::function<absl::Status(
+      const v1::Directory& previous, const v1::Directory& next)>;
+
   // `start` must not be null (the verified pinned genesis, normally).
-  explicit DirectoryState(std::shared_ptr<const Directory> start);
+  // `rule`, if not null, is applied to each version adopted after `start`.
+  explicit DirectoryState(std::shared_ptr<const Directory> start,
+                          SuccessorRule rule = nullptr);
 
   std::shared_ptr<const Directory> Current() const;
 
@@ -49,7 +58,8 @@ class DirectoryState {
   };
 
   // Adopts each of `versions` in order (spec/directory.md §5.3): each next
-  // one is verified against the current one (Directory::Adopt), handed to
+  // one is verified against the current one (Directory::Adopt) and the
+  // successor rule (INVALID_ARGUMENT, as a bad signature is), handed to
   // `persist` (if not null), and only if that succeeded made current. A
   // version <= current with the same directory bytes as the held one is
   // skipped (peers overlap); with other bytes it is verified against the
@@ -77,6 +87,7 @@ class DirectoryState {
   // The held version `version`; nullptr if older than the start one.
   std::shared_ptr<const Directory> Held(uint64_t version) const;
 
+  const SuccessorRule rule_;
   std::mutex adopt_mu_;  // serializes AdoptVersions; taken before mu_
   mutable std::mutex mu_;
   // Consecutive versions from the start one; chain_.back() is current.

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "core/directory/directory.h"
+#include "core/logcheck/log_generation.h"
 #include "gtest/gtest.h"
 #include "tests/testing/vectors.h"
 
@@ -81,7 +82,14 @@ TEST(DirectoryVectorsTest, Cases) {
       got = Directory::FromGenesis(s).status();
     } else {
       ASSERT_LE(base, chain.size());
-      got = chain[base - 1]->Adopt(s).status();
+      auto adopted = chain[base - 1]->Adopt(s);
+      got = adopted.status();
+      // Step 8 of spec/directory.md §5.2, applied by every node above
+      // Directory::Adopt (DirectoryState's successor rule).
+      if (got.ok()) {
+        got = logcheck::CheckGenerationSuccessor(chain[base - 1]->proto(),
+                                                 (*adopted)->proto());
+      }
     }
     EXPECT_EQ(CodeName(got), c["expected"].get<std::string>()) << got;
   }

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/directory/testing/test_federation.h"
+#include "core/logcheck/log_generation.h"
 #include "node/audit/leaf.h"
 #include "node/storage/memory_storage.h"
 #include "node/testing/fake_peer.h"
@@ -33,7 +34,9 @@ TestNode::TestNode(const v1::SignedDirectory& genesis, std::string self)
     std::fprintf(stderr, "TestNode: %s\n", dir.status().ToString().c_str());
     std::abort();
   }
-  ctx_.directory = std::make_unique<directory::DirectoryState>(*dir);
+  // The node's own rule on versions, as LoadDirectoryState sets it.
+  ctx_.directory = std::make_unique<directory::DirectoryState>(
+      *dir, logcheck::CheckGenerationSuccessor);
   ctx_.signing_keys = NodeSigningKeys::Single(self, FakeNodeKey(self),
                                               ctx_.directory.get(), &clock_);
   ctx_.storage = std::make_unique<MemoryStorage>();
