@@ -55,6 +55,12 @@ class SqliteBackend {
   void MakeOtherFormat(int v) {
     Sql(absl::StrCat("CREATE TABLE other (x); PRAGMA user_version = ", v, ";"));
   }
+  // Copies every checkpoint row of `other`'s log into this one's.
+  void CopyCheckpointsFrom(const SqliteBackend& other) {
+    Sql(absl::StrCat("ATTACH '", other.path_,
+                     "' AS other;"
+                     "INSERT INTO checkpoints SELECT * FROM other.checkpoints;"));
+  }
   // What the newer-schema refusal names the store by.
   std::string StoreName() const { return "audit.db"; }
   const std::string& path() const { return path_; }
@@ -116,6 +122,10 @@ class PostgresBackend {
     Sql(absl::StrCat("UPDATE schema_version SET version = ", version));
   }
   void MakeOtherFormat(int) { Sql("CREATE TABLE other (x integer)"); }
+  void CopyCheckpointsFrom(const PostgresBackend& other) {
+    Sql(absl::StrCat("INSERT INTO checkpoints SELECT * FROM ", other.schema_,
+                     ".checkpoints"));
+  }
   std::string StoreName() const {
     return absl::StrCat("the audit schema ", schema_);
   }
