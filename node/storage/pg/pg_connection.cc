@@ -249,9 +249,23 @@ absl::StatusOr<Result> Connection::Query(const std::string& sql,
     values[i] = params.nulls_[i] ? nullptr : params.values_[i].data();
     lengths[i] = static_cast<int>(params.values_[i].size());
   }
-  Result result(PQexecParams(conn_, sql.c_str(), n, params.types_.data(),
-                             values.data(), lengths.data(), formats.data(),
-                             kBinary));
+  if (params.size() > kMaxPreparedParams) {
+    Result result(PQexecParams(conn_, sql.c_str(), n, params.types_.data(),
+                               values.data(), lengths.data(), formats.data(),
+                               kBinary));
+    RETURN_IF_ERROR(ResultStatus(result.result_, sql));
+    return result;
+  }
+  auto it = prepared_.find(sql);
+  if (it == prepared_.end()) {
+    const std::string name = absl::StrCat("cbx_", prepared_.size());
+    Result prepared(
+        PQprepare(conn_, name.c_str(), sql.c_str(), n, params.types_.data()));
+    RETURN_IF_ERROR(ResultStatus(prepared.result_, sql));
+    it = prepared_.emplace(sql, name).first;
+  }
+  Result result(PQexecPrepared(conn_, it->second.c_str(), n, values.data(),
+                               lengths.data(), formats.data(), kBinary));
   RETURN_IF_ERROR(ResultStatus(result.result_, sql));
   return result;
 }
@@ -262,6 +276,7 @@ absl::Status Connection::Reconnect() {
   ASSIGN_OR_RETURN(PGconn * conn, Connect(conninfo_, session_sql_));
   PQfinish(conn_);
   conn_ = conn;
+  prepared_.clear();  // they lived in the old session
   return absl::OkStatus();
 }
 

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
@@ -121,7 +122,9 @@ class Connection {
   absl::Status Exec(const std::string& sql);
   // Runs one statement with `params`; its rows, or its error as
   // StatusFromSqlState (UNAVAILABLE, and broken() true, if the connection
-  // was lost).
+  // was lost). A statement of at most kMaxPreparedParams parameters is
+  // prepared on first use and kept for the connection's life (parsed and
+  // planned once); larger ones (multi-row INSERTs) are not.
   absl::StatusOr<Result> Query(const std::string& sql,
                                const Params& params = Params());
 
@@ -143,7 +146,11 @@ class Connection {
                                          const std::string& session_sql);
   absl::Status ResultStatus(PGresult* result, std::string_view what) const;
 
+  static constexpr size_t kMaxPreparedParams = 8;
+
   PGconn* conn_;
+  // SQL text -> the name it is prepared under on conn_.
+  absl::flat_hash_map<std::string, std::string> prepared_;
   const std::string conninfo_;
   const std::string session_sql_;
   const std::string redacted_;
