@@ -238,6 +238,15 @@ TYPED_TEST(AuditLogTest, OneWriterPerLog) {
   EXPECT_TRUE(this->Open().ok());
 }
 
+// A closed log's writer lock is free at once (PostgreSQL: unlocked before
+// its session closes, not when the server notices the disconnect).
+TYPED_TEST(AuditLogTest, ReopensRightAfterClose) {
+  for (int i = 0; i < 5; ++i) {
+    absl::StatusOr<std::unique_ptr<AuditLog>> log = this->Open();
+    ASSERT_TRUE(log.ok()) << "open " << i << ": " << log.status();
+  }
+}
+
 TYPED_TEST(AuditLogTest, AHeadThatTrailsTheDatabaseIsBroughtUpToDate) {
   Bytes root_at_5;
   {

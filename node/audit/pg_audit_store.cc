@@ -98,11 +98,20 @@ class PgSnapshot : public AuditStore::ReadSnapshot {
 // Holds the writer's advisory lock: the session that took it.
 class AdvisoryLock : public AuditBackend::WriterLock {
  public:
-  explicit AdvisoryLock(std::unique_ptr<pg::Connection> conn)
-      : conn_(std::move(conn)) {}
+  AdvisoryLock(std::unique_ptr<pg::Connection> conn, std::string key)
+      : conn_(std::move(conn)), key_(std::move(key)) {}
+  // Unlocks before closing: the server releases a closed session's locks
+  // only once its backend has noticed the disconnect, so a log opened
+  // right after this one closed could still find the lock held.
+  ~AdvisoryLock() override {
+    conn_->Query("SELECT pg_advisory_unlock(hashtext($1))",
+                 Params().Text(key_))
+        .IgnoreError();
+  }
 
  private:
-  std::unique_ptr<pg::Connection> conn_;  // closing it releases the lock
+  std::unique_ptr<pg::Connection> conn_;
+  const std::string key_;
 };
 
 }  // namespace
@@ -423,17 +432,17 @@ absl::StatusOr<std::unique_ptr<AuditBackend::WriterLock>>
 PgAuditBackend::LockWriter() {
   ASSIGN_OR_RETURN(std::unique_ptr<pg::Connection> conn,
                    pg::Connection::Open(conninfo_));
-  ASSIGN_OR_RETURN(
-      Result r,
-      conn->Query("SELECT pg_try_advisory_lock(hashtext($1))",
-                  Params().Text(absl::StrCat("cbx audit log ", schema_))));
+  std::string key = absl::StrCat("cbx audit log ", schema_);
+  ASSIGN_OR_RETURN(Result r,
+                   conn->Query("SELECT pg_try_advisory_lock(hashtext($1))",
+                               Params().Text(key)));
   if (!r.Bool(0, 0)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the audit log in ", Describe(),
         " is open already (another cbx-node or AuditLog holds its advisory "
         "lock)"));
   }
-  return std::make_unique<AdvisoryLock>(std::move(conn));
+  return std::make_unique<AdvisoryLock>(std::move(conn), std::move(key));
 }
 
 absl::StatusOr<std::unique_ptr<AuditStore>> PgAuditBackend::Connect() {
