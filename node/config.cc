@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "core/util/status_macros.h"
 #include "nlohmann/json.hpp"
+#include "node/storage/pg/pg_connection.h"
 
 namespace cbx::node {
 namespace {
@@ -165,6 +166,7 @@ absl::Status RefuseUnknownFields(const json& root, const std::string& name) {
        {"checkpoint_interval_ms", "checkpoint_every_entries",
         "witness_interval_ms"}},
       {"log", {"format", "level"}},
+      {"audit_log", {"backend", "conninfo", "schema"}},
       {"retention",
        {"closed_case_identifiers_days", "received_references_days",
         "inbox_days", "index_change_log_days", "sweep_interval_ms",
@@ -253,6 +255,49 @@ absl::Status ParseLog(FieldReader& r, Config& c) {
   return absl::OkStatus();
 }
 
+// The `audit_log` section: where the audit log is stored. Never puts the
+// conninfo (which may hold a password) into an error.
+absl::Status ParseAuditLog(FieldReader& r, AuditLogStoreConfig& c) {
+  std::string backend = "sqlite";
+  if (r.Find("audit_log.backend") != nullptr) {
+    CBX_ASSIGN_FIELD(backend, r.String("audit_log.backend", true));
+  }
+  if (backend == "sqlite") {
+    c.backend = AuditLogStoreConfig::Backend::kSqlite;
+    for (const char* field : {"audit_log.conninfo", "audit_log.schema"}) {
+      if (r.Find(field) != nullptr) {
+        return r.Error(field, "only with backend \"postgresql\"");
+      }
+    }
+    return absl::OkStatus();
+  }
+  if (backend != "postgresql") {
+    return r.Error("audit_log.backend",
+                   "must be \"sqlite\" or \"postgresql\"");
+  }
+  c.backend = AuditLogStoreConfig::Backend::kPostgresql;
+  CBX_ASSIGN_FIELD(c.conninfo, r.String("audit_log.conninfo", true));
+  if (pg::Redacted(c.conninfo) == "<unparseable conninfo>") {
+    return r.Error("audit_log.conninfo",
+                   "is not a libpq connection string or URI");
+  }
+  if (r.Find("audit_log.schema") != nullptr) {
+    CBX_ASSIGN_FIELD(c.schema, r.String("audit_log.schema", true));
+  }
+  bool plain = !c.schema.empty() && c.schema.size() <= 63 &&
+               !(c.schema[0] >= '0' && c.schema[0] <= '9');
+  for (char ch : c.schema) {
+    plain = plain && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+                      ch == '_');
+  }
+  if (!plain) {
+    return r.Error("audit_log.schema",
+                   "must be a plain lower-case name ([a-z_][a-z0-9_]*, at "
+                   "most 63 bytes)");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<Config> ParseConfig(const std::string& text,
@@ -322,6 +367,7 @@ absl::StatusOr<Config> ParseConfig(const std::string& text,
     c.checkpoint_every_entries = every->get<int64_t>();
   }
   RETURN_IF_ERROR(ParseLog(r, c));
+  RETURN_IF_ERROR(ParseAuditLog(r, c.audit_log));
   RETURN_IF_ERROR(ParseRetention(r, c.retention));
   return c;
 }

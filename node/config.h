@@ -32,6 +32,18 @@ struct RetentionConfig {
   int64_t batch_size = 1000;
 };
 
+// Where the audit log is stored (spec/node-config.md "audit_log"): SQLite
+// in data_dir/audit.db (the default), or a schema in a PostgreSQL database.
+// The head file stays data_dir/audit.db.head either way.
+struct AuditLogStoreConfig {
+  enum class Backend { kSqlite, kPostgresql };
+  Backend backend = Backend::kSqlite;
+  // libpq connection string or URI (PostgreSQL only). It may hold a
+  // password: never log it except through pg::Redacted.
+  std::string conninfo;
+  std::string schema = "cbx_audit";
+};
+
 struct Config {
   // This node's member code ("MK").
   std::string member;
@@ -76,6 +88,8 @@ struct Config {
   LogFormat log_format = LogFormat::kText;
   LogLevel log_level = LogLevel::kInfo;
   RetentionConfig retention;
+  // Where the audit log is stored (the `audit_log` section).
+  AuditLogStoreConfig audit_log;
 };
 
 // Reads and validates the config at `path`. Relative paths in it are

@@ -235,3 +235,71 @@ TEST(ConfigTest, AddressRule) {
 
 }  // namespace
 }  // namespace cbx::node
+
+namespace cbx::node {
+namespace {
+
+// kGood with an "audit_log" section `section` (a JSON object's text).
+std::string WithAuditLog(const std::string& section) {
+  std::string text = kGood;
+  text.replace(text.find("{") + 1, 0, "\"audit_log\": " + section + ",");
+  return text;
+}
+
+TEST(ConfigTest, AuditLogIsSqliteByDefault) {
+  auto c = ParseConfig(kGood, "/srv/cbx/mk", "node.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->audit_log.backend, AuditLogStoreConfig::Backend::kSqlite);
+  auto explicit_sqlite = ParseConfig(WithAuditLog(R"({"backend": "sqlite"})"),
+                                     "/srv/cbx/mk", "node.json");
+  ASSERT_TRUE(explicit_sqlite.ok()) << explicit_sqlite.status();
+  EXPECT_EQ(explicit_sqlite->audit_log.backend,
+            AuditLogStoreConfig::Backend::kSqlite);
+}
+
+TEST(ConfigTest, AuditLogOnPostgresql) {
+  auto c = ParseConfig(
+      WithAuditLog(R"({"backend": "postgresql",
+                       "conninfo": "host=db1,db2 dbname=cbx target_session_attrs=read-write",
+                       "schema": "cbx_audit_mk"})"),
+      "/srv/cbx/mk", "node.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->audit_log.backend, AuditLogStoreConfig::Backend::kPostgresql);
+  EXPECT_EQ(c->audit_log.schema, "cbx_audit_mk");
+  EXPECT_NE(c->audit_log.conninfo.find("target_session_attrs"),
+            std::string::npos);
+  auto default_schema = ParseConfig(
+      WithAuditLog(R"({"backend": "postgresql", "conninfo": "dbname=cbx"})"),
+      "/srv/cbx/mk", "node.json");
+  ASSERT_TRUE(default_schema.ok()) << default_schema.status();
+  EXPECT_EQ(default_schema->audit_log.schema, "cbx_audit");
+}
+
+TEST(ConfigTest, AuditLogErrorsNameTheFieldAndNeverThePassword) {
+  const std::pair<std::string, std::string> cases[] = {
+      {R"({"backend": "mysql"})", "audit_log.backend: must be"},
+      {R"({"backend": "postgresql"})", "audit_log.conninfo: missing"},
+      {R"({"backend": "postgresql", "conninfo": "host='s3cret"})",
+       "audit_log.conninfo: is not a libpq connection string"},
+      {R"({"backend": "postgresql", "conninfo": "password=s3cret",
+           "schema": "Audit-Log"})",
+       "audit_log.schema: must be a plain lower-case name"},
+      {R"({"conninfo": "password=s3cret"})",
+       "audit_log.conninfo: only with backend \"postgresql\""},
+      {R"({"backend": "postgresql", "conninfo": "password=s3cret",
+           "pasword": "x"})",
+       "audit_log.pasword: unknown field"},
+  };
+  for (const auto& [section, want] : cases) {
+    auto c = ParseConfig(WithAuditLog(section), "/srv/cbx/mk", "node.json");
+    ASSERT_FALSE(c.ok()) << section;
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(c.status().message().find(want), std::string::npos)
+        << c.status();
+    EXPECT_EQ(c.status().message().find("s3cret"), std::string::npos)
+        << c.status();
+  }
+}
+
+}  // namespace
+}  // namespace cbx::node

@@ -83,6 +83,13 @@ int InstallDirectory(const cbx::node::Config& config, const std::string& file) {
 // the node is started as usual afterwards. Exit 0 on success, 2 on a
 // refusal (nothing changed), 1 on another error.
 int RecoverAuditLog(const cbx::node::Config& config) {
+  if (config.audit_log.backend !=
+      cbx::node::AuditLogStoreConfig::Backend::kSqlite) {
+    std::cerr << "cbx-node: --recover-audit-log: not built yet for an audit "
+                 "log in PostgreSQL (audit_log.backend); it recovers "
+                 "data_dir/audit.db only\n";
+    return 2;
+  }
   auto genesis_bytes = cbx::node::ReadFile(config.genesis);
   cbx::v1::SignedDirectory genesis;
   if (!genesis_bytes.ok() || !genesis.ParseFromString(*genesis_bytes)) {

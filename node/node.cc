@@ -23,6 +23,7 @@
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "node/audit/pg_audit_store.h"
 #include "node/data_consistency.h"
 #include "node/directory_adoption.h"
 #include "node/directory_store.h"
@@ -33,6 +34,7 @@
 #include "node/rpc_metrics.h"
 #include "node/storage/io_health.h"
 #include "node/storage/memory_storage.h"
+#include "node/storage/pg/pg_connection.h"
 #include "node/storage/sqlite_storage.h"
 #include "node/tls_credentials.h"
 
@@ -227,6 +229,29 @@ Node::~Node() {
 // naming its config field; splitting it would scatter that order.
 namespace {
 
+// The log in the store the config names: `audit_db` (SQLite), or a
+// PostgreSQL schema whose head file is `audit_db`.head all the same.
+absl::StatusOr<std::unique_ptr<audit::AuditLog>> OpenConfiguredAuditLog(
+    const AuditLogStoreConfig& store, const std::string& audit_db,
+    audit::AuditLogOptions options) {
+  if (store.backend == AuditLogStoreConfig::Backend::kSqlite) {
+    return audit::AuditLog::Open(audit_db, options);
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<audit::PgAuditBackend> backend,
+                   audit::PgAuditBackend::Create(store.conninfo, store.schema));
+  options.head_path = audit_db + ".head";
+  return audit::AuditLog::Open(std::move(backend), options);
+}
+
+// Where the configured log is, for messages: `audit_db`, or the PostgreSQL
+// schema and the conninfo without its password.
+std::string AuditLogWhere(const AuditLogStoreConfig& store,
+                          const std::string& audit_db) {
+  if (store.backend == AuditLogStoreConfig::Backend::kSqlite) return audit_db;
+  return absl::StrCat("the audit log in PostgreSQL schema ", store.schema,
+                      " (", pg::Redacted(store.conninfo), ")");
+}
+
 // Opens the audit log beside `node_db` into `ctx` (audit and audit_trail).
 // FAILED_PRECONDITION if it is not the log node.db expects; a damaged log
 // (DATA_LOSS) is kept as evidence and the node starts refusing every
@@ -267,7 +292,9 @@ absl::Status OpenAuditLog(NodeContext& ctx,
     }
     report(checked);
   };
-  auto audit_log = audit::AuditLog::Open(audit_db, audit_options);
+  auto audit_log =
+      OpenConfiguredAuditLog(ctx.config.audit_log, audit_db, audit_options);
+  const std::string where = AuditLogWhere(ctx.config.audit_log, audit_db);
   std::optional<absl::Status> before;
   {
     std::lock_guard<std::mutex> lock(check_report->mu);
@@ -279,11 +306,11 @@ absl::Status OpenAuditLog(NodeContext& ctx,
   if (audit_log.ok() && before.has_value()) report(*before);
   absl::Status matches =
       audit_log.ok()
-          ? CheckOpenedAuditLog(expected_log, **audit_log, node_db, audit_db)
+          ? CheckOpenedAuditLog(expected_log, **audit_log, node_db, where)
           : absl::OkStatus();
   if (matches.ok() && audit_log.ok()) {
     // A recovered log (generation >= 2) begins with its predecessor entry.
-    matches = CheckLogStart(expected_log, **audit_log, audit_db);
+    matches = CheckLogStart(expected_log, **audit_log, where);
   }
   if (matches.code() == absl::StatusCode::kFailedPrecondition) return matches;
   if (!matches.ok()) audit_log = matches;  // the log's own checks failed
@@ -348,7 +375,11 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   RETURN_IF_ERROR(CheckGeneration(expected_log, *ctx->directory->Current(),
                                   config.member, node_db));
   ctx->audit_generation = expected_log.generation;
-  RETURN_IF_ERROR(CheckAuditFileBeforeOpen(expected_log, node_db, audit_db));
+  // A log in PostgreSQL has no file to look for: CheckOpenedAuditLog finds
+  // it short (and its head file, that it was lost) once opened.
+  if (config.audit_log.backend == AuditLogStoreConfig::Backend::kSqlite) {
+    RETURN_IF_ERROR(CheckAuditFileBeforeOpen(expected_log, node_db, audit_db));
+  }
 
   // Every time read goes through the node's clock, the log's too.
   SetLogClock(ctx->clock);

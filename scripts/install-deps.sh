@@ -21,6 +21,11 @@ packages=(
   # Prometheus server and promtool. Debian may start its own prometheus
   # service on install; the tests start theirs on other ports.
   prometheus
+  # The audit log on PostgreSQL (node/audit/pg_audit_store.h): libpq, and
+  # the server binaries the tests start throwaway clusters with
+  # (node/storage/pg/testing/pg_cluster.h, /usr/lib/postgresql/15/bin). No
+  # system service is needed; Debian may create and start one anyway.
+  libpq-dev postgresql-15
 )
 
 missing=()

@@ -76,7 +76,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "node/audit/audit_log.h"
-#include "node/audit/audit_store.h"
+#include "node/audit/sqlite_audit_store.h"
 
 namespace cbx::node::audit {
 namespace {
@@ -507,7 +507,8 @@ Summary TimeProofs(AuditLog& log, Kind kind, uint64_t n, int count,
 // on a connection of its own; after as many untimed ones if `warm_up`.
 Summary TimePointReads(const std::string& db_path, uint64_t n, int count,
                        std::mt19937_64& rng, bool warm_up) {
-  absl::StatusOr<std::unique_ptr<AuditStore>> store = AuditStore::Open(db_path);
+  absl::StatusOr<std::unique_ptr<SqliteAuditStore>> store =
+      SqliteAuditStore::Open(db_path);
   if (!store.ok()) Die(store.status().ToString());
   auto read = [&] {
     absl::StatusOr<std::optional<LeafRow>> row = (*store)->ReadLeaf(rng() % n);

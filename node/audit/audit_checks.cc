@@ -134,7 +134,7 @@ constexpr uint64_t kCountChunk = uint64_t{1} << 18;
 absl::Status CheckLeafCount(AuditStore& store,
                             const std::function<bool()>& stop,
                             const std::function<void()>& before_count) {
-  ASSIGN_OR_RETURN(sqlite::Transaction txn, store.BeginRead());
+  ASSIGN_OR_RETURN(auto txn, store.BeginRead());
   ASSIGN_OR_RETURN(StateRow state, store.ReadState());
   ASSIGN_OR_RETURN(LeafStats leaves, store.ReadLeafEnds());
   if (before_count) before_count();
@@ -371,7 +371,7 @@ absl::StatusOr<merkle::CompactRange> RebuildFromLeaves(
 
 absl::Status CheckEverything(AuditStore& store, const FullCheckInput& input,
                              uint64_t* leaves_hashed) {
-  ASSIGN_OR_RETURN(sqlite::Transaction txn, store.BeginRead());
+  ASSIGN_OR_RETURN(auto txn, store.BeginRead());
   ASSIGN_OR_RETURN(auto checked, ReadCheckedState(store));
   const StateRow& state = checked.first;
   const merkle::CompactRange& range = checked.second;

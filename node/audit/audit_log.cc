@@ -19,6 +19,7 @@
 #include "core/util/status_macros.h"
 #include "node/audit/audit_checks.h"
 #include "node/audit/leaf.h"
+#include "node/audit/sqlite_audit_store.h"
 #include "node/audit/stored_hash_source.h"
 #include "node/storage/io_health.h"
 
@@ -44,9 +45,6 @@ std::string Short(const Bytes& hash) { return HexEncode(hash).substr(0, 16); }
 // by the committing connection (SQLite's default, every 1000 pages) would
 // stall every waiting Append for two extra fsyncs.
 constexpr auto kWalCheckpointInterval = std::chrono::milliseconds(20);
-// The writer still checkpoints by itself if the WAL grows past this (the
-// head thread stuck, or a long reader pinning old frames): 64 MiB.
-constexpr int kBackstopCheckpointPages = 16384;
 // The head file is rewritten at most this often (spec/audit-log.md §2.8):
 // under load a batch commits every millisecond or two, and a file write,
 // fsync and rename per batch cost the node more than the batch itself. The
@@ -69,71 +67,49 @@ absl::StatusCode DiskFaultCode(const absl::Status& cause) {
 // --- Open and close ----------------------------------------------------------
 
 absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(
-    const std::string& db_path, const AuditLogOptions& options_in) {
+    const std::string& db_path, const AuditLogOptions& options) {
+  return Open(std::make_shared<SqliteAuditBackend>(db_path, options.sqlite_vfs),
+              options);
+}
+
+absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(
+    std::shared_ptr<AuditBackend> backend, const AuditLogOptions& options_in) {
   AuditLogOptions options = options_in;
-  if (options.head_path.empty()) options.head_path = db_path + ".head";
+  if (options.head_path.empty()) options.head_path = backend->DefaultHeadPath();
+  if (options.head_path.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the audit log in ", backend->Describe(), " needs a head file path"));
+  }
   if (options.env == nullptr) options.env = Env::Default();
   if (options.max_batch_size == 0) {
     return absl::InvalidArgumentError("max_batch_size must be at least 1");
   }
 
   // One writer per log: two would each sequence from their own state.
-  const std::string lock_path = db_path + ".lock";
-  int lock_fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock_fd < 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot open ", lock_path, ": ", strerror(errno)));
-  }
-  if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-    const int err = errno;
-    close(lock_fd);
-    if (err == EWOULDBLOCK) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the audit log ", db_path, " is open already (", lock_path,
-          " is locked by another process or AuditLog)"));
-    }
-    return absl::UnavailableError(
-        absl::StrCat("cannot lock ", lock_path, ": ", strerror(err)));
-  }
-  auto fail = [lock_fd](absl::Status status) {
-    close(lock_fd);
-    return status;
-  };
-
-  absl::StatusOr<std::unique_ptr<AuditStore>> writer =
-      AuditStore::Open(db_path, options.sqlite_vfs);
-  if (!writer.ok()) return fail(writer.status());
-  if (absl::Status s = (*writer)->Initialize(); !s.ok()) return fail(s);
-  absl::StatusOr<std::optional<Head>> head =
-      ReadHead(options.head_path, options.env);
-  if (!head.ok()) return fail(head.status());
-  absl::StatusOr<merkle::CompactRange> range =
-      CheckOnOpen(**writer, *head, options.head_path);
-  if (!range.ok()) return fail(range.status());
-  absl::StatusOr<std::unique_ptr<AuditStore>> reader =
-      AuditStore::Open(db_path, options.sqlite_vfs);
-  if (!reader.ok()) return fail(reader.status());
-  absl::StatusOr<std::unique_ptr<AuditStore>> checkpointer =
-      AuditStore::Open(db_path, options.sqlite_vfs);
-  if (!checkpointer.ok()) return fail(checkpointer.status());
-  if (absl::Status s = (*writer)->SetAutoCheckpoint(kBackstopCheckpointPages);
-      !s.ok()) {
-    return fail(s);
-  }
+  ASSIGN_OR_RETURN(std::unique_ptr<AuditBackend::WriterLock> lock,
+                   backend->LockWriter());
+  ASSIGN_OR_RETURN(std::unique_ptr<AuditStore> writer,
+                   backend->ConnectWriter());
+  RETURN_IF_ERROR(writer->Initialize());
+  ASSIGN_OR_RETURN(std::optional<Head> head,
+                   ReadHead(options.head_path, options.env));
+  ASSIGN_OR_RETURN(merkle::CompactRange range,
+                   CheckOnOpen(*writer, head, options.head_path));
+  ASSIGN_OR_RETURN(std::unique_ptr<AuditStore> reader, backend->Connect());
+  ASSIGN_OR_RETURN(std::unique_ptr<AuditStore> checkpointer,
+                   backend->Connect());
 
   // A head that trails the database (a crash between a commit and the head
   // write) is brought up to date before anything else is committed.
-  const Head current{range->size(), range->Root()};
-  if (!head->has_value() || **head != current) {
-    if (absl::Status s = WriteHead(options.head_path, current, options.env);
-        !s.ok()) {
-      return fail(s);
-    }
+  const Head current{range.size(), range.Root()};
+  if (!head.has_value() || *head != current) {
+    RETURN_IF_ERROR(WriteHead(options.head_path, current, options.env));
   }
   const absl::Duration wait = options.open_check_wait;
   std::unique_ptr<AuditLog> log(new AuditLog(
-      db_path, std::move(options), lock_fd, *std::move(writer),
-      *std::move(reader), *std::move(checkpointer), *std::move(range)));
+      std::move(backend), std::move(options), std::move(lock),
+      std::move(writer), std::move(reader), std::move(checkpointer),
+      std::move(range)));
   // A log counted within the wait opens as if counted first.
   absl::Status counted;
   if (log->WaitOpenCheck(wait, &counted) &&
@@ -143,15 +119,17 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(
   return log;
 }
 
-AuditLog::AuditLog(std::string db_path, AuditLogOptions options, int lock_fd,
+AuditLog::AuditLog(std::shared_ptr<AuditBackend> backend,
+                   AuditLogOptions options,
+                   std::unique_ptr<AuditBackend::WriterLock> lock,
                    std::unique_ptr<AuditStore> writer,
                    std::unique_ptr<AuditStore> reader,
                    std::unique_ptr<AuditStore> checkpointer,
                    merkle::CompactRange range)
-    : db_path_(std::move(db_path)),
+    : backend_(std::move(backend)),
       options_(std::move(options)),
       clock_(options_.clock != nullptr ? *options_.clock : SystemClock::Get()),
-      lock_fd_(lock_fd),
+      lock_(std::move(lock)),
       size_(range.size()),
       root_(range.Root()),
       writer_(std::move(writer)),
@@ -182,8 +160,7 @@ AuditLog::~AuditLog() {
     head_cv_.notify_all();
   }
   head_thread_.join();  // writes the last head
-  close(lock_fd_);
-}
+}  // lock_ goes last: another writer may open the log from here on
 
 // --- The leaf count after Open -----------------------------------------------
 
@@ -194,8 +171,7 @@ void AuditLog::OpenCheckLoop() {
   };
   absl::Status status;
   while (true) {
-    absl::StatusOr<std::unique_ptr<AuditStore>> store =
-        AuditStore::Open(db_path_, options_.sqlite_vfs);
+    absl::StatusOr<std::unique_ptr<AuditStore>> store = backend_->Connect();
     status = store.ok() ? CheckLeafCount(**store, stopping,
                                          options_.open_check_hook_for_testing)
                         : store.status();
@@ -389,7 +365,7 @@ absl::Status AuditLog::EncodeBatch(std::vector<Request*>& batch,
 // what the batch's requests are told.
 absl::Status AuditLog::AfterFailedCommit(const absl::Status& failure) {
   absl::Status status = failure;
-  absl::Status reopened = writer_->db().ReopenIfFaulted();
+  absl::Status reopened = writer_->ReopenIfFaulted();
   absl::StatusOr<StateRow> state =
       reopened.ok() ? writer_->ReadState() : absl::StatusOr<StateRow>(reopened);
   std::lock_guard<std::mutex> lock(state_mu_);
@@ -449,7 +425,7 @@ absl::Status AuditLog::Recover() {
   // log must not be behind it and must be consistent with it. A fresh
   // connection, so that the state row comes from the file.
   const Head acknowledged{range_.size(), range_.Root()};
-  absl::Status status = writer_->db().Reopen();
+  absl::Status status = writer_->Reopen();
   absl::StatusOr<merkle::CompactRange> range =
       status.ok() ? CheckOnOpen(*writer_, acknowledged, options_.head_path)
                   : absl::StatusOr<merkle::CompactRange>(status);
@@ -561,7 +537,8 @@ void AuditLog::HeadLoop() {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_checkpoint >= kWalCheckpointInterval) {
       last_checkpoint = now;
-      if (checkpointer_->CheckpointWal().ok()) {
+      absl::StatusOr<bool> maintained = checkpointer_->Maintain();
+      if (maintained.ok() && *maintained) {
         std::lock_guard<std::mutex> lock(state_mu_);
         ++stats_.wal_checkpoints;
       }
@@ -611,8 +588,10 @@ AuditLogStats AuditLog::Stats() const {
 
 // --- Reads -------------------------------------------------------------------
 
-absl::StatusOr<sqlite::Transaction> AuditLog::BeginRead() {
-  absl::StatusOr<sqlite::Transaction> txn = reader_->BeginRead();
+absl::StatusOr<std::unique_ptr<AuditStore::ReadSnapshot>>
+AuditLog::BeginRead() {
+  absl::StatusOr<std::unique_ptr<AuditStore::ReadSnapshot>> txn =
+      reader_->BeginRead();
   if (!txn.ok()) return Fail(txn.status());
   return txn;
 }
@@ -689,7 +668,7 @@ absl::StatusOr<Bytes> AuditLog::RootAt(uint64_t size) {
         "the audit log has ", current.size, " entries, not ", size));
   }
   std::lock_guard<std::mutex> lock(read_mu_);
-  ASSIGN_OR_RETURN(sqlite::Transaction read, BeginRead());
+  ASSIGN_OR_RETURN(auto read, BeginRead());
   return AnchoredRoot(size, current);
 }
 
@@ -701,7 +680,7 @@ absl::StatusOr<std::string> AuditLog::LeafData(uint64_t index) {
         "the audit log has ", current.size, " entries; no leaf ", index));
   }
   std::lock_guard<std::mutex> lock(read_mu_);
-  ASSIGN_OR_RETURN(sqlite::Transaction read, BeginRead());
+  ASSIGN_OR_RETURN(auto read, BeginRead());
   ASSIGN_OR_RETURN(LeafRow row, CheckedLeaf(index));
   return std::move(row.data);
 }
@@ -719,7 +698,7 @@ absl::StatusOr<std::vector<std::string>> AuditLog::ReadEntries(uint64_t begin,
         "the audit log has ", current.size, " entries, not ", end));
   }
   std::lock_guard<std::mutex> lock(read_mu_);
-  ASSIGN_OR_RETURN(sqlite::Transaction read, BeginRead());
+  ASSIGN_OR_RETURN(auto read, BeginRead());
   absl::StatusOr<std::vector<LeafRow>> rows = reader_->ReadLeaves(begin, end);
   if (!rows.ok()) return Fail(rows.status());
   std::vector<std::string> out;
@@ -756,7 +735,7 @@ absl::StatusOr<std::vector<Bytes>> AuditLog::InclusionProof(uint64_t index,
         absl::StrCat("leaf ", index, " is not in the tree of size ", size));
   }
   std::lock_guard<std::mutex> lock(read_mu_);
-  ASSIGN_OR_RETURN(sqlite::Transaction read, BeginRead());
+  ASSIGN_OR_RETURN(auto read, BeginRead());
   ASSIGN_OR_RETURN(LeafRow leaf, CheckedLeaf(index));
   StoredHashSource source(*reader_, current.size, &cache_,
                           options_.cache_min_level);
@@ -789,7 +768,7 @@ absl::StatusOr<std::vector<Bytes>> AuditLog::ConsistencyProof(uint64_t size1,
         "no consistency proof from size ", size1, " to size ", size2));
   }
   std::lock_guard<std::mutex> lock(read_mu_);
-  ASSIGN_OR_RETURN(sqlite::Transaction read, BeginRead());
+  ASSIGN_OR_RETURN(auto read, BeginRead());
   StoredHashSource source(*reader_, current.size, &cache_,
                           options_.cache_min_level);
   absl::StatusOr<std::vector<Bytes>> proof =
@@ -825,8 +804,7 @@ absl::Status AuditLog::Verify() {
   input.committed_size = current.size;
   input.committed_root = current.root;
 
-  ASSIGN_OR_RETURN(std::unique_ptr<AuditStore> store,
-                   AuditStore::Open(db_path_, options_.sqlite_vfs));
+  ASSIGN_OR_RETURN(std::unique_ptr<AuditStore> store, backend_->Connect());
   uint64_t hashed = 0;
   absl::Status status = CheckEverything(*store, input, &hashed);
   {

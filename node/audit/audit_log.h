@@ -1,10 +1,11 @@
 // The node's append-only audit log (DESIGN.md §8, spec/audit-log.md): an
 // RFC 9162 Merkle tree over serialized AuditEntry leaves, kept durably in
-// its own SQLite file, with proofs, signed checkpoints, the cosignatures
-// peers return for them, and tamper evidence.
+// its own SQLite file (or a PostgreSQL schema: an AuditBackend), with
+// proofs, signed checkpoints, the cosignatures peers return for them, and
+// tamper evidence.
 //
-// Durability: Append returns only once its entry is committed (WAL,
-// synchronous=FULL). Concurrent Appends are *group committed*: one writer
+// Durability: Append returns only once its entry is committed (SQLite: WAL,
+// synchronous=FULL; PostgreSQL: COMMIT with synchronous_commit on). Concurrent Appends are *group committed*: one writer
 // thread takes every request waiting (up to a batch size), writes them in
 // one transaction — leaves, the perfect subtrees they complete, the new
 // compact range — and releases each caller when that transaction has
@@ -23,12 +24,13 @@
 //   - a writer thread owns the write connection and the working compact
 //     range; callers of Append wait on their own notification;
 //   - a head thread rewrites the head file after each committed batch
-//     (coalescing batches when it falls behind), and checkpoints the WAL
-//     into the database file now and then, with a connection of its own:
-//     both off the commit path, so no Append waits for them;
+//     (coalescing batches when it falls behind), and runs the store's
+//     upkeep (SQLite: checkpoints the WAL into the database file) now and
+//     then, with a connection of its own: both off the commit path, so no
+//     Append waits for them;
 //   - reads (proofs, leaves, roots) share one read connection under a
-//     mutex, each call in one read transaction (one snapshot, one WAL read
-//     lock); WAL lets them run while the writer commits;
+//     mutex, each call in one read transaction (one snapshot); they run
+//     while the writer commits;
 //   - Verify opens a connection of its own, so it blocks nobody;
 //   - a check thread runs the leaf count Open leaves to after it, on a
 //     connection of its own, and ends when it completes.
@@ -76,13 +78,14 @@ struct AuditLogOptions {
   // previous commit is done: under load, entries arriving during one fsync
   // form the next batch anyway, and a lone Append pays no extra latency.
   absl::Duration max_batch_delay = absl::ZeroDuration();
-  // The head file; empty means "<db_path>.head".
+  // The head file; empty means the backend's default ("<db_path>.head" for
+  // SQLite; a PostgreSQL backend has none, and Open refuses an empty one).
   std::string head_path;
   // Reads and writes the head file (not the SQLite database); null means
   // Env::Default(). Tests pass a testing::FaultEnv. Must outlive the log.
   Env* env = nullptr;
-  // The SQLite VFS for the database ("": the default). Tests pass a
-  // FaultVfs's name (node/storage/testing/fault_vfs.h).
+  // The SQLite VFS for the database ("": the default), for Open(db_path,
+  // ...). Tests pass a FaultVfs's name (node/storage/testing/fault_vfs.h).
   std::string sqlite_vfs;
   // After a write failure has latched (see Append), the next Append tries
   // to recover (Recover) once this long has passed since the last try, by
@@ -115,7 +118,7 @@ struct AuditLogStats {
   uint64_t commits = 0;          // batch transactions committed (one fsync)
   uint64_t largest_batch = 0;    // entries in the largest batch
   uint64_t head_writes = 0;      // head file replacements
-  uint64_t wal_checkpoints = 0;  // background WAL checkpoints
+  uint64_t wal_checkpoints = 0;  // background WAL checkpoints (SQLite)
   // Leaf data hashed to check it (reads, Verify); appends not counted. Open
   // hashes none: it resumes from the stored compact range.
   uint64_t leaves_hashed = 0;
@@ -147,6 +150,12 @@ class AuditLog {
   // if the head file cannot be read or brought up to date.
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(
       const std::string& db_path, const AuditLogOptions& options);
+  // The same for the log `backend` reaches (SqliteAuditBackend, which the
+  // form above uses with options.sqlite_vfs; PgAuditBackend). The one writer
+  // is the one holding backend->LockWriter(). INVALID_ARGUMENT if the
+  // backend has no default head file and options.head_path is empty.
+  static absl::StatusOr<std::unique_ptr<AuditLog>> Open(
+      std::shared_ptr<AuditBackend> backend, const AuditLogOptions& options);
 
   ~AuditLog();
   AuditLog(const AuditLog&) = delete;
@@ -283,7 +292,8 @@ class AuditLog {
     Bytes root;
   };
 
-  AuditLog(std::string db_path, AuditLogOptions options, int lock_fd,
+  AuditLog(std::shared_ptr<AuditBackend> backend, AuditLogOptions options,
+           std::unique_ptr<AuditBackend::WriterLock> lock,
            std::unique_ptr<AuditStore> writer,
            std::unique_ptr<AuditStore> reader,
            std::unique_ptr<AuditStore> checkpointer,
@@ -325,7 +335,7 @@ class AuditLog {
   // Read-side helpers; require read_mu_.
   // A read transaction on the read connection for one call: every statement
   // of the call reads one snapshot, under one WAL read lock.
-  absl::StatusOr<sqlite::Transaction> BeginRead()
+  absl::StatusOr<std::unique_ptr<AuditStore::ReadSnapshot>> BeginRead()
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
   absl::StatusOr<LeafRow> CheckedLeaf(uint64_t index)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
@@ -334,10 +344,10 @@ class AuditLog {
   absl::StatusOr<Bytes> AnchoredRoot(uint64_t size, const Snapshot& current)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
 
-  const std::string db_path_;
+  const std::shared_ptr<AuditBackend> backend_;
   const AuditLogOptions options_;
   const Clock& clock_;
-  const int lock_fd_;
+  const std::unique_ptr<AuditBackend::WriterLock> lock_;
 
   // The committed state, and what the log latched.
   mutable std::mutex state_mu_;

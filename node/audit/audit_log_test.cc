@@ -16,6 +16,7 @@
 #include "core/merkle/verify.h"
 #include "gtest/gtest.h"
 #include "node/audit/leaf.h"
+#include "node/audit/testing/backends.h"
 #include "node/audit/testing/test_util.h"
 
 namespace cbx::node::audit {
@@ -26,17 +27,23 @@ using ::cbx::node::audit::testing::ScopedTempDir;
 
 constexpr int64_t kStartMs = 1767225600000;  // 2026-01-01T00:00:00Z
 
+// Runs on each store (testing/backends.h).
+template <typename Backend>
 class AuditLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = tmp_.path();
     db_path_ = dir_ + "/audit.db";
     options_.clock = &clock_;
+    CBX_AUDIT_BACKEND_SETUP_OR_SKIP(backend_, dir_);
+  }
+
+  absl::StatusOr<std::unique_ptr<AuditLog>> Open() {
+    return backend_.Open(options_);
   }
 
   std::unique_ptr<AuditLog> OpenLog() {
-    absl::StatusOr<std::unique_ptr<AuditLog>> log =
-        AuditLog::Open(db_path_, options_);
+    absl::StatusOr<std::unique_ptr<AuditLog>> log = Open();
     EXPECT_TRUE(log.ok()) << log.status();
     return log.ok() ? *std::move(log) : nullptr;
   }
@@ -57,13 +64,17 @@ class AuditLogTest : public ::testing::Test {
 
   ScopedTempDir tmp_;
   std::string dir_;
-  std::string db_path_;
+  std::string db_path_;  // SQLite's file; the head file beside it for both
   FakeClock clock_{kStartMs};
   AuditLogOptions options_;
+  Backend backend_;
 };
 
-TEST_F(AuditLogTest, EmptyLog) {
-  auto log = OpenLog();
+TYPED_TEST_SUITE(AuditLogTest, testing::AuditBackends,
+                 testing::AuditBackendNames);
+
+TYPED_TEST(AuditLogTest, EmptyLog) {
+  auto log = this->OpenLog();
   ASSERT_NE(log, nullptr);
   EXPECT_EQ(log->Size(), 0u);
   EXPECT_EQ(log->Root(), merkle::EmptyRoot());
@@ -81,15 +92,15 @@ TEST_F(AuditLogTest, EmptyLog) {
   EXPECT_TRUE(log->Health().ok());
 }
 
-TEST_F(AuditLogTest, AssignsSequenceAndTimeAndKeepsTheRest) {
-  auto log = OpenLog();
+TYPED_TEST(AuditLogTest, AssignsSequenceAndTimeAndKeepsTheRest) {
+  auto log = this->OpenLog();
   ASSERT_NE(log, nullptr);
   for (uint64_t i = 0; i < 3; ++i) {
     v1::AuditEntry entry = SampleEntry(i);
     entry.set_sequence(77);    // overwritten
     entry.set_time_ms(12345);  // overwritten
     ASSERT_EQ(log->Append(entry).value(), i);
-    clock_.AdvanceMs(10);
+    this->clock_.AdvanceMs(10);
   }
   for (uint64_t i = 0; i < 3; ++i) {
     absl::StatusOr<v1::AuditEntry> entry = DecodeLeaf(log->LeafData(i).value());
@@ -103,8 +114,8 @@ TEST_F(AuditLogTest, AssignsSequenceAndTimeAndKeepsTheRest) {
   }
 }
 
-TEST_F(AuditLogTest, RejectsBadEntriesWithoutUsingASequence) {
-  auto log = OpenLog();
+TYPED_TEST(AuditLogTest, RejectsBadEntriesWithoutUsingASequence) {
+  auto log = this->OpenLog();
   ASSERT_NE(log, nullptr);
   v1::AuditEntry bad = SampleEntry(0);
   bad.set_user(std::string("\xc3\x28", 2));  // invalid UTF-8
@@ -120,8 +131,8 @@ TEST_F(AuditLogTest, RejectsBadEntriesWithoutUsingASequence) {
 
 // Root, RootAt, proofs and leaves against core/merkle's in-memory tree, for
 // sizes around powers of two and random ones.
-TEST_F(AuditLogTest, MatchesInMemoryTree) {
-  auto log = OpenLog();
+TYPED_TEST(AuditLogTest, MatchesInMemoryTree) {
+  auto log = this->OpenLog();
   ASSERT_NE(log, nullptr);
   merkle::InMemoryTree tree;
   std::mt19937_64 rng(20260101);
@@ -129,7 +140,7 @@ TEST_F(AuditLogTest, MatchesInMemoryTree) {
   for (int i = 0; i < 4; ++i) sizes.push_back(34 + rng() % 200);
   std::sort(sizes.begin(), sizes.end());
   for (uint64_t size : sizes) {
-    AppendSamples(*log, size - log->Size(), tree);
+    this->AppendSamples(*log, size - log->Size(), tree);
     ASSERT_EQ(log->Size(), size);
     ASSERT_EQ(log->Root(), merkle::RootHash(tree, size).value())
         << "size " << size;
@@ -186,21 +197,21 @@ TEST_F(AuditLogTest, MatchesInMemoryTree) {
   EXPECT_TRUE(log->Verify().ok()) << log->Verify();
 }
 
-TEST_F(AuditLogTest, RestartResumesFromTheStoredState) {
+TYPED_TEST(AuditLogTest, RestartResumesFromTheStoredState) {
   merkle::InMemoryTree tree;
   Bytes root;
   {
-    auto log = OpenLog();
+    auto log = this->OpenLog();
     ASSERT_NE(log, nullptr);
-    AppendSamples(*log, 300, tree);
+    this->AppendSamples(*log, 300, tree);
     root = log->Root();
   }
   // The head file records what was committed.
-  absl::StatusOr<std::optional<Head>> head = ReadHead(db_path_ + ".head");
+  absl::StatusOr<std::optional<Head>> head = ReadHead(this->db_path_ + ".head");
   ASSERT_TRUE(head.ok() && head->has_value());
   EXPECT_EQ(**head, (Head{300, root}));
 
-  auto log = OpenLog();
+  auto log = this->OpenLog();
   ASSERT_NE(log, nullptr);
   EXPECT_EQ(log->Size(), 300u);
   EXPECT_EQ(log->Root(), root);
@@ -208,7 +219,7 @@ TEST_F(AuditLogTest, RestartResumesFromTheStoredState) {
   EXPECT_EQ(log->Stats().leaves_hashed, 0u);
   EXPECT_EQ(log->InclusionProof(17, 300).value(),
             merkle::InclusionProof(tree, 17, 300).value());
-  AppendSamples(*log, 45, tree);
+  this->AppendSamples(*log, 45, tree);
   EXPECT_EQ(log->Root(), merkle::RootHash(tree, 345).value());
   EXPECT_EQ(log->ConsistencyProof(300, 345).value(),
             merkle::ConsistencyProof(tree, 300, 345).value());
@@ -217,40 +228,49 @@ TEST_F(AuditLogTest, RestartResumesFromTheStoredState) {
   EXPECT_EQ(log->Stats().leaves_hashed, 1u + 45u + 345u);
 }
 
-TEST_F(AuditLogTest, OneWriterPerLog) {
-  auto log = OpenLog();
+TYPED_TEST(AuditLogTest, OneWriterPerLog) {
+  auto log = this->OpenLog();
   ASSERT_NE(log, nullptr);
   absl::StatusOr<std::unique_ptr<AuditLog>> second =
-      AuditLog::Open(db_path_, options_);
+      this->Open();
   EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
   log.reset();
-  EXPECT_TRUE(AuditLog::Open(db_path_, options_).ok());
+  EXPECT_TRUE(this->Open().ok());
 }
 
-TEST_F(AuditLogTest, AHeadThatTrailsTheDatabaseIsBroughtUpToDate) {
+// A closed log's writer lock is free at once (PostgreSQL: unlocked before
+// its session closes, not when the server notices the disconnect).
+TYPED_TEST(AuditLogTest, ReopensRightAfterClose) {
+  for (int i = 0; i < 5; ++i) {
+    absl::StatusOr<std::unique_ptr<AuditLog>> log = this->Open();
+    ASSERT_TRUE(log.ok()) << "open " << i << ": " << log.status();
+  }
+}
+
+TYPED_TEST(AuditLogTest, AHeadThatTrailsTheDatabaseIsBroughtUpToDate) {
   Bytes root_at_5;
   {
-    auto log = OpenLog();
+    auto log = this->OpenLog();
     ASSERT_NE(log, nullptr);
     merkle::InMemoryTree tree;
-    AppendSamples(*log, 5, tree);
+    this->AppendSamples(*log, 5, tree);
     root_at_5 = log->Root();
-    AppendSamples(*log, 6, tree);
+    this->AppendSamples(*log, 6, tree);
   }
   // As after a crash between a commit and the head write.
-  ASSERT_TRUE(WriteHead(db_path_ + ".head", Head{5, root_at_5}).ok());
-  auto log = OpenLog();
+  ASSERT_TRUE(WriteHead(this->db_path_ + ".head", Head{5, root_at_5}).ok());
+  auto log = this->OpenLog();
   ASSERT_NE(log, nullptr);
   EXPECT_EQ(log->Size(), 11u);
-  EXPECT_EQ(ReadHead(db_path_ + ".head").value()->size, 11u);
+  EXPECT_EQ(ReadHead(this->db_path_ + ".head").value()->size, 11u);
 }
 
-TEST_F(AuditLogTest, ConcurrentAppendsAreContiguousDurableAndBatched) {
+TYPED_TEST(AuditLogTest, ConcurrentAppendsAreContiguousDurableAndBatched) {
   constexpr int kThreads = 8;
   constexpr int kPerThread = 500;
   std::vector<std::vector<uint64_t>> got(kThreads);
   {
-    auto log = OpenLog();
+    auto log = this->OpenLog();
     ASSERT_NE(log, nullptr);
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t) {
@@ -285,7 +305,7 @@ TEST_F(AuditLogTest, ConcurrentAppendsAreContiguousDurableAndBatched) {
   EXPECT_EQ(*all.rbegin(), uint64_t{kThreads * kPerThread - 1});
 
   // All of it durable and correct after a restart.
-  auto log = OpenLog();
+  auto log = this->OpenLog();
   ASSERT_NE(log, nullptr);
   ASSERT_EQ(log->Size(), uint64_t{kThreads * kPerThread});
   merkle::InMemoryTree tree;
@@ -300,8 +320,8 @@ TEST_F(AuditLogTest, ConcurrentAppendsAreContiguousDurableAndBatched) {
 // Verify reads the head, the committed state and the database in an order
 // where each can only trail the next, so appends running meanwhile raise
 // no false alarm; proofs served meanwhile verify too.
-TEST_F(AuditLogTest, VerifyAndProofsWhileAppending) {
-  auto log = OpenLog();
+TYPED_TEST(AuditLogTest, VerifyAndProofsWhileAppending) {
+  auto log = this->OpenLog();
   ASSERT_NE(log, nullptr);
   std::atomic<bool> stop{false};
   std::vector<std::thread> writers;
@@ -329,10 +349,10 @@ TEST_F(AuditLogTest, VerifyAndProofsWhileAppending) {
   EXPECT_TRUE(log->Health().ok());
 }
 
-TEST_F(AuditLogTest, BatchesRespectTheirLimits) {
-  options_.max_batch_size = 3;
-  options_.max_batch_delay = absl::Milliseconds(20);
-  auto log = OpenLog();
+TYPED_TEST(AuditLogTest, BatchesRespectTheirLimits) {
+  this->options_.max_batch_size = 3;
+  this->options_.max_batch_delay = absl::Milliseconds(20);
+  auto log = this->OpenLog();
   ASSERT_NE(log, nullptr);
   std::vector<std::thread> threads;
   for (int t = 0; t < 6; ++t) {
@@ -350,21 +370,21 @@ TEST_F(AuditLogTest, BatchesRespectTheirLimits) {
   EXPECT_TRUE(log->Verify().ok());
 }
 
-TEST_F(AuditLogTest, ABatchDelayLetsALoneAppendThrough) {
-  options_.max_batch_delay = absl::Milliseconds(5);
-  auto log = OpenLog();
+TYPED_TEST(AuditLogTest, ABatchDelayLetsALoneAppendThrough) {
+  this->options_.max_batch_delay = absl::Milliseconds(5);
+  auto log = this->OpenLog();
   ASSERT_NE(log, nullptr);
   EXPECT_EQ(log->Append(SampleEntry(0)).value(), 0u);
   EXPECT_EQ(log->Append(SampleEntry(1)).value(), 1u);
   EXPECT_EQ(log->Stats().commits, 2u);
 }
 
-TEST_F(AuditLogTest, AppendAllCommitsEveryEntryInOneTransaction) {
-  options_.max_batch_size = 3;  // AppendAll may exceed it
-  auto log = OpenLog();
+TYPED_TEST(AuditLogTest, AppendAllCommitsEveryEntryInOneTransaction) {
+  this->options_.max_batch_size = 3;  // AppendAll may exceed it
+  auto log = this->OpenLog();
   ASSERT_NE(log, nullptr);
   merkle::InMemoryTree tree;
-  AppendSamples(*log, 5, tree);
+  this->AppendSamples(*log, 5, tree);
   const uint64_t commits = log->Stats().commits;
   std::vector<v1::AuditEntry> entries;
   for (uint64_t i = 0; i < 40; ++i) {
@@ -382,7 +402,7 @@ TEST_F(AuditLogTest, AppendAllCommitsEveryEntryInOneTransaction) {
         DecodeLeaf(log->LeafData(5 + i).value());
     ASSERT_TRUE(entry.ok());
     EXPECT_EQ(entry->sequence(), 5 + i);
-    EXPECT_EQ(entry->time_ms(), clock_.NowMs());
+    EXPECT_EQ(entry->time_ms(), this->clock_.NowMs());
     v1::AuditEntry want = entries[i];
     want.set_sequence(5 + i);
     want.set_time_ms(entry->time_ms());
@@ -398,14 +418,14 @@ TEST_F(AuditLogTest, AppendAllCommitsEveryEntryInOneTransaction) {
   EXPECT_TRUE(log->Verify().ok()) << log->Verify();
   EXPECT_EQ(log->Append(SampleEntry(0)).value(), 45u);
   log.reset();
-  log = OpenLog();
+  log = this->OpenLog();
   ASSERT_NE(log, nullptr);
   EXPECT_EQ(log->Size(), 46u);
   EXPECT_TRUE(log->Verify().ok()) << log->Verify();
 }
 
-TEST_F(AuditLogTest, AppendAllWithABadEntryAppendsNothing) {
-  auto log = OpenLog();
+TYPED_TEST(AuditLogTest, AppendAllWithABadEntryAppendsNothing) {
+  auto log = this->OpenLog();
   ASSERT_NE(log, nullptr);
   EXPECT_EQ(log->AppendAll({}).status().code(),
             absl::StatusCode::kInvalidArgument);
@@ -422,8 +442,8 @@ TEST_F(AuditLogTest, AppendAllWithABadEntryAppendsNothing) {
   EXPECT_EQ(log->Size(), 3u);
 }
 
-TEST_F(AuditLogTest, AppendAllAndAppendsAtOnceStayContiguous) {
-  auto log = OpenLog();
+TYPED_TEST(AuditLogTest, AppendAllAndAppendsAtOnceStayContiguous) {
+  auto log = this->OpenLog();
   ASSERT_NE(log, nullptr);
   std::vector<std::thread> threads;
   std::vector<std::vector<uint64_t>> firsts(4);
@@ -456,11 +476,11 @@ TEST_F(AuditLogTest, AppendAllAndAppendsAtOnceStayContiguous) {
 
 // Checked roots of smaller trees are reused; proofs are still checked
 // against them, so an altered hash is found by the first proof using it.
-TEST_F(AuditLogTest, ReusedRootsStillCatchAnAlteredHash) {
-  auto log = OpenLog();
+TYPED_TEST(AuditLogTest, ReusedRootsStillCatchAnAlteredHash) {
+  auto log = this->OpenLog();
   ASSERT_NE(log, nullptr);
   merkle::InMemoryTree tree;
-  AppendSamples(*log, 64, tree);
+  this->AppendSamples(*log, 64, tree);
   for (int round = 0; round < 2; ++round) {
     for (uint64_t size = 1; size < 64; ++size) {
       ASSERT_EQ(log->RootAt(size).value(),
@@ -471,8 +491,8 @@ TEST_F(AuditLogTest, ReusedRootsStillCatchAnAlteredHash) {
   }
   // Subtree (1, 0) is stored in the row of its last leaf, 1; it is the
   // level-1 sibling on leaf 2's path.
-  testing::RawSql(db_path_,
-                  "UPDATE leaves SET subtrees = zeroblob(32) WHERE seq = 1");
+  this->backend_.Sql(absl::StrCat("UPDATE leaves SET subtrees = ",
+                                  TypeParam::ZeroBlob(32), " WHERE seq = 1"));
   const absl::Status status = log->InclusionProof(2, 40).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
   EXPECT_NE(status.message().find("does not reach the log's root"),
@@ -480,31 +500,32 @@ TEST_F(AuditLogTest, ReusedRootsStillCatchAnAlteredHash) {
       << status;
 }
 
-TEST_F(AuditLogTest, RejectsAZeroBatchSize) {
-  options_.max_batch_size = 0;
-  EXPECT_EQ(AuditLog::Open(db_path_, options_).status().code(),
+TYPED_TEST(AuditLogTest, RejectsAZeroBatchSize) {
+  this->options_.max_batch_size = 0;
+  EXPECT_EQ(this->Open().status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(AuditLogTest, RefusesADatabaseOfAnotherFormat) {
-  testing::RawSql(db_path_, "CREATE TABLE other (x); PRAGMA user_version = 7;");
-  EXPECT_EQ(AuditLog::Open(db_path_, options_).status().code(),
+TYPED_TEST(AuditLogTest, RefusesADatabaseOfAnotherFormat) {
+  this->backend_.MakeOtherFormat(7);
+  EXPECT_EQ(this->Open().status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
 // docs/operations.md "Upgrades": a newer file is refused with both
 // versions named, and left as it was.
-TEST_F(AuditLogTest, RefusesAnAuditDbOfANewerSchemaNamingBothVersions) {
+TYPED_TEST(AuditLogTest, RefusesAnAuditDbOfANewerSchemaNamingBothVersions) {
   {
-    auto log = AuditLog::Open(db_path_, options_);
+    auto log = this->Open();
     ASSERT_TRUE(log.ok()) << log.status();
   }
   const int newer = kAuditSchemaVersion + 1;
-  testing::RawSql(db_path_, absl::StrCat("PRAGMA user_version = ", newer));
-  const absl::Status status = AuditLog::Open(db_path_, options_).status();
+  this->backend_.SetSchemaVersion(newer);
+  const absl::Status status = this->Open().status();
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(status.message().find(absl::StrCat(
-                "audit.db was written by a newer cbx (schema ", newer,
+                this->backend_.StoreName(),
+                " was written by a newer cbx (schema ", newer,
                 "); this binary understands up to ", kAuditSchemaVersion)),
             std::string::npos)
       << status;

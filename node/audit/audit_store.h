@@ -1,5 +1,6 @@
-// The audit log's SQLite tables, one connection each (spec/audit-log.md
-// §2.7):
+// The audit log's store, behind an interface (spec/audit-log.md §2.7):
+// its tables, in SQLite (sqlite_audit_store.h, the default) or PostgreSQL
+// (pg_audit_store.h), the same in both:
 //
 //   leaves       (seq, leaf_hash, data, subtrees)  one row per entry
 //   state        (size, root, compact_range)       one row: the committed tree
@@ -12,10 +13,6 @@
 // subtree (L, i) is in row (i + 1) * 2^L - 1, and a batch of appends writes
 // only to the right edge of one B-tree: a third of the WAL pages per commit
 // that a separate (level, index) table costs.
-//
-// The store moves rows; it checks nothing about what they mean (AuditLog and
-// its checks do). Not thread-safe: the owner serializes all use of one
-// AuditStore, and uses one per connection.
 #ifndef CBX_NODE_AUDIT_AUDIT_STORE_H_
 #define CBX_NODE_AUDIT_AUDIT_STORE_H_
 
@@ -32,12 +29,12 @@
 #include "absl/status/statusor.h"
 #include "core/merkle/compact_range.h"
 #include "core/util/bytes.h"
-#include "node/storage/sqlite_db.h"
 
 namespace cbx::node::audit {
 
-// The schema version of audit.db this build writes and reads (PRAGMA
-// user_version). A file with a higher one is refused, never opened: an
+// The schema version of the audit store this build writes and reads
+// (audit.db's PRAGMA user_version; a PostgreSQL schema's schema_version
+// table). A file with a higher one is refused, never opened: an
 // older binary cannot know what a newer one keeps. To change the schema,
 // add a migration from each older version and bump this
 // (docs/operations.md "Upgrades").
@@ -77,79 +74,122 @@ struct LeafStats {
   std::optional<uint64_t> max_sequence;
 };
 
+// One connection to the stored log, whatever holds it: SqliteAuditStore
+// (audit.db, the default) or PgAuditStore (a PostgreSQL schema). The store
+// moves rows; it checks nothing about what they mean (AuditLog and its
+// checks do). Not thread-safe: the owner serializes all use of one
+// AuditStore, and uses one per connection.
 class AuditStore {
  public:
-  // Opens (creating if needed) the database at `path` in WAL mode with
-  // synchronous=FULL, through the SQLite VFS `vfs` ("" for the default).
-  // Errors as sqlite::Database::Open.
-  static absl::StatusOr<std::unique_ptr<AuditStore>> Open(
-      const std::string& path, const std::string& vfs = "");
+  // What BeginRead returns: while it lives, every read of the store sees
+  // one snapshot. Destroying it ends the read transaction.
+  class ReadSnapshot {
+   public:
+    virtual ~ReadSnapshot() = default;
+  };
 
-  // Creates the tables and the state row of the empty log if the database
-  // is new (user_version 0 and no tables). FAILED_PRECONDITION for a
-  // database of another format; DATA_LOSS for one with leaves but no state.
-  absl::Status Initialize();
+  virtual ~AuditStore() = default;
+
+  // Creates the tables and the state row of the empty log if the store is
+  // new (no schema version and no tables). FAILED_PRECONDITION for a store
+  // of another format, or of a newer schema version than kAuditSchemaVersion
+  // (naming both versions); DATA_LOSS for one with leaves but no state.
+  virtual absl::Status Initialize() = 0;
 
   // The state row; DATA_LOSS if it is missing or malformed.
-  absl::StatusOr<StateRow> ReadState();
+  virtual absl::StatusOr<StateRow> ReadState() = 0;
 
   // Inserts `leaves` and sets the state row to `state`, in one write
-  // transaction: all or nothing, durable when OK.
-  absl::Status AppendBatch(const std::vector<LeafRow>& leaves,
-                           const merkle::CompactRange& state);
+  // transaction: all or nothing, durable when OK. ALREADY_EXISTS if a leaf
+  // row of one of those sequences is stored already.
+  virtual absl::Status AppendBatch(const std::vector<LeafRow>& leaves,
+                                   const merkle::CompactRange& state) = 0;
 
-  absl::StatusOr<std::optional<LeafRow>> ReadLeaf(uint64_t sequence);
+  virtual absl::StatusOr<std::optional<LeafRow>> ReadLeaf(
+      uint64_t sequence) = 0;
   // The rows with begin <= seq < end, in order (missing rows are absent).
-  absl::StatusOr<std::vector<LeafRow>> ReadLeaves(uint64_t begin, uint64_t end);
+  virtual absl::StatusOr<std::vector<LeafRow>> ReadLeaves(uint64_t begin,
+                                                          uint64_t end) = 0;
   // Calls `visit` for every leaf row in sequence order, stopping at the
   // first error it returns. The views are valid during the call only.
-  absl::Status ScanLeaves(
+  virtual absl::Status ScanLeaves(
       const std::function<absl::Status(
           uint64_t sequence, std::string_view leaf_hash, std::string_view data,
-          std::string_view subtrees)>& visit);
+          std::string_view subtrees)>& visit) = 0;
   // The stored hash of perfect subtree (level, index): the leaf hash for
   // level 0. nullopt if the row that holds it is missing; DATA_LOSS if that
   // row's subtrees column does not have the length its sequence implies.
-  absl::StatusOr<std::optional<Bytes>> ReadSubtree(uint64_t level,
-                                                   uint64_t index);
+  // One point read of one row (O(log n) pages).
+  virtual absl::StatusOr<std::optional<Bytes>> ReadSubtree(uint64_t level,
+                                                           uint64_t index) = 0;
   // COUNT, MIN and MAX of leaves.seq (COUNT reads the whole table).
-  absl::StatusOr<LeafStats> ReadLeafStats();
-  // MIN and MAX of leaves.seq, count left 0: two B-tree descents, O(log n)
+  virtual absl::StatusOr<LeafStats> ReadLeafStats() = 0;
+  // MIN and MAX of leaves.seq, count left 0: two index descents, O(log n)
   // pages whatever the table's size.
-  absl::StatusOr<LeafStats> ReadLeafEnds();
-  // COUNT of the rows with begin <= seq < end: a range scan of the table
-  // (every page of that range is read).
-  absl::StatusOr<uint64_t> CountLeaves(uint64_t begin, uint64_t end);
+  virtual absl::StatusOr<LeafStats> ReadLeafEnds() = 0;
+  // COUNT of the rows with begin <= seq < end: a range scan.
+  virtual absl::StatusOr<uint64_t> CountLeaves(uint64_t begin,
+                                               uint64_t end) = 0;
 
   // ALREADY_EXISTS if a checkpoint of that size is stored.
-  absl::Status InsertCheckpoint(const CheckpointRow& row);
-  absl::StatusOr<std::optional<CheckpointRow>> ReadCheckpoint(uint64_t size);
-  absl::StatusOr<std::optional<CheckpointRow>> LatestCheckpoint();
-  absl::StatusOr<std::vector<CheckpointRow>> ListCheckpoints();
+  virtual absl::Status InsertCheckpoint(const CheckpointRow& row) = 0;
+  virtual absl::StatusOr<std::optional<CheckpointRow>> ReadCheckpoint(
+      uint64_t size) = 0;
+  virtual absl::StatusOr<std::optional<CheckpointRow>> LatestCheckpoint() = 0;
+  virtual absl::StatusOr<std::vector<CheckpointRow>> ListCheckpoints() = 0;
   // The cosignature lines of checkpoint `size`, in the order added, each
   // without its final newline.
-  absl::StatusOr<std::vector<std::string>> ReadCosignatures(uint64_t size);
+  virtual absl::StatusOr<std::vector<std::string>> ReadCosignatures(
+      uint64_t size) = 0;
   // ALREADY_EXISTS if (size, name, key_id) is stored.
-  absl::Status InsertCosignature(uint64_t size, std::string_view name,
-                                 uint32_t key_id, std::string_view line);
-
-  // Copies what the WAL holds into the database file without blocking
-  // writers or readers (PRAGMA wal_checkpoint(PASSIVE)).
-  absl::Status CheckpointWal();
-  // Sets when a commit on this connection checkpoints the WAL itself
-  // (PRAGMA wal_autocheckpoint, in pages; 0 = never).
-  absl::Status SetAutoCheckpoint(int pages);
+  virtual absl::Status InsertCosignature(uint64_t size, std::string_view name,
+                                         uint32_t key_id,
+                                         std::string_view line) = 0;
 
   // A read transaction: everything read until it ends sees one snapshot.
-  absl::StatusOr<sqlite::Transaction> BeginRead();
+  virtual absl::StatusOr<std::unique_ptr<ReadSnapshot>> BeginRead() = 0;
 
-  sqlite::Database& db() { return *db_; }
+  // Upkeep off the commit path, which AuditLog's head thread runs now and
+  // then on a connection of its own (SQLite: copies the WAL into the
+  // database file). True if it did something.
+  virtual absl::StatusOr<bool> Maintain() = 0;
 
- private:
-  explicit AuditStore(std::unique_ptr<sqlite::Database> db)
-      : db_(std::move(db)) {}
+  // After a failed write: replaces the connection if it can no longer be
+  // trusted (a disk fault, a lost server connection); OK otherwise.
+  virtual absl::Status ReopenIfFaulted() = 0;
+  // Replaces the connection with a new one, so that what is read next
+  // comes from the stored data, nothing cached.
+  virtual absl::Status Reopen() = 0;
+};
 
-  std::unique_ptr<sqlite::Database> db_;
+// Where one audit log is stored, and how AuditLog reaches it: it makes the
+// connections the log's threads use, and keeps a second writer out.
+// Thread-safe: AuditLog's threads call Connect concurrently.
+class AuditBackend {
+ public:
+  // Held by the one AuditLog that writes to the store, for its lifetime.
+  class WriterLock {
+   public:
+    virtual ~WriterLock() = default;
+  };
+
+  virtual ~AuditBackend() = default;
+
+  // Takes the writer lock: FAILED_PRECONDITION (naming where the log is)
+  // if another AuditLog holds it, in this process or another.
+  virtual absl::StatusOr<std::unique_ptr<WriterLock>> LockWriter() = 0;
+  // A new connection to the store.
+  virtual absl::StatusOr<std::unique_ptr<AuditStore>> Connect() = 0;
+  // The connection the log writes with (Connect, then whatever the backend
+  // sets for writing).
+  virtual absl::StatusOr<std::unique_ptr<AuditStore>> ConnectWriter() {
+    return Connect();
+  }
+  // The head file's path when AuditLogOptions names none ("" if the
+  // backend has no natural place for it: the options must name one).
+  virtual std::string DefaultHeadPath() const = 0;
+  // Where the log is, for messages (never a password).
+  virtual std::string Describe() const = 0;
 };
 
 }  // namespace cbx::node::audit

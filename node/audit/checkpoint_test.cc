@@ -15,6 +15,7 @@
 #include "core/note/verifier.h"
 #include "gtest/gtest.h"
 #include "node/audit/audit_log.h"
+#include "node/audit/testing/backends.h"
 #include "node/audit/testing/test_util.h"
 
 namespace cbx::node::audit {
@@ -25,16 +26,19 @@ using ::cbx::node::audit::testing::ScopedTempDir;
 
 constexpr char kOrigin[] = "cbx/XK/audit";
 
+// Runs on each store (testing/backends.h).
+template <typename Backend>
 class AuditCheckpointTest : public ::testing::Test {
  protected:
   void SetUp() override {
     db_path_ = tmp_.path() + "/audit.db";
+    CBX_AUDIT_BACKEND_SETUP_OR_SKIP(backend_, tmp_.path());
     log_ = Open();
   }
 
   std::unique_ptr<AuditLog> Open() {
     absl::StatusOr<std::unique_ptr<AuditLog>> log =
-        AuditLog::Open(db_path_, AuditLogOptions());
+        backend_.Open(AuditLogOptions());
     EXPECT_TRUE(log.ok()) << log.status();
     return log.ok() ? *std::move(log) : nullptr;
   }
@@ -53,76 +57,80 @@ class AuditCheckpointTest : public ::testing::Test {
   std::string db_path_;
   crypto::Ed25519PrivateKey key_ = crypto::Ed25519PrivateKey::Generate();
   std::unique_ptr<AuditLog> log_;
+  Backend backend_;
 };
 
-TEST_F(AuditCheckpointTest, EmptyLog) {
-  ASSERT_NE(log_, nullptr);
-  EXPECT_EQ(log_->LatestCheckpoint().status().code(),
+TYPED_TEST_SUITE(AuditCheckpointTest, testing::AuditBackends,
+                 testing::AuditBackendNames);
+
+TYPED_TEST(AuditCheckpointTest, EmptyLog) {
+  ASSERT_NE(this->log_, nullptr);
+  EXPECT_EQ(this->log_->LatestCheckpoint().status().code(),
             absl::StatusCode::kNotFound);
-  absl::StatusOr<std::string> note = log_->SignCheckpoint(key_, kOrigin);
+  absl::StatusOr<std::string> note = this->log_->SignCheckpoint(this->key_, kOrigin);
   ASSERT_TRUE(note.ok()) << note.status();
   absl::StatusOr<note::SignedCheckpoint> opened =
-      note::OpenCheckpoint(*note, kOrigin, LogVerifier());
+      note::OpenCheckpoint(*note, kOrigin, this->LogVerifier());
   ASSERT_TRUE(opened.ok()) << opened.status();
   EXPECT_EQ(opened->checkpoint.size, 0u);
   EXPECT_EQ(opened->checkpoint.root_hash, merkle::EmptyRoot());
 }
 
-TEST_F(AuditCheckpointTest, SignsTheCommittedTree) {
-  ASSERT_NE(log_, nullptr);
-  Append(7);
-  absl::StatusOr<std::string> note = log_->SignCheckpoint(key_, kOrigin);
+TYPED_TEST(AuditCheckpointTest, SignsTheCommittedTree) {
+  ASSERT_NE(this->log_, nullptr);
+  this->Append(7);
+  absl::StatusOr<std::string> note = this->log_->SignCheckpoint(this->key_, kOrigin);
   ASSERT_TRUE(note.ok()) << note.status();
   absl::StatusOr<note::SignedCheckpoint> opened =
-      note::OpenCheckpoint(*note, kOrigin, LogVerifier());
+      note::OpenCheckpoint(*note, kOrigin, this->LogVerifier());
   ASSERT_TRUE(opened.ok()) << opened.status();
   EXPECT_EQ(opened->checkpoint.size, 7u);
-  EXPECT_EQ(opened->checkpoint.root_hash, log_->Root());
+  EXPECT_EQ(opened->checkpoint.root_hash, this->log_->Root());
   EXPECT_TRUE(opened->checkpoint.extensions.empty());
   EXPECT_EQ(opened->text,
-            absl::StrCat(kOrigin, "\n7\n", Base64Encode(log_->Root()), "\n"));
+            absl::StrCat(kOrigin, "\n7\n", Base64Encode(this->log_->Root()), "\n"));
 
-  EXPECT_EQ(log_->LatestCheckpoint().value(), *note);
-  EXPECT_EQ(log_->CheckpointAt(7).value(), *note);
-  EXPECT_EQ(log_->CheckpointAt(6).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->log_->LatestCheckpoint().value(), *note);
+  EXPECT_EQ(this->log_->CheckpointAt(7).value(), *note);
+  EXPECT_EQ(this->log_->CheckpointAt(6).status().code(), absl::StatusCode::kNotFound);
   // Same size: the stored one again.
-  EXPECT_EQ(log_->SignCheckpoint(key_, kOrigin).value(), *note);
+  EXPECT_EQ(this->log_->SignCheckpoint(this->key_, kOrigin).value(), *note);
 
-  Append(5);
-  absl::StatusOr<std::string> later = log_->SignCheckpoint(key_, kOrigin);
+  this->Append(5);
+  absl::StatusOr<std::string> later = this->log_->SignCheckpoint(this->key_, kOrigin);
   ASSERT_TRUE(later.ok());
   absl::StatusOr<note::SignedCheckpoint> opened_later =
-      note::OpenCheckpoint(*later, kOrigin, LogVerifier());
+      note::OpenCheckpoint(*later, kOrigin, this->LogVerifier());
   ASSERT_TRUE(opened_later.ok());
   EXPECT_EQ(opened_later->checkpoint.size, 12u);
-  EXPECT_EQ(log_->LatestCheckpoint().value(), *later);
-  EXPECT_EQ(log_->CheckpointAt(7).value(), *note);
-  EXPECT_TRUE(log_->Verify().ok());
+  EXPECT_EQ(this->log_->LatestCheckpoint().value(), *later);
+  EXPECT_EQ(this->log_->CheckpointAt(7).value(), *note);
+  EXPECT_TRUE(this->log_->Verify().ok());
 
   // Kept across a restart.
-  log_.reset();
-  log_ = Open();
-  ASSERT_NE(log_, nullptr);
-  EXPECT_EQ(log_->LatestCheckpoint().value(), *later);
+  this->log_.reset();
+  this->log_ = this->Open();
+  ASSERT_NE(this->log_, nullptr);
+  EXPECT_EQ(this->log_->LatestCheckpoint().value(), *later);
 }
 
-TEST_F(AuditCheckpointTest, OneOriginPerLog) {
-  ASSERT_NE(log_, nullptr);
-  Append(1);
-  ASSERT_TRUE(log_->SignCheckpoint(key_, kOrigin).ok());
-  Append(1);
-  EXPECT_EQ(log_->SignCheckpoint(key_, "cbx/RS/audit").status().code(),
+TYPED_TEST(AuditCheckpointTest, OneOriginPerLog) {
+  ASSERT_NE(this->log_, nullptr);
+  this->Append(1);
+  ASSERT_TRUE(this->log_->SignCheckpoint(this->key_, kOrigin).ok());
+  this->Append(1);
+  EXPECT_EQ(this->log_->SignCheckpoint(this->key_, "cbx/RS/audit").status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(log_->SignCheckpoint(key_, "cbx/XK audit").status().code(),
+  EXPECT_EQ(this->log_->SignCheckpoint(this->key_, "cbx/XK audit").status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(log_->SignCheckpoint(key_, "").status().code(),
+  EXPECT_EQ(this->log_->SignCheckpoint(this->key_, "").status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(AuditCheckpointTest, KeepsCosignatures) {
-  ASSERT_NE(log_, nullptr);
-  Append(9);
-  const std::string note = log_->SignCheckpoint(key_, kOrigin).value();
+TYPED_TEST(AuditCheckpointTest, KeepsCosignatures) {
+  ASSERT_NE(this->log_, nullptr);
+  this->Append(9);
+  const std::string note = this->log_->SignCheckpoint(this->key_, kOrigin).value();
   const std::string text = note::ParseNote(note).value().text;
 
   const crypto::Ed25519PrivateKey witness_key =
@@ -131,12 +139,12 @@ TEST_F(AuditCheckpointTest, KeepsCosignatures) {
       note::Cosigner::Create("cbx/AL/witness", witness_key).value();
   const std::string line =
       note::FormatSignatureLine(witness.Cosign(text, 1767225600).value());
-  ASSERT_TRUE(log_->AddCosignature(9, line).ok());
+  ASSERT_TRUE(this->log_->AddCosignature(9, line).ok());
   // The same line again is fine; another by the same key is not.
-  EXPECT_TRUE(log_->AddCosignature(9, line).ok());
+  EXPECT_TRUE(this->log_->AddCosignature(9, line).ok());
   const std::string later_line =
       note::FormatSignatureLine(witness.Cosign(text, 1767225700).value());
-  EXPECT_EQ(log_->AddCosignature(9, later_line).code(),
+  EXPECT_EQ(this->log_->AddCosignature(9, later_line).code(),
             absl::StatusCode::kAlreadyExists);
 
   const note::Cosigner second =
@@ -147,34 +155,34 @@ TEST_F(AuditCheckpointTest, KeepsCosignatures) {
   std::string second_line =
       note::FormatSignatureLine(second.Cosign(text, 1767225601).value());
   second_line.pop_back();
-  ASSERT_TRUE(log_->AddCosignature(9, second_line).ok());
+  ASSERT_TRUE(this->log_->AddCosignature(9, second_line).ok());
 
-  const std::string cosigned = log_->LatestCheckpoint().value();
+  const std::string cosigned = this->log_->LatestCheckpoint().value();
   EXPECT_EQ(cosigned, note + line + second_line + "\n");
   std::vector<note::Verifier> witnesses = {witness.verifier(),
                                            second.verifier()};
   absl::StatusOr<note::SignedCheckpoint> opened =
-      note::OpenCheckpoint(cosigned, kOrigin, LogVerifier(), witnesses);
+      note::OpenCheckpoint(cosigned, kOrigin, this->LogVerifier(), witnesses);
   ASSERT_TRUE(opened.ok()) << opened.status();
   ASSERT_EQ(opened->other_signatures.size(), 2u);
   EXPECT_EQ(opened->other_signatures[0].name, "cbx/AL/witness");
   EXPECT_EQ(opened->other_signatures[0].timestamp, 1767225600u);
-  EXPECT_EQ(log_->CheckpointAt(9).value(), cosigned);
+  EXPECT_EQ(this->log_->CheckpointAt(9).value(), cosigned);
 
-  EXPECT_EQ(log_->AddCosignature(8, line).code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(log_->AddCosignature(9, "not a signature line").code(),
+  EXPECT_EQ(this->log_->AddCosignature(8, line).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->log_->AddCosignature(9, "not a signature line").code(),
             absl::StatusCode::kInvalidArgument);
   // A line by the log's own key name and ID cannot be added.
   const std::string own_line =
       note.substr(note::ParseNote(note).value().text.size() + 1);
-  EXPECT_EQ(log_->AddCosignature(9, own_line).code(),
+  EXPECT_EQ(this->log_->AddCosignature(9, own_line).code(),
             absl::StatusCode::kAlreadyExists);
 
-  log_.reset();
-  log_ = Open();
-  ASSERT_NE(log_, nullptr);
-  EXPECT_EQ(log_->LatestCheckpoint().value(), cosigned);
-  EXPECT_TRUE(log_->Verify().ok());
+  this->log_.reset();
+  this->log_ = this->Open();
+  ASSERT_NE(this->log_, nullptr);
+  EXPECT_EQ(this->log_->LatestCheckpoint().value(), cosigned);
+  EXPECT_TRUE(this->log_->Verify().ok());
 }
 
 }  // namespace

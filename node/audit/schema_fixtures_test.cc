@@ -11,7 +11,7 @@
 
 #include "gtest/gtest.h"
 #include "node/audit/audit_log.h"
-#include "node/audit/audit_store.h"
+#include "node/audit/sqlite_audit_store.h"
 #include "node/audit/head_file.h"
 #include "node/audit/testing/test_util.h"
 
@@ -50,7 +50,7 @@ TEST(AuditSchemaFixturesTest, EachFixtureOpensWithItsEntriesAndCheckpoints) {
     {
       // A backup holds the database only; the head file the node kept
       // beside it recorded the size and root of the state it wrote last.
-      auto store = AuditStore::Open(path);
+      auto store = SqliteAuditStore::Open(path);
       ASSERT_TRUE(store.ok()) << store.status();
       auto state = (*store)->ReadState();
       ASSERT_TRUE(state.ok()) << state.status();

@@ -1,4 +1,10 @@
-#include "node/audit/audit_store.h"
+#include "node/audit/sqlite_audit_store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <bit>
 #include <utility>
@@ -54,14 +60,15 @@ constexpr size_t kSubtreeHashSize = 32;
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<AuditStore>> AuditStore::Open(
+absl::StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(
     const std::string& path, const std::string& vfs) {
   ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Database> db,
                    sqlite::Database::Open(path, kBusyTimeoutMs, vfs));
-  return std::unique_ptr<AuditStore>(new AuditStore(std::move(db)));
+  return std::unique_ptr<SqliteAuditStore>(
+      new SqliteAuditStore(std::move(db)));
 }
 
-absl::Status AuditStore::Initialize() {
+absl::Status SqliteAuditStore::Initialize() {
   ASSIGN_OR_RETURN(
       sqlite::Transaction txn,
       sqlite::Transaction::Begin(*db_, sqlite::Transaction::Mode::kWrite));
@@ -109,7 +116,7 @@ absl::Status AuditStore::Initialize() {
   return txn.Commit();
 }
 
-absl::StatusOr<StateRow> AuditStore::ReadState() {
+absl::StatusOr<StateRow> SqliteAuditStore::ReadState() {
   ASSIGN_OR_RETURN(
       sqlite::Statement stmt,
       db_->Prepare("SELECT size, root, compact_range FROM state WHERE id = 1"));
@@ -128,7 +135,7 @@ absl::StatusOr<StateRow> AuditStore::ReadState() {
   return state;
 }
 
-absl::Status AuditStore::AppendBatch(const std::vector<LeafRow>& leaves,
+absl::Status SqliteAuditStore::AppendBatch(const std::vector<LeafRow>& leaves,
                                      const merkle::CompactRange& state) {
   ASSIGN_OR_RETURN(
       sqlite::Transaction txn,
@@ -160,7 +167,7 @@ absl::Status AuditStore::AppendBatch(const std::vector<LeafRow>& leaves,
   return txn.Commit();
 }
 
-absl::StatusOr<std::optional<LeafRow>> AuditStore::ReadLeaf(uint64_t sequence) {
+absl::StatusOr<std::optional<LeafRow>> SqliteAuditStore::ReadLeaf(uint64_t sequence) {
   ASSIGN_OR_RETURN(
       sqlite::Statement stmt,
       db_->Prepare("SELECT leaf_hash, data, subtrees FROM leaves WHERE "
@@ -172,7 +179,7 @@ absl::StatusOr<std::optional<LeafRow>> AuditStore::ReadLeaf(uint64_t sequence) {
                  stmt.ColumnBlob(2)};
 }
 
-absl::StatusOr<std::vector<LeafRow>> AuditStore::ReadLeaves(uint64_t begin,
+absl::StatusOr<std::vector<LeafRow>> SqliteAuditStore::ReadLeaves(uint64_t begin,
                                                             uint64_t end) {
   ASSIGN_OR_RETURN(sqlite::Statement stmt,
                    db_->Prepare("SELECT seq, leaf_hash, data, subtrees FROM "
@@ -189,7 +196,7 @@ absl::StatusOr<std::vector<LeafRow>> AuditStore::ReadLeaves(uint64_t begin,
   return rows;
 }
 
-absl::Status AuditStore::ScanLeaves(
+absl::Status SqliteAuditStore::ScanLeaves(
     const std::function<absl::Status(uint64_t, std::string_view,
                                      std::string_view, std::string_view)>&
         visit) {
@@ -204,7 +211,7 @@ absl::Status AuditStore::ScanLeaves(
   }
 }
 
-absl::StatusOr<std::optional<Bytes>> AuditStore::ReadSubtree(uint64_t level,
+absl::StatusOr<std::optional<Bytes>> SqliteAuditStore::ReadSubtree(uint64_t level,
                                                              uint64_t index) {
   if (level == 0) {
     ASSIGN_OR_RETURN(
@@ -234,7 +241,7 @@ absl::StatusOr<std::optional<Bytes>> AuditStore::ReadSubtree(uint64_t level,
   return Bytes(hashes.substr((level - 1) * kSubtreeHashSize, kSubtreeHashSize));
 }
 
-absl::StatusOr<LeafStats> AuditStore::ReadLeafStats() {
+absl::StatusOr<LeafStats> SqliteAuditStore::ReadLeafStats() {
   ASSIGN_OR_RETURN(
       sqlite::Statement stmt,
       db_->Prepare("SELECT COUNT(*), MIN(seq), MAX(seq) FROM leaves"));
@@ -247,7 +254,7 @@ absl::StatusOr<LeafStats> AuditStore::ReadLeafStats() {
   return stats;
 }
 
-absl::StatusOr<LeafStats> AuditStore::ReadLeafEnds() {
+absl::StatusOr<LeafStats> SqliteAuditStore::ReadLeafEnds() {
   // Two statements: SQLite answers a lone MIN or MAX of the rowid with one
   // seek, but MIN and MAX together with a scan.
   LeafStats stats;
@@ -262,7 +269,7 @@ absl::StatusOr<LeafStats> AuditStore::ReadLeafEnds() {
   return stats;
 }
 
-absl::StatusOr<uint64_t> AuditStore::CountLeaves(uint64_t begin, uint64_t end) {
+absl::StatusOr<uint64_t> SqliteAuditStore::CountLeaves(uint64_t begin, uint64_t end) {
   ASSIGN_OR_RETURN(
       sqlite::Statement stmt,
       db_->Prepare("SELECT COUNT(*) FROM leaves WHERE seq >= ? AND seq < ?"));
@@ -271,7 +278,7 @@ absl::StatusOr<uint64_t> AuditStore::CountLeaves(uint64_t begin, uint64_t end) {
   return row ? U64(stmt.ColumnInt(0)) : 0;
 }
 
-absl::Status AuditStore::InsertCheckpoint(const CheckpointRow& row) {
+absl::Status SqliteAuditStore::InsertCheckpoint(const CheckpointRow& row) {
   ASSIGN_OR_RETURN(sqlite::Statement stmt,
                    db_->Prepare("INSERT INTO checkpoints (size, root, note, "
                                 "signed_ms) VALUES (?, ?, ?, ?)"));
@@ -291,7 +298,7 @@ CheckpointRow CheckpointFrom(const sqlite::Statement& stmt) {
 
 }  // namespace
 
-absl::StatusOr<std::optional<CheckpointRow>> AuditStore::ReadCheckpoint(
+absl::StatusOr<std::optional<CheckpointRow>> SqliteAuditStore::ReadCheckpoint(
     uint64_t size) {
   ASSIGN_OR_RETURN(sqlite::Statement stmt,
                    db_->Prepare("SELECT size, root, note, signed_ms FROM "
@@ -302,7 +309,7 @@ absl::StatusOr<std::optional<CheckpointRow>> AuditStore::ReadCheckpoint(
   return CheckpointFrom(stmt);
 }
 
-absl::StatusOr<std::optional<CheckpointRow>> AuditStore::LatestCheckpoint() {
+absl::StatusOr<std::optional<CheckpointRow>> SqliteAuditStore::LatestCheckpoint() {
   ASSIGN_OR_RETURN(sqlite::Statement stmt,
                    db_->Prepare("SELECT size, root, note, signed_ms FROM "
                                 "checkpoints ORDER BY size DESC LIMIT 1"));
@@ -311,7 +318,7 @@ absl::StatusOr<std::optional<CheckpointRow>> AuditStore::LatestCheckpoint() {
   return CheckpointFrom(stmt);
 }
 
-absl::StatusOr<std::vector<CheckpointRow>> AuditStore::ListCheckpoints() {
+absl::StatusOr<std::vector<CheckpointRow>> SqliteAuditStore::ListCheckpoints() {
   ASSIGN_OR_RETURN(sqlite::Statement stmt,
                    db_->Prepare("SELECT size, root, note, signed_ms FROM "
                                 "checkpoints ORDER BY size"));
@@ -323,7 +330,7 @@ absl::StatusOr<std::vector<CheckpointRow>> AuditStore::ListCheckpoints() {
   }
 }
 
-absl::StatusOr<std::vector<std::string>> AuditStore::ReadCosignatures(
+absl::StatusOr<std::vector<std::string>> SqliteAuditStore::ReadCosignatures(
     uint64_t size) {
   ASSIGN_OR_RETURN(sqlite::Statement stmt,
                    db_->Prepare("SELECT line FROM cosignatures WHERE size = ? "
@@ -337,7 +344,7 @@ absl::StatusOr<std::vector<std::string>> AuditStore::ReadCosignatures(
   }
 }
 
-absl::Status AuditStore::InsertCosignature(uint64_t size, std::string_view name,
+absl::Status SqliteAuditStore::InsertCosignature(uint64_t size, std::string_view name,
                                            uint32_t key_id,
                                            std::string_view line) {
   ASSIGN_OR_RETURN(sqlite::Statement stmt,
@@ -350,7 +357,7 @@ absl::Status AuditStore::InsertCosignature(uint64_t size, std::string_view name,
       .Run();
 }
 
-absl::Status AuditStore::CheckpointWal() {
+absl::Status SqliteAuditStore::CheckpointWal() {
   // A connection that saw a disk fault is replaced first, as a transaction
   // would replace it (spec/storage-faults.md).
   RETURN_IF_ERROR(db_->ReopenIfFaulted());
@@ -359,13 +366,92 @@ absl::Status AuditStore::CheckpointWal() {
   return absl::OkStatus();
 }
 
-absl::Status AuditStore::SetAutoCheckpoint(int pages) {
+absl::Status SqliteAuditStore::SetAutoCheckpoint(int pages) {
   return db_->ExecOnEveryConnection(
       absl::StrCat("PRAGMA wal_autocheckpoint = ", pages));
 }
 
-absl::StatusOr<sqlite::Transaction> AuditStore::BeginRead() {
-  return sqlite::Transaction::Begin(*db_, sqlite::Transaction::Mode::kRead);
+namespace {
+
+class SqliteSnapshot : public AuditStore::ReadSnapshot {
+ public:
+  explicit SqliteSnapshot(sqlite::Transaction txn) : txn_(std::move(txn)) {}
+
+ private:
+  sqlite::Transaction txn_;  // rolls back (ends the read) when destroyed
+};
+
+// Holds an flock(2) on the lock file until destroyed.
+class FileLock : public AuditBackend::WriterLock {
+ public:
+  explicit FileLock(int fd) : fd_(fd) {}
+  ~FileLock() override { close(fd_); }
+
+ private:
+  const int fd_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AuditStore::ReadSnapshot>>
+SqliteAuditStore::BeginRead() {
+  ASSIGN_OR_RETURN(
+      sqlite::Transaction txn,
+      sqlite::Transaction::Begin(*db_, sqlite::Transaction::Mode::kRead));
+  return std::make_unique<SqliteSnapshot>(std::move(txn));
+}
+
+absl::StatusOr<bool> SqliteAuditStore::Maintain() {
+  RETURN_IF_ERROR(CheckpointWal());
+  return true;
+}
+
+absl::Status SqliteAuditStore::ReopenIfFaulted() {
+  return db_->ReopenIfFaulted();
+}
+
+absl::Status SqliteAuditStore::Reopen() { return db_->Reopen(); }
+
+// --- SqliteAuditBackend ------------------------------------------------------
+
+absl::StatusOr<std::unique_ptr<AuditBackend::WriterLock>>
+SqliteAuditBackend::LockWriter() {
+  // One writer per log: two would each sequence from their own state.
+  const std::string lock_path = path_ + ".lock";
+  int lock_fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot open ", lock_path, ": ", strerror(errno)));
+  }
+  if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    close(lock_fd);
+    if (err == EWOULDBLOCK) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the audit log ", path_, " is open already (", lock_path,
+          " is locked by another process or AuditLog)"));
+    }
+    return absl::UnavailableError(
+        absl::StrCat("cannot lock ", lock_path, ": ", strerror(err)));
+  }
+  return std::make_unique<FileLock>(lock_fd);
+}
+
+absl::StatusOr<std::unique_ptr<AuditStore>> SqliteAuditBackend::Connect() {
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteAuditStore> store,
+                   SqliteAuditStore::Open(path_, vfs_));
+  return std::unique_ptr<AuditStore>(std::move(store));
+}
+
+absl::StatusOr<std::unique_ptr<AuditStore>>
+SqliteAuditBackend::ConnectWriter() {
+  // The writer still checkpoints by itself if the WAL grows past this (the
+  // head thread stuck, or a long reader pinning old frames): 64 MiB.
+  constexpr int kBackstopCheckpointPages = 16384;
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteAuditStore> store,
+                   SqliteAuditStore::Open(path_, vfs_));
+  RETURN_IF_ERROR(store->SetAutoCheckpoint(kBackstopCheckpointPages));
+  return std::unique_ptr<AuditStore>(std::move(store));
 }
 
 }  // namespace cbx::node::audit
