@@ -161,8 +161,8 @@ class CooperationTest : public ::testing::Test {
   }
 
   void Advance(int64_t ms) {
-    mk_.node.clock().Advance(ms);
-    rs_.node.clock().Advance(ms);
+    mk_.node.clock().AdvanceMs(ms);
+    rs_.node.clock().AdvanceMs(ms);
   }
 
   Member mk_;
