@@ -560,7 +560,8 @@ absl::StatusOr<int> Cooperation::AnnounceOverdue() {
   ASSIGN_OR_RETURN(
       Page<v1::CooperationRecord> due,
       ctx_->storage->ListCooperations(
-          {.overdue_at_ms = now, .unannounced_only = true}, {.limit = 1000}));
+          {.office = "", .overdue_at_ms = now, .unannounced_only = true},
+          {.after = "", .limit = 1000}));
   int announced = 0;
   for (const v1::CooperationRecord& r : due.items) {
     LogEvent(ctx_->self(), "warn", "cooperation-overdue",
@@ -582,7 +583,7 @@ absl::StatusOr<int> Cooperation::AnnounceOverdue() {
 absl::StatusOr<int64_t> Cooperation::CountOverdue() {
   ASSIGN_OR_RETURN(Page<v1::CooperationRecord> due,
                    ctx_->storage->ListCooperations(
-                       {.overdue_at_ms = ctx_->clock->NowMs()}));
+                       {.office = "", .overdue_at_ms = ctx_->clock->NowMs()}));
   return static_cast<int64_t>(due.items.size());
 }
 

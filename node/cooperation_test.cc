@@ -508,8 +508,13 @@ TEST_F(CooperationTest, EnvelopeChecksComeFirstWithoutReceipt) {
   EXPECT_EQ(rs_.service.CooperateAs(std::string("MK"), &*sealed).status().code(),
             absl::StatusCode::kInvalidArgument);
   // A caller whose certificate names another member than the sender.
+  v1::Message request;
+  *request.mutable_header() = mk_.node.ctx().NewHeader("RS", kMkOffice);
+  request.mutable_cooperation_request()->set_case_token(kToken);
+  sealed = mk_.node.ctx().signing_keys->Seal(request);
+  ASSERT_TRUE(sealed.ok());
   EXPECT_EQ(rs_.service.CooperateAs(std::string("AL"), &*sealed).status().code(),
-            absl::StatusCode::kPermissionDenied);
+            absl::StatusCode::kUnauthenticated);
 }
 
 TEST(CooperationChecksTest, IdsRoundTripAndCodes) {

@@ -60,11 +60,21 @@ absl::Status BackfillCaseTokens(Database& db) {
   return absl::OkStatus();
 }
 
-absl::Status PutCooperationIn(Database& db, const v1::CooperationRecord& r) {
-  if (r.id().empty() ||
-      r.direction() == v1::COOPERATION_DIRECTION_UNSPECIFIED) {
+absl::Status PutCooperationIn(Database& db, const v1::CooperationRecord& in) {
+  if (in.id().empty() ||
+      in.direction() == v1::COOPERATION_DIRECTION_UNSPECIFIED) {
     return absl::InvalidArgumentError(
         "a cooperation record needs an id and a direction");
+  }
+  v1::CooperationRecord r = in;
+  {
+    // A replaced record keeps its first requested_at_ms (its place).
+    ASSIGN_OR_RETURN(Statement select,
+                     db.Prepare("SELECT requested_at_ms FROM "
+                                "cooperation_requests WHERE id = ?1"));
+    select.BindText(1, r.id());
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (row) r.set_requested_at_ms(select.ColumnInt(0));
   }
   // The listing's place is the first insertion's: requested_at_ms and seq
   // are not updated.

@@ -272,11 +272,13 @@ constexpr char kSchemaV6[] = R"sql(
 -- migration, then by AddCase), and one row per request sent or received.
 -- open_due_ms: the request's response_due_ms while it is accepted and
 -- unanswered, else 0; receipt_late: a preservation receipt that came late.
-CREATE TABLE case_tokens (
+-- IF NOT EXISTS: a file a test brought back to an older user_version keeps
+-- these tables.
+CREATE TABLE IF NOT EXISTS case_tokens (
   token BLOB PRIMARY KEY,
   case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE
 ) WITHOUT ROWID;
-CREATE TABLE cooperation_requests (
+CREATE TABLE IF NOT EXISTS cooperation_requests (
   seq INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
   office TEXT NOT NULL,
@@ -286,9 +288,9 @@ CREATE TABLE cooperation_requests (
   announced INTEGER NOT NULL DEFAULT 0 CHECK (announced IN (0, 1)),
   record BLOB NOT NULL  -- serialized cbx.v1.CooperationRecord
 );
-CREATE INDEX cooperation_by_time
+CREATE INDEX IF NOT EXISTS cooperation_by_time
   ON cooperation_requests(requested_at_ms, seq);
-CREATE INDEX cooperation_open_due
+CREATE INDEX IF NOT EXISTS cooperation_open_due
   ON cooperation_requests(open_due_ms) WHERE open_due_ms > 0;
 )sql";
 

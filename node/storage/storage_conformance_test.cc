@@ -1395,7 +1395,7 @@ TYPED_TEST(StorageConformanceTest, CooperationListFiltersAndPages) {
   EXPECT_EQ(ids(overdue), (std::vector<std::string>{"g", "a"}));
   for (const auto& r : overdue.items) EXPECT_TRUE(CooperationOverdueAt(r, 2000));
   ASSERT_OK_AND_ASSIGN(overdue,
-                       this->s().ListCooperations({.overdue_at_ms = 5000}));
+                       this->s().ListCooperations({.office = "", .overdue_at_ms = 5000}));
   EXPECT_EQ(ids(overdue), (std::vector<std::string>{"g", "f", "b", "a"}));
   // Announced ones leave the unannounced listing only.
   ASSERT_OK(this->s().MarkCooperationAnnounced("a"));
@@ -1403,7 +1403,7 @@ TYPED_TEST(StorageConformanceTest, CooperationListFiltersAndPages) {
             absl::StatusCode::kNotFound);
   ASSERT_OK_AND_ASSIGN(
       overdue, this->s().ListCooperations(
-                   {.overdue_at_ms = 5000, .unannounced_only = true}));
+                   {.office = "", .overdue_at_ms = 5000, .unannounced_only = true}));
   EXPECT_EQ(ids(overdue), (std::vector<std::string>{"g", "f", "b"}));
   // Paging: two by two, newest first, ending with an empty cursor.
   std::vector<std::string> paged;
@@ -1416,7 +1416,7 @@ TYPED_TEST(StorageConformanceTest, CooperationListFiltersAndPages) {
   }
   EXPECT_EQ(paged, (std::vector<std::string>{"g", "f", "e", "d", "c", "b",
                                              "a"}));
-  EXPECT_EQ(CodeOf(this->s().ListCooperations({}, {.after = "junk"})),
+  EXPECT_EQ(CodeOf(this->s().ListCooperations({}, {.after = "junk", .limit = 0})),
             absl::StatusCode::kInvalidArgument);
 }
 
