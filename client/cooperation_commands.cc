@@ -13,6 +13,7 @@
 #include "client/json_output.h"
 #include "client/strings.h"
 #include "client/time_format.h"
+#include "core/util/bytes.h"
 #include "grpcpp/client_context.h"
 
 namespace cbx::client {
@@ -24,7 +25,7 @@ constexpr char kNoteRule[] =
     "other data of a victim, identifiers beyond those the hit matched, "
     "health or sexual-life data.";
 
-absl::Status Bad(std::string_view option, std::string_view why) {
+absl::Status Bad(absl::string_view option, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(option, ": ", why));
 }
 
@@ -39,13 +40,13 @@ absl::StatusOr<v1::CooperationType> ParseType(const std::string& text) {
              "one of preservation, information, jit, spontaneous");
 }
 
-absl::StatusOr<v1::DataCategory> ParseCategory(std::string_view text) {
+absl::StatusOr<v1::DataCategory> ParseCategory(absl::string_view text) {
   if (text == "subscriber") return v1::DATA_CATEGORY_SUBSCRIBER;
   if (text == "traffic") return v1::DATA_CATEGORY_TRAFFIC;
   if (text == "content") return v1::DATA_CATEGORY_CONTENT;
   if (text == "location") return v1::DATA_CATEGORY_LOCATION;
   return Bad("--data", absl::StrCat("unknown category \"",
-                                    SanitizeForTerminal(text),
+                                    SanitizeForTerminal(std::string(text)),
                                     "\" (subscriber, traffic, content, "
                                     "location)"));
 }
@@ -86,7 +87,7 @@ absl::StatusOr<v1::PreservationDetails> BuildPreservation(
   if (a.data.empty()) {
     return Bad("--data", "e.g. subscriber,traffic (content, location)");
   }
-  for (std::string_view part : absl::StrSplit(a.data, ',')) {
+  for (absl::string_view part : absl::StrSplit(a.data, ',')) {
     absl::StatusOr<v1::DataCategory> c = ParseCategory(part);
     if (!c.ok()) return c.status();
     p.add_data_categories(*c);
