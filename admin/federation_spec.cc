@@ -424,7 +424,10 @@ absl::Status ParsePolicy(const json* p, size_t members, v1::Policy& policy) {
                   {"governance_threshold", "max_message_lifetime_s",
                    "max_clock_skew_s", "evaluations_per_peer_per_day",
                    "peer_deadline_ms", "witness_threshold", "max_index_tags",
-                   "max_index_growth_per_day", "resolves_per_peer_per_day"}));
+                   "max_index_growth_per_day", "resolves_per_peer_per_day",
+                   "information_response_s", "preservation_receipt_s",
+                   "preservation_response_s", "jit_response_s",
+                   "cooperation_requests_per_peer_per_day"}));
   constexpr uint64_t kU32 = std::numeric_limits<uint32_t>::max();
   auto get = [&](std::string_view key, uint32_t fallback,
                  bool positive) -> absl::StatusOr<uint32_t> {
@@ -481,6 +484,20 @@ absl::Status ParsePolicy(const json* p, size_t members, v1::Policy& policy) {
                    get("resolves_per_peer_per_day",
                        directory::kDefaultResolvesPerPeerPerDay, true));
   policy.set_resolves_per_peer_per_day(resolves);
+  // Cooperation (spec/cooperation.md §3): written only when given, so that
+  // a directory without them keeps its bytes; 0 on the wire is the default.
+  ASSIGN_OR_RETURN(uint32_t information, get("information_response_s", 0, true));
+  policy.set_information_response_s(information);
+  ASSIGN_OR_RETURN(uint32_t receipt, get("preservation_receipt_s", 0, true));
+  policy.set_preservation_receipt_s(receipt);
+  ASSIGN_OR_RETURN(uint32_t preservation,
+                   get("preservation_response_s", 0, true));
+  policy.set_preservation_response_s(preservation);
+  ASSIGN_OR_RETURN(uint32_t jit, get("jit_response_s", 0, true));
+  policy.set_jit_response_s(jit);
+  ASSIGN_OR_RETURN(uint32_t requests,
+                   get("cooperation_requests_per_peer_per_day", 0, true));
+  policy.set_cooperation_requests_per_peer_per_day(requests);
   return absl::OkStatus();
 }
 

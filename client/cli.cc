@@ -12,6 +12,7 @@
 #include "client/arguments.h"
 #include "client/audit/cli.h"
 #include "client/commands.h"
+#include "client/cooperation_commands.h"
 #include "client/offence_labels.h"
 #include "core/util/version.h"
 
@@ -365,6 +366,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
   AddCaseCommands(app, office);
   AddQueryCommand(app, office);
   AddListCommands(app, office);
+  CooperationArgs cooperation;
+  AddCooperationCommands(app, cooperation);
   audit::AuditArgs audit_args;
   CLI::App* audit_cmd = audit::AddAuditCommands(app, audit_args);
   app.footer(kFooter);
@@ -380,8 +383,12 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
         app, err,
         "--genesis and --allow-unwitnessed are for the audit commands");
   }
-  absl::StatusOr<Runner> runner =
-      ChosenCommand(office, OfficeMemberOfCertificate(global.flags, env));
+  const std::string home = OfficeMemberOfCertificate(global.flags, env);
+  std::optional<absl::StatusOr<Runner>> cooperating =
+      ChosenCooperationCommand(cooperation, home);
+  absl::StatusOr<Runner> runner = cooperating.has_value()
+                                      ? *std::move(cooperating)
+                                      : ChosenCommand(office, home);
   if (!runner.ok()) {
     return UsageError(app, err, std::string(runner.status().message()));
   }

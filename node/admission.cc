@@ -72,6 +72,11 @@ absl::Status CheckText(const std::string& field, const std::string& text,
 
 }  // namespace
 
+absl::Status CheckOneLineText(const std::string& field, const std::string& text,
+                              size_t max) {
+  return CheckText(field, text, max);
+}
+
 bool IsOfficeOf(std::string_view office, std::string_view member) {
   if (office.size() < member.size() + 2 || office.size() > member.size() + 65 ||
       office.substr(0, member.size()) != member ||

@@ -32,6 +32,12 @@ inline constexpr size_t kMaxLegalBasisBytes = 256;
 // name 1 to 64 of A-Z a-z 0-9 . _ - (spec/office-api.md §2).
 bool IsOfficeOf(std::string_view office, std::string_view member);
 
+// INVALID_ARGUMENT naming `field` unless `text` is at most `max` bytes of
+// valid UTF-8 without control characters (C0, DEL, C1): one line. The
+// purpose's rule, also used by cooperation messages (node/cooperation.h).
+absl::Status CheckOneLineText(const std::string& field, const std::string& text,
+                              size_t max);
+
 // Checks the purpose's strings: each at most its maximum, valid UTF-8,
 // without control characters (C0, DEL, C1). INVALID_ARGUMENT naming the
 // field ("purpose.legal_basis: ..."). An empty string passes: whether one

@@ -15,6 +15,8 @@ void SetOutcome(v1::AuditEntry& entry, absl::StatusCode code,
   outcome->set_elements(counts.elements);
   outcome->set_hits(counts.hits);
   outcome->set_references(counts.references);
+  outcome->set_cooperation_type(counts.cooperation_type);
+  outcome->set_cooperation_code(counts.cooperation_code);
 }
 
 // An entry for an envelope whose body parsed as `message` (null: it did
@@ -89,7 +91,8 @@ absl::Status AuditTrail::Exchange(const std::string& peer, std::string_view rpc,
                                   const envelope::OpenedEnvelope& request,
                                   absl::StatusCode code,
                                   const AuditCounts& counts,
-                                  const v1::Envelope* reply) {
+                                  const v1::Envelope* reply,
+                                  const AuditCounts* reply_counts) {
   if (sink_ == nullptr) return damage_;
   std::vector<v1::AuditEntry> entries;
   entries.reserve(2);
@@ -97,8 +100,9 @@ absl::Status AuditTrail::Exchange(const std::string& peer, std::string_view rpc,
                                   request.envelope_sha256, &request.message,
                                   code, counts));
   if (reply != nullptr) {
-    entries.push_back(EnvelopeEntry(v1::AUDIT_DIRECTION_SENT, peer, rpc, *reply,
-                                    absl::StatusCode::kOk, counts));
+    entries.push_back(EnvelopeEntry(
+        v1::AUDIT_DIRECTION_SENT, peer, rpc, *reply, absl::StatusCode::kOk,
+        reply_counts != nullptr ? *reply_counts : counts));
   }
   auto appended = sink_->AppendAll(std::move(entries));
   return appended.ok() ? absl::OkStatus() : appended.status();

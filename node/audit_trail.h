@@ -28,6 +28,11 @@ struct AuditCounts {
   uint32_t elements = 0;
   uint32_t hits = 0;
   uint32_t references = 0;
+  // Cooperation entries only (spec/cooperation.md §8): the request's
+  // CooperationType and the receipt's or response's code
+  // (node/cooperation_checks.h, ReceiptCode / ResponseCode).
+  uint32_t cooperation_type = 0;
+  uint32_t cooperation_code = 0;
 };
 
 // Where a trail's entries go: the node's audit::AuditLog in production
@@ -76,11 +81,13 @@ class AuditTrail {
   // appended together (both durable, with consecutive sequences, or
   // neither), so that answering costs one wait for the log, not two. The
   // request's fields come from `request`, the parse and hash Open made of
-  // it, instead of parsing and hashing its body again.
+  // it, instead of parsing and hashing its body again. The reply's entry
+  // has `reply_counts` if given, `counts` otherwise.
   absl::Status Exchange(const std::string& peer, std::string_view rpc,
                         const envelope::OpenedEnvelope& request,
                         absl::StatusCode code, const AuditCounts& counts,
-                        const v1::Envelope* reply);
+                        const v1::Envelope* reply,
+                        const AuditCounts* reply_counts = nullptr);
 
   // A call without an envelope: GetDirectory, checkpoints, office calls, or
   // a peer call that failed in transport (direction LOCAL, kind

@@ -44,6 +44,8 @@ namespace {
 // How often the OPRF rotation looks for work (each tick works up to its
 // budget, OprfRotation::Options::tick_budget_ms).
 constexpr int64_t kOprfRotationTickMs = 1000;
+// How often overdue cooperation requests are looked for.
+constexpr int64_t kCooperationTickMs = 1000;
 
 // The limits of node/grpc_limits.h on one server (peer or office port):
 // requests up to `max_request_bytes`, bounded streams, pings, idleness,
@@ -526,16 +528,20 @@ absl::Status Node::BuildModules() {
                                            lookup_executor_.get());
   checkpoints_ = std::make_unique<Checkpoints>(c);
   witnessing_ = std::make_unique<Witnessing>(c, transport_.get());
+  cooperation_ = std::make_unique<Cooperation>(c, transport_.get());
   peer_service_ = std::make_unique<PeerService>(c, checkpoints_.get());
+  peer_service_->set_cooperation(cooperation_.get());
   office_service_ = std::make_unique<OfficeService>(
       c, query_.get(), sync_.get(), witnessing_.get(), checkpoints_.get());
+  office_service_->set_cooperation(cooperation_.get());
   io_ = std::make_unique<boost::asio::io_context>();
   // The node's metrics, read at each scrape of /metrics (node_metrics.h).
   RegisterAlertCounters();
   metrics_collector_ =
       MetricsRegistry::Default().AddCollector([this](Exposition& out) {
-        CollectNodeMetrics(
-            {ctx_.get(), sync_.get(), witnessing_.get(), query_.get()}, out);
+        CollectNodeMetrics({ctx_.get(), sync_.get(), witnessing_.get(),
+                            query_.get(), cooperation_.get()},
+                           out);
       });
   // A version that lists the next node key (or ends the old one) switches
   // the key that signs: log it when it happens (node/node_signing_keys.h).
@@ -768,6 +774,15 @@ void Node::StartTimers() {
   // The operator's TLS files: reloaded when they change.
   local_executor_->Every(TlsCredentials::kPollIntervalMs,
                          [this] { tls_->Poll(); });
+  // Cooperation deadlines: each request that becomes overdue is announced
+  // once (event cooperation-overdue); one indexed read per tick.
+  local_executor_->Every(kCooperationTickMs, [this] {
+    absl::StatusOr<int> announced = cooperation_->AnnounceOverdue();
+    if (!announced.ok()) {
+      LogEvent(ctx_->self(), "error", "cooperation-overdue-check-failed",
+               {{"reason", std::string(announced.status().message())}});
+    }
+  });
   // OPRF key rotation: staging batches, the switch, the retirement.
   sync_executor_->Every(kOprfRotationTickMs, [this] { rotation_->Tick(); });
   // Retention (replay-cache rows included): bounded batches, each its own

@@ -34,6 +34,7 @@
 #include "node/admin_http.h"
 #include "node/checkpoints.h"
 #include "node/config.h"
+#include "node/cooperation.h"
 #include "node/executor.h"
 #include "node/grpc_peer_transport.h"
 #include "node/index_sync.h"
@@ -131,6 +132,8 @@ class Node {
   std::unique_ptr<LookupQuerier> query_;
   std::unique_ptr<Checkpoints> checkpoints_;
   std::unique_ptr<Witnessing> witnessing_;
+  // Before the services, which point to it (node/cooperation.h).
+  std::unique_ptr<Cooperation> cooperation_;
   std::unique_ptr<PeerService> peer_service_;
   std::unique_ptr<OfficeService> office_service_;
   std::unique_ptr<grpc::Server> peer_server_;

@@ -199,6 +199,15 @@ void CollectNodeMetrics(const NodeMetricsSources& s, Exposition& out) {
   CollectPeers(s, out);
   CollectAudit(s, out);
   CollectStorage(s, out);
+  if (s.cooperation != nullptr) {
+    if (absl::StatusOr<int64_t> overdue = s.cooperation->CountOverdue();
+        overdue.ok()) {
+      out.Gauge("cbx_cooperation_overdue_requests",
+                "Cooperation requests, sent and received, overdue now "
+                "(spec/cooperation.md §3).",
+                {}, static_cast<double>(*overdue));
+    }
+  }
 }
 
 AdminHttp::Response CheckReadiness(const NodeMetricsSources& s) {

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "node/admin_http.h"
+#include "node/cooperation.h"
 #include "node/index_sync.h"
 #include "node/lookup_querier.h"
 #include "node/metrics.h"
@@ -28,6 +29,8 @@ struct NodeMetricsSources {
   IndexSync* sync = nullptr;
   Witnessing* witnessing = nullptr;
   LookupQuerier* query = nullptr;
+  // Optional: cbx_cooperation_overdue_requests when set.
+  Cooperation* cooperation = nullptr;
 };
 
 // Adds the node's state to `out`: build info, directory, per-peer index

@@ -396,4 +396,88 @@ absl::Status OfficeService::Export(
   return absl::OkStatus();
 }
 
+// --- Cooperation after a hit -------------------------------------------------
+
+namespace {
+absl::Status NoCooperation() {
+  return absl::UnimplementedError("this node does not cooperate yet");
+}
+}  // namespace
+
+grpc::Status OfficeService::SendCooperationRequest(
+    grpc::ServerContext* context,
+    const v1::SendCooperationRequestRequest* request,
+    v1::CooperationRecord* response) {
+  return Serve(context, "Office.SendCooperationRequest",
+               "send_cooperation_request", {OfficeRole::kProsecutor},
+               [&](const OfficeCaller& caller, OfficeAudit& audit) {
+                 if (cooperation_ == nullptr) return NoCooperation();
+                 audit.counts.cooperation_type =
+                     static_cast<uint32_t>(request->type());
+                 absl::StatusOr<v1::CooperationRecord> sent =
+                     cooperation_->Send(caller.Name(), *request);
+                 if (!sent.ok()) return sent.status();
+                 *response = *std::move(sent);
+                 return absl::OkStatus();
+               });
+}
+
+grpc::Status OfficeService::ListCooperationRequests(
+    grpc::ServerContext* context,
+    const v1::ListCooperationRequestsRequest* request,
+    v1::ListCooperationRequestsResponse* response) {
+  return Serve(
+      context, "Office.ListCooperationRequests", "list_cooperation_requests",
+      {OfficeRole::kProsecutor},
+      [&](const OfficeCaller& caller, OfficeAudit&) -> absl::Status {
+        if (cooperation_ == nullptr) return NoCooperation();
+        const std::string filter = request->overdue() ? "overdue" : "";
+        ASSIGN_OR_RETURN(PageRequest page,
+                         ReadPage("ListCooperationRequests", filter,
+                                  request->page_size(), request->page_token()));
+        ASSIGN_OR_RETURN(
+            Page<v1::CooperationRecord> listed,
+            cooperation_->List(caller.Name(), request->overdue(), page));
+        for (v1::CooperationRecord& r : listed.items) {
+          *response->add_requests() = std::move(r);
+        }
+        response->set_next_page_token(
+            PageToken("ListCooperationRequests", filter, listed.next));
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status OfficeService::GetCooperationRequest(
+    grpc::ServerContext* context,
+    const v1::GetCooperationRequestRequest* request,
+    v1::CooperationRecord* response) {
+  return Serve(context, "Office.GetCooperationRequest",
+               "get_cooperation_request", {OfficeRole::kProsecutor},
+               [&](const OfficeCaller& caller, OfficeAudit&) -> absl::Status {
+                 if (cooperation_ == nullptr) return NoCooperation();
+                 ASSIGN_OR_RETURN(*response,
+                                  cooperation_->Get(caller.Name(), request->id()));
+                 return absl::OkStatus();
+               });
+}
+
+grpc::Status OfficeService::RespondToCooperationRequest(
+    grpc::ServerContext* context,
+    const v1::RespondToCooperationRequestRequest* request,
+    v1::CooperationRecord* response) {
+  return Serve(context, "Office.RespondToCooperationRequest",
+               "respond_to_cooperation_request", {OfficeRole::kProsecutor},
+               [&](const OfficeCaller& caller, OfficeAudit& audit) {
+                 if (cooperation_ == nullptr) return NoCooperation();
+                 audit.counts.cooperation_code =
+                     static_cast<uint32_t>(request->outcome()) * 100 +
+                     static_cast<uint32_t>(request->reason());
+                 absl::StatusOr<v1::CooperationRecord> answered =
+                     cooperation_->Respond(caller.Name(), *request);
+                 if (!answered.ok()) return answered.status();
+                 *response = *std::move(answered);
+                 return absl::OkStatus();
+               });
+}
+
 }  // namespace cbx::node

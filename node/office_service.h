@@ -17,6 +17,7 @@
 #include "node/audit_trail.h"
 #include "node/cases.h"
 #include "node/checkpoints.h"
+#include "node/cooperation.h"
 #include "node/identity.h"
 #include "node/index_sync.h"
 #include "node/lookup_querier.h"
@@ -70,6 +71,27 @@ class OfficeService final : public v1::Office::Service {
   grpc::Status AuditExport(
       grpc::ServerContext* context, const v1::AuditExportRequest* request,
       grpc::ServerWriter<v1::AuditExportChunk>* writer) override;
+  // Cooperation after a hit (prosecutor role; node/cooperation.h). Each is
+  // UNIMPLEMENTED while no cooperation module is set.
+  grpc::Status SendCooperationRequest(
+      grpc::ServerContext* context,
+      const v1::SendCooperationRequestRequest* request,
+      v1::CooperationRecord* response) override;
+  grpc::Status ListCooperationRequests(
+      grpc::ServerContext* context,
+      const v1::ListCooperationRequestsRequest* request,
+      v1::ListCooperationRequestsResponse* response) override;
+  grpc::Status GetCooperationRequest(
+      grpc::ServerContext* context,
+      const v1::GetCooperationRequestRequest* request,
+      v1::CooperationRecord* response) override;
+  grpc::Status RespondToCooperationRequest(
+      grpc::ServerContext* context,
+      const v1::RespondToCooperationRequestRequest* request,
+      v1::CooperationRecord* response) override;
+  // The cooperation module the four calls above delegate to; it must
+  // outlive the service. Set while the node is wired, before it serves.
+  void set_cooperation(Cooperation* cooperation) { cooperation_ = cooperation; }
 
  private:
   // What the audit entry of an office call records besides rpc and status.
@@ -123,6 +145,7 @@ class OfficeService final : public v1::Office::Service {
   Witnessing* witnessing_;
   Checkpoints* checkpoints_;
   CaseBook cases_;
+  Cooperation* cooperation_ = nullptr;
 };
 
 }  // namespace cbx::node

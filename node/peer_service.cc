@@ -94,6 +94,14 @@ PeerService::PeerService(NodeContext* context, Checkpoints* checkpoints)
             return service->AddCosignature(ctx, req, resp);
           },
           this)));
+  AddMethod(new RpcServiceMethod(
+      "/cbx.v1.Peer/Cooperate", RpcMethod::NORMAL_RPC,
+      new RpcMethodHandler<PeerService, ReceivedEnvelope, v1::Envelope,
+                           ReceivedEnvelope, MessageLite>(
+          [](PeerService* service, grpc::ServerContext* ctx,
+             const ReceivedEnvelope* req,
+             v1::Envelope* resp) { return service->Cooperate(ctx, req, resp); },
+          this)));
 }
 
 absl::Status NotAnEnvelope() {
@@ -102,7 +110,8 @@ absl::Status NotAnEnvelope() {
 
 absl::StatusOr<envelope::OpenedEnvelope> PeerService::Admit(
     const absl::StatusOr<std::string>& caller, const v1::Envelope* envelope,
-    v1::Message::KindCase kind, std::string_view rpc) {
+    v1::Message::KindCase kind, std::string_view rpc,
+    v1::Message::KindCase also) {
   std::shared_ptr<const directory::Directory> dir = ctx_->directory->Current();
   if (!caller.ok()) {
     LogEvent(ctx_->self(), "warn", "refused",
@@ -141,6 +150,7 @@ absl::StatusOr<envelope::OpenedEnvelope> PeerService::Admit(
   options.receiver = ctx_->self();
   options.authenticated_member = *caller;
   options.accepted_kinds = {kind};
+  if (also != v1::Message::KIND_NOT_SET) options.accepted_kinds.push_back(also);
   options.clock = ctx_->clock;
   options.replay_cache = &replay_cache;
   options.quota = &quota;
@@ -193,6 +203,27 @@ absl::StatusOr<v1::Envelope> PeerService::ResolveAs(
     const absl::StatusOr<std::string>& caller, const v1::Envelope* request) {
   return Respond(caller, request, v1::Message::kResolveRequest, "Peer.Resolve",
                  &LookupResponder::Resolve);
+}
+
+absl::StatusOr<v1::Envelope> PeerService::CooperateAs(
+    const absl::StatusOr<std::string>& caller, const v1::Envelope* request) {
+  if (cooperation_ == nullptr) {
+    return absl::UnimplementedError("this node does not cooperate yet");
+  }
+  ASSIGN_OR_RETURN(envelope::OpenedEnvelope opened,
+                   Admit(caller, request, v1::Message::kCooperationRequest,
+                         kCooperateRpc, v1::Message::kCooperationResponse));
+  return cooperation_->Receive(opened, *request);
+}
+
+grpc::Status PeerService::Cooperate(grpc::ServerContext* context,
+                                    const ReceivedEnvelope* request,
+                                    v1::Envelope* response) {
+  absl::StatusOr<v1::Envelope> reply = CooperateAs(
+      Identify(*context), request->parsed ? &request->envelope : nullptr);
+  if (!reply.ok()) return ToGrpc(reply.status());
+  *response = *std::move(reply);
+  return grpc::Status::OK;
 }
 
 grpc::Status PeerService::Evaluate(grpc::ServerContext* context,

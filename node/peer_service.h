@@ -29,6 +29,7 @@
 #include "cbx/v1/peer.grpc.pb.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "node/checkpoints.h"
+#include "node/cooperation.h"
 #include "node/lookup_responder.h"
 #include "node/node_context.h"
 
@@ -57,6 +58,14 @@ class PeerService final : public grpc::Service {
       const absl::StatusOr<std::string>& caller, const v1::Envelope* request);
   absl::StatusOr<v1::Envelope> ResolveAs(
       const absl::StatusOr<std::string>& caller, const v1::Envelope* request);
+  // Peer.Cooperate likewise (spec/cooperation.md §2): a cooperation
+  // request or response, admitted as every envelope, handed to the
+  // cooperation module (UNIMPLEMENTED while none is set).
+  absl::StatusOr<v1::Envelope> CooperateAs(
+      const absl::StatusOr<std::string>& caller, const v1::Envelope* request);
+  // The cooperation module Peer.Cooperate delegates to; it must outlive
+  // the service. Set while the node is wired, before it serves.
+  void set_cooperation(Cooperation* cooperation) { cooperation_ = cooperation; }
 
   // The six RPCs of cbx.v1.Peer (spec/lookup.md, spec/index-sync.md,
   // spec/witnessing.md), as gRPC calls them.
@@ -77,6 +86,9 @@ class PeerService final : public grpc::Service {
   grpc::Status AddCosignature(grpc::ServerContext* context,
                               const v1::AddCosignatureRequest* request,
                               v1::AddCosignatureResponse* response);
+  grpc::Status Cooperate(grpc::ServerContext* context,
+                         const ReceivedEnvelope* request,
+                         v1::Envelope* response);
 
  private:
   // CallerMember for `context` under the current directory; records the
@@ -87,7 +99,8 @@ class PeerService final : public grpc::Service {
   // evaluate request run before its quota is charged.
   absl::StatusOr<envelope::OpenedEnvelope> Admit(
       const absl::StatusOr<std::string>& caller, const v1::Envelope* envelope,
-      v1::Message::KindCase kind, std::string_view rpc);
+      v1::Message::KindCase kind, std::string_view rpc,
+      v1::Message::KindCase also = v1::Message::KIND_NOT_SET);
   // Logs a refusal of `envelope` (durably; null: a body that was not an
   // Envelope) and returns `refusal`, or the log's failure.
   absl::Status Refuse(std::string_view rpc, const std::string& caller,
@@ -120,6 +133,7 @@ class PeerService final : public grpc::Service {
   NodeContext* ctx_;
   Checkpoints* checkpoints_;
   LookupResponder responder_;
+  Cooperation* cooperation_ = nullptr;
 };
 
 }  // namespace cbx::node

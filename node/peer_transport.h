@@ -65,6 +65,13 @@ class PeerTransport {
       const std::string& member, const v1::GetCheckpointRequest& request,
       int64_t budget_ms) = 0;
 
+  // Peer.Cooperate: `request` (a cooperation_request or
+  // cooperation_response envelope) -> the reply envelope (a
+  // cooperation_receipt), unopened.
+  virtual absl::StatusOr<v1::Envelope> Cooperate(const std::string& member,
+                                                 const v1::Envelope& request,
+                                                 int64_t budget_ms) = 0;
+
   // Peer.AddCosignature.
   virtual absl::StatusOr<v1::AddCosignatureResponse> AddCosignature(
       const std::string& member, const v1::AddCosignatureRequest& request,

@@ -30,6 +30,35 @@ inline uint32_t ResolvesPerPeerPerDay(const v1::Policy& p) {
                                             : kDefaultResolvesPerPeerPerDay;
 }
 
+// Cooperation after a hit (spec/cooperation.md §3): deadlines in seconds
+// and the daily request quota.
+inline constexpr uint32_t kDefaultInformationResponseS = 172'800;   // 48 h
+inline constexpr uint32_t kDefaultPreservationReceiptS = 28'800;    // 8 h
+inline constexpr uint32_t kDefaultPreservationResponseS = 86'400;   // 24 h
+inline constexpr uint32_t kDefaultJitResponseS = 1'209'600;         // 14 days
+inline constexpr uint32_t kDefaultCooperationRequestsPerPeerPerDay = 200;
+
+inline uint32_t InformationResponseS(const v1::Policy& p) {
+  return p.information_response_s() != 0 ? p.information_response_s()
+                                         : kDefaultInformationResponseS;
+}
+inline uint32_t PreservationReceiptS(const v1::Policy& p) {
+  return p.preservation_receipt_s() != 0 ? p.preservation_receipt_s()
+                                         : kDefaultPreservationReceiptS;
+}
+inline uint32_t PreservationResponseS(const v1::Policy& p) {
+  return p.preservation_response_s() != 0 ? p.preservation_response_s()
+                                          : kDefaultPreservationResponseS;
+}
+inline uint32_t JitResponseS(const v1::Policy& p) {
+  return p.jit_response_s() != 0 ? p.jit_response_s() : kDefaultJitResponseS;
+}
+inline uint32_t CooperationRequestsPerPeerPerDay(const v1::Policy& p) {
+  return p.cooperation_requests_per_peer_per_day() != 0
+             ? p.cooperation_requests_per_peer_per_day()
+             : kDefaultCooperationRequestsPerPeerPerDay;
+}
+
 }  // namespace cbx::directory
 
 #endif  // CBX_CORE_DIRECTORY_POLICY_H_

@@ -68,6 +68,7 @@ struct MemoryStorage::Undo {
   std::vector<v1::Notification> notifications;
   std::map<std::string, Bytes> settings;
   std::map<std::pair<std::string, int64_t>, uint32_t> quotas;
+  std::vector<CooperationRow> cooperations;
 };
 
 // Every call runs under the mutex ReadWriteTransaction holds.
@@ -120,6 +121,18 @@ class MemoryStorage::Txn final : public StorageTransaction {
     s_->settings_[key] = value;
     return absl::OkStatus();
   }
+  absl::StatusOr<StoredCase> GetCaseByToken(const Bytes& token) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->GetCaseByTokenLocked(token);
+  }
+  absl::Status PutCooperation(const v1::CooperationRecord& r) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->PutCooperationLocked(r);
+  }
+  absl::StatusOr<v1::CooperationRecord> GetCooperation(
+      const std::string& id) override ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->GetCooperationLocked(id);
+  }
 
  private:
   MemoryStorage* s_;
@@ -130,7 +143,7 @@ absl::Status MemoryStorage::ReadWriteTransaction(
     const CommitFailureHandler& on_commit_failure) {
   std::lock_guard<std::mutex> lock(mu_);
   Undo undo{cases_, own_refs_,      changes_,  version_,
-            hits_,  notifications_, settings_, quotas_};
+            hits_,  notifications_, settings_, quotas_, cooperations_};
   auto restore = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     cases_ = std::move(undo.cases);
     own_refs_ = std::move(undo.own_refs);
@@ -140,6 +153,7 @@ absl::Status MemoryStorage::ReadWriteTransaction(
     notifications_ = std::move(undo.notifications);
     settings_ = std::move(undo.settings);
     quotas_ = std::move(undo.quotas);
+    cooperations_ = std::move(undo.cooperations);
   };
   Txn txn(this);
   absl::Status status = body(txn);

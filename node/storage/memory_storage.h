@@ -119,6 +119,15 @@ class MemoryStorage final : public Storage {
       const std::string& key) override;
   absl::Status PutSetting(const std::string& key, const Bytes& value) override;
 
+  // Cooperation: in memory_cooperation.cc.
+  absl::StatusOr<StoredCase> GetCaseByToken(const Bytes& token) override;
+  absl::Status PutCooperation(const v1::CooperationRecord& r) override;
+  absl::StatusOr<v1::CooperationRecord> GetCooperation(
+      const std::string& id) override;
+  absl::StatusOr<Page<v1::CooperationRecord>> ListCooperations(
+      const CooperationFilter& filter, const PageRequest& page = {}) override;
+  absl::Status MarkCooperationAnnounced(const std::string& id) override;
+
  private:
   class Txn;
   // What a transaction can change, copied before its body runs.
@@ -137,6 +146,12 @@ class MemoryStorage final : public Storage {
   // that enter or leave the set.
   void ApplyTagDeltasLocked(const std::vector<std::pair<Tag, int64_t>>& deltas)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<StoredCase> GetCaseByTokenLocked(const Bytes& token)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status PutCooperationLocked(const v1::CooperationRecord& r)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<v1::CooperationRecord> GetCooperationLocked(
+      const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<uint32_t> ChargeQuotaLocked(const std::string& member,
                                              int64_t day, uint32_t count,
                                              uint32_t limit)
@@ -159,6 +174,12 @@ class MemoryStorage final : public Storage {
   std::vector<v1::Hit> hits_ ABSL_GUARDED_BY(mu_);  // in insertion order
   std::vector<v1::Notification> notifications_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Bytes> settings_ ABSL_GUARDED_BY(mu_);
+  // Cooperation records in insertion order, each with its announced mark.
+  struct CooperationRow {
+    v1::CooperationRecord record;
+    bool announced = false;
+  };
+  std::vector<CooperationRow> cooperations_ ABSL_GUARDED_BY(mu_);
   // OPRF key rotation: (type, normalized value) -> staged output, and a
   // previous output -> its identifier value.
   using ValueKey = std::pair<int64_t, std::string>;

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "node/storage/sqlite_cooperation.h"
 
 namespace cbx::node::sqlite {
 namespace {
@@ -263,11 +264,41 @@ CREATE TRIGGER identifiers_uncounted AFTER DELETE ON identifiers BEGIN
 END;
 )sql";
 
+// Version 6: tables of issue 13's features, one block per feature (each
+// helper adds its own; merged here).
+constexpr char kSchemaV6[] = R"sql(
+-- Cooperation requests (spec/cooperation.md §2, node/cooperation.h):
+-- a case's token -> its row (filled from the cases' records by the
+-- migration, then by AddCase), and one row per request sent or received.
+-- open_due_ms: the request's response_due_ms while it is accepted and
+-- unanswered, else 0; receipt_late: a preservation receipt that came late.
+-- IF NOT EXISTS: a file a test brought back to an older user_version keeps
+-- these tables.
+CREATE TABLE IF NOT EXISTS case_tokens (
+  token BLOB PRIMARY KEY,
+  case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cooperation_requests (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  office TEXT NOT NULL,
+  requested_at_ms INTEGER NOT NULL,
+  open_due_ms INTEGER NOT NULL,
+  receipt_late INTEGER NOT NULL CHECK (receipt_late IN (0, 1)),
+  announced INTEGER NOT NULL DEFAULT 0 CHECK (announced IN (0, 1)),
+  record BLOB NOT NULL  -- serialized cbx.v1.CooperationRecord
+);
+CREATE INDEX IF NOT EXISTS cooperation_by_time
+  ON cooperation_requests(requested_at_ms, seq);
+CREATE INDEX IF NOT EXISTS cooperation_open_due
+  ON cooperation_requests(open_due_ms) WHERE open_due_ms > 0;
+)sql";
+
 // kMigrations[i] takes the schema from version i to version i + 1. To change
 // the schema, append a step (never edit a released one) and bump
 // kSchemaVersion.
 constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3,
-                                       kSchemaV4, kSchemaV5};
+                                       kSchemaV4, kSchemaV5, kSchemaV6};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 // Whether `table` has a column `column`.
@@ -317,6 +348,8 @@ absl::Status MigrateSchema(Database& db) {
       done = !*has_y;
     }
     if (!done) status = db.Exec(kMigrations[v]);
+    // The cases' tokens are inside their serialized records.
+    if (status.ok() && v == 5) status = BackfillCaseTokens(db);
     if (status.ok()) {
       status = db.Exec(absl::StrCat("PRAGMA user_version = ", v + 1));
     }

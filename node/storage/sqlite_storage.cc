@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
 #include "node/storage/page.h"
+#include "node/storage/sqlite_cooperation.h"
 #include "node/storage/sqlite_own_index.h"
 #include "node/storage/sqlite_peer_index.h"
 #include "node/storage/sqlite_schema.h"
@@ -158,6 +159,7 @@ absl::StatusOr<int64_t> InsertCase(Database& db, const StoredCase& c,
     RETURN_IF_ERROR(status);
   }
   const int64_t case_id = sqlite3_last_insert_rowid(db.handle());
+  RETURN_IF_ERROR(sqlite::RecordCaseToken(db, c.record.case_token(), case_id));
   RETURN_IF_ERROR(InsertIdentifiers(db, case_id, c.identifiers, current));
   return case_id;
 }
@@ -447,6 +449,17 @@ class SqliteTxn final : public StorageTransaction {
   }
   absl::Status PutSetting(const std::string& key, const Bytes& value) override {
     return WriteSetting(db_, key, value);
+  }
+  absl::StatusOr<StoredCase> GetCaseByToken(const Bytes& token) override {
+    ASSIGN_OR_RETURN(std::string number, sqlite::CaseNumberByToken(db_, token));
+    return GetCaseIn(db_, number);
+  }
+  absl::Status PutCooperation(const v1::CooperationRecord& r) override {
+    return sqlite::PutCooperationIn(db_, r);
+  }
+  absl::StatusOr<v1::CooperationRecord> GetCooperation(
+      const std::string& id) override {
+    return sqlite::GetCooperationIn(db_, id);
   }
 
  private:
@@ -1185,6 +1198,37 @@ absl::StatusOr<Page<v1::Notification>> SqliteStorage::ListNotifications(
   return ListNewestFirst<v1::Notification>(*db_, "notifications", "at_ms",
                                            "notification", case_number, page,
                                            "notification");
+}
+
+// --- Cooperation requests ----------------------------------------------------
+
+absl::StatusOr<StoredCase> SqliteStorage::GetCaseByToken(const Bytes& token) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Transaction txn, BeginRead(*db_));
+  ASSIGN_OR_RETURN(std::string number, sqlite::CaseNumberByToken(*db_, token));
+  return GetCaseIn(*db_, number);
+}
+
+absl::Status SqliteStorage::PutCooperation(const v1::CooperationRecord& r) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sqlite::PutCooperationIn(*db_, r);
+}
+
+absl::StatusOr<v1::CooperationRecord> SqliteStorage::GetCooperation(
+    const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sqlite::GetCooperationIn(*db_, id);
+}
+
+absl::StatusOr<Page<v1::CooperationRecord>> SqliteStorage::ListCooperations(
+    const CooperationFilter& filter, const PageRequest& page) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sqlite::ListCooperationsIn(*db_, filter, page);
+}
+
+absl::Status SqliteStorage::MarkCooperationAnnounced(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sqlite::MarkCooperationAnnouncedIn(*db_, id);
 }
 
 // --- Settings ----------------------------------------------------------------

@@ -133,6 +133,14 @@ class SqliteStorage final : public Storage {
       const std::string& sender, const Bytes& message_id, int64_t expires_at_ms,
       const std::optional<QuotaCharge>& charge) override;
 
+  absl::StatusOr<StoredCase> GetCaseByToken(const Bytes& token) override;
+  absl::Status PutCooperation(const v1::CooperationRecord& r) override;
+  absl::StatusOr<v1::CooperationRecord> GetCooperation(
+      const std::string& id) override;
+  absl::StatusOr<Page<v1::CooperationRecord>> ListCooperations(
+      const CooperationFilter& filter, const PageRequest& page = {}) override;
+  absl::Status MarkCooperationAnnounced(const std::string& id) override;
+
   // Retention's bounded deletes: in sqlite_retention.cc.
   absl::StatusOr<int64_t> DeleteHitsBefore(int64_t before_ms, size_t limit,
                                            const AfterDelete& then) override;

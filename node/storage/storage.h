@@ -136,6 +136,28 @@ struct DirectoryEvidence {
   Bytes conflicting;           // serialized cbx.v1.SignedDirectory
 };
 
+// Which cooperation requests a listing returns (Storage::ListCooperations).
+struct CooperationFilter {
+  // Only this office's (CooperationRecord.office); empty: every office's.
+  std::string office;
+  // > 0: only the requests overdue at that time (CooperationOverdueAt).
+  int64_t overdue_at_ms = 0;
+  // Only those MarkCooperationAnnounced has not marked.
+  bool unannounced_only = false;
+};
+
+// Whether `r` is overdue at `now_ms` (spec/cooperation.md §3): its request
+// was accepted (a receipt ACCEPTED) and either its response_due_ms (not 0)
+// has passed without a response, or it is a preservation request whose
+// receipt came late (receipt_late, a fact that stays).
+inline bool CooperationOverdueAt(const v1::CooperationRecord& r,
+                                 int64_t now_ms) {
+  if (r.receipt().status() != v1::RECEIPT_STATUS_ACCEPTED) return false;
+  if (r.receipt_late()) return true;
+  const int64_t due = r.request().response_due_ms();
+  return !r.has_response() && due > 0 && due < now_ms;
+}
+
 // The reads and writes a domain operation makes inside one
 // Storage::ReadWriteTransaction. Each method behaves as the Storage method
 // of the same name (same checks, same codes), except that its writes are
@@ -167,6 +189,11 @@ class StorageTransaction {
       const std::string& key) = 0;
   virtual absl::Status PutSetting(const std::string& key,
                                   const Bytes& value) = 0;
+  // Cooperation (see Storage's methods of the same names).
+  virtual absl::StatusOr<StoredCase> GetCaseByToken(const Bytes& token) = 0;
+  virtual absl::Status PutCooperation(const v1::CooperationRecord& r) = 0;
+  virtual absl::StatusOr<v1::CooperationRecord> GetCooperation(
+      const std::string& id) = 0;
 };
 
 class Storage {
@@ -456,6 +483,28 @@ class Storage {
   // case_number is empty.
   virtual absl::StatusOr<Page<v1::Notification>> ListNotifications(
       const std::string& case_number, const PageRequest& page = {}) = 0;
+
+  // --- Cooperation requests (spec/cooperation.md, node/cooperation.h) -----
+
+  // The case whose record.case_token is `token`. NOT_FOUND if none (of any
+  // length).
+  virtual absl::StatusOr<StoredCase> GetCaseByToken(const Bytes& token) = 0;
+  // Inserts `r`, or replaces the record with the same id (its place in
+  // listings, by requested_at_ms, is the first insertion's).
+  // INVALID_ARGUMENT (nothing changed) if the id is empty or the direction
+  // unspecified.
+  virtual absl::Status PutCooperation(const v1::CooperationRecord& r) = 0;
+  // NOT_FOUND if there is no record `id`.
+  virtual absl::StatusOr<v1::CooperationRecord> GetCooperation(
+      const std::string& id) = 0;
+  // The records `filter` selects, newest first (by requested_at_ms, then
+  // the one inserted last first), as stored (`overdue` is not set here).
+  virtual absl::StatusOr<Page<v1::CooperationRecord>> ListCooperations(
+      const CooperationFilter& filter, const PageRequest& page = {}) = 0;
+  // Marks record `id` as announced overdue (its one cooperation-overdue
+  // event was logged): CooperationFilter.unannounced_only skips it from
+  // now on, also after a restart. NOT_FOUND if there is no such record.
+  virtual absl::Status MarkCooperationAnnounced(const std::string& id) = 0;
 
   // --- Key-value settings (OPRF epoch in use, directory version, ...) ------
 

@@ -1286,6 +1286,140 @@ TYPED_TEST(StorageConformanceTest, TransactionsRunBesideGroupCommittedAdmits) {
   EXPECT_EQ(used, static_cast<uint32_t>(kThreads / 2 * kPerThread));
 }
 
+// --- Cooperation requests (spec/cooperation.md) ------------------------------
+
+v1::CooperationRecord CoopRecord(const std::string& id, const std::string& office,
+                                 int64_t requested_at_ms, int64_t due_ms,
+                                 bool accepted) {
+  v1::CooperationRecord r;
+  r.set_id(id);
+  r.set_direction(v1::COOPERATION_DIRECTION_SENT);
+  r.set_peer("RS");
+  r.set_office(office);
+  r.set_case_number("MK-1");
+  r.set_requested_at_ms(requested_at_ms);
+  r.mutable_request()->set_type(v1::COOPERATION_TYPE_INFORMATION);
+  r.mutable_request()->set_response_due_ms(due_ms);
+  if (accepted) r.mutable_receipt()->set_status(v1::RECEIPT_STATUS_ACCEPTED);
+  return r;
+}
+
+TYPED_TEST(StorageConformanceTest, CaseByTokenFindsTheCaseInAndOutOfTxn) {
+  StoredCase a = MakeCase("MK-1", true, {Ident("a", 1)});
+  a.record.set_case_token(Bytes(16, 'a'));
+  StoredCase b = MakeCase("MK-22", false, {Ident("b", 2)});
+  b.record.set_case_token(Bytes(16, 'b'));
+  ASSERT_OK(this->s().AddCase(a));
+  ASSERT_OK(this->s().ReadWriteTransaction(
+      [&](StorageTransaction& txn) { return txn.AddCase(b); }));
+  ASSERT_OK_AND_ASSIGN(StoredCase got, this->s().GetCaseByToken(Bytes(16, 'a')));
+  EXPECT_EQ(got.record.case_number(), "MK-1");
+  ASSERT_OK(this->s().ReadWriteTransaction([&](StorageTransaction& txn) {
+    ASSIGN_OR_RETURN(StoredCase in_txn, txn.GetCaseByToken(Bytes(16, 'b')));
+    EXPECT_EQ(in_txn.record.case_number(), "MK-22");
+    EXPECT_EQ(in_txn.record.status(), v1::CASE_STATUS_CLOSED);
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(CodeOf(this->s().GetCaseByToken(Bytes(16, 'c'))),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(CodeOf(this->s().GetCaseByToken("")), absl::StatusCode::kNotFound);
+  // Amending a case keeps its token's entry.
+  a.record.set_contact_point("+389 2 111 111");
+  ASSERT_OK(this->s().UpdateCase(a));
+  ASSERT_OK_AND_ASSIGN(got, this->s().GetCaseByToken(Bytes(16, 'a')));
+  EXPECT_EQ(got.record.contact_point(), "+389 2 111 111");
+}
+
+TYPED_TEST(StorageConformanceTest, CooperationPutGetReplaceKeepsPlace) {
+  EXPECT_EQ(CodeOf(this->s().PutCooperation(v1::CooperationRecord())),
+            absl::StatusCode::kInvalidArgument);
+  v1::CooperationRecord no_direction = CoopRecord("x", "MK/A", 1, 0, false);
+  no_direction.clear_direction();
+  EXPECT_EQ(CodeOf(this->s().PutCooperation(no_direction)),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(this->s().GetCooperation("r1")),
+            absl::StatusCode::kNotFound);
+  ASSERT_OK(this->s().PutCooperation(CoopRecord("r1", "MK/A", 100, 0, false)));
+  ASSERT_OK(this->s().PutCooperation(CoopRecord("r2", "MK/A", 200, 0, false)));
+  v1::CooperationRecord r1 = CoopRecord("r1", "MK/A", 300, 5000, true);
+  r1.set_peer_office("RS/VJT-Beograd");
+  ASSERT_OK(this->s().PutCooperation(r1));
+  ASSERT_OK_AND_ASSIGN(v1::CooperationRecord got,
+                       this->s().GetCooperation("r1"));
+  EXPECT_EQ(got.peer_office(), "RS/VJT-Beograd");
+  EXPECT_EQ(got.receipt().status(), v1::RECEIPT_STATUS_ACCEPTED);
+  ASSERT_OK_AND_ASSIGN(auto all, this->s().ListCooperations({}));
+  ASSERT_EQ(all.items.size(), 2u);
+  EXPECT_EQ(all.items[0].id(), "r2");  // r1 keeps its first place (100)
+  EXPECT_EQ(all.items[1].id(), "r1");
+  EXPECT_EQ(all.items[1].requested_at_ms(), 100);
+  // In a transaction, read-your-writes; a rolled-back put leaves nothing.
+  absl::Status refused =
+      this->s().ReadWriteTransaction([&](StorageTransaction& txn) {
+        RETURN_IF_ERROR(txn.PutCooperation(CoopRecord("r3", "MK/A", 1, 0, 0)));
+        ASSIGN_OR_RETURN(v1::CooperationRecord r3, txn.GetCooperation("r3"));
+        EXPECT_EQ(r3.id(), "r3");
+        return absl::AbortedError("rolled back");
+      });
+  EXPECT_EQ(refused.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(CodeOf(this->s().GetCooperation("r3")),
+            absl::StatusCode::kNotFound);
+}
+
+TYPED_TEST(StorageConformanceTest, CooperationListFiltersAndPages) {
+  // Accepted with deadlines 1000 and 3000, one answered, one refused, one
+  // spontaneous (due 0), one of another office, one receipt late.
+  ASSERT_OK(this->s().PutCooperation(CoopRecord("a", "MK/A", 10, 1000, true)));
+  ASSERT_OK(this->s().PutCooperation(CoopRecord("b", "MK/A", 20, 3000, true)));
+  v1::CooperationRecord answered = CoopRecord("c", "MK/A", 30, 1000, true);
+  answered.mutable_response()->set_outcome(v1::RESPONSE_OUTCOME_DONE);
+  ASSERT_OK(this->s().PutCooperation(answered));
+  ASSERT_OK(this->s().PutCooperation(CoopRecord("d", "MK/A", 40, 1000, false)));
+  ASSERT_OK(this->s().PutCooperation(CoopRecord("e", "MK/A", 50, 0, true)));
+  ASSERT_OK(this->s().PutCooperation(CoopRecord("f", "MK/B", 60, 1000, true)));
+  v1::CooperationRecord late = CoopRecord("g", "MK/A", 70, 9000, true);
+  late.set_receipt_late(true);
+  ASSERT_OK(this->s().PutCooperation(late));
+  auto ids = [](const Page<v1::CooperationRecord>& page) {
+    std::vector<std::string> out;
+    for (const auto& r : page.items) out.push_back(r.id());
+    return out;
+  };
+  ASSERT_OK_AND_ASSIGN(auto mine,
+                       this->s().ListCooperations({.office = "MK/A"}));
+  EXPECT_EQ(ids(mine),
+            (std::vector<std::string>{"g", "e", "d", "c", "b", "a"}));
+  ASSERT_OK_AND_ASSIGN(
+      auto overdue,
+      this->s().ListCooperations({.office = "MK/A", .overdue_at_ms = 2000}));
+  EXPECT_EQ(ids(overdue), (std::vector<std::string>{"g", "a"}));
+  for (const auto& r : overdue.items) EXPECT_TRUE(CooperationOverdueAt(r, 2000));
+  ASSERT_OK_AND_ASSIGN(overdue,
+                       this->s().ListCooperations({.office = "", .overdue_at_ms = 5000}));
+  EXPECT_EQ(ids(overdue), (std::vector<std::string>{"g", "f", "b", "a"}));
+  // Announced ones leave the unannounced listing only.
+  ASSERT_OK(this->s().MarkCooperationAnnounced("a"));
+  EXPECT_EQ(CodeOf(this->s().MarkCooperationAnnounced("zz")),
+            absl::StatusCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(
+      overdue, this->s().ListCooperations(
+                   {.office = "", .overdue_at_ms = 5000, .unannounced_only = true}));
+  EXPECT_EQ(ids(overdue), (std::vector<std::string>{"g", "f", "b"}));
+  // Paging: two by two, newest first, ending with an empty cursor.
+  std::vector<std::string> paged;
+  PageRequest page{.after = "", .limit = 2};
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_OK_AND_ASSIGN(auto got, this->s().ListCooperations({}, page));
+    for (const auto& r : got.items) paged.push_back(r.id());
+    if (got.next.empty()) break;
+    page.after = got.next;
+  }
+  EXPECT_EQ(paged, (std::vector<std::string>{"g", "f", "e", "d", "c", "b",
+                                             "a"}));
+  EXPECT_EQ(CodeOf(this->s().ListCooperations({}, {.after = "junk", .limit = 0})),
+            absl::StatusCode::kInvalidArgument);
+}
+
 // MemoryStorage's test seam: a commit that fails after the body succeeded.
 TEST(MemoryStorageTest, FailedCommitRollsBackAndTellsTheHandler) {
   MemoryStorage s;

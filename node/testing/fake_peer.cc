@@ -576,6 +576,28 @@ bool FakePeers::IndexStreamStopped(const std::string& member) {
   return m->index_stream_stopped;
 }
 
+void FakePeers::OnCooperate(CooperateHandler handler) {
+  std::lock_guard<std::mutex> lock(mu_);
+  on_cooperate_ = std::move(handler);
+}
+
+absl::StatusOr<v1::Envelope> FakePeers::Cooperate(const std::string& member,
+                                                  const v1::Envelope& request,
+                                                  int64_t budget_ms) {
+  Member* m = Find(member);
+  if (m == nullptr) return absl::NotFoundError(member + " is no member");
+  FAKE_ENTER(*m, "Cooperate", budget_ms);
+  CooperateHandler handler;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    handler = on_cooperate_;
+  }
+  if (handler == nullptr) {
+    return absl::UnimplementedError("the fake peers do not cooperate");
+  }
+  return handler(member, request);
+}
+
 absl::StatusOr<v1::GetDirectoryResponse> FakePeers::GetDirectory(
     const std::string& member, const v1::GetDirectoryRequest& request,
     int64_t budget_ms) {

@@ -155,6 +155,13 @@ class FakePeers final : public PeerTransport {
   void ServeDirectories(const std::string& member,
                         std::vector<v1::SignedDirectory> versions);
 
+  // Answers Peer.Cooperate from now on (the fakes do not cooperate
+  // themselves): tests route it to another in-process node's handler.
+  // Without one, Cooperate is UNIMPLEMENTED.
+  using CooperateHandler = std::function<absl::StatusOr<v1::Envelope>(
+      const std::string& member, const v1::Envelope& request)>;
+  void OnCooperate(CooperateHandler handler);
+
   // Calls made to `member` of Peer.<rpc> ("Evaluate", "Resolve", ...).
   int Calls(const std::string& member, const std::string& rpc);
   // The most calls that were in flight at once, over all members.
@@ -177,6 +184,9 @@ class FakePeers final : public PeerTransport {
   absl::StatusOr<v1::GetDirectoryResponse> GetDirectory(
       const std::string& member, const v1::GetDirectoryRequest& request,
       int64_t budget_ms) override;
+  absl::StatusOr<v1::Envelope> Cooperate(const std::string& member,
+                                         const v1::Envelope& request,
+                                         int64_t budget_ms) override;
   absl::StatusOr<v1::GetCheckpointResponse> GetCheckpoint(
       const std::string& member, const v1::GetCheckpointRequest& request,
       int64_t budget_ms) override;
@@ -216,6 +226,7 @@ class FakePeers final : public PeerTransport {
   int in_flight_ = 0;
   int peak_in_flight_ = 0;
   std::function<void(const std::string&)> on_evaluate_;  // guarded by mu_
+  CooperateHandler on_cooperate_;                          // guarded by mu_
   std::map<std::string, std::unique_ptr<Member>> members_;
 };
 

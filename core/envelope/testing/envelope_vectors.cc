@@ -94,6 +94,50 @@ std::vector<Case> Cases() {
              }),
       "OK")
       .accepted_kinds = {"evaluate_request", "resolve_request"};
+  // Cooperation (spec/cooperation.md §2): Peer.Cooperate takes a request
+  // or a response; its reply is a receipt.
+  add("valid cooperation_request accepted by Peer.Cooperate", "",
+      Edited(5,
+             [](v1::Message& m) {
+               v1::CooperationRequest* r = m.mutable_cooperation_request();
+               r->set_case_token(Bytes(16, '\x42'));
+               r->set_requester_case_number("MK-2026-0142");
+               r->set_type(v1::COOPERATION_TYPE_PRESERVATION);
+               r->set_legal_basis("Budapest Convention Art. 29");
+               v1::PreservationDetails* p = r->mutable_preservation();
+               p->set_platform("telegram");
+               v1::Identifier* id = p->add_account();
+               id->set_type(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME);
+               id->set_value("cbx_example");
+               p->set_period_from_ms(kNowMs - 30 * 86'400'000LL);
+               p->set_period_to_ms(kNowMs);
+               p->add_data_categories(v1::DATA_CATEGORY_SUBSCRIBER);
+               p->add_data_categories(v1::DATA_CATEGORY_TRAFFIC);
+               r->set_response_due_ms(kNowMs + 86'400'000);
+             }),
+      "OK")
+      .accepted_kinds = {"cooperation_request", "cooperation_response"};
+  add("valid cooperation_response accepted by Peer.Cooperate", "",
+      Edited(6,
+             [](v1::Message& m) {
+               m.mutable_header()->set_in_reply_to(TestMessageId(1005));
+               v1::CooperationResponse* r = m.mutable_cooperation_response();
+               r->set_outcome(v1::RESPONSE_OUTCOME_DONE);
+               r->set_preserved_until_ms(kNowMs + 90 * 86'400'000LL);
+             }),
+      "OK")
+      .accepted_kinds = {"cooperation_request", "cooperation_response"};
+  add("valid cooperation_receipt accepted as the reply", "",
+      Edited(7,
+             [](v1::Message& m) {
+               m.mutable_header()->set_in_reply_to(TestMessageId(1005));
+               v1::CooperationReceipt* r = m.mutable_cooperation_receipt();
+               r->set_status(v1::RECEIPT_STATUS_REFUSED);
+               r->set_reason(v1::RECEIPT_REFUSAL_UNKNOWN_CASE_TOKEN);
+               r->set_received_at_ms(kNowMs);
+             }),
+      "OK")
+      .accepted_kinds = {"cooperation_receipt"};
 
   // Check 1.
   add("body does not parse (signed properly)", "1 (body)",
@@ -104,6 +148,14 @@ std::vector<Case> Cases() {
                m.mutable_resolve_request()->set_oprf_epoch(1);
              }),
       "INVALID_ARGUMENT");
+  add("kind cooperation_receipt not accepted by Peer.Cooperate", "1 (body)",
+      Edited(8,
+             [](v1::Message& m) {
+               m.mutable_cooperation_receipt()->set_status(
+                   v1::RECEIPT_STATUS_ACCEPTED);
+             }),
+      "INVALID_ARGUMENT")
+      .accepted_kinds = {"cooperation_request", "cooperation_response"};
   add("no kind set", "1 (body)",
       Edited(11, [](v1::Message& m) { m.clear_kind(); }), "INVALID_ARGUMENT");
   add("header missing", "1 (body)",
@@ -384,7 +436,8 @@ std::vector<std::pair<std::string, Bytes>> EnvelopeCorpusSeeds() {
     int n = 900;
     for (const char* kind :
          {"evaluate_response", "resolve_request", "resolve_response",
-          "index_request", "index_manifest"}) {
+          "index_request", "index_manifest", "cooperation_request",
+          "cooperation_receipt", "cooperation_response"}) {
       v1::Message m = TestEvaluateRequest(n++);
       const auto* field = v1::Message::descriptor()->FindFieldByName(kind);
       m.GetReflection()->MutableMessage(&m, field);

@@ -1,0 +1,335 @@
+// Cooperation after a hit between real cbx-node processes on loopback
+// (spec/cooperation.md §2, §3): MK hits RS's case and asks RS's office to
+// preserve platform data; RS's node returns a signed receipt and RS's
+// office answers DONE; an information request is answered REFUSED; a joint
+// investigation team proposal left unanswered becomes overdue under a
+// short policy deadline; a token RS never gave, and one RS gave BA, are
+// refused with a receipt UNKNOWN_CASE_TOKEN. One federation (MK, RS, BA)
+// serves the suite; the tests run in the order written.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cbx/v1/message.pb.h"
+#include "core/directory/policy.h"
+#include "core/envelope/envelope.h"
+#include "gtest/gtest.h"
+#include "tests/integration/federation.h"
+#include "tests/testing/time_scale.h"
+
+namespace cbx::testing {
+namespace {
+
+// The short deadline of a JIT proposal in this federation's policy.
+constexpr int kJitResponseS = 3;
+
+// The body of GET /metrics from `cc`'s admin endpoint ("" if none).
+std::string Metrics(const Federation& fed, const std::string& cc) {
+  nlohmann::json config =
+      nlohmann::json::parse(Slurp(fed.NodeDir(cc) + "/node.json"));
+  const std::string listen = config["admin_listen"].get<std::string>();
+  const int port = std::stoi(listen.substr(listen.rfind(':') + 1));
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "";
+  timeval tv{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  std::string raw;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    const std::string req =
+        "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: "
+        "close\r\n\r\n";
+    (void)!send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+    char buf[8192];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0) raw.append(buf, n);
+  }
+  close(fd);
+  return raw;
+}
+
+v1::Identifier Id(const std::string& value) {
+  v1::Identifier id;
+  id.set_type(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME);
+  id.set_value(value);
+  return id;
+}
+
+class CooperationTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    FederationOptions options;
+    options.countries = {"MK", "RS", "BA"};
+    options.edit_spec = [](nlohmann::json& spec) {
+      spec["policy"]["jit_response_s"] = kJitResponseS;
+    };
+    auto f = Federation::Create(options);
+    ASSERT_TRUE(f.ok()) << f.status();
+    fed_ = f->release();
+    absl::Status started = fed_->StartAll();
+    ASSERT_TRUE(started.ok()) << started;
+    AddCase("RS", "RS-2026-001", "cbx_coop_admin");
+    AddCase("RS", "RS-2026-002", "cbx_coop_other");
+    AddCase("MK", "MK-2026-0142", "cbx_coop_admin");
+    AddCase("BA", "BA-2026-17", "cbx_coop_other");
+    ASSERT_TRUE(fed_->WaitForIndex("MK", {{"RS", 2}, {"BA", 1}}).ok());
+    ASSERT_TRUE(fed_->WaitForIndex("BA", {{"RS", 2}, {"MK", 1}}).ok());
+    token_ = Hit("MK", "MK-2026-0142", "cbx_coop_admin", &rs_office_);
+    std::string unused;
+    bas_token_ = Hit("BA", "BA-2026-17", "cbx_coop_other", &unused);
+    ASSERT_EQ(token_.size(), 16u);
+    ASSERT_EQ(bas_token_.size(), 16u);
+  }
+  static void TearDownTestSuite() {
+    delete fed_;
+    fed_ = nullptr;
+  }
+  void TearDown() override {
+    if (HasFailure() && fed_ != nullptr) fed_->DumpLogs();
+  }
+
+  static grpc::ClientContext* Ctx(grpc::ClientContext& ctx) {
+    ctx.set_wait_for_ready(true);
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     Scaled(std::chrono::seconds(60)));
+    return &ctx;
+  }
+
+  static void AddCase(const std::string& cc, const std::string& number,
+                      const std::string& account) {
+    v1::AddCaseRequest req;
+    v1::Case* c = req.mutable_case_();
+    c->set_case_number(number);
+    *c->add_identifiers() = Id(account);
+    c->add_offences()->set_code(v1::OFFENCE_CODE_NCII_SHARING);
+    c->set_role(v1::PERPETRATOR_ROLE_ADMINISTRATOR);
+    c->set_contact_point("+000 24/7 duty prosecutor (fictional)");
+    grpc::ClientContext ctx;
+    v1::Case out;
+    grpc::Status s = fed_->Office(cc)->AddCase(Ctx(ctx), req, &out);
+    ASSERT_TRUE(s.ok()) << cc << " " << s.error_message();
+  }
+
+  // `cc` queries `account` for its case `number`; the token of RS's
+  // reference (and its competent office in *office).
+  static std::string Hit(const std::string& cc, const std::string& number,
+                         const std::string& account, std::string* office) {
+    v1::QueryRequest req;
+    *req.add_identifiers() = Id(account);
+    req.mutable_purpose()->set_case_number(number);
+    req.mutable_purpose()->set_legal_basis("MLA-Convention-1959 Art.1");
+    req.mutable_purpose()->set_offence(v1::OFFENCE_CODE_NCII_SHARING);
+    req.add_peers("RS");
+    grpc::ClientContext ctx;
+    auto reader = fed_->Office(cc)->Query(Ctx(ctx), req);
+    v1::QueryEvent event;
+    std::string token;
+    while (reader->Read(&event)) {
+      if (event.has_answer() && event.answer().member() == "RS" &&
+          event.answer().references_size() > 0) {
+        token = event.answer().references(0).case_token();
+        *office = event.answer().references(0).competent_office();
+      }
+    }
+    EXPECT_TRUE(reader->Finish().ok());
+    return token;
+  }
+
+  static v1::SendCooperationRequestRequest Request(v1::CooperationType type) {
+    v1::SendCooperationRequestRequest req;
+    req.set_case_token(token_);
+    req.set_case_number("MK-2026-0142");
+    req.set_type(type);
+    req.set_legal_basis("Budapest Convention Art. 29");
+    return req;
+  }
+
+  static v1::CooperationRecord Send(const v1::SendCooperationRequestRequest& r) {
+    grpc::ClientContext ctx;
+    v1::CooperationRecord out;
+    grpc::Status s =
+        fed_->Office("MK")->SendCooperationRequest(Ctx(ctx), r, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  static grpc::Status Respond(const v1::RespondToCooperationRequestRequest& r,
+                              v1::CooperationRecord* out) {
+    grpc::ClientContext ctx;
+    return fed_->Office("RS")->RespondToCooperationRequest(Ctx(ctx), r, out);
+  }
+
+  static v1::CooperationRecord Get(const std::string& cc,
+                                   const std::string& id) {
+    grpc::ClientContext ctx;
+    v1::GetCooperationRequestRequest req;
+    req.set_id(id);
+    v1::CooperationRecord out;
+    grpc::Status s = fed_->Office(cc)->GetCooperationRequest(Ctx(ctx), req, &out);
+    EXPECT_TRUE(s.ok()) << cc << " " << s.error_message();
+    return out;
+  }
+
+  static std::vector<v1::CooperationRecord> List(const std::string& cc,
+                                                 bool overdue) {
+    grpc::ClientContext ctx;
+    v1::ListCooperationRequestsRequest req;
+    req.set_overdue(overdue);
+    v1::ListCooperationRequestsResponse out;
+    grpc::Status s =
+        fed_->Office(cc)->ListCooperationRequests(Ctx(ctx), req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return {out.requests().begin(), out.requests().end()};
+  }
+
+  // A request MK's node key signs without MK's sender-side checks, sent
+  // straight to RS's Peer port as MK: RS's receipt.
+  static v1::CooperationReceipt RawRequest(const Bytes& token) {
+    v1::Envelope e = SealAs(*fed_, "MK", "RS", [&](v1::Message& m) {
+      m.mutable_header()->set_office("MK/PPO-Skopje");
+      v1::CooperationRequest* r = m.mutable_cooperation_request();
+      r->set_case_token(token);
+      r->set_requester_case_number("MK-2026-0142");
+      r->set_type(v1::COOPERATION_TYPE_INFORMATION);
+      r->set_legal_basis("MLA-Convention-1959 Art.1");
+      r->set_response_due_ms(
+          m.header().issued_at_ms() +
+          int64_t{directory::kDefaultInformationResponseS} * 1000);
+    });
+    grpc::ClientContext ctx;
+    v1::Envelope reply;
+    grpc::Status s = fed_->PeerAs("RS", "MK")->Cooperate(Ctx(ctx), e, &reply);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    v1::Message m;
+    EXPECT_TRUE(m.ParseFromString(reply.body()));
+    EXPECT_EQ(m.header().sender(), "RS");
+    return m.cooperation_receipt();
+  }
+
+  static Federation* fed_;
+  static std::string token_;
+  static std::string bas_token_;
+  static std::string rs_office_;
+};
+
+Federation* CooperationTest::fed_ = nullptr;
+std::string CooperationTest::token_;
+std::string CooperationTest::bas_token_;
+std::string CooperationTest::rs_office_;
+
+TEST_F(CooperationTest, PreservationReceiptThenResponseDone) {
+  v1::SendCooperationRequestRequest req =
+      Request(v1::COOPERATION_TYPE_PRESERVATION);
+  v1::PreservationDetails* p = req.mutable_preservation();
+  p->set_platform("telegram");
+  *p->add_account() = Id("@cbx_coop_admin");
+  p->set_period_from_ms(1'767'225'600'000);  // 2026-01-01
+  p->set_period_to_ms(1'769'904'000'000);    // 2026-02-01
+  p->add_data_categories(v1::DATA_CATEGORY_SUBSCRIBER);
+  p->add_data_categories(v1::DATA_CATEGORY_TRAFFIC);
+  v1::CooperationRecord sent = Send(req);
+  EXPECT_EQ(sent.receipt().status(), v1::RECEIPT_STATUS_ACCEPTED);
+  EXPECT_EQ(sent.receipt().competent_office(), rs_office_);
+  EXPECT_FALSE(sent.receipt_envelope().empty());
+
+  std::vector<v1::CooperationRecord> at_rs = List("RS", false);
+  ASSERT_EQ(at_rs.size(), 1u);
+  EXPECT_EQ(at_rs[0].id(), sent.id());
+  EXPECT_EQ(at_rs[0].direction(), v1::COOPERATION_DIRECTION_RECEIVED);
+  EXPECT_EQ(at_rs[0].case_number(), "RS-2026-001");
+
+  v1::RespondToCooperationRequestRequest answer;
+  answer.set_id(sent.id());
+  answer.set_outcome(v1::RESPONSE_OUTCOME_DONE);
+  answer.set_preserved_until_ms(1'800'000'000'000);
+  v1::CooperationRecord answered;
+  grpc::Status s = Respond(answer, &answered);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(answered.response_receipt().status(), v1::RECEIPT_STATUS_ACCEPTED);
+
+  v1::CooperationRecord seen = Get("MK", sent.id());
+  EXPECT_EQ(seen.response().outcome(), v1::RESPONSE_OUTCOME_DONE);
+  EXPECT_EQ(seen.response().preserved_until_ms(), 1'800'000'000'000);
+  EXPECT_FALSE(seen.overdue());
+}
+
+TEST_F(CooperationTest, InformationAnsweredRefused) {
+  v1::CooperationRecord sent = Send(Request(v1::COOPERATION_TYPE_INFORMATION));
+  ASSERT_EQ(sent.receipt().status(), v1::RECEIPT_STATUS_ACCEPTED);
+  v1::RespondToCooperationRequestRequest answer;
+  answer.set_id(sent.id());
+  answer.set_outcome(v1::RESPONSE_OUTCOME_REFUSED);
+  answer.set_reason(v1::RESPONSE_REFUSAL_NO_LEGAL_BASIS);
+  v1::CooperationRecord answered;
+  ASSERT_TRUE(Respond(answer, &answered).ok());
+  v1::CooperationRecord seen = Get("MK", sent.id());
+  EXPECT_EQ(seen.response().outcome(), v1::RESPONSE_OUTCOME_REFUSED);
+  EXPECT_EQ(seen.response().reason(), v1::RESPONSE_REFUSAL_NO_LEGAL_BASIS);
+}
+
+TEST_F(CooperationTest, UnansweredProposalBecomesOverdueOnBothSides) {
+  v1::CooperationRecord sent =
+      Send(Request(v1::COOPERATION_TYPE_JOINT_INVESTIGATION_TEAM));
+  ASSERT_EQ(sent.receipt().status(), v1::RECEIPT_STATUS_ACCEPTED);
+  EXPECT_EQ(sent.request().response_due_ms(),
+            sent.requested_at_ms() + kJitResponseS * 1000);
+  // Poll (no sleep-and-hope): the deadline passes in kJitResponseS, the
+  // nodes' overdue timer ticks every second.
+  const auto until =
+      std::chrono::steady_clock::now() + Scaled(std::chrono::seconds(30));
+  bool mk_overdue = false, rs_overdue = false, logged = false;
+  while (std::chrono::steady_clock::now() < until &&
+         !(mk_overdue && rs_overdue && logged)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    for (const auto& r : List("MK", true)) mk_overdue |= r.id() == sent.id();
+    for (const auto& r : List("RS", true)) rs_overdue |= r.id() == sent.id();
+    logged = Slurp(fed_->LogOf("MK")).find("cooperation-overdue") !=
+                 std::string::npos &&
+             Slurp(fed_->LogOf("RS")).find("cooperation-overdue") !=
+                 std::string::npos;
+  }
+  EXPECT_TRUE(mk_overdue);
+  EXPECT_TRUE(rs_overdue);
+  EXPECT_TRUE(logged);
+  EXPECT_TRUE(Get("MK", sent.id()).overdue());
+  EXPECT_NE(Metrics(*fed_, "MK").find("\ncbx_cooperation_overdue_requests 1"),
+            std::string::npos);
+  EXPECT_NE(Metrics(*fed_, "RS").find("\ncbx_cooperation_overdue_requests 1"),
+            std::string::npos);
+}
+
+TEST_F(CooperationTest, UnknownTokenIsRefusedWithAReceipt) {
+  v1::CooperationReceipt receipt = RawRequest(Bytes(16, '\x5a'));
+  EXPECT_EQ(receipt.status(), v1::RECEIPT_STATUS_REFUSED);
+  EXPECT_EQ(receipt.reason(), v1::RECEIPT_REFUSAL_UNKNOWN_CASE_TOKEN);
+}
+
+// Attack: RS gave RS-2026-002's token to BA only; MK learned it. RS
+// answers exactly as for a token that names nothing.
+TEST_F(CooperationTest, TokenGivenToAnotherMemberIsRefusedAsUnknown) {
+  v1::CooperationReceipt receipt = RawRequest(bas_token_);
+  EXPECT_EQ(receipt.status(), v1::RECEIPT_STATUS_REFUSED);
+  EXPECT_EQ(receipt.reason(), v1::RECEIPT_REFUSAL_UNKNOWN_CASE_TOKEN);
+  EXPECT_TRUE(receipt.competent_office().empty());
+  // MK's own node refuses to send it at all: no hit of MK's carries it.
+  v1::SendCooperationRequestRequest req =
+      Request(v1::COOPERATION_TYPE_INFORMATION);
+  req.set_case_token(bas_token_);
+  grpc::ClientContext ctx;
+  v1::CooperationRecord out;
+  grpc::Status s =
+      fed_->Office("MK")->SendCooperationRequest(Ctx(ctx), req, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+}
+
+}  // namespace
+}  // namespace cbx::testing
