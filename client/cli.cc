@@ -13,6 +13,7 @@
 #include "client/audit/cli.h"
 #include "client/commands.h"
 #include "client/offence_labels.h"
+#include "client/watch_commands.h"
 #include "core/util/version.h"
 
 namespace cbx::client {
@@ -365,6 +366,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
   AddCaseCommands(app, office);
   AddQueryCommand(app, office);
   AddListCommands(app, office);
+  WatchCommands watch;
+  AddWatchCommands(app, watch);
   audit::AuditArgs audit_args;
   CLI::App* audit_cmd = audit::AddAuditCommands(app, audit_args);
   app.footer(kFooter);
@@ -380,8 +383,11 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
         app, err,
         "--genesis and --allow-unwitnessed are for the audit commands");
   }
+  const std::string home = OfficeMemberOfCertificate(global.flags, env);
+  std::optional<absl::StatusOr<Runner>> watching =
+      ChosenWatchCommand(watch, home);
   absl::StatusOr<Runner> runner =
-      ChosenCommand(office, OfficeMemberOfCertificate(global.flags, env));
+      watching.has_value() ? *std::move(watching) : ChosenCommand(office, home);
   if (!runner.ok()) {
     return UsageError(app, err, std::string(runner.status().message()));
   }
