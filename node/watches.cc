@@ -268,6 +268,7 @@ absl::StatusOr<v1::Watch> Watches::Renew(const v1::RenewWatchRequest& request,
 }
 
 absl::StatusOr<int64_t> Watches::ExpireDue() {
+  std::lock_guard<std::mutex> lock(expiry_mu_);
   int64_t expired = 0;
   while (true) {
     const int64_t now_ms = ctx_->clock->NowMs();

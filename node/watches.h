@@ -31,6 +31,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -124,6 +125,9 @@ class Watches {
 
   NodeContext* ctx_;
   LookupQuerier* querier_;
+  // One expiry pass at a time (the timer, listings and index versions of
+  // several peers may all start one): a watch is ended once, by one.
+  std::mutex expiry_mu_;
 };
 
 }  // namespace cbx::node
