@@ -14,6 +14,7 @@
 #include "client/commands.h"
 #include "client/cooperation_commands.h"
 #include "client/offence_labels.h"
+#include "client/watch_commands.h"
 #include "core/util/version.h"
 
 namespace cbx::client {
@@ -368,6 +369,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
   AddListCommands(app, office);
   CooperationArgs cooperation;
   AddCooperationCommands(app, cooperation);
+  WatchCommands watch;
+  AddWatchCommands(app, watch);
   audit::AuditArgs audit_args;
   CLI::App* audit_cmd = audit::AddAuditCommands(app, audit_args);
   app.footer(kFooter);
@@ -384,11 +387,11 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
         "--genesis and --allow-unwitnessed are for the audit commands");
   }
   const std::string home = OfficeMemberOfCertificate(global.flags, env);
-  std::optional<absl::StatusOr<Runner>> cooperating =
+  std::optional<absl::StatusOr<Runner>> chosen =
       ChosenCooperationCommand(cooperation, home);
-  absl::StatusOr<Runner> runner = cooperating.has_value()
-                                      ? *std::move(cooperating)
-                                      : ChosenCommand(office, home);
+  if (!chosen.has_value()) chosen = ChosenWatchCommand(watch, home);
+  absl::StatusOr<Runner> runner =
+      chosen.has_value() ? *std::move(chosen) : ChosenCommand(office, home);
   if (!runner.ok()) {
     return UsageError(app, err, std::string(runner.status().message()));
   }

@@ -155,6 +155,8 @@ Json HitsJson(const v1::ListHitsResponse& response, Lang lang) {
     hj["received_at"] = Time(h.received_at_ms());
     hj["envelope_sha256"] = HexEncode(h.envelope_sha256());
     hj["reference"] = CaseReferenceJson(h.reference(), lang);
+    // A standing watch's hit names the watch (spec/cooperation.md §4).
+    if (!h.watch_id().empty()) hj["watch_id"] = h.watch_id();
     hits.push_back(std::move(hj));
   }
   Json j;

@@ -395,6 +395,8 @@ absl::Status IndexSync::ApplyIndexStream(const std::string& member,
               {"full", manifest.full() ? "yes" : "no"}});
   }
   ctx_->peer_indexes.Put(std::move(next));
+  // Standing watches test their outputs against the new version.
+  if (changed) ctx_->PeerIndexAdopted(ctx_->peer_indexes.Share(member));
   return absl::OkStatus();
 }
 

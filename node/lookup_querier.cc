@@ -204,7 +204,8 @@ absl::StatusOr<std::vector<std::string>> LookupQuerier::Targets(
 
 absl::Status LookupQuerier::Run(
     const v1::QueryRequest& request, const OfficeCaller& caller,
-    const std::function<bool(const v1::QueryEvent&)>& emit) {
+    const std::function<bool(const v1::QueryEvent&)>& emit,
+    const WatchHooks* watch) {
   ASSIGN_OR_RETURN(const std::vector<Input> inputs,
                    Validate(request, ctx_->self()));
   ASSIGN_OR_RETURN(const std::vector<std::string> targets, Targets(request));
@@ -233,6 +234,7 @@ absl::Status LookupQuerier::Run(
     lookup.query_id = query_id;
     lookup.deadline_ms = start_ms + budget_ms;
     lookup.budget_ms = budget_ms;
+    lookup.watch = watch;
     const bool posted = executor_->Post(
         [this, &answers, lookup] { answers.Push(AskPeer(lookup)); });
     if (!posted) {
@@ -336,6 +338,9 @@ v1::PeerAnswer LookupQuerier::AskPeer(PeerLookup lookup) {
   if (!outputs.ok()) return Failure(member, outputs.status());
   absl::StatusOr<Hits> hits = Membership(lookup, *evaluated, *outputs);
   if (!hits.ok()) return Failure(member, hits.status());
+  if (lookup.watch != nullptr && lookup.watch->on_outputs != nullptr) {
+    lookup.watch->on_outputs(member, lookup.epoch, *outputs);
+  }
 
   v1::PeerAnswer answer;
   answer.set_member(member);
@@ -478,6 +483,7 @@ absl::Status LookupQuerier::ResolveAndStore(const PeerLookup& lookup,
     hit.set_case_number(lookup.purpose->case_number());
     hit.set_received_at_ms(ctx_->clock->NowMs());
     hit.set_envelope_sha256(resolved->envelope_sha256);
+    if (lookup.watch != nullptr) hit.set_watch_id(lookup.watch->watch_id);
     RETURN_IF_ERROR(ctx_->storage->AddHit(hit));
   }
   answer.set_outcome(references > 0 ? v1::PEER_OUTCOME_HIT
@@ -491,6 +497,31 @@ absl::Status LookupQuerier::ResolveAndStore(const PeerLookup& lookup,
                answer);
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<v1::PeerAnswer> LookupQuerier::ResolveForWatch(
+    const std::string& member, std::shared_ptr<const PeerIndex> copy,
+    const std::vector<Bytes>& outputs, const v1::Purpose& purpose,
+    const std::string& office, const std::string& watch_id) {
+  const WatchHooks hooks{watch_id, nullptr};
+  PeerLookup lookup;
+  lookup.member = member;
+  lookup.purpose = &purpose;
+  lookup.office = office;
+  lookup.query_id = HexEncode(crypto::RandomBytes(8));
+  lookup.budget_ms = ctx_->directory->Current()->policy().peer_deadline_ms();
+  lookup.deadline_ms = ctx_->clock->NowMs() + lookup.budget_ms;
+  lookup.epoch = copy->oprf_epoch;
+  lookup.copy = copy;
+  lookup.watch = &hooks;
+  Hits hits;
+  hits.copy_version = copy->version;
+  for (uint32_t i = 0; i < outputs.size(); ++i) hits.inputs.push_back(i);
+  v1::PeerAnswer answer;
+  answer.set_member(member);
+  answer.set_outcome(v1::PEER_OUTCOME_MISS);
+  RETURN_IF_ERROR(ResolveAndStore(lookup, outputs, hits, answer));
+  return answer;
 }
 
 void LookupQuerier::Unanswered(const PeerLookup& lookup, const Hits& hits,

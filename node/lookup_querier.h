@@ -45,14 +45,42 @@ class LookupQuerier {
                 Executor* executor)
       : ctx_(context), transport_(transport), executor_(executor) {}
 
+  // What a standing watch (node/watches.h) asks of a query besides its
+  // answers: the hits it stores carry `watch_id`, and `on_outputs` is told
+  // each peer's finalized outputs (in the request's identifier order) once
+  // their proof verified, with the peer's OPRF epoch. on_outputs runs on
+  // the executor's threads, one call per peer, possibly at once: it must be
+  // thread-safe.
+  struct WatchHooks {
+    std::string watch_id;
+    std::function<void(const std::string& member, uint32_t epoch,
+                       const std::vector<Bytes>& outputs)>
+        on_outputs;
+  };
+
   // Validates `request` (INVALID_ARGUMENT naming the field; nothing is sent
   // then), asks the peers, and calls `emit` with one PeerAnswer per peer as
   // each completes, then one QuerySummary. `emit` is called from the calling
   // thread only; if it returns false (the office went away) the remaining
   // answers are still awaited but not emitted. FAILED_PRECONDITION if no
   // peer is active. Must not be called from `executor`'s own work items.
+  // With `watch` (not null, outliving the call) the query is a watch's
+  // first evaluation: see WatchHooks.
   absl::Status Run(const v1::QueryRequest& request, const OfficeCaller& caller,
-                   const std::function<bool(const v1::QueryEvent&)>& emit);
+                   const std::function<bool(const v1::QueryEvent&)>& emit,
+                   const WatchHooks* watch = nullptr);
+
+  // A standing watch's new hits: sends Peer.Resolve of `outputs` (finalized
+  // under `copy`'s OPRF epoch, whose tags `copy` holds) to `member` with
+  // `purpose` on behalf of `office`, logs it as a query's Resolve is logged,
+  // stores a Hit with `watch_id` per reference, and returns the answer
+  // (input_index pointing into `outputs`; HIT, MISS or PHANTOM as Run's).
+  // A transport failure or a refused reply is returned as the error.
+  // Blocks for at most the policy's peer deadline. Thread-safe.
+  absl::StatusOr<v1::PeerAnswer> ResolveForWatch(
+      const std::string& member, std::shared_ptr<const PeerIndex> copy,
+      const std::vector<Bytes>& outputs, const v1::Purpose& purpose,
+      const std::string& office, const std::string& watch_id);
 
   // What the queries since this node started saw of `member`: identifiers
   // asked, hits, phantom hits and the hit-rate alarm (node/hit_stats.h;
@@ -82,6 +110,7 @@ class LookupQuerier {
     // membership test uses this copy even if a sync (an epoch change)
     // replaces it while the query runs, so tags and copy always agree.
     std::shared_ptr<const PeerIndex> copy;
+    const WatchHooks* watch = nullptr;  // set for a watch's lookups
   };
   // The evaluate exchange: what was sent, and the unopened reply.
   struct Evaluated {

@@ -46,6 +46,9 @@ namespace {
 constexpr int64_t kOprfRotationTickMs = 1000;
 // How often overdue cooperation requests are looked for.
 constexpr int64_t kCooperationTickMs = 1000;
+// How often expired standing watches are looked for (one short
+// transaction; List and each peer index version look too).
+constexpr int64_t kWatchExpiryTickMs = 5000;
 
 // The limits of node/grpc_limits.h on one server (peer or office port):
 // requests up to `max_request_bytes`, bounded streams, pings, idleness,
@@ -534,6 +537,12 @@ absl::Status Node::BuildModules() {
   office_service_ = std::make_unique<OfficeService>(
       c, query_.get(), sync_.get(), witnessing_.get(), checkpoints_.get());
   office_service_->set_cooperation(cooperation_.get());
+  watches_ = std::make_unique<Watches>(c, query_.get());
+  office_service_->SetWatches(watches_.get());
+  c->AddPeerIndexListener(
+      [this](const std::shared_ptr<const PeerIndex>& copy) {
+        watches_->OnPeerIndex(copy);
+      });
   io_ = std::make_unique<boost::asio::io_context>();
   // The node's metrics, read at each scrape of /metrics (node_metrics.h).
   RegisterAlertCounters();
@@ -792,6 +801,14 @@ void Node::StartTimers() {
   sync_executor_->Post([this] { (void)retention_->Sweep(); });
   sync_executor_->Every(ctx_->config.retention.sweep_interval_ms,
                         [this] { (void)retention_->Sweep(); });
+  // Standing watches past their expiry go with what they kept.
+  sync_executor_->Every(kWatchExpiryTickMs, [this] {
+    absl::StatusOr<int64_t> expired = watches_->ExpireDue();
+    if (!expired.ok()) {
+      LogEvent(ctx_->self(), "error", "watch-expiry-failed",
+               {{"reason", std::string(expired.status().message())}});
+    }
+  });
 }
 
 void Node::StopBackground() {

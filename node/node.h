@@ -42,6 +42,7 @@
 #include "node/node_context.h"
 #include "node/office_service.h"
 #include "node/oprf_rotation.h"
+#include "node/watches.h"
 #include "node/peer_clients.h"
 #include "node/peer_service.h"
 #include "node/retention.h"
@@ -130,6 +131,9 @@ class Node {
   // The retention sweep (node/retention.h), on the sync executor's timer.
   std::unique_ptr<Retention> retention_;
   std::unique_ptr<LookupQuerier> query_;
+  // Standing watches (node/watches.h): tested at each peer index version,
+  // expired on the sync executor's timer.
+  std::unique_ptr<Watches> watches_;
   std::unique_ptr<Checkpoints> checkpoints_;
   std::unique_ptr<Witnessing> witnessing_;
   // Before the services, which point to it (node/cooperation.h).

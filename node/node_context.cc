@@ -39,4 +39,20 @@ void NodeContext::DirectoryAdopted(const directory::Directory& before,
   for (const DirectoryListener& listener : listeners) listener(before, after);
 }
 
+void NodeContext::AddPeerIndexListener(PeerIndexListener listener) {
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  peer_index_listeners_.push_back(std::move(listener));
+}
+
+void NodeContext::PeerIndexAdopted(
+    const std::shared_ptr<const PeerIndex>& copy) const {
+  if (copy == nullptr) return;
+  std::vector<PeerIndexListener> listeners;
+  {
+    std::lock_guard<std::mutex> lock(listeners_mu_);
+    listeners = peer_index_listeners_;
+  }
+  for (const PeerIndexListener& listener : listeners) listener(copy);
+}
+
 }  // namespace cbx::node

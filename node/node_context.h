@@ -93,9 +93,21 @@ struct NodeContext {
   void DirectoryAdopted(const directory::Directory& before,
                         const directory::Directory& after) const;
 
+  // What reacts to a new version of a peer's index copy (standing watches,
+  // node/watches.h): told with the copy index sync just made current, each
+  // time it changed (a new version or a new OPRF epoch). A listener runs on
+  // the syncing thread (an executor work item) and may block for one peer
+  // call's budget; added while the node is wired, before its timers start.
+  using PeerIndexListener =
+      std::function<void(const std::shared_ptr<const PeerIndex>& copy)>;
+  void AddPeerIndexListener(PeerIndexListener listener);
+  // Tells every peer index listener of `copy` (no-op for null).
+  void PeerIndexAdopted(const std::shared_ptr<const PeerIndex>& copy) const;
+
  private:
   mutable std::mutex listeners_mu_;
   std::vector<DirectoryListener> directory_listeners_;
+  std::vector<PeerIndexListener> peer_index_listeners_;
 };
 
 }  // namespace cbx::node

@@ -27,6 +27,14 @@ OfficeService::OfficeService(NodeContext* context, LookupQuerier* query,
              context->audit_trail.get(), context->clock,
              context->oprf_keys.get()) {}
 
+namespace {
+
+absl::Status NoWatches() {
+  return absl::UnimplementedError("this node runs no standing watches");
+}
+
+}  // namespace
+
 absl::StatusOr<OfficeCaller> OfficeService::Authorize(
     grpc::ServerContext* context, std::string_view rpc,
     std::initializer_list<OfficeRole> allowed) {
@@ -173,6 +181,65 @@ grpc::Status OfficeService::ListHits(grpc::ServerContext* context,
             PageToken("ListHits", request->case_number(), hits.next));
         return absl::OkStatus();
       });
+}
+
+// --- Standing watches: the domain logs each call itself -------------------
+
+grpc::Status OfficeService::AddWatch(grpc::ServerContext* context,
+                                     const v1::AddWatchRequest* request,
+                                     v1::AddWatchResponse* response) {
+  return Serve(context, "Office.AddWatch", "watch_created",
+               {OfficeRole::kProsecutor},
+               [&](const OfficeCaller& caller, OfficeAudit& audit) {
+                 if (watches_ == nullptr) return NoWatches();
+                 audit.logged = true;
+                 ASSIGN_OR_RETURN(*response, watches_->Add(*request, caller));
+                 return absl::OkStatus();
+               });
+}
+
+grpc::Status OfficeService::ListWatches(grpc::ServerContext* context,
+                                        const v1::ListWatchesRequest*,
+                                        v1::ListWatchesResponse* response) {
+  return Serve(context, "Office.ListWatches", "list_watches",
+               {OfficeRole::kProsecutor},
+               [&](const OfficeCaller& caller, OfficeAudit& audit) {
+                 if (watches_ == nullptr) return NoWatches();
+                 audit.logged = true;
+                 ASSIGN_OR_RETURN(std::vector<v1::Watch> watches,
+                                  watches_->List(caller));
+                 for (v1::Watch& w : watches) {
+                   *response->add_watches() = std::move(w);
+                 }
+                 return absl::OkStatus();
+               });
+}
+
+grpc::Status OfficeService::RemoveWatch(grpc::ServerContext* context,
+                                        const v1::RemoveWatchRequest* request,
+                                        v1::Watch* response) {
+  return Serve(context, "Office.RemoveWatch", "watch_removed",
+               {OfficeRole::kProsecutor},
+               [&](const OfficeCaller& caller, OfficeAudit& audit) {
+                 if (watches_ == nullptr) return NoWatches();
+                 audit.logged = true;
+                 ASSIGN_OR_RETURN(*response,
+                                  watches_->Remove(request->watch_id(), caller));
+                 return absl::OkStatus();
+               });
+}
+
+grpc::Status OfficeService::RenewWatch(grpc::ServerContext* context,
+                                       const v1::RenewWatchRequest* request,
+                                       v1::Watch* response) {
+  return Serve(context, "Office.RenewWatch", "watch_renewed",
+               {OfficeRole::kProsecutor},
+               [&](const OfficeCaller& caller, OfficeAudit& audit) {
+                 if (watches_ == nullptr) return NoWatches();
+                 audit.logged = true;
+                 ASSIGN_OR_RETURN(*response, watches_->Renew(*request, caller));
+                 return absl::OkStatus();
+               });
 }
 
 grpc::Status OfficeService::ListInbox(grpc::ServerContext* context,

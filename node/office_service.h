@@ -22,6 +22,7 @@
 #include "node/index_sync.h"
 #include "node/lookup_querier.h"
 #include "node/node_context.h"
+#include "node/watches.h"
 #include "node/witnessing.h"
 
 namespace cbx::node {
@@ -93,6 +94,24 @@ class OfficeService final : public v1::Office::Service {
   // outlive the service. Set while the node is wired, before it serves.
   void set_cooperation(Cooperation* cooperation) { cooperation_ = cooperation; }
 
+  // Standing watches (node/watches.h), prosecutor role; UNIMPLEMENTED until
+  // SetWatches was called.
+  grpc::Status AddWatch(grpc::ServerContext* context,
+                        const v1::AddWatchRequest* request,
+                        v1::AddWatchResponse* response) override;
+  grpc::Status ListWatches(grpc::ServerContext* context,
+                           const v1::ListWatchesRequest* request,
+                           v1::ListWatchesResponse* response) override;
+  grpc::Status RemoveWatch(grpc::ServerContext* context,
+                           const v1::RemoveWatchRequest* request,
+                           v1::Watch* response) override;
+  grpc::Status RenewWatch(grpc::ServerContext* context,
+                          const v1::RenewWatchRequest* request,
+                          v1::Watch* response) override;
+  // The watches the watch RPCs delegate to (must outlive this); set once
+  // while the node is wired, before the server starts.
+  void SetWatches(Watches* watches) { watches_ = watches; }
+
  private:
   // What the audit entry of an office call records besides rpc and status.
   struct OfficeAudit {
@@ -144,6 +163,7 @@ class OfficeService final : public v1::Office::Service {
   IndexSync* sync_;
   Witnessing* witnessing_;
   Checkpoints* checkpoints_;
+  Watches* watches_ = nullptr;
   CaseBook cases_;
   Cooperation* cooperation_ = nullptr;
 };

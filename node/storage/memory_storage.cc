@@ -69,6 +69,7 @@ struct MemoryStorage::Undo {
   std::map<std::string, Bytes> settings;
   std::map<std::pair<std::string, int64_t>, uint32_t> quotas;
   std::vector<CooperationRow> cooperations;
+  MemoryWatches watches;
 };
 
 // Every call runs under the mutex ReadWriteTransaction holds.
@@ -134,6 +135,48 @@ class MemoryStorage::Txn final : public StorageTransaction {
     return s_->GetCooperationLocked(id);
   }
 
+  // Standing watches: node/storage/memory_watches.cc.
+  absl::Status AddWatch(const StoredWatch& w) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->watches_.Add(w);
+  }
+  absl::StatusOr<StoredWatch> GetWatch(const std::string& id) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->watches_.Get(id);
+  }
+  absl::Status UpdateWatch(const v1::Watch& record) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->watches_.Update(record);
+  }
+  absl::Status DeleteWatch(const std::string& id) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->watches_.Delete(id);
+  }
+  absl::StatusOr<std::vector<v1::Watch>> ListWatches(
+      const std::string& office) override ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->watches_.List(office);
+  }
+  absl::StatusOr<std::vector<WatchedOutput>> WatchOutputsOf(
+      const std::string& member) override ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->watches_.OutputsOf(member);
+  }
+  absl::Status SetWatchOutputResolved(const std::string& id,
+                                      const std::string& member,
+                                      uint32_t input, uint64_t version) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->watches_.SetResolved(id, member, input, version);
+  }
+  absl::Status DeleteWatchOutputs(const std::string& id,
+                                  const std::string& member) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    s_->watches_.DeleteOutputs(id, member);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<std::string>> ExpiredWatches(
+      int64_t now_ms, size_t limit) override ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->watches_.Expired(now_ms, limit);
+  }
+
  private:
   MemoryStorage* s_;
 };
@@ -142,8 +185,8 @@ absl::Status MemoryStorage::ReadWriteTransaction(
     const TransactionBody& body,
     const CommitFailureHandler& on_commit_failure) {
   std::lock_guard<std::mutex> lock(mu_);
-  Undo undo{cases_, own_refs_,      changes_,  version_,
-            hits_,  notifications_, settings_, quotas_, cooperations_};
+  Undo undo{cases_,    own_refs_, changes_,      version_, hits_,
+            notifications_, settings_, quotas_, cooperations_, watches_};
   auto restore = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     cases_ = std::move(undo.cases);
     own_refs_ = std::move(undo.own_refs);
@@ -154,6 +197,7 @@ absl::Status MemoryStorage::ReadWriteTransaction(
     settings_ = std::move(undo.settings);
     quotas_ = std::move(undo.quotas);
     cooperations_ = std::move(undo.cooperations);
+    watches_ = std::move(undo.watches);
   };
   Txn txn(this);
   absl::Status status = body(txn);

@@ -15,6 +15,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "node/storage/memory_watches.h"
 #include "node/storage/storage.h"
 
 namespace cbx::node {
@@ -180,6 +181,7 @@ class MemoryStorage final : public Storage {
     bool announced = false;
   };
   std::vector<CooperationRow> cooperations_ ABSL_GUARDED_BY(mu_);
+  MemoryWatches watches_ ABSL_GUARDED_BY(mu_);
   // OPRF key rotation: (type, normalized value) -> staged output, and a
   // previous output -> its identifier value.
   using ValueKey = std::pair<int64_t, std::string>;

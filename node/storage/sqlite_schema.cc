@@ -292,6 +292,30 @@ CREATE INDEX IF NOT EXISTS cooperation_by_time
   ON cooperation_requests(requested_at_ms, seq);
 CREATE INDEX IF NOT EXISTS cooperation_open_due
   ON cooperation_requests(open_due_ms) WHERE open_due_ms > 0;
+-- Standing watches (spec/cooperation.md §4, node/watches.h): a watch's
+-- record, and per watch, peer and watched identifier the finalized OPRF
+-- output y that peer's evaluation gave (never the identifier's value).
+-- Both go in the transaction that ends the watch. IF NOT EXISTS: a file a
+-- test brought back to an older user_version keeps them.
+CREATE TABLE IF NOT EXISTS watches (
+  watch_id TEXT PRIMARY KEY,
+  office TEXT NOT NULL,
+  expires_at_ms INTEGER NOT NULL,
+  record BLOB NOT NULL  -- serialized cbx.v1.Watch
+);
+CREATE INDEX IF NOT EXISTS watches_by_office ON watches(office, watch_id);
+CREATE INDEX IF NOT EXISTS watches_by_expiry ON watches(expires_at_ms);
+CREATE TABLE IF NOT EXISTS watch_outputs (
+  watch_id TEXT NOT NULL,
+  member TEXT NOT NULL,
+  input INTEGER NOT NULL,
+  oprf_epoch INTEGER NOT NULL,
+  y BLOB NOT NULL,
+  tag INTEGER NOT NULL,
+  resolved_version INTEGER NOT NULL,  -- 0: not resolved
+  PRIMARY KEY (watch_id, member, input)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS watch_outputs_by_member ON watch_outputs(member, watch_id, input);
 )sql";
 
 // kMigrations[i] takes the schema from version i to version i + 1. To change

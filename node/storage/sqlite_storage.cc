@@ -12,6 +12,7 @@
 #include "node/storage/sqlite_own_index.h"
 #include "node/storage/sqlite_peer_index.h"
 #include "node/storage/sqlite_schema.h"
+#include "node/storage/sqlite_watches.h"
 #include "node/storage/validation.h"
 
 namespace cbx::node {
@@ -460,6 +461,42 @@ class SqliteTxn final : public StorageTransaction {
   absl::StatusOr<v1::CooperationRecord> GetCooperation(
       const std::string& id) override {
     return sqlite::GetCooperationIn(db_, id);
+  }
+
+  // Standing watches: node/storage/sqlite_watches.cc.
+  absl::Status AddWatch(const StoredWatch& w) override {
+    return sqlite::AddWatchIn(db_, w);
+  }
+  absl::StatusOr<StoredWatch> GetWatch(const std::string& id) override {
+    return sqlite::GetWatchIn(db_, id);
+  }
+  absl::Status UpdateWatch(const v1::Watch& record) override {
+    return sqlite::UpdateWatchIn(db_, record);
+  }
+  absl::Status DeleteWatch(const std::string& id) override {
+    return sqlite::DeleteWatchIn(db_, id);
+  }
+  absl::StatusOr<std::vector<v1::Watch>> ListWatches(
+      const std::string& office) override {
+    return sqlite::ListWatchesIn(db_, office);
+  }
+  absl::StatusOr<std::vector<WatchedOutput>> WatchOutputsOf(
+      const std::string& member) override {
+    return sqlite::WatchOutputsOfIn(db_, member);
+  }
+  absl::Status SetWatchOutputResolved(const std::string& id,
+                                      const std::string& member,
+                                      uint32_t input,
+                                      uint64_t version) override {
+    return sqlite::SetWatchOutputResolvedIn(db_, id, member, input, version);
+  }
+  absl::Status DeleteWatchOutputs(const std::string& id,
+                                  const std::string& member) override {
+    return sqlite::DeleteWatchOutputsIn(db_, id, member);
+  }
+  absl::StatusOr<std::vector<std::string>> ExpiredWatches(
+      int64_t now_ms, size_t limit) override {
+    return sqlite::ExpiredWatchesIn(db_, now_ms, limit);
   }
 
  private:

@@ -122,6 +122,30 @@ struct StagedOutput {
   Tag tag = 0;
 };
 
+// Standing watches (spec/cooperation.md §4, node/watches.h). Per watched
+// identifier and per peer a watch keeps the finalized OPRF output y that
+// peer's evaluation gave, never the identifier's value.
+struct WatchOutput {
+  std::string member;       // the peer whose evaluation gave y
+  uint32_t input = 0;       // index into the watch's identifiers
+  uint32_t oprf_epoch = 0;  // the peer's OPRF epoch y is under
+  Bytes y;                  // 32 bytes
+  Tag tag = 0;
+  // The peer's index version at which y's hit was resolved; 0 while it has
+  // not hit (or its resolve is still owed: over the day's quota).
+  uint64_t resolved_version = 0;
+};
+// A watch: its record (record.watch_id names it) and its outputs.
+struct StoredWatch {
+  v1::Watch record;
+  std::vector<WatchOutput> outputs;
+};
+// A watch output with the watch it belongs to.
+struct WatchedOutput {
+  std::string watch_id;
+  WatchOutput output;
+};
+
 // Settings written in the same transaction as another change.
 using SettingWrites = std::vector<std::pair<std::string, Bytes>>;
 
@@ -194,6 +218,43 @@ class StorageTransaction {
   virtual absl::Status PutCooperation(const v1::CooperationRecord& r) = 0;
   virtual absl::StatusOr<v1::CooperationRecord> GetCooperation(
       const std::string& id) = 0;
+
+  // --- Standing watches (spec/cooperation.md §4) -----------------------------
+  //
+  // Only in a transaction, so that a watch's change and its audit entry
+  // commit together (log before effect); Storage's wrappers below run one
+  // for a lone read.
+
+  // Inserts `w`. INVALID_ARGUMENT (nothing changed) for an empty watch id
+  // or office, a y that is not 32 bytes, an output with an empty member or
+  // two outputs of one (member, input); ALREADY_EXISTS if the id is taken.
+  virtual absl::Status AddWatch(const StoredWatch& w) = 0;
+  // The watch and its outputs (ordered by member, then input). NOT_FOUND.
+  virtual absl::StatusOr<StoredWatch> GetWatch(const std::string& id) = 0;
+  // Replaces the watch's record (its outputs are unchanged). NOT_FOUND.
+  virtual absl::Status UpdateWatch(const v1::Watch& record) = 0;
+  // Deletes the watch and every output it kept. NOT_FOUND.
+  virtual absl::Status DeleteWatch(const std::string& id) = 0;
+  // The watches of `office` (every office's if empty), by watch id.
+  virtual absl::StatusOr<std::vector<v1::Watch>> ListWatches(
+      const std::string& office) = 0;
+  // Every watch's outputs of peer `member`, by watch id, then input.
+  virtual absl::StatusOr<std::vector<WatchedOutput>> WatchOutputsOf(
+      const std::string& member) = 0;
+  // Sets the resolved_version of output (watch `id`, `member`, `input`).
+  // NOT_FOUND if there is no such output.
+  virtual absl::Status SetWatchOutputResolved(const std::string& id,
+                                              const std::string& member,
+                                              uint32_t input,
+                                              uint64_t version) = 0;
+  // Deletes watch `id`'s outputs of peer `member` (its OPRF key changed).
+  // OK also if there were none.
+  virtual absl::Status DeleteWatchOutputs(const std::string& id,
+                                          const std::string& member) = 0;
+  // The ids of up to `limit` (0: all) watches with expires_at_ms <= now_ms,
+  // the earliest expiry first.
+  virtual absl::StatusOr<std::vector<std::string>> ExpiredWatches(
+      int64_t now_ms, size_t limit) = 0;
 };
 
 class Storage {
@@ -513,6 +574,40 @@ class Storage {
       const std::string& key) = 0;
   virtual absl::Status PutSetting(const std::string& key,
                                   const Bytes& value) = 0;
+
+  // --- Standing watches: lone reads (StorageTransaction has the rest) -------
+
+  // As StorageTransaction::ListWatches, GetWatch and WatchOutputsOf, each in
+  // a transaction of its own.
+  absl::StatusOr<std::vector<v1::Watch>> ListWatches(
+      const std::string& office) {
+    absl::StatusOr<std::vector<v1::Watch>> out;
+    absl::Status s = ReadWriteTransaction([&](StorageTransaction& txn) {
+      out = txn.ListWatches(office);
+      return out.status();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+  absl::StatusOr<StoredWatch> GetWatch(const std::string& id) {
+    absl::StatusOr<StoredWatch> out;
+    absl::Status s = ReadWriteTransaction([&](StorageTransaction& txn) {
+      out = txn.GetWatch(id);
+      return out.status();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+  absl::StatusOr<std::vector<WatchedOutput>> WatchOutputsOf(
+      const std::string& member) {
+    absl::StatusOr<std::vector<WatchedOutput>> out;
+    absl::Status s = ReadWriteTransaction([&](StorageTransaction& txn) {
+      out = txn.WatchOutputsOf(member);
+      return out.status();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
 };
 
 }  // namespace cbx::node

@@ -116,6 +116,33 @@ std::vector<std::pair<Tag, int64_t>> TagDeltas(const std::vector<Tag>& removed,
   return out;
 }
 
+absl::Status ValidateWatch(const StoredWatch& w) {
+  if (w.record.watch_id().empty()) {
+    return absl::InvalidArgumentError("watch id is empty");
+  }
+  if (w.record.office().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("watch ", w.record.watch_id(), ": office is empty"));
+  }
+  std::set<std::pair<std::string, uint32_t>> seen;
+  for (const WatchOutput& o : w.outputs) {
+    if (o.member.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "watch ", w.record.watch_id(), ": an output names no member"));
+    }
+    if (o.y.size() != kOutputSize) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "watch ", w.record.watch_id(), ": y must be ", kOutputSize, " bytes"));
+    }
+    if (!seen.emplace(o.member, o.input).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("watch ", w.record.watch_id(), ": two outputs of ",
+                       o.member, " for input ", o.input));
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::vector<Tag> OpenTags(const StoredCase& c) {
   std::vector<Tag> tags;
   if (!IsOpen(c.record)) return tags;

@@ -36,6 +36,11 @@ absl::Status ValidateIndexEvidence(const IndexEvidence& evidence);
 // INVALID_ARGUMENT if the version is 0 or either directory is empty.
 absl::Status ValidateDirectoryEvidence(const DirectoryEvidence& evidence);
 
+// INVALID_ARGUMENT unless the watch id and office are set, every y is
+// kOutputSize bytes, every output names a member and no two outputs share
+// (member, input).
+absl::Status ValidateWatch(const StoredWatch& w);
+
 // INVALID_ARGUMENT if a y is not kOutputSize bytes or one identifier (case
 // number, type, normalized value) is named twice.
 absl::Status ValidateOutputs(
