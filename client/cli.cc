@@ -8,10 +8,13 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "cbx/v1/office.grpc.pb.h"
 #include "client/arguments.h"
 #include "client/audit/cli.h"
 #include "client/commands.h"
+#include "client/credentials_check.h"
 #include "client/offence_labels.h"
 #include "core/util/version.h"
 
@@ -95,6 +98,7 @@ CLI::Option* Repeatable(CLI::Option* option) {
 struct GlobalOptions {
   ConnectionFlags flags;
   bool json = false;
+  bool verbose = false;
   std::string lang_code = "en";
 };
 
@@ -141,6 +145,9 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& g) {
   app.add_flag("--json", g.json,
                "Machine-readable output: one JSON document, or for query one "
                "JSON object per line as answers arrive");
+  app.add_flag("--verbose", g.verbose,
+               "Errors also show the technical detail (the gRPC status code "
+               "and text), as --json does");
   app.add_option("--lang", g.lang_code,
                  "Language of offence labels: en, mk, sr, bs, hr, cnr, sq, sl")
       ->type_name("LANG");
@@ -336,9 +343,18 @@ int ConnectAndRun(const Runner& runner, const GlobalOptions& g,
     err << "cbx: " << std::string(settings.status().message()) << "\n";
     return kExitUsage;
   }
+  // The files are checked before connecting, so that a wrong one is named.
+  if (absl::Status files =
+          CheckCredentials(*settings, absl::ToUnixSeconds(absl::Now()));
+      !files.ok()) {
+    err << "cbx: " << std::string(files.message()) << "\n"
+        << "nothing was sent\n";
+    return kExitUsage;
+  }
   std::unique_ptr<v1::Office::Stub> stub =
       v1::Office::NewStub(CreateChannel(*settings));
   CommandContext ctx{*stub, *settings, g.json, *lang, out, err};
+  ctx.verbose = g.verbose;
   return runner(ctx);
 }
 

@@ -28,6 +28,10 @@ struct CommandContext {
   Lang lang = Lang::kEn;
   std::ostream& out;
   std::ostream& err;
+  // --verbose: errors also show the gRPC code and text (as --json does).
+  bool verbose = false;
+  // Whether an error shows its gRPC code and text.
+  bool technical() const { return json || verbose; }
 };
 
 int AddCase(CommandContext& ctx, const v1::AddCaseRequest& request);

@@ -69,10 +69,14 @@ std::shared_ptr<grpc::Channel> CreateChannel(const ConnectionSettings& s);
 // The deadline for one call made now.
 std::chrono::system_clock::time_point Deadline(const ConnectionSettings& s);
 
-// "cbx: <what>: <CODE>: <node's message>\n" followed, for the common codes,
-// by a "hint: ..." line saying what to check.
+// "cbx: <what>: <what happened, in plain words>\n" and "what to do: ...\n".
+// Connection failures (UNAVAILABLE with gRPC's own text) say which of the
+// address, the CA or the office's certificate to check; gRPC's text and
+// the status code are never shown bare. With `technical` (--json or
+// --verbose) a third line "details: <CODE>: <gRPC's message>" follows.
 std::string DescribeRpcError(std::string_view what, const grpc::Status& status,
-                             const ConnectionSettings& s);
+                             const ConnectionSettings& s,
+                             bool technical = false);
 
 }  // namespace cbx::client
 
