@@ -16,6 +16,7 @@
 #include "client/commands.h"
 #include "client/credentials_check.h"
 #include "client/offence_labels.h"
+#include "client/suggest.h"
 #include "core/util/version.h"
 
 namespace cbx::client {
@@ -311,6 +312,85 @@ int UsageError(const CLI::App& app, std::ostream& err,
   return kExitUsage;
 }
 
+// The option `name` ("--node", "-h") of `at` or of a command above it (their
+// options may follow a subcommand); nullptr if none.
+CLI::Option* FindOption(CLI::App* at, const std::string& name) {
+  for (CLI::App* a = at; a != nullptr; a = a->get_parent()) {
+    if (CLI::Option* o = a->get_option_no_throw(name)) return o;
+  }
+  return nullptr;
+}
+
+// The long option names usable at `at`, with their dashes.
+std::vector<std::string> OptionNames(CLI::App* at) {
+  std::vector<std::string> names;
+  for (CLI::App* a = at; a != nullptr; a = a->get_parent()) {
+    for (const CLI::Option* o : a->get_options()) {
+      for (const std::string& l : o->get_lnames()) names.push_back("--" + l);
+    }
+  }
+  return names;
+}
+
+std::vector<std::string> SubcommandNames(CLI::App* at) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub :
+       at->get_subcommands([](CLI::App*) { return true; })) {
+    names.push_back(sub->get_name());
+  }
+  return names;
+}
+
+// Advice on a parse error, from `argv` walked along the command tree: a
+// mistyped subcommand or option gets "did you mean ...?" (edit distance,
+// client/suggest.h), an unknown or missing subcommand the list to choose
+// from. "" when none of these is the mistake.
+std::string Advice(CLI::App& app, int argc, const char* const* argv) {
+  CLI::App* at = &app;
+  std::string path = "cbx";
+  for (int i = 1; i < argc; ++i) {
+    const std::string token = argv[i];
+    if (token == "--") break;
+    if (token.size() > 1 && token[0] == '-') {
+      const std::string name = token.substr(0, token.find('='));
+      CLI::Option* option = FindOption(at, name);
+      if (option == nullptr) {
+        const std::string close = ClosestWord(name, OptionNames(at));
+        return "'" + name + "' is not an option of '" + path + "'" +
+               (close.empty() ? "" : "; did you mean " + close + "?");
+      }
+      const bool inline_value =
+          token.find('=') != std::string::npos ||
+          (token[1] != '-' && token.size() > 2);  // "-xVALUE"
+      if (option->get_type_size_max() > 0 && !inline_value) ++i;
+      continue;
+    }
+    const std::vector<std::string> names = SubcommandNames(at);
+    CLI::App* next = nullptr;
+    for (CLI::App* sub : at->get_subcommands([](CLI::App*) { return true; })) {
+      if (sub->check_name(token)) next = sub;
+    }
+    if (next != nullptr) {
+      at = next;
+      path += " " + next->get_name();
+      continue;
+    }
+    if (!names.empty() && at->get_require_subcommand_min() > 0) {
+      const std::string close = ClosestWord(token, names);
+      return "'" + token + "' is not a command of '" + path + "'; " +
+             (close.empty() ? "choose one of: " + JoinedChoices(names)
+                            : "did you mean '" + path + " " + close + "'?");
+    }
+    // Otherwise a positional value (a case number, a file).
+  }
+  const std::vector<std::string> names = SubcommandNames(at);
+  if (!names.empty() && at->get_require_subcommand_min() > 0) {
+    return "'" + path + "' needs a subcommand: " + JoinedChoices(names) +
+           " (run '" + path + " --help' to see what each does)";
+  }
+  return "";
+}
+
 // Parses `argv` into `app`. nullopt to go on; else the exit code (help and
 // version printed: 0; a parse error printed: kExitUsage).
 std::optional<int> Parse(CLI::App& app, int argc, const char* const* argv,
@@ -324,7 +404,8 @@ std::optional<int> Parse(CLI::App& app, int argc, const char* const* argv,
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e, out, err);
   } catch (const CLI::ParseError& e) {
-    return UsageError(app, err, e.what());
+    const std::string advice = Advice(app, argc, argv);
+    return UsageError(app, err, advice.empty() ? e.what() : advice);
   }
   return std::nullopt;
 }
