@@ -15,6 +15,7 @@
 #include "client/audit/cli.h"
 #include "client/commands.h"
 #include "client/credentials_check.h"
+#include "client/messages.h"
 #include "client/offence_labels.h"
 #include "client/suggest.h"
 #include "core/util/version.h"
@@ -100,7 +101,7 @@ struct GlobalOptions {
   ConnectionFlags flags;
   bool json = false;
   bool verbose = false;
-  std::string lang_code = "en";
+  std::string lang_code;  // --lang; else CBX_LANG; else en
 };
 
 // What the office commands parse into, and their subcommands (to tell which
@@ -150,7 +151,8 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& g) {
                "Errors also show the technical detail (the gRPC status code "
                "and text), as --json does");
   app.add_option("--lang", g.lang_code,
-                 "Language of offence labels: en, mk, sr, bs, hr, cnr, sq, sl")
+                 "Language of the output: en, mk, sr (Cyrillic), sr-Latn "
+                 "(Latin), bs, hr, cnr, sq, sl; any case (CBX_LANG)")
       ->type_name("LANG");
 }
 
@@ -414,9 +416,15 @@ std::optional<int> Parse(CLI::App& app, int argc, const char* const* argv,
 // and runs `runner`.
 int ConnectAndRun(const Runner& runner, const GlobalOptions& g,
                   std::ostream& out, std::ostream& err, const EnvLookup& env) {
-  absl::StatusOr<Lang> lang = ParseLang(g.lang_code);
+  std::string code = g.lang_code, source = "--lang";
+  if (code.empty()) {
+    code = env("CBX_LANG").value_or("");
+    source = "CBX_LANG";
+  }
+  absl::StatusOr<Lang> lang = ParseLang(code.empty() ? "en" : code);
   if (!lang.ok()) {
-    err << "cbx: --lang: " << std::string(lang.status().message()) << "\n";
+    err << "cbx: " << source << ": " << std::string(lang.status().message())
+        << "\n";
     return kExitUsage;
   }
   absl::StatusOr<ConnectionSettings> settings = ResolveConnection(g.flags, env);
@@ -429,7 +437,7 @@ int ConnectAndRun(const Runner& runner, const GlobalOptions& g,
           CheckCredentials(*settings, absl::ToUnixSeconds(absl::Now()));
       !files.ok()) {
     err << "cbx: " << std::string(files.message()) << "\n"
-        << "nothing was sent\n";
+        << Text(Msg::kNothingWasSent, *lang) << "\n";
     return kExitUsage;
   }
   std::unique_ptr<v1::Office::Stub> stub =

@@ -113,6 +113,17 @@ TEST(CliTest, MistakesGetSuggestions) {
   EXPECT_NE(r.err.find("nothing was sent"), std::string::npos) << r.err;
 }
 
+TEST(CliTest, LanguageFromTheEnvironmentIsChecked) {
+  Result r = RunCbx({"peers"}, {{"CBX_LANG", "klingon"}});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_EQ(r.err.rfind("cbx: CBX_LANG: unknown language \"klingon\"", 0), 0u)
+      << r.err;
+  // --lang wins over CBX_LANG.
+  r = RunCbx({"peers", "--lang", "xx"}, {{"CBX_LANG", "MK"}});
+  EXPECT_EQ(r.err.rfind("cbx: --lang: unknown language \"xx\"", 0), 0u)
+      << r.err;
+}
+
 TEST(SuggestTest, EditDistanceAndClosestWord) {
   EXPECT_EQ(EditDistance("query", "query"), 0u);
   EXPECT_EQ(EditDistance("qeury", "query"), 1u);  // a transposition

@@ -23,7 +23,7 @@ int Unary(CommandContext& ctx, const std::string& what, const Request& request,
   Response response;
   grpc::Status status = call(&rpc, request, &response);
   if (!status.ok()) {
-    ctx.err << DescribeRpcError(what, status, ctx.settings, ctx.technical()) << std::flush;
+    ctx.err << DescribeRpcError(what, status, ctx.settings, ctx.technical(), ctx.lang) << std::flush;
     return kExitFailed;
   }
   if (ctx.json) {
@@ -55,7 +55,7 @@ int Paged(CommandContext& ctx, const std::string& what, Request request,
     if (!status.ok()) {
       std::string doing = what;
       if (pages > 0) doing += " (page " + std::to_string(pages + 1) + ")";
-      ctx.err << DescribeRpcError(doing, status, ctx.settings, ctx.technical()) << std::flush;
+      ctx.err << DescribeRpcError(doing, status, ctx.settings, ctx.technical(), ctx.lang) << std::flush;
       return kExitFailed;
     }
     const std::string next = page.next_page_token();
@@ -163,7 +163,7 @@ int Query(CommandContext& ctx, const v1::QueryRequest& request) {
       what += " (after " + std::to_string(answers) + " answer" +
               (answers == 1 ? "" : "s") + ")";
     }
-    ctx.err << DescribeRpcError(what, status, ctx.settings, ctx.technical()) << std::flush;
+    ctx.err << DescribeRpcError(what, status, ctx.settings, ctx.technical(), ctx.lang) << std::flush;
     return kExitFailed;
   }
   if (!summary) {

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "client/messages.h"
 #include "client/names.h"
 #include "client/strings.h"
 #include "core/crypto/x509.h"
@@ -228,7 +229,8 @@ bool Has(const std::string& lower, std::initializer_list<std::string_view> any) 
 // UNAVAILABLE before or during the connection: gRPC's text says which step
 // failed (name resolution, TCP, the TLS handshake); the office is told which
 // of the address, the CA or its certificate to check.
-Explained Unreachable(const std::string& raw, const ConnectionSettings& s) {
+Explained Unreachable(const std::string& raw, const ConnectionSettings& s,
+                      Lang lang) {
   const std::string lower = absl::AsciiStrToLower(raw);
   const std::string where = s.target.empty() ? "the node" : "the node at " + s.target;
   if (Has(lower, {"dns resolution failed", "ares", "domain name not found",
@@ -240,7 +242,7 @@ Explained Unreachable(const std::string& raw, const ConnectionSettings& s) {
             "check the host name in --node (or CBX_NODE)"};
   }
   if (Has(lower, {"connection refused", "connect failed"})) {
-    return {"nothing answers at " + s.target + ": the connection was refused",
+    return {Text(Msg::kErrRefusedConn, lang, s.target),
             "check the port in --node (or CBX_NODE) and ask your node's "
             "operator whether the node is running"};
   }
@@ -259,7 +261,8 @@ Explained Unreachable(const std::string& raw, const ConnectionSettings& s) {
             "your office certificate may be revoked, or issued by another "
             "country's CA; ask your node's operator"};
   }
-  return {where + " could not be reached",
+  return {s.target.empty() ? where + " could not be reached"
+                           : Text(Msg::kErrNotReached, lang, s.target),
           "check the address in --node (or CBX_NODE) and ask your node's "
           "operator whether the node is running"};
 }
@@ -269,7 +272,8 @@ std::string NodeSays(const grpc::Status& status) {
   return SanitizeForTerminal(status.error_message());
 }
 
-Explained Explain(const grpc::Status& status, const ConnectionSettings& s) {
+Explained Explain(const grpc::Status& status, const ConnectionSettings& s,
+                  Lang lang) {
   const std::string says = NodeSays(status);
   const std::string colon_says = says.empty() ? "" : ": " + says;
   switch (status.error_code()) {
@@ -280,21 +284,21 @@ Explained Explain(const grpc::Status& status, const ConnectionSettings& s) {
                                  "ares", "dns", "address", "connect",
                                  "handshake", "alert", "reset"}) ||
           says.empty()) {
-        return Unreachable(status.error_message(), s);
+        return Unreachable(status.error_message(), s, lang);
       }
-      return {"the node cannot do this now" + colon_says,
+      return {Text(Msg::kErrCannotNow, lang) + colon_says,
               "try again later; if it keeps failing, tell your node's "
               "operator"};
     case grpc::StatusCode::PERMISSION_DENIED:
-      return {"your certificate may not do this" + colon_says,
+      return {Text(Msg::kErrNotAllowed, lang) + colon_says,
               "cases, query, hits and inbox need a prosecutor certificate; "
               "peers a prosecutor or operator certificate"};
     case grpc::StatusCode::INVALID_ARGUMENT:
-      return {"the node refused the request" + colon_says,
+      return {Text(Msg::kErrNodeRefused, lang) + colon_says,
               "correct what the message names and run the command again; "
               "nothing was changed"};
     case grpc::StatusCode::FAILED_PRECONDITION:
-      return {"the node cannot do this now" + colon_says,
+      return {Text(Msg::kErrCannotNow, lang) + colon_says,
               "do what the message says first ('cbx case list' shows your "
               "office's open cases); nothing was changed"};
     case grpc::StatusCode::UNAUTHENTICATED:
@@ -303,8 +307,8 @@ Explained Explain(const grpc::Status& status, const ConnectionSettings& s) {
               "it must be an office certificate issued by your country's "
               "national CA; ask your node's operator"};
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return {"the node did not answer within " +
-                  std::to_string(s.timeout.count()) + " ms",
+      return {Text(Msg::kErrNoAnswerIn, lang,
+                   std::to_string(s.timeout.count())),
               "try again, or give it more time with --timeout"};
     case grpc::StatusCode::NOT_FOUND:
       return {"the node has no such record" + colon_says,
@@ -333,10 +337,11 @@ Explained Explain(const grpc::Status& status, const ConnectionSettings& s) {
 }  // namespace
 
 std::string DescribeRpcError(std::string_view what, const grpc::Status& status,
-                             const ConnectionSettings& s, bool technical) {
-  Explained e = Explain(status, s);
+                             const ConnectionSettings& s, bool technical,
+                             Lang lang) {
+  Explained e = Explain(status, s, lang);
   std::string out = "cbx: " + std::string(what) + ": " + e.happened + "\n" +
-                    "what to do: " + e.todo + "\n";
+                    Text(Msg::kWhatToDo, lang) + ": " + e.todo + "\n";
   if (technical) {
     std::string raw = SanitizeForTerminal(status.error_message());
     out += "details: " + StatusCodeName(status.error_code()) +

@@ -57,31 +57,32 @@ TEST(TextOutputTest, CaseListInTheChosenLanguage) {
   *r.add_cases() = closed;
   std::vector<std::string> lines = Lines(CaseListText(r, Lang::kSr));
   ASSERT_EQ(lines.size(), 4u);
-  EXPECT_EQ(lines[0].rfind("CASE          STATUS  OPENED   ROLE           "
-                           "OFFENCES  ",
+  // Headers, statuses and roles in the chosen language too (issue 14).
+  EXPECT_EQ(lines[0].rfind("ПРЕДМЕТ       СТАТУС    ОТВОРЕН  УЛОГА          "
+                           "КРИВИЧНА ДЕЛА  ",
                            0),
             0u)
       << lines[0];
-  EXPECT_EQ(lines[1].rfind("MK-2026-0142  open    2026-01  administrator  "
+  EXPECT_EQ(lines[1].rfind("MK-2026-0142  отворен   2026-01  администратор  "
                            "Дељење интимног или измењеног материјала без "
                            "пристанка (измењено помоћу ВИ)  ",
                            0),
             0u)
       << lines[1];
   // The second offence and identifier continue the row on the next line.
-  EXPECT_EQ(lines[2].rfind(std::string(46, ' ') +
+  EXPECT_EQ(lines[2].rfind(std::string(48, ' ') +
                                "Вођење или администрирање групе или канала "
                                "за такав материјал ",
                            0),
             0u)
       << lines[2];
-  EXPECT_EQ(lines[3].rfind("MK-2025-0007  closed  -        -              "
+  EXPECT_EQ(lines[3].rfind("MK-2025-0007  затворен  -        -              "
                            "Сајбер прогањање ",
                            0),
             0u)
       << lines[3];
   // Columns line up by characters (Cyrillic is two bytes a letter).
-  size_t ids = Column(lines[0], "IDENTIFIERS");
+  size_t ids = Column(lines[0], "ИДЕНТИФИКАТОРИ");
   EXPECT_EQ(Column(lines[1],
                    "telegram_username:smokva_admin "
                    "(2025-01-01..2025-06-30)  2025-03-14T10:26:53Z"),
@@ -91,7 +92,7 @@ TEST(TextOutputTest, CaseListInTheChosenLanguage) {
   ASSERT_NE(after_label, std::string::npos);
   EXPECT_EQ(DisplayWidth(lines[3].substr(0, lines[3].find('-', after_label))),
             ids);
-  size_t updated = Column(lines[0], "UPDATED");
+  size_t updated = Column(lines[0], "ИЗМЕЊЕН");
   EXPECT_EQ(Column(lines[1], "2025-03-14T10:26:53Z"), updated);
   EXPECT_EQ(lines[3].size() - 1, lines[3].rfind('-'));
   EXPECT_EQ(DisplayWidth(lines[3]), updated + 1);
@@ -216,11 +217,15 @@ TEST(TextOutputTest, Hits) {
 }
 
 TEST(TextOutputTest, Inbox) {
+  // Albanian headers since issue 14 (only the offence label before).
   EXPECT_EQ(InboxText(SampleInbox(), Lang::kSq),
-            "AT                    OUR CASE      FROM  OFFICE          "
-            "THEIR CASE  OFFENCE                 LEGAL BASIS\n"
-            "2025-03-14T10:26:53Z  MK-2026-0142  AL    AL/SPAK-Tirana  "
-            "AL-2026-77  Përndjekje kibernetike  MLA-Convention-1959 Art.1\n");
+            "KOHA                  ÇËSHTJA JONË  NGA  PROKURORIA      "
+            "ÇËSHTJA E TYRE  VEPRA PENALE            BAZA LIGJORE\n"
+            "2025-03-14T10:26:53Z  MK-2026-0142  AL   AL/SPAK-Tirana  "
+            "AL-2026-77      Përndjekje kibernetike  MLA-Convention-1959 "
+            "Art.1\n");
+  EXPECT_EQ(InboxText(SampleInbox(), Lang::kEn).substr(0, 40),
+            "AT                    OUR CASE      FROM");
   EXPECT_EQ(InboxText(v1::ListInboxResponse(), Lang::kEn),
             "no notifications\n");
 }

@@ -176,6 +176,20 @@ TEST(CbxE2eTest, CaseAddThenListShowsIt) {
                         "материјал"),
             std::string::npos)
       << mk.out;
+
+  // The language set once (CBX_LANG, any case): headers, statuses and roles
+  // follow it too; Serbian in Latin script as sr-Latn (issue 14).
+  ProcessRun env_mk = RunCbx(With(Conn(), {"case", "list"}), {"CBX_LANG=MK"});
+  ASSERT_EQ(env_mk.code, 0) << Joined(env_mk);
+  EXPECT_EQ(env_mk.lines[0].rfind("ПРЕДМЕТ", 0), 0u) << env_mk.out;
+  EXPECT_NE(env_mk.out.find("отворен"), std::string::npos) << env_mk.out;
+  EXPECT_NE(env_mk.out.find("администратор"), std::string::npos);
+  ProcessRun latin =
+      RunCbx(With(Conn(), {"case", "list", "--lang", "sr_latn"}));
+  ASSERT_EQ(latin.code, 0) << Joined(latin);
+  EXPECT_EQ(latin.lines[0].rfind("PREDMET", 0), 0u) << latin.out;
+  EXPECT_NE(latin.out.find("Vođenje ili administriranje"), std::string::npos)
+      << latin.out;
 }
 
 // The fake serves two items per page: five cases are three pages, and the
