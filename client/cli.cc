@@ -101,6 +101,7 @@ struct GlobalOptions {
   ConnectionFlags flags;
   bool json = false;
   bool verbose = false;
+  bool wide = false;
   std::string lang_code;  // --lang; else CBX_LANG; else en
 };
 
@@ -150,6 +151,9 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& g) {
   app.add_flag("--verbose", g.verbose,
                "Errors also show the technical detail (the gRPC status code "
                "and text), as --json does");
+  app.add_flag("--wide", g.wide,
+               "Tables with every column at full width (default: they fit "
+               "100 columns, long cells cut with '…')");
   app.add_option("--lang", g.lang_code,
                  "Language of the output: en, mk, sr (Cyrillic), sr-Latn "
                  "(Latin), bs, hr, cnr, sq, sl; any case (CBX_LANG)")
@@ -444,6 +448,7 @@ int ConnectAndRun(const Runner& runner, const GlobalOptions& g,
       v1::Office::NewStub(CreateChannel(*settings));
   CommandContext ctx{*stub, *settings, g.json, *lang, out, err};
   ctx.verbose = g.verbose;
+  ctx.wide = g.wide;
   return runner(ctx);
 }
 

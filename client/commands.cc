@@ -122,7 +122,7 @@ int ListCases(CommandContext& ctx, const v1::ListCasesRequest& request) {
       ctx, "listing cases", request,
       [&](grpc::ClientContext* c, const v1::ListCasesRequest& r,
           v1::ListCasesResponse* out) { return ctx.stub.ListCases(c, r, out); },
-      [&](const v1::ListCasesResponse& r) { return CaseListText(r, ctx.lang); },
+      [&](const v1::ListCasesResponse& r) { return CaseListText(r, ctx.lang, ctx.table_width()); },
       [&](const v1::ListCasesResponse& r) {
         return CaseListJson(r, ctx.lang);
       });
@@ -180,7 +180,7 @@ int ListHits(CommandContext& ctx, const v1::ListHitsRequest& request) {
       ctx, "listing hits", request,
       [&](grpc::ClientContext* c, const v1::ListHitsRequest& r,
           v1::ListHitsResponse* out) { return ctx.stub.ListHits(c, r, out); },
-      [&](const v1::ListHitsResponse& r) { return HitsText(r, ctx.lang); },
+      [&](const v1::ListHitsResponse& r) { return HitsText(r, ctx.lang, ctx.table_width()); },
       [&](const v1::ListHitsResponse& r) { return HitsJson(r, ctx.lang); });
 }
 
@@ -189,7 +189,7 @@ int ListInbox(CommandContext& ctx, const v1::ListInboxRequest& request) {
       ctx, "listing the inbox", request,
       [&](grpc::ClientContext* c, const v1::ListInboxRequest& r,
           v1::ListInboxResponse* out) { return ctx.stub.ListInbox(c, r, out); },
-      [&](const v1::ListInboxResponse& r) { return InboxText(r, ctx.lang); },
+      [&](const v1::ListInboxResponse& r) { return InboxText(r, ctx.lang, ctx.table_width()); },
       [&](const v1::ListInboxResponse& r) { return InboxJson(r, ctx.lang); });
 }
 
@@ -198,7 +198,7 @@ int ListPeers(CommandContext& ctx, const v1::ListPeersRequest& request) {
       ctx, "listing peers", request,
       [&](grpc::ClientContext* c, const v1::ListPeersRequest& r,
           v1::ListPeersResponse* out) { return ctx.stub.ListPeers(c, r, out); },
-      [&](const v1::ListPeersResponse& r) { return PeersText(r); },
+      [&](const v1::ListPeersResponse& r) { return PeersText(r, ctx.table_width()); },
       [&](const v1::ListPeersResponse& r) { return PeersJson(r); });
 }
 

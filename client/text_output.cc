@@ -171,7 +171,8 @@ std::string CaseText(const v1::Case& c, Lang lang) {
   return RenderFields(fields);
 }
 
-std::string CaseListText(const v1::ListCasesResponse& response, Lang lang) {
+std::string CaseListText(const v1::ListCasesResponse& response, Lang lang,
+                         size_t width) {
   if (response.cases().empty()) return Text(Msg::kNoCases, lang) + "\n";
   Table table(Headers({Msg::kCase, Msg::kStatus, Msg::kOpened, Msg::kRole,
                        Msg::kOffences, Msg::kIdentifiers, Msg::kUpdated},
@@ -182,7 +183,7 @@ std::string CaseListText(const v1::ListCasesResponse& response, Lang lang) {
                   Offences(c.offences(), lang), Identifiers(c.identifiers()),
                   Timestamp(c.updated_at_ms())});
   }
-  return table.Render();
+  return table.Render(width);
 }
 
 std::string PeerAnswerText(const v1::PeerAnswer& answer, Lang lang) {
@@ -252,7 +253,8 @@ std::string QuerySummaryText(const v1::QuerySummary& s) {
          " ms: " + Join(parts, ", ") + "; query " + Show(s.query_id()) + "\n";
 }
 
-std::string HitsText(const v1::ListHitsResponse& response, Lang lang) {
+std::string HitsText(const v1::ListHitsResponse& response, Lang lang,
+                     size_t width) {
   if (response.hits().empty()) return Text(Msg::kNoHits, lang) + "\n";
   Table table(Headers({Msg::kReceived, Msg::kCase, Msg::kMember, Msg::kOffice,
                        Msg::kOffences, Msg::kRole, Msg::kMatched, Msg::kStatus,
@@ -267,10 +269,13 @@ std::string HitsText(const v1::ListHitsResponse& response, Lang lang) {
                   Show(ref.opened_month()), Show(ref.contact_point()),
                   Show(HexEncode(ref.case_token()))});
   }
-  return table.Render();
+  // In 100 columns: when, our case, who, what, which identifier, contact.
+  table.SetNarrowColumns({0, 1, 2, 3, 4, 6, 9});
+  return table.Render(width);
 }
 
-std::string InboxText(const v1::ListInboxResponse& response, Lang lang) {
+std::string InboxText(const v1::ListInboxResponse& response, Lang lang,
+                      size_t width) {
   if (response.notifications().empty()) {
     return Text(Msg::kNoNotifications, lang) + "\n";
   }
@@ -287,7 +292,7 @@ std::string InboxText(const v1::ListInboxResponse& response, Lang lang) {
                       : OffenceLabel(p.offence(), lang),
                   Show(p.legal_basis())});
   }
-  return table.Render();
+  return table.Render(width);
 }
 
 namespace {
@@ -304,7 +309,8 @@ std::vector<std::string> CertificateRow(std::string who,
 
 // The certificates in use (keys.md §5.1): this node's, then each peer's as
 // it called this node and as its Peer port answered this node.
-std::string CertificatesText(const v1::ListPeersResponse& response) {
+std::string CertificatesText(const v1::ListPeersResponse& response,
+                             size_t width) {
   Table table({"CERTIFICATE", "SERIAL", "NOT AFTER", "SHA-256", "LAST SEEN"});
   if (response.has_own_certificate()) {
     table.AddRow(CertificateRow("this node", response.own_certificate()));
@@ -319,7 +325,7 @@ std::string CertificatesText(const v1::ListPeersResponse& response) {
                                   p.server_certificate()));
     }
   }
-  return table.Render();
+  return table.Render(width);
 }
 
 bool AnyCertificate(const v1::ListPeersResponse& response) {
@@ -332,7 +338,7 @@ bool AnyCertificate(const v1::ListPeersResponse& response) {
 
 }  // namespace
 
-std::string PeersText(const v1::ListPeersResponse& response) {
+std::string PeersText(const v1::ListPeersResponse& response, size_t width) {
   std::string out = "directory version " +
                     std::to_string(response.directory_version()) +
                     ", this node " + Show(response.self()) + "\n";
@@ -358,9 +364,11 @@ std::string PeersText(const v1::ListPeersResponse& response) {
          p.cosigned_size() == 0 ? "-" : std::to_string(p.cosigned_size()),
          Timestamp(p.cosigned_at_ms()), Show(p.witness_alert())});
   }
-  out += table.Render();
+  // In 100 columns: who, status, index, sync and the alerts.
+  table.SetNarrowColumns({0, 1, 3, 6, 7, 8, 11});
+  out += table.Render(width);
   if (AnyCertificate(response)) {
-    out += "certificates in use\n" + CertificatesText(response);
+    out += "certificates in use\n" + CertificatesText(response, width);
   }
   // As a querier: only peers with something to say, one line each.
   for (const v1::PeerStatus& p : response.peers()) {

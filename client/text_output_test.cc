@@ -1,6 +1,7 @@
 #include "client/text_output.h"
 
 #include <iterator>
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -214,6 +215,24 @@ TEST(TextOutputTest, Hits) {
   EXPECT_EQ(Column(lines[2], "phone, observed when unknown, your --id 2"),
             Column(lines[0], "MATCHED"));
   EXPECT_EQ(HitsText(v1::ListHitsResponse(), Lang::kEn), "no hits\n");
+}
+
+// By default the CLI's tables fit 100 columns (issue 14): the hits table,
+// 250 columns wide in full, is cut in its widest columns; --wide (width 0)
+// keeps it whole.
+TEST(TextOutputTest, TablesFitOneHundredColumns) {
+  const std::string full = HitsText(SampleHits(), Lang::kEn);
+  size_t widest = 0;
+  for (const std::string& line : Lines(full)) {
+    widest = std::max(widest, DisplayWidth(line));
+  }
+  EXPECT_GT(widest, kTableWidth);
+  const std::string fitted = HitsText(SampleHits(), Lang::kEn, kTableWidth);
+  for (const std::string& line : Lines(fitted)) {
+    EXPECT_LE(DisplayWidth(line), kTableWidth) << line;
+  }
+  EXPECT_EQ(fitted.rfind("RECEIVED", 0), 0u) << fitted;
+  EXPECT_NE(fitted.find("MK-2026-0142"), std::string::npos) << fitted;
 }
 
 TEST(TextOutputTest, Inbox) {
