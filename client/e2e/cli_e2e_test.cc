@@ -106,6 +106,13 @@ std::vector<std::string> Conn(const std::string& who = "office") {
           "--ca",   Env().File("ca.pem")};
 }
 
+// Characters (UTF-8 code points) of `line`.
+size_t DisplayWidthOf(const std::string& line) {
+  size_t n = 0;
+  for (unsigned char c : line) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
 std::vector<std::string> With(std::vector<std::string> args,
                               const std::vector<std::string>& more) {
   args.insert(args.end(), more.begin(), more.end());
@@ -160,7 +167,14 @@ TEST(CbxE2eTest, CaseAddThenListShowsIt) {
   EXPECT_EQ(stored.role(), v1::PERPETRATOR_ROLE_ADMINISTRATOR);
   EXPECT_EQ(stored.opened_month(), "2025-10");
 
-  ProcessRun list = RunCbx(With(Conn(), {"case", "list"}));
+  // By default the table fits 100 columns (long cells cut with '…');
+  // --wide shows every cell whole.
+  ProcessRun fitted = RunCbx(With(Conn(), {"case", "list"}));
+  ASSERT_EQ(fitted.code, 0) << Joined(fitted);
+  for (const std::string& line : fitted.lines) {
+    EXPECT_LE(DisplayWidthOf(line), 100u) << line;
+  }
+  ProcessRun list = RunCbx(With(Conn(), {"case", "list", "--wide"}));
   ASSERT_EQ(list.code, 0) << Joined(list);
   ASSERT_GE(list.lines.size(), 2u) << list.out;
   EXPECT_EQ(list.lines[0].rfind("CASE", 0), 0u) << list.out;
@@ -170,7 +184,8 @@ TEST(CbxE2eTest, CaseAddThenListShowsIt) {
   EXPECT_NE(list.out.find("phone:+38970123456"), std::string::npos);
 
   // Labels follow --lang; the code does not change.
-  ProcessRun mk = RunCbx(With(Conn(), {"case", "list", "--lang", "mk"}));
+  ProcessRun mk =
+      RunCbx(With(Conn(), {"case", "list", "--lang", "mk", "--wide"}));
   ASSERT_EQ(mk.code, 0) << Joined(mk);
   EXPECT_NE(mk.out.find("Водење или администрирање група или канал за таков "
                         "материјал"),
@@ -185,7 +200,7 @@ TEST(CbxE2eTest, CaseAddThenListShowsIt) {
   EXPECT_NE(env_mk.out.find("отворен"), std::string::npos) << env_mk.out;
   EXPECT_NE(env_mk.out.find("администратор"), std::string::npos);
   ProcessRun latin =
-      RunCbx(With(Conn(), {"case", "list", "--lang", "sr_latn"}));
+      RunCbx(With(Conn(), {"case", "list", "--lang", "sr_latn", "--wide"}));
   ASSERT_EQ(latin.code, 0) << Joined(latin);
   EXPECT_EQ(latin.lines[0].rfind("PREDMET", 0), 0u) << latin.out;
   EXPECT_NE(latin.out.find("Vođenje ili administriranje"), std::string::npos)
@@ -466,7 +481,7 @@ TEST(CbxE2eTest, TablesForInboxAndPeers) {
             std::string::npos)
       << inbox.out;
 
-  ProcessRun peers = RunCbx(With(Conn(), {"peers"}));
+  ProcessRun peers = RunCbx(With(Conn(), {"peers", "--wide"}));
   ASSERT_EQ(peers.code, 0) << Joined(peers);
   EXPECT_EQ(peers.lines[0], "directory version 4, this node MK");
   EXPECT_NE(peers.out.find("RS      Србија"), std::string::npos) << peers.out;
