@@ -257,6 +257,10 @@ void AddQueryCommand(CLI::App& app, OfficeCommands& c) {
           "--peer", query.peers,
           "Ask only this member (repeatable); default every active peer"))
       ->type_name("CC");
+  c.query_cmd->add_flag(
+      "--both-types", query.both_types,
+      "Ask a Telegram username also as a chat and a chat also as a "
+      "username (a name or t.me/ link can be either)");
 }
 
 // cbx hits / inbox / peers

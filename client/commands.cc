@@ -151,7 +151,8 @@ int Query(CommandContext& ctx, const v1::QueryRequest& request) {
       if (ctx.json) {
         ctx.out << JsonLine(QuerySummaryJson(event.summary()));
       } else {
-        ctx.out << QuerySummaryText(event.summary());
+        ctx.out << QuerySummaryText(event.summary())
+                << TypesAskedText(request, event.summary());
       }
     }
     // Each answer is shown the moment it arrives, even through a pipe.

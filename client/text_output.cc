@@ -1,16 +1,20 @@
 #include "client/text_output.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <initializer_list>
+#include <set>
 #include <utility>
 #include <vector>
 
+#include "client/arguments.h"
 #include "client/identifier_arg.h"
 #include "client/messages.h"
 #include "client/names.h"
 #include "client/strings.h"
 #include "client/table.h"
 #include "client/time_format.h"
+#include "core/identifiers/identifiers.h"
 #include "core/util/bytes.h"
 
 namespace cbx::client {
@@ -28,6 +32,13 @@ std::string Show(std::string_view s) {
 }
 
 std::string Timestamp(int64_t ms) { return Show(FormatTimestamp(ms)); }
+
+// `value` as `type` normalizes it (core/identifiers), or as given: tells
+// the same name given as a link and as a name apart from another.
+std::string Normalized(v1::IdentifierType type, std::string_view value) {
+  absl::StatusOr<std::string> n = identifiers::Normalize(type, value);
+  return n.ok() ? *n : std::string(value);
+}
 
 // A table's headers in `lang`, in capitals (client/messages.h).
 std::vector<std::string> Headers(std::initializer_list<Msg> ids, Lang lang) {
@@ -251,6 +262,34 @@ std::string QuerySummaryText(const v1::QuerySummary& s) {
   part(s.failed_members(), "error", "errors");
   return "done in " + std::to_string(s.elapsed_ms()) +
          " ms: " + Join(parts, ", ") + "; query " + Show(s.query_id()) + "\n";
+}
+
+std::string TypesAskedText(const v1::QueryRequest& request,
+                           const v1::QuerySummary& summary) {
+  if (summary.miss_members().empty()) return "";
+  std::vector<std::string> types;
+  std::set<std::pair<int, std::string>> asked;
+  for (const v1::Identifier& id : request.identifiers()) {
+    const std::string name = IdentifierTypeName(id.type());
+    if (std::find(types.begin(), types.end(), name) == types.end()) {
+      types.push_back(name);
+    }
+    asked.insert({id.type(), Normalized(id.type(), id.value())});
+  }
+  std::string out = "types asked: " + Join(types, ", ") + "\n";
+  for (const v1::Identifier& id : request.identifiers()) {
+    const v1::IdentifierType twin = TwinType(id.type());
+    if (twin == v1::IDENTIFIER_TYPE_UNSPECIFIED ||
+        asked.count({twin, Normalized(twin, id.value())}) > 0) {
+      continue;
+    }
+    out += "note: " + IdentifierTypeName(id.type()) + ":" +
+           SanitizeForTerminal(id.value()) + " was asked as a " +
+           IdentifierTypeName(id.type()) + " only; a Telegram name can be a " +
+           "username or a chat (group or channel): --both-types asks as "
+           "both\n";
+  }
+  return out;
 }
 
 std::string HitsText(const v1::ListHitsResponse& response, Lang lang,

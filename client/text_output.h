@@ -27,6 +27,12 @@ std::string CaseListText(const v1::ListCasesResponse& response, Lang lang,
 std::string PeerAnswerText(const v1::PeerAnswer& answer, Lang lang);
 // The closing line of a query.
 std::string QuerySummaryText(const v1::QuerySummary& summary);
+// After a query with misses: which identifier types were asked ("types
+// asked: telegram_username, phone"), and a note when a Telegram username
+// or chat was asked as one type only (--both-types asks both). "" without
+// misses.
+std::string TypesAskedText(const v1::QueryRequest& request,
+                           const v1::QuerySummary& summary);
 
 std::string HitsText(const v1::ListHitsResponse& response, Lang lang,
                      size_t width = 0);

@@ -235,6 +235,29 @@ TEST(TextOutputTest, TablesFitOneHundredColumns) {
   EXPECT_NE(fitted.find("MK-2026-0142"), std::string::npos) << fitted;
 }
 
+// A miss says which identifier types were asked, and suggests
+// --both-types for a Telegram name asked as one type only (issue 14).
+TEST(TextOutputTest, MissSaysWhichTypesWereAsked) {
+  v1::QueryRequest request;
+  v1::Identifier* id = request.add_identifiers();
+  id->set_type(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME);
+  id->set_value("smokva_grupa");
+  v1::QuerySummary summary;
+  summary.add_hit_members("RS");
+  EXPECT_EQ(TypesAskedText(request, summary), "");
+  summary.add_miss_members("BA");
+  EXPECT_EQ(TypesAskedText(request, summary),
+            "types asked: telegram_username\n"
+            "note: telegram_username:smokva_grupa was asked as a "
+            "telegram_username only; a Telegram name can be a username or a "
+            "chat (group or channel): --both-types asks as both\n");
+  v1::Identifier* twin = request.add_identifiers();
+  *twin = *id;
+  twin->set_type(v1::IDENTIFIER_TYPE_TELEGRAM_CHAT);
+  EXPECT_EQ(TypesAskedText(request, summary),
+            "types asked: telegram_username, telegram_chat\n");
+}
+
 TEST(TextOutputTest, Inbox) {
   // Albanian headers since issue 14 (only the offence label before).
   EXPECT_EQ(InboxText(SampleInbox(), Lang::kSq),
