@@ -295,13 +295,25 @@ TEST(CbxE2eTest, QueryPrintsAnswersAsTheyStreamIn) {
   // Arrival order (HR 50 ms, RS 150, AL 250, BA 450), not the order asked.
   std::vector<std::string> heads;
   std::vector<double> head_ms;
+  std::vector<std::string> after_summary;
   for (size_t i = 0; i < q.lines.size(); ++i) {
-    if (!q.lines[i].empty() && q.lines[i][0] != ' ') {
+    if (heads.size() == 5) {
+      after_summary.push_back(q.lines[i]);
+    } else if (!q.lines[i].empty() && q.lines[i][0] != ' ') {
       heads.push_back(q.lines[i]);
       head_ms.push_back(q.line_ms[i]);
     }
   }
   ASSERT_EQ(heads.size(), 5u) << q.out;
+  // After the misses: which types were asked, and the type hint for the
+  // Telegram name asked as a username only (issue 14).
+  ASSERT_EQ(after_summary.size(), 2u) << q.out;
+  EXPECT_EQ(after_summary[0], "types asked: telegram_username, phone");
+  EXPECT_EQ(after_summary[1].rfind("note: telegram_username:@SMOKVA_ADMIN was "
+                                   "asked as a telegram_username only",
+                                   0),
+            0u)
+      << after_summary[1];
   EXPECT_EQ(heads[0], "HR  MISS      50 ms");
   EXPECT_EQ(heads[1], "RS  HIT      150 ms  1 case reference");
   EXPECT_EQ(heads[2], "AL  MISS     250 ms");
