@@ -2,12 +2,14 @@
 
 #include <optional>
 #include <set>
+#include <utility>
 
 #include "client/identifier_arg.h"
 #include "client/names.h"
 #include "client/offence_labels.h"
 #include "client/strings.h"
 #include "client/time_format.h"
+#include "core/identifiers/identifiers.h"
 
 namespace cbx::client {
 namespace {
@@ -231,6 +233,43 @@ absl::StatusOr<v1::CloseCaseRequest> BuildCloseCaseRequest(
   return request;
 }
 
+v1::IdentifierType TwinType(v1::IdentifierType type) {
+  switch (type) {
+    case v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME:
+      return v1::IDENTIFIER_TYPE_TELEGRAM_CHAT;
+    case v1::IDENTIFIER_TYPE_TELEGRAM_CHAT:
+      return v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME;
+    default:
+      return v1::IDENTIFIER_TYPE_UNSPECIFIED;
+  }
+}
+
+namespace {
+
+// --both-types: after each Telegram username or chat, the same value as the
+// other type, if it is valid as that type and not asked already.
+void AddTwins(v1::QueryRequest& request) {
+  std::set<std::pair<int, std::string>> asked;
+  for (const v1::Identifier& id : request.identifiers()) {
+    auto n = identifiers::Normalize(id.type(), id.value());
+    if (n.ok()) asked.insert({id.type(), *n});
+  }
+  google::protobuf::RepeatedPtrField<v1::Identifier> with_twins;
+  for (const v1::Identifier& id : request.identifiers()) {
+    *with_twins.Add() = id;
+    const v1::IdentifierType twin = TwinType(id.type());
+    if (twin == v1::IDENTIFIER_TYPE_UNSPECIFIED) continue;
+    auto n = identifiers::Normalize(twin, id.value());
+    if (!n.ok() || !asked.insert({twin, *n}).second) continue;
+    v1::Identifier* added = with_twins.Add();
+    *added = id;
+    added->set_type(twin);
+  }
+  *request.mutable_identifiers() = std::move(with_twins);
+}
+
+}  // namespace
+
 absl::StatusOr<v1::QueryRequest> BuildQueryRequest(
     const QueryArgs& a, std::string_view home_member) {
   v1::QueryRequest request;
@@ -243,6 +282,7 @@ absl::StatusOr<v1::QueryRequest> BuildQueryRequest(
       !s.ok()) {
     return s;
   }
+  if (a.both_types) AddTwins(request);
   v1::Purpose& purpose = *request.mutable_purpose();
   if (absl::Status s = CheckCaseNumber("--case", a.case_number); !s.ok()) {
     return s;

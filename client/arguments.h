@@ -66,9 +66,18 @@ struct QueryArgs {
   std::string legal_basis;
   std::string offence;
   std::vector<std::string> peers;
+  // --both-types: a Telegram username is also asked as a chat and a chat as
+  // a username (a name like smokva_grupa, or a t.me/ link, can be either),
+  // when the value is valid as both.
+  bool both_types = false;
 };
+// With both_types, each twin follows its identifier in the request.
 absl::StatusOr<v1::QueryRequest> BuildQueryRequest(
     const QueryArgs& a, std::string_view home_member = "");
+
+// The other type a value of `type` may be meant as (a Telegram username or
+// chat: the other one); IDENTIFIER_TYPE_UNSPECIFIED for the other types.
+v1::IdentifierType TwinType(v1::IdentifierType type);
 
 // `cbx hits [--case NUMBER]` and `cbx inbox [--case NUMBER]`: an empty
 // number asks for everything.

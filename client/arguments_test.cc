@@ -1,7 +1,9 @@
 #include "client/arguments.h"
 
 #include <string>
+#include <vector>
 
+#include "client/names.h"
 #include "gtest/gtest.h"
 
 namespace cbx::client {
@@ -288,6 +290,38 @@ TEST(ListFiltersTest, EmptyMeansEverything) {
   EXPECT_EQ(BuildListInboxRequest("MK-1")->case_number(), "MK-1");
   EXPECT_EQ(BuildListInboxRequest(" MK-1").status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// --both-types asks a Telegram name as a username and as a chat (issue 14):
+// each twin follows its identifier; a value valid as one type only, or
+// already asked as both, is not doubled.
+TEST(ArgumentsTest, BothTypesAsksTelegramNamesAsUsernameAndChat) {
+  QueryArgs a;
+  a.ids = {"telegram_chat:smokva_grupa", "phone:+38970123456",
+           "telegram_username:t.me/Balkan_Admin",
+           "telegram_chat:balkan_admin"};
+  a.case_number = "MK-2026-0142";
+  a.legal_basis = "MLA";
+  a.offence = "ncii-sharing";
+  a.both_types = true;
+  absl::StatusOr<v1::QueryRequest> r = BuildQueryRequest(a);
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::vector<std::string> got;
+  for (const v1::Identifier& id : r->identifiers()) {
+    got.push_back(IdentifierTypeName(id.type()) + ":" + id.value());
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "telegram_chat:smokva_grupa",
+                     "telegram_username:smokva_grupa",
+                     "phone:+38970123456",
+                     "telegram_username:t.me/Balkan_Admin",
+                     // Its twin is this chat, asked already: not doubled.
+                     "telegram_chat:balkan_admin",
+                 }));
+  a.both_types = false;
+  r = BuildQueryRequest(a);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->identifiers_size(), 4);
 }
 
 }  // namespace

@@ -8,12 +8,17 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "cbx/v1/office.grpc.pb.h"
 #include "client/arguments.h"
 #include "client/audit/cli.h"
 #include "client/commands.h"
 #include "client/cooperation_commands.h"
+#include "client/credentials_check.h"
+#include "client/messages.h"
 #include "client/offence_labels.h"
+#include "client/suggest.h"
 #include "client/watch_commands.h"
 #include "core/util/version.h"
 
@@ -97,7 +102,9 @@ CLI::Option* Repeatable(CLI::Option* option) {
 struct GlobalOptions {
   ConnectionFlags flags;
   bool json = false;
-  std::string lang_code = "en";
+  bool verbose = false;
+  bool wide = false;
+  std::string lang_code;  // --lang; else CBX_LANG; else en
 };
 
 // What the office commands parse into, and their subcommands (to tell which
@@ -143,8 +150,15 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& g) {
   app.add_flag("--json", g.json,
                "Machine-readable output: one JSON document, or for query one "
                "JSON object per line as answers arrive");
+  app.add_flag("--verbose", g.verbose,
+               "Errors also show the technical detail (the gRPC status code "
+               "and text), as --json does");
+  app.add_flag("--wide", g.wide,
+               "Tables with every column at full width (default: they fit "
+               "100 columns, long cells cut with '…')");
   app.add_option("--lang", g.lang_code,
-                 "Language of offence labels: en, mk, sr, bs, hr, cnr, sq, sl")
+                 "Language of the output: en, mk, sr (Cyrillic), sr-Latn "
+                 "(Latin), bs, hr, cnr, sq, sl; any case (CBX_LANG)")
       ->type_name("LANG");
 }
 
@@ -245,6 +259,10 @@ void AddQueryCommand(CLI::App& app, OfficeCommands& c) {
           "--peer", query.peers,
           "Ask only this member (repeatable); default every active peer"))
       ->type_name("CC");
+  c.query_cmd->add_flag(
+      "--both-types", query.both_types,
+      "Ask a Telegram username also as a chat and a chat also as a "
+      "username (a name or t.me/ link can be either)");
 }
 
 // cbx hits / inbox / peers
@@ -306,6 +324,85 @@ int UsageError(const CLI::App& app, std::ostream& err,
   return kExitUsage;
 }
 
+// The option `name` ("--node", "-h") of `at` or of a command above it (their
+// options may follow a subcommand); nullptr if none.
+CLI::Option* FindOption(CLI::App* at, const std::string& name) {
+  for (CLI::App* a = at; a != nullptr; a = a->get_parent()) {
+    if (CLI::Option* o = a->get_option_no_throw(name)) return o;
+  }
+  return nullptr;
+}
+
+// The long option names usable at `at`, with their dashes.
+std::vector<std::string> OptionNames(CLI::App* at) {
+  std::vector<std::string> names;
+  for (CLI::App* a = at; a != nullptr; a = a->get_parent()) {
+    for (const CLI::Option* o : a->get_options()) {
+      for (const std::string& l : o->get_lnames()) names.push_back("--" + l);
+    }
+  }
+  return names;
+}
+
+std::vector<std::string> SubcommandNames(CLI::App* at) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub :
+       at->get_subcommands([](CLI::App*) { return true; })) {
+    names.push_back(sub->get_name());
+  }
+  return names;
+}
+
+// Advice on a parse error, from `argv` walked along the command tree: a
+// mistyped subcommand or option gets "did you mean ...?" (edit distance,
+// client/suggest.h), an unknown or missing subcommand the list to choose
+// from. "" when none of these is the mistake.
+std::string Advice(CLI::App& app, int argc, const char* const* argv) {
+  CLI::App* at = &app;
+  std::string path = "cbx";
+  for (int i = 1; i < argc; ++i) {
+    const std::string token = argv[i];
+    if (token == "--") break;
+    if (token.size() > 1 && token[0] == '-') {
+      const std::string name = token.substr(0, token.find('='));
+      CLI::Option* option = FindOption(at, name);
+      if (option == nullptr) {
+        const std::string close = ClosestWord(name, OptionNames(at));
+        return "'" + name + "' is not an option of '" + path + "'" +
+               (close.empty() ? "" : "; did you mean " + close + "?");
+      }
+      const bool inline_value =
+          token.find('=') != std::string::npos ||
+          (token[1] != '-' && token.size() > 2);  // "-xVALUE"
+      if (option->get_type_size_max() > 0 && !inline_value) ++i;
+      continue;
+    }
+    const std::vector<std::string> names = SubcommandNames(at);
+    CLI::App* next = nullptr;
+    for (CLI::App* sub : at->get_subcommands([](CLI::App*) { return true; })) {
+      if (sub->check_name(token)) next = sub;
+    }
+    if (next != nullptr) {
+      at = next;
+      path += " " + next->get_name();
+      continue;
+    }
+    if (!names.empty() && at->get_require_subcommand_min() > 0) {
+      const std::string close = ClosestWord(token, names);
+      return "'" + token + "' is not a command of '" + path + "'; " +
+             (close.empty() ? "choose one of: " + JoinedChoices(names)
+                            : "did you mean '" + path + " " + close + "'?");
+    }
+    // Otherwise a positional value (a case number, a file).
+  }
+  const std::vector<std::string> names = SubcommandNames(at);
+  if (!names.empty() && at->get_require_subcommand_min() > 0) {
+    return "'" + path + "' needs a subcommand: " + JoinedChoices(names) +
+           " (run '" + path + " --help' to see what each does)";
+  }
+  return "";
+}
+
 // Parses `argv` into `app`. nullopt to go on; else the exit code (help and
 // version printed: 0; a parse error printed: kExitUsage).
 std::optional<int> Parse(CLI::App& app, int argc, const char* const* argv,
@@ -319,7 +416,8 @@ std::optional<int> Parse(CLI::App& app, int argc, const char* const* argv,
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e, out, err);
   } catch (const CLI::ParseError& e) {
-    return UsageError(app, err, e.what());
+    const std::string advice = Advice(app, argc, argv);
+    return UsageError(app, err, advice.empty() ? e.what() : advice);
   }
   return std::nullopt;
 }
@@ -328,9 +426,15 @@ std::optional<int> Parse(CLI::App& app, int argc, const char* const* argv,
 // and runs `runner`.
 int ConnectAndRun(const Runner& runner, const GlobalOptions& g,
                   std::ostream& out, std::ostream& err, const EnvLookup& env) {
-  absl::StatusOr<Lang> lang = ParseLang(g.lang_code);
+  std::string code = g.lang_code, source = "--lang";
+  if (code.empty()) {
+    code = env("CBX_LANG").value_or("");
+    source = "CBX_LANG";
+  }
+  absl::StatusOr<Lang> lang = ParseLang(code.empty() ? "en" : code);
   if (!lang.ok()) {
-    err << "cbx: --lang: " << std::string(lang.status().message()) << "\n";
+    err << "cbx: " << source << ": " << std::string(lang.status().message())
+        << "\n";
     return kExitUsage;
   }
   absl::StatusOr<ConnectionSettings> settings = ResolveConnection(g.flags, env);
@@ -338,9 +442,19 @@ int ConnectAndRun(const Runner& runner, const GlobalOptions& g,
     err << "cbx: " << std::string(settings.status().message()) << "\n";
     return kExitUsage;
   }
+  // The files are checked before connecting, so that a wrong one is named.
+  if (absl::Status files =
+          CheckCredentials(*settings, absl::ToUnixSeconds(absl::Now()));
+      !files.ok()) {
+    err << "cbx: " << std::string(files.message()) << "\n"
+        << Text(Msg::kNothingWasSent, *lang) << "\n";
+    return kExitUsage;
+  }
   std::unique_ptr<v1::Office::Stub> stub =
       v1::Office::NewStub(CreateChannel(*settings));
   CommandContext ctx{*stub, *settings, g.json, *lang, out, err};
+  ctx.verbose = g.verbose;
+  ctx.wide = g.wide;
   return runner(ctx);
 }
 

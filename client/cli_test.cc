@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "client/commands.h"
+#include "client/suggest.h"
 #include "gtest/gtest.h"
 
 namespace cbx::client {
@@ -59,6 +60,85 @@ TEST(CliTest, HelpAndVersionExitZero) {
   r = RunCbx({"--version"});
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("cbx 0.1.0"), std::string::npos);
+}
+
+// Mistyped subcommands and options get the closest known word; a missing
+// or unknown subcommand the list to choose from (issue 14).
+TEST(CliTest, MistakesGetSuggestions) {
+  Result r = RunCbx({"quer", "--id", "phone:+38970123456"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_EQ(r.err.substr(0, r.err.find('\n')),
+            "cbx: 'quer' is not a command of 'cbx'; did you mean 'cbx query'?")
+      << r.err;
+  r = RunCbx({"case", "ad", "MK-1"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("'ad' is not a command of 'cbx case'; did you mean "
+                       "'cbx case add'?"),
+            std::string::npos)
+      << r.err;
+  r = RunCbx({"case", "lsit"});
+  EXPECT_NE(r.err.find("did you mean 'cbx case list'?"), std::string::npos)
+      << r.err;
+  r = RunCbx({"frobnicate"});
+  EXPECT_NE(r.err.find("'frobnicate' is not a command of 'cbx'; choose one "
+                       "of: case, query, hits, inbox, peers"),
+            std::string::npos)
+      << r.err;
+  r = RunCbx({"case"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("'cbx case' needs a subcommand: add, amend, close or "
+                       "list"),
+            std::string::npos)
+      << r.err;
+  r = RunCbx({});
+  EXPECT_NE(r.err.find("'cbx' needs a subcommand: case, query"),
+            std::string::npos)
+      << r.err;
+  std::vector<std::string> args = ValidAdd();
+  args[3] = "--ids";
+  r = RunCbx(args);
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("'--ids' is not an option of 'cbx case add'; did you "
+                       "mean --id?"),
+            std::string::npos)
+      << r.err;
+  r = RunCbx({"hits", "--cas", "MK-1"});
+  EXPECT_NE(r.err.find("did you mean --case?"), std::string::npos) << r.err;
+  r = RunCbx({"peers", "--jsno"});
+  EXPECT_NE(r.err.find("did you mean --json?"), std::string::npos) << r.err;
+  r = RunCbx({"peers", "--zzzzzzzz"});
+  EXPECT_NE(r.err.find("'--zzzzzzzz' is not an option of 'cbx peers'\n"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("nothing was sent"), std::string::npos) << r.err;
+}
+
+TEST(CliTest, LanguageFromTheEnvironmentIsChecked) {
+  Result r = RunCbx({"peers"}, {{"CBX_LANG", "klingon"}});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_EQ(r.err.rfind("cbx: CBX_LANG: unknown language \"klingon\"", 0), 0u)
+      << r.err;
+  // --lang wins over CBX_LANG.
+  r = RunCbx({"peers", "--lang", "xx"}, {{"CBX_LANG", "MK"}});
+  EXPECT_EQ(r.err.rfind("cbx: --lang: unknown language \"xx\"", 0), 0u)
+      << r.err;
+}
+
+TEST(SuggestTest, EditDistanceAndClosestWord) {
+  EXPECT_EQ(EditDistance("query", "query"), 0u);
+  EXPECT_EQ(EditDistance("qeury", "query"), 1u);  // a transposition
+  EXPECT_EQ(EditDistance("QUERY", "query"), 0u);
+  EXPECT_EQ(EditDistance("", "abc"), 3u);
+  EXPECT_EQ(EditDistance("kitten", "sitting"), 3u);
+  const std::vector<std::string> words = {"case", "query", "hits", "inbox",
+                                          "peers"};
+  EXPECT_EQ(ClosestWord("qurey", words), "query");
+  EXPECT_EQ(ClosestWord("inb", words), "inbox");  // a prefix
+  EXPECT_EQ(ClosestWord("peer", words), "peers");
+  EXPECT_EQ(ClosestWord("x", words), "");
+  EXPECT_EQ(ClosestWord("zzzzzz", words), "");
+  EXPECT_EQ(JoinedChoices({"a", "b", "c"}), "a, b or c");
+  EXPECT_EQ(JoinedChoices({"a"}), "a");
 }
 
 TEST(CliTest, ParserErrorsExitTwo) {

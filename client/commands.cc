@@ -23,7 +23,7 @@ int Unary(CommandContext& ctx, const std::string& what, const Request& request,
   Response response;
   grpc::Status status = call(&rpc, request, &response);
   if (!status.ok()) {
-    ctx.err << DescribeRpcError(what, status, ctx.settings) << std::flush;
+    ctx.err << DescribeRpcError(what, status, ctx.settings, ctx.technical(), ctx.lang) << std::flush;
     return kExitFailed;
   }
   if (ctx.json) {
@@ -55,7 +55,7 @@ int Paged(CommandContext& ctx, const std::string& what, Request request,
     if (!status.ok()) {
       std::string doing = what;
       if (pages > 0) doing += " (page " + std::to_string(pages + 1) + ")";
-      ctx.err << DescribeRpcError(doing, status, ctx.settings) << std::flush;
+      ctx.err << DescribeRpcError(doing, status, ctx.settings, ctx.technical(), ctx.lang) << std::flush;
       return kExitFailed;
     }
     const std::string next = page.next_page_token();
@@ -122,7 +122,7 @@ int ListCases(CommandContext& ctx, const v1::ListCasesRequest& request) {
       ctx, "listing cases", request,
       [&](grpc::ClientContext* c, const v1::ListCasesRequest& r,
           v1::ListCasesResponse* out) { return ctx.stub.ListCases(c, r, out); },
-      [&](const v1::ListCasesResponse& r) { return CaseListText(r, ctx.lang); },
+      [&](const v1::ListCasesResponse& r) { return CaseListText(r, ctx.lang, ctx.table_width()); },
       [&](const v1::ListCasesResponse& r) {
         return CaseListJson(r, ctx.lang);
       });
@@ -151,7 +151,8 @@ int Query(CommandContext& ctx, const v1::QueryRequest& request) {
       if (ctx.json) {
         ctx.out << JsonLine(QuerySummaryJson(event.summary()));
       } else {
-        ctx.out << QuerySummaryText(event.summary());
+        ctx.out << QuerySummaryText(event.summary())
+                << TypesAskedText(request, event.summary());
       }
     }
     // Each answer is shown the moment it arrives, even through a pipe.
@@ -163,7 +164,7 @@ int Query(CommandContext& ctx, const v1::QueryRequest& request) {
       what += " (after " + std::to_string(answers) + " answer" +
               (answers == 1 ? "" : "s") + ")";
     }
-    ctx.err << DescribeRpcError(what, status, ctx.settings) << std::flush;
+    ctx.err << DescribeRpcError(what, status, ctx.settings, ctx.technical(), ctx.lang) << std::flush;
     return kExitFailed;
   }
   if (!summary) {
@@ -180,7 +181,7 @@ int ListHits(CommandContext& ctx, const v1::ListHitsRequest& request) {
       ctx, "listing hits", request,
       [&](grpc::ClientContext* c, const v1::ListHitsRequest& r,
           v1::ListHitsResponse* out) { return ctx.stub.ListHits(c, r, out); },
-      [&](const v1::ListHitsResponse& r) { return HitsText(r, ctx.lang); },
+      [&](const v1::ListHitsResponse& r) { return HitsText(r, ctx.lang, ctx.table_width()); },
       [&](const v1::ListHitsResponse& r) { return HitsJson(r, ctx.lang); });
 }
 
@@ -189,7 +190,7 @@ int ListInbox(CommandContext& ctx, const v1::ListInboxRequest& request) {
       ctx, "listing the inbox", request,
       [&](grpc::ClientContext* c, const v1::ListInboxRequest& r,
           v1::ListInboxResponse* out) { return ctx.stub.ListInbox(c, r, out); },
-      [&](const v1::ListInboxResponse& r) { return InboxText(r, ctx.lang); },
+      [&](const v1::ListInboxResponse& r) { return InboxText(r, ctx.lang, ctx.table_width()); },
       [&](const v1::ListInboxResponse& r) { return InboxJson(r, ctx.lang); });
 }
 
@@ -198,7 +199,7 @@ int ListPeers(CommandContext& ctx, const v1::ListPeersRequest& request) {
       ctx, "listing peers", request,
       [&](grpc::ClientContext* c, const v1::ListPeersRequest& r,
           v1::ListPeersResponse* out) { return ctx.stub.ListPeers(c, r, out); },
-      [&](const v1::ListPeersResponse& r) { return PeersText(r); },
+      [&](const v1::ListPeersResponse& r) { return PeersText(r, ctx.table_width()); },
       [&](const v1::ListPeersResponse& r) { return PeersJson(r); });
 }
 

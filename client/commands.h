@@ -13,6 +13,7 @@
 #include "cbx/v1/office.grpc.pb.h"
 #include "client/connection.h"
 #include "client/offence_labels.h"
+#include "client/text_output.h"
 
 namespace cbx::client {
 
@@ -28,6 +29,13 @@ struct CommandContext {
   Lang lang = Lang::kEn;
   std::ostream& out;
   std::ostream& err;
+  // --verbose: errors also show the gRPC code and text (as --json does).
+  bool verbose = false;
+  // --wide: tables as wide as their text, else they fit kTableWidth.
+  bool wide = false;
+  size_t table_width() const { return wide ? 0 : kTableWidth; }
+  // Whether an error shows its gRPC code and text.
+  bool technical() const { return json || verbose; }
 };
 
 int AddCase(CommandContext& ctx, const v1::AddCaseRequest& request);

@@ -7,7 +7,9 @@
 #include <cstring>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "client/messages.h"
 #include "client/names.h"
 #include "client/strings.h"
 #include "core/crypto/x509.h"
@@ -209,50 +211,142 @@ std::chrono::system_clock::time_point Deadline(const ConnectionSettings& s) {
   return std::chrono::system_clock::now() + s.timeout;
 }
 
-std::string DescribeRpcError(std::string_view what, const grpc::Status& status,
-                             const ConnectionSettings& s) {
-  std::string message = SanitizeForTerminal(status.error_message());
-  std::string out = "cbx: " + std::string(what) + ": " +
-                    StatusCodeName(status.error_code()) + ": " +
-                    (message.empty() ? "(no message)" : message) + "\n";
-  std::string hint;
+namespace {
+
+// What happened and what to do, in plain words.
+struct Explained {
+  std::string happened;
+  std::string todo;
+};
+
+bool Has(const std::string& lower, std::initializer_list<std::string_view> any) {
+  for (std::string_view needle : any) {
+    if (lower.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// UNAVAILABLE before or during the connection: gRPC's text says which step
+// failed (name resolution, TCP, the TLS handshake); the office is told which
+// of the address, the CA or its certificate to check.
+Explained Unreachable(const std::string& raw, const ConnectionSettings& s,
+                      Lang lang) {
+  const std::string lower = absl::AsciiStrToLower(raw);
+  const std::string where = s.target.empty() ? "the node" : "the node at " + s.target;
+  if (Has(lower, {"dns resolution failed", "ares", "domain name not found",
+                  "empty address list", "name or service not known",
+                  "could not resolve"})) {
+    return {"the address " + TlsName(s) +
+                " given with --node could not be found (the name does not "
+                "resolve)",
+            "check the host name in --node (or CBX_NODE)"};
+  }
+  if (Has(lower, {"connection refused", "connect failed"})) {
+    return {Text(Msg::kErrRefusedConn, lang, s.target),
+            "check the port in --node (or CBX_NODE) and ask your node's "
+            "operator whether the node is running"};
+  }
+  if (Has(lower, {"certificate_verify_failed", "certificate verify failed",
+                  "peer name", "hostname", "subject alternative name"})) {
+    return {"the node's certificate is not trusted: it is not issued by the "
+            "CA in --ca " + Quoted(s.ca_path) + " for the name " + TlsName(s),
+            "check that --ca is your country's national CA and that --node "
+            "(or --server-name) is the name the node's certificate carries"};
+  }
+  if (Has(lower, {"socket closed", "connection reset", "alert", "handshake",
+                  "bad certificate", "certificate required", "unknown ca",
+                  "end of file", "broken pipe"})) {
+    return {where + " closed the connection during the secure handshake: "
+            "it did not accept your certificate --cert " + Quoted(s.cert_path),
+            "your office certificate may be revoked, or issued by another "
+            "country's CA; ask your node's operator"};
+  }
+  return {s.target.empty() ? where + " could not be reached"
+                           : Text(Msg::kErrNotReached, lang, s.target),
+          "check the address in --node (or CBX_NODE) and ask your node's "
+          "operator whether the node is running"};
+}
+
+// The node's message when it is the node's own words; "" for an empty one.
+std::string NodeSays(const grpc::Status& status) {
+  return SanitizeForTerminal(status.error_message());
+}
+
+Explained Explain(const grpc::Status& status, const ConnectionSettings& s,
+                  Lang lang) {
+  const std::string says = NodeSays(status);
+  const std::string colon_says = says.empty() ? "" : ": " + says;
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
-      hint = "is the node running at " + s.target +
-             "? If it is, check that its certificate is issued by the CA in " +
-             s.ca_path + " for the name " + TlsName(s) +
-             " and that it accepts your certificate";
-      break;
+      // The node's own UNAVAILABLE (storage failing, shutting down) has
+      // words of its own; gRPC's connection failures are library text.
+      if (Has(absl::AsciiStrToLower(says), {"failed to connect", "socket", "ssl", "tls",
+                                 "ares", "dns", "address", "connect",
+                                 "handshake", "alert", "reset"}) ||
+          says.empty()) {
+        return Unreachable(status.error_message(), s, lang);
+      }
+      return {Text(Msg::kErrCannotNow, lang) + colon_says,
+              "try again later; if it keeps failing, tell your node's "
+              "operator"};
     case grpc::StatusCode::PERMISSION_DENIED:
-      hint =
-          "your certificate's role may not do this: cases, query, hits and "
-          "inbox need a prosecutor certificate; peers a prosecutor or "
-          "operator certificate";
-      break;
+      return {Text(Msg::kErrNotAllowed, lang) + colon_says,
+              "cases, query, hits and inbox need a prosecutor certificate; "
+              "peers a prosecutor or operator certificate"};
     case grpc::StatusCode::INVALID_ARGUMENT:
-      hint =
-          "the node refused the request for the reason above; nothing was "
-          "changed";
-      break;
+      return {Text(Msg::kErrNodeRefused, lang) + colon_says,
+              "correct what the message names and run the command again; "
+              "nothing was changed"};
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return {Text(Msg::kErrCannotNow, lang) + colon_says,
+              "do what the message says first ('cbx case list' shows your "
+              "office's open cases); nothing was changed"};
     case grpc::StatusCode::UNAUTHENTICATED:
-      hint = "the node does not accept your certificate (" + s.cert_path +
-             "): it must be an office certificate from the national CA";
-      break;
+      return {"the node does not accept your certificate --cert " +
+                  Quoted(s.cert_path) + colon_says,
+              "it must be an office certificate issued by your country's "
+              "national CA; ask your node's operator"};
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-      hint = "the node did not answer within " +
-             std::to_string(s.timeout.count()) +
-             " ms; try again or raise --timeout";
-      break;
+      return {Text(Msg::kErrNoAnswerIn, lang,
+                   std::to_string(s.timeout.count())),
+              "try again, or give it more time with --timeout"};
     case grpc::StatusCode::NOT_FOUND:
-      hint = "'cbx case list --all' shows the cases this node holds";
-      break;
+      return {"the node has no such record" + colon_says,
+              "'cbx case list --all' shows the cases this node holds"};
     case grpc::StatusCode::ALREADY_EXISTS:
-      hint = "a case with this number exists; change it with 'cbx case amend'";
-      break;
+      return {"it exists already" + colon_says,
+              "a case with this number exists; change it with 'cbx case "
+              "amend'"};
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return {"the node refused: a limit was reached" + colon_says,
+              "wait a while and try again"};
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return {"the node does not offer this command (it may run an older "
+              "cbx-node)",
+              "ask your node's operator which version the node runs"};
+    case grpc::StatusCode::CANCELLED:
+      return {"the call was cancelled before the node answered",
+              "run the command again"};
     default:
-      break;
+      return {"the node failed while doing this" + colon_says,
+              "try again; if it keeps failing, tell your node's operator "
+              "(the node's log says why)"};
   }
-  if (!hint.empty()) out += "hint: " + hint + "\n";
+}
+
+}  // namespace
+
+std::string DescribeRpcError(std::string_view what, const grpc::Status& status,
+                             const ConnectionSettings& s, bool technical,
+                             Lang lang) {
+  Explained e = Explain(status, s, lang);
+  std::string out = "cbx: " + std::string(what) + ": " + e.happened + "\n" +
+                    Text(Msg::kWhatToDo, lang) + ": " + e.todo + "\n";
+  if (technical) {
+    std::string raw = SanitizeForTerminal(status.error_message());
+    out += "details: " + StatusCodeName(status.error_code()) +
+           (raw.empty() ? "" : ": " + raw) + "\n";
+  }
   return out;
 }
 

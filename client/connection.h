@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "client/offence_labels.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/support/status.h"
 
@@ -69,10 +70,16 @@ std::shared_ptr<grpc::Channel> CreateChannel(const ConnectionSettings& s);
 // The deadline for one call made now.
 std::chrono::system_clock::time_point Deadline(const ConnectionSettings& s);
 
-// "cbx: <what>: <CODE>: <node's message>\n" followed, for the common codes,
-// by a "hint: ..." line saying what to check.
+// "cbx: <what>: <what happened, in plain words>\n" and "what to do: ...\n".
+// Connection failures (UNAVAILABLE with gRPC's own text) say which of the
+// address, the CA or the office's certificate to check; gRPC's text and
+// the status code are never shown bare. With `technical` (--json or
+// --verbose) a third line "details: <CODE>: <gRPC's message>" follows.
+// The fixed words of the common errors are in `lang` (client/messages.h);
+// the node's own message and the advice after "what to do" stay English.
 std::string DescribeRpcError(std::string_view what, const grpc::Status& status,
-                             const ConnectionSettings& s);
+                             const ConnectionSettings& s,
+                             bool technical = false, Lang lang = Lang::kEn);
 
 }  // namespace cbx::client
 

@@ -4,6 +4,7 @@
 #include <cstddef>
 
 #include "absl/status/status.h"
+#include "client/messages.h"
 #include "client/strings.h"
 
 namespace cbx::client {
@@ -152,16 +153,33 @@ const std::vector<Lang>& AllLangs() {
 }
 
 std::string_view LangCode(Lang lang) {
+  if (lang == Lang::kSrLatn) return "sr-Latn";
   return kLangCodes[static_cast<size_t>(lang)];
 }
 
+const std::vector<Lang>& AllDisplayLangs() {
+  static const std::vector<Lang> langs = [] {
+    std::vector<Lang> v = AllLangs();
+    v.push_back(Lang::kSrLatn);
+    return v;
+  }();
+  return langs;
+}
+
 absl::StatusOr<Lang> ParseLang(std::string_view code) {
-  for (Lang lang : AllLangs()) {
-    if (LangCode(lang) == code) return lang;
+  std::string folded;
+  for (char c : code) {
+    folded += c == '_' ? '-' : (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
+  }
+  for (Lang lang : AllDisplayLangs()) {
+    std::string want(LangCode(lang));
+    for (char& c : want) c = (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
+    if (want == folded) return lang;
   }
   return absl::InvalidArgumentError(
-      "unknown language \"" + std::string(code) +
-      "\"; use one of en, mk, sr, bs, hr, cnr, sq, sl");
+      "unknown language \"" + SanitizeForTerminal(code) +
+      "\"; use one of en, mk, sr (Cyrillic), sr-Latn (Latin), bs, hr, cnr, "
+      "sq, sl");
 }
 
 const std::vector<v1::OffenceCode>& AllOffenceCodes() {
@@ -194,6 +212,9 @@ std::string OffenceLabel(v1::OffenceCode code, Lang lang) {
   if (e == nullptr) {
     return "offence #" + std::to_string(static_cast<int>(code));
   }
+  if (lang == Lang::kSrLatn) {
+    return SerbianLatin(e->labels[static_cast<size_t>(Lang::kSr)]);
+  }
   return std::string(e->labels[static_cast<size_t>(lang)]);
 }
 
@@ -207,6 +228,18 @@ const std::vector<Qualifier>& AllQualifiers() {
 std::string_view QualifierName(Qualifier q) { return FindQualifier(q).name; }
 
 std::string_view QualifierLabel(Qualifier q, Lang lang) {
+  if (lang == Lang::kSrLatn) {
+    // Transliterated once; the views stay valid for the process.
+    static const std::vector<std::string> latin = [] {
+      std::vector<std::string> v;
+      for (Qualifier each : AllQualifiers()) {
+        v.push_back(SerbianLatin(
+            FindQualifier(each).labels[static_cast<size_t>(Lang::kSr)]));
+      }
+      return v;
+    }();
+    return latin[static_cast<size_t>(q)];
+  }
   return FindQualifier(q).labels[static_cast<size_t>(lang)];
 }
 

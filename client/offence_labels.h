@@ -16,14 +16,19 @@
 
 namespace cbx::client {
 
-// Display languages, after ISO 639 (cnr: Montenegrin).
-enum class Lang { kEn, kMk, kSr, kBs, kHr, kCnr, kSq, kSl };
+// Display languages, after ISO 639 (cnr: Montenegrin) and BCP 47 (sr-Latn:
+// Serbian in Latin script; sr is Cyrillic).
+enum class Lang { kEn, kMk, kSr, kBs, kHr, kCnr, kSq, kSl, kSrLatn };
 
-// All languages, in the order of spec/offence-codes.md.
+// The eight languages of spec/offence-codes.md, in its order (its columns).
 const std::vector<Lang>& AllLangs();
-// "en", "mk", ...
+// Every display language: AllLangs() and sr-Latn (the Latin spelling of sr,
+// client/messages.h's SerbianLatin).
+const std::vector<Lang>& AllDisplayLangs();
+// "en", "mk", ..., "sr-Latn".
 std::string_view LangCode(Lang lang);
-// Parses a --lang value; INVALID_ARGUMENT naming the accepted codes otherwise.
+// Parses a --lang or CBX_LANG value, case-insensitive, '_' as '-' ("MK",
+// "sr_latn"); INVALID_ARGUMENT naming the accepted codes otherwise.
 absl::StatusOr<Lang> ParseLang(std::string_view code);
 
 // Every specified offence code (not OFFENCE_CODE_UNSPECIFIED).

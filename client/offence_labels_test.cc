@@ -93,8 +93,9 @@ TEST(OffenceLabelsTest, ParsesLanguages) {
   }
   EXPECT_EQ(ParseLang("de").status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseLang("EN").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  // Codes are case-insensitive since issue 14 ("EN" was refused before).
+  ASSERT_TRUE(ParseLang("EN").ok());
+  EXPECT_EQ(*ParseLang("EN"), Lang::kEn);
   EXPECT_EQ(ParseLang("").status().code(), absl::StatusCode::kInvalidArgument);
 }
 

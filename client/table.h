@@ -24,13 +24,22 @@ class Table {
 
   size_t row_count() const { return rows_.size(); }
 
+  // The columns (by index) a Render with a `max_width` shows; the others
+  // only at full width (--wide). Default: all.
+  void SetNarrowColumns(std::vector<size_t> columns) {
+    narrow_columns_ = std::move(columns);
+  }
+
   // The header and every row, each line ending in '\n', without trailing
-  // spaces.
-  std::string Render() const;
+  // spaces. With `max_width` (> 0) the widest columns are narrowed, one
+  // character at a time, until a line fits in `max_width` characters (or
+  // every column is down to 6); text cut short ends in an ellipsis '…'.
+  std::string Render(size_t max_width = 0) const;
 
  private:
   std::vector<std::string> headers_;
   std::vector<std::vector<std::string>> rows_;
+  std::vector<size_t> narrow_columns_;
 };
 
 // "key   value" lines with the values aligned, each line prefixed with

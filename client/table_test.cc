@@ -1,5 +1,6 @@
 #include "client/table.h"
 
+#include "client/strings.h"
 #include "gtest/gtest.h"
 
 namespace cbx::client {
@@ -61,6 +62,33 @@ TEST(RenderFieldsTest, AlignsValuesAndIndents) {
             "  identifiers  phone:+389\n"
             "               email:a@b.mk\n"
             "  status\n");
+}
+
+// Tables fit the width asked for: the widest columns are cut with an
+// ellipsis, the narrow ones keep their text (issue 14).
+TEST(TableTest, FitsTheWidthByCuttingTheWidestColumns) {
+  Table t({"CASE", "CONTACT", "TOKEN"});
+  t.AddRow({"MK-1", std::string(60, 'c'), std::string(64, 'f')});
+  t.AddRow({"MK-2", "short", "ab"});
+  const std::string fitted = t.Render(100);
+  for (const std::string& line : SplitLines(fitted)) {
+    EXPECT_LE(DisplayWidth(line), 100u) << line;
+  }
+  EXPECT_NE(fitted.find("MK-1  ccc"), std::string::npos) << fitted;
+  EXPECT_NE(fitted.find("\u2026"), std::string::npos) << fitted;
+  EXPECT_NE(fitted.find("MK-2  short"), std::string::npos) << fitted;
+  // Unlimited (--wide): every character.
+  const std::string wide = t.Render();
+  EXPECT_NE(wide.find(std::string(64, 'f')), std::string::npos);
+  EXPECT_EQ(wide.find("\u2026"), std::string::npos);
+  // A table that fits is the same either way.
+  Table small({"A", "B"});
+  small.AddRow({"x", "y"});
+  EXPECT_EQ(small.Render(100), small.Render());
+  // Cyrillic is cut by characters, not bytes.
+  Table cyr({"X"});
+  cyr.AddRow({"Дељење интимног материјала"});
+  EXPECT_EQ(SplitLines(cyr.Render(7))[1], "Дељење\u2026");
 }
 
 }  // namespace

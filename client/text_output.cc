@@ -1,14 +1,20 @@
 #include "client/text_output.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <initializer_list>
+#include <set>
 #include <utility>
 #include <vector>
 
+#include "client/arguments.h"
 #include "client/identifier_arg.h"
+#include "client/messages.h"
 #include "client/names.h"
 #include "client/strings.h"
 #include "client/table.h"
 #include "client/time_format.h"
+#include "core/identifiers/identifiers.h"
 #include "core/util/bytes.h"
 
 namespace cbx::client {
@@ -26,6 +32,73 @@ std::string Show(std::string_view s) {
 }
 
 std::string Timestamp(int64_t ms) { return Show(FormatTimestamp(ms)); }
+
+// `value` as `type` normalizes it (core/identifiers), or as given: tells
+// the same name given as a link and as a name apart from another.
+std::string Normalized(v1::IdentifierType type, std::string_view value) {
+  absl::StatusOr<std::string> n = identifiers::Normalize(type, value);
+  return n.ok() ? *n : std::string(value);
+}
+
+// A table's headers in `lang`, in capitals (client/messages.h).
+std::vector<std::string> Headers(std::initializer_list<Msg> ids, Lang lang) {
+  std::vector<std::string> out;
+  for (Msg id : ids) out.push_back(Upper(Text(id, lang)));
+  return out;
+}
+
+// A case status, a role and a peer's outcome in `lang`; a value this CLI
+// does not know keeps its names.cc form.
+std::string StatusText(v1::CaseStatus status, Lang lang) {
+  switch (status) {
+    case v1::CASE_STATUS_OPEN:
+      return Text(Msg::kStatusOpen, lang);
+    case v1::CASE_STATUS_CLOSED:
+      return Text(Msg::kStatusClosed, lang);
+    default:
+      return CaseStatusName(status);
+  }
+}
+
+std::string RoleText(v1::PerpetratorRole role, Lang lang) {
+  switch (role) {
+    case v1::PERPETRATOR_ROLE_CREATOR:
+      return Text(Msg::kRoleCreator, lang);
+    case v1::PERPETRATOR_ROLE_ADMINISTRATOR:
+      return Text(Msg::kRoleAdministrator, lang);
+    case v1::PERPETRATOR_ROLE_POSTER:
+      return Text(Msg::kRolePoster, lang);
+    case v1::PERPETRATOR_ROLE_RESHARER:
+      return Text(Msg::kRoleResharer, lang);
+    case v1::PERPETRATOR_ROLE_REQUESTER:
+      return Text(Msg::kRoleRequester, lang);
+    default:
+      return Show(RoleName(role));
+  }
+}
+
+std::string OutcomeText(v1::PeerOutcome outcome, Lang lang) {
+  switch (outcome) {
+    case v1::PEER_OUTCOME_HIT:
+      return Text(Msg::kOutcomeHit, lang);
+    case v1::PEER_OUTCOME_MISS:
+      return Text(Msg::kOutcomeMiss, lang);
+    case v1::PEER_OUTCOME_ERROR:
+      return Text(Msg::kOutcomeError, lang);
+    case v1::PEER_OUTCOME_PHANTOM:
+      return Text(Msg::kOutcomePhantom, lang);
+    default:
+      return PeerOutcomeName(outcome);
+  }
+}
+
+// `s` padded with spaces to `width` code points.
+std::string PadRight(std::string s, size_t width) {
+  size_t points = 0;
+  for (unsigned char c : s) points += (c & 0xC0) != 0x80;
+  if (points < width) s.append(width - points, ' ');
+  return s;
+}
 
 std::string Offences(
     const google::protobuf::RepeatedPtrField<v1::Offence>& offences,
@@ -67,14 +140,14 @@ std::string Matched(
 
 std::string ReferenceText(const v1::CaseReference& ref, Lang lang) {
   Fields fields = {
-      {"case token", Show(HexEncode(ref.case_token()))},
-      {"offences", Offences(ref.offences(), lang)},
-      {"role", Show(RoleName(ref.role()))},
-      {"matched", Matched(ref.matched())},
-      {"office", Show(ref.competent_office())},
-      {"24/7 contact", Show(ref.contact_point())},
-      {"status", CaseStatusName(ref.status())},
-      {"opened", Show(ref.opened_month())},
+      {Text(Msg::kCaseToken, lang), Show(HexEncode(ref.case_token()))},
+      {Text(Msg::kOffences, lang), Offences(ref.offences(), lang)},
+      {Text(Msg::kRole, lang), RoleText(ref.role(), lang)},
+      {Text(Msg::kMatched, lang), Matched(ref.matched())},
+      {Text(Msg::kOffice, lang), Show(ref.competent_office())},
+      {Text(Msg::kContact, lang), Show(ref.contact_point())},
+      {Text(Msg::kStatus, lang), StatusText(ref.status(), lang)},
+      {Text(Msg::kOpened, lang), Show(ref.opened_month())},
   };
   return RenderFields(fields, 4);
 }
@@ -94,41 +167,43 @@ std::string MemberList(
 
 std::string CaseText(const v1::Case& c, Lang lang) {
   Fields fields = {
-      {"case", Show(c.case_number())},
-      {"token", Show(HexEncode(c.case_token()))},
-      {"office", Show(c.office())},
-      {"status", CaseStatusName(c.status())},
-      {"opened", Show(c.opened_month())},
-      {"role", Show(RoleName(c.role()))},
-      {"offences", Offences(c.offences(), lang)},
-      {"identifiers", Identifiers(c.identifiers())},
-      {"24/7 contact", Show(c.contact_point())},
-      {"created", Timestamp(c.created_at_ms())},
-      {"updated", Timestamp(c.updated_at_ms())},
+      {Text(Msg::kCase, lang), Show(c.case_number())},
+      {Text(Msg::kToken, lang), Show(HexEncode(c.case_token()))},
+      {Text(Msg::kOffice, lang), Show(c.office())},
+      {Text(Msg::kStatus, lang), StatusText(c.status(), lang)},
+      {Text(Msg::kOpened, lang), Show(c.opened_month())},
+      {Text(Msg::kRole, lang), RoleText(c.role(), lang)},
+      {Text(Msg::kOffences, lang), Offences(c.offences(), lang)},
+      {Text(Msg::kIdentifiers, lang), Identifiers(c.identifiers())},
+      {Text(Msg::kContact, lang), Show(c.contact_point())},
+      {Text(Msg::kCreated, lang), Timestamp(c.created_at_ms())},
+      {Text(Msg::kUpdated, lang), Timestamp(c.updated_at_ms())},
   };
   return RenderFields(fields);
 }
 
-std::string CaseListText(const v1::ListCasesResponse& response, Lang lang) {
-  if (response.cases().empty()) return "no cases\n";
-  Table table({"CASE", "STATUS", "OPENED", "ROLE", "OFFENCES", "IDENTIFIERS",
-               "UPDATED"});
+std::string CaseListText(const v1::ListCasesResponse& response, Lang lang,
+                         size_t width) {
+  if (response.cases().empty()) return Text(Msg::kNoCases, lang) + "\n";
+  Table table(Headers({Msg::kCase, Msg::kStatus, Msg::kOpened, Msg::kRole,
+                       Msg::kOffences, Msg::kIdentifiers, Msg::kUpdated},
+                      lang));
   for (const v1::Case& c : response.cases()) {
-    table.AddRow({Show(c.case_number()), CaseStatusName(c.status()),
-                  Show(c.opened_month()), Show(RoleName(c.role())),
+    table.AddRow({Show(c.case_number()), StatusText(c.status(), lang),
+                  Show(c.opened_month()), RoleText(c.role(), lang),
                   Offences(c.offences(), lang), Identifiers(c.identifiers()),
                   Timestamp(c.updated_at_ms())});
   }
-  return table.Render();
+  return table.Render(width);
 }
 
 std::string PeerAnswerText(const v1::PeerAnswer& answer, Lang lang) {
-  char head[64];
-  std::snprintf(head, sizeof head, "%-3s %-5s %6lld ms",
-                Show(answer.member()).c_str(),
-                PeerOutcomeName(answer.outcome()).c_str(),
+  char latency[32];
+  std::snprintf(latency, sizeof latency, "%6lld ms",
                 static_cast<long long>(answer.latency_ms()));
-  std::string out = head;
+  std::string out = PadRight(Show(answer.member()), 3) + " " +
+                    PadRight(OutcomeText(answer.outcome(), lang), 5) + " " +
+                    latency;
   switch (answer.outcome()) {
     case v1::PEER_OUTCOME_HIT:
       out += "  " +
@@ -189,26 +264,63 @@ std::string QuerySummaryText(const v1::QuerySummary& s) {
          " ms: " + Join(parts, ", ") + "; query " + Show(s.query_id()) + "\n";
 }
 
-std::string HitsText(const v1::ListHitsResponse& response, Lang lang) {
-  if (response.hits().empty()) return "no hits\n";
-  Table table({"RECEIVED", "CASE", "MEMBER", "OFFICE", "OFFENCES", "ROLE",
-               "MATCHED", "STATUS", "OPENED", "24/7 CONTACT", "CASE TOKEN"});
+std::string TypesAskedText(const v1::QueryRequest& request,
+                           const v1::QuerySummary& summary) {
+  if (summary.miss_members().empty()) return "";
+  std::vector<std::string> types;
+  std::set<std::pair<int, std::string>> asked;
+  for (const v1::Identifier& id : request.identifiers()) {
+    const std::string name = IdentifierTypeName(id.type());
+    if (std::find(types.begin(), types.end(), name) == types.end()) {
+      types.push_back(name);
+    }
+    asked.insert({id.type(), Normalized(id.type(), id.value())});
+  }
+  std::string out = "types asked: " + Join(types, ", ") + "\n";
+  for (const v1::Identifier& id : request.identifiers()) {
+    const v1::IdentifierType twin = TwinType(id.type());
+    if (twin == v1::IDENTIFIER_TYPE_UNSPECIFIED ||
+        asked.count({twin, Normalized(twin, id.value())}) > 0) {
+      continue;
+    }
+    out += "note: " + IdentifierTypeName(id.type()) + ":" +
+           SanitizeForTerminal(id.value()) + " was asked as a " +
+           IdentifierTypeName(id.type()) + " only; a Telegram name can be a " +
+           "username or a chat (group or channel): --both-types asks as "
+           "both\n";
+  }
+  return out;
+}
+
+std::string HitsText(const v1::ListHitsResponse& response, Lang lang,
+                     size_t width) {
+  if (response.hits().empty()) return Text(Msg::kNoHits, lang) + "\n";
+  Table table(Headers({Msg::kReceived, Msg::kCase, Msg::kMember, Msg::kOffice,
+                       Msg::kOffences, Msg::kRole, Msg::kMatched, Msg::kStatus,
+                       Msg::kOpened, Msg::kContact, Msg::kCaseToken},
+                      lang));
   for (const v1::Hit& h : response.hits()) {
     const v1::CaseReference& ref = h.reference();
     table.AddRow({Timestamp(h.received_at_ms()), Show(h.case_number()),
                   Show(h.member()), Show(ref.competent_office()),
-                  Offences(ref.offences(), lang), Show(RoleName(ref.role())),
-                  Matched(ref.matched()), CaseStatusName(ref.status()),
+                  Offences(ref.offences(), lang), RoleText(ref.role(), lang),
+                  Matched(ref.matched()), StatusText(ref.status(), lang),
                   Show(ref.opened_month()), Show(ref.contact_point()),
                   Show(HexEncode(ref.case_token()))});
   }
-  return table.Render();
+  // In 100 columns: when, our case, who, what, which identifier, contact.
+  table.SetNarrowColumns({0, 1, 2, 3, 4, 6, 9});
+  return table.Render(width);
 }
 
-std::string InboxText(const v1::ListInboxResponse& response, Lang lang) {
-  if (response.notifications().empty()) return "no notifications\n";
-  Table table({"AT", "OUR CASE", "FROM", "OFFICE", "THEIR CASE", "OFFENCE",
-               "LEGAL BASIS"});
+std::string InboxText(const v1::ListInboxResponse& response, Lang lang,
+                      size_t width) {
+  if (response.notifications().empty()) {
+    return Text(Msg::kNoNotifications, lang) + "\n";
+  }
+  Table table(Headers({Msg::kAt, Msg::kOurCase, Msg::kFrom, Msg::kOffice,
+                       Msg::kTheirCase, Msg::kOffence, Msg::kLegalBasis},
+                      lang));
   for (const v1::Notification& n : response.notifications()) {
     const v1::Purpose& p = n.purpose();
     table.AddRow({Timestamp(n.at_ms()), Show(n.case_number()),
@@ -219,7 +331,7 @@ std::string InboxText(const v1::ListInboxResponse& response, Lang lang) {
                       : OffenceLabel(p.offence(), lang),
                   Show(p.legal_basis())});
   }
-  return table.Render();
+  return table.Render(width);
 }
 
 namespace {
@@ -236,7 +348,8 @@ std::vector<std::string> CertificateRow(std::string who,
 
 // The certificates in use (keys.md §5.1): this node's, then each peer's as
 // it called this node and as its Peer port answered this node.
-std::string CertificatesText(const v1::ListPeersResponse& response) {
+std::string CertificatesText(const v1::ListPeersResponse& response,
+                             size_t width) {
   Table table({"CERTIFICATE", "SERIAL", "NOT AFTER", "SHA-256", "LAST SEEN"});
   if (response.has_own_certificate()) {
     table.AddRow(CertificateRow("this node", response.own_certificate()));
@@ -251,7 +364,7 @@ std::string CertificatesText(const v1::ListPeersResponse& response) {
                                   p.server_certificate()));
     }
   }
-  return table.Render();
+  return table.Render(width);
 }
 
 bool AnyCertificate(const v1::ListPeersResponse& response) {
@@ -264,7 +377,7 @@ bool AnyCertificate(const v1::ListPeersResponse& response) {
 
 }  // namespace
 
-std::string PeersText(const v1::ListPeersResponse& response) {
+std::string PeersText(const v1::ListPeersResponse& response, size_t width) {
   std::string out = "directory version " +
                     std::to_string(response.directory_version()) +
                     ", this node " + Show(response.self()) + "\n";
@@ -290,9 +403,11 @@ std::string PeersText(const v1::ListPeersResponse& response) {
          p.cosigned_size() == 0 ? "-" : std::to_string(p.cosigned_size()),
          Timestamp(p.cosigned_at_ms()), Show(p.witness_alert())});
   }
-  out += table.Render();
+  // In 100 columns: who, status, index, sync and the alerts.
+  table.SetNarrowColumns({0, 1, 3, 6, 7, 8, 11});
+  out += table.Render(width);
   if (AnyCertificate(response)) {
-    out += "certificates in use\n" + CertificatesText(response);
+    out += "certificates in use\n" + CertificatesText(response, width);
   }
   // As a querier: only peers with something to say, one line each.
   for (const v1::PeerStatus& p : response.peers()) {

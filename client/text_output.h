@@ -4,6 +4,7 @@
 #ifndef CBX_CLIENT_TEXT_OUTPUT_H_
 #define CBX_CLIENT_TEXT_OUTPUT_H_
 
+#include <cstddef>
 #include <string>
 
 #include "cbx/v1/office.pb.h"
@@ -13,18 +14,31 @@ namespace cbx::client {
 
 // One case as a block of fields (after case add, amend, close).
 std::string CaseText(const v1::Case& c, Lang lang);
+// Tables fit in `width` characters (0: as wide as their text; the CLI
+// gives kTableWidth unless --wide), the widest columns cut with '…'.
+inline constexpr size_t kTableWidth = 100;
+
 // The office's cases as a table; "no cases" when there are none.
-std::string CaseListText(const v1::ListCasesResponse& response, Lang lang);
+std::string CaseListText(const v1::ListCasesResponse& response, Lang lang,
+                         size_t width = 0);
 
 // One streamed answer of a query: a status line per peer ("RS  HIT  212 ms")
 // and, for a hit, a field block per case reference.
 std::string PeerAnswerText(const v1::PeerAnswer& answer, Lang lang);
 // The closing line of a query.
 std::string QuerySummaryText(const v1::QuerySummary& summary);
+// After a query with misses: which identifier types were asked ("types
+// asked: telegram_username, phone"), and a note when a Telegram username
+// or chat was asked as one type only (--both-types asks both). "" without
+// misses.
+std::string TypesAskedText(const v1::QueryRequest& request,
+                           const v1::QuerySummary& summary);
 
-std::string HitsText(const v1::ListHitsResponse& response, Lang lang);
-std::string InboxText(const v1::ListInboxResponse& response, Lang lang);
-std::string PeersText(const v1::ListPeersResponse& response);
+std::string HitsText(const v1::ListHitsResponse& response, Lang lang,
+                     size_t width = 0);
+std::string InboxText(const v1::ListInboxResponse& response, Lang lang,
+                      size_t width = 0);
+std::string PeersText(const v1::ListPeersResponse& response, size_t width = 0);
 
 }  // namespace cbx::client
 

@@ -1,6 +1,7 @@
 #include "client/text_output.h"
 
 #include <iterator>
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -57,31 +58,32 @@ TEST(TextOutputTest, CaseListInTheChosenLanguage) {
   *r.add_cases() = closed;
   std::vector<std::string> lines = Lines(CaseListText(r, Lang::kSr));
   ASSERT_EQ(lines.size(), 4u);
-  EXPECT_EQ(lines[0].rfind("CASE          STATUS  OPENED   ROLE           "
-                           "OFFENCES  ",
+  // Headers, statuses and roles in the chosen language too (issue 14).
+  EXPECT_EQ(lines[0].rfind("ПРЕДМЕТ       СТАТУС    ОТВОРЕН  УЛОГА          "
+                           "КРИВИЧНА ДЕЛА  ",
                            0),
             0u)
       << lines[0];
-  EXPECT_EQ(lines[1].rfind("MK-2026-0142  open    2026-01  administrator  "
+  EXPECT_EQ(lines[1].rfind("MK-2026-0142  отворен   2026-01  администратор  "
                            "Дељење интимног или измењеног материјала без "
                            "пристанка (измењено помоћу ВИ)  ",
                            0),
             0u)
       << lines[1];
   // The second offence and identifier continue the row on the next line.
-  EXPECT_EQ(lines[2].rfind(std::string(46, ' ') +
+  EXPECT_EQ(lines[2].rfind(std::string(48, ' ') +
                                "Вођење или администрирање групе или канала "
                                "за такав материјал ",
                            0),
             0u)
       << lines[2];
-  EXPECT_EQ(lines[3].rfind("MK-2025-0007  closed  -        -              "
+  EXPECT_EQ(lines[3].rfind("MK-2025-0007  затворен  -        -              "
                            "Сајбер прогањање ",
                            0),
             0u)
       << lines[3];
   // Columns line up by characters (Cyrillic is two bytes a letter).
-  size_t ids = Column(lines[0], "IDENTIFIERS");
+  size_t ids = Column(lines[0], "ИДЕНТИФИКАТОРИ");
   EXPECT_EQ(Column(lines[1],
                    "telegram_username:smokva_admin "
                    "(2025-01-01..2025-06-30)  2025-03-14T10:26:53Z"),
@@ -91,7 +93,7 @@ TEST(TextOutputTest, CaseListInTheChosenLanguage) {
   ASSERT_NE(after_label, std::string::npos);
   EXPECT_EQ(DisplayWidth(lines[3].substr(0, lines[3].find('-', after_label))),
             ids);
-  size_t updated = Column(lines[0], "UPDATED");
+  size_t updated = Column(lines[0], "ИЗМЕЊЕН");
   EXPECT_EQ(Column(lines[1], "2025-03-14T10:26:53Z"), updated);
   EXPECT_EQ(lines[3].size() - 1, lines[3].rfind('-'));
   EXPECT_EQ(DisplayWidth(lines[3]), updated + 1);
@@ -215,12 +217,57 @@ TEST(TextOutputTest, Hits) {
   EXPECT_EQ(HitsText(v1::ListHitsResponse(), Lang::kEn), "no hits\n");
 }
 
+// By default the CLI's tables fit 100 columns (issue 14): the hits table,
+// 250 columns wide in full, is cut in its widest columns; --wide (width 0)
+// keeps it whole.
+TEST(TextOutputTest, TablesFitOneHundredColumns) {
+  const std::string full = HitsText(SampleHits(), Lang::kEn);
+  size_t widest = 0;
+  for (const std::string& line : Lines(full)) {
+    widest = std::max(widest, DisplayWidth(line));
+  }
+  EXPECT_GT(widest, kTableWidth);
+  const std::string fitted = HitsText(SampleHits(), Lang::kEn, kTableWidth);
+  for (const std::string& line : Lines(fitted)) {
+    EXPECT_LE(DisplayWidth(line), kTableWidth) << line;
+  }
+  EXPECT_EQ(fitted.rfind("RECEIVED", 0), 0u) << fitted;
+  EXPECT_NE(fitted.find("MK-2026-0142"), std::string::npos) << fitted;
+}
+
+// A miss says which identifier types were asked, and suggests
+// --both-types for a Telegram name asked as one type only (issue 14).
+TEST(TextOutputTest, MissSaysWhichTypesWereAsked) {
+  v1::QueryRequest request;
+  v1::Identifier* id = request.add_identifiers();
+  id->set_type(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME);
+  id->set_value("smokva_grupa");
+  v1::QuerySummary summary;
+  summary.add_hit_members("RS");
+  EXPECT_EQ(TypesAskedText(request, summary), "");
+  summary.add_miss_members("BA");
+  EXPECT_EQ(TypesAskedText(request, summary),
+            "types asked: telegram_username\n"
+            "note: telegram_username:smokva_grupa was asked as a "
+            "telegram_username only; a Telegram name can be a username or a "
+            "chat (group or channel): --both-types asks as both\n");
+  v1::Identifier* twin = request.add_identifiers();
+  *twin = *id;
+  twin->set_type(v1::IDENTIFIER_TYPE_TELEGRAM_CHAT);
+  EXPECT_EQ(TypesAskedText(request, summary),
+            "types asked: telegram_username, telegram_chat\n");
+}
+
 TEST(TextOutputTest, Inbox) {
+  // Albanian headers since issue 14 (only the offence label before).
   EXPECT_EQ(InboxText(SampleInbox(), Lang::kSq),
-            "AT                    OUR CASE      FROM  OFFICE          "
-            "THEIR CASE  OFFENCE                 LEGAL BASIS\n"
-            "2025-03-14T10:26:53Z  MK-2026-0142  AL    AL/SPAK-Tirana  "
-            "AL-2026-77  Përndjekje kibernetike  MLA-Convention-1959 Art.1\n");
+            "KOHA                  ÇËSHTJA JONË  NGA  PROKURORIA      "
+            "ÇËSHTJA E TYRE  VEPRA PENALE            BAZA LIGJORE\n"
+            "2025-03-14T10:26:53Z  MK-2026-0142  AL   AL/SPAK-Tirana  "
+            "AL-2026-77      Përndjekje kibernetike  MLA-Convention-1959 "
+            "Art.1\n");
+  EXPECT_EQ(InboxText(SampleInbox(), Lang::kEn).substr(0, 40),
+            "AT                    OUR CASE      FROM");
   EXPECT_EQ(InboxText(v1::ListInboxResponse(), Lang::kEn),
             "no notifications\n");
 }

@@ -16,6 +16,7 @@
 #include "node/log.h"
 #include "node/lookup_responder.h"
 #include "node/peer_reply.h"
+#include "node/storage/validation.h"
 
 namespace cbx::node {
 namespace {
@@ -156,6 +157,26 @@ absl::StatusOr<std::vector<LookupQuerier::Input>> LookupQuerier::Validate(
   return inputs;
 }
 
+absl::Status LookupQuerier::CheckPurposeCase(const v1::Purpose& purpose,
+                                             const OfficeCaller& caller) const {
+  const std::string& number = purpose.case_number();
+  absl::StatusOr<StoredCase> found = ctx_->storage->GetCase(number);
+  if (!found.ok() && !absl::IsNotFound(found.status())) return found.status();
+  // Another office's case is refused in the same words as one that does
+  // not exist: a query never tells an office about another's case numbers.
+  if (!found.ok() || found->record.office() != caller.Name()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "purpose.case_number: ", number, " is not a case of your office ",
+        caller.Name(), "; add the case first and query under its number"));
+  }
+  if (!IsOpen(found->record)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("purpose.case_number: case ", number,
+                     " is closed; query under one of your open cases"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<std::string>> LookupQuerier::Targets(
     const v1::QueryRequest& request) const {
   std::shared_ptr<const directory::Directory> dir = ctx_->directory->Current();
@@ -209,6 +230,7 @@ absl::Status LookupQuerier::Run(
   ASSIGN_OR_RETURN(const std::vector<Input> inputs,
                    Validate(request, ctx_->self()));
   ASSIGN_OR_RETURN(const std::vector<std::string> targets, Targets(request));
+  RETURN_IF_ERROR(CheckPurposeCase(request.purpose(), caller));
   const v1::Purpose& purpose = request.purpose();
   const std::string query_id = HexEncode(crypto::RandomBytes(8));
   const int64_t start_ms = ctx_->clock->NowMs();

@@ -130,6 +130,12 @@ class LookupQuerier {
   // for an office of member `self`.
   static absl::StatusOr<std::vector<Input>> Validate(
       const v1::QueryRequest& request, std::string_view self);
+  // OK if `purpose` names an open case of `caller`'s office (spec/office-
+  // api.md §4.5, Q15-Q16): FAILED_PRECONDITION for a case number this node
+  // does not hold, one of another office, or a closed case; a storage
+  // failure's own status. Checked before anything is sent to any peer.
+  absl::Status CheckPurposeCase(const v1::Purpose& purpose,
+                                const OfficeCaller& caller) const;
   // The members to ask: the request's, each once, or every active peer.
   // INVALID_ARGUMENT for more entries than the directory has members, a
   // code that is not two capital letters, this node, a code the directory

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "node/executor.h"
 #include "node/hit_stats.h"
 #include "node/index_sync.h"
+#include "node/storage/storage_test_util.h"
 #include "node/testing/fake_peer.h"
 #include "node/testing/test_node.h"
 
@@ -23,6 +25,7 @@ namespace {
 using ::cbx::node::testing::FakeBehaviour;
 using ::cbx::node::testing::FakeGenesis;
 using ::cbx::node::testing::FakePeers;
+using ::cbx::node::testing::MakeCase;
 using ::cbx::node::testing::TestNode;
 
 constexpr char kEmail[] = "suspect@example.org";
@@ -45,8 +48,21 @@ class LookupQuerierTest : public ::testing::Test {
     executor_ = std::make_unique<Executor>("test", threads);
     querier_ = std::make_unique<LookupQuerier>(&node_->ctx(), peers_.get(),
                                                executor_.get());
+    RegisterCase("MK-2026-1", "MK/PPO-Skopje", /*open=*/true);
   }
   void SetUp() override { Build(0, 4); }
+  // Stores a case of `office` directly (no audit entry), as the purpose a
+  // query must name (spec/office-api.md §4.5).
+  void RegisterCase(const std::string& number, const std::string& office,
+                    bool open) {
+    StoredCase c = MakeCase(number, open, {});
+    c.record.set_office(office);
+    Bytes token(16, '\0');
+    std::copy_n(number.begin(), std::min<size_t>(16, number.size()),
+                token.begin());
+    c.record.set_case_token(token);
+    ASSERT_TRUE(node_->ctx().storage->AddCase(c).ok());
+  }
   void TearDown() override {
     peers_->Release();
     executor_->Shutdown();
@@ -424,6 +440,53 @@ TEST_F(LookupQuerierTest, APeerCodeIsCheckedBeforeItIsLookedUp) {
   EXPECT_EQ(status_.message(),
             "peers[1]: a member code is two capital letters");
   EXPECT_EQ(peers_->Calls("RS", "Evaluate"), 0);
+}
+
+// The purpose names the asking office's own open case; another office's
+// case, an unknown number or a closed case is refused before anything is
+// sent, and nothing reaches any peer.
+TEST_F(LookupQuerierTest, PurposeOfAnotherOfficesCaseIsRefusedBeforeSending) {
+  HoldAllIndexes();
+  GiveCase("RS");
+  RegisterCase("MK-2026-7", "MK/PPO-Bitola", /*open=*/true);
+  v1::QueryRequest request = Request();
+  request.mutable_purpose()->set_case_number("MK-2026-7");
+  std::vector<v1::PeerAnswer> answers = Query(request);
+  EXPECT_EQ(status_.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(status_.message(),
+            "purpose.case_number: MK-2026-7 is not a case of your office "
+            "MK/PPO-Skopje; add the case first and query under its number");
+  EXPECT_TRUE(answers.empty());
+  EXPECT_EQ(peers_->Calls("RS", "Evaluate"), 0);
+  EXPECT_EQ(StoredHits(), 0u);
+  EXPECT_TRUE(node_->AuditEntries().empty());
+}
+
+TEST_F(LookupQuerierTest, PurposeOfAnUnknownCaseIsRefusedInTheSameWords) {
+  HoldAllIndexes();
+  v1::QueryRequest request = Request();
+  request.mutable_purpose()->set_case_number("MK-2026-404");
+  EXPECT_TRUE(Query(request).empty());
+  EXPECT_EQ(status_.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(status_.message(),
+            "purpose.case_number: MK-2026-404 is not a case of your office "
+            "MK/PPO-Skopje; add the case first and query under its number");
+  EXPECT_EQ(peers_->Calls("RS", "Evaluate"), 0);
+  EXPECT_TRUE(node_->AuditEntries().empty());
+}
+
+TEST_F(LookupQuerierTest, PurposeOfAClosedCaseIsRefused) {
+  HoldAllIndexes();
+  RegisterCase("MK-2026-2", "MK/PPO-Skopje", /*open=*/false);
+  v1::QueryRequest request = Request();
+  request.mutable_purpose()->set_case_number("MK-2026-2");
+  EXPECT_TRUE(Query(request).empty());
+  EXPECT_EQ(status_.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(status_.message(),
+            "purpose.case_number: case MK-2026-2 is closed; query under one "
+            "of your open cases");
+  EXPECT_EQ(peers_->Calls("RS", "Evaluate"), 0);
+  EXPECT_TRUE(node_->AuditEntries().empty());
 }
 
 TEST_F(LookupQuerierTest, OverlongOrControlPurposeIsRefusedNamingTheField) {

@@ -93,6 +93,10 @@ add_case() {
   run "cbx case add $*   # as $(office_name "$cc")"
   as_office "$cc" prosecutor case add "$@" >/dev/null
 }
+# A query's purpose is one of the asking office's own open cases: Skopje's
+# case comes first.
+add_case MK MK-2026-0142 --id telegram_username:balkan_room_admin \
+  --offence ncii-sharing --role administrator --contact '+389 2 555 0000 (24/7 duty prosecutor, fictional)'
 add_case RS RS-KT-2026-0117 --id telegram_username:balkan_room_admin \
   --id 'phone@2025-03..2026-02:+381 64 555 0101' --offence ncii-sharing \
   --offence group-admin --role administrator --contact '+381 11 555 0000 (24/7 duty prosecutor, fictional)'
@@ -140,6 +144,9 @@ say "The five peers that missed learned only that MK asked about two identifiers
 bold "8. Refused requests, each with its reason"
 run "cbx query ...   # with MK's auditor certificate"
 as_office MK auditor query --id telegram_username:balkan_room_admin --case MK-2026-0142 \
+  --legal-basis test --offence ncii-sharing 2>&1 | sed 's/^/   /' || true
+run "cbx query ... --case RS-KT-2026-0117   # not a case of this office"
+as_office MK prosecutor query --id telegram_username:balkan_room_admin --case RS-KT-2026-0117 \
   --legal-basis test --offence ncii-sharing 2>&1 | sed 's/^/   /' || true
 run "cbx query --id 'phone:070 123 456' ...   # no country code"
 as_office MK prosecutor query --id 'phone:070 123 456' --case MK-2026-0142 \

@@ -70,19 +70,26 @@ class Run {
     std::string message = SanitizeForTerminal(status.error_message());
     if (message.empty()) message = "(no message)";
     const std::string code = StatusCodeName(status.error_code());
+    const std::string details =
+        json_ ? "details: " + code + ": " + message + "\n" : "";
     switch (status.error_code()) {
       case grpc::StatusCode::PERMISSION_DENIED:
-        text = "cbx: " + full + ": " + code + ": " + message +
-               "\nhint: the audit commands need an auditor certificate (URI "
-               "SAN spiffe://cbx/office/<CC>/<office>/auditor)\n";
+        text = "cbx: " + full + ": your certificate may not do this: " +
+               message +
+               "\nwhat to do: the audit commands need an auditor "
+               "certificate (URI SAN spiffe://cbx/office/<CC>/<office>/"
+               "auditor)\n" +
+               details;
         break;
       case grpc::StatusCode::UNIMPLEMENTED:
-        text = "cbx: " + full + ": " + code + ": " + message +
-               "\nhint: this node does not serve the audit RPCs; it may run "
-               "an older cbx-node\n";
+        text = "cbx: " + full +
+               ": this node does not serve the audit commands (it may run "
+               "an older cbx-node)\nwhat to do: ask your node's operator "
+               "which version the node runs\n" +
+               details;
         break;
       default:
-        text = DescribeRpcError(full, status, settings);
+        text = DescribeRpcError(full, status, settings, json_);
         break;
     }
     err_ << text << std::flush;

@@ -463,9 +463,10 @@ TEST(CbxAuditE2eTest, OnlyAuditorsMayAudit) {
   ProcessRun r = RunCbx(mk.Conn("office"), {"audit", "checkpoint"});
   EXPECT_EQ(r.code, 1) << Joined(r);
   EXPECT_NE(r.err.find("cbx: audit checkpoint: fetching the directory: "
-                       "PERMISSION_DENIED: role prosecutor may not call "
-                       "AuditDirectory\n"
-                       "hint: the audit commands need an auditor certificate"),
+                       "your certificate may not do this: role prosecutor "
+                       "may not call AuditDirectory\n"
+                       "what to do: the audit commands need an auditor "
+                       "certificate"),
             std::string::npos)
       << r.err;
 }

@@ -6,6 +6,8 @@
 #   auditor.pem / auditor.key  spiffe://cbx/office/MK/DZLP/auditor
 #   other-ca.pem               an unrelated CA (the node's certificate does
 #                              not verify against it)
+#   stranger.pem / .key        an office certificate issued by other-ca (the
+#                              node refuses it)
 # P-256 keys, valid for two days. For tests only: never deploy these.
 set -euo pipefail
 dir=${1:?usage: make_test_certs.sh DIR}
@@ -21,12 +23,13 @@ ca() {  # ca NAME SUBJECT
     -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
 }
 
-leaf() {  # leaf NAME SUBJECT SAN EKU
+leaf() {  # leaf NAME SUBJECT SAN EKU [ISSUER]
+  local issuer=${5:-ca}
   key "$1.key"
   openssl req -new -key "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null
   printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=%s\nsubjectAltName=%s\n' \
     "$4" "$3" > "$1.ext"
-  openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \
+  openssl x509 -req -in "$1.csr" -CA "$issuer.pem" -CAkey "$issuer.key" -CAcreateserial \
     -out "$1.pem" -days 2 -extfile "$1.ext" 2>/dev/null
   rm -f "$1.csr" "$1.ext"
 }
@@ -38,4 +41,6 @@ leaf office "/C=MK/O=PPO-Skopje/CN=prosecutor" \
   "URI:spiffe://cbx/office/MK/PPO-Skopje/prosecutor" clientAuth
 leaf auditor "/C=MK/O=DZLP/CN=auditor" \
   "URI:spiffe://cbx/office/MK/DZLP/auditor" clientAuth
+leaf stranger "/C=MK/O=PPO-Skopje/CN=prosecutor" \
+  "URI:spiffe://cbx/office/MK/PPO-Skopje/prosecutor" clientAuth other-ca
 chmod 600 ./*.key

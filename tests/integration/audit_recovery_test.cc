@@ -73,6 +73,9 @@ class AuditRecoveryTest : public ::testing::Test {
         *fed_, std::vector<std::string>{"MK", "RS", "BA"});
     absl::Status added = AddTelegramCase(*fed_, "RS", "RS-2026-7", "dr_rs");
     ASSERT_TRUE(added.ok()) << added;
+    // The case MkFindsRs queries under (spec/office-api.md §4.5).
+    added = AddTelegramCase(*fed_, "MK", "MK-2026-9", "dr_mk");
+    ASSERT_TRUE(added.ok()) << added;
     absl::Status synced = fed_->WaitForIndex("MK", {{"RS", 1}});
     ASSERT_TRUE(synced.ok()) << synced;
   }

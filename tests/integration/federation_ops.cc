@@ -108,6 +108,12 @@ v1::Identifier Telegram(const std::string& value) {
 absl::Status AddTelegramCase(Federation& fed, const std::string& cc,
                              const std::string& number,
                              const std::string& telegram) {
+  return AddTelegramCaseAs(*fed.Office(cc), cc, number, telegram);
+}
+
+absl::Status AddTelegramCaseAs(v1::Office::Stub& office, const std::string& cc,
+                               const std::string& number,
+                               const std::string& telegram) {
   v1::AddCaseRequest req;
   v1::Case* c = req.mutable_case_();
   c->set_case_number(number);
@@ -120,7 +126,7 @@ absl::Status AddTelegramCase(Federation& fed, const std::string& cc,
   ctx.set_deadline(std::chrono::system_clock::now() +
                    Scaled(std::chrono::seconds(20)));
   v1::Case added;
-  grpc::Status s = fed.Office(cc)->AddCase(&ctx, req, &added);
+  grpc::Status s = office.AddCase(&ctx, req, &added);
   if (s.ok()) return absl::OkStatus();
   return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
                       cc + " AddCase: " + s.error_message());

@@ -42,6 +42,11 @@ v1::Identifier Telegram(const std::string& value);
 absl::Status AddTelegramCase(Federation& fed, const std::string& cc,
                              const std::string& number,
                              const std::string& telegram);
+// The same, as the office `office` is a channel of (`cc` names it in a
+// refusal).
+absl::Status AddTelegramCaseAs(v1::Office::Stub& office, const std::string& cc,
+                               const std::string& number,
+                               const std::string& telegram);
 
 // The `key` field of `cc`'s node.json (e.g. "office_listen"), "" if absent.
 std::string NodeConfigField(const Federation& fed, const std::string& cc,

@@ -112,10 +112,12 @@ class FederationTest : public ::testing::Test {
 
   static QueryResult Query(const std::string& cc,
                            const std::vector<v1::Identifier>& ids,
-                           const std::string& role = "prosecutor") {
+                           const std::string& role = "prosecutor",
+                           const std::string& case_number = "") {
     v1::QueryRequest req;
     for (const auto& id : ids) *req.add_identifiers() = id;
-    req.mutable_purpose()->set_case_number(cc + "-2026-0142");
+    req.mutable_purpose()->set_case_number(
+        case_number.empty() ? cc + "-2026-0142" : case_number);
     req.mutable_purpose()->set_legal_basis("MLA-Convention-1959 Art.1");
     req.mutable_purpose()->set_offence(v1::OFFENCE_CODE_NCII_SHARING);
     auto office = fed_->Office(cc, role);
@@ -279,6 +281,21 @@ TEST_F(FederationTest, OfficeRequestsAreValidatedAndRoleChecked) {
   EXPECT_NE(bad.status.error_message().find("identifiers[0]"),
             std::string::npos);
   EXPECT_TRUE(bad.answers.empty());
+  // The purpose must be one of the office's own open cases: a case number
+  // of another member, or one this node does not hold, is refused before
+  // any peer is asked (spec/office-api.md §4.5, Q15).
+  for (const char* number : {"RS-2026-001", "MK-2026-9999"}) {
+    QueryResult foreign = Query(
+        "MK", {Id(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME, "balkan_room_admin")},
+        "prosecutor", number);
+    EXPECT_EQ(foreign.status.error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION)
+        << number;
+    EXPECT_NE(foreign.status.error_message().find("is not a case of your"),
+              std::string::npos)
+        << foreign.status.error_message();
+    EXPECT_TRUE(foreign.answers.empty());
+  }
 
   v1::AddCaseRequest dup;
   dup.mutable_case_()->set_case_number("MK-2026-0142");

@@ -125,6 +125,7 @@ class OfficeLoad {
   struct Office {
     std::string name;
     std::shared_ptr<grpc::Channel> channel;
+    std::string case_number;  // its own open case, the queries' purpose
   };
 
   explicit OfficeLoad(std::vector<Probe> probes) : probes_(std::move(probes)) {}
@@ -187,7 +188,7 @@ class OfficeLoad {
         probe = probes_[n % probes_.size()];
       }
       const int phase = phase_;
-      Figures f = QueryOnce(*stub, probe);
+      Figures f = QueryOnce(*stub, probe, office.case_number);
       {
         std::lock_guard<std::mutex> lock(mu_);
         figures_[phase][office.name].Add(f);
@@ -197,10 +198,11 @@ class OfficeLoad {
     }
   }
 
-  static Figures QueryOnce(v1::Office::Stub& stub, const Probe& probe) {
+  static Figures QueryOnce(v1::Office::Stub& stub, const Probe& probe,
+                           const std::string& case_number) {
     v1::QueryRequest req;
     *req.add_identifiers() = Telegram(probe.telegram);
-    req.mutable_purpose()->set_case_number("MK-2026-0500");
+    req.mutable_purpose()->set_case_number(case_number);
     req.mutable_purpose()->set_legal_basis("MLA-Convention-1959 Art.1");
     req.mutable_purpose()->set_offence(v1::OFFENCE_CODE_NCII_SHARING);
     grpc::ClientContext ctx;
@@ -302,6 +304,17 @@ class LifecycleScenarioTest : public ::testing::Test {
     std::string path = fed_->dir() + "/roots-" + cc + ".pem";
     std::ofstream(path) << roots_[cc];
     return path;
+  }
+  // A channel of MK's prosecutor office `office`, and the case it queries
+  // under.
+  std::shared_ptr<grpc::Channel> MkOfficeChannel(const std::string& office) {
+    const std::string stem =
+        fed_->NodeDir("MK") + "/offices/" + office + "-prosecutor";
+    return OfficeChannelWith(*fed_, "MK", stem + ".crt", stem + ".key",
+                             Roots("MK"));
+  }
+  static std::string OfficeCase(const std::string& office) {
+    return office == kSkopje ? "MK-2026-0500" : "MK-2026-0501";
   }
   std::unique_ptr<v1::Office::Stub> OfficeOf(const std::string& cc,
                                              const std::string& role) {
@@ -719,11 +732,15 @@ TEST_F(LifecycleScenarioTest, QueriesLiveThroughEveryKindOfChange) {
                                {"lc_nobody_has_this", ""}};
   load_ = std::make_unique<OfficeLoad>(probes);
   std::vector<OfficeLoad::Office> offices;
+  // Each office queries under its own open case (spec/office-api.md §4.5).
   for (const char* office : {kSkopje, kBitola}) {
-    const std::string stem =
-        fed_->NodeDir("MK") + "/offices/" + office + "-prosecutor";
-    offices.push_back({office, OfficeChannelWith(*fed_, "MK", stem + ".crt",
-                                                 stem + ".key", Roots("MK"))});
+    const std::string number = OfficeCase(office);
+    auto channel = MkOfficeChannel(office);
+    absl::Status added = AddTelegramCaseAs(
+        *v1::Office::NewStub(channel), "MK", number,
+        office == std::string(kSkopje) ? "lc_mk_skopje" : "lc_mk_bitola");
+    ASSERT_TRUE(added.ok()) << added;
+    offices.push_back({office, channel, number});
   }
   load_->Start(offices);
   // Baseline: a round from each office before anything changes.
@@ -858,13 +875,13 @@ TEST_F(LifecycleScenarioTest, QueriesLiveThroughEveryKindOfChange) {
     v1::QueryRequest req;
     *req.add_identifiers() = Telegram("lc_HR");
     req.add_peers("HR");
-    req.mutable_purpose()->set_case_number("MK-2026-0500");
+    req.mutable_purpose()->set_case_number(OfficeCase(kBitola));
     req.mutable_purpose()->set_legal_basis("MLA-Convention-1959 Art.1");
     req.mutable_purpose()->set_offence(v1::OFFENCE_CODE_NCII_SHARING);
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + Scaled(seconds(20)));
     ctx.set_wait_for_ready(true);
-    auto reader = OfficeOf("MK", "prosecutor")->Query(&ctx, req);
+    auto reader = v1::Office::NewStub(MkOfficeChannel(kBitola))->Query(&ctx, req);
     v1::QueryEvent event;
     while (reader->Read(&event)) {
     }
@@ -977,7 +994,7 @@ TEST_F(LifecycleScenarioTest, QueriesLiveThroughEveryKindOfChange) {
     // AL's own office asks: every peer refuses AL's calls.
     v1::QueryRequest req;
     *req.add_identifiers() = Telegram("lc_RS");
-    req.mutable_purpose()->set_case_number("AL-2026-0500");
+    req.mutable_purpose()->set_case_number("AL-2026-31");
     req.mutable_purpose()->set_legal_basis("MLA-Convention-1959 Art.1");
     req.mutable_purpose()->set_offence(v1::OFFENCE_CODE_NCII_SHARING);
     grpc::ClientContext ctx;

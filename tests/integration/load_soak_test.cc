@@ -39,6 +39,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -147,7 +148,7 @@ class LoadSoak {
       v1::QueryRequest req;
       *req.add_identifiers() = Phone(0);  // RS-0's identifier: a hit
       *req.add_identifiers() = Phone(500000 + static_cast<int>(rng() % 400000));
-      req.mutable_purpose()->set_case_number("MK-2026-0001");
+      req.mutable_purpose()->set_case_number("MK-2026-0");
       req.mutable_purpose()->set_legal_basis("MLA-Convention-1959 Art.1");
       req.mutable_purpose()->set_offence(v1::OFFENCE_CODE_NCII_SHARING);
       // The peers restarting when the query starts or ends may fail.
@@ -333,11 +334,15 @@ TEST(LoadSoakTest, MixedLoadWithRestartsHoldsMemoryAndDescriptors) {
 
   SoakState state;
   LoadSoak soak(fed.get(), &state);
-  {  // RS's first case: the identifier every query hits.
+  // RS's first case: the identifier every query hits; MK's: the purpose of
+  // every query (spec/office-api.md §4.5).
+  for (const auto& [cc, number, phone] :
+       {std::tuple<std::string, std::string, int>{"RS", "RS-2026-0", 0},
+        std::tuple<std::string, std::string, int>{"MK", "MK-2026-0", 950000}}) {
     v1::AddCaseRequest req;
     v1::Case* c = req.mutable_case_();
-    c->set_case_number("RS-2026-0");
-    *c->add_identifiers() = Phone(0);
+    c->set_case_number(number);
+    *c->add_identifiers() = Phone(phone);
     c->add_offences()->set_code(v1::OFFENCE_CODE_NCII_SHARING);
     c->set_role(v1::PERPETRATOR_ROLE_ADMINISTRATOR);
     c->set_contact_point("+000 24/7 duty prosecutor (fictional)");
@@ -346,7 +351,7 @@ TEST(LoadSoakTest, MixedLoadWithRestartsHoldsMemoryAndDescriptors) {
     ctx.set_deadline(std::chrono::system_clock::now() +
                      std::chrono::seconds(30));
     v1::Case out;
-    grpc::Status added = fed->Office("RS")->AddCase(&ctx, req, &out);
+    grpc::Status added = fed->Office(cc)->AddCase(&ctx, req, &out);
     ASSERT_TRUE(added.ok()) << added.error_message();
   }
 

@@ -94,6 +94,22 @@ class MetricsTest : public ::testing::Test {
     ASSERT_TRUE(fed.ok()) << fed.status();
     fed_ = fed->release();
     ASSERT_TRUE(fed_->StartAll().ok());
+    // The case RunQuery's purpose names (spec/office-api.md §4.5).
+    v1::AddCaseRequest add;
+    v1::Case* c = add.mutable_case_();
+    c->set_case_number("MK-2026-0142");
+    c->add_identifiers()->set_type(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME);
+    c->mutable_identifiers(0)->set_value("metrics_case_user");
+    c->add_offences()->set_code(v1::OFFENCE_CODE_NCII_SHARING);
+    c->set_role(v1::PERPETRATOR_ROLE_POSTER);
+    c->set_contact_point("+000 24/7 duty prosecutor (fictional)");
+    grpc::ClientContext ctx;
+    ctx.set_wait_for_ready(true);
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     Scaled(std::chrono::seconds(60)));
+    v1::Case added;
+    grpc::Status s = fed_->Office("MK")->AddCase(&ctx, add, &added);
+    ASSERT_TRUE(s.ok()) << s.error_message();
   }
   static void TearDownTestSuite() {
     delete fed_;

@@ -43,12 +43,21 @@ class OprfRotationTest : public ::testing::Test {
         << out;
     absl::Status started = fed_->StartAll();
     ASSERT_TRUE(started.ok()) << started;
+    // MK's case the username is in, and RS's case its office queries under
+    // (spec/office-api.md §4.5).
+    AddCase("RS", "RS-2026-0142", "rs_purpose_case");
+    AddCase("MK", "MK-2026-7", kUsername);
+    absl::Status synced = fed_->WaitForIndex("RS", {{"MK", 1}});
+    ASSERT_TRUE(synced.ok()) << synced;
+  }
+  void AddCase(const std::string& cc, const std::string& number,
+               const std::string& username) {
     v1::AddCaseRequest req;
     v1::Case* c = req.mutable_case_();
-    c->set_case_number("MK-2026-7");
+    c->set_case_number(number);
     v1::Identifier* id = c->add_identifiers();
     id->set_type(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME);
-    id->set_value(kUsername);
+    id->set_value(username);
     c->add_offences()->set_code(v1::OFFENCE_CODE_NCII_SHARING);
     c->set_role(v1::PERPETRATOR_ROLE_ADMINISTRATOR);
     c->set_contact_point("+000 24/7 duty prosecutor (fictional)");
@@ -57,10 +66,8 @@ class OprfRotationTest : public ::testing::Test {
     ctx.set_deadline(std::chrono::system_clock::now() +
                      Scaled(std::chrono::seconds(60)));
     v1::Case added;
-    grpc::Status s = fed_->Office("MK")->AddCase(&ctx, req, &added);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-    absl::Status synced = fed_->WaitForIndex("RS", {{"MK", 1}});
-    ASSERT_TRUE(synced.ok()) << synced;
+    grpc::Status s = fed_->Office(cc)->AddCase(&ctx, req, &added);
+    ASSERT_TRUE(s.ok()) << cc << " " << s.error_message();
   }
   void TearDown() override {
     if (HasFailure() && fed_ != nullptr) fed_->DumpLogs();

@@ -78,6 +78,8 @@ class TlsFederationTest : public ::testing::Test {
     std::ofstream(fed_->dir() + "/openssl.cnf") << kOpensslConfig;
     ASSERT_TRUE(fed_->StartAll().ok());
     AddCase("RS", "RS-2026-7", "tls_reload_target");
+    // The case MK's queries name as their purpose (spec/office-api.md §4.5).
+    AddCase("MK", "MK-2026-0142", "tls_reload_querier");
     ASSERT_TRUE(fed_->WaitForIndex("MK", {{"RS", 1}}).ok());
   }
   static void TearDownTestSuite() {
@@ -264,7 +266,7 @@ TEST_F(TlsFederationTest, RenewedCertificateIsServedWithoutAFailedQuery) {
   {
     v1::QueryRequest req;
     *req.add_identifiers() = Telegram("nobody_has_this_one");
-    req.mutable_purpose()->set_case_number("RS-2026-0001");
+    req.mutable_purpose()->set_case_number("RS-2026-7");
     req.mutable_purpose()->set_legal_basis("MLA-Convention-1959 Art.1");
     req.mutable_purpose()->set_offence(v1::OFFENCE_CODE_NCII_SHARING);
     grpc::ClientContext ctx;
