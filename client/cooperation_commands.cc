@@ -36,8 +36,7 @@ absl::StatusOr<v1::CooperationType> ParseType(const std::string& text) {
   if (text == "spontaneous") {
     return v1::COOPERATION_TYPE_SPONTANEOUS_INFORMATION;
   }
-  return Bad("--type",
-             "one of preservation, information, jit, spontaneous");
+  return Bad("--type", "one of preservation, information, jit, spontaneous");
 }
 
 absl::StatusOr<v1::DataCategory> ParseCategory(absl::string_view text) {
@@ -53,7 +52,8 @@ absl::StatusOr<v1::DataCategory> ParseCategory(absl::string_view text) {
 
 absl::StatusOr<Bytes> ParseToken(const std::string& text) {
   bool hex = text.size() == 32;
-  for (char c : text) hex = hex && absl::ascii_isxdigit(static_cast<unsigned char>(c));
+  for (char c : text)
+    hex = hex && absl::ascii_isxdigit(static_cast<unsigned char>(c));
   if (!hex) {
     return Bad("--token", "the case token: 32 hex digits (cbx hits shows it)");
   }
@@ -113,10 +113,10 @@ std::string TypeLabel(v1::CooperationType type) {
 std::string ReceiptLabel(const v1::CooperationReceipt& r) {
   if (r.status() == v1::RECEIPT_STATUS_ACCEPTED) return "accepted";
   if (r.status() == v1::RECEIPT_STATUS_REFUSED) {
-    return absl::StrCat("refused (",
-                        absl::AsciiStrToLower(v1::ReceiptRefusal_Name(
-                            r.reason()).substr(16)),
-                        ")");
+    return absl::StrCat(
+        "refused (",
+        absl::AsciiStrToLower(v1::ReceiptRefusal_Name(r.reason()).substr(16)),
+        ")");
   }
   return "";
 }
@@ -125,10 +125,10 @@ std::string ResponseLabel(const v1::CooperationResponse& r) {
   std::string label =
       absl::AsciiStrToLower(v1::ResponseOutcome_Name(r.outcome()).substr(17));
   if (r.outcome() == v1::RESPONSE_OUTCOME_REFUSED) {
-    absl::StrAppend(&label, " (",
-                    absl::AsciiStrToLower(
-                        v1::ResponseRefusal_Name(r.reason()).substr(17)),
-                    ")");
+    absl::StrAppend(
+        &label, " (",
+        absl::AsciiStrToLower(v1::ResponseRefusal_Name(r.reason()).substr(17)),
+        ")");
   }
   if (!r.mla_reference().empty()) {
     absl::StrAppend(&label, " ", SanitizeForTerminal(r.mla_reference()));
@@ -186,7 +186,9 @@ int Call1(CommandContext& ctx, const std::string& what, const Request& request,
   Response response;
   grpc::Status status = call(&rpc, request, &response);
   if (!status.ok()) {
-    ctx.err << DescribeRpcError(what, status, ctx.settings) << std::flush;
+    ctx.err << DescribeRpcError(what, status, ctx.settings, ctx.technical(),
+                                ctx.lang)
+            << std::flush;
     return kExitFailed;
   }
   ctx.out << (ctx.json ? JsonLine(to_json(response)) : text(response))
@@ -238,7 +240,7 @@ int List(CommandContext& ctx, v1::ListCooperationRequestsRequest request) {
         ctx.stub.ListCooperationRequests(&rpc, request, &page);
     if (!status.ok()) {
       ctx.err << DescribeRpcError("listing cooperation requests", status,
-                                  ctx.settings)
+                                  ctx.settings, ctx.technical(), ctx.lang)
               << std::flush;
       return kExitFailed;
     }
@@ -262,8 +264,9 @@ int List(CommandContext& ctx, v1::ListCooperationRequestsRequest request) {
 }
 
 template <typename Request>
-absl::StatusOr<CooperationRunner> BindRunner(
-    absl::StatusOr<Request> request, int (*command)(CommandContext&, Request)) {
+absl::StatusOr<CooperationRunner> BindRunner(absl::StatusOr<Request> request,
+                                             int (*command)(CommandContext&,
+                                                            Request)) {
   if (!request.ok()) return request.status();
   return CooperationRunner(
       [r = *std::move(request), command](CommandContext& ctx) {
@@ -272,9 +275,9 @@ absl::StatusOr<CooperationRunner> BindRunner(
 }
 
 template <typename Request>
-absl::StatusOr<CooperationRunner> BindRunner(
-    absl::StatusOr<Request> request,
-    int (*command)(CommandContext&, const Request&)) {
+absl::StatusOr<CooperationRunner> BindRunner(absl::StatusOr<Request> request,
+                                             int (*command)(CommandContext&,
+                                                            const Request&)) {
   if (!request.ok()) return request.status();
   return CooperationRunner(
       [r = *std::move(request), command](CommandContext& ctx) {
@@ -474,8 +477,8 @@ std::string CooperationRecordText(const v1::CooperationRecord& r) {
   if (r.request().has_preservation()) {
     const v1::PreservationDetails& p = r.request().preservation();
     out << "  preserve:    " << SanitizeForTerminal(p.platform()) << ", "
-        << FormatDate(p.period_from_ms()) << ".." << FormatDate(p.period_to_ms())
-        << ",";
+        << FormatDate(p.period_from_ms()) << ".."
+        << FormatDate(p.period_to_ms()) << ",";
     for (int c : p.data_categories()) {
       out << " " << absl::AsciiStrToLower(v1::DataCategory_Name(c).substr(14));
     }
@@ -498,9 +501,8 @@ std::string CooperationRecordText(const v1::CooperationRecord& r) {
     out << "  response:    " << ResponseLabel(r.response()) << " at "
         << FormatLocalTime(r.responded_at_ms()) << "\n";
     if (r.response().preserved_until_ms() != 0) {
-      out << "  preserved until " << FormatLocalTime(
-                                         r.response().preserved_until_ms())
-          << "\n";
+      out << "  preserved until "
+          << FormatLocalTime(r.response().preserved_until_ms()) << "\n";
     }
     if (!r.response().note().empty()) {
       out << "  response note: " << SanitizeForTerminal(r.response().note())

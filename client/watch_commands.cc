@@ -64,7 +64,8 @@ absl::StatusOr<v1::RenewWatchRequest> BuildRenew(const WatchCommands& w) {
     return OptionError("--legal-basis", "give the renewal's legal basis");
   }
   absl::StatusOr<v1::OffenceCode> code = ParseOffenceCodeName(w.offence);
-  if (!code.ok()) return OptionError("--offence", std::string(code.status().message()));
+  if (!code.ok())
+    return OptionError("--offence", std::string(code.status().message()));
   v1::Purpose& purpose = *request.mutable_purpose();
   purpose.set_case_number(w.case_number);
   purpose.set_legal_basis(w.legal_basis);
@@ -86,7 +87,9 @@ int Unary(CommandContext& ctx, const std::string& what, const Request& request,
   Response response;
   grpc::Status status = call(&rpc, request, &response);
   if (!status.ok()) {
-    ctx.err << DescribeRpcError(what, status, ctx.settings) << std::flush;
+    ctx.err << DescribeRpcError(what, status, ctx.settings, ctx.technical(),
+                                ctx.lang)
+            << std::flush;
     return kExitFailed;
   }
   ctx.out << (ctx.json ? to_json(response) : text(response)) << std::flush;
@@ -112,8 +115,9 @@ Json WatchJson(const v1::Watch& w) {
   j["identifier_types"] = std::move(types);
   j["created_at"] = FormatTimestamp(w.created_at_ms());
   j["expires_at"] = FormatTimestamp(w.expires_at_ms());
-  j["renewed_at"] =
-      w.renewed_at_ms() == 0 ? Json() : Json(FormatTimestamp(w.renewed_at_ms()));
+  j["renewed_at"] = w.renewed_at_ms() == 0
+                        ? Json()
+                        : Json(FormatTimestamp(w.renewed_at_ms()));
   j["peers"] = std::vector<std::string>(w.peers().begin(), w.peers().end());
   j["needs_refresh"] = std::vector<std::string>(w.needs_refresh().begin(),
                                                 w.needs_refresh().end());
@@ -138,8 +142,9 @@ std::string WatchText(const v1::Watch& w) {
 
 void AddWatchCommands(CLI::App& app, WatchCommands& w) {
   CLI::App* watch = app.add_subcommand(
-      "watch", "Keep identifiers under watch: each new index version of a "
-               "peer is tested again, locally");
+      "watch",
+      "Keep identifiers under watch: each new index version of a "
+      "peer is tested again, locally");
   watch->require_subcommand(1);
   w.add_cmd = watch->add_subcommand(
       "add", "Watch these identifiers for one of your open cases");
@@ -173,8 +178,8 @@ void AddWatchCommands(CLI::App& app, WatchCommands& w) {
   w.remove_cmd = watch->add_subcommand(
       "remove", "End a watch: it and what it kept are deleted");
   w.remove_cmd->add_option("ID", w.watch_id, "The watch id")->required();
-  w.renew_cmd = watch->add_subcommand(
-      "renew", "Extend a watch, with a new purpose");
+  w.renew_cmd =
+      watch->add_subcommand("renew", "Extend a watch, with a new purpose");
   w.renew_cmd->add_option("ID", w.watch_id, "The watch id")->required();
   w.renew_cmd->add_option("--case", w.case_number, "Your open case")
       ->required()
@@ -197,8 +202,9 @@ std::optional<absl::StatusOr<Runner>> ChosenWatchCommand(
   if (w.add_cmd == nullptr) return std::nullopt;
   if (w.add_cmd->parsed()) return Bind(BuildAdd(w, home), &AddWatch);
   if (w.list_cmd->parsed()) {
-    return Bind(absl::StatusOr<v1::ListWatchesRequest>(v1::ListWatchesRequest()),
-                &ListWatches);
+    return Bind(
+        absl::StatusOr<v1::ListWatchesRequest>(v1::ListWatchesRequest()),
+        &ListWatches);
   }
   if (w.remove_cmd->parsed()) {
     v1::RemoveWatchRequest request;
@@ -235,8 +241,8 @@ int AddWatch(CommandContext& ctx, const v1::AddWatchRequest& request) {
 
 std::string WatchesText(const v1::ListWatchesResponse& response) {
   if (response.watches().empty()) return "no watches\n";
-  Table table({"WATCH", "CASE", "IDENTIFIERS", "PEERS", "NEEDS REFRESH",
-               "HITS", "EXPIRES"});
+  Table table({"WATCH", "CASE", "IDENTIFIERS", "PEERS", "NEEDS REFRESH", "HITS",
+               "EXPIRES"});
   for (const v1::Watch& w : response.watches()) {
     table.AddRow({SanitizeForTerminal(w.watch_id()),
                   SanitizeForTerminal(w.purpose().case_number()),
@@ -267,8 +273,7 @@ int ListWatches(CommandContext& ctx, const v1::ListWatchesRequest& request) {
 
 int RemoveWatch(CommandContext& ctx, const v1::RemoveWatchRequest& request) {
   return Unary<v1::RemoveWatchRequest, v1::Watch>(
-      ctx, "removing watch " + SanitizeForTerminal(request.watch_id()),
-      request,
+      ctx, "removing watch " + SanitizeForTerminal(request.watch_id()), request,
       [&](grpc::ClientContext* c, const v1::RemoveWatchRequest& r,
           v1::Watch* out) { return ctx.stub.RemoveWatch(c, r, out); },
       [](const v1::Watch& w) { return "removed " + WatchText(w); },
@@ -277,8 +282,7 @@ int RemoveWatch(CommandContext& ctx, const v1::RemoveWatchRequest& request) {
 
 int RenewWatch(CommandContext& ctx, const v1::RenewWatchRequest& request) {
   return Unary<v1::RenewWatchRequest, v1::Watch>(
-      ctx, "renewing watch " + SanitizeForTerminal(request.watch_id()),
-      request,
+      ctx, "renewing watch " + SanitizeForTerminal(request.watch_id()), request,
       [&](grpc::ClientContext* c, const v1::RenewWatchRequest& r,
           v1::Watch* out) { return ctx.stub.RenewWatch(c, r, out); },
       [](const v1::Watch& w) { return "renewed " + WatchText(w); },

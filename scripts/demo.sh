@@ -141,7 +141,45 @@ for cc in RS BA; do
 done
 say "The five peers that missed learned only that MK asked about two identifiers, and why."
 
-bold "8. Refused requests, each with its reason"
+bold "8. After the hit: Skopje asks Belgrade to preserve the account's data, with a deadline"
+json_field() { python3 -c "$1" 2>/dev/null; }
+token=$(as_office MK prosecutor hits --case MK-2026-0142 --json | json_field '
+import json, sys
+print(next(h["reference"]["case_token"] for h in json.load(sys.stdin)["hits"] if h["member"] == "RS"))')
+run "cbx request send --token ${token:0:8}... --case MK-2026-0142 --type preservation ..."
+as_office MK prosecutor request send --token "$token" --case MK-2026-0142 \
+  --type preservation --legal-basis 'Budapest Convention, Arts. 29 and 35' \
+  --platform telegram --account telegram_username:balkan_room_admin \
+  --from 2025-03-01 --to 2026-02-28 --data subscriber,traffic | sed 's/^/   /'
+say "Belgrade's node checked that it gave MK this case token, logged the request and"
+say "returned a signed receipt at once; the deadline comes from the directory's policy."
+run "cbx request list   # as $(office_name RS)"
+as_office RS prosecutor request list | sed 's/^/   /'
+request_id=$(as_office RS prosecutor request list --json | json_field '
+import json, sys
+print(json.load(sys.stdin)["requests"][0]["id"])')
+run "cbx respond ${request_id:0:8}... --outcome done --preserved-until 2026-09-30   # as $(office_name RS)"
+as_office RS prosecutor respond "$request_id" --outcome done \
+  --preserved-until 2026-09-30 | sed 's/^/   /'
+run "cbx request show ${request_id:0:8}...   # as $(office_name MK)"
+as_office MK prosecutor request show "$request_id" | sed 's/^/   /'
+
+bold "9. A standing watch: Skopje keeps a phone number under watch; Zagreb registers it later"
+run "cbx watch add --id 'phone:+385 91 555 0199' --case MK-2026-0142 --days 30 ..."
+as_office MK prosecutor watch add --id 'phone:+385 91 555 0199' --case MK-2026-0142 \
+  --legal-basis 'Art. 18 Convention on Mutual Assistance in Criminal Matters' \
+  --offence ncii-sharing --days 30 | sed 's/^/   /'
+say "MK's node keeps each peer's blind output for the number, never the number itself."
+add_case HR HR-KO-2026-0400 --id 'phone:+385 91 555 0199' --offence cyber-stalking \
+  --role poster --contact '+385 1 555 0000 (24/7, fictional)'
+for _ in $(seq 1 150); do
+  if as_office MK prosecutor hits --json 2>/dev/null | grep -q '"watch_id"'; then break; fi
+  sleep 0.2
+done
+run "cbx hits   # Zagreb's new case, found by the watch at HR's next index version"
+as_office MK prosecutor hits | sed 's/^/   /'
+
+bold "10. Refused requests, each with its reason"
 run "cbx query ...   # with MK's auditor certificate"
 as_office MK auditor query --id telegram_username:balkan_room_admin --case MK-2026-0142 \
   --legal-basis test --offence ncii-sharing 2>&1 | sed 's/^/   /' || true
@@ -152,7 +190,7 @@ run "cbx query --id 'phone:070 123 456' ...   # no country code"
 as_office MK prosecutor query --id 'phone:070 123 456' --case MK-2026-0142 \
   --legal-basis test --offence ncii-sharing 2>&1 | sed 's/^/   /' || true
 
-bold "9. An auditor verifies both sides from signed logs alone, and reconciles them"
+bold "11. An auditor verifies both sides from signed logs alone, and reconciles them"
 say "Every exchange above was logged by both nodes before it was answered; peers cosign"
 say "each other's checkpoints. The auditor pins the genesis directory, nothing else."
 AUDIT=(--genesis "$RUN/genesis.pb" --state "$RUN/auditor-state")
@@ -176,8 +214,8 @@ run "cbx audit reconcile audit-MK.json audit-RS.json   # offline"
 "$CBX" audit reconcile "$RUN/audit-MK.json" "$RUN/audit-RS.json" \
   --genesis "$RUN/genesis.pb" | sed 's/^/   /' || true
 
-bold "10. Stopping every node (SIGTERM: each drains its calls and stops)"
+bold "12. Stopping every node (SIGTERM: each drains its calls and stops)"
 stop_all
 trap - EXIT
 say "All nodes stopped. Files, keys and logs: demo-run/"
-bold "Done: one query, eight countries, two hits with signed case references, no data pooled."
+bold "Done: one query, eight countries, two hits with signed case references, a preservation request answered, a watch that hit, no data pooled."
