@@ -36,11 +36,11 @@ bool AccountInCase(const v1::PreservationDetails& p, const StoredCase& c) {
     absl::StatusOr<std::string> norm =
         identifiers::Normalize(id.type(), id.value());
     if (!norm.ok()) return false;
-    const bool held = std::any_of(
-        c.identifiers.begin(), c.identifiers.end(),
-        [&](const StoredIdentifier& s) {
-          return s.type == id.type() && s.normalized_value == *norm;
-        });
+    const bool held =
+        std::any_of(c.identifiers.begin(), c.identifiers.end(),
+                    [&](const StoredIdentifier& s) {
+                      return s.type == id.type() && s.normalized_value == *norm;
+                    });
     if (!held) return false;
   }
   return true;
@@ -64,10 +64,9 @@ absl::Status Cooperation::StoreLogged(
        .append_refusal = [](const absl::Status&) { return absl::OkStatus(); },
        .append_void =
            [&](const absl::Status& failure) {
-             return ctx_->audit_trail->Call(v1::AUDIT_DIRECTION_LOCAL,
-                                            record.peer(), kCooperateRpc,
-                                            "not_applied", record.office(),
-                                            failure.code());
+             return ctx_->audit_trail->Call(
+                 v1::AUDIT_DIRECTION_LOCAL, record.peer(), kCooperateRpc,
+                 "not_applied", record.office(), failure.code());
            }});
 }
 
@@ -94,10 +93,9 @@ absl::StatusOr<v1::Hit> Cooperation::FindHit(
     if (hits.next.empty()) break;
     page.after = hits.next;
   }
-  return absl::NotFoundError(
-      absl::StrCat("no hit of case ", req.case_number(),
-                   " carries that case token (cbx hits --case ",
-                   req.case_number(), ")"));
+  return absl::NotFoundError(absl::StrCat(
+      "no hit of case ", req.case_number(),
+      " carries that case token (cbx hits --case ", req.case_number(), ")"));
 }
 
 absl::StatusOr<v1::CooperationRecord> Cooperation::Send(
@@ -108,7 +106,8 @@ absl::StatusOr<v1::CooperationRecord> Cooperation::Send(
   request->set_requester_case_number(req.case_number());
   request->set_type(req.type());
   request->set_legal_basis(req.legal_basis());
-  if (req.has_preservation()) *request->mutable_preservation() = req.preservation();
+  if (req.has_preservation())
+    *request->mutable_preservation() = req.preservation();
   request->set_note(req.note());
   RETURN_IF_ERROR(CheckRequestFields(*request));
   ASSIGN_OR_RETURN(v1::Hit hit, FindHit(office, req));
@@ -211,13 +210,11 @@ absl::StatusOr<Cooperation::Delivered> Cooperation::Deliver(
     }
   }
   if (failure.ok()) {
-    return Delivered{*std::move(reply),
-                     opened->message.cooperation_receipt()};
+    return Delivered{*std::move(reply), opened->message.cooperation_receipt()};
   }
   // The record says why it has no receipt; the office may ask again.
-  record.set_delivery_error(
-      absl::StrCat(absl::StatusCodeToString(failure.code()), ": ",
-                   failure.message()));
+  record.set_delivery_error(absl::StrCat(
+      absl::StatusCodeToString(failure.code()), ": ", failure.message()));
   (void)ctx_->storage->PutCooperation(record);
   LogEvent(ctx_->self(), "warn", "cooperation-not-delivered",
            {{"id", record.id()},
@@ -225,10 +222,10 @@ absl::StatusOr<Cooperation::Delivered> Cooperation::Deliver(
             {"kind", envelope::KindName(msg.kind_case())},
             {"code", absl::StatusCodeToString(failure.code())},
             {"reason", std::string(failure.message())}});
-  return absl::Status(failure.code(),
-                      absl::StrCat("cooperation request ", record.id(),
-                                   " not delivered to ", member, ": ",
-                                   failure.message()));
+  return absl::Status(
+      failure.code(),
+      absl::StrCat("cooperation request ", record.id(), " not delivered to ",
+                   member, ": ", failure.message()));
 }
 
 absl::StatusOr<v1::CooperationRecord> Cooperation::Respond(
@@ -242,9 +239,9 @@ absl::StatusOr<v1::CooperationRecord> Cooperation::Respond(
         "cooperation request ", req.id(), " is not office ", office, "'s"));
   }
   if (record.direction() != v1::COOPERATION_DIRECTION_RECEIVED) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cooperation request ", req.id(),
-        " was sent by this node; its peer answers it"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cooperation request ", req.id(),
+                     " was sent by this node; its peer answers it"));
   }
   const v1::CooperationType type = record.request().type();
   if (type == v1::COOPERATION_TYPE_SPONTANEOUS_INFORMATION) {
@@ -252,8 +249,8 @@ absl::StatusOr<v1::CooperationRecord> Cooperation::Respond(
         "spontaneous information needs no response; its receipt closed it");
   }
   if (record.has_response_receipt()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cooperation request ", req.id(), " is already answered"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cooperation request ", req.id(), " is already answered"));
   }
   v1::Message msg;
   v1::CooperationResponse* response = msg.mutable_cooperation_response();
@@ -263,6 +260,14 @@ absl::StatusOr<v1::CooperationRecord> Cooperation::Respond(
   response->set_preserved_until_ms(req.preserved_until_ms());
   response->set_note(req.note());
   RETURN_IF_ERROR(CheckResponseFields(*response, type));
+  // Data preserved until a time already past are not preserved: the office
+  // means another date (spec/cooperation.md §2.3).
+  if (response->preserved_until_ms() != 0 &&
+      response->preserved_until_ms() <= ctx_->clock->NowMs()) {
+    return absl::InvalidArgumentError(
+        "preserved_until_ms: the date data are preserved until is not in the "
+        "future; give the date the preservation ends");
+  }
   if (transport_ == nullptr) {
     return absl::UnavailableError("this node sends no cooperation responses");
   }
@@ -330,9 +335,9 @@ absl::StatusOr<v1::Envelope> Cooperation::Receive(
     case v1::Message::kCooperationResponse:
       return ReceiveResponse(opened, raw);
     default:
-      return absl::InvalidArgumentError(
-          absl::StrCat("message kind ", envelope::KindName(opened.message.kind_case()),
-                       " is not accepted by Peer.Cooperate"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "message kind ", envelope::KindName(opened.message.kind_case()),
+          " is not accepted by Peer.Cooperate"));
   }
 }
 
@@ -415,14 +420,16 @@ absl::StatusOr<v1::Envelope> Cooperation::ReceiveRequest(
     absl::StatusOr<uint32_t> charged =
         txn.ChargeQuota(sender + "/cooperate", day, 1, limit);
     if (charged.status().code() == absl::StatusCode::kResourceExhausted) {
-      receipt = Refused(v1::RECEIPT_REFUSAL_OVER_QUOTA, receipt.received_at_ms());
+      receipt =
+          Refused(v1::RECEIPT_REFUSAL_OVER_QUOTA, receipt.received_at_ms());
     } else {
       RETURN_IF_ERROR(charged.status());
     }
     counts.cooperation_code = ReceiptCode(receipt);
     const bool accepted = receipt.status() == v1::RECEIPT_STATUS_ACCEPTED;
-    ASSIGN_OR_RETURN(sealed, SealReceipt(msg, receipt,
-                                         accepted ? stored.record.office() : ""));
+    ASSIGN_OR_RETURN(
+        sealed,
+        SealReceipt(msg, receipt, accepted ? stored.record.office() : ""));
     if (!accepted) return absl::OkStatus();
     record.set_id(CooperationId(msg.header().message_id()));
     record.set_direction(v1::COOPERATION_DIRECTION_RECEIVED);
@@ -489,8 +496,7 @@ absl::StatusOr<v1::Envelope> Cooperation::ReceiveResponse(
       return found.status();
     }
     v1::ReceiptRefusal reason = v1::RECEIPT_REFUSAL_UNSPECIFIED;
-    if (!found.ok() ||
-        found->direction() != v1::COOPERATION_DIRECTION_SENT ||
+    if (!found.ok() || found->direction() != v1::COOPERATION_DIRECTION_SENT ||
         found->peer() != sender) {
       reason = v1::RECEIPT_REFUSAL_UNKNOWN_REQUEST;
     } else if (found->has_response()) {
@@ -520,29 +526,29 @@ absl::StatusOr<v1::Envelope> Cooperation::ReceiveResponse(
     record.set_response_receipt_envelope(sealed.SerializeAsString());
     return txn.PutCooperation(record);
   };
-  RETURN_IF_ERROR(ApplyLogged(
-      ctx_->self(), *ctx_->storage,
-      {.change = change,
-       .append =
-           [&] {
-             return ctx_->audit_trail->Exchange(
-                 sender, kCooperateRpc, opened,
-                 RefusalStatusCode(receipt.reason()), counts, &sealed,
-                 &receipt_counts);
-           },
-       .append_refusal =
-           [&](const absl::Status& refusal) {
-             return ctx_->audit_trail->Exchange(sender, kCooperateRpc, opened,
-                                                refusal.code(), counts,
-                                                nullptr);
-           },
-       .append_void =
-           [&](const absl::Status& failure) {
-             return ctx_->audit_trail->Call(
-                 v1::AUDIT_DIRECTION_LOCAL, sender, kCooperateRpc,
-                 "not_applied", msg.header().office(), failure.code(), counts,
-                 opened.envelope_sha256);
-           }}));
+  RETURN_IF_ERROR(ApplyLogged(ctx_->self(), *ctx_->storage,
+                              {.change = change,
+                               .append =
+                                   [&] {
+                                     return ctx_->audit_trail->Exchange(
+                                         sender, kCooperateRpc, opened,
+                                         RefusalStatusCode(receipt.reason()),
+                                         counts, &sealed, &receipt_counts);
+                                   },
+                               .append_refusal =
+                                   [&](const absl::Status& refusal) {
+                                     return ctx_->audit_trail->Exchange(
+                                         sender, kCooperateRpc, opened,
+                                         refusal.code(), counts, nullptr);
+                                   },
+                               .append_void =
+                                   [&](const absl::Status& failure) {
+                                     return ctx_->audit_trail->Call(
+                                         v1::AUDIT_DIRECTION_LOCAL, sender,
+                                         kCooperateRpc, "not_applied",
+                                         msg.header().office(), failure.code(),
+                                         counts, opened.envelope_sha256);
+                                   }}));
   LogEvent(ctx_->self(), "info", "cooperation-response-received",
            {{"id", id},
             {"from", sender},
@@ -564,16 +570,17 @@ absl::StatusOr<int> Cooperation::AnnounceOverdue() {
           {.after = "", .limit = 1000}));
   int announced = 0;
   for (const v1::CooperationRecord& r : due.items) {
-    LogEvent(ctx_->self(), "warn", "cooperation-overdue",
-             {{"id", r.id()},
-              {"direction", r.direction() == v1::COOPERATION_DIRECTION_SENT
-                                ? "sent"
-                                : "received"},
-              {"peer", r.peer()},
-              {"office", r.office()},
-              {"type", TypeName(r.request().type())},
-              {"response_due_ms", std::to_string(r.request().response_due_ms())},
-              {"receipt_late", r.receipt_late() ? "yes" : "no"}});
+    LogEvent(
+        ctx_->self(), "warn", "cooperation-overdue",
+        {{"id", r.id()},
+         {"direction", r.direction() == v1::COOPERATION_DIRECTION_SENT
+                           ? "sent"
+                           : "received"},
+         {"peer", r.peer()},
+         {"office", r.office()},
+         {"type", TypeName(r.request().type())},
+         {"response_due_ms", std::to_string(r.request().response_due_ms())},
+         {"receipt_late", r.receipt_late() ? "yes" : "no"}});
     RETURN_IF_ERROR(ctx_->storage->MarkCooperationAnnounced(r.id()));
     ++announced;
   }

@@ -73,18 +73,18 @@ StoredCase Case(const std::string& number, const std::string& office,
 class CooperationTest : public ::testing::Test {
  protected:
   CooperationTest() : mk_("MK"), rs_("RS") {
-    mk_.peers.OnCooperate([this](const std::string& member,
-                                 const v1::Envelope& e)
-                              -> absl::StatusOr<v1::Envelope> {
-      EXPECT_EQ(member, "RS");
-      return rs_.service.CooperateAs(std::string("MK"), &e);
-    });
-    rs_.peers.OnCooperate([this](const std::string& member,
-                                 const v1::Envelope& e)
-                              -> absl::StatusOr<v1::Envelope> {
-      EXPECT_EQ(member, "MK");
-      return mk_.service.CooperateAs(std::string("RS"), &e);
-    });
+    mk_.peers.OnCooperate(
+        [this](const std::string& member,
+               const v1::Envelope& e) -> absl::StatusOr<v1::Envelope> {
+          EXPECT_EQ(member, "RS");
+          return rs_.service.CooperateAs(std::string("MK"), &e);
+        });
+    rs_.peers.OnCooperate(
+        [this](const std::string& member,
+               const v1::Envelope& e) -> absl::StatusOr<v1::Envelope> {
+          EXPECT_EQ(member, "MK");
+          return mk_.service.CooperateAs(std::string("RS"), &e);
+        });
     // RS holds case RS-1 and gave its reference to MK (the notification
     // its Resolve stored); MK holds case MK-1 and the hit.
     EXPECT_TRUE(rs_.storage().AddCase(Case("RS-1", kRsOffice, kToken)).ok());
@@ -93,7 +93,8 @@ class CooperationTest : public ::testing::Test {
     note.set_from_member("MK");
     note.set_case_number("RS-1");
     EXPECT_TRUE(rs_.storage().AddNotification(note).ok());
-    EXPECT_TRUE(mk_.storage().AddCase(Case("MK-1", kMkOffice, Bytes(16, 'm'))).ok());
+    EXPECT_TRUE(
+        mk_.storage().AddCase(Case("MK-1", kMkOffice, Bytes(16, 'm'))).ok());
     EXPECT_TRUE(mk_.storage().AddHit(HitOf(kToken)).ok());
   }
 
@@ -197,6 +198,11 @@ TEST_F(CooperationTest, PreservationRequestReceiptAndResponseDone) {
   v1::RespondToCooperationRequestRequest answer;
   answer.set_id(sent->id());
   answer.set_outcome(v1::RESPONSE_OUTCOME_DONE);
+  // Preserved until a time already past: refused, nothing sent.
+  answer.set_preserved_until_ms(rs_.node.clock().NowMs() - 86'400'000);
+  EXPECT_EQ(rs_.cooperation.Respond(kRsOffice, answer).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(mk_.cooperation.Get(kMkOffice, sent->id())->has_response());
   answer.set_preserved_until_ms(1'800'000'000'000);
   absl::StatusOr<v1::CooperationRecord> responded =
       rs_.cooperation.Respond(kRsOffice, answer);
@@ -287,8 +293,10 @@ TEST_F(CooperationTest, SenderRefusesBeforeAnythingIsSent) {
   bad.set_case_token(Bytes(16, 'z'));  // no hit of MK-1 carries it
   EXPECT_EQ(mk_.cooperation.Send(kMkOffice, bad).status().code(),
             absl::StatusCode::kNotFound);
-  ASSERT_TRUE(mk_.storage().AddCase(Case("MK-22", kMkOffice, Bytes(16, 'c'),
-                                         /*open=*/false)).ok());
+  ASSERT_TRUE(mk_.storage()
+                  .AddCase(Case("MK-22", kMkOffice, Bytes(16, 'c'),
+                                /*open=*/false))
+                  .ok());
   bad = Information();
   bad.set_case_number("MK-22");
   EXPECT_EQ(mk_.cooperation.Send(kMkOffice, bad).status().code(),
@@ -317,17 +325,15 @@ TEST_F(CooperationTest, UnreachablePeerLeavesTheRecordWithItsError) {
 }
 
 TEST_F(CooperationTest, UnknownTokenIsRefusedWithAReceipt) {
-  absl::StatusOr<v1::CooperationReceipt> receipt =
-      RawRequest([](v1::CooperationRequest& r) {
-        r.set_case_token(Bytes(16, 'u'));
-      });
+  absl::StatusOr<v1::CooperationReceipt> receipt = RawRequest(
+      [](v1::CooperationRequest& r) { r.set_case_token(Bytes(16, 'u')); });
   ASSERT_TRUE(receipt.ok()) << receipt.status();
   EXPECT_EQ(receipt->status(), v1::RECEIPT_STATUS_REFUSED);
   EXPECT_EQ(receipt->reason(), v1::RECEIPT_REFUSAL_UNKNOWN_CASE_TOKEN);
   EXPECT_TRUE(receipt->competent_office().empty());
-  EXPECT_EQ(rs_.Entries(v1::AUDIT_DIRECTION_RECEIVED).back().outcome()
-                .status_code(),
-            static_cast<int>(absl::StatusCode::kNotFound));
+  EXPECT_EQ(
+      rs_.Entries(v1::AUDIT_DIRECTION_RECEIVED).back().outcome().status_code(),
+      static_cast<int>(absl::StatusCode::kNotFound));
   absl::StatusOr<Page<v1::CooperationRecord>> none =
       rs_.cooperation.List(kRsOffice, false, {});
   ASSERT_TRUE(none.ok());
@@ -337,16 +343,15 @@ TEST_F(CooperationTest, UnknownTokenIsRefusedWithAReceipt) {
 // Attack: AL resolved RS-1, MK did not; MK learned the token elsewhere
 // (or guesses it). RS answers exactly as for an unknown token.
 TEST_F(CooperationTest, TokenGivenToAnotherMemberIsRefusedAsUnknown) {
-  ASSERT_TRUE(rs_.storage().AddCase(Case("RS-22", kRsOffice, Bytes(16, 'a'))).ok());
+  ASSERT_TRUE(
+      rs_.storage().AddCase(Case("RS-22", kRsOffice, Bytes(16, 'a'))).ok());
   v1::Notification to_al;
   to_al.set_at_ms(rs_.node.clock().NowMs());
   to_al.set_from_member("AL");
   to_al.set_case_number("RS-22");
   ASSERT_TRUE(rs_.storage().AddNotification(to_al).ok());
-  absl::StatusOr<v1::CooperationReceipt> receipt =
-      RawRequest([](v1::CooperationRequest& r) {
-        r.set_case_token(Bytes(16, 'a'));
-      });
+  absl::StatusOr<v1::CooperationReceipt> receipt = RawRequest(
+      [](v1::CooperationRequest& r) { r.set_case_token(Bytes(16, 'a')); });
   ASSERT_TRUE(receipt.ok()) << receipt.status();
   EXPECT_EQ(receipt->status(), v1::RECEIPT_STATUS_REFUSED);
   EXPECT_EQ(receipt->reason(), v1::RECEIPT_REFUSAL_UNKNOWN_CASE_TOKEN);
@@ -373,26 +378,25 @@ TEST_F(CooperationTest, ReceiverRefusalsEachWithTheirReason) {
     r.set_type(v1::COOPERATION_TYPE_PRESERVATION);
     *r.mutable_preservation() = Preservation().preservation();
     r.mutable_preservation()->mutable_account(0)->set_value("someone_else");
-    r.set_response_due_ms(r.response_due_ms() -
-                          int64_t{directory::kDefaultInformationResponseS} *
-                              1000 +
-                          int64_t{directory::kDefaultPreservationResponseS} *
-                              1000);
+    r.set_response_due_ms(
+        r.response_due_ms() -
+        int64_t{directory::kDefaultInformationResponseS} * 1000 +
+        int64_t{directory::kDefaultPreservationResponseS} * 1000);
   });
   ASSERT_TRUE(receipt.ok());
   EXPECT_EQ(receipt->reason(), v1::RECEIPT_REFUSAL_MALFORMED);
-  EXPECT_EQ(rs_.Entries(v1::AUDIT_DIRECTION_RECEIVED).back().outcome()
-                .status_code(),
-            static_cast<int>(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(
+      rs_.Entries(v1::AUDIT_DIRECTION_RECEIVED).back().outcome().status_code(),
+      static_cast<int>(absl::StatusCode::kInvalidArgument));
   // A closed case.
   StoredCase closed = Case("RS-1", kRsOffice, kToken, /*open=*/false);
   ASSERT_TRUE(rs_.storage().UpdateCase(closed).ok());
   receipt = RawRequest([](v1::CooperationRequest&) {});
   ASSERT_TRUE(receipt.ok());
   EXPECT_EQ(receipt->reason(), v1::RECEIPT_REFUSAL_CASE_WITHDRAWN);
-  EXPECT_EQ(rs_.Entries(v1::AUDIT_DIRECTION_RECEIVED).back().outcome()
-                .status_code(),
-            static_cast<int>(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(
+      rs_.Entries(v1::AUDIT_DIRECTION_RECEIVED).back().outcome().status_code(),
+      static_cast<int>(absl::StatusCode::kFailedPrecondition));
 }
 
 TEST_F(CooperationTest, OverQuotaIsRefusedAndChargesNothing) {
@@ -410,9 +414,9 @@ TEST_F(CooperationTest, OverQuotaIsRefusedAndChargesNothing) {
   EXPECT_EQ(over->receipt().status(), v1::RECEIPT_STATUS_REFUSED);
   EXPECT_EQ(over->receipt().reason(), v1::RECEIPT_REFUSAL_OVER_QUOTA);
   EXPECT_EQ(*rs_.storage().QuotaUsed("MK/cooperate", day), limit);
-  EXPECT_EQ(rs_.Entries(v1::AUDIT_DIRECTION_RECEIVED).back().outcome()
-                .status_code(),
-            static_cast<int>(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(
+      rs_.Entries(v1::AUDIT_DIRECTION_RECEIVED).back().outcome().status_code(),
+      static_cast<int>(absl::StatusCode::kResourceExhausted));
   // Refused requests are not overdue.
   Advance(int64_t{directory::kDefaultInformationResponseS} * 1000 + 1);
   EXPECT_EQ(*mk_.cooperation.CountOverdue(), 1);
@@ -477,9 +481,9 @@ TEST_F(CooperationTest, RespondRefusals) {
   absl::StatusOr<v1::CooperationRecord> done =
       rs_.cooperation.Respond(kRsOffice, answer);
   ASSERT_TRUE(done.ok()) << done.status();
-  EXPECT_EQ(mk_.cooperation.Get(kMkOffice, sent->id())->response()
-                .mla_reference(),
-            "MLA-2026/0042");
+  EXPECT_EQ(
+      mk_.cooperation.Get(kMkOffice, sent->id())->response().mla_reference(),
+      "MLA-2026/0042");
 }
 
 TEST_F(CooperationTest, ResponseToNoRequestIsRefusedUnknownRequest) {
@@ -505,16 +509,18 @@ TEST_F(CooperationTest, EnvelopeChecksComeFirstWithoutReceipt) {
   m.mutable_index_request()->set_oprf_epoch(1);
   absl::StatusOr<v1::Envelope> sealed = mk_.node.ctx().signing_keys->Seal(m);
   ASSERT_TRUE(sealed.ok());
-  EXPECT_EQ(rs_.service.CooperateAs(std::string("MK"), &*sealed).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      rs_.service.CooperateAs(std::string("MK"), &*sealed).status().code(),
+      absl::StatusCode::kInvalidArgument);
   // A caller whose certificate names another member than the sender.
   v1::Message request;
   *request.mutable_header() = mk_.node.ctx().NewHeader("RS", kMkOffice);
   request.mutable_cooperation_request()->set_case_token(kToken);
   sealed = mk_.node.ctx().signing_keys->Seal(request);
   ASSERT_TRUE(sealed.ok());
-  EXPECT_EQ(rs_.service.CooperateAs(std::string("AL"), &*sealed).status().code(),
-            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(
+      rs_.service.CooperateAs(std::string("AL"), &*sealed).status().code(),
+      absl::StatusCode::kUnauthenticated);
 }
 
 TEST(CooperationChecksTest, IdsRoundTripAndCodes) {

@@ -158,9 +158,9 @@ as_office RS prosecutor request list | sed 's/^/   /'
 request_id=$(as_office RS prosecutor request list --json | json_field '
 import json, sys
 print(json.load(sys.stdin)["requests"][0]["id"])')
-run "cbx respond ${request_id:0:8}... --outcome done --preserved-until 2026-09-30   # as $(office_name RS)"
+run "cbx respond ${request_id:0:8}... --outcome done --preserved-until 2027-06-30   # as $(office_name RS)"
 as_office RS prosecutor respond "$request_id" --outcome done \
-  --preserved-until 2026-09-30 | sed 's/^/   /'
+  --preserved-until 2027-06-30 | sed 's/^/   /'
 run "cbx request show ${request_id:0:8}...   # as $(office_name MK)"
 as_office MK prosecutor request show "$request_id" | sed 's/^/   /'
 

@@ -153,7 +153,8 @@ class CooperationTest : public ::testing::Test {
     return req;
   }
 
-  static v1::CooperationRecord Send(const v1::SendCooperationRequestRequest& r) {
+  static v1::CooperationRecord Send(
+      const v1::SendCooperationRequestRequest& r) {
     grpc::ClientContext ctx;
     v1::CooperationRecord out;
     grpc::Status s =
@@ -174,7 +175,8 @@ class CooperationTest : public ::testing::Test {
     v1::GetCooperationRequestRequest req;
     req.set_id(id);
     v1::CooperationRecord out;
-    grpc::Status s = fed_->Office(cc)->GetCooperationRequest(Ctx(ctx), req, &out);
+    grpc::Status s =
+        fed_->Office(cc)->GetCooperationRequest(Ctx(ctx), req, &out);
     EXPECT_TRUE(s.ok()) << cc << " " << s.error_message();
     return out;
   }
@@ -201,9 +203,9 @@ class CooperationTest : public ::testing::Test {
       r->set_requester_case_number("MK-2026-0142");
       r->set_type(v1::COOPERATION_TYPE_INFORMATION);
       r->set_legal_basis("MLA-Convention-1959 Art.1");
-      r->set_response_due_ms(
-          m.header().issued_at_ms() +
-          int64_t{directory::kDefaultInformationResponseS} * 1000);
+      r->set_response_due_ms(m.header().issued_at_ms() +
+                             int64_t{directory::kDefaultInformationResponseS} *
+                                 1000);
     });
     grpc::ClientContext ctx;
     v1::Envelope reply;
@@ -250,7 +252,13 @@ TEST_F(CooperationTest, PreservationReceiptThenResponseDone) {
   v1::RespondToCooperationRequestRequest answer;
   answer.set_id(sent.id());
   answer.set_outcome(v1::RESPONSE_OUTCOME_DONE);
-  answer.set_preserved_until_ms(1'800'000'000'000);
+  // Half a year from now (a date in the past is refused).
+  const int64_t preserved_until =
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          (std::chrono::system_clock::now() + std::chrono::hours(24 * 183))
+              .time_since_epoch())
+          .count();
+  answer.set_preserved_until_ms(preserved_until);
   v1::CooperationRecord answered;
   grpc::Status s = Respond(answer, &answered);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -258,7 +266,7 @@ TEST_F(CooperationTest, PreservationReceiptThenResponseDone) {
 
   v1::CooperationRecord seen = Get("MK", sent.id());
   EXPECT_EQ(seen.response().outcome(), v1::RESPONSE_OUTCOME_DONE);
-  EXPECT_EQ(seen.response().preserved_until_ms(), 1'800'000'000'000);
+  EXPECT_EQ(seen.response().preserved_until_ms(), preserved_until);
   EXPECT_FALSE(seen.overdue());
 }
 
