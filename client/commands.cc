@@ -4,74 +4,13 @@
 #include <string>
 
 #include "client/json_output.h"
+#include "client/rpc_calls.h"
 #include "client/strings.h"
 #include "client/text_output.h"
 #include "grpcpp/client_context.h"
 
 namespace cbx::client {
 namespace {
-
-// Makes one unary call with the settings' deadline. On success prints
-// `text(response)` or `json(response)` and returns kExitOk; otherwise prints
-// the error and returns kExitFailed.
-template <typename Request, typename Response, typename Call, typename Text,
-          typename ToJson>
-int Unary(CommandContext& ctx, const std::string& what, const Request& request,
-          Call call, Text text, ToJson to_json) {
-  grpc::ClientContext rpc;
-  rpc.set_deadline(Deadline(ctx.settings));
-  Response response;
-  grpc::Status status = call(&rpc, request, &response);
-  if (!status.ok()) {
-    ctx.err << DescribeRpcError(what, status, ctx.settings, ctx.technical(), ctx.lang) << std::flush;
-    return kExitFailed;
-  }
-  if (ctx.json) {
-    ctx.out << JsonLine(to_json(response));
-  } else {
-    ctx.out << text(response);
-  }
-  ctx.out << std::flush;
-  return kExitOk;
-}
-
-// Items asked for per page of a listing: the most a node serves.
-constexpr uint32_t kPageSize = 1000;
-
-// Like Unary, for a paged listing (spec/office-api.md §2.4): follows
-// next_page_token page by page, each call with its own deadline, and shows
-// every page's items as one listing.
-template <typename Request, typename Response, typename Call, typename Text,
-          typename ToJson>
-int Paged(CommandContext& ctx, const std::string& what, Request request,
-          Call call, Text text, ToJson to_json) {
-  request.set_page_size(kPageSize);
-  Response all;
-  for (int pages = 0;; ++pages) {
-    grpc::ClientContext rpc;
-    rpc.set_deadline(Deadline(ctx.settings));
-    Response page;
-    grpc::Status status = call(&rpc, request, &page);
-    if (!status.ok()) {
-      std::string doing = what;
-      if (pages > 0) doing += " (page " + std::to_string(pages + 1) + ")";
-      ctx.err << DescribeRpcError(doing, status, ctx.settings, ctx.technical(), ctx.lang) << std::flush;
-      return kExitFailed;
-    }
-    const std::string next = page.next_page_token();
-    all.MergeFrom(page);  // appends the page's items
-    if (next.empty()) break;
-    request.set_page_token(next);
-  }
-  all.clear_next_page_token();
-  if (ctx.json) {
-    ctx.out << JsonLine(to_json(all));
-  } else {
-    ctx.out << text(all);
-  }
-  ctx.out << std::flush;
-  return kExitOk;
-}
 
 std::string CaseLabel(const std::string& number) {
   return "case " + SanitizeForTerminal(number);
@@ -122,7 +61,9 @@ int ListCases(CommandContext& ctx, const v1::ListCasesRequest& request) {
       ctx, "listing cases", request,
       [&](grpc::ClientContext* c, const v1::ListCasesRequest& r,
           v1::ListCasesResponse* out) { return ctx.stub.ListCases(c, r, out); },
-      [&](const v1::ListCasesResponse& r) { return CaseListText(r, ctx.lang, ctx.table_width()); },
+      [&](const v1::ListCasesResponse& r) {
+        return CaseListText(r, ctx.lang, ctx.table_width());
+      },
       [&](const v1::ListCasesResponse& r) {
         return CaseListJson(r, ctx.lang);
       });
@@ -164,7 +105,9 @@ int Query(CommandContext& ctx, const v1::QueryRequest& request) {
       what += " (after " + std::to_string(answers) + " answer" +
               (answers == 1 ? "" : "s") + ")";
     }
-    ctx.err << DescribeRpcError(what, status, ctx.settings, ctx.technical(), ctx.lang) << std::flush;
+    ctx.err << DescribeRpcError(what, status, ctx.settings, ctx.technical(),
+                                ctx.lang)
+            << std::flush;
     return kExitFailed;
   }
   if (!summary) {
@@ -181,7 +124,9 @@ int ListHits(CommandContext& ctx, const v1::ListHitsRequest& request) {
       ctx, "listing hits", request,
       [&](grpc::ClientContext* c, const v1::ListHitsRequest& r,
           v1::ListHitsResponse* out) { return ctx.stub.ListHits(c, r, out); },
-      [&](const v1::ListHitsResponse& r) { return HitsText(r, ctx.lang, ctx.table_width()); },
+      [&](const v1::ListHitsResponse& r) {
+        return HitsText(r, ctx.lang, ctx.table_width());
+      },
       [&](const v1::ListHitsResponse& r) { return HitsJson(r, ctx.lang); });
 }
 
@@ -190,7 +135,9 @@ int ListInbox(CommandContext& ctx, const v1::ListInboxRequest& request) {
       ctx, "listing the inbox", request,
       [&](grpc::ClientContext* c, const v1::ListInboxRequest& r,
           v1::ListInboxResponse* out) { return ctx.stub.ListInbox(c, r, out); },
-      [&](const v1::ListInboxResponse& r) { return InboxText(r, ctx.lang, ctx.table_width()); },
+      [&](const v1::ListInboxResponse& r) {
+        return InboxText(r, ctx.lang, ctx.table_width());
+      },
       [&](const v1::ListInboxResponse& r) { return InboxJson(r, ctx.lang); });
 }
 
@@ -199,7 +146,9 @@ int ListPeers(CommandContext& ctx, const v1::ListPeersRequest& request) {
       ctx, "listing peers", request,
       [&](grpc::ClientContext* c, const v1::ListPeersRequest& r,
           v1::ListPeersResponse* out) { return ctx.stub.ListPeers(c, r, out); },
-      [&](const v1::ListPeersResponse& r) { return PeersText(r, ctx.table_width()); },
+      [&](const v1::ListPeersResponse& r) {
+        return PeersText(r, ctx.table_width());
+      },
       [&](const v1::ListPeersResponse& r) { return PeersJson(r); });
 }
 

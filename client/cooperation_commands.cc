@@ -11,6 +11,7 @@
 #include "client/connection.h"
 #include "client/identifier_arg.h"
 #include "client/json_output.h"
+#include "client/rpc_calls.h"
 #include "client/strings.h"
 #include "client/time_format.h"
 #include "core/util/bytes.h"
@@ -177,27 +178,8 @@ Json RecordJson(const v1::CooperationRecord& r) {
   return j;
 }
 
-template <typename Request, typename Response, typename Call, typename Text,
-          typename ToJson>
-int Call1(CommandContext& ctx, const std::string& what, const Request& request,
-          Call call, Text text, ToJson to_json) {
-  grpc::ClientContext rpc;
-  rpc.set_deadline(Deadline(ctx.settings));
-  Response response;
-  grpc::Status status = call(&rpc, request, &response);
-  if (!status.ok()) {
-    ctx.err << DescribeRpcError(what, status, ctx.settings, ctx.technical(),
-                                ctx.lang)
-            << std::flush;
-    return kExitFailed;
-  }
-  ctx.out << (ctx.json ? JsonLine(to_json(response)) : text(response))
-          << std::flush;
-  return kExitOk;
-}
-
 int Send(CommandContext& ctx, const v1::SendCooperationRequestRequest& req) {
-  return Call1<v1::SendCooperationRequestRequest, v1::CooperationRecord>(
+  return Unary<v1::SendCooperationRequestRequest, v1::CooperationRecord>(
       ctx, "sending the cooperation request", req,
       [&](grpc::ClientContext* c, const v1::SendCooperationRequestRequest& r,
           v1::CooperationRecord* out) {
@@ -207,7 +189,7 @@ int Send(CommandContext& ctx, const v1::SendCooperationRequestRequest& req) {
 }
 
 int Show(CommandContext& ctx, const v1::GetCooperationRequestRequest& req) {
-  return Call1<v1::GetCooperationRequestRequest, v1::CooperationRecord>(
+  return Unary<v1::GetCooperationRequestRequest, v1::CooperationRecord>(
       ctx, "reading cooperation request " + SanitizeForTerminal(req.id()), req,
       [&](grpc::ClientContext* c, const v1::GetCooperationRequestRequest& r,
           v1::CooperationRecord* out) {
@@ -218,7 +200,7 @@ int Show(CommandContext& ctx, const v1::GetCooperationRequestRequest& req) {
 
 int Respond(CommandContext& ctx,
             const v1::RespondToCooperationRequestRequest& req) {
-  return Call1<v1::RespondToCooperationRequestRequest, v1::CooperationRecord>(
+  return Unary<v1::RespondToCooperationRequestRequest, v1::CooperationRecord>(
       ctx, "answering cooperation request " + SanitizeForTerminal(req.id()),
       req,
       [&](grpc::ClientContext* c,
@@ -230,37 +212,21 @@ int Respond(CommandContext& ctx,
 }
 
 int List(CommandContext& ctx, v1::ListCooperationRequestsRequest request) {
-  request.set_page_size(1000);
-  v1::ListCooperationRequestsResponse all;
-  while (true) {
-    grpc::ClientContext rpc;
-    rpc.set_deadline(Deadline(ctx.settings));
-    v1::ListCooperationRequestsResponse page;
-    grpc::Status status =
-        ctx.stub.ListCooperationRequests(&rpc, request, &page);
-    if (!status.ok()) {
-      ctx.err << DescribeRpcError("listing cooperation requests", status,
-                                  ctx.settings, ctx.technical(), ctx.lang)
-              << std::flush;
-      return kExitFailed;
-    }
-    const std::string next = page.next_page_token();
-    all.MergeFrom(page);
-    if (next.empty()) break;
-    request.set_page_token(next);
-  }
-  all.clear_next_page_token();
-  if (ctx.json) {
-    Json list = Json::array();
-    for (const auto& r : all.requests()) list.push_back(RecordJson(r));
-    Json doc;
-    doc["requests"] = list;
-    ctx.out << JsonLine(doc);
-  } else {
-    ctx.out << CooperationListText(all);
-  }
-  ctx.out << std::flush;
-  return kExitOk;
+  return Paged<v1::ListCooperationRequestsRequest,
+               v1::ListCooperationRequestsResponse>(
+      ctx, "listing cooperation requests", std::move(request),
+      [&](grpc::ClientContext* c, const v1::ListCooperationRequestsRequest& r,
+          v1::ListCooperationRequestsResponse* out) {
+        return ctx.stub.ListCooperationRequests(c, r, out);
+      },
+      CooperationListText,
+      [](const v1::ListCooperationRequestsResponse& all) {
+        Json list = Json::array();
+        for (const auto& r : all.requests()) list.push_back(RecordJson(r));
+        Json doc;
+        doc["requests"] = list;
+        return doc;
+      });
 }
 
 template <typename Request>

@@ -8,6 +8,7 @@
 #include "client/json_output.h"
 #include "client/names.h"
 #include "client/offence_labels.h"
+#include "client/rpc_calls.h"
 #include "client/strings.h"
 #include "client/table.h"
 #include "client/text_output.h"
@@ -74,26 +75,6 @@ absl::StatusOr<v1::RenewWatchRequest> BuildRenew(const WatchCommands& w) {
   if (!duration.ok()) return duration.status();
   request.set_duration_s(*duration);
   return request;
-}
-
-// One unary call with the settings' deadline; prints `text` or `json` of
-// the answer, or the error.
-template <typename Request, typename Response, typename Call, typename Text,
-          typename ToJson>
-int Unary(CommandContext& ctx, const std::string& what, const Request& request,
-          Call call, Text text, ToJson to_json) {
-  grpc::ClientContext rpc;
-  rpc.set_deadline(Deadline(ctx.settings));
-  Response response;
-  grpc::Status status = call(&rpc, request, &response);
-  if (!status.ok()) {
-    ctx.err << DescribeRpcError(what, status, ctx.settings, ctx.technical(),
-                                ctx.lang)
-            << std::flush;
-    return kExitFailed;
-  }
-  ctx.out << (ctx.json ? to_json(response) : text(response)) << std::flush;
-  return kExitOk;
 }
 
 std::string Joined(const google::protobuf::RepeatedPtrField<std::string>& v) {
@@ -235,7 +216,7 @@ int AddWatch(CommandContext& ctx, const v1::AddWatchRequest& request) {
           answers.push_back(PeerAnswerJson(a, ctx.lang));
         }
         j["answers"] = std::move(answers);
-        return JsonLine(j);
+        return j;
       });
 }
 
@@ -253,12 +234,20 @@ std::string WatchesText(const v1::ListWatchesResponse& response) {
   return table.Render();
 }
 
-std::string WatchesJson(const v1::ListWatchesResponse& response) {
+namespace {
+
+Json WatchesDocument(const v1::ListWatchesResponse& response) {
   Json watches = Json::array();
   for (const v1::Watch& w : response.watches()) watches.push_back(WatchJson(w));
   Json j;
   j["watches"] = std::move(watches);
-  return JsonLine(j);
+  return j;
+}
+
+}  // namespace
+
+std::string WatchesJson(const v1::ListWatchesResponse& response) {
+  return JsonLine(WatchesDocument(response));
 }
 
 int ListWatches(CommandContext& ctx, const v1::ListWatchesRequest& request) {
@@ -268,7 +257,7 @@ int ListWatches(CommandContext& ctx, const v1::ListWatchesRequest& request) {
           v1::ListWatchesResponse* out) {
         return ctx.stub.ListWatches(c, r, out);
       },
-      &WatchesText, &WatchesJson);
+      &WatchesText, &WatchesDocument);
 }
 
 int RemoveWatch(CommandContext& ctx, const v1::RemoveWatchRequest& request) {
@@ -277,7 +266,7 @@ int RemoveWatch(CommandContext& ctx, const v1::RemoveWatchRequest& request) {
       [&](grpc::ClientContext* c, const v1::RemoveWatchRequest& r,
           v1::Watch* out) { return ctx.stub.RemoveWatch(c, r, out); },
       [](const v1::Watch& w) { return "removed " + WatchText(w); },
-      [](const v1::Watch& w) { return JsonLine(WatchJson(w)); });
+      [](const v1::Watch& w) { return WatchJson(w); });
 }
 
 int RenewWatch(CommandContext& ctx, const v1::RenewWatchRequest& request) {
@@ -286,7 +275,7 @@ int RenewWatch(CommandContext& ctx, const v1::RenewWatchRequest& request) {
       [&](grpc::ClientContext* c, const v1::RenewWatchRequest& r,
           v1::Watch* out) { return ctx.stub.RenewWatch(c, r, out); },
       [](const v1::Watch& w) { return "renewed " + WatchText(w); },
-      [](const v1::Watch& w) { return JsonLine(WatchJson(w)); });
+      [](const v1::Watch& w) { return WatchJson(w); });
 }
 
 }  // namespace cbx::client

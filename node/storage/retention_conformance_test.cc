@@ -9,6 +9,7 @@
 #include "node/storage/sqlite_storage.h"
 #include "node/storage/storage.h"
 #include "node/storage/storage_test_util.h"
+#include "node/storage/testing/storage_backends.h"
 
 namespace cbx::node {
 namespace {
@@ -16,20 +17,6 @@ namespace {
 using testing::Ident;
 using testing::MakeCase;
 using testing::TempDir;
-
-struct SqliteBackend {
-  static std::unique_ptr<Storage> Make(const TempDir& dir) {
-    auto storage = SqliteStorage::Open(dir.File("node.db"));
-    EXPECT_TRUE(storage.ok()) << storage.status();
-    return storage.ok() ? std::move(storage).value() : nullptr;
-  }
-};
-
-struct MemoryBackend {
-  static std::unique_ptr<Storage> Make(const TempDir&) {
-    return std::make_unique<MemoryStorage>();
-  }
-};
 
 template <typename Backend>
 class RetentionStorageTest : public ::testing::Test {
@@ -56,15 +43,8 @@ class RetentionStorageTest : public ::testing::Test {
   std::unique_ptr<Storage> storage_;
 };
 
-using Backends = ::testing::Types<SqliteBackend, MemoryBackend>;
-class BackendNames {
- public:
-  template <typename T>
-  static std::string GetName(int) {
-    return std::is_same_v<T, SqliteBackend> ? "Sqlite" : "Memory";
-  }
-};
-TYPED_TEST_SUITE(RetentionStorageTest, Backends, BackendNames);
+TYPED_TEST_SUITE(RetentionStorageTest, testing::StorageBackends,
+                 testing::StorageBackendNames);
 
 v1::Hit HitAt(int64_t ms, const std::string& case_number = "MK-1") {
   v1::Hit h;

@@ -12,6 +12,7 @@
 #include "node/storage/sqlite_storage.h"
 #include "node/storage/storage.h"
 #include "node/storage/storage_test_util.h"
+#include "node/storage/testing/storage_backends.h"
 
 namespace cbx::node {
 namespace {
@@ -21,20 +22,6 @@ using testing::Ident;
 using testing::MakeCase;
 using testing::TempDir;
 using testing::Y;
-
-struct SqliteBackend {
-  static std::unique_ptr<Storage> Make(const TempDir& dir) {
-    auto storage = SqliteStorage::Open(dir.File("node.db"));
-    EXPECT_TRUE(storage.ok()) << storage.status();
-    return storage.ok() ? std::move(storage).value() : nullptr;
-  }
-};
-
-struct MemoryBackend {
-  static std::unique_ptr<Storage> Make(const TempDir&) {
-    return std::make_unique<MemoryStorage>();
-  }
-};
 
 template <typename Backend>
 class StorageConformanceTest : public ::testing::Test {
@@ -61,15 +48,8 @@ class StorageConformanceTest : public ::testing::Test {
   std::unique_ptr<Storage> storage_;
 };
 
-using Backends = ::testing::Types<SqliteBackend, MemoryBackend>;
-class BackendNames {
- public:
-  template <typename T>
-  static std::string GetName(int) {
-    return std::is_same_v<T, SqliteBackend> ? "Sqlite" : "Memory";
-  }
-};
-TYPED_TEST_SUITE(StorageConformanceTest, Backends, BackendNames);
+TYPED_TEST_SUITE(StorageConformanceTest, testing::StorageBackends,
+                 testing::StorageBackendNames);
 
 std::vector<std::tuple<uint64_t, Tag, bool>> Flatten(
     const std::vector<IndexChange>& changes) {
@@ -1288,7 +1268,8 @@ TYPED_TEST(StorageConformanceTest, TransactionsRunBesideGroupCommittedAdmits) {
 
 // --- Cooperation requests (spec/cooperation.md) ------------------------------
 
-v1::CooperationRecord CoopRecord(const std::string& id, const std::string& office,
+v1::CooperationRecord CoopRecord(const std::string& id,
+                                 const std::string& office,
                                  int64_t requested_at_ms, int64_t due_ms,
                                  bool accepted) {
   v1::CooperationRecord r;
@@ -1312,7 +1293,8 @@ TYPED_TEST(StorageConformanceTest, CaseByTokenFindsTheCaseInAndOutOfTxn) {
   ASSERT_OK(this->s().AddCase(a));
   ASSERT_OK(this->s().ReadWriteTransaction(
       [&](StorageTransaction& txn) { return txn.AddCase(b); }));
-  ASSERT_OK_AND_ASSIGN(StoredCase got, this->s().GetCaseByToken(Bytes(16, 'a')));
+  ASSERT_OK_AND_ASSIGN(StoredCase got,
+                       this->s().GetCaseByToken(Bytes(16, 'a')));
   EXPECT_EQ(got.record.case_number(), "MK-1");
   ASSERT_OK(this->s().ReadWriteTransaction([&](StorageTransaction& txn) {
     ASSIGN_OR_RETURN(StoredCase in_txn, txn.GetCaseByToken(Bytes(16, 'b')));
@@ -1393,17 +1375,19 @@ TYPED_TEST(StorageConformanceTest, CooperationListFiltersAndPages) {
       auto overdue,
       this->s().ListCooperations({.office = "MK/A", .overdue_at_ms = 2000}));
   EXPECT_EQ(ids(overdue), (std::vector<std::string>{"g", "a"}));
-  for (const auto& r : overdue.items) EXPECT_TRUE(CooperationOverdueAt(r, 2000));
-  ASSERT_OK_AND_ASSIGN(overdue,
-                       this->s().ListCooperations({.office = "", .overdue_at_ms = 5000}));
+  for (const auto& r : overdue.items)
+    EXPECT_TRUE(CooperationOverdueAt(r, 2000));
+  ASSERT_OK_AND_ASSIGN(overdue, this->s().ListCooperations(
+                                    {.office = "", .overdue_at_ms = 5000}));
   EXPECT_EQ(ids(overdue), (std::vector<std::string>{"g", "f", "b", "a"}));
   // Announced ones leave the unannounced listing only.
   ASSERT_OK(this->s().MarkCooperationAnnounced("a"));
   EXPECT_EQ(CodeOf(this->s().MarkCooperationAnnounced("zz")),
             absl::StatusCode::kNotFound);
   ASSERT_OK_AND_ASSIGN(
-      overdue, this->s().ListCooperations(
-                   {.office = "", .overdue_at_ms = 5000, .unannounced_only = true}));
+      overdue,
+      this->s().ListCooperations(
+          {.office = "", .overdue_at_ms = 5000, .unannounced_only = true}));
   EXPECT_EQ(ids(overdue), (std::vector<std::string>{"g", "f", "b"}));
   // Paging: two by two, newest first, ending with an empty cursor.
   std::vector<std::string> paged;
@@ -1414,10 +1398,11 @@ TYPED_TEST(StorageConformanceTest, CooperationListFiltersAndPages) {
     if (got.next.empty()) break;
     page.after = got.next;
   }
-  EXPECT_EQ(paged, (std::vector<std::string>{"g", "f", "e", "d", "c", "b",
-                                             "a"}));
-  EXPECT_EQ(CodeOf(this->s().ListCooperations({}, {.after = "junk", .limit = 0})),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(paged,
+            (std::vector<std::string>{"g", "f", "e", "d", "c", "b", "a"}));
+  EXPECT_EQ(
+      CodeOf(this->s().ListCooperations({}, {.after = "junk", .limit = 0})),
+      absl::StatusCode::kInvalidArgument);
 }
 
 // MemoryStorage's test seam: a commit that fails after the body succeeded.

@@ -10,26 +10,13 @@
 #include "node/storage/sqlite_storage.h"
 #include "node/storage/storage.h"
 #include "node/storage/storage_test_util.h"
+#include "node/storage/testing/storage_backends.h"
 
 namespace cbx::node {
 namespace {
 
 using testing::TempDir;
 using testing::Y;
-
-struct SqliteBackend {
-  static std::unique_ptr<Storage> Make(const TempDir& dir) {
-    auto storage = SqliteStorage::Open(dir.File("node.db"));
-    EXPECT_TRUE(storage.ok()) << storage.status();
-    return storage.ok() ? std::move(storage).value() : nullptr;
-  }
-};
-
-struct MemoryBackend {
-  static std::unique_ptr<Storage> Make(const TempDir&) {
-    return std::make_unique<MemoryStorage>();
-  }
-};
 
 WatchOutput Output(const std::string& member, uint32_t input, uint64_t seed) {
   WatchOutput o;
@@ -73,15 +60,8 @@ class WatchStorageTest : public ::testing::Test {
   std::unique_ptr<Storage> storage_;
 };
 
-using Backends = ::testing::Types<SqliteBackend, MemoryBackend>;
-class BackendNames {
- public:
-  template <typename T>
-  static std::string GetName(int) {
-    return std::is_same_v<T, SqliteBackend> ? "Sqlite" : "Memory";
-  }
-};
-TYPED_TEST_SUITE(WatchStorageTest, Backends, BackendNames);
+TYPED_TEST_SUITE(WatchStorageTest, testing::StorageBackends,
+                 testing::StorageBackendNames);
 
 TYPED_TEST(WatchStorageTest, AddedWatchReadsBackWithOrderedOutputs) {
   ASSERT_TRUE(this->Add(MakeWatch("w1", "MK/PPO", 1000)).ok());
@@ -148,10 +128,12 @@ TYPED_TEST(WatchStorageTest, UpdateResolveAndDeleteOutputs) {
   ASSERT_TRUE(this->Add(MakeWatch("w", "MK/PPO", 1)).ok());
   ASSERT_TRUE(this->Txn([](StorageTransaction& t) {
                     return t.SetWatchOutputResolved("w", "RS", 1, 42);
-                  }).ok());
+                  })
+                  .ok());
   EXPECT_EQ(this->Txn([](StorageTransaction& t) {
-              return t.SetWatchOutputResolved("w", "RS", 9, 42);
-            }).code(),
+                  return t.SetWatchOutputResolved("w", "RS", 9, 42);
+                })
+                .code(),
             absl::StatusCode::kNotFound);
   v1::Watch record = this->s().GetWatch("w")->record;
   record.set_expires_at_ms(5000);
@@ -159,7 +141,8 @@ TYPED_TEST(WatchStorageTest, UpdateResolveAndDeleteOutputs) {
   ASSERT_TRUE(this->Txn([&](StorageTransaction& t) {
                     RETURN_IF_ERROR(t.UpdateWatch(record));
                     return t.DeleteWatchOutputs("w", "HR");
-                  }).ok());
+                  })
+                  .ok());
   auto got = this->s().GetWatch("w");
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->record.expires_at_ms(), 5000);
@@ -168,10 +151,10 @@ TYPED_TEST(WatchStorageTest, UpdateResolveAndDeleteOutputs) {
   EXPECT_EQ(got->outputs[1].resolved_version, 42u);
   v1::Watch unknown;
   unknown.set_watch_id("nope");
-  EXPECT_EQ(this->Txn([&](StorageTransaction& t) {
-              return t.UpdateWatch(unknown);
-            }).code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      this->Txn([&](StorageTransaction& t) { return t.UpdateWatch(unknown); })
+          .code(),
+      absl::StatusCode::kNotFound);
 }
 
 // Retention of watches: an expired watch found, deleted with every y it
@@ -184,24 +167,27 @@ TYPED_TEST(WatchStorageTest, ExpiredWatchesGoWithTheirOutputs) {
   ASSERT_TRUE(this->Txn([&](StorageTransaction& t) {
                     ASSIGN_OR_RETURN(due, t.ExpiredWatches(2000, 0));
                     return absl::OkStatus();
-                  }).ok());
+                  })
+                  .ok());
   EXPECT_EQ(due, (std::vector<std::string>{"early", "mid"}));
   ASSERT_TRUE(this->Txn([&](StorageTransaction& t) {
                     ASSIGN_OR_RETURN(due, t.ExpiredWatches(5000, 1));
                     return absl::OkStatus();
-                  }).ok());
+                  })
+                  .ok());
   EXPECT_EQ(due, (std::vector<std::string>{"early"}));
 
   EXPECT_EQ(this->Txn([](StorageTransaction& t) {
-              RETURN_IF_ERROR(t.DeleteWatch("early"));
-              return absl::AbortedError("rolled back");
-            }).code(),
+                  RETURN_IF_ERROR(t.DeleteWatch("early"));
+                  return absl::AbortedError("rolled back");
+                })
+                .code(),
             absl::StatusCode::kAborted);
   EXPECT_TRUE(this->s().GetWatch("early").ok());
 
-  ASSERT_TRUE(this->Txn([](StorageTransaction& t) {
-                    return t.DeleteWatch("early");
-                  }).ok());
+  ASSERT_TRUE(
+      this->Txn([](StorageTransaction& t) { return t.DeleteWatch("early"); })
+          .ok());
   EXPECT_EQ(this->s().GetWatch("early").status().code(),
             absl::StatusCode::kNotFound);
   // No y of the deleted watch is left behind.
@@ -209,10 +195,10 @@ TYPED_TEST(WatchStorageTest, ExpiredWatchesGoWithTheirOutputs) {
     EXPECT_NE(o.watch_id, "early");
   }
   EXPECT_EQ(this->s().WatchOutputsOf("RS")->size(), 4u);
-  EXPECT_EQ(this->Txn([](StorageTransaction& t) {
-              return t.DeleteWatch("early");
-            }).code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      this->Txn([](StorageTransaction& t) { return t.DeleteWatch("early"); })
+          .code(),
+      absl::StatusCode::kNotFound);
 }
 
 }  // namespace
