@@ -152,6 +152,51 @@ absl::StatusOr<json> DirectoryJson(const v1::SignedDirectory& signed_dir,
   return out;
 }
 
+namespace {
+
+// One member's lines of DirectoryText.
+std::string MemberText(const json& m) {
+  std::string out;
+  absl::StrAppend(&out, "  ", m["code"].get<std::string>(), "  ",
+                  m["display_name"].get<std::string>(), "  [",
+                  m["status"].get<std::string>(), "]\n");
+  absl::StrAppend(&out, "      endpoint        ",
+                  m["endpoint"].get<std::string>(), "\n");
+  for (const json& ca : m["ca_certificates"]) {
+    absl::StrAppend(&out, "      CA sha256       ",
+                    ca["sha256"].get<std::string>(), "\n");
+  }
+  for (const json& k : m["node_keys"]) {
+    absl::StrAppend(&out, "      node key        id ",
+                    k["key_id"].get<std::string>(), ", ",
+                    WindowText(k["not_before_ms"].get<int64_t>(),
+                               k["not_after_ms"].get<int64_t>()),
+                    "\n");
+    // The whole key, not only its id: reviewers compare it read out.
+    absl::StrAppend(&out, "                      public key ",
+                    k["public_key"].get<std::string>(), "\n");
+  }
+  absl::StrAppend(&out, "      OPRF key        epoch ",
+                  m["oprf_key"]["epoch"].get<uint32_t>(), ", ",
+                  m["oprf_key"]["public_key"].get<std::string>(), "\n");
+  absl::StrAppend(&out, "      governance key  ",
+                  m["governance_key"].get<std::string>(), "\n");
+  const json& log = m["audit_log"];
+  absl::StrAppend(&out, "      audit log       generation ",
+                  log["generation"].get<uint32_t>(), ", origin ",
+                  log["origin"].get<std::string>(), "\n");
+  if (log.contains("predecessor")) {
+    const json& p = log["predecessor"];
+    absl::StrAppend(&out, "                      follows ",
+                    p["origin"].get<std::string>(),
+                    " at its witnessed checkpoint ", p["size"].get<uint64_t>(),
+                    ", root ", p["root_hash"].get<std::string>(), "\n");
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string DirectoryText(const json& s) {
   std::string out;
   absl::StrAppend(&out, "federation ", s["federation"].get<std::string>(),
@@ -177,44 +222,7 @@ std::string DirectoryText(const json& s) {
                   p["resolves_per_peer_per_day"].get<uint32_t>(),
                   " resolves/peer/day\n");
   absl::StrAppend(&out, "members (", s["members"].size(), "):\n");
-  for (const json& m : s["members"]) {
-    absl::StrAppend(&out, "  ", m["code"].get<std::string>(), "  ",
-                    m["display_name"].get<std::string>(), "  [",
-                    m["status"].get<std::string>(), "]\n");
-    absl::StrAppend(&out, "      endpoint        ",
-                    m["endpoint"].get<std::string>(), "\n");
-    for (const json& ca : m["ca_certificates"]) {
-      absl::StrAppend(&out, "      CA sha256       ",
-                      ca["sha256"].get<std::string>(), "\n");
-    }
-    for (const json& k : m["node_keys"]) {
-      absl::StrAppend(&out, "      node key        id ",
-                      k["key_id"].get<std::string>(), ", ",
-                      WindowText(k["not_before_ms"].get<int64_t>(),
-                                 k["not_after_ms"].get<int64_t>()),
-                      "\n");
-      // The whole key, not only its id: reviewers compare it read out.
-      absl::StrAppend(&out, "                      public key ",
-                      k["public_key"].get<std::string>(), "\n");
-    }
-    absl::StrAppend(&out, "      OPRF key        epoch ",
-                    m["oprf_key"]["epoch"].get<uint32_t>(), ", ",
-                    m["oprf_key"]["public_key"].get<std::string>(), "\n");
-    absl::StrAppend(&out, "      governance key  ",
-                    m["governance_key"].get<std::string>(), "\n");
-    const json& log = m["audit_log"];
-    absl::StrAppend(&out, "      audit log       generation ",
-                    log["generation"].get<uint32_t>(), ", origin ",
-                    log["origin"].get<std::string>(), "\n");
-    if (log.contains("predecessor")) {
-      const json& p = log["predecessor"];
-      absl::StrAppend(&out, "                      follows ",
-                      p["origin"].get<std::string>(),
-                      " at its witnessed checkpoint ",
-                      p["size"].get<uint64_t>(), ", root ",
-                      p["root_hash"].get<std::string>(), "\n");
-    }
-  }
+  for (const json& m : s["members"]) out += MemberText(m);
   const json& sigs = s["signatures"];
   if (s.contains("valid_signatures")) {
     absl::StrAppend(&out, "signatures: ", s["valid_signatures"].get<size_t>(),

@@ -415,6 +415,8 @@ absl::Status CheckDistinctKeys(const v1::Directory& d) {
   return absl::OkStatus();
 }
 
+// Over 80 lines on purpose: one optional field of the policy after another,
+// each read and range-checked the same way.
 absl::Status ParsePolicy(const json* p, size_t members, v1::Policy& policy) {
   static const json kEmpty = json::object();
   const json& obj = p == nullptr ? kEmpty : *p;
