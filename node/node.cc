@@ -229,9 +229,6 @@ Node::~Node() {
   if (lookup_executor_) lookup_executor_->Shutdown();
 }
 
-// Over 80 lines on purpose: the start-up order, step by step (keys,
-// storage, audit log, directory, signing keys, TLS), each step's error
-// naming its config field; splitting it would scatter that order.
 namespace {
 
 // The log in the store the config names: `audit_db` (SQLite), or a
@@ -339,8 +336,9 @@ absl::Status OpenAuditLog(NodeContext& ctx,
 
 }  // namespace
 
-// Over 80 lines on purpose: the start-up steps in the order they must
-// run, each a call and its error; split, the order would be harder to read.
+// Over 80 lines on purpose: the start-up order, step by step (keys,
+// storage, audit log, directory, signing keys, TLS), each step's error
+// naming its config field; splitting it would scatter that order.
 absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
   auto ctx = std::make_unique<NodeContext>();
   ctx->config = config;
