@@ -50,10 +50,10 @@ TEST(AuditVectorsTest, LeavesRootsProofsAndCheckpoint) {
     tree.AppendLeaf(leaf);
     ++seq;
   }
-  ASSERT_EQ(seq, 7u);
+  ASSERT_EQ(seq, 10u);
   const auto& roots = doc["roots"];
-  ASSERT_EQ(roots.size(), 8u);
-  for (uint64_t size = 0; size <= 7; ++size) {
+  ASSERT_EQ(roots.size(), 11u);
+  for (uint64_t size = 0; size <= 10; ++size) {
     EXPECT_EQ(Unhex(roots[size]), size == 0
                                       ? merkle::EmptyRoot()
                                       : merkle::RootHash(tree, size).value());
@@ -82,8 +82,8 @@ TEST(AuditVectorsTest, LeavesRootsProofsAndCheckpoint) {
       note::OpenCheckpoint(doc["checkpoint"].get<std::string>(),
                            doc["origin"].get<std::string>(), *verifier);
   ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
-  EXPECT_EQ(checkpoint->checkpoint.size, 7u);
-  EXPECT_EQ(checkpoint->checkpoint.root_hash, Unhex(roots[7]));
+  EXPECT_EQ(checkpoint->checkpoint.size, 10u);
+  EXPECT_EQ(checkpoint->checkpoint.root_hash, Unhex(roots[10]));
 }
 
 TEST(AuditVectorsTest, GeneratorReproducesTheCommittedFile) {

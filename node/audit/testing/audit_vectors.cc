@@ -104,6 +104,38 @@ std::vector<Named> Entries() {
           "evaluate_request");
   e->set_envelope_sha256(EnvelopeHash(6));
   e->mutable_outcome()->set_status_code(16);
+
+  // spec/audit-log.md §2.11: counts only, never which row.
+  e = add("a retention sweep: rows deleted per category",
+          v1::AUDIT_DIRECTION_LOCAL, "", "Node.RetentionSweep",
+          "retention_sweep");
+  v1::RetentionCounts* counts = e->mutable_outcome()->mutable_retention();
+  counts->set_closed_cases(2);
+  counts->set_received_references(3);
+  counts->set_inbox_entries(1);
+  counts->set_replay_entries(40);
+  counts->set_index_changes(12);
+
+  // spec/cooperation.md §8: the type (2 = PRESERVATION) and the receipt's
+  // code (100 = ACCEPTED) in the outcome.
+  e = add("MK asks RS to preserve an account's data",
+          v1::AUDIT_DIRECTION_SENT, "RS", "Peer.Cooperate",
+          "cooperation_request");
+  e->set_envelope_sha256(EnvelopeHash(8));
+  e->set_message_id(MessageId(8));
+  e->mutable_outcome()->set_cooperation_type(2);
+  e->mutable_outcome()->set_cooperation_code(100);
+  e->set_office("MK/PPO-Skopje");
+  e->set_user("prosecutor-1");
+
+  e = add("RS's node accepts it with a signed receipt",
+          v1::AUDIT_DIRECTION_RECEIVED, "RS", "Peer.Cooperate",
+          "cooperation_receipt");
+  e->set_envelope_sha256(EnvelopeHash(9));
+  e->set_message_id(MessageId(9));
+  e->set_in_reply_to(MessageId(8));
+  e->mutable_outcome()->set_cooperation_type(2);
+  e->mutable_outcome()->set_cooperation_code(100);
   return out;
 }
 
@@ -177,7 +209,7 @@ absl::StatusOr<nlohmann::json> BuildAuditVectors(
 
   nlohmann::json inclusion = nlohmann::json::array();
   for (auto [index, size] : std::vector<std::pair<uint64_t, uint64_t>>{
-           {0, 7}, {3, 7}, {4, 7}, {6, 7}, {2, 5}, {0, 1}}) {
+           {0, 7}, {3, 7}, {4, 7}, {6, 7}, {2, 5}, {0, 1}, {7, 10}, {9, 10}}) {
     ASSIGN_OR_RETURN(std::vector<Bytes> proof,
                      log->InclusionProof(index, size));
     inclusion.push_back(
@@ -186,7 +218,7 @@ absl::StatusOr<nlohmann::json> BuildAuditVectors(
   doc["inclusion"] = std::move(inclusion);
   nlohmann::json consistency = nlohmann::json::array();
   for (auto [size1, size2] : std::vector<std::pair<uint64_t, uint64_t>>{
-           {1, 7}, {3, 7}, {4, 7}, {6, 7}, {2, 5}, {7, 7}}) {
+           {1, 7}, {3, 7}, {4, 7}, {6, 7}, {2, 5}, {7, 7}, {7, 10}, {3, 10}}) {
     ASSIGN_OR_RETURN(std::vector<Bytes> proof,
                      log->ConsistencyProof(size1, size2));
     consistency.push_back(
