@@ -118,9 +118,8 @@ std::vector<Named> Entries() {
 
   // spec/cooperation.md §8: the type (2 = PRESERVATION) and the receipt's
   // code (100 = ACCEPTED) in the outcome.
-  e = add("MK asks RS to preserve an account's data",
-          v1::AUDIT_DIRECTION_SENT, "RS", "Peer.Cooperate",
-          "cooperation_request");
+  e = add("MK asks RS to preserve an account's data", v1::AUDIT_DIRECTION_SENT,
+          "RS", "Peer.Cooperate", "cooperation_request");
   e->set_envelope_sha256(EnvelopeHash(8));
   e->set_message_id(MessageId(8));
   e->mutable_outcome()->set_cooperation_type(2);
