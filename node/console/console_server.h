@@ -1,0 +1,150 @@
+// The web console's HTTPS server (spec/web-console.md): HTTP/1.1 over TLS
+// with mutual authentication, on the node's io_context, for the offices'
+// and auditors' browsers.
+//
+// Every connection must present a client certificate that chains to the
+// office CA (`TlsMaterial::client_roots_pem`); the handshake fails
+// otherwise. Every request is then authenticated again from that
+// certificate by Options::authenticate (the node maps its URI SAN to an
+// office, role and person and checks revocation, as on the Office port): a
+// certificate it refuses gets a 403 page saying why, and nothing runs.
+//
+// What the server enforces for every page, so that handlers cannot forget:
+//   - security headers on every answer: a strict Content-Security-Policy
+//     (nothing but the console's own stylesheet and forms; no script, no
+//     frame, no external resource), nosniff, no referrer, no caching, HSTS;
+//   - a session per browser (node/console/sessions.h), bound to the
+//     certificate, whose form token every POST must carry back in the field
+//     `form_token` (403 otherwise, the handler never runs), and POSTs that a
+//     browser marks as coming from another site (Sec-Fetch-Site) refused;
+//   - bounds: at most max_connections connections, a timeout per request,
+//     a header of at most max_header_bytes and a body of at most
+//     max_body_bytes (431 / 413), GET and POST only (405), a form that does
+//     not decode (400).
+//
+// Handlers are asynchronous: a handler gets the request and a Reply to call
+// once, from any thread (the node runs slow work on its executor); the
+// answer is written on the io_context.
+//
+// Threading: the acceptor and connections run on the io_context given to
+// Start, on whatever thread runs it (the node's main thread). Start and
+// the destructor must be called while the io_context is not running on
+// another thread, or from its thread. Options' callbacks are called on the
+// io_context's thread.
+#ifndef CBX_NODE_CONSOLE_CONSOLE_SERVER_H_
+#define CBX_NODE_CONSOLE_CONSOLE_SERVER_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "core/crypto/x509_crl.h"
+#include "node/console/html.h"
+#include "node/console/sessions.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace cbx::node::console {
+
+// Who made a request, as Options::authenticate found it.
+struct Caller {
+  std::string office;  // "MK/PPO-Skopje"
+  std::string role;    // "prosecutor", "auditor", "operator"
+  std::string person;  // the staff identifier, if the certificate names one
+  std::string Display() const;
+};
+
+struct Request {
+  std::string method;  // "GET" or "POST"
+  std::string path;    // without the query string
+  Form query;
+  Form form;  // a POST's decoded body
+  Caller caller;
+  Session session;
+  std::string accept_language;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "text/html; charset=utf-8";
+  std::string body;
+  // Set: a 303 See Other to this path (after a POST), body ignored.
+  std::string location;
+};
+
+using Reply = std::function<void(Response)>;
+using Handler = std::function<void(const Request&, Reply)>;
+
+// The server's certificate and key and the roots client certificates must
+// chain to, in PEM; `generation` changes when any of them does (a new TLS
+// context is made for the next connections).
+struct TlsMaterial {
+  std::string certificate_pem;
+  std::string private_key_pem;
+  std::string client_roots_pem;
+  uint64_t generation = 0;
+};
+
+class ConsoleServer {
+ public:
+  struct Options {
+    int max_connections = 64;
+    int64_t request_timeout_ms = 30'000;
+    uint32_t max_header_bytes = 16 * 1024;
+    uint32_t max_body_bytes = 64 * 1024;
+    SessionStore::Options sessions;
+    // The TLS material for the next handshake. Required.
+    std::function<absl::StatusOr<TlsMaterial>()> tls;
+    // Maps the client certificate of a request to its caller;
+    // a refusal's message is shown on the 403 page. Required.
+    std::function<absl::StatusOr<Caller>(const crypto::CertificateSummary&)>
+        authenticate;
+    // Milliseconds since the epoch (sessions' times). Required.
+    std::function<int64_t()> now_ms;
+  };
+
+  // Binds `listen` ("127.0.0.1:7443", "[::1]:0", "localhost:0"; port 0 picks
+  // a free port) on `io` and starts accepting. `routes` maps
+  // (method, path) — {"GET", "/cases"} — to its handler; other paths are
+  // 404, other methods 405. The stylesheet is served at /console.css.
+  // INVALID_ARGUMENT for a `listen` that is not an IP address (or
+  // localhost) and port, or options missing a callback; FAILED_PRECONDITION
+  // if the TLS material does not load; UNAVAILABLE if it cannot be bound.
+  static absl::StatusOr<std::unique_ptr<ConsoleServer>> Start(
+      boost::asio::io_context& io, const std::string& listen,
+      std::map<std::pair<std::string, std::string>, Handler> routes,
+      Options options);
+
+  // Stops accepting. Open connections end at their timeout or with the
+  // io_context.
+  ~ConsoleServer();
+  ConsoleServer(const ConsoleServer&) = delete;
+  ConsoleServer& operator=(const ConsoleServer&) = delete;
+
+  int port() const { return port_; }
+  // Live sessions.
+  size_t sessions() const;
+
+  // What the acceptor and the connections share (console_server.cc).
+  struct State;
+
+ private:
+  ConsoleServer() = default;
+  std::shared_ptr<State> state_;
+  int port_ = 0;
+};
+
+// The headers every console answer carries (also for tests).
+inline constexpr char kContentSecurityPolicy[] =
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+}  // namespace cbx::node::console
+
+#endif  // CBX_NODE_CONSOLE_CONSOLE_SERVER_H_

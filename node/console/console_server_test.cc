@@ -1,0 +1,342 @@
+#include "node/console/console_server.h"
+
+#include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <optional>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "core/crypto/testing/test_pki.h"
+#include "gtest/gtest.h"
+
+namespace cbx::node::console {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace ssl = boost::asio::ssl;
+using crypto::testing::IssueTestCertificate;
+using crypto::testing::MakeTestCa;
+using crypto::testing::TestKeyPair;
+using tcp = asio::ip::tcp;
+
+constexpr int64_t kFrom = 1'700'000'000;
+constexpr int64_t kTo = 2'000'000'000;
+constexpr char kSkopje[] = "spiffe://cbx/office/MK/PPO-Skopje/prosecutor";
+constexpr char kOhrid[] = "spiffe://cbx/office/MK/PPO-Ohrid/prosecutor";
+
+using Answer = http::response<http::string_body>;
+
+class ConsoleServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    node_ca_ = MakeTestCa("MK node CA", kFrom, kTo);
+    office_ca_ = MakeTestCa("MK office CA", kFrom, kTo);
+    node_ = IssueTestCertificate(node_ca_, 1, "localhost",
+                                 "spiffe://cbx/member/MK", kFrom, kTo);
+    skopje_ =
+        IssueTestCertificate(office_ca_, 2, "Skopje", kSkopje, kFrom, kTo);
+    ohrid_ = IssueTestCertificate(office_ca_, 3, "Ohrid", kOhrid, kFrom, kTo);
+    // An office certificate of the right form whose office the node does
+    // not accept (authenticate refuses it).
+    serbia_ = IssueTestCertificate(office_ca_, 4, "Beograd",
+                                   "spiffe://cbx/office/RS/VJT/prosecutor",
+                                   kFrom, kTo);
+  }
+  void TearDown() override {
+    if (server_ != nullptr) {
+      asio::post(io_, [this] { server_.reset(); });
+    }
+    work_.reset();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void StartServer(SessionStore::Options sessions = {},
+                   uint32_t max_body = 64 * 1024) {
+    ConsoleServer::Options options;
+    options.sessions = sessions;
+    options.max_body_bytes = max_body;
+    options.tls = [this]() -> absl::StatusOr<TlsMaterial> {
+      return TlsMaterial{node_.certificate_pem, node_.private_key_pem,
+                         office_ca_.certificate_pem, 1};
+    };
+    options.authenticate =
+        [](const crypto::CertificateSummary& cert) -> absl::StatusOr<Caller> {
+      for (const std::string& uri : cert.uris) {
+        if (uri == kSkopje) return Caller{"MK/PPO-Skopje", "prosecutor", ""};
+        if (uri == kOhrid) return Caller{"MK/PPO-Ohrid", "prosecutor", "mk-77"};
+      }
+      return absl::UnauthenticatedError(
+          "office certificate is for country RS, this node is MK");
+    };
+    options.now_ms = [this] { return now_ms_.load(); };
+    std::map<std::pair<std::string, std::string>, Handler> routes;
+    routes[{"GET", "/"}] = [this](const Request& r, Reply reply) {
+      ++handled_;
+      last_ = r;
+      reply(Response{200, "text/html; charset=utf-8",
+                     absl::StrCat("<p>hello ", Escape(r.caller.Display()),
+                                  " token=", r.session.form_token, "</p>"),
+                     ""});
+    };
+    routes[{"POST", "/cases"}] = [this](const Request& r, Reply reply) {
+      ++handled_;
+      last_ = r;
+      // Answered from another thread, as the node's executor would.
+      std::thread([reply] { reply(Response{200, "", "", "/cases"}); }).detach();
+    };
+    absl::StatusOr<std::unique_ptr<ConsoleServer>> server =
+        ConsoleServer::Start(io_, "127.0.0.1:0", std::move(routes), options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    port_ = server_->port();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  // One request on a new connection presenting `client` (none if null).
+  absl::StatusOr<Answer> Exchange(const TestKeyPair* client,
+                                  http::request<http::string_body> req) {
+    asio::io_context io;
+    ssl::context ctx(ssl::context::tls_client);
+    beast::error_code ec;
+    ctx.add_certificate_authority(asio::buffer(node_ca_.certificate_pem), ec);
+    ctx.set_verify_mode(ssl::verify_peer, ec);
+    if (client != nullptr) {
+      ctx.use_certificate_chain(asio::buffer(client->certificate_pem), ec);
+      ctx.use_private_key(asio::buffer(client->private_key_pem),
+                          ssl::context::pem, ec);
+    }
+    ssl::stream<tcp::socket> stream(io, ctx);
+    stream.next_layer().connect(
+        tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), ec);
+    if (ec) return absl::UnavailableError(ec.message());
+    stream.handshake(ssl::stream_base::client, ec);
+    if (ec) return absl::UnavailableError("handshake: " + ec.message());
+    req.version(11);
+    req.set(http::field::host, "localhost");
+    req.prepare_payload();
+    http::write(stream, req, ec);
+    if (ec) return absl::UnavailableError("write: " + ec.message());
+    beast::flat_buffer buffer;
+    Answer answer;
+    http::read(stream, buffer, answer, ec);
+    if (ec) return absl::UnavailableError("read: " + ec.message());
+    return answer;
+  }
+
+  static http::request<http::string_body> Get(const std::string& target) {
+    return http::request<http::string_body>(http::verb::get, target, 11);
+  }
+  static http::request<http::string_body> Post(const std::string& target,
+                                               const std::string& cookie,
+                                               const std::string& body) {
+    http::request<http::string_body> req(http::verb::post, target, 11);
+    req.set(http::field::content_type, "application/x-www-form-urlencoded");
+    if (!cookie.empty()) req.set(http::field::cookie, cookie);
+    req.body() = body;
+    return req;
+  }
+
+  // The session cookie ("cbx_console=<id>") and form token of a GET of /.
+  std::pair<std::string, std::string> OpenSession(const TestKeyPair& who) {
+    absl::StatusOr<Answer> a = Exchange(&who, Get("/"));
+    EXPECT_TRUE(a.ok()) << a.status();
+    if (!a.ok()) return {};
+    std::string cookie(a->base()[http::field::set_cookie]);
+    cookie = cookie.substr(0, cookie.find(';'));
+    const std::string body = a->body();
+    const size_t at = body.find("token=");
+    return {cookie, body.substr(at + 6, 64)};
+  }
+
+  TestKeyPair node_ca_, office_ca_, node_, skopje_, ohrid_, serbia_;
+  asio::io_context io_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
+      work_{asio::make_work_guard(io_)};
+  std::thread thread_;
+  std::unique_ptr<ConsoleServer> server_;
+  int port_ = 0;
+  std::atomic<int64_t> now_ms_{1'750'000'000'000};
+  std::atomic<int> handled_{0};
+  Request last_;
+};
+
+TEST_F(ConsoleServerTest, PageCarriesSecurityHeadersAndASessionCookie) {
+  StartServer();
+  absl::StatusOr<Answer> a = Exchange(&skopje_, Get("/"));
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->result_int(), 200);
+  EXPECT_NE(a->body().find("hello MK/PPO-Skopje (prosecutor)"),
+            std::string::npos);
+  EXPECT_EQ(a->base()["Content-Security-Policy"], kContentSecurityPolicy);
+  EXPECT_EQ(a->base()["X-Content-Type-Options"], "nosniff");
+  EXPECT_EQ(a->base()["X-Frame-Options"], "DENY");
+  EXPECT_EQ(a->base()[http::field::cache_control], "no-store");
+  EXPECT_EQ(a->base()["Referrer-Policy"], "no-referrer");
+  const std::string cookie(a->base()[http::field::set_cookie]);
+  EXPECT_TRUE(absl::StartsWith(cookie, "cbx_console=")) << cookie;
+  EXPECT_NE(cookie.find("; Secure; HttpOnly; SameSite=Strict"),
+            std::string::npos)
+      << cookie;
+  EXPECT_EQ(server_->sessions(), 1u);
+}
+
+TEST_F(ConsoleServerTest, StylesheetIsServedFromTheConsoleItself) {
+  StartServer();
+  absl::StatusOr<Answer> a = Exchange(&skopje_, Get("/console.css"));
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->result_int(), 200);
+  EXPECT_EQ(a->base()[http::field::content_type], "text/css; charset=utf-8");
+  EXPECT_EQ(handled_.load(), 0);
+}
+
+TEST_F(ConsoleServerTest, NoClientCertificateFailsTheHandshake) {
+  StartServer();
+  absl::StatusOr<Answer> a = Exchange(nullptr, Get("/"));
+  EXPECT_FALSE(a.ok());
+  EXPECT_EQ(handled_.load(), 0);
+}
+
+TEST_F(ConsoleServerTest, CertificateOfAnotherCaFailsTheHandshake) {
+  StartServer();
+  const TestKeyPair stranger_ca = MakeTestCa("stranger CA", kFrom, kTo);
+  const TestKeyPair stranger =
+      IssueTestCertificate(stranger_ca, 9, "Skopje", kSkopje, kFrom, kTo);
+  absl::StatusOr<Answer> a = Exchange(&stranger, Get("/"));
+  EXPECT_FALSE(a.ok());
+  EXPECT_EQ(handled_.load(), 0);
+}
+
+TEST_F(ConsoleServerTest, CertificateTheNodeRefusesGetsA403SayingWhy) {
+  StartServer();
+  absl::StatusOr<Answer> a = Exchange(&serbia_, Get("/"));
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->result_int(), 403);
+  EXPECT_NE(a->body().find("office certificate is for country RS"),
+            std::string::npos)
+      << a->body();
+  EXPECT_EQ(handled_.load(), 0);
+  EXPECT_EQ(server_->sessions(), 0u);
+}
+
+TEST_F(ConsoleServerTest, PostWithTheSessionsFormTokenRuns) {
+  StartServer();
+  auto [cookie, token] = OpenSession(skopje_);
+  ASSERT_EQ(token.size(), 64u);
+  absl::StatusOr<Answer> a = Exchange(
+      &skopje_,
+      Post("/cases", cookie,
+           absl::StrCat("number=MK-1&note=a+b%26c&form_token=", token)));
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->result_int(), 303);
+  EXPECT_EQ(a->base()[http::field::location], "/cases");
+  EXPECT_EQ(handled_.load(), 2);
+  EXPECT_EQ(First(last_.form, "note"), "a b&c");
+  EXPECT_EQ(last_.caller.office, "MK/PPO-Skopje");
+}
+
+TEST_F(ConsoleServerTest, PostWithoutSessionOrWithAnotherTokenIsRefused) {
+  StartServer();
+  auto [cookie, token] = OpenSession(skopje_);
+  ASSERT_EQ(handled_.load(), 1);
+  const std::string wrong(64, 'a');
+  for (const auto& [c, body] : std::vector<std::pair<std::string, std::string>>{
+           {"", "form_token=" + token},      // no session cookie
+           {cookie, "number=MK-1"},          // no token
+           {cookie, "form_token=" + wrong},  // another token
+           {"cbx_console=" + std::string(64, '0'), "form_token=" + token}}) {
+    absl::StatusOr<Answer> a = Exchange(&skopje_, Post("/cases", c, body));
+    ASSERT_TRUE(a.ok()) << a.status();
+    EXPECT_EQ(a->result_int(), 403) << c << " " << body;
+    EXPECT_NE(a->body().find("This form has expired"), std::string::npos);
+  }
+  EXPECT_EQ(handled_.load(), 1);
+}
+
+TEST_F(ConsoleServerTest, PostFromAnotherSiteIsRefused) {
+  StartServer();
+  auto [cookie, token] = OpenSession(skopje_);
+  auto req = Post("/cases", cookie, "form_token=" + token);
+  req.set("Sec-Fetch-Site", "cross-site");
+  absl::StatusOr<Answer> a = Exchange(&skopje_, req);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->result_int(), 403);
+  EXPECT_EQ(handled_.load(), 1);
+}
+
+TEST_F(ConsoleServerTest, SessionIsBoundToTheCertificateThatOpenedIt) {
+  StartServer();
+  auto [cookie, token] = OpenSession(skopje_);
+  // Another office's browser presenting Skopje's cookie and token (stolen
+  // from a shared machine, say) gets no session.
+  absl::StatusOr<Answer> a =
+      Exchange(&ohrid_, Post("/cases", cookie, "form_token=" + token));
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->result_int(), 403);
+  EXPECT_EQ(handled_.load(), 1);
+}
+
+TEST_F(ConsoleServerTest, SessionsExpireWhenIdle) {
+  SessionStore::Options sessions;
+  sessions.idle_ms = 60'000;
+  StartServer(sessions);
+  auto [cookie, token] = OpenSession(skopje_);
+  now_ms_ += 60'000;
+  absl::StatusOr<Answer> a =
+      Exchange(&skopje_, Post("/cases", cookie, "form_token=" + token));
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->result_int(), 403);
+  EXPECT_EQ(handled_.load(), 1);
+}
+
+TEST_F(ConsoleServerTest, BoundsAndUnknownPaths) {
+  StartServer({}, /*max_body=*/1024);
+  auto [cookie, token] = OpenSession(skopje_);
+  absl::StatusOr<Answer> big = Exchange(
+      &skopje_,
+      Post("/cases", cookie,
+           absl::StrCat("form_token=", token, "&n=", std::string(2000, 'x'))));
+  ASSERT_TRUE(big.ok()) << big.status();
+  EXPECT_EQ(big->result_int(), 413);
+  absl::StatusOr<Answer> missing = Exchange(&skopje_, Get("/nowhere"));
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(missing->result_int(), 404);
+  http::request<http::string_body> put(http::verb::put, "/", 11);
+  absl::StatusOr<Answer> method = Exchange(&skopje_, put);
+  ASSERT_TRUE(method.ok());
+  EXPECT_EQ(method->result_int(), 405);
+  absl::StatusOr<Answer> bad = Exchange(
+      &skopje_, Post("/cases", cookie, "form_token=" + token + "&x=%zz"));
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(bad->result_int(), 400);
+  EXPECT_EQ(handled_.load(), 1);
+}
+
+TEST_F(ConsoleServerTest, BadListenAddressIsRefused) {
+  ConsoleServer::Options options;
+  options.tls = [] { return absl::StatusOr<TlsMaterial>(TlsMaterial{}); };
+  options.authenticate =
+      [](const crypto::CertificateSummary&) -> absl::StatusOr<Caller> {
+    return Caller{};
+  };
+  options.now_ms = [] { return int64_t{0}; };
+  EXPECT_EQ(ConsoleServer::Start(io_, "nowhere:1", {}, options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      ConsoleServer::Start(io_, "127.0.0.1:0", {}, options).status().code(),
+      absl::StatusCode::kFailedPrecondition);
+  options.now_ms = nullptr;
+  EXPECT_EQ(
+      ConsoleServer::Start(io_, "127.0.0.1:0", {}, options).status().code(),
+      absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace cbx::node::console

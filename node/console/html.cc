@@ -1,0 +1,161 @@
+#include "node/console/html.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "core/identifiers/text.h"
+
+namespace cbx::node::console {
+namespace {
+
+// This Abseil's string_view is its own type, not std::string_view.
+absl::string_view A(std::string_view s) { return {s.data(), s.size()}; }
+std::string_view S(absl::string_view s) { return {s.data(), s.size()}; }
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// `part` with '+' as space and %XX decoded.
+absl::StatusOr<std::string> Unescape(std::string_view part) {
+  std::string out;
+  out.reserve(part.size());
+  for (size_t i = 0; i < part.size(); ++i) {
+    const char c = part[i];
+    if (c == '+') {
+      out.push_back(' ');
+    } else if (c == '%') {
+      const bool two = i + 2 < part.size();
+      const int hi = two ? HexDigit(part[i + 1]) : -1;
+      const int lo = two ? HexDigit(part[i + 2]) : -1;
+      if (hi < 0 || lo < 0) {
+        return absl::InvalidArgumentError(
+            "the form holds a '%' that is not followed by two hex digits");
+      }
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// OK if `s` is UTF-8 without control characters (tab, CR and LF allowed
+// where `allow_lines`).
+absl::Status CheckText(const std::string& s, bool allow_lines) {
+  size_t pos = 0;
+  while (pos < s.size()) {
+    char32_t cp = 0;
+    if (!identifiers::internal::DecodeUtf8(s, &pos, &cp)) {
+      return absl::InvalidArgumentError(
+          "the form holds text that is not UTF-8");
+    }
+    const bool line = cp == '\t' || cp == '\r' || cp == '\n';
+    if ((cp < 0x20 && !(allow_lines && line)) || cp == 0x7f) {
+      return absl::InvalidArgumentError("the form holds a control character");
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string Escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<Form> ParseForm(std::string_view encoded, size_t max_fields) {
+  Form form;
+  size_t fields = 0;
+  for (absl::string_view part : absl::StrSplit(A(encoded), '&')) {
+    const std::string_view pair = S(part);
+    if (pair.empty()) continue;
+    if (++fields > max_fields) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the form has more than ", max_fields, " fields"));
+    }
+    const size_t eq = pair.find('=');
+    absl::StatusOr<std::string> name = Unescape(pair.substr(0, eq));
+    if (!name.ok()) return name.status();
+    absl::StatusOr<std::string> value =
+        Unescape(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+    if (!value.ok()) return value.status();
+    if (absl::Status s = CheckText(*name, false); !s.ok()) return s;
+    if (absl::Status s = CheckText(*value, true); !s.ok()) return s;
+    form[*name].push_back(std::move(*value));
+  }
+  return form;
+}
+
+std::string First(const Form& form, const std::string& name) {
+  auto it = form.find(name);
+  return it == form.end() || it->second.empty() ? "" : it->second.front();
+}
+
+std::string CookieValue(std::string_view header, std::string_view name) {
+  for (absl::string_view piece : absl::StrSplit(A(header), ';')) {
+    const std::string_view part = S(absl::StripAsciiWhitespace(piece));
+    const size_t eq = part.find('=');
+    if (eq != std::string_view::npos && part.substr(0, eq) == name) {
+      return std::string(part.substr(eq + 1));
+    }
+  }
+  return "";
+}
+
+std::string Page(const PageFrame& frame, std::string_view body) {
+  return absl::StrCat(
+      "<!doctype html>\n<html lang=\"", Escape(frame.lang),
+      "\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, "
+      "initial-scale=1\">\n<title>",
+      Escape(frame.title), " — cbx ", Escape(frame.node),
+      "</title>\n<link rel=\"stylesheet\" href=\"/console.css\">\n"
+      "</head>\n<body>\n<header><span class=\"node\">cbx ",
+      Escape(frame.node), "</span> <span class=\"caller\">",
+      Escape(frame.caller), "</span></header>\n<main>\n<h1>",
+      Escape(frame.title), "</h1>\n", A(body), "\n</main>\n</body>\n</html>\n");
+}
+
+std::string_view Stylesheet() {
+  return R"(body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fafafa}
+header{background:#17324d;color:#fff;padding:.6em 1em;display:flex;gap:1em}
+header .node{font-weight:bold}
+main{max-width:70em;margin:1em auto;padding:0 1em}
+table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:.3em .5em;border-bottom:1px solid #ccc}
+.error{background:#fde8e8;border-left:4px solid #b00020;padding:.5em 1em}
+.warning{background:#fff4e0;border-left:4px solid #b36b00;padding:.5em 1em}
+form label{display:block;margin:.4em 0}
+@media print{header{display:none}}
+)";
+}
+
+}  // namespace cbx::node::console
