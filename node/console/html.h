@@ -27,6 +27,10 @@ using Form = std::map<std::string, std::vector<std::string>>;
 absl::StatusOr<Form> ParseForm(std::string_view encoded,
                                size_t max_fields = 256);
 
+// `text` %-encoded for a query string's value (RFC 3986 unreserved
+// characters kept).
+std::string UrlEncode(std::string_view text);
+
 // The first value of `name` in `form`, or "" if it has none.
 std::string First(const Form& form, const std::string& name);
 

@@ -36,6 +36,14 @@ TEST(HtmlTest, ParseFormRefusesWhatIsNotText) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(HtmlTest, UrlEncodeRoundTripsThroughParseForm) {
+  const std::string value = "MK-2026/0142 & co+1 ш";
+  EXPECT_EQ(UrlEncode("a-b_c.d~e"), "a-b_c.d~e");
+  absl::StatusOr<Form> form = ParseForm("number=" + UrlEncode(value));
+  ASSERT_TRUE(form.ok());
+  EXPECT_EQ(First(*form, "number"), value);
+}
+
 TEST(HtmlTest, CookieValueFindsTheNamedCookie) {
   EXPECT_EQ(CookieValue("a=1; cbx_console=abc; b=2", "cbx_console"), "abc");
   EXPECT_EQ(CookieValue("xcbx_console=abc", "cbx_console"), "");

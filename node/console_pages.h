@@ -1,0 +1,68 @@
+// The web console's pages for a prosecutor's office (spec/web-console.md
+// §4): its own cases — list, register, look at, close. Each page is a
+// handler of node/console/console_server.h; the server has authenticated
+// the caller and checked the form token before a handler runs.
+//
+// The pages call the same domain layer as the Office port (CaseBook), for
+// the caller's office, so a change made in the console is checked, logged
+// and published exactly as one made with `cbx`. An office sees and acts on
+// its own cases only (spec/cooperation.md §6); the auditor and operator
+// roles get a page saying that cases are for prosecutors' offices.
+//
+// Threading: handlers run the domain calls through `run` (the node: its
+// executor; tests: inline) and reply from there. Thread-safe.
+#ifndef CBX_NODE_CONSOLE_PAGES_H_
+#define CBX_NODE_CONSOLE_PAGES_H_
+
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "node/cases.h"
+#include "node/console/console_server.h"
+
+namespace cbx::node {
+
+class CasePages {
+ public:
+  // Runs `work` later, off the io_context's thread; false if it cannot (the
+  // node is stopping): the page then says so.
+  using Runner = std::function<bool(std::function<void()> work)>;
+
+  // `self` is this member's code ("MK"); `cases` must outlive the pages.
+  CasePages(std::string self, CaseBook* cases, Runner run);
+
+  // GET /, GET /cases, GET /cases/new, GET /case, POST /cases,
+  // POST /cases/close.
+  void AddRoutes(
+      std::map<std::pair<std::string, std::string>, console::Handler>& routes);
+
+ private:
+  using Reply = console::Reply;
+  using Request = console::Request;
+
+  void Home(const Request& r, Reply reply) const;
+  void List(const Request& r, Reply reply) const;
+  void NewForm(const Request& r, Reply reply) const;
+  void Show(const Request& r, Reply reply) const;
+  void Add(const Request& r, Reply reply) const;
+  void Close(const Request& r, Reply reply) const;
+
+  // `body` in the page frame for `r`'s caller.
+  console::Response Framed(const Request& r, const std::string& title,
+                           const std::string& body, int status = 200) const;
+  // Runs `work` through run_, or answers 503 if it cannot.
+  void Later(const Request& r, const Reply& reply,
+             std::function<console::Response()> work) const;
+  // False (having answered 403) unless the caller is a prosecutor.
+  bool Prosecutor(const Request& r, const Reply& reply) const;
+
+  const std::string self_;
+  CaseBook* const cases_;
+  const Runner run_;
+};
+
+}  // namespace cbx::node
+
+#endif  // CBX_NODE_CONSOLE_PAGES_H_

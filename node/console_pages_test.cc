@@ -1,0 +1,157 @@
+// The console's case pages in process: the handlers called as the console
+// server calls them (authenticated caller, checked form token), over
+// CaseBook on MemoryStorage. The HTTPS server is node/console's test.
+#include "node/console_pages.h"
+
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "node/testing/case_fixture.h"
+
+namespace cbx::node {
+namespace {
+
+using console::Request;
+using console::Response;
+
+class CasePagesTest : public testing::DomainFixture {
+ protected:
+  CasePagesTest() { pages_.AddRoutes(routes_); }
+
+  static Request As(const std::string& office, const std::string& role) {
+    Request r;
+    r.caller = console::Caller{office, role, ""};
+    r.session.form_token = std::string(64, 'f');
+    return r;
+  }
+
+  Response Call(const std::string& method, const std::string& path, Request r,
+                const std::string& encoded = "") {
+    r.method = method;
+    r.path = path;
+    absl::StatusOr<console::Form> form = console::ParseForm(encoded);
+    EXPECT_TRUE(form.ok());
+    (method == "GET" ? r.query : r.form) = *form;
+    std::optional<Response> answer;
+    routes_.at({method, path})(r, [&](Response a) { answer = std::move(a); });
+    EXPECT_TRUE(answer.has_value());
+    return answer.value_or(Response{});
+  }
+
+  CaseBook book_{"MK", &storage_, &oprf_key_, &trail_, &clock_};
+  CasePages pages_{"MK", &book_, [](std::function<void()> work) {
+                     work();
+                     return true;
+                   }};
+  std::map<std::pair<std::string, std::string>, console::Handler> routes_;
+  const Request skopje_ = As(testing::kOffice, "prosecutor");
+};
+
+constexpr char kForm[] =
+    "case_number=MK-2026%2F7&contact_point=%2B389+2+000+000+%3Cb%3E"
+    "&role=3&offence=1&offence=4"
+    "&id_type_0=2&id_value_0=%40Balkan_Leaks&id_from_0=2026-01-02"
+    "&id_to_0=2026-01-31&id_type_1=4&id_value_1=%2B389+70+555+0101"
+    "&id_type_2=2&id_value_2=";
+
+TEST_F(CasePagesTest, RegisteringACaseStoresItLogsItAndShowsIt) {
+  Response added = Call("POST", "/cases", skopje_, kForm);
+  EXPECT_EQ(added.location, "/case?number=MK-2026%2F7");
+  absl::StatusOr<v1::Case> c = book_.Get("MK-2026/7");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->office(), testing::kOffice);
+  ASSERT_EQ(c->identifiers_size(), 2);  // the empty third row is ignored
+  EXPECT_EQ(c->identifiers(0).value(), "balkan_leaks");
+  EXPECT_EQ(c->identifiers(0).observed_from_ms(), 1767312000000);
+  EXPECT_EQ(c->identifiers(0).observed_to_ms(), 1769903999999);
+  EXPECT_EQ(c->offences_size(), 2);
+  ASSERT_EQ(sink_.entries().size(), 1u);
+  EXPECT_EQ(sink_.entries()[0].rpc(), "Office.AddCase");
+
+  Response shown = Call("GET", "/case", skopje_, "number=MK-2026%2F7");
+  EXPECT_EQ(shown.status, 200);
+  EXPECT_NE(shown.body.find("balkan_leaks"), std::string::npos);
+  EXPECT_NE(shown.body.find("2026-01-02"), std::string::npos);
+  // What the office typed is text, never markup.
+  EXPECT_NE(shown.body.find("+389 2 000 000 &lt;b&gt;"), std::string::npos);
+  EXPECT_EQ(shown.body.find("<b>"), std::string::npos);
+  EXPECT_NE(shown.body.find("action=\"/cases/close\""), std::string::npos);
+  EXPECT_NE(shown.body.find(std::string(64, 'f')), std::string::npos);
+}
+
+TEST_F(CasePagesTest, RefusalShowsTheReasonAndKeepsWhatWasTyped) {
+  Response refused =
+      Call("POST", "/cases", skopje_,
+           "case_number=MK-9&id_type_0=2&id_value_0=%40someone&offence=1");
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.body.find("contact_point"), std::string::npos)
+      << refused.body;
+  EXPECT_NE(refused.body.find("value=\"@someone\""), std::string::npos);
+  EXPECT_NE(refused.body.find("value=\"MK-9\""), std::string::npos);
+  EXPECT_FALSE(book_.Get("MK-9").ok());
+
+  Response bad_date =
+      Call("POST", "/cases", skopje_,
+           "case_number=MK-9&contact_point=x&id_type_0=2&id_value_0=a_b_c"
+           "&id_from_0=31.01.2026");
+  EXPECT_EQ(bad_date.status, 400);
+  EXPECT_NE(bad_date.body.find("identifier 1, seen from"), std::string::npos);
+  EXPECT_FALSE(book_.Get("MK-9").ok());
+}
+
+TEST_F(CasePagesTest, AnOfficeSeesAndClosesOnlyItsOwnCases) {
+  ASSERT_EQ(Call("POST", "/cases", skopje_, kForm).location,
+            "/case?number=MK-2026%2F7");
+  const Request ohrid = As("MK/PPO-Ohrid", "prosecutor");
+  Response listed = Call("GET", "/cases", ohrid);
+  EXPECT_EQ(listed.status, 200);
+  EXPECT_EQ(listed.body.find("MK-2026/7"), std::string::npos);
+  EXPECT_NE(listed.body.find("no cases here yet"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/case", ohrid, "number=MK-2026%2F7").status, 404);
+  Response close =
+      Call("POST", "/cases/close", ohrid, "case_number=MK-2026%2F7");
+  EXPECT_EQ(close.status, 400);
+  EXPECT_EQ(book_.Get("MK-2026/7")->status(), v1::CASE_STATUS_OPEN);
+
+  EXPECT_NE(Call("GET", "/cases", skopje_).body.find("MK-2026/7"),
+            std::string::npos);
+  EXPECT_EQ(
+      Call("POST", "/cases/close", skopje_, "case_number=MK-2026%2F7").location,
+      "/case?number=MK-2026%2F7");
+  EXPECT_EQ(book_.Get("MK-2026/7")->status(), v1::CASE_STATUS_CLOSED);
+  EXPECT_EQ(Call("GET", "/cases", skopje_).body.find("MK-2026/7"),
+            std::string::npos);
+  EXPECT_NE(Call("GET", "/cases", skopje_, "closed=1").body.find("MK-2026/7"),
+            std::string::npos);
+}
+
+TEST_F(CasePagesTest, OtherRolesAreToldCasesAreForProsecutors) {
+  const Request auditor = As("MK/Audit", "auditor");
+  for (const auto& [method, path] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"GET", "/cases"}, {"GET", "/cases/new"}, {"POST", "/cases"}}) {
+    Response r = Call(method, path, auditor, method == "POST" ? kForm : "");
+    EXPECT_EQ(r.status, 403) << path;
+    EXPECT_NE(r.body.find("your certificate's role is auditor"),
+              std::string::npos);
+  }
+  EXPECT_TRUE(sink_.entries().empty());
+  EXPECT_EQ(Call("GET", "/", auditor).status, 200);
+}
+
+TEST_F(CasePagesTest, AStoppingNodeSaysSo) {
+  CasePages stopping{"MK", &book_, [](std::function<void()>) { return false; }};
+  std::map<std::pair<std::string, std::string>, console::Handler> routes;
+  stopping.AddRoutes(routes);
+  Request r = skopje_;
+  r.method = "GET";
+  r.path = "/cases";
+  std::optional<Response> answer;
+  routes.at({"GET", "/cases"})(r, [&](Response a) { answer = std::move(a); });
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 503);
+}
+
+}  // namespace
+}  // namespace cbx::node
