@@ -20,8 +20,8 @@ Creates a demo federation in OUT_DIR (which must not exist or be empty).
 Options:
   --countries LIST  comma-separated ISO 3166-1 alpha-2 codes
                     (default MK,RS,BA,HR,ME,AL,XK,SI)
-  --base-port N     ports: peer N+1+i, office N+101+i, admin N+201+i for the
-                    i-th country (default 7100)
+  --base-port N     ports: peer N+1+i, office N+101+i, admin N+201+i and web
+                    console N+301+i for the i-th country (default 7100)
   --threshold K     governance signatures needed for a directory update
                     (default: a strict majority, floor(n/2)+1; 5 of 8)
   --admin PATH      the cbx-admin binary (default: \$CBX_ADMIN, then cbx-admin
@@ -84,8 +84,8 @@ for cc in "${codes[@]}"; do
 done
 
 [[ "$base_port" =~ ^[0-9]+$ ]] || die "--base-port must be a number"
-(( base_port >= 1 && base_port + 201 + n - 1 <= 65535 )) ||
-  die "--base-port $base_port: ports $((base_port + 1))..$((base_port + 201 + n - 1)) do not fit in 1..65535"
+(( base_port >= 1 && base_port + 301 + n - 1 <= 65535 )) ||
+  die "--base-port $base_port: ports $((base_port + 1))..$((base_port + 301 + n - 1)) do not fit in 1..65535"
 
 # A strict majority: two different successors of a version can then only both
 # collect K signatures if some member signed both, which is provable.
@@ -262,6 +262,7 @@ for i in "${!codes[@]}"; do
   "peer_listen": "127.0.0.1:$((base_port + 1 + i))",
   "office_listen": "127.0.0.1:$((base_port + 101 + i))",
   "admin_listen": "127.0.0.1:$((base_port + 201 + i))",
+  "console_listen": "127.0.0.1:$((base_port + 301 + i))",
   "tls": {"certificate": "node.crt", "private_key": "node.key", "office_ca": "ca.crt"},
   "keys": {"node_signing_key": "node-signing.key", "oprf_key": "oprf.key"},
   "directory": {"genesis": "../genesis.pb"},

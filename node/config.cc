@@ -156,6 +156,7 @@ absl::Status RefuseUnknownFields(const json& root, const std::string& name) {
       {"office_listen", {}},
       {"admin_listen", {}},
       {"admin_allow_non_loopback", {}},
+      {"console_listen", {}},
       {"tls", {"certificate", "private_key", "office_ca", "crl_dir"}},
       {"keys",
        {"node_signing_key", "node_signing_key_next", "oprf_key",
@@ -330,8 +331,17 @@ absl::StatusOr<Config> ParseConfig(const std::string& text,
     }
     c.admin_allow_non_loopback = remote->get<bool>();
   }
+  CBX_ASSIGN_FIELD(c.console_listen, r.Address("console_listen", false));
   if (c.peer_listen == c.office_listen) {
     return r.Error("office_listen", "must differ from peer_listen");
+  }
+  if (!c.console_listen.empty() &&
+      (c.console_listen == c.peer_listen ||
+       c.console_listen == c.office_listen ||
+       c.console_listen == c.admin_listen)) {
+    return r.Error("console_listen",
+                   "must differ from peer_listen, office_listen and "
+                   "admin_listen");
   }
   CBX_ASSIGN_FIELD(c.tls_certificate, r.Path("tls.certificate"));
   CBX_ASSIGN_FIELD(c.tls_private_key, r.Path("tls.private_key"));

@@ -55,6 +55,9 @@ struct Config {
   // unless admin_allow_non_loopback.
   std::string admin_listen;
   bool admin_allow_non_loopback = false;
+  // The web console for offices' browsers (node/console, HTTPS with client
+  // certificates of the office CA); empty: none.
+  std::string console_listen;
   // TLS: the node's certificate and key (server on both ports, client to
   // peers), and the national CA that issues office certificates.
   std::string tls_certificate;

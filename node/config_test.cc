@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace cbx::node {
@@ -32,6 +33,30 @@ TEST(ConfigTest, ParsesAndResolvesRelativePaths) {
   EXPECT_EQ(c->index_interval_ms, 500);
   EXPECT_EQ(c->directory_interval_ms, 10000);
   EXPECT_TRUE(c->admin_listen.empty());
+}
+
+TEST(ConfigTest, ConsoleListenIsOptionalAndMustBeAPortOfItsOwn) {
+  EXPECT_TRUE(
+      ParseConfig(kGood, "/srv/cbx/mk", "node.json")->console_listen.empty());
+  auto with = [](const std::string& value) {
+    std::string text = kGood;
+    text.replace(text.find("{") + 1, 0,
+                 absl::StrCat(R"("console_listen": ")", value, R"(",)"));
+    return ParseConfig(text, "/srv/cbx/mk", "node.json");
+  };
+  auto good = with("0.0.0.0:7443");
+  ASSERT_TRUE(good.ok()) << good.status();
+  EXPECT_EQ(good->console_listen, "0.0.0.0:7443");
+  auto bad = with("7443");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("console_listen"), std::string::npos);
+  const std::string peer =
+      ParseConfig(kGood, "/srv/cbx/mk", "node.json")->peer_listen;
+  auto same = with(peer);
+  EXPECT_EQ(same.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(same.status().message().find("console_listen: must differ"),
+            std::string::npos)
+      << same.status();
 }
 
 TEST(ConfigTest, OprfKeyNextIsOptional) {
@@ -258,11 +283,10 @@ TEST(ConfigTest, AuditLogIsSqliteByDefault) {
 }
 
 TEST(ConfigTest, AuditLogOnPostgresql) {
-  auto c = ParseConfig(
-      WithAuditLog(R"({"backend": "postgresql",
+  auto c = ParseConfig(WithAuditLog(R"({"backend": "postgresql",
                        "conninfo": "host=db1,db2 dbname=cbx target_session_attrs=read-write",
                        "schema": "cbx_audit_mk"})"),
-      "/srv/cbx/mk", "node.json");
+                       "/srv/cbx/mk", "node.json");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->audit_log.backend, AuditLogStoreConfig::Backend::kPostgresql);
   EXPECT_EQ(c->audit_log.schema, "cbx_audit_mk");
@@ -294,8 +318,7 @@ TEST(ConfigTest, AuditLogErrorsNameTheFieldAndNeverThePassword) {
     auto c = ParseConfig(WithAuditLog(section), "/srv/cbx/mk", "node.json");
     ASSERT_FALSE(c.ok()) << section;
     EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_NE(c.status().message().find(want), std::string::npos)
-        << c.status();
+    EXPECT_NE(c.status().message().find(want), std::string::npos) << c.status();
     EXPECT_EQ(c.status().message().find("s3cret"), std::string::npos)
         << c.status();
   }

@@ -155,7 +155,12 @@ absl::StatusOr<OfficeCaller> CallerOffice(const grpc::ServerContext& context,
   if (!pem.ok()) return pem.status();
   auto uris = UrisOf(*pem);
   if (!uris.ok()) return uris.status();
-  for (const std::string& uri : *uris) {
+  return OfficeFromUris(*uris, self);
+}
+
+absl::StatusOr<OfficeCaller> OfficeFromUris(
+    const std::vector<std::string>& uris, const std::string& self) {
+  for (const std::string& uri : uris) {
     auto caller = ParseOfficeUri(uri);
     if (!caller.ok()) continue;
     if (caller->country != self) {

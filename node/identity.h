@@ -8,6 +8,7 @@
 #define CBX_NODE_IDENTITY_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/directory/directory.h"
@@ -42,6 +43,13 @@ absl::StatusOr<std::string> CallerMember(const grpc::ServerContext& context,
 // UNAUTHENTICATED otherwise.
 absl::StatusOr<OfficeCaller> CallerOffice(const grpc::ServerContext& context,
                                           const std::string& self);
+
+// The office named by the first URI SAN of the office form among `uris`
+// (a client certificate's), which must be of country `self`: the check
+// behind CallerOffice, for callers that hold the certificate's summary
+// (the web console). UNAUTHENTICATED otherwise, saying why.
+absl::StatusOr<OfficeCaller> OfficeFromUris(
+    const std::vector<std::string>& uris, const std::string& self);
 
 // The PEM client certificate of the connection `auth` (the leaf).
 // UNAUTHENTICATED "no client certificate was presented" if there is none.

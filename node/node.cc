@@ -220,6 +220,7 @@ Node::~Node() {
     MetricsRegistry::Default().RemoveCollector(metrics_collector_);
   }
   admin_.reset();
+  console_.reset();
   Shutdown();
   if (retention_) retention_->RequestStop();
   if (local_executor_) local_executor_->Shutdown();
@@ -640,10 +641,12 @@ absl::Status Node::Start() {
                                   ctx_->config.office_listen);
   }
   RETURN_IF_ERROR(StartAdmin());
+  RETURN_IF_ERROR(StartConsole());
   LogEvent(ctx_->self(), "info", "listening",
            {{"peer", ctx_->config.peer_listen},
             {"office", ctx_->config.office_listen},
             {"admin", ctx_->config.admin_listen},
+            {"console", ctx_->config.console_listen},
             {"directory_version",
              std::to_string(ctx_->directory->Current()->version())}});
   return absl::OkStatus();
@@ -666,6 +669,46 @@ absl::Status Node::StartAdmin() {
   options.allow_non_loopback = ctx_->config.admin_allow_non_loopback;
   ASSIGN_OR_RETURN(admin_, AdminHttp::Start(*io_, ctx_->config.admin_listen,
                                             std::move(routes), options));
+  return absl::OkStatus();
+}
+
+absl::Status Node::StartConsole() {
+  if (ctx_->config.console_listen.empty()) return absl::OkStatus();
+  NodeContext* c = ctx_.get();
+  console_cases_ = std::make_unique<CaseBook>(
+      c->self(), c->storage.get(), c->oprf_key.get(), c->audit_trail.get(),
+      c->clock, c->oprf_keys.get());
+  console_pages_ = std::make_unique<CasePages>(
+      c->self(), console_cases_.get(), [this](std::function<void()> work) {
+        return lookup_executor_->Post(std::move(work));
+      });
+  std::map<std::pair<std::string, std::string>, console::Handler> routes;
+  console_pages_->AddRoutes(routes);
+  console::ConsoleServer::Options options;
+  // The node's identity as it is in use, and the office CA as TlsCredentials
+  // last accepted it (<data_dir>/tls/office-roots.pem).
+  options.tls = [this, c]() -> absl::StatusOr<console::TlsMaterial> {
+    std::shared_ptr<const TlsIdentity> id = tls_->identity();
+    ASSIGN_OR_RETURN(std::string roots,
+                     Env::Default()->ReadFile(c->config.data_dir +
+                                              "/tls/office-roots.pem"));
+    const uint64_t generation =
+        id->generation ^ (std::hash<std::string>()(roots) << 1);
+    return console::TlsMaterial{id->certificate_pem, id->private_key_pem,
+                                std::move(roots), generation};
+  };
+  // As the Office port: the office URI of this member, not revoked.
+  options.authenticate = [this, c](const crypto::CertificateSummary& cert)
+      -> absl::StatusOr<console::Caller> {
+    RETURN_IF_ERROR(tls_->revocations()->Check(cert));
+    ASSIGN_OR_RETURN(OfficeCaller who, OfficeFromUris(cert.uris, c->self()));
+    return console::Caller{who.Name(), std::string(RoleName(who.role)), ""};
+  };
+  options.now_ms = [c] { return c->clock->NowMs(); };
+  ASSIGN_OR_RETURN(console_,
+                   console::ConsoleServer::Start(
+                       *io_, c->config.console_listen, std::move(routes),
+                       std::move(options)));
   return absl::OkStatus();
 }
 
@@ -846,6 +889,7 @@ void Node::Run() {
   LogEvent(ctx_->self(), "info", "ready", {});
   io.run();
   admin_.reset();  // no scrape while the node stops
+  console_.reset();  // no new page while the node stops
   // Background work has deadlines; let it finish before the node goes away.
   StopBackground();
   // Drain: in-flight calls get a grace period, then the servers stop. (A

@@ -32,6 +32,8 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/server.h"
 #include "node/admin_http.h"
+#include "node/console/console_server.h"
+#include "node/console_pages.h"
 #include "node/checkpoints.h"
 #include "node/config.h"
 #include "node/cooperation.h"
@@ -105,6 +107,8 @@ class Node {
   absl::Status BuildModules();
   // Opens the admin endpoint on io_ if the config names one.
   absl::Status StartAdmin();
+  // Opens the web console on io_ if the config names console_listen.
+  absl::Status StartConsole();
   // Starts the timers of the background work on the local executor.
   void StartTimers();
   // The witness rounds, paced with the federation size unless configured.
@@ -145,6 +149,11 @@ class Node {
   std::unique_ptr<boost::asio::io_context> io_;
   // After io_: closed before it is destroyed.
   std::unique_ptr<AdminHttp> admin_;
+  // The web console (node/console): its pages' case book, the pages and the
+  // server; after io_, closed before it is destroyed.
+  std::unique_ptr<CaseBook> console_cases_;
+  std::unique_ptr<CasePages> console_pages_;
+  std::unique_ptr<console::ConsoleServer> console_;
   int metrics_collector_ = -1;  // the registry's id; -1: none
   std::atomic<bool> stopping_{false};
 };

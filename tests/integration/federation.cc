@@ -54,7 +54,7 @@ int PickBasePort(size_t n) {
     bool free = true;
     for (size_t i = 0; i < n && free; ++i) {
       free = PortFree(base + 1 + i) && PortFree(base + 101 + i) &&
-             PortFree(base + 201 + i);
+             PortFree(base + 201 + i) && PortFree(base + 301 + i);
     }
     if (free) return base;
   }

@@ -1,0 +1,159 @@
+// The web console on real nodes: a prosecutor's browser (a TLS client with
+// the office's certificate) registers a case through the console's form,
+// and the case is then what the Office port lists and what a peer's index
+// copy holds. Refusals: no certificate, a form without the session's token.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "cbx/v1/office.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/integration/federation.h"
+#include "tests/testing/time_scale.h"
+
+namespace cbx::testing {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace ssl = boost::asio::ssl;
+using tcp = asio::ip::tcp;
+using Answer = http::response<http::string_body>;
+
+class ConsoleTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    FederationOptions options;
+    options.countries = {"MK", "RS"};
+    auto fed = Federation::Create(options);
+    ASSERT_TRUE(fed.ok()) << fed.status();
+    fed_ = fed->release();
+    ASSERT_TRUE(fed_->StartAll().ok());
+  }
+  static void TearDownTestSuite() {
+    delete fed_;
+    fed_ = nullptr;
+  }
+  void TearDown() override {
+    if (HasFailure()) fed_->DumpLogs();
+  }
+
+  static int ConsolePort(const std::string& cc) {
+    const nlohmann::json config =
+        nlohmann::json::parse(Slurp(fed_->NodeDir(cc) + "/node.json"));
+    const std::string listen = config["console_listen"].get<std::string>();
+    return std::stoi(listen.substr(listen.rfind(':') + 1));
+  }
+
+  // One request to `cc`'s console presenting its office certificate for
+  // `role` (none if empty).
+  static absl::StatusOr<Answer> Exchange(const std::string& cc,
+                                         const std::string& role,
+                                         http::request<http::string_body> req) {
+    asio::io_context io;
+    ssl::context ctx(ssl::context::tls_client);
+    beast::error_code ec;
+    const std::string ca = Slurp(fed_->NodeDir(cc) + "/ca.crt");
+    ctx.add_certificate_authority(asio::buffer(ca), ec);
+    ctx.set_verify_mode(ssl::verify_peer, ec);
+    if (!role.empty()) {
+      const std::string cert = fed_->OfficeCertificate(cc, role);
+      ctx.use_certificate_chain_file(cert, ec);
+      ctx.use_private_key_file(cert.substr(0, cert.size() - 4) + ".key",
+                               ssl::context::pem, ec);
+    }
+    ssl::stream<tcp::socket> stream(io, ctx);
+    stream.next_layer().connect(
+        tcp::endpoint(asio::ip::make_address("127.0.0.1"), ConsolePort(cc)),
+        ec);
+    if (ec) return absl::UnavailableError(ec.message());
+    stream.handshake(ssl::stream_base::client, ec);
+    if (ec) return absl::UnavailableError("handshake: " + ec.message());
+    req.version(11);
+    req.set(http::field::host, "localhost");
+    req.prepare_payload();
+    http::write(stream, req, ec);
+    if (ec) return absl::UnavailableError("write: " + ec.message());
+    beast::flat_buffer buffer;
+    Answer answer;
+    http::read(stream, buffer, answer, ec);
+    if (ec) return absl::UnavailableError("read: " + ec.message());
+    return answer;
+  }
+
+  static Federation* fed_;
+};
+
+Federation* ConsoleTest::fed_ = nullptr;
+
+TEST_F(ConsoleTest, ProsecutorRegistersACaseThatPeersThenHold) {
+  absl::StatusOr<Answer> form = Exchange(
+      "MK", "prosecutor",
+      http::request<http::string_body>(http::verb::get, "/cases/new", 11));
+  ASSERT_TRUE(form.ok()) << form.status();
+  ASSERT_EQ(form->result_int(), 200) << form->body();
+  EXPECT_NE(form->body().find("MK/"), std::string::npos);
+  std::string cookie(form->base()[http::field::set_cookie]);
+  cookie = cookie.substr(0, cookie.find(';'));
+  const std::string& page = form->body();
+  const std::string marker = "name=\"form_token\" value=\"";
+  const size_t at = page.find(marker);
+  ASSERT_NE(at, std::string::npos);
+  const std::string token = page.substr(at + marker.size(), 64);
+
+  auto post = [&](const std::string& body) {
+    http::request<http::string_body> req(http::verb::post, "/cases", 11);
+    req.set(http::field::content_type, "application/x-www-form-urlencoded");
+    req.set(http::field::cookie, cookie);
+    req.body() = body;
+    return Exchange("MK", "prosecutor", req);
+  };
+  const std::string fields =
+      "case_number=MK-2026-0900&contact_point=%2B389+2+000+000"
+      "&offence=1&role=3&id_type_0=2&id_value_0=%40console_case_user";
+  // Without the session's form token: refused, nothing stored.
+  absl::StatusOr<Answer> forged = post(fields);
+  ASSERT_TRUE(forged.ok()) << forged.status();
+  EXPECT_EQ(forged->result_int(), 403);
+
+  absl::StatusOr<Answer> added = post(fields + "&form_token=" + token);
+  ASSERT_TRUE(added.ok()) << added.status();
+  ASSERT_EQ(added->result_int(), 303) << added->body();
+  EXPECT_EQ(added->base()[http::field::location], "/case?number=MK-2026-0900");
+
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   Scaled(std::chrono::seconds(10)));
+  v1::ListCasesResponse cases;
+  ASSERT_TRUE(
+      fed_->Office("MK")->ListCases(&ctx, v1::ListCasesRequest(), &cases).ok());
+  ASSERT_EQ(cases.cases_size(), 1);
+  EXPECT_EQ(cases.cases(0).case_number(), "MK-2026-0900");
+  EXPECT_EQ(cases.cases(0).identifiers(0).value(), "console_case_user");
+  // Published like any case: RS's copy of MK's index holds its one tag.
+  EXPECT_TRUE(fed_->WaitForIndex("RS", {{"MK", 1}}).ok());
+}
+
+TEST_F(ConsoleTest, BrowserWithoutACertificateIsNotServed) {
+  absl::StatusOr<Answer> a = Exchange(
+      "MK", "", http::request<http::string_body>(http::verb::get, "/", 11));
+  EXPECT_FALSE(a.ok());
+}
+
+TEST_F(ConsoleTest, AuditorIsToldCasesAreForProsecutors) {
+  absl::StatusOr<Answer> a =
+      Exchange("MK", "auditor",
+               http::request<http::string_body>(http::verb::get, "/cases", 11));
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->result_int(), 403);
+  EXPECT_NE(a->body().find("role is auditor"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cbx::testing
