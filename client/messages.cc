@@ -177,6 +177,25 @@ constexpr Entry kTable[] = {
       "ništa ne odgovara na {1}: veza je odbijena",
       "askush nuk përgjigjet në {1}: lidhja u refuzua",
       "na {1} se nihče ne odziva: povezava je bila zavrnjena"}},
+    // English everywhere until translated (issue 14, hits in context).
+    {Msg::kQuery, "query",
+     {"query", "query", "query", "query", "query", "query", "query", "query"}},
+    {Msg::kQueries, "queries",
+     {"queries", "queries", "queries", "queries", "queries", "queries", "queries", "queries"}},
+    {Msg::kIndexAge, "index_age",
+     {"index {1} old", "index {1} old", "index {1} old", "index {1} old", "index {1} old", "index {1} old", "index {1} old", "index {1} old"}},
+    {Msg::kStaleIndexWarning, "warn.stale_index",
+     {"warning: misses from index copies older than expected: {1}; a case registered since may be missing, ask again after the next sync ('cbx peers' shows it)", "warning: misses from index copies older than expected: {1}; a case registered since may be missing, ask again after the next sync ('cbx peers' shows it)", "warning: misses from index copies older than expected: {1}; a case registered since may be missing, ask again after the next sync ('cbx peers' shows it)", "warning: misses from index copies older than expected: {1}; a case registered since may be missing, ask again after the next sync ('cbx peers' shows it)", "warning: misses from index copies older than expected: {1}; a case registered since may be missing, ask again after the next sync ('cbx peers' shows it)", "warning: misses from index copies older than expected: {1}; a case registered since may be missing, ask again after the next sync ('cbx peers' shows it)", "warning: misses from index copies older than expected: {1}; a case registered since may be missing, ask again after the next sync ('cbx peers' shows it)", "warning: misses from index copies older than expected: {1}; a case registered since may be missing, ask again after the next sync ('cbx peers' shows it)"}},
+    {Msg::kDisjointNote, "note.disjoint_windows",
+     {"the peer observed this identifier at a time that does not overlap yours: usernames and numbers get reused, so it may be another person", "the peer observed this identifier at a time that does not overlap yours: usernames and numbers get reused, so it may be another person", "the peer observed this identifier at a time that does not overlap yours: usernames and numbers get reused, so it may be another person", "the peer observed this identifier at a time that does not overlap yours: usernames and numbers get reused, so it may be another person", "the peer observed this identifier at a time that does not overlap yours: usernames and numbers get reused, so it may be another person", "the peer observed this identifier at a time that does not overlap yours: usernames and numbers get reused, so it may be another person", "the peer observed this identifier at a time that does not overlap yours: usernames and numbers get reused, so it may be another person", "the peer observed this identifier at a time that does not overlap yours: usernames and numbers get reused, so it may be another person"}},
+    {Msg::kNoValueKept, "no_value_kept",
+     {"a watch keeps no value", "a watch keeps no value", "a watch keeps no value", "a watch keeps no value", "a watch keeps no value", "a watch keeps no value", "a watch keeps no value", "a watch keeps no value"}},
+    {Msg::kYours, "yours",
+     {"yours", "yours", "yours", "yours", "yours", "yours", "yours", "yours"}},
+    {Msg::kTheirs, "theirs",
+     {"theirs", "theirs", "theirs", "theirs", "theirs", "theirs", "theirs", "theirs"}},
+    {Msg::kUnknownWindow, "window_unknown",
+     {"unknown", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown"}},
 };
 
 constexpr size_t kMessageCount = sizeof(kTable) / sizeof(kTable[0]);
