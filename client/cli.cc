@@ -309,10 +309,10 @@ absl::StatusOr<Runner> ChosenCommand(const OfficeCommands& c,
     absl::StatusOr<v1::ListHitsRequest> request =
         BuildListHitsRequest(c.hits_case);
     if (!request.ok()) return request.status();
-    return Runner([request = *std::move(request),
-                   all = c.hits_all](CommandContext& ctx) {
-      return ListHits(ctx, request, all);
-    });
+    return Runner(
+        [request = *std::move(request), all = c.hits_all](CommandContext& ctx) {
+          return ListHits(ctx, request, all);
+        });
   }
   if (c.inbox_cmd->parsed()) {
     return Bind(BuildListInboxRequest(c.inbox_case), &ListInbox);

@@ -1,14 +1,14 @@
 #include "client/hit_groups.h"
 
 #include <string>
+#include <vector>
 
-#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace cbx::client {
 namespace {
 
-using ::testing::ElementsAre;
+using Strings = std::vector<std::string>;
 
 v1::Hit MakeHit(const std::string& query, const std::string& member,
                 const std::string& token, int64_t at_ms,
@@ -42,9 +42,9 @@ TEST(HitGroupsTest, OneGroupPerPeerCase) {
   ASSERT_EQ(groups.size(), 2u);
   EXPECT_EQ(groups[0].member, "RS");
   EXPECT_EQ(groups[0].latest_received_ms, 300);
-  EXPECT_THAT(groups[0].query_ids, ElementsAre("q3", "q1"));
-  EXPECT_THAT(groups[0].watch_ids, ElementsAre("w-1"));
-  EXPECT_THAT(groups[0].case_numbers, ElementsAre("MK-2026-0142"));
+  EXPECT_EQ(groups[0].query_ids, (Strings{"q3", "q1"}));
+  EXPECT_EQ(groups[0].watch_ids, (Strings{"w-1"}));
+  EXPECT_EQ(groups[0].case_numbers, (Strings{"MK-2026-0142"}));
   // The typed value of the newest, and the watch's value-less entry.
   ASSERT_EQ(groups[0].matches.size(), 2u);
   EXPECT_EQ(groups[0].matches[0].value(), "@Smokva_Admin");

@@ -159,11 +159,10 @@ std::string WindowOrUnknown(int64_t from_ms, int64_t to_ms, Lang lang) {
 // value: the type and "a watch keeps no value", and the peer's window.
 std::string MatchText(const v1::HitMatch& m, Lang lang) {
   const bool disjoint = m.windows_overlap() == v1::WINDOWS_OVERLAP_DISJOINT;
-  std::string line = std::string(disjoint ? "! " : "") +
-                     IdentifierTypeName(m.type());
+  std::string line =
+      std::string(disjoint ? "! " : "") + IdentifierTypeName(m.type());
   if (m.value().empty()) {
-    return line + " (" + Text(Msg::kNoValueKept, lang) + ")
-  " +
+    return line + " (" + Text(Msg::kNoValueKept, lang) + ")\n  " +
            Text(Msg::kTheirs, lang) + " " +
            WindowOrUnknown(m.peer_from_ms(), m.peer_to_ms(), lang);
   }
@@ -172,10 +171,9 @@ std::string MatchText(const v1::HitMatch& m, Lang lang) {
   if (!m.normalized().empty() && m.normalized() != m.value()) {
     line += " (" + SanitizeForTerminal(m.normalized()) + ")";
   }
-  return line + "
-  " + Text(Msg::kYours, lang) + " " +
-         WindowOrUnknown(m.querier_from_ms(), m.querier_to_ms(), lang) +
-         ", " + Text(Msg::kTheirs, lang) + " " +
+  return line + "\n  " + Text(Msg::kYours, lang) + " " +
+         WindowOrUnknown(m.querier_from_ms(), m.querier_to_ms(), lang) + ", " +
+         Text(Msg::kTheirs, lang) + " " +
          WindowOrUnknown(m.peer_from_ms(), m.peer_to_ms(), lang);
 }
 
@@ -361,11 +359,11 @@ std::string HitsText(const v1::ListHitsResponse& response, Lang lang,
                      size_t width) {
   if (response.hits().empty()) return Text(Msg::kNoHits, lang) + "\n";
   // The query column last, so that the columns before keep their places.
-  Table table(Headers({Msg::kReceived, Msg::kCase, Msg::kMember, Msg::kOffice,
-                       Msg::kOffences, Msg::kRole, Msg::kMatched, Msg::kStatus,
-                       Msg::kOpened, Msg::kContact, Msg::kCaseToken,
-                       Msg::kQuery},
-                      lang));
+  Table table(
+      Headers({Msg::kReceived, Msg::kCase, Msg::kMember, Msg::kOffice,
+               Msg::kOffences, Msg::kRole, Msg::kMatched, Msg::kStatus,
+               Msg::kOpened, Msg::kContact, Msg::kCaseToken, Msg::kQuery},
+              lang));
   bool disjoint = false;
   for (const v1::Hit& h : response.hits()) {
     const v1::CaseReference& ref = h.reference();
@@ -389,11 +387,11 @@ std::string HitsText(const v1::ListHitsResponse& response, Lang lang,
 std::string GroupedHitsText(const v1::ListHitsResponse& response, Lang lang,
                             size_t width) {
   if (response.hits().empty()) return Text(Msg::kNoHits, lang) + "\n";
-  Table table(Headers({Msg::kReceived, Msg::kCase, Msg::kMember, Msg::kOffice,
-                       Msg::kMatched, Msg::kQueries, Msg::kContact,
-                       Msg::kOffences, Msg::kRole, Msg::kStatus, Msg::kOpened,
-                       Msg::kCaseToken},
-                      lang));
+  Table table(
+      Headers({Msg::kReceived, Msg::kCase, Msg::kMember, Msg::kOffice,
+               Msg::kMatched, Msg::kQueries, Msg::kContact, Msg::kOffences,
+               Msg::kRole, Msg::kStatus, Msg::kOpened, Msg::kCaseToken},
+              lang));
   bool disjoint = false;
   for (const HitGroup& g : GroupHits(response)) {
     const v1::CaseReference& ref = g.reference;
@@ -409,7 +407,8 @@ std::string GroupedHitsText(const v1::ListHitsResponse& response, Lang lang,
       matched.push_back(Matched(legacy));
     }
     for (const std::string& q : g.query_ids) queries.push_back(Show(q));
-    for (const std::string& w : g.watch_ids) queries.push_back("watch " + Show(w));
+    for (const std::string& w : g.watch_ids)
+      queries.push_back("watch " + Show(w));
     table.AddRow({Timestamp(g.latest_received_ms), Join(numbers, "\n"),
                   Show(g.member), Show(ref.competent_office()),
                   OrDash(Join(matched, "\n")), OrDash(Join(queries, "\n")),

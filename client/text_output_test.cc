@@ -272,8 +272,9 @@ TEST(TextOutputTest, AllHitsOneRowEachWithTheQueryId) {
   ASSERT_EQ(lines.size(), 6u) << text;
   EXPECT_EQ(Column(lines[1], "q-7f3c"), Column(lines[0], "QUERY"));
   EXPECT_EQ(Column(lines[3], "q-0001"), Column(lines[0], "QUERY"));
-  EXPECT_EQ(Column(lines[2], "  yours 2025-01-01..2025-06-30, theirs "
-                             "2021-01-01..2021-12-31"),
+  EXPECT_EQ(Column(lines[2],
+                   "  yours 2025-01-01..2025-06-30, theirs "
+                   "2021-01-01..2021-12-31"),
             Column(lines[0], "MATCHED"));
   // Hits that overlap (or are unknown) carry no footnote.
   v1::ListHitsResponse plain = SampleHits();

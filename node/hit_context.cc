@@ -59,10 +59,9 @@ void FillHitContext(
     if (normalized.ok()) m->set_normalized(*std::move(normalized));
     m->set_querier_from_ms(id.observed_from_ms());
     m->set_querier_to_ms(id.observed_to_ms());
-    m->set_windows_overlap(CompareWindows(id.observed_from_ms(),
-                                          id.observed_to_ms(),
-                                          mi.observed_from_ms(),
-                                          mi.observed_to_ms()));
+    m->set_windows_overlap(
+        CompareWindows(id.observed_from_ms(), id.observed_to_ms(),
+                       mi.observed_from_ms(), mi.observed_to_ms()));
   }
   hit.set_windows_overlap(HitOverlap(hit.matches()));
 }

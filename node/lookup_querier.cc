@@ -278,8 +278,7 @@ absl::Status LookupQuerier::Run(
   summary.set_query_id(query_id);
   // Older than three sync intervals: at least two pulls in a row did not
   // refresh the copy (spec/office-api.md §4.5).
-  const size_t members =
-      ctx_->directory->Current()->ActiveMemberCodes().size();
+  const size_t members = ctx_->directory->Current()->ActiveMemberCodes().size();
   summary.set_stale_index_after_ms(
       3 * IndexSyncIntervalMs(ctx_->config, members > 0 ? members - 1 : 0));
   bool listening = true;

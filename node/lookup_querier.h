@@ -101,8 +101,7 @@ class LookupQuerier {
     const v1::Purpose* purpose = nullptr;
     // The query's identifiers as the office entered them, for the hits'
     // context (node/hit_context.h); null for a watch's Resolve.
-    const google::protobuf::RepeatedPtrField<v1::Identifier>* asked =
-        nullptr;
+    const google::protobuf::RepeatedPtrField<v1::Identifier>* asked = nullptr;
     std::string office;       // the asking office ("MK/PPO-Skopje")
     std::string query_id;     // hex, for the office's hits and the event log
     int64_t deadline_ms = 0;  // the query's deadline, on ctx_->clock
