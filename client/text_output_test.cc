@@ -259,7 +259,7 @@ TEST(TextOutputTest, HitsGroupedPerPeerCaseWithTheMatchedValue) {
   EXPECT_NE(lines[2].find("q-0001"), std::string::npos) << text;
   EXPECT_NE(lines[2].find("yours 2025-01-01..2025-06-30"), std::string::npos)
       << text;
-  EXPECT_EQ(lines[3].rfind("! the peer observed this identifier", 0), 0u)
+  EXPECT_EQ(lines[3].rfind("! the two windows do not overlap", 0), 0u)
       << text;
   EXPECT_NE(lines[3].find("usernames and numbers get reused"),
             std::string::npos);
