@@ -65,7 +65,10 @@ class LookupQuerier {
   // answers are still awaited but not emitted. FAILED_PRECONDITION if no
   // peer is active. Must not be called from `executor`'s own work items.
   // With `watch` (not null, outliving the call) the query is a watch's
-  // first evaluation: see WatchHooks.
+  // first evaluation: see WatchHooks. Each answer says how old the peer's
+  // index copy was (PeerAnswer.index_*), the summary which misses came
+  // from copies older than three sync intervals, and each stored Hit
+  // carries its context (node/hit_context.h; a watch's: the type only).
   absl::Status Run(const v1::QueryRequest& request, const OfficeCaller& caller,
                    const std::function<bool(const v1::QueryEvent&)>& emit,
                    const WatchHooks* watch = nullptr);
