@@ -116,6 +116,7 @@ struct OfficeCommands {
   bool list_all = false;
   QueryArgs query;
   std::string hits_case;
+  bool hits_all = false;
   std::string inbox_case;
 
   CLI::App* add_cmd = nullptr;
@@ -271,6 +272,9 @@ void AddListCommands(CLI::App& app, OfficeCommands& c) {
       "hits", "Case references received from peers for our queries");
   c.hits_cmd->add_option("--case", c.hits_case, "Only hits for this case")
       ->type_name("NUMBER");
+  c.hits_cmd->add_flag("--all", c.hits_all,
+                       "One row per hit received, instead of one per peer "
+                       "case");
   c.inbox_cmd = app.add_subcommand(
       "inbox", "Peers that resolved one of our cases, and for what purpose");
   c.inbox_cmd->add_option("--case", c.inbox_case, "Only this case")
@@ -302,7 +306,13 @@ absl::StatusOr<Runner> ChosenCommand(const OfficeCommands& c,
     return Bind(BuildQueryRequest(c.query, home), &Query);
   }
   if (c.hits_cmd->parsed()) {
-    return Bind(BuildListHitsRequest(c.hits_case), &ListHits);
+    absl::StatusOr<v1::ListHitsRequest> request =
+        BuildListHitsRequest(c.hits_case);
+    if (!request.ok()) return request.status();
+    return Runner(
+        [request = *std::move(request), all = c.hits_all](CommandContext& ctx) {
+          return ListHits(ctx, request, all);
+        });
   }
   if (c.inbox_cmd->parsed()) {
     return Bind(BuildListInboxRequest(c.inbox_case), &ListInbox);

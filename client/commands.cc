@@ -93,6 +93,7 @@ int Query(CommandContext& ctx, const v1::QueryRequest& request) {
         ctx.out << JsonLine(QuerySummaryJson(event.summary()));
       } else {
         ctx.out << QuerySummaryText(event.summary())
+                << StaleIndexText(event.summary(), ctx.lang)
                 << TypesAskedText(request, event.summary());
       }
     }
@@ -119,13 +120,15 @@ int Query(CommandContext& ctx, const v1::QueryRequest& request) {
   return kExitOk;
 }
 
-int ListHits(CommandContext& ctx, const v1::ListHitsRequest& request) {
+int ListHits(CommandContext& ctx, const v1::ListHitsRequest& request,
+             bool all) {
   return Paged<v1::ListHitsRequest, v1::ListHitsResponse>(
       ctx, "listing hits", request,
       [&](grpc::ClientContext* c, const v1::ListHitsRequest& r,
           v1::ListHitsResponse* out) { return ctx.stub.ListHits(c, r, out); },
       [&](const v1::ListHitsResponse& r) {
-        return HitsText(r, ctx.lang, ctx.table_width());
+        return all ? HitsText(r, ctx.lang, ctx.table_width())
+                   : GroupedHitsText(r, ctx.lang, ctx.table_width());
       },
       [&](const v1::ListHitsResponse& r) { return HitsJson(r, ctx.lang); });
 }

@@ -45,7 +45,10 @@ int ListCases(CommandContext& ctx, const v1::ListCasesRequest& request);
 // Prints each peer's answer as it arrives (flushed at once), then the
 // summary. With --json, one JSON object per event (JSON Lines).
 int Query(CommandContext& ctx, const v1::QueryRequest& request);
-int ListHits(CommandContext& ctx, const v1::ListHitsRequest& request);
+// One row per peer case (GroupedHitsText); with `all`, one per hit
+// (HitsText). --json is the same either way: every hit.
+int ListHits(CommandContext& ctx, const v1::ListHitsRequest& request,
+             bool all = false);
 int ListInbox(CommandContext& ctx, const v1::ListInboxRequest& request);
 int ListPeers(CommandContext& ctx, const v1::ListPeersRequest& request);
 

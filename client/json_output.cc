@@ -131,6 +131,12 @@ Json PeerAnswerJson(const v1::PeerAnswer& answer, Lang lang) {
     refs.push_back(CaseReferenceJson(r, lang));
   }
   j["references"] = std::move(refs);
+  // How old the peer's index copy was (only when a copy was used).
+  if (answer.index_synced_at_ms() != 0) {
+    j["index_version"] = answer.index_version();
+    j["index_synced_at"] = Time(answer.index_synced_at_ms());
+    j["index_age_ms"] = answer.index_age_ms();
+  }
   return j;
 }
 
@@ -142,8 +148,41 @@ Json QuerySummaryJson(const v1::QuerySummary& s) {
   j["miss_members"] = Members(s.miss_members());
   j["failed_members"] = Members(s.failed_members());
   j["elapsed_ms"] = s.elapsed_ms();
+  if (s.stale_index_after_ms() != 0) {
+    j["stale_index_after_ms"] = s.stale_index_after_ms();
+    j["stale_index_members"] = Members(s.stale_index_members());
+  }
   return j;
 }
+
+namespace {
+
+std::string OverlapName(v1::WindowsOverlap overlap) {
+  switch (overlap) {
+    case v1::WINDOWS_OVERLAP_OVERLAP:
+      return "overlap";
+    case v1::WINDOWS_OVERLAP_DISJOINT:
+      return "disjoint";
+    default:
+      return "unknown";
+  }
+}
+
+Json MatchJson(const v1::HitMatch& m) {
+  Json j;
+  j["type"] = IdentifierTypeName(m.type());
+  j["value"] = Optional(m.value());
+  j["normalized"] = Optional(m.normalized());
+  j["input_index"] = m.input_index();
+  j["querier_observed_from"] = Time(m.querier_from_ms());
+  j["querier_observed_to"] = Time(m.querier_to_ms());
+  j["peer_observed_from"] = Time(m.peer_from_ms());
+  j["peer_observed_to"] = Time(m.peer_to_ms());
+  j["windows_overlap"] = OverlapName(m.windows_overlap());
+  return j;
+}
+
+}  // namespace
 
 Json HitsJson(const v1::ListHitsResponse& response, Lang lang) {
   Json hits = Json::array();
@@ -157,6 +196,14 @@ Json HitsJson(const v1::ListHitsResponse& response, Lang lang) {
     hj["reference"] = CaseReferenceJson(h.reference(), lang);
     // A standing watch's hit names the watch (spec/cooperation.md §4).
     if (!h.watch_id().empty()) hj["watch_id"] = h.watch_id();
+    // What matched, in context (spec/office-api.md §4.6); absent on hits
+    // stored before the node kept it.
+    if (!h.matches().empty()) {
+      Json matches = Json::array();
+      for (const v1::HitMatch& m : h.matches()) matches.push_back(MatchJson(m));
+      hj["matches"] = std::move(matches);
+      hj["windows_overlap"] = OverlapName(h.windows_overlap());
+    }
     hits.push_back(std::move(hj));
   }
   Json j;

@@ -18,6 +18,23 @@ struct Entry {
   std::array<std::string_view, kColumns> text;
 };
 
+// Hits in context and index ages (issue 14): English in every column until
+// translated (client/README.md).
+constexpr std::string_view kQueryEn = "query";
+constexpr std::string_view kQueriesEn = "queries";
+constexpr std::string_view kIndexAgeEn = "index {1} old";
+constexpr std::string_view kStaleIndexWarningEn =
+    "warning: misses from index copies older than expected: {1}; a case "
+    "registered since may be missing, ask again after the next sync ('cbx "
+    "peers' shows it)";
+constexpr std::string_view kDisjointNoteEn =
+    "the two windows do not overlap: usernames and numbers get reused, so it "
+    "may be another person";
+constexpr std::string_view kNoValueKeptEn = "a watch keeps no value";
+constexpr std::string_view kYoursEn = "yours";
+constexpr std::string_view kTheirsEn = "theirs";
+constexpr std::string_view kUnknownWindowEn = "unknown";
+
 // Keep in declaration order of Msg (checked by messages_test).
 constexpr Entry kTable[] = {
     {Msg::kCase, "case",
@@ -177,6 +194,44 @@ constexpr Entry kTable[] = {
       "ništa ne odgovara na {1}: veza je odbijena",
       "askush nuk përgjigjet në {1}: lidhja u refuzua",
       "na {1} se nihče ne odziva: povezava je bila zavrnjena"}},
+    // English in every column until translated (issue 14: hits in
+    // context; the texts are above kTable).
+    {Msg::kQuery, "query",
+     {kQueryEn, kQueryEn, kQueryEn,
+      kQueryEn, kQueryEn, kQueryEn,
+      kQueryEn, kQueryEn}},
+    {Msg::kQueries, "queries",
+     {kQueriesEn, kQueriesEn, kQueriesEn,
+      kQueriesEn, kQueriesEn, kQueriesEn,
+      kQueriesEn, kQueriesEn}},
+    {Msg::kIndexAge, "index_age",
+     {kIndexAgeEn, kIndexAgeEn, kIndexAgeEn,
+      kIndexAgeEn, kIndexAgeEn, kIndexAgeEn,
+      kIndexAgeEn, kIndexAgeEn}},
+    {Msg::kStaleIndexWarning, "warn.stale_index",
+     {kStaleIndexWarningEn, kStaleIndexWarningEn, kStaleIndexWarningEn,
+      kStaleIndexWarningEn, kStaleIndexWarningEn, kStaleIndexWarningEn,
+      kStaleIndexWarningEn, kStaleIndexWarningEn}},
+    {Msg::kDisjointNote, "note.disjoint_windows",
+     {kDisjointNoteEn, kDisjointNoteEn, kDisjointNoteEn,
+      kDisjointNoteEn, kDisjointNoteEn, kDisjointNoteEn,
+      kDisjointNoteEn, kDisjointNoteEn}},
+    {Msg::kNoValueKept, "no_value_kept",
+     {kNoValueKeptEn, kNoValueKeptEn, kNoValueKeptEn,
+      kNoValueKeptEn, kNoValueKeptEn, kNoValueKeptEn,
+      kNoValueKeptEn, kNoValueKeptEn}},
+    {Msg::kYours, "yours",
+     {kYoursEn, kYoursEn, kYoursEn,
+      kYoursEn, kYoursEn, kYoursEn,
+      kYoursEn, kYoursEn}},
+    {Msg::kTheirs, "theirs",
+     {kTheirsEn, kTheirsEn, kTheirsEn,
+      kTheirsEn, kTheirsEn, kTheirsEn,
+      kTheirsEn, kTheirsEn}},
+    {Msg::kUnknownWindow, "window_unknown",
+     {kUnknownWindowEn, kUnknownWindowEn, kUnknownWindowEn,
+      kUnknownWindowEn, kUnknownWindowEn, kUnknownWindowEn,
+      kUnknownWindowEn, kUnknownWindowEn}},
 };
 
 constexpr size_t kMessageCount = sizeof(kTable) / sizeof(kTable[0]);

@@ -74,6 +74,17 @@ enum class Msg {
   kErrNoAnswerIn,   // {1}: milliseconds
   kErrNotReached,   // {1}: HOST:PORT
   kErrRefusedConn,  // {1}: HOST:PORT
+  // Hits in context and the age of a peer's index (issue 14). English in
+  // every column until translated (client/README.md).
+  kQuery,
+  kQueries,
+  kIndexAge,           // {1}: "4 min"
+  kStaleIndexWarning,  // {1}: "HR, AL (older than 6 s)"
+  kDisjointNote,
+  kNoValueKept,
+  kYours,
+  kTheirs,
+  kUnknownWindow,
 };
 
 // Every message id, in declaration order.

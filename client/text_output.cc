@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "client/arguments.h"
+#include "client/hit_groups.h"
 #include "client/identifier_arg.h"
 #include "client/messages.h"
 #include "client/names.h"
@@ -138,6 +139,53 @@ std::string Matched(
   return OrDash(Join(lines, "\n"));
 }
 
+// "4 s", "12 min", "5 h", "3 d": how old a peer's index copy was.
+std::string Age(int64_t ms) {
+  const int64_t s = std::max<int64_t>(0, ms) / 1000;
+  if (s < 120) return std::to_string(s) + " s";
+  if (s < 120 * 60) return std::to_string(s / 60) + " min";
+  if (s < 48 * 3600) return std::to_string(s / 3600) + " h";
+  return std::to_string(s / 86400) + " d";
+}
+
+std::string WindowOrUnknown(int64_t from_ms, int64_t to_ms, Lang lang) {
+  std::string w = FormatWindow(from_ms, to_ms);
+  return w.empty() ? Text(Msg::kUnknownWindow, lang) : w;
+}
+
+// One matched identifier in context, two lines: "! telegram_username:
+// @Smokva_Admin" ('!' when the windows are disjoint) and "  yours
+// 2025-01-01..2025-06-30, theirs 2021-01-01..". A watch's hit keeps no
+// value: the type and "a watch keeps no value", and the peer's window.
+std::string MatchText(const v1::HitMatch& m, Lang lang) {
+  const bool disjoint = m.windows_overlap() == v1::WINDOWS_OVERLAP_DISJOINT;
+  std::string line =
+      std::string(disjoint ? "! " : "") + IdentifierTypeName(m.type());
+  if (m.value().empty()) {
+    return line + " (" + Text(Msg::kNoValueKept, lang) + ")\n  " +
+           Text(Msg::kTheirs, lang) + " " +
+           WindowOrUnknown(m.peer_from_ms(), m.peer_to_ms(), lang);
+  }
+  line += ":" + SanitizeForTerminal(m.value());
+  // The normal form too when it differs from what was typed.
+  if (!m.normalized().empty() && m.normalized() != m.value()) {
+    line += " (" + SanitizeForTerminal(m.normalized()) + ")";
+  }
+  return line + "\n  " + Text(Msg::kYours, lang) + " " +
+         WindowOrUnknown(m.querier_from_ms(), m.querier_to_ms(), lang) + ", " +
+         Text(Msg::kTheirs, lang) + " " +
+         WindowOrUnknown(m.peer_from_ms(), m.peer_to_ms(), lang);
+}
+
+// A hit's matched identifiers: in context when the node stored it (Hit
+// fields 10-11), else as the reference gives them.
+std::string HitMatched(const v1::Hit& h, Lang lang) {
+  if (h.matches().empty()) return Matched(h.reference().matched());
+  std::vector<std::string> lines;
+  for (const v1::HitMatch& m : h.matches()) lines.push_back(MatchText(m, lang));
+  return Join(lines, "\n");
+}
+
 std::string ReferenceText(const v1::CaseReference& ref, Lang lang) {
   Fields fields = {
       {Text(Msg::kCaseToken, lang), Show(HexEncode(ref.case_token()))},
@@ -242,6 +290,13 @@ std::string PeerAnswerText(const v1::PeerAnswer& answer, Lang lang) {
       }
       break;
     }
+    case v1::PEER_OUTCOME_MISS:
+      // As of when: a case registered after the copy is not in it.
+      if (answer.index_synced_at_ms() != 0) {
+        out += "  " + Text(Msg::kIndexAge, lang, Age(answer.index_age_ms()));
+      }
+      out += "\n";
+      break;
     default:
       out += "\n";
       break;
@@ -262,6 +317,14 @@ std::string QuerySummaryText(const v1::QuerySummary& s) {
   part(s.failed_members(), "error", "errors");
   return "done in " + std::to_string(s.elapsed_ms()) +
          " ms: " + Join(parts, ", ") + "; query " + Show(s.query_id()) + "\n";
+}
+
+std::string StaleIndexText(const v1::QuerySummary& summary, Lang lang) {
+  if (summary.stale_index_members().empty()) return "";
+  return Text(Msg::kStaleIndexWarning, lang,
+              MemberList(summary.stale_index_members()) + " (older than " +
+                  Age(summary.stale_index_after_ms()) + ")") +
+         "\n";
 }
 
 std::string TypesAskedText(const v1::QueryRequest& request,
@@ -295,22 +358,70 @@ std::string TypesAskedText(const v1::QueryRequest& request,
 std::string HitsText(const v1::ListHitsResponse& response, Lang lang,
                      size_t width) {
   if (response.hits().empty()) return Text(Msg::kNoHits, lang) + "\n";
-  Table table(Headers({Msg::kReceived, Msg::kCase, Msg::kMember, Msg::kOffice,
-                       Msg::kOffences, Msg::kRole, Msg::kMatched, Msg::kStatus,
-                       Msg::kOpened, Msg::kContact, Msg::kCaseToken},
-                      lang));
+  // The query column last, so that the columns before keep their places.
+  Table table(
+      Headers({Msg::kReceived, Msg::kCase, Msg::kMember, Msg::kOffice,
+               Msg::kOffences, Msg::kRole, Msg::kMatched, Msg::kStatus,
+               Msg::kOpened, Msg::kContact, Msg::kCaseToken, Msg::kQuery},
+              lang));
+  bool disjoint = false;
   for (const v1::Hit& h : response.hits()) {
     const v1::CaseReference& ref = h.reference();
+    disjoint |= h.windows_overlap() == v1::WINDOWS_OVERLAP_DISJOINT;
     table.AddRow({Timestamp(h.received_at_ms()), Show(h.case_number()),
                   Show(h.member()), Show(ref.competent_office()),
                   Offences(ref.offences(), lang), RoleText(ref.role(), lang),
-                  Matched(ref.matched()), StatusText(ref.status(), lang),
+                  HitMatched(h, lang), StatusText(ref.status(), lang),
                   Show(ref.opened_month()), Show(ref.contact_point()),
-                  Show(HexEncode(ref.case_token()))});
+                  Show(HexEncode(ref.case_token())),
+                  h.watch_id().empty() ? Show(h.query_id())
+                                       : "watch " + Show(h.watch_id())});
   }
   // In 100 columns: when, our case, who, what, which identifier, contact.
   table.SetNarrowColumns({0, 1, 2, 3, 4, 6, 9});
-  return table.Render(width);
+  std::string out = table.Render(width);
+  if (disjoint) out += "! " + Text(Msg::kDisjointNote, lang) + "\n";
+  return out;
+}
+
+std::string GroupedHitsText(const v1::ListHitsResponse& response, Lang lang,
+                            size_t width) {
+  if (response.hits().empty()) return Text(Msg::kNoHits, lang) + "\n";
+  Table table(
+      Headers({Msg::kReceived, Msg::kCase, Msg::kMember, Msg::kOffice,
+               Msg::kMatched, Msg::kQueries, Msg::kContact, Msg::kOffences,
+               Msg::kRole, Msg::kStatus, Msg::kOpened, Msg::kCaseToken},
+              lang));
+  bool disjoint = false;
+  for (const HitGroup& g : GroupHits(response)) {
+    const v1::CaseReference& ref = g.reference;
+    disjoint |= g.disjoint;
+    std::vector<std::string> numbers, matched, queries;
+    for (const std::string& n : g.case_numbers) numbers.push_back(Show(n));
+    for (const v1::HitMatch& m : g.matches) {
+      matched.push_back(MatchText(m, lang));
+    }
+    if (!g.legacy_matched.empty()) {
+      google::protobuf::RepeatedPtrField<v1::MatchedIdentifier> legacy(
+          g.legacy_matched.begin(), g.legacy_matched.end());
+      matched.push_back(Matched(legacy));
+    }
+    for (const std::string& q : g.query_ids) queries.push_back(Show(q));
+    for (const std::string& w : g.watch_ids)
+      queries.push_back("watch " + Show(w));
+    table.AddRow({Timestamp(g.latest_received_ms), Join(numbers, "\n"),
+                  Show(g.member), Show(ref.competent_office()),
+                  OrDash(Join(matched, "\n")), OrDash(Join(queries, "\n")),
+                  Show(ref.contact_point()), Offences(ref.offences(), lang),
+                  RoleText(ref.role(), lang), StatusText(ref.status(), lang),
+                  Show(ref.opened_month()), Show(HexEncode(ref.case_token()))});
+  }
+  // In 100 columns: our case, who, which identifiers, which queries, and
+  // whom to call; the rest with --wide.
+  table.SetNarrowColumns({1, 2, 3, 4, 5, 6});
+  std::string out = table.Render(width);
+  if (disjoint) out += "! " + Text(Msg::kDisjointNote, lang) + "\n";
+  return out;
 }
 
 std::string InboxText(const v1::ListInboxResponse& response, Lang lang,

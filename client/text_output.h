@@ -34,8 +34,21 @@ std::string QuerySummaryText(const v1::QuerySummary& summary);
 std::string TypesAskedText(const v1::QueryRequest& request,
                            const v1::QuerySummary& summary);
 
+// After a query with misses from index copies older than expected
+// (QuerySummary.stale_index_members): one warning line naming them; ""
+// otherwise.
+std::string StaleIndexText(const v1::QuerySummary& summary, Lang lang);
+
+// `cbx hits --all`: one row per hit, newest first, with the matched values
+// (HitMatch) and the query id.
 std::string HitsText(const v1::ListHitsResponse& response, Lang lang,
                      size_t width = 0);
+// `cbx hits`: one row per peer case (client/hit_groups.h) with the
+// identifiers that matched it and the queries that found it; a matched
+// identifier whose windows are disjoint is marked '!' and explained in a
+// footnote under the table.
+std::string GroupedHitsText(const v1::ListHitsResponse& response, Lang lang,
+                            size_t width = 0);
 std::string InboxText(const v1::ListInboxResponse& response, Lang lang,
                       size_t width = 0);
 std::string PeersText(const v1::ListPeersResponse& response, size_t width = 0);

@@ -217,6 +217,106 @@ TEST(TextOutputTest, Hits) {
   EXPECT_EQ(HitsText(v1::ListHitsResponse(), Lang::kEn), "no hits\n");
 }
 
+// A hit in context (issue 14): the matched value, both windows, the query
+// id; grouped per peer case by default; disjoint windows marked '!' and
+// explained under the table.
+v1::ListHitsResponse HitsInContext() {
+  v1::ListHitsResponse r = SampleHits();
+  v1::Hit* h = r.mutable_hits(0);
+  v1::HitMatch* m = h->add_matches();
+  m->set_type(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME);
+  m->set_value("@Smokva_Admin");
+  m->set_normalized("smokva_admin");
+  m->set_querier_from_ms(1735689600000);  // 2025-01-01
+  m->set_querier_to_ms(1751241600000);    // 2025-06-30
+  m->set_peer_from_ms(1609459200000);     // 2021-01-01
+  m->set_peer_to_ms(1640908800000);       // 2021-12-31
+  m->set_windows_overlap(v1::WINDOWS_OVERLAP_DISJOINT);
+  h->set_windows_overlap(v1::WINDOWS_OVERLAP_DISJOINT);
+  v1::Hit again = *h;  // the same case found by an earlier query
+  again.set_query_id("q-0001");
+  again.set_received_at_ms(h->received_at_ms() - 1000);
+  *r.add_hits() = again;
+  return r;
+}
+
+TEST(TextOutputTest, HitsGroupedPerPeerCaseWithTheMatchedValue) {
+  const std::string text =
+      GroupedHitsText(HitsInContext(), Lang::kEn, kTableWidth);
+  std::vector<std::string> lines = Lines(text);
+  for (const std::string& line : lines) {
+    EXPECT_LE(DisplayWidth(line), kTableWidth) << line;
+  }
+  // One row (two lines: identifier, windows; two query ids), then the
+  // footnote.
+  ASSERT_EQ(lines.size(), 4u) << text;
+  EXPECT_NE(lines[0].find("MATCHED"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("QUERIES"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("! telegram_username:@Smokva_Admin"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(lines[1].find("q-7f3c"), std::string::npos) << text;
+  EXPECT_NE(lines[2].find("q-0001"), std::string::npos) << text;
+  EXPECT_NE(lines[2].find("yours 2025-01-01..2025-06-30"), std::string::npos)
+      << text;
+  EXPECT_EQ(lines[3].rfind("! the two windows do not overlap", 0), 0u)
+      << text;
+  EXPECT_NE(lines[3].find("usernames and numbers get reused"),
+            std::string::npos);
+}
+
+TEST(TextOutputTest, AllHitsOneRowEachWithTheQueryId) {
+  const std::string text = HitsText(HitsInContext(), Lang::kEn);
+  std::vector<std::string> lines = Lines(text);
+  // Two hits of two lines each, the header and the footnote.
+  ASSERT_EQ(lines.size(), 6u) << text;
+  EXPECT_EQ(Column(lines[1], "q-7f3c"), Column(lines[0], "QUERY"));
+  EXPECT_EQ(Column(lines[3], "q-0001"), Column(lines[0], "QUERY"));
+  EXPECT_EQ(Column(lines[2],
+                   "  yours 2025-01-01..2025-06-30, theirs "
+                   "2021-01-01..2021-12-31"),
+            Column(lines[0], "MATCHED"));
+  // Hits that overlap (or are unknown) carry no footnote.
+  v1::ListHitsResponse plain = SampleHits();
+  EXPECT_EQ(HitsText(plain, Lang::kEn).find("! "), std::string::npos);
+}
+
+// A watch's hit keeps no value: its type and the peer's window only.
+TEST(TextOutputTest, AWatchsHitShowsTheTypeOnly) {
+  v1::ListHitsResponse r = SampleHits();
+  v1::Hit* h = r.mutable_hits(0);
+  h->set_watch_id("w-9");
+  v1::HitMatch* m = h->add_matches();
+  m->set_type(v1::IDENTIFIER_TYPE_PHONE);
+  const std::string text = GroupedHitsText(r, Lang::kEn);
+  EXPECT_NE(text.find("phone (a watch keeps no value)"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("theirs unknown"), std::string::npos) << text;
+  EXPECT_NE(text.find("watch w-9"), std::string::npos) << text;
+}
+
+// A miss says how old the peer's index copy was; after the summary, a
+// warning names the peers whose copy was older than expected.
+TEST(TextOutputTest, AMissSaysTheAgeOfThePeersIndex) {
+  v1::PeerAnswer a = MissAnswer();
+  a.set_index_version(7);
+  a.set_index_synced_at_ms(kCreatedMs);
+  a.set_index_age_ms(4 * 60 * 1000 + 10);
+  EXPECT_EQ(PeerAnswerText(a, Lang::kEn),
+            "HR  MISS      95 ms  index 4 min old\n");
+  a.set_index_age_ms(3200);
+  EXPECT_EQ(PeerAnswerText(a, Lang::kEn),
+            "HR  MISS      95 ms  index 3 s old\n");
+  v1::QuerySummary s = SampleSummary();
+  EXPECT_EQ(StaleIndexText(s, Lang::kEn), "");
+  s.set_stale_index_after_ms(6000);
+  s.add_stale_index_members("HR");
+  EXPECT_EQ(StaleIndexText(s, Lang::kEn),
+            "warning: misses from index copies older than expected: HR "
+            "(older than 6 s); a case registered since may be missing, ask "
+            "again after the next sync ('cbx peers' shows it)\n");
+}
+
 // By default the CLI's tables fit 100 columns (issue 14): the hits table,
 // 250 columns wide in full, is cut in its widest columns; --wide (width 0)
 // keeps it whole.

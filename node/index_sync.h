@@ -29,6 +29,13 @@
 
 namespace cbx::node {
 
+// How often this node pulls each peer's index, in ms: `config`'s
+// sync.index_interval_ms, or, left at its default (2000), that default
+// paced with the `active_peers` (spec/node-config.md "Background work at
+// federation size"): max(2000, 250 x active_peers). Node's timer and the
+// querier's "older than expected" (spec/office-api.md §4.5) both use it.
+int64_t IndexSyncIntervalMs(const Config& config, size_t active_peers);
+
 class IndexSync {
  public:
   // Uses `context` for this node's identity and keys, directory, clock,

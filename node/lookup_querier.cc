@@ -13,6 +13,8 @@
 #include "core/identifiers/identifiers.h"
 #include "core/util/status_macros.h"
 #include "node/admission.h"
+#include "node/hit_context.h"
+#include "node/index_sync.h"
 #include "node/log.h"
 #include "node/lookup_responder.h"
 #include "node/peer_reply.h"
@@ -113,6 +115,10 @@ void Count(const v1::PeerAnswer& answer, v1::QuerySummary& summary) {
       break;
     case v1::PEER_OUTCOME_MISS:
       summary.add_miss_members(answer.member());
+      // A miss from a copy older than expected may predate the case.
+      if (answer.index_age_ms() > summary.stale_index_after_ms()) {
+        summary.add_stale_index_members(answer.member());
+      }
       break;
     default:
       summary.add_failed_members(answer.member());
@@ -251,6 +257,9 @@ absl::Status LookupQuerier::Run(
     PeerLookup lookup;
     lookup.member = member;
     lookup.inputs = &inputs;
+    // A watch keeps no value (spec/cooperation.md §4), not even in the
+    // hits of its first evaluation: they get the type only.
+    lookup.asked = watch == nullptr ? &request.identifiers() : nullptr;
     lookup.purpose = &purpose;
     lookup.office = caller.Name();
     lookup.query_id = query_id;
@@ -267,6 +276,11 @@ absl::Status LookupQuerier::Run(
 
   v1::QuerySummary summary;
   summary.set_query_id(query_id);
+  // Older than three sync intervals: at least two pulls in a row did not
+  // refresh the copy (spec/office-api.md §4.5).
+  const size_t members = ctx_->directory->Current()->ActiveMemberCodes().size();
+  summary.set_stale_index_after_ms(
+      3 * IndexSyncIntervalMs(ctx_->config, members > 0 ? members - 1 : 0));
   bool listening = true;
   for (size_t received = 0; received < targets.size(); ++received) {
     v1::PeerAnswer answer = answers.Pop();
@@ -346,13 +360,24 @@ v1::PeerAnswer LookupQuerier::AskPeer(PeerLookup lookup) {
   }
   // Without a current copy of the peer's index a miss would be a guess:
   // say so instead, and spend none of the peer's quota.
-  lookup.copy = ctx_->peer_indexes.Share(member);
+  lookup.copy = ctx_->peer_indexes.Share(member, &lookup.copy_confirmed_ms);
   if (lookup.copy == nullptr || lookup.copy->oprf_epoch != lookup.epoch) {
     return Failure(member,
                    absl::FailedPreconditionError(absl::StrCat(
                        "no current copy of ", member,
                        "'s index yet (index sync pending); ask again soon")));
   }
+  v1::PeerAnswer answer = LookUp(lookup, start_ms);
+  answer.set_index_version(lookup.copy->version);
+  answer.set_index_synced_at_ms(lookup.copy_confirmed_ms);
+  answer.set_index_age_ms(
+      std::max<int64_t>(0, start_ms - lookup.copy_confirmed_ms));
+  return answer;
+}
+
+v1::PeerAnswer LookupQuerier::LookUp(const PeerLookup& lookup,
+                                     int64_t start_ms) {
+  const std::string& member = lookup.member;
   absl::StatusOr<Evaluated> evaluated = BlindAndEvaluate(lookup);
   if (!evaluated.ok()) return Failure(member, evaluated.status());
   absl::StatusOr<std::vector<Bytes>> outputs =
@@ -506,6 +531,7 @@ absl::Status LookupQuerier::ResolveAndStore(const PeerLookup& lookup,
     hit.set_received_at_ms(ctx_->clock->NowMs());
     hit.set_envelope_sha256(resolved->envelope_sha256);
     if (lookup.watch != nullptr) hit.set_watch_id(lookup.watch->watch_id);
+    FillHitContext(lookup.asked, ctx_->self(), hit);
     RETURN_IF_ERROR(ctx_->storage->AddHit(hit));
   }
   answer.set_outcome(references > 0 ? v1::PEER_OUTCOME_HIT
@@ -542,6 +568,11 @@ absl::StatusOr<v1::PeerAnswer> LookupQuerier::ResolveForWatch(
   v1::PeerAnswer answer;
   answer.set_member(member);
   answer.set_outcome(v1::PEER_OUTCOME_MISS);
+  // The copy the watch tested: usually the one just adopted.
+  answer.set_index_version(copy->version);
+  answer.set_index_synced_at_ms(copy->synced_at_ms);
+  answer.set_index_age_ms(
+      std::max<int64_t>(0, ctx_->clock->NowMs() - copy->synced_at_ms));
   RETURN_IF_ERROR(ResolveAndStore(lookup, outputs, hits, answer));
   return answer;
 }

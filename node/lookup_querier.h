@@ -65,7 +65,10 @@ class LookupQuerier {
   // answers are still awaited but not emitted. FAILED_PRECONDITION if no
   // peer is active. Must not be called from `executor`'s own work items.
   // With `watch` (not null, outliving the call) the query is a watch's
-  // first evaluation: see WatchHooks.
+  // first evaluation: see WatchHooks. Each answer says how old the peer's
+  // index copy was (PeerAnswer.index_*), the summary which misses came
+  // from copies older than three sync intervals, and each stored Hit
+  // carries its context (node/hit_context.h; a watch's: the type only).
   absl::Status Run(const v1::QueryRequest& request, const OfficeCaller& caller,
                    const std::function<bool(const v1::QueryEvent&)>& emit,
                    const WatchHooks* watch = nullptr);
@@ -99,6 +102,9 @@ class LookupQuerier {
     std::string member;
     const std::vector<Input>* inputs = nullptr;
     const v1::Purpose* purpose = nullptr;
+    // The query's identifiers as the office entered them, for the hits'
+    // context (node/hit_context.h); null for a watch's Resolve.
+    const google::protobuf::RepeatedPtrField<v1::Identifier>* asked = nullptr;
     std::string office;       // the asking office ("MK/PPO-Skopje")
     std::string query_id;     // hex, for the office's hits and the event log
     int64_t deadline_ms = 0;  // the query's deadline, on ctx_->clock
@@ -110,6 +116,8 @@ class LookupQuerier {
     // membership test uses this copy even if a sync (an epoch change)
     // replaces it while the query runs, so tags and copy always agree.
     std::shared_ptr<const PeerIndex> copy;
+    // When that copy was last confirmed current (PeerIndexSet::Share).
+    int64_t copy_confirmed_ms = 0;
     const WatchHooks* watch = nullptr;  // set for a watch's lookups
   };
   // The evaluate exchange: what was sent, and the unopened reply.
@@ -143,8 +151,13 @@ class LookupQuerier {
   absl::StatusOr<std::vector<std::string>> Targets(
       const v1::QueryRequest& request) const;
 
-  // One peer's answer; never fails (a failure is an ERROR answer).
+  // One peer's answer; never fails (a failure is an ERROR answer). Once a
+  // copy of the peer's index is taken, the answer says how old it was
+  // (PeerAnswer.index_*).
   v1::PeerAnswer AskPeer(PeerLookup lookup);
+  // Steps 1-4 for a lookup whose copy AskPeer took; `start_ms` for the
+  // latency.
+  v1::PeerAnswer LookUp(const PeerLookup& lookup, int64_t start_ms);
   // 1. Blinds each input afresh and sends Peer.Evaluate.
   absl::StatusOr<Evaluated> BlindAndEvaluate(const PeerLookup& lookup);
   // 2. Opens the reply, checks its size, verifies the batched proof against

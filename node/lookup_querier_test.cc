@@ -75,6 +75,7 @@ class LookupQuerierTest : public ::testing::Test {
     index.oprf_epoch = 1;
     index.version = peers_->IndexVersion(member);
     index.tags = peers_->IndexTags(member);
+    index.synced_at_ms = node_->clock().NowMs();
     node_->ctx().peer_indexes.Put(std::move(index));
   }
   void HoldAllIndexes() {
@@ -234,6 +235,95 @@ TEST_F(LookupQuerierTest, HitIsResolvedAndStored) {
   EXPECT_EQ(received[0].outcome().status_code(), 0);
   EXPECT_EQ(received[0].outcome().references(), 1u);
   EXPECT_EQ(received[0].in_reply_to(), sent[0].message_id());
+}
+
+// A hit keeps its context (spec/office-api.md §4.6): the value as the
+// office asked it, its normal form, both observed windows and whether they
+// overlap; a hit whose windows are disjoint says so.
+TEST_F(LookupQuerierTest, AHitCarriesTheAskedValueAndBothWindows) {
+  auto input =
+      identifiers::NormalizedOprfInput(v1::IDENTIFIER_TYPE_EMAIL, kEmail);
+  ASSERT_TRUE(input.ok());
+  v1::CaseReference ref;
+  ref.set_case_token("token-RS");
+  ref.set_member("RS");
+  ref.set_competent_office("RS/PPO");
+  v1::MatchedIdentifier* window = ref.add_matched();
+  window->set_observed_from_ms(5000);
+  window->set_observed_to_ms(6000);
+  peers_->AddCase("RS", *input, v1::IDENTIFIER_TYPE_EMAIL, ref);
+  HoldAllIndexes();
+  v1::QueryRequest request = Request();
+  v1::Identifier* first = request.mutable_identifiers(0);
+  first->set_value("  Suspect@Example.ORG ");
+  first->set_observed_from_ms(1000);
+  first->set_observed_to_ms(2000);
+  v1::QuerySummary summary;
+  Query(request, &summary);
+  ASSERT_TRUE(status_.ok()) << status_;
+  auto hits = node_->ctx().storage->ListHits("MK-2026-1");
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->items.size(), 1u);
+  const v1::Hit& hit = hits->items[0];
+  ASSERT_EQ(hit.matches_size(), 1);
+  const v1::HitMatch& m = hit.matches(0);
+  EXPECT_EQ(m.type(), v1::IDENTIFIER_TYPE_EMAIL);
+  EXPECT_EQ(m.value(), "  Suspect@Example.ORG ");
+  EXPECT_EQ(m.normalized(), kEmail);
+  EXPECT_EQ(m.input_index(), 0u);
+  EXPECT_EQ(m.querier_from_ms(), 1000);
+  EXPECT_EQ(m.querier_to_ms(), 2000);
+  EXPECT_EQ(m.peer_from_ms(), 5000);
+  EXPECT_EQ(m.peer_to_ms(), 6000);
+  EXPECT_EQ(m.windows_overlap(), v1::WINDOWS_OVERLAP_DISJOINT);
+  EXPECT_EQ(hit.windows_overlap(), v1::WINDOWS_OVERLAP_DISJOINT);
+}
+
+// Each answer says how old the copy of the peer's index behind it was;
+// a miss from a copy older than three sync intervals is named in the
+// summary (spec/office-api.md §4.5).
+TEST_F(LookupQuerierTest, AnAnswerSaysHowOldTheIndexCopyWas) {
+  const int64_t synced_ms = node_->clock().NowMs();
+  HoldAllIndexes();  // both copies built now
+  // The test node's interval (sync.index_interval_ms) times three.
+  const int64_t stale_ms =
+      3 * IndexSyncIntervalMs(node_->ctx().config, /*active_peers=*/2);
+  node_->clock().AdvanceMs(stale_ms);
+  // RS's copy is confirmed current a little later; AL's is not.
+  node_->ctx().peer_indexes.Touch("RS", synced_ms + 1000);
+  v1::QuerySummary summary;
+  std::vector<v1::PeerAnswer> answers = Query(Request(), &summary);
+  ASSERT_TRUE(status_.ok()) << status_;
+  const v1::PeerAnswer& rs = For(answers, "RS");
+  const v1::PeerAnswer& al = For(answers, "AL");
+  EXPECT_EQ(rs.outcome(), v1::PEER_OUTCOME_MISS);
+  EXPECT_EQ(rs.index_version(), peers_->IndexVersion("RS"));
+  EXPECT_EQ(rs.index_synced_at_ms(), synced_ms + 1000);
+  EXPECT_EQ(rs.index_age_ms(), stale_ms - 1000);
+  EXPECT_EQ(al.index_synced_at_ms(), synced_ms);
+  EXPECT_EQ(al.index_age_ms(), stale_ms);
+  EXPECT_EQ(summary.stale_index_after_ms(), stale_ms);
+  // Exactly at the limit is not older than it.
+  EXPECT_EQ(summary.stale_index_members_size(), 0);
+
+  node_->clock().AdvanceMs(1);
+  answers = Query(Request(), &summary);
+  ASSERT_TRUE(status_.ok()) << status_;
+  EXPECT_EQ(For(answers, "AL").index_age_ms(), stale_ms + 1);
+  ASSERT_EQ(summary.stale_index_members_size(), 1);
+  EXPECT_EQ(summary.stale_index_members(0), "AL");
+}
+
+// Without a copy nothing is asked, and the answer says no age.
+TEST_F(LookupQuerierTest, AnAnswerWithoutACopyHasNoIndexAge) {
+  std::vector<v1::PeerAnswer> answers = Query(Request());
+  ASSERT_TRUE(status_.ok()) << status_;
+  for (const v1::PeerAnswer& a : answers) {
+    EXPECT_EQ(a.outcome(), v1::PEER_OUTCOME_ERROR);
+    EXPECT_EQ(a.index_version(), 0u);
+    EXPECT_EQ(a.index_synced_at_ms(), 0);
+    EXPECT_EQ(a.index_age_ms(), 0);
+  }
 }
 
 // A sync may replace a peer's copy while a query to it runs (an OPRF

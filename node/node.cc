@@ -722,10 +722,9 @@ constexpr int64_t kPacedTickMs = 1000;
 // (node/config.h). Left at them, an interval is paced with the number of
 // peers (spec/node-config.md "Background work at federation size"): per
 // peer, a round grows by this much (32 peers: index pulls every 8 s,
-// witnessing every 9.6 s).
+// witnessing every 9.6 s; the index rule is IndexSyncIntervalMs).
 constexpr int64_t kDefaultIndexIntervalMs = 2000;
 constexpr int64_t kDefaultWitnessIntervalMs = 5000;
-constexpr int64_t kIndexSyncMsPerPeer = 250;
 constexpr int64_t kWitnessMsPerPeer = 300;
 
 // The interval of a paced round over `peers` peers.
@@ -792,9 +791,8 @@ void Node::StartTimers() {
             now - *last_directory_sync >= ctx_->config.directory_interval_ms;
         if (index_paced) {
           if (now < *next_index_sync && !directory) return;
-          *next_index_sync = NextDue(
-              now, PacedIntervalMs(kDefaultIndexIntervalMs, PeerCount(*ctx_),
-                                   kIndexSyncMsPerPeer));
+          *next_index_sync =
+              NextDue(now, IndexSyncIntervalMs(ctx_->config, PeerCount(*ctx_)));
         }
         if (directory) {
           *last_directory_sync = now;

@@ -53,6 +53,18 @@ std::shared_ptr<const PeerIndex> PeerIndexSet::Share(
   return it == copies_.end() ? nullptr : it->second;
 }
 
+std::shared_ptr<const PeerIndex> PeerIndexSet::Share(
+    const std::string& member, int64_t* confirmed_ms) const {
+  std::shared_lock lock(mu_);
+  *confirmed_ms = 0;
+  auto it = copies_.find(member);
+  if (it == copies_.end()) return nullptr;
+  auto confirmed = confirmed_ms_.find(member);
+  *confirmed_ms = confirmed == confirmed_ms_.end() ? it->second->synced_at_ms
+                                                   : confirmed->second;
+  return it->second;
+}
+
 void PeerIndexSet::Remove(const std::string& member) {
   std::unique_lock lock(mu_);
   copies_.erase(member);

@@ -46,6 +46,11 @@ class PeerIndexSet {
   PeerIndex Get(const std::string& member) const;
   // The held copy itself, without copying its tags (null if none).
   std::shared_ptr<const PeerIndex> Share(const std::string& member) const;
+  // The same, and in `*confirmed_ms` when that copy was last confirmed
+  // current (Describe's synced_at_ms), read under one lock so that the two
+  // belong together; 0 if no copy is held.
+  std::shared_ptr<const PeerIndex> Share(const std::string& member,
+                                         int64_t* confirmed_ms) const;
   // Drops the copy of `member` (a member removed from the directory).
   void Remove(const std::string& member);
   // Records that `member`'s copy was confirmed current at `at_ms`.

@@ -881,6 +881,32 @@ TYPED_TEST(StorageConformanceTest, HitsNewestFirstAndByCase) {
   EXPECT_TRUE(none.items.empty());
 }
 
+// A hit keeps its context (spec/office-api.md §4.6): the matched value,
+// both windows and the overlap, byte for byte; a hit stored without it
+// (before the fields existed) reads UNKNOWN with no matches.
+TYPED_TEST(StorageConformanceTest, HitsKeepTheirContext) {
+  v1::Hit with = MakeHit("q1", "MK-1", 200);
+  v1::HitMatch* m = with.add_matches();
+  m->set_type(v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME);
+  m->set_value("t.me/Smokva_Admin");
+  m->set_normalized("smokva_admin");
+  m->set_input_index(2);
+  m->set_querier_from_ms(1000);
+  m->set_querier_to_ms(2000);
+  m->set_peer_from_ms(3000);
+  m->set_peer_to_ms(4000);
+  m->set_windows_overlap(v1::WINDOWS_OVERLAP_DISJOINT);
+  with.set_windows_overlap(v1::WINDOWS_OVERLAP_DISJOINT);
+  ASSERT_OK(this->s().AddHit(with));
+  ASSERT_OK(this->s().AddHit(MakeHit("q0", "MK-1", 100)));
+  ASSERT_OK_AND_ASSIGN(auto page, this->s().ListHits("MK-1"));
+  ASSERT_EQ(page.items.size(), 2u);
+  EXPECT_EQ(page.items[0].SerializeAsString(), with.SerializeAsString());
+  EXPECT_EQ(page.items[0].matches(0).value(), "t.me/Smokva_Admin");
+  EXPECT_EQ(page.items[1].windows_overlap(), v1::WINDOWS_OVERLAP_UNKNOWN);
+  EXPECT_EQ(page.items[1].matches_size(), 0);
+}
+
 v1::Notification MakeNotification(const std::string& from,
                                   const std::string& case_number,
                                   int64_t at_ms) {

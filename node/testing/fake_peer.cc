@@ -422,8 +422,12 @@ absl::StatusOr<v1::Envelope> FakePeers::Resolve(const std::string& member,
       if (ref == nullptr) {
         ref = resp->add_references();
         *ref = c.reference;
+        ref->clear_matched();
       }
       v1::MatchedIdentifier* matched = ref->add_matched();
+      // The case's observed window, if the reference given to AddCase
+      // holds one in a matched entry.
+      if (c.reference.matched_size() > 0) *matched = c.reference.matched(0);
       matched->set_type(c.type);
       matched->set_input_index(i);
     }

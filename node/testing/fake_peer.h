@@ -118,7 +118,8 @@ class FakePeers final : public PeerTransport {
 
   // `member` holds a case with `reference`, matched by the identifier whose
   // OPRF input is `oprf_input` (identifiers::NormalizedOprfInput); its
-  // index grows by that tag and its version by one.
+  // index grows by that tag and its version by one. The observed window of
+  // `reference.matched(0)`, if any, is the one its answers give.
   void AddCase(const std::string& member, const std::string& oprf_input,
                v1::IdentifierType type, const v1::CaseReference& reference);
   // `member` closes every case it holds: its index loses their tags and its

@@ -166,7 +166,13 @@ TEST_F(FederationTest, QueryHitsInTwoCountriesAndMissesInTheRest) {
   EXPECT_EQ(r.by_member["BA"].outcome(), v1::PEER_OUTCOME_HIT);
   for (const char* miss : {"HR", "ME", "AL"}) {
     EXPECT_EQ(r.by_member[miss].outcome(), v1::PEER_OUTCOME_MISS) << miss;
+    // A miss says how old the copy of the peer's index behind it was
+    // (spec/office-api.md §4.5): each of these holds one case.
+    EXPECT_GE(r.by_member[miss].index_version(), 1u) << miss;
+    EXPECT_GT(r.by_member[miss].index_synced_at_ms(), 0) << miss;
+    EXPECT_GE(r.by_member[miss].index_age_ms(), 0) << miss;
   }
+  EXPECT_GT(r.summary.stale_index_after_ms(), 0);
   EXPECT_EQ(r.summary.hit_members_size(), 2);
   EXPECT_EQ(r.summary.miss_members_size(), 3);
   EXPECT_EQ(r.summary.failed_members_size(), 0);
@@ -192,6 +198,15 @@ TEST_F(FederationTest, QueryHitsInTwoCountriesAndMissesInTheRest) {
     ASSERT_TRUE(fed_->Office("MK")->ListHits(&ctx, req, &hits).ok());
     EXPECT_GE(hits.hits_size(), 2);
     EXPECT_EQ(hits.hits(0).envelope_sha256().size(), 32u);
+    // ...with what matched as the office asked it (spec/office-api.md
+    // §4.6); neither side gave a window, so their overlap is unknown.
+    ASSERT_EQ(hits.hits(0).matches_size(), 1);
+    const v1::HitMatch& m = hits.hits(0).matches(0);
+    EXPECT_EQ(m.value(), "t.me/balkan_room_admin");
+    EXPECT_EQ(m.normalized(), "balkan_room_admin");
+    EXPECT_EQ(m.type(), v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME);
+    EXPECT_EQ(m.windows_overlap(), v1::WINDOWS_OVERLAP_UNKNOWN);
+    EXPECT_EQ(hits.hits(0).windows_overlap(), v1::WINDOWS_OVERLAP_UNKNOWN);
   }
   // ...and each peer that resolved told its own office who asked.
   for (const char* cc : {"RS", "BA"}) {
