@@ -116,6 +116,7 @@ struct OfficeCommands {
   bool list_all = false;
   QueryArgs query;
   std::string hits_case;
+  bool hits_withdrawn = false;
   std::string inbox_case;
 
   CLI::App* add_cmd = nullptr;
@@ -271,6 +272,8 @@ void AddListCommands(CLI::App& app, OfficeCommands& c) {
       "hits", "Case references received from peers for our queries");
   c.hits_cmd->add_option("--case", c.hits_case, "Only hits for this case")
       ->type_name("NUMBER");
+  c.hits_cmd->add_flag("--withdrawn", c.hits_withdrawn,
+                       "Only hits whose reference the origin withdrew");
   c.inbox_cmd = app.add_subcommand(
       "inbox", "Peers that resolved one of our cases, and for what purpose");
   c.inbox_cmd->add_option("--case", c.inbox_case, "Only this case")
@@ -302,7 +305,8 @@ absl::StatusOr<Runner> ChosenCommand(const OfficeCommands& c,
     return Bind(BuildQueryRequest(c.query, home), &Query);
   }
   if (c.hits_cmd->parsed()) {
-    return Bind(BuildListHitsRequest(c.hits_case), &ListHits);
+    return Bind(BuildListHitsRequest(c.hits_case),
+                c.hits_withdrawn ? &ListWithdrawnHits : &ListHits);
   }
   if (c.inbox_cmd->parsed()) {
     return Bind(BuildListInboxRequest(c.inbox_case), &ListInbox);

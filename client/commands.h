@@ -46,6 +46,9 @@ int ListCases(CommandContext& ctx, const v1::ListCasesRequest& request);
 // summary. With --json, one JSON object per event (JSON Lines).
 int Query(CommandContext& ctx, const v1::QueryRequest& request);
 int ListHits(CommandContext& ctx, const v1::ListHitsRequest& request);
+// As ListHits, showing only the hits whose reference was withdrawn
+// (cbx hits --withdrawn).
+int ListWithdrawnHits(CommandContext& ctx, const v1::ListHitsRequest& request);
 int ListInbox(CommandContext& ctx, const v1::ListInboxRequest& request);
 int ListPeers(CommandContext& ctx, const v1::ListPeersRequest& request);
 

@@ -301,10 +301,15 @@ std::string HitsText(const v1::ListHitsResponse& response, Lang lang,
                       lang));
   for (const v1::Hit& h : response.hits()) {
     const v1::CaseReference& ref = h.reference();
+    // A withdrawn reference (spec/cooperation.md §2.4) says so, and when.
+    const std::string status =
+        h.withdrawn_at_ms() != 0
+            ? Text(Msg::kWithdrawn, lang) + " " + FormatDate(h.withdrawn_at_ms())
+            : StatusText(ref.status(), lang);
     table.AddRow({Timestamp(h.received_at_ms()), Show(h.case_number()),
                   Show(h.member()), Show(ref.competent_office()),
                   Offences(ref.offences(), lang), RoleText(ref.role(), lang),
-                  Matched(ref.matched()), StatusText(ref.status(), lang),
+                  Matched(ref.matched()), status,
                   Show(ref.opened_month()), Show(ref.contact_point()),
                   Show(HexEncode(ref.case_token()))});
   }

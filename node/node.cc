@@ -46,6 +46,8 @@ namespace {
 constexpr int64_t kOprfRotationTickMs = 1000;
 // How often overdue cooperation requests are looked for.
 constexpr int64_t kCooperationTickMs = 1000;
+// How often queued withdrawals are looked for (node/withdrawal.h).
+constexpr int64_t kWithdrawalTickMs = 1000;
 // How often expired standing watches are looked for (one short
 // transaction; List and each peer index version look too).
 constexpr int64_t kWatchExpiryTickMs = 5000;
@@ -539,6 +541,9 @@ absl::Status Node::BuildModules() {
   office_service_ = std::make_unique<OfficeService>(
       c, query_.get(), sync_.get(), witnessing_.get(), checkpoints_.get());
   office_service_->set_cooperation(cooperation_.get());
+  withdrawals_ = std::make_unique<Withdrawals>(c, transport_.get());
+  peer_service_->set_withdrawals(withdrawals_.get());
+  office_service_->set_withdrawals(withdrawals_.get());
   watches_ = std::make_unique<Watches>(c, query_.get());
   office_service_->SetWatches(watches_.get());
   c->AddPeerIndexListener(
@@ -551,7 +556,8 @@ absl::Status Node::BuildModules() {
   metrics_collector_ =
       MetricsRegistry::Default().AddCollector([this](Exposition& out) {
         CollectNodeMetrics({ctx_.get(), sync_.get(), witnessing_.get(),
-                            query_.get(), cooperation_.get()},
+                            query_.get(), cooperation_.get(),
+                            withdrawals_.get()},
                            out);
       });
   // A version that lists the next node key (or ends the old one) switches
@@ -805,6 +811,18 @@ void Node::StartTimers() {
   sync_executor_->Post([this] { (void)retention_->Sweep(); });
   sync_executor_->Every(ctx_->config.retention.sweep_interval_ms,
                         [this] { (void)retention_->Sweep(); });
+  // Withdrawals of closed cases' references: each due one sent (retried
+  // with backoff), and references kept past their time deleted.
+  sync_executor_->Every(kWithdrawalTickMs, [this] {
+    absl::StatusOr<int> sent = withdrawals_->SendDue();
+    absl::StatusOr<int> deleted = withdrawals_->DeleteExpiredReferences();
+    for (const absl::Status& s : {sent.status(), deleted.status()}) {
+      if (!s.ok()) {
+        LogEvent(ctx_->self(), "error", "withdrawal-tick-failed",
+                 {{"reason", std::string(s.message())}});
+      }
+    }
+  });
   // Standing watches past their expiry go with what they kept.
   sync_executor_->Every(kWatchExpiryTickMs, [this] {
     absl::StatusOr<int64_t> expired = watches_->ExpireDue();

@@ -35,6 +35,7 @@
 #include "node/checkpoints.h"
 #include "node/config.h"
 #include "node/cooperation.h"
+#include "node/withdrawal.h"
 #include "node/executor.h"
 #include "node/grpc_peer_transport.h"
 #include "node/index_sync.h"
@@ -138,6 +139,8 @@ class Node {
   std::unique_ptr<Witnessing> witnessing_;
   // Before the services, which point to it (node/cooperation.h).
   std::unique_ptr<Cooperation> cooperation_;
+  // Before the services, which point to it (node/withdrawal.h).
+  std::unique_ptr<Withdrawals> withdrawals_;
   std::unique_ptr<PeerService> peer_service_;
   std::unique_ptr<OfficeService> office_service_;
   std::unique_ptr<grpc::Server> peer_server_;

@@ -208,6 +208,16 @@ void CollectNodeMetrics(const NodeMetricsSources& s, Exposition& out) {
                 {}, static_cast<double>(*overdue));
     }
   }
+  if (s.withdrawals != nullptr) {
+    if (absl::StatusOr<int64_t> pending = s.withdrawals->CountPending();
+        pending.ok()) {
+      out.Gauge("cbx_withdrawals_pending",
+                "Withdrawals of closed cases' references queued and not yet "
+                "acknowledged by a deletion receipt nor given up "
+                "(spec/cooperation.md §2.4).",
+                {}, static_cast<double>(*pending));
+    }
+  }
 }
 
 AdminHttp::Response CheckReadiness(const NodeMetricsSources& s) {
