@@ -174,7 +174,8 @@ const std::vector<std::string>& KnownAlerts() {
                                                    "oprf-key-missing",
                                                    "peer-hit-rate",
                                                    "phantom-hit",
-                                                   "storage-failing"};
+                                                   "storage-failing",
+                                                   "withdrawal-undelivered"};
   return kAlerts;
 }
 

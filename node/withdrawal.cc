@@ -189,7 +189,8 @@ absl::StatusOr<bool> Withdrawals::SendOne(QueuedWithdrawal w) {
            }}));
   absl::StatusOr<v1::Envelope> reply =
       transport_ == nullptr
-          ? absl::UnavailableError("this node sends no withdrawals")
+          ? absl::StatusOr<v1::Envelope>(
+                absl::UnavailableError("this node sends no withdrawals"))
           : transport_->Withdraw(w.member, sealed,
                                  dir->policy().peer_deadline_ms());
   if (!reply.ok()) {

@@ -360,7 +360,9 @@ TEST_F(WithdrawalTest, UnreachableMemberIsRetriedWithBackoffUntilReceipt) {
   EXPECT_TRUE(rs_.Queue()[0].last_error.empty());
   EXPECT_EQ(*rs_.withdrawals.CountPending(), 0);
   for (const v1::Hit& hit : mk_.Hits()) {
-    if (hit.member() == "RS") EXPECT_NE(hit.withdrawn_at_ms(), 0);
+    if (hit.member() == "RS") {
+      EXPECT_NE(hit.withdrawn_at_ms(), 0);
+    }
   }
   // Each failed call is a LOCAL call_failed entry at RS.
   int failed = 0;
