@@ -117,10 +117,9 @@ absl::Status Withdrawals::GiveUp(QueuedWithdrawal w) {
        .append_refusal = [](const absl::Status&) { return absl::OkStatus(); },
        .append_void =
            [&](const absl::Status& failure) {
-             return ctx_->audit_trail->Call(v1::AUDIT_DIRECTION_LOCAL,
-                                            w.member, kWithdrawRpc,
-                                            "not_applied", w.office,
-                                            failure.code());
+             return ctx_->audit_trail->Call(v1::AUDIT_DIRECTION_LOCAL, w.member,
+                                            kWithdrawRpc, "not_applied",
+                                            w.office, failure.code());
            }}));
   LogEvent(ctx_->self(), "error", "ALERT-withdrawal-undelivered",
            {{"to", w.member},
@@ -182,10 +181,10 @@ absl::StatusOr<bool> Withdrawals::SendOne(QueuedWithdrawal w) {
        .append_refusal = [](const absl::Status&) { return absl::OkStatus(); },
        .append_void =
            [&](const absl::Status& failure) {
-             return ctx_->audit_trail->Call(
-                 v1::AUDIT_DIRECTION_LOCAL, w.member, kWithdrawRpc,
-                 "not_applied", w.office, failure.code(), counts,
-                 envelope::EnvelopeSha256(sealed));
+             return ctx_->audit_trail->Call(v1::AUDIT_DIRECTION_LOCAL, w.member,
+                                            kWithdrawRpc, "not_applied",
+                                            w.office, failure.code(), counts,
+                                            envelope::EnvelopeSha256(sealed));
            }}));
   absl::StatusOr<v1::Envelope> reply =
       transport_ == nullptr
@@ -326,7 +325,8 @@ absl::StatusOr<v1::Envelope> Withdrawals::Receive(
         receipt = ReceiptOf(token, &t);
       }
     }
-    reply_counts = {.withdrawal_code = ReasonCode(reason) + ResultCode(receipt)};
+    reply_counts = {.withdrawal_code =
+                        ReasonCode(reason) + ResultCode(receipt)};
     v1::Message reply;
     *reply.mutable_header() = ctx_->NewHeader(sender, "");
     reply.mutable_header()->set_in_reply_to(msg.header().message_id());
@@ -350,9 +350,8 @@ absl::StatusOr<v1::Envelope> Withdrawals::Receive(
            },
        .append_refusal =
            [&](const absl::Status& refusal) {
-             return ctx_->audit_trail->Exchange(sender, kWithdrawRpc, opened,
-                                                refusal.code(), counts,
-                                                nullptr);
+             return ctx_->audit_trail->Exchange(
+                 sender, kWithdrawRpc, opened, refusal.code(), counts, nullptr);
            },
        .append_void =
            [&](const absl::Status& failure) {
@@ -384,15 +383,14 @@ absl::StatusOr<int> Withdrawals::DeleteExpiredReferences() {
     int64_t hits = 0;
     RETURN_IF_ERROR(ApplyLogged(
         ctx_->self(), *ctx_->storage,
-        {.change =
-             [&](StorageTransaction& txn) -> absl::Status {
-               ASSIGN_OR_RETURN(hits, txn.WithdrawHits(t.member, t.case_token,
-                                                       t.withdrawn_at_ms,
-                                                       t.reason, true));
-               WithdrawnReference done = t;
-               done.deleted_at_ms = now;
-               return txn.PutWithdrawnReference(done);
-             },
+        {.change = [&](StorageTransaction& txn) -> absl::Status {
+           ASSIGN_OR_RETURN(
+               hits, txn.WithdrawHits(t.member, t.case_token, t.withdrawn_at_ms,
+                                      t.reason, true));
+           WithdrawnReference done = t;
+           done.deleted_at_ms = now;
+           return txn.PutWithdrawnReference(done);
+         },
          .append =
              [&] {
                return ctx_->audit_trail->Call(
@@ -402,14 +400,12 @@ absl::StatusOr<int> Withdrawals::DeleteExpiredReferences() {
                     .withdrawal_code =
                         ReasonCode(t.reason) + kWithdrawalDeleted});
              },
-         .append_refusal =
-             [](const absl::Status&) { return absl::OkStatus(); },
+         .append_refusal = [](const absl::Status&) { return absl::OkStatus(); },
          .append_void =
              [&](const absl::Status& failure) {
-               return ctx_->audit_trail->Call(v1::AUDIT_DIRECTION_LOCAL,
-                                              t.member, kExpiryRpc,
-                                              "not_applied", "",
-                                              failure.code());
+               return ctx_->audit_trail->Call(
+                   v1::AUDIT_DIRECTION_LOCAL, t.member, kExpiryRpc,
+                   "not_applied", "", failure.code());
              }}));
     ++deleted;
   }

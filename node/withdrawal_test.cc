@@ -304,8 +304,9 @@ TEST_F(WithdrawalTest, AnotherMembersTokenIsRefusedAndChangesNothing) {
     EXPECT_EQ(e.outcome().status_code(),
               static_cast<int>(absl::StatusCode::kNotFound));
   }
-  EXPECT_EQ(mk_.Entries(v1::AUDIT_DIRECTION_SENT)[0].outcome().withdrawal_code(),
-            103u);
+  EXPECT_EQ(
+      mk_.Entries(v1::AUDIT_DIRECTION_SENT)[0].outcome().withdrawal_code(),
+      103u);
 }
 
 TEST_F(WithdrawalTest, MalformedWithdrawalIsInvalidArgumentWithoutReceipt) {
@@ -380,8 +381,7 @@ TEST_F(WithdrawalTest, GivesUpWithAnAlertAfterTheRetryWindow) {
   ::testing::internal::CaptureStderr();
   ASSERT_EQ(*rs_.withdrawals.SendDue(), 0);
   const std::string log = ::testing::internal::GetCapturedStderr();
-  EXPECT_NE(log.find("ALERT-withdrawal-undelivered"), std::string::npos)
-      << log;
+  EXPECT_NE(log.find("ALERT-withdrawal-undelivered"), std::string::npos) << log;
   EXPECT_EQ(rs_.peers.Calls("MK", "Withdraw"), 1);
   std::vector<QueuedWithdrawal> queue = rs_.Queue();
   EXPECT_TRUE(queue[0].given_up);

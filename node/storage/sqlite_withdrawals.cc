@@ -196,10 +196,10 @@ absl::StatusOr<std::vector<QueuedWithdrawal>> DueWithdrawalsIn(Database& db,
 }
 
 absl::StatusOr<std::vector<QueuedWithdrawal>> ListWithdrawalsIn(Database& db) {
-  ASSIGN_OR_RETURN(Statement select,
-                   db.Prepare(absl::StrCat("SELECT ", kWithdrawalColumns,
-                                           " FROM withdrawals ORDER BY "
-                                           "queued_at_ms, case_token, member")));
+  ASSIGN_OR_RETURN(Statement select, db.Prepare(absl::StrCat(
+                                         "SELECT ", kWithdrawalColumns,
+                                         " FROM withdrawals ORDER BY "
+                                         "queued_at_ms, case_token, member")));
   return ReadWithdrawals(select);
 }
 
@@ -240,10 +240,11 @@ absl::StatusOr<std::vector<WithdrawnReference>> WithdrawnReferencesDueIn(
     Database& db, int64_t now_ms, size_t limit) {
   ASSIGN_OR_RETURN(
       Statement select,
-      db.Prepare("SELECT member, case_token, reason, withdrawn_at_ms, "
-                 "kept_until_ms, deleted_at_ms FROM withdrawn_references "
-                 "WHERE deleted_at_ms = 0 AND kept_until_ms > 0 AND "
-                 "kept_until_ms <= ?1 ORDER BY kept_until_ms, member LIMIT ?2"));
+      db.Prepare(
+          "SELECT member, case_token, reason, withdrawn_at_ms, "
+          "kept_until_ms, deleted_at_ms FROM withdrawn_references "
+          "WHERE deleted_at_ms = 0 AND kept_until_ms > 0 AND "
+          "kept_until_ms <= ?1 ORDER BY kept_until_ms, member LIMIT ?2"));
   select.BindInt(1, now_ms).BindInt(2, Limit(limit));
   std::vector<WithdrawnReference> out;
   while (true) {

@@ -67,15 +67,15 @@ TYPED_TEST_SUITE(WithdrawalStorageTest, testing::StorageBackends,
 
 TYPED_TEST(WithdrawalStorageTest, QueueReadsBackAndRefusesARepeat) {
   QueuedWithdrawal w = Queued("MK", 1000);
-  ASSERT_TRUE(this->Txn([&](StorageTransaction& t) {
-                    return t.QueueWithdrawal(w);
-                  }).ok());
-  absl::Status again = this->Txn(
-      [&](StorageTransaction& t) { return t.QueueWithdrawal(Queued("MK", 5)); });
-  EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists);
-  absl::Status empty = this->Txn([&](StorageTransaction& t) {
-    return t.QueueWithdrawal(Queued("", 5));
+  ASSERT_TRUE(
+      this->Txn([&](StorageTransaction& t) { return t.QueueWithdrawal(w); })
+          .ok());
+  absl::Status again = this->Txn([&](StorageTransaction& t) {
+    return t.QueueWithdrawal(Queued("MK", 5));
   });
+  EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists);
+  absl::Status empty = this->Txn(
+      [&](StorageTransaction& t) { return t.QueueWithdrawal(Queued("", 5)); });
   EXPECT_EQ(empty.code(), absl::StatusCode::kInvalidArgument);
   std::vector<QueuedWithdrawal> all = *this->s().ListWithdrawals();
   ASSERT_EQ(all.size(), 1u);
@@ -97,7 +97,8 @@ TYPED_TEST(WithdrawalStorageTest, DueListsPendingOnesEarliestFirst) {
                       if (!s.ok()) return s;
                     }
                     return absl::OkStatus();
-                  }).ok());
+                  })
+                  .ok());
   std::vector<QueuedWithdrawal> due = *this->s().DueWithdrawals(3000, 0);
   ASSERT_EQ(due.size(), 2u);
   EXPECT_EQ(due[0].member, "AL");
@@ -109,14 +110,15 @@ TYPED_TEST(WithdrawalStorageTest, DueListsPendingOnesEarliestFirst) {
 TYPED_TEST(WithdrawalStorageTest, UpdateReplacesAndEndsAWithdrawal) {
   ASSERT_TRUE(this->Txn([&](StorageTransaction& t) {
                     return t.QueueWithdrawal(Queued("MK", 1000));
-                  }).ok());
+                  })
+                  .ok());
   QueuedWithdrawal w = Queued("MK", 0);
   w.attempts = 3;
   w.receipt = "signed receipt";
   w.last_error = "";
-  ASSERT_TRUE(this->Txn([&](StorageTransaction& t) {
-                    return t.UpdateWithdrawal(w);
-                  }).ok());
+  ASSERT_TRUE(
+      this->Txn([&](StorageTransaction& t) { return t.UpdateWithdrawal(w); })
+          .ok());
   QueuedWithdrawal got;
   ASSERT_TRUE(this->Txn([&](StorageTransaction& t) -> absl::Status {
                     absl::StatusOr<QueuedWithdrawal> r =
@@ -124,7 +126,8 @@ TYPED_TEST(WithdrawalStorageTest, UpdateReplacesAndEndsAWithdrawal) {
                     if (!r.ok()) return r.status();
                     got = *r;
                     return absl::OkStatus();
-                  }).ok());
+                  })
+                  .ok());
   EXPECT_EQ(got.attempts, 3u);
   EXPECT_EQ(got.receipt, "signed receipt");
   EXPECT_TRUE(this->s().DueWithdrawals(-1, 0)->empty());
@@ -152,7 +155,8 @@ TYPED_TEST(WithdrawalStorageTest, MembersNotifiedOfAreDistinctAndSorted) {
                     if (!m.ok()) return m.status();
                     members = *m;
                     return absl::OkStatus();
-                  }).ok());
+                  })
+                  .ok());
   EXPECT_EQ(members, (std::vector<std::string>{"AL", "MK", "RS"}));
 }
 
@@ -168,7 +172,8 @@ TYPED_TEST(WithdrawalStorageTest, WithdrawHitsMarksOnlyThatMembersToken) {
                     if (!n.ok()) return n.status();
                     marked = *n;
                     return absl::OkStatus();
-                  }).ok());
+                  })
+                  .ok());
   EXPECT_EQ(marked, 1);
   std::vector<v1::Hit> hits = this->Hits();  // newest first
   ASSERT_EQ(hits.size(), 3u);
@@ -182,7 +187,8 @@ TYPED_TEST(WithdrawalStorageTest, WithdrawHitsMarksOnlyThatMembersToken) {
                         .WithdrawHits("RS", kToken, 900,
                                       v1::WITHDRAWAL_REASON_ERASED, true)
                         .status();
-                  }).ok());
+                  })
+                  .ok());
   hits = this->Hits();
   EXPECT_EQ(hits[2].withdrawn_at_ms(), 500);
   EXPECT_EQ(hits[2].withdrawal_reason(), v1::WITHDRAWAL_REASON_CLOSED);
@@ -193,10 +199,10 @@ TYPED_TEST(WithdrawalStorageTest, WithdrawHitsMarksOnlyThatMembersToken) {
 
 TYPED_TEST(WithdrawalStorageTest, HitsDeletedUnderRetentionAreNotFound) {
   ASSERT_TRUE(this->s().AddHit(HitOf("RS", kToken, 10)).ok());
-  ASSERT_TRUE(this->s()
-                  .DeleteHitsBefore(100, 10,
-                                    [](int64_t) { return SettingWrites{}; })
-                  .ok());
+  ASSERT_TRUE(
+      this->s()
+          .DeleteHitsBefore(100, 10, [](int64_t) { return SettingWrites{}; })
+          .ok());
   int64_t marked = -1;
   ASSERT_TRUE(this->Txn([&](StorageTransaction& t) -> absl::Status {
                     absl::StatusOr<int64_t> n = t.WithdrawHits(
@@ -204,7 +210,8 @@ TYPED_TEST(WithdrawalStorageTest, HitsDeletedUnderRetentionAreNotFound) {
                     if (!n.ok()) return n.status();
                     marked = *n;
                     return absl::OkStatus();
-                  }).ok());
+                  })
+                  .ok());
   EXPECT_EQ(marked, 0);
 }
 
@@ -223,7 +230,8 @@ TYPED_TEST(WithdrawalStorageTest, TombstonesReadBackAndComeDueWhenKeptEnds) {
                     absl::Status s = t.PutWithdrawnReference(kept);
                     if (!s.ok()) return s;
                     return t.PutWithdrawnReference(gone);
-                  }).ok());
+                  })
+                  .ok());
   std::vector<WithdrawnReference> due;
   absl::Status missing;
   WithdrawnReference read;
@@ -234,7 +242,8 @@ TYPED_TEST(WithdrawalStorageTest, TombstonesReadBackAndComeDueWhenKeptEnds) {
                     read = *t.GetWithdrawnReference("AL", kToken);
                     missing = t.GetWithdrawnReference("MK", kToken).status();
                     return absl::OkStatus();
-                  }).ok());
+                  })
+                  .ok());
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].member, "RS");
   EXPECT_EQ(due[0].kept_until_ms, 5000);
@@ -245,11 +254,13 @@ TYPED_TEST(WithdrawalStorageTest, TombstonesReadBackAndComeDueWhenKeptEnds) {
   kept.deleted_at_ms = 5000;
   ASSERT_TRUE(this->Txn([&](StorageTransaction& t) {
                     return t.PutWithdrawnReference(kept);
-                  }).ok());
+                  })
+                  .ok());
   ASSERT_TRUE(this->Txn([&](StorageTransaction& t) -> absl::Status {
                     EXPECT_TRUE(t.WithdrawnReferencesDue(9999, 0)->empty());
                     return absl::OkStatus();
-                  }).ok());
+                  })
+                  .ok());
 }
 
 TYPED_TEST(WithdrawalStorageTest, ARolledBackTransactionLeavesNothing) {
