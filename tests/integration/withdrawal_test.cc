@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "cbx/v1/audit.pb.h"
 #include "gtest/gtest.h"
 #include "tests/integration/federation.h"
 #include "tests/testing/time_scale.h"
