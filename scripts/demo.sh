@@ -190,8 +190,10 @@ for _ in $(seq 1 150); do
   if as_office MK prosecutor hits --withdrawn --json 2>/dev/null | grep -q '"withdrawn_at"'; then break; fi
   sleep 0.2
 done
-run "cbx hits   # after: the hit says withdrawn, only the case token is kept"
+run "cbx hits   # after: Sarajevo's reference is gone"
 as_office MK prosecutor hits | sed 's/^/   /'
+run "cbx hits --withdrawn --wide   # its status and date; only the case token is kept"
+as_office MK prosecutor --wide hits --withdrawn | sed 's/^/   /'
 run "grep withdrawal-acknowledged BA/node.log"
 grep -h 'withdrawal-acknowledged' "$RUN/BA/node.log" | sed 's/^/   /' || true
 
