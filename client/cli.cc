@@ -117,6 +117,7 @@ struct OfficeCommands {
   QueryArgs query;
   std::string hits_case;
   bool hits_all = false;
+  bool hits_withdrawn = false;
   std::string inbox_case;
 
   CLI::App* add_cmd = nullptr;
@@ -275,6 +276,8 @@ void AddListCommands(CLI::App& app, OfficeCommands& c) {
   c.hits_cmd->add_flag("--all", c.hits_all,
                        "One row per hit received, instead of one per peer "
                        "case");
+  c.hits_cmd->add_flag("--withdrawn", c.hits_withdrawn,
+                       "Only hits whose reference the origin withdrew");
   c.inbox_cmd = app.add_subcommand(
       "inbox", "Peers that resolved one of our cases, and for what purpose");
   c.inbox_cmd->add_option("--case", c.inbox_case, "Only this case")
@@ -309,10 +312,11 @@ absl::StatusOr<Runner> ChosenCommand(const OfficeCommands& c,
     absl::StatusOr<v1::ListHitsRequest> request =
         BuildListHitsRequest(c.hits_case);
     if (!request.ok()) return request.status();
-    return Runner(
-        [request = *std::move(request), all = c.hits_all](CommandContext& ctx) {
-          return ListHits(ctx, request, all);
-        });
+    return Runner([request = *std::move(request), all = c.hits_all,
+                   withdrawn = c.hits_withdrawn](CommandContext& ctx) {
+      return withdrawn ? ListWithdrawnHits(ctx, request)
+                       : ListHits(ctx, request, all);
+    });
   }
   if (c.inbox_cmd->parsed()) {
     return Bind(BuildListInboxRequest(c.inbox_case), &ListInbox);

@@ -133,6 +133,27 @@ int ListHits(CommandContext& ctx, const v1::ListHitsRequest& request,
       [&](const v1::ListHitsResponse& r) { return HitsJson(r, ctx.lang); });
 }
 
+int ListWithdrawnHits(CommandContext& ctx,
+                      const v1::ListHitsRequest& request) {
+  auto withdrawn = [](const v1::ListHitsResponse& r) {
+    v1::ListHitsResponse out;
+    for (const v1::Hit& h : r.hits()) {
+      if (h.withdrawn_at_ms() != 0) *out.add_hits() = h;
+    }
+    return out;
+  };
+  return Paged<v1::ListHitsRequest, v1::ListHitsResponse>(
+      ctx, "listing hits", request,
+      [&](grpc::ClientContext* c, const v1::ListHitsRequest& r,
+          v1::ListHitsResponse* out) { return ctx.stub.ListHits(c, r, out); },
+      [&](const v1::ListHitsResponse& r) {
+        return HitsText(withdrawn(r), ctx.lang, ctx.table_width());
+      },
+      [&](const v1::ListHitsResponse& r) {
+        return HitsJson(withdrawn(r), ctx.lang);
+      });
+}
+
 int ListInbox(CommandContext& ctx, const v1::ListInboxRequest& request) {
   return Paged<v1::ListInboxRequest, v1::ListInboxResponse>(
       ctx, "listing the inbox", request,

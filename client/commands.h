@@ -49,6 +49,9 @@ int Query(CommandContext& ctx, const v1::QueryRequest& request);
 // (HitsText). --json is the same either way: every hit.
 int ListHits(CommandContext& ctx, const v1::ListHitsRequest& request,
              bool all = false);
+// As ListHits, showing only the hits whose reference was withdrawn
+// (cbx hits --withdrawn).
+int ListWithdrawnHits(CommandContext& ctx, const v1::ListHitsRequest& request);
 int ListInbox(CommandContext& ctx, const v1::ListInboxRequest& request);
 int ListPeers(CommandContext& ctx, const v1::ListPeersRequest& request);
 

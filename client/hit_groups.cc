@@ -62,6 +62,7 @@ std::vector<HitGroup> GroupHits(const v1::ListHitsResponse& response) {
       AddOnce(g.watch_ids, hit.watch_id());
     }
     g.disjoint |= hit.windows_overlap() == v1::WINDOWS_OVERLAP_DISJOINT;
+    g.withdrawn_at_ms = std::max(g.withdrawn_at_ms, hit.withdrawn_at_ms());
     if (hit.matches().empty()) {
       for (const v1::MatchedIdentifier& mi : hit.reference().matched()) {
         const bool seen = std::any_of(

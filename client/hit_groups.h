@@ -33,6 +33,9 @@ struct HitGroup {
   std::vector<std::string> watch_ids;
   // Whether any hit of the group has disjoint windows.
   bool disjoint = false;
+  // When the origin withdrew the case (spec/cooperation.md §2.4): the
+  // latest withdrawn_at_ms of the group's hits; 0 if none was withdrawn.
+  int64_t withdrawn_at_ms = 0;
 };
 
 // The hits of `response` (newest first, as ListHits returns them) grouped

@@ -204,6 +204,13 @@ Json HitsJson(const v1::ListHitsResponse& response, Lang lang) {
       hj["matches"] = std::move(matches);
       hj["windows_overlap"] = OverlapName(h.windows_overlap());
     }
+    // A withdrawn reference (spec/cooperation.md §2.4): when and why.
+    if (h.withdrawn_at_ms() != 0) {
+      hj["withdrawn_at"] = Time(h.withdrawn_at_ms());
+      hj["withdrawal_reason"] =
+          h.withdrawal_reason() == v1::WITHDRAWAL_REASON_ERASED ? "erased"
+                                                                : "closed";
+    }
     hits.push_back(std::move(hj));
   }
   Json j;

@@ -139,6 +139,17 @@ TEST(JsonOutputTest, Hits) {
   EXPECT_EQ(h["reference"]["competent_office"], "RS/VJT-Beograd");
 }
 
+TEST(JsonOutputTest, WithdrawnHit) {
+  v1::ListHitsResponse hits = SampleHits();
+  EXPECT_FALSE(
+      RoundTrip(HitsJson(hits, Lang::kEn))["hits"][0].contains("withdrawn_at"));
+  hits.mutable_hits(0)->set_withdrawn_at_ms(1'767'225'600'000);
+  hits.mutable_hits(0)->set_withdrawal_reason(v1::WITHDRAWAL_REASON_CLOSED);
+  nlohmann::json h = RoundTrip(HitsJson(hits, Lang::kEn))["hits"][0];
+  EXPECT_EQ(h["withdrawn_at"], "2026-01-01T00:00:00Z");
+  EXPECT_EQ(h["withdrawal_reason"], "closed");
+}
+
 TEST(JsonOutputTest, Inbox) {
   EXPECT_EQ(RoundTrip(InboxJson(SampleInbox(), Lang::kMk)),
             nlohmann::json::parse(R"({"notifications": [{

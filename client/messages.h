@@ -64,6 +64,8 @@ enum class Msg {
   // Empty listings.
   kNoCases,
   kNoHits,
+  // A hit whose reference the origin withdrew (spec/cooperation.md §2.4).
+  kWithdrawn,
   kNoNotifications,
   // The common errors' fixed words.
   kWhatToDo,

@@ -368,10 +368,15 @@ std::string HitsText(const v1::ListHitsResponse& response, Lang lang,
   for (const v1::Hit& h : response.hits()) {
     const v1::CaseReference& ref = h.reference();
     disjoint |= h.windows_overlap() == v1::WINDOWS_OVERLAP_DISJOINT;
+    // A withdrawn reference (spec/cooperation.md §2.4) says so, and when.
+    const std::string status =
+        h.withdrawn_at_ms() != 0
+            ? Text(Msg::kWithdrawn, lang) + " " + FormatDate(h.withdrawn_at_ms())
+            : StatusText(ref.status(), lang);
     table.AddRow({Timestamp(h.received_at_ms()), Show(h.case_number()),
                   Show(h.member()), Show(ref.competent_office()),
                   Offences(ref.offences(), lang), RoleText(ref.role(), lang),
-                  HitMatched(h, lang), StatusText(ref.status(), lang),
+                  HitMatched(h, lang), status,
                   Show(ref.opened_month()), Show(ref.contact_point()),
                   Show(HexEncode(ref.case_token())),
                   h.watch_id().empty() ? Show(h.query_id())
@@ -413,7 +418,11 @@ std::string GroupedHitsText(const v1::ListHitsResponse& response, Lang lang,
                   Show(g.member), Show(ref.competent_office()),
                   OrDash(Join(matched, "\n")), OrDash(Join(queries, "\n")),
                   Show(ref.contact_point()), Offences(ref.offences(), lang),
-                  RoleText(ref.role(), lang), StatusText(ref.status(), lang),
+                  RoleText(ref.role(), lang),
+                  g.withdrawn_at_ms != 0
+                      ? Text(Msg::kWithdrawn, lang) + " " +
+                            FormatDate(g.withdrawn_at_ms)
+                      : StatusText(ref.status(), lang),
                   Show(ref.opened_month()), Show(HexEncode(ref.case_token()))});
   }
   // In 100 columns: our case, who, which identifiers, which queries, and

@@ -317,6 +317,21 @@ TEST(TextOutputTest, AMissSaysTheAgeOfThePeersIndex) {
             "again after the next sync ('cbx peers' shows it)\n");
 }
 
+// A withdrawn reference (spec/cooperation.md §2.4) says so in STATUS.
+TEST(TextOutputTest, WithdrawnHitSaysSoWithItsDate) {
+  v1::ListHitsResponse hits = SampleHits();
+  hits.mutable_hits(0)->set_withdrawn_at_ms(1'767'225'600'000);  // 2026-01-01
+  hits.mutable_hits(0)->set_withdrawal_reason(v1::WITHDRAWAL_REASON_CLOSED);
+  std::vector<std::string> lines = Lines(HitsText(hits, Lang::kEn));
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_EQ(Column(lines[1], "withdrawn 2026-01-01"),
+            Column(lines[0], "STATUS"))
+      << lines[0] << "\n"
+      << lines[1];
+  EXPECT_NE(HitsText(hits, Lang::kMk).find("повлечен 2026-01-01"),
+            std::string::npos);
+}
+
 // By default the CLI's tables fit 100 columns (issue 14): the hits table,
 // 250 columns wide in full, is cut in its widest columns; --wide (width 0)
 // keeps it whole.

@@ -17,6 +17,7 @@ void SetOutcome(v1::AuditEntry& entry, absl::StatusCode code,
   outcome->set_references(counts.references);
   outcome->set_cooperation_type(counts.cooperation_type);
   outcome->set_cooperation_code(counts.cooperation_code);
+  outcome->set_withdrawal_code(counts.withdrawal_code);
 }
 
 // An entry for an envelope whose body parsed as `message` (null: it did

@@ -33,6 +33,9 @@ struct AuditCounts {
   // (node/cooperation_checks.h, ReceiptCode / ResponseCode).
   uint32_t cooperation_type = 0;
   uint32_t cooperation_code = 0;
+  // Withdrawal entries only (spec/cooperation.md §8): WithdrawalReason *
+  // 100, plus the deletion receipt's result (node/withdrawal.h).
+  uint32_t withdrawal_code = 0;
 };
 
 // Where a trail's entries go: the node's audit::AuditLog in production

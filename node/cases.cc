@@ -426,14 +426,16 @@ absl::StatusOr<v1::Case> CaseBook::Close(const std::string& office,
     return Logged(call, valid);
   }
   v1::Case updated;
-  RETURN_IF_ERROR(Commit(call, [&](StorageTransaction& txn) {
-    return Rewrite(
+  RETURN_IF_ERROR(Commit(call, [&](StorageTransaction& txn) -> absl::Status {
+    RETURN_IF_ERROR(Rewrite(
         txn, office, case_number,
         [](StoredCase& c) {
           c.record.set_status(v1::CASE_STATUS_CLOSED);
           return absl::OkStatus();
         },
-        &updated);
+        &updated));
+    return close_hook_ != nullptr ? close_hook_(txn, updated)
+                                  : absl::OkStatus();
   }));
   LogEvent(self_, "info", "case-closed",
            {{"case", case_number}, {"office", office}});

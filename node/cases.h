@@ -89,6 +89,13 @@ class CaseBook {
   // for the case; audit as Add ("Office.CloseCase").
   absl::StatusOr<v1::Case> Close(const std::string& office,
                                  const std::string& case_number);
+  // What else a close writes, in the storage transaction that closes the
+  // case (after its record is rewritten, before its audit entry): the
+  // withdrawals queued for its reference's holders (node/withdrawal.h).
+  // An error refuses the close. Set while the node is wired.
+  using CloseHook = std::function<absl::Status(StorageTransaction& txn,
+                                               const v1::Case& closed)>;
+  void set_close_hook(CloseHook hook) { close_hook_ = std::move(hook); }
 
   // Office.ListCases' page: cases by number, closed ones only if asked,
   // `page_size` of them (0: the default). INVALID_ARGUMENT for a token not
@@ -155,6 +162,7 @@ class CaseBook {
   AuditTrail* trail_;
   const Clock* clock_;
   const OprfKeys* oprf_keys_;
+  CloseHook close_hook_;
 };
 
 }  // namespace cbx::node

@@ -88,7 +88,14 @@ absl::StatusOr<v1::Hit> Cooperation::FindHit(
     ASSIGN_OR_RETURN(Page<v1::Hit> hits,
                      ctx_->storage->ListHits(req.case_number(), page));
     for (v1::Hit& hit : hits.items) {
-      if (hit.reference().case_token() == req.case_token()) return hit;
+      if (hit.reference().case_token() != req.case_token()) continue;
+      // A withdrawn reference (spec/cooperation.md §2.4) is no channel.
+      if (hit.withdrawn_at_ms() != 0) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the reference with that case token was withdrawn by ",
+            hit.member(), ": its case is closed"));
+      }
+      return hit;
     }
     if (hits.next.empty()) break;
     page.after = hits.next;

@@ -82,6 +82,13 @@ absl::StatusOr<v1::Envelope> GrpcPeerTransport::Cooperate(
                                            &v1::Peer::Stub::Cooperate);
 }
 
+absl::StatusOr<v1::Envelope> GrpcPeerTransport::Withdraw(
+    const std::string& member, const v1::Envelope& request, int64_t budget_ms) {
+  return Unary<v1::Envelope, v1::Envelope>(*clients_, member, request,
+                                           budget_ms, "Withdraw",
+                                           &v1::Peer::Stub::Withdraw);
+}
+
 absl::Status GrpcPeerTransport::SyncIndex(
     const std::string& member, const v1::Envelope& request, int64_t budget_ms,
     const std::function<bool(v1::IndexPart&&)>& on_part) {

@@ -20,6 +20,9 @@ class GrpcPeerTransport final : public PeerTransport {
   absl::StatusOr<v1::Envelope> Cooperate(const std::string& member,
                                          const v1::Envelope& request,
                                          int64_t budget_ms) override;
+  absl::StatusOr<v1::Envelope> Withdraw(const std::string& member,
+                                        const v1::Envelope& request,
+                                        int64_t budget_ms) override;
   absl::StatusOr<v1::Envelope> Resolve(const std::string& member,
                                        const v1::Envelope& request,
                                        int64_t budget_ms) override;

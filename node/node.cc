@@ -46,6 +46,8 @@ namespace {
 constexpr int64_t kOprfRotationTickMs = 1000;
 // How often overdue cooperation requests are looked for.
 constexpr int64_t kCooperationTickMs = 1000;
+// How often queued withdrawals are looked for (node/withdrawal.h).
+constexpr int64_t kWithdrawalTickMs = 1000;
 // How often expired standing watches are looked for (one short
 // transaction; List and each peer index version look too).
 constexpr int64_t kWatchExpiryTickMs = 5000;
@@ -540,6 +542,9 @@ absl::Status Node::BuildModules() {
   office_service_ = std::make_unique<OfficeService>(
       c, query_.get(), sync_.get(), witnessing_.get(), checkpoints_.get());
   office_service_->set_cooperation(cooperation_.get());
+  withdrawals_ = std::make_unique<Withdrawals>(c, transport_.get());
+  peer_service_->set_withdrawals(withdrawals_.get());
+  office_service_->set_withdrawals(withdrawals_.get());
   watches_ = std::make_unique<Watches>(c, query_.get());
   office_service_->SetWatches(watches_.get());
   c->AddPeerIndexListener(
@@ -552,7 +557,8 @@ absl::Status Node::BuildModules() {
   metrics_collector_ =
       MetricsRegistry::Default().AddCollector([this](Exposition& out) {
         CollectNodeMetrics({ctx_.get(), sync_.get(), witnessing_.get(),
-                            query_.get(), cooperation_.get()},
+                            query_.get(), cooperation_.get(),
+                            withdrawals_.get()},
                            out);
       });
   // A version that lists the next node key (or ends the old one) switches
@@ -675,11 +681,10 @@ absl::Status Node::StartAdmin() {
 absl::Status Node::StartConsole() {
   if (ctx_->config.console_listen.empty()) return absl::OkStatus();
   NodeContext* c = ctx_.get();
-  console_cases_ = std::make_unique<CaseBook>(
-      c->self(), c->storage.get(), c->oprf_key.get(), c->audit_trail.get(),
-      c->clock, c->oprf_keys.get());
+  // The Office port's case book: a case closed in the console is
+  // withdrawn from the peers that resolved it, as with `cbx case close`.
   console_pages_ = std::make_unique<CasePages>(
-      c->self(), console_cases_.get(), [this](std::function<void()> work) {
+      c->self(), office_service_->cases(), [this](std::function<void()> work) {
         return lookup_executor_->Post(std::move(work));
       });
   std::map<std::pair<std::string, std::string>, console::Handler> routes;
@@ -846,6 +851,18 @@ void Node::StartTimers() {
   sync_executor_->Post([this] { (void)retention_->Sweep(); });
   sync_executor_->Every(ctx_->config.retention.sweep_interval_ms,
                         [this] { (void)retention_->Sweep(); });
+  // Withdrawals of closed cases' references: each due one sent (retried
+  // with backoff), and references kept past their time deleted.
+  sync_executor_->Every(kWithdrawalTickMs, [this] {
+    absl::StatusOr<int> sent = withdrawals_->SendDue();
+    absl::StatusOr<int> deleted = withdrawals_->DeleteExpiredReferences();
+    for (const absl::Status& s : {sent.status(), deleted.status()}) {
+      if (!s.ok()) {
+        LogEvent(ctx_->self(), "error", "withdrawal-tick-failed",
+                 {{"reason", std::string(s.message())}});
+      }
+    }
+  });
   // Standing watches past their expiry go with what they kept.
   sync_executor_->Every(kWatchExpiryTickMs, [this] {
     absl::StatusOr<int64_t> expired = watches_->ExpireDue();

@@ -37,6 +37,7 @@
 #include "node/checkpoints.h"
 #include "node/config.h"
 #include "node/cooperation.h"
+#include "node/withdrawal.h"
 #include "node/executor.h"
 #include "node/grpc_peer_transport.h"
 #include "node/index_sync.h"
@@ -142,6 +143,8 @@ class Node {
   std::unique_ptr<Witnessing> witnessing_;
   // Before the services, which point to it (node/cooperation.h).
   std::unique_ptr<Cooperation> cooperation_;
+  // Before the services, which point to it (node/withdrawal.h).
+  std::unique_ptr<Withdrawals> withdrawals_;
   std::unique_ptr<PeerService> peer_service_;
   std::unique_ptr<OfficeService> office_service_;
   std::unique_ptr<grpc::Server> peer_server_;
@@ -149,9 +152,8 @@ class Node {
   std::unique_ptr<boost::asio::io_context> io_;
   // After io_: closed before it is destroyed.
   std::unique_ptr<AdminHttp> admin_;
-  // The web console (node/console): its pages' case book, the pages and the
-  // server; after io_, closed before it is destroyed.
-  std::unique_ptr<CaseBook> console_cases_;
+  // The web console (node/console): its pages (over office_service_'s case
+  // book) and the server; after io_, closed before it is destroyed.
   std::unique_ptr<CasePages> console_pages_;
   std::unique_ptr<console::ConsoleServer> console_;
   int metrics_collector_ = -1;  // the registry's id; -1: none

@@ -174,7 +174,8 @@ const std::vector<std::string>& KnownAlerts() {
                                                    "oprf-key-missing",
                                                    "peer-hit-rate",
                                                    "phantom-hit",
-                                                   "storage-failing"};
+                                                   "storage-failing",
+                                                   "withdrawal-undelivered"};
   return kAlerts;
 }
 
@@ -206,6 +207,16 @@ void CollectNodeMetrics(const NodeMetricsSources& s, Exposition& out) {
                 "Cooperation requests, sent and received, overdue now "
                 "(spec/cooperation.md §3).",
                 {}, static_cast<double>(*overdue));
+    }
+  }
+  if (s.withdrawals != nullptr) {
+    if (absl::StatusOr<int64_t> pending = s.withdrawals->CountPending();
+        pending.ok()) {
+      out.Gauge("cbx_withdrawals_pending",
+                "Withdrawals of closed cases' references queued and not yet "
+                "acknowledged by a deletion receipt nor given up "
+                "(spec/cooperation.md §2.4).",
+                {}, static_cast<double>(*pending));
     }
   }
 }

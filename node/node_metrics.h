@@ -15,6 +15,7 @@
 
 #include "node/admin_http.h"
 #include "node/cooperation.h"
+#include "node/withdrawal.h"
 #include "node/index_sync.h"
 #include "node/lookup_querier.h"
 #include "node/metrics.h"
@@ -31,6 +32,8 @@ struct NodeMetricsSources {
   LookupQuerier* query = nullptr;
   // Optional: cbx_cooperation_overdue_requests when set.
   Cooperation* cooperation = nullptr;
+  // Optional: cbx_withdrawals_pending when set.
+  Withdrawals* withdrawals = nullptr;
 };
 
 // Adds the node's state to `out`: build info, directory, per-peer index

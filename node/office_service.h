@@ -23,6 +23,7 @@
 #include "node/lookup_querier.h"
 #include "node/node_context.h"
 #include "node/watches.h"
+#include "node/withdrawal.h"
 #include "node/witnessing.h"
 
 namespace cbx::node {
@@ -93,6 +94,21 @@ class OfficeService final : public v1::Office::Service {
   // The cooperation module the four calls above delegate to; it must
   // outlive the service. Set while the node is wired, before it serves.
   void set_cooperation(Cooperation* cooperation) { cooperation_ = cooperation; }
+  // The withdrawal module CloseCase queues withdrawals with, in the close's
+  // transaction (spec/cooperation.md §2.4); it must outlive the service.
+  // Set while the node is wired, before it serves.
+  // The case book behind AddCase, AmendCase and CloseCase, with the hooks
+  // set here: the web console's pages change cases through it too.
+  CaseBook* cases() { return &cases_; }
+
+  void set_withdrawals(Withdrawals* withdrawals) {
+    cases_.set_close_hook(
+        [withdrawals](StorageTransaction& txn, const v1::Case& closed) {
+          return withdrawals
+              ->QueueForClosedCase(txn, closed, v1::WITHDRAWAL_REASON_CLOSED)
+              .status();
+        });
+  }
 
   // Standing watches (node/watches.h), prosecutor role; UNIMPLEMENTED until
   // SetWatches was called.

@@ -102,6 +102,14 @@ PeerService::PeerService(NodeContext* context, Checkpoints* checkpoints)
              const ReceivedEnvelope* req,
              v1::Envelope* resp) { return service->Cooperate(ctx, req, resp); },
           this)));
+  AddMethod(new RpcServiceMethod(
+      "/cbx.v1.Peer/Withdraw", RpcMethod::NORMAL_RPC,
+      new RpcMethodHandler<PeerService, ReceivedEnvelope, v1::Envelope,
+                           ReceivedEnvelope, MessageLite>(
+          [](PeerService* service, grpc::ServerContext* ctx,
+             const ReceivedEnvelope* req,
+             v1::Envelope* resp) { return service->Withdraw(ctx, req, resp); },
+          this)));
 }
 
 absl::Status NotAnEnvelope() {
@@ -220,6 +228,27 @@ grpc::Status PeerService::Cooperate(grpc::ServerContext* context,
                                     const ReceivedEnvelope* request,
                                     v1::Envelope* response) {
   absl::StatusOr<v1::Envelope> reply = CooperateAs(
+      Identify(*context), request->parsed ? &request->envelope : nullptr);
+  if (!reply.ok()) return ToGrpc(reply.status());
+  *response = *std::move(reply);
+  return grpc::Status::OK;
+}
+
+absl::StatusOr<v1::Envelope> PeerService::WithdrawAs(
+    const absl::StatusOr<std::string>& caller, const v1::Envelope* request) {
+  if (withdrawals_ == nullptr) {
+    return absl::UnimplementedError("this node takes no withdrawals yet");
+  }
+  ASSIGN_OR_RETURN(
+      envelope::OpenedEnvelope opened,
+      Admit(caller, request, v1::Message::kWithdrawal, kWithdrawRpc));
+  return withdrawals_->Receive(opened, *request);
+}
+
+grpc::Status PeerService::Withdraw(grpc::ServerContext* context,
+                                   const ReceivedEnvelope* request,
+                                   v1::Envelope* response) {
+  absl::StatusOr<v1::Envelope> reply = WithdrawAs(
       Identify(*context), request->parsed ? &request->envelope : nullptr);
   if (!reply.ok()) return ToGrpc(reply.status());
   *response = *std::move(reply);

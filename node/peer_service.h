@@ -32,6 +32,7 @@
 #include "node/cooperation.h"
 #include "node/lookup_responder.h"
 #include "node/node_context.h"
+#include "node/withdrawal.h"
 
 namespace cbx::node {
 
@@ -66,6 +67,12 @@ class PeerService final : public grpc::Service {
   // The cooperation module Peer.Cooperate delegates to; it must outlive
   // the service. Set while the node is wired, before it serves.
   void set_cooperation(Cooperation* cooperation) { cooperation_ = cooperation; }
+  // Peer.Withdraw likewise (spec/cooperation.md §2.4): a withdrawal,
+  // admitted as every envelope, handed to the withdrawal module
+  // (UNIMPLEMENTED while none is set, which must outlive the service).
+  absl::StatusOr<v1::Envelope> WithdrawAs(
+      const absl::StatusOr<std::string>& caller, const v1::Envelope* request);
+  void set_withdrawals(Withdrawals* withdrawals) { withdrawals_ = withdrawals; }
 
   // The six RPCs of cbx.v1.Peer (spec/lookup.md, spec/index-sync.md,
   // spec/witnessing.md), as gRPC calls them.
@@ -89,6 +96,9 @@ class PeerService final : public grpc::Service {
   grpc::Status Cooperate(grpc::ServerContext* context,
                          const ReceivedEnvelope* request,
                          v1::Envelope* response);
+  grpc::Status Withdraw(grpc::ServerContext* context,
+                        const ReceivedEnvelope* request,
+                        v1::Envelope* response);
 
  private:
   // CallerMember for `context` under the current directory; records the
@@ -134,6 +144,7 @@ class PeerService final : public grpc::Service {
   Checkpoints* checkpoints_;
   LookupResponder responder_;
   Cooperation* cooperation_ = nullptr;
+  Withdrawals* withdrawals_ = nullptr;
 };
 
 }  // namespace cbx::node

@@ -72,6 +72,12 @@ class PeerTransport {
                                                  const v1::Envelope& request,
                                                  int64_t budget_ms) = 0;
 
+  // Peer.Withdraw: `request` (a withdrawal envelope) -> the reply envelope
+  // (a deletion_receipt), unopened.
+  virtual absl::StatusOr<v1::Envelope> Withdraw(const std::string& member,
+                                                const v1::Envelope& request,
+                                                int64_t budget_ms) = 0;
+
   // Peer.AddCosignature.
   virtual absl::StatusOr<v1::AddCosignatureResponse> AddCosignature(
       const std::string& member, const v1::AddCosignatureRequest& request,

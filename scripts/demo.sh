@@ -179,7 +179,25 @@ done
 run "cbx hits   # Zagreb's new case, found by the watch at HR's next index version"
 as_office MK prosecutor hits | sed 's/^/   /'
 
-bold "10. Refused requests, each with its reason"
+bold "10. Sarajevo closes its case: Skopje's hit is withdrawn, with a signed deletion receipt"
+run "cbx hits   # before: Sarajevo's reference as Skopje received it"
+as_office MK prosecutor hits | sed 's/^/   /'
+run "cbx case close BA-T09-2026-0042   # as Sarajevo's office"
+as_office BA prosecutor case close BA-T09-2026-0042 | sed 's/^/   /'
+say "BA's node sends a signed withdrawal to every member that resolved the case;"
+say "MK's node marks the hit withdrawn, deletes the reference and answers with a receipt."
+for _ in $(seq 1 150); do
+  if as_office MK prosecutor hits --withdrawn --json 2>/dev/null | grep -q '"withdrawn_at"'; then break; fi
+  sleep 0.2
+done
+run "cbx hits   # after: Sarajevo's reference is gone"
+as_office MK prosecutor hits | sed 's/^/   /'
+run "cbx hits --withdrawn --wide   # its status and date; only the case token is kept"
+as_office MK prosecutor --wide hits --withdrawn | sed 's/^/   /'
+run "grep withdrawal-acknowledged BA/node.log"
+grep -h 'withdrawal-acknowledged' "$RUN/BA/node.log" | sed 's/^/   /' || true
+
+bold "11. Refused requests, each with its reason"
 run "cbx query ...   # with MK's auditor certificate"
 as_office MK auditor query --id telegram_username:balkan_room_admin --case MK-2026-0142 \
   --legal-basis test --offence ncii-sharing 2>&1 | sed 's/^/   /' || true
@@ -190,7 +208,7 @@ run "cbx query --id 'phone:070 123 456' ...   # no country code"
 as_office MK prosecutor query --id 'phone:070 123 456' --case MK-2026-0142 \
   --legal-basis test --offence ncii-sharing 2>&1 | sed 's/^/   /' || true
 
-bold "11. An auditor verifies both sides from signed logs alone, and reconciles them"
+bold "12. An auditor verifies both sides from signed logs alone, and reconciles them"
 say "Every exchange above was logged by both nodes before it was answered; peers cosign"
 say "each other's checkpoints. The auditor pins the genesis directory, nothing else."
 AUDIT=(--genesis "$RUN/genesis.pb" --state "$RUN/auditor-state")
@@ -214,8 +232,8 @@ run "cbx audit reconcile audit-MK.json audit-RS.json   # offline"
 "$CBX" audit reconcile "$RUN/audit-MK.json" "$RUN/audit-RS.json" \
   --genesis "$RUN/genesis.pb" | sed 's/^/   /' || true
 
-bold "12. Stopping every node (SIGTERM: each drains its calls and stops)"
+bold "13. Stopping every node (SIGTERM: each drains its calls and stops)"
 stop_all
 trap - EXIT
 say "All nodes stopped. Files, keys and logs: demo-run/"
-bold "Done: one query, eight countries, two hits with signed case references, a preservation request answered, a watch that hit, no data pooled."
+bold "Done: one query, eight countries, two hits with signed case references, a preservation request answered, a watch that hit, a withdrawal acknowledged, no data pooled."

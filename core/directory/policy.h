@@ -59,6 +59,17 @@ inline uint32_t CooperationRequestsPerPeerPerDay(const v1::Policy& p) {
              : kDefaultCooperationRequestsPerPeerPerDay;
 }
 
+// Withdrawal of case references (spec/cooperation.md §2.4, §3).
+inline constexpr uint32_t kDefaultWithdrawnReferenceRetentionS = 0;
+inline constexpr uint32_t kDefaultWithdrawalRetryS = 604'800;  // 7 days
+inline uint32_t WithdrawnReferenceRetentionS(const v1::Policy& p) {
+  return p.withdrawn_reference_retention_s();  // 0 is the default itself
+}
+inline uint32_t WithdrawalRetryS(const v1::Policy& p) {
+  return p.withdrawal_retry_s() != 0 ? p.withdrawal_retry_s()
+                                     : kDefaultWithdrawalRetryS;
+}
+
 }  // namespace cbx::directory
 
 #endif  // CBX_CORE_DIRECTORY_POLICY_H_

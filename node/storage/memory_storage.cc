@@ -70,6 +70,7 @@ struct MemoryStorage::Undo {
   std::map<std::pair<std::string, int64_t>, uint32_t> quotas;
   std::vector<CooperationRow> cooperations;
   MemoryWatches watches;
+  MemoryWithdrawals withdrawals;
 };
 
 // Every call runs under the mutex ReadWriteTransaction holds.
@@ -177,6 +178,55 @@ class MemoryStorage::Txn final : public StorageTransaction {
     return s_->watches_.Expired(now_ms, limit);
   }
 
+  // Withdrawals: node/storage/memory_withdrawals.cc.
+  absl::StatusOr<std::vector<std::string>> MembersNotifiedOf(
+      const std::string& case_number) override ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return MembersNotifiedOfIn(s_->notifications_, case_number);
+  }
+  absl::Status QueueWithdrawal(const QueuedWithdrawal& w) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->withdrawals_.Queue(w);
+  }
+  absl::Status UpdateWithdrawal(const QueuedWithdrawal& w) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->withdrawals_.Update(w);
+  }
+  absl::StatusOr<QueuedWithdrawal> GetWithdrawal(
+      const Bytes& case_token, const std::string& member) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->withdrawals_.Get(case_token, member);
+  }
+  absl::StatusOr<std::vector<QueuedWithdrawal>> DueWithdrawals(
+      int64_t now_ms, size_t limit) override ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->withdrawals_.Due(now_ms, limit);
+  }
+  absl::StatusOr<std::vector<QueuedWithdrawal>> ListWithdrawals() override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->withdrawals_.List();
+  }
+  absl::StatusOr<WithdrawnReference> GetWithdrawnReference(
+      const std::string& member, const Bytes& case_token) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->withdrawals_.GetReference(member, case_token);
+  }
+  absl::Status PutWithdrawnReference(const WithdrawnReference& w) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->withdrawals_.PutReference(w);
+  }
+  absl::StatusOr<std::vector<WithdrawnReference>> WithdrawnReferencesDue(
+      int64_t now_ms, size_t limit) override ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return s_->withdrawals_.ReferencesDue(now_ms, limit);
+  }
+  absl::StatusOr<int64_t> WithdrawHits(const std::string& member,
+                                       const Bytes& case_token,
+                                       int64_t withdrawn_at_ms,
+                                       v1::WithdrawalReason reason,
+                                       bool delete_reference) override
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return WithdrawHitsIn(s_->hits_, member, case_token, withdrawn_at_ms,
+                          reason, delete_reference);
+  }
+
  private:
   MemoryStorage* s_;
 };
@@ -185,8 +235,9 @@ absl::Status MemoryStorage::ReadWriteTransaction(
     const TransactionBody& body,
     const CommitFailureHandler& on_commit_failure) {
   std::lock_guard<std::mutex> lock(mu_);
-  Undo undo{cases_,    own_refs_, changes_,      version_, hits_,
-            notifications_, settings_, quotas_, cooperations_, watches_};
+  Undo undo{cases_,         own_refs_, changes_, version_,
+            hits_,          notifications_, settings_, quotas_,
+            cooperations_, watches_, withdrawals_};
   auto restore = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     cases_ = std::move(undo.cases);
     own_refs_ = std::move(undo.own_refs);
@@ -198,6 +249,7 @@ absl::Status MemoryStorage::ReadWriteTransaction(
     quotas_ = std::move(undo.quotas);
     cooperations_ = std::move(undo.cooperations);
     watches_ = std::move(undo.watches);
+    withdrawals_ = std::move(undo.withdrawals);
   };
   Txn txn(this);
   absl::Status status = body(txn);

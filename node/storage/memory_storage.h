@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "node/storage/memory_watches.h"
+#include "node/storage/memory_withdrawals.h"
 #include "node/storage/storage.h"
 
 namespace cbx::node {
@@ -182,6 +183,7 @@ class MemoryStorage final : public Storage {
   };
   std::vector<CooperationRow> cooperations_ ABSL_GUARDED_BY(mu_);
   MemoryWatches watches_ ABSL_GUARDED_BY(mu_);
+  MemoryWithdrawals withdrawals_ ABSL_GUARDED_BY(mu_);
   // OPRF key rotation: (type, normalized value) -> staged output, and a
   // previous output -> its identifier value.
   using ValueKey = std::pair<int64_t, std::string>;

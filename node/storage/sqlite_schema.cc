@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/storage/sqlite_cooperation.h"
+#include "node/storage/sqlite_withdrawals.h"
 
 namespace cbx::node::sqlite {
 namespace {
@@ -318,11 +319,58 @@ CREATE TABLE IF NOT EXISTS watch_outputs (
 CREATE INDEX IF NOT EXISTS watch_outputs_by_member ON watch_outputs(member, watch_id, input);
 )sql";
 
+// Version 7: more of issue 13's features, one block per feature (each
+// helper adds its own; merged here).
+constexpr char kSchemaV7[] = R"sql(
+-- Withdrawal of case references (spec/cooperation.md §2.4,
+-- node/withdrawal.h, node/storage/sqlite_withdrawals.h). At the origin:
+-- one row per case token and member that resolved it (next_attempt_ms 0
+-- once it ended: receipt, or given up). At the receiver: the tombstone of
+-- each withdrawn reference, and each hit's member and case token (filled
+-- for older hits by the migration) so that a withdrawal finds its hits.
+CREATE TABLE IF NOT EXISTS withdrawals (
+  case_token BLOB NOT NULL,
+  member TEXT NOT NULL,
+  case_number TEXT NOT NULL,
+  office TEXT NOT NULL,
+  reason INTEGER NOT NULL,
+  queued_at_ms INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_attempt_ms INTEGER NOT NULL,
+  receipt BLOB,  -- the signed DeletionReceipt envelope, once it came
+  given_up INTEGER NOT NULL CHECK (given_up IN (0, 1)),
+  last_error TEXT NOT NULL,
+  PRIMARY KEY (case_token, member)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS withdrawals_due
+  ON withdrawals(next_attempt_ms) WHERE next_attempt_ms > 0;
+CREATE TABLE IF NOT EXISTS withdrawn_references (
+  member TEXT NOT NULL,
+  case_token BLOB NOT NULL,
+  reason INTEGER NOT NULL,
+  withdrawn_at_ms INTEGER NOT NULL,
+  kept_until_ms INTEGER NOT NULL,  -- 0: deleted at once
+  deleted_at_ms INTEGER NOT NULL,  -- 0 while kept
+  PRIMARY KEY (member, case_token)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS withdrawn_references_kept
+  ON withdrawn_references(kept_until_ms)
+  WHERE deleted_at_ms = 0 AND kept_until_ms > 0;
+CREATE TABLE IF NOT EXISTS hit_tokens (
+  hit_id INTEGER PRIMARY KEY REFERENCES hits(id) ON DELETE CASCADE,
+  member TEXT NOT NULL,
+  case_token BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS hit_tokens_by_token
+  ON hit_tokens(case_token, member);
+)sql";
+
 // kMigrations[i] takes the schema from version i to version i + 1. To change
 // the schema, append a step (never edit a released one) and bump
 // kSchemaVersion.
 constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3,
-                                       kSchemaV4, kSchemaV5, kSchemaV6};
+                                       kSchemaV4, kSchemaV5, kSchemaV6,
+                                       kSchemaV7};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 // Whether `table` has a column `column`.
@@ -374,6 +422,8 @@ absl::Status MigrateSchema(Database& db) {
     if (!done) status = db.Exec(kMigrations[v]);
     // The cases' tokens are inside their serialized records.
     if (status.ok() && v == 5) status = BackfillCaseTokens(db);
+    // Withdrawals: the hits' member and case token (sqlite_withdrawals.h).
+    if (status.ok() && v == 6) status = BackfillHitTokens(db);
     if (status.ok()) {
       status = db.Exec(absl::StrCat("PRAGMA user_version = ", v + 1));
     }

@@ -13,6 +13,7 @@
 #include "node/storage/sqlite_peer_index.h"
 #include "node/storage/sqlite_schema.h"
 #include "node/storage/sqlite_watches.h"
+#include "node/storage/sqlite_withdrawals.h"
 #include "node/storage/validation.h"
 
 namespace cbx::node {
@@ -343,15 +344,25 @@ absl::StatusOr<std::vector<OutputMatch>> FindByOutputsIn(
   return matches;
 }
 
+// The hit and its row of hit_tokens (sqlite_withdrawals.h) together, in a
+// savepoint (a transaction of its own when none is open).
 absl::Status InsertHit(Database& db, const v1::Hit& hit) {
   const std::string blob = hit.SerializeAsString();
-  ASSIGN_OR_RETURN(Statement insert,
-                   db.Prepare("INSERT INTO hits (case_number, "
-                              "received_at_ms, hit) VALUES (?1, ?2, ?3)"));
-  insert.BindText(1, hit.case_number())
-      .BindInt(2, hit.received_at_ms())
-      .BindBlob(3, blob);
-  return insert.Run();
+  RETURN_IF_ERROR(db.Exec("SAVEPOINT cbx_hit"));
+  absl::Status status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(Statement insert,
+                     db.Prepare("INSERT INTO hits (case_number, "
+                                "received_at_ms, hit) VALUES (?1, ?2, ?3)"));
+    insert.BindText(1, hit.case_number())
+        .BindInt(2, hit.received_at_ms())
+        .BindBlob(3, blob);
+    RETURN_IF_ERROR(insert.Run());
+    return sqlite::InsertHitToken(db, sqlite3_last_insert_rowid(db.handle()),
+                                  hit);
+  }();
+  if (status.ok()) return db.Exec("RELEASE cbx_hit");
+  (void)db.Exec("ROLLBACK TO cbx_hit; RELEASE cbx_hit");
+  return status;
 }
 
 absl::Status InsertNotification(Database& db, const v1::Notification& n) {
@@ -497,6 +508,48 @@ class SqliteTxn final : public StorageTransaction {
   absl::StatusOr<std::vector<std::string>> ExpiredWatches(
       int64_t now_ms, size_t limit) override {
     return sqlite::ExpiredWatchesIn(db_, now_ms, limit);
+  }
+
+  // Withdrawals: node/storage/sqlite_withdrawals.cc.
+  absl::StatusOr<std::vector<std::string>> MembersNotifiedOf(
+      const std::string& case_number) override {
+    return sqlite::MembersNotifiedOfIn(db_, case_number);
+  }
+  absl::Status QueueWithdrawal(const QueuedWithdrawal& w) override {
+    return sqlite::QueueWithdrawalIn(db_, w);
+  }
+  absl::Status UpdateWithdrawal(const QueuedWithdrawal& w) override {
+    return sqlite::UpdateWithdrawalIn(db_, w);
+  }
+  absl::StatusOr<QueuedWithdrawal> GetWithdrawal(
+      const Bytes& case_token, const std::string& member) override {
+    return sqlite::GetWithdrawalIn(db_, case_token, member);
+  }
+  absl::StatusOr<std::vector<QueuedWithdrawal>> DueWithdrawals(
+      int64_t now_ms, size_t limit) override {
+    return sqlite::DueWithdrawalsIn(db_, now_ms, limit);
+  }
+  absl::StatusOr<std::vector<QueuedWithdrawal>> ListWithdrawals() override {
+    return sqlite::ListWithdrawalsIn(db_);
+  }
+  absl::StatusOr<WithdrawnReference> GetWithdrawnReference(
+      const std::string& member, const Bytes& case_token) override {
+    return sqlite::GetWithdrawnReferenceIn(db_, member, case_token);
+  }
+  absl::Status PutWithdrawnReference(const WithdrawnReference& w) override {
+    return sqlite::PutWithdrawnReferenceIn(db_, w);
+  }
+  absl::StatusOr<std::vector<WithdrawnReference>> WithdrawnReferencesDue(
+      int64_t now_ms, size_t limit) override {
+    return sqlite::WithdrawnReferencesDueIn(db_, now_ms, limit);
+  }
+  absl::StatusOr<int64_t> WithdrawHits(const std::string& member,
+                                       const Bytes& case_token,
+                                       int64_t withdrawn_at_ms,
+                                       v1::WithdrawalReason reason,
+                                       bool delete_reference) override {
+    return sqlite::WithdrawHitsIn(db_, member, case_token, withdrawn_at_ms,
+                                  reason, delete_reference);
   }
 
  private:

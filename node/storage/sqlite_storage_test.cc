@@ -231,6 +231,37 @@ TEST_F(SqliteStorageTest, NewerSchemaIsFailedPrecondition) {
       << storage.status();
 }
 
+// Version 6 -> 7 (withdrawals, spec/cooperation.md §2.4): hits stored
+// before it get their member and case token, so that a withdrawal finds
+// them.
+TEST_F(SqliteStorageTest, SchemaVersion6HitsAreFoundByAWithdrawal) {
+  v1::Hit hit;
+  hit.set_member("RS");
+  hit.set_case_number("MK-1");
+  hit.mutable_reference()->set_case_token(Bytes(16, 't'));
+  {
+    auto storage = Open();
+    ASSERT_NE(storage, nullptr);
+    ASSERT_OK(storage->AddHit(hit));
+  }
+  RawExec(path_,
+          "DROP TABLE hit_tokens; DROP TABLE withdrawals;"
+          "DROP TABLE withdrawn_references; PRAGMA user_version = 6;");
+  auto storage = Open();
+  ASSERT_NE(storage, nullptr);
+  ASSERT_OK_AND_ASSIGN(std::string version, storage->Pragma("user_version"));
+  EXPECT_EQ(version, std::to_string(sqlite::kSchemaVersion));
+  int64_t marked = 0;
+  ASSERT_OK(storage->ReadWriteTransaction([&](StorageTransaction& t) {
+    absl::StatusOr<int64_t> n = t.WithdrawHits(
+        "RS", Bytes(16, 't'), 5, v1::WITHDRAWAL_REASON_CLOSED, true);
+    if (!n.ok()) return n.status();
+    marked = *n;
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(marked, 1);
+}
+
 // A node.db written by a build of schema version 1 (before the index caps)
 // is migrated in place: its copies load with no baseline, and the new
 // tables work.

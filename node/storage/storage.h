@@ -182,6 +182,36 @@ inline bool CooperationOverdueAt(const v1::CooperationRecord& r,
   return !r.has_response() && due > 0 && due < now_ms;
 }
 
+// Withdrawals of case references (spec/cooperation.md §2.4,
+// node/withdrawal.h). At the origin: one queued withdrawal per (case token,
+// member that resolved the case), kept after its receipt as the record of
+// it.
+struct QueuedWithdrawal {
+  Bytes case_token;  // 16 bytes
+  std::string member;
+  std::string case_number;  // this node's case
+  std::string office;       // the case's office (Header.office)
+  v1::WithdrawalReason reason = v1::WITHDRAWAL_REASON_UNSPECIFIED;
+  int64_t queued_at_ms = 0;
+  uint32_t attempts = 0;
+  // When to send it next; 0 once it ended (receipt, or given up).
+  int64_t next_attempt_ms = 0;
+  // The deletion receipt envelope as received; empty until it came.
+  Bytes receipt;
+  bool given_up = false;
+  std::string last_error;  // the last attempt's failure, if any
+};
+// At the receiver: the tombstone of a withdrawn reference (token, origin,
+// times), which also answers a repeated withdrawal with the same receipt.
+struct WithdrawnReference {
+  std::string member;  // the origin that withdrew it
+  Bytes case_token;
+  v1::WithdrawalReason reason = v1::WITHDRAWAL_REASON_UNSPECIFIED;
+  int64_t withdrawn_at_ms = 0;
+  int64_t kept_until_ms = 0;  // 0: deleted at once
+  int64_t deleted_at_ms = 0;  // 0 while kept
+};
+
 // The reads and writes a domain operation makes inside one
 // Storage::ReadWriteTransaction. Each method behaves as the Storage method
 // of the same name (same checks, same codes), except that its writes are
@@ -255,6 +285,51 @@ class StorageTransaction {
   // the earliest expiry first.
   virtual absl::StatusOr<std::vector<std::string>> ExpiredWatches(
       int64_t now_ms, size_t limit) = 0;
+
+  // --- Withdrawals (spec/cooperation.md §2.4) --------------------------------
+  //
+  // Only in a transaction, so that each change commits with its audit
+  // entry (or with the case's close); Storage's wrappers below run one for
+  // a lone read.
+
+  // The distinct members of `case_number`'s notifications (the members
+  // this node gave the case's reference in a ResolveResponse), ascending.
+  virtual absl::StatusOr<std::vector<std::string>> MembersNotifiedOf(
+      const std::string& case_number) = 0;
+  // Inserts `w`. ALREADY_EXISTS (nothing changed) if (case_token, member)
+  // is queued already; INVALID_ARGUMENT for an empty token or member.
+  virtual absl::Status QueueWithdrawal(const QueuedWithdrawal& w) = 0;
+  // Replaces the queued withdrawal (case_token, member). NOT_FOUND.
+  virtual absl::Status UpdateWithdrawal(const QueuedWithdrawal& w) = 0;
+  // NOT_FOUND if (case_token, member) was never queued.
+  virtual absl::StatusOr<QueuedWithdrawal> GetWithdrawal(
+      const Bytes& case_token, const std::string& member) = 0;
+  // Up to `limit` (0: all) queued withdrawals with 0 < next_attempt_ms <=
+  // now_ms (now_ms < 0: every pending one), the earliest first.
+  virtual absl::StatusOr<std::vector<QueuedWithdrawal>> DueWithdrawals(
+      int64_t now_ms, size_t limit) = 0;
+  // Every queued withdrawal (pending or ended), by queued_at_ms.
+  virtual absl::StatusOr<std::vector<QueuedWithdrawal>> ListWithdrawals() = 0;
+
+  // The tombstone of `member`'s reference `case_token`. NOT_FOUND.
+  virtual absl::StatusOr<WithdrawnReference> GetWithdrawnReference(
+      const std::string& member, const Bytes& case_token) = 0;
+  // Inserts or replaces the tombstone (member, case_token).
+  // INVALID_ARGUMENT for an empty member or token.
+  virtual absl::Status PutWithdrawnReference(const WithdrawnReference& w) = 0;
+  // Up to `limit` (0: all) tombstones still kept (deleted_at_ms 0) whose
+  // kept_until_ms is > 0 and <= now_ms, the earliest first.
+  virtual absl::StatusOr<std::vector<WithdrawnReference>>
+  WithdrawnReferencesDue(int64_t now_ms, size_t limit) = 0;
+  // Marks every hit from `member` whose reference has `case_token`
+  // withdrawn (withdrawn_at_ms, reason; a hit already marked keeps its
+  // first time) and, if `delete_reference`, deletes the reference's
+  // fields but its case_token. Returns how many hits it matched.
+  virtual absl::StatusOr<int64_t> WithdrawHits(const std::string& member,
+                                               const Bytes& case_token,
+                                               int64_t withdrawn_at_ms,
+                                               v1::WithdrawalReason reason,
+                                               bool delete_reference) = 0;
 };
 
 class Storage {
@@ -603,6 +678,28 @@ class Storage {
     absl::StatusOr<std::vector<WatchedOutput>> out;
     absl::Status s = ReadWriteTransaction([&](StorageTransaction& txn) {
       out = txn.WatchOutputsOf(member);
+      return out.status();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  // --- Withdrawals: lone reads (StorageTransaction has the rest) -----------
+
+  absl::StatusOr<std::vector<QueuedWithdrawal>> DueWithdrawals(int64_t now_ms,
+                                                               size_t limit) {
+    absl::StatusOr<std::vector<QueuedWithdrawal>> out;
+    absl::Status s = ReadWriteTransaction([&](StorageTransaction& txn) {
+      out = txn.DueWithdrawals(now_ms, limit);
+      return out.status();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+  absl::StatusOr<std::vector<QueuedWithdrawal>> ListWithdrawals() {
+    absl::StatusOr<std::vector<QueuedWithdrawal>> out;
+    absl::Status s = ReadWriteTransaction([&](StorageTransaction& txn) {
+      out = txn.ListWithdrawals();
       return out.status();
     });
     if (!s.ok()) return s;

@@ -602,6 +602,28 @@ absl::StatusOr<v1::Envelope> FakePeers::Cooperate(const std::string& member,
   return handler(member, request);
 }
 
+void FakePeers::OnWithdraw(CooperateHandler handler) {
+  std::lock_guard<std::mutex> lock(mu_);
+  on_withdraw_ = std::move(handler);
+}
+
+absl::StatusOr<v1::Envelope> FakePeers::Withdraw(const std::string& member,
+                                                 const v1::Envelope& request,
+                                                 int64_t budget_ms) {
+  Member* m = Find(member);
+  if (m == nullptr) return absl::NotFoundError(member + " is no member");
+  FAKE_ENTER(*m, "Withdraw", budget_ms);
+  CooperateHandler handler;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    handler = on_withdraw_;
+  }
+  if (handler == nullptr) {
+    return absl::UnimplementedError("the fake peers do not withdraw");
+  }
+  return handler(member, request);
+}
+
 absl::StatusOr<v1::GetDirectoryResponse> FakePeers::GetDirectory(
     const std::string& member, const v1::GetDirectoryRequest& request,
     int64_t budget_ms) {

@@ -162,6 +162,8 @@ class FakePeers final : public PeerTransport {
   using CooperateHandler = std::function<absl::StatusOr<v1::Envelope>(
       const std::string& member, const v1::Envelope& request)>;
   void OnCooperate(CooperateHandler handler);
+  // Answers Peer.Withdraw likewise (UNIMPLEMENTED without one).
+  void OnWithdraw(CooperateHandler handler);
 
   // Calls made to `member` of Peer.<rpc> ("Evaluate", "Resolve", ...).
   int Calls(const std::string& member, const std::string& rpc);
@@ -188,6 +190,9 @@ class FakePeers final : public PeerTransport {
   absl::StatusOr<v1::Envelope> Cooperate(const std::string& member,
                                          const v1::Envelope& request,
                                          int64_t budget_ms) override;
+  absl::StatusOr<v1::Envelope> Withdraw(const std::string& member,
+                                        const v1::Envelope& request,
+                                        int64_t budget_ms) override;
   absl::StatusOr<v1::GetCheckpointResponse> GetCheckpoint(
       const std::string& member, const v1::GetCheckpointRequest& request,
       int64_t budget_ms) override;
@@ -228,6 +233,7 @@ class FakePeers final : public PeerTransport {
   int peak_in_flight_ = 0;
   std::function<void(const std::string&)> on_evaluate_;  // guarded by mu_
   CooperateHandler on_cooperate_;                          // guarded by mu_
+  CooperateHandler on_withdraw_;                           // guarded by mu_
   std::map<std::string, std::unique_ptr<Member>> members_;
 };
 

@@ -138,6 +138,36 @@ std::vector<Case> Cases() {
              }),
       "OK")
       .accepted_kinds = {"cooperation_receipt"};
+  // Withdrawal (spec/cooperation.md §2.4): Peer.Withdraw takes a
+  // withdrawal; its reply is a deletion receipt.
+  add("valid withdrawal accepted by Peer.Withdraw", "",
+      Edited(55,
+             [](v1::Message& m) {
+               v1::Withdrawal* w = m.mutable_withdrawal();
+               w->set_case_token(Bytes(16, '\x42'));
+               w->set_reason(v1::WITHDRAWAL_REASON_CLOSED);
+             }),
+      "OK")
+      .accepted_kinds = {"withdrawal"};
+  add("valid deletion_receipt accepted as the reply", "",
+      Edited(56,
+             [](v1::Message& m) {
+               m.mutable_header()->set_in_reply_to(TestMessageId(1055));
+               v1::DeletionReceipt* r = m.mutable_deletion_receipt();
+               r->set_case_token(Bytes(16, '\x42'));
+               r->set_withdrawn_at_ms(kNowMs);
+               r->set_deleted_at_ms(kNowMs);
+             }),
+      "OK")
+      .accepted_kinds = {"deletion_receipt"};
+  add("kind deletion_receipt not accepted by Peer.Withdraw", "1 (body)",
+      Edited(57,
+             [](v1::Message& m) {
+               m.mutable_deletion_receipt()->set_case_token(
+                   Bytes(16, '\x42'));
+             }),
+      "INVALID_ARGUMENT")
+      .accepted_kinds = {"withdrawal"};
 
   // Check 1.
   add("body does not parse (signed properly)", "1 (body)",
@@ -437,7 +467,8 @@ std::vector<std::pair<std::string, Bytes>> EnvelopeCorpusSeeds() {
     for (const char* kind :
          {"evaluate_response", "resolve_request", "resolve_response",
           "index_request", "index_manifest", "cooperation_request",
-          "cooperation_receipt", "cooperation_response"}) {
+          "cooperation_receipt", "cooperation_response", "withdrawal",
+          "deletion_receipt"}) {
       v1::Message m = TestEvaluateRequest(n++);
       const auto* field = v1::Message::descriptor()->FindFieldByName(kind);
       m.GetReflection()->MutableMessage(&m, field);
