@@ -59,6 +59,13 @@ inline uint32_t CooperationRequestsPerPeerPerDay(const v1::Policy& p) {
              : kDefaultCooperationRequestsPerPeerPerDay;
 }
 
+// Transparency report (spec/cooperation.md §7): the smallest figure shown.
+inline constexpr uint32_t kDefaultReportMinCell = 5;
+inline uint32_t ReportMinCell(const v1::Policy& p) {
+  return p.report_min_cell() != 0 ? p.report_min_cell()
+                                  : kDefaultReportMinCell;
+}
+
 }  // namespace cbx::directory
 
 #endif  // CBX_CORE_DIRECTORY_POLICY_H_
