@@ -17,6 +17,8 @@ void SetOutcome(v1::AuditEntry& entry, absl::StatusCode code,
   outcome->set_references(counts.references);
   outcome->set_cooperation_type(counts.cooperation_type);
   outcome->set_cooperation_code(counts.cooperation_code);
+  outcome->set_response_due_ms(counts.response_due_ms);
+  outcome->set_receipt_due_ms(counts.receipt_due_ms);
 }
 
 // An entry for an envelope whose body parsed as `message` (null: it did

@@ -33,6 +33,10 @@ struct AuditCounts {
   // (node/cooperation_checks.h, ReceiptCode / ResponseCode).
   uint32_t cooperation_type = 0;
   uint32_t cooperation_code = 0;
+  // A cooperation request's entries only (spec/cooperation.md §8): when its
+  // response and, for PRESERVATION, its receipt are due (0: not set).
+  int64_t response_due_ms = 0;
+  int64_t receipt_due_ms = 0;
 };
 
 // Where a trail's entries go: the node's audit::AuditLog in production
