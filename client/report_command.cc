@@ -66,7 +66,7 @@ int GetReport(CommandContext& ctx, const std::string& month,
   }
   if (!html_path.empty()) {
     absl::Status written =
-        WriteFileAtomically(html_path, audit::ReportHtml(report), 0644);
+        audit::WriteFileAtomically(html_path, audit::ReportHtml(report), 0644);
     if (!written.ok()) {
       ctx.err << "cbx: report: " << written.message() << "\n" << std::flush;
       return kExitFailed;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <vector>
 
 #include "core/directory/testing/test_federation.h"

@@ -1,5 +1,6 @@
 #include "client/audit/report_check.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"

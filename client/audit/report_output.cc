@@ -154,7 +154,7 @@ Json ReportJsonValue(const v1::Report& report,
 }
 
 absl::StatusOr<v1::SignedReport> ParseSignedReportJson(std::string_view text) {
-  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  Json j = Json::parse(std::string(text), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
     return absl::InvalidArgumentError("not JSON (want `cbx report --json`)");
   }
