@@ -237,7 +237,9 @@ TEST(ComputeReportTest, SmallCellsAndTheirPercentilesAreSuppressed) {
   EXPECT_EQ(shown.at("time_to_receipt_ms.sent.p90"), "<5");
   // A suppressed figure carries no number.
   for (const v1::ReportFigure& f : r.figures()) {
-    if (f.suppressed()) EXPECT_EQ(f.value(), 0u) << f.name();
+    if (f.suppressed()) {
+      EXPECT_EQ(f.value(), 0u) << f.name();
+    }
   }
 }
 
