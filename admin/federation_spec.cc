@@ -429,7 +429,7 @@ absl::Status ParsePolicy(const json* p, size_t members, v1::Policy& policy) {
                    "max_index_growth_per_day", "resolves_per_peer_per_day",
                    "information_response_s", "preservation_receipt_s",
                    "preservation_response_s", "jit_response_s",
-                   "cooperation_requests_per_peer_per_day"}));
+                   "cooperation_requests_per_peer_per_day", "report_min_cell"}));
   constexpr uint64_t kU32 = std::numeric_limits<uint32_t>::max();
   auto get = [&](std::string_view key, uint32_t fallback,
                  bool positive) -> absl::StatusOr<uint32_t> {
@@ -500,6 +500,8 @@ absl::Status ParsePolicy(const json* p, size_t members, v1::Policy& policy) {
   ASSIGN_OR_RETURN(uint32_t requests,
                    get("cooperation_requests_per_peer_per_day", 0, true));
   policy.set_cooperation_requests_per_peer_per_day(requests);
+  ASSIGN_OR_RETURN(uint32_t min_cell, get("report_min_cell", 0, true));
+  policy.set_report_min_cell(min_cell);
   return absl::OkStatus();
 }
 

@@ -19,6 +19,7 @@
 #include "client/messages.h"
 #include "client/offence_labels.h"
 #include "client/suggest.h"
+#include "client/report_command.h"
 #include "client/watch_commands.h"
 #include "core/util/version.h"
 
@@ -499,6 +500,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
   AddCooperationCommands(app, cooperation);
   WatchCommands watch;
   AddWatchCommands(app, watch);
+  ReportArgs report;
+  AddReportCommand(app, report);
   audit::AuditArgs audit_args;
   CLI::App* audit_cmd = audit::AddAuditCommands(app, audit_args);
   app.footer(kFooter);
@@ -518,6 +521,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
   std::optional<absl::StatusOr<Runner>> chosen =
       ChosenCooperationCommand(cooperation, home);
   if (!chosen.has_value()) chosen = ChosenWatchCommand(watch, home);
+  if (!chosen.has_value()) chosen = ChosenReportCommand(report);
   absl::StatusOr<Runner> runner =
       chosen.has_value() ? *std::move(chosen) : ChosenCommand(office, home);
   if (!runner.ok()) {

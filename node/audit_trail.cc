@@ -18,6 +18,8 @@ void SetOutcome(v1::AuditEntry& entry, absl::StatusCode code,
   outcome->set_cooperation_type(counts.cooperation_type);
   outcome->set_cooperation_code(counts.cooperation_code);
   outcome->set_withdrawal_code(counts.withdrawal_code);
+  outcome->set_response_due_ms(counts.response_due_ms);
+  outcome->set_receipt_due_ms(counts.receipt_due_ms);
 }
 
 // An entry for an envelope whose body parsed as `message` (null: it did

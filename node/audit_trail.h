@@ -36,6 +36,10 @@ struct AuditCounts {
   // Withdrawal entries only (spec/cooperation.md §8): WithdrawalReason *
   // 100, plus the deletion receipt's result (node/withdrawal.h).
   uint32_t withdrawal_code = 0;
+  // A cooperation request's entries only (spec/cooperation.md §8): when its
+  // response and, for PRESERVATION, its receipt are due (0: not set).
+  int64_t response_due_ms = 0;
+  int64_t receipt_due_ms = 0;
 };
 
 // Where a trail's entries go: the node's audit::AuditLog in production

@@ -16,6 +16,22 @@
 namespace cbx::node {
 namespace {
 
+// A request's audit counts (spec/cooperation.md §8): its type, its
+// response_due_ms as carried, and when a PRESERVATION request's receipt is
+// due by `policy`, so that the transparency report (§7) finds overdue
+// items in the log alone.
+AuditCounts RequestCounts(const v1::Message& msg, const v1::Policy& policy) {
+  const v1::CooperationRequest& req = msg.cooperation_request();
+  AuditCounts counts{.cooperation_type = static_cast<uint32_t>(req.type()),
+                     .response_due_ms = req.response_due_ms()};
+  if (req.type() == v1::COOPERATION_TYPE_PRESERVATION) {
+    counts.receipt_due_ms =
+        msg.header().issued_at_ms() +
+        int64_t{directory::PreservationReceiptS(policy)} * 1000;
+  }
+  return counts;
+}
+
 v1::CooperationReceipt Refused(v1::ReceiptRefusal reason, int64_t now_ms) {
   v1::CooperationReceipt r;
   r.set_status(v1::RECEIPT_STATUS_REFUSED);
@@ -153,13 +169,15 @@ absl::StatusOr<v1::CooperationRecord> Cooperation::Send(
   *record.mutable_request() = *request;
   record.set_requested_at_ms(msg.header().issued_at_ms());
   record.set_request_envelope(sealed.SerializeAsString());
-  AuditCounts counts{.cooperation_type = static_cast<uint32_t>(req.type())};
+  AuditCounts counts = RequestCounts(msg, dir->policy());
   // Stored and logged as sent before it leaves.
   RETURN_IF_ERROR(StoreLogged(record, [&] {
     return ctx_->audit_trail->Envelope(v1::AUDIT_DIRECTION_SENT, member,
                                        kCooperateRpc, sealed,
                                        absl::StatusCode::kOk, counts);
   }));
+  // The due times are the request's entries' only (§8).
+  counts.response_due_ms = counts.receipt_due_ms = 0;
   ASSIGN_OR_RETURN(Delivered reply, Deliver(msg, sealed, record, counts));
   const v1::CooperationReceipt& receipt = reply.receipt;
   *record.mutable_receipt() = receipt;
@@ -418,7 +436,9 @@ absl::StatusOr<v1::Envelope> Cooperation::ReceiveRequest(
   const uint32_t limit = directory::CooperationRequestsPerPeerPerDay(
       ctx_->directory->Current()->policy());
   const int64_t day = ctx_->clock->NowMs() / 86'400'000;
-  AuditCounts counts{.cooperation_type = static_cast<uint32_t>(req.type())};
+  AuditCounts counts =
+      RequestCounts(msg, ctx_->directory->Current()->policy());
+  AuditCounts receipt_counts;  // the receipt's entry: no due times
   v1::Envelope sealed;
   v1::CooperationRecord record;
   auto change = [&](StorageTransaction& txn) -> absl::Status {
@@ -433,6 +453,8 @@ absl::StatusOr<v1::Envelope> Cooperation::ReceiveRequest(
       RETURN_IF_ERROR(charged.status());
     }
     counts.cooperation_code = ReceiptCode(receipt);
+    receipt_counts = {.cooperation_type = counts.cooperation_type,
+                      .cooperation_code = counts.cooperation_code};
     const bool accepted = receipt.status() == v1::RECEIPT_STATUS_ACCEPTED;
     ASSIGN_OR_RETURN(
         sealed,
@@ -458,7 +480,8 @@ absl::StatusOr<v1::Envelope> Cooperation::ReceiveRequest(
            [&] {
              return ctx_->audit_trail->Exchange(
                  sender, kCooperateRpc, opened,
-                 RefusalStatusCode(receipt.reason()), counts, &sealed);
+                 RefusalStatusCode(receipt.reason()), counts, &sealed,
+                 &receipt_counts);
            },
        .append_refusal =
            [&](const absl::Status& refusal) {

@@ -367,6 +367,16 @@ grpc::Status OfficeService::AuditCheckpoint(
       });
 }
 
+grpc::Status OfficeService::GetReport(grpc::ServerContext* context,
+                                      const v1::GetReportRequest* request,
+                                      v1::SignedReport* response) {
+  return Audited(context, "Office.GetReport", "get_report",
+                 [&]() -> absl::Status {
+                   ASSIGN_OR_RETURN(*response, reports_.Get(request->month()));
+                   return absl::OkStatus();
+                 });
+}
+
 grpc::Status OfficeService::AuditDirectory(
     grpc::ServerContext* context, const v1::AuditDirectoryRequest*,
     v1::AuditDirectoryResponse* response) {

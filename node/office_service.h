@@ -22,6 +22,7 @@
 #include "node/index_sync.h"
 #include "node/lookup_querier.h"
 #include "node/node_context.h"
+#include "node/transparency_report.h"
 #include "node/watches.h"
 #include "node/withdrawal.h"
 #include "node/witnessing.h"
@@ -128,6 +129,11 @@ class OfficeService final : public v1::Office::Service {
   // while the node is wired, before the server starts.
   void SetWatches(Watches* watches) { watches_ = watches; }
 
+  // Transparency report (spec/cooperation.md §7); auditor role.
+  grpc::Status GetReport(grpc::ServerContext* context,
+                         const v1::GetReportRequest* request,
+                         v1::SignedReport* response) override;
+
  private:
   // What the audit entry of an office call records besides rpc and status.
   struct OfficeAudit {
@@ -182,6 +188,7 @@ class OfficeService final : public v1::Office::Service {
   Watches* watches_ = nullptr;
   CaseBook cases_;
   Cooperation* cooperation_ = nullptr;
+  TransparencyReport reports_{ctx_};
 };
 
 }  // namespace cbx::node

@@ -208,10 +208,17 @@ run "cbx query --id 'phone:070 123 456' ...   # no country code"
 as_office MK prosecutor query --id 'phone:070 123 456' --case MK-2026-0142 \
   --legal-basis test --offence ncii-sharing 2>&1 | sed 's/^/   /' || true
 
-bold "12. An auditor verifies both sides from signed logs alone, and reconciles them"
+bold "12. An auditor verifies both sides from signed logs alone, recomputes the month's report, and reconciles them"
 say "Every exchange above was logged by both nodes before it was answered; peers cosign"
 say "each other's checkpoints. The auditor pins the genesis directory, nothing else."
 AUDIT=(--genesis "$RUN/genesis.pb" --state "$RUN/auditor-state")
+month=$(date -u +%Y-%m)
+run "cbx report --month $month   # as MK's auditor: this month's signed report"
+as_office MK auditor report --month "$month" | sed 's/^/   /'
+as_office MK auditor report --month "$month" --json > "$RUN/report-MK.json"
+as_office MK auditor report --month "$month" --html "$RUN/report-MK.html" >/dev/null
+say "Aggregates only, from MK's audit entries of $month; small counts are shown as <5."
+say "The same report as one self-contained page with charts: demo-run/report-MK.html"
 for cc in MK RS; do
   for _ in $(seq 1 50); do
     # Wait for a witnessed checkpoint that covers the query.
@@ -228,6 +235,10 @@ for cc in MK RS; do
   as_office "$cc" auditor audit export --genesis "$RUN/genesis.pb" \
     --out "$RUN/audit-$cc.json" | sed 's/^/   /'
 done
+run "cbx audit report --export audit-MK.json --month $month --signed report-MK.json   # offline"
+"$CBX" audit report --export "$RUN/audit-MK.json" --month "$month" \
+  --signed "$RUN/report-MK.json" --genesis "$RUN/genesis.pb" | sed 's/^/   /'
+say "The auditor recomputed every figure from the verified export: equal to the signed report."
 run "cbx audit reconcile audit-MK.json audit-RS.json   # offline"
 "$CBX" audit reconcile "$RUN/audit-MK.json" "$RUN/audit-RS.json" \
   --genesis "$RUN/genesis.pb" | sed 's/^/   /' || true

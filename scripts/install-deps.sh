@@ -26,6 +26,9 @@ packages=(
   # (node/storage/pg/testing/pg_cluster.h, /usr/lib/postgresql/15/bin). No
   # system service is needed; Debian may create and start one anyway.
   libpq-dev postgresql-15
+  # The transparency report's HTML page rendered headless
+  # (client/audit/report_html_chromium_test.cc).
+  chromium
 )
 
 missing=()

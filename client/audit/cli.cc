@@ -196,6 +196,25 @@ void AddOfflineCommands(CLI::App* audit, AuditArgs& args,
                    "directory's max_message_lifetime_s + max_clock_skew_s)")
       ->type_name("SECONDS");
   subs.push_back({reconcile, AuditCommandKind::kReconcile});
+
+  CLI::App* report = audit->add_subcommand(
+      "report",
+      "Offline: recompute a month's transparency report from a verified "
+      "export and, with --signed, check the node's signed report against it "
+      "figure by figure (spec/cooperation.md §7)");
+  report->add_option("--export", args.file_a, "The member's export")
+      ->required()
+      ->check(CLI::ExistingFile)
+      ->type_name("FILE");
+  report->add_option("--month", args.month, "The month, UTC")
+      ->required()
+      ->type_name("YYYY-MM");
+  report
+      ->add_option("--signed", args.signed_report,
+                   "The node's report as `cbx report --json` wrote it")
+      ->check(CLI::ExistingFile)
+      ->type_name("REPORT.json");
+  subs.push_back({report, AuditCommandKind::kReport});
 }
 
 // The audit arguments converted, before the genesis and the connection.
@@ -361,6 +380,11 @@ int RunAudit(const AuditArgs& args, const ConnectionFlags& flags, bool json,
     OfflineContext ctx{json, out, err};
     return ReconcileCommand(ctx, options, args.file_a, args.file_b,
                             converted->margin);
+  }
+  if (args.command == AuditCommandKind::kReport) {
+    OfflineContext ctx{json, out, err};
+    return ReportCommand(ctx, options, args.file_a, args.month,
+                         args.signed_report);
   }
   return RunNodeCommand(args, *converted, options, flags, json, name, out, err,
                         env);

@@ -7,6 +7,7 @@
 //   cbx audit export [--from A] [--to B] [--size N] --out FILE
 //   cbx audit verify-export FILE
 //   cbx audit reconcile FILE_A FILE_B [--margin SECONDS]
+//   cbx audit report --export FILE --month YYYY-MM [--signed REPORT.json]
 //
 // with --genesis FILE (CBX_GENESIS) and --allow-unwitnessed on every one.
 // The first four talk to the node (connection options as for every `cbx`
@@ -32,7 +33,8 @@ enum class AuditCommandKind {
   kProve,
   kExport,
   kVerifyExport,
-  kReconcile
+  kReconcile,
+  kReport
 };
 
 // What the parser fills in.
@@ -49,6 +51,8 @@ struct AuditArgs {
   std::string margin;  // --margin SECONDS
   std::string file_a;  // verify-export FILE, reconcile FILE_A
   std::string file_b;  // reconcile FILE_B
+  std::string month;   // report --month YYYY-MM
+  std::string signed_report;  // report --signed FILE
 };
 
 // Adds "audit" and its subcommands to `app`, bound to `args` (which must

@@ -8,6 +8,8 @@
 #include "client/audit/export.h"
 #include "client/audit/output.h"
 #include "client/audit/reconcile.h"
+#include "client/audit/report_check.h"
+#include "client/audit/report_output.h"
 #include "client/audit/state.h"
 #include "client/audit/verify.h"
 #include "client/audit_files.h"
@@ -654,6 +656,44 @@ int ReconcileCommand(OfflineContext& ctx, const AuditOptions& options,
             << (report->orphans.size() == 1 ? " orphan" : " orphans")
             << ": envelopes one member logged and the other did not\n"
             << std::flush;
+    return kExitFailed;
+  }
+  return kExitOk;
+}
+
+int ReportCommand(OfflineContext& ctx, const AuditOptions& options,
+                  const std::string& export_path, const std::string& month,
+                  const std::string& signed_path) {
+  Run run("report", ctx.json, ctx.out, ctx.err);
+  auto exported = LoadExport(run, options, export_path);
+  if (!exported.ok()) return exported.code;
+  std::optional<v1::SignedReport> signed_;
+  if (!signed_path.empty()) {
+    auto text = ReadWholeFile(signed_path, size_t{64} << 20);
+    if (!text.ok()) return run.FailStatus(text.status());
+    auto parsed = ParseSignedReportJson(*text);
+    if (!parsed.ok()) {
+      return run.FailStatus(parsed.status(), signed_path + ": ");
+    }
+    signed_ = *std::move(parsed);
+  }
+  auto check = CheckReport(*exported.value, month,
+                           signed_.has_value() ? &*signed_ : nullptr);
+  if (!check.ok()) return run.FailStatus(check.status());
+  const bool compared = check->node.has_value();
+  run.Print(ReportText(check->recomputed) +
+                (compared && check->differences.empty()
+                     ? "the node's signed report verifies and every figure "
+                       "equals the recomputation\n"
+                     : ""),
+            ReportJsonValue(check->recomputed, nullptr));
+  if (!check->differences.empty()) {
+    ctx.err << "cbx: audit report: the node's signed report differs from "
+               "the recomputation from its export:\n";
+    for (const std::string& line : DifferenceLines(check->differences)) {
+      ctx.err << "  " << SanitizeForTerminal(line) << "\n";
+    }
+    ctx.err << std::flush;
     return kExitFailed;
   }
   return kExitOk;

@@ -62,6 +62,13 @@ int ReconcileCommand(OfflineContext& ctx, const AuditOptions& options,
                      const std::string& path_a, const std::string& path_b,
                      std::optional<int64_t> margin_s);
 
+// cbx audit report --export FILE --month YYYY-MM [--signed REPORT.json]:
+// exit 1 if the export or the signature does not verify or a figure
+// differs (each named on stderr).
+int ReportCommand(OfflineContext& ctx, const AuditOptions& options,
+                  const std::string& export_path, const std::string& month,
+                  const std::string& signed_path);
+
 }  // namespace cbx::client::audit
 
 #endif  // CBX_CLIENT_AUDIT_COMMANDS_H_

@@ -401,6 +401,86 @@ Json ExportJson(const std::string& path, const VerifiedExport& e) {
   return j;
 }
 
+namespace {
+
+// A thread step as "sent <time> by MK, received <time> by RS, code 100".
+std::string StepText(const ThreadStep& step, const std::string& from,
+                     const std::string& to) {
+  if (!step.logged()) return "not logged";
+  std::string out;
+  out += step.sent ? "sent " + FormatTimestamp(step.sent_ms) + " by " + from
+                   : "not logged as sent by " + from;
+  out += step.received
+             ? ", received " + FormatTimestamp(step.received_ms) + " by " + to
+             : ", not logged as received by " + to;
+  if (step.code != 0) out += ", code " + Num(uint64_t{step.code});
+  if (step.received && step.received_status != 0) {
+    out += ", refused (status " +
+           Num(static_cast<uint64_t>(step.received_status)) + ")";
+  }
+  return out;
+}
+
+Json StepJson(const ThreadStep& step) {
+  Json j;
+  j["sent_time"] = step.sent ? TimeJson(step.sent_ms) : Json(nullptr);
+  j["received_time"] =
+      step.received ? TimeJson(step.received_ms) : Json(nullptr);
+  j["code"] = step.code;
+  j["received_status"] = step.received_status;
+  return j;
+}
+
+// The cooperation threads: who answered what, when.
+std::string ThreadsText(const std::vector<CooperationThread>& threads) {
+  if (threads.empty()) return "";
+  std::string out = "\ncooperation (who answered what, when):\n";
+  for (const CooperationThread& t : threads) {
+    const bool withdrawal = t.opening.kind == "withdrawal";
+    const std::string what = withdrawal ? "withdrawal" : "request";
+    out += "  " + what + " " + t.id.substr(0, 8) + "... " + t.opener +
+           " -> " + t.answerer +
+           (withdrawal ? "" : ", type " + Num(uint64_t{t.type})) + "\n";
+    out += "    " + what + ": " + StepText(t.opening, t.opener, t.answerer) +
+           "\n";
+    out += "    " + std::string(withdrawal ? "deletion receipt" : "receipt") +
+           ": " + StepText(t.receipt, t.answerer, t.opener) + "\n";
+    if (!withdrawal) {
+      out += "    response: " + StepText(t.response, t.answerer, t.opener) +
+             "\n";
+      out += "    response receipt: " +
+             StepText(t.response_receipt, t.opener, t.answerer) + "\n";
+    }
+    for (const std::string& p : t.problems) {
+      out += "    GAP: " + SanitizeForTerminal(p) + "\n";
+    }
+  }
+  return out;
+}
+
+Json ThreadsJson(const std::vector<CooperationThread>& threads) {
+  Json out = Json::array();
+  for (const CooperationThread& t : threads) {
+    Json j;
+    j["id"] = t.id;
+    j["kind"] = t.opening.kind;
+    j["from"] = t.opener;
+    j["to"] = t.answerer;
+    j["type"] = t.type;
+    j["opening"] = StepJson(t.opening);
+    j["receipt"] = StepJson(t.receipt);
+    if (t.opening.kind != "withdrawal") {
+      j["response"] = StepJson(t.response);
+      j["response_receipt"] = StepJson(t.response_receipt);
+    }
+    j["problems"] = t.problems;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string ReconcileText(const ReconcileReport& r) {
   Fields f = {
       {"first", SideText(r.sides[0])},
@@ -431,6 +511,7 @@ std::string ReconcileText(const ReconcileReport& r) {
         "counted):\n" +
         OrphanTable(r.undelivered, r);
   }
+  out += ThreadsText(r.cooperation);
   out +=
       r.orphans.empty()
           ? "\nreconciled: every envelope in range was logged by both sides\n"
@@ -463,6 +544,7 @@ Json ReconcileJson(const ReconcileReport& r) {
   j["orphans"] = OrphansJson(r.orphans, r);
   j["outside"] = OrphansJson(r.outside, r);
   j["undelivered"] = OrphansJson(r.undelivered, r);
+  j["cooperation"] = ThreadsJson(r.cooperation);
   return j;
 }
 

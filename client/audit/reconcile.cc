@@ -128,6 +128,7 @@ absl::StatusOr<ReconcileReport> Reconcile(const VerifiedExport& a,
                         t <= other.last_ms - report.margin_ms;
     (inside ? report.orphans : report.outside).push_back(std::move(o));
   }
+  report.cooperation = CooperationThreads(a, b);
   return report;
 }
 

@@ -40,6 +40,7 @@
 
 #include "absl/status/statusor.h"
 #include "client/audit/export.h"
+#include "client/audit/reconcile_threads.h"
 
 namespace cbx::client::audit {
 
@@ -80,6 +81,10 @@ struct ReconcileReport {
   // Unmatched SENT entries whose sender logged the call as failed (all
   // OrphanKind::kSentNotReceived), by side then index, wherever they are.
   std::vector<Orphan> undelivered;
+  // Who answered what, when: every cooperation request and withdrawal
+  // between the two members, with its receipt and response
+  // (reconcile_threads.h).
+  std::vector<CooperationThread> cooperation;
 };
 
 struct ReconcileOptions {

@@ -70,6 +70,13 @@ inline uint32_t WithdrawalRetryS(const v1::Policy& p) {
                                      : kDefaultWithdrawalRetryS;
 }
 
+// Transparency report (spec/cooperation.md §7): the smallest figure shown.
+inline constexpr uint32_t kDefaultReportMinCell = 5;
+inline uint32_t ReportMinCell(const v1::Policy& p) {
+  return p.report_min_cell() != 0 ? p.report_min_cell()
+                                  : kDefaultReportMinCell;
+}
+
 }  // namespace cbx::directory
 
 #endif  // CBX_CORE_DIRECTORY_POLICY_H_

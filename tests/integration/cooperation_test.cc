@@ -12,15 +12,19 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cbx/v1/message.pb.h"
 #include "core/directory/policy.h"
+#include "core/report/report.h"
+#include "core/report/report_signature.h"
 #include "core/envelope/envelope.h"
 #include "gtest/gtest.h"
 #include "tests/integration/federation.h"
+#include "tests/integration/federation_ops.h"
 #include "tests/testing/time_scale.h"
 
 namespace cbx::testing {
@@ -71,6 +75,7 @@ class CooperationTest : public ::testing::Test {
     options.countries = {"MK", "RS", "BA"};
     options.edit_spec = [](nlohmann::json& spec) {
       spec["policy"]["jit_response_s"] = kJitResponseS;
+      spec["policy"]["report_min_cell"] = 1;  // every figure shown
     };
     auto f = Federation::Create(options);
     ASSERT_TRUE(f.ok()) << f.status();
@@ -337,6 +342,118 @@ TEST_F(CooperationTest, TokenGivenToAnotherMemberIsRefusedAsUnknown) {
   grpc::Status s =
       fed_->Office("MK")->SendCooperationRequest(Ctx(ctx), req, &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+}
+
+// The transparency report (spec/cooperation.md §7) after the exchanges
+// above: each node's auditor gets its month's report, signed by the node
+// key; an export of the log, recomputed with the same code, gives the same
+// figures; a prosecutor may not ask; a malformed or future month is
+// refused.
+TEST_F(CooperationTest, TransparencyReportEqualsTheRecomputation) {
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  const std::string month = report::MonthOf(now_ms).name;
+  auto dir = directory::Directory::FromGenesis([&] {
+    v1::SignedDirectory g;
+    EXPECT_TRUE(g.ParseFromString(Slurp(fed_->dir() + "/genesis.pb")));
+    return g;
+  }());
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  for (const std::string cc : {"MK", "RS"}) {
+    v1::GetReportRequest request;
+    request.set_month(month);
+    v1::SignedReport signed_;
+    {
+      grpc::ClientContext ctx;
+      EXPECT_EQ(fed_->Office(cc)->GetReport(Ctx(ctx), request, &signed_)
+                    .error_code(),
+                grpc::StatusCode::PERMISSION_DENIED);
+    }
+    auto auditor = fed_->Office(cc, "auditor");
+    for (const auto& [bad, code] :
+         std::vector<std::pair<std::string, grpc::StatusCode>>{
+             {"2026-13", grpc::StatusCode::INVALID_ARGUMENT},
+             {"9999-01", grpc::StatusCode::FAILED_PRECONDITION}}) {
+      grpc::ClientContext ctx;
+      v1::GetReportRequest r;
+      r.set_month(bad);
+      EXPECT_EQ(auditor->GetReport(Ctx(ctx), r, &signed_).error_code(), code)
+          << bad;
+    }
+    grpc::ClientContext ctx;
+    grpc::Status s = auditor->GetReport(Ctx(ctx), request, &signed_);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    absl::StatusOr<v1::Report> node = report::VerifySignedReport(signed_, **dir);
+    ASSERT_TRUE(node.ok()) << node.status();
+    EXPECT_EQ(node->member(), cc);
+    EXPECT_EQ(node->min_cell(), 1u);
+
+    // A checkpoint that covers the report's entries, then the export.
+    uint64_t size = 0;
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          grpc::ClientContext c;
+          v1::AuditCheckpointResponse cp;
+          if (!auditor->AuditCheckpoint(Ctx(c), {}, &cp).ok()) return false;
+          const std::string& note = cp.checkpoint();
+          // The note's second line is the tree size.
+          const size_t a = note.find('\n') + 1;
+          size = std::stoull(note.substr(a, note.find('\n', a) - a));
+          return size > node->log_end();
+        },
+        std::chrono::seconds(30)));
+    v1::AuditExportRequest export_request;
+    export_request.set_begin(0);
+    export_request.set_end(size);
+    export_request.set_size(size);
+    grpc::ClientContext ectx;
+    auto reader = auditor->AuditExport(Ctx(ectx), export_request);
+    std::vector<v1::AuditEntry> log;
+    v1::AuditExportChunk chunk;
+    while (reader->Read(&chunk)) {
+      for (const v1::AuditExportedEntry& e : chunk.entries()) {
+        v1::AuditEntry entry;
+        ASSERT_TRUE(entry.ParseFromString(e.leaf()));
+        log.push_back(entry);
+      }
+    }
+    ASSERT_TRUE(reader->Finish().ok());
+    ASSERT_EQ(log.size(), size);
+    const report::Month m = *report::ParseMonth(month);
+    std::vector<v1::AuditEntry> entries(log.begin() + node->log_begin(),
+                                        log.begin() + node->log_end());
+    report::ReportInput input{
+        .member = cc,
+        .month = m,
+        .min_cell = node->min_cell(),
+        .log_begin = node->log_begin(),
+        .log_end = node->log_end(),
+        // The entry after the month's (the export holds it) decides.
+        .as_of_ms = report::AsOfMs(
+            m, entries.empty() ? -1 : entries.back().time_ms(),
+            log[node->log_end()].time_ms())};
+    const v1::Report recomputed = report::ComputeReport(input, entries);
+    EXPECT_TRUE(report::CompareReports(*node, recomputed).empty());
+    std::map<std::string, uint64_t> figures;
+    for (const v1::ReportFigure& f : node->figures()) {
+      figures[f.name() + "@" + f.peer()] = f.value();
+    }
+    if (cc == "MK") {
+      EXPECT_GE(figures["queries_sent@RS"], 1u);
+      EXPECT_GE(figures["hits@RS"], 1u);
+      EXPECT_EQ(figures["requests_sent.PRESERVATION@RS"], 1u);
+      EXPECT_GE(figures["receipts_received.100@RS"], 1u);
+      EXPECT_EQ(figures["responses_received.100@RS"], 1u);
+      EXPECT_TRUE(figures.contains("time_to_response_ms.sent.p50@"));
+      EXPECT_GE(figures["overdue_responses.sent@"], 1u);  // the JIT proposal
+    } else {
+      EXPECT_GE(figures["queries_received@MK"], 1u);
+      EXPECT_EQ(figures["requests_received.PRESERVATION@MK"], 1u);
+      EXPECT_EQ(figures["responses_sent.100@MK"], 1u);
+      EXPECT_GE(figures["overdue_responses.received@"], 1u);
+    }
+  }
 }
 
 }  // namespace

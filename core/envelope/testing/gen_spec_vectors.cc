@@ -1,6 +1,6 @@
 // Regenerates the committed spec vectors and fuzz seed corpora:
 //   cbx_gen_spec_vectors <repo>/spec/vectors <repo>/fuzz/corpus
-// writes directory.json and envelope.json to the first directory and
+// writes directory.json, envelope.json and report.json to the first directory and
 // seed_* files under directory_parse_fuzz/ and envelope_open_fuzz/ of the
 // second. The output is deterministic; review the diff before committing.
 #include <filesystem>
@@ -12,6 +12,7 @@
 
 #include "core/directory/testing/directory_vectors.h"
 #include "core/envelope/testing/envelope_vectors.h"
+#include "core/report/testing/report_vectors.h"
 
 namespace {
 
@@ -53,12 +54,14 @@ int main(int argc, char** argv) {
           cbx::directory::testing::MakeDirectoryVectors().dump(2) + "\n") &&
       WriteFile(spec / "envelope.json",
                 cbx::envelope::testing::MakeEnvelopeVectors().dump(2) + "\n") &&
+      WriteFile(spec / "report.json",
+                cbx::report::testing::MakeReportVectors().dump(2) + "\n") &&
       WriteCorpus(corpus / "directory_parse_fuzz",
                   cbx::directory::testing::DirectoryCorpusSeeds()) &&
       WriteCorpus(corpus / "envelope_open_fuzz",
                   cbx::envelope::testing::EnvelopeCorpusSeeds());
   if (ok)
     std::cout << "wrote " << spec / "directory.json"
-              << " and envelope.json\n";
+              << ", envelope.json and report.json\n";
   return ok ? 0 : 1;
 }
