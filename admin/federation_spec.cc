@@ -429,7 +429,8 @@ absl::Status ParsePolicy(const json* p, size_t members, v1::Policy& policy) {
                    "max_index_growth_per_day", "resolves_per_peer_per_day",
                    "information_response_s", "preservation_receipt_s",
                    "preservation_response_s", "jit_response_s",
-                   "cooperation_requests_per_peer_per_day"}));
+                   "cooperation_requests_per_peer_per_day",
+                   "person_certificates_required_from_ms"}));
   constexpr uint64_t kU32 = std::numeric_limits<uint32_t>::max();
   auto get = [&](std::string_view key, uint32_t fallback,
                  bool positive) -> absl::StatusOr<uint32_t> {
@@ -500,6 +501,13 @@ absl::Status ParsePolicy(const json* p, size_t members, v1::Policy& policy) {
   ASSIGN_OR_RETURN(uint32_t requests,
                    get("cooperation_requests_per_peer_per_day", 0, true));
   policy.set_cooperation_requests_per_peer_per_day(requests);
+  // spec/cooperation.md §5: Unix ms from which office certificates must
+  // name the person; absent or 0: never.
+  ASSIGN_OR_RETURN(std::optional<uint64_t> persons,
+                   OptionalUint(obj, path,
+                                "person_certificates_required_from_ms",
+                                std::numeric_limits<uint64_t>::max()));
+  policy.set_person_certificates_required_from_ms(persons.value_or(0));
   return absl::OkStatus();
 }
 

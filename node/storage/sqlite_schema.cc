@@ -3,6 +3,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "cbx/v1/office.pb.h"
+#include "core/util/status_macros.h"
 #include "node/storage/sqlite_cooperation.h"
 
 namespace cbx::node::sqlite {
@@ -318,11 +320,25 @@ CREATE TABLE IF NOT EXISTS watch_outputs (
 CREATE INDEX IF NOT EXISTS watch_outputs_by_member ON watch_outputs(member, watch_id, input);
 )sql";
 
+// Version 7: issue 13's second round, one block per feature (each helper
+// adds its own; merged here).
+constexpr char kSchemaV7[] = R"sql(
+-- Offices see their own (spec/cooperation.md §6): the owning office of
+-- each case ("MK/PPO-Skopje", its record's office) as a column, so that a
+-- listing of one office's cases, hits and inbox is a query. Backfilled by
+-- the migration from the cases' records (BackfillCaseOffices); hits and
+-- notifications need no column of their own: each belongs to the office of
+-- the case its case_number names, and one whose case was purged to none.
+ALTER TABLE cases ADD COLUMN office TEXT NOT NULL DEFAULT '';
+CREATE INDEX cases_by_office ON cases(office, number);
+)sql";
+
 // kMigrations[i] takes the schema from version i to version i + 1. To change
 // the schema, append a step (never edit a released one) and bump
 // kSchemaVersion.
 constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3,
-                                       kSchemaV4, kSchemaV5, kSchemaV6};
+                                       kSchemaV4, kSchemaV5, kSchemaV6,
+                                       kSchemaV7};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 // Whether `table` has a column `column`.
@@ -333,6 +349,25 @@ absl::StatusOr<bool> HasColumn(Database& db, const char* table,
   if (!stmt.ok()) return stmt.status();
   stmt->BindText(1, table).BindText(2, column);
   return stmt->Step();
+}
+
+// Version 7's backfill: each case's office column from its record.
+absl::Status BackfillCaseOffices(Database& db) {
+  ASSIGN_OR_RETURN(Statement select, db.Prepare("SELECT id, record FROM cases"));
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    v1::Case record;
+    std::string_view blob = select.ColumnBlobView(1);
+    if (!record.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
+      return absl::DataLossError("a stored case is damaged");
+    }
+    ASSIGN_OR_RETURN(Statement update,
+                     db.Prepare("UPDATE cases SET office = ?2 WHERE id = ?1"));
+    update.BindInt(1, select.ColumnInt(0)).BindText(2, record.office());
+    RETURN_IF_ERROR(update.Run());
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -374,6 +409,8 @@ absl::Status MigrateSchema(Database& db) {
     if (!done) status = db.Exec(kMigrations[v]);
     // The cases' tokens are inside their serialized records.
     if (status.ok() && v == 5) status = BackfillCaseTokens(db);
+    // The cases' owning offices are inside their serialized records.
+    if (status.ok() && v == 6) status = BackfillCaseOffices(db);
     if (status.ok()) {
       status = db.Exec(absl::StrCat("PRAGMA user_version = ", v + 1));
     }

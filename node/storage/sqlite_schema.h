@@ -14,7 +14,7 @@
 namespace cbx::node::sqlite {
 
 // The version this build writes.
-inline constexpr int64_t kSchemaVersion = 6;
+inline constexpr int64_t kSchemaVersion = 7;
 
 // The database's schema version (0 for a new file).
 absl::StatusOr<int64_t> SchemaVersion(Database& db);
