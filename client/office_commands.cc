@@ -18,8 +18,9 @@ absl::StatusOr<OfficeIdentity> ParseOfficeIdentity(const std::string& uri) {
   if (!std::string_view(uri).starts_with(kPrefix)) {
     return absl::InvalidArgumentError("not an office URI: " + uri);
   }
+  const absl::string_view rest = absl::string_view(uri).substr(kPrefix.size());
   const std::vector<std::string> parts =
-      absl::StrSplit(std::string_view(uri).substr(kPrefix.size()), '/');
+      absl::StrSplit(rest, absl::ByChar('/'));
   const bool person_form = parts.size() == 5 && parts[3] == "person";
   if (parts.size() != 3 && !person_form) {
     return absl::InvalidArgumentError(absl::StrCat(

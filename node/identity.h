@@ -28,7 +28,7 @@ struct OfficeCaller {
   // per-person certificate (spec/cooperation.md §5); empty for a
   // role-only certificate. Written into AuditEntry.user of the call's
   // entries and Header.user of the envelopes sent on its behalf.
-  std::string person;
+  std::string person = "";
   // "MK/PPO-Skopje", as carried in envelope headers and case records.
   std::string Name() const { return country + "/" + office; }
 };
