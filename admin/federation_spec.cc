@@ -429,7 +429,8 @@ absl::Status ParsePolicy(const json* p, size_t members, v1::Policy& policy) {
                    "max_index_growth_per_day", "resolves_per_peer_per_day",
                    "information_response_s", "preservation_receipt_s",
                    "preservation_response_s", "jit_response_s",
-                   "cooperation_requests_per_peer_per_day", "report_min_cell"}));
+                   "cooperation_requests_per_peer_per_day", "report_min_cell",
+                   "person_certificates_required_from_ms"}));
   constexpr uint64_t kU32 = std::numeric_limits<uint32_t>::max();
   auto get = [&](std::string_view key, uint32_t fallback,
                  bool positive) -> absl::StatusOr<uint32_t> {
@@ -502,6 +503,13 @@ absl::Status ParsePolicy(const json* p, size_t members, v1::Policy& policy) {
   policy.set_cooperation_requests_per_peer_per_day(requests);
   ASSIGN_OR_RETURN(uint32_t min_cell, get("report_min_cell", 0, true));
   policy.set_report_min_cell(min_cell);
+  // spec/cooperation.md §5: Unix ms from which office certificates must
+  // name the person; absent or 0: never.
+  ASSIGN_OR_RETURN(std::optional<uint64_t> persons,
+                   OptionalUint(obj, path,
+                                "person_certificates_required_from_ms",
+                                std::numeric_limits<uint64_t>::max()));
+  policy.set_person_certificates_required_from_ms(persons.value_or(0));
   return absl::OkStatus();
 }
 

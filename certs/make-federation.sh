@@ -26,6 +26,12 @@ Options:
                     (default: a strict majority, floor(n/2)+1; 5 of 8)
   --admin PATH      the cbx-admin binary (default: \$CBX_ADMIN, then cbx-admin
                     on PATH)
+  --person ID       also issue, for each office, a per-person prosecutor
+                    certificate offices/<office>-prosecutor-person-ID.crt
+                    (URI SAN spiffe://cbx/office/CC/<office>/prosecutor/
+                    person/ID; ID an opaque staff identifier, 1-64 of
+                    [A-Za-z0-9._-], never a name; spec/cooperation.md §5);
+                    may be given more than once
   --force           replace an OUT_DIR made earlier by this script
   -h, --help        this text
 USAGE
@@ -44,6 +50,7 @@ base_port=7100
 threshold=""
 admin="${CBX_ADMIN:-}"
 force=0
+persons=()
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -55,6 +62,8 @@ while [[ $# -gt 0 ]]; do
     --threshold=*) threshold="${1#*=}"; shift ;;
     --admin) [[ $# -ge 2 ]] || die "--admin needs a value"; admin="$2"; shift 2 ;;
     --admin=*) admin="${1#*=}"; shift ;;
+    --person) [[ $# -ge 2 ]] || die "--person needs a value"; persons+=("$2"); shift 2 ;;
+    --person=*) persons+=("${1#*=}"); shift ;;
     --force) force=1; shift ;;
     -h|--help) usage; exit 0 ;;
     -*) usage >&2; die "unknown option $1" ;;
@@ -62,6 +71,10 @@ while [[ $# -gt 0 ]]; do
       [[ -z "$out_dir" ]] || die "only one OUT_DIR, got \"$out_dir\" and \"$1\""
       out_dir="$1"; shift ;;
   esac
+done
+for person in "${persons[@]}"; do
+  [[ "$person" =~ ^[A-Za-z0-9._-]{1,64}$ ]] ||
+    die "--person $person: give an opaque staff identifier, 1-64 of [A-Za-z0-9._-]"
 done
 
 [[ -n "$out_dir" ]] || { usage >&2; exit 2; }
@@ -246,6 +259,13 @@ for i in "${!codes[@]}"; do
       issue "$dir" "$dir/offices/$office-$role" \
         "/C=$cc/O=$org/OU=$office/CN=$office $role" \
         "URI:spiffe://cbx/office/$cc/$office/$role" "clientAuth"
+    done
+    # Per-person certificates: the staff identifier in the URI, not the CN.
+    for person in "${persons[@]}"; do
+      issue "$dir" "$dir/offices/$office-prosecutor-person-$person" \
+        "/C=$cc/O=$org/OU=$office/CN=$office prosecutor $person" \
+        "URI:spiffe://cbx/office/$cc/$office/prosecutor/person/$person" \
+        "clientAuth"
     done
   done
 

@@ -17,6 +17,7 @@
 #include "client/cooperation_commands.h"
 #include "client/credentials_check.h"
 #include "client/messages.h"
+#include "client/office_commands.h"
 #include "client/offence_labels.h"
 #include "client/suggest.h"
 #include "client/report_command.h"
@@ -129,6 +130,8 @@ struct OfficeCommands {
   CLI::App* hits_cmd = nullptr;
   CLI::App* inbox_cmd = nullptr;
   CLI::App* peers_cmd = nullptr;
+  CLI::App* whoami_cmd = nullptr;
+  CLI::App* counts_cmd = nullptr;
 };
 
 void AddGlobalOptions(CLI::App& app, GlobalOptions& g) {
@@ -285,6 +288,13 @@ void AddListCommands(CLI::App& app, OfficeCommands& c) {
       ->type_name("NUMBER");
   c.peers_cmd = app.add_subcommand(
       "peers", "The federation's members as this node sees them");
+  c.whoami_cmd = app.add_subcommand(
+      "whoami",
+      "The office, role and person the office certificate names (nothing is "
+      "sent)");
+  c.counts_cmd = app.add_subcommand(
+      "counts", "How many cases, hits, requests and watches each office holds "
+                "(operator role)");
 }
 
 // The office command the parser reached, with its request converted;
@@ -325,6 +335,10 @@ absl::StatusOr<Runner> ChosenCommand(const OfficeCommands& c,
   if (c.peers_cmd->parsed()) {
     return Bind(absl::StatusOr<v1::ListPeersRequest>(v1::ListPeersRequest()),
                 &ListPeers);
+  }
+  if (c.counts_cmd->parsed()) {
+    return Bind(absl::StatusOr<v1::GetCountsRequest>(v1::GetCountsRequest()),
+                &GetCounts);
   }
   return absl::InternalError("no command");
 }
@@ -516,6 +530,17 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
     return UsageError(
         app, err,
         "--genesis and --allow-unwitnessed are for the audit commands");
+  }
+  if (office.whoami_cmd->parsed()) {
+    // Read from the certificate alone: nothing is sent.
+    absl::StatusOr<std::vector<std::string>> uris =
+        CertificateUris(global.flags, env);
+    absl::StatusOr<std::string> who =
+        uris.ok() ? WhoAmI(*uris, global.json)
+                  : absl::StatusOr<std::string>(uris.status());
+    if (!who.ok()) return UsageError(app, err, std::string(who.status().message()));
+    out << *who << std::flush;
+    return kExitOk;
   }
   const std::string home = OfficeMemberOfCertificate(global.flags, env);
   std::optional<absl::StatusOr<Runner>> chosen =

@@ -13,6 +13,7 @@
 #include "client/names.h"
 #include "client/strings.h"
 #include "core/crypto/x509.h"
+#include "core/util/status_macros.h"
 #include "core/util/env.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -152,6 +153,26 @@ std::string OfficeMemberOfCertificate(const ConnectionFlags& flags,
     return std::string(rest.substr(0, rest.find('/')));
   }
   return "";
+}
+
+absl::StatusOr<std::vector<std::string>> CertificateUris(
+    const ConnectionFlags& flags, const EnvLookup& env) {
+  ASSIGN_OR_RETURN(Resolved path,
+                   Resolve(kCert, flags.cert, env, "client certificate"));
+  absl::StatusOr<std::string> pem =
+      Env::Default()->ReadFile(path.value, kMaxPemBytes);
+  if (!pem.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot read the client certificate ", path.value, ": ",
+        pem.status().message()));
+  }
+  absl::StatusOr<std::vector<std::string>> uris =
+      crypto::CertificateUriSans(*pem);
+  if (!uris.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the client certificate ", path.value, " does not parse"));
+  }
+  return uris;
 }
 
 absl::StatusOr<ConnectionSettings> ResolveConnection(

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "client/offence_labels.h"
@@ -52,6 +53,12 @@ struct ConnectionSettings {
 // (its URI SAN spiffe://cbx/office/<CC>/...), for wording hints in the
 // office's own country's terms; "" when there is none or it cannot be read
 // (the connection check then reports why).
+// The URI SANs of the certificate --cert or CBX_CERT names (cbx whoami);
+// INVALID_ARGUMENT naming the file if there is none or it cannot be read
+// or parsed.
+absl::StatusOr<std::vector<std::string>> CertificateUris(
+    const ConnectionFlags& flags, const EnvLookup& env);
+
 std::string OfficeMemberOfCertificate(const ConnectionFlags& flags,
                                       const EnvLookup& env);
 

@@ -83,10 +83,13 @@ AuditTrail::~AuditTrail() = default;
 absl::Status AuditTrail::Envelope(v1::AuditDirection direction,
                                   const std::string& peer, std::string_view rpc,
                                   const v1::Envelope& envelope,
-                                  absl::StatusCode code, AuditCounts counts) {
+                                  absl::StatusCode code, AuditCounts counts,
+                                  const std::string& user) {
   if (sink_ == nullptr) return damage_;
-  auto appended = sink_->Append(
-      EnvelopeEntry(direction, peer, rpc, envelope, code, counts));
+  v1::AuditEntry entry =
+      EnvelopeEntry(direction, peer, rpc, envelope, code, counts);
+  if (!user.empty()) entry.set_user(user);
+  auto appended = sink_->Append(std::move(entry));
   return appended.ok() ? absl::OkStatus() : appended.status();
 }
 
@@ -115,7 +118,8 @@ absl::Status AuditTrail::Call(v1::AuditDirection direction,
                               const std::string& peer, std::string_view rpc,
                               std::string_view kind, const std::string& office,
                               absl::StatusCode code, AuditCounts counts,
-                              const std::string& envelope_sha256) {
+                              const std::string& envelope_sha256,
+                              const std::string& user) {
   if (sink_ == nullptr) return damage_;
   v1::AuditEntry entry;
   entry.set_direction(direction);
@@ -123,6 +127,7 @@ absl::Status AuditTrail::Call(v1::AuditDirection direction,
   entry.set_rpc(std::string(rpc));
   entry.set_kind(std::string(kind));
   entry.set_office(office);
+  entry.set_user(user);
   entry.set_envelope_sha256(envelope_sha256);
   SetOutcome(entry, code, counts);
   auto appended = sink_->Append(std::move(entry));

@@ -78,10 +78,14 @@ class AuditTrail {
   // An envelope this node sent to, or received from, `peer` ("" if the
   // caller could not be identified). The envelope's body is parsed for the
   // kind, message id, reply-to, office and user; an unparsable body (a
-  // refusal) leaves those empty.
+  // refusal) leaves those empty. A non-empty `user` (the acting person of
+  // the office call this exchange is part of, spec/cooperation.md §5)
+  // replaces the header's: a peer's reply to that call does not name the
+  // person, yet its entry is the call's.
   absl::Status Envelope(v1::AuditDirection direction, const std::string& peer,
                         std::string_view rpc, const v1::Envelope& envelope,
-                        absl::StatusCode code, AuditCounts counts = {});
+                        absl::StatusCode code, AuditCounts counts = {},
+                        const std::string& user = "");
 
   // A request this node received from `peer` and answered: its RECEIVED
   // entry with `code` and, if `reply` is given, the reply's SENT entry,
@@ -99,11 +103,14 @@ class AuditTrail {
   // A call without an envelope: GetDirectory, checkpoints, office calls, or
   // a peer call that failed in transport (direction LOCAL, kind
   // "call_failed", with the SHA-256 of the envelope that was not answered).
+  // `user` is the acting person of an office call (AuditEntry.user), empty
+  // for none.
   absl::Status Call(v1::AuditDirection direction, const std::string& peer,
                     std::string_view rpc, std::string_view kind,
                     const std::string& office, absl::StatusCode code,
                     AuditCounts counts = {},
-                    const std::string& envelope_sha256 = "");
+                    const std::string& envelope_sha256 = "",
+                    const std::string& user = "");
 
   // A retention sweep's deletions (node/retention.h): direction LOCAL, rpc
   // "Node.RetentionSweep", kind "retention_sweep", outcome OK with

@@ -265,10 +265,11 @@ absl::StatusOr<StoredCase> CaseBook::NewCase(const Key& key,
 }
 
 absl::StatusOr<v1::Case> CaseBook::Add(const std::string& office,
-                                       const v1::Case& in) {
+                                       const v1::Case& in,
+                                       const std::string& person) {
   absl::StatusOr<v1::Case> out;
   (void)WithKey([&](const Key& key) {
-    out = AddWith(key, office, in);
+    out = AddWith(key, office, in, person);
     return absl::OkStatus();
   });
   return out;
@@ -276,8 +277,9 @@ absl::StatusOr<v1::Case> CaseBook::Add(const std::string& office,
 
 absl::StatusOr<v1::Case> CaseBook::AddWith(const Key& key,
                                            const std::string& office,
-                                           const v1::Case& in) {
-  Call call{"Office.AddCase", "add_case", office, {}};
+                                           const v1::Case& in,
+                                           const std::string& person) {
+  Call call{"Office.AddCase", "add_case", office, {}, person};
   absl::StatusOr<StoredCase> c = NewCase(key, office, in);
   if (!c.ok()) return Logged(call, c.status());
   call.counts.elements = static_cast<uint32_t>(c->identifiers.size());
@@ -356,10 +358,11 @@ absl::Status CaseBook::CheckAmend(
 }
 
 absl::StatusOr<v1::Case> CaseBook::Amend(const std::string& office,
-                                         const v1::AmendCaseRequest& request) {
+                                         const v1::AmendCaseRequest& request,
+                                         const std::string& person) {
   absl::StatusOr<v1::Case> out;
   (void)WithKey([&](const Key& key) {
-    out = AmendWith(key, office, request);
+    out = AmendWith(key, office, request, person);
     return absl::OkStatus();
   });
   return out;
@@ -367,8 +370,8 @@ absl::StatusOr<v1::Case> CaseBook::Amend(const std::string& office,
 
 absl::StatusOr<v1::Case> CaseBook::AmendWith(
     const Key& key, const std::string& office,
-    const v1::AmendCaseRequest& request) {
-  Call call{"Office.AmendCase", "amend_case", office, {}};
+    const v1::AmendCaseRequest& request, const std::string& person) {
+  Call call{"Office.AmendCase", "amend_case", office, {}, person};
   // Everything that needs no stored state is checked, and the additions
   // evaluated, before the transaction: it holds the storage's write lock.
   std::vector<StoredIdentifier> additions;
@@ -420,8 +423,9 @@ absl::StatusOr<v1::Case> CaseBook::AmendWith(
 }
 
 absl::StatusOr<v1::Case> CaseBook::Close(const std::string& office,
-                                         const std::string& case_number) {
-  Call call{"Office.CloseCase", "close_case", office, {}};
+                                         const std::string& case_number,
+                                         const std::string& person) {
+  Call call{"Office.CloseCase", "close_case", office, {}, person};
   if (absl::Status valid = ValidateCaseNumber(case_number); !valid.ok()) {
     return Logged(call, valid);
   }
@@ -465,7 +469,7 @@ absl::Status CaseBook::Commit(const Call& call, const Change& change) {
   auto append = [&](std::string_view kind, absl::StatusCode code,
                     const AuditCounts& counts) {
     return trail_->Call(v1::AUDIT_DIRECTION_LOCAL, "", call.rpc, kind,
-                        call.office, code, counts);
+                        call.office, code, counts, "", call.person);
   };
   return ApplyLogged(
       self_, *storage_,
@@ -485,8 +489,9 @@ absl::Status CaseBook::Commit(const Call& call, const Change& change) {
 }
 
 absl::Status CaseBook::Logged(const Call& call, const absl::Status& status) {
-  absl::Status logged = trail_->Call(v1::AUDIT_DIRECTION_LOCAL, "", call.rpc,
-                                     call.kind, call.office, status.code(), {});
+  absl::Status logged =
+      trail_->Call(v1::AUDIT_DIRECTION_LOCAL, "", call.rpc, call.kind,
+                   call.office, status.code(), {}, "", call.person);
   return logged.ok() ? status : AuditFailure(logged);
 }
 

@@ -71,8 +71,11 @@ class CaseBook {
   // stored and the result is AuditFailure's (UNAVAILABLE, or DATA_LOSS
   // for a damaged log). If the storage commit fails after the entry, a
   // "not_applied" entry voids it (spec/audit-log.md §2.10) and the commit's
-  // failure is returned.
-  absl::StatusOr<v1::Case> Add(const std::string& office, const v1::Case& in);
+  // failure is returned. Each entry's user is `person`, the caller's staff
+  // identifier (spec/cooperation.md §5; empty: none); so for Amend and
+  // Close.
+  absl::StatusOr<v1::Case> Add(const std::string& office, const v1::Case& in,
+                               const std::string& person = "");
 
   // Office.AmendCase: removes `remove_identifiers` (NOT_FOUND for one the
   // case does not have), adds `add_identifiers` (ones already present are
@@ -82,13 +85,15 @@ class CaseBook {
   // without identifiers; INVALID_ARGUMENT for a malformed field. Audit and
   // log before effect as Add ("Office.AmendCase").
   absl::StatusOr<v1::Case> Amend(const std::string& office,
-                                 const v1::AmendCaseRequest& request);
+                                 const v1::AmendCaseRequest& request,
+                                 const std::string& person = "");
 
   // Office.CloseCase: marks the case closed, which takes its tags out of
   // the own index (unless another open case has them). Errors as Amend's
   // for the case; audit as Add ("Office.CloseCase").
   absl::StatusOr<v1::Case> Close(const std::string& office,
-                                 const std::string& case_number);
+                                 const std::string& case_number,
+                                 const std::string& person = "");
   // What else a close writes, in the storage transaction that closes the
   // case (after its record is rewritten, before its audit entry): the
   // withdrawals queued for its reference's holders (node/withdrawal.h).
@@ -114,6 +119,7 @@ class CaseBook {
     std::string_view kind;
     const std::string& office;
     AuditCounts counts;
+    std::string person;  // AuditEntry.user
   };
   using Change = std::function<absl::Status(StorageTransaction&)>;
   using Key = crypto::OprfServerKey;
@@ -123,9 +129,11 @@ class CaseBook {
   absl::Status WithKey(const std::function<absl::Status(const Key&)>& f) const;
   // Add and Amend under `key`.
   absl::StatusOr<v1::Case> AddWith(const Key& key, const std::string& office,
-                                   const v1::Case& in);
+                                   const v1::Case& in,
+                                   const std::string& person);
   absl::StatusOr<v1::Case> AmendWith(const Key& key, const std::string& office,
-                                     const v1::AmendCaseRequest& request);
+                                     const v1::AmendCaseRequest& request,
+                                     const std::string& person);
 
   // Normalizes and evaluates `id` into a stored identifier; `field` names
   // it in an INVALID_ARGUMENT.

@@ -71,7 +71,7 @@ v1::CooperationRecord Cooperation::WithOverdue(v1::CooperationRecord r) const {
 
 absl::Status Cooperation::StoreLogged(
     const v1::CooperationRecord& record,
-    const std::function<absl::Status()>& append) {
+    const std::function<absl::Status()>& append, const std::string& person) {
   return ApplyLogged(
       ctx_->self(), *ctx_->storage,
       {.change =
@@ -82,7 +82,8 @@ absl::Status Cooperation::StoreLogged(
            [&](const absl::Status& failure) {
              return ctx_->audit_trail->Call(
                  v1::AUDIT_DIRECTION_LOCAL, record.peer(), kCooperateRpc,
-                 "not_applied", record.office(), failure.code());
+                 "not_applied", record.office(), failure.code(), {}, "",
+                 person);
            }});
 }
 
@@ -122,7 +123,8 @@ absl::StatusOr<v1::Hit> Cooperation::FindHit(
 }
 
 absl::StatusOr<v1::CooperationRecord> Cooperation::Send(
-    const std::string& office, const v1::SendCooperationRequestRequest& req) {
+    const std::string& office, const v1::SendCooperationRequestRequest& req,
+    const std::string& person) {
   v1::Message msg;
   v1::CooperationRequest* request = msg.mutable_cooperation_request();
   request->set_case_token(req.case_token());
@@ -154,7 +156,7 @@ absl::StatusOr<v1::CooperationRecord> Cooperation::Send(
   if (transport_ == nullptr) {
     return absl::UnavailableError("this node sends no cooperation requests");
   }
-  *msg.mutable_header() = ctx_->NewHeader(member, office);
+  *msg.mutable_header() = ctx_->NewHeader(member, office, person);
   const int64_t period = ResponsePeriodMs(dir->policy(), req.type());
   request->set_response_due_ms(
       period == 0 ? 0 : msg.header().issued_at_ms() + period);
@@ -171,14 +173,18 @@ absl::StatusOr<v1::CooperationRecord> Cooperation::Send(
   record.set_request_envelope(sealed.SerializeAsString());
   AuditCounts counts = RequestCounts(msg, dir->policy());
   // Stored and logged as sent before it leaves.
-  RETURN_IF_ERROR(StoreLogged(record, [&] {
-    return ctx_->audit_trail->Envelope(v1::AUDIT_DIRECTION_SENT, member,
-                                       kCooperateRpc, sealed,
-                                       absl::StatusCode::kOk, counts);
-  }));
+  RETURN_IF_ERROR(StoreLogged(
+      record,
+      [&] {
+        return ctx_->audit_trail->Envelope(v1::AUDIT_DIRECTION_SENT, member,
+                                           kCooperateRpc, sealed,
+                                           absl::StatusCode::kOk, counts);
+      },
+      person));
   // The due times are the request's entries' only (§8).
   counts.response_due_ms = counts.receipt_due_ms = 0;
-  ASSIGN_OR_RETURN(Delivered reply, Deliver(msg, sealed, record, counts));
+  ASSIGN_OR_RETURN(Delivered reply,
+                   Deliver(msg, sealed, record, counts, person));
   const v1::CooperationReceipt& receipt = reply.receipt;
   *record.mutable_receipt() = receipt;
   record.set_receipt_envelope(reply.raw.SerializeAsString());
@@ -191,11 +197,15 @@ absl::StatusOr<v1::CooperationRecord> Cooperation::Send(
       receipt.received_at_ms() - msg.header().issued_at_ms() >
           int64_t{directory::PreservationReceiptS(dir->policy())} * 1000);
   counts.cooperation_code = ReceiptCode(receipt);
-  RETURN_IF_ERROR(StoreLogged(record, [&] {
-    return ctx_->audit_trail->Envelope(v1::AUDIT_DIRECTION_RECEIVED, member,
-                                       kCooperateRpc, reply.raw,
-                                       absl::StatusCode::kOk, counts);
-  }));
+  RETURN_IF_ERROR(StoreLogged(
+      record,
+      [&] {
+        return ctx_->audit_trail->Envelope(v1::AUDIT_DIRECTION_RECEIVED, member,
+                                           kCooperateRpc, reply.raw,
+                                           absl::StatusCode::kOk, counts,
+                                           person);
+      },
+      person));
   LogEvent(ctx_->self(), "info", "cooperation-request-sent",
            {{"id", record.id()},
             {"to", member},
@@ -208,7 +218,8 @@ absl::StatusOr<v1::CooperationRecord> Cooperation::Send(
 
 absl::StatusOr<Cooperation::Delivered> Cooperation::Deliver(
     const v1::Message& msg, const v1::Envelope& sealed,
-    v1::CooperationRecord& record, const AuditCounts& counts) {
+    v1::CooperationRecord& record, const AuditCounts& counts,
+    const std::string& person) {
   const std::string member = record.peer();
   const int64_t budget_ms =
       ctx_->directory->Current()->policy().peer_deadline_ms();
@@ -221,7 +232,7 @@ absl::StatusOr<Cooperation::Delivered> Cooperation::Deliver(
     absl::Status logged = ctx_->audit_trail->Call(
         v1::AUDIT_DIRECTION_LOCAL, member, kCooperateRpc, "call_failed",
         record.office(), failure.code(), counts,
-        envelope::EnvelopeSha256(sealed));
+        envelope::EnvelopeSha256(sealed), person);
     if (!logged.ok()) return AuditFailure(logged);
   } else {
     opened = OpenPeerReply(*ctx_, member, msg, *reply,
@@ -230,7 +241,7 @@ absl::StatusOr<Cooperation::Delivered> Cooperation::Deliver(
       failure = opened.status();
       absl::Status logged = ctx_->audit_trail->Envelope(
           v1::AUDIT_DIRECTION_RECEIVED, member, kCooperateRpc, *reply,
-          failure.code(), counts);
+          failure.code(), counts, person);
       if (!logged.ok()) return AuditFailure(logged);
     }
   }
@@ -255,7 +266,8 @@ absl::StatusOr<Cooperation::Delivered> Cooperation::Deliver(
 
 absl::StatusOr<v1::CooperationRecord> Cooperation::Respond(
     const std::string& office,
-    const v1::RespondToCooperationRequestRequest& req) {
+    const v1::RespondToCooperationRequestRequest& req,
+    const std::string& person) {
   ASSIGN_OR_RETURN(Bytes request_id, MessageIdOf(req.id()));
   ASSIGN_OR_RETURN(v1::CooperationRecord record,
                    ctx_->storage->GetCooperation(req.id()));
@@ -296,7 +308,7 @@ absl::StatusOr<v1::CooperationRecord> Cooperation::Respond(
   if (transport_ == nullptr) {
     return absl::UnavailableError("this node sends no cooperation responses");
   }
-  *msg.mutable_header() = ctx_->NewHeader(record.peer(), office);
+  *msg.mutable_header() = ctx_->NewHeader(record.peer(), office, person);
   msg.mutable_header()->set_in_reply_to(request_id);
   ASSIGN_OR_RETURN(v1::Envelope sealed, ctx_->signing_keys->Seal(msg));
   *record.mutable_response() = *response;
@@ -304,22 +316,29 @@ absl::StatusOr<v1::CooperationRecord> Cooperation::Respond(
   record.set_response_envelope(sealed.SerializeAsString());
   AuditCounts counts{.cooperation_type = static_cast<uint32_t>(type),
                      .cooperation_code = ResponseCode(*response)};
-  RETURN_IF_ERROR(StoreLogged(record, [&] {
-    return ctx_->audit_trail->Envelope(v1::AUDIT_DIRECTION_SENT, record.peer(),
-                                       kCooperateRpc, sealed,
-                                       absl::StatusCode::kOk, counts);
-  }));
-  ASSIGN_OR_RETURN(Delivered reply, Deliver(msg, sealed, record, counts));
+  RETURN_IF_ERROR(StoreLogged(
+      record,
+      [&] {
+        return ctx_->audit_trail->Envelope(
+            v1::AUDIT_DIRECTION_SENT, record.peer(), kCooperateRpc, sealed,
+            absl::StatusCode::kOk, counts);
+      },
+      person));
+  ASSIGN_OR_RETURN(Delivered reply,
+                   Deliver(msg, sealed, record, counts, person));
   *record.mutable_response_receipt() = reply.receipt;
   record.set_response_receipt_envelope(reply.raw.SerializeAsString());
   record.clear_delivery_error();
   AuditCounts receipt_counts{.cooperation_type = static_cast<uint32_t>(type),
                              .cooperation_code = ReceiptCode(reply.receipt)};
-  RETURN_IF_ERROR(StoreLogged(record, [&] {
-    return ctx_->audit_trail->Envelope(v1::AUDIT_DIRECTION_RECEIVED,
-                                       record.peer(), kCooperateRpc, reply.raw,
-                                       absl::StatusCode::kOk, receipt_counts);
-  }));
+  RETURN_IF_ERROR(StoreLogged(
+      record,
+      [&] {
+        return ctx_->audit_trail->Envelope(
+            v1::AUDIT_DIRECTION_RECEIVED, record.peer(), kCooperateRpc,
+            reply.raw, absl::StatusCode::kOk, receipt_counts, person);
+      },
+      person));
   LogEvent(ctx_->self(), "info", "cooperation-response-sent",
            {{"id", record.id()},
             {"to", record.peer()},

@@ -57,8 +57,11 @@ class Cooperation {
   // with the receipt (ACCEPTED or REFUSED). If the peer cannot be reached
   // or its reply fails the checks, the record stays with delivery_error set
   // and that failure is returned (UNAVAILABLE, DEADLINE_EXCEEDED, ...).
+  // `person` (the caller's staff identifier, may be empty) is the request
+  // header's user and every entry's user (spec/cooperation.md §5).
   absl::StatusOr<v1::CooperationRecord> Send(
-      const std::string& office, const v1::SendCooperationRequestRequest& req);
+      const std::string& office, const v1::SendCooperationRequestRequest& req,
+      const std::string& person = "");
 
   // Office.RespondToCooperationRequest: the competent office answers a
   // request this node received. INVALID_ARGUMENT for a bad id or field;
@@ -68,10 +71,11 @@ class Cooperation {
   // answered and acknowledged. The response is stored with its SENT entry,
   // sent, and the requester's receipt stored with its RECEIVED entry. A
   // response not delivered may be sent again (a new envelope). Returns the
-  // record; a delivery failure as Send's.
+  // record; a delivery failure as Send's. `person` as Send's.
   absl::StatusOr<v1::CooperationRecord> Respond(
       const std::string& office,
-      const v1::RespondToCooperationRequestRequest& req);
+      const v1::RespondToCooperationRequestRequest& req,
+      const std::string& person = "");
 
   // Office.GetCooperationRequest: NOT_FOUND unless `id` is one of
   // `office`'s requests (sent or received). `overdue` set as of now.
@@ -127,7 +131,7 @@ class Cooperation {
                                            const std::string& office) const;
   // Sends `msg` (already stored and logged SENT in `record`) to
   // `record.peer()` and opens its receipt; on failure stores
-  // delivery_error and logs the failure.
+  // delivery_error and logs the failure; its entries' user is `person`.
   struct Delivered {
     v1::Envelope raw;
     v1::CooperationReceipt receipt;
@@ -135,10 +139,13 @@ class Cooperation {
   absl::StatusOr<Delivered> Deliver(const v1::Message& msg,
                                     const v1::Envelope& sealed,
                                     v1::CooperationRecord& record,
-                                    const AuditCounts& counts);
-  // Stores `record` with the entry `append` writes, log before effect.
+                                    const AuditCounts& counts,
+                                    const std::string& person);
+  // Stores `record` with the entry `append` writes, log before effect; a
+  // voiding entry carries user `person`.
   absl::Status StoreLogged(const v1::CooperationRecord& record,
-                           const std::function<absl::Status()>& append);
+                           const std::function<absl::Status()>& append,
+                           const std::string& person = "");
   // Checks the request's case and hit for Send; the hit's member.
   absl::StatusOr<v1::Hit> FindHit(const std::string& office,
                                   const v1::SendCooperationRequestRequest& req);

@@ -541,3 +541,48 @@ TEST(CooperationChecksTest, IdsRoundTripAndCodes) {
 
 }  // namespace
 }  // namespace cbx::node
+
+namespace cbx::node {
+namespace {
+
+// spec/cooperation.md §5: the person who sends a request, and the one who
+// answers it, are in every entry of their calls, on both nodes (the
+// envelopes' Header.user), and never another office's person.
+TEST_F(CooperationTest, EveryEntryCarriesTheActingPerson) {
+  const size_t mk_before = mk_.node.AuditEntries().size();
+  absl::StatusOr<v1::CooperationRecord> sent =
+      mk_.cooperation.Send(kMkOffice, Information(), "mk-0042");
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  std::vector<v1::AuditEntry> mk = mk_.node.AuditEntries();
+  ASSERT_EQ(mk.size(), mk_before + 2);  // request SENT, receipt RECEIVED
+  for (size_t i = mk_before; i < mk.size(); ++i) {
+    EXPECT_EQ(mk[i].user(), "mk-0042") << mk[i].kind();
+  }
+  // RS's RECEIVED entry of the request names MK's person (its header).
+  bool rs_saw = false;
+  for (const v1::AuditEntry& e :
+       rs_.Entries(v1::AUDIT_DIRECTION_RECEIVED)) {
+    rs_saw |= e.kind() == "cooperation_request" && e.user() == "mk-0042";
+  }
+  EXPECT_TRUE(rs_saw);
+
+  // Attack: another RS office answers the request: refused, nothing sent.
+  v1::RespondToCooperationRequestRequest answer;
+  answer.set_id(sent->id());
+  answer.set_outcome(v1::RESPONSE_OUTCOME_REFUSED);
+  answer.set_reason(v1::RESPONSE_REFUSAL_NO_LEGAL_BASIS);
+  EXPECT_EQ(
+      rs_.cooperation.Respond("RS/Other", answer, "rs-9").status().code(),
+      absl::StatusCode::kPermissionDenied);
+
+  const size_t rs_before = rs_.node.AuditEntries().size();
+  ASSERT_TRUE(rs_.cooperation.Respond(kRsOffice, answer, "rs-0007").ok());
+  std::vector<v1::AuditEntry> rs = rs_.node.AuditEntries();
+  ASSERT_EQ(rs.size(), rs_before + 2);  // response SENT, receipt RECEIVED
+  for (size_t i = rs_before; i < rs.size(); ++i) {
+    EXPECT_EQ(rs[i].user(), "rs-0007") << rs[i].kind();
+  }
+}
+
+}  // namespace
+}  // namespace cbx::node

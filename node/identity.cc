@@ -2,10 +2,14 @@
 
 #include <map>
 #include <mutex>
-#include <regex>
+#include <optional>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "core/crypto/sha256.h"
 #include "core/crypto/x509.h"
 #include "grpc/grpc_security_constants.h"
@@ -131,21 +135,69 @@ absl::StatusOr<std::string> VerifyCallerMember(
   return member->code();
 }
 
+namespace {
+
+// 1-64 characters of [A-Za-z0-9._-]: an office's name, a staff identifier.
+bool IsNameToken(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char ch : s) {
+    const bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+                    ch == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+constexpr char kOfficeForm[] =
+    "spiffe://cbx/office/<CC>/<office>/<prosecutor|auditor|operator>"
+    "[/person/<id>]";
+
+}  // namespace
+
 absl::StatusOr<OfficeCaller> ParseOfficeUri(const std::string& uri) {
-  static const std::regex kOffice(
-      R"(^spiffe://cbx/office/([A-Z]{2})/([A-Za-z0-9._-]{1,64})/)"
-      R"((prosecutor|auditor|operator)$)");
-  std::smatch m;
-  if (!std::regex_match(uri, m, kOffice)) {
+  if (uri.rfind(kOfficeUriPrefix, 0) != 0) {
     return absl::InvalidArgumentError("not an office URI: " + uri);
   }
+  const absl::string_view rest =
+      absl::string_view(uri).substr(sizeof(kOfficeUriPrefix) - 1);
+  const std::vector<std::string> parts =
+      absl::StrSplit(rest, absl::ByChar('/'));
+  if (parts.size() != 3 && parts.size() != 5) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "office URI ", uri, " is not of the form ", kOfficeForm));
+  }
   OfficeCaller caller;
-  caller.country = m[1];
-  caller.office = m[2];
-  std::string role = m[3];
-  caller.role = role == "prosecutor" ? OfficeRole::kProsecutor
-                : role == "auditor"  ? OfficeRole::kAuditor
-                                     : OfficeRole::kOperator;
+  caller.country = parts[0];
+  caller.office = parts[1];
+  const bool country_ok = caller.country.size() == 2 &&
+                          absl::ascii_isupper(caller.country[0]) &&
+                          absl::ascii_isupper(caller.country[1]);
+  if (!country_ok || !IsNameToken(caller.office)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "office URI ", uri, " is not of the form ", kOfficeForm,
+        " (CC two capital letters, office 1-64 of [A-Za-z0-9._-])"));
+  }
+  if (parts[2] == "prosecutor") {
+    caller.role = OfficeRole::kProsecutor;
+  } else if (parts[2] == "auditor") {
+    caller.role = OfficeRole::kAuditor;
+  } else if (parts[2] == "operator") {
+    caller.role = OfficeRole::kOperator;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("office URI ", uri, " names no role (", kOfficeForm, ")"));
+  }
+  if (parts.size() == 5) {
+    // spec/cooperation.md §5: an opaque staff identifier, never a name.
+    if (parts[3] != "person" || !IsNameToken(parts[4])) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "office URI ", uri,
+          " has a malformed person part: expected /person/<id>, the staff "
+          "identifier 1-64 characters of [A-Za-z0-9._-]"));
+    }
+    caller.person = parts[4];
+  }
   return caller;
 }
 
@@ -160,19 +212,50 @@ absl::StatusOr<OfficeCaller> CallerOffice(const grpc::ServerContext& context,
 
 absl::StatusOr<OfficeCaller> OfficeFromUris(
     const std::vector<std::string>& uris, const std::string& self) {
+  std::optional<OfficeCaller> found;
   for (const std::string& uri : uris) {
+    if (uri.rfind(kOfficeUriPrefix, 0) != 0) continue;
     auto caller = ParseOfficeUri(uri);
-    if (!caller.ok()) continue;
-    if (caller->country != self) {
-      return absl::UnauthenticatedError("office certificate is for country " +
-                                        caller->country + ", this node is " +
-                                        self);
+    // A5: a URI that claims to be an office's but is malformed is refused,
+    // not skipped, so that a typo in a staff identifier is seen at once.
+    if (!caller.ok()) {
+      return absl::UnauthenticatedError(caller.status().message());
     }
-    return caller;
+    // A6: two office URIs would leave open who acted.
+    if (found.has_value()) {
+      return absl::UnauthenticatedError(
+          "client certificate names more than one office URI SAN; exactly "
+          "one is allowed");
+    }
+    found = *std::move(caller);
   }
-  return absl::UnauthenticatedError(
-      "client certificate names no office (expected a URI SAN "
-      "spiffe://cbx/office/<CC>/<office>/<prosecutor|auditor|operator>)");
+  if (!found.has_value()) {
+    return absl::UnauthenticatedError(
+        "client certificate names no office (expected a URI SAN "
+        "spiffe://cbx/office/<CC>/<office>/<prosecutor|auditor|operator>)");
+  }
+  if (found->country != self) {
+    return absl::UnauthenticatedError("office certificate is for country " +
+                                      found->country + ", this node is " +
+                                      self);
+  }
+  return *std::move(found);
+}
+
+absl::Status CheckPersonRequired(const OfficeCaller& caller,
+                                 uint64_t required_from_ms, int64_t now_ms) {
+  if (!caller.person.empty() || required_from_ms == 0 ||
+      now_ms < static_cast<int64_t>(required_from_ms)) {
+    return absl::OkStatus();
+  }
+  return absl::UnauthenticatedError(absl::StrCat(
+      "the federation's policy requires per-person office certificates "
+      "(spiffe://cbx/office/<CC>/<office>/<role>/person/<id>) since ",
+      absl::FormatTime("%Y-%m-%d %H:%M:%SZ",
+                       absl::FromUnixMillis(
+                           static_cast<int64_t>(required_from_ms)),
+                       absl::UTCTimeZone()),
+      "; this certificate names no person"));
 }
 
 }  // namespace cbx::node

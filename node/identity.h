@@ -25,6 +25,11 @@ struct OfficeCaller {
   std::string country;  // "MK"
   std::string office;   // "PPO-Skopje"
   OfficeRole role = OfficeRole::kProsecutor;
+  // The acting person's opaque staff identifier ("p-0042") from a
+  // per-person certificate (spec/cooperation.md §5); empty for a
+  // role-only certificate. Written into AuditEntry.user of the call's
+  // entries and Header.user of the envelopes sent on its behalf.
+  std::string person = "";
   // "MK/PPO-Skopje", as carried in envelope headers and case records.
   std::string Name() const { return country + "/" + office; }
 };
@@ -39,8 +44,10 @@ absl::StatusOr<std::string> CallerMember(const grpc::ServerContext& context,
                                          const directory::Directory& directory);
 
 // The office whose certificate made this call: URI SAN
-// spiffe://cbx/office/<CC>/<office>/<role> with CC = `self`.
-// UNAUTHENTICATED otherwise.
+// spiffe://cbx/office/<CC>/<office>/<role>[/person/<id>] with CC = `self`
+// (spec/office-api.md §2). UNAUTHENTICATED otherwise (A1-A7), saying why:
+// also for a URI SAN that starts like an office's but is malformed (a bad
+// staff identifier, say) and for two URI SANs of the office form.
 absl::StatusOr<OfficeCaller> CallerOffice(const grpc::ServerContext& context,
                                           const std::string& self);
 
@@ -60,8 +67,16 @@ absl::StatusOr<std::string> CallerCertificatePem(const grpc::AuthContext& auth);
 absl::StatusOr<std::string> VerifyCallerMember(
     const std::string& pem, const directory::Directory& directory);
 
-// Parses an office URI; INVALID_ARGUMENT if it is not of that form.
+// Parses an office URI, with or without the person part; INVALID_ARGUMENT
+// if it is not of that form, saying which part is wrong.
 absl::StatusOr<OfficeCaller> ParseOfficeUri(const std::string& uri);
+
+// The transition to per-person certificates (spec/cooperation.md §5): OK
+// if `caller` names a person, or if `required_from_ms` (the policy's
+// person_certificates_required_from_ms) is 0 or after `now_ms`;
+// UNAUTHENTICATED (A7) otherwise, naming the date. Pure.
+absl::Status CheckPersonRequired(const OfficeCaller& caller,
+                                 uint64_t required_from_ms, int64_t now_ms);
 
 }  // namespace cbx::node
 

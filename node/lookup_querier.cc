@@ -262,6 +262,7 @@ absl::Status LookupQuerier::Run(
     lookup.asked = watch == nullptr ? &request.identifiers() : nullptr;
     lookup.purpose = &purpose;
     lookup.office = caller.Name();
+    lookup.person = caller.person;
     lookup.query_id = query_id;
     lookup.deadline_ms = start_ms + budget_ms;
     lookup.budget_ms = budget_ms;
@@ -314,7 +315,7 @@ absl::StatusOr<v1::Envelope> LookupQuerier::Send(const PeerLookup& lookup,
   // Logged as sent before it leaves.
   absl::Status logged = ctx_->audit_trail->Envelope(
       v1::AUDIT_DIRECTION_SENT, lookup.member, rpc, request,
-      absl::StatusCode::kOk, {elements, 0, 0});
+      absl::StatusCode::kOk, {elements, 0, 0}, lookup.person);
   if (!logged.ok()) return AuditFailure(logged);
   const int64_t left_ms = lookup.deadline_ms - ctx_->clock->NowMs();
   absl::StatusOr<v1::Envelope> reply =
@@ -327,7 +328,8 @@ absl::StatusOr<v1::Envelope> LookupQuerier::Send(const PeerLookup& lookup,
     logged = ctx_->audit_trail->Call(v1::AUDIT_DIRECTION_LOCAL, lookup.member,
                                      rpc, "call_failed", lookup.office,
                                      failure.code(), {elements, 0, 0},
-                                     envelope::EnvelopeSha256(request));
+                                     envelope::EnvelopeSha256(request),
+                                     lookup.person);
     return logged.ok() ? failure : AuditFailure(logged);
   }
   return reply;
@@ -340,7 +342,8 @@ absl::Status LookupQuerier::LogReceived(const PeerLookup& lookup,
                                         AuditCounts counts) {
   absl::Status logged =
       ctx_->audit_trail->Envelope(v1::AUDIT_DIRECTION_RECEIVED, lookup.member,
-                                  rpc, reply, outcome.code(), counts);
+                                  rpc, reply, outcome.code(), counts,
+                                  lookup.person);
   return logged.ok() ? outcome : AuditFailure(logged);
 }
 
@@ -409,7 +412,8 @@ absl::StatusOr<LookupQuerier::Evaluated> LookupQuerier::BlindAndEvaluate(
     out.blinds.push_back(std::move(b.blind));
     out.blinded.push_back(std::move(b.blinded_element));
   }
-  *out.sent.mutable_header() = ctx_->NewHeader(lookup.member, lookup.office);
+  *out.sent.mutable_header() =
+      ctx_->NewHeader(lookup.member, lookup.office, lookup.person);
   v1::EvaluateRequest* er = out.sent.mutable_evaluate_request();
   er->set_oprf_epoch(lookup.epoch);
   for (const Bytes& b : out.blinded) er->add_blinded_elements(b);
@@ -487,7 +491,8 @@ absl::Status LookupQuerier::ResolveAndStore(const PeerLookup& lookup,
                                             const Hits& hits,
                                             v1::PeerAnswer& answer) {
   v1::Message sent;
-  *sent.mutable_header() = ctx_->NewHeader(lookup.member, lookup.office);
+  *sent.mutable_header() =
+      ctx_->NewHeader(lookup.member, lookup.office, lookup.person);
   v1::ResolveRequest* rr = sent.mutable_resolve_request();
   rr->set_oprf_epoch(lookup.epoch);
   for (uint32_t i : hits.inputs) rr->add_outputs(outputs[i]);

@@ -106,6 +106,7 @@ class LookupQuerier {
     // context (node/hit_context.h); null for a watch's Resolve.
     const google::protobuf::RepeatedPtrField<v1::Identifier>* asked = nullptr;
     std::string office;       // the asking office ("MK/PPO-Skopje")
+    std::string person;       // its acting person (AuditEntry.user), if any
     std::string query_id;     // hex, for the office's hits and the event log
     int64_t deadline_ms = 0;  // the query's deadline, on ctx_->clock
     int64_t budget_ms = 0;    // the policy's peer deadline, for messages

@@ -840,3 +840,29 @@ TEST_F(LookupQuerierTest, AfterShutdownPeersAreUnavailable) {
 
 }  // namespace
 }  // namespace cbx::node
+
+namespace cbx::node {
+namespace {
+
+// spec/cooperation.md §5: a per-person query's entries all carry the
+// person — the evaluations and resolves sent on its behalf (also in their
+// headers) and the peers' replies, whose headers do not name it.
+TEST_F(LookupQuerierTest, EveryEntryOfAPersonsQueryCarriesThePerson) {
+  GiveCase("RS");
+  HoldAllIndexes();
+  caller_.person = "p-0042";
+  std::vector<v1::PeerAnswer> answers = Query(Request(), nullptr);
+  ASSERT_TRUE(status_.ok()) << status_;
+  ASSERT_EQ(For(answers, "RS").outcome(), v1::PEER_OUTCOME_HIT);
+  std::vector<v1::AuditEntry> entries = node_->AuditEntries();
+  size_t resolves = 0;
+  ASSERT_GE(entries.size(), 6u);  // 2 evaluations, 1 resolve, each answered
+  for (const v1::AuditEntry& e : entries) {
+    EXPECT_EQ(e.user(), "p-0042") << e.rpc() << " " << e.direction();
+    resolves += e.rpc() == "Peer.Resolve";
+  }
+  EXPECT_EQ(resolves, 2u);
+}
+
+}  // namespace
+}  // namespace cbx::node

@@ -16,10 +16,12 @@ int64_t NodeContext::MessageLifetimeMs() const {
 }
 
 v1::Header NodeContext::NewHeader(const std::string& to,
-                                  const std::string& office) const {
+                                  const std::string& office,
+                                  const std::string& person) const {
   v1::Header header =
       envelope::MakeHeader(self(), {to}, *clock, MessageLifetimeMs());
   header.set_office(office);
+  header.set_user(person);
   return header;
 }
 

@@ -76,8 +76,10 @@ struct NodeContext {
   uint32_t OprfEpoch() const;
   // Lifetime given to envelopes this node sends: the policy's maximum.
   int64_t MessageLifetimeMs() const;
-  // A header from this node to `to`, on behalf of `office` (may be empty).
-  v1::Header NewHeader(const std::string& to, const std::string& office) const;
+  // A header from this node to `to`, on behalf of `office` (may be empty)
+  // and its acting `person` (Header.user; empty: none).
+  v1::Header NewHeader(const std::string& to, const std::string& office,
+                       const std::string& person = "") const;
 
   // What reacts to a newly adopted directory version (trust roots, OPRF
   // key rotation, dropping a suspended member's index, ...). A listener

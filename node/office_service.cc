@@ -25,7 +25,8 @@ OfficeService::OfficeService(NodeContext* context, LookupQuerier* query,
       checkpoints_(checkpoints),
       cases_(context->self(), context->storage.get(), context->oprf_key.get(),
              context->audit_trail.get(), context->clock,
-             context->oprf_keys.get()) {}
+             context->oprf_keys.get()),
+      scope_(context->storage.get(), context->clock) {}
 
 namespace {
 
@@ -39,6 +40,15 @@ absl::StatusOr<OfficeCaller> OfficeService::Authorize(
     grpc::ServerContext* context, std::string_view rpc,
     std::initializer_list<OfficeRole> allowed) {
   auto caller = CallerOffice(*context, ctx_->self());
+  if (caller.ok()) {
+    // spec/cooperation.md §5: the transition to per-person certificates.
+    absl::Status person = CheckPersonRequired(
+        *caller,
+        ctx_->directory->Current()->policy()
+            .person_certificates_required_from_ms(),
+        ctx_->clock->NowMs());
+    if (!person.ok()) caller = person;
+  }
   if (!caller.ok()) {
     LogEvent(ctx_->self(), "warn", "refused",
              {{"rpc", std::string(rpc)},
@@ -72,12 +82,14 @@ grpc::Status OfficeService::Serve(grpc::ServerContext* context,
   absl::Status status = caller.status();
   if (caller.ok()) {
     audit.office = caller->Name();
+    audit.user = caller->person;
     status = body(*caller, audit);
   }
   if (!audit.logged) {
     absl::Status logged =
         ctx_->audit_trail->Call(v1::AUDIT_DIRECTION_LOCAL, "", rpc, audit.kind,
-                                audit.office, status.code(), audit.counts);
+                                audit.office, status.code(), audit.counts, "",
+                                audit.user);
     if (!logged.ok()) status = AuditFailure(logged);
   }
   return ToGrpc(status);
@@ -85,12 +97,12 @@ grpc::Status OfficeService::Serve(grpc::ServerContext* context,
 
 grpc::Status OfficeService::ServeCaseChange(
     grpc::ServerContext* context, std::string_view rpc, std::string_view kind,
-    const std::function<absl::StatusOr<v1::Case>(const std::string&)>& change,
+    const std::function<absl::StatusOr<v1::Case>(const OfficeCaller&)>& change,
     v1::Case* response) {
   return Serve(context, rpc, kind, {OfficeRole::kProsecutor},
                [&](const OfficeCaller& caller, OfficeAudit& audit) {
                  audit.logged = true;  // the case book logs before effect
-                 absl::StatusOr<v1::Case> changed = change(caller.Name());
+                 absl::StatusOr<v1::Case> changed = change(caller);
                  if (changed.ok()) *response = *std::move(changed);
                  return changed.status();
                });
@@ -101,8 +113,8 @@ grpc::Status OfficeService::AddCase(grpc::ServerContext* context,
                                     v1::Case* response) {
   return ServeCaseChange(
       context, "Office.AddCase", "add_case",
-      [&](const std::string& office) {
-        return cases_.Add(office, request->case_());
+      [&](const OfficeCaller& caller) {
+        return cases_.Add(caller.Name(), request->case_(), caller.person);
       },
       response);
 }
@@ -112,7 +124,9 @@ grpc::Status OfficeService::AmendCase(grpc::ServerContext* context,
                                       v1::Case* response) {
   return ServeCaseChange(
       context, "Office.AmendCase", "amend_case",
-      [&](const std::string& office) { return cases_.Amend(office, *request); },
+      [&](const OfficeCaller& caller) {
+        return cases_.Amend(caller.Name(), *request, caller.person);
+      },
       response);
 }
 
@@ -121,8 +135,9 @@ grpc::Status OfficeService::CloseCase(grpc::ServerContext* context,
                                       v1::Case* response) {
   return ServeCaseChange(
       context, "Office.CloseCase", "close_case",
-      [&](const std::string& office) {
-        return cases_.Close(office, request->case_number());
+      [&](const OfficeCaller& caller) {
+        return cases_.Close(caller.Name(), request->case_number(),
+                            caller.person);
       },
       response);
 }
@@ -132,10 +147,12 @@ grpc::Status OfficeService::ListCases(grpc::ServerContext* context,
                                       v1::ListCasesResponse* response) {
   return Serve(
       context, "Office.ListCases", "list_cases", {OfficeRole::kProsecutor},
-      [&](const OfficeCaller&, OfficeAudit&) -> absl::Status {
-        ASSIGN_OR_RETURN(CaseList list, cases_.List(request->include_closed(),
-                                                    request->page_size(),
-                                                    request->page_token()));
+      [&](const OfficeCaller& caller, OfficeAudit&) -> absl::Status {
+        // spec/cooperation.md §6: the caller's office's cases only.
+        ASSIGN_OR_RETURN(
+            CaseList list,
+            scope_.ListCases(caller.Name(), request->include_closed(),
+                             request->page_size(), request->page_token()));
         for (v1::Case& c : list.cases) {
           *response->add_cases() = std::move(c);
         }
@@ -170,15 +187,9 @@ grpc::Status OfficeService::ListHits(grpc::ServerContext* context,
                                      v1::ListHitsResponse* response) {
   return Serve(
       context, "Office.ListHits", "list_hits", {OfficeRole::kProsecutor},
-      [&](const OfficeCaller&, OfficeAudit&) -> absl::Status {
-        ASSIGN_OR_RETURN(PageRequest page,
-                         ReadPage("ListHits", request->case_number(),
-                                  request->page_size(), request->page_token()));
-        ASSIGN_OR_RETURN(Page<v1::Hit> hits,
-                         ctx_->storage->ListHits(request->case_number(), page));
-        for (v1::Hit& h : hits.items) *response->add_hits() = std::move(h);
-        response->set_next_page_token(
-            PageToken("ListHits", request->case_number(), hits.next));
+      [&](const OfficeCaller& caller, OfficeAudit&) -> absl::Status {
+        // spec/cooperation.md §6: the hits of the caller's office's cases.
+        ASSIGN_OR_RETURN(*response, scope_.ListHits(caller.Name(), *request));
         return absl::OkStatus();
       });
 }
@@ -247,20 +258,22 @@ grpc::Status OfficeService::ListInbox(grpc::ServerContext* context,
                                       v1::ListInboxResponse* response) {
   return Serve(
       context, "Office.ListInbox", "list_inbox", {OfficeRole::kProsecutor},
-      [&](const OfficeCaller&, OfficeAudit&) -> absl::Status {
-        ASSIGN_OR_RETURN(PageRequest page,
-                         ReadPage("ListInbox", request->case_number(),
-                                  request->page_size(), request->page_token()));
-        ASSIGN_OR_RETURN(
-            Page<v1::Notification> notes,
-            ctx_->storage->ListNotifications(request->case_number(), page));
-        for (v1::Notification& n : notes.items) {
-          *response->add_notifications() = std::move(n);
-        }
-        response->set_next_page_token(
-            PageToken("ListInbox", request->case_number(), notes.next));
+      [&](const OfficeCaller& caller, OfficeAudit&) -> absl::Status {
+        // spec/cooperation.md §6: the notifications of the caller's cases.
+        ASSIGN_OR_RETURN(*response, scope_.ListInbox(caller.Name(), *request));
         return absl::OkStatus();
       });
+}
+
+grpc::Status OfficeService::GetCounts(grpc::ServerContext* context,
+                                      const v1::GetCountsRequest*,
+                                      v1::GetCountsResponse* response) {
+  return Serve(context, "Office.GetCounts", "get_counts",
+               {OfficeRole::kOperator},
+               [&](const OfficeCaller&, OfficeAudit&) -> absl::Status {
+                 ASSIGN_OR_RETURN(*response, scope_.Counts());
+                 return absl::OkStatus();
+               });
 }
 
 grpc::Status OfficeService::ListPeers(grpc::ServerContext* context,
@@ -492,7 +505,7 @@ grpc::Status OfficeService::SendCooperationRequest(
                  audit.counts.cooperation_type =
                      static_cast<uint32_t>(request->type());
                  absl::StatusOr<v1::CooperationRecord> sent =
-                     cooperation_->Send(caller.Name(), *request);
+                     cooperation_->Send(caller.Name(), *request, caller.person);
                  if (!sent.ok()) return sent.status();
                  *response = *std::move(sent);
                  return absl::OkStatus();
@@ -550,7 +563,8 @@ grpc::Status OfficeService::RespondToCooperationRequest(
                      static_cast<uint32_t>(request->outcome()) * 100 +
                      static_cast<uint32_t>(request->reason());
                  absl::StatusOr<v1::CooperationRecord> answered =
-                     cooperation_->Respond(caller.Name(), *request);
+                     cooperation_->Respond(caller.Name(), *request,
+                                           caller.person);
                  if (!answered.ok()) return answered.status();
                  *response = *std::move(answered);
                  return absl::OkStatus();

@@ -23,6 +23,7 @@
 #include "node/lookup_querier.h"
 #include "node/node_context.h"
 #include "node/transparency_report.h"
+#include "node/office_scope.h"
 #include "node/watches.h"
 #include "node/withdrawal.h"
 #include "node/witnessing.h"
@@ -133,11 +134,17 @@ class OfficeService final : public v1::Office::Service {
   grpc::Status GetReport(grpc::ServerContext* context,
                          const v1::GetReportRequest* request,
                          v1::SignedReport* response) override;
+  // Offices see their own (node/office_scope.h): the operator's counts per
+  // office, never contents.
+  grpc::Status GetCounts(grpc::ServerContext* context,
+                         const v1::GetCountsRequest* request,
+                         v1::GetCountsResponse* response) override;
 
  private:
   // What the audit entry of an office call records besides rpc and status.
   struct OfficeAudit {
     std::string office;  // set once the caller is identified
+    std::string user;    // its person's staff identifier, if any
     std::string kind;
     AuditCounts counts;
     // Set by a body whose domain call logged the call itself (the case
@@ -156,14 +163,17 @@ class OfficeService final : public v1::Office::Service {
                      std::initializer_list<OfficeRole> allowed,
                      const Body& body);
   // A case book write (AddCase, AmendCase, CloseCase) for a prosecutor:
-  // `change` runs for the caller's office and logs the call itself (log
-  // before effect); its record is the response.
+  // `change` runs for the caller (its office and person) and logs the call
+  // itself (log before effect); its record is the response.
   grpc::Status ServeCaseChange(
       grpc::ServerContext* context, std::string_view rpc, std::string_view kind,
-      const std::function<absl::StatusOr<v1::Case>(const std::string&)>& change,
+      const std::function<absl::StatusOr<v1::Case>(const OfficeCaller&)>&
+          change,
       v1::Case* response);
-  // The calling office if its role is one of `allowed`; UNAUTHENTICATED or
-  // PERMISSION_DENIED otherwise (written to the event log).
+  // The calling office if its role is one of `allowed`; UNAUTHENTICATED
+  // (also for a certificate without a person once the policy requires one,
+  // spec/office-api.md §2 A7) or PERMISSION_DENIED otherwise (written to
+  // the event log).
   absl::StatusOr<OfficeCaller> Authorize(
       grpc::ServerContext* context, std::string_view rpc,
       std::initializer_list<OfficeRole> allowed);
@@ -187,6 +197,7 @@ class OfficeService final : public v1::Office::Service {
   Checkpoints* checkpoints_;
   Watches* watches_ = nullptr;
   CaseBook cases_;
+  OfficeScope scope_;
   Cooperation* cooperation_ = nullptr;
   TransparencyReport reports_{ctx_};
 };

@@ -6,6 +6,7 @@
 #include "absl/strings/str_split.h"
 #include "grpc/grpc_security_constants.h"
 #include "grpcpp/server_context.h"
+#include "node/identity.h"
 #include "node/metrics.h"
 
 namespace cbx::node {
@@ -143,11 +144,10 @@ std::string OfficeCallerLabel(const std::vector<std::string>& uris) {
   static constexpr std::string_view kPrefix = "spiffe://cbx/office/";
   for (const std::string& uri : uris) {
     if (uri.rfind(kPrefix, 0) != 0) continue;
-    std::string_view role = uri;
-    role.remove_prefix(role.rfind('/') + 1);
-    if (role == "prosecutor" || role == "auditor" || role == "operator") {
-      return std::string(role);
-    }
+    // The role only, also of a per-person certificate: never the person
+    // (labels come from a closed set).
+    absl::StatusOr<OfficeCaller> caller = ParseOfficeUri(uri);
+    if (caller.ok()) return std::string(RoleName(caller->role));
   }
   return "unknown";
 }

@@ -47,20 +47,23 @@ uint32_t WatchMaxS(const v1::Policy& policy) {
 
 absl::Status Watches::Refuse(std::string_view rpc, std::string_view kind,
                              const std::string& office,
-                             const absl::Status& refusal) {
-  absl::Status logged = ctx_->audit_trail->Call(
-      v1::AUDIT_DIRECTION_LOCAL, "", rpc, kind, office, refusal.code(), {});
+                             const absl::Status& refusal,
+                             const std::string& person) {
+  absl::Status logged =
+      ctx_->audit_trail->Call(v1::AUDIT_DIRECTION_LOCAL, "", rpc, kind, office,
+                              refusal.code(), {}, "", person);
   return logged.ok() ? refusal : AuditFailure(logged);
 }
 
 absl::Status Watches::Logged(
     std::string_view rpc, std::string_view kind, const std::string& office,
     AuditCounts counts,
-    const std::function<absl::Status(StorageTransaction&)>& change) {
+    const std::function<absl::Status(StorageTransaction&)>& change,
+    const std::string& person) {
   auto append = [&](std::string_view k, absl::StatusCode code,
                     const AuditCounts& c) {
     return ctx_->audit_trail->Call(v1::AUDIT_DIRECTION_LOCAL, "", rpc, k,
-                                   office, code, c);
+                                   office, code, c, "", person);
   };
   return ApplyLogged(
       ctx_->self(), *ctx_->storage,
@@ -123,7 +126,9 @@ absl::StatusOr<v1::AddWatchResponse> Watches::Add(
   const std::string office = caller.Name();
   absl::Status checked = CheckDuration(request.duration_s());
   if (checked.ok()) checked = CheckPurposeCase(request.purpose(), office);
-  if (!checked.ok()) return Refuse(kRpc, kKind, office, checked);
+  if (!checked.ok()) {
+    return Refuse(kRpc, kKind, office, checked, caller.person);
+  }
 
   v1::QueryRequest query;
   *query.mutable_identifiers() = request.identifiers();
@@ -148,12 +153,13 @@ absl::StatusOr<v1::AddWatchResponse> Watches::Add(
         return true;
       },
       &hooks);
-  if (!ran.ok()) return Refuse(kRpc, kKind, office, ran);
+  if (!ran.ok()) return Refuse(kRpc, kKind, office, ran, caller.person);
   if (outputs.empty()) {
     return Refuse(kRpc, kKind, office,
                   absl::UnavailableError(
                       "no peer gave a verified evaluation; nothing to watch "
-                      "(the answers say why); try again"));
+                      "(the answers say why); try again"),
+                  caller.person);
   }
 
   const int64_t now_ms = ctx_->clock->NowMs();
@@ -198,7 +204,8 @@ absl::StatusOr<v1::AddWatchResponse> Watches::Add(
       kRpc, kKind, office,
       {static_cast<uint32_t>(request.identifiers_size()),
        static_cast<uint32_t>(record.peers_size()), references},
-      [&](StorageTransaction& txn) { return txn.AddWatch(watch); }));
+      [&](StorageTransaction& txn) { return txn.AddWatch(watch); },
+      caller.person));
   LogEvent(ctx_->self(), "info", "watch-created",
            {{"watch", record.watch_id()},
             {"office", office},
@@ -217,7 +224,8 @@ absl::StatusOr<std::vector<v1::Watch>> Watches::List(
   absl::Status logged = ctx_->audit_trail->Call(
       v1::AUDIT_DIRECTION_LOCAL, "", "Office.ListWatches", "list_watches",
       caller.Name(), watches.status().code(),
-      {watches.ok() ? static_cast<uint32_t>(watches->size()) : 0, 0, 0});
+      {watches.ok() ? static_cast<uint32_t>(watches->size()) : 0, 0, 0}, "",
+      caller.person);
   if (!logged.ok()) return AuditFailure(logged);
   return watches;
 }
@@ -227,12 +235,14 @@ absl::StatusOr<v1::Watch> Watches::Remove(const std::string& id,
   constexpr std::string_view kRpc = "Office.RemoveWatch";
   constexpr std::string_view kKind = "watch_removed";
   absl::StatusOr<StoredWatch> w = Owned(id, caller);
-  if (!w.ok()) return Refuse(kRpc, kKind, caller.Name(), w.status());
-  RETURN_IF_ERROR(Logged(kRpc, kKind, caller.Name(),
-                         {static_cast<uint32_t>(w->outputs.size()), 0, 0},
-                         [&](StorageTransaction& txn) {
-                           return txn.DeleteWatch(id);
-                         }));
+  if (!w.ok()) {
+    return Refuse(kRpc, kKind, caller.Name(), w.status(), caller.person);
+  }
+  RETURN_IF_ERROR(Logged(
+      kRpc, kKind, caller.Name(),
+      {static_cast<uint32_t>(w->outputs.size()), 0, 0},
+      [&](StorageTransaction& txn) { return txn.DeleteWatch(id); },
+      caller.person));
   return w->record;
 }
 
@@ -250,11 +260,14 @@ absl::StatusOr<v1::Watch> Watches::Renew(const v1::RenewWatchRequest& request,
         "offence or case), not the one the watch has");
   }
   if (checked.ok()) checked = CheckPurposeCase(request.purpose(), office);
-  if (!checked.ok()) return Refuse(kRpc, kKind, office, checked);
+  if (!checked.ok()) {
+    return Refuse(kRpc, kKind, office, checked, caller.person);
+  }
   const int64_t now_ms = ctx_->clock->NowMs();
   v1::Watch record;
-  RETURN_IF_ERROR(
-      Logged(kRpc, kKind, office, {}, [&](StorageTransaction& txn) {
+  RETURN_IF_ERROR(Logged(
+      kRpc, kKind, office, {},
+      [&](StorageTransaction& txn) {
         // Read again in the transaction: a hit may have counted since.
         ASSIGN_OR_RETURN(StoredWatch now, txn.GetWatch(request.watch_id()));
         record = now.record;
@@ -263,7 +276,8 @@ absl::StatusOr<v1::Watch> Watches::Renew(const v1::RenewWatchRequest& request,
         record.set_expires_at_ms(now_ms +
                                  int64_t{request.duration_s()} * 1000);
         return txn.UpdateWatch(record);
-      }));
+      },
+      caller.person));
   return record;
 }
 

@@ -92,15 +92,19 @@ class Watches {
 
  private:
   // A refusal before any change: logged LOCAL `rpc`/`kind` with its code,
-  // then returned (AuditFailure if it could not be logged).
+  // then returned (AuditFailure if it could not be logged). The entry's
+  // user is `person` (the caller's staff identifier; empty: none).
   absl::Status Refuse(std::string_view rpc, std::string_view kind,
-                      const std::string& office, const absl::Status& refusal);
-  // `change` and its audit entry (LOCAL `rpc`/`kind`, `counts`) in one
-  // transaction (log before effect, node/log_before_effect.h).
+                      const std::string& office, const absl::Status& refusal,
+                      const std::string& person = "");
+  // `change` and its audit entry (LOCAL `rpc`/`kind`, `counts`, user
+  // `person`) in one transaction (log before effect,
+  // node/log_before_effect.h).
   absl::Status Logged(std::string_view rpc, std::string_view kind,
                       const std::string& office, AuditCounts counts,
                       const std::function<absl::Status(StorageTransaction&)>&
-                          change);
+                          change,
+                      const std::string& person = "");
   // OUT_OF_RANGE / INVALID_ARGUMENT for a duration outside 1..watch_max_s.
   absl::Status CheckDuration(uint32_t duration_s) const;
   // FAILED_PRECONDITION unless `purpose` names an open case of `office`;

@@ -370,3 +370,33 @@ TEST_F(WatchQuotaTest, IndexGrowingByManyMatchingTagsYieldsAtMostTheQuota) {
 
 }  // namespace
 }  // namespace cbx::node
+
+namespace cbx::node {
+namespace {
+
+// spec/cooperation.md §5: every entry of a per-person caller's watch calls
+// carries its staff identifier, also the query's envelopes and replies.
+TEST_F(WatchesTest, EveryEntryOfAPersonsCallsCarriesThePerson) {
+  caller_.person = "p-0042";
+  const size_t before = node_.AuditEntries().size();
+  const v1::Watch watch = AddOk();
+  ASSERT_TRUE(watches_.List(caller_).ok());
+  ASSERT_TRUE(watches_.Remove(watch.watch_id(), caller_).ok());
+  // A refusal too: the watch is gone.
+  EXPECT_EQ(watches_.Remove(watch.watch_id(), caller_).status().code(),
+            absl::StatusCode::kNotFound);
+  std::vector<v1::AuditEntry> entries = node_.AuditEntries();
+  ASSERT_GT(entries.size(), before + 4);
+  size_t sent = 0, received = 0;
+  for (size_t i = before; i < entries.size(); ++i) {
+    EXPECT_EQ(entries[i].user(), "p-0042")
+        << entries[i].rpc() << " " << entries[i].kind();
+    sent += entries[i].direction() == v1::AUDIT_DIRECTION_SENT;
+    received += entries[i].direction() == v1::AUDIT_DIRECTION_RECEIVED;
+  }
+  EXPECT_GT(sent, 0u);      // the evaluations asked of RS and AL
+  EXPECT_GT(received, 0u);  // and their replies
+}
+
+}  // namespace
+}  // namespace cbx::node

@@ -1,6 +1,7 @@
 #include "node/storage/memory_storage.h"
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <set>
 #include <tuple>
@@ -16,12 +17,12 @@ namespace {
 
 // Newest first: by time descending, and of equal times the one added last
 // first; keyset paging on (time, position + 1). `items` is in insertion
-// order.
+// order. With `keep`, only the items it keeps.
 template <typename Message, typename TimeOf>
-absl::StatusOr<Page<Message>> NewestFirst(const std::vector<Message>& items,
-                                          const std::string& case_number,
-                                          const PageRequest& page,
-                                          TimeOf time_of) {
+absl::StatusOr<Page<Message>> NewestFirst(
+    const std::vector<Message>& items, const std::string& case_number,
+    const PageRequest& page, TimeOf time_of,
+    const std::function<bool(const Message&)>& keep = nullptr) {
   std::optional<TimeIdCursor> after;
   if (!page.after.empty()) {
     auto parsed = ParseTimeIdCursor(page.after);
@@ -33,6 +34,7 @@ absl::StatusOr<Page<Message>> NewestFirst(const std::vector<Message>& items,
     if (!case_number.empty() && items[i].case_number() != case_number) {
       continue;
     }
+    if (keep != nullptr && !keep(items[i])) continue;
     TimeIdCursor key{time_of(items[i]), static_cast<int64_t>(i) + 1};
     if (after.has_value() &&
         std::pair(key.time, key.id) >= std::pair(after->time, after->id)) {
@@ -761,6 +763,57 @@ absl::StatusOr<Page<v1::Notification>> MemoryStorage::ListNotifications(
   std::lock_guard<std::mutex> lock(mu_);
   return NewestFirst(notifications_, case_number, page,
                      [](const v1::Notification& n) { return n.at_ms(); });
+}
+
+// --- Offices see their own ----------------------------------------------------
+
+absl::StatusOr<Page<StoredCase>> MemoryStorage::ListOfficeCases(
+    const std::string& office, bool include_closed, const PageRequest& page) {
+  if (office.empty()) return absl::InvalidArgumentError("no office given");
+  std::lock_guard<std::mutex> lock(mu_);
+  Page<StoredCase> out;
+  for (auto it = cases_.upper_bound(page.after); it != cases_.end(); ++it) {
+    if (it->second.record.office() != office) continue;
+    if (!include_closed && !IsOpen(it->second.record)) continue;
+    if (page.limit != 0 && out.items.size() == page.limit) {
+      out.next = out.items.back().record.case_number();
+      break;
+    }
+    out.items.push_back(it->second);
+  }
+  return out;
+}
+
+bool MemoryStorage::IsOfficeCaseLocked(const std::string& office,
+                                       const std::string& number) const {
+  auto it = cases_.find(number);
+  return it != cases_.end() && it->second.record.office() == office;
+}
+
+absl::StatusOr<Page<v1::Hit>> MemoryStorage::ListOfficeHits(
+    const std::string& office, const std::string& case_number,
+    const PageRequest& page) {
+  if (office.empty()) return absl::InvalidArgumentError("no office given");
+  std::lock_guard<std::mutex> lock(mu_);
+  return NewestFirst<v1::Hit>(
+      hits_, case_number, page,
+      [](const v1::Hit& h) { return h.received_at_ms(); },
+      [&](const v1::Hit& h) {
+        return IsOfficeCaseLocked(office, h.case_number());
+      });
+}
+
+absl::StatusOr<Page<v1::Notification>> MemoryStorage::ListOfficeNotifications(
+    const std::string& office, const std::string& case_number,
+    const PageRequest& page) {
+  if (office.empty()) return absl::InvalidArgumentError("no office given");
+  std::lock_guard<std::mutex> lock(mu_);
+  return NewestFirst<v1::Notification>(
+      notifications_, case_number, page,
+      [](const v1::Notification& n) { return n.at_ms(); },
+      [&](const v1::Notification& n) {
+        return IsOfficeCaseLocked(office, n.case_number());
+      });
 }
 
 // --- Settings ----------------------------------------------------------------

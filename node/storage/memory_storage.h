@@ -116,6 +116,15 @@ class MemoryStorage final : public Storage {
   absl::Status AddNotification(const v1::Notification& n) override;
   absl::StatusOr<Page<v1::Notification>> ListNotifications(
       const std::string& case_number, const PageRequest& page = {}) override;
+  absl::StatusOr<Page<StoredCase>> ListOfficeCases(
+      const std::string& office, bool include_closed,
+      const PageRequest& page) override;
+  absl::StatusOr<Page<v1::Hit>> ListOfficeHits(
+      const std::string& office, const std::string& case_number,
+      const PageRequest& page) override;
+  absl::StatusOr<Page<v1::Notification>> ListOfficeNotifications(
+      const std::string& office, const std::string& case_number,
+      const PageRequest& page) override;
 
   absl::StatusOr<std::optional<Bytes>> GetSetting(
       const std::string& key) override;
@@ -157,6 +166,11 @@ class MemoryStorage final : public Storage {
   absl::StatusOr<uint32_t> ChargeQuotaLocked(const std::string& member,
                                              int64_t day, uint32_t count,
                                              uint32_t limit)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Whether case `number` exists and is `office`'s.
+  bool IsOfficeCaseLocked(const std::string& office,
+                          const std::string& number) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::mutex mu_;

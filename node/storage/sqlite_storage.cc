@@ -149,10 +149,12 @@ absl::StatusOr<int64_t> InsertCase(Database& db, const StoredCase& c,
     ASSIGN_OR_RETURN(
         Statement insert,
         db.Prepare(
-            "INSERT INTO cases (number, open, record) VALUES (?1, ?2, ?3)"));
+            "INSERT INTO cases (number, open, record, office) VALUES (?1, "
+            "?2, ?3, ?4)"));
     insert.BindText(1, c.record.case_number())
         .BindInt(2, IsOpen(c.record) ? 1 : 0)
-        .BindBlob(3, record);
+        .BindBlob(3, record)
+        .BindText(4, c.record.office());
     absl::Status status = insert.Run();
     if (absl::IsAlreadyExists(status)) {
       return absl::AlreadyExistsError(
@@ -570,7 +572,7 @@ template <typename Message>
 absl::StatusOr<Page<Message>> ListNewestFirst(
     Database& db, const std::string& table, const std::string& time_column,
     const std::string& blob_column, const std::string& case_number,
-    const PageRequest& page, const char* what) {
+    const PageRequest& page, const char* what, const std::string& office = "") {
   TimeIdCursor after;
   if (!page.after.empty()) {
     ASSIGN_OR_RETURN(after, ParseTimeIdCursor(page.after));
@@ -579,6 +581,10 @@ absl::StatusOr<Page<Message>> ListNewestFirst(
   // (by case, or by time) from the cursor on.
   std::string where = " WHERE 1";
   if (!case_number.empty()) where += " AND case_number = ?1";
+  // Offices see their own: rows whose case is the office's.
+  if (!office.empty()) {
+    where += " AND case_number IN (SELECT number FROM cases WHERE office = ?5)";
+  }
   if (!page.after.empty()) {
     absl::StrAppend(&where, " AND (", time_column, ", id) < (?2, ?3)");
   }
@@ -589,6 +595,7 @@ absl::StatusOr<Page<Message>> ListNewestFirst(
   if (!case_number.empty()) select.BindText(1, case_number);
   if (!page.after.empty()) select.BindInt(2, after.time).BindInt(3, after.id);
   select.BindInt(4, SqlLimit(page));
+  if (!office.empty()) select.BindText(5, office);
   Page<Message> out;
   TimeIdCursor last;
   while (true) {
@@ -786,7 +793,19 @@ absl::StatusOr<StoredCase> SqliteStorage::GetCase(const std::string& number) {
 absl::StatusOr<Page<StoredCase>> SqliteStorage::ListCases(
     bool include_closed, const PageRequest& page) {
   std::lock_guard<std::mutex> lock(mu_);
-  Database& db = *db_;
+  return ListCasesIn(*db_, "", include_closed, page);
+}
+
+absl::StatusOr<Page<StoredCase>> SqliteStorage::ListOfficeCases(
+    const std::string& office, bool include_closed, const PageRequest& page) {
+  if (office.empty()) return absl::InvalidArgumentError("no office given");
+  std::lock_guard<std::mutex> lock(mu_);
+  return ListCasesIn(*db_, office, include_closed, page);
+}
+
+absl::StatusOr<Page<StoredCase>> SqliteStorage::ListCasesIn(
+    Database& db, const std::string& office, bool include_closed,
+    const PageRequest& page) {
   ASSIGN_OR_RETURN(Transaction txn, BeginRead(db));
   Page<StoredCase> out;
   std::vector<StoredCase>& cases = out.items;
@@ -796,10 +815,12 @@ absl::StatusOr<Page<StoredCase>> SqliteStorage::ListCases(
     ASSIGN_OR_RETURN(Statement select,
                      db.Prepare("SELECT id, number, record FROM cases "
                                 "WHERE (open = 1 OR ?1) AND number > ?2 "
+                                "AND (?4 = '' OR office = ?4) "
                                 "ORDER BY number LIMIT ?3"));
     select.BindInt(1, include_closed ? 1 : 0)
         .BindText(2, page.after)
-        .BindInt(3, SqlLimit(page));
+        .BindInt(3, SqlLimit(page))
+        .BindText(4, office);
     while (true) {
       ASSIGN_OR_RETURN(bool row, select.Step());
       if (!row) break;
@@ -824,12 +845,14 @@ absl::StatusOr<Page<StoredCase>> SqliteStorage::ListCases(
                    "LEFT JOIN outputs o ON o.case_id = i.case_id AND "
                    "o.position = i.position AND o.generation = ?4 "
                    "WHERE (c.open = 1 OR ?1) AND c.number > ?2 "
-                   "AND c.number <= ?3 ORDER BY c.number, i.position"));
+                   "AND c.number <= ?3 AND (?5 = '' OR c.office = ?5) "
+                   "ORDER BY c.number, i.position"));
     ASSIGN_OR_RETURN(sqlite::Generations gens, sqlite::ReadGenerations(db));
     select.BindInt(1, include_closed ? 1 : 0)
         .BindText(2, page.after)
         .BindText(3, last_number)
-        .BindInt(4, gens.current);
+        .BindInt(4, gens.current)
+        .BindText(5, office);
     size_t k = 0;
     while (true) {
       ASSIGN_OR_RETURN(bool row, select.Step());
@@ -1288,6 +1311,25 @@ absl::StatusOr<Page<v1::Notification>> SqliteStorage::ListNotifications(
   return ListNewestFirst<v1::Notification>(*db_, "notifications", "at_ms",
                                            "notification", case_number, page,
                                            "notification");
+}
+
+absl::StatusOr<Page<v1::Hit>> SqliteStorage::ListOfficeHits(
+    const std::string& office, const std::string& case_number,
+    const PageRequest& page) {
+  if (office.empty()) return absl::InvalidArgumentError("no office given");
+  std::lock_guard<std::mutex> lock(mu_);
+  return ListNewestFirst<v1::Hit>(*db_, "hits", "received_at_ms", "hit",
+                                  case_number, page, "hit", office);
+}
+
+absl::StatusOr<Page<v1::Notification>> SqliteStorage::ListOfficeNotifications(
+    const std::string& office, const std::string& case_number,
+    const PageRequest& page) {
+  if (office.empty()) return absl::InvalidArgumentError("no office given");
+  std::lock_guard<std::mutex> lock(mu_);
+  return ListNewestFirst<v1::Notification>(*db_, "notifications", "at_ms",
+                                           "notification", case_number, page,
+                                           "notification", office);
 }
 
 // --- Cooperation requests ----------------------------------------------------

@@ -160,6 +160,15 @@ class SqliteStorage final : public Storage {
   absl::Status AddNotification(const v1::Notification& n) override;
   absl::StatusOr<Page<v1::Notification>> ListNotifications(
       const std::string& case_number, const PageRequest& page = {}) override;
+  absl::StatusOr<Page<StoredCase>> ListOfficeCases(
+      const std::string& office, bool include_closed,
+      const PageRequest& page) override;
+  absl::StatusOr<Page<v1::Hit>> ListOfficeHits(
+      const std::string& office, const std::string& case_number,
+      const PageRequest& page) override;
+  absl::StatusOr<Page<v1::Notification>> ListOfficeNotifications(
+      const std::string& office, const std::string& case_number,
+      const PageRequest& page) override;
 
   absl::StatusOr<std::optional<Bytes>> GetSetting(
       const std::string& key) override;
@@ -208,6 +217,11 @@ class SqliteStorage final : public Storage {
   std::condition_variable admit_cv_;
   std::vector<AdmitRequest*> admit_queue_ ABSL_GUARDED_BY(admit_mu_);
   bool admit_leader_ ABSL_GUARDED_BY(admit_mu_) = false;
+
+  // ListCases' body, of `office`'s cases only unless it is empty.
+  static absl::StatusOr<Page<StoredCase>> ListCasesIn(
+      sqlite::Database& db, const std::string& office, bool include_closed,
+      const PageRequest& page);
 
   // One batch of CollectGarbage: how many rows it deleted.
   absl::StatusOr<int64_t> CollectGarbageBatch() ABSL_LOCKS_EXCLUDED(mu_);

@@ -620,6 +620,23 @@ class Storage {
   virtual absl::StatusOr<Page<v1::Notification>> ListNotifications(
       const std::string& case_number, const PageRequest& page = {}) = 0;
 
+  // --- Offices see their own (spec/cooperation.md §6) ----------------------
+
+  // As ListCases, ListHits and ListNotifications, but only what belongs to
+  // `office` ("MK/PPO-Skopje"): its cases (Case.office), and the hits and
+  // notifications whose case_number names one of them. A hit or
+  // notification whose case is gone (purged) belongs to no office.
+  // INVALID_ARGUMENT for an empty `office`.
+  virtual absl::StatusOr<Page<StoredCase>> ListOfficeCases(
+      const std::string& office, bool include_closed,
+      const PageRequest& page) = 0;
+  virtual absl::StatusOr<Page<v1::Hit>> ListOfficeHits(
+      const std::string& office, const std::string& case_number,
+      const PageRequest& page) = 0;
+  virtual absl::StatusOr<Page<v1::Notification>> ListOfficeNotifications(
+      const std::string& office, const std::string& case_number,
+      const PageRequest& page) = 0;
+
   // --- Cooperation requests (spec/cooperation.md, node/cooperation.h) -----
 
   // The case whose record.case_token is `token`. NOT_FOUND if none (of any
