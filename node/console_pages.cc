@@ -368,7 +368,8 @@ void CasePages::Add(const Request& r, Reply reply) const {
   Later(r, reply, [this, r] {
     absl::StatusOr<v1::Case> in = CaseFromForm(r.form);
     absl::StatusOr<v1::Case> added =
-        in.ok() ? cases_->Add(r.caller.office, *in) : in.status();
+        in.ok() ? cases_->Add(r.caller.office, *in, r.caller.person)
+                : in.status();
     if (!added.ok()) {
       return Framed(r, "Register a case",
                     CaseForm(r, r.form, std::string(added.status().message())),
@@ -385,7 +386,8 @@ void CasePages::Close(const Request& r, Reply reply) const {
   if (!Prosecutor(r, reply)) return;
   Later(r, reply, [this, r] {
     const std::string number = First(r.form, "case_number");
-    absl::StatusOr<v1::Case> closed = cases_->Close(r.caller.office, number);
+    absl::StatusOr<v1::Case> closed =
+        cases_->Close(r.caller.office, number, r.caller.person);
     if (!closed.ok()) {
       return Framed(
           r, absl::StrCat("Case ", number),

@@ -68,6 +68,8 @@ TEST_F(CasePagesTest, RegisteringACaseStoresItLogsItAndShowsIt) {
   EXPECT_EQ(c->offences_size(), 2);
   ASSERT_EQ(sink_.entries().size(), 1u);
   EXPECT_EQ(sink_.entries()[0].rpc(), "Office.AddCase");
+  EXPECT_EQ(sink_.entries()[0].user(), "");  // a role-only certificate
+
 
   Response shown = Call("GET", "/case", skopje_, "number=MK-2026%2F7");
   EXPECT_EQ(shown.status, 200);
@@ -78,6 +80,19 @@ TEST_F(CasePagesTest, RegisteringACaseStoresItLogsItAndShowsIt) {
   EXPECT_EQ(shown.body.find("<b>"), std::string::npos);
   EXPECT_NE(shown.body.find("action=\"/cases/close\""), std::string::npos);
   EXPECT_NE(shown.body.find(std::string(64, 'f')), std::string::npos);
+}
+
+TEST_F(CasePagesTest, ThePersonOfAPerPersonCertificateIsInTheEntries) {
+  Request person = skopje_;
+  person.caller.person = "mk-0042";
+  ASSERT_EQ(Call("POST", "/cases", person, kForm).location,
+            "/case?number=MK-2026%2F7");
+  Call("POST", "/cases/close", person, "case_number=MK-2026%2F7");
+  std::vector<v1::AuditEntry> entries = sink_.entries();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].rpc(), "Office.AddCase");
+  EXPECT_EQ(entries[1].rpc(), "Office.CloseCase");
+  for (const v1::AuditEntry& e : entries) EXPECT_EQ(e.user(), "mk-0042");
 }
 
 TEST_F(CasePagesTest, RefusalShowsTheReasonAndKeepsWhatWasTyped) {

@@ -702,12 +702,19 @@ absl::Status Node::StartConsole() {
     return console::TlsMaterial{id->certificate_pem, id->private_key_pem,
                                 std::move(roots), generation};
   };
-  // As the Office port: the office URI of this member, not revoked.
+  // As the Office port: the office URI of this member (with the person the
+  // policy may require), not revoked.
   options.authenticate = [this, c](const crypto::CertificateSummary& cert)
       -> absl::StatusOr<console::Caller> {
     RETURN_IF_ERROR(tls_->revocations()->Check(cert));
     ASSIGN_OR_RETURN(OfficeCaller who, OfficeFromUris(cert.uris, c->self()));
-    return console::Caller{who.Name(), std::string(RoleName(who.role)), ""};
+    // spec/cooperation.md §5: the transition to per-person certificates.
+    RETURN_IF_ERROR(CheckPersonRequired(
+        who,
+        c->directory->Current()->policy().person_certificates_required_from_ms(),
+        c->clock->NowMs()));
+    return console::Caller{who.Name(), std::string(RoleName(who.role)),
+                           who.person};
   };
   options.now_ms = [c] { return c->clock->NowMs(); };
   ASSIGN_OR_RETURN(console_,
