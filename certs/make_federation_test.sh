@@ -89,6 +89,7 @@ for cc in MK RS XK; do
   "peer_listen": "127.0.0.1:$((17101 + i))",
   "office_listen": "127.0.0.1:$((17201 + i))",
   "admin_listen": "127.0.0.1:$((17301 + i))",
+  "console_listen": "127.0.0.1:$((17401 + i))",
   "tls": {"certificate": "node.crt", "private_key": "node.key", "office_ca": "ca.crt"},
   "keys": {"node_signing_key": "node-signing.key", "oprf_key": "oprf.key"},
   "directory": {"genesis": "../genesis.pb"},
