@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,18 +46,37 @@ bool PortFree(int port) {
   return ok;
 }
 
-// A base port whose peer, office and admin ranges are all free now.
-int PickBasePort(size_t n) {
+// A base port whose peer, office, admin and console ranges (base + 1,
+// + 101, + 201, + 301: make-federation.sh) are all free now, and which no
+// other federation of this machine's tests holds: bases are 400 apart, so
+// two federations' ranges never overlap, and each is claimed by an flock
+// on /tmp/cbx-test-ports/<base>.lock, held through *lock_fd until the
+// federation ends (or its process dies). Without the claim, two tests
+// starting together could pick the same range before either listened.
+int PickBasePort(size_t n, int* lock_fd) {
   std::mt19937 rng(std::random_device{}());
-  std::uniform_int_distribution<int> dist(200, 580);
+  std::uniform_int_distribution<int> dist(50, 145);  // 20,000 to 58,000
+  std::filesystem::create_directories("/tmp/cbx-test-ports");
   for (int attempt = 0; attempt < 200; ++attempt) {
-    int base = dist(rng) * 100;
+    const int base = dist(rng) * 400;
+    const std::string lock =
+        absl::StrCat("/tmp/cbx-test-ports/", base, ".lock");
+    const int fd = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) continue;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      close(fd);
+      continue;
+    }
     bool free = true;
     for (size_t i = 0; i < n && free; ++i) {
       free = PortFree(base + 1 + i) && PortFree(base + 101 + i) &&
              PortFree(base + 201 + i) && PortFree(base + 301 + i);
     }
-    if (free) return base;
+    if (free) {
+      *lock_fd = fd;
+      return base;
+    }
+    close(fd);
   }
   return 0;
 }
@@ -102,7 +122,7 @@ absl::StatusOr<std::unique_ptr<Federation>> Federation::Create(
   char tmpl[] = "/tmp/cbx-federation-XXXXXX";
   if (mkdtemp(tmpl) == nullptr) return absl::InternalError("mkdtemp failed");
   f->dir_ = tmpl;
-  int base = PickBasePort(f->options_.countries.size());
+  int base = PickBasePort(f->options_.countries.size(), &f->port_lock_fd_);
   if (base == 0) return absl::UnavailableError("no free port range");
   std::string out;
   std::string cmd =
@@ -166,6 +186,7 @@ Federation::~Federation() {
     std::error_code ec;
     std::filesystem::remove_all(std::filesystem::path(dir_).parent_path(), ec);
   }
+  if (port_lock_fd_ >= 0) close(port_lock_fd_);  // the range is free again
 }
 
 std::string Federation::PeerEndpoint(const std::string& cc) const {

@@ -101,6 +101,8 @@ class Federation {
 
   FederationOptions options_;
   std::string dir_;
+  // The flock that claims this federation's port range (federation.cc).
+  int port_lock_fd_ = -1;
   nlohmann::json spec_;
   std::map<std::string, nlohmann::json> configs_;
   std::map<std::string, pid_t> pids_;
