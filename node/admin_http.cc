@@ -8,8 +8,8 @@
 #include <chrono>
 #include <optional>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "node/console/listen_endpoint.h"
 
 namespace cbx::node {
 
@@ -133,37 +133,13 @@ void Accept(const std::shared_ptr<AdminHttp::State>& state) {
       });
 }
 
-// `listen` split into an address and a port. "localhost" is 127.0.0.1.
-absl::StatusOr<tcp::endpoint> ParseListen(const std::string& listen) {
-  size_t colon = listen.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos ||
-      !absl::SimpleAtoi(listen.substr(colon + 1), &port) || port < 0 ||
-      port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("admin_listen: '", listen, "' is not host:port"));
-  }
-  std::string host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  if (host == "localhost") host = "127.0.0.1";
-  beast::error_code ec;
-  asio::ip::address address = asio::ip::make_address(host, ec);
-  if (ec) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "admin_listen: '", host,
-        "' is not an IP address (give one, e.g. 127.0.0.1, or localhost)"));
-  }
-  return tcp::endpoint(address, static_cast<unsigned short>(port));
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<AdminHttp>> AdminHttp::Start(
     asio::io_context& io, const std::string& listen,
     std::map<std::string, Handler> routes, Options options) {
-  absl::StatusOr<tcp::endpoint> endpoint = ParseListen(listen);
+  absl::StatusOr<tcp::endpoint> endpoint =
+      ParseListenEndpoint("admin_listen", listen);
   if (!endpoint.ok()) return endpoint.status();
   if (!endpoint->address().is_loopback() && !options.allow_non_loopback) {
     return absl::InvalidArgumentError(absl::StrCat(
