@@ -687,8 +687,13 @@ absl::Status Node::StartConsole() {
       c->self(), office_service_->cases(), [this](std::function<void()> work) {
         return lookup_executor_->Post(std::move(work));
       });
+  audit_pages_ = std::make_unique<AuditPages>(
+      c, office_service_.get(), [this](std::function<void()> work) {
+        return lookup_executor_->Post(std::move(work));
+      });
   std::map<std::pair<std::string, std::string>, console::Handler> routes;
   console_pages_->AddRoutes(routes);
+  audit_pages_->AddRoutes(routes);
   console::ConsoleServer::Options options;
   // The node's identity as it is in use, and the office CA as TlsCredentials
   // last accepted it (<data_dir>/tls/office-roots.pem).

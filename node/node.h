@@ -33,6 +33,7 @@
 #include "grpcpp/server.h"
 #include "node/admin_http.h"
 #include "node/console/console_server.h"
+#include "node/console_audit_pages.h"
 #include "node/console_pages.h"
 #include "node/checkpoints.h"
 #include "node/config.h"
@@ -155,6 +156,7 @@ class Node {
   // The web console (node/console): its pages (over office_service_'s case
   // book) and the server; after io_, closed before it is destroyed.
   std::unique_ptr<CasePages> console_pages_;
+  std::unique_ptr<AuditPages> audit_pages_;
   std::unique_ptr<console::ConsoleServer> console_;
   int metrics_collector_ = -1;  // the registry's id; -1: none
   std::atomic<bool> stopping_{false};

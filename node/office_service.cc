@@ -36,9 +36,8 @@ absl::Status NoWatches() {
 
 }  // namespace
 
-absl::StatusOr<OfficeCaller> OfficeService::Authorize(
-    grpc::ServerContext* context, std::string_view rpc,
-    std::initializer_list<OfficeRole> allowed) {
+absl::StatusOr<OfficeCaller> OfficeService::Authenticate(
+    grpc::ServerContext* context, std::string_view rpc) {
   auto caller = CallerOffice(*context, ctx_->self());
   if (caller.ok()) {
     // spec/cooperation.md §5: the transition to per-person certificates.
@@ -54,31 +53,39 @@ absl::StatusOr<OfficeCaller> OfficeService::Authorize(
              {{"rpc", std::string(rpc)},
               {"code", "UNAUTHENTICATED"},
               {"reason", std::string(caller.status().message())}});
-    return caller.status();
   }
+  return caller;
+}
+
+absl::Status OfficeService::CheckRole(
+    const OfficeCaller& caller, std::string_view rpc,
+    std::initializer_list<OfficeRole> allowed) const {
   for (OfficeRole role : allowed) {
-    if (caller->role == role) return caller;
+    if (caller.role == role) return absl::OkStatus();
   }
   absl::Status denied = absl::PermissionDeniedError(
-      absl::StrCat("role ", std::string(RoleName(caller->role)),
+      absl::StrCat("role ", std::string(RoleName(caller.role)),
                    " may not call ", std::string(rpc)));
   LogEvent(ctx_->self(), "warn", "refused",
            {{"rpc", std::string(rpc)},
-            {"office", caller->Name()},
+            {"office", caller.Name()},
             {"code", "PERMISSION_DENIED"},
             {"reason", std::string(denied.message())}});
   return denied;
 }
 
-grpc::Status OfficeService::Serve(grpc::ServerContext* context,
-                                  std::string_view rpc, std::string_view kind,
-                                  std::initializer_list<OfficeRole> allowed,
-                                  const Body& body) {
+absl::Status OfficeService::Run(absl::StatusOr<OfficeCaller> caller,
+                                std::string_view rpc, std::string_view kind,
+                                std::initializer_list<OfficeRole> allowed,
+                                const Body& body) {
   OfficeAudit audit;
   audit.kind = std::string(kind);
   // "Office.AddCase" is refused as "AddCase" (spec/office-api.md §2).
   std::string_view method = rpc.substr(rpc.find('.') + 1);
-  auto caller = Authorize(context, method, allowed);
+  if (caller.ok()) {
+    absl::Status role = CheckRole(*caller, method, allowed);
+    if (!role.ok()) caller = role;
+  }
   absl::Status status = caller.status();
   if (caller.ok()) {
     audit.office = caller->Name();
@@ -92,7 +99,23 @@ grpc::Status OfficeService::Serve(grpc::ServerContext* context,
                                 audit.user);
     if (!logged.ok()) status = AuditFailure(logged);
   }
-  return ToGrpc(status);
+  return status;
+}
+
+grpc::Status OfficeService::Serve(grpc::ServerContext* context,
+                                  std::string_view rpc, std::string_view kind,
+                                  std::initializer_list<OfficeRole> allowed,
+                                  const Body& body) {
+  std::string_view method = rpc.substr(rpc.find('.') + 1);
+  return ToGrpc(Run(Authenticate(context, method), rpc, kind, allowed, body));
+}
+
+absl::Status OfficeService::ServeFor(const OfficeCaller& caller,
+                                     std::string_view rpc,
+                                     std::string_view kind,
+                                     std::initializer_list<OfficeRole> allowed,
+                                     const Body& body) {
+  return Run(caller, rpc, kind, allowed, body);
 }
 
 grpc::Status OfficeService::ServeCaseChange(
@@ -350,19 +373,28 @@ void OfficeService::DescribeOwnCertificate(
   }
 }
 
+OfficeService::Body OfficeService::AuditorBody(
+    const std::function<absl::Status()>& body) {
+  return [this, &body](const OfficeCaller&, OfficeAudit&) {
+    absl::Status status = ctx_->audit_trail->Health();
+    if (status.ok()) status = body();
+    // A damaged log is reported as such: the auditor's tools show
+    // DATA_LOSS.
+    return status.code() == absl::StatusCode::kDataLoss ? AuditFailure(status)
+                                                        : status;
+  };
+}
+
 grpc::Status OfficeService::Audited(grpc::ServerContext* context,
                                     std::string_view rpc, std::string_view kind,
                                     const std::function<absl::Status()>& body) {
-  return Serve(context, rpc, kind, {OfficeRole::kAuditor},
-               [&](const OfficeCaller&, OfficeAudit&) {
-                 absl::Status status = ctx_->audit_trail->Health();
-                 if (status.ok()) status = body();
-                 // A damaged log is reported as such: the auditor's tools
-                 // show DATA_LOSS.
-                 return status.code() == absl::StatusCode::kDataLoss
-                            ? AuditFailure(status)
-                            : status;
-               });
+  return Serve(context, rpc, kind, {OfficeRole::kAuditor}, AuditorBody(body));
+}
+
+absl::Status OfficeService::AuditedFor(
+    const OfficeCaller& caller, std::string_view rpc, std::string_view kind,
+    const std::function<absl::Status()>& body) {
+  return ServeFor(caller, rpc, kind, {OfficeRole::kAuditor}, AuditorBody(body));
 }
 
 grpc::Status OfficeService::AuditCheckpoint(

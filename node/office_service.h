@@ -140,7 +140,6 @@ class OfficeService final : public v1::Office::Service {
                          const v1::GetCountsRequest* request,
                          v1::GetCountsResponse* response) override;
 
- private:
   // What the audit entry of an office call records besides rpc and status.
   struct OfficeAudit {
     std::string office;  // set once the caller is identified
@@ -154,7 +153,40 @@ class OfficeService final : public v1::Office::Service {
   using Body =
       std::function<absl::Status(const OfficeCaller&, OfficeAudit& audit)>;
 
-  // The one handler: authorizes the caller for `allowed` roles, runs
+  // The web console's way in (spec/web-console.md §1): `body` runs for
+  // `caller`, whom the console authenticated from its certificate as
+  // Authenticate does, exactly as the Office call `rpc` runs for `cbx`: a role
+  // not in `allowed` is refused (PERMISSION_DENIED) and the call is logged
+  // as LOCAL `rpc` of `kind` unless the body logged it. So a page's reads
+  // and changes are in the audit log like the same calls made with `cbx`.
+  absl::Status ServeFor(const OfficeCaller& caller, std::string_view rpc,
+                        std::string_view kind,
+                        std::initializer_list<OfficeRole> allowed,
+                        const Body& body);
+  // As ServeFor for the auditor role: `body` runs only on a healthy log; a
+  // DATA_LOSS is reported as the log's (as the Audit* calls).
+  absl::Status AuditedFor(const OfficeCaller& caller, std::string_view rpc,
+                          std::string_view kind,
+                          const std::function<absl::Status()>& body);
+
+  // What the auditor's calls read, for the console's auditor pages (inside
+  // AuditedFor): the node's latest checkpoint note with its cosignatures,
+  // what this node's witnessing of `member` shows, a month's signed report.
+  absl::StatusOr<std::string> BestCheckpoint() {
+    return checkpoints_->BestCheckpoint();
+  }
+  absl::StatusOr<WitnessedPeer> DescribeWitnessed(const std::string& member) {
+    return witnessing_->Describe(member);
+  }
+  absl::StatusOr<v1::SignedReport> Report(std::string_view month) {
+    return reports_.Get(month);
+  }
+  // The office's own listings (node/office_scope.h), for the console.
+  OfficeScope& scope() { return scope_; }
+
+ private:
+  // The one handler: authenticates the caller, checks its role against
+  // `allowed`, runs
   // `body`, logs the call as LOCAL `rpc` ("Office.AddCase") of `kind`
   // unless the body did, and returns the outcome as a gRPC status (the
   // log's failure instead, if it could not log: log before answer).
@@ -170,13 +202,23 @@ class OfficeService final : public v1::Office::Service {
       const std::function<absl::StatusOr<v1::Case>(const OfficeCaller&)>&
           change,
       v1::Case* response);
-  // The calling office if its role is one of `allowed`; UNAUTHENTICATED
-  // (also for a certificate without a person once the policy requires one,
-  // spec/office-api.md §2 A7) or PERMISSION_DENIED otherwise (written to
-  // the event log).
-  absl::StatusOr<OfficeCaller> Authorize(
-      grpc::ServerContext* context, std::string_view rpc,
-      std::initializer_list<OfficeRole> allowed);
+  // The calling office (UNAUTHENTICATED, also for a certificate without a
+  // person once the policy requires one, spec/office-api.md §2 A7, written
+  // to the event log).
+  absl::StatusOr<OfficeCaller> Authenticate(grpc::ServerContext* context,
+                                            std::string_view rpc);
+  // PERMISSION_DENIED (written to the event log) unless the caller's role
+  // is one of `allowed`.
+  absl::Status CheckRole(const OfficeCaller& caller, std::string_view rpc,
+                         std::initializer_list<OfficeRole> allowed) const;
+  // Serve's and ServeFor's work, for a caller authenticated or not.
+  absl::Status Run(absl::StatusOr<OfficeCaller> caller, std::string_view rpc,
+                   std::string_view kind,
+                   std::initializer_list<OfficeRole> allowed,
+                   const Body& body);
+  // `body` as an auditor's call body (Audited, AuditedFor); `body` must
+  // outlive the result.
+  Body AuditorBody(const std::function<absl::Status()>& body);
   // An auditor's call: `body` runs only on a healthy log; a DATA_LOSS is
   // reported as the log's (AuditFailure).
   grpc::Status Audited(grpc::ServerContext* context, std::string_view rpc,

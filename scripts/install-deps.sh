@@ -27,8 +27,10 @@ packages=(
   # system service is needed; Debian may create and start one anyway.
   libpq-dev postgresql-15
   # The transparency report's HTML page rendered headless
-  # (client/audit/report_html_chromium_test.cc).
-  chromium
+  # (client/audit/report_html_chromium_test.cc), and the web console driven
+  # in a real browser (tests/browser/): chromedriver, and NSS's certutil and
+  # pk12util to give the browser an office certificate.
+  chromium chromium-driver libnss3-tools
 )
 
 missing=()

@@ -171,6 +171,11 @@ th,td{text-align:left;padding:.3em .5em;border-bottom:1px solid #ccc}
 .error{background:#fde8e8;border-left:4px solid #b00020;padding:.5em 1em}
 .warning{background:#fff4e0;border-left:4px solid #b36b00;padding:.5em 1em}
 form label{display:block;margin:.4em 0}
+svg text{font-size:13px;fill:#1b1b1b}
+svg .bar{fill:#17324d}
+svg .suppressed{fill:#999}
+figure{margin:1em 0}
+figcaption{font-weight:bold}
 @media print{header{display:none}}
 )";
 }

@@ -1,0 +1,57 @@
+#include "node/console_calls.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace cbx::node {
+
+absl::StatusOr<OfficeCaller> OfficeCallerOf(const console::Caller& caller) {
+  const size_t slash = caller.office.find('/');
+  if (slash == std::string::npos || slash == 0 ||
+      slash + 1 == caller.office.size()) {
+    return absl::InternalError(
+        absl::StrCat("console caller office '", caller.office,
+                     "' is not COUNTRY/OFFICE"));
+  }
+  OfficeCaller out;
+  out.country = caller.office.substr(0, slash);
+  out.office = caller.office.substr(slash + 1);
+  out.person = caller.person;
+  for (OfficeRole role :
+       {OfficeRole::kProsecutor, OfficeRole::kAuditor, OfficeRole::kOperator}) {
+    if (RoleName(role) == caller.role) {
+      out.role = role;
+      return out;
+    }
+  }
+  return absl::InternalError(
+      absl::StrCat("console caller role '", caller.role, "' is not a role"));
+}
+
+int HttpStatusOf(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange:
+      return 400;
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kUnauthenticated:
+      return 403;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kAborted:
+      return 409;
+    case absl::StatusCode::kResourceExhausted:
+      return 429;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kCancelled:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+}  // namespace cbx::node

@@ -1,0 +1,38 @@
+// What the web console's pages share to reach the node's domain layer
+// (spec/web-console.md §1): the caller the console authenticated, as the
+// Office port's OfficeCaller, so that a page runs its work through
+// OfficeService::ServeFor / AuditedFor and is checked and logged exactly as
+// the same call made with `cbx`; and how a page runs that work off the
+// io_context's thread.
+//
+// Threading: pure functions and a callable type.
+#ifndef CBX_NODE_CONSOLE_CALLS_H_
+#define CBX_NODE_CONSOLE_CALLS_H_
+
+#include <functional>
+
+#include "absl/status/statusor.h"
+#include "node/console/console_server.h"
+#include "node/identity.h"
+
+namespace cbx::node {
+
+// Runs `work` later, off the io_context's thread (the node: its lookup
+// executor; tests: inline); false if it cannot (the node is stopping).
+using ConsoleRunner = std::function<bool(std::function<void()> work)>;
+
+// The Office port's caller for `caller` ("MK/PPO-Skopje", "auditor",
+// person). INTERNAL if it is not of the form the node's authenticate
+// callback makes (it never is: the console takes callers from it only).
+absl::StatusOr<OfficeCaller> OfficeCallerOf(const console::Caller& caller);
+
+// The HTTP status a page answers a domain refusal with: 400 for the
+// caller's input (INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE), 403
+// (PERMISSION_DENIED, UNAUTHENTICATED), 404 (NOT_FOUND), 409
+// (ALREADY_EXISTS, ABORTED), 429 (RESOURCE_EXHAUSTED), 503 (UNAVAILABLE,
+// DEADLINE_EXCEEDED, CANCELLED), 500 otherwise (DATA_LOSS: a damaged log).
+int HttpStatusOf(absl::StatusCode code);
+
+}  // namespace cbx::node
+
+#endif  // CBX_NODE_CONSOLE_CALLS_H_
