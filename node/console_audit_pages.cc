@@ -24,8 +24,7 @@ constexpr char kAuditTitle[] = "Audit";
 constexpr char kReportTitle[] = "Transparency report";
 constexpr char kNotForRole[] =
     "These pages are for auditors; your certificate's role is ";
-constexpr char kStopping[] =
-    "The node is stopping; try again in a moment.";
+constexpr char kStopping[] = "The node is stopping; try again in a moment.";
 constexpr char kOwnLogHeading[] = "This node's audit log";
 constexpr char kWitnessedHeading[] =
     "The peers' audit logs, as this node witnesses them";
@@ -96,9 +95,10 @@ void AuditPages::AsCaller(
                  Error(std::string(caller.status().message())), 500));
     return;
   }
-  const bool queued =
-      run_([reply, work = std::move(work), who = *caller] { reply(work(who)); });
-  if (!queued) reply(Framed(r, std::string(kAuditTitle), Error(kStopping), 503));
+  const bool queued = run_(
+      [reply, work = std::move(work), who = *caller] { reply(work(who)); });
+  if (!queued)
+    reply(Framed(r, std::string(kAuditTitle), Error(kStopping), 503));
 }
 
 console::Response AuditPages::Refused(const Request& r,
@@ -156,12 +156,12 @@ absl::StatusOr<std::string> AuditPages::WitnessedLogs(
       absl::StrAppend(alerts, "<li>", Escape(m.code()), ": ",
                       Escape(seen.alert), "</li>");
     }
-    absl::StrAppend(
-        &rows, "<tr><td>", Escape(m.code()), "</td><td>",
-        Escape(m.display_name()), "</td><td>", seen.cosigned_size,
-        "</td><td>", seen.cosigned_at_ms == 0 ? "" : Utc(seen.cosigned_at_ms),
-        "</td><td", seen.alert.empty() ? "" : " class=\"error\"", ">",
-        Escape(state), "</td></tr>\n");
+    absl::StrAppend(&rows, "<tr><td>", Escape(m.code()), "</td><td>",
+                    Escape(m.display_name()), "</td><td>", seen.cosigned_size,
+                    "</td><td>",
+                    seen.cosigned_at_ms == 0 ? "" : Utc(seen.cosigned_at_ms),
+                    "</td><td", seen.alert.empty() ? "" : " class=\"error\"",
+                    ">", Escape(state), "</td></tr>\n");
   }
   return absl::StrCat(
       "<table><tr><th scope=\"col\">Member</th><th scope=\"col\">Name</th>"
@@ -184,19 +184,20 @@ void AuditPages::Overview(const Request& r, Reply reply) const {
           }
           absl::StatusOr<std::string> dir = DirectoryAlert(*ctx_->storage);
           if (!dir.ok()) {
-            absl::StrAppend(&alerts, "<li>", Escape(std::string(dir.status().message())),
+            absl::StrAppend(&alerts, "<li>",
+                            Escape(std::string(dir.status().message())),
                             "</li>");
           } else if (!dir->empty()) {
             absl::StrAppend(&alerts, "<li>", Escape(*dir), "</li>");
           }
           body = absl::StrCat(
               "<h2>", kAlertsHeading, "</h2>\n",
-              alerts.empty() ? absl::StrCat("<p>", kNoAlerts, "</p>\n")
-                             : absl::StrCat("<ul class=\"error\" role=\"alert\">",
-                                            alerts, "</ul>\n"),
-              "<h2>", kOwnLogHeading, "</h2>\n", own, "<h2>",
-              kWitnessedHeading, "</h2>\n", peers, "<p>", kVerifyYourself,
-              "</p>\n");
+              alerts.empty()
+                  ? absl::StrCat("<p>", kNoAlerts, "</p>\n")
+                  : absl::StrCat("<ul class=\"error\" role=\"alert\">", alerts,
+                                 "</ul>\n"),
+              "<h2>", kOwnLogHeading, "</h2>\n", own, "<h2>", kWitnessedHeading,
+              "</h2>\n", peers, "<p>", kVerifyYourself, "</p>\n");
           return absl::OkStatus();
         });
     if (!status.ok()) return Refused(r, std::string(kAuditTitle), "", status);
@@ -207,8 +208,9 @@ void AuditPages::Overview(const Request& r, Reply reply) const {
 void AuditPages::Report(const Request& r, Reply reply) const {
   std::string month = First(r.query, "month");
   if (month.empty()) {
-    month = absl::FormatTime("%Y-%m", absl::FromUnixMillis(ctx_->clock->NowMs()),
-                             absl::UTCTimeZone());
+    month =
+        absl::FormatTime("%Y-%m", absl::FromUnixMillis(ctx_->clock->NowMs()),
+                         absl::UTCTimeZone());
   }
   AsCaller(r, reply, [this, r, month](const OfficeCaller& who) {
     v1::SignedReport signed_report;
@@ -221,7 +223,8 @@ void AuditPages::Report(const Request& r, Reply reply) const {
         "<form method=\"get\" action=\"/audit/report\"><label "
         "for=\"month\">Month (UTC)</label> <input type=\"month\" id=\"month\" "
         "name=\"month\" value=\"",
-        Escape(month), "\" required> <button type=\"submit\">Show</button>"
+        Escape(month),
+        "\" required> <button type=\"submit\">Show</button>"
         "</form>\n");
     v1::Report report;
     if (status.ok() && !report.ParseFromString(signed_report.report())) {
@@ -231,8 +234,8 @@ void AuditPages::Report(const Request& r, Reply reply) const {
       return Refused(r, std::string(kReportTitle), form, status);
     }
     return Framed(
-        r, absl::StrCat(kReportTitle, ": ", report.member(), ", ",
-                        report.month()),
+        r,
+        absl::StrCat(kReportTitle, ": ", report.member(), ", ", report.month()),
         absl::StrCat(form, "<p>Signed by the node at ",
                      Escape(Utc(report.signed_at_ms())), " with key <code>",
                      HexEncode(signed_report.key_id()), "</code>.</p>\n",

@@ -48,9 +48,9 @@ class AuditPages {
                            const std::string& body, int status = 200) const;
   // Runs `work` for the caller (through run_), or answers 503 (the node is
   // stopping).
-  void AsCaller(const Request& r, const Reply& reply,
-                std::function<console::Response(const OfficeCaller&)> work)
-      const;
+  void AsCaller(
+      const Request& r, const Reply& reply,
+      std::function<console::Response(const OfficeCaller&)> work) const;
   // The page for a refused call: 403 in words for another role, else the
   // refusal after `before` (e.g. the form) with its HTTP status.
   console::Response Refused(const Request& r, const std::string& title,

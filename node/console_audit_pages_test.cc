@@ -15,12 +15,12 @@
 namespace cbx::node {
 namespace {
 
-using console::Request;
-using console::Response;
 using ::cbx::node::testing::FakeGenesis;
 using ::cbx::node::testing::FakeLog;
 using ::cbx::node::testing::FakePeers;
 using ::cbx::node::testing::TestNode;
+using console::Request;
+using console::Response;
 
 class AuditPagesTest : public ::testing::Test {
  protected:
@@ -104,9 +104,9 @@ TEST_F(AuditPagesTest, ForkedPeerLogIsAnAlert) {
 }
 
 TEST_F(AuditPagesTest, ReportOfAMonthWithItsSignature) {
-  const std::string month = absl::FormatTime(
-      "%Y-%m", absl::FromUnixMillis(node_.clock().NowMs()),
-      absl::UTCTimeZone());
+  const std::string month =
+      absl::FormatTime("%Y-%m", absl::FromUnixMillis(node_.clock().NowMs()),
+                       absl::UTCTimeZone());
   Response page = Get("/audit/report", As("auditor", "a-17"));
   ASSERT_EQ(page.status, 200) << page.body;
   EXPECT_NE(page.body.find("Transparency report: MK, " + month),
@@ -126,8 +126,7 @@ TEST_F(AuditPagesTest, MalformedOrFutureMonthIsRefusedAndSaysWhy) {
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body.find("class=\"error\""), std::string::npos);
   // What was typed is shown back as text, never markup.
-  Response markup =
-      Get("/audit/report", As("auditor", ""), "month=%3Cb%3E");
+  Response markup = Get("/audit/report", As("auditor", ""), "month=%3Cb%3E");
   EXPECT_EQ(markup.status, 400);
   EXPECT_EQ(markup.body.find("<b>"), std::string::npos);
   Response future = Get("/audit/report", As("auditor", ""), "month=2999-01");

@@ -10,9 +10,8 @@ absl::StatusOr<OfficeCaller> OfficeCallerOf(const console::Caller& caller) {
   const size_t slash = caller.office.find('/');
   if (slash == std::string::npos || slash == 0 ||
       slash + 1 == caller.office.size()) {
-    return absl::InternalError(
-        absl::StrCat("console caller office '", caller.office,
-                     "' is not COUNTRY/OFFICE"));
+    return absl::InternalError(absl::StrCat(
+        "console caller office '", caller.office, "' is not COUNTRY/OFFICE"));
   }
   OfficeCaller out;
   out.country = caller.office.substr(0, slash);

@@ -214,8 +214,7 @@ class OfficeService final : public v1::Office::Service {
   // Serve's and ServeFor's work, for a caller authenticated or not.
   absl::Status Run(absl::StatusOr<OfficeCaller> caller, std::string_view rpc,
                    std::string_view kind,
-                   std::initializer_list<OfficeRole> allowed,
-                   const Body& body);
+                   std::initializer_list<OfficeRole> allowed, const Body& body);
   // `body` as an auditor's call body (Audited, AuditedFor); `body` must
   // outlive the result.
   Body AuditorBody(const std::function<absl::Status()>& body);

@@ -36,26 +36,33 @@ struct Bar {
 // grey bar labelled "<min_cell".
 std::string BarChart(const std::string& title, const std::vector<Bar>& bars,
                      uint32_t min_cell) {
-  constexpr int kRow = 22, kLabel = 300, kWidth = 320;
+  // The label column fits the longest label at about 8 px a character
+  // (13 px text), so that a bar never covers its label.
+  constexpr int kRow = 22, kWidth = 320;
+  int label_width = 200;
   uint64_t max = 1;
-  for (const Bar& b : bars) max = std::max(max, b.value);
+  for (const Bar& b : bars) {
+    max = std::max(max, b.value);
+    label_width =
+        std::max(label_width, 8 * static_cast<int>(b.label.size()) + 12);
+  }
   const int height = kRow * static_cast<int>(bars.size()) + 30;
   std::string svg = absl::StrCat(
       "<figure><figcaption>", HtmlEscape(title), "</figcaption>\n",
-      "<svg width=\"", kLabel + kWidth + 80, "\" height=\"", height,
+      "<svg width=\"", label_width + kWidth + 80, "\" height=\"", height,
       "\" role=\"img\" aria-label=\"", HtmlEscape(title), "\">\n");
   int y = 10;
   for (const Bar& b : bars) {
     const int w = b.suppressed ? 0 : static_cast<int>(b.value * kWidth / max);
     absl::StrAppend(&svg, "<text x=\"0\" y=\"", y + 14, "\">",
                     HtmlEscape(b.label), "</text>");
-    absl::StrAppend(&svg, "<rect x=\"", kLabel, "\" y=\"", y, "\" width=\"",
-                    b.suppressed ? kWidth / 20 : std::max(w, 1),
+    absl::StrAppend(&svg, "<rect x=\"", label_width, "\" y=\"", y,
+                    "\" width=\"", b.suppressed ? kWidth / 20 : std::max(w, 1),
                     "\" height=\"16\" class=\"",
                     b.suppressed ? "suppressed" : "bar", "\"/>");
     absl::StrAppend(&svg, "<text x=\"",
-                    kLabel + (b.suppressed ? kWidth / 20 : w) + 6, "\" y=\"",
-                    y + 14, "\">",
+                    label_width + (b.suppressed ? kWidth / 20 : w) + 6,
+                    "\" y=\"", y + 14, "\">",
                     b.suppressed ? HtmlEscape(absl::StrCat("<", min_cell))
                                  : absl::StrCat(b.value),
                     "</text>\n");

@@ -78,10 +78,9 @@ class ConsoleBrowserTest : public ::testing::Test {
     return Shot(b, shot);
   }
   static std::string Shot(Browser& b, const std::string& shot) {
-    EXPECT_TRUE(
-        b.Screenshot(absl::StrCat(CBX_TEST_ARTIFACTS_DIR, "/console/", shot,
-                                  ".png"))
-            .ok());
+    EXPECT_TRUE(b.Screenshot(absl::StrCat(CBX_TEST_ARTIFACTS_DIR, "/console/",
+                                          shot, ".png"))
+                    .ok());
     absl::StatusOr<std::string> html = b.Source();
     EXPECT_TRUE(html.ok()) << html.status();
     return html.value_or("");
@@ -106,12 +105,11 @@ TEST_F(ConsoleBrowserTest, ClerkRegistersACaseThroughTheForm) {
   Open(*b, "RS", "/cases/new", "en-case-register");
   ASSERT_TRUE(b->Type("input[name=case_number]", "RS-KT-2026-41").ok());
   ASSERT_TRUE(b->Type("input[name=contact_point]", "+381 11 000 0000").ok());
-  ASSERT_TRUE(b->Click(absl::StrCat("select[name=id_type_0] option[value='",
-                                    v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME,
-                                    "']"))
-                  .ok());
   ASSERT_TRUE(
-      b->Type("input[name=id_value_0]", "t.me/Browser_Case_User").ok());
+      b->Click(absl::StrCat("select[name=id_type_0] option[value='",
+                            v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME, "']"))
+          .ok());
+  ASSERT_TRUE(b->Type("input[name=id_value_0]", "t.me/Browser_Case_User").ok());
   ASSERT_TRUE(b->Click(absl::StrCat("input[name=offence][value='",
                                     v1::OFFENCE_CODE_NCII_SHARING, "']"))
                   .ok());
@@ -120,8 +118,7 @@ TEST_F(ConsoleBrowserTest, ClerkRegistersACaseThroughTheForm) {
   // The browser followed the 303 to the case's own page.
   absl::StatusOr<std::string> url = b->Url();
   ASSERT_TRUE(url.ok());
-  EXPECT_NE(url->find("/case?number=RS-KT-2026-41"), std::string::npos)
-      << *url;
+  EXPECT_NE(url->find("/case?number=RS-KT-2026-41"), std::string::npos) << *url;
   const std::string shown = Shot(*b, "en-case");
   EXPECT_NE(shown.find("browser_case_user"), std::string::npos) << shown;
   const std::string list = Open(*b, "RS", "/cases", "en-cases");

@@ -38,8 +38,7 @@ constexpr char kPolicyDir[] = "/etc/chromium/policies/managed";
 std::string ChromiumBinary() {
   // Debian's /usr/bin/chromium is a shell wrapper; the driver runs the
   // browser itself.
-  for (const char* path :
-       {"/usr/lib/chromium/chromium", "/usr/bin/chromium"}) {
+  for (const char* path : {"/usr/lib/chromium/chromium", "/usr/bin/chromium"}) {
     if (access(path, X_OK) == 0) return path;
   }
   return "";
@@ -101,10 +100,11 @@ absl::StatusOr<std::unique_ptr<ConsolePolicy>> ConsolePolicy::Write(
   }
   Json list = Json::array();
   for (const std::string& origin : origins) {
-    list.push_back(Json{{"pattern", origin}, {"filter", Json::object()}}.dump());
+    list.push_back(
+        Json{{"pattern", origin}, {"filter", Json::object()}}.dump());
   }
-  const std::string path = absl::StrCat(kPolicyDir, "/cbx-console-test-",
-                                        getpid(), ".json");
+  const std::string path =
+      absl::StrCat(kPolicyDir, "/cbx-console-test-", getpid(), ".json");
   std::ofstream out(path);
   out << Json{{"AutoSelectCertificateForUrls", list}}.dump() << "\n";
   if (!out.good()) {
@@ -186,10 +186,9 @@ absl::StatusOr<Json> Browser::Call(const std::string& method,
   asio::io_context io;
   tcp::socket socket(io);
   beast::error_code ec;
-  socket.connect(
-      tcp::endpoint(asio::ip::make_address("127.0.0.1"),
-                    static_cast<uint16_t>(port_)),
-      ec);
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                               static_cast<uint16_t>(port_)),
+                 ec);
   if (ec) return absl::UnavailableError("chromedriver: " + ec.message());
   http::request<http::string_body> req(http::string_to_verb(method), path, 11);
   req.set(http::field::host, absl::StrCat("127.0.0.1:", port_));
@@ -246,15 +245,15 @@ absl::Status Browser::Click(const std::string& css) {
 }
 
 absl::StatusOr<std::string> Browser::Source() {
-  absl::StatusOr<Json> v = Call("GET", "/session/" + session_ + "/source",
-                                nullptr);
+  absl::StatusOr<Json> v =
+      Call("GET", "/session/" + session_ + "/source", nullptr);
   if (!v.ok()) return v.status();
   return v->get<std::string>();
 }
 
 absl::StatusOr<std::string> Browser::Url() {
-  absl::StatusOr<Json> v = Call("GET", "/session/" + session_ + "/url",
-                                nullptr);
+  absl::StatusOr<Json> v =
+      Call("GET", "/session/" + session_ + "/url", nullptr);
   if (!v.ok()) return v.status();
   return v->get<std::string>();
 }
