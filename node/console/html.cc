@@ -171,7 +171,12 @@ th,td{text-align:left;padding:.3em .5em;border-bottom:1px solid #ccc}
 .error{background:#fde8e8;border-left:4px solid #b00020;padding:.5em 1em}
 .warning{background:#fff4e0;border-left:4px solid #b36b00;padding:.5em 1em}
 form label{display:block;margin:.4em 0}
-@media print{header{display:none}}
+a:focus,button:focus,input:focus,select:focus{outline:3px solid #b36b00;outline-offset:2px}
+.hint{color:#444;margin:.2em 0}
+fieldset.row{margin:.5em 0}
+.disjoint{color:#8a0012}
+.hit{border:1px solid #ccc;background:#fff;padding:.5em 1em;margin:1em 0}
+@media print{header,nav,form,.noprint{display:none}body{background:#fff}.hit{border:0}}
 )";
 }
 
