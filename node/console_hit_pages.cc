@@ -16,96 +16,94 @@ namespace cbx::node {
 namespace {
 
 // Every English text of these pages, in one place for the translations.
-constexpr std::string_view kNavHome = "Home";
-constexpr std::string_view kNavCases = "Cases";
-constexpr std::string_view kNavQuery = "Ask the peers";
-constexpr std::string_view kNavHits = "Hits";
-constexpr std::string_view kNavInbox = "Inbox";
-constexpr std::string_view kNavLabel = "Console";
-constexpr std::string_view kHitsTitle = "Your office's hits";
-constexpr std::string_view kHitsNone =
+constexpr char kNavHome[] = "Home";
+constexpr char kNavCases[] = "Cases";
+constexpr char kNavQuery[] = "Ask the peers";
+constexpr char kNavHits[] = "Hits";
+constexpr char kNavInbox[] = "Inbox";
+constexpr char kNavLabel[] = "Console";
+constexpr char kHitsTitle[] = "Your office's hits";
+constexpr char kHitsNone[] =
     "Your office has no hits yet: no peer has named a case for its "
     "queries.";
-constexpr std::string_view kHitsIntro =
+constexpr char kHitsIntro[] =
     "One card per case of a peer, however many of your queries found it; "
     "newest first.";
-constexpr std::string_view kRecordTitle = "Record of a hit";
-constexpr std::string_view kNoSuchHit = "Your office has no hit with this id.";
-constexpr std::string_view kInboxTitle = "Inbox";
-constexpr std::string_view kInboxIntro =
+constexpr char kRecordTitle[] = "Record of a hit";
+constexpr char kNoSuchHit[] = "Your office has no hit with this id.";
+constexpr char kInboxTitle[] = "Inbox";
+constexpr char kInboxIntro[] =
     "Peers that found one of your office's cases, newest first.";
-constexpr std::string_view kInboxNone = "Nothing in your office's inbox.";
-constexpr std::string_view kInboxNext = "Older notifications";
-constexpr std::string_view kInboxFirst = "Newest notifications";
-constexpr std::string_view kNotForRole =
+constexpr char kInboxNone[] = "Nothing in your office's inbox.";
+constexpr char kInboxNext[] = "Older notifications";
+constexpr char kInboxFirst[] = "Newest notifications";
+constexpr char kNotForRole[] =
     "These pages are for prosecutors' offices; your certificate's role "
     "is ";
-constexpr std::string_view kNotForRoleTitle = "Not for your role";
-constexpr std::string_view kStopping =
-    "The node is stopping; try again in a moment.";
-constexpr std::string_view kUnavailable = "Unavailable";
-constexpr std::string_view kReadFailed = "The node could not read this: ";
-constexpr std::string_view kPeer = "Peer";
-constexpr std::string_view kPeerOffice = "Their office";
-constexpr std::string_view kContact = "24/7 contact";
-constexpr std::string_view kCaseToken = "Case token";
-constexpr std::string_view kOffences = "Offences";
-constexpr std::string_view kCaseStatus = "Their case";
-constexpr std::string_view kOpen = "open";
-constexpr std::string_view kClosed = "closed";
-constexpr std::string_view kOpened = "Opened";
-constexpr std::string_view kOurCases = "For your case";
-constexpr std::string_view kQueries = "Found by";
-constexpr std::string_view kWatch = "watch ";
-constexpr std::string_view kReceived = "Received (UTC)";
-constexpr std::string_view kQueryId = "Query id";
-constexpr std::string_view kWatchId = "Watch id";
-constexpr std::string_view kNode = "Recorded by the node of";
-constexpr std::string_view kPurpose = "Asked under your case";
-constexpr std::string_view kEnvelope = "SHA-256 of the peer's signed answer";
-constexpr std::string_view kMatchedCaption = "What matched";
-constexpr std::string_view kType = "Type";
-constexpr std::string_view kAsTyped = "Value as your office typed it";
-constexpr std::string_view kNormalized = "As the node compared it";
-constexpr std::string_view kYourWindow = "Your office saw it";
-constexpr std::string_view kTheirWindow = "The peer saw it";
-constexpr std::string_view kWindows = "Windows";
-constexpr std::string_view kOverlap = "overlap";
-constexpr std::string_view kDisjoint =
+constexpr char kNotForRoleTitle[] = "Not for your role";
+constexpr char kStopping[] = "The node is stopping; try again in a moment.";
+constexpr char kUnavailable[] = "Unavailable";
+constexpr char kReadFailed[] = "The node could not read this: ";
+constexpr char kPeer[] = "Peer";
+constexpr char kPeerOffice[] = "Their office";
+constexpr char kContact[] = "24/7 contact";
+constexpr char kCaseToken[] = "Case token";
+constexpr char kOffences[] = "Offences";
+constexpr char kCaseStatus[] = "Their case";
+constexpr char kOpen[] = "open";
+constexpr char kClosed[] = "closed";
+constexpr char kOpened[] = "Opened";
+constexpr char kOurCases[] = "For your case";
+constexpr char kQueries[] = "Found by";
+constexpr char kWatch[] = "watch ";
+constexpr char kReceived[] = "Received (UTC)";
+constexpr char kQueryId[] = "Query id";
+constexpr char kWatchId[] = "Watch id";
+constexpr char kNode[] = "Recorded by the node of";
+constexpr char kPurpose[] = "Asked under your case";
+constexpr char kEnvelope[] = "SHA-256 of the peer's signed answer";
+constexpr char kMatchedCaption[] = "What matched";
+constexpr char kType[] = "Type";
+constexpr char kAsTyped[] = "Value as your office typed it";
+constexpr char kNormalized[] = "As the node compared it";
+constexpr char kYourWindow[] = "Your office saw it";
+constexpr char kTheirWindow[] = "The peer saw it";
+constexpr char kWindows[] = "Windows";
+constexpr char kOverlap[] = "overlap";
+constexpr char kDisjoint[] =
     "DO NOT OVERLAP: perhaps another person (names and numbers are reused)";
-constexpr std::string_view kUnknownOverlap = "not known";
-constexpr std::string_view kDisjointWarning =
+constexpr char kUnknownOverlap[] = "not known";
+constexpr char kDisjointWarning[] =
     "Warning: for at least one identifier the time your office saw it and "
     "the time the peer saw it do not overlap. It may be another person "
     "using the same name or number.";
-constexpr std::string_view kWithdrawn =
-    "Withdrawn: the peer closed this case on ";
-constexpr std::string_view kWatchValue = "(a watch keeps no value)";
-constexpr std::string_view kUnknownBound = "unknown";
-constexpr std::string_view kTo = " to ";
-constexpr std::string_view kPrint = "Printable record";
-constexpr std::string_view kPrintHint =
+constexpr char kWithdrawn[] = "Withdrawn: the peer closed this case on ";
+constexpr char kWatchValue[] = "(a watch keeps no value)";
+constexpr char kUnknownBound[] = "unknown";
+constexpr char kTo[] = " to ";
+constexpr char kPrint[] = "Printable record";
+constexpr char kPrintHint[] =
     "Print this page for the case file (your browser's Print command); "
     "the navigation is not printed.";
-constexpr std::string_view kAt = "Received (UTC)";
-constexpr std::string_view kFromMember = "Peer";
-constexpr std::string_view kFromOffice = "Their office";
-constexpr std::string_view kYourCase = "Your case";
-constexpr std::string_view kTheirPurpose = "Their case and legal basis";
-constexpr std::string_view kTheirOffence = "Their offence";
+constexpr char kAt[] = "Received (UTC)";
+constexpr char kFromMember[] = "Peer";
+constexpr char kFromOffice[] = "Their office";
+constexpr char kYourCase[] = "Your case";
+constexpr char kTheirPurpose[] = "Their case and legal basis";
+constexpr char kTheirOffence[] = "Their offence";
 
-constexpr std::string_view kTypeUsername = "Telegram username";
-constexpr std::string_view kTypeChat = "Telegram group or channel";
-constexpr std::string_view kTypeUserId = "Telegram user id";
-constexpr std::string_view kTypePhone = "Phone number";
-constexpr std::string_view kTypeEmail = "E-mail address";
-constexpr std::string_view kTypePlatform = "Other platform";
-constexpr std::string_view kTypeSha256 = "SHA-256 of an image or video";
-constexpr std::string_view kTypeUnknown = "Unknown type";
+constexpr char kTypeUsername[] = "Telegram username";
+constexpr char kTypeChat[] = "Telegram group or channel";
+constexpr char kTypeUserId[] = "Telegram user id";
+constexpr char kTypePhone[] = "Phone number";
+constexpr char kTypeEmail[] = "E-mail address";
+constexpr char kTypePlatform[] = "Other platform";
+constexpr char kTypeSha256[] = "SHA-256 of an image or video";
+constexpr char kTypeUnknown[] = "Unknown type";
 
 }  // namespace
 
-std::string_view IdentifierTypeLabel(v1::IdentifierType type) {
+const char* IdentifierTypeLabel(v1::IdentifierType type) {
   switch (type) {
     case v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME:
       return kTypeUsername;
@@ -130,7 +128,7 @@ namespace {
 
 using console::Escape;
 
-std::string Row(std::string_view label, const std::string& html) {
+std::string Row(absl::string_view label, const std::string& html) {
   return absl::StrCat("<tr><th scope=\"row\">", label, "</th><td>", html,
                       "</td></tr>\n");
 }
@@ -238,7 +236,7 @@ std::string GroupCard(const client::HitGroup& g,
   std::vector<std::string> found;
   for (const v1::Hit* h : hits) {
     found.push_back(absl::StrCat(
-        h->watch_id().empty() ? "" : kWatch,
+        h->watch_id().empty() ? std::string() : std::string(kWatch),
         Escape(h->watch_id().empty() ? h->query_id() : h->watch_id()), " (",
         client::FormatTimestamp(h->received_at_ms()), "): ", HitLink(*h)));
   }

@@ -33,7 +33,7 @@ namespace cbx::node {
 std::string HitId(const v1::Hit& hit);
 
 // The name of `type` on the console's pages ("Telegram username").
-std::string_view IdentifierTypeLabel(v1::IdentifierType type);
+const char* IdentifierTypeLabel(v1::IdentifierType type);
 
 // A hit card (HTML, every peer-supplied text escaped): the peer, its
 // office and 24/7 contact, the case token, offences, status, each matched

@@ -17,83 +17,77 @@ namespace cbx::node {
 namespace {
 
 // Every English text of this page, in one place for the translations.
-constexpr std::string_view kTitle = "Ask the peers";
-constexpr std::string_view kAnswersTitle = "Answers of the peers";
-constexpr std::string_view kPurposeLegend = "Why you ask";
-constexpr std::string_view kCaseLabel = "Your open case";
-constexpr std::string_view kNoOpenCase =
+constexpr char kTitle[] = "Ask the peers";
+constexpr char kAnswersTitle[] = "Answers of the peers";
+constexpr char kPurposeLegend[] = "Why you ask";
+constexpr char kCaseLabel[] = "Your open case";
+constexpr char kNoOpenCase[] =
     "Your office has no open case. A query is asked under one of your "
     "open cases: register the case first.";
-constexpr std::string_view kLegalBasisLabel = "Legal basis";
-constexpr std::string_view kLegalBasisHint =
-    "For example: MLA-Convention-1959 Art.1";
-constexpr std::string_view kOffenceLabel = "Offence";
-constexpr std::string_view kChooseOffence = "Choose the offence";
-constexpr std::string_view kIdsLegend = "Who you ask about";
-constexpr std::string_view kIdRow = "Identifier ";
-constexpr std::string_view kTypeLabel = "Type";
-constexpr std::string_view kDetect = "Detect from the value";
-constexpr std::string_view kValueLabel = "Value, as you have it";
-constexpr std::string_view kFromLabel = "Seen from (YYYY-MM-DD, UTC)";
-constexpr std::string_view kToLabel = "Seen until (YYYY-MM-DD, UTC)";
-constexpr std::string_view kChatLabel =
-    "Also ask as a Telegram group or channel";
-constexpr std::string_view kChatHint =
+constexpr char kLegalBasisLabel[] = "Legal basis";
+constexpr char kLegalBasisHint[] = "For example: MLA-Convention-1959 Art.1";
+constexpr char kOffenceLabel[] = "Offence";
+constexpr char kChooseOffence[] = "Choose the offence";
+constexpr char kIdsLegend[] = "Who you ask about";
+constexpr char kIdRow[] = "Identifier ";
+constexpr char kTypeLabel[] = "Type";
+constexpr char kDetect[] = "Detect from the value";
+constexpr char kValueLabel[] = "Value, as you have it";
+constexpr char kFromLabel[] = "Seen from (YYYY-MM-DD, UTC)";
+constexpr char kToLabel[] = "Seen until (YYYY-MM-DD, UTC)";
+constexpr char kChatLabel[] = "Also ask as a Telegram group or channel";
+constexpr char kChatHint[] =
     "A Telegram link (t.me/...) or an @name can be a person's username or "
     "a group or channel. Tick the box to ask both.";
-constexpr std::string_view kPeersLegend = "Peers to ask";
-constexpr std::string_view kSubmit = "Ask the peers";
-constexpr std::string_view kAskAgain = "Ask again";
-constexpr std::string_view kRefused = "The query was not sent: ";
-constexpr std::string_view kNoPeerChosen =
-    "peers: choose at least one peer to ask";
-constexpr std::string_view kCannotDetect =
+constexpr char kPeersLegend[] = "Peers to ask";
+constexpr char kSubmit[] = "Ask the peers";
+constexpr char kAskAgain[] = "Ask again";
+constexpr char kRefused[] = "The query was not sent: ";
+constexpr char kNoPeerChosen[] = "peers: choose at least one peer to ask";
+constexpr char kCannotDetect[] =
     ": the type cannot be told from the value; choose its type";
-constexpr std::string_view kNotADate = " is not a date (YYYY-MM-DD)";
-constexpr std::string_view kSeenFrom = ", seen from: ";
-constexpr std::string_view kSeenUntil = ", seen until: ";
-constexpr std::string_view kHit = "found a case";
-constexpr std::string_view kHits = "found cases";
-constexpr std::string_view kMiss = "no case";
-constexpr std::string_view kError = "no answer";
-constexpr std::string_view kPhantom =
+constexpr char kNotADate[] = " is not a date (YYYY-MM-DD)";
+constexpr char kSeenFrom[] = ", seen from: ";
+constexpr char kSeenUntil[] = ", seen until: ";
+constexpr char kHit[] = "found a case";
+constexpr char kHits[] = "found cases";
+constexpr char kMiss[] = "no case";
+constexpr char kError[] = "no answer";
+constexpr char kPhantom[] =
     "WARNING: its index held the identifier but its signed answer names no "
     "case (a phantom hit; reported to your operator)";
-constexpr std::string_view kIndexAge = "its index copy was ";
-constexpr std::string_view kIndexOld = " old";
-constexpr std::string_view kNoIndex = "no copy of its index was used";
-constexpr std::string_view kLessThanASecond = "less than a second";
-constexpr std::string_view kSeconds = " s";
-constexpr std::string_view kMinutes = " min";
-constexpr std::string_view kHours = " h";
-constexpr std::string_view kSummaryTitle = "Summary";
-constexpr std::string_view kQueryId = "Query id";
-constexpr std::string_view kElapsed = "Time taken";
-constexpr std::string_view kHitPeers = "Found cases";
-constexpr std::string_view kMissPeers = "No case";
-constexpr std::string_view kFailedPeers = "No answer";
-constexpr std::string_view kNone = "none";
-constexpr std::string_view kStale =
+constexpr char kIndexAge[] = "its index copy was ";
+constexpr char kIndexOld[] = " old";
+constexpr char kNoIndex[] = "no copy of its index was used";
+constexpr char kLessThanASecond[] = "less than a second";
+constexpr char kSeconds[] = " s";
+constexpr char kMinutes[] = " min";
+constexpr char kHours[] = " h";
+constexpr char kSummaryTitle[] = "Summary";
+constexpr char kQueryId[] = "Query id";
+constexpr char kElapsed[] = "Time taken";
+constexpr char kHitPeers[] = "Found cases";
+constexpr char kMissPeers[] = "No case";
+constexpr char kFailedPeers[] = "No answer";
+constexpr char kNone[] = "none";
+constexpr char kStale[] =
     "These peers answered \"no case\" from a copy of their index older "
     "than ";
-constexpr std::string_view kStaleEnd =
+constexpr char kStaleEnd[] =
     ": a case they registered since may not be in it. Ask again later.";
-constexpr std::string_view kHitsTitle = "Hits";
-constexpr std::string_view kNoHits = "No peer named a case.";
-constexpr std::string_view kAskedAsUsername =
+constexpr char kHitsTitle[] = "Hits";
+constexpr char kNoHits[] = "No peer named a case.";
+constexpr char kAskedAsUsername[] =
     " was asked as a Telegram username only; it could also be a group or "
     "channel. Ask again with \"Also ask as a Telegram group or channel\" "
     "ticked to ask both.";
-constexpr std::string_view kHitsReadFailed =
-    "The hits could not be read back: ";
-constexpr std::string_view kAbortedAfterAnswers =
-    "The query stopped before it ended: ";
-constexpr std::string_view kNotForRoleTitle = "Not for your role";
-constexpr std::string_view kNotForRole =
+constexpr char kHitsReadFailed[] = "The hits could not be read back: ";
+constexpr char kAbortedAfterAnswers[] = "The query stopped before it ended: ";
+constexpr char kNotForRoleTitle[] = "Not for your role";
+constexpr char kNotForRole[] =
     "Queries are for prosecutors' offices; your certificate's role is ";
-constexpr std::string_view kUnavailable = "Unavailable";
-constexpr std::string_view kStopping =
-    "The node is stopping; try again in a moment.";
+constexpr char kUnavailable[] = "Unavailable";
+constexpr char kStopping[] = "The node is stopping; try again in a moment.";
 
 // How many identifier rows the form offers.
 constexpr int kRows = 4;
@@ -169,8 +163,12 @@ absl::StatusOr<v1::QueryRequest> QueryFromForm(
         DateMs(First(form, "q_to_" + n), true, absl::StrCat(row, kSeenUntil));
     if (!to.ok()) return to.status();
     const bool also_chat = First(form, "q_chat_" + n) == "1";
-    for (v1::IdentifierType t : {type, v1::IDENTIFIER_TYPE_TELEGRAM_CHAT}) {
-      if (t != type && !(also_chat && could_be_chat)) continue;
+    std::vector<v1::IdentifierType> types = {type};
+    if (also_chat && could_be_chat &&
+        type != v1::IDENTIFIER_TYPE_TELEGRAM_CHAT) {
+      types.push_back(v1::IDENTIFIER_TYPE_TELEGRAM_CHAT);
+    }
+    for (v1::IdentifierType t : types) {
       v1::Identifier* id = q.add_identifiers();
       id->set_type(t);
       id->set_value(value);
@@ -200,10 +198,12 @@ absl::StatusOr<v1::QueryRequest> QueryFromForm(
 // "legal_basis", "offence", "peers", or "" (none of them).
 std::string FieldOf(const std::string& message, const std::vector<int>& rows) {
   if (absl::StartsWith(message, kIdRow)) {
-    const size_t end = message.find_first_not_of("0123456789", kIdRow.size());
+    const size_t end =
+        message.find_first_not_of("0123456789", (sizeof(kIdRow) - 1));
     int row = 0;
-    if (absl::SimpleAtoi(message.substr(kIdRow.size(), end - kIdRow.size()),
-                         &row)) {
+    if (absl::SimpleAtoi(
+            message.substr((sizeof(kIdRow) - 1), end - (sizeof(kIdRow) - 1)),
+            &row)) {
       return absl::StrCat("q_row_", row - 1);
     }
   }
@@ -297,13 +297,13 @@ absl::StatusOr<DetectedType> DetectType(const std::string& raw) {
   const std::string lower = absl::AsciiStrToLower(v);
   std::string_view rest = lower;
   for (std::string_view scheme : {"https://", "http://"}) {
-    if (absl::StartsWith(rest, scheme)) rest.remove_prefix(scheme.size());
+    if (rest.starts_with(scheme)) rest.remove_prefix(scheme.size());
   }
   for (std::string_view host : {"t.me/", "telegram.me/", "telegram.dog/"}) {
-    if (absl::StartsWith(rest, host)) {
+    if (rest.starts_with(host)) {
       rest.remove_prefix(host.size());
       // An invite link names a group or channel only.
-      if (absl::StartsWith(rest, "+") || absl::StartsWith(rest, "joinchat/")) {
+      if (rest.starts_with("+") || rest.starts_with("joinchat/")) {
         return DetectedType{v1::IDENTIFIER_TYPE_TELEGRAM_CHAT, false};
       }
       return DetectedType{v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME, true};
@@ -367,7 +367,11 @@ console::Response QueryPages::FormPage(const Request& r,
     for (const v1::Case& c : page->cases) cases.push_back(c.case_number());
     token = page->next_page_token;
   } while (!token.empty());
+  // Which row each identifier of the request came from, for a refusal
+  // that names identifiers[i].
   std::vector<int> rows;
+  std::vector<int> username_only;
+  (void)QueryFromForm(form, rows, username_only);
   const std::string field = FieldOf(error, rows);
   std::string out;
   if (!error.empty()) {

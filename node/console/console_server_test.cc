@@ -399,8 +399,8 @@ TEST_F(ConsoleServerTest, StreamedAnswerArrivesChunkByChunkWithTheHeaders) {
   EXPECT_TRUE(parser.get().chunked());
   EXPECT_EQ(parser.get()["Content-Security-Policy"], kContentSecurityPolicy);
   EXPECT_EQ(parser.get()[http::field::cache_control], "no-store");
-  EXPECT_TRUE(
-      absl::StartsWith(parser.get()[http::field::set_cookie], "cbx_console="));
+  EXPECT_TRUE(absl::StartsWith(
+      std::string(parser.get()[http::field::set_cookie]), "cbx_console="));
   while (parser.get().body().find("first") == std::string::npos) {
     http::read_some(*open->stream, buffer, parser, ec);
     ASSERT_FALSE(ec) << ec.message();
