@@ -507,6 +507,7 @@ void QueryPages::Stream(const Request& r, const Reply& reply) const {
   // Opened at the first event: a refusal comes before any and is the form.
   std::shared_ptr<console::Stream> stream;
   v1::QuerySummary summary;
+  bool summarized = false;
   absl::Status status = query_(*q, r.caller, [&](const v1::QueryEvent& e) {
     if (stream == nullptr) {
       stream = r.stream(200);
@@ -516,6 +517,7 @@ void QueryPages::Stream(const Request& r, const Reply& reply) const {
     }
     if (e.has_summary()) {
       summary = e.summary();
+      summarized = true;
       return stream->Write(SummaryHtml(summary));
     }
     return stream->Write(AnswerLine(e.answer()));
@@ -526,7 +528,9 @@ void QueryPages::Stream(const Request& r, const Reply& reply) const {
   }
   std::string rest;
   if (!status.ok()) {
-    absl::StrAppend(&rest, "</ul>\n<p class=\"error\" role=\"alert\">",
+    // The summary closes the list of answers; without it, close it here.
+    if (!summarized) rest += "</ul>\n";
+    absl::StrAppend(&rest, "<p class=\"error\" role=\"alert\">",
                     kAbortedAfterAnswers, Escape(std::string(status.message())),
                     "</p>\n");
   }

@@ -286,6 +286,27 @@ TEST_F(QueryPagesTest, UsernameAskedAloneSaysItCouldAlsoBeAChat) {
   EXPECT_NE(page.find("No peer named a case."), std::string::npos);
 }
 
+TEST_F(QueryPagesTest, FailureAfterAnswersEndsThePageSayingSo) {
+  script_ = [](const std::function<bool(const v1::QueryEvent&)>& emit) {
+    emit(Answer("RS", v1::PEER_OUTCOME_MISS, 0));
+    return absl::UnavailableError("the audit log cannot be written");
+  };
+  Call("POST", skopje_, kAsk);
+  ASSERT_TRUE(stream_->ended);
+  const std::string page = absl::StrJoin(stream_->chunks, "");
+  EXPECT_NE(page.find("The query stopped before it ended: the audit log "
+                      "cannot be written"),
+            std::string::npos)
+      << page;
+  size_t lists = 0;
+  for (size_t at = page.find("</ul>"); at != std::string::npos;
+       at = page.find("</ul>", at + 1)) {
+    ++lists;
+  }
+  EXPECT_EQ(lists, 1u);
+  EXPECT_NE(page.find("</html>"), std::string::npos);
+}
+
 TEST_F(QueryPagesTest, OtherRolesAreRefused) {
   Request auditor = skopje_;
   auditor.caller.role = "auditor";
