@@ -263,7 +263,9 @@ console::Response CasePages::Framed(const Request& r, const std::string& title,
   frame.caller = r.caller.Display();
   const std::string nav =
       "<nav><a href=\"/\">Home</a> · <a href=\"/cases\">Cases</a> · "
-      "<a href=\"/cases/new\">Register a case</a></nav>\n";
+      "<a href=\"/cases/new\">Register a case</a> · "
+      "<a href=\"/query\">Ask the peers</a> · <a href=\"/hits\">Hits</a> · "
+      "<a href=\"/inbox\">Inbox</a></nav>\n";
   return console::Response{status, "text/html; charset=utf-8",
                            console::Page(frame, nav + body), ""};
 }
@@ -293,7 +295,13 @@ void CasePages::Home(const Request& r, Reply reply) const {
   reply(Framed(r, "cbx",
                absl::StrCat("<p>You are signed in as <strong>",
                             Escape(r.caller.Display()),
-                            "</strong> by your certificate.</p>")));
+                            "</strong> by your certificate.</p>\n"
+                            "<ul><li><a href=\"/cases\">Your office's "
+                            "cases</a></li><li><a href=\"/query\">Ask the "
+                            "peers about a person</a></li><li><a href=\""
+                            "/hits\">What the peers found</a></li><li><a "
+                            "href=\"/inbox\">Peers that found your cases"
+                            "</a></li></ul>")));
 }
 
 void CasePages::List(const Request& r, Reply reply) const {

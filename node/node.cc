@@ -28,6 +28,7 @@
 #include "node/directory_adoption.h"
 #include "node/directory_store.h"
 #include "node/grpc_limits.h"
+#include "node/grpc_status.h"
 #include "node/log.h"
 #include "node/metrics.h"
 #include "node/node_metrics.h"
@@ -229,6 +230,7 @@ Node::~Node() {
   if (sync_executor_) sync_executor_->Shutdown();
   if (peer_server_) peer_server_->Shutdown();
   if (office_server_) office_server_->Shutdown();
+  if (console_executor_) console_executor_->Shutdown();
   if (lookup_executor_) lookup_executor_->Shutdown();
 }
 
@@ -694,6 +696,7 @@ absl::Status Node::StartConsole() {
   std::map<std::pair<std::string, std::string>, console::Handler> routes;
   console_pages_->AddRoutes(routes);
   audit_pages_->AddRoutes(routes);
+  RETURN_IF_ERROR(AddConsoleQueryPages(routes));
   console::ConsoleServer::Options options;
   // The node's identity as it is in use, and the office CA as TlsCredentials
   // last accepted it (<data_dir>/tls/office-roots.pem).
@@ -726,6 +729,64 @@ absl::Status Node::StartConsole() {
                    console::ConsoleServer::Start(
                        *io_, c->config.console_listen, std::move(routes),
                        std::move(options)));
+  return absl::OkStatus();
+}
+
+absl::Status Node::AddConsoleQueryPages(
+    std::map<std::pair<std::string, std::string>, console::Handler>& routes) {
+  NodeContext* c = ctx_.get();
+  console_scope_ = std::make_unique<OfficeScope>(c->storage.get(), c->clock);
+  console_executor_ = std::make_unique<Executor>("console", kConsoleThreads);
+  auto run = [this](std::function<void()> work) {
+    return console_executor_->Post(std::move(work));
+  };
+  console_hits_ =
+      std::make_unique<HitPages>(c->self(), console_scope_.get(), run);
+  console_hits_->AddRoutes(routes);
+  auto peers = [c] {
+    std::vector<std::string> codes;
+    for (const std::string& code :
+         c->directory->Current()->ActiveMemberCodes()) {
+      if (code != c->self()) codes.push_back(code);
+    }
+    return codes;
+  };
+  // Office.Query's domain call, logged as the Office port logs the call
+  // (OfficeService::Serve): the exchanges by LookupQuerier, the call here.
+  auto query = [this, c](const v1::QueryRequest& request,
+                         const console::Caller& who,
+                         const std::function<bool(const v1::QueryEvent&)>& emit)
+      -> absl::Status {
+    OfficeCaller caller;
+    const size_t slash = who.office.find('/');
+    if (slash == std::string::npos) {
+      return absl::InternalError("console caller without an office name");
+    }
+    caller.country = who.office.substr(0, slash);
+    caller.office = who.office.substr(slash + 1);
+    caller.role = OfficeRole::kProsecutor;  // the page lets no other role in
+    caller.person = who.person;
+    AuditCounts counts;
+    counts.elements = static_cast<uint32_t>(request.identifiers_size());
+    absl::Status status =
+        query_->Run(request, caller, [&](const v1::QueryEvent& event) {
+          if (event.has_summary()) {
+            counts.hits =
+                static_cast<uint32_t>(event.summary().hit_members_size());
+          }
+          if (event.has_answer()) {
+            counts.references += event.answer().references_size();
+          }
+          return emit(event);
+        });
+    absl::Status logged = c->audit_trail->Call(
+        v1::AUDIT_DIRECTION_LOCAL, "", "Office.Query", "query", caller.Name(),
+        status.code(), counts, "", caller.person);
+    return logged.ok() ? status : AuditFailure(logged);
+  };
+  console_query_ = std::make_unique<QueryPages>(c->self(), console_scope_.get(),
+                                                peers, query, run);
+  console_query_->AddRoutes(routes);
   return absl::OkStatus();
 }
 
@@ -925,6 +986,9 @@ void Node::Run() {
       gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_seconds(5, GPR_TIMESPAN));
   peer_server_->Shutdown(grace);
   office_server_->Shutdown(grace);
+  // Console queries end with their peers' answers (each bounded by the
+  // peer deadline), before the pool they wait on stops.
+  if (console_executor_) console_executor_->Shutdown();
   // Queries still running were answered or cancelled with their calls.
   lookup_executor_->Shutdown();
   LogEvent(ctx_->self(), "info", "stopped", {});

@@ -9,8 +9,8 @@
 // rereads the TLS files (node/tls_credentials.h) on the main thread.
 // Besides gRPC's server threads,
 // the node has exactly kLookupThreads + kSyncThreads + kLocalThreads
-// threads of its own, in three executors, so that no kind of work can
-// starve another:
+// threads of its own (and kConsoleThreads more with the web console), in
+// three executors (four), so that no kind of work can starve another:
 //   lookup (kLookupThreads): the per-peer items of office queries; an
 //       office's query waits only for its own peers, never behind syncs.
 //   sync (kSyncThreads): index and directory pulls (one item per peer) and
@@ -19,6 +19,9 @@
 //   local (kLocalThreads): the timers and local work: checkpoints, replay-
 //       cache sweeps, adopting installed directory versions, and starting
 //       each sync round (which posts to `sync` and returns).
+//   console (kConsoleThreads, only with console_listen): the web console's
+//       queries, each waiting for its peers' items on `lookup` (so never
+//       on `lookup` itself), and its hit and inbox pages.
 // Run returns only once every executor has finished all its work: no
 // thread outlives the node.
 #ifndef CBX_NODE_NODE_H_
@@ -32,11 +35,13 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/server.h"
 #include "node/admin_http.h"
+#include "node/console/console_server.h"
+#include "node/console_hit_pages.h"
+#include "node/console_pages.h"
+#include "node/console_query_pages.h"
 #include "node/checkpoints.h"
 #include "node/config.h"
-#include "node/console/console_server.h"
 #include "node/console_audit_pages.h"
-#include "node/console_pages.h"
 #include "node/cooperation.h"
 #include "node/executor.h"
 #include "node/grpc_peer_transport.h"
@@ -71,6 +76,9 @@ class Node {
   static constexpr int kLookupThreads = 16;
   static constexpr int kSyncThreads = 4;
   static constexpr int kLocalThreads = 1;
+  // Console: at most this many console queries run at once (each holds a
+  // thread while its peers answer); more wait for a thread.
+  static constexpr int kConsoleThreads = 4;
 
   // Loads everything `config` names and checks that this node's keys are the
   // ones the directory lists for it. FAILED_PRECONDITION / INVALID_ARGUMENT /
@@ -111,6 +119,9 @@ class Node {
   absl::Status StartAdmin();
   // Opens the web console on io_ if the config names console_listen.
   absl::Status StartConsole();
+  // The console's query, hit and inbox pages, on their own executor.
+  absl::Status AddConsoleQueryPages(
+      std::map<std::pair<std::string, std::string>, console::Handler>& routes);
   // Starts the timers of the background work on the local executor.
   void StartTimers();
   // The witness rounds, paced with the federation size unless configured.
@@ -157,6 +168,10 @@ class Node {
   // book) and the server; after io_, closed before it is destroyed.
   std::unique_ptr<CasePages> console_pages_;
   std::unique_ptr<AuditPages> audit_pages_;
+  std::unique_ptr<OfficeScope> console_scope_;
+  std::unique_ptr<Executor> console_executor_;
+  std::unique_ptr<HitPages> console_hits_;
+  std::unique_ptr<QueryPages> console_query_;
   std::unique_ptr<console::ConsoleServer> console_;
   int metrics_collector_ = -1;  // the registry's id; -1: none
   std::atomic<bool> stopping_{false};

@@ -13,8 +13,11 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <chrono>
+#include <deque>
+#include <mutex>
 #include <optional>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "node/console/listen_endpoint.h"
 
@@ -127,6 +130,53 @@ std::string ErrorPage(int status, const std::string& title,
 // A header's value (Beast's string_view is Boost's) as a std::string.
 std::string Str(boost::beast::string_view v) { return {v.data(), v.size()}; }
 
+class Connection;
+
+// Request::stream's writer for one answer: counts the bytes queued and not
+// yet written, and hands each chunk to its connection on the io_context.
+class StreamWriter : public Stream {
+ public:
+  // A writer for `connection`; null: a stream that was never opened (the
+  // handler had replied already), whose Write returns false.
+  StreamWriter(std::shared_ptr<Connection> connection, uint32_t bound)
+      : connection_(std::move(connection)),
+        bound_(bound),
+        open_(connection_ != nullptr) {}
+  ~StreamWriter() override;
+  bool Write(std::string chunk) override;
+  void End() override;
+
+  // From the connection, on the io_context: `n` bytes went out; the
+  // answer cannot go on (a write failed or timed out).
+  void Written(size_t n) {
+    std::lock_guard<std::mutex> lock(mu_);
+    queued_ -= n;
+  }
+  void Fail() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = false;
+  }
+
+ private:
+  const std::shared_ptr<Connection> connection_;
+  const uint32_t bound_;
+  std::mutex mu_;
+  bool open_ ABSL_GUARDED_BY(mu_);
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;
+  size_t queued_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// The headers every answer carries (spec/web-console.md §2).
+void SecurityHeaders(http::response_header<>& h) {
+  h.set("Content-Security-Policy", kContentSecurityPolicy);
+  h.set("X-Content-Type-Options", "nosniff");
+  h.set("X-Frame-Options", "DENY");
+  h.set("Referrer-Policy", "no-referrer");
+  h.set("Cross-Origin-Opener-Policy", "same-origin");
+  h.set(http::field::cache_control, "no-store");
+  h.set(http::field::strict_transport_security, "max-age=31536000");
+}
+
 // One connection: a TLS handshake, then requests, one at a time, until the
 // browser closes, a request asks to close, or the timeout passes.
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -227,7 +277,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (route == state_->routes.end()) {
       return Refuse(404, "Not found", "There is no such page.");
     }
-    Dispatch(route->second, request);
+    Dispatch(route->second, std::move(request));
   }
 
   // The browser's session, or a new one (its cookie is set in the answer).
@@ -279,8 +329,43 @@ class Connection : public std::enable_shared_from_this<Connection> {
     return true;
   }
 
-  void Dispatch(const Handler& handler, const Request& request) {
+  // Streaming, for StreamWriter (the rest of the class is private).
+ public:
+  // What a stream's chunks are, in the connection's queue.
+  enum class Chunk { kData, kLast, kAbort };
+
+  // From a StreamWriter: queues a chunk (kLast ends the answer, kAbort
+  // closes the connection once the chunks before it are out). Posts to the
+  // io_context; thread-safe.
+  void QueueChunk(Chunk kind, std::string data) {
+    asio::post(stream_.get_executor(), [self = shared_from_this(), kind,
+                                        d = std::move(data)]() mutable {
+      if (self->stream_failed_) return;
+      self->chunks_.emplace_back(kind, std::move(d));
+      self->Pump();
+    });
+  }
+  // From a StreamWriter whose bound was passed: closes the connection now,
+  // dropping what is queued. Thread-safe.
+  void AbortStream() {
+    asio::post(stream_.get_executor(),
+               [self = shared_from_this()] { self->FailStream(); });
+  }
+
+ private:
+  void Dispatch(const Handler& handler, Request request) {
     auto once = std::make_shared<std::atomic<bool>>(false);
+    request.stream = [self = shared_from_this(),
+                      once](int status) -> std::shared_ptr<Stream> {
+      if (once->exchange(true)) {
+        return std::make_shared<StreamWriter>(nullptr, 0);
+      }
+      auto writer = std::make_shared<StreamWriter>(
+          self, self->state_->options.max_stream_buffer_bytes);
+      asio::post(self->stream_.get_executor(),
+                 [self, writer, status] { self->BeginStream(status, writer); });
+      return writer;
+    };
     handler(request, [self = shared_from_this(), once](Response r) {
       if (once->exchange(true)) return;  // a second call is ignored
       asio::post(
@@ -296,6 +381,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void Write(Response r);
+  // The Set-Cookie value of the session this answer opens.
+  std::string SessionCookie() const {
+    return absl::StrCat(kSessionCookie, "=", new_session_,
+                        "; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=",
+                        state_->options.sessions.max_ms / 1000);
+  }
+  // On the io_context: writes a streamed answer's head, then its chunks.
+  void BeginStream(int status, std::shared_ptr<StreamWriter> writer);
+  // Writes the next queued chunk unless one is being written.
+  void Pump();
+  // The stream cannot go on: tells the writer, drops the queue, closes.
+  void FailStream() {
+    stream_failed_ = true;
+    chunks_.clear();
+    if (auto w = writer_.lock()) w->Fail();
+    Close();
+  }
 
   void Close() {
     beast::error_code ignored;
@@ -313,7 +415,102 @@ class Connection : public std::enable_shared_from_this<Connection> {
   http::response<http::string_body> response_;
   bool keep_alive_ = false;
   std::string new_session_;  // the id whose cookie this answer sets
+  // A streamed answer (on the io_context's thread only).
+  http::response<http::empty_body> stream_head_;
+  std::optional<http::response_serializer<http::empty_body>> serializer_;
+  std::weak_ptr<StreamWriter> writer_;
+  std::deque<std::pair<Chunk, std::string>> chunks_;
+  std::string chunk_;  // the one being written
+  bool head_written_ = false;
+  bool chunk_writing_ = false;
+  bool stream_failed_ = false;
 };
+
+StreamWriter::~StreamWriter() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (connection_ != nullptr && !ended_) {
+    connection_->QueueChunk(Connection::Chunk::kAbort, "");
+  }
+}
+
+bool StreamWriter::Write(std::string chunk) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!open_) return false;
+    if (chunk.empty()) return true;  // an empty chunk would end the answer
+    if (queued_ + chunk.size() > bound_) {
+      open_ = false;
+      ended_ = true;
+      connection_->AbortStream();
+      return false;
+    }
+    queued_ += chunk.size();
+  }
+  connection_->QueueChunk(Connection::Chunk::kData, std::move(chunk));
+  return true;
+}
+
+void StreamWriter::End() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!open_) return;
+  open_ = false;
+  ended_ = true;
+  connection_->QueueChunk(Connection::Chunk::kLast, "");
+}
+
+void Connection::BeginStream(int status, std::shared_ptr<StreamWriter> writer) {
+  writer_ = writer;
+  stream_head_ = {};
+  stream_head_.version(11);
+  stream_head_.result(static_cast<http::status>(status));
+  stream_head_.set(http::field::content_type, "text/html; charset=utf-8");
+  SecurityHeaders(stream_head_);
+  if (!new_session_.empty()) {
+    stream_head_.set(http::field::set_cookie, SessionCookie());
+    new_session_.clear();
+  }
+  stream_head_.keep_alive(keep_alive_);
+  stream_head_.chunked(true);
+  serializer_.emplace(stream_head_);
+  Deadline();
+  http::async_write_header(
+      stream_, *serializer_,
+      [self = shared_from_this()](beast::error_code ec, size_t) {
+        if (ec) return self->FailStream();
+        self->head_written_ = true;
+        self->Pump();
+      });
+}
+
+void Connection::Pump() {
+  if (!head_written_ || chunk_writing_ || chunks_.empty()) return;
+  auto [kind, data] = std::move(chunks_.front());
+  chunks_.pop_front();
+  if (kind == Chunk::kAbort) return FailStream();
+  chunk_writing_ = true;
+  Deadline();  // each chunk has the request timeout to go out
+  if (kind == Chunk::kLast) {
+    asio::async_write(
+        stream_, http::make_chunk_last(),
+        [self = shared_from_this()](beast::error_code ec, size_t) {
+          self->chunk_writing_ = false;
+          self->head_written_ = false;
+          self->serializer_.reset();
+          if (ec || !self->keep_alive_) return self->Close();
+          self->Read();
+        });
+    return;
+  }
+  chunk_ = std::move(data);
+  asio::async_write(stream_, http::make_chunk(asio::buffer(chunk_)),
+                    [self = shared_from_this(), n = chunk_.size()](
+                        beast::error_code ec, size_t) {
+                      self->chunk_writing_ = false;
+                      if (auto w = self->writer_.lock()) w->Written(n);
+                      if (ec) return self->FailStream();
+                      self->Pump();
+                    });
+}
 
 void Connection::Write(Response r) {
   response_ = {};
@@ -326,22 +523,12 @@ void Connection::Write(Response r) {
     response_.result(static_cast<http::status>(r.status));
     response_.set(http::field::content_type, r.content_type);
   }
-  response_.set("Content-Security-Policy", kContentSecurityPolicy);
-  response_.set("X-Content-Type-Options", "nosniff");
-  response_.set("X-Frame-Options", "DENY");
-  response_.set("Referrer-Policy", "no-referrer");
-  response_.set("Cross-Origin-Opener-Policy", "same-origin");
-  response_.set(http::field::cache_control, "no-store");
-  response_.set(http::field::strict_transport_security, "max-age=31536000");
+  SecurityHeaders(response_);
   if (response_.result() == http::status::method_not_allowed) {
     response_.set(http::field::allow, "GET, POST");
   }
   if (!new_session_.empty()) {
-    response_.set(
-        http::field::set_cookie,
-        absl::StrCat(kSessionCookie, "=", new_session_,
-                     "; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=",
-                     state_->options.sessions.max_ms / 1000));
+    response_.set(http::field::set_cookie, SessionCookie());
     new_session_.clear();
   }
   response_.keep_alive(keep_alive_);

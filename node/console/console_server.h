@@ -24,7 +24,12 @@
 //
 // Handlers are asynchronous: a handler gets the request and a Reply to call
 // once, from any thread (the node runs slow work on its executor); the
-// answer is written on the io_context.
+// answer is written on the io_context. A handler may instead answer with a
+// stream (Request::stream): HTTP/1.1 chunked transfer coding, its chunks
+// written from any thread as they come, serialized on the io_context, with
+// the same headers as any answer. A stream's unsent bytes are bounded
+// (Options::max_stream_buffer_bytes): a browser that does not read is cut
+// off, never buffered for without limit; see Stream.
 //
 // Threading: the acceptor and connections run on the io_context given to
 // Start, on whatever thread runs it (the node's main thread). Start and
@@ -60,6 +65,24 @@ struct Caller {
   std::string Display() const;
 };
 
+// A streamed answer's writer (Request::stream). Thread-safe: Write and End
+// may be called from any thread; chunks go out in the order Write was
+// called, each written on the io_context.
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  // Queues `chunk` (empty chunks are skipped). False, and `chunk` dropped,
+  // once the answer cannot go on: the browser went away or stopped
+  // reading (a write failed or timed out), the bytes queued and not yet
+  // written would pass Options::max_stream_buffer_bytes (the connection is
+  // then closed: the browser sees a cut-off page, never a complete-looking
+  // one), or End was called. The producer should then stop its work.
+  virtual bool Write(std::string chunk) = 0;
+  // Ends the answer after the chunks queued so far. A stream dropped
+  // without End closes its connection once the queued chunks are out.
+  virtual void End() = 0;
+};
+
 struct Request {
   std::string method;  // "GET" or "POST"
   std::string path;    // without the query string
@@ -68,6 +91,12 @@ struct Request {
   Caller caller;
   Session session;
   std::string accept_language;
+  // Starts a streamed answer with this HTTP status, as text/html, instead
+  // of calling the Reply: a handler calls one of the two, once (a later
+  // call of either is ignored; a stream opened after the Reply, or after
+  // the connection ended, is one whose Write returns false). Set by the
+  // server; tests of pages set their own.
+  std::function<std::shared_ptr<Stream>(int status)> stream;
 };
 
 struct Response {
@@ -98,6 +127,8 @@ class ConsoleServer {
     int64_t request_timeout_ms = 30'000;
     uint32_t max_header_bytes = 16 * 1024;
     uint32_t max_body_bytes = 64 * 1024;
+    // A stream's bytes queued and not yet written to the socket, at most.
+    uint32_t max_stream_buffer_bytes = 1024 * 1024;
     SessionStore::Options sessions;
     // The TLS material for the next handshake. Required.
     std::function<absl::StatusOr<TlsMaterial>()> tls;

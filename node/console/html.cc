@@ -176,7 +176,12 @@ svg .bar{fill:#17324d}
 svg .suppressed{fill:#999}
 figure{margin:1em 0}
 figcaption{font-weight:bold}
-@media print{header{display:none}}
+a:focus,button:focus,input:focus,select:focus{outline:3px solid #b36b00;outline-offset:2px}
+.hint{color:#444;margin:.2em 0}
+fieldset.row{margin:.5em 0}
+.disjoint{color:#8a0012}
+.hit{border:1px solid #ccc;background:#fff;padding:.5em 1em;margin:1em 0}
+@media print{header,nav,form,.noprint{display:none}body{background:#fff}.hit{border:0}}
 )";
 }
 

@@ -2,6 +2,8 @@
 // the office's certificate) registers a case through the console's form,
 // and the case is then what the Office port lists and what a peer's index
 // copy holds. Refusals: no certificate, a form without the session's token.
+// A case registered in RS is found from MK's console: the query page is
+// streamed with RS's line and a hit card, and /hit prints its record.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -14,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/integration/federation.h"
+#include "tests/integration/federation_ops.h"
 #include "tests/testing/time_scale.h"
 
 namespace cbx::testing {
@@ -138,6 +141,88 @@ TEST_F(ConsoleTest, ProsecutorRegistersACaseThatPeersThenHold) {
   EXPECT_EQ(cases.cases(0).identifiers(0).value(), "console_case_user");
   // Published like any case: RS's copy of MK's index holds its one tag.
   EXPECT_TRUE(fed_->WaitForIndex("RS", {{"MK", 1}}).ok());
+}
+
+// The session cookie and form token a GET of `target` on MK's console
+// opens.
+std::pair<std::string, std::string> SessionOf(const Answer& a) {
+  std::string cookie(a.base()[http::field::set_cookie]);
+  cookie = cookie.substr(0, cookie.find(';'));
+  const std::string marker = "name=\"form_token\" value=\"";
+  const size_t at = a.body().find(marker);
+  if (at == std::string::npos) return {cookie, ""};
+  return {cookie, a.body().substr(at + marker.size(), 64)};
+}
+
+TEST_F(ConsoleTest, QueryFromTheConsoleStreamsRsAnswerAndItsHitCard) {
+  // RS registers the case; MK's office has an open case to ask under.
+  ASSERT_TRUE(
+      AddTelegramCase(*fed_, "RS", "RS-2026-0077", "@rs_console_target").ok());
+  ASSERT_TRUE(
+      AddTelegramCase(*fed_, "MK", "MK-2026-0901", "@mk_own_user").ok());
+  ASSERT_TRUE(fed_->WaitForIndex("MK", {{"RS", 1}}).ok());
+
+  absl::StatusOr<Answer> form =
+      Exchange("MK", "prosecutor",
+               http::request<http::string_body>(http::verb::get, "/query", 11));
+  ASSERT_TRUE(form.ok()) << form.status();
+  ASSERT_EQ(form->result_int(), 200) << form->body();
+  EXPECT_NE(form->body().find("<option value=\"MK-2026-0901\">"),
+            std::string::npos);
+  EXPECT_NE(form->body().find("name=\"peer\" value=\"RS\" checked"),
+            std::string::npos);
+  const auto [cookie, token] = SessionOf(*form);
+  ASSERT_EQ(token.size(), 64u);
+
+  http::request<http::string_body> ask(http::verb::post, "/query", 11);
+  ask.set(http::field::content_type, "application/x-www-form-urlencoded");
+  ask.set(http::field::cookie, cookie);
+  ask.body() = absl::StrCat(
+      "case_number=MK-2026-0901&legal_basis=MLA-Convention-1959+Art.1"
+      "&offence=1&q_type_0=0&q_value_0=t.me%2FRS_Console_Target"
+      "&peers_shown=1&peer=RS&form_token=",
+      token);
+  absl::StatusOr<Answer> page = Exchange("MK", "prosecutor", ask);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->result_int(), 200) << page->body();
+  EXPECT_TRUE(page->chunked());
+  const std::string& body = page->body();
+  const size_t line = body.find("<strong>RS</strong>: <strong>found a case");
+  const size_t summary = body.find("<h2>Summary</h2>");
+  const size_t card = body.find("<section class=\"hit\">");
+  ASSERT_NE(line, std::string::npos) << body;
+  ASSERT_NE(summary, std::string::npos) << body;
+  ASSERT_NE(card, std::string::npos) << body;
+  EXPECT_LT(line, summary);
+  EXPECT_LT(summary, card);
+  EXPECT_NE(body.find("its index copy was"), std::string::npos);
+  // The matched value as the office typed it, and the peer's office.
+  EXPECT_NE(body.find("<td>t.me/RS_Console_Target</td>"), std::string::npos)
+      << body;
+  EXPECT_NE(body.find("RS/"), std::string::npos);
+  EXPECT_NE(body.find("</html>"), std::string::npos);
+
+  // The card's printable record.
+  const std::string link = "href=\"/hit?id=";
+  const size_t at = body.find(link, card);
+  ASSERT_NE(at, std::string::npos);
+  const std::string target =
+      body.substr(at + 6, body.find('"', at + 6) - at - 6);
+  absl::StatusOr<Answer> record =
+      Exchange("MK", "prosecutor",
+               http::request<http::string_body>(http::verb::get, target, 11));
+  ASSERT_TRUE(record.ok()) << record.status();
+  ASSERT_EQ(record->result_int(), 200) << record->body();
+  EXPECT_NE(record->body().find("Record of a hit"), std::string::npos);
+  EXPECT_NE(record->body().find("Asked under your case</th><td>MK-2026-0901"),
+            std::string::npos);
+  EXPECT_NE(record->body().find("t.me/RS_Console_Target"), std::string::npos);
+  // The hit is also on /hits, grouped per RS case.
+  absl::StatusOr<Answer> hits =
+      Exchange("MK", "prosecutor",
+               http::request<http::string_body>(http::verb::get, "/hits", 11));
+  ASSERT_TRUE(hits.ok()) << hits.status();
+  EXPECT_NE(hits->body().find("t.me/RS_Console_Target"), std::string::npos);
 }
 
 TEST_F(ConsoleTest, BrowserWithoutACertificateIsNotServed) {

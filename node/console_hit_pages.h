@@ -1,0 +1,84 @@
+// The web console's pages of what peers answered an office (spec/web-
+// console.md §4): its hits grouped per peer case (`GET /hits`, as `cbx hits`
+// groups them: client/hit_groups.h), a printable record of one hit for the
+// case file (`GET /hit?id=...`), and its inbox (`GET /inbox`: the peers that
+// resolved its cases, newest first, paged). The hit card is shared with the
+// query page (node/console_query_pages.h).
+//
+// The pages read through OfficeScope, the domain layer of Office.ListHits
+// and Office.ListInbox: an office sees its own hits and notifications only,
+// and another office's hit is 404, as /case is for another office's case.
+// The auditor and operator roles get 403.
+//
+// Threading: handlers run their reads through `run` (the node: its
+// executor; tests: inline) and reply from there. Thread-safe.
+#ifndef CBX_NODE_CONSOLE_HIT_PAGES_H_
+#define CBX_NODE_CONSOLE_HIT_PAGES_H_
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "cbx/v1/office.pb.h"
+#include "node/console/console_server.h"
+#include "node/office_scope.h"
+
+namespace cbx::node {
+
+// The id of `hit` in the console's addresses (/hit?id=...): the query id
+// (or "w" and the watch id), the peer and the case token in hex, joined by
+// '.'. Names one hit of one office's query.
+std::string HitId(const v1::Hit& hit);
+
+// The name of `type` on the console's pages ("Telegram username").
+const char* IdentifierTypeLabel(v1::IdentifierType type);
+
+// A hit card (HTML, every peer-supplied text escaped): the peer, its
+// office and 24/7 contact, the case token, offences, status, each matched
+// identifier as the office typed it with both observed windows and a
+// warning where they do not overlap, and a mark if the case was withdrawn;
+// a link to the hit's printable record.
+std::string HitCard(const v1::Hit& hit);
+
+// `body` in the console's page frame for `r`'s caller, under the
+// navigation of the console's pages (a `nav` that print hides).
+console::Response ConsolePage(const std::string& self,
+                              const console::Request& r,
+                              const std::string& title, const std::string& body,
+                              int status = 200);
+
+class HitPages {
+ public:
+  // Runs `work` later, off the io_context's thread; false if it cannot.
+  using Runner = std::function<bool(std::function<void()> work)>;
+
+  // `self` is this member's code ("MK"); `scope` must outlive the pages.
+  HitPages(std::string self, const OfficeScope* scope, Runner run);
+
+  // GET /hits, GET /hit, GET /inbox.
+  void AddRoutes(
+      std::map<std::pair<std::string, std::string>, console::Handler>& routes);
+
+ private:
+  using Reply = console::Reply;
+  using Request = console::Request;
+
+  void Hits(const Request& r, Reply reply) const;
+  void Record(const Request& r, Reply reply) const;
+  void Inbox(const Request& r, Reply reply) const;
+
+  // Runs `work` through run_ for a prosecutor (403 for other roles, 503 if
+  // the node is stopping).
+  void Later(const Request& r, const Reply& reply,
+             std::function<console::Response()> work) const;
+
+  const std::string self_;
+  const OfficeScope* const scope_;
+  const Runner run_;
+};
+
+}  // namespace cbx::node
+
+#endif  // CBX_NODE_CONSOLE_HIT_PAGES_H_

@@ -1,0 +1,90 @@
+// The web console's query page (spec/web-console.md §4): `GET /query` is
+// the form — identifier rows (a type, or "detect from the value"; the
+// value; seen from / until; "also ask as a chat" for a value that could be
+// a Telegram username or a group), the purpose (one of the office's own
+// open cases, the legal basis, the offence) and the peers as check boxes —
+// and `POST /query` asks the peers and streams the answer page: a line per
+// peer as each answers (the outcome in words and the age of that peer's
+// index copy), then the summary (with the stale-index warning) and a hit
+// card per hit (node/console_hit_pages.h).
+//
+// The query runs through Office.Query's own domain call (QueryRun: the
+// node binds LookupQuerier::Run for the caller's office and person, and
+// logs the call as the Office port does), so it is checked, sent, logged
+// and stored exactly as `cbx query`. A refusal (spec/office-api.md §4.5,
+// Q1-Q16) comes before any answer: it is a 400 page with the form, what
+// was typed kept and the message next to the field it names. The page
+// therefore starts with the first peer's answer, never before.
+//
+// Threading: handlers run the query through `run`, whose thread may block
+// for the whole query (the node: its console executor, never the lookup
+// executor whose threads the query's peers use). Thread-safe.
+#ifndef CBX_NODE_CONSOLE_QUERY_PAGES_H_
+#define CBX_NODE_CONSOLE_QUERY_PAGES_H_
+
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "cbx/v1/office.pb.h"
+#include "node/console/console_server.h"
+#include "node/office_scope.h"
+
+namespace cbx::node {
+
+// What "detect from the value" makes of `value`: the type, and whether it
+// could also be a Telegram group or channel (a t.me link or an @name is
+// either). INVALID_ARGUMENT if the type cannot be told.
+struct DetectedType {
+  v1::IdentifierType type = v1::IDENTIFIER_TYPE_UNSPECIFIED;
+  bool could_be_chat = false;
+};
+absl::StatusOr<DetectedType> DetectType(const std::string& value);
+
+class QueryPages {
+ public:
+  using Runner = std::function<bool(std::function<void()> work)>;
+  // Office.Query's domain call for `caller`; emits each event, returns
+  // the query's status (a refusal before any event).
+  using QueryRun = std::function<absl::Status(
+      const v1::QueryRequest& request, const console::Caller& caller,
+      const std::function<bool(const v1::QueryEvent&)>& emit)>;
+  // The member codes of the active peers, for the check boxes.
+  using Peers = std::function<std::vector<std::string>()>;
+
+  // `scope` must outlive the pages.
+  QueryPages(std::string self, const OfficeScope* scope, Peers peers,
+             QueryRun query, Runner run);
+
+  // GET /query, POST /query.
+  void AddRoutes(
+      std::map<std::pair<std::string, std::string>, console::Handler>& routes);
+
+ private:
+  using Reply = console::Reply;
+  using Request = console::Request;
+
+  void Form(const Request& r, Reply reply) const;
+  void Ask(const Request& r, Reply reply) const;
+
+  // The form filled with `form`, with `error` above it and next to the
+  // field it names; `status` 200 for a new form.
+  console::Response FormPage(const Request& r, const console::Form& form,
+                             const std::string& error, int status) const;
+  // Asks the peers for `r` and streams the page; on a refusal before any
+  // answer, replies with the form instead.
+  void Stream(const Request& r, const Reply& reply) const;
+
+  const std::string self_;
+  const OfficeScope* const scope_;
+  const Peers peers_;
+  const QueryRun query_;
+  const Runner run_;
+};
+
+}  // namespace cbx::node
+
+#endif  // CBX_NODE_CONSOLE_QUERY_PAGES_H_
