@@ -751,38 +751,13 @@ absl::Status Node::AddConsoleQueryPages(
     }
     return codes;
   };
-  // Office.Query's domain call, logged as the Office port logs the call
-  // (OfficeService::Serve): the exchanges by LookupQuerier, the call here.
-  auto query = [this, c](const v1::QueryRequest& request,
-                         const console::Caller& who,
-                         const std::function<bool(const v1::QueryEvent&)>& emit)
+  // Office.Query itself, checked and logged as the Office port runs it.
+  auto query = [this](const v1::QueryRequest& request,
+                      const console::Caller& who,
+                      const std::function<bool(const v1::QueryEvent&)>& emit)
       -> absl::Status {
-    OfficeCaller caller;
-    const size_t slash = who.office.find('/');
-    if (slash == std::string::npos) {
-      return absl::InternalError("console caller without an office name");
-    }
-    caller.country = who.office.substr(0, slash);
-    caller.office = who.office.substr(slash + 1);
-    caller.role = OfficeRole::kProsecutor;  // the page lets no other role in
-    caller.person = who.person;
-    AuditCounts counts;
-    counts.elements = static_cast<uint32_t>(request.identifiers_size());
-    absl::Status status =
-        query_->Run(request, caller, [&](const v1::QueryEvent& event) {
-          if (event.has_summary()) {
-            counts.hits =
-                static_cast<uint32_t>(event.summary().hit_members_size());
-          }
-          if (event.has_answer()) {
-            counts.references += event.answer().references_size();
-          }
-          return emit(event);
-        });
-    absl::Status logged = c->audit_trail->Call(
-        v1::AUDIT_DIRECTION_LOCAL, "", "Office.Query", "query", caller.Name(),
-        status.code(), counts, "", caller.person);
-    return logged.ok() ? status : AuditFailure(logged);
+    ASSIGN_OR_RETURN(OfficeCaller caller, OfficeCallerOf(who));
+    return office_service_->QueryFor(caller, request, emit);
   };
   console_query_ = std::make_unique<QueryPages>(c->self(), console_scope_.get(),
                                                 peers, query, run);

@@ -184,25 +184,39 @@ grpc::Status OfficeService::ListCases(grpc::ServerContext* context,
       });
 }
 
+OfficeService::Body OfficeService::QueryBody(const v1::QueryRequest& request,
+                                             const QueryEmit& emit) {
+  return [this, &request, &emit](const OfficeCaller& caller,
+                                 OfficeAudit& audit) {
+    audit.counts.elements = static_cast<uint32_t>(request.identifiers_size());
+    return query_->Run(request, caller, [&](const v1::QueryEvent& event) {
+      if (event.has_summary()) {
+        audit.counts.hits =
+            static_cast<uint32_t>(event.summary().hit_members_size());
+      }
+      if (event.has_answer()) {
+        audit.counts.references += event.answer().references_size();
+      }
+      return emit(event);
+    });
+  };
+}
+
 grpc::Status OfficeService::Query(grpc::ServerContext* context,
                                   const v1::QueryRequest* request,
                                   grpc::ServerWriter<v1::QueryEvent>* writer) {
-  return Serve(
-      context, "Office.Query", "query", {OfficeRole::kProsecutor},
-      [&](const OfficeCaller& caller, OfficeAudit& audit) {
-        audit.counts.elements =
-            static_cast<uint32_t>(request->identifiers_size());
-        return query_->Run(*request, caller, [&](const v1::QueryEvent& event) {
-          if (event.has_summary()) {
-            audit.counts.hits =
-                static_cast<uint32_t>(event.summary().hit_members_size());
-          }
-          if (event.has_answer()) {
-            audit.counts.references += event.answer().references_size();
-          }
-          return !context->IsCancelled() && writer->Write(event);
-        });
-      });
+  const QueryEmit emit = [&](const v1::QueryEvent& event) {
+    return !context->IsCancelled() && writer->Write(event);
+  };
+  return Serve(context, "Office.Query", "query", {OfficeRole::kProsecutor},
+               QueryBody(*request, emit));
+}
+
+absl::Status OfficeService::QueryFor(const OfficeCaller& caller,
+                                     const v1::QueryRequest& request,
+                                     const QueryEmit& emit) {
+  return ServeFor(caller, "Office.Query", "query", {OfficeRole::kProsecutor},
+                  QueryBody(request, emit));
 }
 
 grpc::Status OfficeService::ListHits(grpc::ServerContext* context,

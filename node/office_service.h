@@ -169,6 +169,13 @@ class OfficeService final : public v1::Office::Service {
                           std::string_view kind,
                           const std::function<absl::Status()>& body);
 
+  // Office.Query for the console's query page: as ServeFor, with Query's
+  // body (the peers' answers and the summary go to `emit`; false from it
+  // stops the query) and its audit counts.
+  using QueryEmit = std::function<bool(const v1::QueryEvent&)>;
+  absl::Status QueryFor(const OfficeCaller& caller,
+                        const v1::QueryRequest& request, const QueryEmit& emit);
+
   // What the auditor's calls read, for the console's auditor pages (inside
   // AuditedFor): the node's latest checkpoint note with its cosignatures,
   // what this node's witnessing of `member` shows, a month's signed report.
@@ -215,6 +222,9 @@ class OfficeService final : public v1::Office::Service {
   absl::Status Run(absl::StatusOr<OfficeCaller> caller, std::string_view rpc,
                    std::string_view kind,
                    std::initializer_list<OfficeRole> allowed, const Body& body);
+  // Query's body for `request`, its events to `emit`; both must outlive
+  // the result.
+  Body QueryBody(const v1::QueryRequest& request, const QueryEmit& emit);
   // `body` as an auditor's call body (Audited, AuditedFor); `body` must
   // outlive the result.
   Body AuditorBody(const std::function<absl::Status()>& body);
