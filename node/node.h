@@ -32,12 +32,12 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/server.h"
 #include "node/admin_http.h"
-#include "node/console/console_server.h"
-#include "node/console_pages.h"
 #include "node/checkpoints.h"
 #include "node/config.h"
+#include "node/console/console_server.h"
+#include "node/console_language.h"
+#include "node/console_pages.h"
 #include "node/cooperation.h"
-#include "node/withdrawal.h"
 #include "node/executor.h"
 #include "node/grpc_peer_transport.h"
 #include "node/index_sync.h"
@@ -45,11 +45,12 @@
 #include "node/node_context.h"
 #include "node/office_service.h"
 #include "node/oprf_rotation.h"
-#include "node/watches.h"
 #include "node/peer_clients.h"
 #include "node/peer_service.h"
 #include "node/retention.h"
 #include "node/tls_credentials.h"
+#include "node/watches.h"
+#include "node/withdrawal.h"
 #include "node/witnessing.h"
 
 namespace boost::asio {
@@ -154,6 +155,7 @@ class Node {
   std::unique_ptr<AdminHttp> admin_;
   // The web console (node/console): its pages (over office_service_'s case
   // book) and the server; after io_, closed before it is destroyed.
+  std::unique_ptr<ConsoleLanguage> console_language_;
   std::unique_ptr<CasePages> console_pages_;
   std::unique_ptr<console::ConsoleServer> console_;
   int metrics_collector_ = -1;  // the registry's id; -1: none
