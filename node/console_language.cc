@@ -120,8 +120,8 @@ void ConsoleLanguage::Choose(const console::Request& r,
     return reply(Refusal(
         r, 400, i18n::Format(i18n::msg::kConsoleLanguageUnknown, now, {code})));
   }
-  std::string back = First(r.form, "return_to");
-  if (back.empty()) back = "/";
+  const std::string sent = First(r.form, "return_to");
+  const std::string back = sent.empty() ? std::string("/") : sent;
   if (!SameSitePath(back)) {
     return reply(Refusal(
         r, 400,
