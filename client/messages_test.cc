@@ -37,7 +37,7 @@ TEST(MessagesTest, EveryMessageHasEveryLanguage) {
     EXPECT_EQ(Text(id, Lang::kSrLatn), SerbianLatin(Text(id, Lang::kSr)));
   }
   EXPECT_EQ(AllMessages().size(), static_cast<size_t>(Msg::kUnknownWindow) + 1);
-  EXPECT_EQ(AllDisplayLangs().size(), 9u);
+  EXPECT_GE(AllDisplayLangs().size(), 9u);
 }
 
 // The words of hits in context and index ages were English in every

@@ -18,10 +18,19 @@ bool HasCyrillic(std::string_view s) {
 }
 
 TEST(CatalogTest, HasTheFederationsLanguagesAndSerbianLatin) {
+  // The federation's, in catalog order; a translator's new file adds one
+  // (CatalogGeneratorTest.AFileMoreIsALanguageMore), so not "only these".
   std::vector<std::string> codes;
-  for (Lang l : Languages()) codes.emplace_back(l.code());
+  for (Lang l : Languages()) {
+    if (std::set<std::string_view>{"en", "bs", "cnr", "hr", "mk", "sl", "sq",
+                                   "sr", "sr-Latn"}
+            .count(l.code()) > 0) {
+      codes.emplace_back(l.code());
+    }
+  }
   EXPECT_EQ(codes, (std::vector<std::string>{"en", "bs", "cnr", "hr", "mk",
                                              "sl", "sq", "sr", "sr-Latn"}));
+  EXPECT_EQ(Languages().front(), Lang::kEn);
   EXPECT_TRUE(IsTransliteration(Lang::kSrLatn));
   EXPECT_FALSE(IsTransliteration(Lang::kSr));
   EXPECT_EQ(LanguageName(Lang::kMk), "македонски");
