@@ -22,6 +22,7 @@
 #include "client/suggest.h"
 #include "client/report_command.h"
 #include "client/watch_commands.h"
+#include "core/i18n/catalog.h"
 #include "core/util/version.h"
 
 namespace cbx::client {
@@ -162,9 +163,10 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& g) {
   app.add_flag("--wide", g.wide,
                "Tables with every column at full width (default: they fit "
                "100 columns, long cells cut with '…')");
+  // The languages are the message catalog's (one file each in i18n/).
   app.add_option("--lang", g.lang_code,
-                 "Language of the output: en, mk, sr (Cyrillic), sr-Latn "
-                 "(Latin), bs, hr, cnr, sq, sl; any case (CBX_LANG)")
+                 "Language of the output: " + i18n::LanguageList() +
+                     "; any case (CBX_LANG)")
       ->type_name("LANG");
 }
 

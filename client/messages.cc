@@ -1,276 +1,76 @@
 #include "client/messages.h"
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
-#include <utility>
+
+#include "core/i18n/catalog.h"
 
 namespace cbx::client {
 namespace {
 
-// en, mk, sr (Cyrillic), bs, hr, cnr, sq, sl: the columns of the offence
-// table (offence_labels.cc); sr-Latn is derived (SerbianLatin).
-constexpr size_t kColumns = 8;
-
 struct Entry {
   Msg id;
-  std::string_view name;
-  std::array<std::string_view, kColumns> text;
+  i18n::MessageId message;
 };
-
-// Hits in context and index ages (issue 14): English in every column until
-// translated (client/README.md).
-constexpr std::string_view kQueryEn = "query";
-constexpr std::string_view kQueriesEn = "queries";
-constexpr std::string_view kIndexAgeEn = "index {1} old";
-constexpr std::string_view kStaleIndexWarningEn =
-    "warning: misses from index copies older than expected: {1}; a case "
-    "registered since may be missing, ask again after the next sync ('cbx "
-    "peers' shows it)";
-constexpr std::string_view kDisjointNoteEn =
-    "the two windows do not overlap: usernames and numbers get reused, so it "
-    "may be another person";
-constexpr std::string_view kNoValueKeptEn = "a watch keeps no value";
-constexpr std::string_view kYoursEn = "yours";
-constexpr std::string_view kTheirsEn = "theirs";
-constexpr std::string_view kUnknownWindowEn = "unknown";
 
 // Keep in declaration order of Msg (checked by messages_test).
 constexpr Entry kTable[] = {
-    {Msg::kCase, "case",
-     {"case", "предмет", "предмет", "predmet", "predmet", "predmet",
-      "çështja", "zadeva"}},
-    {Msg::kStatus, "status",
-     {"status", "статус", "статус", "status", "status", "status", "statusi",
-      "stanje"}},
-    {Msg::kOpened, "opened",
-     {"opened", "отворен", "отворен", "otvoren", "otvoren", "otvoren",
-      "hapur", "odprta"}},
-    {Msg::kRole, "role",
-     {"role", "улога", "улога", "uloga", "uloga", "uloga", "roli", "vloga"}},
-    {Msg::kOffences, "offences",
-     {"offences", "кривични дела", "кривична дела", "krivična djela",
-      "kaznena djela", "krivična djela", "veprat penale",
-      "kazniva dejanja"}},
-    {Msg::kIdentifiers, "identifiers",
-     {"identifiers", "идентификатори", "идентификатори", "identifikatori",
-      "identifikatori", "identifikatori", "identifikuesit",
-      "identifikatorji"}},
-    {Msg::kUpdated, "updated",
-     {"updated", "изменет", "измењен", "izmijenjen", "izmijenjen",
-      "izmijenjen", "përditësuar", "posodobljeno"}},
-    {Msg::kReceived, "received",
-     {"received", "примено", "примљено", "primljeno", "primljeno",
-      "primljeno", "marrë", "prejeto"}},
-    {Msg::kMember, "member",
-     {"member", "членка", "чланица", "članica", "članica", "članica",
-      "anëtari", "članica"}},
-    {Msg::kOffice, "office",
-     {"office", "обвинителство", "тужилаштво", "tužilaštvo", "odvjetništvo",
-      "tužilaštvo", "prokuroria", "tožilstvo"}},
-    {Msg::kMatched, "matched",
-     {"matched", "совпаѓање", "подударање", "podudaranje", "podudaranje",
-      "podudaranje", "përputhja", "ujemanje"}},
-    {Msg::kContact, "contact",
-     {"24/7 contact", "контакт 24/7", "контакт 24/7", "kontakt 24/7",
-      "kontakt 24/7", "kontakt 24/7", "kontakt 24/7", "stik 24/7"}},
-    {Msg::kCaseToken, "case_token",
-     {"case token", "токен на предметот", "токен предмета", "token predmeta",
-      "token predmeta", "token predmeta", "tokeni i çështjes",
-      "žeton zadeve"}},
-    {Msg::kAt, "at",
-     {"at", "време", "време", "vrijeme", "vrijeme", "vrijeme", "koha",
-      "čas"}},
-    {Msg::kOurCase, "our_case",
-     {"our case", "наш предмет", "наш предмет", "naš predmet", "naš predmet",
-      "naš predmet", "çështja jonë", "naša zadeva"}},
-    {Msg::kFrom, "from",
-     {"from", "од", "од", "od", "od", "od", "nga", "od"}},
-    {Msg::kTheirCase, "their_case",
-     {"their case", "нивен предмет", "њихов предмет", "njihov predmet",
-      "njihov predmet", "njihov predmet", "çështja e tyre",
-      "njihova zadeva"}},
-    {Msg::kOffence, "offence",
-     {"offence", "кривично дело", "кривично дело", "krivično djelo",
-      "kazneno djelo", "krivično djelo", "vepra penale",
-      "kaznivo dejanje"}},
-    {Msg::kLegalBasis, "legal_basis",
-     {"legal basis", "правна основа", "правни основ", "pravni osnov",
-      "pravna osnova", "pravni osnov", "baza ligjore", "pravna podlaga"}},
-    {Msg::kToken, "token",
-     {"token", "токен", "токен", "token", "token", "token", "tokeni",
-      "žeton"}},
-    {Msg::kCreated, "created",
-     {"created", "создаден", "направљен", "kreiran", "stvoren", "kreiran",
-      "krijuar", "ustvarjeno"}},
-    {Msg::kStatusOpen, "status.open",
-     {"open", "отворен", "отворен", "otvoren", "otvoren", "otvoren",
-      "e hapur", "odprta"}},
-    {Msg::kStatusClosed, "status.closed",
-     {"closed", "затворен", "затворен", "zatvoren", "zatvoren", "zatvoren",
-      "e mbyllur", "zaprta"}},
-    {Msg::kRoleCreator, "role.creator",
-     {"creator", "креатор", "креатор", "kreator", "autor", "kreator",
-      "krijuesi", "ustvarjalec"}},
-    {Msg::kRoleAdministrator, "role.administrator",
-     {"administrator", "администратор", "администратор", "administrator",
-      "administrator", "administrator", "administratori", "skrbnik"}},
-    {Msg::kRolePoster, "role.poster",
-     {"poster", "објавувач", "објављивач", "objavljivač", "objavljivač",
-      "objavljivač", "postuesi", "objavljalec"}},
-    {Msg::kRoleResharer, "role.resharer",
-     {"resharer", "препраќач", "прослеђивач", "prosljeđivač", "prosljeđivač",
-      "prosljeđivač", "rishpërndarësi", "posredovalec"}},
-    {Msg::kRoleRequester, "role.requester",
-     {"requester", "барател", "тражилац", "tražilac", "tražitelj",
-      "tražilac", "kërkuesi", "naročnik"}},
-    {Msg::kOutcomeHit, "outcome.hit",
-     {"HIT", "ПОГОДОК", "ПОГОДАК", "POGODAK", "POGODAK", "POGODAK", "GJETJE",
-      "ZADETEK"}},
-    {Msg::kOutcomeMiss, "outcome.miss",
-     {"MISS", "НЕМА", "НЕМА", "NEMA", "NEMA", "NEMA", "ASGJË", "NIČ"}},
-    {Msg::kOutcomeError, "outcome.error",
-     {"ERROR", "ГРЕШКА", "ГРЕШКА", "GREŠKA", "POGREŠKA", "GREŠKA", "GABIM",
-      "NAPAKA"}},
-    {Msg::kOutcomePhantom, "outcome.phantom",
-     {"PHANTOM", "ФАНТОМ", "ФАНТОМ", "FANTOM", "FANTOM", "FANTOM",
-      "FANTAZMË", "FANTOM"}},
-    {Msg::kNoCases, "no_cases",
-     {"no cases", "нема предмети", "нема предмета", "nema predmeta",
-      "nema predmeta", "nema predmeta", "nuk ka çështje", "ni zadev"}},
-    {Msg::kNoHits, "no_hits",
-     {"no hits", "нема погодоци", "нема погодака", "nema pogodaka",
-      "nema pogodaka", "nema pogodaka", "nuk ka gjetje", "ni zadetkov"}},
-    {Msg::kWithdrawn, "withdrawn",
-     {"withdrawn", "повлечен", "повучен", "povučen", "povučen", "povučen",
-      "tërhequr", "umaknjen"}},
-    {Msg::kNoNotifications, "no_notifications",
-     {"no notifications", "нема известувања", "нема обавештења",
-      "nema obavještenja", "nema obavijesti", "nema obavještenja",
-      "nuk ka njoftime", "ni obvestil"}},
-    {Msg::kWhatToDo, "what_to_do",
-     {"what to do", "што да направите", "шта да урадите", "šta uraditi",
-      "što učiniti", "šta uraditi", "çfarë të bëni", "kaj storiti"}},
-    {Msg::kNothingWasSent, "nothing_was_sent",
-     {"nothing was sent", "ништо не е испратено", "ништа није послато",
-      "ništa nije poslano", "ništa nije poslano", "ništa nije poslato",
-      "asgjë nuk u dërgua", "nič ni bilo poslano"}},
-    {Msg::kErrNodeRefused, "err.node_refused",
-     {"the node refused the request", "јазолот го одби барањето",
-      "чвор је одбио захтев", "čvor je odbio zahtjev",
-      "čvor je odbio zahtjev", "čvor je odbio zahtjev",
-      "nyja e refuzoi kërkesën", "vozlišče je zavrnilo zahtevo"}},
-    {Msg::kErrCannotNow, "err.cannot_now",
-     {"the node cannot do this now", "јазолот не може да го направи ова сега",
-      "чвор то сада не може да уради", "čvor to sada ne može uraditi",
-      "čvor to sada ne može učiniti", "čvor to sada ne može uraditi",
-      "nyja nuk mund ta bëjë këtë tani",
-      "vozlišče tega zdaj ne more storiti"}},
-    {Msg::kErrNotAllowed, "err.not_allowed",
-     {"your certificate may not do this",
-      "вашиот сертификат не дозволува ова",
-      "ваш сертификат то не дозвољава", "vaš certifikat to ne dozvoljava",
-      "vaš certifikat to ne dopušta", "vaš sertifikat to ne dozvoljava",
-      "certifikata juaj nuk e lejon këtë",
-      "vaše potrdilo tega ne dovoljuje"}},
-    {Msg::kErrNoAnswerIn, "err.no_answer_in",
-     {"the node did not answer within {1} ms",
-      "јазолот не одговори во рок од {1} ms",
-      "чвор није одговорио у року од {1} ms",
-      "čvor nije odgovorio u roku od {1} ms",
-      "čvor nije odgovorio u roku od {1} ms",
-      "čvor nije odgovorio u roku od {1} ms",
-      "nyja nuk u përgjigj brenda {1} ms",
-      "vozlišče ni odgovorilo v {1} ms"}},
-    {Msg::kErrNotReached, "err.not_reached",
-     {"the node at {1} could not be reached",
-      "јазолот на {1} не е достапен", "чвор на {1} није доступан",
-      "čvor na {1} nije dostupan", "čvor na {1} nije dostupan",
-      "čvor na {1} nije dostupan", "nyja në {1} nuk u arrit",
-      "vozlišče na {1} ni dosegljivo"}},
-    {Msg::kErrRefusedConn, "err.refused_connection",
-     {"nothing answers at {1}: the connection was refused",
-      "ништо не одговара на {1}: врската е одбиена",
-      "ништа не одговара на {1}: веза је одбијена",
-      "ništa ne odgovara na {1}: veza je odbijena",
-      "ništa ne odgovara na {1}: veza je odbijena",
-      "ništa ne odgovara na {1}: veza je odbijena",
-      "askush nuk përgjigjet në {1}: lidhja u refuzua",
-      "na {1} se nihče ne odziva: povezava je bila zavrnjena"}},
-    // English in every column until translated (issue 14: hits in
-    // context; the texts are above kTable).
-    {Msg::kQuery, "query",
-     {kQueryEn, kQueryEn, kQueryEn,
-      kQueryEn, kQueryEn, kQueryEn,
-      kQueryEn, kQueryEn}},
-    {Msg::kQueries, "queries",
-     {kQueriesEn, kQueriesEn, kQueriesEn,
-      kQueriesEn, kQueriesEn, kQueriesEn,
-      kQueriesEn, kQueriesEn}},
-    {Msg::kIndexAge, "index_age",
-     {kIndexAgeEn, kIndexAgeEn, kIndexAgeEn,
-      kIndexAgeEn, kIndexAgeEn, kIndexAgeEn,
-      kIndexAgeEn, kIndexAgeEn}},
-    {Msg::kStaleIndexWarning, "warn.stale_index",
-     {kStaleIndexWarningEn, kStaleIndexWarningEn, kStaleIndexWarningEn,
-      kStaleIndexWarningEn, kStaleIndexWarningEn, kStaleIndexWarningEn,
-      kStaleIndexWarningEn, kStaleIndexWarningEn}},
-    {Msg::kDisjointNote, "note.disjoint_windows",
-     {kDisjointNoteEn, kDisjointNoteEn, kDisjointNoteEn,
-      kDisjointNoteEn, kDisjointNoteEn, kDisjointNoteEn,
-      kDisjointNoteEn, kDisjointNoteEn}},
-    {Msg::kNoValueKept, "no_value_kept",
-     {kNoValueKeptEn, kNoValueKeptEn, kNoValueKeptEn,
-      kNoValueKeptEn, kNoValueKeptEn, kNoValueKeptEn,
-      kNoValueKeptEn, kNoValueKeptEn}},
-    {Msg::kYours, "yours",
-     {kYoursEn, kYoursEn, kYoursEn,
-      kYoursEn, kYoursEn, kYoursEn,
-      kYoursEn, kYoursEn}},
-    {Msg::kTheirs, "theirs",
-     {kTheirsEn, kTheirsEn, kTheirsEn,
-      kTheirsEn, kTheirsEn, kTheirsEn,
-      kTheirsEn, kTheirsEn}},
-    {Msg::kUnknownWindow, "window_unknown",
-     {kUnknownWindowEn, kUnknownWindowEn, kUnknownWindowEn,
-      kUnknownWindowEn, kUnknownWindowEn, kUnknownWindowEn,
-      kUnknownWindowEn, kUnknownWindowEn}},
+    {Msg::kCase, i18n::msg::kCase},
+    {Msg::kStatus, i18n::msg::kStatus},
+    {Msg::kOpened, i18n::msg::kOpened},
+    {Msg::kRole, i18n::msg::kRole},
+    {Msg::kOffences, i18n::msg::kOffences},
+    {Msg::kIdentifiers, i18n::msg::kIdentifiers},
+    {Msg::kUpdated, i18n::msg::kUpdated},
+    {Msg::kReceived, i18n::msg::kReceived},
+    {Msg::kMember, i18n::msg::kMember},
+    {Msg::kOffice, i18n::msg::kOffice},
+    {Msg::kMatched, i18n::msg::kMatched},
+    {Msg::kContact, i18n::msg::kContact},
+    {Msg::kCaseToken, i18n::msg::kCaseToken},
+    {Msg::kAt, i18n::msg::kAt},
+    {Msg::kOurCase, i18n::msg::kOurCase},
+    {Msg::kFrom, i18n::msg::kFrom},
+    {Msg::kTheirCase, i18n::msg::kTheirCase},
+    {Msg::kOffence, i18n::msg::kOffence},
+    {Msg::kLegalBasis, i18n::msg::kLegalBasis},
+    {Msg::kToken, i18n::msg::kToken},
+    {Msg::kCreated, i18n::msg::kCreated},
+    {Msg::kStatusOpen, i18n::msg::kStatusOpen},
+    {Msg::kStatusClosed, i18n::msg::kStatusClosed},
+    {Msg::kRoleCreator, i18n::msg::kRoleCreator},
+    {Msg::kRoleAdministrator, i18n::msg::kRoleAdministrator},
+    {Msg::kRolePoster, i18n::msg::kRolePoster},
+    {Msg::kRoleResharer, i18n::msg::kRoleResharer},
+    {Msg::kRoleRequester, i18n::msg::kRoleRequester},
+    {Msg::kOutcomeHit, i18n::msg::kOutcomeHit},
+    {Msg::kOutcomeMiss, i18n::msg::kOutcomeMiss},
+    {Msg::kOutcomeError, i18n::msg::kOutcomeError},
+    {Msg::kOutcomePhantom, i18n::msg::kOutcomePhantom},
+    {Msg::kNoCases, i18n::msg::kNoCases},
+    {Msg::kNoHits, i18n::msg::kNoHits},
+    {Msg::kWithdrawn, i18n::msg::kWithdrawn},
+    {Msg::kNoNotifications, i18n::msg::kNoNotifications},
+    {Msg::kWhatToDo, i18n::msg::kWhatToDo},
+    {Msg::kNothingWasSent, i18n::msg::kNothingWasSent},
+    {Msg::kErrNodeRefused, i18n::msg::kErrNodeRefused},
+    {Msg::kErrCannotNow, i18n::msg::kErrCannotNow},
+    {Msg::kErrNotAllowed, i18n::msg::kErrNotAllowed},
+    {Msg::kErrNoAnswerIn, i18n::msg::kErrNoAnswerIn},
+    {Msg::kErrNotReached, i18n::msg::kErrNotReached},
+    {Msg::kErrRefusedConn, i18n::msg::kErrRefusedConnection},
+    {Msg::kQuery, i18n::msg::kQuery},
+    {Msg::kQueries, i18n::msg::kQueries},
+    {Msg::kIndexAge, i18n::msg::kIndexAge},
+    {Msg::kStaleIndexWarning, i18n::msg::kWarnStaleIndex},
+    {Msg::kDisjointNote, i18n::msg::kNoteDisjointWindows},
+    {Msg::kNoValueKept, i18n::msg::kNoValueKept},
+    {Msg::kYours, i18n::msg::kYours},
+    {Msg::kTheirs, i18n::msg::kTheirs},
+    {Msg::kUnknownWindow, i18n::msg::kWindowUnknown},
 };
 
 constexpr size_t kMessageCount = sizeof(kTable) / sizeof(kTable[0]);
-
-// The column of `lang`; sr-Latn reads sr's.
-size_t Column(Lang lang) {
-  return lang == Lang::kSrLatn ? static_cast<size_t>(Lang::kSr)
-                               : static_cast<size_t>(lang);
-}
-
-// Serbian Cyrillic letters (UTF-8) and their Latin spelling.
-constexpr std::pair<std::string_view, std::string_view> kSerbian[] = {
-    {"А", "A"},  {"Б", "B"},  {"В", "V"},  {"Г", "G"},  {"Д", "D"},
-    {"Ђ", "Đ"},  {"Е", "E"},  {"Ж", "Ž"},  {"З", "Z"},  {"И", "I"},
-    {"Ј", "J"},  {"К", "K"},  {"Л", "L"},  {"Љ", "Lj"}, {"М", "M"},
-    {"Н", "N"},  {"Њ", "Nj"}, {"О", "O"},  {"П", "P"},  {"Р", "R"},
-    {"С", "S"},  {"Т", "T"},  {"Ћ", "Ć"},  {"У", "U"},  {"Ф", "F"},
-    {"Х", "H"},  {"Ц", "C"},  {"Ч", "Č"},  {"Џ", "Dž"}, {"Ш", "Š"},
-    {"а", "a"},  {"б", "b"},  {"в", "v"},  {"г", "g"},  {"д", "d"},
-    {"ђ", "đ"},  {"е", "e"},  {"ж", "ž"},  {"з", "z"},  {"и", "i"},
-    {"ј", "j"},  {"к", "k"},  {"л", "l"},  {"љ", "lj"}, {"м", "m"},
-    {"н", "n"},  {"њ", "nj"}, {"о", "o"},  {"п", "p"},  {"р", "r"},
-    {"с", "s"},  {"т", "t"},  {"ћ", "ć"},  {"у", "u"},  {"ф", "f"},
-    {"х", "h"},  {"ц", "c"},  {"ч", "č"},  {"џ", "dž"}, {"ш", "š"},
-};
-
-// Whether a capital Cyrillic letter starts at `at` (the table's first 30
-// entries are the capitals): an all-capital word keeps its digraphs capital
-// ("ЉУДИ" → "LJUDI"), a capital before a small letter gives "Lj".
-bool NextIsCapital(std::string_view text, size_t at) {
-  for (size_t k = 0; k < 30; ++k) {
-    const std::string_view cyr = kSerbian[k].first;
-    if (text.substr(at, cyr.size()) == cyr) return true;
-  }
-  return false;
-}
 
 }  // namespace
 
@@ -285,18 +85,14 @@ const std::vector<Msg>& AllMessages() {
 
 std::string_view MessageName(Msg id) {
   const size_t i = static_cast<size_t>(id);
-  return i < kMessageCount ? kTable[i].name : std::string_view("?");
+  return i < kMessageCount ? i18n::MessageName(kTable[i].message)
+                           : std::string_view("?");
 }
 
 std::string Text(Msg id, Lang lang, std::string_view arg) {
   const size_t i = static_cast<size_t>(id);
   if (i >= kMessageCount) return "?";
-  std::string text(kTable[i].text[Column(lang)]);
-  if (lang == Lang::kSrLatn) text = SerbianLatin(text);
-  if (size_t at = text.find("{1}"); at != std::string::npos) {
-    text.replace(at, 3, arg);
-  }
-  return text;
+  return i18n::Format(kTable[i].message, lang, {arg});
 }
 
 std::string Upper(std::string_view text) {
@@ -331,29 +127,6 @@ std::string Upper(std::string_view text) {
       continue;
     }
     out += text[i++];
-  }
-  return out;
-}
-
-std::string SerbianLatin(std::string_view text) {
-  std::string out;
-  size_t i = 0;
-  while (i < text.size()) {
-    bool done = false;
-    for (const auto& [cyr, lat] : kSerbian) {
-      if (text.substr(i, cyr.size()) != cyr) continue;
-      i += cyr.size();
-      std::string latin(lat);
-      // Љ, Њ, Џ in an all-capital word: LJ, NJ, DŽ.
-      if (latin.size() > 1 && latin[0] >= 'A' && latin[0] <= 'Z' &&
-          NextIsCapital(text, i)) {
-        latin = latin == "Lj" ? "LJ" : latin == "Nj" ? "NJ" : "DŽ";
-      }
-      out += latin;
-      done = true;
-      break;
-    }
-    if (!done) out += text[i++];
   }
   return out;
 }

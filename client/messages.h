@@ -1,12 +1,11 @@
-// The CLI's own words in the languages of the federation: one string table
-// keyed by message id, so that every front end (this CLI now, a web console
-// later) shows an office the same words. Independent of CLI11 and gRPC:
-// plain C++ over client/offence_labels.h's Lang.
+// The CLI's own words in the languages of the federation, by message id:
+// the texts are the message catalog's (core/i18n/catalog.h, one file per
+// language in i18n/), which the web console reads too, so that every front
+// end shows an office the same words. Independent of CLI11 and gRPC.
 //
-// Serbian comes in Cyrillic (sr) and Latin (sr-Latn) script; the table holds
-// the Cyrillic text and the Latin one is its transliteration (the standard
-// one-to-one mapping of Serbian's two alphabets), so the two never drift.
-// Offence labels have their own table (offence_labels.h, the same scheme).
+// Serbian comes in Cyrillic (sr) and Latin (sr-Latn) script; the catalog
+// derives the Latin text from the Cyrillic one (SerbianLatin), so the two
+// never drift. Offence labels: offence_labels.h, from the same catalog.
 //
 // Who reviewed the translations is in client/README.md.
 //
@@ -19,11 +18,12 @@
 #include <vector>
 
 #include "client/offence_labels.h"
+#include "core/i18n/serbian_latin.h"
 
 namespace cbx::client {
 
-// Every message the table holds. Ids are stable: a translator adds a column
-// entry, a front end looks a message up by id.
+// The CLI's messages. Each is a message of the catalog (its name in the
+// files: MessageName); a translator edits the language files, never this.
 enum class Msg {
   // Table headers and field labels.
   kCase,
@@ -76,8 +76,7 @@ enum class Msg {
   kErrNoAnswerIn,   // {1}: milliseconds
   kErrNotReached,   // {1}: HOST:PORT
   kErrRefusedConn,  // {1}: HOST:PORT
-  // Hits in context and the age of a peer's index (issue 14). English in
-  // every column until translated (client/README.md).
+  // Hits in context and the age of a peer's index (issue 14).
   kQuery,
   kQueries,
   kIndexAge,           // {1}: "4 min"
@@ -103,8 +102,8 @@ std::string Text(Msg id, Lang lang, std::string_view arg = {});
 std::string Upper(std::string_view text);
 
 // Serbian Cyrillic `text` in Latin script (Ђ→Đ, Љ→Lj, Џ→Dž, ...); every
-// other character unchanged.
-std::string SerbianLatin(std::string_view text);
+// other character unchanged (core/i18n/serbian_latin.h).
+using i18n::SerbianLatin;
 
 }  // namespace cbx::client
 

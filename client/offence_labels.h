@@ -1,5 +1,6 @@
 // Offence codes, their short names on the command line, and their display
-// labels in the eight languages of the federation (spec/offence-codes.md).
+// labels in the languages of the federation (spec/offence-codes.md; the
+// texts are the message catalog's, core/i18n/catalog.h).
 //
 // Codes, never labels, cross the border: a label is how this CLI shows a code
 // to its user, in the language the user chose with --lang.
@@ -13,22 +14,27 @@
 
 #include "absl/status/statusor.h"
 #include "cbx/v1/cases.pb.h"
+#include "core/i18n/catalog.h"
 
 namespace cbx::client {
 
-// Display languages, after ISO 639 (cnr: Montenegrin) and BCP 47 (sr-Latn:
-// Serbian in Latin script; sr is Cyrillic).
-enum class Lang { kEn, kMk, kSr, kBs, kHr, kCnr, kSq, kSl, kSrLatn };
+// A display language: a language of the message catalog, by its BCP 47
+// code (cnr: Montenegrin; sr-Latn: Serbian in Latin script, sr is
+// Cyrillic). Which languages there are is the catalog's: one per file of
+// i18n/.
+using Lang = i18n::Lang;
 
-// The eight languages of spec/offence-codes.md, in its order (its columns).
+// The languages that have a file of their own (the eight of
+// spec/offence-codes.md, its columns, and any a translator added).
 const std::vector<Lang>& AllLangs();
-// Every display language: AllLangs() and sr-Latn (the Latin spelling of sr,
-// client/messages.h's SerbianLatin).
+// Every display language: AllLangs() and those the catalog derives (sr-Latn,
+// the Latin spelling of sr).
 const std::vector<Lang>& AllDisplayLangs();
 // "en", "mk", ..., "sr-Latn".
 std::string_view LangCode(Lang lang);
-// Parses a --lang or CBX_LANG value, case-insensitive, '_' as '-' ("MK",
-// "sr_latn"); INVALID_ARGUMENT naming the accepted codes otherwise.
+// Parses a --lang or CBX_LANG value: any catalog language, case-insensitive,
+// '_' as '-' ("MK", "sr_latn"); INVALID_ARGUMENT naming the accepted codes
+// otherwise.
 absl::StatusOr<Lang> ParseLang(std::string_view code);
 
 // Every specified offence code (not OFFENCE_CODE_UNSPECIFIED).

@@ -32,7 +32,9 @@ bool IsCleanUtf8(std::string_view s) {
 
 TEST(OffenceLabelsTest, EveryCodeHasANameAndALabelInEveryLanguage) {
   ASSERT_EQ(AllOffenceCodes().size(), 7u);
-  ASSERT_EQ(AllLangs().size(), 8u);
+  // The eight of the federation, and any a translator added (a file of
+  // i18n/; the spec page's table then needs its column, below).
+  ASSERT_GE(AllLangs().size(), 8u);
   for (v1::OffenceCode code : AllOffenceCodes()) {
     std::string_view name = OffenceCodeName(code);
     ASSERT_FALSE(name.empty()) << code;

@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "core/i18n/catalog.h"
 
 namespace cbx::node {
 namespace {
@@ -19,41 +20,77 @@ constexpr int kIdentifierRows = 6;
 
 struct Choice {
   int value;
-  const char* label;
+  i18n::MessageId label;
 };
 
 constexpr Choice kIdentifierTypes[] = {
-    {v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME, "Telegram username"},
-    {v1::IDENTIFIER_TYPE_TELEGRAM_CHAT, "Telegram group or channel"},
-    {v1::IDENTIFIER_TYPE_TELEGRAM_USER_ID, "Telegram user id"},
-    {v1::IDENTIFIER_TYPE_PHONE, "Phone number"},
-    {v1::IDENTIFIER_TYPE_EMAIL, "E-mail address"},
-    {v1::IDENTIFIER_TYPE_PLATFORM_HANDLE, "Other platform: platform:handle"},
-    {v1::IDENTIFIER_TYPE_CONTENT_SHA256, "SHA-256 of an image or video"},
+    {v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME,
+     i18n::msg::kConsoleIdTypeTelegramUsername},
+    {v1::IDENTIFIER_TYPE_TELEGRAM_CHAT, i18n::msg::kConsoleIdTypeTelegramChat},
+    {v1::IDENTIFIER_TYPE_TELEGRAM_USER_ID,
+     i18n::msg::kConsoleIdTypeTelegramUserId},
+    {v1::IDENTIFIER_TYPE_PHONE, i18n::msg::kConsoleIdTypePhone},
+    {v1::IDENTIFIER_TYPE_EMAIL, i18n::msg::kConsoleIdTypeEmail},
+    {v1::IDENTIFIER_TYPE_PLATFORM_HANDLE,
+     i18n::msg::kConsoleIdTypePlatformHandle},
+    {v1::IDENTIFIER_TYPE_CONTENT_SHA256,
+     i18n::msg::kConsoleIdTypeContentSha256},
 };
 
+// The offences' labels are spec/offence-codes.md's, as `cbx` shows them.
 constexpr Choice kOffences[] = {
-    {v1::OFFENCE_CODE_NCII_SHARING, "Sharing intimate images without consent"},
-    {v1::OFFENCE_CODE_NCII_THREAT, "Threat to share intimate images"},
-    {v1::OFFENCE_CODE_CYBER_STALKING, "Cyber stalking"},
-    {v1::OFFENCE_CODE_CYBER_HARASSMENT, "Cyber harassment, doxing"},
-    {v1::OFFENCE_CODE_CYBER_INCITEMENT, "Incitement to violence or hatred"},
-    {v1::OFFENCE_CODE_CSAM, "Child sexual abuse material"},
-    {v1::OFFENCE_CODE_GROUP_ADMINISTRATION, "Running a group or channel"},
+    {v1::OFFENCE_CODE_NCII_SHARING, i18n::msg::kOffenceNciiSharing},
+    {v1::OFFENCE_CODE_NCII_THREAT, i18n::msg::kOffenceNciiThreat},
+    {v1::OFFENCE_CODE_CYBER_STALKING, i18n::msg::kOffenceCyberStalking},
+    {v1::OFFENCE_CODE_CYBER_HARASSMENT, i18n::msg::kOffenceCyberHarassment},
+    {v1::OFFENCE_CODE_CYBER_INCITEMENT, i18n::msg::kOffenceCyberIncitement},
+    {v1::OFFENCE_CODE_CSAM, i18n::msg::kOffenceCsam},
+    {v1::OFFENCE_CODE_GROUP_ADMINISTRATION,
+     i18n::msg::kOffenceGroupAdministration},
 };
 
 constexpr Choice kRoles[] = {
-    {v1::PERPETRATOR_ROLE_CREATOR, "Created the material"},
-    {v1::PERPETRATOR_ROLE_ADMINISTRATOR, "Administers the group"},
-    {v1::PERPETRATOR_ROLE_POSTER, "Posted it"},
-    {v1::PERPETRATOR_ROLE_RESHARER, "Shared it further"},
-    {v1::PERPETRATOR_ROLE_REQUESTER, "Asked for it"},
+    {v1::PERPETRATOR_ROLE_CREATOR, i18n::msg::kConsoleRoleCreator},
+    {v1::PERPETRATOR_ROLE_ADMINISTRATOR, i18n::msg::kConsoleRoleAdministrator},
+    {v1::PERPETRATOR_ROLE_POSTER, i18n::msg::kConsoleRolePoster},
+    {v1::PERPETRATOR_ROLE_RESHARER, i18n::msg::kConsoleRoleResharer},
+    {v1::PERPETRATOR_ROLE_REQUESTER, i18n::msg::kConsoleRoleRequester},
 };
 
+// `text` escaped for element content (&, <, >): a translation's
+// apostrophes and quotes stay as they are written.
+std::string EscapeText(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '&') {
+      out += "&amp;";
+    } else if (c == '<') {
+      out += "&lt;";
+    } else if (c == '>') {
+      out += "&gt;";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// The text of `id` in `lang`, escaped for element content (never used in
+// an attribute).
+std::string T(i18n::MessageId id, i18n::Lang lang) {
+  return EscapeText(i18n::Text(id, lang));
+}
+
+// T with {1}, {2}... replaced by `html` (already HTML).
+std::string THtml(i18n::MessageId id, i18n::Lang lang,
+                  std::initializer_list<std::string_view> html) {
+  return i18n::Substitute(T(id, lang), html);
+}
+
 template <size_t N>
-std::string LabelOf(const Choice (&choices)[N], int value) {
+std::string LabelOf(const Choice (&choices)[N], int value, i18n::Lang lang) {
   for (const Choice& c : choices) {
-    if (c.value == value) return c.label;
+    if (c.value == value) return std::string(i18n::Text(c.label, lang));
   }
   return absl::StrCat("code ", value);
 }
@@ -62,7 +99,7 @@ std::string LabelOf(const Choice (&choices)[N], int value) {
 // `none` if not empty.
 template <size_t N>
 std::string Select(const std::string& name, const Choice (&choices)[N],
-                   int selected, const std::string& none) {
+                   int selected, const std::string& none, i18n::Lang lang) {
   std::string out =
       absl::StrCat("<select name=\"", name, "\" id=\"", name, "\">");
   if (!none.empty()) {
@@ -71,7 +108,7 @@ std::string Select(const std::string& name, const Choice (&choices)[N],
   for (const Choice& c : choices) {
     absl::StrAppend(&out, "<option value=\"", c.value, "\"",
                     c.value == selected ? " selected" : "", ">",
-                    Escape(c.label), "</option>");
+                    T(c.label, lang), "</option>");
   }
   return out + "</select>";
 }
@@ -88,14 +125,17 @@ int IntField(const Form& form, const std::string& name) {
 
 // "YYYY-MM-DD" (an <input type=date>) as ms since the epoch at the start of
 // that UTC day, or of the next day less 1 ms if `end`; 0 for "".
-absl::StatusOr<int64_t> DateMs(const std::string& text, bool end,
-                               const std::string& field) {
+// `row` is the identifier row's number from 1, for the refusal.
+absl::StatusOr<int64_t> DateMs(const std::string& text, bool end, int row,
+                               i18n::Lang lang) {
   if (text.empty()) return 0;
   absl::Time t;
   std::string err;
   if (!absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &t, &err)) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ": '", text, "' is not a date (YYYY-MM-DD)"));
+        i18n::Format(end ? i18n::msg::kConsoleFormBadDateUntil
+                         : i18n::msg::kConsoleFormBadDateFrom,
+                     lang, {std::to_string(row), text}));
   }
   if (end) t += absl::Hours(24) - absl::Milliseconds(1);
   return absl::ToUnixMillis(t);
@@ -108,8 +148,9 @@ std::string DateText(int64_t ms) {
 }
 
 // The case an AddCase form describes; INVALID_ARGUMENT naming the field
-// for a date that does not parse (the rest is CaseBook's to check).
-absl::StatusOr<v1::Case> CaseFromForm(const Form& form) {
+// (in `lang`) for a date that does not parse (the rest is CaseBook's to
+// check).
+absl::StatusOr<v1::Case> CaseFromForm(const Form& form, i18n::Lang lang) {
   v1::Case c;
   c.set_case_number(First(form, "case_number"));
   c.set_contact_point(First(form, "contact_point"));
@@ -131,12 +172,10 @@ absl::StatusOr<v1::Case> CaseFromForm(const Form& form) {
         IntField(form, absl::StrCat("id_type_", i))));
     id->set_value(value);
     absl::StatusOr<int64_t> from =
-        DateMs(First(form, absl::StrCat("id_from_", i)), false,
-               absl::StrCat("identifier ", i + 1, ", seen from"));
+        DateMs(First(form, absl::StrCat("id_from_", i)), false, i + 1, lang);
     if (!from.ok()) return from.status();
     absl::StatusOr<int64_t> to =
-        DateMs(First(form, absl::StrCat("id_to_", i)), true,
-               absl::StrCat("identifier ", i + 1, ", seen until"));
+        DateMs(First(form, absl::StrCat("id_to_", i)), true, i + 1, lang);
     if (!to.ok()) return to.status();
     id->set_observed_from_ms(*from);
     id->set_observed_to_ms(*to);
@@ -144,49 +183,26 @@ absl::StatusOr<v1::Case> CaseFromForm(const Form& form) {
   return c;
 }
 
-// The registration form, filled with `form` (after a refusal) or empty.
-std::string CaseForm(const console::Request& r, const Form& form,
-                     const std::string& error) {
-  std::string out;
-  if (!error.empty()) {
-    absl::StrAppend(&out, "<p class=\"error\" role=\"alert\">", Escape(error),
-                    "</p>\n");
-  }
-  absl::StrAppend(
-      &out, "<form method=\"post\" action=\"/cases\">", Hidden(r),
-      "\n<label>Case number <input name=\"case_number\" required "
-      "maxlength=\"64\" value=\"",
-      Escape(First(form, "case_number")),
-      "\"></label>\n<label>Month the case was opened <input type=\"month\" "
-      "name=\"opened_month\" value=\"",
-      Escape(First(form, "opened_month")),
-      "\"></label>\n<label>24/7 contact point, as peers will see it <input "
-      "name=\"contact_point\" required maxlength=\"512\" value=\"",
-      Escape(First(form, "contact_point")),
-      "\"></label>\n<label>Role of the perpetrator ",
-      Select("role", kRoles, IntField(form, "role"), "Unknown"),
-      "</label>\n<fieldset><legend>Offences</legend>\n");
-  std::vector<std::string> chosen;
-  if (auto it = form.find("offence"); it != form.end()) chosen = it->second;
-  for (const Choice& o : kOffences) {
-    const std::string v = std::to_string(o.value);
-    const bool on = std::find(chosen.begin(), chosen.end(), v) != chosen.end();
-    absl::StrAppend(&out,
-                    "<label><input type=\"checkbox\" name=\"offence\" "
-                    "value=\"",
-                    v, "\"", on ? " checked" : "", "> ", Escape(o.label),
-                    "</label>\n");
-  }
-  absl::StrAppend(&out,
-                  "</fieldset>\n<fieldset><legend>Identifiers of the "
-                  "perpetrator (as you have them; the node normalizes "
-                  "them)</legend>\n<table><tr><th>Type</th><th>Value"
-                  "</th><th>Seen from</th><th>Seen until</th></tr>\n");
+// A refusal above a form or on its own page: the node's reason (its own
+// words, English) framed in `lang`.
+std::string Refusal(const std::string& reason, i18n::Lang lang) {
+  return absl::StrCat("<p class=\"error\" role=\"alert\">",
+                      T(i18n::msg::kConsoleRefused, lang), " ", Escape(reason),
+                      "</p>\n");
+}
+
+// The registration form's table of identifier rows.
+std::string IdentifierRows(const Form& form, i18n::Lang lang) {
+  std::string out = absl::StrCat(
+      "<table><tr><th>", T(i18n::msg::kConsoleLabelType, lang), "</th><th>",
+      T(i18n::msg::kConsoleLabelValue, lang), "</th><th>",
+      T(i18n::msg::kConsoleLabelSeenFrom, lang), "</th><th>",
+      T(i18n::msg::kConsoleLabelSeenUntil, lang), "</th></tr>\n");
   for (int i = 0; i < kIdentifierRows; ++i) {
     const std::string n = std::to_string(i);
     absl::StrAppend(&out, "<tr><td>",
                     Select("id_type_" + n, kIdentifierTypes,
-                           IntField(form, "id_type_" + n), ""),
+                           IntField(form, "id_type_" + n), "", lang),
                     "</td><td><input name=\"id_value_", n, "\" value=\"",
                     Escape(First(form, "id_value_" + n)),
                     "\"></td><td><input type=\"date\" name=\"id_from_", n,
@@ -195,50 +211,119 @@ std::string CaseForm(const console::Request& r, const Form& form,
                     "\" value=\"", Escape(First(form, "id_to_" + n)),
                     "\"></td></tr>\n");
   }
-  absl::StrAppend(&out,
-                  "</table></fieldset>\n<p><button type=\"submit\">"
-                  "Register the case</button></p>\n</form>");
+  return out + "</table>";
+}
+
+// The registration form, filled with `form` (after a refusal) or empty.
+std::string CaseForm(const console::Request& r, const Form& form,
+                     const std::string& error, i18n::Lang lang) {
+  std::string out = error.empty() ? "" : Refusal(error, lang);
+  absl::StrAppend(
+      &out, "<form method=\"post\" action=\"/cases\">", Hidden(r), "\n<label>",
+      T(i18n::msg::kConsoleFormCaseNumber, lang),
+      " <input name=\"case_number\" required maxlength=\"64\" value=\"",
+      Escape(First(form, "case_number")), "\"></label>\n<label>",
+      T(i18n::msg::kConsoleFormOpenedMonth, lang),
+      " <input type=\"month\" name=\"opened_month\" value=\"",
+      Escape(First(form, "opened_month")), "\"></label>\n<label>",
+      T(i18n::msg::kConsoleFormContactPoint, lang),
+      " <input name=\"contact_point\" required maxlength=\"512\" value=\"",
+      Escape(First(form, "contact_point")), "\"></label>\n<label>",
+      T(i18n::msg::kConsoleFormRole, lang), " ",
+      Select("role", kRoles, IntField(form, "role"),
+             std::string(i18n::Text(i18n::msg::kConsoleRoleUnknown, lang)),
+             lang),
+      "</label>\n<fieldset><legend>", T(i18n::msg::kConsoleLabelOffences, lang),
+      "</legend>\n");
+  std::vector<std::string> chosen;
+  if (auto it = form.find("offence"); it != form.end()) chosen = it->second;
+  for (const Choice& o : kOffences) {
+    const std::string v = std::to_string(o.value);
+    const bool on = std::find(chosen.begin(), chosen.end(), v) != chosen.end();
+    absl::StrAppend(&out,
+                    "<label><input type=\"checkbox\" name=\"offence\" "
+                    "value=\"",
+                    v, "\"", on ? " checked" : "", "> ", T(o.label, lang),
+                    "</label>\n");
+  }
+  absl::StrAppend(
+      &out, "</fieldset>\n<fieldset><legend>",
+      T(i18n::msg::kConsoleFormIdentifiers, lang), "</legend>\n",
+      IdentifierRows(form, lang), "</fieldset>\n<p><button type=\"submit\">",
+      T(i18n::msg::kConsoleFormSubmit, lang), "</button></p>\n</form>");
   return out;
 }
 
-std::string CaseDetail(const console::Request& r, const v1::Case& c) {
-  const bool open = c.status() == v1::CASE_STATUS_OPEN;
-  std::string out =
-      absl::StrCat("<dl><dt>Status</dt><dd>", open ? "open" : "closed",
-                   "</dd><dt>Office</dt><dd>", Escape(c.office()),
-                   "</dd><dt>Opened</dt><dd>", Escape(c.opened_month()),
-                   "</dd><dt>Contact point</dt><dd>", Escape(c.contact_point()),
-                   "</dd><dt>Role</dt><dd>", Escape(LabelOf(kRoles, c.role())),
-                   "</dd><dt>Offences</dt><dd>");
+std::string StatusText(const v1::Case& c, i18n::Lang lang) {
+  return T(c.status() == v1::CASE_STATUS_OPEN ? i18n::msg::kStatusOpen
+                                              : i18n::msg::kStatusClosed,
+           lang);
+}
+
+std::string CaseDetail(const console::Request& r, const v1::Case& c,
+                       i18n::Lang lang) {
+  using i18n::msg::kConsoleLabelContactPoint;
+  std::string out = absl::StrCat(
+      "<dl><dt>", T(i18n::msg::kConsoleLabelStatus, lang), "</dt><dd>",
+      StatusText(c, lang), "</dd><dt>", T(i18n::msg::kConsoleLabelOffice, lang),
+      "</dt><dd>", Escape(c.office()), "</dd><dt>",
+      T(i18n::msg::kConsoleLabelOpened, lang), "</dt><dd>",
+      Escape(c.opened_month()), "</dd><dt>", T(kConsoleLabelContactPoint, lang),
+      "</dt><dd>", Escape(c.contact_point()), "</dd><dt>",
+      T(i18n::msg::kConsoleLabelRole, lang), "</dt><dd>",
+      Escape(LabelOf(kRoles, c.role(), lang)), "</dd><dt>",
+      T(i18n::msg::kConsoleLabelOffences, lang), "</dt><dd>");
   for (const v1::Offence& o : c.offences()) {
-    absl::StrAppend(&out, Escape(LabelOf(kOffences, o.code())), "<br>");
+    absl::StrAppend(&out, Escape(LabelOf(kOffences, o.code(), lang)), "<br>");
   }
-  absl::StrAppend(&out,
-                  "</dd></dl>\n<table><tr><th>Type</th><th>Value</th>"
-                  "<th>Seen from</th><th>Seen until</th></tr>\n");
+  absl::StrAppend(&out, "</dd></dl>\n<table><tr><th>",
+                  T(i18n::msg::kConsoleLabelType, lang), "</th><th>",
+                  T(i18n::msg::kConsoleLabelValue, lang), "</th><th>",
+                  T(i18n::msg::kConsoleLabelSeenFrom, lang), "</th><th>",
+                  T(i18n::msg::kConsoleLabelSeenUntil, lang), "</th></tr>\n");
   for (const v1::Identifier& id : c.identifiers()) {
     absl::StrAppend(&out, "<tr><td>",
-                    Escape(LabelOf(kIdentifierTypes, id.type())), "</td><td>",
-                    Escape(id.value()), "</td><td>",
+                    Escape(LabelOf(kIdentifierTypes, id.type(), lang)),
+                    "</td><td>", Escape(id.value()), "</td><td>",
                     DateText(id.observed_from_ms()), "</td><td>",
                     DateText(id.observed_to_ms()), "</td></tr>\n");
   }
   out += "</table>\n";
-  if (open) {
-    absl::StrAppend(
-        &out, "<form method=\"post\" action=\"/cases/close\">", Hidden(r),
-        "<input type=\"hidden\" name=\"case_number\" value=\"",
-        Escape(c.case_number()),
-        "\"><p>Closing the case takes its identifiers out of what peers can "
-        "find.</p><button type=\"submit\">Close the case</button></form>");
+  if (c.status() == v1::CASE_STATUS_OPEN) {
+    absl::StrAppend(&out, "<form method=\"post\" action=\"/cases/close\">",
+                    Hidden(r),
+                    "<input type=\"hidden\" name=\"case_number\" value=\"",
+                    Escape(c.case_number()), "\"><p>",
+                    T(i18n::msg::kConsoleCaseCloseNote, lang),
+                    "</p><button type=\"submit\">",
+                    T(i18n::msg::kConsoleCaseClose, lang), "</button></form>");
   }
   return out;
 }
 
+// The list's rows for the caller's office (its own only).
+std::string CaseRows(const std::vector<v1::Case>& cases,
+                     const std::string& office, i18n::Lang lang) {
+  std::string rows;
+  for (const v1::Case& c : cases) {
+    if (c.office() != office) continue;
+    absl::StrAppend(&rows, "<tr><td><a href=\"/case?number=",
+                    Escape(console::UrlEncode(c.case_number())), "\">",
+                    Escape(c.case_number()), "</a></td><td>",
+                    StatusText(c, lang), "</td><td>", c.identifiers_size(),
+                    "</td><td>", Escape(c.opened_month()), "</td></tr>\n");
+  }
+  return rows;
+}
+
 }  // namespace
 
-CasePages::CasePages(std::string self, CaseBook* cases, Runner run)
-    : self_(std::move(self)), cases_(cases), run_(std::move(run)) {}
+CasePages::CasePages(std::string self, CaseBook* cases, Runner run,
+                     const ConsoleLanguage* language)
+    : self_(std::move(self)),
+      cases_(cases),
+      run_(std::move(run)),
+      language_(language) {}
 
 void CasePages::AddRoutes(
     std::map<std::pair<std::string, std::string>, console::Handler>& routes) {
@@ -255,17 +340,22 @@ void CasePages::AddRoutes(
   routes[{"POST", "/cases/close"}] = bind(&CasePages::Close);
 }
 
+i18n::Lang CasePages::LanguageOf(const Request& r) const {
+  return language_->For(r);
+}
+
 console::Response CasePages::Framed(const Request& r, const std::string& title,
                                     const std::string& body, int status) const {
-  console::PageFrame frame;
-  frame.title = title;
-  frame.node = self_;
-  frame.caller = r.caller.Display();
-  const std::string nav =
-      "<nav><a href=\"/\">Home</a> · <a href=\"/cases\">Cases</a> · "
-      "<a href=\"/cases/new\">Register a case</a> · "
-      "<a href=\"/query\">Ask the peers</a> · <a href=\"/hits\">Hits</a> · "
-      "<a href=\"/inbox\">Inbox</a></nav>\n";
+  const console::PageFrame frame = language_->Frame(r, title);
+  const i18n::Lang lang = frame.lang;
+  const std::string nav = absl::StrCat(
+      "<nav><a href=\"/\">", T(i18n::msg::kConsoleNavHome, lang),
+      "</a> · <a href=\"/cases\">", T(i18n::msg::kConsoleNavCases, lang),
+      "</a> · <a href=\"/cases/new\">", T(i18n::msg::kConsoleNavNewCase, lang),
+      "</a> · <a href=\"/query\">", T(i18n::msg::kConsoleNavQuery, lang),
+      "</a> · <a href=\"/hits\">", T(i18n::msg::kConsoleNavHits, lang),
+      "</a> · <a href=\"/inbox\">", T(i18n::msg::kConsoleNavInbox, lang),
+      "</a></nav>\n");
   return console::Response{status, "text/html; charset=utf-8",
                            console::Page(frame, nav + body), ""};
 }
@@ -274,114 +364,136 @@ void CasePages::Later(const Request& r, const Reply& reply,
                       std::function<console::Response()> work) const {
   const bool queued = run_([reply, work = std::move(work)] { reply(work()); });
   if (!queued) {
-    reply(Framed(r, "Unavailable",
-                 "<p class=\"error\">The node is stopping; try again in a "
-                 "moment.</p>",
-                 503));
+    const i18n::Lang lang = LanguageOf(r);
+    reply(Framed(
+        r, std::string(i18n::Text(i18n::msg::kConsoleUnavailableTitle, lang)),
+        absl::StrCat("<p class=\"error\">",
+                     T(i18n::msg::kConsoleUnavailableText, lang), "</p>"),
+        503));
   }
 }
 
 bool CasePages::Prosecutor(const Request& r, const Reply& reply) const {
   if (r.caller.role == "prosecutor") return true;
-  reply(Framed(r, "Not for your role",
-               absl::StrCat("<p class=\"error\">Cases are for prosecutors' "
-                            "offices; your certificate's role is ",
-                            Escape(r.caller.role), ".</p>"),
-               403));
+  const i18n::Lang lang = LanguageOf(r);
+  reply(Framed(
+      r, std::string(i18n::Text(i18n::msg::kConsoleNotForRoleTitle, lang)),
+      absl::StrCat("<p class=\"error\">",
+                   THtml(i18n::msg::kConsoleNotForRoleText, lang,
+                         {Escape(r.caller.role)}),
+                   "</p>"),
+      403));
   return false;
 }
 
 void CasePages::Home(const Request& r, Reply reply) const {
-  reply(Framed(r, "cbx",
-               absl::StrCat("<p>You are signed in as <strong>",
-                            Escape(r.caller.Display()),
-                            "</strong> by your certificate.</p>\n"
-                            "<ul><li><a href=\"/cases\">Your office's "
-                            "cases</a></li><li><a href=\"/query\">Ask the "
-                            "peers about a person</a></li><li><a href=\""
-                            "/hits\">What the peers found</a></li><li><a "
-                            "href=\"/inbox\">Peers that found your cases"
-                            "</a></li></ul>")));
+  const std::string who =
+      absl::StrCat("<strong>", Escape(r.caller.Display()), "</strong>");
+  const i18n::Lang lang = LanguageOf(r);
+  // Each role's way in: an auditor's pages are not a prosecutor's.
+  std::vector<std::pair<const char*, i18n::MessageId>> links = {
+      {"/cases", i18n::msg::kConsoleHomeCases},
+      {"/query", i18n::msg::kConsoleHomeQuery},
+      {"/hits", i18n::msg::kConsoleHomeHits},
+      {"/inbox", i18n::msg::kConsoleHomeInbox}};
+  if (r.caller.role == "auditor") {
+    links = {{"/audit", i18n::msg::kConsoleNavAudit},
+             {"/audit/report", i18n::msg::kConsoleNavReport}};
+  } else if (r.caller.role != "prosecutor") {
+    links.clear();
+  }
+  std::string list;
+  for (const auto& [path, text] : links) {
+    absl::StrAppend(&list, "<li><a href=\"", path, "\">", T(text, lang),
+                    "</a></li>");
+  }
+  reply(Framed(
+      r, "cbx",
+      absl::StrCat("<p>",
+                   THtml(i18n::msg::kConsoleHomeSignedIn, lang, {who}),
+                   "</p>\n", list.empty() ? "" : "<ul>" + list + "</ul>")));
 }
 
 void CasePages::List(const Request& r, Reply reply) const {
   if (!Prosecutor(r, reply)) return;
   const bool closed = First(r.query, "closed") == "1";
   Later(r, reply, [this, r, closed] {
+    const i18n::Lang lang = LanguageOf(r);
+    const std::string title(i18n::Text(i18n::msg::kConsoleCasesTitle, lang));
     std::string rows;
     std::string token;
     do {
       absl::StatusOr<CaseList> page = cases_->List(closed, 1000, token);
       if (!page.ok()) {
-        return Framed(
-            r, "Cases",
-            absl::StrCat("<p class=\"error\">",
-                         Escape(std::string(page.status().message())), "</p>"),
-            500);
+        return Framed(r, title,
+                      Refusal(std::string(page.status().message()), lang), 500);
       }
-      for (const v1::Case& c : page->cases) {
-        if (c.office() != r.caller.office) continue;  // its own only
-        absl::StrAppend(&rows, "<tr><td><a href=\"/case?number=",
-                        Escape(console::UrlEncode(c.case_number())), "\">",
-                        Escape(c.case_number()), "</a></td><td>",
-                        c.status() == v1::CASE_STATUS_OPEN ? "open" : "closed",
-                        "</td><td>", c.identifiers_size(), "</td><td>",
-                        Escape(c.opened_month()), "</td></tr>\n");
-      }
+      rows += CaseRows(page->cases, r.caller.office, lang);
       token = page->next_page_token;
     } while (!token.empty());
-    std::string body = absl::StrCat("<p><a href=\"/cases",
-                                    closed ? "\">Open cases only"
-                                           : "?closed=1\">"
-                                             "With closed "
-                                             "cases",
-                                    "</a></p>\n");
+    std::string body =
+        absl::StrCat("<p><a href=\"/cases", closed ? "\">" : "?closed=1\">",
+                     T(closed ? i18n::msg::kConsoleCasesOpenOnly
+                              : i18n::msg::kConsoleCasesWithClosed,
+                       lang),
+                     "</a></p>\n");
     if (rows.empty()) {
-      body += "<p>Your office has no cases here yet.</p>";
+      absl::StrAppend(&body, "<p>", T(i18n::msg::kConsoleCasesNone, lang),
+                      "</p>");
     } else {
-      absl::StrAppend(&body,
-                      "<table><tr><th>Case</th><th>Status</th><th>"
-                      "Identifiers</th><th>Opened</th></tr>\n",
+      absl::StrAppend(&body, "<table><tr><th>",
+                      T(i18n::msg::kConsoleLabelCase, lang), "</th><th>",
+                      T(i18n::msg::kConsoleLabelStatus, lang), "</th><th>",
+                      T(i18n::msg::kConsoleLabelIdentifiers, lang), "</th><th>",
+                      T(i18n::msg::kConsoleLabelOpened, lang), "</th></tr>\n",
                       rows, "</table>");
     }
-    return Framed(r, "Your office's cases", body);
+    return Framed(r, title, body);
   });
 }
 
 void CasePages::NewForm(const Request& r, Reply reply) const {
   if (!Prosecutor(r, reply)) return;
-  reply(Framed(r, "Register a case", CaseForm(r, {}, "")));
+  const i18n::Lang lang = LanguageOf(r);
+  reply(Framed(r, std::string(i18n::Text(i18n::msg::kConsoleNavNewCase, lang)),
+               CaseForm(r, {}, "", lang)));
 }
 
 void CasePages::Show(const Request& r, Reply reply) const {
   if (!Prosecutor(r, reply)) return;
   Later(r, reply, [this, r] {
+    const i18n::Lang lang = LanguageOf(r);
     const std::string number = First(r.query, "number");
     absl::StatusOr<v1::Case> c = cases_->Get(number);
     // Another office's case is "not found" here: its existence is not
     // this office's business.
     if (!c.ok() || c->office() != r.caller.office) {
-      return Framed(r, "No such case",
-                    absl::StrCat("<p class=\"error\">Your office has no case "
-                                 "numbered ",
-                                 Escape(number), ".</p>"),
-                    404);
+      return Framed(
+          r, std::string(i18n::Text(i18n::msg::kConsoleNoCaseTitle, lang)),
+          absl::StrCat(
+              "<p class=\"error\">",
+              THtml(i18n::msg::kConsoleNoCaseText, lang, {Escape(number)}),
+              "</p>"),
+          404);
     }
-    return Framed(r, absl::StrCat("Case ", number), CaseDetail(r, *c));
+    return Framed(r, i18n::Format(i18n::msg::kConsoleCaseTitle, lang, {number}),
+                  CaseDetail(r, *c, lang));
   });
 }
 
 void CasePages::Add(const Request& r, Reply reply) const {
   if (!Prosecutor(r, reply)) return;
   Later(r, reply, [this, r] {
-    absl::StatusOr<v1::Case> in = CaseFromForm(r.form);
+    const i18n::Lang lang = LanguageOf(r);
+    absl::StatusOr<v1::Case> in = CaseFromForm(r.form, lang);
     absl::StatusOr<v1::Case> added =
         in.ok() ? cases_->Add(r.caller.office, *in, r.caller.person)
                 : in.status();
     if (!added.ok()) {
-      return Framed(r, "Register a case",
-                    CaseForm(r, r.form, std::string(added.status().message())),
-                    400);
+      return Framed(
+          r, std::string(i18n::Text(i18n::msg::kConsoleNavNewCase, lang)),
+          CaseForm(r, r.form, std::string(added.status().message()), lang),
+          400);
     }
     return console::Response{
         303, "", "",
@@ -393,14 +505,14 @@ void CasePages::Add(const Request& r, Reply reply) const {
 void CasePages::Close(const Request& r, Reply reply) const {
   if (!Prosecutor(r, reply)) return;
   Later(r, reply, [this, r] {
+    const i18n::Lang lang = LanguageOf(r);
     const std::string number = First(r.form, "case_number");
     absl::StatusOr<v1::Case> closed =
         cases_->Close(r.caller.office, number, r.caller.person);
     if (!closed.ok()) {
       return Framed(
-          r, absl::StrCat("Case ", number),
-          absl::StrCat("<p class=\"error\">",
-                       Escape(std::string(closed.status().message())), "</p>"),
+          r, i18n::Format(i18n::msg::kConsoleCaseTitle, lang, {number}),
+          Refusal(std::string(closed.status().message()), lang),
           closed.status().code() == absl::StatusCode::kNotFound ? 404 : 400);
     }
     return console::Response{

@@ -9,6 +9,11 @@
 // its own cases only (spec/cooperation.md §6); the auditor and operator
 // roles get a page saying that cases are for prosecutors' offices.
 //
+// Every page is in the caller's language (console_language.h): its
+// titles, labels, buttons and help from the message catalog
+// (core/i18n/catalog.h); a refusal of the domain layer keeps the node's
+// own words (English), inside a translated frame.
+//
 // Threading: handlers run the domain calls through `run` (the node: its
 // executor; tests: inline) and reply from there. Thread-safe.
 #ifndef CBX_NODE_CONSOLE_PAGES_H_
@@ -21,6 +26,7 @@
 
 #include "node/cases.h"
 #include "node/console/console_server.h"
+#include "node/console_language.h"
 
 namespace cbx::node {
 
@@ -30,8 +36,10 @@ class CasePages {
   // node is stopping): the page then says so.
   using Runner = std::function<bool(std::function<void()> work)>;
 
-  // `self` is this member's code ("MK"); `cases` must outlive the pages.
-  CasePages(std::string self, CaseBook* cases, Runner run);
+  // `self` is this member's code ("MK"); `cases` and `language` must
+  // outlive the pages.
+  CasePages(std::string self, CaseBook* cases, Runner run,
+            const ConsoleLanguage* language);
 
   // GET /, GET /cases, GET /cases/new, GET /case, POST /cases,
   // POST /cases/close.
@@ -49,7 +57,9 @@ class CasePages {
   void Add(const Request& r, Reply reply) const;
   void Close(const Request& r, Reply reply) const;
 
-  // `body` in the page frame for `r`'s caller.
+  // The language of `r`'s pages.
+  i18n::Lang LanguageOf(const Request& r) const;
+  // `body` in the page frame for `r`'s caller, with the menu.
   console::Response Framed(const Request& r, const std::string& title,
                            const std::string& body, int status = 200) const;
   // Runs `work` through run_, or answers 503 if it cannot.
@@ -61,6 +71,7 @@ class CasePages {
   const std::string self_;
   CaseBook* const cases_;
   const Runner run_;
+  const ConsoleLanguage* const language_;
 };
 
 }  // namespace cbx::node

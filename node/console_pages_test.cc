@@ -39,11 +39,14 @@ class CasePagesTest : public testing::DomainFixture {
     return answer.value_or(Response{});
   }
 
+  static bool Inline(std::function<void()> work) {
+    work();
+    return true;
+  }
+
   CaseBook book_{"MK", &storage_, &oprf_key_, &trail_, &clock_};
-  CasePages pages_{"MK", &book_, [](std::function<void()> work) {
-                     work();
-                     return true;
-                   }};
+  ConsoleLanguage language_{"MK", &storage_, Inline};
+  CasePages pages_{"MK", &book_, Inline, &language_};
   std::map<std::pair<std::string, std::string>, console::Handler> routes_;
   const Request skopje_ = As(testing::kOffice, "prosecutor");
 };
@@ -156,7 +159,8 @@ TEST_F(CasePagesTest, OtherRolesAreToldCasesAreForProsecutors) {
 }
 
 TEST_F(CasePagesTest, AStoppingNodeSaysSo) {
-  CasePages stopping{"MK", &book_, [](std::function<void()>) { return false; }};
+  CasePages stopping{"MK", &book_, [](std::function<void()>) { return false; },
+                     &language_};
   std::map<std::pair<std::string, std::string>, console::Handler> routes;
   stopping.AddRoutes(routes);
   Request r = skopje_;
@@ -166,6 +170,64 @@ TEST_F(CasePagesTest, AStoppingNodeSaysSo) {
   routes.at({"GET", "/cases"})(r, [&](Response a) { answer = std::move(a); });
   ASSERT_TRUE(answer.has_value());
   EXPECT_EQ(answer->status, 503);
+}
+
+// The pages in the caller's language: titles, labels, buttons, the
+// offences' labels and the chooser, with `lang` attributes; what the
+// office typed and the node's own refusals unchanged.
+TEST_F(CasePagesTest, PagesAreInTheCallersLanguage) {
+  Request mk = skopje_;
+  mk.accept_language = "mk-MK, en;q=0.5";
+  Response form = Call("GET", "/cases/new", mk);
+  EXPECT_EQ(form.status, 200);
+  for (const char* want :
+       {"<html lang=\"mk\">", "<h1>Регистрирај предмет</h1>", "Број на предмет",
+        "Улога на сторителот", "Корисничко име на Telegram",
+        "Споделување интимен или изменет материјал без согласност",
+        ">Регистрирај го предметот</button>", ">Почетна</a>",
+        "<option value=\"mk\" lang=\"mk\" selected>македонски</option>",
+        "<option value=\"sq\" lang=\"sq\">shqip</option>",
+        "name=\"return_to\" value=\"/cases/new\""}) {
+    EXPECT_NE(form.body.find(want), std::string::npos) << want;
+  }
+  EXPECT_EQ(form.body.find("Case number"), std::string::npos);
+
+  ASSERT_EQ(Call("POST", "/cases", mk, kForm).location,
+            "/case?number=MK-2026%2F7");
+  Request sl = skopje_;
+  sl.accept_language = "sl";
+  Response shown = Call("GET", "/case", sl, "number=MK-2026%2F7");
+  for (const char* want :
+       {"<html lang=\"sl\">", "<h1>Zadeva MK-2026/7</h1>",
+        "<dt>Stanje</dt><dd>odprta</dd>", "<dt>Tožilstvo</dt>",
+        "Kibernetsko nadlegovanje, vključno z razkritjem osebnih podatkov",
+        "Uporabniško ime v Telegramu", ">Zapri zadevo</button>",
+        "balkan_leaks"}) {
+    EXPECT_NE(shown.body.find(want), std::string::npos) << want;
+  }
+
+  // Serbian in Latin script, by the person's choice over the browser's.
+  Request rs = skopje_;
+  rs.accept_language = "en";
+  ASSERT_TRUE(
+      storage_.PutSetting(ConsoleLanguage::Key(rs.caller), "sr-Latn").ok());
+  ConsoleLanguage fresh{"MK", &storage_, Inline};
+  CasePages pages{"MK", &book_, Inline, &fresh};
+  std::map<std::pair<std::string, std::string>, console::Handler> routes;
+  pages.AddRoutes(routes);
+  rs.method = "POST";
+  rs.path = "/cases";
+  rs.form =
+      *console::ParseForm("case_number=MK-9&id_type_0=2&id_value_0=a_b_c");
+  std::optional<Response> refused;
+  routes.at({"POST", "/cases"})(rs, [&](Response a) { refused = a; });
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_NE(refused->body.find("<html lang=\"sr-Latn\">"), std::string::npos);
+  EXPECT_NE(refused->body.find("Čvor ovo nije prihvatio: "), std::string::npos)
+      << refused->body;
+  EXPECT_NE(refused->body.find("contact_point"), std::string::npos);
+  EXPECT_NE(refused->body.find("Broj predmeta"), std::string::npos);
 }
 
 }  // namespace

@@ -685,16 +685,19 @@ absl::Status Node::StartConsole() {
   NodeContext* c = ctx_.get();
   // The Office port's case book: a case closed in the console is
   // withdrawn from the peers that resolved it, as with `cbx case close`.
+  auto run = [this](std::function<void()> work) {
+    return lookup_executor_->Post(std::move(work));
+  };
+  // Each person's language, remembered in node.db's settings.
+  console_language_ =
+      std::make_unique<ConsoleLanguage>(c->self(), c->storage.get(), run);
   console_pages_ = std::make_unique<CasePages>(
-      c->self(), office_service_->cases(), [this](std::function<void()> work) {
-        return lookup_executor_->Post(std::move(work));
-      });
-  audit_pages_ = std::make_unique<AuditPages>(
-      c, office_service_.get(), [this](std::function<void()> work) {
-        return lookup_executor_->Post(std::move(work));
-      });
+      c->self(), office_service_->cases(), run, console_language_.get());
+  audit_pages_ =
+      std::make_unique<AuditPages>(c, office_service_.get(), run);
   std::map<std::pair<std::string, std::string>, console::Handler> routes;
   console_pages_->AddRoutes(routes);
+  console_language_->AddRoutes(routes);
   audit_pages_->AddRoutes(routes);
   RETURN_IF_ERROR(AddConsoleQueryPages(routes));
   console::ConsoleServer::Options options;

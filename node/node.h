@@ -35,13 +35,14 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/server.h"
 #include "node/admin_http.h"
-#include "node/console/console_server.h"
-#include "node/console_hit_pages.h"
-#include "node/console_pages.h"
-#include "node/console_query_pages.h"
 #include "node/checkpoints.h"
 #include "node/config.h"
+#include "node/console/console_server.h"
 #include "node/console_audit_pages.h"
+#include "node/console_hit_pages.h"
+#include "node/console_language.h"
+#include "node/console_pages.h"
+#include "node/console_query_pages.h"
 #include "node/cooperation.h"
 #include "node/executor.h"
 #include "node/grpc_peer_transport.h"
@@ -166,6 +167,7 @@ class Node {
   std::unique_ptr<AdminHttp> admin_;
   // The web console (node/console): its pages (over office_service_'s case
   // book) and the server; after io_, closed before it is destroyed.
+  std::unique_ptr<ConsoleLanguage> console_language_;
   std::unique_ptr<CasePages> console_pages_;
   std::unique_ptr<AuditPages> audit_pages_;
   std::unique_ptr<OfficeScope> console_scope_;

@@ -147,9 +147,32 @@ std::string CookieValue(std::string_view header, std::string_view name) {
   return "";
 }
 
+std::string LanguageChooser(const PageFrame& frame) {
+  if (frame.form_token.empty()) return "";
+  std::string out = absl::StrCat(
+      "<form class=\"language\" method=\"post\" action=\"/language\">"
+      "<input type=\"hidden\" name=\"form_token\" value=\"",
+      Escape(frame.form_token),
+      "\"><input type=\"hidden\" name=\"return_to\" value=\"",
+      Escape(frame.return_to), "\"><label for=\"language\">",
+      Escape(i18n::Text(i18n::msg::kConsoleLanguageLabel, frame.lang)),
+      "</label> <select name=\"language\" id=\"language\">");
+  for (i18n::Lang lang : i18n::Languages()) {
+    absl::StrAppend(&out, "<option value=\"", Escape(lang.code()), "\" lang=\"",
+                    Escape(lang.code()), "\"",
+                    lang == frame.lang ? " selected" : "", ">",
+                    Escape(i18n::LanguageName(lang)), "</option>");
+  }
+  absl::StrAppend(
+      &out, "</select> <button type=\"submit\">",
+      Escape(i18n::Text(i18n::msg::kConsoleLanguageSubmit, frame.lang)),
+      "</button></form>");
+  return out;
+}
+
 std::string Page(const PageFrame& frame, std::string_view body) {
   return absl::StrCat(
-      "<!doctype html>\n<html lang=\"", Escape(frame.lang),
+      "<!doctype html>\n<html lang=\"", Escape(frame.lang.code()),
       "\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, "
       "initial-scale=1\">\n<title>",
@@ -157,14 +180,18 @@ std::string Page(const PageFrame& frame, std::string_view body) {
       "</title>\n<link rel=\"stylesheet\" href=\"/console.css\">\n"
       "</head>\n<body>\n<header><span class=\"node\">cbx ",
       Escape(frame.node), "</span> <span class=\"caller\">",
-      Escape(frame.caller), "</span></header>\n<main>\n<h1>",
-      Escape(frame.title), "</h1>\n", A(body), "\n</main>\n</body>\n</html>\n");
+      Escape(frame.caller), "</span>", LanguageChooser(frame),
+      "</header>\n<main>\n<h1>", Escape(frame.title), "</h1>\n", A(body),
+      "\n</main>\n</body>\n</html>\n");
 }
 
 std::string_view Stylesheet() {
   return R"(body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fafafa}
 header{background:#17324d;color:#fff;padding:.6em 1em;display:flex;gap:1em}
 header .node{font-weight:bold}
+header .language{margin-left:auto}
+header .language label{display:inline;color:#fff}
+:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}
 main{max-width:70em;margin:1em auto;padding:0 1em}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:.3em .5em;border-bottom:1px solid #ccc}

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/i18n/catalog.h"
 
 namespace cbx::node::console {
 
@@ -38,15 +39,29 @@ std::string First(const Form& form, const std::string& name);
 std::string CookieValue(std::string_view header, std::string_view name);
 
 // A whole page: doctype, <html lang>, the console's stylesheet, a header
-// naming the node and the caller, `body` (already HTML) and a footer.
-// `title` and the header texts are escaped here.
+// naming the node and the caller with the language chooser, `body`
+// (already HTML) and a footer. `title` and the header texts are escaped
+// here.
+//
+// The chooser (spec/web-console.md §5) is a form posting to /language:
+// a select of every language of the catalog, each in its own name and
+// with its `lang` attribute, the page's language selected, and a button;
+// it carries the session's form token as every POST does and `return_to`,
+// the page to come back to. A frame without a form token (the server's own
+// error pages, answered before a session is checked) has no chooser.
 struct PageFrame {
-  std::string lang = "en";
+  i18n::Lang lang;
   std::string title;
   std::string node;    // "MK"
   std::string caller;  // "MK/PPO-Skopje (prosecutor)"
+  std::string form_token;
+  std::string return_to = "/";  // a path of this console
 };
 std::string Page(const PageFrame& frame, std::string_view body);
+
+// The language chooser of `frame` (part of Page; empty without a form
+// token).
+std::string LanguageChooser(const PageFrame& frame);
 
 // The console's stylesheet (served at /console.css; the CSP allows styles
 // from the console's own origin only).

@@ -52,7 +52,7 @@ TEST(HtmlTest, CookieValueFindsTheNamedCookie) {
 
 TEST(HtmlTest, PageEscapesItsFrame) {
   PageFrame frame;
-  frame.lang = "mk";
+  frame.lang = i18n::Lang::kMk;
   frame.title = "<Cases>";
   frame.node = "MK";
   frame.caller = "MK/PPO-Skopje (prosecutor)";
@@ -61,6 +61,42 @@ TEST(HtmlTest, PageEscapesItsFrame) {
   EXPECT_NE(page.find("<h1>&lt;Cases&gt;</h1>"), std::string::npos);
   EXPECT_NE(page.find("<p>body</p>"), std::string::npos);
   EXPECT_EQ(page.find("<script"), std::string::npos);
+  // No form token (the server's own error pages): no chooser.
+  EXPECT_EQ(page.find("action=\"/language\""), std::string::npos);
+}
+
+// The chooser: every catalog language in its own name with its lang
+// attribute, the page's selected, the form token and the way back, its
+// label and button in the page's language.
+TEST(HtmlTest, PageHasTheLanguageChooser) {
+  PageFrame frame;
+  frame.lang = i18n::Lang::kSq;
+  frame.title = "t";
+  frame.form_token = std::string(64, 'f');
+  frame.return_to = "/case?number=A%2F1&x=\"";
+  const std::string page = Page(frame, "");
+  EXPECT_NE(page.find("<html lang=\"sq\">"), std::string::npos);
+  EXPECT_NE(page.find("<form class=\"language\" method=\"post\" "
+                      "action=\"/language\"><input type=\"hidden\" "
+                      "name=\"form_token\" value=\"" +
+                      std::string(64, 'f') + "\">"),
+            std::string::npos);
+  EXPECT_NE(page.find("name=\"return_to\" value=\"/case?number=A%2F1&amp;"
+                      "x=&quot;\""),
+            std::string::npos);
+  EXPECT_NE(page.find("<label for=\"language\">Gjuha</label>"),
+            std::string::npos);
+  EXPECT_NE(page.find(">Ndrysho</button>"), std::string::npos);
+  for (i18n::Lang lang : i18n::Languages()) {
+    const std::string code(lang.code());
+    const std::string option = "<option value=\"" + code + "\" lang=\"" + code +
+                               "\"" + (lang == frame.lang ? " selected" : "") +
+                               ">" + Escape(i18n::LanguageName(lang)) +
+                               "</option>";
+    EXPECT_NE(page.find(option), std::string::npos) << option;
+  }
+  EXPECT_NE(page.find(">српски</option>"), std::string::npos);
+  EXPECT_NE(page.find(">srpski</option>"), std::string::npos);
 }
 
 TEST(SessionStoreTest, ExpiresIdleAndOldSessions) {

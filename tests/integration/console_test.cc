@@ -223,6 +223,37 @@ TEST_F(ConsoleTest, QueryFromTheConsoleStreamsRsAnswerAndItsHitCard) {
                http::request<http::string_body>(http::verb::get, "/hits", 11));
   ASSERT_TRUE(hits.ok()) << hits.status();
   EXPECT_NE(hits->body().find("t.me/RS_Console_Target"), std::string::npos);
+// The language chooser on a real node: the choice kept in node.db's
+// settings, a new session of the same certificate in it whatever the
+// browser asks for (spec/web-console.md §5).
+TEST_F(ConsoleTest, ChosenLanguageIsKeptForTheNextSession) {
+  http::request<http::string_body> get(http::verb::get, "/", 11);
+  get.set(http::field::accept_language, "sq");
+  absl::StatusOr<Answer> home = Exchange("RS", "prosecutor", get);
+  ASSERT_TRUE(home.ok()) << home.status();
+  ASSERT_EQ(home->result_int(), 200) << home->body();
+  EXPECT_NE(home->body().find("<html lang=\"sq\">"), std::string::npos);
+  std::string cookie(home->base()[http::field::set_cookie]);
+  cookie = cookie.substr(0, cookie.find(';'));
+  const std::string marker = "name=\"form_token\" value=\"";
+  const size_t at = home->body().find(marker);
+  ASSERT_NE(at, std::string::npos);
+  const std::string token = home->body().substr(at + marker.size(), 64);
+
+  http::request<http::string_body> choose(http::verb::post, "/language", 11);
+  choose.set(http::field::content_type, "application/x-www-form-urlencoded");
+  choose.set(http::field::cookie, cookie);
+  choose.body() = "language=sr-Latn&return_to=%2Fcases&form_token=" + token;
+  absl::StatusOr<Answer> chosen = Exchange("RS", "prosecutor", choose);
+  ASSERT_TRUE(chosen.ok()) << chosen.status();
+  ASSERT_EQ(chosen->result_int(), 303) << chosen->body();
+  EXPECT_EQ(chosen->base()[http::field::location], "/cases");
+
+  absl::StatusOr<Answer> later = Exchange("RS", "prosecutor", get);
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_NE(later->body().find("<html lang=\"sr-Latn\">"), std::string::npos)
+      << later->body();
+  EXPECT_NE(later->body().find(">Početna</a>"), std::string::npos);
 }
 
 TEST_F(ConsoleTest, BrowserWithoutACertificateIsNotServed) {

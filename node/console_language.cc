@@ -1,0 +1,153 @@
+#include "node/console_language.h"
+
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+
+namespace cbx::node {
+
+using console::Escape;
+using console::First;
+
+namespace {
+
+constexpr size_t kMaxReturnTo = 2048;
+
+// The path and query of a GET `r` ("/case?number=MK-1"); "/" for a POST,
+// whose page cannot be fetched again.
+std::string ReturnTo(const console::Request& r) {
+  if (r.method != "GET") return "/";
+  std::string out = r.path;
+  char sep = '?';
+  for (const auto& [name, values] : r.query) {
+    for (const std::string& v : values) {
+      absl::StrAppend(&out, std::string(1, sep), console::UrlEncode(name), "=",
+                      console::UrlEncode(v));
+      sep = '&';
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+ConsoleLanguage::ConsoleLanguage(std::string self, Storage* storage, Runner run)
+    : self_(std::move(self)), storage_(storage), run_(std::move(run)) {}
+
+void ConsoleLanguage::AddRoutes(
+    std::map<std::pair<std::string, std::string>, console::Handler>& routes) {
+  routes[{"POST", "/language"}] = [this](const console::Request& r,
+                                         console::Reply reply) {
+    Choose(r, std::move(reply));
+  };
+}
+
+std::string ConsoleLanguage::Key(const console::Caller& caller) {
+  return caller.person.empty()
+             ? absl::StrCat("console.language/", caller.office, "/role/",
+                            caller.role)
+             : absl::StrCat("console.language/", caller.office, "/person/",
+                            caller.person);
+}
+
+bool ConsoleLanguage::SameSitePath(const std::string& target) {
+  if (target.empty() || target.size() > kMaxReturnTo || target[0] != '/') {
+    return false;
+  }
+  if (target.size() > 1 && target[1] == '/') return false;
+  for (char c : target) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (c == '\\' || u <= 0x20 || u == 0x7f) return false;
+  }
+  return true;
+}
+
+std::string ConsoleLanguage::Stored(const std::string& key) const {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+  }
+  absl::StatusOr<std::optional<Bytes>> got = storage_->GetSetting(key);
+  // A read that fails is not cached: the next page asks node.db again, and
+  // this one falls back to the browser's languages.
+  if (!got.ok()) return "";
+  const std::string code = got->value_or("");
+  std::lock_guard<std::mutex> lock(mu_);
+  cache_[key] = code;
+  return code;
+}
+
+i18n::Lang ConsoleLanguage::For(const console::Request& r) const {
+  const std::string code = Stored(Key(r.caller));
+  if (!code.empty()) {
+    if (std::optional<i18n::Lang> lang = i18n::FindLanguage(code)) {
+      return *lang;
+    }
+  }
+  return i18n::BestLanguage(r.accept_language);
+}
+
+console::PageFrame ConsoleLanguage::Frame(const console::Request& r,
+                                          const std::string& title) const {
+  console::PageFrame frame;
+  frame.lang = For(r);
+  frame.title = title;
+  frame.node = self_;
+  frame.caller = r.caller.Display();
+  frame.form_token = r.session.form_token;
+  frame.return_to = ReturnTo(r);
+  return frame;
+}
+
+console::Response ConsoleLanguage::Refusal(const console::Request& r,
+                                           int status,
+                                           const std::string& text) const {
+  const console::PageFrame frame = Frame(
+      r, std::string(i18n::Text(i18n::msg::kConsoleLanguageTitle, For(r))));
+  return console::Response{
+      status, "text/html; charset=utf-8",
+      console::Page(frame, absl::StrCat("<p class=\"error\" role=\"alert\">",
+                                        Escape(text), "</p>")),
+      ""};
+}
+
+void ConsoleLanguage::Choose(const console::Request& r,
+                             console::Reply reply) const {
+  const i18n::Lang now = For(r);
+  const std::string code = First(r.form, "language");
+  const std::optional<i18n::Lang> lang = i18n::FindLanguage(code);
+  if (!lang.has_value()) {
+    return reply(Refusal(
+        r, 400, i18n::Format(i18n::msg::kConsoleLanguageUnknown, now, {code})));
+  }
+  const std::string sent = First(r.form, "return_to");
+  const std::string back = sent.empty() ? std::string("/") : sent;
+  if (!SameSitePath(back)) {
+    return reply(Refusal(
+        r, 400,
+        std::string(i18n::Text(i18n::msg::kConsoleLanguageBadReturn, now))));
+  }
+  const std::string key = Key(r.caller);
+  const bool queued = run_([this, r, reply, key, back, lang = *lang] {
+    absl::Status put = storage_->PutSetting(key, std::string(lang.code()));
+    if (!put.ok()) {
+      return reply(Refusal(
+          r, 500,
+          i18n::Format(
+              i18n::msg::kConsoleLanguageNotSaved, For(r),
+              {std::string_view(put.message().data(), put.message().size())})));
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      cache_[key] = std::string(lang.code());
+    }
+    reply(console::Response{303, "", "", back});
+  });
+  if (!queued) {
+    reply(Refusal(
+        r, 503,
+        std::string(i18n::Text(i18n::msg::kConsoleUnavailableText, now))));
+  }
+}
+
+}  // namespace cbx::node
