@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
 #include "node/storage/page.h"
@@ -31,6 +32,28 @@ absl::StatusOr<Transaction> BeginWrite(Database& db) {
 }
 absl::StatusOr<Transaction> BeginRead(Database& db) {
   return Transaction::Begin(db, Transaction::Mode::kRead);
+}
+
+// Whether `s` is a serialization failure or a deadlock: the transaction
+// was rolled back and may simply be run again.
+bool IsConflict(const absl::Status& s) {
+  return absl::IsAborted(s) &&
+         (absl::StrContains(s.message(), "SQLSTATE 40001") ||
+          absl::StrContains(s.message(), "SQLSTATE 40P01"));
+}
+
+// Runs `attempt` (one whole transaction, with no effect outside storage)
+// again after a conflict, at most kAttempts times in all. With READ
+// COMMITTED and one connection a conflict needs another session writing
+// the same rows (an operator's script): rare, and worth one more try.
+constexpr int kAttempts = 3;
+absl::Status Retrying(const std::function<absl::Status()>& attempt) {
+  absl::Status status;
+  for (int i = 0; i < kAttempts; ++i) {
+    status = attempt();
+    if (!IsConflict(status)) break;
+  }
+  return status;
 }
 
 template <typename Message>
@@ -724,9 +747,11 @@ absl::Status PgStorage::ReadWriteTransaction(
 absl::Status PgStorage::AddCase(const StoredCase& c) {
   RETURN_IF_ERROR(ValidateCase(c));
   std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
-  RETURN_IF_ERROR(AddCaseIn(*db_, c));
-  return txn.Commit();
+  return Retrying([&]() -> absl::Status {
+    ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
+    RETURN_IF_ERROR(AddCaseIn(*db_, c));
+    return txn.Commit();
+  });
 }
 
 absl::Status PgStorage::AddCases(const std::vector<StoredCase>& cases) {
@@ -759,9 +784,11 @@ absl::Status PgStorage::AddCases(const std::vector<StoredCase>& cases) {
 absl::Status PgStorage::UpdateCase(const StoredCase& c) {
   RETURN_IF_ERROR(ValidateCase(c));
   std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
-  RETURN_IF_ERROR(UpdateCaseIn(*db_, c));
-  return txn.Commit();
+  return Retrying([&]() -> absl::Status {
+    ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
+    RETURN_IF_ERROR(UpdateCaseIn(*db_, c));
+    return txn.Commit();
+  });
 }
 
 absl::StatusOr<StoredCase> PgStorage::GetCase(const std::string& number) {
@@ -1010,9 +1037,11 @@ absl::Status PgStorage::CompactIndexChanges(uint64_t keep_after) {
 absl::Status PgStorage::SavePeerIndex(const PeerIndex& index) {
   RETURN_IF_ERROR(ValidatePeerIndex(index));
   std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
-  RETURN_IF_ERROR(pgsql::WritePeerIndex(*db_, index));
-  return txn.Commit();
+  return Retrying([&]() -> absl::Status {
+    ASSIGN_OR_RETURN(Transaction txn, BeginWrite(*db_));
+    RETURN_IF_ERROR(pgsql::WritePeerIndex(*db_, index));
+    return txn.Commit();
+  });
 }
 
 absl::StatusOr<PeerIndex> PgStorage::LoadPeerIndex(const std::string& member) {
@@ -1236,7 +1265,7 @@ absl::StatusOr<Storage::AdmitOutcome> PgStorage::RecordMessageIdAndCharge(
 void PgStorage::CommitAdmitGroup(const std::vector<AdmitRequest*>& group) {
   std::lock_guard<std::mutex> lock(mu_);
   Database& db = *db_;
-  absl::Status failure = [&]() -> absl::Status {
+  absl::Status failure = Retrying([&]() -> absl::Status {
     ASSIGN_OR_RETURN(Transaction txn, BeginWrite(db));
     // In queue order, so that the outcomes are those of the calls run one
     // after another in that order (two calls with the same pair: the first
@@ -1259,7 +1288,7 @@ void PgStorage::CommitAdmitGroup(const std::vector<AdmitRequest*>& group) {
       if (!charged) r->result = AdmitOutcome::kOverQuota;
     }
     return txn.Commit();
-  }();
+  });
   if (failure.ok()) return;
   // Rolled back: nothing of the group was recorded or charged, so every
   // caller gets the failure, also one whose pair was refused as a replay
