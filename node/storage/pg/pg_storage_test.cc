@@ -160,7 +160,8 @@ TEST_F(PgStorageTest, ReadOnlyMakesNothingAndWritesNothing) {
 }
 
 TEST_F(PgStorageTest, PasswordNeverInAnError) {
-  // A port nothing listens on (the cluster's, plus one, is free in tests).
+  // Port 1: nothing listens there, so the connection fails and its error
+  // is what the message shows.
   auto s = PgStorage::Open(
       "host=127.0.0.1 port=1 user=cbx password=hunter2-secret dbname=x "
       "connect_timeout=2",
