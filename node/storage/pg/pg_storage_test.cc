@@ -7,8 +7,11 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "core/util/status_macros.h"
 #include "gtest/gtest.h"
 #include "node/storage/pg/pg_connection.h"
@@ -140,6 +143,52 @@ TEST_F(PgStorageTest, LostConnectionBetweenCallsReconnects) {
   }
   ASSERT_OK_AND_ASSIGN(auto v, s->GetSetting("k"));
   EXPECT_EQ(v, std::optional<Bytes>("v2"));
+}
+
+// A deadlock with another session: the storage's transaction is the one
+// PostgreSQL rolls back (the other session waits longer before it checks),
+// and the call runs it again instead of failing with ABORTED.
+TEST_F(PgStorageTest, DeadlockIsRetried) {
+  ASSERT_OK_AND_ASSIGN(auto s, Open("application_name=cbx_pgstore_deadlock"));
+  PeerIndex peer;
+  peer.member = "AL";
+  peer.version = 1;
+  peer.tags = {1};
+  ASSERT_OK(s->SavePeerIndex(peer));
+
+  auto other = pg::Connection::Open(
+      schema_.conninfo, absl::StrCat("SET search_path TO ", schema_.schema,
+                                     "; SET deadlock_timeout = '60s'"));
+  ASSERT_TRUE(other.ok()) << other.status();
+  pg::Connection& b = **other;
+  // The other session holds the baseline row SavePeerIndex writes second.
+  ASSERT_OK(
+      b.Exec("BEGIN; UPDATE peer_index_baselines SET day = day "
+             "WHERE member = 'AL'"));
+  peer.version = 2;
+  absl::Status saved;
+  std::thread writer([&] { saved = s->SavePeerIndex(peer); });
+  // Until the storage holds the index row and waits for the baseline row.
+  bool waiting = false;
+  for (int i = 0; i < 500 && !waiting; ++i) {
+    auto r = b.Query(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+        "'cbx_pgstore_deadlock' AND wait_event_type = 'Lock'");
+    ASSERT_TRUE(r.ok()) << r.status();
+    waiting = r->Int(0, 0) == 1;
+    if (!waiting) absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_TRUE(waiting);
+  // Closes the cycle; the storage's side is rolled back after its
+  // deadlock_timeout (1 s), so this one goes through.
+  EXPECT_OK(
+      b.Exec("UPDATE peer_indexes SET version = version "
+             "WHERE member = 'AL'"));
+  EXPECT_OK(b.Exec("COMMIT"));
+  writer.join();
+  EXPECT_OK(saved);
+  ASSERT_OK_AND_ASSIGN(PeerIndex stored, s->LoadPeerIndex("AL"));
+  EXPECT_EQ(stored.version, 2u);
 }
 
 TEST_F(PgStorageTest, ReadOnlyMakesNothingAndWritesNothing) {
