@@ -35,6 +35,7 @@ template <typename Backend>
 class OfficeScopeConformanceTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    CBX_STORAGE_BACKEND_OR_SKIP(Backend);
     storage_ = Backend::Make(dir_);
     ASSERT_NE(storage_, nullptr);
     ASSERT_OK(storage_->AddCase(CaseOf("BT-1", kBitola, true, 1)));

@@ -27,6 +27,7 @@ template <typename Backend>
 class StorageConformanceTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    CBX_STORAGE_BACKEND_OR_SKIP(Backend);
     storage_ = Backend::Make(dir_);
     ASSERT_NE(storage_, nullptr);
   }

@@ -115,6 +115,13 @@ Params& Params::Null() {
   return *this;
 }
 
+Params& Params::NullInt() {
+  values_.emplace_back();
+  nulls_.push_back(true);
+  types_.push_back(kInt8Oid);
+  return *this;
+}
+
 // --- Result ------------------------------------------------------------------
 
 Result& Result::operator=(Result&& other) noexcept {

@@ -65,6 +65,7 @@ class Params {
   Params& Bytes(std::string_view value);  // bytea, the raw bytes
   Params& Text(std::string_view value);   // text (UTF-8)
   Params& Null();                        // untyped NULL
+  Params& NullInt();                     // NULL of type int8
 
   size_t size() const { return values_.size(); }
 
