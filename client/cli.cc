@@ -22,6 +22,7 @@
 #include "client/suggest.h"
 #include "client/report_command.h"
 #include "client/watch_commands.h"
+#include "client/withdrawal_commands.h"
 #include "core/util/version.h"
 
 namespace cbx::client {
@@ -514,6 +515,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
   AddCooperationCommands(app, cooperation);
   WatchCommands watch;
   AddWatchCommands(app, watch);
+  WithdrawalArgs withdrawals;
+  AddWithdrawalsCommand(app, withdrawals);
   ReportArgs report;
   AddReportCommand(app, report);
   audit::AuditArgs audit_args;
@@ -546,6 +549,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
   std::optional<absl::StatusOr<Runner>> chosen =
       ChosenCooperationCommand(cooperation, home);
   if (!chosen.has_value()) chosen = ChosenWatchCommand(watch, home);
+  if (!chosen.has_value()) chosen = ChosenWithdrawalsCommand(withdrawals);
   if (!chosen.has_value()) chosen = ChosenReportCommand(report);
   absl::StatusOr<Runner> runner =
       chosen.has_value() ? *std::move(chosen) : ChosenCommand(office, home);

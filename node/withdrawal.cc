@@ -99,6 +99,60 @@ absl::StatusOr<int64_t> Withdrawals::CountPending() {
   return static_cast<int64_t>(pending.size());
 }
 
+absl::StatusOr<v1::ListWithdrawalsResponse> Withdrawals::List(
+    const std::string& office, bool pending_only) {
+  ASSIGN_OR_RETURN(std::vector<QueuedWithdrawal> all,
+                   ctx_->storage->ListWithdrawals());
+  std::stable_sort(all.begin(), all.end(),
+                   [](const QueuedWithdrawal& a, const QueuedWithdrawal& b) {
+                     if (a.queued_at_ms != b.queued_at_ms) {
+                       return a.queued_at_ms > b.queued_at_ms;
+                     }
+                     return a.member < b.member;
+                   });
+  const int64_t window_ms =
+      int64_t{directory::WithdrawalRetryS(ctx_->directory->Current()->policy())} *
+      1000;
+  v1::ListWithdrawalsResponse out;
+  for (const QueuedWithdrawal& w : all) {
+    if (w.office != office) continue;
+    const bool pending = w.receipt.empty() && !w.given_up;
+    if (pending_only && !pending) continue;
+    v1::WithdrawalRecord& r = *out.add_withdrawals();
+    r.set_case_number(w.case_number);
+    r.set_office(w.office);
+    r.set_member(w.member);
+    r.set_case_token(w.case_token);
+    r.set_reason(w.reason);
+    r.set_queued_at_ms(w.queued_at_ms);
+    r.set_attempts(w.attempts);
+    r.set_last_error(w.last_error);
+    if (pending) {
+      r.set_state(v1::WITHDRAWAL_STATE_PENDING);
+      r.set_next_attempt_ms(w.next_attempt_ms);
+      r.set_give_up_at_ms(w.queued_at_ms + window_ms);
+    } else if (w.given_up) {
+      r.set_state(v1::WITHDRAWAL_STATE_UNDELIVERED);
+    } else {
+      // The receipt was checked when it arrived (SendOne); this only reads
+      // back what was stored.
+      r.set_state(v1::WITHDRAWAL_STATE_DELIVERED);
+      v1::Envelope envelope;
+      v1::Message message;
+      if (!envelope.ParseFromString(w.receipt) ||
+          !message.ParseFromString(envelope.body())) {
+        return absl::DataLossError(
+            absl::StrCat("stored deletion receipt from ", w.member,
+                         " does not parse"));
+      }
+      *r.mutable_receipt() = message.deletion_receipt();
+      r.set_receipt_at_ms(message.header().issued_at_ms());
+      r.set_receipt_envelope(w.receipt);
+    }
+  }
+  return out;
+}
+
 absl::Status Withdrawals::GiveUp(QueuedWithdrawal w) {
   w.given_up = true;
   w.next_attempt_ms = 0;

@@ -84,6 +84,14 @@ class Withdrawals {
   // many receipts arrived; an error only for this node's storage or log.
   absl::StatusOr<int> SendDue();
 
+  // Office.ListWithdrawals: the withdrawals of `office`'s closed cases,
+  // each with its state (pending with its next attempt and give-up time,
+  // delivered with the member's deletion receipt, or undelivered), newest
+  // close first, then by member; only the pending ones if `pending_only`.
+  // An error only for a storage failure.
+  absl::StatusOr<v1::ListWithdrawalsResponse> List(const std::string& office,
+                                                   bool pending_only);
+
   // Withdrawals queued and neither acknowledged nor given up: the /metrics
   // gauge cbx_withdrawals_pending.
   absl::StatusOr<int64_t> CountPending();

@@ -441,6 +441,18 @@ TEST_F(OfficeScopeTest, OperatorGetsCountsOnly) {
     v1::ListWatchesResponse out;
     EXPECT_EQ(operator_->ListWatches(Ctx(ctx), {}, &out).error_code(), denied);
   }
+  // The withdrawals listing likewise, and the auditor has none of these.
+  auto auditor = fed_->Office("MK", "auditor");
+  for (v1::Office::Stub* stub : {operator_, auditor.get()}) {
+    grpc::ClientContext ctx;
+    v1::ListWithdrawalsResponse out;
+    EXPECT_EQ(stub->ListWithdrawals(Ctx(ctx), {}, &out).error_code(), denied);
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::ListCasesResponse out;
+    EXPECT_EQ(auditor->ListCases(Ctx(ctx), {}, &out).error_code(), denied);
+  }
 }
 
 // Every entry of an office call names the person whose certificate made
