@@ -123,6 +123,13 @@ class Withdrawals {
   absl::Status Failed(QueuedWithdrawal w, const absl::Status& failure);
   // The wait after `attempts` failed attempts.
   int64_t BackoffMs(uint32_t attempts) const;
+  // One withdrawal as Receive handles it (withdrawal.cc).
+  struct Reception;
+  // Receive's storage step, inside its transaction: checks the withdrawal
+  // `msg` (INVALID_ARGUMENT), finds an earlier tombstone or marks the
+  // sender's hits and keeps a new one, and seals the receipt into `r`.
+  absl::Status Apply(StorageTransaction& txn, const v1::Message& msg,
+                     Reception& r);
   // The receipt for tombstone `t` (or a refusal, for null).
   static v1::DeletionReceipt ReceiptOf(const Bytes& token,
                                        const WithdrawnReference* t);
