@@ -435,9 +435,9 @@ class PolicyFields {
   }
   // A Unix time in ms (uint64), 0 when absent.
   absl::StatusOr<uint64_t> Time(std::string_view key) const {
-    ASSIGN_OR_RETURN(std::optional<uint64_t> v,
-                     OptionalUint(obj_, kPath, key,
-                                  std::numeric_limits<uint64_t>::max()));
+    ASSIGN_OR_RETURN(
+        std::optional<uint64_t> v,
+        OptionalUint(obj_, kPath, key, std::numeric_limits<uint64_t>::max()));
     return v.value_or(0);
   }
 
@@ -452,8 +452,9 @@ class PolicyFields {
 absl::Status ParseProtocolPolicy(const PolicyFields& f, size_t members,
                                  v1::Policy& policy) {
   const std::string path = PolicyFields::kPath;
-  ASSIGN_OR_RETURN(uint32_t k, f.Get("governance_threshold",
-                                     DefaultGovernanceThreshold(members), true));
+  ASSIGN_OR_RETURN(
+      uint32_t k,
+      f.Get("governance_threshold", DefaultGovernanceThreshold(members), true));
   if (k > members) {
     return FieldError(Join(path, "governance_threshold"),
                       absl::StrCat(k, " is more than the ", members,

@@ -179,11 +179,10 @@ TEST_F(FederationSpecTest, CooperationPolicyErrors) {
             }),
             "policy.withdrawn_reference_retention_s: 4294967296 is larger "
             "than the maximum 4294967295");
-  EXPECT_EQ(ErrorAfter([](json& s) {
-              s["policy"]["withdrawal_retry_s"] = "7d";
-            }),
-            "policy.withdrawal_retry_s: must be a non-negative integer, found "
-            "a string");
+  EXPECT_EQ(
+      ErrorAfter([](json& s) { s["policy"]["withdrawal_retry_s"] = "7d"; }),
+      "policy.withdrawal_retry_s: must be a non-negative integer, found "
+      "a string");
   EXPECT_EQ(ErrorAfter([](json& s) { s["policy"]["report_min_cell"] = 0; }),
             "policy.report_min_cell: must be at least 1");
   EXPECT_EQ(ErrorAfter([](json& s) {

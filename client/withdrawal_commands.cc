@@ -73,7 +73,8 @@ Json WithdrawalJson(const v1::WithdrawalRecord& w) {
   j["office"] = w.office();
   j["peer"] = w.member();
   j["case_token"] = absl::BytesToHexString(w.case_token());
-  j["reason"] = w.reason() == v1::WITHDRAWAL_REASON_ERASED ? "erased" : "closed";
+  j["reason"] =
+      w.reason() == v1::WITHDRAWAL_REASON_ERASED ? "erased" : "closed";
   j["state"] = StateWord(w.state());
   j["queued_at"] = OptionalTime(w.queued_at_ms());
   j["attempts"] = w.attempts();
@@ -134,9 +135,10 @@ std::string WithdrawalsText(const v1::ListWithdrawalsResponse& response) {
                   std::to_string(w.attempts()), WhenText(w), OutcomeText(w)});
     if (!w.last_error().empty() &&
         w.state() != v1::WITHDRAWAL_STATE_DELIVERED) {
-      absl::StrAppend(&errors, SanitizeForTerminal(w.case_number()), " at ",
-                      SanitizeForTerminal(w.member()), ": last attempt failed: ",
-                      SanitizeForTerminal(w.last_error()), "\n");
+      absl::StrAppend(
+          &errors, SanitizeForTerminal(w.case_number()), " at ",
+          SanitizeForTerminal(w.member()),
+          ": last attempt failed: ", SanitizeForTerminal(w.last_error()), "\n");
     }
   }
   return table.Render() + errors;

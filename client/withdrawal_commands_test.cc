@@ -79,8 +79,7 @@ TEST(WithdrawalCommandsTest, TableSaysEachStateInWordsWithin100Columns) {
                       "DEADLINE_EXCEEDED: no answer"),
             std::string::npos)
       << text;
-  EXPECT_EQ(WithdrawalsText(v1::ListWithdrawalsResponse()),
-            "no withdrawals\n");
+  EXPECT_EQ(WithdrawalsText(v1::ListWithdrawalsResponse()), "no withdrawals\n");
 }
 
 TEST(WithdrawalCommandsTest, JsonNamesStateAndReceipt) {

@@ -129,7 +129,8 @@ absl::StatusOr<std::string> Cooperation::CheckSend(
   request.set_requester_case_number(req.case_number());
   request.set_type(req.type());
   request.set_legal_basis(req.legal_basis());
-  if (req.has_preservation()) *request.mutable_preservation() = req.preservation();
+  if (req.has_preservation())
+    *request.mutable_preservation() = req.preservation();
   request.set_note(req.note());
   RETURN_IF_ERROR(CheckRequestFields(request));
   ASSIGN_OR_RETURN(v1::Hit hit, FindHit(office, req));

@@ -265,12 +265,11 @@ absl::Status Retention::DeleteDue(int64_t now, uint64_t version) {
   // closed case's withdrawal: kept as long as the case's identifiers, from
   // the close that queued it.
   if (status.ok()) {
-    status = Drain(kWithdrawnReferences,
-                   Rows([&](const Storage::AfterDelete& then) {
-                     return storage_->DeleteWithdrawnReferencesBefore(
-                         now - config_.received_references_days * kDayMs,
-                         limit, then);
-                   }));
+    status = Drain(
+        kWithdrawnReferences, Rows([&](const Storage::AfterDelete& then) {
+          return storage_->DeleteWithdrawnReferencesBefore(
+              now - config_.received_references_days * kDayMs, limit, then);
+        }));
   }
   if (status.ok()) {
     status = Drain(kWithdrawals, Rows([&](const Storage::AfterDelete& then) {
@@ -321,8 +320,7 @@ absl::StatusOr<v1::RetentionCounts> Retention::Sweep() {
          {"inbox_entries", absl::StrCat(swept_.inbox_entries())},
          {"replay_entries", absl::StrCat(swept_.replay_entries())},
          {"index_changes", absl::StrCat(swept_.index_changes())},
-         {"withdrawn_references",
-          absl::StrCat(swept_.withdrawn_references())},
+         {"withdrawn_references", absl::StrCat(swept_.withdrawn_references())},
          {"withdrawals", absl::StrCat(swept_.withdrawals())}});
   }
   if (!status.ok()) {

@@ -57,9 +57,8 @@ inline constexpr char kRetentionIndexMarksSetting[] = "retention.index_marks";
 
 // The categories, as the metrics' `category` label names them.
 inline constexpr const char* kRetentionCategories[] = {
-    "closed_cases",   "received_references", "inbox_entries",
-    "replay_entries", "index_changes",       "withdrawn_references",
-    "withdrawals"};
+    "closed_cases",  "received_references",  "inbox_entries", "replay_entries",
+    "index_changes", "withdrawn_references", "withdrawals"};
 
 class Retention {
  public:

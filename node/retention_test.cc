@@ -214,15 +214,16 @@ TEST_F(RetentionTest, WithdrawalTombstonesAndEndedWithdrawalsAreSwept) {
     if (next == 0 && !given_up) w.receipt = "receipt";
     return w;
   };
-  ASSERT_TRUE(storage_
-                  .ReadWriteTransaction([&](StorageTransaction& txn) {
-                    RETURN_IF_ERROR(txn.PutWithdrawnReference(tombstone('d', t0)));
-                    RETURN_IF_ERROR(txn.PutWithdrawnReference(tombstone('k', 0)));
-                    RETURN_IF_ERROR(txn.QueueWithdrawal(queued('a', 0, false)));
-                    RETURN_IF_ERROR(txn.QueueWithdrawal(queued('g', 0, true)));
-                    return txn.QueueWithdrawal(queued('p', t0 + 1, false));
-                  })
-                  .ok());
+  ASSERT_TRUE(
+      storage_
+          .ReadWriteTransaction([&](StorageTransaction& txn) {
+            RETURN_IF_ERROR(txn.PutWithdrawnReference(tombstone('d', t0)));
+            RETURN_IF_ERROR(txn.PutWithdrawnReference(tombstone('k', 0)));
+            RETURN_IF_ERROR(txn.QueueWithdrawal(queued('a', 0, false)));
+            RETURN_IF_ERROR(txn.QueueWithdrawal(queued('g', 0, true)));
+            return txn.QueueWithdrawal(queued('p', t0 + 1, false));
+          })
+          .ok());
   // Both periods are 730 days by default: at their end, nothing yet.
   ASSERT_EQ(config_.received_references_days,
             config_.closed_case_identifiers_days);

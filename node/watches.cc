@@ -73,8 +73,8 @@ StoredWatch WatchOf(const v1::AddWatchRequest& request,
   for (const auto& [member, peer] : outputs) {
     record.add_peers(member);
     std::shared_ptr<const PeerIndex> copy = ctx.peer_indexes.Share(member);
-    const uint64_t at = copy != nullptr ? std::max<uint64_t>(copy->version, 1)
-                                        : 1;
+    const uint64_t at =
+        copy != nullptr ? std::max<uint64_t>(copy->version, 1) : 1;
     for (uint32_t i = 0; i < peer.ys.size(); ++i) {
       WatchOutput o;
       o.member = member;
@@ -212,9 +212,9 @@ absl::StatusOr<v1::AddWatchResponse> Watches::Add(
                   caller.person);
   }
 
-  const StoredWatch watch = WatchOf(request, office, watch_id,
-                                    ctx_->clock->NowMs(), response, outputs,
-                                    *ctx_);
+  const StoredWatch watch =
+      WatchOf(request, office, watch_id, ctx_->clock->NowMs(), response,
+              outputs, *ctx_);
   const v1::Watch& record = watch.record;
   RETURN_IF_ERROR(Logged(
       kRpc, kKind, office,

@@ -110,9 +110,9 @@ absl::StatusOr<v1::ListWithdrawalsResponse> Withdrawals::List(
                      }
                      return a.member < b.member;
                    });
-  const int64_t window_ms =
-      int64_t{directory::WithdrawalRetryS(ctx_->directory->Current()->policy())} *
-      1000;
+  const int64_t window_ms = int64_t{directory::WithdrawalRetryS(
+                                ctx_->directory->Current()->policy())} *
+                            1000;
   v1::ListWithdrawalsResponse out;
   for (const QueuedWithdrawal& w : all) {
     if (w.office != office) continue;
@@ -141,9 +141,8 @@ absl::StatusOr<v1::ListWithdrawalsResponse> Withdrawals::List(
       v1::Message message;
       if (!envelope.ParseFromString(w.receipt) ||
           !message.ParseFromString(envelope.body())) {
-        return absl::DataLossError(
-            absl::StrCat("stored deletion receipt from ", w.member,
-                         " does not parse"));
+        return absl::DataLossError(absl::StrCat("stored deletion receipt from ",
+                                                w.member, " does not parse"));
       }
       *r.mutable_receipt() = message.deletion_receipt();
       r.set_receipt_at_ms(message.header().issued_at_ms());
@@ -341,8 +340,8 @@ struct Withdrawals::Reception {
   int64_t marked = 0;  // hits marked withdrawn
 };
 
-absl::Status Withdrawals::Apply(StorageTransaction& txn,
-                                const v1::Message& msg, Reception& r) {
+absl::Status Withdrawals::Apply(StorageTransaction& txn, const v1::Message& msg,
+                                Reception& r) {
   if (r.token.size() != kCaseTokenSize) {
     return absl::InvalidArgumentError("withdrawal.case_token: not 16 bytes");
   }
@@ -407,8 +406,7 @@ absl::StatusOr<v1::Envelope> Withdrawals::Receive(
   };
   RETURN_IF_ERROR(ApplyLogged(
       ctx_->self(), *ctx_->storage,
-      {.change =
-           [&](StorageTransaction& txn) { return Apply(txn, msg, r); },
+      {.change = [&](StorageTransaction& txn) { return Apply(txn, msg, r); },
        .append =
            [&] {
              return ctx_->audit_trail->Exchange(r.sender, kWithdrawRpc, opened,

@@ -136,8 +136,7 @@ int64_t MemoryWithdrawals::DeleteReferencesBefore(int64_t before_ms,
       [](const WithdrawnReference& w) { return w.withdrawn_at_ms; });
 }
 
-int64_t MemoryWithdrawals::DeleteEndedBefore(int64_t before_ms,
-                                             size_t limit) {
+int64_t MemoryWithdrawals::DeleteEndedBefore(int64_t before_ms, size_t limit) {
   return EraseOldestOf(
       queued_, limit,
       [&](const QueuedWithdrawal& w) {

@@ -248,9 +248,8 @@ TYPED_TEST(RetentionStorageTest, DeletesDeletedWithdrawalTombstonesOnly) {
     RETURN_IF_ERROR(txn.PutWithdrawnReference(tombstone('b', 200, 200)));
     return txn.PutWithdrawnReference(tombstone('d', 500, 500));
   }));
-  ASSERT_OK_AND_ASSIGN(
-      int64_t n,
-      this->s().DeleteWithdrawnReferencesBefore(350, 2, this->Tally()));
+  ASSERT_OK_AND_ASSIGN(int64_t n, this->s().DeleteWithdrawnReferencesBefore(
+                                      350, 2, this->Tally()));
   EXPECT_EQ(n, 2);
   EXPECT_EQ(this->TallySetting(), "2");
   auto held = [&](char token) {
@@ -331,9 +330,8 @@ TYPED_TEST(RetentionStorageTest, RefusesALimitOfZero) {
   EXPECT_EQ(
       CodeOf(this->s().DeleteWithdrawnReferencesBefore(1, 0, this->Tally())),
       absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(
-      CodeOf(this->s().DeleteEndedWithdrawalsBefore(1, 0, this->Tally())),
-      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(this->s().DeleteEndedWithdrawalsBefore(1, 0, this->Tally())),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -417,9 +417,9 @@ std::map<std::string, uint64_t> VerifiedReportFigures(
       .log_begin = node->log_begin(),
       .log_end = node->log_end(),
       // The entry after the month's (the export holds it) decides.
-      .as_of_ms = report::AsOfMs(
-          m, entries.empty() ? -1 : entries.back().time_ms(),
-          log[node->log_end()].time_ms())};
+      .as_of_ms =
+          report::AsOfMs(m, entries.empty() ? -1 : entries.back().time_ms(),
+                         log[node->log_end()].time_ms())};
   const v1::Report recomputed = report::ComputeReport(input, entries);
   EXPECT_TRUE(report::CompareReports(*node, recomputed).empty());
   std::map<std::string, uint64_t> figures;

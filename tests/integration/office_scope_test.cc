@@ -72,11 +72,9 @@ class OfficeScopeTest : public ::testing::Test {
           OfficeChannelWith(*fed_, "MK", offices + name + ".crt",
                             offices + name + ".key", roots));
     };
-    skopje_ = stub(std::string("PPO-Skopje-prosecutor-person-") +
-                   kSkopjePerson)
+    skopje_ = stub(std::string("PPO-Skopje-prosecutor-person-") + kSkopjePerson)
                   .release();
-    bitola_ = stub(std::string("PPO-Bitola-prosecutor-person-") +
-                   kBitolaPerson)
+    bitola_ = stub(std::string("PPO-Bitola-prosecutor-person-") + kBitolaPerson)
                   .release();
     operator_ = stub("PPO-Skopje-operator").release();
 
@@ -168,8 +166,7 @@ class OfficeScopeTest : public ::testing::Test {
     EXPECT_TRUE(office.ListCases(Ctx(ctx), req, &out).ok());
     return {out.cases().begin(), out.cases().end()};
   }
-  static std::vector<v1::CooperationRecord> Requests(
-      v1::Office::Stub& office) {
+  static std::vector<v1::CooperationRecord> Requests(v1::Office::Stub& office) {
     v1::ListCooperationRequestsResponse out;
     grpc::ClientContext ctx;
     EXPECT_TRUE(office.ListCooperationRequests(Ctx(ctx), {}, &out).ok());
@@ -459,8 +456,8 @@ TEST_F(OfficeScopeTest, OperatorGetsCountsOnly) {
 // it, at MK (the call's own entries and the envelopes it sent) and at RS
 // (the Evaluate and Resolve it received for that call).
 TEST_F(OfficeScopeTest, AuditLogsNameTheActingPerson) {
-  const std::map<std::string, std::string> person = {
-      {kSkopje, kSkopjePerson}, {kBitola, kBitolaPerson}};
+  const std::map<std::string, std::string> person = {{kSkopje, kSkopjePerson},
+                                                     {kBitola, kBitolaPerson}};
   std::map<std::string, std::set<std::string>> office_calls;  // office → rpcs
   for (const v1::AuditEntry& e : AuditLog("MK", 1)) {
     auto it = person.find(e.office());
@@ -468,10 +465,10 @@ TEST_F(OfficeScopeTest, AuditLogsNameTheActingPerson) {
     const bool office_call = e.rpc().rfind("Office.", 0) == 0;
     // The envelopes the call sent (not the receipts this node gives a
     // peer's request for the office: the node's own act, no person's).
-    const bool sent_for_it = e.direction() == v1::AUDIT_DIRECTION_SENT &&
-                             (e.kind() == "evaluate_request" ||
-                              e.kind() == "resolve_request" ||
-                              e.kind() == "cooperation_request");
+    const bool sent_for_it =
+        e.direction() == v1::AUDIT_DIRECTION_SENT &&
+        (e.kind() == "evaluate_request" || e.kind() == "resolve_request" ||
+         e.kind() == "cooperation_request");
     if (!office_call && !sent_for_it) continue;
     EXPECT_EQ(e.user(), it->second) << e.rpc() << " " << e.kind();
     office_calls[e.office()].insert(e.rpc());
@@ -479,8 +476,8 @@ TEST_F(OfficeScopeTest, AuditLogsNameTheActingPerson) {
   for (const auto& [office, id] : person) {
     SCOPED_TRACE(office);
     for (const char* rpc :
-         {"Office.AddCase", "Office.AddWatch", "Peer.Evaluate",
-          "Peer.Resolve", "Peer.Cooperate"}) {
+         {"Office.AddCase", "Office.AddWatch", "Peer.Evaluate", "Peer.Resolve",
+          "Peer.Cooperate"}) {
       EXPECT_TRUE(office_calls[office].contains(rpc)) << rpc;
     }
   }
@@ -501,6 +498,58 @@ TEST_F(OfficeScopeTest, AuditLogsNameTheActingPerson) {
               (std::set<std::string>{"Peer.Evaluate", "Peer.Resolve"}))
         << office;
   }
+}
+
+// The transition to per-person certificates (spec/cooperation.md §5,
+// office-api.md A7), on a real node whose genesis policy requires them from
+// a time already past: a role-only prosecutor certificate is refused
+// UNAUTHENTICATED and changes nothing; the same office's per-person
+// certificate is served.
+TEST(PersonCertificatesRequiredTest, RoleOnlyCertificateIsRefusedAfterTheDate) {
+  FederationOptions options;
+  options.countries = {"MK", "RS"};
+  options.persons = {kSkopjePerson};
+  options.edit_spec = [](nlohmann::json& spec) {
+    spec["policy"]["person_certificates_required_from_ms"] = 1'000'000'000'000;
+  };
+  auto fed = Federation::Create(options);
+  ASSERT_TRUE(fed.ok()) << fed.status();
+  ASSERT_TRUE((*fed)->Start("MK").ok());
+  const std::string offices = (*fed)->NodeDir("MK") + "/offices/";
+  const std::string roots = Slurp((*fed)->NodeDir("MK") + "/ca.crt");
+  auto stub = [&](const std::string& name) {
+    return v1::Office::NewStub(OfficeChannelWith(
+        **fed, "MK", offices + name + ".crt", offices + name + ".key", roots));
+  };
+  auto role_only = stub("PPO-Skopje-prosecutor");
+  auto person =
+      stub(std::string("PPO-Skopje-prosecutor-person-") + kSkopjePerson);
+  v1::AddCaseRequest add;
+  add.mutable_case_()->set_case_number("MK-2026-77");
+  *add.mutable_case_()->add_identifiers() = Id("cbx_person_required");
+  add.mutable_case_()->add_offences()->set_code(v1::OFFENCE_CODE_NCII_SHARING);
+  add.mutable_case_()->set_role(v1::PERPETRATOR_ROLE_ADMINISTRATOR);
+  add.mutable_case_()->set_contact_point("+000 duty prosecutor (fictional)");
+  {
+    grpc::ClientContext ctx;
+    v1::Case out;
+    grpc::Status s = role_only->AddCase(Ctx(ctx), add, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_NE(s.error_message().find("this certificate names no person"),
+              std::string::npos)
+        << s.error_message();
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::ListCasesResponse out;
+    ASSERT_TRUE(person->ListCases(Ctx(ctx), {}, &out).ok());
+    EXPECT_EQ(out.cases_size(), 0);  // the refused call added nothing
+  }
+  grpc::ClientContext ctx;
+  v1::Case out;
+  grpc::Status s = person->AddCase(Ctx(ctx), add, &out);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  if (HasFailure()) (*fed)->DumpLogs();
 }
 
 }  // namespace

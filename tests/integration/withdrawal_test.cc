@@ -207,8 +207,7 @@ TEST_F(WithdrawalTest, ClosedCaseIsWithdrawnWithADeletionReceipt) {
   // receipt's outcome (spec/cooperation.md §2.4, Office.ListWithdrawals).
   grpc::ClientContext ctx;
   v1::ListWithdrawalsResponse listed;
-  ASSERT_TRUE(
-      fed_->Office("RS")->ListWithdrawals(Ctx(ctx), {}, &listed).ok());
+  ASSERT_TRUE(fed_->Office("RS")->ListWithdrawals(Ctx(ctx), {}, &listed).ok());
   ASSERT_EQ(listed.withdrawals_size(), 1);
   EXPECT_EQ(listed.withdrawals(0).case_number(), "RS-2026-001");
   EXPECT_EQ(listed.withdrawals(0).member(), "MK");
