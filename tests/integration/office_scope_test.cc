@@ -179,11 +179,13 @@ class OfficeScopeTest : public ::testing::Test {
     return {out.watches().begin(), out.watches().end()};
   }
 
-  // `cc`'s whole audit log, once its latest checkpoint covers at least
-  // `min_size` entries (polled; checkpoints come every 2 s).
-  static std::vector<v1::AuditEntry> AuditLog(const std::string& cc,
-                                              uint64_t min_size) {
+  // `cc`'s whole audit log as a checkpoint made after this call covers it
+  // (polled; checkpoints come every 2 s). The latest checkpoint now may
+  // predate the last calls; the next one cannot, and is larger: every
+  // auditor call, this one's first included, is logged.
+  static std::vector<v1::AuditEntry> AuditLog(const std::string& cc) {
     auto auditor = fed_->Office(cc, "auditor");
+    uint64_t first = 0;
     uint64_t size = 0;
     EXPECT_TRUE(WaitUntil(
         [&] {
@@ -193,7 +195,8 @@ class OfficeScopeTest : public ::testing::Test {
           const std::string& note = cp.checkpoint();
           const size_t a = note.find('\n') + 1;  // line 2: the tree size
           size = std::stoull(note.substr(a, note.find('\n', a) - a));
-          return size >= min_size;
+          if (first == 0) first = size;
+          return size > first;
         },
         std::chrono::seconds(30)));
     v1::AuditExportRequest req;
@@ -459,7 +462,7 @@ TEST_F(OfficeScopeTest, AuditLogsNameTheActingPerson) {
   const std::map<std::string, std::string> person = {{kSkopje, kSkopjePerson},
                                                      {kBitola, kBitolaPerson}};
   std::map<std::string, std::set<std::string>> office_calls;  // office → rpcs
-  for (const v1::AuditEntry& e : AuditLog("MK", 1)) {
+  for (const v1::AuditEntry& e : AuditLog("MK")) {
     auto it = person.find(e.office());
     if (it == person.end()) continue;
     const bool office_call = e.rpc().rfind("Office.", 0) == 0;
@@ -483,7 +486,7 @@ TEST_F(OfficeScopeTest, AuditLogsNameTheActingPerson) {
   }
   // RS's entries of what it received for each MK office's query and watch.
   std::map<std::string, std::set<std::string>> received;
-  for (const v1::AuditEntry& e : AuditLog("RS", 1)) {
+  for (const v1::AuditEntry& e : AuditLog("RS")) {
     if (e.direction() != v1::AUDIT_DIRECTION_RECEIVED || e.peer() != "MK" ||
         (e.rpc() != "Peer.Evaluate" && e.rpc() != "Peer.Resolve")) {
       continue;
