@@ -64,7 +64,8 @@ TEST(WithdrawalCommandsTest, ExtraArgumentsAreUsageErrors) {
 
 TEST(WithdrawalCommandsTest, TableSaysEachStateInWordsWithin100Columns) {
   const std::string text = WithdrawalsText(ThreeStates());
-  for (const std::string& line : absl::StrSplit(text, '\n')) {
+  const std::vector<std::string> lines = absl::StrSplit(text, '\n');
+  for (const std::string& line : lines) {
     EXPECT_LE(line.size(), 100u) << line;
   }
   EXPECT_NE(text.find("pending"), std::string::npos) << text;
