@@ -334,9 +334,9 @@ struct Withdrawals::Reception {
   v1::WithdrawalReason reason = v1::WITHDRAWAL_REASON_UNSPECIFIED;
   int64_t now = 0;
   uint32_t retention_s = 0;  // the policy's withdrawn_reference_retention_s
-  v1::DeletionReceipt receipt;
-  AuditCounts reply_counts;
-  v1::Envelope sealed;
+  v1::DeletionReceipt receipt{};
+  AuditCounts reply_counts{};
+  v1::Envelope sealed{};
   int64_t marked = 0;  // hits marked withdrawn
 };
 
