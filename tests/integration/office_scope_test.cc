@@ -461,12 +461,15 @@ TEST_F(OfficeScopeTest, OperatorGetsCountsOnly) {
 // persons' certificates make the calls below (the harness's operator and
 // auditor certificates name no person, and their entries no user).
 TEST_F(OfficeScopeTest, AuditLogsNameTheActingPerson) {
-  const std::map<std::string, std::string> person = {
-      {kSkopje, kSkopjePerson}, {kBitola, kBitolaPerson}};
+  const std::map<std::string, std::string> person = {{kSkopje, kSkopjePerson},
+                                                     {kBitola, kBitolaPerson}};
   const std::set<std::string> persons_calls = {
-      "Office.AddCase",      "Office.AmendCase",
-      "Office.CloseCase",    "Office.Query",
-      "Office.AddWatch",     "Office.RemoveWatch",
+      "Office.AddCase",
+      "Office.AmendCase",
+      "Office.CloseCase",
+      "Office.Query",
+      "Office.AddWatch",
+      "Office.RemoveWatch",
       "Office.SendCooperationRequest",
       "Office.GetCooperationRequest",
       "Office.RespondToCooperationRequest"};
@@ -476,10 +479,10 @@ TEST_F(OfficeScopeTest, AuditLogsNameTheActingPerson) {
     if (it == person.end()) continue;
     // The envelopes the call sent (not the receipts this node gives a
     // peer's request for the office: the node's own act, no person's).
-    const bool sent_for_it = e.direction() == v1::AUDIT_DIRECTION_SENT &&
-                             (e.kind() == "evaluate_request" ||
-                              e.kind() == "resolve_request" ||
-                              e.kind() == "cooperation_request");
+    const bool sent_for_it =
+        e.direction() == v1::AUDIT_DIRECTION_SENT &&
+        (e.kind() == "evaluate_request" || e.kind() == "resolve_request" ||
+         e.kind() == "cooperation_request");
     // No entry names another office's person.
     if (!e.user().empty()) {
       EXPECT_EQ(e.user(), it->second) << e.rpc();
@@ -490,10 +493,9 @@ TEST_F(OfficeScopeTest, AuditLogsNameTheActingPerson) {
   }
   for (const auto& [office, id] : person) {
     SCOPED_TRACE(office);
-    for (const char* rpc :
-         {"Office.AddCase", "Office.Query", "Office.AddWatch",
-          "Office.SendCooperationRequest", "Peer.Evaluate", "Peer.Resolve",
-          "Peer.Cooperate"}) {
+    for (const char* rpc : {"Office.AddCase", "Office.Query", "Office.AddWatch",
+                            "Office.SendCooperationRequest", "Peer.Evaluate",
+                            "Peer.Resolve", "Peer.Cooperate"}) {
       EXPECT_TRUE(office_calls[office].contains(rpc)) << rpc;
     }
   }
