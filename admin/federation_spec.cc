@@ -415,102 +415,151 @@ absl::Status CheckDistinctKeys(const v1::Directory& d) {
   return absl::OkStatus();
 }
 
-// Over 80 lines on purpose: one optional field of the policy after another,
-// each read and range-checked the same way.
-absl::Status ParsePolicy(const json* p, size_t members, v1::Policy& policy) {
-  static const json kEmpty = json::object();
-  const json& obj = p == nullptr ? kEmpty : *p;
-  const std::string path = "policy";
-  RETURN_IF_ERROR(
-      CheckObject(obj, path,
-                  {"governance_threshold", "max_message_lifetime_s",
-                   "max_clock_skew_s", "evaluations_per_peer_per_day",
-                   "peer_deadline_ms", "witness_threshold", "max_index_tags",
-                   "max_index_growth_per_day", "resolves_per_peer_per_day",
-                   "information_response_s", "preservation_receipt_s",
-                   "preservation_response_s", "jit_response_s",
-                   "cooperation_requests_per_peer_per_day", "report_min_cell",
-                   "person_certificates_required_from_ms"}));
-  constexpr uint64_t kU32 = std::numeric_limits<uint32_t>::max();
-  auto get = [&](std::string_view key, uint32_t fallback,
-                 bool positive) -> absl::StatusOr<uint32_t> {
-    ASSIGN_OR_RETURN(std::optional<uint64_t> v,
-                     OptionalUint(obj, path, key, kU32));
+// The policy's fields as the spec gives them: each optional, a whole
+// number in uint32 range, refused when 0 where 0 means nothing.
+class PolicyFields {
+ public:
+  explicit PolicyFields(const json& obj) : obj_(obj) {}
+
+  // `key`'s value, or `fallback` when absent; with `positive`, 0 is
+  // refused ("must be at least 1").
+  absl::StatusOr<uint32_t> Get(std::string_view key, uint32_t fallback,
+                               bool positive) const {
+    ASSIGN_OR_RETURN(
+        std::optional<uint64_t> v,
+        OptionalUint(obj_, kPath, key, std::numeric_limits<uint32_t>::max()));
     if (positive && v.has_value() && *v == 0) {
-      return FieldError(Join(path, key), "must be at least 1");
+      return FieldError(Join(kPath, key), "must be at least 1");
     }
     return static_cast<uint32_t>(v.value_or(fallback));
-  };
-  ASSIGN_OR_RETURN(uint32_t k, get("governance_threshold",
-                                   DefaultGovernanceThreshold(members), true));
+  }
+  // A Unix time in ms (uint64), 0 when absent.
+  absl::StatusOr<uint64_t> Time(std::string_view key) const {
+    ASSIGN_OR_RETURN(
+        std::optional<uint64_t> v,
+        OptionalUint(obj_, kPath, key, std::numeric_limits<uint64_t>::max()));
+    return v.value_or(0);
+  }
+
+  static constexpr char kPath[] = "policy";
+
+ private:
+  const json& obj_;
+};
+
+// Governance, envelopes and witnessing (spec/directory.md): written
+// explicitly, with the defaults for the member count.
+absl::Status ParseProtocolPolicy(const PolicyFields& f, size_t members,
+                                 v1::Policy& policy) {
+  const std::string path = PolicyFields::kPath;
+  ASSIGN_OR_RETURN(
+      uint32_t k,
+      f.Get("governance_threshold", DefaultGovernanceThreshold(members), true));
   if (k > members) {
     return FieldError(Join(path, "governance_threshold"),
                       absl::StrCat(k, " is more than the ", members,
                                    " members who could sign"));
   }
   policy.set_governance_threshold(k);
-  ASSIGN_OR_RETURN(uint32_t lifetime, get("max_message_lifetime_s",
-                                          kDefaultMaxMessageLifetimeS, true));
+  ASSIGN_OR_RETURN(uint32_t lifetime, f.Get("max_message_lifetime_s",
+                                            kDefaultMaxMessageLifetimeS, true));
   policy.set_max_message_lifetime_s(lifetime);
   ASSIGN_OR_RETURN(uint32_t skew,
-                   get("max_clock_skew_s", kDefaultMaxClockSkewS, true));
+                   f.Get("max_clock_skew_s", kDefaultMaxClockSkewS, true));
   policy.set_max_clock_skew_s(skew);
   ASSIGN_OR_RETURN(uint32_t evaluations,
-                   get("evaluations_per_peer_per_day",
-                       kDefaultEvaluationsPerPeerPerDay, true));
+                   f.Get("evaluations_per_peer_per_day",
+                         kDefaultEvaluationsPerPeerPerDay, true));
   policy.set_evaluations_per_peer_per_day(evaluations);
   ASSIGN_OR_RETURN(uint32_t deadline,
-                   get("peer_deadline_ms", kDefaultPeerDeadlineMs, true));
+                   f.Get("peer_deadline_ms", kDefaultPeerDeadlineMs, true));
   policy.set_peer_deadline_ms(deadline);
   // Only the other n-1 members can cosign a node's checkpoint.
   uint32_t peers = static_cast<uint32_t>(members - 1);
   ASSIGN_OR_RETURN(uint32_t witnesses,
-                   get("witness_threshold",
-                       std::min(kDefaultWitnessThreshold, peers), false));
+                   f.Get("witness_threshold",
+                         std::min(kDefaultWitnessThreshold, peers), false));
   if (witnesses > peers) {
     return FieldError(Join(path, "witness_threshold"),
                       absl::StrCat(witnesses, " is more than the ", peers,
                                    " peers who could cosign a checkpoint"));
   }
   policy.set_witness_threshold(witnesses);
-  // The caps on a member (spec/threats.md). Written explicitly, so that the
-  // directory says what applies; 0 (the wire's "default") is refused here.
+  return absl::OkStatus();
+}
+
+// The caps on a member (spec/threats.md). Written explicitly, so that the
+// directory says what applies; 0 (the wire's "default") is refused here.
+absl::Status ParseCapsPolicy(const PolicyFields& f, v1::Policy& policy) {
   ASSIGN_OR_RETURN(
       uint32_t max_tags,
-      get("max_index_tags", directory::kDefaultMaxIndexTags, true));
+      f.Get("max_index_tags", directory::kDefaultMaxIndexTags, true));
   policy.set_max_index_tags(max_tags);
   ASSIGN_OR_RETURN(uint32_t growth,
-                   get("max_index_growth_per_day",
-                       directory::kDefaultMaxIndexGrowthPerDay, true));
+                   f.Get("max_index_growth_per_day",
+                         directory::kDefaultMaxIndexGrowthPerDay, true));
   policy.set_max_index_growth_per_day(growth);
   ASSIGN_OR_RETURN(uint32_t resolves,
-                   get("resolves_per_peer_per_day",
-                       directory::kDefaultResolvesPerPeerPerDay, true));
+                   f.Get("resolves_per_peer_per_day",
+                         directory::kDefaultResolvesPerPeerPerDay, true));
   policy.set_resolves_per_peer_per_day(resolves);
-  // Cooperation (spec/cooperation.md §3): written only when given, so that
-  // a directory without them keeps its bytes; 0 on the wire is the default.
-  ASSIGN_OR_RETURN(uint32_t information, get("information_response_s", 0, true));
+  return absl::OkStatus();
+}
+
+// Cooperation, watches, withdrawal, the report and the acting person
+// (spec/cooperation.md §3, §5, §7; Policy fields 10-19): written only when
+// given, so that a directory without them keeps its bytes; 0 on the wire
+// is the default.
+absl::Status ParseCooperationPolicy(const PolicyFields& f, v1::Policy& policy) {
+  ASSIGN_OR_RETURN(uint32_t information,
+                   f.Get("information_response_s", 0, true));
   policy.set_information_response_s(information);
-  ASSIGN_OR_RETURN(uint32_t receipt, get("preservation_receipt_s", 0, true));
+  ASSIGN_OR_RETURN(uint32_t receipt, f.Get("preservation_receipt_s", 0, true));
   policy.set_preservation_receipt_s(receipt);
   ASSIGN_OR_RETURN(uint32_t preservation,
-                   get("preservation_response_s", 0, true));
+                   f.Get("preservation_response_s", 0, true));
   policy.set_preservation_response_s(preservation);
-  ASSIGN_OR_RETURN(uint32_t jit, get("jit_response_s", 0, true));
+  ASSIGN_OR_RETURN(uint32_t jit, f.Get("jit_response_s", 0, true));
   policy.set_jit_response_s(jit);
   ASSIGN_OR_RETURN(uint32_t requests,
-                   get("cooperation_requests_per_peer_per_day", 0, true));
+                   f.Get("cooperation_requests_per_peer_per_day", 0, true));
   policy.set_cooperation_requests_per_peer_per_day(requests);
-  ASSIGN_OR_RETURN(uint32_t min_cell, get("report_min_cell", 0, true));
+  ASSIGN_OR_RETURN(uint32_t watch_max, f.Get("watch_max_s", 0, true));
+  policy.set_watch_max_s(watch_max);
+  // 0 is a policy here, and the default: withdrawn references are deleted
+  // at once.
+  ASSIGN_OR_RETURN(uint32_t kept,
+                   f.Get("withdrawn_reference_retention_s", 0, false));
+  policy.set_withdrawn_reference_retention_s(kept);
+  ASSIGN_OR_RETURN(uint32_t retry, f.Get("withdrawal_retry_s", 0, true));
+  policy.set_withdrawal_retry_s(retry);
+  ASSIGN_OR_RETURN(uint32_t min_cell, f.Get("report_min_cell", 0, true));
   policy.set_report_min_cell(min_cell);
-  // spec/cooperation.md §5: Unix ms from which office certificates must
-  // name the person; absent or 0: never.
-  ASSIGN_OR_RETURN(std::optional<uint64_t> persons,
-                   OptionalUint(obj, path,
-                                "person_certificates_required_from_ms",
-                                std::numeric_limits<uint64_t>::max()));
-  policy.set_person_certificates_required_from_ms(persons.value_or(0));
+  // Unix ms from which office certificates must name the person; absent or
+  // 0: never.
+  ASSIGN_OR_RETURN(uint64_t persons,
+                   f.Time("person_certificates_required_from_ms"));
+  policy.set_person_certificates_required_from_ms(persons);
   return absl::OkStatus();
+}
+
+absl::Status ParsePolicy(const json* p, size_t members, v1::Policy& policy) {
+  static const json kEmpty = json::object();
+  const json& obj = p == nullptr ? kEmpty : *p;
+  RETURN_IF_ERROR(CheckObject(
+      obj, PolicyFields::kPath,
+      {"governance_threshold", "max_message_lifetime_s", "max_clock_skew_s",
+       "evaluations_per_peer_per_day", "peer_deadline_ms", "witness_threshold",
+       "max_index_tags", "max_index_growth_per_day",
+       "resolves_per_peer_per_day", "information_response_s",
+       "preservation_receipt_s", "preservation_response_s", "jit_response_s",
+       "cooperation_requests_per_peer_per_day", "watch_max_s",
+       "withdrawn_reference_retention_s", "withdrawal_retry_s",
+       "report_min_cell", "person_certificates_required_from_ms"}));
+  const PolicyFields fields(obj);
+  RETURN_IF_ERROR(ParseProtocolPolicy(fields, members, policy));
+  RETURN_IF_ERROR(ParseCapsPolicy(fields, policy));
+  return ParseCooperationPolicy(fields, policy);
 }
 
 }  // namespace

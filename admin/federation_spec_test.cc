@@ -127,6 +127,75 @@ TEST_F(FederationSpecTest, ExplicitCapsAreKept) {
   EXPECT_EQ(d->policy().evaluations_per_peer_per_day(), 10000u);
 }
 
+// Policy fields 10-19 (spec/cooperation.md §3): each written as given,
+// left 0 (the wire's default) when absent.
+TEST_F(FederationSpecTest, ExplicitCooperationPolicyIsKept) {
+  json spec = SpecFor(members_, 2);
+  spec["policy"] = {{"information_response_s", 3600},
+                    {"preservation_receipt_s", 600},
+                    {"preservation_response_s", 7200},
+                    {"jit_response_s", 86400},
+                    {"cooperation_requests_per_peer_per_day", 20},
+                    {"watch_max_s", 604800},
+                    {"withdrawn_reference_retention_s", 86400},
+                    {"withdrawal_retry_s", 3600},
+                    {"report_min_cell", 3},
+                    {"person_certificates_required_from_ms", 1798761600000}};
+  absl::StatusOr<v1::Directory> d = Parse(spec);
+  ASSERT_TRUE(d.ok()) << d.status();
+  const v1::Policy& p = d->policy();
+  EXPECT_EQ(p.information_response_s(), 3600u);
+  EXPECT_EQ(p.preservation_receipt_s(), 600u);
+  EXPECT_EQ(p.preservation_response_s(), 7200u);
+  EXPECT_EQ(p.jit_response_s(), 86400u);
+  EXPECT_EQ(p.cooperation_requests_per_peer_per_day(), 20u);
+  EXPECT_EQ(p.watch_max_s(), 604800u);
+  EXPECT_EQ(p.withdrawn_reference_retention_s(), 86400u);
+  EXPECT_EQ(p.withdrawal_retry_s(), 3600u);
+  EXPECT_EQ(p.report_min_cell(), 3u);
+  EXPECT_EQ(p.person_certificates_required_from_ms(), 1798761600000u);
+
+  spec["policy"] = json::object();
+  d = Parse(spec);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->policy().watch_max_s(), 0u);
+  EXPECT_EQ(d->policy().withdrawn_reference_retention_s(), 0u);
+  EXPECT_EQ(d->policy().withdrawal_retry_s(), 0u);
+  EXPECT_EQ(d->policy().report_min_cell(), 0u);
+  EXPECT_EQ(d->policy().person_certificates_required_from_ms(), 0u);
+  // 0 kept references is a policy (delete at once), not a mistake.
+  spec["policy"] = {{"withdrawn_reference_retention_s", 0}};
+  d = Parse(spec);
+  ASSERT_TRUE(d.ok()) << d.status();
+}
+
+TEST_F(FederationSpecTest, CooperationPolicyErrors) {
+  EXPECT_EQ(ErrorAfter([](json& s) { s["policy"]["watch_max_s"] = 0; }),
+            "policy.watch_max_s: must be at least 1");
+  EXPECT_EQ(ErrorAfter([](json& s) { s["policy"]["withdrawal_retry_s"] = 0; }),
+            "policy.withdrawal_retry_s: must be at least 1");
+  EXPECT_EQ(ErrorAfter([](json& s) {
+              s["policy"]["withdrawn_reference_retention_s"] = 4294967296;
+            }),
+            "policy.withdrawn_reference_retention_s: 4294967296 is larger "
+            "than the maximum 4294967295");
+  EXPECT_EQ(
+      ErrorAfter([](json& s) { s["policy"]["withdrawal_retry_s"] = "7d"; }),
+      "policy.withdrawal_retry_s: must be a non-negative integer, found "
+      "a string");
+  EXPECT_EQ(ErrorAfter([](json& s) { s["policy"]["report_min_cell"] = 0; }),
+            "policy.report_min_cell: must be at least 1");
+  EXPECT_EQ(ErrorAfter([](json& s) {
+              s["policy"]["person_certificates_required_from_ms"] = -1;
+            }),
+            "policy.person_certificates_required_from_ms: must be a "
+            "non-negative integer, found a negative integer");
+  EXPECT_EQ(ErrorAfter([](json& s) {
+              s["policy"]["withdrawal_retry"] = 60;
+            }).rfind("policy.withdrawal_retry: unknown field", 0),
+            0u);
+}
+
 TEST_F(FederationSpecTest, DerivesPublicKeysFromKeyFilesRelativeToTheSpec) {
   ASSERT_TRUE(GenerateKeyFile(KeyKind::kNode, dir_.File("node.key")).ok());
   absl::StatusOr<KeyMaterial> node =

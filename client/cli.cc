@@ -23,6 +23,7 @@
 #include "client/report_command.h"
 #include "client/watch_commands.h"
 #include "core/i18n/catalog.h"
+#include "client/withdrawal_commands.h"
 #include "core/util/version.h"
 
 namespace cbx::client {
@@ -516,6 +517,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
   AddCooperationCommands(app, cooperation);
   WatchCommands watch;
   AddWatchCommands(app, watch);
+  WithdrawalArgs withdrawals;
+  AddWithdrawalsCommand(app, withdrawals);
   ReportArgs report;
   AddReportCommand(app, report);
   audit::AuditArgs audit_args;
@@ -548,6 +551,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
   std::optional<absl::StatusOr<Runner>> chosen =
       ChosenCooperationCommand(cooperation, home);
   if (!chosen.has_value()) chosen = ChosenWatchCommand(watch, home);
+  if (!chosen.has_value()) chosen = ChosenWithdrawalsCommand(withdrawals);
   if (!chosen.has_value()) chosen = ChosenReportCommand(report);
   absl::StatusOr<Runner> runner =
       chosen.has_value() ? *std::move(chosen) : ChosenCommand(office, home);

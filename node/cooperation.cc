@@ -122,19 +122,17 @@ absl::StatusOr<v1::Hit> Cooperation::FindHit(
       " carries that case token (cbx hits --case ", req.case_number(), ")"));
 }
 
-absl::StatusOr<v1::CooperationRecord> Cooperation::Send(
+absl::StatusOr<std::string> Cooperation::CheckSend(
     const std::string& office, const v1::SendCooperationRequestRequest& req,
-    const std::string& person) {
-  v1::Message msg;
-  v1::CooperationRequest* request = msg.mutable_cooperation_request();
-  request->set_case_token(req.case_token());
-  request->set_requester_case_number(req.case_number());
-  request->set_type(req.type());
-  request->set_legal_basis(req.legal_basis());
+    v1::CooperationRequest& request) {
+  request.set_case_token(req.case_token());
+  request.set_requester_case_number(req.case_number());
+  request.set_type(req.type());
+  request.set_legal_basis(req.legal_basis());
   if (req.has_preservation())
-    *request->mutable_preservation() = req.preservation();
-  request->set_note(req.note());
-  RETURN_IF_ERROR(CheckRequestFields(*request));
+    *request.mutable_preservation() = req.preservation();
+  request.set_note(req.note());
+  RETURN_IF_ERROR(CheckRequestFields(request));
   ASSIGN_OR_RETURN(v1::Hit hit, FindHit(office, req));
   const std::string& member = hit.member();
   for (const v1::Identifier& id : req.preservation().account()) {
@@ -148,14 +146,23 @@ absl::StatusOr<v1::CooperationRecord> Cooperation::Send(
           v1::IdentifierType_Name(id.type())));
     }
   }
-  std::shared_ptr<const directory::Directory> dir = ctx_->directory->Current();
-  if (!dir->IsActive(member)) {
+  if (!ctx_->directory->Current()->IsActive(member)) {
     return absl::FailedPreconditionError(
         absl::StrCat("member ", member, " is not active in the directory"));
   }
   if (transport_ == nullptr) {
     return absl::UnavailableError("this node sends no cooperation requests");
   }
+  return member;
+}
+
+absl::StatusOr<v1::CooperationRecord> Cooperation::Send(
+    const std::string& office, const v1::SendCooperationRequestRequest& req,
+    const std::string& person) {
+  v1::Message msg;
+  v1::CooperationRequest* request = msg.mutable_cooperation_request();
+  ASSIGN_OR_RETURN(const std::string member, CheckSend(office, req, *request));
+  std::shared_ptr<const directory::Directory> dir = ctx_->directory->Current();
   *msg.mutable_header() = ctx_->NewHeader(member, office, person);
   const int64_t period = ResponsePeriodMs(dir->policy(), req.type());
   request->set_response_due_ms(
@@ -264,11 +271,9 @@ absl::StatusOr<Cooperation::Delivered> Cooperation::Deliver(
                    member, ": ", failure.message()));
 }
 
-absl::StatusOr<v1::CooperationRecord> Cooperation::Respond(
+absl::StatusOr<v1::CooperationRecord> Cooperation::AnswerableRecord(
     const std::string& office,
-    const v1::RespondToCooperationRequestRequest& req,
-    const std::string& person) {
-  ASSIGN_OR_RETURN(Bytes request_id, MessageIdOf(req.id()));
+    const v1::RespondToCooperationRequestRequest& req) {
   ASSIGN_OR_RETURN(v1::CooperationRecord record,
                    ctx_->storage->GetCooperation(req.id()));
   if (record.office() != office) {
@@ -289,6 +294,16 @@ absl::StatusOr<v1::CooperationRecord> Cooperation::Respond(
     return absl::FailedPreconditionError(
         absl::StrCat("cooperation request ", req.id(), " is already answered"));
   }
+  return record;
+}
+
+absl::StatusOr<v1::CooperationRecord> Cooperation::Respond(
+    const std::string& office,
+    const v1::RespondToCooperationRequestRequest& req,
+    const std::string& person) {
+  ASSIGN_OR_RETURN(Bytes request_id, MessageIdOf(req.id()));
+  ASSIGN_OR_RETURN(v1::CooperationRecord record, AnswerableRecord(office, req));
+  const v1::CooperationType type = record.request().type();
   v1::Message msg;
   v1::CooperationResponse* response = msg.mutable_cooperation_response();
   response->set_outcome(req.outcome());

@@ -146,6 +146,18 @@ class Cooperation {
   absl::Status StoreLogged(const v1::CooperationRecord& record,
                            const std::function<absl::Status()>& append,
                            const std::string& person = "");
+  // Send's checks, in the spec's order (cooperation.md §2.1): fills
+  // `request` from `req` and checks its fields, the case and its hit, the
+  // preservation accounts against what the hit matched, the member and
+  // the transport; the member the request goes to.
+  absl::StatusOr<std::string> CheckSend(
+      const std::string& office, const v1::SendCooperationRequestRequest& req,
+      v1::CooperationRequest& request);
+  // Respond's checks of the record it answers (cooperation.md §2.3): it
+  // exists, is `office`'s, was received, needs a response and has none.
+  absl::StatusOr<v1::CooperationRecord> AnswerableRecord(
+      const std::string& office,
+      const v1::RespondToCooperationRequestRequest& req);
   // Checks the request's case and hit for Send; the hit's member.
   absl::StatusOr<v1::Hit> FindHit(const std::string& office,
                                   const v1::SendCooperationRequestRequest& req);

@@ -313,6 +313,24 @@ grpc::Status OfficeService::GetCounts(grpc::ServerContext* context,
                });
 }
 
+grpc::Status OfficeService::ListWithdrawals(
+    grpc::ServerContext* context, const v1::ListWithdrawalsRequest* request,
+    v1::ListWithdrawalsResponse* response) {
+  return Serve(
+      context, "Office.ListWithdrawals", "list_withdrawals",
+      {OfficeRole::kProsecutor},
+      [&](const OfficeCaller& caller, OfficeAudit& audit) {
+        if (withdrawals_ == nullptr) {
+          return absl::UnimplementedError("this node sends no withdrawals");
+        }
+        ASSIGN_OR_RETURN(*response,
+                         withdrawals_->List(caller.Name(), request->pending()));
+        audit.counts.elements =
+            static_cast<uint32_t>(response->withdrawals_size());
+        return absl::OkStatus();
+      });
+}
+
 grpc::Status OfficeService::ListPeers(grpc::ServerContext* context,
                                       const v1::ListPeersRequest*,
                                       v1::ListPeersResponse* response) {

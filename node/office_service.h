@@ -104,6 +104,7 @@ class OfficeService final : public v1::Office::Service {
   CaseBook* cases() { return &cases_; }
 
   void set_withdrawals(Withdrawals* withdrawals) {
+    withdrawals_ = withdrawals;
     cases_.set_close_hook(
         [withdrawals](StorageTransaction& txn, const v1::Case& closed) {
           return withdrawals
@@ -139,6 +140,12 @@ class OfficeService final : public v1::Office::Service {
   grpc::Status GetCounts(grpc::ServerContext* context,
                          const v1::GetCountsRequest* request,
                          v1::GetCountsResponse* response) override;
+  // The withdrawals of the caller's closed cases, per peer (spec/
+  // cooperation.md §2.4); prosecutor role; UNIMPLEMENTED until
+  // set_withdrawals was called.
+  grpc::Status ListWithdrawals(grpc::ServerContext* context,
+                               const v1::ListWithdrawalsRequest* request,
+                               v1::ListWithdrawalsResponse* response) override;
 
   // What the audit entry of an office call records besides rpc and status.
   struct OfficeAudit {
@@ -250,6 +257,7 @@ class OfficeService final : public v1::Office::Service {
   CaseBook cases_;
   OfficeScope scope_;
   Cooperation* cooperation_ = nullptr;
+  Withdrawals* withdrawals_ = nullptr;
   TransparencyReport reports_{ctx_};
 };
 

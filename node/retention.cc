@@ -19,6 +19,8 @@ constexpr int kReceivedReferences = 1;
 constexpr int kInboxEntries = 2;
 constexpr int kReplayEntries = 3;
 constexpr int kIndexChanges = 4;
+constexpr int kWithdrawnReferences = 5;
+constexpr int kWithdrawals = 6;
 // Marks kept at most (an hourly sweep with a 30-day horizon keeps 720).
 // With more, the oldest go: compaction then waits for a newer mark to pass
 // the horizon, which is later, never sooner.
@@ -34,13 +36,17 @@ uint64_t Get(const v1::RetentionCounts& c, int category) {
       return c.inbox_entries();
     case kReplayEntries:
       return c.replay_entries();
-    default:
+    case kIndexChanges:
       return c.index_changes();
+    case kWithdrawnReferences:
+      return c.withdrawn_references();
+    default:
+      return c.withdrawals();
   }
 }
 
 bool Empty(const v1::RetentionCounts& c) {
-  for (int i = 0; i <= kIndexChanges; ++i) {
+  for (int i = 0; i <= kWithdrawals; ++i) {
     if (Get(c, i) != 0) return false;
   }
   return true;
@@ -128,8 +134,14 @@ void Retention::Add(v1::RetentionCounts& c, int category, int64_t n) {
     case kReplayEntries:
       c.set_replay_entries(c.replay_entries() + by);
       break;
-    default:
+    case kIndexChanges:
       c.set_index_changes(c.index_changes() + by);
+      break;
+    case kWithdrawnReferences:
+      c.set_withdrawn_references(c.withdrawn_references() + by);
+      break;
+    default:
+      c.set_withdrawals(c.withdrawals() + by);
   }
 }
 
@@ -246,6 +258,26 @@ absl::Status Retention::DeleteDue(int64_t now, uint64_t version) {
                      return storage_->DeleteExpiredMessageIds(now, limit, then);
                    }));
   }
+  // Withdrawals (spec/cooperation.md §2.4). A tombstone answers a repeated
+  // withdrawal; it goes once its reference is deleted and as long after the
+  // withdrawal as a received reference is kept (its hits, which arrived
+  // earlier, are gone by then). An ended withdrawal is the record of a
+  // closed case's withdrawal: kept as long as the case's identifiers, from
+  // the close that queued it.
+  if (status.ok()) {
+    status = Drain(
+        kWithdrawnReferences, Rows([&](const Storage::AfterDelete& then) {
+          return storage_->DeleteWithdrawnReferencesBefore(
+              now - config_.received_references_days * kDayMs, limit, then);
+        }));
+  }
+  if (status.ok()) {
+    status = Drain(kWithdrawals, Rows([&](const Storage::AfterDelete& then) {
+                     return storage_->DeleteEndedWithdrawalsBefore(
+                         now - config_.closed_case_identifiers_days * kDayMs,
+                         limit, then);
+                   }));
+  }
   if (status.ok()) {
     absl::StatusOr<uint64_t> through = IndexHorizon(now, version);
     status = through.status();
@@ -287,7 +319,9 @@ absl::StatusOr<v1::RetentionCounts> Retention::Sweep() {
          {"received_references", absl::StrCat(swept_.received_references())},
          {"inbox_entries", absl::StrCat(swept_.inbox_entries())},
          {"replay_entries", absl::StrCat(swept_.replay_entries())},
-         {"index_changes", absl::StrCat(swept_.index_changes())}});
+         {"index_changes", absl::StrCat(swept_.index_changes())},
+         {"withdrawn_references", absl::StrCat(swept_.withdrawn_references())},
+         {"withdrawals", absl::StrCat(swept_.withdrawals())}});
   }
   if (!status.ok()) {
     LogEvent(self_, "error", "retention-sweep-failed",

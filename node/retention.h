@@ -7,7 +7,11 @@
 //   - replay-cache rows, once past their expiry (message lifetime + skew,
 //     stamped on each row when it was recorded);
 //   - the own index's change log, older than index_change_log_days: a peer
-//     whose copy is older is sent the full index (spec/index-sync.md).
+//     whose copy is older is sent the full index (spec/index-sync.md);
+//   - withdrawal tombstones (spec/cooperation.md §2.4) whose reference is
+//     deleted, received_references_days after the withdrawal; and this
+//     node's ended withdrawals (acknowledged or given up),
+//     closed_case_identifiers_days after the close.
 //
 // Each batch deletes at most `batch_size` rows in its own short storage
 // transaction, so that queries and office writes interleave with a long
@@ -53,8 +57,8 @@ inline constexpr char kRetentionIndexMarksSetting[] = "retention.index_marks";
 
 // The categories, as the metrics' `category` label names them.
 inline constexpr const char* kRetentionCategories[] = {
-    "closed_cases", "received_references", "inbox_entries", "replay_entries",
-    "index_changes"};
+    "closed_cases",  "received_references",  "inbox_entries", "replay_entries",
+    "index_changes", "withdrawn_references", "withdrawals"};
 
 class Retention {
  public:

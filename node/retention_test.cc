@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/directory/testing/test_federation.h"
+#include "core/util/status_macros.h"
 #include "gtest/gtest.h"
 #include "node/cases.h"
 #include "node/config.h"
@@ -183,6 +184,66 @@ TEST_F(RetentionTest, ReplayRowsGoOnceExpired) {
   EXPECT_EQ(Sweep().replay_entries(), 1u);
   EXPECT_EQ(storage_.RecordMessageId("RS", "id-2", now + 9000).code(),
             absl::StatusCode::kAlreadyExists);
+}
+
+// Withdrawals (spec/cooperation.md §2.4): a tombstone goes
+// received_references_days after its withdrawal once its reference is
+// deleted; an ended withdrawal closed_case_identifiers_days after the
+// close; a pending one and a still-kept reference stay. Both counted in
+// the sweep's entry.
+TEST_F(RetentionTest, WithdrawalTombstonesAndEndedWithdrawalsAreSwept) {
+  const int64_t t0 = clock_.NowMs();
+  auto tombstone = [&](char token, int64_t deleted_at_ms) {
+    return WithdrawnReference{.member = "RS",
+                              .case_token = Bytes(16, token),
+                              .reason = v1::WITHDRAWAL_REASON_CLOSED,
+                              .withdrawn_at_ms = t0,
+                              .kept_until_ms = deleted_at_ms == 0 ? t0 + 1 : 0,
+                              .deleted_at_ms = deleted_at_ms};
+  };
+  auto queued = [&](char token, int64_t next, bool given_up) {
+    QueuedWithdrawal w;
+    w.case_token = Bytes(16, token);
+    w.member = "RS";
+    w.case_number = "PPO-1";
+    w.office = kOffice;
+    w.reason = v1::WITHDRAWAL_REASON_CLOSED;
+    w.queued_at_ms = t0;
+    w.next_attempt_ms = next;
+    w.given_up = given_up;
+    if (next == 0 && !given_up) w.receipt = "receipt";
+    return w;
+  };
+  ASSERT_TRUE(
+      storage_
+          .ReadWriteTransaction([&](StorageTransaction& txn) {
+            RETURN_IF_ERROR(txn.PutWithdrawnReference(tombstone('d', t0)));
+            RETURN_IF_ERROR(txn.PutWithdrawnReference(tombstone('k', 0)));
+            RETURN_IF_ERROR(txn.QueueWithdrawal(queued('a', 0, false)));
+            RETURN_IF_ERROR(txn.QueueWithdrawal(queued('g', 0, true)));
+            return txn.QueueWithdrawal(queued('p', t0 + 1, false));
+          })
+          .ok());
+  // Both periods are 730 days by default: at their end, nothing yet.
+  ASSERT_EQ(config_.received_references_days,
+            config_.closed_case_identifiers_days);
+  clock_.SetMs(t0 + config_.received_references_days * kDayMs);
+  v1::RetentionCounts c = Sweep();
+  EXPECT_EQ(c.withdrawn_references(), 0u);
+  EXPECT_EQ(c.withdrawals(), 0u);
+  clock_.AdvanceMs(1);
+  c = Sweep();
+  EXPECT_EQ(c.withdrawn_references(), 1u);  // 'd'; 'k' is still kept
+  EXPECT_EQ(c.withdrawals(), 2u);           // 'a' and 'g'; 'p' is pending
+  absl::StatusOr<std::vector<QueuedWithdrawal>> left =
+      storage_.ListWithdrawals();
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ((*left)[0].case_token, Bytes(16, 'p'));
+  std::vector<v1::AuditEntry> entries = SweepEntries();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].outcome().retention().withdrawn_references(), 1u);
+  EXPECT_EQ(entries[0].outcome().retention().withdrawals(), 2u);
 }
 
 TEST_F(RetentionTest, OneAuditEntryOfCountsPerSweepThatDeleted) {

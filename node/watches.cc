@@ -39,6 +39,57 @@ struct PeerOutputs {
   std::vector<Bytes> ys;
 };
 
+// The watch Add stores, made at `now_ms` from `request` and the first
+// evaluation (`first`'s answers, `outputs` per peer; `ctx` for the peers'
+// index copies): its record, with the references found as its hits, and
+// per peer and identifier the output y with its tag. An identifier the first
+// evaluation already found is not found again: its output counts as
+// resolved at the copy it hit in.
+StoredWatch WatchOf(const v1::AddWatchRequest& request,
+                    const std::string& office, std::string watch_id,
+                    int64_t now_ms, const v1::AddWatchResponse& first,
+                    const std::map<std::string, PeerOutputs>& outputs,
+                    NodeContext& ctx) {
+  StoredWatch watch;
+  v1::Watch& record = watch.record;
+  record.set_watch_id(std::move(watch_id));
+  record.set_office(office);
+  *record.mutable_purpose() = request.purpose();
+  for (const v1::Identifier& id : request.identifiers()) {
+    record.add_identifier_types(id.type());
+  }
+  record.set_created_at_ms(now_ms);
+  record.set_expires_at_ms(now_ms + int64_t{request.duration_s()} * 1000);
+  std::map<std::string, std::set<uint32_t>> found;
+  uint32_t references = 0;
+  for (const v1::PeerAnswer& answer : first.answers()) {
+    for (const v1::CaseReference& ref : answer.references()) {
+      ++references;
+      for (const v1::MatchedIdentifier& m : ref.matched()) {
+        found[answer.member()].insert(m.input_index());
+      }
+    }
+  }
+  for (const auto& [member, peer] : outputs) {
+    record.add_peers(member);
+    std::shared_ptr<const PeerIndex> copy = ctx.peer_indexes.Share(member);
+    const uint64_t at =
+        copy != nullptr ? std::max<uint64_t>(copy->version, 1) : 1;
+    for (uint32_t i = 0; i < peer.ys.size(); ++i) {
+      WatchOutput o;
+      o.member = member;
+      o.input = i;
+      o.oprf_epoch = peer.epoch;
+      o.y = peer.ys[i];
+      o.tag = identifiers::TagOf(peer.ys[i]);
+      o.resolved_version = found[member].count(i) != 0 ? at : 0;
+      watch.outputs.push_back(std::move(o));
+    }
+  }
+  record.set_hits(references);
+  return watch;
+}
+
 }  // namespace
 
 uint32_t WatchMaxS(const v1::Policy& policy) {
@@ -134,12 +185,11 @@ absl::StatusOr<v1::AddWatchResponse> Watches::Add(
   *query.mutable_identifiers() = request.identifiers();
   *query.mutable_purpose() = request.purpose();
   *query.mutable_peers() = request.peers();
-  StoredWatch watch;
-  watch.record.set_watch_id(HexEncode(crypto::RandomBytes(8)));
+  const std::string watch_id = HexEncode(crypto::RandomBytes(8));
   std::mutex mu;
   std::map<std::string, PeerOutputs> outputs;  // guarded by mu
   LookupQuerier::WatchHooks hooks;
-  hooks.watch_id = watch.record.watch_id();
+  hooks.watch_id = watch_id;
   hooks.on_outputs = [&](const std::string& member, uint32_t epoch,
                          const std::vector<Bytes>& ys) {
     std::lock_guard<std::mutex> lock(mu);
@@ -162,48 +212,14 @@ absl::StatusOr<v1::AddWatchResponse> Watches::Add(
                   caller.person);
   }
 
-  const int64_t now_ms = ctx_->clock->NowMs();
-  v1::Watch& record = watch.record;
-  record.set_office(office);
-  *record.mutable_purpose() = request.purpose();
-  for (const v1::Identifier& id : request.identifiers()) {
-    record.add_identifier_types(id.type());
-  }
-  record.set_created_at_ms(now_ms);
-  record.set_expires_at_ms(now_ms + int64_t{request.duration_s()} * 1000);
-  // An identifier the first evaluation already found is not found again:
-  // its output counts as resolved at the copy it hit in.
-  std::map<std::string, std::set<uint32_t>> found;
-  uint32_t references = 0;
-  for (const v1::PeerAnswer& answer : response.answers()) {
-    for (const v1::CaseReference& ref : answer.references()) {
-      ++references;
-      for (const v1::MatchedIdentifier& m : ref.matched()) {
-        found[answer.member()].insert(m.input_index());
-      }
-    }
-  }
-  for (const auto& [member, peer] : outputs) {
-    record.add_peers(member);
-    std::shared_ptr<const PeerIndex> copy = ctx_->peer_indexes.Share(member);
-    const uint64_t at = copy != nullptr ? std::max<uint64_t>(copy->version, 1)
-                                        : 1;
-    for (uint32_t i = 0; i < peer.ys.size(); ++i) {
-      WatchOutput o;
-      o.member = member;
-      o.input = i;
-      o.oprf_epoch = peer.epoch;
-      o.y = peer.ys[i];
-      o.tag = identifiers::TagOf(peer.ys[i]);
-      o.resolved_version = found[member].count(i) != 0 ? at : 0;
-      watch.outputs.push_back(std::move(o));
-    }
-  }
-  record.set_hits(references);
+  const StoredWatch watch =
+      WatchOf(request, office, watch_id, ctx_->clock->NowMs(), response,
+              outputs, *ctx_);
+  const v1::Watch& record = watch.record;
   RETURN_IF_ERROR(Logged(
       kRpc, kKind, office,
       {static_cast<uint32_t>(request.identifiers_size()),
-       static_cast<uint32_t>(record.peers_size()), references},
+       static_cast<uint32_t>(record.peers_size()), record.hits()},
       [&](StorageTransaction& txn) { return txn.AddWatch(watch); },
       caller.person));
   LogEvent(ctx_->self(), "info", "watch-created",

@@ -99,6 +99,59 @@ absl::StatusOr<int64_t> Withdrawals::CountPending() {
   return static_cast<int64_t>(pending.size());
 }
 
+absl::StatusOr<v1::ListWithdrawalsResponse> Withdrawals::List(
+    const std::string& office, bool pending_only) {
+  ASSIGN_OR_RETURN(std::vector<QueuedWithdrawal> all,
+                   ctx_->storage->ListWithdrawals());
+  std::stable_sort(all.begin(), all.end(),
+                   [](const QueuedWithdrawal& a, const QueuedWithdrawal& b) {
+                     if (a.queued_at_ms != b.queued_at_ms) {
+                       return a.queued_at_ms > b.queued_at_ms;
+                     }
+                     return a.member < b.member;
+                   });
+  const int64_t window_ms = int64_t{directory::WithdrawalRetryS(
+                                ctx_->directory->Current()->policy())} *
+                            1000;
+  v1::ListWithdrawalsResponse out;
+  for (const QueuedWithdrawal& w : all) {
+    if (w.office != office) continue;
+    const bool pending = w.receipt.empty() && !w.given_up;
+    if (pending_only && !pending) continue;
+    v1::WithdrawalRecord& r = *out.add_withdrawals();
+    r.set_case_number(w.case_number);
+    r.set_office(w.office);
+    r.set_member(w.member);
+    r.set_case_token(w.case_token);
+    r.set_reason(w.reason);
+    r.set_queued_at_ms(w.queued_at_ms);
+    r.set_attempts(w.attempts);
+    r.set_last_error(w.last_error);
+    if (pending) {
+      r.set_state(v1::WITHDRAWAL_STATE_PENDING);
+      r.set_next_attempt_ms(w.next_attempt_ms);
+      r.set_give_up_at_ms(w.queued_at_ms + window_ms);
+    } else if (w.given_up) {
+      r.set_state(v1::WITHDRAWAL_STATE_UNDELIVERED);
+    } else {
+      // The receipt was checked when it arrived (SendOne); this only reads
+      // back what was stored.
+      r.set_state(v1::WITHDRAWAL_STATE_DELIVERED);
+      v1::Envelope envelope;
+      v1::Message message;
+      if (!envelope.ParseFromString(w.receipt) ||
+          !message.ParseFromString(envelope.body())) {
+        return absl::DataLossError(absl::StrCat("stored deletion receipt from ",
+                                                w.member, " does not parse"));
+      }
+      *r.mutable_receipt() = message.deletion_receipt();
+      r.set_receipt_at_ms(message.header().issued_at_ms());
+      r.set_receipt_envelope(w.receipt);
+    }
+  }
+  return out;
+}
+
 absl::Status Withdrawals::GiveUp(QueuedWithdrawal w) {
   w.given_up = true;
   w.next_attempt_ms = 0;
@@ -273,101 +326,114 @@ v1::DeletionReceipt Withdrawals::ReceiptOf(const Bytes& token,
   return r;
 }
 
-// Over 80 lines on purpose: as Cooperation::ReceiveRequest, one storage
-// transaction holds the marks, the tombstone and the exchange's entries.
+// One withdrawal as Receive handles it: what it was asked, and what its
+// transaction decided.
+struct Withdrawals::Reception {
+  std::string sender;
+  Bytes token;
+  v1::WithdrawalReason reason = v1::WITHDRAWAL_REASON_UNSPECIFIED;
+  int64_t now = 0;
+  uint32_t retention_s = 0;  // the policy's withdrawn_reference_retention_s
+  v1::DeletionReceipt receipt{};
+  AuditCounts reply_counts{};
+  v1::Envelope sealed{};
+  int64_t marked = 0;  // hits marked withdrawn
+};
+
+absl::Status Withdrawals::Apply(StorageTransaction& txn, const v1::Message& msg,
+                                Reception& r) {
+  if (r.token.size() != kCaseTokenSize) {
+    return absl::InvalidArgumentError("withdrawal.case_token: not 16 bytes");
+  }
+  if (r.reason != v1::WITHDRAWAL_REASON_CLOSED &&
+      r.reason != v1::WITHDRAWAL_REASON_ERASED) {
+    return absl::InvalidArgumentError(
+        "withdrawal.reason: neither CLOSED nor ERASED");
+  }
+  absl::StatusOr<WithdrawnReference> known =
+      txn.GetWithdrawnReference(r.sender, r.token);
+  if (known.ok()) {
+    r.receipt = ReceiptOf(r.token, &*known);  // a repeat: no second effect
+  } else if (!absl::IsNotFound(known.status())) {
+    return known.status();
+  } else {
+    // Only hits from this sender: another member's token (or one never
+    // received) matches nothing and changes nothing.
+    ASSIGN_OR_RETURN(r.marked, txn.WithdrawHits(r.sender, r.token, r.now,
+                                                r.reason, r.retention_s == 0));
+    if (r.marked == 0) {
+      r.receipt = ReceiptOf(r.token, nullptr);
+    } else {
+      WithdrawnReference t{
+          .member = r.sender,
+          .case_token = r.token,
+          .reason = r.reason,
+          .withdrawn_at_ms = r.now,
+          .kept_until_ms =
+              r.retention_s == 0 ? 0 : r.now + r.retention_s * 1000LL,
+          .deleted_at_ms = r.retention_s == 0 ? r.now : 0};
+      RETURN_IF_ERROR(txn.PutWithdrawnReference(t));
+      r.receipt = ReceiptOf(r.token, &t);
+    }
+  }
+  r.reply_counts = {.withdrawal_code =
+                        ReasonCode(r.reason) + ResultCode(r.receipt)};
+  v1::Message reply;
+  *reply.mutable_header() = ctx_->NewHeader(r.sender, "");
+  reply.mutable_header()->set_in_reply_to(msg.header().message_id());
+  *reply.mutable_deletion_receipt() = r.receipt;
+  ASSIGN_OR_RETURN(r.sealed, ctx_->signing_keys->Seal(reply));
+  return absl::OkStatus();
+}
+
+// One storage transaction holds the marks, the tombstone and the
+// exchange's entries (Apply, then the two entries).
 absl::StatusOr<v1::Envelope> Withdrawals::Receive(
     const envelope::OpenedEnvelope& opened, const v1::Envelope& raw) {
   (void)raw;
   const v1::Message& msg = opened.message;
-  const v1::Withdrawal& withdrawal = msg.withdrawal();
-  const std::string& sender = msg.header().sender();
-  const Bytes token = withdrawal.case_token();
-  const v1::WithdrawalReason reason = withdrawal.reason();
-  const int64_t now = ctx_->clock->NowMs();
-  const uint32_t retention_s = directory::WithdrawnReferenceRetentionS(
-      ctx_->directory->Current()->policy());
-  AuditCounts counts{.withdrawal_code = ReasonCode(reason)};
-  AuditCounts reply_counts;
-  v1::DeletionReceipt receipt;
-  v1::Envelope sealed;
-  int64_t marked = 0;
-  auto change = [&](StorageTransaction& txn) -> absl::Status {
-    if (token.size() != kCaseTokenSize) {
-      return absl::InvalidArgumentError("withdrawal.case_token: not 16 bytes");
-    }
-    if (reason != v1::WITHDRAWAL_REASON_CLOSED &&
-        reason != v1::WITHDRAWAL_REASON_ERASED) {
-      return absl::InvalidArgumentError(
-          "withdrawal.reason: neither CLOSED nor ERASED");
-    }
-    absl::StatusOr<WithdrawnReference> known =
-        txn.GetWithdrawnReference(sender, token);
-    if (known.ok()) {
-      receipt = ReceiptOf(token, &*known);  // a repeat: no second effect
-    } else if (!absl::IsNotFound(known.status())) {
-      return known.status();
-    } else {
-      // Only hits from this sender: another member's token (or one never
-      // received) matches nothing and changes nothing.
-      ASSIGN_OR_RETURN(marked, txn.WithdrawHits(sender, token, now, reason,
-                                                retention_s == 0));
-      if (marked == 0) {
-        receipt = ReceiptOf(token, nullptr);
-      } else {
-        WithdrawnReference t{
-            .member = sender,
-            .case_token = token,
-            .reason = reason,
-            .withdrawn_at_ms = now,
-            .kept_until_ms = retention_s == 0 ? 0 : now + retention_s * 1000LL,
-            .deleted_at_ms = retention_s == 0 ? now : 0};
-        RETURN_IF_ERROR(txn.PutWithdrawnReference(t));
-        receipt = ReceiptOf(token, &t);
-      }
-    }
-    reply_counts = {.withdrawal_code =
-                        ReasonCode(reason) + ResultCode(receipt)};
-    v1::Message reply;
-    *reply.mutable_header() = ctx_->NewHeader(sender, "");
-    reply.mutable_header()->set_in_reply_to(msg.header().message_id());
-    *reply.mutable_deletion_receipt() = receipt;
-    ASSIGN_OR_RETURN(sealed, ctx_->signing_keys->Seal(reply));
-    return absl::OkStatus();
-  };
+  Reception r{.sender = msg.header().sender(),
+              .token = msg.withdrawal().case_token(),
+              .reason = msg.withdrawal().reason(),
+              .now = ctx_->clock->NowMs(),
+              .retention_s = directory::WithdrawnReferenceRetentionS(
+                  ctx_->directory->Current()->policy())};
+  const AuditCounts counts{.withdrawal_code = ReasonCode(r.reason)};
   auto received_code = [&] {
-    return receipt.refusal() == v1::DELETION_REFUSAL_UNSPECIFIED
+    return r.receipt.refusal() == v1::DELETION_REFUSAL_UNSPECIFIED
                ? absl::StatusCode::kOk
                : absl::StatusCode::kNotFound;
   };
   RETURN_IF_ERROR(ApplyLogged(
       ctx_->self(), *ctx_->storage,
-      {.change = change,
+      {.change = [&](StorageTransaction& txn) { return Apply(txn, msg, r); },
        .append =
            [&] {
-             return ctx_->audit_trail->Exchange(sender, kWithdrawRpc, opened,
+             return ctx_->audit_trail->Exchange(r.sender, kWithdrawRpc, opened,
                                                 received_code(), counts,
-                                                &sealed, &reply_counts);
+                                                &r.sealed, &r.reply_counts);
            },
        .append_refusal =
            [&](const absl::Status& refusal) {
-             return ctx_->audit_trail->Exchange(
-                 sender, kWithdrawRpc, opened, refusal.code(), counts, nullptr);
+             return ctx_->audit_trail->Exchange(r.sender, kWithdrawRpc, opened,
+                                                refusal.code(), counts,
+                                                nullptr);
            },
        .append_void =
            [&](const absl::Status& failure) {
              return ctx_->audit_trail->Call(
-                 v1::AUDIT_DIRECTION_LOCAL, sender, kWithdrawRpc, "not_applied",
-                 msg.header().office(), failure.code(), counts,
+                 v1::AUDIT_DIRECTION_LOCAL, r.sender, kWithdrawRpc,
+                 "not_applied", msg.header().office(), failure.code(), counts,
                  opened.envelope_sha256);
            }}));
   LogEvent(ctx_->self(), "info", "withdrawal-received",
-           {{"from", sender},
+           {{"from", r.sender},
             {"office", msg.header().office()},
-            {"token", TokenPrefix(token)},
-            {"reason", v1::WithdrawalReason_Name(reason)},
-            {"hits", std::to_string(marked)},
-            {"refusal", v1::DeletionRefusal_Name(receipt.refusal())}});
-  return sealed;
+            {"token", TokenPrefix(r.token)},
+            {"reason", v1::WithdrawalReason_Name(r.reason)},
+            {"hits", std::to_string(r.marked)},
+            {"refusal", v1::DeletionRefusal_Name(r.receipt.refusal())}});
+  return r.sealed;
 }
 
 absl::StatusOr<int> Withdrawals::DeleteExpiredReferences() {

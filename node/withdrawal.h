@@ -84,6 +84,14 @@ class Withdrawals {
   // many receipts arrived; an error only for this node's storage or log.
   absl::StatusOr<int> SendDue();
 
+  // Office.ListWithdrawals: the withdrawals of `office`'s closed cases,
+  // each with its state (pending with its next attempt and give-up time,
+  // delivered with the member's deletion receipt, or undelivered), newest
+  // close first, then by member; only the pending ones if `pending_only`.
+  // An error only for a storage failure.
+  absl::StatusOr<v1::ListWithdrawalsResponse> List(const std::string& office,
+                                                   bool pending_only);
+
   // Withdrawals queued and neither acknowledged nor given up: the /metrics
   // gauge cbx_withdrawals_pending.
   absl::StatusOr<int64_t> CountPending();
@@ -115,6 +123,13 @@ class Withdrawals {
   absl::Status Failed(QueuedWithdrawal w, const absl::Status& failure);
   // The wait after `attempts` failed attempts.
   int64_t BackoffMs(uint32_t attempts) const;
+  // One withdrawal as Receive handles it (withdrawal.cc).
+  struct Reception;
+  // Receive's storage step, inside its transaction: checks the withdrawal
+  // `msg` (INVALID_ARGUMENT), finds an earlier tombstone or marks the
+  // sender's hits and keeps a new one, and seals the receipt into `r`.
+  absl::Status Apply(StorageTransaction& txn, const v1::Message& msg,
+                     Reception& r);
   // The receipt for tombstone `t` (or a refusal, for null).
   static v1::DeletionReceipt ReceiptOf(const Bytes& token,
                                        const WithdrawnReference* t);

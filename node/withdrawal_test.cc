@@ -394,6 +394,85 @@ TEST_F(WithdrawalTest, GivesUpWithAnAlertAfterTheRetryWindow) {
   EXPECT_TRUE(logged);
 }
 
+// Office.ListWithdrawals' body: each withdrawal of the office's closed
+// cases with its state per peer, pending (next attempt, give-up time, the
+// last error), then delivered with the receipt's time and outcome.
+TEST_F(WithdrawalTest, ListShowsPendingThenDeliveredToTheClosingOffice) {
+  ASSERT_TRUE(Close().ok());
+  const int64_t closed_at = rs_.node.clock().NowMs();
+  absl::StatusOr<v1::ListWithdrawalsResponse> listed =
+      rs_.withdrawals.List(kRsOffice, false);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->withdrawals_size(), 1);
+  {
+    const v1::WithdrawalRecord& r = listed->withdrawals(0);
+    EXPECT_EQ(r.state(), v1::WITHDRAWAL_STATE_PENDING);
+    EXPECT_EQ(r.case_number(), "RS-1");
+    EXPECT_EQ(r.office(), kRsOffice);
+    EXPECT_EQ(r.member(), "MK");
+    EXPECT_EQ(r.case_token(), kToken);
+    EXPECT_EQ(r.reason(), v1::WITHDRAWAL_REASON_CLOSED);
+    EXPECT_EQ(r.queued_at_ms(), closed_at);
+    EXPECT_EQ(r.attempts(), 0u);
+    EXPECT_EQ(r.next_attempt_ms(), closed_at);
+    EXPECT_EQ(r.give_up_at_ms(),
+              closed_at + int64_t{directory::kDefaultWithdrawalRetryS} * 1000);
+    EXPECT_FALSE(r.has_receipt());
+  }
+  // Another office of the node sees none of them.
+  EXPECT_EQ(rs_.withdrawals.List("RS/VJT-NoviSad", false)->withdrawals_size(),
+            0);
+
+  rs_.peers.SetBehaviour("MK", FakeBehaviour::kRefuse);
+  ASSERT_EQ(*rs_.withdrawals.SendDue(), 0);
+  listed = rs_.withdrawals.List(kRsOffice, true);
+  ASSERT_EQ(listed->withdrawals_size(), 1);
+  EXPECT_EQ(listed->withdrawals(0).attempts(), 1u);
+  EXPECT_EQ(listed->withdrawals(0).next_attempt_ms(), closed_at + 1000);
+  EXPECT_NE(listed->withdrawals(0).last_error().find("UNAVAILABLE"),
+            std::string::npos);
+
+  rs_.peers.SetBehaviour("MK", FakeBehaviour::kAnswer);
+  Advance(1000);
+  ASSERT_EQ(*rs_.withdrawals.SendDue(), 1);
+  EXPECT_EQ(rs_.withdrawals.List(kRsOffice, true)->withdrawals_size(), 0);
+  listed = rs_.withdrawals.List(kRsOffice, false);
+  ASSERT_EQ(listed->withdrawals_size(), 1);
+  const v1::WithdrawalRecord& r = listed->withdrawals(0);
+  EXPECT_EQ(r.state(), v1::WITHDRAWAL_STATE_DELIVERED);
+  EXPECT_EQ(r.attempts(), 2u);
+  EXPECT_EQ(r.next_attempt_ms(), 0);
+  EXPECT_EQ(r.give_up_at_ms(), 0);
+  EXPECT_TRUE(r.last_error().empty());
+  EXPECT_EQ(r.receipt().case_token(), kToken);
+  EXPECT_EQ(r.receipt().deleted_at_ms(), mk_.node.clock().NowMs());
+  EXPECT_EQ(r.receipt().refusal(), v1::DELETION_REFUSAL_UNSPECIFIED);
+  EXPECT_EQ(r.receipt_at_ms(), mk_.node.clock().NowMs());
+  v1::Envelope envelope;
+  ASSERT_TRUE(envelope.ParseFromString(r.receipt_envelope()));
+  EXPECT_FALSE(envelope.signature().empty());
+}
+
+TEST_F(WithdrawalTest, ListShowsAGivenUpWithdrawalAsUndelivered) {
+  ASSERT_TRUE(Close().ok());
+  rs_.peers.SetBehaviour("MK", FakeBehaviour::kRefuse);
+  ASSERT_EQ(*rs_.withdrawals.SendDue(), 0);
+  Advance(int64_t{directory::kDefaultWithdrawalRetryS} * 1000);
+  ::testing::internal::CaptureStderr();
+  ASSERT_EQ(*rs_.withdrawals.SendDue(), 0);
+  (void)::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(rs_.withdrawals.List(kRsOffice, true)->withdrawals_size(), 0);
+  absl::StatusOr<v1::ListWithdrawalsResponse> listed =
+      rs_.withdrawals.List(kRsOffice, false);
+  ASSERT_EQ(listed->withdrawals_size(), 1);
+  const v1::WithdrawalRecord& r = listed->withdrawals(0);
+  EXPECT_EQ(r.state(), v1::WITHDRAWAL_STATE_UNDELIVERED);
+  EXPECT_EQ(r.attempts(), 1u);
+  EXPECT_EQ(r.next_attempt_ms(), 0);
+  EXPECT_NE(r.last_error().find("UNAVAILABLE"), std::string::npos);
+  EXPECT_FALSE(r.has_receipt());
+}
+
 TEST_F(WithdrawalTest, CooperationOnAWithdrawnReferenceIsRefused) {
   ASSERT_TRUE(RawWithdrawal(rs_.node, kToken).ok());
   v1::SendCooperationRequestRequest req;

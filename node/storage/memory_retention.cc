@@ -69,6 +69,26 @@ absl::StatusOr<int64_t> MemoryStorage::DeleteNotificationsBefore(
   return n;
 }
 
+absl::StatusOr<int64_t> MemoryStorage::DeleteWithdrawnReferencesBefore(
+    int64_t before_ms, size_t limit, const AfterDelete& then) {
+  RETURN_IF_ERROR(CheckLimit(limit));
+  std::lock_guard<std::mutex> lock(mu_);
+  RETURN_IF_ERROR(std::exchange(next_commit_, absl::OkStatus()));
+  const int64_t n = withdrawals_.DeleteReferencesBefore(before_ms, limit);
+  for (const auto& [key, value] : then(n)) settings_[key] = value;
+  return n;
+}
+
+absl::StatusOr<int64_t> MemoryStorage::DeleteEndedWithdrawalsBefore(
+    int64_t before_ms, size_t limit, const AfterDelete& then) {
+  RETURN_IF_ERROR(CheckLimit(limit));
+  std::lock_guard<std::mutex> lock(mu_);
+  RETURN_IF_ERROR(std::exchange(next_commit_, absl::OkStatus()));
+  const int64_t n = withdrawals_.DeleteEndedBefore(before_ms, limit);
+  for (const auto& [key, value] : then(n)) settings_[key] = value;
+  return n;
+}
+
 absl::StatusOr<int64_t> MemoryStorage::DeleteExpiredMessageIds(
     int64_t now_ms, size_t limit, const AfterDelete& then) {
   RETURN_IF_ERROR(CheckLimit(limit));

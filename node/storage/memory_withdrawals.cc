@@ -106,6 +106,45 @@ std::vector<WithdrawnReference> MemoryWithdrawals::ReferencesDue(
   return out;
 }
 
+namespace {
+
+// Erases from `rows` the at most `limit` entries `due` picks, the smallest
+// time(row) first (ties in key order, as the SQLite backend's ORDER BY).
+template <typename Map, typename Due, typename TimeOf>
+int64_t EraseOldestOf(Map& rows, size_t limit, Due due, TimeOf time) {
+  std::vector<typename Map::iterator> picked;
+  for (auto it = rows.begin(); it != rows.end(); ++it) {
+    if (due(it->second)) picked.push_back(it);
+  }
+  std::stable_sort(picked.begin(), picked.end(), [&](auto a, auto b) {
+    return time(a->second) < time(b->second);
+  });
+  if (picked.size() > limit) picked.resize(limit);
+  for (auto it : picked) rows.erase(it);
+  return static_cast<int64_t>(picked.size());
+}
+
+}  // namespace
+
+int64_t MemoryWithdrawals::DeleteReferencesBefore(int64_t before_ms,
+                                                  size_t limit) {
+  return EraseOldestOf(
+      references_, limit,
+      [&](const WithdrawnReference& w) {
+        return w.deleted_at_ms != 0 && w.withdrawn_at_ms < before_ms;
+      },
+      [](const WithdrawnReference& w) { return w.withdrawn_at_ms; });
+}
+
+int64_t MemoryWithdrawals::DeleteEndedBefore(int64_t before_ms, size_t limit) {
+  return EraseOldestOf(
+      queued_, limit,
+      [&](const QueuedWithdrawal& w) {
+        return w.next_attempt_ms == 0 && w.queued_at_ms < before_ms;
+      },
+      [](const QueuedWithdrawal& w) { return w.queued_at_ms; });
+}
+
 int64_t WithdrawHitsIn(std::vector<v1::Hit>& hits, const std::string& member,
                        const Bytes& case_token, int64_t withdrawn_at_ms,
                        v1::WithdrawalReason reason, bool delete_reference) {

@@ -33,6 +33,10 @@ class MemoryWithdrawals {
   absl::Status PutReference(const WithdrawnReference& w);
   std::vector<WithdrawnReference> ReferencesDue(int64_t now_ms,
                                                 size_t limit) const;
+  // Storage::DeleteWithdrawnReferencesBefore and DeleteEndedWithdrawals
+  // Before (limit >= 1, checked by the caller): the rows erased.
+  int64_t DeleteReferencesBefore(int64_t before_ms, size_t limit);
+  int64_t DeleteEndedBefore(int64_t before_ms, size_t limit);
 
  private:
   // Keyed (case token, member) and (member, case token), as the tables.

@@ -1,9 +1,11 @@
 // The Storage contract's bounded deletes for retention (storage.h,
 // "Retention"), run against every backend.
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/util/status_macros.h"
 #include "gtest/gtest.h"
 #include "node/storage/memory_storage.h"
 #include "node/storage/sqlite_storage.h"
@@ -228,6 +230,93 @@ TYPED_TEST(RetentionStorageTest, CompactsTheChangeLogInBatches) {
   EXPECT_TRUE(changes.empty());
 }
 
+// Withdrawal tombstones (spec/cooperation.md §2.4): only those whose
+// reference is deleted and which were withdrawn before the cutoff, the
+// oldest first; one still kept is never touched.
+TYPED_TEST(RetentionStorageTest, DeletesDeletedWithdrawalTombstonesOnly) {
+  auto tombstone = [](char token, int64_t withdrawn, int64_t deleted) {
+    return WithdrawnReference{.member = "RS",
+                              .case_token = Bytes(16, token),
+                              .reason = v1::WITHDRAWAL_REASON_CLOSED,
+                              .withdrawn_at_ms = withdrawn,
+                              .kept_until_ms = deleted == 0 ? 9000 : 0,
+                              .deleted_at_ms = deleted};
+  };
+  ASSERT_OK(this->s().ReadWriteTransaction([&](StorageTransaction& txn) {
+    RETURN_IF_ERROR(txn.PutWithdrawnReference(tombstone('c', 300, 300)));
+    RETURN_IF_ERROR(txn.PutWithdrawnReference(tombstone('a', 100, 100)));
+    RETURN_IF_ERROR(txn.PutWithdrawnReference(tombstone('k', 50, 0)));
+    RETURN_IF_ERROR(txn.PutWithdrawnReference(tombstone('b', 200, 200)));
+    return txn.PutWithdrawnReference(tombstone('d', 500, 500));
+  }));
+  ASSERT_OK_AND_ASSIGN(int64_t n, this->s().DeleteWithdrawnReferencesBefore(
+                                      350, 2, this->Tally()));
+  EXPECT_EQ(n, 2);
+  EXPECT_EQ(this->TallySetting(), "2");
+  auto held = [&](char token) {
+    absl::Status s =
+        this->s().ReadWriteTransaction([&](StorageTransaction& txn) {
+          return txn.GetWithdrawnReference("RS", Bytes(16, token)).status();
+        });
+    return s.ok();
+  };
+  EXPECT_FALSE(held('a'));
+  EXPECT_FALSE(held('b'));
+  EXPECT_TRUE(held('c'));
+  ASSERT_OK_AND_ASSIGN(
+      n, this->s().DeleteWithdrawnReferencesBefore(350, 2, this->Tally()));
+  EXPECT_EQ(n, 1);
+  EXPECT_FALSE(held('c'));
+  EXPECT_TRUE(held('k'));  // its reference is still kept
+  EXPECT_TRUE(held('d'));  // withdrawn after the cutoff
+  ASSERT_OK_AND_ASSIGN(
+      n, this->s().DeleteWithdrawnReferencesBefore(350, 2, this->Tally()));
+  EXPECT_EQ(n, 0);
+  EXPECT_EQ(this->TallySetting(), "0");
+}
+
+// The origin's withdrawals: only ended ones (receipt or given up) queued
+// before the cutoff; a pending one is never touched.
+TYPED_TEST(RetentionStorageTest, DeletesEndedWithdrawalsOnly) {
+  auto queued = [](char token, int64_t at, int64_t next, bool given_up) {
+    QueuedWithdrawal w;
+    w.case_token = Bytes(16, token);
+    w.member = "MK";
+    w.case_number = std::string("RS-") + token;
+    w.office = "RS/VJT-Beograd";
+    w.reason = v1::WITHDRAWAL_REASON_CLOSED;
+    w.queued_at_ms = at;
+    w.next_attempt_ms = next;
+    w.given_up = given_up;
+    if (next == 0 && !given_up) w.receipt = "receipt";
+    return w;
+  };
+  ASSERT_OK(this->s().ReadWriteTransaction([&](StorageTransaction& txn) {
+    RETURN_IF_ERROR(txn.QueueWithdrawal(queued('b', 200, 0, true)));
+    RETURN_IF_ERROR(txn.QueueWithdrawal(queued('a', 100, 0, false)));
+    RETURN_IF_ERROR(txn.QueueWithdrawal(queued('p', 50, 60, false)));
+    return txn.QueueWithdrawal(queued('d', 500, 0, false));
+  }));
+  ASSERT_OK_AND_ASSIGN(
+      int64_t n, this->s().DeleteEndedWithdrawalsBefore(350, 1, this->Tally()));
+  EXPECT_EQ(n, 1);
+  EXPECT_EQ(this->TallySetting(), "1");
+  ASSERT_OK_AND_ASSIGN(std::vector<QueuedWithdrawal> left,
+                       this->s().ListWithdrawals());
+  ASSERT_EQ(left.size(), 3u);
+  for (const QueuedWithdrawal& w : left) {
+    EXPECT_NE(w.case_token, Bytes(16, 'a'));  // the oldest went first
+  }
+  ASSERT_OK_AND_ASSIGN(
+      n, this->s().DeleteEndedWithdrawalsBefore(350, 10, this->Tally()));
+  EXPECT_EQ(n, 1);
+  ASSERT_OK_AND_ASSIGN(left, this->s().ListWithdrawals());
+  ASSERT_EQ(left.size(), 2u);
+  std::vector<Bytes> tokens = {left[0].case_token, left[1].case_token};
+  std::sort(tokens.begin(), tokens.end());
+  EXPECT_EQ(tokens, (std::vector<Bytes>{Bytes(16, 'd'), Bytes(16, 'p')}));
+}
+
 TYPED_TEST(RetentionStorageTest, RefusesALimitOfZero) {
   EXPECT_EQ(CodeOf(this->s().DeleteHitsBefore(1, 0, this->Tally())),
             absl::StatusCode::kInvalidArgument);
@@ -238,6 +327,11 @@ TYPED_TEST(RetentionStorageTest, RefusesALimitOfZero) {
   EXPECT_EQ(CodeOf(this->s().PurgeClosedCases(1, {"", 0}, this->Tally())),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(CodeOf(this->s().CompactIndexChangesBounded(1, 0, this->Tally())),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      CodeOf(this->s().DeleteWithdrawnReferencesBefore(1, 0, this->Tally())),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(this->s().DeleteEndedWithdrawalsBefore(1, 0, this->Tally())),
             absl::StatusCode::kInvalidArgument);
 }
 

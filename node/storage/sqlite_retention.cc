@@ -77,6 +77,32 @@ absl::StatusOr<int64_t> SqliteStorage::DeleteNotificationsBefore(
                      before_ms, limit, then);
 }
 
+// The two withdrawal tables are small (one row per withdrawn reference or
+// per closed case and peer) and have no time index: each batch scans them,
+// which keeps the schema as it is.
+absl::StatusOr<int64_t> SqliteStorage::DeleteWithdrawnReferencesBefore(
+    int64_t before_ms, size_t limit, const AfterDelete& then) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return DeleteBatch(*db_,
+                     "DELETE FROM withdrawn_references WHERE (member, "
+                     "case_token) IN (SELECT member, case_token FROM "
+                     "withdrawn_references WHERE deleted_at_ms > 0 AND "
+                     "withdrawn_at_ms < ?1 ORDER BY withdrawn_at_ms, member, "
+                     "case_token LIMIT ?2)",
+                     before_ms, limit, then);
+}
+
+absl::StatusOr<int64_t> SqliteStorage::DeleteEndedWithdrawalsBefore(
+    int64_t before_ms, size_t limit, const AfterDelete& then) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return DeleteBatch(*db_,
+                     "DELETE FROM withdrawals WHERE (case_token, member) IN "
+                     "(SELECT case_token, member FROM withdrawals WHERE "
+                     "next_attempt_ms = 0 AND queued_at_ms < ?1 ORDER BY "
+                     "queued_at_ms, case_token, member LIMIT ?2)",
+                     before_ms, limit, then);
+}
+
 absl::StatusOr<int64_t> SqliteStorage::DeleteExpiredMessageIds(
     int64_t now_ms, size_t limit, const AfterDelete& then) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -153,6 +153,10 @@ class SqliteStorage final : public Storage {
       const AfterDelete& then) override;
   absl::StatusOr<int64_t> CompactIndexChangesBounded(
       uint64_t through, size_t limit, const AfterDelete& then) override;
+  absl::StatusOr<int64_t> DeleteWithdrawnReferencesBefore(
+      int64_t before_ms, size_t limit, const AfterDelete& then) override;
+  absl::StatusOr<int64_t> DeleteEndedWithdrawalsBefore(
+      int64_t before_ms, size_t limit, const AfterDelete& then) override;
 
   absl::Status AddHit(const v1::Hit& hit) override;
   absl::StatusOr<Page<v1::Hit>> ListHits(const std::string& case_number,

@@ -564,6 +564,17 @@ class Storage {
   // changes forgotten.
   virtual absl::StatusOr<int64_t> CompactIndexChangesBounded(
       uint64_t through, size_t limit, const AfterDelete& then) = 0;
+  // Deletes the receiver's withdrawal tombstones (spec/cooperation.md
+  // §2.4) whose reference is deleted (deleted_at_ms != 0) and whose
+  // withdrawn_at_ms < before_ms, oldest first. A tombstone whose reference
+  // is still kept is never touched.
+  virtual absl::StatusOr<int64_t> DeleteWithdrawnReferencesBefore(
+      int64_t before_ms, size_t limit, const AfterDelete& then) = 0;
+  // Deletes the origin's ended withdrawals (next_attempt_ms 0: the receipt
+  // came, or it was given up) with queued_at_ms < before_ms, oldest first.
+  // A pending one is never touched.
+  virtual absl::StatusOr<int64_t> DeleteEndedWithdrawalsBefore(
+      int64_t before_ms, size_t limit, const AfterDelete& then) = 0;
 
   // --- Replay cache and quotas -----------------------------------------------
 

@@ -130,6 +130,9 @@ absl::StatusOr<std::unique_ptr<Federation>> Federation::Create(
                    " ", Quote(f->dir_ + "/fed"), " --countries ",
                    absl::StrJoin(f->options_.countries, ","), " --base-port ",
                    base, " --admin ", Quote(AdminBinary()));
+  for (const std::string& person : f->options_.persons) {
+    cmd += " --person " + Quote(person);
+  }
   if (RunCommand(cmd, &out) != 0) {
     return absl::InternalError("make-federation.sh failed:\n" + out);
   }

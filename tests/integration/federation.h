@@ -33,6 +33,10 @@ struct FederationOptions {
   int64_t index_interval_ms = 300;
   // Applied to each node's node.json after the harness's own settings.
   std::function<void(const std::string& cc, nlohmann::json&)> edit_config;
+  // Staff identifiers for per-person prosecutor certificates
+  // (make-federation.sh --person): each office of each member gets
+  // offices/<office>-prosecutor-person-<id>.crt for every one.
+  std::vector<std::string> persons;
 };
 
 class Federation {

@@ -203,6 +203,17 @@ TEST_F(WithdrawalTest, ClosedCaseIsWithdrawnWithADeletionReceipt) {
   // RS's event log names the receipt.
   EXPECT_NE(Slurp(fed_->LogOf("RS")).find("withdrawal-acknowledged"),
             std::string::npos);
+  // RS's office sees its closed case's withdrawal delivered, with the
+  // receipt's outcome (spec/cooperation.md §2.4, Office.ListWithdrawals).
+  grpc::ClientContext ctx;
+  v1::ListWithdrawalsResponse listed;
+  ASSERT_TRUE(fed_->Office("RS")->ListWithdrawals(Ctx(ctx), {}, &listed).ok());
+  ASSERT_EQ(listed.withdrawals_size(), 1);
+  EXPECT_EQ(listed.withdrawals(0).case_number(), "RS-2026-001");
+  EXPECT_EQ(listed.withdrawals(0).member(), "MK");
+  EXPECT_EQ(listed.withdrawals(0).state(), v1::WITHDRAWAL_STATE_DELIVERED);
+  EXPECT_EQ(listed.withdrawals(0).receipt().deleted_at_ms(),
+            hit.withdrawn_at_ms());
 }
 
 TEST_F(WithdrawalTest, MemberDownDuringTheCloseGetsItAfterRestart) {

@@ -115,6 +115,8 @@ std::vector<Named> Entries() {
   counts->set_inbox_entries(1);
   counts->set_replay_entries(40);
   counts->set_index_changes(12);
+  counts->set_withdrawn_references(4);
+  counts->set_withdrawals(3);
 
   // spec/cooperation.md §8: the type (2 = PRESERVATION) and the receipt's
   // code (100 = ACCEPTED) in the outcome.

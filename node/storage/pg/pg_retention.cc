@@ -78,6 +78,31 @@ absl::StatusOr<int64_t> PgStorage::DeleteNotificationsBefore(
                      before_ms, limit, then);
 }
 
+// The two withdrawal tables are small (one row per withdrawn reference or
+// per closed case and peer) and have no time index, as on SQLite.
+absl::StatusOr<int64_t> PgStorage::DeleteWithdrawnReferencesBefore(
+    int64_t before_ms, size_t limit, const AfterDelete& then) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return DeleteBatch(*db_,
+                     "DELETE FROM withdrawn_references WHERE (member, "
+                     "case_token) IN (SELECT member, case_token FROM "
+                     "withdrawn_references WHERE deleted_at_ms > 0 AND "
+                     "withdrawn_at_ms < $1 ORDER BY withdrawn_at_ms, member, "
+                     "case_token LIMIT NULLIF($2, -1))",
+                     before_ms, limit, then);
+}
+
+absl::StatusOr<int64_t> PgStorage::DeleteEndedWithdrawalsBefore(
+    int64_t before_ms, size_t limit, const AfterDelete& then) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return DeleteBatch(*db_,
+                     "DELETE FROM withdrawals WHERE (case_token, member) IN "
+                     "(SELECT case_token, member FROM withdrawals WHERE "
+                     "next_attempt_ms = 0 AND queued_at_ms < $1 ORDER BY "
+                     "queued_at_ms, case_token, member LIMIT NULLIF($2, -1))",
+                     before_ms, limit, then);
+}
+
 absl::StatusOr<int64_t> PgStorage::DeleteExpiredMessageIds(
     int64_t now_ms, size_t limit, const AfterDelete& then) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -141,6 +141,10 @@ class PgStorage final : public Storage {
                                            const AfterDelete& then) override;
   absl::StatusOr<int64_t> DeleteNotificationsBefore(
       int64_t before_ms, size_t limit, const AfterDelete& then) override;
+  absl::StatusOr<int64_t> DeleteWithdrawnReferencesBefore(
+      int64_t before_ms, size_t limit, const AfterDelete& then) override;
+  absl::StatusOr<int64_t> DeleteEndedWithdrawalsBefore(
+      int64_t before_ms, size_t limit, const AfterDelete& then) override;
   absl::StatusOr<int64_t> DeleteExpiredMessageIds(
       int64_t now_ms, size_t limit, const AfterDelete& then) override;
   absl::StatusOr<PurgeProgress> PurgeClosedCases(
