@@ -182,7 +182,9 @@ class ConsoleBrowserTest : public ::testing::Test {
                                      const std::string& shot) {
     Open(b, cc, "/cases/new", shot);
     ASSERT_TRUE(b.Type("input[name=case_number]", number).ok());
-    ASSERT_TRUE(b.Type("input[name=contact_point]", "+389 2 000 0000").ok());
+    ASSERT_TRUE(b.Type("input[name=contact_point]",
+                       cc == "RS" ? "+381 11 000 0000" : "+389 2 000 0000")
+                    .ok());
     ASSERT_TRUE(
         b.Click(absl::StrCat("select[name=id_type_0] option[value='",
                              v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME, "']"))
@@ -190,6 +192,10 @@ class ConsoleBrowserTest : public ::testing::Test {
     ASSERT_TRUE(b.Type("input[name=id_value_0]", telegram).ok());
     ASSERT_TRUE(b.Click(absl::StrCat("input[name=offence][value='",
                                      v1::OFFENCE_CODE_NCII_SHARING, "']"))
+                    .ok());
+    // The filled form, for people (README's guide); nothing was fetched.
+    EXPECT_TRUE(b.Screenshot(absl::StrCat(CBX_TEST_ARTIFACTS_DIR, "/console/",
+                                          shot, "-filled.png"))
                     .ok());
     ASSERT_TRUE(b.Click("form[action='/cases'] button[type=submit]").ok());
     // The browser followed the 303 to the case's own page.
@@ -225,6 +231,15 @@ class ConsoleBrowserTest : public ::testing::Test {
     ASSERT_TRUE(b.Type("input[name=q_value_0]", kTyped).ok());
     EXPECT_EQ(b.Count("input[name=peer][value='RS']:checked").value_or(0), 1);
     ASSERT_TRUE(b.Click("form[action='/query'] button[type=submit]").ok());
+    // The answer is streamed: the click may return before the new page is
+    // there. It is whole when the "ask again" link after the hits is.
+    const auto until =
+        std::chrono::steady_clock::now() + Scaled(std::chrono::seconds(20));
+    while (b.Count("main > p > a[href='/query']").value_or(0) == 0 &&
+           std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_EQ(b.Count("ul.answers").value_or(0), 1) << "no answer page";
   }
 
   // Opens RS's inbox until MK's hit is on it (the notice travels from MK

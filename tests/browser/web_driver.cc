@@ -13,10 +13,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <string_view>
 #include <thread>
 
 #include "absl/strings/ascii.h"
@@ -79,6 +81,26 @@ absl::Status Shell(const std::string& command) {
 
 std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
+// Removes the policy files of test processes that are gone (killed by a
+// timeout, say). Chromium merges every file in the folder and takes one
+// file's AutoSelectCertificateForUrls when two set it, so a stale file can
+// hide this test's origins and leave the browser waiting for a certificate
+// choice that headless never makes.
+void RemoveStalePolicies() {
+  std::error_code ec;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(kPolicyDir, ec)) {
+    const std::string name = entry.path().filename().string();
+    constexpr std::string_view kPrefix = "cbx-console-test-";
+    if (name.rfind(kPrefix, 0) != 0) continue;
+    const pid_t pid = static_cast<pid_t>(
+        std::strtol(name.c_str() + kPrefix.size(), nullptr, 10));
+    if (pid > 0 && kill(pid, 0) != 0 && errno == ESRCH) {
+      std::filesystem::remove(entry.path(), ec);
+    }
+  }
+}
+
 }  // namespace
 
 std::string MissingBrowserTools() {
@@ -99,6 +121,7 @@ absl::StatusOr<std::unique_ptr<ConsolePolicy>> ConsolePolicy::Write(
     return absl::FailedPreconditionError(
         absl::StrCat("cannot create ", kPolicyDir, ": ", ec.message()));
   }
+  RemoveStalePolicies();
   Json list = Json::array();
   for (const std::string& origin : origins) {
     list.push_back(
