@@ -23,6 +23,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
 #include <tuple>
 #include <utility>
@@ -172,7 +173,24 @@ class ConsoleBrowserTest : public ::testing::Test {
                                      lang, "']"))
                     .ok());
     ASSERT_TRUE(b.Click("form[action='/language'] button[type=submit]").ok());
+    WaitUntil([&] { return Lang(b) == lang; });
     EXPECT_EQ(Lang(b), lang);
+  }
+
+  // The browser shows a hit's record (and no longer the card linking it).
+  static bool OnTheRecord(Browser& b) {
+    return b.Url().value_or("").find("/hit?id=") != std::string::npos &&
+           b.Count("section.hit").value_or(1) == 0;
+  }
+
+  // A submitted form's click may return before the browser has followed
+  // the answer (under load): waits up to 20 s for `done`.
+  static void WaitUntil(const std::function<bool()>& done) {
+    const auto until =
+        std::chrono::steady_clock::now() + Scaled(std::chrono::seconds(20));
+    while (!done() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   }
 
   // Registers a case with one Telegram name through /cases/new.
@@ -199,6 +217,11 @@ class ConsoleBrowserTest : public ::testing::Test {
                     .ok());
     ASSERT_TRUE(b.Click("form[action='/cases'] button[type=submit]").ok());
     // The browser followed the 303 to the case's own page.
+    const std::string page = "/case?number=" + number;
+    WaitUntil([&] {
+      return b.Url().value_or("").find(page) != std::string::npos &&
+             b.Count("main").value_or(0) == 1;
+    });
     absl::StatusOr<std::string> url = b.Url();
     ASSERT_TRUE(url.ok());
     EXPECT_NE(url->find("/case?number=" + number), std::string::npos) << *url;
@@ -231,14 +254,10 @@ class ConsoleBrowserTest : public ::testing::Test {
     ASSERT_TRUE(b.Type("input[name=q_value_0]", kTyped).ok());
     EXPECT_EQ(b.Count("input[name=peer][value='RS']:checked").value_or(0), 1);
     ASSERT_TRUE(b.Click("form[action='/query'] button[type=submit]").ok());
-    // The answer is streamed: the click may return before the new page is
-    // there. It is whole when the "ask again" link after the hits is.
-    const auto until =
-        std::chrono::steady_clock::now() + Scaled(std::chrono::seconds(20));
-    while (b.Count("main > p > a[href='/query']").value_or(0) == 0 &&
-           std::chrono::steady_clock::now() < until) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    // The answer is streamed: it is whole when the "ask again" link after
+    // the hits is there.
+    WaitUntil(
+        [&] { return b.Count("main > p > a[href='/query']").value_or(0) > 0; });
     EXPECT_EQ(b.Count("ul.answers").value_or(0), 1) << "no answer page";
   }
 
@@ -317,6 +336,7 @@ TEST_F(ConsoleBrowserTest, ClerkFindsAPeersCaseFromTheQueryPage) {
   EXPECT_NE(answer.find("</html>"), std::string::npos);
 
   ASSERT_TRUE(b->Click("section.hit a[href^='/hit?id=']").ok());
+  WaitUntil([&] { return OnTheRecord(*b); });
   EXPECT_NE(b->Url().value_or("").find("/hit?id="), std::string::npos);
   const std::string record = Shot(*b, "MK", "en-hit-record");
   EXPECT_NE(record.find(kMkCase), std::string::npos) << record;
@@ -374,6 +394,7 @@ TEST_F(ConsoleBrowserTest, ChosenLanguageIsShownAndKeptForTheNextSession) {
   const std::string answer = Shot(*mk, "MK", "pending-mk-query-answer");
   EXPECT_EQ(mk->Count("section.hit").value_or(0), 1) << answer;
   ASSERT_TRUE(mk->Click("section.hit a[href^='/hit?id=']").ok());
+  WaitUntil([&] { return OnTheRecord(*mk); });
   Shot(*mk, "MK", "pending-mk-hit-record");
 
   std::unique_ptr<Browser> rs = BrowserFor("RS", "prosecutor", "sr");
