@@ -247,4 +247,15 @@ bold "13. Stopping every node (SIGTERM: each drains its calls and stops)"
 stop_all
 trap - EXIT
 say "All nodes stopped. Files, keys and logs: demo-run/"
+# Where to look next: the same cases in a browser (README "Guides"). The
+# demo itself needs no browser.
+console_port=$(sed -n 's/.*"console_listen": *"[^:]*:\([0-9]*\)".*/\1/p' "$RUN/MK/node.json")
+mk_cert=$(office_cert MK prosecutor)
+say "Next, the web console: start MK's node again"
+say "  ${NODE#"$ROOT"/} --config ${RUN#"$ROOT"/}/MK/node.json ${ALLOW_ROOT[*]}"
+say "install in the browser Skopje's office certificate and its CA:"
+mk_key=${mk_cert%.crt}.key
+say "  openssl pkcs12 -export -in ${mk_cert#"$ROOT"/} -inkey ${mk_key#"$ROOT"/} -out skopje.p12"
+say "  (import skopje.p12, and ${RUN#"$ROOT"/}/MK/ca.crt as a CA for websites)"
+say "and open https://localhost:$console_port/"
 bold "Done: one query, eight countries, two hits with signed case references, a preservation request answered, a watch that hit, a withdrawal acknowledged, no data pooled."

@@ -13,12 +13,15 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <string_view>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
@@ -78,6 +81,26 @@ absl::Status Shell(const std::string& command) {
 
 std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
+// Removes the policy files of test processes that are gone (killed by a
+// timeout, say). Chromium merges every file in the folder and takes one
+// file's AutoSelectCertificateForUrls when two set it, so a stale file can
+// hide this test's origins and leave the browser waiting for a certificate
+// choice that headless never makes.
+void RemoveStalePolicies() {
+  std::error_code ec;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(kPolicyDir, ec)) {
+    const std::string name = entry.path().filename().string();
+    constexpr std::string_view kPrefix = "cbx-console-test-";
+    if (name.rfind(kPrefix, 0) != 0) continue;
+    const pid_t pid = static_cast<pid_t>(
+        std::strtol(name.c_str() + kPrefix.size(), nullptr, 10));
+    if (pid > 0 && kill(pid, 0) != 0 && errno == ESRCH) {
+      std::filesystem::remove(entry.path(), ec);
+    }
+  }
+}
+
 }  // namespace
 
 std::string MissingBrowserTools() {
@@ -98,6 +121,7 @@ absl::StatusOr<std::unique_ptr<ConsolePolicy>> ConsolePolicy::Write(
     return absl::FailedPreconditionError(
         absl::StrCat("cannot create ", kPolicyDir, ": ", ec.message()));
   }
+  RemoveStalePolicies();
   Json list = Json::array();
   for (const std::string& origin : origins) {
     list.push_back(
@@ -161,6 +185,8 @@ absl::StatusOr<std::unique_ptr<Browser>> Browser::Start(
       {"capabilities",
        {{"alwaysMatch",
          {{"browserName", "chrome"},
+          // The performance log carries the network events Network() reads.
+          {"goog:loggingPrefs", {{"performance", "ALL"}}},
           {"goog:chromeOptions",
            {{"binary", ChromiumBinary()},
             {"args",
@@ -170,6 +196,11 @@ absl::StatusOr<std::unique_ptr<Browser>> Browser::Start(
   absl::StatusOr<Json> session = b->Call("POST", "/session", capabilities);
   if (!session.ok()) return session.status();
   b->session_ = (*session)["sessionId"].get<std::string>();
+  // The session opens on Chromium's new-tab page, which loads its own
+  // chrome:// resources; leave it so that Network() reports only what the
+  // test's pages fetch.
+  if (absl::Status s = b->Go("about:blank"); !s.ok()) return s;
+  if (absl::Status s = b->Network().status(); !s.ok()) return s;
   return b;
 }
 
@@ -256,6 +287,57 @@ absl::StatusOr<std::string> Browser::Url() {
       Call("GET", "/session/" + session_ + "/url", nullptr);
   if (!v.ok()) return v.status();
   return v->get<std::string>();
+}
+
+absl::StatusOr<std::string> Browser::Attribute(const std::string& css,
+                                               const std::string& name) {
+  absl::StatusOr<std::string> element = Find(css);
+  if (!element.ok()) return element.status();
+  absl::StatusOr<Json> v = Call(
+      "GET",
+      "/session/" + session_ + "/element/" + *element + "/attribute/" + name,
+      nullptr);
+  if (!v.ok()) return v.status();
+  return v->is_string() ? v->get<std::string>() : std::string();
+}
+
+absl::StatusOr<int> Browser::Count(const std::string& css) {
+  absl::StatusOr<Json> found =
+      Call("POST", "/session/" + session_ + "/elements",
+           {{"using", "css selector"}, {"value", css}});
+  if (!found.ok()) return found.status();
+  return static_cast<int>(found->size());
+}
+
+absl::StatusOr<Browser::Fetched> Browser::Network() {
+  // chromedriver's own endpoint for the logs named in goog:loggingPrefs.
+  absl::StatusOr<Json> log = Call("POST", "/session/" + session_ + "/se/log",
+                                  {{"type", "performance"}});
+  if (!log.ok()) return log.status();
+  Fetched out;
+  for (const Json& entry : *log) {
+    const Json event = Json::parse(entry.value("message", std::string()),
+                                   nullptr, /*allow_exceptions=*/false);
+    if (event.is_discarded() || !event.contains("message")) continue;
+    const Json& m = event["message"];
+    const std::string method = m.value("method", std::string());
+    if (method == "Network.requestWillBeSent") {
+      out.requested.push_back(m["params"]["request"].value("url", ""));
+    } else if (method == "Network.responseReceived") {
+      const Json& response = m["params"]["response"];
+      std::map<std::string, std::string> headers;
+      for (const auto& [name, value] : response["headers"].items()) {
+        headers[absl::AsciiStrToLower(name)] =
+            value.is_string() ? value.get<std::string>() : value.dump();
+      }
+      out.responses.emplace_back(response.value("url", ""), std::move(headers));
+    }
+  }
+  return out;
+}
+
+absl::Status Browser::DeleteCookies() {
+  return Call("DELETE", "/session/" + session_ + "/cookie", nullptr).status();
 }
 
 absl::Status Browser::Screenshot(const std::string& path) {

@@ -16,8 +16,10 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -59,6 +61,23 @@ class Browser {
   absl::Status Click(const std::string& css);
   absl::StatusOr<std::string> Source();
   absl::StatusOr<std::string> Url();
+  // The attribute `name` of the first element `css` selects ("" if the
+  // element has no such attribute).
+  absl::StatusOr<std::string> Attribute(const std::string& css,
+                                        const std::string& name);
+  // How many elements `css` selects in the current page.
+  absl::StatusOr<int> Count(const std::string& css);
+  // What the browser fetched since the last call (Chromium's performance
+  // log, which the driver empties as it is read): every URL it requested,
+  // and the headers of every response, names in lower case.
+  struct Fetched {
+    std::vector<std::string> requested;
+    std::vector<std::pair<std::string, std::map<std::string, std::string>>>
+        responses;  // URL, headers
+  };
+  absl::StatusOr<Fetched> Network();
+  // Forgets every cookie: the next page opens a new console session.
+  absl::Status DeleteCookies();
   // A PNG of the viewport, written to `path`.
   absl::Status Screenshot(const std::string& path);
 
