@@ -342,11 +342,10 @@ TEST(ConfigTest, StorageIsSqliteByDefault) {
 }
 
 TEST(ConfigTest, StorageOnPostgresqlBesideTheAuditLog) {
-  auto c = ParseConfig(
-      WithStorage(R"({"backend": "postgresql",
+  auto c = ParseConfig(WithStorage(R"({"backend": "postgresql",
                       "conninfo": "host=db1,db2 dbname=cbx target_session_attrs=read-write",
                       "schema": "cbx_node_mk"})"),
-      "/srv/cbx/mk", "node.json");
+                       "/srv/cbx/mk", "node.json");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->storage.backend, StorageConfig::Backend::kPostgresql);
   EXPECT_EQ(c->storage.schema, "cbx_node_mk");
@@ -356,10 +355,11 @@ TEST(ConfigTest, StorageOnPostgresqlBesideTheAuditLog) {
   EXPECT_EQ(c->audit_log.backend, AuditLogStoreConfig::Backend::kSqlite);
   // Both in one database: each in its own schema, by default cbx_node and
   // cbx_audit.
-  std::string both = WithAuditLog(
-      R"({"backend": "postgresql", "conninfo": "dbname=cbx"})");
-  both.replace(both.find("{") + 1, 0,
-               R"("storage": {"backend": "postgresql", "conninfo": "dbname=cbx"},)");
+  std::string both =
+      WithAuditLog(R"({"backend": "postgresql", "conninfo": "dbname=cbx"})");
+  both.replace(
+      both.find("{") + 1, 0,
+      R"("storage": {"backend": "postgresql", "conninfo": "dbname=cbx"},)");
   auto shared = ParseConfig(both, "/srv/cbx/mk", "node.json");
   ASSERT_TRUE(shared.ok()) << shared.status();
   EXPECT_EQ(shared->storage.schema, "cbx_node");
