@@ -393,7 +393,7 @@ TEST(ConfigTest, StorageErrorsNameTheFieldAndNeverThePassword) {
        "storage.conninfo: must not be empty"},
       {R"({"backend": "postgresql", "conninfo": "host='s3cret"})",
        "storage.conninfo: is not a libpq connection string"},
-      {R"({"backend": "postgresql", "conninfo": "postgresql://u:s3cret@h:x/d"})",
+      {R"({"backend": "postgresql", "conninfo": "postgresql://u:s3cret@h/d?no_such_key=1"})",
        "storage.conninfo: is not a libpq connection string"},
       {R"({"backend": "postgresql", "conninfo": "password=s3cret",
            "schema": "Node-DB"})",
