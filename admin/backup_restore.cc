@@ -254,11 +254,43 @@ void PrintRestored(const RestoreArgs& args, const node::Config& config,
   out << "  audit.db was not touched (an audit log is never restored).\n";
 }
 
+// FAILED_PRECONDITION if the config puts node.db (or, with `audit_copy`,
+// the audit log) in PostgreSQL: backup and restore copy SQLite files, and
+// a database's state is copied with its own tools, which know its
+// transactions, WAL and replicas. Says which, and why; never shows the
+// conninfo.
+absl::Status RefusePostgresql(const node::Config& config,
+                              const std::string& command, bool audit_copy) {
+  constexpr char kWhy[] =
+      ": cbx-admin backup and restore copy SQLite files only. Use the "
+      "database's own tools: pg_dump --schema=<schema> and pg_restore for a "
+      "copy, or its base backups, WAL archiving and replicas (they also "
+      "copy the database's other schemas consistently, which a copy of "
+      "node.db alone could not)";
+  if (config.storage.backend == node::StorageConfig::Backend::kPostgresql) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        command,
+        ": refused: this node's node.db is in PostgreSQL (storage: "
+        "schema ",
+        config.storage.schema, ")", kWhy));
+  }
+  if (audit_copy && config.audit_log.backend ==
+                        node::AuditLogStoreConfig::Backend::kPostgresql) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(command,
+                     " --audit-out: refused: this node's audit log is in "
+                     "PostgreSQL (audit_log: schema ",
+                     config.audit_log.schema, ")", kWhy));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status Backup(const BackupArgs& args, std::ostream& out,
                     std::ostream& err) {
   ASSIGN_OR_RETURN(node::Config config, node::LoadConfig(args.config));
+  RETURN_IF_ERROR(RefusePostgresql(config, "backup", !args.audit_out.empty()));
   const DataFiles files = FilesOf(config);
   ASSIGN_OR_RETURN(node::sqlite::BackupReport report,
                    node::sqlite::BackupDatabase(files.node_db, args.out));
@@ -340,6 +372,7 @@ absl::Status RestoreInto(const RestoreArgs& args, const node::Config& config,
 absl::Status Restore(const RestoreArgs& args, std::ostream& out,
                      std::ostream& err) {
   ASSIGN_OR_RETURN(node::Config config, node::LoadConfig(args.config));
+  RETURN_IF_ERROR(RefusePostgresql(config, "restore", false));
   const DataFiles files = FilesOf(config);
   if (!FileSize(args.from).has_value()) {
     return absl::NotFoundError(absl::StrCat(args.from, ": no such file"));

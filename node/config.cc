@@ -168,6 +168,7 @@ absl::Status RefuseUnknownFields(const json& root, const std::string& name) {
         "witness_interval_ms"}},
       {"log", {"format", "level"}},
       {"audit_log", {"backend", "conninfo", "schema"}},
+      {"storage", {"backend", "conninfo", "schema"}},
       {"retention",
        {"closed_case_identifiers_days", "received_references_days",
         "inbox_days", "index_change_log_days", "sweep_interval_ms",
@@ -256,16 +257,23 @@ absl::Status ParseLog(FieldReader& r, Config& c) {
   return absl::OkStatus();
 }
 
-// The `audit_log` section: where the audit log is stored. Never puts the
-// conninfo (which may hold a password) into an error.
-absl::Status ParseAuditLog(FieldReader& r, AuditLogStoreConfig& c) {
+// A `section` that says where a database is stored (`audit_log`,
+// `storage`): backend, conninfo and schema into `c` (an
+// AuditLogStoreConfig or a StorageConfig). Never puts the conninfo (which
+// may hold a password) into an error.
+template <typename StoreConfig>
+absl::Status ParseStore(FieldReader& r, const std::string& section,
+                        StoreConfig& c) {
+  const std::string backend_field = section + ".backend";
+  const std::string conninfo_field = section + ".conninfo";
+  const std::string schema_field = section + ".schema";
   std::string backend = "sqlite";
-  if (r.Find("audit_log.backend") != nullptr) {
-    CBX_ASSIGN_FIELD(backend, r.String("audit_log.backend", true));
+  if (r.Find(backend_field) != nullptr) {
+    CBX_ASSIGN_FIELD(backend, r.String(backend_field, true));
   }
   if (backend == "sqlite") {
-    c.backend = AuditLogStoreConfig::Backend::kSqlite;
-    for (const char* field : {"audit_log.conninfo", "audit_log.schema"}) {
+    c.backend = StoreConfig::Backend::kSqlite;
+    for (const std::string& field : {conninfo_field, schema_field}) {
       if (r.Find(field) != nullptr) {
         return r.Error(field, "only with backend \"postgresql\"");
       }
@@ -273,17 +281,15 @@ absl::Status ParseAuditLog(FieldReader& r, AuditLogStoreConfig& c) {
     return absl::OkStatus();
   }
   if (backend != "postgresql") {
-    return r.Error("audit_log.backend",
-                   "must be \"sqlite\" or \"postgresql\"");
+    return r.Error(backend_field, "must be \"sqlite\" or \"postgresql\"");
   }
-  c.backend = AuditLogStoreConfig::Backend::kPostgresql;
-  CBX_ASSIGN_FIELD(c.conninfo, r.String("audit_log.conninfo", true));
+  c.backend = StoreConfig::Backend::kPostgresql;
+  CBX_ASSIGN_FIELD(c.conninfo, r.String(conninfo_field, true));
   if (pg::Redacted(c.conninfo) == "<unparseable conninfo>") {
-    return r.Error("audit_log.conninfo",
-                   "is not a libpq connection string or URI");
+    return r.Error(conninfo_field, "is not a libpq connection string or URI");
   }
-  if (r.Find("audit_log.schema") != nullptr) {
-    CBX_ASSIGN_FIELD(c.schema, r.String("audit_log.schema", true));
+  if (r.Find(schema_field) != nullptr) {
+    CBX_ASSIGN_FIELD(c.schema, r.String(schema_field, true));
   }
   bool plain = !c.schema.empty() && c.schema.size() <= 63 &&
                !(c.schema[0] >= '0' && c.schema[0] <= '9');
@@ -292,9 +298,25 @@ absl::Status ParseAuditLog(FieldReader& r, AuditLogStoreConfig& c) {
                       ch == '_');
   }
   if (!plain) {
-    return r.Error("audit_log.schema",
+    return r.Error(schema_field,
                    "must be a plain lower-case name ([a-z_][a-z0-9_]*, at "
                    "most 63 bytes)");
+  }
+  return absl::OkStatus();
+}
+
+// node.db and the audit log may share a database, never a schema: both
+// have a schema_version table, and each store would take the other's
+// tables for its own. Refused by name even when the conninfos differ (two
+// conninfos may name one database), which costs only a distinct name.
+absl::Status CheckStoresApart(FieldReader& r, const Config& c) {
+  const bool both_pg =
+      c.storage.backend == StorageConfig::Backend::kPostgresql &&
+      c.audit_log.backend == AuditLogStoreConfig::Backend::kPostgresql;
+  if (both_pg && c.storage.schema == c.audit_log.schema) {
+    return r.Error("storage.schema",
+                   "must differ from audit_log.schema (both are \"" +
+                       c.storage.schema + "\")");
   }
   return absl::OkStatus();
 }
@@ -377,7 +399,9 @@ absl::StatusOr<Config> ParseConfig(const std::string& text,
     c.checkpoint_every_entries = every->get<int64_t>();
   }
   RETURN_IF_ERROR(ParseLog(r, c));
-  RETURN_IF_ERROR(ParseAuditLog(r, c.audit_log));
+  RETURN_IF_ERROR(ParseStore(r, "storage", c.storage));
+  RETURN_IF_ERROR(ParseStore(r, "audit_log", c.audit_log));
+  RETURN_IF_ERROR(CheckStoresApart(r, c));
   RETURN_IF_ERROR(ParseRetention(r, c.retention));
   return c;
 }

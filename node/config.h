@@ -44,6 +44,18 @@ struct AuditLogStoreConfig {
   std::string schema = "cbx_audit";
 };
 
+// Where node.db is stored (spec/node-config.md "storage"): SQLite in
+// data_dir/node.db (the default), or a schema in a PostgreSQL database
+// (node/storage/pg/pg_storage.h).
+struct StorageConfig {
+  enum class Backend { kSqlite, kPostgresql };
+  Backend backend = Backend::kSqlite;
+  // libpq connection string or URI (PostgreSQL only). It may hold a
+  // password: never log it except through pg::Redacted.
+  std::string conninfo;
+  std::string schema = "cbx_node";
+};
+
 struct Config {
   // This node's member code ("MK").
   std::string member;
@@ -91,6 +103,8 @@ struct Config {
   LogFormat log_format = LogFormat::kText;
   LogLevel log_level = LogLevel::kInfo;
   RetentionConfig retention;
+  // Where node.db is stored (the `storage` section).
+  StorageConfig storage;
   // Where the audit log is stored (the `audit_log` section).
   AuditLogStoreConfig audit_log;
 };

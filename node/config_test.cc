@@ -324,5 +324,100 @@ TEST(ConfigTest, AuditLogErrorsNameTheFieldAndNeverThePassword) {
   }
 }
 
+// kGood with a "storage" section `section` (a JSON object's text).
+std::string WithStorage(const std::string& section) {
+  std::string text = kGood;
+  text.replace(text.find("{") + 1, 0, "\"storage\": " + section + ",");
+  return text;
+}
+
+TEST(ConfigTest, StorageIsSqliteByDefault) {
+  auto c = ParseConfig(kGood, "/srv/cbx/mk", "node.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->storage.backend, StorageConfig::Backend::kSqlite);
+  auto explicit_sqlite = ParseConfig(WithStorage(R"({"backend": "sqlite"})"),
+                                     "/srv/cbx/mk", "node.json");
+  ASSERT_TRUE(explicit_sqlite.ok()) << explicit_sqlite.status();
+  EXPECT_EQ(explicit_sqlite->storage.backend, StorageConfig::Backend::kSqlite);
+}
+
+TEST(ConfigTest, StorageOnPostgresqlBesideTheAuditLog) {
+  auto c = ParseConfig(WithStorage(R"({"backend": "postgresql",
+                      "conninfo": "host=db1,db2 dbname=cbx target_session_attrs=read-write",
+                      "schema": "cbx_node_mk"})"),
+                       "/srv/cbx/mk", "node.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->storage.backend, StorageConfig::Backend::kPostgresql);
+  EXPECT_EQ(c->storage.schema, "cbx_node_mk");
+  EXPECT_NE(c->storage.conninfo.find("target_session_attrs"),
+            std::string::npos);
+  // The audit log stays where its own section says (SQLite here).
+  EXPECT_EQ(c->audit_log.backend, AuditLogStoreConfig::Backend::kSqlite);
+  // Both in one database: each in its own schema, by default cbx_node and
+  // cbx_audit.
+  std::string both =
+      WithAuditLog(R"({"backend": "postgresql", "conninfo": "dbname=cbx"})");
+  both.replace(
+      both.find("{") + 1, 0,
+      R"("storage": {"backend": "postgresql", "conninfo": "dbname=cbx"},)");
+  auto shared = ParseConfig(both, "/srv/cbx/mk", "node.json");
+  ASSERT_TRUE(shared.ok()) << shared.status();
+  EXPECT_EQ(shared->storage.schema, "cbx_node");
+  EXPECT_EQ(shared->audit_log.schema, "cbx_audit");
+}
+
+TEST(ConfigTest, StorageAndAuditLogNeverShareASchema) {
+  std::string text = WithAuditLog(
+      R"({"backend": "postgresql", "conninfo": "dbname=cbx password=s3cret",
+          "schema": "cbx"})");
+  text.replace(text.find("{") + 1, 0,
+               R"("storage": {"backend": "postgresql", "schema": "cbx",
+                   "conninfo": "dbname=cbx password=s3cret"},)");
+  auto c = ParseConfig(text, "/srv/cbx/mk", "node.json");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find(
+                "storage.schema: must differ from audit_log.schema"),
+            std::string::npos)
+      << c.status();
+  EXPECT_EQ(c.status().message().find("s3cret"), std::string::npos);
+}
+
+TEST(ConfigTest, StorageErrorsNameTheFieldAndNeverThePassword) {
+  const std::pair<std::string, std::string> cases[] = {
+      {R"({"backend": "mysql"})", "storage.backend: must be"},
+      {R"({"backend": 1})", "storage.backend: must be a string"},
+      {R"("postgresql")", "storage: must be a JSON object"},
+      {R"({"backend": "postgresql"})", "storage.conninfo: missing"},
+      {R"({"backend": "postgresql", "conninfo": ""})",
+       "storage.conninfo: must not be empty"},
+      {R"({"backend": "postgresql", "conninfo": "host='s3cret"})",
+       "storage.conninfo: is not a libpq connection string"},
+      {R"({"backend": "postgresql", "conninfo": "postgresql://u:s3cret@h/d?no_such_key=1"})",
+       "storage.conninfo: is not a libpq connection string"},
+      {R"({"backend": "postgresql", "conninfo": "password=s3cret",
+           "schema": "Node-DB"})",
+       "storage.schema: must be a plain lower-case name"},
+      {R"({"backend": "postgresql", "conninfo": "password=s3cret",
+           "schema": "1node"})",
+       "storage.schema: must be a plain lower-case name"},
+      {R"({"conninfo": "password=s3cret"})",
+       "storage.conninfo: only with backend \"postgresql\""},
+      {R"({"schema": "cbx_node"})",
+       "storage.schema: only with backend \"postgresql\""},
+      {R"({"backend": "postgresql", "conninfo": "password=s3cret",
+           "pasword": "s3cret"})",
+       "storage.pasword: unknown field"},
+  };
+  for (const auto& [section, want] : cases) {
+    auto c = ParseConfig(WithStorage(section), "/srv/cbx/mk", "node.json");
+    ASSERT_FALSE(c.ok()) << section;
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(c.status().message().find(want), std::string::npos) << c.status();
+    EXPECT_EQ(c.status().message().find("s3cret"), std::string::npos)
+        << c.status();
+  }
+}
+
 }  // namespace
 }  // namespace cbx::node

@@ -23,6 +23,7 @@
 #include "node/data_consistency.h"
 #include "node/directory_store.h"
 #include "node/node.h"
+#include "node/node_db.h"
 #include "node/storage/sqlite_storage.h"
 
 namespace {
@@ -56,7 +57,7 @@ int InstallDirectory(const cbx::node::Config& config, const std::string& file) {
     std::cerr << "cbx-node: data_dir: " << made.message() << "\n";
     return 1;
   }
-  auto storage = cbx::node::SqliteStorage::Open(config.data_dir + "/node.db");
+  auto storage = cbx::node::OpenNodeDb(config);
   if (!storage.ok()) {
     std::cerr << "cbx-node: " << storage.status().message() << "\n";
     return 1;
@@ -97,13 +98,16 @@ int RecoverAuditLog(const cbx::node::Config& config) {
               << " is not a readable signed directory\n";
     return 2;
   }
-  const std::string node_db = config.data_dir + "/node.db";
-  if (!cbx::Env::Default()->Stat(node_db).ok()) {
+  const std::string node_db = cbx::node::NodeDbWhere(config);
+  // Read-only first: a missing node.db is refused, not made.
+  auto present = cbx::node::OpenNodeDb(config, /*read_only=*/true);
+  if (present.status().code() == absl::StatusCode::kNotFound) {
     std::cerr << "cbx-node: --recover-audit-log: " << node_db
               << " is missing: there is no node to recover a log for\n";
     return 2;
   }
-  auto storage = cbx::node::SqliteStorage::Open(node_db);
+  present = absl::StatusOr<std::unique_ptr<cbx::node::Storage>>(nullptr);
+  auto storage = cbx::node::OpenNodeDb(config);
   if (!storage.ok()) {
     std::cerr << "cbx-node: " << storage.status().message() << "\n";
     return 1;

@@ -31,6 +31,7 @@
 #include "node/grpc_status.h"
 #include "node/log.h"
 #include "node/metrics.h"
+#include "node/node_db.h"
 #include "node/node_metrics.h"
 #include "node/rpc_metrics.h"
 #include "node/storage/io_health.h"
@@ -259,6 +260,24 @@ std::string AuditLogWhere(const AuditLogStoreConfig& store,
                       " (", pg::Redacted(store.conninfo), ")");
 }
 
+// One line naming where node.db and the audit log are (a conninfo only
+// through pg::Redacted), and a warning if node.db is in PostgreSQL while
+// data_dir still holds a node.db file: the operator sees which one the node
+// uses, and that the file is stale.
+void LogStoresOpened(const Config& config, const std::string& audit_db) {
+  LogEvent(config.member, "info", "storage-opened",
+           {{"node_db", NodeDbWhere(config)},
+            {"audit_log", AuditLogWhere(config.audit_log, audit_db)}});
+  if (const std::string unused = UnusedNodeDbFile(config); !unused.empty()) {
+    LogEvent(config.member, "warn", "node-db-file-unused",
+             {{"file", unused},
+              {"using", NodeDbWhere(config)},
+              {"reason",
+               "storage.backend is postgresql: the file is not read or "
+               "written; move it away once its data is in PostgreSQL"}});
+  }
+}
+
 // Opens the audit log beside `node_db` into `ctx` (audit and audit_trail).
 // FAILED_PRECONDITION if it is not the log node.db expects; a damaged log
 // (DATA_LOSS) is kept as evidence and the node starts refusing every
@@ -364,11 +383,10 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
                         absl::StrCat("data_dir: ", made.message()));
   }
   ::chmod(config.data_dir.c_str(), 0700);
-  const std::string node_db = config.data_dir + "/node.db";
+  const std::string node_db = NodeDbWhere(config);
   const std::string audit_db = config.data_dir + "/audit.db";
-  auto storage = SqliteStorage::Open(node_db);
-  if (!storage.ok()) return storage.status();
-  ctx->storage = *std::move(storage);
+  ASSIGN_OR_RETURN(ctx->storage, OpenNodeDb(config));
+  LogStoresOpened(config, audit_db);
   // node.db must be this member's, and its audit log must be beside it
   // (node/data_consistency.h): checked before opening the log creates one.
   RETURN_IF_ERROR(CheckMember(*ctx->storage, config.member, node_db));
@@ -439,10 +457,8 @@ absl::StatusOr<std::vector<std::string>> Node::Check(const Config& config) {
     return absl::InvalidArgumentError("directory.genesis: " + config.genesis +
                                       " is not a signed directory");
   }
-  const std::string db_path = config.data_dir + "/node.db";
-  SqliteStorage::Options read_only;
-  read_only.read_only = true;
-  auto storage = SqliteStorage::Open(db_path, read_only);
+  const std::string db_path = NodeDbWhere(config);
+  auto storage = OpenNodeDb(config, /*read_only=*/true);
   if (storage.ok()) {
     ctx.storage = *std::move(storage);
     notes.push_back(db_path + ": opened read-only");
@@ -452,8 +468,17 @@ absl::StatusOr<std::vector<std::string>> Node::Check(const Config& config) {
                     ": absent (made at the first start); the genesis alone "
                     "is the directory");
   } else {
-    return absl::Status(storage.status().code(),
-                        absl::StrCat("data_dir: ", storage.status().message()));
+    return absl::Status(
+        storage.status().code(),
+        absl::StrCat(config.storage.backend == StorageConfig::Backend::kSqlite
+                         ? "data_dir: "
+                         : "storage: ",
+                     storage.status().message()));
+  }
+  if (const std::string unused = UnusedNodeDbFile(config); !unused.empty()) {
+    notes.push_back(unused +
+                    ": present, not used (node.db is in PostgreSQL, "
+                    "storage.backend)");
   }
   auto state = LoadDirectoryState(*ctx.storage, genesis);
   if (!state.ok()) {
@@ -488,10 +513,15 @@ absl::StatusOr<std::vector<std::string>> Node::Check(const Config& config) {
       "'s node certificate, matches its key and chains to its CA; office CA "
       "and CRLs read");
   std::error_code ec;
-  notes.push_back(
-      std::filesystem::exists(config.data_dir + "/audit.db", ec)
-          ? config.data_dir + "/audit.db: present, not opened by --check"
-          : config.data_dir + "/audit.db: absent (made at the first start)");
+  if (config.audit_log.backend == AuditLogStoreConfig::Backend::kSqlite) {
+    notes.push_back(
+        std::filesystem::exists(config.data_dir + "/audit.db", ec)
+            ? config.data_dir + "/audit.db: present, not opened by --check"
+            : config.data_dir + "/audit.db: absent (made at the first start)");
+  } else {
+    notes.push_back(AuditLogWhere(config.audit_log, "") +
+                    ": not opened by --check");
+  }
   return notes;
 }
 

@@ -707,12 +707,18 @@ absl::StatusOr<std::unique_ptr<PgStorage>> PgStorage::Open(
                    Database::Open(conninfo, options.schema, options.read_only));
   if (options.read_only) {
     ASSIGN_OR_RETURN(int64_t version, pgsql::SchemaVersion(*db));
+    // NOT_FOUND, as SqliteStorage's read-only open of a missing file, so
+    // that cbx-node --check tells "not made yet" from a problem.
+    if (version == 0) {
+      return absl::NotFoundError(
+          absl::StrCat("the PostgreSQL schema ", options.schema,
+                       " holds no node.db yet (read-only: none is made)"));
+    }
     if (version != pgsql::kSchemaVersion) {
       return absl::FailedPreconditionError(absl::StrCat(
           "the node.db schema ", options.schema, " has schema version ",
           version, ", this build's is ", pgsql::kSchemaVersion,
-          version == 0 ? " (it holds no node.db; read-only, none is made)"
-          : version < pgsql::kSchemaVersion
+          version < pgsql::kSchemaVersion
               ? " (cbx-node upgrades it when it starts; read-only, it is "
                 "not read)"
               : "; upgrade cbx-node"));

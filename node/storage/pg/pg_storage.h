@@ -50,8 +50,9 @@ class PgStorage final : public Storage {
     // if missing.
     std::string schema = "cbx_node";
     // Open an existing node.db without writing anything (cbx-node
-    // --check): no schema or table is made (FAILED_PRECONDITION if there
-    // is none, or of another version), and every transaction is read-only
+    // --check): no schema or table is made (NOT_FOUND if there is none,
+    // FAILED_PRECONDITION if they are of another version), and every
+    // transaction is read-only
     // on the server, so a write fails.
     bool read_only = false;
   };

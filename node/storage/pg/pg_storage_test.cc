@@ -194,7 +194,7 @@ TEST_F(PgStorageTest, DeadlockIsRetried) {
 TEST_F(PgStorageTest, ReadOnlyMakesNothingAndWritesNothing) {
   options_.read_only = true;
   // No node.db in the schema: refused, and none is made.
-  EXPECT_EQ(Open().status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Open().status().code(), absl::StatusCode::kNotFound);
   options_.read_only = false;
   {
     ASSERT_OK_AND_ASSIGN(auto s, Open());
