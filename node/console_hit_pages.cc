@@ -10,6 +10,7 @@
 #include "client/hit_groups.h"
 #include "client/offence_labels.h"
 #include "client/time_format.h"
+#include "node/console_calls.h"
 #include "node/hit_context.h"
 
 namespace cbx::node {
@@ -280,8 +281,8 @@ console::Response ConsolePage(const std::string& self,
                            console::Page(frame, nav + body), ""};
 }
 
-HitPages::HitPages(std::string self, const OfficeScope* scope, Runner run)
-    : self_(std::move(self)), scope_(scope), run_(std::move(run)) {}
+HitPages::HitPages(std::string self, OfficeService* office, Runner run)
+    : self_(std::move(self)), office_(office), run_(std::move(run)) {}
 
 void HitPages::AddRoutes(
     std::map<std::pair<std::string, std::string>, console::Handler>& routes) {
@@ -297,18 +298,26 @@ void HitPages::AddRoutes(
 
 void HitPages::Later(const Request& r, const Reply& reply,
                      std::function<console::Response()> work) const {
-  if (r.caller.role != "prosecutor") {
-    reply(ConsolePage(self_, r, std::string(kNotForRoleTitle),
-                      absl::StrCat("<p class=\"error\">", kNotForRole,
-                                   Escape(r.caller.role), ".</p>"),
-                      403));
-    return;
-  }
   if (!run_([reply, work = std::move(work)] { reply(work()); })) {
     reply(ConsolePage(self_, r, std::string(kUnavailable),
                       absl::StrCat("<p class=\"error\">", kStopping, "</p>"),
                       503));
   }
+}
+
+console::Response HitPages::Refused(const Request& r, const std::string& title,
+                                    const absl::Status& status) const {
+  if (status.code() == absl::StatusCode::kPermissionDenied) {
+    return ConsolePage(self_, r, std::string(kNotForRoleTitle),
+                       absl::StrCat("<p class=\"error\">", kNotForRole,
+                                    Escape(r.caller.role), ".</p>"),
+                       403);
+  }
+  return ConsolePage(
+      self_, r, title,
+      absl::StrCat("<p class=\"error\">", kReadFailed,
+                   Escape(std::string(status.message())), "</p>"),
+      HttpStatusOf(status.code()));
 }
 
 namespace {
@@ -328,21 +337,28 @@ absl::StatusOr<v1::ListHitsResponse> AllHits(const OfficeScope& scope,
   return all;
 }
 
-std::string Failed(const absl::Status& s) {
-  return absl::StrCat("<p class=\"error\">", kReadFailed,
-                      Escape(std::string(s.message())), "</p>");
-}
-
 }  // namespace
+
+absl::StatusOr<v1::ListHitsResponse> HitPages::ReadHits(
+    const console::Caller& who) const {
+  v1::ListHitsResponse all;
+  const absl::Status read =
+      ProsecutorReadFor(*office_, who, "Office.ListHits", "list_hits",
+                        [&](const OfficeCaller& caller) -> absl::Status {
+                          absl::StatusOr<v1::ListHitsResponse> got =
+                              AllHits(office_->scope(), caller.Name());
+                          if (!got.ok()) return got.status();
+                          all = *std::move(got);
+                          return absl::OkStatus();
+                        });
+  if (!read.ok()) return read;
+  return all;
+}
 
 void HitPages::Hits(const Request& r, Reply reply) const {
   Later(r, reply, [this, r] {
-    absl::StatusOr<v1::ListHitsResponse> all =
-        AllHits(*scope_, r.caller.office);
-    if (!all.ok()) {
-      return ConsolePage(self_, r, std::string(kHitsTitle),
-                         Failed(all.status()), 500);
-    }
+    absl::StatusOr<v1::ListHitsResponse> all = ReadHits(r.caller);
+    if (!all.ok()) return Refused(r, std::string(kHitsTitle), all.status());
     const std::vector<client::HitGroup> groups = client::GroupHits(*all);
     if (groups.empty()) {
       return ConsolePage(self_, r, std::string(kHitsTitle),
@@ -366,12 +382,8 @@ void HitPages::Hits(const Request& r, Reply reply) const {
 void HitPages::Record(const Request& r, Reply reply) const {
   Later(r, reply, [this, r] {
     const std::string id = console::First(r.query, "id");
-    absl::StatusOr<v1::ListHitsResponse> all =
-        AllHits(*scope_, r.caller.office);
-    if (!all.ok()) {
-      return ConsolePage(self_, r, std::string(kRecordTitle),
-                         Failed(all.status()), 500);
-    }
+    absl::StatusOr<v1::ListHitsResponse> all = ReadHits(r.caller);
+    if (!all.ok()) return Refused(r, std::string(kRecordTitle), all.status());
     for (const v1::Hit& hit : all->hits()) {
       if (HitId(hit) != id) continue;
       std::vector<v1::HitMatch> matches(hit.matches().begin(),
@@ -401,15 +413,18 @@ void HitPages::Inbox(const Request& r, Reply reply) const {
     v1::ListInboxRequest req;
     req.set_page_size(50);
     req.set_page_token(console::First(r.query, "page"));
-    absl::StatusOr<v1::ListInboxResponse> page =
-        scope_->ListInbox(r.caller.office, req);
-    if (!page.ok()) {
-      const int status =
-          page.status().code() == absl::StatusCode::kInvalidArgument ? 400
-                                                                     : 500;
-      return ConsolePage(self_, r, std::string(kInboxTitle),
-                         Failed(page.status()), status);
-    }
+    v1::ListInboxResponse page_read;
+    const absl::Status read =
+        ProsecutorReadFor(*office_, r.caller, "Office.ListInbox", "list_inbox",
+                          [&](const OfficeCaller& caller) -> absl::Status {
+                            absl::StatusOr<v1::ListInboxResponse> got =
+                                office_->scope().ListInbox(caller.Name(), req);
+                            if (!got.ok()) return got.status();
+                            page_read = *std::move(got);
+                            return absl::OkStatus();
+                          });
+    if (!read.ok()) return Refused(r, std::string(kInboxTitle), read);
+    const v1::ListInboxResponse* page = &page_read;
     std::string body = absl::StrCat("<p>", kInboxIntro, "</p>\n");
     if (page->notifications().empty()) {
       absl::StrAppend(&body, "<p>", kInboxNone, "</p>\n");

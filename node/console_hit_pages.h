@@ -5,10 +5,12 @@
 // resolved its cases, newest first, paged). The hit card is shared with the
 // query page (node/console_query_pages.h).
 //
-// The pages read through OfficeScope, the domain layer of Office.ListHits
-// and Office.ListInbox: an office sees its own hits and notifications only,
-// and another office's hit is 404, as /case is for another office's case.
-// The auditor and operator roles get 403.
+// The pages read through OfficeService::ServeFor as Office.ListHits and
+// Office.ListInbox (console_calls.h): checked and logged as those calls
+// made with `cbx`. An office sees its own hits and notifications only
+// (OfficeScope), and another office's hit is 404, as /case is for another
+// office's case. The auditor and operator roles get 403 (and the refusal
+// is logged as on the Office port).
 //
 // Threading: handlers run their reads through `run` (the node: its
 // executor; tests: inline) and reply from there. Thread-safe.
@@ -23,7 +25,7 @@
 
 #include "cbx/v1/office.pb.h"
 #include "node/console/console_server.h"
-#include "node/office_scope.h"
+#include "node/office_service.h"
 
 namespace cbx::node {
 
@@ -54,8 +56,8 @@ class HitPages {
   // Runs `work` later, off the io_context's thread; false if it cannot.
   using Runner = std::function<bool(std::function<void()> work)>;
 
-  // `self` is this member's code ("MK"); `scope` must outlive the pages.
-  HitPages(std::string self, const OfficeScope* scope, Runner run);
+  // `self` is this member's code ("MK"); `office` must outlive the pages.
+  HitPages(std::string self, OfficeService* office, Runner run);
 
   // GET /hits, GET /hit, GET /inbox.
   void AddRoutes(
@@ -69,13 +71,20 @@ class HitPages {
   void Record(const Request& r, Reply reply) const;
   void Inbox(const Request& r, Reply reply) const;
 
-  // Runs `work` through run_ for a prosecutor (403 for other roles, 503 if
-  // the node is stopping).
+  // Runs `work` through run_ (503 if the node is stopping).
   void Later(const Request& r, const Reply& reply,
              std::function<console::Response()> work) const;
+  // Every hit of `who`'s office, newest first, read as one Office.ListHits
+  // call (checked and logged); the refusal's status otherwise.
+  absl::StatusOr<v1::ListHitsResponse> ReadHits(
+      const console::Caller& who) const;
+  // The page for a read the Office service refused: 403 in words for a
+  // role, else the node's reason with its HTTP status.
+  console::Response Refused(const Request& r, const std::string& title,
+                            const absl::Status& status) const;
 
   const std::string self_;
-  const OfficeScope* const scope_;
+  OfficeService* const office_;
   const Runner run_;
 };
 

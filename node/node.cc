@@ -691,8 +691,8 @@ absl::Status Node::StartConsole() {
   // Each person's language, remembered in node.db's settings.
   console_language_ =
       std::make_unique<ConsoleLanguage>(c->self(), c->storage.get(), run);
-  console_pages_ = std::make_unique<CasePages>(
-      c->self(), office_service_->cases(), run, console_language_.get());
+  console_pages_ = std::make_unique<CasePages>(c->self(), office_service_.get(),
+                                               run, console_language_.get());
   audit_pages_ =
       std::make_unique<AuditPages>(c, office_service_.get(), run);
   std::map<std::pair<std::string, std::string>, console::Handler> routes;
@@ -744,7 +744,7 @@ absl::Status Node::AddConsoleQueryPages(
     return console_executor_->Post(std::move(work));
   };
   console_hits_ =
-      std::make_unique<HitPages>(c->self(), console_scope_.get(), run);
+      std::make_unique<HitPages>(c->self(), office_service_.get(), run);
   console_hits_->AddRoutes(routes);
   auto peers = [c] {
     std::vector<std::string> codes;
