@@ -99,7 +99,12 @@ class HitPagesTest : public ::testing::Test {
   v1::SignedDirectory genesis_ = testing::FakeGenesis();
   testing::TestNode node_{genesis_};
   OfficeService office_{&node_.ctx(), nullptr, nullptr, nullptr, nullptr};
-  HitPages pages_{"MK", &office_, [](std::function<void()> work) {
+  ConsoleLanguage language_{"MK", node_.ctx().storage.get(),
+                            [](std::function<void()> work) {
+                              work();
+                              return true;
+                            }};
+  HitPages pages_{"MK", &office_, &language_, [](std::function<void()> work) {
                     work();
                     return true;
                   }};
@@ -189,7 +194,9 @@ TEST_F(HitPagesTest, RecordOfAHitIsPrintableAndScopedToItsOffice) {
   Response other =
       Call("/hit", skopje_, "id=" + console::UrlEncode(HitId(theirs)));
   EXPECT_EQ(other.status, 404);
-  EXPECT_EQ(other.body.find("9999eeee"), std::string::npos);
+  // (The id is in the chooser's return_to; not in the page's content.)
+  EXPECT_EQ(other.body.find("9999eeee", other.body.find("<main>")),
+            std::string::npos);
   EXPECT_EQ(
       Call("/hit", ohrid_, "id=" + console::UrlEncode(HitId(theirs))).status,
       200);
@@ -235,7 +242,7 @@ TEST_F(HitPagesTest, InboxIsNewestFirstAndPaged) {
   EXPECT_EQ(second.status, 200);
   EXPECT_EQ(Count(second.body, "<tr><td>"), 10u);
   EXPECT_NE(second.body.find("AL-0<"), std::string::npos);
-  EXPECT_EQ(second.body.find("/inbox?page="), std::string::npos);
+  EXPECT_EQ(second.body.find("<a href=\"/inbox?page="), std::string::npos);
   EXPECT_EQ(Call("/inbox", skopje_, "page=forged").status, 400);
 }
 
@@ -289,6 +296,60 @@ TEST_F(HitPagesTest, EachLookIsLoggedAsTheOfficeCallItStandsFor) {
   // The forged page token is the caller's error, logged as the port would.
   EXPECT_EQ(inbox[1].outcome().status_code(),
             static_cast<int>(absl::StatusCode::kInvalidArgument));
+}
+
+// Each page in the caller's language: the frame (`<html lang>`, the
+// chooser), the navigation, the labels, the warnings and the offences'
+// labels; what a peer or the office wrote unchanged.
+TEST_F(HitPagesTest, PagesAreInTheCallersLanguage) {
+  const v1::Hit mine = RsHit("MK-1", "q-one", kJan2026, true);
+  ASSERT_TRUE(storage().AddHit(mine).ok());
+  Request mk = skopje_;
+  mk.accept_language = "mk-MK, en;q=0.5";
+  Response hits = Call("/hits", mk);
+  EXPECT_EQ(hits.status, 200);
+  for (const char* want :
+       {"<html lang=\"mk\">", "<h1>Погодоци на вашето обвинителство</h1>",
+        "<nav aria-label=\"Конзола\">", ">Погодоци</a>",
+        "<th scope=\"row\">Членка</th>", "НЕ СЕ ПРЕКЛОПУВААТ",
+        "2025-01-01 до 2025-02-28", "Корисничко име на Telegram",
+        "Споделување интимен или изменет материјал без согласност",
+        "<option value=\"mk\" lang=\"mk\" selected>", "@Balkan_Leaks",
+        "RS/VJT-Beograd &lt;b&gt;"}) {
+    EXPECT_NE(hits.body.find(want), std::string::npos) << want;
+  }
+  for (const char* english : {"Their office", "What matched", "Peer<"}) {
+    EXPECT_EQ(hits.body.find(english), std::string::npos) << english;
+  }
+
+  Request sl = skopje_;
+  sl.accept_language = "sl";
+  Response record = Call("/hit", sl, "id=" + console::UrlEncode(HitId(mine)));
+  EXPECT_EQ(record.status, 200);
+  for (const char* want : {"<html lang=\"sl\">", "<h1>Zapis o zadetku</h1>",
+                           "Poizvedba v okviru vaše zadeve</th><td>MK-1",
+                           "od 2025-01-01 do 2025-02-28", "SE NE PREKRIVATA"}) {
+    EXPECT_NE(record.body.find(want), std::string::npos) << want;
+  }
+  Response none = Call("/hit", sl, "id=nothing");
+  EXPECT_EQ(none.status, 404);
+  EXPECT_NE(none.body.find("Vaše tožilstvo nima zadetka"), std::string::npos);
+
+  Request sq = skopje_;
+  sq.accept_language = "sq";
+  Response inbox = Call("/inbox", sq);
+  EXPECT_NE(inbox.body.find("<html lang=\"sq\">"), std::string::npos);
+  EXPECT_NE(inbox.body.find("Asgjë në të ardhurat e prokurorisë suaj."),
+            std::string::npos)
+      << inbox.body;
+  Request auditor = As(testing::kOffice, "auditor");
+  auditor.accept_language = "hr";
+  Response refused = Call("/inbox", auditor);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("Ove su stranice za državna odvjetništva; "
+                              "uloga u vašem certifikatu je auditor."),
+            std::string::npos)
+      << refused.body;
 }
 
 }  // namespace

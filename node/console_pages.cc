@@ -78,12 +78,15 @@ std::string LabelOf(const Choice (&choices)[N], int value, i18n::Lang lang) {
 }
 
 // A <select> of `choices`, `selected` chosen; a first empty option named
-// `none` if not empty.
+// `none` if not empty; its accessible name `aria` where no <label> names it.
 template <size_t N>
 std::string Select(const std::string& name, const Choice (&choices)[N],
-                   int selected, const std::string& none, i18n::Lang lang) {
-  std::string out =
-      absl::StrCat("<select name=\"", name, "\" id=\"", name, "\">");
+                   int selected, const std::string& none, i18n::Lang lang,
+                   const std::string& aria = "") {
+  std::string out = absl::StrCat(
+      "<select name=\"", name, "\" id=\"", name, "\"",
+      aria.empty() ? "" : absl::StrCat(" aria-label=\"", Escape(aria), "\""),
+      ">");
   if (!none.empty()) {
     absl::StrAppend(&out, "<option value=\"0\">", Escape(none), "</option>");
   }
@@ -180,18 +183,29 @@ std::string IdentifierRows(const Form& form, i18n::Lang lang) {
       T(i18n::msg::kConsoleLabelValue, lang), "</th><th>",
       T(i18n::msg::kConsoleLabelSeenFrom, lang), "</th><th>",
       T(i18n::msg::kConsoleLabelSeenUntil, lang), "</th></tr>\n");
+  // A cell's control has only its column's <th> around it: WCAG wants an
+  // accessible name of its own ("Type 2").
+  auto aria = [lang](i18n::MessageId column, int row) {
+    return absl::StrCat(std::string(i18n::Text(column, lang)), " ", row + 1);
+  };
+  auto label = [&aria](i18n::MessageId column, int row) {
+    return absl::StrCat(" aria-label=\"", Escape(aria(column, row)), "\"");
+  };
   for (int i = 0; i < kIdentifierRows; ++i) {
     const std::string n = std::to_string(i);
-    absl::StrAppend(&out, "<tr><td>",
-                    Select("id_type_" + n, kIdentifierTypes,
-                           IntField(form, "id_type_" + n), "", lang),
-                    "</td><td><input name=\"id_value_", n, "\" value=\"",
-                    Escape(First(form, "id_value_" + n)),
-                    "\"></td><td><input type=\"date\" name=\"id_from_", n,
-                    "\" value=\"", Escape(First(form, "id_from_" + n)),
-                    "\"></td><td><input type=\"date\" name=\"id_to_", n,
-                    "\" value=\"", Escape(First(form, "id_to_" + n)),
-                    "\"></td></tr>\n");
+    absl::StrAppend(
+        &out, "<tr><td>",
+        Select("id_type_" + n, kIdentifierTypes, IntField(form, "id_type_" + n),
+               "", lang, aria(i18n::msg::kConsoleLabelType, i)),
+        "</td><td><input name=\"id_value_", n, "\"",
+        label(i18n::msg::kConsoleLabelValue, i), " value=\"",
+        Escape(First(form, "id_value_" + n)),
+        "\"></td><td><input type=\"date\" name=\"id_from_", n, "\"",
+        label(i18n::msg::kConsoleLabelSeenFrom, i), " value=\"",
+        Escape(First(form, "id_from_" + n)),
+        "\"></td><td><input type=\"date\" name=\"id_to_", n, "\"",
+        label(i18n::msg::kConsoleLabelSeenUntil, i), " value=\"",
+        Escape(First(form, "id_to_" + n)), "\"></td></tr>\n");
   }
   return out + "</table>";
 }

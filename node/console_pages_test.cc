@@ -247,6 +247,8 @@ TEST_F(CasePagesTest, PagesAreInTheCallersLanguage) {
         ">Регистрирај го предметот</button>", ">Почетна</a>",
         "<option value=\"mk\" lang=\"mk\" selected>македонски</option>",
         "<option value=\"sq\" lang=\"sq\">shqip</option>",
+        "name=\"id_type_1\" id=\"id_type_1\" aria-label=\"Вид 2\"",
+        "name=\"id_value_0\" aria-label=\"Вредност 1\"",
         "name=\"return_to\" value=\"/cases/new\""}) {
     EXPECT_NE(form.body.find(want), std::string::npos) << want;
   }
