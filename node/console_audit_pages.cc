@@ -19,31 +19,15 @@ namespace {
 using console::Escape;
 using console::First;
 
-// The pages' words (English; the console's catalog translates them).
-constexpr char kAuditTitle[] = "Audit";
-constexpr char kReportTitle[] = "Transparency report";
-constexpr char kNotForRole[] =
-    "These pages are for auditors; your certificate's role is ";
-constexpr char kStopping[] = "The node is stopping; try again in a moment.";
-constexpr char kOwnLogHeading[] = "This node's audit log";
-constexpr char kWitnessedHeading[] =
-    "The peers' audit logs, as this node witnesses them";
-constexpr char kAlertsHeading[] = "Alerts";
-constexpr char kNoAlerts[] =
-    "No alerts: every peer's log is consistent with what this node cosigned, "
-    "the disk answers and the directory is in order.";
-constexpr char kWitnessed[] = "witnessed";
-constexpr char kNotYetWitnessed[] = "not yet witnessed";
-constexpr char kConsistent[] = "consistent";
-constexpr char kNeverCosigned[] = "not cosigned yet";
-constexpr char kVerifyYourself[] =
-    "To verify the whole log yourself, export it with <code>cbx audit "
-    "export</code> and check it with <code>cbx audit verify-export</code>; "
-    "to match this node's exchanges against a peer's, use <code>cbx audit "
-    "reconcile</code> on both exports (README, the auditors' guide).";
-constexpr char kRecompute[] =
-    "Recompute it from a verified export: <code>cbx audit report --export "
-    "FILE --month ";
+namespace msg = i18n::msg;
+
+std::string T(i18n::MessageId id, i18n::Lang lang) {
+  return HtmlText(id, lang);
+}
+
+std::string Code(std::string_view command) {
+  return absl::StrCat("<code>", Escape(command), "</code>");
+}
 
 std::string Utc(int64_t ms) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::FromUnixMillis(ms),
@@ -55,11 +39,16 @@ std::string Error(const std::string& text) {
                       "</p>\n");
 }
 
+// An error already in HTML (a translated message).
+std::string ErrorHtml(const std::string& html) {
+  return absl::StrCat("<p class=\"error\" role=\"alert\">", html, "</p>\n");
+}
+
 }  // namespace
 
 AuditPages::AuditPages(NodeContext* ctx, OfficeService* office,
-                       ConsoleRunner run)
-    : ctx_(ctx), office_(office), run_(std::move(run)) {}
+                       const ConsoleLanguage* language, ConsoleRunner run)
+    : ctx_(ctx), office_(office), language_(language), run_(std::move(run)) {}
 
 void AuditPages::AddRoutes(
     std::map<std::pair<std::string, std::string>, console::Handler>& routes) {
@@ -75,13 +64,14 @@ void AuditPages::AddRoutes(
 console::Response AuditPages::Framed(const Request& r, const std::string& title,
                                      const std::string& body,
                                      int status) const {
-  console::PageFrame frame;
-  frame.title = title;
-  frame.node = ctx_->self();
-  frame.caller = r.caller.Display();
-  const std::string nav =
-      "<nav><a href=\"/\">Home</a> · <a href=\"/audit\">Audit</a> · "
-      "<a href=\"/audit/report\">Transparency report</a></nav>\n";
+  const console::PageFrame frame = language_->Frame(r, title);
+  const i18n::Lang lang = frame.lang;
+  const std::string nav = absl::StrCat(
+      "<nav aria-label=\"", Escape(i18n::Text(msg::kConsoleNavLabel, lang)),
+      "\"><a href=\"/\">", T(msg::kConsoleNavHome, lang),
+      "</a> · <a href=\"/audit\">", T(msg::kConsoleNavAudit, lang),
+      "</a> · <a href=\"/audit/report\">", T(msg::kConsoleNavReport, lang),
+      "</a></nav>\n");
   return console::Response{status, "text/html; charset=utf-8",
                            console::Page(frame, nav + body), ""};
 }
@@ -89,16 +79,19 @@ console::Response AuditPages::Framed(const Request& r, const std::string& title,
 void AuditPages::AsCaller(
     const Request& r, const Reply& reply,
     std::function<console::Response(const OfficeCaller&)> work) const {
+  const i18n::Lang lang = language_->For(r);
+  const std::string title(i18n::Text(msg::kConsoleAuditTitle, lang));
   absl::StatusOr<OfficeCaller> caller = OfficeCallerOf(r.caller);
   if (!caller.ok()) {
-    reply(Framed(r, std::string(kAuditTitle),
-                 Error(std::string(caller.status().message())), 500));
+    reply(Framed(r, title, Error(std::string(caller.status().message())), 500));
     return;
   }
   const bool queued = run_(
       [reply, work = std::move(work), who = *caller] { reply(work(who)); });
-  if (!queued)
-    reply(Framed(r, std::string(kAuditTitle), Error(kStopping), 503));
+  if (!queued) {
+    reply(Framed(r, title, ErrorHtml(T(msg::kConsoleUnavailableText, lang)),
+                 503));
+  }
 }
 
 console::Response AuditPages::Refused(const Request& r,
@@ -108,14 +101,17 @@ console::Response AuditPages::Refused(const Request& r,
   // The role is refused (and logged) by AuditedFor as on the Office port;
   // the page says it in words.
   if (status.code() == absl::StatusCode::kPermissionDenied) {
-    return Framed(r, title,
-                  Error(absl::StrCat(kNotForRole, r.caller.role, ".")), 403);
+    return Framed(
+        r, title,
+        ErrorHtml(HtmlFormat(msg::kConsoleAuditNotForRole, language_->For(r),
+                             {Escape(r.caller.role)})),
+        403);
   }
   return Framed(r, title, before + Error(std::string(status.message())),
                 HttpStatusOf(status.code()));
 }
 
-absl::StatusOr<std::string> AuditPages::OwnLog() const {
+absl::StatusOr<std::string> AuditPages::OwnLog(i18n::Lang lang) const {
   ASSIGN_OR_RETURN(std::string signed_note, office_->BestCheckpoint());
   ASSIGN_OR_RETURN(note::Note parsed, note::ParseNote(signed_note));
   ASSIGN_OR_RETURN(note::Checkpoint checkpoint,
@@ -126,13 +122,19 @@ absl::StatusOr<std::string> AuditPages::OwnLog() const {
   }
   const uint32_t threshold =
       ctx_->directory->Current()->policy().witness_threshold();
+  const std::string cosigned = HtmlFormat(
+      msg::kConsoleAuditCosignedOf, lang,
+      {absl::StrCat(witnesses.size()), absl::StrCat(threshold),
+       T(witnesses.size() >= threshold ? msg::kConsoleAuditWitnessed
+                                       : msg::kConsoleAuditNotWitnessed,
+         lang)});
   std::string html = absl::StrCat(
-      "<dl><dt>Log</dt><dd><code>", Escape(checkpoint.origin),
-      "</code></dd><dt>Entries</dt><dd>", checkpoint.size,
-      "</dd><dt>Root hash</dt><dd><code>", HexEncode(checkpoint.root_hash),
-      "</code></dd><dt>Cosignatures</dt><dd>", witnesses.size(), " of ",
-      threshold, " needed: ",
-      witnesses.size() >= threshold ? kWitnessed : kNotYetWitnessed,
+      "<dl><dt>", T(msg::kConsoleAuditLog, lang), "</dt><dd><code>",
+      Escape(checkpoint.origin), "</code></dd><dt>",
+      T(msg::kConsoleAuditEntries, lang), "</dt><dd>", checkpoint.size,
+      "</dd><dt>", T(msg::kConsoleAuditRootHash, lang), "</dt><dd><code>",
+      HexEncode(checkpoint.root_hash), "</code></dd><dt>",
+      T(msg::kConsoleAuditCosignatures, lang), "</dt><dd>", cosigned,
       "</dd></dl>\n");
   if (!witnesses.empty()) {
     html += "<ul>";
@@ -144,13 +146,16 @@ absl::StatusOr<std::string> AuditPages::OwnLog() const {
   return html;
 }
 
-absl::StatusOr<std::string> AuditPages::WitnessedLogs(
-    std::string* alerts) const {
+absl::StatusOr<std::string> AuditPages::WitnessedLogs(std::string* alerts,
+                                                      i18n::Lang lang) const {
   std::string rows;
   for (const v1::Member& m : ctx_->directory->Current()->proto().members()) {
     if (m.code() == ctx_->self()) continue;
     ASSIGN_OR_RETURN(WitnessedPeer seen, office_->DescribeWitnessed(m.code()));
-    std::string state(seen.cosigned_size == 0 ? kNeverCosigned : kConsistent);
+    std::string state(i18n::Text(seen.cosigned_size == 0
+                                     ? msg::kConsoleAuditNeverCosigned
+                                     : msg::kConsoleAuditConsistent,
+                                 lang));
     if (!seen.alert.empty()) {
       state = seen.alert;
       absl::StrAppend(alerts, "<li>", Escape(m.code()), ": ",
@@ -163,22 +168,27 @@ absl::StatusOr<std::string> AuditPages::WitnessedLogs(
                     "</td><td", seen.alert.empty() ? "" : " class=\"error\"",
                     ">", Escape(state), "</td></tr>\n");
   }
-  return absl::StrCat(
-      "<table><tr><th scope=\"col\">Member</th><th scope=\"col\">Name</th>"
-      "<th scope=\"col\">Entries cosigned</th><th scope=\"col\">Cosigned "
-      "at</th><th scope=\"col\">State</th></tr>\n",
-      rows, "</table>\n");
+  std::string head = "<table><tr>";
+  for (i18n::MessageId column :
+       {msg::kConsoleAuditMember, msg::kConsoleAuditName,
+        msg::kConsoleAuditEntriesCosigned, msg::kConsoleAuditCosignedAt,
+        msg::kConsoleAuditState}) {
+    absl::StrAppend(&head, "<th scope=\"col\">", T(column, lang), "</th>");
+  }
+  return absl::StrCat(head, "</tr>\n", rows, "</table>\n");
 }
 
 void AuditPages::Overview(const Request& r, Reply reply) const {
   AsCaller(r, reply, [this, r](const OfficeCaller& who) {
+    const i18n::Lang lang = language_->For(r);
+    const std::string title(i18n::Text(msg::kConsoleAuditTitle, lang));
     std::string body;
     absl::Status status = office_->AuditedFor(
         who, "Office.AuditCheckpoint", "audit_checkpoint",
         [&]() -> absl::Status {
           std::string alerts;
-          ASSIGN_OR_RETURN(std::string own, OwnLog());
-          ASSIGN_OR_RETURN(std::string peers, WitnessedLogs(&alerts));
+          ASSIGN_OR_RETURN(std::string own, OwnLog(lang));
+          ASSIGN_OR_RETURN(std::string peers, WitnessedLogs(&alerts, lang));
           if (std::string io = IoHealth::Get().Alert(); !io.empty()) {
             absl::StrAppend(&alerts, "<li>", Escape(io), "</li>");
           }
@@ -191,17 +201,23 @@ void AuditPages::Overview(const Request& r, Reply reply) const {
             absl::StrAppend(&alerts, "<li>", Escape(*dir), "</li>");
           }
           body = absl::StrCat(
-              "<h2>", kAlertsHeading, "</h2>\n",
+              "<h2>", T(msg::kConsoleAuditAlerts, lang), "</h2>\n",
               alerts.empty()
-                  ? absl::StrCat("<p>", kNoAlerts, "</p>\n")
+                  ? absl::StrCat("<p>", T(msg::kConsoleAuditNoAlerts, lang),
+                                 "</p>\n")
                   : absl::StrCat("<ul class=\"error\" role=\"alert\">", alerts,
                                  "</ul>\n"),
-              "<h2>", kOwnLogHeading, "</h2>\n", own, "<h2>", kWitnessedHeading,
-              "</h2>\n", peers, "<p>", kVerifyYourself, "</p>\n");
+              "<h2>", T(msg::kConsoleAuditOwnLog, lang), "</h2>\n", own, "<h2>",
+              T(msg::kConsoleAuditPeers, lang), "</h2>\n", peers, "<p>",
+              HtmlFormat(
+                  msg::kConsoleAuditVerifyYourself, lang,
+                  {Code("cbx audit export"), Code("cbx audit verify-export"),
+                   Code("cbx audit reconcile")}),
+              "</p>\n");
           return absl::OkStatus();
         });
-    if (!status.ok()) return Refused(r, std::string(kAuditTitle), "", status);
-    return Framed(r, std::string(kAuditTitle), body);
+    if (!status.ok()) return Refused(r, title, "", status);
+    return Framed(r, title, body);
   });
 }
 
@@ -213,6 +229,8 @@ void AuditPages::Report(const Request& r, Reply reply) const {
                          absl::UTCTimeZone());
   }
   AsCaller(r, reply, [this, r, month](const OfficeCaller& who) {
+    const i18n::Lang lang = language_->For(r);
+    const std::string title(i18n::Text(msg::kConsoleAuditReportTitle, lang));
     v1::SignedReport signed_report;
     absl::Status status = office_->AuditedFor(
         who, "Office.GetReport", "get_report", [&]() -> absl::Status {
@@ -221,26 +239,33 @@ void AuditPages::Report(const Request& r, Reply reply) const {
         });
     const std::string form = absl::StrCat(
         "<form method=\"get\" action=\"/audit/report\"><label "
-        "for=\"month\">Month (UTC)</label> <input type=\"month\" id=\"month\" "
-        "name=\"month\" value=\"",
-        Escape(month),
-        "\" required> <button type=\"submit\">Show</button>"
-        "</form>\n");
+        "for=\"month\">",
+        T(msg::kConsoleAuditMonth, lang),
+        "</label> <input type=\"month\" id=\"month\" name=\"month\" value=\"",
+        Escape(month), "\" required> <button type=\"submit\">",
+        T(msg::kConsoleAuditShow, lang), "</button></form>\n");
     v1::Report report;
     if (status.ok() && !report.ParseFromString(signed_report.report())) {
       status = absl::InternalError("the node's signed report does not parse");
     }
     if (!status.ok()) {
-      return Refused(r, std::string(kReportTitle), form, status);
+      return Refused(r, title, form, status);
     }
     return Framed(
         r,
-        absl::StrCat(kReportTitle, ": ", report.member(), ", ", report.month()),
-        absl::StrCat(form, "<p>Signed by the node at ",
-                     Escape(Utc(report.signed_at_ms())), " with key <code>",
-                     HexEncode(signed_report.key_id()), "</code>.</p>\n",
-                     report::ReportBodyHtml(report), "<p>", kRecompute,
-                     Escape(report.month()), "</code>.</p>\n"));
+        i18n::Format(msg::kConsoleAuditReportOf, lang,
+                     {report.member(), report.month()}),
+        absl::StrCat(
+            form, "<p>",
+            HtmlFormat(msg::kConsoleAuditSignedAt, lang,
+                       {Escape(Utc(report.signed_at_ms())),
+                        Code(HexEncode(signed_report.key_id()))}),
+            "</p>\n", report::ReportBodyHtml(report), "<p>",
+            HtmlFormat(msg::kConsoleAuditRecompute, lang,
+                       {Code(absl::StrCat("cbx audit report --export FILE "
+                                          "--month ",
+                                          report.month()))}),
+            "</p>\n"));
   });
 }
 

@@ -8,6 +8,10 @@
 // when the log is damaged, and logged (Office.AuditCheckpoint,
 // Office.GetReport) with the person who looked.
 //
+// Every page is in the caller's language (console_language.h), its words
+// the catalog's `console.audit.*` messages; what the node reports (an
+// alert, a refusal) keeps the node's own words (English).
+//
 // Threading: handlers run their work through the runner (the node: its
 // lookup executor) and reply from there. Thread-safe.
 #ifndef CBX_NODE_CONSOLE_AUDIT_PAGES_H_
@@ -19,6 +23,7 @@
 
 #include "node/console/console_server.h"
 #include "node/console_calls.h"
+#include "node/console_language.h"
 #include "node/node_context.h"
 #include "node/office_service.h"
 
@@ -26,8 +31,9 @@ namespace cbx::node {
 
 class AuditPages {
  public:
-  // `ctx` and `office` must outlive the pages.
-  AuditPages(NodeContext* ctx, OfficeService* office, ConsoleRunner run);
+  // `ctx`, `office` and `language` must outlive the pages.
+  AuditPages(NodeContext* ctx, OfficeService* office,
+             const ConsoleLanguage* language, ConsoleRunner run);
 
   // GET /audit, GET /audit/report.
   void AddRoutes(
@@ -41,8 +47,9 @@ class AuditPages {
   void Report(const Request& r, Reply reply) const;
 
   // The overview's sections, inside AuditedFor.
-  absl::StatusOr<std::string> OwnLog() const;
-  absl::StatusOr<std::string> WitnessedLogs(std::string* alerts) const;
+  absl::StatusOr<std::string> OwnLog(i18n::Lang lang) const;
+  absl::StatusOr<std::string> WitnessedLogs(std::string* alerts,
+                                            i18n::Lang lang) const;
 
   console::Response Framed(const Request& r, const std::string& title,
                            const std::string& body, int status = 200) const;
@@ -59,6 +66,7 @@ class AuditPages {
 
   NodeContext* const ctx_;
   OfficeService* const office_;
+  const ConsoleLanguage* const language_;
   const ConsoleRunner run_;
 };
 

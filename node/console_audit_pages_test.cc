@@ -31,10 +31,16 @@ class AuditPagesTest : public ::testing::Test {
         witnessing_(&node_.ctx(), &peers_),
         checkpoints_(&node_.ctx()),
         office_(&node_.ctx(), nullptr, nullptr, &witnessing_, &checkpoints_),
-        pages_(&node_.ctx(), &office_, [](std::function<void()> work) {
-          work();
-          return true;
-        }) {
+        language_("MK", node_.ctx().storage.get(),
+                  [](std::function<void()> work) {
+                    work();
+                    return true;
+                  }),
+        pages_(&node_.ctx(), &office_, &language_,
+               [](std::function<void()> work) {
+                 work();
+                 return true;
+               }) {
     pages_.AddRoutes(routes_);
   }
 
@@ -63,6 +69,7 @@ class AuditPagesTest : public ::testing::Test {
   Witnessing witnessing_;
   Checkpoints checkpoints_;
   OfficeService office_;
+  ConsoleLanguage language_;
   AuditPages pages_;
   std::map<std::pair<std::string, std::string>, console::Handler> routes_;
 };
@@ -152,6 +159,49 @@ TEST_F(AuditPagesTest, OtherRolesSeeNothingAndAreLoggedAsRefused) {
                 static_cast<int>(absl::StatusCode::kPermissionDenied));
     }
   }
+}
+
+// The auditor's pages in the caller's language: frame, headings, labels
+// and the commands to run; the node's own words (its log's name) as they
+// are.
+TEST_F(AuditPagesTest, PagesAreInTheCallersLanguage) {
+  peers_.AppendToLog("RS", 5);
+  ASSERT_TRUE(witnessing_.WitnessPeer("RS").ok());
+  Request sq = As("auditor", "a-17");
+  sq.accept_language = "sq";
+  Response overview = Get("/audit", sq);
+  ASSERT_EQ(overview.status, 200) << overview.body;
+  for (const char* want :
+       {"<html lang=\"sq\">", "<h2>Sinjalizime</h2>",
+        "<h2>Regjistri i auditimit i kësaj nyjeje</h2>", "<dt>Hyrje</dt>",
+        "në përputhje", "<code>cbx audit verify-export</code>",
+        "cbx/MK/audit"}) {
+    EXPECT_NE(overview.body.find(want), std::string::npos) << want;
+  }
+  EXPECT_EQ(overview.body.find("Root hash"), std::string::npos);
+
+  const std::string month =
+      absl::FormatTime("%Y-%m", absl::FromUnixMillis(node_.clock().NowMs()),
+                       absl::UTCTimeZone());
+  Request hr = As("auditor", "a-17");
+  hr.accept_language = "hr-HR";
+  Response report = Get("/audit/report", hr);
+  ASSERT_EQ(report.status, 200) << report.body;
+  for (const std::string& want :
+       {std::string("<html lang=\"hr\">"), std::string("Mjesec (UTC)"),
+        "cbx audit report --export FILE --month " + month}) {
+    EXPECT_NE(report.body.find(want), std::string::npos) << want;
+  }
+  EXPECT_EQ(report.body.find("Transparency report"), std::string::npos);
+
+  Request sl = As("prosecutor", "");
+  sl.accept_language = "sl";
+  Response refused = Get("/audit", sl);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("Te strani so za revizorje; vloga v vašem "
+                              "potrdilu je prosecutor."),
+            std::string::npos)
+      << refused.body;
 }
 
 }  // namespace

@@ -53,4 +53,17 @@ int HttpStatusOf(absl::StatusCode code) {
   }
 }
 
+absl::Status ProsecutorReadFor(
+    OfficeService& office, const console::Caller& caller, std::string_view rpc,
+    std::string_view kind,
+    const std::function<absl::Status(const OfficeCaller&)>& body) {
+  absl::StatusOr<OfficeCaller> who = OfficeCallerOf(caller);
+  if (!who.ok()) return who.status();
+  return office.ServeFor(
+      *who, rpc, kind, {OfficeRole::kProsecutor},
+      [&body](const OfficeCaller& c, OfficeService::OfficeAudit&) {
+        return body(c);
+      });
+}
+
 }  // namespace cbx::node

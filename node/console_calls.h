@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "node/console/console_server.h"
 #include "node/identity.h"
+#include "node/office_service.h"
 
 namespace cbx::node {
 
@@ -32,6 +33,16 @@ absl::StatusOr<OfficeCaller> OfficeCallerOf(const console::Caller& caller);
 // (ALREADY_EXISTS, ABORTED), 429 (RESOURCE_EXHAUSTED), 503 (UNAVAILABLE,
 // DEADLINE_EXCEEDED, CANCELLED), 500 otherwise (DATA_LOSS: a damaged log).
 int HttpStatusOf(absl::StatusCode code);
+
+// A prosecutor's read made from a console page: `body` runs for `caller`
+// through office.ServeFor as the Office call `rpc` of `kind` — a role other
+// than prosecutor is refused (PERMISSION_DENIED) and every outcome is
+// logged with the office and person, as the same call made with `cbx`.
+// INTERNAL if `caller` is not of the node's form (OfficeCallerOf).
+absl::Status ProsecutorReadFor(
+    OfficeService& office, const console::Caller& caller, std::string_view rpc,
+    std::string_view kind,
+    const std::function<absl::Status(const OfficeCaller&)>& body);
 
 }  // namespace cbx::node
 

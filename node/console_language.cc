@@ -6,6 +6,27 @@
 
 namespace cbx::node {
 
+std::string HtmlText(i18n::MessageId id, i18n::Lang lang) {
+  std::string out;
+  for (char c : i18n::Text(id, lang)) {
+    if (c == '&') {
+      out += "&amp;";
+    } else if (c == '<') {
+      out += "&lt;";
+    } else if (c == '>') {
+      out += "&gt;";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string HtmlFormat(i18n::MessageId id, i18n::Lang lang,
+                       std::initializer_list<std::string_view> html) {
+  return i18n::Substitute(HtmlText(id, lang), html);
+}
+
 using console::Escape;
 using console::First;
 

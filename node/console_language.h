@@ -19,9 +19,11 @@
 #define CBX_NODE_CONSOLE_LANGUAGE_H_
 
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
@@ -30,6 +32,14 @@
 #include "node/storage/storage.h"
 
 namespace cbx::node {
+
+// The text of `id` in `lang` for a page's element content: &, < and >
+// escaped, a translation's apostrophes and quotes kept as written (so
+// never for an attribute value: console::Escape the i18n::Text there).
+std::string HtmlText(i18n::MessageId id, i18n::Lang lang);
+// HtmlText with {1}, {2}, ... replaced by `html` (already HTML).
+std::string HtmlFormat(i18n::MessageId id, i18n::Lang lang,
+                       std::initializer_list<std::string_view> html);
 
 class ConsoleLanguage {
  public:

@@ -1,12 +1,14 @@
 #include "node/console_pages.h"
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "core/i18n/catalog.h"
+#include "node/console_calls.h"
 
 namespace cbx::node {
 namespace {
@@ -57,34 +59,14 @@ constexpr Choice kRoles[] = {
     {v1::PERPETRATOR_ROLE_REQUESTER, i18n::msg::kConsoleRoleRequester},
 };
 
-// `text` escaped for element content (&, <, >): a translation's
-// apostrophes and quotes stay as they are written.
-std::string EscapeText(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '&') {
-      out += "&amp;";
-    } else if (c == '<') {
-      out += "&lt;";
-    } else if (c == '>') {
-      out += "&gt;";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-// The text of `id` in `lang`, escaped for element content (never used in
-// an attribute).
+// The console's HTML texts (console_language.h), by their short names.
 std::string T(i18n::MessageId id, i18n::Lang lang) {
-  return EscapeText(i18n::Text(id, lang));
+  return HtmlText(id, lang);
 }
 
-// T with {1}, {2}... replaced by `html` (already HTML).
 std::string THtml(i18n::MessageId id, i18n::Lang lang,
                   std::initializer_list<std::string_view> html) {
-  return i18n::Substitute(T(id, lang), html);
+  return HtmlFormat(id, lang, html);
 }
 
 template <size_t N>
@@ -96,12 +78,15 @@ std::string LabelOf(const Choice (&choices)[N], int value, i18n::Lang lang) {
 }
 
 // A <select> of `choices`, `selected` chosen; a first empty option named
-// `none` if not empty.
+// `none` if not empty; its accessible name `aria` where no <label> names it.
 template <size_t N>
 std::string Select(const std::string& name, const Choice (&choices)[N],
-                   int selected, const std::string& none, i18n::Lang lang) {
-  std::string out =
-      absl::StrCat("<select name=\"", name, "\" id=\"", name, "\">");
+                   int selected, const std::string& none, i18n::Lang lang,
+                   const std::string& aria = "") {
+  std::string out = absl::StrCat(
+      "<select name=\"", name, "\" id=\"", name, "\"",
+      aria.empty() ? "" : absl::StrCat(" aria-label=\"", Escape(aria), "\""),
+      ">");
   if (!none.empty()) {
     absl::StrAppend(&out, "<option value=\"0\">", Escape(none), "</option>");
   }
@@ -198,18 +183,29 @@ std::string IdentifierRows(const Form& form, i18n::Lang lang) {
       T(i18n::msg::kConsoleLabelValue, lang), "</th><th>",
       T(i18n::msg::kConsoleLabelSeenFrom, lang), "</th><th>",
       T(i18n::msg::kConsoleLabelSeenUntil, lang), "</th></tr>\n");
+  // A cell's control has only its column's <th> around it: WCAG wants an
+  // accessible name of its own ("Type 2").
+  auto aria = [lang](i18n::MessageId column, int row) {
+    return absl::StrCat(std::string(i18n::Text(column, lang)), " ", row + 1);
+  };
+  auto label = [&aria](i18n::MessageId column, int row) {
+    return absl::StrCat(" aria-label=\"", Escape(aria(column, row)), "\"");
+  };
   for (int i = 0; i < kIdentifierRows; ++i) {
     const std::string n = std::to_string(i);
-    absl::StrAppend(&out, "<tr><td>",
-                    Select("id_type_" + n, kIdentifierTypes,
-                           IntField(form, "id_type_" + n), "", lang),
-                    "</td><td><input name=\"id_value_", n, "\" value=\"",
-                    Escape(First(form, "id_value_" + n)),
-                    "\"></td><td><input type=\"date\" name=\"id_from_", n,
-                    "\" value=\"", Escape(First(form, "id_from_" + n)),
-                    "\"></td><td><input type=\"date\" name=\"id_to_", n,
-                    "\" value=\"", Escape(First(form, "id_to_" + n)),
-                    "\"></td></tr>\n");
+    absl::StrAppend(
+        &out, "<tr><td>",
+        Select("id_type_" + n, kIdentifierTypes, IntField(form, "id_type_" + n),
+               "", lang, aria(i18n::msg::kConsoleLabelType, i)),
+        "</td><td><input name=\"id_value_", n, "\"",
+        label(i18n::msg::kConsoleLabelValue, i), " value=\"",
+        Escape(First(form, "id_value_" + n)),
+        "\"></td><td><input type=\"date\" name=\"id_from_", n, "\"",
+        label(i18n::msg::kConsoleLabelSeenFrom, i), " value=\"",
+        Escape(First(form, "id_from_" + n)),
+        "\"></td><td><input type=\"date\" name=\"id_to_", n, "\"",
+        label(i18n::msg::kConsoleLabelSeenUntil, i), " value=\"",
+        Escape(First(form, "id_to_" + n)), "\"></td></tr>\n");
   }
   return out + "</table>";
 }
@@ -318,10 +314,11 @@ std::string CaseRows(const std::vector<v1::Case>& cases,
 
 }  // namespace
 
-CasePages::CasePages(std::string self, CaseBook* cases, Runner run,
+CasePages::CasePages(std::string self, OfficeService* office, Runner run,
                      const ConsoleLanguage* language)
     : self_(std::move(self)),
-      cases_(cases),
+      office_(office),
+      cases_(office->cases()),
       run_(std::move(run)),
       language_(language) {}
 
@@ -375,15 +372,25 @@ void CasePages::Later(const Request& r, const Reply& reply,
 
 bool CasePages::Prosecutor(const Request& r, const Reply& reply) const {
   if (r.caller.role == "prosecutor") return true;
-  const i18n::Lang lang = LanguageOf(r);
-  reply(Framed(
-      r, std::string(i18n::Text(i18n::msg::kConsoleNotForRoleTitle, lang)),
-      absl::StrCat("<p class=\"error\">",
-                   THtml(i18n::msg::kConsoleNotForRoleText, lang,
-                         {Escape(r.caller.role)}),
-                   "</p>"),
-      403));
+  reply(ReadRefused(r, "", absl::PermissionDeniedError(r.caller.role)));
   return false;
+}
+
+console::Response CasePages::ReadRefused(const Request& r,
+                                         const std::string& title,
+                                         const absl::Status& status) const {
+  const i18n::Lang lang = LanguageOf(r);
+  if (status.code() == absl::StatusCode::kPermissionDenied) {
+    return Framed(
+        r, std::string(i18n::Text(i18n::msg::kConsoleNotForRoleTitle, lang)),
+        absl::StrCat("<p class=\"error\">",
+                     THtml(i18n::msg::kConsoleNotForRoleText, lang,
+                           {Escape(r.caller.role)}),
+                     "</p>"),
+        403);
+  }
+  return Framed(r, title, Refusal(std::string(status.message()), lang),
+                HttpStatusOf(status.code()));
 }
 
 void CasePages::Home(const Request& r, Reply reply) const {
@@ -415,22 +422,26 @@ void CasePages::Home(const Request& r, Reply reply) const {
 }
 
 void CasePages::List(const Request& r, Reply reply) const {
-  if (!Prosecutor(r, reply)) return;
   const bool closed = First(r.query, "closed") == "1";
   Later(r, reply, [this, r, closed] {
     const i18n::Lang lang = LanguageOf(r);
     const std::string title(i18n::Text(i18n::msg::kConsoleCasesTitle, lang));
     std::string rows;
-    std::string token;
-    do {
-      absl::StatusOr<CaseList> page = cases_->List(closed, 1000, token);
-      if (!page.ok()) {
-        return Framed(r, title,
-                      Refusal(std::string(page.status().message()), lang), 500);
-      }
-      rows += CaseRows(page->cases, r.caller.office, lang);
-      token = page->next_page_token;
-    } while (!token.empty());
+    // Office.ListCases, read to its last page: checked and logged once.
+    absl::Status read = ProsecutorReadFor(
+        *office_, r.caller, "Office.ListCases", "list_cases",
+        [&](const OfficeCaller& caller) -> absl::Status {
+          std::string token;
+          do {
+            absl::StatusOr<CaseList> page =
+                office_->scope().ListCases(caller.Name(), closed, 1000, token);
+            if (!page.ok()) return page.status();
+            rows += CaseRows(page->cases, r.caller.office, lang);
+            token = page->next_page_token;
+          } while (!token.empty());
+          return absl::OkStatus();
+        });
+    if (!read.ok()) return ReadRefused(r, title, read);
     std::string body =
         absl::StrCat("<p><a href=\"/cases", closed ? "\">" : "?closed=1\">",
                      T(closed ? i18n::msg::kConsoleCasesOpenOnly
@@ -460,14 +471,29 @@ void CasePages::NewForm(const Request& r, Reply reply) const {
 }
 
 void CasePages::Show(const Request& r, Reply reply) const {
-  if (!Prosecutor(r, reply)) return;
   Later(r, reply, [this, r] {
     const i18n::Lang lang = LanguageOf(r);
     const std::string number = First(r.query, "number");
-    absl::StatusOr<v1::Case> c = cases_->Get(number);
+    // One case of the office's list (Office.ListCases' scope), read and
+    // logged as that call; another office's case is not in it.
+    std::optional<v1::Case> found;
+    absl::Status read =
+        ProsecutorReadFor(*office_, r.caller, "Office.ListCases", "list_cases",
+                          [&](const OfficeCaller& caller) -> absl::Status {
+                            absl::StatusOr<v1::Case> c = cases_->Get(number);
+                            if (absl::IsNotFound(c.status()))
+                              return absl::OkStatus();
+                            if (!c.ok()) return c.status();
+                            if (c->office() == caller.Name())
+                              found = *std::move(c);
+                            return absl::OkStatus();
+                          });
+    const std::string title =
+        i18n::Format(i18n::msg::kConsoleCaseTitle, lang, {number});
+    if (!read.ok()) return ReadRefused(r, title, read);
     // Another office's case is "not found" here: its existence is not
     // this office's business.
-    if (!c.ok() || c->office() != r.caller.office) {
+    if (!found.has_value()) {
       return Framed(
           r, std::string(i18n::Text(i18n::msg::kConsoleNoCaseTitle, lang)),
           absl::StrCat(
@@ -476,8 +502,7 @@ void CasePages::Show(const Request& r, Reply reply) const {
               "</p>"),
           404);
     }
-    return Framed(r, i18n::Format(i18n::msg::kConsoleCaseTitle, lang, {number}),
-                  CaseDetail(r, *c, lang));
+    return Framed(r, title, CaseDetail(r, *found, lang));
   });
 }
 

@@ -3,11 +3,14 @@
 // handler of node/console/console_server.h; the server has authenticated
 // the caller and checked the form token before a handler runs.
 //
-// The pages call the same domain layer as the Office port (CaseBook), for
-// the caller's office, so a change made in the console is checked, logged
-// and published exactly as one made with `cbx`. An office sees and acts on
-// its own cases only (spec/cooperation.md §6); the auditor and operator
-// roles get a page saying that cases are for prosecutors' offices.
+// The pages call the same domain layer as the Office port, for the
+// caller's office: the writes through the Office service's CaseBook (which
+// logs them), the reads through OfficeService::ServeFor as Office.ListCases
+// (console_calls.h), so a change or a look made in the console is checked,
+// logged and published exactly as one made with `cbx`. An office sees and
+// acts on its own cases only (spec/cooperation.md §6); the auditor and
+// operator roles get a page saying that cases are for prosecutors' offices
+// (a refused read is logged as the Office port logs it).
 //
 // Every page is in the caller's language (console_language.h): its
 // titles, labels, buttons and help from the message catalog
@@ -27,6 +30,7 @@
 #include "node/cases.h"
 #include "node/console/console_server.h"
 #include "node/console_language.h"
+#include "node/office_service.h"
 
 namespace cbx::node {
 
@@ -36,9 +40,10 @@ class CasePages {
   // node is stopping): the page then says so.
   using Runner = std::function<bool(std::function<void()> work)>;
 
-  // `self` is this member's code ("MK"); `cases` and `language` must
-  // outlive the pages.
-  CasePages(std::string self, CaseBook* cases, Runner run,
+  // `self` is this member's code ("MK"); `office` (the Office port's
+  // service, whose case book the pages change cases with) and `language`
+  // must outlive the pages.
+  CasePages(std::string self, OfficeService* office, Runner run,
             const ConsoleLanguage* language);
 
   // GET /, GET /cases, GET /cases/new, GET /case, POST /cases,
@@ -67,8 +72,13 @@ class CasePages {
              std::function<console::Response()> work) const;
   // False (having answered 403) unless the caller is a prosecutor.
   bool Prosecutor(const Request& r, const Reply& reply) const;
+  // The page for a read the Office service refused (`status`): 403 in
+  // words for a role, else the node's reason with its HTTP status.
+  console::Response ReadRefused(const Request& r, const std::string& title,
+                                const absl::Status& status) const;
 
   const std::string self_;
+  OfficeService* const office_;
   CaseBook* const cases_;
   const Runner run_;
   const ConsoleLanguage* const language_;

@@ -1,13 +1,17 @@
 // The console's case pages in process: the handlers called as the console
-// server calls them (authenticated caller, checked form token), over
-// CaseBook on MemoryStorage. The HTTPS server is node/console's test.
+// server calls them (authenticated caller, checked form token), over the
+// Office service of a test node (MemoryStorage, a real audit log). The
+// HTTPS server is node/console's test.
 #include "node/console_pages.h"
 
 #include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "node/office_service.h"
 #include "node/testing/case_fixture.h"
+#include "node/testing/fake_peer.h"
+#include "node/testing/test_node.h"
 
 namespace cbx::node {
 namespace {
@@ -15,9 +19,14 @@ namespace {
 using console::Request;
 using console::Response;
 
-class CasePagesTest : public testing::DomainFixture {
+class CasePagesTest : public ::testing::Test {
  protected:
   CasePagesTest() { pages_.AddRoutes(routes_); }
+
+  CaseBook& book() { return *office_.cases(); }
+  Storage& storage() { return *node_.ctx().storage; }
+  // The entries of the node's audit log, in order.
+  std::vector<v1::AuditEntry> Entries() { return node_.AuditEntries(); }
 
   static Request As(const std::string& office, const std::string& role) {
     Request r;
@@ -44,9 +53,11 @@ class CasePagesTest : public testing::DomainFixture {
     return true;
   }
 
-  CaseBook book_{"MK", &storage_, &oprf_key_, &trail_, &clock_};
-  ConsoleLanguage language_{"MK", &storage_, Inline};
-  CasePages pages_{"MK", &book_, Inline, &language_};
+  v1::SignedDirectory genesis_ = testing::FakeGenesis();
+  testing::TestNode node_{genesis_};
+  OfficeService office_{&node_.ctx(), nullptr, nullptr, nullptr, nullptr};
+  ConsoleLanguage language_{"MK", node_.ctx().storage.get(), Inline};
+  CasePages pages_{"MK", &office_, Inline, &language_};
   std::map<std::pair<std::string, std::string>, console::Handler> routes_;
   const Request skopje_ = As(testing::kOffice, "prosecutor");
 };
@@ -61,7 +72,7 @@ constexpr char kForm[] =
 TEST_F(CasePagesTest, RegisteringACaseStoresItLogsItAndShowsIt) {
   Response added = Call("POST", "/cases", skopje_, kForm);
   EXPECT_EQ(added.location, "/case?number=MK-2026%2F7");
-  absl::StatusOr<v1::Case> c = book_.Get("MK-2026/7");
+  absl::StatusOr<v1::Case> c = book().Get("MK-2026/7");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->office(), testing::kOffice);
   ASSERT_EQ(c->identifiers_size(), 2);  // the empty third row is ignored
@@ -69,10 +80,9 @@ TEST_F(CasePagesTest, RegisteringACaseStoresItLogsItAndShowsIt) {
   EXPECT_EQ(c->identifiers(0).observed_from_ms(), 1767312000000);
   EXPECT_EQ(c->identifiers(0).observed_to_ms(), 1769903999999);
   EXPECT_EQ(c->offences_size(), 2);
-  ASSERT_EQ(sink_.entries().size(), 1u);
-  EXPECT_EQ(sink_.entries()[0].rpc(), "Office.AddCase");
-  EXPECT_EQ(sink_.entries()[0].user(), "");  // a role-only certificate
-
+  ASSERT_EQ(Entries().size(), 1u);
+  EXPECT_EQ(Entries()[0].rpc(), "Office.AddCase");
+  EXPECT_EQ(Entries()[0].user(), "");  // a role-only certificate
 
   Response shown = Call("GET", "/case", skopje_, "number=MK-2026%2F7");
   EXPECT_EQ(shown.status, 200);
@@ -91,7 +101,7 @@ TEST_F(CasePagesTest, ThePersonOfAPerPersonCertificateIsInTheEntries) {
   ASSERT_EQ(Call("POST", "/cases", person, kForm).location,
             "/case?number=MK-2026%2F7");
   Call("POST", "/cases/close", person, "case_number=MK-2026%2F7");
-  std::vector<v1::AuditEntry> entries = sink_.entries();
+  std::vector<v1::AuditEntry> entries = Entries();
   ASSERT_EQ(entries.size(), 2u);
   EXPECT_EQ(entries[0].rpc(), "Office.AddCase");
   EXPECT_EQ(entries[1].rpc(), "Office.CloseCase");
@@ -107,7 +117,7 @@ TEST_F(CasePagesTest, RefusalShowsTheReasonAndKeepsWhatWasTyped) {
       << refused.body;
   EXPECT_NE(refused.body.find("value=\"@someone\""), std::string::npos);
   EXPECT_NE(refused.body.find("value=\"MK-9\""), std::string::npos);
-  EXPECT_FALSE(book_.Get("MK-9").ok());
+  EXPECT_FALSE(book().Get("MK-9").ok());
 
   Response bad_date =
       Call("POST", "/cases", skopje_,
@@ -115,7 +125,7 @@ TEST_F(CasePagesTest, RefusalShowsTheReasonAndKeepsWhatWasTyped) {
            "&id_from_0=31.01.2026");
   EXPECT_EQ(bad_date.status, 400);
   EXPECT_NE(bad_date.body.find("identifier 1, seen from"), std::string::npos);
-  EXPECT_FALSE(book_.Get("MK-9").ok());
+  EXPECT_FALSE(book().Get("MK-9").ok());
 }
 
 TEST_F(CasePagesTest, AnOfficeSeesAndClosesOnlyItsOwnCases) {
@@ -130,14 +140,14 @@ TEST_F(CasePagesTest, AnOfficeSeesAndClosesOnlyItsOwnCases) {
   Response close =
       Call("POST", "/cases/close", ohrid, "case_number=MK-2026%2F7");
   EXPECT_EQ(close.status, 400);
-  EXPECT_EQ(book_.Get("MK-2026/7")->status(), v1::CASE_STATUS_OPEN);
+  EXPECT_EQ(book().Get("MK-2026/7")->status(), v1::CASE_STATUS_OPEN);
 
   EXPECT_NE(Call("GET", "/cases", skopje_).body.find("MK-2026/7"),
             std::string::npos);
   EXPECT_EQ(
       Call("POST", "/cases/close", skopje_, "case_number=MK-2026%2F7").location,
       "/case?number=MK-2026%2F7");
-  EXPECT_EQ(book_.Get("MK-2026/7")->status(), v1::CASE_STATUS_CLOSED);
+  EXPECT_EQ(book().Get("MK-2026/7")->status(), v1::CASE_STATUS_CLOSED);
   EXPECT_EQ(Call("GET", "/cases", skopje_).body.find("MK-2026/7"),
             std::string::npos);
   EXPECT_NE(Call("GET", "/cases", skopje_, "closed=1").body.find("MK-2026/7"),
@@ -154,13 +164,63 @@ TEST_F(CasePagesTest, OtherRolesAreToldCasesAreForProsecutors) {
     EXPECT_NE(r.body.find("your certificate's role is auditor"),
               std::string::npos);
   }
-  EXPECT_TRUE(sink_.entries().empty());
+  // The refused read is logged as Office.ListCases refused on the Office
+  // port; the form and the write were refused before any call.
+  std::vector<v1::AuditEntry> entries = Entries();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].rpc(), "Office.ListCases");
+  EXPECT_EQ(entries[0].outcome().status_code(),
+            static_cast<int>(absl::StatusCode::kPermissionDenied));
   EXPECT_EQ(Call("GET", "/", auditor).status, 200);
 }
 
+// GET /cases and GET /case are Office.ListCases: each look is one LOCAL
+// entry with the office and the person, as `cbx case list` logs it; a look
+// at another office's case is 404 and still logged as that call.
+TEST_F(CasePagesTest, EachLookAtCasesIsLoggedAsOfficeListCases) {
+  ASSERT_EQ(Call("POST", "/cases", skopje_, kForm).location,
+            "/case?number=MK-2026%2F7");
+  Request person = skopje_;
+  person.caller.person = "mk-0042";
+  EXPECT_EQ(Call("GET", "/cases", person).status, 200);
+  EXPECT_EQ(Call("GET", "/case", person, "number=MK-2026%2F7").status, 200);
+  Request ohrid = As("MK/PPO-Ohrid", "prosecutor");
+  ohrid.caller.person = "mk-0099";
+  EXPECT_EQ(Call("GET", "/case", ohrid, "number=MK-2026%2F7").status, 404);
+  EXPECT_EQ(Call("GET", "/case", ohrid, "number=MK-none").status, 404);
+
+  std::vector<v1::AuditEntry> reads =
+      node_.AuditEntries(v1::AUDIT_DIRECTION_LOCAL, "Office.ListCases");
+  ASSERT_EQ(reads.size(), 4u);
+  for (size_t i = 0; i < reads.size(); ++i) {
+    EXPECT_EQ(reads[i].kind(), "list_cases") << i;
+    EXPECT_EQ(reads[i].outcome().status_code(), 0) << i;
+    EXPECT_EQ(reads[i].office(), i < 2 ? testing::kOffice : "MK/PPO-Ohrid")
+        << i;
+    EXPECT_EQ(reads[i].user(), i < 2 ? "mk-0042" : "mk-0099") << i;
+  }
+}
+
+TEST_F(CasePagesTest, AnotherRoleLookingAtACaseIsRefusedAndLogged) {
+  ASSERT_EQ(Call("POST", "/cases", skopje_, kForm).location,
+            "/case?number=MK-2026%2F7");
+  Request auditor = As("MK/Audit", "auditor");
+  auditor.caller.person = "a-17";
+  Response r = Call("GET", "/case", auditor, "number=MK-2026%2F7");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.body.find("balkan_leaks"), std::string::npos);
+  std::vector<v1::AuditEntry> reads =
+      node_.AuditEntries(v1::AUDIT_DIRECTION_LOCAL, "Office.ListCases");
+  ASSERT_EQ(reads.size(), 1u);
+  // As the port logs a refused role: no office or person on the entry.
+  EXPECT_EQ(reads[0].office(), "");
+  EXPECT_EQ(reads[0].outcome().status_code(),
+            static_cast<int>(absl::StatusCode::kPermissionDenied));
+}
+
 TEST_F(CasePagesTest, AStoppingNodeSaysSo) {
-  CasePages stopping{"MK", &book_, [](std::function<void()>) { return false; },
-                     &language_};
+  CasePages stopping{"MK", &office_,
+                     [](std::function<void()>) { return false; }, &language_};
   std::map<std::pair<std::string, std::string>, console::Handler> routes;
   stopping.AddRoutes(routes);
   Request r = skopje_;
@@ -187,6 +247,8 @@ TEST_F(CasePagesTest, PagesAreInTheCallersLanguage) {
         ">Регистрирај го предметот</button>", ">Почетна</a>",
         "<option value=\"mk\" lang=\"mk\" selected>македонски</option>",
         "<option value=\"sq\" lang=\"sq\">shqip</option>",
+        "name=\"id_type_1\" id=\"id_type_1\" aria-label=\"Вид 2\"",
+        "name=\"id_value_0\" aria-label=\"Вредност 1\"",
         "name=\"return_to\" value=\"/cases/new\""}) {
     EXPECT_NE(form.body.find(want), std::string::npos) << want;
   }
@@ -210,9 +272,9 @@ TEST_F(CasePagesTest, PagesAreInTheCallersLanguage) {
   Request rs = skopje_;
   rs.accept_language = "en";
   ASSERT_TRUE(
-      storage_.PutSetting(ConsoleLanguage::Key(rs.caller), "sr-Latn").ok());
-  ConsoleLanguage fresh{"MK", &storage_, Inline};
-  CasePages pages{"MK", &book_, Inline, &fresh};
+      storage().PutSetting(ConsoleLanguage::Key(rs.caller), "sr-Latn").ok());
+  ConsoleLanguage fresh{"MK", &storage(), Inline};
+  CasePages pages{"MK", &office_, Inline, &fresh};
   std::map<std::pair<std::string, std::string>, console::Handler> routes;
   pages.AddRoutes(routes);
   rs.method = "POST";

@@ -336,10 +336,12 @@ absl::StatusOr<DetectedType> DetectType(const std::string& raw) {
   return absl::InvalidArgumentError("the type cannot be told from the value");
 }
 
-QueryPages::QueryPages(std::string self, const OfficeScope* scope, Peers peers,
+QueryPages::QueryPages(std::string self, const OfficeScope* scope,
+                       const ConsoleLanguage* language, Peers peers,
                        QueryRun query, Runner run)
     : self_(std::move(self)),
       scope_(scope),
+      language_(language),
       peers_(std::move(peers)),
       query_(std::move(query)),
       run_(std::move(run)) {}
@@ -358,6 +360,7 @@ console::Response QueryPages::FormPage(const Request& r,
                                        const console::Form& form,
                                        const std::string& error,
                                        int status) const {
+  const i18n::Lang lang = language_->For(r);
   std::vector<std::string> cases;
   std::string token;
   do {
@@ -407,8 +410,7 @@ console::Response QueryPages::FormPage(const Request& r,
   for (v1::OffenceCode code : client::AllOffenceCodes()) {
     absl::StrAppend(&out, "<option value=\"", static_cast<int>(code), "\"",
                     IntField(form, "offence") == code ? " selected" : "", ">",
-                    Escape(client::OffenceLabel(code, client::Lang::kEn)),
-                    "</option>");
+                    Escape(client::OffenceLabel(code, lang)), "</option>");
   }
   absl::StrAppend(&out, "</select>\n</fieldset>\n<fieldset><legend>",
                   kIdsLegend, "</legend>\n<p class=\"hint\" id=\"chat_hint\">",
@@ -424,7 +426,7 @@ console::Response QueryPages::FormPage(const Request& r,
     for (v1::IdentifierType t : kTypes) {
       absl::StrAppend(&out, "<option value=\"", static_cast<int>(t), "\"",
                       chosen == t ? " selected" : "", ">",
-                      IdentifierTypeLabel(t), "</option>");
+                      HtmlText(IdentifierTypeMessage(t), lang), "</option>");
     }
     absl::StrAppend(
         &out, "</select>\n<label for=\"q_value_", n, "\">", kValueLabel,
@@ -454,19 +456,19 @@ console::Response QueryPages::FormPage(const Request& r,
   }
   absl::StrAppend(&out, "</fieldset>\n<p><button type=\"submit\">", kSubmit,
                   "</button></p>\n</form>");
-  return ConsolePage(self_, r, std::string(kTitle), out, status);
+  return ConsolePage(*language_, r, std::string(kTitle), out, status);
 }
 
 void QueryPages::Form(const Request& r, Reply reply) const {
   if (r.caller.role != "prosecutor") {
-    reply(ConsolePage(self_, r, std::string(kNotForRoleTitle),
+    reply(ConsolePage(*language_, r, std::string(kNotForRoleTitle),
                       absl::StrCat("<p class=\"error\">", kNotForRole,
                                    Escape(r.caller.role), ".</p>"),
                       403));
     return;
   }
   if (!run_([this, r, reply] { reply(FormPage(r, {}, "", 200)); })) {
-    reply(ConsolePage(self_, r, std::string(kUnavailable),
+    reply(ConsolePage(*language_, r, std::string(kUnavailable),
                       absl::StrCat("<p class=\"error\">", kStopping, "</p>"),
                       503));
   }
@@ -474,14 +476,14 @@ void QueryPages::Form(const Request& r, Reply reply) const {
 
 void QueryPages::Ask(const Request& r, Reply reply) const {
   if (r.caller.role != "prosecutor") {
-    reply(ConsolePage(self_, r, std::string(kNotForRoleTitle),
+    reply(ConsolePage(*language_, r, std::string(kNotForRoleTitle),
                       absl::StrCat("<p class=\"error\">", kNotForRole,
                                    Escape(r.caller.role), ".</p>"),
                       403));
     return;
   }
   if (!run_([this, r, reply] { Stream(r, reply); })) {
-    reply(ConsolePage(self_, r, std::string(kUnavailable),
+    reply(ConsolePage(*language_, r, std::string(kUnavailable),
                       absl::StrCat("<p class=\"error\">", kStopping, "</p>"),
                       503));
   }
@@ -499,7 +501,7 @@ void QueryPages::Stream(const Request& r, const Reply& reply) const {
   // (after the answers) its tail.
   constexpr std::string_view kMark = "<!--answers-->";
   const std::string page =
-      ConsolePage(self_, r, std::string(kAnswersTitle), std::string(kMark))
+      ConsolePage(*language_, r, std::string(kAnswersTitle), std::string(kMark))
           .body;
   const size_t mark = page.find(kMark);
   const std::string head = page.substr(0, mark);
@@ -556,7 +558,7 @@ void QueryPages::Stream(const Request& r, const Reply& reply) const {
     }
     for (const v1::Hit& h : hits->hits()) {
       if (h.query_id() != summary.query_id()) continue;
-      rest += HitCard(h);
+      rest += HitCard(h, language_->For(r));
       ++cards;
     }
     if (hits->next_page_token().empty()) break;

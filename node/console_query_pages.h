@@ -31,6 +31,7 @@
 #include "absl/status/status.h"
 #include "cbx/v1/office.pb.h"
 #include "node/console/console_server.h"
+#include "node/console_language.h"
 #include "node/office_scope.h"
 
 namespace cbx::node {
@@ -55,9 +56,10 @@ class QueryPages {
   // The member codes of the active peers, for the check boxes.
   using Peers = std::function<std::vector<std::string>()>;
 
-  // `scope` must outlive the pages.
-  QueryPages(std::string self, const OfficeScope* scope, Peers peers,
-             QueryRun query, Runner run);
+  // `scope` and `language` must outlive the pages.
+  QueryPages(std::string self, const OfficeScope* scope,
+             const ConsoleLanguage* language, Peers peers, QueryRun query,
+             Runner run);
 
   // GET /query, POST /query.
   void AddRoutes(
@@ -80,6 +82,7 @@ class QueryPages {
 
   const std::string self_;
   const OfficeScope* const scope_;
+  const ConsoleLanguage* const language_;
   const Peers peers_;
   const QueryRun query_;
   const Runner run_;

@@ -84,8 +84,14 @@ class QueryPagesTest : public testing::DomainFixture {
   std::vector<v1::QueryRequest> asked_;
   std::function<absl::Status(const std::function<bool(const v1::QueryEvent&)>&)>
       script_;
+  ConsoleLanguage language_{"MK", &storage_, [](std::function<void()> work) {
+                              work();
+                              return true;
+                            }};
   QueryPages pages_{
-      "MK", &scope_,
+      "MK",
+      &scope_,
+      &language_,
       [] {
         return std::vector<std::string>{"AL", "RS"};
       },

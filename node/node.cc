@@ -721,10 +721,10 @@ absl::Status Node::StartConsole() {
   // Each person's language, remembered in node.db's settings.
   console_language_ =
       std::make_unique<ConsoleLanguage>(c->self(), c->storage.get(), run);
-  console_pages_ = std::make_unique<CasePages>(
-      c->self(), office_service_->cases(), run, console_language_.get());
-  audit_pages_ =
-      std::make_unique<AuditPages>(c, office_service_.get(), run);
+  console_pages_ = std::make_unique<CasePages>(c->self(), office_service_.get(),
+                                               run, console_language_.get());
+  audit_pages_ = std::make_unique<AuditPages>(c, office_service_.get(),
+                                              console_language_.get(), run);
   std::map<std::pair<std::string, std::string>, console::Handler> routes;
   console_pages_->AddRoutes(routes);
   console_language_->AddRoutes(routes);
@@ -773,8 +773,8 @@ absl::Status Node::AddConsoleQueryPages(
   auto run = [this](std::function<void()> work) {
     return console_executor_->Post(std::move(work));
   };
-  console_hits_ =
-      std::make_unique<HitPages>(c->self(), console_scope_.get(), run);
+  console_hits_ = std::make_unique<HitPages>(c->self(), office_service_.get(),
+                                             console_language_.get(), run);
   console_hits_->AddRoutes(routes);
   auto peers = [c] {
     std::vector<std::string> codes;
@@ -792,8 +792,9 @@ absl::Status Node::AddConsoleQueryPages(
     ASSIGN_OR_RETURN(OfficeCaller caller, OfficeCallerOf(who));
     return office_service_->QueryFor(caller, request, emit);
   };
-  console_query_ = std::make_unique<QueryPages>(c->self(), console_scope_.get(),
-                                                peers, query, run);
+  console_query_ =
+      std::make_unique<QueryPages>(c->self(), console_scope_.get(),
+                                   console_language_.get(), peers, query, run);
   console_query_->AddRoutes(routes);
   return absl::OkStatus();
 }

@@ -19,6 +19,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "core/i18n/catalog.h"
 #include "node/console/listen_endpoint.h"
 
 namespace cbx::node::console {
@@ -28,6 +29,7 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
+namespace msg = i18n::msg;
 
 namespace {
 constexpr char kSessionCookie[] = "cbx_console";
@@ -119,10 +121,13 @@ std::string PeerCertificatePem(SSL* ssl) {
   return pem;
 }
 
-std::string ErrorPage(int status, const std::string& title,
+// A refusal of the server's own, in `lang`: `text` is already the
+// message's text with its arguments (the node's reasons stay English).
+std::string ErrorPage(int status, i18n::Lang lang, i18n::MessageId title,
                       const std::string& text) {
   PageFrame frame;
-  frame.title = title;
+  frame.lang = lang;
+  frame.title = std::string(i18n::Text(title, lang));
   return Page(frame, absl::StrCat("<p class=\"error\">", Escape(text),
                                   "</p>\n<p>HTTP ", status, "</p>"));
 }
@@ -224,15 +229,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void OnRead(beast::error_code ec) {
+    // A header too large was not read: its refusal is in English. A form
+    // too large comes after a header that was.
+    lang_ = ec == http::error::header_limit
+                ? i18n::Lang::kEn
+                : i18n::BestLanguage(
+                      Str(parser_->get()[http::field::accept_language]));
     if (ec == http::error::header_limit) {
-      return Refuse(431, "Request too large",
-                    "The request's header is too "
-                    "large.");
+      return Refuse(431, msg::kConsoleErrorHeaderTooLargeTitle,
+                    msg::kConsoleErrorHeaderTooLargeText);
     }
     if (ec == http::error::body_limit) {
-      return Refuse(413, "Form too large",
-                    absl::StrCat("A form may hold at most ",
-                                 state_->options.max_body_bytes, " bytes."));
+      return Refuse(413, msg::kConsoleErrorFormTooLargeTitle,
+                    msg::kConsoleErrorFormTooLargeText,
+                    {absl::StrCat(state_->options.max_body_bytes)});
     }
     if (ec) return Close();  // closed, timed out, malformed
     keep_alive_ = parser_->get().keep_alive();
@@ -243,12 +253,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Handle(const http::request<http::string_body>& req) {
     const bool get = req.method() == http::verb::get;
     if (!get && req.method() != http::verb::post) {
-      return Refuse(405, "Not allowed", "Only GET and POST are used here.");
+      return Refuse(405, msg::kConsoleErrorNotAllowedTitle,
+                    msg::kConsoleErrorNotAllowedText);
     }
     absl::StatusOr<Caller> caller = state_->options.authenticate(certificate_);
     if (!caller.ok()) {
-      return Refuse(403, "Certificate refused",
-                    std::string(caller.status().message()));
+      return Refuse(403, msg::kConsoleErrorCertificateTitle,
+                    msg::kConsoleErrorCertificateText,
+                    {std::string(caller.status().message())});
     }
     std::string target(req.target());
     std::string query;
@@ -268,14 +280,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
     request.accept_language = Str(req[http::field::accept_language]);
     absl::StatusOr<Form> parsed = ParseForm(query);
     if (!parsed.ok()) {
-      return Refuse(400, "Bad address", std::string(parsed.status().message()));
+      return Refuse(400, msg::kConsoleErrorBadAddressTitle,
+                    msg::kConsoleErrorBadAddressText,
+                    {std::string(parsed.status().message())});
     }
     request.query = *std::move(parsed);
     FindSession(req, request.session);
     if (!get && !CheckPost(req, request)) return;
     auto route = state_->routes.find({request.method, request.path});
     if (route == state_->routes.end()) {
-      return Refuse(404, "Not found", "There is no such page.");
+      return Refuse(404, msg::kConsoleErrorNotFoundTitle,
+                    msg::kConsoleErrorNotFoundText);
     }
     Dispatch(route->second, std::move(request));
   }
@@ -304,26 +319,27 @@ class Connection : public std::enable_shared_from_this<Connection> {
                  Request& request) {
     const std::string site = Str(req["Sec-Fetch-Site"]);
     if (!site.empty() && site != "same-origin" && site != "none") {
-      Refuse(403, "Refused", "This form was sent from another site.");
+      Refuse(403, msg::kConsoleErrorRefusedTitle, msg::kConsoleErrorOtherSite);
       return false;
     }
     const std::string type = Str(req[http::field::content_type]);
     if (type.substr(0, type.find(';')) != "application/x-www-form-urlencoded") {
-      Refuse(415, "Refused", "Forms are sent URL-encoded.");
+      Refuse(415, msg::kConsoleErrorRefusedTitle,
+             msg::kConsoleErrorNotUrlencoded);
       return false;
     }
     absl::StatusOr<Form> form = ParseForm(req.body());
     if (!form.ok()) {
-      Refuse(400, "Bad form", std::string(form.status().message()));
+      Refuse(400, msg::kConsoleErrorBadFormTitle, msg::kConsoleErrorBadFormText,
+             {std::string(form.status().message())});
       return false;
     }
     request.form = *std::move(form);
     if (!new_session_.empty() ||
         !SessionStore::FormTokenMatches(request.session,
                                         First(request.form, kFormTokenField))) {
-      Refuse(403, "Form expired",
-             "This form has expired or did not come from this console. "
-             "Go back, reload the page and send it again.");
+      Refuse(403, msg::kConsoleErrorFormExpiredTitle,
+             msg::kConsoleErrorFormExpiredText);
       return false;
     }
     return true;
@@ -374,10 +390,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     });
   }
 
-  void Refuse(int status, const std::string& title, const std::string& text) {
+  // Answers `status` with the page of `title` and `text` (its {1}...
+  // replaced by `args`) in the language of the request being read.
+  void Refuse(int status, i18n::MessageId title, i18n::MessageId text,
+              std::initializer_list<std::string_view> args = {}) {
     keep_alive_ = keep_alive_ && status < 500 && status != 431 && status != 413;
-    Write(Response{status, "text/html; charset=utf-8",
-                   ErrorPage(status, title, text), ""});
+    Write(Response{
+        status, "text/html; charset=utf-8",
+        ErrorPage(status, lang_, title, i18n::Format(text, lang_, args)), ""});
   }
 
   void Write(Response r);
@@ -414,6 +434,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
   bool keep_alive_ = false;
+  // The language of this request's refusals: the best match of its
+  // Accept-Language (no session, so no person's choice, is known here).
+  i18n::Lang lang_;
   std::string new_session_;  // the id whose cookie this answer sets
   // A streamed answer (on the io_context's thread only).
   http::response<http::empty_body> stream_head_;

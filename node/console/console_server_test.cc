@@ -378,6 +378,51 @@ TEST_F(ConsoleServerTest, BoundsAndUnknownPaths) {
   EXPECT_EQ(handled_.load(), 1);
 }
 
+// The server's own refusals come before any session: they are in the
+// browser's best language (Accept-Language), with `<html lang>`; English
+// without one, and for a header too large to have been read.
+TEST_F(ConsoleServerTest, RefusalsAreInTheBrowsersLanguage) {
+  StartServer({}, /*max_body=*/1024);
+  auto [cookie, token] = OpenSession(skopje_);
+  auto missing = Get("/nowhere");
+  missing.set(http::field::accept_language, "mk-MK,mk;q=0.9,en;q=0.5");
+  absl::StatusOr<Answer> mk = Exchange(&skopje_, missing);
+  ASSERT_TRUE(mk.ok()) << mk.status();
+  EXPECT_EQ(mk->result_int(), 404);
+  EXPECT_NE(mk->body().find("<html lang=\"mk\">"), std::string::npos);
+  EXPECT_NE(mk->body().find("<title>Не е пронајдено"), std::string::npos)
+      << mk->body();
+  EXPECT_NE(mk->body().find("Нема таква страница."), std::string::npos);
+
+  auto expired = Post("/cases", cookie, "form_token=" + std::string(64, 'a'));
+  expired.set(http::field::accept_language, "sr-Latn-RS");
+  absl::StatusOr<Answer> sr = Exchange(&skopje_, expired);
+  ASSERT_TRUE(sr.ok()) << sr.status();
+  EXPECT_EQ(sr->result_int(), 403);
+  EXPECT_NE(sr->body().find("<html lang=\"sr-Latn\">"), std::string::npos);
+  EXPECT_NE(sr->body().find("Ovaj obrazac je istekao"), std::string::npos)
+      << sr->body();
+
+  auto big =
+      Post("/cases", cookie,
+           absl::StrCat("form_token=", token, "&n=", std::string(2000, 'x')));
+  big.set(http::field::accept_language, "sq");
+  absl::StatusOr<Answer> sq = Exchange(&skopje_, big);
+  ASSERT_TRUE(sq.ok()) << sq.status();
+  EXPECT_EQ(sq->result_int(), 413);
+  EXPECT_NE(sq->body().find("<html lang=\"sq\">"), std::string::npos);
+  EXPECT_NE(
+      sq->body().find("Një formular mund të mbajë më së shumti 1024 bajtë."),
+      std::string::npos)
+      << sq->body();
+
+  absl::StatusOr<Answer> plain = Exchange(&skopje_, Get("/nowhere"));
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_NE(plain->body().find("<html lang=\"en\">"), std::string::npos);
+  EXPECT_NE(plain->body().find("There is no such page."), std::string::npos);
+  EXPECT_EQ(handled_.load(), 1);
+}
+
 TEST_F(ConsoleServerTest, StreamedAnswerArrivesChunkByChunkWithTheHeaders) {
   std::promise<void> go;
   std::shared_future<void> gone = go.get_future().share();

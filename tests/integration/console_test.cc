@@ -223,6 +223,8 @@ TEST_F(ConsoleTest, QueryFromTheConsoleStreamsRsAnswerAndItsHitCard) {
                http::request<http::string_body>(http::verb::get, "/hits", 11));
   ASSERT_TRUE(hits.ok()) << hits.status();
   EXPECT_NE(hits->body().find("t.me/RS_Console_Target"), std::string::npos);
+}
+
 // The language chooser on a real node: the choice kept in node.db's
 // settings, a new session of the same certificate in it whatever the
 // browser asks for (spec/web-console.md §5).
