@@ -6,10 +6,6 @@
 // short policy deadline; a token RS never gave, and one RS gave BA, are
 // refused with a receipt UNKNOWN_CASE_TOKEN. One federation (MK, RS, BA)
 // serves the suite; the tests run in the order written.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <map>
@@ -32,34 +28,6 @@ namespace {
 
 // The short deadline of a JIT proposal in this federation's policy.
 constexpr int kJitResponseS = 3;
-
-// The body of GET /metrics from `cc`'s admin endpoint ("" if none).
-std::string Metrics(const Federation& fed, const std::string& cc) {
-  nlohmann::json config =
-      nlohmann::json::parse(Slurp(fed.NodeDir(cc) + "/node.json"));
-  const std::string listen = config["admin_listen"].get<std::string>();
-  const int port = std::stoi(listen.substr(listen.rfind(':') + 1));
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return "";
-  timeval tv{10, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  std::string raw;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-    const std::string req =
-        "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: "
-        "close\r\n\r\n";
-    (void)!send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-    char buf[8192];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof(buf))) > 0) raw.append(buf, n);
-  }
-  close(fd);
-  return raw;
-}
 
 v1::Identifier Id(const std::string& value) {
   v1::Identifier id;
@@ -320,9 +288,9 @@ TEST_F(CooperationTest, UnansweredProposalBecomesOverdueOnBothSides) {
   EXPECT_TRUE(rs_overdue);
   EXPECT_TRUE(logged);
   EXPECT_TRUE(Get("MK", sent.id()).overdue());
-  EXPECT_NE(Metrics(*fed_, "MK").find("\ncbx_cooperation_overdue_requests 1"),
+  EXPECT_NE(AdminMetrics(*fed_, "MK").find("\ncbx_cooperation_overdue_requests 1"),
             std::string::npos);
-  EXPECT_NE(Metrics(*fed_, "RS").find("\ncbx_cooperation_overdue_requests 1"),
+  EXPECT_NE(AdminMetrics(*fed_, "RS").find("\ncbx_cooperation_overdue_requests 1"),
             std::string::npos);
 }
 

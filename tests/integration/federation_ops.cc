@@ -1,5 +1,10 @@
 #include "tests/integration/federation_ops.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +13,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -137,6 +143,47 @@ std::string NodeConfigField(const Federation& fed, const std::string& cc,
   nlohmann::json config =
       nlohmann::json::parse(Slurp(fed.NodeDir(cc) + "/node.json"));
   return config.value(key, "");
+}
+
+std::string AdminMetrics(const Federation& fed, const std::string& cc) {
+  const std::string listen = NodeConfigField(fed, cc, "admin_listen");
+  int port = 0;
+  if (!absl::SimpleAtoi(listen.substr(listen.rfind(':') + 1), &port)) {
+    return "";
+  }
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "";
+  timeval tv{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  std::string raw;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    const std::string req =
+        "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: "
+        "close\r\n\r\n";
+    (void)!send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+    char buf[8192];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0) raw.append(buf, n);
+  }
+  close(fd);
+  return raw;
+}
+
+double MetricValue(const std::string& exposition, const std::string& name) {
+  const std::string key = "\n" + name + " ";
+  const size_t at = exposition.find(key);
+  if (at == std::string::npos) return -1;
+  const size_t begin = at + key.size();
+  const size_t end = exposition.find('\n', begin);
+  double value = -1;
+  if (!absl::SimpleAtod(exposition.substr(begin, end - begin), &value)) {
+    return -1;
+  }
+  return value;
 }
 
 std::shared_ptr<grpc::Channel> OfficeChannelWith(const Federation& fed,

@@ -52,6 +52,14 @@ absl::Status AddTelegramCaseAs(v1::Office::Stub& office, const std::string& cc,
 std::string NodeConfigField(const Federation& fed, const std::string& cc,
                             const std::string& key);
 
+// The response to GET /metrics from `cc`'s admin endpoint (status line,
+// headers and body; "" if it cannot be reached within 10 s).
+std::string AdminMetrics(const Federation& fed, const std::string& cc);
+
+// The value of the unlabelled sample `name` in a Prometheus exposition
+// (AdminMetrics), or -1 if it has none.
+double MetricValue(const std::string& exposition, const std::string& name);
+
 // A channel to `cc`'s Office port presenting `cert_file`/`key_file` and
 // trusting `roots_pem`.
 std::shared_ptr<grpc::Channel> OfficeChannelWith(const Federation& fed,

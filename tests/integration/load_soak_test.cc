@@ -49,6 +49,7 @@
 #include "gtest/gtest.h"
 #include "node/audit/testing/test_util.h"
 #include "tests/integration/federation.h"
+#include "tests/integration/federation_ops.h"
 
 namespace cbx::testing {
 namespace {
@@ -67,12 +68,13 @@ v1::Identifier Phone(int n) {
   return id;
 }
 
-// VmRSS of `pid` in KiB; 0 if unreadable.
-uint64_t RssKib(pid_t pid) {
+// The `field` line ("VmRSS", "RssAnon", ...) of `pid`'s /proc status, in
+// KiB; 0 if unreadable.
+uint64_t StatusKib(pid_t pid, const std::string& field) {
   std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) {
+    if (line.rfind(field + ":", 0) == 0) {
       uint64_t kib = 0;
       std::string digits;
       for (char c : line) {
@@ -82,6 +84,30 @@ uint64_t RssKib(pid_t pid) {
     }
   }
   return 0;
+}
+
+uint64_t RssKib(pid_t pid) { return StatusKib(pid, "VmRSS"); }
+
+// Where a node's resident memory is, in KiB: anonymous and file-backed
+// pages (/proc status) and, from its /metrics, what the C allocator has
+// handed out, what it keeps free, and SQLite's share of the handed out.
+struct MemoryParts {
+  uint64_t anon = 0, file = 0, heap_in_use = 0, heap_free = 0, sqlite = 0;
+};
+
+MemoryParts PartsOf(const Federation& fed, const std::string& cc, pid_t pid) {
+  MemoryParts p;
+  p.anon = StatusKib(pid, "RssAnon");
+  p.file = StatusKib(pid, "RssFile") + StatusKib(pid, "RssShmem");
+  const std::string metrics = AdminMetrics(fed, cc);
+  auto kib = [&](const char* name) {
+    const double v = MetricValue(metrics, name);
+    return v < 0 ? 0 : static_cast<uint64_t>(v / 1024);
+  };
+  p.heap_in_use = kib("cbx_process_heap_in_use_bytes");
+  p.heap_free = kib("cbx_process_heap_free_bytes");
+  p.sqlite = kib("cbx_sqlite_memory_bytes");
+  return p;
 }
 
 // Open file descriptors of `pid`; 0 if unreadable.
@@ -100,6 +126,7 @@ struct Sample {
   double at_s;
   std::map<std::string, uint64_t> rss_kib, fds;
   std::map<std::string, uint64_t> db_kib;  // node.db + audit.db (+ WAL)
+  std::map<std::string, MemoryParts> parts;
 };
 
 // Size of `dir`'s node.db and audit.db with their WAL files, in KiB.
@@ -387,6 +414,7 @@ TEST(LoadSoakTest, MixedLoadWithRestartsHoldsMemoryAndDescriptors) {
         s.rss_kib[cc] = RssKib(pid);
         s.fds[cc] = OpenFds(pid);
         s.db_kib[cc] = DatabaseKib(fed->NodeDir(cc) + "/data");
+        s.parts[cc] = PartsOf(*fed, cc, pid);
         if (s.rss_kib[cc] == 0) died = cc;
       }
       samples.push_back(std::move(s));
@@ -425,10 +453,18 @@ TEST(LoadSoakTest, MixedLoadWithRestartsHoldsMemoryAndDescriptors) {
   for (const Sample& s : samples) {
     std::printf("  t=%6.0fs", s.at_s);
     for (const std::string& cc : kWatched) {
-      std::printf("  %s rss %6llu KiB fds %3llu db %7llu KiB", cc.c_str(),
-                  static_cast<unsigned long long>(s.rss_kib.at(cc)),
-                  static_cast<unsigned long long>(s.fds.at(cc)),
-                  static_cast<unsigned long long>(s.db_kib.at(cc)));
+      const MemoryParts& p = s.parts.at(cc);
+      std::printf(
+          "  %s rss %6llu KiB (anon %6llu file %5llu; heap used %6llu free "
+          "%5llu sqlite %5llu) fds %3llu db %7llu KiB",
+          cc.c_str(), static_cast<unsigned long long>(s.rss_kib.at(cc)),
+          static_cast<unsigned long long>(p.anon),
+          static_cast<unsigned long long>(p.file),
+          static_cast<unsigned long long>(p.heap_in_use),
+          static_cast<unsigned long long>(p.heap_free),
+          static_cast<unsigned long long>(p.sqlite),
+          static_cast<unsigned long long>(s.fds.at(cc)),
+          static_cast<unsigned long long>(s.db_kib.at(cc)));
     }
     std::printf("\n");
   }

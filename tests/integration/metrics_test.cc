@@ -182,6 +182,10 @@ TEST_F(MetricsTest, MetricsPassPromtoolAndCarryTheSeries) {
       "cbx_audit_log_entries ",
       "cbx_storage_file_bytes{file=\"node.db\"} ",
       "cbx_storage_failing{file=\"audit.db\"} 0",
+      "process_resident_memory_bytes ",
+      "process_open_fds ",
+      "cbx_process_heap_in_use_bytes ",
+      "cbx_sqlite_memory_bytes ",
       "cbx_alerts_total{alert=\"phantom-hit\"} 0",
       "cbx_audit_log_damaged 0"};
   // The index series appear once MK holds each peer's copy (its first sync
