@@ -199,29 +199,12 @@ absl::Status Withdrawals::Failed(QueuedWithdrawal w,
   return absl::OkStatus();
 }
 
-// Over 80 lines on purpose: one attempt is one sequence of log-before-
-// effect steps (sent, then answered or failed) that reads best in one
-// place.
-absl::StatusOr<bool> Withdrawals::SendOne(QueuedWithdrawal w) {
-  const int64_t now = ctx_->clock->NowMs();
-  std::shared_ptr<const directory::Directory> dir = ctx_->directory->Current();
-  const int64_t window_ms =
-      int64_t{directory::WithdrawalRetryS(dir->policy())} * 1000;
-  if (w.attempts > 0 && now >= w.queued_at_ms + window_ms) {
-    RETURN_IF_ERROR(GiveUp(std::move(w)));
-    return false;
-  }
-  v1::Message msg;
-  *msg.mutable_header() = ctx_->NewHeader(w.member, w.office);
-  msg.mutable_withdrawal()->set_case_token(w.case_token);
-  msg.mutable_withdrawal()->set_reason(w.reason);
-  ASSIGN_OR_RETURN(v1::Envelope sealed, ctx_->signing_keys->Seal(msg));
+absl::Status Withdrawals::LogSent(QueuedWithdrawal& w,
+                                  const v1::Envelope& sealed, int64_t now) {
   const AuditCounts counts{.withdrawal_code = ReasonCode(w.reason)};
-  // Counted and rescheduled with its SENT entry before it leaves: a crash
-  // during the call retries it after the backoff.
   ++w.attempts;
   w.next_attempt_ms = now + BackoffMs(w.attempts);
-  RETURN_IF_ERROR(ApplyLogged(
+  return ApplyLogged(
       ctx_->self(), *ctx_->storage,
       {.change =
            [&](StorageTransaction& txn) { return txn.UpdateWithdrawal(w); },
@@ -238,7 +221,25 @@ absl::StatusOr<bool> Withdrawals::SendOne(QueuedWithdrawal w) {
                                             kWithdrawRpc, "not_applied",
                                             w.office, failure.code(), counts,
                                             envelope::EnvelopeSha256(sealed));
-           }}));
+           }});
+}
+
+absl::StatusOr<bool> Withdrawals::SendOne(QueuedWithdrawal w) {
+  const int64_t now = ctx_->clock->NowMs();
+  std::shared_ptr<const directory::Directory> dir = ctx_->directory->Current();
+  const int64_t window_ms =
+      int64_t{directory::WithdrawalRetryS(dir->policy())} * 1000;
+  if (w.attempts > 0 && now >= w.queued_at_ms + window_ms) {
+    RETURN_IF_ERROR(GiveUp(std::move(w)));
+    return false;
+  }
+  v1::Message msg;
+  *msg.mutable_header() = ctx_->NewHeader(w.member, w.office);
+  msg.mutable_withdrawal()->set_case_token(w.case_token);
+  msg.mutable_withdrawal()->set_reason(w.reason);
+  ASSIGN_OR_RETURN(v1::Envelope sealed, ctx_->signing_keys->Seal(msg));
+  const AuditCounts counts{.withdrawal_code = ReasonCode(w.reason)};
+  RETURN_IF_ERROR(LogSent(w, sealed, now));
   absl::StatusOr<v1::Envelope> reply =
       transport_ == nullptr
           ? absl::StatusOr<v1::Envelope>(
@@ -271,8 +272,15 @@ absl::StatusOr<bool> Withdrawals::SendOne(QueuedWithdrawal w) {
     RETURN_IF_ERROR(Failed(std::move(w), failure));
     return false;
   }
-  const v1::DeletionReceipt& receipt = opened->message.deletion_receipt();
-  w.receipt = reply->SerializeAsString();
+  RETURN_IF_ERROR(Acknowledged(std::move(w), *reply, *opened));
+  return true;
+}
+
+absl::Status Withdrawals::Acknowledged(QueuedWithdrawal w,
+                                       const v1::Envelope& reply,
+                                       const envelope::OpenedEnvelope& opened) {
+  const v1::DeletionReceipt& receipt = opened.message.deletion_receipt();
+  w.receipt = reply.SerializeAsString();
   w.next_attempt_ms = 0;
   w.last_error.clear();
   const AuditCounts receipt_counts{.withdrawal_code = ReasonCode(w.reason) +
@@ -284,7 +292,7 @@ absl::StatusOr<bool> Withdrawals::SendOne(QueuedWithdrawal w) {
        .append =
            [&] {
              return ctx_->audit_trail->Envelope(
-                 v1::AUDIT_DIRECTION_RECEIVED, w.member, kWithdrawRpc, *reply,
+                 v1::AUDIT_DIRECTION_RECEIVED, w.member, kWithdrawRpc, reply,
                  absl::StatusCode::kOk, receipt_counts);
            },
        .append_refusal = [](const absl::Status&) { return absl::OkStatus(); },
@@ -293,7 +301,7 @@ absl::StatusOr<bool> Withdrawals::SendOne(QueuedWithdrawal w) {
              return ctx_->audit_trail->Call(
                  v1::AUDIT_DIRECTION_LOCAL, w.member, kWithdrawRpc,
                  "not_applied", w.office, failure.code(), receipt_counts,
-                 opened->envelope_sha256);
+                 opened.envelope_sha256);
            }}));
   LogEvent(ctx_->self(), "info", "withdrawal-acknowledged",
            {{"to", w.member},
@@ -302,7 +310,7 @@ absl::StatusOr<bool> Withdrawals::SendOne(QueuedWithdrawal w) {
             {"deleted_at_ms", std::to_string(receipt.deleted_at_ms())},
             {"kept_until_ms", std::to_string(receipt.kept_until_ms())},
             {"refusal", v1::DeletionRefusal_Name(receipt.refusal())}});
-  return true;
+  return absl::OkStatus();
 }
 
 // --- The receiver ------------------------------------------------------------

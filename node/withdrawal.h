@@ -115,8 +115,17 @@ class Withdrawals {
   absl::StatusOr<int> DeleteExpiredReferences();
 
  private:
-  // One attempt of `w` (due now).
+  // One attempt of `w` (due now): logged as SENT, sent, then
+  // Acknowledged or Failed.
   absl::StatusOr<bool> SendOne(QueuedWithdrawal w);
+  // Counts and reschedules `w` with the SENT entry of `sealed` before it
+  // leaves, so a crash during the call retries it after the backoff.
+  absl::Status LogSent(QueuedWithdrawal& w, const v1::Envelope& sealed,
+                       int64_t now);
+  // Keeps the receipt `reply` (opened as `opened`) on `w` with its
+  // RECEIVED entry.
+  absl::Status Acknowledged(QueuedWithdrawal w, const v1::Envelope& reply,
+                            const envelope::OpenedEnvelope& opened);
   // Gives `w` up (its retry window passed).
   absl::Status GiveUp(QueuedWithdrawal w);
   // Records the failed attempt `w` (already counted) with `failure`.

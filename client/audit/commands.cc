@@ -1,6 +1,7 @@
 #include "client/audit/commands.h"
 
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -342,6 +343,61 @@ absl::StatusOr<std::string> CheckTrustedPredecessor(
          "; entries " + Num(p->size) + " and after of that log are lost";
 }
 
+// Checks the node's checkpoint `r` against the trusted one `t` (a
+// consistency proof fetched when needed) and records in `update` how it
+// extends it. Returns the exit code if it does not: the trusted checkpoint
+// is kept, with evidence saved for an inconsistent one.
+std::optional<int> CheckAgainstTrusted(CommandContext& ctx, Run& run,
+                                       const AuditOptions& options,
+                                       TrustedStore& store,
+                                       const TrustedCheckpoint& t,
+                                       const CheckpointReport& r,
+                                       TrustUpdate& update) {
+  update.trusted_size = t.checkpoint.size;
+  std::vector<Bytes> proof;
+  if (NeedsConsistencyProof(t.checkpoint, r.checkpoint)) {
+    auto fetched =
+        FetchConsistency(ctx, run, t.checkpoint.size, r.checkpoint.size);
+    if (!fetched.ok()) return fetched.code;
+    proof = ProofOf(*fetched.value);
+  }
+  update.proof_hashes = proof.size();
+  auto consistent = CheckConsistency(t.checkpoint, r.checkpoint, proof);
+  if (!consistent.ok()) {
+    const std::string reason = Str(consistent.status().message());
+    if (consistent.status().code() != absl::StatusCode::kDataLoss) {
+      return run.Fail("the node's " + reason + "; the trusted checkpoint " +
+                      Num(t.checkpoint.size) + " is kept");
+    }
+    auto evidence = store.SaveEvidence(r.origin, reason, t.note, r.note,
+                                       proof, options.now_ms);
+    std::string kept = "the trusted checkpoint " + Num(t.checkpoint.size) +
+                       " is kept in " + t.path;
+    if (evidence.ok()) {
+      kept +=
+          "; evidence (both checkpoints and the proof) is in " + *evidence;
+    } else {
+      kept += "; the evidence could not be saved: " +
+              Str(evidence.status().message());
+    }
+    return run.Fail(reason + "\n" + kept,
+                    "keep the evidence; report it to the federation's "
+                    "governance members");
+  }
+  switch (*consistent) {
+    case Consistency::kFromEmpty:
+      update.kind = TrustUpdate::Kind::kFromEmpty;
+      break;
+    case Consistency::kSame:
+      update.kind = TrustUpdate::Kind::kSame;
+      break;
+    case Consistency::kExtended:
+      update.kind = TrustUpdate::Kind::kExtended;
+      break;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 int VerifyCommand(CommandContext& ctx, const AuditOptions& options,
@@ -374,50 +430,10 @@ int VerifyCommand(CommandContext& ctx, const AuditOptions& options,
   }
   if (!trusted->has_value()) {
     update.kind = TrustUpdate::Kind::kFirstUse;
-  } else {
-    const TrustedCheckpoint& t = **trusted;
-    update.trusted_size = t.checkpoint.size;
-    std::vector<Bytes> proof;
-    if (NeedsConsistencyProof(t.checkpoint, r.checkpoint)) {
-      auto fetched =
-          FetchConsistency(ctx, run, t.checkpoint.size, r.checkpoint.size);
-      if (!fetched.ok()) return fetched.code;
-      proof = ProofOf(*fetched.value);
-    }
-    update.proof_hashes = proof.size();
-    auto consistent = CheckConsistency(t.checkpoint, r.checkpoint, proof);
-    if (!consistent.ok()) {
-      const std::string reason = Str(consistent.status().message());
-      if (consistent.status().code() != absl::StatusCode::kDataLoss) {
-        return run.Fail("the node's " + reason + "; the trusted checkpoint " +
-                        Num(t.checkpoint.size) + " is kept");
-      }
-      auto evidence = store.SaveEvidence(r.origin, reason, t.note, r.note,
-                                         proof, options.now_ms);
-      std::string kept = "the trusted checkpoint " + Num(t.checkpoint.size) +
-                         " is kept in " + t.path;
-      if (evidence.ok()) {
-        kept +=
-            "; evidence (both checkpoints and the proof) is in " + *evidence;
-      } else {
-        kept += "; the evidence could not be saved: " +
-                Str(evidence.status().message());
-      }
-      return run.Fail(reason + "\n" + kept,
-                      "keep the evidence; report it to the federation's "
-                      "governance members");
-    }
-    switch (*consistent) {
-      case Consistency::kFromEmpty:
-        update.kind = TrustUpdate::Kind::kFromEmpty;
-        break;
-      case Consistency::kSame:
-        update.kind = TrustUpdate::Kind::kSame;
-        break;
-      case Consistency::kExtended:
-        update.kind = TrustUpdate::Kind::kExtended;
-        break;
-    }
+  } else if (std::optional<int> failed = CheckAgainstTrusted(
+                 ctx, run, options, store, **trusted, r, update);
+             failed.has_value()) {
+    return *failed;
   }
   if (absl::Status s = store.Save(r.origin, r.note); !s.ok()) {
     return run.FailStatus(s,

@@ -38,6 +38,60 @@ ReconcileSide Describe(const VerifiedExport& x, const std::string& other) {
   return side;
 }
 
+// Matches side `s`'s SENT entries to side `r`'s RECEIVED ones by envelope
+// hash, counting matches in `report`; a SENT entry the sender also logged
+// as a failed call is undelivered, every other one left over (either way)
+// goes to `unmatched`.
+void MatchDirection(const std::array<const VerifiedExport*, 2>& x, size_t s,
+                    ReconcileReport& report, std::vector<Orphan>& unmatched) {
+  const size_t r = 1 - s;
+  const std::string& sender = x[s]->file.member;
+  const std::string& receiver = x[r]->file.member;
+  // The receiver's RECEIVED entries from the sender, by envelope hash, in
+  // log order.
+  std::map<Bytes, std::deque<size_t>> received;
+  for (size_t i = 0; i < x[r]->entries.size(); ++i) {
+    const v1::AuditEntry& e = x[r]->entries[i].entry;
+    if (IsExchange(e, v1::AUDIT_DIRECTION_RECEIVED, sender)) {
+      received[e.envelope_sha256()].push_back(i);
+    }
+  }
+  // The sender's record of calls that failed, by envelope hash.
+  std::set<Bytes> failed;
+  for (const VerifiedEntry& v : x[s]->entries) {
+    if (IsExchange(v.entry, v1::AUDIT_DIRECTION_LOCAL, receiver) &&
+        v.entry.outcome().status_code() != 0) {
+      failed.insert(v.entry.envelope_sha256());
+    }
+  }
+  for (const VerifiedEntry& v : x[s]->entries) {
+    if (!IsExchange(v.entry, v1::AUDIT_DIRECTION_SENT, receiver)) continue;
+    auto it = received.find(v.entry.envelope_sha256());
+    if (it == received.end() || it->second.empty()) {
+      Orphan o{s, v.index, OrphanKind::kSentNotReceived, v.entry};
+      if (failed.count(v.entry.envelope_sha256()) > 0) {
+        report.undelivered.push_back(std::move(o));
+      } else {
+        unmatched.push_back(std::move(o));
+      }
+      continue;
+    }
+    const VerifiedEntry& partner = x[r]->entries[it->second.front()];
+    it->second.pop_front();
+    ++report.matched;
+    if (partner.entry.outcome().status_code() != 0) {
+      ++report.matched_refused;
+    }
+  }
+  for (const auto& [hash, left] : received) {
+    for (size_t i : left) {
+      const VerifiedEntry& v = x[r]->entries[i];
+      unmatched.push_back(
+          Orphan{r, v.index, OrphanKind::kReceivedNotSent, v.entry});
+    }
+  }
+}
+
 }  // namespace
 
 int64_t DefaultMarginMs(const VerifiedExport& a, const VerifiedExport& b) {
@@ -66,54 +120,7 @@ absl::StatusOr<ReconcileReport> Reconcile(const VerifiedExport& a,
                                                    : DefaultMarginMs(a, b);
 
   std::vector<Orphan> unmatched;
-  for (size_t s = 0; s < 2; ++s) {
-    const size_t r = 1 - s;
-    const std::string& sender = x[s]->file.member;
-    const std::string& receiver = x[r]->file.member;
-    // The receiver's RECEIVED entries from the sender, by envelope hash, in
-    // log order.
-    std::map<Bytes, std::deque<size_t>> received;
-    for (size_t i = 0; i < x[r]->entries.size(); ++i) {
-      const v1::AuditEntry& e = x[r]->entries[i].entry;
-      if (IsExchange(e, v1::AUDIT_DIRECTION_RECEIVED, sender)) {
-        received[e.envelope_sha256()].push_back(i);
-      }
-    }
-    // The sender's record of calls that failed, by envelope hash.
-    std::set<Bytes> failed;
-    for (const VerifiedEntry& v : x[s]->entries) {
-      if (IsExchange(v.entry, v1::AUDIT_DIRECTION_LOCAL, receiver) &&
-          v.entry.outcome().status_code() != 0) {
-        failed.insert(v.entry.envelope_sha256());
-      }
-    }
-    for (const VerifiedEntry& v : x[s]->entries) {
-      if (!IsExchange(v.entry, v1::AUDIT_DIRECTION_SENT, receiver)) continue;
-      auto it = received.find(v.entry.envelope_sha256());
-      if (it == received.end() || it->second.empty()) {
-        Orphan o{s, v.index, OrphanKind::kSentNotReceived, v.entry};
-        if (failed.count(v.entry.envelope_sha256()) > 0) {
-          report.undelivered.push_back(std::move(o));
-        } else {
-          unmatched.push_back(std::move(o));
-        }
-        continue;
-      }
-      const VerifiedEntry& partner = x[r]->entries[it->second.front()];
-      it->second.pop_front();
-      ++report.matched;
-      if (partner.entry.outcome().status_code() != 0) {
-        ++report.matched_refused;
-      }
-    }
-    for (const auto& [hash, left] : received) {
-      for (size_t i : left) {
-        const VerifiedEntry& v = x[r]->entries[i];
-        unmatched.push_back(
-            Orphan{r, v.index, OrphanKind::kReceivedNotSent, v.entry});
-      }
-    }
-  }
+  for (size_t s = 0; s < 2; ++s) MatchDirection(x, s, report, unmatched);
   auto by_side_then_index = [](const Orphan& p, const Orphan& q) {
     return std::pair(p.side, p.index) < std::pair(q.side, q.index);
   };
