@@ -360,7 +360,10 @@ TEST(LoadSoakTest, MixedLoadWithRestartsHoldsMemoryAndDescriptors) {
   auto created = Federation::Create(options);
   ASSERT_TRUE(created.ok()) << created.status();
   std::unique_ptr<Federation> fed = *std::move(created);
-  ASSERT_TRUE(fed->StartAll().ok());
+  if (absl::Status started = fed->StartAll(); !started.ok()) {
+    fed->DumpLogs();
+    FAIL() << started;
+  }
 
   SoakState state;
   LoadSoak soak(fed.get(), &state);
