@@ -135,6 +135,7 @@ AuditLog::AuditLog(std::shared_ptr<AuditBackend> backend,
       writer_(std::move(writer)),
       range_(std::move(range)),
       reader_(std::move(reader)),
+      cache_level_(options_.cache_min_level),
       checkpointer_(std::move(checkpointer)) {
   writer_thread_ = std::thread([this] { WriterLoop(); });
   head_thread_ = std::thread([this] { HeadLoop(); });
@@ -190,6 +191,11 @@ void AuditLog::OpenCheckLoop() {
   check_done_ = true;
   check_result_ = status;
   check_cv_.notify_all();
+}
+
+size_t AuditLog::CachedSubtreeHashes() {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  return cache_.size();
 }
 
 bool AuditLog::OpenCheckRunning() const {
@@ -630,13 +636,28 @@ absl::Status AuditLog::CheckLeafRow(const LeafRow& row, uint64_t index) {
   return absl::OkStatus();
 }
 
+StoredHashSource AuditLog::CachedSource(uint64_t size) {
+  // Level 64 caches nothing, whatever the bound.
+  while (cache_level_ < 64 && cache_.size() >= options_.cache_max_entries) {
+    // Its lowest level holds about half of its hashes.
+    const uint64_t dropped = cache_level_++;
+    for (auto it = cache_.begin(); it != cache_.end();) {
+      if (it->first.first <= dropped) {
+        cache_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+  }
+  return StoredHashSource(*reader_, size, &cache_, cache_level_);
+}
+
 absl::StatusOr<Bytes> AuditLog::AnchoredRoot(uint64_t size,
                                              const Snapshot& current) {
   if (size == current.size) return current.root;
   if (size == 0) return merkle::EmptyRoot();
   if (auto it = anchored_.find(size); it != anchored_.end()) return it->second;
-  StoredHashSource source(*reader_, current.size, &cache_,
-                          options_.cache_min_level);
+  StoredHashSource source = CachedSource(current.size);
   absl::StatusOr<Bytes> root = merkle::RootHash(source, size);
   if (!root.ok()) return Fail(root.status());
   absl::StatusOr<std::vector<Bytes>> proof =
@@ -737,8 +758,7 @@ absl::StatusOr<std::vector<Bytes>> AuditLog::InclusionProof(uint64_t index,
   std::lock_guard<std::mutex> lock(read_mu_);
   ASSIGN_OR_RETURN(auto read, BeginRead());
   ASSIGN_OR_RETURN(LeafRow leaf, CheckedLeaf(index));
-  StoredHashSource source(*reader_, current.size, &cache_,
-                          options_.cache_min_level);
+  StoredHashSource source = CachedSource(current.size);
   absl::StatusOr<std::vector<Bytes>> proof =
       merkle::InclusionProof(source, index, size);
   if (!proof.ok()) return Fail(proof.status());
@@ -769,8 +789,7 @@ absl::StatusOr<std::vector<Bytes>> AuditLog::ConsistencyProof(uint64_t size1,
   }
   std::lock_guard<std::mutex> lock(read_mu_);
   ASSIGN_OR_RETURN(auto read, BeginRead());
-  StoredHashSource source(*reader_, current.size, &cache_,
-                          options_.cache_min_level);
+  StoredHashSource source = CachedSource(current.size);
   absl::StatusOr<std::vector<Bytes>> proof =
       merkle::ConsistencyProof(source, size1, size2);
   if (!proof.ok()) return Fail(proof.status());

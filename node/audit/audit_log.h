@@ -97,6 +97,11 @@ struct AuditLogOptions {
   // Perfect subtrees of this level and above are cached in memory once read
   // (they never change): n / 2^level hashes at most.
   uint64_t cache_min_level = 8;
+  // At most this many cached hashes (about 100 bytes each): a cache over
+  // it drops its lowest level and caches only the levels above from then
+  // on, so the memory it takes stops growing with the log (the upper
+  // levels are the ones every proof reads).
+  size_t cache_max_entries = 16384;
   // How long Open waits for the leaf count it leaves to its check thread
   // (see Open): a log it counts within this opens as if counted before, and
   // DATA_LOSS from the count is Open's; a larger log's count goes on after
@@ -275,6 +280,10 @@ class AuditLog {
   // DATA_LOSS it found (and latched).
   absl::Status Verify();
 
+  // How many perfect-subtree hashes the proof cache holds now (at most
+  // AuditLogOptions::cache_max_entries).
+  size_t CachedSubtreeHashes();
+
   // True until the leaf count Open started has completed (passed or found
   // damage); the node reports "audit log check running" meanwhile.
   bool OpenCheckRunning() const;
@@ -343,6 +352,10 @@ class AuditLog {
   absl::Status CheckLeafRow(const LeafRow& row, uint64_t index);
   absl::StatusOr<Bytes> AnchoredRoot(uint64_t size, const Snapshot& current)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
+  // The reader's perfect subtrees as of `size`, through cache_ (first
+  // bounded to options_.cache_max_entries).
+  StoredHashSource CachedSource(uint64_t size)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
 
   const std::shared_ptr<AuditBackend> backend_;
   const AuditLogOptions options_;
@@ -380,6 +393,9 @@ class AuditLog {
   std::mutex read_mu_;
   std::unique_ptr<AuditStore> reader_ ABSL_GUARDED_BY(read_mu_);
   SubtreeCache cache_ ABSL_GUARDED_BY(read_mu_);
+  // The lowest level cache_ keeps (from options_.cache_min_level, raised
+  // by CachedSource when the cache is full).
+  uint64_t cache_level_ ABSL_GUARDED_BY(read_mu_) = 0;
   // Roots of smaller trees that AnchoredRoot has checked against the log's
   // root, for the last sizes asked (proofs are asked at checkpoint sizes,
   // below the growing log's size): the root of a size never changes, and a

@@ -129,6 +129,33 @@ TYPED_TEST(AuditLogTest, RejectsBadEntriesWithoutUsingASequence) {
   EXPECT_EQ(log->Size(), 1u);
 }
 
+// The proof cache stays under its bound however long the log grows: once
+// full it drops its lowest level, and proofs stay right.
+TYPED_TEST(AuditLogTest, ProofCacheStaysBounded) {
+  this->options_.cache_min_level = 0;
+  this->options_.cache_max_entries = 24;
+  auto log = this->OpenLog();
+  ASSERT_NE(log, nullptr);
+  merkle::InMemoryTree tree;
+  this->AppendSamples(*log, 300, tree);
+  std::mt19937_64 rng(20261206);
+  for (int trial = 0; trial < 200; ++trial) {
+    const uint64_t size = 1 + rng() % 300;
+    const uint64_t index = rng() % size;
+    absl::StatusOr<std::vector<Bytes>> proof = log->InclusionProof(index, size);
+    ASSERT_TRUE(proof.ok()) << proof.status();
+    EXPECT_EQ(*proof, merkle::InclusionProof(tree, index, size).value());
+    absl::StatusOr<std::vector<Bytes>> consistency =
+        log->ConsistencyProof(size, 300);
+    ASSERT_TRUE(consistency.ok()) << consistency.status();
+    EXPECT_EQ(*consistency, merkle::ConsistencyProof(tree, size, 300).value());
+    // Bounded before each use; one call's own reads (a few times log2(300)
+    // hashes) may go over it until the next. Without the bound: ~600.
+    ASSERT_LE(log->CachedSubtreeHashes(), 64u);
+  }
+  EXPECT_GT(log->CachedSubtreeHashes(), 0u);
+}
+
 // Root, RootAt, proofs and leaves against core/merkle's in-memory tree, for
 // sizes around powers of two and random ones.
 TYPED_TEST(AuditLogTest, MatchesInMemoryTree) {
