@@ -570,15 +570,15 @@ console::Response QueryPages::FormPage(const Request& r,
   }
   absl::StrAppend(&out, "</fieldset>\n<p><button type=\"submit\">",
                   T(msg::kConsoleQuerySubmit, lang), "</button></p>\n</form>");
-  return ConsolePage(*language_, r,
+  return language_->Page(r,
                      std::string(i18n::Text(msg::kConsoleNavQuery, lang)), out,
                      status);
 }
 
 console::Response QueryPages::NotForRole(const Request& r) const {
   const i18n::Lang lang = language_->For(r);
-  return ConsolePage(
-      *language_, r,
+  return language_->Page(
+      r,
       std::string(i18n::Text(msg::kConsoleNotForRoleTitle, lang)),
       absl::StrCat("<p class=\"error\">",
                    HtmlFormat(msg::kConsoleQueryNotForRole, lang,
@@ -589,8 +589,8 @@ console::Response QueryPages::NotForRole(const Request& r) const {
 
 console::Response QueryPages::Unavailable(const Request& r) const {
   const i18n::Lang lang = language_->For(r);
-  return ConsolePage(
-      *language_, r,
+  return language_->Page(
+      r,
       std::string(i18n::Text(msg::kConsoleUnavailableTitle, lang)),
       absl::StrCat("<p class=\"error\">", T(msg::kConsoleUnavailableText, lang),
                    "</p>"),
@@ -622,7 +622,7 @@ void QueryPages::Stream(const Request& r, const Reply& reply) const {
   // (after the answers) its tail.
   constexpr std::string_view kMark = "<!--answers-->";
   const std::string page =
-      ConsolePage(*language_, r,
+      language_->Page(r,
                   std::string(i18n::Text(msg::kConsoleQueryAnswersTitle, lang)),
                   std::string(kMark))
           .body;
