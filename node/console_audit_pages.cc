@@ -68,11 +68,13 @@ void AuditPages::AsCaller(
   const std::string title(i18n::Text(msg::kConsoleAuditTitle, lang));
   absl::StatusOr<OfficeCaller> caller = OfficeCallerOf(r.caller);
   if (!caller.ok()) {
-    reply(language_->Page(r, title, Error(std::string(caller.status().message())), 500));
+    reply(language_->Page(r, title,
+                          Error(std::string(caller.status().message())), 500));
     return;
   }
-  language_->Later(run_, r, reply,
-                   [work = std::move(work), who = *caller] { return work(who); });
+  language_->Later(run_, r, reply, [work = std::move(work), who = *caller] {
+    return work(who);
+  });
 }
 
 console::Response AuditPages::Refused(const Request& r,
@@ -88,8 +90,9 @@ console::Response AuditPages::Refused(const Request& r,
                              {Escape(r.caller.role)})),
         403);
   }
-  return language_->Page(r, title, before + Error(std::string(status.message())),
-                HttpStatusOf(status.code()));
+  return language_->Page(r, title,
+                         before + Error(std::string(status.message())),
+                         HttpStatusOf(status.code()));
 }
 
 absl::StatusOr<std::string> AuditPages::OwnLog(i18n::Lang lang) const {

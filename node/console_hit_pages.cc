@@ -232,8 +232,7 @@ console::Response HitPages::Refused(const Request& r, const std::string& title,
   const i18n::Lang lang = language_->For(r);
   if (status.code() == absl::StatusCode::kPermissionDenied) {
     return language_->Page(
-        r,
-        std::string(i18n::Text(msg::kConsoleNotForRoleTitle, lang)),
+        r, std::string(i18n::Text(msg::kConsoleNotForRoleTitle, lang)),
         absl::StrCat("<p class=\"error\">",
                      HtmlFormat(msg::kConsoleHitsNotForRole, lang,
                                 {Escape(r.caller.role)}),

@@ -138,9 +138,9 @@ std::string Menu(const std::string& role, i18n::Lang lang) {
     links.insert(links.end(), {{"/audit", msg::kConsoleNavAudit},
                                {"/audit/report", msg::kConsoleNavReport}});
   }
-  std::string out = absl::StrCat(
-      "<nav aria-label=\"", Escape(i18n::Text(msg::kConsoleNavLabel, lang)),
-      "\">");
+  std::string out =
+      absl::StrCat("<nav aria-label=\"",
+                   Escape(i18n::Text(msg::kConsoleNavLabel, lang)), "\">");
   for (size_t i = 0; i < links.size(); ++i) {
     absl::StrAppend(&out, i == 0 ? "" : " · ", "<a href=\"", links[i].first,
                     "\">", HtmlText(links[i].second, lang), "</a>");
@@ -165,12 +165,11 @@ void ConsoleLanguage::Later(const Runner& run, const console::Request& r,
                             std::function<console::Response()> work) const {
   if (run([reply, work = std::move(work)] { reply(work()); })) return;
   const i18n::Lang lang = For(r);
-  reply(Page(r,
-             std::string(i18n::Text(i18n::msg::kConsoleUnavailableTitle, lang)),
-             absl::StrCat("<p class=\"error\">",
-                          HtmlText(i18n::msg::kConsoleUnavailableText, lang),
-                          "</p>"),
-             503));
+  reply(Page(
+      r, std::string(i18n::Text(i18n::msg::kConsoleUnavailableTitle, lang)),
+      absl::StrCat("<p class=\"error\">",
+                   HtmlText(i18n::msg::kConsoleUnavailableText, lang), "</p>"),
+      503));
 }
 
 console::Response ConsoleLanguage::Refusal(const console::Request& r,

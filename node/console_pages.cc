@@ -361,7 +361,7 @@ console::Response CasePages::ReadRefused(const Request& r,
         403);
   }
   return language_->Page(r, title, Refusal(std::string(status.message()), lang),
-                HttpStatusOf(status.code()));
+                         HttpStatusOf(status.code()));
 }
 
 void CasePages::Home(const Request& r, Reply reply) const {
@@ -387,8 +387,7 @@ void CasePages::Home(const Request& r, Reply reply) const {
   }
   reply(language_->Page(
       r, "cbx",
-      absl::StrCat("<p>",
-                   THtml(i18n::msg::kConsoleHomeSignedIn, lang, {who}),
+      absl::StrCat("<p>", THtml(i18n::msg::kConsoleHomeSignedIn, lang, {who}),
                    "</p>\n", list.empty() ? "" : "<ul>" + list + "</ul>")));
 }
 
@@ -437,8 +436,9 @@ void CasePages::List(const Request& r, Reply reply) const {
 void CasePages::NewForm(const Request& r, Reply reply) const {
   if (!Prosecutor(r, reply)) return;
   const i18n::Lang lang = LanguageOf(r);
-  reply(language_->Page(r, std::string(i18n::Text(i18n::msg::kConsoleNavNewCase, lang)),
-               CaseForm(r, {}, "", lang)));
+  reply(language_->Page(
+      r, std::string(i18n::Text(i18n::msg::kConsoleNavNewCase, lang)),
+      CaseForm(r, {}, "", lang)));
 }
 
 void CasePages::Show(const Request& r, Reply reply) const {

@@ -570,16 +570,14 @@ console::Response QueryPages::FormPage(const Request& r,
   }
   absl::StrAppend(&out, "</fieldset>\n<p><button type=\"submit\">",
                   T(msg::kConsoleQuerySubmit, lang), "</button></p>\n</form>");
-  return language_->Page(r,
-                     std::string(i18n::Text(msg::kConsoleNavQuery, lang)), out,
-                     status);
+  return language_->Page(
+      r, std::string(i18n::Text(msg::kConsoleNavQuery, lang)), out, status);
 }
 
 console::Response QueryPages::NotForRole(const Request& r) const {
   const i18n::Lang lang = language_->For(r);
   return language_->Page(
-      r,
-      std::string(i18n::Text(msg::kConsoleNotForRoleTitle, lang)),
+      r, std::string(i18n::Text(msg::kConsoleNotForRoleTitle, lang)),
       absl::StrCat("<p class=\"error\">",
                    HtmlFormat(msg::kConsoleQueryNotForRole, lang,
                               {Escape(r.caller.role)}),
@@ -590,8 +588,7 @@ console::Response QueryPages::NotForRole(const Request& r) const {
 console::Response QueryPages::Unavailable(const Request& r) const {
   const i18n::Lang lang = language_->For(r);
   return language_->Page(
-      r,
-      std::string(i18n::Text(msg::kConsoleUnavailableTitle, lang)),
+      r, std::string(i18n::Text(msg::kConsoleUnavailableTitle, lang)),
       absl::StrCat("<p class=\"error\">", T(msg::kConsoleUnavailableText, lang),
                    "</p>"),
       503);
@@ -622,9 +619,10 @@ void QueryPages::Stream(const Request& r, const Reply& reply) const {
   // (after the answers) its tail.
   constexpr std::string_view kMark = "<!--answers-->";
   const std::string page =
-      language_->Page(r,
-                  std::string(i18n::Text(msg::kConsoleQueryAnswersTitle, lang)),
-                  std::string(kMark))
+      language_
+          ->Page(r,
+                 std::string(i18n::Text(msg::kConsoleQueryAnswersTitle, lang)),
+                 std::string(kMark))
           .body;
   const size_t mark = page.find(kMark);
   const std::string head = page.substr(0, mark);

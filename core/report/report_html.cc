@@ -90,8 +90,9 @@ std::string ReportBodyHtml(const v1::Report& report) {
   }
   std::string html = absl::StrCat(
       "<p>Audit log entries ", report.log_begin(), "..", report.log_end(),
-      " (exclusive); open items judged at ", util::HtmlEscape(Utc(report.as_of_ms())),
-      ". Counts from 1 to ", report.min_cell() - 1, " are shown as ",
+      " (exclusive); open items judged at ",
+      util::HtmlEscape(Utc(report.as_of_ms())), ". Counts from 1 to ",
+      report.min_cell() - 1, " are shown as ",
       util::HtmlEscape(absl::StrCat("<", report.min_cell())), ".</p>\n");
   html += BarChart("The node's figures", totals, report.min_cell());
   if (!times.empty()) {
