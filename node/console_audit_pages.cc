@@ -61,21 +61,6 @@ void AuditPages::AddRoutes(
   routes[{"GET", "/audit/report"}] = bind(&AuditPages::Report);
 }
 
-console::Response AuditPages::Framed(const Request& r, const std::string& title,
-                                     const std::string& body,
-                                     int status) const {
-  const console::PageFrame frame = language_->Frame(r, title);
-  const i18n::Lang lang = frame.lang;
-  const std::string nav = absl::StrCat(
-      "<nav aria-label=\"", Escape(i18n::Text(msg::kConsoleNavLabel, lang)),
-      "\"><a href=\"/\">", T(msg::kConsoleNavHome, lang),
-      "</a> · <a href=\"/audit\">", T(msg::kConsoleNavAudit, lang),
-      "</a> · <a href=\"/audit/report\">", T(msg::kConsoleNavReport, lang),
-      "</a></nav>\n");
-  return console::Response{status, "text/html; charset=utf-8",
-                           console::Page(frame, nav + body), ""};
-}
-
 void AuditPages::AsCaller(
     const Request& r, const Reply& reply,
     std::function<console::Response(const OfficeCaller&)> work) const {
@@ -83,15 +68,13 @@ void AuditPages::AsCaller(
   const std::string title(i18n::Text(msg::kConsoleAuditTitle, lang));
   absl::StatusOr<OfficeCaller> caller = OfficeCallerOf(r.caller);
   if (!caller.ok()) {
-    reply(Framed(r, title, Error(std::string(caller.status().message())), 500));
+    reply(language_->Page(r, title,
+                          Error(std::string(caller.status().message())), 500));
     return;
   }
-  const bool queued = run_(
-      [reply, work = std::move(work), who = *caller] { reply(work(who)); });
-  if (!queued) {
-    reply(Framed(r, title, ErrorHtml(T(msg::kConsoleUnavailableText, lang)),
-                 503));
-  }
+  language_->Later(run_, r, reply, [work = std::move(work), who = *caller] {
+    return work(who);
+  });
 }
 
 console::Response AuditPages::Refused(const Request& r,
@@ -101,14 +84,15 @@ console::Response AuditPages::Refused(const Request& r,
   // The role is refused (and logged) by AuditedFor as on the Office port;
   // the page says it in words.
   if (status.code() == absl::StatusCode::kPermissionDenied) {
-    return Framed(
+    return language_->Page(
         r, title,
         ErrorHtml(HtmlFormat(msg::kConsoleAuditNotForRole, language_->For(r),
                              {Escape(r.caller.role)})),
         403);
   }
-  return Framed(r, title, before + Error(std::string(status.message())),
-                HttpStatusOf(status.code()));
+  return language_->Page(r, title,
+                         before + Error(std::string(status.message())),
+                         HttpStatusOf(status.code()));
 }
 
 absl::StatusOr<std::string> AuditPages::OwnLog(i18n::Lang lang) const {
@@ -217,7 +201,7 @@ void AuditPages::Overview(const Request& r, Reply reply) const {
           return absl::OkStatus();
         });
     if (!status.ok()) return Refused(r, title, "", status);
-    return Framed(r, title, body);
+    return language_->Page(r, title, body);
   });
 }
 
@@ -251,7 +235,7 @@ void AuditPages::Report(const Request& r, Reply reply) const {
     if (!status.ok()) {
       return Refused(r, title, form, status);
     }
-    return Framed(
+    return language_->Page(
         r,
         i18n::Format(msg::kConsoleAuditReportOf, lang,
                      {report.member(), report.month()}),

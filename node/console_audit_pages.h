@@ -51,8 +51,6 @@ class AuditPages {
   absl::StatusOr<std::string> WitnessedLogs(std::string* alerts,
                                             i18n::Lang lang) const;
 
-  console::Response Framed(const Request& r, const std::string& title,
-                           const std::string& body, int status = 200) const;
   // Runs `work` for the caller (through run_), or answers 503 (the node is
   // stopping).
   void AsCaller(

@@ -208,24 +208,6 @@ std::string HitCard(const v1::Hit& hit, i18n::Lang lang) {
       MatchTable(matches, lang), "<p>", HitLink(hit, lang), "</p></section>\n");
 }
 
-console::Response ConsolePage(const ConsoleLanguage& language,
-                              const console::Request& r,
-                              const std::string& title, const std::string& body,
-                              int status) {
-  const console::PageFrame frame = language.Frame(r, title);
-  const i18n::Lang lang = frame.lang;
-  const std::string nav = absl::StrCat(
-      "<nav aria-label=\"", Escape(i18n::Text(msg::kConsoleNavLabel, lang)),
-      "\"><a href=\"/\">", T(msg::kConsoleNavHome, lang),
-      "</a> · <a href=\"/cases\">", T(msg::kConsoleNavCases, lang),
-      "</a> · <a href=\"/query\">", T(msg::kConsoleNavQuery, lang),
-      "</a> · <a href=\"/hits\">", T(msg::kConsoleNavHits, lang),
-      "</a> · <a href=\"/inbox\">", T(msg::kConsoleNavInbox, lang),
-      "</a></nav>\n");
-  return console::Response{status, "text/html; charset=utf-8",
-                           console::Page(frame, nav + body), ""};
-}
-
 HitPages::HitPages(std::string self, OfficeService* office,
                    const ConsoleLanguage* language, Runner run)
     : self_(std::move(self)),
@@ -245,34 +227,20 @@ void HitPages::AddRoutes(
   routes[{"GET", "/inbox"}] = bind(&HitPages::Inbox);
 }
 
-void HitPages::Later(const Request& r, const Reply& reply,
-                     std::function<console::Response()> work) const {
-  if (!run_([reply, work = std::move(work)] { reply(work()); })) {
-    const i18n::Lang lang = language_->For(r);
-    reply(ConsolePage(
-        *language_, r,
-        std::string(i18n::Text(msg::kConsoleUnavailableTitle, lang)),
-        absl::StrCat("<p class=\"error\">",
-                     T(msg::kConsoleUnavailableText, lang), "</p>"),
-        503));
-  }
-}
-
 console::Response HitPages::Refused(const Request& r, const std::string& title,
                                     const absl::Status& status) const {
   const i18n::Lang lang = language_->For(r);
   if (status.code() == absl::StatusCode::kPermissionDenied) {
-    return ConsolePage(
-        *language_, r,
-        std::string(i18n::Text(msg::kConsoleNotForRoleTitle, lang)),
+    return language_->Page(
+        r, std::string(i18n::Text(msg::kConsoleNotForRoleTitle, lang)),
         absl::StrCat("<p class=\"error\">",
                      HtmlFormat(msg::kConsoleHitsNotForRole, lang,
                                 {Escape(r.caller.role)}),
                      "</p>"),
         403);
   }
-  return ConsolePage(
-      *language_, r, title,
+  return language_->Page(
+      r, title,
       absl::StrCat("<p class=\"error\">",
                    HtmlFormat(msg::kConsoleHitsReadFailed, lang,
                               {Escape(std::string(status.message()))}),
@@ -340,15 +308,15 @@ absl::StatusOr<v1::ListHitsResponse> HitPages::ReadHits(
 }
 
 void HitPages::Hits(const Request& r, Reply reply) const {
-  Later(r, reply, [this, r] {
+  language_->Later(run_, r, reply, [this, r] {
     const i18n::Lang lang = language_->For(r);
     const std::string title(i18n::Text(msg::kConsoleHitsTitle, lang));
     absl::StatusOr<v1::ListHitsResponse> all = ReadHits(r.caller);
     if (!all.ok()) return Refused(r, title, all.status());
     const std::vector<client::HitGroup> groups = client::GroupHits(*all);
     if (groups.empty()) {
-      return ConsolePage(
-          *language_, r, title,
+      return language_->Page(
+          r, title,
           absl::StrCat("<p>", T(msg::kConsoleHitsNone, lang), "</p>"));
     }
     std::string body =
@@ -363,12 +331,12 @@ void HitPages::Hits(const Request& r, Reply reply) const {
       }
       body += GroupCard(g, hits, lang);
     }
-    return ConsolePage(*language_, r, title, body);
+    return language_->Page(r, title, body);
   });
 }
 
 void HitPages::Record(const Request& r, Reply reply) const {
-  Later(r, reply, [this, r] {
+  language_->Later(run_, r, reply, [this, r] {
     const i18n::Lang lang = language_->For(r);
     const std::string title(i18n::Text(msg::kConsoleHitsRecordTitle, lang));
     const std::string id = console::First(r.query, "id");
@@ -393,12 +361,12 @@ void HitPages::Record(const Request& r, Reply reply) const {
           Row(T(msg::kConsoleHitsEnvelope, lang),
               absl::BytesToHexString(hit.envelope_sha256())),
           "</table>\n", MatchTable(matches, lang));
-      return ConsolePage(*language_, r, title, body);
+      return language_->Page(r, title, body);
     }
     // Another office's hit is not found either: its existence is not this
     // office's business.
-    return ConsolePage(
-        *language_, r, title,
+    return language_->Page(
+        r, title,
         absl::StrCat("<p class=\"error\">", T(msg::kConsoleHitsNoSuchHit, lang),
                      "</p>"),
         404);
@@ -406,7 +374,7 @@ void HitPages::Record(const Request& r, Reply reply) const {
 }
 
 void HitPages::Inbox(const Request& r, Reply reply) const {
-  Later(r, reply, [this, r] {
+  language_->Later(run_, r, reply, [this, r] {
     const i18n::Lang lang = language_->For(r);
     const std::string title(i18n::Text(msg::kConsoleNavInbox, lang));
     v1::ListInboxRequest req;
@@ -439,7 +407,7 @@ void HitPages::Inbox(const Request& r, Reply reply) const {
       absl::StrAppend(&body, "<p><a href=\"/inbox\">",
                       T(msg::kConsoleInboxFirst, lang), "</a></p>\n");
     }
-    return ConsolePage(*language_, r, title, body);
+    return language_->Page(r, title, body);
   });
 }
 

@@ -49,14 +49,6 @@ i18n::MessageId IdentifierTypeMessage(v1::IdentifierType type);
 // a link to the hit's printable record; its labels in `lang`.
 std::string HitCard(const v1::Hit& hit, i18n::Lang lang);
 
-// `body` in the console's page frame for `r`'s caller in its language
-// (with the chooser and `<html lang>`), under the navigation of the
-// console's pages (a `nav` that print hides).
-console::Response ConsolePage(const ConsoleLanguage& language,
-                              const console::Request& r,
-                              const std::string& title, const std::string& body,
-                              int status = 200);
-
 class HitPages {
  public:
   // Runs `work` later, off the io_context's thread; false if it cannot.
@@ -79,9 +71,6 @@ class HitPages {
   void Record(const Request& r, Reply reply) const;
   void Inbox(const Request& r, Reply reply) const;
 
-  // Runs `work` through run_ (503 if the node is stopping).
-  void Later(const Request& r, const Reply& reply,
-             std::function<console::Response()> work) const;
   // Every hit of `who`'s office, newest first, read as one Office.ListHits
   // call (checked and logged); the refusal's status otherwise.
   absl::StatusOr<v1::ListHitsResponse> ReadHits(

@@ -1,6 +1,7 @@
 #include "node/console_language.h"
 
 #include <optional>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -118,6 +119,57 @@ console::PageFrame ConsoleLanguage::Frame(const console::Request& r,
   frame.form_token = r.session.form_token;
   frame.return_to = ReturnTo(r);
   return frame;
+}
+
+namespace {
+
+// The menu of `role`'s pages.
+std::string Menu(const std::string& role, i18n::Lang lang) {
+  namespace msg = i18n::msg;
+  std::vector<std::pair<const char*, i18n::MessageId>> links = {
+      {"/", msg::kConsoleNavHome}};
+  if (role == "prosecutor") {
+    links.insert(links.end(), {{"/cases", msg::kConsoleNavCases},
+                               {"/cases/new", msg::kConsoleNavNewCase},
+                               {"/query", msg::kConsoleNavQuery},
+                               {"/hits", msg::kConsoleNavHits},
+                               {"/inbox", msg::kConsoleNavInbox}});
+  } else if (role == "auditor") {
+    links.insert(links.end(), {{"/audit", msg::kConsoleNavAudit},
+                               {"/audit/report", msg::kConsoleNavReport}});
+  }
+  std::string out =
+      absl::StrCat("<nav aria-label=\"",
+                   Escape(i18n::Text(msg::kConsoleNavLabel, lang)), "\">");
+  for (size_t i = 0; i < links.size(); ++i) {
+    absl::StrAppend(&out, i == 0 ? "" : " · ", "<a href=\"", links[i].first,
+                    "\">", HtmlText(links[i].second, lang), "</a>");
+  }
+  return out + "</nav>\n";
+}
+
+}  // namespace
+
+console::Response ConsoleLanguage::Page(const console::Request& r,
+                                        const std::string& title,
+                                        const std::string& body,
+                                        int status) const {
+  const console::PageFrame frame = Frame(r, title);
+  return console::Response{
+      status, "text/html; charset=utf-8",
+      console::Page(frame, Menu(r.caller.role, frame.lang) + body), ""};
+}
+
+void ConsoleLanguage::Later(const Runner& run, const console::Request& r,
+                            const console::Reply& reply,
+                            std::function<console::Response()> work) const {
+  if (run([reply, work = std::move(work)] { reply(work()); })) return;
+  const i18n::Lang lang = For(r);
+  reply(Page(
+      r, std::string(i18n::Text(i18n::msg::kConsoleUnavailableTitle, lang)),
+      absl::StrCat("<p class=\"error\">",
+                   HtmlText(i18n::msg::kConsoleUnavailableText, lang), "</p>"),
+      503));
 }
 
 console::Response ConsoleLanguage::Refusal(const console::Request& r,

@@ -65,6 +65,20 @@ class ConsoleLanguage {
   console::PageFrame Frame(const console::Request& r,
                            const std::string& title) const;
 
+  // `body` (already HTML) as a whole page for `r`, with `status`: the
+  // frame in r's language and the menu of r's role (a prosecutor's: home,
+  // cases, register, query, hits, inbox; an auditor's: home, audit,
+  // report; any other role's: home). Every page of the console is framed
+  // here.
+  console::Response Page(const console::Request& r, const std::string& title,
+                         const std::string& body, int status = 200) const;
+
+  // Runs `work` through `run` and replies with its page; if `run` cannot
+  // (the node is stopping), replies 503 saying so in r's language.
+  void Later(const Runner& run, const console::Request& r,
+             const console::Reply& reply,
+             std::function<console::Response()> work) const;
+
   // The settings key of `caller`'s choice:
   // "console.language/<office>/person/<id>", or
   // "console.language/<office>/role/<role>" without a person.

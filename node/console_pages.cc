@@ -341,35 +341,6 @@ i18n::Lang CasePages::LanguageOf(const Request& r) const {
   return language_->For(r);
 }
 
-console::Response CasePages::Framed(const Request& r, const std::string& title,
-                                    const std::string& body, int status) const {
-  const console::PageFrame frame = language_->Frame(r, title);
-  const i18n::Lang lang = frame.lang;
-  const std::string nav = absl::StrCat(
-      "<nav><a href=\"/\">", T(i18n::msg::kConsoleNavHome, lang),
-      "</a> · <a href=\"/cases\">", T(i18n::msg::kConsoleNavCases, lang),
-      "</a> · <a href=\"/cases/new\">", T(i18n::msg::kConsoleNavNewCase, lang),
-      "</a> · <a href=\"/query\">", T(i18n::msg::kConsoleNavQuery, lang),
-      "</a> · <a href=\"/hits\">", T(i18n::msg::kConsoleNavHits, lang),
-      "</a> · <a href=\"/inbox\">", T(i18n::msg::kConsoleNavInbox, lang),
-      "</a></nav>\n");
-  return console::Response{status, "text/html; charset=utf-8",
-                           console::Page(frame, nav + body), ""};
-}
-
-void CasePages::Later(const Request& r, const Reply& reply,
-                      std::function<console::Response()> work) const {
-  const bool queued = run_([reply, work = std::move(work)] { reply(work()); });
-  if (!queued) {
-    const i18n::Lang lang = LanguageOf(r);
-    reply(Framed(
-        r, std::string(i18n::Text(i18n::msg::kConsoleUnavailableTitle, lang)),
-        absl::StrCat("<p class=\"error\">",
-                     T(i18n::msg::kConsoleUnavailableText, lang), "</p>"),
-        503));
-  }
-}
-
 bool CasePages::Prosecutor(const Request& r, const Reply& reply) const {
   if (r.caller.role == "prosecutor") return true;
   reply(ReadRefused(r, "", absl::PermissionDeniedError(r.caller.role)));
@@ -381,7 +352,7 @@ console::Response CasePages::ReadRefused(const Request& r,
                                          const absl::Status& status) const {
   const i18n::Lang lang = LanguageOf(r);
   if (status.code() == absl::StatusCode::kPermissionDenied) {
-    return Framed(
+    return language_->Page(
         r, std::string(i18n::Text(i18n::msg::kConsoleNotForRoleTitle, lang)),
         absl::StrCat("<p class=\"error\">",
                      THtml(i18n::msg::kConsoleNotForRoleText, lang,
@@ -389,8 +360,8 @@ console::Response CasePages::ReadRefused(const Request& r,
                      "</p>"),
         403);
   }
-  return Framed(r, title, Refusal(std::string(status.message()), lang),
-                HttpStatusOf(status.code()));
+  return language_->Page(r, title, Refusal(std::string(status.message()), lang),
+                         HttpStatusOf(status.code()));
 }
 
 void CasePages::Home(const Request& r, Reply reply) const {
@@ -414,16 +385,15 @@ void CasePages::Home(const Request& r, Reply reply) const {
     absl::StrAppend(&list, "<li><a href=\"", path, "\">", T(text, lang),
                     "</a></li>");
   }
-  reply(Framed(
+  reply(language_->Page(
       r, "cbx",
-      absl::StrCat("<p>",
-                   THtml(i18n::msg::kConsoleHomeSignedIn, lang, {who}),
+      absl::StrCat("<p>", THtml(i18n::msg::kConsoleHomeSignedIn, lang, {who}),
                    "</p>\n", list.empty() ? "" : "<ul>" + list + "</ul>")));
 }
 
 void CasePages::List(const Request& r, Reply reply) const {
   const bool closed = First(r.query, "closed") == "1";
-  Later(r, reply, [this, r, closed] {
+  language_->Later(run_, r, reply, [this, r, closed] {
     const i18n::Lang lang = LanguageOf(r);
     const std::string title(i18n::Text(i18n::msg::kConsoleCasesTitle, lang));
     std::string rows;
@@ -459,19 +429,20 @@ void CasePages::List(const Request& r, Reply reply) const {
                       T(i18n::msg::kConsoleLabelOpened, lang), "</th></tr>\n",
                       rows, "</table>");
     }
-    return Framed(r, title, body);
+    return language_->Page(r, title, body);
   });
 }
 
 void CasePages::NewForm(const Request& r, Reply reply) const {
   if (!Prosecutor(r, reply)) return;
   const i18n::Lang lang = LanguageOf(r);
-  reply(Framed(r, std::string(i18n::Text(i18n::msg::kConsoleNavNewCase, lang)),
-               CaseForm(r, {}, "", lang)));
+  reply(language_->Page(
+      r, std::string(i18n::Text(i18n::msg::kConsoleNavNewCase, lang)),
+      CaseForm(r, {}, "", lang)));
 }
 
 void CasePages::Show(const Request& r, Reply reply) const {
-  Later(r, reply, [this, r] {
+  language_->Later(run_, r, reply, [this, r] {
     const i18n::Lang lang = LanguageOf(r);
     const std::string number = First(r.query, "number");
     // One case of the office's list (Office.ListCases' scope), read and
@@ -494,7 +465,7 @@ void CasePages::Show(const Request& r, Reply reply) const {
     // Another office's case is "not found" here: its existence is not
     // this office's business.
     if (!found.has_value()) {
-      return Framed(
+      return language_->Page(
           r, std::string(i18n::Text(i18n::msg::kConsoleNoCaseTitle, lang)),
           absl::StrCat(
               "<p class=\"error\">",
@@ -502,20 +473,20 @@ void CasePages::Show(const Request& r, Reply reply) const {
               "</p>"),
           404);
     }
-    return Framed(r, title, CaseDetail(r, *found, lang));
+    return language_->Page(r, title, CaseDetail(r, *found, lang));
   });
 }
 
 void CasePages::Add(const Request& r, Reply reply) const {
   if (!Prosecutor(r, reply)) return;
-  Later(r, reply, [this, r] {
+  language_->Later(run_, r, reply, [this, r] {
     const i18n::Lang lang = LanguageOf(r);
     absl::StatusOr<v1::Case> in = CaseFromForm(r.form, lang);
     absl::StatusOr<v1::Case> added =
         in.ok() ? cases_->Add(r.caller.office, *in, r.caller.person)
                 : in.status();
     if (!added.ok()) {
-      return Framed(
+      return language_->Page(
           r, std::string(i18n::Text(i18n::msg::kConsoleNavNewCase, lang)),
           CaseForm(r, r.form, std::string(added.status().message()), lang),
           400);
@@ -529,13 +500,13 @@ void CasePages::Add(const Request& r, Reply reply) const {
 
 void CasePages::Close(const Request& r, Reply reply) const {
   if (!Prosecutor(r, reply)) return;
-  Later(r, reply, [this, r] {
+  language_->Later(run_, r, reply, [this, r] {
     const i18n::Lang lang = LanguageOf(r);
     const std::string number = First(r.form, "case_number");
     absl::StatusOr<v1::Case> closed =
         cases_->Close(r.caller.office, number, r.caller.person);
     if (!closed.ok()) {
-      return Framed(
+      return language_->Page(
           r, i18n::Format(i18n::msg::kConsoleCaseTitle, lang, {number}),
           Refusal(std::string(closed.status().message()), lang),
           closed.status().code() == absl::StatusCode::kNotFound ? 404 : 400);

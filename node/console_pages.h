@@ -64,12 +64,6 @@ class CasePages {
 
   // The language of `r`'s pages.
   i18n::Lang LanguageOf(const Request& r) const;
-  // `body` in the page frame for `r`'s caller, with the menu.
-  console::Response Framed(const Request& r, const std::string& title,
-                           const std::string& body, int status = 200) const;
-  // Runs `work` through run_, or answers 503 if it cannot.
-  void Later(const Request& r, const Reply& reply,
-             std::function<console::Response()> work) const;
   // False (having answered 403) unless the caller is a prosecutor.
   bool Prosecutor(const Request& r, const Reply& reply) const;
   // The page for a read the Office service refused (`status`): 403 in

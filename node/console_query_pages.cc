@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "absl/strings/ascii.h"
@@ -11,83 +12,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "client/offence_labels.h"
+#include "core/identifiers/identifiers.h"
 #include "node/console_hit_pages.h"
 
 namespace cbx::node {
 namespace {
 
-// Every English text of this page, in one place for the translations.
-constexpr char kTitle[] = "Ask the peers";
-constexpr char kAnswersTitle[] = "Answers of the peers";
-constexpr char kPurposeLegend[] = "Why you ask";
-constexpr char kCaseLabel[] = "Your open case";
-constexpr char kNoOpenCase[] =
-    "Your office has no open case. A query is asked under one of your "
-    "open cases: register the case first.";
-constexpr char kLegalBasisLabel[] = "Legal basis";
-constexpr char kLegalBasisHint[] = "For example: MLA-Convention-1959 Art.1";
-constexpr char kOffenceLabel[] = "Offence";
-constexpr char kChooseOffence[] = "Choose the offence";
-constexpr char kIdsLegend[] = "Who you ask about";
-constexpr char kIdRow[] = "Identifier ";
-constexpr char kTypeLabel[] = "Type";
-constexpr char kDetect[] = "Detect from the value";
-constexpr char kValueLabel[] = "Value, as you have it";
-constexpr char kFromLabel[] = "Seen from (YYYY-MM-DD, UTC)";
-constexpr char kToLabel[] = "Seen until (YYYY-MM-DD, UTC)";
-constexpr char kChatLabel[] = "Also ask as a Telegram group or channel";
-constexpr char kChatHint[] =
-    "A Telegram link (t.me/...) or an @name can be a person's username or "
-    "a group or channel. Tick the box to ask both.";
-constexpr char kPeersLegend[] = "Peers to ask";
-constexpr char kSubmit[] = "Ask the peers";
-constexpr char kAskAgain[] = "Ask again";
-constexpr char kRefused[] = "The query was not sent: ";
-constexpr char kNoPeerChosen[] = "peers: choose at least one peer to ask";
-constexpr char kCannotDetect[] =
-    ": the type cannot be told from the value; choose its type";
-constexpr char kNotADate[] = " is not a date (YYYY-MM-DD)";
-constexpr char kSeenFrom[] = ", seen from: ";
-constexpr char kSeenUntil[] = ", seen until: ";
-constexpr char kHit[] = "found a case";
-constexpr char kHits[] = "found cases";
-constexpr char kMiss[] = "no case";
-constexpr char kError[] = "no answer";
-constexpr char kPhantom[] =
-    "WARNING: its index held the identifier but its signed answer names no "
-    "case (a phantom hit; reported to your operator)";
-constexpr char kIndexAge[] = "its index copy was ";
-constexpr char kIndexOld[] = " old";
-constexpr char kNoIndex[] = "no copy of its index was used";
-constexpr char kLessThanASecond[] = "less than a second";
-constexpr char kSeconds[] = " s";
-constexpr char kMinutes[] = " min";
-constexpr char kHours[] = " h";
-constexpr char kSummaryTitle[] = "Summary";
-constexpr char kQueryId[] = "Query id";
-constexpr char kElapsed[] = "Time taken";
-constexpr char kHitPeers[] = "Found cases";
-constexpr char kMissPeers[] = "No case";
-constexpr char kFailedPeers[] = "No answer";
-constexpr char kNone[] = "none";
-constexpr char kStale[] =
-    "These peers answered \"no case\" from a copy of their index older "
-    "than ";
-constexpr char kStaleEnd[] =
-    ": a case they registered since may not be in it. Ask again later.";
-constexpr char kHitsTitle[] = "Hits";
-constexpr char kNoHits[] = "No peer named a case.";
-constexpr char kAskedAsUsername[] =
-    " was asked as a Telegram username only; it could also be a group or "
-    "channel. Ask again with \"Also ask as a Telegram group or channel\" "
-    "ticked to ask both.";
-constexpr char kHitsReadFailed[] = "The hits could not be read back: ";
-constexpr char kAbortedAfterAnswers[] = "The query stopped before it ended: ";
-constexpr char kNotForRoleTitle[] = "Not for your role";
-constexpr char kNotForRole[] =
-    "Queries are for prosecutors' offices; your certificate's role is ";
-constexpr char kUnavailable[] = "Unavailable";
-constexpr char kStopping[] = "The node is stopping; try again in a moment.";
+namespace msg = i18n::msg;
 
 // How many identifier rows the form offers.
 constexpr int kRows = 4;
@@ -105,6 +36,15 @@ constexpr v1::IdentifierType kTypes[] = {
 using console::Escape;
 using console::First;
 
+// A catalog text for element content.
+std::string T(i18n::MessageId id, i18n::Lang lang) {
+  return HtmlText(id, lang);
+}
+
+std::string Plain(const absl::Status& status) {
+  return std::string(status.message());
+}
+
 int IntField(const console::Form& form, const std::string& name) {
   int v = 0;
   return absl::SimpleAtoi(First(form, name), &v) ? v : 0;
@@ -117,175 +57,314 @@ bool Has(const console::Form& form, const std::string& name,
                                        value) != it->second.end();
 }
 
+// The form's refusal by the page itself, before anything is asked: the
+// field it is shown next to ("q_row_<i>", "case_number", "legal_basis",
+// "offence", "peers"; "" for the top of the form only) and its text in the
+// caller's language (plain text, escaped when written). The field travels
+// with the text, so that no translation is ever parsed back.
+struct FieldRefusal {
+  std::string field;
+  std::string text;
+};
+
+// One row of the form as asked: its value and the types it was asked as.
+struct AskedRow {
+  int row = 0;
+  std::string value;
+  std::vector<v1::IdentifierType> types;
+  bool could_be_chat = false;
+};
+
 // "YYYY-MM-DD" as ms at the start of that UTC day (of the next, less 1 ms,
-// if `end`); 0 for "".
-absl::StatusOr<int64_t> DateMs(const std::string& text, bool end,
-                               const std::string& field) {
+// if `end`); 0 for ""; nullopt if it is not such a date.
+std::optional<int64_t> DateMs(const std::string& text, bool end) {
   if (text.empty()) return 0;
   absl::Time t;
   std::string err;
   if (!absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &t, &err)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, "'", text, "'", kNotADate));
+    return std::nullopt;
   }
   if (end) t += absl::Hours(24) - absl::Milliseconds(1);
   return absl::ToUnixMillis(t);
 }
 
-// The query a POST /query form describes; `rows` gets, per identifier of
-// the request, the form row it came from; `username_only` the rows asked
-// as a username that could also be a chat. INVALID_ARGUMENT naming the
-// row or field.
-absl::StatusOr<v1::QueryRequest> QueryFromForm(
-    const console::Form& form, std::vector<int>& rows,
-    std::vector<int>& username_only) {
-  v1::QueryRequest q;
-  for (int i = 0; i < kRows; ++i) {
-    const std::string n = std::to_string(i);
-    const std::string value = First(form, "q_value_" + n);
-    if (absl::StripAsciiWhitespace(value).empty()) continue;
-    const std::string row = absl::StrCat(kIdRow, i + 1);
-    v1::IdentifierType type =
-        static_cast<v1::IdentifierType>(IntField(form, "q_type_" + n));
-    bool could_be_chat = type == v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME;
-    if (type == v1::IDENTIFIER_TYPE_UNSPECIFIED) {
-      absl::StatusOr<DetectedType> detected = DetectType(value);
-      if (!detected.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat(row, kCannotDetect));
-      }
-      type = detected->type;
-      could_be_chat = detected->could_be_chat;
+// Row `i` of the form into `q` and `asked` (nothing for an empty row).
+// The value is normalized here as Office.Query will (for the office's own
+// country, `self`), so that its refusal is shown next to its row.
+std::optional<FieldRefusal> RowFromForm(const console::Form& form, int i,
+                                        i18n::Lang lang,
+                                        const std::string& self,
+                                        v1::QueryRequest& q,
+                                        std::vector<AskedRow>& asked) {
+  const std::string n = std::to_string(i);
+  const std::string value = First(form, "q_value_" + n);
+  if (absl::StripAsciiWhitespace(value).empty()) return std::nullopt;
+  const std::string row = std::to_string(i + 1);
+  auto refuse = [&](std::string text) {
+    return FieldRefusal{"q_row_" + n, std::move(text)};
+  };
+  AskedRow a{i, value, {}, false};
+  v1::IdentifierType type =
+      static_cast<v1::IdentifierType>(IntField(form, "q_type_" + n));
+  a.could_be_chat = type == v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME;
+  if (type == v1::IDENTIFIER_TYPE_UNSPECIFIED) {
+    absl::StatusOr<DetectedType> detected = DetectType(value);
+    if (!detected.ok()) {
+      return refuse(i18n::Format(msg::kConsoleQueryCannotDetect, lang, {row}));
     }
-    absl::StatusOr<int64_t> from =
-        DateMs(First(form, "q_from_" + n), false, absl::StrCat(row, kSeenFrom));
-    if (!from.ok()) return from.status();
-    absl::StatusOr<int64_t> to =
-        DateMs(First(form, "q_to_" + n), true, absl::StrCat(row, kSeenUntil));
-    if (!to.ok()) return to.status();
-    const bool also_chat = First(form, "q_chat_" + n) == "1";
-    std::vector<v1::IdentifierType> types = {type};
-    if (also_chat && could_be_chat &&
-        type != v1::IDENTIFIER_TYPE_TELEGRAM_CHAT) {
-      types.push_back(v1::IDENTIFIER_TYPE_TELEGRAM_CHAT);
-    }
-    for (v1::IdentifierType t : types) {
-      v1::Identifier* id = q.add_identifiers();
-      id->set_type(t);
-      id->set_value(value);
-      id->set_observed_from_ms(*from);
-      id->set_observed_to_ms(*to);
-      rows.push_back(i);
-    }
-    if (could_be_chat && !also_chat) username_only.push_back(i);
+    type = detected->type;
+    a.could_be_chat = detected->could_be_chat;
   }
+  a.types = {type};
+  if (First(form, "q_chat_" + n) == "1" && a.could_be_chat &&
+      type != v1::IDENTIFIER_TYPE_TELEGRAM_CHAT) {
+    a.types.push_back(v1::IDENTIFIER_TYPE_TELEGRAM_CHAT);
+  }
+  for (v1::IdentifierType t : a.types) {
+    absl::StatusOr<std::string> normalized =
+        identifiers::Normalize(t, value, self);
+    if (!normalized.ok()) {
+      return refuse(i18n::Format(msg::kConsoleQueryBadValue, lang,
+                                 {row, Plain(normalized.status())}));
+    }
+  }
+  const std::string from_text = First(form, "q_from_" + n);
+  const std::string to_text = First(form, "q_to_" + n);
+  const std::optional<int64_t> from = DateMs(from_text, false);
+  if (!from.has_value()) {
+    return refuse(
+        i18n::Format(msg::kConsoleFormBadDateFrom, lang, {row, from_text}));
+  }
+  const std::optional<int64_t> to = DateMs(to_text, true);
+  if (!to.has_value()) {
+    return refuse(
+        i18n::Format(msg::kConsoleFormBadDateUntil, lang, {row, to_text}));
+  }
+  if (!identifiers::ValidateObservedWindow(*from, *to).ok()) {
+    return refuse(i18n::Format(msg::kConsoleQueryWindowReversed, lang, {row}));
+  }
+  for (v1::IdentifierType t : a.types) {
+    v1::Identifier* id = q.add_identifiers();
+    id->set_type(t);
+    id->set_value(value);
+    id->set_observed_from_ms(*from);
+    id->set_observed_to_ms(*to);
+  }
+  asked.push_back(std::move(a));
+  return std::nullopt;
+}
+
+// The purpose of the form into `q`: one of `open_cases`, a legal basis
+// and an offence.
+std::optional<FieldRefusal> PurposeFromForm(
+    const console::Form& form, i18n::Lang lang,
+    const std::vector<std::string>& open_cases, v1::QueryRequest& q) {
   v1::Purpose* p = q.mutable_purpose();
   p->set_case_number(First(form, "case_number"));
   p->set_legal_basis(First(form, "legal_basis"));
   p->set_offence(static_cast<v1::OffenceCode>(IntField(form, "offence")));
-  if (First(form, "peers_shown") == "1") {
-    auto it = form.find("peer");
-    if (it == form.end() || it->second.empty()) {
-      // No box ticked must not become "every peer" (an empty list's
-      // meaning in QueryRequest).
-      return absl::InvalidArgumentError(std::string(kNoPeerChosen));
-    }
-    for (const std::string& code : it->second) q.add_peers(code);
+  if (p->case_number().empty()) {
+    return FieldRefusal{
+        "case_number",
+        std::string(i18n::Text(msg::kConsoleQueryChooseCase, lang))};
   }
-  return q;
+  if (std::find(open_cases.begin(), open_cases.end(), p->case_number()) ==
+      open_cases.end()) {
+    return FieldRefusal{
+        "case_number",
+        i18n::Format(msg::kConsoleQueryNotOpenCase, lang, {p->case_number()})};
+  }
+  if (absl::StripAsciiWhitespace(p->legal_basis()).empty()) {
+    return FieldRefusal{
+        "legal_basis",
+        std::string(i18n::Text(msg::kConsoleQueryNoLegalBasis, lang))};
+  }
+  if (p->offence() == v1::OFFENCE_CODE_UNSPECIFIED ||
+      !v1::OffenceCode_IsValid(p->offence())) {
+    return FieldRefusal{
+        "offence", std::string(i18n::Text(msg::kConsoleQueryNoOffence, lang))};
+  }
+  return std::nullopt;
 }
 
-// Which field a refusal's message names: "q_row_<i>", "case_number",
-// "legal_basis", "offence", "peers", or "" (none of them).
-std::string FieldOf(const std::string& message, const std::vector<int>& rows) {
-  if (absl::StartsWith(message, kIdRow)) {
-    const size_t end =
-        message.find_first_not_of("0123456789", (sizeof(kIdRow) - 1));
-    int row = 0;
-    if (absl::SimpleAtoi(
-            message.substr((sizeof(kIdRow) - 1), end - (sizeof(kIdRow) - 1)),
-            &row)) {
-      return absl::StrCat("q_row_", row - 1);
-    }
+// The peers ticked into `q` (none shown: every peer, QueryRequest's empty
+// list); each must be one of `peers`.
+std::optional<FieldRefusal> PeersFromForm(const console::Form& form,
+                                          i18n::Lang lang,
+                                          const std::vector<std::string>& peers,
+                                          v1::QueryRequest& q) {
+  if (First(form, "peers_shown") != "1") return std::nullopt;
+  auto it = form.find("peer");
+  if (it == form.end() || it->second.empty()) {
+    // No box ticked must not become "every peer" (an empty list's
+    // meaning in QueryRequest).
+    return FieldRefusal{
+        "peers", std::string(i18n::Text(msg::kConsoleQueryNoPeer, lang))};
   }
-  if (absl::StartsWith(message, "identifiers[")) {
-    int index = 0;
-    const size_t close = message.find(']');
-    if (close != std::string::npos &&
-        absl::SimpleAtoi(message.substr(12, close - 12), &index) &&
-        index >= 0 && index < static_cast<int>(rows.size())) {
-      return absl::StrCat("q_row_", rows[index]);
+  for (const std::string& code : it->second) {
+    if (std::find(peers.begin(), peers.end(), code) == peers.end()) {
+      return FieldRefusal{
+          "peers", i18n::Format(msg::kConsoleQueryUnknownPeer, lang, {code})};
     }
+    q.add_peers(code);
   }
-  for (const char* field : {"case_number", "legal_basis", "offence"}) {
-    if (absl::StartsWith(message, absl::StrCat("purpose.", field))) {
-      return field;
-    }
-  }
-  if (absl::StartsWith(message, "peers")) return "peers";
-  return "";
+  return std::nullopt;
 }
 
-std::string FieldError(const std::string& field, const std::string& error,
-                       const std::string& here) {
-  if (error.empty() || field != here) return "";
+// The query a POST /query form describes, checked field by field in the
+// form's order against what the form offered (the office's open cases,
+// the peers); `asked` gets its rows. The first refusal, if any.
+std::optional<FieldRefusal> QueryFromForm(
+    const console::Form& form, i18n::Lang lang, const std::string& self,
+    const std::vector<std::string>& open_cases,
+    const std::vector<std::string>& peers, v1::QueryRequest& q,
+    std::vector<AskedRow>& asked) {
+  if (auto refusal = PurposeFromForm(form, lang, open_cases, q)) {
+    return refusal;
+  }
+  for (int i = 0; i < kRows; ++i) {
+    if (auto refusal = RowFromForm(form, i, lang, self, q, asked)) {
+      return refusal;
+    }
+  }
+  if (asked.empty()) {
+    return FieldRefusal{"q_row_0", std::string(i18n::Text(
+                                       msg::kConsoleQueryNoIdentifier, lang))};
+  }
+  return PeersFromForm(form, lang, peers, q);
+}
+
+std::string FieldError(const FieldRefusal& refusal, const std::string& here) {
+  if (refusal.text.empty() || refusal.field != here) return "";
   return absl::StrCat("<p class=\"error\" id=\"", here, "_error\">",
-                      Escape(error), "</p>\n");
+                      Escape(refusal.text), "</p>\n");
 }
 
-std::string AgeText(int64_t ms) {
-  if (ms < 1000) return std::string(kLessThanASecond);
-  if (ms < 120'000) return absl::StrCat(ms / 1000, kSeconds);
-  if (ms < 7'200'000) return absl::StrCat(ms / 60'000, kMinutes);
-  return absl::StrCat(ms / 3'600'000, kHours);
+std::string AgeText(int64_t ms, i18n::Lang lang) {
+  if (ms < 1000) return T(msg::kConsoleQueryLessThanASecond, lang);
+  if (ms < 120'000) {
+    return HtmlFormat(msg::kConsoleQuerySeconds, lang,
+                      {std::to_string(ms / 1000)});
+  }
+  if (ms < 7'200'000) {
+    return HtmlFormat(msg::kConsoleQueryMinutes, lang,
+                      {std::to_string(ms / 60'000)});
+  }
+  return HtmlFormat(msg::kConsoleQueryHours, lang,
+                    {std::to_string(ms / 3'600'000)});
 }
 
 // One peer's line on the streamed page.
-std::string AnswerLine(const v1::PeerAnswer& a) {
+std::string AnswerLine(const v1::PeerAnswer& a, i18n::Lang lang) {
   std::string outcome;
   switch (a.outcome()) {
     case v1::PEER_OUTCOME_HIT:
-      outcome =
-          absl::StrCat("<strong>", a.references_size() == 1 ? kHit : kHits,
-                       " (", a.references_size(), ")</strong>");
+      outcome = absl::StrCat(
+          "<strong>",
+          HtmlFormat(a.references_size() == 1 ? msg::kConsoleQueryFoundCase
+                                              : msg::kConsoleQueryFoundCases,
+                     lang, {std::to_string(a.references_size())}),
+          "</strong>");
       break;
     case v1::PEER_OUTCOME_MISS:
-      outcome = std::string(kMiss);
+      outcome = T(msg::kConsoleQueryMiss, lang);
       break;
     case v1::PEER_OUTCOME_PHANTOM:
-      outcome =
-          absl::StrCat("<strong class=\"disjoint\">", kPhantom, "</strong>");
+      outcome = absl::StrCat("<strong class=\"disjoint\">",
+                             T(msg::kConsoleQueryPhantom, lang), "</strong>");
       break;
     default:
-      outcome = absl::StrCat(kError, ": ", Escape(a.error()));
+      outcome =
+          HtmlFormat(msg::kConsoleQueryNoAnswer, lang, {Escape(a.error())});
   }
-  const std::string age =
-      a.index_version() == 0
-          ? std::string(kNoIndex)
-          : absl::StrCat(kIndexAge, AgeText(a.index_age_ms()), kIndexOld);
+  const std::string age = a.index_version() == 0
+                              ? T(msg::kConsoleQueryNoIndex, lang)
+                              : HtmlFormat(msg::kConsoleQueryIndexAge, lang,
+                                           {AgeText(a.index_age_ms(), lang)});
   return absl::StrCat("<li><strong>", Escape(a.member()),
                       "</strong>: ", outcome, "; ", age, "</li>\n");
 }
 
-std::string Members(const google::protobuf::RepeatedPtrField<std::string>& m) {
-  if (m.empty()) return std::string(kNone);
+std::string Members(const google::protobuf::RepeatedPtrField<std::string>& m,
+                    i18n::Lang lang) {
+  if (m.empty()) return T(msg::kConsoleQueryNone, lang);
   return Escape(absl::StrJoin(m, ", "));
 }
 
-std::string SummaryHtml(const v1::QuerySummary& s) {
+std::string SummaryRow(i18n::MessageId label, const std::string& html,
+                       i18n::Lang lang) {
+  return absl::StrCat("<tr><th scope=\"row\">", T(label, lang), "</th><td>",
+                      html, "</td></tr>\n");
+}
+
+std::string SummaryHtml(const v1::QuerySummary& s, i18n::Lang lang) {
   std::string out = absl::StrCat(
-      "</ul>\n<h2>", kSummaryTitle, "</h2>\n<table>\n<tr><th scope=\"row\">",
-      kQueryId, "</th><td>", Escape(s.query_id()),
-      "</td></tr>\n<tr><th scope=\"row\">", kElapsed, "</th><td>",
-      AgeText(s.elapsed_ms()), "</td></tr>\n<tr><th scope=\"row\">", kHitPeers,
-      "</th><td>", Members(s.hit_members()),
-      "</td></tr>\n<tr><th scope=\"row\">", kMissPeers, "</th><td>",
-      Members(s.miss_members()), "</td></tr>\n<tr><th scope=\"row\">",
-      kFailedPeers, "</th><td>", Members(s.failed_members()),
-      "</td></tr>\n</table>\n");
+      "</ul>\n<h2>", T(msg::kConsoleQuerySummary, lang), "</h2>\n<table>\n",
+      SummaryRow(msg::kConsoleHitsQueryId, Escape(s.query_id()), lang),
+      SummaryRow(msg::kConsoleQueryElapsed, AgeText(s.elapsed_ms(), lang),
+                 lang),
+      SummaryRow(msg::kConsoleQueryHitPeers, Members(s.hit_members(), lang),
+                 lang),
+      SummaryRow(msg::kConsoleQueryMissPeers, Members(s.miss_members(), lang),
+                 lang),
+      SummaryRow(msg::kConsoleQueryFailedPeers,
+                 Members(s.failed_members(), lang), lang),
+      "</table>\n");
   if (!s.stale_index_members().empty()) {
-    absl::StrAppend(&out, "<p class=\"warning\" role=\"note\">", kStale,
-                    AgeText(s.stale_index_after_ms()), " (",
-                    Members(s.stale_index_members()), ")", kStaleEnd, "</p>\n");
+    absl::StrAppend(&out, "<p class=\"warning\" role=\"note\">",
+                    HtmlFormat(msg::kConsoleQueryStale, lang,
+                               {AgeText(s.stale_index_after_ms(), lang),
+                                Members(s.stale_index_members(), lang)}),
+                    "</p>\n");
+  }
+  return out;
+}
+
+// `form` again with q_chat_<row> ticked, as hidden fields of a form that
+// asks the same query with that row also as a group or channel.
+std::string AskBothForm(const console::Request& r, int row, i18n::Lang lang) {
+  const std::string chat = absl::StrCat("q_chat_", row);
+  std::string out = absl::StrCat(
+      "<form method=\"post\" action=\"/query\">"
+      "<input type=\"hidden\" name=\"form_token\" value=\"",
+      Escape(r.session.form_token), "\">");
+  for (const auto& [name, values] : r.form) {
+    if (name == "form_token" || name == chat) continue;
+    for (const std::string& v : values) {
+      absl::StrAppend(&out, "<input type=\"hidden\" name=\"", Escape(name),
+                      "\" value=\"", Escape(v), "\">");
+    }
+  }
+  absl::StrAppend(&out, "<input type=\"hidden\" name=\"", chat,
+                  "\" value=\"1\"><button type=\"submit\">",
+                  T(msg::kConsoleQueryAskBoth, lang), "</button></form>\n");
+  return out;
+}
+
+// What each row was asked as; for a value asked as a username only that
+// could also be a group or channel, says so and offers to ask both (the
+// issue's "type confusion is silent": a miss must say what was asked).
+std::string AskedHtml(const console::Request& r,
+                      const std::vector<AskedRow>& asked, i18n::Lang lang) {
+  std::string out =
+      absl::StrCat("<h2>", T(msg::kConsoleQueryAskedTitle, lang), "</h2>\n");
+  for (const AskedRow& a : asked) {
+    std::vector<std::string> types;
+    for (v1::IdentifierType t : a.types) {
+      types.push_back(T(IdentifierTypeMessage(t), lang));
+    }
+    const std::string row = std::to_string(a.row + 1);
+    absl::StrAppend(
+        &out, "<p>",
+        HtmlFormat(msg::kConsoleQueryAskedAs, lang,
+                   {row, Escape(a.value), absl::StrJoin(types, ", ")}),
+        "</p>\n");
+    if (a.could_be_chat && a.types.size() == 1) {
+      absl::StrAppend(&out, "<div class=\"warning\"><p>",
+                      HtmlFormat(msg::kConsoleQueryUsernameOnly, lang,
+                                 {row, Escape(a.value)}),
+                      "</p>\n", AskBothForm(r, a.row, lang), "</div>\n");
+    }
   }
   return out;
 }
@@ -356,41 +435,36 @@ void QueryPages::AddRoutes(
   };
 }
 
-console::Response QueryPages::FormPage(const Request& r,
-                                       const console::Form& form,
-                                       const std::string& error,
-                                       int status) const {
-  const i18n::Lang lang = language_->For(r);
+std::vector<std::string> QueryPages::OpenCases(
+    const std::string& office) const {
   std::vector<std::string> cases;
   std::string token;
   do {
     absl::StatusOr<CaseList> page =
-        scope_->ListCases(r.caller.office, false, 1000, token);
+        scope_->ListCases(office, false, 1000, token);
     if (!page.ok()) break;  // the form then says there is no open case
     for (const v1::Case& c : page->cases) cases.push_back(c.case_number());
     token = page->next_page_token;
   } while (!token.empty());
-  // Which row each identifier of the request came from, for a refusal
-  // that names identifiers[i].
-  std::vector<int> rows;
-  std::vector<int> username_only;
-  (void)QueryFromForm(form, rows, username_only);
-  const std::string field = FieldOf(error, rows);
-  std::string out;
-  if (!error.empty()) {
-    absl::StrAppend(&out, "<p class=\"error\" role=\"alert\">", kRefused,
-                    Escape(error), "</p>\n");
-  }
-  absl::StrAppend(&out,
-                  "<form method=\"post\" action=\"/query\">"
-                  "<input type=\"hidden\" name=\"form_token\" value=\"",
-                  Escape(r.session.form_token), "\">\n<fieldset><legend>",
-                  kPurposeLegend, "</legend>\n");
+  return cases;
+}
+
+std::string QueryPages::PurposeFields(const console::Form& form,
+                                      const std::string& field,
+                                      const std::string& error,
+                                      const std::vector<std::string>& cases,
+                                      i18n::Lang lang) const {
+  const FieldRefusal refusal{field, error};
+  std::string out =
+      absl::StrCat("<fieldset><legend>",
+                   T(msg::kConsoleQueryPurposeLegend, lang), "</legend>\n");
   if (cases.empty()) {
-    absl::StrAppend(&out, "<p class=\"error\">", kNoOpenCase, "</p>\n");
+    absl::StrAppend(&out, "<p class=\"error\">",
+                    T(msg::kConsoleQueryNoOpenCase, lang), "</p>\n");
   }
-  absl::StrAppend(&out, "<label for=\"case_number\">", kCaseLabel, "</label>\n",
-                  FieldError(field, error, "case_number"),
+  absl::StrAppend(&out, "<label for=\"case_number\">",
+                  T(msg::kConsoleQueryCaseLabel, lang), "</label>\n",
+                  FieldError(refusal, "case_number"),
                   "<select id=\"case_number\" name=\"case_number\" required>");
   for (const std::string& c : cases) {
     absl::StrAppend(&out, "<option value=\"", Escape(c), "\"",
@@ -398,54 +472,94 @@ console::Response QueryPages::FormPage(const Request& r,
                     Escape(c), "</option>");
   }
   absl::StrAppend(
-      &out, "</select>\n<label for=\"legal_basis\">", kLegalBasisLabel,
-      "</label>\n<p class=\"hint\" id=\"legal_basis_hint\">", kLegalBasisHint,
-      "</p>\n", FieldError(field, error, "legal_basis"),
+      &out, "</select>\n<label for=\"legal_basis\">",
+      T(msg::kConsoleQueryLegalBasis, lang),
+      "</label>\n<p class=\"hint\" id=\"legal_basis_hint\">",
+      T(msg::kConsoleQueryLegalBasisHint, lang), "</p>\n",
+      FieldError(refusal, "legal_basis"),
       "<input id=\"legal_basis\" name=\"legal_basis\" required "
       "maxlength=\"256\" aria-describedby=\"legal_basis_hint\" value=\"",
       Escape(First(form, "legal_basis")), "\">\n<label for=\"offence\">",
-      kOffenceLabel, "</label>\n", FieldError(field, error, "offence"),
+      T(msg::kConsoleQueryOffence, lang), "</label>\n",
+      FieldError(refusal, "offence"),
       "<select id=\"offence\" name=\"offence\" required><option value=\"\">",
-      kChooseOffence, "</option>");
+      T(msg::kConsoleQueryChooseOffence, lang), "</option>");
   for (v1::OffenceCode code : client::AllOffenceCodes()) {
     absl::StrAppend(&out, "<option value=\"", static_cast<int>(code), "\"",
                     IntField(form, "offence") == code ? " selected" : "", ">",
                     Escape(client::OffenceLabel(code, lang)), "</option>");
   }
-  absl::StrAppend(&out, "</select>\n</fieldset>\n<fieldset><legend>",
-                  kIdsLegend, "</legend>\n<p class=\"hint\" id=\"chat_hint\">",
-                  kChatHint, "</p>\n");
+  absl::StrAppend(&out, "</select>\n</fieldset>\n");
+  return out;
+}
+
+std::string QueryPages::IdentifierRows(const console::Form& form,
+                                       const std::string& field,
+                                       const std::string& error,
+                                       i18n::Lang lang) const {
+  const FieldRefusal refusal{field, error};
+  std::string out =
+      absl::StrCat("<fieldset><legend>", T(msg::kConsoleQueryIdsLegend, lang),
+                   "</legend>\n<p class=\"hint\" id=\"chat_hint\">",
+                   T(msg::kConsoleQueryChatHint, lang), "</p>\n");
   for (int i = 0; i < kRows; ++i) {
     const std::string n = std::to_string(i);
     const int chosen = IntField(form, "q_type_" + n);
-    absl::StrAppend(&out, "<fieldset class=\"row\"><legend>", kIdRow, i + 1,
-                    "</legend>\n", FieldError(field, error, "q_row_" + n),
-                    "<label for=\"q_type_", n, "\">", kTypeLabel,
-                    "</label><select id=\"q_type_", n, "\" name=\"q_type_", n,
-                    "\"><option value=\"0\">", kDetect, "</option>");
+    absl::StrAppend(
+        &out, "<fieldset class=\"row\"><legend>",
+        HtmlFormat(msg::kConsoleQueryIdRow, lang, {std::to_string(i + 1)}),
+        "</legend>\n", FieldError(refusal, "q_row_" + n),
+        "<label for=\"q_type_", n, "\">", T(msg::kConsoleLabelType, lang),
+        "</label><select id=\"q_type_", n, "\" name=\"q_type_", n,
+        "\"><option value=\"0\">", T(msg::kConsoleQueryDetect, lang),
+        "</option>");
     for (v1::IdentifierType t : kTypes) {
       absl::StrAppend(&out, "<option value=\"", static_cast<int>(t), "\"",
                       chosen == t ? " selected" : "", ">",
-                      HtmlText(IdentifierTypeMessage(t), lang), "</option>");
+                      T(IdentifierTypeMessage(t), lang), "</option>");
     }
     absl::StrAppend(
-        &out, "</select>\n<label for=\"q_value_", n, "\">", kValueLabel,
-        "</label><input id=\"q_value_", n, "\" name=\"q_value_", n,
-        "\" maxlength=\"1024\" value=\"", Escape(First(form, "q_value_" + n)),
-        "\">\n<label for=\"q_from_", n, "\">", kFromLabel,
+        &out, "</select>\n<label for=\"q_value_", n, "\">",
+        T(msg::kConsoleQueryValue, lang), "</label><input id=\"q_value_", n,
+        "\" name=\"q_value_", n, "\" maxlength=\"1024\" value=\"",
+        Escape(First(form, "q_value_" + n)), "\">\n<label for=\"q_from_", n,
+        "\">", T(msg::kConsoleQueryFrom, lang),
         "</label><input type=\"date\" id=\"q_from_", n, "\" name=\"q_from_", n,
         "\" value=\"", Escape(First(form, "q_from_" + n)),
-        "\">\n<label for=\"q_to_", n, "\">", kToLabel,
+        "\">\n<label for=\"q_to_", n, "\">", T(msg::kConsoleQueryUntil, lang),
         "</label><input type=\"date\" id=\"q_to_", n, "\" name=\"q_to_", n,
         "\" value=\"", Escape(First(form, "q_to_" + n)),
         "\">\n<label><input type=\"checkbox\" name=\"q_chat_", n,
         "\" value=\"1\" aria-describedby=\"chat_hint\"",
-        First(form, "q_chat_" + n) == "1" ? " checked" : "", "> ", kChatLabel,
-        "</label>\n</fieldset>\n");
+        First(form, "q_chat_" + n) == "1" ? " checked" : "", "> ",
+        T(msg::kConsoleQueryChatLabel, lang), "</label>\n</fieldset>\n");
   }
-  absl::StrAppend(&out, "</fieldset>\n<fieldset><legend>", kPeersLegend,
-                  "</legend>\n", FieldError(field, error, "peers"),
-                  "<input type=\"hidden\" name=\"peers_shown\" value=\"1\">\n");
+  absl::StrAppend(&out, "</fieldset>\n");
+  return out;
+}
+
+console::Response QueryPages::FormPage(const Request& r,
+                                       const console::Form& form,
+                                       const std::string& field,
+                                       const std::string& error,
+                                       int status) const {
+  const i18n::Lang lang = language_->For(r);
+  std::string out;
+  if (!error.empty()) {
+    absl::StrAppend(
+        &out, "<p class=\"error\" role=\"alert\">",
+        HtmlFormat(msg::kConsoleQueryRefused, lang, {Escape(error)}), "</p>\n");
+  }
+  absl::StrAppend(
+      &out,
+      "<form method=\"post\" action=\"/query\">"
+      "<input type=\"hidden\" name=\"form_token\" value=\"",
+      Escape(r.session.form_token), "\">\n",
+      PurposeFields(form, field, error, OpenCases(r.caller.office), lang),
+      IdentifierRows(form, field, error, lang), "<fieldset><legend>",
+      T(msg::kConsoleQueryPeersLegend, lang), "</legend>\n",
+      FieldError({field, error}, "peers"),
+      "<input type=\"hidden\" name=\"peers_shown\" value=\"1\">\n");
   const bool refill = First(form, "peers_shown") == "1";
   for (const std::string& peer : peers_()) {
     const bool on = !refill || Has(form, "peer", peer);
@@ -454,54 +568,61 @@ console::Response QueryPages::FormPage(const Request& r,
                     Escape(peer), "\"", on ? " checked" : "", "> ",
                     Escape(peer), "</label>\n");
   }
-  absl::StrAppend(&out, "</fieldset>\n<p><button type=\"submit\">", kSubmit,
-                  "</button></p>\n</form>");
-  return ConsolePage(*language_, r, std::string(kTitle), out, status);
+  absl::StrAppend(&out, "</fieldset>\n<p><button type=\"submit\">",
+                  T(msg::kConsoleQuerySubmit, lang), "</button></p>\n</form>");
+  return language_->Page(
+      r, std::string(i18n::Text(msg::kConsoleNavQuery, lang)), out, status);
+}
+
+console::Response QueryPages::NotForRole(const Request& r) const {
+  const i18n::Lang lang = language_->For(r);
+  return language_->Page(
+      r, std::string(i18n::Text(msg::kConsoleNotForRoleTitle, lang)),
+      absl::StrCat("<p class=\"error\">",
+                   HtmlFormat(msg::kConsoleQueryNotForRole, lang,
+                              {Escape(r.caller.role)}),
+                   "</p>"),
+      403);
+}
+
+console::Response QueryPages::Unavailable(const Request& r) const {
+  const i18n::Lang lang = language_->For(r);
+  return language_->Page(
+      r, std::string(i18n::Text(msg::kConsoleUnavailableTitle, lang)),
+      absl::StrCat("<p class=\"error\">", T(msg::kConsoleUnavailableText, lang),
+                   "</p>"),
+      503);
 }
 
 void QueryPages::Form(const Request& r, Reply reply) const {
-  if (r.caller.role != "prosecutor") {
-    reply(ConsolePage(*language_, r, std::string(kNotForRoleTitle),
-                      absl::StrCat("<p class=\"error\">", kNotForRole,
-                                   Escape(r.caller.role), ".</p>"),
-                      403));
-    return;
-  }
-  if (!run_([this, r, reply] { reply(FormPage(r, {}, "", 200)); })) {
-    reply(ConsolePage(*language_, r, std::string(kUnavailable),
-                      absl::StrCat("<p class=\"error\">", kStopping, "</p>"),
-                      503));
+  if (r.caller.role != "prosecutor") return reply(NotForRole(r));
+  if (!run_([this, r, reply] { reply(FormPage(r, {}, "", "", 200)); })) {
+    reply(Unavailable(r));
   }
 }
 
 void QueryPages::Ask(const Request& r, Reply reply) const {
-  if (r.caller.role != "prosecutor") {
-    reply(ConsolePage(*language_, r, std::string(kNotForRoleTitle),
-                      absl::StrCat("<p class=\"error\">", kNotForRole,
-                                   Escape(r.caller.role), ".</p>"),
-                      403));
-    return;
-  }
-  if (!run_([this, r, reply] { Stream(r, reply); })) {
-    reply(ConsolePage(*language_, r, std::string(kUnavailable),
-                      absl::StrCat("<p class=\"error\">", kStopping, "</p>"),
-                      503));
-  }
+  if (r.caller.role != "prosecutor") return reply(NotForRole(r));
+  if (!run_([this, r, reply] { Stream(r, reply); })) reply(Unavailable(r));
 }
 
 void QueryPages::Stream(const Request& r, const Reply& reply) const {
-  std::vector<int> rows;
-  std::vector<int> username_only;
-  absl::StatusOr<v1::QueryRequest> q =
-      QueryFromForm(r.form, rows, username_only);
-  if (!q.ok()) {
-    return reply(FormPage(r, r.form, std::string(q.status().message()), 400));
+  const i18n::Lang lang = language_->For(r);
+  v1::QueryRequest q;
+  std::vector<AskedRow> asked;
+  if (std::optional<FieldRefusal> refusal =
+          QueryFromForm(r.form, lang, self_, OpenCases(r.caller.office),
+                        peers_(), q, asked)) {
+    return reply(FormPage(r, r.form, refusal->field, refusal->text, 400));
   }
   // The page in two halves around the answers: the frame's head, then
   // (after the answers) its tail.
   constexpr std::string_view kMark = "<!--answers-->";
   const std::string page =
-      ConsolePage(*language_, r, std::string(kAnswersTitle), std::string(kMark))
+      language_
+          ->Page(r,
+                 std::string(i18n::Text(msg::kConsoleQueryAnswersTitle, lang)),
+                 std::string(kMark))
           .body;
   const size_t mark = page.find(kMark);
   const std::string head = page.substr(0, mark);
@@ -510,7 +631,7 @@ void QueryPages::Stream(const Request& r, const Reply& reply) const {
   std::shared_ptr<console::Stream> stream;
   v1::QuerySummary summary;
   bool summarized = false;
-  absl::Status status = query_(*q, r.caller, [&](const v1::QueryEvent& e) {
+  absl::Status status = query_(q, r.caller, [&](const v1::QueryEvent& e) {
     if (stream == nullptr) {
       stream = r.stream(200);
       if (!stream->Write(absl::StrCat(head, "<ul class=\"answers\">\n"))) {
@@ -520,54 +641,65 @@ void QueryPages::Stream(const Request& r, const Reply& reply) const {
     if (e.has_summary()) {
       summary = e.summary();
       summarized = true;
-      return stream->Write(SummaryHtml(summary));
+      return stream->Write(SummaryHtml(summary, lang));
     }
-    return stream->Write(AnswerLine(e.answer()));
+    return stream->Write(AnswerLine(e.answer(), lang));
   });
   if (stream == nullptr) {
-    const std::string error = status.ok() ? "" : std::string(status.message());
-    return reply(FormPage(r, r.form, error, 400));
+    // Office.Query's own refusal, which the page's checks did not foresee
+    // (a case closed meanwhile, a peer suspended): the node's words, above
+    // the form.
+    return reply(
+        FormPage(r, r.form, "", status.ok() ? "" : Plain(status), 400));
   }
   std::string rest;
   if (!status.ok()) {
     // The summary closes the list of answers; without it, close it here.
     if (!summarized) rest += "</ul>\n";
-    absl::StrAppend(&rest, "<p class=\"error\" role=\"alert\">",
-                    kAbortedAfterAnswers, Escape(std::string(status.message())),
-                    "</p>\n");
+    absl::StrAppend(
+        &rest, "<p class=\"error\" role=\"alert\">",
+        HtmlFormat(msg::kConsoleQueryStopped, lang, {Escape(Plain(status))}),
+        "</p>\n");
   }
-  for (int row : username_only) {
-    absl::StrAppend(&rest, "<p class=\"warning\">", kIdRow, row + 1, " (",
-                    Escape(First(r.form, absl::StrCat("q_value_", row))), ")",
-                    kAskedAsUsername, "</p>\n");
-  }
-  absl::StrAppend(&rest, "<h2>", kHitsTitle, "</h2>\n");
+  absl::StrAppend(&rest, AskedHtml(r, asked, lang),
+                  HitCards(r, q, summary, lang), "<p><a href=\"/query\">",
+                  T(msg::kConsoleQueryAskAgain, lang), "</a></p>\n", tail);
+  if (stream->Write(std::move(rest))) stream->End();
+}
+
+std::string QueryPages::HitCards(const Request& r, const v1::QueryRequest& q,
+                                 const v1::QuerySummary& summary,
+                                 i18n::Lang lang) const {
+  std::string out =
+      absl::StrCat("<h2>", T(msg::kConsoleQueryHitsTitle, lang), "</h2>\n");
   // The hits as stored, with their context (the value as typed, both
   // windows), read back through Office.ListHits' scope.
   v1::ListHitsRequest req;
-  req.set_case_number(q->purpose().case_number());
+  req.set_case_number(q.purpose().case_number());
   req.set_page_size(1000);
   int cards = 0;
   while (!summary.query_id().empty()) {
     absl::StatusOr<v1::ListHitsResponse> hits =
         scope_->ListHits(r.caller.office, req);
     if (!hits.ok()) {
-      absl::StrAppend(&rest, "<p class=\"error\">", kHitsReadFailed,
-                      Escape(std::string(hits.status().message())), "</p>\n");
+      absl::StrAppend(&out, "<p class=\"error\">",
+                      HtmlFormat(msg::kConsoleQueryHitsReadFailed, lang,
+                                 {Escape(Plain(hits.status()))}),
+                      "</p>\n");
       break;
     }
     for (const v1::Hit& h : hits->hits()) {
       if (h.query_id() != summary.query_id()) continue;
-      rest += HitCard(h, language_->For(r));
+      out += HitCard(h, lang);
       ++cards;
     }
     if (hits->next_page_token().empty()) break;
     req.set_page_token(hits->next_page_token());
   }
-  if (cards == 0) absl::StrAppend(&rest, "<p>", kNoHits, "</p>\n");
-  absl::StrAppend(&rest, "<p><a href=\"/query\">", kAskAgain, "</a></p>\n",
-                  tail);
-  if (stream->Write(std::move(rest))) stream->End();
+  if (cards == 0) {
+    absl::StrAppend(&out, "<p>", T(msg::kConsoleQueryNoHits, lang), "</p>\n");
+  }
+  return out;
 }
 
 }  // namespace cbx::node

@@ -11,10 +11,17 @@
 // The query runs through Office.Query's own domain call (QueryRun: the
 // node binds LookupQuerier::Run for the caller's office and person, and
 // logs the call as the Office port does), so it is checked, sent, logged
-// and stored exactly as `cbx query`. A refusal (spec/office-api.md §4.5,
-// Q1-Q16) comes before any answer: it is a 400 page with the form, what
-// was typed kept and the message next to the field it names. The page
-// therefore starts with the first peer's answer, never before.
+// and stored exactly as `cbx query`. Before that the page checks the form
+// field by field against what it offered (one of the office's open cases,
+// a legal basis, an offence, each value normalized as Office.Query will,
+// the dates, the peers): a refusal is a 400 page with the form, what was
+// typed kept and the message, in the caller's language, next to the field
+// it belongs to (carried with the message, never read back from its
+// text). A refusal of Office.Query itself (spec/office-api.md §4.5,
+// Q1-Q16) that the page did not foresee is shown above the form in the
+// node's words. The answer page says, per row, which identifier types were
+// asked, and offers to ask a value asked as a Telegram username only as a
+// group or channel too.
 //
 // Threading: handlers run the query through `run`, whose thread may block
 // for the whole query (the node: its console executor, never the lookup
@@ -72,13 +79,32 @@ class QueryPages {
   void Form(const Request& r, Reply reply) const;
   void Ask(const Request& r, Reply reply) const;
 
-  // The form filled with `form`, with `error` above it and next to the
-  // field it names; `status` 200 for a new form.
+  // The form filled with `form`, with `error` (plain text) above it and
+  // next to `field` ("q_row_<i>", "case_number", "legal_basis",
+  // "offence", "peers"; "" for above only); `status` 200 for a new form.
   console::Response FormPage(const Request& r, const console::Form& form,
-                             const std::string& error, int status) const;
-  // Asks the peers for `r` and streams the page; on a refusal before any
-  // answer, replies with the form instead.
+                             const std::string& field, const std::string& error,
+                             int status) const;
+  // The form's purpose fieldset (`cases`: the office's open cases) and
+  // its identifier rows, as FormPage.
+  std::string PurposeFields(const console::Form& form, const std::string& field,
+                            const std::string& error,
+                            const std::vector<std::string>& cases,
+                            i18n::Lang lang) const;
+  std::string IdentifierRows(const console::Form& form,
+                             const std::string& field, const std::string& error,
+                             i18n::Lang lang) const;
+  // The case numbers of `office`'s open cases (none if they cannot be
+  // read: the form then says there is no open case).
+  std::vector<std::string> OpenCases(const std::string& office) const;
+  console::Response NotForRole(const Request& r) const;
+  console::Response Unavailable(const Request& r) const;
+  // Checks the form of `r` field by field, asks the peers and streams the
+  // page; on a refusal before any answer, replies with the form instead.
   void Stream(const Request& r, const Reply& reply) const;
+  // The hit cards of `summary`'s query, read back as stored.
+  std::string HitCards(const Request& r, const v1::QueryRequest& q,
+                       const v1::QuerySummary& summary, i18n::Lang lang) const;
 
   const std::string self_;
   const OfficeScope* const scope_;

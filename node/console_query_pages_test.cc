@@ -213,64 +213,132 @@ TEST_F(QueryPagesTest, StreamShowsEachPeerBeforeTheSummaryThenTheHitCards) {
   EXPECT_EQ(q.peers_size(), 2);
 }
 
-TEST_F(QueryPagesTest, RefusalIsTheFormWithWhatWasTypedAndTheFieldNamed) {
+TEST_F(QueryPagesTest, NodeRefusalIsTheFormWithWhatWasTypedAndTheNodesWords) {
+  // A refusal of Office.Query that the page's own checks did not foresee
+  // (the case closed between the form and the POST): above the form, in
+  // the node's words, nothing streamed.
   script_ = [](const std::function<bool(const v1::QueryEvent&)>&) {
     return absl::FailedPreconditionError(
-        "purpose.case_number: MK-9 is not a case of your office "
-        "MK/PPO-Skopje; add the case first and query under its number");
+        "purpose.case_number: case MK-1 is closed; query under one of your "
+        "open cases");
   };
   Response refused = Call("POST", skopje_, kAsk);
   EXPECT_EQ(refused.status, 400);
   EXPECT_TRUE(stream_->chunks.empty());
   EXPECT_NE(refused.body.find("role=\"alert\">The query was not sent: "
-                              "purpose.case_number: MK-9"),
+                              "purpose.case_number: case MK-1 is closed"),
             std::string::npos)
       << refused.body;
-  EXPECT_NE(refused.body.find("id=\"case_number_error\""), std::string::npos);
   EXPECT_NE(refused.body.find("value=\"MLA 1959\""), std::string::npos);
   EXPECT_NE(refused.body.find("value=\"@Balkan_Leaks\""), std::string::npos);
   EXPECT_NE(refused.body.find("name=\"q_chat_0\" value=\"1\" "
                               "aria-describedby=\"chat_hint\" checked"),
             std::string::npos);
-
-  // An identifier's refusal is named next to its row (the third
-  // identifier asked is the second row: the first row was asked twice).
-  script_ = [](const std::function<bool(const v1::QueryEvent&)>&) {
-    return absl::InvalidArgumentError("identifiers[2]: phone: no digits");
-  };
-  Response row = Call("POST", skopje_, kAsk);
-  EXPECT_EQ(row.status, 400);
-  EXPECT_NE(row.body.find("id=\"q_row_1_error\""), std::string::npos);
 }
 
-TEST_F(QueryPagesTest, FormErrorsAreRefusedBeforeAnythingIsAsked) {
-  Response no_peer = Call(
-      "POST", skopje_,
-      "case_number=MK-1&legal_basis=x&offence=1&q_value_0=%40a&peers_shown=1");
-  EXPECT_EQ(no_peer.status, 400);
-  EXPECT_NE(no_peer.body.find("choose at least one peer"), std::string::npos);
-  EXPECT_NE(no_peer.body.find("id=\"peers_error\""), std::string::npos);
+// A form the page refuses itself, before Office.Query is called.
+struct FieldCase {
+  const char* form;
+  const char* field;  // the id of the error paragraph
+  const char* text;   // in the error paragraph
+};
+
+TEST_F(QueryPagesTest, EachFieldIsCheckedAndItsErrorShownNextToIt) {
+  const std::string purpose = "case_number=MK-1&legal_basis=x&offence=1";
+  const std::vector<FieldCase> cases = {
+      // Another office's case, a closed one, none.
+      {"case_number=MK-9&legal_basis=x&offence=1&q_value_0=%40smokva_grupa",
+       "case_number_error", "MK-9 is not one of your office&#39;s open cases"},
+      {"case_number=MK-2&legal_basis=x&offence=1&q_value_0=%40smokva_grupa",
+       "case_number_error", "MK-2 is not one of your office"},
+      {"legal_basis=x&offence=1&q_value_0=%40smokva_grupa", "case_number_error",
+       "Choose one of your office&#39;s open cases."},
+      {"case_number=MK-1&legal_basis=+&offence=1&q_value_0=%40smokva_grupa",
+       "legal_basis_error", "Give the legal basis of the request."},
+      {"case_number=MK-1&legal_basis=x&offence=999&q_value_0=%40smokva_grupa",
+       "offence_error", "Choose the offence."},
+      {"case_number=MK-1&legal_basis=x&offence=1", "q_row_0_error",
+       "Give at least one identifier to ask about."},
+      {"case_number=MK-1&legal_basis=x&offence=1&q_value_0=ok"
+       "&q_value_1=what+is+this",
+       "q_row_0_error",
+       "Identifier 1: the type cannot be told from the value; choose its "
+       "type."},
+      // A national number typed as a phone: the normalizer's words, next
+      // to the second row.
+      {"case_number=MK-1&legal_basis=x&offence=1&q_value_0=%40smokva_grupa"
+       "&q_type_1=4&q_value_1=070+555+0101",
+       "q_row_1_error", "Identifier 2: "},
+      {"case_number=MK-1&legal_basis=x&offence=1&q_value_0=%40smokva_grupa"
+       "&q_from_0=31.01.2026",
+       "q_row_0_error",
+       "identifier 1, seen from: &#39;31.01.2026&#39; is not a date"},
+      {"case_number=MK-1&legal_basis=x&offence=1&q_value_0=%40smokva_grupa"
+       "&q_from_0=2026-02-01&q_to_0=2026-01-01",
+       "q_row_0_error",
+       "Identifier 1: &quot;seen until&quot; is before &quot;seen from&quot;."},
+      {"case_number=MK-1&legal_basis=x&offence=1&q_value_0=%40smokva_grupa"
+       "&peers_shown=1",
+       "peers_error", "Choose at least one peer to ask."},
+      {"case_number=MK-1&legal_basis=x&offence=1&q_value_0=%40smokva_grupa"
+       "&peers_shown=1&peer=RS&peer=XX",
+       "peers_error", "XX is not one of the peers this node can ask."},
+  };
+  for (const FieldCase& c : cases) {
+    Response refused = Call("POST", skopje_, c.form);
+    EXPECT_EQ(refused.status, 400) << c.form;
+    const size_t at =
+        refused.body.find(absl::StrCat("id=\"", c.field, "\">", c.text));
+    EXPECT_NE(at, std::string::npos) << c.form << "\n" << refused.body;
+    // The same text above the form, and no other field marked.
+    EXPECT_NE(refused.body.find(absl::StrCat(
+                  "role=\"alert\">The query was not sent: ", c.text)),
+              std::string::npos)
+        << c.form;
+    size_t marked = 0;
+    for (size_t i = refused.body.find("_error\">"); i != std::string::npos;
+         i = refused.body.find("_error\">", i + 1)) {
+      ++marked;
+    }
+    EXPECT_EQ(marked, 1u) << c.form;
+  }
+  // A box left unticked stays unticked.
+  Response no_peer = Call("POST", skopje_,
+                          purpose + "&q_value_0=%40smokva_grupa&peers_shown=1");
   EXPECT_NE(no_peer.body.find("name=\"peer\" value=\"RS\">"),
-            std::string::npos);  // left unticked as sent
-
-  Response no_type = Call(
-      "POST", skopje_, "case_number=MK-1&q_value_0=ok&q_value_1=what+is+this");
-  EXPECT_EQ(no_type.status, 400);
-  EXPECT_NE(no_type.body.find("Identifier 1: the type cannot be told"),
             std::string::npos);
-  EXPECT_NE(no_type.body.find("id=\"q_row_0_error\""), std::string::npos);
-
-  Response bad_date = Call(
-      "POST", skopje_, "case_number=MK-1&q_value_0=%40a&q_from_0=31.01.2026");
-  EXPECT_EQ(bad_date.status, 400);
-  EXPECT_NE(bad_date.body.find("Identifier 1, seen from: &#39;31.01.2026&#39; "
-                               "is not a date"),
-            std::string::npos)
-      << bad_date.body;
   EXPECT_TRUE(asked_.empty());
 }
 
-TEST_F(QueryPagesTest, UsernameAskedAloneSaysItCouldAlsoBeAChat) {
+TEST_F(QueryPagesTest, FormAndRefusalInTheCallersLanguage) {
+  Request mk = skopje_;
+  mk.accept_language = "mk";
+  Response form = Call("GET", mk);
+  EXPECT_EQ(form.status, 200);
+  EXPECT_NE(form.body.find("<html lang=\"mk\">"), std::string::npos);
+  EXPECT_NE(form.body.find("Препознај од вредноста"), std::string::npos);
+  EXPECT_NE(form.body.find("Прашај и како група или канал на Telegram"),
+            std::string::npos);
+  EXPECT_NE(form.body.find("<legend>Идентификатор 1</legend>"),
+            std::string::npos);
+  // No English text of the page is left.
+  for (const char* english :
+       {"Detect from the value", "Why you ask", "Legal basis", "Peers to ask",
+        "Seen from", "Identifier 1", "Also ask as"}) {
+    EXPECT_EQ(form.body.find(english), std::string::npos) << english;
+  }
+  Response refused =
+      Call("POST", mk, "case_number=MK-9&legal_basis=x&offence=1&q_value_0=a");
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.body.find("id=\"case_number_error\">MK-9 не е еден од "
+                              "отворените предмети"),
+            std::string::npos)
+      << refused.body;
+  EXPECT_NE(refused.body.find("Прашањето не е испратено: MK-9"),
+            std::string::npos);
+}
+
+TEST_F(QueryPagesTest, MissSaysWhichTypesWereAskedAndOffersToAskBoth) {
   script_ = [](const std::function<bool(const v1::QueryEvent&)>& emit) {
     emit(Answer("RS", v1::PEER_OUTCOME_MISS, 0));
     v1::QueryEvent summary;
@@ -278,18 +346,50 @@ TEST_F(QueryPagesTest, UsernameAskedAloneSaysItCouldAlsoBeAChat) {
     emit(summary);
     return absl::OkStatus();
   };
-  Call(
-      "POST", skopje_,
-      "case_number=MK-1&legal_basis=x&offence=1&q_value_0=t.me%2Fsmokva_grupa");
+  Call("POST", skopje_,
+       "case_number=MK-1&legal_basis=x&offence=1&q_value_0=t.me%2Fsmokva_grupa"
+       "&q_value_1=%2B389+70+555+0101");
   ASSERT_EQ(asked_.size(), 1u);
-  ASSERT_EQ(asked_[0].identifiers_size(), 1);
+  ASSERT_EQ(asked_[0].identifiers_size(), 2);
   EXPECT_EQ(asked_[0].peers_size(), 0);  // no boxes shown: every peer
   const std::string page = absl::StrJoin(stream_->chunks, "");
-  EXPECT_NE(page.find("Identifier 1 (t.me/smokva_grupa) was asked as a "
-                      "Telegram username only"),
+  EXPECT_NE(page.find("Identifier 1 (t.me/smokva_grupa) was asked as: "
+                      "Telegram username."),
             std::string::npos)
       << page;
+  EXPECT_NE(page.find("Identifier 2 (+389 70 555 0101) was asked as: Phone "
+                      "number."),
+            std::string::npos);
+  EXPECT_NE(page.find("Identifier 1 (t.me/smokva_grupa) was asked as a "
+                      "Telegram username only"),
+            std::string::npos);
+  // The offer: the same form again with the row's box ticked.
+  const size_t offer = page.find("<form method=\"post\" action=\"/query\">");
+  ASSERT_NE(offer, std::string::npos);
+  const std::string form =
+      page.substr(offer, page.find("</form>", offer) - offer);
+  EXPECT_NE(form.find("name=\"form_token\" value=\"" + std::string(64, 'f')),
+            std::string::npos);
+  EXPECT_NE(form.find("name=\"q_value_0\" value=\"t.me/smokva_grupa\""),
+            std::string::npos);
+  EXPECT_NE(form.find("name=\"case_number\" value=\"MK-1\""),
+            std::string::npos);
+  EXPECT_NE(form.find("name=\"q_chat_0\" value=\"1\""), std::string::npos);
   EXPECT_NE(page.find("No peer named a case."), std::string::npos);
+
+  // Asked as both, it says so and offers nothing.
+  stream_ = std::make_shared<RecordingStream>();
+  Call("POST", skopje_,
+       "case_number=MK-1&legal_basis=x&offence=1&q_value_0=t.me%2Fsmokva_grupa"
+       "&q_chat_0=1");
+  const std::string both = absl::StrJoin(stream_->chunks, "");
+  EXPECT_NE(both.find("was asked as: Telegram username, Telegram group or "
+                      "channel."),
+            std::string::npos)
+      << both;
+  EXPECT_EQ(both.find("username only"), std::string::npos);
+  EXPECT_EQ(both.find("<form method=\"post\" action=\"/query\">"),
+            std::string::npos);
 }
 
 TEST_F(QueryPagesTest, FailureAfterAnswersEndsThePageSayingSo) {

@@ -8,6 +8,7 @@
 #include "client/table.h"
 #include "core/report/report_html.h"
 #include "core/util/bytes.h"
+#include "core/util/html_escape.h"
 
 namespace cbx::client::audit {
 namespace {
@@ -21,7 +22,7 @@ std::string PeerName(const v1::ReportFigure& f) {
   return f.peer().empty() ? "all" : f.peer();
 }
 
-std::string Escape(std::string_view s) { return report::HtmlEscape(s); }
+std::string Escape(std::string_view s) { return util::HtmlEscape(s); }
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "core/report/report.h"
+#include "core/util/html_escape.h"
 
 namespace cbx::report {
 namespace {
@@ -48,14 +49,14 @@ std::string BarChart(const std::string& title, const std::vector<Bar>& bars,
   }
   const int height = kRow * static_cast<int>(bars.size()) + 30;
   std::string svg = absl::StrCat(
-      "<figure><figcaption>", HtmlEscape(title), "</figcaption>\n",
+      "<figure><figcaption>", util::HtmlEscape(title), "</figcaption>\n",
       "<svg width=\"", label_width + kWidth + 80, "\" height=\"", height,
-      "\" role=\"img\" aria-label=\"", HtmlEscape(title), "\">\n");
+      "\" role=\"img\" aria-label=\"", util::HtmlEscape(title), "\">\n");
   int y = 10;
   for (const Bar& b : bars) {
     const int w = b.suppressed ? 0 : static_cast<int>(b.value * kWidth / max);
     absl::StrAppend(&svg, "<text x=\"0\" y=\"", y + 14, "\">",
-                    HtmlEscape(b.label), "</text>");
+                    util::HtmlEscape(b.label), "</text>");
     absl::StrAppend(&svg, "<rect x=\"", label_width, "\" y=\"", y,
                     "\" width=\"", b.suppressed ? kWidth / 20 : std::max(w, 1),
                     "\" height=\"16\" class=\"",
@@ -63,7 +64,7 @@ std::string BarChart(const std::string& title, const std::vector<Bar>& bars,
     absl::StrAppend(&svg, "<text x=\"",
                     label_width + (b.suppressed ? kWidth / 20 : w) + 6,
                     "\" y=\"", y + 14, "\">",
-                    b.suppressed ? HtmlEscape(absl::StrCat("<", min_cell))
+                    b.suppressed ? util::HtmlEscape(absl::StrCat("<", min_cell))
                                  : absl::StrCat(b.value),
                     "</text>\n");
     y += kRow;
@@ -73,33 +74,6 @@ std::string BarChart(const std::string& title, const std::vector<Bar>& bars,
 }
 
 }  // namespace
-
-std::string HtmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string ReportBodyHtml(const v1::Report& report) {
   std::vector<Bar> totals, times;
@@ -116,9 +90,10 @@ std::string ReportBodyHtml(const v1::Report& report) {
   }
   std::string html = absl::StrCat(
       "<p>Audit log entries ", report.log_begin(), "..", report.log_end(),
-      " (exclusive); open items judged at ", HtmlEscape(Utc(report.as_of_ms())),
-      ". Counts from 1 to ", report.min_cell() - 1, " are shown as ",
-      HtmlEscape(absl::StrCat("<", report.min_cell())), ".</p>\n");
+      " (exclusive); open items judged at ",
+      util::HtmlEscape(Utc(report.as_of_ms())), ". Counts from 1 to ",
+      report.min_cell() - 1, " are shown as ",
+      util::HtmlEscape(absl::StrCat("<", report.min_cell())), ".</p>\n");
   html += BarChart("The node's figures", totals, report.min_cell());
   if (!times.empty()) {
     html += BarChart("Times (ms)", times, report.min_cell());
@@ -130,9 +105,9 @@ std::string ReportBodyHtml(const v1::Report& report) {
       "<table><tr><th scope=\"col\">Figure</th><th scope=\"col\">Peer</th>"
       "<th scope=\"col\">Value</th></tr>\n";
   for (const v1::ReportFigure& f : report.figures()) {
-    absl::StrAppend(&html, "<tr><td>", HtmlEscape(f.name()), "</td><td>",
-                    HtmlEscape(PeerName(f)), "</td><td>",
-                    HtmlEscape(ShownValue(f, report.min_cell())),
+    absl::StrAppend(&html, "<tr><td>", util::HtmlEscape(f.name()), "</td><td>",
+                    util::HtmlEscape(PeerName(f)), "</td><td>",
+                    util::HtmlEscape(ShownValue(f, report.min_cell())),
                     "</td></tr>\n");
   }
   html += "</table>\n";

@@ -19,9 +19,6 @@
 
 namespace cbx::report {
 
-// `text` with &, <, >, " and ' replaced by character references.
-std::string HtmlEscape(std::string_view text);
-
 // The report's body: the coverage paragraph, the charts and the table.
 std::string ReportBodyHtml(const v1::Report& report);
 

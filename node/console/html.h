@@ -13,12 +13,17 @@
 
 #include "absl/status/statusor.h"
 #include "core/i18n/catalog.h"
+#include "core/util/html_escape.h"
 
 namespace cbx::node::console {
 
 // `text` with &, <, >, " and ' replaced by character references: safe in
-// element content and in a double- or single-quoted attribute value.
-std::string Escape(std::string_view text);
+// element content and in a double- or single-quoted attribute value. The
+// project's one escaper (core/util/html_escape.h), under the short name
+// the pages use.
+inline std::string Escape(std::string_view text) {
+  return util::HtmlEscape(text);
+}
 
 // A decoded application/x-www-form-urlencoded body or query string: each
 // name with its values in order. INVALID_ARGUMENT for a bad %-escape, a
