@@ -122,6 +122,19 @@ uint64_t OpenFds(pid_t pid) {
   return n;
 }
 
+// The GLIBC_TUNABLES value the shipped systemd unit gives the node
+// (packaging/cbx-node.service.in), so that the soak measures the node as it
+// runs in production; "" if the unit sets none.
+std::string UnitTunables() {
+  std::ifstream unit(SourceDir() + "/packaging/cbx-node.service.in");
+  const std::string key = "Environment=GLIBC_TUNABLES=";
+  std::string line;
+  while (std::getline(unit, line)) {
+    if (line.rfind(key, 0) == 0) return line.substr(key.size());
+  }
+  return "";
+}
+
 struct Sample {
   double at_s;
   std::map<std::string, uint64_t> rss_kib, fds;
@@ -351,6 +364,10 @@ TEST(LoadSoakTest, MixedLoadWithRestartsHoldsMemoryAndDescriptors) {
       EnvNumber("CBX_SOAK_RESTART_S", seconds >= 300 ? 180 : seconds / 2);
   const uint64_t sample_s = EnvNumber("CBX_SOAK_SAMPLE_S", 10);
   const bool check_leaks = seconds >= 300;
+  // The nodes inherit this process's environment.
+  const std::string tunables = UnitTunables();
+  ASSERT_FALSE(tunables.empty()) << "the systemd unit sets no GLIBC_TUNABLES";
+  ::setenv("GLIBC_TUNABLES", tunables.c_str(), 1);
 
   FederationOptions options;
   options.countries = kCountries;
