@@ -79,8 +79,9 @@ class RetentionSweepTest : public ::testing::Test {
 };
 
 // flock(1) holding `file` until killed: another holder of the log's lock.
+// -o: its `sleep` child does not inherit the lock, so killing flock frees it.
 pid_t HoldLock(const std::string& file) {
-  const char* argv[] = {"flock", file.c_str(), "sleep", "60", nullptr};
+  const char* argv[] = {"flock", "-o", file.c_str(), "sleep", "60", nullptr};
   pid_t pid = 0;
   if (posix_spawnp(&pid, "flock", nullptr, nullptr,
                    const_cast<char* const*>(argv), environ) != 0) {
