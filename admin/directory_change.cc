@@ -12,6 +12,7 @@
 #include "admin/directory_ops.h"
 #include "admin/directory_view.h"
 #include "core/crypto/ed25519.h"
+#include "core/crypto/sha256.h"
 #include "core/crypto/x509_crl.h"
 #include "core/directory/directory.h"
 #include "core/logcheck/log_generation.h"
@@ -407,6 +408,20 @@ std::string NodeKeyText(const v1::NodeKey& k) {
       ") public key ", HexEncode(k.public_key()));
 }
 
+// A member's audit log predecessor as the diff names it: "none", or
+// "<origin> at <size>, root <hex>" (checkpoint note bytes as a digest).
+std::string PredecessorText(const v1::Member& m) {
+  const v1::AuditLogGeneration& g = m.audit_log();
+  if (g.predecessor_origin().empty() && g.predecessor_size() == 0 &&
+      g.predecessor_root_hash().empty() && g.predecessor_checkpoint().empty()) {
+    return "none";
+  }
+  return absl::StrCat(
+      g.predecessor_origin(), " at ", g.predecessor_size(), ", root ",
+      HexEncode(g.predecessor_root_hash()), ", checkpoint note sha256 ",
+      HexEncode(crypto::Sha256(g.predecessor_checkpoint())).substr(0, 16));
+}
+
 void DiffMember(const v1::Member& a, const v1::Member& b,
                 std::vector<std::string>& out) {
   const std::string who = "~ " + b.code() + " ";
@@ -423,6 +438,13 @@ void DiffMember(const v1::Member& a, const v1::Member& b,
                : absl::StrCat(
                      who, "audit log generation: ", logcheck::GenerationOf(a),
                      " -> ", g, " (", p.status().message(), ")"));
+  } else if (PredecessorText(a) != PredecessorText(b)) {
+    // Refused by the successor rule, but shown: reviewers see what the
+    // proposal tries to rewrite.
+    out.push_back(absl::StrCat(
+        who, "audit log generation ", logcheck::GenerationOf(b),
+        ": its record changed (a generation's record never changes): ",
+        PredecessorText(a), " -> ", PredecessorText(b)));
   }
   if (a.endpoint() != b.endpoint()) {
     out.push_back(

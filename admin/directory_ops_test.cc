@@ -1,6 +1,7 @@
 #include "admin/directory_ops.h"
 
 #include "absl/status/status.h"
+#include "admin/directory_change.h"
 #include "admin/directory_view.h"
 #include "admin/test_support.h"
 #include "core/directory/directory.h"
@@ -272,6 +273,43 @@ TEST_F(DirectoryOpsTest, ShowNamesEachMembersAuditLogGeneration) {
       << text;
   EXPECT_NE(text.find("generation 1, origin cbx/MK/audit\n"),
             std::string::npos);
+}
+
+// directory show --previous: a member's audit log generation change, and
+// a rewrite of a generation's record, each on a line of its own.
+TEST_F(DirectoryOpsTest, PreviousShowsAnAuditLogGenerationChange) {
+  v1::Directory next = genesis_;
+  next.set_version(2);
+  v1::AuditLogGeneration* g = next.mutable_members(1)->mutable_audit_log();
+  g->set_generation(2);
+  g->set_predecessor_origin("cbx/RS/audit");
+  g->set_predecessor_size(7);
+  g->set_predecessor_root_hash(std::string(32, 'r'));
+  std::vector<std::string> lines = DescribeDiff(genesis_, next);
+  bool generation_line = false;
+  for (const std::string& l : lines) {
+    generation_line = generation_line ||
+                      l.rfind("~ RS audit log generation: 1 -> 2 (", 0) == 0;
+  }
+  EXPECT_TRUE(generation_line) << ::testing::PrintToString(lines);
+
+  v1::Directory rewritten = next;
+  rewritten.set_version(3);
+  rewritten.mutable_members(1)->mutable_audit_log()->set_predecessor_size(9);
+  lines = DescribeDiff(next, rewritten);
+  bool record_line = false;
+  for (const std::string& l : lines) {
+    record_line =
+        record_line ||
+        (l.rfind("~ RS audit log generation 2: its record changed", 0) == 0 &&
+         l.find("cbx/RS/audit at 7, root 7272") != std::string::npos &&
+         l.find("-> cbx/RS/audit at 9, root 7272") != std::string::npos);
+  }
+  EXPECT_TRUE(record_line) << ::testing::PrintToString(lines);
+  // Unchanged: no audit log line.
+  for (const std::string& l : DescribeDiff(next, next)) {
+    EXPECT_EQ(l.find("audit log"), std::string::npos) << l;
+  }
 }
 
 TEST_F(DirectoryOpsTest, CheckSuccessorRules) {

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "admin/backup_restore.h"
 #include "admin/commands.h"
+#include "admin/retention_sweep.h"
 #include "core/util/clock.h"
 #include "core/util/version.h"
 
@@ -46,6 +47,8 @@ struct Commands {
   RestoreArgs restore;
   CLI::App* backup_cmd = nullptr;
   CLI::App* restore_cmd = nullptr;
+  RetentionSweepArgs sweep;
+  CLI::App* sweep_cmd = nullptr;
 };
 
 // cbx-admin backup / restore: the node's databases (admin/backup_restore.h).
@@ -73,6 +76,20 @@ void AddDataCommands(CLI::App& app, Commands& c) {
   c.restore_cmd
       ->add_option("--from", c.restore.from, "The backup (cbx-admin backup)")
       ->required();
+  CLI::App* retention = app.add_subcommand(
+      "retention", "The node's retention sweep, run by hand");
+  retention->require_subcommand(1);
+  c.sweep_cmd = retention->add_subcommand(
+      "sweep",
+      "With the node stopped: delete what the config's retention periods "
+      "let go, as the node's own sweep does, and append the counts to the "
+      "audit log; refused while the node runs");
+  c.sweep_cmd->add_option("--config", c.sweep.config, "The node's config")
+      ->required();
+  c.sweep_cmd->add_flag("--dry-run", c.sweep.dry_run,
+                        "Print what the sweep would delete and log, on a "
+                        "private copy of node.db; changes nothing (allowed "
+                        "while the node runs)");
 }
 
 // cbx-admin key generate / public
@@ -246,6 +263,9 @@ int RunChosen(Commands& c) {
   if (c.restore_cmd->parsed()) {
     c.restore.now_ms = SystemClock::Get().NowMs();
     return Report(Restore(c.restore, std::cout, std::cerr));
+  }
+  if (c.sweep_cmd->parsed()) {
+    return Report(RetentionSweep(c.sweep, std::cout));
   }
   if (c.show_cmd->parsed()) {
     return Report(DirectoryShow(c.show, std::cout, std::cerr));

@@ -176,7 +176,8 @@ void AuditPages::Overview(const Request& r, Reply reply) const {
           if (std::string io = IoHealth::Get().Alert(); !io.empty()) {
             absl::StrAppend(&alerts, "<li>", Escape(io), "</li>");
           }
-          absl::StatusOr<std::string> dir = DirectoryAlert(*ctx_->storage);
+          absl::StatusOr<std::string> dir = DirectoryAlert(
+              *ctx_->storage, ctx_->directory->Current()->version());
           if (!dir.ok()) {
             absl::StrAppend(&alerts, "<li>",
                             Escape(std::string(dir.status().message())),

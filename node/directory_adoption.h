@@ -7,11 +7,21 @@
 // ALERT-directory-equivocation log line raised once per distinct version,
 // and shown in `cbx peers` (DirectoryAlert).
 //
+// A version whose governance signatures hold but that breaks the audit log
+// generation rule (spec/directory.md §5.2 step 8: a member's generation
+// goes back, skips, changes without its predecessor, or names a predecessor
+// checkpoint that does not verify as witnessed) is refused the same way:
+// the node stays on its version, raises ALERT-directory-log-generation
+// naming the member once per distinct version, keeps the refusal in node.db
+// (setting kRefusedVersionsSetting) and shows it in `cbx peers` until it
+// adopts a version at least as new (spec/directory.md §5.3).
+//
 // Stateless functions over a NodeContext; thread-safe (the DirectoryState
-// serializes adoptions).
+// serializes adoptions; a module mutex the refusals kept in node.db).
 #ifndef CBX_NODE_DIRECTORY_ADOPTION_H_
 #define CBX_NODE_DIRECTORY_ADOPTION_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -23,6 +33,11 @@
 
 namespace cbx::node {
 
+// node.db setting listing the versions refused by the generation rule, one
+// line each: "<version>\t<sha256 16 hex>\t<member>\t<served by>\t<why>".
+inline constexpr char kRefusedVersionsSetting[] =
+    "directory.refused_by_log_generation";
+
 // Adopts `versions`, served by member `served_by`, into ctx.directory:
 // verified, persisted (PersistDirectoryVersion), then current; logs
 // "directory-adopted" and tells the listeners once if anything was adopted.
@@ -30,7 +45,9 @@ namespace cbx::node {
 // version (it is logged by the caller), a storage failure (logged here as
 // "directory-persist-failed"; the old version stays current), or
 // FAILED_PRECONDITION for an equivocation (kept as evidence, alert logged
-// once per distinct version).
+// once per distinct version); INVALID_ARGUMENT naming the member for a
+// version the generation rule refuses (kept, alert logged once per distinct
+// version).
 absl::Status AdoptDirectoryVersions(
     NodeContext& ctx, const std::vector<v1::SignedDirectory>& versions,
     const std::string& served_by);
@@ -52,10 +69,21 @@ absl::StatusOr<int> AdoptInstalledVersions(NodeContext& ctx);
 // if it is reactivated).
 void WatchMembership(NodeContext& ctx);
 
-// For ListPeersResponse.directory_alert: empty if no evidence is kept,
-// otherwise "directory equivocation: version N served by XX (adopted
-// sha256 <16 hex>, conflicting sha256 <16 hex>); ...".
-absl::StatusOr<std::string> DirectoryAlert(Storage& storage);
+// The equivocation evidence kept: empty if none, otherwise "directory
+// equivocation: version N served by XX (adopted sha256 <16 hex>,
+// conflicting sha256 <16 hex>); ...".
+absl::StatusOr<std::string> EquivocationAlert(Storage& storage);
+
+// The versions newer than `current_version` that the generation rule
+// refused: empty if none, otherwise "directory version N (sha256 <16 hex>)
+// served by XX not adopted: member MK: <why>; ...".
+absl::StatusOr<std::string> RefusedVersionAlert(Storage& storage,
+                                                uint64_t current_version);
+
+// For ListPeersResponse.directory_alert: EquivocationAlert and
+// RefusedVersionAlert, joined by "; "; empty if both are.
+absl::StatusOr<std::string> DirectoryAlert(Storage& storage,
+                                           uint64_t current_version);
 
 }  // namespace cbx::node
 

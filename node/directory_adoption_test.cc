@@ -9,9 +9,15 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "core/crypto/sha256.h"
 #include "core/crypto/signer.h"
 #include "core/directory/testing/test_federation.h"
 #include "core/identifiers/identifiers.h"
+#include "core/logcheck/log_keys.h"
+#include "core/note/checkpoint.h"
+#include "core/note/cosignature.h"
+#include "core/note/note.h"
+#include "core/note/signer.h"
 #include "gtest/gtest.h"
 #include "node/directory_store.h"
 #include "node/executor.h"
@@ -144,7 +150,7 @@ TEST_F(DirectoryAdoptionTest, EquivocationIsRefusedKeptAndRaisedOnce) {
   EXPECT_EQ((*kept)[0].served_by, "AL");
   EXPECT_EQ((*kept)[0].adopted, fed::SignedV2().SerializeAsString());
   EXPECT_EQ((*kept)[0].conflicting, OtherV2().SerializeAsString());
-  auto alert = DirectoryAlert(*node_.ctx().storage);
+  auto alert = DirectoryAlert(*node_.ctx().storage, Current());
   ASSERT_TRUE(alert.ok());
   EXPECT_TRUE(absl::StartsWith(
       *alert, "directory equivocation: version 2 served by AL"))
@@ -166,7 +172,7 @@ TEST_F(DirectoryAdoptionTest, BadlySignedOtherVersionIsRefusedWithoutAlarm) {
   auto kept = node_.ctx().storage->ListDirectoryEvidence();
   ASSERT_TRUE(kept.ok());
   EXPECT_TRUE(kept->empty());
-  auto alert = DirectoryAlert(*node_.ctx().storage);
+  auto alert = DirectoryAlert(*node_.ctx().storage, Current());
   ASSERT_TRUE(alert.ok());
   EXPECT_EQ(*alert, "");
 }
@@ -228,6 +234,150 @@ TEST_F(DirectoryAdoptionTest, AVersionBreakingTheLogGenerationRuleIsRefused) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Current(), 1u);
   EXPECT_TRUE(told_.empty());
+}
+
+// --- The audit log generation rule (spec/directory.md §5.2 step 8, §5.3) ---
+//
+// Versions validly signed by the governance in which RS's audit log
+// generation breaks the rule. Each is refused, the node stays on its
+// version, ALERT-directory-log-generation names RS once however often the
+// version is served, and the directory alert of `cbx peers` and the
+// console shows it. On the code before this alert, each was refused
+// silently (only the sync's error), so these tests failed there.
+
+// RS's first log's checkpoint at size 7, signed by `signer`'s key under
+// RS's origin and cosigned by each of `witnesses` (node keys X/node/1).
+std::string RsCheckpoint(const std::vector<std::string>& witnesses,
+                         const std::string& signer = "RS/node/1") {
+  const note::Checkpoint cp{"cbx/RS/audit", 7, crypto::Sha256("rs root"), {}};
+  note::Note n;
+  n.text = *note::FormatCheckpoint(cp);
+  auto own = note::NoteSigner::Create(cp.origin, fed::TestKey(signer));
+  n.signatures.push_back(*own->Sign(n.text));
+  for (const std::string& w : witnesses) {
+    auto cosigner = note::Cosigner::Create(logcheck::WitnessName(w),
+                                           fed::TestKey(w + "/node/1"));
+    n.signatures.push_back(*cosigner->Cosign(n.text, fed::kNowMs / 1000));
+  }
+  return *note::FormatNote(n);
+}
+
+// `d` with RS's log at `generation` after `checkpoint`, named with
+// `origin` as the predecessor's origin.
+v1::Directory WithRsLog(v1::Directory d, uint32_t generation,
+                        const std::string& checkpoint,
+                        const std::string& origin = "cbx/RS/audit") {
+  for (v1::Member& m : *d.mutable_members()) {
+    if (m.code() != "RS") continue;
+    v1::AuditLogGeneration* g = m.mutable_audit_log();
+    g->set_generation(generation);
+    g->set_predecessor_origin(origin);
+    g->set_predecessor_size(7);
+    g->set_predecessor_root_hash(crypto::Sha256("rs root"));
+    g->set_predecessor_checkpoint(checkpoint);
+  }
+  return d;
+}
+
+v1::SignedDirectory ByRsAl(const v1::Directory& d) {
+  return fed::SignAs(d, {{"RS", "RS/governance/1"}, {"AL", "AL/governance/1"}});
+}
+
+class LogGenerationRuleTest : public DirectoryAdoptionTest {
+ protected:
+  // Serves `bad` from AL twice; expects it refused with one alert naming
+  // RS and the node still on `stays`; returns the log.
+  std::string ExpectRefusedWithOneAlert(const v1::SignedDirectory& bad,
+                                        uint64_t stays) {
+    const size_t told = told_.size();
+    peers_.ServeDirectories("AL", {bad});
+    ::testing::internal::CaptureStderr();
+    absl::Status first = sync_.SyncDirectory("AL");
+    absl::Status second = sync_.SyncDirectory("AL");
+    std::string log = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(first.code(), absl::StatusCode::kInvalidArgument) << first;
+    EXPECT_EQ(second.code(), absl::StatusCode::kInvalidArgument) << second;
+    EXPECT_EQ(Current(), stays);
+    EXPECT_EQ(told_.size(), told);
+    EXPECT_EQ(Count(log, "ALERT-directory-log-generation"), 1) << log;
+    EXPECT_TRUE(absl::StrContains(log, "member=RS")) << log;
+    EXPECT_TRUE(absl::StrContains(log, "peer=AL")) << log;
+    auto alert = DirectoryAlert(*node_.ctx().storage, Current());
+    EXPECT_TRUE(alert.ok()) << alert.status();
+    if (alert.ok()) {
+      EXPECT_TRUE(absl::StrContains(
+          *alert, absl::StrCat("directory version ", stays + 1)))
+          << *alert;
+      EXPECT_TRUE(absl::StrContains(*alert,
+                                    "served by AL not adopted: "
+                                    "member RS: "))
+          << *alert;
+    }
+    return log;
+  }
+};
+
+TEST_F(LogGenerationRuleTest, AWitnessedSuccessorIsAdoptedWithoutAlert) {
+  peers_.ServeDirectories(
+      "AL",
+      {ByRsAl(WithRsLog(fed::V2Directory(), 2, RsCheckpoint({"MK", "AL"})))});
+  ::testing::internal::CaptureStderr();
+  absl::Status s = sync_.SyncDirectory("AL");
+  std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(Current(), 2u);
+  EXPECT_EQ(Count(log, "ALERT-"), 0) << log;
+  auto alert = DirectoryAlert(*node_.ctx().storage, Current());
+  ASSERT_TRUE(alert.ok());
+  EXPECT_EQ(*alert, "");
+}
+
+TEST_F(LogGenerationRuleTest, AGenerationThatSkipsIsRefusedAndRaised) {
+  std::string log = ExpectRefusedWithOneAlert(
+      ByRsAl(WithRsLog(fed::V2Directory(), 3, RsCheckpoint({"MK", "AL"}))), 1);
+  EXPECT_TRUE(absl::StrContains(log, "skips generations")) << log;
+}
+
+TEST_F(LogGenerationRuleTest, AGenerationGoingBackIsRefusedAndRaised) {
+  peers_.ServeDirectories(
+      "RS",
+      {ByRsAl(WithRsLog(fed::V2Directory(), 2, RsCheckpoint({"MK", "AL"})))});
+  ASSERT_TRUE(sync_.SyncDirectory("RS").ok());
+  ASSERT_EQ(Current(), 2u);
+  // Version 3 lists RS at generation 1 again (signed with v2's keys).
+  v1::Directory v3 = fed::V3Directory();
+  std::string log = ExpectRefusedWithOneAlert(
+      fed::SignAs(v3, {{"MK", "MK/governance/1"}, {"RS", "RS/governance/2"}}),
+      2);
+  EXPECT_TRUE(absl::StrContains(log, "never goes back")) << log;
+  // Once a version 3 is adopted the refusal is history: no alert for it.
+  auto later = RefusedVersionAlert(*node_.ctx().storage, 3);
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(*later, "");
+}
+
+TEST_F(LogGenerationRuleTest, APredecessorOfAnotherOriginIsRefusedAndRaised) {
+  std::string log = ExpectRefusedWithOneAlert(
+      ByRsAl(WithRsLog(fed::V2Directory(), 2, RsCheckpoint({"MK", "AL"}),
+                       "cbx/MK/audit")),
+      1);
+  EXPECT_TRUE(absl::StrContains(log, "predecessor_origin must be")) << log;
+}
+
+TEST_F(LogGenerationRuleTest, APredecessorNotSignedByTheLogKeyIsRefused) {
+  // The note claims RS's origin but MK's node key signed it.
+  std::string log = ExpectRefusedWithOneAlert(
+      ByRsAl(WithRsLog(fed::V2Directory(), 2,
+                       RsCheckpoint({"MK", "AL"}, "MK/node/1"))),
+      1);
+  EXPECT_TRUE(absl::StrContains(log, "does not verify")) << log;
+}
+
+TEST_F(LogGenerationRuleTest, APredecessorBelowTheWitnessThresholdIsRefused) {
+  // The witness threshold is 2: MK's cosignature alone is not enough.
+  std::string log = ExpectRefusedWithOneAlert(
+      ByRsAl(WithRsLog(fed::V2Directory(), 2, RsCheckpoint({"MK"}))), 1);
+  EXPECT_TRUE(absl::StrContains(log, "must be witnessed")) << log;
 }
 
 // The operator installed a version 2 while a peer served another one: the

@@ -24,6 +24,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "node/audit/pg_audit_store.h"
+#include "node/audit_log_store.h"
 #include "node/data_consistency.h"
 #include "node/directory_adoption.h"
 #include "node/directory_store.h"
@@ -236,29 +237,6 @@ Node::~Node() {
 }
 
 namespace {
-
-// The log in the store the config names: `audit_db` (SQLite), or a
-// PostgreSQL schema whose head file is `audit_db`.head all the same.
-absl::StatusOr<std::unique_ptr<audit::AuditLog>> OpenConfiguredAuditLog(
-    const AuditLogStoreConfig& store, const std::string& audit_db,
-    audit::AuditLogOptions options) {
-  if (store.backend == AuditLogStoreConfig::Backend::kSqlite) {
-    return audit::AuditLog::Open(audit_db, options);
-  }
-  ASSIGN_OR_RETURN(std::shared_ptr<audit::PgAuditBackend> backend,
-                   audit::PgAuditBackend::Create(store.conninfo, store.schema));
-  options.head_path = audit_db + ".head";
-  return audit::AuditLog::Open(std::move(backend), options);
-}
-
-// Where the configured log is, for messages: `audit_db`, or the PostgreSQL
-// schema and the conninfo without its password.
-std::string AuditLogWhere(const AuditLogStoreConfig& store,
-                          const std::string& audit_db) {
-  if (store.backend == AuditLogStoreConfig::Backend::kSqlite) return audit_db;
-  return absl::StrCat("the audit log in PostgreSQL schema ", store.schema,
-                      " (", pg::Redacted(store.conninfo), ")");
-}
 
 // One line naming where node.db and the audit log are (a conninfo only
 // through pg::Redacted), and a warning if node.db is in PostgreSQL while

@@ -237,11 +237,17 @@ void CollectNodeMetrics(const NodeMetricsSources& s, Exposition& out) {
   out.Gauge("cbx_directory_version",
             "Version of the directory this node has adopted.", {},
             static_cast<double>(dir->version()));
-  absl::StatusOr<std::string> equivocation = DirectoryAlert(*s.ctx->storage);
+  absl::StatusOr<std::string> equivocation = EquivocationAlert(*s.ctx->storage);
   out.Gauge("cbx_directory_equivocation",
             "1 once this node has seen two validly signed directory versions "
             "with one number (ALERT-directory-equivocation).",
             {}, equivocation.ok() && equivocation->empty() ? 0 : 1);
+  absl::StatusOr<std::string> refused =
+      RefusedVersionAlert(*s.ctx->storage, dir->version());
+  out.Gauge("cbx_directory_version_refused",
+            "1 while a newer directory version is refused because it breaks "
+            "the audit log generation rule (ALERT-directory-log-generation).",
+            {}, refused.ok() && refused->empty() ? 0 : 1);
   CollectPeers(s, out);
   CollectAudit(s, out);
   CollectStorage(s, out);

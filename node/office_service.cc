@@ -347,7 +347,8 @@ absl::Status OfficeService::DescribePeers(v1::ListPeersResponse* response) {
   response->set_self(ctx_->self());
   response->set_node_alert(IoHealth::Get().Alert());
   // Never fails the listing (it is how an operator sees a failing disk).
-  absl::StatusOr<std::string> directory_alert = DirectoryAlert(*ctx_->storage);
+  absl::StatusOr<std::string> directory_alert =
+      DirectoryAlert(*ctx_->storage, dir->version());
   response->set_directory_alert(
       directory_alert.ok() ? *directory_alert
                            : absl::StrCat("directory evidence unreadable: ",

@@ -82,7 +82,11 @@ DirectoryState::UpdateResult DirectoryState::AdoptVersions(
     }
     if (rule_ != nullptr) {
       result.status = rule_(current->proto(), (*adopted)->proto());
-      if (!result.status.ok()) return result;
+      if (!result.status.ok()) {
+        result.refused_by_rule = *adopted;
+        result.rule_previous = current;
+        return result;
+      }
     }
     // Persist first (spec/directory.md §5.3): a version a crash could
     // forget is never used.

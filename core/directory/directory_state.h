@@ -53,6 +53,11 @@ class DirectoryState {
     absl::Status status;  // OK, or why the first refused version was refused
     int adopted = 0;      // versions made current by this call
     bool persist_failed = false;  // status is `persist`'s error
+    // The verified candidate the successor rule refused (status is the
+    // rule's), so that the caller can say which rule and member; null if
+    // the rule refused nothing.
+    std::shared_ptr<const Directory> refused_by_rule;
+    std::shared_ptr<const Directory> rule_previous;  // the version before it
     // At most one: an equivocation stops the call (FAILED_PRECONDITION).
     std::vector<Equivocation> equivocations;
   };

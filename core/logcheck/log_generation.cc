@@ -106,20 +106,27 @@ absl::Status CheckMemberGeneration(const v1::Directory& previous,
 
 }  // namespace
 
-absl::Status CheckGenerationSuccessor(const v1::Directory& previous,
-                                      const v1::Directory& next) {
+GenerationBreak FindGenerationBreak(const v1::Directory& previous,
+                                    const v1::Directory& next) {
   for (const v1::Member& now : next.members()) {
     const v1::Member* before = nullptr;
     for (const v1::Member& m : previous.members()) {
       if (m.code() == now.code()) before = &m;
     }
+    absl::Status why = absl::OkStatus();
     if (before == nullptr) {
-      if (GenerationOf(now) > 1) RETURN_IF_ERROR(PredecessorOf(now).status());
-      continue;
+      if (GenerationOf(now) > 1) why = PredecessorOf(now).status();
+    } else {
+      why = CheckMemberGeneration(previous, *before, now);
     }
-    RETURN_IF_ERROR(CheckMemberGeneration(previous, *before, now));
+    if (!why.ok()) return {now.code(), why};
   }
-  return absl::OkStatus();
+  return {"", absl::OkStatus()};
+}
+
+absl::Status CheckGenerationSuccessor(const v1::Directory& previous,
+                                      const v1::Directory& next) {
+  return FindGenerationBreak(previous, next).why;
 }
 
 std::string DescribeRecovery(std::string_view member, uint32_t generation,

@@ -52,6 +52,16 @@ absl::StatusOr<Predecessor> PredecessorOf(const v1::Member& m);
 absl::Status CheckGenerationSuccessor(const v1::Directory& previous,
                                       const v1::Directory& next);
 
+// The first member of `next` that breaks CheckGenerationSuccessor, with the
+// error it returns; `member` is empty (and `why` OK) if none does. A node
+// names that member in its alert (spec/directory.md §5.3).
+struct GenerationBreak {
+  std::string member;
+  absl::Status why;
+};
+GenerationBreak FindGenerationBreak(const v1::Directory& previous,
+                                    const v1::Directory& next);
+
 // One line for reports and logs: "XK's audit log cbx/XK/audit ends at its
 // witnessed checkpoint 120 (root 3f2a…); generation 2 (cbx/XK/audit/2)
 // starts from empty; entries after 120 are lost".

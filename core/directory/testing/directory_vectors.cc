@@ -36,19 +36,21 @@ v1::SignedDirectory ByRsAl(const v1::Directory& d) {
 }
 
 // MK's audit log checkpoint at `size` (root SHA-256("cbx vector root")),
-// signed by MK's node key and cosigned by each of `witnesses`: the
-// predecessor a directory update names when MK's log is recovered
-// (spec/audit-log.md §12). Aborts on a generator bug, never on input.
+// signed by `signer`'s key (MK's node key, unless a case forges it) and
+// cosigned by each of `witnesses`: the predecessor a directory update names
+// when MK's log is recovered (spec/audit-log.md §12). Aborts on a generator
+// bug, never on input.
 std::string MkCheckpointNote(uint64_t size,
-                             const std::vector<std::string>& witnesses) {
+                             const std::vector<std::string>& witnesses,
+                             const std::string& signer = "MK/node/1") {
   const note::Checkpoint cp{
       "cbx/MK/audit", size, crypto::Sha256("cbx vector root"), {}};
   note::Note n;
   auto text = note::FormatCheckpoint(cp);
-  auto signer = note::NoteSigner::Create(cp.origin, TestKey("MK/node/1"));
-  if (!text.ok() || !signer.ok()) std::abort();
+  auto note_signer = note::NoteSigner::Create(cp.origin, TestKey(signer));
+  if (!text.ok() || !note_signer.ok()) std::abort();
   n.text = *text;
-  auto own = signer->Sign(n.text);
+  auto own = note_signer->Sign(n.text);
   if (!own.ok()) std::abort();
   n.signatures.push_back(*own);
   for (const std::string& w : witnesses) {
@@ -214,6 +216,32 @@ std::vector<Case> Cases() {
   c.push_back({"v2 announcing MK's audit log generation 3 (skips 2)", 1,
                ByRsAl(V2WithMkLogGeneration(3, {"RS", "AL"})),
                "INVALID_ARGUMENT"});
+  {
+    v1::Directory d = V2WithMkLogGeneration(2, {"RS", "AL"});
+    d.mutable_members(0)->mutable_audit_log()->set_predecessor_origin(
+        "cbx/MK/audit/1");
+    c.push_back(
+        {"v2 announcing MK's audit log generation 2 with a "
+         "predecessor_origin that is not generation 1's",
+         1, ByRsAl(d), "INVALID_ARGUMENT"});
+  }
+  {
+    v1::Directory d = V2WithMkLogGeneration(2, {"RS", "AL"});
+    d.mutable_members(0)->mutable_audit_log()->set_predecessor_checkpoint(
+        MkCheckpointNote(12, {"RS", "AL"}, "RS/node/1"));
+    c.push_back(
+        {"v2 announcing MK's audit log generation 2 after a "
+         "checkpoint signed with RS's node key, not MK's",
+         1, ByRsAl(d), "INVALID_ARGUMENT"});
+  }
+  {
+    v1::Directory d = V2WithMkLogGeneration(2, {"RS", "AL"});
+    d.mutable_members(0)->mutable_audit_log()->set_predecessor_size(13);
+    c.push_back(
+        {"v2 announcing MK's audit log generation 2 whose "
+         "predecessor_size is not its checkpoint's",
+         1, ByRsAl(d), "INVALID_ARGUMENT"});
+  }
   c.push_back({"v3 signed by MK and by RS with v2's governance key", 2,
                SignedV3(), "OK"});
   c.push_back(
