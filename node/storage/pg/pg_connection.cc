@@ -279,6 +279,19 @@ absl::StatusOr<Result> Connection::Query(const std::string& sql,
 
 bool Connection::broken() const { return PQstatus(conn_) == CONNECTION_BAD; }
 
+absl::Status Connection::PollIdle() {
+  // A dying server often sends a notice before it closes the socket: one
+  // read consumes the notice, the next meets the end of the stream (each
+  // returns at once when nothing is waiting).
+  for (int i = 0; i < 3 && !broken(); ++i) {
+    if (PQconsumeInput(conn_) == 0) break;
+  }
+  if (!broken()) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat("the connection to PostgreSQL (",
+                                             redacted_,
+                                             ") was lost: ", Message(conn_)));
+}
+
 absl::Status Connection::Reconnect() {
   ASSIGN_OR_RETURN(PGconn * conn, Connect(conninfo_, session_sql_));
   PQfinish(conn_);

@@ -131,6 +131,13 @@ class Connection {
 
   // True once the connection to the server was lost (libpq's status bad).
   bool broken() const;
+  // For a connection that sits idle (the audit writer's lock session):
+  // reads, without waiting, whatever the server sent since, so that a
+  // server that closed the connection (stopped, crashed) makes it broken()
+  // without a round trip. UNAVAILABLE if it is broken then; OK otherwise
+  // (which proves nothing about a server that vanished silently: ask it a
+  // query for that).
+  absl::Status PollIdle();
   // Replaces the connection with a new one (the same conninfo and session
   // SQL). Keeps the old one and returns the error if that fails.
   absl::Status Reconnect();
