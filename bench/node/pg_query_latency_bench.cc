@@ -96,8 +96,8 @@ double Query(v1::Office::Stub& office, const std::string& cc) {
   }
   const grpc::Status status = reader->Finish();
   if (!status.ok() || ms < 0 || !hit) {
-    Die(absl::StrCat("query from ", cc, " did not hit RS: ",
-                     status.error_message()));
+    Die(absl::StrCat("query from ", cc,
+                     " did not hit RS: ", status.error_message()));
   }
   return ms;
 }
@@ -178,10 +178,11 @@ int Main(int argc, char** argv) {
     }
   }
   const double wall = NowSeconds() - wall0;
-  std::printf("%lld queries per node (after %lld warm-up) in %.1f s; load "
-              "average after: %s\n",
-              static_cast<long long>(queries), static_cast<long long>(warmup),
-              wall, LoadAverage().c_str());
+  std::printf(
+      "%lld queries per node (after %lld warm-up) in %.1f s; load "
+      "average after: %s\n",
+      static_cast<long long>(queries), static_cast<long long>(warmup), wall,
+      LoadAverage().c_str());
   std::printf("client-side latency until the QuerySummary (ms):\n");
   std::printf("  %-22s %8s %8s %8s\n", "querier's storage", "p50", "p90",
               "p99");

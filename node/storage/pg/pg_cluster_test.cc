@@ -241,5 +241,43 @@ TEST(PgConnectionTest, ALostConnectionIsUnavailableAndReconnects) {
   EXPECT_TRUE(conn->Query("SELECT 1").ok());
 }
 
+// Outside a transaction the next statement replaces a lost connection
+// (on whichever server the conninfo reaches now); inside one it fails, so
+// that the rest of a transaction never runs on its own.
+TEST(PgConnectionTest, OnlyAStatementOutsideATransactionReconnects) {
+  CBX_PG_DATABASE_OR_SKIP(conninfo);
+  auto conn = Connect(conninfo);
+  auto admin = Connect(conninfo);
+  ASSERT_TRUE(conn && admin);
+  ASSERT_TRUE(conn->Exec("CREATE TABLE t (k bigint PRIMARY KEY)").ok());
+  auto kill = [&] {
+    auto pid = conn->Query("SELECT pg_backend_pid()");
+    ASSERT_TRUE(pid.ok());
+    ASSERT_TRUE(admin
+                    ->Query("SELECT pg_terminate_backend($1::int, 5000)",
+                            Params().Int(pid->Int(0, 0)))
+                    .ok());
+  };
+  {
+    auto txn = Transaction::Begin(*conn, Transaction::Mode::kWrite);
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE(conn->Query("INSERT INTO t VALUES (1)").ok());
+    kill();
+    EXPECT_EQ(conn->Query("INSERT INTO t VALUES (2)").status().code(),
+              absl::StatusCode::kUnavailable);
+    // Still inside: no reconnection, the statement fails too.
+    EXPECT_EQ(conn->Query("INSERT INTO t VALUES (3)").status().code(),
+              absl::StatusCode::kUnavailable);
+    EXPECT_EQ(txn->Commit().code(), absl::StatusCode::kUnavailable);
+  }
+  auto rows = conn->Query("SELECT count(*) FROM t");
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_EQ(rows->Int(0, 0), 0);
+  kill();
+  EXPECT_EQ(conn->Query("SELECT 1").status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(conn->Query("SELECT 1").ok()) << "reconnected outside";
+}
+
 }  // namespace
 }  // namespace cbx::node::pg

@@ -240,6 +240,7 @@ absl::Status Connection::ResultStatus(PGresult* result,
 }
 
 absl::Status Connection::Exec(const std::string& sql) {
+  RETURN_IF_ERROR(ReconnectOutsideTransaction());
   PGresult* result = PQexec(conn_, sql.c_str());
   absl::Status status = ResultStatus(result, sql);
   PQclear(result);
@@ -248,6 +249,7 @@ absl::Status Connection::Exec(const std::string& sql) {
 
 absl::StatusOr<Result> Connection::Query(const std::string& sql,
                                          const Params& params) {
+  RETURN_IF_ERROR(ReconnectOutsideTransaction());
   const int n = static_cast<int>(params.values_.size());
   std::vector<const char*> values(n);
   std::vector<int> lengths(n);
@@ -312,13 +314,14 @@ absl::StatusOr<Transaction> Transaction::Begin(Connection& conn, Mode mode) {
       mode == Mode::kWrite
           ? "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE"
           : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  conn.in_transaction_ = true;
   return Transaction(&conn);
 }
 
 Transaction::~Transaction() {
-  if (conn_ != nullptr && !conn_->broken()) {
-    conn_->Exec("ROLLBACK").IgnoreError();
-  }
+  if (conn_ == nullptr) return;
+  if (!conn_->broken()) conn_->Exec("ROLLBACK").IgnoreError();
+  conn_->in_transaction_ = false;
 }
 
 absl::Status Transaction::Commit() {
@@ -326,6 +329,7 @@ absl::Status Transaction::Commit() {
   if (conn == nullptr) {
     return absl::FailedPreconditionError("the transaction has ended");
   }
+  conn->in_transaction_ = false;
   // COMMIT of a transaction that failed earlier answers ROLLBACK without
   // an error: check what the server did.
   PGresult* result = PQexec(conn->handle(), "COMMIT");

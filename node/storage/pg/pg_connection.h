@@ -119,7 +119,10 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   // Runs one or more statements without parameters or rows (schema DDL,
-  // SET, BEGIN).
+  // SET, BEGIN). Exec and Query first replace a connection that was lost,
+  // unless a Transaction of it is open (its later statements must fail,
+  // not run on their own): a statement outside a transaction runs on the
+  // server the conninfo reaches now (a promoted replica, issue 15).
   absl::Status Exec(const std::string& sql);
   // Runs one statement with `params`; its rows, or its error as
   // StatusFromSqlState (UNAVAILABLE, and broken() true, if the connection
@@ -156,7 +159,13 @@ class Connection {
 
   static constexpr size_t kMaxPreparedParams = 8;
 
+  friend class Transaction;
+  absl::Status ReconnectOutsideTransaction() {
+    return in_transaction_ ? absl::OkStatus() : ReconnectIfBroken();
+  }
+
   PGconn* conn_;
+  bool in_transaction_ = false;
   // SQL text -> the name it is prepared under on conn_.
   absl::flat_hash_map<std::string, std::string> prepared_;
   const std::string conninfo_;
