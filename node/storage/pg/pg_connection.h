@@ -165,12 +165,13 @@ class Connection {
   }
 
   PGconn* conn_;
-  bool in_transaction_ = false;
   // SQL text -> the name it is prepared under on conn_.
   absl::flat_hash_map<std::string, std::string> prepared_;
   const std::string conninfo_;
   const std::string session_sql_;
   const std::string redacted_;
+  // A Transaction of this connection is open.
+  bool in_transaction_ = false;
 };
 
 // A transaction that rolls back unless committed. kWrite is READ WRITE at
