@@ -166,7 +166,7 @@ class PgPromotionTest : public ::testing::Test {
           answered |= event.has_answer() && event.answer().member() == kNode &&
                       event.answer().outcome() != v1::PEER_OUTCOME_UNSPECIFIED;
         }
-        reader->Finish().IgnoreError();
+        (void)reader->Finish();
         std::lock_guard<std::mutex> lock(load.mu);
         load.answered_queries += answered;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
