@@ -431,7 +431,10 @@ absl::Status AuditLog::Recover() {
   // log must not be behind it and must be consistent with it. A fresh
   // connection, so that the state row comes from the file.
   const Head acknowledged{range_.size(), range_.Root()};
-  absl::Status status = writer_->Reopen();
+  // The writer lock first: if it went with the database session, take it
+  // again (or stay latched while another writer holds it).
+  absl::Status status = lock_->Renew();
+  if (status.ok()) status = writer_->Reopen();
   absl::StatusOr<merkle::CompactRange> range =
       status.ok() ? CheckOnOpen(*writer_, acknowledged, options_.head_path)
                   : absl::StatusOr<merkle::CompactRange>(status);
@@ -459,6 +462,19 @@ void AuditLog::CommitBatch(std::vector<Request*>& batch) {
   {
     std::lock_guard<std::mutex> lock(state_mu_);
     status = !tamper_.ok() ? tamper_ : write_failure_;
+  }
+  if (status.ok()) {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    // A writer lock lost with its database session (the server went, a
+    // replica took its place): another writer may have appended since, so
+    // nothing is written until Recover has taken the lock again and
+    // re-read the stored state.
+    status = lock_->Check();
+    if (!status.ok()) {
+      std::lock_guard<std::mutex> state(state_mu_);
+      status =
+          LatchWriteFailure(status, "the audit log's writer lock was lost");
+    }
   }
   if (status.ok()) {
     std::lock_guard<std::mutex> lock(write_mu_);

@@ -173,7 +173,8 @@ class AuditLog {
   // good). A disk fault (spec/storage-faults.md) gives RESOURCE_EXHAUSTED
   // for a full disk and UNAVAILABLE otherwise (retry): for this batch only
   // if its transaction failed cleanly; latched if the commit's outcome is
-  // unknown or the head file cannot be written, until an Append at least
+  // unknown, the head file cannot be written or the writer lock was lost
+  // (PostgreSQL: with the server's session), until an Append at least
   // options.recovery_interval after the last try recovers (Recover).
   absl::StatusOr<uint64_t> Append(v1::AuditEntry entry);
 
@@ -193,8 +194,9 @@ class AuditLog {
   // OK, or the DATA_LOSS (or write failure) the log has latched.
   absl::Status Health() const;
 
-  // Clears a latched write failure if the disk works again: reopens the
-  // write connection (nothing cached from before the fault is trusted),
+  // Clears a latched write failure if the disk works again: renews the
+  // writer lock (WriterLock::Renew: taken again if it was lost), reopens
+  // the write connection (nothing cached from before the fault is trusted),
   // runs Open's checks on the state row read from the file against what
   // the log acknowledged (the stored log must hold every acknowledged
   // entry, and more only if consistent with them: a commit reported as

@@ -168,9 +168,19 @@ class AuditStore {
 class AuditBackend {
  public:
   // Held by the one AuditLog that writes to the store, for its lifetime.
+  // Not thread-safe: AuditLog calls Check and Renew under its write mutex.
   class WriterLock {
    public:
     virtual ~WriterLock() = default;
+    // Cheap, before each batch: UNAVAILABLE if the lock is known to be
+    // lost (PostgreSQL: a session lock dies with its session, so with the
+    // server when a replica is promoted); OK otherwise. No round trip.
+    virtual absl::Status Check() { return absl::OkStatus(); }
+    // Before the log writes again after a failure: asks the store whether
+    // the lock is still held and, if it was lost, takes it again
+    // (FAILED_PRECONDITION if another writer holds it now, UNAVAILABLE if
+    // the store cannot be reached). A file lock cannot be lost: OK.
+    virtual absl::Status Renew() { return absl::OkStatus(); }
   };
 
   virtual ~AuditBackend() = default;

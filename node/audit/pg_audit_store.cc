@@ -95,23 +95,67 @@ class PgSnapshot : public AuditStore::ReadSnapshot {
   pg::Transaction txn_;
 };
 
-// Holds the writer's advisory lock: the session that took it.
+// pg_try_advisory_lock(`key`) on `conn`'s session: FAILED_PRECONDITION,
+// naming `where`, if another session holds it.
+absl::Status TryLock(pg::Connection& conn, const std::string& key,
+                     const std::string& where) {
+  ASSIGN_OR_RETURN(Result r,
+                   conn.Query("SELECT pg_try_advisory_lock(hashtext($1))",
+                              Params().Text(key)));
+  if (!r.Bool(0, 0)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the audit log in ", where,
+        " is open already (another cbx-node or AuditLog holds its advisory "
+        "lock)"));
+  }
+  return absl::OkStatus();
+}
+
+// Holds the writer's advisory lock: the session that took it. A session
+// lock lives as long as its session: when the server goes (a primary
+// stopped, its replica promoted under the same multi-host conninfo) the
+// lock goes with it, and appends wait until Renew has taken it again on
+// the server the conninfo reaches now.
 class AdvisoryLock : public AuditBackend::WriterLock {
  public:
-  AdvisoryLock(std::unique_ptr<pg::Connection> conn, std::string key)
-      : conn_(std::move(conn)), key_(std::move(key)) {}
+  AdvisoryLock(std::unique_ptr<pg::Connection> conn, std::string key,
+               std::string where)
+      : conn_(std::move(conn)),
+        key_(std::move(key)),
+        where_(std::move(where)) {}
   // Unlocks before closing: the server releases a closed session's locks
   // only once its backend has noticed the disconnect, so a log opened
   // right after this one closed could still find the lock held.
   ~AdvisoryLock() override {
+    if (conn_->broken()) return;
     conn_->Query("SELECT pg_advisory_unlock(hashtext($1))",
                  Params().Text(key_))
         .IgnoreError();
   }
 
+  absl::Status Check() override { return conn_->PollIdle(); }
+
+  absl::Status Renew() override {
+    // Asks the server (a server that vanished without closing the socket
+    // looks alive to PollIdle) whether this session holds the lock: after
+    // a reconnection whose TryLock failed it is alive but holds nothing.
+    if (!conn_->broken()) {
+      absl::StatusOr<Result> held = conn_->Query(
+          "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND "
+          "granted AND pid = pg_backend_pid() AND objid::int8 = "
+          "(hashtext($1)::int8 & 4294967295)",
+          Params().Text(key_));
+      if (held.ok() && held->Int(0, 0) == 1) return absl::OkStatus();
+      if (!held.ok() && !conn_->broken()) return held.status();
+    }
+    if (conn_->broken()) RETURN_IF_ERROR(conn_->Reconnect());
+    return TryLock(*conn_, key_, where_);
+  }
+
  private:
   std::unique_ptr<pg::Connection> conn_;
   const std::string key_;
+  const std::string where_;
 };
 
 }  // namespace
@@ -433,16 +477,9 @@ PgAuditBackend::LockWriter() {
   ASSIGN_OR_RETURN(std::unique_ptr<pg::Connection> conn,
                    pg::Connection::Open(conninfo_));
   std::string key = absl::StrCat("cbx audit log ", schema_);
-  ASSIGN_OR_RETURN(Result r,
-                   conn->Query("SELECT pg_try_advisory_lock(hashtext($1))",
-                               Params().Text(key)));
-  if (!r.Bool(0, 0)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the audit log in ", Describe(),
-        " is open already (another cbx-node or AuditLog holds its advisory "
-        "lock)"));
-  }
-  return std::make_unique<AdvisoryLock>(std::move(conn), std::move(key));
+  RETURN_IF_ERROR(TryLock(*conn, key, Describe()));
+  return std::make_unique<AdvisoryLock>(std::move(conn), std::move(key),
+                                        Describe());
 }
 
 absl::StatusOr<std::unique_ptr<AuditStore>> PgAuditBackend::Connect() {

@@ -240,6 +240,7 @@ absl::Status Connection::ResultStatus(PGresult* result,
 }
 
 absl::Status Connection::Exec(const std::string& sql) {
+  RETURN_IF_ERROR(ReconnectOutsideTransaction());
   PGresult* result = PQexec(conn_, sql.c_str());
   absl::Status status = ResultStatus(result, sql);
   PQclear(result);
@@ -248,6 +249,7 @@ absl::Status Connection::Exec(const std::string& sql) {
 
 absl::StatusOr<Result> Connection::Query(const std::string& sql,
                                          const Params& params) {
+  RETURN_IF_ERROR(ReconnectOutsideTransaction());
   const int n = static_cast<int>(params.values_.size());
   std::vector<const char*> values(n);
   std::vector<int> lengths(n);
@@ -279,6 +281,19 @@ absl::StatusOr<Result> Connection::Query(const std::string& sql,
 
 bool Connection::broken() const { return PQstatus(conn_) == CONNECTION_BAD; }
 
+absl::Status Connection::PollIdle() {
+  // A dying server often sends a notice before it closes the socket: one
+  // read consumes the notice, the next meets the end of the stream (each
+  // returns at once when nothing is waiting).
+  for (int i = 0; i < 3 && !broken(); ++i) {
+    if (PQconsumeInput(conn_) == 0) break;
+  }
+  if (!broken()) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat("the connection to PostgreSQL (",
+                                             redacted_,
+                                             ") was lost: ", Message(conn_)));
+}
+
 absl::Status Connection::Reconnect() {
   ASSIGN_OR_RETURN(PGconn * conn, Connect(conninfo_, session_sql_));
   PQfinish(conn_);
@@ -299,13 +314,14 @@ absl::StatusOr<Transaction> Transaction::Begin(Connection& conn, Mode mode) {
       mode == Mode::kWrite
           ? "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE"
           : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  conn.in_transaction_ = true;
   return Transaction(&conn);
 }
 
 Transaction::~Transaction() {
-  if (conn_ != nullptr && !conn_->broken()) {
-    conn_->Exec("ROLLBACK").IgnoreError();
-  }
+  if (conn_ == nullptr) return;
+  if (!conn_->broken()) conn_->Exec("ROLLBACK").IgnoreError();
+  conn_->in_transaction_ = false;
 }
 
 absl::Status Transaction::Commit() {
@@ -313,6 +329,7 @@ absl::Status Transaction::Commit() {
   if (conn == nullptr) {
     return absl::FailedPreconditionError("the transaction has ended");
   }
+  conn->in_transaction_ = false;
   // COMMIT of a transaction that failed earlier answers ROLLBACK without
   // an error: check what the server did.
   PGresult* result = PQexec(conn->handle(), "COMMIT");

@@ -119,7 +119,10 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   // Runs one or more statements without parameters or rows (schema DDL,
-  // SET, BEGIN).
+  // SET, BEGIN). Exec and Query first replace a connection that was lost,
+  // unless a Transaction of it is open (its later statements must fail,
+  // not run on their own): a statement outside a transaction runs on the
+  // server the conninfo reaches now (a promoted replica, issue 15).
   absl::Status Exec(const std::string& sql);
   // Runs one statement with `params`; its rows, or its error as
   // StatusFromSqlState (UNAVAILABLE, and broken() true, if the connection
@@ -131,6 +134,13 @@ class Connection {
 
   // True once the connection to the server was lost (libpq's status bad).
   bool broken() const;
+  // For a connection that sits idle (the audit writer's lock session):
+  // reads, without waiting, whatever the server sent since, so that a
+  // server that closed the connection (stopped, crashed) makes it broken()
+  // without a round trip. UNAVAILABLE if it is broken then; OK otherwise
+  // (which proves nothing about a server that vanished silently: ask it a
+  // query for that).
+  absl::Status PollIdle();
   // Replaces the connection with a new one (the same conninfo and session
   // SQL). Keeps the old one and returns the error if that fails.
   absl::Status Reconnect();
@@ -149,12 +159,19 @@ class Connection {
 
   static constexpr size_t kMaxPreparedParams = 8;
 
+  friend class Transaction;
+  absl::Status ReconnectOutsideTransaction() {
+    return in_transaction_ ? absl::OkStatus() : ReconnectIfBroken();
+  }
+
   PGconn* conn_;
   // SQL text -> the name it is prepared under on conn_.
   absl::flat_hash_map<std::string, std::string> prepared_;
   const std::string conninfo_;
   const std::string session_sql_;
   const std::string redacted_;
+  // A Transaction of this connection is open.
+  bool in_transaction_ = false;
 };
 
 // A transaction that rolls back unless committed. kWrite is READ WRITE at

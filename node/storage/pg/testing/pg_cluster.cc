@@ -30,6 +30,9 @@
 namespace cbx::node::pg::testing {
 namespace {
 
+using ::cbx::node::pg::Params;
+using ::cbx::node::pg::Result;
+
 constexpr char kDefaultBinDir[] = "/usr/lib/postgresql/15/bin";
 constexpr char kRunuser[] = "/usr/sbin/runuser";
 // The superuser initdb creates; tests connect as it.
@@ -174,6 +177,20 @@ std::string PgCluster::SkipReason() {
 
 absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::Start(
     const PgClusterOptions& options) {
+  return Create(
+      options, "", [](const std::string& dir, const std::string& log) {
+        return Run(
+            AsServerUser({BinDir() + "/initdb", "-D", dir + "/data", "-U",
+                          kSuperuser, "-A", "trust", "-E", "UTF8", "--locale=C",
+                          "--no-sync", "--no-instructions"}),
+            log);
+      });
+}
+
+absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::Create(
+    const PgClusterOptions& options, const std::string& extra_options,
+    const std::function<absl::Status(const std::string& dir,
+                                     const std::string& log)>& make_data) {
   const std::string bin = BinDir();
   if (bin.empty()) return absl::FailedPreconditionError(SkipReason());
   const absl::Time began = absl::Now();
@@ -201,11 +218,7 @@ absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::Start(
   // From here the cluster object owns the folder (and stops the server).
   std::unique_ptr<PgCluster> cluster;
   const std::string log = dir + "/tools.log";
-  absl::Status started =
-      Run(AsServerUser({bin + "/initdb", "-D", dir + "/data", "-U",
-                        kSuperuser, "-A", "trust", "-E", "UTF8", "--locale=C",
-                        "--no-sync", "--no-instructions"}),
-          log);
+  absl::Status started = make_data(dir, log);
   for (int attempt = 0; started.ok() && cluster == nullptr && attempt < 3;
        ++attempt) {
     absl::StatusOr<int> port = FreePort();
@@ -216,7 +229,7 @@ absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::Start(
     std::string server_options = absl::StrCat(
         "-c listen_addresses=127.0.0.1 -c port=", *port,
         " -c unix_socket_directories=", dir,
-        " -c max_connections=200 -c shared_buffers=32MB");
+        " -c max_connections=200 -c shared_buffers=32MB", extra_options);
     if (!options.fsync) {
       absl::StrAppend(&server_options, " -c fsync=off -c full_page_writes=off");
     }
@@ -241,6 +254,72 @@ absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::Start(
   }
   cluster->start_time_ = absl::Now() - began;
   return cluster;
+}
+
+absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::StartReplica(
+    absl::Duration wait) {
+  // The primary's walsender knows the standby by its application_name,
+  // which a walreceiver takes from cluster_name.
+  constexpr char kStandbyName[] = "cbx_replica";
+  const std::string source = Conninfo();
+  PgClusterOptions options;
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<PgCluster> replica,
+      Create(
+          options,
+          absl::StrCat(" -c cluster_name=", kStandbyName, " -c hot_standby=on"),
+          [&](const std::string& dir, const std::string& log) {
+            // -R writes primary_conninfo and standby.signal; -X stream
+            // copies the WAL written during the copy too.
+            return Run(AsServerUser({BinDir() + "/pg_basebackup", "-d", source,
+                                     "-D", dir + "/data", "-R", "-X", "stream",
+                                     "--no-sync"}),
+                       log);
+          }));
+  // Only now, so that the replica's copy of postgresql.auto.conf does not
+  // name itself.
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Connection::Open(source));
+  // Two calls: a multi-statement string is one transaction, and ALTER
+  // SYSTEM refuses to run in one.
+  RETURN_IF_ERROR(conn->Exec(absl::StrCat(
+      "ALTER SYSTEM SET synchronous_standby_names = '", kStandbyName, "'")));
+  RETURN_IF_ERROR(conn->Exec("SELECT pg_reload_conf()"));
+  const absl::Time deadline = absl::Now() + wait;
+  while (true) {
+    ASSIGN_OR_RETURN(Result r,
+                     conn->Query("SELECT sync_state FROM pg_stat_replication "
+                                 "WHERE application_name = $1",
+                                 Params().Text(kStandbyName)));
+    if (r.rows() == 1 && r.String(0, 0) == "sync") break;
+    if (absl::Now() > deadline) {
+      return absl::InternalError(
+          absl::StrCat("the replica did not become synchronous within ",
+                       absl::FormatDuration(wait), "; its log:\n",
+                       Tail(replica->dir() + "/server.log")));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return replica;
+}
+
+absl::Status PgCluster::StopImmediately() {
+  return Run(AsServerUser({BinDir() + "/pg_ctl", "-D", dir_ + "/data", "-m",
+                           "immediate", "-s", "-w", "stop"}),
+             dir_ + "/tools.log");
+}
+
+absl::Status PgCluster::Promote() {
+  return Run(AsServerUser({BinDir() + "/pg_ctl", "-D", dir_ + "/data", "-w",
+                           "-t", "30", "-s", "promote"}),
+             dir_ + "/tools.log");
+}
+
+std::string PgCluster::MultiHostConninfo(const PgCluster& first,
+                                         const PgCluster& second,
+                                         const std::string& dbname) {
+  return absl::StrCat("host=127.0.0.1,127.0.0.1 port=", first.port(), ",",
+                      second.port(), " user=", kSuperuser, " dbname=", dbname,
+                      " target_session_attrs=read-write");
 }
 
 PgCluster::~PgCluster() {

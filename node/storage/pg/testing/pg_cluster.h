@@ -18,6 +18,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -61,12 +62,45 @@ class PgCluster {
   // How long Start took (initdb and pg_ctl start).
   absl::Duration start_time() const { return start_time_; }
 
+  // Database availability (issue 15): a streaming replica of this cluster,
+  // a cluster of its own (its own folder and port, stopped and removed by
+  // its destructor), made with pg_basebackup -R and started as a hot
+  // standby. This cluster then names it in synchronous_standby_names (with
+  // synchronous_commit on, the default), so that a COMMIT here returns only
+  // once the replica has flushed its WAL; StartReplica returns when the
+  // primary reports it as 'sync' in pg_stat_replication. Call it at most
+  // once per cluster (the standby name is the same each time). INTERNAL
+  // with the tool's output if a step fails.
+  absl::StatusOr<std::unique_ptr<PgCluster>> StartReplica(
+      absl::Duration wait = absl::Seconds(30));
+  // Stops the server as a crash would (pg_ctl stop -m immediate: no
+  // shutdown checkpoint, sessions cut). The folder stays until the
+  // destructor.
+  absl::Status StopImmediately();
+  // Promotes a standby to a primary (pg_ctl promote -w: returns once it
+  // accepts writes).
+  absl::Status Promote();
+
+  // A libpq conninfo naming both servers, the node's setting for a primary
+  // and its replica: libpq tries them in order and keeps the one that
+  // accepts writes (target_session_attrs=read-write).
+  static std::string MultiHostConninfo(const PgCluster& first,
+                                       const PgCluster& second,
+                                       const std::string& dbname);
+
  private:
   PgCluster(std::string dir, int port, pid_t watchdog, int watchdog_fd)
       : dir_(std::move(dir)),
         port_(port),
         watchdog_(watchdog),
         watchdog_fd_(watchdog_fd) {}
+  // A folder for a new cluster owned by the server's user, its watchdog,
+  // then `make_data` (initdb or pg_basebackup into dir/data, its output in
+  // `log`), then the server started on a free port with `extra_options`.
+  static absl::StatusOr<std::unique_ptr<PgCluster>> Create(
+      const PgClusterOptions& options, const std::string& extra_options,
+      const std::function<absl::Status(const std::string& dir,
+                                       const std::string& log)>& make_data);
 
   const std::string dir_;
   const int port_;
