@@ -23,6 +23,7 @@
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "node/audit/head_file.h"
 #include "node/audit/pg_audit_store.h"
 #include "node/data_consistency.h"
 #include "node/directory_adoption.h"
@@ -237,17 +238,53 @@ Node::~Node() {
 
 namespace {
 
+// A node of a pair appends to a log the other node also wrote: its own head
+// file (data_dir is each machine's) trails the database by the other's
+// terms, which Open accepts, and is missing before its first term here,
+// which Open refuses (spec/audit-log.md §2.8). So a missing one is started
+// from the database as it is now, said in the log: the head file of a pair
+// catches a database put back only from each node's first term on; the
+// checkpoints peers cosigned bind the log's history either way
+// (spec/active-standby.md §6).
+absl::Status StartPairHeadFile(audit::PgAuditBackend& backend,
+                               const std::string& head_path,
+                               const std::string& member) {
+  ASSIGN_OR_RETURN(std::optional<audit::Head> head, audit::ReadHead(head_path));
+  if (head.has_value()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::unique_ptr<audit::AuditStore> store, backend.Connect());
+  RETURN_IF_ERROR(store->Initialize());
+  ASSIGN_OR_RETURN(audit::StateRow state, store->ReadState());
+  if (state.size == 0) return absl::OkStatus();  // Open starts it
+  RETURN_IF_ERROR(
+      audit::WriteHead(head_path, audit::Head{state.size, state.root}));
+  LogEvent(member, "warn", "audit-head-file-started",
+           {{"file", head_path},
+            {"size", std::to_string(state.size)},
+            {"reason",
+             "first term of this node of the pair: the head file starts "
+             "from the database the other node wrote"}});
+  return absl::OkStatus();
+}
+
 // The log in the store the config names: `audit_db` (SQLite), or a
 // PostgreSQL schema whose head file is `audit_db`.head all the same.
+// With `fence` (the node of an active/standby pair), every append checks
+// it, and a missing head file is started from the database (see
+// StartPairHeadFile).
 absl::StatusOr<std::unique_ptr<audit::AuditLog>> OpenConfiguredAuditLog(
     const AuditLogStoreConfig& store, const std::string& audit_db,
-    audit::AuditLogOptions options) {
+    audit::AuditLogOptions options, std::shared_ptr<const pg::Fence> fence,
+    const std::string& member) {
   if (store.backend == AuditLogStoreConfig::Backend::kSqlite) {
     return audit::AuditLog::Open(audit_db, options);
   }
   ASSIGN_OR_RETURN(std::shared_ptr<audit::PgAuditBackend> backend,
                    audit::PgAuditBackend::Create(store.conninfo, store.schema));
   options.head_path = audit_db + ".head";
+  if (fence != nullptr) {
+    backend->SetFence(std::move(fence));
+    RETURN_IF_ERROR(StartPairHeadFile(*backend, options.head_path, member));
+  }
   return audit::AuditLog::Open(std::move(backend), options);
 }
 
@@ -285,7 +322,8 @@ void LogStoresOpened(const Config& config, const std::string& audit_db) {
 absl::Status OpenAuditLog(NodeContext& ctx,
                           const AuditExpectation& expected_log,
                           const std::string& node_db,
-                          const std::string& audit_db) {
+                          const std::string& audit_db,
+                          std::shared_ptr<const pg::Fence> fence) {
   audit::AuditLogOptions audit_options;
   audit_options.clock = ctx.clock;
   // A large log's leaf count runs after Open (spec/audit-log.md §2.9):
@@ -319,7 +357,8 @@ absl::Status OpenAuditLog(NodeContext& ctx,
     report(checked);
   };
   auto audit_log =
-      OpenConfiguredAuditLog(ctx.config.audit_log, audit_db, audit_options);
+      OpenConfiguredAuditLog(ctx.config.audit_log, audit_db, audit_options,
+                             std::move(fence), ctx.config.member);
   const std::string where = AuditLogWhere(ctx.config.audit_log, audit_db);
   std::optional<absl::Status> before;
   {
@@ -363,7 +402,8 @@ absl::Status OpenAuditLog(NodeContext& ctx,
 // Over 80 lines on purpose: the start-up order, step by step (keys,
 // storage, audit log, directory, signing keys, TLS), each step's error
 // naming its config field; splitting it would scatter that order.
-absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
+absl::StatusOr<std::unique_ptr<Node>> Node::Create(
+    const Config& config, std::shared_ptr<const pg::Fence> fence) {
   auto ctx = std::make_unique<NodeContext>();
   ctx->config = config;
 
@@ -424,7 +464,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
                    {{"file", file}, {"error", message}});
         }
       });
-  RETURN_IF_ERROR(OpenAuditLog(*ctx, expected_log, node_db, audit_db));
+  RETURN_IF_ERROR(
+      OpenAuditLog(*ctx, expected_log, node_db, audit_db, std::move(fence)));
   // MakeSigningKeys takes `keys` whole: keep the next OPRF key apart.
   std::unique_ptr<crypto::OprfServerKey> oprf_next = std::move(keys.oprf_next);
   ctx->signing_keys = MakeSigningKeys(*ctx, std::move(keys));
