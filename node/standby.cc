@@ -46,17 +46,20 @@ absl::StatusOr<std::unique_ptr<StandbyServer>> StandbyServer::Start(
       GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
   ssl.pem_key_cert_pairs.push_back({key, cert});
   std::unique_ptr<StandbyServer> s(new StandbyServer());
-  s->refuse_ = std::make_unique<RefuseAll>(absl::StrCat(
+  const std::string message = absl::StrCat(
       "standby: this node (", instance, ") of ", config.member,
       " is the standby of an active/standby pair; call the member's other "
-      "endpoint"));
+      "endpoint");
   grpc::EnableDefaultHealthCheckService(true);
+  // A generic service serves one server only: one each.
   auto serve = [&](const std::string& listen, const std::string& field,
+                   std::unique_ptr<grpc::CallbackGenericService>& refuse,
                    std::unique_ptr<grpc::Server>& out) -> absl::Status {
+    refuse = std::make_unique<RefuseAll>(message);
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort(listen, grpc::SslServerCredentials(ssl), &port);
-    builder.RegisterCallbackGenericService(s->refuse_.get());
+    builder.RegisterCallbackGenericService(refuse.get());
     out = builder.BuildAndStart();
     if (out == nullptr || port == 0) {
       return absl::UnavailableError(
@@ -65,9 +68,10 @@ absl::StatusOr<std::unique_ptr<StandbyServer>> StandbyServer::Start(
     out->GetHealthCheckService()->SetServingStatus(false);
     return absl::OkStatus();
   };
-  RETURN_IF_ERROR(serve(config.peer_listen, "peer_listen", s->peer_server_));
-  RETURN_IF_ERROR(
-      serve(config.office_listen, "office_listen", s->office_server_));
+  RETURN_IF_ERROR(serve(config.peer_listen, "peer_listen", s->refuse_peer_,
+                        s->peer_server_));
+  RETURN_IF_ERROR(serve(config.office_listen, "office_listen",
+                        s->refuse_office_, s->office_server_));
   RETURN_IF_ERROR(s->StartAdmin(config));
   return s;
 }

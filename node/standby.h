@@ -44,7 +44,8 @@ class StandbyServer {
   StandbyServer() = default;
   absl::Status StartAdmin(const Config& config);
 
-  std::unique_ptr<grpc::CallbackGenericService> refuse_;
+  std::unique_ptr<grpc::CallbackGenericService> refuse_peer_;
+  std::unique_ptr<grpc::CallbackGenericService> refuse_office_;
   std::unique_ptr<grpc::Server> peer_server_;
   std::unique_ptr<grpc::Server> office_server_;
   std::unique_ptr<boost::asio::io_context> io_;

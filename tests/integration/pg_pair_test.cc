@@ -12,6 +12,7 @@
 //       standby has taken over, SIGCONT; the old active appends nothing,
 //       its call fails, and it steps down (ALERT-leadership-lost, exit 75).
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -32,6 +33,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "cbx/v1/audit.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "node/audit/audit_log.h"
@@ -356,25 +359,35 @@ class PgPairTest : public ::testing::Test {
     ASSERT_TRUE(proxy_->bound());
   }
 
-  // Waits until `n`'s Office port answers AddCase-free ListPeers OK (it is
-  // active); the time that took.
+  // Waits until `n`'s Office port answers as the active node does; the
+  // time that took.
   std::chrono::milliseconds WaitActive(PairNode& n,
                                        std::chrono::milliseconds timeout) {
     auto office = OfficeAt(*fed_, n.office_port);
     const auto start = Clock::now();
+    std::string last;
     while (Clock::now() - start < timeout) {
+      // Waiting for the connection: a call that gives up first also drops
+      // the TLS handshake under way.
       grpc::ClientContext ctx;
+      ctx.set_wait_for_ready(true);
       ctx.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::milliseconds(500));
+                       std::chrono::milliseconds(2000));
       v1::ListPeersResponse resp;
-      if (office->ListPeers(&ctx, v1::ListPeersRequest(), &resp).ok()) {
+      // Any answer but UNAVAILABLE (the standby's, or no listener) is the
+      // active node's (a prosecutor may not list peers).
+      const grpc::Status s =
+          office->ListPeers(&ctx, v1::ListPeersRequest(), &resp);
+      if (s.error_code() != grpc::StatusCode::UNAVAILABLE &&
+          s.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
         return std::chrono::duration_cast<std::chrono::milliseconds>(
             Clock::now() - start);
       }
+      last = s.error_message();
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     ADD_FAILURE() << "MK " << n.name << " did not become active within "
-                  << timeout.count() << " ms";
+                  << timeout.count() << " ms (" << last << ")";
     return timeout;
   }
   void WaitLogHas(const PairNode& n, const std::string& text) {

@@ -30,6 +30,7 @@ bool PlainIdentifier(const std::string& name) {
 // starting together are serialized by a transaction-scoped lock, since
 // CREATE ... IF NOT EXISTS alone races on the catalog.
 constexpr char kCreate[] = R"sql(
+SET LOCAL client_min_messages = warning;
 CREATE SCHEMA IF NOT EXISTS %1$s;
 CREATE TABLE IF NOT EXISTS %1$s.leader (
   id integer PRIMARY KEY CHECK (id = 1),
@@ -138,7 +139,7 @@ absl::StatusOr<int64_t> Leadership::TryTakeOver() {
       Result row,
       conn_->Query(
           "SELECT term, holder, server_started = pg_postmaster_start_time(), "
-          "clock_timestamp() - heartbeat > $1 * interval '1 millisecond' "
+          "heartbeat < clock_timestamp() - $1 * interval '1 millisecond' "
           "FROM " +
               options_.schema + ".leader WHERE id = 1 FOR UPDATE",
           Params().Int(options_.lease_ms)));
