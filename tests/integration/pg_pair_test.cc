@@ -342,6 +342,9 @@ class PgPairTest : public ::testing::Test {
       c["office_listen"] = absl::StrCat("127.0.0.1:", base + 101 + offset);
       c["admin_listen"] = absl::StrCat("127.0.0.1:", base + 201 + offset);
       c["data_dir"] = dir + "/data-" + name;
+      if (c.contains("console_listen")) {
+        c["console_listen"] = absl::StrCat("127.0.0.1:", base + 301 + offset);
+      }
       n.name = name;
       n.config = dir + "/node-" + name + ".json";
       n.log = dir + "/node-" + name + ".log";
@@ -491,6 +494,10 @@ TEST_F(PgPairTest, SigkillOfTheActiveUnderLoadThreeTimes) {
   b_.Spawn();
   WaitLogHas(b_, "standby");
 
+  // RS's office queries under a case of its own.
+  ASSERT_TRUE(
+      AddCase(*fed_->Office("RS"), "RS-2026-1", std::chrono::seconds(10)).ok());
+
   // Office load on the pair: each AddCase to the node that answered last,
   // the other one on UNAVAILABLE, as a client of the pair does.
   std::atomic<bool> stop{false};
@@ -571,7 +578,7 @@ TEST_F(PgPairTest, SigkillOfTheActiveUnderLoadThreeTimes) {
       conninfo_, absl::StrCat("SET search_path TO ", kNodeSchema));
   ASSERT_TRUE(conn.ok());
   for (const std::string& number : acknowledged) {
-    auto r = (*conn)->Query("SELECT count(*) FROM cases WHERE case_number = $1",
+    auto r = (*conn)->Query("SELECT count(*) FROM cases WHERE number = $1",
                             node::pg::Params().Text(number));
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->Int(0, 0), 1) << number;
@@ -619,7 +626,7 @@ TEST_F(PgPairTest, APausedActiveAppendsNothingAndStepsDown) {
   EXPECT_NE(Slurp(a_.log).find("ALERT-leadership-lost"), std::string::npos);
   EXPECT_EQ(AddCaseEntries(), add_cases);
   EXPECT_EQ(Scalar(kNodeSchema,
-                   "SELECT count(*) FROM cases WHERE case_number = "
+                   "SELECT count(*) FROM cases WHERE number = "
                    "'MK-2026-LATE'"),
             0);
   // b serves on.
