@@ -1,5 +1,6 @@
 #include "node/config.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -169,6 +170,7 @@ absl::Status RefuseUnknownFields(const json& root, const std::string& name) {
       {"log", {"format", "level"}},
       {"audit_log", {"backend", "conninfo", "schema"}},
       {"storage", {"backend", "conninfo", "schema"}},
+      {"leadership", {"name", "lease_ms", "poll_ms", "schema"}},
       {"retention",
        {"closed_case_identifiers_days", "received_references_days",
         "inbox_days", "index_change_log_days", "sweep_interval_ms",
@@ -321,6 +323,49 @@ absl::Status CheckStoresApart(FieldReader& r, const Config& c) {
   return absl::OkStatus();
 }
 
+// The `leadership` section: a name of letters, digits, '-' and '_' (it
+// goes into application_name, at most 63 bytes with its prefix and random
+// part), a lease of 1 to 600 s, a poll period of 50 ms up to a third of the
+// lease (a standby must look several times per lease), and the audit log in
+// PostgreSQL (the term row and the fence live in its database).
+absl::Status ParseLeadership(FieldReader& r, Config& c) {
+  if (r.Find("leadership") == nullptr) return absl::OkStatus();
+  LeadershipConfig& l = c.leadership;
+  l.enabled = true;
+  CBX_ASSIGN_FIELD(l.name, r.String("leadership.name", true));
+  static const std::regex kName("^[A-Za-z0-9_-]{1,32}$");
+  if (!std::regex_match(l.name, kName)) {
+    return r.Error("leadership.name",
+                   "must be 1 to 32 letters, digits, '-' or '_'");
+  }
+  CBX_ASSIGN_FIELD(l.lease_ms, Bounded(r, "leadership.lease_ms", 1000, 600'000,
+                                       "milliseconds", l.lease_ms));
+  CBX_ASSIGN_FIELD(
+      l.poll_ms, Bounded(r, "leadership.poll_ms", 50, l.lease_ms / 3,
+                         "milliseconds", std::min(l.poll_ms, l.lease_ms / 3)));
+  if (r.Find("leadership.schema") != nullptr) {
+    CBX_ASSIGN_FIELD(l.schema, r.String("leadership.schema", true));
+  }
+  static const std::regex kSchema("^[a-z_][a-z0-9_]{0,62}$");
+  if (!std::regex_match(l.schema, kSchema)) {
+    return r.Error("leadership.schema",
+                   "must be a plain lower-case name ([a-z_][a-z0-9_]*, at "
+                   "most 63 bytes)");
+  }
+  if (c.audit_log.backend != AuditLogStoreConfig::Backend::kPostgresql) {
+    return r.Error("leadership",
+                   "needs audit_log.backend \"postgresql\": the pair's term "
+                   "and fence live in the audit log's database");
+  }
+  if (l.schema == c.audit_log.schema ||
+      (c.storage.backend == StorageConfig::Backend::kPostgresql &&
+       l.schema == c.storage.schema)) {
+    return r.Error("leadership.schema",
+                   "must differ from audit_log.schema and storage.schema");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<Config> ParseConfig(const std::string& text,
@@ -402,6 +447,7 @@ absl::StatusOr<Config> ParseConfig(const std::string& text,
   RETURN_IF_ERROR(ParseStore(r, "storage", c.storage));
   RETURN_IF_ERROR(ParseStore(r, "audit_log", c.audit_log));
   RETURN_IF_ERROR(CheckStoresApart(r, c));
+  RETURN_IF_ERROR(ParseLeadership(r, c));
   RETURN_IF_ERROR(ParseRetention(r, c.retention));
   return c;
 }

@@ -56,6 +56,23 @@ struct StorageConfig {
   std::string schema = "cbx_node";
 };
 
+// The `leadership` section (spec/active-standby.md): present, the node is
+// one of an active/standby pair on the audit log's PostgreSQL database and
+// serves only while it holds the term there; absent (enabled false), it
+// serves alone, as always.
+struct LeadershipConfig {
+  bool enabled = false;
+  // This node's name in the pair ("a", "b", a host name): the first part of
+  // its instance id in log lines and in pg_stat_activity.
+  std::string name;
+  // A holder whose heartbeat is older than lease_ms is fenced and replaced;
+  // the active renews every lease_ms / 3; the standby looks every poll_ms.
+  int64_t lease_ms = 6000;
+  int64_t poll_ms = 500;
+  // The schema of the term row, in the audit log's database.
+  std::string schema = "cbx_leadership";
+};
+
 struct Config {
   // This node's member code ("MK").
   std::string member;
@@ -107,6 +124,8 @@ struct Config {
   StorageConfig storage;
   // Where the audit log is stored (the `audit_log` section).
   AuditLogStoreConfig audit_log;
+  // The active/standby pair (the `leadership` section).
+  LeadershipConfig leadership;
 };
 
 // Reads and validates the config at `path`. Relative paths in it are

@@ -324,6 +324,68 @@ TEST(ConfigTest, AuditLogErrorsNameTheFieldAndNeverThePassword) {
   }
 }
 
+// kGood with the audit log in PostgreSQL and a "leadership" section
+// `section` (a JSON object's text; empty: none).
+std::string WithLeadership(const std::string& section) {
+  std::string text =
+      WithAuditLog(R"({"backend": "postgresql", "conninfo": "dbname=cbx"})");
+  if (!section.empty()) {
+    text.replace(text.find("{") + 1, 0, "\"leadership\": " + section + ",");
+  }
+  return text;
+}
+
+TEST(ConfigTest, LeadershipMakesThePairAndHasDefaults) {
+  auto alone = ParseConfig(WithLeadership(""), "/srv/cbx/mk", "node.json");
+  ASSERT_TRUE(alone.ok()) << alone.status();
+  EXPECT_FALSE(alone->leadership.enabled);
+  auto c = ParseConfig(WithLeadership(R"({"name": "a"})"), "/srv/cbx/mk",
+                       "node.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->leadership.enabled);
+  EXPECT_EQ(c->leadership.name, "a");
+  EXPECT_EQ(c->leadership.lease_ms, 6000);
+  EXPECT_EQ(c->leadership.poll_ms, 500);
+  EXPECT_EQ(c->leadership.schema, "cbx_leadership");
+  auto set =
+      ParseConfig(WithLeadership(R"({"name": "db-host_2", "lease_ms": 3000,
+                         "poll_ms": 200, "schema": "cbx_pair"})"),
+                  "/srv/cbx/mk", "node.json");
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->leadership.lease_ms, 3000);
+  EXPECT_EQ(set->leadership.poll_ms, 200);
+  EXPECT_EQ(set->leadership.schema, "cbx_pair");
+}
+
+TEST(ConfigTest, LeadershipErrorsNameTheField) {
+  const std::pair<std::string, std::string> cases[] = {
+      {R"({})", "leadership.name: missing"},
+      {R"({"name": "a b"})", "leadership.name: must be 1 to 32"},
+      {R"({"name": "a", "lease_ms": 500})",
+       "leadership.lease_ms: must be between 1000 and 600000"},
+      {R"({"name": "a", "lease_ms": 3000, "poll_ms": 1500})",
+       "leadership.poll_ms: must be between 50 and 1000"},
+      {R"({"name": "a", "schema": "cbx_audit"})",
+       "leadership.schema: must differ"},
+      {R"({"name": "a", "lease": 3000})", "leadership.lease: unknown field"},
+  };
+  for (const auto& [section, want] : cases) {
+    auto c = ParseConfig(WithLeadership(section), "/srv/cbx/mk", "node.json");
+    ASSERT_FALSE(c.ok()) << section;
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(c.status().message().find(want), std::string::npos) << c.status();
+  }
+  // The term row and the fence live in the audit log's database.
+  std::string sqlite = kGood;
+  sqlite.replace(sqlite.find("{") + 1, 0, R"("leadership": {"name": "a"},)");
+  auto c = ParseConfig(sqlite, "/srv/cbx/mk", "node.json");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find(
+                "leadership: needs audit_log.backend \"postgresql\""),
+            std::string::npos)
+      << c.status();
+}
+
 // kGood with a "storage" section `section` (a JSON object's text).
 std::string WithStorage(const std::string& section) {
   std::string text = kGood;

@@ -23,6 +23,7 @@
 #include "node/config.h"
 #include "node/data_consistency.h"
 #include "node/directory_store.h"
+#include "node/leadership.h"
 #include "node/node.h"
 #include "node/node_db.h"
 #include "node/storage/sqlite_storage.h"
@@ -219,6 +220,8 @@ int main(int argc, char** argv) {
   if (!install_file.empty()) return InstallDirectory(*config, install_file);
   if (check_only) return CheckOnly(*config);
   if (recover_audit_log) return RecoverAuditLog(*config);
+  // One node of an active/standby pair (spec/active-standby.md).
+  if (config->leadership.enabled) return cbx::node::RunPair(*config);
   auto node = cbx::node::Node::Create(*config);
   if (!node.ok()) {
     std::cerr << "cbx-node: " << node.status().message() << "\n";

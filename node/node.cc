@@ -23,6 +23,7 @@
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "node/audit/head_file.h"
 #include "node/audit/pg_audit_store.h"
 #include "node/audit_log_store.h"
 #include "node/data_consistency.h"
@@ -263,7 +264,8 @@ void LogStoresOpened(const Config& config, const std::string& audit_db) {
 absl::Status OpenAuditLog(NodeContext& ctx,
                           const AuditExpectation& expected_log,
                           const std::string& node_db,
-                          const std::string& audit_db) {
+                          const std::string& audit_db,
+                          std::shared_ptr<const pg::Fence> fence) {
   audit::AuditLogOptions audit_options;
   audit_options.clock = ctx.clock;
   // A large log's leaf count runs after Open (spec/audit-log.md §2.9):
@@ -297,7 +299,8 @@ absl::Status OpenAuditLog(NodeContext& ctx,
     report(checked);
   };
   auto audit_log =
-      OpenConfiguredAuditLog(ctx.config.audit_log, audit_db, audit_options);
+      OpenConfiguredAuditLog(ctx.config.audit_log, audit_db, audit_options,
+                             std::move(fence), ctx.config.member);
   const std::string where = AuditLogWhere(ctx.config.audit_log, audit_db);
   std::optional<absl::Status> before;
   {
@@ -341,7 +344,8 @@ absl::Status OpenAuditLog(NodeContext& ctx,
 // Over 80 lines on purpose: the start-up order, step by step (keys,
 // storage, audit log, directory, signing keys, TLS), each step's error
 // naming its config field; splitting it would scatter that order.
-absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
+absl::StatusOr<std::unique_ptr<Node>> Node::Create(
+    const Config& config, std::shared_ptr<const pg::Fence> fence) {
   auto ctx = std::make_unique<NodeContext>();
   ctx->config = config;
 
@@ -402,7 +406,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const Config& config) {
                    {{"file", file}, {"error", message}});
         }
       });
-  RETURN_IF_ERROR(OpenAuditLog(*ctx, expected_log, node_db, audit_db));
+  RETURN_IF_ERROR(
+      OpenAuditLog(*ctx, expected_log, node_db, audit_db, std::move(fence)));
   // MakeSigningKeys takes `keys` whole: keep the next OPRF key apart.
   std::unique_ptr<crypto::OprfServerKey> oprf_next = std::move(keys.oprf_next);
   ctx->signing_keys = MakeSigningKeys(*ctx, std::move(keys));

@@ -54,6 +54,7 @@
 #include "node/peer_clients.h"
 #include "node/peer_service.h"
 #include "node/retention.h"
+#include "node/storage/pg/pg_fence.h"
 #include "node/tls_credentials.h"
 #include "node/watches.h"
 #include "node/withdrawal.h"
@@ -84,7 +85,10 @@ class Node {
   // Loads everything `config` names and checks that this node's keys are the
   // ones the directory lists for it. FAILED_PRECONDITION / INVALID_ARGUMENT /
   // NOT_FOUND with a message naming the file or field otherwise.
-  static absl::StatusOr<std::unique_ptr<Node>> Create(const Config& config);
+  // With `fence` (the active node of a pair, node/leadership.h), every
+  // append to the audit log checks it (node/storage/pg/pg_fence.h).
+  static absl::StatusOr<std::unique_ptr<Node>> Create(
+      const Config& config, std::shared_ptr<const pg::Fence> fence = nullptr);
 
   // cbx-node --check: what Create checks (key files and their modes, the
   // genesis, the directory versions in node.db, this member's keys in the

@@ -161,7 +161,8 @@ class AdvisoryLock : public AuditBackend::WriterLock {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PgAuditStore>> PgAuditStore::Open(
-    const std::string& conninfo, const std::string& schema) {
+    const std::string& conninfo, const std::string& schema,
+    std::shared_ptr<const pg::Fence> fence) {
   if (!PlainIdentifier(schema)) {
     return absl::InvalidArgumentError(
         absl::StrCat("not a plain schema name: ", schema));
@@ -171,7 +172,11 @@ absl::StatusOr<std::unique_ptr<PgAuditStore>> PgAuditStore::Open(
       pg::Connection::Open(conninfo,
                            absl::StrCat("SET search_path TO ", schema)));
   return std::unique_ptr<PgAuditStore>(
-      new PgAuditStore(std::move(conn), schema));
+      new PgAuditStore(std::move(conn), schema, std::move(fence)));
+}
+
+absl::Status PgAuditStore::CheckFence() {
+  return fence_ == nullptr ? absl::OkStatus() : pg::CheckFence(*conn_, *fence_);
 }
 
 absl::Status PgAuditStore::Initialize() {
@@ -247,6 +252,9 @@ absl::Status PgAuditStore::AppendBatch(const std::vector<LeafRow>& leaves,
                                        const merkle::CompactRange& state) {
   ASSIGN_OR_RETURN(pg::Transaction txn,
                    pg::Transaction::Begin(*conn_, pg::Transaction::Mode::kWrite));
+  // First: a takeover's term update then waits for this batch, or this
+  // batch sees the new term and writes nothing.
+  RETURN_IF_ERROR(CheckFence());
   for (size_t first = 0; first < leaves.size(); first += kRowsPerInsert) {
     const size_t n = std::min(kRowsPerInsert, leaves.size() - first);
     std::string sql = "INSERT INTO leaves (seq, leaf_hash, data, subtrees) VALUES ";
@@ -381,15 +389,22 @@ absl::StatusOr<uint64_t> PgAuditStore::CountLeaves(uint64_t begin,
 }
 
 absl::Status PgAuditStore::InsertCheckpoint(const CheckpointRow& row) {
-  return conn_
-      ->Query("INSERT INTO checkpoints (size, root, note, signed_ms) VALUES "
+  ASSIGN_OR_RETURN(
+      pg::Transaction txn,
+      pg::Transaction::Begin(*conn_, pg::Transaction::Mode::kWrite));
+  RETURN_IF_ERROR(CheckFence());
+  RETURN_IF_ERROR(
+      conn_
+          ->Query(
+              "INSERT INTO checkpoints (size, root, note, signed_ms) VALUES "
               "($1, $2, $3, $4)",
               Params()
                   .Int(I64(row.size))
                   .Bytes(row.root)
                   .Text(row.note)
                   .Int(row.signed_ms))
-      .status();
+          .status());
+  return txn.Commit();
 }
 
 absl::StatusOr<std::optional<CheckpointRow>> PgAuditStore::ReadCheckpoint(
@@ -433,11 +448,17 @@ absl::Status PgAuditStore::InsertCosignature(uint64_t size,
                                              std::string_view name,
                                              uint32_t key_id,
                                              std::string_view line) {
-  return conn_
-      ->Query("INSERT INTO cosignatures (size, name, key_id, line) VALUES "
-              "($1, $2, $3, $4)",
-              Params().Int(I64(size)).Text(name).Int(key_id).Text(line))
-      .status();
+  ASSIGN_OR_RETURN(
+      pg::Transaction txn,
+      pg::Transaction::Begin(*conn_, pg::Transaction::Mode::kWrite));
+  RETURN_IF_ERROR(CheckFence());
+  RETURN_IF_ERROR(
+      conn_
+          ->Query("INSERT INTO cosignatures (size, name, key_id, line) VALUES "
+                  "($1, $2, $3, $4)",
+                  Params().Int(I64(size)).Text(name).Int(key_id).Text(line))
+          .status());
+  return txn.Commit();
 }
 
 absl::StatusOr<std::unique_ptr<AuditStore::ReadSnapshot>>
@@ -484,7 +505,7 @@ PgAuditBackend::LockWriter() {
 
 absl::StatusOr<std::unique_ptr<AuditStore>> PgAuditBackend::Connect() {
   ASSIGN_OR_RETURN(std::unique_ptr<PgAuditStore> store,
-                   PgAuditStore::Open(conninfo_, schema_));
+                   PgAuditStore::Open(conninfo_, schema_, fence_));
   return std::unique_ptr<AuditStore>(std::move(store));
 }
 

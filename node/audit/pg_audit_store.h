@@ -9,8 +9,11 @@
 //
 // One writer per log: the writer holds a session advisory lock keyed by the
 // schema's name, on a connection of its own, for as long as its AuditLog
-// lives. (Seam for an active/standby pair, issue 15: leadership would be
-// that lock, and a fencing token checked inside AppendBatch's transaction.)
+// lives. In an active/standby pair (spec/active-standby.md) the backend is
+// given the node's fence (node/storage/pg/pg_fence.h): AppendBatch,
+// InsertCheckpoint and InsertCosignature then check, inside their
+// transaction, that the node still holds its term, and fail with the
+// fenced status (pg::IsFenced) otherwise.
 //
 // The head file (spec/audit-log.md §2.8) stays a local file: AuditLogOptions
 // must name it.
@@ -25,6 +28,7 @@
 
 #include "node/audit/audit_store.h"
 #include "node/storage/pg/pg_connection.h"
+#include "node/storage/pg/pg_fence.h"
 
 namespace cbx::node::audit {
 
@@ -34,7 +38,8 @@ class PgAuditStore : public AuditStore {
   // Initialize creates if missing). UNAVAILABLE if the server cannot be
   // reached (pg::Connection::Open).
   static absl::StatusOr<std::unique_ptr<PgAuditStore>> Open(
-      const std::string& conninfo, const std::string& schema);
+      const std::string& conninfo, const std::string& schema,
+      std::shared_ptr<const pg::Fence> fence = nullptr);
 
   // The format version is schema_version.version.
   absl::Status Initialize() override;
@@ -73,11 +78,18 @@ class PgAuditStore : public AuditStore {
   absl::Status Reopen() override;
 
  private:
-  PgAuditStore(std::unique_ptr<pg::Connection> conn, std::string schema)
-      : conn_(std::move(conn)), schema_(std::move(schema)) {}
+  PgAuditStore(std::unique_ptr<pg::Connection> conn, std::string schema,
+               std::shared_ptr<const pg::Fence> fence)
+      : conn_(std::move(conn)),
+        schema_(std::move(schema)),
+        fence_(std::move(fence)) {}
+
+  // Inside an open write transaction: the fence's check (OK without one).
+  absl::Status CheckFence();
 
   std::unique_ptr<pg::Connection> conn_;
   const std::string schema_;
+  const std::shared_ptr<const pg::Fence> fence_;  // null: no pair
 };
 
 // The log in schema `schema` of the database `conninfo` names.
@@ -96,12 +108,19 @@ class PgAuditBackend : public AuditBackend {
   // "PostgreSQL schema <schema> (<redacted conninfo>)".
   std::string Describe() const override;
 
+  // The fence every store connected from now on checks before it appends,
+  // signs or cosigns (an active/standby pair's term); before Open.
+  void SetFence(std::shared_ptr<const pg::Fence> fence) {
+    fence_ = std::move(fence);
+  }
+
  private:
   PgAuditBackend(std::string conninfo, std::string schema)
       : conninfo_(std::move(conninfo)), schema_(std::move(schema)) {}
 
   const std::string conninfo_;
   const std::string schema_;
+  std::shared_ptr<const pg::Fence> fence_;
 };
 
 }  // namespace cbx::node::audit
