@@ -261,7 +261,8 @@ grpc::Status AddCase(v1::Office::Stub& office, const std::string& number,
 
 // RS's office queries `email`: MK's outcome (UNSPECIFIED if MK did not
 // answer or the call failed).
-v1::PeerOutcome RsQueriesMk(Federation& fed, const std::string& email) {
+v1::PeerOutcome RsQueriesMk(Federation& fed, const std::string& email,
+                            std::string* why = nullptr) {
   v1::QueryRequest req;
   v1::Identifier* id = req.add_identifiers();
   id->set_type(v1::IDENTIFIER_TYPE_EMAIL);
@@ -277,9 +278,18 @@ v1::PeerOutcome RsQueriesMk(Federation& fed, const std::string& email) {
   while (reader->Read(&event)) {
     if (event.has_answer() && event.answer().member() == "MK") {
       outcome = event.answer().outcome();
+      if (why != nullptr) {
+        *why = absl::StrCat(v1::PeerOutcome_Name(outcome), " code ",
+                            event.answer().status_code(), ": ",
+                            event.answer().error());
+      }
     }
   }
-  return reader->Finish().ok() ? outcome : v1::PEER_OUTCOME_UNSPECIFIED;
+  grpc::Status finished = reader->Finish();
+  if (!finished.ok() && why != nullptr) {
+    *why = absl::StrCat("query: ", finished.error_message());
+  }
+  return finished.ok() ? outcome : v1::PEER_OUTCOME_UNSPECIFIED;
 }
 
 // The admin endpoint's answer to GET `path`: "<status>\n<body>".
@@ -543,8 +553,9 @@ TEST_F(PgPairTest, SigkillOfTheActiveUnderLoadThreeTimes) {
     // RS's queries reach MK again (through the member's address).
     const auto rs_start = Clock::now();
     v1::PeerOutcome outcome = v1::PEER_OUTCOME_UNSPECIFIED;
+    std::string why;
     while (Clock::now() - rs_start < Scaled(std::chrono::seconds(30))) {
-      outcome = RsQueriesMk(*fed_, "MK-LOAD-0@example.org");
+      outcome = RsQueriesMk(*fed_, "MK-LOAD-0@example.org", &why);
       if (outcome == v1::PEER_OUTCOME_HIT || outcome == v1::PEER_OUTCOME_MISS) {
         break;
       }
@@ -552,7 +563,8 @@ TEST_F(PgPairTest, SigkillOfTheActiveUnderLoadThreeTimes) {
     }
     EXPECT_TRUE(outcome == v1::PEER_OUTCOME_HIT ||
                 outcome == v1::PEER_OUTCOME_MISS)
-        << "round " << round << ": RS's query of MK never resumed";
+        << "round " << round << ": RS's query of MK never resumed; last: "
+        << why;
     std::cout << "RS's queries of MK resumed "
               << std::chrono::duration_cast<std::chrono::milliseconds>(
                      Clock::now() - rs_start)
