@@ -235,9 +235,10 @@ class ConsoleBrowserTest : public ::testing::Test {
     return out;
   }
 
-  // Asks the peers from /query about kTyped under MK's case; the browser
+  // Asks the peers from /query about `typed` under MK's case; the browser
   // is left on the streamed answer page.
-  static void AskFromTheQueryPage(Browser& b, const std::string& shot) {
+  static void AskFromTheQueryPage(Browser& b, const std::string& shot,
+                                  const std::string& typed = kTyped) {
     Open(b, "MK", "/query", shot);
     ASSERT_TRUE(b.Click(absl::StrCat("select[name=case_number] option[value='",
                                      kMkCase, "']"))
@@ -247,7 +248,7 @@ class ConsoleBrowserTest : public ::testing::Test {
     ASSERT_TRUE(b.Click(absl::StrCat("select[name=offence] option[value='",
                                      v1::OFFENCE_CODE_NCII_SHARING, "']"))
                     .ok());
-    ASSERT_TRUE(b.Type("input[name=q_value_0]", kTyped).ok());
+    ASSERT_TRUE(b.Type("input[name=q_value_0]", typed).ok());
     EXPECT_EQ(b.Count("input[name=peer][value='RS']:checked").value_or(0), 1);
     ASSERT_TRUE(b.Click("form[action='/query'] button[type=submit]").ok());
     // The answer is streamed: it is whole when the "ask again" link after
@@ -349,6 +350,37 @@ TEST_F(ConsoleBrowserTest, ClerkFindsAPeersCaseFromTheQueryPage) {
   EXPECT_EQ(rs->Count("td a[href*='number=RS-KT-2026-41']").value_or(0), 1);
 }
 
+// A name no peer has: the answer says what it was asked as, and the
+// offer to ask it as a group or channel too asks again with both types.
+TEST_F(ConsoleBrowserTest, MissSaysWhichTypesWereAskedAndAsksBothOnRequest) {
+  ASSERT_NE(CaseNumbers("MK"), std::vector<std::string>{})
+      << "an earlier test registers MK's case";
+  std::unique_ptr<Browser> b = BrowserFor("MK", "prosecutor", "miss");
+  ASSERT_NE(b, nullptr);
+  constexpr char kNobody[] = "t.me/Nobody_Has_This_Name";
+  AskFromTheQueryPage(*b, "en-query-miss-form", kNobody);
+  const std::string miss = Shot(*b, "MK", "en-query-miss");
+  EXPECT_EQ(b->Count("section.hit").value_or(0), 0);
+  EXPECT_NE(miss.find(absl::StrCat("Identifier 1 (", kNobody,
+                                   ") was asked as: Telegram username.")),
+            std::string::npos)
+      << miss;
+  EXPECT_NE(miss.find("was asked as a Telegram username only"),
+            std::string::npos);
+  ASSERT_TRUE(b->Click("main form[action='/query'] button[type=submit]").ok());
+  WaitUntil([&] {
+    return b->Source().value_or("").find("Telegram group or channel.") !=
+           std::string::npos;
+  });
+  const std::string both = Shot(*b, "MK", "en-query-miss-both");
+  EXPECT_NE(both.find(absl::StrCat("Identifier 1 (", kNobody,
+                                   ") was asked as: Telegram username, "
+                                   "Telegram group or channel.")),
+            std::string::npos)
+      << both;
+  EXPECT_EQ(b->Count("main form[action='/query']").value_or(0), 0);
+}
+
 TEST_F(ConsoleBrowserTest, AuditorOpensTheAuditPagesAndTheReport) {
   std::unique_ptr<Browser> b = BrowserFor("MK", "auditor");
   ASSERT_NE(b, nullptr);
@@ -386,9 +418,20 @@ TEST_F(ConsoleBrowserTest, ChosenLanguageIsShownAndKeptForTheNextSession) {
     EXPECT_EQ(Lang(*mk), "mk") << path;
   }
   OpenIn(*mk, "MK", "/hits", "hits", "mk");
-  AskFromTheQueryPage(*mk, "pending-mk-query");
-  const std::string answer = Shot(*mk, "MK", "pending-mk-query-answer");
+  AskFromTheQueryPage(*mk, "mk-query");
+  const std::string answer = Shot(*mk, "MK", "mk-query-answer");
+  EXPECT_EQ(Lang(*mk), "mk");
   EXPECT_EQ(mk->Count("section.hit").value_or(0), 1) << answer;
+  // The query page's own texts are Macedonian too.
+  for (const char* text :
+       {"Одговори од членките", "Резиме", "Што беше прашано",
+        "беше прашан само како корисничко име на Telegram",
+        "Прашај повторно"}) {
+    EXPECT_NE(answer.find(text), std::string::npos) << text << "\n" << answer;
+  }
+  for (const char* english : {"Summary", "What was asked", "found a case"}) {
+    EXPECT_EQ(answer.find(english), std::string::npos) << english;
+  }
   ASSERT_TRUE(mk->Click("section.hit a[href^='/hit?id=']").ok());
   WaitUntil([&] { return OnTheRecord(*mk); });
   Shot(*mk, "MK", "mk-hit-record");
