@@ -15,8 +15,9 @@ packages=(
   # from p11-kit; softhsm2 and opensc's pkcs11-tool for the token tests.
   libp11-kit-dev softhsm2 opensc
   # `make package` and its install test (tests/package/): dpkg-shlibdeps,
-  # lintian, a clean Debian 12 root, systemd-analyze for the unit.
-  dpkg-dev lintian debootstrap systemd
+  # lintian, a clean Debian 12 root, systemd-analyze for the unit, and
+  # systemd-nspawn to boot that root with systemd as PID 1.
+  dpkg-dev lintian debootstrap systemd systemd-container
   # Monitoring (tests/integration/metrics_test.cc, docs/prometheus/): a real
   # Prometheus server and promtool. Debian may start its own prometheus
   # service on install; the tests start theirs on other ports.
