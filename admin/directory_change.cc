@@ -422,13 +422,10 @@ std::string PredecessorText(const v1::Member& m) {
       HexEncode(crypto::Sha256(g.predecessor_checkpoint())).substr(0, 16));
 }
 
-void DiffMember(const v1::Member& a, const v1::Member& b,
-                std::vector<std::string>& out) {
-  const std::string who = "~ " + b.code() + " ";
-  if (a.display_name() != b.display_name()) {
-    out.push_back(absl::StrCat(who, "display_name: \"", a.display_name(),
-                               "\" -> \"", b.display_name(), "\""));
-  }
+// The diff lines of a member's audit log generation and its record, each
+// starting with `who`.
+void DiffAuditLog(const v1::Member& a, const v1::Member& b,
+                  const std::string& who, std::vector<std::string>& out) {
   if (logcheck::GenerationOf(a) != logcheck::GenerationOf(b)) {
     const uint32_t g = logcheck::GenerationOf(b);
     auto p = logcheck::PredecessorOf(b);
@@ -446,26 +443,13 @@ void DiffMember(const v1::Member& a, const v1::Member& b,
         ": its record changed (a generation's record never changes): ",
         PredecessorText(a), " -> ", PredecessorText(b)));
   }
-  if (a.endpoint() != b.endpoint()) {
-    out.push_back(
-        absl::StrCat(who, "endpoint: ", a.endpoint(), " -> ", b.endpoint()));
-  }
-  if (a.status() != b.status()) {
-    out.push_back(absl::StrCat(who, "status: ", StatusName(a.status()), " -> ",
-                               StatusName(b.status())));
-  }
-  if (a.governance_key() != b.governance_key()) {
-    // Whole keys: reviewers compare them read out on a call.
-    out.push_back(
-        absl::StrCat(who, "governance key: ", HexEncode(a.governance_key()),
-                     " -> ", HexEncode(b.governance_key())));
-  }
-  if (a.oprf_key().SerializeAsString() != b.oprf_key().SerializeAsString()) {
-    out.push_back(absl::StrCat(
-        who, "OPRF key: ", HexEncode(a.oprf_key().public_key()), " epoch ",
-        a.oprf_key().epoch(), " -> ", HexEncode(b.oprf_key().public_key()),
-        " epoch ", b.oprf_key().epoch()));
-  }
+}
+
+// The diff lines of a member's node keys, CA certificates and CRLs: what
+// was removed, then what was added.
+void DiffKeysAndCertificates(const v1::Member& a, const v1::Member& b,
+                             const std::string& who,
+                             std::vector<std::string>& out) {
   std::set<std::string> old_keys, new_keys;
   for (const v1::NodeKey& k : a.node_keys()) old_keys.insert(NodeKeyText(k));
   for (const v1::NodeKey& k : b.node_keys()) new_keys.insert(NodeKeyText(k));
@@ -506,6 +490,37 @@ void DiffMember(const v1::Member& a, const v1::Member& b,
                                  crl->revoked.size(), " revoked, thisUpdate ",
                                  FormatTimeMs(crl->this_update_s * 1000)));
   }
+}
+
+void DiffMember(const v1::Member& a, const v1::Member& b,
+                std::vector<std::string>& out) {
+  const std::string who = "~ " + b.code() + " ";
+  if (a.display_name() != b.display_name()) {
+    out.push_back(absl::StrCat(who, "display_name: \"", a.display_name(),
+                               "\" -> \"", b.display_name(), "\""));
+  }
+  DiffAuditLog(a, b, who, out);
+  if (a.endpoint() != b.endpoint()) {
+    out.push_back(
+        absl::StrCat(who, "endpoint: ", a.endpoint(), " -> ", b.endpoint()));
+  }
+  if (a.status() != b.status()) {
+    out.push_back(absl::StrCat(who, "status: ", StatusName(a.status()), " -> ",
+                               StatusName(b.status())));
+  }
+  if (a.governance_key() != b.governance_key()) {
+    // Whole keys: reviewers compare them read out on a call.
+    out.push_back(
+        absl::StrCat(who, "governance key: ", HexEncode(a.governance_key()),
+                     " -> ", HexEncode(b.governance_key())));
+  }
+  if (a.oprf_key().SerializeAsString() != b.oprf_key().SerializeAsString()) {
+    out.push_back(absl::StrCat(
+        who, "OPRF key: ", HexEncode(a.oprf_key().public_key()), " epoch ",
+        a.oprf_key().epoch(), " -> ", HexEncode(b.oprf_key().public_key()),
+        " epoch ", b.oprf_key().epoch()));
+  }
+  DiffKeysAndCertificates(a, b, who, out);
 }
 
 }  // namespace
