@@ -339,11 +339,81 @@ absl::Status OpenAuditLog(NodeContext& ctx,
   return absl::OkStatus();
 }
 
+// The genesis directory the config names (directory.genesis).
+absl::StatusOr<v1::SignedDirectory> ReadGenesis(const Config& config) {
+  ASSIGN_OR_RETURN(std::string genesis_bytes, ReadFile(config.genesis));
+  v1::SignedDirectory genesis;
+  if (!genesis.ParseFromString(genesis_bytes)) {
+    return absl::InvalidArgumentError("directory.genesis: " + config.genesis +
+                                      " is not a signed directory");
+  }
+  return genesis;
+}
+
+// data_dir, made if missing, owner only.
+absl::Status MakeDataDir(const Config& config) {
+  if (absl::Status made = Env::Default()->CreateDirs(config.data_dir, 0700);
+      !made.ok()) {
+    return absl::Status(made.code(),
+                        absl::StrCat("data_dir: ", made.message()));
+  }
+  ::chmod(config.data_dir.c_str(), 0700);
+  return absl::OkStatus();
+}
+
+// Opens node.db into ctx.storage and the directory it holds into
+// ctx.directory, and checks them against this member and the audit log
+// they expect (returned), all before opening the log creates one.
+absl::StatusOr<AuditExpectation> OpenStorage(NodeContext& ctx,
+                                             const v1::SignedDirectory& genesis,
+                                             const std::string& node_db,
+                                             const std::string& audit_db) {
+  const Config& config = ctx.config;
+  ASSIGN_OR_RETURN(ctx.storage, OpenNodeDb(config));
+  LogStoresOpened(config, audit_db);
+  // node.db must be this member's, and its audit log must be beside it
+  // (node/data_consistency.h): checked before opening the log creates one.
+  RETURN_IF_ERROR(CheckMember(*ctx.storage, config.member, node_db));
+  ASSIGN_OR_RETURN(AuditExpectation expected_log,
+                   ExpectedAuditLog(*ctx.storage));
+  auto state = LoadDirectoryState(*ctx.storage, genesis);
+  if (!state.ok()) {
+    return absl::Status(state.status().code(),
+                        absl::StrCat("directory: ", state.status().message()));
+  }
+  ctx.directory = *std::move(state);
+  // A directory that announced a new log generation (spec/audit-log.md §12)
+  // waits for --recover-audit-log.
+  RETURN_IF_ERROR(CheckGeneration(expected_log, *ctx.directory->Current(),
+                                  config.member, node_db));
+  ctx.audit_generation = expected_log.generation;
+  // A log in PostgreSQL has no file to look for: CheckOpenedAuditLog finds
+  // it short (and its head file, that it was lost) once opened.
+  if (config.audit_log.backend == AuditLogStoreConfig::Backend::kSqlite) {
+    RETURN_IF_ERROR(CheckAuditFileBeforeOpen(expected_log, node_db, audit_db));
+  }
+  return expected_log;
+}
+
+// Disk faults (spec/storage-faults.md): one line when a file starts
+// failing, one when it is written again.
+void LogStorageHealth(const std::string& member) {
+  IoHealth::Get().SetListener([member](const std::string& file, bool failing,
+                                       const std::string& message) {
+    if (failing) {
+      LogEvent(member, "error", "ALERT-storage-failing",
+               {{"file", file}, {"error", message}});
+    } else {
+      LogEvent(member, "info", "storage-recovered",
+               {{"file", file}, {"error", message}});
+    }
+  });
+}
+
 }  // namespace
 
-// Over 80 lines on purpose: the start-up order, step by step (keys,
-// storage, audit log, directory, signing keys, TLS), each step's error
-// naming its config field; splitting it would scatter that order.
+// The start-up order, step by step (keys, storage, audit log, directory,
+// signing keys, TLS), each step's error naming its config field.
 absl::StatusOr<std::unique_ptr<Node>> Node::Create(
     const Config& config, std::shared_ptr<const pg::Fence> fence) {
   auto ctx = std::make_unique<NodeContext>();
@@ -351,61 +421,16 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(
 
   ASSIGN_OR_RETURN(NodeKeys keys, ReadNodeKeys(config));
   ctx->oprf_key = std::move(keys.oprf);
-
-  ASSIGN_OR_RETURN(std::string genesis_bytes, ReadFile(config.genesis));
-  v1::SignedDirectory genesis;
-  if (!genesis.ParseFromString(genesis_bytes)) {
-    return absl::InvalidArgumentError("directory.genesis: " + config.genesis +
-                                      " is not a signed directory");
-  }
-
-  if (absl::Status made = Env::Default()->CreateDirs(config.data_dir, 0700);
-      !made.ok()) {
-    return absl::Status(made.code(),
-                        absl::StrCat("data_dir: ", made.message()));
-  }
-  ::chmod(config.data_dir.c_str(), 0700);
+  ASSIGN_OR_RETURN(v1::SignedDirectory genesis, ReadGenesis(config));
+  RETURN_IF_ERROR(MakeDataDir(config));
   const std::string node_db = NodeDbWhere(config);
   const std::string audit_db = config.data_dir + "/audit.db";
-  ASSIGN_OR_RETURN(ctx->storage, OpenNodeDb(config));
-  LogStoresOpened(config, audit_db);
-  // node.db must be this member's, and its audit log must be beside it
-  // (node/data_consistency.h): checked before opening the log creates one.
-  RETURN_IF_ERROR(CheckMember(*ctx->storage, config.member, node_db));
   ASSIGN_OR_RETURN(AuditExpectation expected_log,
-                   ExpectedAuditLog(*ctx->storage));
-  auto state = LoadDirectoryState(*ctx->storage, genesis);
-  if (!state.ok()) {
-    return absl::Status(state.status().code(),
-                        absl::StrCat("directory: ", state.status().message()));
-  }
-  ctx->directory = *std::move(state);
-  // A directory that announced a new log generation (spec/audit-log.md §12)
-  // waits for --recover-audit-log.
-  RETURN_IF_ERROR(CheckGeneration(expected_log, *ctx->directory->Current(),
-                                  config.member, node_db));
-  ctx->audit_generation = expected_log.generation;
-  // A log in PostgreSQL has no file to look for: CheckOpenedAuditLog finds
-  // it short (and its head file, that it was lost) once opened.
-  if (config.audit_log.backend == AuditLogStoreConfig::Backend::kSqlite) {
-    RETURN_IF_ERROR(CheckAuditFileBeforeOpen(expected_log, node_db, audit_db));
-  }
+                   OpenStorage(*ctx, genesis, node_db, audit_db));
 
   // Every time read goes through the node's clock, the log's too.
   SetLogClock(ctx->clock);
-  // Disk faults (spec/storage-faults.md): one line when a file starts
-  // failing, one when it is written again.
-  IoHealth::Get().SetListener(
-      [member = config.member](const std::string& file, bool failing,
-                               const std::string& message) {
-        if (failing) {
-          LogEvent(member, "error", "ALERT-storage-failing",
-                   {{"file", file}, {"error", message}});
-        } else {
-          LogEvent(member, "info", "storage-recovered",
-                   {{"file", file}, {"error", message}});
-        }
-      });
+  LogStorageHealth(config.member);
   RETURN_IF_ERROR(
       OpenAuditLog(*ctx, expected_log, node_db, audit_db, std::move(fence)));
   // MakeSigningKeys takes `keys` whole: keep the next OPRF key apart.
@@ -434,12 +459,7 @@ absl::StatusOr<std::vector<std::string>> Node::Check(const Config& config) {
   ctx.config = config;
   ASSIGN_OR_RETURN(NodeKeys keys, ReadNodeKeys(config));
   notes.push_back("key files: read, owner-only modes");
-  ASSIGN_OR_RETURN(std::string genesis_bytes, ReadFile(config.genesis));
-  v1::SignedDirectory genesis;
-  if (!genesis.ParseFromString(genesis_bytes)) {
-    return absl::InvalidArgumentError("directory.genesis: " + config.genesis +
-                                      " is not a signed directory");
-  }
+  ASSIGN_OR_RETURN(v1::SignedDirectory genesis, ReadGenesis(config));
   const std::string db_path = NodeDbWhere(config);
   auto storage = OpenNodeDb(config, /*read_only=*/true);
   if (storage.ok()) {
@@ -508,8 +528,35 @@ absl::StatusOr<std::vector<std::string>> Node::Check(const Config& config) {
   return notes;
 }
 
-// Over 80 lines on purpose: the modules constructed and wired in
-// dependency order, one statement each (README "How the code is laid out").
+namespace {
+
+// A version that announces a new generation of this node's own audit log
+// (spec/audit-log.md §12) needs its operator: the running log is
+// superseded, and witnesses stop cosigning it.
+void AnnounceNewGeneration(const NodeContext& c,
+                           const directory::Directory& before,
+                           const directory::Directory& after) {
+  const v1::Member* now = after.FindMember(c.self());
+  const v1::Member* was = before.FindMember(c.self());
+  if (now == nullptr || logcheck::GenerationOf(*now) <= c.audit_generation ||
+      (was != nullptr &&
+       logcheck::GenerationOf(*was) == logcheck::GenerationOf(*now))) {
+    return;
+  }
+  LogEvent(c.self(), "error", "audit-log-generation-announced",
+           {{"directory_version", std::to_string(after.version())},
+            {"generation", std::to_string(logcheck::GenerationOf(*now))},
+            {"running_generation", std::to_string(c.audit_generation)},
+            {"action",
+             "stop the node and run cbx-node --recover-audit-log "
+             "(docs/operations.md, Recovering a lost audit log)"}});
+}
+
+}  // namespace
+
+// The modules constructed and wired in dependency order, one statement
+// each (README "How the code is laid out"); directory listeners run in the
+// order they are added.
 absl::Status Node::BuildModules() {
   NodeContext* c = ctx_.get();
   // The Peer port's roots and the CRLs follow the adopted directory.
@@ -518,6 +565,33 @@ absl::Status Node::BuildModules() {
                          const directory::Directory& after) {
         tls->OnDirectoryAdopted(after);
       });
+  RETURN_IF_ERROR(BuildTransportAndSync());
+  BuildServices();
+  io_ = std::make_unique<boost::asio::io_context>();
+  // The node's metrics, read at each scrape of /metrics (node_metrics.h).
+  RegisterAlertCounters();
+  metrics_collector_ =
+      MetricsRegistry::Default().AddCollector([this](Exposition& out) {
+        CollectNodeMetrics(
+            {ctx_.get(), sync_.get(), witnessing_.get(), query_.get(),
+             cooperation_.get(), withdrawals_.get()},
+            out);
+      });
+  // A version that lists the next node key (or ends the old one) switches
+  // the key that signs: log it when it happens (node/node_signing_keys.h).
+  c->AddDirectoryListener(
+      [c](const directory::Directory&, const directory::Directory&) {
+        c->signing_keys->Refresh();
+      });
+  c->AddDirectoryListener([c](const directory::Directory& before,
+                              const directory::Directory& after) {
+    AnnounceNewGeneration(*c, before, after);
+  });
+  return absl::OkStatus();
+}
+
+absl::Status Node::BuildTransportAndSync() {
+  NodeContext* c = ctx_.get();
   clients_ = std::make_unique<PeerClients>(c);
   transport_ = std::make_unique<GrpcPeerTransport>(clients_.get());
   lookup_executor_ = std::make_unique<Executor>("lookup", kLookupThreads);
@@ -544,6 +618,11 @@ absl::Status Node::BuildModules() {
     sync_->OnDirectory(before, after);
     rotation_->OnDirectory(before, after);
   });
+  return absl::OkStatus();
+}
+
+void Node::BuildServices() {
+  NodeContext* c = ctx_.get();
   retention_ = std::make_unique<Retention>(
       c->self(), c->storage.get(), c->audit_trail.get(), c->clock,
       c->config.retention, &MetricsRegistry::Default());
@@ -562,47 +641,9 @@ absl::Status Node::BuildModules() {
   office_service_->set_withdrawals(withdrawals_.get());
   watches_ = std::make_unique<Watches>(c, query_.get());
   office_service_->SetWatches(watches_.get());
-  c->AddPeerIndexListener(
-      [this](const std::shared_ptr<const PeerIndex>& copy) {
-        watches_->OnPeerIndex(copy);
-      });
-  io_ = std::make_unique<boost::asio::io_context>();
-  // The node's metrics, read at each scrape of /metrics (node_metrics.h).
-  RegisterAlertCounters();
-  metrics_collector_ =
-      MetricsRegistry::Default().AddCollector([this](Exposition& out) {
-        CollectNodeMetrics({ctx_.get(), sync_.get(), witnessing_.get(),
-                            query_.get(), cooperation_.get(),
-                            withdrawals_.get()},
-                           out);
-      });
-  // A version that lists the next node key (or ends the old one) switches
-  // the key that signs: log it when it happens (node/node_signing_keys.h).
-  c->AddDirectoryListener(
-      [c](const directory::Directory&, const directory::Directory&) {
-        c->signing_keys->Refresh();
-      });
-  // A version that announces a new generation of this node's own audit log
-  // (spec/audit-log.md §12) needs its operator: the running log is
-  // superseded, and witnesses stop cosigning it.
-  c->AddDirectoryListener([c](const directory::Directory& before,
-                              const directory::Directory& after) {
-    const v1::Member* now = after.FindMember(c->self());
-    const v1::Member* was = before.FindMember(c->self());
-    if (now == nullptr || logcheck::GenerationOf(*now) <= c->audit_generation ||
-        (was != nullptr &&
-         logcheck::GenerationOf(*was) == logcheck::GenerationOf(*now))) {
-      return;
-    }
-    LogEvent(c->self(), "error", "audit-log-generation-announced",
-             {{"directory_version", std::to_string(after.version())},
-              {"generation", std::to_string(logcheck::GenerationOf(*now))},
-              {"running_generation", std::to_string(c->audit_generation)},
-              {"action",
-               "stop the node and run cbx-node --recover-audit-log "
-               "(docs/operations.md, Recovering a lost audit log)"}});
+  c->AddPeerIndexListener([this](const std::shared_ptr<const PeerIndex>& copy) {
+    watches_->OnPeerIndex(copy);
   });
-  return absl::OkStatus();
 }
 
 absl::Status Node::Start() {
@@ -838,28 +879,36 @@ void Node::StartWitnessing(bool paced) {
   }
 }
 
-// Over 80 lines on purpose: one block per periodic task (its interval and
-// its body's one call), listed together so their pacing can be compared.
+// The periodic tasks, in one place so their pacing can be compared: index
+// and directory sync, checkpoints, witnessing, TLS files, then the
+// housekeeping rounds.
 void Node::StartTimers() {
-  // Index sync every interval; directory sync rides along every
-  // directory_interval_ms. The tick posts one item per peer to the sync
-  // executor and returns. An interval left at its default is paced with
-  // the number of peers and jittered (spec/node-config.md "Background work
-  // at federation size"): the tick then comes every second and runs the
-  // round when it is due.
   const Config& config = ctx_->config;
-  const bool index_paced = config.index_interval_ms == kDefaultIndexIntervalMs;
-  const bool witness_paced =
-      config.witness_interval_ms == kDefaultWitnessIntervalMs;
+  StartSyncTimer(config.index_interval_ms == kDefaultIndexIntervalMs);
+  StartCheckpointTimer();
+  StartWitnessing(config.witness_interval_ms == kDefaultWitnessIntervalMs);
+  // The operator's TLS files: reloaded when they change.
+  local_executor_->Every(TlsCredentials::kPollIntervalMs,
+                         [this] { tls_->Poll(); });
+  StartHousekeepingTimers();
+}
+
+// Index sync every interval; directory sync rides along every
+// directory_interval_ms. The tick posts one item per peer to the sync
+// executor and returns. An interval left at its default (`paced`) is paced
+// with the number of peers and jittered (spec/node-config.md "Background
+// work at federation size"): the tick then comes every second and runs the
+// round when it is due.
+void Node::StartSyncTimer(bool paced) {
   auto last_directory_sync = std::make_shared<int64_t>(0);
   auto next_index_sync = std::make_shared<int64_t>(0);
   local_executor_->Every(
-      index_paced ? kPacedTickMs : config.index_interval_ms,
-      [this, last_directory_sync, next_index_sync, index_paced] {
+      paced ? kPacedTickMs : ctx_->config.index_interval_ms,
+      [this, last_directory_sync, next_index_sync, paced] {
         int64_t now = ctx_->clock->NowMs();
         bool directory =
             now - *last_directory_sync >= ctx_->config.directory_interval_ms;
-        if (index_paced) {
+        if (paced) {
           if (now < *next_index_sync && !directory) return;
           *next_index_sync =
               NextDue(now, IndexSyncIntervalMs(ctx_->config, PeerCount(*ctx_)));
@@ -876,7 +925,10 @@ void Node::StartTimers() {
         }
         sync_->SyncAll(directory);
       });
-  // Checkpoints: on a timer if the log grew, sooner after many entries.
+}
+
+// Checkpoints: on a timer if the log grew, sooner after many entries.
+void Node::StartCheckpointTimer() {
   auto last_checkpoint = std::make_shared<int64_t>(0);
   local_executor_->Every(
       std::min<int64_t>(1000, ctx_->config.checkpoint_interval_ms),
@@ -894,10 +946,11 @@ void Node::StartTimers() {
                    {{"reason", std::string(s.message())}});
         }
       });
-  StartWitnessing(witness_paced);
-  // The operator's TLS files: reloaded when they change.
-  local_executor_->Every(TlsCredentials::kPollIntervalMs,
-                         [this] { tls_->Poll(); });
+}
+
+// Cooperation deadlines, OPRF key rotation, retention, withdrawals and
+// watch expiry: each tick logs its failure and tries again next time.
+void Node::StartHousekeepingTimers() {
   // Cooperation deadlines: each request that becomes overdue is announced
   // once (event cooperation-overdue); one indexed read per tick.
   local_executor_->Every(kCooperationTickMs, [this] {

@@ -120,6 +120,11 @@ class Node {
 
   // Creates the transport, executors, domain modules and services.
   absl::Status BuildModules();
+  // BuildModules' first part: peer clients and transport, the executors,
+  // index sync and the OPRF keys, and their directory listeners.
+  absl::Status BuildTransportAndSync();
+  // BuildModules' second part: the domain modules and the two services.
+  void BuildServices();
   // Opens the admin endpoint on io_ if the config names one.
   absl::Status StartAdmin();
   // Opens the web console on io_ if the config names console_listen.
@@ -129,6 +134,13 @@ class Node {
       std::map<std::pair<std::string, std::string>, console::Handler>& routes);
   // Starts the timers of the background work on the local executor.
   void StartTimers();
+  // The index and directory sync tick, paced with the federation size if
+  // `paced` (sync.index_interval_ms left at its default).
+  void StartSyncTimer(bool paced);
+  // The checkpoint tick (which also refreshes the signing key).
+  void StartCheckpointTimer();
+  // Cooperation deadlines, OPRF rotation, retention, withdrawals, watches.
+  void StartHousekeepingTimers();
   // The witness rounds, paced with the federation size unless configured.
   void StartWitnessing(bool paced);
   // Stops the executors, each waiting for its work: the background ones,
