@@ -217,6 +217,23 @@ absl::Status SetCrls(v1::Directory& d, const json& change,
   return absl::OkStatus();
 }
 
+// set_standby_endpoints: the member's standby_endpoints become the list
+// given (empty removes them): the other nodes of its active/standby pair,
+// which peers try after its endpoint (spec/directory.md §7.1).
+absl::Status SetStandbyEndpoints(v1::Directory& d, const json& change,
+                                 const std::string& path) {
+  RETURN_IF_ERROR(Allowed(change, path, {"member", "endpoints"}));
+  if (!Has(change, "member")) return ChangeError(path + ".member", "missing");
+  ASSIGN_OR_RETURN(int i, MemberIndex(d, change["member"], path + ".member"));
+  if (!Has(change, "endpoints")) {
+    return ChangeError(path + ".endpoints",
+                       "missing (an array of host:port; empty removes the "
+                       "member's standby endpoints)");
+  }
+  return StandbyEndpointsFromSpec(change["endpoints"], path + ".endpoints",
+                                  *d.mutable_members(i));
+}
+
 // new_audit_log: the member lost its audit log (spec/audit-log.md §12);
 // its next generation starts, after `predecessor_checkpoint`: a file
 // holding the old log's last witnessed checkpoint as a signed note with its
@@ -342,7 +359,8 @@ absl::Status ApplyOne(v1::Directory& d, const json& change,
         path,
         "must be an object with one operation: add_member, "
         "remove, suspend, reactivate, replace_keys, add_ca, "
-        "remove_ca, set_crls, update_member, new_audit_log or policy");
+        "remove_ca, set_crls, set_standby_endpoints, update_member, "
+        "new_audit_log or policy");
   }
   // References into `change` itself: items().begin() is a temporary, so a
   // binding to *change.items().begin() dangles (ASan: stack-use-after-scope).
@@ -375,6 +393,7 @@ absl::Status ApplyOne(v1::Directory& d, const json& change,
   if (op == "add_ca") return AddCa(d, arg, at, context);
   if (op == "remove_ca") return RemoveCa(d, arg, at);
   if (op == "set_crls") return SetCrls(d, arg, at, context);
+  if (op == "set_standby_endpoints") return SetStandbyEndpoints(d, arg, at);
   if (op == "update_member") return UpdateMember(d, arg, at);
   if (op == "new_audit_log") return NewAuditLog(d, arg, at, context);
   if (op == "policy") {
@@ -492,6 +511,12 @@ void DiffKeysAndCertificates(const v1::Member& a, const v1::Member& b,
   }
 }
 
+// "[a:1, b:2]", "none" for an empty list.
+std::string StandbyText(const v1::Member& m) {
+  if (m.standby_endpoints().empty()) return "none";
+  return absl::StrCat("[", absl::StrJoin(m.standby_endpoints(), ", "), "]");
+}
+
 void DiffMember(const v1::Member& a, const v1::Member& b,
                 std::vector<std::string>& out) {
   const std::string who = "~ " + b.code() + " ";
@@ -503,6 +528,11 @@ void DiffMember(const v1::Member& a, const v1::Member& b,
   if (a.endpoint() != b.endpoint()) {
     out.push_back(
         absl::StrCat(who, "endpoint: ", a.endpoint(), " -> ", b.endpoint()));
+  }
+  if (!std::equal(a.standby_endpoints().begin(), a.standby_endpoints().end(),
+                  b.standby_endpoints().begin(), b.standby_endpoints().end())) {
+    out.push_back(absl::StrCat(who, "standby endpoints: ", StandbyText(a),
+                               " -> ", StandbyText(b)));
   }
   if (a.status() != b.status()) {
     out.push_back(absl::StrCat(who, "status: ", StatusName(a.status()), " -> ",
@@ -594,6 +624,9 @@ std::vector<std::string> DescribeDiff(const v1::Directory& before,
       }
       for (const std::string& pem : m.ca_certificates_pem()) {
         out.push_back(who + "CA sha256 " + PemFingerprint(pem));
+      }
+      if (!m.standby_endpoints().empty()) {
+        out.push_back(who + "standby endpoints " + StandbyText(m));
       }
       continue;
     }

@@ -100,6 +100,10 @@ absl::StatusOr<json> DirectoryJson(const v1::SignedDirectory& signed_dir,
     member["code"] = m.code();
     member["display_name"] = m.display_name();
     member["endpoint"] = m.endpoint();
+    // Only when set, as the field itself (spec/directory.md §2).
+    for (const std::string& ep : m.standby_endpoints()) {
+      member["standby_endpoints"].push_back(ep);
+    }
     member["status"] = StatusName(m.status());
     json cas = json::array();
     for (const std::string& pem : m.ca_certificates_pem()) {
@@ -162,6 +166,12 @@ std::string MemberText(const json& m) {
                   m["status"].get<std::string>(), "]\n");
   absl::StrAppend(&out, "      endpoint        ",
                   m["endpoint"].get<std::string>(), "\n");
+  if (m.contains("standby_endpoints")) {
+    for (const json& ep : m["standby_endpoints"]) {
+      absl::StrAppend(&out, "      standby         ", ep.get<std::string>(),
+                      "\n");
+    }
+  }
   for (const json& ca : m["ca_certificates"]) {
     absl::StrAppend(&out, "      CA sha256       ",
                     ca["sha256"].get<std::string>(), "\n");

@@ -14,6 +14,7 @@
 #include "admin/key_file.h"
 #include "core/crypto/ed25519.h"
 #include "core/crypto/x509.h"
+#include "core/directory/directory.h"
 #include "core/directory/policy.h"
 #include "core/util/bytes.h"
 #include "core/util/env.h"
@@ -330,7 +331,8 @@ absl::StatusOr<v1::Member> ParseMember(const json& m, const std::string& path,
       {"code", "display_name", "endpoint", "ca_certificate", "ca_certificates",
        "node_signing_key", "node_signing_key_public", "node_key_not_before_ms",
        "node_key_not_after_ms", "node_keys", "oprf_key", "oprf_key_public",
-       "oprf_epoch", "governance_key", "governance_key_public", "status"}));
+       "oprf_epoch", "governance_key", "governance_key_public", "status",
+       "standby_endpoints"}));
   v1::Member member;
   ASSIGN_OR_RETURN(std::string code, RequiredString(m, path, "code"));
   if (code.size() != 2 || !std::all_of(code.begin(), code.end(), [](char c) {
@@ -347,6 +349,10 @@ absl::StatusOr<v1::Member> ParseMember(const json& m, const std::string& path,
   ASSIGN_OR_RETURN(std::string endpoint, RequiredString(m, path, "endpoint"));
   RETURN_IF_ERROR(CheckEndpoint(Join(path, "endpoint"), endpoint));
   member.set_endpoint(endpoint);
+  if (m.contains("standby_endpoints")) {
+    RETURN_IF_ERROR(StandbyEndpointsFromSpec(
+        m["standby_endpoints"], Join(path, "standby_endpoints"), member));
+  }
   RETURN_IF_ERROR(ParseCaCertificates(m, path, context, member));
   RETURN_IF_ERROR(ParseNodeKeys(m, path, context, member));
 
@@ -563,6 +569,37 @@ absl::Status ParsePolicy(const json* p, size_t members, v1::Policy& policy) {
 }
 
 }  // namespace
+
+absl::Status StandbyEndpointsFromSpec(const json& list, const std::string& path,
+                                      v1::Member& member) {
+  if (!list.is_array()) {
+    return FieldError(path,
+                      "must be an array of host:port strings (empty: none)");
+  }
+  if (list.size() > static_cast<size_t>(directory::kMaxStandbyEndpoints)) {
+    return FieldError(
+        path, absl::StrCat("lists ", list.size(), " endpoints; at most ",
+                           directory::kMaxStandbyEndpoints));
+  }
+  std::set<std::string> seen;
+  member.clear_standby_endpoints();
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string at = absl::StrCat(path, "[", i, "]");
+    if (!list[i].is_string()) return FieldError(at, "must be host:port");
+    const std::string ep = list[i].get<std::string>();
+    const std::string problem = directory::HostPortProblem(ep);
+    if (!problem.empty()) return FieldError(at, problem);
+    if (ep == member.endpoint()) {
+      return FieldError(at, absl::StrCat("\"", ep, "\" is ", member.code(),
+                                         "'s endpoint already"));
+    }
+    if (!seen.insert(ep).second) {
+      return FieldError(at, absl::StrCat("\"", ep, "\" is listed twice"));
+    }
+    member.add_standby_endpoints(ep);
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<v1::Member> MemberFromSpec(const json& m,
                                           const std::string& path,

@@ -78,6 +78,12 @@ absl::Status CaCertificatesFromSpec(const nlohmann::json& m,
                                     const std::string& path,
                                     const SpecContext& context,
                                     v1::Member& member);
+// A list of standby endpoints (spec/directory.md §3 rule 6.9: at most 3,
+// each host:port, none twice, none the member's `endpoint`) replacing
+// `member`'s; INVALID_ARGUMENT naming `path` and the entry otherwise.
+absl::Status StandbyEndpointsFromSpec(const nlohmann::json& list,
+                                      const std::string& path,
+                                      v1::Member& member);
 // A public key given as hex in `hex_field` or as the key file named in
 // `file_field` (exactly one of them) of `object`.
 absl::StatusOr<Bytes> PublicKeyFromSpec(const nlohmann::json& object,

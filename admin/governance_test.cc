@@ -98,6 +98,12 @@ class GovernanceTest : public ::testing::Test {
   bool Exists(const std::string& name) {
     return Env::Default()->ReadFile(dir_.File(name)).ok();
   }
+  // MK's pair: its second node at cbx-b.mk.example:7443.
+  const json set_mk_standby_ = {
+      {"changes",
+       json::array({{{"set_standby_endpoints",
+                      {{"member", "MK"},
+                       {"endpoints", {"cbx-b.mk.example:7443"}}}}}})}};
   // A simple valid change: suspend BA.
   static json SuspendBa() {
     return {{"changes", json::array({{{"suspend", "BA"}}})}};
@@ -238,6 +244,85 @@ TEST_F(GovernanceTest, ProposeRefusesWhatNodesWouldRefuse) {
                                            {"oprf_epoch", 1}}}}})}},
               "p.pb");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+}
+
+TEST_F(GovernanceTest, SetStandbyEndpointsRefusesWhatNodesWouldRefuse) {
+  auto set = [](json endpoints) {
+    return json{
+        {"changes", json::array({{{"set_standby_endpoints",
+                                   {{"member", "MK"},
+                                    {"endpoints", std::move(endpoints)}}}}})}};
+  };
+  const struct {
+    json endpoints;
+    std::string message;
+  } refused[] = {
+      {"b.mk.example:7443",
+       "set_standby_endpoints.endpoints: must be an array of host:port"},
+      {{"b.mk.example"},
+       "set_standby_endpoints.endpoints[0]: \"b.mk.example\" is not "
+       "host:port"},
+      {{"b.mk.example:70000"},
+       "endpoints[0]: \"b.mk.example:70000\" has no "
+       "valid port"},
+      {{"localhost:7101"},
+       "endpoints[0]: \"localhost:7101\" is MK's endpoint already"},
+      {{"b.mk.example:7443", "b.mk.example:7443"},
+       "endpoints[1]: \"b.mk.example:7443\" is listed twice"},
+      {{"b:1", "c:1", "d:1", "e:1"}, "endpoints: lists 4 endpoints; at most 3"},
+      {{7443}, "endpoints[0]: must be host:port"},
+  };
+  for (const auto& r : refused) {
+    SCOPED_TRACE(r.endpoints.dump());
+    absl::Status s = Propose(set(r.endpoints), "p.pb");
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    EXPECT_TRUE(absl::StrContains(s.message(), r.message)) << s;
+    EXPECT_FALSE(Exists("p.pb"));
+  }
+  absl::Status missing = Propose(
+      {{"changes",
+        json::array({{{"set_standby_endpoints", {{"member", "MK"}}}}})}},
+      "p.pb");
+  EXPECT_EQ(missing.code(), absl::StatusCode::kInvalidArgument) << missing;
+  EXPECT_TRUE(absl::StrContains(missing.message(), "endpoints: missing"))
+      << missing;
+}
+
+TEST_F(GovernanceTest, SetStandbyEndpointsIsShownAndAdopted) {
+  Expect(Propose(set_mk_standby_, "v2-proposal.pb"));
+  EXPECT_TRUE(absl::StrContains(
+      out_.str(), "~ MK standby endpoints: none -> [cbx-b.mk.example:7443]"))
+      << out_.str();
+  Expect(Cosign("v2-proposal.pb", "RS", "RS", "rs.sig"));
+  Expect(Cosign("v2-proposal.pb", "MK", "MK", "mk.sig"));
+  Expect(Combine({"rs.sig", "mk.sig"}));
+  auto v2 = ReadSignedDirectory(dir_.File("v2.pb"));
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  auto genesis = ReadSignedDirectory(dir_.File("genesis.pb"));
+  ASSERT_TRUE(genesis.ok()) << genesis.status();
+  auto adopted = (*directory::Directory::FromGenesis(*genesis))->Adopt(*v2);
+  ASSERT_TRUE(adopted.ok()) << adopted.status();
+  EXPECT_EQ((*adopted)->FindMember("MK")->standby_endpoints(0),
+            "cbx-b.mk.example:7443");
+
+  // `directory show` prints them; with --previous, the change too.
+  out_.str("");
+  Expect(DirectoryShow(
+      DirectoryShowArgs{dir_.File("v2.pb"), dir_.File("genesis.pb"), false},
+      out_, err_));
+  EXPECT_TRUE(absl::StrContains(
+      out_.str(), "      standby         cbx-b.mk.example:7443\n"))
+      << out_.str();
+  EXPECT_TRUE(absl::StrContains(
+      out_.str(), "~ MK standby endpoints: none -> [cbx-b.mk.example:7443]"))
+      << out_.str();
+  out_.str("");
+  Expect(DirectoryShow(DirectoryShowArgs{dir_.File("v2.pb"), "", true}, out_,
+                       err_));
+  json shown = json::parse(out_.str());
+  EXPECT_EQ(shown["members"][0]["standby_endpoints"],
+            json::array({"cbx-b.mk.example:7443"}));
+  EXPECT_FALSE(shown["members"][1].contains("standby_endpoints"));
 }
 
 TEST_F(GovernanceTest, SetCrlsListsACrlOfTheMembersOwnCa) {

@@ -236,6 +236,39 @@ TEST_F(DirectoryAdoptionTest, AVersionBreakingTheLogGenerationRuleIsRefused) {
   EXPECT_TRUE(told_.empty());
 }
 
+// A version 2 in which MK lists `standby` as its standby_endpoints.
+v1::SignedDirectory V2WithMkStandby(const std::vector<std::string>& standby) {
+  v1::Directory d = fed::V2Directory();
+  for (v1::Member& m : *d.mutable_members()) {
+    if (m.code() != "MK") continue;
+    for (const std::string& ep : standby) m.add_standby_endpoints(ep);
+  }
+  return fed::SignAs(d, {{"RS", "RS/governance/1"}, {"AL", "AL/governance/1"}});
+}
+
+// spec/directory.md §3 rule 6.9: a bad list of standby endpoints refuses
+// the whole version, with the reason; a good one is adopted and used.
+TEST_F(DirectoryAdoptionTest, BadStandbyEndpointsRefuseTheUpdate) {
+  peers_.ServeDirectories(
+      "AL",
+      {V2WithMkStandby({"cbx-b.mk.example:7443", "cbx-b.mk.example:7443"})});
+  absl::Status s = sync_.SyncDirectory("AL");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_TRUE(absl::StrContains(
+      s.message(),
+      "standby endpoint 1 \"cbx-b.mk.example:7443\" is listed twice"))
+      << s;
+  EXPECT_EQ(Current(), 1u);
+  EXPECT_TRUE(told_.empty());
+
+  peers_.ServeDirectories("AL", {V2WithMkStandby({"cbx-b.mk.example:7443"})});
+  ASSERT_TRUE(sync_.SyncDirectory("AL").ok());
+  EXPECT_EQ(Current(), 2u);
+  EXPECT_EQ(
+      node_.ctx().directory->Current()->FindMember("MK")->standby_endpoints(0),
+      "cbx-b.mk.example:7443");
+}
+
 // --- The audit log generation rule (spec/directory.md §5.2 step 8, §5.3) ---
 //
 // Versions validly signed by the governance in which RS's audit log

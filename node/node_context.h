@@ -32,6 +32,7 @@
 #include "node/grpc_status.h"  // IWYU pragma: export
 #include "node/node_signing_keys.h"
 #include "node/oprf_keys.h"
+#include "node/peer_endpoints.h"
 #include "node/storage/storage.h"
 #include "node/tag_index.h"
 
@@ -70,6 +71,10 @@ struct NodeContext {
   // verifiers of PeerClients, which may outlive this context.
   std::shared_ptr<CertificatesSeen> certificates_seen =
       std::make_shared<CertificatesSeen>();
+  // Which endpoint of each peer answered last (spec/directory.md §7.1): the
+  // one PeerClients' calls try first, shown on /metrics.
+  std::shared_ptr<PeerEndpointsInUse> peer_endpoints =
+      std::make_shared<PeerEndpointsInUse>();
 
   const std::string& self() const { return config.member; }
   // This member's OPRF epoch in the current directory.

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -43,6 +44,16 @@ void CollectPeers(const NodeMetricsSources& s, Exposition& out) {
               "1 if the peer is an active member in the current directory, 0 "
               "if suspended.",
               peer, m.status() == v1::MEMBER_STATUS_ACTIVE ? 1 : 0);
+    const std::string in_use = ctx.peer_endpoints->InUse(m.code());
+    const std::vector<std::string> endpoints = MemberEndpoints(m);
+    auto at = std::find(endpoints.begin(), endpoints.end(), in_use);
+    if (at != endpoints.end()) {
+      out.Gauge("cbx_peer_endpoint_in_use",
+                "Which endpoint of the peer answered this node last "
+                "(spec/directory.md 7.1): 0 its directory endpoint, i its "
+                "i-th standby_endpoints entry; absent before any answer.",
+                peer, static_cast<double>(at - endpoints.begin()));
+    }
     PeerIndexSet::Info held = ctx.peer_indexes.Describe(m.code());
     out.Gauge("cbx_peer_index_held",
               "1 if this node holds a copy of the peer's index.", peer,

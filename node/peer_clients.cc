@@ -159,7 +159,38 @@ std::string PeerClients::RevocationRefusal(const std::string& member) const {
   return it == shared_->refusals.end() ? std::string() : it->second;
 }
 
-absl::StatusOr<std::shared_ptr<v1::Peer::Stub>> PeerClients::Stub(
+std::shared_ptr<grpc::Channel> PeerClients::NewChannel(
+    const std::string& member, const std::string& endpoint,
+    const std::string& roots, const TlsIdentity* identity) {
+  grpc::experimental::IdentityKeyCertPair pair;
+  pair.private_key = identity == nullptr ? ctx_->tls_private_key_pem
+                                         : identity->private_key_pem;
+  pair.certificate_chain = identity == nullptr ? ctx_->tls_certificate_pem
+                                               : identity->certificate_pem;
+  auto provider =
+      std::make_shared<grpc::experimental::StaticDataCertificateProvider>(
+          roots, std::vector<grpc::experimental::IdentityKeyCertPair>{pair});
+  grpc::experimental::TlsChannelCredentialsOptions options;
+  options.set_certificate_provider(provider);
+  options.watch_root_certs();
+  options.watch_identity_key_cert_pairs();
+  options.set_verify_server_certs(true);
+  options.set_certificate_verifier(
+      grpc::experimental::ExternalCertificateVerifier::Create<
+          RevocationVerifier>(member, shared_));
+  // The host name is checked by RevocationVerifier (gRPC's own check).
+  options.set_check_call_host(false);
+  grpc::ChannelArguments args;
+  // Fail fast and retry soon when a peer is down, rather than hanging.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  // Replies sized to the protocol (node/grpc_limits.h).
+  args.SetMaxReceiveMessageSize(static_cast<int>(kMaxPeerReplyBytes));
+  return grpc::CreateCustomChannel(
+      endpoint, grpc::experimental::TlsCredentials(options), args);
+}
+
+absl::StatusOr<std::vector<PeerClients::Link>> PeerClients::Links(
     const std::string& member) {
   std::shared_ptr<const directory::Directory> dir = ctx_->directory->Current();
   const v1::Member* m = dir->FindMember(member);
@@ -167,6 +198,7 @@ absl::StatusOr<std::shared_ptr<v1::Peer::Stub>> PeerClients::Stub(
     return absl::NotFoundError(
         absl::StrCat(member, " is not a member of the directory"));
   }
+  const std::vector<std::string> endpoints = MemberEndpoints(*m);
   std::string roots = absl::StrJoin(m->ca_certificates_pem(), "\n");
   // The identity in use: a reloaded certificate makes new channels (calls
   // on the old one finish on it; gRPC drops it with its last stub).
@@ -174,42 +206,23 @@ absl::StatusOr<std::shared_ptr<v1::Peer::Stub>> PeerClients::Stub(
   if (ctx_->tls != nullptr) identity = ctx_->tls->identity();
   std::shared_ptr<const RevocationSet> revocations = shared_->Revocations();
   std::string fingerprint =
-      absl::StrCat(m->endpoint(), "\n", roots, "\n",
+      absl::StrCat(absl::StrJoin(endpoints, " "), "\n", roots, "\n",
                    identity == nullptr ? 0 : identity->generation, "\n",
                    RevocationFingerprint(revocations.get()));
   std::lock_guard<std::mutex> lock(mu_);
   Entry& entry = entries_[member];
-  if (entry.stub == nullptr || entry.fingerprint != fingerprint) {
-    grpc::experimental::IdentityKeyCertPair pair;
-    pair.private_key = identity == nullptr ? ctx_->tls_private_key_pem
-                                           : identity->private_key_pem;
-    pair.certificate_chain = identity == nullptr ? ctx_->tls_certificate_pem
-                                                 : identity->certificate_pem;
-    auto provider =
-        std::make_shared<grpc::experimental::StaticDataCertificateProvider>(
-            roots, std::vector<grpc::experimental::IdentityKeyCertPair>{pair});
-    grpc::experimental::TlsChannelCredentialsOptions options;
-    options.set_certificate_provider(provider);
-    options.watch_root_certs();
-    options.watch_identity_key_cert_pairs();
-    options.set_verify_server_certs(true);
-    options.set_certificate_verifier(
-        grpc::experimental::ExternalCertificateVerifier::Create<
-            RevocationVerifier>(member, shared_));
-    // The host name is checked by RevocationVerifier (gRPC's own check).
-    options.set_check_call_host(false);
-    grpc::ChannelArguments args;
-    // Fail fast and retry soon when a peer is down, rather than hanging.
-    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
-    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-    // Replies sized to the protocol (node/grpc_limits.h).
-    args.SetMaxReceiveMessageSize(static_cast<int>(kMaxPeerReplyBytes));
-    auto channel = grpc::CreateCustomChannel(
-        m->endpoint(), grpc::experimental::TlsCredentials(options), args);
-    entry.stub = std::shared_ptr<v1::Peer::Stub>(v1::Peer::NewStub(channel));
+  if (entry.links.empty() || entry.fingerprint != fingerprint) {
+    entry.links.clear();
+    for (const std::string& endpoint : endpoints) {
+      std::shared_ptr<grpc::Channel> channel =
+          NewChannel(member, endpoint, roots, identity.get());
+      entry.links.push_back(
+          {endpoint, channel,
+           std::shared_ptr<v1::Peer::Stub>(v1::Peer::NewStub(channel))});
+    }
     entry.fingerprint = std::move(fingerprint);
   }
-  return entry.stub;
+  return entry.links;
 }
 
 }  // namespace cbx::node

@@ -1,8 +1,13 @@
 // Channels from this node to every other member's Peer service, over mutual
 // TLS: this node's certificate as the client identity, and only the called
 // member's own CA(s) as trust roots, so the answer is bound to that member.
-// One channel per member, cached and shared by every call to it (gRPC
-// multiplexes them). Used by GrpcPeerTransport.
+// One channel per endpoint of a member (its `endpoint` and, for an
+// active/standby pair, each of its `standby_endpoints`), cached and shared
+// by every call to it (gRPC multiplexes them). Each channel's handshake
+// checks the certificate against the endpoint it dials (gRPC's host name
+// check) and the member's CAs, so every endpoint is held to what the one
+// endpoint was. Used by GrpcPeerTransport, which picks the endpoint
+// (node/peer_endpoints.h).
 //
 // Revocation (spec/keys.md §5.3): every handshake also checks the peer's
 // server certificate against the CRLs in use (TlsCredentials::revocations,
@@ -22,14 +27,19 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "cbx/v1/peer.grpc.pb.h"
+#include "grpcpp/channel.h"
 #include "node/node_context.h"
+#include "node/peer_endpoints.h"
 #include "node/revocation.h"
 
 namespace cbx::node {
+
+struct TlsIdentity;  // node/tls_credentials.h
 
 class PeerClients {
  public:
@@ -44,12 +54,24 @@ class PeerClients {
                        RevocationSource revocations = nullptr);
   ~PeerClients();
 
-  // The stub for `member`, (re)creating its channel when first used, when
-  // the directory changed its endpoint or CAs, when this node's TLS
-  // identity was reloaded (NodeContext::tls), or when the CRLs in use
-  // changed. NOT_FOUND if the member is not in the directory.
-  absl::StatusOr<std::shared_ptr<v1::Peer::Stub>> Stub(
-      const std::string& member);
+  // One endpoint of a member, with its channel and a stub on it.
+  struct Link {
+    std::string endpoint;
+    std::shared_ptr<grpc::Channel> channel;
+    std::shared_ptr<v1::Peer::Stub> stub;
+  };
+
+  // `member`'s links, one per endpoint in directory order (endpoint, then
+  // standby_endpoints), (re)creating its channels when first used, when the
+  // directory changed its endpoints or CAs, when this node's TLS identity
+  // was reloaded (NodeContext::tls), or when the CRLs in use changed.
+  // NOT_FOUND if the member is not in the directory.
+  absl::StatusOr<std::vector<Link>> Links(const std::string& member);
+
+  // Which endpoint of each member answered last (NodeContext's), and this
+  // node's member code, for GrpcPeerTransport's choice and its log line.
+  PeerEndpointsInUse& endpoints_in_use() { return *ctx_->peer_endpoints; }
+  const std::string& self() const { return ctx_->self(); }
 
   // Why the last handshake with `member` was refused for revocation ("" if
   // it was not, or a later handshake passed): for the error of a call that
@@ -62,10 +84,15 @@ class PeerClients {
 
  private:
   struct Entry {
-    // endpoint + CAs + identity generation + CRLs the channel was made with
+    // endpoints + CAs + identity generation + CRLs the channels were made
+    // with
     std::string fingerprint;
-    std::shared_ptr<v1::Peer::Stub> stub;
+    std::vector<Link> links;
   };
+  std::shared_ptr<grpc::Channel> NewChannel(const std::string& member,
+                                            const std::string& endpoint,
+                                            const std::string& roots,
+                                            const TlsIdentity* identity);
   NodeContext* ctx_;
   std::shared_ptr<Shared> shared_;
   std::mutex mu_;

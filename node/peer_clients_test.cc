@@ -4,6 +4,7 @@
 #include "node/peer_clients.h"
 
 #include <atomic>
+#include <chrono>
 #include <ctime>
 
 #include "core/crypto/testing/test_pki.h"
@@ -155,6 +156,146 @@ TEST_F(PeerClientsRevocationTest, HostNameIsStillChecked) {
   absl::Status s = Call();
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
   EXPECT_EQ(service_.calls.load(), 0);
+}
+
+// The standby of a pair (spec/active-standby.md §5): every call refused
+// UNAVAILABLE "standby: ...", and counted.
+class StandbyPeer final : public v1::Peer::Service {
+ public:
+  grpc::Status GetDirectory(grpc::ServerContext*,
+                            const v1::GetDirectoryRequest*,
+                            v1::GetDirectoryResponse*) override {
+    calls++;
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        "standby: this node (rs-b-00000001) of RS is the "
+                        "standby of an active/standby pair; call the member's "
+                        "other endpoint");
+  }
+  std::atomic<int> calls{0};
+};
+
+// RS as an active/standby pair on loopback: real channels, one per endpoint
+// (spec/directory.md §7.1).
+class PeerClientsPairTest : public PeerClientsRevocationTest {
+ protected:
+  // Starts `service` presenting `cert` on a port of its own.
+  int Serve(grpc::Service* service, const TestKeyPair& cert) {
+    grpc::SslServerCredentialsOptions options(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    options.pem_root_certs = mk_ca_.certificate_pem;
+    options.pem_key_cert_pairs.push_back(
+        {cert.private_key_pem, cert.certificate_pem});
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("localhost:0", grpc::SslServerCredentials(options),
+                             &port);
+    builder.RegisterService(service);
+    servers_.push_back(builder.BuildAndStart());
+    EXPECT_NE(servers_.back(), nullptr);
+    return port;
+  }
+
+  // A loopback port nothing listens on (a node that died).
+  int DeadPort() {
+    int dead = 0;
+    {
+      StandbyPeer unused;
+      grpc::ServerBuilder builder;
+      builder.AddListeningPort("localhost:0", grpc::InsecureServerCredentials(),
+                               &dead);
+      builder.RegisterService(&unused);
+      auto server = builder.BuildAndStart();
+      server->Shutdown();
+    }
+    return dead;
+  }
+
+  // The directory lists RS at `endpoint` with `standby` as its
+  // standby_endpoints.
+  void ListRs(const std::string& endpoint,
+              const std::vector<std::string>& standby) {
+    v1::Directory d = fed::GenesisDirectory();
+    for (v1::Member& m : *d.mutable_members()) {
+      if (m.code() != "RS") continue;
+      m.set_endpoint(endpoint);
+      for (const std::string& s : standby) m.add_standby_endpoints(s);
+      m.clear_ca_certificates_pem();
+      m.add_ca_certificates_pem(rs_ca_.certificate_pem);
+    }
+    auto dir = directory::Directory::FromGenesis(
+        fed::SignAs(d, {{"MK", "MK/governance/1"}, {"RS", "RS/governance/1"}}));
+    ASSERT_TRUE(dir.ok()) << dir.status();
+    ctx_.config.member = "MK";
+    ctx_.directory = std::make_unique<directory::DirectoryState>(*dir);
+    ctx_.tls_certificate_pem = mk_node_.certificate_pem;
+    ctx_.tls_private_key_pem = mk_node_.private_key_pem;
+    clients_ = std::make_unique<PeerClients>(&ctx_);
+    transport_ = std::make_unique<GrpcPeerTransport>(clients_.get());
+  }
+
+  void TearDown() override {
+    PeerClientsRevocationTest::TearDown();
+    for (auto& server : servers_) server->Shutdown();
+  }
+
+  static std::string At(int port) {
+    return "localhost:" + std::to_string(port);
+  }
+
+  StandbyPeer standby_;
+  std::vector<std::unique_ptr<grpc::Server>> servers_;
+};
+
+TEST_F(PeerClientsPairTest, StandbyRefusalGoesToTheOtherEndpointAndSticks) {
+  const int standby = Serve(&standby_, RsNode(0x30));
+  const int active = Serve(&service_, RsNode(0x31));
+  ListRs(At(standby), {At(active)});
+  ASSERT_TRUE(Call().ok()) << Call();
+  EXPECT_EQ(standby_.calls.load(), 1);
+  EXPECT_EQ(service_.calls.load(), 1);
+  EXPECT_EQ(ctx_.peer_endpoints->InUse("RS"), At(active));
+  // The endpoint that answered is tried first from now on.
+  ASSERT_TRUE(Call().ok());
+  ASSERT_TRUE(Call().ok());
+  EXPECT_EQ(standby_.calls.load(), 1);
+  EXPECT_EQ(service_.calls.load(), 3);
+}
+
+TEST_F(PeerClientsPairTest, DeadEndpointIsPassedWithoutWaitingOutTheBudget) {
+  const int active = Serve(&service_, RsNode(0x32));
+  ListRs(At(DeadPort()), {At(active)});
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(Call().ok()) << Call();
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(service_.calls.load(), 1);
+  // Connection refused is seen at once; the 5000 ms budget is not spent.
+  EXPECT_LT(took, std::chrono::milliseconds(2000));
+  EXPECT_EQ(ctx_.peer_endpoints->InUse("RS"), At(active));
+}
+
+TEST_F(PeerClientsPairTest, EveryEndpointsHostNameIsChecked) {
+  const int standby = Serve(&standby_, RsNode(0x33));
+  const int active = Serve(&service_, RsNode(0x34, "cbx.elsewhere.example"));
+  ListRs(At(standby), {At(active)});
+  absl::Status s = Call();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_NE(s.message().find("RS: no endpoint took the call"),
+            std::string::npos)
+      << s;
+  EXPECT_EQ(service_.calls.load(), 0);
+  EXPECT_EQ(ctx_.peer_endpoints->InUse("RS"), "");
+}
+
+TEST_F(PeerClientsPairTest, BothStandbyIsUnavailableNamingBoth) {
+  StandbyPeer other;
+  const int a = Serve(&standby_, RsNode(0x35));
+  const int b = Serve(&other, RsNode(0x36));
+  ListRs(At(a), {At(b)});
+  absl::Status s = Call();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_NE(s.message().find(At(a) + ": standby: "), std::string::npos) << s;
+  EXPECT_NE(s.message().find(At(b) + ": standby: "), std::string::npos) << s;
+  EXPECT_EQ(standby_.calls.load() + other.calls.load(), 2);
 }
 
 }  // namespace

@@ -69,6 +69,34 @@ absl::Status ValidatePolicy(const v1::Directory& d) {
   return absl::OkStatus();
 }
 
+// Rule 6.9: the other nodes of a member's active/standby pair.
+absl::Status ValidateStandbyEndpoints(const std::string& who,
+                                      const v1::Member& m) {
+  if (m.standby_endpoints_size() > kMaxStandbyEndpoints) {
+    return Malformed(absl::StrCat(who, ": ", m.standby_endpoints_size(),
+                                  " standby endpoints (at most ",
+                                  kMaxStandbyEndpoints, ")"));
+  }
+  std::set<std::string> seen{m.endpoint()};
+  for (int i = 0; i < m.standby_endpoints_size(); ++i) {
+    const std::string& ep = m.standby_endpoints(i);
+    const std::string problem = HostPortProblem(ep);
+    if (!problem.empty()) {
+      return Malformed(
+          absl::StrCat(who, ": standby endpoint ", i, " ", problem));
+    }
+    if (ep == m.endpoint()) {
+      return Malformed(absl::StrCat(who, ": standby endpoint ", i, " \"", ep,
+                                    "\" is the member's endpoint"));
+    }
+    if (!seen.insert(ep).second) {
+      return Malformed(absl::StrCat(who, ": standby endpoint ", i, " \"", ep,
+                                    "\" is listed twice"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateMember(int index, const v1::Member& m,
                             std::set<Bytes>& key_ids,
                             std::set<Bytes>& governance_keys) {
@@ -135,7 +163,7 @@ absl::Status ValidateMember(int index, const v1::Member& m,
     return Malformed(absl::StrCat(
         who, ": governance key is also another member's governance key"));
   }
-  return absl::OkStatus();
+  return ValidateStandbyEndpoints(who, m);
 }
 
 }  // namespace
@@ -158,6 +186,44 @@ std::string MemberUri(std::string_view member_code) {
 bool IsMemberCode(std::string_view code) {
   return code.size() == 2 && code[0] >= 'A' && code[0] <= 'Z' &&
          code[1] >= 'A' && code[1] <= 'Z';
+}
+
+std::string HostPortProblem(std::string_view endpoint) {
+  const std::string ep(endpoint);
+  // Printed only when it is safe to: a bad endpoint may hold any bytes.
+  auto quoted = [&] {
+    for (char c : ep) {
+      if (static_cast<unsigned char>(c) < 0x20 ||
+          static_cast<unsigned char>(c) >= 0x7f) {
+        return std::string("(not printable)");
+      }
+    }
+    return absl::StrCat("\"", ep, "\"");
+  };
+  const size_t colon = ep.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return absl::StrCat(quoted(), " is not host:port");
+  }
+  const std::string host = ep.substr(0, colon);
+  const std::string port = ep.substr(colon + 1);
+  if (host.front() == '[' ? host.back() != ']' || host.size() < 3
+                          : host.find(':') != std::string::npos) {
+    return absl::StrCat(quoted(),
+                        " is not host:port (an IPv6 address is [addr]:port)");
+  }
+  for (char c : host) {
+    if (c == '/' || static_cast<unsigned char>(c) <= 0x20 ||
+        static_cast<unsigned char>(c) >= 0x7f) {
+      return absl::StrCat(quoted(), " has a bad host");
+    }
+  }
+  const bool digits = !port.empty() && port.size() <= 5 &&
+                      std::all_of(port.begin(), port.end(),
+                                  [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits || std::stoi(port) < 1 || std::stoi(port) > 65535) {
+    return absl::StrCat(quoted(), " has no valid port (1-65535)");
+  }
+  return "";
 }
 
 v1::SignedDirectory SignDirectory(

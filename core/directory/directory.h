@@ -44,6 +44,15 @@ std::string MemberUri(std::string_view member_code);
 // True if `code` is two upper-case ASCII letters (ISO 3166-1 alpha-2 form).
 bool IsMemberCode(std::string_view code);
 
+// Most entries a member's standby_endpoints may hold (spec/directory.md §3
+// rule 6.9): a pair needs one; a few more cover a spare node, and the bound
+// keeps a peer's tries within one call's budget.
+inline constexpr int kMaxStandbyEndpoints = 3;
+
+// Why `endpoint` is not `host:port` (a host without spaces, slashes or
+// control bytes, an IPv6 address in brackets, a port 1-65535); "" if it is.
+std::string HostPortProblem(std::string_view endpoint);
+
 // Serializes `d` and signs it with each (member code, governance key) pair, in
 // the order given. Performs no validation: a tool may sign anything, the
 // receiver decides. The keys are borrowed for the duration of the call.

@@ -281,6 +281,45 @@ TEST(StructureTest, EveryRuleIsInvalidArgument) {
              d.members(0).governance_key());
        },
        "governance key"},
+      {"standby endpoint equal to the endpoint",
+       [](v1::Directory& d) {
+         d.mutable_members(0)->add_standby_endpoints(d.members(0).endpoint());
+       },
+       "is the member's endpoint"},
+      {"standby endpoint listed twice",
+       [](v1::Directory& d) {
+         d.mutable_members(0)->add_standby_endpoints("b.mk.example:7443");
+         d.mutable_members(0)->add_standby_endpoints("b.mk.example:7443");
+       },
+       "standby endpoint 1 \"b.mk.example:7443\" is listed twice"},
+      {"standby endpoint without a port",
+       [](v1::Directory& d) {
+         d.mutable_members(1)->add_standby_endpoints("b.rs.example");
+       },
+       "member 1 (RS): standby endpoint 0 \"b.rs.example\" is not host:port"},
+      {"standby endpoint with port 0",
+       [](v1::Directory& d) {
+         d.mutable_members(1)->add_standby_endpoints("b.rs.example:0");
+       },
+       "no valid port"},
+      {"standby endpoint with a space in its host",
+       [](v1::Directory& d) {
+         d.mutable_members(1)->add_standby_endpoints("b rs.example:7443");
+       },
+       "bad host"},
+      {"standby endpoint with a control byte",
+       [](v1::Directory& d) {
+         d.mutable_members(1)->add_standby_endpoints("b\x01:7443");
+       },
+       "(not printable) has a bad host"},
+      {"four standby endpoints",
+       [](v1::Directory& d) {
+         for (const char* ep :
+              {"b.example:1", "c.example:1", "d.example:1", "e.example:1"}) {
+           d.mutable_members(2)->add_standby_endpoints(ep);
+         }
+       },
+       "4 standby endpoints (at most 3)"},
   };
   for (const StructuralCase& c : cases) {
     SCOPED_TRACE(c.name);
@@ -295,6 +334,19 @@ TEST(StructureTest, EveryRuleIsInvalidArgument) {
               absl::StatusCode::kInvalidArgument);
   }
   EXPECT_TRUE(ValidateStructure(GenesisDirectory()).ok());
+}
+
+TEST(StructureTest, StandbyEndpointsWithinTheRulesAreAccepted) {
+  v1::Directory d = GenesisDirectory();
+  d.mutable_members(0)->add_standby_endpoints("cbx-b.mk.example:7443");
+  d.mutable_members(0)->add_standby_endpoints("[2001:db8::2]:7443");
+  d.mutable_members(0)->add_standby_endpoints("192.0.2.7:443");
+  EXPECT_TRUE(ValidateStructure(d).ok()) << ValidateStructure(d);
+  EXPECT_TRUE(Directory::FromGenesis(ByMkRs(d)).ok());
+  // Two members may share a standby host name (a shared load balancer);
+  // only one member's own list must not repeat.
+  d.mutable_members(1)->add_standby_endpoints("cbx-b.mk.example:7443");
+  EXPECT_TRUE(ValidateStructure(d).ok()) << ValidateStructure(d);
 }
 
 TEST(AdoptTest, NextVersionSignedByThresholdOfPrevious) {

@@ -242,6 +242,29 @@ std::vector<Case> Cases() {
          "predecessor_size is not its checkpoint's",
          1, ByRsAl(d), "INVALID_ARGUMENT"});
   }
+  // Rule 6.9, standby endpoints (spec/active-standby.md §7).
+  auto v2_with_mk_standby = [&](std::vector<std::string> endpoints) {
+    v1::Directory d = v2;
+    for (std::string& ep : endpoints) {
+      d.mutable_members(0)->add_standby_endpoints(std::move(ep));
+    }
+    return ByRsAl(d);
+  };
+  c.push_back({"v2 listing MK's standby endpoint", 1,
+               v2_with_mk_standby({"cbx-b.mk.example:7443"}), "OK"});
+  c.push_back({"v2 listing MK's endpoint again as its standby endpoint", 1,
+               v2_with_mk_standby({v2.members(0).endpoint()}),
+               "INVALID_ARGUMENT"});
+  c.push_back(
+      {"v2 listing one standby endpoint of MK twice", 1,
+       v2_with_mk_standby({"cbx-b.mk.example:7443", "cbx-b.mk.example:7443"}),
+       "INVALID_ARGUMENT"});
+  c.push_back({"v2 listing a standby endpoint of MK without a port", 1,
+               v2_with_mk_standby({"cbx-b.mk.example"}), "INVALID_ARGUMENT"});
+  c.push_back({"v2 listing four standby endpoints of MK", 1,
+               v2_with_mk_standby({"b.mk.example:7443", "c.mk.example:7443",
+                                   "d.mk.example:7443", "e.mk.example:7443"}),
+               "INVALID_ARGUMENT"});
   c.push_back({"v3 signed by MK and by RS with v2's governance key", 2,
                SignedV3(), "OK"});
   c.push_back(
