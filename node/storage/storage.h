@@ -352,12 +352,6 @@ class Storage {
   //     become visible to every reader at once and durable together (OK is
   //     returned); if the commit fails, nothing changed, `on_commit_failure`
   //     (if given) is called with the failure, and the failure is returned.
-  //     One exception: UNKNOWN means the commit's outcome could not be told
-  //     (PostgreSQL lost COMMIT's answer and could not say afterwards,
-  //     pg_connection.h): the writes may be there. on_commit_failure is
-  //     called with it too and must not assume they are not. A lost answer
-  //     the server could resolve is OK (committed) or UNAVAILABLE (rolled
-  //     back).
   // A failure to begin the transaction is returned without running `body`.
   //
   // The body runs holding the storage's write lock: other writers (and on
