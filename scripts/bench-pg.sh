@@ -52,7 +52,7 @@ echo "durable audit appends per second, PostgreSQL / SQLite:"
 grep -E '^  batch +[0-9]+: PostgreSQL / SQLite' "$log"
 echo "office query latency (client, until the QuerySummary):"
 grep -E '^[0-9]+ queries per node' "$log" | sed 's/^/  /'
-grep -E '^  (PostgreSQL|SQLite) \(' "$log"
+grep -E "^  querier's storage|^  (PostgreSQL|SQLite) \(" "$log"
 grep -E '^ratio PostgreSQL / SQLite' "$log" | sed 's/^/  /'
 echo "failover:"
 grep -E '^failover: ' "$log" | sed 's/^failover: /  /'
