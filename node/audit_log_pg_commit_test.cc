@@ -3,6 +3,8 @@
 // acknowledged once, and one the server rolled back fails UNAVAILABLE and
 // leaves the log writable (pg_connection's fault injection, a throwaway
 // cluster).
+#include <unistd.h>
+
 #include <filesystem>
 #include <memory>
 #include <string>
