@@ -84,7 +84,7 @@ struct Pair {
     while (Clock::now() < deadline) {
       const grpc::Status s =
           testing::PairAddCase(*offices[i], absl::StrCat("MK-2026-", ++cases),
-                               std::chrono::milliseconds(1000));
+                               std::chrono::milliseconds(2000));
       if (s.ok()) return;
       last = s.error_message();
       std::this_thread::sleep_for(std::chrono::milliseconds(5));

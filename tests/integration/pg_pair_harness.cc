@@ -128,6 +128,10 @@ grpc::Status PairAddCase(v1::Office::Stub& office, const std::string& number,
   c->set_role(v1::PERPETRATOR_ROLE_ADMINISTRATOR);
   c->set_contact_point("+000 24/7 duty prosecutor (fictional)");
   grpc::ClientContext ctx;
+  // Waits for the connection: a call that gives up first also drops the
+  // TLS handshake under way, and on a loaded machine calls that each give
+  // up early may never get one through.
+  ctx.set_wait_for_ready(true);
   ctx.set_deadline(std::chrono::system_clock::now() + deadline);
   v1::Case out;
   return office.AddCase(&ctx, req, &out);
@@ -137,8 +141,9 @@ bool WaitStandby(v1::Office::Stub& office, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   while (Clock::now() < deadline) {
     grpc::ClientContext ctx;
+    ctx.set_wait_for_ready(true);  // as in PairAddCase
     ctx.set_deadline(std::chrono::system_clock::now() +
-                     std::chrono::milliseconds(1000));
+                     std::chrono::milliseconds(2000));
     v1::ListPeersResponse resp;
     const grpc::Status s =
         office.ListPeers(&ctx, v1::ListPeersRequest(), &resp);

@@ -73,7 +73,8 @@ absl::Status WritePairConfigs(Federation& fed, const std::string& cc,
 std::unique_ptr<v1::Office::Stub> PairOfficeAt(Federation& fed,
                                                const std::string& cc, int port);
 
-// Office.AddCase of a new case `number` (one e-mail identifier).
+// Office.AddCase of a new case `number` (one e-mail identifier), waiting
+// for the connection until `deadline`.
 grpc::Status PairAddCase(v1::Office::Stub& office, const std::string& number,
                          std::chrono::milliseconds deadline);
 
