@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test demo bench soak soak-load fuzz sanitize tsan format clean package
+.PHONY: all deps configure build test demo bench bench-pg soak soak-load fuzz sanitize tsan format clean package
 
 all: build
 
@@ -37,6 +37,13 @@ demo: build
 
 bench: build
 	@bash scripts/bench.sh $(BUILD_DIR)
+
+# PostgreSQL vs SQLite in one run, as one table (scripts/bench-pg.sh):
+# durable audit appends per second, office query p50/p99, and an
+# active/standby pair's failover times; each benchmark starts its own
+# throwaway PostgreSQL cluster. Several minutes; not part of `make test`.
+bench-pg: build
+	@bash scripts/bench-pg.sh $(BUILD_DIR)
 
 # The crash loops, 1,000 SIGKILL cycles each (make test runs 50 and 24):
 # the audit log library under concurrent appends, then a whole cbx-node

@@ -392,6 +392,18 @@ TEST_F(CaseBookTest, AFailedCommitAfterTheEntryIsVoidedInTheLog) {
             static_cast<int>(absl::StatusCode::kUnavailable));
 }
 
+// PostgreSQL's lost COMMIT that could not be resolved (pg_connection.h):
+// the case may be stored, so no entry may say it was not.
+TEST_F(CaseBookTest, ACommitOfUnknownOutcomeIsNotVoided) {
+  storage_.FailNextCommit(absl::UnknownError("COMMIT's answer was lost"));
+  auto added = book_.Add(kOffice, NewCase("PPO-15", {"@alice_one"}));
+  EXPECT_EQ(added.status().code(), absl::StatusCode::kUnknown);
+  std::vector<v1::AuditEntry> entries = sink_.entries();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].kind(), "add_case");
+  EXPECT_EQ(entries[0].outcome().status_code(), 0);
+}
+
 TEST_F(CaseBookTest, ARefusalIsLoggedOnceAndAnOkOnce) {
   MustAdd(NewCase("PPO-14", {"@alice_one"}));
   (void)book_.Add(kOffice, NewCase("PPO-14", {"@alice_one"}));

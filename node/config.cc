@@ -357,6 +357,12 @@ absl::Status ParseLeadership(FieldReader& r, Config& c) {
                    "needs audit_log.backend \"postgresql\": the pair's term "
                    "and fence live in the audit log's database");
   }
+  if (c.storage.backend != StorageConfig::Backend::kPostgresql) {
+    return r.Error("leadership",
+                   "needs storage.backend \"postgresql\": the two nodes of a "
+                   "pair share node.db, which an SQLite file on one machine "
+                   "cannot be");
+  }
   if (l.schema == c.audit_log.schema ||
       (c.storage.backend == StorageConfig::Backend::kPostgresql &&
        l.schema == c.storage.schema)) {

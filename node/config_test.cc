@@ -324,11 +324,14 @@ TEST(ConfigTest, AuditLogErrorsNameTheFieldAndNeverThePassword) {
   }
 }
 
-// kGood with the audit log in PostgreSQL and a "leadership" section
-// `section` (a JSON object's text; empty: none).
+// kGood with node.db and the audit log in PostgreSQL and a "leadership"
+// section `section` (a JSON object's text; empty: none).
 std::string WithLeadership(const std::string& section) {
   std::string text =
       WithAuditLog(R"({"backend": "postgresql", "conninfo": "dbname=cbx"})");
+  text.replace(text.find("{") + 1, 0,
+               R"("storage": {"backend": "postgresql", "conninfo": )"
+               R"("dbname=cbx"},)");
   if (!section.empty()) {
     text.replace(text.find("{") + 1, 0, "\"leadership\": " + section + ",");
   }
@@ -384,6 +387,18 @@ TEST(ConfigTest, LeadershipErrorsNameTheField) {
                 "leadership: needs audit_log.backend \"postgresql\""),
             std::string::npos)
       << c.status();
+  // node.db in SQLite: each node of the pair would have its own.
+  std::string sqlite_db =
+      WithAuditLog(R"({"backend": "postgresql", "conninfo": "dbname=cbx"})");
+  sqlite_db.replace(sqlite_db.find("{") + 1, 0,
+                    R"("leadership": {"name": "a"},)");
+  auto own_db = ParseConfig(sqlite_db, "/srv/cbx/mk", "node.json");
+  ASSERT_FALSE(own_db.ok());
+  EXPECT_EQ(own_db.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(own_db.status().message().find(
+                "leadership: needs storage.backend \"postgresql\""),
+            std::string::npos)
+      << own_db.status();
 }
 
 // kGood with a "storage" section `section` (a JSON object's text).

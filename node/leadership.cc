@@ -119,4 +119,59 @@ int RunPair(const Config& config) {
   return 0;
 }
 
+absl::StatusOr<std::vector<std::string>> CheckLeadership(const Config& config) {
+  const LeadershipConfig& l = config.leadership;
+  std::vector<std::string> notes;
+  notes.push_back(absl::StrCat("leadership: name ", l.name, ", lease ",
+                               l.lease_ms, " ms, poll ", l.poll_ms,
+                               " ms, term row in schema ", l.schema));
+  if (config.storage.backend != StorageConfig::Backend::kPostgresql ||
+      config.audit_log.backend != AuditLogStoreConfig::Backend::kPostgresql) {
+    return absl::FailedPreconditionError(
+        "leadership: needs storage.backend and audit_log.backend "
+        "\"postgresql\": the two nodes of a pair share node.db and the audit "
+        "log, which SQLite files on one machine cannot be");
+  }
+  if (pg::ConninfoNamesApplication(config.audit_log.conninfo)) {
+    return absl::InvalidArgumentError(
+        "audit_log.conninfo sets application_name: with a leadership "
+        "section the node sets it itself; remove it");
+  }
+  auto conn = pg::Connection::Open(config.audit_log.conninfo);
+  if (!conn.ok()) {
+    return absl::Status(conn.status().code(),
+                        absl::StrCat("leadership: ", conn.status().message()));
+  }
+  auto row = pg::ReadLeaderRow(**conn, l.schema);
+  if (!row.ok()) {
+    return absl::Status(row.status().code(),
+                        absl::StrCat("leadership: ", row.status().message()));
+  }
+  const std::string table = l.schema + ".leader";
+  if (!row->exists) {
+    notes.push_back(table +
+                    ": absent (made by the first node of the pair that "
+                    "starts)");
+  } else if (row->holder.empty()) {
+    notes.push_back(absl::StrCat(table, ": term ", row->term,
+                                 ", no node of the pair has been active yet"));
+  } else {
+    std::string state;
+    if (row->heartbeat_age_ms < 0) {
+      state = "released at a clean stop: the next node to look takes over";
+    } else if (row->heartbeat_age_ms <= l.lease_ms) {
+      state = absl::StrCat(row->heartbeat_age_ms,
+                           " ms ago, within the lease: that node is active");
+    } else {
+      state = absl::StrCat(row->heartbeat_age_ms,
+                           " ms ago, past the lease: the next node to look "
+                           "takes over");
+    }
+    notes.push_back(absl::StrCat(table, ": term ", row->term, ", held by ",
+                                 row->holder, ", heartbeat ", row->heartbeat,
+                                 " (", state, ")"));
+  }
+  return notes;
+}
+
 }  // namespace cbx::node

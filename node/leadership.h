@@ -15,6 +15,10 @@
 #ifndef CBX_NODE_LEADERSHIP_H_
 #define CBX_NODE_LEADERSHIP_H_
 
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
 #include "node/config.h"
 
 namespace cbx::node {
@@ -26,6 +30,15 @@ inline constexpr int kExitLostLeadership = 75;
 // refuses, 1 if a port cannot be bound or the node cannot be built,
 // kExitLostLeadership after losing the term.
 int RunPair(const Config& config);
+
+// cbx-node --check of a config with a `leadership` section, without serving
+// and without writing: the section's values, that node.db and the audit
+// log are in PostgreSQL (FAILED_PRECONDITION if not: a pair cannot share
+// SQLite files), that audit_log.conninfo leaves application_name to the
+// node (INVALID_ARGUMENT), and, read-only, the term row: absent, or its
+// term, holder and heartbeat. UNAVAILABLE if the database cannot be
+// reached. The lines to print on success.
+absl::StatusOr<std::vector<std::string>> CheckLeadership(const Config& config);
 
 }  // namespace cbx::node
 

@@ -26,6 +26,14 @@ absl::Status ApplyLogged(std::string_view self, Storage& storage,
         return logged.ok() ? logged : AuditFailure(logged);
       },
       [&](const absl::Status& commit_failure) {
+        if (absl::IsUnknown(commit_failure)) {
+          // The change may have been made (a COMMIT whose answer was lost
+          // and could not be resolved): a void entry could be false, so
+          // the entry stays as it is, and the operator is told.
+          LogEvent(self, "error", "ALERT-commit-outcome-unknown",
+                   {{"commit", std::string(commit_failure.message())}});
+          return;
+        }
         absl::Status voided = c.append_void(commit_failure);
         if (!voided.ok()) {
           LogEvent(self, "error", "ALERT-audit-entry-without-effect",

@@ -41,7 +41,12 @@ struct LoggedChange {
 //   - the commit's failure: nothing changed, and append_void's entry voids
 //     the one `append` made (if that append fails too, an
 //     ALERT-audit-entry-without-effect line goes to the event log as
-//     member `self`).
+//     member `self`);
+//   - UNKNOWN from the commit (PostgreSQL lost COMMIT's answer and could
+//     not tell its outcome, pg_connection.h): the change may or may not
+//     have been made, so nothing voids the entry; an
+//     ALERT-commit-outcome-unknown line goes to the event log, and the
+//     caller gets UNKNOWN.
 absl::Status ApplyLogged(std::string_view self, Storage& storage,
                          const LoggedChange& c);
 

@@ -150,6 +150,16 @@ int CheckOnly(const cbx::node::Config& config) {
   for (const std::string& note : *notes) {
     std::cout << "cbx-node: " << note << "\n";
   }
+  if (config.leadership.enabled) {
+    auto pair = cbx::node::CheckLeadership(config);
+    if (!pair.ok()) {
+      std::cerr << "cbx-node: " << pair.status().message() << "\n";
+      return 2;
+    }
+    for (const std::string& note : *pair) {
+      std::cout << "cbx-node: " << note << "\n";
+    }
+  }
   std::cout << "cbx-node: config, keys, certificates and directory are in "
                "order for "
             << config.member << "; nothing was written\n";

@@ -23,6 +23,11 @@
 # catch-up after a day offline and a bulk check of 10,000 identifiers
 # against 7 peers. It takes several minutes; CBX_FEDERATION_BENCH=0 skips
 # it, and its own flags (--members, --tags) size it when run by hand.
+#
+# The PostgreSQL benchmarks (cbx_audit_pg_bench, cbx_pg_query_latency_bench,
+# cbx_pg_failover_bench: each starts its own throwaway cluster) run here too
+# with their defaults; `make bench-pg` (scripts/bench-pg.sh) runs just them,
+# with the run's parameters, and prints their figures as one table.
 set -uo pipefail
 
 if [[ $# -lt 1 ]]; then

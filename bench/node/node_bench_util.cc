@@ -217,6 +217,13 @@ double Percentile(const std::vector<double>& sorted, double p) {
   return sorted[rank - 1];
 }
 
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string one, five, fifteen;
+  in >> one >> five >> fifteen;
+  return one + " " + five + " " + fifteen;
+}
+
 void Flags::Int(const std::string& name, int64_t* out, int64_t min,
                 int64_t max) {
   flags_[name] = {true, [=](const std::string& v) {

@@ -74,6 +74,10 @@ void UseDefaultTimers(const testing::Federation& federation,
 // Nearest-rank percentile (0 < p <= 100) of `sorted` (ascending, non-empty).
 double Percentile(const std::vector<double>& sorted, double p);
 
+// The load average, /proc/loadavg's first three fields ("1.02 0.87 0.60"):
+// printed beside figures taken on a shared machine.
+std::string LoadAverage();
+
 // "--name value" and "--name=value" flags. Google Benchmark's flags
 // (--benchmark_*), which scripts/bench.sh may pass to every benchmark, are
 // ignored with a note; any other unknown flag prints the usage and exits.

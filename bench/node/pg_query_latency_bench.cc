@@ -20,7 +20,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -40,13 +39,6 @@ constexpr char kPg[] = "MK";
 constexpr char kSqlite[] = "BA";
 constexpr char kHitPeer[] = "RS";
 constexpr char kAccount[] = "bench_room_admin";
-
-std::string LoadAverage() {
-  std::ifstream in("/proc/loadavg");
-  std::string one, five, fifteen;
-  in >> one >> five >> fifteen;
-  return absl::StrCat(one, " ", five, " ", fifteen);
-}
 
 v1::Identifier Telegram(const std::string& value) {
   v1::Identifier id;

@@ -6,7 +6,9 @@
 // the inbox entry the peer's query left all land in the schema and are
 // still there after a restart; `--check` writes nothing (the tables
 // unchanged, nothing made in a schema that holds no node.db); the
-// conninfo's password never reaches the node's log.
+// conninfo's password never reaches the node's log; `--check` of a pair's
+// config reads the term row without making it, and refuses a pair whose
+// node.db is in SQLite.
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -289,6 +291,34 @@ TEST_F(StoragePgNodeTest, CheckWritesNothing) {
       "SELECT count(*) FROM pg_namespace WHERE nspname = 'cbx_node_fresh'");
   ASSERT_TRUE(made.ok()) << made.status();
   EXPECT_EQ(made->Int(0, 0), 0);
+
+  // One node of an active/standby pair: the leadership section is checked
+  // and its term row read, not made (no node of the pair has run).
+  const std::string dir = fed_->NodeDir("MK");
+  nlohmann::json pair = nlohmann::json::parse(Slurp(dir + "/node.json"));
+  pair["leadership"] = {{"name", "a"}, {"lease_ms", 3000}, {"poll_ms", 200}};
+  std::ofstream(dir + "/node-pair.json") << pair.dump(2);
+  EXPECT_EQ(RunCommand(node + dir + "/node-pair.json' --check", &out), 0)
+      << out;
+  EXPECT_NE(out.find("leadership: name a, lease 3000 ms, poll 200 ms"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("cbx_leadership.leader: absent"), std::string::npos)
+      << out;
+  auto pair_schema = conn->Query(
+      "SELECT count(*) FROM pg_namespace WHERE nspname = 'cbx_leadership'");
+  ASSERT_TRUE(pair_schema.ok()) << pair_schema.status();
+  EXPECT_EQ(pair_schema->Int(0, 0), 0);
+  EXPECT_EQ(Fingerprint(kNodeSchema), node_before);
+  EXPECT_EQ(Fingerprint(kAuditSchema), audit_before);
+  // A pair whose node.db is an SQLite file of each machine is refused.
+  pair["storage"] = {{"backend", "sqlite"}};
+  std::ofstream(dir + "/node-pair-sqlite.json") << pair.dump(2);
+  EXPECT_EQ(RunCommand(node + dir + "/node-pair-sqlite.json' --check", &out), 2)
+      << out;
+  EXPECT_NE(out.find("leadership: needs storage.backend \"postgresql\""),
+            std::string::npos)
+      << out;
 }
 
 }  // namespace

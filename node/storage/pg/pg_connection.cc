@@ -1,8 +1,12 @@
 #include "node/storage/pg/pg_connection.h"
 
 #include <libpq-fe.h>
+#include <sys/socket.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <utility>
 
 #include "absl/base/internal/endian.h"
@@ -308,14 +312,67 @@ absl::Status Connection::ReconnectIfBroken() {
 
 // --- Transaction -------------------------------------------------------------
 
+namespace {
+
+std::atomic<CommitFault> injected_commit_fault{CommitFault::kNone};
+
+// Cuts the connection as a network failure would: the server sees the end
+// of the stream (and rolls back an open transaction), libpq an error on its
+// next read.
+void CutConnection(PGconn* conn) { ::shutdown(PQsocket(conn), SHUT_RDWR); }
+
+// The rows of one simple-protocol query (text format), or its error.
+absl::StatusOr<std::vector<std::string>> TextRow(PGconn* conn,
+                                                 const char* sql) {
+  PGresult* result = PQexec(conn, sql);
+  absl::StatusOr<std::vector<std::string>> row;
+  if (PQresultStatus(result) != PGRES_TUPLES_OK || PQntuples(result) != 1) {
+    row = absl::UnavailableError(Message(conn));
+  } else {
+    row.emplace();
+    for (int i = 0; i < PQnfields(result); ++i) {
+      row->push_back(PQgetisnull(result, 0, i) != 0 ? ""
+                                                    : PQgetvalue(result, 0, i));
+    }
+  }
+  PQclear(result);
+  return row;
+}
+
+}  // namespace
+
+void InjectCommitFaultForTesting(CommitFault fault) {
+  injected_commit_fault.store(fault);
+}
+
 absl::StatusOr<Transaction> Transaction::Begin(Connection& conn, Mode mode) {
   RETURN_IF_ERROR(conn.ReconnectIfBroken());
-  RETURN_IF_ERROR(conn.Exec(
-      mode == Mode::kWrite
-          ? "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE"
-          : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  if (mode == Mode::kSnapshot) {
+    RETURN_IF_ERROR(
+        conn.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+    conn.in_transaction_ = true;
+    return Transaction(&conn, "", "");
+  }
+  // One round trip: the id is assigned now (not at the first write), which
+  // costs an id for a transaction that writes nothing, never a round trip.
+  PGresult* result = PQexec(
+      conn.handle(),
+      "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE; "
+      "SELECT pg_current_xact_id()::text, pg_postmaster_start_time()::text");
+  absl::Status status = conn.ResultStatus(result, "BEGIN");
+  if (status.ok() && PQntuples(result) != 1) {
+    status = absl::InternalError("BEGIN: no transaction id");
+  }
+  if (!status.ok()) {
+    PQclear(result);
+    // The BEGIN may have run before the SELECT failed.
+    if (!conn.broken()) conn.Exec("ROLLBACK").IgnoreError();
+    return status;
+  }
+  Transaction txn(&conn, PQgetvalue(result, 0, 0), PQgetvalue(result, 0, 1));
+  PQclear(result);
   conn.in_transaction_ = true;
-  return Transaction(&conn);
+  return txn;
 }
 
 Transaction::~Transaction() {
@@ -330,27 +387,91 @@ absl::Status Transaction::Commit() {
     return absl::FailedPreconditionError("the transaction has ended");
   }
   conn->in_transaction_ = false;
+  const CommitFault fault =
+      xid_.empty() ? CommitFault::kNone
+                   : injected_commit_fault.exchange(CommitFault::kNone);
+  if (fault == CommitFault::kDropBeforeCommit) {
+    CutConnection(conn->handle());
+    return ResolveLostCommit(*conn);
+  }
   // COMMIT of a transaction that failed earlier answers ROLLBACK without
   // an error: check what the server did.
   PGresult* result = PQexec(conn->handle(), "COMMIT");
+  if (fault == CommitFault::kLoseAnswer) {
+    PQclear(result);
+    CutConnection(conn->handle());
+    return ResolveLostCommit(*conn);
+  }
   absl::Status status;
   if (PQresultStatus(result) != PGRES_COMMAND_OK) {
-    status = conn->broken()
-                 ? absl::UnavailableError(absl::StrCat(
-                       "the connection to PostgreSQL (", conn->redacted(),
-                       ") was lost during COMMIT: its outcome is unknown"))
-                 : StatusFromSqlState(
-                       PQresultErrorField(result, PG_DIAG_SQLSTATE) != nullptr
-                           ? PQresultErrorField(result, PG_DIAG_SQLSTATE)
-                           : "",
-                       absl::StrCat("COMMIT: ",
-                                    PQerrorMessage(conn->handle())));
+    if (conn->broken()) {
+      PQclear(result);
+      if (!xid_.empty()) return ResolveLostCommit(*conn);
+      return absl::UnavailableError(
+          absl::StrCat("the connection to PostgreSQL (", conn->redacted(),
+                       ") was lost during COMMIT of a read-only transaction"));
+    }
+    const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+    status =
+        StatusFromSqlState(state != nullptr ? state : "",
+                           absl::StrCat("COMMIT: ", Message(conn->handle())));
   } else if (std::strcmp(PQcmdStatus(result), "ROLLBACK") == 0) {
     status = absl::AbortedError(
         "COMMIT rolled back: a statement of the transaction had failed");
   }
   PQclear(result);
   return status;
+}
+
+// Why a reconnection to the same server in the same run, and nothing less:
+// pg_xact_status answers for ids of the server's own history, and another
+// server's (a promoted replica's) or a restarted one's may have given the
+// id to a different transaction, whose "committed" would be a lie here.
+absl::Status Transaction::ResolveLostCommit(Connection& conn) const {
+  const std::string what =
+      absl::StrCat("the connection to PostgreSQL (", conn.redacted(),
+                   ") was lost during COMMIT of transaction ", xid_);
+  auto unknown = [&](const std::string& why) {
+    return absl::UnknownError(
+        absl::StrCat(what, ", and its outcome is unknown: ", why));
+  };
+  absl::Status reconnected = conn.Reconnect();
+  if (!reconnected.ok()) {
+    return unknown(
+        absl::StrCat("reconnecting failed (", reconnected.message(), ")"));
+  }
+  absl::StatusOr<std::vector<std::string>> server =
+      TextRow(conn.handle(), "SELECT pg_postmaster_start_time()::text");
+  if (!server.ok()) return unknown(std::string(server.status().message()));
+  if ((*server)[0] != server_started_) {
+    return unknown(absl::StrCat(
+        "the reconnection reached another server or the same one restarted "
+        "(started ",
+        (*server)[0], ", not ", server_started_, ")"));
+  }
+  // xid_ is the server's own decimal text, never input from elsewhere.
+  const std::string ask =
+      absl::StrCat("SELECT pg_xact_status('", xid_, "'::xid8)");
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(kLostCommitWaitMs);
+  while (true) {
+    absl::StatusOr<std::vector<std::string>> answer =
+        TextRow(conn.handle(), ask.c_str());
+    if (!answer.ok()) return unknown(std::string(answer.status().message()));
+    const std::string& xact = (*answer)[0];
+    if (xact == "committed") return absl::OkStatus();
+    if (xact == "aborted") {
+      return absl::UnavailableError(
+          absl::StrCat(what, "; the server rolled it back: nothing changed"));
+    }
+    // "in progress": its backend has not yet noticed the lost client.
+    if (xact != "in progress" || std::chrono::steady_clock::now() > deadline) {
+      return unknown(absl::StrCat("the server says '",
+                                  xact.empty() ? "(id no longer known)" : xact,
+                                  "'"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 }  // namespace cbx::node::pg

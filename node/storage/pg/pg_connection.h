@@ -178,26 +178,73 @@ class Connection {
 // READ COMMITTED; kSnapshot is READ ONLY at REPEATABLE READ, so that every
 // statement until it ends sees one snapshot (as an SQLite read transaction
 // does). Begin first reconnects a broken connection.
+//
+// A kWrite transaction's BEGIN also reads its transaction id (in the same
+// round trip), so that a COMMIT whose answer is lost can be resolved: the
+// id is the only way to ask the server afterwards what became of it.
 class Transaction {
  public:
   enum class Mode { kWrite, kSnapshot };
   static absl::StatusOr<Transaction> Begin(Connection& conn, Mode mode);
   Transaction(Transaction&& other) noexcept
-      : conn_(std::exchange(other.conn_, nullptr)) {}
+      : conn_(std::exchange(other.conn_, nullptr)),
+        xid_(std::move(other.xid_)),
+        server_started_(std::move(other.server_started_)) {}
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
   Transaction& operator=(Transaction&&) = delete;
   ~Transaction();
 
   // COMMIT: durable when OK (with the server's synchronous_commit, which
-  // Connection never lowers). A failure rolls back; if the connection was
-  // lost during COMMIT, its outcome is unknown (UNAVAILABLE).
+  // Connection never lowers). A failure the server reports rolled back.
+  // If the connection is lost before COMMIT's answer arrives, the server
+  // may have committed: a kWrite transaction then reconnects and asks the
+  // server (pg_xact_status of its id) and returns
+  //   - OK if it committed;
+  //   - UNAVAILABLE, saying it was rolled back, if it aborted (nothing
+  //     changed; retry);
+  //   - UNKNOWN if that cannot be told: the reconnection fails or reaches
+  //     another server or the same one restarted (a promoted replica, a
+  //     crash: their ids are not the old run's), the server still shows it
+  //     in progress after kLostCommitWaitMs, or no longer knows the id.
+  //     The caller must not assume either outcome.
+  // A kSnapshot transaction writes nothing: its lost COMMIT is UNAVAILABLE.
   absl::Status Commit();
 
+  // How long Commit keeps asking about a lost COMMIT that the server still
+  // shows in progress (its backend has not yet noticed the lost client).
+  static constexpr int kLostCommitWaitMs = 3000;
+
  private:
-  explicit Transaction(Connection* conn) : conn_(conn) {}
+  Transaction(Connection* conn, std::string xid, std::string server_started)
+      : conn_(conn),
+        xid_(std::move(xid)),
+        server_started_(std::move(server_started)) {}
+  // What became of transaction xid_ after its COMMIT's answer was lost
+  // (see Commit).
+  absl::Status ResolveLostCommit(Connection& conn) const;
+
   Connection* conn_;  // null once committed or rolled back
+  // For kWrite (empty for kSnapshot): the transaction id (decimal), and
+  // when the server that assigned it started (pg_postmaster_start_time).
+  // Ids are only meaningful on that server in that run: a promoted replica,
+  // or the same server after a crash, may hand the same id to another
+  // transaction.
+  std::string xid_;
+  std::string server_started_;
 };
+
+// Test-only fault injection for the lost COMMIT (tests of Commit's
+// resolution and of the node's answers to it). The next Commit of a kWrite
+// transaction in this process, and only that one, then:
+//   kLoseAnswer: sends COMMIT, waits for the server's answer (so the
+//     transaction has committed), then cuts the connection and discards
+//     the answer, as if the network had lost it;
+//   kDropBeforeCommit: cuts the connection instead of sending COMMIT, so
+//     that the server rolls the transaction back when it notices.
+// Either way Commit then resolves the outcome as for a real loss.
+enum class CommitFault { kNone, kLoseAnswer, kDropBeforeCommit };
+void InjectCommitFaultForTesting(CommitFault fault);
 
 }  // namespace cbx::node::pg
 

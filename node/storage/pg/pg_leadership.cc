@@ -71,6 +71,39 @@ bool ConninfoNamesApplication(const std::string& conninfo) {
   return named;
 }
 
+absl::StatusOr<LeaderRow> ReadLeaderRow(Connection& conn,
+                                        const std::string& schema) {
+  if (!PlainIdentifier(schema)) {
+    return absl::InvalidArgumentError(
+        "leadership.schema must be a plain lower-case name");
+  }
+  ASSIGN_OR_RETURN(Transaction txn,
+                   Transaction::Begin(conn, Transaction::Mode::kSnapshot));
+  LeaderRow row;
+  ASSIGN_OR_RETURN(Result table,
+                   conn.Query("SELECT to_regclass($1) IS NOT NULL",
+                              Params().Text(schema + ".leader")));
+  row.exists = table.Bool(0, 0);
+  if (row.exists) {
+    ASSIGN_OR_RETURN(
+        Result r,
+        conn.Query(absl::StrFormat(
+            "SELECT term, holder, heartbeat::text, CASE WHEN heartbeat = "
+            "'-infinity' THEN NULL ELSE (EXTRACT(EPOCH FROM "
+            "clock_timestamp() - heartbeat) * 1000)::bigint END "
+            "FROM %s.leader WHERE id = 1",
+            schema)));
+    if (r.rows() == 1) {
+      row.term = r.Int(0, 0);
+      row.holder = r.String(0, 1);
+      row.heartbeat = r.String(0, 2);
+      row.heartbeat_age_ms = r.IsNull(0, 3) ? -1 : r.Int(0, 3);
+    }
+  }
+  RETURN_IF_ERROR(txn.Commit());
+  return row;
+}
+
 absl::StatusOr<std::unique_ptr<Leadership>> Leadership::Create(
     LeadershipOptions options) {
   if (!PlainIdentifier(options.schema)) {

@@ -69,6 +69,22 @@ std::string MakeInstanceId(const std::string& name);
 void TagConnections(const std::string& instance);
 bool ConninfoNamesApplication(const std::string& conninfo);
 
+// The term row as it stands, for cbx-node --check: read in a READ ONLY
+// transaction, so nothing is made or changed (not even the schema).
+struct LeaderRow {
+  // The table <schema>.leader exists (the first node that starts makes it).
+  bool exists = false;
+  int64_t term = 0;
+  std::string holder;     // the active instance; "" before the first term
+  std::string heartbeat;  // the holder's last renewal, the server's text
+  // Milliseconds since that renewal by the server's clock; -1 if none.
+  int64_t heartbeat_age_ms = -1;
+};
+// INVALID_ARGUMENT for a schema that is not a plain lower-case name;
+// the database's error otherwise.
+absl::StatusOr<LeaderRow> ReadLeaderRow(Connection& conn,
+                                        const std::string& schema);
+
 class Leadership {
  public:
   // Connects and creates the schema and its row if missing. UNAVAILABLE if

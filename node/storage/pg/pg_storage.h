@@ -68,7 +68,12 @@ class PgStorage final : public Storage {
   // One PostgreSQL transaction on the one connection, holding the mutex
   // for the body. The body is not run again on a serialization failure or
   // a deadlock (it may have done things outside storage, such as an audit
-  // append): the call returns ABORTED and the caller decides.
+  // append): the call returns ABORTED and the caller decides. A COMMIT
+  // whose answer was lost is resolved by asking the server (pg_connection.h):
+  // OK if it committed, UNAVAILABLE if it rolled back, and UNKNOWN if that
+  // cannot be told, when the writes may be there: on_commit_failure is
+  // called with UNKNOWN too and must not assume nothing changed
+  // (log_before_effect.h).
   absl::Status ReadWriteTransaction(
       const TransactionBody& body,
       const CommitFailureHandler& on_commit_failure) override;
