@@ -93,6 +93,40 @@ class ConsoleTest : public ::testing::Test {
     return answer;
   }
 
+  // Whether MK's Office.Query for the Telegram username `account`, asked
+  // under MK's open case `purpose`, gets a case from RS.
+  static bool RsHolds(const std::string& purpose, const std::string& account) {
+    v1::QueryRequest req;
+    *req.add_identifiers() = Telegram(account);
+    req.mutable_purpose()->set_case_number(purpose);
+    req.mutable_purpose()->set_legal_basis("MLA-Convention-1959 Art.1");
+    req.mutable_purpose()->set_offence(v1::OFFENCE_CODE_NCII_SHARING);
+    req.add_peers("RS");
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     Scaled(std::chrono::seconds(20)));
+    auto reader = fed_->Office("MK")->Query(&ctx, req);
+    v1::QueryEvent event;
+    bool hit = false;
+    while (reader->Read(&event)) {
+      if (event.has_answer() && event.answer().references_size() > 0)
+        hit = true;
+    }
+    return reader->Finish().ok() && hit;
+  }
+
+  // Polls RsHolds once a second (each poll is a query of RS, under its
+  // daily quota) until it is `want` or 30 s pass.
+  static bool WaitForRs(const std::string& account, bool want) {
+    return WaitUntil(
+        [&] {
+          if (RsHolds("MK-2026-0902", account) == want) return true;
+          std::this_thread::sleep_for(std::chrono::seconds(1));
+          return false;
+        },
+        std::chrono::seconds(30));
+  }
+
   static Federation* fed_;
 };
 
@@ -259,39 +293,6 @@ TEST_F(ConsoleTest, ChosenLanguageIsKeptForTheNextSession) {
   EXPECT_NE(later->body().find("<html lang=\"sr-Latn\">"), std::string::npos)
       << later->body();
   EXPECT_NE(later->body().find(">Početna</a>"), std::string::npos);
-}
-
-// Whether MK's Office.Query for the Telegram username `account`, asked
-// under MK's open case `purpose`, gets a case from RS.
-bool RsHolds(const std::string& purpose, const std::string& account) {
-  v1::QueryRequest req;
-  *req.add_identifiers() = Telegram(account);
-  req.mutable_purpose()->set_case_number(purpose);
-  req.mutable_purpose()->set_legal_basis("MLA-Convention-1959 Art.1");
-  req.mutable_purpose()->set_offence(v1::OFFENCE_CODE_NCII_SHARING);
-  req.add_peers("RS");
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() +
-                   Scaled(std::chrono::seconds(20)));
-  auto reader = fed_->Office("MK")->Query(&ctx, req);
-  v1::QueryEvent event;
-  bool hit = false;
-  while (reader->Read(&event)) {
-    if (event.has_answer() && event.answer().references_size() > 0) hit = true;
-  }
-  return reader->Finish().ok() && hit;
-}
-
-// Polls RsHolds once a second (each poll is a query of RS, under its
-// daily quota) until it is `want` or 30 s pass.
-bool WaitForRs(const std::string& account, bool want) {
-  return WaitUntil(
-      [&] {
-        if (RsHolds("MK-2026-0902", account) == want) return true;
-        std::this_thread::sleep_for(std::chrono::seconds(1));
-        return false;
-      },
-      std::chrono::seconds(30));
 }
 
 TEST_F(ConsoleTest, CaseAmendedInTheConsoleIsFoundByItsNewIdentifier) {
