@@ -86,8 +86,9 @@ console::Response AuditPages::Refused(const Request& r,
   if (status.code() == absl::StatusCode::kPermissionDenied) {
     return language_->Page(
         r, title,
-        ErrorHtml(HtmlFormat(msg::kConsoleAuditNotForRole, language_->For(r),
-                             {Escape(r.caller.role)})),
+        ErrorHtml(
+            HtmlFormat(msg::kConsoleAuditNotForRole, language_->For(r),
+                       {Escape(RoleText(r.caller.role, language_->For(r)))})),
         403);
   }
   return language_->Page(r, title,

@@ -1,5 +1,6 @@
 #include "node/console_calls.h"
 
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -64,6 +65,29 @@ absl::Status ProsecutorReadFor(
       [&body](const OfficeCaller& c, OfficeService::OfficeAudit&) {
         return body(c);
       });
+}
+
+absl::StatusOr<v1::Case> ProsecutorChangeFor(
+    OfficeService& office, const console::Caller& caller, std::string_view rpc,
+    std::string_view kind,
+    const std::function<absl::StatusOr<v1::Case>(const OfficeCaller&)>&
+        change) {
+  absl::StatusOr<OfficeCaller> who = OfficeCallerOf(caller);
+  if (!who.ok()) return who.status();
+  std::optional<v1::Case> changed;
+  absl::Status status = office.ServeFor(
+      *who, rpc, kind, {OfficeRole::kProsecutor},
+      [&](const OfficeCaller& c, OfficeService::OfficeAudit& audit) {
+        // The case book logs the call before effect (or `change` never
+        // reached it); ServeFor logs only a refused role.
+        audit.logged = true;
+        absl::StatusOr<v1::Case> out = change(c);
+        if (!out.ok()) return out.status();
+        changed = *std::move(out);
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  return *std::move(changed);
 }
 
 }  // namespace cbx::node

@@ -44,6 +44,21 @@ absl::Status ProsecutorReadFor(
     std::string_view kind,
     const std::function<absl::Status(const OfficeCaller&)>& body);
 
+// A prosecutor's change of a case made from a console page: `change` runs
+// for `caller` through office.ServeFor as the Office call `rpc` of `kind`
+// ("Office.AmendCase", "amend_case"). A role other than prosecutor is
+// refused (PERMISSION_DENIED) before `change` runs and logged as the Office
+// port logs it, so an auditor's POST is in the audit log as the call it
+// stands for. `change` calls the case book, which logs the call itself
+// before effect; a change `change` refuses before it reaches the case book
+// (a form that does not parse) is not logged, as `cbx` sends nothing for
+// an argument it cannot read. INTERNAL if `caller` is not of the node's
+// form (OfficeCallerOf).
+absl::StatusOr<v1::Case> ProsecutorChangeFor(
+    OfficeService& office, const console::Caller& caller, std::string_view rpc,
+    std::string_view kind,
+    const std::function<absl::StatusOr<v1::Case>(const OfficeCaller&)>& change);
+
 }  // namespace cbx::node
 
 #endif  // CBX_NODE_CONSOLE_CALLS_H_

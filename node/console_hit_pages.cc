@@ -235,7 +235,7 @@ console::Response HitPages::Refused(const Request& r, const std::string& title,
         r, std::string(i18n::Text(msg::kConsoleNotForRoleTitle, lang)),
         absl::StrCat("<p class=\"error\">",
                      HtmlFormat(msg::kConsoleHitsNotForRole, lang,
-                                {Escape(r.caller.role)}),
+                                {Escape(RoleText(r.caller.role, lang))}),
                      "</p>"),
         403);
   }

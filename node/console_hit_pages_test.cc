@@ -347,7 +347,7 @@ TEST_F(HitPagesTest, PagesAreInTheCallersLanguage) {
   Response refused = Call("/inbox", auditor);
   EXPECT_EQ(refused.status, 403);
   EXPECT_NE(refused.body.find("Ove su stranice za državna odvjetništva; "
-                              "uloga u vašem certifikatu je auditor."),
+                              "uloga u vašem certifikatu je revizor."),
             std::string::npos)
       << refused.body;
 }

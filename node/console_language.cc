@@ -28,6 +28,27 @@ std::string HtmlFormat(i18n::MessageId id, i18n::Lang lang,
   return i18n::Substitute(HtmlText(id, lang), html);
 }
 
+std::string RoleText(const std::string& role, i18n::Lang lang) {
+  namespace msg = i18n::msg;
+  if (role == "prosecutor") {
+    return std::string(i18n::Text(msg::kConsoleOfficeRoleProsecutor, lang));
+  }
+  if (role == "auditor") {
+    return std::string(i18n::Text(msg::kConsoleOfficeRoleAuditor, lang));
+  }
+  if (role == "operator") {
+    return std::string(i18n::Text(msg::kConsoleOfficeRoleOperator, lang));
+  }
+  return role;
+}
+
+std::string CallerText(const console::Caller& caller, i18n::Lang lang) {
+  std::string out =
+      absl::StrCat(caller.office, " (", RoleText(caller.role, lang));
+  if (!caller.person.empty()) absl::StrAppend(&out, ", ", caller.person);
+  return out + ")";
+}
+
 using console::Escape;
 using console::First;
 
@@ -115,7 +136,7 @@ console::PageFrame ConsoleLanguage::Frame(const console::Request& r,
   frame.lang = For(r);
   frame.title = title;
   frame.node = self_;
-  frame.caller = r.caller.Display();
+  frame.caller = CallerText(r.caller, frame.lang);
   frame.form_token = r.session.form_token;
   frame.return_to = ReturnTo(r);
   return frame;

@@ -41,6 +41,15 @@ std::string HtmlText(i18n::MessageId id, i18n::Lang lang);
 std::string HtmlFormat(i18n::MessageId id, i18n::Lang lang,
                        std::initializer_list<std::string_view> html);
 
+// The office role `role` ("prosecutor", "auditor", "operator") in `lang`
+// (console.office_role.*), plain text; a role the catalog does not name is
+// shown as it is.
+std::string RoleText(const std::string& role, i18n::Lang lang);
+// How the header and the home page name the caller, plain text: its
+// office, its role in `lang` and its person ("MK/PPO-Skopje (обвинител,
+// mk-0042)").
+std::string CallerText(const console::Caller& caller, i18n::Lang lang);
+
 class ConsoleLanguage {
  public:
   // As CasePages::Runner: runs `work` later, off the io_context's thread;

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "core/i18n/catalog.h"
 #include "node/console_calls.h"
+#include "node/console_case_forms.h"
 
 namespace cbx::node {
 namespace {
@@ -20,44 +21,11 @@ using console::Form;
 // How many identifier rows the registration form offers.
 constexpr int kIdentifierRows = 6;
 
-struct Choice {
-  int value;
-  i18n::MessageId label;
-};
-
-constexpr Choice kIdentifierTypes[] = {
-    {v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME,
-     i18n::msg::kConsoleIdTypeTelegramUsername},
-    {v1::IDENTIFIER_TYPE_TELEGRAM_CHAT, i18n::msg::kConsoleIdTypeTelegramChat},
-    {v1::IDENTIFIER_TYPE_TELEGRAM_USER_ID,
-     i18n::msg::kConsoleIdTypeTelegramUserId},
-    {v1::IDENTIFIER_TYPE_PHONE, i18n::msg::kConsoleIdTypePhone},
-    {v1::IDENTIFIER_TYPE_EMAIL, i18n::msg::kConsoleIdTypeEmail},
-    {v1::IDENTIFIER_TYPE_PLATFORM_HANDLE,
-     i18n::msg::kConsoleIdTypePlatformHandle},
-    {v1::IDENTIFIER_TYPE_CONTENT_SHA256,
-     i18n::msg::kConsoleIdTypeContentSha256},
-};
-
-// The offences' labels are spec/offence-codes.md's, as `cbx` shows them.
-constexpr Choice kOffences[] = {
-    {v1::OFFENCE_CODE_NCII_SHARING, i18n::msg::kOffenceNciiSharing},
-    {v1::OFFENCE_CODE_NCII_THREAT, i18n::msg::kOffenceNciiThreat},
-    {v1::OFFENCE_CODE_CYBER_STALKING, i18n::msg::kOffenceCyberStalking},
-    {v1::OFFENCE_CODE_CYBER_HARASSMENT, i18n::msg::kOffenceCyberHarassment},
-    {v1::OFFENCE_CODE_CYBER_INCITEMENT, i18n::msg::kOffenceCyberIncitement},
-    {v1::OFFENCE_CODE_CSAM, i18n::msg::kOffenceCsam},
-    {v1::OFFENCE_CODE_GROUP_ADMINISTRATION,
-     i18n::msg::kOffenceGroupAdministration},
-};
-
-constexpr Choice kRoles[] = {
-    {v1::PERPETRATOR_ROLE_CREATOR, i18n::msg::kConsoleRoleCreator},
-    {v1::PERPETRATOR_ROLE_ADMINISTRATOR, i18n::msg::kConsoleRoleAdministrator},
-    {v1::PERPETRATOR_ROLE_POSTER, i18n::msg::kConsoleRolePoster},
-    {v1::PERPETRATOR_ROLE_RESHARER, i18n::msg::kConsoleRoleResharer},
-    {v1::PERPETRATOR_ROLE_REQUESTER, i18n::msg::kConsoleRoleRequester},
-};
+using case_forms::DateText;
+using case_forms::IntField;
+using case_forms::LabelOf;
+using case_forms::Refusal;
+using case_forms::Select;
 
 // The console's HTML texts (console_language.h), by their short names.
 std::string T(i18n::MessageId id, i18n::Lang lang) {
@@ -69,67 +37,16 @@ std::string THtml(i18n::MessageId id, i18n::Lang lang,
   return HtmlFormat(id, lang, html);
 }
 
-template <size_t N>
-std::string LabelOf(const Choice (&choices)[N], int value, i18n::Lang lang) {
-  for (const Choice& c : choices) {
-    if (c.value == value) return std::string(i18n::Text(c.label, lang));
-  }
-  return absl::StrCat("code ", value);
-}
-
-// A <select> of `choices`, `selected` chosen; a first empty option named
-// `none` if not empty; its accessible name `aria` where no <label> names it.
-template <size_t N>
-std::string Select(const std::string& name, const Choice (&choices)[N],
-                   int selected, const std::string& none, i18n::Lang lang,
-                   const std::string& aria = "") {
-  std::string out = absl::StrCat(
-      "<select name=\"", name, "\" id=\"", name, "\"",
-      aria.empty() ? "" : absl::StrCat(" aria-label=\"", Escape(aria), "\""),
-      ">");
-  if (!none.empty()) {
-    absl::StrAppend(&out, "<option value=\"0\">", Escape(none), "</option>");
-  }
-  for (const Choice& c : choices) {
-    absl::StrAppend(&out, "<option value=\"", c.value, "\"",
-                    c.value == selected ? " selected" : "", ">",
-                    T(c.label, lang), "</option>");
-  }
-  return out + "</select>";
-}
-
-std::string Hidden(const console::Request& r) {
-  return absl::StrCat("<input type=\"hidden\" name=\"form_token\" value=\"",
-                      Escape(r.session.form_token), "\">");
-}
-
-int IntField(const Form& form, const std::string& name) {
-  int v = 0;
-  return absl::SimpleAtoi(First(form, name), &v) ? v : 0;
-}
-
-// "YYYY-MM-DD" (an <input type=date>) as ms since the epoch at the start of
-// that UTC day, or of the next day less 1 ms if `end`; 0 for "".
-// `row` is the identifier row's number from 1, for the refusal.
+// "YYYY-MM-DD" as case_forms::DateMs, or INVALID_ARGUMENT naming the field
+// in `lang`; `row` is the identifier row's number from 1.
 absl::StatusOr<int64_t> DateMs(const std::string& text, bool end, int row,
                                i18n::Lang lang) {
-  if (text.empty()) return 0;
-  absl::Time t;
-  std::string err;
-  if (!absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &t, &err)) {
-    return absl::InvalidArgumentError(
-        i18n::Format(end ? i18n::msg::kConsoleFormBadDateUntil
-                         : i18n::msg::kConsoleFormBadDateFrom,
-                     lang, {std::to_string(row), text}));
-  }
-  if (end) t += absl::Hours(24) - absl::Milliseconds(1);
-  return absl::ToUnixMillis(t);
-}
-
-std::string DateText(int64_t ms) {
-  if (ms == 0) return "";
-  return absl::FormatTime("%Y-%m-%d", absl::FromUnixMillis(ms),
-                          absl::UTCTimeZone());
+  std::optional<int64_t> ms = case_forms::DateMs(text, end);
+  if (ms.has_value()) return *ms;
+  return absl::InvalidArgumentError(
+      i18n::Format(end ? i18n::msg::kConsoleFormBadDateUntil
+                       : i18n::msg::kConsoleFormBadDateFrom,
+                   lang, {std::to_string(row), text}));
 }
 
 // The case an AddCase form describes; INVALID_ARGUMENT naming the field
@@ -168,14 +85,6 @@ absl::StatusOr<v1::Case> CaseFromForm(const Form& form, i18n::Lang lang) {
   return c;
 }
 
-// A refusal above a form or on its own page: the node's reason (its own
-// words, English) framed in `lang`.
-std::string Refusal(const std::string& reason, i18n::Lang lang) {
-  return absl::StrCat("<p class=\"error\" role=\"alert\">",
-                      T(i18n::msg::kConsoleRefused, lang), " ", Escape(reason),
-                      "</p>\n");
-}
-
 // The registration form's table of identifier rows.
 std::string IdentifierRows(const Form& form, i18n::Lang lang) {
   std::string out = absl::StrCat(
@@ -193,19 +102,19 @@ std::string IdentifierRows(const Form& form, i18n::Lang lang) {
   };
   for (int i = 0; i < kIdentifierRows; ++i) {
     const std::string n = std::to_string(i);
-    absl::StrAppend(
-        &out, "<tr><td>",
-        Select("id_type_" + n, kIdentifierTypes, IntField(form, "id_type_" + n),
-               "", lang, aria(i18n::msg::kConsoleLabelType, i)),
-        "</td><td><input name=\"id_value_", n, "\"",
-        label(i18n::msg::kConsoleLabelValue, i), " value=\"",
-        Escape(First(form, "id_value_" + n)),
-        "\"></td><td><input type=\"date\" name=\"id_from_", n, "\"",
-        label(i18n::msg::kConsoleLabelSeenFrom, i), " value=\"",
-        Escape(First(form, "id_from_" + n)),
-        "\"></td><td><input type=\"date\" name=\"id_to_", n, "\"",
-        label(i18n::msg::kConsoleLabelSeenUntil, i), " value=\"",
-        Escape(First(form, "id_to_" + n)), "\"></td></tr>\n");
+    absl::StrAppend(&out, "<tr><td>",
+                    Select("id_type_" + n, case_forms::IdentifierTypes(),
+                           IntField(form, "id_type_" + n), "", lang,
+                           aria(i18n::msg::kConsoleLabelType, i)),
+                    "</td><td><input name=\"id_value_", n, "\"",
+                    label(i18n::msg::kConsoleLabelValue, i), " value=\"",
+                    Escape(First(form, "id_value_" + n)),
+                    "\"></td><td><input type=\"date\" name=\"id_from_", n, "\"",
+                    label(i18n::msg::kConsoleLabelSeenFrom, i), " value=\"",
+                    Escape(First(form, "id_from_" + n)),
+                    "\"></td><td><input type=\"date\" name=\"id_to_", n, "\"",
+                    label(i18n::msg::kConsoleLabelSeenUntil, i), " value=\"",
+                    Escape(First(form, "id_to_" + n)), "\"></td></tr>\n");
   }
   return out + "</table>";
 }
@@ -215,7 +124,8 @@ std::string CaseForm(const console::Request& r, const Form& form,
                      const std::string& error, i18n::Lang lang) {
   std::string out = error.empty() ? "" : Refusal(error, lang);
   absl::StrAppend(
-      &out, "<form method=\"post\" action=\"/cases\">", Hidden(r), "\n<label>",
+      &out, "<form method=\"post\" action=\"/cases\">",
+      case_forms::FormToken(r), "\n<label>",
       T(i18n::msg::kConsoleFormCaseNumber, lang),
       " <input name=\"case_number\" required maxlength=\"64\" value=\"",
       Escape(First(form, "case_number")), "\"></label>\n<label>",
@@ -226,14 +136,14 @@ std::string CaseForm(const console::Request& r, const Form& form,
       " <input name=\"contact_point\" required maxlength=\"512\" value=\"",
       Escape(First(form, "contact_point")), "\"></label>\n<label>",
       T(i18n::msg::kConsoleFormRole, lang), " ",
-      Select("role", kRoles, IntField(form, "role"),
+      Select("role", case_forms::PerpetratorRoles(), IntField(form, "role"),
              std::string(i18n::Text(i18n::msg::kConsoleRoleUnknown, lang)),
              lang),
       "</label>\n<fieldset><legend>", T(i18n::msg::kConsoleLabelOffences, lang),
       "</legend>\n");
   std::vector<std::string> chosen;
   if (auto it = form.find("offence"); it != form.end()) chosen = it->second;
-  for (const Choice& o : kOffences) {
+  for (const case_forms::Choice& o : case_forms::Offences()) {
     const std::string v = std::to_string(o.value);
     const bool on = std::find(chosen.begin(), chosen.end(), v) != chosen.end();
     absl::StrAppend(&out,
@@ -267,10 +177,11 @@ std::string CaseDetail(const console::Request& r, const v1::Case& c,
       Escape(c.opened_month()), "</dd><dt>", T(kConsoleLabelContactPoint, lang),
       "</dt><dd>", Escape(c.contact_point()), "</dd><dt>",
       T(i18n::msg::kConsoleLabelRole, lang), "</dt><dd>",
-      Escape(LabelOf(kRoles, c.role(), lang)), "</dd><dt>",
-      T(i18n::msg::kConsoleLabelOffences, lang), "</dt><dd>");
+      Escape(LabelOf(case_forms::PerpetratorRoles(), c.role(), lang)),
+      "</dd><dt>", T(i18n::msg::kConsoleLabelOffences, lang), "</dt><dd>");
   for (const v1::Offence& o : c.offences()) {
-    absl::StrAppend(&out, Escape(LabelOf(kOffences, o.code(), lang)), "<br>");
+    absl::StrAppend(
+        &out, Escape(LabelOf(case_forms::Offences(), o.code(), lang)), "<br>");
   }
   absl::StrAppend(&out, "</dd></dl>\n<table><tr><th>",
                   T(i18n::msg::kConsoleLabelType, lang), "</th><th>",
@@ -278,16 +189,20 @@ std::string CaseDetail(const console::Request& r, const v1::Case& c,
                   T(i18n::msg::kConsoleLabelSeenFrom, lang), "</th><th>",
                   T(i18n::msg::kConsoleLabelSeenUntil, lang), "</th></tr>\n");
   for (const v1::Identifier& id : c.identifiers()) {
-    absl::StrAppend(&out, "<tr><td>",
-                    Escape(LabelOf(kIdentifierTypes, id.type(), lang)),
-                    "</td><td>", Escape(id.value()), "</td><td>",
-                    DateText(id.observed_from_ms()), "</td><td>",
-                    DateText(id.observed_to_ms()), "</td></tr>\n");
+    absl::StrAppend(
+        &out, "<tr><td>",
+        Escape(LabelOf(case_forms::IdentifierTypes(), id.type(), lang)),
+        "</td><td>", Escape(id.value()), "</td><td>",
+        DateText(id.observed_from_ms()), "</td><td>",
+        DateText(id.observed_to_ms()), "</td></tr>\n");
   }
   out += "</table>\n";
   if (c.status() == v1::CASE_STATUS_OPEN) {
+    absl::StrAppend(&out, "<p><a href=\"/cases/amend?number=",
+                    Escape(console::UrlEncode(c.case_number())), "\">",
+                    T(i18n::msg::kConsoleCaseAmend, lang), "</a></p>\n");
     absl::StrAppend(&out, "<form method=\"post\" action=\"/cases/close\">",
-                    Hidden(r),
+                    case_forms::FormToken(r),
                     "<input type=\"hidden\" name=\"case_number\" value=\"",
                     Escape(c.case_number()), "\"><p>",
                     T(i18n::msg::kConsoleCaseCloseNote, lang),
@@ -335,6 +250,8 @@ void CasePages::AddRoutes(
   routes[{"GET", "/case"}] = bind(&CasePages::Show);
   routes[{"POST", "/cases"}] = bind(&CasePages::Add);
   routes[{"POST", "/cases/close"}] = bind(&CasePages::Close);
+  routes[{"GET", "/cases/amend"}] = bind(&CasePages::AmendForm);
+  routes[{"POST", "/cases/amend"}] = bind(&CasePages::Amend);
 }
 
 i18n::Lang CasePages::LanguageOf(const Request& r) const {
@@ -356,7 +273,7 @@ console::Response CasePages::ReadRefused(const Request& r,
         r, std::string(i18n::Text(i18n::msg::kConsoleNotForRoleTitle, lang)),
         absl::StrCat("<p class=\"error\">",
                      THtml(i18n::msg::kConsoleNotForRoleText, lang,
-                           {Escape(r.caller.role)}),
+                           {Escape(RoleText(r.caller.role, lang))}),
                      "</p>"),
         403);
   }
@@ -365,9 +282,9 @@ console::Response CasePages::ReadRefused(const Request& r,
 }
 
 void CasePages::Home(const Request& r, Reply reply) const {
-  const std::string who =
-      absl::StrCat("<strong>", Escape(r.caller.Display()), "</strong>");
   const i18n::Lang lang = LanguageOf(r);
+  const std::string who =
+      absl::StrCat("<strong>", Escape(CallerText(r.caller, lang)), "</strong>");
   // Each role's way in: an auditor's pages are not a prosecutor's.
   std::vector<std::pair<const char*, i18n::MessageId>> links = {
       {"/cases", i18n::msg::kConsoleHomeCases},
@@ -441,50 +358,65 @@ void CasePages::NewForm(const Request& r, Reply reply) const {
       CaseForm(r, {}, "", lang)));
 }
 
+absl::StatusOr<std::optional<v1::Case>> CasePages::ReadOwnCase(
+    const Request& r, const std::string& number) const {
+  // One case of the office's list (Office.ListCases' scope), read and
+  // logged as that call; another office's case is not in it.
+  std::optional<v1::Case> found;
+  absl::Status read =
+      ProsecutorReadFor(*office_, r.caller, "Office.ListCases", "list_cases",
+                        [&](const OfficeCaller& caller) -> absl::Status {
+                          absl::StatusOr<v1::Case> c = cases_->Get(number);
+                          if (absl::IsNotFound(c.status()))
+                            return absl::OkStatus();
+                          if (!c.ok()) return c.status();
+                          if (c->office() == caller.Name())
+                            found = *std::move(c);
+                          return absl::OkStatus();
+                        });
+  if (!read.ok()) return read;
+  return found;
+}
+
+console::Response CasePages::NoSuchCase(const Request& r,
+                                        const std::string& number) const {
+  // Another office's case is "not found" here: its existence is not this
+  // office's business.
+  const i18n::Lang lang = LanguageOf(r);
+  return language_->Page(
+      r, std::string(i18n::Text(i18n::msg::kConsoleNoCaseTitle, lang)),
+      absl::StrCat("<p class=\"error\">",
+                   THtml(i18n::msg::kConsoleNoCaseText, lang, {Escape(number)}),
+                   "</p>"),
+      404);
+}
+
 void CasePages::Show(const Request& r, Reply reply) const {
   language_->Later(run_, r, reply, [this, r] {
     const i18n::Lang lang = LanguageOf(r);
     const std::string number = First(r.query, "number");
-    // One case of the office's list (Office.ListCases' scope), read and
-    // logged as that call; another office's case is not in it.
-    std::optional<v1::Case> found;
-    absl::Status read =
-        ProsecutorReadFor(*office_, r.caller, "Office.ListCases", "list_cases",
-                          [&](const OfficeCaller& caller) -> absl::Status {
-                            absl::StatusOr<v1::Case> c = cases_->Get(number);
-                            if (absl::IsNotFound(c.status()))
-                              return absl::OkStatus();
-                            if (!c.ok()) return c.status();
-                            if (c->office() == caller.Name())
-                              found = *std::move(c);
-                            return absl::OkStatus();
-                          });
     const std::string title =
         i18n::Format(i18n::msg::kConsoleCaseTitle, lang, {number});
-    if (!read.ok()) return ReadRefused(r, title, read);
-    // Another office's case is "not found" here: its existence is not
-    // this office's business.
-    if (!found.has_value()) {
-      return language_->Page(
-          r, std::string(i18n::Text(i18n::msg::kConsoleNoCaseTitle, lang)),
-          absl::StrCat(
-              "<p class=\"error\">",
-              THtml(i18n::msg::kConsoleNoCaseText, lang, {Escape(number)}),
-              "</p>"),
-          404);
-    }
-    return language_->Page(r, title, CaseDetail(r, *found, lang));
+    absl::StatusOr<std::optional<v1::Case>> found = ReadOwnCase(r, number);
+    if (!found.ok()) return ReadRefused(r, title, found.status());
+    if (!found->has_value()) return NoSuchCase(r, number);
+    return language_->Page(r, title, CaseDetail(r, **found, lang));
   });
 }
 
 void CasePages::Add(const Request& r, Reply reply) const {
-  if (!Prosecutor(r, reply)) return;
   language_->Later(run_, r, reply, [this, r] {
     const i18n::Lang lang = LanguageOf(r);
-    absl::StatusOr<v1::Case> in = CaseFromForm(r.form, lang);
-    absl::StatusOr<v1::Case> added =
-        in.ok() ? cases_->Add(r.caller.office, *in, r.caller.person)
-                : in.status();
+    absl::StatusOr<v1::Case> added = ProsecutorChangeFor(
+        *office_, r.caller, "Office.AddCase", "add_case",
+        [&](const OfficeCaller& caller) -> absl::StatusOr<v1::Case> {
+          absl::StatusOr<v1::Case> in = CaseFromForm(r.form, lang);
+          if (!in.ok()) return in.status();
+          return cases_->Add(caller.Name(), *in, caller.person);
+        });
+    if (!added.ok() && r.caller.role != "prosecutor") {
+      return ReadRefused(r, "", added.status());
+    }
     if (!added.ok()) {
       return language_->Page(
           r, std::string(i18n::Text(i18n::msg::kConsoleNavNewCase, lang)),
@@ -499,12 +431,17 @@ void CasePages::Add(const Request& r, Reply reply) const {
 }
 
 void CasePages::Close(const Request& r, Reply reply) const {
-  if (!Prosecutor(r, reply)) return;
   language_->Later(run_, r, reply, [this, r] {
     const i18n::Lang lang = LanguageOf(r);
     const std::string number = First(r.form, "case_number");
-    absl::StatusOr<v1::Case> closed =
-        cases_->Close(r.caller.office, number, r.caller.person);
+    absl::StatusOr<v1::Case> closed = ProsecutorChangeFor(
+        *office_, r.caller, "Office.CloseCase", "close_case",
+        [&](const OfficeCaller& caller) {
+          return cases_->Close(caller.Name(), number, caller.person);
+        });
+    if (!closed.ok() && r.caller.role != "prosecutor") {
+      return ReadRefused(r, "", closed.status());
+    }
     if (!closed.ok()) {
       return language_->Page(
           r, i18n::Format(i18n::msg::kConsoleCaseTitle, lang, {number}),

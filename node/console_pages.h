@@ -1,5 +1,6 @@
 // The web console's pages for a prosecutor's office (spec/web-console.md
-// §4): its own cases — list, register, look at, close. Each page is a
+// §4): its own cases — list, register, look at, amend, close (amending in
+// node/console_case_amend.cc). Each page is a
 // handler of node/console/console_server.h; the server has authenticated
 // the caller and checked the form token before a handler runs.
 //
@@ -24,6 +25,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -47,7 +49,7 @@ class CasePages {
             const ConsoleLanguage* language);
 
   // GET /, GET /cases, GET /cases/new, GET /case, POST /cases,
-  // POST /cases/close.
+  // POST /cases/close, GET /cases/amend, POST /cases/amend.
   void AddRoutes(
       std::map<std::pair<std::string, std::string>, console::Handler>& routes);
 
@@ -61,6 +63,19 @@ class CasePages {
   void Show(const Request& r, Reply reply) const;
   void Add(const Request& r, Reply reply) const;
   void Close(const Request& r, Reply reply) const;
+  // GET /cases/amend?number=N: the case's identifiers, each with its dates
+  // and a remove box, and rows to add (console_case_amend.cc).
+  void AmendForm(const Request& r, Reply reply) const;
+  // POST /cases/amend: Office.AmendCase from that form.
+  void Amend(const Request& r, Reply reply) const;
+  // The case `number` if the caller's office may read it (nullopt: none
+  // of its cases), read and logged as Office.ListCases; the read's
+  // refusal otherwise.
+  absl::StatusOr<std::optional<v1::Case>> ReadOwnCase(
+      const Request& r, const std::string& number) const;
+  // The 404 page for a case number the office has no case under.
+  console::Response NoSuchCase(const Request& r,
+                               const std::string& number) const;
 
   // The language of `r`'s pages.
   i18n::Lang LanguageOf(const Request& r) const;

@@ -4,6 +4,7 @@
 // HTTPS server is node/console's test.
 #include "node/console_pages.h"
 
+#include <map>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -165,13 +166,238 @@ TEST_F(CasePagesTest, OtherRolesAreToldCasesAreForProsecutors) {
               std::string::npos);
   }
   // The refused read is logged as Office.ListCases refused on the Office
-  // port; the form and the write were refused before any call.
+  // port, the refused write as Office.AddCase; the form is no call.
   std::vector<v1::AuditEntry> entries = Entries();
-  ASSERT_EQ(entries.size(), 1u);
+  ASSERT_EQ(entries.size(), 2u);
   EXPECT_EQ(entries[0].rpc(), "Office.ListCases");
-  EXPECT_EQ(entries[0].outcome().status_code(),
-            static_cast<int>(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(entries[1].rpc(), "Office.AddCase");
+  for (const v1::AuditEntry& e : entries) {
+    EXPECT_EQ(e.outcome().status_code(),
+              static_cast<int>(absl::StatusCode::kPermissionDenied));
+  }
+  EXPECT_FALSE(book().Get("MK-2026/7").ok());
   EXPECT_EQ(Call("GET", "/", auditor).status, 200);
+}
+
+// Attack: an auditor's browser (a valid session and form token) posts the
+// case changes. Each is refused 403 before it reaches the case book,
+// changes nothing, and is in the audit log as the Office call it stands
+// for refused on the port (PERMISSION_DENIED, no office or person on the
+// entry), so that a misused auditor certificate leaves a trace.
+TEST_F(CasePagesTest, AnAuditorPostingCaseChangesIsRefusedAndLogged) {
+  ASSERT_EQ(Call("POST", "/cases", skopje_, kForm).location,
+            "/case?number=MK-2026%2F7");
+  const absl::StatusOr<v1::Case> before = book().Get("MK-2026/7");
+  ASSERT_TRUE(before.ok());
+  Request auditor = As("MK/Audit", "auditor");
+  auditor.caller.person = "a-17";
+  const std::vector<std::pair<std::string, std::string>> posts = {
+      {"/cases/close", "case_number=MK-2026%2F7"},
+      {"/cases/amend",
+       "case_number=MK-2026%2F7&cur_0=2%3Abalkan_leaks&remove_0=1"
+       "&add_type_0=2&add_value_0=%40someone_else"},
+      {"/cases",
+       "case_number=MK-2026%2F8&contact_point=x&offence=1"
+       "&id_type_0=2&id_value_0=%40another_one"}};
+  for (const auto& [path, form] : posts) {
+    Response r = Call("POST", path, auditor, form);
+    EXPECT_EQ(r.status, 403) << path;
+    EXPECT_NE(r.body.find("your certificate's role is auditor"),
+              std::string::npos)
+        << path;
+  }
+  const absl::StatusOr<v1::Case> after = book().Get("MK-2026/7");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->SerializeAsString(), before->SerializeAsString());
+  EXPECT_FALSE(book().Get("MK-2026/8").ok());
+
+  std::vector<v1::AuditEntry> entries = Entries();
+  ASSERT_EQ(entries.size(), 4u);  // the registration, then the three
+  const char* rpcs[] = {"Office.CloseCase", "Office.AmendCase",
+                        "Office.AddCase"};
+  for (size_t i = 0; i < 3; ++i) {
+    const v1::AuditEntry& e = entries[i + 1];
+    EXPECT_EQ(e.rpc(), rpcs[i]);
+    EXPECT_EQ(e.outcome().status_code(),
+              static_cast<int>(absl::StatusCode::kPermissionDenied))
+        << rpcs[i];
+    EXPECT_EQ(e.office(), "");
+    EXPECT_EQ(e.user(), "");
+  }
+  EXPECT_EQ(entries[2].kind(), "amend_case");
+}
+
+// The key the amend form gives the case's identifier of `type` (its
+// normalized value as stored), %-encoded for a form body.
+std::string CurrentKey(const v1::Case& c, v1::IdentifierType type) {
+  for (const v1::Identifier& id : c.identifiers()) {
+    if (id.type() == type) {
+      return console::UrlEncode(
+          absl::StrCat(static_cast<int>(type), ":", id.value()));
+    }
+  }
+  return "";
+}
+
+TEST_F(CasePagesTest, AmendingRemovesAddsAndMovesWindowsAsOfficeAmendCase) {
+  ASSERT_EQ(Call("POST", "/cases", skopje_, kForm).location,
+            "/case?number=MK-2026%2F7");
+  EXPECT_NE(Call("GET", "/case", skopje_, "number=MK-2026%2F7")
+                .body.find("href=\"/cases/amend?number=MK-2026%2F7\""),
+            std::string::npos);
+  Response form = Call("GET", "/cases/amend", skopje_, "number=MK-2026%2F7");
+  ASSERT_EQ(form.status, 200) << form.body;
+  for (const char* want :
+       {"<h1>Amend case MK-2026/7</h1>", "action=\"/cases/amend\"",
+        "name=\"cur_0\" value=\"2:balkan_leaks\"",
+        "name=\"cur_from_0\" value=\"2026-01-02\"",
+        "name=\"cur_until_0\" value=\"2026-01-31\"",
+        "<label for=\"add_value_0\">", "Detect from the value",
+        "Also add as a Telegram group or channel",
+        "name=\"case_number\" value=\"MK-2026/7\""}) {
+    EXPECT_NE(form.body.find(want), std::string::npos) << want;
+  }
+  const v1::Case before = *book().Get("MK-2026/7");
+  Request person = skopje_;
+  person.caller.person = "mk-0042";
+  // cur_0 (the username) gets February; cur_1 (the phone) is removed; a
+  // t.me link is added as a username and, ticked, as a group or channel.
+  Response amended = Call(
+      "POST", "/cases/amend", person,
+      absl::StrCat("case_number=MK-2026%2F7&cur_0=",
+                   CurrentKey(before, v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME),
+                   "&cur_from_0=2026-02-01&cur_until_0=2026-02-28&cur_1=",
+                   CurrentKey(before, v1::IDENTIFIER_TYPE_PHONE),
+                   "&cur_from_1=&cur_until_1=&remove_1=1&add_type_0=0"
+                   "&add_value_0=t.me%2FNew_Admin&add_chat_0=1"));
+  EXPECT_EQ(amended.status, 303) << amended.body;
+  EXPECT_EQ(amended.location, "/case?number=MK-2026%2F7");
+  const v1::Case after = *book().Get("MK-2026/7");
+  std::map<std::string, std::pair<int64_t, int64_t>> ids;
+  for (const v1::Identifier& id : after.identifiers()) {
+    ids[absl::StrCat(static_cast<int>(id.type()), ":", id.value())] = {
+        id.observed_from_ms(), id.observed_to_ms()};
+  }
+  ASSERT_EQ(ids.size(), 3u) << after.DebugString();
+  EXPECT_EQ(ids["2:balkan_leaks"],
+            std::make_pair(int64_t{1769904000000}, int64_t{1772323199999}));
+  EXPECT_TRUE(ids.count("2:new_admin"));
+  EXPECT_TRUE(ids.count("3:new_admin"));
+  std::vector<v1::AuditEntry> writes =
+      node_.AuditEntries(v1::AUDIT_DIRECTION_LOCAL, "Office.AmendCase");
+  ASSERT_EQ(writes.size(), 1u);
+  EXPECT_EQ(writes[0].kind(), "amend_case");
+  EXPECT_EQ(writes[0].outcome().status_code(), 0);
+  EXPECT_EQ(writes[0].office(), testing::kOffice);
+  EXPECT_EQ(writes[0].user(), "mk-0042");
+}
+
+// The page's own checks refuse next to the row, in the page's language,
+// with everything typed kept; nothing is sent, so nothing is logged as
+// Office.AmendCase (as `cbx` sends nothing for an argument it cannot read).
+TEST_F(CasePagesTest, AmendFormRefusesARowNextToItInThePagesLanguage) {
+  ASSERT_EQ(Call("POST", "/cases", skopje_, kForm).location,
+            "/case?number=MK-2026%2F7");
+  const v1::Case before = *book().Get("MK-2026/7");
+  const std::string key =
+      CurrentKey(before, v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME);
+  Request mk = skopje_;
+  mk.accept_language = "mk";
+  Response undetectable =
+      Call("POST", "/cases/amend", mk,
+           absl::StrCat("case_number=MK-2026%2F7&cur_0=", key,
+                        "&cur_from_0=2026-01-02&cur_until_0=2026-01-31"
+                        "&add_value_1=hello+world&add_from_1=2026-03-01"));
+  EXPECT_EQ(undetectable.status, 400);
+  EXPECT_NE(undetectable.body.find("<p class=\"error\" id=\"add_1_error\">"),
+            std::string::npos)
+      << undetectable.body;
+  EXPECT_NE(undetectable.body.find("<html lang=\"mk\">"), std::string::npos);
+  EXPECT_NE(undetectable.body.find("value=\"hello world\""), std::string::npos);
+  EXPECT_NE(undetectable.body.find("value=\"2026-03-01\""), std::string::npos);
+  EXPECT_EQ(undetectable.body.find("cannot be told"), std::string::npos);
+
+  Response reversed =
+      Call("POST", "/cases/amend", skopje_,
+           absl::StrCat("case_number=MK-2026%2F7&cur_0=", key,
+                        "&cur_from_0=2026-03-01&cur_until_0=2026-02-01"));
+  EXPECT_EQ(reversed.status, 400);
+  EXPECT_NE(reversed.body.find("<p class=\"error\" id=\"cur_0_error\">"),
+            std::string::npos);
+  EXPECT_NE(reversed.body.find("value=\"2026-03-01\""), std::string::npos);
+
+  Response nothing =
+      Call("POST", "/cases/amend", skopje_,
+           absl::StrCat("case_number=MK-2026%2F7&cur_0=", key,
+                        "&cur_from_0=2026-01-02&cur_until_0=2026-01-31"));
+  EXPECT_EQ(nothing.status, 400);
+  EXPECT_NE(nothing.body.find("Nothing was changed"), std::string::npos);
+
+  EXPECT_EQ(book().Get("MK-2026/7")->SerializeAsString(),
+            before.SerializeAsString());
+  EXPECT_TRUE(node_.AuditEntries(v1::AUDIT_DIRECTION_LOCAL, "Office.AmendCase")
+                  .empty());
+}
+
+// What only the case book knows is its refusal, after the translated
+// framing, logged as Office.AmendCase: the last identifier kept (M8).
+TEST_F(CasePagesTest, AmendShowsTheNodesRefusalAfterTheFraming) {
+  ASSERT_EQ(Call("POST", "/cases", skopje_, kForm).location,
+            "/case?number=MK-2026%2F7");
+  const v1::Case before = *book().Get("MK-2026/7");
+  Request sq = skopje_;
+  sq.accept_language = "sq";
+  Response all_removed = Call(
+      "POST", "/cases/amend", sq,
+      absl::StrCat(
+          "case_number=MK-2026%2F7&cur_0=",
+          CurrentKey(before, v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME),
+          "&remove_0=1&cur_1=", CurrentKey(before, v1::IDENTIFIER_TYPE_PHONE),
+          "&remove_1=1"));
+  EXPECT_EQ(all_removed.status, 400);
+  EXPECT_NE(all_removed.body.find("Nyja nuk e pranoi këtë: a case keeps at "
+                                  "least one identifier"),
+            std::string::npos)
+      << all_removed.body;
+  // The form is shown again with the boxes as they were ticked.
+  EXPECT_NE(all_removed.body.find("name=\"remove_1\" value=\"1\" checked"),
+            std::string::npos);
+  EXPECT_EQ(book().Get("MK-2026/7")->identifiers_size(), 2);
+  std::vector<v1::AuditEntry> writes =
+      node_.AuditEntries(v1::AUDIT_DIRECTION_LOCAL, "Office.AmendCase");
+  ASSERT_EQ(writes.size(), 1u);
+  EXPECT_EQ(writes[0].outcome().status_code(),
+            static_cast<int>(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST_F(CasePagesTest, AnOfficeAmendsOnlyItsOwnOpenCases) {
+  ASSERT_EQ(Call("POST", "/cases", skopje_, kForm).location,
+            "/case?number=MK-2026%2F7");
+  const v1::Case before = *book().Get("MK-2026/7");
+  const Request ohrid = As("MK/PPO-Ohrid", "prosecutor");
+  EXPECT_EQ(Call("GET", "/cases/amend", ohrid, "number=MK-2026%2F7").status,
+            404);
+  Response r = Call("POST", "/cases/amend", ohrid,
+                    "case_number=MK-2026%2F7&add_type_0=2"
+                    "&add_value_0=%40planted_by_ohrid");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.body.find("add_value_0"), std::string::npos);  // no form
+  EXPECT_EQ(book().Get("MK-2026/7")->SerializeAsString(),
+            before.SerializeAsString());
+  // Refused by the case book and logged as such (M5).
+  std::vector<v1::AuditEntry> writes =
+      node_.AuditEntries(v1::AUDIT_DIRECTION_LOCAL, "Office.AmendCase");
+  ASSERT_EQ(writes.size(), 1u);
+  EXPECT_EQ(writes[0].office(), "MK/PPO-Ohrid");
+
+  ASSERT_EQ(
+      Call("POST", "/cases/close", skopje_, "case_number=MK-2026%2F7").status,
+      303);
+  Response closed = Call("GET", "/cases/amend", skopje_, "number=MK-2026%2F7");
+  EXPECT_EQ(closed.status, 400);
+  EXPECT_NE(closed.body.find("a closed case cannot be amended"),
+            std::string::npos);
+  EXPECT_EQ(closed.body.find("action=\"/cases/amend\""), std::string::npos);
 }
 
 // GET /cases and GET /case are Office.ListCases: each look is one LOCAL
@@ -290,6 +516,43 @@ TEST_F(CasePagesTest, PagesAreInTheCallersLanguage) {
       << refused->body;
   EXPECT_NE(refused->body.find("contact_point"), std::string::npos);
   EXPECT_NE(refused->body.find("Broj predmeta"), std::string::npos);
+}
+
+// The header names the caller's role in the page's language, as does a
+// refusal for that role; office and person stay as the certificate has
+// them.
+TEST_F(CasePagesTest, TheHeaderNamesTheRoleInThePagesLanguage) {
+  Request person = skopje_;
+  person.caller.person = "mk-0042";
+  const std::vector<std::pair<std::string, std::string>> want = {
+      {"en", "MK/PPO-Skopje (prosecutor, mk-0042)"},
+      {"mk", "MK/PPO-Skopje (обвинител, mk-0042)"},
+      {"sr", "MK/PPO-Skopje (тужилац, mk-0042)"},
+      {"sr-Latn", "MK/PPO-Skopje (tužilac, mk-0042)"},
+      {"hr", "MK/PPO-Skopje (državni odvjetnik, mk-0042)"},
+      {"sq", "MK/PPO-Skopje (prokuror, mk-0042)"},
+      {"sl", "MK/PPO-Skopje (tožilec, mk-0042)"}};
+  for (const auto& [lang, caller] : want) {
+    person.accept_language = lang;
+    Response home = Call("GET", "/", person);
+    EXPECT_NE(home.body.find(
+                  absl::StrCat("<span class=\"caller\">", caller, "</span>")),
+              std::string::npos)
+        << lang << home.body;
+    // The home page's "signed in as" too.
+    EXPECT_NE(home.body.find(absl::StrCat("<strong>", caller, "</strong>")),
+              std::string::npos)
+        << lang;
+  }
+  Request auditor = As("MK/Audit", "auditor");
+  auditor.accept_language = "mk";
+  Response refused = Call("GET", "/cases", auditor);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("улогата во вашиот сертификат е ревизор"),
+            std::string::npos)
+      << refused.body;
+  EXPECT_NE(refused.body.find("MK/Audit (ревизор)"), std::string::npos);
+  EXPECT_EQ(refused.body.find("auditor"), std::string::npos);
 }
 
 }  // namespace

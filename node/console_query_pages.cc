@@ -580,7 +580,7 @@ console::Response QueryPages::NotForRole(const Request& r) const {
       r, std::string(i18n::Text(msg::kConsoleNotForRoleTitle, lang)),
       absl::StrCat("<p class=\"error\">",
                    HtmlFormat(msg::kConsoleQueryNotForRole, lang,
-                              {Escape(r.caller.role)}),
+                              {Escape(RoleText(r.caller.role, lang))}),
                    "</p>"),
       403);
 }

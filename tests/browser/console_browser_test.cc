@@ -4,7 +4,8 @@
 // MK's clerk asks RS from the query page and opens the hit's record, RS's
 // clerk sees in the inbox that MK found its case, and MK's auditor opens
 // the audit pages; then the same pages after each person chose another
-// language with the chooser. A screenshot of every page is kept under
+// language with the chooser, and MK's clerk amends a case in Macedonian.
+// A screenshot of every page is kept under
 // <build>/test-artifacts/console/<lang>-<page>.png for people to look at
 // (README's guides use some of them, docs/console/).
 //
@@ -20,6 +21,7 @@
 // tests/integration/console_test.cc; this test shows that a browser — its
 // TLS client authentication, its HTML forms with no script, the CSP the
 // console sends — does what those tests assume.
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -462,6 +464,74 @@ TEST_F(ConsoleBrowserTest, ChosenLanguageIsShownAndKeptForTheNextSession) {
     Open(*browser, cc, "/", lang + "-home-next-session");
     EXPECT_EQ(Lang(*browser), lang) << cc;
   }
+}
+
+// MK's clerk, in Macedonian, amends a case from its page: a value whose
+// type cannot be told is refused next to its row in Macedonian, with what
+// was typed kept; then the case's name is removed and a t.me link added
+// as a username and as a group or channel. The case as `cbx` lists it
+// follows.
+TEST_F(ConsoleBrowserTest, ClerkAmendsACaseInMacedonian) {
+  constexpr char kAmended[] = "MK-KT-2026-77";
+  std::unique_ptr<Browser> b = BrowserFor("MK", "prosecutor", "amend");
+  ASSERT_NE(b, nullptr);
+  Open(*b, "MK", "/", "en-amend-home");
+  Choose(*b, "mk");
+  RegisterThroughTheForm(*b, "MK", kAmended, "@mk_amend_before",
+                         "mk-amend-case-register");
+  ASSERT_TRUE(b->Click("main a[href^='/cases/amend?number=']").ok());
+  WaitUntil(
+      [&] { return b->Count("form[action='/cases/amend']").value_or(0) == 1; });
+  const std::string form = Shot(*b, "MK", "mk-case-amend");
+  EXPECT_EQ(Lang(*b), "mk");
+  for (const char* text :
+       {"Измена на предметот MK-KT-2026-77", "Идентификатори на предметот",
+        "Отстрани", "Идентификатори за додавање", "Зачувај ги измените"}) {
+    EXPECT_NE(form.find(text), std::string::npos) << text << "\n" << form;
+  }
+
+  ASSERT_TRUE(b->Type("input[name=add_value_0]", "hello world").ok());
+  ASSERT_TRUE(b->Click("form[action='/cases/amend'] button[type=submit]").ok());
+  WaitUntil([&] { return b->Count("#add_0_error").value_or(0) == 1; });
+  const std::string refused = Shot(*b, "MK", "mk-case-amend-refused");
+  EXPECT_NE(refused.find("Идентификатор 1: видот не може да се препознае од "
+                         "вредноста; изберете го видот."),
+            std::string::npos)
+      << refused;
+  EXPECT_EQ(b->Attribute("input[name=add_value_0]", "value").value_or(""),
+            "hello world");
+
+  // Type clears the field first.
+  ASSERT_TRUE(b->Type("input[name=add_value_0]", "t.me/MK_Amend_Added").ok());
+  ASSERT_TRUE(b->Click("input[name=add_chat_0]").ok());
+  ASSERT_TRUE(b->Click("input[name=remove_0]").ok());
+  ASSERT_TRUE(b->Click("form[action='/cases/amend'] button[type=submit]").ok());
+  const std::string page = std::string("/case?number=") + kAmended;
+  WaitUntil([&] {
+    return b->Url().value_or("").find(page) != std::string::npos &&
+           b->Count("main").value_or(0) == 1;
+  });
+  const std::string shown = Shot(*b, "MK", "mk-case-amended");
+  EXPECT_EQ(Lang(*b), "mk");
+  EXPECT_NE(shown.find("mk_amend_added"), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("mk_amend_before"), std::string::npos);
+
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   Scaled(std::chrono::seconds(10)));
+  v1::ListCasesResponse cases;
+  ASSERT_TRUE(
+      fed_->Office("MK")->ListCases(&ctx, v1::ListCasesRequest(), &cases).ok());
+  std::vector<std::string> ids;
+  for (const v1::Case& c : cases.cases()) {
+    if (c.case_number() != kAmended) continue;
+    for (const v1::Identifier& id : c.identifiers()) {
+      ids.push_back(absl::StrCat(static_cast<int>(id.type()), ":", id.value()));
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids,
+            (std::vector<std::string>{"2:mk_amend_added", "3:mk_amend_added"}));
 }
 
 }  // namespace

@@ -4,12 +4,15 @@
 // copy holds. Refusals: no certificate, a form without the session's token.
 // A case registered in RS is found from MK's console: the query page is
 // streamed with RS's line and a hit card, and /hit prints its record.
+// A case amended in RS's console is found by its new identifier from MK,
+// and no longer by the one removed.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "cbx/v1/office.grpc.pb.h"
@@ -88,6 +91,40 @@ class ConsoleTest : public ::testing::Test {
     http::read(stream, buffer, answer, ec);
     if (ec) return absl::UnavailableError("read: " + ec.message());
     return answer;
+  }
+
+  // Whether MK's Office.Query for the Telegram username `account`, asked
+  // under MK's open case `purpose`, gets a case from RS.
+  static bool RsHolds(const std::string& purpose, const std::string& account) {
+    v1::QueryRequest req;
+    *req.add_identifiers() = Telegram(account);
+    req.mutable_purpose()->set_case_number(purpose);
+    req.mutable_purpose()->set_legal_basis("MLA-Convention-1959 Art.1");
+    req.mutable_purpose()->set_offence(v1::OFFENCE_CODE_NCII_SHARING);
+    req.add_peers("RS");
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     Scaled(std::chrono::seconds(20)));
+    auto reader = fed_->Office("MK")->Query(&ctx, req);
+    v1::QueryEvent event;
+    bool hit = false;
+    while (reader->Read(&event)) {
+      if (event.has_answer() && event.answer().references_size() > 0)
+        hit = true;
+    }
+    return reader->Finish().ok() && hit;
+  }
+
+  // Polls RsHolds once a second (each poll is a query of RS, under its
+  // daily quota) until it is `want` or 30 s pass.
+  static bool WaitForRs(const std::string& account, bool want) {
+    return WaitUntil(
+        [&] {
+          if (RsHolds("MK-2026-0902", account) == want) return true;
+          std::this_thread::sleep_for(std::chrono::seconds(1));
+          return false;
+        },
+        std::chrono::seconds(30));
   }
 
   static Federation* fed_;
@@ -256,6 +293,43 @@ TEST_F(ConsoleTest, ChosenLanguageIsKeptForTheNextSession) {
   EXPECT_NE(later->body().find("<html lang=\"sr-Latn\">"), std::string::npos)
       << later->body();
   EXPECT_NE(later->body().find(">Početna</a>"), std::string::npos);
+}
+
+TEST_F(ConsoleTest, CaseAmendedInTheConsoleIsFoundByItsNewIdentifier) {
+  ASSERT_TRUE(
+      AddTelegramCase(*fed_, "RS", "RS-2026-0100", "@rs_before_amend").ok());
+  ASSERT_TRUE(
+      AddTelegramCase(*fed_, "MK", "MK-2026-0902", "@mk_amend_purpose").ok());
+  ASSERT_TRUE(WaitForRs("@rs_before_amend", true));
+
+  absl::StatusOr<Answer> form =
+      Exchange("RS", "prosecutor",
+               http::request<http::string_body>(
+                   http::verb::get, "/cases/amend?number=RS-2026-0100", 11));
+  ASSERT_TRUE(form.ok()) << form.status();
+  ASSERT_EQ(form->result_int(), 200) << form->body();
+  EXPECT_NE(form->body().find("name=\"cur_0\" value=\"2:rs_before_amend\""),
+            std::string::npos)
+      << form->body();
+  const auto [cookie, token] = SessionOf(*form);
+  ASSERT_EQ(token.size(), 64u);
+
+  http::request<http::string_body> amend(http::verb::post, "/cases/amend", 11);
+  amend.set(http::field::content_type, "application/x-www-form-urlencoded");
+  amend.set(http::field::cookie, cookie);
+  amend.body() = absl::StrCat(
+      "case_number=RS-2026-0100&cur_0=2%3Ars_before_amend&remove_0=1"
+      "&add_type_0=0&add_value_0=%40RS_Added_By_Amend&form_token=",
+      token);
+  absl::StatusOr<Answer> amended = Exchange("RS", "prosecutor", amend);
+  ASSERT_TRUE(amended.ok()) << amended.status();
+  ASSERT_EQ(amended->result_int(), 303) << amended->body();
+  EXPECT_EQ(amended->base()[http::field::location],
+            "/case?number=RS-2026-0100");
+
+  // RS's index follows the change and MK's copy of it follows RS.
+  EXPECT_TRUE(WaitForRs("t.me/rs_added_by_amend", true));
+  EXPECT_FALSE(RsHolds("MK-2026-0902", "@rs_before_amend"));
 }
 
 TEST_F(ConsoleTest, BrowserWithoutACertificateIsNotServed) {

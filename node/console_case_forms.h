@@ -1,0 +1,66 @@
+// What the console's case pages share (node/console_pages.cc, the case
+// list, registration and close; node/console_case_amend.cc, amending): the
+// choices their forms offer (identifier types, offences, perpetrator
+// roles) with their catalog labels, the <select> that offers them, dates
+// as an <input type=date> sends them, and the framing of the node's own
+// refusal. Kept apart so that each page file holds one page's logic.
+//
+// Threading: pure functions over constant tables.
+#ifndef CBX_NODE_CONSOLE_CASE_FORMS_H_
+#define CBX_NODE_CONSOLE_CASE_FORMS_H_
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "core/i18n/catalog.h"
+#include "node/console/console_server.h"
+
+namespace cbx::node::case_forms {
+
+// One option of a form: its wire value and its label in the catalog.
+struct Choice {
+  int value;
+  i18n::MessageId label;
+};
+
+// Every identifier type an office may register (console.id_type.*).
+std::span<const Choice> IdentifierTypes();
+// The offences, with spec/offence-codes.md's labels as `cbx` shows them.
+std::span<const Choice> Offences();
+// The perpetrator's roles (console.role.*).
+std::span<const Choice> PerpetratorRoles();
+
+// The label of `value` among `choices` in `lang`; "code N" for a value
+// the table does not have (a newer node's enum).
+std::string LabelOf(std::span<const Choice> choices, int value,
+                    i18n::Lang lang);
+
+// A <select> named and identified `name` of `choices`, `selected` chosen;
+// a first option of value 0 labelled `none` (plain text) unless it is
+// empty; its accessible name `aria` (plain text) where no <label> names it.
+std::string Select(const std::string& name, std::span<const Choice> choices,
+                   int selected, const std::string& none, i18n::Lang lang,
+                   const std::string& aria = "");
+
+// The hidden `form_token` field of `r`'s session (spec/web-console.md §3).
+std::string FormToken(const console::Request& r);
+
+// The integer in `form`'s field `name`; 0 if absent or not a number.
+int IntField(const console::Form& form, const std::string& name);
+
+// "YYYY-MM-DD" (an <input type=date>) as ms since the epoch at the start of
+// that UTC day, or of the next day less 1 ms if `end` (the end date is
+// inclusive); 0 for ""; nullopt if `text` is not such a date.
+std::optional<int64_t> DateMs(const std::string& text, bool end);
+// `ms` as the UTC day "YYYY-MM-DD"; "" for 0 (not known).
+std::string DateText(int64_t ms);
+
+// The node's refusal (its own words, English) after the translated "The
+// node did not accept this:", as a paragraph announced to screen readers.
+std::string Refusal(const std::string& reason, i18n::Lang lang);
+
+}  // namespace cbx::node::case_forms
+
+#endif  // CBX_NODE_CONSOLE_CASE_FORMS_H_
