@@ -5,6 +5,7 @@
 // a paused old leader makes); a standby takes over at once from a holder
 // whose session ended, only after the lease from one that keeps it (whose
 // sessions it terminates), and never from a live one.
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -14,6 +15,7 @@
 #include "core/crypto/sha256.h"
 #include "gtest/gtest.h"
 #include "node/audit/pg_audit_store.h"
+#include "node/storage/pg/pg_connection.h"
 #include "node/storage/pg/pg_leadership.h"
 #include "node/storage/pg/testing/pg_cluster.h"
 
@@ -131,6 +133,52 @@ TEST_F(PgFenceTest, AStandbyTakesOverAtOnceFromAHolderThatDied) {
   EXPECT_EQ(AwaitFor(*b, std::chrono::seconds(5)), 2);
   EXPECT_LT(std::chrono::steady_clock::now() - start,
             std::chrono::milliseconds(kLeaseMs));
+}
+
+// A holder paused inside a transaction that checked its term (every audit
+// append does, FOR SHARE on the term row): the standby must still take over
+// after the lease. Before the fix the standby's look locked the row FOR
+// UPDATE first and waited on the paused transaction for as long as the
+// holder stayed paused, so it never got to terminate the holder's sessions.
+TEST_F(PgFenceTest, AStandbyTakesOverFromAHolderPausedInsideATransaction) {
+  auto a = Lead("a-00000005");
+  ASSERT_NE(a, nullptr);
+  ASSERT_EQ(AwaitFor(*a, std::chrono::seconds(5)), 1);
+  // a's append, paused after its fence check (a connection tagged as a's,
+  // since Lead tagged this process as a).
+  auto append = pg::Connection::Open(conninfo_);
+  ASSERT_TRUE(append.ok()) << append.status();
+  ASSERT_TRUE((*append)->Exec("BEGIN").ok());
+  ASSERT_TRUE((*append)
+                  ->Query("SELECT term FROM " + leader_schema_ +
+                          ".leader WHERE id = 1 FOR SHARE")
+                  .ok());
+
+  auto b = Lead("b-00000006");
+  ASSERT_NE(b, nullptr);
+  std::atomic<int64_t> won{-1};
+  std::thread standby(
+      [&] { won = AwaitFor(*b, std::chrono::milliseconds(kLeaseMs * 4)); });
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(kLeaseMs * 4 + 2000);
+  while (won.load() < 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const int64_t in_time = won.load();
+  if (in_time < 0) {
+    // The standby hangs on the paused transaction: end a's sessions from
+    // outside so that the thread can be joined, then fail.
+    auto rescue = pg::Connection::Open(conninfo_);
+    ASSERT_TRUE(rescue.ok());
+    ASSERT_TRUE((*rescue)
+                    ->Query("SELECT pg_terminate_backend(pid) FROM "
+                            "pg_stat_activity WHERE application_name = "
+                            "'cbx-node a-00000005'")
+                    .ok());
+  }
+  standby.join();
+  EXPECT_EQ(in_time, 2) << "the standby did not take over from a holder "
+                           "paused inside a transaction";
 }
 
 }  // namespace

@@ -95,9 +95,20 @@ absl::Status WritePairConfigs(Federation& fed, const std::string& cc,
     n.log_ = dir + "/node-" + name + ".log";
     std::ofstream(n.config_) << c.dump(2);
   };
-  write(a, "a", 60);
-  write(b, "b", 50);
+  write(a, "a", 0);
+  write(b, "b", kPairStandbyOffset);
   return absl::OkStatus();
+}
+
+void ListPairStandby(nlohmann::json& spec, const std::string& cc) {
+  for (nlohmann::json& m : spec["members"]) {
+    if (m["code"] != cc) continue;
+    const std::string endpoint = m["endpoint"];
+    const size_t colon = endpoint.rfind(':');
+    m["standby_endpoints"] = {absl::StrCat(
+        endpoint.substr(0, colon + 1),
+        std::stoi(endpoint.substr(colon + 1)) + kPairStandbyOffset)};
+  }
 }
 
 std::unique_ptr<v1::Office::Stub> PairOfficeAt(Federation& fed,
@@ -117,7 +128,8 @@ std::unique_ptr<v1::Office::Stub> PairOfficeAt(Federation& fed,
 }
 
 grpc::Status PairAddCase(v1::Office::Stub& office, const std::string& number,
-                         std::chrono::milliseconds deadline) {
+                         std::chrono::milliseconds deadline,
+                         bool wait_for_ready) {
   v1::AddCaseRequest req;
   v1::Case* c = req.mutable_case_();
   c->set_case_number(number);
@@ -131,7 +143,7 @@ grpc::Status PairAddCase(v1::Office::Stub& office, const std::string& number,
   // Waits for the connection: a call that gives up first also drops the
   // TLS handshake under way, and on a loaded machine calls that each give
   // up early may never get one through.
-  ctx.set_wait_for_ready(true);
+  ctx.set_wait_for_ready(wait_for_ready);
   ctx.set_deadline(std::chrono::system_clock::now() + deadline);
   v1::Case out;
   return office.AddCase(&ctx, req, &out);

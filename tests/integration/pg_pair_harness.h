@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "cbx/v1/office.grpc.pb.h"
 #include "grpcpp/support/status.h"
+#include "nlohmann/json.hpp"
 #include "tests/integration/federation.h"
 
 namespace cbx::testing {
@@ -59,14 +60,23 @@ class PairNode {
   pid_t pid_ = 0;
 };
 
+// b's ports are a's + this (ports of the federation's range its nodes do
+// not use).
+inline constexpr int kPairStandbyOffset = 50;
+
 // Writes the configs of `a` and `b` (names "a" and "b") from `cc`'s
 // node.json in `fed`: the same keys and database, data_dir
-// <node dir>/data-<name>, and ports from the federation's range that its
-// nodes do not use (peer: base + 61 and + 51, where base + 1 is `cc`'s
-// directory endpoint, which stays free for a proxy; office + 100; admin
-// + 200; console + 300).
+// <node dir>/data-<name>; a on `cc`'s own ports (its peer port is the
+// directory's endpoint, so the federation must not start `cc` itself), b on
+// those + kPairStandbyOffset (the directory's standby endpoint when the
+// spec was edited with ListPairStandby).
 absl::Status WritePairConfigs(Federation& fed, const std::string& cc,
                               PairNode& a, PairNode& b);
+
+// For FederationOptions::edit_spec: lists b's peer port as `cc`'s standby
+// endpoint (spec/directory.md §7.1), so that peers reach whichever node of
+// the pair is active.
+void ListPairStandby(nlohmann::json& spec, const std::string& cc);
 
 // A stub for `cc`'s prosecutor office at 127.0.0.1:`port`, reconnecting
 // quickly (a node of the pair comes and goes).
@@ -74,9 +84,12 @@ std::unique_ptr<v1::Office::Stub> PairOfficeAt(Federation& fed,
                                                const std::string& cc, int port);
 
 // Office.AddCase of a new case `number` (one e-mail identifier), waiting
-// for the connection until `deadline`.
+// for the connection until `deadline`; with `wait_for_ready` false it fails
+// UNAVAILABLE at once when no node listens (a client moving between the two
+// nodes wants that).
 grpc::Status PairAddCase(v1::Office::Stub& office, const std::string& number,
-                         std::chrono::milliseconds deadline);
+                         std::chrono::milliseconds deadline,
+                         bool wait_for_ready = true);
 
 // Waits until `office` refuses a call as the pair's standby does
 // (UNAVAILABLE, "standby: ..."); false after `timeout`.

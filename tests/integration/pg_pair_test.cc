@@ -11,11 +11,7 @@
 //   (c) SIGSTOP of the active with an office call in flight: once the
 //       standby has taken over, SIGCONT; the old active appends nothing,
 //       its call fails, and it steps down (ALERT-leadership-lost, exit 75).
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -39,9 +35,8 @@
 #include "node/storage/pg/pg_connection.h"
 #include "node/storage/pg/testing/pg_cluster.h"
 #include "tests/integration/federation.h"
+#include "tests/integration/pg_pair_harness.h"
 #include "tests/testing/time_scale.h"
-
-extern char** environ;
 
 namespace cbx::testing {
 namespace {
@@ -58,90 +53,6 @@ constexpr int kExitLostLeadership = 75;
 // to an office (the stated bound; measured figures in
 // docs/postgresql-pair.md).
 constexpr int64_t kResumeBoundMs = 5000;
-// b's ports are a's + this (unused ports of the federation's range).
-constexpr int kStandbyOffset = 50;
-
-// One cbx-node process of the pair, with its own config and log.
-struct PairNode {
-  std::string name;
-  std::string config;
-  std::string log;
-  int peer_port = 0;
-  int office_port = 0;
-  int admin_port = 0;
-  pid_t pid = 0;
-
-  void Spawn() {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0600);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    std::string binary = NodeBinary();
-    char* argv[] = {const_cast<char*>("cbx-node"),
-                    const_cast<char*>("--config"), config.data(),
-                    const_cast<char*>("--allow-root"), nullptr};
-    ASSERT_EQ(
-        posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  void Signal(int signo) {
-    if (pid > 0) kill(pid, signo);
-  }
-  void Kill() {
-    if (pid <= 0) return;
-    kill(pid, SIGCONT);
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-    pid = 0;
-  }
-  // The exit status once the process exited within `timeout`; -1 if not.
-  int WaitExit(std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      int status = 0;
-      if (waitpid(pid, &status, WNOHANG) == pid) {
-        pid = 0;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return -1;
-  }
-  ~PairNode() { Kill(); }
-};
-
-std::unique_ptr<v1::Office::Stub> OfficeAt(Federation& fed, int port) {
-  const std::string cert = fed.OfficeCertificate("MK", "prosecutor");
-  grpc::SslCredentialsOptions options;
-  options.pem_root_certs = Slurp(fed.NodeDir("MK") + "/ca.crt");
-  options.pem_cert_chain = Slurp(cert);
-  options.pem_private_key = Slurp(cert.substr(0, cert.size() - 4) + ".key");
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
-              static_cast<int>(ScaledMs(1000)));
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 300);
-  return v1::Office::NewStub(grpc::CreateCustomChannel(
-      absl::StrCat("localhost:", port), grpc::SslCredentials(options), args));
-}
-
-grpc::Status AddCase(v1::Office::Stub& office, const std::string& number,
-                     std::chrono::milliseconds deadline) {
-  v1::AddCaseRequest req;
-  v1::Case* c = req.mutable_case_();
-  c->set_case_number(number);
-  v1::Identifier* id = c->add_identifiers();
-  id->set_type(v1::IDENTIFIER_TYPE_EMAIL);
-  id->set_value(number + "@example.org");
-  c->add_offences()->set_code(v1::OFFENCE_CODE_NCII_SHARING);
-  c->set_role(v1::PERPETRATOR_ROLE_ADMINISTRATOR);
-  c->set_contact_point("+000 24/7 duty prosecutor (fictional)");
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + deadline);
-  v1::Case out;
-  return office.AddCase(&ctx, req, &out);
-}
 
 // RS's office queries `email`: MK's outcome (UNSPECIFIED if MK did not
 // answer or the call failed).
@@ -193,16 +104,9 @@ class PgPairTest : public ::testing::Test {
     FederationOptions options;
     options.countries = {"MK", "RS"};
     // MK's two nodes in the directory (spec/directory.md §7.1): a at the
-    // federation's MK endpoint, b at that port + kStandbyOffset.
+    // federation's MK endpoint, b at the standby endpoint.
     options.edit_spec = [](nlohmann::json& spec) {
-      for (nlohmann::json& m : spec["members"]) {
-        if (m["code"] != "MK") continue;
-        const std::string endpoint = m["endpoint"];
-        const size_t colon = endpoint.rfind(':');
-        m["standby_endpoints"] = {absl::StrCat(
-            endpoint.substr(0, colon + 1),
-            std::stoi(endpoint.substr(colon + 1)) + kStandbyOffset)};
-      }
+      ListPairStandby(spec, "MK");
     };
     options.edit_config = [this](const std::string& cc, nlohmann::json& c) {
       c["audit"]["checkpoint_interval_ms"] = 500;
@@ -220,54 +124,23 @@ class PgPairTest : public ::testing::Test {
     ASSERT_TRUE(fed.ok()) << fed.status();
     fed_ = *std::move(fed);
     ASSERT_TRUE(fed_->Start("RS").ok());
-    MakeNodes();
+    ASSERT_TRUE(WritePairConfigs(*fed_, "MK", a_, b_).ok());
   }
   void TearDown() override {
     if (HasFailure() && fed_ != nullptr) {
       fed_->DumpLogs();
       for (const PairNode* n : {&a_, &b_}) {
-        std::cerr << "==== MK " << n->name << " (" << n->log << ")\n"
-                  << Slurp(n->log);
+        std::cerr << "==== MK " << n->name() << " (" << n->log() << ")\n"
+                  << Slurp(n->log());
       }
     }
-  }
-
-  // a: the federation's MK config and ports (the directory's endpoint); b:
-  // the same keys and database, its own data_dir and ports (the directory's
-  // standby endpoint).
-  void MakeNodes() {
-    const std::string dir = fed_->NodeDir("MK");
-    nlohmann::json config = nlohmann::json::parse(Slurp(dir + "/node.json"));
-    const std::string peer = config["peer_listen"];
-    base_ = std::stoi(peer.substr(peer.rfind(':') + 1)) - 1;
-    const int base = base_;
-    auto write = [&](PairNode& n, const std::string& name, int offset) {
-      nlohmann::json c = config;
-      c["leadership"]["name"] = name;
-      c["peer_listen"] = absl::StrCat("127.0.0.1:", base + 1 + offset);
-      n.peer_port = base + 1 + offset;
-      c["office_listen"] = absl::StrCat("127.0.0.1:", base + 101 + offset);
-      c["admin_listen"] = absl::StrCat("127.0.0.1:", base + 201 + offset);
-      c["data_dir"] = dir + "/data-" + name;
-      if (c.contains("console_listen")) {
-        c["console_listen"] = absl::StrCat("127.0.0.1:", base + 301 + offset);
-      }
-      n.name = name;
-      n.config = dir + "/node-" + name + ".json";
-      n.log = dir + "/node-" + name + ".log";
-      n.office_port = base + 101 + offset;
-      n.admin_port = base + 201 + offset;
-      std::ofstream(n.config) << c.dump(2);
-    };
-    write(a_, "a", 0);
-    write(b_, "b", kStandbyOffset);
   }
 
   // Waits until `n`'s Office port answers as the active node does; the
   // time that took.
   std::chrono::milliseconds WaitActive(PairNode& n,
                                        std::chrono::milliseconds timeout) {
-    auto office = OfficeAt(*fed_, n.office_port);
+    auto office = PairOfficeAt(*fed_, "MK", n.office_port());
     const auto start = Clock::now();
     std::string last;
     while (Clock::now() - start < timeout) {
@@ -290,18 +163,18 @@ class PgPairTest : public ::testing::Test {
       last = s.error_message();
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    ADD_FAILURE() << "MK " << n.name << " did not become active within "
+    ADD_FAILURE() << "MK " << n.name() << " did not become active within "
                   << timeout.count() << " ms (" << last << ")";
     return timeout;
   }
   void WaitLogHas(const PairNode& n, const std::string& text) {
     const auto deadline = Clock::now() + Scaled(std::chrono::seconds(20));
-    while (Slurp(n.log).find(text) == std::string::npos &&
+    while (Slurp(n.log()).find(text) == std::string::npos &&
            Clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    ASSERT_NE(Slurp(n.log).find(text), std::string::npos)
-        << "MK " << n.name << "'s log never said " << text;
+    ASSERT_NE(Slurp(n.log()).find(text), std::string::npos)
+        << "MK " << n.name() << "'s log never said " << text;
   }
 
   int64_t Scalar(const std::string& schema, const std::string& sql) {
@@ -355,48 +228,48 @@ class PgPairTest : public ::testing::Test {
 
   std::string conninfo_;
   std::unique_ptr<Federation> fed_;
-  int base_ = 0;
   PairNode a_, b_;
 };
 
 TEST_F(PgPairTest, TheStandbyRefusesWhileTheActiveServes) {
-  a_.Spawn();
+  ASSERT_TRUE(a_.Spawn().ok());
   WaitActive(a_, Scaled(std::chrono::seconds(30)));
-  b_.Spawn();
+  ASSERT_TRUE(b_.Spawn().ok());
   WaitLogHas(b_, "standby");
-  auto active = OfficeAt(*fed_, a_.office_port);
-  auto standby = OfficeAt(*fed_, b_.office_port);
-  EXPECT_TRUE(AddCase(*active, "MK-2026-1", std::chrono::seconds(10)).ok());
+  auto active = PairOfficeAt(*fed_, "MK", a_.office_port());
+  auto standby = PairOfficeAt(*fed_, "MK", b_.office_port());
+  EXPECT_TRUE(PairAddCase(*active, "MK-2026-1", std::chrono::seconds(10)).ok());
   const grpc::Status refused =
-      AddCase(*standby, "MK-2026-2", std::chrono::seconds(10));
+      PairAddCase(*standby, "MK-2026-2", std::chrono::seconds(10));
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_NE(refused.error_message().find("standby"), std::string::npos)
       << refused.error_message();
   EXPECT_EQ(Scalar(kNodeSchema, "SELECT count(*) FROM cases"), 1);
 
-  const std::string ready_b = AdminGet(b_.admin_port, "/readyz");
+  const std::string ready_b = AdminGet(b_.admin_port(), "/readyz");
   EXPECT_NE(ready_b.find("standby"), std::string::npos) << ready_b;
   EXPECT_EQ(ready_b.substr(ready_b.size() - 3), "503") << ready_b;
-  EXPECT_NE(AdminGet(b_.admin_port, "/metrics").find("cbx_node_active 0"),
+  EXPECT_NE(AdminGet(b_.admin_port(), "/metrics").find("cbx_node_active 0"),
             std::string::npos);
-  EXPECT_NE(AdminGet(a_.admin_port, "/metrics").find("cbx_node_active 1"),
+  EXPECT_NE(AdminGet(a_.admin_port(), "/metrics").find("cbx_node_active 1"),
             std::string::npos);
-  const std::string ready_a = AdminGet(a_.admin_port, "/readyz");
+  const std::string ready_a = AdminGet(a_.admin_port(), "/readyz");
   EXPECT_EQ(ready_a.substr(ready_a.size() - 3), "200") << ready_a;
-  EXPECT_NE(Slurp(a_.log).find("active"), std::string::npos);
+  EXPECT_NE(Slurp(a_.log()).find("active"), std::string::npos);
 }
 
 // Over 80 lines on purpose: the three rounds and what is checked after them
 // read as one scenario.
 TEST_F(PgPairTest, SigkillOfTheActiveUnderLoadThreeTimes) {
-  a_.Spawn();
+  ASSERT_TRUE(a_.Spawn().ok());
   WaitActive(a_, Scaled(std::chrono::seconds(30)));
-  b_.Spawn();
+  ASSERT_TRUE(b_.Spawn().ok());
   WaitLogHas(b_, "standby");
 
   // RS's office queries under a case of its own.
   ASSERT_TRUE(
-      AddCase(*fed_->Office("RS"), "RS-2026-1", std::chrono::seconds(10)).ok());
+      PairAddCase(*fed_->Office("RS"), "RS-2026-1", std::chrono::seconds(10))
+          .ok());
 
   // Office load on the pair: each AddCase to the node that answered last,
   // the other one on UNAVAILABLE, as a client of the pair does.
@@ -405,13 +278,15 @@ TEST_F(PgPairTest, SigkillOfTheActiveUnderLoadThreeTimes) {
   std::vector<std::string> acknowledged;
   std::thread load([&] {
     std::unique_ptr<v1::Office::Stub> nodes[2] = {
-        OfficeAt(*fed_, a_.office_port), OfficeAt(*fed_, b_.office_port)};
+        PairOfficeAt(*fed_, "MK", a_.office_port()),
+        PairOfficeAt(*fed_, "MK", b_.office_port())};
     int current = 0;
     for (int i = 0; !stop.load(); ++i) {
       const std::string number = absl::StrCat("MK-LOAD-", i);
       for (int attempt = 0; attempt < 2; ++attempt) {
-        grpc::Status s =
-            AddCase(*nodes[current], number, std::chrono::seconds(5));
+        // Fails at once where no node listens, so the client moves on.
+        grpc::Status s = PairAddCase(*nodes[current], number,
+                                     std::chrono::seconds(5), false);
         if (s.ok()) {
           std::lock_guard<std::mutex> lock(mu);
           acknowledged.push_back(number);
@@ -435,10 +310,10 @@ TEST_F(PgPairTest, SigkillOfTheActiveUnderLoadThreeTimes) {
     active->Kill();
     const auto took = WaitActive(*standby, Scaled(std::chrono::seconds(15)));
     takeover_ms.push_back(took.count());
-    std::cout << "takeover after SIGKILL of MK " << active->name << ": "
+    std::cout << "takeover after SIGKILL of MK " << active->name() << ": "
               << took.count() << " ms\n";
     // The killed one comes back as the standby.
-    active->Spawn();
+    EXPECT_TRUE(active->Spawn().ok());
     std::swap(active, standby);
     // RS's queries reach MK again, at whichever of its two directory
     // endpoints is active (spec/directory.md §7.1).
@@ -452,8 +327,8 @@ TEST_F(PgPairTest, SigkillOfTheActiveUnderLoadThreeTimes) {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    const bool resumed = outcome == v1::PEER_OUTCOME_HIT ||
-                         outcome == v1::PEER_OUTCOME_MISS;
+    const bool resumed =
+        outcome == v1::PEER_OUTCOME_HIT || outcome == v1::PEER_OUTCOME_MISS;
     const int64_t resumed_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() -
                                                               rs_start)
@@ -511,18 +386,20 @@ TEST_F(PgPairTest, SigkillOfTheActiveUnderLoadThreeTimes) {
 }
 
 TEST_F(PgPairTest, APausedActiveAppendsNothingAndStepsDown) {
-  a_.Spawn();
+  ASSERT_TRUE(a_.Spawn().ok());
   WaitActive(a_, Scaled(std::chrono::seconds(30)));
-  b_.Spawn();
+  ASSERT_TRUE(b_.Spawn().ok());
   WaitLogHas(b_, "standby");
-  auto office_a = OfficeAt(*fed_, a_.office_port);
-  ASSERT_TRUE(AddCase(*office_a, "MK-2026-1", std::chrono::seconds(10)).ok());
+  auto office_a = PairOfficeAt(*fed_, "MK", a_.office_port());
+  ASSERT_TRUE(
+      PairAddCase(*office_a, "MK-2026-1", std::chrono::seconds(10)).ok());
 
   a_.Signal(SIGSTOP);
   // A call reaches the paused node's socket; it runs when the node resumes.
   grpc::Status late;
   std::thread in_flight([&] {
-    late = AddCase(*office_a, "MK-2026-LATE", Scaled(std::chrono::seconds(30)));
+    late = PairAddCase(*office_a, "MK-2026-LATE",
+                       Scaled(std::chrono::seconds(30)));
   });
   const auto took =
       WaitActive(b_, Scaled(std::chrono::seconds(kLeaseMs / 1000 + 15)));
@@ -538,15 +415,16 @@ TEST_F(PgPairTest, APausedActiveAppendsNothingAndStepsDown) {
   EXPECT_EQ(a_.WaitExit(Scaled(std::chrono::seconds(20))), kExitLostLeadership);
   in_flight.join();
   EXPECT_FALSE(late.ok());
-  EXPECT_NE(Slurp(a_.log).find("ALERT-leadership-lost"), std::string::npos);
+  EXPECT_NE(Slurp(a_.log()).find("ALERT-leadership-lost"), std::string::npos);
   EXPECT_EQ(AddCaseEntries(), add_cases);
   EXPECT_EQ(Scalar(kNodeSchema,
                    "SELECT count(*) FROM cases WHERE number = "
                    "'MK-2026-LATE'"),
             0);
   // b serves on.
-  auto office_b = OfficeAt(*fed_, b_.office_port);
-  EXPECT_TRUE(AddCase(*office_b, "MK-2026-2", std::chrono::seconds(10)).ok());
+  auto office_b = PairOfficeAt(*fed_, "MK", b_.office_port());
+  EXPECT_TRUE(
+      PairAddCase(*office_b, "MK-2026-2", std::chrono::seconds(10)).ok());
   EXPECT_EQ(AddCaseEntries(), add_cases + 1);
   b_.Kill();
   VerifyLog();

@@ -156,6 +156,21 @@ absl::StatusOr<int> Leadership::TerminateHolder(const std::string& holder) {
   return static_cast<int>(r.Int(0, 0));
 }
 
+absl::StatusOr<int> Leadership::FenceExpiredHolder() {
+  // Read without a lock (MVCC: a paused holder's FOR SHARE does not block
+  // it). A holder that renews between this read and the termination loses
+  // its sessions and reconnects; the locked look below then sees its fresh
+  // heartbeat and leaves it the term.
+  ASSIGN_OR_RETURN(
+      Result r,
+      conn_->Query("SELECT holder FROM " + options_.schema +
+                       ".leader WHERE id = 1 AND holder <> '' AND heartbeat < "
+                       "clock_timestamp() - $1 * interval '1 millisecond'",
+                   Params().Int(options_.lease_ms)));
+  if (r.rows() != 1) return 0;
+  return TerminateHolder(r.String(0, 0));
+}
+
 // Over 80 lines on purpose: the takeover rule (header comment) in one
 // place, in the order it is decided.
 absl::StatusOr<int64_t> Leadership::TryTakeOver() {
@@ -166,8 +181,17 @@ absl::StatusOr<int64_t> Leadership::TryTakeOver() {
                                   Params().Text(LockKey())));
     lock_held_ = got.Bool(0, 0);
   }
+  // A holder past its lease is fenced before the row is locked: it may be
+  // paused inside a transaction that holds the row FOR SHARE (every audit
+  // append checks its term so, §4), and FOR UPDATE would wait on that for
+  // as long as the holder stays paused.
+  ASSIGN_OR_RETURN(const int fenced_early, FenceExpiredHolder());
   ASSIGN_OR_RETURN(Transaction txn,
                    Transaction::Begin(*conn_, Transaction::Mode::kWrite));
+  // And never wait on the row for more than a lease (an error: the next
+  // look tries again).
+  RETURN_IF_ERROR(conn_->Exec(
+      absl::StrCat("SET LOCAL lock_timeout = ", options_.lease_ms)));
   ASSIGN_OR_RETURN(
       Result row,
       conn_->Query(
@@ -200,6 +224,7 @@ absl::StatusOr<int64_t> Leadership::TryTakeOver() {
     return 0;  // rolls back
   }
   ASSIGN_OR_RETURN(int terminated, TerminateHolder(holder));
+  terminated += fenced_early;
   if (expired && !holder.empty() && options_.log) {
     options_.log("warn", "leadership-fencing",
                  absl::StrCat("the heartbeat of ", holder, " (term ", term,

@@ -125,6 +125,9 @@ class Leadership {
   absl::StatusOr<int64_t> TryTakeOver();
   // Fences the holder named in the row: terminates its backends.
   absl::StatusOr<int> TerminateHolder(const std::string& holder);
+  // Terminates the sessions of a holder whose heartbeat is older than the
+  // lease, read without locking the row; how many.
+  absl::StatusOr<int> FenceExpiredHolder();
   // One heartbeat; OK, the reason leadership is lost (FAILED_PRECONDITION),
   // or a database error.
   absl::Status Renew();
