@@ -138,8 +138,10 @@ struct OfficeCommands {
 
 void AddGlobalOptions(CLI::App& app, GlobalOptions& g) {
   app.add_option("--node", g.flags.node,
-                 "The node's Office endpoint (CBX_NODE)")
-      ->type_name("HOST:PORT");
+                 "The node's Office endpoint (CBX_NODE); an active/standby "
+                 "pair's two, separated by a comma: the one that serves is "
+                 "used")
+      ->type_name("HOST:PORT[,HOST:PORT]");
   app.add_option("--cert", g.flags.cert,
                  "The office's client certificate, PEM (CBX_CERT)")
       ->type_name("FILE");
@@ -482,6 +484,7 @@ int ConnectAndRun(const Runner& runner, const GlobalOptions& g,
         << Text(Msg::kNothingWasSent, *lang) << "\n";
     return kExitUsage;
   }
+  settings->target = ActiveTarget(*settings);
   std::unique_ptr<v1::Office::Stub> stub =
       v1::Office::NewStub(CreateChannel(*settings));
   CommandContext ctx{*stub, *settings, g.json, *lang, out, err};

@@ -1,5 +1,6 @@
 #include "client/connection.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -9,12 +10,15 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "client/messages.h"
 #include "client/names.h"
 #include "client/strings.h"
 #include "core/crypto/x509.h"
 #include "core/util/status_macros.h"
 #include "core/util/env.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
@@ -34,6 +38,10 @@ struct Option {
 };
 
 constexpr Option kNode = {"--node", "CBX_NODE", "HOST:PORT"};
+// An active/standby pair has two nodes; a few more are allowed.
+constexpr size_t kMaxNodeEndpoints = 4;
+// How long each endpoint of a pair is given to say whether it serves.
+constexpr std::chrono::milliseconds kHealthProbeTimeout{3000};
 constexpr Option kCert = {"--cert", "CBX_CERT", "FILE"};
 constexpr Option kKey = {"--key", "CBX_KEY", "FILE"};
 constexpr Option kCa = {"--ca", "CBX_CA", "FILE"};
@@ -112,6 +120,34 @@ absl::Status ValidateTarget(const Resolved& node) {
   return absl::OkStatus();
 }
 
+// The endpoints of --node: one, or an active/standby pair's nodes
+// separated by commas (spec/active-standby.md §7), each checked as one; a
+// gRPC target URI is taken whole (an ipv4: URI holds commas of its own).
+absl::StatusOr<std::vector<std::string>> SplitTargets(const Resolved& node) {
+  const std::string& t = node.value;
+  const bool uri = t.rfind("unix:", 0) == 0 || t.rfind("dns:", 0) == 0 ||
+                   t.rfind("ipv4:", 0) == 0 || t.rfind("ipv6:", 0) == 0;
+  std::vector<std::string> targets =
+      uri ? std::vector<std::string>{t}
+          : std::vector<std::string>(absl::StrSplit(t, ','));
+  if (targets.size() > kMaxNodeEndpoints) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--node: at most ", kMaxNodeEndpoints,
+                     " endpoints, separated by commas (the nodes of an "
+                     "active/standby pair)"));
+  }
+  for (size_t i = 0; i < targets.size(); ++i) {
+    RETURN_IF_ERROR(ValidateTarget(Resolved{targets[i], node.source}));
+    for (size_t j = 0; j < i; ++j) {
+      if (targets[j] == targets[i]) {
+        return absl::InvalidArgumentError(
+            "--node " + Quoted(targets[i]) + ": given twice");
+      }
+    }
+  }
+  return targets;
+}
+
 // The name the node's certificate must carry: --server-name, else the host
 // of --node.
 std::string TlsName(const ConnectionSettings& s) {
@@ -187,8 +223,8 @@ absl::StatusOr<ConnectionSettings> ResolveConnection(
 
   auto node = Resolve(kNode, flags.node, env, "node address");
   if (!node.ok()) return node.status();
-  if (absl::Status st = ValidateTarget(*node); !st.ok()) return st;
-  s.target = node->value;
+  ASSIGN_OR_RETURN(s.targets, SplitTargets(*node));
+  s.target = s.targets.front();
   s.server_name = flags.server_name;
 
   auto cert = Resolve(kCert, flags.cert, env, "client certificate");
@@ -226,6 +262,26 @@ std::shared_ptr<grpc::Channel> CreateChannel(const ConnectionSettings& s) {
   grpc::ChannelArguments args;
   if (!s.server_name.empty()) args.SetSslTargetNameOverride(s.server_name);
   return grpc::CreateCustomChannel(s.target, grpc::SslCredentials(ssl), args);
+}
+
+std::string ActiveTarget(const ConnectionSettings& s) {
+  if (s.targets.size() < 2) return s.target;
+  for (const std::string& t : s.targets) {
+    ConnectionSettings one = s;
+    one.target = t;
+    auto health = grpc::health::v1::Health::NewStub(CreateChannel(one));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::min(s.timeout, kHealthProbeTimeout));
+    grpc::health::v1::HealthCheckResponse response;
+    const grpc::Status status =
+        health->Check(&ctx, grpc::health::v1::HealthCheckRequest(), &response);
+    if (status.ok() &&
+        response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+      return t;
+    }
+  }
+  return s.targets.front();
 }
 
 std::chrono::system_clock::time_point Deadline(const ConnectionSettings& s) {

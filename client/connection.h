@@ -43,6 +43,9 @@ EnvLookup ProcessEnvironment();
 // Everything needed to open the channel, files already read.
 struct ConnectionSettings {
   std::string target;
+  // Every endpoint --node gave (the nodes of an active/standby pair);
+  // target is the one in use.
+  std::vector<std::string> targets;
   std::string server_name;
   std::string cert_path, key_path, ca_path;
   std::string cert_pem, key_pem, ca_pem;
@@ -73,6 +76,12 @@ absl::StatusOr<ConnectionSettings> ResolveConnection(
 // A channel to the node over mutual TLS with the settings' certificates. The
 // connection itself is made lazily, on the first call.
 std::shared_ptr<grpc::Channel> CreateChannel(const ConnectionSettings& s);
+
+// With several --node endpoints (an active/standby pair), the first whose
+// gRPC health check answers SERVING (a standby answers NOT_SERVING); the
+// first endpoint if none does, so that the call reports why. With one
+// endpoint, that one, without a probe.
+std::string ActiveTarget(const ConnectionSettings& s);
 
 // The deadline for one call made now.
 std::chrono::system_clock::time_point Deadline(const ConnectionSettings& s);

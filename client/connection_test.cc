@@ -126,6 +126,39 @@ TEST_F(ConnectionTest, FallsBackToTheEnvironment) {
   EXPECT_EQ(s->target, "10.0.0.1:9000");
 }
 
+// An active/standby pair's two nodes (spec/active-standby.md §7): each
+// endpoint checked as one, the first in use until ActiveTarget picks.
+TEST_F(ConnectionTest, APairsEndpointsAreSeparatedByACommaAndEachChecked) {
+  ConnectionFlags f = Flags();
+  f.node = "cbx-a.pps.mk:7443,cbx-b.pps.mk:7443";
+  auto s = ResolveConnection(f, Env());
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->targets, (std::vector<std::string>{"cbx-a.pps.mk:7443",
+                                                  "cbx-b.pps.mk:7443"}));
+  EXPECT_EQ(s->target, "cbx-a.pps.mk:7443");
+  // With one endpoint nothing is probed.
+  f.node = "127.0.0.1:7443";
+  s = ResolveConnection(f, Env());
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->targets.size(), 1u);
+  EXPECT_EQ(ActiveTarget(*s), "127.0.0.1:7443");
+  // A target URI is one endpoint, commas and all.
+  f.node = "ipv4:127.0.0.1:7443,127.0.0.2:7443";
+  s = ResolveConnection(f, Env());
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->targets.size(), 1u);
+
+  f.node = "cbx-a.pps.mk:7443,nohost";
+  EXPECT_EQ(Error(f), "--node 'nohost': expected HOST:PORT, e.g. "
+                      "cbx-node.pps.mk:7443");
+  f.node = "cbx-a.pps.mk:7443,cbx-a.pps.mk:7443";
+  EXPECT_EQ(Error(f), "--node 'cbx-a.pps.mk:7443': given twice");
+  f.node = "a:1,b:2,c:3,d:4,e:5";
+  EXPECT_EQ(Error(f),
+            "--node: at most 4 endpoints, separated by commas (the nodes of "
+            "an active/standby pair)");
+}
+
 TEST_F(ConnectionTest, MissingOptionsNameFlagAndVariable) {
   ConnectionFlags f = Flags();
   f.node = "";

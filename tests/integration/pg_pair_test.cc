@@ -385,6 +385,55 @@ TEST_F(PgPairTest, SigkillOfTheActiveUnderLoadThreeTimes) {
             0);
 }
 
+// An office's `cbx` given both nodes (spec/active-standby.md §7) uses the
+// one that serves, before and after a takeover; given only the standby, it
+// is told so and changes nothing.
+TEST_F(PgPairTest, TheOfficesCliUsesWhicheverNodeServes) {
+  ASSERT_TRUE(a_.Spawn().ok());
+  WaitActive(a_, Scaled(std::chrono::seconds(30)));
+  ASSERT_TRUE(b_.Spawn().ok());
+  WaitLogHas(b_, "standby");
+  const std::string cert = fed_->OfficeCertificate("MK", "prosecutor");
+  auto cbx = [&](const std::string& nodes, const std::string& args,
+                 std::string* out) {
+    return RunCommand(
+        absl::StrCat(CliBinary(), " --node ", nodes, " --cert ", cert,
+                     " --key ", cert.substr(0, cert.size() - 4), ".key",
+                     " --ca ", fed_->NodeDir("MK"), "/ca.crt ", args, " 2>&1"),
+        out);
+  };
+  const std::string both =
+      absl::StrCat("localhost:", b_.office_port(), ",localhost:",
+                   a_.office_port());  // the standby first
+  std::string out;
+  EXPECT_EQ(cbx(both,
+                "case add MK-2026-CLI --offence ncii-sharing --role "
+                "administrator --contact '+000 duty' --id "
+                "email:cli@example.org",
+                &out),
+            0)
+      << out;
+  EXPECT_EQ(Scalar(kNodeSchema,
+                   "SELECT count(*) FROM cases WHERE number = 'MK-2026-CLI'"),
+            1);
+  // Only the standby: refused, nothing stored.
+  EXPECT_NE(cbx(absl::StrCat("localhost:", b_.office_port()),
+                "case add MK-2026-NOT --offence ncii-sharing --role "
+                "administrator --contact '+000 duty' --id "
+                "email:not@example.org",
+                &out),
+            0);
+  EXPECT_NE(out.find("standby"), std::string::npos) << out;
+  EXPECT_EQ(Scalar(kNodeSchema,
+                   "SELECT count(*) FROM cases WHERE number = 'MK-2026-NOT'"),
+            0);
+  // a goes; b takes over; the same two endpoints reach it.
+  a_.Kill();
+  WaitActive(b_, Scaled(std::chrono::seconds(15)));
+  EXPECT_EQ(cbx(both, "case list", &out), 0) << out;
+  EXPECT_NE(out.find("MK-2026-CLI"), std::string::npos) << out;
+}
+
 TEST_F(PgPairTest, APausedActiveAppendsNothingAndStepsDown) {
   ASSERT_TRUE(a_.Spawn().ok());
   WaitActive(a_, Scaled(std::chrono::seconds(30)));
