@@ -34,7 +34,11 @@ void AddCase(Federation& fed, const std::string& cc, const std::string& number,
   c->set_role(v1::PERPETRATOR_ROLE_ADMINISTRATOR);
   c->set_contact_point("+000 24/7 duty prosecutor (fictional)");
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  // The first call may meet a connection still being made on a loaded
+  // machine (the whole suite beside it): wait for it rather than fail at
+  // once with UNAVAILABLE.
+  ctx.set_wait_for_ready(true);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
   v1::Case out;
   grpc::Status s = fed.Office(cc)->AddCase(&ctx, req, &out);
   ASSERT_TRUE(s.ok()) << cc << " " << s.error_message();
