@@ -484,9 +484,8 @@ int ConnectAndRun(const Runner& runner, const GlobalOptions& g,
         << Text(Msg::kNothingWasSent, *lang) << "\n";
     return kExitUsage;
   }
-  settings->target = ActiveTarget(*settings);
   std::unique_ptr<v1::Office::Stub> stub =
-      v1::Office::NewStub(CreateChannel(*settings));
+      v1::Office::NewStub(ActiveChannel(*settings));
   CommandContext ctx{*stub, *settings, g.json, *lang, out, err};
   ctx.verbose = g.verbose;
   ctx.wide = g.wide;

@@ -264,12 +264,14 @@ std::shared_ptr<grpc::Channel> CreateChannel(const ConnectionSettings& s) {
   return grpc::CreateCustomChannel(s.target, grpc::SslCredentials(ssl), args);
 }
 
-std::string ActiveTarget(const ConnectionSettings& s) {
-  if (s.targets.size() < 2) return s.target;
+std::shared_ptr<grpc::Channel> ActiveChannel(ConnectionSettings& s) {
+  if (s.targets.size() < 2) return CreateChannel(s);
   for (const std::string& t : s.targets) {
     ConnectionSettings one = s;
     one.target = t;
-    auto health = grpc::health::v1::Health::NewStub(CreateChannel(one));
+    // The probed channel is the one the command then uses: one handshake.
+    std::shared_ptr<grpc::Channel> channel = CreateChannel(one);
+    auto health = grpc::health::v1::Health::NewStub(channel);
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() +
                      std::min(s.timeout, kHealthProbeTimeout));
@@ -278,10 +280,12 @@ std::string ActiveTarget(const ConnectionSettings& s) {
         health->Check(&ctx, grpc::health::v1::HealthCheckRequest(), &response);
     if (status.ok() &&
         response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
-      return t;
+      s.target = t;
+      return channel;
     }
   }
-  return s.targets.front();
+  s.target = s.targets.front();
+  return CreateChannel(s);
 }
 
 std::chrono::system_clock::time_point Deadline(const ConnectionSettings& s) {

@@ -77,11 +77,12 @@ absl::StatusOr<ConnectionSettings> ResolveConnection(
 // connection itself is made lazily, on the first call.
 std::shared_ptr<grpc::Channel> CreateChannel(const ConnectionSettings& s);
 
-// With several --node endpoints (an active/standby pair), the first whose
-// gRPC health check answers SERVING (a standby answers NOT_SERVING); the
-// first endpoint if none does, so that the call reports why. With one
-// endpoint, that one, without a probe.
-std::string ActiveTarget(const ConnectionSettings& s);
+// The channel for the command. With several --node endpoints (an
+// active/standby pair), to the first whose gRPC health check answers
+// SERVING (a standby answers NOT_SERVING), else to the first endpoint, so
+// that the call reports why; s.target is set to the one chosen. With one
+// endpoint, CreateChannel, without a probe.
+std::shared_ptr<grpc::Channel> ActiveChannel(ConnectionSettings& s);
 
 // The deadline for one call made now.
 std::chrono::system_clock::time_point Deadline(const ConnectionSettings& s);

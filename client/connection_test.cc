@@ -141,7 +141,8 @@ TEST_F(ConnectionTest, APairsEndpointsAreSeparatedByACommaAndEachChecked) {
   s = ResolveConnection(f, Env());
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->targets.size(), 1u);
-  EXPECT_EQ(ActiveTarget(*s), "127.0.0.1:7443");
+  EXPECT_NE(ActiveChannel(*s), nullptr);
+  EXPECT_EQ(s->target, "127.0.0.1:7443");
   // A target URI is one endpoint, commas and all.
   f.node = "ipv4:127.0.0.1:7443,127.0.0.2:7443";
   s = ResolveConnection(f, Env());
