@@ -837,6 +837,13 @@ constexpr int64_t kPacedTickMs = 1000;
 constexpr int64_t kDefaultIndexIntervalMs = 2000;
 constexpr int64_t kDefaultWitnessIntervalMs = 5000;
 constexpr int64_t kWitnessMsPerPeer = 300;
+// sync.directory_interval_ms's default: left at it, asking the peers for
+// newer directory versions is paced too (32 peers: every 32 s). Versions
+// are rare, and a federation of 33 asking each other every 10 s made more
+// calls than its index pulls; an installed version is still adopted every
+// 10 s.
+constexpr int64_t kDefaultDirectoryIntervalMs = 10000;
+constexpr int64_t kDirectoryMsPerPeer = 1000;
 
 // The interval of a paced round over `peers` peers.
 int64_t PacedIntervalMs(int64_t default_ms, size_t peers, int64_t per_peer_ms) {
@@ -900,21 +907,15 @@ void Node::StartTimers() {
 // work at federation size"): the tick then comes every second and runs the
 // round when it is due.
 void Node::StartSyncTimer(bool paced) {
-  auto last_directory_sync = std::make_shared<int64_t>(0);
+  auto last_adoption = std::make_shared<int64_t>(0);
+  auto next_directory_sync = std::make_shared<int64_t>(0);
   auto next_index_sync = std::make_shared<int64_t>(0);
   local_executor_->Every(
       paced ? kPacedTickMs : ctx_->config.index_interval_ms,
-      [this, last_directory_sync, next_index_sync, paced] {
-        int64_t now = ctx_->clock->NowMs();
-        bool directory =
-            now - *last_directory_sync >= ctx_->config.directory_interval_ms;
-        if (paced) {
-          if (now < *next_index_sync && !directory) return;
-          *next_index_sync =
-              NextDue(now, IndexSyncIntervalMs(ctx_->config, PeerCount(*ctx_)));
-        }
-        if (directory) {
-          *last_directory_sync = now;
+      [this, last_adoption, next_directory_sync, next_index_sync, paced] {
+        const int64_t now = ctx_->clock->NowMs();
+        if (now - *last_adoption >= ctx_->config.directory_interval_ms) {
+          *last_adoption = now;
           // Versions an operator installed while the node runs (stored
           // first by the install; adopted and announced here).
           auto adopted = AdoptInstalledVersions(*ctx_);
@@ -923,8 +924,29 @@ void Node::StartSyncTimer(bool paced) {
                      {{"reason", std::string(adopted.status().message())}});
           }
         }
+        const bool directory = now >= *next_directory_sync;
+        if (directory) {
+          *next_directory_sync = now + DirectorySyncIntervalMs();
+        }
+        if (paced) {
+          if (now < *next_index_sync && !directory) return;
+          *next_index_sync =
+              NextDue(now, IndexSyncIntervalMs(ctx_->config, PeerCount(*ctx_)));
+        }
         sync_->SyncAll(directory);
       });
+}
+
+// How long after a round that asked the peers for newer directory versions
+// the next one is due: sync.directory_interval_ms as set, or, left at its
+// default, paced with the number of peers and jittered.
+int64_t Node::DirectorySyncIntervalMs() const {
+  const int64_t set = ctx_->config.directory_interval_ms;
+  if (set != kDefaultDirectoryIntervalMs) return set;
+  const int64_t now = ctx_->clock->NowMs();
+  return NextDue(now, PacedIntervalMs(kDefaultDirectoryIntervalMs,
+                                      PeerCount(*ctx_), kDirectoryMsPerPeer)) -
+         now;
 }
 
 // Checkpoints: on a timer if the log grew, sooner after many entries.

@@ -137,6 +137,9 @@ class Node {
   // The index and directory sync tick, paced with the federation size if
   // `paced` (sync.index_interval_ms left at its default).
   void StartSyncTimer(bool paced);
+  // The wait until the next round that asks the peers for directory
+  // versions (paced if sync.directory_interval_ms is left at its default).
+  int64_t DirectorySyncIntervalMs() const;
   // The checkpoint tick (which also refreshes the signing key).
   void StartCheckpointTimer();
   // Cooperation deadlines, OPRF rotation, retention, withdrawals, watches.
