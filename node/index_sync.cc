@@ -76,6 +76,15 @@ int64_t IndexSyncIntervalMs(const Config& config, size_t active_peers) {
   return std::max(kDefaultMs, static_cast<int64_t>(active_peers) * kPerPeerMs);
 }
 
+int64_t DirectorySyncIntervalMs(const Config& config, size_t active_peers) {
+  constexpr int64_t kDefaultMs = 10000;
+  constexpr int64_t kPerPeerMs = 1000;
+  if (config.directory_interval_ms != kDefaultMs) {
+    return config.directory_interval_ms;
+  }
+  return std::max(kDefaultMs, static_cast<int64_t>(active_peers) * kPerPeerMs);
+}
+
 // One SyncIndex stream, judged part by part as it arrives (spec/index-sync.md,
 // "Caps", in that order): the manifest is opened and checked against the
 // caps before any chunk is taken, and each chunk against the manifest, so a

@@ -36,6 +36,12 @@ namespace cbx::node {
 // querier's "older than expected" (spec/office-api.md §4.5) both use it.
 int64_t IndexSyncIntervalMs(const Config& config, size_t active_peers);
 
+// How often this node asks its peers for newer directory versions, in ms:
+// `config`'s sync.directory_interval_ms, or, left at its default (10000),
+// max(10000, 1000 x active_peers) (the same section). An installed version
+// is adopted every sync.directory_interval_ms regardless.
+int64_t DirectorySyncIntervalMs(const Config& config, size_t active_peers);
+
 class IndexSync {
  public:
   // Uses `context` for this node's identity and keys, directory, clock,

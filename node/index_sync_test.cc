@@ -17,6 +17,23 @@
 namespace cbx::node {
 namespace {
 
+// spec/node-config.md "Background work at federation size": a round left at
+// its default is paced with the number of active peers; a value the
+// operator set is used as it is.
+TEST(BackgroundPacingTest, DefaultsArePacedWithThePeersAndSetValuesAreNot) {
+  Config config;
+  EXPECT_EQ(IndexSyncIntervalMs(config, 4), 2000);
+  EXPECT_EQ(IndexSyncIntervalMs(config, 32), 8000);
+  EXPECT_EQ(DirectorySyncIntervalMs(config, 4), 10000);
+  EXPECT_EQ(DirectorySyncIntervalMs(config, 10), 10000);
+  EXPECT_EQ(DirectorySyncIntervalMs(config, 32), 32000);
+
+  config.index_interval_ms = 2001;
+  config.directory_interval_ms = 1000;
+  EXPECT_EQ(IndexSyncIntervalMs(config, 32), 2001);
+  EXPECT_EQ(DirectorySyncIntervalMs(config, 32), 1000);
+}
+
 using ::cbx::node::testing::FakeBehaviour;
 using ::cbx::node::testing::FakeGenesis;
 using ::cbx::node::testing::FakePeers;

@@ -836,14 +836,8 @@ constexpr int64_t kPacedTickMs = 1000;
 // witnessing every 9.6 s; the index rule is IndexSyncIntervalMs).
 constexpr int64_t kDefaultIndexIntervalMs = 2000;
 constexpr int64_t kDefaultWitnessIntervalMs = 5000;
-constexpr int64_t kWitnessMsPerPeer = 300;
-// sync.directory_interval_ms's default: left at it, asking the peers for
-// newer directory versions is paced too (32 peers: every 32 s). Versions
-// are rare, and a federation of 33 asking each other every 10 s made more
-// calls than its index pulls; an installed version is still adopted every
-// 10 s.
 constexpr int64_t kDefaultDirectoryIntervalMs = 10000;
-constexpr int64_t kDirectoryMsPerPeer = 1000;
+constexpr int64_t kWitnessMsPerPeer = 300;
 
 // The interval of a paced round over `peers` peers.
 int64_t PacedIntervalMs(int64_t default_ms, size_t peers, int64_t per_peer_ms) {
@@ -926,7 +920,7 @@ void Node::StartSyncTimer(bool paced) {
         }
         const bool directory = now >= *next_directory_sync;
         if (directory) {
-          *next_directory_sync = now + DirectorySyncIntervalMs();
+          *next_directory_sync = now + NextDirectorySyncInMs();
         }
         if (paced) {
           if (now < *next_index_sync && !directory) return;
@@ -938,15 +932,17 @@ void Node::StartSyncTimer(bool paced) {
 }
 
 // How long after a round that asked the peers for newer directory versions
-// the next one is due: sync.directory_interval_ms as set, or, left at its
-// default, paced with the number of peers and jittered.
-int64_t Node::DirectorySyncIntervalMs() const {
-  const int64_t set = ctx_->config.directory_interval_ms;
-  if (set != kDefaultDirectoryIntervalMs) return set;
+// the next one is due: DirectorySyncIntervalMs, jittered when paced (left
+// at its default). Asking 32 peers every 10 s made more calls than the
+// index pulls, each an audit entry on both sides; versions are rare.
+int64_t Node::NextDirectorySyncInMs() const {
+  const int64_t interval =
+      DirectorySyncIntervalMs(ctx_->config, PeerCount(*ctx_));
+  if (ctx_->config.directory_interval_ms != kDefaultDirectoryIntervalMs) {
+    return interval;
+  }
   const int64_t now = ctx_->clock->NowMs();
-  return NextDue(now, PacedIntervalMs(kDefaultDirectoryIntervalMs,
-                                      PeerCount(*ctx_), kDirectoryMsPerPeer)) -
-         now;
+  return NextDue(now, interval) - now;
 }
 
 // Checkpoints: on a timer if the log grew, sooner after many entries.

@@ -139,7 +139,7 @@ class Node {
   void StartSyncTimer(bool paced);
   // The wait until the next round that asks the peers for directory
   // versions (paced if sync.directory_interval_ms is left at its default).
-  int64_t DirectorySyncIntervalMs() const;
+  int64_t NextDirectorySyncInMs() const;
   // The checkpoint tick (which also refreshes the signing key).
   void StartCheckpointTimer();
   // Cooperation deadlines, OPRF rotation, retention, withdrawals, watches.
