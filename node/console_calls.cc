@@ -90,4 +90,14 @@ absl::StatusOr<v1::Case> ProsecutorChangeFor(
   return *std::move(changed);
 }
 
+absl::Status ProsecutorCallFor(OfficeService& office,
+                               const console::Caller& caller,
+                               OfficeCallName call,
+                               const OfficeService::Body& body) {
+  absl::StatusOr<OfficeCaller> who = OfficeCallerOf(caller);
+  if (!who.ok()) return who.status();
+  return office.ServeFor(*who, call.rpc, call.kind, {OfficeRole::kProsecutor},
+                         body);
+}
+
 }  // namespace cbx::node

@@ -59,6 +59,19 @@ absl::StatusOr<v1::Case> ProsecutorChangeFor(
     std::string_view kind,
     const std::function<absl::StatusOr<v1::Case>(const OfficeCaller&)>& change);
 
+// A prosecutor's Office call `call` made from a console page: `body` (the
+// Office service's own body of that call, or a page's check before it)
+// runs for `caller` through office.ServeFor as `call` — a role other than
+// prosecutor is refused (PERMISSION_DENIED) before `body` runs and logged
+// as the Office port logs it; otherwise the call is logged as the port
+// logs it unless `body` marks it logged (a page's own refusal of a form it
+// cannot read: nothing sent, nothing logged, as `cbx` sends nothing for an
+// argument it cannot read). INTERNAL if `caller` is not of the node's form.
+absl::Status ProsecutorCallFor(OfficeService& office,
+                               const console::Caller& caller,
+                               OfficeCallName call,
+                               const OfficeService::Body& body);
+
 }  // namespace cbx::node
 
 #endif  // CBX_NODE_CONSOLE_CALLS_H_

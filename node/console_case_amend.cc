@@ -268,7 +268,7 @@ std::string AddRows(const Form& form, const FieldRefusal& refusal,
   std::string out =
       absl::StrCat("<fieldset><legend>", T(msg::kConsoleAmendAdd, lang),
                    "</legend>\n<p class=\"hint\" id=\"chat_hint\">",
-                   T(msg::kConsoleQueryChatHint, lang), "</p>\n");
+                   T(msg::kConsoleAmendChatHint, lang), "</p>\n");
   for (int i = 0; i < kAddRows; ++i) {
     const std::string n = std::to_string(i);
     absl::StrAppend(

@@ -154,9 +154,14 @@ bool Disjoint(const v1::Hit& hit) {
   return hit.windows_overlap() == v1::WINDOWS_OVERLAP_DISJOINT;
 }
 
+// The hit's printable record, and the form that asks its peer for
+// cooperation (node/console_cooperation_pages.h).
 std::string HitLink(const v1::Hit& hit, i18n::Lang lang) {
-  return absl::StrCat("<a href=\"/hit?id=", console::UrlEncode(HitId(hit)),
-                      "\">", T(msg::kConsoleHitsPrint, lang), "</a>");
+  const std::string id = console::UrlEncode(HitId(hit));
+  return absl::StrCat("<a href=\"/hit?id=", id, "\">",
+                      T(msg::kConsoleHitsPrint, lang),
+                      "</a> · <a href=\"/requests/new?hit=", id, "\">",
+                      T(msg::kConsoleCoopSendLink, lang), "</a>");
 }
 
 // One card per peer case of client::GroupHits; `hits` are the group's
@@ -291,6 +296,17 @@ std::string InboxTable(const v1::ListInboxResponse& page, i18n::Lang lang) {
 
 }  // namespace
 
+absl::StatusOr<std::optional<v1::Hit>> OwnHit(const OfficeScope& scope,
+                                              const std::string& office,
+                                              const std::string& id) {
+  absl::StatusOr<v1::ListHitsResponse> all = AllHits(scope, office);
+  if (!all.ok()) return all.status();
+  for (v1::Hit& hit : *all->mutable_hits()) {
+    if (HitId(hit) == id) return std::move(hit);
+  }
+  return std::nullopt;
+}
+
 absl::StatusOr<v1::ListHitsResponse> HitPages::ReadHits(
     const console::Caller& who) const {
   v1::ListHitsResponse all;
@@ -348,7 +364,8 @@ void HitPages::Record(const Request& r, Reply reply) const {
                                         hit.matches().end());
       std::string body = absl::StrCat(
           "<p class=\"noprint\">", T(msg::kConsoleHitsPrintHint, lang),
-          "</p>\n", Warnings(Disjoint(hit), hit.withdrawn_at_ms(), lang),
+          " <a href=\"/requests/new?hit=", console::UrlEncode(id), "\">",
+          T(msg::kConsoleCoopSendLink, lang), "</a></p>\n", Warnings(Disjoint(hit), hit.withdrawn_at_ms(), lang),
           "<table>\n",
           hit.watch_id().empty()
               ? Row(T(msg::kConsoleHitsQueryId, lang), Escape(hit.query_id()))

@@ -20,6 +20,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,6 +37,13 @@ namespace cbx::node {
 // (or "w" and the watch id), the peer and the case token in hex, joined by
 // '.'. Names one hit of one office's query.
 std::string HitId(const v1::Hit& hit);
+
+// The hit `id` (HitId) of `office`, read through `scope` (Office.ListHits'
+// scope: the office's own hits); nullopt if the office has none by that
+// id. The caller logs the read as the call it belongs to.
+absl::StatusOr<std::optional<v1::Hit>> OwnHit(const OfficeScope& scope,
+                                              const std::string& office,
+                                              const std::string& id);
 
 // The catalog's name of `type` on the console's pages ("Telegram
 // username"): one message per type, shared by the case form, the query

@@ -154,7 +154,9 @@ std::string Menu(const std::string& role, i18n::Lang lang) {
                                {"/cases/new", msg::kConsoleNavNewCase},
                                {"/query", msg::kConsoleNavQuery},
                                {"/hits", msg::kConsoleNavHits},
-                               {"/inbox", msg::kConsoleNavInbox}});
+                               {"/inbox", msg::kConsoleNavInbox},
+                               {"/requests", msg::kConsoleNavRequests},
+                               {"/watches", msg::kConsoleNavWatches}});
   } else if (role == "auditor") {
     links.insert(links.end(), {{"/audit", msg::kConsoleNavAudit},
                                {"/audit/report", msg::kConsoleNavReport}});

@@ -290,7 +290,9 @@ void CasePages::Home(const Request& r, Reply reply) const {
       {"/cases", i18n::msg::kConsoleHomeCases},
       {"/query", i18n::msg::kConsoleHomeQuery},
       {"/hits", i18n::msg::kConsoleHomeHits},
-      {"/inbox", i18n::msg::kConsoleHomeInbox}};
+      {"/inbox", i18n::msg::kConsoleHomeInbox},
+      {"/requests", i18n::msg::kConsoleHomeRequests},
+      {"/watches", i18n::msg::kConsoleHomeWatches}};
   if (r.caller.role == "auditor") {
     links = {{"/audit", i18n::msg::kConsoleNavAudit},
              {"/audit/report", i18n::msg::kConsoleNavReport}};

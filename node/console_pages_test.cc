@@ -254,9 +254,12 @@ TEST_F(CasePagesTest, AmendingRemovesAddsAndMovesWindowsAsOfficeAmendCase) {
         "name=\"cur_until_0\" value=\"2026-01-31\"",
         "<label for=\"add_value_0\">", "Detect from the value",
         "Also add as a Telegram group or channel",
+        "Tick the box to add both.",
         "name=\"case_number\" value=\"MK-2026/7\""}) {
     EXPECT_NE(form.body.find(want), std::string::npos) << want;
   }
+  // The hint is the amend page's own: it adds, it does not ask.
+  EXPECT_EQ(form.body.find("Tick the box to ask both."), std::string::npos);
   const v1::Case before = *book().Get("MK-2026/7");
   Request person = skopje_;
   person.caller.person = "mk-0042";

@@ -57,15 +57,7 @@ bool Has(const console::Form& form, const std::string& name,
                                        value) != it->second.end();
 }
 
-// The form's refusal by the page itself, before anything is asked: the
-// field it is shown next to ("q_row_<i>", "case_number", "legal_basis",
-// "offence", "peers"; "" for the top of the form only) and its text in the
-// caller's language (plain text, escaped when written). The field travels
-// with the text, so that no translation is ever parsed back.
-struct FieldRefusal {
-  std::string field;
-  std::string text;
-};
+using FieldRefusal = FormFieldRefusal;
 
 // One row of the form as asked: its value and the types it was asked as.
 struct AskedRow {
@@ -449,12 +441,28 @@ std::vector<std::string> QueryPages::OpenCases(
   return cases;
 }
 
-std::string QueryPages::PurposeFields(const console::Form& form,
-                                      const std::string& field,
-                                      const std::string& error,
-                                      const std::vector<std::string>& cases,
-                                      i18n::Lang lang) const {
-  const FieldRefusal refusal{field, error};
+std::optional<FormFieldRefusal> ReadQueryFields(
+    const console::Form& form, i18n::Lang lang, const std::string& self,
+    const std::vector<std::string>& open_cases,
+    const std::vector<std::string>& peers, v1::QueryRequest& q) {
+  std::vector<AskedRow> asked;
+  return QueryFromForm(form, lang, self, open_cases, peers, q, asked);
+}
+
+std::optional<FormFieldRefusal> ReadPurposeFields(
+    const console::Form& form, i18n::Lang lang,
+    const std::vector<std::string>& open_cases, v1::Purpose& purpose) {
+  v1::QueryRequest q;
+  std::optional<FormFieldRefusal> refusal =
+      PurposeFromForm(form, lang, open_cases, q);
+  purpose = q.purpose();
+  return refusal;
+}
+
+std::string PurposeFieldsHtml(const console::Form& form,
+                              const FormFieldRefusal& refusal,
+                              const std::vector<std::string>& cases,
+                              i18n::Lang lang) {
   std::string out =
       absl::StrCat("<fieldset><legend>",
                    T(msg::kConsoleQueryPurposeLegend, lang), "</legend>\n");
@@ -493,11 +501,9 @@ std::string QueryPages::PurposeFields(const console::Form& form,
   return out;
 }
 
-std::string QueryPages::IdentifierRows(const console::Form& form,
-                                       const std::string& field,
-                                       const std::string& error,
-                                       i18n::Lang lang) const {
-  const FieldRefusal refusal{field, error};
+std::string IdentifierRowsHtml(const console::Form& form,
+                               const FormFieldRefusal& refusal,
+                               i18n::Lang lang) {
   std::string out =
       absl::StrCat("<fieldset><legend>", T(msg::kConsoleQueryIdsLegend, lang),
                    "</legend>\n<p class=\"hint\" id=\"chat_hint\">",
@@ -538,6 +544,25 @@ std::string QueryPages::IdentifierRows(const console::Form& form,
   return out;
 }
 
+std::string PeerBoxesHtml(const console::Form& form,
+                          const FormFieldRefusal& refusal,
+                          const std::vector<std::string>& peers,
+                          i18n::Lang lang) {
+  std::string out = absl::StrCat(
+      "<fieldset><legend>", T(msg::kConsoleQueryPeersLegend, lang),
+      "</legend>\n", FieldError(refusal, "peers"),
+      "<input type=\"hidden\" name=\"peers_shown\" value=\"1\">\n");
+  const bool refill = First(form, "peers_shown") == "1";
+  for (const std::string& peer : peers) {
+    const bool on = !refill || Has(form, "peer", peer);
+    absl::StrAppend(&out,
+                    "<label><input type=\"checkbox\" name=\"peer\" value=\"",
+                    Escape(peer), "\"", on ? " checked" : "", "> ",
+                    Escape(peer), "</label>\n");
+  }
+  return out + "</fieldset>\n";
+}
+
 console::Response QueryPages::FormPage(const Request& r,
                                        const console::Form& form,
                                        const std::string& field,
@@ -555,20 +580,11 @@ console::Response QueryPages::FormPage(const Request& r,
       "<form method=\"post\" action=\"/query\">"
       "<input type=\"hidden\" name=\"form_token\" value=\"",
       Escape(r.session.form_token), "\">\n",
-      PurposeFields(form, field, error, OpenCases(r.caller.office), lang),
-      IdentifierRows(form, field, error, lang), "<fieldset><legend>",
-      T(msg::kConsoleQueryPeersLegend, lang), "</legend>\n",
-      FieldError({field, error}, "peers"),
-      "<input type=\"hidden\" name=\"peers_shown\" value=\"1\">\n");
-  const bool refill = First(form, "peers_shown") == "1";
-  for (const std::string& peer : peers_()) {
-    const bool on = !refill || Has(form, "peer", peer);
-    absl::StrAppend(&out,
-                    "<label><input type=\"checkbox\" name=\"peer\" value=\"",
-                    Escape(peer), "\"", on ? " checked" : "", "> ",
-                    Escape(peer), "</label>\n");
-  }
-  absl::StrAppend(&out, "</fieldset>\n<p><button type=\"submit\">",
+      PurposeFieldsHtml(form, {field, error}, OpenCases(r.caller.office),
+                        lang),
+      IdentifierRowsHtml(form, {field, error}, lang),
+      PeerBoxesHtml(form, {field, error}, peers_(), lang));
+  absl::StrAppend(&out, "<p><button type=\"submit\">",
                   T(msg::kConsoleQuerySubmit, lang), "</button></p>\n</form>");
   return language_->Page(
       r, std::string(i18n::Text(msg::kConsoleNavQuery, lang)), out, status);

@@ -31,6 +31,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,6 +52,47 @@ struct DetectedType {
   bool could_be_chat = false;
 };
 absl::StatusOr<DetectedType> DetectType(const std::string& value);
+
+// A refusal of a form by the page itself, before anything is asked: the
+// field it is shown next to ("q_row_<i>", "case_number", "legal_basis",
+// "offence", "peers", or a page's own; "" for the top of the form only)
+// and its text in the caller's language (plain text, escaped when
+// written). The field travels with the text, so that no translation is
+// ever parsed back.
+struct FormFieldRefusal {
+  std::string field;
+  std::string text;
+};
+
+// The query form's fields — the purpose (one of `open_cases`, a legal
+// basis, an offence), the identifier rows (a type or "detect", the value
+// normalized for the office's own country `self`, the days) and the peers
+// ticked (each one of `peers`) — read from `form` into `q` and checked in
+// the form's order, as POST /query checks them; the first refusal. Shared
+// with the watch form (node/console_watch_pages.h), which asks the same.
+std::optional<FormFieldRefusal> ReadQueryFields(
+    const console::Form& form, i18n::Lang lang, const std::string& self,
+    const std::vector<std::string>& open_cases,
+    const std::vector<std::string>& peers, v1::QueryRequest& q);
+// The purpose alone, as ReadQueryFields reads it (a watch's renewal).
+std::optional<FormFieldRefusal> ReadPurposeFields(
+    const console::Form& form, i18n::Lang lang,
+    const std::vector<std::string>& open_cases, v1::Purpose& purpose);
+
+// The query form's fieldsets as HTML, filled with `form` and `refusal`
+// shown next to its field: the purpose (`open_cases` to choose from), the
+// identifier rows, and the peers (`peers`, all ticked for a new form).
+std::string PurposeFieldsHtml(const console::Form& form,
+                              const FormFieldRefusal& refusal,
+                              const std::vector<std::string>& open_cases,
+                              i18n::Lang lang);
+std::string IdentifierRowsHtml(const console::Form& form,
+                               const FormFieldRefusal& refusal,
+                               i18n::Lang lang);
+std::string PeerBoxesHtml(const console::Form& form,
+                          const FormFieldRefusal& refusal,
+                          const std::vector<std::string>& peers,
+                          i18n::Lang lang);
 
 class QueryPages {
  public:
@@ -85,15 +127,6 @@ class QueryPages {
   console::Response FormPage(const Request& r, const console::Form& form,
                              const std::string& field, const std::string& error,
                              int status) const;
-  // The form's purpose fieldset (`cases`: the office's open cases) and
-  // its identifier rows, as FormPage.
-  std::string PurposeFields(const console::Form& form, const std::string& field,
-                            const std::string& error,
-                            const std::vector<std::string>& cases,
-                            i18n::Lang lang) const;
-  std::string IdentifierRows(const console::Form& form,
-                             const std::string& field, const std::string& error,
-                             i18n::Lang lang) const;
   // The case numbers of `office`'s open cases (none if they cannot be
   // read: the form then says there is no open case).
   std::vector<std::string> OpenCases(const std::string& office) const;

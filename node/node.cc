@@ -820,6 +820,14 @@ absl::Status Node::AddConsoleQueryPages(
       std::make_unique<QueryPages>(c->self(), console_scope_.get(),
                                    console_language_.get(), peers, query, run);
   console_query_->AddRoutes(routes);
+  // Sending or answering a request waits for the peer's node, adding a
+  // watch for every peer's evaluation: the console executor, as a query.
+  console_cooperation_ = std::make_unique<CooperationPages>(
+      office_service_.get(), console_language_.get(), run);
+  console_cooperation_->AddRoutes(routes);
+  console_watches_ = std::make_unique<WatchPages>(
+      c->self(), office_service_.get(), console_language_.get(), peers, run);
+  console_watches_->AddRoutes(routes);
   return absl::OkStatus();
 }
 

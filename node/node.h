@@ -39,10 +39,12 @@
 #include "node/config.h"
 #include "node/console/console_server.h"
 #include "node/console_audit_pages.h"
+#include "node/console_cooperation_pages.h"
 #include "node/console_hit_pages.h"
 #include "node/console_language.h"
 #include "node/console_pages.h"
 #include "node/console_query_pages.h"
+#include "node/console_watch_pages.h"
 #include "node/cooperation.h"
 #include "node/executor.h"
 #include "node/grpc_peer_transport.h"
@@ -129,7 +131,8 @@ class Node {
   absl::Status StartAdmin();
   // Opens the web console on io_ if the config names console_listen.
   absl::Status StartConsole();
-  // The console's query, hit and inbox pages, on their own executor.
+  // The console's query, hit, inbox, cooperation and watch pages, on
+  // their own executor.
   absl::Status AddConsoleQueryPages(
       std::map<std::pair<std::string, std::string>, console::Handler>& routes);
   // Starts the timers of the background work on the local executor.
@@ -193,6 +196,8 @@ class Node {
   std::unique_ptr<Executor> console_executor_;
   std::unique_ptr<HitPages> console_hits_;
   std::unique_ptr<QueryPages> console_query_;
+  std::unique_ptr<CooperationPages> console_cooperation_;
+  std::unique_ptr<WatchPages> console_watches_;
   std::unique_ptr<console::ConsoleServer> console_;
   int metrics_collector_ = -1;  // the registry's id; -1: none
   std::atomic<bool> stopping_{false};

@@ -233,61 +233,85 @@ grpc::Status OfficeService::ListHits(grpc::ServerContext* context,
 
 // --- Standing watches: the domain logs each call itself -------------------
 
+OfficeService::Body OfficeService::AddWatchBody(
+    const v1::AddWatchRequest& request, v1::AddWatchResponse* response) {
+  return [this, &request, response](const OfficeCaller& caller,
+                                    OfficeAudit& audit) -> absl::Status {
+    if (watches_ == nullptr) return NoWatches();
+    audit.logged = true;
+    ASSIGN_OR_RETURN(*response, watches_->Add(request, caller));
+    return absl::OkStatus();
+  };
+}
+
+OfficeService::Body OfficeService::ListWatchesBody(
+    v1::ListWatchesResponse* response) {
+  return [this, response](const OfficeCaller& caller,
+                          OfficeAudit& audit) -> absl::Status {
+    if (watches_ == nullptr) return NoWatches();
+    audit.logged = true;
+    ASSIGN_OR_RETURN(std::vector<v1::Watch> watches, watches_->List(caller));
+    for (v1::Watch& w : watches) *response->add_watches() = std::move(w);
+    return absl::OkStatus();
+  };
+}
+
+OfficeService::Body OfficeService::RemoveWatchBody(
+    const v1::RemoveWatchRequest& request, v1::Watch* response) {
+  return [this, &request, response](const OfficeCaller& caller,
+                                    OfficeAudit& audit) -> absl::Status {
+    if (watches_ == nullptr) return NoWatches();
+    audit.logged = true;
+    ASSIGN_OR_RETURN(*response, watches_->Remove(request.watch_id(), caller));
+    return absl::OkStatus();
+  };
+}
+
+OfficeService::Body OfficeService::RenewWatchBody(
+    const v1::RenewWatchRequest& request, v1::Watch* response) {
+  return [this, &request, response](const OfficeCaller& caller,
+                                    OfficeAudit& audit) -> absl::Status {
+    if (watches_ == nullptr) return NoWatches();
+    audit.logged = true;
+    ASSIGN_OR_RETURN(*response, watches_->Renew(request, caller));
+    return absl::OkStatus();
+  };
+}
+
+uint32_t OfficeService::WatchMaxSeconds() const {
+  return WatchMaxS(ctx_->directory->Current()->policy());
+}
+
 grpc::Status OfficeService::AddWatch(grpc::ServerContext* context,
                                      const v1::AddWatchRequest* request,
                                      v1::AddWatchResponse* response) {
-  return Serve(context, "Office.AddWatch", "watch_created",
-               {OfficeRole::kProsecutor},
-               [&](const OfficeCaller& caller, OfficeAudit& audit) {
-                 if (watches_ == nullptr) return NoWatches();
-                 audit.logged = true;
-                 ASSIGN_OR_RETURN(*response, watches_->Add(*request, caller));
-                 return absl::OkStatus();
-               });
+  using office_calls::kAddWatch;
+  return Serve(context, kAddWatch.rpc, kAddWatch.kind,
+               {OfficeRole::kProsecutor}, AddWatchBody(*request, response));
 }
 
 grpc::Status OfficeService::ListWatches(grpc::ServerContext* context,
                                         const v1::ListWatchesRequest*,
                                         v1::ListWatchesResponse* response) {
-  return Serve(context, "Office.ListWatches", "list_watches",
-               {OfficeRole::kProsecutor},
-               [&](const OfficeCaller& caller, OfficeAudit& audit) {
-                 if (watches_ == nullptr) return NoWatches();
-                 audit.logged = true;
-                 ASSIGN_OR_RETURN(std::vector<v1::Watch> watches,
-                                  watches_->List(caller));
-                 for (v1::Watch& w : watches) {
-                   *response->add_watches() = std::move(w);
-                 }
-                 return absl::OkStatus();
-               });
+  using office_calls::kListWatches;
+  return Serve(context, kListWatches.rpc, kListWatches.kind,
+               {OfficeRole::kProsecutor}, ListWatchesBody(response));
 }
 
 grpc::Status OfficeService::RemoveWatch(grpc::ServerContext* context,
                                         const v1::RemoveWatchRequest* request,
                                         v1::Watch* response) {
-  return Serve(context, "Office.RemoveWatch", "watch_removed",
-               {OfficeRole::kProsecutor},
-               [&](const OfficeCaller& caller, OfficeAudit& audit) {
-                 if (watches_ == nullptr) return NoWatches();
-                 audit.logged = true;
-                 ASSIGN_OR_RETURN(*response,
-                                  watches_->Remove(request->watch_id(), caller));
-                 return absl::OkStatus();
-               });
+  using office_calls::kRemoveWatch;
+  return Serve(context, kRemoveWatch.rpc, kRemoveWatch.kind,
+               {OfficeRole::kProsecutor}, RemoveWatchBody(*request, response));
 }
 
 grpc::Status OfficeService::RenewWatch(grpc::ServerContext* context,
                                        const v1::RenewWatchRequest* request,
                                        v1::Watch* response) {
-  return Serve(context, "Office.RenewWatch", "watch_renewed",
-               {OfficeRole::kProsecutor},
-               [&](const OfficeCaller& caller, OfficeAudit& audit) {
-                 if (watches_ == nullptr) return NoWatches();
-                 audit.logged = true;
-                 ASSIGN_OR_RETURN(*response, watches_->Renew(*request, caller));
-                 return absl::OkStatus();
-               });
+  using office_calls::kRenewWatch;
+  return Serve(context, kRenewWatch.rpc, kRenewWatch.kind,
+               {OfficeRole::kProsecutor}, RenewWatchBody(*request, response));
 }
 
 grpc::Status OfficeService::ListInbox(grpc::ServerContext* context,
@@ -559,81 +583,103 @@ absl::Status NoCooperation() {
 }
 }  // namespace
 
+OfficeService::Body OfficeService::SendCooperationBody(
+    const v1::SendCooperationRequestRequest& request,
+    v1::CooperationRecord* response) {
+  return [this, &request, response](const OfficeCaller& caller,
+                                    OfficeAudit& audit) -> absl::Status {
+    if (cooperation_ == nullptr) return NoCooperation();
+    audit.counts.cooperation_type = static_cast<uint32_t>(request.type());
+    ASSIGN_OR_RETURN(*response,
+                     cooperation_->Send(caller.Name(), request, caller.person));
+    return absl::OkStatus();
+  };
+}
+
+OfficeService::Body OfficeService::ListCooperationBody(
+    const v1::ListCooperationRequestsRequest& request,
+    v1::ListCooperationRequestsResponse* response) {
+  return [this, &request, response](const OfficeCaller& caller,
+                                    OfficeAudit&) -> absl::Status {
+    if (cooperation_ == nullptr) return NoCooperation();
+    const std::string filter = request.overdue() ? "overdue" : "";
+    ASSIGN_OR_RETURN(PageRequest page,
+                     ReadPage("ListCooperationRequests", filter,
+                              request.page_size(), request.page_token()));
+    ASSIGN_OR_RETURN(Page<v1::CooperationRecord> listed,
+                     cooperation_->List(caller.Name(), request.overdue(), page));
+    for (v1::CooperationRecord& r : listed.items) {
+      *response->add_requests() = std::move(r);
+    }
+    response->set_next_page_token(
+        PageToken("ListCooperationRequests", filter, listed.next));
+    return absl::OkStatus();
+  };
+}
+
+OfficeService::Body OfficeService::GetCooperationBody(
+    const v1::GetCooperationRequestRequest& request,
+    v1::CooperationRecord* response) {
+  return [this, &request, response](const OfficeCaller& caller,
+                                    OfficeAudit&) -> absl::Status {
+    if (cooperation_ == nullptr) return NoCooperation();
+    ASSIGN_OR_RETURN(*response, cooperation_->Get(caller.Name(), request.id()));
+    return absl::OkStatus();
+  };
+}
+
+OfficeService::Body OfficeService::RespondBody(
+    const v1::RespondToCooperationRequestRequest& request,
+    v1::CooperationRecord* response) {
+  return [this, &request, response](const OfficeCaller& caller,
+                                    OfficeAudit& audit) -> absl::Status {
+    if (cooperation_ == nullptr) return NoCooperation();
+    audit.counts.cooperation_code =
+        static_cast<uint32_t>(request.outcome()) * 100 +
+        static_cast<uint32_t>(request.reason());
+    ASSIGN_OR_RETURN(*response, cooperation_->Respond(caller.Name(), request,
+                                                      caller.person));
+    return absl::OkStatus();
+  };
+}
+
 grpc::Status OfficeService::SendCooperationRequest(
     grpc::ServerContext* context,
     const v1::SendCooperationRequestRequest* request,
     v1::CooperationRecord* response) {
-  return Serve(context, "Office.SendCooperationRequest",
-               "send_cooperation_request", {OfficeRole::kProsecutor},
-               [&](const OfficeCaller& caller, OfficeAudit& audit) {
-                 if (cooperation_ == nullptr) return NoCooperation();
-                 audit.counts.cooperation_type =
-                     static_cast<uint32_t>(request->type());
-                 absl::StatusOr<v1::CooperationRecord> sent =
-                     cooperation_->Send(caller.Name(), *request, caller.person);
-                 if (!sent.ok()) return sent.status();
-                 *response = *std::move(sent);
-                 return absl::OkStatus();
-               });
+  using office_calls::kSendCooperation;
+  return Serve(context, kSendCooperation.rpc, kSendCooperation.kind,
+               {OfficeRole::kProsecutor},
+               SendCooperationBody(*request, response));
 }
 
 grpc::Status OfficeService::ListCooperationRequests(
     grpc::ServerContext* context,
     const v1::ListCooperationRequestsRequest* request,
     v1::ListCooperationRequestsResponse* response) {
-  return Serve(
-      context, "Office.ListCooperationRequests", "list_cooperation_requests",
-      {OfficeRole::kProsecutor},
-      [&](const OfficeCaller& caller, OfficeAudit&) -> absl::Status {
-        if (cooperation_ == nullptr) return NoCooperation();
-        const std::string filter = request->overdue() ? "overdue" : "";
-        ASSIGN_OR_RETURN(PageRequest page,
-                         ReadPage("ListCooperationRequests", filter,
-                                  request->page_size(), request->page_token()));
-        ASSIGN_OR_RETURN(
-            Page<v1::CooperationRecord> listed,
-            cooperation_->List(caller.Name(), request->overdue(), page));
-        for (v1::CooperationRecord& r : listed.items) {
-          *response->add_requests() = std::move(r);
-        }
-        response->set_next_page_token(
-            PageToken("ListCooperationRequests", filter, listed.next));
-        return absl::OkStatus();
-      });
+  using office_calls::kListCooperation;
+  return Serve(context, kListCooperation.rpc, kListCooperation.kind,
+               {OfficeRole::kProsecutor},
+               ListCooperationBody(*request, response));
 }
 
 grpc::Status OfficeService::GetCooperationRequest(
     grpc::ServerContext* context,
     const v1::GetCooperationRequestRequest* request,
     v1::CooperationRecord* response) {
-  return Serve(context, "Office.GetCooperationRequest",
-               "get_cooperation_request", {OfficeRole::kProsecutor},
-               [&](const OfficeCaller& caller, OfficeAudit&) -> absl::Status {
-                 if (cooperation_ == nullptr) return NoCooperation();
-                 ASSIGN_OR_RETURN(*response,
-                                  cooperation_->Get(caller.Name(), request->id()));
-                 return absl::OkStatus();
-               });
+  using office_calls::kGetCooperation;
+  return Serve(context, kGetCooperation.rpc, kGetCooperation.kind,
+               {OfficeRole::kProsecutor},
+               GetCooperationBody(*request, response));
 }
 
 grpc::Status OfficeService::RespondToCooperationRequest(
     grpc::ServerContext* context,
     const v1::RespondToCooperationRequestRequest* request,
     v1::CooperationRecord* response) {
-  return Serve(context, "Office.RespondToCooperationRequest",
-               "respond_to_cooperation_request", {OfficeRole::kProsecutor},
-               [&](const OfficeCaller& caller, OfficeAudit& audit) {
-                 if (cooperation_ == nullptr) return NoCooperation();
-                 audit.counts.cooperation_code =
-                     static_cast<uint32_t>(request->outcome()) * 100 +
-                     static_cast<uint32_t>(request->reason());
-                 absl::StatusOr<v1::CooperationRecord> answered =
-                     cooperation_->Respond(caller.Name(), *request,
-                                           caller.person);
-                 if (!answered.ok()) return answered.status();
-                 *response = *std::move(answered);
-                 return absl::OkStatus();
-               });
+  using office_calls::kRespond;
+  return Serve(context, kRespond.rpc, kRespond.kind, {OfficeRole::kProsecutor},
+               RespondBody(*request, response));
 }
 
 }  // namespace cbx::node

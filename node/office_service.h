@@ -30,6 +30,30 @@
 
 namespace cbx::node {
 
+// An Office call as the audit log names it: its rpc and kind. The port's
+// handler and the console's page that stands for the call share it.
+struct OfficeCallName {
+  std::string_view rpc;
+  std::string_view kind;
+};
+namespace office_calls {
+inline constexpr OfficeCallName kSendCooperation{
+    "Office.SendCooperationRequest", "send_cooperation_request"};
+inline constexpr OfficeCallName kListCooperation{
+    "Office.ListCooperationRequests", "list_cooperation_requests"};
+inline constexpr OfficeCallName kGetCooperation{
+    "Office.GetCooperationRequest", "get_cooperation_request"};
+inline constexpr OfficeCallName kRespond{
+    "Office.RespondToCooperationRequest", "respond_to_cooperation_request"};
+inline constexpr OfficeCallName kAddWatch{"Office.AddWatch", "watch_created"};
+inline constexpr OfficeCallName kListWatches{"Office.ListWatches",
+                                             "list_watches"};
+inline constexpr OfficeCallName kRemoveWatch{"Office.RemoveWatch",
+                                             "watch_removed"};
+inline constexpr OfficeCallName kRenewWatch{"Office.RenewWatch",
+                                            "watch_renewed"};
+}  // namespace office_calls
+
 class OfficeService final : public v1::Office::Service {
  public:
   OfficeService(NodeContext* context, LookupQuerier* query, IndexSync* sync,
@@ -175,6 +199,31 @@ class OfficeService final : public v1::Office::Service {
   absl::Status AuditedFor(const OfficeCaller& caller, std::string_view rpc,
                           std::string_view kind,
                           const std::function<absl::Status()>& body);
+
+  // The bodies of the cooperation and watch calls (run as the Office port
+  // runs them, through Serve; and by the console's pages through ServeFor
+  // under the same `rpc` and `kind`, so that a page's call is checked and
+  // logged exactly as the same `cbx` command). `request` and `response`
+  // must outlive the body. The watch bodies log their call themselves
+  // (node/watches.h); the cooperation bodies leave it to ServeFor.
+  Body SendCooperationBody(const v1::SendCooperationRequestRequest& request,
+                           v1::CooperationRecord* response);
+  Body ListCooperationBody(const v1::ListCooperationRequestsRequest& request,
+                           v1::ListCooperationRequestsResponse* response);
+  Body GetCooperationBody(const v1::GetCooperationRequestRequest& request,
+                          v1::CooperationRecord* response);
+  Body RespondBody(const v1::RespondToCooperationRequestRequest& request,
+                   v1::CooperationRecord* response);
+  Body AddWatchBody(const v1::AddWatchRequest& request,
+                    v1::AddWatchResponse* response);
+  Body ListWatchesBody(v1::ListWatchesResponse* response);
+  Body RemoveWatchBody(const v1::RemoveWatchRequest& request,
+                       v1::Watch* response);
+  Body RenewWatchBody(const v1::RenewWatchRequest& request,
+                      v1::Watch* response);
+  // The policy's longest watch now (node/watches.h WatchMaxS), for the
+  // console's watch form.
+  uint32_t WatchMaxSeconds() const;
 
   // Office.Query for the console's query page: as ServeFor, with Query's
   // body (the peers' answers and the summary go to `emit`; false from it

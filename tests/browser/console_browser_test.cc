@@ -5,6 +5,8 @@
 // clerk sees in the inbox that MK found its case, and MK's auditor opens
 // the audit pages; then the same pages after each person chose another
 // language with the chooser, and MK's clerk amends a case in Macedonian.
+// From the hit's card MK's clerk sends RS a cooperation request, which
+// RS's clerk answers in Albanian, and MK's clerk adds a watch.
 // A screenshot of every page is kept under
 // <build>/test-artifacts/console/<lang>-<page>.png for people to look at
 // (README's guides use some of them, docs/console/).
@@ -532,6 +534,85 @@ TEST_F(ConsoleBrowserTest, ClerkAmendsACaseInMacedonian) {
   std::sort(ids.begin(), ids.end());
   EXPECT_EQ(ids,
             (std::vector<std::string>{"2:mk_amend_added", "3:mk_amend_added"}));
+}
+
+// MK's clerk asks RS for information from the card of the hit an earlier
+// test found; RS's clerk, in Albanian, finds the request received and
+// answers it; the answer reaches MK's console. Then MK's clerk adds a
+// watch for a name no peer has yet.
+TEST_F(ConsoleBrowserTest, RequestSentFromAHitIsAnsweredInAlbanian) {
+  ASSERT_NE(CaseNumbers("MK"), std::vector<std::string>{})
+      << "an earlier test registers MK's case and finds RS's";
+  std::unique_ptr<Browser> mk = BrowserFor("MK", "prosecutor", "coop");
+  ASSERT_NE(mk, nullptr);
+  Open(*mk, "MK", "/hits", "en-hits-for-request");
+  ASSERT_TRUE(mk->Click("section.hit a[href^='/requests/new?hit=']").ok());
+  WaitUntil(
+      [&] { return mk->Count("form[action='/requests']").value_or(0) == 1; });
+  const std::string form = Shot(*mk, "MK", "en-request-new");
+  EXPECT_NE(form.find("Send a cooperation request"), std::string::npos)
+      << form;
+  ASSERT_TRUE(mk->Click(absl::StrCat("select[name=type] option[value='",
+                                     v1::COOPERATION_TYPE_INFORMATION, "']"))
+                  .ok());
+  ASSERT_TRUE(
+      mk->Type("input[name=legal_basis]", "Budapest Convention Art. 25").ok());
+  ASSERT_TRUE(mk->Click("form[action='/requests'] button[type=submit]").ok());
+  WaitUntil([&] {
+    return mk->Url().value_or("").find("/request?id=") != std::string::npos &&
+           mk->Count("main").value_or(0) == 1;
+  });
+  const std::string url = mk->Url().value_or("");
+  const size_t at = url.find("/request?id=");
+  ASSERT_NE(at, std::string::npos) << url;
+  const std::string path = url.substr(at);
+  const std::string sent = Shot(*mk, "MK", "en-request-sent");
+  EXPECT_NE(sent.find("accepted; awaiting the answer"), std::string::npos)
+      << sent;
+
+  std::unique_ptr<Browser> rs = BrowserFor("RS", "prosecutor", "coop");
+  ASSERT_NE(rs, nullptr);
+  Open(*rs, "RS", "/", "sq-coop-home");
+  Choose(*rs, "sq");
+  const std::string list = Open(*rs, "RS", "/requests", "sq-requests");
+  EXPECT_EQ(Lang(*rs), "sq");
+  EXPECT_NE(list.find("marrë nga MK"), std::string::npos) << list;
+  Open(*rs, "RS", path, "sq-request-received");
+  ASSERT_TRUE(rs->Click(absl::StrCat("select[name=outcome] option[value='",
+                                     v1::RESPONSE_OUTCOME_DONE, "']"))
+                  .ok());
+  ASSERT_TRUE(
+      rs->Click("form[action='/requests/respond'] button[type=submit]").ok());
+  WaitUntil([&] {
+    return rs->Count("form[action='/requests/respond']").value_or(1) == 0 &&
+           rs->Count("main").value_or(0) == 1;
+  });
+  const std::string answered = Shot(*rs, "RS", "sq-request-answered");
+  EXPECT_NE(answered.find("përgjigjur: U krye"), std::string::npos)
+      << answered;
+
+  const std::string back = Open(*mk, "MK", path, "en-request-answered");
+  EXPECT_NE(back.find("answered: Done"), std::string::npos) << back;
+
+  // A watch, from the query form's fields and how many days.
+  Open(*mk, "MK", "/watches/new", "en-watch-new");
+  ASSERT_TRUE(mk->Click(absl::StrCat("select[name=case_number] option[value='",
+                                     kMkCase, "']"))
+                  .ok());
+  ASSERT_TRUE(mk->Type("input[name=legal_basis]", "CPC art. 286").ok());
+  ASSERT_TRUE(mk->Click(absl::StrCat("select[name=offence] option[value='",
+                                     v1::OFFENCE_CODE_NCII_SHARING, "']"))
+                  .ok());
+  ASSERT_TRUE(mk->Type("input[name=q_value_0]", "t.me/Browser_Watch_User").ok());
+  ASSERT_TRUE(mk->Type("input[name=days]", "30").ok());
+  ASSERT_TRUE(mk->Click("form[action='/watches'] button[type=submit]").ok());
+  WaitUntil([&] {
+    return absl::EndsWith(mk->Url().value_or(""), "/watches") &&
+           mk->Count("form[action='/watches/remove']").value_or(0) > 0;
+  });
+  const std::string watches = Shot(*mk, "MK", "en-watches");
+  EXPECT_NE(watches.find("CPC art. 286"), std::string::npos) << watches;
+  EXPECT_NE(watches.find("Telegram username"), std::string::npos);
 }
 
 }  // namespace

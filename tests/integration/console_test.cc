@@ -5,7 +5,8 @@
 // A case registered in RS is found from MK's console: the query page is
 // streamed with RS's line and a hit card, and /hit prints its record.
 // A case amended in RS's console is found by its new identifier from MK,
-// and no longer by the one removed.
+// and no longer by the one removed. A cooperation request sent from a hit
+// card in MK's console arrives at RS, and RS's console answer reaches MK.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -330,6 +331,91 @@ TEST_F(ConsoleTest, CaseAmendedInTheConsoleIsFoundByItsNewIdentifier) {
   // RS's index follows the change and MK's copy of it follows RS.
   EXPECT_TRUE(WaitForRs("t.me/rs_added_by_amend", true));
   EXPECT_FALSE(RsHolds("MK-2026-0902", "@rs_before_amend"));
+}
+
+TEST_F(ConsoleTest, RequestSentFromMkConsoleIsAnsweredInRsConsole) {
+  // A GET of `target` on `cc`'s console as its prosecutor.
+  auto Get = [](const std::string& cc, const std::string& target) {
+    return Exchange(cc, "prosecutor", http::request<http::string_body>(
+                                          http::verb::get, target, 11));
+  };
+  ASSERT_TRUE(
+      AddTelegramCase(*fed_, "RS", "RS-2026-0200", "@rs_coop_target").ok());
+  ASSERT_TRUE(
+      AddTelegramCase(*fed_, "MK", "MK-2026-0903", "@mk_coop_own").ok());
+  // MK's query hits once MK's copy of RS's index holds the case: MK
+  // stores the hit, RS the notification that it gave MK the reference.
+  ASSERT_TRUE(WaitUntil(
+      [] {
+        if (RsHolds("MK-2026-0903", "@rs_coop_target")) return true;
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        return false;
+      },
+      std::chrono::seconds(30)));
+
+  // From the hit card to the send form.
+  absl::StatusOr<Answer> hits = Get("MK", "/hits");
+  ASSERT_TRUE(hits.ok()) << hits.status();
+  const std::string link = "href=\"/requests/new?hit=";
+  const size_t at = hits->body().find(link);
+  ASSERT_NE(at, std::string::npos) << hits->body();
+  const size_t from = at + 6;
+  absl::StatusOr<Answer> form =
+      Get("MK", hits->body().substr(from, hits->body().find('"', from) - from));
+  ASSERT_TRUE(form.ok()) << form.status();
+  ASSERT_EQ(form->result_int(), 200) << form->body();
+  const auto [mk_cookie, mk_token] = SessionOf(*form);
+  ASSERT_EQ(mk_token.size(), 64u);
+  auto hidden = [&](const std::string& name) {
+    const std::string marker = "name=\"" + name + "\" value=\"";
+    const size_t v = form->body().find(marker);
+    if (v == std::string::npos) return std::string();
+    const size_t start = v + marker.size();
+    return form->body().substr(start, form->body().find('"', start) - start);
+  };
+  http::request<http::string_body> send(http::verb::post, "/requests", 11);
+  send.set(http::field::content_type, "application/x-www-form-urlencoded");
+  send.set(http::field::cookie, mk_cookie);
+  send.body() = absl::StrCat(
+      "hit=", hidden("hit"), "&case_token=", hidden("case_token"),
+      "&case_number=", hidden("case_number"),
+      "&type=1&legal_basis=Budapest+Convention+Art.+25&form_token=",
+      mk_token);
+  absl::StatusOr<Answer> sent = Exchange("MK", "prosecutor", send);
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  ASSERT_EQ(sent->result_int(), 303) << sent->body();
+  const std::string location(sent->base()[http::field::location]);
+  ASSERT_EQ(location.rfind("/request?id=", 0), 0u) << location;
+  const std::string id = location.substr(12);
+
+  // RS's office finds it received, and answers it in its console.
+  absl::StatusOr<Answer> listed = Get("RS", "/requests");
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_NE(listed->body().find(id.substr(0, 8)), std::string::npos)
+      << listed->body();
+  // (In the language RS's clerk chose in an earlier test: the peer and
+  // its office are the check.)
+  EXPECT_NE(listed->body().find("MK (MK/"), std::string::npos);
+  absl::StatusOr<Answer> record = Get("RS", location);
+  ASSERT_TRUE(record.ok()) << record.status();
+  ASSERT_NE(record->body().find("action=\"/requests/respond\""),
+            std::string::npos)
+      << record->body();
+  const auto [rs_cookie, rs_token] = SessionOf(*record);
+  http::request<http::string_body> respond(http::verb::post,
+                                           "/requests/respond", 11);
+  respond.set(http::field::content_type, "application/x-www-form-urlencoded");
+  respond.set(http::field::cookie, rs_cookie);
+  respond.body() = absl::StrCat("id=", id, "&outcome=1&form_token=", rs_token);
+  absl::StatusOr<Answer> answered = Exchange("RS", "prosecutor", respond);
+  ASSERT_TRUE(answered.ok()) << answered.status();
+  ASSERT_EQ(answered->result_int(), 303) << answered->body();
+
+  // The answer reached MK's node: its console shows it.
+  absl::StatusOr<Answer> mk_record = Get("MK", location);
+  ASSERT_TRUE(mk_record.ok()) << mk_record.status();
+  EXPECT_NE(mk_record->body().find("answered: Done"), std::string::npos)
+      << mk_record->body();
 }
 
 TEST_F(ConsoleTest, BrowserWithoutACertificateIsNotServed) {
