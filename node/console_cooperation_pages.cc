@@ -1,6 +1,7 @@
 #include "node/console_cooperation_pages.h"
 
 #include <algorithm>
+#include <span>
 #include <vector>
 
 #include "absl/strings/ascii.h"

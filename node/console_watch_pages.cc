@@ -76,7 +76,7 @@ std::string WatchTable(const console::Request& r,
         msg::kConsoleQueryLegalBasis, msg::kConsoleWatchTypes,
         msg::kConsoleWatchPeers, msg::kConsoleWatchNeedsRefresh,
         msg::kConsoleNavHits, msg::kConsoleWatchExpires,
-        msg::kConsoleLabelStatus}) {
+        msg::kConsoleWatchActions}) {
     absl::StrAppend(&out, "<th scope=\"col\">", T(column, lang), "</th>");
   }
   out += "</tr>\n";
