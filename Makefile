@@ -87,7 +87,7 @@ SAN_DIR_SUPP = $(CURDIR)/sanitizers
 TSAN_TARGETS = cbx_node_test cbx_audit_test cbx_storage_test \
 	cbx_federation_test cbx_node_crash_test cbx_witness_test \
 	cbx_index_caps_test cbx_tls_reload_test cbx_oprf_rotation_test \
-	cbx_token_node_test
+	cbx_token_node_test cbx_tsan_canary
 
 sanitize: deps
 	cmake -S . -B $(ASAN_DIR) -G Ninja -DCBX_SANITIZE=address,undefined \
@@ -107,7 +107,7 @@ tsan: deps
 	cmake --build $(TSAN_DIR) -j $(JOBS) --target $(TSAN_TARGETS)
 	rm -rf $(TSAN_DIR)/sanitizer-logs && mkdir -p $(TSAN_DIR)/sanitizer-logs
 	cd $(TSAN_DIR) && CBX_TEST_TIME_SCALE=$(SAN_TIME_SCALE) \
-	  TSAN_OPTIONS=log_path=$(CURDIR)/$(TSAN_DIR)/sanitizer-logs/tsan:suppressions=$(SAN_DIR_SUPP)/tsan.supp:second_deadlock_stack=1:history_size=4 \
+	  TSAN_OPTIONS=log_path=$(CURDIR)/$(TSAN_DIR)/sanitizer-logs/tsan:suppressions=$(SAN_DIR_SUPP)/tsan.supp:ignore_noninstrumented_modules=1:second_deadlock_stack=1:history_size=4 \
 	  ctest --output-on-failure -j $(JOBS) --timeout 1800 -L '^tsan$$'; \
 	  rc=$$?; cd $(CURDIR) && bash sanitizers/findings.sh $(TSAN_DIR)/sanitizer-logs && exit $$rc
 
