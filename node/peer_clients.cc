@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/crypto/x509_crl.h"
+#include "core/util/tsan_handoff.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/security/tls_certificate_provider.h"
@@ -47,6 +48,8 @@ namespace {
 // The handshake check of one member's channel: the server certificate
 // against the CRLs in use, then gRPC's own host name check (what
 // SslCredentials did alone). Synchronous: a map lookup and one parse.
+// gRPC owns it and destroys it on one of its threads once its own count
+// drops to zero: the TsanHandoff marks let TSan see that count.
 class RevocationVerifier
     : public grpc::experimental::ExternalCertificateVerifier {
  public:
@@ -55,11 +58,27 @@ class RevocationVerifier
       : member_(std::move(member)),
         shared_(std::move(shared)),
         host_name_(std::make_shared<
-                   grpc::experimental::HostNameCertificateVerifier>()) {}
+                   grpc::experimental::HostNameCertificateVerifier>()) {
+    util::TsanHandoffRelease(this);
+  }
+  ~RevocationVerifier() override { util::TsanHandoffAcquire(this); }
 
   bool Verify(grpc::experimental::TlsCustomVerificationCheckRequest* request,
               std::function<void(grpc::Status)> callback,
               grpc::Status* sync_status) override {
+    const bool done = VerifyNow(request, std::move(callback), sync_status);
+    util::TsanHandoffRelease(this);
+    return done;
+  }
+
+  void Cancel(grpc::experimental::TlsCustomVerificationCheckRequest*) override {
+    util::TsanHandoffRelease(this);
+  }
+
+ private:
+  bool VerifyNow(grpc::experimental::TlsCustomVerificationCheckRequest* request,
+                 std::function<void(grpc::Status)> callback,
+                 grpc::Status* sync_status) {
     absl::Status revoked = Check(
         std::string(request->peer_cert().data(), request->peer_cert().size()));
     if (!revoked.ok()) {
@@ -72,10 +91,6 @@ class RevocationVerifier
     return done;
   }
 
-  void Cancel(grpc::experimental::TlsCustomVerificationCheckRequest*) override {
-  }
-
- private:
   // Records `pem` as the certificate the member's Peer port presents now.
   void Record(grpc::string_ref pem) {
     std::lock_guard<std::mutex> lock(shared_->mu);
