@@ -66,12 +66,13 @@ class RevocationVerifier
   bool Verify(grpc::experimental::TlsCustomVerificationCheckRequest* request,
               std::function<void(grpc::Status)> callback,
               grpc::Status* sync_status) override {
-    const bool done = VerifyNow(request, std::move(callback), sync_status);
-    util::TsanHandoffRelease(this);
-    return done;
+    util::TsanHandoffAcquire(this);
+    const util::TsanHandoffReleaseOnExit release(this);
+    return VerifyNow(request, std::move(callback), sync_status);
   }
 
   void Cancel(grpc::experimental::TlsCustomVerificationCheckRequest*) override {
+    util::TsanHandoffAcquire(this);
     util::TsanHandoffRelease(this);
   }
 

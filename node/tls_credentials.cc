@@ -9,6 +9,7 @@
 #include "core/crypto/sha256.h"
 #include "core/crypto/x509.h"
 #include "core/util/status_macros.h"
+#include "core/util/tsan_handoff.h"
 #include "grpcpp/security/auth_metadata_processor.h"
 #include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_credentials_options.h"
@@ -32,12 +33,17 @@ absl::Status InField(const std::string& field, const absl::Status& s) {
 
 // Refuses, on every call of a port, a caller whose certificate is revoked.
 // Not blocking: the check is a map lookup (gRPC then runs it inline on the
-// call's own thread instead of a thread pool of its own).
+// call's own thread instead of a thread pool of its own). Built on the
+// main thread and handed to gRPC, which calls it on threads it started
+// before: the TsanHandoff marks stand for gRPC's own hand-off.
 class RevocationGate : public grpc::AuthMetadataProcessor {
  public:
   RevocationGate(const TlsCredentials* owner, std::string self,
                  std::string port)
-      : owner_(owner), self_(std::move(self)), port_(std::move(port)) {}
+      : owner_(owner), self_(std::move(self)), port_(std::move(port)) {
+    util::TsanHandoffRelease(this);
+  }
+  ~RevocationGate() override { util::TsanHandoffAcquire(this); }
 
   bool IsBlocking() const override { return false; }
 
@@ -45,6 +51,8 @@ class RevocationGate : public grpc::AuthMetadataProcessor {
                        grpc::AuthContext* context,
                        OutputMetadata* /*consumed_auth_metadata*/,
                        OutputMetadata* /*response_metadata*/) override {
+    util::TsanHandoffAcquire(this);
+    const util::TsanHandoffReleaseOnExit release(this);
     absl::Status s = owner_->CheckCaller(*context);
     if (s.ok()) return grpc::Status::OK;
     LogEvent(self_, "warn", "refused",

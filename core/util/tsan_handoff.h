@@ -1,12 +1,14 @@
 // Hand-offs through a library ThreadSanitizer cannot see into. Debian's gRPC
-// is not built for TSan: when it destroys an object cbx gave it (a
-// certificate verifier) on one of its own threads, after its own atomic
-// reference count reached zero, TSan sees the destructor (cbx code) but not
-// the count, and reports it racing with the constructor and with every
-// earlier call. The object marks the end of its construction and of each
-// call gRPC makes into it as a release, and its destructor as the acquire
-// that gRPC's count stands for (README "Sanitizers"). Outside a TSan build
-// both are empty.
+// is not built for TSan. It calls an object cbx gave it (a certificate
+// verifier, an authentication processor) on threads it started before the
+// object was built, and destroys it on one of its threads once its own
+// atomic reference count reaches zero. TSan sees the calls and the
+// destructor (cbx code) but not gRPC's hand-off, and reports them racing
+// with the constructor and with one another. Such an object marks the end
+// of its construction and of each call as a release, and the start of each
+// call and of its destructor as an acquire: the edges gRPC's own
+// synchronization provides (README "Sanitizers"). Outside a TSan build all
+// of them are empty.
 #ifndef CBX_CORE_UTIL_TSAN_HANDOFF_H_
 #define CBX_CORE_UTIL_TSAN_HANDOFF_H_
 
@@ -43,6 +45,19 @@ inline void TsanHandoffAcquire(const void* object) {
   (void)object;
 #endif
 }
+
+// TsanHandoffRelease(object) when the scope ends, whichever way.
+class TsanHandoffReleaseOnExit {
+ public:
+  explicit TsanHandoffReleaseOnExit(const void* object) : object_(object) {}
+  ~TsanHandoffReleaseOnExit() { TsanHandoffRelease(object_); }
+  TsanHandoffReleaseOnExit(const TsanHandoffReleaseOnExit&) = delete;
+  TsanHandoffReleaseOnExit& operator=(const TsanHandoffReleaseOnExit&) =
+      delete;
+
+ private:
+  const void* object_;
+};
 
 }  // namespace cbx::util
 
