@@ -98,8 +98,8 @@ class PeerClientsRevocationTest : public ::testing::Test {
     revocations_ = std::move(set);
   }
 
-  absl::Status Call() {
-    return transport_->GetDirectory("RS", v1::GetDirectoryRequest(), 5000)
+  absl::Status Call(int64_t budget_ms = 5000) {
+    return transport_->GetDirectory("RS", v1::GetDirectoryRequest(), budget_ms)
         .status();
   }
 
@@ -264,12 +264,18 @@ TEST_F(PeerClientsPairTest, StandbyRefusalGoesToTheOtherEndpointAndSticks) {
 TEST_F(PeerClientsPairTest, DeadEndpointIsPassedWithoutWaitingOutTheBudget) {
   const int active = Serve(&service_, RsNode(0x32));
   ListRs(At(DeadPort()), {At(active)});
+  // A budget of 20 s gives the dead endpoint a share of 10 s: the bound
+  // below tells "passed at once" from "waited its share" with room for a
+  // TLS handshake to the live one on a loaded machine (2 s was too tight
+  // beside the whole suite).
   const auto start = std::chrono::steady_clock::now();
-  ASSERT_TRUE(Call().ok()) << Call();
+  const absl::Status called = Call(20000);
   const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(called.ok()) << called;
   EXPECT_EQ(service_.calls.load(), 1);
-  // Connection refused is seen at once; the 5000 ms budget is not spent.
-  EXPECT_LT(took, std::chrono::milliseconds(2000));
+  // Connection refused is seen at once; its share of the budget is not
+  // spent.
+  EXPECT_LT(took, std::chrono::milliseconds(5000));
   EXPECT_EQ(ctx_.peer_endpoints->InUse("RS"), At(active));
 }
 
