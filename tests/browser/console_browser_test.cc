@@ -546,6 +546,9 @@ TEST_F(ConsoleBrowserTest, RequestSentFromAHitIsAnsweredInAlbanian) {
   std::unique_ptr<Browser> mk = BrowserFor("MK", "prosecutor", "coop");
   ASSERT_NE(mk, nullptr);
   Open(*mk, "MK", "/hits", "en-hits-for-request");
+  // The console remembers each person's language: the amend test before
+  // this one left MK's prosecutor in Macedonian.
+  Choose(*mk, "en");
   ASSERT_TRUE(mk->Click("section.hit a[href^='/requests/new?hit=']").ok());
   WaitUntil(
       [&] { return mk->Count("form[action='/requests']").value_or(0) == 1; });
