@@ -561,13 +561,7 @@ console::Response CooperationPages::Refused(const Request& r,
   const i18n::Lang lang = language_->For(r);
   if (status.code() == absl::StatusCode::kPermissionDenied &&
       r.caller.role != "prosecutor") {
-    return language_->Page(
-        r, PlainText(msg::kConsoleNotForRoleTitle, lang),
-        absl::StrCat("<p class=\"error\">",
-                     HtmlFormat(msg::kConsoleHitsNotForRole, lang,
-                                {Escape(RoleText(r.caller.role, lang))}),
-                     "</p>"),
-        403);
+    return language_->NotForRole(r, msg::kConsoleHitsNotForRole);
   }
   return language_->Page(
       r, title, case_forms::Refusal(std::string(status.message()), lang),

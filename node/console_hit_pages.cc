@@ -236,13 +236,7 @@ console::Response HitPages::Refused(const Request& r, const std::string& title,
                                     const absl::Status& status) const {
   const i18n::Lang lang = language_->For(r);
   if (status.code() == absl::StatusCode::kPermissionDenied) {
-    return language_->Page(
-        r, std::string(i18n::Text(msg::kConsoleNotForRoleTitle, lang)),
-        absl::StrCat("<p class=\"error\">",
-                     HtmlFormat(msg::kConsoleHitsNotForRole, lang,
-                                {Escape(RoleText(r.caller.role, lang))}),
-                     "</p>"),
-        403);
+    return language_->NotForRole(r, msg::kConsoleHitsNotForRole);
   }
   return language_->Page(
       r, title,

@@ -195,6 +195,18 @@ void ConsoleLanguage::Later(const Runner& run, const console::Request& r,
       503));
 }
 
+console::Response ConsoleLanguage::NotForRole(const console::Request& r,
+                                              i18n::MessageId text) const {
+  const i18n::Lang lang = For(r);
+  return Page(
+      r, std::string(i18n::Text(i18n::msg::kConsoleNotForRoleTitle, lang)),
+      absl::StrCat(
+          "<p class=\"error\">",
+          HtmlFormat(text, lang, {Escape(RoleText(r.caller.role, lang))}),
+          "</p>"),
+      403);
+}
+
 console::Response ConsoleLanguage::Refusal(const console::Request& r,
                                            int status,
                                            const std::string& text) const {

@@ -82,6 +82,12 @@ class ConsoleLanguage {
   console::Response Page(const console::Request& r, const std::string& title,
                          const std::string& body, int status = 200) const;
 
+  // The 403 page for a caller whose role the page is not for: `text` (one
+  // placeholder, the caller's role in r's language) under the catalog's
+  // "not for your role" title.
+  console::Response NotForRole(const console::Request& r,
+                               i18n::MessageId text) const;
+
   // Runs `work` through `run` and replies with its page; if `run` cannot
   // (the node is stopping), replies 503 saying so in r's language.
   void Later(const Runner& run, const console::Request& r,
