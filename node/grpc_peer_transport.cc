@@ -60,7 +60,8 @@ constexpr int64_t kRetryConnectWaitMs = 500;
 absl::Status Connect(grpc::Channel& channel, int64_t budget_ms) {
   grpc_connectivity_state state = channel.GetState(/*try_to_connect=*/true);
   if (state == GRPC_CHANNEL_READY) return absl::OkStatus();
-  if (state == GRPC_CHANNEL_TRANSIENT_FAILURE) {
+  const bool was_failing = state == GRPC_CHANNEL_TRANSIENT_FAILURE;
+  if (was_failing) {
     // A call would fail at once until the channel's backoff (up to 2 s)
     // ends; but this endpoint may be the node that just took over, so try
     // it now.
@@ -80,10 +81,12 @@ absl::Status Connect(grpc::Channel& channel, int64_t budget_ms) {
                        absl::StrCat("not connected within ", budget_ms, " ms"));
     }
     const grpc_connectivity_state next = channel.GetState(true);
-    // CONNECTING -> TRANSIENT_FAILURE: this attempt failed (refused, or
-    // the handshake failed); the next one would only wait for a backoff.
-    if (next == GRPC_CHANNEL_TRANSIENT_FAILURE &&
-        state == GRPC_CHANNEL_CONNECTING) {
+    // Into TRANSIENT_FAILURE from anything: this attempt failed (refused,
+    // or the handshake failed). The state is sticky until READY, so
+    // waiting on it would spend the whole budget. The channel may pass
+    // through CONNECTING between two looks (IDLE -> TRANSIENT_FAILURE as
+    // seen here), so the state before does not matter.
+    if (next == GRPC_CHANNEL_TRANSIENT_FAILURE && !was_failing) {
       return absl::UnavailableError("could not connect");
     }
     state = next;
