@@ -286,6 +286,15 @@ absl::Status OpenAuditLog(NodeContext& ctx,
     bool opened = false;                 // Open has returned
     std::optional<absl::Status> before;  // a result that came before that
   };
+  audit_options.on_unacknowledged_voided = [member = ctx.config.member](
+                                               uint64_t first, uint64_t count) {
+    LogEvent(member, "warn", "audit-entries-voided",
+             {{"first", std::to_string(first)},
+              {"count", std::to_string(count)},
+              {"reason",
+               "entries stored by a commit whose answer was lost; their "
+               "calls were refused and changed nothing"}});
+  };
   auto check_report = std::make_shared<CheckReport>();
   audit_options.on_open_check_done = [check_report,
                                       report](const absl::Status& checked) {

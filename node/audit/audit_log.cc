@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <limits>
 #include <utility>
 
@@ -184,7 +185,7 @@ void AuditLog::OpenCheckLoop() {
       return;
     }
   }
-  Fail(status);  // latches a DATA_LOSS
+  Fail(status).IgnoreError();  // latches a DATA_LOSS
   // Told before the waiters wake: whoever waits sees the report made.
   if (options_.on_open_check_done) options_.on_open_check_done(status);
   std::lock_guard<std::mutex> lock(check_mu_);
@@ -439,6 +440,12 @@ absl::Status AuditLog::Recover() {
       status.ok() ? CheckOnOpen(*writer_, acknowledged, options_.head_path)
                   : absl::StatusOr<merkle::CompactRange>(status);
   if (!range.ok()) return Fail(range.status());  // DATA_LOSS latches
+  if (range->size() > acknowledged.size) {
+    // Stays latched if the voids cannot be appended; the next try reads
+    // them back if they were stored after all.
+    status = VoidUnacknowledged(acknowledged.size, *range);
+    if (!status.ok()) return status;
+  }
   const Head current{range->size(), range->Root()};
   status = WriteHead(options_.head_path, current, options_.env);
   if (!status.ok()) {
@@ -454,6 +461,83 @@ absl::Status AuditLog::Recover() {
     ++recoveries_;
   }
   IoHealth::Get().Succeeded(options_.head_path);
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Whether `void_entry` (kind not_applied) voids `entry`, as an auditor
+// reads it (spec/audit-log.md §2.10).
+bool Voids(const v1::AuditEntry& void_entry, const v1::AuditEntry& entry) {
+  return void_entry.rpc() == entry.rpc() &&
+         void_entry.peer() == entry.peer() &&
+         void_entry.office() == entry.office() &&
+         (void_entry.envelope_sha256().empty() ||
+          void_entry.envelope_sha256() == entry.envelope_sha256());
+}
+
+}  // namespace
+
+// Why the entries past the acknowledged head are voided: each was appended
+// by a batch whose callers were told the append failed (a COMMIT whose
+// answer was lost, then read back as stored). By log before effect and
+// before answer (§2.5, §2.10) none of those calls changed anything or was
+// answered, so the log would otherwise over-state them. The voids go in
+// newest first, so that each voids the latest earlier entry still open.
+absl::Status AuditLog::VoidUnacknowledged(uint64_t begin,
+                                          merkle::CompactRange& range) {
+  absl::StatusOr<std::vector<LeafRow>> rows =
+      writer_->ReadLeaves(begin, range.size());
+  if (!rows.ok()) return Fail(rows.status());
+  std::vector<v1::AuditEntry> open;
+  for (const LeafRow& row : *rows) {
+    absl::StatusOr<v1::AuditEntry> entry = DecodeLeaf(row.data);
+    if (!entry.ok()) return Fail(absl::DataLossError(entry.status().message()));
+    if (entry->kind() == kNotAppliedKind) {
+      for (auto it = open.rbegin(); it != open.rend(); ++it) {
+        if (Voids(*entry, *it)) {
+          open.erase(std::next(it).base());
+          break;
+        }
+      }
+      continue;
+    }
+    if (entry->outcome().status_code() != 0 || entry->has_log_predecessor()) {
+      continue;  // a refusal changed nothing; a predecessor is not a call
+    }
+    open.push_back(*std::move(entry));
+  }
+  if (open.empty()) return absl::OkStatus();
+  Request request;
+  for (auto it = open.rbegin(); it != open.rend(); ++it) {
+    v1::AuditEntry voiding;
+    voiding.set_direction(v1::AUDIT_DIRECTION_LOCAL);
+    voiding.set_peer(it->peer());
+    voiding.set_rpc(it->rpc());
+    voiding.set_kind(std::string(kNotAppliedKind));
+    voiding.set_envelope_sha256(it->envelope_sha256());
+    voiding.set_office(it->office());
+    voiding.set_user(it->user());
+    voiding.mutable_outcome()->set_status_code(
+        static_cast<int32_t>(absl::StatusCode::kUnavailable));
+    request.entries.push_back(std::move(voiding));
+  }
+  std::vector<Request*> batch{&request};
+  merkle::CompactRange extended = range;
+  std::vector<LeafRow> leaves;
+  RETURN_IF_ERROR(EncodeBatch(batch, extended, leaves));
+  RETURN_IF_ERROR(request.status);
+  RETURN_IF_ERROR(writer_->AppendBatch(leaves, extended));
+  range = std::move(extended);
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    stats_.appended += leaves.size();
+    ++stats_.commits;
+    stats_.voided_unacknowledged += leaves.size();
+  }
+  if (options_.on_unacknowledged_voided) {
+    options_.on_unacknowledged_voided(request.sequence, leaves.size());
+  }
   return absl::OkStatus();
 }
 

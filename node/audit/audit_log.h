@@ -70,6 +70,10 @@
 
 namespace cbx::node::audit {
 
+// The kind of the entry that voids an earlier OK entry whose change did
+// not happen (spec/audit-log.md §2.10).
+inline constexpr std::string_view kNotAppliedKind = "not_applied";
+
 struct AuditLogOptions {
   // The most entries one transaction takes.
   size_t max_batch_size = 1024;
@@ -112,6 +116,12 @@ struct AuditLogOptions {
   // DATA_LOSS it latched. Not called if the log closes first. Must not
   // destroy the log or wait for its check.
   std::function<void(const absl::Status&)> on_open_check_done;
+  // Called when Recover voided entries that were stored by a commit whose
+  // callers were told it failed (spec/audit-log.md §2.10, "An append whose
+  // answer is lost"): `first` is the sequence of the first voiding entry,
+  // `count` how many there are. On the appending thread, under the log's
+  // write lock: must not call the log.
+  std::function<void(uint64_t first, uint64_t count)> on_unacknowledged_voided;
   // Tests only: runs on the check thread once the check's snapshot is
   // taken, before it counts (to append, or tamper, meanwhile).
   std::function<void()> open_check_hook_for_testing;
@@ -127,6 +137,10 @@ struct AuditLogStats {
   // Leaf data hashed to check it (reads, Verify); appends not counted. Open
   // hashes none: it resumes from the stored compact range.
   uint64_t leaves_hashed = 0;
+  // not_applied entries Recover appended for entries stored by a commit
+  // whose callers were told it failed (AuditLogOptions::
+  // on_unacknowledged_voided).
+  uint64_t voided_unacknowledged = 0;
 };
 
 class AuditLog {
@@ -318,6 +332,11 @@ class AuditLog {
   bool WaitOpenCheck(absl::Duration timeout, absl::Status* result);
   void HeadLoop();
   void CommitBatch(std::vector<Request*>& batch);
+  // Recover's step for the entries [begin, range.size()) the stored log
+  // holds beyond what the log acknowledged: appends a not_applied entry for
+  // each one with status 0 that no not_applied entry among them voids yet,
+  // and extends `range` with them. Requires write_mu_.
+  absl::Status VoidUnacknowledged(uint64_t begin, merkle::CompactRange& range);
   absl::Status EncodeBatch(std::vector<Request*>& batch,
                            merkle::CompactRange& range,
                            std::vector<LeafRow>& leaves)

@@ -371,7 +371,10 @@ TEST_F(PgPromotionTest, TheNodeContinuesOnThePromotedReplicaLosingNothing) {
   // before its case commits, and one whose commit then failed is voided
   // (not_applied) — or, when the log could not take the void either (both
   // lost with the primary), the node says so in its event log
-  // (ALERT-audit-entry-without-effect). So: an OK entry for every stored
+  // (ALERT-audit-entry-without-effect). An entry whose own COMMIT lost its
+  // answer with the primary is voided when the log recovers on the
+  // promoted replica (§2.10, "An append whose answer is lost"; this test
+  // found that case). So: an OK entry for every stored
   // case, and none beyond them but the alerted ones (none twice).
   // A COMMIT whose outcome stayed unknown (UNKNOWN to the office) is not
   // voided either: the node alerts ALERT-commit-outcome-unknown instead.
