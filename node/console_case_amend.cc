@@ -166,6 +166,59 @@ std::optional<FieldRefusal> AddedFromForm(const Form& form, int i,
   return std::nullopt;
 }
 
+// The offence codes ticked in `form`, in the order of the form's boxes.
+std::vector<int> OffencesSent(const Form& form) {
+  std::vector<int> out;
+  auto it = form.find("offence");
+  if (it == form.end()) return out;
+  for (const case_forms::Choice& o : case_forms::Offences()) {
+    const std::string v = std::to_string(o.value);
+    if (std::find(it->second.begin(), it->second.end(), v) !=
+        it->second.end()) {
+      out.push_back(o.value);
+    }
+  }
+  return out;
+}
+
+// The case's details as the form changed them into `req` (contact point,
+// perpetrator's role, offences; each only if it differs from `stored`).
+// AmendCaseRequest takes an empty value as "unchanged", so what cannot be
+// emptied is refused here, next to the details.
+std::optional<FieldRefusal> DetailsFromForm(const Form& form,
+                                            const v1::Case& stored,
+                                            i18n::Lang lang,
+                                            v1::AmendCaseRequest& req) {
+  if (First(form, "details") != "1") return std::nullopt;  // an older form
+  auto refuse = [&](i18n::MessageId id) {
+    return FieldRefusal{"details", std::string(i18n::Text(id, lang))};
+  };
+  const std::string contact(
+      absl::StripAsciiWhitespace(First(form, "contact_point")));
+  if (contact.empty()) return refuse(msg::kConsoleAmendNoContact);
+  if (contact != stored.contact_point()) req.set_contact_point(contact);
+  const int role = case_forms::IntField(form, "role");
+  if (role != stored.role()) {
+    if (role == v1::PERPETRATOR_ROLE_UNSPECIFIED) {
+      return refuse(msg::kConsoleAmendRoleUnknown);
+    }
+    req.set_role(static_cast<v1::PerpetratorRole>(role));
+  }
+  const std::vector<int> offences = OffencesSent(form);
+  if (offences.empty()) return refuse(msg::kConsoleAmendNoOffence);
+  std::vector<int> had;
+  for (const v1::Offence& o : stored.offences()) had.push_back(o.code());
+  std::sort(had.begin(), had.end());
+  std::vector<int> sorted = offences;
+  std::sort(sorted.begin(), sorted.end());
+  if (sorted != had) {
+    for (int code : offences) {
+      req.add_offences()->set_code(static_cast<v1::OffenceCode>(code));
+    }
+  }
+  return std::nullopt;
+}
+
 // The AmendCaseRequest of the form for `stored` (the case as the office
 // has it), or the page's first refusal, in the form's order.
 absl::StatusOr<v1::AmendCaseRequest> RequestFromForm(const Form& form,
@@ -202,12 +255,17 @@ absl::StatusOr<v1::AmendCaseRequest> RequestFromForm(const Form& form,
       return refused(*std::move(r));
     }
   }
-  for (int i = 0; i < kAddRows; ++i) {
+  for (int i = 0; i < case_forms::RowsShown(form, kAddRows); ++i) {
     if (auto r = AddedFromForm(form, i, lang, self, req)) {
       return refused(*std::move(r));
     }
   }
-  if (req.add_identifiers().empty() && req.remove_identifiers().empty()) {
+  if (auto r = DetailsFromForm(form, stored, lang, req)) {
+    return refused(*std::move(r));
+  }
+  if (req.add_identifiers().empty() && req.remove_identifiers().empty() &&
+      req.offences().empty() && req.contact_point().empty() &&
+      req.role() == v1::PERPETRATOR_ROLE_UNSPECIFIED) {
     return refused(
         {"", std::string(i18n::Text(msg::kConsoleAmendNothing, lang))});
   }
@@ -261,6 +319,52 @@ std::string CurrentRows(const v1::Case& c, const Form& form,
   return out + "</fieldset>\n";
 }
 
+// The case's contact point, perpetrator's role and offences: as the form
+// sent them after a refusal, else as stored. "Unknown" is offered as a
+// role only while the case has none (AmendCase cannot set it back).
+std::string DetailsRows(const v1::Case& c, const Form& form,
+                        const FieldRefusal& refusal, i18n::Lang lang) {
+  const bool sent = First(form, "details") == "1";
+  const std::string contact =
+      sent ? First(form, "contact_point") : c.contact_point();
+  const int role = sent ? case_forms::IntField(form, "role") : c.role();
+  std::vector<int> offences;
+  if (sent) {
+    offences = OffencesSent(form);
+  } else {
+    for (const v1::Offence& o : c.offences()) offences.push_back(o.code());
+  }
+  std::string out = absl::StrCat(
+      "<fieldset><legend>", T(msg::kConsoleAmendDetails, lang),
+      "</legend>\n<p class=\"hint\">", T(msg::kConsoleAmendDetailsHint, lang),
+      "</p>\n", FieldError(refusal, "details"),
+      "<input type=\"hidden\" name=\"details\" value=\"1\">\n"
+      "<label for=\"contact_point\">",
+      T(msg::kConsoleFormContactPoint, lang),
+      "</label><input id=\"contact_point\" name=\"contact_point\" required "
+      "maxlength=\"512\" value=\"",
+      Escape(contact), "\">\n<label for=\"role\">",
+      T(msg::kConsoleFormRole, lang), "</label>",
+      case_forms::Select(
+          "role", case_forms::PerpetratorRoles(), role,
+          c.role() == v1::PERPETRATOR_ROLE_UNSPECIFIED
+              ? std::string(i18n::Text(msg::kConsoleRoleUnknown, lang))
+              : "",
+          lang),
+      "\n<fieldset><legend>", T(msg::kConsoleLabelOffences, lang),
+      "</legend>\n");
+  for (const case_forms::Choice& o : case_forms::Offences()) {
+    const bool on =
+        std::find(offences.begin(), offences.end(), o.value) != offences.end();
+    absl::StrAppend(&out,
+                    "<label><input type=\"checkbox\" name=\"offence\" "
+                    "value=\"",
+                    o.value, "\"", on ? " checked" : "", "> ", T(o.label, lang),
+                    "</label>\n");
+  }
+  return out + "</fieldset>\n</fieldset>\n";
+}
+
 // The rows to add, as the query form's (a type or "detect from the
 // value", the value, the days, "also as a group or channel").
 std::string AddRows(const Form& form, const FieldRefusal& refusal,
@@ -269,7 +373,8 @@ std::string AddRows(const Form& form, const FieldRefusal& refusal,
       absl::StrCat("<fieldset><legend>", T(msg::kConsoleAmendAdd, lang),
                    "</legend>\n<p class=\"hint\" id=\"chat_hint\">",
                    T(msg::kConsoleAmendChatHint, lang), "</p>\n");
-  for (int i = 0; i < kAddRows; ++i) {
+  const int rows = case_forms::RowsShown(form, kAddRows);
+  for (int i = 0; i < rows; ++i) {
     const std::string n = std::to_string(i);
     absl::StrAppend(
         &out, "<fieldset class=\"row\"><legend>",
@@ -298,7 +403,7 @@ std::string AddRows(const Form& form, const FieldRefusal& refusal,
         First(form, "add_chat_" + n) == "1" ? " checked" : "", "> ",
         T(msg::kConsoleAmendAlsoChat, lang), "</label>\n</fieldset>\n");
   }
-  return out + "</fieldset>\n";
+  return out + case_forms::MoreRows(rows, lang) + "</fieldset>\n";
 }
 
 // The whole form for `c`: `form` as sent (empty: as stored), the page's
@@ -320,31 +425,41 @@ std::string AmendFormHtml(const console::Request& r, const v1::Case& c,
                   "<input type=\"hidden\" name=\"case_number\" value=\"",
                   Escape(c.case_number()), "\">\n",
                   CurrentRows(c, form, refusal, lang),
-                  AddRows(form, refusal, lang), "<p><button type=\"submit\">",
-                  T(msg::kConsoleAmendSubmit, lang), "</button></p>\n</form>");
+                  AddRows(form, refusal, lang),
+                  DetailsRows(c, form, refusal, lang),
+                  "<p><button type=\"submit\">",
+                  T(msg::kConsoleAmendSubmit, lang), "</button>",
+                  case_forms::MoreRowsButton(
+                      case_forms::RowsShown(form, kAddRows), lang),
+                  "</p>\n</form>");
   return out;
 }
 
 }  // namespace
 
+console::Response CasePages::AmendPage(const Request& r,
+                                       const std::string& number,
+                                       const Form& form) const {
+  const i18n::Lang lang = LanguageOf(r);
+  const std::string title =
+      i18n::Format(msg::kConsoleAmendTitle, lang, {number});
+  absl::StatusOr<std::optional<v1::Case>> found = ReadOwnCase(r, number);
+  if (!found.ok()) return ReadRefused(r, title, found.status());
+  if (!found->has_value()) return NoSuchCase(r, number);
+  if ((*found)->status() != v1::CASE_STATUS_OPEN) {
+    return language_->Page(
+        r, title,
+        absl::StrCat("<p class=\"error\">", T(msg::kConsoleAmendClosed, lang),
+                     "</p>"),
+        400);
+  }
+  return language_->Page(r, title,
+                         AmendFormHtml(r, **found, form, {}, "", lang));
+}
+
 void CasePages::AmendForm(const Request& r, Reply reply) const {
   language_->Later(run_, r, reply, [this, r] {
-    const i18n::Lang lang = LanguageOf(r);
-    const std::string number = First(r.query, "number");
-    const std::string title =
-        i18n::Format(msg::kConsoleAmendTitle, lang, {number});
-    absl::StatusOr<std::optional<v1::Case>> found = ReadOwnCase(r, number);
-    if (!found.ok()) return ReadRefused(r, title, found.status());
-    if (!found->has_value()) return NoSuchCase(r, number);
-    if ((*found)->status() != v1::CASE_STATUS_OPEN) {
-      return language_->Page(
-          r, title,
-          absl::StrCat("<p class=\"error\">", T(msg::kConsoleAmendClosed, lang),
-                       "</p>"),
-          400);
-    }
-    return language_->Page(r, title,
-                           AmendFormHtml(r, **found, {}, {}, "", lang));
+    return AmendPage(r, First(r.query, "number"), {});
   });
 }
 
@@ -352,6 +467,11 @@ void CasePages::Amend(const Request& r, Reply reply) const {
   language_->Later(run_, r, reply, [this, r] {
     const i18n::Lang lang = LanguageOf(r);
     const std::string number = First(r.form, "case_number");
+    // One more row to fill: nothing is sent. Another role goes on to the
+    // change below, which refuses it and logs the refusal.
+    if (case_forms::AddsRow(r.form) && r.caller.role == "prosecutor") {
+      return AmendPage(r, number, r.form);
+    }
     const std::string title =
         i18n::Format(msg::kConsoleAmendTitle, lang, {number});
     FieldRefusal refusal;

@@ -104,6 +104,38 @@ std::string DateText(int64_t ms) {
                           absl::UTCTimeZone());
 }
 
+int RowsShown(const console::Form& form, int initial) {
+  int rows = IntField(form, "rows");
+  if (rows < initial) rows = initial;
+  if (AddsRow(form)) ++rows;
+  return rows > kMostRows ? kMostRows : rows;
+}
+
+bool AddsRow(const console::Form& form) {
+  return console::First(form, "add_row") == "1";
+}
+
+std::string MoreRows(int rows, i18n::Lang lang) {
+  std::string out =
+      absl::StrCat("<input type=\"hidden\" name=\"rows\" value=\"", rows,
+                   "\">\n");
+  if (rows >= kMostRows) {
+    absl::StrAppend(&out, "<p class=\"hint\">",
+                    HtmlFormat(i18n::msg::kConsoleFormMostRows, lang,
+                               {std::to_string(kMostRows)}),
+                    "</p>\n");
+  }
+  return out;
+}
+
+std::string MoreRowsButton(int rows, i18n::Lang lang) {
+  if (rows >= kMostRows) return "";
+  return absl::StrCat(
+      " <button type=\"submit\" name=\"add_row\" value=\"1\" "
+      "class=\"secondary\" formnovalidate>",
+      HtmlText(i18n::msg::kConsoleFormAddRow, lang), "</button>");
+}
+
 std::string Refusal(const std::string& reason, i18n::Lang lang) {
   return absl::StrCat("<p class=\"error\" role=\"alert\">",
                       HtmlText(i18n::msg::kConsoleRefused, lang), " ",

@@ -57,6 +57,25 @@ std::optional<int64_t> DateMs(const std::string& text, bool end);
 // `ms` as the UTC day "YYYY-MM-DD"; "" for 0 (not known).
 std::string DateText(int64_t ms);
 
+// The most identifier rows a console form shows: "Add another row" stops
+// there (a case takes more through amending it, or `cbx`).
+inline constexpr int kMostRows = 30;
+
+// How many identifier rows a form shows: its hidden `rows` field (as the
+// page the person sent had it), else `initial`; one more if the person
+// pressed "Add another row" (AddsRow); never below `initial` nor above
+// kMostRows.
+int RowsShown(const console::Form& form, int initial);
+// Whether the form was sent with "Add another row": the page comes back
+// with one more row, filled as sent, and nothing is sent or logged.
+bool AddsRow(const console::Form& form);
+// The hidden `rows` field of a form showing `rows` rows, and at kMostRows
+// the hint that there are no more.
+std::string MoreRows(int rows, i18n::Lang lang);
+// The "Add another row" button, to follow the form's own submit button
+// (the first submit button is the one Enter presses); "" at kMostRows.
+std::string MoreRowsButton(int rows, i18n::Lang lang);
+
 // The node's refusal (its own words, English) after the translated "The
 // node did not accept this:", as a paragraph announced to screen readers.
 std::string Refusal(const std::string& reason, i18n::Lang lang);

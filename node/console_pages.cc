@@ -66,7 +66,7 @@ absl::StatusOr<v1::Case> CaseFromForm(const Form& form, i18n::Lang lang) {
       }
     }
   }
-  for (int i = 0; i < kIdentifierRows; ++i) {
+  for (int i = 0; i < case_forms::RowsShown(form, kIdentifierRows); ++i) {
     const std::string value = First(form, absl::StrCat("id_value_", i));
     if (value.empty()) continue;
     v1::Identifier* id = c.add_identifiers();
@@ -100,7 +100,8 @@ std::string IdentifierRows(const Form& form, i18n::Lang lang) {
   auto label = [&aria](i18n::MessageId column, int row) {
     return absl::StrCat(" aria-label=\"", Escape(aria(column, row)), "\"");
   };
-  for (int i = 0; i < kIdentifierRows; ++i) {
+  const int rows = case_forms::RowsShown(form, kIdentifierRows);
+  for (int i = 0; i < rows; ++i) {
     const std::string n = std::to_string(i);
     absl::StrAppend(&out, "<tr><td>",
                     Select("id_type_" + n, case_forms::IdentifierTypes(),
@@ -116,7 +117,7 @@ std::string IdentifierRows(const Form& form, i18n::Lang lang) {
                     label(i18n::msg::kConsoleLabelSeenUntil, i), " value=\"",
                     Escape(First(form, "id_to_" + n)), "\"></td></tr>\n");
   }
-  return out + "</table>";
+  return out + "</table>\n" + case_forms::MoreRows(rows, lang);
 }
 
 // The registration form, filled with `form` (after a refusal) or empty.
@@ -156,7 +157,10 @@ std::string CaseForm(const console::Request& r, const Form& form,
       &out, "</fieldset>\n<fieldset><legend>",
       T(i18n::msg::kConsoleFormIdentifiers, lang), "</legend>\n",
       IdentifierRows(form, lang), "</fieldset>\n<p><button type=\"submit\">",
-      T(i18n::msg::kConsoleFormSubmit, lang), "</button></p>\n</form>");
+      T(i18n::msg::kConsoleFormSubmit, lang), "</button>",
+      case_forms::MoreRowsButton(
+          case_forms::RowsShown(form, kIdentifierRows), lang),
+      "</p>\n</form>");
   return out;
 }
 
@@ -409,6 +413,13 @@ void CasePages::Show(const Request& r, Reply reply) const {
 void CasePages::Add(const Request& r, Reply reply) const {
   language_->Later(run_, r, reply, [this, r] {
     const i18n::Lang lang = LanguageOf(r);
+    // One more row to fill: nothing is sent. Another role goes on to the
+    // change below, which refuses it and logs the refusal.
+    if (case_forms::AddsRow(r.form) && r.caller.role == "prosecutor") {
+      return language_->Page(
+          r, std::string(i18n::Text(i18n::msg::kConsoleNavNewCase, lang)),
+          CaseForm(r, r.form, "", lang));
+    }
     absl::StatusOr<v1::Case> added = ProsecutorChangeFor(
         *office_, r.caller, "Office.AddCase", "add_case",
         [&](const OfficeCaller& caller) -> absl::StatusOr<v1::Case> {

@@ -66,8 +66,13 @@ class CasePages {
   // GET /cases/amend?number=N: the case's identifiers, each with its dates
   // and a remove box, and rows to add (console_case_amend.cc).
   void AmendForm(const Request& r, Reply reply) const;
-  // POST /cases/amend: Office.AmendCase from that form.
+  // POST /cases/amend: Office.AmendCase from that form; with "Add another
+  // row" (case_forms::AddsRow), the form again with one more row to add.
   void Amend(const Request& r, Reply reply) const;
+  // The amend form of case `number`, filled with `form` (empty: as
+  // stored), or the page saying why there is none.
+  console::Response AmendPage(const Request& r, const std::string& number,
+                              const console::Form& form) const;
   // The case `number` if the caller's office may read it (nullopt: none
   // of its cases), read and logged as Office.ListCases; the read's
   // refusal otherwise.

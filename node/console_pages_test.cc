@@ -342,6 +342,142 @@ TEST_F(CasePagesTest, AmendFormRefusesARowNextToItInThePagesLanguage) {
                   .empty());
 }
 
+// The amend page also changes the case's contact point, perpetrator's
+// role and offences, as `cbx case amend` does: the form starts from what
+// is stored, and only what changed is sent, in one Office.AmendCase.
+TEST_F(CasePagesTest, AmendingChangesTheCaseDetails) {
+  ASSERT_EQ(Call("POST", "/cases", skopje_, kForm).location,
+            "/case?number=MK-2026%2F7");
+  const v1::Case before = *book().Get("MK-2026/7");
+  Response form = Call("GET", "/cases/amend", skopje_, "number=MK-2026%2F7");
+  ASSERT_EQ(form.status, 200);
+  for (const char* want :
+       {"<legend>Details of the case</legend>",
+        "name=\"details\" value=\"1\"",
+        "name=\"contact_point\" required maxlength=\"512\" "
+        "value=\"+389 2 000 000 &lt;b&gt;\"",
+        "<option value=\"3\" selected>", "name=\"offence\" value=\"1\" checked",
+        "name=\"offence\" value=\"4\" checked"}) {
+    EXPECT_NE(form.body.find(want), std::string::npos) << want;
+  }
+  // The case has a role: "Unknown" is not offered (AmendCase cannot set
+  // it back).
+  EXPECT_EQ(form.body.find("<option value=\"0\">Unknown"), std::string::npos);
+  EXPECT_EQ(form.body.find("name=\"offence\" value=\"2\" checked"),
+            std::string::npos);
+
+  Request person = skopje_;
+  person.caller.person = "mk-0042";
+  Response amended =
+      Call("POST", "/cases/amend", person,
+           absl::StrCat("case_number=MK-2026%2F7&cur_0=",
+                        CurrentKey(before, v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME),
+                        "&cur_from_0=2026-01-02&cur_until_0=2026-01-31"
+                        "&details=1&contact_point=%2B389+2+111+222"
+                        "&role=2&offence=2"));
+  EXPECT_EQ(amended.status, 303) << amended.body;
+  const v1::Case after = *book().Get("MK-2026/7");
+  EXPECT_EQ(after.contact_point(), "+389 2 111 222");
+  EXPECT_EQ(after.role(), v1::PERPETRATOR_ROLE_ADMINISTRATOR);
+  ASSERT_EQ(after.offences_size(), 1);
+  EXPECT_EQ(after.offences(0).code(), v1::OFFENCE_CODE_NCII_THREAT);
+  EXPECT_EQ(after.identifiers_size(), before.identifiers_size());
+  std::vector<v1::AuditEntry> writes =
+      node_.AuditEntries(v1::AUDIT_DIRECTION_LOCAL, "Office.AmendCase");
+  ASSERT_EQ(writes.size(), 1u);
+  EXPECT_EQ(writes[0].outcome().status_code(), 0);
+  EXPECT_EQ(writes[0].user(), "mk-0042");
+
+  // The same details again: nothing changed, nothing sent.
+  Response same = Call("POST", "/cases/amend", skopje_,
+                       "case_number=MK-2026%2F7&details=1"
+                       "&contact_point=%2B389+2+111+222&role=2&offence=2");
+  EXPECT_EQ(same.status, 400);
+  EXPECT_NE(same.body.find("Nothing was changed"), std::string::npos);
+  EXPECT_EQ(
+      node_.AuditEntries(v1::AUDIT_DIRECTION_LOCAL, "Office.AmendCase").size(),
+      1u);
+}
+
+// What AmendCase would read as "unchanged" (an empty contact point, no
+// offence, role 0) cannot be what the person meant: refused next to the
+// details, in the page's language, with nothing sent.
+TEST_F(CasePagesTest, AmendRefusesDetailsThatCannotBeEmptied) {
+  ASSERT_EQ(Call("POST", "/cases", skopje_, kForm).location,
+            "/case?number=MK-2026%2F7");
+  const v1::Case before = *book().Get("MK-2026/7");
+  Request hr = skopje_;
+  hr.accept_language = "hr";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"details=1&contact_point=+&role=3&offence=1", "kontaktnu točku"},
+      {"details=1&contact_point=x&role=3", "barem jedno kazneno djelo"},
+      {"details=1&contact_point=x&role=0&offence=1", "„nepoznato“"}};
+  for (const auto& [fields, want] : cases) {
+    Response r = Call("POST", "/cases/amend", hr,
+                      "case_number=MK-2026%2F7&" + fields);
+    EXPECT_EQ(r.status, 400) << fields;
+    EXPECT_NE(r.body.find("<p class=\"error\" id=\"details_error\">"),
+              std::string::npos)
+        << fields << r.body;
+    EXPECT_NE(r.body.find(want), std::string::npos) << fields;
+  }
+  EXPECT_EQ(book().Get("MK-2026/7")->SerializeAsString(),
+            before.SerializeAsString());
+  EXPECT_TRUE(node_.AuditEntries(v1::AUDIT_DIRECTION_LOCAL, "Office.AmendCase")
+                  .empty());
+}
+
+// A case with more identifiers than the form's first rows: "Add another
+// row" brings the form back with one more row, what was typed kept, and
+// sends nothing; the rows it shows are the rows read.
+TEST_F(CasePagesTest, AddAnotherRowGrowsTheFormAndSendsNothing) {
+  std::string form(kForm);
+  form += "&rows=6&add_row=1";
+  Response more = Call("POST", "/cases", skopje_, form);
+  EXPECT_EQ(more.status, 200) << more.body;
+  EXPECT_NE(more.body.find("name=\"id_value_6\""), std::string::npos);
+  EXPECT_EQ(more.body.find("name=\"id_value_7\""), std::string::npos);
+  EXPECT_NE(more.body.find("name=\"rows\" value=\"7\""), std::string::npos);
+  EXPECT_NE(more.body.find("value=\"@Balkan_Leaks\""), std::string::npos);
+  // The form's own button comes first: Enter registers, it adds no row.
+  EXPECT_LT(more.body.find("Register the case</button>"),
+            more.body.find("name=\"add_row\""));
+  EXPECT_FALSE(book().Get("MK-2026/7").ok());
+  EXPECT_TRUE(Entries().empty());
+
+  std::string seven(kForm);
+  seven += "&rows=7&id_type_6=5&id_value_6=seventh%40example.org";
+  ASSERT_EQ(Call("POST", "/cases", skopje_, seven).location,
+            "/case?number=MK-2026%2F7");
+  const v1::Case c = *book().Get("MK-2026/7");
+  ASSERT_EQ(c.identifiers_size(), 3);
+  EXPECT_EQ(c.identifiers(2).value(), "seventh@example.org");
+
+  // At the most rows, no button, and a hint says so.
+  Response most = Call("POST", "/cases", skopje_, "rows=30&add_row=1");
+  EXPECT_EQ(most.status, 200);
+  EXPECT_NE(most.body.find("name=\"id_value_29\""), std::string::npos);
+  EXPECT_EQ(most.body.find("name=\"id_value_30\""), std::string::npos);
+  EXPECT_EQ(most.body.find("name=\"add_row\""), std::string::npos);
+  EXPECT_NE(most.body.find("at most 30 identifiers"), std::string::npos);
+
+  // The amend page's rows to add grow the same way.
+  Response amend = Call("POST", "/cases/amend", skopje_,
+                        "case_number=MK-2026%2F7&add_row=1"
+                        "&add_value_3=%40fourth_row");
+  EXPECT_EQ(amend.status, 200) << amend.body;
+  EXPECT_NE(amend.body.find("name=\"add_value_4\""), std::string::npos);
+  EXPECT_NE(amend.body.find("value=\"@fourth_row\""), std::string::npos);
+  EXPECT_EQ(
+      node_.AuditEntries(v1::AUDIT_DIRECTION_LOCAL, "Office.AmendCase").size(),
+      0u);
+
+  // Another role's "add a row" is no way around the role check.
+  Response auditor = Call("POST", "/cases", As("MK/Audit", "auditor"),
+                          "rows=6&add_row=1");
+  EXPECT_EQ(auditor.status, 403);
+}
+
 // What only the case book knows is its refusal, after the translated
 // framing, logged as Office.AmendCase: the last identifier kept (M8).
 TEST_F(CasePagesTest, AmendShowsTheNodesRefusalAfterTheFraming) {

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "client/offence_labels.h"
 #include "core/identifiers/identifiers.h"
+#include "node/console_case_forms.h"
 #include "node/console_hit_pages.h"
 
 namespace cbx::node {
@@ -21,7 +22,7 @@ namespace {
 namespace msg = i18n::msg;
 
 // How many identifier rows the form offers.
-constexpr int kRows = 4;
+constexpr int kRows = kQueryFormRows;
 
 constexpr v1::IdentifierType kTypes[] = {
     v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME,
@@ -214,7 +215,7 @@ std::optional<FieldRefusal> QueryFromForm(
   if (auto refusal = PurposeFromForm(form, lang, open_cases, q)) {
     return refusal;
   }
-  for (int i = 0; i < kRows; ++i) {
+  for (int i = 0; i < case_forms::RowsShown(form, kRows); ++i) {
     if (auto refusal = RowFromForm(form, i, lang, self, q, asked)) {
       return refusal;
     }
@@ -508,7 +509,8 @@ std::string IdentifierRowsHtml(const console::Form& form,
       absl::StrCat("<fieldset><legend>", T(msg::kConsoleQueryIdsLegend, lang),
                    "</legend>\n<p class=\"hint\" id=\"chat_hint\">",
                    T(msg::kConsoleQueryChatHint, lang), "</p>\n");
-  for (int i = 0; i < kRows; ++i) {
+  const int rows = case_forms::RowsShown(form, kRows);
+  for (int i = 0; i < rows; ++i) {
     const std::string n = std::to_string(i);
     const int chosen = IntField(form, "q_type_" + n);
     absl::StrAppend(
@@ -540,7 +542,7 @@ std::string IdentifierRowsHtml(const console::Form& form,
         First(form, "q_chat_" + n) == "1" ? " checked" : "", "> ",
         T(msg::kConsoleQueryChatLabel, lang), "</label>\n</fieldset>\n");
   }
-  absl::StrAppend(&out, "</fieldset>\n");
+  absl::StrAppend(&out, case_forms::MoreRows(rows, lang), "</fieldset>\n");
   return out;
 }
 
@@ -585,7 +587,10 @@ console::Response QueryPages::FormPage(const Request& r,
       IdentifierRowsHtml(form, {field, error}, lang),
       PeerBoxesHtml(form, {field, error}, peers_(), lang));
   absl::StrAppend(&out, "<p><button type=\"submit\">",
-                  T(msg::kConsoleQuerySubmit, lang), "</button></p>\n</form>");
+                  T(msg::kConsoleQuerySubmit, lang), "</button>",
+                  case_forms::MoreRowsButton(case_forms::RowsShown(form, kRows),
+                                             lang),
+                  "</p>\n</form>");
   return language_->Page(
       r, std::string(i18n::Text(msg::kConsoleNavQuery, lang)), out, status);
 }
@@ -619,7 +624,14 @@ void QueryPages::Form(const Request& r, Reply reply) const {
 
 void QueryPages::Ask(const Request& r, Reply reply) const {
   if (r.caller.role != "prosecutor") return reply(NotForRole(r));
-  if (!run_([this, r, reply] { Stream(r, reply); })) reply(Unavailable(r));
+  // One more row to fill: the form again, nothing asked.
+  const bool more = case_forms::AddsRow(r.form);
+  if (!run_([this, r, reply, more] {
+        if (more) return reply(FormPage(r, r.form, "", "", 200));
+        Stream(r, reply);
+      })) {
+    reply(Unavailable(r));
+  }
 }
 
 void QueryPages::Stream(const Request& r, const Reply& reply) const {

@@ -86,6 +86,9 @@ std::string PurposeFieldsHtml(const console::Form& form,
                               const FormFieldRefusal& refusal,
                               const std::vector<std::string>& open_cases,
                               i18n::Lang lang);
+// How many identifier rows the query and watch forms start with; "Add
+// another row" adds more (case_forms::RowsShown).
+inline constexpr int kQueryFormRows = 4;
 std::string IdentifierRowsHtml(const console::Form& form,
                                const FormFieldRefusal& refusal,
                                i18n::Lang lang);

@@ -413,6 +413,35 @@ TEST_F(QueryPagesTest, FailureAfterAnswersEndsThePageSayingSo) {
   EXPECT_NE(page.find("</html>"), std::string::npos);
 }
 
+// "Add another row" brings the form back with one more identifier row,
+// everything typed kept, and asks nothing; the fifth row is then asked.
+TEST_F(QueryPagesTest, AddAnotherRowGrowsTheFormAndAsksNothing) {
+  Response more =
+      Call("POST", skopje_, std::string(kAsk) + "&rows=4&add_row=1");
+  EXPECT_EQ(more.status, 200) << more.body;
+  EXPECT_NE(more.body.find("name=\"q_value_4\""), std::string::npos);
+  EXPECT_EQ(more.body.find("name=\"q_value_5\""), std::string::npos);
+  EXPECT_NE(more.body.find("value=\"@Balkan_Leaks\""), std::string::npos);
+  EXPECT_LT(more.body.find("type=\"submit\">"),
+            more.body.find("name=\"add_row\""));
+  EXPECT_TRUE(asked_.empty());
+
+  script_ = [](const std::function<bool(const v1::QueryEvent&)>& emit) {
+    v1::QueryEvent summary;
+    summary.mutable_summary()->set_query_id("q-5");
+    emit(summary);
+    return absl::OkStatus();
+  };
+  Call("POST", skopje_,
+       std::string(kAsk) + "&rows=5&q_value_4=fifth%40example.org");
+  ASSERT_EQ(asked_.size(), 1u);
+  bool fifth = false;
+  for (const v1::Identifier& id : asked_[0].identifiers()) {
+    fifth = fifth || id.value() == "fifth@example.org";
+  }
+  EXPECT_TRUE(fifth) << asked_[0].DebugString();
+}
+
 TEST_F(QueryPagesTest, OtherRolesAreRefused) {
   Request auditor = skopje_;
   auditor.caller.role = "auditor";

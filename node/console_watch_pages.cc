@@ -212,7 +212,10 @@ console::Response WatchPages::AddPage(const Request& r, const Form& form,
       IdentifierRowsHtml(form, refusal, lang),
       PeerBoxesHtml(form, refusal, peers_(), lang),
       DaysField(form, refusal, lang), "<p><button type=\"submit\">",
-      T(msg::kConsoleWatchAddSubmit, lang), "</button></p>\n</form>\n");
+      T(msg::kConsoleWatchAddSubmit, lang), "</button>",
+      case_forms::MoreRowsButton(
+          case_forms::RowsShown(form, kQueryFormRows), lang),
+      "</p>\n</form>\n");
   return language_->Page(r, PlainText(msg::kConsoleWatchNew, lang), body,
                          status);
 }
@@ -229,6 +232,11 @@ void WatchPages::NewForm(const Request& r, Reply reply) const {
 void WatchPages::Add(const Request& r, Reply reply) const {
   language_->Later(run_, r, reply, [this, r] {
     const i18n::Lang lang = language_->For(r);
+    // One more row to fill: nothing is sent. Another role goes on to the
+    // call below, which refuses it and logs the refusal.
+    if (case_forms::AddsRow(r.form) && r.caller.role == "prosecutor") {
+      return AddPage(r, r.form, {}, "", 200);
+    }
     FormFieldRefusal refusal;
     v1::AddWatchRequest req;
     v1::AddWatchResponse added;

@@ -219,6 +219,16 @@ TEST_F(WatchPagesTest, AddedFromTheFormListedRenewedAndCancelled) {
             404);
 }
 
+TEST_F(WatchPagesTest, AddAnotherRowGrowsTheFormAndAddsNothing) {
+  Response more =
+      Call("POST", "/watches", clerk_, AddFields("&days=30&add_row=1"));
+  EXPECT_EQ(more.status, 200) << more.body;
+  EXPECT_NE(more.body.find("name=\"q_value_4\""), std::string::npos);
+  EXPECT_NE(more.body.find("name=\"rows\" value=\"5\""), std::string::npos);
+  EXPECT_TRUE(Stored().empty());
+  EXPECT_TRUE(Logged("Office.AddWatch").empty());
+}
+
 TEST_F(WatchPagesTest, PagesOwnChecksAreShownNextToTheirFieldUnsent) {
   struct Case {
     std::string fields;
