@@ -273,13 +273,7 @@ console::Response CasePages::ReadRefused(const Request& r,
                                          const absl::Status& status) const {
   const i18n::Lang lang = LanguageOf(r);
   if (status.code() == absl::StatusCode::kPermissionDenied) {
-    return language_->Page(
-        r, std::string(i18n::Text(i18n::msg::kConsoleNotForRoleTitle, lang)),
-        absl::StrCat("<p class=\"error\">",
-                     THtml(i18n::msg::kConsoleNotForRoleText, lang,
-                           {Escape(RoleText(r.caller.role, lang))}),
-                     "</p>"),
-        403);
+    return language_->NotForRole(r, i18n::msg::kConsoleNotForRoleText);
   }
   return language_->Page(r, title, Refusal(std::string(status.message()), lang),
                          HttpStatusOf(status.code()));

@@ -596,14 +596,7 @@ console::Response QueryPages::FormPage(const Request& r,
 }
 
 console::Response QueryPages::NotForRole(const Request& r) const {
-  const i18n::Lang lang = language_->For(r);
-  return language_->Page(
-      r, std::string(i18n::Text(msg::kConsoleNotForRoleTitle, lang)),
-      absl::StrCat("<p class=\"error\">",
-                   HtmlFormat(msg::kConsoleQueryNotForRole, lang,
-                              {Escape(RoleText(r.caller.role, lang))}),
-                   "</p>"),
-      403);
+  return language_->NotForRole(r, msg::kConsoleQueryNotForRole);
 }
 
 console::Response QueryPages::Unavailable(const Request& r) const {
