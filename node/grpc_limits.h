@@ -75,6 +75,17 @@ inline constexpr int kMaxPingStrikes = 2;
 inline constexpr int kServerKeepaliveTimeMs = 60'000;
 inline constexpr int kServerKeepaliveTimeoutMs = 20'000;
 
+// This node's channels to its peers ping a connection while a call is
+// waiting on it and no ping has gone for 20 s, and drop it if no answer
+// comes within 10 s: a peer machine lost without a FIN (or a network that
+// silently stopped carrying the connection) is noticed within 30 s of
+// calls, not after TCP's own retries (about 15 minutes), and the next call
+// reconnects or goes to the member's other endpoint. Never while no call
+// is active: the peer's server would count such pings as abuse (above).
+inline constexpr int kPeerKeepaliveTimeMs = 20'000;
+inline constexpr int kPeerKeepaliveTimeoutMs = 10'000;
+static_assert(kPeerKeepaliveTimeMs >= kMinRecvPingIntervalMs);
+
 // A connection with no call for 5 minutes is closed (GOAWAY); every
 // connection is closed after 30 minutes, its calls given 2 minutes to end
 // (a Query or an index sync is far shorter); clients reconnect by

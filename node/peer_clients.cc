@@ -147,8 +147,11 @@ std::string RevocationFingerprint(const RevocationSet* revocations) {
 
 }  // namespace
 
-PeerClients::PeerClients(NodeContext* context, RevocationSource revocations)
-    : ctx_(context), shared_(std::make_shared<Shared>()) {
+PeerClients::PeerClients(NodeContext* context, RevocationSource revocations,
+                         PeerKeepalive keepalive)
+    : ctx_(context),
+      keepalive_(keepalive),
+      shared_(std::make_shared<Shared>()) {
   shared_->self = context->self();
   if (revocations == nullptr && context->tls != nullptr) {
     TlsCredentials* tls = context->tls;
@@ -202,6 +205,16 @@ std::shared_ptr<grpc::Channel> PeerClients::NewChannel(
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   // Replies sized to the protocol (node/grpc_limits.h).
   args.SetMaxReceiveMessageSize(static_cast<int>(kMaxPeerReplyBytes));
+  // A connection gone silent is dropped while calls wait on it
+  // (grpc_limits.h, kPeerKeepaliveTimeMs). gRPC 1.51 also spaces pings
+  // sent while no data goes out by its own minimum (5 minutes by
+  // default), which would hold back exactly these pings.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, keepalive_.time_ms);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, keepalive_.timeout_ms);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  args.SetInt(GRPC_ARG_HTTP2_MIN_SENT_PING_INTERVAL_WITHOUT_DATA_MS,
+              keepalive_.time_ms);
   return grpc::CreateCustomChannel(
       endpoint, grpc::experimental::TlsCredentials(options), args);
 }

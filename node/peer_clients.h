@@ -33,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "cbx/v1/peer.grpc.pb.h"
 #include "grpcpp/channel.h"
+#include "node/grpc_limits.h"
 #include "node/node_context.h"
 #include "node/peer_endpoints.h"
 #include "node/revocation.h"
@@ -40,6 +41,13 @@
 namespace cbx::node {
 
 struct TlsIdentity;  // node/tls_credentials.h
+
+// How PeerClients' channels notice a connection that went silent while a
+// call waits on it (node/grpc_limits.h; tests shorten it).
+struct PeerKeepalive {
+  int time_ms = kPeerKeepaliveTimeMs;
+  int timeout_ms = kPeerKeepaliveTimeoutMs;
+};
 
 class PeerClients {
  public:
@@ -51,7 +59,8 @@ class PeerClients {
   // `revocations` null: the CRLs of context->tls when it is set, none
   // otherwise.
   explicit PeerClients(NodeContext* context,
-                       RevocationSource revocations = nullptr);
+                       RevocationSource revocations = nullptr,
+                       PeerKeepalive keepalive = {});
   ~PeerClients();
 
   // One endpoint of a member, with its channel and a stub on it.
@@ -94,6 +103,7 @@ class PeerClients {
                                             const std::string& roots,
                                             const TlsIdentity* identity);
   NodeContext* ctx_;
+  const PeerKeepalive keepalive_;
   std::shared_ptr<Shared> shared_;
   std::mutex mu_;
   std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);

@@ -3,9 +3,16 @@
 // request reaches it. Real gRPC on loopback, certificates made in-test.
 #include "node/peer_clients.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <ctime>
+#include <thread>
 
 #include "core/crypto/testing/test_pki.h"
 #include "core/directory/testing/test_federation.h"
@@ -302,6 +309,116 @@ TEST_F(PeerClientsPairTest, BothStandbyIsUnavailableNamingBoth) {
   EXPECT_NE(s.message().find(At(a) + ": standby: "), std::string::npos) << s;
   EXPECT_NE(s.message().find(At(b) + ": standby: "), std::string::npos) << s;
   EXPECT_EQ(standby_.calls.load() + other.calls.load(), 2);
+}
+
+// A TCP relay on 127.0.0.1 to `target`, whose Freeze() stops carrying
+// bytes either way without closing anything: each side still has its
+// connection, and nothing more arrives (a peer's machine lost behind a
+// network that still holds the connection, or a half-open one).
+class FreezableRelay {
+ public:
+  explicit FreezableRelay(int target) : target_(target) {
+    listen_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    EXPECT_EQ(bind(listen_, reinterpret_cast<sockaddr*>(&addr), len), 0);
+    EXPECT_EQ(listen(listen_, 16), 0);
+    getsockname(listen_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    acceptor_ = std::thread([this] { Accept(); });
+  }
+  ~FreezableRelay() {
+    stop_ = true;
+    shutdown(listen_, SHUT_RDWR);
+    close(listen_);
+    acceptor_.join();
+    for (std::thread& t : pumps_) t.join();
+    for (int fd : fds_) close(fd);
+  }
+  int port() const { return port_; }
+  void Freeze() { frozen_ = true; }
+
+ private:
+  void Accept() {
+    while (!stop_) {
+      const int client = accept(listen_, nullptr, nullptr);
+      if (client < 0) return;
+      const int server = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      addr.sin_port = htons(static_cast<uint16_t>(target_));
+      if (connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) !=
+          0) {
+        close(client);
+        close(server);
+        continue;
+      }
+      fds_.push_back(client);
+      fds_.push_back(server);
+      pumps_.emplace_back([this, client, server] { Pump(client, server); });
+      pumps_.emplace_back([this, client, server] { Pump(server, client); });
+    }
+  }
+  void Pump(int from, int to) {
+    char buf[16384];
+    while (!stop_) {
+      if (frozen_) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        continue;
+      }
+      pollfd p{from, POLLIN, 0};
+      if (poll(&p, 1, 50) <= 0) continue;
+      const ssize_t n = read(from, buf, sizeof(buf));
+      if (n <= 0) return;
+      for (ssize_t sent = 0; sent < n;) {
+        const ssize_t w = write(to, buf + sent, static_cast<size_t>(n - sent));
+        if (w <= 0) return;
+        sent += w;
+      }
+    }
+  }
+
+  const int target_;
+  int listen_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> frozen_{false};
+  std::thread acceptor_;
+  std::vector<std::thread> pumps_;  // the acceptor's only, joined after it
+  std::vector<int> fds_;
+};
+
+// A connection to a peer that goes silent is dropped while calls wait on
+// it (node/grpc_limits.h, kPeerKeepaliveTimeMs; shortened here): without
+// the channel's keepalive it stays READY for as long as TCP holds it, and
+// every call waits out its whole budget on it.
+TEST_F(PeerClientsPairTest, ASilentConnectionIsDroppedWhileCallsWaitOnIt) {
+  const int active = Serve(&service_, RsNode(0x37));
+  FreezableRelay relay(active);
+  ListRs("localhost:" + std::to_string(relay.port()), {});
+  transport_.reset();
+  clients_ = std::make_unique<PeerClients>(&ctx_, nullptr,
+                                           PeerKeepalive{1000, 1000});
+  transport_ = std::make_unique<GrpcPeerTransport>(clients_.get());
+  ASSERT_TRUE(Call().ok()) << Call();
+  absl::StatusOr<std::vector<PeerClients::Link>> links = clients_->Links("RS");
+  ASSERT_TRUE(links.ok()) << links.status();
+  std::shared_ptr<grpc::Channel> channel = links->front().channel;
+  ASSERT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
+
+  relay.Freeze();
+  const auto start = std::chrono::steady_clock::now();
+  const auto bound = start + std::chrono::seconds(20);
+  bool dropped = false;
+  while (!dropped && std::chrono::steady_clock::now() < bound) {
+    EXPECT_FALSE(Call(1500).ok());  // nothing gets through the relay now
+    dropped = channel->GetState(false) != GRPC_CHANNEL_READY;
+  }
+  EXPECT_TRUE(dropped) << "the silent connection was still READY after "
+                       << "20 s of calls";
 }
 
 }  // namespace
