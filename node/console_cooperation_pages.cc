@@ -9,7 +9,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cbx/v1/envelope.pb.h"
+#include "cbx/v1/message.pb.h"
 #include "client/time_format.h"
+#include "core/crypto/sha256.h"
 #include "core/i18n/catalog.h"
 #include "node/console_calls.h"
 #include "node/console_case_forms.h"
@@ -247,6 +250,54 @@ std::string ReplyRows(const v1::CooperationRecord& r, i18n::Lang lang) {
                     "</td></tr>\n");
   }
   return out;
+}
+
+// The signed envelopes of `r` that crossed the border, one row each: which
+// message it is, who signed it and when (from its header), the key that
+// signed it, and the SHA-256 under which both members' audit logs record
+// it (spec/audit-log.md: envelope_sha256), so that an auditor can find the
+// entries. Empty if the record holds none.
+std::string EnvelopeRows(const v1::CooperationRecord& r, i18n::Lang lang) {
+  const std::pair<i18n::MessageId, const std::string*> envelopes[] = {
+      {msg::kConsoleCoopEnvelopeRequest, &r.request_envelope()},
+      {msg::kConsoleCoopEnvelopeReceipt, &r.receipt_envelope()},
+      {msg::kConsoleCoopEnvelopeResponse, &r.response_envelope()},
+      {msg::kConsoleCoopEnvelopeResponseReceipt,
+       &r.response_receipt_envelope()}};
+  std::string rows;
+  for (const auto& [label, bytes] : envelopes) {
+    if (bytes->empty()) continue;
+    v1::Envelope envelope;
+    v1::Message message;
+    std::string signer, issued;
+    // Stored as the node received or sent it: a record the node wrote.
+    // One that does not parse is shown by its hash alone.
+    if (envelope.ParseFromString(*bytes) &&
+        message.ParseFromString(envelope.body())) {
+      signer = message.header().sender();
+      if (!message.header().office().empty()) {
+        absl::StrAppend(&signer, " (", message.header().office(), ")");
+      }
+      issued = Time(message.header().issued_at_ms());
+    }
+    absl::StrAppend(&rows, "<tr><td>", T(label, lang), "</td><td>",
+                    Escape(signer), "</td><td>", Escape(issued),
+                    "</td><td><code>",
+                    absl::BytesToHexString(envelope.key_id()),
+                    "</code></td><td><code class=\"hash\">",
+                    absl::BytesToHexString(crypto::Sha256(*bytes)),
+                    "</code></td></tr>\n");
+  }
+  if (rows.empty()) return "";
+  return absl::StrCat(
+      "<h2>", T(msg::kConsoleCoopEnvelopes, lang), "</h2>\n<p class=\"hint\">",
+      T(msg::kConsoleCoopEnvelopesHint, lang), "</p>\n<table>\n<tr><th>",
+      T(msg::kConsoleCoopEnvelopeMessage, lang), "</th><th>",
+      T(msg::kConsoleCoopEnvelopeSigner, lang), "</th><th>",
+      T(msg::kConsoleCoopEnvelopeIssued, lang), "</th><th>",
+      T(msg::kConsoleCoopEnvelopeKey, lang), "</th><th>",
+      T(msg::kConsoleCoopEnvelopeSha256, lang), "</th></tr>\n", rows,
+      "</table>\n");
 }
 
 // Whether the office may answer `r` now: received, answer expected, and
@@ -628,7 +679,7 @@ console::Response CooperationPages::RecordPage(const Request& r,
   std::string body = absl::StrCat(
       Alert(refusal, node_reason, lang), "<p><code>", Escape(record.id()),
       "</code></p>\n<table>\n", RequestRows(record, lang),
-      ReplyRows(record, lang), "</table>\n");
+      ReplyRows(record, lang), "</table>\n", EnvelopeRows(record, lang));
   if (Answerable(record)) {
     body += AnswerForm(r, record, form, refusal, lang);
   }

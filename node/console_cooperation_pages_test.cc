@@ -302,6 +302,29 @@ TEST_F(CooperationPagesTest, RequestSentFromAHitCardIsAnsweredByThePeer) {
   EXPECT_NE(mk_record.body.find("2026-07-31T23:59:59Z"), std::string::npos);
   EXPECT_EQ(mk_record.body.find("action=\"/requests/respond\""),
             std::string::npos);
+  // Its signed messages, each by its signer and under the SHA-256 the
+  // audit logs record for it (here: MK's log, the request it sent).
+  EXPECT_NE(mk_record.body.find("<h2>Signed messages</h2>"), std::string::npos);
+  EXPECT_NE(mk_record.body.find("<td>MK (MK/PPO-Skopje)</td>"),
+            std::string::npos);
+  EXPECT_NE(mk_record.body.find("<td>RS (RS/VJT-Beograd)</td>"),
+            std::string::npos);
+  bool found = false;
+  for (const v1::AuditEntry& e :
+       mk_.node.AuditEntries(v1::AUDIT_DIRECTION_SENT, "Peer.Cooperate")) {
+    if (e.envelope_sha256().empty()) continue;
+    EXPECT_NE(mk_record.body.find(absl::BytesToHexString(e.envelope_sha256())),
+              std::string::npos)
+        << e.kind();
+    found = true;
+    break;
+  }
+  EXPECT_TRUE(found);
+  for (const char* message :
+       {"<td>Request</td>", "<td>Receipt of the request</td>",
+        "<td>Answer</td>", "<td>Receipt of the answer</td>"}) {
+    EXPECT_NE(mk_record.body.find(message), std::string::npos) << message;
+  }
   // Answered: RS's page offers no second answer.
   EXPECT_EQ(rs_.Call("GET", "/request", rs_clerk_, "id=" + id)
                 .body.find("action=\"/requests/respond\""),

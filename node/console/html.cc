@@ -178,6 +178,7 @@ figure{margin:1em 0}
 figcaption{font-weight:bold}
 a:focus,button:focus,input:focus,select:focus{outline:3px solid #b36b00;outline-offset:2px}
 .hint{color:#444;margin:.2em 0}
+code.hash{word-break:break-all}
 fieldset.row{margin:.5em 0}
 .disjoint{color:#8a0012}
 .hit{border:1px solid #ccc;background:#fff;padding:.5em 1em;margin:1em 0}
