@@ -417,8 +417,9 @@ std::string CheckedHtml(const Checked& c, i18n::Lang lang) {
 // An uploaded file, or null for an input left empty.
 const console::UploadedFile* Upload(const console::Request& r,
                                     const std::string& name) {
-  auto it = r.files.find(name);
-  if (it == r.files.end() ||
+  if (r.files == nullptr) return nullptr;
+  auto it = r.files->find(name);
+  if (it == r.files->end() ||
       (it->second.filename.empty() && it->second.content.empty())) {
     return nullptr;
   }

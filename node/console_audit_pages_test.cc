@@ -76,10 +76,12 @@ class AuditPagesTest : public ::testing::Test {
       const std::map<std::string, std::pair<std::string, std::string>>& files) {
     r.method = "POST";
     r.path = "/audit/check";
+    console::UploadedFiles uploads;
     for (const auto& [name, file] : files) {
-      r.files[name] =
+      uploads[name] =
           console::UploadedFile{file.first, "application/json", file.second};
     }
+    r.files = std::make_shared<const console::UploadedFiles>(uploads);
     std::optional<Response> answer;
     routes_.at({"POST", "/audit/check"})(
         r, [&](Response a) { answer = std::move(a); });

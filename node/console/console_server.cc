@@ -385,7 +385,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       absl::StatusOr<MultipartForm> parts = ParseMultipart(type, req.body());
       if (!parts.ok()) return parts.status();
       request.form = std::move(parts->fields);
-      request.files = std::move(parts->files);
+      request.files =
+          std::make_shared<const UploadedFiles>(std::move(parts->files));
       return absl::OkStatus();
     }
     if (media != "application/x-www-form-urlencoded") {

@@ -91,8 +91,10 @@ struct Request {
   Form query;
   Form form;  // a POST's decoded body (a multipart body's text parts)
   // A multipart POST's files, by their input's name (only on the routes of
-  // Options::upload_paths); they live as long as the request.
-  std::map<std::string, UploadedFile> files;
+  // Options::upload_paths; null otherwise). Shared, so that a handler that
+  // copies the request to its executor does not copy the uploads; they
+  // live as long as the request's last copy.
+  std::shared_ptr<const UploadedFiles> files;
   Caller caller;
   Session session;
   std::string accept_language;

@@ -366,9 +366,10 @@ TEST_F(ConsoleServerTest, UploadRouteReadsAMultipartFormPastTheFormBound) {
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_EQ(a->result_int(), 200) << a->body();
   EXPECT_EQ(handled_.load(), 2);
-  ASSERT_EQ(last_.files.count("export"), 1u);
-  EXPECT_EQ(last_.files.at("export").filename, "mk.json");
-  EXPECT_EQ(last_.files.at("export").content, file);
+  ASSERT_NE(last_.files, nullptr);
+  ASSERT_EQ(last_.files->count("export"), 1u);
+  EXPECT_EQ(last_.files->at("export").filename, "mk.json");
+  EXPECT_EQ(last_.files->at("export").content, file);
   EXPECT_EQ(First(last_.form, "form_token"), token);
 }
 

@@ -34,9 +34,12 @@ struct UploadedFile {
   std::string content;
 };
 
+// Uploaded files by their input's name.
+using UploadedFiles = std::map<std::string, UploadedFile>;
+
 struct MultipartForm {
-  Form fields;                                // the text parts
-  std::map<std::string, UploadedFile> files;  // the file parts, by name
+  Form fields;          // the text parts
+  UploadedFiles files;  // the file parts
 };
 
 // Reads `body` sent with Content-Type `content_type`. INVALID_ARGUMENT
