@@ -416,6 +416,11 @@ TEST_F(AuditPagesTest, CheckPagesAreInTheCallersLanguage) {
   Response form = Get("/audit/check", sq);
   ASSERT_EQ(form.status, 200) << form.body;
   EXPECT_NE(form.body.find("Eksporti për t'u verifikuar"), std::string::npos);
+  // The auditor's menu leads to the page.
+  EXPECT_NE(form.body.find("<a href=\"/audit/check\">Kontrolli i eksporteve "
+                           "të auditimit</a>"),
+            std::string::npos)
+      << form.body;
   const std::string file = Get("/audit/export", sq).body;
   Request mk = As("auditor", "a-17");
   mk.accept_language = "mk";
