@@ -158,6 +158,7 @@ absl::Status RefuseUnknownFields(const json& root, const std::string& name) {
       {"admin_listen", {}},
       {"admin_allow_non_loopback", {}},
       {"console_listen", {}},
+      {"console", {"max_upload_bytes"}},
       {"tls", {"certificate", "private_key", "office_ca", "crl_dir"}},
       {"keys",
        {"node_signing_key", "node_signing_key_next", "oprf_key",
@@ -416,6 +417,11 @@ absl::StatusOr<Config> ParseConfig(const std::string& text,
                    "must differ from peer_listen, office_listen and "
                    "admin_listen");
   }
+  // At least a form's 64 KiB; at most the 2 GiB an export file may have.
+  CBX_ASSIGN_FIELD(
+      c.console_max_upload_bytes,
+      Bounded(r, "console.max_upload_bytes", int64_t{64} << 10,
+              int64_t{2} << 30, "bytes", c.console_max_upload_bytes));
   CBX_ASSIGN_FIELD(c.tls_certificate, r.Path("tls.certificate"));
   CBX_ASSIGN_FIELD(c.tls_private_key, r.Path("tls.private_key"));
   CBX_ASSIGN_FIELD(c.office_ca, r.Path("tls.office_ca"));

@@ -87,6 +87,10 @@ struct Config {
   // The web console for offices' browsers (node/console, HTTPS with client
   // certificates of the office CA); empty: none.
   std::string console_listen;
+  // The largest upload the console reads (console.max_upload_bytes: the
+  // auditor's export check, spec/web-console.md §3); other forms stay at
+  // 64 KiB.
+  int64_t console_max_upload_bytes = int64_t{64} << 20;
   // TLS: the node's certificate and key (server on both ports, client to
   // peers), and the national CA that issues office certificates.
   std::string tls_certificate;

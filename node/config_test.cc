@@ -59,6 +59,29 @@ TEST(ConfigTest, ConsoleListenIsOptionalAndMustBeAPortOfItsOwn) {
       << same.status();
 }
 
+TEST(ConfigTest, ConsoleMaxUploadBytesHasADefaultAndBounds) {
+  EXPECT_EQ(
+      ParseConfig(kGood, "/srv/cbx/mk", "node.json")->console_max_upload_bytes,
+      int64_t{64} << 20);
+  auto with = [](const std::string& console) {
+    std::string text = kGood;
+    text.replace(text.rfind('}'), 1, ", \"console\": " + console + "}");
+    return ParseConfig(text, "/srv/cbx/mk", "node.json");
+  };
+  auto set = with(R"({"max_upload_bytes": 1048576})");
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->console_max_upload_bytes, 1048576);
+  for (const char* bad :
+       {R"({"max_upload_bytes": 1000})", R"({"max_upload_bytes": "64M"})",
+        R"({"max_upload_bytes": 4294967296})", R"({"max_upload": 1})"}) {
+    auto c = with(bad);
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_NE(c.status().message().find("console.max_upload"),
+              std::string::npos)
+        << c.status();
+  }
+}
+
 TEST(ConfigTest, OprfKeyNextIsOptional) {
   auto without = ParseConfig(kGood, "/srv/cbx/mk", "node.json");
   ASSERT_TRUE(without.ok()) << without.status();

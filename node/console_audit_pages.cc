@@ -47,8 +47,13 @@ std::string ErrorHtml(const std::string& html) {
 }  // namespace
 
 AuditPages::AuditPages(NodeContext* ctx, OfficeService* office,
-                       const ConsoleLanguage* language, ConsoleRunner run)
-    : ctx_(ctx), office_(office), language_(language), run_(std::move(run)) {}
+                       const ConsoleLanguage* language, ConsoleRunner run,
+                       v1::SignedDirectory genesis)
+    : ctx_(ctx),
+      office_(office),
+      language_(language),
+      run_(std::move(run)),
+      genesis_(std::move(genesis)) {}
 
 void AuditPages::AddRoutes(
     std::map<std::pair<std::string, std::string>, console::Handler>& routes) {
@@ -59,6 +64,9 @@ void AuditPages::AddRoutes(
   };
   routes[{"GET", "/audit"}] = bind(&AuditPages::Overview);
   routes[{"GET", "/audit/report"}] = bind(&AuditPages::Report);
+  routes[{"GET", "/audit/export"}] = bind(&AuditPages::Download);
+  routes[{"GET", "/audit/check"}] = bind(&AuditPages::CheckForm);
+  routes[{"POST", "/audit/check"}] = bind(&AuditPages::Check);
 }
 
 void AuditPages::AsCaller(
@@ -194,7 +202,13 @@ void AuditPages::Overview(const Request& r, Reply reply) const {
                   : absl::StrCat("<ul class=\"error\" role=\"alert\">", alerts,
                                  "</ul>\n"),
               "<h2>", T(msg::kConsoleAuditOwnLog, lang), "</h2>\n", own, "<h2>",
-              T(msg::kConsoleAuditPeers, lang), "</h2>\n", peers, "<p>",
+              T(msg::kConsoleAuditPeers, lang), "</h2>\n", peers,
+              ExportForm("0", "", lang), "<p>",
+              HtmlFormat(msg::kConsoleAuditCheckOverview, lang,
+                         {absl::StrCat("<a href=\"/audit/check\">",
+                                       T(msg::kConsoleAuditCheckTitle, lang),
+                                       "</a>")}),
+              "</p>\n<p>",
               HtmlFormat(
                   msg::kConsoleAuditVerifyYourself, lang,
                   {Code("cbx audit export"), Code("cbx audit verify-export"),

@@ -159,7 +159,8 @@ std::string Menu(const std::string& role, i18n::Lang lang) {
                                {"/watches", msg::kConsoleNavWatches}});
   } else if (role == "auditor") {
     links.insert(links.end(), {{"/audit", msg::kConsoleNavAudit},
-                               {"/audit/report", msg::kConsoleNavReport}});
+                               {"/audit/report", msg::kConsoleNavReport},
+                               {"/audit/check", msg::kConsoleAuditCheckTitle}});
   }
   std::string out =
       absl::StrCat("<nav aria-label=\"",

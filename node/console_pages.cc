@@ -293,7 +293,8 @@ void CasePages::Home(const Request& r, Reply reply) const {
       {"/watches", i18n::msg::kConsoleHomeWatches}};
   if (r.caller.role == "auditor") {
     links = {{"/audit", i18n::msg::kConsoleNavAudit},
-             {"/audit/report", i18n::msg::kConsoleNavReport}};
+             {"/audit/report", i18n::msg::kConsoleNavReport},
+             {"/audit/check", i18n::msg::kConsoleAuditCheckTitle}};
   } else if (r.caller.role != "prosecutor") {
     links.clear();
   }

@@ -756,14 +756,20 @@ absl::Status Node::StartConsole() {
       std::make_unique<ConsoleLanguage>(c->self(), c->storage.get(), run);
   console_pages_ = std::make_unique<CasePages>(c->self(), office_service_.get(),
                                                run, console_language_.get());
-  audit_pages_ = std::make_unique<AuditPages>(c, office_service_.get(),
-                                              console_language_.get(), run);
+  // Uploaded audit exports are verified against the pinned genesis, as
+  // `cbx audit verify-export` does against the auditor's copy of it.
+  ASSIGN_OR_RETURN(v1::SignedDirectory genesis, ReadGenesis(c->config));
+  audit_pages_ = std::make_unique<AuditPages>(
+      c, office_service_.get(), console_language_.get(), run, genesis);
   std::map<std::pair<std::string, std::string>, console::Handler> routes;
   console_pages_->AddRoutes(routes);
   console_language_->AddRoutes(routes);
   audit_pages_->AddRoutes(routes);
   RETURN_IF_ERROR(AddConsoleQueryPages(routes));
   console::ConsoleServer::Options options;
+  options.upload_paths = AuditPages::UploadPaths();
+  options.max_upload_bytes =
+      static_cast<uint64_t>(c->config.console_max_upload_bytes);
   // The node's identity as it is in use, and the office CA as TlsCredentials
   // last accepted it (<data_dir>/tls/office-roots.pem).
   options.tls = [this, c]() -> absl::StatusOr<console::TlsMaterial> {

@@ -524,13 +524,15 @@ grpc::Status OfficeService::AuditInclusion(
 grpc::Status OfficeService::AuditExport(
     grpc::ServerContext* context, const v1::AuditExportRequest* request,
     grpc::ServerWriter<v1::AuditExportChunk>* writer) {
-  return Audited(context, "Office.AuditExport", "audit_export",
-                 [&] { return Export(*request, writer); });
+  return Audited(context, "Office.AuditExport", "audit_export", [&] {
+    return Export(*request, [writer](const v1::AuditExportChunk& chunk) {
+      return writer->Write(chunk);
+    });
+  });
 }
 
-absl::Status OfficeService::Export(
-    const v1::AuditExportRequest& request,
-    grpc::ServerWriter<v1::AuditExportChunk>* writer) {
+absl::Status OfficeService::Export(const v1::AuditExportRequest& request,
+                                   const ExportEmit& emit) {
   std::string checkpoint;
   uint64_t size = request.size();
   if (size == 0) {
@@ -568,7 +570,7 @@ absl::Status OfficeService::Export(
       ASSIGN_OR_RETURN(auto proof, ctx_->audit->InclusionProof(i, size));
       for (Bytes& h : proof) e->add_inclusion_proof(std::move(h));
     }
-    if (!writer->Write(chunk)) {
+    if (!emit(chunk)) {
       return absl::CancelledError("the auditor went away");
     }
   }

@@ -244,6 +244,20 @@ class OfficeService final : public v1::Office::Service {
   absl::StatusOr<v1::SignedReport> Report(std::string_view month) {
     return reports_.Get(month);
   }
+  // AuditExport's body (inside AuditedFor): entries [begin, end) with
+  // their inclusion proofs against the checkpoint of `request.size` (0:
+  // the latest), the checkpoint note in the first chunk, 256 entries a
+  // chunk to `emit` (false from it: CANCELLED); INVALID_ARGUMENT for an
+  // empty range or one past the checkpoint, FAILED_PRECONDITION for a
+  // size no stored checkpoint has. The console's download uses it too.
+  using ExportEmit = std::function<bool(const v1::AuditExportChunk&)>;
+  absl::Status Export(const v1::AuditExportRequest& request,
+                      const ExportEmit& emit);
+  // The directory versions Office.AuditDirectory answers (an export
+  // carries them).
+  std::vector<v1::SignedDirectory> DirectoryVersions() const {
+    return ctx_->directory->VersionsAfter(0);
+  }
   // The office's own listings (node/office_scope.h), for the console.
   OfficeScope& scope() { return scope_; }
 
@@ -293,9 +307,6 @@ class OfficeService final : public v1::Office::Service {
   absl::Status DescribePeers(v1::ListPeersResponse* response);
   // Sets response->own_certificate to the node certificate in use.
   void DescribeOwnCertificate(v1::ListPeersResponse* response) const;
-  // AuditExport's body.
-  absl::Status Export(const v1::AuditExportRequest& request,
-                      grpc::ServerWriter<v1::AuditExportChunk>* writer);
 
   NodeContext* ctx_;
   LookupQuerier* query_;

@@ -14,10 +14,12 @@
 #include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <optional>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "core/i18n/catalog.h"
 #include "node/console/listen_endpoint.h"
@@ -217,11 +219,40 @@ class Connection : public std::enable_shared_from_this<Connection> {
         std::chrono::milliseconds(state_->options.request_timeout_ms));
   }
 
+  // The header first, then the body within the bound of the header's
+  // route: an upload route's bound is not every route's.
   void Read() {
     parser_.emplace();
     parser_->header_limit(state_->options.max_header_bytes);
-    parser_->body_limit(state_->options.max_body_bytes);
+    // No bound while the header is read (Beast would check a Content-Length
+    // against it as the header ends): OnHeader sets the route's own. (Not
+    // boost::none: Beast 1.74 compares a length with it as greater.)
+    parser_->body_limit(std::numeric_limits<uint64_t>::max());
     Deadline();
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) {
+          self->OnHeader(ec);
+        });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnRead(ec);
+    const http::request<http::string_body>& req = parser_->get();
+    std::string_view target(req.target().data(), req.target().size());
+    target = target.substr(0, target.find('?'));
+    const bool upload = req.method() == http::verb::post &&
+                        state_->options.upload_paths.count(std::string(target));
+    body_limit_ = upload ? state_->options.max_upload_bytes
+                         : state_->options.max_body_bytes;
+    parser_->body_limit(body_limit_);
+    // A declared length past the bound is refused before any of the body
+    // is read; a chunked body is cut off by the parser at the bound.
+    if (boost::optional<uint64_t> n = parser_->content_length();
+        n.has_value() && *n > body_limit_) {
+      return OnRead(http::error::body_limit);
+    }
+    if (parser_->is_done()) return OnRead({});
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) {
                        self->OnRead(ec);
@@ -242,7 +273,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (ec == http::error::body_limit) {
       return Refuse(413, msg::kConsoleErrorFormTooLargeTitle,
                     msg::kConsoleErrorFormTooLargeText,
-                    {absl::StrCat(state_->options.max_body_bytes)});
+                    {absl::StrCat(body_limit_)});
     }
     if (ec) return Close();  // closed, timed out, malformed
     keep_alive_ = parser_->get().keep_alive();
@@ -322,19 +353,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
       Refuse(403, msg::kConsoleErrorRefusedTitle, msg::kConsoleErrorOtherSite);
       return false;
     }
-    const std::string type = Str(req[http::field::content_type]);
-    if (type.substr(0, type.find(';')) != "application/x-www-form-urlencoded") {
-      Refuse(415, msg::kConsoleErrorRefusedTitle,
-             msg::kConsoleErrorNotUrlencoded);
+    if (absl::Status read = ReadBody(req, request); !read.ok()) {
+      if (read.code() == absl::StatusCode::kUnimplemented) {
+        Refuse(415, msg::kConsoleErrorRefusedTitle,
+               msg::kConsoleErrorNotUrlencoded);
+      } else {
+        Refuse(400, msg::kConsoleErrorBadFormTitle,
+               msg::kConsoleErrorBadFormText, {std::string(read.message())});
+      }
       return false;
     }
-    absl::StatusOr<Form> form = ParseForm(req.body());
-    if (!form.ok()) {
-      Refuse(400, msg::kConsoleErrorBadFormTitle, msg::kConsoleErrorBadFormText,
-             {std::string(form.status().message())});
-      return false;
-    }
-    request.form = *std::move(form);
     if (!new_session_.empty() ||
         !SessionStore::FormTokenMatches(request.session,
                                         First(request.form, kFormTokenField))) {
@@ -343,6 +371,31 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return false;
     }
     return true;
+  }
+
+  // A POST's body into request.form (and request.files): URL-encoded, or
+  // multipart/form-data on an upload route. UNIMPLEMENTED for another
+  // type (415), INVALID_ARGUMENT for a body that does not decode (400).
+  absl::Status ReadBody(const http::request<http::string_body>& req,
+                        Request& request) const {
+    const std::string type = Str(req[http::field::content_type]);
+    const std::string media = MediaType(type);
+    if (media == "multipart/form-data" &&
+        state_->options.upload_paths.count(request.path) != 0) {
+      absl::StatusOr<MultipartForm> parts = ParseMultipart(type, req.body());
+      if (!parts.ok()) return parts.status();
+      request.form = std::move(parts->fields);
+      request.files =
+          std::make_shared<const UploadedFiles>(std::move(parts->files));
+      return absl::OkStatus();
+    }
+    if (media != "application/x-www-form-urlencoded") {
+      return absl::UnimplementedError("not a form");
+    }
+    absl::StatusOr<Form> form = ParseForm(req.body());
+    if (!form.ok()) return form.status();
+    request.form = *std::move(form);
+    return absl::OkStatus();
   }
 
   // Streaming, for StreamWriter (the rest of the class is private).
@@ -432,6 +485,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   crypto::CertificateSummary certificate_;
   beast::flat_buffer buffer_{8192};
   std::optional<http::request_parser<http::string_body>> parser_;
+  uint64_t body_limit_ = 0;  // the bound of the request being read
   http::response<http::string_body> response_;
   bool keep_alive_ = false;
   // The language of this request's refusals: the best match of its
@@ -545,6 +599,17 @@ void Connection::Write(Response r) {
   } else {
     response_.result(static_cast<http::status>(r.status));
     response_.set(http::field::content_type, r.content_type);
+    std::string file;  // only characters that need no quoting anywhere
+    for (char c : r.attachment) {
+      if (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+          c == '_' || c == '.') {
+        file.push_back(c);
+      }
+    }
+    if (!file.empty()) {
+      response_.set(http::field::content_disposition,
+                    absl::StrCat("attachment; filename=\"", file, "\""));
+    }
   }
   SecurityHeaders(response_);
   if (response_.result() == http::status::method_not_allowed) {

@@ -19,8 +19,8 @@
 //     browser marks as coming from another site (Sec-Fetch-Site) refused;
 //   - bounds: at most max_connections connections, a timeout per request,
 //     a header of at most max_header_bytes and a body of at most
-//     max_body_bytes (431 / 413), GET and POST only (405), a form that does
-//     not decode (400).
+//     max_body_bytes, or max_upload_bytes on an upload route (431 / 413),
+//     GET and POST only (405), a form that does not decode (400).
 //
 // Handlers are asynchronous: a handler gets the request and a Reply to call
 // once, from any thread (the node runs slow work on its executor); the
@@ -43,12 +43,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 
 #include "absl/status/statusor.h"
 #include "core/crypto/x509_crl.h"
 #include "node/console/html.h"
+#include "node/console/multipart.h"
 #include "node/console/sessions.h"
 
 namespace boost::asio {
@@ -87,7 +89,12 @@ struct Request {
   std::string method;  // "GET" or "POST"
   std::string path;    // without the query string
   Form query;
-  Form form;  // a POST's decoded body
+  Form form;  // a POST's decoded body (a multipart body's text parts)
+  // A multipart POST's files, by their input's name (only on the routes of
+  // Options::upload_paths; null otherwise). Shared, so that a handler that
+  // copies the request to its executor does not copy the uploads; they
+  // live as long as the request's last copy.
+  std::shared_ptr<const UploadedFiles> files;
   Caller caller;
   Session session;
   std::string accept_language;
@@ -105,6 +112,9 @@ struct Response {
   std::string body;
   // Set: a 303 See Other to this path (after a POST), body ignored.
   std::string location;
+  // Set: the answer is a file to save under this name (Content-Disposition:
+  // attachment); ASCII letters, digits and "-_." only.
+  std::string attachment;
 };
 
 using Reply = std::function<void(Response)>;
@@ -127,6 +137,13 @@ class ConsoleServer {
     int64_t request_timeout_ms = 30'000;
     uint32_t max_header_bytes = 16 * 1024;
     uint32_t max_body_bytes = 64 * 1024;
+    // The POST paths that take file uploads: their body may also be
+    // multipart/form-data (RFC 7578, node/console/multipart.h; refused 415
+    // on every other path) and is bounded by max_upload_bytes instead of
+    // max_body_bytes. The bound is chosen once the header is read, so a
+    // body past it is refused (413) before it is read.
+    std::set<std::string> upload_paths;
+    uint64_t max_upload_bytes = 64 << 20;
     // A stream's bytes queued and not yet written to the socket, at most.
     uint32_t max_stream_buffer_bytes = 1024 * 1024;
     SessionStore::Options sessions;

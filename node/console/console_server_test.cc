@@ -35,6 +35,35 @@ constexpr char kOhrid[] = "spiffe://cbx/office/MK/PPO-Ohrid/prosecutor";
 
 using Answer = http::response<http::string_body>;
 
+constexpr uint64_t kMaxUpload = 1024 * 1024;
+constexpr char kBoundary[] = "----cbxUpload7";
+
+// A multipart/form-data request to `target`, as a browser sends a form
+// with `token` (none if empty) and one file of `file` bytes.
+http::request<http::string_body> MultipartPost(const std::string& target,
+                                               const std::string& cookie,
+                                               const std::string& token,
+                                               const std::string& file) {
+  http::request<http::string_body> req(http::verb::post, target, 11);
+  req.set(http::field::content_type,
+          absl::StrCat("multipart/form-data; boundary=", kBoundary));
+  if (!cookie.empty()) req.set(http::field::cookie, cookie);
+  std::string body;
+  if (!token.empty()) {
+    absl::StrAppend(&body, "--", kBoundary,
+                    "\r\nContent-Disposition: form-data; "
+                    "name=\"form_token\"\r\n\r\n",
+                    token, "\r\n");
+  }
+  absl::StrAppend(&body, "--", kBoundary,
+                  "\r\nContent-Disposition: form-data; name=\"export\"; "
+                  "filename=\"mk.json\"\r\nContent-Type: "
+                  "application/json\r\n\r\n",
+                  file, "\r\n--", kBoundary, "--\r\n");
+  req.body() = std::move(body);
+  return req;
+}
+
 class ConsoleServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -66,6 +95,8 @@ class ConsoleServerTest : public ::testing::Test {
     ConsoleServer::Options options;
     options.sessions = sessions;
     options.max_body_bytes = max_body;
+    options.upload_paths = {"/upload"};
+    options.max_upload_bytes = kMaxUpload;
     options.max_stream_buffer_bytes = max_stream_buffer;
     options.tls = [this]() -> absl::StatusOr<TlsMaterial> {
       return TlsMaterial{node_.certificate_pem, node_.private_key_pem,
@@ -95,6 +126,11 @@ class ConsoleServerTest : public ::testing::Test {
       last_ = r;
       // Answered from another thread, as the node's executor would.
       std::thread([reply] { reply(Response{200, "", "", "/cases"}); }).detach();
+    };
+    routes[{"POST", "/upload"}] = [this](const Request& r, Reply reply) {
+      ++handled_;
+      last_ = r;
+      reply(Response{200, "text/html; charset=utf-8", "<p>checked</p>", ""});
     };
     // A streamed answer written by producer_ on its own thread, as a
     // query's answers come from the node's executor.
@@ -316,6 +352,115 @@ TEST_F(ConsoleServerTest, PostWithoutSessionOrWithAnotherTokenIsRefused) {
     EXPECT_EQ(a->result_int(), 403) << c << " " << body;
     EXPECT_NE(a->body().find("This form has expired"), std::string::npos);
   }
+  EXPECT_EQ(handled_.load(), 1);
+}
+
+// An upload route reads a multipart body larger than a form may be, its
+// files apart from its fields; the form token is one of its parts.
+TEST_F(ConsoleServerTest, UploadRouteReadsAMultipartFormPastTheFormBound) {
+  StartServer();
+  auto [cookie, token] = OpenSession(skopje_);
+  const std::string file(512 * 1024, 'x');
+  absl::StatusOr<Answer> a =
+      Exchange(&skopje_, MultipartPost("/upload", cookie, token, file));
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->result_int(), 200) << a->body();
+  EXPECT_EQ(handled_.load(), 2);
+  ASSERT_NE(last_.files, nullptr);
+  ASSERT_EQ(last_.files->count("export"), 1u);
+  EXPECT_EQ(last_.files->at("export").filename, "mk.json");
+  EXPECT_EQ(last_.files->at("export").content, file);
+  EXPECT_EQ(First(last_.form, "form_token"), token);
+}
+
+// Attack: a multipart POST must carry the session's form token in its
+// body, as every form does; a cookie alone is what another site's page
+// would send.
+TEST_F(ConsoleServerTest, UploadWithoutTheFormTokenInItsBodyIsRefused) {
+  StartServer();
+  auto [cookie, token] = OpenSession(skopje_);
+  for (const std::string& t : {std::string(), std::string(64, 'a')}) {
+    auto req = MultipartPost("/upload", cookie, t, "{}");
+    // The token elsewhere than the body does not count.
+    req.target("/upload?form_token=" + token);
+    absl::StatusOr<Answer> a = Exchange(&skopje_, req);
+    ASSERT_TRUE(a.ok()) << a.status();
+    EXPECT_EQ(a->result_int(), 403);
+    EXPECT_NE(a->body().find("This form has expired"), std::string::npos);
+  }
+  EXPECT_EQ(handled_.load(), 1);
+}
+
+// Attack: multipart is read only where a route declares it; a malformed
+// body is refused before any handler, saying what is wrong.
+TEST_F(ConsoleServerTest, MultipartElsewhereOrMalformedIsRefused) {
+  StartServer();
+  auto [cookie, token] = OpenSession(skopje_);
+  absl::StatusOr<Answer> elsewhere =
+      Exchange(&skopje_, MultipartPost("/cases", cookie, token, "{}"));
+  ASSERT_TRUE(elsewhere.ok()) << elsewhere.status();
+  EXPECT_EQ(elsewhere->result_int(), 415);
+
+  auto unterminated = MultipartPost("/upload", cookie, token, "{}");
+  unterminated.body().resize(unterminated.body().size() - 20);
+  absl::StatusOr<Answer> a = Exchange(&skopje_, unterminated);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->result_int(), 400);
+  EXPECT_NE(a->body().find("part 2: no boundary after its content"),
+            std::string::npos)
+      << a->body();
+
+  auto no_boundary = MultipartPost("/upload", cookie, token, "{}");
+  no_boundary.set(http::field::content_type, "multipart/form-data");
+  a = Exchange(&skopje_, no_boundary);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->result_int(), 400);
+  EXPECT_NE(a->body().find("no boundary"), std::string::npos);
+  EXPECT_EQ(handled_.load(), 1);
+}
+
+// Attack: an upload past its route's bound is refused 413 as soon as its
+// header says so, before the body is sent; other routes keep the form's
+// bound.
+TEST_F(ConsoleServerTest, UploadPastItsBoundIsRefusedBeforeItsBodyIsRead) {
+  StartServer();
+  auto [cookie, token] = OpenSession(skopje_);
+  // Only the header is written: the answer must come without the body.
+  auto open = std::make_unique<Open>();
+  beast::error_code ec;
+  open->ctx.add_certificate_authority(asio::buffer(node_ca_.certificate_pem),
+                                      ec);
+  open->ctx.use_certificate_chain(asio::buffer(skopje_.certificate_pem), ec);
+  open->ctx.use_private_key(asio::buffer(skopje_.private_key_pem),
+                            ssl::context::pem, ec);
+  open->stream.emplace(open->io, open->ctx);
+  open->stream->next_layer().connect(
+      tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  open->stream->handshake(ssl::stream_base::client, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  const std::string head = absl::StrCat(
+      "POST /upload HTTP/1.1\r\nHost: localhost\r\nCookie: ", cookie,
+      "\r\nContent-Type: multipart/form-data; boundary=", kBoundary,
+      "\r\nContent-Length: ", kMaxUpload + 1, "\r\n\r\n");
+  asio::write(*open->stream, asio::buffer(head), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  beast::flat_buffer buffer;
+  Answer answer;
+  http::read(*open->stream, buffer, answer, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(answer.result_int(), 413);
+  EXPECT_NE(answer.body().find(absl::StrCat(kMaxUpload)), std::string::npos)
+      << answer.body();
+  EXPECT_FALSE(answer.keep_alive());
+
+  // A form elsewhere keeps its 64 KiB.
+  absl::StatusOr<Answer> form = Exchange(
+      &skopje_, Post("/cases", cookie,
+                     absl::StrCat("form_token=", token,
+                                  "&note=", std::string(70 * 1024, 'x'))));
+  ASSERT_TRUE(form.ok()) << form.status();
+  EXPECT_EQ(form->result_int(), 413);
   EXPECT_EQ(handled_.load(), 1);
 }
 

@@ -45,9 +45,9 @@ absl::StatusOr<std::string> Unescape(std::string_view part) {
   return out;
 }
 
-// OK if `s` is UTF-8 without control characters (tab, CR and LF allowed
-// where `allow_lines`).
-absl::Status CheckText(const std::string& s, bool allow_lines) {
+}  // namespace
+
+absl::Status CheckText(std::string_view s, bool allow_lines) {
   size_t pos = 0;
   while (pos < s.size()) {
     char32_t cp = 0;
@@ -62,8 +62,6 @@ absl::Status CheckText(const std::string& s, bool allow_lines) {
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::StatusOr<Form> ParseForm(std::string_view encoded, size_t max_fields) {
   Form form;
@@ -170,6 +168,7 @@ table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:.3em .5em;border-bottom:1px solid #ccc}
 .error{background:#fde8e8;border-left:4px solid #b00020;padding:.5em 1em}
 .warning{background:#fff4e0;border-left:4px solid #b36b00;padding:.5em 1em}
+.ok{background:#e6f4ea;border-left:4px solid #1e6b34;padding:.5em 1em}
 form label{display:block;margin:.4em 0}
 svg text{font-size:13px;fill:#1b1b1b}
 svg .bar{fill:#17324d}

@@ -33,6 +33,10 @@ using Form = std::map<std::string, std::vector<std::string>>;
 absl::StatusOr<Form> ParseForm(std::string_view encoded,
                                size_t max_fields = 256);
 
+// OK if `s` is UTF-8 without control characters (tab, CR and LF allowed
+// where `allow_lines`); INVALID_ARGUMENT saying which is wrong otherwise.
+absl::Status CheckText(std::string_view s, bool allow_lines);
+
 // `text` %-encoded for a query string's value (RFC 3986 unreserved
 // characters kept).
 std::string UrlEncode(std::string_view text);

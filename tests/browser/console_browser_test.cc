@@ -3,7 +3,9 @@
 // browser does. RS's clerk and MK's clerk register cases through the form,
 // MK's clerk asks RS from the query page and opens the hit's record, RS's
 // clerk sees in the inbox that MK found its case, and MK's auditor opens
-// the audit pages; then the same pages after each person chose another
+// the audit pages and checks MK's and RS's exports (uploaded through the
+// form, reconciled; in English and in Albanian); then the same pages after
+// each person chose another
 // language with the chooser, and MK's clerk amends a case in Macedonian.
 // From the hit's card MK's clerk sends RS a cooperation request, which
 // RS's clerk answers in Albanian, and MK's clerk adds a watch.
@@ -24,6 +26,11 @@
 // TLS client authentication, its HTML forms with no script, the CSP the
 // console sends — does what those tests assume.
 #include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -278,6 +285,59 @@ class ConsoleBrowserTest : public ::testing::Test {
     return Shot(b, "RS", shot);
   }
 
+  // `cc`'s export as its console's /audit/export answers it to `cc`'s
+  // auditor, written to a file (its path; "" if it could not be had).
+  static std::string ExportFile(const std::string& cc) {
+    namespace asio = boost::asio;
+    namespace http = boost::beast::http;
+    namespace ssl = boost::asio::ssl;
+    asio::io_context io;
+    ssl::context ctx(ssl::context::tls_client);
+    boost::beast::error_code ec;
+    const std::string ca = Slurp(fed_->NodeDir(cc) + "/ca.crt");
+    const std::string cert = fed_->OfficeCertificate(cc, "auditor");
+    ctx.add_certificate_authority(asio::buffer(ca), ec);
+    ctx.set_verify_mode(ssl::verify_peer, ec);
+    ctx.use_certificate_chain_file(cert, ec);
+    ctx.use_private_key_file(cert.substr(0, cert.size() - 4) + ".key",
+                             ssl::context::pem, ec);
+    ssl::stream<asio::ip::tcp::socket> stream(io, ctx);
+    const std::string origin = Origin(cc);
+    stream.next_layer().connect(
+        asio::ip::tcp::endpoint(
+            asio::ip::make_address("127.0.0.1"),
+            std::stoi(origin.substr(origin.rfind(':') + 1))),
+        ec);
+    if (!ec) stream.handshake(ssl::stream_base::client, ec);
+    http::request<http::string_body> req(http::verb::get, "/audit/export", 11);
+    req.set(http::field::host, "localhost");
+    if (!ec) http::write(stream, req, ec);
+    boost::beast::flat_buffer buffer;
+    http::response<http::string_body> answer;
+    if (!ec) http::read(stream, buffer, answer, ec);
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(answer.result_int(), 200) << answer.body();
+    if (ec || answer.result_int() != 200) return "";
+    const std::string path = absl::StrCat(fed_->dir(), "/", cc, "-export.json");
+    std::ofstream(path) << answer.body();
+    return path;
+  }
+
+  // Uploads `first` and `second` through /audit/check's form and waits for
+  // the result page; its HTML, with a screenshot `shot`.
+  static std::string CheckThroughTheForm(Browser& b, const std::string& first,
+                                         const std::string& second,
+                                         const std::string& shot) {
+    Open(b, "MK", "/audit/check", shot + "-form");
+    EXPECT_TRUE(b.ChooseFile("input[name=export]", first).ok());
+    EXPECT_TRUE(b.ChooseFile("input[name=other]", second).ok());
+    EXPECT_TRUE(
+        b.Click("form[action='/audit/check'] button[type=submit]").ok());
+    // The result: a section per export and the reconciliation.
+    WaitUntil([&] { return b.Count("main section").value_or(0) >= 3; });
+    return Shot(b, "MK", shot);
+  }
+
   static std::string missing_;
   static Federation* fed_;
   static ConsolePolicy* policy_;
@@ -400,6 +460,39 @@ TEST_F(ConsoleBrowserTest, AuditorOpensTheAuditPagesAndTheReport) {
   ASSERT_NE(clerk, nullptr);
   const std::string refused = Open(*clerk, "MK", "/audit", "en-audit-refused");
   EXPECT_NE(refused.find("for auditors"), std::string::npos) << refused;
+}
+
+// Issue 14: MK's auditor checks MK's and RS's exports in the browser,
+// choosing the files in the form's file inputs (multipart/form-data, the
+// form token one of its parts): both verified, reconciled with no orphan;
+// then the same in Albanian. The choice is set back to English after.
+TEST_F(ConsoleBrowserTest, AuditorChecksAndReconcilesTwoExports) {
+  const std::string mk = ExportFile("MK");
+  const std::string rs = ExportFile("RS");
+  ASSERT_FALSE(mk.empty());
+  ASSERT_FALSE(rs.empty());
+  std::unique_ptr<Browser> b = BrowserFor("MK", "auditor", "check");
+  ASSERT_NE(b, nullptr);
+  const std::string en = CheckThroughTheForm(*b, mk, rs, "en-audit-check");
+  EXPECT_EQ(Lang(*b), "en");
+  for (const char* want :
+       {"First export: MK-export.json", "Second export: RS-export.json",
+        "Verified: every entry", "Reconciliation",
+        "Orphans inside the other export's range (0)"}) {
+    EXPECT_NE(en.find(want), std::string::npos) << want << "\n" << en;
+  }
+  EXPECT_EQ(en.find("Not reconciled"), std::string::npos);
+  EXPECT_EQ(b->Count("section .ok").value_or(0), 3) << en;
+
+  Choose(*b, "sq");
+  const std::string sq = CheckThroughTheForm(*b, mk, rs, "sq-audit-check");
+  EXPECT_EQ(Lang(*b), "sq");
+  for (const char* want : {"Eksporti i parë: MK-export.json",
+                           "I verifikuar:", "Pajtimi", "I pajtuar:"}) {
+    EXPECT_NE(sq.find(want), std::string::npos) << want << "\n" << sq;
+  }
+  EXPECT_EQ(sq.find("Verified"), std::string::npos);
+  Choose(*b, "en");
 }
 
 // The same pages after each person chose another language with the

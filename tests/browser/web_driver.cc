@@ -266,6 +266,16 @@ absl::Status Browser::Type(const std::string& css, const std::string& text) {
   return Call("POST", base + "/value", {{"text", text}}).status();
 }
 
+absl::Status Browser::ChooseFile(const std::string& css,
+                                 const std::string& path) {
+  absl::StatusOr<std::string> element = Find(css);
+  if (!element.ok()) return element.status();
+  return Call("POST",
+              "/session/" + session_ + "/element/" + *element + "/value",
+              {{"text", path}})
+      .status();
+}
+
 absl::Status Browser::Click(const std::string& css) {
   absl::StatusOr<std::string> element = Find(css);
   if (!element.ok()) return element.status();

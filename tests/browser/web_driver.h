@@ -59,6 +59,9 @@ class Browser {
   // Types `text` into the element `css` selects (after clearing it).
   absl::Status Type(const std::string& css, const std::string& text);
   absl::Status Click(const std::string& css);
+  // Chooses the local file `path` in the file input `css` selects, as a
+  // person does in the file dialog (WebDriver's Element Send Keys).
+  absl::Status ChooseFile(const std::string& css, const std::string& path);
   absl::StatusOr<std::string> Source();
   absl::StatusOr<std::string> Url();
   // The attribute `name` of the first element `css` selects ("" if the

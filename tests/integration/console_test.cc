@@ -7,6 +7,9 @@
 // A case amended in RS's console is found by its new identifier from MK,
 // and no longer by the one removed. A cooperation request sent from a hit
 // card in MK's console arrives at RS, and RS's console answer reaches MK.
+// After MK asked RS, an auditor downloads MK's and RS's exports from their
+// consoles and uploads both to MK's /audit/check: verified and reconciled
+// with no orphan; a doctored copy is reported as not verified.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -14,6 +17,8 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "cbx/v1/office.grpc.pb.h"
@@ -336,8 +341,9 @@ TEST_F(ConsoleTest, CaseAmendedInTheConsoleIsFoundByItsNewIdentifier) {
 TEST_F(ConsoleTest, RequestSentFromMkConsoleIsAnsweredInRsConsole) {
   // A GET of `target` on `cc`'s console as its prosecutor.
   auto Get = [](const std::string& cc, const std::string& target) {
-    return Exchange(cc, "prosecutor", http::request<http::string_body>(
-                                          http::verb::get, target, 11));
+    return Exchange(
+        cc, "prosecutor",
+        http::request<http::string_body>(http::verb::get, target, 11));
   };
   ASSERT_TRUE(
       AddTelegramCase(*fed_, "RS", "RS-2026-0200", "@rs_coop_target").ok());
@@ -379,8 +385,7 @@ TEST_F(ConsoleTest, RequestSentFromMkConsoleIsAnsweredInRsConsole) {
   send.body() = absl::StrCat(
       "hit=", hidden("hit"), "&case_token=", hidden("case_token"),
       "&case_number=", hidden("case_number"),
-      "&type=1&legal_basis=Budapest+Convention+Art.+25&form_token=",
-      mk_token);
+      "&type=1&legal_basis=Budapest+Convention+Art.+25&form_token=", mk_token);
   absl::StatusOr<Answer> sent = Exchange("MK", "prosecutor", send);
   ASSERT_TRUE(sent.ok()) << sent.status();
   ASSERT_EQ(sent->result_int(), 303) << sent->body();
@@ -416,6 +421,120 @@ TEST_F(ConsoleTest, RequestSentFromMkConsoleIsAnsweredInRsConsole) {
   ASSERT_TRUE(mk_record.ok()) << mk_record.status();
   EXPECT_NE(mk_record->body().find("answered: Done"), std::string::npos)
       << mk_record->body();
+}
+
+// The body of /audit/check's form with `files` (input name, file name,
+// content) and the session's form token, as a browser sends it.
+http::request<http::string_body> CheckUpload(
+    const std::string& cookie, const std::string& token,
+    const std::vector<std::tuple<std::string, std::string, std::string>>&
+        files) {
+  const std::string boundary = "----cbxE2eBoundary";
+  http::request<http::string_body> req(http::verb::post, "/audit/check", 11);
+  req.set(http::field::content_type,
+          "multipart/form-data; boundary=" + boundary);
+  req.set(http::field::cookie, cookie);
+  std::string body = absl::StrCat(
+      "--", boundary,
+      "\r\nContent-Disposition: form-data; name=\"form_token\"\r\n\r\n", token,
+      "\r\n");
+  for (const auto& [name, file, content] : files) {
+    absl::StrAppend(
+        &body, "--", boundary, "\r\nContent-Disposition: form-data; name=\"",
+        name, "\"; filename=\"", file,
+        "\"\r\nContent-Type: application/json\r\n\r\n", content, "\r\n");
+  }
+  absl::StrAppend(&body, "--", boundary, "--\r\n");
+  req.body() = std::move(body);
+  return req;
+}
+
+// Issue 14: reconciliation in the console. MK asks RS; MK's and RS's
+// exports, each downloaded from its own console, are uploaded together to
+// MK's /audit/check and reconciled with no orphan; a doctored copy of RS's
+// export is reported as not verified, naming its entry.
+TEST_F(ConsoleTest, AuditorReconcilesMkAndRsExportsInTheConsole) {
+  ASSERT_TRUE(
+      AddTelegramCase(*fed_, "RS", "RS-2026-0500", "@rs_audited_case").ok());
+  ASSERT_TRUE(
+      AddTelegramCase(*fed_, "MK", "MK-2026-0500", "@mk_audit_own").ok());
+  // Once MK's copy of RS's index holds the case, MK's query finds it.
+  ASSERT_TRUE(WaitUntil(
+      [] {
+        if (RsHolds("MK-2026-0500", "rs_audited_case")) return true;
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        return false;
+      },
+      std::chrono::seconds(30)));
+
+  absl::StatusOr<Answer> form = Exchange(
+      "MK", "auditor",
+      http::request<http::string_body>(http::verb::get, "/audit/check", 11));
+  ASSERT_TRUE(form.ok()) << form.status();
+  ASSERT_EQ(form->result_int(), 200) << form->body();
+  EXPECT_NE(form->body().find("enctype=\"multipart/form-data\""),
+            std::string::npos);
+  const auto [cookie, token] = SessionOf(*form);
+  ASSERT_EQ(token.size(), 64u);
+
+  auto download = [](const std::string& cc) -> std::string {
+    absl::StatusOr<Answer> a = Exchange(
+        cc, "auditor",
+        http::request<http::string_body>(http::verb::get, "/audit/export", 11));
+    if (!a.ok() || a->result_int() != 200) return "";
+    EXPECT_NE(std::string(a->base()[http::field::content_disposition])
+                  .find("attachment; filename=\"cbx-audit-" + cc + "-0-"),
+              std::string::npos);
+    return a->body();
+  };
+  // The query's entries are in both exports once a witnessed checkpoint
+  // of each log covers them (checkpoints every 2 s, cosigned within 1 s).
+  std::string page, mk, rs;
+  const bool matched = WaitUntil(
+      [&] {
+        mk = download("MK");
+        rs = download("RS");
+        absl::StatusOr<Answer> a = Exchange(
+            "MK", "auditor",
+            CheckUpload(cookie, token,
+                        {{"export", "mk.json", mk}, {"other", "rs.json", rs}}));
+        page = a.ok() ? a->body() : "";
+        if (page.find("Reconciled:") != std::string::npos &&
+            page.find("<dt>Matched pairs</dt><dd>0</dd>") ==
+                std::string::npos) {
+          return true;
+        }
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        return false;
+      },
+      std::chrono::seconds(60));
+  ASSERT_TRUE(matched) << page;
+  for (const char* want :
+       {"First export: mk.json", "Second export: rs.json",
+        "Verified: every entry", "<code>cbx/MK/audit", "<code>cbx/RS/audit",
+        "Orphans inside the other export's range (0)", "Reconciliation"}) {
+    EXPECT_NE(page.find(want), std::string::npos) << want << "\n" << page;
+  }
+  EXPECT_EQ(page.find("Not reconciled"), std::string::npos);
+
+  // RS's export with one leaf byte changed: not verified, naming its entry.
+  const std::string leaf = "\"leaf_hex\":\"";
+  const size_t at = rs.find(leaf, rs.find("\"index\":1,"));
+  ASSERT_NE(at, std::string::npos);
+  std::string doctored = rs;
+  char& c = doctored[at + leaf.size() + 10];
+  c = c == '0' ? '1' : '0';
+  absl::StatusOr<Answer> refused = Exchange(
+      "MK", "auditor",
+      CheckUpload(cookie, token,
+                  {{"export", "mk.json", mk}, {"other", "rs.json", doctored}}));
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_EQ(refused->result_int(), 422) << refused->body();
+  EXPECT_NE(refused->body().find("<code>rs.json</code> does not verify:"),
+            std::string::npos)
+      << refused->body();
+  EXPECT_NE(refused->body().find("entry 1"), std::string::npos);
+  EXPECT_EQ(refused->body().find("Reconciled:"), std::string::npos);
 }
 
 TEST_F(ConsoleTest, BrowserWithoutACertificateIsNotServed) {
