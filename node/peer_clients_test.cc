@@ -370,7 +370,9 @@ class FreezableRelay {
         continue;
       }
       pollfd p{from, POLLIN, 0};
-      if (poll(&p, 1, 50) <= 0) continue;
+      // Looked at again after the wait: what arrives once Freeze() has
+      // returned is never carried.
+      if (poll(&p, 1, 50) <= 0 || frozen_) continue;
       const ssize_t n = read(from, buf, sizeof(buf));
       if (n <= 0) return;
       for (ssize_t sent = 0; sent < n;) {
