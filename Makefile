@@ -87,7 +87,8 @@ SAN_DIR_SUPP = $(CURDIR)/sanitizers
 TSAN_TARGETS = cbx_node_test cbx_audit_test cbx_storage_test \
 	cbx_federation_test cbx_node_crash_test cbx_witness_test \
 	cbx_index_caps_test cbx_tls_reload_test cbx_oprf_rotation_test \
-	cbx_token_node_test cbx_tsan_canary
+	cbx_token_node_test cbx_tsan_canary cbx_node_console_test \
+	cbx_node_admin_test cbx_console_test
 
 sanitize: deps
 	cmake -S . -B $(ASAN_DIR) -G Ninja -DCBX_SANITIZE=address,undefined \
