@@ -110,14 +110,15 @@ std::optional<FieldRefusal> AddedFromForm(const Form& form, int i,
                                           const std::string& self,
                                           v1::AmendCaseRequest& req) {
   const std::string n = std::to_string(i);
-  const std::string value = First(form, "add_value_" + n);
+  auto type = static_cast<v1::IdentifierType>(
+      case_forms::IntField(form, "add_type_" + n));
+  const std::string value = case_forms::WithPhoneCountry(
+      form, "add_cc_" + n, type, First(form, "add_value_" + n), self);
   if (absl::StripAsciiWhitespace(value).empty()) return std::nullopt;
   const std::string row = std::to_string(i + 1);
   auto refuse = [&](std::string text) {
     return FieldRefusal{"add_" + n, std::move(text)};
   };
-  auto type = static_cast<v1::IdentifierType>(
-      case_forms::IntField(form, "add_type_" + n));
   bool could_be_chat = type == v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME;
   if (type == v1::IDENTIFIER_TYPE_UNSPECIFIED) {
     absl::StatusOr<DetectedType> detected = DetectType(value);
@@ -368,7 +369,7 @@ std::string DetailsRows(const v1::Case& c, const Form& form,
 // The rows to add, as the query form's (a type or "detect from the
 // value", the value, the days, "also as a group or channel").
 std::string AddRows(const Form& form, const FieldRefusal& refusal,
-                    i18n::Lang lang) {
+                    const std::string& self, i18n::Lang lang) {
   std::string out =
       absl::StrCat("<fieldset><legend>", T(msg::kConsoleAmendAdd, lang),
                    "</legend>\n<p class=\"hint\" id=\"chat_hint\">",
@@ -389,7 +390,10 @@ std::string AddRows(const Form& form, const FieldRefusal& refusal,
         "\n<label for=\"add_value_", n, "\">", T(msg::kConsoleQueryValue, lang),
         "</label><input id=\"add_value_", n, "\" name=\"add_value_", n,
         "\" maxlength=\"1024\" value=\"", Escape(First(form, "add_value_" + n)),
-        "\">\n<label for=\"add_from_", n, "\">",
+        "\">\n",
+        case_forms::PhoneCountrySelect("add_cc_" + n,
+                                       First(form, "add_cc_" + n), self, lang),
+        "\n<label for=\"add_from_", n, "\">",
         T(msg::kConsoleQueryFrom, lang),
         "</label><input type=\"date\" id=\"add_from_", n, "\" name=\"add_from_",
         n, "\" value=\"", Escape(First(form, "add_from_" + n)),
@@ -411,7 +415,8 @@ std::string AddRows(const Form& form, const FieldRefusal& refusal,
 // refusal `node_reason` above the form.
 std::string AmendFormHtml(const console::Request& r, const v1::Case& c,
                           const Form& form, const FieldRefusal& refusal,
-                          const std::string& node_reason, i18n::Lang lang) {
+                          const std::string& node_reason,
+                          const std::string& self, i18n::Lang lang) {
   std::string out =
       absl::StrCat("<p>", T(msg::kConsoleAmendIntro, lang), "</p>\n");
   if (!node_reason.empty()) {
@@ -425,7 +430,7 @@ std::string AmendFormHtml(const console::Request& r, const v1::Case& c,
                   "<input type=\"hidden\" name=\"case_number\" value=\"",
                   Escape(c.case_number()), "\">\n",
                   CurrentRows(c, form, refusal, lang),
-                  AddRows(form, refusal, lang),
+                  AddRows(form, refusal, self, lang),
                   DetailsRows(c, form, refusal, lang),
                   "<p><button type=\"submit\">",
                   T(msg::kConsoleAmendSubmit, lang), "</button>",
@@ -454,7 +459,7 @@ console::Response CasePages::AmendPage(const Request& r,
         400);
   }
   return language_->Page(r, title,
-                         AmendFormHtml(r, **found, form, {}, "", lang));
+                         AmendFormHtml(r, **found, form, {}, "", self_, lang));
 }
 
 void CasePages::AmendForm(const Request& r, Reply reply) const {
@@ -514,7 +519,7 @@ void CasePages::Amend(const Request& r, Reply reply) const {
     const std::string node_reason =
         refusal.text.empty() ? std::string(amended.status().message()) : "";
     return language_->Page(
-        r, title, AmendFormHtml(r, *own, r.form, refusal, node_reason, lang),
+        r, title, AmendFormHtml(r, *own, r.form, refusal, node_reason, self_, lang),
         refusal.text.empty() ? status : 400);
   });
 }

@@ -5,6 +5,7 @@
 #include "absl/time/time.h"
 #include "cbx/v1/cases.pb.h"
 #include "cbx/v1/identifiers.pb.h"
+#include "core/identifiers/identifiers.h"
 #include "node/console_language.h"
 
 namespace cbx::node::case_forms {
@@ -134,6 +135,39 @@ std::string MoreRowsButton(int rows, i18n::Lang lang) {
       " <button type=\"submit\" name=\"add_row\" value=\"1\" "
       "class=\"secondary\" formnovalidate>",
       HtmlText(i18n::msg::kConsoleFormAddRow, lang), "</button>");
+}
+
+std::string PhoneCountrySelect(const std::string& name,
+                               const std::string& chosen,
+                               const std::string& self, i18n::Lang lang,
+                               const std::string& aria) {
+  const std::string selected = chosen.empty() ? self : chosen;
+  std::string out =
+      aria.empty()
+          ? absl::StrCat("<label for=\"", name, "\">",
+                         HtmlText(i18n::msg::kConsoleFormPhoneCountry, lang),
+                         "</label><select id=\"", name, "\" name=\"", name,
+                         "\">")
+          : absl::StrCat("<select id=\"", name, "\" name=\"", name,
+                         "\" aria-label=\"", Escape(aria), "\">");
+  for (const identifiers::PhoneCountry& c : identifiers::PhoneCountries()) {
+    absl::StrAppend(&out, "<option value=\"", c.member, "\"",
+                    c.member == selected ? " selected" : "", ">", c.member,
+                    " +", c.calling_code, "</option>");
+  }
+  return out + "</select>";
+}
+
+std::string WithPhoneCountry(const console::Form& form,
+                             const std::string& name, int type,
+                             const std::string& value,
+                             const std::string& self) {
+  if (type != v1::IDENTIFIER_TYPE_PHONE &&
+      type != v1::IDENTIFIER_TYPE_UNSPECIFIED) {
+    return value;
+  }
+  const std::string chosen = console::First(form, name);
+  return identifiers::InternationalPhone(value, chosen.empty() ? self : chosen);
 }
 
 std::string Refusal(const std::string& reason, i18n::Lang lang) {

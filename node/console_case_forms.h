@@ -76,6 +76,24 @@ std::string MoreRows(int rows, i18n::Lang lang);
 // (the first submit button is the one Enter presses); "" at kMostRows.
 std::string MoreRowsButton(int rows, i18n::Lang lang);
 
+// The country of an identifier row's phone number written without "+"
+// (field `name`): a <select> of identifiers::PhoneCountries ("MK +389"),
+// `chosen` selected (the form as sent), else the office's own `self`;
+// its label in the catalog, tied to it by id.
+// `aria` set: no <label>, the <select>'s accessible name instead (a table
+// cell under its column's header).
+std::string PhoneCountrySelect(const std::string& name,
+                               const std::string& chosen,
+                               const std::string& self, i18n::Lang lang,
+                               const std::string& aria = "");
+// The row's value as sent, a national phone number turned international
+// for the row's country (field `name`, else `self`) when the row's type
+// is phone or "detect" (identifiers::InternationalPhone); else unchanged.
+std::string WithPhoneCountry(const console::Form& form,
+                             const std::string& name, int type,
+                             const std::string& value,
+                             const std::string& self);
+
 // The node's refusal (its own words, English) after the translated "The
 // node did not accept this:", as a paragraph announced to screen readers.
 std::string Refusal(const std::string& reason, i18n::Lang lang);

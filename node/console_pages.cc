@@ -52,7 +52,8 @@ absl::StatusOr<int64_t> DateMs(const std::string& text, bool end, int row,
 // The case an AddCase form describes; INVALID_ARGUMENT naming the field
 // (in `lang`) for a date that does not parse (the rest is CaseBook's to
 // check).
-absl::StatusOr<v1::Case> CaseFromForm(const Form& form, i18n::Lang lang) {
+absl::StatusOr<v1::Case> CaseFromForm(const Form& form, i18n::Lang lang,
+                                      const std::string& self) {
   v1::Case c;
   c.set_case_number(First(form, "case_number"));
   c.set_contact_point(First(form, "contact_point"));
@@ -67,11 +68,13 @@ absl::StatusOr<v1::Case> CaseFromForm(const Form& form, i18n::Lang lang) {
     }
   }
   for (int i = 0; i < case_forms::RowsShown(form, kIdentifierRows); ++i) {
-    const std::string value = First(form, absl::StrCat("id_value_", i));
+    const int type = IntField(form, absl::StrCat("id_type_", i));
+    const std::string value = case_forms::WithPhoneCountry(
+        form, absl::StrCat("id_cc_", i), type,
+        First(form, absl::StrCat("id_value_", i)), self);
     if (value.empty()) continue;
     v1::Identifier* id = c.add_identifiers();
-    id->set_type(static_cast<v1::IdentifierType>(
-        IntField(form, absl::StrCat("id_type_", i))));
+    id->set_type(static_cast<v1::IdentifierType>(type));
     id->set_value(value);
     absl::StatusOr<int64_t> from =
         DateMs(First(form, absl::StrCat("id_from_", i)), false, i + 1, lang);
@@ -86,10 +89,12 @@ absl::StatusOr<v1::Case> CaseFromForm(const Form& form, i18n::Lang lang) {
 }
 
 // The registration form's table of identifier rows.
-std::string IdentifierRows(const Form& form, i18n::Lang lang) {
+std::string IdentifierRows(const Form& form, const std::string& self,
+                           i18n::Lang lang) {
   std::string out = absl::StrCat(
       "<table><tr><th>", T(i18n::msg::kConsoleLabelType, lang), "</th><th>",
       T(i18n::msg::kConsoleLabelValue, lang), "</th><th>",
+      T(i18n::msg::kConsoleFormPhoneCountry, lang), "</th><th>",
       T(i18n::msg::kConsoleLabelSeenFrom, lang), "</th><th>",
       T(i18n::msg::kConsoleLabelSeenUntil, lang), "</th></tr>\n");
   // A cell's control has only its column's <th> around it: WCAG wants an
@@ -109,8 +114,11 @@ std::string IdentifierRows(const Form& form, i18n::Lang lang) {
                            aria(i18n::msg::kConsoleLabelType, i)),
                     "</td><td><input name=\"id_value_", n, "\"",
                     label(i18n::msg::kConsoleLabelValue, i), " value=\"",
-                    Escape(First(form, "id_value_" + n)),
-                    "\"></td><td><input type=\"date\" name=\"id_from_", n, "\"",
+                    Escape(First(form, "id_value_" + n)), "\"></td><td>",
+                    case_forms::PhoneCountrySelect(
+                        "id_cc_" + n, First(form, "id_cc_" + n), self, lang,
+                        aria(i18n::msg::kConsoleFormPhoneCountry, i)),
+                    "</td><td><input type=\"date\" name=\"id_from_", n, "\"",
                     label(i18n::msg::kConsoleLabelSeenFrom, i), " value=\"",
                     Escape(First(form, "id_from_" + n)),
                     "\"></td><td><input type=\"date\" name=\"id_to_", n, "\"",
@@ -122,7 +130,8 @@ std::string IdentifierRows(const Form& form, i18n::Lang lang) {
 
 // The registration form, filled with `form` (after a refusal) or empty.
 std::string CaseForm(const console::Request& r, const Form& form,
-                     const std::string& error, i18n::Lang lang) {
+                     const std::string& error, const std::string& self,
+                     i18n::Lang lang) {
   std::string out = error.empty() ? "" : Refusal(error, lang);
   absl::StrAppend(
       &out, "<form method=\"post\" action=\"/cases\">",
@@ -156,7 +165,8 @@ std::string CaseForm(const console::Request& r, const Form& form,
   absl::StrAppend(
       &out, "</fieldset>\n<fieldset><legend>",
       T(i18n::msg::kConsoleFormIdentifiers, lang), "</legend>\n",
-      IdentifierRows(form, lang), "</fieldset>\n<p><button type=\"submit\">",
+      IdentifierRows(form, self, lang),
+      "</fieldset>\n<p><button type=\"submit\">",
       T(i18n::msg::kConsoleFormSubmit, lang), "</button>",
       case_forms::MoreRowsButton(
           case_forms::RowsShown(form, kIdentifierRows), lang),
@@ -356,7 +366,7 @@ void CasePages::NewForm(const Request& r, Reply reply) const {
   const i18n::Lang lang = LanguageOf(r);
   reply(language_->Page(
       r, std::string(i18n::Text(i18n::msg::kConsoleNavNewCase, lang)),
-      CaseForm(r, {}, "", lang)));
+      CaseForm(r, {}, "", self_, lang)));
 }
 
 absl::StatusOr<std::optional<v1::Case>> CasePages::ReadOwnCase(
@@ -413,12 +423,12 @@ void CasePages::Add(const Request& r, Reply reply) const {
     if (case_forms::AddsRow(r.form) && r.caller.role == "prosecutor") {
       return language_->Page(
           r, std::string(i18n::Text(i18n::msg::kConsoleNavNewCase, lang)),
-          CaseForm(r, r.form, "", lang));
+          CaseForm(r, r.form, "", self_, lang));
     }
     absl::StatusOr<v1::Case> added = ProsecutorChangeFor(
         *office_, r.caller, "Office.AddCase", "add_case",
         [&](const OfficeCaller& caller) -> absl::StatusOr<v1::Case> {
-          absl::StatusOr<v1::Case> in = CaseFromForm(r.form, lang);
+          absl::StatusOr<v1::Case> in = CaseFromForm(r.form, lang, self_);
           if (!in.ok()) return in.status();
           return cases_->Add(caller.Name(), *in, caller.person);
         });
@@ -428,7 +438,8 @@ void CasePages::Add(const Request& r, Reply reply) const {
     if (!added.ok()) {
       return language_->Page(
           r, std::string(i18n::Text(i18n::msg::kConsoleNavNewCase, lang)),
-          CaseForm(r, r.form, std::string(added.status().message()), lang),
+          CaseForm(r, r.form, std::string(added.status().message()), self_,
+                   lang),
           400);
     }
     return console::Response{

@@ -478,6 +478,36 @@ TEST_F(CasePagesTest, AddAnotherRowGrowsTheFormAndSendsNothing) {
   EXPECT_EQ(auditor.status, 403);
 }
 
+// The registration and amend forms' rows take a national phone number
+// with its country (the office's own by default), as the query form does.
+TEST_F(CasePagesTest, PhoneCountryTurnsANationalNumberInternational) {
+  Response form = Call("GET", "/cases/new", skopje_);
+  EXPECT_NE(form.body.find("name=\"id_cc_0\" aria-label=\"Country of a phone "
+                           "number written without + 1\""),
+            std::string::npos)
+      << form.body;
+  ASSERT_EQ(Call("POST", "/cases", skopje_,
+                 "case_number=MK-2026%2F9&contact_point=x&role=3&offence=1"
+                 "&id_type_0=4&id_value_0=064+555+0101&id_cc_0=RS"
+                 "&id_type_1=4&id_value_1=070+555+0101")
+                .location,
+            "/case?number=MK-2026%2F9");
+  const v1::Case c = *book().Get("MK-2026/9");
+  ASSERT_EQ(c.identifiers_size(), 2);
+  EXPECT_EQ(c.identifiers(0).value(), "+381645550101");
+  EXPECT_EQ(c.identifiers(1).value(), "+389705550101");
+  ASSERT_EQ(Call("POST", "/cases/amend", skopje_,
+                 "case_number=MK-2026%2F9&add_type_0=0"
+                 "&add_value_0=069+555+0111&add_cc_0=AL")
+                .status,
+            303);
+  bool albanian = false;
+  for (const v1::Identifier& id : book().Get("MK-2026/9")->identifiers()) {
+    albanian = albanian || id.value() == "+355695550111";
+  }
+  EXPECT_TRUE(albanian);
+}
+
 // What only the case book knows is its refusal, after the translated
 // framing, logged as Office.AmendCase: the last identifier kept (M8).
 TEST_F(CasePagesTest, AmendShowsTheNodesRefusalAfterTheFraming) {

@@ -90,15 +90,16 @@ std::optional<FieldRefusal> RowFromForm(const console::Form& form, int i,
                                         v1::QueryRequest& q,
                                         std::vector<AskedRow>& asked) {
   const std::string n = std::to_string(i);
-  const std::string value = First(form, "q_value_" + n);
+  v1::IdentifierType type =
+      static_cast<v1::IdentifierType>(IntField(form, "q_type_" + n));
+  const std::string value = case_forms::WithPhoneCountry(
+      form, "q_cc_" + n, type, First(form, "q_value_" + n), self);
   if (absl::StripAsciiWhitespace(value).empty()) return std::nullopt;
   const std::string row = std::to_string(i + 1);
   auto refuse = [&](std::string text) {
     return FieldRefusal{"q_row_" + n, std::move(text)};
   };
   AskedRow a{i, value, {}, false};
-  v1::IdentifierType type =
-      static_cast<v1::IdentifierType>(IntField(form, "q_type_" + n));
   a.could_be_chat = type == v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME;
   if (type == v1::IDENTIFIER_TYPE_UNSPECIFIED) {
     absl::StatusOr<DetectedType> detected = DetectType(value);
@@ -504,7 +505,7 @@ std::string PurposeFieldsHtml(const console::Form& form,
 
 std::string IdentifierRowsHtml(const console::Form& form,
                                const FormFieldRefusal& refusal,
-                               i18n::Lang lang) {
+                               const std::string& self, i18n::Lang lang) {
   std::string out =
       absl::StrCat("<fieldset><legend>", T(msg::kConsoleQueryIdsLegend, lang),
                    "</legend>\n<p class=\"hint\" id=\"chat_hint\">",
@@ -530,7 +531,10 @@ std::string IdentifierRowsHtml(const console::Form& form,
         &out, "</select>\n<label for=\"q_value_", n, "\">",
         T(msg::kConsoleQueryValue, lang), "</label><input id=\"q_value_", n,
         "\" name=\"q_value_", n, "\" maxlength=\"1024\" value=\"",
-        Escape(First(form, "q_value_" + n)), "\">\n<label for=\"q_from_", n,
+        Escape(First(form, "q_value_" + n)), "\">\n",
+        case_forms::PhoneCountrySelect("q_cc_" + n, First(form, "q_cc_" + n),
+                                       self, lang),
+        "\n<label for=\"q_from_", n,
         "\">", T(msg::kConsoleQueryFrom, lang),
         "</label><input type=\"date\" id=\"q_from_", n, "\" name=\"q_from_", n,
         "\" value=\"", Escape(First(form, "q_from_" + n)),
@@ -584,7 +588,7 @@ console::Response QueryPages::FormPage(const Request& r,
       Escape(r.session.form_token), "\">\n",
       PurposeFieldsHtml(form, {field, error}, OpenCases(r.caller.office),
                         lang),
-      IdentifierRowsHtml(form, {field, error}, lang),
+      IdentifierRowsHtml(form, {field, error}, self_, lang),
       PeerBoxesHtml(form, {field, error}, peers_(), lang));
   absl::StrAppend(&out, "<p><button type=\"submit\">",
                   T(msg::kConsoleQuerySubmit, lang), "</button>",

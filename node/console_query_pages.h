@@ -89,9 +89,10 @@ std::string PurposeFieldsHtml(const console::Form& form,
 // How many identifier rows the query and watch forms start with; "Add
 // another row" adds more (case_forms::RowsShown).
 inline constexpr int kQueryFormRows = 4;
+// (`self`: the office's own member, the phone-country default.)
 std::string IdentifierRowsHtml(const console::Form& form,
                                const FormFieldRefusal& refusal,
-                               i18n::Lang lang);
+                               const std::string& self, i18n::Lang lang);
 std::string PeerBoxesHtml(const console::Form& form,
                           const FormFieldRefusal& refusal,
                           const std::vector<std::string>& peers,

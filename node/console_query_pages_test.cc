@@ -267,7 +267,7 @@ TEST_F(QueryPagesTest, EachFieldIsCheckedAndItsErrorShownNextToIt) {
       // A national number typed as a phone: the normalizer's words, next
       // to the second row.
       {"case_number=MK-1&legal_basis=x&offence=1&q_value_0=%40smokva_grupa"
-       "&q_type_1=4&q_value_1=070+555+0101",
+       "&q_type_1=4&q_value_1=12+34",
        "q_row_1_error", "Identifier 2: "},
       {"case_number=MK-1&legal_basis=x&offence=1&q_value_0=%40smokva_grupa"
        "&q_from_0=31.01.2026",
@@ -440,6 +440,36 @@ TEST_F(QueryPagesTest, AddAnotherRowGrowsTheFormAndAsksNothing) {
     fifth = fifth || id.value() == "fifth@example.org";
   }
   EXPECT_TRUE(fifth) << asked_[0].DebugString();
+}
+
+// A number written in national form is asked as a number of the row's
+// country (the office's own by default): the selector applies the hint
+// the normalizer would give.
+TEST_F(QueryPagesTest, PhoneCountryTurnsANationalNumberInternational) {
+  Response form = Call("GET", skopje_);
+  EXPECT_NE(form.body.find("<option value=\"MK\" selected>MK +389</option>"),
+            std::string::npos);
+  EXPECT_NE(form.body.find("<label for=\"q_cc_0\">"), std::string::npos);
+  script_ = [](const std::function<bool(const v1::QueryEvent&)>& emit) {
+    v1::QueryEvent summary;
+    summary.mutable_summary()->set_query_id("q-cc");
+    emit(summary);
+    return absl::OkStatus();
+  };
+  Call("POST", skopje_,
+       "case_number=MK-1&legal_basis=MLA+1959&offence=1"
+       "&q_type_0=0&q_value_0=064%2F555-0101&q_cc_0=RS"
+       "&q_type_1=4&q_value_1=070+555+0101"
+       "&peers_shown=1&peer=RS");
+  ASSERT_EQ(asked_.size(), 1u);
+  std::vector<std::string> values;
+  for (const v1::Identifier& id : asked_[0].identifiers()) {
+    EXPECT_EQ(id.type(), v1::IDENTIFIER_TYPE_PHONE);
+    values.push_back(id.value());
+  }
+  EXPECT_EQ(values, (std::vector<std::string>{"+381645550101",
+                                              "+389705550101"}))
+      << asked_[0].DebugString();
 }
 
 TEST_F(QueryPagesTest, OtherRolesAreRefused) {

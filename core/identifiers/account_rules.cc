@@ -2,6 +2,8 @@
 // platforms (spec/identifiers.md, "phone", "email", "platform_handle").
 #include <string>
 #include <string_view>
+#include <vector>
+
 
 #include "core/identifiers/rules.h"
 #include "core/identifiers/text.h"
@@ -423,6 +425,37 @@ absl::StatusOr<std::string> NormalizePlatformHandle(std::string_view value) {
                   "link");
   }
   return platform + ":" + AsciiLower(handle);
+}
+
+std::vector<PhoneCountryRule> PhoneCountryRules() {
+  std::vector<PhoneCountryRule> out;
+  for (const HomeNumbering& home : kHomeNumbering) {
+    out.push_back({std::string(home.member), std::string(home.country_code)});
+  }
+  return out;
+}
+
+std::string InNationalForm(std::string_view value, std::string_view member) {
+  const std::string written(TrimAsciiSpaces(value));
+  if (written.empty() || written[0] != '0' || written.starts_with("00")) {
+    return std::string(value);
+  }
+  for (char c : written) {
+    if (!(c >= '0' && c <= '9') && !IsPhoneSeparator(static_cast<char32_t>(c))) {
+      return std::string(value);  // not a number as written
+    }
+  }
+  for (const HomeNumbering& home : kHomeNumbering) {
+    if (home.member != member) continue;
+    std::string digits;
+    for (char c : written) {
+      if (c >= '0' && c <= '9') digits += c;
+    }
+    if (!digits.starts_with(home.trunk_prefix)) return std::string(value);
+    if (!home.keeps_trunk_prefix) digits.erase(0, home.trunk_prefix.size());
+    return "+" + std::string(home.country_code) + digits;
+  }
+  return std::string(value);
 }
 
 }  // namespace cbx::identifiers::internal

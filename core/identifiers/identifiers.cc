@@ -143,4 +143,17 @@ bool ObservedWindowsOverlap(int64_t a_from_ms, int64_t a_to_ms,
   return true;
 }
 
+std::vector<PhoneCountry> PhoneCountries() {
+  std::vector<PhoneCountry> out;
+  for (internal::PhoneCountryRule& r : internal::PhoneCountryRules()) {
+    out.push_back({std::move(r.member), std::move(r.country_code)});
+  }
+  return out;
+}
+
+std::string InternationalPhone(std::string_view value,
+                               std::string_view member) {
+  return internal::InNationalForm(value, member);
+}
+
 }  // namespace cbx::identifiers

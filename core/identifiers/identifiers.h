@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -44,6 +45,24 @@ absl::StatusOr<v1::IdentifierType> ParseType(std::string_view name);
 absl::StatusOr<std::string> Normalize(v1::IdentifierType type,
                                       std::string_view value,
                                       std::string_view home_member = "");
+
+// The members whose offices write national phone numbers with a known
+// trunk prefix (the ones Normalize's hint names), with their country
+// calling codes, by member code: what a form's country selector offers.
+struct PhoneCountry {
+  std::string member;        // "MK"
+  std::string calling_code;  // "389"
+};
+std::vector<PhoneCountry> PhoneCountries();
+
+// `value` as a phone number of `member`'s country written in national form
+// ("069 555 0111", its trunk prefix first) turned into international form
+// ("+38969555011"), as Normalize's hint tells an office to write it; any
+// other value (already international, not a number as written, another
+// prefix, a member not among PhoneCountries) is returned unchanged, for
+// Normalize to judge.
+std::string InternationalPhone(std::string_view value,
+                               std::string_view member);
 
 // Largest value Normalize accepts, in bytes before trimming.
 inline constexpr size_t kMaxValueSize = 1024;

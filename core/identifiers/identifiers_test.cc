@@ -524,5 +524,32 @@ TEST(IdentifiersTest, NationalFormHintFollowsTheOfficesCountry) {
             "+355695550111");
 }
 
+// What a form's country selector does to a number written in national
+// form: the hint Normalize gives, applied (spec/web-console.md §4).
+TEST(IdentifiersTest, InternationalPhoneAppliesTheCountrysTrunkPrefix) {
+  EXPECT_EQ(InternationalPhone("069 555 0111", "AL"), "+355695550111");
+  EXPECT_EQ(InternationalPhone("064/555-01.01", "RS"), "+381645550101");
+  EXPECT_EQ(InternationalPhone("06 30 123 4567", "HU"), "+36301234567");
+  EXPECT_EQ(InternationalPhone("06 1234 5678", "IT"), "+390612345678");
+  // Each one normalizes to what the international form does.
+  EXPECT_EQ(*Normalize(v1::IDENTIFIER_TYPE_PHONE,
+                       InternationalPhone("070 555 0101", "MK")),
+            *Normalize(v1::IDENTIFIER_TYPE_PHONE, "+389 70 555 0101"));
+  // Anything else is Normalize's to judge, unchanged.
+  for (const char* same :
+       {"+381 64 555 0101", "00381 64 555 0101", "@balkan_leaks", "0 abc",
+        "", "  ", "5550101"}) {
+    EXPECT_EQ(InternationalPhone(same, "RS"), same) << same;
+  }
+  EXPECT_EQ(InternationalPhone("0601 234 567", "CZ"), "0601 234 567");
+  EXPECT_EQ(InternationalPhone("30 123 4567", "HU"), "30 123 4567");
+  // The selector's list: the countries whose national form is known.
+  bool mk = false;
+  for (const PhoneCountry& c : PhoneCountries()) {
+    mk = mk || (c.member == "MK" && c.calling_code == "389");
+  }
+  EXPECT_TRUE(mk);
+}
+
 }  // namespace
 }  // namespace cbx::identifiers

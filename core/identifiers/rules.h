@@ -9,6 +9,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -22,6 +23,14 @@ absl::StatusOr<std::string> NormalizeTelegramChat(std::string_view value);
 // account_rules.cc
 // `home_member`: the member whose office entered the value ("" unknown); a
 // number in national form is refused with that country's fix.
+// See PhoneCountries and InternationalPhone (identifiers.h).
+struct PhoneCountryRule {
+  std::string member;
+  std::string country_code;
+};
+std::vector<PhoneCountryRule> PhoneCountryRules();
+std::string InNationalForm(std::string_view value, std::string_view member);
+
 absl::StatusOr<std::string> NormalizePhone(std::string_view value,
                                            std::string_view home_member);
 absl::StatusOr<std::string> NormalizeEmail(std::string_view value);
