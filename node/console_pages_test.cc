@@ -502,7 +502,8 @@ TEST_F(CasePagesTest, PhoneCountryTurnsANationalNumberInternational) {
                 .status,
             303);
   bool albanian = false;
-  for (const v1::Identifier& id : book().Get("MK-2026/9")->identifiers()) {
+  const v1::Case amended = *book().Get("MK-2026/9");
+  for (const v1::Identifier& id : amended.identifiers()) {
     albanian = albanian || id.value() == "+355695550111";
   }
   EXPECT_TRUE(albanian);
