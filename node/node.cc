@@ -257,6 +257,20 @@ void LogStoresOpened(const Config& config, const std::string& audit_db) {
   }
 }
 
+// The event line for entries the audit log voided on recovery
+// (AuditLogOptions::on_unacknowledged_voided).
+std::function<void(uint64_t, uint64_t)> VoidedEntriesReport(
+    const std::string& member) {
+  return [member](uint64_t first, uint64_t count) {
+    LogEvent(member, "warn", "audit-entries-voided",
+             {{"first", std::to_string(first)},
+              {"count", std::to_string(count)},
+              {"reason",
+               "entries stored by a commit whose answer was lost; their "
+               "calls were refused and changed nothing"}});
+  };
+}
+
 // Opens the audit log beside `node_db` into `ctx` (audit and audit_trail).
 // FAILED_PRECONDITION if it is not the log node.db expects; a damaged log
 // (DATA_LOSS) is kept as evidence and the node starts refusing every
@@ -286,15 +300,8 @@ absl::Status OpenAuditLog(NodeContext& ctx,
     bool opened = false;                 // Open has returned
     std::optional<absl::Status> before;  // a result that came before that
   };
-  audit_options.on_unacknowledged_voided = [member = ctx.config.member](
-                                               uint64_t first, uint64_t count) {
-    LogEvent(member, "warn", "audit-entries-voided",
-             {{"first", std::to_string(first)},
-              {"count", std::to_string(count)},
-              {"reason",
-               "entries stored by a commit whose answer was lost; their "
-               "calls were refused and changed nothing"}});
-  };
+  audit_options.on_unacknowledged_voided =
+      VoidedEntriesReport(ctx.config.member);
   auto check_report = std::make_shared<CheckReport>();
   audit_options.on_open_check_done = [check_report,
                                       report](const absl::Status& checked) {

@@ -159,8 +159,8 @@ class ConsoleServerTest : public ::testing::Test {
     ssl::context ctx{ssl::context::tls_client};
     std::optional<ssl::stream<tcp::socket>> stream;
   };
-  std::unique_ptr<Open> Send(const TestKeyPair& client,
-                             http::request<http::string_body> req) {
+  // A TLS connection presenting `client`, nothing sent yet.
+  std::unique_ptr<Open> Connect(const TestKeyPair& client) {
     auto open = std::make_unique<Open>();
     beast::error_code ec;
     open->ctx.add_certificate_authority(asio::buffer(node_ca_.certificate_pem),
@@ -174,12 +174,39 @@ class ConsoleServerTest : public ::testing::Test {
     EXPECT_FALSE(ec) << ec.message();
     open->stream->handshake(ssl::stream_base::client, ec);
     EXPECT_FALSE(ec) << ec.message();
+    return open;
+  }
+  std::unique_ptr<Open> Send(const TestKeyPair& client,
+                             http::request<http::string_body> req) {
+    std::unique_ptr<Open> open = Connect(client);
+    beast::error_code ec;
     req.version(11);
     req.set(http::field::host, "localhost");
     req.prepare_payload();
     http::write(*open->stream, req, ec);
     EXPECT_FALSE(ec) << ec.message();
     return open;
+  }
+
+  // Only the header of a POST to `path` declaring `length` bytes of
+  // `type` (in `cookie`'s session), and the answer read: for a bound past
+  // which the server must answer before the body is written.
+  Answer HeaderOnlyPost(const std::string& path, const std::string& cookie,
+                        const std::string& type, size_t length) {
+    std::unique_ptr<Open> open = Connect(skopje_);
+    beast::error_code ec;
+    asio::write(*open->stream,
+                asio::buffer(absl::StrCat(
+                    "POST ", path, " HTTP/1.1\r\nHost: localhost\r\nCookie: ",
+                    cookie, "\r\nContent-Type: ", type,
+                    "\r\nContent-Length: ", length, "\r\n\r\n")),
+                ec);
+    EXPECT_FALSE(ec) << ec.message();
+    beast::flat_buffer buffer;
+    Answer answer;
+    if (!ec) http::read(*open->stream, buffer, answer, ec);
+    EXPECT_FALSE(ec) << ec.message();
+    return answer;
   }
 
   // One request on a new connection presenting `client` (none if null).
@@ -425,65 +452,24 @@ TEST_F(ConsoleServerTest, MultipartElsewhereOrMalformedIsRefused) {
 TEST_F(ConsoleServerTest, UploadPastItsBoundIsRefusedBeforeItsBodyIsRead) {
   StartServer();
   auto [cookie, token] = OpenSession(skopje_);
+  (void)token;
   // Only the header is written: the answer must come without the body.
-  auto open = std::make_unique<Open>();
-  beast::error_code ec;
-  open->ctx.add_certificate_authority(asio::buffer(node_ca_.certificate_pem),
-                                      ec);
-  open->ctx.use_certificate_chain(asio::buffer(skopje_.certificate_pem), ec);
-  open->ctx.use_private_key(asio::buffer(skopje_.private_key_pem),
-                            ssl::context::pem, ec);
-  open->stream.emplace(open->io, open->ctx);
-  open->stream->next_layer().connect(
-      tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), ec);
-  ASSERT_FALSE(ec) << ec.message();
-  open->stream->handshake(ssl::stream_base::client, ec);
-  ASSERT_FALSE(ec) << ec.message();
-  const std::string head = absl::StrCat(
-      "POST /upload HTTP/1.1\r\nHost: localhost\r\nCookie: ", cookie,
-      "\r\nContent-Type: multipart/form-data; boundary=", kBoundary,
-      "\r\nContent-Length: ", kMaxUpload + 1, "\r\n\r\n");
-  asio::write(*open->stream, asio::buffer(head), ec);
-  ASSERT_FALSE(ec) << ec.message();
-  beast::flat_buffer buffer;
-  Answer answer;
-  http::read(*open->stream, buffer, answer, ec);
-  ASSERT_FALSE(ec) << ec.message();
+  const Answer answer = HeaderOnlyPost(
+      "/upload", cookie,
+      absl::StrCat("multipart/form-data; boundary=", kBoundary),
+      kMaxUpload + 1);
   EXPECT_EQ(answer.result_int(), 413);
   EXPECT_NE(answer.body().find(absl::StrCat(kMaxUpload)), std::string::npos)
       << answer.body();
   EXPECT_FALSE(answer.keep_alive());
 
-  // A form elsewhere keeps its 64 KiB. Only the header is written here
-  // too: the server answers 413 and closes without reading the body, so a
-  // client still writing one may see its connection reset first.
-  auto form = std::make_unique<Open>();
-  form->ctx.add_certificate_authority(asio::buffer(node_ca_.certificate_pem),
-                                      ec);
-  form->ctx.use_certificate_chain(asio::buffer(skopje_.certificate_pem), ec);
-  form->ctx.use_private_key(asio::buffer(skopje_.private_key_pem),
-                            ssl::context::pem, ec);
-  form->stream.emplace(form->io, form->ctx);
-  form->stream->next_layer().connect(
-      tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), ec);
-  ASSERT_FALSE(ec) << ec.message();
-  form->stream->handshake(ssl::stream_base::client, ec);
-  ASSERT_FALSE(ec) << ec.message();
-  asio::write(*form->stream,
-              asio::buffer(absl::StrCat(
-                  "POST /cases HTTP/1.1\r\nHost: localhost\r\nCookie: ",
-                  cookie,
-                  "\r\nContent-Type: application/x-www-form-urlencoded"
-                  "\r\nContent-Length: ",
-                  70 * 1024, "\r\n\r\n")),
-              ec);
-  ASSERT_FALSE(ec) << ec.message();
-  beast::flat_buffer form_buffer;
-  Answer form_answer;
-  http::read(*form->stream, form_buffer, form_answer, ec);
-  ASSERT_FALSE(ec) << ec.message();
-  EXPECT_EQ(form_answer.result_int(), 413);
-  (void)token;
+  // A form elsewhere keeps its 64 KiB. The header alone again: the server
+  // answers 413 and closes without reading the body, so a client still
+  // writing one may see its connection reset first.
+  EXPECT_EQ(HeaderOnlyPost("/cases", cookie,
+                           "application/x-www-form-urlencoded", 70 * 1024)
+                .result_int(),
+            413);
   EXPECT_EQ(handled_.load(), 1);
 }
 
