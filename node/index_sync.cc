@@ -374,21 +374,15 @@ absl::Status IndexSync::ApplyIndexStream(const std::string& member,
   next.synced_at_ms = now_ms;
   if (manifest.full()) {
     next.tags = std::move(added);
+    std::sort(next.tags.begin(), next.tags.end());
+    next.tags.erase(std::unique(next.tags.begin(), next.tags.end()),
+                    next.tags.end());
   } else {
     // The delta's from_version was checked against the held copy with the
     // manifest.
-    std::sort(removed.begin(), removed.end());
-    next.tags.reserve(held.tags.size() + added.size());
-    for (Tag t : held.tags) {
-      if (!std::binary_search(removed.begin(), removed.end(), t)) {
-        next.tags.push_back(t);
-      }
-    }
-    next.tags.insert(next.tags.end(), added.begin(), added.end());
+    next.tags =
+        ApplyTagDelta(held.tags, std::move(added), std::move(removed));
   }
-  std::sort(next.tags.begin(), next.tags.end());
-  next.tags.erase(std::unique(next.tags.begin(), next.tags.end()),
-                  next.tags.end());
   if (next.tags.size() != manifest.count() ||
       IndexDigest(next.tags) != manifest.digest()) {
     return absl::DataLossError(absl::StrCat(

@@ -144,7 +144,12 @@ absl::StatusOr<std::vector<LookupQuerier::Input>> LookupQuerier::Validate(
       return absl::InvalidArgumentError(
           absl::StrCat("identifiers[", i, "]: ", input.status().message()));
     }
-    inputs.push_back({id.type(), *std::move(input)});
+    auto hashed = crypto::OprfHashInput(*input);
+    if (!hashed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("identifiers[", i, "]: ", hashed.status().message()));
+    }
+    inputs.push_back({id.type(), *std::move(input), *std::move(hashed)});
   }
   const v1::Purpose& purpose = request.purpose();
   if (purpose.case_number().empty()) {
@@ -407,10 +412,11 @@ absl::StatusOr<LookupQuerier::Evaluated> LookupQuerier::BlindAndEvaluate(
     const PeerLookup& lookup) {
   Evaluated out;
   for (const Input& in : *lookup.inputs) {
-    ASSIGN_OR_RETURN(crypto::BlindedInput b, crypto::OprfBlind(in.oprf_input));
+    ASSIGN_OR_RETURN(crypto::BlindedInput b, crypto::OprfBlindHashed(in.hashed));
     out.oprf_inputs.push_back(in.oprf_input);
     out.blinds.push_back(std::move(b.blind));
     out.blinded.push_back(std::move(b.blinded_element));
+    out.blinded_points.push_back(std::move(b.blinded_point));
   }
   *out.sent.mutable_header() =
       ctx_->NewHeader(lookup.member, lookup.office, lookup.person);
@@ -443,9 +449,9 @@ absl::StatusOr<std::vector<Bytes>> LookupQuerier::VerifyAndFinalize(
   }
   std::vector<Bytes> elements(resp.evaluated_elements().begin(),
                               resp.evaluated_elements().end());
-  auto ys = crypto::OprfFinalize(evaluated.oprf_inputs, evaluated.blinds,
-                                 evaluated.blinded, elements, resp.proof(),
-                                 lookup.oprf_public_key);
+  auto ys = crypto::OprfFinalizeWithPoints(
+      evaluated.oprf_inputs, evaluated.blinds, evaluated.blinded,
+      evaluated.blinded_points, elements, resp.proof(), lookup.oprf_public_key);
   if (!ys.ok()) {
     return LogReceived(lookup, "Peer.Evaluate", evaluated.reply,
                        absl::Status(ys.status().code(),

@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "cbx/v1/office.pb.h"
+#include "core/crypto/voprf.h"
 #include "node/executor.h"
 #include "node/hit_stats.h"
 #include "node/identity.h"
@@ -96,6 +97,8 @@ class LookupQuerier {
   struct Input {
     v1::IdentifierType type;
     Bytes oprf_input;
+    // Hashed to the group once for all peers; each peer's blind is fresh.
+    crypto::HashedInput hashed;
   };
   // One peer's part of a query, shared by the steps of AskPeer.
   struct PeerLookup {
@@ -126,6 +129,7 @@ class LookupQuerier {
     v1::Message sent;
     v1::Envelope reply;
     std::vector<Bytes> oprf_inputs, blinds, blinded;
+    std::vector<Bytes> blinded_points;  // uncompressed, kept for Finalize
   };
 
   // The hits of one peer's evaluation: the inputs whose tag is in the

@@ -75,14 +75,19 @@ absl::Status CheckEvaluateRequest(const v1::EvaluateRequest& req,
                      " elements, not ", req.blinded_elements_size()));
   }
   if (!decode_points) return absl::OkStatus();
-  std::vector<Bytes> blinded(req.blinded_elements().begin(),
-                             req.blinded_elements().end());
-  absl::Status points = crypto::OprfCheckElements(blinded);
-  if (!points.ok()) {
+  return DecodeEvaluateRequest(req).status();
+}
+
+absl::StatusOr<crypto::DecodedBatch> DecodeEvaluateRequest(
+    const v1::EvaluateRequest& req) {
+  RETURN_IF_ERROR(CheckEvaluateRequest(req, false));
+  absl::StatusOr<crypto::DecodedBatch> decoded = crypto::DecodedBatch::Decode(
+      {req.blinded_elements().begin(), req.blinded_elements().end()});
+  if (!decoded.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("blinded_elements: ", points.message()));
+        absl::StrCat("blinded_elements: ", decoded.status().message()));
   }
-  return absl::OkStatus();
+  return decoded;
 }
 
 bool IndexAnswer::WriteChunks(
@@ -153,21 +158,24 @@ absl::Status LookupResponder::Answer(std::string_view rpc,
 }
 
 absl::StatusOr<v1::Envelope> LookupResponder::Evaluate(
-    const envelope::OpenedEnvelope& opened) {
+    const envelope::OpenedEnvelope& opened,
+    const crypto::DecodedBatch* decoded) {
   const v1::EvaluateRequest& req = opened.message.evaluate_request();
   AuditCounts counts;
   counts.elements = static_cast<uint32_t>(req.blinded_elements_size());
   absl::StatusOr<OprfKeys::ForRequest> key = KeyFor(req.oprf_epoch());
   if (!key.ok())
     return Answer(kEvaluate, opened, key.status(), counts, nullptr);
-  // The points are decoded by BlindEvaluate itself; PeerService's quota
-  // gate decoded them already, before charging.
+  // The points are decoded by BlindEvaluate itself, or were by
+  // PeerService's quota gate before charging (`decoded`).
   if (absl::Status s = CheckEvaluateRequest(req, false); !s.ok()) {
     return Answer(kEvaluate, opened, s, counts, nullptr);
   }
   std::vector<Bytes> blinded(req.blinded_elements().begin(),
                              req.blinded_elements().end());
-  auto evaluated = key->key->BlindEvaluate(blinded);
+  auto evaluated = decoded != nullptr && decoded->elements() == blinded
+                       ? key->key->BlindEvaluate(*decoded)
+                       : key->key->BlindEvaluate(blinded);
   if (!evaluated.ok()) {
     return Answer(kEvaluate, opened, evaluated.status(), counts, nullptr);
   }

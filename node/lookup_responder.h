@@ -63,6 +63,10 @@ inline std::string ResolveQuotaAccount(const std::string& sender) {
 // quota gate's precheck.
 absl::Status CheckEvaluateRequest(const v1::EvaluateRequest& req,
                                   bool decode_points);
+// The same checks with the points decoded, kept for
+// LookupResponder::Evaluate so that they are not decoded twice.
+absl::StatusOr<crypto::DecodedBatch> DecodeEvaluateRequest(
+    const v1::EvaluateRequest& req);
 
 // The own index at one version.
 struct OwnIndexSnapshot {
@@ -114,7 +118,12 @@ class LookupResponder {
   // UNAVAILABLE for the directory's new epoch before the switch to it;
   // INVALID_ARGUMENT for an empty batch,
   // one over kMaxBatch, or an element that is not a point.
-  absl::StatusOr<v1::Envelope> Evaluate(const envelope::OpenedEnvelope& opened);
+  // `decoded`, if given, is the request's batch as the quota gate's
+  // precheck decoded it (DecodeEvaluateRequest); used if it holds the
+  // request's elements.
+  absl::StatusOr<v1::Envelope> Evaluate(
+      const envelope::OpenedEnvelope& opened,
+      const crypto::DecodedBatch* decoded = nullptr);
 
   // Peer.Resolve: the references of the open cases that hold one of the
   // request's finalized outputs y, each with the matched identifiers'

@@ -140,6 +140,49 @@ TEST_F(LookupResponderTest, EvaluatesABatchWithAProofThatVerifies) {
   EXPECT_EQ(entries[1].direction(), v1::AUDIT_DIRECTION_SENT);
 }
 
+// The batch the quota gate decoded is evaluated as decoded; one that is
+// not the request's (never passed by PeerService) is not used.
+TEST_F(LookupResponderTest, EvaluatesTheBatchTheGateDecoded) {
+  const std::vector<Bytes> inputs = {"input one", "input two"};
+  std::vector<Bytes> blinds, blinded;
+  for (const Bytes& in : inputs) {
+    auto b = crypto::OprfBlind(in);
+    ASSERT_TRUE(b.ok()) << b.status();
+    blinds.push_back(b->blind);
+    blinded.push_back(b->blinded_element);
+  }
+  auto other = crypto::OprfBlind("input three");
+  ASSERT_TRUE(other.ok());
+  auto mine = crypto::DecodedBatch::Decode(blinded);
+  auto not_mine = crypto::DecodedBatch::Decode({other->blinded_element});
+  ASSERT_TRUE(mine.ok() && not_mine.ok());
+  for (const crypto::DecodedBatch* decoded : {&*mine, &*not_mine}) {
+    auto reply = responder_.Evaluate(EvaluateRequest(blinded), decoded);
+    ASSERT_TRUE(reply.ok()) << reply.status();
+    const v1::Message body = Body(*reply);
+    const v1::EvaluateResponse& resp = body.evaluate_response();
+    std::vector<Bytes> evaluated(resp.evaluated_elements().begin(),
+                                 resp.evaluated_elements().end());
+    auto ys = crypto::OprfFinalize(inputs, blinds, blinded, evaluated,
+                                   resp.proof(), TestOprfPublicKey("MK", 1));
+    ASSERT_TRUE(ys.ok()) << ys.status();
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      EXPECT_EQ((*ys)[i], *oprf_key_.Evaluate(inputs[i]));
+    }
+  }
+  // Decoding refuses what the check refuses, naming the element.
+  v1::EvaluateRequest bad;
+  bad.add_blinded_elements(blinded[0]);
+  bad.add_blinded_elements("not a point");
+  auto refused = DecodeEvaluateRequest(bad);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(),
+            "blinded_elements: element 1: P-256 element must be a 33-byte "
+            "compressed point");
+  EXPECT_EQ(DecodeEvaluateRequest(v1::EvaluateRequest()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(LookupResponderTest, EvaluateRefusesAnotherEpochAndBadBatches) {
   auto blinded = crypto::OprfBlind("x");
   ASSERT_TRUE(blinded.ok());

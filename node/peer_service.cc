@@ -119,7 +119,7 @@ absl::Status NotAnEnvelope() {
 absl::StatusOr<envelope::OpenedEnvelope> PeerService::Admit(
     const absl::StatusOr<std::string>& caller, const v1::Envelope* envelope,
     v1::Message::KindCase kind, std::string_view rpc,
-    v1::Message::KindCase also) {
+    v1::Message::KindCase also, std::optional<crypto::DecodedBatch>* decoded) {
   std::shared_ptr<const directory::Directory> dir = ctx_->directory->Current();
   if (!caller.ok()) {
     LogEvent(ctx_->self(), "warn", "refused",
@@ -141,15 +141,23 @@ absl::StatusOr<envelope::OpenedEnvelope> PeerService::Admit(
   // The receiver's stateless checks come before the charge
   // (spec/lookup.md §3): a batch refused for its office, purpose, epoch,
   // size or points spends no quota.
-  quota.set_precheck([this](const v1::Message& message) -> absl::Status {
+  quota.set_precheck([this, decoded](const v1::Message& message)
+                         -> absl::Status {
     RETURN_IF_ERROR(CheckPeerRequest(message));
     if (message.kind_case() != v1::Message::kEvaluateRequest) {
       return absl::OkStatus();
     }
     RETURN_IF_ERROR(
         responder_.CheckEpoch(message.evaluate_request().oprf_epoch()));
-    return CheckEvaluateRequest(message.evaluate_request(),
-                                /*decode_points=*/true);
+    if (decoded == nullptr) {
+      return CheckEvaluateRequest(message.evaluate_request(),
+                                  /*decode_points=*/true);
+    }
+    absl::StatusOr<crypto::DecodedBatch> batch =
+        DecodeEvaluateRequest(message.evaluate_request());
+    if (!batch.ok()) return batch.status();
+    decoded->emplace(*std::move(batch));
+    return absl::OkStatus();
   });
   // Records the message id and charges the quota in one storage write.
   StorageReplayCache replay_cache(ctx_->storage.get(), &quota);
@@ -203,8 +211,13 @@ absl::StatusOr<v1::Envelope> PeerService::Respond(
 
 absl::StatusOr<v1::Envelope> PeerService::EvaluateAs(
     const absl::StatusOr<std::string>& caller, const v1::Envelope* request) {
-  return Respond(caller, request, v1::Message::kEvaluateRequest,
-                 "Peer.Evaluate", &LookupResponder::Evaluate);
+  // The points the quota gate decodes are evaluated as decoded.
+  std::optional<crypto::DecodedBatch> decoded;
+  ASSIGN_OR_RETURN(envelope::OpenedEnvelope opened,
+                   Admit(caller, request, v1::Message::kEvaluateRequest,
+                         "Peer.Evaluate", v1::Message::KIND_NOT_SET, &decoded));
+  return responder_.Evaluate(opened,
+                             decoded.has_value() ? &*decoded : nullptr);
 }
 
 absl::StatusOr<v1::Envelope> PeerService::ResolveAs(

@@ -23,6 +23,7 @@
 #define CBX_NODE_PEER_SERVICE_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -107,10 +108,13 @@ class PeerService final : public grpc::Service {
   // Opens the envelope from the identified `caller` (`envelope` null: the
   // body was not an Envelope); logs a refusal. The stateless checks of an
   // evaluate request run before its quota is charged.
+  // An evaluate request's points, decoded by that check, are kept in
+  // `*decoded` if given.
   absl::StatusOr<envelope::OpenedEnvelope> Admit(
       const absl::StatusOr<std::string>& caller, const v1::Envelope* envelope,
       v1::Message::KindCase kind, std::string_view rpc,
-      v1::Message::KindCase also = v1::Message::KIND_NOT_SET);
+      v1::Message::KindCase also = v1::Message::KIND_NOT_SET,
+      std::optional<crypto::DecodedBatch>* decoded = nullptr);
   // Logs a refusal of `envelope` (durably; null: a body that was not an
   // Envelope) and returns `refusal`, or the log's failure.
   absl::Status Refuse(std::string_view rpc, const std::string& caller,

@@ -39,6 +39,29 @@ Bytes IndexDigest(const std::vector<Tag>& sorted_tags) {
   return hasher.Finish();
 }
 
+std::vector<Tag> ApplyTagDelta(const std::vector<Tag>& sorted_held,
+                               std::vector<Tag> added,
+                               std::vector<Tag> removed) {
+  std::sort(added.begin(), added.end());
+  std::sort(removed.begin(), removed.end());
+  std::vector<Tag> out;
+  out.reserve(sorted_held.size() + added.size());
+  auto next_removed = removed.begin();
+  auto next_added = added.begin();
+  // Appends `t` unless it repeats the last tag out.
+  auto append = [&out](Tag t) {
+    if (out.empty() || out.back() != t) out.push_back(t);
+  };
+  for (Tag t : sorted_held) {
+    while (next_removed != removed.end() && *next_removed < t) ++next_removed;
+    while (next_added != added.end() && *next_added < t) append(*next_added++);
+    if (next_removed != removed.end() && *next_removed == t) continue;
+    append(t);
+  }
+  while (next_added != added.end()) append(*next_added++);
+  return out;
+}
+
 void PeerIndexSet::Put(PeerIndex index) {
   auto copy = std::make_shared<const PeerIndex>(std::move(index));
   std::unique_lock lock(mu_);

@@ -85,9 +85,26 @@ void BM_Blind(benchmark::State& state) {
 }
 BENCHMARK(BM_Blind)->Name("OprfBlind")->Unit(benchmark::kMicrosecond);
 
+// What the node does for each peer after hashing an input once per query.
+void BM_BlindHashed(benchmark::State& state) {
+  auto hashed = OprfHashInput(Identifier(1));
+  if (!hashed.ok()) state.SkipWithError("hash failed");
+  for (auto _ : state) {
+    auto blinded = OprfBlindHashed(*hashed);
+    if (!blinded.ok()) {
+      state.SkipWithError("blind failed");
+      break;
+    }
+    benchmark::DoNotOptimize(*blinded);
+  }
+}
+BENCHMARK(BM_BlindHashed)
+    ->Name("OprfBlindHashed")
+    ->Unit(benchmark::kMicrosecond);
+
 struct Batch {
   OprfServerKey key = OprfServerKey::Generate();
-  std::vector<Bytes> inputs, blinds, blinded;
+  std::vector<Bytes> inputs, blinds, blinded, blinded_points;
   BlindEvaluation eval;
   bool ok = true;
 
@@ -101,6 +118,7 @@ struct Batch {
       }
       blinds.push_back(b->blind);
       blinded.push_back(b->blinded_element);
+      blinded_points.push_back(b->blinded_point);
     }
     auto e = key.BlindEvaluate(blinded);
     ok = e.ok();
@@ -149,6 +167,29 @@ BENCHMARK(BM_Finalize)
     ->Name("Finalize")
     ->Arg(1)
     ->Arg(16)
+    ->Arg(256)
+    ->Unit(benchmark::kMicrosecond);
+
+// Finalize with the client's own blinded points kept (the node's way).
+void BM_FinalizeWithPoints(benchmark::State& state) {
+  Batch batch(state.range(0));
+  if (!batch.ok) state.SkipWithError("setup failed");
+  for (auto _ : state) {
+    auto outputs = OprfFinalizeWithPoints(
+        batch.inputs, batch.blinds, batch.blinded, batch.blinded_points,
+        batch.eval.evaluated_elements, batch.eval.proof,
+        batch.key.public_key());
+    if (!outputs.ok()) {
+      state.SkipWithError("Finalize failed");
+      break;
+    }
+    benchmark::DoNotOptimize(*outputs);
+  }
+  state.counters["batch"] = static_cast<double>(state.range(0));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_FinalizeWithPoints)
+    ->Name("FinalizeWithPoints")
     ->Arg(256)
     ->Unit(benchmark::kMicrosecond);
 

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "core/crypto/hash_to_curve.h"
 #include "core/crypto/sha256.h"
 #include "core/util/status_macros.h"
@@ -174,6 +175,39 @@ class P256 {
                              ThreadBnCtx()));
     return p;
   }
+  // A 65-byte uncompressed point from a caller: on the curve (OpenSSL's
+  // oct2point checks it), not the identity.
+  absl::StatusOr<PointPtr> DecodeUncompressedChecked(
+      std::string_view bytes, std::string_view what) const {
+    PointPtr p = NewPoint();
+    if (bytes.size() != kUncompressedSize || bytes[0] != 0x04 ||
+        EC_POINT_oct2point(group_.get(), p.get(), U8(bytes), bytes.size(),
+                           ThreadBnCtx()) != 1 ||
+        EC_POINT_is_at_infinity(group_.get(), p.get())) {
+      ERR_clear_error();
+      return absl::InvalidArgumentError(
+          std::string(what) + " is not a 65-byte uncompressed P-256 point");
+    }
+    return p;
+  }
+  // The 65-byte uncompressed encoding of a point other than the identity.
+  Bytes EncodeUncompressed(const EC_POINT* p) const {
+    Bytes out(kUncompressedSize, '\0');
+    if (EC_POINT_point2oct(group_.get(), p, POINT_CONVERSION_UNCOMPRESSED,
+                           reinterpret_cast<unsigned char*>(out.data()),
+                           out.size(), ThreadBnCtx()) != kUncompressedSize) {
+      std::abort();
+    }
+    return out;
+  }
+  // SEC1's compressed encoding of an uncompressed one, from its bytes: the
+  // x coordinate after 0x02 or 0x03 for y's parity.
+  static Bytes CompressedFromUncompressed(std::string_view uncompressed) {
+    Bytes out(1, static_cast<char>(0x02 | (uncompressed[64] & 1)));
+    out.append(uncompressed.substr(1, 32));
+    return out;
+  }
+  static constexpr size_t kUncompressedSize = 65;
 
   // DeserializeScalar: 32 bytes big-endian, below the order; with
   // `nonzero`, zero is refused too.
@@ -471,14 +505,85 @@ absl::Status VerifyProof(const P256& g, std::string_view pk_bytes,
   return absl::OkStatus();
 }
 
+// blind * p, in both encodings.
+absl::StatusOr<BlindedInput> BlindPoint(const P256& g, const EC_POINT* p,
+                                        BnPtr blind) {
+  PointPtr blinded = g.Mul(p, blind.get());
+  if (EC_POINT_is_at_infinity(g.group(), blinded.get())) {
+    return absl::InvalidArgumentError(
+        "the identity element cannot be serialized");
+  }
+  Bytes blinded_point = g.EncodeUncompressed(blinded.get());
+  Bytes blinded_element = P256::CompressedFromUncompressed(blinded_point);
+  return BlindedInput{P256::EncodeScalar(blind.get()),
+                      std::move(blinded_element), std::move(blinded_point)};
+}
+
 absl::StatusOr<BlindedInput> BlindImpl(const P256& g, std::string_view input,
                                        BnPtr blind, OprfMode mode) {
   RETURN_IF_ERROR(CheckInputSize(input));
   ASSIGN_OR_RETURN(PointPtr p, HashToGroup(g, input, mode));
-  PointPtr blinded = g.Mul(p.get(), blind.get());
-  ASSIGN_OR_RETURN(Bytes blinded_element, g.Encode(blinded.get()));
-  return BlindedInput{P256::EncodeScalar(blind.get()),
-                      std::move(blinded_element)};
+  return BlindPoint(g, p.get(), std::move(blind));
+}
+
+// Finalize, with the client's own blinded points given uncompressed
+// (`blinded_points`, checked against `blinded_elements`) or, if null,
+// decompressed from `blinded_elements`.
+absl::StatusOr<std::vector<Bytes>> FinalizeImpl(
+    const std::vector<Bytes>& inputs, const std::vector<Bytes>& blinds,
+    const std::vector<Bytes>& blinded_elements,
+    const std::vector<Bytes>* blinded_points,
+    const std::vector<Bytes>& evaluated_elements, std::string_view proof,
+    std::string_view server_public_key, OprfMode mode) {
+  const size_t n = inputs.size();
+  RETURN_IF_ERROR(CheckBatchSize(n));
+  if (blinds.size() != n || blinded_elements.size() != n ||
+      evaluated_elements.size() != n ||
+      (blinded_points != nullptr && blinded_points->size() != n)) {
+    return absl::InvalidArgumentError(
+        "OPRF inputs, blinds, blinded and evaluated elements differ in count");
+  }
+  const P256& g = P256::Get();
+  for (const Bytes& input : inputs) RETURN_IF_ERROR(CheckInputSize(input));
+  std::vector<BnPtr> blind_scalars;
+  blind_scalars.reserve(n);
+  for (const Bytes& blind : blinds) {
+    ASSIGN_OR_RETURN(BnPtr r, g.DecodeScalar(blind, true, "blind"));
+    blind_scalars.push_back(std::move(r));
+  }
+  ASSIGN_OR_RETURN(std::vector<PointPtr> d_points,
+                   DecodeAll(g, evaluated_elements));
+  if (mode == OprfMode::kVoprf) {
+    std::vector<PointPtr> c_points;
+    if (blinded_points == nullptr) {
+      ASSIGN_OR_RETURN(c_points, DecodeAll(g, blinded_elements));
+    } else {
+      c_points.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
+        const Bytes& point = (*blinded_points)[i];
+        ASSIGN_OR_RETURN(PointPtr c,
+                         g.DecodeUncompressedChecked(point, "blinded point"));
+        if (P256::CompressedFromUncompressed(point) != blinded_elements[i]) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "blinded point ", i, " is not blinded element ", i));
+        }
+        c_points.push_back(std::move(c));
+      }
+    }
+    RETURN_IF_ERROR(VerifyProof(g, server_public_key, blinded_elements,
+                                c_points, evaluated_elements, d_points, proof,
+                                mode));
+  }
+  const std::vector<BnPtr> inverses = g.InvertScalars(blind_scalars);
+  std::vector<Bytes> outputs;
+  outputs.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    // N = blind^-1 * evaluatedElement.
+    PointPtr unblinded = g.Mul(d_points[i].get(), inverses[i].get());
+    ASSIGN_OR_RETURN(Bytes output, FinalizeHash(g, inputs[i], unblinded.get()));
+    outputs.push_back(std::move(output));
+  }
+  return outputs;
 }
 
 }  // namespace
@@ -499,9 +604,20 @@ struct OprfServerKey::Impl {
   absl::StatusOr<BlindEvaluation> BlindEvaluate(
       const std::vector<Bytes>& blinded, const BIGNUM* proof_scalar,
       OprfMode mode, const Bytes& pk_bytes) const {
+    RETURN_IF_ERROR(CheckBatchSize(blinded.size()));
+    ASSIGN_OR_RETURN(std::vector<PointPtr> c_points,
+                     DecodeAll(P256::Get(), blinded));
+    return BlindEvaluatePoints(blinded, c_points, proof_scalar, mode,
+                               pk_bytes);
+  }
+
+  // The same with `blinded` decoded into `c_points`.
+  absl::StatusOr<BlindEvaluation> BlindEvaluatePoints(
+      const std::vector<Bytes>& blinded,
+      const std::vector<PointPtr>& c_points, const BIGNUM* proof_scalar,
+      OprfMode mode, const Bytes& pk_bytes) const {
     const P256& g = P256::Get();
     RETURN_IF_ERROR(CheckBatchSize(blinded.size()));
-    ASSIGN_OR_RETURN(std::vector<PointPtr> c_points, DecodeAll(g, blinded));
     BlindEvaluation result;
     result.evaluated_elements.reserve(blinded.size());
     for (const PointPtr& c : c_points) {
@@ -602,6 +718,38 @@ absl::StatusOr<BlindEvaluation> OprfServerKey::BlindEvaluate(
   return impl_->BlindEvaluate(blinded_elements, nullptr, mode_, public_key_);
 }
 
+struct DecodedBatch::Impl {
+  std::vector<Bytes> elements;
+  std::vector<PointPtr> points;
+};
+
+absl::StatusOr<DecodedBatch> DecodedBatch::Decode(std::vector<Bytes> elements) {
+  auto impl = std::make_shared<Impl>();
+  const P256& g = P256::Get();
+  impl->points.reserve(elements.size());
+  for (size_t i = 0; i < elements.size(); ++i) {
+    absl::StatusOr<PointPtr> p = g.Decode(elements[i]);
+    if (!p.ok()) {
+      return absl::InvalidArgumentError("element " + std::to_string(i) + ": " +
+                                        std::string(p.status().message()));
+    }
+    impl->points.push_back(*std::move(p));
+  }
+  impl->elements = std::move(elements);
+  return DecodedBatch(std::move(impl));
+}
+
+const std::vector<Bytes>& DecodedBatch::elements() const {
+  return impl_->elements;
+}
+
+absl::StatusOr<BlindEvaluation> OprfServerKey::BlindEvaluate(
+    const DecodedBatch& batch) const {
+  return impl_->BlindEvaluatePoints(batch.impl_->elements,
+                                    batch.impl_->points, nullptr, mode_,
+                                    public_key_);
+}
+
 absl::StatusOr<BlindEvaluation> OprfServerKey::BlindEvaluateWithProofScalar(
     const std::vector<Bytes>& blinded_elements,
     std::string_view proof_random_scalar) const {
@@ -626,6 +774,22 @@ absl::StatusOr<BlindedInput> OprfBlind(std::string_view input, OprfMode mode) {
   return BlindImpl(g, input, g.RandomScalar(), mode);
 }
 
+absl::StatusOr<HashedInput> OprfHashInput(std::string_view input,
+                                          OprfMode mode) {
+  RETURN_IF_ERROR(CheckInputSize(input));
+  ASSIGN_OR_RETURN(Bytes point, HashToCurveP256Uncompressed(
+                                    input, Dst(kHashToGroupPrefix, mode)));
+  return HashedInput{Bytes(input), std::move(point), mode};
+}
+
+absl::StatusOr<BlindedInput> OprfBlindHashed(const HashedInput& hashed) {
+  const P256& g = P256::Get();
+  RETURN_IF_ERROR(CheckInputSize(hashed.input));
+  ASSIGN_OR_RETURN(PointPtr p,
+                   g.DecodeUncompressedChecked(hashed.point, "hashed input"));
+  return BlindPoint(g, p.get(), g.RandomScalar());
+}
+
 absl::StatusOr<BlindedInput> OprfBlindWithScalar(std::string_view input,
                                                  std::string_view blind,
                                                  OprfMode mode) {
@@ -639,52 +803,22 @@ absl::StatusOr<std::vector<Bytes>> OprfFinalize(
     const std::vector<Bytes>& blinded_elements,
     const std::vector<Bytes>& evaluated_elements, std::string_view proof,
     std::string_view server_public_key, OprfMode mode) {
-  const size_t n = inputs.size();
-  RETURN_IF_ERROR(CheckBatchSize(n));
-  if (blinds.size() != n || blinded_elements.size() != n ||
-      evaluated_elements.size() != n) {
-    return absl::InvalidArgumentError(
-        "OPRF inputs, blinds, blinded and evaluated elements differ in count");
-  }
-  const P256& g = P256::Get();
-  for (const Bytes& input : inputs) RETURN_IF_ERROR(CheckInputSize(input));
-  std::vector<BnPtr> blind_scalars;
-  blind_scalars.reserve(n);
-  for (const Bytes& blind : blinds) {
-    ASSIGN_OR_RETURN(BnPtr r, g.DecodeScalar(blind, true, "blind"));
-    blind_scalars.push_back(std::move(r));
-  }
-  ASSIGN_OR_RETURN(std::vector<PointPtr> d_points,
-                   DecodeAll(g, evaluated_elements));
-  if (mode == OprfMode::kVoprf) {
-    ASSIGN_OR_RETURN(std::vector<PointPtr> c_points,
-                     DecodeAll(g, blinded_elements));
-    RETURN_IF_ERROR(VerifyProof(g, server_public_key, blinded_elements,
-                                c_points, evaluated_elements, d_points, proof,
-                                mode));
-  }
-  const std::vector<BnPtr> inverses = g.InvertScalars(blind_scalars);
-  std::vector<Bytes> outputs;
-  outputs.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    // N = blind^-1 * evaluatedElement.
-    PointPtr unblinded = g.Mul(d_points[i].get(), inverses[i].get());
-    ASSIGN_OR_RETURN(Bytes output, FinalizeHash(g, inputs[i], unblinded.get()));
-    outputs.push_back(std::move(output));
-  }
-  return outputs;
+  return FinalizeImpl(inputs, blinds, blinded_elements, nullptr,
+                      evaluated_elements, proof, server_public_key, mode);
+}
+
+absl::StatusOr<std::vector<Bytes>> OprfFinalizeWithPoints(
+    const std::vector<Bytes>& inputs, const std::vector<Bytes>& blinds,
+    const std::vector<Bytes>& blinded_elements,
+    const std::vector<Bytes>& blinded_points,
+    const std::vector<Bytes>& evaluated_elements, std::string_view proof,
+    std::string_view server_public_key, OprfMode mode) {
+  return FinalizeImpl(inputs, blinds, blinded_elements, &blinded_points,
+                      evaluated_elements, proof, server_public_key, mode);
 }
 
 absl::Status OprfCheckElements(const std::vector<Bytes>& elements) {
-  const P256& g = P256::Get();
-  for (size_t i = 0; i < elements.size(); ++i) {
-    absl::StatusOr<PointPtr> p = g.Decode(elements[i]);
-    if (!p.ok()) {
-      return absl::InvalidArgumentError("element " + std::to_string(i) + ": " +
-                                        std::string(p.status().message()));
-    }
-  }
-  return absl::OkStatus();
+  return DecodedBatch::Decode(elements).status();
 }
 
 }  // namespace cbx::crypto

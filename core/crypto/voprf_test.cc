@@ -160,6 +160,86 @@ TEST(VoprfTest, RandomBatchMatchesServerEvaluate) {
   EXPECT_NE(again->blinded_element, ex.blinded[0]);
 }
 
+// A bulk check hashes each input once and blinds it afresh for each peer.
+TEST(VoprfTest, HashedInputsBlindAfreshForEachPeer) {
+  const std::vector<OprfServerKey> peers = {OprfServerKey::Generate(),
+                                            OprfServerKey::Generate()};
+  std::vector<Bytes> inputs;
+  std::vector<HashedInput> hashed;
+  for (int i = 0; i < 5; ++i) {
+    inputs.push_back("cbx/v1/id\0email\0contact"s + std::to_string(i));
+    auto h = OprfHashInput(inputs.back());
+    ASSERT_TRUE(h.ok()) << h.status();
+    EXPECT_EQ(h->point.size(), 65u);
+    hashed.push_back(*std::move(h));
+  }
+  std::vector<Bytes> first_blinded;
+  for (const OprfServerKey& key : peers) {
+    std::vector<Bytes> blinds, blinded, points;
+    for (const HashedInput& h : hashed) {
+      auto b = OprfBlindHashed(h);
+      ASSERT_TRUE(b.ok()) << b.status();
+      EXPECT_EQ(b->blinded_element.size(), kP256ElementSize);
+      EXPECT_EQ(b->blinded_point.size(), 65u);
+      blinds.push_back(b->blind);
+      blinded.push_back(b->blinded_element);
+      points.push_back(b->blinded_point);
+    }
+    if (first_blinded.empty()) {
+      first_blinded = blinded;
+    } else {
+      for (size_t i = 0; i < blinded.size(); ++i) {
+        EXPECT_NE(blinded[i], first_blinded[i]) << i;  // unlinkable
+      }
+    }
+    auto eval = key.BlindEvaluate(blinded);
+    ASSERT_TRUE(eval.ok()) << eval.status();
+    auto with_points = OprfFinalizeWithPoints(
+        inputs, blinds, blinded, points, eval->evaluated_elements, eval->proof,
+        key.public_key());
+    ASSERT_TRUE(with_points.ok()) << with_points.status();
+    auto plain = OprfFinalize(inputs, blinds, blinded,
+                              eval->evaluated_elements, eval->proof,
+                              key.public_key());
+    ASSERT_TRUE(plain.ok()) << plain.status();
+    EXPECT_EQ(*with_points, *plain);
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      EXPECT_EQ((*with_points)[i], *key.Evaluate(inputs[i]));
+    }
+
+    // The points must be the elements sent, byte for byte.
+    std::vector<Bytes> swapped = points;
+    std::swap(swapped[0], swapped[1]);
+    auto r = OprfFinalizeWithPoints(inputs, blinds, blinded, swapped,
+                                    eval->evaluated_elements, eval->proof,
+                                    key.public_key());
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(r.status().message(), "blinded point 0 is not blinded element 0");
+    std::vector<Bytes> off_curve = points;
+    off_curve[2][40] ^= 0x01;
+    r = OprfFinalizeWithPoints(inputs, blinds, blinded, off_curve,
+                               eval->evaluated_elements, eval->proof,
+                               key.public_key());
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    r = OprfFinalizeWithPoints(inputs, blinds, blinded,
+                               {points.begin(), points.end() - 1},
+                               eval->evaluated_elements, eval->proof,
+                               key.public_key());
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  }
+
+  // A hashed point that is not a point is refused, not blinded.
+  HashedInput bad = hashed[0];
+  bad.point[64] ^= 0x01;
+  EXPECT_EQ(OprfBlindHashed(bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  bad.point = hashed[0].point.substr(0, 33);
+  EXPECT_EQ(OprfBlindHashed(bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(OprfHashInput(Bytes(kOprfMaxInputSize + 1, 'x')).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(VoprfTest, KeyRoundTripsThroughPrivateBytes) {
   OprfServerKey key = OprfServerKey::Generate();
   auto copy = OprfServerKey::FromPrivateBytes(key.PrivateBytes());
