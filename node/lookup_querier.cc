@@ -412,7 +412,7 @@ absl::StatusOr<LookupQuerier::Evaluated> LookupQuerier::BlindAndEvaluate(
     const PeerLookup& lookup) {
   Evaluated out;
   for (const Input& in : *lookup.inputs) {
-    ASSIGN_OR_RETURN(crypto::BlindedInput b, crypto::OprfBlindHashed(in.hashed));
+    ASSIGN_OR_RETURN(crypto::BlindedInput b, crypto::OprfBlindAdditive(in.hashed));
     out.oprf_inputs.push_back(in.oprf_input);
     out.blinds.push_back(std::move(b.blind));
     out.blinded.push_back(std::move(b.blinded_element));
@@ -449,7 +449,7 @@ absl::StatusOr<std::vector<Bytes>> LookupQuerier::VerifyAndFinalize(
   }
   std::vector<Bytes> elements(resp.evaluated_elements().begin(),
                               resp.evaluated_elements().end());
-  auto ys = crypto::OprfFinalizeWithPoints(
+  auto ys = crypto::OprfFinalizeAdditive(
       evaluated.oprf_inputs, evaluated.blinds, evaluated.blinded,
       evaluated.blinded_points, elements, resp.proof(), lookup.oprf_public_key);
   if (!ys.ok()) {

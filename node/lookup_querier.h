@@ -97,7 +97,8 @@ class LookupQuerier {
   struct Input {
     v1::IdentifierType type;
     Bytes oprf_input;
-    // Hashed to the group once for all peers; each peer's blind is fresh.
+    // Hashed to the group once for all peers; each peer's blind is fresh
+    // (additive: spec/oprf.md §4).
     crypto::HashedInput hashed;
   };
   // One peer's part of a query, shared by the steps of AskPeer.

@@ -86,11 +86,11 @@ void BM_Blind(benchmark::State& state) {
 BENCHMARK(BM_Blind)->Name("OprfBlind")->Unit(benchmark::kMicrosecond);
 
 // What the node does for each peer after hashing an input once per query.
-void BM_BlindHashed(benchmark::State& state) {
+void BM_BlindAdditive(benchmark::State& state) {
   auto hashed = OprfHashInput(Identifier(1));
   if (!hashed.ok()) state.SkipWithError("hash failed");
   for (auto _ : state) {
-    auto blinded = OprfBlindHashed(*hashed);
+    auto blinded = OprfBlindAdditive(*hashed);
     if (!blinded.ok()) {
       state.SkipWithError("blind failed");
       break;
@@ -98,8 +98,8 @@ void BM_BlindHashed(benchmark::State& state) {
     benchmark::DoNotOptimize(*blinded);
   }
 }
-BENCHMARK(BM_BlindHashed)
-    ->Name("OprfBlindHashed")
+BENCHMARK(BM_BlindAdditive)
+    ->Name("OprfBlindAdditive")
     ->Unit(benchmark::kMicrosecond);
 
 struct Batch {
@@ -108,10 +108,13 @@ struct Batch {
   BlindEvaluation eval;
   bool ok = true;
 
-  explicit Batch(int64_t n) {
+  explicit Batch(int64_t n, bool additive = false) {
     for (int64_t i = 0; i < n; ++i) {
       inputs.push_back(Identifier(i));
-      auto b = OprfBlind(inputs.back());
+      auto hashed = OprfHashInput(inputs.back());
+      auto b = !additive        ? OprfBlind(inputs.back())
+               : hashed.ok()    ? OprfBlindAdditive(*hashed)
+                                : absl::StatusOr<BlindedInput>(hashed.status());
       if (!b.ok()) {
         ok = false;
         return;
@@ -170,12 +173,13 @@ BENCHMARK(BM_Finalize)
     ->Arg(256)
     ->Unit(benchmark::kMicrosecond);
 
-// Finalize with the client's own blinded points kept (the node's way).
-void BM_FinalizeWithPoints(benchmark::State& state) {
-  Batch batch(state.range(0));
+// Additive blinding and Finalize, as the node blinds for each peer after
+// hashing each input once per query.
+void BM_FinalizeAdditive(benchmark::State& state) {
+  Batch batch(state.range(0), /*additive=*/true);
   if (!batch.ok) state.SkipWithError("setup failed");
   for (auto _ : state) {
-    auto outputs = OprfFinalizeWithPoints(
+    auto outputs = OprfFinalizeAdditive(
         batch.inputs, batch.blinds, batch.blinded, batch.blinded_points,
         batch.eval.evaluated_elements, batch.eval.proof,
         batch.key.public_key());
@@ -188,8 +192,8 @@ void BM_FinalizeWithPoints(benchmark::State& state) {
   state.counters["batch"] = static_cast<double>(state.range(0));
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(BM_FinalizeWithPoints)
-    ->Name("FinalizeWithPoints")
+BENCHMARK(BM_FinalizeAdditive)
+    ->Name("FinalizeAdditive")
     ->Arg(256)
     ->Unit(benchmark::kMicrosecond);
 

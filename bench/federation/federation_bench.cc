@@ -33,12 +33,14 @@
 // default; it takes several minutes and about 35 processes). Flags of Google
 // Benchmark (--benchmark_*) are ignored.
 #include <dirent.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <iostream>
 #include <map>
 #include <random>
@@ -50,6 +52,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "tests/integration/federation.h"
 
 namespace cbx::testing {
@@ -105,6 +108,47 @@ double RssMb(pid_t pid) {
     if (line.rfind("VmRSS:", 0) == 0) return std::atof(line.c_str() + 6) / 1024;
   }
   return 0;
+}
+
+// CPU seconds (user and system) `pid` has used so far, from
+// /proc/PID/stat (fields 14 and 15, in clock ticks).
+double CpuSeconds(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  // The command name (field 2) may hold spaces: count from after it.
+  const size_t after = stat.rfind(')');
+  if (after == std::string::npos) return 0;
+  std::vector<std::string> fields =
+      absl::StrSplit(stat.substr(after + 2), ' ', absl::SkipEmpty());
+  double user = 0, system = 0;
+  if (fields.size() < 13 || !absl::SimpleAtod(fields[11], &user) ||
+      !absl::SimpleAtod(fields[12], &system)) {
+    return 0;
+  }
+  return (user + system) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double CpuSeconds(Federation& fed, const std::vector<std::string>& members) {
+  double sum = 0;
+  for (const auto& cc : members) sum += CpuSeconds(fed.Pid(cc));
+  return sum;
+}
+
+// Waits until `members` together use less than a tenth of one core over
+// two seconds (a restart's own pulls and checks are over), at most
+// `limit_s`; returns the seconds waited.
+double WaitQuiet(Federation& fed, const std::vector<std::string>& members,
+                 int limit_s) {
+  const auto start = SteadyClock::now();
+  double before = CpuSeconds(fed, members);
+  while (SecondsSince(start) < limit_s) {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    const double now = CpuSeconds(fed, members);
+    if (now - before < 0.2) break;
+    before = now;
+  }
+  return SecondsSince(start);
 }
 
 double Percentile(std::vector<double> v, double p) {
@@ -440,9 +484,18 @@ int Main(int argc, char** argv) {
       SecondsSince(start),
       LoadAverage().c_str());
   std::fflush(stdout);
+  // A member back after a day offline finds peers that ran all day: their
+  // restart here (to seed them) and its own pulls and checks are over
+  // before AT starts.
+  const double quiet = WaitQuiet(fed, peers_of_offline, 180);
+  std::printf("  the peers quiet (under 0.1 core together) after %.1f s; "
+              "load %s\n",
+              quiet, LoadAverage().c_str());
+  std::fflush(stdout);
   start = SteadyClock::now();
   if (absl::Status s = fed.Start(kOffline); !s.ok()) Die(s.ToString());
   const double ready = SecondsSince(start);
+  const double peers_cpu_before = CpuSeconds(fed, peers_of_offline);
   std::map<std::string, uint64_t> caught_up =
       Counts(all, kOffline, tags + added);
   ++caught_up[kQuerier];  // its purpose case
@@ -450,10 +503,14 @@ int Main(int argc, char** argv) {
       !s.ok()) {
     Die(absl::StrCat(kOffline, ": catch-up: ", s.ToString()));
   }
+  const double caught_up_s = SecondsSince(start);
   std::printf(
       "  catch-up of %s: ready %.1f s after its start, in sync with all %d "
-      "peers %.1f s after it (goal < 10 s); load %s\n",
-      kOffline, ready, members - 1, SecondsSince(start), LoadAverage().c_str());
+      "peers %.1f s after it (goal < 10 s); %s used %.1f CPU s, its peers "
+      "%.1f; load %s\n",
+      kOffline, ready, members - 1, caught_up_s, kOffline,
+      CpuSeconds(fed.Pid(kOffline)), CpuSeconds(fed, peers_of_offline) -
+      peers_cpu_before, LoadAverage().c_str());
   std::fflush(stdout);
 
   // Bulk: 10,000 identifiers against 7 peers, as ten queries of 1,000 one
@@ -464,6 +521,8 @@ int Main(int argc, char** argv) {
   double bulk = 0;
   auto bulk_office = fed.Office(kQuerier);
   int answers = 7;
+  const double querier_cpu = CpuSeconds(fed.Pid(kQuerier));
+  const double seven_cpu = CpuSeconds(fed, seven);
   for (int first = 0; first < kContacts; first += kPerQuery) {
     std::vector<v1::Identifier> contacts;
     for (int i = first; i < first + kPerQuery; ++i) {
@@ -473,12 +532,16 @@ int Main(int argc, char** argv) {
     bulk += TimedQuery(*bulk_office, kQuerier, contacts, seven, &answered);
     answers = std::min(answers, answered);
   }
+  // Each member runs on a machine of its own in a federation; here all
+  // eight share this one, so the CPU time each used says what the check
+  // costs the querier's machine alone.
   std::printf(
       "  bulk check of 10,000 identifiers at %s against 7 peers (%s), ten "
       "queries of 1,000 in turn: %.2f s (goal < 5 s), fewest answering %d of "
-      "7; load %s\n",
-      kQuerier, absl::StrJoin(seven, " ").c_str(), bulk, answers,
-      LoadAverage().c_str());
+      "7; CPU used: %s %.1f s, the seven peers %.1f s together; load %s\n",
+      kQuerier, absl::StrJoin(seven, " ").c_str(), bulk, answers, kQuerier,
+      CpuSeconds(fed.Pid(kQuerier)) - querier_cpu,
+      CpuSeconds(fed, seven) - seven_cpu, LoadAverage().c_str());
   return 0;
 }
 

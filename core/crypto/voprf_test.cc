@@ -1,5 +1,6 @@
 #include "core/crypto/voprf.h"
 
+#include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
@@ -160,8 +161,9 @@ TEST(VoprfTest, RandomBatchMatchesServerEvaluate) {
   EXPECT_NE(again->blinded_element, ex.blinded[0]);
 }
 
-// A bulk check hashes each input once and blinds it afresh for each peer.
-TEST(VoprfTest, HashedInputsBlindAfreshForEachPeer) {
+// A bulk check hashes each input once and blinds it afresh for each peer,
+// additively; the outputs are RFC 9497's.
+TEST(VoprfTest, AdditiveBlindingGivesTheSameOutputs) {
   const std::vector<OprfServerKey> peers = {OprfServerKey::Generate(),
                                             OprfServerKey::Generate()};
   std::vector<Bytes> inputs;
@@ -174,70 +176,140 @@ TEST(VoprfTest, HashedInputsBlindAfreshForEachPeer) {
     hashed.push_back(*std::move(h));
   }
   std::vector<Bytes> first_blinded;
-  for (const OprfServerKey& key : peers) {
-    std::vector<Bytes> blinds, blinded, points;
-    for (const HashedInput& h : hashed) {
-      auto b = OprfBlindHashed(h);
-      ASSERT_TRUE(b.ok()) << b.status();
-      EXPECT_EQ(b->blinded_element.size(), kP256ElementSize);
-      EXPECT_EQ(b->blinded_point.size(), 65u);
-      blinds.push_back(b->blind);
-      blinded.push_back(b->blinded_element);
-      points.push_back(b->blinded_point);
-    }
-    if (first_blinded.empty()) {
-      first_blinded = blinded;
-    } else {
-      for (size_t i = 0; i < blinded.size(); ++i) {
-        EXPECT_NE(blinded[i], first_blinded[i]) << i;  // unlinkable
+  for (int round = 0; round < 2; ++round) {  // the second from the cache
+    for (const OprfServerKey& key : peers) {
+      std::vector<Bytes> blinds, blinded, points;
+      for (const HashedInput& h : hashed) {
+        auto b = OprfBlindAdditive(h);
+        ASSERT_TRUE(b.ok()) << b.status();
+        EXPECT_EQ(b->blinded_element.size(), kP256ElementSize);
+        EXPECT_EQ(b->blinded_point.size(), 65u);
+        blinds.push_back(b->blind);
+        blinded.push_back(b->blinded_element);
+        points.push_back(b->blinded_point);
       }
-    }
-    auto eval = key.BlindEvaluate(blinded);
-    ASSERT_TRUE(eval.ok()) << eval.status();
-    auto with_points = OprfFinalizeWithPoints(
-        inputs, blinds, blinded, points, eval->evaluated_elements, eval->proof,
-        key.public_key());
-    ASSERT_TRUE(with_points.ok()) << with_points.status();
-    auto plain = OprfFinalize(inputs, blinds, blinded,
-                              eval->evaluated_elements, eval->proof,
-                              key.public_key());
-    ASSERT_TRUE(plain.ok()) << plain.status();
-    EXPECT_EQ(*with_points, *plain);
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      EXPECT_EQ((*with_points)[i], *key.Evaluate(inputs[i]));
-    }
-
-    // The points must be the elements sent, byte for byte.
-    std::vector<Bytes> swapped = points;
-    std::swap(swapped[0], swapped[1]);
-    auto r = OprfFinalizeWithPoints(inputs, blinds, blinded, swapped,
+      if (first_blinded.empty()) {
+        first_blinded = blinded;
+      } else {
+        for (size_t i = 0; i < blinded.size(); ++i) {
+          EXPECT_NE(blinded[i], first_blinded[i]) << i;  // unlinkable
+        }
+      }
+      auto eval = key.BlindEvaluate(blinded);
+      ASSERT_TRUE(eval.ok()) << eval.status();
+      auto outputs = OprfFinalizeAdditive(inputs, blinds, blinded, points,
+                                          eval->evaluated_elements,
+                                          eval->proof, key.public_key());
+      ASSERT_TRUE(outputs.ok()) << outputs.status();
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        EXPECT_EQ((*outputs)[i], *key.Evaluate(inputs[i]));
+      }
+      // Multiplicative Finalize of additive blinds gives other outputs: the
+      // two ways are not interchangeable on the client.
+      auto wrong_way = OprfFinalize(inputs, blinds, blinded,
                                     eval->evaluated_elements, eval->proof,
                                     key.public_key());
-    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_EQ(r.status().message(), "blinded point 0 is not blinded element 0");
-    std::vector<Bytes> off_curve = points;
-    off_curve[2][40] ^= 0x01;
-    r = OprfFinalizeWithPoints(inputs, blinds, blinded, off_curve,
-                               eval->evaluated_elements, eval->proof,
-                               key.public_key());
-    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
-    r = OprfFinalizeWithPoints(inputs, blinds, blinded,
-                               {points.begin(), points.end() - 1},
-                               eval->evaluated_elements, eval->proof,
-                               key.public_key());
-    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+      ASSERT_TRUE(wrong_way.ok());
+      EXPECT_NE((*wrong_way)[0], (*outputs)[0]);
+    }
   }
+}
 
-  // A hashed point that is not a point is refused, not blinded.
-  HashedInput bad = hashed[0];
-  bad.point[64] ^= 0x01;
-  EXPECT_EQ(OprfBlindHashed(bad).status().code(),
+// The proof is checked as OprfFinalize checks it, and the kept points must
+// be the elements sent.
+TEST(VoprfTest, AdditiveFinalizeRefusesWhatFinalizeRefuses) {
+  OprfServerKey key = OprfServerKey::Generate();
+  std::vector<Bytes> inputs, blinds, blinded, points;
+  for (int i = 0; i < 3; ++i) {
+    inputs.push_back("input "s + std::to_string(i));
+    auto h = OprfHashInput(inputs.back());
+    ASSERT_TRUE(h.ok());
+    auto b = OprfBlindAdditive(*h);
+    ASSERT_TRUE(b.ok());
+    blinds.push_back(b->blind);
+    blinded.push_back(b->blinded_element);
+    points.push_back(b->blinded_point);
+  }
+  auto eval = key.BlindEvaluate(blinded);
+  ASSERT_TRUE(eval.ok());
+  auto finalize = [&](const std::vector<Bytes>& pts, const Bytes& proof,
+                      const Bytes& pk) {
+    return OprfFinalizeAdditive(inputs, blinds, blinded, pts,
+                                eval->evaluated_elements, proof, pk)
+        .status();
+  };
+  Bytes tampered = eval->proof;
+  tampered[63] ^= 0x01;
+  EXPECT_EQ(finalize(points, tampered, key.public_key()).code(),
+            absl::StatusCode::kUnauthenticated);
+  // Another key: a peer answering under a key the directory does not list.
+  EXPECT_EQ(finalize(points, eval->proof,
+                     OprfServerKey::Generate().public_key())
+                .code(),
+            absl::StatusCode::kUnauthenticated);
+  std::vector<Bytes> swapped = points;
+  std::swap(swapped[0], swapped[1]);
+  absl::Status s = finalize(swapped, eval->proof, key.public_key());
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "blinded point 0 is not blinded element 0");
+  std::vector<Bytes> off_curve = points;
+  off_curve[2][40] ^= 0x01;
+  EXPECT_EQ(finalize(off_curve, eval->proof, key.public_key()).code(),
             absl::StatusCode::kInvalidArgument);
-  bad.point = hashed[0].point.substr(0, 33);
-  EXPECT_EQ(OprfBlindHashed(bad).status().code(),
+  EXPECT_EQ(finalize({points.begin(), points.end() - 1}, eval->proof,
+                     key.public_key())
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+
+  // Only the verifiable mode: without the proof, N = Z - r * pkS would
+  // trust a key the evaluation was never bound to.
+  auto oprf_mode = OprfHashInput("input", OprfMode::kOprf);
+  ASSERT_TRUE(oprf_mode.ok());
+  EXPECT_EQ(OprfBlindAdditive(*oprf_mode).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // A hashed point that is not a point is refused, not blinded.
+  auto h = OprfHashInput("input");
+  ASSERT_TRUE(h.ok());
+  HashedInput bad = *h;
+  bad.point[64] ^= 0x01;
+  EXPECT_EQ(OprfBlindAdditive(bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  bad.point = h->point.substr(0, 33);
+  EXPECT_EQ(OprfBlindAdditive(bad).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(OprfHashInput(Bytes(kOprfMaxInputSize + 1, 'x')).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// Many threads finalize against keys whose tables are built meanwhile.
+TEST(VoprfTest, AdditiveFinalizeFromManyThreads) {
+  const std::vector<OprfServerKey> keys = {OprfServerKey::Generate(),
+                                           OprfServerKey::Generate(),
+                                           OprfServerKey::Generate()};
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      const OprfServerKey& key = keys[t % keys.size()];
+      const Bytes input = "thread input "s + std::to_string(t);
+      auto h = OprfHashInput(input);
+      auto b = h.ok() ? OprfBlindAdditive(*h)
+                      : absl::StatusOr<BlindedInput>(h.status());
+      if (!b.ok()) {
+        ++failures;
+        return;
+      }
+      auto eval = key.BlindEvaluate({b->blinded_element});
+      auto y = eval.ok() ? OprfFinalizeAdditive(
+                               {input}, {b->blind}, {b->blinded_element},
+                               {b->blinded_point}, eval->evaluated_elements,
+                               eval->proof, key.public_key())
+                         : absl::StatusOr<std::vector<Bytes>>(eval.status());
+      if (!y.ok() || (*y)[0] != *key.Evaluate(input)) ++failures;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 TEST(VoprfTest, KeyRoundTripsThroughPrivateBytes) {
