@@ -135,9 +135,9 @@ double CpuSeconds(Federation& fed, const std::vector<std::string>& members) {
   return sum;
 }
 
-// Waits until `members` together use less than a tenth of one core over
-// two seconds (a restart's own pulls and checks are over), at most
-// `limit_s`; returns the seconds waited.
+// Waits until `members` together use less than a quarter of one core over
+// two seconds (a restart's own pulls and checks are over; their paced
+// background rounds go on), at most `limit_s`; returns the seconds waited.
 double WaitQuiet(Federation& fed, const std::vector<std::string>& members,
                  int limit_s) {
   const auto start = SteadyClock::now();
@@ -145,7 +145,7 @@ double WaitQuiet(Federation& fed, const std::vector<std::string>& members,
   while (SecondsSince(start) < limit_s) {
     std::this_thread::sleep_for(std::chrono::seconds(2));
     const double now = CpuSeconds(fed, members);
-    if (now - before < 0.2) break;
+    if (now - before < 0.5) break;
     before = now;
   }
   return SecondsSince(start);
@@ -487,8 +487,8 @@ int Main(int argc, char** argv) {
   // A member back after a day offline finds peers that ran all day: their
   // restart here (to seed them) and its own pulls and checks are over
   // before AT starts.
-  const double quiet = WaitQuiet(fed, peers_of_offline, 180);
-  std::printf("  the peers quiet (under 0.1 core together) after %.1f s; "
+  const double quiet = WaitQuiet(fed, peers_of_offline, 90);
+  std::printf("  the peers quiet (under a quarter core together) after %.1f s; "
               "load %s\n",
               quiet, LoadAverage().c_str());
   std::fflush(stdout);
