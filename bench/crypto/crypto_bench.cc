@@ -148,6 +148,7 @@ BENCHMARK(BM_BlindEvaluate)
     ->Arg(1)
     ->Arg(16)
     ->Arg(256)
+    ->Arg(1000)
     ->Unit(benchmark::kMicrosecond);
 
 void BM_Finalize(benchmark::State& state) {
@@ -195,6 +196,7 @@ void BM_FinalizeAdditive(benchmark::State& state) {
 BENCHMARK(BM_FinalizeAdditive)
     ->Name("FinalizeAdditive")
     ->Arg(256)
+    ->Arg(1000)
     ->Unit(benchmark::kMicrosecond);
 
 void BM_ServerEvaluate(benchmark::State& state) {

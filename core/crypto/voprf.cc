@@ -9,10 +9,11 @@
 #include <openssl/err.h>
 #include <openssl/obj_mac.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <mutex>
-#include <map>
 #include <string>
 #include <utility>
 
@@ -122,20 +123,32 @@ class P256 {
   PointPtr LinearCombination(const std::vector<const EC_POINT*>& points,
                              const std::vector<const BIGNUM*>& scalars) const {
     PointPtr r = NewPoint();
+    PointPtr part = NewPoint();
     // OpenSSL 3.0 deprecates EC_POINTs_mul without offering a replacement.
     // On P-256 it runs an interleaved fixed-window multi-scalar
-    // multiplication that shares the 256 doublings across all points: for a
-    // batch of 256 it costs about a third of 256 separate EC_POINT_mul calls.
+    // multiplication that shares the 256 doublings across all points, with
+    // a 16-point table per point. In runs of kCombinationRun points those
+    // tables stay in cache: a third less per point than one call over a
+    // batch of 1,000, and about a third of separate EC_POINT_mul calls.
+    for (size_t at = 0; at < points.size(); at += kCombinationRun) {
+      const size_t run = std::min(kCombinationRun, points.size() - at);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    // The arrays are only read; OpenSSL's prototype lacks the inner const.
-    Check(EC_POINTs_mul(group_.get(), r.get(), nullptr, points.size(),
-                        const_cast<const EC_POINT**>(points.data()),
-                        const_cast<const BIGNUM**>(scalars.data()),
-                        ThreadBnCtx()));
+      // The arrays are only read; OpenSSL's prototype lacks the inner const.
+      Check(EC_POINTs_mul(group_.get(), at == 0 ? r.get() : part.get(),
+                          nullptr, run,
+                          const_cast<const EC_POINT**>(points.data() + at),
+                          const_cast<const BIGNUM**>(scalars.data() + at),
+                          ThreadBnCtx()));
 #pragma GCC diagnostic pop
+      if (at != 0) {
+        Check(EC_POINT_add(group_.get(), r.get(), r.get(), part.get(),
+                           ThreadBnCtx()));
+      }
+    }
     return r;
   }
+  static constexpr size_t kCombinationRun = 64;
 
   // SerializeElement: 33-byte SEC1 compressed. INVALID_ARGUMENT for the
   // identity, which has no such encoding (RFC 9497 section 2.1).
