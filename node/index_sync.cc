@@ -380,8 +380,7 @@ absl::Status IndexSync::ApplyIndexStream(const std::string& member,
   } else {
     // The delta's from_version was checked against the held copy with the
     // manifest.
-    next.tags =
-        ApplyTagDelta(held.tags, std::move(added), std::move(removed));
+    next.tags = ApplyTagDelta(held.tags, std::move(added), std::move(removed));
   }
   if (next.tags.size() != manifest.count() ||
       IndexDigest(next.tags) != manifest.digest()) {

@@ -330,11 +330,10 @@ absl::StatusOr<v1::Envelope> LookupQuerier::Send(const PeerLookup& lookup,
   if (!reply.ok()) {
     absl::Status failure =
         CallFailure(lookup.member, reply.status(), lookup.budget_ms);
-    logged = ctx_->audit_trail->Call(v1::AUDIT_DIRECTION_LOCAL, lookup.member,
-                                     rpc, "call_failed", lookup.office,
-                                     failure.code(), {elements, 0, 0},
-                                     envelope::EnvelopeSha256(request),
-                                     lookup.person);
+    logged = ctx_->audit_trail->Call(
+        v1::AUDIT_DIRECTION_LOCAL, lookup.member, rpc, "call_failed",
+        lookup.office, failure.code(), {elements, 0, 0},
+        envelope::EnvelopeSha256(request), lookup.person);
     return logged.ok() ? failure : AuditFailure(logged);
   }
   return reply;
@@ -345,10 +344,9 @@ absl::Status LookupQuerier::LogReceived(const PeerLookup& lookup,
                                         const v1::Envelope& reply,
                                         const absl::Status& outcome,
                                         AuditCounts counts) {
-  absl::Status logged =
-      ctx_->audit_trail->Envelope(v1::AUDIT_DIRECTION_RECEIVED, lookup.member,
-                                  rpc, reply, outcome.code(), counts,
-                                  lookup.person);
+  absl::Status logged = ctx_->audit_trail->Envelope(
+      v1::AUDIT_DIRECTION_RECEIVED, lookup.member, rpc, reply, outcome.code(),
+      counts, lookup.person);
   return logged.ok() ? outcome : AuditFailure(logged);
 }
 
@@ -412,7 +410,8 @@ absl::StatusOr<LookupQuerier::Evaluated> LookupQuerier::BlindAndEvaluate(
     const PeerLookup& lookup) {
   Evaluated out;
   for (const Input& in : *lookup.inputs) {
-    ASSIGN_OR_RETURN(crypto::BlindedInput b, crypto::OprfBlindAdditive(in.hashed));
+    ASSIGN_OR_RETURN(crypto::BlindedInput b,
+                     crypto::OprfBlindAdditive(in.hashed));
     out.oprf_inputs.push_back(in.oprf_input);
     out.blinds.push_back(std::move(b.blind));
     out.blinded.push_back(std::move(b.blinded_element));

@@ -667,10 +667,10 @@ void Node::BuildServices() {
   // The peers' OPRF keys' unblinding tables, off the query path: now and
   // for each version that brings a key (core/crypto/voprf.h).
   PrepareOprfKeys(*c->directory->Current(), sync_executor_.get());
-  c->AddDirectoryListener([this](const directory::Directory&,
-                                 const directory::Directory& after) {
-    PrepareOprfKeys(after, sync_executor_.get());
-  });
+  c->AddDirectoryListener(
+      [this](const directory::Directory&, const directory::Directory& after) {
+        PrepareOprfKeys(after, sync_executor_.get());
+      });
   checkpoints_ = std::make_unique<Checkpoints>(c);
   witnessing_ = std::make_unique<Witnessing>(c, transport_.get());
   cooperation_ = std::make_unique<Cooperation>(c, transport_.get());
@@ -808,9 +808,9 @@ absl::Status Node::StartConsole() {
   // last accepted it (<data_dir>/tls/office-roots.pem).
   options.tls = [this, c]() -> absl::StatusOr<console::TlsMaterial> {
     std::shared_ptr<const TlsIdentity> id = tls_->identity();
-    ASSIGN_OR_RETURN(std::string roots,
-                     Env::Default()->ReadFile(c->config.data_dir +
-                                              "/tls/office-roots.pem"));
+    ASSIGN_OR_RETURN(
+        std::string roots,
+        Env::Default()->ReadFile(c->config.data_dir + "/tls/office-roots.pem"));
     const uint64_t generation =
         id->generation ^ (std::hash<std::string>()(roots) << 1);
     return console::TlsMaterial{id->certificate_pem, id->private_key_pem,
@@ -823,18 +823,19 @@ absl::Status Node::StartConsole() {
     RETURN_IF_ERROR(tls_->revocations()->Check(cert));
     ASSIGN_OR_RETURN(OfficeCaller who, OfficeFromUris(cert.uris, c->self()));
     // spec/cooperation.md §5: the transition to per-person certificates.
-    RETURN_IF_ERROR(CheckPersonRequired(
-        who,
-        c->directory->Current()->policy().person_certificates_required_from_ms(),
-        c->clock->NowMs()));
+    RETURN_IF_ERROR(
+        CheckPersonRequired(who,
+                            c->directory->Current()
+                                ->policy()
+                                .person_certificates_required_from_ms(),
+                            c->clock->NowMs()));
     return console::Caller{who.Name(), std::string(RoleName(who.role)),
                            who.person};
   };
   options.now_ms = [c] { return c->clock->NowMs(); };
-  ASSIGN_OR_RETURN(console_,
-                   console::ConsoleServer::Start(
-                       *io_, c->config.console_listen, std::move(routes),
-                       std::move(options)));
+  ASSIGN_OR_RETURN(console_, console::ConsoleServer::Start(
+                                 *io_, c->config.console_listen,
+                                 std::move(routes), std::move(options)));
   return absl::OkStatus();
 }
 
@@ -1096,7 +1097,7 @@ void Node::Run() {
   if (!stopping_.load()) StartTimers();
   LogEvent(ctx_->self(), "info", "ready", {});
   io.run();
-  admin_.reset();  // no scrape while the node stops
+  admin_.reset();    // no scrape while the node stops
   console_.reset();  // no new page while the node stops
   // Background work has deadlines; let it finish before the node goes away.
   StopBackground();

@@ -141,24 +141,24 @@ absl::StatusOr<envelope::OpenedEnvelope> PeerService::Admit(
   // The receiver's stateless checks come before the charge
   // (spec/lookup.md §3): a batch refused for its office, purpose, epoch,
   // size or points spends no quota.
-  quota.set_precheck([this, decoded](const v1::Message& message)
-                         -> absl::Status {
-    RETURN_IF_ERROR(CheckPeerRequest(message));
-    if (message.kind_case() != v1::Message::kEvaluateRequest) {
-      return absl::OkStatus();
-    }
-    RETURN_IF_ERROR(
-        responder_.CheckEpoch(message.evaluate_request().oprf_epoch()));
-    if (decoded == nullptr) {
-      return CheckEvaluateRequest(message.evaluate_request(),
-                                  /*decode_points=*/true);
-    }
-    absl::StatusOr<crypto::DecodedBatch> batch =
-        DecodeEvaluateRequest(message.evaluate_request());
-    if (!batch.ok()) return batch.status();
-    decoded->emplace(*std::move(batch));
-    return absl::OkStatus();
-  });
+  quota.set_precheck(
+      [this, decoded](const v1::Message& message) -> absl::Status {
+        RETURN_IF_ERROR(CheckPeerRequest(message));
+        if (message.kind_case() != v1::Message::kEvaluateRequest) {
+          return absl::OkStatus();
+        }
+        RETURN_IF_ERROR(
+            responder_.CheckEpoch(message.evaluate_request().oprf_epoch()));
+        if (decoded == nullptr) {
+          return CheckEvaluateRequest(message.evaluate_request(),
+                                      /*decode_points=*/true);
+        }
+        absl::StatusOr<crypto::DecodedBatch> batch =
+            DecodeEvaluateRequest(message.evaluate_request());
+        if (!batch.ok()) return batch.status();
+        decoded->emplace(*std::move(batch));
+        return absl::OkStatus();
+      });
   // Records the message id and charges the quota in one storage write.
   StorageReplayCache replay_cache(ctx_->storage.get(), &quota);
   envelope::OpenOptions options;
@@ -216,8 +216,7 @@ absl::StatusOr<v1::Envelope> PeerService::EvaluateAs(
   ASSIGN_OR_RETURN(envelope::OpenedEnvelope opened,
                    Admit(caller, request, v1::Message::kEvaluateRequest,
                          "Peer.Evaluate", v1::Message::KIND_NOT_SET, &decoded));
-  return responder_.Evaluate(opened,
-                             decoded.has_value() ? &*decoded : nullptr);
+  return responder_.Evaluate(opened, decoded.has_value() ? &*decoded : nullptr);
 }
 
 absl::StatusOr<v1::Envelope> PeerService::ResolveAs(

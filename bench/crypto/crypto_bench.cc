@@ -112,9 +112,9 @@ struct Batch {
     for (int64_t i = 0; i < n; ++i) {
       inputs.push_back(Identifier(i));
       auto hashed = OprfHashInput(inputs.back());
-      auto b = !additive        ? OprfBlind(inputs.back())
-               : hashed.ok()    ? OprfBlindAdditive(*hashed)
-                                : absl::StatusOr<BlindedInput>(hashed.status());
+      auto b = !additive     ? OprfBlind(inputs.back())
+               : hashed.ok() ? OprfBlindAdditive(*hashed)
+                             : absl::StatusOr<BlindedInput>(hashed.status());
       if (!b.ok()) {
         ok = false;
         return;

@@ -40,8 +40,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <iterator>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <random>
 #include <string>
@@ -356,7 +356,8 @@ int Main(int argc, char** argv) {
   // own 32, on its own machine.
   start = SteadyClock::now();
   for (const auto& cc : all) {
-    if (absl::Status s = fed.WaitForIndex(cc, Counts(all, cc, tags), 0, 1200000);
+    if (absl::Status s =
+            fed.WaitForIndex(cc, Counts(all, cc, tags), 0, 1200000);
         !s.ok()) {
       Die(absl::StrCat(cc, ": first sync: ", s.ToString()));
     }
@@ -417,8 +418,8 @@ int Main(int argc, char** argv) {
   for (int q = 0; q < queries; ++q) {
     int answers = 0;
     latencies.push_back(TimedQuery(
-        *querier_office, kQuerier, {Email(absl::StrCat("nobody", q, "@example.org"))}, {},
-        &answers));
+        *querier_office, kQuerier,
+        {Email(absl::StrCat("nobody", q, "@example.org"))}, {}, &answers));
     min_answers = std::min(min_answers, answers);
   }
   std::printf(
@@ -481,16 +482,16 @@ int Main(int argc, char** argv) {
       kOffline, static_cast<long long>(added), members - 1,
       static_cast<long long>(added - 1),
       background_ms > 0 ? "" : " and in sync with one another",
-      SecondsSince(start),
-      LoadAverage().c_str());
+      SecondsSince(start), LoadAverage().c_str());
   std::fflush(stdout);
   // A member back after a day offline finds peers that ran all day: their
   // restart here (to seed them) and its own pulls and checks are over
   // before AT starts.
   const double quiet = WaitQuiet(fed, peers_of_offline, 90);
-  std::printf("  the peers quiet (under a quarter core together) after %.1f s; "
-              "load %s\n",
-              quiet, LoadAverage().c_str());
+  std::printf(
+      "  the peers quiet (under a quarter core together) after %.1f s; "
+      "load %s\n",
+      quiet, LoadAverage().c_str());
   std::fflush(stdout);
   start = SteadyClock::now();
   if (absl::Status s = fed.Start(kOffline); !s.ok()) Die(s.ToString());
@@ -509,8 +510,9 @@ int Main(int argc, char** argv) {
       "peers %.1f s after it (goal < 10 s); %s used %.1f CPU s, its peers "
       "%.1f; load %s\n",
       kOffline, ready, members - 1, caught_up_s, kOffline,
-      CpuSeconds(fed.Pid(kOffline)), CpuSeconds(fed, peers_of_offline) -
-      peers_cpu_before, LoadAverage().c_str());
+      CpuSeconds(fed.Pid(kOffline)),
+      CpuSeconds(fed, peers_of_offline) - peers_cpu_before,
+      LoadAverage().c_str());
   std::fflush(stdout);
 
   // Bulk: 10,000 identifiers against 7 peers, as ten queries of 1,000 one

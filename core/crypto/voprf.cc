@@ -135,9 +135,8 @@ class P256 {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
       // The arrays are only read; OpenSSL's prototype lacks the inner const.
-      Check(EC_POINTs_mul(group_.get(), at == 0 ? r.get() : part.get(),
-                          nullptr, run,
-                          const_cast<const EC_POINT**>(points.data() + at),
+      Check(EC_POINTs_mul(group_.get(), at == 0 ? r.get() : part.get(), nullptr,
+                          run, const_cast<const EC_POINT**>(points.data() + at),
                           const_cast<const BIGNUM**>(scalars.data() + at),
                           ThreadBnCtx()));
 #pragma GCC diagnostic pop
@@ -639,8 +638,8 @@ absl::StatusOr<std::vector<Bytes>> FinalizeImpl(
         ASSIGN_OR_RETURN(PointPtr c,
                          g.DecodeUncompressedChecked(point, "blinded point"));
         if (P256::CompressedFromUncompressed(point) != blinded_elements[i]) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "blinded point ", i, " is not blinded element ", i));
+          return absl::InvalidArgumentError(
+              absl::StrCat("blinded point ", i, " is not blinded element ", i));
         }
         c_points.push_back(std::move(c));
       }
@@ -696,15 +695,13 @@ struct OprfServerKey::Impl {
     RETURN_IF_ERROR(CheckBatchSize(blinded.size()));
     ASSIGN_OR_RETURN(std::vector<PointPtr> c_points,
                      DecodeAll(P256::Get(), blinded));
-    return BlindEvaluatePoints(blinded, c_points, proof_scalar, mode,
-                               pk_bytes);
+    return BlindEvaluatePoints(blinded, c_points, proof_scalar, mode, pk_bytes);
   }
 
   // The same with `blinded` decoded into `c_points`.
   absl::StatusOr<BlindEvaluation> BlindEvaluatePoints(
-      const std::vector<Bytes>& blinded,
-      const std::vector<PointPtr>& c_points, const BIGNUM* proof_scalar,
-      OprfMode mode, const Bytes& pk_bytes) const {
+      const std::vector<Bytes>& blinded, const std::vector<PointPtr>& c_points,
+      const BIGNUM* proof_scalar, OprfMode mode, const Bytes& pk_bytes) const {
     const P256& g = P256::Get();
     RETURN_IF_ERROR(CheckBatchSize(blinded.size()));
     BlindEvaluation result;
@@ -834,9 +831,8 @@ const std::vector<Bytes>& DecodedBatch::elements() const {
 
 absl::StatusOr<BlindEvaluation> OprfServerKey::BlindEvaluate(
     const DecodedBatch& batch) const {
-  return impl_->BlindEvaluatePoints(batch.impl_->elements,
-                                    batch.impl_->points, nullptr, mode_,
-                                    public_key_);
+  return impl_->BlindEvaluatePoints(batch.impl_->elements, batch.impl_->points,
+                                    nullptr, mode_, public_key_);
 }
 
 absl::StatusOr<BlindEvaluation> OprfServerKey::BlindEvaluateWithProofScalar(

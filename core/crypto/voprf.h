@@ -161,11 +161,11 @@ absl::StatusOr<HashedInput> OprfHashInput(std::string_view input,
 // answers both alike. The CFRG draft that became RFC 9497
 // (draft-irtf-cfrg-voprf, "Blinding Considerations", after Jarecki,
 // Krawczyk and Xu 2021) holds it safe when the client has a certified copy
-// of the server's public key, as here: the key comes from the signed directory and the DLEQ proof binds
-// the evaluation to it. Both multiplications are fixed-base (G's table,
-// and a table per server key), about a fifth of the variable-base ones
-// the multiplicative way needs. INVALID_ARGUMENT for an OPRF-mode input or
-// a `hashed.point` that is not a point on the curve.
+// of the server's public key, as here: the key comes from the signed directory
+// and the DLEQ proof binds the evaluation to it. Both multiplications are
+// fixed-base (G's table, and a table per server key), about a fifth of the
+// variable-base ones the multiplicative way needs. INVALID_ARGUMENT for an
+// OPRF-mode input or a `hashed.point` that is not a point on the curve.
 absl::StatusOr<BlindedInput> OprfBlindAdditive(const HashedInput& hashed);
 // Builds the table OprfFinalizeAdditive uses for `server_public_key` (about
 // 18 ms, once per key for the process), so that a query does not wait for

@@ -198,17 +198,17 @@ TEST(VoprfTest, AdditiveBlindingGivesTheSameOutputs) {
       auto eval = key.BlindEvaluate(blinded);
       ASSERT_TRUE(eval.ok()) << eval.status();
       auto outputs = OprfFinalizeAdditive(inputs, blinds, blinded, points,
-                                          eval->evaluated_elements,
-                                          eval->proof, key.public_key());
+                                          eval->evaluated_elements, eval->proof,
+                                          key.public_key());
       ASSERT_TRUE(outputs.ok()) << outputs.status();
       for (size_t i = 0; i < inputs.size(); ++i) {
         EXPECT_EQ((*outputs)[i], *key.Evaluate(inputs[i]));
       }
       // Multiplicative Finalize of additive blinds gives other outputs: the
       // two ways are not interchangeable on the client.
-      auto wrong_way = OprfFinalize(inputs, blinds, blinded,
-                                    eval->evaluated_elements, eval->proof,
-                                    key.public_key());
+      auto wrong_way =
+          OprfFinalize(inputs, blinds, blinded, eval->evaluated_elements,
+                       eval->proof, key.public_key());
       ASSERT_TRUE(wrong_way.ok());
       EXPECT_NE((*wrong_way)[0], (*outputs)[0]);
     }
@@ -243,10 +243,10 @@ TEST(VoprfTest, AdditiveFinalizeRefusesWhatFinalizeRefuses) {
   EXPECT_EQ(finalize(points, tampered, key.public_key()).code(),
             absl::StatusCode::kUnauthenticated);
   // Another key: a peer answering under a key the directory does not list.
-  EXPECT_EQ(finalize(points, eval->proof,
-                     OprfServerKey::Generate().public_key())
-                .code(),
-            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(
+      finalize(points, eval->proof, OprfServerKey::Generate().public_key())
+          .code(),
+      absl::StatusCode::kUnauthenticated);
   std::vector<Bytes> swapped = points;
   std::swap(swapped[0], swapped[1]);
   absl::Status s = finalize(swapped, eval->proof, key.public_key());
