@@ -393,8 +393,7 @@ std::string AddRows(const Form& form, const FieldRefusal& refusal,
         "\">\n",
         case_forms::PhoneCountrySelect("add_cc_" + n,
                                        First(form, "add_cc_" + n), self, lang),
-        "\n<label for=\"add_from_", n, "\">",
-        T(msg::kConsoleQueryFrom, lang),
+        "\n<label for=\"add_from_", n, "\">", T(msg::kConsoleQueryFrom, lang),
         "</label><input type=\"date\" id=\"add_from_", n, "\" name=\"add_from_",
         n, "\" value=\"", Escape(First(form, "add_from_" + n)),
         "\">\n<label for=\"add_until_", n, "\">",
@@ -425,18 +424,16 @@ std::string AmendFormHtml(const console::Request& r, const v1::Case& c,
     absl::StrAppend(&out, "<p class=\"error\" role=\"alert\">",
                     Escape(refusal.text), "</p>\n");
   }
-  absl::StrAppend(&out, "<form method=\"post\" action=\"/cases/amend\">",
-                  case_forms::FormToken(r),
-                  "<input type=\"hidden\" name=\"case_number\" value=\"",
-                  Escape(c.case_number()), "\">\n",
-                  CurrentRows(c, form, refusal, lang),
-                  AddRows(form, refusal, self, lang),
-                  DetailsRows(c, form, refusal, lang),
-                  "<p><button type=\"submit\">",
-                  T(msg::kConsoleAmendSubmit, lang), "</button>",
-                  case_forms::MoreRowsButton(
-                      case_forms::RowsShown(form, kAddRows), lang),
-                  "</p>\n</form>");
+  absl::StrAppend(
+      &out, "<form method=\"post\" action=\"/cases/amend\">",
+      case_forms::FormToken(r),
+      "<input type=\"hidden\" name=\"case_number\" value=\"",
+      Escape(c.case_number()), "\">\n", CurrentRows(c, form, refusal, lang),
+      AddRows(form, refusal, self, lang), DetailsRows(c, form, refusal, lang),
+      "<p><button type=\"submit\">", T(msg::kConsoleAmendSubmit, lang),
+      "</button>",
+      case_forms::MoreRowsButton(case_forms::RowsShown(form, kAddRows), lang),
+      "</p>\n</form>");
   return out;
 }
 
@@ -519,7 +516,8 @@ void CasePages::Amend(const Request& r, Reply reply) const {
     const std::string node_reason =
         refusal.text.empty() ? std::string(amended.status().message()) : "";
     return language_->Page(
-        r, title, AmendFormHtml(r, *own, r.form, refusal, node_reason, self_, lang),
+        r, title,
+        AmendFormHtml(r, *own, r.form, refusal, node_reason, self_, lang),
         refusal.text.empty() ? status : 400);
   });
 }

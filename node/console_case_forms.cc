@@ -117,9 +117,8 @@ bool AddsRow(const console::Form& form) {
 }
 
 std::string MoreRows(int rows, i18n::Lang lang) {
-  std::string out =
-      absl::StrCat("<input type=\"hidden\" name=\"rows\" value=\"", rows,
-                   "\">\n");
+  std::string out = absl::StrCat(
+      "<input type=\"hidden\" name=\"rows\" value=\"", rows, "\">\n");
   if (rows >= kMostRows) {
     absl::StrAppend(&out, "<p class=\"hint\">",
                     HtmlFormat(i18n::msg::kConsoleFormMostRows, lang,
@@ -158,9 +157,8 @@ std::string PhoneCountrySelect(const std::string& name,
   return out + "</select>";
 }
 
-std::string WithPhoneCountry(const console::Form& form,
-                             const std::string& name, int type,
-                             const std::string& value,
+std::string WithPhoneCountry(const console::Form& form, const std::string& name,
+                             int type, const std::string& value,
                              const std::string& self) {
   if (type != v1::IDENTIFIER_TYPE_PHONE &&
       type != v1::IDENTIFIER_TYPE_UNSPECIFIED) {

@@ -89,9 +89,8 @@ std::string PhoneCountrySelect(const std::string& name,
 // The row's value as sent, a national phone number turned international
 // for the row's country (field `name`, else `self`) when the row's type
 // is phone or "detect" (identifiers::InternationalPhone); else unchanged.
-std::string WithPhoneCountry(const console::Form& form,
-                             const std::string& name, int type,
-                             const std::string& value,
+std::string WithPhoneCountry(const console::Form& form, const std::string& name,
+                             int type, const std::string& value,
                              const std::string& self);
 
 // The node's refusal (its own words, English) after the translated "The

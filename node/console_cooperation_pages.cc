@@ -280,13 +280,12 @@ std::string EnvelopeRows(const v1::CooperationRecord& r, i18n::Lang lang) {
       }
       issued = Time(message.header().issued_at_ms());
     }
-    absl::StrAppend(&rows, "<tr><td>", T(label, lang), "</td><td>",
-                    Escape(signer), "</td><td>", Escape(issued),
-                    "</td><td><code>",
-                    absl::BytesToHexString(envelope.key_id()),
-                    "</code></td><td><code class=\"hash\">",
-                    absl::BytesToHexString(crypto::Sha256(*bytes)),
-                    "</code></td></tr>\n");
+    absl::StrAppend(
+        &rows, "<tr><td>", T(label, lang), "</td><td>", Escape(signer),
+        "</td><td>", Escape(issued), "</td><td><code>",
+        absl::BytesToHexString(envelope.key_id()),
+        "</code></td><td><code class=\"hash\">",
+        absl::BytesToHexString(crypto::Sha256(*bytes)), "</code></td></tr>\n");
   }
   if (rows.empty()) return "";
   return absl::StrCat(

@@ -162,15 +162,14 @@ std::string CaseForm(const console::Request& r, const Form& form,
                     v, "\"", on ? " checked" : "", "> ", T(o.label, lang),
                     "</label>\n");
   }
-  absl::StrAppend(
-      &out, "</fieldset>\n<fieldset><legend>",
-      T(i18n::msg::kConsoleFormIdentifiers, lang), "</legend>\n",
-      IdentifierRows(form, self, lang),
-      "</fieldset>\n<p><button type=\"submit\">",
-      T(i18n::msg::kConsoleFormSubmit, lang), "</button>",
-      case_forms::MoreRowsButton(
-          case_forms::RowsShown(form, kIdentifierRows), lang),
-      "</p>\n</form>");
+  absl::StrAppend(&out, "</fieldset>\n<fieldset><legend>",
+                  T(i18n::msg::kConsoleFormIdentifiers, lang), "</legend>\n",
+                  IdentifierRows(form, self, lang),
+                  "</fieldset>\n<p><button type=\"submit\">",
+                  T(i18n::msg::kConsoleFormSubmit, lang), "</button>",
+                  case_forms::MoreRowsButton(
+                      case_forms::RowsShown(form, kIdentifierRows), lang),
+                  "</p>\n</form>");
   return out;
 }
 

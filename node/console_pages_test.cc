@@ -253,8 +253,7 @@ TEST_F(CasePagesTest, AmendingRemovesAddsAndMovesWindowsAsOfficeAmendCase) {
         "name=\"cur_from_0\" value=\"2026-01-02\"",
         "name=\"cur_until_0\" value=\"2026-01-31\"",
         "<label for=\"add_value_0\">", "Detect from the value",
-        "Also add as a Telegram group or channel",
-        "Tick the box to add both.",
+        "Also add as a Telegram group or channel", "Tick the box to add both.",
         "name=\"case_number\" value=\"MK-2026/7\""}) {
     EXPECT_NE(form.body.find(want), std::string::npos) << want;
   }
@@ -352,8 +351,7 @@ TEST_F(CasePagesTest, AmendingChangesTheCaseDetails) {
   Response form = Call("GET", "/cases/amend", skopje_, "number=MK-2026%2F7");
   ASSERT_EQ(form.status, 200);
   for (const char* want :
-       {"<legend>Details of the case</legend>",
-        "name=\"details\" value=\"1\"",
+       {"<legend>Details of the case</legend>", "name=\"details\" value=\"1\"",
         "name=\"contact_point\" required maxlength=\"512\" "
         "value=\"+389 2 000 000 &lt;b&gt;\"",
         "<option value=\"3\" selected>", "name=\"offence\" value=\"1\" checked",
@@ -368,13 +366,13 @@ TEST_F(CasePagesTest, AmendingChangesTheCaseDetails) {
 
   Request person = skopje_;
   person.caller.person = "mk-0042";
-  Response amended =
-      Call("POST", "/cases/amend", person,
-           absl::StrCat("case_number=MK-2026%2F7&cur_0=",
-                        CurrentKey(before, v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME),
-                        "&cur_from_0=2026-01-02&cur_until_0=2026-01-31"
-                        "&details=1&contact_point=%2B389+2+111+222"
-                        "&role=2&offence=2"));
+  Response amended = Call(
+      "POST", "/cases/amend", person,
+      absl::StrCat("case_number=MK-2026%2F7&cur_0=",
+                   CurrentKey(before, v1::IDENTIFIER_TYPE_TELEGRAM_USERNAME),
+                   "&cur_from_0=2026-01-02&cur_until_0=2026-01-31"
+                   "&details=1&contact_point=%2B389+2+111+222"
+                   "&role=2&offence=2"));
   EXPECT_EQ(amended.status, 303) << amended.body;
   const v1::Case after = *book().Get("MK-2026/7");
   EXPECT_EQ(after.contact_point(), "+389 2 111 222");
@@ -413,8 +411,8 @@ TEST_F(CasePagesTest, AmendRefusesDetailsThatCannotBeEmptied) {
       {"details=1&contact_point=x&role=3", "barem jedno kazneno djelo"},
       {"details=1&contact_point=x&role=0&offence=1", "„nepoznato“"}};
   for (const auto& [fields, want] : cases) {
-    Response r = Call("POST", "/cases/amend", hr,
-                      "case_number=MK-2026%2F7&" + fields);
+    Response r =
+        Call("POST", "/cases/amend", hr, "case_number=MK-2026%2F7&" + fields);
     EXPECT_EQ(r.status, 400) << fields;
     EXPECT_NE(r.body.find("<p class=\"error\" id=\"details_error\">"),
               std::string::npos)
@@ -473,8 +471,8 @@ TEST_F(CasePagesTest, AddAnotherRowGrowsTheFormAndSendsNothing) {
       0u);
 
   // Another role's "add a row" is no way around the role check.
-  Response auditor = Call("POST", "/cases", As("MK/Audit", "auditor"),
-                          "rows=6&add_row=1");
+  Response auditor =
+      Call("POST", "/cases", As("MK/Audit", "auditor"), "rows=6&add_row=1");
   EXPECT_EQ(auditor.status, 403);
 }
 

@@ -534,8 +534,7 @@ std::string IdentifierRowsHtml(const console::Form& form,
         Escape(First(form, "q_value_" + n)), "\">\n",
         case_forms::PhoneCountrySelect("q_cc_" + n, First(form, "q_cc_" + n),
                                        self, lang),
-        "\n<label for=\"q_from_", n,
-        "\">", T(msg::kConsoleQueryFrom, lang),
+        "\n<label for=\"q_from_", n, "\">", T(msg::kConsoleQueryFrom, lang),
         "</label><input type=\"date\" id=\"q_from_", n, "\" name=\"q_from_", n,
         "\" value=\"", Escape(First(form, "q_from_" + n)),
         "\">\n<label for=\"q_to_", n, "\">", T(msg::kConsoleQueryUntil, lang),
@@ -586,15 +585,14 @@ console::Response QueryPages::FormPage(const Request& r,
       "<form method=\"post\" action=\"/query\">"
       "<input type=\"hidden\" name=\"form_token\" value=\"",
       Escape(r.session.form_token), "\">\n",
-      PurposeFieldsHtml(form, {field, error}, OpenCases(r.caller.office),
-                        lang),
+      PurposeFieldsHtml(form, {field, error}, OpenCases(r.caller.office), lang),
       IdentifierRowsHtml(form, {field, error}, self_, lang),
       PeerBoxesHtml(form, {field, error}, peers_(), lang));
-  absl::StrAppend(&out, "<p><button type=\"submit\">",
-                  T(msg::kConsoleQuerySubmit, lang), "</button>",
-                  case_forms::MoreRowsButton(case_forms::RowsShown(form, kRows),
-                                             lang),
-                  "</p>\n</form>");
+  absl::StrAppend(
+      &out, "<p><button type=\"submit\">", T(msg::kConsoleQuerySubmit, lang),
+      "</button>",
+      case_forms::MoreRowsButton(case_forms::RowsShown(form, kRows), lang),
+      "</p>\n</form>");
   return language_->Page(
       r, std::string(i18n::Text(msg::kConsoleNavQuery, lang)), out, status);
 }

@@ -45,6 +45,13 @@ v1::QueryEvent Answer(const std::string& member, v1::PeerOutcome outcome,
   return e;
 }
 
+// A query's closing summary, with nothing in it but its id.
+v1::QueryEvent Summary(const std::string& query_id) {
+  v1::QueryEvent e;
+  e.mutable_summary()->set_query_id(query_id);
+  return e;
+}
+
 class QueryPagesTest : public testing::DomainFixture {
  protected:
   QueryPagesTest() {
@@ -341,9 +348,7 @@ TEST_F(QueryPagesTest, FormAndRefusalInTheCallersLanguage) {
 TEST_F(QueryPagesTest, MissSaysWhichTypesWereAskedAndOffersToAskBoth) {
   script_ = [](const std::function<bool(const v1::QueryEvent&)>& emit) {
     emit(Answer("RS", v1::PEER_OUTCOME_MISS, 0));
-    v1::QueryEvent summary;
-    summary.mutable_summary()->set_query_id("q-1");
-    emit(summary);
+    emit(Summary("q-1"));
     return absl::OkStatus();
   };
   Call("POST", skopje_,
@@ -427,9 +432,7 @@ TEST_F(QueryPagesTest, AddAnotherRowGrowsTheFormAndAsksNothing) {
   EXPECT_TRUE(asked_.empty());
 
   script_ = [](const std::function<bool(const v1::QueryEvent&)>& emit) {
-    v1::QueryEvent summary;
-    summary.mutable_summary()->set_query_id("q-5");
-    emit(summary);
+    emit(Summary("q-5"));
     return absl::OkStatus();
   };
   Call("POST", skopje_,
@@ -451,9 +454,7 @@ TEST_F(QueryPagesTest, PhoneCountryTurnsANationalNumberInternational) {
             std::string::npos);
   EXPECT_NE(form.body.find("<label for=\"q_cc_0\">"), std::string::npos);
   script_ = [](const std::function<bool(const v1::QueryEvent&)>& emit) {
-    v1::QueryEvent summary;
-    summary.mutable_summary()->set_query_id("q-cc");
-    emit(summary);
+    emit(Summary("q-cc"));
     return absl::OkStatus();
   };
   Call("POST", skopje_,
@@ -467,8 +468,8 @@ TEST_F(QueryPagesTest, PhoneCountryTurnsANationalNumberInternational) {
     EXPECT_EQ(id.type(), v1::IDENTIFIER_TYPE_PHONE);
     values.push_back(id.value());
   }
-  EXPECT_EQ(values, (std::vector<std::string>{"+381645550101",
-                                              "+389705550101"}))
+  EXPECT_EQ(values,
+            (std::vector<std::string>{"+381645550101", "+389705550101"}))
       << asked_[0].DebugString();
 }
 

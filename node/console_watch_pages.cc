@@ -213,8 +213,8 @@ console::Response WatchPages::AddPage(const Request& r, const Form& form,
       PeerBoxesHtml(form, refusal, peers_(), lang),
       DaysField(form, refusal, lang), "<p><button type=\"submit\">",
       T(msg::kConsoleWatchAddSubmit, lang), "</button>",
-      case_forms::MoreRowsButton(
-          case_forms::RowsShown(form, kQueryFormRows), lang),
+      case_forms::MoreRowsButton(case_forms::RowsShown(form, kQueryFormRows),
+                                 lang),
       "</p>\n</form>\n");
   return language_->Page(r, PlainText(msg::kConsoleWatchNew, lang), body,
                          status);

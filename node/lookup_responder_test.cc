@@ -82,6 +82,34 @@ class LookupResponderTest : public testing::DomainFixture {
     EXPECT_TRUE(m.ParseFromString(e.body()));
     return m;
   }
+  // `inputs` blinded as a querier blinds them.
+  struct Blinded {
+    std::vector<Bytes> inputs, blinds, elements;
+  };
+  static Blinded Blind(std::vector<Bytes> inputs) {
+    Blinded out;
+    for (const Bytes& in : inputs) {
+      auto b = crypto::OprfBlind(in);
+      EXPECT_TRUE(b.ok()) << b.status();
+      if (!b.ok()) continue;
+      out.blinds.push_back(b->blind);
+      out.elements.push_back(b->blinded_element);
+    }
+    out.inputs = std::move(inputs);
+    return out;
+  }
+  // Finalizes `resp` as the querier would and expects MK's outputs.
+  void ExpectOutputs(const Blinded& sent, const v1::EvaluateResponse& resp) {
+    std::vector<Bytes> evaluated(resp.evaluated_elements().begin(),
+                                 resp.evaluated_elements().end());
+    auto ys =
+        crypto::OprfFinalize(sent.inputs, sent.blinds, sent.elements, evaluated,
+                             resp.proof(), TestOprfPublicKey("MK", 1));
+    ASSERT_TRUE(ys.ok()) << ys.status();
+    for (size_t i = 0; i < sent.inputs.size(); ++i) {
+      EXPECT_EQ((*ys)[i], *oprf_key_.Evaluate(sent.inputs[i]));
+    }
+  }
   void AddCase(const std::string& number,
                const std::vector<std::string>& usernames) {
     auto added = book_.Add(kOffice, NewCase(number, usernames));
@@ -106,30 +134,15 @@ class LookupResponderTest : public testing::DomainFixture {
 };
 
 TEST_F(LookupResponderTest, EvaluatesABatchWithAProofThatVerifies) {
-  const std::vector<Bytes> inputs = {"input one", "input two", "input three"};
-  std::vector<Bytes> blinds, blinded;
-  for (const Bytes& in : inputs) {
-    auto b = crypto::OprfBlind(in);
-    ASSERT_TRUE(b.ok()) << b.status();
-    blinds.push_back(b->blind);
-    blinded.push_back(b->blinded_element);
-  }
-  auto reply = responder_.Evaluate(EvaluateRequest(blinded));
+  const Blinded sent = Blind({"input one", "input two", "input three"});
+  auto reply = responder_.Evaluate(EvaluateRequest(sent.elements));
   ASSERT_TRUE(reply.ok()) << reply.status();
   v1::Message m = Body(*reply);
   EXPECT_EQ(m.header().sender(), "MK");
   EXPECT_EQ(m.header().audience(0), "RS");
   EXPECT_EQ(m.header().in_reply_to(), std::string(16, '\1'));
-  const v1::EvaluateResponse& resp = m.evaluate_response();
-  EXPECT_EQ(resp.oprf_epoch(), 1u);
-  std::vector<Bytes> evaluated(resp.evaluated_elements().begin(),
-                               resp.evaluated_elements().end());
-  auto ys = crypto::OprfFinalize(inputs, blinds, blinded, evaluated,
-                                 resp.proof(), TestOprfPublicKey("MK", 1));
-  ASSERT_TRUE(ys.ok()) << ys.status();
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    EXPECT_EQ((*ys)[i], *oprf_key_.Evaluate(inputs[i]));
-  }
+  EXPECT_EQ(m.evaluate_response().oprf_epoch(), 1u);
+  ExpectOutputs(sent, m.evaluate_response());
   // Logged as one exchange: the request received, the reply sent.
   std::vector<v1::AuditEntry> entries = sink_.entries();
   ASSERT_EQ(entries.size(), 2u);
@@ -143,36 +156,19 @@ TEST_F(LookupResponderTest, EvaluatesABatchWithAProofThatVerifies) {
 // The batch the quota gate decoded is evaluated as decoded; one that is
 // not the request's (never passed by PeerService) is not used.
 TEST_F(LookupResponderTest, EvaluatesTheBatchTheGateDecoded) {
-  const std::vector<Bytes> inputs = {"input one", "input two"};
-  std::vector<Bytes> blinds, blinded;
-  for (const Bytes& in : inputs) {
-    auto b = crypto::OprfBlind(in);
-    ASSERT_TRUE(b.ok()) << b.status();
-    blinds.push_back(b->blind);
-    blinded.push_back(b->blinded_element);
-  }
-  auto other = crypto::OprfBlind("input three");
-  ASSERT_TRUE(other.ok());
-  auto mine = crypto::DecodedBatch::Decode(blinded);
-  auto not_mine = crypto::DecodedBatch::Decode({other->blinded_element});
+  const Blinded sent = Blind({"input one", "input two"});
+  const Blinded other = Blind({"input three"});
+  auto mine = crypto::DecodedBatch::Decode(sent.elements);
+  auto not_mine = crypto::DecodedBatch::Decode(other.elements);
   ASSERT_TRUE(mine.ok() && not_mine.ok());
   for (const crypto::DecodedBatch* decoded : {&*mine, &*not_mine}) {
-    auto reply = responder_.Evaluate(EvaluateRequest(blinded), decoded);
+    auto reply = responder_.Evaluate(EvaluateRequest(sent.elements), decoded);
     ASSERT_TRUE(reply.ok()) << reply.status();
-    const v1::Message body = Body(*reply);
-    const v1::EvaluateResponse& resp = body.evaluate_response();
-    std::vector<Bytes> evaluated(resp.evaluated_elements().begin(),
-                                 resp.evaluated_elements().end());
-    auto ys = crypto::OprfFinalize(inputs, blinds, blinded, evaluated,
-                                   resp.proof(), TestOprfPublicKey("MK", 1));
-    ASSERT_TRUE(ys.ok()) << ys.status();
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      EXPECT_EQ((*ys)[i], *oprf_key_.Evaluate(inputs[i]));
-    }
+    ExpectOutputs(sent, Body(*reply).evaluate_response());
   }
   // Decoding refuses what the check refuses, naming the element.
   v1::EvaluateRequest bad;
-  bad.add_blinded_elements(blinded[0]);
+  bad.add_blinded_elements(sent.elements[0]);
   bad.add_blinded_elements("not a point");
   auto refused = DecodeEvaluateRequest(bad);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);

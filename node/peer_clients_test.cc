@@ -402,8 +402,8 @@ TEST_F(PeerClientsPairTest, ASilentConnectionIsDroppedWhileCallsWaitOnIt) {
   FreezableRelay relay(active);
   ListRs("localhost:" + std::to_string(relay.port()), {});
   transport_.reset();
-  clients_ = std::make_unique<PeerClients>(&ctx_, nullptr,
-                                           PeerKeepalive{1000, 1000});
+  clients_ =
+      std::make_unique<PeerClients>(&ctx_, nullptr, PeerKeepalive{1000, 1000});
   transport_ = std::make_unique<GrpcPeerTransport>(clients_.get());
   ASSERT_TRUE(Call().ok()) << Call();
   absl::StatusOr<std::vector<PeerClients::Link>> links = clients_->Links("RS");

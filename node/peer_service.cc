@@ -1,5 +1,7 @@
 #include "node/peer_service.h"
 
+#include <type_traits>
+
 #include "absl/strings/str_cat.h"
 #include "core/identifiers/identifiers.h"
 #include "core/logcheck/log_keys.h"
@@ -23,6 +25,31 @@ using grpc::protobuf::MessageLite;
 
 }  // namespace
 
+namespace {
+
+// A unary method of the Peer service, registered as the generated
+// v1::Peer::Service registers it (peer.grpc.pb.cc), except that the three
+// envelope requests are read as ReceivedEnvelope (peer_service.h).
+template <typename Request, typename Response>
+RpcServiceMethod* UnaryMethod(
+    const char* name, PeerService* service,
+    grpc::Status (PeerService::*handler)(grpc::ServerContext*, const Request*,
+                                         Response*)) {
+  using RequestBase =
+      std::conditional_t<std::is_same_v<Request, ReceivedEnvelope>,
+                         ReceivedEnvelope, MessageLite>;
+  return new RpcServiceMethod(
+      name, RpcMethod::NORMAL_RPC,
+      new RpcMethodHandler<PeerService, Request, Response, RequestBase,
+                           MessageLite>(
+          [handler](PeerService* s, grpc::ServerContext* ctx,
+                    const Request* req,
+                    Response* resp) { return (s->*handler)(ctx, req, resp); },
+          service));
+}
+
+}  // namespace
+
 PeerService::PeerService(NodeContext* context, Checkpoints* checkpoints)
     : ctx_(context),
       checkpoints_(checkpoints),
@@ -36,18 +63,9 @@ PeerService::PeerService(NodeContext* context, Checkpoints* checkpoints)
           .trail = context->audit_trail.get(),
           .clock = context->clock,
       }) {
-  // The generated v1::Peer::Service's registration (peer.grpc.pb.cc), in
-  // its order, with ReceivedEnvelope for the three envelope requests.
-  AddMethod(new RpcServiceMethod(
-      "/cbx.v1.Peer/GetDirectory", RpcMethod::NORMAL_RPC,
-      new RpcMethodHandler<PeerService, v1::GetDirectoryRequest,
-                           v1::GetDirectoryResponse, MessageLite, MessageLite>(
-          [](PeerService* service, grpc::ServerContext* ctx,
-             const v1::GetDirectoryRequest* req,
-             v1::GetDirectoryResponse* resp) {
-            return service->GetDirectory(ctx, req, resp);
-          },
-          this)));
+  // The generated service's methods, in its order.
+  AddMethod(UnaryMethod("/cbx.v1.Peer/GetDirectory", this,
+                        &PeerService::GetDirectory));
   AddMethod(new RpcServiceMethod(
       "/cbx.v1.Peer/SyncIndex", RpcMethod::SERVER_STREAMING,
       new ServerStreamingHandler<PeerService, ReceivedEnvelope, v1::IndexPart>(
@@ -57,59 +75,15 @@ PeerService::PeerService(NodeContext* context, Checkpoints* checkpoints)
             return service->SyncIndex(ctx, req, writer);
           },
           this)));
-  AddMethod(new RpcServiceMethod(
-      "/cbx.v1.Peer/Evaluate", RpcMethod::NORMAL_RPC,
-      new RpcMethodHandler<PeerService, ReceivedEnvelope, v1::Envelope,
-                           ReceivedEnvelope, MessageLite>(
-          [](PeerService* service, grpc::ServerContext* ctx,
-             const ReceivedEnvelope* req,
-             v1::Envelope* resp) { return service->Evaluate(ctx, req, resp); },
-          this)));
-  AddMethod(new RpcServiceMethod(
-      "/cbx.v1.Peer/Resolve", RpcMethod::NORMAL_RPC,
-      new RpcMethodHandler<PeerService, ReceivedEnvelope, v1::Envelope,
-                           ReceivedEnvelope, MessageLite>(
-          [](PeerService* service, grpc::ServerContext* ctx,
-             const ReceivedEnvelope* req,
-             v1::Envelope* resp) { return service->Resolve(ctx, req, resp); },
-          this)));
-  AddMethod(new RpcServiceMethod(
-      "/cbx.v1.Peer/GetCheckpoint", RpcMethod::NORMAL_RPC,
-      new RpcMethodHandler<PeerService, v1::GetCheckpointRequest,
-                           v1::GetCheckpointResponse, MessageLite, MessageLite>(
-          [](PeerService* service, grpc::ServerContext* ctx,
-             const v1::GetCheckpointRequest* req,
-             v1::GetCheckpointResponse* resp) {
-            return service->GetCheckpoint(ctx, req, resp);
-          },
-          this)));
-  AddMethod(new RpcServiceMethod(
-      "/cbx.v1.Peer/AddCosignature", RpcMethod::NORMAL_RPC,
-      new RpcMethodHandler<PeerService, v1::AddCosignatureRequest,
-                           v1::AddCosignatureResponse, MessageLite,
-                           MessageLite>(
-          [](PeerService* service, grpc::ServerContext* ctx,
-             const v1::AddCosignatureRequest* req,
-             v1::AddCosignatureResponse* resp) {
-            return service->AddCosignature(ctx, req, resp);
-          },
-          this)));
-  AddMethod(new RpcServiceMethod(
-      "/cbx.v1.Peer/Cooperate", RpcMethod::NORMAL_RPC,
-      new RpcMethodHandler<PeerService, ReceivedEnvelope, v1::Envelope,
-                           ReceivedEnvelope, MessageLite>(
-          [](PeerService* service, grpc::ServerContext* ctx,
-             const ReceivedEnvelope* req,
-             v1::Envelope* resp) { return service->Cooperate(ctx, req, resp); },
-          this)));
-  AddMethod(new RpcServiceMethod(
-      "/cbx.v1.Peer/Withdraw", RpcMethod::NORMAL_RPC,
-      new RpcMethodHandler<PeerService, ReceivedEnvelope, v1::Envelope,
-                           ReceivedEnvelope, MessageLite>(
-          [](PeerService* service, grpc::ServerContext* ctx,
-             const ReceivedEnvelope* req,
-             v1::Envelope* resp) { return service->Withdraw(ctx, req, resp); },
-          this)));
+  AddMethod(UnaryMethod("/cbx.v1.Peer/Evaluate", this, &PeerService::Evaluate));
+  AddMethod(UnaryMethod("/cbx.v1.Peer/Resolve", this, &PeerService::Resolve));
+  AddMethod(UnaryMethod("/cbx.v1.Peer/GetCheckpoint", this,
+                        &PeerService::GetCheckpoint));
+  AddMethod(UnaryMethod("/cbx.v1.Peer/AddCosignature", this,
+                        &PeerService::AddCosignature));
+  AddMethod(
+      UnaryMethod("/cbx.v1.Peer/Cooperate", this, &PeerService::Cooperate));
+  AddMethod(UnaryMethod("/cbx.v1.Peer/Withdraw", this, &PeerService::Withdraw));
 }
 
 absl::Status NotAnEnvelope() {

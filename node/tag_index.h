@@ -30,7 +30,8 @@ absl::StatusOr<std::vector<Tag>> UnpackTags(std::string_view packed);
 // it). `sorted_held` must ascend; `added` and `removed` may come in any
 // order and are sorted here.
 std::vector<Tag> ApplyTagDelta(const std::vector<Tag>& sorted_held,
-                               std::vector<Tag> added, std::vector<Tag> removed);
+                               std::vector<Tag> added,
+                               std::vector<Tag> removed);
 
 // The node's in-memory copies of every peer's index, for the membership test
 // of a query. Reads take a shared lock; a sync swaps a whole copy in.

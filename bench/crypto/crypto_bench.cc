@@ -72,10 +72,17 @@ BENCHMARK(BM_HashToCurve)
     ->Name("HashToCurveP256")
     ->Unit(benchmark::kMicrosecond);
 
-void BM_Blind(benchmark::State& state) {
+// RFC 9497's Blind with its hash, or (additive) what the node does for each
+// peer after hashing an input once per query.
+void RunBlind(benchmark::State& state, bool additive) {
   const std::string input = Identifier(1);
+  auto hashed = OprfHashInput(input);
+  if (!hashed.ok()) {
+    state.SkipWithError("hash failed");
+    return;
+  }
   for (auto _ : state) {
-    auto blinded = OprfBlind(input);
+    auto blinded = additive ? OprfBlindAdditive(*hashed) : OprfBlind(input);
     if (!blinded.ok()) {
       state.SkipWithError("blind failed");
       break;
@@ -83,21 +90,9 @@ void BM_Blind(benchmark::State& state) {
     benchmark::DoNotOptimize(*blinded);
   }
 }
+void BM_Blind(benchmark::State& state) { RunBlind(state, false); }
+void BM_BlindAdditive(benchmark::State& state) { RunBlind(state, true); }
 BENCHMARK(BM_Blind)->Name("OprfBlind")->Unit(benchmark::kMicrosecond);
-
-// What the node does for each peer after hashing an input once per query.
-void BM_BlindAdditive(benchmark::State& state) {
-  auto hashed = OprfHashInput(Identifier(1));
-  if (!hashed.ok()) state.SkipWithError("hash failed");
-  for (auto _ : state) {
-    auto blinded = OprfBlindAdditive(*hashed);
-    if (!blinded.ok()) {
-      state.SkipWithError("blind failed");
-      break;
-    }
-    benchmark::DoNotOptimize(*blinded);
-  }
-}
 BENCHMARK(BM_BlindAdditive)
     ->Name("OprfBlindAdditive")
     ->Unit(benchmark::kMicrosecond);
@@ -151,11 +146,18 @@ BENCHMARK(BM_BlindEvaluate)
     ->Arg(1000)
     ->Unit(benchmark::kMicrosecond);
 
-void BM_Finalize(benchmark::State& state) {
-  Batch batch(state.range(0));
+// Finalize of a batch blinded multiplicatively (RFC 9497), or additively
+// as the node blinds for each peer after hashing each input once per query.
+void RunFinalize(benchmark::State& state, bool additive) {
+  Batch batch(state.range(0), additive);
   if (!batch.ok) state.SkipWithError("setup failed");
   for (auto _ : state) {
-    auto outputs = OprfFinalize(batch.inputs, batch.blinds, batch.blinded,
+    auto outputs =
+        additive ? OprfFinalizeAdditive(
+                       batch.inputs, batch.blinds, batch.blinded,
+                       batch.blinded_points, batch.eval.evaluated_elements,
+                       batch.eval.proof, batch.key.public_key())
+                 : OprfFinalize(batch.inputs, batch.blinds, batch.blinded,
                                 batch.eval.evaluated_elements, batch.eval.proof,
                                 batch.key.public_key());
     if (!outputs.ok()) {
@@ -167,32 +169,14 @@ void BM_Finalize(benchmark::State& state) {
   state.counters["batch"] = static_cast<double>(state.range(0));
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
+void BM_Finalize(benchmark::State& state) { RunFinalize(state, false); }
+void BM_FinalizeAdditive(benchmark::State& state) { RunFinalize(state, true); }
 BENCHMARK(BM_Finalize)
     ->Name("Finalize")
     ->Arg(1)
     ->Arg(16)
     ->Arg(256)
     ->Unit(benchmark::kMicrosecond);
-
-// Additive blinding and Finalize, as the node blinds for each peer after
-// hashing each input once per query.
-void BM_FinalizeAdditive(benchmark::State& state) {
-  Batch batch(state.range(0), /*additive=*/true);
-  if (!batch.ok) state.SkipWithError("setup failed");
-  for (auto _ : state) {
-    auto outputs = OprfFinalizeAdditive(
-        batch.inputs, batch.blinds, batch.blinded, batch.blinded_points,
-        batch.eval.evaluated_elements, batch.eval.proof,
-        batch.key.public_key());
-    if (!outputs.ok()) {
-      state.SkipWithError("Finalize failed");
-      break;
-    }
-    benchmark::DoNotOptimize(*outputs);
-  }
-  state.counters["batch"] = static_cast<double>(state.range(0));
-  state.SetItemsProcessed(state.iterations() * state.range(0));
-}
 BENCHMARK(BM_FinalizeAdditive)
     ->Name("FinalizeAdditive")
     ->Arg(256)

@@ -520,18 +520,17 @@ absl::Status VerifyProof(const P256& g, std::string_view pk_bytes,
   return absl::OkStatus();
 }
 
-// blind * p, in both encodings.
-absl::StatusOr<BlindedInput> BlindPoint(const P256& g, const EC_POINT* p,
-                                        BnPtr blind) {
-  PointPtr blinded = g.Mul(p, blind.get());
-  if (EC_POINT_is_at_infinity(g.group(), blinded.get())) {
+// `blind` and the point it blinded, in both encodings.
+absl::StatusOr<BlindedInput> BlindedFrom(const P256& g, const EC_POINT* blinded,
+                                         const BIGNUM* blind) {
+  if (EC_POINT_is_at_infinity(g.group(), blinded)) {
     return absl::InvalidArgumentError(
         "the identity element cannot be serialized");
   }
-  Bytes blinded_point = g.EncodeUncompressed(blinded.get());
+  Bytes blinded_point = g.EncodeUncompressed(blinded);
   Bytes blinded_element = P256::CompressedFromUncompressed(blinded_point);
-  return BlindedInput{P256::EncodeScalar(blind.get()),
-                      std::move(blinded_element), std::move(blinded_point)};
+  return BlindedInput{P256::EncodeScalar(blind), std::move(blinded_element),
+                      std::move(blinded_point)};
 }
 
 // r * pkS for the additive unblinding, by a fixed-base table per server
@@ -593,22 +592,64 @@ absl::StatusOr<BlindedInput> BlindImpl(const P256& g, std::string_view input,
                                        BnPtr blind, OprfMode mode) {
   RETURN_IF_ERROR(CheckInputSize(input));
   ASSIGN_OR_RETURN(PointPtr p, HashToGroup(g, input, mode));
-  return BlindPoint(g, p.get(), std::move(blind));
+  PointPtr blinded = g.Mul(p.get(), blind.get());
+  return BlindedFrom(g, blinded.get(), blind.get());
 }
 
-// Finalize, with the client's own blinded points given uncompressed
-// (`blinded_points`, checked against `blinded_elements`) or, if null,
-// decompressed from `blinded_elements`.
+// The client's own blinded points, kept uncompressed, each checked to be
+// the element of the same index that was sent.
+absl::StatusOr<std::vector<PointPtr>> KeptPoints(
+    const P256& g, const std::vector<Bytes>& points,
+    const std::vector<Bytes>& elements) {
+  std::vector<PointPtr> out;
+  out.reserve(points.size());
+  for (size_t i = 0; i < points.size(); ++i) {
+    ASSIGN_OR_RETURN(PointPtr c,
+                     g.DecodeUncompressedChecked(points[i], "blinded point"));
+    if (P256::CompressedFromUncompressed(points[i]) != elements[i]) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("blinded point ", i, " is not blinded element ", i));
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+// N_i for every evaluated element: blind^-1 * D_i (multiplicative), or
+// D_i - blind * pkS (additive, the key's table built if need be).
+absl::StatusOr<std::vector<PointPtr>> Unblind(
+    const P256& g, const std::vector<PointPtr>& d_points,
+    const std::vector<BnPtr>& blinds, std::string_view server_public_key,
+    bool additive) {
+  std::vector<PointPtr> out;
+  out.reserve(d_points.size());
+  if (!additive) {
+    const std::vector<BnPtr> inverses = g.InvertScalars(blinds);
+    for (size_t i = 0; i < d_points.size(); ++i) {
+      out.push_back(g.Mul(d_points[i].get(), inverses[i].get()));
+    }
+    return out;
+  }
+  ASSIGN_OR_RETURN(PointPtr pk, g.Decode(server_public_key));
+  const std::shared_ptr<const EC_GROUP> table =
+      PublicKeyTables::Get().For(g, server_public_key, pk.get());
+  for (size_t i = 0; i < d_points.size(); ++i) {
+    out.push_back(
+        UnblindAdditive(g, table.get(), d_points[i].get(), blinds[i].get()));
+  }
+  return out;
+}
+
+// Finalize. With `blinded_points` (the client's own points, kept
+// uncompressed) the elements were blinded additively, which only
+// OprfFinalizeAdditive asks for, in the verifiable mode; without, they are
+// decompressed from `blinded_elements` and unblinded multiplicatively.
 absl::StatusOr<std::vector<Bytes>> FinalizeImpl(
     const std::vector<Bytes>& inputs, const std::vector<Bytes>& blinds,
     const std::vector<Bytes>& blinded_elements,
     const std::vector<Bytes>* blinded_points,
     const std::vector<Bytes>& evaluated_elements, std::string_view proof,
-    std::string_view server_public_key, OprfMode mode, bool additive) {
-  if (additive && mode != OprfMode::kVoprf) {
-    return absl::InvalidArgumentError(
-        "additive blinding needs the verifiable mode");
-  }
+    std::string_view server_public_key, OprfMode mode) {
   const size_t n = inputs.size();
   RETURN_IF_ERROR(CheckBatchSize(n));
   if (blinds.size() != n || blinded_elements.size() != n ||
@@ -628,47 +669,23 @@ absl::StatusOr<std::vector<Bytes>> FinalizeImpl(
   ASSIGN_OR_RETURN(std::vector<PointPtr> d_points,
                    DecodeAll(g, evaluated_elements));
   if (mode == OprfMode::kVoprf) {
-    std::vector<PointPtr> c_points;
-    if (blinded_points == nullptr) {
-      ASSIGN_OR_RETURN(c_points, DecodeAll(g, blinded_elements));
-    } else {
-      c_points.reserve(n);
-      for (size_t i = 0; i < n; ++i) {
-        const Bytes& point = (*blinded_points)[i];
-        ASSIGN_OR_RETURN(PointPtr c,
-                         g.DecodeUncompressedChecked(point, "blinded point"));
-        if (P256::CompressedFromUncompressed(point) != blinded_elements[i]) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("blinded point ", i, " is not blinded element ", i));
-        }
-        c_points.push_back(std::move(c));
-      }
-    }
+    ASSIGN_OR_RETURN(std::vector<PointPtr> c_points,
+                     blinded_points != nullptr
+                         ? KeptPoints(g, *blinded_points, blinded_elements)
+                         : DecodeAll(g, blinded_elements));
     RETURN_IF_ERROR(VerifyProof(g, server_public_key, blinded_elements,
                                 c_points, evaluated_elements, d_points, proof,
                                 mode));
   }
+  // Additive unblinding only after the proof bound D to this key.
+  ASSIGN_OR_RETURN(std::vector<PointPtr> unblinded,
+                   Unblind(g, d_points, blind_scalars, server_public_key,
+                           /*additive=*/blinded_points != nullptr));
   std::vector<Bytes> outputs;
   outputs.reserve(n);
-  if (additive) {
-    // The proof verified against this key, so the key decodes.
-    ASSIGN_OR_RETURN(PointPtr pk, g.Decode(server_public_key));
-    const std::shared_ptr<const EC_GROUP> table =
-        PublicKeyTables::Get().For(g, server_public_key, pk.get());
-    for (size_t i = 0; i < n; ++i) {
-      PointPtr unblinded = UnblindAdditive(g, table.get(), d_points[i].get(),
-                                           blind_scalars[i].get());
-      ASSIGN_OR_RETURN(Bytes output,
-                       FinalizeHash(g, inputs[i], unblinded.get()));
-      outputs.push_back(std::move(output));
-    }
-    return outputs;
-  }
-  const std::vector<BnPtr> inverses = g.InvertScalars(blind_scalars);
   for (size_t i = 0; i < n; ++i) {
-    // N = blind^-1 * evaluatedElement.
-    PointPtr unblinded = g.Mul(d_points[i].get(), inverses[i].get());
-    ASSIGN_OR_RETURN(Bytes output, FinalizeHash(g, inputs[i], unblinded.get()));
+    ASSIGN_OR_RETURN(Bytes output,
+                     FinalizeHash(g, inputs[i], unblinded[i].get()));
     outputs.push_back(std::move(output));
   }
   return outputs;
@@ -889,14 +906,7 @@ absl::StatusOr<BlindedInput> OprfBlindAdditive(const HashedInput& hashed) {
   PointPtr blinded = g.MulWithGenerator(r.get(), nullptr, nullptr);
   Check(EC_POINT_add(g.group(), blinded.get(), blinded.get(), p.get(),
                      ThreadBnCtx()));
-  if (EC_POINT_is_at_infinity(g.group(), blinded.get())) {
-    return absl::InvalidArgumentError(
-        "the identity element cannot be serialized");
-  }
-  Bytes blinded_point = g.EncodeUncompressed(blinded.get());
-  Bytes blinded_element = P256::CompressedFromUncompressed(blinded_point);
-  return BlindedInput{P256::EncodeScalar(r.get()), std::move(blinded_element),
-                      std::move(blinded_point)};
+  return BlindedFrom(g, blinded.get(), r.get());
 }
 
 absl::StatusOr<BlindedInput> OprfBlindWithScalar(std::string_view input,
@@ -913,8 +923,7 @@ absl::StatusOr<std::vector<Bytes>> OprfFinalize(
     const std::vector<Bytes>& evaluated_elements, std::string_view proof,
     std::string_view server_public_key, OprfMode mode) {
   return FinalizeImpl(inputs, blinds, blinded_elements, nullptr,
-                      evaluated_elements, proof, server_public_key, mode,
-                      /*additive=*/false);
+                      evaluated_elements, proof, server_public_key, mode);
 }
 
 absl::StatusOr<std::vector<Bytes>> OprfFinalizeAdditive(
@@ -925,7 +934,7 @@ absl::StatusOr<std::vector<Bytes>> OprfFinalizeAdditive(
     std::string_view server_public_key) {
   return FinalizeImpl(inputs, blinds, blinded_elements, &blinded_points,
                       evaluated_elements, proof, server_public_key,
-                      OprfMode::kVoprf, /*additive=*/true);
+                      OprfMode::kVoprf);
 }
 
 absl::Status OprfCheckElements(const std::vector<Bytes>& elements) {

@@ -4,7 +4,6 @@
 #include <string_view>
 #include <vector>
 
-
 #include "core/identifiers/rules.h"
 #include "core/identifiers/text.h"
 
@@ -441,7 +440,8 @@ std::string InNationalForm(std::string_view value, std::string_view member) {
     return std::string(value);
   }
   for (char c : written) {
-    if (!(c >= '0' && c <= '9') && !IsPhoneSeparator(static_cast<char32_t>(c))) {
+    if (!(c >= '0' && c <= '9') &&
+        !IsPhoneSeparator(static_cast<char32_t>(c))) {
       return std::string(value);  // not a number as written
     }
   }

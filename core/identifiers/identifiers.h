@@ -61,8 +61,7 @@ std::vector<PhoneCountry> PhoneCountries();
 // other value (already international, not a number as written, another
 // prefix, a member not among PhoneCountries) is returned unchanged, for
 // Normalize to judge.
-std::string InternationalPhone(std::string_view value,
-                               std::string_view member);
+std::string InternationalPhone(std::string_view value, std::string_view member);
 
 // Largest value Normalize accepts, in bytes before trimming.
 inline constexpr size_t kMaxValueSize = 1024;

@@ -536,9 +536,8 @@ TEST(IdentifiersTest, InternationalPhoneAppliesTheCountrysTrunkPrefix) {
                        InternationalPhone("070 555 0101", "MK")),
             *Normalize(v1::IDENTIFIER_TYPE_PHONE, "+389 70 555 0101"));
   // Anything else is Normalize's to judge, unchanged.
-  for (const char* same :
-       {"+381 64 555 0101", "00381 64 555 0101", "@balkan_leaks", "0 abc",
-        "", "  ", "5550101"}) {
+  for (const char* same : {"+381 64 555 0101", "00381 64 555 0101",
+                           "@balkan_leaks", "0 abc", "", "  ", "5550101"}) {
     EXPECT_EQ(InternationalPhone(same, "RS"), same) << same;
   }
   EXPECT_EQ(InternationalPhone("0601 234 567", "CZ"), "0601 234 567");

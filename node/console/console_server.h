@@ -114,7 +114,8 @@ struct Response {
   std::string location;
   // Set: the answer is a file to save under this name (Content-Disposition:
   // attachment); ASCII letters, digits and "-_." only.
-  std::string attachment{};  // (braces: Response{status, type, body, location} omits it)
+  std::string attachment{};  // (braces: Response{status, type, body, location}
+                             // omits it)
 };
 
 using Reply = std::function<void(Response)>;

@@ -454,10 +454,10 @@ TEST_F(ConsoleServerTest, UploadPastItsBoundIsRefusedBeforeItsBodyIsRead) {
   auto [cookie, token] = OpenSession(skopje_);
   (void)token;
   // Only the header is written: the answer must come without the body.
-  const Answer answer = HeaderOnlyPost(
-      "/upload", cookie,
-      absl::StrCat("multipart/form-data; boundary=", kBoundary),
-      kMaxUpload + 1);
+  const Answer answer =
+      HeaderOnlyPost("/upload", cookie,
+                     absl::StrCat("multipart/form-data; boundary=", kBoundary),
+                     kMaxUpload + 1);
   EXPECT_EQ(answer.result_int(), 413);
   EXPECT_NE(answer.body().find(absl::StrCat(kMaxUpload)), std::string::npos)
       << answer.body();
