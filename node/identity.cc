@@ -18,7 +18,7 @@ namespace cbx::node {
 namespace {
 
 absl::StatusOr<std::string> PeerCertificate(
-    const grpc::ServerContext& context) {
+    const grpc::ServerContextBase& context) {
   auto auth = context.auth_context();
   if (auth == nullptr) {
     return absl::UnauthenticatedError("no client certificate was presented");
@@ -79,7 +79,8 @@ IdentityCache& Cache() {
 }  // namespace
 
 absl::StatusOr<std::string> CallerMember(
-    const grpc::ServerContext& context, const directory::Directory& directory) {
+    const grpc::ServerContextBase& context,
+    const directory::Directory& directory) {
   auto pem = PeerCertificate(context);
   if (!pem.ok()) return pem.status();
   const auto key = std::make_pair(directory.version(), crypto::Sha256(*pem));
@@ -164,8 +165,8 @@ absl::StatusOr<OfficeCaller> ParseOfficeUri(const std::string& uri) {
   const std::vector<std::string> parts =
       absl::StrSplit(rest, absl::ByChar('/'));
   if (parts.size() != 3 && parts.size() != 5) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "office URI ", uri, " is not of the form ", kOfficeForm));
+    return absl::InvalidArgumentError(
+        absl::StrCat("office URI ", uri, " is not of the form ", kOfficeForm));
   }
   OfficeCaller caller;
   caller.country = parts[0];
@@ -201,8 +202,8 @@ absl::StatusOr<OfficeCaller> ParseOfficeUri(const std::string& uri) {
   return caller;
 }
 
-absl::StatusOr<OfficeCaller> CallerOffice(const grpc::ServerContext& context,
-                                          const std::string& self) {
+absl::StatusOr<OfficeCaller> CallerOffice(
+    const grpc::ServerContextBase& context, const std::string& self) {
   auto pem = PeerCertificate(context);
   if (!pem.ok()) return pem.status();
   auto uris = UrisOf(*pem);
@@ -251,10 +252,10 @@ absl::Status CheckPersonRequired(const OfficeCaller& caller,
   return absl::UnauthenticatedError(absl::StrCat(
       "the federation's policy requires per-person office certificates "
       "(spiffe://cbx/office/<CC>/<office>/<role>/person/<id>) since ",
-      absl::FormatTime("%Y-%m-%d %H:%M:%SZ",
-                       absl::FromUnixMillis(
-                           static_cast<int64_t>(required_from_ms)),
-                       absl::UTCTimeZone()),
+      absl::FormatTime(
+          "%Y-%m-%d %H:%M:%SZ",
+          absl::FromUnixMillis(static_cast<int64_t>(required_from_ms)),
+          absl::UTCTimeZone()),
       "; this certificate names no person"));
 }
 

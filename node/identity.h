@@ -40,7 +40,7 @@ std::string_view RoleName(OfficeRole role);
 // spiffe://cbx/member/<CC> names a member of `directory`, and the
 // certificate chains to one of that member's CAs. UNAUTHENTICATED otherwise,
 // saying why.
-absl::StatusOr<std::string> CallerMember(const grpc::ServerContext& context,
+absl::StatusOr<std::string> CallerMember(const grpc::ServerContextBase& context,
                                          const directory::Directory& directory);
 
 // The office whose certificate made this call: URI SAN
@@ -48,8 +48,8 @@ absl::StatusOr<std::string> CallerMember(const grpc::ServerContext& context,
 // (spec/office-api.md §2). UNAUTHENTICATED otherwise (A1-A7), saying why:
 // also for a URI SAN that starts like an office's but is malformed (a bad
 // staff identifier, say) and for two URI SANs of the office form.
-absl::StatusOr<OfficeCaller> CallerOffice(const grpc::ServerContext& context,
-                                          const std::string& self);
+absl::StatusOr<OfficeCaller> CallerOffice(
+    const grpc::ServerContextBase& context, const std::string& self);
 
 // The office named by the first URI SAN of the office form among `uris`
 // (a client certificate's), which must be of country `self`: the check

@@ -15,43 +15,15 @@
 
 namespace cbx::node {
 
-namespace {
-
 using grpc::internal::RpcMethod;
-using grpc::internal::RpcMethodHandler;
-using grpc::internal::RpcServiceMethod;
-using grpc::internal::ServerStreamingHandler;
-using grpc::protobuf::MessageLite;
+using grpc_calls::CallbackMethod;
+using grpc_calls::ServerStreamingHandler;
+using grpc_calls::UnaryHandler;
 
-}  // namespace
-
-namespace {
-
-// A unary method of the Peer service, registered as the generated
-// v1::Peer::Service registers it (peer.grpc.pb.cc), except that the three
-// envelope requests are read as ReceivedEnvelope (peer_service.h).
-template <typename Request, typename Response>
-RpcServiceMethod* UnaryMethod(
-    const char* name, PeerService* service,
-    grpc::Status (PeerService::*handler)(grpc::ServerContext*, const Request*,
-                                         Response*)) {
-  using RequestBase =
-      std::conditional_t<std::is_same_v<Request, ReceivedEnvelope>,
-                         ReceivedEnvelope, MessageLite>;
-  return new RpcServiceMethod(
-      name, RpcMethod::NORMAL_RPC,
-      new RpcMethodHandler<PeerService, Request, Response, RequestBase,
-                           MessageLite>(
-          [handler](PeerService* s, grpc::ServerContext* ctx,
-                    const Request* req,
-                    Response* resp) { return (s->*handler)(ctx, req, resp); },
-          service));
-}
-
-}  // namespace
-
-PeerService::PeerService(NodeContext* context, Checkpoints* checkpoints)
+PeerService::PeerService(NodeContext* context, Checkpoints* checkpoints,
+                         Executor* calls)
     : ctx_(context),
+      calls_(calls),
       checkpoints_(checkpoints),
       responder_(LookupResponder::Deps{
           .self = context->self(),
@@ -64,26 +36,20 @@ PeerService::PeerService(NodeContext* context, Checkpoints* checkpoints)
           .clock = context->clock,
       }) {
   // The generated service's methods, in its order.
-  AddMethod(UnaryMethod("/cbx.v1.Peer/GetDirectory", this,
-                        &PeerService::GetDirectory));
-  AddMethod(new RpcServiceMethod(
+  const auto unary = [this](const char* name, auto handler) {
+    AddMethod(CallbackMethod(name, RpcMethod::NORMAL_RPC,
+                             UnaryHandler(this, &calls_, handler)));
+  };
+  unary("/cbx.v1.Peer/GetDirectory", &PeerService::GetDirectory);
+  AddMethod(CallbackMethod(
       "/cbx.v1.Peer/SyncIndex", RpcMethod::SERVER_STREAMING,
-      new ServerStreamingHandler<PeerService, ReceivedEnvelope, v1::IndexPart>(
-          [](PeerService* service, grpc::ServerContext* ctx,
-             const ReceivedEnvelope* req,
-             grpc::ServerWriter<v1::IndexPart>* writer) {
-            return service->SyncIndex(ctx, req, writer);
-          },
-          this)));
-  AddMethod(UnaryMethod("/cbx.v1.Peer/Evaluate", this, &PeerService::Evaluate));
-  AddMethod(UnaryMethod("/cbx.v1.Peer/Resolve", this, &PeerService::Resolve));
-  AddMethod(UnaryMethod("/cbx.v1.Peer/GetCheckpoint", this,
-                        &PeerService::GetCheckpoint));
-  AddMethod(UnaryMethod("/cbx.v1.Peer/AddCosignature", this,
-                        &PeerService::AddCosignature));
-  AddMethod(
-      UnaryMethod("/cbx.v1.Peer/Cooperate", this, &PeerService::Cooperate));
-  AddMethod(UnaryMethod("/cbx.v1.Peer/Withdraw", this, &PeerService::Withdraw));
+      ServerStreamingHandler(this, &calls_, &PeerService::SyncIndex)));
+  unary("/cbx.v1.Peer/Evaluate", &PeerService::Evaluate);
+  unary("/cbx.v1.Peer/Resolve", &PeerService::Resolve);
+  unary("/cbx.v1.Peer/GetCheckpoint", &PeerService::GetCheckpoint);
+  unary("/cbx.v1.Peer/AddCosignature", &PeerService::AddCosignature);
+  unary("/cbx.v1.Peer/Cooperate", &PeerService::Cooperate);
+  unary("/cbx.v1.Peer/Withdraw", &PeerService::Withdraw);
 }
 
 absl::Status NotAnEnvelope() {
@@ -210,11 +176,11 @@ absl::StatusOr<v1::Envelope> PeerService::CooperateAs(
   return cooperation_->Receive(opened, *request);
 }
 
-grpc::Status PeerService::Cooperate(grpc::ServerContext* context,
+grpc::Status PeerService::Cooperate(grpc::ServerContextBase* context,
                                     const ReceivedEnvelope* request,
                                     v1::Envelope* response) {
   absl::StatusOr<v1::Envelope> reply = CooperateAs(
-      Identify(*context), request->parsed ? &request->envelope : nullptr);
+      Identify(*context), request->parsed ? &request->message : nullptr);
   if (!reply.ok()) return ToGrpc(reply.status());
   *response = *std::move(reply);
   return grpc::Status::OK;
@@ -231,41 +197,41 @@ absl::StatusOr<v1::Envelope> PeerService::WithdrawAs(
   return withdrawals_->Receive(opened, *request);
 }
 
-grpc::Status PeerService::Withdraw(grpc::ServerContext* context,
+grpc::Status PeerService::Withdraw(grpc::ServerContextBase* context,
                                    const ReceivedEnvelope* request,
                                    v1::Envelope* response) {
   absl::StatusOr<v1::Envelope> reply = WithdrawAs(
-      Identify(*context), request->parsed ? &request->envelope : nullptr);
+      Identify(*context), request->parsed ? &request->message : nullptr);
   if (!reply.ok()) return ToGrpc(reply.status());
   *response = *std::move(reply);
   return grpc::Status::OK;
 }
 
-grpc::Status PeerService::Evaluate(grpc::ServerContext* context,
+grpc::Status PeerService::Evaluate(grpc::ServerContextBase* context,
                                    const ReceivedEnvelope* request,
                                    v1::Envelope* response) {
   absl::StatusOr<v1::Envelope> reply = EvaluateAs(
-      Identify(*context), request->parsed ? &request->envelope : nullptr);
+      Identify(*context), request->parsed ? &request->message : nullptr);
   if (!reply.ok()) return ToGrpc(reply.status());
   *response = *std::move(reply);
   return grpc::Status::OK;
 }
 
-grpc::Status PeerService::Resolve(grpc::ServerContext* context,
+grpc::Status PeerService::Resolve(grpc::ServerContextBase* context,
                                   const ReceivedEnvelope* request,
                                   v1::Envelope* response) {
   absl::StatusOr<v1::Envelope> reply = ResolveAs(
-      Identify(*context), request->parsed ? &request->envelope : nullptr);
+      Identify(*context), request->parsed ? &request->message : nullptr);
   if (!reply.ok()) return ToGrpc(reply.status());
   *response = *std::move(reply);
   return grpc::Status::OK;
 }
 
-grpc::Status PeerService::SyncIndex(grpc::ServerContext* context,
-                                    const ReceivedEnvelope* request,
-                                    grpc::ServerWriter<v1::IndexPart>* writer) {
+grpc::Status PeerService::SyncIndex(
+    grpc::ServerContextBase* context, const ReceivedEnvelope* request,
+    grpc::internal::WriterInterface<v1::IndexPart>* writer) {
   auto opened =
-      Admit(Identify(*context), request->parsed ? &request->envelope : nullptr,
+      Admit(Identify(*context), request->parsed ? &request->message : nullptr,
             v1::Message::kIndexRequest, "Peer.SyncIndex");
   if (!opened.ok()) return ToGrpc(opened.status());
   absl::StatusOr<IndexAnswer> answer = responder_.SyncIndex(*opened);
@@ -284,7 +250,7 @@ grpc::Status PeerService::SyncIndex(grpc::ServerContext* context,
 }
 
 absl::StatusOr<std::string> PeerService::Identify(
-    const grpc::ServerContext& context) {
+    const grpc::ServerContextBase& context) {
   absl::StatusOr<std::string> caller =
       CallerMember(context, *ctx_->directory->Current());
   if (caller.ok()) {
@@ -300,7 +266,8 @@ absl::StatusOr<std::string> PeerService::Identify(
 }
 
 grpc::Status PeerService::Called(
-    grpc::ServerContext* context, std::string_view rpc, std::string_view kind,
+    grpc::ServerContextBase* context, std::string_view rpc,
+    std::string_view kind,
     const std::function<absl::Status(const std::string&)>& body,
     AuditCounts* counts) {
   auto caller = Identify(*context);
@@ -312,7 +279,7 @@ grpc::Status PeerService::Called(
   return ToGrpc(logged.ok() ? status : AuditFailure(logged));
 }
 
-grpc::Status PeerService::GetDirectory(grpc::ServerContext* context,
+grpc::Status PeerService::GetDirectory(grpc::ServerContextBase* context,
                                        const v1::GetDirectoryRequest* request,
                                        v1::GetDirectoryResponse* response) {
   AuditCounts counts;
@@ -338,7 +305,7 @@ absl::Status PeerService::RefuseSuspended(const std::string& caller) const {
       absl::StrCat("caller ", caller, " is suspended"));
 }
 
-grpc::Status PeerService::GetCheckpoint(grpc::ServerContext* context,
+grpc::Status PeerService::GetCheckpoint(grpc::ServerContextBase* context,
                                         const v1::GetCheckpointRequest* request,
                                         v1::GetCheckpointResponse* response) {
   return Called(context, "Peer.GetCheckpoint", "get_checkpoint",
@@ -389,7 +356,7 @@ absl::Status PeerService::ServeCheckpoint(
 }
 
 grpc::Status PeerService::AddCosignature(
-    grpc::ServerContext* context, const v1::AddCosignatureRequest* request,
+    grpc::ServerContextBase* context, const v1::AddCosignatureRequest* request,
     v1::AddCosignatureResponse* response) {
   return Called(context, "Peer.AddCosignature", "add_cosignature",
                 [&](const std::string& caller) -> absl::Status {

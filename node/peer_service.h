@@ -5,20 +5,18 @@
 // validates (the envelope's seven checks, with the replay cache and quota
 // of node/admission.h), delegates to the lookup responder
 // (node/lookup_responder.h) or the witness, and maps the absl::Status to
-// gRPC once. Threading: handlers run on gRPC's sync server threads
-// concurrently; the service holds no state of its own (the responder and
+// gRPC once. The service holds no state of its own (the responder and
 // NodeContext are thread-safe).
 //
-// The service registers the six methods of cbx.v1.Peer itself, as the
-// generated v1::Peer::Service does, with one difference: Evaluate,
-// Resolve and SyncIndex take a ReceivedEnvelope, whose deserializer never
-// fails the call, so that a body that is not an Envelope reaches the
-// handler and is refused INVALID_ARGUMENT "request is not a cbx Envelope"
-// and logged (spec/errors.md B1) — gRPC's own deserializer answers
-// INTERNAL with no message and never calls the handler. The calls stay
-// unary and server-streaming (the request is read before a thread is
-// given to it: a stream that never sends its body holds no thread), and
-// the bytes parsed are the same (grpc::GenericDeserialize).
+// Threading: the methods are gRPC callback methods (node/grpc_calls.h)
+// whose handlers run on the node's `peer` executor, many at once.
+//
+// Every request is read as a Received<T> (node/grpc_calls.h): a call that
+// ended before its request is answered at once and never logged; a body
+// that does not parse is, for Evaluate, Resolve, SyncIndex, Cooperate and
+// Withdraw, refused INVALID_ARGUMENT "request is not a cbx Envelope" and
+// logged (spec/errors.md B1), and for the others refused INVALID_ARGUMENT
+// "request is not a <message name>".
 #ifndef CBX_NODE_PEER_SERVICE_H_
 #define CBX_NODE_PEER_SERVICE_H_
 
@@ -28,28 +26,28 @@
 #include <string_view>
 
 #include "cbx/v1/peer.grpc.pb.h"
-#include "grpcpp/impl/codegen/proto_utils.h"
 #include "node/checkpoints.h"
 #include "node/cooperation.h"
+#include "node/executor.h"
+#include "node/grpc_calls.h"
 #include "node/lookup_responder.h"
 #include "node/node_context.h"
 #include "node/withdrawal.h"
 
 namespace cbx::node {
 
-// The body of an Evaluate, Resolve or SyncIndex request as received:
-// `envelope` is valid only if `parsed`.
-struct ReceivedEnvelope {
-  v1::Envelope envelope;
-  bool parsed = false;
-};
+using ReceivedEnvelope = Received<v1::Envelope>;
 
 // The refusal of a Peer request whose body does not parse as an Envelope.
 absl::Status NotAnEnvelope();
 
 class PeerService final : public grpc::Service {
  public:
-  PeerService(NodeContext* context, Checkpoints* checkpoints);
+  // `calls` (the node's `peer` executor) runs every call; it must be shut
+  // down only after the server that serves this service. Null for a
+  // service that gRPC does not serve (tests call the *As methods).
+  PeerService(NodeContext* context, Checkpoints* checkpoints,
+              Executor* calls = nullptr);
 
   // Evaluate and Resolve as the gRPC methods answer them, for a caller
   // already identified (`caller` is CallerMember's result: an error if the
@@ -77,34 +75,34 @@ class PeerService final : public grpc::Service {
 
   // The six RPCs of cbx.v1.Peer (spec/lookup.md, spec/index-sync.md,
   // spec/witnessing.md), as gRPC calls them.
-  grpc::Status GetDirectory(grpc::ServerContext* context,
+  grpc::Status GetDirectory(grpc::ServerContextBase* context,
                             const v1::GetDirectoryRequest* request,
                             v1::GetDirectoryResponse* response);
-  grpc::Status SyncIndex(grpc::ServerContext* context,
-                         const ReceivedEnvelope* request,
-                         grpc::ServerWriter<v1::IndexPart>* writer);
-  grpc::Status Evaluate(grpc::ServerContext* context,
+  grpc::Status SyncIndex(
+      grpc::ServerContextBase* context, const ReceivedEnvelope* request,
+      grpc::internal::WriterInterface<v1::IndexPart>* writer);
+  grpc::Status Evaluate(grpc::ServerContextBase* context,
                         const ReceivedEnvelope* request,
                         v1::Envelope* response);
-  grpc::Status Resolve(grpc::ServerContext* context,
+  grpc::Status Resolve(grpc::ServerContextBase* context,
                        const ReceivedEnvelope* request, v1::Envelope* response);
-  grpc::Status GetCheckpoint(grpc::ServerContext* context,
+  grpc::Status GetCheckpoint(grpc::ServerContextBase* context,
                              const v1::GetCheckpointRequest* request,
                              v1::GetCheckpointResponse* response);
-  grpc::Status AddCosignature(grpc::ServerContext* context,
+  grpc::Status AddCosignature(grpc::ServerContextBase* context,
                               const v1::AddCosignatureRequest* request,
                               v1::AddCosignatureResponse* response);
-  grpc::Status Cooperate(grpc::ServerContext* context,
+  grpc::Status Cooperate(grpc::ServerContextBase* context,
                          const ReceivedEnvelope* request,
                          v1::Envelope* response);
-  grpc::Status Withdraw(grpc::ServerContext* context,
+  grpc::Status Withdraw(grpc::ServerContextBase* context,
                         const ReceivedEnvelope* request,
                         v1::Envelope* response);
 
  private:
   // CallerMember for `context` under the current directory; records the
   // certificate of an identified caller as the one it presents now.
-  absl::StatusOr<std::string> Identify(const grpc::ServerContext& context);
+  absl::StatusOr<std::string> Identify(const grpc::ServerContextBase& context);
   // Opens the envelope from the identified `caller` (`envelope` null: the
   // body was not an Envelope); logs a refusal. The stateless checks of an
   // evaluate request run before its quota is charged.
@@ -132,7 +130,8 @@ class PeerService final : public grpc::Service {
   // caller, logs the call with its outcome, and returns it (or the log's
   // failure) as a gRPC status.
   grpc::Status Called(
-      grpc::ServerContext* context, std::string_view rpc, std::string_view kind,
+      grpc::ServerContextBase* context, std::string_view rpc,
+      std::string_view kind,
       const std::function<absl::Status(const std::string&)>& body,
       AuditCounts* counts = nullptr);
 
@@ -145,6 +144,7 @@ class PeerService final : public grpc::Service {
                                v1::GetCheckpointResponse* response);
 
   NodeContext* ctx_;
+  CallQueue calls_;
   Checkpoints* checkpoints_;
   LookupResponder responder_;
   Cooperation* cooperation_ = nullptr;
@@ -152,27 +152,5 @@ class PeerService final : public grpc::Service {
 };
 
 }  // namespace cbx::node
-
-// ReceivedEnvelope's deserializer: parses the body as gRPC parses an
-// Envelope, and records whether it did instead of failing the call.
-namespace grpc {
-template <>
-class SerializationTraits<cbx::node::ReceivedEnvelope, void> {
- public:
-  static grpc::Status Serialize(const cbx::node::ReceivedEnvelope& message,
-                                grpc::ByteBuffer* buffer, bool* own_buffer) {
-    return grpc::GenericSerialize<grpc::ProtoBufferWriter, cbx::v1::Envelope>(
-        message.envelope, buffer, own_buffer);
-  }
-  static grpc::Status Deserialize(grpc::ByteBuffer* buffer,
-                                  cbx::node::ReceivedEnvelope* message) {
-    message->parsed =
-        grpc::GenericDeserialize<grpc::ProtoBufferReader, cbx::v1::Envelope>(
-            buffer, &message->envelope)
-            .ok();
-    return grpc::Status::OK;
-  }
-};
-}  // namespace grpc
 
 #endif  // CBX_NODE_PEER_SERVICE_H_

@@ -185,5 +185,6 @@ TEST_F(PeerServiceTest, ABodyThatIsNotAnEnvelopeIsRefusedAndLogged) {
             static_cast<int>(absl::StatusCode::kUnauthenticated));
 }
 
+
 }  // namespace
 }  // namespace cbx::node

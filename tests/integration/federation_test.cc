@@ -552,6 +552,78 @@ TEST_F(FederationTest, ABodyThatIsNotAnEnvelopeIsInvalidArgument) {
   }
 }
 
+// Issue 9, HTTP/2 rapid reset: a call that ends before its request
+// message (here half-closed with none; a reset stream is the same to the
+// service) is answered INVALID_ARGUMENT at once, and nothing is logged or
+// appended: a client that resets streams by the thousand costs the node
+// no handler and no audit entry. A body that is not a method's request
+// message is INVALID_ARGUMENT naming the message.
+TEST_F(FederationTest, ACallWithoutItsRequestIsRefusedAndNotLogged) {
+  auto channel = fed_->PeerChannel("MK", fed_->NodeDir("RS") + "/node.crt",
+                                   fed_->NodeDir("RS") + "/node.key");
+  const auto refusals = [&] {
+    const std::string log = fed_->LogOf("MK");
+    size_t n = 0;
+    for (size_t at = log.find("refused rpc=Peer."); at != std::string::npos;
+         at = log.find("refused rpc=Peer.", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  const size_t before = refusals();
+  grpc::GenericStub generic(channel);
+  for (const char* method :
+       {"/cbx.v1.Peer/Evaluate", "/cbx.v1.Peer/Resolve",
+        "/cbx.v1.Peer/GetCheckpoint", "/cbx.v1.Peer/SyncIndex"}) {
+    grpc::ClientContext ctx;
+    grpc::CompletionQueue cq;
+    std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call =
+        generic.PrepareCall(&ctx, method, &cq);
+    grpc::Status status;
+    void* tag = nullptr;
+    bool ok = false;
+    // One operation at a time: the call, its half-close, its status.
+    call->StartCall(reinterpret_cast<void*>(1));
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    call->WritesDone(reinterpret_cast<void*>(2));
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    call->Finish(&status, reinterpret_cast<void*>(3));
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << method << ": " << status.error_message();
+    EXPECT_EQ(status.error_message(),
+              "the call ended before its request message")
+        << method;
+    cq.Shutdown();
+    while (cq.Next(&tag, &ok)) {
+    }
+  }
+  // A GetCheckpoint body that does not parse.
+  const char garbage[] = {0x08, 0x01, static_cast<char>(0xff)};
+  grpc::Slice slice(garbage, sizeof(garbage));
+  grpc::ByteBuffer request(&slice, 1), reply;
+  grpc::ClientContext ctx;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  grpc::Status status;
+  generic.UnaryCall(&ctx, "/cbx.v1.Peer/GetCheckpoint", grpc::StubOptions(),
+                    &request, &reply, [&](grpc::Status s) {
+                      std::lock_guard<std::mutex> lock(mu);
+                      status = s;
+                      done = true;
+                      cv.notify_one();
+                    });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return done; });
+  }
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(),
+            "request is not a cbx.v1.GetCheckpointRequest");
+  EXPECT_EQ(refusals(), before);
+}
+
 TEST_F(FederationTest, QuotaIsEnforcedPerPeerPerDay) {
   auto me_to_al = fed_->PeerAs("AL", "ME");
   auto batch = [](v1::Message& m) { FillEvaluate(m, 200); };
