@@ -1,88 +1,45 @@
-// How the Peer service takes its calls: as gRPC callback methods whose
-// work runs on one of the node's executors.
+// How the Peer service reads its requests and registers its methods.
 //
-// Why not gRPC's sync server: on gRPC 1.51 (Debian 12) it keeps every call
-// that no server thread has taken yet in a queue of its own, without
-// bound, and it spawns server threads as calls wait. A callback method is
-// handed each call as soon as its request has arrived: a call that ended
-// before its request (reset or half-closed by the client) is answered at
-// once on gRPC's thread, with no handler, log line or audit entry, and
-// every other one is queued on the executor, at most
-// CallQueue::kMaxQueuedCalls at a time.
+// Every request is read as a Received<T>, whose deserializer fails the
+// call only if there is no request message at all: the call ended before
+// it (reset or half-closed by the client). gRPC then answers with that
+// status and never calls the handler, so such a call costs no handler,
+// log line or audit entry. This is what HTTP/2 rapid reset
+// (CVE-2023-44487) produces by the thousand; each such call used to be
+// refused "not an Envelope", logged and appended to the audit log.
+// A body that does not parse reaches the method: for a handler that takes
+// the Received itself (the Envelope RPCs, which refuse and log it,
+// spec/errors.md B1); for any other it is answered INVALID_ARGUMENT
+// "request is not a <message name>" before the handler (gRPC's own
+// deserializer answers INTERNAL with no message).
 //
-// This narrows HTTP/2 rapid reset (CVE-2023-44487) but does not stop it:
-// gRPC 1.51 reads a connection's frames faster than it retires the reset
-// calls, which pile up inside gRPC before any of this code runs (gRPC's
-// own fix came in 1.57.1; spec/threats.md §4).
-//
-// Every request is read as a Received<T>, whose deserializer never fails
-// the call: the service sees whether a request came and whether it
-// parsed, and answers either with a clear INVALID_ARGUMENT (gRPC's own
-// deserializer answers INTERNAL with no message, or UNIMPLEMENTED for a
-// callback method).
-//
-// Threading: CallQueue is thread-safe. Handlers run on the executor, many
-// at once; a server-streaming handler's writes each wait until gRPC has
-// taken the message, as the sync server's writer does.
+// The methods stay gRPC sync methods: Debian's gRPC 1.51 is not built for
+// ThreadSanitizer, and a callback method's completions run gRPC's header
+// code on threads whose hand-offs TSan cannot see (tried: hundreds of
+// reports in one federation test). Threading: the handlers run on gRPC's
+// sync server threads, as before.
 #ifndef CBX_NODE_GRPC_CALLS_H_
 #define CBX_NODE_GRPC_CALLS_H_
 
-#include <atomic>
-#include <condition_variable>
-#include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <type_traits>
 
 #include "absl/strings/str_cat.h"
-#include "core/util/tsan_handoff.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "grpcpp/impl/rpc_service_method.h"
 #include "grpcpp/server_context.h"
-#include "grpcpp/support/message_allocator.h"
-#include "grpcpp/support/server_callback.h"
+#include "grpcpp/support/method_handler.h"
 #include "grpcpp/support/sync_stream.h"
-#include "node/executor.h"
 
 namespace cbx::node {
 
-// A request as received. `present` is false if the call ended before its
-// request message (reset or half-closed by the client); otherwise
-// `message` is valid only if `parsed`.
+// A request as received: `message` is valid only if `parsed`. (A call
+// without a request message never reaches a handler.)
 template <typename T>
 struct Received {
   T message;
-  bool present = false;
   bool parsed = false;
-};
-
-// Runs a service's calls on an executor, at most kMaxQueuedCalls waiting
-// or running at a time. Thread-safe.
-class CallQueue {
- public:
-  // Enough for every honest peer at once (a peer sends at most its lookup
-  // executor's 16 calls at a time; 32 peers: 512), and a bound on what a
-  // hostile one can make the node hold once gRPC has handed its calls
-  // over (requests of at most 64 KiB: 64 MiB).
-  static constexpr int kMaxQueuedCalls = 1024;
-
-  // `executor` null: every call is UNAVAILABLE (a service not served).
-  explicit CallQueue(Executor* executor) : executor_(executor) {}
-  CallQueue(const CallQueue&) = delete;
-  CallQueue& operator=(const CallQueue&) = delete;
-
-  // Runs `work` on the executor, then `done` with its status; or `done`
-  // alone: at once with RESOURCE_EXHAUSTED if kMaxQueuedCalls are waiting
-  // or running, or UNAVAILABLE without an executor or once it is shut
-  // down; on the executor with CANCELLED if `ctx`'s call was cancelled
-  // before its turn (the work is not run).
-  void Run(grpc::CallbackServerContext* ctx, std::function<grpc::Status()> work,
-           std::function<void(const grpc::Status&)> done);
-
- private:
-  Executor* const executor_;
-  std::atomic<int> queued_{0};
 };
 
 namespace grpc_calls {
@@ -91,25 +48,9 @@ namespace grpc_calls {
 // was received, so nothing is logged.
 grpc::Status NoRequest();
 
-// The answer, before any work, to a call with no request or whose body is
-// not a T; nullopt: the call goes to its handler. With `refuse_unparsed`
-// false the handler gets a body that did not parse (it refuses and logs
-// it itself: a Peer envelope, spec/errors.md B1).
-template <typename T>
-std::optional<grpc::Status> Early(const Received<T>& request,
-                                  bool refuse_unparsed) {
-  if (!request.present) return NoRequest();
-  if (refuse_unparsed && !request.parsed) {
-    return grpc::Status(
-        grpc::StatusCode::INVALID_ARGUMENT,
-        absl::StrCat("request is not a ", std::string(T().GetTypeName())));
-  }
-  return std::nullopt;
-}
-
 // What a handler taking `Param` is given for a request received as
 // Received<T>: the Received itself if Param is one (the handler checks
-// `parsed`), else the message (Early has checked it).
+// `parsed`), else the message.
 template <typename Param, typename T>
 const Param* Arg(const Received<T>* received) {
   if constexpr (std::is_same_v<Param, Received<T>>) {
@@ -119,7 +60,8 @@ const Param* Arg(const Received<T>* received) {
   }
 }
 
-// The Received type a handler taking `Param` is read as.
+// The Received type a handler taking `Param` is read as, and whether a
+// body that does not parse is refused before the handler.
 template <typename Param>
 struct WireOf {
   using type = Received<Param>;
@@ -131,149 +73,60 @@ struct WireOf<Received<T>> {
   static constexpr bool kRefuseUnparsed = false;
 };
 
-// The request and response of a unary call, held as gRPC's default holder
-// holds them, except that their release marks the hand-off a
-// ThreadSanitizer build cannot see (core/util/tsan_handoff.h): the handler
-// fills the response on an executor thread, gRPC destroys both on one of
-// its own once the call is done. The handler's side marks the release on
-// the response's address.
-template <typename Request, typename Response>
-class HandedOffMessages final
-    : public grpc::MessageAllocator<Request, Response> {
- public:
-  grpc::MessageHolder<Request, Response>* AllocateMessages() override {
-    return new Holder();
-  }
+// INVALID_ARGUMENT "request is not a <T's full name>" if `request` did not
+// parse and the handler does not take it as it came; nullopt otherwise.
+template <typename Param, typename T>
+std::optional<grpc::Status> Unparsed(const Received<T>& request) {
+  if (!WireOf<Param>::kRefuseUnparsed || request.parsed) return std::nullopt;
+  return grpc::Status(
+      grpc::StatusCode::INVALID_ARGUMENT,
+      absl::StrCat("request is not a ", std::string(T().GetTypeName())));
+}
 
- private:
-  class Holder final : public grpc::MessageHolder<Request, Response> {
-   public:
-    Holder() {
-      this->set_request(&request_);
-      this->set_response(&response_);
-    }
-    void Release() override {
-      util::TsanHandoffAcquire(&response_);
-      delete this;
-    }
-
-   private:
-    Request request_;
-    Response response_;
-  };
-};
-
-// A server-streaming call's reactor: the handler runs on the executor and
-// writes through this WriterInterface; each Write returns once gRPC has
-// taken the message (false if the call is over).
-template <typename Part>
-class PartWriter final : public grpc::ServerWriteReactor<Part>,
-                         public grpc::internal::WriterInterface<Part> {
- public:
-  bool Write(const Part& part, grpc::WriteOptions options) override {
-    std::unique_lock<std::mutex> lock(mu_);
-    writing_ = true;
-    this->StartWrite(&part, options);
-    written_.wait(lock, [this] { return !writing_; });
-    return write_ok_;
-  }
-  void OnWriteDone(bool ok) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    writing_ = false;
-    write_ok_ = ok;
-    written_.notify_one();
-  }
-  // After the handler's last use of the writer (its Finish, on the
-  // executor): gRPC then calls OnDone, and destroys the request, on one of
-  // its own threads.
-  void Finished(const grpc::Status& status) {
-    util::TsanHandoffRelease(this);
-    this->Finish(status);
-  }
-  void OnDone() override {
-    util::TsanHandoffAcquire(this);
-    delete this;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable written_;
-  bool writing_ = false;
-  bool write_ok_ = false;
-};
-
-// The callback handler of a unary method answered by `service`'s
-// `handler` on `calls`.
+// The method `name` of `service`, unary, answered by `handler`.
 template <typename Service, typename Param, typename Response>
-grpc::internal::MethodHandler* UnaryHandler(
-    Service* service, CallQueue* calls,
+grpc::internal::RpcServiceMethod* UnaryMethod(
+    const char* name, Service* service,
     grpc::Status (Service::*handler)(grpc::ServerContextBase*, const Param*,
                                      Response*)) {
   using Wire = typename WireOf<Param>::type;
-  static HandedOffMessages<Wire, Response> messages;
-  auto* method = new grpc::internal::CallbackUnaryHandler<Wire, Response>(
-      [service, calls, handler](grpc::CallbackServerContext* ctx,
-                                const Wire* request, Response* response) {
-        grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-        if (std::optional<grpc::Status> early =
-                Early(*request, WireOf<Param>::kRefuseUnparsed)) {
-          reactor->Finish(*early);
-          return reactor;
-        }
-        calls->Run(
-            ctx,
-            [=] {
-              grpc::Status status =
-                  (service->*handler)(ctx, Arg<Param>(request), response);
-              util::TsanHandoffRelease(response);
-              return status;
-            },
-            [reactor](const grpc::Status& status) { reactor->Finish(status); });
-        return reactor;
-      });
-  method->SetMessageAllocator(&messages);
-  return method;
+  return new grpc::internal::RpcServiceMethod(
+      name, grpc::internal::RpcMethod::NORMAL_RPC,
+      new grpc::internal::RpcMethodHandler<Service, Wire, Response, Wire,
+                                           google::protobuf::MessageLite>(
+          [handler](Service* s, grpc::ServerContext* ctx, const Wire* request,
+                    Response* response) {
+            if (auto refused = Unparsed<Param>(*request)) return *refused;
+            return (s->*handler)(ctx, Arg<Param>(request), response);
+          },
+          service));
 }
 
-// The callback handler of a server-streaming method likewise.
+// The method `name` of `service`, server-streaming, answered by
+// `handler`.
 template <typename Service, typename Param, typename Part>
-grpc::internal::MethodHandler* ServerStreamingHandler(
-    Service* service, CallQueue* calls,
+grpc::internal::RpcServiceMethod* ServerStreamingMethod(
+    const char* name, Service* service,
     grpc::Status (Service::*handler)(grpc::ServerContextBase*, const Param*,
                                      grpc::internal::WriterInterface<Part>*)) {
   using Wire = typename WireOf<Param>::type;
-  return new grpc::internal::CallbackServerStreamingHandler<Wire, Part>(
-      [service, calls, handler](
-          grpc::CallbackServerContext* ctx,
-          const Wire* request) -> grpc::ServerWriteReactor<Part>* {
-        auto* writer = new PartWriter<Part>();
-        if (std::optional<grpc::Status> early =
-                Early(*request, WireOf<Param>::kRefuseUnparsed)) {
-          writer->Finish(*early);
-          return writer;
-        }
-        calls->Run(
-            ctx,
-            [=] {
-              return (service->*handler)(ctx, Arg<Param>(request), writer);
-            },
-            [writer](const grpc::Status& status) { writer->Finished(status); });
-        return writer;
-      });
+  return new grpc::internal::RpcServiceMethod(
+      name, grpc::internal::RpcMethod::SERVER_STREAMING,
+      new grpc::internal::ServerStreamingHandler<Service, Wire, Part>(
+          [handler](Service* s, grpc::ServerContext* ctx, const Wire* request,
+                    grpc::ServerWriter<Part>* writer) {
+            if (auto refused = Unparsed<Param>(*request)) return *refused;
+            return (s->*handler)(ctx, Arg<Param>(request), writer);
+          },
+          service));
 }
-
-// A method named `name` (e.g. "/cbx.v1.Peer/Evaluate") served by the
-// callback handler `handler`.
-grpc::internal::RpcServiceMethod* CallbackMethod(
-    const char* name, grpc::internal::RpcMethod::RpcType type,
-    grpc::internal::MethodHandler* handler);
 
 }  // namespace grpc_calls
 }  // namespace cbx::node
 
-// Received<T>'s deserializer: parses the body as gRPC parses a T, and
-// records whether there was one and whether it parsed, instead of failing
-// the call.
+// Received<T>'s deserializer: no message at all fails the call with
+// grpc_calls::NoRequest(); otherwise it parses the body as gRPC parses a
+// T and records whether it did, instead of failing the call.
 namespace grpc {
 template <typename T>
 class SerializationTraits<cbx::node::Received<T>, void> {
@@ -285,9 +138,8 @@ class SerializationTraits<cbx::node::Received<T>, void> {
   }
   static grpc::Status Deserialize(grpc::ByteBuffer* buffer,
                                   cbx::node::Received<T>* message) {
-    message->present = buffer->Valid();
-    message->parsed = message->present &&
-                      grpc::GenericDeserialize<grpc::ProtoBufferReader, T>(
+    if (!buffer->Valid()) return cbx::node::grpc_calls::NoRequest();
+    message->parsed = grpc::GenericDeserialize<grpc::ProtoBufferReader, T>(
                           buffer, &message->message)
                           .ok();
     return grpc::Status::OK;

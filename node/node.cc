@@ -233,7 +233,6 @@ Node::~Node() {
   if (local_executor_) local_executor_->Shutdown();
   if (sync_executor_) sync_executor_->Shutdown();
   if (peer_server_) peer_server_->Shutdown();
-  if (peer_executor_) peer_executor_->Shutdown();
   if (office_server_) office_server_->Shutdown();
   if (console_executor_) console_executor_->Shutdown();
   if (lookup_executor_) lookup_executor_->Shutdown();
@@ -634,7 +633,6 @@ absl::Status Node::BuildTransportAndSync() {
   lookup_executor_ = std::make_unique<Executor>("lookup", kLookupThreads);
   sync_executor_ = std::make_unique<Executor>("sync", kSyncThreads);
   local_executor_ = std::make_unique<Executor>("local", kLocalThreads);
-  peer_executor_ = std::make_unique<Executor>("peer", kPeerThreads);
   WatchMembership(*c);  // members added, suspended, removed at runtime
   // What a gRPC "certificate verify failed" line most likely means, given
   // the directory in use (node/log.h, RouteGrpcLogging).
@@ -676,8 +674,7 @@ void Node::BuildServices() {
   checkpoints_ = std::make_unique<Checkpoints>(c);
   witnessing_ = std::make_unique<Witnessing>(c, transport_.get());
   cooperation_ = std::make_unique<Cooperation>(c, transport_.get());
-  peer_service_ = std::make_unique<PeerService>(c, checkpoints_.get(),
-                                                peer_executor_.get());
+  peer_service_ = std::make_unique<PeerService>(c, checkpoints_.get());
   peer_service_->set_cooperation(cooperation_.get());
   office_service_ = std::make_unique<OfficeService>(
       c, query_.get(), sync_.get(), witnessing_.get(), checkpoints_.get());
@@ -1109,10 +1106,6 @@ void Node::Run() {
   const gpr_timespec grace = gpr_time_add(
       gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_seconds(5, GPR_TIMESPAN));
   peer_server_->Shutdown(grace);
-  // The Peer service's calls have all finished once its server has
-  // stopped (gRPC waits for every callback call): nothing is left to post
-  // to its executor.
-  peer_executor_->Shutdown();
   office_server_->Shutdown(grace);
   // Console queries end with their peers' answers (each bounded by the
   // peer deadline), before the pool they wait on stops.

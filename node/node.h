@@ -7,13 +7,10 @@
 // called from any thread (tests use it instead of a signal). Run's own
 // io_context only waits for SIGTERM/SIGINT, and for SIGHUP, on which it
 // rereads the TLS files (node/tls_credentials.h) on the main thread.
-// Besides gRPC's own threads (its pollers, the Office server's handler
-// threads, the callbacks that hand each Peer call over), the node has
-// exactly kPeerThreads + kLookupThreads + kSyncThreads + kLocalThreads
+// Besides gRPC's server threads,
+// the node has exactly kLookupThreads + kSyncThreads + kLocalThreads
 // threads of its own (and kConsoleThreads more with the web console), in
-// four executors (five), so that no kind of work can starve another:
-//   peer (kPeerThreads): the Peer service's calls (node/grpc_calls.h), at
-//       most CallQueue::kMaxQueuedCalls waiting.
+// three executors (four), so that no kind of work can starve another:
 //   lookup (kLookupThreads): the per-peer items of office queries; an
 //       office's query waits only for its own peers, never behind syncs.
 //   sync (kSyncThreads): index and directory pulls (one item per peer) and
@@ -83,10 +80,6 @@ class Node {
   static constexpr int kLookupThreads = 16;
   static constexpr int kSyncThreads = 4;
   static constexpr int kLocalThreads = 1;
-  // Peer: the Peer service's calls (node/peer_service.h). An evaluation
-  // is mostly CPU, a call's audit append waits for the disk: 8 keep two
-  // cores busy while appends wait.
-  static constexpr int kPeerThreads = 8;
   // Console: at most this many console queries run at once (each holds a
   // thread while its peers answer); more wait for a thread.
   static constexpr int kConsoleThreads = 4;
@@ -170,7 +163,6 @@ class Node {
   std::unique_ptr<Executor> lookup_executor_;
   std::unique_ptr<Executor> sync_executor_;
   std::unique_ptr<Executor> local_executor_;
-  std::unique_ptr<Executor> peer_executor_;
   std::unique_ptr<IndexSync> sync_;
   // OPRF key rotation (spec/oprf.md §2.1); the next key read at start
   // until Start hands it over.

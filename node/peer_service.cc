@@ -15,15 +15,11 @@
 
 namespace cbx::node {
 
-using grpc::internal::RpcMethod;
-using grpc_calls::CallbackMethod;
-using grpc_calls::ServerStreamingHandler;
-using grpc_calls::UnaryHandler;
+using grpc_calls::ServerStreamingMethod;
+using grpc_calls::UnaryMethod;
 
-PeerService::PeerService(NodeContext* context, Checkpoints* checkpoints,
-                         Executor* calls)
+PeerService::PeerService(NodeContext* context, Checkpoints* checkpoints)
     : ctx_(context),
-      calls_(calls),
       checkpoints_(checkpoints),
       responder_(LookupResponder::Deps{
           .self = context->self(),
@@ -36,20 +32,19 @@ PeerService::PeerService(NodeContext* context, Checkpoints* checkpoints,
           .clock = context->clock,
       }) {
   // The generated service's methods, in its order.
-  const auto unary = [this](const char* name, auto handler) {
-    AddMethod(CallbackMethod(name, RpcMethod::NORMAL_RPC,
-                             UnaryHandler(this, &calls_, handler)));
-  };
-  unary("/cbx.v1.Peer/GetDirectory", &PeerService::GetDirectory);
-  AddMethod(CallbackMethod(
-      "/cbx.v1.Peer/SyncIndex", RpcMethod::SERVER_STREAMING,
-      ServerStreamingHandler(this, &calls_, &PeerService::SyncIndex)));
-  unary("/cbx.v1.Peer/Evaluate", &PeerService::Evaluate);
-  unary("/cbx.v1.Peer/Resolve", &PeerService::Resolve);
-  unary("/cbx.v1.Peer/GetCheckpoint", &PeerService::GetCheckpoint);
-  unary("/cbx.v1.Peer/AddCosignature", &PeerService::AddCosignature);
-  unary("/cbx.v1.Peer/Cooperate", &PeerService::Cooperate);
-  unary("/cbx.v1.Peer/Withdraw", &PeerService::Withdraw);
+  AddMethod(UnaryMethod("/cbx.v1.Peer/GetDirectory", this,
+                        &PeerService::GetDirectory));
+  AddMethod(ServerStreamingMethod("/cbx.v1.Peer/SyncIndex", this,
+                                  &PeerService::SyncIndex));
+  AddMethod(UnaryMethod("/cbx.v1.Peer/Evaluate", this, &PeerService::Evaluate));
+  AddMethod(UnaryMethod("/cbx.v1.Peer/Resolve", this, &PeerService::Resolve));
+  AddMethod(UnaryMethod("/cbx.v1.Peer/GetCheckpoint", this,
+                        &PeerService::GetCheckpoint));
+  AddMethod(UnaryMethod("/cbx.v1.Peer/AddCosignature", this,
+                        &PeerService::AddCosignature));
+  AddMethod(
+      UnaryMethod("/cbx.v1.Peer/Cooperate", this, &PeerService::Cooperate));
+  AddMethod(UnaryMethod("/cbx.v1.Peer/Withdraw", this, &PeerService::Withdraw));
 }
 
 absl::Status NotAnEnvelope() {

@@ -8,15 +8,16 @@
 // gRPC once. The service holds no state of its own (the responder and
 // NodeContext are thread-safe).
 //
-// Threading: the methods are gRPC callback methods (node/grpc_calls.h)
-// whose handlers run on the node's `peer` executor, many at once.
+// Threading: handlers run on gRPC's sync server threads concurrently; the
+// service holds no state of its own (the responder and NodeContext are
+// thread-safe).
 //
 // Every request is read as a Received<T> (node/grpc_calls.h): a call that
-// ended before its request is answered at once and never logged; a body
-// that does not parse is, for Evaluate, Resolve, SyncIndex, Cooperate and
-// Withdraw, refused INVALID_ARGUMENT "request is not a cbx Envelope" and
-// logged (spec/errors.md B1), and for the others refused INVALID_ARGUMENT
-// "request is not a <message name>".
+// ended before its request is answered at once and never reaches a
+// handler or the log; a body that does not parse is, for Evaluate,
+// Resolve, SyncIndex, Cooperate and Withdraw, refused INVALID_ARGUMENT
+// "request is not a cbx Envelope" and logged (spec/errors.md B1), and for
+// the others refused INVALID_ARGUMENT "request is not a <message name>".
 #ifndef CBX_NODE_PEER_SERVICE_H_
 #define CBX_NODE_PEER_SERVICE_H_
 
@@ -28,7 +29,6 @@
 #include "cbx/v1/peer.grpc.pb.h"
 #include "node/checkpoints.h"
 #include "node/cooperation.h"
-#include "node/executor.h"
 #include "node/grpc_calls.h"
 #include "node/lookup_responder.h"
 #include "node/node_context.h"
@@ -43,11 +43,7 @@ absl::Status NotAnEnvelope();
 
 class PeerService final : public grpc::Service {
  public:
-  // `calls` (the node's `peer` executor) runs every call; it must be shut
-  // down only after the server that serves this service. Null for a
-  // service that gRPC does not serve (tests call the *As methods).
-  PeerService(NodeContext* context, Checkpoints* checkpoints,
-              Executor* calls = nullptr);
+  PeerService(NodeContext* context, Checkpoints* checkpoints);
 
   // Evaluate and Resolve as the gRPC methods answer them, for a caller
   // already identified (`caller` is CallerMember's result: an error if the
@@ -144,7 +140,6 @@ class PeerService final : public grpc::Service {
                                v1::GetCheckpointResponse* response);
 
   NodeContext* ctx_;
-  CallQueue calls_;
   Checkpoints* checkpoints_;
   LookupResponder responder_;
   Cooperation* cooperation_ = nullptr;
