@@ -272,7 +272,7 @@ v1::Peer::Stub* H2AbuseTest::honest_ = nullptr;
 // connections, 150 honest calls:
 //   - before: 148 of 150 failed at their 5 s deadline (45,220 refusals
 //     logged and appended);
-//   - after: 128 failed, p50 59 ms; no refusal logged.
+//   - after: 128 and 145 failed in two runs; no refusal logged.
 // Tried and dropped: a gRPC callback service on a bounded pool of the
 // node's own. It passed nine attack runs in a row, then failed four in a
 // row an hour later (14-90 calls at 5 s, the node's memory at 1.3-4.4 GB
