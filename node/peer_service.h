@@ -5,8 +5,7 @@
 // validates (the envelope's seven checks, with the replay cache and quota
 // of node/admission.h), delegates to the lookup responder
 // (node/lookup_responder.h) or the witness, and maps the absl::Status to
-// gRPC once. The service holds no state of its own (the responder and
-// NodeContext are thread-safe).
+// gRPC once.
 //
 // Threading: handlers run on gRPC's sync server threads concurrently; the
 // service holds no state of its own (the responder and NodeContext are
