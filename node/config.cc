@@ -297,8 +297,8 @@ absl::Status ParseStore(FieldReader& r, const std::string& section,
   bool plain = !c.schema.empty() && c.schema.size() <= 63 &&
                !(c.schema[0] >= '0' && c.schema[0] <= '9');
   for (char ch : c.schema) {
-    plain = plain && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-                      ch == '_');
+    plain = plain &&
+            ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_');
   }
   if (!plain) {
     return r.Error(schema_field,
@@ -373,6 +373,82 @@ absl::Status ParseLeadership(FieldReader& r, Config& c) {
   return absl::OkStatus();
 }
 
+// The listening addresses (`peer_listen`, `office_listen`, `admin_listen`,
+// `admin_allow_non_loopback`, `console_listen`), each port its own, and
+// the console's upload bound.
+absl::Status ParseListeners(FieldReader& r, Config& c) {
+  CBX_ASSIGN_FIELD(c.peer_listen, r.Address("peer_listen", true));
+  CBX_ASSIGN_FIELD(c.office_listen, r.Address("office_listen", true));
+  CBX_ASSIGN_FIELD(c.admin_listen, r.Address("admin_listen", false));
+  if (const json* remote = r.Find("admin_allow_non_loopback")) {
+    if (!remote->is_boolean()) {
+      return r.Error("admin_allow_non_loopback", "must be true or false");
+    }
+    c.admin_allow_non_loopback = remote->get<bool>();
+  }
+  CBX_ASSIGN_FIELD(c.console_listen, r.Address("console_listen", false));
+  if (c.peer_listen == c.office_listen) {
+    return r.Error("office_listen", "must differ from peer_listen");
+  }
+  if (!c.console_listen.empty() && (c.console_listen == c.peer_listen ||
+                                    c.console_listen == c.office_listen ||
+                                    c.console_listen == c.admin_listen)) {
+    return r.Error("console_listen",
+                   "must differ from peer_listen, office_listen and "
+                   "admin_listen");
+  }
+  // At least a form's 64 KiB; at most the 2 GiB an export file may have.
+  CBX_ASSIGN_FIELD(
+      c.console_max_upload_bytes,
+      Bounded(r, "console.max_upload_bytes", int64_t{64} << 10,
+              int64_t{2} << 30, "bytes", c.console_max_upload_bytes));
+  return absl::OkStatus();
+}
+
+// The files the node reads: the `tls` section, the `keys` section (the
+// next keys optional) and `directory.genesis`.
+absl::Status ParseFiles(FieldReader& r, Config& c) {
+  CBX_ASSIGN_FIELD(c.tls_certificate, r.Path("tls.certificate"));
+  CBX_ASSIGN_FIELD(c.tls_private_key, r.Path("tls.private_key"));
+  CBX_ASSIGN_FIELD(c.office_ca, r.Path("tls.office_ca"));
+  if (r.Find("tls.crl_dir") != nullptr) {
+    CBX_ASSIGN_FIELD(c.crl_dir, r.Path("tls.crl_dir"));
+  }
+  CBX_ASSIGN_FIELD(c.node_signing_key, r.KeyPath("keys.node_signing_key"));
+  if (r.Find("keys.node_signing_key_next") != nullptr) {
+    CBX_ASSIGN_FIELD(c.node_signing_key_next,
+                     r.KeyPath("keys.node_signing_key_next"));
+  }
+  CBX_ASSIGN_FIELD(c.oprf_key, r.Path("keys.oprf_key"));
+  if (r.Find("keys.oprf_key_next") != nullptr) {
+    CBX_ASSIGN_FIELD(c.oprf_key_next, r.Path("keys.oprf_key_next"));
+  }
+  CBX_ASSIGN_FIELD(c.genesis, r.Path("directory.genesis"));
+  return absl::OkStatus();
+}
+
+// The background work's intervals: the `sync` and `audit` sections.
+absl::Status ParseIntervals(FieldReader& r, Config& c) {
+  CBX_ASSIGN_FIELD(c.index_interval_ms,
+                   r.Millis("sync.index_interval_ms", c.index_interval_ms));
+  CBX_ASSIGN_FIELD(
+      c.directory_interval_ms,
+      r.Millis("sync.directory_interval_ms", c.directory_interval_ms));
+  CBX_ASSIGN_FIELD(
+      c.checkpoint_interval_ms,
+      r.Millis("audit.checkpoint_interval_ms", c.checkpoint_interval_ms));
+  CBX_ASSIGN_FIELD(c.witness_interval_ms, r.Millis("audit.witness_interval_ms",
+                                                   c.witness_interval_ms));
+  if (const json* every = r.Find("audit.checkpoint_every_entries")) {
+    if (!every->is_number_integer() || every->get<int64_t>() < 1) {
+      return r.Error("audit.checkpoint_every_entries",
+                     "must be a positive integer");
+    }
+    c.checkpoint_every_entries = every->get<int64_t>();
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<Config> ParseConfig(const std::string& text,
@@ -396,65 +472,9 @@ absl::StatusOr<Config> ParseConfig(const std::string& text,
                                  "(two capital letters, e.g. MK)");
   }
   CBX_ASSIGN_FIELD(c.data_dir, r.Path("data_dir"));
-  CBX_ASSIGN_FIELD(c.peer_listen, r.Address("peer_listen", true));
-  CBX_ASSIGN_FIELD(c.office_listen, r.Address("office_listen", true));
-  CBX_ASSIGN_FIELD(c.admin_listen, r.Address("admin_listen", false));
-  if (const json* remote = r.Find("admin_allow_non_loopback")) {
-    if (!remote->is_boolean()) {
-      return r.Error("admin_allow_non_loopback", "must be true or false");
-    }
-    c.admin_allow_non_loopback = remote->get<bool>();
-  }
-  CBX_ASSIGN_FIELD(c.console_listen, r.Address("console_listen", false));
-  if (c.peer_listen == c.office_listen) {
-    return r.Error("office_listen", "must differ from peer_listen");
-  }
-  if (!c.console_listen.empty() &&
-      (c.console_listen == c.peer_listen ||
-       c.console_listen == c.office_listen ||
-       c.console_listen == c.admin_listen)) {
-    return r.Error("console_listen",
-                   "must differ from peer_listen, office_listen and "
-                   "admin_listen");
-  }
-  // At least a form's 64 KiB; at most the 2 GiB an export file may have.
-  CBX_ASSIGN_FIELD(
-      c.console_max_upload_bytes,
-      Bounded(r, "console.max_upload_bytes", int64_t{64} << 10,
-              int64_t{2} << 30, "bytes", c.console_max_upload_bytes));
-  CBX_ASSIGN_FIELD(c.tls_certificate, r.Path("tls.certificate"));
-  CBX_ASSIGN_FIELD(c.tls_private_key, r.Path("tls.private_key"));
-  CBX_ASSIGN_FIELD(c.office_ca, r.Path("tls.office_ca"));
-  if (r.Find("tls.crl_dir") != nullptr) {
-    CBX_ASSIGN_FIELD(c.crl_dir, r.Path("tls.crl_dir"));
-  }
-  CBX_ASSIGN_FIELD(c.node_signing_key, r.KeyPath("keys.node_signing_key"));
-  if (r.Find("keys.node_signing_key_next") != nullptr) {
-    CBX_ASSIGN_FIELD(c.node_signing_key_next,
-                     r.KeyPath("keys.node_signing_key_next"));
-  }
-  CBX_ASSIGN_FIELD(c.oprf_key, r.Path("keys.oprf_key"));
-  if (r.Find("keys.oprf_key_next") != nullptr) {
-    CBX_ASSIGN_FIELD(c.oprf_key_next, r.Path("keys.oprf_key_next"));
-  }
-  CBX_ASSIGN_FIELD(c.genesis, r.Path("directory.genesis"));
-  CBX_ASSIGN_FIELD(c.index_interval_ms,
-                   r.Millis("sync.index_interval_ms", c.index_interval_ms));
-  CBX_ASSIGN_FIELD(
-      c.directory_interval_ms,
-      r.Millis("sync.directory_interval_ms", c.directory_interval_ms));
-  CBX_ASSIGN_FIELD(
-      c.checkpoint_interval_ms,
-      r.Millis("audit.checkpoint_interval_ms", c.checkpoint_interval_ms));
-  CBX_ASSIGN_FIELD(c.witness_interval_ms, r.Millis("audit.witness_interval_ms",
-                                                   c.witness_interval_ms));
-  if (const json* every = r.Find("audit.checkpoint_every_entries")) {
-    if (!every->is_number_integer() || every->get<int64_t>() < 1) {
-      return r.Error("audit.checkpoint_every_entries",
-                     "must be a positive integer");
-    }
-    c.checkpoint_every_entries = every->get<int64_t>();
-  }
+  RETURN_IF_ERROR(ParseListeners(r, c));
+  RETURN_IF_ERROR(ParseFiles(r, c));
+  RETURN_IF_ERROR(ParseIntervals(r, c));
   RETURN_IF_ERROR(ParseLog(r, c));
   RETURN_IF_ERROR(ParseStore(r, "storage", c.storage));
   RETURN_IF_ERROR(ParseStore(r, "audit_log", c.audit_log));
