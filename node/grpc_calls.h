@@ -60,24 +60,24 @@ const Param* Arg(const Received<T>* received) {
   }
 }
 
-// The Received type a handler taking `Param` is read as, and whether a
-// body that does not parse is refused before the handler.
+// The Received type a handler taking `Param` is read as.
 template <typename Param>
 struct WireOf {
   using type = Received<Param>;
-  static constexpr bool kRefuseUnparsed = true;
 };
 template <typename T>
 struct WireOf<Received<T>> {
   using type = Received<T>;
-  static constexpr bool kRefuseUnparsed = false;
 };
 
 // INVALID_ARGUMENT "request is not a <T's full name>" if `request` did not
-// parse and the handler does not take it as it came; nullopt otherwise.
+// parse and the handler takes the message (one taking the Received refuses
+// it itself); nullopt otherwise.
 template <typename Param, typename T>
 std::optional<grpc::Status> Unparsed(const Received<T>& request) {
-  if (!WireOf<Param>::kRefuseUnparsed || request.parsed) return std::nullopt;
+  if (std::is_same_v<Param, Received<T>> || request.parsed) {
+    return std::nullopt;
+  }
   return grpc::Status(
       grpc::StatusCode::INVALID_ARGUMENT,
       absl::StrCat("request is not a ", std::string(T().GetTypeName())));

@@ -185,6 +185,5 @@ TEST_F(PeerServiceTest, ABodyThatIsNotAnEnvelopeIsRefusedAndLogged) {
             static_cast<int>(absl::StatusCode::kUnauthenticated));
 }
 
-
 }  // namespace
 }  // namespace cbx::node

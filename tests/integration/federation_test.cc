@@ -521,31 +521,38 @@ TEST_F(FederationTest, APeerCertificateCarriesExactlyOneUriSan) {
   EXPECT_TRUE(Evaluate(*once, env).ok());
 }
 
+// The status of a unary call to `method` on `channel` whose body is no
+// protobuf: field 1 as a varint, then a truncated tag.
+grpc::Status GarbageCall(const std::shared_ptr<grpc::Channel>& channel,
+                         const char* method) {
+  grpc::GenericStub generic(channel);
+  const char garbage[] = {0x08, 0x01, static_cast<char>(0xff)};
+  grpc::Slice slice(garbage, sizeof(garbage));
+  grpc::ByteBuffer request(&slice, 1), reply;
+  grpc::ClientContext ctx;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  grpc::Status status;
+  generic.UnaryCall(&ctx, method, grpc::StubOptions(), &request, &reply,
+                    [&](grpc::Status s) {
+                      std::lock_guard<std::mutex> lock(mu);
+                      status = s;
+                      done = true;
+                      cv.notify_one();
+                    });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return done; });
+  return status;
+}
+
 // Issue 11 point 4: a body that is not an Envelope was answered INTERNAL
 // with no message (gRPC's deserializer); it is INVALID_ARGUMENT.
 TEST_F(FederationTest, ABodyThatIsNotAnEnvelopeIsInvalidArgument) {
   auto channel = fed_->PeerChannel("MK", fed_->NodeDir("RS") + "/node.crt",
                                    fed_->NodeDir("RS") + "/node.key");
-  grpc::GenericStub generic(channel);
-  // Field 1 as a varint, then a truncated tag: no protobuf parses it.
-  const char garbage[] = {0x08, 0x01, static_cast<char>(0xff)};
   for (const char* method : {"/cbx.v1.Peer/Evaluate", "/cbx.v1.Peer/Resolve"}) {
-    grpc::Slice slice(garbage, sizeof(garbage));
-    grpc::ByteBuffer request(&slice, 1), reply;
-    grpc::ClientContext ctx;
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    grpc::Status status;
-    generic.UnaryCall(&ctx, method, grpc::StubOptions(), &request, &reply,
-                      [&](grpc::Status s) {
-                        std::lock_guard<std::mutex> lock(mu);
-                        status = s;
-                        done = true;
-                        cv.notify_one();
-                      });
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return done; });
+    const grpc::Status status = GarbageCall(channel, method);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
         << method << ": " << status.error_message();
     EXPECT_EQ(status.error_message(), "request is not a cbx Envelope");
@@ -599,25 +606,8 @@ TEST_F(FederationTest, ACallWithoutItsRequestIsRefusedAndNotLogged) {
     }
   }
   // A GetCheckpoint body that does not parse.
-  const char garbage[] = {0x08, 0x01, static_cast<char>(0xff)};
-  grpc::Slice slice(garbage, sizeof(garbage));
-  grpc::ByteBuffer request(&slice, 1), reply;
-  grpc::ClientContext ctx;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  grpc::Status status;
-  generic.UnaryCall(&ctx, "/cbx.v1.Peer/GetCheckpoint", grpc::StubOptions(),
-                    &request, &reply, [&](grpc::Status s) {
-                      std::lock_guard<std::mutex> lock(mu);
-                      status = s;
-                      done = true;
-                      cv.notify_one();
-                    });
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return done; });
-  }
+  const grpc::Status status =
+      GarbageCall(channel, "/cbx.v1.Peer/GetCheckpoint");
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message(),
             "request is not a cbx.v1.GetCheckpointRequest");
