@@ -127,6 +127,18 @@ absl::Status EvaluateProof(const Kit& kit, const Exchange& ex, Runner::Seen&) {
   return absl::OkStatus();
 }
 
+// The responder takes either wire form (spec/oprf.md §1) and says so; its
+// elements are in the request's form (the form is checked by
+// evaluate.proof's Finalize).
+absl::Status EvaluateUncompressedAccepted(const Kit& kit, const Exchange& ex,
+                                          Runner::Seen&) {
+  ASSIGN_OR_RETURN(v1::Message m, Reply(kit, ex));
+  if (!m.evaluate_response().uncompressed_accepted()) {
+    return Fail("the response does not set uncompressed_accepted");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::ResolveResponse> Resolved(const Kit& kit,
                                              const Exchange& ex) {
   ASSIGN_OR_RETURN(v1::Message m, Reply(kit, ex));
@@ -417,6 +429,7 @@ const std::map<std::string, Check>& Checks() {
       {"evaluate.count", EvaluateCount},
       {"evaluate.epoch", EvaluateEpoch},
       {"evaluate.proof", EvaluateProof},
+      {"evaluate.uncompressed-accepted", EvaluateUncompressedAccepted},
       {"resolve.hit", ResolveHit},
       {"resolve.miss", ResolveMiss},
       {"resolve.matched-no-repeats", ResolveNoRepeats},

@@ -69,13 +69,25 @@ absl::Status EvaluateBody(const Kit& kit, const json& spec,
       ASSIGN_OR_RETURN(crypto::BlindedInput b, crypto::OprfBlind(input));
       ex.inputs.push_back(input);
       ex.blinds.push_back(b.blind);
-      ex.blinded.push_back(b.blinded_element);
+      // `uncompressed`: the 65-byte form (spec/oprf.md §1).
+      ex.blinded.push_back(spec.value("uncompressed", false)
+                               ? b.blinded_point
+                               : b.blinded_element);
     } else {
       ex.inputs.push_back(ex.inputs[0]);
       ex.blinds.push_back(ex.blinds[0]);
       ex.blinded.push_back(ex.blinded[0]);
     }
     req->add_blinded_elements(ex.blinded.back());
+  }
+  if (spec.value("mixed_forms", false) && n > 1) {
+    // Element 1 in the other form than element 0: a batch is in one form.
+    ASSIGN_OR_RETURN(crypto::BlindedInput b, crypto::OprfBlind(ex.inputs[1]));
+    ex.blinds[1] = b.blind;
+    ex.blinded[1] = ex.blinded[0].size() == crypto::kP256ElementSize
+                        ? b.blinded_point
+                        : b.blinded_element;
+    req->set_blinded_elements(1, ex.blinded[1]);
   }
   if (spec.value("invalid_element", false) && n > 0) {
     // x = 2^256 - 1 is not below the field prime: no point.

@@ -24,19 +24,19 @@ namespace cbx::node {
 inline constexpr size_t kEnvelopeOverheadBytes = 16 * 1024;
 
 // The largest request a peer sends: an Evaluate of kMaxBatch blinded
-// elements, each a 33-byte compressed P-256 point plus 2 bytes of tag and
-// length: 1024 * 35 = 35,840 bytes (a Resolve's 1024 32-byte outputs are
-// 1024 * 34 = 34,816), + 16,384 overhead = 52,224; rounded up to 64 KiB.
-// Every other Peer request (GetDirectory, SyncIndex's index request,
-// GetCheckpoint, AddCosignature: a checkpoint note with one line per
-// cosigner) is a few KiB at most.
-inline constexpr size_t kMaxPeerRequestBytes = 64 * 1024;
-static_assert(kMaxBatch * (33 + 2) + kEnvelopeOverheadBytes <=
+// elements, each a 65-byte uncompressed P-256 point (spec/oprf.md §1) plus
+// 2 bytes of tag and length: 1024 * 67 = 68,608 bytes (a Resolve's 1024
+// 32-byte outputs are 1024 * 34 = 34,816), + 16,384 overhead = 84,992;
+// rounded up to 96 KiB. Every other Peer request (GetDirectory, SyncIndex's
+// index request, GetCheckpoint, AddCosignature: a checkpoint note with one
+// line per cosigner) is a few KiB at most.
+inline constexpr size_t kMaxPeerRequestBytes = 96 * 1024;
+static_assert(kMaxBatch * (65 + 2) + kEnvelopeOverheadBytes <=
               kMaxPeerRequestBytes);
 
 // The largest reply a peer sends. An index chunk: kTagsPerChunk 8-byte tags
 // added and as many removed, 2 * 65,536 * 8 = 1,048,576 bytes + overhead
-// (1 MiB + 16 KiB). An Evaluate reply: 1024 * 35 + a 64-byte proof, 36 KiB.
+// (1 MiB + 16 KiB). An Evaluate reply: 1024 * 67 + a 64-byte proof, 68 KiB.
 // A Resolve reply holds one reference per matching case, each under 40 KiB
 // (contact point 512, 32 offences, up to 1024 matched identifiers of ~30
 // bytes); GetDirectory returns every directory version after the caller's,

@@ -409,12 +409,19 @@ v1::PeerAnswer LookupQuerier::LookUp(const PeerLookup& lookup,
 absl::StatusOr<LookupQuerier::Evaluated> LookupQuerier::BlindAndEvaluate(
     const PeerLookup& lookup) {
   Evaluated out;
+  std::vector<const crypto::HashedInput*> hashed;
+  hashed.reserve(lookup.inputs->size());
   for (const Input& in : *lookup.inputs) {
-    ASSIGN_OR_RETURN(crypto::BlindedInput b,
-                     crypto::OprfBlindAdditive(in.hashed));
+    hashed.push_back(&in.hashed);
     out.oprf_inputs.push_back(in.oprf_input);
+  }
+  ASSIGN_OR_RETURN(std::vector<crypto::BlindedInput> blinded,
+                   crypto::OprfBlindAdditive(hashed));
+  out.uncompressed = TakesUncompressed(lookup.member);
+  for (crypto::BlindedInput& b : blinded) {
     out.blinds.push_back(std::move(b.blind));
-    out.blinded.push_back(std::move(b.blinded_element));
+    out.blinded.push_back(out.uncompressed ? b.blinded_point
+                                           : std::move(b.blinded_element));
     out.blinded_points.push_back(std::move(b.blinded_point));
   }
   *out.sent.mutable_header() =
@@ -423,9 +430,31 @@ absl::StatusOr<LookupQuerier::Evaluated> LookupQuerier::BlindAndEvaluate(
   er->set_oprf_epoch(lookup.epoch);
   for (const Bytes& b : out.blinded) er->add_blinded_elements(b);
   *er->mutable_purpose() = *lookup.purpose;
-  ASSIGN_OR_RETURN(out.reply, Send(lookup, "Peer.Evaluate", out.sent,
-                                   static_cast<uint32_t>(out.blinded.size())));
+  absl::StatusOr<v1::Envelope> reply =
+      Send(lookup, "Peer.Evaluate", out.sent,
+           static_cast<uint32_t>(out.blinded.size()));
+  if (!reply.ok()) {
+    // Perhaps a peer that no longer takes the uncompressed form: the next
+    // request goes compressed.
+    if (out.uncompressed) NoteUncompressed(lookup.member, false);
+    return reply.status();
+  }
+  out.reply = *std::move(reply);
   return out;
+}
+
+bool LookupQuerier::TakesUncompressed(const std::string& member) const {
+  std::lock_guard<std::mutex> lock(forms_mu_);
+  return uncompressed_peers_.count(member) != 0;
+}
+
+void LookupQuerier::NoteUncompressed(const std::string& member, bool accepted) {
+  std::lock_guard<std::mutex> lock(forms_mu_);
+  if (accepted) {
+    uncompressed_peers_.insert(member);
+  } else {
+    uncompressed_peers_.erase(member);
+  }
 }
 
 absl::StatusOr<std::vector<Bytes>> LookupQuerier::VerifyAndFinalize(
@@ -451,6 +480,9 @@ absl::StatusOr<std::vector<Bytes>> LookupQuerier::VerifyAndFinalize(
   auto ys = crypto::OprfFinalizeAdditive(
       evaluated.oprf_inputs, evaluated.blinds, evaluated.blinded,
       evaluated.blinded_points, elements, resp.proof(), lookup.oprf_public_key);
+  // Whether to send this peer the uncompressed form next time: as its
+  // verified answer says, and not after an answer that failed.
+  NoteUncompressed(lookup.member, ys.ok() && resp.uncompressed_accepted());
   if (!ys.ok()) {
     return LogReceived(lookup, "Peer.Evaluate", evaluated.reply,
                        absl::Status(ys.status().code(),

@@ -20,6 +20,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -131,6 +133,7 @@ class LookupQuerier {
     v1::Envelope reply;
     std::vector<Bytes> oprf_inputs, blinds, blinded;
     std::vector<Bytes> blinded_points;  // uncompressed, kept for Finalize
+    bool uncompressed = false;          // `blinded` went uncompressed
   };
 
   // The hits of one peer's evaluation: the inputs whose tag is in the
@@ -164,8 +167,15 @@ class LookupQuerier {
   // Steps 1-4 for a lookup whose copy AskPeer took; `start_ms` for the
   // latency.
   v1::PeerAnswer LookUp(const PeerLookup& lookup, int64_t start_ms);
-  // 1. Blinds each input afresh and sends Peer.Evaluate.
+  // 1. Blinds each input afresh and sends Peer.Evaluate: the elements
+  // uncompressed to a peer whose last verified answer said it takes them
+  // (EvaluateResponse.uncompressed_accepted), else compressed
+  // (spec/oprf.md §1). A failed call or answer sends the next request
+  // compressed, so a peer that went back to an older version is asked in
+  // the form it takes.
   absl::StatusOr<Evaluated> BlindAndEvaluate(const PeerLookup& lookup);
+  bool TakesUncompressed(const std::string& member) const;
+  void NoteUncompressed(const std::string& member, bool accepted);
   // 2. Opens the reply, checks its size, verifies the batched proof against
   // the directory's key and finalizes: the OPRF outputs. A refused reply is
   // logged RECEIVED with the refusal's code.
@@ -221,6 +231,10 @@ class LookupQuerier {
   PeerTransport* transport_;
   Executor* executor_;
   HitStats stats_;
+  // The peers to send the uncompressed form (BlindAndEvaluate); in memory
+  // only, so the first request to each peer after a start is compressed.
+  mutable std::mutex forms_mu_;
+  std::set<std::string> uncompressed_peers_;  // guarded by forms_mu_
 };
 
 }  // namespace cbx::node

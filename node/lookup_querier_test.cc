@@ -237,6 +237,44 @@ TEST_F(LookupQuerierTest, HitIsResolvedAndStored) {
   EXPECT_EQ(received[0].in_reply_to(), sent[0].message_id());
 }
 
+// spec/oprf.md §1: the first request to a peer goes compressed; once its
+// verified answer says it takes the uncompressed form, the next ones go
+// uncompressed (hits resolve as before). A peer that takes only the
+// compressed form (an older node) is never sent the other, and one that
+// goes back to such a version after taking it fails one request and is
+// asked compressed from the next.
+TEST_F(LookupQuerierTest, ElementsGoUncompressedOnlyToAPeerThatTakesThem) {
+  GiveCase("RS");
+  HoldAllIndexes();
+  peers_->SetCompressedOnly("AL", true);
+  std::vector<v1::PeerAnswer> answers = Query(Request());
+  ASSERT_TRUE(status_.ok()) << status_;
+  EXPECT_EQ(For(answers, "RS").outcome(), v1::PEER_OUTCOME_HIT);
+  EXPECT_EQ(For(answers, "AL").outcome(), v1::PEER_OUTCOME_MISS);
+  EXPECT_EQ(peers_->LastElementSize("RS"), crypto::kP256ElementSize);
+  EXPECT_EQ(peers_->LastElementSize("AL"), crypto::kP256ElementSize);
+
+  answers = Query(Request());
+  ASSERT_TRUE(status_.ok()) << status_;
+  EXPECT_EQ(For(answers, "RS").outcome(), v1::PEER_OUTCOME_HIT)
+      << For(answers, "RS").error();
+  EXPECT_EQ(For(answers, "AL").outcome(), v1::PEER_OUTCOME_MISS);
+  EXPECT_EQ(peers_->LastElementSize("RS"),
+            crypto::kP256UncompressedElementSize);
+  EXPECT_EQ(peers_->LastElementSize("AL"), crypto::kP256ElementSize);
+
+  peers_->SetCompressedOnly("RS", true);
+  answers = Query(Request({"RS"}));
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].outcome(), v1::PEER_OUTCOME_ERROR);
+  EXPECT_EQ(answers[0].status_code(),
+            static_cast<int>(absl::StatusCode::kInvalidArgument));
+  answers = Query(Request({"RS"}));
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].outcome(), v1::PEER_OUTCOME_HIT) << answers[0].error();
+  EXPECT_EQ(peers_->LastElementSize("RS"), crypto::kP256ElementSize);
+}
+
 // A hit keeps its context (spec/office-api.md §4.6): the value as the
 // office asked it, its normal form, both observed windows and whether they
 // overlap; a hit whose windows are disjoint says so.

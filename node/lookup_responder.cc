@@ -186,6 +186,9 @@ absl::StatusOr<v1::Envelope> LookupResponder::Evaluate(
     resp->add_evaluated_elements(std::move(e));
   }
   resp->set_proof(std::move(evaluated->proof));
+  // Either form is taken (spec/oprf.md §1): the querier may send the
+  // uncompressed one from its next request on.
+  resp->set_uncompressed_accepted(true);
   absl::StatusOr<v1::Envelope> sealed = Reply(opened.message, std::move(reply));
   if (!sealed.ok()) {
     return Answer(kEvaluate, opened, sealed.status(), counts, nullptr);

@@ -174,7 +174,7 @@ TEST_F(LookupResponderTest, EvaluatesTheBatchTheGateDecoded) {
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(refused.status().message(),
             "blinded_elements: element 1: P-256 element must be a 33-byte "
-            "compressed point");
+            "compressed or a 65-byte uncompressed point");
   EXPECT_EQ(DecodeEvaluateRequest(v1::EvaluateRequest()).status().code(),
             absl::StatusCode::kInvalidArgument);
 }

@@ -97,13 +97,45 @@ BENCHMARK(BM_BlindAdditive)
     ->Name("OprfBlindAdditive")
     ->Unit(benchmark::kMicrosecond);
 
+// The node's way for one peer's batch: every input blinded additively, the
+// blinded points made affine with one inversion for the batch.
+void BM_BlindAdditiveBatch(benchmark::State& state) {
+  std::vector<HashedInput> hashed;
+  std::vector<const HashedInput*> batch;
+  for (int64_t i = 0; i < state.range(0); ++i) {
+    auto h = OprfHashInput(Identifier(i));
+    if (!h.ok()) {
+      state.SkipWithError("hash failed");
+      return;
+    }
+    hashed.push_back(*std::move(h));
+  }
+  for (const HashedInput& h : hashed) batch.push_back(&h);
+  for (auto _ : state) {
+    auto blinded = OprfBlindAdditive(batch);
+    if (!blinded.ok()) {
+      state.SkipWithError("blind failed");
+      break;
+    }
+    benchmark::DoNotOptimize(*blinded);
+  }
+  state.counters["batch"] = static_cast<double>(state.range(0));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_BlindAdditiveBatch)
+    ->Name("OprfBlindAdditiveBatch")
+    ->Arg(1000)
+    ->Unit(benchmark::kMicrosecond);
+
 struct Batch {
   OprfServerKey key = OprfServerKey::Generate();
   std::vector<Bytes> inputs, blinds, blinded, blinded_points;
   BlindEvaluation eval;
   bool ok = true;
 
-  explicit Batch(int64_t n, bool additive = false) {
+  // `uncompressed`: the elements go on the wire uncompressed, as the node
+  // sends them to a peer that takes them (spec/oprf.md §1).
+  explicit Batch(int64_t n, bool additive = false, bool uncompressed = false) {
     for (int64_t i = 0; i < n; ++i) {
       inputs.push_back(Identifier(i));
       auto hashed = OprfHashInput(inputs.back());
@@ -115,7 +147,7 @@ struct Batch {
         return;
       }
       blinds.push_back(b->blind);
-      blinded.push_back(b->blinded_element);
+      blinded.push_back(uncompressed ? b->blinded_point : b->blinded_element);
       blinded_points.push_back(b->blinded_point);
     }
     auto e = key.BlindEvaluate(blinded);
@@ -124,8 +156,8 @@ struct Batch {
   }
 };
 
-void BM_BlindEvaluate(benchmark::State& state) {
-  Batch batch(state.range(0));
+void RunBlindEvaluate(benchmark::State& state, bool uncompressed) {
+  Batch batch(state.range(0), false, uncompressed);
   if (!batch.ok) state.SkipWithError("setup failed");
   for (auto _ : state) {
     auto eval = batch.key.BlindEvaluate(batch.blinded);
@@ -138,6 +170,12 @@ void BM_BlindEvaluate(benchmark::State& state) {
   state.counters["batch"] = static_cast<double>(state.range(0));
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
+void BM_BlindEvaluate(benchmark::State& state) {
+  RunBlindEvaluate(state, false);
+}
+void BM_BlindEvaluateUncompressed(benchmark::State& state) {
+  RunBlindEvaluate(state, true);
+}
 BENCHMARK(BM_BlindEvaluate)
     ->Name("BlindEvaluate")
     ->Arg(1)
@@ -145,11 +183,16 @@ BENCHMARK(BM_BlindEvaluate)
     ->Arg(256)
     ->Arg(1000)
     ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_BlindEvaluateUncompressed)
+    ->Name("BlindEvaluateUncompressed")
+    ->Arg(1000)
+    ->Unit(benchmark::kMicrosecond);
 
 // Finalize of a batch blinded multiplicatively (RFC 9497), or additively
 // as the node blinds for each peer after hashing each input once per query.
-void RunFinalize(benchmark::State& state, bool additive) {
-  Batch batch(state.range(0), additive);
+void RunFinalize(benchmark::State& state, bool additive,
+                 bool uncompressed = false) {
+  Batch batch(state.range(0), additive, uncompressed);
   if (!batch.ok) state.SkipWithError("setup failed");
   for (auto _ : state) {
     auto outputs =
@@ -171,6 +214,9 @@ void RunFinalize(benchmark::State& state, bool additive) {
 }
 void BM_Finalize(benchmark::State& state) { RunFinalize(state, false); }
 void BM_FinalizeAdditive(benchmark::State& state) { RunFinalize(state, true); }
+void BM_FinalizeAdditiveUncompressed(benchmark::State& state) {
+  RunFinalize(state, true, true);
+}
 BENCHMARK(BM_Finalize)
     ->Name("Finalize")
     ->Arg(1)
@@ -180,6 +226,10 @@ BENCHMARK(BM_Finalize)
 BENCHMARK(BM_FinalizeAdditive)
     ->Name("FinalizeAdditive")
     ->Arg(256)
+    ->Arg(1000)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FinalizeAdditiveUncompressed)
+    ->Name("FinalizeAdditiveUncompressed")
     ->Arg(1000)
     ->Unit(benchmark::kMicrosecond);
 

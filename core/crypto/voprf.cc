@@ -183,6 +183,82 @@ class P256 {
     return p;
   }
 
+  // A wire element (spec/oprf.md §1): 33 bytes compressed (`0x02`/`0x03`
+  // || x) or 65 bytes uncompressed (`0x04` || x || y), on the curve, not
+  // the identity (which has neither encoding). The uncompressed form costs
+  // a check of the curve equation where the compressed one costs a square
+  // root (about 0.7 against 13 us).
+  absl::StatusOr<PointPtr> DecodeElement(std::string_view bytes) const {
+    if (bytes.size() == kP256UncompressedElementSize && bytes[0] == 0x04) {
+      PointPtr p = NewPoint();
+      if (EC_POINT_oct2point(group_.get(), p.get(), U8(bytes), bytes.size(),
+                             ThreadBnCtx()) != 1 ||
+          EC_POINT_is_at_infinity(group_.get(), p.get())) {
+        ERR_clear_error();
+        return absl::InvalidArgumentError("P-256 element is not on the curve");
+      }
+      return p;
+    }
+    if (bytes.size() != kP256ElementSize ||
+        (bytes[0] != 0x02 && bytes[0] != 0x03)) {
+      return absl::InvalidArgumentError(
+          "P-256 element must be a 33-byte compressed or a 65-byte "
+          "uncompressed point");
+    }
+    return Decode(bytes);
+  }
+
+  // The 65-byte uncompressed encodings of `points`, none the identity
+  // (INVALID_ARGUMENT otherwise), with one field inversion for all of them
+  // (Montgomery's trick, OpenSSL's EC_POINTs_make_affine, which inverts
+  // with its constant-time field inversion and does the rest in Montgomery
+  // multiplications) instead of one each (about 9 us on nistz256, whose
+  // affine conversion inverts even a point already affine). The points are
+  // left in affine form. For the elements sent and the unblinded ones
+  // (spec/oprf.md §7 says what that exposes).
+  absl::StatusOr<std::vector<Bytes>> EncodeUncompressedBatch(
+      std::vector<PointPtr>& points) const {
+    if (points.empty()) return std::vector<Bytes>();
+    std::vector<EC_POINT*> raw;
+    raw.reserve(points.size());
+    for (const PointPtr& p : points) {
+      if (EC_POINT_is_at_infinity(group_.get(), p.get())) {
+        return absl::InvalidArgumentError(
+            "the identity element cannot be serialized");
+      }
+      raw.push_back(p.get());
+    }
+    BN_CTX* ctx = ThreadBnCtx();
+    BN_CTX_start(ctx);
+    BIGNUM* x = BN_CTX_get(ctx);
+    BIGNUM* y = BN_CTX_get(ctx);
+    BIGNUM* z = BN_CTX_get(ctx);
+    if (z == nullptr) std::abort();
+      // Both deprecated in OpenSSL 3.0 with no replacement: the affine
+      // coordinates of a point made affine are its Jacobian X and Y.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    Check(EC_POINTs_make_affine(group_.get(), raw.size(), raw.data(), ctx));
+    std::vector<Bytes> out;
+    out.reserve(points.size());
+    for (EC_POINT* p : raw) {
+      Check(EC_POINT_get_Jprojective_coordinates_GFp(group_.get(), p, x, y, z,
+                                                     ctx));
+      if (!BN_is_one(z)) std::abort();
+      Bytes e(kP256UncompressedElementSize, '\0');
+      e[0] = 0x04;
+      auto* at = reinterpret_cast<unsigned char*>(e.data());
+      if (BN_bn2binpad(x, at + 1, 32) != 32 ||
+          BN_bn2binpad(y, at + 33, 32) != 32) {
+        std::abort();
+      }
+      out.push_back(std::move(e));
+    }
+#pragma GCC diagnostic pop
+    BN_CTX_end(ctx);
+    return out;
+  }
+
   // A 65-byte uncompressed point from our own hash_to_curve.
   PointPtr DecodeUncompressed(std::string_view bytes) const {
     PointPtr p = NewPoint();
@@ -222,7 +298,15 @@ class P256 {
     out.append(uncompressed.substr(1, 32));
     return out;
   }
-  static constexpr size_t kUncompressedSize = 65;
+  // A decoded wire element as RFC 9497 serializes it (compressed), for the
+  // hashes of the proof: `element` itself if it is compressed, else its
+  // compression written to `scratch`.
+  static std::string_view AsSerialized(const Bytes& element, Bytes& scratch) {
+    if (element.size() != kP256UncompressedElementSize) return element;
+    scratch = CompressedFromUncompressed(element);
+    return scratch;
+  }
+  static constexpr size_t kUncompressedSize = kP256UncompressedElementSize;
 
   // DeserializeScalar: 32 bytes big-endian, below the order; with
   // `nonzero`, zero is refused too.
@@ -402,9 +486,7 @@ absl::StatusOr<PointPtr> HashToGroup(const P256& g, std::string_view input,
 
 // Finalize's hash: Hash(I2OSP(len(input), 2) || input ||
 // I2OSP(len(element), 2) || element || "Finalize").
-absl::StatusOr<Bytes> FinalizeHash(const P256& g, std::string_view input,
-                                   const EC_POINT* unblinded) {
-  ASSIGN_OR_RETURN(Bytes element, g.Encode(unblinded));
+Bytes FinalizeHashOf(std::string_view input, std::string_view element) {
   Bytes hash_input;
   hash_input.reserve(2 + input.size() + 2 + element.size() +
                      kFinalizeLabel.size());
@@ -413,9 +495,15 @@ absl::StatusOr<Bytes> FinalizeHash(const P256& g, std::string_view input,
   hash_input.append(kFinalizeLabel);
   return Sha256(hash_input);
 }
+absl::StatusOr<Bytes> FinalizeHash(const P256& g, std::string_view input,
+                                   const EC_POINT* unblinded) {
+  ASSIGN_OR_RETURN(Bytes element, g.Encode(unblinded));
+  return FinalizeHashOf(input, element);
+}
 
 // The weights d_i of RFC 9497 ComputeComposites / ComputeCompositesFast for
-// B = pk, C = blinded, D = evaluated (all serialized).
+// B = pk, C = blinded, D = evaluated (wire elements, hashed in RFC 9497's
+// compressed serialization whichever form they came in).
 absl::StatusOr<std::vector<BnPtr>> CompositeWeights(
     const P256& g, std::string_view pk, const std::vector<Bytes>& blinded,
     const std::vector<Bytes>& evaluated, OprfMode mode) {
@@ -427,13 +515,13 @@ absl::StatusOr<std::vector<BnPtr>> CompositeWeights(
   const Bytes dst = Dst(kHashToScalarPrefix, mode);
   std::vector<BnPtr> weights;
   weights.reserve(blinded.size());
-  Bytes h2_input;
+  Bytes h2_input, c_scratch, d_scratch;
   for (size_t i = 0; i < blinded.size(); ++i) {
     h2_input.clear();
     AppendLengthPrefixed(h2_input, seed);
     AppendUint16BE(h2_input, static_cast<uint16_t>(i));
-    AppendLengthPrefixed(h2_input, blinded[i]);
-    AppendLengthPrefixed(h2_input, evaluated[i]);
+    AppendLengthPrefixed(h2_input, P256::AsSerialized(blinded[i], c_scratch));
+    AppendLengthPrefixed(h2_input, P256::AsSerialized(evaluated[i], d_scratch));
     h2_input.append(kCompositeLabel);
     ASSIGN_OR_RETURN(BnPtr d, g.HashToScalar(h2_input, dst));
     weights.push_back(std::move(d));
@@ -465,13 +553,26 @@ absl::Status CheckBatchSize(size_t n) {
   return absl::OkStatus();
 }
 
+// The points of a batch of wire elements, all in one form (spec/oprf.md
+// §1): INVALID_ARGUMENT naming the first element that is not a point or
+// not in element 0's form.
 absl::StatusOr<std::vector<PointPtr>> DecodeAll(
     const P256& g, const std::vector<Bytes>& elements) {
   std::vector<PointPtr> points;
   points.reserve(elements.size());
-  for (const Bytes& e : elements) {
-    ASSIGN_OR_RETURN(PointPtr p, g.Decode(e));
-    points.push_back(std::move(p));
+  for (size_t i = 0; i < elements.size(); ++i) {
+    absl::StatusOr<PointPtr> p = g.DecodeElement(elements[i]);
+    if (!p.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("element ", i, ": ", p.status().message()));
+    }
+    if (elements[i].size() != elements[0].size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("element ", i,
+                       " is not in element 0's form: a batch is all "
+                       "compressed or all uncompressed"));
+    }
+    points.push_back(*std::move(p));
   }
   return points;
 }
@@ -597,7 +698,7 @@ absl::StatusOr<BlindedInput> BlindImpl(const P256& g, std::string_view input,
 }
 
 // The client's own blinded points, kept uncompressed, each checked to be
-// the element of the same index that was sent.
+// the element of the same index that was sent (in either form).
 absl::StatusOr<std::vector<PointPtr>> KeptPoints(
     const P256& g, const std::vector<Bytes>& points,
     const std::vector<Bytes>& elements) {
@@ -606,7 +707,8 @@ absl::StatusOr<std::vector<PointPtr>> KeptPoints(
   for (size_t i = 0; i < points.size(); ++i) {
     ASSIGN_OR_RETURN(PointPtr c,
                      g.DecodeUncompressedChecked(points[i], "blinded point"));
-    if (P256::CompressedFromUncompressed(points[i]) != elements[i]) {
+    if (points[i] != elements[i] &&
+        P256::CompressedFromUncompressed(points[i]) != elements[i]) {
       return absl::InvalidArgumentError(
           absl::StrCat("blinded point ", i, " is not blinded element ", i));
     }
@@ -668,6 +770,12 @@ absl::StatusOr<std::vector<Bytes>> FinalizeImpl(
   }
   ASSIGN_OR_RETURN(std::vector<PointPtr> d_points,
                    DecodeAll(g, evaluated_elements));
+  // The answer comes in the request's form (spec/oprf.md §1).
+  if (mode == OprfMode::kVoprf &&
+      evaluated_elements[0].size() != blinded_elements[0].size()) {
+    return absl::InvalidArgumentError(
+        "the evaluated elements are not in the blinded elements' form");
+  }
   if (mode == OprfMode::kVoprf) {
     ASSIGN_OR_RETURN(std::vector<PointPtr> c_points,
                      blinded_points != nullptr
@@ -681,12 +789,15 @@ absl::StatusOr<std::vector<Bytes>> FinalizeImpl(
   ASSIGN_OR_RETURN(std::vector<PointPtr> unblinded,
                    Unblind(g, d_points, blind_scalars, server_public_key,
                            /*additive=*/blinded_points != nullptr));
+  // The unblinded points made affine together (spec/oprf.md §7).
+  ASSIGN_OR_RETURN(std::vector<Bytes> points,
+                   g.EncodeUncompressedBatch(unblinded));
   std::vector<Bytes> outputs;
   outputs.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    ASSIGN_OR_RETURN(Bytes output,
-                     FinalizeHash(g, inputs[i], unblinded[i].get()));
-    outputs.push_back(std::move(output));
+    outputs.push_back(
+        FinalizeHashOf(inputs[i], P256::CompressedFromUncompressed(points[i])));
+    OPENSSL_cleanse(points[i].data(), points[i].size());
   }
   return outputs;
 }
@@ -721,12 +832,19 @@ struct OprfServerKey::Impl {
       const BIGNUM* proof_scalar, OprfMode mode, const Bytes& pk_bytes) const {
     const P256& g = P256::Get();
     RETURN_IF_ERROR(CheckBatchSize(blinded.size()));
+    std::vector<PointPtr> d_points;
+    d_points.reserve(c_points.size());
+    for (const PointPtr& c : c_points)
+      d_points.push_back(g.Mul(c.get(), sk.get()));
+    // Answered in the request's form (spec/oprf.md §1), all converted to
+    // affine coordinates with one inversion.
     BlindEvaluation result;
-    result.evaluated_elements.reserve(blinded.size());
-    for (const PointPtr& c : c_points) {
-      PointPtr d = g.Mul(c.get(), sk.get());
-      ASSIGN_OR_RETURN(Bytes element, g.Encode(d.get()));
-      result.evaluated_elements.push_back(std::move(element));
+    ASSIGN_OR_RETURN(result.evaluated_elements,
+                     g.EncodeUncompressedBatch(d_points));
+    if (blinded[0].size() != kP256UncompressedElementSize) {
+      for (Bytes& e : result.evaluated_elements) {
+        e = P256::CompressedFromUncompressed(e);
+      }
     }
     if (mode == OprfMode::kOprf) return result;
 
@@ -828,16 +946,7 @@ struct DecodedBatch::Impl {
 
 absl::StatusOr<DecodedBatch> DecodedBatch::Decode(std::vector<Bytes> elements) {
   auto impl = std::make_shared<Impl>();
-  const P256& g = P256::Get();
-  impl->points.reserve(elements.size());
-  for (size_t i = 0; i < elements.size(); ++i) {
-    absl::StatusOr<PointPtr> p = g.Decode(elements[i]);
-    if (!p.ok()) {
-      return absl::InvalidArgumentError("element " + std::to_string(i) + ": " +
-                                        std::string(p.status().message()));
-    }
-    impl->points.push_back(*std::move(p));
-  }
+  ASSIGN_OR_RETURN(impl->points, DecodeAll(P256::Get(), elements));
   impl->elements = std::move(elements);
   return DecodedBatch(std::move(impl));
 }
@@ -891,22 +1000,44 @@ absl::Status OprfPrepareServerKey(std::string_view server_public_key) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<BlindedInput> OprfBlindAdditive(const HashedInput& hashed) {
-  if (hashed.mode != OprfMode::kVoprf) {
-    return absl::InvalidArgumentError(
-        "additive blinding needs the verifiable mode");
-  }
+absl::StatusOr<std::vector<BlindedInput>> OprfBlindAdditive(
+    const std::vector<const HashedInput*>& hashed) {
   const P256& g = P256::Get();
-  RETURN_IF_ERROR(CheckInputSize(hashed.input));
-  ASSIGN_OR_RETURN(PointPtr p,
-                   g.DecodeUncompressedChecked(hashed.point, "hashed input"));
-  // blindedElement = P + r * G: the generator's table, not a variable-base
-  // multiplication.
-  BnPtr r = g.RandomScalar();
-  PointPtr blinded = g.MulWithGenerator(r.get(), nullptr, nullptr);
-  Check(EC_POINT_add(g.group(), blinded.get(), blinded.get(), p.get(),
-                     ThreadBnCtx()));
-  return BlindedFrom(g, blinded.get(), r.get());
+  std::vector<BnPtr> blinds;
+  std::vector<PointPtr> blinded;
+  blinds.reserve(hashed.size());
+  blinded.reserve(hashed.size());
+  for (const HashedInput* h : hashed) {
+    if (h->mode != OprfMode::kVoprf) {
+      return absl::InvalidArgumentError(
+          "additive blinding needs the verifiable mode");
+    }
+    RETURN_IF_ERROR(CheckInputSize(h->input));
+    ASSIGN_OR_RETURN(PointPtr p,
+                     g.DecodeUncompressedChecked(h->point, "hashed input"));
+    // blindedElement = P + r * G: the generator's table, not a
+    // variable-base multiplication.
+    BnPtr r = g.RandomScalar();
+    PointPtr c = g.MulWithGenerator(r.get(), nullptr, nullptr);
+    Check(EC_POINT_add(g.group(), c.get(), c.get(), p.get(), ThreadBnCtx()));
+    blinds.push_back(std::move(r));
+    blinded.push_back(std::move(c));
+  }
+  ASSIGN_OR_RETURN(std::vector<Bytes> points,
+                   g.EncodeUncompressedBatch(blinded));
+  std::vector<BlindedInput> out;
+  out.reserve(points.size());
+  for (size_t i = 0; i < points.size(); ++i) {
+    Bytes element = P256::CompressedFromUncompressed(points[i]);
+    out.push_back(BlindedInput{P256::EncodeScalar(blinds[i].get()),
+                               std::move(element), std::move(points[i])});
+  }
+  return out;
+}
+
+absl::StatusOr<BlindedInput> OprfBlindAdditive(const HashedInput& hashed) {
+  ASSIGN_OR_RETURN(std::vector<BlindedInput> one, OprfBlindAdditive({&hashed}));
+  return std::move(one[0]);
 }
 
 absl::StatusOr<BlindedInput> OprfBlindWithScalar(std::string_view input,

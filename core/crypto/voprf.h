@@ -8,8 +8,11 @@
 //
 // and a node computes y for its own identifiers with OprfServerKey::Evaluate.
 //
-// Elements are 33-byte SEC1 compressed P-256 points, scalars 32-byte
-// big-endian integers below the group order. No OpenSSL type leaves
+// Elements are SEC1 P-256 points, 33 bytes compressed as RFC 9497
+// serializes them or, on the wire, 65 bytes uncompressed (spec/oprf.md §1:
+// a batch is in one form, answered in the same; the proof hashes the
+// compressed form either way); scalars 32-byte big-endian integers below
+// the group order. No OpenSSL type leaves
 // core/crypto. Every step that touches a secret scalar (the server key, a
 // blind, the proof nonce) uses OpenSSL's constant-time P-256 code; hashing to
 // the curve does not (see hash_to_curve.h). All functions are thread-safe.
@@ -29,6 +32,8 @@
 namespace cbx::crypto {
 
 inline constexpr size_t kP256ElementSize = 33;  // compressed point
+// The uncompressed form an element may take on the wire (spec/oprf.md §1).
+inline constexpr size_t kP256UncompressedElementSize = 65;
 inline constexpr size_t kP256ScalarSize = 32;
 inline constexpr size_t kVoprfProofSize = 64;  // c || s
 inline constexpr size_t kOprfOutputSize = 32;
@@ -48,7 +53,7 @@ struct BlindEvaluation {
 };
 
 // A batch of blinded elements decoded once, which checks each is a valid,
-// non-identity compressed point (OprfCheckElements' check), and kept for
+// non-identity point, all in one form (OprfCheckElements' check), kept for
 // OprfServerKey::BlindEvaluate: a receiver that refuses a bad batch before
 // charging for it then does not decompress every point again (a square
 // root each, about a sixth of the evaluation's cost). Immutable.
@@ -89,8 +94,9 @@ class OprfServerKey {
 
   // Batched BlindEvaluate with ONE DLEQ proof over the whole batch (VOPRF).
   // INVALID_ARGUMENT if the batch is empty or any element is not a valid,
-  // non-identity compressed point.
-  // Returns one evaluated element per blinded element, in order; in kVoprf
+  // non-identity point, or the elements are not all in one form.
+  // Returns one evaluated element per blinded element, in order and in the
+  // blinded elements' form (compressed or uncompressed); in kVoprf
   // mode also the 64-byte proof (RFC 9497 GenerateProof with
   // ComputeCompositesFast). INVALID_ARGUMENT too for a batch above
   // kOprfMaxBatchSize.
@@ -123,17 +129,20 @@ class OprfServerKey {
 };
 
 // INVALID_ARGUMENT naming the first of `elements` that is not a valid,
-// non-identity 33-byte compressed P-256 point (the check BlindEvaluate
+// non-identity P-256 point in element 0's form (the check BlindEvaluate
 // makes), for a receiver that refuses a bad batch before charging for it;
 // OK otherwise. Thread-safe.
 absl::Status OprfCheckElements(const std::vector<Bytes>& elements);
 
 struct BlindedInput {
   Bytes blind;            // 32-byte secret scalar; keep private
-  Bytes blinded_element;  // 33 bytes, sent to the server
-  // The same point as 65 bytes uncompressed, for OprfFinalizeAdditive's
-  // `blinded_points`: the client's own points need no decompression (a
-  // square root each) to verify the proof. Not sent.
+  Bytes blinded_element;  // 33 bytes compressed, for a server that takes only
+                          // that form
+  // The same point as 65 bytes uncompressed: sent instead of
+  // blinded_element to a server that takes it (it then needs no square
+  // root to decode it), and kept for OprfFinalizeAdditive's
+  // `blinded_points` (the client's own points need no decompression to
+  // verify the proof).
   Bytes blinded_point;
 };
 
@@ -167,6 +176,11 @@ absl::StatusOr<HashedInput> OprfHashInput(std::string_view input,
 // variable-base ones the multiplicative way needs. INVALID_ARGUMENT for an
 // OPRF-mode input or a `hashed.point` that is not a point on the curve.
 absl::StatusOr<BlindedInput> OprfBlindAdditive(const HashedInput& hashed);
+// The same for a batch, each with its own fresh r, the blinded points
+// converted to affine coordinates with one field inversion for all of them
+// (about 9 us a point less than one by one). Empty for an empty batch.
+absl::StatusOr<std::vector<BlindedInput>> OprfBlindAdditive(
+    const std::vector<const HashedInput*>& hashed);
 // Builds the table OprfFinalizeAdditive uses for `server_public_key` (about
 // 18 ms, once per key for the process), so that a query does not wait for
 // it; OprfFinalizeAdditive builds it itself otherwise. INVALID_ARGUMENT if
@@ -189,7 +203,8 @@ absl::StatusOr<BlindedInput> OprfBlindWithScalar(
 // malformed/mismatched sizes), then Finalize for each input.
 // OPRF mode: proof and server_public_key are ignored.
 // The four vectors must be non-empty and of equal length (at most
-// kOprfMaxBatchSize); every element must be a valid compressed point, every
+// kOprfMaxBatchSize); every element must be a valid point, the evaluated
+// ones in the blinded ones' form (compressed or uncompressed), every
 // blind a scalar in [1, n-1], every input at most kOprfMaxInputSize bytes
 // and the proof 64 bytes of two scalars below n, else INVALID_ARGUMENT (in
 // kOprf mode the blinded elements are only counted, not parsed). Returns the
@@ -203,8 +218,9 @@ absl::StatusOr<std::vector<Bytes>> OprfFinalize(
 // proof is verified as OprfFinalize verifies it, then N = Z - r * pkS.
 // `blinded_points` are the BlindedInput::blinded_point of the elements
 // (65 bytes uncompressed, in order), checked against `blinded_elements`
-// byte for byte (INVALID_ARGUMENT if one differs or is not on the curve)
-// instead of being decompressed. Otherwise as OprfFinalize.
+// (what was sent, in either form) byte for byte (INVALID_ARGUMENT if one
+// differs or is not on the curve) instead of being decompressed. Otherwise
+// as OprfFinalize.
 absl::StatusOr<std::vector<Bytes>> OprfFinalizeAdditive(
     const std::vector<Bytes>& inputs, const std::vector<Bytes>& blinds,
     const std::vector<Bytes>& blinded_elements,

@@ -414,17 +414,148 @@ std::vector<Bytes> InvalidElements() {
   const Bytes valid = Unhex(kOnCurveX5);
   Bytes not_compressed = valid;
   not_compressed[0] = 0x04;
+  // The uncompressed form (spec/oprf.md §1) taken apart.
+  const Bytes point = *HashToCurveP256Uncompressed("x", "dst");
+  Bytes off_curve = point, hybrid = point, prefix_02 = point;
+  off_curve[64] ^= 0x01;
+  hybrid[0] = static_cast<char>(0x06 | (point[64] & 1));  // SEC1 hybrid
+  prefix_02[0] = 0x02;
   return {
-      Bytes(),                                   // empty
-      Bytes(1, '\0'),                            // SEC1 identity
-      Bytes(33, '\0'),                           // zero prefix
-      valid.substr(0, 32),                       // short
-      valid + Bytes(1, '\0'),                    // long
-      not_compressed,                            // prefix 0x04 on 33 bytes
-      Unhex(kOffCurveX1),                        // x not on the curve
-      "\x02" + Bytes(32, '\xff'),                // x >= p
-      *HashToCurveP256Uncompressed("x", "dst"),  // valid, but uncompressed
+      Bytes(),                     // empty
+      Bytes(1, '\0'),              // SEC1 identity
+      Bytes(33, '\0'),             // zero prefix
+      valid.substr(0, 32),         // short
+      valid + Bytes(1, '\0'),      // long
+      not_compressed,              // prefix 0x04 on 33 bytes
+      Unhex(kOffCurveX1),          // x not on the curve
+      "\x02" + Bytes(32, '\xff'),  // x >= p
+      off_curve,                   // (x, y) not on the curve
+      hybrid,                      // the hybrid form, never accepted
+      prefix_02,                   // 65 bytes behind a compressed prefix
+      point.substr(0, 64),         // uncompressed, short
+      point + Bytes(1, '\0'),      // uncompressed, long
+      "\x04" + Bytes(32, '\xff') + point.substr(33),  // x >= p
+      Bytes(65, '\0'),                                // zero prefix, 65 bytes
   };
+}
+
+// The same batch on the wire in either form: the answer comes in the
+// request's form, the proof is the same bytes (it hashes the compressed
+// form either way), and Finalize gives the same outputs.
+TEST(VoprfTest, UncompressedElementsGetTheSameEvaluationAndProof) {
+  OprfServerKey key = OprfServerKey::Generate();
+  std::vector<Bytes> inputs, blinds, compressed, uncompressed;
+  for (int i = 0; i < 5; ++i) {
+    inputs.push_back("cbx/v1/id\0email\0contact"s + std::to_string(i));
+    auto h = OprfHashInput(inputs.back());
+    ASSERT_TRUE(h.ok());
+    auto b = OprfBlindAdditive(*h);
+    ASSERT_TRUE(b.ok());
+    blinds.push_back(b->blind);
+    compressed.push_back(b->blinded_element);
+    uncompressed.push_back(b->blinded_point);
+  }
+  const Bytes proof_scalar(31, '\0');
+  auto a = key.BlindEvaluateWithProofScalar(compressed, proof_scalar + "\x07");
+  auto b =
+      key.BlindEvaluateWithProofScalar(uncompressed, proof_scalar + "\x07");
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(a->proof, b->proof);
+  ASSERT_EQ(b->evaluated_elements.size(), inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    EXPECT_EQ(a->evaluated_elements[i].size(), kP256ElementSize);
+    ASSERT_EQ(b->evaluated_elements[i].size(), kP256UncompressedElementSize);
+    EXPECT_EQ(a->evaluated_elements[i].substr(1, 32),
+              b->evaluated_elements[i].substr(1, 32));
+  }
+  auto via_compressed =
+      OprfFinalizeAdditive(inputs, blinds, compressed, uncompressed,
+                           a->evaluated_elements, a->proof, key.public_key());
+  auto via_uncompressed =
+      OprfFinalizeAdditive(inputs, blinds, uncompressed, uncompressed,
+                           b->evaluated_elements, b->proof, key.public_key());
+  ASSERT_TRUE(via_compressed.ok()) << via_compressed.status();
+  ASSERT_TRUE(via_uncompressed.ok()) << via_uncompressed.status();
+  EXPECT_EQ(*via_compressed, *via_uncompressed);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    EXPECT_EQ((*via_uncompressed)[i], *key.Evaluate(inputs[i]));
+  }
+  // The multiplicative way too, and from a decoded batch.
+  auto decoded = DecodedBatch::Decode(uncompressed);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  auto c = key.BlindEvaluate(*decoded);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->evaluated_elements, b->evaluated_elements);
+
+  // An answer in the other form than the request's is refused.
+  absl::Status mixed =
+      OprfFinalizeAdditive(inputs, blinds, uncompressed, uncompressed,
+                           a->evaluated_elements, a->proof, key.public_key())
+          .status();
+  EXPECT_EQ(mixed.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(mixed.message(),
+            "the evaluated elements are not in the blinded elements' form");
+  // So is a batch in both forms, at the server and in an answer.
+  std::vector<Bytes> both = compressed;
+  both[3] = uncompressed[3];
+  absl::Status s = key.BlindEvaluate(both).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "element 3 is not in element 0's form: a batch is all compressed "
+            "or all uncompressed");
+  EXPECT_EQ(OprfCheckElements(both).code(), absl::StatusCode::kInvalidArgument);
+  std::vector<Bytes> answer_both = b->evaluated_elements;
+  answer_both[1] = a->evaluated_elements[1];
+  EXPECT_EQ(OprfFinalizeAdditive(inputs, blinds, uncompressed, uncompressed,
+                                 answer_both, b->proof, key.public_key())
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// A batch blinded at once is blinded as one by one: a fresh r each, the
+// outputs RFC 9497's.
+TEST(VoprfTest, AdditiveBatchBlindsEachAfresh) {
+  OprfServerKey key = OprfServerKey::Generate();
+  std::vector<HashedInput> hashed;
+  std::vector<const HashedInput*> batch;
+  std::vector<Bytes> inputs;
+  for (int i = 0; i < 4; ++i) {
+    inputs.push_back("cbx/v1/id\0phone\0+3897000000"s + std::to_string(i));
+    hashed.push_back(*OprfHashInput(inputs.back()));
+  }
+  for (const HashedInput& h : hashed) batch.push_back(&h);
+  batch.push_back(&hashed[0]);  // the same input twice: two blinds
+  auto blinded = OprfBlindAdditive(batch);
+  ASSERT_TRUE(blinded.ok()) << blinded.status();
+  ASSERT_EQ(blinded->size(), batch.size());
+  EXPECT_NE((*blinded)[0].blind, (*blinded)[4].blind);
+  EXPECT_NE((*blinded)[0].blinded_point, (*blinded)[4].blinded_point);
+  inputs.push_back(inputs[0]);
+  std::vector<Bytes> blinds, points, elements;
+  for (const BlindedInput& b : *blinded) {
+    Bytes compressed(1, static_cast<char>(0x02 | (b.blinded_point[64] & 1)));
+    compressed += b.blinded_point.substr(1, 32);
+    EXPECT_EQ(b.blinded_element, compressed);
+    blinds.push_back(b.blind);
+    points.push_back(b.blinded_point);
+    elements.push_back(b.blinded_element);
+  }
+  auto eval = key.BlindEvaluate(points);
+  ASSERT_TRUE(eval.ok());
+  auto outputs = OprfFinalizeAdditive(inputs, blinds, points, points,
+                                      eval->evaluated_elements, eval->proof,
+                                      key.public_key());
+  ASSERT_TRUE(outputs.ok()) << outputs.status();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    EXPECT_EQ((*outputs)[i], *key.Evaluate(inputs[i])) << i;
+  }
+  EXPECT_TRUE(OprfBlindAdditive(std::vector<const HashedInput*>())->empty());
+  HashedInput bad = hashed[1];
+  bad.point[64] ^= 0x01;
+  EXPECT_EQ(OprfBlindAdditive({&hashed[0], &bad}).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(VoprfTest, BlindEvaluateRefusesInvalidElements) {

@@ -109,6 +109,8 @@ struct FakePeers::Member {
   std::optional<FakeServedIndex> served_index;
   int index_parts_delivered = 0;
   bool index_stream_stopped = false;
+  bool compressed_only = false;
+  size_t last_element_size = 0;
 };
 
 FakePeers::FakePeers(const v1::SignedDirectory& genesis, std::string self,
@@ -156,6 +158,19 @@ void FakePeers::CloseCases(const std::string& member) {
   }
   m->cases.clear();
   m->index[++m->version] = std::move(tags);
+}
+
+void FakePeers::SetCompressedOnly(const std::string& member,
+                                  bool compressed_only) {
+  Member* m = Find(member);
+  std::lock_guard<std::mutex> lock(mu_);
+  m->compressed_only = compressed_only;
+}
+
+size_t FakePeers::LastElementSize(const std::string& member) {
+  Member* m = Find(member);
+  std::lock_guard<std::mutex> lock(mu_);
+  return m->last_element_size;
 }
 
 void FakePeers::Release() {
@@ -380,13 +395,23 @@ absl::StatusOr<v1::Envelope> FakePeers::Evaluate(const std::string& member,
   ASSIGN_OR_RETURN(v1::Message msg, OpenRequest(request));
   std::vector<Bytes> blinded(msg.evaluate_request().blinded_elements().begin(),
                              msg.evaluate_request().blinded_elements().end());
-  ASSIGN_OR_RETURN(crypto::BlindEvaluation eval,
-                   m->oprf.BlindEvaluate(blinded));
   FakeBehaviour behaviour;
+  bool compressed_only;
   {
     std::lock_guard<std::mutex> lock(mu_);
     behaviour = m->behaviour;
+    compressed_only = m->compressed_only;
+    m->last_element_size = blinded.empty() ? 0 : blinded[0].size();
   }
+  if (compressed_only && !blinded.empty() &&
+      blinded[0].size() != crypto::kP256ElementSize) {
+    // An older node's refusal (L3).
+    return absl::InvalidArgumentError(
+        "blinded_elements: element 0: P-256 element must be a 33-byte "
+        "compressed point");
+  }
+  ASSIGN_OR_RETURN(crypto::BlindEvaluation eval,
+                   m->oprf.BlindEvaluate(blinded));
   if (behaviour == FakeBehaviour::kWrongCount) {
     eval.evaluated_elements.pop_back();
   }
@@ -400,6 +425,7 @@ absl::StatusOr<v1::Envelope> FakePeers::Evaluate(const std::string& member,
   for (const Bytes& e : eval.evaluated_elements)
     resp->add_evaluated_elements(e);
   resp->set_proof(eval.proof);
+  resp->set_uncompressed_accepted(!compressed_only);
   return Answer(*m, msg, std::move(reply));
 }
 

@@ -110,6 +110,13 @@ class FakePeers final : public PeerTransport {
   // How `member` answers Peer.Resolve from now on, whatever SetBehaviour
   // says of its other RPCs (kAnswer: as SetBehaviour says).
   void SetResolveBehaviour(const std::string& member, FakeBehaviour behaviour);
+  // `member` answers Peer.Evaluate as a node from before spec/oprf.md §1
+  // let elements be uncompressed: it refuses them (INVALID_ARGUMENT, L3)
+  // and never sets uncompressed_accepted. Default: both forms taken.
+  void SetCompressedOnly(const std::string& member, bool compressed_only);
+  // The size of the blinded elements of `member`'s last Peer.Evaluate
+  // (33 or 65; 0 before the first).
+  size_t LastElementSize(const std::string& member);
   // Opens the gate of every kHang call, now and later.
   void Release();
   // Runs `hook` at the start of each Peer.Evaluate this transport answers
@@ -232,8 +239,8 @@ class FakePeers final : public PeerTransport {
   int in_flight_ = 0;
   int peak_in_flight_ = 0;
   std::function<void(const std::string&)> on_evaluate_;  // guarded by mu_
-  CooperateHandler on_cooperate_;                          // guarded by mu_
-  CooperateHandler on_withdraw_;                           // guarded by mu_
+  CooperateHandler on_cooperate_;                        // guarded by mu_
+  CooperateHandler on_withdraw_;                         // guarded by mu_
   std::map<std::string, std::unique_ptr<Member>> members_;
 };
 
