@@ -20,6 +20,7 @@ void SetOutcome(v1::AuditEntry& entry, absl::StatusCode code,
   outcome->set_withdrawal_code(counts.withdrawal_code);
   outcome->set_response_due_ms(counts.response_due_ms);
   outcome->set_receipt_due_ms(counts.receipt_due_ms);
+  outcome->set_calls(counts.calls);
 }
 
 // An entry for an envelope whose body parsed as `message` (null: it did

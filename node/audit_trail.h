@@ -40,6 +40,9 @@ struct AuditCounts {
   // response and, for PRESERVATION, its receipt are due (0: not set).
   int64_t response_due_ms = 0;
   int64_t receipt_due_ms = 0;
+  // A "summarized_calls" entry only (node/refusal_budget.h): how many
+  // calls it stands for.
+  uint64_t calls = 0;
 };
 
 // Where a trail's entries go: the node's audit::AuditLog in production

@@ -1036,6 +1036,10 @@ void Node::StartHousekeepingTimers() {
                {{"reason", std::string(announced.status().message())}});
     }
   });
+  // Calls counted beyond a peer's budget (node/refusal_budget.h): their
+  // summaries, within a quarter window of its end.
+  local_executor_->Every(RefusalBudget::kWindowMs / 4,
+                         [this] { peer_service_->FlushSummaries(); });
   // OPRF key rotation: staging batches, the switch, the retirement.
   sync_executor_->Every(kOprfRotationTickMs, [this] { rotation_->Tick(); });
   // Retention (replay-cache rows included): bounded batches, each its own

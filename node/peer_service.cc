@@ -56,19 +56,8 @@ absl::StatusOr<envelope::OpenedEnvelope> PeerService::Admit(
     v1::Message::KindCase kind, std::string_view rpc,
     v1::Message::KindCase also, std::optional<crypto::DecodedBatch>* decoded) {
   std::shared_ptr<const directory::Directory> dir = ctx_->directory->Current();
-  if (!caller.ok()) {
-    LogEvent(ctx_->self(), "warn", "refused",
-             {{"rpc", std::string(rpc)},
-              {"code", absl::StatusCodeToString(caller.status().code())},
-              {"reason", std::string(caller.status().message())}});
-    return Refuse(rpc, "", envelope, caller.status());
-  }
+  if (!caller.ok()) return Refuse(rpc, "", envelope, caller.status());
   if (envelope == nullptr) {
-    LogEvent(ctx_->self(), "warn", "refused",
-             {{"rpc", std::string(rpc)},
-              {"from", *caller},
-              {"code", absl::StatusCodeToString(NotAnEnvelope().code())},
-              {"reason", std::string(NotAnEnvelope().message())}});
     return Refuse(rpc, *caller, nullptr, NotAnEnvelope());
   }
   StorageQuotaGate quota(ctx_->storage.get(), ctx_->clock,
@@ -110,14 +99,7 @@ absl::StatusOr<envelope::OpenedEnvelope> PeerService::Admit(
   // is the sender's, the purpose's text is bounded (node/admission.h).
   absl::Status admitted =
       opened.ok() ? CheckPeerRequest(opened->message) : opened.status();
-  if (!admitted.ok()) {
-    LogEvent(ctx_->self(), "warn", "refused",
-             {{"rpc", std::string(rpc)},
-              {"from", *caller},
-              {"code", absl::StatusCodeToString(admitted.code())},
-              {"reason", std::string(admitted.message())}});
-    return Refuse(rpc, *caller, envelope, admitted);
-  }
+  if (!admitted.ok()) return Refuse(rpc, *caller, envelope, admitted);
   return opened;
 }
 
@@ -125,6 +107,24 @@ absl::Status PeerService::Refuse(std::string_view rpc,
                                  const std::string& caller,
                                  const v1::Envelope* envelope,
                                  const absl::Status& refusal) {
+  // Beyond the caller's budget the refusal is only counted
+  // (node/refusal_budget.h); FlushSummaries writes the count.
+  if (!budget_.Admit(caller, rpc, refusal.code(), ctx_->clock->NowMs())) {
+    return refusal;
+  }
+  const std::string code = absl::StatusCodeToString(refusal.code());
+  if (caller.empty()) {  // the identity layer's refusal: no member
+    LogEvent(ctx_->self(), "warn", "refused",
+             {{"rpc", std::string(rpc)},
+              {"code", code},
+              {"reason", std::string(refusal.message())}});
+  } else {
+    LogEvent(ctx_->self(), "warn", "refused",
+             {{"rpc", std::string(rpc)},
+              {"from", caller},
+              {"code", code},
+              {"reason", std::string(refusal.message())}});
+  }
   // A body that is not an Envelope is logged as a call of kind
   // "not_an_envelope" (spec/audit-log.md §2.1): there is nothing to hash.
   absl::Status logged =
@@ -268,6 +268,12 @@ grpc::Status PeerService::Called(
   auto caller = Identify(*context);
   absl::Status status = caller.status();
   if (caller.ok()) status = body(*caller);
+  // A refusal beyond the caller's budget is only counted
+  // (node/refusal_budget.h).
+  if (!status.ok() && !budget_.Admit(caller.ok() ? *caller : "", rpc,
+                                     status.code(), ctx_->clock->NowMs())) {
+    return ToGrpc(status);
+  }
   absl::Status logged = ctx_->audit_trail->Call(
       v1::AUDIT_DIRECTION_RECEIVED, caller.ok() ? *caller : "", rpc, kind, "",
       status.code(), counts == nullptr ? AuditCounts{} : *counts);
@@ -289,6 +295,33 @@ grpc::Status PeerService::GetDirectory(grpc::ServerContextBase* context,
         return absl::OkStatus();
       },
       &counts);
+}
+
+void PeerService::FlushSummaries() {
+  for (const RefusalBudget::Summary& s :
+       budget_.TakeEnded(ctx_->clock->NowMs())) {
+    const std::string calls = std::to_string(s.calls);
+    LogEvent(ctx_->self(), "warn", "calls-summarized",
+             {{"rpc", s.rpc},
+              {"from", s.caller},
+              {"code", absl::StatusCodeToString(s.code)},
+              {"calls", calls},
+              {"window_start_ms", std::to_string(s.window_start_ms)}});
+    AuditCounts counts;
+    counts.calls = s.calls;
+    absl::Status logged =
+        ctx_->audit_trail->Call(v1::AUDIT_DIRECTION_RECEIVED, s.caller, s.rpc,
+                                "summarized_calls", "", s.code, counts);
+    if (!logged.ok()) {
+      // The line above keeps the count; the log says why it is not in the
+      // audit log.
+      LogEvent(ctx_->self(), "error", "calls-summary-not-logged",
+               {{"rpc", s.rpc},
+                {"from", s.caller},
+                {"calls", calls},
+                {"reason", std::string(logged.message())}});
+    }
+  }
 }
 
 absl::Status PeerService::RefuseSuspended(const std::string& caller) const {

@@ -31,6 +31,7 @@
 #include "node/grpc_calls.h"
 #include "node/lookup_responder.h"
 #include "node/node_context.h"
+#include "node/refusal_budget.h"
 #include "node/withdrawal.h"
 
 namespace cbx::node {
@@ -67,6 +68,13 @@ class PeerService final : public grpc::Service {
   absl::StatusOr<v1::Envelope> WithdrawAs(
       const absl::StatusOr<std::string>& caller, const v1::Envelope* request);
   void set_withdrawals(Withdrawals* withdrawals) { withdrawals_ = withdrawals; }
+
+  // Writes the counts of the calls each caller made beyond its budget in
+  // the windows that have ended (node/refusal_budget.h): per caller, rpc
+  // and status code one warn line "calls-summarized" and one RECEIVED audit
+  // entry of kind "summarized_calls" with outcome.calls (spec/audit-log.md
+  // §2.1). The node runs it on a timer. Thread-safe.
+  void FlushSummaries();
 
   // The six RPCs of cbx.v1.Peer (spec/lookup.md, spec/index-sync.md,
   // spec/witnessing.md), as gRPC calls them.
@@ -108,8 +116,10 @@ class PeerService final : public grpc::Service {
       v1::Message::KindCase kind, std::string_view rpc,
       v1::Message::KindCase also = v1::Message::KIND_NOT_SET,
       std::optional<crypto::DecodedBatch>* decoded = nullptr);
-  // Logs a refusal of `envelope` (durably; null: a body that was not an
-  // Envelope) and returns `refusal`, or the log's failure.
+  // Logs a refusal of `envelope` (a warn line, and durably; null: a body
+  // that was not an Envelope) and returns `refusal`, or the log's failure.
+  // Beyond the caller's budget (node/refusal_budget.h) the refusal is only
+  // counted, for FlushSummaries.
   absl::Status Refuse(std::string_view rpc, const std::string& caller,
                       const v1::Envelope* envelope,
                       const absl::Status& refusal);
@@ -124,6 +134,8 @@ class PeerService final : public grpc::Service {
   // A call without an envelope (received): runs `body` for the identified
   // caller, logs the call with its outcome, and returns it (or the log's
   // failure) as a gRPC status.
+  // A refusal beyond the caller's budget (node/refusal_budget.h) is only
+  // counted.
   grpc::Status Called(
       grpc::ServerContextBase* context, std::string_view rpc,
       std::string_view kind,
@@ -143,6 +155,7 @@ class PeerService final : public grpc::Service {
   LookupResponder responder_;
   Cooperation* cooperation_ = nullptr;
   Withdrawals* withdrawals_ = nullptr;
+  RefusalBudget budget_;
 };
 
 }  // namespace cbx::node

@@ -185,5 +185,50 @@ TEST_F(PeerServiceTest, ABodyThatIsNotAnEnvelopeIsRefusedAndLogged) {
             static_cast<int>(absl::StatusCode::kUnauthenticated));
 }
 
+// Issue 9: a member holding a valid certificate sent refused calls as
+// fast as it could, and each was a warn line and a durable audit entry.
+// Beyond its budget a caller's refusals are counted; once the window has
+// ended one entry gives the count. Every call is still refused, and
+// another caller's budget is its own.
+TEST_F(PeerServiceTest, RefusalsBeyondTheBudgetAreCountedInOneEntry) {
+  const size_t before =
+      node_.AuditEntries(v1::AUDIT_DIRECTION_RECEIVED, "Peer.Evaluate").size();
+  const int beyond = 150;
+  for (uint32_t i = 0; i < RefusalBudget::kPerWindow + beyond; ++i) {
+    auto refused = service_.EvaluateAs(std::string("RS"), nullptr);
+    ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  }
+  auto unknown = service_.EvaluateAs(
+      absl::UnauthenticatedError("no client certificate"), nullptr);
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kUnauthenticated);
+  std::vector<v1::AuditEntry> entries =
+      node_.AuditEntries(v1::AUDIT_DIRECTION_RECEIVED, "Peer.Evaluate");
+  ASSERT_EQ(entries.size() - before, RefusalBudget::kPerWindow + 1);
+  EXPECT_EQ(entries.back().peer(), "");
+
+  service_.FlushSummaries();  // the window has not ended
+  EXPECT_EQ(
+      node_.AuditEntries(v1::AUDIT_DIRECTION_RECEIVED, "Peer.Evaluate").size(),
+      entries.size());
+  node_.clock().AdvanceMs(RefusalBudget::kWindowMs);
+  service_.FlushSummaries();
+  entries = node_.AuditEntries(v1::AUDIT_DIRECTION_RECEIVED, "Peer.Evaluate");
+  ASSERT_EQ(entries.size() - before, RefusalBudget::kPerWindow + 2);
+  const v1::AuditEntry& summary = entries.back();
+  EXPECT_EQ(summary.peer(), "RS");
+  EXPECT_EQ(summary.kind(), "summarized_calls");
+  EXPECT_EQ(summary.outcome().calls(), static_cast<uint64_t>(beyond));
+  EXPECT_EQ(summary.outcome().status_code(),
+            static_cast<int>(absl::StatusCode::kInvalidArgument));
+  EXPECT_TRUE(summary.envelope_sha256().empty());
+  // Handed over once; the next window writes one by one again.
+  service_.FlushSummaries();
+  auto again = service_.EvaluateAs(std::string("RS"), nullptr);
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kInvalidArgument);
+  entries = node_.AuditEntries(v1::AUDIT_DIRECTION_RECEIVED, "Peer.Evaluate");
+  ASSERT_EQ(entries.size() - before, RefusalBudget::kPerWindow + 3);
+  EXPECT_EQ(entries.back().kind(), "not_an_envelope");
+}
+
 }  // namespace
 }  // namespace cbx::node
