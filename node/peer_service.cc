@@ -264,20 +264,30 @@ grpc::Status PeerService::Called(
     grpc::ServerContextBase* context, std::string_view rpc,
     std::string_view kind,
     const std::function<absl::Status(const std::string&)>& body,
-    AuditCounts* counts) {
-  auto caller = Identify(*context);
+    AuditCounts* counts, bool read_only) {
+  return ToGrpc(
+      CalledAs(Identify(*context), rpc, kind, body, counts, read_only));
+}
+
+absl::Status PeerService::CalledAs(
+    const absl::StatusOr<std::string>& caller, std::string_view rpc,
+    std::string_view kind,
+    const std::function<absl::Status(const std::string&)>& body,
+    AuditCounts* counts, bool read_only) {
   absl::Status status = caller.status();
   if (caller.ok()) status = body(*caller);
-  // A refusal beyond the caller's budget is only counted
-  // (node/refusal_budget.h).
-  if (!status.ok() && !budget_.Admit(caller.ok() ? *caller : "", rpc,
-                                     status.code(), ctx_->clock->NowMs())) {
-    return ToGrpc(status);
+  // A refusal, or the answer of a call that changes nothing, beyond the
+  // caller's budget is only counted (node/refusal_budget.h).
+  RefusalBudget& budget = status.ok() ? reads_ : budget_;
+  if ((!status.ok() || read_only) &&
+      !budget.Admit(caller.ok() ? *caller : "", rpc, status.code(),
+                    ctx_->clock->NowMs())) {
+    return status;
   }
   absl::Status logged = ctx_->audit_trail->Call(
       v1::AUDIT_DIRECTION_RECEIVED, caller.ok() ? *caller : "", rpc, kind, "",
       status.code(), counts == nullptr ? AuditCounts{} : *counts);
-  return ToGrpc(logged.ok() ? status : AuditFailure(logged));
+  return logged.ok() ? status : AuditFailure(logged);
 }
 
 grpc::Status PeerService::GetDirectory(grpc::ServerContextBase* context,
@@ -294,12 +304,16 @@ grpc::Status PeerService::GetDirectory(grpc::ServerContextBase* context,
         counts.elements = static_cast<uint32_t>(response->versions_size());
         return absl::OkStatus();
       },
-      &counts);
+      &counts, /*read_only=*/true);
 }
 
 void PeerService::FlushSummaries() {
-  for (const RefusalBudget::Summary& s :
-       budget_.TakeEnded(ctx_->clock->NowMs())) {
+  const int64_t now_ms = ctx_->clock->NowMs();
+  std::vector<RefusalBudget::Summary> ended = budget_.TakeEnded(now_ms);
+  for (RefusalBudget::Summary& s : reads_.TakeEnded(now_ms)) {
+    ended.push_back(std::move(s));
+  }
+  for (const RefusalBudget::Summary& s : ended) {
     const std::string calls = std::to_string(s.calls);
     LogEvent(ctx_->self(), "warn", "calls-summarized",
              {{"rpc", s.rpc},
@@ -336,14 +350,23 @@ absl::Status PeerService::RefuseSuspended(const std::string& caller) const {
 grpc::Status PeerService::GetCheckpoint(grpc::ServerContextBase* context,
                                         const v1::GetCheckpointRequest* request,
                                         v1::GetCheckpointResponse* response) {
-  return Called(context, "Peer.GetCheckpoint", "get_checkpoint",
-                [&](const std::string& caller) {
-                  RETURN_IF_ERROR(RefuseSuspended(caller));
-                  absl::Status status = ServeCheckpoint(*request, response);
-                  return status.code() == absl::StatusCode::kDataLoss
-                             ? AuditFailure(status)
-                             : status;
-                });
+  return ToGrpc(GetCheckpointAs(Identify(*context), *request, response));
+}
+
+absl::Status PeerService::GetCheckpointAs(
+    const absl::StatusOr<std::string>& caller,
+    const v1::GetCheckpointRequest& request,
+    v1::GetCheckpointResponse* response) {
+  return CalledAs(
+      caller, "Peer.GetCheckpoint", "get_checkpoint",
+      [&](const std::string& caller) {
+        RETURN_IF_ERROR(RefuseSuspended(caller));
+        absl::Status status = ServeCheckpoint(request, response);
+        return status.code() == absl::StatusCode::kDataLoss
+                   ? AuditFailure(status)
+                   : status;
+      },
+      nullptr, /*read_only=*/true);
 }
 
 absl::Status PeerService::ServeCheckpoint(

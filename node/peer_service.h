@@ -69,6 +69,12 @@ class PeerService final : public grpc::Service {
       const absl::StatusOr<std::string>& caller, const v1::Envelope* request);
   void set_withdrawals(Withdrawals* withdrawals) { withdrawals_ = withdrawals; }
 
+  // Peer.GetCheckpoint as the gRPC method answers it, for a caller already
+  // identified (as EvaluateAs).
+  absl::Status GetCheckpointAs(const absl::StatusOr<std::string>& caller,
+                               const v1::GetCheckpointRequest& request,
+                               v1::GetCheckpointResponse* response);
+
   // Writes the counts of the calls each caller made beyond its budget in
   // the windows that have ended (node/refusal_budget.h): per caller, rpc
   // and status code one warn line "calls-summarized" and one RECEIVED audit
@@ -135,12 +141,20 @@ class PeerService final : public grpc::Service {
   // caller, logs the call with its outcome, and returns it (or the log's
   // failure) as a gRPC status.
   // A refusal beyond the caller's budget (node/refusal_budget.h) is only
-  // counted.
+  // counted, and so is an answer beyond the caller's budget of answered
+  // calls when the call is `read_only` (it changes nothing: GetDirectory,
+  // GetCheckpoint).
   grpc::Status Called(
       grpc::ServerContextBase* context, std::string_view rpc,
       std::string_view kind,
       const std::function<absl::Status(const std::string&)>& body,
-      AuditCounts* counts = nullptr);
+      AuditCounts* counts = nullptr, bool read_only = false);
+  // The same for a caller already identified.
+  absl::Status CalledAs(
+      const absl::StatusOr<std::string>& caller, std::string_view rpc,
+      std::string_view kind,
+      const std::function<absl::Status(const std::string&)>& body,
+      AuditCounts* counts, bool read_only);
 
   // OK if `caller` is active in the current directory; PERMISSION_DENIED
   // "caller CC is suspended" otherwise.
@@ -155,7 +169,8 @@ class PeerService final : public grpc::Service {
   LookupResponder responder_;
   Cooperation* cooperation_ = nullptr;
   Withdrawals* withdrawals_ = nullptr;
-  RefusalBudget budget_;
+  RefusalBudget budget_;                                 // refused calls
+  RefusalBudget reads_{RefusalBudget::kReadsPerWindow};  // answered reads
 };
 
 }  // namespace cbx::node

@@ -230,5 +230,48 @@ TEST_F(PeerServiceTest, RefusalsBeyondTheBudgetAreCountedInOneEntry) {
   EXPECT_EQ(entries.back().kind(), "not_an_envelope");
 }
 
+// Issue 9: calls that are answered and change nothing (GetCheckpoint,
+// GetDirectory) have no quota and were each an audit entry. Beyond
+// kReadsPerWindow a minute they are answered and counted; the window's
+// count is one entry, as for refusals.
+TEST_F(PeerServiceTest, ReadsBeyondTheirBudgetAreCountedInOneEntry) {
+  const size_t before =
+      node_.AuditEntries(v1::AUDIT_DIRECTION_RECEIVED, "Peer.GetCheckpoint")
+          .size();
+  // A first entry and checkpoint to serve.
+  EXPECT_FALSE(service_.EvaluateAs(std::string("RS"), nullptr).ok());
+  ASSERT_TRUE(checkpoints_.MaybeCheckpoint(/*force=*/true).ok());
+  const int beyond = 30;
+  for (uint32_t i = 0; i < RefusalBudget::kReadsPerWindow + beyond; ++i) {
+    v1::GetCheckpointRequest request;
+    v1::GetCheckpointResponse response;
+    absl::Status served =
+        service_.GetCheckpointAs(std::string("RS"), request, &response);
+    ASSERT_TRUE(served.ok()) << served;
+    ASSERT_FALSE(response.checkpoint().empty()) << i;
+  }
+  std::vector<v1::AuditEntry> entries =
+      node_.AuditEntries(v1::AUDIT_DIRECTION_RECEIVED, "Peer.GetCheckpoint");
+  ASSERT_EQ(entries.size() - before, RefusalBudget::kReadsPerWindow);
+  // A refusal has its own budget: still written one by one.
+  auto unknown = service_.GetCheckpointAs(
+      absl::UnauthenticatedError("no client certificate"),
+      v1::GetCheckpointRequest(), nullptr);
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kUnauthenticated);
+  entries =
+      node_.AuditEntries(v1::AUDIT_DIRECTION_RECEIVED, "Peer.GetCheckpoint");
+  ASSERT_EQ(entries.size() - before, RefusalBudget::kReadsPerWindow + 1);
+
+  node_.clock().AdvanceMs(RefusalBudget::kWindowMs);
+  service_.FlushSummaries();
+  entries =
+      node_.AuditEntries(v1::AUDIT_DIRECTION_RECEIVED, "Peer.GetCheckpoint");
+  ASSERT_EQ(entries.size() - before, RefusalBudget::kReadsPerWindow + 2);
+  EXPECT_EQ(entries.back().kind(), "summarized_calls");
+  EXPECT_EQ(entries.back().peer(), "RS");
+  EXPECT_EQ(entries.back().outcome().status_code(), 0);
+  EXPECT_EQ(entries.back().outcome().calls(), static_cast<uint64_t>(beyond));
+}
+
 }  // namespace
 }  // namespace cbx::node

@@ -24,7 +24,7 @@ bool RefusalBudget::Admit(const std::string& caller, std::string_view rpc,
     w.start_ms = now_ms;
     w.written = 0;
   }
-  if (w.written < kPerWindow) {
+  if (w.written < per_window_) {
     ++w.written;
     return true;
   }

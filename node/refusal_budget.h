@@ -17,6 +17,10 @@
 // written one by one and reconciliation (spec/audit-log.md §9) is
 // unchanged for it.
 //
+// PeerService keeps a second budget, of kReadsPerWindow, for the calls it
+// answers that change nothing (GetDirectory, GetCheckpoint), which have no
+// quota either.
+//
 // In memory only: counts not yet handed over are lost if the node stops.
 // Thread-safe.
 #ifndef CBX_NODE_REFUSAL_BUDGET_H_
@@ -38,6 +42,14 @@ class RefusalBudget {
  public:
   static constexpr int64_t kWindowMs = 60'000;
   static constexpr uint32_t kPerWindow = 100;
+  // The same bound for calls that are answered and change nothing
+  // (GetDirectory, GetCheckpoint), which PeerService keeps apart: a node at
+  // the shortest intervals the config allows (100 ms) makes 600 of each a
+  // minute to one peer, so 1,200 is never reached by an honest one.
+  static constexpr uint32_t kReadsPerWindow = 1'200;
+
+  explicit RefusalBudget(uint32_t per_window = kPerWindow)
+      : per_window_(per_window) {}
 
   // The refusals of one caller, rpc and status code counted in one window
   // beyond the budget.
@@ -67,6 +79,7 @@ class RefusalBudget {
   // Moves `w`'s counts to ended_.
   void End(const std::string& caller, Window& w);
 
+  const uint32_t per_window_;
   std::mutex mu_;
   std::map<std::string, Window> windows_;  // by caller; guarded by mu_
   std::vector<Summary> ended_;             // guarded by mu_
