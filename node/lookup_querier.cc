@@ -388,7 +388,11 @@ v1::PeerAnswer LookupQuerier::LookUp(const PeerLookup& lookup,
   if (!evaluated.ok()) return Failure(member, evaluated.status());
   absl::StatusOr<std::vector<Bytes>> outputs =
       VerifyAndFinalize(lookup, *evaluated);
-  if (!outputs.ok()) return Failure(member, outputs.status());
+  if (!outputs.ok()) {
+    // Whatever failed, the next request to this peer goes compressed.
+    if (evaluated->uncompressed) NoteUncompressed(member, false);
+    return Failure(member, outputs.status());
+  }
   absl::StatusOr<Hits> hits = Membership(lookup, *evaluated, *outputs);
   if (!hits.ok()) return Failure(member, hits.status());
   if (lookup.watch != nullptr && lookup.watch->on_outputs != nullptr) {
@@ -481,8 +485,8 @@ absl::StatusOr<std::vector<Bytes>> LookupQuerier::VerifyAndFinalize(
       evaluated.oprf_inputs, evaluated.blinds, evaluated.blinded,
       evaluated.blinded_points, elements, resp.proof(), lookup.oprf_public_key);
   // Whether to send this peer the uncompressed form next time: as its
-  // verified answer says, and not after an answer that failed.
-  NoteUncompressed(lookup.member, ys.ok() && resp.uncompressed_accepted());
+  // verified answer says (LookUp forgets it after an answer that failed).
+  if (ys.ok()) NoteUncompressed(lookup.member, resp.uncompressed_accepted());
   if (!ys.ok()) {
     return LogReceived(lookup, "Peer.Evaluate", evaluated.reply,
                        absl::Status(ys.status().code(),

@@ -273,6 +273,23 @@ TEST_F(LookupQuerierTest, ElementsGoUncompressedOnlyToAPeerThatTakesThem) {
   ASSERT_EQ(answers.size(), 1u);
   EXPECT_EQ(answers[0].outcome(), v1::PEER_OUTCOME_HIT) << answers[0].error();
   EXPECT_EQ(peers_->LastElementSize("RS"), crypto::kP256ElementSize);
+
+  // Upgraded again; then an answer that fails its checks (here the wrong
+  // count) is followed by a compressed request too.
+  peers_->SetCompressedOnly("RS", false);
+  Query(Request({"RS"}));
+  Query(Request({"RS"}));
+  EXPECT_EQ(peers_->LastElementSize("RS"),
+            crypto::kP256UncompressedElementSize);
+  peers_->SetBehaviour("RS", FakeBehaviour::kWrongCount);
+  answers = Query(Request({"RS"}));
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].outcome(), v1::PEER_OUTCOME_ERROR);
+  peers_->SetBehaviour("RS", FakeBehaviour::kAnswer);
+  answers = Query(Request({"RS"}));
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].outcome(), v1::PEER_OUTCOME_HIT) << answers[0].error();
+  EXPECT_EQ(peers_->LastElementSize("RS"), crypto::kP256ElementSize);
 }
 
 // A hit keeps its context (spec/office-api.md §4.6): the value as the
