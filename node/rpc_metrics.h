@@ -34,7 +34,8 @@ using CallerLabeler =
     std::function<std::string(const std::vector<std::string>& uris)>;
 
 // A server interceptor factory for one port; `service` is the label value
-// ("peer", "office").
+// ("peer", "office"). Every call is counted but gRPC's own health checks
+// (grpc.health.v1.Health, on gRPC's callback API).
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
 MakeServerMetricsInterceptor(std::string service, CallerLabeler caller);
 

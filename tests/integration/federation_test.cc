@@ -7,10 +7,8 @@
 #include <signal.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <thread>
 
 #include "cbx/v1/audit.pb.h"
@@ -530,19 +528,24 @@ grpc::Status GarbageCall(const std::shared_ptr<grpc::Channel>& channel,
   grpc::Slice slice(garbage, sizeof(garbage));
   grpc::ByteBuffer request(&slice, 1), reply;
   grpc::ClientContext ctx;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
+  // On a completion queue this thread drains, not gRPC's callback API: its
+  // callbacks run on gRPC's threads, handed over inside libgrpc++ where
+  // ThreadSanitizer cannot see it (make tsan reported races in a run of
+  // 250 such calls).
+  grpc::CompletionQueue cq;
+  std::unique_ptr<grpc::GenericClientAsyncResponseReader> call =
+      generic.PrepareUnaryCall(&ctx, method, request, &cq);
+  call->StartCall();
   grpc::Status status;
-  generic.UnaryCall(&ctx, method, grpc::StubOptions(), &request, &reply,
-                    [&](grpc::Status s) {
-                      std::lock_guard<std::mutex> lock(mu);
-                      status = s;
-                      done = true;
-                      cv.notify_one();
-                    });
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return done; });
+  call->Finish(&reply, &status, reinterpret_cast<void*>(1));
+  void* tag = nullptr;
+  bool ok = false;
+  if (!cq.Next(&tag, &ok)) {
+    status = grpc::Status(grpc::StatusCode::INTERNAL, "completion queue shut");
+  }
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
   return status;
 }
 
