@@ -165,6 +165,20 @@ class P256 {
     return out;
   }
 
+  // The point SEC1 `bytes` (their form already checked) encode: null if
+  // it is not on the curve (OpenSSL's oct2point checks it, and x, y < p)
+  // or is the identity.
+  PointPtr PointOnCurve(std::string_view bytes) const {
+    PointPtr p = NewPoint();
+    if (EC_POINT_oct2point(group_.get(), p.get(), U8(bytes), bytes.size(),
+                           ThreadBnCtx()) != 1 ||
+        EC_POINT_is_at_infinity(group_.get(), p.get())) {
+      ERR_clear_error();
+      return nullptr;
+    }
+    return p;
+  }
+
   // DeserializeElement: a 33-byte SEC1 compressed point on the curve; the
   // identity cannot be written in 33 bytes.
   absl::StatusOr<PointPtr> Decode(std::string_view bytes) const {
@@ -173,14 +187,7 @@ class P256 {
       return absl::InvalidArgumentError(
           "P-256 element must be a 33-byte compressed point");
     }
-    PointPtr p = NewPoint();
-    if (EC_POINT_oct2point(group_.get(), p.get(), U8(bytes), bytes.size(),
-                           ThreadBnCtx()) != 1 ||
-        EC_POINT_is_at_infinity(group_.get(), p.get())) {
-      ERR_clear_error();
-      return absl::InvalidArgumentError("P-256 element is not on the curve");
-    }
-    return p;
+    return OnCurveOrRefused(bytes);
   }
 
   // A wire element (spec/oprf.md §1): 33 bytes compressed (`0x02`/`0x03`
@@ -189,23 +196,23 @@ class P256 {
   // a check of the curve equation where the compressed one costs a square
   // root (about 0.7 against 13 us).
   absl::StatusOr<PointPtr> DecodeElement(std::string_view bytes) const {
-    if (bytes.size() == kP256UncompressedElementSize && bytes[0] == 0x04) {
-      PointPtr p = NewPoint();
-      if (EC_POINT_oct2point(group_.get(), p.get(), U8(bytes), bytes.size(),
-                             ThreadBnCtx()) != 1 ||
-          EC_POINT_is_at_infinity(group_.get(), p.get())) {
-        ERR_clear_error();
-        return absl::InvalidArgumentError("P-256 element is not on the curve");
-      }
-      return p;
-    }
-    if (bytes.size() != kP256ElementSize ||
-        (bytes[0] != 0x02 && bytes[0] != 0x03)) {
+    const bool uncompressed =
+        bytes.size() == kP256UncompressedElementSize && bytes[0] == 0x04;
+    const bool compressed = bytes.size() == kP256ElementSize &&
+                            (bytes[0] == 0x02 || bytes[0] == 0x03);
+    if (!uncompressed && !compressed) {
       return absl::InvalidArgumentError(
           "P-256 element must be a 33-byte compressed or a 65-byte "
           "uncompressed point");
     }
-    return Decode(bytes);
+    return OnCurveOrRefused(bytes);
+  }
+  absl::StatusOr<PointPtr> OnCurveOrRefused(std::string_view bytes) const {
+    PointPtr p = PointOnCurve(bytes);
+    if (p == nullptr) {
+      return absl::InvalidArgumentError("P-256 element is not on the curve");
+    }
+    return p;
   }
 
   // The 65-byte uncompressed encodings of `points`, none the identity
@@ -270,12 +277,11 @@ class P256 {
   // oct2point checks it), not the identity.
   absl::StatusOr<PointPtr> DecodeUncompressedChecked(
       std::string_view bytes, std::string_view what) const {
-    PointPtr p = NewPoint();
-    if (bytes.size() != kUncompressedSize || bytes[0] != 0x04 ||
-        EC_POINT_oct2point(group_.get(), p.get(), U8(bytes), bytes.size(),
-                           ThreadBnCtx()) != 1 ||
-        EC_POINT_is_at_infinity(group_.get(), p.get())) {
-      ERR_clear_error();
+    PointPtr p;
+    if (bytes.size() == kUncompressedSize && bytes[0] == 0x04) {
+      p = PointOnCurve(bytes);
+    }
+    if (p == nullptr) {
       return absl::InvalidArgumentError(
           std::string(what) + " is not a 65-byte uncompressed P-256 point");
     }
