@@ -13,17 +13,14 @@
 #include "core/crypto/sha256.h"
 #include "core/crypto/x509.h"
 #include "grpc/grpc_security_constants.h"
+#include "node/peer_front.h"
 
 namespace cbx::node {
 namespace {
 
 absl::StatusOr<std::string> PeerCertificate(
     const grpc::ServerContextBase& context) {
-  auto auth = context.auth_context();
-  if (auth == nullptr) {
-    return absl::UnauthenticatedError("no client certificate was presented");
-  }
-  return CallerCertificatePem(*auth);
+  return CallerCertificatePem(context);
 }
 
 absl::StatusOr<std::vector<std::string>> UrisOf(const std::string& pem) {
@@ -46,6 +43,20 @@ absl::StatusOr<std::string> CallerCertificatePem(
     return absl::UnauthenticatedError("no client certificate was presented");
   }
   return std::string(pems.front().data(), pems.front().size());
+}
+
+absl::StatusOr<std::string> CallerCertificatePem(
+    const grpc::ServerContextBase& context) {
+  auto auth = context.auth_context();
+  if (auth != nullptr && auth->IsPeerAuthenticated()) {
+    return CallerCertificatePem(*auth);
+  }
+  // A connection the Peer port's TLS front handed to gRPC in plain HTTP/2.
+  if (std::shared_ptr<const FrontCaller> front = FrontCallerOf(context.peer());
+      front != nullptr) {
+    return front->certificate_pem;
+  }
+  return absl::UnauthenticatedError("no client certificate was presented");
 }
 
 std::string_view RoleName(OfficeRole role) {

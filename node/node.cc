@@ -232,7 +232,9 @@ Node::~Node() {
   if (retention_) retention_->RequestStop();
   if (local_executor_) local_executor_->Shutdown();
   if (sync_executor_) sync_executor_->Shutdown();
+  if (peer_front_) peer_front_->StopAccepting();
   if (peer_server_) peer_server_->Shutdown();
+  peer_front_.reset();
   if (office_server_) office_server_->Shutdown();
   if (console_executor_) console_executor_->Shutdown();
   if (lookup_executor_) lookup_executor_->Shutdown();
@@ -716,20 +718,41 @@ absl::Status Node::Start() {
   // member it is, and that its own CA issued it, is checked per call.
   // Both ports: identity and roots follow tls_'s files, revocation is
   // checked per call (node/tls_credentials.h).
-  int peer_port = 0, office_port = 0;
+  // The Peer port's TLS is the node's own front (node/peer_front.h),
+  // which hands each connection to this server in plain HTTP/2: the server
+  // listens on no port of its own.
+  int office_port = 0;
   {
     grpc::ServerBuilder builder;
-    builder.AddListeningPort(ctx_->config.peer_listen,
-                             tls_->PeerServerCredentials(), &peer_port);
     builder.RegisterService(peer_service_.get());
     ApplyServerLimits(builder, kMaxPeerRequestBytes, "cbx-peer");
     builder.experimental().SetInterceptorCreators(
         interceptors("peer", peer_caller));
     peer_server_ = builder.BuildAndStart();
   }
-  if (peer_server_ == nullptr || peer_port == 0) {
-    return absl::UnavailableError("peer_listen: cannot listen on " +
-                                  ctx_->config.peer_listen);
+  if (peer_server_ == nullptr) {
+    return absl::UnavailableError("the Peer service's gRPC server did not start");
+  }
+  {
+    PeerFrontOptions front;
+    front.self = ctx_->self();
+    front.listen = ctx_->config.peer_listen;
+    // The same identity and roots gRPC's TLS would use; the generation
+    // changes with either.
+    front.tls = [tls = tls_.get(), last = std::shared_ptr<const std::string>(),
+                 roots_changes = uint64_t{0}]() mutable
+        -> absl::StatusOr<PeerFrontTls> {
+      std::shared_ptr<const TlsIdentity> identity = tls->identity();
+      std::shared_ptr<const std::string> roots = tls->peer_roots();
+      if (roots != last) {
+        last = roots;
+        ++roots_changes;
+      }
+      return PeerFrontTls{identity->certificate_pem, identity->private_key_pem,
+                          *roots, (identity->generation << 32) | roots_changes};
+    };
+    ASSIGN_OR_RETURN(peer_front_,
+                     PeerFront::Start(peer_server_.get(), std::move(front)));
   }
   {
     grpc::ServerBuilder builder;
@@ -1109,8 +1132,10 @@ void Node::Run() {
   // gRPC deadline: on gRPC's own clock, not the node's.)
   const gpr_timespec grace = gpr_time_add(
       gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_seconds(5, GPR_TIMESPAN));
+  peer_front_->StopAccepting();
   peer_server_->Shutdown(grace);
   office_server_->Shutdown(grace);
+  peer_front_.reset();
   // Console queries end with their peers' answers (each bounded by the
   // peer deadline), before the pool they wait on stops.
   if (console_executor_) console_executor_->Shutdown();

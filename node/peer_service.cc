@@ -12,6 +12,7 @@
 #include "node/directory_store.h"
 #include "node/identity.h"
 #include "node/log.h"
+#include "node/tls_credentials.h"
 
 namespace cbx::node {
 
@@ -246,12 +247,23 @@ grpc::Status PeerService::SyncIndex(
 
 absl::StatusOr<std::string> PeerService::Identify(
     const grpc::ServerContextBase& context) {
+  // A connection of the node's TLS front (node/peer_front.h) did not pass
+  // gRPC's revocation gate (node/tls_credentials.h): checked here, on
+  // every call, as the gate does.
+  if (ctx_->tls != nullptr) {
+    auto auth = context.auth_context();
+    if (auth == nullptr || !auth->IsPeerAuthenticated()) {
+      if (absl::StatusOr<std::string> pem = CallerCertificatePem(context);
+          pem.ok()) {
+        RETURN_IF_ERROR(ctx_->tls->CheckCertificate(*pem));
+      }
+    }
+  }
   absl::StatusOr<std::string> caller =
       CallerMember(context, *ctx_->directory->Current());
   if (caller.ok()) {
-    // CallerMember succeeded, so the certificate property is there.
-    absl::StatusOr<std::string> pem =
-        CallerCertificatePem(*context.auth_context());
+    // CallerMember succeeded, so there is a certificate.
+    absl::StatusOr<std::string> pem = CallerCertificatePem(context);
     if (pem.ok()) {
       ctx_->certificates_seen->Record(*caller, CertificatesSeen::Side::kClient,
                                       *pem, ctx_->clock->NowMs());

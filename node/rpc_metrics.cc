@@ -8,6 +8,7 @@
 #include "grpcpp/server_context.h"
 #include "node/identity.h"
 #include "node/metrics.h"
+#include "node/peer_front.h"
 
 namespace cbx::node {
 namespace {
@@ -89,6 +90,12 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
         for (const auto& v :
              auth->FindPropertyValues(GRPC_PEER_URI_PROPERTY_NAME)) {
           uris.emplace_back(v.data(), v.size());
+        }
+      }
+      // A connection of the Peer port's TLS front (node/peer_front.h).
+      if (uris.empty()) {
+        if (auto front = FrontCallerOf(ctx->peer()); front != nullptr) {
+          uris = front->uris;
         }
       }
     }

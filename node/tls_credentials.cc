@@ -166,6 +166,12 @@ std::shared_ptr<const RevocationSet> TlsCredentials::revocations() const {
   return revocations_;
 }
 
+std::shared_ptr<const std::string> TlsCredentials::peer_roots() const {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  return peer_roots_ != nullptr ? peer_roots_
+                                : std::make_shared<const std::string>();
+}
+
 std::vector<std::string> TlsCredentials::OwnCas(
     const directory::Directory& dir) const {
   const v1::Member* me = dir.FindMember(config_.member);
@@ -232,7 +238,11 @@ absl::Status TlsCredentials::WritePeerRoots(const directory::Directory& dir) {
                                                   roots, {.mode = 0600})));
   }
   const bool first = peer_roots_pem_.empty();
-  peer_roots_pem_ = std::move(roots);
+  peer_roots_pem_ = roots;
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    peer_roots_ = std::make_shared<const std::string>(std::move(roots));
+  }
   if (!first) {
     LogEvent(config_.member, "info", "tls-roots-updated",
              {{"port", "peer"},
@@ -395,9 +405,13 @@ void TlsCredentials::OnDirectoryAdopted(const directory::Directory& after) {
 absl::Status TlsCredentials::CheckCaller(const grpc::AuthContext& auth) const {
   auto pem = CallerCertificatePem(auth);
   if (!pem.ok()) return absl::OkStatus();  // the services refuse it
+  return CheckCertificate(*pem);
+}
+
+absl::Status TlsCredentials::CheckCertificate(const std::string& pem) const {
   std::shared_ptr<const RevocationSet> revoked = revocations();
   if (revoked->empty()) return absl::OkStatus();
-  const std::string digest = crypto::Sha256(*pem);
+  const std::string digest = crypto::Sha256(pem);
   crypto::CertificateSummary summary;
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
@@ -405,7 +419,7 @@ absl::Status TlsCredentials::CheckCaller(const grpc::AuthContext& auth) const {
     if (it != summaries_.end()) summary = it->second;
   }
   if (summary.issuer_der.empty()) {
-    auto parsed = crypto::SummarizeCertificate(*pem);
+    auto parsed = crypto::SummarizeCertificate(pem);
     if (!parsed.ok()) return absl::OkStatus();  // the services refuse it
     summary = *std::move(parsed);
     std::lock_guard<std::mutex> lock(cache_mu_);
@@ -432,11 +446,6 @@ std::shared_ptr<grpc::ServerCredentials> TlsCredentials::ServerCredentials(
   creds->SetAuthMetadataProcessor(
       std::make_shared<RevocationGate>(this, config_.member, port));
   return creds;
-}
-
-std::shared_ptr<grpc::ServerCredentials>
-TlsCredentials::PeerServerCredentials() {
-  return ServerCredentials(dir_ + "/peer-roots.pem", "peer");
 }
 
 std::shared_ptr<grpc::ServerCredentials>

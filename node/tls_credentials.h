@@ -14,7 +14,9 @@
 //   identity.pem      the node's key and certificate in ONE file, so that
 //                     gRPC never reads a new key beside an old certificate
 //                     (it reads two files with no consistency check);
-//   peer-roots.pem    every member's CA of the current directory;
+//   peer-roots.pem    every member's CA of the current directory (for the
+//                     operator: the Peer port's front, node/peer_front.h,
+//                     takes them from peer_roots());
 //   office-roots.pem  a copy of tls.office_ca.
 // Outgoing peer channels (node/peer_clients.cc) take identity() and make a
 // new channel when its generation changes.
@@ -107,15 +109,20 @@ class TlsCredentials {
                             const Clock* clock, Env* env = Env::Default());
   ~TlsCredentials();
 
-  // Credentials for a server port, watching <data_dir>/tls/ and checking
-  // revocation on every call. Call each once, before the servers start.
-  std::shared_ptr<grpc::ServerCredentials> PeerServerCredentials();
+  // Credentials for the Office port, watching <data_dir>/tls/ and checking
+  // revocation on every call. Call once, before the server starts. (The
+  // Peer port's TLS is the node's own front, node/peer_front.h, which takes
+  // identity() and peer_roots() at each handshake.)
   std::shared_ptr<grpc::ServerCredentials> OfficeServerCredentials();
 
   // The identity in use now. Never null.
   std::shared_ptr<const TlsIdentity> identity() const;
   // The CRLs in use now. Never null.
   std::shared_ptr<const RevocationSet> revocations() const;
+  // The Peer port's trust roots now (every member's CA of the directory in
+  // use, PEM), for the node's own TLS front (node/peer_front.h). Never
+  // null; a new object each time they change.
+  std::shared_ptr<const std::string> peer_roots() const;
 
   // Rereads the operator's files and applies each valid change, logging
   // tls-reloaded / tls-reload-refused / crl-* events; `cause` ("SIGHUP",
@@ -134,6 +141,9 @@ class TlsCredentials {
   // (UNAUTHENTICATED, saying which CRL) — connections without a client
   // certificate pass here and are refused by the services.
   absl::Status CheckCaller(const grpc::AuthContext& auth) const;
+  // The same for one client certificate (PEM): UNAUTHENTICATED if a CRL
+  // in use lists it, OK otherwise (also for one that does not parse).
+  absl::Status CheckCertificate(const std::string& pem) const;
 
  private:
   TlsCredentials(const Config& config,
@@ -187,6 +197,7 @@ class TlsCredentials {
   mutable std::mutex state_mu_;
   std::shared_ptr<const TlsIdentity> identity_ ABSL_GUARDED_BY(state_mu_);
   std::shared_ptr<const RevocationSet> revocations_ ABSL_GUARDED_BY(state_mu_);
+  std::shared_ptr<const std::string> peer_roots_ ABSL_GUARDED_BY(state_mu_);
 
   // Certificate PEM digest -> summary: a peer presents the same
   // certificate on every call. Cleared past a bound.

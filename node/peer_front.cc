@@ -1,0 +1,584 @@
+#include "node/peer_front.h"
+
+#include <fcntl.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <future>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "core/crypto/sha256.h"
+#include "core/crypto/x509.h"
+#include "core/util/status_macros.h"
+#include "grpcpp/server_posix.h"
+#include "node/console/listen_endpoint.h"
+#include "node/grpc_limits.h"
+#include "node/h2_frames.h"
+#include "node/log.h"
+#include "node/metrics.h"
+
+namespace cbx::node {
+
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+using tcp = asio::ip::tcp;
+using unix_stream = asio::local::stream_protocol;
+using boost::system::error_code;
+
+PeerFrontOptions::PeerFrontOptions()
+    : handshake_timeout_ms(kServerHandshakeTimeoutMs),
+      max_resets_per_window(kMaxClientResetsPerWindow),
+      reset_window_ms(kClientResetWindowMs),
+      penalty_ms(kResetFloodPenaltyMs),
+      max_penalty_ms(kMaxResetFloodPenaltyMs),
+      max_connections(kMaxPeerConnections) {}
+
+namespace {
+
+// gRPC's own TLS 1.2 cipher suites (TLS 1.3's are OpenSSL's defaults).
+constexpr char kTls12Ciphers[] =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384";
+
+// A penalized certificate's record: closed after its handshake until
+// `until_ms`; `length_ms` is the last penalty, doubled at a flood within
+// an hour of the previous one.
+struct Penalty {
+  int64_t until_ms = 0;
+  int64_t length_ms = 0;
+  int64_t last_flood_ms = 0;
+};
+constexpr int64_t kPenaltyMemoryMs = 60 * 60'000;
+
+// The connections handed to gRPC, by gRPC's end of the socket pair.
+struct Registry {
+  std::mutex mu;
+  std::map<int, std::pair<uint64_t, std::shared_ptr<const FrontCaller>>> by_fd;
+};
+
+Registry& Callers() {
+  static Registry* registry = new Registry();
+  return *registry;
+}
+
+void Register(int fd, uint64_t id, std::shared_ptr<const FrontCaller> caller) {
+  Registry& r = Callers();
+  std::lock_guard<std::mutex> lock(r.mu);
+  r.by_fd[fd] = {id, std::move(caller)};
+}
+
+void Unregister(int fd, uint64_t id) {
+  Registry& r = Callers();
+  std::lock_guard<std::mutex> lock(r.mu);
+  auto it = r.by_fd.find(fd);
+  if (it != r.by_fd.end() && it->second.first == id) r.by_fd.erase(it);
+}
+
+CounterFamily& Outcomes() {
+  static CounterFamily& f = MetricsRegistry::Default().Counter(
+      "cbx_peer_front_connections_total",
+      "Connections to the Peer port by how the node's TLS front ended or "
+      "passed them: handed_to_grpc, handshake_failed, handshake_timeout, "
+      "reset_flood (closed for resetting too many streams), penalized "
+      "(closed after the handshake: the certificate flooded recently), "
+      "over_limit (too many open connections).",
+      {"outcome"});
+  return f;
+}
+
+GaugeFamily& OpenGauge() {
+  static GaugeFamily& f = MetricsRegistry::Default().Gauge(
+      "cbx_peer_front_open_connections",
+      "Connections open at the Peer port's TLS front.");
+  return f;
+}
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// ALPN (RFC 7301): gRPC clients ask for h2 and refuse a server that does
+// not select it; a client that asks only for something else is refused.
+int SelectH2(SSL* /*ssl*/, const unsigned char** out, unsigned char* outlen,
+             const unsigned char* in, unsigned int inlen, void* /*arg*/) {
+  static const unsigned char kH2[] = {2, 'h', '2'};
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, outlen, kH2, sizeof(kH2), in, inlen) !=
+      OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+  }
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+// The TLS server context of `m`: TLS 1.2 or later with gRPC's suites, no
+// session resumption (every connection presents its certificate), and a
+// client certificate required that chains to one of m.client_roots_pem.
+absl::StatusOr<std::shared_ptr<ssl::context>> MakeContext(
+    const PeerFrontTls& m) {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  SSL_CTX* c = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+  SSL_CTX_set_cipher_list(c, kTls12Ciphers);
+  SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_options(c, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_num_tickets(c, 0);
+  SSL_CTX_set_alpn_select_cb(c, SelectH2, nullptr);
+  error_code ec;
+  ctx->use_certificate_chain(asio::buffer(m.certificate_pem), ec);
+  if (!ec) {
+    ctx->use_private_key(asio::buffer(m.private_key_pem), ssl::context::pem,
+                         ec);
+  }
+  if (ec || SSL_CTX_check_private_key(c) != 1) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("peer_listen: the node's certificate and key do not load",
+                     ec ? ": " + ec.message() : std::string()));
+  }
+  if (m.client_roots_pem.empty()) {
+    return absl::FailedPreconditionError(
+        "peer_listen: no member CA to verify callers with");
+  }
+  ctx->add_certificate_authority(asio::buffer(m.client_roots_pem), ec);
+  if (!ec) {
+    ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert,
+                         ec);
+  }
+  if (ec) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "peer_listen: the members' CAs do not load: ", ec.message()));
+  }
+  return ctx;
+}
+
+// The PEM of the certificate the TLS peer presented, or "".
+std::string PeerCertificatePem(SSL* ssl) {
+  X509* cert = SSL_get1_peer_certificate(ssl);
+  if (cert == nullptr) return "";
+  BIO* bio = BIO_new(BIO_s_mem());
+  std::string pem;
+  if (PEM_write_bio_X509(bio, cert) == 1) {
+    char* data = nullptr;
+    const long n = BIO_get_mem_data(bio, &data);
+    pem.assign(data, static_cast<size_t>(n));
+  }
+  BIO_free(bio);
+  X509_free(cert);
+  return pem;
+}
+
+std::string RemoteOf(const tcp::socket& socket) {
+  error_code ec;
+  const tcp::endpoint e = socket.remote_endpoint(ec);
+  if (ec) return "unknown";
+  return absl::StrCat(e.address().is_v6() ? "ipv6:[" : "ipv4:",
+                      e.address().to_string(), e.address().is_v6() ? "]" : "",
+                      ":", e.port());
+}
+
+class Connection;
+
+}  // namespace
+
+struct PeerFront::State {
+  // First: destroyed last, after every socket and timer below; destroying
+  // it destroys the handlers still queued, and the connections they hold.
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+  grpc::Server* server = nullptr;
+  PeerFrontOptions options;
+  std::thread thread;
+
+  // On the front's thread only.
+  bool accepting = true;
+  std::shared_ptr<ssl::context> context;
+  uint64_t generation = 0;
+  std::map<std::string, Penalty> penalties;  // certificate digest ->
+  std::map<uint64_t, std::weak_ptr<Connection>> open;
+  uint64_t next_id = 1;
+
+  mutable std::mutex stats_mu;
+  Stats stats ABSL_GUARDED_BY(stats_mu);
+
+  void Count(uint64_t Stats::*field, const char* outcome) {
+    {
+      std::lock_guard<std::mutex> lock(stats_mu);
+      ++(stats.*field);
+    }
+    Outcomes().With({outcome}).Increment();
+  }
+  void SetOpen() {
+    {
+      std::lock_guard<std::mutex> lock(stats_mu);
+      stats.open = static_cast<int>(open.size());
+    }
+    OpenGauge().With({}).Set(static_cast<double>(open.size()));
+  }
+};
+
+namespace {
+
+// One connection: the TLS handshake, then bytes passed both ways between
+// the client and gRPC's end of a socket pair, the client's frames counted.
+// Every method runs on the front's thread.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(PeerFront::State* state, tcp::socket socket,
+             std::shared_ptr<ssl::context> context, uint64_t id)
+      : state_(state),
+        context_(std::move(context)),
+        remote_(RemoteOf(socket)),
+        tls_(std::move(socket), *context_),
+        grpc_side_(state->io),
+        timer_(state->io),
+        id_(id),
+        window_start_ms_(SteadyMs()) {}
+
+  void Begin() {
+    timer_.expires_after(
+        std::chrono::milliseconds(state_->options.handshake_timeout_ms));
+    timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (ec || self->closed_ || self->frames_.preface_done()) return;
+      self->state_->Count(&PeerFront::Stats::timeouts, "handshake_timeout");
+      self->Close();
+    });
+    tls_.async_handshake(ssl::stream_base::server,
+                         [self = shared_from_this()](error_code ec) {
+                           self->OnHandshake(ec);
+                         });
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    timer_.cancel();
+    error_code ignored;
+    tls_.lowest_layer().close(ignored);
+    grpc_side_.close(ignored);
+    if (grpc_fd_ >= 0) Unregister(grpc_fd_, id_);
+    state_->open.erase(id_);
+    state_->SetOpen();
+  }
+
+ private:
+  void OnHandshake(error_code ec) {
+    if (closed_) return;
+    std::string pem;
+    if (!ec) pem = PeerCertificatePem(tls_.native_handle());
+    if (ec || pem.empty()) {
+      state_->Count(&PeerFront::Stats::handshake_failures, "handshake_failed");
+      LogEvent(state_->options.self, "debug", "peer-handshake-failed",
+               {{"remote", remote_},
+                {"reason", ec ? ec.message() : "no client certificate"}});
+      return Close();
+    }
+    digest_ = crypto::Sha256(pem);
+    auto caller = std::make_shared<FrontCaller>();
+    caller->certificate_pem = std::move(pem);
+    absl::StatusOr<std::vector<std::string>> uris =
+        crypto::CertificateUriSans(caller->certificate_pem);
+    if (uris.ok()) caller->uris = *std::move(uris);
+    caller->remote = remote_;
+    if (Penalized()) {
+      state_->Count(&PeerFront::Stats::refused_penalized, "penalized");
+      return Close();
+    }
+    if (!state_->accepting) return Close();
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+      LogEvent(state_->options.self, "error", "peer-connection-refused",
+               {{"remote", remote_},
+                {"reason", absl::StrCat("socketpair: ", strerror(errno))}});
+      return Close();
+    }
+    const int flags = fcntl(fds[1], F_GETFL);
+    fcntl(fds[1], F_SETFL, flags | O_NONBLOCK);
+    grpc_side_.assign(unix_stream(), fds[0], ec);
+    if (ec) {
+      close(fds[0]);
+      close(fds[1]);
+      return Close();
+    }
+    grpc_fd_ = fds[1];
+    Register(grpc_fd_, id_, std::move(caller));
+    // gRPC owns fds[1] from here, and closes it with its transport.
+    grpc::AddInsecureChannelFromFd(state_->server, fds[1]);
+    state_->Count(&PeerFront::Stats::handed_to_grpc, "handed_to_grpc");
+    ReadClient();
+    ReadGrpc();
+  }
+
+  bool Penalized() {
+    auto it = state_->penalties.find(digest_);
+    return it != state_->penalties.end() && SteadyMs() < it->second.until_ms;
+  }
+
+  void ReadClient() {
+    tls_.async_read_some(
+        asio::buffer(in_), [self = shared_from_this()](error_code ec, size_t n) {
+          if (self->closed_) return;
+          if (ec || !self->Inspect(n)) return self->Close();
+          asio::async_write(self->grpc_side_, asio::buffer(self->in_.data(), n),
+                            [self](error_code ec, size_t) {
+                              if (self->closed_) return;
+                              if (ec) return self->Close();
+                              self->ReadClient();
+                            });
+        });
+  }
+
+  void ReadGrpc() {
+    grpc_side_.async_read_some(
+        asio::buffer(out_),
+        [self = shared_from_this()](error_code ec, size_t n) {
+          if (self->closed_) return;
+          if (ec) return self->Close();  // gRPC closed the connection
+          asio::async_write(self->tls_, asio::buffer(self->out_.data(), n),
+                            [self](error_code ec, size_t) {
+                              if (self->closed_) return;
+                              if (ec) return self->Close();
+                              self->ReadGrpc();
+                            });
+        });
+  }
+
+  // Counts the client's next `n` bytes; false if the connection must end.
+  bool Inspect(size_t n) {
+    frames_.Feed(in_.data(), n);
+    if (frames_.malformed()) return false;  // gRPC would end it too
+    const int64_t now = SteadyMs();
+    if (now - window_start_ms_ >= state_->options.reset_window_ms) {
+      window_start_ms_ = now;
+      window_resets_ = frames_.resets();
+    }
+    const uint64_t resets = frames_.resets() - window_resets_;
+    if (resets <= static_cast<uint64_t>(state_->options.max_resets_per_window)) {
+      return true;
+    }
+    Penalty& p = state_->penalties[digest_];
+    const bool repeat = p.last_flood_ms != 0 &&
+                        now - p.last_flood_ms < kPenaltyMemoryMs;
+    p.length_ms = repeat ? std::min(2 * p.length_ms,
+                                    state_->options.max_penalty_ms)
+                         : state_->options.penalty_ms;
+    p.until_ms = now + p.length_ms;
+    p.last_flood_ms = now;
+    ForgetOldPenalties(now);
+    state_->Count(&PeerFront::Stats::reset_floods, "reset_flood");
+    std::shared_ptr<const FrontCaller> caller =
+        FrontCallerOf(absl::StrCat("fd:", grpc_fd_));
+    LogEvent(state_->options.self, "warn", "peer-connection-closed",
+             {{"reason", "reset-flood"},
+              {"caller", caller != nullptr && !caller->uris.empty()
+                             ? absl::StrJoin(caller->uris, ",")
+                             : "unknown"},
+              {"remote", remote_},
+              {"resets", std::to_string(resets)},
+              {"window_ms", std::to_string(now - window_start_ms_)},
+              {"penalty_ms", std::to_string(p.length_ms)}});
+    return false;
+  }
+
+  void ForgetOldPenalties(int64_t now) {
+    if (state_->penalties.size() < 1024) return;
+    for (auto it = state_->penalties.begin();
+         it != state_->penalties.end();) {
+      if (now - it->second.last_flood_ms >= kPenaltyMemoryMs &&
+          now >= it->second.until_ms) {
+        it = state_->penalties.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  PeerFront::State* const state_;
+  const std::shared_ptr<ssl::context> context_;  // outlives tls_
+  const std::string remote_;
+  ssl::stream<tcp::socket> tls_;
+  unix_stream::socket grpc_side_;
+  asio::steady_timer timer_;
+  const uint64_t id_;
+  Bytes digest_;
+  int grpc_fd_ = -1;
+  bool closed_ = false;
+  H2ClientFrames frames_;
+  int64_t window_start_ms_;
+  uint64_t window_resets_ = 0;
+  std::array<uint8_t, 64 * 1024> in_;
+  std::array<uint8_t, 64 * 1024> out_;
+};
+
+void Accept(PeerFront::State* state) {
+  state->acceptor.async_accept([state](error_code ec, tcp::socket socket) {
+    if (!state->accepting || ec == asio::error::operation_aborted) return;
+    if (ec) return Accept(state);
+    if (static_cast<int>(state->open.size()) >=
+        state->options.max_connections) {
+      state->Count(&PeerFront::Stats::refused_full, "over_limit");
+      error_code ignored;
+      socket.close(ignored);
+      return Accept(state);
+    }
+    {
+      std::lock_guard<std::mutex> lock(state->stats_mu);
+      ++state->stats.accepted;
+    }
+    absl::StatusOr<PeerFrontTls> material = state->options.tls();
+    if (material.ok() && material->generation != state->generation) {
+      absl::StatusOr<std::shared_ptr<ssl::context>> made =
+          MakeContext(*material);
+      if (made.ok()) {
+        state->context = *std::move(made);
+        state->generation = material->generation;
+      } else {
+        LogEvent(state->options.self, "error", "tls-reload-refused",
+                 {{"what", "peer_front"},
+                  {"reason", std::string(made.status().message())}});
+        state->generation = material->generation;  // said once
+      }
+    }
+    error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    const uint64_t id = state->next_id++;
+    auto connection = std::make_shared<Connection>(state, std::move(socket),
+                                                   state->context, id);
+    state->open[id] = connection;
+    state->SetOpen();
+    connection->Begin();
+    Accept(state);
+  });
+}
+
+// The address to bind: an IP address or localhost (ParseListenEndpoint),
+// or else a host name resolved here, as gRPC would.
+absl::StatusOr<tcp::endpoint> BindAddress(asio::io_context& io,
+                                          const std::string& listen) {
+  absl::StatusOr<tcp::endpoint> endpoint =
+      ParseListenEndpoint("peer_listen", listen);
+  if (endpoint.ok()) return endpoint;
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return endpoint.status();
+  tcp::resolver resolver(io);
+  error_code ec;
+  auto results = resolver.resolve(listen.substr(0, colon),
+                                  listen.substr(colon + 1),
+                                  tcp::resolver::passive, ec);
+  if (ec || results.empty()) {
+    return absl::UnavailableError(absl::StrCat(
+        "peer_listen: cannot listen on ", listen, ": ",
+        ec ? ec.message() : "the name resolves to no address"));
+  }
+  return results.begin()->endpoint();
+}
+
+}  // namespace
+
+std::shared_ptr<const FrontCaller> FrontCallerOf(std::string_view grpc_peer) {
+  absl::string_view rest(grpc_peer.data(), grpc_peer.size());
+  if (!absl::ConsumePrefix(&rest, "fd:")) return nullptr;
+  int fd = -1;
+  if (!absl::SimpleAtoi(rest, &fd)) return nullptr;
+  Registry& r = Callers();
+  std::lock_guard<std::mutex> lock(r.mu);
+  auto it = r.by_fd.find(fd);
+  if (it == r.by_fd.end()) return nullptr;
+  return it->second.second;
+}
+
+absl::StatusOr<std::unique_ptr<PeerFront>> PeerFront::Start(
+    grpc::Server* server, PeerFrontOptions options) {
+  if (server == nullptr || !options.tls) {
+    return absl::InvalidArgumentError("peer front: server and tls required");
+  }
+  absl::StatusOr<PeerFrontTls> material = options.tls();
+  if (!material.ok()) return material.status();
+  absl::StatusOr<std::shared_ptr<ssl::context>> context =
+      MakeContext(*material);
+  if (!context.ok()) return context.status();
+  std::unique_ptr<PeerFront> front(new PeerFront());
+  front->state_ = std::make_unique<State>();
+  State& s = *front->state_;
+  s.server = server;
+  s.options = std::move(options);
+  s.context = *std::move(context);
+  s.generation = material->generation;
+  ASSIGN_OR_RETURN(tcp::endpoint endpoint, BindAddress(s.io, s.options.listen));
+  error_code ec;
+  s.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec && endpoint.address().is_v6()) {
+    s.acceptor.set_option(asio::ip::v6_only(false), ec);
+  }
+  if (!ec) s.acceptor.bind(endpoint, ec);
+  if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat(
+        "peer_listen: cannot listen on ", s.options.listen, ": ",
+        ec.message()));
+  }
+  front->port_ = s.acceptor.local_endpoint().port();
+  Accept(&s);
+  s.thread = std::thread([&s] { s.io.run(); });
+  return front;
+}
+
+void PeerFront::StopAccepting() {
+  if (state_ == nullptr || !state_->thread.joinable()) return;
+  std::promise<void> done;
+  asio::post(state_->io, [state = state_.get(), &done] {
+    state->accepting = false;
+    error_code ignored;
+    state->acceptor.close(ignored);
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+PeerFront::~PeerFront() {
+  if (state_ == nullptr) return;
+  if (state_->thread.joinable()) {
+    asio::post(state_->io, [state = state_.get()] {
+      state->accepting = false;
+      error_code ignored;
+      state->acceptor.close(ignored);
+      std::vector<std::shared_ptr<Connection>> all;
+      for (auto& [id, weak] : state->open) {
+        if (auto c = weak.lock()) all.push_back(std::move(c));
+      }
+      for (auto& c : all) c->Close();
+      state->io.stop();
+    });
+    state_->thread.join();
+  }
+}
+
+PeerFront::Stats PeerFront::stats() const {
+  std::lock_guard<std::mutex> lock(state_->stats_mu);
+  return state_->stats;
+}
+
+}  // namespace cbx::node

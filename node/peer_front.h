@@ -1,0 +1,141 @@
+// The Peer port's TLS, ended by the node itself in front of gRPC (issue 9,
+// spec/threats.md §4): HTTP/2 rapid reset (CVE-2023-44487).
+//
+// gRPC 1.51 has no bound of its own on streams a client opens and resets at
+// once (upstream's came in gRPC C-core 1.57.1), and a member holding a valid
+// certificate can starve every other peer's calls with them. To count
+// them, the node must see the HTTP/2 frames, which only the end of the TLS
+// connection does. So the node accepts the Peer port's TCP connections and
+// does the TLS handshake itself (OpenSSL, the same roots and identity as
+// gRPC would use, from node/tls_credentials.h), then hands the plain
+// HTTP/2 bytes to the gRPC server over a socket pair
+// (grpc::AddInsecureChannelFromFd), passing bytes both ways. On the way in
+// it reads each frame's 9-byte header (node/h2_frames.h, no decoding of
+// header blocks):
+//   - a connection whose client resets more than kMaxClientResetsPerWindow
+//     streams within kClientResetWindowMs is closed, logged once
+//     (peer-connection-closed reason=reset-flood) and counted;
+//   - that certificate's new connections are then closed after their
+//     handshake for kResetFloodPenaltyMs, doubled at each new flood within
+//     an hour, up to kMaxResetFloodPenaltyMs. The key is the certificate's
+//     digest, not the member it names: a member whose CA issued a
+//     certificate naming another member cannot get that member shut out.
+//   - a connection that has not finished its TLS handshake and sent the
+//     HTTP/2 preface and SETTINGS within kServerHandshakeTimeoutMs is
+//     closed (slow loris), and at most kMaxPeerConnections are open.
+// Every limit of node/grpc_limits.h that gRPC enforces (streams per
+// connection, message sizes, keepalive, idleness, age) still applies: they
+// are the gRPC server's and hold for connections handed to it this way.
+//
+// Who called: the gRPC server sees a connection without TLS, whose peer
+// string is "fd:<n>", n being gRPC's end of the socket pair. The front
+// records, per such connection, the client certificate of its handshake;
+// FrontCallerOf() returns it, and identity.h's CallerMember and the RPC
+// metrics use it where gRPC's auth context has no certificate. The entry
+// goes when the front closes the connection. gRPC closes its end of the
+// pair, which frees the number for reuse, only when its transport is
+// destroyed, after every call on it ended; so a call never sees a later
+// connection's entry.
+//
+// Revocation: a revoked certificate still completes its handshake; every
+// Peer call on it is refused UNAUTHENTICATED by the Peer service
+// (node/peer_service.cc, TlsCredentials::CheckCertificate), as gRPC's own
+// TLS did through node/tls_credentials.h's gate.
+//
+// Threading: the front runs one thread of its own (an io_context) for the
+// acceptor, every handshake and every byte. Start, StopAccepting and the
+// destructor are called from one thread (the node's); FrontCallerOf is
+// thread-safe (a mutex around a map).
+#ifndef CBX_NODE_PEER_FRONT_H_
+#define CBX_NODE_PEER_FRONT_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/server.h"
+
+namespace cbx::node {
+
+// The TLS material of the front's next handshakes; `generation` changes
+// whenever any of it does (the TLS context is remade then).
+struct PeerFrontTls {
+  std::string certificate_pem;  // the node's certificate (and chain)
+  std::string private_key_pem;
+  std::string client_roots_pem;  // every member's CA
+  uint64_t generation = 0;
+};
+
+struct PeerFrontOptions {
+  std::string self;    // the member code, for log lines
+  std::string listen;  // config peer_listen: host:port
+  // Asked at each accept; must not block for long. Required.
+  std::function<absl::StatusOr<PeerFrontTls>()> tls;
+  // The limits (node/grpc_limits.h by default; tests shorten them).
+  int64_t handshake_timeout_ms;
+  int max_resets_per_window;
+  int64_t reset_window_ms;
+  int64_t penalty_ms;
+  int64_t max_penalty_ms;
+  int max_connections;
+  PeerFrontOptions();
+};
+
+// The caller of a connection the front handed to gRPC.
+struct FrontCaller {
+  std::string certificate_pem;    // the client's leaf certificate
+  std::vector<std::string> uris;  // its URI SANs
+  std::string remote;             // "ipv4:10.0.0.7:50122"
+};
+
+// The caller behind a gRPC peer string ("fd:17") of a connection the front
+// handed to gRPC and has not closed; null for any other peer string.
+std::shared_ptr<const FrontCaller> FrontCallerOf(std::string_view grpc_peer);
+
+class PeerFront {
+ public:
+  struct Stats {
+    uint64_t accepted = 0;           // TCP connections accepted
+    uint64_t handed_to_grpc = 0;     // handshakes completed and handed on
+    uint64_t handshake_failures = 0;  // TLS refused or broken
+    uint64_t timeouts = 0;           // closed by the handshake timeout
+    uint64_t reset_floods = 0;       // closed for a reset flood
+    uint64_t refused_penalized = 0;  // closed after the handshake: penalty
+    uint64_t refused_full = 0;       // closed at once: max_connections
+    int open = 0;                    // connections open now
+  };
+
+  // Listens on options.listen and serves `server` (started, with the Peer
+  // service and no listening port of its own), which must outlive the
+  // front. UNAVAILABLE "peer_listen: cannot listen on ..." if the address
+  // cannot be bound; FAILED_PRECONDITION if the TLS material does not load.
+  static absl::StatusOr<std::unique_ptr<PeerFront>> Start(
+      grpc::Server* server, PeerFrontOptions options);
+  // Closes the listener and every connection, and stops the thread.
+  ~PeerFront();
+  PeerFront(const PeerFront&) = delete;
+  PeerFront& operator=(const PeerFront&) = delete;
+
+  // The port bound (useful with port 0).
+  int port() const { return port_; }
+  // No connection is accepted or handed to gRPC after this returns; open
+  // ones keep passing bytes (so that gRPC's shutdown reaches its clients).
+  void StopAccepting();
+  // A copy of the counters (taken on the front's thread).
+  Stats stats() const;
+
+  struct State;
+
+ private:
+  PeerFront() = default;
+  std::unique_ptr<State> state_;
+  int port_ = 0;
+};
+
+}  // namespace cbx::node
+
+#endif  // CBX_NODE_PEER_FRONT_H_
