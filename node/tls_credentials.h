@@ -21,9 +21,11 @@
 // Outgoing peer channels (node/peer_clients.cc) take identity() and make a
 // new channel when its generation changes.
 //
-// Revocation is checked by the node itself on every call, on both ports,
-// in an AuthMetadataProcessor attached to the server credentials: a revoked
-// certificate's new and already open connections are refused
+// Revocation is checked by the node itself on every call, on both ports:
+// on the Office port in an AuthMetadataProcessor attached to the server
+// credentials, on the Peer port (whose TLS is the node's own front,
+// node/peer_front.h) by the Peer service through CheckCertificate. A
+// revoked certificate's new and already open connections are refused
 // UNAUTHENTICATED on each call (gRPC 1.51's own CRL support only judges
 // handshakes, and needs OpenSSL hash-named files it never rereads).
 //
