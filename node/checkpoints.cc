@@ -96,7 +96,8 @@ absl::Status Checkpoints::AddMissingSignatures(
 }
 
 absl::StatusOr<uint32_t> Checkpoints::AcceptCosignature(
-    const std::string& witness, const std::string& note_text) {
+    const std::string& witness, const std::string& note_text, bool* changed) {
+  if (changed != nullptr) *changed = false;
   RETURN_IF_ERROR(ctx_->audit_trail->Health());
   ASSIGN_OR_RETURN(note::Note note, note::ParseNote(note_text));
   ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpoint(note.text));
@@ -129,6 +130,7 @@ absl::StatusOr<uint32_t> Checkpoints::AcceptCosignature(
         ctx_->audit->AddCosignature(cp.size, note::FormatSignatureLine(sig)));
   }
   ASSIGN_OR_RETURN(std::string now, ctx_->audit->CheckpointAt(cp.size));
+  if (changed != nullptr) *changed = now != *stored;
   ASSIGN_OR_RETURN(logcheck::VerifiedCheckpoint with,
                    logcheck::VerifyCheckpoint(keys, now));
   const uint32_t count = static_cast<uint32_t>(with.witnesses);

@@ -45,9 +45,12 @@ class Checkpoints {
   // of this node's stored checkpoints and stores it. Returns the number of
   // cosignatures that checkpoint now has. INVALID_ARGUMENT for a note that
   // is not one of this log's checkpoints word for word; UNAUTHENTICATED if
-  // no valid cosignature of `witness` is on it.
+  // no valid cosignature of `witness` is on it. With `changed`, says
+  // whether the stored checkpoint gained a line (false for a cosignature it
+  // already held).
   absl::StatusOr<uint32_t> AcceptCosignature(const std::string& witness,
-                                             const std::string& note);
+                                             const std::string& note,
+                                             bool* changed = nullptr);
 
   // The checkpoint auditors are shown: the newest one with at least the
   // policy's witness_threshold cosignatures, or, while none is, the newest

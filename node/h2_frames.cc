@@ -16,7 +16,8 @@ void H2ClientFrames::Feed(const uint8_t* data, size_t size) {
   while (at < size && !malformed()) {
     if (preface_seen_ < kPreface.size()) {
       if (static_cast<char>(data[at]) != kPreface[preface_seen_]) {
-        why_malformed_ = "the connection does not start with the HTTP/2 preface";
+        why_malformed_ =
+            "the connection does not start with the HTTP/2 preface";
         return;
       }
       ++preface_seen_;

@@ -51,10 +51,10 @@ class H2ClientFrames {
  private:
   void OnHeader();
 
-  size_t preface_seen_ = 0;   // bytes of the preface matched so far
+  size_t preface_seen_ = 0;  // bytes of the preface matched so far
   bool preface_done_ = false;
   std::array<uint8_t, 9> header_{};
-  size_t header_seen_ = 0;    // bytes of the current frame's header
+  size_t header_seen_ = 0;     // bytes of the current frame's header
   uint64_t payload_left_ = 0;  // bytes of the current frame's payload
   bool first_frame_ = true;
   std::string why_malformed_;

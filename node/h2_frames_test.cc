@@ -81,7 +81,8 @@ TEST(H2ClientFramesTest, ThePrefaceIsDoneOnlyWithTheWholeFirstFrameHeader) {
   EXPECT_TRUE(frames.preface_done());
 }
 
-TEST(H2ClientFramesTest, AnotherProtocolOrAFirstFrameOtherThanSettingsIsMalformed) {
+TEST(H2ClientFramesTest,
+     AnotherProtocolOrAFirstFrameOtherThanSettingsIsMalformed) {
   {
     H2ClientFrames frames;
     Feed(frames, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");

@@ -12,6 +12,7 @@
 #include "node/grpc_status.h"
 #include "node/log.h"
 #include "node/log_before_effect.h"
+#include "node/refusal_budget.h"
 #include "node/tag_index.h"
 
 namespace cbx::node {
@@ -375,7 +376,8 @@ LookupResponder::Snapshot() {
 }
 
 absl::StatusOr<IndexAnswer> LookupResponder::SyncIndex(
-    const envelope::OpenedEnvelope& opened) {
+    const envelope::OpenedEnvelope& opened,
+    const std::function<bool()>& may_send_whole) {
   const v1::IndexRequest& req = opened.message.index_request();
   // The tags and the epoch named in the manifest, from one side of a key
   // switch.
@@ -426,6 +428,16 @@ absl::StatusOr<IndexAnswer> LookupResponder::SyncIndex(
                absl::StatusCode::kFailedPrecondition) {
       return Answer(kSyncIndex, opened, changes.status(), {}, nullptr);
     }
+  }
+  if (out.full && may_send_whole && !may_send_whole()) {
+    return Answer(
+        kSyncIndex, opened,
+        absl::ResourceExhaustedError(absl::StrCat(
+            "this member sends its whole index to one member at most ",
+            RefusalBudget::kFullIndexesPerHour,
+            " times an hour; ask for the changes since the version held, or "
+            "again within the hour")),
+        {}, nullptr);
   }
   v1::Message manifest_msg;
   v1::IndexManifest* manifest = manifest_msg.mutable_index_manifest();

@@ -149,8 +149,12 @@ class LookupResponder {
   // change of each tag wins); otherwise the whole index. The index is
   // always the served (current) epoch's: UNAVAILABLE for the directory's
   // new epoch before the switch, FAILED_PRECONDITION for the previous
-  // epoch after it (its tags are never served again).
-  absl::StatusOr<IndexAnswer> SyncIndex(const envelope::OpenedEnvelope& opened);
+  // epoch after it (its tags are never served again). An answer that would
+  // hold the whole index is first put to `may_send_whole` (when set):
+  // false refuses the call RESOURCE_EXHAUSTED, logged as any refusal.
+  absl::StatusOr<IndexAnswer> SyncIndex(
+      const envelope::OpenedEnvelope& opened,
+      const std::function<bool()>& may_send_whole = nullptr);
 
   // The own index at its current version, computed once per version.
   absl::StatusOr<std::shared_ptr<const OwnIndexSnapshot>> Snapshot();

@@ -379,6 +379,30 @@ TEST_F(LookupResponderTest, ResolveWhoseCommitFailsIsVoidedAndUnanswered) {
   EXPECT_EQ(voided.envelope_sha256(), request.envelope_sha256);
 }
 
+// Issue 9: whether the whole index may go to this caller is asked only of
+// an answer that would hold it; a refusal is RESOURCE_EXHAUSTED, logged.
+TEST_F(LookupResponderTest, TheWholeIndexGoesOnlyWhereTheGateLetsIt) {
+  AddCase("PPO-1", {"@alice_one"});
+  int asked = 0;
+  auto refuse = [&asked] {
+    ++asked;
+    return false;
+  };
+  auto whole = responder_.SyncIndex(IndexRequest(0), refuse);
+  EXPECT_EQ(whole.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(whole.status().message().find("whole index"), std::string::npos)
+      << whole.status();
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(LastEntry().rpc(), "Peer.SyncIndex");
+  EXPECT_EQ(LastEntry().outcome().status_code(),
+            static_cast<int>(absl::StatusCode::kResourceExhausted));
+  // A delta is not asked about.
+  auto delta = responder_.SyncIndex(IndexRequest(1), refuse);
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  EXPECT_FALSE(delta->full);
+  EXPECT_EQ(asked, 1);
+}
+
 TEST_F(LookupResponderTest, SyncIndexSendsTheWholeIndexOrTheDelta) {
   AddCase("PPO-1", {"@alice_one"});
   auto full = responder_.SyncIndex(IndexRequest(0));

@@ -731,7 +731,8 @@ absl::Status Node::Start() {
     peer_server_ = builder.BuildAndStart();
   }
   if (peer_server_ == nullptr) {
-    return absl::UnavailableError("the Peer service's gRPC server did not start");
+    return absl::UnavailableError(
+        "the Peer service's gRPC server did not start");
   }
   {
     PeerFrontOptions front;
@@ -740,8 +741,8 @@ absl::Status Node::Start() {
     // The same identity and roots gRPC's TLS would use; the generation
     // changes with either.
     front.tls = [tls = tls_.get(), last = std::shared_ptr<const std::string>(),
-                 roots_changes = uint64_t{0}]() mutable
-        -> absl::StatusOr<PeerFrontTls> {
+                 roots_changes =
+                     uint64_t{0}]() mutable -> absl::StatusOr<PeerFrontTls> {
       std::shared_ptr<const TlsIdentity> identity = tls->identity();
       std::shared_ptr<const std::string> roots = tls->peer_roots();
       if (roots != last) {

@@ -194,9 +194,9 @@ std::string RemoteOf(const tcp::socket& socket) {
   error_code ec;
   const tcp::endpoint e = socket.remote_endpoint(ec);
   if (ec) return "unknown";
-  return absl::StrCat(e.address().is_v6() ? "ipv6:[" : "ipv4:",
-                      e.address().to_string(), e.address().is_v6() ? "]" : "",
-                      ":", e.port());
+  return absl::StrCat(
+      e.address().is_v6() ? "ipv6:[" : "ipv4:", e.address().to_string(),
+      e.address().is_v6() ? "]" : "", ":", e.port());
 }
 
 class Connection;
@@ -265,22 +265,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
       self->state_->Count(&PeerFront::Stats::timeouts, "handshake_timeout");
       self->Close();
     });
-    tls_.async_handshake(ssl::stream_base::server,
-                         [self = shared_from_this()](error_code ec) {
-                           self->OnHandshake(ec);
-                         });
+    tls_.async_handshake(
+        ssl::stream_base::server,
+        [self = shared_from_this()](error_code ec) { self->OnHandshake(ec); });
   }
 
   void Close() {
     if (closed_) return;
     closed_ = true;
+    // The books first: the client may look at them once it sees the end.
+    if (grpc_fd_ >= 0) Unregister(grpc_fd_, id_);
+    state_->open.erase(id_);
+    state_->SetOpen();
     timer_.cancel();
     error_code ignored;
     tls_.lowest_layer().close(ignored);
     grpc_side_.close(ignored);
-    if (grpc_fd_ >= 0) Unregister(grpc_fd_, id_);
-    state_->open.erase(id_);
-    state_->SetOpen();
   }
 
  private:
@@ -337,17 +337,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void ReadClient() {
-    tls_.async_read_some(
-        asio::buffer(in_), [self = shared_from_this()](error_code ec, size_t n) {
-          if (self->closed_) return;
-          if (ec || !self->Inspect(n)) return self->Close();
-          asio::async_write(self->grpc_side_, asio::buffer(self->in_.data(), n),
-                            [self](error_code ec, size_t) {
-                              if (self->closed_) return;
-                              if (ec) return self->Close();
-                              self->ReadClient();
-                            });
-        });
+    tls_.async_read_some(asio::buffer(in_), [self = shared_from_this()](
+                                                error_code ec, size_t n) {
+      if (self->closed_) return;
+      if (ec || !self->Inspect(n)) return self->Close();
+      asio::async_write(self->grpc_side_, asio::buffer(self->in_.data(), n),
+                        [self](error_code ec, size_t) {
+                          if (self->closed_) return;
+                          if (ec) return self->Close();
+                          self->ReadClient();
+                        });
+    });
   }
 
   void ReadGrpc() {
@@ -375,15 +375,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
       window_resets_ = frames_.resets();
     }
     const uint64_t resets = frames_.resets() - window_resets_;
-    if (resets <= static_cast<uint64_t>(state_->options.max_resets_per_window)) {
+    if (resets <=
+        static_cast<uint64_t>(state_->options.max_resets_per_window)) {
       return true;
     }
     Penalty& p = state_->penalties[digest_];
-    const bool repeat = p.last_flood_ms != 0 &&
-                        now - p.last_flood_ms < kPenaltyMemoryMs;
-    p.length_ms = repeat ? std::min(2 * p.length_ms,
-                                    state_->options.max_penalty_ms)
-                         : state_->options.penalty_ms;
+    const bool repeat =
+        p.last_flood_ms != 0 && now - p.last_flood_ms < kPenaltyMemoryMs;
+    p.length_ms =
+        repeat ? std::min(2 * p.length_ms, state_->options.max_penalty_ms)
+               : state_->options.penalty_ms;
     p.until_ms = now + p.length_ms;
     p.last_flood_ms = now;
     ForgetOldPenalties(now);
@@ -404,8 +405,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void ForgetOldPenalties(int64_t now) {
     if (state_->penalties.size() < 1024) return;
-    for (auto it = state_->penalties.begin();
-         it != state_->penalties.end();) {
+    for (auto it = state_->penalties.begin(); it != state_->penalties.end();) {
       if (now - it->second.last_flood_ms >= kPenaltyMemoryMs &&
           now >= it->second.until_ms) {
         it = state_->penalties.erase(it);
@@ -484,13 +484,13 @@ absl::StatusOr<tcp::endpoint> BindAddress(asio::io_context& io,
   if (colon == std::string::npos) return endpoint.status();
   tcp::resolver resolver(io);
   error_code ec;
-  auto results = resolver.resolve(listen.substr(0, colon),
-                                  listen.substr(colon + 1),
-                                  tcp::resolver::passive, ec);
+  auto results =
+      resolver.resolve(listen.substr(0, colon), listen.substr(colon + 1),
+                       tcp::resolver::passive, ec);
   if (ec || results.empty()) {
-    return absl::UnavailableError(absl::StrCat(
-        "peer_listen: cannot listen on ", listen, ": ",
-        ec ? ec.message() : "the name resolves to no address"));
+    return absl::UnavailableError(
+        absl::StrCat("peer_listen: cannot listen on ", listen, ": ",
+                     ec ? ec.message() : "the name resolves to no address"));
   }
   return results.begin()->endpoint();
 }
@@ -536,9 +536,9 @@ absl::StatusOr<std::unique_ptr<PeerFront>> PeerFront::Start(
   if (!ec) s.acceptor.bind(endpoint, ec);
   if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return absl::UnavailableError(absl::StrCat(
-        "peer_listen: cannot listen on ", s.options.listen, ": ",
-        ec.message()));
+    return absl::UnavailableError(absl::StrCat("peer_listen: cannot listen on ",
+                                               s.options.listen, ": ",
+                                               ec.message()));
   }
   front->port_ = s.acceptor.local_endpoint().port();
   Accept(&s);

@@ -99,14 +99,14 @@ std::shared_ptr<const FrontCaller> FrontCallerOf(std::string_view grpc_peer);
 class PeerFront {
  public:
   struct Stats {
-    uint64_t accepted = 0;           // TCP connections accepted
-    uint64_t handed_to_grpc = 0;     // handshakes completed and handed on
+    uint64_t accepted = 0;            // TCP connections accepted
+    uint64_t handed_to_grpc = 0;      // handshakes completed and handed on
     uint64_t handshake_failures = 0;  // TLS refused or broken
-    uint64_t timeouts = 0;           // closed by the handshake timeout
-    uint64_t reset_floods = 0;       // closed for a reset flood
-    uint64_t refused_penalized = 0;  // closed after the handshake: penalty
-    uint64_t refused_full = 0;       // closed at once: max_connections
-    int open = 0;                    // connections open now
+    uint64_t timeouts = 0;            // closed by the handshake timeout
+    uint64_t reset_floods = 0;        // closed for a reset flood
+    uint64_t refused_penalized = 0;   // closed after the handshake: penalty
+    uint64_t refused_full = 0;        // closed at once: max_connections
+    int open = 0;                     // connections open now
   };
 
   // Listens on options.listen and serves `server` (started, with the Peer

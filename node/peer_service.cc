@@ -226,23 +226,38 @@ grpc::Status PeerService::Resolve(grpc::ServerContextBase* context,
 grpc::Status PeerService::SyncIndex(
     grpc::ServerContextBase* context, const ReceivedEnvelope* request,
     grpc::internal::WriterInterface<v1::IndexPart>* writer) {
-  auto opened =
-      Admit(Identify(*context), request->parsed ? &request->message : nullptr,
-            v1::Message::kIndexRequest, "Peer.SyncIndex");
-  if (!opened.ok()) return ToGrpc(opened.status());
-  absl::StatusOr<IndexAnswer> answer = responder_.SyncIndex(*opened);
-  if (!answer.ok()) return ToGrpc(answer.status());
-  if (!writer->Write(answer->manifest) ||
-      !answer->WriteChunks(
-          [&](const v1::IndexPart& part) { return writer->Write(part); })) {
-    return grpc::Status::CANCELLED;
+  return ToGrpc(SyncIndexAs(
+      Identify(*context), request->parsed ? &request->message : nullptr,
+      [writer](const v1::IndexPart& part) { return writer->Write(part); }));
+}
+
+absl::Status PeerService::SyncIndexAs(
+    const absl::StatusOr<std::string>& caller, const v1::Envelope* request,
+    const std::function<bool(const v1::IndexPart&)>& write) {
+  constexpr std::string_view kRpc = "Peer.SyncIndex";
+  if (caller.ok() && !index_syncs_.Admit(*caller, kRpc, absl::StatusCode::kOk,
+                                         ctx_->clock->NowMs())) {
+    return Refuse(kRpc, *caller, request,
+                  absl::ResourceExhaustedError(absl::StrCat(
+                      "more than ", RefusalBudget::kIndexSyncsPerWindow,
+                      " SyncIndex calls in a minute from ", *caller,
+                      "; a node syncs an index at most every 100 ms")));
+  }
+  ASSIGN_OR_RETURN(envelope::OpenedEnvelope opened,
+                   Admit(caller, request, v1::Message::kIndexRequest, kRpc));
+  ASSIGN_OR_RETURN(IndexAnswer answer, responder_.SyncIndex(opened, [&] {
+    return whole_indexes_.Admit(*caller, kRpc, absl::StatusCode::kOk,
+                                ctx_->clock->NowMs());
+  }));
+  if (!write(answer.manifest) || !answer.WriteChunks(write)) {
+    return absl::CancelledError("the index stream broke");
   }
   LogEvent(ctx_->self(), "debug", "index-sync-served",
-           {{"to", opened->message.header().sender()},
-            {"full", answer->full ? "yes" : "no"},
-            {"version", std::to_string(answer->snapshot->version)},
-            {"count", std::to_string(answer->snapshot->tags.size())}});
-  return grpc::Status::OK;
+           {{"to", opened.message.header().sender()},
+            {"full", answer.full ? "yes" : "no"},
+            {"version", std::to_string(answer.snapshot->version)},
+            {"count", std::to_string(answer.snapshot->tags.size())}});
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> PeerService::Identify(
@@ -276,7 +291,7 @@ grpc::Status PeerService::Called(
     grpc::ServerContextBase* context, std::string_view rpc,
     std::string_view kind,
     const std::function<absl::Status(const std::string&)>& body,
-    AuditCounts* counts, bool read_only) {
+    AuditCounts* counts, const bool& read_only) {
   return ToGrpc(
       CalledAs(Identify(*context), rpc, kind, body, counts, read_only));
 }
@@ -285,7 +300,7 @@ absl::Status PeerService::CalledAs(
     const absl::StatusOr<std::string>& caller, std::string_view rpc,
     std::string_view kind,
     const std::function<absl::Status(const std::string&)>& body,
-    AuditCounts* counts, bool read_only) {
+    AuditCounts* counts, const bool& read_only) {
   absl::Status status = caller.status();
   if (caller.ok()) status = body(*caller);
   // A refusal, or the answer of a call that changes nothing, beyond the
@@ -325,6 +340,10 @@ void PeerService::FlushSummaries() {
   for (RefusalBudget::Summary& s : reads_.TakeEnded(now_ms)) {
     ended.push_back(std::move(s));
   }
+  // The calls beyond these two were refused, and those refusals counted
+  // in budget_: their own counts are only dropped.
+  (void)index_syncs_.TakeEnded(now_ms);
+  (void)whole_indexes_.TakeEnded(now_ms);
   for (const RefusalBudget::Summary& s : ended) {
     const std::string calls = std::to_string(s.calls);
     LogEvent(ctx_->self(), "warn", "calls-summarized",
@@ -421,15 +440,28 @@ absl::Status PeerService::ServeCheckpoint(
 grpc::Status PeerService::AddCosignature(
     grpc::ServerContextBase* context, const v1::AddCosignatureRequest* request,
     v1::AddCosignatureResponse* response) {
-  return Called(context, "Peer.AddCosignature", "add_cosignature",
-                [&](const std::string& caller) -> absl::Status {
-                  RETURN_IF_ERROR(RefuseSuspended(caller));
-                  ASSIGN_OR_RETURN(uint32_t count,
-                                   checkpoints_->AcceptCosignature(
-                                       caller, request->cosigned_checkpoint()));
-                  response->set_cosignatures(count);
-                  return absl::OkStatus();
-                });
+  return ToGrpc(AddCosignatureAs(Identify(*context), *request, response));
+}
+
+absl::Status PeerService::AddCosignatureAs(
+    const absl::StatusOr<std::string>& caller,
+    const v1::AddCosignatureRequest& request,
+    v1::AddCosignatureResponse* response) {
+  // Read by CalledAs once the body has run.
+  bool repeated = false;
+  return CalledAs(
+      caller, "Peer.AddCosignature", "add_cosignature",
+      [&](const std::string& witness) -> absl::Status {
+        bool changed = false;
+        RETURN_IF_ERROR(RefuseSuspended(witness));
+        ASSIGN_OR_RETURN(uint32_t count,
+                         checkpoints_->AcceptCosignature(
+                             witness, request.cosigned_checkpoint(), &changed));
+        repeated = !changed;
+        response->set_cosignatures(count);
+        return absl::OkStatus();
+      },
+      nullptr, repeated);
 }
 
 }  // namespace cbx::node

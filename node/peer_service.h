@@ -74,6 +74,22 @@ class PeerService final : public grpc::Service {
   absl::Status GetCheckpointAs(const absl::StatusOr<std::string>& caller,
                                const v1::GetCheckpointRequest& request,
                                v1::GetCheckpointResponse* response);
+  // Peer.AddCosignature likewise. A cosignature the checkpoint already
+  // held changes nothing and counts against the caller's budget of such
+  // calls (node/refusal_budget.h), not logged one by one past it.
+  absl::Status AddCosignatureAs(const absl::StatusOr<std::string>& caller,
+                                const v1::AddCosignatureRequest& request,
+                                v1::AddCosignatureResponse* response);
+
+  // Peer.SyncIndex as the gRPC method answers it, for a caller already
+  // identified: `write` sends each part (false: the stream broke,
+  // CANCELLED). Beyond kIndexSyncsPerWindow calls of one member in a
+  // minute the call is refused RESOURCE_EXHAUSTED before its envelope is
+  // opened; beyond kFullIndexesPerHour answers holding the whole index to
+  // one member in an hour, likewise once the answer would be whole.
+  absl::Status SyncIndexAs(
+      const absl::StatusOr<std::string>& caller, const v1::Envelope* request,
+      const std::function<bool(const v1::IndexPart&)>& write);
 
   // Writes the counts of the calls each caller made beyond its budget in
   // the windows that have ended (node/refusal_budget.h): per caller, rpc
@@ -143,18 +159,19 @@ class PeerService final : public grpc::Service {
   // A refusal beyond the caller's budget (node/refusal_budget.h) is only
   // counted, and so is an answer beyond the caller's budget of answered
   // calls when the call is `read_only` (it changes nothing: GetDirectory,
-  // GetCheckpoint).
+  // GetCheckpoint, an AddCosignature the checkpoint already held), as it
+  // stands once `body` has run.
   grpc::Status Called(
       grpc::ServerContextBase* context, std::string_view rpc,
       std::string_view kind,
       const std::function<absl::Status(const std::string&)>& body,
-      AuditCounts* counts = nullptr, bool read_only = false);
+      AuditCounts* counts = nullptr, const bool& read_only = false);
   // The same for a caller already identified.
   absl::Status CalledAs(
       const absl::StatusOr<std::string>& caller, std::string_view rpc,
       std::string_view kind,
       const std::function<absl::Status(const std::string&)>& body,
-      AuditCounts* counts, bool read_only);
+      AuditCounts* counts, const bool& read_only);
 
   // OK if `caller` is active in the current directory; PERMISSION_DENIED
   // "caller CC is suspended" otherwise.
@@ -171,6 +188,12 @@ class PeerService final : public grpc::Service {
   Withdrawals* withdrawals_ = nullptr;
   RefusalBudget budget_;                                 // refused calls
   RefusalBudget reads_{RefusalBudget::kReadsPerWindow};  // answered reads
+  // SyncIndex calls per member per minute, and whole-index answers per
+  // member per hour (node/refusal_budget.h); beyond either the call is
+  // refused RESOURCE_EXHAUSTED (and that refusal goes through budget_).
+  RefusalBudget index_syncs_{RefusalBudget::kIndexSyncsPerWindow};
+  RefusalBudget whole_indexes_{RefusalBudget::kFullIndexesPerHour,
+                               RefusalBudget::kHourMs};
 };
 
 }  // namespace cbx::node

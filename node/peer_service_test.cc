@@ -12,6 +12,9 @@
 #include "core/crypto/voprf.h"
 #include "core/directory/policy.h"
 #include "core/envelope/envelope.h"
+#include "core/logcheck/log_keys.h"
+#include "core/note/cosignature.h"
+#include "core/note/note.h"
 #include "gtest/gtest.h"
 #include "node/checkpoints.h"
 #include "node/testing/fake_peer.h"
@@ -271,6 +274,89 @@ TEST_F(PeerServiceTest, ReadsBeyondTheirBudgetAreCountedInOneEntry) {
   EXPECT_EQ(entries.back().peer(), "RS");
   EXPECT_EQ(entries.back().outcome().status_code(), 0);
   EXPECT_EQ(entries.back().outcome().calls(), static_cast<uint64_t>(beyond));
+}
+
+// Issue 9: a witness resending a cosignature the checkpoint already holds
+// changes nothing; past the budget of such calls it is answered and
+// counted, not logged one by one. A new cosignature is still logged.
+TEST_F(PeerServiceTest, RepeatedCosignaturesCountAgainstTheReadBudget) {
+  EXPECT_FALSE(service_.EvaluateAs(std::string("RS"), nullptr).ok());
+  ASSERT_TRUE(checkpoints_.MaybeCheckpoint(/*force=*/true).ok());
+  auto best = checkpoints_.BestCheckpoint();
+  ASSERT_TRUE(best.ok()) << best.status();
+  auto n = note::ParseNote(*best);
+  ASSERT_TRUE(n.ok());
+  auto cosigner =
+      note::Cosigner::Create(logcheck::WitnessName("RS"), FakeNodeKey("RS"));
+  n->signatures.push_back(
+      *cosigner->Cosign(n->text, node_.clock().NowMs() / 1000));
+  v1::AddCosignatureRequest request;
+  request.set_cosigned_checkpoint(*note::FormatNote(*n));
+  const size_t before =
+      node_.AuditEntries(v1::AUDIT_DIRECTION_RECEIVED, "Peer.AddCosignature")
+          .size();
+  const int beyond = 25;
+  for (uint32_t i = 0; i < 1 + RefusalBudget::kReadsPerWindow + beyond; ++i) {
+    v1::AddCosignatureResponse response;
+    absl::Status s =
+        service_.AddCosignatureAs(std::string("RS"), request, &response);
+    ASSERT_TRUE(s.ok()) << s;
+    ASSERT_EQ(response.cosignatures(), 1u);
+  }
+  // The first (which stored the line) and the budget's worth of resends.
+  std::vector<v1::AuditEntry> entries =
+      node_.AuditEntries(v1::AUDIT_DIRECTION_RECEIVED, "Peer.AddCosignature");
+  ASSERT_EQ(entries.size() - before, 1 + RefusalBudget::kReadsPerWindow);
+  node_.clock().AdvanceMs(RefusalBudget::kWindowMs);
+  service_.FlushSummaries();
+  entries =
+      node_.AuditEntries(v1::AUDIT_DIRECTION_RECEIVED, "Peer.AddCosignature");
+  ASSERT_EQ(entries.size() - before, 2 + RefusalBudget::kReadsPerWindow);
+  EXPECT_EQ(entries.back().kind(), "summarized_calls");
+  EXPECT_EQ(entries.back().outcome().calls(), static_cast<uint64_t>(beyond));
+}
+
+// Issue 9: a member asking for index syncs in bulk. The whole index goes to
+// one member at most kFullIndexesPerHour times an hour, and at most
+// kIndexSyncsPerWindow calls a minute are admitted at all; beyond, the
+// call is refused RESOURCE_EXHAUSTED before anything is sent.
+TEST_F(PeerServiceTest, IndexSyncsInBulkAreRefusedBeyondTheirBounds) {
+  auto sync = [&] {
+    v1::Envelope request = FromRs([](v1::Message& m) {
+      m.mutable_index_request()->set_oprf_epoch(1);
+      m.mutable_index_request()->set_since_version(0);
+    });
+    int parts = 0;
+    absl::Status s = service_.SyncIndexAs(std::string("RS"), &request,
+                                          [&parts](const v1::IndexPart&) {
+                                            ++parts;
+                                            return true;
+                                          });
+    EXPECT_EQ(s.ok(), parts > 0) << s;
+    return s;
+  };
+  for (uint32_t i = 0; i < RefusalBudget::kFullIndexesPerHour; ++i) {
+    absl::Status s = sync();
+    ASSERT_TRUE(s.ok()) << i << ": " << s;
+  }
+  absl::Status whole = sync();
+  EXPECT_EQ(whole.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(whole.message().find("whole index"), std::string::npos) << whole;
+  for (uint32_t i = RefusalBudget::kFullIndexesPerHour + 1;
+       i < RefusalBudget::kIndexSyncsPerWindow; ++i) {
+    ASSERT_EQ(sync().code(), absl::StatusCode::kResourceExhausted) << i;
+  }
+  absl::Status many = sync();
+  EXPECT_EQ(many.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(many.message().find("SyncIndex calls in a minute from RS"),
+            std::string::npos)
+      << many;
+  // A minute later calls are admitted again, the whole index not yet.
+  node_.clock().AdvanceMs(RefusalBudget::kWindowMs);
+  whole = sync();
+  EXPECT_NE(whole.message().find("whole index"), std::string::npos) << whole;
+  node_.clock().AdvanceMs(RefusalBudget::kHourMs);
+  EXPECT_TRUE(sync().ok());
 }
 
 }  // namespace

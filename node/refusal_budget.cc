@@ -19,7 +19,7 @@ bool RefusalBudget::Admit(const std::string& caller, std::string_view rpc,
   std::lock_guard<std::mutex> lock(mu_);
   auto [it, fresh] = windows_.try_emplace(caller);
   Window& w = it->second;
-  if (fresh || now_ms - w.start_ms >= kWindowMs || now_ms < w.start_ms) {
+  if (fresh || now_ms - w.start_ms >= window_ms_ || now_ms < w.start_ms) {
     End(caller, w);
     w.start_ms = now_ms;
     w.written = 0;
@@ -35,7 +35,7 @@ bool RefusalBudget::Admit(const std::string& caller, std::string_view rpc,
 std::vector<RefusalBudget::Summary> RefusalBudget::TakeEnded(int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto it = windows_.begin(); it != windows_.end();) {
-    if (now_ms - it->second.start_ms >= kWindowMs) {
+    if (now_ms - it->second.start_ms >= window_ms_) {
       End(it->first, it->second);
       it = windows_.erase(it);
     } else {

@@ -18,8 +18,9 @@
 // unchanged for it.
 //
 // PeerService keeps a second budget, of kReadsPerWindow, for the calls it
-// answers that change nothing (GetDirectory, GetCheckpoint), which have no
-// quota either.
+// answers that change nothing (GetDirectory, GetCheckpoint, a repeated
+// AddCosignature), which have no quota either; and two bounds on SyncIndex
+// itself, beyond which the call is refused RESOURCE_EXHAUSTED (see below).
 //
 // In memory only: counts not yet handed over are lost if the node stops.
 // Thread-safe.
@@ -48,8 +49,20 @@ class RefusalBudget {
   // minute to one peer, so 1,200 is never reached by an honest one.
   static constexpr uint32_t kReadsPerWindow = 1'200;
 
-  explicit RefusalBudget(uint32_t per_window = kPerWindow)
-      : per_window_(per_window) {}
+  // SyncIndex's bounds (PeerService): calls per member per minute, the
+  // same as the reads' (an honest node makes at most 600 at the shortest
+  // interval); and answers holding the whole index per member per hour
+  // (an honest node asks for the whole index only without a copy of its
+  // own, after an OPRF epoch switch, or when the changes it would need are
+  // gone: a few times a year).
+  static constexpr uint32_t kIndexSyncsPerWindow = kReadsPerWindow;
+  static constexpr uint32_t kFullIndexesPerHour = 30;
+  static constexpr int64_t kHourMs = 3'600'000;
+
+  // `per_window` calls of each caller in each window of `window_ms`.
+  explicit RefusalBudget(uint32_t per_window = kPerWindow,
+                         int64_t window_ms = kWindowMs)
+      : per_window_(per_window), window_ms_(window_ms) {}
 
   // The refusals of one caller, rpc and status code counted in one window
   // beyond the budget.
@@ -80,6 +93,7 @@ class RefusalBudget {
   void End(const std::string& caller, Window& w);
 
   const uint32_t per_window_;
+  const int64_t window_ms_;
   std::mutex mu_;
   std::map<std::string, Window> windows_;  // by caller; guarded by mu_
   std::vector<Summary> ended_;             // guarded by mu_

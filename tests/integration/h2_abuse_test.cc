@@ -292,8 +292,9 @@ TEST_F(H2AbuseTest, RapidResetLeavesOtherPeersServed) {
                 .error_code(),
             grpc::StatusCode::UNAVAILABLE);
   grpc::ClientContext ba_ctx;
-  grpc::Status ba = fed_->PeerAs("RS", "BA")->GetDirectory(
-      &ba_ctx, v1::GetDirectoryRequest(), &resp);
+  grpc::Status ba =
+      fed_->PeerAs("RS", "BA")
+          ->GetDirectory(&ba_ctx, v1::GetDirectoryRequest(), &resp);
   EXPECT_TRUE(ba.ok()) << ba.error_message();
 }
 
