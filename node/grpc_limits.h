@@ -104,7 +104,7 @@ inline constexpr int kServerHandshakeTimeoutMs = 10'000;
 // connections, streams and buffered messages; beyond it new streams are
 // refused (RESOURCE_EXHAUSTED) instead of the process growing.
 inline constexpr size_t kServerMemoryQuotaBytes = 256 * 1024 * 1024;
-// The Peer port's TLS front (node/peer_front.h), against HTTP/2 rapid reset
+// The ports' TLS fronts (node/tls_front.h), against HTTP/2 rapid reset
 // (CVE-2023-44487), which gRPC 1.51 does not bound: a connection whose
 // client resets more than 4x kMaxConcurrentStreams streams (400) within
 // 10 s is closed. An honest node resets a stream only when it cancels a
@@ -117,11 +117,11 @@ inline constexpr int kMaxClientResetsPerWindow = 4 * kMaxConcurrentStreams;
 inline constexpr int64_t kClientResetWindowMs = 10'000;
 inline constexpr int64_t kResetFloodPenaltyMs = 30'000;
 inline constexpr int64_t kMaxResetFloodPenaltyMs = 15 * 60'000;
-// Connections open at once at the Peer port's front (TLS handshakes
+// Connections open at once at each port's front (TLS handshakes
 // included): each one handed to gRPC holds three descriptors (the TCP
 // socket and both ends of its socket pair). Beyond, new ones are closed at
 // once.
-inline constexpr int kMaxPeerConnections = 2048;
+inline constexpr int kMaxFrontConnections = 2048;
 
 }  // namespace cbx::node
 

@@ -54,7 +54,7 @@ void H2ClientFrames::OnHeader() {
     }
     preface_done_ = true;
   }
-  ++counts_[type < kOther ? type : kOther];
+  ++counts_[type < kOther ? type : static_cast<uint8_t>(kOther)];
   payload_left_ = length;
 }
 

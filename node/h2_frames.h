@@ -1,5 +1,5 @@
 // The frames an HTTP/2 client sends (RFC 9113 §3.4, §4.1), read far enough
-// to count them by type: the Peer port's TLS front (node/peer_front.h)
+// to count them by type: a port's TLS front (node/tls_front.h)
 // counts each connection's RST_STREAM frames to end a rapid-reset flood
 // (CVE-2023-44487), which gRPC 1.51 does not bound by itself. Header
 // blocks are never decoded; the bytes are passed on unchanged.

@@ -13,7 +13,7 @@
 #include "core/crypto/sha256.h"
 #include "core/crypto/x509.h"
 #include "grpc/grpc_security_constants.h"
-#include "node/peer_front.h"
+#include "node/tls_front.h"
 
 namespace cbx::node {
 namespace {
@@ -51,7 +51,7 @@ absl::StatusOr<std::string> CallerCertificatePem(
   if (auth != nullptr && auth->IsPeerAuthenticated()) {
     return CallerCertificatePem(*auth);
   }
-  // A connection the Peer port's TLS front handed to gRPC in plain HTTP/2.
+  // A connection a port's TLS front handed to gRPC in plain HTTP/2.
   if (std::shared_ptr<const FrontCaller> front = FrontCallerOf(context.peer());
       front != nullptr) {
     return front->certificate_pem;

@@ -63,7 +63,7 @@ absl::StatusOr<OfficeCaller> OfficeFromUris(
 // Used by the per-call revocation check (node/tls_credentials.h).
 absl::StatusOr<std::string> CallerCertificatePem(const grpc::AuthContext& auth);
 // The PEM client certificate of the call: from gRPC's TLS, or else, for a
-// connection the Peer port's TLS front handed to gRPC (node/peer_front.h),
+// connection a port's TLS front handed to gRPC (node/tls_front.h),
 // the certificate of the front's handshake. UNAUTHENTICATED "no client
 // certificate was presented" if neither.
 absl::StatusOr<std::string> CallerCertificatePem(

@@ -233,9 +233,11 @@ Node::~Node() {
   if (local_executor_) local_executor_->Shutdown();
   if (sync_executor_) sync_executor_->Shutdown();
   if (peer_front_) peer_front_->StopAccepting();
+  if (office_front_) office_front_->StopAccepting();
   if (peer_server_) peer_server_->Shutdown();
   peer_front_.reset();
   if (office_server_) office_server_->Shutdown();
+  office_front_.reset();
   if (console_executor_) console_executor_->Shutdown();
   if (lookup_executor_) lookup_executor_->Shutdown();
 }
@@ -714,61 +716,66 @@ absl::Status Node::Start() {
       return c->directory->Current()->FindMember(code) != nullptr;
     });
   };
-  // Peer port: any member's CA may have issued the caller's chain; which
-  // member it is, and that its own CA issued it, is checked per call.
-  // Both ports: identity and roots follow tls_'s files, revocation is
-  // checked per call (node/tls_credentials.h).
-  // The Peer port's TLS is the node's own front (node/peer_front.h),
-  // which hands each connection to this server in plain HTTP/2: the server
-  // listens on no port of its own.
-  int office_port = 0;
-  {
+  // Each port's TLS is the node's own front (node/tls_front.h), which hands
+  // each connection to the port's gRPC server in plain HTTP/2: the servers
+  // listen on no port of their own. Peer port: any member's CA may have
+  // issued the caller's chain; which member it is, and that its own CA
+  // issued it, is checked per call. Office port: tls.office_ca. Both:
+  // identity and roots follow tls_ (node/tls_credentials.h), revocation is
+  // checked per call by the services.
+  auto start = [&](grpc::Service* service, size_t max_request_bytes,
+                   const std::string& port, CallerLabeler caller,
+                   std::unique_ptr<grpc::Server>* server) -> absl::Status {
     grpc::ServerBuilder builder;
-    builder.RegisterService(peer_service_.get());
-    ApplyServerLimits(builder, kMaxPeerRequestBytes, "cbx-peer");
+    builder.RegisterService(service);
+    ApplyServerLimits(builder, max_request_bytes, "cbx-" + port);
     builder.experimental().SetInterceptorCreators(
-        interceptors("peer", peer_caller));
-    peer_server_ = builder.BuildAndStart();
-  }
-  if (peer_server_ == nullptr) {
-    return absl::UnavailableError(
-        "the Peer service's gRPC server did not start");
-  }
-  {
-    PeerFrontOptions front;
-    front.self = ctx_->self();
-    front.listen = ctx_->config.peer_listen;
-    // The same identity and roots gRPC's TLS would use; the generation
-    // changes with either.
-    front.tls = [tls = tls_.get(), last = std::shared_ptr<const std::string>(),
-                 roots_changes =
-                     uint64_t{0}]() mutable -> absl::StatusOr<PeerFrontTls> {
+        interceptors(port, std::move(caller)));
+    *server = builder.BuildAndStart();
+    if (*server == nullptr) {
+      return absl::UnavailableError("the " + port +
+                                    " port's gRPC server did not start");
+    }
+    return absl::OkStatus();
+  };
+  // The TLS material of a port: the generation changes with the identity
+  // or the roots.
+  auto material = [tls = tls_.get()](bool peer) {
+    return [tls, peer, last = std::shared_ptr<const std::string>(),
+            roots_changes =
+                uint64_t{0}]() mutable -> absl::StatusOr<TlsFrontMaterial> {
       std::shared_ptr<const TlsIdentity> identity = tls->identity();
-      std::shared_ptr<const std::string> roots = tls->peer_roots();
+      std::shared_ptr<const std::string> roots =
+          peer ? tls->peer_roots() : tls->office_roots();
       if (roots != last) {
         last = roots;
         ++roots_changes;
       }
-      return PeerFrontTls{identity->certificate_pem, identity->private_key_pem,
-                          *roots, (identity->generation << 32) | roots_changes};
+      return TlsFrontMaterial{identity->certificate_pem,
+                              identity->private_key_pem, *roots,
+                              (identity->generation << 32) | roots_changes};
     };
-    ASSIGN_OR_RETURN(peer_front_,
-                     PeerFront::Start(peer_server_.get(), std::move(front)));
-  }
-  {
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort(ctx_->config.office_listen,
-                             tls_->OfficeServerCredentials(), &office_port);
-    builder.RegisterService(office_service_.get());
-    ApplyServerLimits(builder, kMaxOfficeRequestBytes, "cbx-office");
-    builder.experimental().SetInterceptorCreators(
-        interceptors("office", OfficeCallerLabel));
-    office_server_ = builder.BuildAndStart();
-  }
-  if (office_server_ == nullptr || office_port == 0) {
-    return absl::UnavailableError("office_listen: cannot listen on " +
-                                  ctx_->config.office_listen);
-  }
+  };
+  auto front = [&](grpc::Server* server, const std::string& port,
+                   const std::string& listen, bool peer,
+                   std::unique_ptr<TlsFront>* out) -> absl::Status {
+    TlsFrontOptions options;
+    options.self = ctx_->self();
+    options.port = port;
+    options.listen = listen;
+    options.tls = material(peer);
+    ASSIGN_OR_RETURN(*out, TlsFront::Start(server, std::move(options)));
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(start(peer_service_.get(), kMaxPeerRequestBytes, "peer",
+                        peer_caller, &peer_server_));
+  RETURN_IF_ERROR(front(peer_server_.get(), "peer", ctx_->config.peer_listen,
+                        /*peer=*/true, &peer_front_));
+  RETURN_IF_ERROR(start(office_service_.get(), kMaxOfficeRequestBytes, "office",
+                        OfficeCallerLabel, &office_server_));
+  RETURN_IF_ERROR(front(office_server_.get(), "office",
+                        ctx_->config.office_listen, /*peer=*/false,
+                        &office_front_));
   RETURN_IF_ERROR(StartAdmin());
   RETURN_IF_ERROR(StartConsole());
   LogEvent(ctx_->self(), "info", "listening",
@@ -1134,9 +1141,11 @@ void Node::Run() {
   const gpr_timespec grace = gpr_time_add(
       gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_seconds(5, GPR_TIMESPAN));
   peer_front_->StopAccepting();
+  office_front_->StopAccepting();
   peer_server_->Shutdown(grace);
   office_server_->Shutdown(grace);
   peer_front_.reset();
+  office_front_.reset();
   // Console queries end with their peers' answers (each bounded by the
   // peer deadline), before the pool they wait on stops.
   if (console_executor_) console_executor_->Shutdown();

@@ -7,8 +7,8 @@
 // called from any thread (tests use it instead of a signal). Run's own
 // io_context only waits for SIGTERM/SIGINT, and for SIGHUP, on which it
 // rereads the TLS files (node/tls_credentials.h) on the main thread.
-// Besides gRPC's server threads and the Peer port's TLS front (one thread,
-// node/peer_front.h), the node has exactly kLookupThreads + kSyncThreads +
+// Besides gRPC's server threads and the ports' TLS fronts (one thread
+// each, node/tls_front.h), the node has exactly kLookupThreads + kSyncThreads +
 // kLocalThreads threads of its own (and kConsoleThreads more with the web
 // console), in three executors (four), so that no kind of work can starve
 // another:
@@ -55,11 +55,11 @@
 #include "node/office_service.h"
 #include "node/oprf_rotation.h"
 #include "node/peer_clients.h"
-#include "node/peer_front.h"
 #include "node/peer_service.h"
 #include "node/retention.h"
 #include "node/storage/pg/pg_fence.h"
 #include "node/tls_credentials.h"
+#include "node/tls_front.h"
 #include "node/watches.h"
 #include "node/withdrawal.h"
 #include "node/witnessing.h"
@@ -185,10 +185,11 @@ class Node {
   std::unique_ptr<PeerService> peer_service_;
   std::unique_ptr<OfficeService> office_service_;
   std::unique_ptr<grpc::Server> peer_server_;
-  // The Peer port's TLS front (node/peer_front.h), serving peer_server_;
-  // after it, so destroyed before it.
-  std::unique_ptr<PeerFront> peer_front_;
   std::unique_ptr<grpc::Server> office_server_;
+  // The ports' TLS fronts (node/tls_front.h), serving the servers above;
+  // after them, so destroyed before them.
+  std::unique_ptr<TlsFront> peer_front_;
+  std::unique_ptr<TlsFront> office_front_;
   std::unique_ptr<boost::asio::io_context> io_;
   // After io_: closed before it is destroyed.
   std::unique_ptr<AdminHttp> admin_;

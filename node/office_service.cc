@@ -38,14 +38,26 @@ absl::Status NoWatches() {
 
 absl::StatusOr<OfficeCaller> OfficeService::Authenticate(
     grpc::ServerContext* context, std::string_view rpc) {
-  auto caller = CallerOffice(*context, ctx_->self());
+  absl::StatusOr<OfficeCaller> caller = CallerOffice(*context, ctx_->self());
+  // Revocation, on every call (node/tls_credentials.h): the port's TLS is
+  // the node's own front (node/tls_front.h), which does not consult CRLs.
+  if (caller.ok() && ctx_->tls != nullptr) {
+    if (absl::StatusOr<std::string> pem = CallerCertificatePem(*context);
+        pem.ok()) {
+      if (absl::Status revoked = ctx_->tls->CheckCertificate(*pem);
+          !revoked.ok()) {
+        caller = revoked;
+      }
+    }
+  }
   if (caller.ok()) {
     // spec/cooperation.md §5: the transition to per-person certificates.
-    absl::Status person = CheckPersonRequired(
-        *caller,
-        ctx_->directory->Current()->policy()
-            .person_certificates_required_from_ms(),
-        ctx_->clock->NowMs());
+    absl::Status person =
+        CheckPersonRequired(*caller,
+                            ctx_->directory->Current()
+                                ->policy()
+                                .person_certificates_required_from_ms(),
+                            ctx_->clock->NowMs());
     if (!person.ok()) caller = person;
   }
   if (!caller.ok()) {
@@ -93,10 +105,9 @@ absl::Status OfficeService::Run(absl::StatusOr<OfficeCaller> caller,
     status = body(*caller, audit);
   }
   if (!audit.logged) {
-    absl::Status logged =
-        ctx_->audit_trail->Call(v1::AUDIT_DIRECTION_LOCAL, "", rpc, audit.kind,
-                                audit.office, status.code(), audit.counts, "",
-                                audit.user);
+    absl::Status logged = ctx_->audit_trail->Call(
+        v1::AUDIT_DIRECTION_LOCAL, "", rpc, audit.kind, audit.office,
+        status.code(), audit.counts, "", audit.user);
     if (!logged.ok()) status = AuditFailure(logged);
   }
   return status;
@@ -608,8 +619,9 @@ OfficeService::Body OfficeService::ListCooperationBody(
     ASSIGN_OR_RETURN(PageRequest page,
                      ReadPage("ListCooperationRequests", filter,
                               request.page_size(), request.page_token()));
-    ASSIGN_OR_RETURN(Page<v1::CooperationRecord> listed,
-                     cooperation_->List(caller.Name(), request.overdue(), page));
+    ASSIGN_OR_RETURN(
+        Page<v1::CooperationRecord> listed,
+        cooperation_->List(caller.Name(), request.overdue(), page));
     for (v1::CooperationRecord& r : listed.items) {
       *response->add_requests() = std::move(r);
     }

@@ -262,16 +262,12 @@ absl::Status PeerService::SyncIndexAs(
 
 absl::StatusOr<std::string> PeerService::Identify(
     const grpc::ServerContextBase& context) {
-  // A connection of the node's TLS front (node/peer_front.h) did not pass
-  // gRPC's revocation gate (node/tls_credentials.h): checked here, on
-  // every call, as the gate does.
+  // Revocation, on every call (node/tls_credentials.h): the port's TLS is
+  // the node's own front (node/tls_front.h), which does not consult CRLs.
   if (ctx_->tls != nullptr) {
-    auto auth = context.auth_context();
-    if (auth == nullptr || !auth->IsPeerAuthenticated()) {
-      if (absl::StatusOr<std::string> pem = CallerCertificatePem(context);
-          pem.ok()) {
-        RETURN_IF_ERROR(ctx_->tls->CheckCertificate(*pem));
-      }
+    if (absl::StatusOr<std::string> pem = CallerCertificatePem(context);
+        pem.ok()) {
+      RETURN_IF_ERROR(ctx_->tls->CheckCertificate(*pem));
     }
   }
   absl::StatusOr<std::string> caller =

@@ -8,7 +8,7 @@
 #include "grpcpp/server_context.h"
 #include "node/identity.h"
 #include "node/metrics.h"
-#include "node/peer_front.h"
+#include "node/tls_front.h"
 
 namespace cbx::node {
 namespace {
@@ -92,7 +92,7 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
           uris.emplace_back(v.data(), v.size());
         }
       }
-      // A connection of the Peer port's TLS front (node/peer_front.h).
+      // A connection of a port's TLS front (node/tls_front.h).
       if (uris.empty()) {
         if (auto front = FrontCallerOf(ctx->peer()); front != nullptr) {
           uris = front->uris;

@@ -9,10 +9,6 @@
 #include "core/crypto/sha256.h"
 #include "core/crypto/x509.h"
 #include "core/util/status_macros.h"
-#include "core/util/tsan_handoff.h"
-#include "grpcpp/security/auth_metadata_processor.h"
-#include "grpcpp/security/tls_certificate_provider.h"
-#include "grpcpp/security/tls_credentials_options.h"
 #include "node/identity.h"
 #include "node/log.h"
 
@@ -30,44 +26,6 @@ std::string Utc(int64_t unix_s) {
 absl::Status InField(const std::string& field, const absl::Status& s) {
   return absl::Status(s.code(), absl::StrCat(field, ": ", s.message()));
 }
-
-// Refuses, on every call of a port, a caller whose certificate is revoked.
-// Not blocking: the check is a map lookup (gRPC then runs it inline on the
-// call's own thread instead of a thread pool of its own). Built on the
-// main thread and handed to gRPC, which calls it on threads it started
-// before: the TsanHandoff marks stand for gRPC's own hand-off.
-class RevocationGate : public grpc::AuthMetadataProcessor {
- public:
-  RevocationGate(const TlsCredentials* owner, std::string self,
-                 std::string port)
-      : owner_(owner), self_(std::move(self)), port_(std::move(port)) {
-    util::TsanHandoffRelease(this);
-  }
-  ~RevocationGate() override { util::TsanHandoffAcquire(this); }
-
-  bool IsBlocking() const override { return false; }
-
-  grpc::Status Process(const InputMetadata& /*auth_metadata*/,
-                       grpc::AuthContext* context,
-                       OutputMetadata* /*consumed_auth_metadata*/,
-                       OutputMetadata* /*response_metadata*/) override {
-    util::TsanHandoffAcquire(this);
-    const util::TsanHandoffReleaseOnExit release(this);
-    absl::Status s = owner_->CheckCaller(*context);
-    if (s.ok()) return grpc::Status::OK;
-    LogEvent(self_, "warn", "refused",
-             {{"port", port_},
-              {"code", "UNAUTHENTICATED"},
-              {"reason", std::string(s.message())}});
-    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                        std::string(s.message()));
-  }
-
- private:
-  const TlsCredentials* owner_;
-  const std::string self_;
-  const std::string port_;
-};
 
 }  // namespace
 
@@ -172,6 +130,12 @@ std::shared_ptr<const std::string> TlsCredentials::peer_roots() const {
                                 : std::make_shared<const std::string>();
 }
 
+std::shared_ptr<const std::string> TlsCredentials::office_roots() const {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  return office_roots_ != nullptr ? office_roots_
+                                  : std::make_shared<const std::string>();
+}
+
 std::vector<std::string> TlsCredentials::OwnCas(
     const directory::Directory& dir) const {
   const v1::Member* me = dir.FindMember(config_.member);
@@ -269,6 +233,10 @@ absl::Status TlsCredentials::ReloadOfficeCa(const std::string& cause) {
     return s;
   }
   office_ca_pem_ = *std::move(text);
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    office_roots_ = std::make_shared<const std::string>(office_ca_pem_);
+  }
   if (cause != "start") {
     LogEvent(config_.member, "info", "tls-reloaded",
              {{"what", "office_ca"}, {"cause", cause}});
@@ -402,12 +370,6 @@ void TlsCredentials::OnDirectoryAdopted(const directory::Directory& after) {
   ReloadCrls(after);
 }
 
-absl::Status TlsCredentials::CheckCaller(const grpc::AuthContext& auth) const {
-  auto pem = CallerCertificatePem(auth);
-  if (!pem.ok()) return absl::OkStatus();  // the services refuse it
-  return CheckCertificate(*pem);
-}
-
 absl::Status TlsCredentials::CheckCertificate(const std::string& pem) const {
   std::shared_ptr<const RevocationSet> revoked = revocations();
   if (revoked->empty()) return absl::OkStatus();
@@ -427,30 +389,6 @@ absl::Status TlsCredentials::CheckCertificate(const std::string& pem) const {
     summaries_[digest] = summary;
   }
   return revoked->Check(summary);
-}
-
-std::shared_ptr<grpc::ServerCredentials> TlsCredentials::ServerCredentials(
-    const std::string& roots_file, const std::string& port) {
-  const std::string identity = dir_ + "/identity.pem";
-  auto provider =
-      std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-          identity, identity, roots_file, kGrpcRefreshSeconds);
-  providers_.push_back(provider);
-  grpc::experimental::TlsServerCredentialsOptions options(provider);
-  options.watch_root_certs();
-  options.watch_identity_key_cert_pairs();
-  options.set_cert_request_type(
-      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  std::shared_ptr<grpc::ServerCredentials> creds =
-      grpc::experimental::TlsServerCredentials(options);
-  creds->SetAuthMetadataProcessor(
-      std::make_shared<RevocationGate>(this, config_.member, port));
-  return creds;
-}
-
-std::shared_ptr<grpc::ServerCredentials>
-TlsCredentials::OfficeServerCredentials() {
-  return ServerCredentials(dir_ + "/office-roots.pem", "office");
 }
 
 }  // namespace cbx::node

@@ -4,35 +4,30 @@
 // CRLs of tls.crl_dir and of the directory; all of it changes without a
 // restart.
 //
-// How (gRPC 1.51): a running gRPC server cannot swap its credentials, but
-// grpc::experimental::TlsServerCredentials with a
-// FileWatcherCertificateProvider rereads its files every second and makes
-// the next handshakes use what they hold; open connections keep theirs. The
-// operator's files are not watched directly: TlsCredentials checks them
-// first and writes what passed, atomically, into <data_dir>/tls/ (folder
-// 0700, files 0600), the only files gRPC reads:
-//   identity.pem      the node's key and certificate in ONE file, so that
-//                     gRPC never reads a new key beside an old certificate
-//                     (it reads two files with no consistency check);
-//   peer-roots.pem    every member's CA of the current directory (for the
-//                     operator: the Peer port's front, node/peer_front.h,
-//                     takes them from peer_roots());
-//   office-roots.pem  a copy of tls.office_ca.
+// How: both ports' TLS is the node's own front (node/tls_front.h), which
+// asks at each accept for identity() and the port's roots (peer_roots(),
+// office_roots()) and remakes its TLS context when they changed: the next
+// handshakes use what they hold; open connections keep theirs. The
+// operator's files are checked first; what passed is also written,
+// atomically, into <data_dir>/tls/ (folder 0700, files 0600), for the
+// operator and the web console to see what is in use:
+//   identity.pem      the node's key and certificate in ONE file;
+//   peer-roots.pem    every member's CA of the current directory;
+//   office-roots.pem  a copy of tls.office_ca (the console's roots).
 // Outgoing peer channels (node/peer_clients.cc) take identity() and make a
 // new channel when its generation changes.
 //
-// Revocation is checked by the node itself on every call, on both ports:
-// on the Office port in an AuthMetadataProcessor attached to the server
-// credentials, on the Peer port (whose TLS is the node's own front,
-// node/peer_front.h) by the Peer service through CheckCertificate. A
-// revoked certificate's new and already open connections are refused
-// UNAUTHENTICATED on each call (gRPC 1.51's own CRL support only judges
-// handshakes, and needs OpenSSL hash-named files it never rereads).
+// Revocation is checked by the node itself on every call, on both ports,
+// by the services (PeerService::Identify, OfficeService::Authenticate)
+// through CheckCertificate: a revoked certificate's new and already open
+// connections are refused UNAUTHENTICATED on each call (OpenSSL's own CRL
+// checks would only judge handshakes, and a refused handshake reaches the
+// caller as a retryable UNAVAILABLE).
 //
 // Threading: every public method is thread-safe. Reload, Poll and
-// OnDirectoryAdopted serialize on one mutex (file I/O under it); identity()
-// and CheckCaller only copy a snapshot pointer, so calls never wait for a
-// reload's I/O.
+// OnDirectoryAdopted serialize on one mutex (file I/O under it); identity(),
+// the roots and CheckCertificate only copy a snapshot pointer, so calls
+// never wait for a reload's I/O.
 #ifndef CBX_NODE_TLS_CREDENTIALS_H_
 #define CBX_NODE_TLS_CREDENTIALS_H_
 
@@ -51,14 +46,8 @@
 #include "core/directory/directory_state.h"
 #include "core/util/clock.h"
 #include "core/util/env.h"
-#include "grpcpp/security/auth_context.h"
-#include "grpcpp/security/server_credentials.h"
 #include "node/config.h"
 #include "node/revocation.h"
-
-namespace grpc::experimental {
-class FileWatcherCertificateProvider;
-}
 
 namespace cbx::node {
 
@@ -85,9 +74,7 @@ absl::StatusOr<crypto::CertificateSummary> CheckNodeIdentity(
 
 class TlsCredentials {
  public:
-  // How often gRPC rereads the files of <data_dir>/tls (its minimum) and
-  // how often Poll should be called to notice the operator's files change.
-  static constexpr unsigned kGrpcRefreshSeconds = 1;
+  // How often Poll should be called to notice the operator's files change.
   static constexpr int64_t kPollIntervalMs = 1000;
   // A pair whose key does not match its certificate is refused only after
   // it stayed so this long: an operator replacing the two files is seen
@@ -111,20 +98,16 @@ class TlsCredentials {
                             const Clock* clock, Env* env = Env::Default());
   ~TlsCredentials();
 
-  // Credentials for the Office port, watching <data_dir>/tls/ and checking
-  // revocation on every call. Call once, before the server starts. (The
-  // Peer port's TLS is the node's own front, node/peer_front.h, which takes
-  // identity() and peer_roots() at each handshake.)
-  std::shared_ptr<grpc::ServerCredentials> OfficeServerCredentials();
-
   // The identity in use now. Never null.
   std::shared_ptr<const TlsIdentity> identity() const;
   // The CRLs in use now. Never null.
   std::shared_ptr<const RevocationSet> revocations() const;
   // The Peer port's trust roots now (every member's CA of the directory in
-  // use, PEM), for the node's own TLS front (node/peer_front.h). Never
-  // null; a new object each time they change.
+  // use, PEM) and the Office port's (tls.office_ca), for the ports' TLS
+  // fronts (node/tls_front.h). Never null; a new object each time they
+  // change.
   std::shared_ptr<const std::string> peer_roots() const;
+  std::shared_ptr<const std::string> office_roots() const;
 
   // Rereads the operator's files and applies each valid change, logging
   // tls-reloaded / tls-reload-refused / crl-* events; `cause` ("SIGHUP",
@@ -139,12 +122,9 @@ class TlsCredentials {
   // against them.
   void OnDirectoryAdopted(const directory::Directory& after);
 
-  // OK unless the certificate of the connection `auth` is revoked
-  // (UNAUTHENTICATED, saying which CRL) — connections without a client
-  // certificate pass here and are refused by the services.
-  absl::Status CheckCaller(const grpc::AuthContext& auth) const;
-  // The same for one client certificate (PEM): UNAUTHENTICATED if a CRL
-  // in use lists it, OK otherwise (also for one that does not parse).
+  // UNAUTHENTICATED (saying which CRL) if a CRL in use lists this client
+  // certificate (PEM); OK otherwise, also for one that does not parse (the
+  // services refuse it).
   absl::Status CheckCertificate(const std::string& pem) const;
 
  private:
@@ -177,8 +157,6 @@ class TlsCredentials {
   std::map<std::string, std::string> ReadCrlFiles() const;
   // A digest of every operator file, to notice changes.
   std::string SourceFingerprint() const;
-  std::shared_ptr<grpc::ServerCredentials> ServerCredentials(
-      const std::string& roots_file, const std::string& port);
 
   const Config config_;
   const Clock* const clock_;
@@ -200,16 +178,13 @@ class TlsCredentials {
   std::shared_ptr<const TlsIdentity> identity_ ABSL_GUARDED_BY(state_mu_);
   std::shared_ptr<const RevocationSet> revocations_ ABSL_GUARDED_BY(state_mu_);
   std::shared_ptr<const std::string> peer_roots_ ABSL_GUARDED_BY(state_mu_);
+  std::shared_ptr<const std::string> office_roots_ ABSL_GUARDED_BY(state_mu_);
 
   // Certificate PEM digest -> summary: a peer presents the same
   // certificate on every call. Cleared past a bound.
   mutable std::mutex cache_mu_;
   mutable std::map<std::string, crypto::CertificateSummary> summaries_
       ABSL_GUARDED_BY(cache_mu_);
-
-  std::vector<
-      std::shared_ptr<grpc::experimental::FileWatcherCertificateProvider>>
-      providers_;
 };
 
 }  // namespace cbx::node

@@ -158,6 +158,7 @@ class H2AbuseTest : public ::testing::Test {
     absl::Status started = fed_->StartAll();
     ASSERT_TRUE(started.ok()) << started;
     honest_ = fed_->PeerAs("RS", "MK").release();
+    honest_office_ = fed_->Office("RS", "auditor").release();
     // Warm up the honest connection and the node's caches.
     Latencies warm = Calls(20);
     ASSERT_EQ(warm.failures, 0) << warm.first_failure;
@@ -165,6 +166,8 @@ class H2AbuseTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete honest_;
     honest_ = nullptr;
+    delete honest_office_;
+    honest_office_ = nullptr;
     delete fed_;
     fed_ = nullptr;
   }
@@ -175,7 +178,9 @@ class H2AbuseTest : public ::testing::Test {
   // `n` honest Evaluate calls from MK to RS, one at a time, each timed
   // (envelopes are sealed beforehand, so only the call is measured), with
   // `gap_ms` between one call's end and the next one's start.
-  static Latencies Calls(int n, int gap_ms = 0) {
+  // With `office`, the calls are RS's auditor office asking RS for its
+  // audit checkpoint on RS's Office port instead.
+  static Latencies Calls(int n, int gap_ms = 0, bool office = false) {
     std::vector<v1::Envelope> envelopes;
     for (int i = 0; i < n; ++i) {
       envelopes.push_back(
@@ -199,7 +204,11 @@ class H2AbuseTest : public ::testing::Test {
                        std::chrono::seconds(5));
       v1::Envelope reply;
       const auto start = std::chrono::steady_clock::now();
-      grpc::Status s = honest_->Evaluate(&ctx, env, &reply);
+      v1::AuditCheckpointResponse checkpoint;
+      grpc::Status s =
+          office ? honest_office_->AuditCheckpoint(
+                       &ctx, v1::AuditCheckpointRequest(), &checkpoint)
+                 : honest_->Evaluate(&ctx, env, &reply);
       const auto end = std::chrono::steady_clock::now();
       out.ms.push_back(
           std::chrono::duration<double, std::milli>(end - start).count());
@@ -212,14 +221,21 @@ class H2AbuseTest : public ::testing::Test {
 
   static std::vector<std::string> AttackArgs(
       const std::string& mode, const std::vector<std::string>& extra,
-      const std::string& attacker) {
+      const std::string& attacker, bool office) {
     const nlohmann::json config =
         nlohmann::json::parse(Slurp(fed_->NodeDir("RS") + "/node.json"));
-    const std::string listen = config["peer_listen"].get<std::string>();
+    const std::string listen =
+        config[office ? "office_listen" : "peer_listen"].get<std::string>();
+    // On the Office port the attacker holds `attacker`'s prosecutor
+    // office certificate; on the Peer port, its node certificate.
+    const std::string cert =
+        office ? fed_->OfficeCertificate(attacker, "prosecutor")
+               : fed_->NodeDir(attacker) + "/node.crt";
+    const std::string key = cert.substr(0, cert.size() - 4) + ".key";
     std::vector<std::string> args = {
         "--port", listen.substr(listen.rfind(':') + 1),
-        "--cert", fed_->NodeDir(attacker) + "/node.crt",
-        "--key",  fed_->NodeDir(attacker) + "/node.key",
+        "--cert", cert,
+        "--key",  key,
         "--mode", mode};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
@@ -232,14 +248,15 @@ class H2AbuseTest : public ::testing::Test {
   // `attacker`: the member whose node certificate the attack holds.
   nlohmann::json UnderAttack(const std::string& mode,
                              const std::vector<std::string>& extra,
-                             int gap_ms = 0,
-                             const std::string& attacker = "BA") {
-    const Latencies base = Calls(kCalls, gap_ms);
+                             int gap_ms = 0, const std::string& attacker = "BA",
+                             bool office = false) {
+    const Latencies base = Calls(kCalls, gap_ms, office);
     EXPECT_EQ(base.failures, 0) << base.first_failure;
     Attack attack;
-    const std::string error = attack.Start(AttackArgs(mode, extra, attacker));
+    const std::string error =
+        attack.Start(AttackArgs(mode, extra, attacker, office));
     EXPECT_EQ(error, "");
-    const Latencies hit = Calls(kCalls, gap_ms);
+    const Latencies hit = Calls(kCalls, gap_ms, office);
     const nlohmann::json counters = attack.Stop();
     const double limit = 2 * base.P99() + kFloorMs;
     std::cout << "[h2-abuse] " << mode << ": baseline p50 " << base.P50()
@@ -253,22 +270,24 @@ class H2AbuseTest : public ::testing::Test {
     EXPECT_LE(hit.P99(), limit) << mode;
     // RS is still up and answers its office, and honest calls still work.
     EXPECT_TRUE(fed_->WaitReady("RS").ok());
-    const Latencies after = Calls(5);
+    const Latencies after = Calls(5, 0, office);
     EXPECT_EQ(after.failures, 0) << after.first_failure;
     return counters;
   }
 
   static Federation* fed_;
   static v1::Peer::Stub* honest_;
+  static v1::Office::Stub* honest_office_;
 };
 
 Federation* H2AbuseTest::fed_ = nullptr;
 v1::Peer::Stub* H2AbuseTest::honest_ = nullptr;
+v1::Office::Stub* H2AbuseTest::honest_office_ = nullptr;
 
 // Rapid reset (CVE-2023-44487) at the method peers call most, for 3 s
 // and more. Debian 12's gRPC 1.51 has no bound of its own on streams a
 // client has reset (upstream's came in gRPC C-core 1.57.1); the node's own
-// TLS front (node/peer_front.h) counts them and closes a connection past
+// TLS front (node/tls_front.h) counts them and closes a connection past
 // 400 in 10 s, then shuts its certificate out for 30 s, doubling. Measured
 // on a 2-core machine, 4 attacking connections, 150 honest calls: with
 // gRPC's own TLS 128-148 of them failed at their 5 s deadline; behind the
@@ -279,8 +298,8 @@ TEST_F(H2AbuseTest, RapidResetLeavesOtherPeersServed) {
   EXPECT_GE(c.value("streams", 0), 10000) << c.dump();
   // RS closed HR's flooding connections and said so, naming HR.
   const std::string log = Slurp(fed_->LogOf("RS"));
-  EXPECT_NE(log.find("peer-connection-closed"), std::string::npos);
-  EXPECT_NE(log.find("reason=reset-flood"), std::string::npos);
+  EXPECT_NE(log.find("connection-closed port=peer reason=reset-flood"),
+            std::string::npos);
   EXPECT_NE(log.find("spiffe://cbx/member/HR"), std::string::npos);
   // HR's certificate is shut out for a while; BA's is not.
   v1::GetDirectoryResponse resp;
@@ -310,6 +329,19 @@ TEST_F(H2AbuseTest, RapidResetAtAnyPathLeavesOtherPeersServed) {
         kGapMs, "AL");
     EXPECT_GE(c.value("streams", 0), 10000) << c.dump();
   }
+}
+
+// The same on the Office port, by a thief holding RS's prosecutor office
+// certificate, while RS's auditor office asks RS for its checkpoint.
+TEST_F(H2AbuseTest, RapidResetOnTheOfficePortLeavesOtherOfficesServed) {
+  const nlohmann::json c = UnderAttack("rapid-reset",
+                                       {"--connections", "4", "--batch", "100",
+                                        "--path", "/cbx.v1.Office/Query"},
+                                       kGapMs, "RS", /*office=*/true);
+  EXPECT_GE(c.value("streams", 0), 10000) << c.dump();
+  const std::string log = Slurp(fed_->LogOf("RS"));
+  EXPECT_NE(log.find("connection-closed port=office reason=reset-flood"),
+            std::string::npos);
 }
 
 TEST_F(H2AbuseTest, ThousandsOfHeldStreamsLeaveOtherPeersServed) {

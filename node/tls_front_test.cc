@@ -1,4 +1,4 @@
-#include "node/peer_front.h"
+#include "node/tls_front.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -166,7 +166,7 @@ class RawClient {
   SSL* ssl_ = nullptr;
 };
 
-class PeerFrontTest : public ::testing::Test {
+class TlsFrontTest : public ::testing::Test {
  protected:
   const int64_t now_ = static_cast<int64_t>(std::time(nullptr));
   TestKeyPair ca_ = MakeTestCa("cbx test CA", now_ - kDay, now_ + kDay);
@@ -187,19 +187,20 @@ class PeerFrontTest : public ::testing::Test {
 
   void SetUp() override { roots_ = ca_.certificate_pem; }
 
-  void Start(PeerFrontOptions options = PeerFrontOptions()) {
+  void Start(TlsFrontOptions options = TlsFrontOptions()) {
     grpc::ServerBuilder builder;
     builder.RegisterService(&service_);
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     options.self = "RS";
+    options.port = "peer";
     options.listen = "127.0.0.1:0";
-    options.tls = [this]() -> absl::StatusOr<PeerFrontTls> {
+    options.tls = [this]() -> absl::StatusOr<TlsFrontMaterial> {
       std::lock_guard<std::mutex> lock(mu_);
-      return PeerFrontTls{rs_.certificate_pem, rs_.private_key_pem, roots_,
-                          generation_};
+      return TlsFrontMaterial{rs_.certificate_pem, rs_.private_key_pem, roots_,
+                              generation_};
     };
-    auto front = PeerFront::Start(server_.get(), std::move(options));
+    auto front = TlsFront::Start(server_.get(), std::move(options));
     ASSERT_TRUE(front.ok()) << front.status();
     front_ = *std::move(front);
   }
@@ -211,11 +212,11 @@ class PeerFrontTest : public ::testing::Test {
 
   // The front's counters once `done` holds of them, or after 5 s: the
   // front counts a failed handshake after its client has seen the alert.
-  PeerFront::Stats StatsWhen(
-      const std::function<bool(const PeerFront::Stats&)>& done) {
+  TlsFront::Stats StatsWhen(
+      const std::function<bool(const TlsFront::Stats&)>& done) {
     const auto give_up =
         std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    PeerFront::Stats stats = front_->stats();
+    TlsFront::Stats stats = front_->stats();
     while (!done(stats) && std::chrono::steady_clock::now() < give_up) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
       stats = front_->stats();
@@ -258,14 +259,14 @@ class PeerFrontTest : public ::testing::Test {
 
   RecordingPeer service_;
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<PeerFront> front_;
+  std::unique_ptr<TlsFront> front_;
   std::mutex mu_;
   std::string roots_;
   uint64_t generation_ = 1;
   int channels_ = 0;
 };
 
-TEST_F(PeerFrontTest, TheCallerIsTheCertificateOfTheHandshake) {
+TEST_F(TlsFrontTest, TheCallerIsTheCertificateOfTheHandshake) {
   Start();
   grpc::Status s = Call(&mk_);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -283,8 +284,7 @@ TEST_F(PeerFrontTest, TheCallerIsTheCertificateOfTheHandshake) {
   EXPECT_EQ(FrontCallerOf("fd:x"), nullptr);
 }
 
-TEST_F(PeerFrontTest,
-       NoCertificateOrOneFromAnUnknownCaIsRefusedAtTheHandshake) {
+TEST_F(TlsFrontTest, NoCertificateOrOneFromAnUnknownCaIsRefusedAtTheHandshake) {
   Start();
   EXPECT_EQ(Call(nullptr).error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(Call(&stranger_).error_code(), grpc::StatusCode::UNAVAILABLE);
@@ -292,13 +292,13 @@ TEST_F(PeerFrontTest,
     std::lock_guard<std::mutex> lock(service_.mu);
     EXPECT_TRUE(service_.peers.empty());
   }
-  const PeerFront::Stats stats = StatsWhen(
-      [](const PeerFront::Stats& s) { return s.handshake_failures >= 2; });
+  const TlsFront::Stats stats = StatsWhen(
+      [](const TlsFront::Stats& s) { return s.handshake_failures >= 2; });
   EXPECT_GE(stats.handshake_failures, 2u);
   EXPECT_EQ(stats.handed_to_grpc, 0u);
 }
 
-TEST_F(PeerFrontTest, NewRootsApplyToTheNextHandshake) {
+TEST_F(TlsFrontTest, NewRootsApplyToTheNextHandshake) {
   Start();
   EXPECT_FALSE(Call(&stranger_).ok());
   {
@@ -313,8 +313,8 @@ TEST_F(PeerFrontTest, NewRootsApplyToTheNextHandshake) {
   EXPECT_EQ(service_.uris[0], "spiffe://cbx/member/XX");
 }
 
-TEST_F(PeerFrontTest, AResetFloodClosesTheConnectionAndShutsOutItsCertificate) {
-  PeerFrontOptions options;
+TEST_F(TlsFrontTest, AResetFloodClosesTheConnectionAndShutsOutItsCertificate) {
+  TlsFrontOptions options;
   options.max_resets_per_window = 20;
   options.penalty_ms = 1500;
   Start(options);
@@ -328,7 +328,7 @@ TEST_F(PeerFrontTest, AResetFloodClosesTheConnectionAndShutsOutItsCertificate) {
   // The certificate that flooded is shut out for the penalty; another
   // member's is not.
   EXPECT_EQ(Call(&mk_).error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_GE(StatsWhen([](const PeerFront::Stats& s) {
+  EXPECT_GE(StatsWhen([](const TlsFront::Stats& s) {
               return s.refused_penalized >= 1;
             }).refused_penalized,
             1u);
@@ -339,8 +339,8 @@ TEST_F(PeerFrontTest, AResetFloodClosesTheConnectionAndShutsOutItsCertificate) {
   EXPECT_TRUE(mk.ok()) << mk.error_message();
 }
 
-TEST_F(PeerFrontTest, ResetsUnderTheLimitPass) {
-  PeerFrontOptions options;
+TEST_F(TlsFrontTest, ResetsUnderTheLimitPass) {
+  TlsFrontOptions options;
   options.max_resets_per_window = 20;
   Start(options);
   RawClient client(front_->port(), mk_);
@@ -352,8 +352,8 @@ TEST_F(PeerFrontTest, ResetsUnderTheLimitPass) {
   EXPECT_EQ(front_->stats().open, 1);
 }
 
-TEST_F(PeerFrontTest, AConnectionWithoutHandshakeOrPrefaceIsClosedInTime) {
-  PeerFrontOptions options;
+TEST_F(TlsFrontTest, AConnectionWithoutHandshakeOrPrefaceIsClosedInTime) {
+  TlsFrontOptions options;
   options.handshake_timeout_ms = 300;
   Start(options);
   const auto start = std::chrono::steady_clock::now();
@@ -363,14 +363,14 @@ TEST_F(PeerFrontTest, AConnectionWithoutHandshakeOrPrefaceIsClosedInTime) {
   ASSERT_TRUE(no_preface.Handshake());
   EXPECT_TRUE(no_preface.ReadsToTheEnd());
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
-  const PeerFront::Stats stats = front_->stats();
+  const TlsFront::Stats stats = front_->stats();
   EXPECT_EQ(stats.timeouts, 2u) << stats.accepted << " accepted, "
                                 << stats.handed_to_grpc << " handed on";
   EXPECT_EQ(stats.open, 0);
 }
 
-TEST_F(PeerFrontTest, ConnectionsBeyondTheBoundAreClosedAtOnce) {
-  PeerFrontOptions options;
+TEST_F(TlsFrontTest, ConnectionsBeyondTheBoundAreClosedAtOnce) {
+  TlsFrontOptions options;
   options.max_connections = 2;
   Start(options);
   RawClient a(front_->port(), mk_);
@@ -379,34 +379,35 @@ TEST_F(PeerFrontTest, ConnectionsBeyondTheBoundAreClosedAtOnce) {
   ASSERT_TRUE(b.Handshake());
   RawClient c(front_->port(), mk_);
   EXPECT_FALSE(c.Handshake());
-  EXPECT_GE(StatsWhen([](const PeerFront::Stats& s) {
+  EXPECT_GE(StatsWhen([](const TlsFront::Stats& s) {
               return s.refused_full >= 1;
             }).refused_full,
             1u);
 }
 
-TEST_F(PeerFrontTest, AnAddressThatCannotBeBoundIsRefused) {
+TEST_F(TlsFrontTest, AnAddressThatCannotBeBoundIsRefused) {
   grpc::ServerBuilder builder;
   builder.RegisterService(&service_);
   server_ = builder.BuildAndStart();
-  PeerFrontOptions options;
+  TlsFrontOptions options;
+  options.port = "peer";
   options.listen = "192.0.2.1:1";  // TEST-NET-1: not this machine's
-  options.tls = [this]() -> absl::StatusOr<PeerFrontTls> {
-    return PeerFrontTls{rs_.certificate_pem, rs_.private_key_pem,
-                        ca_.certificate_pem, 1};
+  options.tls = [this]() -> absl::StatusOr<TlsFrontMaterial> {
+    return TlsFrontMaterial{rs_.certificate_pem, rs_.private_key_pem,
+                            ca_.certificate_pem, 1};
   };
-  auto front = PeerFront::Start(server_.get(), options);
+  auto front = TlsFront::Start(server_.get(), options);
   EXPECT_EQ(front.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(front.status().message().find("peer_listen: cannot listen on"),
             std::string::npos)
       << front.status();
   // A key that is not the certificate's.
   options.listen = "127.0.0.1:0";
-  options.tls = [this]() -> absl::StatusOr<PeerFrontTls> {
-    return PeerFrontTls{rs_.certificate_pem, mk_.private_key_pem,
-                        ca_.certificate_pem, 1};
+  options.tls = [this]() -> absl::StatusOr<TlsFrontMaterial> {
+    return TlsFrontMaterial{rs_.certificate_pem, mk_.private_key_pem,
+                            ca_.certificate_pem, 1};
   };
-  front = PeerFront::Start(server_.get(), options);
+  front = TlsFront::Start(server_.get(), options);
   EXPECT_EQ(front.status().code(), absl::StatusCode::kFailedPrecondition)
       << front.status();
 }

@@ -1,4 +1,4 @@
-#include "node/peer_front.h"
+#include "node/tls_front.h"
 
 #include <fcntl.h>
 #include <openssl/pem.h>
@@ -46,13 +46,13 @@ using tcp = asio::ip::tcp;
 using unix_stream = asio::local::stream_protocol;
 using boost::system::error_code;
 
-PeerFrontOptions::PeerFrontOptions()
+TlsFrontOptions::TlsFrontOptions()
     : handshake_timeout_ms(kServerHandshakeTimeoutMs),
       max_resets_per_window(kMaxClientResetsPerWindow),
       reset_window_ms(kClientResetWindowMs),
       penalty_ms(kResetFloodPenaltyMs),
       max_penalty_ms(kMaxResetFloodPenaltyMs),
-      max_connections(kMaxPeerConnections) {}
+      max_connections(kMaxFrontConnections) {}
 
 namespace {
 
@@ -97,20 +97,20 @@ void Unregister(int fd, uint64_t id) {
 
 CounterFamily& Outcomes() {
   static CounterFamily& f = MetricsRegistry::Default().Counter(
-      "cbx_peer_front_connections_total",
-      "Connections to the Peer port by how the node's TLS front ended or "
-      "passed them: handed_to_grpc, handshake_failed, handshake_timeout, "
-      "reset_flood (closed for resetting too many streams), penalized "
-      "(closed after the handshake: the certificate flooded recently), "
-      "over_limit (too many open connections).",
-      {"outcome"});
+      "cbx_tls_front_connections_total",
+      "Connections to a port (peer, office) by how the node's TLS front "
+      "ended or passed them: handed_to_grpc, handshake_failed, "
+      "handshake_timeout, reset_flood (closed for resetting too many "
+      "streams), penalized (closed after the handshake: the certificate "
+      "flooded recently), over_limit (too many open connections).",
+      {"port", "outcome"});
   return f;
 }
 
 GaugeFamily& OpenGauge() {
   static GaugeFamily& f = MetricsRegistry::Default().Gauge(
-      "cbx_peer_front_open_connections",
-      "Connections open at the Peer port's TLS front.");
+      "cbx_tls_front_open_connections",
+      "Connections open at a port's TLS front (peer, office).", {"port"});
   return f;
 }
 
@@ -138,7 +138,7 @@ int SelectH2(SSL* /*ssl*/, const unsigned char** out, unsigned char* outlen,
 // session resumption (every connection presents its certificate), and a
 // client certificate required that chains to one of m.client_roots_pem.
 absl::StatusOr<std::shared_ptr<ssl::context>> MakeContext(
-    const PeerFrontTls& m) {
+    const TlsFrontMaterial& m, const std::string& field) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* c = ctx->native_handle();
   SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
@@ -155,12 +155,12 @@ absl::StatusOr<std::shared_ptr<ssl::context>> MakeContext(
   }
   if (ec || SSL_CTX_check_private_key(c) != 1) {
     return absl::FailedPreconditionError(
-        absl::StrCat("peer_listen: the node's certificate and key do not load",
+        absl::StrCat(field, ": the node's certificate and key do not load",
                      ec ? ": " + ec.message() : std::string()));
   }
   if (m.client_roots_pem.empty()) {
-    return absl::FailedPreconditionError(
-        "peer_listen: no member CA to verify callers with");
+    return absl::FailedPreconditionError(field +
+                                         ": no CA to verify callers with");
   }
   ctx->add_certificate_authority(asio::buffer(m.client_roots_pem), ec);
   if (!ec) {
@@ -168,8 +168,8 @@ absl::StatusOr<std::shared_ptr<ssl::context>> MakeContext(
                          ec);
   }
   if (ec) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "peer_listen: the members' CAs do not load: ", ec.message()));
+    return absl::FailedPreconditionError(
+        absl::StrCat(field, ": the callers' CAs do not load: ", ec.message()));
   }
   return ctx;
 }
@@ -203,13 +203,13 @@ class Connection;
 
 }  // namespace
 
-struct PeerFront::State {
+struct TlsFront::State {
   // First: destroyed last, after every socket and timer below; destroying
   // it destroys the handlers still queued, and the connections they hold.
   asio::io_context io;
   tcp::acceptor acceptor{io};
   grpc::Server* server = nullptr;
-  PeerFrontOptions options;
+  TlsFrontOptions options;
   std::thread thread;
 
   // On the front's thread only.
@@ -228,14 +228,14 @@ struct PeerFront::State {
       std::lock_guard<std::mutex> lock(stats_mu);
       ++(stats.*field);
     }
-    Outcomes().With({outcome}).Increment();
+    Outcomes().With({options.port, outcome}).Increment();
   }
   void SetOpen() {
     {
       std::lock_guard<std::mutex> lock(stats_mu);
       stats.open = static_cast<int>(open.size());
     }
-    OpenGauge().With({}).Set(static_cast<double>(open.size()));
+    OpenGauge().With({options.port}).Set(static_cast<double>(open.size()));
   }
 };
 
@@ -246,7 +246,7 @@ namespace {
 // Every method runs on the front's thread.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(PeerFront::State* state, tcp::socket socket,
+  Connection(TlsFront::State* state, tcp::socket socket,
              std::shared_ptr<ssl::context> context, uint64_t id)
       : state_(state),
         context_(std::move(context)),
@@ -262,7 +262,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         std::chrono::milliseconds(state_->options.handshake_timeout_ms));
     timer_.async_wait([self = shared_from_this()](error_code ec) {
       if (ec || self->closed_ || self->frames_.preface_done()) return;
-      self->state_->Count(&PeerFront::Stats::timeouts, "handshake_timeout");
+      self->state_->Count(&TlsFront::Stats::timeouts, "handshake_timeout");
       self->Close();
     });
     tls_.async_handshake(
@@ -289,9 +289,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::string pem;
     if (!ec) pem = PeerCertificatePem(tls_.native_handle());
     if (ec || pem.empty()) {
-      state_->Count(&PeerFront::Stats::handshake_failures, "handshake_failed");
-      LogEvent(state_->options.self, "debug", "peer-handshake-failed",
-               {{"remote", remote_},
+      state_->Count(&TlsFront::Stats::handshake_failures, "handshake_failed");
+      LogEvent(state_->options.self, "debug", "handshake-failed",
+               {{"port", state_->options.port},
+                {"remote", remote_},
                 {"reason", ec ? ec.message() : "no client certificate"}});
       return Close();
     }
@@ -303,14 +304,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (uris.ok()) caller->uris = *std::move(uris);
     caller->remote = remote_;
     if (Penalized()) {
-      state_->Count(&PeerFront::Stats::refused_penalized, "penalized");
+      state_->Count(&TlsFront::Stats::refused_penalized, "penalized");
       return Close();
     }
     if (!state_->accepting) return Close();
     int fds[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-      LogEvent(state_->options.self, "error", "peer-connection-refused",
-               {{"remote", remote_},
+      LogEvent(state_->options.self, "error", "connection-refused",
+               {{"port", state_->options.port},
+                {"remote", remote_},
                 {"reason", absl::StrCat("socketpair: ", strerror(errno))}});
       return Close();
     }
@@ -326,7 +328,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Register(grpc_fd_, id_, std::move(caller));
     // gRPC owns fds[1] from here, and closes it with its transport.
     grpc::AddInsecureChannelFromFd(state_->server, fds[1]);
-    state_->Count(&PeerFront::Stats::handed_to_grpc, "handed_to_grpc");
+    state_->Count(&TlsFront::Stats::handed_to_grpc, "handed_to_grpc");
     ReadClient();
     ReadGrpc();
   }
@@ -388,11 +390,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     p.until_ms = now + p.length_ms;
     p.last_flood_ms = now;
     ForgetOldPenalties(now);
-    state_->Count(&PeerFront::Stats::reset_floods, "reset_flood");
+    state_->Count(&TlsFront::Stats::reset_floods, "reset_flood");
     std::shared_ptr<const FrontCaller> caller =
         FrontCallerOf(absl::StrCat("fd:", grpc_fd_));
-    LogEvent(state_->options.self, "warn", "peer-connection-closed",
-             {{"reason", "reset-flood"},
+    LogEvent(state_->options.self, "warn", "connection-closed",
+             {{"port", state_->options.port},
+              {"reason", "reset-flood"},
               {"caller", caller != nullptr && !caller->uris.empty()
                              ? absl::StrJoin(caller->uris, ",")
                              : "unknown"},
@@ -415,7 +418,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
   }
 
-  PeerFront::State* const state_;
+  TlsFront::State* const state_;
   const std::shared_ptr<ssl::context> context_;  // outlives tls_
   const std::string remote_;
   ssl::stream<tcp::socket> tls_;
@@ -432,13 +435,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::array<uint8_t, 64 * 1024> out_;
 };
 
-void Accept(PeerFront::State* state) {
+void Accept(TlsFront::State* state) {
   state->acceptor.async_accept([state](error_code ec, tcp::socket socket) {
     if (!state->accepting || ec == asio::error::operation_aborted) return;
     if (ec) return Accept(state);
     if (static_cast<int>(state->open.size()) >=
         state->options.max_connections) {
-      state->Count(&PeerFront::Stats::refused_full, "over_limit");
+      state->Count(&TlsFront::Stats::refused_full, "over_limit");
       error_code ignored;
       socket.close(ignored);
       return Accept(state);
@@ -447,16 +450,16 @@ void Accept(PeerFront::State* state) {
       std::lock_guard<std::mutex> lock(state->stats_mu);
       ++state->stats.accepted;
     }
-    absl::StatusOr<PeerFrontTls> material = state->options.tls();
+    absl::StatusOr<TlsFrontMaterial> material = state->options.tls();
     if (material.ok() && material->generation != state->generation) {
       absl::StatusOr<std::shared_ptr<ssl::context>> made =
-          MakeContext(*material);
+          MakeContext(*material, state->options.port + "_listen");
       if (made.ok()) {
         state->context = *std::move(made);
         state->generation = material->generation;
       } else {
         LogEvent(state->options.self, "error", "tls-reload-refused",
-                 {{"what", "peer_front"},
+                 {{"what", state->options.port + "_front"},
                   {"reason", std::string(made.status().message())}});
         state->generation = material->generation;  // said once
       }
@@ -476,9 +479,9 @@ void Accept(PeerFront::State* state) {
 // The address to bind: an IP address or localhost (ParseListenEndpoint),
 // or else a host name resolved here, as gRPC would.
 absl::StatusOr<tcp::endpoint> BindAddress(asio::io_context& io,
+                                          const std::string& field,
                                           const std::string& listen) {
-  absl::StatusOr<tcp::endpoint> endpoint =
-      ParseListenEndpoint("peer_listen", listen);
+  absl::StatusOr<tcp::endpoint> endpoint = ParseListenEndpoint(field, listen);
   if (endpoint.ok()) return endpoint;
   const size_t colon = listen.rfind(':');
   if (colon == std::string::npos) return endpoint.status();
@@ -489,7 +492,7 @@ absl::StatusOr<tcp::endpoint> BindAddress(asio::io_context& io,
                        tcp::resolver::passive, ec);
   if (ec || results.empty()) {
     return absl::UnavailableError(
-        absl::StrCat("peer_listen: cannot listen on ", listen, ": ",
+        absl::StrCat(field, ": cannot listen on ", listen, ": ",
                      ec ? ec.message() : "the name resolves to no address"));
   }
   return results.begin()->endpoint();
@@ -509,24 +512,26 @@ std::shared_ptr<const FrontCaller> FrontCallerOf(std::string_view grpc_peer) {
   return it->second.second;
 }
 
-absl::StatusOr<std::unique_ptr<PeerFront>> PeerFront::Start(
-    grpc::Server* server, PeerFrontOptions options) {
+absl::StatusOr<std::unique_ptr<TlsFront>> TlsFront::Start(
+    grpc::Server* server, TlsFrontOptions options) {
   if (server == nullptr || !options.tls) {
-    return absl::InvalidArgumentError("peer front: server and tls required");
+    return absl::InvalidArgumentError("TLS front: server and tls required");
   }
-  absl::StatusOr<PeerFrontTls> material = options.tls();
+  absl::StatusOr<TlsFrontMaterial> material = options.tls();
   if (!material.ok()) return material.status();
   absl::StatusOr<std::shared_ptr<ssl::context>> context =
-      MakeContext(*material);
+      MakeContext(*material, options.port + "_listen");
   if (!context.ok()) return context.status();
-  std::unique_ptr<PeerFront> front(new PeerFront());
+  std::unique_ptr<TlsFront> front(new TlsFront());
   front->state_ = std::make_unique<State>();
   State& s = *front->state_;
   s.server = server;
   s.options = std::move(options);
   s.context = *std::move(context);
   s.generation = material->generation;
-  ASSIGN_OR_RETURN(tcp::endpoint endpoint, BindAddress(s.io, s.options.listen));
+  ASSIGN_OR_RETURN(
+      tcp::endpoint endpoint,
+      BindAddress(s.io, s.options.port + "_listen", s.options.listen));
   error_code ec;
   s.acceptor.open(endpoint.protocol(), ec);
   if (!ec) s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
@@ -536,9 +541,9 @@ absl::StatusOr<std::unique_ptr<PeerFront>> PeerFront::Start(
   if (!ec) s.acceptor.bind(endpoint, ec);
   if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return absl::UnavailableError(absl::StrCat("peer_listen: cannot listen on ",
-                                               s.options.listen, ": ",
-                                               ec.message()));
+    return absl::UnavailableError(
+        absl::StrCat(s.options.port, "_listen: cannot listen on ",
+                     s.options.listen, ": ", ec.message()));
   }
   front->port_ = s.acceptor.local_endpoint().port();
   Accept(&s);
@@ -546,7 +551,7 @@ absl::StatusOr<std::unique_ptr<PeerFront>> PeerFront::Start(
   return front;
 }
 
-void PeerFront::StopAccepting() {
+void TlsFront::StopAccepting() {
   if (state_ == nullptr || !state_->thread.joinable()) return;
   std::promise<void> done;
   asio::post(state_->io, [state = state_.get(), &done] {
@@ -558,7 +563,7 @@ void PeerFront::StopAccepting() {
   done.get_future().wait();
 }
 
-PeerFront::~PeerFront() {
+TlsFront::~TlsFront() {
   if (state_ == nullptr) return;
   if (state_->thread.joinable()) {
     asio::post(state_->io, [state = state_.get()] {
@@ -576,7 +581,7 @@ PeerFront::~PeerFront() {
   }
 }
 
-PeerFront::Stats PeerFront::stats() const {
+TlsFront::Stats TlsFront::stats() const {
   std::lock_guard<std::mutex> lock(state_->stats_mu);
   return state_->stats;
 }
