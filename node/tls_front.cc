@@ -431,8 +431,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   H2ClientFrames frames_;
   int64_t window_start_ms_;
   uint64_t window_resets_ = 0;
-  std::array<uint8_t, 64 * 1024> in_;
-  std::array<uint8_t, 64 * 1024> out_;
+  // One TLS record's worth each way (16 KiB): at most 32 KiB of buffers per
+  // connection, 64 MiB at kMaxFrontConnections.
+  std::array<uint8_t, 16 * 1024> in_;
+  std::array<uint8_t, 16 * 1024> out_;
 };
 
 void Accept(TlsFront::State* state) {
