@@ -13,6 +13,7 @@
 //
 // The node refuses to run as root (exit 2) unless --allow-root is given.
 #include <malloc.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -173,6 +174,10 @@ int main(int argc, char** argv) {
   // otherwise spread their blocks over many arenas whose free space stays
   // resident (README "Load soak"). Before any thread starts.
   mallopt(M_ARENA_MAX, 2);
+  // A write to a connection its client closed fails with EPIPE instead of
+  // ending the process (the TLS fronts pass bytes on sockets a client may
+  // close at any moment; asio and gRPC already write with MSG_NOSIGNAL).
+  signal(SIGPIPE, SIG_IGN);
   CLI::App app{"cbx-node: a member's node of the cbx cross-border federation"};
   std::string config_path;
   std::string install_file;
