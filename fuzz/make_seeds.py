@@ -169,6 +169,34 @@ def index_parts():
           first + record(field(2, field(1, packed[:13]))))
 
 
+def h2_frames():
+    """What an HTTP/2 client sends a TLS front (node/h2_frames.h): a first
+    byte choosing the slicing, then the client's bytes."""
+    preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+    def frame(kind, stream, payload, flags=0):
+        return (len(payload).to_bytes(3, "big") + bytes([kind, flags]) +
+                stream.to_bytes(4, "big") + payload)
+
+    settings = frame(4, 0, b"\x00\x03\x00\x00\x00\x64")
+    streams = b""
+    for sid in range(1, 40, 2):
+        streams += frame(1, sid, b"\x83\x87" + b"h" * 20, flags=4)
+        streams += frame(3, sid, b"\x00\x00\x00\x08")
+    write("h2_frames_fuzz", "reset_flood", b"\x07" + preface + settings +
+          streams)
+    write("h2_frames_fuzz", "call", b"\x00" + preface + settings +
+          frame(1, 1, b"\x83\x87" + b"h" * 30, flags=4) +
+          frame(0, 1, b"\x00\x00\x00\x00\x05hello", flags=1) +
+          frame(8, 0, b"\x00\x01\x00\x00") + frame(6, 0, b"p" * 8))
+    write("h2_frames_fuzz", "preface_only", b"\x3f" + preface)
+    write("h2_frames_fuzz", "not_settings_first",
+          b"\x01" + preface + frame(3, 1, b"\x00" * 4))
+    write("h2_frames_fuzz", "http1", b"\x05GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    write("h2_frames_fuzz", "cut_payload",
+          b"\x02" + preface + settings + frame(0, 1, b"d" * 100)[:50])
+
+
 if __name__ == "__main__":
     identifiers()
     key_files()
@@ -176,3 +204,4 @@ if __name__ == "__main__":
     notes()
     exports()
     index_parts()
+    h2_frames()

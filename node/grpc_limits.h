@@ -118,10 +118,21 @@ inline constexpr int64_t kClientResetWindowMs = 10'000;
 inline constexpr int64_t kResetFloodPenaltyMs = 30'000;
 inline constexpr int64_t kMaxResetFloodPenaltyMs = 15 * 60'000;
 // Connections open at once at each port's front (TLS handshakes
-// included): each one handed to gRPC holds three descriptors (the TCP
-// socket and both ends of its socket pair). Beyond, new ones are closed at
-// once.
-inline constexpr int kMaxFrontConnections = 2048;
+// included), and handed on to gRPC for one client certificate: an honest
+// node keeps a few channels to each peer, an office a few per person, so
+// one certificate holding 128 is abuse, and without the second bound one
+// holder could take every connection of the port. Beyond either, new ones
+// are closed (at once, or after the handshake). Each connection handed on
+// holds three descriptors and up to 272 KiB of the front's buffers.
+inline constexpr int kMaxFrontConnections = 1024;
+// Threads of each port's TLS front. The front encrypts all of a port's
+// replies, which gRPC's own TLS did on its many threads: a node serving 32
+// index pulls at once (8 MB each at a million tags) on a loaded machine
+// needs more than one thread's share of the CPU. The Peer port's front
+// runs kPeerFrontThreads, the Office port's kFrontThreads.
+inline constexpr int kFrontThreads = 2;
+inline constexpr int kPeerFrontThreads = 4;
+inline constexpr int kMaxConnectionsPerCertificate = 128;
 
 }  // namespace cbx::node
 

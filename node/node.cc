@@ -764,6 +764,7 @@ absl::Status Node::Start() {
     options.port = port;
     options.listen = listen;
     options.tls = material(peer);
+    options.threads = peer ? kPeerFrontThreads : kFrontThreads;
     ASSIGN_OR_RETURN(*out, TlsFront::Start(server, std::move(options)));
     return absl::OkStatus();
   };

@@ -7,8 +7,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
@@ -16,6 +20,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <future>
@@ -52,7 +57,9 @@ TlsFrontOptions::TlsFrontOptions()
       reset_window_ms(kClientResetWindowMs),
       penalty_ms(kResetFloodPenaltyMs),
       max_penalty_ms(kMaxResetFloodPenaltyMs),
-      max_connections(kMaxFrontConnections) {}
+      max_connections(kMaxFrontConnections),
+      max_connections_per_certificate(kMaxConnectionsPerCertificate),
+      threads(kFrontThreads) {}
 
 namespace {
 
@@ -102,7 +109,8 @@ CounterFamily& Outcomes() {
       "ended or passed them: handed_to_grpc, handshake_failed, "
       "handshake_timeout, reset_flood (closed for resetting too many "
       "streams), penalized (closed after the handshake: the certificate "
-      "flooded recently), over_limit (too many open connections).",
+      "flooded recently), over_limit (too many open connections), "
+      "over_certificate_limit (too many for one certificate).",
       {"port", "outcome"});
   return f;
 }
@@ -207,18 +215,24 @@ struct TlsFront::State {
   // First: destroyed last, after every socket and timer below; destroying
   // it destroys the handlers still queued, and the connections they hold.
   asio::io_context io;
-  tcp::acceptor acceptor{io};
+  // The acceptor's handlers run one at a time on its strand; each
+  // connection's on a strand of its own.
+  tcp::acceptor acceptor{asio::make_strand(io)};
   grpc::Server* server = nullptr;
   TlsFrontOptions options;
-  std::thread thread;
+  std::vector<std::thread> threads;
+  std::atomic<bool> accepting{true};
 
-  // On the front's thread only.
-  bool accepting = true;
+  // On the acceptor's strand only.
   std::shared_ptr<ssl::context> context;
   uint64_t generation = 0;
-  std::map<std::string, Penalty> penalties;  // certificate digest ->
-  std::map<uint64_t, std::weak_ptr<Connection>> open;
-  uint64_t next_id = 1;
+
+  std::mutex mu;  // the connections' shared books
+  // Certificate digest -> its penalty; -> its connections handed on.
+  std::map<std::string, Penalty> penalties ABSL_GUARDED_BY(mu);
+  std::map<std::string, int> per_certificate ABSL_GUARDED_BY(mu);
+  std::map<uint64_t, std::weak_ptr<Connection>> open ABSL_GUARDED_BY(mu);
+  uint64_t next_id ABSL_GUARDED_BY(mu) = 1;
 
   mutable std::mutex stats_mu;
   Stats stats ABSL_GUARDED_BY(stats_mu);
@@ -230,12 +244,12 @@ struct TlsFront::State {
     }
     Outcomes().With({options.port, outcome}).Increment();
   }
-  void SetOpen() {
+  void SetOpen(size_t n) {
     {
       std::lock_guard<std::mutex> lock(stats_mu);
-      stats.open = static_cast<int>(open.size());
+      stats.open = static_cast<int>(n);
     }
-    OpenGauge().With({options.port}).Set(static_cast<double>(open.size()));
+    OpenGauge().With({options.port}).Set(static_cast<double>(n));
   }
 };
 
@@ -243,7 +257,7 @@ namespace {
 
 // One connection: the TLS handshake, then bytes passed both ways between
 // the client and gRPC's end of a socket pair, the client's frames counted.
-// Every method runs on the front's thread.
+// Every method runs on the connection's strand (the socket's executor).
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(TlsFront::State* state, tcp::socket socket,
@@ -251,11 +265,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
       : state_(state),
         context_(std::move(context)),
         remote_(RemoteOf(socket)),
+        executor_(socket.get_executor()),
         tls_(std::move(socket), *context_),
-        grpc_side_(state->io),
-        timer_(state->io),
+        grpc_side_(executor_),
+        timer_(executor_),
         id_(id),
         window_start_ms_(SteadyMs()) {}
+  // A connection the front's destructor left open: its sockets close with
+  // it, and its entry goes (the front's books went before it).
+  ~Connection() {
+    if (!closed_ && grpc_fd_ >= 0) Unregister(grpc_fd_, id_);
+  }
+  const asio::any_io_executor& executor() const { return executor_; }
 
   void Begin() {
     timer_.expires_after(
@@ -275,8 +296,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
     closed_ = true;
     // The books first: the client may look at them once it sees the end.
     if (grpc_fd_ >= 0) Unregister(grpc_fd_, id_);
-    state_->open.erase(id_);
-    state_->SetOpen();
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      if (counted_) {
+        auto it = state_->per_certificate.find(digest_);
+        if (it != state_->per_certificate.end() && --it->second <= 0) {
+          state_->per_certificate.erase(it);
+        }
+      }
+      state_->open.erase(id_);
+      state_->SetOpen(state_->open.size());
+    }
     timer_.cancel();
     error_code ignored;
     tls_.lowest_layer().close(ignored);
@@ -307,6 +337,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
       state_->Count(&TlsFront::Stats::refused_penalized, "penalized");
       return Close();
     }
+    // One certificate may not take the port's every connection.
+    bool over = false;
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      int& mine = state_->per_certificate[digest_];
+      over = mine >= state_->options.max_connections_per_certificate;
+      if (!over) {
+        ++mine;
+        counted_ = true;
+      }
+    }
+    if (over) {
+      state_->Count(&TlsFront::Stats::refused_full, "over_certificate_limit");
+      return Close();
+    }
     if (!state_->accepting) return Close();
     int fds[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
@@ -318,6 +363,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     const int flags = fcntl(fds[1], F_GETFL);
     fcntl(fds[1], F_SETFL, flags | O_NONBLOCK);
+    // Room for gRPC to write an index chunk's worth before it waits for the
+    // front (the kernel caps it at net.core.wmem_max / rmem_max).
+    const int room = 1 << 20;
+    setsockopt(fds[1], SOL_SOCKET, SO_SNDBUF, &room, sizeof(room));
+    setsockopt(fds[0], SOL_SOCKET, SO_RCVBUF, &room, sizeof(room));
     grpc_side_.assign(unix_stream(), fds[0], ec);
     if (ec) {
       close(fds[0]);
@@ -334,6 +384,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   bool Penalized() {
+    std::lock_guard<std::mutex> lock(state_->mu);
     auto it = state_->penalties.find(digest_);
     return it != state_->penalties.end() && SteadyMs() < it->second.until_ms;
   }
@@ -352,16 +403,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
     });
   }
 
+  // gRPC's bytes to the client. The buffer starts at one TLS record and
+  // grows to kBulkBytes once a read fills it (an index stream): each pass
+  // through the front's thread then moves 256 KiB, not 16, which on a
+  // loaded machine is what bounds a bulk transfer.
   void ReadGrpc() {
     grpc_side_.async_read_some(
         asio::buffer(out_),
         [self = shared_from_this()](error_code ec, size_t n) {
           if (self->closed_) return;
           if (ec) return self->Close();  // gRPC closed the connection
+          const bool full = n == self->out_.size();
           asio::async_write(self->tls_, asio::buffer(self->out_.data(), n),
-                            [self](error_code ec, size_t) {
+                            [self, full](error_code ec, size_t) {
                               if (self->closed_) return;
                               if (ec) return self->Close();
+                              if (full && self->out_.size() < kBulkBytes) {
+                                self->out_.resize(kBulkBytes);
+                              }
                               self->ReadGrpc();
                             });
         });
@@ -381,15 +440,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
         static_cast<uint64_t>(state_->options.max_resets_per_window)) {
       return true;
     }
-    Penalty& p = state_->penalties[digest_];
-    const bool repeat =
-        p.last_flood_ms != 0 && now - p.last_flood_ms < kPenaltyMemoryMs;
-    p.length_ms =
-        repeat ? std::min(2 * p.length_ms, state_->options.max_penalty_ms)
-               : state_->options.penalty_ms;
-    p.until_ms = now + p.length_ms;
-    p.last_flood_ms = now;
-    ForgetOldPenalties(now);
+    int64_t penalty_ms = 0;
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      Penalty& p = state_->penalties[digest_];
+      const bool repeat =
+          p.last_flood_ms != 0 && now - p.last_flood_ms < kPenaltyMemoryMs;
+      p.length_ms =
+          repeat ? std::min(2 * p.length_ms, state_->options.max_penalty_ms)
+                 : state_->options.penalty_ms;
+      p.until_ms = now + p.length_ms;
+      p.last_flood_ms = now;
+      penalty_ms = p.length_ms;
+      ForgetOldPenalties(now);
+    }
     state_->Count(&TlsFront::Stats::reset_floods, "reset_flood");
     std::shared_ptr<const FrontCaller> caller =
         FrontCallerOf(absl::StrCat("fd:", grpc_fd_));
@@ -402,11 +466,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
               {"remote", remote_},
               {"resets", std::to_string(resets)},
               {"window_ms", std::to_string(now - window_start_ms_)},
-              {"penalty_ms", std::to_string(p.length_ms)}});
+              {"penalty_ms", std::to_string(penalty_ms)}});
     return false;
   }
 
-  void ForgetOldPenalties(int64_t now) {
+  void ForgetOldPenalties(int64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_->mu) {
     if (state_->penalties.size() < 1024) return;
     for (auto it = state_->penalties.begin(); it != state_->penalties.end();) {
       if (now - it->second.last_flood_ms >= kPenaltyMemoryMs &&
@@ -421,6 +486,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   TlsFront::State* const state_;
   const std::shared_ptr<ssl::context> context_;  // outlives tls_
   const std::string remote_;
+  const asio::any_io_executor executor_;  // the connection's strand
   ssl::stream<tcp::socket> tls_;
   unix_stream::socket grpc_side_;
   asio::steady_timer timer_;
@@ -431,18 +497,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
   H2ClientFrames frames_;
   int64_t window_start_ms_;
   uint64_t window_resets_ = 0;
-  // One TLS record's worth each way (16 KiB): at most 32 KiB of buffers per
-  // connection, 64 MiB at kMaxFrontConnections.
-  std::array<uint8_t, 16 * 1024> in_;
-  std::array<uint8_t, 16 * 1024> out_;
+  // One TLS record's worth each way to start with (16 KiB); out_ grows to
+  // kBulkBytes for a bulk stream (ReadGrpc). At most 272 KiB a connection.
+  static constexpr size_t kRecordBytes = 16 * 1024;
+  static constexpr size_t kBulkBytes = 256 * 1024;
+  std::array<uint8_t, kRecordBytes> in_;
+  std::vector<uint8_t> out_ = std::vector<uint8_t>(kRecordBytes);
+  bool counted_ = false;  // in state_->per_certificate
 };
 
 void Accept(TlsFront::State* state) {
-  state->acceptor.async_accept([state](error_code ec, tcp::socket socket) {
+  // Each accepted socket gets a strand of its own.
+  auto on_accept = [state](error_code ec, tcp::socket socket) {
     if (!state->accepting || ec == asio::error::operation_aborted) return;
     if (ec) return Accept(state);
-    if (static_cast<int>(state->open.size()) >=
-        state->options.max_connections) {
+    size_t open_now = 0;
+    {
+      std::lock_guard<std::mutex> lock(state->mu);
+      open_now = state->open.size();
+    }
+    if (static_cast<int>(open_now) >= state->options.max_connections) {
       state->Count(&TlsFront::Stats::refused_full, "over_limit");
       error_code ignored;
       socket.close(ignored);
@@ -468,14 +542,22 @@ void Accept(TlsFront::State* state) {
     }
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    const uint64_t id = state->next_id++;
-    auto connection = std::make_shared<Connection>(state, std::move(socket),
-                                                   state->context, id);
-    state->open[id] = connection;
-    state->SetOpen();
-    connection->Begin();
+    std::shared_ptr<Connection> connection;
+    {
+      std::lock_guard<std::mutex> lock(state->mu);
+      const uint64_t id = state->next_id++;
+      connection = std::make_shared<Connection>(state, std::move(socket),
+                                                state->context, id);
+      state->open[id] = connection;
+      state->SetOpen(state->open.size());
+    }
+    asio::dispatch(connection->executor(),
+                   [connection] { connection->Begin(); });
     Accept(state);
-  });
+  };
+  state->acceptor.async_accept(
+      asio::any_io_executor(asio::make_strand(state->io)),
+      std::move(on_accept));
 }
 
 // The address to bind: an IP address or localhost (ParseListenEndpoint),
@@ -549,15 +631,20 @@ absl::StatusOr<std::unique_ptr<TlsFront>> TlsFront::Start(
   }
   front->port_ = s.acceptor.local_endpoint().port();
   Accept(&s);
-  s.thread = std::thread([&s] { s.io.run(); });
+  const int threads = std::max(1, s.options.threads);
+  for (int t = 0; t < threads; ++t) {
+    s.threads.emplace_back([&s] { s.io.run(); });
+  }
   return front;
 }
 
 void TlsFront::StopAccepting() {
-  if (state_ == nullptr || !state_->thread.joinable()) return;
+  if (state_ == nullptr || state_->threads.empty()) return;
+  // Once only: after the acceptor closed, the threads may have run out of
+  // work and ended, and nothing would run a second close.
+  if (!state_->accepting.exchange(false)) return;
   std::promise<void> done;
-  asio::post(state_->io, [state = state_.get(), &done] {
-    state->accepting = false;
+  asio::post(state_->acceptor.get_executor(), [state = state_.get(), &done] {
     error_code ignored;
     state->acceptor.close(ignored);
     done.set_value();
@@ -567,20 +654,13 @@ void TlsFront::StopAccepting() {
 
 TlsFront::~TlsFront() {
   if (state_ == nullptr) return;
-  if (state_->thread.joinable()) {
-    asio::post(state_->io, [state = state_.get()] {
-      state->accepting = false;
-      error_code ignored;
-      state->acceptor.close(ignored);
-      std::vector<std::shared_ptr<Connection>> all;
-      for (auto& [id, weak] : state->open) {
-        if (auto c = weak.lock()) all.push_back(std::move(c));
-      }
-      for (auto& c : all) c->Close();
-      state->io.stop();
-    });
-    state_->thread.join();
-  }
+  // Nothing is accepted or handed on any more; the threads stop, and the
+  // connections still open are destroyed with the io_context (closing
+  // their sockets: their clients and gRPC see the end).
+  StopAccepting();
+  state_->io.stop();
+  for (std::thread& t : state_->threads) t.join();
+  state_->threads.clear();
 }
 
 TlsFront::Stats TlsFront::stats() const {

@@ -23,7 +23,8 @@
 //     a certificate naming another member cannot get that member shut out.
 //   - a connection that has not finished its TLS handshake and sent the
 //     HTTP/2 preface and SETTINGS within kServerHandshakeTimeoutMs is
-//     closed (slow loris), and at most kMaxFrontConnections are open.
+//     closed (slow loris); at most kMaxFrontConnections are open, at most
+//     kMaxConnectionsPerCertificate of them handed on for one certificate.
 // Every limit of node/grpc_limits.h that gRPC enforces (streams per
 // connection, message sizes, keepalive, idleness, age) still applies: they
 // are the gRPC server's and hold for connections handed to it this way.
@@ -44,10 +45,13 @@
 // (PeerService::Identify, OfficeService::Authenticate, through
 // TlsCredentials::CheckCertificate).
 //
-// Threading: each front runs one thread of its own (an io_context) for its
-// acceptor, every handshake and every byte. Start, StopAccepting and the
-// destructor are called from one thread (the node's); FrontCallerOf is
-// thread-safe (a mutex around a map shared by both fronts).
+// Threading: each front runs `threads` threads of its own on one
+// io_context for its acceptor, every handshake and every byte; each
+// connection's handlers run one at a time on a strand of its own, and the
+// books the connections share (penalties, counts per certificate, the open
+// set) are under one mutex. Start, StopAccepting and the destructor are
+// called from one thread (the node's); FrontCallerOf is thread-safe (a
+// mutex around a map shared by both fronts).
 #ifndef CBX_NODE_TLS_FRONT_H_
 #define CBX_NODE_TLS_FRONT_H_
 
@@ -85,6 +89,10 @@ struct TlsFrontOptions {
   int64_t penalty_ms;
   int64_t max_penalty_ms;
   int max_connections;
+  int max_connections_per_certificate;
+  // Threads running the front (each connection's work is serialized on a
+  // strand of its own, so connections proceed in parallel).
+  int threads;
   TlsFrontOptions();
 };
 
@@ -108,7 +116,8 @@ class TlsFront {
     uint64_t timeouts = 0;            // closed by the handshake timeout
     uint64_t reset_floods = 0;        // closed for a reset flood
     uint64_t refused_penalized = 0;   // closed after the handshake: penalty
-    uint64_t refused_full = 0;        // closed at once: max_connections
+    uint64_t refused_full = 0;  // closed: max_connections, or after the
+                                // handshake max_connections_per_certificate
     int open = 0;                     // connections open now
   };
 

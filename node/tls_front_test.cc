@@ -388,6 +388,28 @@ TEST_F(TlsFrontTest, ConnectionsBeyondTheBoundAreClosedAtOnce) {
             1u);
 }
 
+TEST_F(TlsFrontTest, OneCertificateCannotTakeEveryConnection) {
+  TlsFrontOptions options;
+  options.max_connections_per_certificate = 2;
+  Start(options);
+  RawClient a(front_->port(), mk_);
+  RawClient b(front_->port(), mk_);
+  ASSERT_TRUE(a.Handshake());
+  ASSERT_TRUE(b.Handshake());
+  // The third of MK's is closed once its handshake shows whose it is.
+  RawClient c(front_->port(), mk_);
+  if (c.Handshake()) {
+    EXPECT_TRUE(c.ReadsToTheEnd());
+  }
+  EXPECT_GE(StatsWhen([](const TlsFront::Stats& s) {
+              return s.refused_full >= 1;
+            }).refused_full,
+            1u);
+  // Another certificate is still let in.
+  grpc::Status ba = Call(&ba_);
+  EXPECT_TRUE(ba.ok()) << ba.error_message();
+}
+
 TEST_F(TlsFrontTest, AnAddressThatCannotBeBoundIsRefused) {
   grpc::ServerBuilder builder;
   builder.RegisterService(&service_);
