@@ -7,8 +7,8 @@
 // called from any thread (tests use it instead of a signal). Run's own
 // io_context only waits for SIGTERM/SIGINT, and for SIGHUP, on which it
 // rereads the TLS files (node/tls_credentials.h) on the main thread.
-// Besides gRPC's server threads and the ports' TLS fronts (one thread
-// each, node/tls_front.h), the node has exactly kLookupThreads + kSyncThreads +
+// Besides gRPC's server threads and the ports' TLS fronts
+// (kPeerFrontThreads + kFrontThreads, node/tls_front.h), the node has exactly kLookupThreads + kSyncThreads +
 // kLocalThreads threads of its own (and kConsoleThreads more with the web
 // console), in three executors (four), so that no kind of work can starve
 // another:

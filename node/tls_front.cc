@@ -1,6 +1,8 @@
 #include "node/tls_front.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -383,6 +385,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ReadGrpc();
   }
 
+  void Cork(bool on) {
+    const int value = on ? 1 : 0;
+    setsockopt(tls_.lowest_layer().native_handle(), IPPROTO_TCP, TCP_CORK,
+               &value, sizeof(value));
+  }
+
   bool Penalized() {
     std::lock_guard<std::mutex> lock(state_->mu);
     auto it = state_->penalties.find(digest_);
@@ -414,9 +422,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
           if (self->closed_) return;
           if (ec) return self->Close();  // gRPC closed the connection
           const bool full = n == self->out_.size();
+          // More than a record: its records leave as few full segments,
+          // not one send and one wake-up of the client per 16 KiB record
+          // (uncorked, and so sent, when the write completes).
+          const bool cork = n > kRecordBytes;
+          if (cork) self->Cork(true);
           asio::async_write(self->tls_, asio::buffer(self->out_.data(), n),
-                            [self, full](error_code ec, size_t) {
+                            [self, full, cork](error_code ec, size_t) {
                               if (self->closed_) return;
+                              if (cork) self->Cork(false);
                               if (ec) return self->Close();
                               if (full && self->out_.size() < kBulkBytes) {
                                 self->out_.resize(kBulkBytes);
