@@ -186,7 +186,7 @@ TEST_F(IndexSyncTest, SlowPeerDeadlineIsItsOwn) {
   peers_.SetBehaviour("RS", FakeBehaviour::kDelay, absl::OkStatus(), 60'000);
   absl::Status s = sync_.SyncIndex("RS");
   EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
-  EXPECT_EQ(peers_.Budgets("RS").front(), 10'000);
+  EXPECT_EQ(peers_.Budgets("RS").front(), 30'000);  // an index pull's deadline
 }
 
 TEST_F(IndexSyncTest, DirectorySyncAdoptsANewerVersion) {
