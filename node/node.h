@@ -8,10 +8,10 @@
 // io_context only waits for SIGTERM/SIGINT, and for SIGHUP, on which it
 // rereads the TLS files (node/tls_credentials.h) on the main thread.
 // Besides gRPC's server threads and the ports' TLS fronts
-// (kPeerFrontThreads + kFrontThreads, node/tls_front.h), the node has exactly kLookupThreads + kSyncThreads +
-// kLocalThreads threads of its own (and kConsoleThreads more with the web
-// console), in three executors (four), so that no kind of work can starve
-// another:
+// (kPeerFrontThreads + kFrontThreads, node/tls_front.h), the node has exactly
+// kLookupThreads + kSyncThreads + kLocalThreads threads of its own (and
+// kConsoleThreads more with the web console), in three executors (four), so
+// that no kind of work can starve another:
 //   lookup (kLookupThreads): the per-peer items of office queries; an
 //       office's query waits only for its own peers, never behind syncs.
 //   sync (kSyncThreads): index and directory pulls (one item per peer) and

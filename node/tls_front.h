@@ -116,9 +116,9 @@ class TlsFront {
     uint64_t timeouts = 0;            // closed by the handshake timeout
     uint64_t reset_floods = 0;        // closed for a reset flood
     uint64_t refused_penalized = 0;   // closed after the handshake: penalty
-    uint64_t refused_full = 0;  // closed: max_connections, or after the
+    uint64_t refused_full = 0;        // closed: max_connections, or after the
                                 // handshake max_connections_per_certificate
-    int open = 0;                     // connections open now
+    int open = 0;  // connections open now
   };
 
   // Listens on options.listen and serves `server` (started, with its
