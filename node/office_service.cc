@@ -42,12 +42,9 @@ absl::StatusOr<OfficeCaller> OfficeService::Authenticate(
   // Revocation, on every call (node/tls_credentials.h): the port's TLS is
   // the node's own front (node/tls_front.h), which does not consult CRLs.
   if (caller.ok() && ctx_->tls != nullptr) {
-    if (absl::StatusOr<std::string> pem = CallerCertificatePem(*context);
-        pem.ok()) {
-      if (absl::Status revoked = ctx_->tls->CheckCertificate(*pem);
-          !revoked.ok()) {
-        caller = revoked;
-      }
+    if (absl::Status revoked = ctx_->tls->CheckCaller(*context);
+        !revoked.ok()) {
+      caller = revoked;
     }
   }
   if (caller.ok()) {

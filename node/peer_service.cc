@@ -264,12 +264,7 @@ absl::StatusOr<std::string> PeerService::Identify(
     const grpc::ServerContextBase& context) {
   // Revocation, on every call (node/tls_credentials.h): the port's TLS is
   // the node's own front (node/tls_front.h), which does not consult CRLs.
-  if (ctx_->tls != nullptr) {
-    if (absl::StatusOr<std::string> pem = CallerCertificatePem(context);
-        pem.ok()) {
-      RETURN_IF_ERROR(ctx_->tls->CheckCertificate(*pem));
-    }
-  }
+  if (ctx_->tls != nullptr) RETURN_IF_ERROR(ctx_->tls->CheckCaller(context));
   absl::StatusOr<std::string> caller =
       CallerMember(context, *ctx_->directory->Current());
   if (caller.ok()) {

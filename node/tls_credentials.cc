@@ -370,6 +370,12 @@ void TlsCredentials::OnDirectoryAdopted(const directory::Directory& after) {
   ReloadCrls(after);
 }
 
+absl::Status TlsCredentials::CheckCaller(
+    const grpc::ServerContextBase& context) const {
+  absl::StatusOr<std::string> pem = CallerCertificatePem(context);
+  return pem.ok() ? CheckCertificate(*pem) : absl::OkStatus();
+}
+
 absl::Status TlsCredentials::CheckCertificate(const std::string& pem) const {
   std::shared_ptr<const RevocationSet> revoked = revocations();
   if (revoked->empty()) return absl::OkStatus();

@@ -46,6 +46,7 @@
 #include "core/directory/directory_state.h"
 #include "core/util/clock.h"
 #include "core/util/env.h"
+#include "grpcpp/server_context.h"
 #include "node/config.h"
 #include "node/revocation.h"
 
@@ -126,6 +127,9 @@ class TlsCredentials {
   // certificate (PEM); OK otherwise, also for one that does not parse (the
   // services refuse it).
   absl::Status CheckCertificate(const std::string& pem) const;
+  // The same for the client certificate of a call (identity.h's
+  // CallerCertificatePem); OK for a call without one.
+  absl::Status CheckCaller(const grpc::ServerContextBase& context) const;
 
  private:
   TlsCredentials(const Config& config,

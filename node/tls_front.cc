@@ -40,6 +40,7 @@
 #include "core/util/status_macros.h"
 #include "grpcpp/server_posix.h"
 #include "node/console/listen_endpoint.h"
+#include "node/console/peer_certificate.h"
 #include "node/grpc_limits.h"
 #include "node/h2_frames.h"
 #include "node/log.h"
@@ -182,22 +183,6 @@ absl::StatusOr<std::shared_ptr<ssl::context>> MakeContext(
         absl::StrCat(field, ": the callers' CAs do not load: ", ec.message()));
   }
   return ctx;
-}
-
-// The PEM of the certificate the TLS peer presented, or "".
-std::string PeerCertificatePem(SSL* ssl) {
-  X509* cert = SSL_get1_peer_certificate(ssl);
-  if (cert == nullptr) return "";
-  BIO* bio = BIO_new(BIO_s_mem());
-  std::string pem;
-  if (PEM_write_bio_X509(bio, cert) == 1) {
-    char* data = nullptr;
-    const long n = BIO_get_mem_data(bio, &data);
-    pem.assign(data, static_cast<size_t>(n));
-  }
-  BIO_free(bio);
-  X509_free(cert);
-  return pem;
 }
 
 std::string RemoteOf(const tcp::socket& socket) {

@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/i18n/catalog.h"
 #include "node/console/listen_endpoint.h"
+#include "node/console/peer_certificate.h"
 
 namespace cbx::node::console {
 
@@ -105,22 +106,6 @@ absl::StatusOr<std::shared_ptr<ssl::context>> MakeContext(
   }
   BIO_free(bio);
   return ctx;
-}
-
-// The PEM of the certificate the TLS peer presented, or "".
-std::string PeerCertificatePem(SSL* ssl) {
-  X509* cert = SSL_get1_peer_certificate(ssl);
-  if (cert == nullptr) return "";
-  BIO* bio = BIO_new(BIO_s_mem());
-  std::string pem;
-  if (PEM_write_bio_X509(bio, cert) == 1) {
-    char* data = nullptr;
-    const long n = BIO_get_mem_data(bio, &data);
-    pem.assign(data, static_cast<size_t>(n));
-  }
-  BIO_free(bio);
-  X509_free(cert);
-  return pem;
 }
 
 // A refusal of the server's own, in `lang`: `text` is already the
