@@ -4,25 +4,16 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "node/testing/h2_frame.h"
 
 namespace cbx::node {
 namespace {
 
-const std::string kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+using testing::kH2Preface;
 
 std::string Frame(uint8_t type, uint32_t stream, const std::string& payload,
                   uint8_t flags = 0) {
-  std::string f;
-  const size_t n = payload.size();
-  f += static_cast<char>((n >> 16) & 0xff);
-  f += static_cast<char>((n >> 8) & 0xff);
-  f += static_cast<char>(n & 0xff);
-  f += static_cast<char>(type);
-  f += static_cast<char>(flags);
-  for (int shift = 24; shift >= 0; shift -= 8) {
-    f += static_cast<char>((stream >> shift) & 0xff);
-  }
-  return f + payload;
+  return testing::H2Frame(type, flags, stream, payload);
 }
 
 void Feed(H2ClientFrames& frames, const std::string& bytes) {
@@ -32,7 +23,7 @@ void Feed(H2ClientFrames& frames, const std::string& bytes) {
 // A client's opening and 3 streams opened and reset, with a DATA frame
 // whose payload looks like frame headers (it must not be read as frames).
 std::string Conversation() {
-  std::string s = kPreface + Frame(H2ClientFrames::kSettings, 0, "");
+  std::string s = kH2Preface + Frame(H2ClientFrames::kSettings, 0, "");
   for (uint32_t id : {1u, 3u, 5u}) {
     s += Frame(H2ClientFrames::kHeaders, id, std::string(20, 'h'), 0x4);
     s += Frame(H2ClientFrames::kData, id,
@@ -73,7 +64,7 @@ TEST(H2ClientFramesTest, AnySlicingCountsTheSame) {
 
 TEST(H2ClientFramesTest, ThePrefaceIsDoneOnlyWithTheWholeFirstFrameHeader) {
   H2ClientFrames frames;
-  Feed(frames, kPreface);
+  Feed(frames, kH2Preface);
   EXPECT_FALSE(frames.preface_done());
   Feed(frames, Frame(H2ClientFrames::kSettings, 0, "").substr(0, 8));
   EXPECT_FALSE(frames.preface_done());
@@ -91,7 +82,7 @@ TEST(H2ClientFramesTest,
   }
   {
     H2ClientFrames frames;
-    Feed(frames, kPreface + Frame(H2ClientFrames::kRstStream, 1, "xxxx"));
+    Feed(frames, kH2Preface + Frame(H2ClientFrames::kRstStream, 1, "xxxx"));
     EXPECT_TRUE(frames.malformed());
     EXPECT_EQ(frames.resets(), 0u);
     // Nothing more is counted.

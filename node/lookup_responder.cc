@@ -375,6 +375,64 @@ LookupResponder::Snapshot() {
   return snapshot_;
 }
 
+absl::Status LookupResponder::CheckIndexEpoch(uint32_t requested,
+                                              uint32_t served) const {
+  if (requested == served) return absl::OkStatus();
+  // Only the served epoch's index is sent: never the previous one's tags,
+  // and not the new one's before the switch.
+  absl::StatusOr<OprfKeys::ForRequest> key = KeyFor(requested);
+  if (!key.ok() && key.status().code() == absl::StatusCode::kUnavailable) {
+    return key.status();
+  }
+  if (key.ok() && key->previous) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("OPRF epoch ", requested,
+                     " was rotated away; this member's index is of epoch ",
+                     served, "; refresh the directory"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LookupResponder::FillIndexDelta(uint64_t since,
+                                             IndexAnswer* out) const {
+  const uint64_t version = out->snapshot->version;
+  absl::StatusOr<std::vector<IndexChange>> changes =
+      d_.storage->OwnIndexChangesSince(since);
+  if (!changes.ok()) {
+    // The changes since `since` were compacted away: the whole index.
+    return changes.status().code() == absl::StatusCode::kFailedPrecondition
+               ? absl::OkStatus()
+               : changes.status();
+  }
+  out->full = false;
+  // Net effect per tag: the last change wins.
+  std::map<Tag, bool> last;
+  for (const IndexChange& c : *changes) {
+    if (c.version > version) break;
+    last[c.tag] = c.added;
+  }
+  for (const auto& [tag, is_added] : last) {
+    (is_added ? out->added : out->removed).push_back(tag);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Envelope> LookupResponder::IndexManifestFor(
+    const v1::Message& request, uint32_t epoch, const IndexAnswer& out) const {
+  const OwnIndexSnapshot& s = *out.snapshot;
+  v1::Message manifest_msg;
+  v1::IndexManifest* manifest = manifest_msg.mutable_index_manifest();
+  manifest->set_member(d_.self);
+  manifest->set_oprf_epoch(epoch);
+  manifest->set_version(s.version);
+  manifest->set_count(s.tags.size());
+  manifest->set_digest(s.digest);
+  manifest->set_full(out.full);
+  manifest->set_from_version(
+      out.full ? 0 : request.index_request().since_version());
+  return Reply(request, std::move(manifest_msg));
+}
+
 absl::StatusOr<IndexAnswer> LookupResponder::SyncIndex(
     const envelope::OpenedEnvelope& opened,
     const std::function<bool()>& may_send_whole) {
@@ -391,42 +449,15 @@ absl::StatusOr<IndexAnswer> LookupResponder::SyncIndex(
   if (!snap.ok()) return Answer(kSyncIndex, opened, snap.status(), {}, nullptr);
   IndexAnswer out;
   out.snapshot = *std::move(snap);
-  const OwnIndexSnapshot& s = *out.snapshot;
-  if (req.oprf_epoch() != epoch) {
-    // Only the served epoch's index is sent: never the previous one's
-    // tags, and not the new one's before the switch.
-    absl::StatusOr<OprfKeys::ForRequest> key = KeyFor(req.oprf_epoch());
-    if (!key.ok() && key.status().code() == absl::StatusCode::kUnavailable) {
-      return Answer(kSyncIndex, opened, key.status(), {}, nullptr);
-    }
-    if (key.ok() && key->previous) {
-      return Answer(kSyncIndex, opened,
-                    absl::FailedPreconditionError(absl::StrCat(
-                        "OPRF epoch ", req.oprf_epoch(),
-                        " was rotated away; this member's index is of epoch ",
-                        epoch, "; refresh the directory")),
-                    {}, nullptr);
-    }
+  if (absl::Status s = CheckIndexEpoch(req.oprf_epoch(), epoch); !s.ok()) {
+    return Answer(kSyncIndex, opened, s, {}, nullptr);
   }
   // A delta only when the caller holds this epoch's index at a version we
   // still have changes for; otherwise the whole index.
   if (req.oprf_epoch() == epoch && req.since_version() > 0 &&
-      req.since_version() <= s.version) {
-    auto changes = d_.storage->OwnIndexChangesSince(req.since_version());
-    if (changes.ok()) {
-      out.full = false;
-      // Net effect per tag: the last change wins.
-      std::map<Tag, bool> last;
-      for (const IndexChange& c : *changes) {
-        if (c.version > s.version) break;
-        last[c.tag] = c.added;
-      }
-      for (const auto& [tag, is_added] : last) {
-        (is_added ? out.added : out.removed).push_back(tag);
-      }
-    } else if (changes.status().code() !=
-               absl::StatusCode::kFailedPrecondition) {
-      return Answer(kSyncIndex, opened, changes.status(), {}, nullptr);
+      req.since_version() <= out.snapshot->version) {
+    if (absl::Status s = FillIndexDelta(req.since_version(), &out); !s.ok()) {
+      return Answer(kSyncIndex, opened, s, {}, nullptr);
     }
   }
   if (out.full && may_send_whole && !may_send_whole()) {
@@ -439,17 +470,8 @@ absl::StatusOr<IndexAnswer> LookupResponder::SyncIndex(
             "again within the hour")),
         {}, nullptr);
   }
-  v1::Message manifest_msg;
-  v1::IndexManifest* manifest = manifest_msg.mutable_index_manifest();
-  manifest->set_member(d_.self);
-  manifest->set_oprf_epoch(epoch);
-  manifest->set_version(s.version);
-  manifest->set_count(s.tags.size());
-  manifest->set_digest(s.digest);
-  manifest->set_full(out.full);
-  manifest->set_from_version(out.full ? 0 : req.since_version());
   absl::StatusOr<v1::Envelope> sealed =
-      Reply(opened.message, std::move(manifest_msg));
+      IndexManifestFor(opened.message, epoch, out);
   if (!sealed.ok()) {
     return Answer(kSyncIndex, opened, sealed.status(), {}, nullptr);
   }

@@ -198,6 +198,17 @@ class LookupResponder {
   // Seals `reply` as the answer to `request`.
   absl::StatusOr<v1::Envelope> Reply(const v1::Message& request,
                                      v1::Message reply) const;
+  // Whether an index of `requested` may be sent while `served` is the
+  // served epoch: UNAVAILABLE while a switch is under way,
+  // FAILED_PRECONDITION for an epoch rotated away.
+  absl::Status CheckIndexEpoch(uint32_t requested, uint32_t served) const;
+  // Fills `out` with the net changes since `since` up to the snapshot's
+  // version, or leaves it whole when they are no longer kept.
+  absl::Status FillIndexDelta(uint64_t since, IndexAnswer* out) const;
+  // The signed manifest of `out` for `request`, naming `epoch`.
+  absl::StatusOr<v1::Envelope> IndexManifestFor(const v1::Message& request,
+                                                uint32_t epoch,
+                                                const IndexAnswer& out) const;
 
   const Deps d_;
   std::mutex snapshot_mu_;

@@ -693,6 +693,88 @@ void Node::BuildServices() {
   });
 }
 
+namespace {
+
+// The RPC metrics interceptor of a port (node/rpc_metrics.h).
+std::vector<
+    std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+PortInterceptors(std::string port, CallerLabeler caller) {
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      list;
+  list.push_back(
+      MakeServerMetricsInterceptor(std::move(port), std::move(caller)));
+  return list;
+}
+
+// A port's gRPC server, listening on no port of its own: the port's TLS
+// front (node/tls_front.h) hands it each connection in plain HTTP/2.
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartPortServer(
+    grpc::Service* service, size_t max_request_bytes, const std::string& port,
+    CallerLabeler caller) {
+  grpc::ServerBuilder builder;
+  builder.RegisterService(service);
+  ApplyServerLimits(builder, max_request_bytes, "cbx-" + port);
+  builder.experimental().SetInterceptorCreators(
+      PortInterceptors(port, std::move(caller)));
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr) {
+    return absl::UnavailableError("the " + port +
+                                  " port's gRPC server did not start");
+  }
+  return server;
+}
+
+// The TLS material of a port, shared with `tls` (nothing copied): the
+// node's identity, and every member's CA (Peer port) or tls.office_ca
+// (Office port). The generation changes with the identity or the roots.
+std::function<absl::StatusOr<TlsFrontMaterial>()> PortTlsMaterial(
+    const TlsCredentials* tls, bool peer) {
+  return [tls, peer, last = std::shared_ptr<const std::string>(),
+          roots_changes =
+              uint64_t{0}]() mutable -> absl::StatusOr<TlsFrontMaterial> {
+    std::shared_ptr<const TlsIdentity> identity = tls->identity();
+    std::shared_ptr<const std::string> roots =
+        peer ? tls->peer_roots() : tls->office_roots();
+    if (roots != last) {
+      last = roots;
+      ++roots_changes;
+    }
+    return TlsFrontMaterial{std::shared_ptr<const std::string>(
+                                identity, &identity->certificate_pem),
+                            std::shared_ptr<const std::string>(
+                                identity, &identity->private_key_pem),
+                            std::move(roots),
+                            (identity->generation << 32) | roots_changes};
+  };
+}
+
+// A port's gRPC server behind its TLS front. Peer port: any member's CA
+// may have issued the caller's chain; which member it is, and that its own
+// CA issued it, is checked per call. Office port: tls.office_ca. Both:
+// identity and roots follow `tls` (node/tls_credentials.h), revocation is
+// checked per call by the services.
+absl::Status StartPort(const std::string& self, const TlsCredentials* tls,
+                       grpc::Service* service, size_t max_request_bytes,
+                       const std::string& port, const std::string& listen,
+                       CallerLabeler caller,
+                       std::unique_ptr<grpc::Server>* server,
+                       std::unique_ptr<TlsFront>* front) {
+  const bool peer = port == "peer";
+  ASSIGN_OR_RETURN(*server, StartPortServer(service, max_request_bytes, port,
+                                            std::move(caller)));
+  TlsFrontOptions options;
+  options.self = self;
+  options.port = port;
+  options.listen = listen;
+  options.tls = PortTlsMaterial(tls, peer);
+  options.threads = peer ? kPeerFrontThreads : kFrontThreads;
+  ASSIGN_OR_RETURN(*front, TlsFront::Start(server->get(), std::move(options)));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status Node::Start() {
   // A serving node's database names its member (node/data_consistency.h).
   RETURN_IF_ERROR(RecordMember(*ctx_->storage, ctx_->config.member));
@@ -701,82 +783,20 @@ absl::Status Node::Start() {
   // port's TLS asks for a member certificate, so there it answers members
   // only; the Office port's, offices of this country only.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  // RPC metrics of both ports (node/rpc_metrics.h).
-  auto interceptors = [](std::string service, CallerLabeler caller) {
-    std::vector<
-        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-        list;
-    list.push_back(
-        MakeServerMetricsInterceptor(std::move(service), std::move(caller)));
-    return list;
-  };
   NodeContext* c = ctx_.get();
   const CallerLabeler peer_caller = [c](const std::vector<std::string>& uris) {
     return PeerCallerLabel(uris, [c](const std::string& code) {
       return c->directory->Current()->FindMember(code) != nullptr;
     });
   };
-  // Each port's TLS is the node's own front (node/tls_front.h), which hands
-  // each connection to the port's gRPC server in plain HTTP/2: the servers
-  // listen on no port of their own. Peer port: any member's CA may have
-  // issued the caller's chain; which member it is, and that its own CA
-  // issued it, is checked per call. Office port: tls.office_ca. Both:
-  // identity and roots follow tls_ (node/tls_credentials.h), revocation is
-  // checked per call by the services.
-  auto start = [&](grpc::Service* service, size_t max_request_bytes,
-                   const std::string& port, CallerLabeler caller,
-                   std::unique_ptr<grpc::Server>* server) -> absl::Status {
-    grpc::ServerBuilder builder;
-    builder.RegisterService(service);
-    ApplyServerLimits(builder, max_request_bytes, "cbx-" + port);
-    builder.experimental().SetInterceptorCreators(
-        interceptors(port, std::move(caller)));
-    *server = builder.BuildAndStart();
-    if (*server == nullptr) {
-      return absl::UnavailableError("the " + port +
-                                    " port's gRPC server did not start");
-    }
-    return absl::OkStatus();
-  };
-  // The TLS material of a port: the generation changes with the identity
-  // or the roots.
-  auto material = [tls = tls_.get()](bool peer) {
-    return [tls, peer, last = std::shared_ptr<const std::string>(),
-            roots_changes =
-                uint64_t{0}]() mutable -> absl::StatusOr<TlsFrontMaterial> {
-      std::shared_ptr<const TlsIdentity> identity = tls->identity();
-      std::shared_ptr<const std::string> roots =
-          peer ? tls->peer_roots() : tls->office_roots();
-      if (roots != last) {
-        last = roots;
-        ++roots_changes;
-      }
-      return TlsFrontMaterial{identity->certificate_pem,
-                              identity->private_key_pem, *roots,
-                              (identity->generation << 32) | roots_changes};
-    };
-  };
-  auto front = [&](grpc::Server* server, const std::string& port,
-                   const std::string& listen, bool peer,
-                   std::unique_ptr<TlsFront>* out) -> absl::Status {
-    TlsFrontOptions options;
-    options.self = ctx_->self();
-    options.port = port;
-    options.listen = listen;
-    options.tls = material(peer);
-    options.threads = peer ? kPeerFrontThreads : kFrontThreads;
-    ASSIGN_OR_RETURN(*out, TlsFront::Start(server, std::move(options)));
-    return absl::OkStatus();
-  };
-  RETURN_IF_ERROR(start(peer_service_.get(), kMaxPeerRequestBytes, "peer",
-                        peer_caller, &peer_server_));
-  RETURN_IF_ERROR(front(peer_server_.get(), "peer", ctx_->config.peer_listen,
-                        /*peer=*/true, &peer_front_));
-  RETURN_IF_ERROR(start(office_service_.get(), kMaxOfficeRequestBytes, "office",
-                        OfficeCallerLabel, &office_server_));
-  RETURN_IF_ERROR(front(office_server_.get(), "office",
-                        ctx_->config.office_listen, /*peer=*/false,
-                        &office_front_));
+  RETURN_IF_ERROR(StartPort(ctx_->self(), tls_.get(), peer_service_.get(),
+                            kMaxPeerRequestBytes, "peer",
+                            ctx_->config.peer_listen, peer_caller,
+                            &peer_server_, &peer_front_));
+  RETURN_IF_ERROR(StartPort(ctx_->self(), tls_.get(), office_service_.get(),
+                            kMaxOfficeRequestBytes, "office",
+                            ctx_->config.office_listen, OfficeCallerLabel,
+                            &office_server_, &office_front_));
   RETURN_IF_ERROR(StartAdmin());
   RETURN_IF_ERROR(StartConsole());
   LogEvent(ctx_->self(), "info", "listening",

@@ -150,6 +150,10 @@ int SelectH2(SSL* /*ssl*/, const unsigned char** out, unsigned char* outlen,
 // client certificate required that chains to one of m.client_roots_pem.
 absl::StatusOr<std::shared_ptr<ssl::context>> MakeContext(
     const TlsFrontMaterial& m, const std::string& field) {
+  if (m.certificate_pem == nullptr || m.private_key_pem == nullptr) {
+    return absl::FailedPreconditionError(field +
+                                         ": no certificate and key to serve");
+  }
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* c = ctx->native_handle();
   SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
@@ -159,9 +163,9 @@ absl::StatusOr<std::shared_ptr<ssl::context>> MakeContext(
   SSL_CTX_set_num_tickets(c, 0);
   SSL_CTX_set_alpn_select_cb(c, SelectH2, nullptr);
   error_code ec;
-  ctx->use_certificate_chain(asio::buffer(m.certificate_pem), ec);
+  ctx->use_certificate_chain(asio::buffer(*m.certificate_pem), ec);
   if (!ec) {
-    ctx->use_private_key(asio::buffer(m.private_key_pem), ssl::context::pem,
+    ctx->use_private_key(asio::buffer(*m.private_key_pem), ssl::context::pem,
                          ec);
   }
   if (ec || SSL_CTX_check_private_key(c) != 1) {
@@ -169,11 +173,11 @@ absl::StatusOr<std::shared_ptr<ssl::context>> MakeContext(
         absl::StrCat(field, ": the node's certificate and key do not load",
                      ec ? ": " + ec.message() : std::string()));
   }
-  if (m.client_roots_pem.empty()) {
+  if (m.client_roots_pem == nullptr || m.client_roots_pem->empty()) {
     return absl::FailedPreconditionError(field +
                                          ": no CA to verify callers with");
   }
-  ctx->add_certificate_authority(asio::buffer(m.client_roots_pem), ec);
+  ctx->add_certificate_authority(asio::buffer(*m.client_roots_pem), ec);
   if (!ec) {
     ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert,
                          ec);

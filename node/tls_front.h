@@ -68,11 +68,15 @@
 namespace cbx::node {
 
 // The TLS material of the front's next handshakes; `generation` changes
-// whenever any of it does (the TLS context is remade then).
+// whenever any of it does (the TLS context is remade then). Shared, not
+// copied: the front asks for it at each accept and reads the PEM only
+// when the generation changed.
 struct TlsFrontMaterial {
-  std::string certificate_pem;  // the node's certificate (and chain)
-  std::string private_key_pem;
-  std::string client_roots_pem;  // the CAs callers' chains must reach
+  // The node's certificate (and chain).
+  std::shared_ptr<const std::string> certificate_pem;
+  std::shared_ptr<const std::string> private_key_pem;
+  // The CAs callers' chains must reach.
+  std::shared_ptr<const std::string> client_roots_pem;
   uint64_t generation = 0;
 };
 

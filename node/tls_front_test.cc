@@ -26,6 +26,7 @@
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
 #include "node/identity.h"
+#include "node/testing/h2_frame.h"
 
 namespace cbx::node {
 namespace {
@@ -35,6 +36,15 @@ using crypto::testing::MakeTestCa;
 using crypto::testing::TestKeyPair;
 
 constexpr int64_t kDay = 86'400;
+
+TlsFrontMaterial Material(const std::string& certificate_pem,
+                          const std::string& private_key_pem,
+                          const std::string& roots_pem, uint64_t generation) {
+  return TlsFrontMaterial{std::make_shared<const std::string>(certificate_pem),
+                          std::make_shared<const std::string>(private_key_pem),
+                          std::make_shared<const std::string>(roots_pem),
+                          generation};
+}
 
 // RS's Peer service as far as GetDirectory: records who each call came
 // from, as the node's services see it.
@@ -56,21 +66,7 @@ class RecordingPeer final : public v1::Peer::Service {
   std::vector<std::string> peers, certificates, uris;
 };
 
-// One HTTP/2 frame (RFC 9113 §4.1).
-std::string Frame(uint8_t type, uint8_t flags, uint32_t stream,
-                  const std::string& payload) {
-  std::string f;
-  const size_t n = payload.size();
-  f += static_cast<char>((n >> 16) & 0xff);
-  f += static_cast<char>((n >> 8) & 0xff);
-  f += static_cast<char>(n & 0xff);
-  f += static_cast<char>(type);
-  f += static_cast<char>(flags);
-  for (int shift = 24; shift >= 0; shift -= 8) {
-    f += static_cast<char>((stream >> shift) & 0xff);
-  }
-  return f + payload;
-}
+using testing::H2Frame;
 
 // A gRPC request's header block in HPACK (RFC 7541) without the dynamic
 // table or Huffman coding: literal fields, never indexed.
@@ -200,8 +196,8 @@ class TlsFrontTest : public ::testing::Test {
     options.listen = "127.0.0.1:0";
     options.tls = [this]() -> absl::StatusOr<TlsFrontMaterial> {
       std::lock_guard<std::mutex> lock(mu_);
-      return TlsFrontMaterial{rs_.certificate_pem, rs_.private_key_pem, roots_,
-                              generation_};
+      return Material(rs_.certificate_pem, rs_.private_key_pem, roots_,
+                      generation_);
     };
     auto front = TlsFront::Start(server_.get(), std::move(options));
     ASSERT_TRUE(front.ok()) << front.status();
@@ -250,12 +246,11 @@ class TlsFrontTest : public ::testing::Test {
 
   // The opening of an HTTP/2 connection and `n` streams opened and reset.
   static std::string ResetFlood(int n) {
-    std::string bytes =
-        "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + Frame(0x4, 0, 0, "");
+    std::string bytes = testing::kH2Preface + H2Frame(0x4, 0, 0, "");
     for (int i = 0; i < n; ++i) {
       const uint32_t id = 1 + 2 * static_cast<uint32_t>(i);
-      bytes += Frame(0x1, 0x4, id, RequestHeaders());            // END_HEADERS
-      bytes += Frame(0x3, 0, id, std::string("\0\0\0\x08", 4));  // CANCEL
+      bytes += H2Frame(0x1, 0x4, id, RequestHeaders());  // END_HEADERS
+      bytes += H2Frame(0x3, 0, id, std::string("\0\0\0\x08", 4));  // CANCEL
     }
     return bytes;
   }
@@ -418,8 +413,8 @@ TEST_F(TlsFrontTest, AnAddressThatCannotBeBoundIsRefused) {
   options.port = "peer";
   options.listen = "192.0.2.1:1";  // TEST-NET-1: not this machine's
   options.tls = [this]() -> absl::StatusOr<TlsFrontMaterial> {
-    return TlsFrontMaterial{rs_.certificate_pem, rs_.private_key_pem,
-                            ca_.certificate_pem, 1};
+    return Material(rs_.certificate_pem, rs_.private_key_pem,
+                    ca_.certificate_pem, 1);
   };
   auto front = TlsFront::Start(server_.get(), options);
   EXPECT_EQ(front.status().code(), absl::StatusCode::kUnavailable);
@@ -429,8 +424,8 @@ TEST_F(TlsFrontTest, AnAddressThatCannotBeBoundIsRefused) {
   // A key that is not the certificate's.
   options.listen = "127.0.0.1:0";
   options.tls = [this]() -> absl::StatusOr<TlsFrontMaterial> {
-    return TlsFrontMaterial{rs_.certificate_pem, mk_.private_key_pem,
-                            ca_.certificate_pem, 1};
+    return Material(rs_.certificate_pem, mk_.private_key_pem,
+                    ca_.certificate_pem, 1);
   };
   front = TlsFront::Start(server_.get(), options);
   EXPECT_EQ(front.status().code(), absl::StatusCode::kFailedPrecondition)
