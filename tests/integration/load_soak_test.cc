@@ -90,9 +90,12 @@ uint64_t RssKib(pid_t pid) { return StatusKib(pid, "VmRSS"); }
 
 // Where a node's resident memory is, in KiB: anonymous and file-backed
 // pages (/proc status) and, from its /metrics, what the C allocator has
-// handed out, what it keeps free, and SQLite's share of the handed out.
+// handed out, what it keeps free, and SQLite's share of the handed out;
+// and its audit log's entries (the log's proof-hash cache grows with them
+// up to its bound, AuditLogOptions::cache_max_entries).
 struct MemoryParts {
   uint64_t anon = 0, file = 0, heap_in_use = 0, heap_free = 0, sqlite = 0;
+  uint64_t log_entries = 0;
 };
 
 MemoryParts PartsOf(const Federation& fed, const std::string& cc, pid_t pid) {
@@ -107,6 +110,8 @@ MemoryParts PartsOf(const Federation& fed, const std::string& cc, pid_t pid) {
   p.heap_in_use = kib("cbx_process_heap_in_use_bytes");
   p.heap_free = kib("cbx_process_heap_free_bytes");
   p.sqlite = kib("cbx_sqlite_memory_bytes");
+  const double entries = MetricValue(metrics, "cbx_audit_log_entries");
+  p.log_entries = entries < 0 ? 0 : static_cast<uint64_t>(entries);
   return p;
 }
 
@@ -482,7 +487,7 @@ TEST(LoadSoakTest, MixedLoadWithRestartsHoldsMemoryAndDescriptors) {
       const MemoryParts& p = s.parts.at(cc);
       std::printf(
           "  %s rss %6llu KiB (anon %6llu file %5llu; heap used %6llu free "
-          "%5llu sqlite %5llu) fds %3llu db %7llu KiB",
+          "%5llu sqlite %5llu) fds %3llu db %7llu KiB log %8llu",
           cc.c_str(), static_cast<unsigned long long>(s.rss_kib.at(cc)),
           static_cast<unsigned long long>(p.anon),
           static_cast<unsigned long long>(p.file),
@@ -490,7 +495,8 @@ TEST(LoadSoakTest, MixedLoadWithRestartsHoldsMemoryAndDescriptors) {
           static_cast<unsigned long long>(p.heap_free),
           static_cast<unsigned long long>(p.sqlite),
           static_cast<unsigned long long>(s.fds.at(cc)),
-          static_cast<unsigned long long>(s.db_kib.at(cc)));
+          static_cast<unsigned long long>(s.db_kib.at(cc)),
+          static_cast<unsigned long long>(p.log_entries));
     }
     std::printf("\n");
   }
