@@ -312,6 +312,8 @@ absl::Status IndexSync::SyncIndex(const std::string& member) {
   static const PeerIndex kNone;
   const PeerIndex& held = held_copy != nullptr ? *held_copy : kNone;
   const bool have_epoch = held_copy != nullptr && held.oprf_epoch == epoch;
+  // Whatever the peer signs in answer, it signs after this.
+  const int64_t started_ms = ctx_->clock->NowMs();
 
   v1::Message msg;
   *msg.mutable_header() = ctx_->NewHeader(member, /*office=*/"");
@@ -349,7 +351,10 @@ absl::Status IndexSync::SyncIndex(const std::string& member) {
       v1::AUDIT_DIRECTION_RECEIVED, member, "Peer.SyncIndex",
       *stream.manifest_envelope(), outcome.code())));
   if (stream.over_cap()) RaiseAlert(member, stream);
-  if (outcome.ok()) ClearAlert(member);
+  if (outcome.ok()) {
+    ClearAlert(member);
+    ctx_->PeerIndexConfirmed(ctx_->peer_indexes.Share(member), started_ms);
+  }
   return outcome;
 }
 

@@ -587,8 +587,8 @@ absl::Status LookupQuerier::ResolveAndStore(const PeerLookup& lookup,
     if (!answered[k]) unanswered.push_back(hits.inputs[k]);
   }
   if (!unanswered.empty()) {
-    Unanswered(lookup, hits, resp, resolved->envelope_sha256, unanswered,
-               answer);
+    Unanswered(lookup, hits, resp, resolved->envelope_sha256, outputs,
+               unanswered, answer);
   }
   return absl::OkStatus();
 }
@@ -626,11 +626,25 @@ absl::StatusOr<v1::PeerAnswer> LookupQuerier::ResolveForWatch(
 void LookupQuerier::Unanswered(const PeerLookup& lookup, const Hits& hits,
                                const v1::ResolveResponse& resp,
                                const Bytes& reply_sha256,
+                               const std::vector<Bytes>& outputs,
                                const std::vector<uint32_t>& unanswered,
                                v1::PeerAnswer& answer) {
   if (resp.index_version() > hits.copy_version) {
     // The peer's index moved on since our copy: the case was closed or
-    // amended meanwhile, a plain miss for those identifiers.
+    // amended meanwhile, a plain miss for those identifiers — as the peer
+    // claims; its next manifests settle the claim (CheckVersionClaims).
+    VersionClaims::Claim claim;
+    claim.member = lookup.member;
+    claim.oprf_epoch = lookup.epoch;
+    claim.copy_version = hits.copy_version;
+    claim.claimed_version = resp.index_version();
+    for (uint32_t k : unanswered) {
+      claim.tags.push_back(identifiers::TagOf(outputs[k]));
+    }
+    claim.received_at_ms = ctx_->clock->NowMs();
+    claim.query_id = lookup.query_id;
+    claim.reply_sha256 = reply_sha256;
+    claims_.Add(std::move(claim));
     LogEvent(ctx_->self(), "info", "hit-withdrawn",
              {{"peer", lookup.member},
               {"query", lookup.query_id},
@@ -650,6 +664,25 @@ void LookupQuerier::Unanswered(const PeerLookup& lookup, const Hits& hits,
                        resp.index_version(), " names no case for ",
                        unanswered.size() == 1 ? "it" : "them"),
           answer);
+}
+
+void LookupQuerier::CheckVersionClaims(const PeerIndex& copy,
+                                       int64_t sync_started_ms) {
+  for (const VersionClaims::Broken& b :
+       claims_.Check(copy, sync_started_ms, ctx_->clock->NowMs())) {
+    const uint64_t count = stats_.RecordPhantom(b.claim.member);
+    LogEvent(ctx_->self(), "alert", "ALERT-phantom-hit",
+             {{"peer", b.claim.member},
+              {"query", b.claim.query_id},
+              {"copy_version", std::to_string(b.claim.copy_version)},
+              {"reply_version", std::to_string(b.claim.claimed_version)},
+              {"manifest_version", std::to_string(b.manifest_version)},
+              {"code", absl::StatusCodeToString(absl::StatusCode::kOk)},
+              {"reply_sha256", HexEncode(b.claim.reply_sha256)},
+              {"phantoms", std::to_string(count)},
+              {"found", "late"},
+              {"why", b.why}});
+  }
 }
 
 void LookupQuerier::Phantom(const PeerLookup& lookup, const Hits& hits,

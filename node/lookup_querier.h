@@ -34,6 +34,7 @@
 #include "node/identity.h"
 #include "node/node_context.h"
 #include "node/peer_transport.h"
+#include "node/version_claims.h"
 
 namespace cbx::node {
 
@@ -93,6 +94,17 @@ class LookupQuerier {
   // in memory only). For ListPeers.
   HitStats::PeerView PeerStats(const std::string& member) const {
     return stats_.Describe(member);
+  }
+
+  // Settles `copy.member`'s version claims (node/version_claims.h) against
+  // `copy`, which a sync that began at `sync_started_ms` made or confirmed
+  // current; each claim it shows false is a phantom hit found late: counted
+  // and raised as ALERT-phantom-hit. Index sync's listener
+  // (NodeContext::PeerIndexConfirmed). Thread-safe.
+  void CheckVersionClaims(const PeerIndex& copy, int64_t sync_started_ms);
+  // Claims of `member` not yet settled (tests, ListPeers).
+  size_t PendingVersionClaims(const std::string& member) const {
+    return claims_.Pending(member);
   }
 
  private:
@@ -203,8 +215,10 @@ class LookupQuerier {
   // `resp` names no case for: withdrawn since the copy (a miss, logged
   // "hit-withdrawn") if the reply's index version is newer than the
   // copy's, else a phantom (Phantom).
+  // A withdrawal is kept as the peer's claim (node/version_claims.h).
   void Unanswered(const PeerLookup& lookup, const Hits& hits,
                   const v1::ResolveResponse& resp, const Bytes& reply_sha256,
+                  const std::vector<Bytes>& outputs,
                   const std::vector<uint32_t>& unanswered,
                   v1::PeerAnswer& answer);
   // Makes `answer` a PHANTOM with `why`, counts it and raises
@@ -231,6 +245,7 @@ class LookupQuerier {
   PeerTransport* transport_;
   Executor* executor_;
   HitStats stats_;
+  VersionClaims claims_;
   // The peers to send the uncompressed form (BlindAndEvaluate); in memory
   // only, so the first request to each peer after a start is compressed.
   mutable std::mutex forms_mu_;

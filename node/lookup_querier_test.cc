@@ -708,6 +708,57 @@ TEST_F(LookupQuerierTest, ACaseClosedSinceTheCopyIsAMissNotAPhantom) {
   EXPECT_EQ(querier_->PeerStats("RS").phantoms, 0u);
 }
 
+// Threat: a hit answered with no case at an index version newer than the
+// copy — a phantom dressed as a case closed since. Shown as the peer claims,
+// then the peer's next signed manifest, at the version it really serves,
+// shows the claim false: a phantom found late.
+TEST_F(LookupQuerierTest, APhantomClaimingANewerVersionIsFoundByTheNextSync) {
+  node_->ctx().AddPeerIndexConfirmedListener(
+      [this](const std::shared_ptr<const PeerIndex>& copy, int64_t started) {
+        querier_->CheckVersionClaims(*copy, started);
+      });
+  GiveCase("RS");
+  HoldAllIndexes();
+  peers_->SetResolveBehaviour("RS", FakeBehaviour::kPhantomNewer);
+  std::vector<v1::PeerAnswer> answers = Query(Request({"RS"}));
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].outcome(), v1::PEER_OUTCOME_MISS) << answers[0].error();
+  EXPECT_EQ(querier_->PeerStats("RS").phantoms, 0u);
+  EXPECT_EQ(querier_->PendingVersionClaims("RS"), 1u);
+
+  node_->clock().AdvanceMs(1);  // the sync begins after the reply came
+  Executor sync_executor("sync", 1);
+  IndexSync sync(&node_->ctx(), peers_.get(), &sync_executor);
+  ASSERT_TRUE(sync.SyncIndex("RS").ok());
+  sync_executor.Shutdown();
+  EXPECT_EQ(querier_->PeerStats("RS").phantoms, 1u);
+  EXPECT_EQ(querier_->PendingVersionClaims("RS"), 0u);
+}
+
+// The honest side of the same rule: a case really closed since the copy is
+// settled by the next manifest, which no longer holds its tag.
+TEST_F(LookupQuerierTest, ACaseClosedSinceIsSettledByTheNextSync) {
+  node_->ctx().AddPeerIndexConfirmedListener(
+      [this](const std::shared_ptr<const PeerIndex>& copy, int64_t started) {
+        querier_->CheckVersionClaims(*copy, started);
+      });
+  GiveCase("RS");
+  HoldAllIndexes();
+  peers_->CloseCases("RS");
+  std::vector<v1::PeerAnswer> answers = Query(Request({"RS"}));
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].outcome(), v1::PEER_OUTCOME_MISS) << answers[0].error();
+  EXPECT_EQ(querier_->PendingVersionClaims("RS"), 1u);
+
+  node_->clock().AdvanceMs(1);
+  Executor sync_executor("sync", 1);
+  IndexSync sync(&node_->ctx(), peers_.get(), &sync_executor);
+  ASSERT_TRUE(sync.SyncIndex("RS").ok());
+  sync_executor.Shutdown();
+  EXPECT_EQ(querier_->PeerStats("RS").phantoms, 0u);
+  EXPECT_EQ(querier_->PendingVersionClaims("RS"), 0u);
+}
+
 struct ForeignCase {
   FakeBehaviour behaviour;
   const char* message;  // a part of the answer's error

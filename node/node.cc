@@ -691,6 +691,10 @@ void Node::BuildServices() {
   c->AddPeerIndexListener([this](const std::shared_ptr<const PeerIndex>& copy) {
     watches_->OnPeerIndex(copy);
   });
+  c->AddPeerIndexConfirmedListener(
+      [this](const std::shared_ptr<const PeerIndex>& copy, int64_t started) {
+        query_->CheckVersionClaims(*copy, started);
+      });
 }
 
 namespace {

@@ -57,4 +57,24 @@ void NodeContext::PeerIndexAdopted(
   for (const PeerIndexListener& listener : listeners) listener(copy);
 }
 
+void NodeContext::AddPeerIndexConfirmedListener(
+    PeerIndexConfirmedListener listener) {
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  confirmed_listeners_.push_back(std::move(listener));
+}
+
+void NodeContext::PeerIndexConfirmed(
+    const std::shared_ptr<const PeerIndex>& copy,
+    int64_t sync_started_ms) const {
+  if (copy == nullptr) return;
+  std::vector<PeerIndexConfirmedListener> listeners;
+  {
+    std::lock_guard<std::mutex> lock(listeners_mu_);
+    listeners = confirmed_listeners_;
+  }
+  for (const PeerIndexConfirmedListener& listener : listeners) {
+    listener(copy, sync_started_ms);
+  }
+}
+
 }  // namespace cbx::node

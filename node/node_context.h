@@ -111,10 +111,23 @@ struct NodeContext {
   // Tells every peer index listener of `copy` (no-op for null).
   void PeerIndexAdopted(const std::shared_ptr<const PeerIndex>& copy) const;
 
+  // What checks a peer's claims against its later manifests (the querier's
+  // version claims, node/version_claims.h): told after every sync of a
+  // peer's index that succeeded, changed or not, of the copy now held and
+  // when that sync began (before its request was sent). Runs on the
+  // syncing thread; must be short. Added while the node is wired.
+  using PeerIndexConfirmedListener = std::function<void(
+      const std::shared_ptr<const PeerIndex>& copy, int64_t sync_started_ms)>;
+  void AddPeerIndexConfirmedListener(PeerIndexConfirmedListener listener);
+  // Tells every such listener (no-op for null).
+  void PeerIndexConfirmed(const std::shared_ptr<const PeerIndex>& copy,
+                          int64_t sync_started_ms) const;
+
  private:
   mutable std::mutex listeners_mu_;
   std::vector<DirectoryListener> directory_listeners_;
   std::vector<PeerIndexListener> peer_index_listeners_;
+  std::vector<PeerIndexConfirmedListener> confirmed_listeners_;
 };
 
 }  // namespace cbx::node

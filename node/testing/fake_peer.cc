@@ -474,6 +474,10 @@ void FakePeers::Corrupt(const Member& m, FakeBehaviour behaviour,
       resp.clear_references();
       resp.set_index_version(m.version == 0 ? 0 : m.version - 1);
       break;
+    case FakeBehaviour::kPhantomNewer:
+      resp.clear_references();
+      resp.set_index_version(m.version + 1);
+      break;
     case FakeBehaviour::kForeignMember:
       for (v1::CaseReference& r : *resp.mutable_references()) {
         r.set_member(other);

@@ -65,6 +65,8 @@ enum class FakeBehaviour {
   // Resolve only (SetResolveBehaviour): a malicious member's answers.
   kPhantom,        // no reference, at the index version it serves
   kPhantomOlder,   // no reference, at an index version older than served
+  kPhantomNewer,   // no reference, at an index version newer than served
+                   // (a phantom dressed as a case closed since)
   kForeignMember,  // its references name another member
   kForeignOffice,  // its references name an office of another country
   kBadInputIndex,  // a matched input_index past the request's outputs
