@@ -460,7 +460,10 @@ absl::StatusOr<IndexAnswer> LookupResponder::SyncIndex(
       return Answer(kSyncIndex, opened, s, {}, nullptr);
     }
   }
-  if (out.full && may_send_whole && !may_send_whole()) {
+  // Only a whole index that holds tags is counted: an index still empty
+  // (version 0) is answered whole at every pull, and costs nothing to send.
+  if (out.full && !out.snapshot->tags.empty() && may_send_whole &&
+      !may_send_whole()) {
     return Answer(
         kSyncIndex, opened,
         absl::ResourceExhaustedError(absl::StrCat(

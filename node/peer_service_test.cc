@@ -17,6 +17,7 @@
 #include "core/note/note.h"
 #include "gtest/gtest.h"
 #include "node/checkpoints.h"
+#include "node/storage/storage_test_util.h"
 #include "node/testing/fake_peer.h"
 #include "node/testing/test_node.h"
 
@@ -321,6 +322,12 @@ TEST_F(PeerServiceTest, RepeatedCosignaturesCountAgainstTheReadBudget) {
 // kIndexSyncsPerWindow calls a minute are admitted at all; beyond, the
 // call is refused RESOURCE_EXHAUSTED before anything is sent.
 TEST_F(PeerServiceTest, IndexSyncsInBulkAreRefusedBeyondTheirBounds) {
+  ASSERT_TRUE(
+      node_.ctx()
+          .storage
+          ->AddCase(testing::MakeCase("MK-2026-1", /*open=*/true,
+                                      {testing::Ident("@alice_one", 42)}))
+          .ok());
   auto sync = [&] {
     v1::Envelope request = FromRs([](v1::Message& m) {
       m.mutable_index_request()->set_oprf_epoch(1);
@@ -357,6 +364,23 @@ TEST_F(PeerServiceTest, IndexSyncsInBulkAreRefusedBeyondTheirBounds) {
   EXPECT_NE(whole.message().find("whole index"), std::string::npos) << whole;
   node_.clock().AdvanceMs(RefusalBudget::kHourMs);
   EXPECT_TRUE(sync().ok());
+}
+
+// A member whose index is still empty (version 0) answers every pull with
+// its whole index of no tags: nothing to send, nothing counted. Refusing it
+// after 30 pulls left every such member's peers failing for the rest of
+// the hour (found by the federation suite under AddressSanitizer, whose
+// slower start let 30 pulls pass before the first case).
+TEST_F(PeerServiceTest, AnEmptyIndexIsAnsweredWholeAtEveryPull) {
+  for (uint32_t i = 0; i < 2 * RefusalBudget::kFullIndexesPerHour; ++i) {
+    v1::Envelope request = FromRs([](v1::Message& m) {
+      m.mutable_index_request()->set_oprf_epoch(1);
+      m.mutable_index_request()->set_since_version(0);
+    });
+    absl::Status s = service_.SyncIndexAs(
+        std::string("RS"), &request, [](const v1::IndexPart&) { return true; });
+    ASSERT_TRUE(s.ok()) << i << ": " << s;
+  }
 }
 
 }  // namespace

@@ -31,6 +31,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/integration/federation.h"
+#include "tests/testing/time_scale.h"
 
 extern char** environ;
 
@@ -267,7 +268,11 @@ class H2AbuseTest : public ::testing::Test {
     RecordProperty("baseline_p99_ms", std::to_string(base.P99()));
     RecordProperty("attack_p99_ms", std::to_string(hit.P99()));
     EXPECT_EQ(hit.failures, 0) << hit.first_failure;
-    EXPECT_LE(hit.P99(), limit) << mode;
+    // Under a sanitizer (CBX_TEST_TIME_SCALE > 1) the node's front runs
+    // several times slower while the attacking client runs at full speed:
+    // there the test checks that no honest call fails and the node holds;
+    // the latency bound is `make test`'s.
+    if (TimeScale() <= 1) EXPECT_LE(hit.P99(), limit) << mode;
     // RS is still up and answers its office, and honest calls still work.
     EXPECT_TRUE(fed_->WaitReady("RS").ok());
     const Latencies after = Calls(5, 0, office);
