@@ -11,6 +11,9 @@ namespace {
 
 using testing::kH2Preface;
 
+// A RST_STREAM's payload: its 32-bit error code, CANCEL (0x8).
+const std::string kCancel("\0\0\0\x08", 4);
+
 std::string Frame(uint8_t type, uint32_t stream, const std::string& payload,
                   uint8_t flags = 0) {
   return testing::H2Frame(type, flags, stream, payload);
@@ -27,8 +30,8 @@ std::string Conversation() {
   for (uint32_t id : {1u, 3u, 5u}) {
     s += Frame(H2ClientFrames::kHeaders, id, std::string(20, 'h'), 0x4);
     s += Frame(H2ClientFrames::kData, id,
-               Frame(H2ClientFrames::kRstStream, id, "xxxx"));
-    s += Frame(H2ClientFrames::kRstStream, id, std::string("\0\0\0\x08", 4));
+               Frame(H2ClientFrames::kRstStream, id, kCancel));
+    s += Frame(H2ClientFrames::kRstStream, id, kCancel);
   }
   return s + Frame(H2ClientFrames::kWindowUpdate, 0, "wwww") +
          Frame(0x42, 0, "unknown type");
@@ -82,11 +85,11 @@ TEST(H2ClientFramesTest,
   }
   {
     H2ClientFrames frames;
-    Feed(frames, kH2Preface + Frame(H2ClientFrames::kRstStream, 1, "xxxx"));
+    Feed(frames, kH2Preface + Frame(H2ClientFrames::kRstStream, 1, kCancel));
     EXPECT_TRUE(frames.malformed());
     EXPECT_EQ(frames.resets(), 0u);
     // Nothing more is counted.
-    Feed(frames, Frame(H2ClientFrames::kRstStream, 3, "xxxx"));
+    Feed(frames, Frame(H2ClientFrames::kRstStream, 3, kCancel));
     EXPECT_EQ(frames.resets(), 0u);
   }
 }

@@ -353,7 +353,10 @@ absl::Status IndexSync::SyncIndex(const std::string& member) {
   if (stream.over_cap()) RaiseAlert(member, stream);
   if (outcome.ok()) {
     ClearAlert(member);
-    ctx_->PeerIndexConfirmed(ctx_->peer_indexes.Share(member), started_ms);
+    std::shared_ptr<const PeerIndex> now = ctx_->peer_indexes.Share(member);
+    ctx_->PeerIndexSynced(
+        {now, now != nullptr && (now->version != held.version || !have_epoch),
+         started_ms});
   }
   return outcome;
 }
@@ -415,8 +418,6 @@ absl::Status IndexSync::ApplyIndexStream(const std::string& member,
               {"full", manifest.full() ? "yes" : "no"}});
   }
   ctx_->peer_indexes.Put(std::move(next));
-  // Standing watches test their outputs against the new version.
-  if (changed) ctx_->PeerIndexAdopted(ctx_->peer_indexes.Share(member));
   return absl::OkStatus();
 }
 

@@ -100,7 +100,7 @@ class LookupQuerier {
   // `copy`, which a sync that began at `sync_started_ms` made or confirmed
   // current; each claim it shows false is a phantom hit found late: counted
   // and raised as ALERT-phantom-hit. Index sync's listener
-  // (NodeContext::PeerIndexConfirmed). Thread-safe.
+  // (NodeContext::PeerIndexSynced). Thread-safe.
   void CheckVersionClaims(const PeerIndex& copy, int64_t sync_started_ms);
   // Claims of `member` not yet settled (tests, ListPeers).
   size_t PendingVersionClaims(const std::string& member) const {

@@ -78,6 +78,22 @@ class LookupQuerierTest : public ::testing::Test {
     index.synced_at_ms = node_->clock().NowMs();
     node_->ctx().peer_indexes.Put(std::move(index));
   }
+  // The querier settles version claims after each index sync, as the node
+  // wires it.
+  void SettleClaimsAtEachSync() {
+    node_->ctx().AddPeerIndexListener(
+        [this](const NodeContext::PeerIndexSync& sync) {
+          querier_->CheckVersionClaims(*sync.copy, sync.started_ms);
+        });
+  }
+  // One real index sync of `member`, begun after everything so far.
+  void SyncIndexLater(const std::string& member) {
+    node_->clock().AdvanceMs(1);
+    Executor sync_executor("sync", 1);
+    IndexSync sync(&node_->ctx(), peers_.get(), &sync_executor);
+    ASSERT_TRUE(sync.SyncIndex(member).ok());
+    sync_executor.Shutdown();
+  }
   void HoldAllIndexes() {
     for (const std::string& code :
          node_->ctx().directory->Current()->ActiveMemberCodes()) {
@@ -713,10 +729,7 @@ TEST_F(LookupQuerierTest, ACaseClosedSinceTheCopyIsAMissNotAPhantom) {
 // then the peer's next signed manifest, at the version it really serves,
 // shows the claim false: a phantom found late.
 TEST_F(LookupQuerierTest, APhantomClaimingANewerVersionIsFoundByTheNextSync) {
-  node_->ctx().AddPeerIndexConfirmedListener(
-      [this](const std::shared_ptr<const PeerIndex>& copy, int64_t started) {
-        querier_->CheckVersionClaims(*copy, started);
-      });
+  SettleClaimsAtEachSync();
   GiveCase("RS");
   HoldAllIndexes();
   peers_->SetResolveBehaviour("RS", FakeBehaviour::kPhantomNewer);
@@ -726,11 +739,7 @@ TEST_F(LookupQuerierTest, APhantomClaimingANewerVersionIsFoundByTheNextSync) {
   EXPECT_EQ(querier_->PeerStats("RS").phantoms, 0u);
   EXPECT_EQ(querier_->PendingVersionClaims("RS"), 1u);
 
-  node_->clock().AdvanceMs(1);  // the sync begins after the reply came
-  Executor sync_executor("sync", 1);
-  IndexSync sync(&node_->ctx(), peers_.get(), &sync_executor);
-  ASSERT_TRUE(sync.SyncIndex("RS").ok());
-  sync_executor.Shutdown();
+  SyncIndexLater("RS");
   EXPECT_EQ(querier_->PeerStats("RS").phantoms, 1u);
   EXPECT_EQ(querier_->PendingVersionClaims("RS"), 0u);
 }
@@ -738,10 +747,7 @@ TEST_F(LookupQuerierTest, APhantomClaimingANewerVersionIsFoundByTheNextSync) {
 // The honest side of the same rule: a case really closed since the copy is
 // settled by the next manifest, which no longer holds its tag.
 TEST_F(LookupQuerierTest, ACaseClosedSinceIsSettledByTheNextSync) {
-  node_->ctx().AddPeerIndexConfirmedListener(
-      [this](const std::shared_ptr<const PeerIndex>& copy, int64_t started) {
-        querier_->CheckVersionClaims(*copy, started);
-      });
+  SettleClaimsAtEachSync();
   GiveCase("RS");
   HoldAllIndexes();
   peers_->CloseCases("RS");
@@ -750,11 +756,7 @@ TEST_F(LookupQuerierTest, ACaseClosedSinceIsSettledByTheNextSync) {
   EXPECT_EQ(answers[0].outcome(), v1::PEER_OUTCOME_MISS) << answers[0].error();
   EXPECT_EQ(querier_->PendingVersionClaims("RS"), 1u);
 
-  node_->clock().AdvanceMs(1);
-  Executor sync_executor("sync", 1);
-  IndexSync sync(&node_->ctx(), peers_.get(), &sync_executor);
-  ASSERT_TRUE(sync.SyncIndex("RS").ok());
-  sync_executor.Shutdown();
+  SyncIndexLater("RS");
   EXPECT_EQ(querier_->PeerStats("RS").phantoms, 0u);
   EXPECT_EQ(querier_->PendingVersionClaims("RS"), 0u);
 }

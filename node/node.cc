@@ -688,13 +688,10 @@ void Node::BuildServices() {
   office_service_->set_withdrawals(withdrawals_.get());
   watches_ = std::make_unique<Watches>(c, query_.get());
   office_service_->SetWatches(watches_.get());
-  c->AddPeerIndexListener([this](const std::shared_ptr<const PeerIndex>& copy) {
-    watches_->OnPeerIndex(copy);
+  c->AddPeerIndexListener([this](const NodeContext::PeerIndexSync& sync) {
+    query_->CheckVersionClaims(*sync.copy, sync.started_ms);
+    if (sync.changed) watches_->OnPeerIndex(sync.copy);
   });
-  c->AddPeerIndexConfirmedListener(
-      [this](const std::shared_ptr<const PeerIndex>& copy, int64_t started) {
-        query_->CheckVersionClaims(*copy, started);
-      });
 }
 
 namespace {

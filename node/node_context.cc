@@ -46,35 +46,14 @@ void NodeContext::AddPeerIndexListener(PeerIndexListener listener) {
   peer_index_listeners_.push_back(std::move(listener));
 }
 
-void NodeContext::PeerIndexAdopted(
-    const std::shared_ptr<const PeerIndex>& copy) const {
-  if (copy == nullptr) return;
+void NodeContext::PeerIndexSynced(const PeerIndexSync& sync) const {
+  if (sync.copy == nullptr) return;
   std::vector<PeerIndexListener> listeners;
   {
     std::lock_guard<std::mutex> lock(listeners_mu_);
     listeners = peer_index_listeners_;
   }
-  for (const PeerIndexListener& listener : listeners) listener(copy);
-}
-
-void NodeContext::AddPeerIndexConfirmedListener(
-    PeerIndexConfirmedListener listener) {
-  std::lock_guard<std::mutex> lock(listeners_mu_);
-  confirmed_listeners_.push_back(std::move(listener));
-}
-
-void NodeContext::PeerIndexConfirmed(
-    const std::shared_ptr<const PeerIndex>& copy,
-    int64_t sync_started_ms) const {
-  if (copy == nullptr) return;
-  std::vector<PeerIndexConfirmedListener> listeners;
-  {
-    std::lock_guard<std::mutex> lock(listeners_mu_);
-    listeners = confirmed_listeners_;
-  }
-  for (const PeerIndexConfirmedListener& listener : listeners) {
-    listener(copy, sync_started_ms);
-  }
+  for (const PeerIndexListener& listener : listeners) listener(sync);
 }
 
 }  // namespace cbx::node

@@ -100,34 +100,29 @@ struct NodeContext {
   void DirectoryAdopted(const directory::Directory& before,
                         const directory::Directory& after) const;
 
-  // What reacts to a new version of a peer's index copy (standing watches,
-  // node/watches.h): told with the copy index sync just made current, each
-  // time it changed (a new version or a new OPRF epoch). A listener runs on
-  // the syncing thread (an executor work item) and may block for one peer
-  // call's budget; added while the node is wired, before its timers start.
-  using PeerIndexListener =
-      std::function<void(const std::shared_ptr<const PeerIndex>& copy)>;
+  // What reacts to a sync of a peer's index: standing watches
+  // (node/watches.h) test their outputs against a copy that changed; the
+  // querier settles a peer's version claims (node/version_claims.h) against
+  // every copy a sync made or confirmed current.
+  struct PeerIndexSync {
+    std::shared_ptr<const PeerIndex> copy;  // the copy now held
+    // A new version or a new OPRF epoch (else confirmed unchanged).
+    bool changed = false;
+    int64_t started_ms = 0;  // when the sync began, before its request
+  };
+  // Told after every sync of a peer's index that succeeded. A listener runs
+  // on the syncing thread (an executor work item) and may block for one
+  // peer call's budget; added while the node is wired, before its timers
+  // start.
+  using PeerIndexListener = std::function<void(const PeerIndexSync& sync)>;
   void AddPeerIndexListener(PeerIndexListener listener);
-  // Tells every peer index listener of `copy` (no-op for null).
-  void PeerIndexAdopted(const std::shared_ptr<const PeerIndex>& copy) const;
-
-  // What checks a peer's claims against its later manifests (the querier's
-  // version claims, node/version_claims.h): told after every sync of a
-  // peer's index that succeeded, changed or not, of the copy now held and
-  // when that sync began (before its request was sent). Runs on the
-  // syncing thread; must be short. Added while the node is wired.
-  using PeerIndexConfirmedListener = std::function<void(
-      const std::shared_ptr<const PeerIndex>& copy, int64_t sync_started_ms)>;
-  void AddPeerIndexConfirmedListener(PeerIndexConfirmedListener listener);
-  // Tells every such listener (no-op for null).
-  void PeerIndexConfirmed(const std::shared_ptr<const PeerIndex>& copy,
-                          int64_t sync_started_ms) const;
+  // Tells every peer index listener of `sync` (no-op for a null copy).
+  void PeerIndexSynced(const PeerIndexSync& sync) const;
 
  private:
   mutable std::mutex listeners_mu_;
   std::vector<DirectoryListener> directory_listeners_;
   std::vector<PeerIndexListener> peer_index_listeners_;
-  std::vector<PeerIndexConfirmedListener> confirmed_listeners_;
 };
 
 }  // namespace cbx::node

@@ -36,8 +36,8 @@ class WatchesTest : public ::testing::Test {
         querier_(&node_.ctx(), &peers_, &executor_),
         watches_(&node_.ctx(), &querier_) {
     node_.ctx().AddPeerIndexListener(
-        [this](const std::shared_ptr<const PeerIndex>& copy) {
-          watches_.OnPeerIndex(copy);
+        [this](const NodeContext::PeerIndexSync& sync) {
+          if (sync.changed) watches_.OnPeerIndex(sync.copy);
         });
   }
   ~WatchesTest() override {
@@ -94,8 +94,7 @@ class WatchesTest : public ::testing::Test {
     return r;
   }
   v1::Watch AddOk(const v1::AddWatchRequest& request = Request()) {
-    absl::StatusOr<v1::AddWatchResponse> added =
-        watches_.Add(request, caller_);
+    absl::StatusOr<v1::AddWatchResponse> added = watches_.Add(request, caller_);
     EXPECT_TRUE(added.ok()) << added.status();
     return added.ok() ? added->watch() : v1::Watch();
   }
@@ -180,8 +179,7 @@ TEST_F(WatchesTest, NewIndexVersionWithTheIdentifierIsAWatchHit) {
   // Tested locally: no new evaluation, one resolve.
   EXPECT_EQ(peers_.Calls("RS", "Evaluate"), 1);
   EXPECT_EQ(peers_.Calls("RS", "Resolve"), 1);
-  EXPECT_EQ(node_.ctx().storage->GetWatch(watch.watch_id())->record.hits(),
-            1u);
+  EXPECT_EQ(node_.ctx().storage->GetWatch(watch.watch_id())->record.hits(), 1u);
   auto logged = Local("Node.WatchHit", "watch_hit");
   ASSERT_EQ(logged.size(), 1u);
   EXPECT_EQ(logged[0].outcome().references(), 1u);
