@@ -272,17 +272,25 @@ void AddTwins(v1::QueryRequest& request) {
 
 absl::StatusOr<v1::QueryRequest> BuildQueryRequest(
     const QueryArgs& a, std::string_view home_member) {
-  v1::QueryRequest request;
   if (a.ids.empty()) {
-    return OptionError("--id", "give at least one identifier to look for");
+    return OptionError("--id",
+                       "give at least one identifier to look for "
+                       "(or --ids-file FILE for a bulk check)");
   }
+  absl::StatusOr<v1::QueryRequest> request = BuildQueryPurpose(a);
+  if (!request.ok()) return request.status();
   if (absl::Status s =
           AddIdentifiers("--id", a.ids, WindowPolicy::kAllowed, home_member,
-                         request.mutable_identifiers());
+                         request->mutable_identifiers());
       !s.ok()) {
     return s;
   }
-  if (a.both_types) AddTwins(request);
+  if (a.both_types) AddTwins(*request);
+  return request;
+}
+
+absl::StatusOr<v1::QueryRequest> BuildQueryPurpose(const QueryArgs& a) {
+  v1::QueryRequest request;
   v1::Purpose& purpose = *request.mutable_purpose();
   if (absl::Status s = CheckCaseNumber("--case", a.case_number); !s.ok()) {
     return s;

@@ -70,10 +70,17 @@ struct QueryArgs {
   // a username (a name like smokva_grupa, or a t.me/ link, can be either),
   // when the value is valid as both.
   bool both_types = false;
+  // --ids-file: the identifiers come from this file (a bulk check,
+  // bulk_query.h) instead of --id.
+  std::string ids_file;
 };
 // With both_types, each twin follows its identifier in the request.
 absl::StatusOr<v1::QueryRequest> BuildQueryRequest(
     const QueryArgs& a, std::string_view home_member = "");
+// The request's purpose and peers alone, checked as BuildQueryRequest
+// does; its identifiers are left to the caller (a bulk check's file,
+// bulk_query.h).
+absl::StatusOr<v1::QueryRequest> BuildQueryPurpose(const QueryArgs& a);
 
 // The other type a value of `type` may be meant as (a Telegram username or
 // chat: the other one); IDENTIFIER_TYPE_UNSPECIFIED for the other types.

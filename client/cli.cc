@@ -13,17 +13,18 @@
 #include "cbx/v1/office.grpc.pb.h"
 #include "client/arguments.h"
 #include "client/audit/cli.h"
+#include "client/bulk_query.h"
 #include "client/commands.h"
 #include "client/cooperation_commands.h"
 #include "client/credentials_check.h"
 #include "client/messages.h"
-#include "client/office_commands.h"
 #include "client/offence_labels.h"
-#include "client/suggest.h"
+#include "client/office_commands.h"
 #include "client/report_command.h"
+#include "client/suggest.h"
 #include "client/watch_commands.h"
-#include "core/i18n/catalog.h"
 #include "client/withdrawal_commands.h"
+#include "core/i18n/catalog.h"
 #include "core/util/version.h"
 
 namespace cbx::client {
@@ -66,6 +67,8 @@ constexpr char kFooter[] =
     "      --offence ncii-sharing+ai --offence group-admin \\\n"
     "      --role administrator --contact '+389 2 3100 100 (24/7)'\n"
     "  cbx query --id telegram_username:@smokva_admin --case MK-2026-0142 \\\n"
+    "      --legal-basis 'MLA-Convention-1959 Art.1' --offence ncii-sharing\n"
+    "  cbx query --ids-file contacts.txt --case MK-2026-0142 \\\n"
     "      --legal-basis 'MLA-Convention-1959 Art.1' --offence ncii-sharing\n"
     "  cbx hits --case MK-2026-0142 --lang mk\n"
     "  cbx audit verify --genesis genesis.pb     (auditor certificate)\n"
@@ -247,8 +250,17 @@ void AddQueryCommand(CLI::App& app, OfficeCommands& c) {
   c.query_cmd = app.add_subcommand(
       "query", "Ask peer nodes, blindly, whether they hold these identifiers");
   Repeatable(c.query_cmd->add_option("--id", query.ids, kIdHelp))
-      ->required()
       ->type_name("TYPE[@WINDOW]:VALUE");
+  c.query_cmd
+      ->add_option(
+          "--ids-file", query.ids_file,
+          "A bulk check (a seized phone's contacts): the identifiers from "
+          "FILE ('-' standard input), one a line as for --id, '#' starting a "
+          "comment line; checked before anything is sent, then asked as "
+          "queries of at most 1024, two at a time. Shows each query's hits "
+          "and errors with the file's line, then which peers did not check "
+          "which lines. Instead of --id; --timeout applies to each query")
+      ->type_name("FILE");
   c.query_cmd
       ->add_option("--case", query.case_number,
                    "Your case this query is for (the stated purpose)")
@@ -298,8 +310,9 @@ void AddListCommands(CLI::App& app, OfficeCommands& c) {
       "The office, role and person the office certificate names (nothing is "
       "sent)");
   c.counts_cmd = app.add_subcommand(
-      "counts", "How many cases, hits, requests and watches each office holds "
-                "(operator role)");
+      "counts",
+      "How many cases, hits, requests and watches each office holds "
+      "(operator role)");
 }
 
 // The office command the parser reached, with its request converted;
@@ -322,6 +335,9 @@ absl::StatusOr<Runner> ChosenCommand(const OfficeCommands& c,
     return Bind(absl::StatusOr<v1::ListCasesRequest>(request), &ListCases);
   }
   if (c.query_cmd->parsed()) {
+    if (!c.query.ids_file.empty()) {
+      return Bind(BuildBulkQuery(c.query, home), &BulkQuery);
+    }
     return Bind(BuildQueryRequest(c.query, home), &Query);
   }
   if (c.hits_cmd->parsed()) {
@@ -545,7 +561,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out,
     absl::StatusOr<std::string> who =
         uris.ok() ? WhoAmI(*uris, global.json)
                   : absl::StatusOr<std::string>(uris.status());
-    if (!who.ok()) return UsageError(app, err, std::string(who.status().message()));
+    if (!who.ok())
+      return UsageError(app, err, std::string(who.status().message()));
     out << *who << std::flush;
     return kExitOk;
   }

@@ -125,15 +125,24 @@ std::string Identifiers(
   return OrDash(Join(lines, "\n"));
 }
 
-// "telegram_username, observed 2025-01-01..2025-06-30, your --id 1".
+// "your --id 1": where the office gave the identifier at `input_index`.
+std::string IdArgument(int input_index) {
+  return "your --id " + std::to_string(input_index + 1);
+}
+
+// "telegram_username, observed 2025-01-01..2025-06-30, your --id 1"; `input`
+// names the identifier the office gave (IdArgument when null).
 std::string Matched(
-    const google::protobuf::RepeatedPtrField<v1::MatchedIdentifier>& matched) {
+    const google::protobuf::RepeatedPtrField<v1::MatchedIdentifier>& matched,
+    const InputName* input = nullptr) {
   std::vector<std::string> lines;
   for (const v1::MatchedIdentifier& m : matched) {
     std::string line = IdentifierTypeName(m.type());
     std::string window = FormatWindow(m.observed_from_ms(), m.observed_to_ms());
     line += ", observed " + (window.empty() ? "when unknown" : window);
-    line += ", your --id " + std::to_string(m.input_index() + 1);
+    line += ", " + (input != nullptr && *input
+                        ? (*input)(static_cast<int>(m.input_index()))
+                        : IdArgument(static_cast<int>(m.input_index())));
     lines.push_back(std::move(line));
   }
   return OrDash(Join(lines, "\n"));
@@ -186,12 +195,13 @@ std::string HitMatched(const v1::Hit& h, Lang lang) {
   return Join(lines, "\n");
 }
 
-std::string ReferenceText(const v1::CaseReference& ref, Lang lang) {
+std::string ReferenceText(const v1::CaseReference& ref, Lang lang,
+                          const InputName* input) {
   Fields fields = {
       {Text(Msg::kCaseToken, lang), Show(HexEncode(ref.case_token()))},
       {Text(Msg::kOffences, lang), Offences(ref.offences(), lang)},
       {Text(Msg::kRole, lang), RoleText(ref.role(), lang)},
-      {Text(Msg::kMatched, lang), Matched(ref.matched())},
+      {Text(Msg::kMatched, lang), Matched(ref.matched(), input)},
       {Text(Msg::kOffice, lang), Show(ref.competent_office())},
       {Text(Msg::kContact, lang), Show(ref.contact_point())},
       {Text(Msg::kStatus, lang), StatusText(ref.status(), lang)},
@@ -245,7 +255,8 @@ std::string CaseListText(const v1::ListCasesResponse& response, Lang lang,
   return table.Render(width);
 }
 
-std::string PeerAnswerText(const v1::PeerAnswer& answer, Lang lang) {
+std::string PeerAnswerText(const v1::PeerAnswer& answer, Lang lang,
+                           const InputName* input) {
   char latency[32];
   std::snprintf(latency, sizeof latency, "%6lld ms",
                 static_cast<long long>(answer.latency_ms()));
@@ -260,7 +271,7 @@ std::string PeerAnswerText(const v1::PeerAnswer& answer, Lang lang) {
              "\n";
       for (int i = 0; i < answer.references_size(); ++i) {
         if (i > 0) out += "\n";
-        out += ReferenceText(answer.references(i), lang);
+        out += ReferenceText(answer.references(i), lang, input);
       }
       break;
     case v1::PEER_OUTCOME_ERROR: {
@@ -286,7 +297,7 @@ std::string PeerAnswerText(const v1::PeerAnswer& answer, Lang lang) {
                  : SanitizeForTerminal(answer.error());
       out += "\n";
       for (int i = 0; i < answer.references_size(); ++i) {
-        out += "\n" + ReferenceText(answer.references(i), lang);
+        out += "\n" + ReferenceText(answer.references(i), lang, input);
       }
       break;
     }
@@ -369,16 +380,15 @@ std::string HitsText(const v1::ListHitsResponse& response, Lang lang,
     const v1::CaseReference& ref = h.reference();
     disjoint |= h.windows_overlap() == v1::WINDOWS_OVERLAP_DISJOINT;
     // A withdrawn reference (spec/cooperation.md §2.4) says so, and when.
-    const std::string status =
-        h.withdrawn_at_ms() != 0
-            ? Text(Msg::kWithdrawn, lang) + " " + FormatDate(h.withdrawn_at_ms())
-            : StatusText(ref.status(), lang);
+    const std::string status = h.withdrawn_at_ms() != 0
+                                   ? Text(Msg::kWithdrawn, lang) + " " +
+                                         FormatDate(h.withdrawn_at_ms())
+                                   : StatusText(ref.status(), lang);
     table.AddRow({Timestamp(h.received_at_ms()), Show(h.case_number()),
                   Show(h.member()), Show(ref.competent_office()),
                   Offences(ref.offences(), lang), RoleText(ref.role(), lang),
-                  HitMatched(h, lang), status,
-                  Show(ref.opened_month()), Show(ref.contact_point()),
-                  Show(HexEncode(ref.case_token())),
+                  HitMatched(h, lang), status, Show(ref.opened_month()),
+                  Show(ref.contact_point()), Show(HexEncode(ref.case_token())),
                   h.watch_id().empty() ? Show(h.query_id())
                                        : "watch " + Show(h.watch_id())});
   }
@@ -414,16 +424,15 @@ std::string GroupedHitsText(const v1::ListHitsResponse& response, Lang lang,
     for (const std::string& q : g.query_ids) queries.push_back(Show(q));
     for (const std::string& w : g.watch_ids)
       queries.push_back("watch " + Show(w));
-    table.AddRow({Timestamp(g.latest_received_ms), Join(numbers, "\n"),
-                  Show(g.member), Show(ref.competent_office()),
-                  OrDash(Join(matched, "\n")), OrDash(Join(queries, "\n")),
-                  Show(ref.contact_point()), Offences(ref.offences(), lang),
-                  RoleText(ref.role(), lang),
-                  g.withdrawn_at_ms != 0
-                      ? Text(Msg::kWithdrawn, lang) + " " +
-                            FormatDate(g.withdrawn_at_ms)
-                      : StatusText(ref.status(), lang),
-                  Show(ref.opened_month()), Show(HexEncode(ref.case_token()))});
+    table.AddRow(
+        {Timestamp(g.latest_received_ms), Join(numbers, "\n"), Show(g.member),
+         Show(ref.competent_office()), OrDash(Join(matched, "\n")),
+         OrDash(Join(queries, "\n")), Show(ref.contact_point()),
+         Offences(ref.offences(), lang), RoleText(ref.role(), lang),
+         g.withdrawn_at_ms != 0
+             ? Text(Msg::kWithdrawn, lang) + " " + FormatDate(g.withdrawn_at_ms)
+             : StatusText(ref.status(), lang),
+         Show(ref.opened_month()), Show(HexEncode(ref.case_token()))});
   }
   // In 100 columns: our case, who, which identifiers, which queries, and
   // whom to call; the rest with --wide.

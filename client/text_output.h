@@ -5,6 +5,7 @@
 #define CBX_CLIENT_TEXT_OUTPUT_H_
 
 #include <cstddef>
+#include <functional>
 #include <string>
 
 #include "cbx/v1/office.pb.h"
@@ -22,9 +23,16 @@ inline constexpr size_t kTableWidth = 100;
 std::string CaseListText(const v1::ListCasesResponse& response, Lang lang,
                          size_t width = 0);
 
+// Where the office gave the identifier at a query's input_index, as a hit
+// shows it: "your --id 3" by default, "line 17 of contacts.txt" for a bulk
+// check (bulk_query.h).
+using InputName = std::function<std::string(int input_index)>;
+
 // One streamed answer of a query: a status line per peer ("RS  HIT  212 ms")
-// and, for a hit, a field block per case reference.
-std::string PeerAnswerText(const v1::PeerAnswer& answer, Lang lang);
+// and, for a hit, a field block per case reference. `input` names the
+// matched identifiers (null: "your --id N").
+std::string PeerAnswerText(const v1::PeerAnswer& answer, Lang lang,
+                           const InputName* input = nullptr);
 // The closing line of a query.
 std::string QuerySummaryText(const v1::QuerySummary& summary);
 // After a query with misses: which identifier types were asked ("types

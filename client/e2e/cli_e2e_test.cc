@@ -387,6 +387,155 @@ TEST(CbxE2eTest, QueryCutShortByTheTimeoutKeepsWhatArrived) {
       << q.err;
 }
 
+// A file of 2,100 identifiers (a seized phone's contacts) in the --id form,
+// the number RS holds on line 1502; comments and a repeated line skipped.
+std::string ContactsFile() {
+  const std::string path = Env().File("contacts.txt");
+  std::ofstream out(path);
+  out << "# contacts of the seized phone, exported 2026-12-01\n";
+  for (int line = 2; line <= 2103; ++line) {
+    if (line == 1502) {
+      out << "phone:+381 63 123 4567\n";
+    } else if (line == 700) {
+      out << "\n";
+    } else if (line == 701) {
+      out << "email:contact3@example.org\r\n";  // line 5 again
+    } else {
+      out << "email:contact" << line - 2 << "@example.org\n";
+    }
+  }
+  return path;
+}
+
+std::vector<std::string> BulkArgs(const std::string& file) {
+  return {"query",
+          "--ids-file",
+          file,
+          "--case",
+          "MK-2026-0142",
+          "--legal-basis",
+          "MLA-Convention-1959 Art.1",
+          "--offence",
+          "ncii-sharing"};
+}
+
+// A bulk check: queries of at most 1024, each hit named by its file line,
+// then which peer did not check which lines.
+TEST(CbxE2eTest, BulkCheckAsksTheFileInQueriesAndNamesLines) {
+  EnsureCase("MK-2026-0142", "smokva_admin");
+  const std::string file = ContactsFile();
+  const std::vector<int> before = Env().office().query_sizes();
+  ProcessRun q = RunCbx(With(Conn(), BulkArgs(file)));
+  // BA's errors are answers: exit 0.
+  ASSERT_EQ(q.code, 0) << Joined(q);
+  std::vector<int> sizes = Env().office().query_sizes();
+  sizes.erase(sizes.begin(), sizes.begin() + before.size());
+  std::sort(sizes.begin(), sizes.end());
+  EXPECT_EQ(sizes, (std::vector<int>{52, 1024, 1024})) << Joined(q);
+
+  EXPECT_NE(q.out.find("query 1 of 3 (lines 2-1027 of " + file +
+                       "), 1024 identifiers\n"),
+            std::string::npos)
+      << q.out;
+  EXPECT_NE(q.out.find("query 3 of 3 (lines 2052-2103 of " + file +
+                       "), 52 identifiers\n"),
+            std::string::npos)
+      << q.out;
+  EXPECT_NE(q.out.find("matched       phone, observed 2025-01-01..2025-06-30, "
+                       "line 1502 of " +
+                       file + "\n"),
+            std::string::npos)
+      << q.out;
+  // Misses are in each query's closing line only.
+  EXPECT_EQ(q.out.find("HR  MISS"), std::string::npos) << q.out;
+  EXPECT_NE(q.out.find("BA  ERROR    450 ms  DEADLINE_EXCEEDED"),
+            std::string::npos);
+  EXPECT_NE(
+      q.out.find("bulk check of " + file + ": 2100 identifiers in 3 queries, "),
+      std::string::npos)
+      << q.out;
+  EXPECT_NE(q.out.find("(1 repeated line skipped)\n  hits: RS in query 2\n"),
+            std::string::npos)
+      << q.out;
+  EXPECT_NE(q.out.find("  not checked by: BA in queries 1, 2, 3 (lines "
+                       "2-1027, 1028-2051, 2052-2103); ask again for those "
+                       "lines\n"),
+            std::string::npos)
+      << q.out;
+
+  // The same as JSON Lines: every matched identifier with its line.
+  ProcessRun j = RunCbx(With(Conn(), With(BulkArgs(file), {"--json"})));
+  ASSERT_EQ(j.code, 0) << Joined(j);
+  nlohmann::json last;
+  int hits = 0;
+  for (const std::string& line : j.lines) {
+    if (line.empty()) continue;
+    nlohmann::json event = nlohmann::json::parse(line);
+    if (event["event"] == "answer" && event["outcome"] == "hit") {
+      ++hits;
+      EXPECT_EQ(event["query"], 2);
+      EXPECT_EQ(event["references"][0]["matched"][0]["line"], 1502);
+    }
+    last = event;
+  }
+  EXPECT_EQ(hits, 1);
+  EXPECT_EQ(last["event"], "bulk_summary");
+  EXPECT_EQ(last["identifiers"], 2100);
+  EXPECT_EQ(last["duplicates"], 1);
+  EXPECT_EQ(last["completed"], 3);
+  EXPECT_EQ(last["hits"], nlohmann::json({{"RS", {2}}}));
+  EXPECT_EQ(last["errors"], nlohmann::json({{"BA", {1, 2, 3}}}));
+  EXPECT_EQ(last["not_sent"], nlohmann::json::array());
+}
+
+// A query that fails as a whole stops the check: the queries in flight
+// end, the rest are not sent and are named, and the exit code says so.
+TEST(CbxE2eTest, BulkCheckStopsAtAFailedQueryAndNamesWhatWasNotSent) {
+  EnsureCase("MK-2026-0142", "smokva_admin");
+  const std::string file = ContactsFile();
+  const size_t before = Env().office().query_sizes().size();
+  // Every query waits 450 ms for BA: a 0.4 s deadline cuts the first two.
+  ProcessRun q =
+      RunCbx(With(Conn(), With(BulkArgs(file), {"--timeout", "0.4"})));
+  EXPECT_EQ(q.code, 1) << Joined(q);
+  EXPECT_EQ(Env().office().query_sizes().size(), before + 2) << Joined(q);
+  EXPECT_NE(q.err.find("query 1 of 3 (lines 2-1027 of " + file + ")"),
+            std::string::npos)
+      << q.err;
+  EXPECT_NE(q.out.find("  failed: queries 1, 2 (lines 2-1027, 1028-2051)\n"
+                       "  not sent after the failure: query 3 (lines "
+                       "2052-2103); nothing was asked for them\n"),
+            std::string::npos)
+      << q.out;
+}
+
+// A file with a bad line is refused whole before anything is sent.
+TEST(CbxE2eTest, BulkCheckWithABadLineSendsNothing) {
+  const std::string path = Env().File("bad_contacts.txt");
+  {
+    std::ofstream out(path);
+    out << "email:one@example.org\nphone:+389 70\nemail:two@example.org\n";
+  }
+  const int calls = Env().office().calls();
+  ProcessRun q = RunCbx(With(Conn(), BulkArgs(path)));
+  EXPECT_EQ(q.code, 2) << Joined(q);
+  EXPECT_NE(q.err.find("--ids-file '" + path +
+                       "': 1 line does not hold an identifier in the --id "
+                       "form (TYPE:VALUE or TYPE@WINDOW:VALUE):\n  " +
+                       path + ":2: "),
+            std::string::npos)
+      << q.err;
+  EXPECT_EQ(Env().office().calls(), calls);
+
+  ProcessRun both = RunCbx(
+      With(Conn(), With(BulkArgs(path), {"--id", "email:x@example.org"})));
+  EXPECT_EQ(both.code, 2) << Joined(both);
+  EXPECT_NE(both.err.find("give the identifiers either with --id or in the "
+                          "file, not both"),
+            std::string::npos)
+      << both.err;
+}
+
 // What only the node can know (its directory) comes back as its
 // INVALID_ARGUMENT, shown with the node's reason.
 TEST(CbxE2eTest, NodeRefusalIsShownWithItsReason) {

@@ -215,6 +215,11 @@ grpc::Status FakeOffice::Query(grpc::ServerContext* ctx,
   std::string office;
   grpc::Status s = Authorize(ctx, {"prosecutor"}, &office);
   if (!s.ok()) return s;
+  // As the node (spec/office-api.md Q2).
+  if (request->identifiers_size() > 1024) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "identifiers: at most 1024 per query");
+  }
   google::protobuf::RepeatedPtrField<v1::Identifier> queried;
   s = NormalizeInto(request->identifiers(), &queried);
   if (!s.ok()) return s;
@@ -227,6 +232,7 @@ grpc::Status FakeOffice::Query(grpc::ServerContext* ctx,
   {
     std::lock_guard<std::mutex> lock(mu_);
     query_id = "q-" + std::to_string(next_query_++);
+    query_sizes_.push_back(request->identifiers_size());
   }
 
   // As the node: named peers must be members, and not this node itself.
@@ -420,6 +426,11 @@ bool FakeOffice::GetCase(const std::string& number, v1::Case* out) const {
 std::string FakeOffice::last_caller() const {
   std::lock_guard<std::mutex> lock(mu_);
   return last_caller_;
+}
+
+std::vector<int> FakeOffice::query_sizes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return query_sizes_;
 }
 
 }  // namespace cbx::client::testing

@@ -67,6 +67,9 @@ class FakeOffice final : public v1::Office::Service {
   bool GetCase(const std::string& number, v1::Case* out) const;
   // The URI SAN of the last caller.
   std::string last_caller() const;
+  // How many identifiers each Query that passed its checks asked, in the
+  // order they arrived.
+  std::vector<int> query_sizes() const;
 
  private:
   // The caller's office ("MK/PPO-Skopje") and role from its certificate;
@@ -87,6 +90,7 @@ class FakeOffice final : public v1::Office::Service {
   std::string last_caller_ ABSL_GUARDED_BY(mu_);
   int next_token_ ABSL_GUARDED_BY(mu_) = 1;
   int next_query_ ABSL_GUARDED_BY(mu_) = 1;
+  std::vector<int> query_sizes_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace cbx::client::testing
