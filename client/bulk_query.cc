@@ -466,13 +466,22 @@ void RunQueries(
 
 int BulkQuery(CommandContext& ctx, const BulkQueryPlan& plan) {
   BulkTally tally;
+  // Queries end out of order (two run at once); each is printed once every
+  // query before it has been, so the output reads in file order.
+  std::map<size_t, BulkBatchResult> waiting;
+  size_t next_to_print = 0;
   const auto start = std::chrono::steady_clock::now();
   RunQueries(
       ctx.stub, plan.batches, kBulkStreams,
       [&] { return Deadline(ctx.settings); },
       [&](size_t index, const BulkBatchResult& r) {
         tally.Add(index, r);
-        if (r.sent) PrintBatch(ctx, plan, index, r);
+        waiting.emplace(index, r);
+        for (auto it = waiting.find(next_to_print); it != waiting.end();
+             it = waiting.find(++next_to_print)) {
+          if (it->second.sent) PrintBatch(ctx, plan, it->first, it->second);
+          waiting.erase(it);
+        }
       });
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)

@@ -127,7 +127,8 @@ void RunQueries(
     const std::function<void(size_t batch, const BulkBatchResult&)>& done);
 
 // The command: runs the plan (kBulkStreams at a time) and prints each
-// query's block as it ends, then the closing block (text), or JSON Lines
+// query's block in query order (as soon as it and every query before it
+// have ended), then the closing block (text), or JSON Lines
 // (--json): per query its answers and summary, each with "query" (1-based)
 // and every matched identifier's "line", then one "bulk_summary". Exit 0
 // when every query completed, 1 when one failed as a whole (the queries not

@@ -134,14 +134,28 @@ bold "6. The signed case references MK received"
 run "cbx hits --case MK-2026-0142"
 as_office MK prosecutor hits --case MK-2026-0142 | sed 's/^/   /'
 
-bold "7. The other side: Belgrade and Sarajevo were told who asked, and why"
+bold "7. A seized phone's 1,500 contacts, checked in bulk from a file"
+{
+  echo "# contacts exported from a seized phone (fictional)"
+  for i in $(seq 100000 101499); do
+    if [ "$i" = 100841 ]; then echo "phone:+355 69 555 0111"; else echo "phone:+38970$i"; fi
+  done
+} > "$RUN/contacts.txt"
+run "cbx query --ids-file contacts.txt --case MK-2026-0142 ...   # one identifier a line"
+as_office MK prosecutor query --ids-file "$RUN/contacts.txt" --case MK-2026-0142 \
+  --legal-basis 'Art. 18 Convention on Mutual Assistance in Criminal Matters' \
+  --offence ncii-sharing | sed 's/^/   /'
+say "The file was checked whole before anything was sent, then asked as queries of"
+say "at most 1024; each hit names its line, and misses are counted, not listed."
+
+bold "8. The other side: Belgrade and Sarajevo were told who asked, and why"
 for cc in RS BA; do
   run "cbx inbox   # as $(office_name "$cc")"
   as_office "$cc" prosecutor inbox | sed 's/^/   /'
 done
 say "The five peers that missed learned only that MK asked about two identifiers, and why."
 
-bold "8. After the hit: Skopje asks Belgrade to preserve the account's data, with a deadline"
+bold "9. After the hit: Skopje asks Belgrade to preserve the account's data, with a deadline"
 json_field() { python3 -c "$1" 2>/dev/null; }
 token=$(as_office MK prosecutor hits --case MK-2026-0142 --json | json_field '
 import json, sys
@@ -164,7 +178,7 @@ as_office RS prosecutor respond "$request_id" --outcome done \
 run "cbx request show ${request_id:0:8}...   # as $(office_name MK)"
 as_office MK prosecutor request show "$request_id" | sed 's/^/   /'
 
-bold "9. A standing watch: Skopje keeps a phone number under watch; Zagreb registers it later"
+bold "10. A standing watch: Skopje keeps a phone number under watch; Zagreb registers it later"
 run "cbx watch add --id 'phone:+385 91 555 0199' --case MK-2026-0142 --days 30 ..."
 as_office MK prosecutor watch add --id 'phone:+385 91 555 0199' --case MK-2026-0142 \
   --legal-basis 'Art. 18 Convention on Mutual Assistance in Criminal Matters' \
@@ -179,7 +193,7 @@ done
 run "cbx hits   # Zagreb's new case, found by the watch at HR's next index version"
 as_office MK prosecutor hits | sed 's/^/   /'
 
-bold "10. Sarajevo closes its case: Skopje's hit is withdrawn, with a signed deletion receipt"
+bold "11. Sarajevo closes its case: Skopje's hit is withdrawn, with a signed deletion receipt"
 run "cbx hits   # before: Sarajevo's reference as Skopje received it"
 as_office MK prosecutor hits | sed 's/^/   /'
 run "cbx case close BA-T09-2026-0042   # as Sarajevo's office"
@@ -197,7 +211,7 @@ as_office MK prosecutor --wide hits --withdrawn | sed 's/^/   /'
 run "grep withdrawal-acknowledged BA/node.log"
 grep -h 'withdrawal-acknowledged' "$RUN/BA/node.log" | sed 's/^/   /' || true
 
-bold "11. Refused requests, each with its reason"
+bold "12. Refused requests, each with its reason"
 run "cbx query ...   # with MK's auditor certificate"
 as_office MK auditor query --id telegram_username:balkan_room_admin --case MK-2026-0142 \
   --legal-basis test --offence ncii-sharing 2>&1 | sed 's/^/   /' || true
@@ -208,7 +222,7 @@ run "cbx query --id 'phone:070 123 456' ...   # no country code"
 as_office MK prosecutor query --id 'phone:070 123 456' --case MK-2026-0142 \
   --legal-basis test --offence ncii-sharing 2>&1 | sed 's/^/   /' || true
 
-bold "12. An auditor verifies both sides from signed logs alone, recomputes the month's report, and reconciles them"
+bold "13. An auditor verifies both sides from signed logs alone, recomputes the month's report, and reconciles them"
 say "Every exchange above was logged by both nodes before it was answered; peers cosign"
 say "each other's checkpoints. The auditor pins the genesis directory, nothing else."
 AUDIT=(--genesis "$RUN/genesis.pb" --state "$RUN/auditor-state")
@@ -243,7 +257,7 @@ run "cbx audit reconcile audit-MK.json audit-RS.json   # offline"
 "$CBX" audit reconcile "$RUN/audit-MK.json" "$RUN/audit-RS.json" \
   --genesis "$RUN/genesis.pb" | sed 's/^/   /' || true
 
-bold "13. Stopping every node (SIGTERM: each drains its calls and stops)"
+bold "14. Stopping every node (SIGTERM: each drains its calls and stops)"
 stop_all
 trap - EXIT
 say "All nodes stopped. Files, keys and logs: demo-run/"
@@ -258,4 +272,4 @@ mk_key=${mk_cert%.crt}.key
 say "  openssl pkcs12 -export -in ${mk_cert#"$ROOT"/} -inkey ${mk_key#"$ROOT"/} -out skopje.p12"
 say "  (import skopje.p12, and ${RUN#"$ROOT"/}/MK/ca.crt as a CA for websites)"
 say "and open https://localhost:$console_port/"
-bold "Done: one query, eight countries, two hits with signed case references, a preservation request answered, a watch that hit, a withdrawal acknowledged, no data pooled."
+bold "Done: one query, eight countries, two hits with signed case references, a bulk check of 1,500 contacts that found a third, a preservation request answered, a watch that hit, a withdrawal acknowledged, no data pooled."

@@ -441,6 +441,9 @@ TEST(CbxE2eTest, BulkCheckAsksTheFileInQueriesAndNamesLines) {
                        "), 52 identifiers\n"),
             std::string::npos)
       << q.out;
+  // In file order, however the two queries in flight end.
+  EXPECT_LT(q.out.find("query 1 of 3"), q.out.find("query 2 of 3")) << q.out;
+  EXPECT_LT(q.out.find("query 2 of 3"), q.out.find("query 3 of 3")) << q.out;
   EXPECT_NE(q.out.find("matched       phone, observed 2025-01-01..2025-06-30, "
                        "line 1502 of " +
                        file + "\n"),
