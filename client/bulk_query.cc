@@ -165,8 +165,14 @@ std::string BulkSummaryText(const BulkQueryPlan& plan, const BulkTally& t,
     }
     return Join(parts, "; ");
   };
-  out +=
-      "  hits: " + (t.hits.empty() ? "none" : by_member(t.hits, false)) + "\n";
+  out += "  hits: " + (t.hits.empty() ? "none" : by_member(t.hits, false));
+  if (!t.hits.empty() && !plan.batches.empty()) {
+    out +=
+        " ('cbx hits --case " +
+        SanitizeForTerminal(plan.batches[0].request.purpose().case_number()) +
+        "' lists them)";
+  }
+  out += "\n";
   if (!t.phantoms.empty()) {
     out +=
         "  phantom hits (not misses: the peer's index held an identifier "
