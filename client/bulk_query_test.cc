@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <sstream>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -104,6 +106,30 @@ TEST(IdentifierFileTest, AControlCharacterInAnErrorCannotReachTheTerminal) {
   EXPECT_EQ(std::string(file.status().message()).find('\x1b'),
             std::string::npos)
       << file.status();
+}
+
+TEST(IdentifierFileTest, ReadsStandardInputAndRefusesADirectoryOrTooMuch) {
+  std::istringstream piped("# piped\nemail:a@b.mk\nphone:+38970123456\n");
+  std::streambuf* kept = std::cin.rdbuf(piped.rdbuf());
+  auto file = ReadIdentifierFile("-");
+  std::cin.rdbuf(kept);
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->name, "standard input");
+  ASSERT_EQ(file->identifiers.size(), 2u);
+  EXPECT_EQ(file->identifiers[1].line, 3);
+
+  auto dir = ReadIdentifierFile(::testing::TempDir());
+  EXPECT_EQ(dir.status().message(),
+            "--ids-file '" + ::testing::TempDir() +
+                "': is a directory, not a file of identifiers");
+
+  // A pipe has no size to ask: it is read up to the bound, then refused.
+  std::istringstream flood(std::string(kMaxIdentifierFileBytes + 1, '#'));
+  kept = std::cin.rdbuf(flood.rdbuf());
+  auto big = ReadIdentifierFile("-");
+  std::cin.rdbuf(kept);
+  EXPECT_EQ(big.status().message(),
+            "--ids-file '-': holds more than 67108864 bytes; split the file");
 }
 
 TEST(BulkPlanTest, SplitsIntoQueriesOfAtMost1024InFileOrder) {
