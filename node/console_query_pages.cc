@@ -505,7 +505,8 @@ std::string PurposeFieldsHtml(const console::Form& form,
 
 std::string IdentifierRowsHtml(const console::Form& form,
                                const FormFieldRefusal& refusal,
-                               const std::string& self, i18n::Lang lang) {
+                               const std::string& self, i18n::Lang lang,
+                               bool offer_bulk_check) {
   std::string out =
       absl::StrCat("<fieldset><legend>", T(msg::kConsoleQueryIdsLegend, lang),
                    "</legend>\n<p class=\"hint\" id=\"chat_hint\">",
@@ -545,7 +546,15 @@ std::string IdentifierRowsHtml(const console::Form& form,
         First(form, "q_chat_" + n) == "1" ? " checked" : "", "> ",
         T(msg::kConsoleQueryChatLabel, lang), "</label>\n</fieldset>\n");
   }
-  absl::StrAppend(&out, case_forms::MoreRows(rows, lang), "</fieldset>\n");
+  absl::StrAppend(&out, case_forms::MoreRows(rows, lang));
+  // At the form's limit: where more go (a seized phone's contacts).
+  if (offer_bulk_check && rows >= case_forms::kMostRows) {
+    absl::StrAppend(&out, "<p class=\"hint\">",
+                    HtmlFormat(msg::kConsoleQueryBulkHint, lang,
+                               {"cbx query --ids-file FILE"}),
+                    "</p>\n");
+  }
+  absl::StrAppend(&out, "</fieldset>\n");
   return out;
 }
 
@@ -586,7 +595,8 @@ console::Response QueryPages::FormPage(const Request& r,
       "<input type=\"hidden\" name=\"form_token\" value=\"",
       Escape(r.session.form_token), "\">\n",
       PurposeFieldsHtml(form, {field, error}, OpenCases(r.caller.office), lang),
-      IdentifierRowsHtml(form, {field, error}, self_, lang),
+      IdentifierRowsHtml(form, {field, error}, self_, lang,
+                         /*offer_bulk_check=*/true),
       PeerBoxesHtml(form, {field, error}, peers_(), lang));
   absl::StrAppend(
       &out, "<p><button type=\"submit\">", T(msg::kConsoleQuerySubmit, lang),

@@ -89,10 +89,13 @@ std::string PurposeFieldsHtml(const console::Form& form,
 // How many identifier rows the query and watch forms start with; "Add
 // another row" adds more (case_forms::RowsShown).
 inline constexpr int kQueryFormRows = 4;
-// (`self`: the office's own member, the phone-country default.)
+// (`self`: the office's own member, the phone-country default.) With
+// `offer_bulk_check` (the query form), the form at its most rows also says
+// where more go: a bulk check from a file (`cbx query --ids-file`).
 std::string IdentifierRowsHtml(const console::Form& form,
                                const FormFieldRefusal& refusal,
-                               const std::string& self, i18n::Lang lang);
+                               const std::string& self, i18n::Lang lang,
+                               bool offer_bulk_check = false);
 std::string PeerBoxesHtml(const console::Form& form,
                           const FormFieldRefusal& refusal,
                           const std::vector<std::string>& peers,

@@ -445,6 +445,23 @@ TEST_F(QueryPagesTest, AddAnotherRowGrowsTheFormAndAsksNothing) {
   EXPECT_TRUE(fifth) << asked_[0].DebugString();
 }
 
+// At its most rows the query form says where more go: a bulk check from a
+// file. A form with fewer rows does not.
+TEST_F(QueryPagesTest, TheFormAtItsMostRowsPointsToTheBulkCheck) {
+  Response most =
+      Call("POST", skopje_, std::string(kAsk) + "&rows=30&add_row=1");
+  EXPECT_EQ(most.status, 200) << most.body;
+  EXPECT_NE(most.body.find("at most 30 identifiers"), std::string::npos);
+  EXPECT_NE(most.body.find("A bulk check asks up to 65,536 identifiers from "
+                           "a file: cbx query --ids-file FILE"),
+            std::string::npos)
+      << most.body;
+  EXPECT_TRUE(asked_.empty());
+  Response fewer =
+      Call("POST", skopje_, std::string(kAsk) + "&rows=4&add_row=1");
+  EXPECT_EQ(fewer.body.find("--ids-file"), std::string::npos);
+}
+
 // A number written in national form is asked as a number of the row's
 // country (the office's own by default): the selector applies the hint
 // the normalizer would give.
