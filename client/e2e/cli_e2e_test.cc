@@ -503,7 +503,13 @@ TEST(CbxE2eTest, BulkCheckStopsAtAFailedQueryAndNamesWhatWasNotSent) {
   ProcessRun q =
       RunCbx(With(Conn(), With(BulkArgs(file), {"--timeout", "0.4"})));
   EXPECT_EQ(q.code, 1) << Joined(q);
-  EXPECT_EQ(Env().office().query_sizes().size(), before + 2) << Joined(q);
+  // Query 3 (52 identifiers) never reached the node. (The first two did,
+  // unless a slow machine spent the 0.4 s before they arrived.)
+  const std::vector<int> sizes = Env().office().query_sizes();
+  EXPECT_LE(sizes.size(), before + 2) << Joined(q);
+  for (size_t i = before; i < sizes.size(); ++i) {
+    EXPECT_EQ(sizes[i], 1024) << Joined(q);
+  }
   EXPECT_NE(q.err.find("query 1 of 3 (lines 2-1027 of " + file + ")"),
             std::string::npos)
       << q.err;
