@@ -26,13 +26,13 @@ namespace {
 // Bad lines named one by one before "and N more".
 constexpr size_t kBadLinesShown = 10;
 
+// An identifier's identity in a file: its type and normal form.
 using IdentifierKey = std::pair<int, std::string>;
 
-// The identity of an identifier in a file: its type and normalized value
-// (the file's lines were checked to normalize).
-IdentifierKey KeyOf(v1::IdentifierType type, std::string_view value) {
-  absl::StatusOr<std::string> normalized = identifiers::Normalize(type, value);
-  return {type, normalized.ok() ? *normalized : std::string(value)};
+// The normal form of a value ParseIdentifierArg accepted (so it has one).
+std::string NormalOf(const v1::Identifier& id) {
+  absl::StatusOr<std::string> n = identifiers::Normalize(id.type(), id.value());
+  return n.ok() ? *n : id.value();
 }
 
 std::string_view Trimmed(std::string_view line) {
@@ -47,14 +47,18 @@ absl::Status FileError(std::string_view name, std::string_view why) {
                                     std::string(why));
 }
 
-// "lines 2051-3080 of contacts.txt" (or "line 7 of ...").
-std::string LinesOf(const BulkBatch& batch, std::string_view file) {
+// "2051-3080": the file lines a query's identifiers came from ("7" for one).
+std::string LineRange(const BulkBatch& batch) {
   const int first = batch.lines.front();
   const int last = batch.lines.back();
-  std::string out = first == last ? "line " + std::to_string(first)
-                                  : "lines " + std::to_string(first) + "-" +
-                                        std::to_string(last);
-  return out + " of " + SanitizeForTerminal(file);
+  return first == last ? std::to_string(first)
+                       : std::to_string(first) + "-" + std::to_string(last);
+}
+
+// "lines 2051-3080 of contacts.txt" (or "line 7 of ...").
+std::string LinesOf(const BulkBatch& batch, std::string_view file) {
+  return (batch.lines.front() == batch.lines.back() ? "line " : "lines ") +
+         LineRange(batch) + " of " + SanitizeForTerminal(file);
 }
 
 BulkBatchResult RunOne(v1::Office::StubInterface& stub,
@@ -100,8 +104,11 @@ struct BulkTally {
       not_sent.push_back(batch);
       return;
     }
-    if (!Completed(r)) failed.push_back(batch);
-    if (Completed(r)) ++completed;
+    if (Completed(r)) {
+      ++completed;
+    } else {
+      failed.push_back(batch);
+    }
     for (const v1::PeerAnswer& a : r.answers) {
       switch (a.outcome()) {
         case v1::PEER_OUTCOME_HIT:
@@ -120,23 +127,20 @@ struct BulkTally {
   }
 };
 
-// "3, 7" (1-based query numbers), in order.
-std::string QueryNumbers(std::vector<size_t> batches) {
+// "query 3" or "queries 3, 7" (1-based, in order), and with `plan` their
+// file lines: "queries 3, 7 (lines 2051-3080, 6121-7150)".
+std::string Queries(std::vector<size_t> batches,
+                    const BulkQueryPlan* plan = nullptr) {
   std::sort(batches.begin(), batches.end());
-  std::vector<std::string> parts;
-  for (size_t b : batches) parts.push_back(std::to_string(b + 1));
-  return Join(parts, ", ");
-}
-
-std::string LineRanges(const BulkQueryPlan& plan, std::vector<size_t> batches) {
-  std::sort(batches.begin(), batches.end());
-  std::vector<std::string> parts;
+  std::vector<std::string> numbers, ranges;
   for (size_t b : batches) {
-    const BulkBatch& batch = plan.batches[b];
-    parts.push_back(std::to_string(batch.lines.front()) + "-" +
-                    std::to_string(batch.lines.back()));
+    numbers.push_back(std::to_string(b + 1));
+    if (plan != nullptr) ranges.push_back(LineRange(plan->batches[b]));
   }
-  return Join(parts, ", ");
+  std::string out =
+      (batches.size() == 1 ? "query " : "queries ") + Join(numbers, ", ");
+  if (plan != nullptr) out += " (lines " + Join(ranges, ", ") + ")";
+  return out;
 }
 
 std::string BulkSummaryText(const BulkQueryPlan& plan, const BulkTally& t,
@@ -144,24 +148,22 @@ std::string BulkSummaryText(const BulkQueryPlan& plan, const BulkTally& t,
   char elapsed[32];
   std::snprintf(elapsed, sizeof elapsed, "%.1f s", seconds);
   std::string out = "bulk check of " + SanitizeForTerminal(plan.file) + ": " +
-                    std::to_string(plan.identifiers) + " identifier" +
-                    (plan.identifiers == 1 ? "" : "s") + " in " +
-                    std::to_string(plan.batches.size()) + " quer" +
-                    (plan.batches.size() == 1 ? "y" : "ies") + ", " + elapsed;
+                    Plural(plan.identifiers, "identifier", "identifiers") +
+                    " in " + Plural(plan.batches.size(), "query", "queries") +
+                    ", " + elapsed;
   if (plan.duplicates > 0) {
-    out += " (" + std::to_string(plan.duplicates) + " repeated line" +
-           (plan.duplicates == 1 ? "" : "s") + " skipped)";
+    out += " (" +
+           Plural(static_cast<size_t>(plan.duplicates), "repeated line",
+                  "repeated lines") +
+           " skipped)";
   }
   out += "\n";
   auto by_member = [&](const std::map<std::string, std::vector<size_t>>& m,
                        bool with_lines) {
     std::vector<std::string> parts;
     for (const auto& [member, batches] : m) {
-      std::string p = SanitizeForTerminal(member) + " in " +
-                      (batches.size() == 1 ? "query " : "queries ") +
-                      QueryNumbers(batches);
-      if (with_lines) p += " (lines " + LineRanges(plan, batches) + ")";
-      parts.push_back(std::move(p));
+      parts.push_back(SanitizeForTerminal(member) + " in " +
+                      Queries(batches, with_lines ? &plan : nullptr));
     }
     return Join(parts, "; ");
   };
@@ -184,16 +186,11 @@ std::string BulkSummaryText(const BulkQueryPlan& plan, const BulkTally& t,
            "; ask again for those lines\n";
   }
   if (!t.failed.empty()) {
-    out += "  failed: " +
-           std::string(t.failed.size() == 1 ? "query " : "queries ") +
-           QueryNumbers(t.failed) + " (lines " + LineRanges(plan, t.failed) +
-           ")\n";
+    out += "  failed: " + Queries(t.failed, &plan) + "\n";
   }
   if (!t.not_sent.empty()) {
-    out += "  not sent after the failure: " +
-           std::string(t.not_sent.size() == 1 ? "query " : "queries ") +
-           QueryNumbers(t.not_sent) + " (lines " +
-           LineRanges(plan, t.not_sent) + "); nothing was asked for them\n";
+    out += "  not sent after the failure: " + Queries(t.not_sent, &plan) +
+           "; nothing was asked for them\n";
   }
   return out;
 }
@@ -262,8 +259,8 @@ void PrintBatch(CommandContext& ctx, const BulkQueryPlan& plan, size_t index,
       ctx.out << JsonLine(s);
     }
   } else {
-    ctx.out << which << ", " << batch.lines.size() << " identifier"
-            << (batch.lines.size() == 1 ? "" : "s") << "\n";
+    ctx.out << which << ", "
+            << Plural(batch.lines.size(), "identifier", "identifiers") << "\n";
     const InputName line_of = [&](int at) {
       const int line = at >= 0 && static_cast<size_t>(at) < batch.lines.size()
                            ? batch.lines[at]
@@ -323,7 +320,8 @@ absl::StatusOr<IdentifierFile> ParseIdentifierFile(
       }
       continue;
     }
-    if (!seen.insert(KeyOf(id->type(), id->value())).second) {
+    std::string normalized = NormalOf(*id);
+    if (!seen.insert({id->type(), normalized}).second) {
       ++file.duplicates;
       continue;
     }
@@ -333,7 +331,8 @@ absl::StatusOr<IdentifierFile> ParseIdentifierFile(
                     " identifiers (at line " + std::to_string(line_number) +
                     "); split the file");
     }
-    file.identifiers.push_back({*std::move(id), line_number});
+    file.identifiers.push_back(
+        {*std::move(id), line_number, std::move(normalized)});
   }
   if (bad_count > 0) {
     std::string why = std::to_string(bad_count) + " line" +
@@ -395,7 +394,7 @@ BulkQueryPlan PlanBulkQuery(const IdentifierFile& file,
   plan.duplicates = file.duplicates;
   std::set<IdentifierKey> asked;
   for (const FileIdentifier& f : file.identifiers) {
-    asked.insert(KeyOf(f.identifier.type(), f.identifier.value()));
+    asked.insert({f.identifier.type(), f.normalized});
   }
   v1::QueryRequest empty = base;
   empty.clear_identifiers();
@@ -404,9 +403,11 @@ BulkQueryPlan PlanBulkQuery(const IdentifierFile& file,
   for (const FileIdentifier& f : file.identifiers) {
     std::vector<v1::Identifier> group = {f.identifier};
     const v1::IdentifierType twin = TwinType(f.identifier.type());
-    if (both_types && twin != v1::IDENTIFIER_TYPE_UNSPECIFIED &&
-        identifiers::Normalize(twin, f.identifier.value()).ok() &&
-        asked.insert(KeyOf(twin, f.identifier.value())).second) {
+    absl::StatusOr<std::string> as_twin =
+        both_types && twin != v1::IDENTIFIER_TYPE_UNSPECIFIED
+            ? identifiers::Normalize(twin, f.identifier.value())
+            : absl::StatusOr<std::string>(absl::NotFoundError("no twin"));
+    if (as_twin.ok() && asked.insert({twin, *as_twin}).second) {
       group.push_back(f.identifier);
       group.back().set_type(twin);
     }

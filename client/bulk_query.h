@@ -42,10 +42,12 @@ inline constexpr int kBulkStreams = 2;
 // A file larger than this is refused before it is read whole.
 inline constexpr size_t kMaxIdentifierFileBytes = 64u << 20;
 
-// One identifier of the file and its line (1-based).
+// One identifier of the file, its line (1-based) and its normal form
+// (core/identifiers: what tells two lines of one identifier apart).
 struct FileIdentifier {
   v1::Identifier identifier;
   int line = 0;
+  std::string normalized;
 };
 
 struct IdentifierFile {

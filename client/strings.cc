@@ -41,6 +41,10 @@ std::string AsciiUpper(std::string_view s) {
   return out;
 }
 
+std::string Plural(size_t n, std::string_view one, std::string_view many) {
+  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+}
+
 std::string Quoted(std::string_view s) {
   std::string out = "'";
   out.append(s);

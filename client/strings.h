@@ -27,6 +27,9 @@ size_t DisplayWidth(std::string_view utf8);
 // ASCII upper-casing (member codes).
 std::string AsciiUpper(std::string_view s);
 
+// "1 hit", "3 hits": `n` and the word for that many.
+std::string Plural(size_t n, std::string_view one, std::string_view many);
+
 // `s` quoted for an error message: 'value'.
 std::string Quoted(std::string_view s);
 

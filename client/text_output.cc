@@ -210,10 +210,6 @@ std::string ReferenceText(const v1::CaseReference& ref, Lang lang,
   return RenderFields(fields, 4);
 }
 
-std::string Plural(size_t n, std::string_view one, std::string_view many) {
-  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
-}
-
 std::string MemberList(
     const google::protobuf::RepeatedPtrField<std::string>& members) {
   std::vector<std::string> v;

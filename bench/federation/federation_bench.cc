@@ -235,18 +235,26 @@ v1::Identifier Email(const std::string& value) {
   return id;
 }
 
+// A query of `cc`'s office to `peers`, under the case the bench opens at
+// `cc` (AddCase below), without identifiers.
+v1::QueryRequest QueryPurpose(const std::string& cc,
+                              const std::vector<std::string>& peers) {
+  v1::QueryRequest req;
+  for (const auto& p : peers) req.add_peers(p);
+  req.mutable_purpose()->set_case_number(cc + "-2026-0142");
+  req.mutable_purpose()->set_legal_basis("MLA-Convention-1959 Art.1");
+  req.mutable_purpose()->set_offence(v1::OFFENCE_CODE_NCII_SHARING);
+  return req;
+}
+
 // One office query at `cc`; its duration in seconds (stream read to the end).
 // Over `office`'s open connection (an office's console keeps one; the
 // TLS handshake of a new one is not the query's).
 double TimedQuery(v1::Office::Stub& office, const std::string& cc,
                   const std::vector<v1::Identifier>& ids,
                   const std::vector<std::string>& peers, int* answers) {
-  v1::QueryRequest req;
+  v1::QueryRequest req = QueryPurpose(cc, peers);
   for (const auto& id : ids) *req.add_identifiers() = id;
-  for (const auto& p : peers) req.add_peers(p);
-  req.mutable_purpose()->set_case_number(cc + "-2026-0142");
-  req.mutable_purpose()->set_legal_basis("MLA-Convention-1959 Art.1");
-  req.mutable_purpose()->set_offence(v1::OFFENCE_CODE_NCII_SHARING);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(2));
   const auto start = SteadyClock::now();
@@ -567,20 +575,15 @@ int Main(int argc, char** argv) {
 
   // The same check as an office makes it: `cbx query --ids-file` with
   // 10,000 other contacts, through the client's own plan and runner.
-  client::IdentifierFile file;
-  file.name = "contacts";
+  std::string contacts;
   for (int i = 0; i < kContacts; ++i) {
-    file.identifiers.push_back(
-        {Email(absl::StrCat("contact", i, "@example.net")), i + 1});
+    absl::StrAppend(&contacts, "email:contact", i, "@example.net\n");
   }
-  v1::QueryRequest purpose;
-  for (const auto& p : seven) purpose.add_peers(p);
-  purpose.mutable_purpose()->set_case_number(
-      absl::StrCat(kQuerier, "-2026-0142"));
-  purpose.mutable_purpose()->set_legal_basis("MLA-Convention-1959 Art.1");
-  purpose.mutable_purpose()->set_offence(v1::OFFENCE_CODE_NCII_SHARING);
-  const client::BulkQueryPlan plan =
-      client::PlanBulkQuery(file, purpose, /*both_types=*/false);
+  absl::StatusOr<client::IdentifierFile> file =
+      client::ParseIdentifierFile(contacts, "contacts");
+  if (!file.ok()) Die(file.status().ToString());
+  const client::BulkQueryPlan plan = client::PlanBulkQuery(
+      *file, QueryPurpose(kQuerier, seven), /*both_types=*/false);
   const double file_querier_cpu = CpuSeconds(fed.Pid(kQuerier));
   const double file_seven_cpu = CpuSeconds(fed, seven);
   int file_answers = 7;
